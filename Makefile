@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make test` and `make demo`.
+# Everything else is a convenience over CMake in build/ and build-asan/.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+CTEST_FLAGS ?= --output-on-failure -j$(JOBS) --timeout 600
+
+.PHONY: all deps build test test-release test-asan format lint clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Release suite, then the same suite under ASan+UBSan.  The last lines are
+# ctest's summary of the sanitizer run; any failure exits non-zero.
+test: deps test-release test-asan
+
+test-release: build
+	cd $(BUILD) && ctest $(CTEST_FLAGS)
+
+test-asan: deps
+	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKJ_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
+
+SOURCES = $(shell git ls-files '*.c' '*.h')
+
+format:
+	clang-format -i $(SOURCES)
+
+lint: build
+	clang-tidy -p $(BUILD) --quiet $(filter %.c,$(SOURCES))
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --inline-suppr --suppress=missingIncludeSystem --std=c11 \
+	  $(addprefix -I,common proto client server) $(filter %.c,$(SOURCES))
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,46 @@
+# Every dependency is a Debian 12 -dev package. Those that ship a .pc file are
+# found through pkg-config; mbedTLS, http-parser and libcsv ship none, so they
+# are found by header and library. Each becomes an imported target kj::NAME.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+pkg_check_modules(UV REQUIRED IMPORTED_TARGET libuv)
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+if(KJ_TESTS)
+  pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+endif()
+
+function(kj_find_plain name header)
+  cmake_parse_arguments(A "" "" "LIBS" ${ARGN})
+  find_path(${name}_INCLUDE_DIR ${header})
+  set(libs)
+  foreach(l ${A_LIBS})
+    find_library(${name}_${l}_LIB ${l})
+    if(NOT ${name}_${l}_LIB)
+      message(FATAL_ERROR "library ${l} not found: run scripts/install-deps")
+    endif()
+    list(APPEND libs ${${name}_${l}_LIB})
+  endforeach()
+  if(NOT ${name}_INCLUDE_DIR)
+    message(FATAL_ERROR "header ${header} not found: run scripts/install-deps")
+  endif()
+  add_library(kj::${name} INTERFACE IMPORTED GLOBAL)
+  set_target_properties(kj::${name} PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${${name}_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES "${libs}")
+endfunction()
+
+kj_find_plain(mbedtls mbedtls/ssl.h LIBS mbedtls mbedx509 mbedcrypto)
+kj_find_plain(http_parser http_parser.h LIBS http_parser)
+kj_find_plain(csv csv.h LIBS csv)
+
+foreach(p CURL SQLITE CJSON UV ZLIB)
+  string(TOLOWER ${p} lp)
+  add_library(kj::${lp} ALIAS PkgConfig::${p})
+endforeach()
+if(KJ_TESTS)
+  add_library(kj::cmocka ALIAS PkgConfig::CMOCKA)
+endif()

@@ -1,0 +1,41 @@
+/* merge.h - the merge rules, the same on server and client.
+ *
+ * Fields merge one by one: the higher stamp wins (hlc, then device id, byte
+ * order); equal stamps mean the same write, nothing changes.  A delete wins
+ * over any edit, before or after it, and a deleted id stays deleted.  The
+ * result is the same whatever order changes arrive in.
+ */
+#ifndef KJ_MERGE_H
+#define KJ_MERGE_H
+
+#include "wire.h"
+
+/* <0, 0, >0 like strcmp. */
+int kj_stamp_cmp(const kj_stamp *a, const kj_stamp *b);
+
+/* One overwritten concurrent value: `field` of record `id` had `loser`
+ * (NULL = absent) stamped `loser_st`, and `winner` stamped `winner_st` won. */
+typedef struct kj_conflict {
+  const char *id;
+  const char *field;
+  const char *loser, *winner;
+  const kj_stamp *loser_st, *winner_st;
+} kj_conflict;
+
+typedef void (*kj_conflict_fn)(const kj_conflict *c, void *ud);
+
+enum { KJ_MERGE_NOCHANGE = 0, KJ_MERGE_CHANGED = 1 };
+
+/* Apply change c (its device set) to state s.  A new record is a state
+ * whose rec.type is KJ_T_NONE: it takes c's type.  A change of another type
+ * than s is KJ_EINVAL.  Every value that loses to a different device's value
+ * is reported through fn (may be NULL): a kept value beaten by the change,
+ * or a change's value beaten by the kept one.  Returns KJ_MERGE_CHANGED when
+ * s changed, KJ_MERGE_NOCHANGE when not, -1 on error (err says why). */
+int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, kj_err *err);
+
+/* Merge a whole remote state (a pull) into s, field by field, same rules. */
+int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud,
+                   kj_err *err);
+
+#endif

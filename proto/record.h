@@ -1,0 +1,107 @@
+/* record.h - the record types of domain.md, their fields and validation.
+ *
+ * One definition for client and server.  A record is its type, its id and an
+ * array of field values indexed like the type's field table.  Every value is
+ * text (UTF-8, NUL-terminated, owned by the record); NULL means absent.  The
+ * text is kept exactly as given (after validation), so CSV import -> export
+ * -> import changes nothing.
+ *
+ * The `office` of an office record (survey, activity, complaint, rating,
+ * target) is an ordinary field (index 0), so a central correction that moves
+ * a record to another office merges like any other field.  Master data:
+ * an office's id is its code; an employee's id is its nip and its office is
+ * its `office` field; an indicator's id is its id and it has no office.
+ */
+#ifndef KJ_RECORD_H
+#define KJ_RECORD_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+typedef enum {
+  KJ_T_OFFICE,
+  KJ_T_EMPLOYEE,
+  KJ_T_INDICATOR,
+  KJ_T_SURVEY,
+  KJ_T_ACTIVITY,
+  KJ_T_COMPLAINT,
+  KJ_T_RATING,
+  KJ_T_TARGET,
+  KJ_T__COUNT,
+  KJ_T_NONE = -1
+} kj_rtype;
+
+typedef enum {
+  KJ_FT_TEXT,   /* UTF-8, length in characters min..max */
+  KJ_FT_INT,    /* decimal integer min..max */
+  KJ_FT_NUM,    /* plain decimal "12", "0.5"; >= 0, or > 0 when min == 1 */
+  KJ_FT_DATE,   /* YYYY-MM-DD */
+  KJ_FT_PERIOD, /* 2026, 2026-Q1, 2026-01 */
+  KJ_FT_NIP,    /* 18 digits: birth date, appointment YYYYMM, sex 1|2, seq */
+  KJ_FT_ENUM,   /* one of choices */
+  KJ_FT_CODE    /* 1-32 of [0-9A-Za-z._-] */
+} kj_ftype;
+
+#define KJ_MAX_FIELDS 20
+#define KJ_ID_MAX 36      /* UUID, office code, nip, indicator id */
+#define KJ_DEVICE_MAX 40  /* device id text */
+
+typedef struct kj_field_def {
+  const char *name;
+  kj_ftype ft;
+  int required;
+  long long min, max;          /* INT: value range; TEXT: length range; NUM: see above */
+  const char *const *choices;  /* ENUM: NULL-terminated list */
+} kj_field_def;
+
+typedef struct kj_type_def {
+  kj_rtype type;
+  const char *name;     /* "survey": the TYPE of commands and the wire */
+  const char *plural;   /* "surveys": the CSV file name without .csv */
+  const char *id_name;  /* CSV column of the id: "id", "code", "nip" */
+  int master;           /* 1 for office, employee, indicator */
+  int office_field;     /* index of the office field, -1 when none */
+  int nfields;
+  const kj_field_def *fields; /* the CSV columns other than the id column */
+} kj_type_def;
+
+typedef struct kj_record {
+  kj_rtype type;
+  char id[KJ_ID_MAX + 1];
+  int deleted;
+  char *v[KJ_MAX_FIELDS]; /* owned; NULL = absent */
+} kj_record;
+
+/* The type table. */
+const kj_type_def *kj_type(kj_rtype t);
+/* By name: accepts "survey" and "surveys"; NULL when unknown. */
+const kj_type_def *kj_type_by_name(const char *name);
+/* Index of a field of t, -1 when t has no such field. */
+int kj_field_index(const kj_type_def *t, const char *name);
+
+void kj_record_init(kj_record *r, kj_rtype t);
+void kj_record_release(kj_record *r);          /* frees the values; r reusable after init */
+kj_code kj_record_copy(kj_record *dst, const kj_record *src); /* dst uninitialised */
+/* Set (copy) or clear (value NULL) field i. */
+kj_code kj_record_set(kj_record *r, int i, const char *value);
+/* By field name; KJ_EINVAL with "unknown field 'x'" in err when there is none. */
+kj_code kj_record_set_named(kj_record *r, const char *name, const char *value, kj_err *err);
+const char *kj_record_get(const kj_record *r, const char *name);
+/* The office the record belongs to (NULL for indicators). */
+const char *kj_record_office(const kj_record *r);
+
+/* Check one value of field f; on error err says "field 'u3': must be an
+ * integer from 1 to 4" (the caller adds which record or line). */
+kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err);
+/* Check the id and every field, required ones present, and the rules across
+ * fields (complaint resolved not before received).  Deleted records need
+ * only a valid id. */
+kj_code kj_record_validate(const kj_record *r, kj_err *err);
+/* Every problem of r, one call of fn per problem with the message as above;
+ * returns how many there were (0 = valid). */
+int kj_record_check(const kj_record *r, void (*fn)(void *ud, const char *msg), void *ud);
+/* The id rule: a UUID for office records, the key rule of master types. */
+kj_code kj_record_validate_id(kj_rtype t, const char *id, kj_err *err);
+
+#endif

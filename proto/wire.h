@@ -1,0 +1,63 @@
+/* wire.h - the JSON messages between kinerja and kinerjad (cJSON).
+ *
+ * A change is what one command did to one record: the fields it set (or
+ * cleared), all stamped with one hybrid-logical-clock stamp, or a delete.
+ * A record state is a whole record with a stamp per field, as stored and
+ * as pulled.  docs/protocol.md describes the JSON; this file is the code.
+ */
+#ifndef KJ_WIRE_H
+#define KJ_WIRE_H
+
+#include <cJSON.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hlc.h"
+#include "record.h"
+
+typedef struct kj_stamp {
+  kj_hlc hlc;                       /* 0 = never written */
+  char device[KJ_DEVICE_MAX + 1];   /* tie-break: larger device id wins */
+} kj_stamp;
+
+typedef struct kj_change {
+  int64_t seq;       /* client: outbox sequence, unique per device */
+  kj_record rec;     /* type, id, deleted, and the values of the fields in mask */
+  uint32_t mask;     /* bit i: field i is set by this change (NULL value = clear) */
+  kj_hlc hlc;        /* stamp of every field of this change and of a delete */
+  char device[KJ_DEVICE_MAX + 1]; /* origin device (set by the server from the token) */
+} kj_change;
+
+typedef struct kj_rstate {
+  kj_record rec;              /* current values, deleted flag */
+  kj_stamp st[KJ_MAX_FIELDS]; /* per-field stamp */
+  kj_stamp del;               /* stamp of the delete when rec.deleted */
+} kj_rstate;
+
+void kj_change_init(kj_change *c, kj_rtype t);
+void kj_change_release(kj_change *c);
+void kj_rstate_init(kj_rstate *s, kj_rtype t);
+void kj_rstate_release(kj_rstate *s);
+
+/* Change <-> JSON object:
+ *   {"seq":12,"id":"0190...","type":"survey","hlc":"1234","del":true,
+ *    "f":{"office":"36.73.01","u1":"4","comment":null}}
+ * "del" is present only for a delete; "f" only names fields in mask.
+ * Decoding validates shape (types, known type and field names, a stamp) but
+ * not field values: callers run kj_record_validate on the merged record.
+ * On error err names what is wrong ("changes[3]: field 'u1': must be a string"). */
+cJSON *kj_change_to_json(const kj_change *c);
+kj_code kj_change_from_json(const cJSON *o, kj_change *c, kj_err *err); /* c uninitialised */
+
+/* Record state <-> JSON object (pull pages, local storage):
+ *   {"id":..,"type":..,"del":false,"f":{"u1":"4",...},
+ *    "t":{"u1":"1234/dev-a",...}, "dt":"1234/dev-a"}
+ * "t" holds the stamp of every field present in "f" or cleared; "dt" the delete stamp. */
+cJSON *kj_rstate_to_json(const kj_rstate *s);
+kj_code kj_rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err); /* s uninitialised */
+
+/* "1234/dev-a" <-> stamp. */
+kj_code kj_stamp_parse(const char *s, kj_stamp *out);
+void kj_stamp_format(const kj_stamp *st, char *out, size_t size);
+
+#endif
