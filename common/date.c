@@ -62,10 +62,24 @@ int kj_date_parse(const char *s, kj_day *out) {
   return 0;
 }
 
+/* Write v as exactly n decimal digits (v >= 0). */
+static char *put_digits(char *p, int v, int n) {
+  for (int i = n - 1; i >= 0; i--) {
+    p[i] = (char)('0' + v % 10);
+    v /= 10;
+  }
+  return p + n;
+}
+
 void kj_date_format(kj_day day, char out[KJ_DATE_STRLEN + 1]) {
   int y, m, d;
   kj_day_to_civil(day, &y, &m, &d);
-  snprintf(out, KJ_DATE_STRLEN + 1, "%04d-%02d-%02d", y % 10000, m, d);
+  char *p = put_digits(out, y < 0 ? 0 : y % 10000, 4);
+  *p++ = '-';
+  p = put_digits(p, m, 2);
+  *p++ = '-';
+  p = put_digits(p, d, 2);
+  *p = '\0';
 }
 
 int kj_weekday(kj_day day) {
@@ -111,17 +125,21 @@ int kj_period_parse(const char *s, kj_period *p) {
 }
 
 void kj_period_format(const kj_period *p, char out[8]) {
+  char *q = put_digits(out, p->year < 0 ? 0 : p->year % 10000, 4);
   switch (p->kind) {
   case KJ_PERIOD_YEAR:
-    snprintf(out, 8, "%04d", p->year % 10000);
     break;
   case KJ_PERIOD_QUARTER:
-    snprintf(out, 8, "%04d-Q%d", p->year % 10000, p->index % 10);
+    *q++ = '-';
+    *q++ = 'Q';
+    q = put_digits(q, p->index % 10, 1);
     break;
   case KJ_PERIOD_MONTH:
-    snprintf(out, 8, "%04d-%02d", p->year % 10000, p->index % 100);
+    *q++ = '-';
+    q = put_digits(q, p->index % 100, 2);
     break;
   }
+  *q = '\0';
 }
 
 int kj_workdays(const kj_period *p, kj_day as_of, const kj_day *holidays, int nholidays,
