@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# make demo: the whole system in about a minute, in a temporary directory.
+#   1. a central server with master data for three kecamatan offices
+#   2. three office PCs enrolled with device tokens
+#   3. each office records a month while the server is down
+#   4. the server comes up; `kinerja sync --watch` on each PC syncs by itself
+#   5. the consolidated ranking and one office's employee scores
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${KJ_BIN:-$ROOT/build}
+KINERJA=$BIN/client/kinerja
+KINERJAD=$BIN/server/kinerjad
+MONTH=${DEMO_MONTH:-$(date -u +%Y-%m)}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kinerja-demo.XXXXXX")
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  if [ "${KEEP:-0}" = 1 ]; then echo "demo files kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1. server: init and master data (3 offices, 30 employees, 4 indicators)"
+export KINERJAD_DATA=$WORK/server
+"$KINERJAD" init | sed 's/\(admin token: \).*/\1(hidden)/'
+python3 "$ROOT/scripts/gen-data.py" master "$WORK/master" --offices 3 --employees-per-office 10
+for t in office employee indicator; do
+  "$KINERJAD" import "$t" "$WORK/master/${t}s.csv" | tail -n 1
+done
+
+step "2. enrol three office devices"
+OFFICES=(36.73.01 36.73.02 36.73.03)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL=https://127.0.0.1:$PORT
+for o in "${OFFICES[@]}"; do
+  tok=$("$KINERJAD" device add --office "$o" --name "PC $o" | sed -n 's/^device token: //p')
+  "$KINERJA" --db "$WORK/$o.db" init --office "$o" --server "$URL" --token "$tok" \
+    --ca "$KINERJAD_DATA/cert.pem"
+done
+
+step "3. offices record $MONTH while the server is down"
+for o in "${OFFICES[@]}"; do
+  python3 "$ROOT/scripts/gen-data.py" month "$WORK/$o" --office "$o" --month "$MONTH" \
+    --employees "$WORK/master/employees.csv"
+  for t in target activity survey complaint rating; do
+    "$KINERJA" --db "$WORK/$o.db" import "$t" "$WORK/$o/${t/y/ie}s.csv" >/dev/null
+  done
+  "$KINERJA" --db "$WORK/$o.db" status | sed "s/^/  [$o] /"
+done
+
+step "4. clients start 'kinerja sync --watch' (server still down), then the server comes up"
+for o in "${OFFICES[@]}"; do
+  "$KINERJA" --db "$WORK/$o.db" sync --watch --interval 5 >"$WORK/$o.sync.log" 2>&1 &
+  PIDS+=($!)
+done
+sleep 2
+"$KINERJAD" serve --listen "127.0.0.1:$PORT" >"$WORK/server.out" 2>"$WORK/server.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do grep -q '^listening on' "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
+cat "$WORK/server.out"
+for o in "${OFFICES[@]}"; do
+  for _ in $(seq 1 300); do
+    if "$KINERJA" --db "$WORK/$o.db" status --json | grep -q '"pending": *0[,}]'; then break; fi
+    sleep 0.1
+  done
+  echo "  [$o] $("$KINERJA" --db "$WORK/$o.db" status | grep -iE 'pending|last' | tr '\n' ' ')"
+done
+
+step "5. consolidated office ranking for $MONTH"
+"$KINERJAD" report offices --period "$MONTH"
+step "   employees of 36.73.01"
+"$KINERJAD" report employees --period "$MONTH" --office 36.73.01
+
+step "where to look next"
+cat <<TXT
+  README.md, docs/operations.md (deploying for real), docs/protocol.md (the wire),
+  docs/scoring.md (the formulas). Run it again with KEEP=1 to keep $WORK.
+TXT
