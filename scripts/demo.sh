@@ -44,8 +44,8 @@ step "3. offices record $MONTH while the server is down"
 for o in "${OFFICES[@]}"; do
   python3 "$ROOT/scripts/gen-data.py" month "$WORK/$o" --office "$o" --month "$MONTH" \
     --employees "$WORK/master/employees.csv"
-  for t in target activity survey complaint rating; do
-    "$KINERJA" --db "$WORK/$o.db" import "$t" "$WORK/$o/${t/y/ie}s.csv" >/dev/null
+  for f in targets activities surveys complaints ratings; do
+    "$KINERJA" --db "$WORK/$o.db" import "$f" "$WORK/$o/$f.csv" >/dev/null
   done
   "$KINERJA" --db "$WORK/$o.db" status | sed "s/^/  [$o] /"
 done
