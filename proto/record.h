@@ -35,7 +35,8 @@ typedef enum {
 typedef enum {
   KJ_FT_TEXT,   /* UTF-8, length in characters min..max */
   KJ_FT_INT,    /* decimal integer min..max */
-  KJ_FT_NUM,    /* plain decimal "12", "0.5"; >= 0, or > 0 when min == 1 */
+  KJ_FT_NUM,    /* plain decimal "12", "0.5" (<= 6 decimals); >= 0, or > 0 when
+                   min == 1; the integer part below max */
   KJ_FT_DATE,   /* YYYY-MM-DD */
   KJ_FT_PERIOD, /* 2026, 2026-Q1, 2026-01 */
   KJ_FT_NIP,    /* 18 digits: birth date, appointment YYYYMM, sex 1|2, seq */
@@ -85,8 +86,11 @@ void kj_record_release(kj_record *r);          /* frees the values; r reusable a
 kj_code kj_record_copy(kj_record *dst, const kj_record *src); /* dst uninitialised */
 /* Set (copy) or clear (value NULL) field i. */
 kj_code kj_record_set(kj_record *r, int i, const char *value);
-/* By field name; KJ_EINVAL with "unknown field 'x'" in err when there is none. */
+/* By field name; KJ_EINVAL with "unknown field 'x'" in err when there is none.
+ * The type's id_name ("id", "code", "nip") sets or clears r->id (an id longer
+ * than KJ_ID_MAX fails with the id rule's message). */
 kj_code kj_record_set_named(kj_record *r, const char *name, const char *value, kj_err *err);
+/* Value of a field by name (the id_name gives r->id); NULL when absent. */
 const char *kj_record_get(const kj_record *r, const char *name);
 /* The office the record belongs to (NULL for indicators). */
 const char *kj_record_office(const kj_record *r);
@@ -103,5 +107,14 @@ kj_code kj_record_validate(const kj_record *r, kj_err *err);
 int kj_record_check(const kj_record *r, void (*fn)(void *ud, const char *msg), void *ud);
 /* The id rule: a UUID for office records, the key rule of master types. */
 kj_code kj_record_validate_id(kj_rtype t, const char *id, kj_err *err);
+
+/* Building blocks of the rules, for callers that check single values. */
+/* Characters of s, -1 when s is not valid UTF-8 (no overlongs, surrogates). */
+long kj_utf8_len(const char *s);
+/* 1 when s is a NIP: 18 digits, a real birth date, appointment month 01-12,
+ * sex digit 1 or 2. */
+int kj_nip_valid(const char *s);
+/* 1 when s is 1-32 of [0-9A-Za-z._-] (office codes, indicator ids). */
+int kj_code_valid(const char *s);
 
 #endif
