@@ -1,0 +1,773 @@
+/* admin.c - the kinerjad command line. */
+#include "admin.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "app.h"
+#include "auth.h"
+#include "config.h"
+#include "csvio.h"
+#include "date.h"
+#include "hlc.h"
+#include "log.h"
+#include "store.h"
+#include "uuid.h"
+#include "wire.h"
+
+#define KJS_SERVER_DEVICE "server" /* device id of the server's own changes */
+
+static void die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void die_msg(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("kinerjad: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static const char usage_text[] =
+    "usage: kinerjad [--data DIR] COMMAND [ARGS]\n"
+    "\n"
+    "The data directory is --data DIR, else $KINERJAD_DATA, else ./kinerjad-data.\n"
+    "\n"
+    "commands:\n"
+    "  init [--host NAME ...]              create the data directory, database, TLS key\n"
+    "                                      and certificate; prints the admin token once\n"
+    "  serve [--listen ADDR:PORT] [--plain-http]\n"
+    "                                      serve HTTPS (default 127.0.0.1:8443)\n"
+    "  device add --office CODE [--name TEXT]  enrol a device; prints its token once\n"
+    "  device list [--json]                list devices\n"
+    "  device revoke ID                    revoke a device (or token) at once\n"
+    "  token add --role admin|viewer [--name TEXT]  a token for people and scripts\n"
+    "  import TYPE FILE.csv [--strict]     load master data or records from CSV\n"
+    "  conflicts [--json]                  overwritten concurrent values\n"
+    "  report offices --period P [--as-of D] [--json|--csv]\n"
+    "  report employees --period P --office CODE [--json|--csv]\n"
+    "  recompute [--verify]                rebuild (or check) the score aggregates\n"
+    "\n"
+    "Every command takes --help.\n";
+
+typedef struct cmd_ctx {
+  kjs_config cfg;
+  int argc;
+  char **argv; /* after the command name(s) */
+} cmd_ctx;
+
+static int want_help(int argc, char **argv) {
+  for (int i = 0; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+      return 1;
+  return 0;
+}
+
+/* Load the config (it must exist: `init` made it) and open the store. */
+static int open_dir(cmd_ctx *c, kjs_store **st) {
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_config_load(&c->cfg, &e);
+  if (rc == KJ_ENOENT) {
+    die_msg("no kinerjad data directory at '%s': run 'kinerjad init' first", c->cfg.data_dir);
+    return 1;
+  }
+  if (rc || (rc = kjs_store_open(st, c->cfg.db_file, &c->cfg, 0, &e))) {
+    die_msg("%s", e.msg);
+    return 1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static int cmd_init(cmd_ctx *c) {
+  if (want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad init [--host NAME ...]\n\n"
+          "Create the data directory (mode 0700) with the database, kinerjad.conf,\n"
+          "an ECDSA P-256 key (key.pem) and a self-signed certificate (cert.pem) for\n"
+          "localhost, 127.0.0.1 and every --host.  Prints the admin token once.\n",
+          stdout);
+    return 0;
+  }
+  const char *hosts[64];
+  int nhosts = 0;
+  for (int i = 0; i < c->argc; i++) {
+    if (!strcmp(c->argv[i], "--host") && i + 1 < c->argc) {
+      if (nhosts == 64) {
+        die_msg("too many --host names");
+        return 1;
+      }
+      hosts[nhosts++] = c->argv[++i];
+    } else {
+      die_msg("init: unexpected argument '%s'", c->argv[i]);
+      return 1;
+    }
+  }
+  const char *dir = c->cfg.data_dir;
+  if (mkdir(dir, 0700) != 0) {
+    if (errno != EEXIST) {
+      die_msg("cannot create '%s': %s", dir, strerror(errno));
+      return 1;
+    }
+    if (access(c->cfg.conf_file, F_OK) == 0 || access(c->cfg.db_file, F_OK) == 0 ||
+        access(c->cfg.key_file, F_OK) == 0) {
+      die_msg("'%s' is already a kinerjad data directory: refusing to overwrite", dir);
+      return 1;
+    }
+  }
+  if (chmod(dir, 0700) != 0) {
+    die_msg("cannot set the mode of '%s': %s", dir, strerror(errno));
+    return 1;
+  }
+  int fd = open(c->cfg.conf_file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    die_msg("cannot create '%s': %s", c->cfg.conf_file, strerror(errno));
+    return 1;
+  }
+  const char *text = kjs_config_default_text();
+  size_t len = strlen(text);
+  if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+    die_msg("cannot write '%s': %s", c->cfg.conf_file, strerror(errno));
+    close(fd);
+    return 1;
+  }
+  close(fd);
+  kj_err e;
+  kj_err_clear(&e);
+  if (kjs_tls_make_cert(c->cfg.key_file, c->cfg.cert_file, hosts, nhosts, &e) != 0) {
+    die_msg("%s", e.msg[0] ? e.msg : "cannot make the TLS certificate");
+    return 1;
+  }
+  kjs_store *st;
+  if (kjs_store_open(&st, c->cfg.db_file, NULL, 1, &e)) {
+    die_msg("%s", e.msg);
+    return 1;
+  }
+  char token[KJS_TOKEN_LEN + 1], id[32];
+  unsigned char hash[32];
+  int rc = 0;
+  if (kjs_token_new(token, hash, &e) || kjs_token_id("tok-", id, sizeof id, &e) ||
+      kjs_store_token_add(st, KJS_ROLE_ADMIN, id, NULL, "initial admin", hash, &e)) {
+    die_msg("%s", e.msg);
+    rc = 1;
+  } else {
+    printf("initialised '%s'\n", dir);
+    printf("admin token: %s\n", token);
+  }
+  kjs_store_close(st);
+  return rc;
+}
+
+static int is_loopback(const char *host) {
+  return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcmp(host, "localhost");
+}
+
+static int cmd_serve(cmd_ctx *c) {
+  if (want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad serve [--listen ADDR:PORT] [--plain-http]\n\n"
+          "Serve HTTPS on ADDR:PORT (default: the config's listen, 127.0.0.1:8443).\n"
+          "Port 0 picks a free port.  Prints 'listening on https://ADDR:PORT' when\n"
+          "ready.  SIGTERM or SIGINT stop it cleanly.  --plain-http (tests only)\n"
+          "serves plain HTTP on a loopback address.\n",
+          stdout);
+    return 0;
+  }
+  const char *listen = NULL;
+  int plain = 0;
+  for (int i = 0; i < c->argc; i++) {
+    if (!strcmp(c->argv[i], "--listen") && i + 1 < c->argc)
+      listen = c->argv[++i];
+    else if (!strcmp(c->argv[i], "--plain-http"))
+      plain = 1;
+    else {
+      die_msg("serve: unexpected argument '%s'", c->argv[i]);
+      return 1;
+    }
+  }
+  kjs_store *st;
+  if (open_dir(c, &st))
+    return 1;
+  kj_err e;
+  kj_err_clear(&e);
+  if (listen && kjs_parse_listen(listen, c->cfg.net.host, sizeof c->cfg.net.host, &c->cfg.net.port, &e)) {
+    die_msg("%s", e.msg);
+    kjs_store_close(st);
+    return 1;
+  }
+  if (plain && !is_loopback(c->cfg.net.host)) {
+    die_msg("--plain-http is only allowed on a loopback address, not '%s'", c->cfg.net.host);
+    kjs_store_close(st);
+    return 1;
+  }
+  c->cfg.net.plain_http = plain;
+  c->cfg.net.cert_file = c->cfg.cert_file;
+  c->cfg.net.key_file = c->cfg.key_file;
+  kjs_app app;
+  kjs_app_init(&app, st, &c->cfg);
+  int rc = kjs_net_serve(&c->cfg.net, kjs_app_handle, &app, &e);
+  kjs_store_close(st);
+  if (rc != 0) {
+    die_msg("%s", e.msg[0] ? e.msg : "serve failed");
+    return 1;
+  }
+  KJ_INFO("stopped");
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void fmt_time(double ms, char *out, size_t size) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int cmd_device(cmd_ctx *c) {
+  const char *sub = c->argc > 0 ? c->argv[0] : NULL;
+  if (!sub || want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad device add --office CODE [--name TEXT]\n"
+          "       kinerjad device list [--json]\n"
+          "       kinerjad device revoke ID\n\n"
+          "add prints the device's token once ('device token: TOKEN'); revoke takes\n"
+          "effect at once, also while serve runs.\n",
+          sub ? stdout : stderr);
+    return sub ? 0 : 1;
+  }
+  const char *office = NULL, *name = NULL, *id = NULL;
+  int json = 0;
+  for (int i = 1; i < c->argc; i++) {
+    const char *a = c->argv[i];
+    if (!strcmp(a, "--office") && i + 1 < c->argc)
+      office = c->argv[++i];
+    else if (!strcmp(a, "--name") && i + 1 < c->argc)
+      name = c->argv[++i];
+    else if (!strcmp(a, "--json"))
+      json = 1;
+    else if (a[0] != '-' && !id)
+      id = a;
+    else {
+      die_msg("device %s: unexpected argument '%s'", sub, a);
+      return 1;
+    }
+  }
+  kj_err e;
+  kj_err_clear(&e);
+  if (!strcmp(sub, "add")) {
+    if (!office || id) {
+      die_msg(id ? "device add: unexpected argument '%s'" : "device add: --office CODE is required%s",
+              id ? id : "");
+      return 1;
+    }
+    if (kj_record_validate_id(KJ_T_OFFICE, office, &e)) {
+      die_msg("bad office code '%s': %s", office, e.msg);
+      return 1;
+    }
+    kjs_store *st;
+    if (open_dir(c, &st))
+      return 1;
+    char *state = NULL;
+    if (kjs_store_get_state(st, KJ_T_OFFICE, office, &state, &e) == KJ_ENOENT)
+      fprintf(stderr, "kinerjad: warning: office '%s' is not in the master data (yet)\n", office);
+    free(state);
+    char token[KJS_TOKEN_LEN + 1], did[32];
+    unsigned char hash[32];
+    int rc = 0;
+    if (kjs_token_new(token, hash, &e) || kjs_token_id("dev-", did, sizeof did, &e) ||
+        kjs_store_token_add(st, KJS_ROLE_DEVICE, did, office, name, hash, &e)) {
+      die_msg("%s", e.msg);
+      rc = 1;
+    } else {
+      printf("device id: %s\n", did);
+      printf("device token: %s\n", token);
+    }
+    kjs_store_close(st);
+    return rc;
+  }
+  if (!strcmp(sub, "list")) {
+    kjs_store *st;
+    if (open_dir(c, &st))
+      return 1;
+    cJSON *arr;
+    int rc = 0;
+    if (kjs_store_token_list(st, 1, &arr, &e)) {
+      die_msg("%s", e.msg);
+      rc = 1;
+    } else if (json) {
+      char *t = cJSON_Print(arr);
+      printf("%s\n", t ? t : "[]");
+      free(t);
+    } else {
+      printf("%-14s %-14s %-8s %-20s %s\n", "ID", "OFFICE", "STATUS", "CREATED", "NAME");
+      const cJSON *o;
+      cJSON_ArrayForEach(o, arr) {
+        char created[32];
+        fmt_time(cJSON_GetObjectItem(o, "created")->valuedouble, created, sizeof created);
+        const cJSON *nm = cJSON_GetObjectItem(o, "name"), *of = cJSON_GetObjectItem(o, "office");
+        printf("%-14s %-14s %-8s %-20s %s\n", cJSON_GetObjectItem(o, "id")->valuestring,
+               cJSON_IsString(of) ? of->valuestring : "-",
+               cJSON_IsNull(cJSON_GetObjectItem(o, "revoked")) ? "active" : "revoked", created,
+               cJSON_IsString(nm) ? nm->valuestring : "");
+      }
+    }
+    cJSON_Delete(arr);
+    kjs_store_close(st);
+    return rc;
+  }
+  if (!strcmp(sub, "revoke")) {
+    if (!id) {
+      die_msg("device revoke: which ID? (see 'kinerjad device list')");
+      return 1;
+    }
+    kjs_store *st;
+    if (open_dir(c, &st))
+      return 1;
+    int rc = 0;
+    if (kjs_store_token_revoke(st, id, &e)) {
+      die_msg("%s", e.msg);
+      rc = 1;
+    } else {
+      printf("revoked %s\n", id);
+    }
+    kjs_store_close(st);
+    return rc;
+  }
+  die_msg("unknown device command '%s' (add, list, revoke)", sub);
+  return 1;
+}
+
+static int cmd_token(cmd_ctx *c) {
+  const char *sub = c->argc > 0 ? c->argv[0] : NULL;
+  if (!sub || want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad token add --role admin|viewer [--name TEXT]\n\n"
+          "A token for people and scripts; printed once ('token: TOKEN').  Viewers\n"
+          "read reports only.  Revoke with 'kinerjad device revoke ID'.\n",
+          sub ? stdout : stderr);
+    return sub ? 0 : 1;
+  }
+  if (strcmp(sub, "add")) {
+    die_msg("unknown token command '%s' (add)", sub);
+    return 1;
+  }
+  const char *role = NULL, *name = NULL;
+  for (int i = 1; i < c->argc; i++) {
+    if (!strcmp(c->argv[i], "--role") && i + 1 < c->argc)
+      role = c->argv[++i];
+    else if (!strcmp(c->argv[i], "--name") && i + 1 < c->argc)
+      name = c->argv[++i];
+    else {
+      die_msg("token add: unexpected argument '%s'", c->argv[i]);
+      return 1;
+    }
+  }
+  int r = kjs_role_parse(role);
+  if (r != KJS_ROLE_ADMIN && r != KJS_ROLE_VIEWER) {
+    die_msg("token add: --role must be admin or viewer");
+    return 1;
+  }
+  kjs_store *st;
+  if (open_dir(c, &st))
+    return 1;
+  kj_err e;
+  kj_err_clear(&e);
+  char token[KJS_TOKEN_LEN + 1], id[32];
+  unsigned char hash[32];
+  int rc = 0;
+  if (kjs_token_new(token, hash, &e) || kjs_token_id("tok-", id, sizeof id, &e) ||
+      kjs_store_token_add(st, (kjs_role)r, id, NULL, name, hash, &e)) {
+    die_msg("%s", e.msg);
+    rc = 1;
+  } else {
+    printf("token id: %s\n", id);
+    printf("token: %s\n", token);
+  }
+  kjs_store_close(st);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+
+typedef struct import_ctx {
+  kjs_txn *txn;
+  const char *fname;
+  const kj_type_def *td;
+  kj_hlc_clock clock;
+  long good, unchanged, bad;
+  kj_code fatal;
+  kj_err err;
+} import_ctx;
+
+static int import_row(void *ud, long line, kj_record *rec, const char *const *problems,
+                      int nproblems) {
+  import_ctx *ic = ud;
+  if (!nproblems && !rec->id[0] && ic->td->master) {
+    fprintf(stderr, "%s:%ld: field '%s': required\n", ic->fname, line, ic->td->id_name);
+    ic->bad++;
+    return 0;
+  }
+  if (nproblems) {
+    for (int i = 0; i < nproblems; i++)
+      fprintf(stderr, "%s:%ld: %s\n", ic->fname, line, problems[i]);
+    ic->bad++;
+    return 0;
+  }
+  char label[KJS_PATH_MAX + 32];
+  snprintf(label, sizeof label, "%s:%ld", ic->fname, line);
+  kjs_item it;
+  memset(&it, 0, sizeof it);
+  it.label = label;
+  it.label_only = 1;
+  it.seq = -1;
+  kj_change_init(&it.ch, rec->type);
+  kj_record_release(&it.ch.rec);
+  if (kj_record_copy(&it.ch.rec, rec)) {
+    kj_record_init(&it.ch.rec, rec->type);
+    kj_change_release(&it.ch);
+    ic->fatal = kj_fail(&ic->err, KJ_ENOMEM, "out of memory");
+    return 1;
+  }
+  if (!it.ch.rec.id[0] && kj_uuid_v7(it.ch.rec.id)) {
+    kj_change_release(&it.ch);
+    ic->fatal = kj_fail(&ic->err, KJ_ECRYPTO, "cannot make an id");
+    return 1;
+  }
+  it.ch.mask = ic->td->nfields >= 32 ? 0xffffffffu : ((1u << ic->td->nfields) - 1u);
+  it.ch.hlc = kj_hlc_now(&ic->clock);
+  snprintf(it.ch.device, sizeof it.ch.device, "%s", KJS_SERVER_DEVICE);
+  it.decoded = 1;
+  kj_code rc = kjs_txn_apply(ic->txn, NULL, &it, &ic->err);
+  kj_change_release(&it.ch);
+  if (rc) {
+    ic->fatal = rc;
+    return 1;
+  }
+  if (it.status == KJS_REJECTED) {
+    fprintf(stderr, "%s\n", it.error);
+    ic->bad++;
+  } else if (it.status == KJS_DUPLICATE) {
+    ic->unchanged++;
+  } else {
+    ic->good++;
+  }
+  return 0;
+}
+
+static int cmd_import(cmd_ctx *c) {
+  if (want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad import TYPE FILE.csv [--strict]\n\n"
+          "Load a CSV file of domain.md (office, employee, indicator, survey, activity,\n"
+          "complaint, rating, target).  Valid rows are stored in one transaction as\n"
+          "changes of device 'server': they merge like any push, update the scores\n"
+          "and flow down to the offices.  Every bad row is reported as\n"
+          "FILE:LINE: field 'x': ...; the exit status is 1 when any row was bad.\n"
+          "--strict stores nothing when any row is bad.\n",
+          stdout);
+    return 0;
+  }
+  const char *tname = NULL, *file = NULL;
+  int strict = 0;
+  for (int i = 0; i < c->argc; i++) {
+    if (!strcmp(c->argv[i], "--strict"))
+      strict = 1;
+    else if (c->argv[i][0] == '-' && c->argv[i][1]) {
+      die_msg("import: unknown option '%s'", c->argv[i]);
+      return 1;
+    } else if (!tname)
+      tname = c->argv[i];
+    else if (!file)
+      file = c->argv[i];
+    else {
+      die_msg("import: unexpected argument '%s'", c->argv[i]);
+      return 1;
+    }
+  }
+  if (!tname || !file) {
+    die_msg("usage: kinerjad import TYPE FILE.csv [--strict]");
+    return 1;
+  }
+  const kj_type_def *td = kj_type_by_name(tname);
+  if (!td) {
+    die_msg("unknown record type '%s'", tname);
+    return 1;
+  }
+  FILE *f = fopen(file, "r");
+  if (!f) {
+    die_msg("cannot open '%s': %s", file, strerror(errno));
+    return 1;
+  }
+  kjs_store *st;
+  if (open_dir(c, &st)) {
+    fclose(f);
+    return 1;
+  }
+  import_ctx ic;
+  memset(&ic, 0, sizeof ic);
+  ic.fname = file;
+  ic.td = td;
+  kj_hlc_init(&ic.clock, 0, 0);
+  kj_err e;
+  kj_err_clear(&e);
+  int rc = 1;
+  if (kjs_txn_begin(st, &ic.txn, &e)) {
+    die_msg("%s", e.msg);
+    goto out;
+  }
+  kj_code r = kj_csv_read(f, file, td, NULL, import_row, &ic, &e);
+  if (ic.fatal) {
+    kjs_txn_rollback(ic.txn);
+    die_msg("%s: nothing imported", ic.err.msg);
+    goto out;
+  }
+  if (r) {
+    kjs_txn_rollback(ic.txn);
+    die_msg("%s", e.msg);
+    goto out;
+  }
+  if (strict && ic.bad) {
+    kjs_txn_rollback(ic.txn);
+    die_msg("%ld bad row%s in '%s': nothing imported (--strict)", ic.bad, ic.bad == 1 ? "" : "s",
+            file);
+    goto out;
+  }
+  if (kjs_txn_commit(ic.txn, &e)) {
+    die_msg("%s: nothing imported", e.msg);
+    goto out;
+  }
+  printf("imported %ld %s from '%s'", ic.good, ic.good == 1 ? td->name : td->plural, file);
+  if (ic.unchanged)
+    printf(", %ld unchanged", ic.unchanged);
+  if (ic.bad)
+    printf(", %ld bad row%s skipped", ic.bad, ic.bad == 1 ? "" : "s");
+  printf("\n");
+  rc = ic.bad ? 1 : 0;
+out:
+  fclose(f);
+  kjs_store_close(st);
+  return rc;
+}
+
+static int cmd_conflicts(cmd_ctx *c) {
+  if (want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad conflicts [--json]\n\n"
+          "Every value that lost to a concurrent write of another device, oldest first.\n",
+          stdout);
+    return 0;
+  }
+  int json = 0;
+  for (int i = 0; i < c->argc; i++) {
+    if (!strcmp(c->argv[i], "--json"))
+      json = 1;
+    else {
+      die_msg("conflicts: unexpected argument '%s'", c->argv[i]);
+      return 1;
+    }
+  }
+  kjs_store *st;
+  if (open_dir(c, &st))
+    return 1;
+  kj_err e;
+  kj_err_clear(&e);
+  cJSON *arr;
+  int rc = 0;
+  if (kjs_store_conflicts(st, &arr, &e)) {
+    die_msg("%s", e.msg);
+    rc = 1;
+  } else if (json) {
+    char *t = cJSON_Print(arr);
+    printf("%s\n", t ? t : "[]");
+    free(t);
+  } else {
+    const cJSON *o;
+    int n = 0;
+    cJSON_ArrayForEach(o, arr) {
+      const cJSON *l = cJSON_GetObjectItem(o, "loser"), *w = cJSON_GetObjectItem(o, "winner");
+      char at[32];
+      fmt_time(cJSON_GetObjectItem(o, "at")->valuedouble, at, sizeof at);
+      printf("%s %s %s field '%s': kept '%s' (%s), overwrote '%s' (%s)\n", at,
+             cJSON_GetObjectItem(o, "type")->valuestring, cJSON_GetObjectItem(o, "id")->valuestring,
+             cJSON_GetObjectItem(o, "field")->valuestring,
+             cJSON_IsString(w) ? w->valuestring : "(none)",
+             cJSON_GetObjectItem(o, "winner_stamp")->valuestring,
+             cJSON_IsString(l) ? l->valuestring : "(none)",
+             cJSON_GetObjectItem(o, "loser_stamp")->valuestring);
+      n++;
+    }
+    if (!n)
+      printf("no conflicts\n");
+  }
+  cJSON_Delete(arr);
+  kjs_store_close(st);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* report and recompute: the scores module's (issue "Scores") */
+
+static int cmd_report(cmd_ctx *c) {
+  if (want_help(c->argc, c->argv) || c->argc == 0) {
+    fputs("usage: kinerjad report offices --period P [--as-of D] [--json|--csv]\n"
+          "       kinerjad report employees --period P --office CODE [--json|--csv]\n",
+          c->argc ? stdout : stderr);
+    return c->argc ? 0 : 1;
+  }
+  const char *what = c->argv[0], *period = NULL, *as_of = NULL, *office = NULL;
+  for (int i = 1; i < c->argc; i++) {
+    const char *a = c->argv[i];
+    if (!strcmp(a, "--period") && i + 1 < c->argc)
+      period = c->argv[++i];
+    else if (!strcmp(a, "--as-of") && i + 1 < c->argc)
+      as_of = c->argv[++i];
+    else if (!strcmp(a, "--office") && i + 1 < c->argc)
+      office = c->argv[++i];
+    else if (!strcmp(a, "--json") || !strcmp(a, "--csv"))
+      ;
+    else {
+      die_msg("report: unexpected argument '%s'", a);
+      return 1;
+    }
+  }
+  int offices = !strcmp(what, "offices");
+  if (!offices && strcmp(what, "employees")) {
+    die_msg("unknown report '%s' (offices, employees)", what);
+    return 1;
+  }
+  if (!period || (!offices && !office)) {
+    die_msg("report %s: --period%s is required", what, offices ? "" : " and --office");
+    return 1;
+  }
+  kjs_store *st;
+  if (open_dir(c, &st))
+    return 1;
+  kj_buf out;
+  kj_buf_init(&out, KJ_BUF_UNLIMITED);
+  kj_err e;
+  kj_err_clear(&e);
+  char today[KJ_DATE_STRLEN + 1];
+  kj_date_format(kj_today(0), today);
+  kj_code rc = offices ? kjs_store_report_offices(st, period, as_of ? as_of : today, &out, &e)
+                       : kjs_store_report_employees(st, period, office, &out, &e);
+  if (rc)
+    die_msg("%s", e.msg);
+  else
+    fwrite(kj_buf_str(&out), 1, out.len, stdout);
+  kj_buf_release(&out);
+  kjs_store_close(st);
+  return rc ? 1 : 0;
+}
+
+static int cmd_recompute(cmd_ctx *c) {
+  if (want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad recompute [--verify]\n\n"
+          "Rebuild the score aggregates from the records; with --verify compare them\n"
+          "with the maintained ones and exit 1 naming every difference.\n",
+          stdout);
+    return 0;
+  }
+  int verify = 0;
+  for (int i = 0; i < c->argc; i++) {
+    if (!strcmp(c->argv[i], "--verify"))
+      verify = 1;
+    else {
+      die_msg("recompute: unexpected argument '%s'", c->argv[i]);
+      return 1;
+    }
+  }
+  kjs_store *st;
+  if (open_dir(c, &st))
+    return 1;
+  kj_buf diffs;
+  kj_buf_init(&diffs, KJ_BUF_UNLIMITED);
+  kj_err e;
+  kj_err_clear(&e);
+  int rc = 0;
+  if (kjs_store_recompute(st, verify, &diffs, &e)) {
+    die_msg("%s", e.msg);
+    rc = 1;
+  } else if (verify && diffs.len) {
+    fwrite(kj_buf_str(&diffs), 1, diffs.len, stdout);
+    rc = 1;
+  } else {
+    printf(verify ? "aggregates match the records\n" : "aggregates rebuilt\n");
+  }
+  kj_buf_release(&diffs);
+  kjs_store_close(st);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+
+int kjs_admin_main(int argc, char **argv) {
+  kj_log_init("kinerjad");
+  signal(SIGPIPE, SIG_IGN);
+  const char *data = NULL;
+  /* --data DIR anywhere on the line (before or after the command) */
+  char **args = calloc((size_t)argc + 1, sizeof *args);
+  int n = 0;
+  if (!args) {
+    die_msg("out of memory");
+    return 1;
+  }
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--data")) {
+      if (i + 1 >= argc) {
+        die_msg("--data needs a directory");
+        free(args);
+        return 1;
+      }
+      data = argv[++i];
+    } else if (!strncmp(argv[i], "--data=", 7)) {
+      data = argv[i] + 7;
+    } else {
+      args[n++] = argv[i];
+    }
+  }
+  if (n == 0 || !strcmp(args[0], "--help") || !strcmp(args[0], "-h") || !strcmp(args[0], "help")) {
+    fputs(usage_text, n ? stdout : stderr);
+    free(args);
+    return n ? 0 : 1;
+  }
+  if (!strcmp(args[0], "--version")) {
+    printf("kinerjad %s\n", KJ_VERSION);
+    free(args);
+    return 0;
+  }
+  static const struct {
+    const char *name;
+    int (*fn)(cmd_ctx *c);
+  } cmds[] = {{"init", cmd_init},         {"serve", cmd_serve},         {"device", cmd_device},
+              {"token", cmd_token},       {"import", cmd_import},       {"conflicts", cmd_conflicts},
+              {"report", cmd_report},     {"recompute", cmd_recompute}};
+  int rc = -1;
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    if (strcmp(args[0], cmds[i].name))
+      continue;
+    cmd_ctx c;
+    kj_err e;
+    kj_err_clear(&e);
+    if (kjs_config_init(&c.cfg, data, &e)) {
+      die_msg("%s", e.msg);
+      rc = 1;
+      break;
+    }
+    c.argc = n - 1;
+    c.argv = args + 1;
+    rc = cmds[i].fn(&c);
+    kjs_config_release(&c.cfg);
+    break;
+  }
+  if (rc == -1) {
+    die_msg("unknown command '%s' (see 'kinerjad --help')", args[0]);
+    rc = 1;
+  }
+  free(args);
+  return rc;
+}

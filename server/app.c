@@ -1,0 +1,594 @@
+/* app.c - routes of HTTP API v1 and their handlers. */
+#include "app.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "auth.h"
+#include "date.h"
+#include "hlc.h"
+#include "log.h"
+#include "wire.h"
+
+void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg) {
+  a->store = store;
+  a->cfg = cfg;
+}
+
+/* ---------------------------------------------------------------------- */
+/* helpers */
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+int kjs_query_get(const char *query, const char *name, char *out, size_t size) {
+  size_t nl = strlen(name);
+  const char *p = query ? query : "";
+  while (*p) {
+    const char *amp = strchr(p, '&');
+    size_t len = amp ? (size_t)(amp - p) : strlen(p);
+    if (len >= nl && !strncmp(p, name, nl) && (len == nl || p[nl] == '=')) {
+      const char *v = len == nl ? p + len : p + nl + 1;
+      const char *end = p + len;
+      size_t o = 0;
+      while (v < end) {
+        char c = *v++;
+        if (c == '+')
+          c = ' ';
+        else if (c == '%') {
+          int h = end - v >= 2 ? hexval(v[0]) : -1, l = end - v >= 2 ? hexval(v[1]) : -1;
+          if (h < 0 || l < 0)
+            return -1;
+          c = (char)(h * 16 + l);
+          v += 2;
+        }
+        if (c == 0 || o + 1 >= size)
+          return -1;
+        out[o++] = c;
+      }
+      out[o] = 0;
+      return 1;
+    }
+    p += len;
+    if (*p == '&')
+      p++;
+  }
+  return 0;
+}
+
+static void reply_json(kjs_response *resp, int status, cJSON *doc) {
+  resp->status = status;
+  resp->content_type = "application/json";
+  kj_buf_reset(&resp->body);
+  char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+  if (!text || kj_buf_adds(&resp->body, text) || kj_buf_addc(&resp->body, '\n')) {
+    resp->status = 500;
+    kj_buf_reset(&resp->body);
+    kj_buf_adds(&resp->body, "{\"error\":\"response too large or out of memory\"}\n");
+  }
+  free(text);
+  cJSON_Delete(doc);
+}
+
+static void reply_error(kjs_response *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reply_error(kjs_response *resp, int status, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "error", msg);
+  reply_json(resp, status, o);
+}
+
+static int store_status(kj_code rc) {
+  switch (rc) {
+  case KJ_EINVAL:
+    return 400;
+  case KJ_ENOENT:
+    return 404;
+  case KJ_ETOOBIG:
+    return 413;
+  case KJ_EBUSY:
+    return 503;
+  default:
+    return 500;
+  }
+}
+
+static kj_day server_today(void) {
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  return kj_today((int)(tm.tm_gmtoff / 60));
+}
+
+/* ---------------------------------------------------------------------- */
+/* handlers */
+
+typedef struct ctx {
+  kjs_app *app;
+  const kjs_request *req;
+  kjs_response *resp;
+  kjs_principal who;
+} ctx;
+
+static void h_healthz(ctx *c) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "status", "ok");
+  reply_json(c->resp, 200, o);
+}
+
+static void add_office(cJSON *o, const char *k, const kjs_principal *w) {
+  if (w->office[0])
+    cJSON_AddStringToObject(o, k, w->office);
+  else
+    cJSON_AddNullToObject(o, k);
+}
+
+static void h_hello(ctx *c) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "server", "kinerjad");
+  cJSON_AddStringToObject(o, "version", KJ_VERSION);
+  cJSON_AddNumberToObject(o, "protocol", 1);
+  cJSON_AddNumberToObject(o, "server_time", (double)kj_wall_ms());
+  cJSON_AddStringToObject(o, "role", kjs_role_name(c->who.role));
+  add_office(o, "office", &c->who);
+  if (c->who.role == KJS_ROLE_DEVICE)
+    cJSON_AddStringToObject(o, "device", c->who.id);
+  else
+    cJSON_AddNullToObject(o, "device");
+  cJSON *l = cJSON_AddObjectToObject(o, "limits");
+  cJSON_AddNumberToObject(l, "max_batch", c->app->cfg->max_batch);
+  cJSON_AddNumberToObject(l, "max_body", (double)c->app->cfg->net.max_body);
+  cJSON_AddNumberToObject(l, "max_pull", KJS_PULL_MAX);
+  reply_json(c->resp, 200, o);
+}
+
+static cJSON *parse_body(ctx *c) {
+  const char *end = NULL;
+  if (c->req->body_len == 0) {
+    reply_error(c->resp, 400, "bad JSON: empty body");
+    return NULL;
+  }
+  cJSON *doc = cJSON_ParseWithLengthOpts(c->req->body, c->req->body_len, &end, 0);
+  if (!doc) {
+    size_t off = end && end >= c->req->body ? (size_t)(end - c->req->body) : 0;
+    reply_error(c->resp, 400, "bad JSON at byte %zu", off);
+    return NULL;
+  }
+  if (!cJSON_IsObject(doc)) {
+    cJSON_Delete(doc);
+    reply_error(c->resp, 400, "bad JSON: the body must be an object");
+    return NULL;
+  }
+  return doc;
+}
+
+/* Shift every stamp of a push by the device's clock error (docs/protocol.md
+ * "Clocks"): skew beyond the tolerance is corrected, and no stamp may be
+ * more than the tolerance ahead of the server's clock. */
+static kj_hlc correct_hlc(kj_hlc h, int64_t skew, uint64_t now) {
+  int64_t ms = (int64_t)KJ_HLC_MS(h) + skew;
+  if (ms < 0)
+    ms = 0;
+  if ((uint64_t)ms > now + KJS_SKEW_TOLERANCE_MS)
+    ms = (int64_t)now;
+  return KJ_HLC_MAKE((uint64_t)ms, KJ_HLC_COUNT(h));
+}
+
+static void decode_item(kjs_item *it, const cJSON *el, int i, const char *device) {
+  kj_err e;
+  kj_err_clear(&e);
+  it->track = 1;
+  it->seq = -1;
+  const cJSON *seq = cJSON_IsObject(el) ? cJSON_GetObjectItemCaseSensitive(el, "seq") : NULL;
+  if (cJSON_IsNumber(seq) && seq->valuedouble >= 0 && seq->valuedouble <= 9007199254740991.0 &&
+      seq->valuedouble == (double)(int64_t)seq->valuedouble)
+    it->seq = (int64_t)seq->valuedouble;
+  if (kj_change_from_json(el, &it->ch, &e) != KJ_OK) {
+    it->decoded = 0;
+    const cJSON *id = cJSON_IsObject(el) ? cJSON_GetObjectItemCaseSensitive(el, "id") : NULL;
+    const char *msg = e.msg[0] ? e.msg : "malformed change";
+    if (!strncmp(msg, "changes[", 8))
+      snprintf(it->error, sizeof it->error, "%s", msg);
+    else if (cJSON_IsString(id))
+      snprintf(it->error, sizeof it->error, "changes[%d] (id %.40s): %s", i, id->valuestring, msg);
+    else
+      snprintf(it->error, sizeof it->error, "changes[%d]: %s", i, msg);
+    return;
+  }
+  it->decoded = 1;
+  it->seq = it->ch.seq;
+  snprintf(it->ch.device, sizeof it->ch.device, "%s", device);
+}
+
+static void h_push(ctx *c) {
+  kjs_app *a = c->app;
+  cJSON *doc = parse_body(c);
+  if (!doc)
+    return;
+  const cJSON *changes = cJSON_GetObjectItemCaseSensitive(doc, "changes");
+  const cJSON *dt = cJSON_GetObjectItemCaseSensitive(doc, "device_time");
+  if (!cJSON_IsArray(changes)) {
+    cJSON_Delete(doc);
+    reply_error(c->resp, 400, "bad JSON: 'changes' must be an array");
+    return;
+  }
+  if (dt && !cJSON_IsNumber(dt)) {
+    cJSON_Delete(doc);
+    reply_error(c->resp, 400, "bad JSON: 'device_time' must be a number (ms since the epoch)");
+    return;
+  }
+  int n = cJSON_GetArraySize(changes);
+  if (n > a->cfg->max_batch) {
+    cJSON_Delete(doc);
+    reply_error(c->resp, 413, "batch of %d changes is over the limit of %d", n, a->cfg->max_batch);
+    return;
+  }
+  uint64_t now = kj_wall_ms();
+  int64_t skew = dt ? (int64_t)now - (int64_t)dt->valuedouble : 0;
+  if (skew >= -KJS_SKEW_TOLERANCE_MS && skew <= KJS_SKEW_TOLERANCE_MS)
+    skew = 0;
+  kjs_item *items = calloc(n ? (size_t)n : 1, sizeof *items);
+  char(*labels)[24] = calloc(n ? (size_t)n : 1, sizeof *labels);
+  if (!items || !labels) {
+    free(items);
+    free(labels);
+    cJSON_Delete(doc);
+    reply_error(c->resp, 500, "out of memory");
+    return;
+  }
+  int i = 0;
+  const cJSON *el;
+  cJSON_ArrayForEach(el, changes) {
+    snprintf(labels[i], sizeof labels[i], "changes[%d]", i);
+    items[i].label = labels[i];
+    decode_item(&items[i], el, i, c->who.id);
+    if (items[i].decoded)
+      items[i].ch.hlc = correct_hlc(items[i].ch.hlc, skew, now);
+    i++;
+  }
+  cJSON_Delete(doc);
+
+  kj_err e;
+  kj_err_clear(&e);
+  kjs_txn *t = NULL;
+  kj_code rc = kjs_txn_begin(a->store, &t, &e);
+  for (i = 0; !rc && i < n; i++)
+    rc = kjs_txn_apply(t, &c->who, &items[i], &e);
+  if (t) {
+    if (rc)
+      kjs_txn_rollback(t);
+    else
+      rc = kjs_txn_commit(t, &e);
+  }
+  if (rc) {
+    KJ_ERROR("push from %s failed: %s", c->who.id, e.msg);
+    reply_error(c->resp, rc == KJ_EBUSY ? 503 : 500, "cannot apply the batch: %s", e.msg);
+  } else {
+    cJSON *o = cJSON_CreateObject();
+    cJSON *res = cJSON_AddArrayToObject(o, "results");
+    int applied = 0;
+    for (i = 0; i < n; i++) {
+      cJSON *r = cJSON_CreateObject();
+      cJSON_AddItemToArray(res, r);
+      if (items[i].seq >= 0)
+        cJSON_AddNumberToObject(r, "seq", (double)items[i].seq);
+      else
+        cJSON_AddNullToObject(r, "seq");
+      cJSON_AddStringToObject(r, "status", kjs_status_name(items[i].status));
+      if (items[i].status == KJS_REJECTED)
+        cJSON_AddStringToObject(r, "error", items[i].error);
+      if (items[i].status == KJS_APPLIED && !items[i].replayed)
+        applied++;
+    }
+    cJSON_AddNumberToObject(o, "server_time", (double)kj_wall_ms());
+    c->resp->push_records = applied;
+    reply_json(c->resp, 200, o);
+  }
+  for (i = 0; i < n; i++)
+    if (items[i].decoded)
+      kj_change_release(&items[i].ch);
+  free(items);
+  free(labels);
+}
+
+/* The device's office scorecard and employee scores for the current year,
+ * quarter and month, appended to out as a JSON array. */
+static void add_scores(ctx *c, kj_buf *out) {
+  kj_buf_adds(out, "[");
+  if (c->who.role != KJS_ROLE_DEVICE || !kjs_store_has_scores()) {
+    kj_buf_adds(out, "]");
+    return;
+  }
+  kj_day today = server_today();
+  char as_of[KJ_DATE_STRLEN + 1];
+  kj_date_format(today, as_of);
+  int y, m, d;
+  kj_day_to_civil(today, &y, &m, &d);
+  char periods[3][24];
+  snprintf(periods[0], sizeof periods[0], "%04d", y);
+  snprintf(periods[1], sizeof periods[1], "%04d-Q%d", y, (m - 1) / 3 + 1);
+  snprintf(periods[2], sizeof periods[2], "%04d-%02d", y, m);
+  int first = 1;
+  for (int p = 0; p < 3; p++) {
+    kj_buf rep;
+    kj_buf_init(&rep, KJ_BUF_UNLIMITED);
+    kj_err e;
+    kj_err_clear(&e);
+    cJSON *entry = cJSON_CreateObject();
+    cJSON_AddStringToObject(entry, "period", periods[p]);
+    cJSON_AddStringToObject(entry, "as_of", as_of);
+    cJSON *office = NULL, *emps = NULL;
+    if (kjs_store_report_offices(c->app->store, periods[p], as_of, &rep, &e) == KJ_OK) {
+      cJSON *doc = cJSON_Parse(kj_buf_str(&rep));
+      const cJSON *offs = cJSON_GetObjectItemCaseSensitive(doc, "offices"), *of;
+      cJSON_ArrayForEach(of, offs) {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(of, "office");
+        if (cJSON_IsString(code) && !strcmp(code->valuestring, c->who.office)) {
+          office = cJSON_Duplicate(of, 1);
+          break;
+        }
+      }
+      cJSON_Delete(doc);
+    } else {
+      KJ_WARN("scores for pull: %s", e.msg);
+    }
+    kj_buf_reset(&rep);
+    if (kjs_store_report_employees(c->app->store, periods[p], c->who.office, &rep, &e) == KJ_OK) {
+      cJSON *doc = cJSON_Parse(kj_buf_str(&rep));
+      cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(doc, "employees");
+      if (cJSON_IsArray(arr))
+        emps = arr;
+      else
+        cJSON_Delete(arr);
+      cJSON_Delete(doc);
+    } else {
+      KJ_WARN("scores for pull: %s", e.msg);
+    }
+    kj_buf_release(&rep);
+    cJSON_AddItemToObject(entry, "office", office ? office : cJSON_CreateNull());
+    cJSON_AddItemToObject(entry, "employees", emps ? emps : cJSON_CreateArray());
+    char *text = cJSON_PrintUnformatted(entry);
+    cJSON_Delete(entry);
+    if (text) {
+      if (!first)
+        kj_buf_addc(out, ',');
+      kj_buf_adds(out, text);
+      first = 0;
+      free(text);
+    }
+  }
+  kj_buf_adds(out, "]");
+}
+
+static int parse_int_param(const char *query, const char *name, long long def, long long min,
+                           long long max, long long *out) {
+  char v[32];
+  int r = kjs_query_get(query, name, v, sizeof v);
+  if (r < 0)
+    return -1;
+  if (r == 0 || !v[0]) {
+    *out = def;
+    return 0;
+  }
+  char *end;
+  errno = 0;
+  long long x = strtoll(v, &end, 10);
+  if (*end || errno || x < min || x > max)
+    return -1;
+  *out = x;
+  return 0;
+}
+
+static void h_pull(ctx *c) {
+  long long since, limit;
+  if (parse_int_param(c->req->query, "since", 0, 0, INT64_MAX, &since)) {
+    reply_error(c->resp, 400, "bad 'since': expected a cursor from a previous pull (or 0)");
+    return;
+  }
+  if (parse_int_param(c->req->query, "limit", KJS_PULL_DEFAULT, 1, KJS_PULL_MAX, &limit)) {
+    reply_error(c->resp, 400, "bad 'limit': expected an integer from 1 to %d", KJS_PULL_MAX);
+    return;
+  }
+  kj_buf *out = &c->resp->body;
+  kj_buf_reset(out);
+  kj_err e;
+  kj_err_clear(&e);
+  int64_t next;
+  int more, count;
+  kj_buf_adds(out, "{\"changes\":[");
+  kj_code rc = kjs_store_pull(c->app->store, &c->who, since, (int)limit, out, &next, &more, &count, &e);
+  if (rc) {
+    reply_error(c->resp, store_status(rc), "cannot read changes: %s", e.msg);
+    return;
+  }
+  char tail[96];
+  snprintf(tail, sizeof tail, "],\"next\":\"%" PRId64 "\",\"more\":%s,\"scores\":", next,
+           more ? "true" : "false");
+  kj_code b = kj_buf_adds(out, tail);
+  if (!more)
+    add_scores(c, out);
+  else
+    kj_buf_adds(out, "[]");
+  if (b || kj_buf_adds(out, "}\n")) {
+    reply_error(c->resp, 500, "pull page too large: ask with a smaller limit");
+    return;
+  }
+  c->resp->status = 200;
+  c->resp->content_type = "application/json";
+}
+
+static int check_period(ctx *c, char *period, size_t size) {
+  int r = kjs_query_get(c->req->query, "period", period, size);
+  kj_period p;
+  if (r <= 0 || !period[0]) {
+    reply_error(c->resp, 400, r < 0 ? "bad 'period'" : "missing 'period' (e.g. period=2026-Q1)");
+    return -1;
+  }
+  if (kj_period_parse(period, &p)) {
+    reply_error(c->resp, 400, "bad 'period' '%s': expected 2026, 2026-Q1 or 2026-01", period);
+    return -1;
+  }
+  return 0;
+}
+
+static void report_reply(ctx *c, kj_code rc, kj_buf *doc, const kj_err *e) {
+  if (rc) {
+    reply_error(c->resp, store_status(rc), "%s", e->msg);
+    return;
+  }
+  kj_buf_reset(&c->resp->body);
+  if (kj_buf_add(&c->resp->body, doc->data ? doc->data : "", doc->len)) {
+    reply_error(c->resp, 500, "report too large");
+    return;
+  }
+  c->resp->status = 200;
+  c->resp->content_type = "application/json";
+}
+
+static void h_report_offices(ctx *c) {
+  char period[16], as_of[16];
+  if (check_period(c, period, sizeof period))
+    return;
+  int r = kjs_query_get(c->req->query, "as_of", as_of, sizeof as_of);
+  kj_day d;
+  if (r < 0 || (r > 0 && kj_date_parse(as_of, &d))) {
+    reply_error(c->resp, 400, "bad 'as_of': expected a date YYYY-MM-DD");
+    return;
+  }
+  if (r == 0 || !as_of[0])
+    kj_date_format(server_today(), as_of);
+  kj_buf doc;
+  kj_buf_init(&doc, c->resp->body.max);
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_store_report_offices(c->app->store, period, as_of, &doc, &e);
+  report_reply(c, rc, &doc, &e);
+  kj_buf_release(&doc);
+}
+
+static void h_report_employees(ctx *c) {
+  char period[16], office[KJ_ID_MAX + 1];
+  if (check_period(c, period, sizeof period))
+    return;
+  int r = kjs_query_get(c->req->query, "office", office, sizeof office);
+  if (r <= 0 || !office[0]) {
+    reply_error(c->resp, 400, r < 0 ? "bad 'office'" : "missing 'office' (an office code)");
+    return;
+  }
+  if (c->who.role == KJS_ROLE_DEVICE && strcmp(office, c->who.office)) {
+    reply_error(c->resp, 403, "forbidden office: a device reads only its office '%s'", c->who.office);
+    return;
+  }
+  kj_buf doc;
+  kj_buf_init(&doc, c->resp->body.max);
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_store_report_employees(c->app->store, period, office, &doc, &e);
+  report_reply(c, rc, &doc, &e);
+  kj_buf_release(&doc);
+}
+
+static void h_metrics(ctx *c) {
+  kj_buf *out = &c->resp->body;
+  kj_buf_reset(out);
+  kjs_net_metrics(out);
+  kjs_store_stats st;
+  kjs_store_stats_get(c->app->store, &st);
+  kj_buf_addf(out,
+              "# HELP kinerjad_records_total Pushed changes by result since start.\n"
+              "# TYPE kinerjad_records_total counter\n"
+              "kinerjad_records_total{status=\"applied\"} %lld\n"
+              "kinerjad_records_total{status=\"duplicate\"} %lld\n"
+              "kinerjad_records_total{status=\"rejected\"} %lld\n"
+              "kinerjad_records_total{status=\"replayed\"} %lld\n"
+              "# HELP kinerjad_conflicts_total Overwritten concurrent values logged.\n"
+              "# TYPE kinerjad_conflicts_total counter\n"
+              "kinerjad_conflicts_total %lld\n"
+              "# HELP kinerjad_commits_total Write transactions committed.\n"
+              "# TYPE kinerjad_commits_total counter\n"
+              "kinerjad_commits_total %lld\n",
+              st.applied, st.duplicate, st.rejected, st.replayed, st.conflicts, st.commits);
+  c->resp->status = 200;
+  c->resp->content_type = "text/plain; version=0.0.4";
+}
+
+/* ---------------------------------------------------------------------- */
+/* routing */
+
+enum { R_NONE = 0, R_ADMIN = 1, R_VIEWER = 2, R_DEVICE = 4, R_ANY = 7 };
+
+typedef struct route {
+  const char *path;
+  const char *method;
+  int roles; /* R_NONE: no token needed */
+  void (*fn)(ctx *c);
+} route;
+
+static const route routes[] = {
+    {"/healthz", "GET", R_NONE, h_healthz},
+    {"/v1/hello", "GET", R_ANY, h_hello},
+    {"/v1/push", "POST", R_ADMIN | R_DEVICE, h_push},
+    {"/v1/pull", "GET", R_ADMIN | R_DEVICE, h_pull},
+    {"/v1/reports/offices", "GET", R_ADMIN | R_VIEWER, h_report_offices},
+    {"/v1/reports/employees", "GET", R_ANY, h_report_employees},
+    {"/metrics", "GET", R_ADMIN, h_metrics},
+};
+
+void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {
+  ctx c = {.app = app, .req = req, .resp = resp};
+  snprintf(resp->who, sizeof resp->who, "-");
+  resp->route = "other";
+  resp->push_records = 0;
+  const route *r = NULL;
+  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+    if (!strcmp(req->path, routes[i].path))
+      r = &routes[i];
+  if (!r) {
+    reply_error(resp, 404, "no route '%s'", req->path);
+    return;
+  }
+  resp->route = r->path;
+  int head = !strcmp(req->method, "HEAD") && !strcmp(r->method, "GET");
+  if (strcmp(req->method, r->method) && !head) {
+    reply_error(resp, 405, "method %s not allowed on '%s': use %s", req->method, r->path, r->method);
+    return;
+  }
+  if (r->roles != R_NONE) {
+    kj_err e;
+    kj_err_clear(&e);
+    int ok = kjs_auth_check(c.app->store, req->authorization, &c.who, &e);
+    if (ok < 0) {
+      reply_error(resp, 500, "cannot check the token: %s", e.msg);
+      return;
+    }
+    if (!ok) {
+      reply_error(resp, 401, "%s", e.msg);
+      return;
+    }
+    snprintf(resp->who, sizeof resp->who, "%s", c.who.id);
+    if (!(r->roles & (1 << c.who.role))) {
+      reply_error(resp, 403, "forbidden: role '%s' may not use '%s'", kjs_role_name(c.who.role),
+                  r->path);
+      return;
+    }
+  }
+  r->fn(&c);
+}

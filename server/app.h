@@ -1,0 +1,28 @@
+/* app.h - kinerjad's HTTP API v1: routing, auth and the handlers.
+ *
+ * kjs_app_handle is the kjs_handler_fn given to the network layer; it runs
+ * on a threadpool thread and may block on the store.  docs/protocol.md
+ * "HTTP API v1" describes every route.
+ */
+#ifndef KJS_APP_H
+#define KJS_APP_H
+
+#include "config.h"
+#include "http.h"
+#include "store.h"
+
+#define KJS_SKEW_TOLERANCE_MS 60000 /* see docs/protocol.md "Clocks" */
+
+typedef struct kjs_app {
+  kjs_store *store;
+  const kjs_config *cfg;
+} kjs_app;
+
+void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg);
+void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp);
+
+/* Value of name in an URL query ("a=1&b=x%20y"), percent-decoded into out:
+ * 1 found, 0 absent, -1 too long or badly encoded. */
+int kjs_query_get(const char *query, const char *name, char *out, size_t size);
+
+#endif

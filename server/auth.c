@@ -1,0 +1,73 @@
+/* auth.c - tokens and the Authorization header.  Never log a token. */
+#include "auth.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <mbedtls/sha256.h>
+
+#include "uuid.h"
+
+static void hex(const unsigned char *b, size_t n, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[b[i] >> 4];
+    out[2 * i + 1] = digits[b[i] & 15];
+  }
+  out[2 * n] = 0;
+}
+
+void kjs_token_hash(const char *text, size_t len, unsigned char hash[32]) {
+  mbedtls_sha256_ret((const unsigned char *)text, len, hash, 0);
+}
+
+kj_code kjs_token_new(char text[KJS_TOKEN_LEN + 1], unsigned char hash[32], kj_err *err) {
+  unsigned char raw[32];
+  if (kj_random_bytes(raw, sizeof raw) != 0)
+    return kj_fail(err, KJ_ECRYPTO, "cannot get random bytes");
+  hex(raw, sizeof raw, text);
+  memset(raw, 0, sizeof raw);
+  kjs_token_hash(text, KJS_TOKEN_LEN, hash);
+  return KJ_OK;
+}
+
+kj_code kjs_token_id(const char *prefix, char *out, size_t size, kj_err *err) {
+  unsigned char raw[4];
+  char h[9];
+  if (kj_random_bytes(raw, sizeof raw) != 0)
+    return kj_fail(err, KJ_ECRYPTO, "cannot get random bytes");
+  hex(raw, sizeof raw, h);
+  snprintf(out, size, "%s%s", prefix, h);
+  return KJ_OK;
+}
+
+int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err) {
+  if (!authorization) {
+    kj_fail(err, KJ_EAUTH, "missing bearer token");
+    return 0;
+  }
+  const char *p = authorization;
+  while (*p == ' ')
+    p++;
+  if (strncasecmp(p, "Bearer ", 7) != 0) {
+    kj_fail(err, KJ_EAUTH, "expected 'Authorization: Bearer TOKEN'");
+    return 0;
+  }
+  p += 7;
+  while (*p == ' ')
+    p++;
+  size_t n = strlen(p);
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+    n--;
+  if (n == 0 || n > 256) {
+    kj_fail(err, KJ_EAUTH, "malformed bearer token");
+    return 0;
+  }
+  unsigned char hash[32];
+  kjs_token_hash(p, n, hash);
+  int r = kjs_store_token_lookup(s, hash, who, err);
+  if (r == 0)
+    kj_fail(err, KJ_EAUTH, "invalid or revoked token");
+  return r;
+}

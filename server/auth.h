@@ -1,0 +1,22 @@
+/* auth.h - bearer tokens: 256 random bits, shown once, stored as SHA-256. */
+#ifndef KJS_AUTH_H
+#define KJS_AUTH_H
+
+#include "err.h"
+#include "store.h"
+
+#define KJS_TOKEN_LEN 64 /* hex characters */
+
+/* A new token: text (64 hex chars + NUL) for the user, hash for the store. */
+kj_code kjs_token_new(char text[KJS_TOKEN_LEN + 1], unsigned char hash[32], kj_err *err);
+void kjs_token_hash(const char *text, size_t len, unsigned char hash[32]);
+/* A new id: prefix + 8 hex chars ("dev-1a2b3c4d"). */
+kj_code kjs_token_id(const char *prefix, char *out, size_t size, kj_err *err);
+
+/* Who sent the Authorization header value (NULL when absent): 1 and *who
+ * for a live token, 0 when missing, malformed, unknown or revoked (err
+ * says which, without the token), <0 on a database error.  Looks the token
+ * up every time: a revoke is effective for the next request. */
+int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err);
+
+#endif

@@ -1,0 +1,205 @@
+/* config.c - the data directory and the `key = value` config file. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static kj_code join(char *out, const char *dir, const char *name, kj_err *err) {
+  int n;
+  if (name[0] == '/')
+    n = snprintf(out, KJS_PATH_MAX, "%s", name);
+  else
+    n = snprintf(out, KJS_PATH_MAX, "%s/%s", dir, name);
+  if (n < 0 || n >= KJS_PATH_MAX)
+    return kj_fail(err, KJ_EINVAL, "path too long: '%s'", name);
+  return KJ_OK;
+}
+
+kj_code kjs_config_init(kjs_config *c, const char *dir, kj_err *err) {
+  memset(c, 0, sizeof *c);
+  if (!dir || !*dir)
+    dir = getenv("KINERJAD_DATA");
+  if (!dir || !*dir)
+    dir = "./kinerjad-data";
+  if (strlen(dir) >= KJS_PATH_MAX - 32)
+    return kj_fail(err, KJ_EINVAL, "data directory path too long");
+  snprintf(c->data_dir, sizeof c->data_dir, "%s", dir);
+  kjs_net_config_defaults(&c->net);
+  snprintf(c->net.host, sizeof c->net.host, "127.0.0.1");
+  c->net.port = KJS_DEFAULT_PORT;
+  c->max_batch = KJS_MAX_BATCH;
+  kj_code rc;
+  if ((rc = join(c->db_file, dir, "kinerjad.db", err)) || (rc = join(c->conf_file, dir, "kinerjad.conf", err)) ||
+      (rc = join(c->cert_file, dir, "cert.pem", err)) || (rc = join(c->key_file, dir, "key.pem", err)))
+    return rc;
+  c->net.cert_file = c->cert_file;
+  c->net.key_file = c->key_file;
+  return KJ_OK;
+}
+
+void kjs_config_release(kjs_config *c) {
+  if (!c)
+    return;
+  for (int i = 0; i < c->nscore; i++) {
+    free(c->score_keys[i]);
+    free(c->score_values[i]);
+  }
+  free(c->score_keys);
+  free(c->score_values);
+  c->score_keys = c->score_values = NULL;
+  c->nscore = 0;
+}
+
+kj_code kjs_parse_listen(const char *s, char *host, size_t hostsz, int *port, kj_err *err) {
+  const char *colon = strrchr(s, ':');
+  if (!colon || colon == s)
+    return kj_fail(err, KJ_EINVAL, "bad listen address '%s': expected ADDR:PORT", s);
+  const char *h = s;
+  size_t hl = (size_t)(colon - s);
+  if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+    h++;
+    hl -= 2;
+  }
+  if (hl == 0 || hl >= hostsz)
+    return kj_fail(err, KJ_EINVAL, "bad listen address '%s'", s);
+  char *end;
+  errno = 0;
+  long p = strtol(colon + 1, &end, 10);
+  if (!colon[1] || *end || errno || p < 0 || p > 65535)
+    return kj_fail(err, KJ_EINVAL, "bad port in listen address '%s'", s);
+  memcpy(host, h, hl);
+  host[hl] = 0;
+  *port = (int)p;
+  return KJ_OK;
+}
+
+static int parse_long(const char *v, long long min, long long max, long long *out) {
+  char *end;
+  errno = 0;
+  long long x = strtoll(v, &end, 10);
+  if (!*v || *end || errno || x < min || x > max)
+    return -1;
+  *out = x;
+  return 0;
+}
+
+static char *trim(char *s) {
+  while (isspace((unsigned char)*s))
+    s++;
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1]))
+    s[--n] = 0;
+  return s;
+}
+
+static kj_code set_key(kjs_config *c, const char *k, const char *v, kj_err *err) {
+  long long x;
+  if (!strcmp(k, "listen"))
+    return kjs_parse_listen(v, c->net.host, sizeof c->net.host, &c->net.port, err);
+  if (!strcmp(k, "cert"))
+    return join(c->cert_file, c->data_dir, v, err);
+  if (!strcmp(k, "key"))
+    return join(c->key_file, c->data_dir, v, err);
+  if (!strcmp(k, "max_body")) {
+    if (parse_long(v, 1024, 1LL << 32, &x))
+      return kj_fail(err, KJ_EINVAL, "'max_body' must be a byte count from 1024");
+    c->net.max_body = (size_t)x;
+    return KJ_OK;
+  }
+  if (!strcmp(k, "max_conns")) {
+    if (parse_long(v, 1, 1000000, &x))
+      return kj_fail(err, KJ_EINVAL, "'max_conns' must be a positive integer");
+    c->net.max_conns = (int)x;
+    return KJ_OK;
+  }
+  if (!strcmp(k, "header_timeout_ms") || !strcmp(k, "idle_timeout_ms")) {
+    if (parse_long(v, 1, 86400000, &x))
+      return kj_fail(err, KJ_EINVAL, "'%s' must be a positive integer", k);
+    if (k[0] == 'h')
+      c->net.header_timeout_ms = (int)x;
+    else
+      c->net.idle_timeout_ms = (int)x;
+    return KJ_OK;
+  }
+  if (!strcmp(k, "max_batch")) {
+    if (parse_long(v, 1, 1000000, &x))
+      return kj_fail(err, KJ_EINVAL, "'max_batch' must be a positive integer");
+    c->max_batch = (int)x;
+    return KJ_OK;
+  }
+  if (!strncmp(k, "score.", 6)) {
+    char **nk = realloc(c->score_keys, (size_t)(c->nscore + 1) * sizeof *nk);
+    if (!nk)
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    c->score_keys = nk;
+    char **nv = realloc(c->score_values, (size_t)(c->nscore + 1) * sizeof *nv);
+    if (!nv)
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    c->score_values = nv;
+    char *ks = strdup(k), *vs = strdup(v);
+    if (!ks || !vs) {
+      free(ks);
+      free(vs);
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    }
+    c->score_keys[c->nscore] = ks;
+    c->score_values[c->nscore] = vs;
+    c->nscore++;
+    return KJ_OK;
+  }
+  return kj_fail(err, KJ_EINVAL, "unknown key '%s'", k);
+}
+
+kj_code kjs_config_load(kjs_config *c, kj_err *err) {
+  FILE *f = fopen(c->conf_file, "r");
+  if (!f) {
+    if (errno == ENOENT)
+      return kj_fail(err, KJ_ENOENT, "cannot open '%s': %s", c->conf_file, strerror(errno));
+    return kj_fail(err, KJ_EIO, "cannot open '%s': %s", c->conf_file, strerror(errno));
+  }
+  char line[4096];
+  long lineno = 0;
+  kj_code rc = KJ_OK;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    char *hash = strchr(line, '#');
+    if (hash)
+      *hash = 0;
+    char *s = trim(line);
+    if (!*s)
+      continue;
+    char *eq = strchr(s, '=');
+    if (!eq) {
+      rc = kj_fail(err, KJ_EINVAL, "%s:%ld: expected 'key = value'", c->conf_file, lineno);
+      break;
+    }
+    *eq = 0;
+    char *k = trim(s), *v = trim(eq + 1);
+    kj_err e;
+    kj_err_clear(&e);
+    if ((rc = set_key(c, k, v, &e)) != KJ_OK) {
+      kj_fail(err, rc, "%s:%ld: %s", c->conf_file, lineno, e.msg);
+      break;
+    }
+  }
+  fclose(f);
+  return rc;
+}
+
+const char *kjs_config_default_text(void) {
+  return "# kinerjad configuration: `key = value`, `#` starts a comment.\n"
+         "# Address to listen on; 0.0.0.0:8443 to serve the network.\n"
+         "listen = 127.0.0.1:8443\n"
+         "# TLS certificate and key (PEM); relative paths are in the data directory.\n"
+         "cert = cert.pem\n"
+         "key = key.pem\n"
+         "# Largest request body in bytes, open connections, changes per push.\n"
+         "max_body = 16777216\n"
+         "max_conns = 4096\n"
+         "max_batch = 5000\n"
+         "# Score rules (see docs/operations.md), e.g.\n"
+         "# score.holidays = 2026-01-01,2026-03-19\n";
+}

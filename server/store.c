@@ -1,0 +1,1183 @@
+/* store.c - the schema, every SQL statement and the merge transaction.
+ *
+ * After mosquitto's persist-sqlite: statements are prepared once per
+ * connection (lazily, SQLITE_PREPARE_PERSISTENT) and bound, stepped and
+ * reset per use.  SQLite errors are translated here, once.
+ */
+#include "store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/sha256.h>
+#include <sqlite3.h>
+
+#include "hlc.h"
+#include "log.h"
+#include "merge.h"
+
+/* The scores module (server/score.c) when it is built in; until then a
+ * shim that does nothing, so the rest of the server works without it. */
+#if defined(__has_include)
+#if __has_include("score.h")
+#include "score.h"
+#define KJS_HAVE_SCORE 1
+#endif
+#endif
+#ifndef KJS_HAVE_SCORE
+#define KJS_HAVE_SCORE 0
+typedef struct kjs_score_config {
+  int unused;
+} kjs_score_config;
+static void kjs_score_config_defaults(kjs_score_config *c) { c->unused = 0; }
+static int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value,
+                                kj_err *err) {
+  (void)c;
+  (void)value;
+  return kj_fail(err, KJ_EINVAL, "unknown key '%s': the scores module is not built in", key);
+}
+static int kjs_score_schema(sqlite3 *db, kj_err *err) {
+  (void)db;
+  (void)err;
+  return 0;
+}
+static int kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after,
+                            kj_err *err) {
+  (void)db;
+  (void)before;
+  (void)after;
+  (void)err;
+  return 0;
+}
+#endif
+
+#define KJS_APP_ID 0x4b4a5344 /* "KJSD" */
+#define KJS_POOL_MAX 8
+#define KJS_BUSY_MS 30000
+
+/* ---------------------------------------------------------------------- */
+/* statements */
+
+enum {
+  ST_TOKEN_ADD,
+  ST_TOKEN_LOOKUP,
+  ST_TOKEN_REVOKE,
+  ST_TOKEN_EXISTS,
+  ST_TOKEN_LIST,
+  ST_MAXSEQ,
+  ST_REC_GET,
+  ST_REC_PUT,
+  ST_APPLIED_GET,
+  ST_APPLIED_PUT,
+  ST_CONFLICT_PUT,
+  ST_CONFLICT_LIST,
+  ST_PULL_ALL,
+  ST_PULL_OFFICE,
+  ST_DIGEST,
+  ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_TOKEN_ADD] = "INSERT INTO tokens(hash, id, role, office, name, created) VALUES(?1,?2,?3,?4,?5,?6)",
+    [ST_TOKEN_LOOKUP] = "SELECT hash, id, role, office FROM tokens WHERE hash = ?1 AND revoked IS NULL",
+    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+    [ST_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE id = ?1",
+    [ST_TOKEN_LIST] = "SELECT id, role, office, name, created, revoked FROM tokens "
+                      "WHERE ?1 = 0 OR role = 'device' ORDER BY created, id",
+    [ST_MAXSEQ] = "SELECT COALESCE(MAX(seq), 0) FROM records",
+    [ST_REC_GET] = "SELECT state FROM records WHERE type = ?1 AND id = ?2",
+    [ST_REC_PUT] = "INSERT OR REPLACE INTO records(type, id, office, deleted, state, seq) "
+                   "VALUES(?1,?2,?3,?4,?5,?6)",
+    [ST_APPLIED_GET] = "SELECT status, error FROM applied WHERE device = ?1 AND seq = ?2",
+    [ST_APPLIED_PUT] = "INSERT INTO applied(device, seq, status, error) VALUES(?1,?2,?3,?4)",
+    [ST_CONFLICT_PUT] = "INSERT INTO conflicts(type, id, field, loser, loser_stamp, winner, "
+                        "winner_stamp, at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    [ST_CONFLICT_LIST] = "SELECT n, type, id, field, loser, loser_stamp, winner, winner_stamp, at "
+                         "FROM conflicts ORDER BY n",
+    [ST_PULL_ALL] = "SELECT seq, state FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [ST_PULL_OFFICE] = "SELECT seq, state FROM records WHERE seq > ?1 "
+                       "AND (type IN (0, 1, 2) OR office = ?3) ORDER BY seq LIMIT ?2",
+    [ST_DIGEST] = "SELECT type, id, office, deleted, state FROM records ORDER BY type, id",
+};
+
+/* Migrations: migration i brings user_version from i to i + 1. */
+static const char *const migrations[] = {
+    "CREATE TABLE records(type INTEGER NOT NULL, id TEXT NOT NULL, office TEXT,"
+    " deleted INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " PRIMARY KEY(type,id));"
+    "CREATE UNIQUE INDEX records_seq ON records(seq);"
+    "CREATE INDEX records_office ON records(office, seq);"
+    "CREATE TABLE tokens(hash BLOB PRIMARY KEY, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+    " office TEXT, name TEXT, created INTEGER NOT NULL, revoked INTEGER);"
+    "CREATE TABLE applied(device TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,"
+    " error TEXT, PRIMARY KEY(device, seq)) WITHOUT ROWID;"
+    "CREATE TABLE conflicts(n INTEGER PRIMARY KEY, type INTEGER NOT NULL, id TEXT NOT NULL,"
+    " field TEXT NOT NULL, loser TEXT, loser_stamp TEXT, winner TEXT, winner_stamp TEXT,"
+    " at INTEGER NOT NULL);",
+};
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+typedef struct conn {
+  sqlite3 *db;
+  sqlite3_stmt *st[ST__COUNT];
+  struct conn *next;
+} conn;
+
+struct kjs_store {
+  char *path;
+  pthread_mutex_t mu;    /* pool */
+  pthread_cond_t cv;
+  conn *free_list;
+  int nconns;
+  pthread_mutex_t wmu;   /* one writer of this process at a time */
+  kjs_score_config scfg;
+  _Atomic long long applied, duplicate, rejected, replayed, conflicts, commits;
+};
+
+static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
+  int ec = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
+  const char *msg = db ? sqlite3_errmsg(db) : "no database";
+  kj_code code = KJ_EDB;
+  if ((ec & 0xff) == SQLITE_FULL)
+    code = KJ_EFULL;
+  else if ((ec & 0xff) == SQLITE_BUSY || (ec & 0xff) == SQLITE_LOCKED)
+    code = KJ_EBUSY;
+  else if ((ec & 0xff) == SQLITE_NOMEM)
+    code = KJ_ENOMEM;
+  return kj_fail(err, code, "%s: %s", what, msg);
+}
+
+static sqlite3_stmt *stmt(conn *c, int which, kj_err *err) {
+  if (!c->st[which]) {
+    if (sqlite3_prepare_v3(c->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &c->st[which],
+                           NULL) != SQLITE_OK) {
+      db_fail(c->db, err, "cannot prepare statement");
+      return NULL;
+    }
+  }
+  return c->st[which];
+}
+
+static void done(sqlite3_stmt *st) {
+  if (st) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+}
+
+static kj_code exec(conn *c, const char *sql, kj_err *err) {
+  char *msg = NULL;
+  if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    kj_code rc = db_fail(c->db, err, "database");
+    if (msg && err)
+      kj_fail(err, rc, "database: %s", msg);
+    sqlite3_free(msg);
+    return rc;
+  }
+  return KJ_OK;
+}
+
+static void conn_close(conn *c) {
+  if (!c)
+    return;
+  for (int i = 0; i < ST__COUNT; i++)
+    sqlite3_finalize(c->st[i]);
+  sqlite3_close(c->db);
+  free(c);
+}
+
+static kj_code conn_open(const char *path, int create, conn **out, kj_err *err) {
+  conn *c = calloc(1, sizeof *c);
+  if (!c)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+  if (rc != SQLITE_OK) {
+    kj_code code = (rc == SQLITE_CANTOPEN && !create) ? KJ_ENOENT : KJ_EDB;
+    kj_fail(err, code, "cannot open '%s': %s", path,
+            c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    conn_close(c);
+    return code;
+  }
+  sqlite3_busy_timeout(c->db, KJS_BUSY_MS);
+  kj_code k = exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                   err);
+  if (k) {
+    if (err && strstr(err->msg, "not a database"))
+      kj_fail(err, KJ_EDB, "'%s' is not a kinerjad database", path);
+    conn_close(c);
+    return k;
+  }
+  *out = c;
+  return KJ_OK;
+}
+
+static int pragma_int(conn *c, const char *sql, long long *out) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  int ok = sqlite3_step(st) == SQLITE_ROW;
+  if (ok)
+    *out = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return ok ? 0 : -1;
+}
+
+static kj_code migrate(conn *c, kj_err *err) {
+  kj_code rc = exec(c, "BEGIN IMMEDIATE", err);
+  if (rc)
+    return rc;
+  long long ver = 0, appid = 0, ntables = 0;
+  if (pragma_int(c, "PRAGMA user_version", &ver) || pragma_int(c, "PRAGMA application_id", &appid) ||
+      pragma_int(c, "SELECT count(*) FROM sqlite_master", &ntables)) {
+    rc = db_fail(c->db, err, "cannot read the schema version");
+    goto fail;
+  }
+  if (appid != KJS_APP_ID && (appid != 0 || ntables != 0)) {
+    rc = kj_fail(err, KJ_EDB, "not a kinerjad database");
+    goto fail;
+  }
+  if (ver > NMIGRATIONS) {
+    rc = kj_fail(err, KJ_EVERSION,
+                 "database schema version %lld is newer than this kinerjad (%d): upgrade kinerjad",
+                 ver, NMIGRATIONS);
+    goto fail;
+  }
+  for (int v = (int)ver; v < NMIGRATIONS; v++) {
+    if ((rc = exec(c, migrations[v], err)))
+      goto fail;
+    if (v == 0 && kjs_score_schema(c->db, err) != 0) {
+      rc = KJ_EDB;
+      goto fail;
+    }
+    char sql[80];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d; PRAGMA application_id=%d", v + 1,
+             KJS_APP_ID);
+    if ((rc = exec(c, sql, err)))
+      goto fail;
+  }
+  return exec(c, "COMMIT", err);
+fail:
+  exec(c, "ROLLBACK", NULL);
+  return rc;
+}
+
+static conn *acquire(kjs_store *s, kj_err *err) {
+  pthread_mutex_lock(&s->mu);
+  while (!s->free_list && s->nconns >= KJS_POOL_MAX)
+    pthread_cond_wait(&s->cv, &s->mu);
+  conn *c = s->free_list;
+  if (c) {
+    s->free_list = c->next;
+    pthread_mutex_unlock(&s->mu);
+    return c;
+  }
+  s->nconns++;
+  pthread_mutex_unlock(&s->mu);
+  if (conn_open(s->path, 0, &c, err) != KJ_OK) {
+    pthread_mutex_lock(&s->mu);
+    s->nconns--;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+  }
+  return c;
+}
+
+static void release(kjs_store *s, conn *c) {
+  if (!c)
+    return;
+  pthread_mutex_lock(&s->mu);
+  c->next = s->free_list;
+  s->free_list = c;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+kj_code kjs_store_open(kjs_store **out, const char *path, const kjs_config *cfg, int create,
+                       kj_err *err) {
+  *out = NULL;
+  kjs_store *s = calloc(1, sizeof *s);
+  if (!s || !(s->path = strdup(path))) {
+    free(s);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  pthread_mutex_init(&s->wmu, NULL);
+  kjs_score_config_defaults(&s->scfg);
+  kj_code rc = KJ_OK;
+  if (cfg) {
+    for (int i = 0; i < cfg->nscore; i++) {
+      kj_err e;
+      kj_err_clear(&e);
+      if (kjs_score_config_set(&s->scfg, cfg->score_keys[i], cfg->score_values[i], &e) != 0) {
+        rc = kj_fail(err, KJ_EINVAL, "%s: %s", cfg->conf_file, e.msg[0] ? e.msg : "bad score key");
+        kjs_store_close(s);
+        return rc;
+      }
+    }
+  }
+  conn *c;
+  if ((rc = conn_open(path, create, &c, err))) {
+    if (rc == KJ_ENOENT)
+      kj_fail(err, KJ_ENOENT, "no database at '%s': run 'kinerjad init' first", path);
+    kjs_store_close(s);
+    return rc;
+  }
+  s->nconns = 1;
+  if ((rc = migrate(c, err))) {
+    conn_close(c);
+    s->nconns = 0;
+    kjs_store_close(s);
+    return rc;
+  }
+  release(s, c);
+  *out = s;
+  return KJ_OK;
+}
+
+void kjs_store_close(kjs_store *s) {
+  if (!s)
+    return;
+  conn *c = s->free_list;
+  while (c) {
+    conn *n = c->next;
+    conn_close(c);
+    c = n;
+  }
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  pthread_mutex_destroy(&s->wmu);
+#if KJS_HAVE_SCORE && defined(KJS_SCORE_CONFIG_RELEASE)
+  kjs_score_config_release(&s->scfg);
+#endif
+  free(s->path);
+  free(s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* tokens */
+
+static const char *const role_names[] = {"admin", "viewer", "device"};
+
+const char *kjs_role_name(kjs_role r) { return (unsigned)r < 3 ? role_names[r] : "?"; }
+
+int kjs_role_parse(const char *s) {
+  for (int i = 0; s && i < 3; i++)
+    if (!strcmp(s, role_names[i]))
+      return i;
+  return -1;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v) {
+  if (v && *v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+kj_code kjs_store_token_add(kjs_store *s, kjs_role role, const char *id, const char *office,
+                            const char *name, const unsigned char hash[32], kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return err ? err->code : KJ_EDB;
+  kj_code rc = KJ_OK;
+  sqlite3_stmt *st = stmt(c, ST_TOKEN_ADD, err);
+  if (!st) {
+    rc = KJ_EDB;
+    goto out;
+  }
+  sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, kjs_role_name(role), -1, SQLITE_STATIC);
+  bind_text_or_null(st, 4, office);
+  bind_text_or_null(st, 5, name);
+  sqlite3_bind_int64(st, 6, (sqlite3_int64)kj_wall_ms());
+  int r = sqlite3_step(st);
+  if (r != SQLITE_DONE) {
+    if ((sqlite3_extended_errcode(c->db) & 0xff) == SQLITE_CONSTRAINT)
+      rc = kj_fail(err, KJ_EEXIST, "token id '%s' already exists", id);
+    else
+      rc = db_fail(c->db, err, "cannot add token");
+  }
+out:
+  done(st);
+  release(s, c);
+  return rc;
+}
+
+int kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
+                           kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return -1;
+  int found = 0;
+  sqlite3_stmt *st = stmt(c, ST_TOKEN_LOOKUP, err);
+  if (!st) {
+    found = -1;
+    goto out;
+  }
+  sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+  int r = sqlite3_step(st);
+  if (r == SQLITE_ROW) {
+    const unsigned char *h = sqlite3_column_blob(st, 0);
+    int hl = sqlite3_column_bytes(st, 0);
+    unsigned diff = hl == 32 ? 0 : 1;
+    for (int i = 0; i < 32 && hl == 32; i++)
+      diff |= (unsigned)(h[i] ^ hash[i]); /* constant time */
+    int role = kjs_role_parse((const char *)sqlite3_column_text(st, 2));
+    if (!diff && role >= 0) {
+      memset(who, 0, sizeof *who);
+      who->role = (kjs_role)role;
+      snprintf(who->id, sizeof who->id, "%s", (const char *)sqlite3_column_text(st, 1));
+      const unsigned char *o = sqlite3_column_text(st, 3);
+      snprintf(who->office, sizeof who->office, "%s", o ? (const char *)o : "");
+      found = 1;
+    }
+  } else if (r != SQLITE_DONE) {
+    db_fail(c->db, err, "cannot look up token");
+    found = -1;
+  }
+out:
+  done(st);
+  release(s, c);
+  return found;
+}
+
+kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return err ? err->code : KJ_EDB;
+  kj_code rc = KJ_OK;
+  sqlite3_stmt *st = stmt(c, ST_TOKEN_REVOKE, err);
+  sqlite3_stmt *ex = stmt(c, ST_TOKEN_EXISTS, err);
+  if (!st || !ex) {
+    rc = KJ_EDB;
+    goto out;
+  }
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, (sqlite3_int64)kj_wall_ms());
+  if (sqlite3_step(st) != SQLITE_DONE) {
+    rc = db_fail(c->db, err, "cannot revoke");
+    goto out;
+  }
+  if (sqlite3_changes(c->db) == 0) {
+    sqlite3_bind_text(ex, 1, id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(ex) == SQLITE_ROW)
+      rc = kj_fail(err, KJ_EEXIST, "'%s' is already revoked", id);
+    else
+      rc = kj_fail(err, KJ_ENOENT, "no device or token '%s'", id);
+  }
+out:
+  done(st);
+  done(ex);
+  release(s, c);
+  return rc;
+}
+
+static void json_add_text_or_null(cJSON *o, const char *k, const unsigned char *v) {
+  if (v)
+    cJSON_AddStringToObject(o, k, (const char *)v);
+  else
+    cJSON_AddNullToObject(o, k);
+}
+
+kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err *err) {
+  *out = NULL;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err ? err->code : KJ_EDB;
+  kj_code rc = KJ_OK;
+  cJSON *arr = cJSON_CreateArray();
+  sqlite3_stmt *st = stmt(c, ST_TOKEN_LIST, err);
+  if (!st || !arr) {
+    rc = st ? kj_fail(err, KJ_ENOMEM, "out of memory") : KJ_EDB;
+    goto out;
+  }
+  sqlite3_bind_int(st, 1, devices_only ? 1 : 0);
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToArray(arr, o);
+    json_add_text_or_null(o, "id", sqlite3_column_text(st, 0));
+    json_add_text_or_null(o, "role", sqlite3_column_text(st, 1));
+    json_add_text_or_null(o, "office", sqlite3_column_text(st, 2));
+    json_add_text_or_null(o, "name", sqlite3_column_text(st, 3));
+    cJSON_AddNumberToObject(o, "created", (double)sqlite3_column_int64(st, 4));
+    if (sqlite3_column_type(st, 5) == SQLITE_NULL)
+      cJSON_AddNullToObject(o, "revoked");
+    else
+      cJSON_AddNumberToObject(o, "revoked", (double)sqlite3_column_int64(st, 5));
+  }
+  if (r != SQLITE_DONE)
+    rc = db_fail(c->db, err, "cannot list tokens");
+out:
+  done(st);
+  release(s, c);
+  if (rc)
+    cJSON_Delete(arr);
+  else
+    *out = arr;
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* the merge transaction */
+
+static const char *const status_names[] = {"applied", "duplicate", "rejected"};
+
+const char *kjs_status_name(kjs_status st) { return (unsigned)st < 3 ? status_names[st] : "?"; }
+
+static int status_parse(const char *s) {
+  for (int i = 0; s && i < 3; i++)
+    if (!strcmp(s, status_names[i]))
+      return i;
+  return -1;
+}
+
+typedef struct saved_conflict {
+  char *field, *loser, *winner;
+  char loser_st[KJ_HLC_STRMAX + KJ_DEVICE_MAX + 2];
+  char winner_st[KJ_HLC_STRMAX + KJ_DEVICE_MAX + 2];
+} saved_conflict;
+
+struct kjs_txn {
+  kjs_store *s;
+  conn *c;
+  int64_t seq; /* last seq given */
+  saved_conflict *cf;
+  int ncf, capcf, cf_oom;
+  long long applied, duplicate, rejected, replayed, conflicts;
+};
+
+static void conflicts_clear(kjs_txn *t) {
+  for (int i = 0; i < t->ncf; i++) {
+    free(t->cf[i].field);
+    free(t->cf[i].loser);
+    free(t->cf[i].winner);
+  }
+  t->ncf = 0;
+  t->cf_oom = 0;
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static void on_conflict(const kj_conflict *k, void *ud) {
+  kjs_txn *t = ud;
+  if (t->ncf == t->capcf) {
+    int cap = t->capcf ? 2 * t->capcf : 8;
+    saved_conflict *n = realloc(t->cf, (size_t)cap * sizeof *n);
+    if (!n) {
+      t->cf_oom = 1;
+      return;
+    }
+    t->cf = n;
+    t->capcf = cap;
+  }
+  saved_conflict *sc = &t->cf[t->ncf];
+  memset(sc, 0, sizeof *sc);
+  sc->field = strdup(k->field ? k->field : "");
+  sc->loser = dup_or_null(k->loser);
+  sc->winner = dup_or_null(k->winner);
+  if (!sc->field || (k->loser && !sc->loser) || (k->winner && !sc->winner)) {
+    free(sc->field);
+    free(sc->loser);
+    free(sc->winner);
+    t->cf_oom = 1;
+    return;
+  }
+  kj_stamp_format(k->loser_st, sc->loser_st, sizeof sc->loser_st);
+  kj_stamp_format(k->winner_st, sc->winner_st, sizeof sc->winner_st);
+  t->ncf++;
+}
+
+kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err) {
+  *out = NULL;
+  kjs_txn *t = calloc(1, sizeof *t);
+  if (!t)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  t->s = s;
+  pthread_mutex_lock(&s->wmu);
+  t->c = acquire(s, err);
+  kj_code rc = KJ_OK;
+  if (!t->c) {
+    rc = err && err->code ? err->code : KJ_EDB;
+    goto fail;
+  }
+  if ((rc = exec(t->c, "BEGIN IMMEDIATE", err)))
+    goto fail;
+  sqlite3_stmt *st = stmt(t->c, ST_MAXSEQ, err);
+  if (!st || sqlite3_step(st) != SQLITE_ROW) {
+    rc = st ? db_fail(t->c->db, err, "cannot read the change sequence") : KJ_EDB;
+    done(st);
+    exec(t->c, "ROLLBACK", NULL);
+    goto fail;
+  }
+  t->seq = sqlite3_column_int64(st, 0);
+  done(st);
+  *out = t;
+  return KJ_OK;
+fail:
+  release(s, t->c);
+  pthread_mutex_unlock(&s->wmu);
+  free(t);
+  return rc;
+}
+
+static void txn_free(kjs_txn *t) {
+  conflicts_clear(t);
+  free(t->cf);
+  release(t->s, t->c);
+  pthread_mutex_unlock(&t->s->wmu);
+  free(t);
+}
+
+kj_code kjs_txn_commit(kjs_txn *t, kj_err *err) {
+  kj_code rc = exec(t->c, "COMMIT", err);
+  if (rc) {
+    exec(t->c, "ROLLBACK", NULL);
+  } else {
+    kjs_store *s = t->s;
+    s->applied += t->applied;
+    s->duplicate += t->duplicate;
+    s->rejected += t->rejected;
+    s->replayed += t->replayed;
+    s->conflicts += t->conflicts;
+    s->commits++;
+  }
+  txn_free(t);
+  return rc;
+}
+
+void kjs_txn_rollback(kjs_txn *t) {
+  if (!t)
+    return;
+  exec(t->c, "ROLLBACK", NULL);
+  txn_free(t);
+}
+
+static const char *item_id(const kjs_item *it) {
+  return it->decoded && it->ch.rec.id[0] ? it->ch.rec.id : "?";
+}
+
+static void reject(kjs_item *it, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reject(kjs_item *it, const char *fmt, ...) {
+  char msg[KJ_ERR_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  it->status = KJS_REJECTED;
+  if (it->label && it->decoded && !it->label_only)
+    snprintf(it->error, sizeof it->error, "%s (id %s): %s", it->label, item_id(it), msg);
+  else if (it->label)
+    snprintf(it->error, sizeof it->error, "%s: %s", it->label, msg);
+  else
+    snprintf(it->error, sizeof it->error, "%s", msg);
+}
+
+/* 1 when every part of change c is already in s with c's own stamp: the
+ * same write arrived before (by another path), a duplicate. */
+static int same_write(const kj_rstate *s, const kj_change *c) {
+  if (c->rec.deleted)
+    return s->rec.deleted && s->del.hlc == c->hlc && !strcmp(s->del.device, c->device);
+  if (!c->mask)
+    return 0;
+  for (int i = 0; i < KJ_MAX_FIELDS; i++)
+    if ((c->mask >> i) & 1u)
+      if (s->st[i].hlc != c->hlc || strcmp(s->st[i].device, c->device))
+        return 0;
+  return 1;
+}
+
+static kj_code load_state(kjs_txn *t, kj_rtype type, const char *id, kj_rstate *s, int *found,
+                          kj_err *err) {
+  *found = 0;
+  sqlite3_stmt *st = stmt(t->c, ST_REC_GET, err);
+  if (!st)
+    return KJ_EDB;
+  sqlite3_bind_int(st, 1, (int)type);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+  int r = sqlite3_step(st);
+  kj_code rc = KJ_OK;
+  if (r == SQLITE_ROW) {
+    cJSON *o = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+    kj_err e;
+    kj_err_clear(&e);
+    if (!o || kj_rstate_from_json(o, s, &e) != KJ_OK)
+      rc = kj_fail(err, KJ_EDB, "stored state of '%s' is corrupt: %s", id, o ? e.msg : "bad JSON");
+    else
+      *found = 1;
+    cJSON_Delete(o);
+  } else if (r != SQLITE_DONE) {
+    rc = db_fail(t->c->db, err, "cannot read record");
+  }
+  done(st);
+  return rc;
+}
+
+static kj_code put_state(kjs_txn *t, const kj_rstate *s, kj_err *err) {
+  cJSON *o = kj_rstate_to_json(s);
+  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  sqlite3_stmt *st = stmt(t->c, ST_REC_PUT, err);
+  kj_code rc = KJ_OK;
+  if (!st) {
+    free(text);
+    return KJ_EDB;
+  }
+  sqlite3_bind_int(st, 1, (int)s->rec.type);
+  sqlite3_bind_text(st, 2, s->rec.id, -1, SQLITE_TRANSIENT);
+  bind_text_or_null(st, 3, kj_record_office(&s->rec));
+  sqlite3_bind_int(st, 4, s->rec.deleted ? 1 : 0);
+  sqlite3_bind_text(st, 5, text, -1, free);
+  sqlite3_bind_int64(st, 6, (sqlite3_int64)(t->seq + 1));
+  if (sqlite3_step(st) != SQLITE_DONE)
+    rc = db_fail(t->c->db, err, "cannot store record");
+  else
+    t->seq++;
+  done(st);
+  return rc;
+}
+
+static kj_code put_conflicts(kjs_txn *t, const kj_rstate *s, kj_err *err) {
+  sqlite3_stmt *st = stmt(t->c, ST_CONFLICT_PUT, err);
+  if (!st)
+    return KJ_EDB;
+  sqlite3_int64 now = (sqlite3_int64)kj_wall_ms();
+  for (int i = 0; i < t->ncf; i++) {
+    saved_conflict *k = &t->cf[i];
+    sqlite3_bind_int(st, 1, (int)s->rec.type);
+    sqlite3_bind_text(st, 2, s->rec.id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, k->field, -1, SQLITE_STATIC);
+    if (k->loser)
+      sqlite3_bind_text(st, 4, k->loser, -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(st, 4);
+    sqlite3_bind_text(st, 5, k->loser_st, -1, SQLITE_STATIC);
+    if (k->winner)
+      sqlite3_bind_text(st, 6, k->winner, -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(st, 6);
+    sqlite3_bind_text(st, 7, k->winner_st, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, now);
+    int r = sqlite3_step(st);
+    done(st);
+    if (r != SQLITE_DONE)
+      return db_fail(t->c->db, err, "cannot log conflict");
+  }
+  t->conflicts += t->ncf;
+  return KJ_OK;
+}
+
+static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item *it, kj_err *err) {
+  if (!it->track || !who || it->seq < 0)
+    return KJ_OK;
+  sqlite3_stmt *st = stmt(t->c, ST_APPLIED_PUT, err);
+  if (!st)
+    return KJ_EDB;
+  sqlite3_bind_text(st, 1, who->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, (sqlite3_int64)it->seq);
+  sqlite3_bind_text(st, 3, kjs_status_name(it->status), -1, SQLITE_STATIC);
+  if (it->status == KJS_REJECTED)
+    sqlite3_bind_text(st, 4, it->error, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, 4);
+  int r = sqlite3_step(st);
+  done(st);
+  return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot record the result");
+}
+
+/* 1 and the stored result in it when (device, seq) was seen before. */
+static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
+  sqlite3_stmt *st = stmt(t->c, ST_APPLIED_GET, err);
+  if (!st)
+    return -1;
+  sqlite3_bind_text(st, 1, who->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, (sqlite3_int64)it->seq);
+  int r = sqlite3_step(st), found = 0;
+  if (r == SQLITE_ROW) {
+    int stt = status_parse((const char *)sqlite3_column_text(st, 0));
+    const unsigned char *e = sqlite3_column_text(st, 1);
+    it->status = stt < 0 ? KJS_REJECTED : (kjs_status)stt;
+    snprintf(it->error, sizeof it->error, "%s", e ? (const char *)e : "");
+    it->replayed = 1;
+    found = 1;
+  } else if (r != SQLITE_DONE) {
+    db_fail(t->c->db, err, "cannot read the applied changes");
+    found = -1;
+  }
+  done(st);
+  return found;
+}
+
+static int office_is(const char *office, const char *mine) { return office && !strcmp(office, mine); }
+
+kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
+  it->status = KJS_REJECTED;
+  it->replayed = 0;
+  it->conflicts = 0;
+  if (!it->decoded && !it->error[0])
+    snprintf(it->error, sizeof it->error, "%s: malformed change", it->label ? it->label : "change");
+  if (it->decoded)
+    it->error[0] = 0;
+  if (it->track && who && it->seq >= 0) {
+    int f = lookup_applied(t, who, it, err);
+    if (f < 0)
+      return KJ_EDB;
+    if (f) {
+      t->replayed++;
+      return KJ_OK;
+    }
+  }
+  if (!it->decoded) {
+    t->rejected++;
+    return put_applied(t, who, it, err);
+  }
+  const kj_change *ch = &it->ch;
+  const kj_type_def *td = kj_type(ch->rec.type);
+  int device = who && who->role == KJS_ROLE_DEVICE;
+  if (device && (!td || td->master)) {
+    reject(it, "forbidden office: a device writes only its office's records");
+    t->rejected++;
+    return put_applied(t, who, it, err);
+  }
+  kj_err e;
+  kj_err_clear(&e);
+  if (kj_record_validate_id(ch->rec.type, ch->rec.id, &e) != KJ_OK) {
+    reject(it, "%s", e.msg);
+    t->rejected++;
+    return put_applied(t, who, it, err);
+  }
+
+  kj_rstate s;
+  kj_record before;
+  int found = 0, have_before = 0;
+  kj_rstate_init(&s, ch->rec.type);
+  kj_code rc = load_state(t, ch->rec.type, ch->rec.id, &s, &found, err);
+  if (rc) {
+    kj_rstate_release(&s);
+    return rc;
+  }
+  if (!found) {
+    kj_rstate_release(&s);
+    kj_rstate_init(&s, ch->rec.type);
+    s.rec.type = KJ_T_NONE;
+    snprintf(s.rec.id, sizeof s.rec.id, "%s", ch->rec.id);
+  }
+  if (found && device && !office_is(kj_record_office(&s.rec), who->office)) {
+    reject(it, "forbidden office: the record belongs to office '%s'",
+           kj_record_office(&s.rec) ? kj_record_office(&s.rec) : "");
+    goto rejected;
+  }
+  if (found) {
+    if (kj_record_copy(&before, &s.rec) != KJ_OK) {
+      kj_rstate_release(&s);
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    }
+    have_before = 1;
+  }
+  conflicts_clear(t);
+  int m = kj_merge_change(&s, ch, on_conflict, t, &e);
+  if (m < 0) {
+    reject(it, "%s", e.msg);
+    goto rejected;
+  }
+  if (t->cf_oom) {
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (device && !office_is(kj_record_office(&s.rec), who->office)) {
+    const char *o = kj_record_office(&s.rec);
+    reject(it, "forbidden office: '%s' is not this device's office '%s'", o ? o : "", who->office);
+    goto rejected;
+  }
+  if (m == KJ_MERGE_NOCHANGE) {
+    it->status = same_write(&s, ch) ? KJS_DUPLICATE : KJS_APPLIED;
+    /* a change whose values all lost overwrote nothing, but its values
+     * lost to others: keep them in the conflict log */
+    if (t->ncf && (rc = put_conflicts(t, &s, err)))
+      goto out;
+    it->conflicts = t->ncf;
+    if (it->status == KJS_DUPLICATE)
+      t->duplicate++;
+    else
+      t->applied++;
+    rc = put_applied(t, who, it, err);
+    goto out;
+  }
+  kj_err_clear(&e);
+  if (kj_record_validate(&s.rec, &e) != KJ_OK) {
+    reject(it, "%s", e.msg);
+    goto rejected;
+  }
+  if ((rc = exec(t->c, "SAVEPOINT item", err)))
+    goto out;
+  if ((rc = put_state(t, &s, err)) || (rc = put_conflicts(t, &s, err))) {
+    exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
+    goto out;
+  }
+  kj_err_clear(&e);
+  if (kjs_score_update(t->c->db, have_before ? &before : NULL, &s.rec, &e) != 0) {
+    /* the scores module refused this record: nothing of it is kept */
+    exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
+    t->seq--;
+    t->conflicts -= t->ncf;
+    KJ_ERROR("scores: %s", e.msg);
+    reject(it, "cannot update scores: %s", e.msg[0] ? e.msg : "unknown error");
+    goto rejected;
+  }
+  exec(t->c, "RELEASE item", NULL);
+  it->status = KJS_APPLIED;
+  it->conflicts = t->ncf;
+  t->applied++;
+  rc = put_applied(t, who, it, err);
+  goto out;
+rejected:
+  t->rejected++;
+  rc = put_applied(t, who, it, err);
+out:
+  conflicts_clear(t);
+  if (have_before)
+    kj_record_release(&before);
+  kj_rstate_release(&s);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* reading */
+
+kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, int limit,
+                       kj_buf *out, int64_t *next, int *more, int *count, kj_err *err) {
+  *next = since;
+  *more = 0;
+  *count = 0;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  int all = who->role != KJS_ROLE_DEVICE;
+  sqlite3_stmt *st = stmt(c, all ? ST_PULL_ALL : ST_PULL_OFFICE, err);
+  kj_code rc = KJ_OK;
+  if (!st) {
+    release(s, c);
+    return KJ_EDB;
+  }
+  sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+  sqlite3_bind_int(st, 2, limit + 1);
+  if (!all)
+    sqlite3_bind_text(st, 3, who->office, -1, SQLITE_STATIC);
+  int r, n = 0;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == limit) {
+      *more = 1;
+      break;
+    }
+    const char *state = (const char *)sqlite3_column_text(st, 1);
+    if ((n && kj_buf_addc(out, ',')) || kj_buf_adds(out, state ? state : "null")) {
+      rc = kj_fail(err, KJ_ETOOBIG, "pull page too large");
+      break;
+    }
+    *next = sqlite3_column_int64(st, 0);
+    n++;
+  }
+  if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
+    rc = db_fail(c->db, err, "cannot read changes");
+  *count = n;
+  done(st);
+  release(s, c);
+  return rc;
+}
+
+kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **json, kj_err *err) {
+  *json = NULL;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = stmt(c, ST_REC_GET, err);
+  kj_code rc = KJ_OK;
+  if (!st) {
+    release(s, c);
+    return KJ_EDB;
+  }
+  sqlite3_bind_int(st, 1, (int)t);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+  int r = sqlite3_step(st);
+  if (r == SQLITE_ROW) {
+    *json = strdup((const char *)sqlite3_column_text(st, 0));
+    if (!*json)
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+  } else if (r == SQLITE_DONE) {
+    rc = kj_fail(err, KJ_ENOENT, "no record '%s'", id);
+  } else {
+    rc = db_fail(c->db, err, "cannot read record");
+  }
+  done(st);
+  release(s, c);
+  return rc;
+}
+
+kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err) {
+  *out = NULL;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  kj_code rc = KJ_OK;
+  cJSON *arr = cJSON_CreateArray();
+  sqlite3_stmt *st = stmt(c, ST_CONFLICT_LIST, err);
+  if (!st || !arr) {
+    rc = st ? kj_fail(err, KJ_ENOMEM, "out of memory") : KJ_EDB;
+    goto out;
+  }
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToArray(arr, o);
+    cJSON_AddNumberToObject(o, "n", (double)sqlite3_column_int64(st, 0));
+    const kj_type_def *td = kj_type((kj_rtype)sqlite3_column_int(st, 1));
+    cJSON_AddStringToObject(o, "type", td ? td->name : "?");
+    json_add_text_or_null(o, "id", sqlite3_column_text(st, 2));
+    json_add_text_or_null(o, "field", sqlite3_column_text(st, 3));
+    json_add_text_or_null(o, "loser", sqlite3_column_text(st, 4));
+    json_add_text_or_null(o, "loser_stamp", sqlite3_column_text(st, 5));
+    json_add_text_or_null(o, "winner", sqlite3_column_text(st, 6));
+    json_add_text_or_null(o, "winner_stamp", sqlite3_column_text(st, 7));
+    cJSON_AddNumberToObject(o, "at", (double)sqlite3_column_int64(st, 8));
+  }
+  if (r != SQLITE_DONE)
+    rc = db_fail(c->db, err, "cannot list conflicts");
+out:
+  done(st);
+  release(s, c);
+  if (rc)
+    cJSON_Delete(arr);
+  else
+    *out = arr;
+  return rc;
+}
+
+kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords, kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = stmt(c, ST_DIGEST, err);
+  if (!st) {
+    release(s, c);
+    return KJ_EDB;
+  }
+  mbedtls_sha256_context h;
+  mbedtls_sha256_init(&h);
+  mbedtls_sha256_starts_ret(&h, 0);
+  long long n = 0;
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    char head[64];
+    int hl = snprintf(head, sizeof head, "%d|%d|", sqlite3_column_int(st, 0), sqlite3_column_int(st, 3));
+    mbedtls_sha256_update_ret(&h, (const unsigned char *)head, (size_t)hl);
+    for (int col = 1; col <= 4; col += (col == 2 ? 2 : 1)) {
+      const unsigned char *v = sqlite3_column_text(st, col);
+      int len = sqlite3_column_bytes(st, col);
+      char lenbuf[24];
+      int ll = snprintf(lenbuf, sizeof lenbuf, "%d:", v ? len : -1);
+      mbedtls_sha256_update_ret(&h, (const unsigned char *)lenbuf, (size_t)ll);
+      if (v)
+        mbedtls_sha256_update_ret(&h, v, (size_t)len);
+    }
+    n++;
+  }
+  unsigned char d[32];
+  mbedtls_sha256_finish_ret(&h, d);
+  mbedtls_sha256_free(&h);
+  kj_code rc = r == SQLITE_DONE ? KJ_OK : db_fail(c->db, err, "cannot read records");
+  for (int i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", d[i]);
+  if (nrecords)
+    *nrecords = n;
+  done(st);
+  release(s, c);
+  return rc;
+}
+
+void kjs_store_stats_get(kjs_store *s, kjs_store_stats *o) {
+  o->applied = s->applied;
+  o->duplicate = s->duplicate;
+  o->rejected = s->rejected;
+  o->replayed = s->replayed;
+  o->conflicts = s->conflicts;
+  o->commits = s->commits;
+}
+
+/* ---------------------------------------------------------------------- */
+/* scores */
+
+int kjs_store_has_scores(void) { return KJS_HAVE_SCORE; }
+
+#if KJS_HAVE_SCORE
+/* Run a scores read in one read transaction (one snapshot). */
+#define SCORE_READ(s, err, call)                                                             \
+  do {                                                                                       \
+    conn *c_ = acquire((s), (err));                                                          \
+    if (!c_)                                                                                 \
+      return (err) && (err)->code ? (err)->code : KJ_EDB;                                    \
+    kj_code rc_ = exec(c_, "BEGIN", (err));                                                  \
+    if (!rc_) {                                                                              \
+      sqlite3 *db = c_->db;                                                                  \
+      int r_ = (call);                                                                       \
+      if (r_ != 0)                                                                           \
+        rc_ = (err) && (err)->code ? (err)->code : KJ_EINVAL;                                \
+      exec(c_, "COMMIT", NULL);                                                              \
+    }                                                                                        \
+    release((s), c_);                                                                        \
+    return rc_;                                                                              \
+  } while (0)
+#endif
+
+kj_code kjs_store_report_offices(kjs_store *s, const char *period, const char *as_of, kj_buf *out,
+                                 kj_err *err) {
+#if KJS_HAVE_SCORE
+  SCORE_READ(s, err, kjs_report_offices(db, &s->scfg, period, as_of, out, err));
+#else
+  (void)s;
+  (void)period;
+  (void)as_of;
+  (void)out;
+  return kj_fail(err, KJ_ENOENT, "reports are not available: the scores module is not built in");
+#endif
+}
+
+kj_code kjs_store_report_employees(kjs_store *s, const char *period, const char *office,
+                                   kj_buf *out, kj_err *err) {
+#if KJS_HAVE_SCORE
+  SCORE_READ(s, err, kjs_report_employees(db, &s->scfg, period, office, out, err));
+#else
+  (void)s;
+  (void)period;
+  (void)office;
+  (void)out;
+  return kj_fail(err, KJ_ENOENT, "reports are not available: the scores module is not built in");
+#endif
+}
+
+kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err) {
+#if KJS_HAVE_SCORE
+  kjs_txn *t;
+  kj_code rc = kjs_txn_begin(s, &t, err);
+  if (rc)
+    return rc;
+  if (kjs_score_recompute(t->c->db, &s->scfg, verify, diffs, err) != 0) {
+    kjs_txn_rollback(t);
+    return err && err->code ? err->code : KJ_EDB;
+  }
+  return kjs_txn_commit(t, err);
+#else
+  (void)s;
+  (void)verify;
+  (void)diffs;
+  return kj_fail(err, KJ_ENOENT, "recompute is not available: the scores module is not built in");
+#endif
+}

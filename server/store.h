@@ -1,0 +1,127 @@
+/* store.h - kinerjad's SQLite database: the one server file with SQL.
+ *
+ * Every statement text, the schema and its migrations live in store.c.  A
+ * store is shared by the threadpool threads: it keeps a small pool of
+ * connections (one per concurrent caller, WAL, synchronous=FULL,
+ * busy_timeout) and serialises writers of this process on a mutex, then on
+ * BEGIN IMMEDIATE against other processes (admin commands while `serve`
+ * runs).  The scores module is called from here, inside the same
+ * transactions.
+ */
+#ifndef KJS_STORE_H
+#define KJS_STORE_H
+
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "wire.h"
+
+typedef struct kjs_store kjs_store;
+
+typedef enum { KJS_ROLE_ADMIN, KJS_ROLE_VIEWER, KJS_ROLE_DEVICE } kjs_role;
+
+const char *kjs_role_name(kjs_role r);
+int kjs_role_parse(const char *s); /* -1 when unknown */
+
+/* Who is calling: from the token. */
+typedef struct kjs_principal {
+  kjs_role role;
+  char id[KJ_DEVICE_MAX + 1];  /* device id "dev-1a2b3c4d" or token id "tok-..." */
+  char office[KJ_ID_MAX + 1];  /* devices only, else "" */
+} kjs_principal;
+
+/* Open dir's database.  create: make it (init); else it must exist.  The
+ * schema is migrated to the current version either way; a database from a
+ * newer kinerjad is KJ_EVERSION.  cfg (may be NULL) gives the score.* keys. */
+kj_code kjs_store_open(kjs_store **out, const char *path, const kjs_config *cfg, int create,
+                       kj_err *err);
+void kjs_store_close(kjs_store *s);
+
+/* --- tokens ------------------------------------------------------------ */
+
+kj_code kjs_store_token_add(kjs_store *s, kjs_role role, const char *id, const char *office,
+                            const char *name, const unsigned char hash[32], kj_err *err);
+/* 1 and *who when hash is a live token, 0 when unknown or revoked, <0 error. */
+int kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
+                           kj_err *err);
+/* KJ_ENOENT when there is no such id, KJ_EEXIST when already revoked. */
+kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err);
+/* An array of {"id","role","office","name","created","revoked"} (devices
+ * only when devices_only). */
+kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err *err);
+
+/* --- merging changes ---------------------------------------------------- */
+
+typedef enum { KJS_APPLIED, KJS_DUPLICATE, KJS_REJECTED } kjs_status;
+const char *kjs_status_name(kjs_status st);
+
+/* One change of a push or an import row.  The caller fills ch (decoded and
+ * ch.device set) or, when decoding failed, decoded = 0 and error. */
+typedef struct kjs_item {
+  int decoded;
+  kj_change ch;
+  int64_t seq;              /* the device's sequence (push), -1 when unknown */
+  int track;                /* 1: exactly once through the applied table */
+  const char *label;        /* "changes[3]" or "FILE:LINE": prefixes errors */
+  int label_only;           /* errors say "LABEL: msg", not "LABEL (id X): msg" */
+  /* out */
+  kjs_status status;
+  int replayed;             /* the answer came from the applied table */
+  int conflicts;            /* values logged as conflicts */
+  char error[KJ_ERR_MSG_MAX + 128];
+} kjs_item;
+
+typedef struct kjs_txn kjs_txn;
+
+/* A write transaction: every applied item is durable after commit. */
+kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err);
+/* Apply one item (see docs/protocol.md "Push"): scope for who (NULL = the
+ * server itself, no scope), merge, validate, store, scores, conflict log.
+ * A rejected item returns KJ_OK with item->status = KJS_REJECTED; an error
+ * return means the database failed and the transaction must be rolled back. */
+kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *item, kj_err *err);
+kj_code kjs_txn_commit(kjs_txn *t, kj_err *err);
+void kjs_txn_rollback(kjs_txn *t);
+
+/* --- reading ------------------------------------------------------------ */
+
+/* Record states with seq > since that who may see, in seq order, at most
+ * limit: appended to out as JSON objects separated by commas.  *next is
+ * the cursor to ask next (since when none), *more 1 when there are more. */
+kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, int limit,
+                       kj_buf *out, int64_t *next, int *more, int *count, kj_err *err);
+
+/* One record's state as JSON text (caller frees); KJ_ENOENT when absent. */
+kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **json, kj_err *err);
+
+/* The conflict log, oldest first: array of {"n","type","id","field","loser",
+ * "loser_stamp","winner","winner_stamp","at"}. */
+kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err);
+
+/* A digest of every record (type, id, office, deleted, state; not seq):
+ * equal digests mean equal records tables.  out: 64 hex chars + NUL. */
+kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords, kj_err *err);
+
+/* --- scores (delegated to the scores module) ----------------------------- */
+
+/* 1 when the scores module is built in. */
+int kjs_store_has_scores(void);
+/* The report documents of domain.md; KJ_EINVAL for a bad period/date. */
+kj_code kjs_store_report_offices(kjs_store *s, const char *period, const char *as_of,
+                                 kj_buf *out, kj_err *err);
+kj_code kjs_store_report_employees(kjs_store *s, const char *period, const char *office,
+                                   kj_buf *out, kj_err *err);
+/* Rebuild (verify = 0) or compare (verify = 1, differences into diffs). */
+kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err);
+
+/* Counters since open (for /metrics). */
+typedef struct kjs_store_stats {
+  long long applied, duplicate, rejected, replayed, conflicts, commits;
+} kjs_store_stats;
+void kjs_store_stats_get(kjs_store *s, kjs_store_stats *out);
+
+#endif
