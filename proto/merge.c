@@ -1,0 +1,132 @@
+/* merge.c - per-field last-writer-wins with a final delete.
+ *
+ * A state is a join of everything merged into it: each field keeps the
+ * value with the highest stamp, `deleted` is set once any delete was seen
+ * and `del` keeps the highest delete stamp.  Values keep merging under a
+ * tombstone (readers ignore them), which is what makes the result the same
+ * in every order: an edit that arrives after the delete lands exactly where
+ * it would have landed before it.
+ */
+#include "merge.h"
+
+#include <string.h>
+
+int kj_stamp_cmp(const kj_stamp *a, const kj_stamp *b) {
+  if (a->hlc != b->hlc)
+    return a->hlc < b->hlc ? -1 : 1;
+  int c = strcmp(a->device, b->device); /* compares as unsigned char */
+  return c < 0 ? -1 : c > 0;
+}
+
+static int same_value(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static kj_code adopt(kj_rstate *s, const kj_record *rec, kj_err *err) {
+  if (s->rec.type == KJ_T_NONE) {
+    if (!kj_type(rec->type))
+      return kj_fail(err, KJ_EINVAL, "unknown record type");
+    s->rec.type = rec->type;
+    memcpy(s->rec.id, rec->id, sizeof(s->rec.id));
+    return KJ_OK;
+  }
+  if (s->rec.type != rec->type)
+    return kj_fail(err, KJ_EINVAL, "record '%s' is a %s, not a %s", s->rec.id,
+                   kj_type(s->rec.type)->name,
+                   kj_type(rec->type) ? kj_type(rec->type)->name : "record");
+  if (strcmp(s->rec.id, rec->id) != 0)
+    return kj_fail(err, KJ_EINVAL, "cannot merge record '%s' into '%s'", rec->id, s->rec.id);
+  return KJ_OK;
+}
+
+/* Merge the value v stamped st into field i of s.  1 = s changed, 0 = not,
+ * -1 = out of memory. */
+static int merge_field(kj_rstate *s, int i, const char *v, const kj_stamp *st, kj_conflict_fn fn,
+                       void *ud, kj_err *err) {
+  kj_stamp *cur = &s->st[i];
+  int c = kj_stamp_cmp(st, cur);
+  if (c == 0)
+    return 0;
+  const char *field = kj_type(s->rec.type)->fields[i].name;
+  const char *kept = s->rec.v[i];
+  int report = fn && cur->hlc != 0 && strcmp(cur->device, st->device) != 0 &&
+               !same_value(kept, v);
+  if (c < 0) {
+    if (report) {
+      kj_conflict k = {s->rec.id, field, v, kept, st, cur};
+      fn(&k, ud);
+    }
+    return 0;
+  }
+  if (report) {
+    kj_conflict k = {s->rec.id, field, kept, v, cur, st};
+    fn(&k, ud);
+  }
+  if (!same_value(kept, v) && kj_record_set(&s->rec, i, v)) {
+    kj_fail(err, KJ_ENOMEM, "out of memory");
+    return -1;
+  }
+  *cur = *st;
+  return 1;
+}
+
+static int merge_delete(kj_rstate *s, const kj_stamp *st) {
+  if (!s->rec.deleted) {
+    s->rec.deleted = 1;
+    s->del = *st;
+    return 1;
+  }
+  if (kj_stamp_cmp(st, &s->del) > 0) {
+    s->del = *st;
+    return 1;
+  }
+  return 0;
+}
+
+int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, kj_err *err) {
+  if (c->hlc == 0 || !c->device[0]) {
+    kj_fail(err, KJ_EINVAL, "change of '%s' has no stamp", c->rec.id);
+    return -1;
+  }
+  if (adopt(s, &c->rec, err))
+    return -1;
+  const kj_type_def *t = kj_type(s->rec.type);
+  if ((c->mask >> t->nfields) != 0) {
+    kj_fail(err, KJ_EINVAL, "change of '%s' names a field a %s does not have", c->rec.id,
+            t->name);
+    return -1;
+  }
+  kj_stamp st = {.hlc = c->hlc};
+  memcpy(st.device, c->device, sizeof(st.device));
+  int changed = 0;
+  for (int i = 0; i < t->nfields; i++) {
+    if (!(c->mask & (1u << i)))
+      continue;
+    int r = merge_field(s, i, c->rec.v[i], &st, fn, ud, err);
+    if (r < 0)
+      return -1;
+    changed |= r;
+  }
+  if (c->rec.deleted)
+    changed |= merge_delete(s, &st);
+  return changed ? KJ_MERGE_CHANGED : KJ_MERGE_NOCHANGE;
+}
+
+int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud,
+                   kj_err *err) {
+  if (adopt(s, &remote->rec, err))
+    return -1;
+  const kj_type_def *t = kj_type(s->rec.type);
+  int changed = 0;
+  for (int i = 0; i < t->nfields; i++) {
+    if (remote->st[i].hlc == 0)
+      continue;
+    int r = merge_field(s, i, remote->rec.v[i], &remote->st[i], fn, ud, err);
+    if (r < 0)
+      return -1;
+    changed |= r;
+  }
+  if (remote->rec.deleted)
+    changed |= merge_delete(s, &remote->del);
+  return changed ? KJ_MERGE_CHANGED : KJ_MERGE_NOCHANGE;
+}

@@ -4,6 +4,12 @@
  * order); equal stamps mean the same write, nothing changes.  A delete wins
  * over any edit, before or after it, and a deleted id stays deleted.  The
  * result is the same whatever order changes arrive in.
+ *
+ * Field values keep merging under a tombstone (deleted = any delete seen,
+ * `del` = the highest delete stamp): readers ignore them, and it is what
+ * keeps the state order-independent and the record's office known for
+ * routing the tombstone.  A conflict is reported only when the two values
+ * differ and come from different devices.
  */
 #ifndef KJ_MERGE_H
 #define KJ_MERGE_H
@@ -26,7 +32,7 @@ typedef void (*kj_conflict_fn)(const kj_conflict *c, void *ud);
 
 enum { KJ_MERGE_NOCHANGE = 0, KJ_MERGE_CHANGED = 1 };
 
-/* Apply change c (its device set) to state s.  A new record is a state
+/* Apply change c (its hlc and device set, else KJ_EINVAL) to state s.  A new record is a state
  * whose rec.type is KJ_T_NONE: it takes c's type.  A change of another type
  * than s is KJ_EINVAL.  Every value that loses to a different device's value
  * is reported through fn (may be NULL): a kept value beaten by the change,

@@ -1,0 +1,304 @@
+/* wire.c - changes and record states as JSON objects (cJSON). */
+#include "wire.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void kj_change_init(kj_change *c, kj_rtype t) {
+  memset(c, 0, sizeof(*c));
+  kj_record_init(&c->rec, t);
+}
+
+void kj_change_release(kj_change *c) {
+  if (c)
+    kj_record_release(&c->rec);
+}
+
+void kj_rstate_init(kj_rstate *s, kj_rtype t) {
+  memset(s, 0, sizeof(*s));
+  kj_record_init(&s->rec, t);
+}
+
+void kj_rstate_release(kj_rstate *s) {
+  if (s)
+    kj_record_release(&s->rec);
+}
+
+/* ---- stamps ------------------------------------------------------------- */
+
+static int device_valid(const char *d, size_t n) {
+  if (n < 1 || n > KJ_DEVICE_MAX)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)d[i];
+    if (ch <= ' ' || ch == '/' || ch == 0x7f)
+      return 0;
+  }
+  return 1;
+}
+
+kj_code kj_stamp_parse(const char *s, kj_stamp *out) {
+  if (!s)
+    return KJ_EINVAL;
+  const char *slash = strchr(s, '/');
+  if (!slash || slash == s || slash - s >= KJ_HLC_STRMAX)
+    return KJ_EINVAL;
+  char num[KJ_HLC_STRMAX];
+  memcpy(num, s, (size_t)(slash - s));
+  num[slash - s] = '\0';
+  kj_hlc h;
+  if (kj_hlc_parse(num, &h) || h == 0)
+    return KJ_EINVAL;
+  const char *dev = slash + 1;
+  size_t n = strlen(dev);
+  if (!device_valid(dev, n))
+    return KJ_EINVAL;
+  if (out) {
+    out->hlc = h;
+    memcpy(out->device, dev, n + 1);
+  }
+  return KJ_OK;
+}
+
+void kj_stamp_format(const kj_stamp *st, char *out, size_t size) {
+  char h[KJ_HLC_STRMAX];
+  kj_hlc_format(st->hlc, h);
+  snprintf(out, size, "%s/%s", h, st->device);
+}
+
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int put_str(cJSON *o, const char *k, const char *v) {
+  return cJSON_AddStringToObject(o, k, v) != NULL;
+}
+
+static int put_stamp(cJSON *o, const char *k, const kj_stamp *st) {
+  char buf[KJ_STAMP_STRMAX];
+  kj_stamp_format(st, buf, sizeof(buf));
+  return put_str(o, k, buf);
+}
+
+/* Keys other than those in `known` make the object bad. */
+static kj_code only_keys(const cJSON *o, const char *const *known, kj_err *err) {
+  for (const cJSON *it = o->child; it; it = it->next) {
+    int ok = 0;
+    for (const char *const *k = known; *k && !ok; k++)
+      ok = it->string && strcmp(it->string, *k) == 0;
+    if (!ok)
+      return kj_fail(err, KJ_EPROTO, "unknown key '%s'", it->string ? it->string : "");
+  }
+  return KJ_OK;
+}
+
+static kj_code get_head(const cJSON *o, kj_record *rec, kj_err *err) {
+  const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+  if (!cJSON_IsString(type))
+    return kj_fail(err, KJ_EPROTO, "'type': must be a string");
+  const kj_type_def *t = kj_type_by_name(type->valuestring);
+  if (!t || strcmp(t->name, type->valuestring) != 0)
+    return kj_fail(err, KJ_EPROTO, "unknown type '%s'", type->valuestring);
+  kj_record_init(rec, t->type);
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+  if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) > KJ_ID_MAX)
+    return kj_fail(err, KJ_EPROTO, "'id': must be a string of 1 to %d characters", KJ_ID_MAX);
+  memcpy(rec->id, id->valuestring, strlen(id->valuestring) + 1);
+  return KJ_OK;
+}
+
+/* "del": absent, true or false. */
+static kj_code get_del(const cJSON *o, int *del, kj_err *err) {
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "del");
+  *del = 0;
+  if (!d)
+    return KJ_OK;
+  if (!cJSON_IsBool(d))
+    return kj_fail(err, KJ_EPROTO, "'del': must be true or false");
+  *del = cJSON_IsTrue(d);
+  return KJ_OK;
+}
+
+/* The values of "f": strings, or null for a cleared field; *mask gets the
+ * fields named. */
+static kj_code get_fields(const cJSON *f, kj_record *rec, uint32_t *mask, kj_err *err) {
+  const kj_type_def *t = kj_type(rec->type);
+  if (!cJSON_IsObject(f))
+    return kj_fail(err, KJ_EPROTO, "'f': must be an object");
+  for (const cJSON *it = f->child; it; it = it->next) {
+    int i = kj_field_index(t, it->string);
+    if (i < 0)
+      return kj_fail(err, KJ_EPROTO, "unknown field '%s'", it->string ? it->string : "");
+    if (*mask & (1u << i))
+      return kj_fail(err, KJ_EPROTO, "field '%s': given twice", it->string);
+    if (cJSON_IsString(it)) {
+      if (kj_record_set(rec, i, it->valuestring))
+        return kj_fail(err, KJ_ENOMEM, "out of memory");
+    } else if (!cJSON_IsNull(it)) {
+      return kj_fail(err, KJ_EPROTO, "field '%s': must be a string or null", it->string);
+    }
+    *mask |= 1u << i;
+  }
+  return KJ_OK;
+}
+
+/* ---- changes ------------------------------------------------------------ */
+
+cJSON *kj_change_to_json(const kj_change *c) {
+  const kj_type_def *t = kj_type(c->rec.type);
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !t)
+    goto fail;
+  char h[KJ_HLC_STRMAX];
+  kj_hlc_format(c->hlc, h);
+  if (!cJSON_AddNumberToObject(o, "seq", (double)c->seq) || !put_str(o, "id", c->rec.id) ||
+      !put_str(o, "type", t->name) || !put_str(o, "hlc", h))
+    goto fail;
+  if (c->device[0] && !put_str(o, "device", c->device))
+    goto fail;
+  if (c->rec.deleted) {
+    if (!cJSON_AddTrueToObject(o, "del"))
+      goto fail;
+    return o;
+  }
+  cJSON *f = cJSON_AddObjectToObject(o, "f");
+  if (!f)
+    goto fail;
+  for (int i = 0; i < t->nfields; i++) {
+    if (!(c->mask & (1u << i)))
+      continue;
+    const char *v = c->rec.v[i];
+    if (v ? !put_str(f, t->fields[i].name, v) : !cJSON_AddNullToObject(f, t->fields[i].name))
+      goto fail;
+  }
+  return o;
+fail:
+  cJSON_Delete(o);
+  return NULL;
+}
+
+static kj_code change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
+  static const char *const keys[] = {"seq", "id", "type", "hlc", "device", "del", "f", NULL};
+  kj_code rc;
+  kj_change_init(c, KJ_T_NONE);
+  if (!cJSON_IsObject(o))
+    return kj_fail(err, KJ_EPROTO, "must be an object");
+  if ((rc = only_keys(o, keys, err)) || (rc = get_head(o, &c->rec, err)))
+    return rc;
+  const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
+  if (seq) {
+    double d = cJSON_IsNumber(seq) ? seq->valuedouble : -1;
+    if (d < 0 || d > 9007199254740991.0 || floor(d) != d)
+      return kj_fail(err, KJ_EPROTO, "'seq': must be a whole number >= 0");
+    c->seq = (int64_t)d;
+  }
+  const cJSON *hlc = cJSON_GetObjectItemCaseSensitive(o, "hlc");
+  if (!cJSON_IsString(hlc) || kj_hlc_parse(hlc->valuestring, &c->hlc) || c->hlc == 0)
+    return kj_fail(err, KJ_EPROTO, "'hlc': must be a stamp (a decimal string)");
+  const cJSON *dev = cJSON_GetObjectItemCaseSensitive(o, "device");
+  if (dev) {
+    if (!cJSON_IsString(dev) || !device_valid(dev->valuestring, strlen(dev->valuestring)))
+      return kj_fail(err, KJ_EPROTO, "'device': must be 1 to %d characters other than '/'",
+                     KJ_DEVICE_MAX);
+    memcpy(c->device, dev->valuestring, strlen(dev->valuestring) + 1);
+  }
+  if ((rc = get_del(o, &c->rec.deleted, err)))
+    return rc;
+  const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "f");
+  if (c->rec.deleted) {
+    if (f && (!cJSON_IsObject(f) || f->child))
+      return kj_fail(err, KJ_EPROTO, "a delete sets no fields");
+    return KJ_OK;
+  }
+  if (!f)
+    return kj_fail(err, KJ_EPROTO, "'f': is required");
+  return get_fields(f, &c->rec, &c->mask, err);
+}
+
+/* On error nothing stays allocated (and releasing c again is harmless). */
+kj_code kj_change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
+  kj_code rc = change_from_json(o, c, err);
+  if (rc)
+    kj_change_release(c);
+  return rc;
+}
+
+/* ---- record states ------------------------------------------------------ */
+
+cJSON *kj_rstate_to_json(const kj_rstate *s) {
+  const kj_type_def *t = kj_type(s->rec.type);
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !t)
+    goto fail;
+  if (!put_str(o, "id", s->rec.id) || !put_str(o, "type", t->name) ||
+      !cJSON_AddBoolToObject(o, "del", s->rec.deleted))
+    goto fail;
+  cJSON *f = cJSON_AddObjectToObject(o, "f");
+  cJSON *ts = cJSON_AddObjectToObject(o, "t");
+  if (!f || !ts)
+    goto fail;
+  for (int i = 0; i < t->nfields; i++) {
+    const char *name = t->fields[i].name;
+    if (s->rec.v[i] && !put_str(f, name, s->rec.v[i]))
+      goto fail;
+    if ((s->st[i].hlc || s->rec.v[i]) && !put_stamp(ts, name, &s->st[i]))
+      goto fail;
+  }
+  if (s->rec.deleted && !put_stamp(o, "dt", &s->del))
+    goto fail;
+  return o;
+fail:
+  cJSON_Delete(o);
+  return NULL;
+}
+
+static kj_code rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err) {
+  static const char *const keys[] = {"id", "type", "del", "f", "t", "dt", NULL};
+  kj_code rc;
+  kj_rstate_init(s, KJ_T_NONE);
+  if (!cJSON_IsObject(o))
+    return kj_fail(err, KJ_EPROTO, "must be an object");
+  if ((rc = only_keys(o, keys, err)) || (rc = get_head(o, &s->rec, err)) ||
+      (rc = get_del(o, &s->rec.deleted, err)))
+    return rc;
+  const kj_type_def *t = kj_type(s->rec.type);
+  const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "f");
+  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "t");
+  uint32_t have = 0, stamped = 0;
+  if (f && (rc = get_fields(f, &s->rec, &have, err)))
+    return rc;
+  if (ts) {
+    if (!cJSON_IsObject(ts))
+      return kj_fail(err, KJ_EPROTO, "'t': must be an object");
+    for (const cJSON *it = ts->child; it; it = it->next) {
+      int i = kj_field_index(t, it->string);
+      if (i < 0)
+        return kj_fail(err, KJ_EPROTO, "unknown field '%s'", it->string ? it->string : "");
+      if (stamped & (1u << i))
+        return kj_fail(err, KJ_EPROTO, "field '%s': given twice", it->string);
+      if (!cJSON_IsString(it) || kj_stamp_parse(it->valuestring, &s->st[i]))
+        return kj_fail(err, KJ_EPROTO, "field '%s': bad stamp (want \"HLC/DEVICE\")",
+                       it->string);
+      stamped |= 1u << i;
+    }
+  }
+  for (int i = 0; i < t->nfields; i++)
+    if (s->rec.v[i] && !(stamped & (1u << i)))
+      return kj_fail(err, KJ_EPROTO, "field '%s': has no stamp", t->fields[i].name);
+  const cJSON *dt = cJSON_GetObjectItemCaseSensitive(o, "dt");
+  if (s->rec.deleted) {
+    if (!cJSON_IsString(dt) || kj_stamp_parse(dt->valuestring, &s->del))
+      return kj_fail(err, KJ_EPROTO, "'dt': must be a stamp \"HLC/DEVICE\"");
+  } else if (dt) {
+    return kj_fail(err, KJ_EPROTO, "'dt': only for a deleted record");
+  }
+  return KJ_OK;
+}
+
+kj_code kj_rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err) {
+  kj_code rc = rstate_from_json(o, s, err);
+  if (rc)
+    kj_rstate_release(s);
+  return rc;
+}

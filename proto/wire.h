@@ -42,21 +42,32 @@ void kj_rstate_release(kj_rstate *s);
 /* Change <-> JSON object:
  *   {"seq":12,"id":"0190...","type":"survey","hlc":"1234","del":true,
  *    "f":{"office":"36.73.01","u1":"4","comment":null}}
- * "del" is present only for a delete; "f" only names fields in mask.
+ * "del" is present only for a delete (a delete has no "f"); "f" only names
+ * fields in mask.  "seq" is optional on input (default 0); an optional
+ * "device" (1-40 characters, no '/' or spaces) is written when c->device is
+ * set; a server overwrites it with the device of the token.  Unknown keys
+ * are an error.
  * Decoding validates shape (types, known type and field names, a stamp) but
  * not field values: callers run kj_record_validate on the merged record.
- * On error err names what is wrong ("changes[3]: field 'u1': must be a string"). */
+ * On error (KJ_EPROTO) err names what is wrong, the caller adds where:
+ * "field 'u1': must be a string or null", "unknown type 'x'", "unknown field
+ * 'x'", "'hlc': must be a stamp (a decimal string)"; c is then released. */
 cJSON *kj_change_to_json(const kj_change *c);
 kj_code kj_change_from_json(const cJSON *o, kj_change *c, kj_err *err); /* c uninitialised */
 
 /* Record state <-> JSON object (pull pages, local storage):
  *   {"id":..,"type":..,"del":false,"f":{"u1":"4",...},
  *    "t":{"u1":"1234/dev-a",...}, "dt":"1234/dev-a"}
- * "t" holds the stamp of every field present in "f" or cleared; "dt" the delete stamp. */
+ * "t" holds the stamp of every field present in "f" or cleared; "dt" the
+ * delete stamp, present exactly when "del" is true.  A value without a stamp
+ * is an error; on error s is released. */
 cJSON *kj_rstate_to_json(const kj_rstate *s);
 kj_code kj_rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err); /* s uninitialised */
 
-/* "1234/dev-a" <-> stamp. */
+/* "1234/dev-a" <-> stamp.  Parse wants hlc > 0 and a device of 1-40
+ * characters without '/' or spaces; KJ_EINVAL otherwise.  Format writes
+ * at most KJ_STAMP_STRMAX bytes. */
+#define KJ_STAMP_STRMAX (KJ_HLC_STRMAX + 1 + KJ_DEVICE_MAX + 1)
 kj_code kj_stamp_parse(const char *s, kj_stamp *out);
 void kj_stamp_format(const kj_stamp *st, char *out, size_t size);
 
