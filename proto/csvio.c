@@ -1,0 +1,357 @@
+/* csvio.c - the CSV files of domain.md with libcsv.
+ *
+ * libcsv calls back once per cell (cell_cb) and once per row end (row_cb).
+ * It does not say where it is in the file, so the line numbers come from
+ * counting: a row ends on a CR or LF and spans one line plus the line breaks
+ * inside its quoted cells; with CSV_REPALL_NL every other CR or LF is
+ * reported as an empty row, which is a blank line unless it is the LF of a
+ * CRLF.  The cells of one row live in one buffer that is reset per row, so
+ * memory is bounded by the longest row (and libcsv's buffer by the longest
+ * cell, which kj__csv_realloc caps).
+ */
+#include "csvio.h"
+
+#include <csv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+#define CELL_MAX (1u << 20)     /* one cell */
+#define ROW_MAX (4u << 20)      /* one row, all cells */
+#define MAX_CELLS 256           /* cells kept per row; more is a problem */
+#define MAX_PROBLEMS 40
+#define CHUNK 65536
+
+enum { COL_ID = -2, COL_NONE = -1 };
+
+typedef struct reader {
+  const kj_type_def *t;
+  const char *fname;
+  const char *default_office;
+  kj_csv_row_fn fn;
+  void *ud;
+  kj_err *err;
+  kj_code rc;   /* first error; parsing stops */
+  int stopped;  /* the callback asked to stop */
+
+  long line;      /* physical line where the next row starts */
+  long row_line;  /* line where the current row started */
+  long row_nl;    /* line breaks inside the current row's cells */
+  int last_term;  /* terminator of the previous row end, 0 = none */
+  int header_done;
+
+  kj_buf cells;             /* the current row's cells, NUL-separated */
+  size_t off[MAX_CELLS];    /* offset of each cell in cells */
+  int ncells;               /* cells seen (may exceed MAX_CELLS) */
+  int nul_in;               /* index + 1 of a cell that held a NUL byte */
+  int overflow;             /* the row was too long */
+
+  int *cols;                /* header: column -> field index, COL_ID */
+  int ncols;
+  int has_id;
+} reader;
+
+/* libcsv's buffer grows with the longest cell: refuse past CELL_MAX. */
+static void *kj__csv_realloc(void *p, size_t n) {
+  if (n > CELL_MAX + 16)
+    return NULL;
+  return realloc(p, n);
+}
+
+static long count_breaks(const char *s, size_t len) {
+  long n = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '\n')
+      n++;
+    else if (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n'))
+      n++;
+  }
+  return n;
+}
+
+static void cell_cb(void *s, size_t len, void *data) {
+  reader *r = data;
+  if (r->rc || r->stopped)
+    return;
+  if (r->ncells == 0)
+    r->row_line = r->line;
+  const char *p = s ? s : "";
+  r->row_nl += count_breaks(p, len);
+  int i = r->ncells++;
+  if (i >= MAX_CELLS || r->overflow)
+    return;
+  if (memchr(p, '\0', len) && !r->nul_in)
+    r->nul_in = i + 1;
+  r->off[i] = r->cells.len;
+  if (kj_buf_add(&r->cells, p, len) || kj_buf_addc(&r->cells, '\0')) {
+    r->overflow = 1; /* kj_buf freed the contents */
+  }
+}
+
+static kj_code header_row(reader *r) {
+  int n = r->ncells;
+  if (n > MAX_CELLS || r->overflow)
+    return kj_fail(r->err, KJ_EINVAL, "%s:1: too many columns", r->fname);
+  r->cols = calloc((size_t)(n ? n : 1), sizeof(int));
+  if (!r->cols)
+    return kj_fail(r->err, KJ_ENOMEM, "out of memory");
+  r->ncols = n;
+  for (int i = 0; i < n; i++) {
+    const char *name = r->cells.data + r->off[i];
+    int col;
+    if (!*name)
+      return kj_fail(r->err, KJ_EINVAL, "%s:1: column %d has no name", r->fname, i + 1);
+    if (strcmp(name, r->t->id_name) == 0)
+      col = COL_ID;
+    else if ((col = kj_field_index(r->t, name)) < 0)
+      return kj_fail(r->err, KJ_EINVAL, "%s:1: unknown column '%s'", r->fname, name);
+    for (int j = 0; j < i; j++)
+      if (r->cols[j] == col)
+        return kj_fail(r->err, KJ_EINVAL, "%s:1: duplicate column '%s'", r->fname, name);
+    r->cols[i] = col;
+    if (col == COL_ID)
+      r->has_id = 1;
+  }
+  return KJ_OK;
+}
+
+typedef struct problems {
+  const char *skip; /* drop messages that start with this */
+  kj_buf text;      /* NUL-separated messages */
+  size_t off[MAX_PROBLEMS];
+  int n;
+} problems;
+
+static void add_problem(void *ud, const char *msg) {
+  problems *p = ud;
+  if (p->n >= MAX_PROBLEMS || (p->skip && strncmp(msg, p->skip, strlen(p->skip)) == 0))
+    return;
+  size_t at = p->text.len;
+  if (kj_buf_adds(&p->text, msg) || kj_buf_addc(&p->text, '\0'))
+    return;
+  p->off[p->n++] = at;
+}
+
+static void add_problemf(problems *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_problemf(problems *p, const char *fmt, ...) {
+  kj_err e;
+  va_list ap;
+  va_start(ap, fmt);
+  kj_vfail(&e, KJ_EINVAL, fmt, ap);
+  va_end(ap);
+  add_problem(p, e.msg);
+}
+
+static kj_code data_row(reader *r) {
+  kj_record rec;
+  problems pr = {.n = 0};
+  kj_buf_init(&pr.text, KJ_BUF_UNLIMITED);
+  kj_record_init(&rec, r->t->type);
+  kj_code rc = KJ_OK;
+  int id_problem = 0;
+
+  if (r->overflow) {
+    add_problemf(&pr, "row is longer than %u bytes", ROW_MAX);
+  } else {
+    int kept = r->ncells < MAX_CELLS ? r->ncells : MAX_CELLS;
+    for (int i = 0; i < kept; i++) {
+      const char *v = r->cells.data + r->off[i];
+      if (i >= r->ncols) {
+        if (*v) {
+          add_problemf(&pr, "row has %d cells, the header %d", r->ncells, r->ncols);
+          break;
+        }
+        continue;
+      }
+      if (!*v)
+        continue; /* empty cell = absent */
+      int col = r->cols[i];
+      if (col == COL_ID) {
+        if (strlen(v) > KJ_ID_MAX) {
+          kj_err e;
+          kj_record_validate_id(r->t->type, v, &e);
+          add_problem(&pr, e.msg);
+          id_problem = 1;
+        } else {
+          memcpy(rec.id, v, strlen(v) + 1);
+        }
+      } else if (kj_record_set(&rec, col, v)) {
+        rc = kj_fail(r->err, KJ_ENOMEM, "out of memory");
+        goto out;
+      }
+    }
+    if (r->ncells > MAX_CELLS)
+      add_problemf(&pr, "row has %d cells, the header %d", r->ncells, r->ncols);
+    if (r->nul_in && r->nul_in <= r->ncols) {
+      int c = r->cols[r->nul_in - 1];
+      add_problemf(&pr, "field '%s': must not contain a NUL byte",
+                   c == COL_ID ? r->t->id_name : r->t->fields[c].name);
+    }
+  }
+  /* An all-empty row (",,,," from a spreadsheet) holds nothing: skip it. */
+  int empty = !rec.id[0] && !id_problem && pr.n == 0;
+  for (int i = 0; i < r->t->nfields && empty; i++)
+    empty = rec.v[i] == NULL;
+  if (empty)
+    goto out;
+
+  int of = r->t->office_field;
+  if (of >= 0 && !rec.v[of] && r->default_office && *r->default_office &&
+      kj_record_set(&rec, of, r->default_office)) {
+    rc = kj_fail(r->err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
+  /* The id rule is skipped when the id was reported already, and for an
+   * empty id of an office record (the caller makes one). */
+  char skip[48];
+  snprintf(skip, sizeof(skip), "field '%s':", r->t->id_name);
+  pr.skip = id_problem || (!rec.id[0] && !r->t->master) ? skip : NULL;
+  kj_record_check(&rec, add_problem, &pr);
+  pr.skip = NULL;
+
+  const char *msgs[MAX_PROBLEMS];
+  for (int i = 0; i < pr.n; i++)
+    msgs[i] = pr.text.data + pr.off[i];
+  if (r->fn(r->ud, r->row_line, &rec, msgs, pr.n))
+    r->stopped = 1;
+out:
+  kj_record_release(&rec);
+  kj_buf_release(&pr.text);
+  return rc;
+}
+
+static void row_cb(int c, void *data) {
+  reader *r = data;
+  if (r->rc || r->stopped)
+    return;
+  if (r->ncells == 0) {
+    /* a CR or LF outside a row: the LF of a CRLF, or a blank line */
+    if (!(c == '\n' && r->last_term == '\r'))
+      r->line++;
+    r->last_term = c == '\n' && r->last_term == '\r' ? 0 : c;
+    return;
+  }
+  if (!r->header_done) {
+    r->header_done = 1;
+    r->rc = header_row(r);
+  } else {
+    r->rc = data_row(r);
+  }
+  r->line = r->row_line + r->row_nl + 1;
+  r->last_term = c;
+  r->row_nl = 0;
+  r->ncells = 0;
+  r->nul_in = 0;
+  r->overflow = 0;
+  kj_buf_reset(&r->cells);
+}
+
+static kj_code parse_error(reader *r, struct csv_parser *p) {
+  int e = csv_error(p);
+  long at = r->ncells ? r->row_line : r->line;
+  if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
+    return kj_fail(r->err, KJ_ETOOBIG, "%s:%ld: a cell is longer than %u bytes", r->fname, at,
+                   CELL_MAX);
+  return kj_fail(r->err, KJ_EINVAL, "%s:%ld: bad quoting: a quoted cell must end with '\"' "
+                 "before the next ',' or line end", r->fname, at);
+}
+
+kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char *default_office,
+                    kj_csv_row_fn fn, void *ud, kj_err *err) {
+  struct csv_parser p;
+  reader r;
+  memset(&r, 0, sizeof(r));
+  r.t = t;
+  r.fname = fname ? fname : "-";
+  r.default_office = default_office;
+  r.fn = fn;
+  r.ud = ud;
+  r.err = err;
+  r.line = 1;
+  kj_buf_init(&r.cells, ROW_MAX);
+  if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL) != 0)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  csv_set_realloc_func(&p, kj__csv_realloc);
+
+  char *buf = malloc(CHUNK);
+  if (!buf) {
+    csv_free(&p);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  int first = 1;
+  size_t n;
+  while (!r.rc && !r.stopped && (n = fread(buf, 1, CHUNK, f)) > 0) {
+    const char *s = buf;
+    if (first) {
+      first = 0;
+      if (n >= 3 && (unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbb &&
+          (unsigned char)s[2] == 0xbf) {
+        s += 3;
+        n -= 3;
+      }
+    }
+    if (csv_parse(&p, s, n, cell_cb, row_cb, &r) != n && !r.rc && !r.stopped)
+      r.rc = parse_error(&r, &p);
+  }
+  if (!r.rc && !r.stopped && ferror(f))
+    r.rc = kj_fail(err, KJ_EIO, "cannot read '%s'", r.fname);
+  if (!r.rc && !r.stopped && csv_fini(&p, cell_cb, row_cb, &r) != 0 && !r.rc)
+    r.rc = parse_error(&r, &p);
+  if (!r.rc && !r.stopped && !r.header_done)
+    r.rc = kj_fail(err, KJ_EINVAL, "%s:1: no header row", r.fname);
+  free(buf);
+  csv_free(&p);
+  free(r.cols);
+  kj_buf_release(&r.cells);
+  if (r.rc)
+    return r.rc;
+  if (r.stopped)
+    return kj_fail(err, KJ_EINTR, "%s: stopped", r.fname);
+  return KJ_OK;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* Plain when nothing in v needs quotes and libcsv would keep it as is. */
+static int needs_quotes(const char *v) {
+  size_t n = strlen(v);
+  if (n == 0)
+    return 0;
+  if (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t')
+    return 1;
+  return strpbrk(v, ",\"\r\n") != NULL;
+}
+
+static int put_cell(FILE *f, const char *v, int first) {
+  if (!first && fputc(',', f) == EOF)
+    return -1;
+  if (!v || !*v)
+    return 0;
+  if (needs_quotes(v))
+    return csv_fwrite(f, v, strlen(v)) == 0 ? 0 : -1;
+  return fputs(v, f) == EOF ? -1 : 0;
+}
+
+kj_code kj_csv_write_header(FILE *f, const kj_type_def *t) {
+  int bad = put_cell(f, t->id_name, 1);
+  for (int i = 0; i < t->nfields && !bad; i++)
+    bad = put_cell(f, t->fields[i].name, 0);
+  if (bad || fputc('\n', f) == EOF)
+    return KJ_EIO;
+  return KJ_OK;
+}
+
+kj_code kj_csv_write_record(FILE *f, const kj_record *r) {
+  const kj_type_def *t = kj_type(r->type);
+  if (!t)
+    return KJ_EINVAL;
+  int bad = put_cell(f, r->id, 1);
+  for (int i = 0; i < t->nfields && !bad; i++)
+    bad = put_cell(f, r->v[i], 0);
+  if (bad || fputc('\n', f) == EOF)
+    return KJ_EIO;
+  return KJ_OK;
+}

@@ -18,18 +18,30 @@
  * caller makes one), an empty office is set to the default office.
  * `nproblems` problems were found by kj_record_check (0 = valid); `problems`
  * holds them, each "field 'u3': must be an integer from 1 to 4".
+ * Row-level problems use the same list: "row has 19 cells, the header 18"
+ * (extra non-empty cells), "row is longer than 4194304 bytes", "field 'x':
+ * must not contain a NUL byte".  A row whose cells are all empty is skipped.
+ * `rec` belongs to the reader: copy (kj_record_copy) or move its values out
+ * (set rec->v[i] to NULL after taking it) before returning.
  * Return 0 to go on, non-zero to stop reading (returned by kj_csv_read). */
 typedef int (*kj_csv_row_fn)(void *ud, long line, kj_record *rec, const char *const *problems,
                              int nproblems);
 
 /* Read a CSV file of type t.  Empty id: the row is validated as if it had
- * a valid id.  Returns KJ_OK, or an error in err (a bad header: "FILE:1:
- * unknown column 'x'"; a broken quote: "FILE:LINE: ..."), or the callback's
- * non-zero value as KJ_EINTR. */
+ * a valid id (office records; a master row without its key gets "field
+ * 'nip': is required").  Unquoted cells are trimmed of spaces and tabs
+ * (libcsv).  Returns KJ_OK, or an error in err (a bad header: "FILE:1:
+ * unknown column 'x'", "FILE:1: duplicate column 'x'", "FILE:1: column 3 has
+ * no name", "FILE:1: no header row"; a broken quote: "FILE:LINE: bad
+ * quoting: ..."; a cell over 1 MiB: KJ_ETOOBIG), or KJ_EINTR when the
+ * callback returned non-zero. */
 kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char *default_office,
                     kj_csv_row_fn fn, void *ud, kj_err *err);
 
-/* Write the header row of t, then records, RFC 4180 quoted, LF line ends. */
+/* Write the header row of t, then records, LF line ends.  A cell is quoted
+ * (csv_fwrite) only when it needs it: a comma, quote, CR, LF, or a space or
+ * tab at either end; an absent value is an empty cell.  KJ_EIO on a write
+ * error.  kj_csv_read gives back exactly what was written. */
 kj_code kj_csv_write_header(FILE *f, const kj_type_def *t);
 kj_code kj_csv_write_record(FILE *f, const kj_record *r);
 
