@@ -201,7 +201,12 @@ static void decode_item(kjs_item *it, const cJSON *el, int i, const char *device
   if (cJSON_IsNumber(seq) && seq->valuedouble >= 0 && seq->valuedouble <= 9007199254740991.0 &&
       seq->valuedouble == (double)(int64_t)seq->valuedouble)
     it->seq = (int64_t)seq->valuedouble;
-  if (kj_change_from_json(el, &it->ch, &e) != KJ_OK) {
+  kj_code rc = kj_change_from_json(el, &it->ch, &e);
+  if (rc == KJ_OK && !seq) {
+    kj_change_release(&it->ch);
+    rc = kj_fail(&e, KJ_EPROTO, "'seq': is required");
+  }
+  if (rc != KJ_OK) {
     it->decoded = 0;
     const cJSON *id = cJSON_IsObject(el) ? cJSON_GetObjectItemCaseSensitive(el, "id") : NULL;
     const char *msg = e.msg[0] ? e.msg : "malformed change";

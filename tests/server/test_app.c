@@ -1,0 +1,565 @@
+/* test_app.c - kinerjad's handler called directly: every route and status,
+ * exactly-once replay, office scoping, revocation, merge order
+ * independence, the conflict log and clock correction. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hlc.h"
+#include "test_app_util.h"
+
+#define T0 1767225600000ULL /* 2026-01-01T00:00:00Z in ms: a stamp well in the past */
+
+static char *uid(int n) {
+  static char ids[8][40];
+  static int k;
+  char *s = ids[k++ % 8];
+  snprintf(s, 40, "01900000-0000-7000-8000-%012d", n);
+  return s;
+}
+
+static int setup(void **state) {
+  *state = tapp_new();
+  return 0;
+}
+
+static int teardown(void **state) {
+  tapp_free(*state);
+  return 0;
+}
+
+static const char *jstr(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const cJSON *result(const tresp *r, int i) {
+  return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r->json, "results"), i);
+}
+
+/* push changes as token; asserts 200 */
+static void push(tapp *t, tresp *r, const char *token, const char *const *changes, int n) {
+  char *body = push_body(changes, n);
+  tcall(t, r, "POST", "/v1/push", NULL, token, body);
+  free(body);
+  if (r->status != 200)
+    fprintf(stderr, "push: %d %s\n", r->status, r->body);
+  assert_int_equal(r->status, 200);
+}
+
+static void push1(tapp *t, tresp *r, const char *token, char *change) {
+  const char *c[1] = {change};
+  push(t, r, token, c, 1);
+  free(change);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_statuses(void **state) {
+  tapp *t = *state;
+  tresp r;
+  tcall(t, &r, "GET", "/healthz", NULL, NULL, NULL);
+  assert_int_equal(r.status, 200);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/nope", NULL, t->admin, NULL);
+  assert_int_equal(r.status, 404);
+  assert_non_null(strstr(jstr(r.json, "error"), "/nope"));
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/push", NULL, t->dev_a, NULL);
+  assert_int_equal(r.status, 405);
+  tresp_release(&r);
+  tcall(t, &r, "DELETE", "/v1/hello", NULL, t->dev_a, NULL);
+  assert_int_equal(r.status, 405);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/hello", NULL, NULL, NULL);
+  assert_int_equal(r.status, 401);
+  assert_non_null(jstr(r.json, "error"));
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/hello", NULL, "0123456789abcdef", NULL);
+  assert_int_equal(r.status, 401);
+  tresp_release(&r);
+  /* a token never appears in an answer */
+  assert_null(strstr(r.body ? r.body : "", "0123456789abcdef"));
+  tcall(t, &r, "POST", "/v1/push", NULL, t->viewer, "{\"changes\":[]}");
+  assert_int_equal(r.status, 403);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", NULL, t->viewer, NULL);
+  assert_int_equal(r.status, 403);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/metrics", NULL, t->dev_a, NULL);
+  assert_int_equal(r.status, 403);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/metrics", NULL, t->viewer, NULL);
+  assert_int_equal(r.status, 403);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/reports/offices", "period=2026", t->dev_a, NULL);
+  assert_int_equal(r.status, 403);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/reports/employees", "period=2026&office=" OFFICE_B, t->dev_a, NULL);
+  assert_int_equal(r.status, 403);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/reports/offices", NULL, t->viewer, NULL);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(jstr(r.json, "error"), "period"));
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/reports/offices", "period=2026-Q5", t->viewer, NULL);
+  assert_int_equal(r.status, 400);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/reports/offices", "period=2026&as_of=2026-02-30", t->viewer, NULL);
+  assert_int_equal(r.status, 400);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/reports/employees", "period=2026", t->viewer, NULL);
+  assert_int_equal(r.status, 400);
+  tresp_release(&r);
+  /* bad JSON names the problem */
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "{\"changes\": [1,");
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(jstr(r.json, "error"), "bad JSON at byte"));
+  tresp_release(&r);
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "");
+  assert_int_equal(r.status, 400);
+  tresp_release(&r);
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "[]");
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(jstr(r.json, "error"), "object"));
+  tresp_release(&r);
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "{\"changes\":{}}");
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(jstr(r.json, "error"), "'changes'"));
+  tresp_release(&r);
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "{\"device_time\":\"x\",\"changes\":[]}");
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(jstr(r.json, "error"), "'device_time'"));
+  tresp_release(&r);
+  /* batch over the limit */
+  t->cfg.max_batch = 2;
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "{\"changes\":[{},{},{}]}");
+  assert_int_equal(r.status, 413);
+  tresp_release(&r);
+  t->cfg.max_batch = KJS_MAX_BATCH;
+  /* pull parameters */
+  tcall(t, &r, "GET", "/v1/pull", "since=abc", t->dev_a, NULL);
+  assert_int_equal(r.status, 400);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=-1", t->dev_a, NULL);
+  assert_int_equal(r.status, 400);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "limit=0", t->dev_a, NULL);
+  assert_int_equal(r.status, 400);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "limit=5001", t->dev_a, NULL);
+  assert_int_equal(r.status, 400);
+  tresp_release(&r);
+  /* metrics for the admin, Prometheus text */
+  tcall(t, &r, "GET", "/metrics", NULL, t->admin, NULL);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "kinerjad_records_total{status=\"applied\"}"));
+  tresp_release(&r);
+}
+
+static void test_hello(void **state) {
+  tapp *t = *state;
+  tresp r;
+  tcall(t, &r, "GET", "/v1/hello", NULL, t->dev_a, NULL);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(jstr(r.json, "server"), "kinerjad");
+  assert_string_equal(jstr(r.json, "version"), KJ_VERSION);
+  assert_int_equal(cJSON_GetObjectItem(r.json, "protocol")->valueint, 1);
+  double st = cJSON_GetObjectItem(r.json, "server_time")->valuedouble;
+  assert_true(st > (double)kj_wall_ms() - 60000 && st <= (double)kj_wall_ms());
+  assert_string_equal(jstr(r.json, "role"), "device");
+  assert_string_equal(jstr(r.json, "office"), OFFICE_A);
+  assert_string_equal(jstr(r.json, "device"), t->dev_a_id);
+  assert_string_equal(r.who, t->dev_a_id);
+  const cJSON *l = cJSON_GetObjectItem(r.json, "limits");
+  assert_int_equal(cJSON_GetObjectItem(l, "max_batch")->valueint, KJS_MAX_BATCH);
+  assert_true(cJSON_GetObjectItem(l, "max_body")->valuedouble >= 1024);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/hello", NULL, t->viewer, NULL);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(jstr(r.json, "role"), "viewer");
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(r.json, "office")));
+  tresp_release(&r);
+}
+
+static void test_push_pull(void **state) {
+  tapp *t = *state;
+  tresp r;
+  char *c[4];
+  c[0] = survey_change(1, uid(1), OFFICE_A, T0, 4);
+  c[1] = strdup("{\"seq\":2,\"id\":\"" "01900000-0000-7000-8000-000000000002" "\",\"type\":\"survey\",\"f\":{}}");
+  c[2] = survey_change(3, uid(3), OFFICE_A, T0, 9); /* u1 out of range */
+  c[3] = survey_change(4, uid(4), OFFICE_A, T0, 1);
+  push(t, &r, t->dev_a, (const char *const *)c, 4);
+  for (int i = 0; i < 4; i++)
+    free(c[i]);
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_int_equal(cJSON_GetObjectItem(result(&r, 0), "seq")->valueint, 1);
+  assert_string_equal(jstr(result(&r, 1), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 1), "error"), "changes[1] (id 01900000-0000-7000-8000-000000000002): "));
+  assert_non_null(strstr(jstr(result(&r, 1), "error"), "'hlc'"));
+  assert_string_equal(jstr(result(&r, 2), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 2), "error"), "changes[2] (id 01900000-0000-7000-8000-000000000003): field 'u1'"));
+  assert_string_equal(jstr(result(&r, 3), "status"), "applied");
+  assert_non_null(cJSON_GetObjectItem(r.json, "server_time"));
+  assert_int_equal(r.push_records, 2);
+  tresp_release(&r);
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a,
+        "{\"changes\":[{\"id\":\"01900000-0000-7000-8000-000000000009\",\"type\":\"survey\",\"hlc\":\"99\",\"f\":{}}]}");
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 0), "error"), "'seq'"));
+  tresp_release(&r);
+  /* the rejected one was not stored */
+  char *state_json = NULL;
+  kj_err e;
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(3), &state_json, &e), KJ_ENOENT);
+  /* pull in pages of one */
+  tcall(t, &r, "GET", "/v1/pull", "since=0&limit=1", t->dev_a, NULL);
+  assert_int_equal(r.status, 200);
+  const cJSON *ch = cJSON_GetObjectItem(r.json, "changes");
+  assert_int_equal(cJSON_GetArraySize(ch), 1);
+  assert_string_equal(jstr(cJSON_GetArrayItem(ch, 0), "id"), uid(1));
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "more")));
+  char next[32];
+  snprintf(next, sizeof next, "%s", jstr(r.json, "next"));
+  tresp_release(&r);
+  char q[64];
+  snprintf(q, sizeof q, "since=%s&limit=1", next);
+  tcall(t, &r, "GET", "/v1/pull", q, t->dev_a, NULL);
+  ch = cJSON_GetObjectItem(r.json, "changes");
+  assert_int_equal(cJSON_GetArraySize(ch), 1);
+  assert_string_equal(jstr(cJSON_GetArrayItem(ch, 0), "id"), uid(4));
+  assert_true(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "more")));
+  assert_true(cJSON_IsArray(cJSON_GetObjectItem(r.json, "scores")));
+  snprintf(q, sizeof q, "since=%s", jstr(r.json, "next"));
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", q, t->dev_a, NULL);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 0);
+  assert_string_equal(jstr(r.json, "next"), q + 6); /* the cursor stays */
+  tresp_release(&r);
+}
+
+static void test_replay(void **state) {
+  tapp *t = *state;
+  tresp r1, r2;
+  char *c[3];
+  c[0] = survey_change(10, uid(1), OFFICE_A, T0, 4);
+  c[1] = survey_change(11, uid(2), OFFICE_B, T0, 4); /* forbidden */
+  c[2] = survey_change(12, uid(3), OFFICE_A, T0, 0); /* invalid */
+  char *body = push_body((const char *const *)c, 3);
+  tcall(t, &r1, "POST", "/v1/push", NULL, t->dev_a, body);
+  assert_int_equal(r1.status, 200);
+  char d1[65], d2[65];
+  tdigest(t, d1);
+  tcall(t, &r2, "POST", "/v1/push", NULL, t->dev_a, body);
+  assert_int_equal(r2.status, 200);
+  tdigest(t, d2);
+  assert_string_equal(d1, d2);
+  char *a = cJSON_PrintUnformatted(cJSON_GetObjectItem(r1.json, "results"));
+  char *b = cJSON_PrintUnformatted(cJSON_GetObjectItem(r2.json, "results"));
+  assert_string_equal(a, b);
+  assert_int_equal(r2.push_records, 0);
+  free(a);
+  free(b);
+  tresp_release(&r1);
+  tresp_release(&r2);
+  /* the same change under a new seq (another path): a duplicate */
+  free(c[1]);
+  c[1] = NULL;
+  char *again = survey_change(13, uid(1), OFFICE_A, T0, 4);
+  push1(t, &r1, t->dev_a, again);
+  assert_string_equal(jstr(result(&r1, 0), "status"), "duplicate");
+  tresp_release(&r1);
+  tdigest(t, d2);
+  assert_string_equal(d1, d2);
+  free(body);
+  free(c[0]);
+  free(c[2]);
+}
+
+static void test_office_scope(void **state) {
+  tapp *t = *state;
+  tresp r;
+  /* master data only from the admin */
+  char office[256];
+  snprintf(office, sizeof office,
+           "{\"seq\":1,\"id\":\"" OFFICE_A "\",\"type\":\"office\",\"hlc\":\"%llu\",\"f\":{\"name\":\"Kasemen\",\"region\":\"Serang\"}}",
+           (unsigned long long)KJ_HLC_MAKE(T0, 0));
+  push1(t, &r, t->dev_a, strdup(office));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 0), "error"), "forbidden office"));
+  tresp_release(&r);
+  push1(t, &r, t->admin, strdup(office));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  /* another office's record */
+  push1(t, &r, t->dev_a, survey_change(2, uid(1), OFFICE_B, T0, 4));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 0), "error"), "forbidden office"));
+  tresp_release(&r);
+  push1(t, &r, t->dev_a, survey_change(3, uid(2), OFFICE_A, T0, 4));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  /* B may not touch A's record, even claiming its own office */
+  push1(t, &r, t->dev_b, survey_change(1, uid(2), OFFICE_B, T0 + 10, 4));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 0), "error"), "forbidden office"));
+  tresp_release(&r);
+  char del[256];
+  snprintf(del, sizeof del, "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"del\":true}",
+           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 20, 0));
+  push1(t, &r, t->dev_b, strdup(del));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  tresp_release(&r);
+  /* A may not move its record to B */
+  snprintf(del, sizeof del, "{\"seq\":4,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"office\":\"" OFFICE_B "\"}}",
+           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 30, 0));
+  push1(t, &r, t->dev_a, strdup(del));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  tresp_release(&r);
+  /* B sees the master data, not A's survey; A sees both; admin all */
+  tcall(t, &r, "GET", "/v1/pull", NULL, t->dev_b, NULL);
+  const cJSON *ch = cJSON_GetObjectItem(r.json, "changes");
+  assert_int_equal(cJSON_GetArraySize(ch), 1);
+  assert_string_equal(jstr(cJSON_GetArrayItem(ch, 0), "type"), "office");
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", NULL, t->dev_a, NULL);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 2);
+  tresp_release(&r);
+  /* a central correction flows down to A */
+  snprintf(del, sizeof del, "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"1\"}}",
+           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 40, 0));
+  push1(t, &r, t->admin, strdup(del));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=2", t->dev_a, NULL);
+  ch = cJSON_GetObjectItem(r.json, "changes");
+  assert_int_equal(cJSON_GetArraySize(ch), 1);
+  assert_string_equal(jstr(cJSON_GetObjectItem(cJSON_GetArrayItem(ch, 0), "f"), "u1"), "1");
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", NULL, t->admin, NULL);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 2);
+  tresp_release(&r);
+}
+
+static void test_revoke(void **state) {
+  tapp *t = *state;
+  tresp r;
+  tcall(t, &r, "GET", "/v1/hello", NULL, t->dev_b, NULL);
+  assert_int_equal(r.status, 200);
+  tresp_release(&r);
+  kj_err e;
+  kj_err_clear(&e);
+  assert_int_equal(kjs_store_token_revoke(t->store, t->dev_b_id, &e), KJ_OK);
+  tcall(t, &r, "GET", "/v1/hello", NULL, t->dev_b, NULL);
+  assert_int_equal(r.status, 401);
+  tresp_release(&r);
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_b, "{\"changes\":[]}");
+  assert_int_equal(r.status, 401);
+  tresp_release(&r);
+  assert_int_equal(kjs_store_token_revoke(t->store, t->dev_b_id, &e), KJ_EEXIST);
+  assert_int_equal(kjs_store_token_revoke(t->store, "dev-nothere", &e), KJ_ENOENT);
+  tcall(t, &r, "GET", "/v1/hello", NULL, t->dev_a, NULL);
+  assert_int_equal(r.status, 200);
+  tresp_release(&r);
+}
+
+static void test_conflicts(void **state) {
+  tapp *t = *state;
+  tresp r;
+  push1(t, &r, t->dev_a, survey_change(1, uid(1), OFFICE_A, T0, 4));
+  tresp_release(&r);
+  /* dev_a2 edits u1 later: wins, the old value is logged */
+  char c[256];
+  snprintf(c, sizeof c, "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"2\"}}",
+           uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 100, 0));
+  push1(t, &r, t->dev_a2, strdup(c));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  /* dev_a's concurrent older edit of u1 and a new one of u2: u1 loses, u2 wins */
+  snprintf(c, sizeof c, "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"3\",\"u2\":\"1\"}}",
+           uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 50, 0));
+  push1(t, &r, t->dev_a, strdup(c));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  cJSON *arr;
+  kj_err e;
+  assert_int_equal(kjs_store_conflicts(t->store, &arr, &e), KJ_OK);
+  int n = cJSON_GetArraySize(arr);
+  assert_true(n >= 2);
+  int saw_first = 0, saw_second = 0;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, arr) {
+    assert_string_equal(jstr(o, "id"), uid(1));
+    assert_string_equal(jstr(o, "type"), "survey");
+    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "loser"), "4") && !strcmp(jstr(o, "winner"), "2"))
+      saw_first = 1;
+    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "loser"), "3") && !strcmp(jstr(o, "winner"), "2")) {
+      saw_second = 1;
+      assert_non_null(strstr(jstr(o, "loser_stamp"), t->dev_a_id));
+      assert_non_null(strstr(jstr(o, "winner_stamp"), t->dev_a2_id));
+    }
+  }
+  cJSON_Delete(arr);
+  assert_true(saw_first);
+  assert_true(saw_second);
+  char *sj;
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_OK);
+  cJSON *s = cJSON_Parse(sj);
+  free(sj);
+  assert_string_equal(jstr(cJSON_GetObjectItem(s, "f"), "u1"), "2");
+  assert_string_equal(jstr(cJSON_GetObjectItem(s, "f"), "u2"), "1");
+  cJSON_Delete(s);
+}
+
+/* A year-fast PC clock: its stamps are brought back to server time, so a
+ * later edit from a correct clock wins. */
+static void test_clock_skew(void **state) {
+  tapp *t = *state;
+  tresp r;
+  unsigned long long year = 365ULL * 86400 * 1000, now = kj_wall_ms();
+  char *ch = survey_change(1, uid(1), OFFICE_A, now + year, 4);
+  char body[1400];
+  snprintf(body, sizeof body, "{\"device_time\":%llu,\"changes\":[%s]}", now + year, ch);
+  free(ch);
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, body);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  char *sj;
+  kj_err e;
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_OK);
+  cJSON *s = cJSON_Parse(sj);
+  free(sj);
+  kj_hlc h;
+  const char *st = jstr(cJSON_GetObjectItem(s, "t"), "u1");
+  char hs[32];
+  snprintf(hs, sizeof hs, "%.*s", (int)(strchr(st, '/') - st), st);
+  assert_int_equal(kj_hlc_parse(hs, &h), 0);
+  assert_true(KJ_HLC_MS(h) <= kj_wall_ms() + 1000);
+  assert_true(KJ_HLC_MS(h) + 60000 >= now);
+  cJSON_Delete(s);
+  /* a correct clock a moment later wins */
+  char c2[256];
+  snprintf(c2, sizeof c2, "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"1\"}}",
+           uid(1), (unsigned long long)KJ_HLC_MAKE(kj_wall_ms() + 5, 0));
+  push1(t, &r, t->dev_a2, strdup(c2));
+  tresp_release(&r);
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_OK);
+  s = cJSON_Parse(sj);
+  free(sj);
+  assert_string_equal(jstr(cJSON_GetObjectItem(s, "f"), "u1"), "1");
+  cJSON_Delete(s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* merge order independence */
+
+#define NCH 60
+
+static unsigned rnd(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return (*s >> 8) & 0xffffffu;
+}
+
+typedef struct gen_change {
+  char *json;
+  int dev; /* 0: dev_a, 1: dev_a2, 2: admin */
+} gen_change;
+
+static void gen_changes(gen_change *out) {
+  unsigned s = 42;
+  for (int i = 0; i < NCH; i++) {
+    int rec = (int)(rnd(&s) % 6) + 1;
+    int dev = (int)(rnd(&s) % 3);
+    unsigned long long ms = T0 + (rnd(&s) % 40); /* many equal stamps: ties by device */
+    char *j = malloc(512);
+    int kind = (int)(rnd(&s) % 10);
+    if (i < 6) { /* create each record first in the list (but shuffled later) */
+      free(j);
+      j = survey_change(i + 1, uid(i + 1), OFFICE_A, T0 - 1000, 3);
+      out[i].json = j;
+      out[i].dev = 0;
+      continue;
+    }
+    if (kind == 0)
+      snprintf(j, 512, "{\"seq\":%d,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"del\":true}",
+               i + 1, uid(rec), (unsigned long long)KJ_HLC_MAKE(ms, 0));
+    else
+      snprintf(j, 512,
+               "{\"seq\":%d,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u%d\":\"%u\",\"comment\":\"c%d\"}}",
+               i + 1, uid(rec), (unsigned long long)KJ_HLC_MAKE(ms, rnd(&s) % 3), (int)(rnd(&s) % 9) + 1,
+               rnd(&s) % 4 + 1, i);
+    out[i].json = j;
+    out[i].dev = dev;
+  }
+}
+
+static void apply_in_order(const gen_change *g, const int *order, char digest[65], int batch) {
+  tapp *t = tapp_new();
+  for (int i = 0; i < NCH; i += batch) {
+    for (int d = 0; d < 3; d++) {
+      const char *cs[NCH];
+      int n = 0;
+      for (int k = i; k < i + batch && k < NCH; k++)
+        if (g[order[k]].dev == d)
+          cs[n++] = g[order[k]].json;
+      if (!n)
+        continue;
+      tresp r;
+      push(t, &r, d == 0 ? t->dev_a : d == 1 ? t->dev_a2 : t->admin, cs, n);
+      for (int k = 0; k < n; k++)
+        assert_string_not_equal(jstr(result(&r, k), "status"), "rejected");
+      tresp_release(&r);
+    }
+  }
+  tdigest(t, digest);
+  tapp_free(t);
+}
+
+static void test_order_independence(void **state) {
+  (void)state;
+  gen_change g[NCH];
+  gen_changes(g);
+  int order[NCH];
+  for (int i = 0; i < NCH; i++)
+    order[i] = i;
+  char ref[65];
+  apply_in_order(g, order, ref, NCH);
+  unsigned s = 7;
+  for (int round = 0; round < 5; round++) {
+    /* creates stay first (a device edits only what it has seen); the
+     * edits and deletes of three devices come in any order */
+    for (int i = NCH - 1; i > 6; i--) {
+      int j = 6 + (int)(rnd(&s) % (unsigned)(i - 5));
+      int x = order[i];
+      order[i] = order[j];
+      order[j] = x;
+    }
+    char d[65];
+    apply_in_order(g, order, d, round % 2 ? 1 : 7);
+    assert_string_equal(ref, d);
+  }
+  for (int i = 0; i < NCH; i++)
+    free(g[i].json);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_statuses, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_push_pull, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_office_scope, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_clock_skew, setup, teardown),
+      cmocka_unit_test(test_order_independence),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,54 @@
+/* test_app_util.h - a kinerjad app in a temp dir, called without a network. */
+#ifndef KJS_TEST_APP_UTIL_H
+#define KJS_TEST_APP_UTIL_H
+
+#include <cJSON.h>
+
+#include "app.h"
+#include "auth.h"
+#include "config.h"
+#include "store.h"
+
+typedef struct tapp {
+  char dir[256];
+  kjs_config cfg;
+  kjs_store *store;
+  kjs_app app;
+  char admin[KJS_TOKEN_LEN + 1], viewer[KJS_TOKEN_LEN + 1];
+  char dev_a[KJS_TOKEN_LEN + 1], dev_a2[KJS_TOKEN_LEN + 1], dev_b[KJS_TOKEN_LEN + 1];
+  char dev_a_id[32], dev_a2_id[32], dev_b_id[32];
+} tapp;
+
+#define OFFICE_A "36.73.01"
+#define OFFICE_B "36.73.02"
+
+/* A fresh data dir with a store and tokens: admin, viewer, two devices of
+ * office A and one of office B. */
+tapp *tapp_new(void);
+void tapp_free(tapp *t);
+
+/* A response: status, body text, parsed JSON (NULL when not JSON). */
+typedef struct tresp {
+  int status;
+  char *body;
+  cJSON *json;
+  char who[64];
+  const char *route;
+  int push_records;
+} tresp;
+
+void tresp_release(tresp *r);
+/* Call the handler.  token may be NULL (no Authorization header). */
+void tcall(tapp *t, tresp *r, const char *method, const char *path, const char *query,
+           const char *token, const char *body);
+
+/* Text of one change: a survey of office for id, stamped hlc_ms (count 0). */
+char *survey_change(long long seq, const char *id, const char *office, unsigned long long hlc_ms,
+                    int u1);
+/* A push body with device_time = now and the given changes (comma-joined). */
+char *push_body(const char *const *changes, int n);
+
+/* The digest of the records table (seq excluded). */
+void tdigest(tapp *t, char out[65]);
+
+#endif
