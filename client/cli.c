@@ -1,0 +1,181 @@
+/* cli.c - helpers shared by the kinerja commands (see cli.h). */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *db_path_opt;
+
+void kjc_set_db_path(const char *path) { db_path_opt = path; }
+
+const char *kjc_db_path(void) {
+  if (db_path_opt && *db_path_opt) return db_path_opt;
+  const char *e = getenv("KINERJA_DB");
+  if (e && *e) return e;
+  return "kinerja.db";
+}
+
+void kjc_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("kinerja: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+void kjc_warn(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("kinerja: warning: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos, int *npos,
+              const char *help) {
+  *npos = 0;
+  int only_pos = 0;
+  for (int i = 1; i < argc; i++) {
+    char *a = argv[i];
+    if (only_pos || a[0] != '-' || a[1] != '-') {
+      if (!only_pos && a[0] == '-' && a[1]) {
+        kjc_error("%s: unknown option '%s' (see 'kinerja %s --help')", argv[0], a, argv[0]);
+        return KJC_EXIT_USAGE;
+      }
+      if (*npos >= maxpos) {
+        kjc_error("%s: unexpected argument '%s' (see 'kinerja %s --help')", argv[0], a, argv[0]);
+        return KJC_EXIT_USAGE;
+      }
+      pos[(*npos)++] = a;
+      continue;
+    }
+    if (!a[2]) { /* "--": the rest is positional */
+      only_pos = 1;
+      continue;
+    }
+    char *eq = strchr(a, '=');
+    size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+    if (nlen == 6 && !strncmp(a, "--help", 6)) {
+      fputs(help, stdout);
+      return -1;
+    }
+    const char *val = eq ? eq + 1 : NULL;
+    if (nlen == 4 && !strncmp(a, "--db", 4)) {
+      if (!val) {
+        if (i + 1 >= argc) {
+          kjc_error("%s: option '--db' needs a value", argv[0]);
+          return KJC_EXIT_USAGE;
+        }
+        val = argv[++i];
+      }
+      kjc_set_db_path(val);
+      continue;
+    }
+    const kjc_opt *o = opts;
+    for (; o && o->name; o++)
+      if (strlen(o->name) == nlen && !strncmp(a, o->name, nlen)) break;
+    if (!o || !o->name) {
+      kjc_error("%s: unknown option '%.*s' (see 'kinerja %s --help')", argv[0], (int)nlen, a,
+                argv[0]);
+      return KJC_EXIT_USAGE;
+    }
+    if (o->has_arg) {
+      if (!val) {
+        if (i + 1 >= argc) {
+          kjc_error("%s: option '%s' needs a value", argv[0], o->name);
+          return KJC_EXIT_USAGE;
+        }
+        val = argv[++i];
+      }
+      *o->value = val;
+    } else {
+      if (val) {
+        kjc_error("%s: option '%s' takes no value", argv[0], o->name);
+        return KJC_EXIT_USAGE;
+      }
+      *o->flag = 1;
+    }
+  }
+  return 0;
+}
+
+int kjc_open(kjc_store **s, int flags) {
+  kj_err err;
+  kj_err_clear(&err);
+  if (kjc_store_open(s, kjc_db_path(), flags, &err)) {
+    kjc_error("%s", err.msg);
+    return KJC_EXIT_FAIL;
+  }
+  return 0;
+}
+
+const kj_type_def *kjc_type_arg(const char *name, int office_only) {
+  const kj_type_def *t = kj_type_by_name(name);
+  if (!t) {
+    kjc_error("unknown record type '%s' (survey, activity, complaint, rating, target)", name);
+    return NULL;
+  }
+  if (office_only && t->master) {
+    kjc_error("'%s' is master data: it is maintained at the server and comes down by sync",
+              t->name);
+    return NULL;
+  }
+  return t;
+}
+
+void kjc_refs_init(kjc_refs *r, kjc_store *s) {
+  r->s = s;
+  r->employees = -1;
+  r->indicators = -1;
+}
+
+static int ref_kind(const char *field) {
+  static const char *const emp[] = {"nip", "reviewed_by", "rater", "ratee", "supervisor", NULL};
+  for (int i = 0; emp[i]; i++)
+    if (!strcmp(field, emp[i])) return KJ_T_EMPLOYEE;
+  if (!strcmp(field, "indicator")) return KJ_T_INDICATOR;
+  return KJ_T_NONE;
+}
+
+void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, const char *msg),
+                    void *ud) {
+  const kj_type_def *t = kj_type(rec->type);
+  if (t->master || rec->deleted) return;
+  for (int i = 0; i < t->nfields; i++) {
+    if (!rec->v[i]) continue;
+    int k = ref_kind(t->fields[i].name);
+    if (k == KJ_T_NONE) continue;
+    long *count = k == KJ_T_EMPLOYEE ? &r->employees : &r->indicators;
+    if (*count < 0) *count = kjc_record_count(r->s, (kj_rtype)k);
+    if (*count <= 0) continue;
+    if (kjc_record_exists(r->s, (kj_rtype)k, rec->v[i]) != 0) continue;
+    char msg[256];
+    snprintf(msg, sizeof msg, "field '%s': unknown %s '%s' (not in the %s)", t->fields[i].name,
+             k == KJ_T_EMPLOYEE ? "employee" : "indicator", rec->v[i],
+             k == KJ_T_EMPLOYEE ? "roster" : "indicator list");
+    warn(ud, msg);
+  }
+}
+
+cJSON *kjc_record_json(const kj_record *r) {
+  const kj_type_def *t = kj_type(r->type);
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  cJSON_AddStringToObject(o, t->id_name, r->id);
+  cJSON_AddStringToObject(o, "type", t->name);
+  for (int i = 0; i < t->nfields; i++)
+    if (r->v[i]) cJSON_AddStringToObject(o, t->fields[i].name, r->v[i]);
+  return o;
+}
+
+void kjc_print_json(cJSON *doc) {
+  char *text = doc ? cJSON_Print(doc) : NULL;
+  if (text) {
+    fputs(text, stdout);
+    fputc('\n', stdout);
+    cJSON_free(text);
+  }
+}

@@ -1,0 +1,89 @@
+/* cli.h - what the `kinerja` commands share: the command table type, option
+ * parsing, messages, opening the database, printing records.
+ *
+ * A command is `int fn(int argc, char **argv)` with argv[0] the command
+ * name; it returns the exit code (0 ok, 1 failure, 2 usage error).  To add
+ * a command: write `kjc_cmd_NAME` in a cmd_*.c file, declare it below and
+ * add a row to the table in main.c.
+ */
+#ifndef KJC_CLI_H
+#define KJC_CLI_H
+
+#include <cJSON.h>
+#include <stdio.h>
+
+#include "record.h"
+#include "store.h"
+
+typedef struct kjc_command {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *summary; /* one line for `kinerja --help` */
+} kjc_command;
+
+/* Exit codes. */
+enum { KJC_EXIT_OK = 0, KJC_EXIT_FAIL = 1, KJC_EXIT_USAGE = 2 };
+
+/* The database path: --db, else $KINERJA_DB, else ./kinerja.db.
+ * main() sets the --db given before the command; commands accept it too. */
+void kjc_set_db_path(const char *path);
+const char *kjc_db_path(void);
+
+/* Options of one command.  A flag sets *flag = 1; an option with an
+ * argument sets *value.  --db PATH and --help are always known. */
+typedef struct kjc_opt {
+  const char *name; /* "--json" */
+  int has_arg;
+  const char **value;
+  int *flag;
+} kjc_opt;
+
+/* Parse argv[1..]: options (also --name=value) anywhere, the rest into
+ * pos[0..*npos-1] (at most maxpos).  Returns -1 after --help was printed
+ * (exit 0), KJC_EXIT_USAGE after an error message, 0 to go on. */
+int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos, int *npos,
+              const char *help);
+
+/* "kinerja: ..." on stderr. */
+void kjc_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kjc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Open the database (message printed on failure); returns 0 or an exit code. */
+int kjc_open(kjc_store **s, int flags);
+
+/* The type named by a command argument ("survey" or "surveys"); prints an
+ * error and returns NULL when unknown.  office_only refuses master types. */
+const kj_type_def *kjc_type_arg(const char *name, int office_only);
+
+/* Master-data checks: when the roster / indicator list is present, warn
+ * about a nip or indicator that is not in it (the record is still stored). */
+typedef struct kjc_refs {
+  kjc_store *s;
+  long employees, indicators; /* live master records, -1 = not counted yet */
+} kjc_refs;
+void kjc_refs_init(kjc_refs *r, kjc_store *s);
+/* Calls warn once per unknown reference with e.g. "field 'nip': unknown
+ * employee '19800101...' (not in the roster)". */
+void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, const char *msg),
+                    void *ud);
+
+/* A record as a JSON object: "id", "type", then its present fields by name. */
+cJSON *kjc_record_json(const kj_record *r);
+/* Print a JSON document on stdout, formatted, newline terminated. */
+void kjc_print_json(cJSON *doc);
+
+/* Commands. */
+int kjc_cmd_init(int argc, char **argv);
+int kjc_cmd_config(int argc, char **argv);
+int kjc_cmd_add(int argc, char **argv);
+int kjc_cmd_update(int argc, char **argv);
+int kjc_cmd_delete(int argc, char **argv);
+int kjc_cmd_show(int argc, char **argv);
+int kjc_cmd_approve(int argc, char **argv);
+int kjc_cmd_reject(int argc, char **argv);
+int kjc_cmd_list(int argc, char **argv);
+int kjc_cmd_import(int argc, char **argv);
+int kjc_cmd_export(int argc, char **argv);
+int kjc_cmd_status(int argc, char **argv);
+
+#endif

@@ -1,0 +1,183 @@
+/* cmd_list.c - `kinerja list` and `kinerja export`: records out, streamed. */
+#include <string.h>
+
+#include "cli.h"
+#include "csvio.h"
+
+typedef struct list_ctx {
+  int json;
+  long n;
+  kjc_store *s;
+} list_ctx;
+
+static void print_value(const char *v) {
+  if (strpbrk(v, " \t\n\"") == NULL && *v) {
+    fputs(v, stdout);
+    return;
+  }
+  putchar('"');
+  for (const char *p = v; *p; p++) {
+    if (*p == '"' || *p == '\\') putchar('\\');
+    if (*p == '\n') {
+      fputs("\\n", stdout);
+      continue;
+    }
+    putchar(*p);
+  }
+  putchar('"');
+}
+
+static int list_row(void *ud, const kj_rstate *st, const char *reason) {
+  list_ctx *l = ud;
+  int pending = 0;
+  kjc_record_outbox(l->s, st->rec.id, &pending, NULL, NULL, NULL);
+  const char *status = reason ? "rejected" : pending ? "pending" : "synced";
+  if (l->json) {
+    cJSON *o = kjc_record_json(&st->rec);
+    cJSON_AddStringToObject(o, "status", status);
+    if (reason) cJSON_AddStringToObject(o, "reason", reason);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    printf("%s%s", l->n ? ",\n  " : "\n  ", text ? text : "null");
+    cJSON_free(text);
+  } else {
+    const kj_type_def *t = kj_type(st->rec.type);
+    fputs(st->rec.id, stdout);
+    for (int i = 0; i < t->nfields; i++) {
+      if (!st->rec.v[i] || (int)i == t->office_field) continue;
+      printf(" %s=", t->fields[i].name);
+      print_value(st->rec.v[i]);
+    }
+    if (reason) {
+      fputs(" [rejected: ", stdout);
+      fputs(reason, stdout);
+      putchar(']');
+    } else if (pending) {
+      fputs(" [pending]", stdout);
+    }
+    putchar('\n');
+  }
+  l->n++;
+  return 0;
+}
+
+static const char list_help[] =
+    "usage: kinerja list [TYPE] [--pending] [--rejected] [--json]\n"
+    "\n"
+    "List the live records of TYPE (survey, activity, complaint, rating, target,\n"
+    "or the master data: office, employee, indicator), oldest first.\n"
+    "\n"
+    "  --pending   only records with changes not yet pushed to the server\n"
+    "  --rejected  only records the server rejected, with its reason\n"
+    "  --json      one JSON array on stdout\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "Without TYPE, --pending and --rejected list every office record type.\n"
+    "\n"
+    "example: kinerja list activity --rejected\n";
+
+int kjc_cmd_list(int argc, char **argv) {
+  int json = 0, pending = 0, rejected = 0;
+  kjc_opt opts[] = {{"--json", 0, NULL, &json},
+                    {"--pending", 0, NULL, &pending},
+                    {"--rejected", 0, NULL, &rejected},
+                    {NULL, 0, NULL, NULL}};
+  char *pos[1];
+  int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, list_help);
+  if (r) return r < 0 ? 0 : r;
+  if (npos != 1 && !rejected && !pending) {
+    kjc_error("list: expected TYPE (see 'kinerja list --help')");
+    return KJC_EXIT_USAGE;
+  }
+  /* Without TYPE, --pending / --rejected list every office type. */
+  const kj_type_def *only = NULL;
+  if (npos == 1 && !(only = kjc_type_arg(pos[0], 0))) return KJC_EXIT_USAGE;
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_READ))) return r;
+  list_ctx l = {json, 0, s};
+  unsigned flags = (pending ? KJC_EACH_PENDING : 0) | (rejected ? KJC_EACH_REJECTED : 0);
+  kj_err err;
+  kj_err_clear(&err);
+  kj_code c = KJ_OK;
+  if (json) fputs("[", stdout);
+  for (int t = 0; t < KJ_T__COUNT && !c; t++) {
+    if (only ? only->type != (kj_rtype)t : kj_type((kj_rtype)t)->master) continue;
+    c = kjc_store_each(s, (kj_rtype)t, flags, list_row, &l, &err);
+  }
+  if (json) fputs(l.n ? "\n]\n" : "]\n", stdout);
+  kjc_store_close(s);
+  if (c) {
+    kjc_error("%s", err.msg);
+    return KJC_EXIT_FAIL;
+  }
+  return 0;
+}
+
+typedef struct export_ctx {
+  int json;
+  long n;
+  kj_code err;
+} export_ctx;
+
+static int export_row(void *ud, const kj_rstate *st, const char *reason) {
+  export_ctx *x = ud;
+  (void)reason;
+  if (x->json) {
+    cJSON *o = kjc_record_json(&st->rec);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "type");
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    printf("%s%s", x->n ? ",\n  " : "\n  ", text ? text : "null");
+    cJSON_free(text);
+  } else if ((x->err = kj_csv_write_record(stdout, &st->rec))) {
+    return 1;
+  }
+  x->n++;
+  return 0;
+}
+
+static const char export_help[] =
+    "usage: kinerja export TYPE [--format csv|json]\n"
+    "\n"
+    "Write the live records of TYPE to stdout in the CSV format of the import\n"
+    "(header row, RFC 4180 quoting), or as a JSON array.  import -> export ->\n"
+    "import changes nothing.\n"
+    "\n"
+    "  --format F  csv (default) or json\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "example: kinerja export survey > surveys.csv\n";
+
+int kjc_cmd_export(int argc, char **argv) {
+  const char *format = "csv";
+  kjc_opt opts[] = {{"--format", 1, &format, NULL}, {NULL, 0, NULL, NULL}};
+  char *pos[1];
+  int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, export_help);
+  if (r) return r < 0 ? 0 : r;
+  if (npos != 1) {
+    kjc_error("export: expected TYPE (see 'kinerja export --help')");
+    return KJC_EXIT_USAGE;
+  }
+  int json = !strcmp(format, "json");
+  if (!json && strcmp(format, "csv")) {
+    kjc_error("export: unknown format '%s' (csv or json)", format);
+    return KJC_EXIT_USAGE;
+  }
+  const kj_type_def *t = kjc_type_arg(pos[0], 0);
+  if (!t) return KJC_EXIT_USAGE;
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_READ))) return r;
+  export_ctx x = {json, 0, KJ_OK};
+  kj_err err;
+  kj_err_clear(&err);
+  kj_code c = json ? KJ_OK : kj_csv_write_header(stdout, t);
+  if (json) fputs("[", stdout);
+  if (!c) c = kjc_store_each(s, t->type, 0, export_row, &x, &err);
+  if (json) fputs(x.n ? "\n]\n" : "]\n", stdout);
+  kjc_store_close(s);
+  if (c || x.err || fflush(stdout) != 0 || ferror(stdout)) {
+    kjc_error("export: %s", err.msg[0] ? err.msg : "cannot write to stdout");
+    return KJC_EXIT_FAIL;
+  }
+  return 0;
+}

@@ -1,0 +1,342 @@
+/* cmd_record.c - one record at a time: add, update, delete, show, approve,
+ * reject.  Each write is one transaction: state + outbox row. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "uuid.h"
+
+static void warn_cb(void *ud, const char *msg) { kjc_warn("record '%s': %s", (const char *)ud, msg); }
+
+static void problem_cb(void *ud, const char *msg) {
+  kjc_error("%s: %s", (const char *)ud, msg);
+}
+
+static void list_fields(const kj_type_def *t, char *out, size_t size) {
+  size_t n = 0;
+  out[0] = 0;
+  for (int i = 0; i < t->nfields && n + 1 < size; i++)
+    n += (size_t)snprintf(out + n, size - n, "%s%s", i ? ", " : "", t->fields[i].name);
+}
+
+/* FIELD=VALUE arguments into c.  An empty value is absent (add) or a clear
+ * (update).  Returns 0 or an exit code. */
+static int parse_assignments(const kj_type_def *t, kj_change *c, char **args, int n, int is_add) {
+  for (int i = 0; i < n; i++) {
+    char *eq = strchr(args[i], '=');
+    if (!eq || eq == args[i]) {
+      kjc_error("expected FIELD=VALUE, not '%s'", args[i]);
+      return KJC_EXIT_USAGE;
+    }
+    *eq = 0;
+    const char *name = args[i], *value = eq + 1;
+    if (!strcmp(name, t->id_name)) {
+      if (!is_add) {
+        kjc_error("the %s of a record cannot change", t->id_name);
+        return KJC_EXIT_USAGE;
+      }
+      kj_err err;
+      kj_err_clear(&err);
+      if (kj_record_validate_id(t->type, value, &err)) {
+        kjc_error("%s: %s", t->name, err.msg);
+        return KJC_EXIT_FAIL;
+      }
+      snprintf(c->rec.id, sizeof c->rec.id, "%s", value);
+      continue;
+    }
+    int idx = kj_field_index(t, name);
+    if (idx < 0) {
+      char fields[512];
+      list_fields(t, fields, sizeof fields);
+      kjc_error("unknown field '%s' for %s (fields: %s)", name, t->name, fields);
+      return KJC_EXIT_USAGE;
+    }
+    if (!*value && is_add) continue;
+    if (kj_record_set(&c->rec, idx, *value ? value : NULL)) {
+      kjc_error("out of memory");
+      return KJC_EXIT_FAIL;
+    }
+    c->mask |= 1u << idx;
+  }
+  return 0;
+}
+
+static int write_change(kjc_store *s, kj_change *c, unsigned flags) {
+  kj_err err;
+  kj_err_clear(&err);
+  int res;
+  kj_code code = kjc_store_write(s, c, flags | KJC_CHANGE_DIFF, &res, &err);
+  if (code) {
+    if (code == KJ_EINVAL && !strncmp(err.msg, "field ", 6))
+      kjc_error("record '%s': %s", c->rec.id, err.msg);
+    else
+      kjc_error("%s", err.msg);
+    return KJC_EXIT_FAIL;
+  }
+  return 0;
+}
+
+static const char add_help[] =
+    "usage: kinerja add TYPE FIELD=VALUE ...\n"
+    "\n"
+    "Validate and store a new record, print its id.  TYPE is survey, activity,\n"
+    "complaint, rating or target (plural accepted); the fields are the CSV\n"
+    "columns of the type.  id= may be given (a UUID), else a UUID v7 is made;\n"
+    "office= defaults to this database's office.\n"
+    "\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "example: kinerja add survey date=2026-03-02 service=KTP-el u1=4 u2=3 u3=4 u4=4 \\\n"
+    "           u5=3 u6=4 u7=4 u8=3 u9=4 sex=P\n";
+
+int kjc_cmd_add(int argc, char **argv) {
+  char *pos[64];
+  int npos, r = kjc_parse(argc, argv, NULL, pos, 64, &npos, add_help);
+  if (r) return r < 0 ? 0 : r;
+  if (npos < 1) {
+    kjc_error("add: expected TYPE FIELD=VALUE ... (see 'kinerja add --help')");
+    return KJC_EXIT_USAGE;
+  }
+  const kj_type_def *t = kjc_type_arg(pos[0], 1);
+  if (!t) return KJC_EXIT_USAGE;
+  kj_change c;
+  kj_change_init(&c, t->type);
+  kjc_store *s = NULL;
+  int rc = parse_assignments(t, &c, pos + 1, npos - 1, 1);
+  if (!rc) rc = kjc_open(&s, KJC_OPEN_WRITE);
+  if (rc) goto out;
+  if (t->office_field >= 0 && !c.rec.v[t->office_field]) {
+    kj_record_set(&c.rec, t->office_field, kjc_store_office(s));
+    c.mask |= 1u << t->office_field;
+  }
+  if (!c.rec.id[0] && kj_uuid_v7(c.rec.id)) {
+    kjc_error("cannot make an id: no randomness");
+    rc = KJC_EXIT_FAIL;
+    goto out;
+  }
+  char what[KJ_ID_MAX + 32];
+  snprintf(what, sizeof what, "%s", t->name);
+  if (kj_record_check(&c.rec, problem_cb, what) > 0) {
+    rc = KJC_EXIT_FAIL;
+    goto out;
+  }
+  kjc_refs refs;
+  kjc_refs_init(&refs, s);
+  kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
+  rc = write_change(s, &c, KJC_CHANGE_NEW);
+  if (!rc) printf("%s\n", c.rec.id);
+out:
+  kjc_store_close(s);
+  kj_change_release(&c);
+  return rc;
+}
+
+/* The live office record id, or an error printed. */
+static int load_live(kjc_store *s, const char *id, kj_rstate *st) {
+  kj_err err;
+  kj_err_clear(&err);
+  kj_code c = kjc_record_get(s, KJ_T_NONE, id, st, &err);
+  if (!c && st->rec.deleted) c = kj_fail(&err, KJ_ENOENT, "record '%s' is deleted", id);
+  if (c) {
+    kjc_error("%s", err.msg);
+    return KJC_EXIT_FAIL;
+  }
+  return 0;
+}
+
+static const char update_help[] =
+    "usage: kinerja update ID FIELD=VALUE ...\n"
+    "\n"
+    "Change fields of a record.  FIELD= with an empty value clears an optional\n"
+    "field.  Updating a record the server rejected queues it again.\n"
+    "\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "example: kinerja update 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c u3=2 comment=\n";
+
+int kjc_cmd_update(int argc, char **argv) {
+  char *pos[64];
+  int npos, r = kjc_parse(argc, argv, NULL, pos, 64, &npos, update_help);
+  if (r) return r < 0 ? 0 : r;
+  if (npos < 2) {
+    kjc_error("update: expected ID FIELD=VALUE ... (see 'kinerja update --help')");
+    return KJC_EXIT_USAGE;
+  }
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_WRITE))) return r;
+  kj_rstate st;
+  if ((r = load_live(s, pos[0], &st))) {
+    kj_rstate_release(&st);
+    kjc_store_close(s);
+    return r;
+  }
+  const kj_type_def *t = kj_type(st.rec.type);
+  kj_change c;
+  kj_change_init(&c, t->type);
+  snprintf(c.rec.id, sizeof c.rec.id, "%s", st.rec.id);
+  kj_rstate_release(&st);
+  r = parse_assignments(t, &c, pos + 1, npos - 1, 0);
+  if (!r) {
+    kjc_refs refs;
+    kjc_refs_init(&refs, s);
+    kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
+    r = write_change(s, &c, KJC_CHANGE_EXISTING);
+  }
+  kj_change_release(&c);
+  kjc_store_close(s);
+  return r;
+}
+
+static const char delete_help[] =
+    "usage: kinerja delete ID\n"
+    "\n"
+    "Delete a record.  The delete is a tombstone that syncs to the server; the\n"
+    "record is gone from list, show and export.\n"
+    "\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "example: kinerja delete 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c\n";
+
+int kjc_cmd_delete(int argc, char **argv) {
+  char *pos[1];
+  int npos, r = kjc_parse(argc, argv, NULL, pos, 1, &npos, delete_help);
+  if (r) return r < 0 ? 0 : r;
+  if (npos != 1) {
+    kjc_error("delete: expected ID (see 'kinerja delete --help')");
+    return KJC_EXIT_USAGE;
+  }
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_WRITE))) return r;
+  kj_rstate st;
+  if (!(r = load_live(s, pos[0], &st))) {
+    kj_change c;
+    kj_change_init(&c, st.rec.type);
+    snprintf(c.rec.id, sizeof c.rec.id, "%s", st.rec.id);
+    c.rec.deleted = 1;
+    r = write_change(s, &c, KJC_CHANGE_EXISTING);
+    kj_change_release(&c);
+  }
+  kj_rstate_release(&st);
+  kjc_store_close(s);
+  return r;
+}
+
+static const char show_help[] =
+    "usage: kinerja show ID [--json]\n"
+    "\n"
+    "Show one record: its fields and whether it waits for sync or was rejected.\n"
+    "\n"
+    "  --json      one JSON object on stdout\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "example: kinerja show 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --json\n";
+
+int kjc_cmd_show(int argc, char **argv) {
+  int json = 0;
+  kjc_opt opts[] = {{"--json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+  char *pos[1];
+  int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, show_help);
+  if (r) return r < 0 ? 0 : r;
+  if (npos != 1) {
+    kjc_error("show: expected ID (see 'kinerja show --help')");
+    return KJC_EXIT_USAGE;
+  }
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_READ))) return r;
+  kj_rstate st;
+  kj_err err;
+  kj_err_clear(&err);
+  kj_code c = kjc_record_get(s, KJ_T_NONE, pos[0], &st, &err);
+  /* Master data can be looked at too. */
+  for (int t = KJ_T_OFFICE; c == KJ_ENOENT && t <= KJ_T_INDICATOR; t++) {
+    kj_rstate_release(&st);
+    kj_err_clear(&err);
+    c = kjc_record_get(s, (kj_rtype)t, pos[0], &st, &err);
+  }
+  if (!c && st.rec.deleted) c = kj_fail(&err, KJ_ENOENT, "no record '%s' (it was deleted)", pos[0]);
+  int pending = 0, rejected = 0;
+  char *reason = NULL;
+  if (!c) c = kjc_record_outbox(s, st.rec.id, &pending, &rejected, &reason, &err);
+  if (c) {
+    kjc_error("%s", err.msg);
+    r = KJC_EXIT_FAIL;
+  } else {
+    const char *status = rejected ? "rejected" : pending ? "pending" : "synced";
+    if (json) {
+      cJSON *o = kjc_record_json(&st.rec);
+      cJSON_AddStringToObject(o, "status", status);
+      if (reason) cJSON_AddStringToObject(o, "reason", reason);
+      kjc_print_json(o);
+      cJSON_Delete(o);
+    } else {
+      const kj_type_def *t = kj_type(st.rec.type);
+      printf("%-12s %s\n%-12s %s\n", "type", t->name, t->id_name, st.rec.id);
+      for (int i = 0; i < t->nfields; i++)
+        if (st.rec.v[i]) printf("%-12s %s\n", t->fields[i].name, st.rec.v[i]);
+      printf("%-12s %s%s%s\n", "sync", status, reason ? ": " : "", reason ? reason : "");
+    }
+  }
+  free(reason);
+  kj_rstate_release(&st);
+  kjc_store_close(s);
+  return r;
+}
+
+static const char approve_help[] =
+    "usage: kinerja approve ID --by NIP\n"
+    "       kinerja reject ID --by NIP\n"
+    "\n"
+    "Approve or reject an activity: sets its status and reviewed_by.\n"
+    "\n"
+    "  --by NIP    the reviewer's 18-digit nip (required)\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "example: kinerja approve 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --by 198001012005011001\n";
+
+static int review(int argc, char **argv, const char *status) {
+  const char *by = NULL;
+  kjc_opt opts[] = {{"--by", 1, &by, NULL}, {NULL, 0, NULL, NULL}};
+  char *pos[1];
+  int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, approve_help);
+  if (r) return r < 0 ? 0 : r;
+  if (npos != 1 || !by) {
+    kjc_error("%s: expected ID --by NIP (see 'kinerja %s --help')", argv[0], argv[0]);
+    return KJC_EXIT_USAGE;
+  }
+  const kj_type_def *t = kj_type(KJ_T_ACTIVITY);
+  int fstatus = kj_field_index(t, "status"), freviewer = kj_field_index(t, "reviewed_by");
+  kj_err err;
+  kj_err_clear(&err);
+  if (kj_field_validate(&t->fields[freviewer], by, &err)) {
+    kjc_error("%s: --by: %s", argv[0], err.msg);
+    return KJC_EXIT_USAGE;
+  }
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_WRITE))) return r;
+  kj_rstate st;
+  if (!(r = load_live(s, pos[0], &st))) {
+    if (st.rec.type != KJ_T_ACTIVITY) {
+      kjc_error("record '%s' is a %s: only activities are approved or rejected", st.rec.id,
+                kj_type(st.rec.type)->name);
+      r = KJC_EXIT_FAIL;
+    } else {
+      kj_change c;
+      kj_change_init(&c, KJ_T_ACTIVITY);
+      snprintf(c.rec.id, sizeof c.rec.id, "%s", st.rec.id);
+      kj_record_set(&c.rec, fstatus, status);
+      kj_record_set(&c.rec, freviewer, by);
+      c.mask = (1u << fstatus) | (1u << freviewer);
+      kjc_refs refs;
+      kjc_refs_init(&refs, s);
+      kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
+      r = write_change(s, &c, KJC_CHANGE_EXISTING);
+      kj_change_release(&c);
+    }
+  }
+  kj_rstate_release(&st);
+  kjc_store_close(s);
+  return r;
+}
+
+int kjc_cmd_approve(int argc, char **argv) { return review(argc, argv, "approved"); }
+int kjc_cmd_reject(int argc, char **argv) { return review(argc, argv, "rejected"); }

@@ -1,0 +1,126 @@
+/* cmd_status.c - `kinerja status [--json]`: this PC's office, server and
+ * sync bookkeeping.  The sync fields come from meta (KJC_META_*), written
+ * by the sync engine. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "hlc.h"
+
+static const char status_help[] =
+    "usage: kinerja status [--json]\n"
+    "\n"
+    "Show the office, the server, the number of changes waiting to be pushed,\n"
+    "rejected records, the last successful sync, the last error and the clock\n"
+    "skew measured against the server.  Works offline.\n"
+    "\n"
+    "  --json      one JSON object on stdout\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "example: kinerja status --json\n";
+
+/* ms since the epoch as ISO 8601 UTC; "" for 0. */
+static void iso_time(int64_t ms, char out[32]) {
+  out[0] = 0;
+  if (ms <= 0) return;
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void add_time(cJSON *o, const char *name, int64_t ms) {
+  char buf[32];
+  iso_time(ms, buf);
+  if (buf[0]) cJSON_AddStringToObject(o, name, buf);
+  else cJSON_AddNullToObject(o, name);
+}
+
+static void add_str(cJSON *o, const char *name, const char *v) {
+  if (v) cJSON_AddStringToObject(o, name, v);
+  else cJSON_AddNullToObject(o, name);
+}
+
+int kjc_cmd_status(int argc, char **argv) {
+  int json = 0;
+  kjc_opt opts[] = {{"--json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+  char *pos[1];
+  int npos, r = kjc_parse(argc, argv, opts, pos, 0, &npos, status_help);
+  if (r) return r < 0 ? 0 : r;
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_READ))) return r;
+  kj_err err;
+  kj_err_clear(&err);
+  char *server = NULL, *state = NULL, *last_error = NULL, *token = NULL, *ca = NULL;
+  int64_t last_sync = 0, last_push = 0, last_pull = 0, last_attempt = 0, skew = 0;
+  kjc_outbox_stats ob;
+  kj_code c = kjc_meta_get(s, KJC_META_SERVER, &server, &err);
+  if (!c) c = kjc_meta_get(s, KJC_META_SYNC_STATE, &state, &err);
+  if (!c) c = kjc_meta_get(s, KJC_META_LAST_ERROR, &last_error, &err);
+  if (!c) c = kjc_meta_get(s, KJC_META_TOKEN, &token, &err);
+  if (!c) c = kjc_meta_get(s, KJC_META_CA, &ca, &err);
+  if (!c) c = kjc_meta_get_i64(s, KJC_META_LAST_SYNC, 0, &last_sync, &err);
+  if (!c) c = kjc_meta_get_i64(s, KJC_META_LAST_PUSH, 0, &last_push, &err);
+  if (!c) c = kjc_meta_get_i64(s, KJC_META_LAST_PULL, 0, &last_pull, &err);
+  if (!c) c = kjc_meta_get_i64(s, KJC_META_LAST_ATTEMPT, 0, &last_attempt, &err);
+  if (!c) c = kjc_meta_get_i64(s, KJC_META_CLOCK_OFFSET, 0, &skew, &err);
+  if (!c) c = kjc_outbox_stats_get(s, &ob, &err);
+  if (c) {
+    kjc_error("%s", err.msg);
+    r = KJC_EXIT_FAIL;
+    goto out;
+  }
+  int64_t now = (int64_t)kj_wall_ms();
+  int64_t age_s = ob.oldest_pending_ms > 0 && now > ob.oldest_pending_ms
+                      ? (now - ob.oldest_pending_ms) / 1000
+                      : 0;
+  const char *st = state ? state : "never";
+  if (json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "db", kjc_store_path(s));
+    cJSON_AddStringToObject(o, "office", kjc_store_office(s));
+    cJSON_AddStringToObject(o, "device", kjc_store_device(s));
+    add_str(o, "server", server);
+    cJSON_AddBoolToObject(o, "token_set", token != NULL);
+    add_str(o, "ca", ca);
+    cJSON_AddStringToObject(o, "state", st);
+    cJSON_AddNumberToObject(o, "pending", (double)ob.pending);
+    cJSON_AddNumberToObject(o, "rejected", (double)ob.rejected);
+    if (ob.pending) cJSON_AddNumberToObject(o, "oldest_pending_age_s", (double)age_s);
+    else cJSON_AddNullToObject(o, "oldest_pending_age_s");
+    add_time(o, "last_sync", last_sync);
+    add_time(o, "last_push", last_push);
+    add_time(o, "last_pull", last_pull);
+    add_time(o, "last_attempt", last_attempt);
+    add_str(o, "last_error", last_error);
+    cJSON_AddNumberToObject(o, "clock_skew_ms", (double)skew);
+    kjc_print_json(o);
+    cJSON_Delete(o);
+  } else {
+    char t1[32], t2[32];
+    printf("office:        %s\n", kjc_store_office(s));
+    printf("database:      %s\n", kjc_store_path(s));
+    printf("server:        %s%s\n", server ? server : "(not set: kinerja config set server URL)",
+           server && !token ? " (no token: kinerja config set token TOKEN)" : "");
+    printf("state:         %s\n", st);
+    printf("pending:       %ld change%s", ob.pending, ob.pending == 1 ? "" : "s");
+    if (ob.pending) printf(" (oldest %" PRId64 " s ago)", age_s);
+    printf("\nrejected:      %ld%s\n", ob.rejected, ob.rejected ? " (kinerja list --rejected)" : "");
+    iso_time(last_sync, t1);
+    iso_time(last_attempt, t2);
+    printf("last sync:     %s\n", t1[0] ? t1 : "never");
+    printf("last attempt:  %s\n", t2[0] ? t2 : "never");
+    printf("last error:    %s\n", last_error ? last_error : "none");
+    printf("clock skew:    %" PRId64 " ms\n", skew);
+  }
+out:
+  free(server);
+  free(state);
+  free(last_error);
+  free(token);
+  free(ca);
+  kjc_store_close(s);
+  return r;
+}

@@ -1,0 +1,109 @@
+/* main.c - the `kinerja` program: the command table and dispatch.
+ *
+ * Each command lives in a cmd_*.c file of kj_client.  To add one, declare
+ * it in cli.h and add a row here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+/* Placeholder until the sync engine (client/sync.c) is built in. */
+static int cmd_unavailable(int argc, char **argv) {
+  (void)argc;
+  kjc_error("'%s' is not available in this build of kinerja", argv[0]);
+  return KJC_EXIT_FAIL;
+}
+
+static const kjc_command commands[] = {
+    {"init", kjc_cmd_init, "create the local database for an office"},
+    {"config", kjc_cmd_config, "set or show server, token, ca"},
+    {"add", kjc_cmd_add, "add a record: add TYPE FIELD=VALUE ..."},
+    {"update", kjc_cmd_update, "change fields of a record: update ID FIELD=VALUE ..."},
+    {"delete", kjc_cmd_delete, "delete a record (the delete syncs)"},
+    {"show", kjc_cmd_show, "show one record"},
+    {"approve", kjc_cmd_approve, "approve an activity: approve ID --by NIP"},
+    {"reject", kjc_cmd_reject, "reject an activity: reject ID --by NIP"},
+    {"list", kjc_cmd_list, "list records of a type"},
+    {"import", kjc_cmd_import, "import a CSV file: import TYPE FILE.csv"},
+    {"export", kjc_cmd_export, "export records as CSV or JSON"},
+    {"status", kjc_cmd_status, "office, server, pending changes, last sync"},
+    {"sync", cmd_unavailable, "push local changes, pull corrections and scores"},
+    {"report", cmd_unavailable, "the office's scores as last pulled"},
+};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static int edit_distance(const char *a, const char *b) {
+  int la = (int)strlen(a), lb = (int)strlen(b);
+  if (la > 32 || lb > 32) return 99;
+  int d[33][33];
+  for (int i = 0; i <= la; i++) d[i][0] = i;
+  for (int j = 0; j <= lb; j++) d[0][j] = j;
+  for (int i = 1; i <= la; i++)
+    for (int j = 1; j <= lb; j++) {
+      int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+      /* a swap of two neighbours counts as one edit ("snyc") */
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1;
+      d[i][j] = v;
+    }
+  return d[la][lb];
+}
+
+static void usage(FILE *f) {
+  fputs("usage: kinerja [--db PATH] COMMAND [ARGS]\n\n"
+        "The database is --db PATH, else $KINERJA_DB, else ./kinerja.db.\n\n"
+        "Commands:\n",
+        f);
+  for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fputs("\n'kinerja COMMAND --help' explains each command.\n", f);
+}
+
+int main(int argc, char **argv) {
+  kj_log_init("kinerja");
+  int i = 1;
+  while (i < argc && argv[i][0] == '-') {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      usage(stdout);
+      return 0;
+    }
+    if (!strcmp(argv[i], "--version")) {
+      printf("kinerja %s\n", KJ_VERSION);
+      return 0;
+    }
+    if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+      kjc_set_db_path(argv[i + 1]);
+      i += 2;
+    } else if (!strncmp(argv[i], "--db=", 5)) {
+      kjc_set_db_path(argv[i] + 5);
+      i++;
+    } else {
+      kjc_error("unknown option '%s' (see 'kinerja --help')", argv[i]);
+      return KJC_EXIT_USAGE;
+    }
+  }
+  if (i >= argc) {
+    usage(stderr);
+    return KJC_EXIT_USAGE;
+  }
+  const char *name = argv[i];
+  for (int k = 0; k < NCOMMANDS; k++)
+    if (!strcmp(commands[k].name, name)) return commands[k].fn(argc - i, argv + i);
+
+  int best = -1, bestd = 3;
+  for (int k = 0; k < NCOMMANDS; k++) {
+    int d = edit_distance(name, commands[k].name);
+    if (d < bestd) {
+      bestd = d;
+      best = k;
+    }
+  }
+  if (best >= 0)
+    kjc_error("unknown command '%s' (did you mean '%s'?)", name, commands[best].name);
+  else
+    kjc_error("unknown command '%s' (see 'kinerja --help')", name);
+  return KJC_EXIT_USAGE;
+}

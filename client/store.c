@@ -1,0 +1,899 @@
+/* store.c - the client's SQLite database: schema, statements, errors.
+ *
+ * The only client file that includes <sqlite3.h>.  Every statement text is
+ * here, prepared at open and finalized at close; each use binds, steps,
+ * checks and resets.  SQLite errors become kj_err messages in st_fail().
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "merge.h"
+#include "uuid.h"
+
+#define BUSY_TIMEOUT_MS 60000
+
+/* ---- schema: migration i brings user_version i to i+1 ---- */
+
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE records("
+    "  type TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  deleted INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL," /* kj_rstate_to_json */
+    "  PRIMARY KEY(type, id)) WITHOUT ROWID;"
+    "CREATE INDEX records_id ON records(id);"
+    "CREATE TABLE outbox("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  type TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  hlc INTEGER NOT NULL,"
+    "  mask INTEGER NOT NULL,"
+    "  deleted INTEGER NOT NULL,"
+    "  change TEXT NOT NULL," /* kj_change_to_json */
+    "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'rejected')),"
+    "  reason TEXT,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE INDEX outbox_record ON outbox(id, status);"
+    "CREATE INDEX outbox_status ON outbox(status, seq);"
+    "CREATE TABLE scores("
+    "  kind TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  office TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  stored_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY(kind, period, office)) WITHOUT ROWID;",
+};
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+_Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema version");
+
+/* ---- statements ---- */
+
+#define STMTS(XX)                                                                              \
+  XX(BEGIN, "BEGIN IMMEDIATE")                                                                 \
+  XX(COMMIT, "COMMIT")                                                                         \
+  XX(ROLLBACK, "ROLLBACK")                                                                     \
+  XX(META_GET, "SELECT value FROM meta WHERE key = ?1")                                        \
+  XX(META_SET, "INSERT INTO meta(key, value) VALUES(?1, ?2) "                                 \
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                        \
+  XX(META_DEL, "DELETE FROM meta WHERE key = ?1")                                              \
+  XX(REC_BY_ID, "SELECT type, state FROM records WHERE id = ?1")                               \
+  XX(REC_GET, "SELECT state FROM records WHERE type = ?1 AND id = ?2")                         \
+  XX(REC_PUT, "INSERT INTO records(type, id, deleted, state) VALUES(?1, ?2, ?3, ?4) "          \
+              "ON CONFLICT(type, id) DO UPDATE SET deleted = excluded.deleted, "               \
+              "state = excluded.state")                                                        \
+  XX(REC_EXISTS, "SELECT 1 FROM records WHERE type = ?1 AND id = ?2 AND deleted = 0")          \
+  XX(REC_COUNT, "SELECT count(*) FROM records WHERE type = ?1 AND deleted = 0")                \
+  XX(REC_EACH,                                                                                 \
+     "SELECT r.state, (SELECT o.reason FROM outbox o WHERE o.id = r.id AND o.type = r.type "   \
+     "  AND o.status = 'rejected' ORDER BY o.seq DESC LIMIT 1) "                               \
+     "FROM records r WHERE r.type = ?1 AND (r.deleted = 0 OR ?2) "                             \
+     "AND (NOT ?3 OR EXISTS(SELECT 1 FROM outbox p WHERE p.id = r.id AND p.type = r.type "     \
+     "  AND p.status = 'pending')) "                                                           \
+     "AND (NOT ?4 OR EXISTS(SELECT 1 FROM outbox q WHERE q.id = r.id AND q.type = r.type "     \
+     "  AND q.status = 'rejected')) "                                                          \
+     "ORDER BY r.id")                                                                          \
+  XX(REC_OUTBOX, "SELECT coalesce(sum(status = 'pending'), 0), "                               \
+                 "coalesce(sum(status = 'rejected'), 0), "                                     \
+                 "(SELECT reason FROM outbox WHERE id = ?1 AND status = 'rejected' "           \
+                 " ORDER BY seq DESC LIMIT 1) FROM outbox WHERE id = ?1")                      \
+  XX(OB_INSERT, "INSERT INTO outbox(type, id, hlc, mask, deleted, change, created_ms) "        \
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                          \
+  XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'") \
+  XX(OB_BATCH, "SELECT seq, change FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT ?1") \
+  XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                              \
+  XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")           \
+  XX(OB_STATS, "SELECT coalesce(sum(status = 'pending'), 0), "                                 \
+               "coalesce(sum(status = 'rejected'), 0), "                                       \
+               "min(CASE WHEN status = 'pending' THEN created_ms END) FROM outbox")            \
+  XX(SC_PUT, "INSERT INTO scores(kind, period, office, doc, stored_ms) "                      \
+             "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, period, office) DO UPDATE SET "     \
+             "doc = excluded.doc, stored_ms = excluded.stored_ms")                             \
+  XX(SC_GET, "SELECT doc, period FROM scores WHERE kind = ?1 AND office = ?2 "                 \
+             "AND (?3 IS NULL OR period = ?3) ORDER BY stored_ms DESC, period DESC LIMIT 1")
+
+enum {
+#define XX(name, sql) S_##name,
+  STMTS(XX)
+#undef XX
+      S__COUNT
+};
+
+static const char *const stmt_sql[] = {
+#define XX(name, sql) sql,
+    STMTS(XX)
+#undef XX
+};
+
+struct kjc_store {
+  sqlite3 *db;
+  char *path;
+  sqlite3_stmt *st[S__COUNT];
+  char office[KJ_ID_MAX + 1];
+  char device[KJ_DEVICE_MAX + 1];
+  kj_hlc_clock clock;
+  kj_hlc clock_saved_last;
+  int64_t clock_saved_offset;
+};
+
+/* ---- errors ---- */
+
+static int is_full(kjc_store *s, int rc) {
+  if ((rc & 0xff) == SQLITE_FULL) return 1;
+  if ((rc & 0xff) == SQLITE_IOERR && s && s->db) {
+    int e = sqlite3_system_errno(s->db);
+    return e == ENOSPC || e == EFBIG || e == EDQUOT;
+  }
+  return 0;
+}
+
+/* Translate an SQLite failure once, here. */
+static kj_code st_fail(kjc_store *s, int rc, kj_err *err, const char *what) {
+  const char *path = s ? s->path : "?";
+  if (is_full(s, rc))
+    return kj_fail(err, KJ_EFULL, "disk full: cannot write to '%s' (nothing of this command was saved)",
+                   path);
+  switch (rc & 0xff) {
+  case SQLITE_READONLY:
+    return kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)",
+                   path);
+  case SQLITE_NOTADB:
+    return kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
+  case SQLITE_CORRUPT:
+    return kj_fail(err, KJ_EDB, "database '%s' is damaged: restore it from a backup", path);
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return kj_fail(err, KJ_EBUSY, "database '%s' stayed busy for %d s: another kinerja is writing",
+                   path, BUSY_TIMEOUT_MS / 1000);
+  case SQLITE_NOMEM:
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  case SQLITE_CANTOPEN:
+    return kj_fail(err, KJ_EIO, "cannot open database '%s': %s", path, strerror(sqlite3_system_errno(s->db)));
+  default:
+    return kj_fail(err, KJ_EDB, "database '%s': %s: %s", path, what,
+                   s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+  }
+}
+
+static kj_code exec(kjc_store *s, const char *sql, kj_err *err) {
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  return rc == SQLITE_OK ? KJ_OK : st_fail(s, rc, err, "exec");
+}
+
+/* Step a statement that returns no rows, then reset it. */
+static kj_code run(kjc_store *s, sqlite3_stmt *st, kj_err *err) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return st_fail(s, rc, err, "write");
+  return KJ_OK;
+}
+
+static void done(sqlite3_stmt *st) {
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+}
+
+static char *xstrdup(const char *p) {
+  if (!p) return NULL;
+  size_t n = strlen(p) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, p, n);
+  return d;
+}
+
+static void copy_str(char *dst, size_t size, const char *src) {
+  snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* ---- open / create ---- */
+
+static kj_code prepare_all(kjc_store *s, kj_err *err) {
+  for (int i = 0; i < S__COUNT; i++) {
+    int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+    if (rc != SQLITE_OK) return st_fail(s, rc, err, "prepare");
+  }
+  return KJ_OK;
+}
+
+static int pragma_int(kjc_store *s, const char *sql, int *out) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int(st, 0);
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Run the migrations from the current version up, one transaction each. */
+static kj_code migrate(kjc_store *s, kj_err *err) {
+  for (;;) {
+    int v = 0, rc;
+    kj_code c;
+    if ((c = exec(s, "BEGIN IMMEDIATE", err))) return c;
+    if ((rc = pragma_int(s, "PRAGMA user_version", &v)) != SQLITE_OK) {
+      c = st_fail(s, rc, err, "read schema version");
+      goto fail;
+    }
+    if (v >= KJC_SCHEMA_VERSION) return exec(s, "COMMIT", err);
+    if ((c = exec(s, migrations[v], err))) goto fail;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+    if ((c = exec(s, sql, err))) goto fail;
+    if ((c = exec(s, "COMMIT", err))) goto fail;
+    continue;
+  fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return c;
+  }
+}
+
+static kj_code connect(kjc_store *s, const char *path, int sqflags, kj_err *err) {
+  s->path = xstrdup(path);
+  if (!s->path) return kj_fail(err, KJ_ENOMEM, "out of memory");
+  int rc = sqlite3_open_v2(path, &s->db, sqflags, NULL);
+  if (rc != SQLITE_OK) return st_fail(s, rc, err, "open");
+  sqlite3_extended_result_codes(s->db, 1);
+  sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+  kj_code c;
+  if ((c = exec(s, "PRAGMA synchronous = FULL", err))) return c;
+  /* A bigger page cache than the default 2 MB keeps big imports fast;
+   * it stays well under the 30 MB memory budget. */
+  if ((c = exec(s, "PRAGMA cache_size = -8192", err))) return c;
+  if ((c = exec(s, "PRAGMA foreign_keys = ON", err))) return c;
+  return KJ_OK;
+}
+
+static kj_code load_identity(kjc_store *s, kj_err *err) {
+  char *office = NULL, *device = NULL;
+  kj_code c = kjc_meta_get(s, KJC_META_OFFICE, &office, err);
+  if (!c) c = kjc_meta_get(s, KJC_META_DEVICE, &device, err);
+  if (!c && (!office || !device))
+    c = kj_fail(err, KJ_EDB, "'%s' is not a kinerja database (no office or device set)", s->path);
+  if (!c) {
+    copy_str(s->office, sizeof s->office, office);
+    copy_str(s->device, sizeof s->device, device);
+  }
+  free(office);
+  free(device);
+  if (c) return c;
+  int64_t last = 0, off = 0;
+  if ((c = kjc_meta_get_i64(s, KJC_META_HLC_LAST, 0, &last, err))) return c;
+  if ((c = kjc_meta_get_i64(s, KJC_META_CLOCK_OFFSET, 0, &off, err))) return c;
+  kj_hlc_init(&s->clock, (kj_hlc)last, off);
+  s->clock_saved_last = (kj_hlc)last;
+  s->clock_saved_offset = off;
+  return KJ_OK;
+}
+
+kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err) {
+  *out = NULL;
+  struct stat sb;
+  if (stat(path, &sb) != 0) {
+    if (errno == ENOENT)
+      return kj_fail(err, KJ_ENOENT, "no database at '%s': run 'kinerja init --office CODE'", path);
+    return kj_fail(err, KJ_EIO, "cannot open database '%s': %s", path, strerror(errno));
+  }
+  if (!S_ISREG(sb.st_mode)) return kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
+  if ((flags & KJC_OPEN_WRITE) && access(path, W_OK) != 0)
+    return kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)",
+                   path);
+
+  kjc_store *s = calloc(1, sizeof *s);
+  if (!s) return kj_fail(err, KJ_ENOMEM, "out of memory");
+  kj_code c = connect(s, path, SQLITE_OPEN_READWRITE, err);
+  if (c) goto fail;
+  if ((flags & KJC_OPEN_WRITE) && sqlite3_db_readonly(s->db, "main") == 1) {
+    c = kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)", path);
+    goto fail;
+  }
+  int appid = 0, version = 0, rc;
+  if ((rc = pragma_int(s, "PRAGMA application_id", &appid)) != SQLITE_OK ||
+      (rc = pragma_int(s, "PRAGMA user_version", &version)) != SQLITE_OK) {
+    c = st_fail(s, rc, err, "read header");
+    goto fail;
+  }
+  if (appid != KJC_APPLICATION_ID) {
+    c = kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
+    goto fail;
+  }
+  if (version > KJC_SCHEMA_VERSION) {
+    c = kj_fail(err, KJ_EVERSION,
+                "database '%s' has schema version %d, newer than this kinerja (%d): upgrade kinerja",
+                path, version, KJC_SCHEMA_VERSION);
+    goto fail;
+  }
+  if (version < KJC_SCHEMA_VERSION) {
+    if (sqlite3_db_readonly(s->db, "main") == 1) {
+      c = kj_fail(err, KJ_EIO, "database '%s' needs an upgrade but is read-only", path);
+      goto fail;
+    }
+    if ((c = migrate(s, err))) goto fail;
+  }
+  if ((c = prepare_all(s, err))) goto fail;
+  if ((c = load_identity(s, err))) goto fail;
+  *out = s;
+  return KJ_OK;
+fail:
+  kjc_store_close(s);
+  return c;
+}
+
+kj_code kjc_store_create(const char *path, const char *office, kj_err *err) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST)
+      return kj_fail(err, KJ_EEXIST, "database '%s' already exists: not overwriting it", path);
+    return kj_fail(err, KJ_EIO, "cannot create database '%s': %s", path, strerror(errno));
+  }
+  close(fd);
+  kjc_store *s = calloc(1, sizeof *s);
+  kj_code c;
+  char device[KJ_DEVICE_MAX + 1], idbuf[KJ_UUID_STRLEN + 1];
+  if (!s) {
+    c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto fail;
+  }
+  if ((c = connect(s, path, SQLITE_OPEN_READWRITE, err))) goto fail;
+  if ((c = exec(s, "PRAGMA journal_mode = WAL", err))) goto fail;
+  {
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA application_id = %d", KJC_APPLICATION_ID);
+    if ((c = exec(s, sql, err))) goto fail;
+  }
+  if ((c = migrate(s, err))) goto fail;
+  if ((c = prepare_all(s, err))) goto fail;
+  if (kj_uuid_v7(idbuf) != 0) {
+    c = kj_fail(err, KJ_EIO, "cannot make a device id: no randomness");
+    goto fail;
+  }
+  snprintf(device, sizeof device, "dev-%s", idbuf);
+  if ((c = kjc_store_begin(s, err))) goto fail;
+  if ((c = kjc_meta_set(s, KJC_META_OFFICE, office, err)) ||
+      (c = kjc_meta_set(s, KJC_META_DEVICE, device, err)) ||
+      (c = kjc_meta_set(s, KJC_META_SYNC_STATE, "never", err)) ||
+      (c = kjc_meta_set_i64(s, KJC_META_HLC_LAST, 0, err)) ||
+      (c = kjc_meta_set_i64(s, KJC_META_CLOCK_OFFSET, 0, err)) ||
+      (c = kjc_store_commit(s, err)))
+    goto fail;
+  kjc_store_close(s);
+  return KJ_OK;
+fail:
+  kjc_store_close(s);
+  unlink(path);
+  {
+    char side[4096];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+  }
+  return c;
+}
+
+void kjc_store_close(kjc_store *s) {
+  if (!s) return;
+  if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  for (int i = 0; i < S__COUNT; i++) sqlite3_finalize(s->st[i]);
+  sqlite3_close(s->db);
+  free(s->path);
+  free(s);
+}
+
+const char *kjc_store_path(const kjc_store *s) { return s->path; }
+const char *kjc_store_office(const kjc_store *s) { return s->office; }
+const char *kjc_store_device(const kjc_store *s) { return s->device; }
+int kjc_store_in_txn(const kjc_store *s) { return !sqlite3_get_autocommit(s->db); }
+kj_hlc_clock *kjc_store_clock(kjc_store *s) { return &s->clock; }
+
+/* ---- transactions ---- */
+
+kj_code kjc_store_begin(kjc_store *s, kj_err *err) {
+  kj_code c = run(s, s->st[S_BEGIN], err);
+  if (c) return c;
+  /* Another process may have stamped since we last looked. */
+  int64_t last = 0, off = 0;
+  if ((c = kjc_meta_get_i64(s, KJC_META_HLC_LAST, 0, &last, err)) ||
+      (c = kjc_meta_get_i64(s, KJC_META_CLOCK_OFFSET, 0, &off, err))) {
+    kjc_store_rollback(s);
+    return c;
+  }
+  if ((kj_hlc)last > s->clock.last) s->clock.last = (kj_hlc)last;
+  s->clock_saved_last = (kj_hlc)last;
+  s->clock_saved_offset = off;
+  s->clock.offset_ms = off; /* the persisted offset is the truth */
+  return KJ_OK;
+}
+
+kj_code kjc_store_commit(kjc_store *s, kj_err *err) {
+  kj_code c = KJ_OK;
+  if (s->clock.last != s->clock_saved_last)
+    c = kjc_meta_set_i64(s, KJC_META_HLC_LAST, (int64_t)s->clock.last, err);
+  if (!c && s->clock.offset_ms != s->clock_saved_offset)
+    c = kjc_meta_set_i64(s, KJC_META_CLOCK_OFFSET, s->clock.offset_ms, err);
+  if (!c) c = run(s, s->st[S_COMMIT], err);
+  if (c) {
+    kjc_store_rollback(s);
+    return c;
+  }
+  s->clock_saved_last = s->clock.last;
+  s->clock_saved_offset = s->clock.offset_ms;
+  return KJ_OK;
+}
+
+void kjc_store_rollback(kjc_store *s) {
+  if (!s || !s->db) return;
+  if (!sqlite3_get_autocommit(s->db)) {
+    sqlite3_step(s->st[S_ROLLBACK]);
+    sqlite3_reset(s->st[S_ROLLBACK]);
+  }
+}
+
+/* Run body in the caller's transaction or in one of its own. */
+#define OWN_BEGIN(s, err)                                                                      \
+  int own_ = !kjc_store_in_txn(s);                                                             \
+  if (own_) {                                                                                  \
+    kj_code bc_ = kjc_store_begin(s, err);                                                     \
+    if (bc_) return bc_;                                                                       \
+  }
+#define OWN_END(s, c, err)                                                                     \
+  do {                                                                                         \
+    if (own_) {                                                                                \
+      if (c)                                                                                   \
+        kjc_store_rollback(s);                                                                 \
+      else                                                                                     \
+        c = kjc_store_commit(s, err);                                                          \
+    }                                                                                          \
+  } while (0)
+
+/* ---- meta ---- */
+
+kj_code kjc_meta_get(kjc_store *s, const char *key, char **out, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_META_GET];
+  *out = NULL;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  if (rc == SQLITE_ROW) {
+    *out = xstrdup((const char *)sqlite3_column_text(st, 0));
+    if (!*out) c = kj_fail(err, KJ_ENOMEM, "out of memory");
+  } else if (rc != SQLITE_DONE) {
+    c = st_fail(s, rc, err, "read setting");
+  }
+  done(st);
+  return c;
+}
+
+kj_code kjc_meta_set(kjc_store *s, const char *key, const char *value, kj_err *err) {
+  sqlite3_stmt *st = s->st[value ? S_META_SET : S_META_DEL];
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  if (value) sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+  return run(s, st, err);
+}
+
+kj_code kjc_meta_get_i64(kjc_store *s, const char *key, int64_t dflt, int64_t *out, kj_err *err) {
+  char *v = NULL;
+  kj_code c = kjc_meta_get(s, key, &v, err);
+  *out = dflt;
+  if (!c && v) {
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || end == v || *end)
+      c = kj_fail(err, KJ_EDB, "database '%s': setting '%s' is not a number: '%s'", s->path, key, v);
+    else
+      *out = x;
+  }
+  free(v);
+  return c;
+}
+
+kj_code kjc_meta_set_i64(kjc_store *s, const char *key, int64_t value, kj_err *err) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%" PRId64, value);
+  return kjc_meta_set(s, key, buf, err);
+}
+
+kj_code kjc_store_set_clock_offset(kjc_store *s, int64_t offset_ms, kj_err *err) {
+  OWN_BEGIN(s, err);
+  s->clock.offset_ms = offset_ms;
+  kj_code c = KJ_OK;
+  OWN_END(s, c, err);
+  return c;
+}
+
+/* ---- records ---- */
+
+static kj_code state_parse(kjc_store *s, const char *text, kj_rstate *out, kj_err *err) {
+  cJSON *o = cJSON_Parse(text);
+  if (!o) {
+    kj_rstate_init(out, KJ_T_SURVEY);
+    return kj_fail(err, KJ_EDB, "database '%s' is damaged: a record is not JSON", s->path);
+  }
+  kj_err e;
+  kj_code c = kj_rstate_from_json(o, out, &e);
+  cJSON_Delete(o);
+  if (c) return kj_fail(err, KJ_EDB, "database '%s' is damaged: %s", s->path, e.msg);
+  return KJ_OK;
+}
+
+static kj_code state_put(kjc_store *s, const kj_rstate *st_, kj_err *err) {
+  cJSON *o = kj_rstate_to_json(st_);
+  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!text) return kj_fail(err, KJ_ENOMEM, "out of memory");
+  sqlite3_stmt *st = s->st[S_REC_PUT];
+  sqlite3_bind_text(st, 1, kj_type(st_->rec.type)->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, st_->rec.id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, st_->rec.deleted ? 1 : 0);
+  sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+  kj_code c = run(s, st, err);
+  cJSON_free(text);
+  return c;
+}
+
+kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *out, kj_err *err) {
+  sqlite3_stmt *st;
+  int rc;
+  kj_code c = KJ_ENOENT;
+  if (want != KJ_T_NONE) {
+    st = s->st[S_REC_GET];
+    sqlite3_bind_text(st, 1, kj_type(want)->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+      c = state_parse(s, (const char *)sqlite3_column_text(st, 0), out, err);
+    else if (rc != SQLITE_DONE)
+      c = st_fail(s, rc, err, "read record");
+  } else {
+    st = s->st[S_REC_BY_ID];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      const kj_type_def *t = kj_type_by_name((const char *)sqlite3_column_text(st, 0));
+      if (!t || t->master) continue;
+      c = state_parse(s, (const char *)sqlite3_column_text(st, 1), out, err);
+      break;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) c = st_fail(s, rc, err, "read record");
+  }
+  done(st);
+  if (c == KJ_ENOENT) {
+    kj_rstate_init(out, want == KJ_T_NONE ? KJ_T_SURVEY : want);
+    return kj_fail(err, KJ_ENOENT, "no record '%s'", id);
+  }
+  if (c) kj_rstate_init(out, KJ_T_SURVEY);
+  return c;
+}
+
+int kjc_record_exists(kjc_store *s, kj_rtype t, const char *id) {
+  sqlite3_stmt *st = s->st[S_REC_EXISTS];
+  sqlite3_bind_text(st, 1, kj_type(t)->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  done(st);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+long kjc_record_count(kjc_store *s, kj_rtype t) {
+  sqlite3_stmt *st = s->st[S_REC_COUNT];
+  sqlite3_bind_text(st, 1, kj_type(t)->name, -1, SQLITE_STATIC);
+  long n = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) n = (long)sqlite3_column_int64(st, 0);
+  done(st);
+  return n;
+}
+
+kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejected, char **reason,
+                          kj_err *err) {
+  sqlite3_stmt *st = s->st[S_REC_OUTBOX];
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  if (pending) *pending = 0;
+  if (rejected) *rejected = 0;
+  if (reason) *reason = NULL;
+  if (rc == SQLITE_ROW) {
+    if (pending) *pending = sqlite3_column_int(st, 0);
+    if (rejected) *rejected = sqlite3_column_int(st, 1);
+    if (reason && sqlite3_column_type(st, 2) != SQLITE_NULL)
+      *reason = xstrdup((const char *)sqlite3_column_text(st, 2));
+  } else {
+    c = st_fail(s, rc, err, "read outbox");
+  }
+  done(st);
+  return c;
+}
+
+static int same_value(const char *a, const char *b) {
+  if (!a || !b) return a == b;
+  return strcmp(a, b) == 0;
+}
+
+static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
+  c_->seq = 0;
+  cJSON *o = kj_change_to_json(c_);
+  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!text) return kj_fail(err, KJ_ENOMEM, "out of memory");
+  sqlite3_stmt *st = s->st[S_OB_INSERT];
+  sqlite3_bind_text(st, 1, kj_type(c_->rec.type)->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, c_->rec.id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)c_->hlc);
+  sqlite3_bind_int64(st, 4, (sqlite3_int64)c_->mask);
+  sqlite3_bind_int(st, 5, c_->rec.deleted ? 1 : 0);
+  sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 7, (sqlite3_int64)kj_wall_ms());
+  kj_code c = run(s, st, err);
+  cJSON_free(text);
+  if (!c) c_->seq = (int64_t)sqlite3_last_insert_rowid(s->db);
+  return c;
+}
+
+static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *result, kj_err *err) {
+  const kj_type_def *t = kj_type(ch->rec.type);
+  kj_rstate st;
+  int exists = 0, requeue = 0;
+  kj_code c;
+
+  /* The record as it is, of whichever office type holds this id. */
+  c = kjc_record_get(s, t->master ? ch->rec.type : KJ_T_NONE, ch->rec.id, &st, err);
+  if (c == KJ_ENOENT) {
+    kj_err_clear(err);
+    kj_rstate_release(&st);
+    if (ch->rec.deleted) return kj_fail(err, KJ_ENOENT, "no record '%s'", ch->rec.id);
+    if (flags & KJC_CHANGE_EXISTING) return kj_fail(err, KJ_ENOENT, "no record '%s'", ch->rec.id);
+    kj_rstate_init(&st, ch->rec.type);
+    st.rec.type = KJ_T_NONE;
+  } else if (c) {
+    kj_rstate_release(&st);
+    return c;
+  } else {
+    exists = 1;
+    if (st.rec.type != ch->rec.type) {
+      c = kj_fail(err, KJ_EINVAL, "record '%s' is a %s, not a %s", ch->rec.id,
+                  kj_type(st.rec.type)->name, t->name);
+      goto out;
+    }
+    if (st.rec.deleted) {
+      c = kj_fail(err, KJ_EINVAL, "record '%s' is deleted", ch->rec.id);
+      goto out;
+    }
+    if (flags & KJC_CHANGE_NEW) {
+      c = kj_fail(err, KJ_EEXIST, "record '%s' already exists", ch->rec.id);
+      goto out;
+    }
+    int rejected = 0;
+    if ((c = kjc_record_outbox(s, ch->rec.id, NULL, &rejected, NULL, err))) goto out;
+    requeue = rejected > 0;
+  }
+
+  /* A new record's current values are all absent. */
+  if ((flags & KJC_CHANGE_DIFF) && !ch->rec.deleted) {
+    for (int i = 0; i < t->nfields; i++)
+      if ((ch->mask & (1u << i)) && same_value(ch->rec.v[i], st.rec.v[i])) ch->mask &= ~(1u << i);
+  }
+  if (requeue && !ch->rec.deleted) {
+    /* Send the whole record again: the server never took it as it is. */
+    for (int i = 0; i < t->nfields; i++) {
+      if (ch->mask & (1u << i)) continue;
+      if ((c = kj_record_set(&ch->rec, i, st.rec.v[i]))) {
+        c = kj_fail(err, c, "out of memory");
+        goto out;
+      }
+      ch->mask |= 1u << i;
+    }
+  }
+  if (exists && !ch->rec.deleted && ch->mask == 0) {
+    if (result) *result = KJC_WRITE_NOCHANGE;
+    c = KJ_OK;
+    goto out;
+  }
+
+  ch->hlc = kj_hlc_now(&s->clock);
+  copy_str(ch->device, sizeof ch->device, s->device);
+  kj_err merr;
+  kj_err_clear(&merr);
+  if (kj_merge_change(&st, ch, NULL, NULL, &merr) < 0) {
+    c = kj_fail(err, KJ_EINVAL, "%s", merr.msg);
+    goto out;
+  }
+  if (!st.rec.id[0]) copy_str(st.rec.id, sizeof st.rec.id, ch->rec.id);
+  if (!st.rec.deleted && (c = kj_record_validate(&st.rec, err))) {
+    c = KJ_EINVAL;
+    goto out;
+  }
+  if ((c = state_put(s, &st, err))) goto out;
+  if (requeue) {
+    sqlite3_stmt *d = s->st[S_OB_DROP_REJECTED];
+    sqlite3_bind_text(d, 1, ch->rec.id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(d, 2, t->name, -1, SQLITE_STATIC);
+    if ((c = run(s, d, err))) goto out;
+  }
+  if ((c = outbox_append(s, ch, err))) goto out;
+  if (result)
+    *result = ch->rec.deleted ? KJC_WRITE_DELETED : exists ? KJC_WRITE_UPDATED : KJC_WRITE_CREATED;
+out:
+  kj_rstate_release(&st);
+  return c;
+}
+
+kj_code kjc_store_write(kjc_store *s, kj_change *ch, unsigned flags, int *result, kj_err *err) {
+  if (result) *result = KJC_WRITE_NOCHANGE;
+  OWN_BEGIN(s, err);
+  kj_code c = write_in_txn(s, ch, flags, result, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *changed, kj_err *err) {
+  if (changed) *changed = 0;
+  OWN_BEGIN(s, err);
+  kj_rstate st;
+  kj_code c = kjc_record_get(s, remote->rec.type, remote->rec.id, &st, err);
+  if (c == KJ_ENOENT) {
+    kj_err_clear(err);
+    c = state_put(s, remote, err);
+    if (!c && changed) *changed = 1;
+  } else if (!c) {
+    kj_err merr;
+    kj_err_clear(&merr);
+    int r = kj_merge_state(&st, remote, NULL, NULL, &merr);
+    if (r < 0)
+      c = kj_fail(err, KJ_EINVAL, "record '%s': %s", remote->rec.id, merr.msg);
+    else if (r == KJ_MERGE_CHANGED) {
+      c = state_put(s, &st, err);
+      if (!c && changed) *changed = 1;
+    }
+  }
+  kj_rstate_release(&st);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_store_each(kjc_store *s, kj_rtype t, unsigned flags, kjc_each_fn fn, void *ud,
+                       kj_err *err) {
+  sqlite3_stmt *st = s->st[S_REC_EACH];
+  sqlite3_bind_text(st, 1, kj_type(t)->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 2, (flags & KJC_EACH_DELETED) ? 1 : 0);
+  sqlite3_bind_int(st, 3, (flags & KJC_EACH_PENDING) ? 1 : 0);
+  sqlite3_bind_int(st, 4, (flags & KJC_EACH_REJECTED) ? 1 : 0);
+  int rc;
+  kj_code c = KJ_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    kj_rstate rs;
+    c = state_parse(s, (const char *)sqlite3_column_text(st, 0), &rs, err);
+    if (c) {
+      kj_rstate_release(&rs);
+      break;
+    }
+    int stop = fn(ud, &rs, (const char *)sqlite3_column_text(st, 1));
+    kj_rstate_release(&rs);
+    if (stop) {
+      c = KJ_EINTR;
+      break;
+    }
+  }
+  if (!c && rc != SQLITE_DONE) c = st_fail(s, rc, err, "read records");
+  done(st);
+  return c;
+}
+
+/* ---- outbox ---- */
+
+kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_OB_BATCH];
+  *n = 0;
+  sqlite3_bind_int(st, 1, max);
+  int rc;
+  kj_code c = KJ_OK;
+  while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    cJSON *o = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+    kj_err e;
+    kj_err_clear(&e);
+    if (!o) {
+      c = kj_fail(err, KJ_EDB, "database '%s' is damaged: an outbox row is not JSON", s->path);
+      break;
+    }
+    c = kj_change_from_json(o, &out[*n], &e);
+    cJSON_Delete(o);
+    if (c) {
+      c = kj_fail(err, KJ_EDB, "database '%s' is damaged: outbox: %s", s->path, e.msg);
+      break;
+    }
+    out[*n].seq = (int64_t)sqlite3_column_int64(st, 0);
+    copy_str(out[*n].device, sizeof out[*n].device, s->device);
+    (*n)++;
+  }
+  if (!c && *n < max && rc != SQLITE_DONE) c = st_fail(s, rc, err, "read outbox");
+  done(st);
+  if (c) {
+    for (int i = 0; i < *n; i++) kj_change_release(&out[i]);
+    *n = 0;
+  }
+  return c;
+}
+
+kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err) {
+  OWN_BEGIN(s, err);
+  kj_code c = KJ_OK;
+  for (int i = 0; i < n && !c; i++) {
+    sqlite3_bind_int64(s->st[S_OB_ACK], 1, seqs[i]);
+    c = run(s, s->st[S_OB_ACK], err);
+  }
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err *err) {
+  OWN_BEGIN(s, err);
+  sqlite3_stmt *st = s->st[S_OB_REJECT];
+  sqlite3_bind_int64(st, 1, seq);
+  sqlite3_bind_text(st, 2, reason ? reason : "rejected by the server", -1, SQLITE_STATIC);
+  kj_code c = run(s, st, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_stats_get(kjc_store *s, kjc_outbox_stats *out, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_OB_STATS];
+  memset(out, 0, sizeof *out);
+  int rc = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  if (rc == SQLITE_ROW) {
+    out->pending = (long)sqlite3_column_int64(st, 0);
+    out->rejected = (long)sqlite3_column_int64(st, 1);
+    out->oldest_pending_ms = (int64_t)sqlite3_column_int64(st, 2);
+  } else {
+    c = st_fail(s, rc, err, "read outbox");
+  }
+  done(st);
+  return c;
+}
+
+/* ---- scores ---- */
+
+kj_code kjc_scores_put(kjc_store *s, const char *kind, const char *period, const char *office,
+                       const char *json, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_SC_PUT];
+  sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, office ? office : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, (sqlite3_int64)kj_wall_ms());
+  return run(s, st, err);
+}
+
+kj_code kjc_scores_get(kjc_store *s, const char *kind, const char *period, const char *office,
+                       char **out, char **period_out, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_SC_GET];
+  *out = NULL;
+  if (period_out) *period_out = NULL;
+  sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, office ? office : "", -1, SQLITE_STATIC);
+  if (period) sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  if (rc == SQLITE_ROW) {
+    *out = xstrdup((const char *)sqlite3_column_text(st, 0));
+    if (period_out) *period_out = xstrdup((const char *)sqlite3_column_text(st, 1));
+    if (!*out || (period_out && !*period_out)) c = kj_fail(err, KJ_ENOMEM, "out of memory");
+  } else if (rc != SQLITE_DONE) {
+    c = st_fail(s, rc, err, "read scores");
+  }
+  done(st);
+  return c;
+}

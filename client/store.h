@@ -1,0 +1,184 @@
+/* store.h - the field client's local database (SQLite), the only door to it.
+ *
+ * store.c is the one client file that includes <sqlite3.h>: it owns the
+ * schema, every SQL statement (prepared once at open, finalized at close)
+ * and the translation of SQLite errors into kj_err messages.
+ *
+ * The database runs in WAL mode with synchronous=FULL: a write is on disk
+ * when its commit returned.  Writes take the write lock up front (BEGIN
+ * IMMEDIATE) and wait up to 60 s for another process, so two kinerja
+ * commands at once never fail with "database is locked".
+ *
+ * Tables (docs/architecture.md has the full schema):
+ *   meta     key/value settings and sync bookkeeping (KJC_META_* keys)
+ *   records  every record, office and master data alike: (type, id) with
+ *            the whole state (values + per-field stamps) as the JSON of
+ *            kj_rstate_to_json
+ *   outbox   local changes waiting for the server, oldest first (seq),
+ *            status pending or rejected (with the server's reason)
+ *   scores   report documents pulled from the server (kind, period, office)
+ *
+ * Transactions: kjc_store_begin .. kjc_store_commit (or _rollback) span any
+ * number of writes.  A write function called outside of a transaction runs
+ * in a transaction of its own.  The HLC clock is loaded from meta at begin
+ * and saved with the commit, so stamps stay monotonic across processes.
+ */
+#ifndef KJC_STORE_H
+#define KJC_STORE_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "hlc.h"
+#include "record.h"
+#include "wire.h"
+
+#define KJC_SCHEMA_VERSION 1
+#define KJC_APPLICATION_ID 0x4b4a4442 /* "KJDB" in PRAGMA application_id */
+
+/* meta keys.  Times are ms since the epoch in decimal text. */
+#define KJC_META_OFFICE "office"             /* office code, set by init */
+#define KJC_META_DEVICE "device"             /* device id stamped on local changes */
+#define KJC_META_SERVER "server"             /* https:// URL */
+#define KJC_META_TOKEN "token"               /* device token (a secret: never log it) */
+#define KJC_META_CA "ca"                     /* absolute path of the pinned CA file */
+#define KJC_META_CA_PEM "ca_pem"             /* its contents when it was set */
+#define KJC_META_HLC_LAST "hlc_last"         /* last HLC stamp issued (decimal) */
+#define KJC_META_CLOCK_OFFSET "clock_offset_ms" /* server time - local time */
+#define KJC_META_PULL_CURSOR "pull_cursor"   /* opaque, from the server */
+#define KJC_META_SYNC_STATE "sync_state"     /* never | ok | offline | error */
+#define KJC_META_LAST_SYNC "last_sync_ms"    /* last fully successful sync */
+#define KJC_META_LAST_PUSH "last_push_ms"
+#define KJC_META_LAST_PULL "last_pull_ms"
+#define KJC_META_LAST_ATTEMPT "last_attempt_ms"
+#define KJC_META_LAST_ERROR "last_error"     /* text of the last sync error */
+
+typedef struct kjc_store kjc_store;
+
+enum {
+  KJC_OPEN_READ = 0,  /* read-only use: show, list, export, status */
+  KJC_OPEN_WRITE = 1, /* refuse a read-only database with a clear message */
+};
+
+/* Create a new database at path for office (refuses an existing file, never
+ * needs the network).  A new device id ("dev-" + UUID) is generated; the
+ * sync engine may replace it (KJC_META_DEVICE) with the server's name. */
+kj_code kjc_store_create(const char *path, const char *office, kj_err *err);
+
+/* Open an existing database.  Errors (err says which):
+ *   KJ_ENOENT   "no database at 'x': run 'kinerja init --office CODE'"
+ *   KJ_EDB      "'x' is not a kinerja database"
+ *   KJ_EVERSION "database 'x' has schema version N, newer than this kinerja (M): upgrade kinerja"
+ *   KJ_EIO      "database 'x' is read-only: ..." (with KJC_OPEN_WRITE)
+ * An older schema is migrated, one transaction per version step. */
+kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err);
+void kjc_store_close(kjc_store *s); /* NULL is fine; rolls back an open transaction */
+const char *kjc_store_path(const kjc_store *s);
+
+/* Transactions.  begin = BEGIN IMMEDIATE (waits for other writers);
+ * commit fails with KJ_EFULL on a full disk, and then nothing was written. */
+kj_code kjc_store_begin(kjc_store *s, kj_err *err);
+kj_code kjc_store_commit(kjc_store *s, kj_err *err);
+void kjc_store_rollback(kjc_store *s);
+int kjc_store_in_txn(const kjc_store *s);
+
+/* The office and device of this database (loaded at open). */
+const char *kjc_store_office(const kjc_store *s);
+const char *kjc_store_device(const kjc_store *s);
+
+/* ---- meta ---- */
+/* *out gets a malloc'd copy (caller frees) or NULL when the key is unset. */
+kj_code kjc_meta_get(kjc_store *s, const char *key, char **out, kj_err *err);
+/* value NULL deletes the key. */
+kj_code kjc_meta_set(kjc_store *s, const char *key, const char *value, kj_err *err);
+kj_code kjc_meta_get_i64(kjc_store *s, const char *key, int64_t dflt, int64_t *out, kj_err *err);
+kj_code kjc_meta_set_i64(kjc_store *s, const char *key, int64_t value, kj_err *err);
+
+/* ---- clock ---- */
+/* The HLC clock of this database.  Inside a write transaction it holds the
+ * persisted last stamp and offset (loaded at begin); changes to it (tick,
+ * recv, offset_ms) are saved by kjc_store_commit.  Outside a transaction
+ * it is the value at open / last commit. */
+kj_hlc_clock *kjc_store_clock(kjc_store *s);
+/* Set the offset (server time - local time, ms) and persist it. */
+kj_code kjc_store_set_clock_offset(kjc_store *s, int64_t offset_ms, kj_err *err);
+
+/* ---- records ---- */
+/* Find the live or deleted record id.  want = KJ_T_NONE finds an office
+ * record (survey ... target) of any type; a master type finds that type.
+ * KJ_ENOENT when there is none.  out is initialised by the call (release it). */
+kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *out, kj_err *err);
+
+/* 1 when a live record (type, id) exists, 0 when not, -1 on error. */
+int kjc_record_exists(kjc_store *s, kj_rtype t, const char *id);
+/* Number of live records of t (master data present?), -1 on error. */
+long kjc_record_count(kjc_store *s, kj_rtype t);
+
+enum {
+  KJC_CHANGE_DIFF = 1,     /* drop from the mask fields whose value is unchanged
+                              (for a new record: the absent ones) */
+  KJC_CHANGE_NEW = 2,      /* fail with KJ_EEXIST when the record exists */
+  KJC_CHANGE_EXISTING = 4, /* fail with KJ_ENOENT when it does not */
+};
+enum { KJC_WRITE_NOCHANGE = 0, KJC_WRITE_CREATED = 1, KJC_WRITE_UPDATED = 2, KJC_WRITE_DELETED = 3 };
+
+/* A local write: stamp c (hlc from the clock, this device), merge it into
+ * the record's state (kj_merge_change), check the result with
+ * kj_record_validate, store the state and append c to the outbox, all in the
+ * current transaction (or one of its own).  c->rec.type and id must be set;
+ * c->mask names the fields set or cleared; c->rec.deleted = 1 is a delete.
+ * A record with rejected outbox rows is queued again in full: its rejected
+ * rows are dropped and the change carries every field.
+ * Errors: KJ_ENOENT (update/delete of no record), KJ_EINVAL (invalid result,
+ * deleted record, type mismatch; err says which field), KJ_EFULL, KJ_EDB.
+ * *result (may be NULL) gets KJC_WRITE_*.  On success c holds the seq, hlc
+ * and device written. */
+kj_code kjc_store_write(kjc_store *s, kj_change *c, unsigned flags, int *result, kj_err *err);
+
+/* Merge a pulled state into the local one with kj_merge_state, store it,
+ * create no outbox row.  Call inside kjc_store_begin/commit to span a page.
+ * *changed (may be NULL) gets 1 when the local state changed. */
+kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *changed, kj_err *err);
+
+enum {
+  KJC_EACH_PENDING = 1,  /* only records with pending outbox rows */
+  KJC_EACH_REJECTED = 2, /* only records with rejected outbox rows */
+  KJC_EACH_DELETED = 4,  /* include tombstones */
+};
+/* Call fn for each record of type t, ordered by id.  reason is the
+ * server's latest rejection reason, or NULL.  fn returns non-zero to stop. */
+typedef int (*kjc_each_fn)(void *ud, const kj_rstate *st, const char *reason);
+kj_code kjc_store_each(kjc_store *s, kj_rtype t, unsigned flags, kjc_each_fn fn, void *ud,
+                       kj_err *err);
+/* The pending/rejected status of one record: counts of its outbox rows and
+ * the latest rejection reason (malloc'd, caller frees; NULL when none). */
+kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejected,
+                          char **reason, kj_err *err);
+
+/* ---- outbox ---- */
+/* Up to max oldest pending changes, in seq order, into out[0..*n-1]
+ * (each initialised by the call: kj_change_release each). */
+kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *err);
+/* The server took these (applied or duplicate): delete them. */
+kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err);
+/* The server refused seq: keep it as rejected with the reason. */
+kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err *err);
+
+typedef struct kjc_outbox_stats {
+  long pending;
+  long rejected;
+  int64_t oldest_pending_ms; /* creation time of the oldest pending change, 0 when none */
+} kjc_outbox_stats;
+kj_code kjc_outbox_stats_get(kjc_store *s, kjc_outbox_stats *out, kj_err *err);
+
+/* ---- scores (report documents pulled from the server) ---- */
+/* kind e.g. "offices" or "employees"; office may be "" for all offices. */
+kj_code kjc_scores_put(kjc_store *s, const char *kind, const char *period, const char *office,
+                       const char *json, kj_err *err);
+/* period NULL: the most recently stored document of that kind and office.
+ * *out (malloc'd) is NULL when there is none; *period_out (may be NULL)
+ * gets the period's malloc'd text. */
+kj_code kjc_scores_get(kjc_store *s, const char *kind, const char *period, const char *office,
+                       char **out, char **period_out, kj_err *err);
+
+#endif
