@@ -426,6 +426,7 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
   memset(&it, 0, sizeof it);
   it.label = label;
   it.label_only = 1;
+  it.diff_only = 1;
   it.seq = -1;
   kj_change_init(&it.ch, rec->type);
   kj_record_release(&it.ch.rec);

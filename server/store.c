@@ -876,6 +876,20 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
            kj_record_office(&s.rec) ? kj_record_office(&s.rec) : "");
     goto rejected;
   }
+  if (found && it->diff_only && !s.rec.deleted && !ch->rec.deleted) {
+    /* an import of what is already there changes nothing, not even stamps */
+    for (int i = 0; i < KJ_MAX_FIELDS; i++) {
+      const char *a = s.rec.v[i], *b = ch->rec.v[i];
+      if (((it->ch.mask >> i) & 1u) && ((!a && !b) || (a && b && !strcmp(a, b))))
+        it->ch.mask &= ~(1u << i);
+    }
+    if (!it->ch.mask) {
+      it->status = KJS_DUPLICATE;
+      t->duplicate++;
+      kj_rstate_release(&s);
+      return KJ_OK;
+    }
+  }
   if (found) {
     if (kj_record_copy(&before, &s.rec) != KJ_OK) {
       kj_rstate_release(&s);

@@ -68,6 +68,7 @@ typedef struct kjs_item {
   int track;                /* 1: exactly once through the applied table */
   const char *label;        /* "changes[3]" or "FILE:LINE": prefixes errors */
   int label_only;           /* errors say "LABEL: msg", not "LABEL (id X): msg" */
+  int diff_only;            /* import: set only the fields whose value differs */
   /* out */
   kjs_status status;
   int replayed;             /* the answer came from the applied table */
