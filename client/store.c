@@ -26,13 +26,14 @@
 static const char *const migrations[] = {
     /* 0 -> 1 */
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    /* A rowid table: new rows append, and the one index (small entries)
+     * takes the random order of UUIDs; see docs/architecture.md. */
     "CREATE TABLE records("
     "  type TEXT NOT NULL,"
     "  id TEXT NOT NULL,"
     "  deleted INTEGER NOT NULL DEFAULT 0,"
-    "  state TEXT NOT NULL," /* kj_rstate_to_json */
-    "  PRIMARY KEY(type, id)) WITHOUT ROWID;"
-    "CREATE INDEX records_id ON records(id);"
+    "  state TEXT NOT NULL," /* see state_put() */
+    "  UNIQUE(id, type));"
     "CREATE TABLE outbox("
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  type TEXT NOT NULL,"
@@ -40,7 +41,7 @@ static const char *const migrations[] = {
     "  hlc INTEGER NOT NULL,"
     "  mask INTEGER NOT NULL,"
     "  deleted INTEGER NOT NULL,"
-    "  change TEXT NOT NULL," /* kj_change_to_json */
+    "  change TEXT NOT NULL," /* kj_change_to_json less the columns: {"f":{..}} or {"del":true} */
     "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'rejected')),"
     "  reason TEXT,"
     "  created_ms INTEGER NOT NULL);"
@@ -67,15 +68,15 @@ _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema vers
   XX(META_SET, "INSERT INTO meta(key, value) VALUES(?1, ?2) "                                 \
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                        \
   XX(META_DEL, "DELETE FROM meta WHERE key = ?1")                                              \
-  XX(REC_BY_ID, "SELECT type, state FROM records WHERE id = ?1")                               \
-  XX(REC_GET, "SELECT state FROM records WHERE type = ?1 AND id = ?2")                         \
+  XX(REC_BY_ID, "SELECT type, deleted, state FROM records WHERE id = ?1")                               \
+  XX(REC_GET, "SELECT deleted, state FROM records WHERE id = ?2 AND type = ?1")                         \
   XX(REC_PUT, "INSERT INTO records(type, id, deleted, state) VALUES(?1, ?2, ?3, ?4) "          \
-              "ON CONFLICT(type, id) DO UPDATE SET deleted = excluded.deleted, "               \
+              "ON CONFLICT(id, type) DO UPDATE SET deleted = excluded.deleted, "               \
               "state = excluded.state")                                                        \
-  XX(REC_EXISTS, "SELECT 1 FROM records WHERE type = ?1 AND id = ?2 AND deleted = 0")          \
+  XX(REC_EXISTS, "SELECT 1 FROM records WHERE id = ?2 AND type = ?1 AND deleted = 0")          \
   XX(REC_COUNT, "SELECT count(*) FROM records WHERE type = ?1 AND deleted = 0")                \
   XX(REC_EACH,                                                                                 \
-     "SELECT r.state, (SELECT o.reason FROM outbox o WHERE o.id = r.id AND o.type = r.type "   \
+     "SELECT r.state, r.id, r.deleted, (SELECT o.reason FROM outbox o WHERE o.id = r.id AND o.type = r.type "   \
      "  AND o.status = 'rejected' ORDER BY o.seq DESC LIMIT 1) "                               \
      "FROM records r WHERE r.type = ?1 AND (r.deleted = 0 OR ?2) "                             \
      "AND (NOT ?3 OR EXISTS(SELECT 1 FROM outbox p WHERE p.id = r.id AND p.type = r.type "     \
@@ -90,7 +91,8 @@ _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema vers
   XX(OB_INSERT, "INSERT INTO outbox(type, id, hlc, mask, deleted, change, created_ms) "        \
                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                          \
   XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'") \
-  XX(OB_BATCH, "SELECT seq, change FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT ?1") \
+  XX(OB_BATCH, "SELECT seq, type, id, hlc, change FROM outbox WHERE status = 'pending' "         \
+               "ORDER BY seq LIMIT ?1") \
   XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                              \
   XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")           \
   XX(OB_STATS, "SELECT coalesce(sum(status = 'pending'), 0), "                                 \
@@ -252,8 +254,8 @@ static kj_code connect(kjc_store *s, const char *path, int sqflags, kj_err *err)
   kj_code c;
   if ((c = exec(s, "PRAGMA synchronous = FULL", err))) return c;
   /* A bigger page cache than the default 2 MB keeps big imports fast;
-   * it stays well under the 30 MB memory budget. */
-  if ((c = exec(s, "PRAGMA cache_size = -8192", err))) return c;
+   * it stays well under the 30 MB memory budget (issue 3). */
+  if ((c = exec(s, "PRAGMA cache_size = -12288", err))) return c;
   if ((c = exec(s, "PRAGMA foreign_keys = ON", err))) return c;
   return KJ_OK;
 }
@@ -518,30 +520,99 @@ kj_code kjc_store_set_clock_offset(kjc_store *s, int64_t offset_ms, kj_err *err)
 
 /* ---- records ---- */
 
-static kj_code state_parse(kjc_store *s, const char *text, kj_rstate *out, kj_err *err) {
-  cJSON *o = cJSON_Parse(text);
-  if (!o) {
-    kj_rstate_init(out, KJ_T_SURVEY);
-    return kj_fail(err, KJ_EDB, "database '%s' is damaged: a record is not JSON", s->path);
+/* The stored state (column records.state) is a compact JSON form of a
+ * kj_rstate, positional by the type's field table so that a 100,000-row
+ * import stays small and fast:
+ *   {"v":[value or null per field], "s":["HLC/DEVICE", ...distinct stamps],
+ *    "i":"aab-", "d":"HLC/DEVICE"}
+ * "i" has one letter per field: its stamp's index in "s" ('a' = 0), or '-'
+ * for a field never written.
+ * "d" (the delete stamp) is present only for a tombstone.  Type, id and the
+ * deleted flag are columns. */
+static kj_code state_parse(kjc_store *s, const char *type, const char *id, int deleted,
+                           const char *text, kj_rstate *out, kj_err *err) {
+  const kj_type_def *t = kj_type_by_name(type);
+  kj_rstate_init(out, t ? t->type : KJ_T_SURVEY);
+  cJSON *o = t ? cJSON_Parse(text) : NULL;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
+  const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "s");
+  const cJSON *ix = cJSON_GetObjectItemCaseSensitive(o, "i");
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "d");
+  kj_code c = KJ_OK;
+  if (!o || !cJSON_IsArray(v) || !cJSON_IsArray(st) || !cJSON_IsString(ix) ||
+      cJSON_GetArraySize(v) != t->nfields || (int)strlen(ix->valuestring) != t->nfields) {
+    c = KJ_EDB;
+    goto out;
   }
-  kj_err e;
-  kj_code c = kj_rstate_from_json(o, out, &e);
+  snprintf(out->rec.id, sizeof out->rec.id, "%s", id);
+  out->rec.deleted = deleted;
+  int nst = cJSON_GetArraySize(st);
+  const cJSON *vi = v->child;
+  for (int i = 0; i < t->nfields; i++, vi = vi->next) {
+    if (cJSON_IsString(vi)) {
+      if (kj_record_set(&out->rec, i, vi->valuestring)) {
+        c = KJ_ENOMEM;
+        goto out;
+      }
+    } else if (!cJSON_IsNull(vi)) {
+      c = KJ_EDB;
+      goto out;
+    }
+    char ch = ix->valuestring[i];
+    if (ch == '-') continue;
+    int k = ch - 'a';
+    const cJSON *si = k >= 0 && k < nst ? cJSON_GetArrayItem(st, k) : NULL;
+    if (!cJSON_IsString(si) || kj_stamp_parse(si->valuestring, &out->st[i])) {
+      c = KJ_EDB;
+      goto out;
+    }
+  }
+  if (d && (!cJSON_IsString(d) || kj_stamp_parse(d->valuestring, &out->del))) c = KJ_EDB;
+out:
   cJSON_Delete(o);
-  if (c) return kj_fail(err, KJ_EDB, "database '%s' is damaged: %s", s->path, e.msg);
+  if (c == KJ_ENOMEM) return kj_fail(err, c, "out of memory");
+  if (c) return kj_fail(err, KJ_EDB, "database '%s' is damaged: record '%s' cannot be read", s->path, id);
   return KJ_OK;
 }
 
-static kj_code state_put(kjc_store *s, const kj_rstate *st_, kj_err *err) {
-  cJSON *o = kj_rstate_to_json(st_);
+static kj_code state_put(kjc_store *s, const kj_rstate *rs, kj_err *err) {
+  const kj_type_def *t = kj_type(rs->rec.type);
+  cJSON *o = cJSON_CreateObject();
+  cJSON *v = cJSON_AddArrayToObject(o, "v");
+  cJSON *st = cJSON_AddArrayToObject(o, "s");
+  char ix[KJ_MAX_FIELDS + 1];
+  int nst = 0, idx[KJ_MAX_FIELDS];
+  char buf[KJ_HLC_STRMAX + KJ_DEVICE_MAX + 2];
+  for (int i = 0; o && v && st && i < t->nfields; i++) {
+    cJSON_AddItemToArray(v, rs->rec.v[i] ? cJSON_CreateString(rs->rec.v[i]) : cJSON_CreateNull());
+    int k = -1;
+    if (rs->st[i].hlc) {
+      for (int j = 0; j < i && k < 0; j++)
+        if (rs->st[j].hlc == rs->st[i].hlc && !strcmp(rs->st[j].device, rs->st[i].device)) k = idx[j];
+      if (k < 0) {
+        kj_stamp_format(&rs->st[i], buf, sizeof buf);
+        cJSON_AddItemToArray(st, cJSON_CreateString(buf));
+        k = nst++;
+      }
+    }
+    idx[i] = k;
+    ix[i] = k < 0 ? '-' : (char)('a' + k);
+  }
+  ix[t->nfields] = 0;
+  if (o) cJSON_AddStringToObject(o, "i", ix);
+  if (o && rs->rec.deleted && rs->del.hlc) {
+    kj_stamp_format(&rs->del, buf, sizeof buf);
+    cJSON_AddStringToObject(o, "d", buf);
+  }
   char *text = o ? cJSON_PrintUnformatted(o) : NULL;
   cJSON_Delete(o);
   if (!text) return kj_fail(err, KJ_ENOMEM, "out of memory");
-  sqlite3_stmt *st = s->st[S_REC_PUT];
-  sqlite3_bind_text(st, 1, kj_type(st_->rec.type)->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, st_->rec.id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 3, st_->rec.deleted ? 1 : 0);
-  sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
-  kj_code c = run(s, st, err);
+  sqlite3_stmt *q = s->st[S_REC_PUT];
+  sqlite3_bind_text(q, 1, t->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, rs->rec.id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 3, rs->rec.deleted ? 1 : 0);
+  sqlite3_bind_text(q, 4, text, -1, SQLITE_STATIC);
+  kj_code c = run(s, q, err);
   cJSON_free(text);
   return c;
 }
@@ -556,7 +627,8 @@ kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *o
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-      c = state_parse(s, (const char *)sqlite3_column_text(st, 0), out, err);
+      c = state_parse(s, kj_type(want)->name, id, sqlite3_column_int(st, 0),
+                      (const char *)sqlite3_column_text(st, 1), out, err);
     else if (rc != SQLITE_DONE)
       c = st_fail(s, rc, err, "read record");
   } else {
@@ -565,7 +637,8 @@ kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *o
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       const kj_type_def *t = kj_type_by_name((const char *)sqlite3_column_text(st, 0));
       if (!t || t->master) continue;
-      c = state_parse(s, (const char *)sqlite3_column_text(st, 1), out, err);
+      c = state_parse(s, t->name, id, sqlite3_column_int(st, 1),
+                      (const char *)sqlite3_column_text(st, 2), out, err);
       break;
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) c = st_fail(s, rc, err, "read record");
@@ -575,8 +648,7 @@ kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *o
     kj_rstate_init(out, want == KJ_T_NONE ? KJ_T_SURVEY : want);
     return kj_fail(err, KJ_ENOENT, "no record '%s'", id);
   }
-  if (c) kj_rstate_init(out, KJ_T_SURVEY);
-  return c;
+  return c; /* state_parse initialised out, also on failure */
 }
 
 int kjc_record_exists(kjc_store *s, kj_rtype t, const char *id) {
@@ -626,6 +698,9 @@ static int same_value(const char *a, const char *b) {
 static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
   c_->seq = 0;
   cJSON *o = kj_change_to_json(c_);
+  /* What the columns hold is not repeated in the JSON. */
+  static const char *const cols[] = {"seq", "id", "type", "hlc", "device"};
+  for (int i = 0; o && i < 5; i++) cJSON_DeleteItemFromObjectCaseSensitive(o, cols[i]);
   char *text = o ? cJSON_PrintUnformatted(o) : NULL;
   cJSON_Delete(o);
   if (!text) return kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -775,12 +850,13 @@ kj_code kjc_store_each(kjc_store *s, kj_rtype t, unsigned flags, kjc_each_fn fn,
   kj_code c = KJ_OK;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     kj_rstate rs;
-    c = state_parse(s, (const char *)sqlite3_column_text(st, 0), &rs, err);
+    c = state_parse(s, kj_type(t)->name, (const char *)sqlite3_column_text(st, 1),
+                    sqlite3_column_int(st, 2), (const char *)sqlite3_column_text(st, 0), &rs, err);
     if (c) {
       kj_rstate_release(&rs);
       break;
     }
-    int stop = fn(ud, &rs, (const char *)sqlite3_column_text(st, 1));
+    int stop = fn(ud, &rs, (const char *)sqlite3_column_text(st, 3));
     kj_rstate_release(&rs);
     if (stop) {
       c = KJ_EINTR;
@@ -801,9 +877,16 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
   int rc;
   kj_code c = KJ_OK;
   while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    cJSON *o = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+    cJSON *o = cJSON_Parse((const char *)sqlite3_column_text(st, 4));
     kj_err e;
     kj_err_clear(&e);
+    if (o) {
+      char h[KJ_HLC_STRMAX];
+      kj_hlc_format((kj_hlc)sqlite3_column_int64(st, 3), h);
+      cJSON_AddStringToObject(o, "id", (const char *)sqlite3_column_text(st, 2));
+      cJSON_AddStringToObject(o, "type", (const char *)sqlite3_column_text(st, 1));
+      cJSON_AddStringToObject(o, "hlc", h);
+    }
     if (!o) {
       c = kj_fail(err, KJ_EDB, "database '%s' is damaged: an outbox row is not JSON", s->path);
       break;
