@@ -1,0 +1,276 @@
+/* test_app_cli.c - the kinerjad command line (everything but init and
+ * serve, which need the network layer: see test_e2e.c). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "store.h"
+
+#ifndef KINERJAD_BIN
+#error "KINERJAD_BIN must name the kinerjad binary"
+#endif
+
+typedef struct cenv {
+  char dir[256];
+  char out[65536], err[65536];
+} cenv;
+
+static const char *data_dir(void) {
+  const char *d = getenv("KJ_TEST_DATA");
+  return d ? d : KJ_TEST_DATA_DIR;
+}
+
+static void slurp(int fd, char *buf, size_t size) {
+  size_t len = 0;
+  ssize_t r;
+  while ((r = read(fd, buf + len, size - 1 - len)) > 0)
+    len += (size_t)r;
+  buf[len] = 0;
+}
+
+/* Run kinerjad --data DIR args...; stdout/stderr in e->out/e->err. */
+static int run(cenv *e, const char *const *args) {
+  char of[300], ef[300];
+  snprintf(of, sizeof of, "%s/out.txt", e->dir);
+  snprintf(ef, sizeof ef, "%s/err.txt", e->dir);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int o = open(of, O_WRONLY | O_CREAT | O_TRUNC, 0600), x = open(ef, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(o, 1);
+    dup2(x, 2);
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = KINERJAD_BIN;
+    argv[n++] = "--data";
+    argv[n++] = e->dir;
+    for (int i = 0; args[i] && n < 31; i++)
+      argv[n++] = args[i];
+    argv[n] = NULL;
+    execv(KINERJAD_BIN, (char *const *)argv);
+    _exit(127);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  int fd = open(of, O_RDONLY);
+  slurp(fd, e->out, sizeof e->out);
+  close(fd);
+  fd = open(ef, O_RDONLY);
+  slurp(fd, e->err, sizeof e->err);
+  close(fd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void digest(cenv *e, char out[65], long long *n) {
+  kjs_config c;
+  kj_err er;
+  kj_err_clear(&er);
+  assert_int_equal(kjs_config_init(&c, e->dir, &er), KJ_OK);
+  kjs_store *s;
+  assert_int_equal(kjs_store_open(&s, c.db_file, NULL, 0, &er), KJ_OK);
+  assert_int_equal(kjs_store_records_digest(s, out, n, &er), KJ_OK);
+  kjs_store_close(s);
+  kjs_config_release(&c);
+}
+
+static int setup(void **state) {
+  cenv *e = calloc(1, sizeof *e);
+  snprintf(e->dir, sizeof e->dir, "/tmp/kjs-cli-XXXXXX");
+  assert_non_null(mkdtemp(e->dir));
+  /* what init makes, minus the certificate */
+  kjs_config c;
+  kj_err er;
+  kj_err_clear(&er);
+  assert_int_equal(kjs_config_init(&c, e->dir, &er), KJ_OK);
+  FILE *f = fopen(c.conf_file, "w");
+  assert_non_null(f);
+  fputs(kjs_config_default_text(), f);
+  fclose(f);
+  kjs_store *s;
+  assert_int_equal(kjs_store_open(&s, c.db_file, &c, 1, &er), KJ_OK);
+  kjs_store_close(s);
+  kjs_config_release(&c);
+  *state = e;
+  return 0;
+}
+
+static int teardown(void **state) {
+  cenv *e = *state;
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", e->dir);
+  free(e);
+  return 0;
+}
+
+static void test_import(void **state) {
+  cenv *e = *state;
+  char f[512];
+  snprintf(f, sizeof f, "%s/server/offices.csv", data_dir());
+  const char *imp[] = {"import", "office", f, NULL};
+  assert_int_equal(run(e, imp), 0);
+  assert_non_null(strstr(e->out, "imported 3 offices"));
+  char d1[65], d2[65];
+  long long n;
+  digest(e, d1, &n);
+  assert_int_equal(n, 3);
+  /* again: nothing changes, not even a stamp */
+  assert_int_equal(run(e, imp), 0);
+  assert_non_null(strstr(e->out, "3 unchanged"));
+  digest(e, d2, &n);
+  assert_string_equal(d1, d2);
+  snprintf(f, sizeof f, "%s/server/employees.csv", data_dir());
+  const char *emp[] = {"import", "employees", f, NULL};
+  assert_int_equal(run(e, emp), 0);
+  /* bad rows: one line per problem, exit 1, good rows kept */
+  char bad[300];
+  snprintf(bad, sizeof bad, "%s/bad.csv", e->dir);
+  FILE *b = fopen(bad, "w");
+  fputs("id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment\n"
+        ",36.73.01,2026-02-01,KTP-el,4,3,3,3,3,3,3,3,3,,,,,\n"
+        ",36.73.01,2026-02-01,KTP-el,9,3,3,3,3,3,3,3,3,,,,,\n"
+        ",36.73.01,2026-02-30,KTP-el,1,3,3,3,3,3,3,3,3,,X,,,\n",
+        b);
+  fclose(b);
+  digest(e, d1, &n);
+  const char *strict[] = {"import", "survey", bad, "--strict", NULL};
+  assert_int_equal(run(e, strict), 1);
+  char expect[400];
+  snprintf(expect, sizeof expect, "%s:3: field 'u1': must be an integer from 1 to 4", bad);
+  assert_non_null(strstr(e->err, expect));
+  snprintf(expect, sizeof expect, "%s:4: field 'date'", bad);
+  assert_non_null(strstr(e->err, expect));
+  snprintf(expect, sizeof expect, "%s:4: field 'sex'", bad);
+  assert_non_null(strstr(e->err, expect));
+  assert_non_null(strstr(e->err, "kinerjad: 2 bad rows"));
+  digest(e, d2, &n);
+  assert_string_equal(d1, d2); /* --strict: nothing stored */
+  const char *loose[] = {"import", "survey", bad, NULL};
+  assert_int_equal(run(e, loose), 1);
+  assert_non_null(strstr(e->out, "imported 1 survey"));
+  digest(e, d2, &n);
+  assert_string_not_equal(d1, d2);
+  /* an existing id updates the record */
+  snprintf(bad, sizeof bad, "%s/upd.csv", e->dir);
+  b = fopen(bad, "w");
+  fputs("code,name,region,population\n36.73.01,Kecamatan Baru,Kota Serang,500\n", b);
+  fclose(b);
+  const char *upd[] = {"import", "office", bad, NULL};
+  assert_int_equal(run(e, upd), 0);
+  assert_non_null(strstr(e->out, "imported 1 office"));
+  kjs_config c;
+  kj_err er;
+  kjs_config_init(&c, e->dir, &er);
+  kjs_store *s;
+  assert_int_equal(kjs_store_open(&s, c.db_file, NULL, 0, &er), KJ_OK);
+  char *js;
+  assert_int_equal(kjs_store_get_state(s, KJ_T_OFFICE, "36.73.01", &js, &er), KJ_OK);
+  assert_non_null(strstr(js, "Kecamatan Baru"));
+  assert_non_null(strstr(js, "/server")); /* stamped by device "server" */
+  free(js);
+  kjs_store_close(s);
+  kjs_config_release(&c);
+  /* usage errors */
+  const char *nt[] = {"import", "nosuch", bad, NULL};
+  assert_int_equal(run(e, nt), 1);
+  assert_non_null(strstr(e->err, "kinerjad: unknown record type 'nosuch'"));
+  const char *nf[] = {"import", "office", "/nonexistent.csv", NULL};
+  assert_int_equal(run(e, nf), 1);
+  assert_non_null(strstr(e->err, "kinerjad: cannot open '/nonexistent.csv'"));
+}
+
+static void test_devices(void **state) {
+  cenv *e = *state;
+  const char *add[] = {"device", "add", "--office", "36.73.01", "--name", "PC 1", NULL};
+  assert_int_equal(run(e, add), 0);
+  char id[64];
+  const char *p = strstr(e->out, "device id: ");
+  assert_non_null(p);
+  sscanf(p + 11, "%63s", id);
+  const char *t = strstr(e->out, "device token: ");
+  assert_non_null(t);
+  assert_int_equal(strcspn(t + 14, "\n"), 64);
+  const char *bad[] = {"device", "add", "--office", "no spaces allowed", NULL};
+  assert_int_equal(run(e, bad), 1);
+  assert_non_null(strstr(e->err, "kinerjad: bad office code"));
+  const char *noof[] = {"device", "add", NULL};
+  assert_int_equal(run(e, noof), 1);
+  const char *ls[] = {"device", "list", "--json", NULL};
+  assert_int_equal(run(e, ls), 0);
+  cJSON *arr = cJSON_Parse(e->out);
+  assert_int_equal(cJSON_GetArraySize(arr), 1);
+  assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "id")->valuestring, id);
+  assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "office")->valuestring, "36.73.01");
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "revoked")));
+  cJSON_Delete(arr);
+  /* the token is not in the database in clear */
+  const char *rv[] = {"device", "revoke", id, NULL};
+  assert_int_equal(run(e, rv), 0);
+  assert_int_equal(run(e, rv), 1);
+  assert_non_null(strstr(e->err, "already revoked"));
+  const char *rvx[] = {"device", "revoke", "dev-none", NULL};
+  assert_int_equal(run(e, rvx), 1);
+  const char *lst[] = {"device", "list", NULL};
+  assert_int_equal(run(e, lst), 0);
+  assert_non_null(strstr(e->out, "revoked"));
+  const char *tok[] = {"token", "add", "--role", "viewer", NULL};
+  assert_int_equal(run(e, tok), 0);
+  assert_non_null(strstr(e->out, "token: "));
+  const char *tokd[] = {"token", "add", "--role", "device", NULL};
+  assert_int_equal(run(e, tokd), 1);
+}
+
+static void test_help_and_errors(void **state) {
+  cenv *e = *state;
+  const char *cmds[] = {"init", "serve", "device", "token", "import", "conflicts", "report", "recompute"};
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    const char *a[] = {cmds[i], "--help", NULL};
+    assert_int_equal(run(e, a), 0);
+    assert_non_null(strstr(e->out, "usage: kinerjad"));
+  }
+  const char *h[] = {"--help", NULL};
+  assert_int_equal(run(e, h), 0);
+  const char *u[] = {"frobnicate", NULL};
+  assert_int_equal(run(e, u), 1);
+  assert_non_null(strstr(e->err, "kinerjad: unknown command 'frobnicate'"));
+  const char *cf[] = {"conflicts", NULL};
+  assert_int_equal(run(e, cf), 0);
+  assert_non_null(strstr(e->out, "no conflicts"));
+  const char *cfj[] = {"conflicts", "--json", NULL};
+  assert_int_equal(run(e, cfj), 0);
+  cJSON *arr = cJSON_Parse(e->out);
+  assert_true(cJSON_IsArray(arr));
+  cJSON_Delete(arr);
+  /* init refuses an existing data directory */
+  const char *in[] = {"init", NULL};
+  assert_int_equal(run(e, in), 1);
+  assert_non_null(strstr(e->err, "refusing to overwrite"));
+  /* a bad config line is named */
+  char conf[300];
+  snprintf(conf, sizeof conf, "%s/kinerjad.conf", e->dir);
+  FILE *f = fopen(conf, "a");
+  fputs("lisen = 1.2.3.4:5\n", f);
+  fclose(f);
+  assert_int_equal(run(e, cf), 1);
+  assert_non_null(strstr(e->err, "unknown key 'lisen'"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_help_and_errors, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
