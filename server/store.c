@@ -98,7 +98,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CONFLICT_LIST] = "SELECT n, type, id, field, loser, loser_stamp, winner, winner_stamp, at "
                          "FROM conflicts ORDER BY n",
     [ST_PULL_ALL] = "SELECT seq, state FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    [ST_PULL_OFFICE] = "SELECT seq, state FROM records WHERE seq > ?1 "
+    /* walk the seq index and filter: each page costs its rows (and the
+     * others' rows between them), never a sort of the whole office */
+    [ST_PULL_OFFICE] = "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
                        "AND (type IN (0, 1, 2) OR office = ?3) ORDER BY seq LIMIT ?2",
     [ST_DIGEST] = "SELECT type, id, office, deleted, state FROM records ORDER BY type, id",
 };
@@ -982,6 +984,11 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
     release(s, c);
     return KJ_EDB;
   }
+  /* one snapshot: the rows and the highest seq agree */
+  if ((rc = exec(c, "BEGIN", err))) {
+    release(s, c);
+    return rc;
+  }
   sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
   sqlite3_bind_int(st, 2, limit + 1);
   if (!all)
@@ -1004,6 +1011,16 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
     rc = db_fail(c->db, err, "cannot read changes");
   *count = n;
   done(st);
+  if (!rc && !*more) {
+    /* Nothing more for this caller up to the snapshot's last change: the
+     * cursor skips what it may not see, so the next pull starts there.
+     * (Later commits get higher numbers: seq is given under the write lock.) */
+    sqlite3_stmt *mx = stmt(c, ST_MAXSEQ, err);
+    if (mx && sqlite3_step(mx) == SQLITE_ROW && sqlite3_column_int64(mx, 0) > *next)
+      *next = sqlite3_column_int64(mx, 0);
+    done(mx);
+  }
+  exec(c, "COMMIT", NULL);
   release(s, c);
   return rc;
 }

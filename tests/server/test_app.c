@@ -242,6 +242,11 @@ static void test_push_pull(void **state) {
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 0);
   assert_string_equal(jstr(r.json, "next"), q + 6); /* the cursor stays */
   tresp_release(&r);
+  /* B sees none of them, and its cursor skips past them */
+  tcall(t, &r, "GET", "/v1/pull", "since=0", t->dev_b, NULL);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 0);
+  assert_string_equal(jstr(r.json, "next"), "2");
+  tresp_release(&r);
 }
 
 static void test_replay(void **state) {
