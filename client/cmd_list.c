@@ -34,7 +34,7 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
   const char *status = reason ? "rejected" : pending ? "pending" : "synced";
   if (l->json) {
     cJSON *o = kjc_record_json(&st->rec);
-    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddStringToObject(o, "sync", status);
     if (reason) cJSON_AddStringToObject(o, "reason", reason);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

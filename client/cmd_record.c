@@ -264,7 +264,7 @@ int kjc_cmd_show(int argc, char **argv) {
     const char *status = rejected ? "rejected" : pending ? "pending" : "synced";
     if (json) {
       cJSON *o = kjc_record_json(&st.rec);
-      cJSON_AddStringToObject(o, "status", status);
+      cJSON_AddStringToObject(o, "sync", status);
       if (reason) cJSON_AddStringToObject(o, "reason", reason);
       kjc_print_json(o);
       cJSON_Delete(o);
@@ -282,22 +282,22 @@ int kjc_cmd_show(int argc, char **argv) {
   return r;
 }
 
-static const char approve_help[] =
-    "usage: kinerja approve ID --by NIP\n"
-    "       kinerja reject ID --by NIP\n"
-    "\n"
-    "Approve or reject an activity: sets its status and reviewed_by.\n"
-    "\n"
-    "  --by NIP    the reviewer's 18-digit nip (required)\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja approve 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --by 198001012005011001\n";
+#define REVIEW_HELP(cmd, what)                                                                 \
+  "usage: kinerja " cmd " ID --by NIP\n"                                                        \
+  "\n" what " an activity: sets its status to '" cmd "d' and reviewed_by to NIP.\n"            \
+  "\n"                                                                                          \
+  "  --by NIP    the reviewer's 18-digit nip (required)\n"                                      \
+  "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"                      \
+  "\n"                                                                                          \
+  "example: kinerja " cmd " 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --by 198001012005011001\n"
+static const char approve_help[] = REVIEW_HELP("approve", "Approve");
+static const char reject_help[] = REVIEW_HELP("reject", "Reject");
 
-static int review(int argc, char **argv, const char *status) {
+static int review(int argc, char **argv, const char *status, const char *help) {
   const char *by = NULL;
   kjc_opt opts[] = {{"--by", 1, &by, NULL}, {NULL, 0, NULL, NULL}};
   char *pos[1];
-  int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, approve_help);
+  int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, help);
   if (r) return r < 0 ? 0 : r;
   if (npos != 1 || !by) {
     kjc_error("%s: expected ID --by NIP (see 'kinerja %s --help')", argv[0], argv[0]);
@@ -338,5 +338,5 @@ static int review(int argc, char **argv, const char *status) {
   return r;
 }
 
-int kjc_cmd_approve(int argc, char **argv) { return review(argc, argv, "approved"); }
-int kjc_cmd_reject(int argc, char **argv) { return review(argc, argv, "rejected"); }
+int kjc_cmd_approve(int argc, char **argv) { return review(argc, argv, "approved", approve_help); }
+int kjc_cmd_reject(int argc, char **argv) { return review(argc, argv, "rejected", reject_help); }

@@ -1,0 +1,844 @@
+/* test_cli.c - the real `kinerja` binary end to end: commands, CSV import
+ * and export, outbox contents, concurrent writers, bad environments. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kjt.h"
+#include "store.h"
+
+#define SURVEY_HEADER                                                                           \
+  "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment\n"
+#define NIP1 "198001012005011001"
+#define NIP2 "198502022010012002"
+
+typedef struct fx {
+  char *dir;
+  const char *db;
+} fx;
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  f->dir = kjt_tmpdir();
+  f->db = strdup(kjt_path(f->dir, "k.db"));
+  kjt_run r;
+  int rc = kjt_kinerja(&r, f->db, "init", "--office", "36.73.04", NULL);
+  if (rc != 0) fprintf(stderr, "init failed: %s", r.err);
+  kjt_run_release(&r);
+  *state = f;
+  return rc;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  free((char *)f->db);
+  kjt_rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+/* Run and expect an exit code; returns the run for more checks. */
+#define RUN(r, f, code, ...)                                                                   \
+  do {                                                                                         \
+    int rc_ = kjt_kinerja(&(r), (f)->db, __VA_ARGS__, NULL);                                   \
+    if (rc_ != (code)) fprintf(stderr, "exit %d\nstdout: %s\nstderr: %s\n", rc_, (r).out, (r).err); \
+    assert_int_equal(rc_, (code));                                                             \
+  } while (0)
+
+static kjc_store *open_store(fx *f) {
+  kjc_store *s = NULL;
+  kj_err err;
+  kj_err_clear(&err);
+  if (kjc_store_open(&s, f->db, KJC_OPEN_WRITE, &err)) fail_msg("open: %s", err.msg);
+  return s;
+}
+
+static long count_live(fx *f, kj_rtype t) {
+  kjc_store *s = open_store(f);
+  long n = kjc_record_count(s, t);
+  kjc_store_close(s);
+  return n;
+}
+
+static long count_pending(fx *f) {
+  kjc_store *s = open_store(f);
+  kjc_outbox_stats st;
+  kj_err err;
+  assert_int_equal(kjc_outbox_stats_get(s, &st, &err), KJ_OK);
+  kjc_store_close(s);
+  return st.pending;
+}
+
+/* Strip the trailing newline of an id printed by add. */
+static char *chomp(char *s) {
+  size_t n = strlen(s);
+  while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = 0;
+  return s;
+}
+
+static char *add_survey(fx *f, const char *u1) {
+  kjt_run r;
+  char a[16];
+  snprintf(a, sizeof a, "u1=%s", u1);
+  RUN(r, f, 0, "add", "survey", "date=2026-03-02", "service=KTP-el", a, "u2=3", "u3=4", "u4=4",
+      "u5=3", "u6=4", "u7=4", "u8=3", "u9=4", "sex=P", "comment=ramah");
+  char *id = strdup(chomp(r.out));
+  kjt_run_release(&r);
+  assert_int_equal(strlen(id), 36);
+  return id;
+}
+
+/* ---- commands ---- */
+
+static void t_init_refuses_existing_and_missing_db(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  RUN(r, f, 1, "init", "--office", "36.73.04");
+  assert_non_null(strstr(r.err, "already exists"));
+  kjt_run_release(&r);
+
+  const char *missing = kjt_path(f->dir, "none.db");
+  assert_int_equal(kjt_kinerja(&r, missing, "list", "survey", NULL), 1);
+  char want[4200];
+  snprintf(want, sizeof want, "kinerja: no database at '%s': run 'kinerja init --office CODE'\n",
+           missing);
+  assert_string_equal(r.err, want);
+  kjt_run_release(&r);
+  assert_int_equal(access(missing, F_OK), -1); /* reading never creates one */
+
+  assert_int_equal(kjt_kinerja(&r, kjt_path(f->dir, "x.db"), "init", "--office", "bad code!", NULL), 2);
+  assert_non_null(strstr(r.err, "kinerja: init: bad office code"));
+  kjt_run_release(&r);
+  assert_int_equal(kjt_kinerja(&r, kjt_path(f->dir, "y.db"), "init", NULL), 2);
+  kjt_run_release(&r);
+}
+
+static void t_unknown_command_and_help(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  assert_int_not_equal(kjt_kinerja(&r, f->db, "snyc", NULL), 0);
+  assert_string_equal(r.err, "kinerja: unknown command 'snyc' (did you mean 'sync'?)\n");
+  kjt_run_release(&r);
+  assert_int_not_equal(kjt_kinerja(&r, f->db, "lsit", "survey", NULL), 0);
+  assert_string_equal(r.err, "kinerja: unknown command 'lsit' (did you mean 'list'?)\n");
+  kjt_run_release(&r);
+  assert_int_not_equal(kjt_kinerja(&r, f->db, "frobnicate", NULL), 0);
+  assert_null(strstr(r.err, "did you mean"));
+  kjt_run_release(&r);
+
+  static const char *const cmds[] = {"init", "config", "add", "update", "delete", "show", "approve",
+                                     "reject", "list", "import", "export", "status", NULL};
+  for (int i = 0; cmds[i]; i++) {
+    RUN(r, f, 0, cmds[i], "--help");
+    char usage[64];
+    snprintf(usage, sizeof usage, "usage: kinerja %s", cmds[i]);
+    if (!strstr(r.out, usage) || !strstr(r.out, "example:") || !strstr(r.out, "--db PATH"))
+      fail_msg("help of '%s' lacks usage, flags or an example:\n%s", cmds[i], r.out);
+    kjt_run_release(&r);
+  }
+  RUN(r, f, 0, "--help");
+  assert_non_null(strstr(r.out, "import"));
+  kjt_run_release(&r);
+  RUN(r, f, 2, "list", "survey", "--bogus");
+  assert_non_null(strstr(r.err, "unknown option '--bogus'"));
+  kjt_run_release(&r);
+}
+
+static void t_db_from_env(void **state) {
+  fx *f = *state;
+  /* kjt_kinerja unsets KINERJA_DB in the child: go through sh here */
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "KINERJA_DB='%s' '%s' status --json > '%s'", f->db, KINERJA_BIN,
+           kjt_path(f->dir, "st.json"));
+  assert_int_equal(system(cmd), 0);
+  char *out = kjt_read(kjt_path(f->dir, "st.json"));
+  cJSON *o = cJSON_Parse(out);
+  assert_non_null(o);
+  assert_string_equal(cJSON_GetObjectItem(o, "office")->valuestring, "36.73.04");
+  assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "never");
+  assert_int_equal(cJSON_GetObjectItem(o, "pending")->valueint, 0);
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "last_sync")));
+  cJSON_Delete(o);
+  free(out);
+}
+
+static void t_config(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  RUN(r, f, 0, "config", "set", "server", "https://kinerja.example:8443");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "config", "get", "server");
+  assert_string_equal(r.out, "https://kinerja.example:8443\n");
+  kjt_run_release(&r);
+  RUN(r, f, 2, "config", "set", "server", "http://plain.example");
+  assert_non_null(strstr(r.err, "https://"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "config", "set", "ca", kjt_path(f->dir, "nope.pem"));
+  kjt_run_release(&r);
+  RUN(r, f, 2, "config", "set", "colour", "blue");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "config", "set", "token", "tok-123");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "status");
+  assert_non_null(strstr(r.out, "https://kinerja.example:8443"));
+  assert_null(strstr(r.out, "tok-123")); /* status never shows the token */
+  kjt_run_release(&r);
+}
+
+static void t_add_show_update_delete(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  char *id = add_survey(f, "4");
+
+  RUN(r, f, 0, "show", id, "--json");
+  cJSON *o = cJSON_Parse(r.out);
+  assert_non_null(o);
+  assert_string_equal(cJSON_GetObjectItem(o, "office")->valuestring, "36.73.04");
+  assert_string_equal(cJSON_GetObjectItem(o, "u1")->valuestring, "4");
+  assert_string_equal(cJSON_GetObjectItem(o, "comment")->valuestring, "ramah");
+  assert_string_equal(cJSON_GetObjectItem(o, "sync")->valuestring, "pending");
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+
+  RUN(r, f, 0, "update", id, "u3=2", "comment=");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "show", id, "--json");
+  o = cJSON_Parse(r.out);
+  assert_string_equal(cJSON_GetObjectItem(o, "u3")->valuestring, "2");
+  assert_null(cJSON_GetObjectItem(o, "comment"));
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+
+  /* a required field cannot be cleared, a value must be valid */
+  RUN(r, f, 1, "update", id, "service=");
+  assert_non_null(strstr(r.err, "field 'service'"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "update", id, "u3=5");
+  assert_non_null(strstr(r.err, "field 'u3': must be an integer from 1 to 4"));
+  kjt_run_release(&r);
+  RUN(r, f, 2, "update", id, "colour=red");
+  assert_non_null(strstr(r.err, "unknown field 'colour'"));
+  kjt_run_release(&r);
+
+  RUN(r, f, 0, "list", "surveys", "--json");
+  o = cJSON_Parse(r.out);
+  assert_int_equal(cJSON_GetArraySize(o), 1);
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+
+  RUN(r, f, 0, "delete", id);
+  kjt_run_release(&r);
+  RUN(r, f, 1, "show", id);
+  assert_non_null(strstr(r.err, "deleted"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "update", id, "u3=1");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "list", "survey");
+  assert_string_equal(r.out, "");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "export", "survey");
+  assert_string_equal(r.out, SURVEY_HEADER);
+  kjt_run_release(&r);
+  RUN(r, f, 1, "delete", "01900000-0000-7000-8000-000000000000");
+  assert_non_null(strstr(r.err, "no record"));
+  kjt_run_release(&r);
+  free(id);
+}
+
+static void t_add_invalid_stores_nothing(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  RUN(r, f, 1, "add", "survey", "date=2026-02-30", "service=KTP-el", "u1=5", "u2=3", "u3=4",
+      "u4=4", "u5=3", "u6=4", "u7=4", "u8=3", "u9=4");
+  assert_non_null(strstr(r.err, "field 'u1': must be an integer from 1 to 4"));
+  assert_non_null(strstr(r.err, "field 'date'"));
+  assert_string_equal(r.out, "");
+  kjt_run_release(&r);
+  RUN(r, f, 2, "add", "sruvey", "u1=1");
+  assert_non_null(strstr(r.err, "unknown record type 'sruvey'"));
+  kjt_run_release(&r);
+  RUN(r, f, 2, "add", "office", "name=x");
+  assert_non_null(strstr(r.err, "master data"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 0);
+  assert_int_equal(count_pending(f), 0);
+
+  /* id= given: used; given twice: refused */
+  const char *uid = "01900000-0000-7000-8000-0000000000aa";
+  char ida[64];
+  snprintf(ida, sizeof ida, "id=%s", uid);
+  RUN(r, f, 0, "add", "complaint", ida, "received=2026-03-01", "resolved=2026-03-04",
+      "channel=telepon", "summary=jalan rusak");
+  assert_string_equal(r.out, "01900000-0000-7000-8000-0000000000aa\n");
+  kjt_run_release(&r);
+  RUN(r, f, 1, "add", "complaint", ida, "received=2026-03-01");
+  assert_non_null(strstr(r.err, "already exists"));
+  kjt_run_release(&r);
+  /* the rule across fields: resolved not before received */
+  RUN(r, f, 1, "add", "complaint", "received=2026-03-05", "resolved=2026-03-04");
+  assert_non_null(strstr(r.err, "resolved"));
+  kjt_run_release(&r);
+}
+
+static void t_each_type_add(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  RUN(r, f, 0, "add", "activity", "nip=" NIP1, "date=2026-03-02", "indicator=DOC", "quantity=2.5",
+      "minutes=90", "description=rekam KTP");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "add", "rating", "period=2026-Q1", "rater=" NIP1, "ratee=" NIP2, "role=atasan",
+      "s1=4", "s2=4", "s3=5", "s4=3", "s5=4", "s6=4", "s7=5");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "add", "targets", "nip=" NIP2, "indicator=DOC", "period=2026", "target=100");
+  kjt_run_release(&r);
+  RUN(r, f, 1, "add", "rating", "period=2026-Q5", "rater=" NIP1, "ratee=" NIP2, "role=atasan",
+      "s1=6", "s2=4", "s3=5", "s4=3", "s5=4", "s6=4", "s7=5");
+  assert_non_null(strstr(r.err, "field 'period'"));
+  assert_non_null(strstr(r.err, "field 's1'"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "add", "target", "nip=" NIP2, "indicator=DOC", "period=2026", "target=0");
+  assert_non_null(strstr(r.err, "field 'target'"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 1);
+  assert_int_equal(count_live(f, KJ_T_RATING), 1);
+  assert_int_equal(count_live(f, KJ_T_TARGET), 1);
+}
+
+static void t_approve_reject(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  RUN(r, f, 0, "add", "activity", "nip=" NIP1, "date=2026-03-02", "indicator=DOC", "quantity=3");
+  char *id = strdup(chomp(r.out));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "approve", id, "--by", NIP2);
+  kjt_run_release(&r);
+  RUN(r, f, 0, "show", id, "--json");
+  cJSON *o = cJSON_Parse(r.out);
+  assert_string_equal(cJSON_GetObjectItem(o, "status")->valuestring, "approved");
+  assert_string_equal(cJSON_GetObjectItem(o, "sync")->valuestring, "pending");
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+  kjc_store *s = open_store(f);
+  kj_rstate st;
+  kj_err err;
+  assert_int_equal(kjc_record_get(s, KJ_T_NONE, id, &st, &err), KJ_OK);
+  assert_string_equal(kj_record_get(&st.rec, "status"), "approved");
+  assert_string_equal(kj_record_get(&st.rec, "reviewed_by"), NIP2);
+  kj_rstate_release(&st);
+  kjc_store_close(s);
+
+  RUN(r, f, 0, "reject", id, "--by=" NIP1);
+  kjt_run_release(&r);
+  s = open_store(f);
+  assert_int_equal(kjc_record_get(s, KJ_T_NONE, id, &st, &err), KJ_OK);
+  assert_string_equal(kj_record_get(&st.rec, "status"), "rejected");
+  assert_string_equal(kj_record_get(&st.rec, "reviewed_by"), NIP1);
+  kj_rstate_release(&st);
+  kjc_store_close(s);
+
+  RUN(r, f, 2, "approve", id);
+  kjt_run_release(&r);
+  RUN(r, f, 2, "approve", id, "--by", "12345");
+  kjt_run_release(&r);
+  char *sid = add_survey(f, "1");
+  RUN(r, f, 1, "approve", sid, "--by", NIP1);
+  assert_non_null(strstr(r.err, "only activities"));
+  kjt_run_release(&r);
+  free(sid);
+  free(id);
+}
+
+/* ---- outbox ---- */
+
+static void t_outbox_after_add_update_delete(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  char *id = add_survey(f, "2");
+  RUN(r, f, 0, "update", id, "u1=3", "sex=");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "delete", id);
+  kjt_run_release(&r);
+
+  kjc_store *s = open_store(f);
+  kj_change ch[8];
+  int n = 0;
+  kj_err err;
+  assert_int_equal(kjc_outbox_batch(s, 8, ch, &n, &err), KJ_OK);
+  assert_int_equal(n, 3);
+  const kj_type_def *t = kj_type(KJ_T_SURVEY);
+  int u1 = kj_field_index(t, "u1"), sex = kj_field_index(t, "sex"), office = kj_field_index(t, "office");
+  /* add: every given field and the default office, no absent field */
+  assert_string_equal(ch[0].rec.id, id);
+  assert_int_equal(ch[0].rec.type, KJ_T_SURVEY);
+  assert_false(ch[0].rec.deleted);
+  assert_true(ch[0].mask & (1u << u1));
+  assert_true(ch[0].mask & (1u << office));
+  assert_string_equal(ch[0].rec.v[office], "36.73.04");
+  assert_false(ch[0].mask & (1u << kj_field_index(t, "age")));
+  assert_string_equal(ch[0].rec.v[u1], "2");
+  /* update: exactly the two fields, one cleared */
+  assert_int_equal(ch[1].mask, (1u << u1) | (1u << sex));
+  assert_string_equal(ch[1].rec.v[u1], "3");
+  assert_null(ch[1].rec.v[sex]);
+  /* delete */
+  assert_true(ch[2].rec.deleted);
+  assert_int_equal(ch[2].mask, 0);
+  /* stamps increase, seqs increase, the device is this database's */
+  assert_true(ch[0].hlc < ch[1].hlc && ch[1].hlc < ch[2].hlc);
+  assert_true(ch[0].seq < ch[1].seq && ch[1].seq < ch[2].seq);
+  assert_string_equal(ch[0].device, kjc_store_device(s));
+
+  /* the state carries the per-field stamps of those changes */
+  kj_rstate st;
+  assert_int_equal(kjc_record_get(s, KJ_T_SURVEY, id, &st, &err), KJ_OK);
+  assert_true(st.rec.deleted);
+  assert_int_equal(st.st[u1].hlc, ch[1].hlc);
+  assert_int_equal(st.st[sex].hlc, ch[1].hlc);
+  assert_int_equal(st.st[office].hlc, ch[0].hlc);
+  assert_int_equal(st.del.hlc, ch[2].hlc);
+  kj_rstate_release(&st);
+
+  /* ack removes them */
+  int64_t seqs[3] = {ch[0].seq, ch[1].seq, ch[2].seq};
+  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  assert_int_equal(kjc_outbox_ack(s, seqs, 3, &err), KJ_OK);
+  kjc_outbox_stats stats;
+  assert_int_equal(kjc_outbox_stats_get(s, &stats, &err), KJ_OK);
+  assert_int_equal(stats.pending, 0);
+  kjc_store_close(s);
+  free(id);
+}
+
+static void t_rejected_listed_and_requeued(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  char *id = add_survey(f, "4");
+  char *other = add_survey(f, "3");
+  kjc_store *s = open_store(f);
+  kj_change ch[4];
+  int n = 0;
+  kj_err err;
+  assert_int_equal(kjc_outbox_batch(s, 4, ch, &n, &err), KJ_OK);
+  assert_int_equal(n, 2);
+  assert_int_equal(kjc_outbox_reject(s, ch[0].seq, "office '36.73.04' is not yours", &err), KJ_OK);
+  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  kjc_store_close(s);
+
+  RUN(r, f, 0, "list", "survey", "--rejected");
+  assert_non_null(strstr(r.out, id));
+  assert_non_null(strstr(r.out, "office '36.73.04' is not yours"));
+  assert_null(strstr(r.out, other));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "list", "--rejected", "--json");
+  cJSON *o = cJSON_Parse(r.out);
+  assert_int_equal(cJSON_GetArraySize(o), 1);
+  assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "reason")->valuestring,
+                      "office '36.73.04' is not yours");
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+  RUN(r, f, 0, "status", "--json");
+  o = cJSON_Parse(r.out);
+  assert_int_equal(cJSON_GetObjectItem(o, "rejected")->valueint, 1);
+  assert_int_equal(cJSON_GetObjectItem(o, "pending")->valueint, 1);
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+
+  /* update queues it again, in full */
+  RUN(r, f, 0, "update", id, "u9=1");
+  kjt_run_release(&r);
+  s = open_store(f);
+  assert_int_equal(kjc_outbox_batch(s, 4, ch, &n, &err), KJ_OK);
+  assert_int_equal(n, 2);
+  assert_string_equal(ch[1].rec.id, id);
+  const kj_type_def *t = kj_type(KJ_T_SURVEY);
+  assert_true(ch[1].mask & (1u << kj_field_index(t, "service")));
+  assert_string_equal(ch[1].rec.v[kj_field_index(t, "u9")], "1");
+  assert_string_equal(ch[1].rec.v[kj_field_index(t, "u1")], "4");
+  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  kjc_outbox_stats stats;
+  assert_int_equal(kjc_outbox_stats_get(s, &stats, &err), KJ_OK);
+  assert_int_equal(stats.rejected, 0);
+  assert_int_equal(stats.pending, 2);
+  kjc_store_close(s);
+  free(id);
+  free(other);
+}
+
+static void t_master_data_warning(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  /* no roster yet: no warning */
+  RUN(r, f, 0, "add", "activity", "nip=" NIP1, "date=2026-03-02", "indicator=DOC", "quantity=1");
+  assert_null(strstr(r.err, "warning"));
+  kjt_run_release(&r);
+
+  /* master data as pulled from the server */
+  kjc_store *s = open_store(f);
+  kj_err err;
+  kj_rstate e;
+  kj_rstate_init(&e, KJ_T_EMPLOYEE);
+  snprintf(e.rec.id, sizeof e.rec.id, "%s", NIP2);
+  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
+  const char *vals[][2] = {{"name", "Siti"}, {"office", "36.73.04"}, {"position", "Staf"}};
+  for (int i = 0; i < 3; i++) {
+    int k = kj_field_index(et, vals[i][0]);
+    kj_record_set(&e.rec, k, vals[i][1]);
+    e.st[k].hlc = KJ_HLC_MAKE(1000, 0);
+    snprintf(e.st[k].device, sizeof e.st[k].device, "server");
+  }
+  assert_int_equal(kjc_store_apply_remote(s, &e, NULL, &err), KJ_OK);
+  kj_rstate_release(&e);
+  kjc_outbox_stats stats;
+  assert_int_equal(kjc_outbox_stats_get(s, &stats, &err), KJ_OK);
+  assert_int_equal(stats.pending, 1); /* a pulled record makes no outbox row */
+  kjc_store_close(s);
+
+  RUN(r, f, 0, "add", "activity", "nip=" NIP1, "date=2026-03-02", "indicator=DOC", "quantity=1");
+  assert_non_null(strstr(r.err, "warning"));
+  assert_non_null(strstr(r.err, NIP1));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "add", "activity", "nip=" NIP2, "date=2026-03-02", "indicator=DOC", "quantity=1");
+  assert_string_equal(r.err, "");
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 3);
+  RUN(r, f, 0, "list", "employee");
+  assert_non_null(strstr(r.out, NIP2));
+  kjt_run_release(&r);
+}
+
+/* ---- import / export ---- */
+
+static const char edge_csv[] =
+    "\xEF\xBB\xBF"
+    "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment\r\n"
+    "01900000-0000-7000-8000-000000000001,,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,30,L,SMA,petani,"
+    "\"baik, cepat\"\r\n"
+    "01900000-0000-7000-8000-000000000002,,2026-03-01,\"Akta \"\"Kelahiran\"\"\",3,3,3,3,3,3,3,3,3,,,"
+    ",,\"baris satu\r\nbaris dua\"\r\n"
+    ",36.73.01,2026-03-02,KTP-el,1,2,3,4,1,2,3,4,1,,P,D4-S1,,\r\n";
+
+static void t_import_csv_edge_cases(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *csv = kjt_path(f->dir, "edge.csv");
+  kjt_write(csv, edge_csv);
+  RUN(r, f, 0, "import", "survey", csv);
+  assert_non_null(strstr(r.out, "3 new"));
+  kjt_run_release(&r);
+  kjc_store *s = open_store(f);
+  kj_rstate st;
+  kj_err err;
+  assert_int_equal(kjc_record_get(s, KJ_T_NONE, "01900000-0000-7000-8000-000000000001", &st, &err), KJ_OK);
+  assert_string_equal(kj_record_get(&st.rec, "comment"), "baik, cepat");
+  assert_string_equal(kj_record_get(&st.rec, "office"), "36.73.04"); /* empty = own office */
+  assert_string_equal(kj_record_get(&st.rec, "age"), "30");
+  kj_rstate_release(&st);
+  assert_int_equal(kjc_record_get(s, KJ_T_NONE, "01900000-0000-7000-8000-000000000002", &st, &err), KJ_OK);
+  assert_string_equal(kj_record_get(&st.rec, "service"), "Akta \"Kelahiran\"");
+  assert_null(kj_record_get(&st.rec, "age")); /* empty cell = absent */
+  assert_non_null(strstr(kj_record_get(&st.rec, "comment"), "baris satu"));
+  assert_non_null(strstr(kj_record_get(&st.rec, "comment"), "\nbaris dua"));
+  kj_rstate_release(&st);
+  kjc_store_close(s);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 3);
+  assert_int_equal(count_pending(f), 3);
+  RUN(r, f, 0, "list", "survey", "--json");
+  cJSON *o = cJSON_Parse(r.out);
+  int other_office = 0;
+  for (cJSON *it = o->child; it; it = it->next) {
+    assert_int_equal(strlen(cJSON_GetObjectItem(it, "id")->valuestring), 36);
+    other_office += !strcmp(cJSON_GetObjectItem(it, "office")->valuestring, "36.73.01");
+  }
+  assert_int_equal(other_office, 1);
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+}
+
+static void t_import_bad_rows(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *csv = kjt_path(f->dir, "bad.csv");
+  kjt_write(csv, SURVEY_HEADER
+            ",,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,,,,,\n"                  /* line 2 ok */
+            ",,2026-03-01,KTP-el,4,4,9,4,4,4,4,4,4,,,,,\"two\nlines\"\n"    /* line 3 bad u3 */
+            ",,2026-03-01,,4,4,4,4,4,4,4,4,4,,X,,,\n"                       /* line 5 bad twice */
+            ",,2026-03-03,KTP-el,1,1,1,1,1,1,1,1,1,,,,,\n");                /* line 6 ok */
+  RUN(r, f, 1, "import", "survey", csv);
+  char want[4200];
+  snprintf(want, sizeof want, "%s:3: field 'u3': must be an integer from 1 to 4\n", csv);
+  assert_non_null(strstr(r.err, want));
+  snprintf(want, sizeof want, "%s:5: field 'service'", csv);
+  assert_non_null(strstr(r.err, want));
+  snprintf(want, sizeof want, "%s:5: field 'sex'", csv);
+  assert_non_null(strstr(r.err, want));
+  assert_non_null(strstr(r.out, "2 new"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
+
+  /* --strict: the same file stores nothing */
+  RUN(r, f, 1, "import", "survey", csv, "--strict");
+  assert_non_null(strstr(r.err, "nothing imported"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
+  assert_int_equal(count_pending(f), 2);
+
+  /* a bad header fails the whole file */
+  const char *hdr = kjt_path(f->dir, "hdr.csv");
+  kjt_write(hdr, "id,office,date,colour\n,,2026-03-01,red\n");
+  RUN(r, f, 1, "import", "survey", hdr);
+  assert_non_null(strstr(r.err, "colour"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "import", "survey", kjt_path(f->dir, "absent.csv"));
+  assert_non_null(strstr(r.err, "cannot open"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
+}
+
+static void t_import_updates_existing(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *csv = kjt_path(f->dir, "a.csv");
+  kjt_write(csv, SURVEY_HEADER "01900000-0000-7000-8000-000000000007,,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,33,,,,\n");
+  RUN(r, f, 0, "import", "survey", csv);
+  kjt_run_release(&r);
+  kjt_write(csv, SURVEY_HEADER "01900000-0000-7000-8000-000000000007,,2026-03-01,KTP-el,4,4,2,4,4,4,4,4,4,,,,,\n");
+  RUN(r, f, 0, "import", "survey", csv);
+  assert_non_null(strstr(r.out, "1 updated"));
+  kjt_run_release(&r);
+  kjc_store *s = open_store(f);
+  kj_change ch[4];
+  int n;
+  kj_err err;
+  assert_int_equal(kjc_outbox_batch(s, 4, ch, &n, &err), KJ_OK);
+  assert_int_equal(n, 2);
+  const kj_type_def *t = kj_type(KJ_T_SURVEY);
+  /* the update carries just what changed: u3 set, age cleared */
+  assert_int_equal(ch[1].mask, (1u << kj_field_index(t, "u3")) | (1u << kj_field_index(t, "age")));
+  assert_string_equal(ch[1].rec.v[kj_field_index(t, "u3")], "2");
+  assert_null(ch[1].rec.v[kj_field_index(t, "age")]);
+  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  kjc_store_close(s);
+}
+
+static void t_round_trip(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *csv = kjt_path(f->dir, "edge.csv");
+  kjt_write(csv, edge_csv);
+  RUN(r, f, 0, "import", "survey", csv);
+  kjt_run_release(&r);
+  RUN(r, f, 0, "export", "survey");
+  char *first = strdup(r.out);
+  kjt_run_release(&r);
+  assert_int_equal(strncmp(first, SURVEY_HEADER, strlen(SURVEY_HEADER)), 0);
+  const char *out = kjt_path(f->dir, "out.csv");
+  kjt_write(out, first);
+  long pending = count_pending(f);
+  RUN(r, f, 0, "import", "survey", out);
+  assert_non_null(strstr(r.out, "0 new, 0 updated, 3 unchanged"));
+  kjt_run_release(&r);
+  assert_int_equal(count_pending(f), pending); /* nothing to sync either */
+  RUN(r, f, 0, "export", "survey");
+  assert_string_equal(r.out, first);
+  kjt_run_release(&r);
+  /* into a fresh database: the same records */
+  const char *db2 = kjt_path(f->dir, "k2.db");
+  assert_int_equal(kjt_kinerja(&r, db2, "init", "--office", "36.73.04", NULL), 0);
+  kjt_run_release(&r);
+  assert_int_equal(kjt_kinerja(&r, db2, "import", "survey", out, NULL), 0);
+  kjt_run_release(&r);
+  assert_int_equal(kjt_kinerja(&r, db2, "export", "survey", NULL), 0);
+  assert_string_equal(r.out, first);
+  kjt_run_release(&r);
+  RUN(r, f, 0, "export", "survey", "--format", "json");
+  cJSON *o = cJSON_Parse(r.out);
+  assert_int_equal(cJSON_GetArraySize(o), 3);
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+  free(first);
+}
+
+/* ---- concurrency ---- */
+
+static void write_surveys(const char *path, int n, int seed) {
+  FILE *fp = fopen(path, "w");
+  fputs(SURVEY_HEADER, fp);
+  for (int i = 0; i < n; i++)
+    fprintf(fp, ",,2026-03-%02d,Layanan %d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,L,SMA,,baris %d\n",
+            1 + i % 28, seed, 1 + i % 4, 1 + (i / 4) % 4, 2, 3, 4, 1, 2, 3, 4, 18 + i % 60, i);
+  fclose(fp);
+}
+
+static void t_concurrent_writers(void **state) {
+  fx *f = *state;
+  const char *a = strdup(kjt_path(f->dir, "a.csv")), *b = strdup(kjt_path(f->dir, "b.csv"));
+  write_surveys(a, 15000, 1);
+  write_surveys(b, 15000, 2);
+  const char *ia[] = {"import", "survey", a, NULL}, *ib[] = {"import", "survey", b, NULL};
+  const char *ea = strdup(kjt_path(f->dir, "a.err")), *eb = strdup(kjt_path(f->dir, "b.err"));
+  int pa = kjt_spawn(f->db, ia, ea), pb = kjt_spawn(f->db, ib, eb);
+  /* single adds in between, from this process's children */
+  int adds = 0;
+  for (int i = 0; i < 20; i++) {
+    kjt_run r;
+    int rc = kjt_kinerja(&r, f->db, "add", "survey", "date=2026-03-02", "service=X", "u1=1", "u2=1",
+                         "u3=1", "u4=1", "u5=1", "u6=1", "u7=1", "u8=1", "u9=1", NULL);
+    if (rc != 0) fail_msg("add during imports failed: %s", r.err);
+    kjt_run_release(&r);
+    adds++;
+  }
+  assert_int_equal(kjt_wait(pa), 0);
+  assert_int_equal(kjt_wait(pb), 0);
+  char *e1 = kjt_read(ea), *e2 = kjt_read(eb);
+  assert_string_equal(e1, "");
+  assert_string_equal(e2, "");
+  free(e1);
+  free(e2);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 30000 + adds);
+  assert_int_equal(count_pending(f), 30000 + adds);
+  /* every stamp distinct: the clock is shared through the database */
+  kjc_store *s = open_store(f);
+  kj_change *ch = calloc(31000, sizeof *ch);
+  int n;
+  kj_err err;
+  assert_int_equal(kjc_outbox_batch(s, 31000, ch, &n, &err), KJ_OK);
+  assert_int_equal(n, 30000 + adds);
+  for (int i = 1; i < n; i++) assert_true(ch[i].hlc > ch[i - 1].hlc);
+  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  free(ch);
+  kjc_store_close(s);
+  free((char *)a);
+  free((char *)b);
+  free((char *)ea);
+  free((char *)eb);
+}
+
+/* ---- bad environment ---- */
+
+static void t_not_a_database(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *txt = kjt_path(f->dir, "notes.db");
+  kjt_write(txt, "these are my notes, not a database, but long enough to look like one......"
+                 "................................................................................");
+  assert_int_equal(kjt_kinerja(&r, txt, "list", "survey", NULL), 1);
+  char want[4200];
+  snprintf(want, sizeof want, "kinerja: '%s' is not a kinerja database\n", txt);
+  assert_string_equal(r.err, want);
+  kjt_run_release(&r);
+  char *after = kjt_read(txt);
+  assert_non_null(strstr(after, "these are my notes")); /* untouched */
+  free(after);
+  const char *empty = kjt_path(f->dir, "empty.db");
+  kjt_write(empty, "");
+  assert_int_equal(kjt_kinerja(&r, empty, "add", "survey", "u1=1", NULL), 1);
+  assert_non_null(strstr(r.err, "is not a kinerja database"));
+  kjt_run_release(&r);
+  assert_int_equal(kjt_kinerja(&r, f->dir, "status", NULL), 1); /* a directory */
+  assert_non_null(strstr(r.err, "is not a kinerja database"));
+  kjt_run_release(&r);
+}
+
+static void t_newer_schema(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  /* user_version lives at offset 60 of the database header, big-endian */
+  FILE *fp = fopen(f->db, "r+b");
+  unsigned char v[4] = {0, 0, 0, 99};
+  fseek(fp, 60, SEEK_SET);
+  fwrite(v, 1, 4, fp);
+  fclose(fp);
+  RUN(r, f, 1, "list", "survey");
+  char want[4200];
+  snprintf(want, sizeof want,
+           "kinerja: database '%s' has schema version 99, newer than this kinerja (%d): upgrade kinerja\n",
+           f->db, KJC_SCHEMA_VERSION);
+  assert_string_equal(r.err, want);
+  kjt_run_release(&r);
+  RUN(r, f, 1, "add", "survey", "u1=1");
+  assert_non_null(strstr(r.err, "upgrade kinerja"));
+  kjt_run_release(&r);
+}
+
+static void t_read_only(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  char *id = add_survey(f, "4");
+  assert_int_equal(chmod(f->db, 0444), 0);
+  kjt_opts o = {0, 1}; /* as nobody when root: root ignores file modes */
+  const char *add[] = {"add", "survey", "date=2026-03-02", "service=KTP-el", "u1=1", "u2=1", "u3=1",
+                       "u4=1", "u5=1", "u6=1", "u7=1", "u8=1", "u9=1", NULL};
+  assert_int_equal(kjt_kinerjav(&r, f->db, &o, add), 1);
+  char want[4200];
+  snprintf(want, sizeof want, "kinerja: database '%s' is read-only: cannot write (check its permissions)\n",
+           f->db);
+  assert_string_equal(r.err, want);
+  kjt_run_release(&r);
+  const char *del[] = {"delete", id, NULL};
+  assert_int_equal(kjt_kinerjav(&r, f->db, &o, del), 1);
+  assert_non_null(strstr(r.err, "read-only"));
+  kjt_run_release(&r);
+  chmod(f->db, 0644);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 1);
+  assert_int_equal(count_pending(f), 1);
+  free(id);
+}
+
+static void t_disk_full(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  char *id = add_survey(f, "4");
+  const char *csv = kjt_path(f->dir, "big.csv");
+  write_surveys(csv, 20000, 3);
+  struct stat sb;
+  assert_int_equal(stat(f->db, &sb), 0);
+  /* No file of the database may grow past 256 KiB: the import (several MB)
+   * hits the limit mid-way, as on a full disk. */
+  kjt_opts o = {256 * 1024, 0};
+  const char *imp[] = {"import", "survey", csv, NULL};
+  assert_int_equal(kjt_kinerjav(&r, f->db, &o, imp), 1);
+  assert_non_null(strstr(r.err, "kinerja: disk full"));
+  assert_non_null(strstr(r.err, "nothing was imported"));
+  kjt_run_release(&r);
+  /* no partial write: the database has exactly what it had */
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 1);
+  assert_int_equal(count_pending(f), 1);
+  RUN(r, f, 0, "import", "survey", csv); /* and works once there is room */
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 20001);
+  free(id);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(t_init_refuses_existing_and_missing_db, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_unknown_command_and_help, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_db_from_env, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_config, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_add_show_update_delete, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_add_invalid_stores_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_each_type_add, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_approve_reject, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_outbox_after_add_update_delete, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_rejected_listed_and_requeued, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_master_data_warning, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_import_csv_edge_cases, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_import_bad_rows, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_import_updates_existing, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_concurrent_writers, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_not_a_database, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_newer_schema, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_read_only, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_disk_full, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
