@@ -275,6 +275,7 @@ kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL) != 0)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   csv_set_realloc_func(&p, kj__csv_realloc);
+  csv_set_blk_size(&p, 4096); /* libcsv grows its cell buffer by this much */
 
   char *buf = malloc(CHUNK);
   if (!buf) {
