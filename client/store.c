@@ -282,6 +282,22 @@ static kj_code load_identity(kjc_store *s, kj_err *err) {
   return KJ_OK;
 }
 
+/* "file:PATH?immutable=1" with PATH percent-encoded where URIs need it. */
+static char *immutable_uri(const char *path) {
+  size_t n = strlen(path);
+  char *u = malloc(3 * n + 32);
+  if (!u) return NULL;
+  char *p = u + sprintf(u, "file:");
+  for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+    if (*c == '?' || *c == '#' || *c == '%' || *c < 0x21 || *c >= 0x7f)
+      p += sprintf(p, "%%%02X", *c);
+    else
+      *p++ = (char)*c;
+  }
+  strcpy(p, "?immutable=1");
+  return u;
+}
+
 kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err) {
   *out = NULL;
   struct stat sb;
@@ -297,7 +313,23 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
 
   kjc_store *s = calloc(1, sizeof *s);
   if (!s) return kj_fail(err, KJ_ENOMEM, "out of memory");
-  kj_code c = connect(s, path, SQLITE_OPEN_READWRITE, err);
+  kj_code c;
+  if (!(flags & KJC_OPEN_WRITE) && access(path, W_OK) != 0) {
+    /* Reading a file we may not write: a WAL database needs a writable
+     * -shm file, so open it as immutable (a snapshot, which is all a
+     * read-only user can have). */
+    char *uri = immutable_uri(path);
+    if (!uri) {
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      goto fail;
+    }
+    c = connect(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err);
+    free(uri);
+    free(s->path);
+    s->path = xstrdup(path);
+  } else {
+    c = connect(s, path, SQLITE_OPEN_READWRITE, err);
+  }
   if (c) goto fail;
   if ((flags & KJC_OPEN_WRITE) && sqlite3_db_readonly(s->db, "main") == 1) {
     c = kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)", path);

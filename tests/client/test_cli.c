@@ -786,6 +786,11 @@ static void t_read_only(void **state) {
   assert_int_equal(kjt_kinerjav(&r, f->db, &o, del), 1);
   assert_non_null(strstr(r.err, "read-only"));
   kjt_run_release(&r);
+  /* reading still works */
+  const char *list[] = {"list", "survey", NULL};
+  assert_int_equal(kjt_kinerjav(&r, f->db, &o, list), 0);
+  assert_non_null(strstr(r.out, id));
+  kjt_run_release(&r);
   chmod(f->db, 0644);
   assert_int_equal(count_live(f, KJ_T_SURVEY), 1);
   assert_int_equal(count_pending(f), 1);
