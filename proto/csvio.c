@@ -64,9 +64,8 @@ static void *kj__csv_realloc(void *p, size_t n) {
 static long count_breaks(const char *s, size_t len) {
   long n = 0;
   for (size_t i = 0; i < len; i++) {
-    if (s[i] == '\n')
-      n++;
-    else if (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n'))
+    /* LF, or a CR not followed by LF (a CRLF counts once) */
+    if (s[i] == '\n' || (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n')))
       n++;
   }
   return n;

@@ -287,7 +287,7 @@ static void make_changes(kj_change *ch, int n, unsigned seed, int with_delete) {
   for (int i = 0; i < n; i++) {
     const char *dev = k_devs[i % 4];
     /* a device's i differ by 4, so its ranges [b, b+2] never overlap */
-    kj_hlc hlc = (kj_hlc)(100 + (i / 4) * 3 + rand() % 3);
+    kj_hlc hlc = 100 + (kj_hlc)(i / 4) * 3 + (kj_hlc)(rand() % 3);
     if (with_delete && (i == n / 2 || i == n / 3 + 1)) { /* two deletes */
       mk(&ch[i], dev, hlc, NULL, NULL);
       continue;
