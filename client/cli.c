@@ -7,12 +7,16 @@
 
 static const char *db_path_opt;
 
-void kjc_set_db_path(const char *path) { db_path_opt = path; }
+void kjc_set_db_path(const char *path) {
+  db_path_opt = path;
+}
 
 const char *kjc_db_path(void) {
-  if (db_path_opt && *db_path_opt) return db_path_opt;
+  if (db_path_opt && *db_path_opt)
+    return db_path_opt;
   const char *e = getenv("KINERJA_DB");
-  if (e && *e) return e;
+  if (e && *e)
+    return e;
   return "kinerja.db";
 }
 
@@ -76,7 +80,8 @@ int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos
     }
     const kjc_opt *o = opts;
     for (; o && o->name; o++)
-      if (strlen(o->name) == nlen && !strncmp(a, o->name, nlen)) break;
+      if (strlen(o->name) == nlen && !strncmp(a, o->name, nlen))
+        break;
     if (!o || !o->name) {
       kjc_error("%s: unknown option '%.*s' (see 'kinerja %s --help')", argv[0], (int)nlen, a,
                 argv[0]);
@@ -135,23 +140,31 @@ void kjc_refs_init(kjc_refs *r, kjc_store *s) {
 static int ref_kind(const char *field) {
   static const char *const emp[] = {"nip", "reviewed_by", "rater", "ratee", "supervisor", NULL};
   for (int i = 0; emp[i]; i++)
-    if (!strcmp(field, emp[i])) return KJ_T_EMPLOYEE;
-  if (!strcmp(field, "indicator")) return KJ_T_INDICATOR;
+    if (!strcmp(field, emp[i]))
+      return KJ_T_EMPLOYEE;
+  if (!strcmp(field, "indicator"))
+    return KJ_T_INDICATOR;
   return KJ_T_NONE;
 }
 
 void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, const char *msg),
                     void *ud) {
   const kj_type_def *t = kj_type(rec->type);
-  if (t->master || rec->deleted) return;
+  if (t->master || rec->deleted)
+    return;
   for (int i = 0; i < t->nfields; i++) {
-    if (!rec->v[i]) continue;
+    if (!rec->v[i])
+      continue;
     int k = ref_kind(t->fields[i].name);
-    if (k == KJ_T_NONE) continue;
+    if (k == KJ_T_NONE)
+      continue;
     long *count = k == KJ_T_EMPLOYEE ? &r->employees : &r->indicators;
-    if (*count < 0) *count = kjc_record_count(r->s, (kj_rtype)k);
-    if (*count <= 0) continue;
-    if (kjc_record_exists(r->s, (kj_rtype)k, rec->v[i]) != 0) continue;
+    if (*count < 0)
+      *count = kjc_record_count(r->s, (kj_rtype)k);
+    if (*count <= 0)
+      continue;
+    if (kjc_record_exists(r->s, (kj_rtype)k, rec->v[i]) != 0)
+      continue;
     char msg[256];
     snprintf(msg, sizeof msg, "field '%s': unknown %s '%s' (not in the %s)", t->fields[i].name,
              k == KJ_T_EMPLOYEE ? "employee" : "indicator", rec->v[i],
@@ -163,11 +176,13 @@ void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, co
 cJSON *kjc_record_json(const kj_record *r) {
   const kj_type_def *t = kj_type(r->type);
   cJSON *o = cJSON_CreateObject();
-  if (!o) return NULL;
+  if (!o)
+    return NULL;
   cJSON_AddStringToObject(o, t->id_name, r->id);
   cJSON_AddStringToObject(o, "type", t->name);
   for (int i = 0; i < t->nfields; i++)
-    if (r->v[i]) cJSON_AddStringToObject(o, t->fields[i].name, r->v[i]);
+    if (r->v[i])
+      cJSON_AddStringToObject(o, t->fields[i].name, r->v[i]);
   return o;
 }
 

@@ -32,7 +32,8 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
   import_ctx *x = ud;
   x->line = line;
   if (nproblems > 0) {
-    for (int i = 0; i < nproblems; i++) fprintf(stderr, "%s:%ld: %s\n", x->fname, line, problems[i]);
+    for (int i = 0; i < nproblems; i++)
+      fprintf(stderr, "%s:%ld: %s\n", x->fname, line, problems[i]);
     x->bad++;
     return 0;
   }
@@ -60,9 +61,12 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     x->fatal = err;
     return 1;
   }
-  if (res == KJC_WRITE_CREATED) x->created++;
-  else if (res == KJC_WRITE_UPDATED) x->updated++;
-  else x->unchanged++;
+  if (res == KJC_WRITE_CREATED)
+    x->created++;
+  else if (res == KJC_WRITE_UPDATED)
+    x->updated++;
+  else
+    x->unchanged++;
   return 0;
 }
 
@@ -87,13 +91,15 @@ int kjc_cmd_import(int argc, char **argv) {
   kjc_opt opts[] = {{"--strict", 0, NULL, &strict}, {NULL, 0, NULL, NULL}};
   char *pos[2];
   int npos, r = kjc_parse(argc, argv, opts, pos, 2, &npos, import_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   if (npos != 2) {
     kjc_error("import: expected TYPE FILE.csv (see 'kinerja import --help')");
     return KJC_EXIT_USAGE;
   }
   const kj_type_def *t = kjc_type_arg(pos[0], 1);
-  if (!t) return KJC_EXIT_USAGE;
+  if (!t)
+    return KJC_EXIT_USAGE;
   const char *fname = pos[1];
   FILE *f = fopen(fname, "rb");
   if (!f) {
@@ -121,9 +127,7 @@ int kjc_cmd_import(int argc, char **argv) {
       err = x.fatal;
       c = x.fatal.code;
     }
-    if (c) {
-      kjc_store_rollback(s);
-    } else if (strict && x.bad) {
+    if (c || (strict && x.bad)) {
       kjc_store_rollback(s);
     } else {
       c = kjc_store_commit(s, &err);
@@ -142,9 +146,11 @@ int kjc_cmd_import(int argc, char **argv) {
               x.bad == 1 ? "" : "s");
     return KJC_EXIT_FAIL;
   }
-  printf("imported %ld row%s from '%s': %ld new, %ld updated, %ld unchanged", x.created + x.updated + x.unchanged,
-         x.created + x.updated + x.unchanged == 1 ? "" : "s", fname, x.created, x.updated, x.unchanged);
-  if (x.bad) printf(", %ld bad (not imported)", x.bad);
+  printf("imported %ld row%s from '%s': %ld new, %ld updated, %ld unchanged",
+         x.created + x.updated + x.unchanged, x.created + x.updated + x.unchanged == 1 ? "" : "s",
+         fname, x.created, x.updated, x.unchanged);
+  if (x.bad)
+    printf(", %ld bad (not imported)", x.bad);
   putchar('\n');
   return x.bad ? KJC_EXIT_FAIL : 0;
 }

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 
-#define CA_MAX (1024 * 1024)
+#define CA_MAX ((size_t)1024 * 1024)
 
 static int check_server(const char *url) {
   if (strncmp(url, "https://", 8) != 0 || !url[8]) {
@@ -19,19 +19,25 @@ static int check_server(const char *url) {
 /* Store the CA's absolute path and its contents (pinned at this moment). */
 static kj_code set_ca(kjc_store *s, const char *file, kj_err *err) {
   char abs[PATH_MAX];
-  if (!realpath(file, abs)) return kj_fail(err, KJ_ENOENT, "cannot read CA file '%s': %s", file, strerror(errno));
+  if (!realpath(file, abs))
+    return kj_fail(err, KJ_ENOENT, "cannot read CA file '%s': %s", file, strerror(errno));
   FILE *f = fopen(abs, "rb");
-  if (!f) return kj_fail(err, KJ_EIO, "cannot read CA file '%s': %s", file, strerror(errno));
+  if (!f)
+    return kj_fail(err, KJ_EIO, "cannot read CA file '%s': %s", file, strerror(errno));
   char *pem = malloc(CA_MAX + 1);
   size_t n = pem ? fread(pem, 1, CA_MAX + 1, f) : 0;
   fclose(f);
-  if (!pem) return kj_fail(err, KJ_ENOMEM, "out of memory");
-  if (n > CA_MAX || !n || !strstr((pem[n] = 0, pem), "-----BEGIN CERTIFICATE-----")) {
+  if (!pem)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (n <= CA_MAX)
+    pem[n] = 0;
+  if (n > CA_MAX || !n || !strstr(pem, "-----BEGIN CERTIFICATE-----")) {
     free(pem);
     return kj_fail(err, KJ_EINVAL, "'%s' is not a PEM certificate file", file);
   }
   kj_code c = kjc_meta_set(s, KJC_META_CA, abs, err);
-  if (!c) c = kjc_meta_set(s, KJC_META_CA_PEM, pem, err);
+  if (!c)
+    c = kjc_meta_set(s, KJC_META_CA_PEM, pem, err);
   free(pem);
   return c;
 }
@@ -59,7 +65,8 @@ int kjc_cmd_init(int argc, char **argv) {
                     {NULL, 0, NULL, NULL}};
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, opts, pos, 0, &npos, init_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   if (!office) {
     kjc_error("init: --office CODE is required (see 'kinerja init --help')");
     return KJC_EXIT_USAGE;
@@ -70,19 +77,25 @@ int kjc_cmd_init(int argc, char **argv) {
     kjc_error("init: bad office code '%s': %s", office, err.msg);
     return KJC_EXIT_USAGE;
   }
-  if (server && check_server(server)) return KJC_EXIT_USAGE;
+  if (server && check_server(server))
+    return KJC_EXIT_USAGE;
   const char *path = kjc_db_path();
   if (kjc_store_create(path, office, &err)) {
     kjc_error("%s", err.msg);
     return KJC_EXIT_FAIL;
   }
   kjc_store *s;
-  if (kjc_open(&s, KJC_OPEN_WRITE)) return KJC_EXIT_FAIL;
+  if (kjc_open(&s, KJC_OPEN_WRITE))
+    return KJC_EXIT_FAIL;
   kj_code c = kjc_store_begin(s, &err);
-  if (!c && server) c = kjc_meta_set(s, KJC_META_SERVER, server, &err);
-  if (!c && token) c = kjc_meta_set(s, KJC_META_TOKEN, token, &err);
-  if (!c && ca) c = set_ca(s, ca, &err);
-  if (!c) c = kjc_store_commit(s, &err);
+  if (!c && server)
+    c = kjc_meta_set(s, KJC_META_SERVER, server, &err);
+  if (!c && token)
+    c = kjc_meta_set(s, KJC_META_TOKEN, token, &err);
+  if (!c && ca)
+    c = set_ca(s, ca, &err);
+  if (!c)
+    c = kjc_store_commit(s, &err);
   kjc_store_close(s);
   if (c) {
     kjc_error("%s", err.msg);
@@ -111,7 +124,8 @@ static const char config_help[] =
 int kjc_cmd_config(int argc, char **argv) {
   char *pos[3];
   int npos, r = kjc_parse(argc, argv, NULL, pos, 3, &npos, config_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   int set = npos == 3 && !strcmp(pos[0], "set");
   int get = npos == 2 && !strcmp(pos[0], "get");
   if (!set && !get) {
@@ -123,13 +137,15 @@ int kjc_cmd_config(int argc, char **argv) {
   static const char *const gettable[] = {"server", "token", "ca", "office", "device", NULL};
   const char *const *keys = set ? settable : gettable;
   int known = 0;
-  for (int i = 0; keys[i]; i++) known |= !strcmp(keys[i], key);
+  for (int i = 0; keys[i]; i++)
+    known |= !strcmp(keys[i], key);
   if (!known) {
     kjc_error("config: unknown key '%s' (server, token, ca%s)", key, set ? "" : ", office, device");
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
-  if (kjc_open(&s, set ? KJC_OPEN_WRITE : KJC_OPEN_READ)) return KJC_EXIT_FAIL;
+  if (kjc_open(&s, set ? KJC_OPEN_WRITE : KJC_OPEN_READ))
+    return KJC_EXIT_FAIL;
   kj_err err;
   kj_err_clear(&err);
   kj_code c = KJ_OK;
@@ -139,15 +155,20 @@ int kjc_cmd_config(int argc, char **argv) {
       return KJC_EXIT_USAGE;
     }
     c = kjc_store_begin(s, &err);
-    if (!c) c = !strcmp(key, "ca") ? set_ca(s, pos[2], &err) : kjc_meta_set(s, key, pos[2], &err);
-    if (!c) c = kjc_store_commit(s, &err);
-    else kjc_store_rollback(s);
+    if (!c)
+      c = !strcmp(key, "ca") ? set_ca(s, pos[2], &err) : kjc_meta_set(s, key, pos[2], &err);
+    if (!c)
+      c = kjc_store_commit(s, &err);
+    else
+      kjc_store_rollback(s);
   } else {
     char *v = NULL;
     c = kjc_meta_get(s, key, &v, &err);
     if (!c) {
-      if (v) printf("%s\n", v);
-      else c = kj_fail(&err, KJ_ENOENT, "config: '%s' is not set", key);
+      if (v)
+        printf("%s\n", v);
+      else
+        c = kj_fail(&err, KJ_ENOENT, "config: '%s' is not set", key);
     }
     free(v);
   }

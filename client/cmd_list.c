@@ -17,7 +17,8 @@ static void print_value(const char *v) {
   }
   putchar('"');
   for (const char *p = v; *p; p++) {
-    if (*p == '"' || *p == '\\') putchar('\\');
+    if (*p == '"' || *p == '\\')
+      putchar('\\');
     if (*p == '\n') {
       fputs("\\n", stdout);
       continue;
@@ -35,7 +36,8 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
   if (l->json) {
     cJSON *o = kjc_record_json(&st->rec);
     cJSON_AddStringToObject(o, "sync", status);
-    if (reason) cJSON_AddStringToObject(o, "reason", reason);
+    if (reason)
+      cJSON_AddStringToObject(o, "reason", reason);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     printf("%s%s", l->n ? ",\n  " : "\n  ", text ? text : "null");
@@ -44,7 +46,8 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
     const kj_type_def *t = kj_type(st->rec.type);
     fputs(st->rec.id, stdout);
     for (int i = 0; i < t->nfields; i++) {
-      if (!st->rec.v[i] || (int)i == t->office_field) continue;
+      if (!st->rec.v[i] || (int)i == t->office_field)
+        continue;
       printf(" %s=", t->fields[i].name);
       print_value(st->rec.v[i]);
     }
@@ -84,27 +87,33 @@ int kjc_cmd_list(int argc, char **argv) {
                     {NULL, 0, NULL, NULL}};
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, list_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   if (npos != 1 && !rejected && !pending) {
     kjc_error("list: expected TYPE (see 'kinerja list --help')");
     return KJC_EXIT_USAGE;
   }
   /* Without TYPE, --pending / --rejected list every office type. */
   const kj_type_def *only = NULL;
-  if (npos == 1 && !(only = kjc_type_arg(pos[0], 0))) return KJC_EXIT_USAGE;
+  if (npos == 1 && !(only = kjc_type_arg(pos[0], 0)))
+    return KJC_EXIT_USAGE;
   kjc_store *s;
-  if ((r = kjc_open(&s, KJC_OPEN_READ))) return r;
+  if ((r = kjc_open(&s, KJC_OPEN_READ)))
+    return r;
   list_ctx l = {json, 0, s};
   unsigned flags = (pending ? KJC_EACH_PENDING : 0) | (rejected ? KJC_EACH_REJECTED : 0);
   kj_err err;
   kj_err_clear(&err);
   kj_code c = KJ_OK;
-  if (json) fputs("[", stdout);
+  if (json)
+    fputs("[", stdout);
   for (int t = 0; t < KJ_T__COUNT && !c; t++) {
-    if (only ? only->type != (kj_rtype)t : kj_type((kj_rtype)t)->master) continue;
+    if (only ? only->type != (kj_rtype)t : kj_type((kj_rtype)t)->master)
+      continue;
     c = kjc_store_each(s, (kj_rtype)t, flags, list_row, &l, &err);
   }
-  if (json) fputs(l.n ? "\n]\n" : "]\n", stdout);
+  if (json)
+    fputs(l.n ? "\n]\n" : "]\n", stdout);
   kjc_store_close(s);
   if (c) {
     kjc_error("%s", err.msg);
@@ -153,27 +162,33 @@ int kjc_cmd_export(int argc, char **argv) {
   kjc_opt opts[] = {{"--format", 1, &format, NULL}, {NULL, 0, NULL, NULL}};
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, export_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   if (npos != 1) {
     kjc_error("export: expected TYPE (see 'kinerja export --help')");
     return KJC_EXIT_USAGE;
   }
   int json = !strcmp(format, "json");
-  if (!json && strcmp(format, "csv")) {
+  if (!json && strcmp(format, "csv") != 0) {
     kjc_error("export: unknown format '%s' (csv or json)", format);
     return KJC_EXIT_USAGE;
   }
   const kj_type_def *t = kjc_type_arg(pos[0], 0);
-  if (!t) return KJC_EXIT_USAGE;
+  if (!t)
+    return KJC_EXIT_USAGE;
   kjc_store *s;
-  if ((r = kjc_open(&s, KJC_OPEN_READ))) return r;
+  if ((r = kjc_open(&s, KJC_OPEN_READ)))
+    return r;
   export_ctx x = {json, 0, KJ_OK};
   kj_err err;
   kj_err_clear(&err);
   kj_code c = json ? KJ_OK : kj_csv_write_header(stdout, t);
-  if (json) fputs("[", stdout);
-  if (!c) c = kjc_store_each(s, t->type, 0, export_row, &x, &err);
-  if (json) fputs(x.n ? "\n]\n" : "]\n", stdout);
+  if (json)
+    fputs("[", stdout);
+  if (!c)
+    c = kjc_store_each(s, t->type, 0, export_row, &x, &err);
+  if (json)
+    fputs(x.n ? "\n]\n" : "]\n", stdout);
   kjc_store_close(s);
   if (c || x.err || fflush(stdout) != 0 || ferror(stdout)) {
     kjc_error("export: %s", err.msg[0] ? err.msg : "cannot write to stdout");

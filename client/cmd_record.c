@@ -6,7 +6,9 @@
 #include "cli.h"
 #include "uuid.h"
 
-static void warn_cb(void *ud, const char *msg) { kjc_warn("record '%s': %s", (const char *)ud, msg); }
+static void warn_cb(void *ud, const char *msg) {
+  kjc_warn("record '%s': %s", (const char *)ud, msg);
+}
 
 static void problem_cb(void *ud, const char *msg) {
   kjc_error("%s: %s", (const char *)ud, msg);
@@ -51,7 +53,8 @@ static int parse_assignments(const kj_type_def *t, kj_change *c, char **args, in
       kjc_error("unknown field '%s' for %s (fields: %s)", name, t->name, fields);
       return KJC_EXIT_USAGE;
     }
-    if (!*value && is_add) continue;
+    if (!*value && is_add)
+      continue;
     if (kj_record_set(&c->rec, idx, *value ? value : NULL)) {
       kjc_error("out of memory");
       return KJC_EXIT_FAIL;
@@ -92,19 +95,23 @@ static const char add_help[] =
 int kjc_cmd_add(int argc, char **argv) {
   char *pos[64];
   int npos, r = kjc_parse(argc, argv, NULL, pos, 64, &npos, add_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   if (npos < 1) {
     kjc_error("add: expected TYPE FIELD=VALUE ... (see 'kinerja add --help')");
     return KJC_EXIT_USAGE;
   }
   const kj_type_def *t = kjc_type_arg(pos[0], 1);
-  if (!t) return KJC_EXIT_USAGE;
+  if (!t)
+    return KJC_EXIT_USAGE;
   kj_change c;
   kj_change_init(&c, t->type);
   kjc_store *s = NULL;
   int rc = parse_assignments(t, &c, pos + 1, npos - 1, 1);
-  if (!rc) rc = kjc_open(&s, KJC_OPEN_WRITE);
-  if (rc) goto out;
+  if (!rc)
+    rc = kjc_open(&s, KJC_OPEN_WRITE);
+  if (rc)
+    goto out;
   if (t->office_field >= 0 && !c.rec.v[t->office_field]) {
     kj_record_set(&c.rec, t->office_field, kjc_store_office(s));
     c.mask |= 1u << t->office_field;
@@ -124,7 +131,8 @@ int kjc_cmd_add(int argc, char **argv) {
   kjc_refs_init(&refs, s);
   kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
   rc = write_change(s, &c, KJC_CHANGE_NEW);
-  if (!rc) printf("%s\n", c.rec.id);
+  if (!rc)
+    printf("%s\n", c.rec.id);
 out:
   kjc_store_close(s);
   kj_change_release(&c);
@@ -136,7 +144,8 @@ static int load_live(kjc_store *s, const char *id, kj_rstate *st) {
   kj_err err;
   kj_err_clear(&err);
   kj_code c = kjc_record_get(s, KJ_T_NONE, id, st, &err);
-  if (!c && st->rec.deleted) c = kj_fail(&err, KJ_ENOENT, "record '%s' is deleted", id);
+  if (!c && st->rec.deleted)
+    c = kj_fail(&err, KJ_ENOENT, "record '%s' is deleted", id);
   if (c) {
     kjc_error("%s", err.msg);
     return KJC_EXIT_FAIL;
@@ -157,13 +166,15 @@ static const char update_help[] =
 int kjc_cmd_update(int argc, char **argv) {
   char *pos[64];
   int npos, r = kjc_parse(argc, argv, NULL, pos, 64, &npos, update_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   if (npos < 2) {
     kjc_error("update: expected ID FIELD=VALUE ... (see 'kinerja update --help')");
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
-  if ((r = kjc_open(&s, KJC_OPEN_WRITE))) return r;
+  if ((r = kjc_open(&s, KJC_OPEN_WRITE)))
+    return r;
   kj_rstate st;
   if ((r = load_live(s, pos[0], &st))) {
     kj_rstate_release(&st);
@@ -200,13 +211,15 @@ static const char delete_help[] =
 int kjc_cmd_delete(int argc, char **argv) {
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, NULL, pos, 1, &npos, delete_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   if (npos != 1) {
     kjc_error("delete: expected ID (see 'kinerja delete --help')");
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
-  if ((r = kjc_open(&s, KJC_OPEN_WRITE))) return r;
+  if ((r = kjc_open(&s, KJC_OPEN_WRITE)))
+    return r;
   kj_rstate st;
   if (!(r = load_live(s, pos[0], &st))) {
     kj_change c;
@@ -236,13 +249,15 @@ int kjc_cmd_show(int argc, char **argv) {
   kjc_opt opts[] = {{"--json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, show_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   if (npos != 1) {
     kjc_error("show: expected ID (see 'kinerja show --help')");
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
-  if ((r = kjc_open(&s, KJC_OPEN_READ))) return r;
+  if ((r = kjc_open(&s, KJC_OPEN_READ)))
+    return r;
   kj_rstate st;
   kj_err err;
   kj_err_clear(&err);
@@ -253,10 +268,12 @@ int kjc_cmd_show(int argc, char **argv) {
     kj_err_clear(&err);
     c = kjc_record_get(s, (kj_rtype)t, pos[0], &st, &err);
   }
-  if (!c && st.rec.deleted) c = kj_fail(&err, KJ_ENOENT, "no record '%s' (it was deleted)", pos[0]);
+  if (!c && st.rec.deleted)
+    c = kj_fail(&err, KJ_ENOENT, "no record '%s' (it was deleted)", pos[0]);
   int pending = 0, rejected = 0;
   char *reason = NULL;
-  if (!c) c = kjc_record_outbox(s, st.rec.id, &pending, &rejected, &reason, &err);
+  if (!c)
+    c = kjc_record_outbox(s, st.rec.id, &pending, &rejected, &reason, &err);
   if (c) {
     kjc_error("%s", err.msg);
     r = KJC_EXIT_FAIL;
@@ -265,14 +282,16 @@ int kjc_cmd_show(int argc, char **argv) {
     if (json) {
       cJSON *o = kjc_record_json(&st.rec);
       cJSON_AddStringToObject(o, "sync", status);
-      if (reason) cJSON_AddStringToObject(o, "reason", reason);
+      if (reason)
+        cJSON_AddStringToObject(o, "reason", reason);
       kjc_print_json(o);
       cJSON_Delete(o);
     } else {
       const kj_type_def *t = kj_type(st.rec.type);
       printf("%-12s %s\n%-12s %s\n", "type", t->name, t->id_name, st.rec.id);
       for (int i = 0; i < t->nfields; i++)
-        if (st.rec.v[i]) printf("%-12s %s\n", t->fields[i].name, st.rec.v[i]);
+        if (st.rec.v[i])
+          printf("%-12s %s\n", t->fields[i].name, st.rec.v[i]);
       printf("%-12s %s%s%s\n", "sync", status, reason ? ": " : "", reason ? reason : "");
     }
   }
@@ -282,13 +301,13 @@ int kjc_cmd_show(int argc, char **argv) {
   return r;
 }
 
-#define REVIEW_HELP(cmd, what)                                                                 \
-  "usage: kinerja " cmd " ID --by NIP\n"                                                        \
-  "\n" what " an activity: sets its status to '" cmd "d' and reviewed_by to NIP.\n"            \
-  "\n"                                                                                          \
-  "  --by NIP    the reviewer's 18-digit nip (required)\n"                                      \
-  "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"                      \
-  "\n"                                                                                          \
+#define REVIEW_HELP(cmd, what)                                                                     \
+  "usage: kinerja " cmd " ID --by NIP\n"                                                           \
+  "\n" what " an activity: sets its status to '" cmd "d' and reviewed_by to NIP.\n"                \
+  "\n"                                                                                             \
+  "  --by NIP    the reviewer's 18-digit nip (required)\n"                                         \
+  "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"                         \
+  "\n"                                                                                             \
   "example: kinerja " cmd " 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --by 198001012005011001\n"
 static const char approve_help[] = REVIEW_HELP("approve", "Approve");
 static const char reject_help[] = REVIEW_HELP("reject", "Reject");
@@ -298,7 +317,8 @@ static int review(int argc, char **argv, const char *status, const char *help) {
   kjc_opt opts[] = {{"--by", 1, &by, NULL}, {NULL, 0, NULL, NULL}};
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   if (npos != 1 || !by) {
     kjc_error("%s: expected ID --by NIP (see 'kinerja %s --help')", argv[0], argv[0]);
     return KJC_EXIT_USAGE;
@@ -312,7 +332,8 @@ static int review(int argc, char **argv, const char *status, const char *help) {
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
-  if ((r = kjc_open(&s, KJC_OPEN_WRITE))) return r;
+  if ((r = kjc_open(&s, KJC_OPEN_WRITE)))
+    return r;
   kj_rstate st;
   if (!(r = load_live(s, pos[0], &st))) {
     if (st.rec.type != KJ_T_ACTIVITY) {
@@ -338,5 +359,9 @@ static int review(int argc, char **argv, const char *status, const char *help) {
   return r;
 }
 
-int kjc_cmd_approve(int argc, char **argv) { return review(argc, argv, "approved", approve_help); }
-int kjc_cmd_reject(int argc, char **argv) { return review(argc, argv, "rejected", reject_help); }
+int kjc_cmd_approve(int argc, char **argv) {
+  return review(argc, argv, "approved", approve_help);
+}
+int kjc_cmd_reject(int argc, char **argv) {
+  return review(argc, argv, "rejected", reject_help);
+}

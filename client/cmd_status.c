@@ -24,7 +24,8 @@ static const char status_help[] =
 /* ms since the epoch as ISO 8601 UTC; "" for 0. */
 static void iso_time(int64_t ms, char out[32]) {
   out[0] = 0;
-  if (ms <= 0) return;
+  if (ms <= 0)
+    return;
   time_t t = (time_t)(ms / 1000);
   struct tm tm;
   gmtime_r(&t, &tm);
@@ -34,13 +35,17 @@ static void iso_time(int64_t ms, char out[32]) {
 static void add_time(cJSON *o, const char *name, int64_t ms) {
   char buf[32];
   iso_time(ms, buf);
-  if (buf[0]) cJSON_AddStringToObject(o, name, buf);
-  else cJSON_AddNullToObject(o, name);
+  if (buf[0])
+    cJSON_AddStringToObject(o, name, buf);
+  else
+    cJSON_AddNullToObject(o, name);
 }
 
 static void add_str(cJSON *o, const char *name, const char *v) {
-  if (v) cJSON_AddStringToObject(o, name, v);
-  else cJSON_AddNullToObject(o, name);
+  if (v)
+    cJSON_AddStringToObject(o, name, v);
+  else
+    cJSON_AddNullToObject(o, name);
 }
 
 int kjc_cmd_status(int argc, char **argv) {
@@ -48,25 +53,37 @@ int kjc_cmd_status(int argc, char **argv) {
   kjc_opt opts[] = {{"--json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, opts, pos, 0, &npos, status_help);
-  if (r) return r < 0 ? 0 : r;
+  if (r)
+    return r < 0 ? 0 : r;
   kjc_store *s;
-  if ((r = kjc_open(&s, KJC_OPEN_READ))) return r;
+  if ((r = kjc_open(&s, KJC_OPEN_READ)))
+    return r;
   kj_err err;
   kj_err_clear(&err);
   char *server = NULL, *state = NULL, *last_error = NULL, *token = NULL, *ca = NULL;
   int64_t last_sync = 0, last_push = 0, last_pull = 0, last_attempt = 0, skew = 0;
   kjc_outbox_stats ob;
   kj_code c = kjc_meta_get(s, KJC_META_SERVER, &server, &err);
-  if (!c) c = kjc_meta_get(s, KJC_META_SYNC_STATE, &state, &err);
-  if (!c) c = kjc_meta_get(s, KJC_META_LAST_ERROR, &last_error, &err);
-  if (!c) c = kjc_meta_get(s, KJC_META_TOKEN, &token, &err);
-  if (!c) c = kjc_meta_get(s, KJC_META_CA, &ca, &err);
-  if (!c) c = kjc_meta_get_i64(s, KJC_META_LAST_SYNC, 0, &last_sync, &err);
-  if (!c) c = kjc_meta_get_i64(s, KJC_META_LAST_PUSH, 0, &last_push, &err);
-  if (!c) c = kjc_meta_get_i64(s, KJC_META_LAST_PULL, 0, &last_pull, &err);
-  if (!c) c = kjc_meta_get_i64(s, KJC_META_LAST_ATTEMPT, 0, &last_attempt, &err);
-  if (!c) c = kjc_meta_get_i64(s, KJC_META_CLOCK_OFFSET, 0, &skew, &err);
-  if (!c) c = kjc_outbox_stats_get(s, &ob, &err);
+  if (!c)
+    c = kjc_meta_get(s, KJC_META_SYNC_STATE, &state, &err);
+  if (!c)
+    c = kjc_meta_get(s, KJC_META_LAST_ERROR, &last_error, &err);
+  if (!c)
+    c = kjc_meta_get(s, KJC_META_TOKEN, &token, &err);
+  if (!c)
+    c = kjc_meta_get(s, KJC_META_CA, &ca, &err);
+  if (!c)
+    c = kjc_meta_get_i64(s, KJC_META_LAST_SYNC, 0, &last_sync, &err);
+  if (!c)
+    c = kjc_meta_get_i64(s, KJC_META_LAST_PUSH, 0, &last_push, &err);
+  if (!c)
+    c = kjc_meta_get_i64(s, KJC_META_LAST_PULL, 0, &last_pull, &err);
+  if (!c)
+    c = kjc_meta_get_i64(s, KJC_META_LAST_ATTEMPT, 0, &last_attempt, &err);
+  if (!c)
+    c = kjc_meta_get_i64(s, KJC_META_CLOCK_OFFSET, 0, &skew, &err);
+  if (!c)
+    c = kjc_outbox_stats_get(s, &ob, &err);
   if (c) {
     kjc_error("%s", err.msg);
     r = KJC_EXIT_FAIL;
@@ -88,8 +105,10 @@ int kjc_cmd_status(int argc, char **argv) {
     cJSON_AddStringToObject(o, "state", st);
     cJSON_AddNumberToObject(o, "pending", (double)ob.pending);
     cJSON_AddNumberToObject(o, "rejected", (double)ob.rejected);
-    if (ob.pending) cJSON_AddNumberToObject(o, "oldest_pending_age_s", (double)age_s);
-    else cJSON_AddNullToObject(o, "oldest_pending_age_s");
+    if (ob.pending)
+      cJSON_AddNumberToObject(o, "oldest_pending_age_s", (double)age_s);
+    else
+      cJSON_AddNullToObject(o, "oldest_pending_age_s");
     add_time(o, "last_sync", last_sync);
     add_time(o, "last_push", last_push);
     add_time(o, "last_pull", last_pull);
@@ -106,8 +125,10 @@ int kjc_cmd_status(int argc, char **argv) {
            server && !token ? " (no token: kinerja config set token TOKEN)" : "");
     printf("state:         %s\n", st);
     printf("pending:       %ld change%s", ob.pending, ob.pending == 1 ? "" : "s");
-    if (ob.pending) printf(" (oldest %" PRId64 " s ago)", age_s);
-    printf("\nrejected:      %ld%s\n", ob.rejected, ob.rejected ? " (kinerja list --rejected)" : "");
+    if (ob.pending)
+      printf(" (oldest %" PRId64 " s ago)", age_s);
+    printf("\nrejected:      %ld%s\n", ob.rejected,
+           ob.rejected ? " (kinerja list --rejected)" : "");
     iso_time(last_sync, t1);
     iso_time(last_attempt, t2);
     printf("last sync:     %s\n", t1[0] ? t1 : "never");

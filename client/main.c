@@ -36,15 +36,20 @@ static const kjc_command commands[] = {
 
 static int edit_distance(const char *a, const char *b) {
   int la = (int)strlen(a), lb = (int)strlen(b);
-  if (la > 32 || lb > 32) return 99;
+  if (la > 32 || lb > 32)
+    return 99;
   int d[33][33];
-  for (int i = 0; i <= la; i++) d[i][0] = i;
-  for (int j = 0; j <= lb; j++) d[0][j] = j;
+  for (int i = 0; i <= la; i++)
+    d[i][0] = i;
+  for (int j = 0; j <= lb; j++)
+    d[0][j] = j;
   for (int i = 1; i <= la; i++)
     for (int j = 1; j <= lb; j++) {
       int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-      if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
-      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+      if (d[i - 1][j] + 1 < v)
+        v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v)
+        v = d[i][j - 1] + 1;
       /* a swap of two neighbours counts as one edit ("snyc") */
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
         v = d[i - 2][j - 2] + 1;
@@ -58,7 +63,8 @@ static void usage(FILE *f) {
         "The database is --db PATH, else $KINERJA_DB, else ./kinerja.db.\n\n"
         "Commands:\n",
         f);
-  for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  for (int i = 0; i < NCOMMANDS; i++)
+    fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
   fputs("\n'kinerja COMMAND --help' explains each command.\n", f);
 }
 
@@ -91,7 +97,8 @@ int main(int argc, char **argv) {
   }
   const char *name = argv[i];
   for (int k = 0; k < NCOMMANDS; k++)
-    if (!strcmp(commands[k].name, name)) return commands[k].fn(argc - i, argv + i);
+    if (!strcmp(commands[k].name, name))
+      return commands[k].fn(argc - i, argv + i);
 
   int best = -1, bestd = 3;
   for (int k = 0; k < NCOMMANDS; k++) {

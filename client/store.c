@@ -60,48 +60,49 @@ _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema vers
 
 /* ---- statements ---- */
 
-#define STMTS(XX)                                                                              \
-  XX(BEGIN, "BEGIN IMMEDIATE")                                                                 \
-  XX(COMMIT, "COMMIT")                                                                         \
-  XX(ROLLBACK, "ROLLBACK")                                                                     \
-  XX(META_GET, "SELECT value FROM meta WHERE key = ?1")                                        \
-  XX(META_SET, "INSERT INTO meta(key, value) VALUES(?1, ?2) "                                 \
-               "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                        \
-  XX(META_DEL, "DELETE FROM meta WHERE key = ?1")                                              \
-  XX(REC_BY_ID, "SELECT type, deleted, state FROM records WHERE id = ?1")                               \
-  XX(REC_GET, "SELECT deleted, state FROM records WHERE id = ?2 AND type = ?1")                         \
-  XX(REC_PUT, "INSERT INTO records(type, id, deleted, state) VALUES(?1, ?2, ?3, ?4) "          \
-              "ON CONFLICT(id, type) DO UPDATE SET deleted = excluded.deleted, "               \
-              "state = excluded.state")                                                        \
-  XX(REC_EXISTS, "SELECT 1 FROM records WHERE id = ?2 AND type = ?1 AND deleted = 0")          \
-  XX(REC_COUNT, "SELECT count(*) FROM records WHERE type = ?1 AND deleted = 0")                \
-  XX(REC_EACH,                                                                                 \
-     "SELECT r.state, r.id, r.deleted, (SELECT o.reason FROM outbox o WHERE o.id = r.id AND o.type = r.type "   \
-     "  AND o.status = 'rejected' ORDER BY o.seq DESC LIMIT 1) "                               \
-     "FROM records r WHERE r.type = ?1 AND (r.deleted = 0 OR ?2) "                             \
-     "AND (NOT ?3 OR EXISTS(SELECT 1 FROM outbox p WHERE p.id = r.id AND p.type = r.type "     \
-     "  AND p.status = 'pending')) "                                                           \
-     "AND (NOT ?4 OR EXISTS(SELECT 1 FROM outbox q WHERE q.id = r.id AND q.type = r.type "     \
-     "  AND q.status = 'rejected')) "                                                          \
-     "ORDER BY r.id")                                                                          \
-  XX(REC_OUTBOX, "SELECT coalesce(sum(status = 'pending'), 0), "                               \
-                 "coalesce(sum(status = 'rejected'), 0), "                                     \
-                 "(SELECT reason FROM outbox WHERE id = ?1 AND status = 'rejected' "           \
-                 " ORDER BY seq DESC LIMIT 1) FROM outbox WHERE id = ?1")                      \
-  XX(OB_INSERT, "INSERT INTO outbox(type, id, hlc, mask, deleted, change, created_ms) "        \
-                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                          \
-  XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'") \
-  XX(OB_BATCH, "SELECT seq, type, id, hlc, change FROM outbox WHERE status = 'pending' "         \
-               "ORDER BY seq LIMIT ?1") \
-  XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                              \
-  XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")           \
-  XX(OB_STATS, "SELECT coalesce(sum(status = 'pending'), 0), "                                 \
-               "coalesce(sum(status = 'rejected'), 0), "                                       \
-               "min(CASE WHEN status = 'pending' THEN created_ms END) FROM outbox")            \
-  XX(SC_PUT, "INSERT INTO scores(kind, period, office, doc, stored_ms) "                      \
-             "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, period, office) DO UPDATE SET "     \
-             "doc = excluded.doc, stored_ms = excluded.stored_ms")                             \
-  XX(SC_GET, "SELECT doc, period FROM scores WHERE kind = ?1 AND office = ?2 "                 \
+#define STMTS(XX)                                                                                  \
+  XX(BEGIN, "BEGIN IMMEDIATE")                                                                     \
+  XX(COMMIT, "COMMIT")                                                                             \
+  XX(ROLLBACK, "ROLLBACK")                                                                         \
+  XX(META_GET, "SELECT value FROM meta WHERE key = ?1")                                            \
+  XX(META_SET, "INSERT INTO meta(key, value) VALUES(?1, ?2) "                                      \
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                            \
+  XX(META_DEL, "DELETE FROM meta WHERE key = ?1")                                                  \
+  XX(REC_BY_ID, "SELECT type, deleted, state FROM records WHERE id = ?1")                          \
+  XX(REC_GET, "SELECT deleted, state FROM records WHERE id = ?2 AND type = ?1")                    \
+  XX(REC_PUT, "INSERT INTO records(type, id, deleted, state) VALUES(?1, ?2, ?3, ?4) "              \
+              "ON CONFLICT(id, type) DO UPDATE SET deleted = excluded.deleted, "                   \
+              "state = excluded.state")                                                            \
+  XX(REC_EXISTS, "SELECT 1 FROM records WHERE id = ?2 AND type = ?1 AND deleted = 0")              \
+  XX(REC_COUNT, "SELECT count(*) FROM records WHERE type = ?1 AND deleted = 0")                    \
+  XX(REC_EACH,                                                                                     \
+     "SELECT r.state, r.id, r.deleted, (SELECT o.reason FROM outbox o WHERE o.id = r.id AND "      \
+     "o.type = r.type "                                                                            \
+     "  AND o.status = 'rejected' ORDER BY o.seq DESC LIMIT 1) "                                   \
+     "FROM records r WHERE r.type = ?1 AND (r.deleted = 0 OR ?2) "                                 \
+     "AND (NOT ?3 OR EXISTS(SELECT 1 FROM outbox p WHERE p.id = r.id AND p.type = r.type "         \
+     "  AND p.status = 'pending')) "                                                               \
+     "AND (NOT ?4 OR EXISTS(SELECT 1 FROM outbox q WHERE q.id = r.id AND q.type = r.type "         \
+     "  AND q.status = 'rejected')) "                                                              \
+     "ORDER BY r.id")                                                                              \
+  XX(REC_OUTBOX, "SELECT coalesce(sum(status = 'pending'), 0), "                                   \
+                 "coalesce(sum(status = 'rejected'), 0), "                                         \
+                 "(SELECT reason FROM outbox WHERE id = ?1 AND status = 'rejected' "               \
+                 " ORDER BY seq DESC LIMIT 1) FROM outbox WHERE id = ?1")                          \
+  XX(OB_INSERT, "INSERT INTO outbox(type, id, hlc, mask, deleted, change, created_ms) "            \
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                              \
+  XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'")   \
+  XX(OB_BATCH, "SELECT seq, type, id, hlc, change FROM outbox WHERE status = 'pending' "           \
+               "ORDER BY seq LIMIT ?1")                                                            \
+  XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                                  \
+  XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")               \
+  XX(OB_STATS, "SELECT coalesce(sum(status = 'pending'), 0), "                                     \
+               "coalesce(sum(status = 'rejected'), 0), "                                           \
+               "min(CASE WHEN status = 'pending' THEN created_ms END) FROM outbox")                \
+  XX(SC_PUT, "INSERT INTO scores(kind, period, office, doc, stored_ms) "                           \
+             "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, period, office) DO UPDATE SET "         \
+             "doc = excluded.doc, stored_ms = excluded.stored_ms")                                 \
+  XX(SC_GET, "SELECT doc, period FROM scores WHERE kind = ?1 AND office = ?2 "                     \
              "AND (?3 IS NULL OR period = ?3) ORDER BY stored_ms DESC, period DESC LIMIT 1")
 
 enum {
@@ -131,7 +132,8 @@ struct kjc_store {
 /* ---- errors ---- */
 
 static int is_full(kjc_store *s, int rc) {
-  if ((rc & 0xff) == SQLITE_FULL) return 1;
+  if ((rc & 0xff) == SQLITE_FULL)
+    return 1;
   if ((rc & 0xff) == SQLITE_IOERR && s && s->db) {
     int e = sqlite3_system_errno(s->db);
     return e == ENOSPC || e == EFBIG || e == EDQUOT;
@@ -143,8 +145,8 @@ static int is_full(kjc_store *s, int rc) {
 static kj_code st_fail(kjc_store *s, int rc, kj_err *err, const char *what) {
   const char *path = s ? s->path : "?";
   if (is_full(s, rc))
-    return kj_fail(err, KJ_EFULL, "disk full: cannot write to '%s' (nothing of this command was saved)",
-                   path);
+    return kj_fail(err, KJ_EFULL,
+                   "disk full: cannot write to '%s' (nothing of this command was saved)", path);
   switch (rc & 0xff) {
   case SQLITE_READONLY:
     return kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)",
@@ -160,7 +162,8 @@ static kj_code st_fail(kjc_store *s, int rc, kj_err *err, const char *what) {
   case SQLITE_NOMEM:
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   case SQLITE_CANTOPEN:
-    return kj_fail(err, KJ_EIO, "cannot open database '%s': %s", path, strerror(sqlite3_system_errno(s->db)));
+    return kj_fail(err, KJ_EIO, "cannot open database '%s': %s", path,
+                   strerror(sqlite3_system_errno(s->db)));
   default:
     return kj_fail(err, KJ_EDB, "database '%s': %s: %s", path, what,
                    s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -177,7 +180,8 @@ static kj_code run(kjc_store *s, sqlite3_stmt *st, kj_err *err) {
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return st_fail(s, rc, err, "write");
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return st_fail(s, rc, err, "write");
   return KJ_OK;
 }
 
@@ -187,10 +191,12 @@ static void done(sqlite3_stmt *st) {
 }
 
 static char *xstrdup(const char *p) {
-  if (!p) return NULL;
+  if (!p)
+    return NULL;
   size_t n = strlen(p) + 1;
   char *d = malloc(n);
-  if (d) memcpy(d, p, n);
+  if (d)
+    memcpy(d, p, n);
   return d;
 }
 
@@ -203,7 +209,8 @@ static void copy_str(char *dst, size_t size, const char *src) {
 static kj_code prepare_all(kjc_store *s, kj_err *err) {
   for (int i = 0; i < S__COUNT; i++) {
     int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
-    if (rc != SQLITE_OK) return st_fail(s, rc, err, "prepare");
+    if (rc != SQLITE_OK)
+      return st_fail(s, rc, err, "prepare");
   }
   return KJ_OK;
 }
@@ -211,7 +218,8 @@ static kj_code prepare_all(kjc_store *s, kj_err *err) {
 static int pragma_int(kjc_store *s, const char *sql, int *out) {
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-  if (rc != SQLITE_OK) return rc;
+  if (rc != SQLITE_OK)
+    return rc;
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     *out = sqlite3_column_int(st, 0);
@@ -226,17 +234,22 @@ static kj_code migrate(kjc_store *s, kj_err *err) {
   for (;;) {
     int v = 0, rc;
     kj_code c;
-    if ((c = exec(s, "BEGIN IMMEDIATE", err))) return c;
+    if ((c = exec(s, "BEGIN IMMEDIATE", err)))
+      return c;
     if ((rc = pragma_int(s, "PRAGMA user_version", &v)) != SQLITE_OK) {
       c = st_fail(s, rc, err, "read schema version");
       goto fail;
     }
-    if (v >= KJC_SCHEMA_VERSION) return exec(s, "COMMIT", err);
-    if ((c = exec(s, migrations[v], err))) goto fail;
+    if (v >= KJC_SCHEMA_VERSION)
+      return exec(s, "COMMIT", err);
+    if ((c = exec(s, migrations[v], err)))
+      goto fail;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
-    if ((c = exec(s, sql, err))) goto fail;
-    if ((c = exec(s, "COMMIT", err))) goto fail;
+    if ((c = exec(s, sql, err)))
+      goto fail;
+    if ((c = exec(s, "COMMIT", err)))
+      goto fail;
     continue;
   fail:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -246,24 +259,30 @@ static kj_code migrate(kjc_store *s, kj_err *err) {
 
 static kj_code connect(kjc_store *s, const char *path, int sqflags, kj_err *err) {
   s->path = xstrdup(path);
-  if (!s->path) return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!s->path)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   int rc = sqlite3_open_v2(path, &s->db, sqflags, NULL);
-  if (rc != SQLITE_OK) return st_fail(s, rc, err, "open");
+  if (rc != SQLITE_OK)
+    return st_fail(s, rc, err, "open");
   sqlite3_extended_result_codes(s->db, 1);
   sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
   kj_code c;
-  if ((c = exec(s, "PRAGMA synchronous = FULL", err))) return c;
+  if ((c = exec(s, "PRAGMA synchronous = FULL", err)))
+    return c;
   /* A bigger page cache than the default 2 MB keeps big imports fast;
    * it stays well under the 30 MB memory budget (issue 3). */
-  if ((c = exec(s, "PRAGMA cache_size = -12288", err))) return c;
-  if ((c = exec(s, "PRAGMA foreign_keys = ON", err))) return c;
+  if ((c = exec(s, "PRAGMA cache_size = -12288", err)))
+    return c;
+  if ((c = exec(s, "PRAGMA foreign_keys = ON", err)))
+    return c;
   return KJ_OK;
 }
 
 static kj_code load_identity(kjc_store *s, kj_err *err) {
   char *office = NULL, *device = NULL;
   kj_code c = kjc_meta_get(s, KJC_META_OFFICE, &office, err);
-  if (!c) c = kjc_meta_get(s, KJC_META_DEVICE, &device, err);
+  if (!c)
+    c = kjc_meta_get(s, KJC_META_DEVICE, &device, err);
   if (!c && (!office || !device))
     c = kj_fail(err, KJ_EDB, "'%s' is not a kinerja database (no office or device set)", s->path);
   if (!c) {
@@ -272,10 +291,13 @@ static kj_code load_identity(kjc_store *s, kj_err *err) {
   }
   free(office);
   free(device);
-  if (c) return c;
+  if (c)
+    return c;
   int64_t last = 0, off = 0;
-  if ((c = kjc_meta_get_i64(s, KJC_META_HLC_LAST, 0, &last, err))) return c;
-  if ((c = kjc_meta_get_i64(s, KJC_META_CLOCK_OFFSET, 0, &off, err))) return c;
+  if ((c = kjc_meta_get_i64(s, KJC_META_HLC_LAST, 0, &last, err)))
+    return c;
+  if ((c = kjc_meta_get_i64(s, KJC_META_CLOCK_OFFSET, 0, &off, err)))
+    return c;
   kj_hlc_init(&s->clock, (kj_hlc)last, off);
   s->clock_saved_last = (kj_hlc)last;
   s->clock_saved_offset = off;
@@ -286,7 +308,8 @@ static kj_code load_identity(kjc_store *s, kj_err *err) {
 static char *immutable_uri(const char *path) {
   size_t n = strlen(path);
   char *u = malloc(3 * n + 32);
-  if (!u) return NULL;
+  if (!u)
+    return NULL;
   char *p = u + sprintf(u, "file:");
   for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
     if (*c == '?' || *c == '#' || *c == '%' || *c < 0x21 || *c >= 0x7f)
@@ -306,13 +329,15 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
       return kj_fail(err, KJ_ENOENT, "no database at '%s': run 'kinerja init --office CODE'", path);
     return kj_fail(err, KJ_EIO, "cannot open database '%s': %s", path, strerror(errno));
   }
-  if (!S_ISREG(sb.st_mode)) return kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
+  if (!S_ISREG(sb.st_mode))
+    return kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
   if ((flags & KJC_OPEN_WRITE) && access(path, W_OK) != 0)
     return kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)",
                    path);
 
   kjc_store *s = calloc(1, sizeof *s);
-  if (!s) return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!s)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   kj_code c;
   if (!(flags & KJC_OPEN_WRITE) && access(path, W_OK) != 0) {
     /* Reading a file we may not write: a WAL database needs a writable
@@ -330,9 +355,11 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
   } else {
     c = connect(s, path, SQLITE_OPEN_READWRITE, err);
   }
-  if (c) goto fail;
+  if (c)
+    goto fail;
   if ((flags & KJC_OPEN_WRITE) && sqlite3_db_readonly(s->db, "main") == 1) {
-    c = kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)", path);
+    c = kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)",
+                path);
     goto fail;
   }
   int appid = 0, version = 0, rc;
@@ -346,9 +373,10 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
     goto fail;
   }
   if (version > KJC_SCHEMA_VERSION) {
-    c = kj_fail(err, KJ_EVERSION,
-                "database '%s' has schema version %d, newer than this kinerja (%d): upgrade kinerja",
-                path, version, KJC_SCHEMA_VERSION);
+    c = kj_fail(
+        err, KJ_EVERSION,
+        "database '%s' has schema version %d, newer than this kinerja (%d): upgrade kinerja", path,
+        version, KJC_SCHEMA_VERSION);
     goto fail;
   }
   if (version < KJC_SCHEMA_VERSION) {
@@ -356,10 +384,13 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
       c = kj_fail(err, KJ_EIO, "database '%s' needs an upgrade but is read-only", path);
       goto fail;
     }
-    if ((c = migrate(s, err))) goto fail;
+    if ((c = migrate(s, err)))
+      goto fail;
   }
-  if ((c = prepare_all(s, err))) goto fail;
-  if ((c = load_identity(s, err))) goto fail;
+  if ((c = prepare_all(s, err)))
+    goto fail;
+  if ((c = load_identity(s, err)))
+    goto fail;
   *out = s;
   return KJ_OK;
 fail:
@@ -382,27 +413,32 @@ kj_code kjc_store_create(const char *path, const char *office, kj_err *err) {
     c = kj_fail(err, KJ_ENOMEM, "out of memory");
     goto fail;
   }
-  if ((c = connect(s, path, SQLITE_OPEN_READWRITE, err))) goto fail;
-  if ((c = exec(s, "PRAGMA journal_mode = WAL", err))) goto fail;
+  if ((c = connect(s, path, SQLITE_OPEN_READWRITE, err)))
+    goto fail;
+  if ((c = exec(s, "PRAGMA journal_mode = WAL", err)))
+    goto fail;
   {
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA application_id = %d", KJC_APPLICATION_ID);
-    if ((c = exec(s, sql, err))) goto fail;
+    if ((c = exec(s, sql, err)))
+      goto fail;
   }
-  if ((c = migrate(s, err))) goto fail;
-  if ((c = prepare_all(s, err))) goto fail;
+  if ((c = migrate(s, err)))
+    goto fail;
+  if ((c = prepare_all(s, err)))
+    goto fail;
   if (kj_uuid_v7(idbuf) != 0) {
     c = kj_fail(err, KJ_EIO, "cannot make a device id: no randomness");
     goto fail;
   }
   snprintf(device, sizeof device, "dev-%s", idbuf);
-  if ((c = kjc_store_begin(s, err))) goto fail;
+  if ((c = kjc_store_begin(s, err)))
+    goto fail;
   if ((c = kjc_meta_set(s, KJC_META_OFFICE, office, err)) ||
       (c = kjc_meta_set(s, KJC_META_DEVICE, device, err)) ||
       (c = kjc_meta_set(s, KJC_META_SYNC_STATE, "never", err)) ||
       (c = kjc_meta_set_i64(s, KJC_META_HLC_LAST, 0, err)) ||
-      (c = kjc_meta_set_i64(s, KJC_META_CLOCK_OFFSET, 0, err)) ||
-      (c = kjc_store_commit(s, err)))
+      (c = kjc_meta_set_i64(s, KJC_META_CLOCK_OFFSET, 0, err)) || (c = kjc_store_commit(s, err)))
     goto fail;
   kjc_store_close(s);
   return KJ_OK;
@@ -420,25 +456,39 @@ fail:
 }
 
 void kjc_store_close(kjc_store *s) {
-  if (!s) return;
-  if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  for (int i = 0; i < S__COUNT; i++) sqlite3_finalize(s->st[i]);
+  if (!s)
+    return;
+  if (s->db && !sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  for (int i = 0; i < S__COUNT; i++)
+    sqlite3_finalize(s->st[i]);
   sqlite3_close(s->db);
   free(s->path);
   free(s);
 }
 
-const char *kjc_store_path(const kjc_store *s) { return s->path; }
-const char *kjc_store_office(const kjc_store *s) { return s->office; }
-const char *kjc_store_device(const kjc_store *s) { return s->device; }
-int kjc_store_in_txn(const kjc_store *s) { return !sqlite3_get_autocommit(s->db); }
-kj_hlc_clock *kjc_store_clock(kjc_store *s) { return &s->clock; }
+const char *kjc_store_path(const kjc_store *s) {
+  return s->path;
+}
+const char *kjc_store_office(const kjc_store *s) {
+  return s->office;
+}
+const char *kjc_store_device(const kjc_store *s) {
+  return s->device;
+}
+int kjc_store_in_txn(const kjc_store *s) {
+  return !sqlite3_get_autocommit(s->db);
+}
+kj_hlc_clock *kjc_store_clock(kjc_store *s) {
+  return &s->clock;
+}
 
 /* ---- transactions ---- */
 
 kj_code kjc_store_begin(kjc_store *s, kj_err *err) {
   kj_code c = run(s, s->st[S_BEGIN], err);
-  if (c) return c;
+  if (c)
+    return c;
   /* Another process may have stamped since we last looked. */
   int64_t last = 0, off = 0;
   if ((c = kjc_meta_get_i64(s, KJC_META_HLC_LAST, 0, &last, err)) ||
@@ -446,7 +496,8 @@ kj_code kjc_store_begin(kjc_store *s, kj_err *err) {
     kjc_store_rollback(s);
     return c;
   }
-  if ((kj_hlc)last > s->clock.last) s->clock.last = (kj_hlc)last;
+  if ((kj_hlc)last > s->clock.last)
+    s->clock.last = (kj_hlc)last;
   s->clock_saved_last = (kj_hlc)last;
   s->clock_saved_offset = off;
   s->clock.offset_ms = off; /* the persisted offset is the truth */
@@ -459,7 +510,8 @@ kj_code kjc_store_commit(kjc_store *s, kj_err *err) {
     c = kjc_meta_set_i64(s, KJC_META_HLC_LAST, (int64_t)s->clock.last, err);
   if (!c && s->clock.offset_ms != s->clock_saved_offset)
     c = kjc_meta_set_i64(s, KJC_META_CLOCK_OFFSET, s->clock.offset_ms, err);
-  if (!c) c = run(s, s->st[S_COMMIT], err);
+  if (!c)
+    c = run(s, s->st[S_COMMIT], err);
   if (c) {
     kjc_store_rollback(s);
     return c;
@@ -470,7 +522,8 @@ kj_code kjc_store_commit(kjc_store *s, kj_err *err) {
 }
 
 void kjc_store_rollback(kjc_store *s) {
-  if (!s || !s->db) return;
+  if (!s || !s->db)
+    return;
   if (!sqlite3_get_autocommit(s->db)) {
     sqlite3_step(s->st[S_ROLLBACK]);
     sqlite3_reset(s->st[S_ROLLBACK]);
@@ -478,20 +531,21 @@ void kjc_store_rollback(kjc_store *s) {
 }
 
 /* Run body in the caller's transaction or in one of its own. */
-#define OWN_BEGIN(s, err)                                                                      \
-  int own_ = !kjc_store_in_txn(s);                                                             \
-  if (own_) {                                                                                  \
-    kj_code bc_ = kjc_store_begin(s, err);                                                     \
-    if (bc_) return bc_;                                                                       \
+#define OWN_BEGIN(s, err)                                                                          \
+  int own_ = !kjc_store_in_txn(s);                                                                 \
+  if (own_) {                                                                                      \
+    kj_code bc_ = kjc_store_begin(s, err);                                                         \
+    if (bc_)                                                                                       \
+      return bc_;                                                                                  \
   }
-#define OWN_END(s, c, err)                                                                     \
-  do {                                                                                         \
-    if (own_) {                                                                                \
-      if (c)                                                                                   \
-        kjc_store_rollback(s);                                                                 \
-      else                                                                                     \
-        c = kjc_store_commit(s, err);                                                          \
-    }                                                                                          \
+#define OWN_END(s, c, err)                                                                         \
+  do {                                                                                             \
+    if (own_) {                                                                                    \
+      if (c)                                                                                       \
+        kjc_store_rollback(s);                                                                     \
+      else                                                                                         \
+        (c) = kjc_store_commit(s, err);                                                            \
+    }                                                                                              \
   } while (0)
 
 /* ---- meta ---- */
@@ -504,7 +558,8 @@ kj_code kjc_meta_get(kjc_store *s, const char *key, char **out, kj_err *err) {
   kj_code c = KJ_OK;
   if (rc == SQLITE_ROW) {
     *out = xstrdup((const char *)sqlite3_column_text(st, 0));
-    if (!*out) c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    if (!*out)
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
   } else if (rc != SQLITE_DONE) {
     c = st_fail(s, rc, err, "read setting");
   }
@@ -515,7 +570,8 @@ kj_code kjc_meta_get(kjc_store *s, const char *key, char **out, kj_err *err) {
 kj_code kjc_meta_set(kjc_store *s, const char *key, const char *value, kj_err *err) {
   sqlite3_stmt *st = s->st[value ? S_META_SET : S_META_DEL];
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  if (value) sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+  if (value)
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
   return run(s, st, err);
 }
 
@@ -528,7 +584,8 @@ kj_code kjc_meta_get_i64(kjc_store *s, const char *key, int64_t dflt, int64_t *o
     errno = 0;
     long long x = strtoll(v, &end, 10);
     if (errno || end == v || *end)
-      c = kj_fail(err, KJ_EDB, "database '%s': setting '%s' is not a number: '%s'", s->path, key, v);
+      c = kj_fail(err, KJ_EDB, "database '%s': setting '%s' is not a number: '%s'", s->path, key,
+                  v);
     else
       *out = x;
   }
@@ -591,19 +648,24 @@ static kj_code state_parse(kjc_store *s, const char *type, const char *id, int d
       goto out;
     }
     char ch = ix->valuestring[i];
-    if (ch == '-') continue;
+    if (ch == '-')
+      continue;
     int k = ch - 'a';
     const cJSON *si = k >= 0 && k < nst ? cJSON_GetArrayItem(st, k) : NULL;
-    if (!cJSON_IsString(si) || kj_stamp_parse(si->valuestring, &out->st[i])) {
+    if (!si || !cJSON_IsString(si) || kj_stamp_parse(si->valuestring, &out->st[i])) {
       c = KJ_EDB;
       goto out;
     }
   }
-  if (d && (!cJSON_IsString(d) || kj_stamp_parse(d->valuestring, &out->del))) c = KJ_EDB;
+  if (d && (!cJSON_IsString(d) || kj_stamp_parse(d->valuestring, &out->del)))
+    c = KJ_EDB;
 out:
   cJSON_Delete(o);
-  if (c == KJ_ENOMEM) return kj_fail(err, c, "out of memory");
-  if (c) return kj_fail(err, KJ_EDB, "database '%s' is damaged: record '%s' cannot be read", s->path, id);
+  if (c == KJ_ENOMEM)
+    return kj_fail(err, c, "out of memory");
+  if (c)
+    return kj_fail(err, KJ_EDB, "database '%s' is damaged: record '%s' cannot be read", s->path,
+                   id);
   return KJ_OK;
 }
 
@@ -620,7 +682,8 @@ static kj_code state_put(kjc_store *s, const kj_rstate *rs, kj_err *err) {
     int k = -1;
     if (rs->st[i].hlc) {
       for (int j = 0; j < i && k < 0; j++)
-        if (rs->st[j].hlc == rs->st[i].hlc && !strcmp(rs->st[j].device, rs->st[i].device)) k = idx[j];
+        if (rs->st[j].hlc == rs->st[i].hlc && !strcmp(rs->st[j].device, rs->st[i].device))
+          k = idx[j];
       if (k < 0) {
         kj_stamp_format(&rs->st[i], buf, sizeof buf);
         cJSON_AddItemToArray(st, cJSON_CreateString(buf));
@@ -631,14 +694,16 @@ static kj_code state_put(kjc_store *s, const kj_rstate *rs, kj_err *err) {
     ix[i] = k < 0 ? '-' : (char)('a' + k);
   }
   ix[t->nfields] = 0;
-  if (o) cJSON_AddStringToObject(o, "i", ix);
+  if (o)
+    cJSON_AddStringToObject(o, "i", ix);
   if (o && rs->rec.deleted && rs->del.hlc) {
     kj_stamp_format(&rs->del, buf, sizeof buf);
     cJSON_AddStringToObject(o, "d", buf);
   }
   char *text = o ? cJSON_PrintUnformatted(o) : NULL;
   cJSON_Delete(o);
-  if (!text) return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   sqlite3_stmt *q = s->st[S_REC_PUT];
   sqlite3_bind_text(q, 1, t->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 2, rs->rec.id, -1, SQLITE_STATIC);
@@ -668,12 +733,14 @@ kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *o
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       const kj_type_def *t = kj_type_by_name((const char *)sqlite3_column_text(st, 0));
-      if (!t || t->master) continue;
+      if (!t || t->master)
+        continue;
       c = state_parse(s, t->name, id, sqlite3_column_int(st, 1),
                       (const char *)sqlite3_column_text(st, 2), out, err);
       break;
     }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) c = st_fail(s, rc, err, "read record");
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+      c = st_fail(s, rc, err, "read record");
   }
   done(st);
   if (c == KJ_ENOENT) {
@@ -696,7 +763,8 @@ long kjc_record_count(kjc_store *s, kj_rtype t) {
   sqlite3_stmt *st = s->st[S_REC_COUNT];
   sqlite3_bind_text(st, 1, kj_type(t)->name, -1, SQLITE_STATIC);
   long n = -1;
-  if (sqlite3_step(st) == SQLITE_ROW) n = (long)sqlite3_column_int64(st, 0);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    n = (long)sqlite3_column_int64(st, 0);
   done(st);
   return n;
 }
@@ -707,12 +775,17 @@ kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejec
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   kj_code c = KJ_OK;
-  if (pending) *pending = 0;
-  if (rejected) *rejected = 0;
-  if (reason) *reason = NULL;
+  if (pending)
+    *pending = 0;
+  if (rejected)
+    *rejected = 0;
+  if (reason)
+    *reason = NULL;
   if (rc == SQLITE_ROW) {
-    if (pending) *pending = sqlite3_column_int(st, 0);
-    if (rejected) *rejected = sqlite3_column_int(st, 1);
+    if (pending)
+      *pending = sqlite3_column_int(st, 0);
+    if (rejected)
+      *rejected = sqlite3_column_int(st, 1);
     if (reason && sqlite3_column_type(st, 2) != SQLITE_NULL)
       *reason = xstrdup((const char *)sqlite3_column_text(st, 2));
   } else {
@@ -723,7 +796,8 @@ kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejec
 }
 
 static int same_value(const char *a, const char *b) {
-  if (!a || !b) return a == b;
+  if (!a || !b)
+    return a == b;
   return strcmp(a, b) == 0;
 }
 
@@ -732,10 +806,12 @@ static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
   cJSON *o = kj_change_to_json(c_);
   /* What the columns hold is not repeated in the JSON. */
   static const char *const cols[] = {"seq", "id", "type", "hlc", "device"};
-  for (int i = 0; o && i < 5; i++) cJSON_DeleteItemFromObjectCaseSensitive(o, cols[i]);
+  for (int i = 0; o && i < 5; i++)
+    cJSON_DeleteItemFromObjectCaseSensitive(o, cols[i]);
   char *text = o ? cJSON_PrintUnformatted(o) : NULL;
   cJSON_Delete(o);
-  if (!text) return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   sqlite3_stmt *st = s->st[S_OB_INSERT];
   sqlite3_bind_text(st, 1, kj_type(c_->rec.type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, c_->rec.id, -1, SQLITE_STATIC);
@@ -746,7 +822,8 @@ static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
   sqlite3_bind_int64(st, 7, (sqlite3_int64)kj_wall_ms());
   kj_code c = run(s, st, err);
   cJSON_free(text);
-  if (!c) c_->seq = (int64_t)sqlite3_last_insert_rowid(s->db);
+  if (!c)
+    c_->seq = (int64_t)sqlite3_last_insert_rowid(s->db);
   return c;
 }
 
@@ -761,8 +838,10 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   if (c == KJ_ENOENT) {
     kj_err_clear(err);
     kj_rstate_release(&st);
-    if (ch->rec.deleted) return kj_fail(err, KJ_ENOENT, "no record '%s'", ch->rec.id);
-    if (flags & KJC_CHANGE_EXISTING) return kj_fail(err, KJ_ENOENT, "no record '%s'", ch->rec.id);
+    if (ch->rec.deleted)
+      return kj_fail(err, KJ_ENOENT, "no record '%s'", ch->rec.id);
+    if (flags & KJC_CHANGE_EXISTING)
+      return kj_fail(err, KJ_ENOENT, "no record '%s'", ch->rec.id);
     kj_rstate_init(&st, ch->rec.type);
     st.rec.type = KJ_T_NONE;
   } else if (c) {
@@ -784,19 +863,22 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
       goto out;
     }
     int rejected = 0;
-    if ((c = kjc_record_outbox(s, ch->rec.id, NULL, &rejected, NULL, err))) goto out;
+    if ((c = kjc_record_outbox(s, ch->rec.id, NULL, &rejected, NULL, err)))
+      goto out;
     requeue = rejected > 0;
   }
 
   /* A new record's current values are all absent. */
   if ((flags & KJC_CHANGE_DIFF) && !ch->rec.deleted) {
     for (int i = 0; i < t->nfields; i++)
-      if ((ch->mask & (1u << i)) && same_value(ch->rec.v[i], st.rec.v[i])) ch->mask &= ~(1u << i);
+      if ((ch->mask & (1u << i)) && same_value(ch->rec.v[i], st.rec.v[i]))
+        ch->mask &= ~(1u << i);
   }
   if (requeue && !ch->rec.deleted) {
     /* Send the whole record again: the server never took it as it is. */
     for (int i = 0; i < t->nfields; i++) {
-      if (ch->mask & (1u << i)) continue;
+      if (ch->mask & (1u << i))
+        continue;
       if ((c = kj_record_set(&ch->rec, i, st.rec.v[i]))) {
         c = kj_fail(err, c, "out of memory");
         goto out;
@@ -805,7 +887,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     }
   }
   if (exists && !ch->rec.deleted && ch->mask == 0) {
-    if (result) *result = KJC_WRITE_NOCHANGE;
+    if (result)
+      *result = KJC_WRITE_NOCHANGE;
     c = KJ_OK;
     goto out;
   }
@@ -818,19 +901,23 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     c = kj_fail(err, KJ_EINVAL, "%s", merr.msg);
     goto out;
   }
-  if (!st.rec.id[0]) copy_str(st.rec.id, sizeof st.rec.id, ch->rec.id);
-  if (!st.rec.deleted && (c = kj_record_validate(&st.rec, err))) {
+  if (!st.rec.id[0])
+    copy_str(st.rec.id, sizeof st.rec.id, ch->rec.id);
+  if (!st.rec.deleted && kj_record_validate(&st.rec, err) != KJ_OK) {
     c = KJ_EINVAL;
     goto out;
   }
-  if ((c = state_put(s, &st, err))) goto out;
+  if ((c = state_put(s, &st, err)))
+    goto out;
   if (requeue) {
     sqlite3_stmt *d = s->st[S_OB_DROP_REJECTED];
     sqlite3_bind_text(d, 1, ch->rec.id, -1, SQLITE_STATIC);
     sqlite3_bind_text(d, 2, t->name, -1, SQLITE_STATIC);
-    if ((c = run(s, d, err))) goto out;
+    if ((c = run(s, d, err)))
+      goto out;
   }
-  if ((c = outbox_append(s, ch, err))) goto out;
+  if ((c = outbox_append(s, ch, err)))
+    goto out;
   if (result)
     *result = ch->rec.deleted ? KJC_WRITE_DELETED : exists ? KJC_WRITE_UPDATED : KJC_WRITE_CREATED;
 out:
@@ -839,7 +926,8 @@ out:
 }
 
 kj_code kjc_store_write(kjc_store *s, kj_change *ch, unsigned flags, int *result, kj_err *err) {
-  if (result) *result = KJC_WRITE_NOCHANGE;
+  if (result)
+    *result = KJC_WRITE_NOCHANGE;
   OWN_BEGIN(s, err);
   kj_code c = write_in_txn(s, ch, flags, result, err);
   OWN_END(s, c, err);
@@ -847,14 +935,16 @@ kj_code kjc_store_write(kjc_store *s, kj_change *ch, unsigned flags, int *result
 }
 
 kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *changed, kj_err *err) {
-  if (changed) *changed = 0;
+  if (changed)
+    *changed = 0;
   OWN_BEGIN(s, err);
   kj_rstate st;
   kj_code c = kjc_record_get(s, remote->rec.type, remote->rec.id, &st, err);
   if (c == KJ_ENOENT) {
     kj_err_clear(err);
     c = state_put(s, remote, err);
-    if (!c && changed) *changed = 1;
+    if (!c && changed)
+      *changed = 1;
   } else if (!c) {
     kj_err merr;
     kj_err_clear(&merr);
@@ -863,7 +953,8 @@ kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *chang
       c = kj_fail(err, KJ_EINVAL, "record '%s': %s", remote->rec.id, merr.msg);
     else if (r == KJ_MERGE_CHANGED) {
       c = state_put(s, &st, err);
-      if (!c && changed) *changed = 1;
+      if (!c && changed)
+        *changed = 1;
     }
   }
   kj_rstate_release(&st);
@@ -895,7 +986,8 @@ kj_code kjc_store_each(kjc_store *s, kj_rtype t, unsigned flags, kjc_each_fn fn,
       break;
     }
   }
-  if (!c && rc != SQLITE_DONE) c = st_fail(s, rc, err, "read records");
+  if (!c && rc != SQLITE_DONE)
+    c = st_fail(s, rc, err, "read records");
   done(st);
   return c;
 }
@@ -933,10 +1025,12 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
     copy_str(out[*n].device, sizeof out[*n].device, s->device);
     (*n)++;
   }
-  if (!c && *n < max && rc != SQLITE_DONE) c = st_fail(s, rc, err, "read outbox");
+  if (!c && *n < max && rc != SQLITE_DONE)
+    c = st_fail(s, rc, err, "read outbox");
   done(st);
   if (c) {
-    for (int i = 0; i < *n; i++) kj_change_release(&out[i]);
+    for (int i = 0; i < *n; i++)
+      kj_change_release(&out[i]);
     *n = 0;
   }
   return c;
@@ -996,16 +1090,20 @@ kj_code kjc_scores_get(kjc_store *s, const char *kind, const char *period, const
                        char **out, char **period_out, kj_err *err) {
   sqlite3_stmt *st = s->st[S_SC_GET];
   *out = NULL;
-  if (period_out) *period_out = NULL;
+  if (period_out)
+    *period_out = NULL;
   sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, office ? office : "", -1, SQLITE_STATIC);
-  if (period) sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+  if (period)
+    sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   kj_code c = KJ_OK;
   if (rc == SQLITE_ROW) {
     *out = xstrdup((const char *)sqlite3_column_text(st, 0));
-    if (period_out) *period_out = xstrdup((const char *)sqlite3_column_text(st, 1));
-    if (!*out || (period_out && !*period_out)) c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    if (period_out)
+      *period_out = xstrdup((const char *)sqlite3_column_text(st, 1));
+    if (!*out || (period_out && !*period_out))
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
   } else if (rc != SQLITE_DONE) {
     c = st_fail(s, rc, err, "read scores");
   }

@@ -37,21 +37,21 @@
 #define KJC_APPLICATION_ID 0x4b4a4442 /* "KJDB" in PRAGMA application_id */
 
 /* meta keys.  Times are ms since the epoch in decimal text. */
-#define KJC_META_OFFICE "office"             /* office code, set by init */
-#define KJC_META_DEVICE "device"             /* device id stamped on local changes */
-#define KJC_META_SERVER "server"             /* https:// URL */
-#define KJC_META_TOKEN "token"               /* device token (a secret: never log it) */
-#define KJC_META_CA "ca"                     /* absolute path of the pinned CA file */
-#define KJC_META_CA_PEM "ca_pem"             /* its contents when it was set */
-#define KJC_META_HLC_LAST "hlc_last"         /* last HLC stamp issued (decimal) */
+#define KJC_META_OFFICE "office"                /* office code, set by init */
+#define KJC_META_DEVICE "device"                /* device id stamped on local changes */
+#define KJC_META_SERVER "server"                /* https:// URL */
+#define KJC_META_TOKEN "token"                  /* device token (a secret: never log it) */
+#define KJC_META_CA "ca"                        /* absolute path of the pinned CA file */
+#define KJC_META_CA_PEM "ca_pem"                /* its contents when it was set */
+#define KJC_META_HLC_LAST "hlc_last"            /* last HLC stamp issued (decimal) */
 #define KJC_META_CLOCK_OFFSET "clock_offset_ms" /* server time - local time */
-#define KJC_META_PULL_CURSOR "pull_cursor"   /* opaque, from the server */
-#define KJC_META_SYNC_STATE "sync_state"     /* never | ok | offline | error */
-#define KJC_META_LAST_SYNC "last_sync_ms"    /* last fully successful sync */
+#define KJC_META_PULL_CURSOR "pull_cursor"      /* opaque, from the server */
+#define KJC_META_SYNC_STATE "sync_state"        /* never | ok | offline | error */
+#define KJC_META_LAST_SYNC "last_sync_ms"       /* last fully successful sync */
 #define KJC_META_LAST_PUSH "last_push_ms"
 #define KJC_META_LAST_PULL "last_pull_ms"
 #define KJC_META_LAST_ATTEMPT "last_attempt_ms"
-#define KJC_META_LAST_ERROR "last_error"     /* text of the last sync error */
+#define KJC_META_LAST_ERROR "last_error" /* text of the last sync error */
 
 typedef struct kjc_store kjc_store;
 
@@ -120,7 +120,12 @@ enum {
   KJC_CHANGE_NEW = 2,      /* fail with KJ_EEXIST when the record exists */
   KJC_CHANGE_EXISTING = 4, /* fail with KJ_ENOENT when it does not */
 };
-enum { KJC_WRITE_NOCHANGE = 0, KJC_WRITE_CREATED = 1, KJC_WRITE_UPDATED = 2, KJC_WRITE_DELETED = 3 };
+enum {
+  KJC_WRITE_NOCHANGE = 0,
+  KJC_WRITE_CREATED = 1,
+  KJC_WRITE_UPDATED = 2,
+  KJC_WRITE_DELETED = 3
+};
 
 /* A local write: stamp c (hlc from the clock, this device), merge it into
  * the record's state (kj_merge_change), check the result with
@@ -152,8 +157,8 @@ kj_code kjc_store_each(kjc_store *s, kj_rtype t, unsigned flags, kjc_each_fn fn,
                        kj_err *err);
 /* The pending/rejected status of one record: counts of its outbox rows and
  * the latest rejection reason (malloc'd, caller frees; NULL when none). */
-kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejected,
-                          char **reason, kj_err *err);
+kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejected, char **reason,
+                          kj_err *err);
 
 /* ---- outbox ---- */
 /* Up to max oldest pending changes, in seq order, into out[0..*n-1]

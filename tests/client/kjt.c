@@ -38,7 +38,8 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 }
 
 void kjt_rmdir(char *dir) {
-  if (!dir) return;
+  if (!dir)
+    return;
   nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
   free(dir);
 }
@@ -63,13 +64,15 @@ void kjt_write(const char *path, const char *data) {
 
 char *kjt_read(const char *path) {
   FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
+  if (!f)
+    return NULL;
   size_t cap = 4096, n = 0;
   char *b = malloc(cap);
   size_t got;
   while ((got = fread(b + n, 1, cap - n - 1, f)) > 0) {
     n += got;
-    if (cap - n < 2) b = realloc(b, cap *= 2);
+    if (cap - n < 2)
+      b = realloc(b, cap *= 2);
   }
   b[n] = 0;
   fclose(f);
@@ -78,7 +81,8 @@ char *kjt_read(const char *path) {
 
 static const char **argv_of(const char *db, const char *const *args) {
   int n = 0;
-  while (args[n]) n++;
+  while (args[n])
+    n++;
   const char **argv = calloc((size_t)n + 4, sizeof *argv);
   int k = 0;
   argv[k++] = KINERJA_BIN;
@@ -86,22 +90,27 @@ static const char **argv_of(const char *db, const char *const *args) {
     argv[k++] = "--db";
     argv[k++] = db;
   }
-  for (int i = 0; i < n; i++) argv[k++] = args[i];
+  for (int i = 0; i < n; i++)
+    argv[k++] = args[i];
   return argv;
 }
 
 static int decode_status(int st) {
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  if (WIFEXITED(st))
+    return WEXITSTATUS(st);
+  if (WIFSIGNALED(st))
+    return 128 + WTERMSIG(st);
   return -1;
 }
 
 int kjt_kinerjav(kjt_run *r, const char *db, const kjt_opts *o, const char *const *args) {
   int po[2], pe[2];
-  if (pipe(po) || pipe(pe)) abort();
+  if (pipe(po) || pipe(pe))
+    abort();
   const char **argv = argv_of(db, args);
   pid_t pid = fork();
-  if (pid < 0) abort();
+  if (pid < 0)
+    abort();
   if (pid == 0) {
     dup2(po[1], 1);
     dup2(pe[1], 2);
@@ -116,7 +125,8 @@ int kjt_kinerjav(kjt_run *r, const char *db, const kjt_opts *o, const char *cons
       setrlimit(RLIMIT_FSIZE, &rl);
     }
     if (o && o->as_nobody && geteuid() == 0) {
-      if (setgid(65534) || setuid(65534)) _exit(126);
+      if (setgid(65534) || setuid(65534))
+        _exit(126);
     }
     execv(KINERJA_BIN, (char *const *)argv);
     _exit(127);
@@ -130,12 +140,15 @@ int kjt_kinerjav(kjt_run *r, const char *db, const kjt_opts *o, const char *cons
   int open_ = 2;
   while (open_ > 0) {
     if (poll(pf, 2, -1) < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       abort();
     }
     for (int i = 0; i < 2; i++) {
-      if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      if (cap[i] - len[i] < 1024) buf[i] = realloc(buf[i], cap[i] *= 2);
+      if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
+      if (cap[i] - len[i] < 1024)
+        buf[i] = realloc(buf[i], cap[i] *= 2);
       ssize_t n = read(pf[i].fd, buf[i] + len[i], cap[i] - len[i] - 1);
       if (n <= 0) {
         close(pf[i].fd);
@@ -157,27 +170,17 @@ int kjt_kinerjav(kjt_run *r, const char *db, const kjt_opts *o, const char *cons
   return r->status;
 }
 
-int kjt_kinerja(kjt_run *r, const char *db, ...) {
-  const char *args[64];
-  int n = 0;
-  va_list ap;
-  va_start(ap, db);
-  const char *a;
-  while ((a = va_arg(ap, const char *)) != NULL && n < 63) args[n++] = a;
-  va_end(ap);
-  args[n] = NULL;
-  return kjt_kinerjav(r, db, NULL, args);
-}
-
 int kjt_spawn(const char *db, const char *const *args, const char *errfile) {
   const char **argv = argv_of(db, args);
   pid_t pid = fork();
-  if (pid < 0) abort();
+  if (pid < 0)
+    abort();
   if (pid == 0) {
     int nul = open("/dev/null", O_WRONLY);
     dup2(nul, 1);
     int e = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (e >= 0) dup2(e, 2);
+    if (e >= 0)
+      dup2(e, 2);
     unsetenv("KINERJA_DB");
     execv(KINERJA_BIN, (char *const *)argv);
     _exit(127);
@@ -201,6 +204,7 @@ void kjt_run_release(kjt_run *r) {
 
 int kjt_lines(const char *text) {
   int n = 0;
-  for (; text && *text; text++) n += *text == '\n';
+  for (; text && *text; text++)
+    n += *text == '\n';
   return n;
 }

@@ -3,7 +3,6 @@
 #ifndef KJT_H
 #define KJT_H
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,14 +26,15 @@ const char *kjt_path(const char *dir, const char *name);
 void kjt_write(const char *path, const char *data);
 char *kjt_read(const char *path); /* NULL when missing; caller frees */
 
-/* Run KINERJA_BIN --db DB ARGS... (NULL-terminated); db may be NULL. */
-int kjt_kinerja(kjt_run *r, const char *db, ...);
+/* Run KINERJA_BIN --db DB ARGS (a NULL-terminated array); db may be NULL. */
 int kjt_kinerjav(kjt_run *r, const char *db, const kjt_opts *o, const char *const *args);
 /* Start it without waiting (stdout to /dev/null, stderr to errfile);
  * returns the pid. */
 int kjt_spawn(const char *db, const char *const *args, const char *errfile);
 int kjt_wait(int pid); /* exit status like kjt_run.status */
 void kjt_run_release(kjt_run *r);
+/* KJT(&r, db, "list", "survey"): kjt_kinerjav with the arguments as an array. */
+#define KJT(r, db, ...) kjt_kinerjav((r), (db), NULL, (const char *const[]){__VA_ARGS__, NULL})
 
 /* How many lines of text (count of '\n'). */
 int kjt_lines(const char *text);

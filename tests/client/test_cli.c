@@ -1,6 +1,7 @@
 /* test_cli.c - the real `kinerja` binary end to end: commands, CSV import
  * and export, outbox contents, concurrent writers, bad environments. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +16,7 @@
 #include "kjt.h"
 #include "store.h"
 
-#define SURVEY_HEADER                                                                           \
+#define SURVEY_HEADER                                                                              \
   "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment\n"
 #define NIP1 "198001012005011001"
 #define NIP2 "198502022010012002"
@@ -30,8 +31,9 @@ static int setup(void **state) {
   f->dir = kjt_tmpdir();
   f->db = strdup(kjt_path(f->dir, "k.db"));
   kjt_run r;
-  int rc = kjt_kinerja(&r, f->db, "init", "--office", "36.73.04", NULL);
-  if (rc != 0) fprintf(stderr, "init failed: %s", r.err);
+  int rc = KJT(&r, f->db, "init", "--office", "36.73.04");
+  if (rc != 0)
+    fprintf(stderr, "init failed: %s", r.err);
   kjt_run_release(&r);
   *state = f;
   return rc;
@@ -46,18 +48,20 @@ static int teardown(void **state) {
 }
 
 /* Run and expect an exit code; returns the run for more checks. */
-#define RUN(r, f, code, ...)                                                                   \
-  do {                                                                                         \
-    int rc_ = kjt_kinerja(&(r), (f)->db, __VA_ARGS__, NULL);                                   \
-    if (rc_ != (code)) fprintf(stderr, "exit %d\nstdout: %s\nstderr: %s\n", rc_, (r).out, (r).err); \
-    assert_int_equal(rc_, (code));                                                             \
+#define RUN(r, f, code, ...)                                                                       \
+  do {                                                                                             \
+    int rc_ = KJT(&(r), (f)->db, __VA_ARGS__);                                                     \
+    if (rc_ != (code))                                                                             \
+      fprintf(stderr, "exit %d\nstdout: %s\nstderr: %s\n", rc_, (r).out, (r).err);                 \
+    assert_int_equal(rc_, (code));                                                                 \
   } while (0)
 
 static kjc_store *open_store(fx *f) {
   kjc_store *s = NULL;
   kj_err err;
   kj_err_clear(&err);
-  if (kjc_store_open(&s, f->db, KJC_OPEN_WRITE, &err)) fail_msg("open: %s", err.msg);
+  if (kjc_store_open(&s, f->db, KJC_OPEN_WRITE, &err))
+    fail_msg("open: %s", err.msg);
   return s;
 }
 
@@ -80,7 +84,8 @@ static long count_pending(fx *f) {
 /* Strip the trailing newline of an id printed by add. */
 static char *chomp(char *s) {
   size_t n = strlen(s);
-  while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = 0;
+  while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+    s[--n] = 0;
   return s;
 }
 
@@ -106,7 +111,7 @@ static void t_init_refuses_existing_and_missing_db(void **state) {
   kjt_run_release(&r);
 
   const char *missing = kjt_path(f->dir, "none.db");
-  assert_int_equal(kjt_kinerja(&r, missing, "list", "survey", NULL), 1);
+  assert_int_equal(KJT(&r, missing, "list", "survey"), 1);
   char want[4200];
   snprintf(want, sizeof want, "kinerja: no database at '%s': run 'kinerja init --office CODE'\n",
            missing);
@@ -114,28 +119,29 @@ static void t_init_refuses_existing_and_missing_db(void **state) {
   kjt_run_release(&r);
   assert_int_equal(access(missing, F_OK), -1); /* reading never creates one */
 
-  assert_int_equal(kjt_kinerja(&r, kjt_path(f->dir, "x.db"), "init", "--office", "bad code!", NULL), 2);
+  assert_int_equal(KJT(&r, kjt_path(f->dir, "x.db"), "init", "--office", "bad code!"), 2);
   assert_non_null(strstr(r.err, "kinerja: init: bad office code"));
   kjt_run_release(&r);
-  assert_int_equal(kjt_kinerja(&r, kjt_path(f->dir, "y.db"), "init", NULL), 2);
+  assert_int_equal(KJT(&r, kjt_path(f->dir, "y.db"), "init"), 2);
   kjt_run_release(&r);
 }
 
 static void t_unknown_command_and_help(void **state) {
   fx *f = *state;
   kjt_run r;
-  assert_int_not_equal(kjt_kinerja(&r, f->db, "snyc", NULL), 0);
+  assert_int_not_equal(KJT(&r, f->db, "snyc"), 0);
   assert_string_equal(r.err, "kinerja: unknown command 'snyc' (did you mean 'sync'?)\n");
   kjt_run_release(&r);
-  assert_int_not_equal(kjt_kinerja(&r, f->db, "lsit", "survey", NULL), 0);
+  assert_int_not_equal(KJT(&r, f->db, "lsit", "survey"), 0);
   assert_string_equal(r.err, "kinerja: unknown command 'lsit' (did you mean 'list'?)\n");
   kjt_run_release(&r);
-  assert_int_not_equal(kjt_kinerja(&r, f->db, "frobnicate", NULL), 0);
+  assert_int_not_equal(KJT(&r, f->db, "frobnicate"), 0);
   assert_null(strstr(r.err, "did you mean"));
   kjt_run_release(&r);
 
-  static const char *const cmds[] = {"init", "config", "add", "update", "delete", "show", "approve",
-                                     "reject", "list", "import", "export", "status", NULL};
+  static const char *const cmds[] = {"init",   "config",  "add",    "update", "delete",
+                                     "show",   "approve", "reject", "list",   "import",
+                                     "export", "status",  NULL};
   for (int i = 0; cmds[i]; i++) {
     RUN(r, f, 0, cmds[i], "--help");
     char usage[64];
@@ -256,8 +262,8 @@ static void t_add_show_update_delete(void **state) {
 static void t_add_invalid_stores_nothing(void **state) {
   fx *f = *state;
   kjt_run r;
-  RUN(r, f, 1, "add", "survey", "date=2026-02-30", "service=KTP-el", "u1=5", "u2=3", "u3=4",
-      "u4=4", "u5=3", "u6=4", "u7=4", "u8=3", "u9=4");
+  RUN(r, f, 1, "add", "survey", "date=2026-02-30", "service=KTP-el", "u1=5", "u2=3", "u3=4", "u4=4",
+      "u5=3", "u6=4", "u7=4", "u8=3", "u9=4");
   assert_non_null(strstr(r.err, "field 'u1': must be an integer from 1 to 4"));
   assert_non_null(strstr(r.err, "field 'date'"));
   assert_string_equal(r.out, "");
@@ -374,7 +380,8 @@ static void t_outbox_after_add_update_delete(void **state) {
   assert_int_equal(kjc_outbox_batch(s, 8, ch, &n, &err), KJ_OK);
   assert_int_equal(n, 3);
   const kj_type_def *t = kj_type(KJ_T_SURVEY);
-  int u1 = kj_field_index(t, "u1"), sex = kj_field_index(t, "sex"), office = kj_field_index(t, "office");
+  int u1 = kj_field_index(t, "u1"), sex = kj_field_index(t, "sex"),
+      office = kj_field_index(t, "office");
   /* add: every given field and the default office, no absent field */
   assert_string_equal(ch[0].rec.id, id);
   assert_int_equal(ch[0].rec.type, KJ_T_SURVEY);
@@ -408,7 +415,8 @@ static void t_outbox_after_add_update_delete(void **state) {
 
   /* ack removes them */
   int64_t seqs[3] = {ch[0].seq, ch[1].seq, ch[2].seq};
-  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  for (int i = 0; i < n; i++)
+    kj_change_release(&ch[i]);
   assert_int_equal(kjc_outbox_ack(s, seqs, 3, &err), KJ_OK);
   kjc_outbox_stats stats;
   assert_int_equal(kjc_outbox_stats_get(s, &stats, &err), KJ_OK);
@@ -429,7 +437,8 @@ static void t_rejected_listed_and_requeued(void **state) {
   assert_int_equal(kjc_outbox_batch(s, 4, ch, &n, &err), KJ_OK);
   assert_int_equal(n, 2);
   assert_int_equal(kjc_outbox_reject(s, ch[0].seq, "office '36.73.04' is not yours", &err), KJ_OK);
-  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  for (int i = 0; i < n; i++)
+    kj_change_release(&ch[i]);
   kjc_store_close(s);
 
   RUN(r, f, 0, "list", "survey", "--rejected");
@@ -462,7 +471,8 @@ static void t_rejected_listed_and_requeued(void **state) {
   assert_true(ch[1].mask & (1u << kj_field_index(t, "service")));
   assert_string_equal(ch[1].rec.v[kj_field_index(t, "u9")], "1");
   assert_string_equal(ch[1].rec.v[kj_field_index(t, "u1")], "4");
-  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  for (int i = 0; i < n; i++)
+    kj_change_release(&ch[i]);
   kjc_outbox_stats stats;
   assert_int_equal(kjc_outbox_stats_get(s, &stats, &err), KJ_OK);
   assert_int_equal(stats.rejected, 0);
@@ -521,7 +531,8 @@ static const char edge_csv[] =
     "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment\r\n"
     "01900000-0000-7000-8000-000000000001,,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,30,L,SMA,petani,"
     "\"baik, cepat\"\r\n"
-    "01900000-0000-7000-8000-000000000002,,2026-03-01,\"Akta \"\"Kelahiran\"\"\",3,3,3,3,3,3,3,3,3,,,"
+    "01900000-0000-7000-8000-000000000002,,2026-03-01,\"Akta "
+    "\"\"Kelahiran\"\"\",3,3,3,3,3,3,3,3,3,,,"
     ",,\"baris satu\r\nbaris dua\"\r\n"
     ",36.73.01,2026-03-02,KTP-el,1,2,3,4,1,2,3,4,1,,P,D4-S1,,\r\n";
 
@@ -536,12 +547,14 @@ static void t_import_csv_edge_cases(void **state) {
   kjc_store *s = open_store(f);
   kj_rstate st;
   kj_err err;
-  assert_int_equal(kjc_record_get(s, KJ_T_NONE, "01900000-0000-7000-8000-000000000001", &st, &err), KJ_OK);
+  assert_int_equal(kjc_record_get(s, KJ_T_NONE, "01900000-0000-7000-8000-000000000001", &st, &err),
+                   KJ_OK);
   assert_string_equal(kj_record_get(&st.rec, "comment"), "baik, cepat");
   assert_string_equal(kj_record_get(&st.rec, "office"), "36.73.04"); /* empty = own office */
   assert_string_equal(kj_record_get(&st.rec, "age"), "30");
   kj_rstate_release(&st);
-  assert_int_equal(kjc_record_get(s, KJ_T_NONE, "01900000-0000-7000-8000-000000000002", &st, &err), KJ_OK);
+  assert_int_equal(kjc_record_get(s, KJ_T_NONE, "01900000-0000-7000-8000-000000000002", &st, &err),
+                   KJ_OK);
   assert_string_equal(kj_record_get(&st.rec, "service"), "Akta \"Kelahiran\"");
   assert_null(kj_record_get(&st.rec, "age")); /* empty cell = absent */
   assert_non_null(strstr(kj_record_get(&st.rec, "comment"), "baris satu"));
@@ -567,10 +580,10 @@ static void t_import_bad_rows(void **state) {
   kjt_run r;
   const char *csv = kjt_path(f->dir, "bad.csv");
   kjt_write(csv, SURVEY_HEADER
-            ",,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,,,,,\n"                  /* line 2 ok */
-            ",,2026-03-01,KTP-el,4,4,9,4,4,4,4,4,4,,,,,\"two\nlines\"\n"    /* line 3 bad u3 */
-            ",,2026-03-01,,4,4,4,4,4,4,4,4,4,,X,,,\n"                       /* line 5 bad twice */
-            ",,2026-03-03,KTP-el,1,1,1,1,1,1,1,1,1,,,,,\n");                /* line 6 ok */
+            ",,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,,,,,\n"               /* line 2 ok */
+            ",,2026-03-01,KTP-el,4,4,9,4,4,4,4,4,4,,,,,\"two\nlines\"\n" /* line 3 bad u3 */
+            ",,2026-03-01,,4,4,4,4,4,4,4,4,4,,X,,,\n"                    /* line 5 bad twice */
+            ",,2026-03-03,KTP-el,1,1,1,1,1,1,1,1,1,,,,,\n");             /* line 6 ok */
   RUN(r, f, 1, "import", "survey", csv);
   char want[4200];
   snprintf(want, sizeof want, "%s:3: field 'u3': must be an integer from 1 to 4\n", csv);
@@ -606,10 +619,12 @@ static void t_import_updates_existing(void **state) {
   fx *f = *state;
   kjt_run r;
   const char *csv = kjt_path(f->dir, "a.csv");
-  kjt_write(csv, SURVEY_HEADER "01900000-0000-7000-8000-000000000007,,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,33,,,,\n");
+  kjt_write(csv, SURVEY_HEADER
+            "01900000-0000-7000-8000-000000000007,,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,33,,,,\n");
   RUN(r, f, 0, "import", "survey", csv);
   kjt_run_release(&r);
-  kjt_write(csv, SURVEY_HEADER "01900000-0000-7000-8000-000000000007,,2026-03-01,KTP-el,4,4,2,4,4,4,4,4,4,,,,,\n");
+  kjt_write(csv, SURVEY_HEADER
+            "01900000-0000-7000-8000-000000000007,,2026-03-01,KTP-el,4,4,2,4,4,4,4,4,4,,,,,\n");
   RUN(r, f, 0, "import", "survey", csv);
   assert_non_null(strstr(r.out, "1 updated"));
   kjt_run_release(&r);
@@ -624,7 +639,8 @@ static void t_import_updates_existing(void **state) {
   assert_int_equal(ch[1].mask, (1u << kj_field_index(t, "u3")) | (1u << kj_field_index(t, "age")));
   assert_string_equal(ch[1].rec.v[kj_field_index(t, "u3")], "2");
   assert_null(ch[1].rec.v[kj_field_index(t, "age")]);
-  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  for (int i = 0; i < n; i++)
+    kj_change_release(&ch[i]);
   kjc_store_close(s);
 }
 
@@ -651,11 +667,11 @@ static void t_round_trip(void **state) {
   kjt_run_release(&r);
   /* into a fresh database: the same records */
   const char *db2 = kjt_path(f->dir, "k2.db");
-  assert_int_equal(kjt_kinerja(&r, db2, "init", "--office", "36.73.04", NULL), 0);
+  assert_int_equal(KJT(&r, db2, "init", "--office", "36.73.04"), 0);
   kjt_run_release(&r);
-  assert_int_equal(kjt_kinerja(&r, db2, "import", "survey", out, NULL), 0);
+  assert_int_equal(KJT(&r, db2, "import", "survey", out), 0);
   kjt_run_release(&r);
-  assert_int_equal(kjt_kinerja(&r, db2, "export", "survey", NULL), 0);
+  assert_int_equal(KJT(&r, db2, "export", "survey"), 0);
   assert_string_equal(r.out, first);
   kjt_run_release(&r);
   RUN(r, f, 0, "export", "survey", "--format", "json");
@@ -689,9 +705,10 @@ static void t_concurrent_writers(void **state) {
   int adds = 0;
   for (int i = 0; i < 20; i++) {
     kjt_run r;
-    int rc = kjt_kinerja(&r, f->db, "add", "survey", "date=2026-03-02", "service=X", "u1=1", "u2=1",
-                         "u3=1", "u4=1", "u5=1", "u6=1", "u7=1", "u8=1", "u9=1", NULL);
-    if (rc != 0) fail_msg("add during imports failed: %s", r.err);
+    int rc = KJT(&r, f->db, "add", "survey", "date=2026-03-02", "service=X", "u1=1", "u2=1", "u3=1",
+                 "u4=1", "u5=1", "u6=1", "u7=1", "u8=1", "u9=1");
+    if (rc != 0)
+      fail_msg("add during imports failed: %s", r.err);
     kjt_run_release(&r);
     adds++;
   }
@@ -711,8 +728,10 @@ static void t_concurrent_writers(void **state) {
   kj_err err;
   assert_int_equal(kjc_outbox_batch(s, 31000, ch, &n, &err), KJ_OK);
   assert_int_equal(n, 30000 + adds);
-  for (int i = 1; i < n; i++) assert_true(ch[i].hlc > ch[i - 1].hlc);
-  for (int i = 0; i < n; i++) kj_change_release(&ch[i]);
+  for (int i = 1; i < n; i++)
+    assert_true(ch[i].hlc > ch[i - 1].hlc);
+  for (int i = 0; i < n; i++)
+    kj_change_release(&ch[i]);
   free(ch);
   kjc_store_close(s);
   free((char *)a);
@@ -721,15 +740,39 @@ static void t_concurrent_writers(void **state) {
   free((char *)eb);
 }
 
+/* A killed import leaves all of its rows or none, and a sound database. */
+static void t_killed_import(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *csv = kjt_path(f->dir, "k.csv");
+  write_surveys(csv, 60000, 4);
+  const char *imp[] = {"import", "survey", csv, NULL};
+  int pid = kjt_spawn(f->db, imp, kjt_path(f->dir, "k.err"));
+  usleep(300 * 1000); /* mid-way: the import takes about 1 s */
+  kill(pid, SIGKILL);
+  int st = kjt_wait(pid);
+  long n = count_live(f, KJ_T_SURVEY), p = count_pending(f);
+  if (st == 128 + SIGKILL)
+    assert_true(n == 0 || n == 60000);
+  assert_int_equal(p, n);
+  RUN(r, f, 0, "add", "survey", "date=2026-03-02", "service=X", "u1=1", "u2=1", "u3=1", "u4=1",
+      "u5=1", "u6=1", "u7=1", "u8=1", "u9=1");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "import", "survey", csv);
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), n + 1 + 60000);
+}
+
 /* ---- bad environment ---- */
 
 static void t_not_a_database(void **state) {
   fx *f = *state;
   kjt_run r;
   const char *txt = kjt_path(f->dir, "notes.db");
-  kjt_write(txt, "these are my notes, not a database, but long enough to look like one......"
-                 "................................................................................");
-  assert_int_equal(kjt_kinerja(&r, txt, "list", "survey", NULL), 1);
+  kjt_write(txt,
+            "these are my notes, not a database, but long enough to look like one......"
+            "................................................................................");
+  assert_int_equal(KJT(&r, txt, "list", "survey"), 1);
   char want[4200];
   snprintf(want, sizeof want, "kinerja: '%s' is not a kinerja database\n", txt);
   assert_string_equal(r.err, want);
@@ -739,10 +782,10 @@ static void t_not_a_database(void **state) {
   free(after);
   const char *empty = kjt_path(f->dir, "empty.db");
   kjt_write(empty, "");
-  assert_int_equal(kjt_kinerja(&r, empty, "add", "survey", "u1=1", NULL), 1);
+  assert_int_equal(KJT(&r, empty, "add", "survey", "u1=1"), 1);
   assert_non_null(strstr(r.err, "is not a kinerja database"));
   kjt_run_release(&r);
-  assert_int_equal(kjt_kinerja(&r, f->dir, "status", NULL), 1); /* a directory */
+  assert_int_equal(KJT(&r, f->dir, "status"), 1); /* a directory */
   assert_non_null(strstr(r.err, "is not a kinerja database"));
   kjt_run_release(&r);
 }
@@ -759,7 +802,8 @@ static void t_newer_schema(void **state) {
   RUN(r, f, 1, "list", "survey");
   char want[4200];
   snprintf(want, sizeof want,
-           "kinerja: database '%s' has schema version 99, newer than this kinerja (%d): upgrade kinerja\n",
+           "kinerja: database '%s' has schema version 99, newer than this kinerja (%d): upgrade "
+           "kinerja\n",
            f->db, KJC_SCHEMA_VERSION);
   assert_string_equal(r.err, want);
   kjt_run_release(&r);
@@ -774,12 +818,24 @@ static void t_read_only(void **state) {
   char *id = add_survey(f, "4");
   assert_int_equal(chmod(f->db, 0444), 0);
   kjt_opts o = {0, 1}; /* as nobody when root: root ignores file modes */
-  const char *add[] = {"add", "survey", "date=2026-03-02", "service=KTP-el", "u1=1", "u2=1", "u3=1",
-                       "u4=1", "u5=1", "u6=1", "u7=1", "u8=1", "u9=1", NULL};
+  const char *add[] = {"add",
+                       "survey",
+                       "date=2026-03-02",
+                       "service=KTP-el",
+                       "u1=1",
+                       "u2=1",
+                       "u3=1",
+                       "u4=1",
+                       "u5=1",
+                       "u6=1",
+                       "u7=1",
+                       "u8=1",
+                       "u9=1",
+                       NULL};
   assert_int_equal(kjt_kinerjav(&r, f->db, &o, add), 1);
   char want[4200];
-  snprintf(want, sizeof want, "kinerja: database '%s' is read-only: cannot write (check its permissions)\n",
-           f->db);
+  snprintf(want, sizeof want,
+           "kinerja: database '%s' is read-only: cannot write (check its permissions)\n", f->db);
   assert_string_equal(r.err, want);
   kjt_run_release(&r);
   const char *del[] = {"delete", id, NULL};
@@ -807,7 +863,7 @@ static void t_disk_full(void **state) {
   assert_int_equal(stat(f->db, &sb), 0);
   /* No file of the database may grow past 256 KiB: the import (several MB)
    * hits the limit mid-way, as on a full disk. */
-  kjt_opts o = {256 * 1024, 0};
+  kjt_opts o = {256LL * 1024, 0};
   const char *imp[] = {"import", "survey", csv, NULL};
   assert_int_equal(kjt_kinerjav(&r, f->db, &o, imp), 1);
   assert_non_null(strstr(r.err, "kinerja: disk full"));
@@ -840,6 +896,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(t_import_updates_existing, setup, teardown),
       cmocka_unit_test_setup_teardown(t_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(t_concurrent_writers, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_killed_import, setup, teardown),
       cmocka_unit_test_setup_teardown(t_not_a_database, setup, teardown),
       cmocka_unit_test_setup_teardown(t_newer_schema, setup, teardown),
       cmocka_unit_test_setup_teardown(t_read_only, setup, teardown),

@@ -26,8 +26,13 @@ static int setup(void **state) {
   f->db = strdup(kjt_path(f->dir, "k.db"));
   kj_err err;
   kj_err_clear(&err);
-  if (kjc_store_create(f->db, "36.73.04", &err) || kjc_store_open(&f->s, f->db, KJC_OPEN_WRITE, &err)) {
+  if (kjc_store_create(f->db, "36.73.04", &err) ||
+      kjc_store_open(&f->s, f->db, KJC_OPEN_WRITE, &err)) {
     fprintf(stderr, "%s\n", err.msg);
+    kjc_store_close(f->s);
+    free(f->db);
+    kjt_rmdir(f->dir);
+    free(f);
     return -1;
   }
   *state = f;
@@ -55,8 +60,10 @@ static void survey_change(kj_change *c, const char *id, const char *u1) {
   kj_change_init(c, KJ_T_SURVEY);
   snprintf(c->rec.id, sizeof c->rec.id, "%s", id);
   const kj_type_def *t = kj_type(KJ_T_SURVEY);
-  const char *names[] = {"office", "date", "service", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"};
-  const char *vals[] = {"36.73.04", "2026-03-02", "KTP-el", u1, "1", "2", "3", "4", "1", "2", "3", "4"};
+  const char *names[] = {"office", "date", "service", "u1", "u2", "u3",
+                         "u4",     "u5",   "u6",      "u7", "u8", "u9"};
+  const char *vals[] = {"36.73.04", "2026-03-02", "KTP-el", u1,  "1", "2",
+                        "3",        "4",          "1",      "2", "3", "4"};
   for (int i = 0; i < 12; i++) {
     int k = kj_field_index(t, names[i]);
     kj_record_set(&c->rec, k, vals[i]);
@@ -75,7 +82,8 @@ static void t_create_identity(void **state) {
   assert_int_equal(kjc_store_create(f->db, "36.73.04", &err), KJ_EEXIST);
   assert_non_null(strstr(err.msg, "already exists"));
   kjc_store *s2;
-  assert_int_equal(kjc_store_open(&s2, kjt_path(f->dir, "nope.db"), KJC_OPEN_READ, &err), KJ_ENOENT);
+  assert_int_equal(kjc_store_open(&s2, kjt_path(f->dir, "nope.db"), KJC_OPEN_READ, &err),
+                   KJ_ENOENT);
   assert_null(s2);
 }
 
@@ -270,7 +278,8 @@ static void t_outbox_batch_ack_reject(void **state) {
   assert_int_equal(back.mask, b[1].mask);
   kj_change_release(&back);
   cJSON_Delete(j);
-  for (int i = 0; i < n; i++) kj_change_release(&b[i]);
+  for (int i = 0; i < n; i++)
+    kj_change_release(&b[i]);
   assert_int_equal(kjc_outbox_ack(f->s, acks, 2, &err), KJ_OK);
   assert_int_equal(kjc_outbox_reject(f->s, rej, "field 'u1': nope", &err), KJ_OK);
   kjc_outbox_stats st;
@@ -281,11 +290,13 @@ static void t_outbox_batch_ack_reject(void **state) {
   assert_int_equal(kjc_outbox_batch(f->s, 3, b, &n, &err), KJ_OK);
   assert_int_equal(n, 2);
   assert_string_equal(b[0].rec.id, "01900000-0000-7000-8000-000000000203");
-  for (int i = 0; i < n; i++) kj_change_release(&b[i]);
+  for (int i = 0; i < n; i++)
+    kj_change_release(&b[i]);
   int p, r;
   char *reason;
-  assert_int_equal(kjc_record_outbox(f->s, "01900000-0000-7000-8000-000000000201", &p, &r, &reason, &err),
-                   KJ_OK);
+  assert_int_equal(
+      kjc_record_outbox(f->s, "01900000-0000-7000-8000-000000000201", &p, &r, &reason, &err),
+      KJ_OK);
   assert_int_equal(r, 1);
   assert_string_equal(reason, "field 'u1': nope");
   free(reason);
@@ -297,7 +308,8 @@ static void t_scores(void **state) {
   char *doc, *period;
   assert_int_equal(kjc_scores_get(f->s, "offices", NULL, "", &doc, &period, &err), KJ_OK);
   assert_null(doc);
-  assert_int_equal(kjc_scores_put(f->s, "offices", "2026-Q1", "", "{\"period\":\"2026-Q1\"}", &err), KJ_OK);
+  assert_int_equal(kjc_scores_put(f->s, "offices", "2026-Q1", "", "{\"period\":\"2026-Q1\"}", &err),
+                   KJ_OK);
   assert_int_equal(kjc_scores_put(f->s, "employees", "2026", "36.73.04", "{\"a\":1}", &err), KJ_OK);
   assert_int_equal(kjc_scores_put(f->s, "employees", "2026", "36.73.04", "{\"a\":2}", &err), KJ_OK);
   assert_int_equal(kjc_scores_get(f->s, "employees", "2026", "36.73.04", &doc, NULL, &err), KJ_OK);
