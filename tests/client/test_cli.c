@@ -297,20 +297,24 @@ static void t_add_invalid_stores_nothing(void **state) {
 static void t_each_type_add(void **state) {
   fx *f = *state;
   kjt_run r;
-  RUN(r, f, 0, "add", "activity", "nip=" NIP1, "date=2026-03-02", "indicator=DOC", "quantity=2.5",
-      "minutes=90", "description=rekam KTP");
+  RUN(r, f, 0, "add", "activity", "nip=198001012005011001", "date=2026-03-02", "indicator=DOC",
+      "quantity=2.5", "minutes=90", "description=rekam KTP");
   kjt_run_release(&r);
-  RUN(r, f, 0, "add", "rating", "period=2026-Q1", "rater=" NIP1, "ratee=" NIP2, "role=atasan",
-      "s1=4", "s2=4", "s3=5", "s4=3", "s5=4", "s6=4", "s7=5");
+  RUN(r, f, 0, "add", "rating", "period=2026-Q1", "rater=198001012005011001",
+      "ratee=198502022010012002", "role=atasan", "s1=4", "s2=4", "s3=5", "s4=3", "s5=4", "s6=4",
+      "s7=5");
   kjt_run_release(&r);
-  RUN(r, f, 0, "add", "targets", "nip=" NIP2, "indicator=DOC", "period=2026", "target=100");
+  RUN(r, f, 0, "add", "targets", "nip=198502022010012002", "indicator=DOC", "period=2026",
+      "target=100");
   kjt_run_release(&r);
-  RUN(r, f, 1, "add", "rating", "period=2026-Q5", "rater=" NIP1, "ratee=" NIP2, "role=atasan",
-      "s1=6", "s2=4", "s3=5", "s4=3", "s5=4", "s6=4", "s7=5");
+  RUN(r, f, 1, "add", "rating", "period=2026-Q5", "rater=198001012005011001",
+      "ratee=198502022010012002", "role=atasan", "s1=6", "s2=4", "s3=5", "s4=3", "s5=4", "s6=4",
+      "s7=5");
   assert_non_null(strstr(r.err, "field 'period'"));
   assert_non_null(strstr(r.err, "field 's1'"));
   kjt_run_release(&r);
-  RUN(r, f, 1, "add", "target", "nip=" NIP2, "indicator=DOC", "period=2026", "target=0");
+  RUN(r, f, 1, "add", "target", "nip=198502022010012002", "indicator=DOC", "period=2026",
+      "target=0");
   assert_non_null(strstr(r.err, "field 'target'"));
   kjt_run_release(&r);
   assert_int_equal(count_live(f, KJ_T_ACTIVITY), 1);
@@ -321,7 +325,8 @@ static void t_each_type_add(void **state) {
 static void t_approve_reject(void **state) {
   fx *f = *state;
   kjt_run r;
-  RUN(r, f, 0, "add", "activity", "nip=" NIP1, "date=2026-03-02", "indicator=DOC", "quantity=3");
+  RUN(r, f, 0, "add", "activity", "nip=198001012005011001", "date=2026-03-02", "indicator=DOC",
+      "quantity=3");
   char *id = strdup(chomp(r.out));
   kjt_run_release(&r);
   RUN(r, f, 0, "approve", id, "--by", NIP2);
@@ -341,7 +346,7 @@ static void t_approve_reject(void **state) {
   kj_rstate_release(&st);
   kjc_store_close(s);
 
-  RUN(r, f, 0, "reject", id, "--by=" NIP1);
+  RUN(r, f, 0, "reject", id, "--by=198001012005011001");
   kjt_run_release(&r);
   s = open_store(f);
   assert_int_equal(kjc_record_get(s, KJ_T_NONE, id, &st, &err), KJ_OK);
@@ -486,7 +491,8 @@ static void t_master_data_warning(void **state) {
   fx *f = *state;
   kjt_run r;
   /* no roster yet: no warning */
-  RUN(r, f, 0, "add", "activity", "nip=" NIP1, "date=2026-03-02", "indicator=DOC", "quantity=1");
+  RUN(r, f, 0, "add", "activity", "nip=198001012005011001", "date=2026-03-02", "indicator=DOC",
+      "quantity=1");
   assert_null(strstr(r.err, "warning"));
   kjt_run_release(&r);
 
@@ -511,11 +517,13 @@ static void t_master_data_warning(void **state) {
   assert_int_equal(stats.pending, 1); /* a pulled record makes no outbox row */
   kjc_store_close(s);
 
-  RUN(r, f, 0, "add", "activity", "nip=" NIP1, "date=2026-03-02", "indicator=DOC", "quantity=1");
+  RUN(r, f, 0, "add", "activity", "nip=198001012005011001", "date=2026-03-02", "indicator=DOC",
+      "quantity=1");
   assert_non_null(strstr(r.err, "warning"));
   assert_non_null(strstr(r.err, NIP1));
   kjt_run_release(&r);
-  RUN(r, f, 0, "add", "activity", "nip=" NIP2, "date=2026-03-02", "indicator=DOC", "quantity=1");
+  RUN(r, f, 0, "add", "activity", "nip=198502022010012002", "date=2026-03-02", "indicator=DOC",
+      "quantity=1");
   assert_string_equal(r.err, "");
   kjt_run_release(&r);
   assert_int_equal(count_live(f, KJ_T_ACTIVITY), 3);
