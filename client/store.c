@@ -64,6 +64,7 @@ _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema vers
   XX(BEGIN, "BEGIN IMMEDIATE")                                                                     \
   XX(COMMIT, "COMMIT")                                                                             \
   XX(ROLLBACK, "ROLLBACK")                                                                         \
+  XX(DATA_VERSION, "PRAGMA data_version")                                                          \
   XX(META_GET, "SELECT value FROM meta WHERE key = ?1")                                            \
   XX(META_SET, "INSERT INTO meta(key, value) VALUES(?1, ?2) "                                      \
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value")                            \
@@ -481,6 +482,15 @@ int kjc_store_in_txn(const kjc_store *s) {
 }
 kj_hlc_clock *kjc_store_clock(kjc_store *s) {
   return &s->clock;
+}
+
+int64_t kjc_store_data_version(kjc_store *s) {
+  sqlite3_stmt *st = s->st[S_DATA_VERSION];
+  int64_t v = -1;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    v = (int64_t)sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return v;
 }
 
 /* ---- transactions ---- */

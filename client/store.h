@@ -82,6 +82,11 @@ kj_code kjc_store_commit(kjc_store *s, kj_err *err);
 void kjc_store_rollback(kjc_store *s);
 int kjc_store_in_txn(const kjc_store *s);
 
+/* A number that changes when another connection (process) commits to the
+ * database (PRAGMA data_version): poll it cheaply to notice local changes
+ * made by other kinerja commands.  -1 on error. */
+int64_t kjc_store_data_version(kjc_store *s);
+
 /* The office and device of this database (loaded at open). */
 const char *kjc_store_office(const kjc_store *s);
 const char *kjc_store_device(const kjc_store *s);

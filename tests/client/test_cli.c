@@ -527,6 +527,20 @@ static void t_master_data_warning(void **state) {
   assert_string_equal(r.err, "");
   kjt_run_release(&r);
   assert_int_equal(count_live(f, KJ_T_ACTIVITY), 3);
+  /* and per line in an import */
+  const char *csv = kjt_path(f->dir, "act.csv");
+  kjt_write(csv, "id,office,nip,date,indicator,quantity,minutes,description,evidence,status,"
+                 "reviewed_by\n"
+                 ",,198502022010012002,2026-03-03,DOC,1,,,,,\n"
+                 ",,198001012005011001,2026-03-03,DOC,1,,,,,\n");
+  RUN(r, f, 0, "import", "activity", csv);
+  char want[4200];
+  snprintf(want, sizeof want, "%s:3: warning: field 'nip': unknown employee '198001012005011001'",
+           csv);
+  assert_non_null(strstr(r.err, want));
+  assert_int_equal(kjt_lines(r.err), 1);
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 5);
   RUN(r, f, 0, "list", "employee");
   assert_non_null(strstr(r.out, NIP2));
   kjt_run_release(&r);

@@ -302,6 +302,21 @@ static void t_outbox_batch_ack_reject(void **state) {
   free(reason);
 }
 
+static void t_data_version(void **state) {
+  fx *f = *state;
+  kj_err err;
+  int64_t v0 = kjc_store_data_version(f->s);
+  assert_true(v0 >= 0);
+  kjt_run r;
+  assert_int_equal(KJT(&r, f->db, "config", "set", "server", "https://x.example"), 0);
+  kjt_run_release(&r);
+  assert_true(kjc_store_data_version(f->s) != v0);
+  char *v;
+  assert_int_equal(kjc_meta_get(f->s, KJC_META_SERVER, &v, &err), KJ_OK);
+  assert_string_equal(v, "https://x.example");
+  free(v);
+}
+
 static void t_scores(void **state) {
   fx *f = *state;
   kj_err err;
@@ -332,6 +347,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(t_remote_delete, setup, teardown),
       cmocka_unit_test_setup_teardown(t_outbox_batch_ack_reject, setup, teardown),
       cmocka_unit_test_setup_teardown(t_scores, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_data_version, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
