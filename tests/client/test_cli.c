@@ -891,6 +891,28 @@ static void t_disk_full(void **state) {
   assert_non_null(strstr(r.err, "kinerja: disk full"));
   assert_non_null(strstr(r.err, "nothing was imported"));
   kjt_run_release(&r);
+  /* a single add: its WAL cannot grow either */
+  kjt_opts tiny = {8LL * 1024, 0};
+  const char *add[] = {"add",
+                       "survey",
+                       "date=2026-03-02",
+                       "service=KTP-el",
+                       "u1=1",
+                       "u2=1",
+                       "u3=1",
+                       "u4=1",
+                       "u5=1",
+                       "u6=1",
+                       "u7=1",
+                       "u8=1",
+                       "u9=1",
+                       NULL};
+  assert_int_equal(kjt_kinerjav(&r, f->db, &tiny, add), 1);
+  char want[4200];
+  snprintf(want, sizeof want,
+           "kinerja: disk full: cannot write to '%s' (nothing of this command was saved)\n", f->db);
+  assert_string_equal(r.err, want);
+  kjt_run_release(&r);
   /* no partial write: the database has exactly what it had */
   assert_int_equal(count_live(f, KJ_T_SURVEY), 1);
   assert_int_equal(count_pending(f), 1);
