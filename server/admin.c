@@ -80,7 +80,7 @@ static int open_dir(cmd_ctx *c, kjs_store **st) {
     die_msg("no kinerjad data directory at '%s': run 'kinerjad init' first", c->cfg.data_dir);
     return 1;
   }
-  if (rc || (rc = kjs_store_open(st, c->cfg.db_file, &c->cfg, 0, &e))) {
+  if (rc || kjs_store_open(st, c->cfg.db_file, &c->cfg, 0, &e) != KJ_OK) {
     die_msg("%s", e.msg);
     return 1;
   }
@@ -198,7 +198,8 @@ static int cmd_serve(cmd_ctx *c) {
     return 1;
   kj_err e;
   kj_err_clear(&e);
-  if (listen && kjs_parse_listen(listen, c->cfg.net.host, sizeof c->cfg.net.host, &c->cfg.net.port, &e)) {
+  if (listen &&
+      kjs_parse_listen(listen, c->cfg.net.host, sizeof c->cfg.net.host, &c->cfg.net.port, &e)) {
     die_msg("%s", e.msg);
     kjs_store_close(st);
     return 1;
@@ -264,7 +265,8 @@ static int cmd_device(cmd_ctx *c) {
   kj_err_clear(&e);
   if (!strcmp(sub, "add")) {
     if (!office || id) {
-      die_msg(id ? "device add: unexpected argument '%s'" : "device add: --office CODE is required%s",
+      die_msg(id ? "device add: unexpected argument '%s'"
+                 : "device add: --office CODE is required%s",
               id ? id : "");
       return 1;
     }
@@ -354,7 +356,7 @@ static int cmd_token(cmd_ctx *c) {
           sub ? stdout : stderr);
     return sub ? 0 : 1;
   }
-  if (strcmp(sub, "add")) {
+  if (strcmp(sub, "add") != 0) {
     die_msg("unknown token command '%s' (add)", sub);
     return 1;
   }
@@ -637,7 +639,7 @@ static int cmd_report(cmd_ctx *c) {
     }
   }
   int offices = !strcmp(what, "offices");
-  if (!offices && strcmp(what, "employees")) {
+  if (!offices && strcmp(what, "employees") != 0) {
     die_msg("unknown report '%s' (offices, employees)", what);
     return 1;
   }
@@ -744,12 +746,12 @@ int kjs_admin_main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(cmd_ctx *c);
-  } cmds[] = {{"init", cmd_init},         {"serve", cmd_serve},         {"device", cmd_device},
-              {"token", cmd_token},       {"import", cmd_import},       {"conflicts", cmd_conflicts},
-              {"report", cmd_report},     {"recompute", cmd_recompute}};
+  } cmds[] = {{"init", cmd_init},     {"serve", cmd_serve},        {"device", cmd_device},
+              {"token", cmd_token},   {"import", cmd_import},      {"conflicts", cmd_conflicts},
+              {"report", cmd_report}, {"recompute", cmd_recompute}};
   int rc = -1;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-    if (strcmp(args[0], cmds[i].name))
+    if (strcmp(args[0], cmds[i].name) != 0)
       continue;
     cmd_ctx c;
     kj_err e;

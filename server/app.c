@@ -198,7 +198,8 @@ static void decode_item(kjs_item *it, const cJSON *el, int i, const char *device
   it->track = 1;
   it->seq = -1;
   const cJSON *seq = cJSON_IsObject(el) ? cJSON_GetObjectItemCaseSensitive(el, "seq") : NULL;
-  if (cJSON_IsNumber(seq) && seq->valuedouble >= 0 && seq->valuedouble <= 9007199254740991.0 &&
+  if (seq && cJSON_IsNumber(seq) && seq->valuedouble >= 0 &&
+      seq->valuedouble <= 9007199254740991.0 &&
       seq->valuedouble == (double)(int64_t)seq->valuedouble)
     it->seq = (int64_t)seq->valuedouble;
   kj_code rc = kj_change_from_json(el, &it->ch, &e);
@@ -212,7 +213,7 @@ static void decode_item(kjs_item *it, const cJSON *el, int i, const char *device
     const char *msg = e.msg[0] ? e.msg : "malformed change";
     if (!strncmp(msg, "changes[", 8))
       snprintf(it->error, sizeof it->error, "%s", msg);
-    else if (cJSON_IsString(id))
+    else if (id && cJSON_IsString(id))
       snprintf(it->error, sizeof it->error, "changes[%d] (id %.40s): %s", i, id->valuestring, msg);
     else
       snprintf(it->error, sizeof it->error, "changes[%d]: %s", i, msg);
@@ -419,7 +420,8 @@ static void h_pull(ctx *c) {
   int64_t next;
   int more, count;
   kj_buf_adds(out, "{\"changes\":[");
-  kj_code rc = kjs_store_pull(c->app->store, &c->who, since, (int)limit, out, &next, &more, &count, &e);
+  kj_code rc =
+      kjs_store_pull(c->app->store, &c->who, since, (int)limit, out, &next, &more, &count, &e);
   if (rc) {
     reply_error(c->resp, store_status(rc), "cannot read changes: %s", e.msg);
     return;
@@ -498,8 +500,9 @@ static void h_report_employees(ctx *c) {
     reply_error(c->resp, 400, r < 0 ? "bad 'office'" : "missing 'office' (an office code)");
     return;
   }
-  if (c->who.role == KJS_ROLE_DEVICE && strcmp(office, c->who.office)) {
-    reply_error(c->resp, 403, "forbidden office: a device reads only its office '%s'", c->who.office);
+  if (c->who.role == KJS_ROLE_DEVICE && strcmp(office, c->who.office) != 0) {
+    reply_error(c->resp, 403, "forbidden office: a device reads only its office '%s'",
+                c->who.office);
     return;
   }
   kj_buf doc;
@@ -572,8 +575,9 @@ void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {
   }
   resp->route = r->path;
   int head = !strcmp(req->method, "HEAD") && !strcmp(r->method, "GET");
-  if (strcmp(req->method, r->method) && !head) {
-    reply_error(resp, 405, "method %s not allowed on '%s': use %s", req->method, r->path, r->method);
+  if (strcmp(req->method, r->method) != 0 && !head) {
+    reply_error(resp, 405, "method %s not allowed on '%s': use %s", req->method, r->path,
+                r->method);
     return;
   }
   if (r->roles != R_NONE) {

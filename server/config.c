@@ -32,8 +32,10 @@ kj_code kjs_config_init(kjs_config *c, const char *dir, kj_err *err) {
   c->net.port = KJS_DEFAULT_PORT;
   c->max_batch = KJS_MAX_BATCH;
   kj_code rc;
-  if ((rc = join(c->db_file, dir, "kinerjad.db", err)) || (rc = join(c->conf_file, dir, "kinerjad.conf", err)) ||
-      (rc = join(c->cert_file, dir, "cert.pem", err)) || (rc = join(c->key_file, dir, "key.pem", err)))
+  if ((rc = join(c->db_file, dir, "kinerjad.db", err)) ||
+      (rc = join(c->conf_file, dir, "kinerjad.conf", err)) ||
+      (rc = join(c->cert_file, dir, "cert.pem", err)) ||
+      (rc = join(c->key_file, dir, "key.pem", err)))
     return rc;
   c->net.cert_file = c->cert_file;
   c->net.key_file = c->key_file;

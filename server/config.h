@@ -26,8 +26,8 @@ typedef struct kjs_config {
   char conf_file[KJS_PATH_MAX];
   char cert_file[KJS_PATH_MAX];
   char key_file[KJS_PATH_MAX];
-  kjs_net_config net;    /* host/port from `listen`, limits */
-  int max_batch;         /* largest push batch, changes */
+  kjs_net_config net; /* host/port from `listen`, limits */
+  int max_batch;      /* largest push batch, changes */
   /* score.* lines, in file order, for the scores module */
   int nscore;
   char **score_keys;

@@ -15,14 +15,17 @@ void kjs_net_config_defaults(kjs_net_config *cfg) {
   cfg->idle_timeout_ms = 60000;
 }
 
-int kjs_net_serve(const kjs_net_config *cfg, kjs_handler_fn handler, void *app, struct kj_err *err) {
+int kjs_net_serve(const kjs_net_config *cfg, kjs_handler_fn handler, void *app,
+                  struct kj_err *err) {
   (void)cfg;
   (void)handler;
   (void)app;
   return kj_fail(err, KJ_ENET, "the network layer is not built in yet");
 }
 
-void kjs_net_metrics(kj_buf *out) { kj_buf_adds(out, "# network metrics not built in\n"); }
+void kjs_net_metrics(kj_buf *out) {
+  kj_buf_adds(out, "# network metrics not built in\n");
+}
 
 int kjs_tls_make_cert(const char *key_file, const char *cert_file, const char *const *hosts,
                       int nhosts, struct kj_err *err) {

@@ -32,7 +32,9 @@
 typedef struct kjs_score_config {
   int unused;
 } kjs_score_config;
-static void kjs_score_config_defaults(kjs_score_config *c) { c->unused = 0; }
+static void kjs_score_config_defaults(kjs_score_config *c) {
+  c->unused = 0;
+}
 static int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value,
                                 kj_err *err) {
   (void)c;
@@ -81,8 +83,10 @@ enum {
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
-    [ST_TOKEN_ADD] = "INSERT INTO tokens(hash, id, role, office, name, created) VALUES(?1,?2,?3,?4,?5,?6)",
-    [ST_TOKEN_LOOKUP] = "SELECT hash, id, role, office FROM tokens WHERE hash = ?1 AND revoked IS NULL",
+    [ST_TOKEN_ADD] =
+        "INSERT INTO tokens(hash, id, role, office, name, created) VALUES(?1,?2,?3,?4,?5,?6)",
+    [ST_TOKEN_LOOKUP] =
+        "SELECT hash, id, role, office FROM tokens WHERE hash = ?1 AND revoked IS NULL",
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
     [ST_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE id = ?1",
     [ST_TOKEN_LIST] = "SELECT id, role, office, name, created, revoked FROM tokens "
@@ -130,11 +134,11 @@ typedef struct conn {
 
 struct kjs_store {
   char *path;
-  pthread_mutex_t mu;    /* pool */
+  pthread_mutex_t mu; /* pool */
   pthread_cond_t cv;
   conn *free_list;
   int nconns;
-  pthread_mutex_t wmu;   /* one writer of this process at a time */
+  pthread_mutex_t wmu; /* one writer of this process at a time */
   kjs_score_config scfg;
   _Atomic long long applied, duplicate, rejected, replayed, conflicts, commits;
 };
@@ -172,6 +176,8 @@ static void done(sqlite3_stmt *st) {
 
 static kj_code exec(conn *c, const char *sql, kj_err *err) {
   char *msg = NULL;
+  if (!c)
+    return kj_fail(err, KJ_EDB, "no database connection");
   if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
     kj_code rc = db_fail(c->db, err, "database");
     if (msg && err)
@@ -205,8 +211,8 @@ static kj_code conn_open(const char *path, int create, conn **out, kj_err *err) 
     return code;
   }
   sqlite3_busy_timeout(c->db, KJS_BUSY_MS);
-  kj_code k = exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-                   err);
+  kj_code k =
+      exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err);
   if (k) {
     if (err && strstr(err->msg, "not a database"))
       kj_fail(err, KJ_EDB, "'%s' is not a kinerjad database", path);
@@ -233,7 +239,8 @@ static kj_code migrate(conn *c, kj_err *err) {
   if (rc)
     return rc;
   long long ver = 0, appid = 0, ntables = 0;
-  if (pragma_int(c, "PRAGMA user_version", &ver) || pragma_int(c, "PRAGMA application_id", &appid) ||
+  if (pragma_int(c, "PRAGMA user_version", &ver) ||
+      pragma_int(c, "PRAGMA application_id", &appid) ||
       pragma_int(c, "SELECT count(*) FROM sqlite_master", &ntables)) {
     rc = db_fail(c->db, err, "cannot read the schema version");
     goto fail;
@@ -323,8 +330,9 @@ kj_code kjs_store_open(kjs_store **out, const char *path, const kjs_config *cfg,
       }
     }
   }
-  conn *c;
-  if ((rc = conn_open(path, create, &c, err))) {
+  conn *c = NULL;
+  if ((rc = conn_open(path, create, &c, err)) || !c) {
+    rc = rc ? rc : KJ_EDB;
     if (rc == KJ_ENOENT)
       kj_fail(err, KJ_ENOENT, "no database at '%s': run 'kinerjad init' first", path);
     kjs_store_close(s);
@@ -366,7 +374,9 @@ void kjs_store_close(kjs_store *s) {
 
 static const char *const role_names[] = {"admin", "viewer", "device"};
 
-const char *kjs_role_name(kjs_role r) { return (unsigned)r < 3 ? role_names[r] : "?"; }
+const char *kjs_role_name(kjs_role r) {
+  return (unsigned)r < 3 ? role_names[r] : "?";
+}
 
 int kjs_role_parse(const char *s) {
   for (int i = 0; s && i < 3; i++)
@@ -532,7 +542,9 @@ out:
 
 static const char *const status_names[] = {"applied", "duplicate", "rejected"};
 
-const char *kjs_status_name(kjs_status st) { return (unsigned)st < 3 ? status_names[st] : "?"; }
+const char *kjs_status_name(kjs_status st) {
+  return (unsigned)st < 3 ? status_names[st] : "?";
+}
 
 static int status_parse(const char *s) {
   for (int i = 0; s && i < 3; i++)
@@ -566,7 +578,9 @@ static void conflicts_clear(kjs_txn *t) {
   t->cf_oom = 0;
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+  return s ? strdup(s) : NULL;
+}
 
 static void on_conflict(const kj_conflict *k, void *ud) {
   kjs_txn *t = ud;
@@ -691,7 +705,7 @@ static int same_write(const kj_rstate *s, const kj_change *c) {
     return 0;
   for (int i = 0; i < KJ_MAX_FIELDS; i++)
     if ((c->mask >> i) & 1u)
-      if (s->st[i].hlc != c->hlc || strcmp(s->st[i].device, c->device))
+      if (s->st[i].hlc != c->hlc || strcmp(s->st[i].device, c->device) != 0)
         return 0;
   return 1;
 }
@@ -739,7 +753,7 @@ static kj_code put_state(kjs_txn *t, const kj_rstate *s, kj_err *err) {
   bind_text_or_null(st, 3, kj_record_office(&s->rec));
   sqlite3_bind_int(st, 4, s->rec.deleted ? 1 : 0);
   sqlite3_bind_text(st, 5, text, -1, free);
-  sqlite3_bind_int64(st, 6, (sqlite3_int64)(t->seq + 1));
+  sqlite3_bind_int64(st, 6, (sqlite3_int64)t->seq + 1);
   if (sqlite3_step(st) != SQLITE_DONE)
     rc = db_fail(t->c->db, err, "cannot store record");
   else
@@ -819,7 +833,9 @@ static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj
   return found;
 }
 
-static int office_is(const char *office, const char *mine) { return office && !strcmp(office, mine); }
+static int office_is(const char *office, const char *mine) {
+  return office && !strcmp(office, mine);
+}
 
 kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
   it->status = KJS_REJECTED;
@@ -1108,7 +1124,8 @@ kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords
   int r;
   while ((r = sqlite3_step(st)) == SQLITE_ROW) {
     char head[64];
-    int hl = snprintf(head, sizeof head, "%d|%d|", sqlite3_column_int(st, 0), sqlite3_column_int(st, 3));
+    int hl =
+        snprintf(head, sizeof head, "%d|%d|", sqlite3_column_int(st, 0), sqlite3_column_int(st, 3));
     mbedtls_sha256_update_ret(&h, (const unsigned char *)head, (size_t)hl);
     for (int col = 1; col <= 4; col += (col == 2 ? 2 : 1)) {
       const unsigned char *v = sqlite3_column_text(st, col);
@@ -1126,7 +1143,7 @@ kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords
   mbedtls_sha256_free(&h);
   kj_code rc = r == SQLITE_DONE ? KJ_OK : db_fail(c->db, err, "cannot read records");
   for (int i = 0; i < 32; i++)
-    snprintf(out + 2 * i, 3, "%02x", d[i]);
+    snprintf(out + (size_t)2 * i, 3, "%02x", d[i]);
   if (nrecords)
     *nrecords = n;
   done(st);
@@ -1146,25 +1163,27 @@ void kjs_store_stats_get(kjs_store *s, kjs_store_stats *o) {
 /* ---------------------------------------------------------------------- */
 /* scores */
 
-int kjs_store_has_scores(void) { return KJS_HAVE_SCORE; }
+int kjs_store_has_scores(void) {
+  return KJS_HAVE_SCORE;
+}
 
 #if KJS_HAVE_SCORE
 /* Run a scores read in one read transaction (one snapshot). */
-#define SCORE_READ(s, err, call)                                                             \
-  do {                                                                                       \
-    conn *c_ = acquire((s), (err));                                                          \
-    if (!c_)                                                                                 \
-      return (err) && (err)->code ? (err)->code : KJ_EDB;                                    \
-    kj_code rc_ = exec(c_, "BEGIN", (err));                                                  \
-    if (!rc_) {                                                                              \
-      sqlite3 *db = c_->db;                                                                  \
-      int r_ = (call);                                                                       \
-      if (r_ != 0)                                                                           \
-        rc_ = (err) && (err)->code ? (err)->code : KJ_EINVAL;                                \
-      exec(c_, "COMMIT", NULL);                                                              \
-    }                                                                                        \
-    release((s), c_);                                                                        \
-    return rc_;                                                                              \
+#define SCORE_READ(s, err, call)                                                                   \
+  do {                                                                                             \
+    conn *c_ = acquire((s), (err));                                                                \
+    if (!c_)                                                                                       \
+      return (err) && (err)->code ? (err)->code : KJ_EDB;                                          \
+    kj_code rc_ = exec(c_, "BEGIN", (err));                                                        \
+    if (!rc_) {                                                                                    \
+      sqlite3 *db = c_->db;                                                                        \
+      int r_ = (call);                                                                             \
+      if (r_ != 0)                                                                                 \
+        rc_ = (err) && (err)->code ? (err)->code : KJ_EINVAL;                                      \
+      exec(c_, "COMMIT", NULL);                                                                    \
+    }                                                                                              \
+    release((s), c_);                                                                              \
+    return rc_;                                                                                    \
   } while (0)
 #endif
 

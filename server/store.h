@@ -30,8 +30,8 @@ int kjs_role_parse(const char *s); /* -1 when unknown */
 /* Who is calling: from the token. */
 typedef struct kjs_principal {
   kjs_role role;
-  char id[KJ_DEVICE_MAX + 1];  /* device id "dev-1a2b3c4d" or token id "tok-..." */
-  char office[KJ_ID_MAX + 1];  /* devices only, else "" */
+  char id[KJ_DEVICE_MAX + 1]; /* device id "dev-1a2b3c4d" or token id "tok-..." */
+  char office[KJ_ID_MAX + 1]; /* devices only, else "" */
 } kjs_principal;
 
 /* Open dir's database.  create: make it (init); else it must exist.  The
@@ -64,15 +64,15 @@ const char *kjs_status_name(kjs_status st);
 typedef struct kjs_item {
   int decoded;
   kj_change ch;
-  int64_t seq;              /* the device's sequence (push), -1 when unknown */
-  int track;                /* 1: exactly once through the applied table */
-  const char *label;        /* "changes[3]" or "FILE:LINE": prefixes errors */
-  int label_only;           /* errors say "LABEL: msg", not "LABEL (id X): msg" */
-  int diff_only;            /* import: set only the fields whose value differs */
+  int64_t seq;       /* the device's sequence (push), -1 when unknown */
+  int track;         /* 1: exactly once through the applied table */
+  const char *label; /* "changes[3]" or "FILE:LINE": prefixes errors */
+  int label_only;    /* errors say "LABEL: msg", not "LABEL (id X): msg" */
+  int diff_only;     /* import: set only the fields whose value differs */
   /* out */
   kjs_status status;
-  int replayed;             /* the answer came from the applied table */
-  int conflicts;            /* values logged as conflicts */
+  int replayed;  /* the answer came from the applied table */
+  int conflicts; /* values logged as conflicts */
   char error[KJ_ERR_MSG_MAX + 128];
 } kjs_item;
 
@@ -112,8 +112,8 @@ kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords
 /* 1 when the scores module is built in. */
 int kjs_store_has_scores(void);
 /* The report documents of domain.md; KJ_EINVAL for a bad period/date. */
-kj_code kjs_store_report_offices(kjs_store *s, const char *period, const char *as_of,
-                                 kj_buf *out, kj_err *err);
+kj_code kjs_store_report_offices(kjs_store *s, const char *period, const char *as_of, kj_buf *out,
+                                 kj_err *err);
 kj_code kjs_store_report_employees(kjs_store *s, const char *period, const char *office,
                                    kj_buf *out, kj_err *err);
 /* Rebuild (verify = 0) or compare (verify = 1, differences into diffs). */

@@ -1,9 +1,9 @@
 /* test_app.c - kinerjad's handler called directly: every route and status,
  * exactly-once replay, office scoping, revocation, merge order
  * independence, the conflict log and clock correction. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +192,9 @@ static void test_push_pull(void **state) {
   tresp r;
   char *c[4];
   c[0] = survey_change(1, uid(1), OFFICE_A, T0, 4);
-  c[1] = strdup("{\"seq\":2,\"id\":\"" "01900000-0000-7000-8000-000000000002" "\",\"type\":\"survey\",\"f\":{}}");
+  c[1] = strdup("{\"seq\":2,\"id\":\""
+                "01900000-0000-7000-8000-000000000002"
+                "\",\"type\":\"survey\",\"f\":{}}");
   c[2] = survey_change(3, uid(3), OFFICE_A, T0, 9); /* u1 out of range */
   c[3] = survey_change(4, uid(4), OFFICE_A, T0, 1);
   push(t, &r, t->dev_a, (const char *const *)c, 4);
@@ -201,16 +203,19 @@ static void test_push_pull(void **state) {
   assert_string_equal(jstr(result(&r, 0), "status"), "applied");
   assert_int_equal(cJSON_GetObjectItem(result(&r, 0), "seq")->valueint, 1);
   assert_string_equal(jstr(result(&r, 1), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 1), "error"), "changes[1] (id 01900000-0000-7000-8000-000000000002): "));
+  assert_non_null(strstr(jstr(result(&r, 1), "error"),
+                         "changes[1] (id 01900000-0000-7000-8000-000000000002): "));
   assert_non_null(strstr(jstr(result(&r, 1), "error"), "'hlc'"));
   assert_string_equal(jstr(result(&r, 2), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 2), "error"), "changes[2] (id 01900000-0000-7000-8000-000000000003): field 'u1'"));
+  assert_non_null(strstr(jstr(result(&r, 2), "error"),
+                         "changes[2] (id 01900000-0000-7000-8000-000000000003): field 'u1'"));
   assert_string_equal(jstr(result(&r, 3), "status"), "applied");
   assert_non_null(cJSON_GetObjectItem(r.json, "server_time"));
   assert_int_equal(r.push_records, 2);
   tresp_release(&r);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a,
-        "{\"changes\":[{\"id\":\"01900000-0000-7000-8000-000000000009\",\"type\":\"survey\",\"hlc\":\"99\",\"f\":{}}]}");
+        "{\"changes\":[{\"id\":\"01900000-0000-7000-8000-000000000009\",\"type\":\"survey\","
+        "\"hlc\":\"99\",\"f\":{}}]}");
   assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
   assert_non_null(strstr(jstr(result(&r, 0), "error"), "'seq'"));
   tresp_release(&r);
@@ -292,9 +297,11 @@ static void test_office_scope(void **state) {
   tresp r;
   /* master data only from the admin */
   char office[256];
-  snprintf(office, sizeof office,
-           "{\"seq\":1,\"id\":\"" OFFICE_A "\",\"type\":\"office\",\"hlc\":\"%llu\",\"f\":{\"name\":\"Kasemen\",\"region\":\"Serang\"}}",
-           (unsigned long long)KJ_HLC_MAKE(T0, 0));
+  snprintf(
+      office, sizeof office,
+      "{\"seq\":1,\"id\":\"" OFFICE_A
+      "\",\"type\":\"office\",\"hlc\":\"%llu\",\"f\":{\"name\":\"Kasemen\",\"region\":\"Serang\"}}",
+      (unsigned long long)KJ_HLC_MAKE(T0, 0));
   push1(t, &r, t->dev_a, strdup(office));
   assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
   assert_non_null(strstr(jstr(result(&r, 0), "error"), "forbidden office"));
@@ -316,14 +323,18 @@ static void test_office_scope(void **state) {
   assert_non_null(strstr(jstr(result(&r, 0), "error"), "forbidden office"));
   tresp_release(&r);
   char del[256];
-  snprintf(del, sizeof del, "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"del\":true}",
-           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 20, 0));
+  snprintf(del, sizeof del,
+           "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"del\":true}", uid(2),
+           (unsigned long long)KJ_HLC_MAKE(T0 + 20, 0));
   push1(t, &r, t->dev_b, strdup(del));
   assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
   tresp_release(&r);
   /* A may not move its record to B */
-  snprintf(del, sizeof del, "{\"seq\":4,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"office\":\"" OFFICE_B "\"}}",
-           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 30, 0));
+  snprintf(
+      del, sizeof del,
+      "{\"seq\":4,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"office\":\"" OFFICE_B
+      "\"}}",
+      uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 30, 0));
   push1(t, &r, t->dev_a, strdup(del));
   assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
   tresp_release(&r);
@@ -337,7 +348,8 @@ static void test_office_scope(void **state) {
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 2);
   tresp_release(&r);
   /* a central correction flows down to A */
-  snprintf(del, sizeof del, "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"1\"}}",
+  snprintf(del, sizeof del,
+           "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"1\"}}",
            uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 40, 0));
   push1(t, &r, t->admin, strdup(del));
   assert_string_equal(jstr(result(&r, 0), "status"), "applied");
@@ -381,13 +393,16 @@ static void test_conflicts(void **state) {
   tresp_release(&r);
   /* dev_a2 edits u1 later: wins, the old value is logged */
   char c[256];
-  snprintf(c, sizeof c, "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"2\"}}",
+  snprintf(c, sizeof c,
+           "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"2\"}}",
            uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 100, 0));
   push1(t, &r, t->dev_a2, strdup(c));
   assert_string_equal(jstr(result(&r, 0), "status"), "applied");
   tresp_release(&r);
   /* dev_a's concurrent older edit of u1 and a new one of u2: u1 loses, u2 wins */
-  snprintf(c, sizeof c, "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"3\",\"u2\":\"1\"}}",
+  snprintf(c, sizeof c,
+           "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"3\","
+           "\"u2\":\"1\"}}",
            uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 50, 0));
   push1(t, &r, t->dev_a, strdup(c));
   assert_string_equal(jstr(result(&r, 0), "status"), "applied");
@@ -402,9 +417,11 @@ static void test_conflicts(void **state) {
   cJSON_ArrayForEach(o, arr) {
     assert_string_equal(jstr(o, "id"), uid(1));
     assert_string_equal(jstr(o, "type"), "survey");
-    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "loser"), "4") && !strcmp(jstr(o, "winner"), "2"))
+    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "loser"), "4") &&
+        !strcmp(jstr(o, "winner"), "2"))
       saw_first = 1;
-    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "loser"), "3") && !strcmp(jstr(o, "winner"), "2")) {
+    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "loser"), "3") &&
+        !strcmp(jstr(o, "winner"), "2")) {
       saw_second = 1;
       assert_non_null(strstr(jstr(o, "loser_stamp"), t->dev_a_id));
       assert_non_null(strstr(jstr(o, "winner_stamp"), t->dev_a2_id));
@@ -451,7 +468,8 @@ static void test_clock_skew(void **state) {
   cJSON_Delete(s);
   /* a correct clock a moment later wins */
   char c2[256];
-  snprintf(c2, sizeof c2, "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"1\"}}",
+  snprintf(c2, sizeof c2,
+           "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"1\"}}",
            uid(1), (unsigned long long)KJ_HLC_MAKE(kj_wall_ms() + 5, 0));
   push1(t, &r, t->dev_a2, strdup(c2));
   tresp_release(&r);
@@ -493,13 +511,15 @@ static void gen_changes(gen_change *out) {
       continue;
     }
     if (kind == 0)
-      snprintf(j, 512, "{\"seq\":%d,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"del\":true}",
+      snprintf(j, 512,
+               "{\"seq\":%d,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"del\":true}",
                i + 1, uid(rec), (unsigned long long)KJ_HLC_MAKE(ms, 0));
     else
       snprintf(j, 512,
-               "{\"seq\":%d,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u%d\":\"%u\",\"comment\":\"c%d\"}}",
-               i + 1, uid(rec), (unsigned long long)KJ_HLC_MAKE(ms, rnd(&s) % 3), (int)(rnd(&s) % 9) + 1,
-               rnd(&s) % 4 + 1, i);
+               "{\"seq\":%d,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u%d\":\"%"
+               "u\",\"comment\":\"c%d\"}}",
+               i + 1, uid(rec), (unsigned long long)KJ_HLC_MAKE(ms, rnd(&s) % 3),
+               (int)(rnd(&s) % 9) + 1, rnd(&s) % 4 + 1, i);
     out[i].json = j;
     out[i].dev = dev;
   }

@@ -46,7 +46,8 @@ static int run(cenv *e, const char *const *args) {
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
-    int o = open(of, O_WRONLY | O_CREAT | O_TRUNC, 0600), x = open(ef, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int o = open(of, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+        x = open(ef, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(o, 1);
     dup2(x, 2);
     const char *argv[32];
@@ -211,7 +212,8 @@ static void test_devices(void **state) {
   cJSON *arr = cJSON_Parse(e->out);
   assert_int_equal(cJSON_GetArraySize(arr), 1);
   assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "id")->valuestring, id);
-  assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "office")->valuestring, "36.73.01");
+  assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "office")->valuestring,
+                      "36.73.01");
   assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "revoked")));
   cJSON_Delete(arr);
   /* the token is not in the database in clear */
@@ -233,7 +235,8 @@ static void test_devices(void **state) {
 
 static void test_help_and_errors(void **state) {
   cenv *e = *state;
-  const char *cmds[] = {"init", "serve", "device", "token", "import", "conflicts", "report", "recompute"};
+  const char *cmds[] = {"init",   "serve",     "device", "token",
+                        "import", "conflicts", "report", "recompute"};
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     const char *a[] = {cmds[i], "--help", NULL};
     assert_int_equal(run(e, a), 0);

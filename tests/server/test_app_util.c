@@ -1,9 +1,9 @@
 /* test_app_util.c - see test_app_util.h */
 #include "test_app_util.h"
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +14,8 @@
 #include "hlc.h"
 
 static void rm_rf(const char *dir) {
-  const char *names[] = {"kinerjad.db", "kinerjad.db-wal", "kinerjad.db-shm", "kinerjad.conf",
-                         "key.pem", "cert.pem"};
+  const char *names[] = {"kinerjad.db",   "kinerjad.db-wal", "kinerjad.db-shm",
+                         "kinerjad.conf", "key.pem",         "cert.pem"};
   char p[512];
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     snprintf(p, sizeof p, "%s/%s", dir, names[i]);

@@ -33,8 +33,8 @@ typedef struct env {
   char dir[256];
   char cert[300];
   char admin[80], viewer[80], dev_a[80], dev_b[80], dev_a_id[40], dev_b_id[40];
-  pid_t pid;   /* serve */
-  int out_fd;  /* its stdout */
+  pid_t pid;  /* serve */
+  int out_fd; /* its stdout */
   char base[64];
   CURL *curl;
 } env;
@@ -303,12 +303,13 @@ static const char *jstr(const cJSON *o, const char *k) {
 
 static char *survey(long long seq, int n, const char *office, unsigned long long ms, int u1) {
   char *s = malloc(1024);
-  snprintf(s, 1024,
-           "{\"seq\":%lld,\"id\":\"01900000-0000-7000-8000-%012d\",\"type\":\"survey\",\"hlc\":\"%llu\","
-           "\"f\":{\"office\":\"%s\",\"date\":\"2026-02-03\",\"service\":\"KTP-el\",\"u1\":\"%d\","
-           "\"u2\":\"3\",\"u3\":\"3\",\"u4\":\"4\",\"u5\":\"3\",\"u6\":\"3\",\"u7\":\"2\","
-           "\"u8\":\"3\",\"u9\":\"4\"}}",
-           seq, n, (unsigned long long)KJ_HLC_MAKE(ms, 0), office, u1);
+  snprintf(
+      s, 1024,
+      "{\"seq\":%lld,\"id\":\"01900000-0000-7000-8000-%012d\",\"type\":\"survey\",\"hlc\":\"%llu\","
+      "\"f\":{\"office\":\"%s\",\"date\":\"2026-02-03\",\"service\":\"KTP-el\",\"u1\":\"%d\","
+      "\"u2\":\"3\",\"u3\":\"3\",\"u4\":\"4\",\"u5\":\"3\",\"u6\":\"3\",\"u7\":\"2\","
+      "\"u8\":\"3\",\"u9\":\"4\"}}",
+      seq, n, (unsigned long long)KJ_HLC_MAKE(ms, 0), office, u1);
   return s;
 }
 
@@ -422,7 +423,8 @@ static void test_push_pull_replay(void **state) {
   hresp_release(&r1);
   assert_int_equal(get(e, &r1, "/v1/pull?since=0", e->dev_b), 200);
   surveys = 0;
-  cJSON_ArrayForEach(it, cJSON_GetObjectItem(r1.json, "changes")) surveys += !strcmp(jstr(it, "type"), "survey");
+  cJSON_ArrayForEach(it, cJSON_GetObjectItem(r1.json, "changes")) surveys +=
+      !strcmp(jstr(it, "type"), "survey");
   assert_int_equal(surveys, 0);
   hresp_release(&r1);
   /* conflicts CLI works while serve runs */
@@ -481,10 +483,11 @@ static void test_sigterm_during_push(void **state) {
   killer k = {e->pid, 700};
   pthread_t th;
   assert_int_equal(pthread_create(&th, NULL, kill_later, &k), 0);
-  size_t cap = BATCH * 1100 + 128;
+  size_t cap = (size_t)BATCH * 1100 + 128;
   char *body = malloc(cap);
   for (nb = 0; nb < MAXB; nb++) {
-    int o = snprintf(body, cap, "{\"device_time\":%llu,\"changes\":[", (unsigned long long)kj_wall_ms());
+    int o = snprintf(body, cap, "{\"device_time\":%llu,\"changes\":[",
+                     (unsigned long long)kj_wall_ms());
     for (int i = 0; i < BATCH; i++) {
       int n = 1000 + nb * BATCH + i;
       char *s = survey(n, n, "36.73.01", T0, 1 + i % 4);
@@ -526,7 +529,8 @@ static void test_sigterm_during_push(void **state) {
     free(js);
   }
   kjs_store_close(st);
-  fprintf(stderr, "# %d batches of %d acknowledged before SIGTERM, all present\n", nacked / BATCH, BATCH);
+  fprintf(stderr, "# %d batches of %d acknowledged before SIGTERM, all present\n", nacked / BATCH,
+          BATCH);
 }
 
 int main(void) {
