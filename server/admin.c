@@ -655,7 +655,10 @@ static int cmd_report(cmd_ctx *c) {
   kj_err e;
   kj_err_clear(&e);
   char today[KJ_DATE_STRLEN + 1];
-  kj_date_format(kj_today(0), today);
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  kj_date_format(kj_today((int)(tm.tm_gmtoff / 60)), today); /* as the server's routes do */
   kj_code rc = offices ? kjs_store_report_offices(st, period, as_of ? as_of : today, &out, &e)
                        : kjs_store_report_employees(st, period, office, &out, &e);
   if (rc)
