@@ -623,6 +623,7 @@ static int cmd_report(cmd_ctx *c) {
     return c->argc ? 0 : 1;
   }
   const char *what = c->argv[0], *period = NULL, *as_of = NULL, *office = NULL;
+  const char *format = "table";
   for (int i = 1; i < c->argc; i++) {
     const char *a = c->argv[i];
     if (!strcmp(a, "--period") && i + 1 < c->argc)
@@ -632,7 +633,7 @@ static int cmd_report(cmd_ctx *c) {
     else if (!strcmp(a, "--office") && i + 1 < c->argc)
       office = c->argv[++i];
     else if (!strcmp(a, "--json") || !strcmp(a, "--csv"))
-      ;
+      format = a + 2;
     else {
       die_msg("report: unexpected argument '%s'", a);
       return 1;
@@ -661,10 +662,8 @@ static int cmd_report(cmd_ctx *c) {
   kj_date_format(kj_today((int)(tm.tm_gmtoff / 60)), today); /* as the server's routes do */
   kj_code rc = offices ? kjs_store_report_offices(st, period, as_of ? as_of : today, &out, &e)
                        : kjs_store_report_employees(st, period, office, &out, &e);
-  if (rc)
+  if (rc || (rc = kjs_store_report_print(kj_buf_str(&out), format, stdout, &e)))
     die_msg("%s", e.msg);
-  else
-    fwrite(kj_buf_str(&out), 1, out.len, stdout);
   kj_buf_release(&out);
   kjs_store_close(st);
   return rc ? 1 : 0;

@@ -19,13 +19,12 @@
 #include "log.h"
 #include "merge.h"
 
-/* The scores module (server/score.c) when it is built in; until then a
- * shim that does nothing, so the rest of the server works without it. */
-#if defined(__has_include)
-#if __has_include("score.h")
+/* The scores module (server/score.c) when it is built in (CMake defines
+ * KJS_WITH_SCORES then); until then a shim that does nothing, so the rest
+ * of the server works without it. */
+#ifdef KJS_WITH_SCORES
 #include "score.h"
 #define KJS_HAVE_SCORE 1
-#endif
 #endif
 #ifndef KJS_HAVE_SCORE
 #define KJS_HAVE_SCORE 0
@@ -362,7 +361,7 @@ void kjs_store_close(kjs_store *s) {
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->wmu);
-#if KJS_HAVE_SCORE && defined(KJS_SCORE_CONFIG_RELEASE)
+#if KJS_HAVE_SCORE
   kjs_score_config_release(&s->scfg);
 #endif
   free(s->path);
@@ -1219,7 +1218,8 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
   kj_code rc = kjs_txn_begin(s, &t, err);
   if (rc)
     return rc;
-  if (kjs_score_recompute(t->c->db, &s->scfg, verify, diffs, err) != 0) {
+  int r = kjs_score_recompute(t->c->db, &s->scfg, verify, diffs, err);
+  if (r != 0 && !(verify && r == 1)) { /* 1 with verify: differences, in diffs */
     kjs_txn_rollback(t);
     return err && err->code ? err->code : KJ_EDB;
   }
@@ -1229,5 +1229,17 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
   (void)verify;
   (void)diffs;
   return kj_fail(err, KJ_ENOENT, "recompute is not available: the scores module is not built in");
+#endif
+}
+
+kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, kj_err *err) {
+#if KJS_HAVE_SCORE
+  int r = kjs_report_format(json, format, out, err);
+  return r == 0 ? KJ_OK : (err && err->code ? err->code : KJ_EIO);
+#else
+  (void)format;
+  fputs(json, out);
+  (void)err;
+  return KJ_OK;
 #endif
 }

@@ -12,6 +12,7 @@
 #define KJS_STORE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cJSON.h>
 
@@ -116,6 +117,9 @@ kj_code kjs_store_report_offices(kjs_store *s, const char *period, const char *a
                                  kj_err *err);
 kj_code kjs_store_report_employees(kjs_store *s, const char *period, const char *office,
                                    kj_buf *out, kj_err *err);
+/* Print a report document as "json", "csv" or "table" (the scores
+ * module's formats). */
+kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, kj_err *err);
 /* Rebuild (verify = 0) or compare (verify = 1, differences into diffs). */
 kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err);
 
