@@ -1,0 +1,1891 @@
+/* score.c - aggregates maintained per change, reports read from them.
+ *
+ * Aggregate tables (docs/scoring.md "Aggregates"):
+ *   sc_office(code, name, population)            live office records
+ *   sc_emp(nip, office, name)                     live employee records (roster)
+ *   sc_survey(office, ym, service, n, u1..u9)     survey sums per month
+ *   sc_cdays(office, ym, days, cnt)               complaints per month and
+ *                                                 resolution days (-1 = open)
+ *   sc_real(nip, indicator, ym, qty, cnt)         approved quantity * 1e6
+ *   sc_actday(nip, day, wd, cnt)                  live activities per day
+ *   sc_actmonth(nip, ym, days)                    Monday-Friday days with one
+ *   sc_target(nip, period, indicator, target, weight, cnt)   (* 1e6)
+ *   sc_rating(ratee, period, role, total, cnt)    total = sum of s1..s7
+ * ym is year*100+month.  A row whose count drops to 0 is deleted, so a
+ * recompute from the records gives exactly the same rows.
+ */
+#include "score.h"
+
+#include <cJSON.h>
+#include <csv.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wire.h"
+
+/* ---------------------------------------------------------------------- */
+/* exact fractions */
+
+typedef __int128 i128;
+typedef struct {
+  i128 n, d; /* d > 0 */
+} q_t;
+
+static _Thread_local int q_overflow;
+
+static i128 i128_abs(i128 a) { return a < 0 ? -a : a; }
+
+static i128 gcd128(i128 a, i128 b) {
+  a = i128_abs(a);
+  b = i128_abs(b);
+  while (b) {
+    i128 t = a % b;
+    a = b;
+    b = t;
+  }
+  return a ? a : 1;
+}
+
+static q_t q_make(i128 n, i128 d) {
+  if (d < 0) {
+    n = -n;
+    d = -d;
+  }
+  i128 g = gcd128(n, d);
+  q_t q = {n / g, d / g};
+  return q;
+}
+
+static i128 mul128(i128 a, i128 b) {
+  i128 r;
+  if (__builtin_mul_overflow(a, b, &r)) {
+    q_overflow = 1;
+    return 0;
+  }
+  return r;
+}
+
+static i128 add128(i128 a, i128 b) {
+  i128 r;
+  if (__builtin_add_overflow(a, b, &r)) {
+    q_overflow = 1;
+    return 0;
+  }
+  return r;
+}
+
+static q_t q_int(long long n) { return q_make(n, 1); }
+
+static q_t q_add(q_t a, q_t b) {
+  i128 g = gcd128(a.d, b.d);
+  i128 n = add128(mul128(a.n, b.d / g), mul128(b.n, a.d / g));
+  i128 d = mul128(a.d / g, b.d);
+  if (q_overflow)
+    return q_int(0);
+  return q_make(n, d);
+}
+
+static q_t q_mul(q_t a, q_t b) {
+  i128 g1 = gcd128(a.n, b.d), g2 = gcd128(b.n, a.d);
+  i128 n = mul128(a.n / g1, b.n / g2);
+  i128 d = mul128(a.d / g2, b.d / g1);
+  if (q_overflow)
+    return q_int(0);
+  return q_make(n, d);
+}
+
+static q_t q_div(q_t a, q_t b) { /* b != 0 */
+  q_t inv = q_make(b.d, b.n);
+  return q_mul(a, inv);
+}
+
+static int q_cmp(q_t a, q_t b) {
+  i128 l = mul128(a.n, b.d), r = mul128(b.n, a.d);
+  return l < r ? -1 : l > r;
+}
+
+/* half away from zero, in hundredths */
+static long long q_round2(q_t q) {
+  i128 n = mul128(q.n, 200);
+  i128 a = i128_abs(n);
+  i128 h = (a + q.d) / (2 * q.d);
+  return (long long)(n < 0 ? -h : h);
+}
+
+long long kjs_round2(long long n, long long d) {
+  q_overflow = 0;
+  return q_round2(q_make(n, d));
+}
+
+long long kjs_sample_min(long long N) {
+  /* 3.841*N*0.25 / (0.0025*(N-1) + 3.841*0.25), times 100000 above and below */
+  i128 num = (i128)96025 * N, den = (i128)250 * (N - 1) + 96025;
+  return (long long)((2 * num + den) / (2 * den));
+}
+
+/* ---------------------------------------------------------------------- */
+/* numbers in text */
+
+int kjs_parse_dec6(const char *s, long long *out) {
+  if (!s || !*s)
+    return -1;
+  const char *p = s;
+  int neg = 0;
+  if (*p == '-') {
+    neg = 1;
+    p++;
+  }
+  long long ip = 0;
+  int digits = 0;
+  while (*p >= '0' && *p <= '9') {
+    if (ip > 999999999999LL)
+      return -1;
+    ip = ip * 10 + (*p - '0');
+    p++;
+    digits++;
+  }
+  long long frac = 0;
+  int fd = 0;
+  if (*p == '.') {
+    p++;
+    while (*p >= '0' && *p <= '9') {
+      if (fd == 6)
+        return -1;
+      frac = frac * 10 + (*p - '0');
+      fd++;
+      p++;
+    }
+    if (fd == 0)
+      return -1;
+  }
+  if (*p || digits == 0)
+    return -1;
+  while (fd < 6) {
+    frac *= 10;
+    fd++;
+  }
+  long long v = ip * 1000000 + frac;
+  *out = neg ? -v : v;
+  return 0;
+}
+
+static int parse_int(const char *s, long long lo, long long hi, long long *out) {
+  if (!s || !*s)
+    return -1;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (*end || v < lo || v > hi)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* hundredths -> "82.35" */
+static void fmt2(long long h, char *out, size_t size) {
+  unsigned long long a = h < 0 ? (unsigned long long)(-h) : (unsigned long long)h;
+  snprintf(out, size, "%s%llu.%02llu", h < 0 ? "-" : "", a / 100, a % 100);
+}
+
+/* value * 1e6 -> shortest exact decimal "40.75", "15" */
+static void fmt6(long long v, char *out, size_t size) {
+  unsigned long long a = v < 0 ? (unsigned long long)(-v) : (unsigned long long)v;
+  unsigned long long ip = a / 1000000, fr = a % 1000000;
+  if (!fr) {
+    snprintf(out, size, "%s%llu", v < 0 ? "-" : "", ip);
+    return;
+  }
+  char f[8];
+  snprintf(f, sizeof f, "%06llu", fr);
+  for (int i = 5; i > 0 && f[i] == '0'; i--)
+    f[i] = 0;
+  snprintf(out, size, "%s%llu.%s", v < 0 ? "-" : "", ip, f);
+}
+
+/* ---------------------------------------------------------------------- */
+/* configuration */
+
+static const char *const k_pred_names[KJS_PRED__COUNT] = {"Sangat Baik", "Baik", "Butuh Perbaikan",
+                                                          "Kurang", "Sangat Kurang"};
+static const char *const k_rating_names[3] = {"diatas", "sesuai", "dibawah"};
+
+void kjs_score_config_defaults(kjs_score_config *c) {
+  memset(c, 0, sizeof *c);
+  c->hk_diatas = 11000;
+  c->hk_sesuai = 9000;
+  c->pl_diatas = 350;
+  c->pl_sesuai = 250;
+  c->w_atasan = 600000;
+  c->w_others = 400000;
+  static const int m[3][3] = {
+      {KJS_PRED_SANGAT_BAIK, KJS_PRED_BAIK, KJS_PRED_KURANG},
+      {KJS_PRED_BAIK, KJS_PRED_BAIK, KJS_PRED_KURANG},
+      {KJS_PRED_BUTUH_PERBAIKAN, KJS_PRED_BUTUH_PERBAIKAN, KJS_PRED_SANGAT_KURANG},
+  };
+  memcpy(c->predikat, m, sizeof m);
+  c->w_ikk[0] = 400000;
+  c->w_ikk[1] = 300000;
+  c->w_ikk[2] = 150000;
+  c->w_ikk[3] = 150000;
+  c->holidays = NULL;
+  c->nholidays = 0;
+  c->ontime_days = 5;
+}
+
+void kjs_score_config_release(kjs_score_config *c) {
+  if (!c)
+    return;
+  free(c->holidays);
+  c->holidays = NULL;
+  c->nholidays = 0;
+}
+
+/* "3.5" -> 350: at most 2 decimals, >= 0 */
+static int parse_hundredths(const char *s, long long *out) {
+  long long v;
+  if (kjs_parse_dec6(s, &v) || v < 0 || v % 10000)
+    return -1;
+  *out = v / 10000;
+  return 0;
+}
+
+static int rating_index(const char *s, size_t len) {
+  for (int i = 0; i < 3; i++)
+    if (strlen(k_rating_names[i]) == len && !strncmp(s, k_rating_names[i], len))
+      return i;
+  return -1;
+}
+
+int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value, kj_err *err) {
+  long long v;
+  if (strncmp(key, "score.", 6) != 0 || !value)
+    return kj_fail(err, KJ_EINVAL, "unknown key '%s'", key);
+  const char *k = key + 6;
+  long long *hund = NULL;
+  if (!strcmp(k, "hasil_kerja.diatas"))
+    hund = &c->hk_diatas;
+  else if (!strcmp(k, "hasil_kerja.sesuai"))
+    hund = &c->hk_sesuai;
+  else if (!strcmp(k, "perilaku.diatas"))
+    hund = &c->pl_diatas;
+  else if (!strcmp(k, "perilaku.sesuai"))
+    hund = &c->pl_sesuai;
+  if (hund) {
+    if (parse_hundredths(value, &v) || v > 100000)
+      return kj_fail(err, KJ_EINVAL, "'%s': must be a number >= 0 with at most 2 decimals", key);
+    *hund = v;
+    return 0;
+  }
+  long long *w = NULL;
+  if (!strcmp(k, "perilaku.weight_atasan"))
+    w = &c->w_atasan;
+  else if (!strcmp(k, "perilaku.weight_others"))
+    w = &c->w_others;
+  else if (!strcmp(k, "ikk.weight_ikm"))
+    w = &c->w_ikk[0];
+  else if (!strcmp(k, "ikk.weight_capaian"))
+    w = &c->w_ikk[1];
+  else if (!strcmp(k, "ikk.weight_on_time"))
+    w = &c->w_ikk[2];
+  else if (!strcmp(k, "ikk.weight_compliance"))
+    w = &c->w_ikk[3];
+  if (w) {
+    if (kjs_parse_dec6(value, &v) || v < 0 || v > 1000000000LL)
+      return kj_fail(err, KJ_EINVAL, "'%s': must be a number >= 0 with at most 6 decimals", key);
+    *w = v;
+    if (w == &c->w_atasan && v == 0)
+      return kj_fail(err, KJ_EINVAL, "'%s': must be greater than 0", key);
+    return 0;
+  }
+  if (!strcmp(k, "complaint_on_time_days")) {
+    if (parse_int(value, 0, 3650, &v))
+      return kj_fail(err, KJ_EINVAL, "'%s': must be an integer from 0 to 3650", key);
+    c->ontime_days = (int)v;
+    return 0;
+  }
+  if (!strcmp(k, "holidays")) {
+    /* comma or space separated dates; each line adds, an empty value clears */
+    const char *p = value;
+    if (!*p) {
+      free(c->holidays);
+      c->holidays = NULL;
+      c->nholidays = 0;
+      return 0;
+    }
+    while (*p) {
+      while (*p == ',' || *p == ' ' || *p == '\t')
+        p++;
+      if (!*p)
+        break;
+      size_t n = strcspn(p, ", \t");
+      char d[16];
+      kj_day day;
+      if (n >= sizeof d)
+        return kj_fail(err, KJ_EINVAL, "'%s': '%.*s' is not a date (YYYY-MM-DD)", key, (int)n, p);
+      memcpy(d, p, n);
+      d[n] = 0;
+      if (kj_date_parse(d, &day))
+        return kj_fail(err, KJ_EINVAL, "'%s': '%s' is not a date (YYYY-MM-DD)", key, d);
+      kj_day *nh = realloc(c->holidays, (size_t)(c->nholidays + 1) * sizeof *nh);
+      if (!nh)
+        return kj_fail(err, KJ_ENOMEM, "out of memory");
+      c->holidays = nh;
+      c->holidays[c->nholidays++] = day;
+      p += n;
+    }
+    return 0;
+  }
+  if (!strncmp(k, "predikat.", 9)) {
+    const char *a = k + 9, *dot = strchr(a, '.');
+    int hk = dot ? rating_index(a, (size_t)(dot - a)) : -1;
+    int pl = dot ? rating_index(dot + 1, strlen(dot + 1)) : -1;
+    if (hk < 0 || pl < 0)
+      return kj_fail(err, KJ_EINVAL,
+                     "unknown key '%s' (score.predikat.HASIL.PERILAKU, each diatas, sesuai or "
+                     "dibawah)",
+                     key);
+    for (int i = 0; i < KJS_PRED__COUNT; i++)
+      if (!strcmp(value, k_pred_names[i])) {
+        c->predikat[hk][pl] = i;
+        return 0;
+      }
+    return kj_fail(err, KJ_EINVAL,
+                   "'%s': must be one of Sangat Baik, Baik, Butuh Perbaikan, Kurang, Sangat Kurang",
+                   key);
+  }
+  return kj_fail(err, KJ_EINVAL, "unknown key '%s'", key);
+}
+
+/* ---------------------------------------------------------------------- */
+/* schema and statements */
+
+static const char *const k_tables[] = {
+    "sc_office(code TEXT PRIMARY KEY, name TEXT, population INTEGER)",
+    "sc_emp(nip TEXT PRIMARY KEY, office TEXT NOT NULL, name TEXT)",
+    "sc_survey(office TEXT NOT NULL, ym INTEGER NOT NULL, service TEXT NOT NULL, n INTEGER NOT "
+    "NULL, u1 INTEGER NOT NULL, u2 INTEGER NOT NULL, u3 INTEGER NOT NULL, u4 INTEGER NOT NULL, "
+    "u5 INTEGER NOT NULL, u6 INTEGER NOT NULL, u7 INTEGER NOT NULL, u8 INTEGER NOT NULL, u9 "
+    "INTEGER NOT NULL, PRIMARY KEY(office, ym, service)) WITHOUT ROWID",
+    "sc_cdays(office TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, cnt INTEGER NOT "
+    "NULL, PRIMARY KEY(office, ym, days)) WITHOUT ROWID",
+    "sc_real(nip TEXT NOT NULL, indicator TEXT NOT NULL, ym INTEGER NOT NULL, qty INTEGER NOT "
+    "NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, indicator, ym)) WITHOUT ROWID",
+    "sc_actday(nip TEXT NOT NULL, day INTEGER NOT NULL, wd INTEGER NOT NULL, cnt INTEGER NOT "
+    "NULL, PRIMARY KEY(nip, day)) WITHOUT ROWID",
+    "sc_actmonth(nip TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, PRIMARY KEY(nip, "
+    "ym)) WITHOUT ROWID",
+    "sc_target(nip TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT NULL, target INTEGER "
+    "NOT NULL, weight INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, period, "
+    "indicator)) WITHOUT ROWID",
+    "sc_rating(ratee TEXT NOT NULL, period TEXT NOT NULL, role TEXT NOT NULL, total INTEGER NOT "
+    "NULL, cnt INTEGER NOT NULL, PRIMARY KEY(ratee, period, role)) WITHOUT ROWID",
+};
+#define NTABLES ((int)(sizeof k_tables / sizeof k_tables[0]))
+
+static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
+  return kj_fail(err, KJ_EDB, "scores: %s: %s", what, sqlite3_errmsg(db));
+}
+
+static int create_tables(sqlite3 *db, const char *schema, kj_err *err) {
+  char sql[1024];
+  for (int i = 0; i < NTABLES; i++) {
+    snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s.%s", schema, k_tables[i]);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+      return db_fail(db, err, "cannot create tables");
+  }
+  snprintf(sql, sizeof sql,
+           "CREATE INDEX IF NOT EXISTS %s.sc_emp_office ON sc_emp(office, nip);"
+           "CREATE INDEX IF NOT EXISTS %s.sc_actday_day ON sc_actday(day)",
+           schema, schema);
+  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot create indexes");
+  return 0;
+}
+
+int kjs_score_schema(sqlite3 *db, kj_err *err) { return create_tables(db, "main", err); }
+
+/* Update statements, "%s" = schema. */
+enum {
+  U_OFFICE_DEL,
+  U_OFFICE_PUT,
+  U_EMP_DEL,
+  U_EMP_PUT,
+  U_SURVEY_ADD,
+  U_SURVEY_GC,
+  U_CDAYS_ADD,
+  U_CDAYS_GC,
+  U_REAL_ADD,
+  U_REAL_GC,
+  U_ACTDAY_ADD,
+  U_ACTDAY_GC,
+  U_ACTMONTH_ADD,
+  U_ACTMONTH_GC,
+  U_TARGET_ADD,
+  U_TARGET_GC,
+  U_RATING_ADD,
+  U_RATING_GC,
+  U__COUNT
+};
+
+static const char *const k_usql[U__COUNT] = {
+    [U_OFFICE_DEL] = "DELETE FROM %s.sc_office WHERE code=?1",
+    [U_OFFICE_PUT] = "INSERT OR REPLACE INTO %s.sc_office(code,name,population) VALUES(?1,?2,?3)",
+    [U_EMP_DEL] = "DELETE FROM %s.sc_emp WHERE nip=?1",
+    [U_EMP_PUT] = "INSERT OR REPLACE INTO %s.sc_emp(nip,office,name) VALUES(?1,?2,?3)",
+    [U_SURVEY_ADD] =
+        "INSERT INTO %s.sc_survey(office,ym,service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(office,ym,service) DO "
+        "UPDATE SET n=n+?4,u1=u1+?5,u2=u2+?6,u3=u3+?7,u4=u4+?8,u5=u5+?9,u6=u6+?10,u7=u7+?11,"
+        "u8=u8+?12,u9=u9+?13",
+    [U_SURVEY_GC] = "DELETE FROM %s.sc_survey WHERE office=?1 AND ym=?2 AND service=?3 AND n=0",
+    [U_CDAYS_ADD] = "INSERT INTO %s.sc_cdays(office,ym,days,cnt) VALUES(?1,?2,?3,?4) "
+                    "ON CONFLICT(office,ym,days) DO UPDATE SET cnt=cnt+?4",
+    [U_CDAYS_GC] = "DELETE FROM %s.sc_cdays WHERE office=?1 AND ym=?2 AND days=?3 AND cnt=0",
+    [U_REAL_ADD] = "INSERT INTO %s.sc_real(nip,indicator,ym,qty,cnt) VALUES(?1,?2,?3,?4,?5) "
+                   "ON CONFLICT(nip,indicator,ym) DO UPDATE SET qty=qty+?4,cnt=cnt+?5",
+    [U_REAL_GC] = "DELETE FROM %s.sc_real WHERE nip=?1 AND indicator=?2 AND ym=?3 AND cnt=0",
+    [U_ACTDAY_ADD] = "INSERT INTO %s.sc_actday(nip,day,wd,cnt) VALUES(?1,?2,?3,?4) "
+                     "ON CONFLICT(nip,day) DO UPDATE SET cnt=cnt+?4 RETURNING cnt",
+    [U_ACTDAY_GC] = "DELETE FROM %s.sc_actday WHERE nip=?1 AND day=?2 AND cnt=0",
+    [U_ACTMONTH_ADD] = "INSERT INTO %s.sc_actmonth(nip,ym,days) VALUES(?1,?2,?3) "
+                       "ON CONFLICT(nip,ym) DO UPDATE SET days=days+?3",
+    [U_ACTMONTH_GC] = "DELETE FROM %s.sc_actmonth WHERE nip=?1 AND ym=?2 AND days=0",
+    [U_TARGET_ADD] =
+        "INSERT INTO %s.sc_target(nip,period,indicator,target,weight,cnt) "
+        "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(nip,period,indicator) DO UPDATE SET "
+        "target=target+?4,weight=weight+?5,cnt=cnt+?6",
+    [U_TARGET_GC] = "DELETE FROM %s.sc_target WHERE nip=?1 AND period=?2 AND indicator=?3 AND cnt=0",
+    [U_RATING_ADD] = "INSERT INTO %s.sc_rating(ratee,period,role,total,cnt) VALUES(?1,?2,?3,?4,?5) "
+                     "ON CONFLICT(ratee,period,role) DO UPDATE SET total=total+?4,cnt=cnt+?5",
+    [U_RATING_GC] = "DELETE FROM %s.sc_rating WHERE ratee=?1 AND period=?2 AND role=?3 AND cnt=0",
+};
+
+typedef struct uctx {
+  sqlite3 *db;
+  const char *schema;
+  sqlite3_stmt *st[U__COUNT];
+  kj_err *err;
+} uctx;
+
+static void uctx_release(uctx *u) {
+  for (int i = 0; i < U__COUNT; i++)
+    sqlite3_finalize(u->st[i]);
+}
+
+static sqlite3_stmt *ust(uctx *u, int i) {
+  if (!u->st[i]) {
+    char sql[700];
+    snprintf(sql, sizeof sql, k_usql[i], u->schema);
+    if (sqlite3_prepare_v2(u->db, sql, -1, &u->st[i], NULL) != SQLITE_OK) {
+      db_fail(u->db, u->err, "cannot prepare");
+      return NULL;
+    }
+  } else {
+    sqlite3_reset(u->st[i]);
+    sqlite3_clear_bindings(u->st[i]);
+  }
+  return u->st[i];
+}
+
+/* Run a bound statement; with out, the first column of its one row. */
+static int urun(uctx *u, sqlite3_stmt *s, long long *out) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    if (out)
+      *out = sqlite3_column_int64(s, 0);
+    rc = sqlite3_step(s);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return db_fail(u->db, u->err, "cannot update aggregates");
+  return 0;
+}
+
+static void btext(sqlite3_stmt *s, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+/* ---------------------------------------------------------------------- */
+/* a record's contribution */
+
+typedef struct contrib {
+  kj_rtype type; /* KJ_T_NONE: nothing */
+  const char *k1, *k2, *k3; /* office/nip/ratee, service/indicator/period, role/indicator */
+  const char *name;
+  long long ym, day, wd, days, pop, have_pop;
+  long long v[9];
+  int approved, have_real;
+  char period[8];
+} contrib;
+
+static long long ym_of(kj_day d) {
+  int y, m, dd;
+  kj_day_to_civil(d, &y, &m, &dd);
+  return (long long)y * 100 + m;
+}
+
+static const char *fv(const kj_record *r, const char *name) {
+  int i = kj_field_index(kj_type(r->type), name);
+  return i >= 0 ? r->v[i] : NULL;
+}
+
+/* What r adds to the aggregates; type KJ_T_NONE when nothing (deleted,
+ * NULL, a field missing or unreadable). */
+static void contrib_of(const kj_record *r, contrib *c) {
+  memset(c, 0, sizeof *c);
+  c->type = KJ_T_NONE;
+  if (!r || r->deleted)
+    return;
+  kj_day day;
+  long long x;
+  switch (r->type) {
+  case KJ_T_OFFICE:
+    c->k1 = r->id;
+    c->name = fv(r, "name");
+    c->have_pop = parse_int(fv(r, "population"), 0, 2000000000LL, &c->pop) == 0;
+    break;
+  case KJ_T_EMPLOYEE:
+    c->k1 = r->id;
+    c->k2 = fv(r, "office");
+    c->name = fv(r, "name");
+    if (!c->k2)
+      return;
+    break;
+  case KJ_T_SURVEY: {
+    c->k1 = fv(r, "office");
+    c->k2 = fv(r, "service");
+    if (!c->k1 || !c->k2 || kj_date_parse(fv(r, "date"), &day))
+      return;
+    c->ym = ym_of(day);
+    static const char *const un[9] = {"u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"};
+    for (int i = 0; i < 9; i++)
+      if (parse_int(fv(r, un[i]), 1, 4, &c->v[i]))
+        return;
+    break;
+  }
+  case KJ_T_ACTIVITY: {
+    c->k1 = fv(r, "nip");
+    if (!c->k1 || kj_date_parse(fv(r, "date"), &day))
+      return;
+    c->day = day;
+    c->wd = kj_weekday(day) < 5;
+    c->ym = ym_of(day);
+    const char *st = fv(r, "status");
+    c->k2 = fv(r, "indicator");
+    if (st && !strcmp(st, "approved") && c->k2 && kjs_parse_dec6(fv(r, "quantity"), &x) == 0 &&
+        x >= 0) {
+      c->have_real = 1;
+      c->v[0] = x;
+    }
+    break;
+  }
+  case KJ_T_COMPLAINT: {
+    c->k1 = fv(r, "office");
+    kj_day res;
+    if (!c->k1 || kj_date_parse(fv(r, "received"), &day))
+      return;
+    c->ym = ym_of(day);
+    c->days = -1;
+    if (kj_date_parse(fv(r, "resolved"), &res) == 0 && res >= day)
+      c->days = res - day;
+    break;
+  }
+  case KJ_T_RATING: {
+    kj_period p;
+    c->k1 = fv(r, "ratee");
+    c->k3 = fv(r, "role");
+    if (!c->k1 || !c->k3 || kj_period_parse(fv(r, "period"), &p))
+      return;
+    kj_period_format(&p, c->period);
+    c->k2 = c->period;
+    static const char *const sn[7] = {"s1", "s2", "s3", "s4", "s5", "s6", "s7"};
+    for (int i = 0; i < 7; i++) {
+      if (parse_int(fv(r, sn[i]), 1, 5, &x))
+        return;
+      c->v[0] += x;
+    }
+    break;
+  }
+  case KJ_T_TARGET: {
+    kj_period p;
+    c->k1 = fv(r, "nip");
+    c->k3 = fv(r, "indicator");
+    if (!c->k1 || !c->k3 || kj_period_parse(fv(r, "period"), &p))
+      return;
+    kj_period_format(&p, c->period);
+    c->k2 = c->period;
+    if (kjs_parse_dec6(fv(r, "target"), &c->v[0]) || c->v[0] <= 0)
+      return;
+    const char *w = fv(r, "weight");
+    if (!w)
+      c->v[1] = 1000000;
+    else if (kjs_parse_dec6(w, &c->v[1]) || c->v[1] <= 0)
+      return;
+    break;
+  }
+  default:
+    return;
+  }
+  c->type = r->type;
+}
+
+static int streq0(const char *a, const char *b) {
+  if (!a || !b)
+    return a == b;
+  return strcmp(a, b) == 0;
+}
+
+static int contrib_equal(const contrib *a, const contrib *b) {
+  return a->type == b->type && streq0(a->k1, b->k1) && streq0(a->k2, b->k2) &&
+         streq0(a->k3, b->k3) && streq0(a->name, b->name) && a->ym == b->ym && a->day == b->day &&
+         a->days == b->days && a->pop == b->pop && a->have_pop == b->have_pop &&
+         a->have_real == b->have_real && !memcmp(a->v, b->v, sizeof a->v);
+}
+
+static int apply(uctx *u, const contrib *c, int sign) {
+  sqlite3_stmt *s;
+  switch (c->type) {
+  case KJ_T_OFFICE:
+    if (!(s = ust(u, sign < 0 ? U_OFFICE_DEL : U_OFFICE_PUT)))
+      return KJ_EDB;
+    btext(s, 1, c->k1);
+    if (sign > 0) {
+      btext(s, 2, c->name);
+      if (c->have_pop)
+        sqlite3_bind_int64(s, 3, c->pop);
+    }
+    return urun(u, s, NULL);
+  case KJ_T_EMPLOYEE:
+    if (!(s = ust(u, sign < 0 ? U_EMP_DEL : U_EMP_PUT)))
+      return KJ_EDB;
+    btext(s, 1, c->k1);
+    if (sign > 0) {
+      btext(s, 2, c->k2);
+      btext(s, 3, c->name);
+    }
+    return urun(u, s, NULL);
+  case KJ_T_SURVEY:
+    if (!(s = ust(u, U_SURVEY_ADD)))
+      return KJ_EDB;
+    btext(s, 1, c->k1);
+    sqlite3_bind_int64(s, 2, c->ym);
+    btext(s, 3, c->k2);
+    sqlite3_bind_int64(s, 4, sign);
+    for (int i = 0; i < 9; i++)
+      sqlite3_bind_int64(s, 5 + i, sign * c->v[i]);
+    if (urun(u, s, NULL))
+      return KJ_EDB;
+    if (sign < 0) {
+      if (!(s = ust(u, U_SURVEY_GC)))
+        return KJ_EDB;
+      btext(s, 1, c->k1);
+      sqlite3_bind_int64(s, 2, c->ym);
+      btext(s, 3, c->k2);
+      return urun(u, s, NULL);
+    }
+    return 0;
+  case KJ_T_COMPLAINT:
+    if (!(s = ust(u, U_CDAYS_ADD)))
+      return KJ_EDB;
+    btext(s, 1, c->k1);
+    sqlite3_bind_int64(s, 2, c->ym);
+    sqlite3_bind_int64(s, 3, c->days);
+    sqlite3_bind_int64(s, 4, sign);
+    if (urun(u, s, NULL))
+      return KJ_EDB;
+    if (sign < 0) {
+      if (!(s = ust(u, U_CDAYS_GC)))
+        return KJ_EDB;
+      btext(s, 1, c->k1);
+      sqlite3_bind_int64(s, 2, c->ym);
+      sqlite3_bind_int64(s, 3, c->days);
+      return urun(u, s, NULL);
+    }
+    return 0;
+  case KJ_T_ACTIVITY: {
+    if (c->have_real) {
+      if (!(s = ust(u, U_REAL_ADD)))
+        return KJ_EDB;
+      btext(s, 1, c->k1);
+      btext(s, 2, c->k2);
+      sqlite3_bind_int64(s, 3, c->ym);
+      sqlite3_bind_int64(s, 4, sign * c->v[0]);
+      sqlite3_bind_int64(s, 5, sign);
+      if (urun(u, s, NULL))
+        return KJ_EDB;
+      if (sign < 0) {
+        if (!(s = ust(u, U_REAL_GC)))
+          return KJ_EDB;
+        btext(s, 1, c->k1);
+        btext(s, 2, c->k2);
+        sqlite3_bind_int64(s, 3, c->ym);
+        if (urun(u, s, NULL))
+          return KJ_EDB;
+      }
+    }
+    if (!(s = ust(u, U_ACTDAY_ADD)))
+      return KJ_EDB;
+    btext(s, 1, c->k1);
+    sqlite3_bind_int64(s, 2, c->day);
+    sqlite3_bind_int64(s, 3, c->wd);
+    sqlite3_bind_int64(s, 4, sign);
+    long long cnt = -99;
+    if (urun(u, s, &cnt))
+      return KJ_EDB;
+    int edge = (sign > 0 && cnt == 1) || (sign < 0 && cnt == 0);
+    if (sign < 0 && cnt == 0) {
+      if (!(s = ust(u, U_ACTDAY_GC)))
+        return KJ_EDB;
+      btext(s, 1, c->k1);
+      sqlite3_bind_int64(s, 2, c->day);
+      if (urun(u, s, NULL))
+        return KJ_EDB;
+    }
+    if (edge && c->wd) {
+      if (!(s = ust(u, U_ACTMONTH_ADD)))
+        return KJ_EDB;
+      btext(s, 1, c->k1);
+      sqlite3_bind_int64(s, 2, c->ym);
+      sqlite3_bind_int64(s, 3, sign);
+      if (urun(u, s, NULL))
+        return KJ_EDB;
+      if (sign < 0) {
+        if (!(s = ust(u, U_ACTMONTH_GC)))
+          return KJ_EDB;
+        btext(s, 1, c->k1);
+        sqlite3_bind_int64(s, 2, c->ym);
+        return urun(u, s, NULL);
+      }
+    }
+    return 0;
+  }
+  case KJ_T_TARGET:
+    if (!(s = ust(u, U_TARGET_ADD)))
+      return KJ_EDB;
+    btext(s, 1, c->k1);
+    btext(s, 2, c->k2);
+    btext(s, 3, c->k3);
+    sqlite3_bind_int64(s, 4, sign * c->v[0]);
+    sqlite3_bind_int64(s, 5, sign * c->v[1]);
+    sqlite3_bind_int64(s, 6, sign);
+    if (urun(u, s, NULL))
+      return KJ_EDB;
+    if (sign < 0) {
+      if (!(s = ust(u, U_TARGET_GC)))
+        return KJ_EDB;
+      btext(s, 1, c->k1);
+      btext(s, 2, c->k2);
+      btext(s, 3, c->k3);
+      return urun(u, s, NULL);
+    }
+    return 0;
+  case KJ_T_RATING:
+    if (!(s = ust(u, U_RATING_ADD)))
+      return KJ_EDB;
+    btext(s, 1, c->k1);
+    btext(s, 2, c->k2);
+    btext(s, 3, c->k3);
+    sqlite3_bind_int64(s, 4, sign * c->v[0]);
+    sqlite3_bind_int64(s, 5, sign);
+    if (urun(u, s, NULL))
+      return KJ_EDB;
+    if (sign < 0) {
+      if (!(s = ust(u, U_RATING_GC)))
+        return KJ_EDB;
+      btext(s, 1, c->k1);
+      btext(s, 2, c->k2);
+      btext(s, 3, c->k3);
+      return urun(u, s, NULL);
+    }
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+static int update_in(uctx *u, const kj_record *before, const kj_record *after) {
+  contrib a, b;
+  contrib_of(before, &b);
+  contrib_of(after, &a);
+  if (contrib_equal(&a, &b))
+    return 0;
+  if (b.type != KJ_T_NONE && apply(u, &b, -1))
+    return KJ_EDB;
+  if (a.type != KJ_T_NONE && apply(u, &a, +1))
+    return KJ_EDB;
+  return 0;
+}
+
+int kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after, kj_err *err) {
+  uctx u = {db, "main", {0}, err};
+  int rc = update_in(&u, before, after);
+  uctx_release(&u);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* reports */
+
+typedef struct tgt {
+  char ind[KJ_ID_MAX + 1];
+  long long target, weight, real; /* * 1e6 */
+  q_t cap;
+} tgt;
+
+typedef struct escore {
+  int has_cap, has_pl;
+  q_t cap, pl;
+  int hk, pr, pred; /* -1 = null */
+  tgt *t;
+  int nt, cap_t;
+} escore;
+
+typedef struct rctx {
+  sqlite3 *db;
+  const kjs_score_config *cfg;
+  kj_err *err;
+  kj_period p;
+  char period[8];
+  long long ym_lo, ym_hi;
+  sqlite3_stmt *st[12];
+} rctx;
+
+enum {
+  R_TARGETS,
+  R_REAL,
+  R_RATINGS,
+  R_OFFICES,
+  R_SURVEYS,
+  R_CDAYS,
+  R_ROSTER,
+  R_CMP_MONTHS,
+  R_CMP_DAYS,
+  R_CMP_DAY,
+  R_OFFICE_ONE,
+  R__COUNT
+};
+
+static const char *const k_rsql[R__COUNT] = {
+    [R_TARGETS] = "SELECT indicator, target, weight FROM sc_target WHERE nip=?1 AND period=?2 "
+                  "ORDER BY indicator",
+    [R_REAL] = "SELECT indicator, sum(qty) FROM sc_real WHERE nip=?1 AND ym BETWEEN ?2 AND ?3 "
+               "GROUP BY indicator",
+    [R_RATINGS] = "SELECT role, total, cnt FROM sc_rating WHERE ratee=?1 AND period=?2",
+    [R_OFFICES] = "SELECT code, name, population FROM sc_office ORDER BY code",
+    [R_SURVEYS] = "SELECT service, sum(n), sum(u1), sum(u2), sum(u3), sum(u4), sum(u5), sum(u6), "
+                  "sum(u7), sum(u8), sum(u9) FROM sc_survey WHERE office=?1 AND ym BETWEEN ?2 AND "
+                  "?3 GROUP BY service ORDER BY service",
+    [R_CDAYS] = "SELECT days, sum(cnt) FROM sc_cdays WHERE office=?1 AND ym BETWEEN ?2 AND ?3 "
+                "GROUP BY days ORDER BY days",
+    [R_ROSTER] = "SELECT nip, name FROM sc_emp WHERE office=?1 ORDER BY nip",
+    [R_CMP_MONTHS] = "SELECT total(m.days) FROM sc_emp e JOIN sc_actmonth m ON m.nip=e.nip "
+                     "WHERE e.office=?1 AND m.ym BETWEEN ?2 AND ?3",
+    [R_CMP_DAYS] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.nip=e.nip WHERE "
+                   "e.office=?1 AND d.day BETWEEN ?2 AND ?3 AND d.wd=1",
+    [R_CMP_DAY] = "SELECT count(*) FROM sc_actday d JOIN sc_emp e ON e.nip=d.nip WHERE d.day=?2 "
+                  "AND e.office=?1",
+    [R_OFFICE_ONE] = "SELECT code, name, population FROM sc_office WHERE code=?1",
+};
+
+static sqlite3_stmt *rst(rctx *r, int i) {
+  if (!r->st[i]) {
+    if (sqlite3_prepare_v2(r->db, k_rsql[i], -1, &r->st[i], NULL) != SQLITE_OK) {
+      db_fail(r->db, r->err, "cannot prepare report");
+      return NULL;
+    }
+  } else {
+    sqlite3_reset(r->st[i]);
+    sqlite3_clear_bindings(r->st[i]);
+  }
+  return r->st[i];
+}
+
+static void rctx_release(rctx *r) {
+  for (int i = 0; i < R__COUNT; i++)
+    sqlite3_finalize(r->st[i]);
+}
+
+static int rctx_init(rctx *r, sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                     kj_err *err) {
+  memset(r, 0, sizeof *r);
+  r->db = db;
+  r->cfg = cfg;
+  r->err = err;
+  if (!period || kj_period_parse(period, &r->p))
+    return kj_fail(err, KJ_EINVAL, "invalid period '%s' (2026, 2026-Q1 or 2026-01)",
+                   period ? period : "");
+  kj_period_format(&r->p, r->period);
+  r->ym_lo = ym_of(r->p.first);
+  r->ym_hi = ym_of(r->p.last);
+  return 0;
+}
+
+static void escore_release(escore *e) {
+  free(e->t);
+  memset(e, 0, sizeof *e);
+}
+
+static int class_of(long long rounded, long long diatas, long long sesuai) {
+  return rounded >= diatas ? KJS_DIATAS : rounded >= sesuai ? KJS_SESUAI : KJS_DIBAWAH;
+}
+
+static int emp_score(rctx *r, const char *nip, escore *e) {
+  memset(e, 0, sizeof *e);
+  e->hk = e->pr = e->pred = -1;
+  sqlite3_stmt *s = rst(r, R_TARGETS);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, nip);
+  btext(s, 2, r->period);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (e->nt == e->cap_t) {
+      int nc = e->cap_t ? 2 * e->cap_t : 8;
+      tgt *nt = realloc(e->t, (size_t)nc * sizeof *nt);
+      if (!nt)
+        return kj_fail(r->err, KJ_ENOMEM, "out of memory");
+      e->t = nt;
+      e->cap_t = nc;
+    }
+    tgt *t = &e->t[e->nt++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->ind, sizeof t->ind, "%s", (const char *)sqlite3_column_text(s, 0));
+    t->target = sqlite3_column_int64(s, 1);
+    t->weight = sqlite3_column_int64(s, 2);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return db_fail(r->db, r->err, "cannot read targets");
+  if (e->nt) {
+    if (!(s = rst(r, R_REAL)))
+      return KJ_EDB;
+    btext(s, 1, nip);
+    sqlite3_bind_int64(s, 2, r->ym_lo);
+    sqlite3_bind_int64(s, 3, r->ym_hi);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      const char *ind = (const char *)sqlite3_column_text(s, 0);
+      for (int i = 0; i < e->nt; i++)
+        if (!strcmp(e->t[i].ind, ind))
+          e->t[i].real = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+      return db_fail(r->db, r->err, "cannot read realisasi");
+    q_t num = q_int(0);
+    i128 wsum = 0;
+    q_t cap120 = q_int(120);
+    for (int i = 0; i < e->nt; i++) {
+      tgt *t = &e->t[i];
+      t->cap = q_make(mul128(100, t->real), t->target);
+      if (q_cmp(t->cap, cap120) > 0)
+        t->cap = cap120;
+      num = q_add(num, q_mul(t->cap, q_int(t->weight)));
+      wsum += t->weight;
+    }
+    e->has_cap = 1;
+    e->cap = q_div(num, q_make(wsum, 1));
+    e->hk = class_of(q_round2(e->cap), r->cfg->hk_diatas, r->cfg->hk_sesuai);
+  }
+  if (!(s = rst(r, R_RATINGS)))
+    return KJ_EDB;
+  btext(s, 1, nip);
+  btext(s, 2, r->period);
+  long long at = 0, ac = 0, ot = 0, oc = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *role = (const char *)sqlite3_column_text(s, 0);
+    if (!strcmp(role, "atasan")) {
+      at += sqlite3_column_int64(s, 1);
+      ac += sqlite3_column_int64(s, 2);
+    } else {
+      ot += sqlite3_column_int64(s, 1);
+      oc += sqlite3_column_int64(s, 2);
+    }
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return db_fail(r->db, r->err, "cannot read ratings");
+  if (ac > 0) {
+    q_t a = q_make(at, 7 * (i128)ac);
+    if (oc > 0) {
+      q_t o = q_make(ot, 7 * (i128)oc);
+      q_t wa = q_int(r->cfg->w_atasan), wo = q_int(r->cfg->w_others);
+      e->pl = q_div(q_add(q_mul(wa, a), q_mul(wo, o)), q_add(wa, wo));
+    } else {
+      e->pl = a;
+    }
+    e->has_pl = 1;
+    e->pr = class_of(q_round2(e->pl), r->cfg->pl_diatas, r->cfg->pl_sesuai);
+  }
+  if (e->hk >= 0 && e->pr >= 0)
+    e->pred = r->cfg->predikat[e->hk][e->pr];
+  return 0;
+}
+
+static cJSON *num2(long long h) {
+  char b[40];
+  fmt2(h, b, sizeof b);
+  return cJSON_CreateRaw(b);
+}
+
+static cJSON *qnum(int present, q_t q) { return present ? num2(q_round2(q)) : cJSON_CreateNull(); }
+
+static cJSON *dec6(long long v) {
+  char b[48];
+  fmt6(v, b, sizeof b);
+  return cJSON_CreateRaw(b);
+}
+
+static cJSON *str_or_null(const char *s) { return s ? cJSON_CreateString(s) : cJSON_CreateNull(); }
+
+static int finish_doc(cJSON *doc, kj_buf *out, kj_err *err) {
+  char *text = cJSON_PrintUnformatted(doc);
+  cJSON_Delete(doc);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  kj_code rc = kj_buf_adds(out, text);
+  if (!rc)
+    rc = kj_buf_addc(out, '\n');
+  free(text);
+  if (rc)
+    return kj_fail(err, rc, "report too large");
+  return 0;
+}
+
+static int check_overflow(kj_err *err) {
+  if (q_overflow)
+    return kj_fail(err, KJ_ETOOBIG, "scores: arithmetic overflow (numbers too large)");
+  return 0;
+}
+
+int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                         const char *office, kj_buf *out, kj_err *err) {
+  rctx r;
+  q_overflow = 0;
+  if (rctx_init(&r, db, cfg, period, err))
+    return KJ_EINVAL;
+  if (!office)
+    return kj_fail(err, KJ_EINVAL, "an office is required");
+  cJSON *doc = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+  cJSON_AddStringToObject(doc, "period", r.period);
+  cJSON_AddStringToObject(doc, "office", office);
+  cJSON_AddItemToObject(doc, "employees", arr);
+  int rc = KJ_EDB;
+  sqlite3_stmt *ro = rst(&r, R_ROSTER);
+  if (!ro)
+    goto fail;
+  btext(ro, 1, office);
+  int sr;
+  while ((sr = sqlite3_step(ro)) == SQLITE_ROW) {
+    const char *nip = (const char *)sqlite3_column_text(ro, 0);
+    const char *name = (const char *)sqlite3_column_text(ro, 1);
+    escore e;
+    if ((rc = emp_score(&r, nip, &e))) {
+      escore_release(&e);
+      goto fail;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "nip", nip);
+    cJSON_AddItemToObject(o, "name", str_or_null(name));
+    cJSON_AddItemToObject(o, "capaian", qnum(e.has_cap, e.cap));
+    cJSON_AddItemToObject(o, "rating_hasil_kerja", str_or_null(e.hk >= 0 ? k_rating_names[e.hk] : NULL));
+    cJSON_AddItemToObject(o, "perilaku", qnum(e.has_pl, e.pl));
+    cJSON_AddItemToObject(o, "rating_perilaku", str_or_null(e.pr >= 0 ? k_rating_names[e.pr] : NULL));
+    cJSON_AddItemToObject(o, "predikat", str_or_null(e.pred >= 0 ? k_pred_names[e.pred] : NULL));
+    cJSON *ts = cJSON_AddArrayToObject(o, "targets");
+    for (int i = 0; i < e.nt; i++) {
+      cJSON *t = cJSON_CreateObject();
+      cJSON_AddStringToObject(t, "indicator", e.t[i].ind);
+      cJSON_AddItemToObject(t, "target", dec6(e.t[i].target));
+      cJSON_AddItemToObject(t, "realisasi", dec6(e.t[i].real));
+      cJSON_AddItemToObject(t, "capaian", num2(q_round2(e.t[i].cap)));
+      cJSON_AddItemToArray(ts, t);
+    }
+    cJSON_AddItemToArray(arr, o);
+    escore_release(&e);
+  }
+  if (sr != SQLITE_DONE) {
+    rc = db_fail(db, err, "cannot read the roster");
+    goto fail;
+  }
+  if ((rc = check_overflow(err)))
+    goto fail;
+  rctx_release(&r);
+  return finish_doc(doc, out, err);
+fail:
+  cJSON_Delete(doc);
+  rctx_release(&r);
+  return rc ? rc : KJ_EDB;
+}
+
+/* One office of the office report. */
+typedef struct offrep {
+  char code[KJ_ID_MAX + 1];
+  cJSON *obj; /* everything but rank and ikk */
+  int has_ikk;
+  long long ikk; /* rounded, hundredths */
+} offrep;
+
+static int cmp_offrep(const void *a, const void *b) {
+  const offrep *x = a, *y = b;
+  if (x->has_ikk != y->has_ikk)
+    return x->has_ikk ? -1 : 1;
+  if (x->has_ikk && x->ikk != y->ikk)
+    return x->ikk > y->ikk ? -1 : 1;
+  return strcmp(x->code, y->code);
+}
+
+static const char *mutu_of(long long h, const char **kinerja) {
+  if (h >= 8831) {
+    *kinerja = "Sangat Baik";
+    return "A";
+  }
+  if (h >= 7661) {
+    *kinerja = "Baik";
+    return "B";
+  }
+  if (h >= 6500) {
+    *kinerja = "Kurang Baik";
+    return "C";
+  }
+  *kinerja = "Tidak Baik";
+  return "D";
+}
+
+static int step_count(rctx *r, sqlite3_stmt *s, long long *out) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64(s, 0);
+    rc = sqlite3_step(s);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return db_fail(r->db, r->err, "cannot read compliance");
+  return 0;
+}
+
+typedef struct cmpinfo {
+  kj_day eff;           /* last day counted */
+  long long workdays;   /* |workdays| */
+  long long full_hi;    /* last full month (ym), < ym_lo when none */
+  kj_day part_lo;       /* partial month [part_lo, eff], part_lo > eff when none */
+  kj_day *hol;          /* distinct Monday-Friday holidays in [first, eff] */
+  int nhol;
+} cmpinfo;
+
+static int office_compliance(rctx *r, const cmpinfo *ci, const char *office, long long *pairs) {
+  long long total = 0, x = 0;
+  sqlite3_stmt *s;
+  if (ci->full_hi >= r->ym_lo) {
+    if (!(s = rst(r, R_CMP_MONTHS)))
+      return KJ_EDB;
+    btext(s, 1, office);
+    sqlite3_bind_int64(s, 2, r->ym_lo);
+    sqlite3_bind_int64(s, 3, ci->full_hi);
+    if (step_count(r, s, &x))
+      return KJ_EDB;
+    total += x;
+  }
+  if (ci->part_lo <= ci->eff) {
+    if (!(s = rst(r, R_CMP_DAYS)))
+      return KJ_EDB;
+    btext(s, 1, office);
+    sqlite3_bind_int64(s, 2, ci->part_lo);
+    sqlite3_bind_int64(s, 3, ci->eff);
+    x = 0;
+    if (step_count(r, s, &x))
+      return KJ_EDB;
+    total += x;
+  }
+  for (int i = 0; i < ci->nhol; i++) {
+    if (!(s = rst(r, R_CMP_DAY)))
+      return KJ_EDB;
+    btext(s, 1, office);
+    sqlite3_bind_int64(s, 2, ci->hol[i]);
+    x = 0;
+    if (step_count(r, s, &x))
+      return KJ_EDB;
+    total -= x;
+  }
+  *pairs = total;
+  return 0;
+}
+
+static int office_report(rctx *r, const cmpinfo *ci, const char *code, const char *name,
+                         int have_pop, long long pop, offrep *o) {
+  kj_err *err = r->err;
+  const kjs_score_config *cfg = r->cfg;
+  cJSON *obj = cJSON_CreateObject();
+  o->obj = obj;
+  snprintf(o->code, sizeof o->code, "%s", code);
+  cJSON_AddStringToObject(obj, "office", code);
+  cJSON_AddItemToObject(obj, "name", str_or_null(name));
+  cJSON_AddNullToObject(obj, "rank"); /* set once every office is known */
+  cJSON_AddNullToObject(obj, "ikk");
+
+  /* IKM */
+  sqlite3_stmt *s = rst(r, R_SURVEYS);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, code);
+  sqlite3_bind_int64(s, 2, r->ym_lo);
+  sqlite3_bind_int64(s, 3, r->ym_hi);
+  long long n = 0, u[9] = {0};
+  cJSON *services = cJSON_CreateArray();
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    long long sn = sqlite3_column_int64(s, 1), su = 0;
+    for (int i = 0; i < 9; i++) {
+      long long v = sqlite3_column_int64(s, 2 + i);
+      u[i] += v;
+      su += v;
+    }
+    n += sn;
+    long long ikm = q_round2(q_make(25 * (i128)su, 9 * (i128)sn));
+    const char *kin;
+    cJSON *sv = cJSON_CreateObject();
+    cJSON_AddStringToObject(sv, "service", (const char *)sqlite3_column_text(s, 0));
+    char snb[24];
+    snprintf(snb, sizeof snb, "%lld", sn);
+    cJSON_AddItemToObject(sv, "n", cJSON_CreateRaw(snb));
+    cJSON_AddItemToObject(sv, "ikm", num2(ikm));
+    cJSON_AddStringToObject(sv, "mutu", mutu_of(ikm, &kin));
+    cJSON_AddItemToArray(services, sv);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) {
+    cJSON_Delete(services);
+    return db_fail(r->db, err, "cannot read surveys");
+  }
+  cJSON *ikm = cJSON_AddObjectToObject(obj, "ikm");
+  char nb[24];
+  snprintf(nb, sizeof nb, "%lld", n);
+  cJSON_AddItemToObject(ikm, "n", cJSON_CreateRaw(nb));
+  q_t ikm_q = q_int(0);
+  if (n > 0) {
+    long long su = 0;
+    for (int i = 0; i < 9; i++)
+      su += u[i];
+    ikm_q = q_make(25 * (i128)su, 9 * (i128)n);
+    long long h = q_round2(ikm_q);
+    const char *kin;
+    const char *mutu = mutu_of(h, &kin);
+    cJSON_AddItemToObject(ikm, "value", num2(h));
+    cJSON_AddStringToObject(ikm, "mutu", mutu);
+    cJSON_AddStringToObject(ikm, "kinerja", kin);
+    cJSON *nrr = cJSON_AddArrayToObject(ikm, "nrr");
+    for (int i = 0; i < 9; i++)
+      cJSON_AddItemToArray(nrr, num2(q_round2(q_make(u[i], n))));
+  } else {
+    cJSON_AddNullToObject(ikm, "value");
+    cJSON_AddNullToObject(ikm, "mutu");
+    cJSON_AddNullToObject(ikm, "kinerja");
+    cJSON_AddNullToObject(ikm, "nrr");
+  }
+  if (have_pop) {
+    long long smin = kjs_sample_min(pop);
+    snprintf(nb, sizeof nb, "%lld", smin);
+    cJSON_AddItemToObject(ikm, "sample_min", cJSON_CreateRaw(nb));
+    cJSON_AddBoolToObject(ikm, "sample_ok", n >= smin);
+  } else {
+    cJSON_AddNullToObject(ikm, "sample_min");
+    cJSON_AddNullToObject(ikm, "sample_ok");
+  }
+  cJSON_AddItemToObject(obj, "services", services);
+
+  /* complaints */
+  if (!(s = rst(r, R_CDAYS)))
+    return KJ_EDB;
+  btext(s, 1, code);
+  sqlite3_bind_int64(s, 2, r->ym_lo);
+  sqlite3_bind_int64(s, 3, r->ym_hi);
+  long long received = 0, resolved = 0, ontime = 0;
+  long long *hd = NULL, *hc = NULL;
+  int nh = 0, caph = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    long long days = sqlite3_column_int64(s, 0), cnt = sqlite3_column_int64(s, 1);
+    received += cnt;
+    if (days < 0)
+      continue;
+    resolved += cnt;
+    if (days <= cfg->ontime_days)
+      ontime += cnt;
+    if (nh == caph) {
+      caph = caph ? 2 * caph : 32;
+      long long *a = realloc(hd, (size_t)caph * sizeof *a), *b;
+      if (a)
+        hd = a;
+      b = a ? realloc(hc, (size_t)caph * sizeof *b) : NULL;
+      if (!a || !b) {
+        free(hd);
+        free(hc);
+        sqlite3_reset(s);
+        return kj_fail(err, KJ_ENOMEM, "out of memory");
+      }
+      hc = b;
+    }
+    hd[nh] = days;
+    hc[nh++] = cnt;
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) {
+    free(hd);
+    free(hc);
+    return db_fail(r->db, err, "cannot read complaints");
+  }
+  cJSON *cj = cJSON_AddObjectToObject(obj, "complaints");
+  snprintf(nb, sizeof nb, "%lld", received);
+  cJSON_AddItemToObject(cj, "received", cJSON_CreateRaw(nb));
+  snprintf(nb, sizeof nb, "%lld", resolved);
+  cJSON_AddItemToObject(cj, "resolved", cJSON_CreateRaw(nb));
+  snprintf(nb, sizeof nb, "%lld", ontime);
+  cJSON_AddItemToObject(cj, "on_time", cJSON_CreateRaw(nb));
+  q_t otr = received ? q_make(100 * (i128)ontime, received) : q_int(0);
+  cJSON_AddItemToObject(cj, "on_time_rate", qnum(received > 0, otr));
+  if (resolved > 0) {
+    /* the k-th smallest (0-based) of the histogram */
+    long long k1 = (resolved - 1) / 2, k2 = resolved / 2, v1 = 0, v2 = 0, seen = 0;
+    for (int i = 0; i < nh; i++) {
+      if (k1 >= seen && k1 < seen + hc[i])
+        v1 = hd[i];
+      if (k2 >= seen && k2 < seen + hc[i])
+        v2 = hd[i];
+      seen += hc[i];
+    }
+    cJSON_AddItemToObject(cj, "median_days", num2((v1 + v2) * 50));
+  } else {
+    cJSON_AddNullToObject(cj, "median_days");
+  }
+  free(hd);
+  free(hc);
+
+  /* employees (and the roster size for compliance) */
+  if (!(s = rst(r, R_ROSTER)))
+    return KJ_EDB;
+  btext(s, 1, code);
+  long long count = 0, ncap = 0, pred[KJS_PRED__COUNT] = {0};
+  q_t capsum = q_int(0), hundred = q_int(100);
+  /* emp_score uses other statements: copy the nips out first */
+  char (*nips)[KJ_ID_MAX + 1] = NULL;
+  long long capn = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (count == capn) {
+      capn = capn ? 2 * capn : 16;
+      void *nn = realloc(nips, (size_t)capn * sizeof *nips);
+      if (!nn) {
+        free(nips);
+        sqlite3_reset(s);
+        return kj_fail(err, KJ_ENOMEM, "out of memory");
+      }
+      nips = nn;
+    }
+    snprintf(nips[count++], sizeof nips[0], "%s", (const char *)sqlite3_column_text(s, 0));
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) {
+    free(nips);
+    return db_fail(r->db, err, "cannot read the roster");
+  }
+  for (long long i = 0; i < count; i++) {
+    escore e;
+    if (emp_score(r, nips[i], &e)) {
+      escore_release(&e);
+      free(nips);
+      return KJ_EDB;
+    }
+    if (e.has_cap) {
+      capsum = q_add(capsum, q_cmp(e.cap, hundred) > 0 ? hundred : e.cap);
+      ncap++;
+    }
+    if (e.pred >= 0)
+      pred[e.pred]++;
+    escore_release(&e);
+  }
+  free(nips);
+
+  long long pairs = 0;
+  int has_cmp = count > 0 && ci->workdays > 0;
+  q_t cmp = q_int(0);
+  if (has_cmp) {
+    if (office_compliance(r, ci, code, &pairs))
+      return KJ_EDB;
+    cmp = q_make(100 * (i128)pairs, (i128)count * ci->workdays);
+  }
+  cJSON_AddItemToObject(obj, "compliance", qnum(has_cmp, cmp));
+  cJSON *ej = cJSON_AddObjectToObject(obj, "employees");
+  snprintf(nb, sizeof nb, "%lld", count);
+  cJSON_AddItemToObject(ej, "count", cJSON_CreateRaw(nb));
+  q_t capmean = ncap ? q_div(capsum, q_int(ncap)) : q_int(0);
+  cJSON_AddItemToObject(ej, "capaian_mean", qnum(ncap > 0, capmean));
+  cJSON *pj = cJSON_AddObjectToObject(ej, "predikat");
+  for (int i = 0; i < KJS_PRED__COUNT; i++) {
+    snprintf(nb, sizeof nb, "%lld", pred[i]);
+    cJSON_AddItemToObject(pj, k_pred_names[i], cJSON_CreateRaw(nb));
+  }
+
+  /* IKK */
+  int present[4] = {n > 0, ncap > 0, received > 0, has_cmp};
+  q_t comp[4] = {ikm_q, capmean, otr, cmp};
+  q_t num = q_int(0), wsum = q_int(0);
+  for (int i = 0; i < 4; i++) {
+    if (!present[i])
+      continue;
+    q_t w = q_int(cfg->w_ikk[i]);
+    num = q_add(num, q_mul(w, comp[i]));
+    wsum = q_add(wsum, w);
+  }
+  o->has_ikk = wsum.n > 0;
+  if (o->has_ikk)
+    o->ikk = q_round2(q_div(num, wsum));
+  return 0;
+}
+
+static void place_rank(offrep *o, int rank) {
+  char nb[24];
+  snprintf(nb, sizeof nb, "%d", rank);
+  cJSON_ReplaceItemInObjectCaseSensitive(o->obj, "rank", cJSON_CreateRaw(nb));
+  cJSON_ReplaceItemInObjectCaseSensitive(o->obj, "ikk",
+                                         o->has_ikk ? num2(o->ikk) : cJSON_CreateNull());
+}
+
+int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                       const char *as_of, kj_buf *out, kj_err *err) {
+  rctx r;
+  q_overflow = 0;
+  if (rctx_init(&r, db, cfg, period, err))
+    return KJ_EINVAL;
+  kj_day asof;
+  char asof_s[KJ_DATE_STRLEN + 1];
+  if (as_of) {
+    if (kj_date_parse(as_of, &asof))
+      return kj_fail(err, KJ_EINVAL, "invalid date '%s' (YYYY-MM-DD)", as_of);
+  } else {
+    asof = kj_today(0);
+  }
+  kj_date_format(asof, asof_s);
+
+  cmpinfo ci;
+  memset(&ci, 0, sizeof ci);
+  ci.eff = asof < r.p.last ? asof : r.p.last;
+  ci.workdays = kj_workdays(&r.p, asof, cfg->holidays, cfg->nholidays, NULL, 0);
+  ci.full_hi = r.ym_lo - 1;
+  ci.part_lo = ci.eff + 1;
+  if (ci.eff >= r.p.first) {
+    int y, m, d;
+    kj_day_to_civil(ci.eff, &y, &m, &d);
+    if (d == kj_days_in_month(y, m)) {
+      ci.full_hi = (long long)y * 100 + m;
+    } else {
+      ci.full_hi = m > 1 ? (long long)y * 100 + m - 1 : r.ym_lo - 1;
+      ci.part_lo = kj_day_from_civil(y, m, 1);
+    }
+  }
+  kj_day hol[512];
+  ci.hol = hol;
+  for (int i = 0; i < cfg->nholidays && ci.nhol < 512; i++) {
+    kj_day h = cfg->holidays[i];
+    if (h < r.p.first || h > ci.eff || kj_weekday(h) >= 5)
+      continue;
+    int dup = 0;
+    for (int j = 0; j < ci.nhol && !dup; j++)
+      dup = hol[j] == h;
+    if (!dup)
+      hol[ci.nhol++] = h;
+  }
+
+  offrep *offs = NULL;
+  int noffs = 0, capo = 0, rc = 0;
+  sqlite3_stmt *s = rst(&r, R_OFFICES);
+  if (!s) {
+    rctx_release(&r);
+    return KJ_EDB;
+  }
+  /* read the office list first: office_report uses other statements */
+  typedef struct {
+    char *code, *name;
+    int have_pop;
+    long long pop;
+  } orow;
+  orow *rows = NULL;
+  int nrows = 0, caprows = 0, sr;
+  while ((sr = sqlite3_step(s)) == SQLITE_ROW) {
+    if (nrows == caprows) {
+      caprows = caprows ? 2 * caprows : 64;
+      orow *nr = realloc(rows, (size_t)caprows * sizeof *nr);
+      if (!nr) {
+        rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+        break;
+      }
+      rows = nr;
+    }
+    orow *o = &rows[nrows++];
+    o->code = strdup((const char *)sqlite3_column_text(s, 0));
+    const unsigned char *nm = sqlite3_column_text(s, 1);
+    o->name = nm ? strdup((const char *)nm) : NULL;
+    o->have_pop = sqlite3_column_type(s, 2) != SQLITE_NULL;
+    o->pop = sqlite3_column_int64(s, 2);
+  }
+  sqlite3_reset(s);
+  if (!rc && sr != SQLITE_DONE)
+    rc = db_fail(db, err, "cannot read offices");
+  if (!rc && nrows) {
+    offs = calloc((size_t)nrows, sizeof *offs);
+    if (!offs)
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    capo = nrows;
+  }
+  for (int i = 0; !rc && i < nrows; i++) {
+    rc = office_report(&r, &ci, rows[i].code, rows[i].name, rows[i].have_pop, rows[i].pop,
+                       &offs[noffs]);
+    noffs++;
+  }
+  for (int i = 0; i < nrows; i++) {
+    free(rows[i].code);
+    free(rows[i].name);
+  }
+  free(rows);
+  (void)capo;
+  if (!rc)
+    rc = check_overflow(err);
+  rctx_release(&r);
+  if (rc) {
+    for (int i = 0; i < noffs; i++)
+      cJSON_Delete(offs[i].obj);
+    free(offs);
+    return rc;
+  }
+  qsort(offs, (size_t)noffs, sizeof *offs, cmp_offrep);
+  cJSON *doc = cJSON_CreateObject();
+  cJSON_AddStringToObject(doc, "period", r.period);
+  cJSON_AddStringToObject(doc, "as_of", asof_s);
+  cJSON *arr = cJSON_AddArrayToObject(doc, "offices");
+  for (int i = 0; i < noffs; i++) {
+    place_rank(&offs[i], i + 1);
+    cJSON_AddItemToArray(arr, offs[i].obj);
+  }
+  free(offs);
+  return finish_doc(doc, out, err);
+}
+
+/* ---------------------------------------------------------------------- */
+/* recompute */
+
+static const char *const k_names[NTABLES] = {"sc_office", "sc_emp",      "sc_survey",
+                                              "sc_cdays",  "sc_real",     "sc_actday",
+                                              "sc_actmonth", "sc_target", "sc_rating"};
+
+static int exec_fmt(sqlite3 *db, kj_err *err, const char *fmt, const char *a, const char *b) {
+  char sql[512];
+  snprintf(sql, sizeof sql, fmt, a, b);
+  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, "recompute");
+  return 0;
+}
+
+static int fill_from_records(sqlite3 *db, const char *schema, kj_err *err) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db, "SELECT type, id, state FROM records WHERE deleted=0", -1, &s,
+                         NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot read records");
+  uctx u = {db, schema, {0}, err};
+  int rc, bad = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *state = (const char *)sqlite3_column_text(s, 2);
+    cJSON *j = state ? cJSON_Parse(state) : NULL;
+    kj_rstate st;
+    kj_err e;
+    if (!j || kj_rstate_from_json(j, &st, &e) != KJ_OK) {
+      cJSON_Delete(j);
+      bad = 1;
+      break;
+    }
+    cJSON_Delete(j);
+    contrib c;
+    contrib_of(&st.rec, &c);
+    int arc = c.type != KJ_T_NONE ? apply(&u, &c, +1) : 0;
+    kj_rstate_release(&st);
+    if (arc) {
+      rc = SQLITE_ERROR;
+      sqlite3_finalize(s);
+      uctx_release(&u);
+      return KJ_EDB;
+    }
+  }
+  if (bad) {
+    char id[64];
+    snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(s, 1));
+    sqlite3_finalize(s);
+    uctx_release(&u);
+    return kj_fail(err, KJ_EDB, "record '%s' has an unreadable state", id);
+  }
+  sqlite3_finalize(s);
+  uctx_release(&u);
+  if (rc != SQLITE_DONE)
+    return db_fail(db, err, "cannot read records");
+  return 0;
+}
+
+static int list_only(sqlite3 *db, const char *table, const char *a, const char *b,
+                     const char *label, kj_buf *diffs, int *ndiff, kj_err *err) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT * FROM %s.%s EXCEPT SELECT * FROM %s.%s", a, table, b, table);
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot compare");
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    (*ndiff)++;
+    if (!diffs)
+      continue;
+    kj_buf_addf(diffs, "%s: %s only: ", table, label);
+    int nc = sqlite3_column_count(s);
+    for (int i = 0; i < nc; i++) {
+      const unsigned char *t = sqlite3_column_text(s, i);
+      kj_buf_addf(diffs, "%s%s=%s", i ? " " : "", sqlite3_column_name(s, i),
+                  t ? (const char *)t : "NULL");
+    }
+    kj_buf_addc(diffs, '\n');
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE)
+    return db_fail(db, err, "cannot compare");
+  return 0;
+}
+
+int kjs_score_recompute(sqlite3 *db, const kjs_score_config *cfg, int verify, kj_buf *diffs,
+                        kj_err *err) {
+  (void)cfg; /* the aggregates do not depend on the configuration */
+  if (kjs_score_schema(db, err))
+    return KJ_EDB;
+  if (!verify) {
+    for (int i = 0; i < NTABLES; i++)
+      if (exec_fmt(db, err, "DELETE FROM %s.%s", "main", k_names[i]))
+        return KJ_EDB;
+    return fill_from_records(db, "main", err);
+  }
+  for (int i = 0; i < NTABLES; i++)
+    if (exec_fmt(db, err, "DROP TABLE IF EXISTS %s.%s", "temp", k_names[i]))
+      return KJ_EDB;
+  int rc = create_tables(db, "temp", err);
+  if (!rc)
+    rc = fill_from_records(db, "temp", err);
+  int ndiff = 0;
+  for (int i = 0; !rc && i < NTABLES; i++) {
+    rc = list_only(db, k_names[i], "main", "temp", "maintained", diffs, &ndiff, err);
+    if (!rc)
+      rc = list_only(db, k_names[i], "temp", "main", "recomputed", diffs, &ndiff, err);
+  }
+  for (int i = 0; i < NTABLES; i++) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.%s", k_names[i]);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+  }
+  if (rc)
+    return rc;
+  return ndiff ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* formats and command line */
+
+static void csv_cell(FILE *out, const char *s, int last) {
+  if (!s)
+    s = "";
+  size_t n = strlen(s);
+  if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
+                                      s[n - 1] == '\t')))
+    csv_fwrite(out, s, n);
+  else
+    fputs(s, out);
+  fputc(last ? '\n' : ',', out);
+}
+
+/* A JSON value as cell text: numbers with dec decimals, null as "". */
+static const char *cell(const cJSON *v, int dec, char *buf, size_t size) {
+  buf[0] = 0;
+  if (!v || cJSON_IsNull(v))
+    return buf;
+  if (cJSON_IsString(v))
+    return v->valuestring;
+  if (cJSON_IsBool(v))
+    snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
+  else if (cJSON_IsNumber(v))
+    snprintf(buf, size, "%.*f", dec, v->valuedouble); /* display only: the JSON is exact */
+  return buf;
+}
+
+static const cJSON *get(const cJSON *o, const char *k) {
+  return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static const char *const k_off_cols[] = {
+    "rank", "office", "name", "ikk", "ikm_n", "ikm", "mutu", "kinerja", "sample_min", "sample_ok",
+    "complaints_received", "complaints_resolved", "complaints_on_time", "on_time_rate",
+    "median_days", "compliance", "employees", "capaian_mean", "sangat_baik", "baik",
+    "butuh_perbaikan", "kurang", "sangat_kurang"};
+static const char *const k_emp_cols[] = {"nip", "name", "capaian", "rating_hasil_kerja",
+                                         "perilaku", "rating_perilaku", "predikat", "targets"};
+
+static void office_cells(const cJSON *o, char c[23][128], const char *v[23]) {
+  const cJSON *ikm = get(o, "ikm"), *cp = get(o, "complaints"), *em = get(o, "employees");
+  const cJSON *pr = get(em, "predikat");
+  v[0] = cell(get(o, "rank"), 0, c[0], 128);
+  v[1] = cell(get(o, "office"), 0, c[1], 128);
+  v[2] = cell(get(o, "name"), 0, c[2], 128);
+  v[3] = cell(get(o, "ikk"), 2, c[3], 128);
+  v[4] = cell(get(ikm, "n"), 0, c[4], 128);
+  v[5] = cell(get(ikm, "value"), 2, c[5], 128);
+  v[6] = cell(get(ikm, "mutu"), 0, c[6], 128);
+  v[7] = cell(get(ikm, "kinerja"), 0, c[7], 128);
+  v[8] = cell(get(ikm, "sample_min"), 0, c[8], 128);
+  v[9] = cell(get(ikm, "sample_ok"), 0, c[9], 128);
+  v[10] = cell(get(cp, "received"), 0, c[10], 128);
+  v[11] = cell(get(cp, "resolved"), 0, c[11], 128);
+  v[12] = cell(get(cp, "on_time"), 0, c[12], 128);
+  v[13] = cell(get(cp, "on_time_rate"), 2, c[13], 128);
+  v[14] = cell(get(cp, "median_days"), 2, c[14], 128);
+  v[15] = cell(get(o, "compliance"), 2, c[15], 128);
+  v[16] = cell(get(em, "count"), 0, c[16], 128);
+  v[17] = cell(get(em, "capaian_mean"), 2, c[17], 128);
+  for (int i = 0; i < KJS_PRED__COUNT; i++)
+    v[18 + i] = cell(get(pr, k_pred_names[i]), 0, c[18 + i], 128);
+}
+
+static void emp_cells(const cJSON *e, char c[8][128], const char *v[8]) {
+  v[0] = cell(get(e, "nip"), 0, c[0], 128);
+  v[1] = cell(get(e, "name"), 0, c[1], 128);
+  v[2] = cell(get(e, "capaian"), 2, c[2], 128);
+  v[3] = cell(get(e, "rating_hasil_kerja"), 0, c[3], 128);
+  v[4] = cell(get(e, "perilaku"), 2, c[4], 128);
+  v[5] = cell(get(e, "rating_perilaku"), 0, c[5], 128);
+  v[6] = cell(get(e, "predikat"), 0, c[6], 128);
+  snprintf(c[7], 128, "%d", cJSON_GetArraySize(get(e, "targets")));
+  v[7] = c[7];
+}
+
+static const char *dash(const char *s) { return s && *s ? s : "-"; }
+
+int kjs_report_format(const char *json, const char *format, FILE *out, kj_err *err) {
+  if (!format || !strcmp(format, "json")) {
+    fputs(json, out);
+    return 0;
+  }
+  int csv = !strcmp(format, "csv");
+  if (!csv && strcmp(format, "table") != 0)
+    return kj_fail(err, KJ_EINVAL, "unknown format '%s' (json, csv, table)", format);
+  cJSON *doc = cJSON_Parse(json);
+  if (!doc)
+    return kj_fail(err, KJ_EINVAL, "not a report document");
+  const cJSON *offs = get(doc, "offices"), *emps = get(doc, "employees"), *x;
+  if (offs) {
+    char c[23][128];
+    const char *v[23];
+    if (csv) {
+      for (int i = 0; i < 23; i++)
+        csv_cell(out, k_off_cols[i], i == 22);
+      cJSON_ArrayForEach(x, offs) {
+        office_cells(x, c, v);
+        for (int i = 0; i < 23; i++)
+          csv_cell(out, v[i], i == 22);
+      }
+    } else {
+      fprintf(out, "Offices, period %s, as of %s\n\n", cell(get(doc, "period"), 0, c[0], 128),
+              cell(get(doc, "as_of"), 0, c[1], 128));
+      fprintf(out, "%4s  %-12s %-28s %7s %7s %-4s %6s %9s %10s %8s  %s\n", "rank", "office",
+              "name", "IKK", "IKM", "mutu", "n", "on time", "compliance", "capaian",
+              "SB/B/BP/K/SK");
+      cJSON_ArrayForEach(x, offs) {
+        office_cells(x, c, v);
+        char ot[64], pr[64];
+        snprintf(ot, sizeof ot, "%s/%s", v[12], v[10]);
+        snprintf(pr, sizeof pr, "%s/%s/%s/%s/%s", v[18], v[19], v[20], v[21], v[22]);
+        fprintf(out, "%4s  %-12s %-28.28s %7s %7s %-4s %6s %9s %10s %8s  %s\n", v[0], v[1],
+                dash(v[2]), dash(v[3]), dash(v[5]), dash(v[6]), v[4], ot, dash(v[15]),
+                dash(v[17]), pr);
+      }
+    }
+  } else if (emps) {
+    char c[8][128];
+    const char *v[8];
+    if (csv) {
+      for (int i = 0; i < 8; i++)
+        csv_cell(out, k_emp_cols[i], i == 7);
+      cJSON_ArrayForEach(x, emps) {
+        emp_cells(x, c, v);
+        for (int i = 0; i < 8; i++)
+          csv_cell(out, v[i], i == 7);
+      }
+    } else {
+      fprintf(out, "Employees of %s, period %s\n\n", cell(get(doc, "office"), 0, c[0], 128),
+              cell(get(doc, "period"), 0, c[1], 128));
+      fprintf(out, "%-18s  %-24s %8s %-8s %8s %-8s %-16s\n", "nip", "name", "capaian", "hasil",
+              "perilaku", "rating", "predikat");
+      cJSON_ArrayForEach(x, emps) {
+        emp_cells(x, c, v);
+        fprintf(out, "%-18s  %-24.24s %8s %-8s %8s %-8s %-16s\n", v[0], dash(v[1]), dash(v[2]),
+                dash(v[3]), dash(v[4]), dash(v[5]), dash(v[6]));
+      }
+    }
+  } else {
+    cJSON_Delete(doc);
+    return kj_fail(err, KJ_EINVAL, "not a report document");
+  }
+  cJSON_Delete(doc);
+  return 0;
+}
+
+int kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
+                         FILE *out, kj_err *err) {
+  if (argc < 1)
+    return kj_fail(err, KJ_EINVAL, "usage: report offices|employees --period P ...");
+  const char *what = argv[0], *period = NULL, *as_of = NULL, *office = NULL, *fmt = "table";
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--period") && i + 1 < argc)
+      period = argv[++i];
+    else if (!strcmp(a, "--as-of") && i + 1 < argc)
+      as_of = argv[++i];
+    else if (!strcmp(a, "--office") && i + 1 < argc)
+      office = argv[++i];
+    else if (!strcmp(a, "--json"))
+      fmt = "json";
+    else if (!strcmp(a, "--csv"))
+      fmt = "csv";
+    else
+      return kj_fail(err, KJ_EINVAL, "report: unexpected argument '%s'", a);
+  }
+  int offices = !strcmp(what, "offices");
+  if (!offices && strcmp(what, "employees") != 0)
+    return kj_fail(err, KJ_EINVAL, "unknown report '%s' (offices, employees)", what);
+  if (!period || (!offices && !office))
+    return kj_fail(err, KJ_EINVAL, "report %s: --period%s is required", what,
+                   offices ? "" : " and --office");
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  int rc = offices ? kjs_report_offices(db, cfg, period, as_of, &b, err)
+                   : kjs_report_employees(db, cfg, period, office, &b, err);
+  if (!rc)
+    rc = kjs_report_format(kj_buf_str(&b), fmt, out, err);
+  kj_buf_release(&b);
+  return rc;
+}
+
+int kjs_score_cli_recompute(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
+                            FILE *out, kj_err *err) {
+  int verify = 0;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--verify"))
+      verify = 1;
+    else
+      return kj_fail(err, KJ_EINVAL, "recompute: unexpected argument '%s'", argv[i]);
+  }
+  kj_buf d;
+  kj_buf_init(&d, KJ_BUF_UNLIMITED);
+  int rc = kjs_score_recompute(db, cfg, verify, &d, err);
+  fputs(kj_buf_str(&d), out);
+  kj_buf_release(&d);
+  return rc;
+}

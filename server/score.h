@@ -1,0 +1,102 @@
+/* score.h - the scores of domain.md, kept incrementally in SQLite.
+ *
+ * The store calls kjs_score_update inside its merge transaction for every
+ * record whose state changed; the update takes the record's old contribution
+ * out of small aggregate tables (per office/service/month, per nip/day, ...)
+ * and puts the new one in.  Reports read only those aggregates, so their cost
+ * does not grow with the number of raw records.  All arithmetic is exact
+ * (scaled integers and fractions) until the final rounding, half away from
+ * zero to 2 decimals; grades are decided on the rounded value.
+ * docs/scoring.md states the rules and the score.* configuration keys.
+ */
+#ifndef KJS_SCORE_H
+#define KJS_SCORE_H
+
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "date.h"
+#include "err.h"
+#include "record.h"
+
+/* Rating classes, also the rows/columns of the predikat matrix. */
+enum { KJS_DIATAS, KJS_SESUAI, KJS_DIBAWAH };
+
+/* The five predikat of PermenPANRB 6/2022, in report order. */
+enum { KJS_PRED_SANGAT_BAIK, KJS_PRED_BAIK, KJS_PRED_BUTUH_PERBAIKAN, KJS_PRED_KURANG,
+       KJS_PRED_SANGAT_KURANG, KJS_PRED__COUNT };
+
+typedef struct kjs_score_config {
+  /* rating hasil kerja: rounded capaian, in hundredths (110.00 -> 11000) */
+  long long hk_diatas, hk_sesuai;
+  /* rating perilaku: rounded perilaku, in hundredths (3.50 -> 350) */
+  long long pl_diatas, pl_sesuai;
+  /* perilaku weights of atasan and of the others, scaled by 1e6 */
+  long long w_atasan, w_others;
+  /* predikat[hasil kerja][perilaku] = KJS_PRED_* */
+  int predikat[3][3];
+  /* IKK weights scaled by 1e6: IKM, capaian_mean, on_time_rate, compliance */
+  long long w_ikk[4];
+  /* holidays (not workdays), any order */
+  kj_day *holidays;
+  int nholidays;
+  /* a complaint is on time when resolved - received <= this many days */
+  int ontime_days;
+} kjs_score_config;
+
+/* domain.md's defaults. */
+void kjs_score_config_defaults(kjs_score_config *c);
+/* One "score.xxx = value" line of kinerjad.conf (keys in docs/scoring.md);
+ * KJ_EINVAL with "unknown key 'score.x'" or "'score.x': must be ..." */
+int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value, kj_err *err);
+void kjs_score_config_release(kjs_score_config *c);
+
+/* Create the aggregate tables (IF NOT EXISTS). */
+int kjs_score_schema(sqlite3 *db, kj_err *err);
+
+/* Inside the merge transaction: take before's contribution out, put after's
+ * in.  NULL or deleted = no contribution.  0 or a kj_code. */
+int kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after, kj_err *err);
+
+/* The office document of domain.md ("Report format") into out, one line of
+ * JSON ending in "\n".  as_of NULL = today (UTC). */
+int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                       const char *as_of, kj_buf *out, kj_err *err);
+/* The employee document of domain.md for the roster of office. */
+int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                         const char *office, kj_buf *out, kj_err *err);
+
+/* Rebuild the aggregates from the live rows of `records`.  verify: rebuild
+ * into temporary tables, change nothing, append one line per difference to
+ * diffs ("sc_survey: maintained only: ...") and return 1 when there is any
+ * (err->code stays KJ_OK).  Otherwise 0, or on error a kj_code other than 1
+ * (KJ_EDB, KJ_ENOMEM, ...) with err filled. */
+int kjs_score_recompute(sqlite3 *db, const kjs_score_config *cfg, int verify, kj_buf *diffs,
+                        kj_err *err);
+
+/* A report document (from kjs_report_*) printed as "json" (as is), "csv"
+ * or "table" (readable, offices in rank order). */
+int kjs_report_format(const char *json, const char *format, FILE *out, kj_err *err);
+
+/* The command line: argv = {"offices", "--period", P, ["--as-of", D],
+ * ["--json"|"--csv"]} or {"employees", "--period", P, "--office", C, ...}.
+ * Prints to out; 0 or a kj_code with err filled. */
+int kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
+                         FILE *out, kj_err *err);
+/* `kinerjad recompute [--verify]`: argv after "recompute".  Prints the
+ * differences to out, one a line; returns 0, 1 (differences found) or on
+ * error another kj_code with err filled.  Run it inside a write
+ * transaction (it rebuilds the tables without --verify). */
+int kjs_score_cli_recompute(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
+                            FILE *out, kj_err *err);
+
+/* Building blocks, exposed for the tests. */
+/* Half away from zero to hundredths of n/d (d != 0). */
+long long kjs_round2(long long n, long long d);
+/* Krejcie-Morgan sample size for population N. */
+long long kjs_sample_min(long long population);
+/* Plain decimal with at most 6 decimals -> value * 1e6; 0 or -1. */
+int kjs_parse_dec6(const char *s, long long *out);
+
+#endif
