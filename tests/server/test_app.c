@@ -346,6 +346,32 @@ static void test_office_scope(void **state) {
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/pull", NULL, t->dev_a, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 2);
+  if (kjs_store_has_scores()) {
+    /* the last page carries the office's scores: year, quarter, month */
+    const cJSON *sc = cJSON_GetObjectItem(r.json, "scores");
+    assert_int_equal(cJSON_GetArraySize(sc), 3);
+    char year[8];
+    snprintf(year, sizeof year, "%.4s", jstr(cJSON_GetArrayItem(sc, 0), "as_of"));
+    assert_string_equal(jstr(cJSON_GetArrayItem(sc, 0), "period"), year);
+    assert_non_null(strstr(jstr(cJSON_GetArrayItem(sc, 1), "period"), "-Q"));
+    const cJSON *of = cJSON_GetObjectItem(cJSON_GetArrayItem(sc, 0), "office");
+    assert_true(cJSON_IsObject(of));
+    assert_string_equal(jstr(of, "office"), OFFICE_A);
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(cJSON_GetArrayItem(sc, 2), "employees")));
+  }
+  tresp_release(&r);
+  /* B's scores have no entry of A */
+  tcall(t, &r, "GET", "/v1/pull", NULL, t->dev_b, NULL);
+  assert_null(strstr(r.body, "\"office\":\"" OFFICE_A "\",\"name\""));
+  tresp_release(&r);
+  /* reports for the viewer */
+  tcall(t, &r, "GET", "/v1/reports/offices", "period=2026-Q1&as_of=2026-03-31", t->viewer, NULL);
+  assert_int_equal(r.status, kjs_store_has_scores() ? 200 : 404);
+  if (kjs_store_has_scores())
+    assert_string_equal(jstr(r.json, "period"), "2026-Q1");
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/reports/employees", "period=2026&office=" OFFICE_A, t->dev_a, NULL);
+  assert_int_equal(r.status, kjs_store_has_scores() ? 200 : 404);
   tresp_release(&r);
   /* a central correction flows down to A */
   snprintf(del, sizeof del,
