@@ -19,6 +19,8 @@
 #include <cJSON.h>
 #include <csv.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -112,6 +114,206 @@ static long long q_round2(q_t q) {
   i128 a = i128_abs(n);
   i128 h = (a + q.d) / (2 * q.d);
   return (long long)(n < 0 ? -h : h);
+}
+
+/* Sums of fractions with unrelated denominators (capaian of many targets and
+ * employees) outgrow 128 bits, so those use big fractions: non-negative
+ * numerator and denominator as arrays of 32-bit limbs, not reduced except
+ * when they fit in 128 bits again. */
+typedef struct {
+  uint32_t *l;
+  int n; /* limbs in use, no leading zero limbs; 0 = zero */
+} big;
+
+typedef struct {
+  big n, d;
+} bq;
+
+static _Thread_local int big_nomem;
+
+static void big_free(big *a) {
+  free(a->l);
+  a->l = NULL;
+  a->n = 0;
+}
+
+static void big_trim(big *a) {
+  while (a->n > 0 && a->l[a->n - 1] == 0)
+    a->n--;
+}
+
+static int big_alloc(big *a, int n) {
+  a->l = calloc((size_t)(n > 0 ? n : 1), sizeof *a->l);
+  a->n = n;
+  if (!a->l) {
+    big_nomem = 1;
+    a->n = 0;
+    return -1;
+  }
+  return 0;
+}
+
+static void big_set_u128(big *a, unsigned __int128 v) {
+  big_free(a);
+  if (big_alloc(a, 4))
+    return;
+  for (int i = 0; i < 4; i++) {
+    a->l[i] = (uint32_t)v;
+    v >>= 32;
+  }
+  big_trim(a);
+}
+
+/* out = a * b (out distinct from a and b, overwritten) */
+static void big_mul(big *out, const big *a, const big *b) {
+  big r = {0};
+  if (big_alloc(&r, a->n + b->n))
+    return;
+  for (int i = 0; i < a->n; i++) {
+    uint64_t carry = 0;
+    for (int j = 0; j < b->n; j++) {
+      uint64_t t = (uint64_t)a->l[i] * b->l[j] + r.l[i + j] + carry;
+      r.l[i + j] = (uint32_t)t;
+      carry = t >> 32;
+    }
+    for (int k = i + b->n; carry; k++) {
+      uint64_t t = (uint64_t)r.l[k] + carry;
+      r.l[k] = (uint32_t)t;
+      carry = t >> 32;
+    }
+  }
+  big_trim(&r);
+  big_free(out);
+  *out = r;
+}
+
+/* out = a + b (out distinct) */
+static void big_add(big *out, const big *a, const big *b) {
+  int n = (a->n > b->n ? a->n : b->n) + 1;
+  big r = {0};
+  if (big_alloc(&r, n))
+    return;
+  uint64_t carry = 0;
+  for (int i = 0; i < n; i++) {
+    uint64_t t = carry + (i < a->n ? a->l[i] : 0) + (i < b->n ? b->l[i] : 0);
+    r.l[i] = (uint32_t)t;
+    carry = t >> 32;
+  }
+  big_trim(&r);
+  big_free(out);
+  *out = r;
+}
+
+static int big_cmp(const big *a, const big *b) {
+  if (a->n != b->n)
+    return a->n < b->n ? -1 : 1;
+  for (int i = a->n - 1; i >= 0; i--)
+    if (a->l[i] != b->l[i])
+      return a->l[i] < b->l[i] ? -1 : 1;
+  return 0;
+}
+
+static int big_fits(const big *a) { return a->n < 4 || (a->n == 4 && !(a->l[3] >> 30)); }
+
+static i128 big_to_i128(const big *a) {
+  unsigned __int128 v = 0;
+  for (int i = a->n - 1; i >= 0; i--)
+    v = (v << 32) | a->l[i];
+  return (i128)v;
+}
+
+static void bq_init(bq *x) { memset(x, 0, sizeof *x); }
+static void bq_free(bq *x) {
+  big_free(&x->n);
+  big_free(&x->d);
+}
+
+/* x = q (q >= 0) */
+static void bq_set_q(bq *x, q_t q) {
+  big_set_u128(&x->n, (unsigned __int128)q.n);
+  big_set_u128(&x->d, (unsigned __int128)q.d);
+}
+
+/* reduce when both fit in 128 bits again */
+static void bq_norm(bq *x) {
+  if (big_fits(&x->n) && big_fits(&x->d) && x->d.n)
+    bq_set_q(x, q_make(big_to_i128(&x->n), big_to_i128(&x->d)));
+}
+
+/* acc += x */
+static void bq_add(bq *acc, const bq *x) {
+  big a = {0}, b = {0}, n = {0}, d = {0};
+  big_mul(&a, &acc->n, &x->d);
+  big_mul(&b, &x->n, &acc->d);
+  big_add(&n, &a, &b);
+  big_mul(&d, &acc->d, &x->d);
+  big_free(&a);
+  big_free(&b);
+  bq_free(acc);
+  acc->n = n;
+  acc->d = d;
+  bq_norm(acc);
+}
+
+/* acc *= q (q >= 0) */
+static void bq_mul_q(bq *acc, q_t q) {
+  big m = {0}, r = {0};
+  big_set_u128(&m, (unsigned __int128)q.n);
+  big_mul(&r, &acc->n, &m);
+  big_free(&acc->n);
+  acc->n = r;
+  r.l = NULL;
+  r.n = 0;
+  big_set_u128(&m, (unsigned __int128)q.d);
+  big_mul(&r, &acc->d, &m);
+  big_free(&acc->d);
+  acc->d = r;
+  big_free(&m);
+  bq_norm(acc);
+}
+
+static void bq_copy(bq *dst, const bq *src) {
+  bq_init(dst);
+  big one = {0};
+  big_set_u128(&one, 1);
+  big_mul(&dst->n, &src->n, &one);
+  big_mul(&dst->d, &src->d, &one);
+  big_free(&one);
+}
+
+/* compare x with the integer k >= 0 */
+static int bq_cmp_int(const bq *x, long long k) {
+  big kk = {0}, kd = {0};
+  big_set_u128(&kk, (unsigned __int128)k);
+  big_mul(&kd, &x->d, &kk);
+  int c = big_cmp(&x->n, &kd);
+  big_free(&kk);
+  big_free(&kd);
+  return c;
+}
+
+/* half up (values are >= 0) to hundredths: floor((200 n + d) / 2d) */
+static long long bq_round2(const bq *x) {
+  big t = {0}, num = {0}, den = {0}, k = {0}, p = {0};
+  big_set_u128(&k, 200);
+  big_mul(&t, &x->n, &k);
+  big_add(&num, &t, &x->d);
+  big_set_u128(&k, 2);
+  big_mul(&den, &x->d, &k);
+  unsigned long long q = 0;
+  for (int b = 62; b >= 0; b--) {
+    unsigned long long c = q | (1ULL << b);
+    big_set_u128(&k, c);
+    big_mul(&p, &den, &k);
+    if (big_cmp(&p, &num) <= 0)
+      q = c;
+  }
+  big_free(&t);
+  big_free(&num);
+  big_free(&den);
+  big_free(&k);
+  big_free(&p);
+  return (long long)q;
 }
 
 long long kjs_round2(long long n, long long d) {
@@ -820,10 +1022,69 @@ static int update_in(uctx *u, const kj_record *before, const kj_record *after) {
   return 0;
 }
 
+/* Prepared update statements are kept per connection (a push applies
+ * thousands of records; preparing each statement each time would cost more
+ * than running it).  They are finalized when the connection closes: a
+ * SQLITE_TRACE_CLOSE callback runs before sqlite3_close checks for
+ * unfinalized statements. */
+typedef struct ucache {
+  sqlite3 *db;
+  uctx u;
+  struct ucache *next;
+} ucache;
+
+static pthread_mutex_t g_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static ucache *g_caches;
+
+static int on_close(unsigned type, void *ctx, void *p, void *x) {
+  (void)ctx;
+  (void)x;
+  if (type != SQLITE_TRACE_CLOSE)
+    return 0;
+  pthread_mutex_lock(&g_cache_mu);
+  ucache **pp = &g_caches, *c = NULL;
+  for (; *pp; pp = &(*pp)->next)
+    if ((*pp)->db == (sqlite3 *)p) {
+      c = *pp;
+      *pp = c->next;
+      break;
+    }
+  pthread_mutex_unlock(&g_cache_mu);
+  if (c) {
+    uctx_release(&c->u);
+    free(c);
+  }
+  return 0;
+}
+
+static ucache *cache_for(sqlite3 *db) {
+  pthread_mutex_lock(&g_cache_mu);
+  ucache *c = g_caches;
+  while (c && c->db != db)
+    c = c->next;
+  if (!c && (c = calloc(1, sizeof *c))) {
+    c->db = db;
+    c->u.db = db;
+    c->u.schema = "main";
+    c->next = g_caches;
+    g_caches = c;
+    sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE, on_close, NULL);
+  }
+  pthread_mutex_unlock(&g_cache_mu);
+  return c;
+}
+
 int kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after, kj_err *err) {
-  uctx u = {db, "main", {0}, err};
-  int rc = update_in(&u, before, after);
-  uctx_release(&u);
+  ucache *c = cache_for(db);
+  if (!c) {
+    uctx u = {db, "main", {0}, err};
+    int rc = update_in(&u, before, after);
+    uctx_release(&u);
+    return rc;
+  }
+  c->u.err = err;
+  int rc = update_in(&c->u, before, after);
+  c->u.err = NULL;
   return rc;
 }
 
@@ -838,7 +1099,8 @@ typedef struct tgt {
 
 typedef struct escore {
   int has_cap, has_pl;
-  q_t cap, pl;
+  bq cap; /* the capaian chain: big fractions */
+  q_t pl;
   int hk, pr, pred; /* -1 = null */
   tgt *t;
   int nt, cap_t;
@@ -926,6 +1188,7 @@ static int rctx_init(rctx *r, sqlite3 *db, const kjs_score_config *cfg, const ch
 
 static void escore_release(escore *e) {
   free(e->t);
+  bq_free(&e->cap);
   memset(e, 0, sizeof *e);
 }
 
@@ -975,20 +1238,25 @@ static int emp_score(rctx *r, const char *nip, escore *e) {
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
       return db_fail(r->db, r->err, "cannot read realisasi");
-    q_t num = q_int(0);
     i128 wsum = 0;
     q_t cap120 = q_int(120);
+    bq_set_q(&e->cap, q_int(0));
     for (int i = 0; i < e->nt; i++) {
       tgt *t = &e->t[i];
       t->cap = q_make(mul128(100, t->real), t->target);
       if (q_cmp(t->cap, cap120) > 0)
         t->cap = cap120;
-      num = q_add(num, q_mul(t->cap, q_int(t->weight)));
+      bq term;
+      bq_init(&term);
+      bq_set_q(&term, t->cap);
+      bq_mul_q(&term, q_int(t->weight));
+      bq_add(&e->cap, &term);
+      bq_free(&term);
       wsum += t->weight;
     }
     e->has_cap = 1;
-    e->cap = q_div(num, q_make(wsum, 1));
-    e->hk = class_of(q_round2(e->cap), r->cfg->hk_diatas, r->cfg->hk_sesuai);
+    bq_mul_q(&e->cap, q_make(1, wsum));
+    e->hk = class_of(bq_round2(&e->cap), r->cfg->hk_diatas, r->cfg->hk_sesuai);
   }
   if (!(s = rst(r, R_RATINGS)))
     return KJ_EDB;
@@ -1056,6 +1324,8 @@ static int finish_doc(cJSON *doc, kj_buf *out, kj_err *err) {
 }
 
 static int check_overflow(kj_err *err) {
+  if (big_nomem)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   if (q_overflow)
     return kj_fail(err, KJ_ETOOBIG, "scores: arithmetic overflow (numbers too large)");
   return 0;
@@ -1065,6 +1335,7 @@ int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *p
                          const char *office, kj_buf *out, kj_err *err) {
   rctx r;
   q_overflow = 0;
+  big_nomem = 0;
   if (rctx_init(&r, db, cfg, period, err))
     return KJ_EINVAL;
   if (!office)
@@ -1090,7 +1361,7 @@ int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *p
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "nip", nip);
     cJSON_AddItemToObject(o, "name", str_or_null(name));
-    cJSON_AddItemToObject(o, "capaian", qnum(e.has_cap, e.cap));
+    cJSON_AddItemToObject(o, "capaian", e.has_cap ? num2(bq_round2(&e.cap)) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "rating_hasil_kerja", str_or_null(e.hk >= 0 ? k_rating_names[e.hk] : NULL));
     cJSON_AddItemToObject(o, "perilaku", qnum(e.has_pl, e.pl));
     cJSON_AddItemToObject(o, "rating_perilaku", str_or_null(e.pr >= 0 ? k_rating_names[e.pr] : NULL));
@@ -1367,7 +1638,6 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
     return KJ_EDB;
   btext(s, 1, code);
   long long count = 0, ncap = 0, pred[KJS_PRED__COUNT] = {0};
-  q_t capsum = q_int(0), hundred = q_int(100);
   /* emp_score uses other statements: copy the nips out first */
   char (*nips)[KJ_ID_MAX + 1] = NULL;
   long long capn = 0;
@@ -1389,15 +1659,21 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
     free(nips);
     return db_fail(r->db, err, "cannot read the roster");
   }
+  bq capsum;
+  bq_init(&capsum);
+  bq_set_q(&capsum, q_int(0));
   for (long long i = 0; i < count; i++) {
     escore e;
     if (emp_score(r, nips[i], &e)) {
       escore_release(&e);
       free(nips);
+      bq_free(&capsum);
       return KJ_EDB;
     }
     if (e.has_cap) {
-      capsum = q_add(capsum, q_cmp(e.cap, hundred) > 0 ? hundred : e.cap);
+      if (bq_cmp_int(&e.cap, 100) > 0)
+        bq_set_q(&e.cap, q_int(100));
+      bq_add(&capsum, &e.cap);
       ncap++;
     }
     if (e.pred >= 0)
@@ -1410,16 +1686,21 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
   int has_cmp = count > 0 && ci->workdays > 0;
   q_t cmp = q_int(0);
   if (has_cmp) {
-    if (office_compliance(r, ci, code, &pairs))
+    if (office_compliance(r, ci, code, &pairs)) {
+      bq_free(&capsum);
       return KJ_EDB;
+    }
     cmp = q_make(100 * (i128)pairs, (i128)count * ci->workdays);
   }
   cJSON_AddItemToObject(obj, "compliance", qnum(has_cmp, cmp));
   cJSON *ej = cJSON_AddObjectToObject(obj, "employees");
   snprintf(nb, sizeof nb, "%lld", count);
   cJSON_AddItemToObject(ej, "count", cJSON_CreateRaw(nb));
-  q_t capmean = ncap ? q_div(capsum, q_int(ncap)) : q_int(0);
-  cJSON_AddItemToObject(ej, "capaian_mean", qnum(ncap > 0, capmean));
+  bq capmean = capsum; /* capsum moves into capmean */
+  if (ncap)
+    bq_mul_q(&capmean, q_make(1, ncap));
+  cJSON_AddItemToObject(ej, "capaian_mean",
+                        ncap ? num2(bq_round2(&capmean)) : cJSON_CreateNull());
   cJSON *pj = cJSON_AddObjectToObject(ej, "predikat");
   for (int i = 0; i < KJS_PRED__COUNT; i++) {
     snprintf(nb, sizeof nb, "%lld", pred[i]);
@@ -1428,18 +1709,35 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
 
   /* IKK */
   int present[4] = {n > 0, ncap > 0, received > 0, has_cmp};
-  q_t comp[4] = {ikm_q, capmean, otr, cmp};
-  q_t num = q_int(0), wsum = q_int(0);
+  q_t comp[4] = {ikm_q, q_int(0), otr, cmp};
+  bq num;
+  bq_init(&num);
+  bq_set_q(&num, q_int(0));
+  long long wsum = 0;
   for (int i = 0; i < 4; i++) {
-    if (!present[i])
+    if (!present[i] || !cfg->w_ikk[i])
       continue;
-    q_t w = q_int(cfg->w_ikk[i]);
-    num = q_add(num, q_mul(w, comp[i]));
-    wsum = q_add(wsum, w);
+    bq term;
+    if (i == 1)
+      bq_copy(&term, &capmean);
+    else {
+      bq_init(&term);
+      bq_set_q(&term, comp[i]);
+    }
+    bq_mul_q(&term, q_int(cfg->w_ikk[i]));
+    bq_add(&num, &term);
+    bq_free(&term);
+    wsum += cfg->w_ikk[i];
   }
-  o->has_ikk = wsum.n > 0;
-  if (o->has_ikk)
-    o->ikk = q_round2(q_div(num, wsum));
+  o->has_ikk = wsum > 0;
+  if (o->has_ikk) {
+    bq_mul_q(&num, q_make(1, wsum));
+    o->ikk = bq_round2(&num);
+  }
+  bq_free(&num);
+  bq_free(&capmean);
+  if (big_nomem)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   return 0;
 }
 
@@ -1455,6 +1753,7 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
                        const char *as_of, kj_buf *out, kj_err *err) {
   rctx r;
   q_overflow = 0;
+  big_nomem = 0;
   if (rctx_init(&r, db, cfg, period, err))
     return KJ_EINVAL;
   kj_day asof;

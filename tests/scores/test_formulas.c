@@ -181,7 +181,7 @@ static void test_ikm_grades(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     sqlite3 *db = kjt_db_open(":memory:");
     put(db, KJ_T_OFFICE, "X1", "name=Kantor", "population=100", NULL);
-    int n, S;
+    int n = 0, S = 0;
     if (cases[i].h == 2813) { /* exactly 28.125: n = 8, S = 81 */
       n = 8;
       S = 81;
