@@ -1856,7 +1856,8 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
     free(offs);
     return rc;
   }
-  qsort(offs, (size_t)noffs, sizeof *offs, cmp_offrep);
+  if (noffs > 1)
+    qsort(offs, (size_t)noffs, sizeof *offs, cmp_offrep);
   cJSON *doc = cJSON_CreateObject();
   cJSON_AddStringToObject(doc, "period", r.period);
   cJSON_AddStringToObject(doc, "as_of", asof_s);

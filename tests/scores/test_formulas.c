@@ -407,6 +407,43 @@ static void test_employee_scores(void **state) {
   kjs_score_config_release(&cfg);
 }
 
+
+/* 30 employees whose targets are distinct primes: the exact capaian_mean has
+ * a 167-bit denominator (beyond 128-bit fractions) */
+static void test_big_fractions(void **state) {
+  (void)state;
+  static const int ps[30] = {3,  7,  11, 13, 17, 19, 23, 29, 31,  37,  41,  43,  47,  53,  59,
+                             61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131};
+  kjs_score_config cfg;
+  kjs_score_config_defaults(&cfg);
+  sqlite3 *db = kjt_db_open(":memory:");
+  put(db, KJ_T_OFFICE, "X1", "name=Kantor", NULL);
+  for (int i = 0; i < 30; i++) {
+    char nip[19], a[40], t1[32], t2[32];
+    snprintf(nip, sizeof nip, "198503012020111%03d", i + 1);
+    put(db, KJ_T_EMPLOYEE, nip, "name=P", "office=X1", NULL);
+    snprintf(a, sizeof a, "nip=%s", nip);
+    snprintf(t1, sizeof t1, "target=%d", ps[i]);
+    snprintf(t2, sizeof t2, "target=%d", ps[(i + 1) % 30]);
+    put(db, KJ_T_TARGET, NULL, "office=X1", a, "indicator=A", "period=2026", t1, NULL);
+    put(db, KJ_T_TARGET, NULL, "office=X1", a, "indicator=B", "period=2026", t2, "weight=2", NULL);
+    activity(db, nip, "2026-01-05", "A", "1", "approved");
+    activity(db, nip, "2026-01-05", "B", "1", "approved");
+  }
+  cJSON *doc = offices(db, &cfg, "2026", "2025-12-31");
+  const cJSON *o = office_of(doc, "X1");
+  ASSERT_NUM(o, "employees.capaian_mean", 3.88); /* Python fractions */
+  ASSERT_NULL(o, "compliance");
+  ASSERT_NUM(o, "ikk", 3.88);
+  cJSON_Delete(doc);
+  doc = employees(db, &cfg, "2026", "X1");
+  ASSERT_NUM(emp_of(doc, "198503012020111001"), "capaian", 20.63);
+  ASSERT_NUM(emp_of(doc, "198503012020111030"), "capaian", 22.48);
+  cJSON_Delete(doc);
+  sqlite3_close(db);
+  kjs_score_config_release(&cfg);
+}
+
 static void test_compliance(void **state) {
   (void)state;
   kjs_score_config cfg;
@@ -582,7 +619,7 @@ int main(void) {
       cmocka_unit_test(test_complaints),     cmocka_unit_test(test_employee_scores),
       cmocka_unit_test(test_compliance),     cmocka_unit_test(test_rank_and_ties),
       cmocka_unit_test(test_config_keys),    cmocka_unit_test(test_bad_arguments),
-      cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_cli),            cmocka_unit_test(test_big_fractions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
