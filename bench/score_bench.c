@@ -53,7 +53,9 @@ static double median5(double v[5]) {
   return v[2];
 }
 
-static void office_code(char *out, unsigned i) { snprintf(out, 16, "36.%02u.01", i + 1); }
+static void office_code(char *out, unsigned i) {
+  snprintf(out, 16, "36.%02u.01", i + 1);
+}
 static void emp_nip(char *out, unsigned i) {
   snprintf(out, 19, "19%02u%02u%02u2020111%03u", 60 + i / 336, 1 + (i / 28) % 12, 1 + i % 28,
            1 + i % 999);

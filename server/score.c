@@ -37,7 +37,9 @@ typedef struct {
 
 static _Thread_local int q_overflow;
 
-static i128 i128_abs(i128 a) { return a < 0 ? -a : a; }
+static i128 i128_abs(i128 a) {
+  return a < 0 ? -a : a;
+}
 
 static i128 gcd128(i128 a, i128 b) {
   a = i128_abs(a);
@@ -78,7 +80,9 @@ static i128 add128(i128 a, i128 b) {
   return r;
 }
 
-static q_t q_int(long long n) { return q_make(n, 1); }
+static q_t q_int(long long n) {
+  return q_make(n, 1);
+}
 
 static q_t q_add(q_t a, q_t b) {
   i128 g = gcd128(a.d, b.d);
@@ -213,7 +217,9 @@ static int big_cmp(const big *a, const big *b) {
   return 0;
 }
 
-static int big_fits(const big *a) { return a->n < 4 || (a->n == 4 && !(a->l[3] >> 30)); }
+static int big_fits(const big *a) {
+  return a->n < 4 || (a->n == 4 && !(a->l[3] >> 30));
+}
 
 static i128 big_to_i128(const big *a) {
   unsigned __int128 v = 0;
@@ -222,7 +228,9 @@ static i128 big_to_i128(const big *a) {
   return (i128)v;
 }
 
-static void bq_init(bq *x) { memset(x, 0, sizeof *x); }
+static void bq_init(bq *x) {
+  memset(x, 0, sizeof *x);
+}
 static void bq_free(bq *x) {
   big_free(&x->n);
   big_free(&x->d);
@@ -605,7 +613,9 @@ static int create_tables(sqlite3 *db, const char *schema, kj_err *err) {
   return 0;
 }
 
-int kjs_score_schema(sqlite3 *db, kj_err *err) { return create_tables(db, "main", err); }
+int kjs_score_schema(sqlite3 *db, kj_err *err) {
+  return create_tables(db, "main", err);
+}
 
 /* Update statements, "%s" = schema. */
 enum {
@@ -653,11 +663,11 @@ static const char *const k_usql[U__COUNT] = {
     [U_ACTMONTH_ADD] = "INSERT INTO %s.sc_actmonth(nip,ym,days) VALUES(?1,?2,?3) "
                        "ON CONFLICT(nip,ym) DO UPDATE SET days=days+?3",
     [U_ACTMONTH_GC] = "DELETE FROM %s.sc_actmonth WHERE nip=?1 AND ym=?2 AND days=0",
-    [U_TARGET_ADD] =
-        "INSERT INTO %s.sc_target(nip,period,indicator,target,weight,cnt) "
-        "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(nip,period,indicator) DO UPDATE SET "
-        "target=target+?4,weight=weight+?5,cnt=cnt+?6",
-    [U_TARGET_GC] = "DELETE FROM %s.sc_target WHERE nip=?1 AND period=?2 AND indicator=?3 AND cnt=0",
+    [U_TARGET_ADD] = "INSERT INTO %s.sc_target(nip,period,indicator,target,weight,cnt) "
+                     "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(nip,period,indicator) DO UPDATE SET "
+                     "target=target+?4,weight=weight+?5,cnt=cnt+?6",
+    [U_TARGET_GC] =
+        "DELETE FROM %s.sc_target WHERE nip=?1 AND period=?2 AND indicator=?3 AND cnt=0",
     [U_RATING_ADD] = "INSERT INTO %s.sc_rating(ratee,period,role,total,cnt) VALUES(?1,?2,?3,?4,?5) "
                      "ON CONFLICT(ratee,period,role) DO UPDATE SET total=total+?4,cnt=cnt+?5",
     [U_RATING_GC] = "DELETE FROM %s.sc_rating WHERE ratee=?1 AND period=?2 AND role=?3 AND cnt=0",
@@ -715,7 +725,7 @@ static void btext(sqlite3_stmt *s, int i, const char *v) {
 /* a record's contribution */
 
 typedef struct contrib {
-  kj_rtype type; /* KJ_T_NONE: nothing */
+  kj_rtype type;            /* KJ_T_NONE: nothing */
   const char *k1, *k2, *k3; /* office/nip/ratee, service/indicator/period, role/indicator */
   const char *name;
   long long ym, day, wd, days, pop, have_pop;
@@ -1299,7 +1309,9 @@ static cJSON *num2(long long h) {
   return cJSON_CreateRaw(b);
 }
 
-static cJSON *qnum(int present, q_t q) { return present ? num2(q_round2(q)) : cJSON_CreateNull(); }
+static cJSON *qnum(int present, q_t q) {
+  return present ? num2(q_round2(q)) : cJSON_CreateNull();
+}
 
 static cJSON *dec6(long long v) {
   char b[48];
@@ -1307,7 +1319,9 @@ static cJSON *dec6(long long v) {
   return cJSON_CreateRaw(b);
 }
 
-static cJSON *str_or_null(const char *s) { return s ? cJSON_CreateString(s) : cJSON_CreateNull(); }
+static cJSON *str_or_null(const char *s) {
+  return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
 
 static int finish_doc(cJSON *doc, kj_buf *out, kj_err *err) {
   char *text = cJSON_PrintUnformatted(doc);
@@ -1362,9 +1376,11 @@ int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *p
     cJSON_AddStringToObject(o, "nip", nip);
     cJSON_AddItemToObject(o, "name", str_or_null(name));
     cJSON_AddItemToObject(o, "capaian", e.has_cap ? num2(bq_round2(&e.cap)) : cJSON_CreateNull());
-    cJSON_AddItemToObject(o, "rating_hasil_kerja", str_or_null(e.hk >= 0 ? k_rating_names[e.hk] : NULL));
+    cJSON_AddItemToObject(o, "rating_hasil_kerja",
+                          str_or_null(e.hk >= 0 ? k_rating_names[e.hk] : NULL));
     cJSON_AddItemToObject(o, "perilaku", qnum(e.has_pl, e.pl));
-    cJSON_AddItemToObject(o, "rating_perilaku", str_or_null(e.pr >= 0 ? k_rating_names[e.pr] : NULL));
+    cJSON_AddItemToObject(o, "rating_perilaku",
+                          str_or_null(e.pr >= 0 ? k_rating_names[e.pr] : NULL));
     cJSON_AddItemToObject(o, "predikat", str_or_null(e.pred >= 0 ? k_pred_names[e.pred] : NULL));
     cJSON *ts = cJSON_AddArrayToObject(o, "targets");
     for (int i = 0; i < e.nt; i++) {
@@ -1439,11 +1455,11 @@ static int step_count(rctx *r, sqlite3_stmt *s, long long *out) {
 }
 
 typedef struct cmpinfo {
-  kj_day eff;           /* last day counted */
-  long long workdays;   /* |workdays| */
-  long long full_hi;    /* last full month (ym), < ym_lo when none */
-  kj_day part_lo;       /* partial month [part_lo, eff], part_lo > eff when none */
-  kj_day *hol;          /* distinct Monday-Friday holidays in [first, eff] */
+  kj_day eff;         /* last day counted */
+  long long workdays; /* |workdays| */
+  long long full_hi;  /* last full month (ym), < ym_lo when none */
+  kj_day part_lo;     /* partial month [part_lo, eff], part_lo > eff when none */
+  kj_day *hol;        /* distinct Monday-Friday holidays in [first, eff] */
   int nhol;
 } cmpinfo;
 
@@ -1639,7 +1655,7 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
   btext(s, 1, code);
   long long count = 0, ncap = 0, pred[KJS_PRED__COUNT] = {0};
   /* emp_score uses other statements: copy the nips out first */
-  char (*nips)[KJ_ID_MAX + 1] = NULL;
+  char(*nips)[KJ_ID_MAX + 1] = NULL;
   long long capn = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (count == capn) {
@@ -1699,8 +1715,7 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
   bq capmean = capsum; /* capsum moves into capmean */
   if (ncap)
     bq_mul_q(&capmean, q_make(1, ncap));
-  cJSON_AddItemToObject(ej, "capaian_mean",
-                        ncap ? num2(bq_round2(&capmean)) : cJSON_CreateNull());
+  cJSON_AddItemToObject(ej, "capaian_mean", ncap ? num2(bq_round2(&capmean)) : cJSON_CreateNull());
   cJSON *pj = cJSON_AddObjectToObject(ej, "predikat");
   for (int i = 0; i < KJS_PRED__COUNT; i++) {
     snprintf(nb, sizeof nb, "%lld", pred[i]);
@@ -1873,9 +1888,9 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
 /* ---------------------------------------------------------------------- */
 /* recompute */
 
-static const char *const k_names[NTABLES] = {"sc_office", "sc_emp",      "sc_survey",
-                                              "sc_cdays",  "sc_real",     "sc_actday",
-                                              "sc_actmonth", "sc_target", "sc_rating"};
+static const char *const k_names[NTABLES] = {"sc_office",   "sc_emp",    "sc_survey",
+                                             "sc_cdays",    "sc_real",   "sc_actday",
+                                             "sc_actmonth", "sc_target", "sc_rating"};
 
 static int exec_fmt(sqlite3 *db, kj_err *err, const char *fmt, const char *a, const char *b) {
   char sql[512];
@@ -1887,8 +1902,8 @@ static int exec_fmt(sqlite3 *db, kj_err *err, const char *fmt, const char *a, co
 
 static int fill_from_records(sqlite3 *db, const char *schema, kj_err *err) {
   sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(db, "SELECT type, id, state FROM records WHERE deleted=0", -1, &s,
-                         NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db, "SELECT type, id, state FROM records WHERE deleted=0", -1, &s, NULL) !=
+      SQLITE_OK)
     return db_fail(db, err, "cannot read records");
   uctx u = {db, schema, {0}, err};
   int rc, bad = 0;
@@ -1995,8 +2010,8 @@ static void csv_cell(FILE *out, const char *s, int last) {
   if (!s)
     s = "";
   size_t n = strlen(s);
-  if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
-                                      s[n - 1] == '\t')))
+  if (strpbrk(s, ",\"\r\n") ||
+      (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t')))
     csv_fwrite(out, s, n);
   else
     fputs(s, out);
@@ -2021,13 +2036,32 @@ static const cJSON *get(const cJSON *o, const char *k) {
   return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-static const char *const k_off_cols[] = {
-    "rank", "office", "name", "ikk", "ikm_n", "ikm", "mutu", "kinerja", "sample_min", "sample_ok",
-    "complaints_received", "complaints_resolved", "complaints_on_time", "on_time_rate",
-    "median_days", "compliance", "employees", "capaian_mean", "sangat_baik", "baik",
-    "butuh_perbaikan", "kurang", "sangat_kurang"};
-static const char *const k_emp_cols[] = {"nip", "name", "capaian", "rating_hasil_kerja",
-                                         "perilaku", "rating_perilaku", "predikat", "targets"};
+static const char *const k_off_cols[] = {"rank",
+                                         "office",
+                                         "name",
+                                         "ikk",
+                                         "ikm_n",
+                                         "ikm",
+                                         "mutu",
+                                         "kinerja",
+                                         "sample_min",
+                                         "sample_ok",
+                                         "complaints_received",
+                                         "complaints_resolved",
+                                         "complaints_on_time",
+                                         "on_time_rate",
+                                         "median_days",
+                                         "compliance",
+                                         "employees",
+                                         "capaian_mean",
+                                         "sangat_baik",
+                                         "baik",
+                                         "butuh_perbaikan",
+                                         "kurang",
+                                         "sangat_kurang"};
+static const char *const k_emp_cols[] = {
+    "nip",      "name",   "capaian", "rating_hasil_kerja", "perilaku", "rating_perilaku",
+    "predikat", "targets"};
 
 static void office_cells(const cJSON *o, char c[23][128], const char *v[23]) {
   const cJSON *ikm = get(o, "ikm"), *cp = get(o, "complaints"), *em = get(o, "employees");
@@ -2066,7 +2100,9 @@ static void emp_cells(const cJSON *e, char c[8][128], const char *v[8]) {
   v[7] = c[7];
 }
 
-static const char *dash(const char *s) { return s && *s ? s : "-"; }
+static const char *dash(const char *s) {
+  return s && *s ? s : "-";
+}
 
 int kjs_report_format(const char *json, const char *format, FILE *out, kj_err *err) {
   if (!format || !strcmp(format, "json")) {
@@ -2094,17 +2130,16 @@ int kjs_report_format(const char *json, const char *format, FILE *out, kj_err *e
     } else {
       fprintf(out, "Offices, period %s, as of %s\n\n", cell(get(doc, "period"), 0, c[0], 128),
               cell(get(doc, "as_of"), 0, c[1], 128));
-      fprintf(out, "%4s  %-12s %-28s %7s %7s %-4s %6s %9s %10s %8s  %s\n", "rank", "office",
-              "name", "IKK", "IKM", "mutu", "n", "on time", "compliance", "capaian",
-              "SB/B/BP/K/SK");
+      fprintf(out, "%4s  %-12s %-28s %7s %7s %-4s %6s %9s %10s %8s  %s\n", "rank", "office", "name",
+              "IKK", "IKM", "mutu", "n", "on time", "compliance", "capaian", "SB/B/BP/K/SK");
       cJSON_ArrayForEach(x, offs) {
         office_cells(x, c, v);
         char ot[64], pr[64];
         snprintf(ot, sizeof ot, "%s/%s", v[12], v[10]);
         snprintf(pr, sizeof pr, "%s/%s/%s/%s/%s", v[18], v[19], v[20], v[21], v[22]);
         fprintf(out, "%4s  %-12s %-28.28s %7s %7s %-4s %6s %9s %10s %8s  %s\n", v[0], v[1],
-                dash(v[2]), dash(v[3]), dash(v[5]), dash(v[6]), v[4], ot, dash(v[15]),
-                dash(v[17]), pr);
+                dash(v[2]), dash(v[3]), dash(v[5]), dash(v[6]), v[4], ot, dash(v[15]), dash(v[17]),
+                pr);
       }
     }
   } else if (emps) {
@@ -2137,8 +2172,8 @@ int kjs_report_format(const char *json, const char *format, FILE *out, kj_err *e
   return 0;
 }
 
-int kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
-                         FILE *out, kj_err *err) {
+int kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv, FILE *out,
+                         kj_err *err) {
   if (argc < 1)
     return kj_fail(err, KJ_EINVAL, "usage: report offices|employees --period P ...");
   const char *what = argv[0], *period = NULL, *as_of = NULL, *office = NULL, *fmt = "table";

@@ -24,8 +24,14 @@
 enum { KJS_DIATAS, KJS_SESUAI, KJS_DIBAWAH };
 
 /* The five predikat of PermenPANRB 6/2022, in report order. */
-enum { KJS_PRED_SANGAT_BAIK, KJS_PRED_BAIK, KJS_PRED_BUTUH_PERBAIKAN, KJS_PRED_KURANG,
-       KJS_PRED_SANGAT_KURANG, KJS_PRED__COUNT };
+enum {
+  KJS_PRED_SANGAT_BAIK,
+  KJS_PRED_BAIK,
+  KJS_PRED_BUTUH_PERBAIKAN,
+  KJS_PRED_KURANG,
+  KJS_PRED_SANGAT_KURANG,
+  KJS_PRED__COUNT
+};
 
 typedef struct kjs_score_config {
   /* rating hasil kerja: rounded capaian, in hundredths (110.00 -> 11000) */
@@ -82,8 +88,8 @@ int kjs_report_format(const char *json, const char *format, FILE *out, kj_err *e
 /* The command line: argv = {"offices", "--period", P, ["--as-of", D],
  * ["--json"|"--csv"]} or {"employees", "--period", P, "--office", C, ...}.
  * Prints to out; 0 or a kj_code with err filled. */
-int kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
-                         FILE *out, kj_err *err);
+int kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv, FILE *out,
+                         kj_err *err);
 /* `kinerjad recompute [--verify]`: argv after "recompute".  Prints the
  * differences to out, one a line; returns 0, 1 (differences found) or on
  * error another kj_code with err filled.  Run it inside a write

@@ -173,8 +173,8 @@ static void test_ikm_grades(void **state) {
   static const struct {
     long long h;
     const char *mutu, *kinerja;
-  } cases[] = {{6499, "D", "Tidak Baik"},  {6500, "C", "Kurang Baik"}, {7660, "C", "Kurang Baik"},
-               {7661, "B", "Baik"},        {8830, "B", "Baik"},        {8831, "A", "Sangat Baik"},
+  } cases[] = {{6499, "D", "Tidak Baik"}, {6500, "C", "Kurang Baik"}, {7660, "C", "Kurang Baik"},
+               {7661, "B", "Baik"},       {8830, "B", "Baik"},        {8831, "A", "Sangat Baik"},
                {2813, "D", "Tidak Baik"}};
   kjs_score_config cfg;
   kjs_score_config_defaults(&cfg);
@@ -248,7 +248,7 @@ static void test_complaints(void **state) {
   ASSERT_NUM(o, "complaints.on_time", 1);
   ASSERT_NUM(o, "complaints.on_time_rate", 33.33);
   ASSERT_NUM(o, "complaints.median_days", 5.5); /* even: mean of the middle two */
-  ASSERT_NUM(o, "ikk", 33.33);                   /* the only component */
+  ASSERT_NUM(o, "ikk", 33.33);                  /* the only component */
   cJSON_Delete(doc);
 
   complaint(db, "2026-03-02", "2026-03-02"); /* 0 days */
@@ -326,8 +326,8 @@ static void test_employee_scores(void **state) {
   put(db, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP1, "indicator=LYN", "period=2026-Q1",
       "target=5", NULL);
   /* a target of another period is not counted */
-  put(db, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP1, "indicator=LYN", "period=2026",
-      "target=500", NULL);
+  put(db, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP1, "indicator=LYN", "period=2026", "target=500",
+      NULL);
   activity(db, NIP1, "2026-01-05", "DOC", "17.5", "approved");
   activity(db, NIP1, "2026-01-06", "DOC", "100", "submitted"); /* not approved */
   activity(db, NIP1, "2026-04-01", "DOC", "100", "approved");  /* outside the period */
@@ -406,7 +406,6 @@ static void test_employee_scores(void **state) {
   sqlite3_close(db);
   kjs_score_config_release(&cfg);
 }
-
 
 /* 30 employees whose targets are distinct primes: the exact capaian_mean has
  * a 167-bit denominator (beyond 128-bit fractions) */
@@ -524,7 +523,8 @@ static void test_config_keys(void **state) {
   assert_int_equal(kjs_score_config_set(&c, "score.ikk.weight_ikm", "0.5", &e), 0);
   assert_int_equal(c.w_ikk[0], 500000);
   assert_int_not_equal(kjs_score_config_set(&c, "score.perilaku.diatas", "3.555", &e), 0);
-  assert_string_equal(e.msg, "'score.perilaku.diatas': must be a number >= 0 with at most 2 decimals");
+  assert_string_equal(e.msg,
+                      "'score.perilaku.diatas': must be a number >= 0 with at most 2 decimals");
   assert_int_not_equal(kjs_score_config_set(&c, "score.nope", "1", &e), 0);
   assert_string_equal(e.msg, "unknown key 'score.nope'");
   assert_int_not_equal(kjs_score_config_set(&c, "score.holidays", "2026-02-30", &e), 0);
@@ -554,10 +554,12 @@ static void test_bad_arguments(void **state) {
   assert_string_equal(e.msg, "invalid date '2026-13-01' (YYYY-MM-DD)");
   /* an empty database: an empty list */
   assert_int_equal(kjs_report_offices(db, &cfg, "2026", "2026-01-31", &b, &e), 0);
-  assert_string_equal(kj_buf_str(&b), "{\"period\":\"2026\",\"as_of\":\"2026-01-31\",\"offices\":[]}\n");
+  assert_string_equal(kj_buf_str(&b),
+                      "{\"period\":\"2026\",\"as_of\":\"2026-01-31\",\"offices\":[]}\n");
   kj_buf_reset(&b);
   assert_int_equal(kjs_report_employees(db, &cfg, "2026-01", "X", &b, &e), 0);
-  assert_string_equal(kj_buf_str(&b), "{\"period\":\"2026-01\",\"office\":\"X\",\"employees\":[]}\n");
+  assert_string_equal(kj_buf_str(&b),
+                      "{\"period\":\"2026-01\",\"office\":\"X\",\"employees\":[]}\n");
   kj_buf_release(&b);
   sqlite3_close(db);
   kjs_score_config_release(&cfg);
@@ -580,7 +582,8 @@ static void test_cli(void **state) {
   assert_int_equal(kjs_score_cli_report(db, &cfg, 6, a1, f, &e), 0);
   fflush(f);
   assert_non_null(strstr(buf, "rank,office,name,ikk,"));
-  assert_non_null(strstr(buf, "1,X1,\"Kantor, Satu\",72.73,1,100.00,A,Sangat Baik,,,0,0,0,,,0.00,1,,0,0,0,0,0\n"));
+  assert_non_null(strstr(
+      buf, "1,X1,\"Kantor, Satu\",72.73,1,100.00,A,Sangat Baik,,,0,0,0,,,0.00,1,,0,0,0,0,0\n"));
   fclose(f);
   free(buf);
   f = open_memstream(&buf, &len);
@@ -614,12 +617,12 @@ static void test_cli(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round2),         cmocka_unit_test(test_sample_min),
-      cmocka_unit_test(test_parse_dec6),     cmocka_unit_test(test_ikm_grades),
-      cmocka_unit_test(test_complaints),     cmocka_unit_test(test_employee_scores),
-      cmocka_unit_test(test_compliance),     cmocka_unit_test(test_rank_and_ties),
-      cmocka_unit_test(test_config_keys),    cmocka_unit_test(test_bad_arguments),
-      cmocka_unit_test(test_cli),            cmocka_unit_test(test_big_fractions),
+      cmocka_unit_test(test_round2),      cmocka_unit_test(test_sample_min),
+      cmocka_unit_test(test_parse_dec6),  cmocka_unit_test(test_ikm_grades),
+      cmocka_unit_test(test_complaints),  cmocka_unit_test(test_employee_scores),
+      cmocka_unit_test(test_compliance),  cmocka_unit_test(test_rank_and_ties),
+      cmocka_unit_test(test_config_keys), cmocka_unit_test(test_bad_arguments),
+      cmocka_unit_test(test_cli),         cmocka_unit_test(test_big_fractions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,9 +29,13 @@ static const char *const k_roles[] = {"atasan", "rekan", "bawahan"};
 static const char *const k_periods[] = {"2026", "2026-Q1", "2026-Q2", "2026-01", "2026-04"};
 #define NNIPS 6
 
-static void nip(char *out, unsigned i) { snprintf(out, 19, "198503012020111%03u", i + 1); }
+static void nip(char *out, unsigned i) {
+  snprintf(out, 19, "198503012020111%03u", i + 1);
+}
 
-static const char *pick(const char *const *a, unsigned n) { return a[rnd(n)]; }
+static const char *pick(const char *const *a, unsigned n) {
+  return a[rnd(n)];
+}
 
 static void date(char *out) {
   /* January to May 2026, weekends included */
@@ -160,12 +164,12 @@ static void run(unsigned long long seed, int nops) {
   g_rng = seed;
   sqlite3 *db = kjt_db_open(":memory:");
   assert_non_null(db);
-  char (*ids)[40] = calloc((size_t)nops + 16, sizeof *ids);
+  char(*ids)[40] = calloc((size_t)nops + 16, sizeof *ids);
   kj_rtype *types = calloc((size_t)nops + 16, sizeof *types);
   int n = 0;
-  static const kj_rtype k_types[] = {KJ_T_OFFICE,    KJ_T_EMPLOYEE,  KJ_T_SURVEY,
-                                     KJ_T_ACTIVITY,  KJ_T_ACTIVITY,  KJ_T_COMPLAINT,
-                                     KJ_T_RATING,    KJ_T_TARGET,    KJ_T_SURVEY};
+  static const kj_rtype k_types[] = {KJ_T_OFFICE,   KJ_T_EMPLOYEE, KJ_T_SURVEY,
+                                     KJ_T_ACTIVITY, KJ_T_ACTIVITY, KJ_T_COMPLAINT,
+                                     KJ_T_RATING,   KJ_T_TARGET,   KJ_T_SURVEY};
   sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
   for (int op = 0; op < nops; op++) {
     unsigned what = n ? rnd(10) : 0;
