@@ -469,6 +469,8 @@ static int rating_index(const char *s, size_t len) {
 
 int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value, kj_err *err) {
   long long v;
+  if (!c || !key)
+    return kj_fail(err, KJ_EINVAL, "no configuration or key");
   if (strncmp(key, "score.", 6) != 0 || !value)
     return kj_fail(err, KJ_EINVAL, "unknown key '%s'", key);
   const char *k = key + 6;
@@ -1851,7 +1853,7 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
       rc = kj_fail(err, KJ_ENOMEM, "out of memory");
     capo = nrows;
   }
-  for (int i = 0; !rc && i < nrows; i++) {
+  for (int i = 0; !rc && offs && i < nrows; i++) {
     rc = office_report(&r, &ci, rows[i].code, rows[i].name, rows[i].have_pop, rows[i].pop,
                        &offs[noffs]);
     noffs++;
@@ -1865,11 +1867,11 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
   if (!rc)
     rc = check_overflow(err);
   rctx_release(&r);
-  if (rc) {
-    for (int i = 0; i < noffs; i++)
+  if (rc || (noffs && !offs)) {
+    for (int i = 0; offs && i < noffs; i++)
       cJSON_Delete(offs[i].obj);
     free(offs);
-    return rc;
+    return rc ? rc : KJ_ENOMEM;
   }
   if (noffs > 1)
     qsort(offs, (size_t)noffs, sizeof *offs, cmp_offrep);
@@ -1923,7 +1925,6 @@ static int fill_from_records(sqlite3 *db, const char *schema, kj_err *err) {
     int arc = c.type != KJ_T_NONE ? apply(&u, &c, +1) : 0;
     kj_rstate_release(&st);
     if (arc) {
-      rc = SQLITE_ERROR;
       sqlite3_finalize(s);
       uctx_release(&u);
       return KJ_EDB;
