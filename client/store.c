@@ -972,6 +972,21 @@ kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *chang
   return c;
 }
 
+kj_code kjc_store_adopt_remote(kjc_store *s, const kj_rstate *remote, int *changed, kj_err *err) {
+  int pending = 0, rejected = 0;
+  OWN_BEGIN(s, err);
+  kj_code c = kjc_record_outbox(s, remote->rec.id, &pending, &rejected, NULL, err);
+  if (!c && (pending || rejected))
+    c = kjc_store_apply_remote(s, remote, changed, err);
+  else if (!c) {
+    c = state_put(s, remote, err);
+    if (changed)
+      *changed = !c;
+  }
+  OWN_END(s, c, err);
+  return c;
+}
+
 kj_code kjc_store_each(kjc_store *s, kj_rtype t, unsigned flags, kjc_each_fn fn, void *ud,
                        kj_err *err) {
   sqlite3_stmt *st = s->st[S_REC_EACH];
@@ -1064,6 +1079,17 @@ kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err 
   sqlite3_bind_text(st, 2, reason ? reason : "rejected by the server", -1, SQLITE_STATIC);
   kj_code c = run(s, st, err);
   OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_max_seq(kjc_store *s, int64_t *out, kj_err *err) {
+  sqlite3_stmt *st = NULL;
+  *out = 0;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(seq), 0) FROM outbox", -1, &st, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    *out = (int64_t)sqlite3_column_int64(st, 0);
+  kj_code c = rc == SQLITE_ROW ? KJ_OK : st_fail(s, rc, err, "read outbox");
+  sqlite3_finalize(st);
   return c;
 }
 

@@ -150,6 +150,14 @@ kj_code kjc_store_write(kjc_store *s, kj_change *c, unsigned flags, int *result,
  * *changed (may be NULL) gets 1 when the local state changed. */
 kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *changed, kj_err *err);
 
+/* The sync engine's pull (added by the sync engine, issue 5): when the
+ * record has no pending or rejected outbox rows, the server's state already
+ * holds every local change of it, with the stamps the server stored (which
+ * may have been corrected for a wrong clock, docs/protocol.md "Clocks"), so
+ * the pulled state replaces the local one; otherwise it merges like
+ * kjc_store_apply_remote. */
+kj_code kjc_store_adopt_remote(kjc_store *s, const kj_rstate *remote, int *changed, kj_err *err);
+
 enum {
   KJC_EACH_PENDING = 1,  /* only records with pending outbox rows */
   KJC_EACH_REJECTED = 2, /* only records with rejected outbox rows */
@@ -173,6 +181,10 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
 kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err);
 /* The server refused seq: keep it as rejected with the reason. */
 kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err *err);
+
+/* The largest seq in the outbox (pending or rejected), 0 when empty.  A
+ * change written later gets a larger seq. */
+kj_code kjc_outbox_max_seq(kjc_store *s, int64_t *out, kj_err *err);
 
 typedef struct kjc_outbox_stats {
   long pending;
