@@ -9,13 +9,6 @@
 #include "cli.h"
 #include "log.h"
 
-/* Placeholder until the sync engine (client/sync.c) is built in. */
-static int cmd_unavailable(int argc, char **argv) {
-  (void)argc;
-  kjc_error("'%s' is not available in this build of kinerja", argv[0]);
-  return KJC_EXIT_FAIL;
-}
-
 static const kjc_command commands[] = {
     {"init", kjc_cmd_init, "create the local database for an office"},
     {"config", kjc_cmd_config, "set or show server, token, ca"},
@@ -29,8 +22,8 @@ static const kjc_command commands[] = {
     {"import", kjc_cmd_import, "import a CSV file: import TYPE FILE.csv"},
     {"export", kjc_cmd_export, "export records as CSV or JSON"},
     {"status", kjc_cmd_status, "office, server, pending changes, last sync"},
-    {"sync", cmd_unavailable, "push local changes, pull corrections and scores"},
-    {"report", cmd_unavailable, "the office's scores as last pulled"},
+    {"sync", kjc_cmd_sync, "push local changes, pull corrections and scores"},
+    {"report", kjc_cmd_report, "the office's scores as last pulled"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

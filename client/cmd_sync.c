@@ -1,0 +1,414 @@
+/* cmd_sync.c - `kinerja sync [--json] [--watch [--interval SECONDS]]` and
+ * `kinerja report [--period P] [--json]` (issue 5; docs/protocol.md
+ * "Sync (client side)", docs/operations.md "office client"). */
+#include <cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "date.h"
+#include "hlc.h"
+#include "sync.h"
+#include "uuid.h"
+
+/* exit codes of sync (the issue's contract) */
+enum { SYNC_EXIT_OK = 0, SYNC_EXIT_FAIL = 1, SYNC_EXIT_UNREACHABLE = 2 };
+
+#define PROGRESS_MIN 2000 /* records: a smaller sync shows no progress bar */
+
+static volatile int g_stop;
+
+static void on_signal(int sig) {
+  (void)sig;
+  g_stop = 1;
+}
+
+static void install_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0; /* no SA_RESTART: a sleep wakes up */
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- progress bar (stderr, only on a terminal, only for large work) ---- */
+
+typedef struct bar {
+  int on;
+  int shown;
+  int64_t start_ms;
+  long total;
+} bar;
+
+static void on_progress(void *ud, const kjc_sync_progress *p) {
+  bar *b = ud;
+  if (!b->on)
+    return;
+  if (p->phase == KJC_PHASE_PUSH && p->total < PROGRESS_MIN)
+    return;
+  if (p->phase == KJC_PHASE_PULL && p->done < PROGRESS_MIN && !b->shown)
+    return;
+  int64_t el = (int64_t)kj_wall_ms() - b->start_ms;
+  double rate = el > 0 ? (double)p->done * 1000.0 / (double)el : 0;
+  if (p->phase == KJC_PHASE_PUSH) {
+    int w = 30, fill = p->total > 0 ? (int)(w * p->done / p->total) : 0;
+    char line[64];
+    for (int i = 0; i < w; i++)
+      line[i] = i < fill ? '#' : '.';
+    line[w] = 0;
+    fprintf(stderr, "\rpush [%s] %ld/%ld %.0f/s ", line, p->done, p->total, rate);
+  } else {
+    fprintf(stderr, "\rpull %ld records %.0f/s            ", p->done, rate);
+  }
+  b->shown = 1;
+}
+
+static void bar_end(bar *b) {
+  if (b->shown)
+    fputs("\n", stderr);
+  b->shown = 0;
+}
+
+/* ---- one sync ---- */
+
+static int exit_for(kj_code c) {
+  return c == KJ_OK ? SYNC_EXIT_OK : c == KJ_ENET ? SYNC_EXIT_UNREACHABLE : SYNC_EXIT_FAIL;
+}
+
+static void print_summary(const kjc_sync_result *r, kj_code c, const kj_err *err, int json,
+                          kjc_store *s) {
+  if (json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "state", c == KJ_OK ? "ok" : c == KJ_ENET ? "offline" : "error");
+    cJSON_AddNumberToObject(o, "pushed", (double)r->pushed);
+    cJSON_AddNumberToObject(o, "duplicate", (double)r->duplicate);
+    cJSON_AddNumberToObject(o, "rejected", (double)r->rejected);
+    cJSON_AddNumberToObject(o, "pulled", (double)r->pulled);
+    cJSON_AddNumberToObject(o, "requests", r->requests);
+    cJSON_AddNumberToObject(o, "bytes_sent", (double)r->bytes_sent);
+    cJSON_AddNumberToObject(o, "bytes_received", (double)r->bytes_received);
+    int64_t off = 0;
+    kj_err x;
+    if (kjc_meta_get_i64(s, KJC_META_CLOCK_OFFSET, 0, &off, &x))
+      off = 0;
+    cJSON_AddNumberToObject(o, "clock_skew_ms", (double)off);
+    kjc_outbox_stats st;
+    if (!kjc_outbox_stats_get(s, &st, &x)) {
+      cJSON_AddNumberToObject(o, "pending", (double)st.pending);
+      cJSON_AddNumberToObject(o, "rejected_total", (double)st.rejected);
+    }
+    if (c)
+      cJSON_AddStringToObject(o, "error", err->msg);
+    else
+      cJSON_AddNullToObject(o, "error");
+    kjc_print_json(o);
+    cJSON_Delete(o);
+  } else if (c == KJ_OK) {
+    printf("pushed %ld, rejected %ld, pulled %ld\n", r->pushed, r->rejected, r->pulled);
+  }
+}
+
+static void print_failure(kj_code c, const kj_err *err) {
+  if (c == KJ_ENET)
+    kjc_error("%s (nothing is lost: the changes wait in the outbox; try later)", err->msg);
+  else if (c == KJ_EINTR)
+    kjc_error("sync interrupted (nothing is lost: unacknowledged changes stay in the outbox)");
+  else
+    kjc_error("%s", err->msg);
+}
+
+/* ---- --watch ---- */
+
+typedef enum { W_NONE, W_ONLINE, W_OFFLINE, W_ERROR } wstate;
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (!g_stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+    ;
+}
+
+static long jitter(long ms) {
+  /* +-20 % so that many offices do not retry in step */
+  uint32_t r = 0;
+  kj_random_bytes(&r, sizeof r);
+  long span = ms / 5;
+  if (span <= 0)
+    return ms;
+  return ms - span + (long)(r % (uint32_t)(2 * span + 1));
+}
+
+static void log_state(wstate *cur, wstate next, const char *text) {
+  if (*cur == next)
+    return;
+  *cur = next;
+  char ts[32];
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  fprintf(stderr, "kinerja: %s %s\n", ts, text);
+}
+
+static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
+  const long probe_ms = 5000, max_backoff_ms = 300000;
+  wstate st = W_NONE;
+  long backoff_ms = 0;
+  int64_t now = (int64_t)kj_wall_ms();
+  int64_t next_sync = now, next_probe = 0;
+  int64_t dv = kjc_store_data_version(s);
+  int dirty_since = 0;
+  int64_t dirty_at = 0;
+  char msg[KJ_ERR_MSG_MAX + 64];
+  while (!g_stop) {
+    now = (int64_t)kj_wall_ms();
+    if (now >= next_sync || (dirty_since && now >= dirty_at)) {
+      kjc_sync_result r;
+      kj_err err;
+      kj_err_clear(&err);
+      dirty_since = 0;
+      kj_code c = kjc_sync_run(s, opts, &r, &err);
+      if (c == KJ_EINTR || g_stop)
+        break;
+      now = (int64_t)kj_wall_ms();
+      if (c == KJ_OK) {
+        snprintf(msg, sizeof msg, "online: %s", kjc_store_office(s));
+        log_state(&st, W_ONLINE, msg);
+        if (r.pushed || r.rejected || r.pulled)
+          fprintf(stderr, "kinerja: pushed %ld, rejected %ld, pulled %ld\n", r.pushed, r.rejected,
+                  r.pulled);
+        backoff_ms = 0;
+        next_sync = now + interval_s * 1000;
+      } else {
+        backoff_ms = backoff_ms ? backoff_ms * 2 : 1000;
+        if (backoff_ms > max_backoff_ms)
+          backoff_ms = max_backoff_ms;
+        next_sync = now + jitter(backoff_ms);
+        next_probe = now + probe_ms;
+        snprintf(msg, sizeof msg, "%s: %s", c == KJ_ENET ? "offline" : "error", err.msg);
+        log_state(&st, c == KJ_ENET ? W_OFFLINE : W_ERROR, msg);
+      }
+    }
+    sleep_ms(1000);
+    if (g_stop)
+      break;
+    now = (int64_t)kj_wall_ms();
+    /* local changes committed by another kinerja command */
+    int64_t v = kjc_store_data_version(s);
+    if (v != dv) {
+      dv = v;
+      kjc_outbox_stats ob;
+      kj_err x;
+      if (!kjc_outbox_stats_get(s, &ob, &x) && ob.pending > 0 && !dirty_since &&
+          st != W_OFFLINE) {
+        dirty_since = 1;
+        dirty_at = now + 1000; /* let a burst of commands finish */
+      }
+    }
+    /* while offline: a cheap probe so a returning server is seen within 10 s */
+    if (st == W_OFFLINE && now >= next_probe && next_sync > now) {
+      next_probe = now + probe_ms;
+      if (kjc_sync_probe(s) == 0)
+        next_sync = now;
+    }
+  }
+  fprintf(stderr, "kinerja: stopped\n");
+  return SYNC_EXIT_OK;
+}
+
+static const char sync_help[] =
+    "usage: kinerja sync [--json] [--watch [--interval SECONDS]]\n"
+    "\n"
+    "Push every change waiting in the outbox to the server, then pull the\n"
+    "corrections, master data and scores.  Prints 'pushed N, rejected N,\n"
+    "pulled N'.  Exit 0 when everything was pushed and pulled, 2 when the\n"
+    "server was unreachable (nothing is lost, try later), 1 on other errors.\n"
+    "\n"
+    "  --json              one JSON object on stdout\n"
+    "  --watch             keep running: sync at start, soon after local\n"
+    "                      changes, every interval and when the server comes\n"
+    "                      back; Ctrl-C stops it\n"
+    "  --interval SECONDS  with --watch (default 60)\n"
+    "  --db PATH           database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "example: kinerja sync --watch --interval 300\n";
+
+int kjc_cmd_sync(int argc, char **argv) {
+  int json = 0, watchf = 0;
+  const char *interval = NULL, *batch = NULL;
+  kjc_opt opts[] = {{"--json", 0, NULL, &json},
+                    {"--watch", 0, NULL, &watchf},
+                    {"--interval", 1, &interval, NULL},
+                    {"--batch", 1, &batch, NULL}, /* hidden: tests */
+                    {NULL, 0, NULL, NULL}};
+  char *pos[1];
+  int npos, r = kjc_parse(argc, argv, opts, pos, 0, &npos, sync_help);
+  if (r)
+    return r < 0 ? 0 : r;
+  long iv = 60;
+  if (interval) {
+    char *end;
+    errno = 0;
+    iv = strtol(interval, &end, 10);
+    if (errno || *end || iv < 1 || iv > 86400) {
+      kjc_error("bad --interval '%s': expected seconds from 1 to 86400", interval);
+      return KJC_EXIT_USAGE;
+    }
+    if (!watchf) {
+      kjc_error("--interval goes with --watch");
+      return KJC_EXIT_USAGE;
+    }
+  }
+  kjc_sync_opts so;
+  memset(&so, 0, sizeof so);
+  if (batch) {
+    so.batch = atoi(batch);
+    so.pull_limit = so.batch;
+  }
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_WRITE)))
+    return r;
+  install_signals();
+  so.cancel = &g_stop;
+  bar b = {isatty(2) && !watchf, 0, (int64_t)kj_wall_ms(), 0};
+  so.progress = on_progress;
+  so.progress_ud = &b;
+  if (watchf) {
+    r = watch(s, iv, &so);
+    kjc_store_close(s);
+    return r;
+  }
+  kjc_sync_result res;
+  kj_err err;
+  kj_err_clear(&err);
+  kj_code c = kjc_sync_run(s, &so, &res, &err);
+  bar_end(&b);
+  if (c)
+    print_failure(c, &err);
+  print_summary(&res, c, &err, json, s);
+  kjc_store_close(s);
+  return exit_for(c);
+}
+
+/* ---- report ---- */
+
+static const char report_help[] =
+    "usage: kinerja report [--period P] [--json]\n"
+    "\n"
+    "The office's scorecard and its employees' scores as last pulled from\n"
+    "the server (works offline; run 'kinerja sync' to refresh).  P is a\n"
+    "period the server sent: the current year (default), quarter or month,\n"
+    "e.g. 2026, 2026-Q1, 2026-03.\n"
+    "\n"
+    "  --period P  which period\n"
+    "  --json      the stored document on stdout\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n";
+
+static void num(const cJSON *o, const char *k, char *out, size_t size) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (cJSON_IsNumber(v))
+    snprintf(out, size, "%.2f", v->valuedouble);
+  else if (cJSON_IsString(v))
+    snprintf(out, size, "%s", v->valuestring);
+  else
+    snprintf(out, size, "-");
+}
+
+static const char *str(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int kjc_cmd_report(int argc, char **argv) {
+  int json = 0;
+  const char *period = NULL;
+  kjc_opt opts[] = {
+      {"--json", 0, NULL, &json}, {"--period", 1, &period, NULL}, {NULL, 0, NULL, NULL}};
+  char *pos[1];
+  int npos, r = kjc_parse(argc, argv, opts, pos, 0, &npos, report_help);
+  if (r)
+    return r < 0 ? 0 : r;
+  kj_period pp;
+  if (period && kj_period_parse(period, &pp)) {
+    kjc_error("bad --period '%s': expected a period like 2026, 2026-Q1 or 2026-01", period);
+    return KJC_EXIT_USAGE;
+  }
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_READ)))
+    return r;
+  kj_err err;
+  kj_err_clear(&err);
+  char *year = NULL, *doc = NULL, *got = NULL;
+  kj_code c = KJ_OK;
+  if (!period)
+    c = kjc_meta_get(s, KJC_META_SCORES_PERIOD, &year, &err);
+  if (!c)
+    c = kjc_scores_get(s, KJC_SCORES_KIND, period ? period : year, kjc_store_office(s), &doc,
+                       &got, &err);
+  if (c) {
+    kjc_error("%s", err.msg);
+    r = KJC_EXIT_FAIL;
+  } else if (!doc) {
+    if (period)
+      kjc_error("no scores for period '%s' (the server sends the current year, quarter and "
+                "month; run 'kinerja sync')",
+                period);
+    else
+      kjc_error("no scores yet: run 'kinerja sync' while the server is reachable");
+    r = KJC_EXIT_FAIL;
+  } else {
+    cJSON *d = cJSON_Parse(doc);
+    if (!d) {
+      kjc_error("the stored scores are damaged: run 'kinerja sync'");
+      r = KJC_EXIT_FAIL;
+    } else if (json) {
+      kjc_print_json(d);
+    } else {
+      const cJSON *of = cJSON_GetObjectItemCaseSensitive(d, "office");
+      const cJSON *emps = cJSON_GetObjectItemCaseSensitive(d, "employees");
+      printf("office %s, period %s, as of %s\n", kjc_store_office(s), str(d, "period"),
+             str(d, "as_of"));
+      if (cJSON_IsObject(of)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, of) {
+          char v[64];
+          if (cJSON_IsObject(it) || cJSON_IsArray(it))
+            continue;
+          num(of, it->string, v, sizeof v);
+          printf("  %-16s %s\n", it->string, v);
+        }
+      } else {
+        printf("  (no scorecard for this office in this period)\n");
+      }
+      int ne = cJSON_GetArraySize(emps);
+      printf("employees: %d\n", ne);
+      const cJSON *e;
+      cJSON_ArrayForEach(e, emps) {
+        printf("  %s", str(e, "nip"));
+        const cJSON *it;
+        cJSON_ArrayForEach(it, e) {
+          char v[64];
+          if (!strcmp(it->string, "nip") || cJSON_IsObject(it) || cJSON_IsArray(it))
+            continue;
+          num(e, it->string, v, sizeof v);
+          printf("  %s=%s", it->string, v);
+        }
+        printf("\n");
+      }
+    }
+    cJSON_Delete(d);
+  }
+  free(year);
+  free(doc);
+  free(got);
+  kjc_store_close(s);
+  return r;
+}

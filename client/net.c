@@ -1,0 +1,261 @@
+/* net.c - HTTPS transport of the sync engine (libcurl easy interface). */
+#include "net.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hlc.h"
+#include "log.h"
+
+#if defined(__has_include)
+#if __has_include("gz.h")
+#include "gz.h"
+#define KJC_HAVE_GZ 1
+#endif
+#endif
+
+#define REPLY_MAX ((size_t)256 << 20) /* a pull page is far smaller */
+
+struct kjc_net {
+  CURL *curl;
+  char *base;         /* server URL without the trailing '/' */
+  char *auth;         /* "Authorization: Bearer ..." */
+  char *ca_pem;       /* owned copy for CURLOPT_CAINFO_BLOB */
+  const volatile int *cancel;
+  char errbuf[CURL_ERROR_SIZE];
+  uint64_t sent, received;
+};
+
+int64_t kjc_net_now_ms(void) { return (int64_t)kj_wall_ms(); }
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
+  kj_buf *b = ud;
+  size_t n = size * nmemb;
+  if (kj_buf_add(b, ptr, n) != KJ_OK)
+    return 0; /* over the bound: curl fails with CURLE_WRITE_ERROR */
+  return n;
+}
+
+static int on_progress(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln) {
+  (void)dlt;
+  (void)dln;
+  (void)ult;
+  (void)uln;
+  const kjc_net *n = ud;
+  return n->cancel && *n->cancel ? 1 : 0;
+}
+
+static void curl_init_once(void) {
+  static int done;
+  if (!done) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    done = 1;
+  }
+}
+
+kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
+  *out = NULL;
+  if (!cfg->server || !*cfg->server)
+    return kj_fail(err, KJ_EINVAL, "no server set: run 'kinerja config set server URL'");
+  if (strncmp(cfg->server, "https://", 8))
+    return kj_fail(err, KJ_EINVAL, "server '%s' is not an https:// URL", cfg->server);
+  if (!cfg->token || !*cfg->token)
+    return kj_fail(err, KJ_EINVAL, "no token set: run 'kinerja config set token TOKEN'");
+  curl_init_once();
+  kjc_net *n = calloc(1, sizeof *n);
+  if (!n)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  size_t bl = strlen(cfg->server);
+  while (bl > 8 && cfg->server[bl - 1] == '/')
+    bl--;
+  n->base = strndup(cfg->server, bl);
+  size_t al = strlen(cfg->token) + 32;
+  n->auth = malloc(al);
+  n->curl = curl_easy_init();
+  if (!n->base || !n->auth || !n->curl) {
+    kjc_net_close(n);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  snprintf(n->auth, al, "Authorization: Bearer %s", cfg->token);
+  n->cancel = cfg->cancel;
+  CURL *c = n->curl;
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, n->errbuf);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+  if (cfg->ca_pem && *cfg->ca_pem) {
+    n->ca_pem = strdup(cfg->ca_pem);
+    if (!n->ca_pem) {
+      kjc_net_close(n);
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    }
+    struct curl_blob blob = {n->ca_pem, strlen(n->ca_pem), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+  } else if (cfg->ca_file && *cfg->ca_file) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+  } /* else: curl's default, the system store */
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+                   cfg->low_speed_time_s > 0 ? cfg->low_speed_time_s : 30L);
+  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "kinerja/" KJ_VERSION);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, n);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+  *out = n;
+  return KJ_OK;
+}
+
+void kjc_net_close(kjc_net *n) {
+  if (!n)
+    return;
+  if (n->curl)
+    curl_easy_cleanup(n->curl);
+  free(n->base);
+  if (n->auth) {
+    /* the token: do not leave it lying in freed memory */
+    memset(n->auth, 0, strlen(n->auth));
+    free(n->auth);
+  }
+  free(n->ca_pem);
+  free(n);
+}
+
+void kjc_net_reply_release(kjc_net_reply *r) {
+  if (r)
+    kj_buf_release(&r->body);
+}
+
+void kjc_net_counters(const kjc_net *n, uint64_t *sent, uint64_t *received) {
+  *sent = n->sent;
+  *received = n->received;
+}
+
+static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
+  const char *why = n->errbuf[0] ? n->errbuf : curl_easy_strerror(rc);
+  switch (rc) {
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_OPERATION_TIMEDOUT:
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_SSL_CONNECT_ERROR: /* the handshake cut short */
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+  case CURLE_BAD_CONTENT_ENCODING: /* a gzip body cut short */
+    return kj_fail(err, KJ_ENET, "server unreachable: %s", why);
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    return kj_fail(err, KJ_ECRYPTO, "TLS: %s", why);
+  case CURLE_ABORTED_BY_CALLBACK:
+    return kj_fail(err, KJ_EINTR, "interrupted");
+  case CURLE_WRITE_ERROR:
+    return kj_fail(err, KJ_ETOOBIG, "the server's answer is too large");
+  default:
+    return kj_fail(err, KJ_EPROTO, "%s", why);
+  }
+}
+
+kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const char *body,
+                        size_t body_len, kjc_net_reply *reply, kj_err *err) {
+  memset(reply, 0, sizeof *reply);
+  kj_buf_init(&reply->body, REPLY_MAX);
+  if (n->cancel && *n->cancel)
+    return kj_fail(err, KJ_EINTR, "interrupted");
+  CURL *c = n->curl;
+  size_t ul = strlen(n->base) + strlen(path) + 1;
+  char *url = malloc(ul);
+  if (!url)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  snprintf(url, ul, "%s%s", n->base, path);
+  struct curl_slist *h = curl_slist_append(NULL, n->auth);
+  h = curl_slist_append(h, "Accept: application/json");
+  const char *send = body;
+  size_t send_len = body_len;
+  kj_buf packed;
+  kj_buf_init(&packed, KJ_BUF_UNLIMITED);
+  int post = body != NULL || !strcmp(method, "POST");
+  if (post) {
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+#ifdef KJC_HAVE_GZ
+    if (body && body_len > 0 && kj_gzip(body, body_len, &packed, NULL) == KJ_OK) {
+      send = packed.data;
+      send_len = packed.len;
+      h = curl_slist_append(h, "Content-Encoding: gzip");
+    }
+#endif
+  }
+  n->errbuf[0] = 0;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply->body);
+  if (post) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, send ? send : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(send ? send_len : 0));
+  } else {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  }
+  reply->sent_ms = kjc_net_now_ms();
+  CURLcode rc = curl_easy_perform(c);
+  reply->recv_ms = kjc_net_now_ms();
+  curl_off_t up = 0, down = 0;
+  long hdr = 0, req = 0;
+  curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
+  curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
+  curl_easy_getinfo(c, CURLINFO_HEADER_SIZE, &hdr);
+  curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &req);
+  n->sent += (uint64_t)up + (uint64_t)req;
+  n->received += (uint64_t)down + (uint64_t)hdr;
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+  curl_slist_free_all(h);
+  free(url);
+  kj_buf_release(&packed);
+  if (rc != CURLE_OK) {
+    kj_buf_release(&reply->body);
+    kj_buf_init(&reply->body, REPLY_MAX);
+    return classify(n, rc, err);
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
+  KJ_DEBUG("%s %s -> %ld (%zu bytes, %lld ms)", method, path, reply->status, reply->body.len,
+           (long long)(reply->recv_ms - reply->sent_ms));
+  return KJ_OK;
+}
+
+kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err) {
+  CURL *c = curl_easy_duphandle(n->curl);
+  if (!c)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  char eb[CURL_ERROR_SIZE];
+  eb[0] = 0;
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, eb);
+  if (n->ca_pem) {
+    struct curl_blob blob = {n->ca_pem, strlen(n->ca_pem), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  curl_easy_setopt(c, CURLOPT_URL, n->base);
+  curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, n);
+  CURLcode rc = curl_easy_perform(c);
+  curl_easy_cleanup(c);
+  if (rc == CURLE_OK)
+    return KJ_OK;
+  return kj_fail(err, KJ_ENET, "server unreachable: %s", eb[0] ? eb : curl_easy_strerror(rc));
+}

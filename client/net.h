@@ -1,0 +1,65 @@
+/* net.h - the client's HTTPS transport (libcurl), used by the sync engine.
+ *
+ * One kjc_net is one curl easy handle, kept for a whole sync so that every
+ * request reuses the same TLS connection.  TLS is always verified (peer and
+ * host name) against the pinned CA given at init (`kinerja init --ca`),
+ * else the system store; there is no way to turn verification off.
+ *
+ * Request bodies are sent gzip-compressed when the gzip helper (common/gz.h)
+ * is built in; responses are accepted gzip (curl decodes them).
+ */
+#ifndef KJC_NET_H
+#define KJC_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+typedef struct kjc_net kjc_net;
+
+typedef struct kjc_net_config {
+  const char *server;  /* "https://host:port" (a trailing '/' is fine) */
+  const char *token;   /* device token (never logged) */
+  const char *ca_file; /* PEM file of the pinned CA, or NULL */
+  const char *ca_pem;  /* its contents (preferred: the copy taken at init), or NULL */
+  long connect_timeout_ms; /* 0 = 10 s */
+  long low_speed_time_s;   /* a transfer slower than 1 byte/s for this long fails; 0 = 30 s */
+  const volatile int *cancel; /* when *cancel becomes non-zero, a request stops (KJ_EINTR) */
+} kjc_net_config;
+
+typedef struct kjc_net_reply {
+  long status;       /* HTTP status */
+  kj_buf body;       /* the decoded body (bounded) */
+  int64_t sent_ms;   /* local wall clock when the request started */
+  int64_t recv_ms;   /* ... and when the answer was complete */
+} kjc_net_reply;
+
+/* Errors of kjc_net_request:
+ *   KJ_ENET  the server is unreachable: cannot resolve, connect, a timeout,
+ *            the connection cut mid-request (retry later, nothing lost)
+ *   KJ_ECRYPTO  TLS failed: the certificate does not verify, bad CA file
+ *   KJ_EINTR    cancelled through config.cancel
+ *   KJ_EPROTO   anything else curl reports
+ * An HTTP error status is not an error here: look at reply.status. */
+kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err);
+void kjc_net_close(kjc_net *n);
+
+/* method "GET" or "POST"; path "/v1/pull?since=0"; body NULL for none.
+ * reply is initialised by the call (kjc_net_reply_release it). */
+kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const char *body,
+                        size_t body_len, kjc_net_reply *reply, kj_err *err);
+void kjc_net_reply_release(kjc_net_reply *r);
+
+/* Open a TLS connection to the server (verified like a request) and close
+ * it: a cheap reachability probe.  KJ_OK when it connected. */
+kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err);
+
+/* Bytes sent and received on the wire so far (headers and bodies). */
+void kjc_net_counters(const kjc_net *n, uint64_t *sent, uint64_t *received);
+
+/* The wall clock of this process in ms since the epoch (kj_wall_ms). */
+int64_t kjc_net_now_ms(void);
+
+#endif

@@ -1,0 +1,636 @@
+/* sync.c - the sync engine (sync.h; docs/protocol.md "Sync (client side)"). */
+#include "sync.h"
+
+#include <cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hlc.h"
+#include "log.h"
+#include "net.h"
+#include "wire.h"
+
+#define DEFAULT_BATCH 1000
+#define DEFAULT_PULL 1000
+#define MAX_EPOCHS 16
+
+typedef struct epoch {
+  int64_t upto; /* changes with seq <= upto ... */
+  int64_t off;  /* ... were stamped with this offset */
+} epoch;
+
+typedef struct engine {
+  kjc_store *s;
+  kjc_net *net;
+  const kjc_sync_opts *o;
+  kjc_sync_result *res;
+  epoch ep[MAX_EPOCHS];
+  int nep;
+  long total_pending;
+} engine;
+
+static int cancelled(const engine *e) { return e->o->cancel && *e->o->cancel; }
+
+/* ---- meta helpers ---- */
+
+static uint64_t fnv64(const char *a, const char *b) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char *p = a; p && *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (const char *p = b; p && *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  return h;
+}
+
+static kj_code load_epochs(engine *e, kj_err *err) {
+  char *v = NULL;
+  e->nep = 0;
+  kj_code c = kjc_meta_get(e->s, KJC_META_CLOCK_EPOCHS, &v, err);
+  if (c || !v)
+    return c;
+  cJSON *a = cJSON_Parse(v);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, a) {
+    const cJSON *u = cJSON_GetArrayItem(it, 0), *o = cJSON_GetArrayItem(it, 1);
+    if (e->nep < MAX_EPOCHS && cJSON_IsNumber(u) && cJSON_IsNumber(o)) {
+      e->ep[e->nep].upto = (int64_t)u->valuedouble;
+      e->ep[e->nep].off = (int64_t)o->valuedouble;
+      e->nep++;
+    }
+  }
+  cJSON_Delete(a);
+  free(v);
+  return KJ_OK;
+}
+
+static kj_code save_epochs(engine *e, kj_err *err) {
+  if (e->nep == 0)
+    return kjc_meta_set(e->s, KJC_META_CLOCK_EPOCHS, NULL, err);
+  char buf[MAX_EPOCHS * 48 + 4];
+  size_t n = 0;
+  buf[n++] = '[';
+  for (int i = 0; i < e->nep; i++)
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s[%" PRId64 ",%" PRId64 "]", i ? "," : "",
+                          e->ep[i].upto, e->ep[i].off);
+  snprintf(buf + n, sizeof buf - n, "]");
+  return kjc_meta_set(e->s, KJC_META_CLOCK_EPOCHS, buf, err);
+}
+
+/* The offset the change with this seq was stamped with. */
+static int64_t offset_for(const engine *e, int64_t seq, int64_t current) {
+  for (int i = 0; i < e->nep; i++)
+    if (seq <= e->ep[i].upto)
+      return e->ep[i].off;
+  return current;
+}
+
+static int64_t stored_offset(engine *e) {
+  int64_t off = 0;
+  kj_err x;
+  if (kjc_meta_get_i64(e->s, KJC_META_CLOCK_OFFSET, 0, &off, &x))
+    off = 0;
+  return off;
+}
+
+/* A measured offset (server - local): store it.  When it moves by more
+ * than KJC_CLOCK_EPOCH_MS, the changes still waiting were stamped with the
+ * old one: remember it for their device_time, and restart the HLC from the
+ * corrected clock so that new stamps are right at once (the server's
+ * corrected stamps come back by pull and replace the local ones). */
+static kj_code set_offset(engine *e, int64_t measured, kj_err *err) {
+  e->res->offset_measured = 1;
+  e->res->offset_ms = measured;
+  kj_code c = kjc_store_begin(e->s, err);
+  if (c)
+    return c;
+  kj_hlc_clock *clk = kjc_store_clock(e->s);
+  int64_t old = clk->offset_ms;
+  int64_t diff = measured > old ? measured - old : old - measured;
+  if (diff > KJC_CLOCK_EPOCH_MS) {
+    int64_t maxseq = 0;
+    if ((c = load_epochs(e, err)) || (c = kjc_outbox_max_seq(e->s, &maxseq, err)))
+      goto fail;
+    int64_t last_upto = e->nep ? e->ep[e->nep - 1].upto : 0;
+    if (maxseq > last_upto) {
+      if (e->nep == MAX_EPOCHS) { /* keep the newest; the oldest fold into it */
+        memmove(e->ep, e->ep + 1, (MAX_EPOCHS - 1) * sizeof e->ep[0]);
+        e->nep--;
+      }
+      e->ep[e->nep].upto = maxseq;
+      e->ep[e->nep].off = old;
+      e->nep++;
+      if ((c = save_epochs(e, err)))
+        goto fail;
+    }
+    uint64_t now = kj_wall_ms();
+    int64_t corr = (int64_t)now + measured;
+    if (corr > 0 && KJ_HLC_MS(clk->last) > (uint64_t)corr + KJC_CLOCK_EPOCH_MS)
+      clk->last = KJ_HLC_MAKE((uint64_t)corr, 0);
+    KJ_INFO("clock: this PC is %" PRId64 " ms %s the server; stamps are corrected",
+            measured < 0 ? -measured : measured, measured < 0 ? "ahead of" : "behind");
+  }
+  clk->offset_ms = measured;
+  if ((c = kjc_store_commit(e->s, err)))
+    return c;
+  return KJ_OK;
+fail:
+  kjc_store_rollback(e->s);
+  return c;
+}
+
+static void measure(engine *e, const kjc_net_reply *r, const cJSON *doc) {
+  const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "server_time");
+  if (!cJSON_IsNumber(st))
+    return;
+  int64_t mid = r->sent_ms + (r->recv_ms - r->sent_ms) / 2;
+  int64_t m = (int64_t)st->valuedouble - mid;
+  kj_err x;
+  kj_err_clear(&x);
+  if (set_offset(e, m, &x))
+    KJ_WARN("cannot store the clock offset: %s", x.msg);
+}
+
+/* ---- replies ---- */
+
+/* The server's {"error": "..."} or a short excerpt of the body. */
+static void server_message(const kjc_net_reply *r, char *out, size_t size) {
+  cJSON *doc = cJSON_ParseWithLength(kj_buf_str(&r->body), r->body.len);
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "error");
+  if (cJSON_IsString(m))
+    snprintf(out, size, "%s", m->valuestring);
+  else if (r->body.len)
+    snprintf(out, size, "%.120s", kj_buf_str(&r->body));
+  else
+    snprintf(out, size, "HTTP %ld", r->status);
+  cJSON_Delete(doc);
+  size_t n = strlen(out);
+  while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+    out[--n] = 0;
+}
+
+static kj_code http_fail(const kjc_net_reply *r, const char *what, kj_err *err) {
+  char msg[200];
+  server_message(r, msg, sizeof msg);
+  if (r->status == 401)
+    return kj_fail(err, KJ_EAUTH, "server refused this device: token revoked (%s)", msg);
+  if (r->status == 403)
+    return kj_fail(err, KJ_EAUTH, "server refused this device: %s", msg);
+  if (r->status == 502 || r->status == 503 || r->status == 504)
+    return kj_fail(err, KJ_ENET, "server unreachable: %s answered %ld: %s", what, r->status, msg);
+  return kj_fail(err, KJ_EPROTO, "%s failed: server answered %ld: %s", what, r->status, msg);
+}
+
+static kj_code request(engine *e, const char *method, const char *path, const char *body,
+                       size_t len, kjc_net_reply *r, cJSON **doc, const char *what, kj_err *err) {
+  *doc = NULL;
+  e->res->requests++;
+  kj_code c = kjc_net_request(e->net, method, path, body, len, r, err);
+  if (c)
+    return c;
+  if (r->status != 200)
+    return http_fail(r, what, err);
+  *doc = cJSON_ParseWithLength(kj_buf_str(&r->body), r->body.len);
+  if (!cJSON_IsObject(*doc)) {
+    cJSON_Delete(*doc);
+    *doc = NULL;
+    return kj_fail(err, KJ_EPROTO, "%s: the server's answer is not a JSON object", what);
+  }
+  return KJ_OK;
+}
+
+/* ---- hello ---- */
+
+static kj_code hello(engine *e, const char *key, kj_err *err) {
+  kjc_net_reply r;
+  cJSON *doc;
+  kj_code c = request(e, "GET", "/v1/hello", NULL, 0, &r, &doc, "hello", err);
+  if (c) {
+    kjc_net_reply_release(&r);
+    return c;
+  }
+  const cJSON *role = cJSON_GetObjectItemCaseSensitive(doc, "role");
+  const cJSON *office = cJSON_GetObjectItemCaseSensitive(doc, "office");
+  const cJSON *device = cJSON_GetObjectItemCaseSensitive(doc, "device");
+  const cJSON *limits = cJSON_GetObjectItemCaseSensitive(doc, "limits");
+  const cJSON *mb = cJSON_GetObjectItemCaseSensitive(limits, "max_batch");
+  const char *mine = kjc_store_office(e->s);
+  if (!cJSON_IsString(role) || strcmp(role->valuestring, "device")) {
+    c = kj_fail(err, KJ_EAUTH, "server refused this device: the token is not a device token");
+  } else if (!cJSON_IsString(office) || strcmp(office->valuestring, mine)) {
+    c = kj_fail(err, KJ_EAUTH,
+                "server refused this device: the token is for office '%s', this database is "
+                "office '%s'",
+                cJSON_IsString(office) ? office->valuestring : "", mine);
+  } else {
+    measure(e, &r, doc);
+    if (!(c = kjc_store_begin(e->s, err))) {
+      if (cJSON_IsString(device) && device->valuestring[0] &&
+          strlen(device->valuestring) <= KJ_DEVICE_MAX)
+        c = kjc_meta_set(e->s, KJC_META_DEVICE, device->valuestring, err);
+      if (!c && cJSON_IsNumber(mb) && mb->valuedouble >= 1)
+        c = kjc_meta_set_i64(e->s, KJC_META_MAX_BATCH, (int64_t)mb->valuedouble, err);
+      if (!c)
+        c = kjc_meta_set(e->s, KJC_META_HELLO_KEY, key, err);
+      if (!c)
+        c = kjc_store_commit(e->s, err);
+      else
+        kjc_store_rollback(e->s);
+    }
+  }
+  cJSON_Delete(doc);
+  kjc_net_reply_release(&r);
+  return c;
+}
+
+/* ---- push ---- */
+
+static void progress(engine *e, kjc_sync_phase ph, long done, long total) {
+  if (e->o->progress) {
+    kjc_sync_progress p = {ph, done, total};
+    e->o->progress(e->o->progress_ud, &p);
+  }
+}
+
+static kj_code push_results(engine *e, const cJSON *doc, kj_change *ch, int n, int *progressed,
+                            kj_err *err) {
+  const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
+  if (!cJSON_IsArray(results))
+    return kj_fail(err, KJ_EPROTO, "push: the server's answer has no 'results'");
+  int64_t *acks = malloc((size_t)(n ? n : 1) * sizeof *acks);
+  if (!acks)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  int nack = 0;
+  long dup = 0, rej = 0;
+  *progressed = 0;
+  kj_code c = kjc_store_begin(e->s, err);
+  int idx = 0;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, results) {
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(it, "seq");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+    const cJSON *er = cJSON_GetObjectItemCaseSensitive(it, "error");
+    int k = -1;
+    if (cJSON_IsNumber(seq)) {
+      int64_t sq = (int64_t)seq->valuedouble;
+      if (idx < n && ch[idx].seq == sq)
+        k = idx;
+      else
+        for (int j = 0; j < n && k < 0; j++)
+          if (ch[j].seq == sq)
+            k = j;
+    } else if (idx < n) {
+      k = idx; /* the server could not read the seq: results are in order */
+    }
+    idx++;
+    if (k < 0 || !cJSON_IsString(st))
+      continue;
+    if (!strcmp(st->valuestring, "applied") || !strcmp(st->valuestring, "duplicate")) {
+      acks[nack++] = ch[k].seq;
+      if (st->valuestring[0] == 'd')
+        dup++;
+      ch[k].seq = -1; /* answered */
+    } else if (!strcmp(st->valuestring, "rejected")) {
+      if (!c)
+        c = kjc_outbox_reject(e->s, ch[k].seq, cJSON_IsString(er) ? er->valuestring : NULL, err);
+      rej++;
+      ch[k].seq = -1;
+    }
+  }
+  if (!c)
+    c = kjc_outbox_ack(e->s, acks, nack, err);
+  if (!c)
+    c = kjc_meta_set_i64(e->s, KJC_META_LAST_PUSH, kjc_net_now_ms(), err);
+  if (!c)
+    c = kjc_store_commit(e->s, err);
+  else
+    kjc_store_rollback(e->s);
+  free(acks);
+  if (!c) {
+    e->res->pushed += nack;
+    e->res->duplicate += dup;
+    e->res->rejected += rej;
+    *progressed = nack + (int)rej;
+  }
+  return c;
+}
+
+static kj_code push(engine *e, kj_err *err) {
+  int64_t mb = 0;
+  kj_code c = kjc_meta_get_i64(e->s, KJC_META_MAX_BATCH, 0, &mb, err);
+  if (c)
+    return c;
+  int batch = e->o->batch > 0 ? e->o->batch : DEFAULT_BATCH;
+  if (mb > 0 && batch > mb)
+    batch = (int)mb;
+  kj_change *ch = calloc((size_t)batch, sizeof *ch);
+  if (!ch)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  long done = 0;
+  while (!c) {
+    if (cancelled(e)) {
+      c = kj_fail(err, KJ_EINTR, "interrupted");
+      break;
+    }
+    int n = 0;
+    if ((c = kjc_outbox_batch(e->s, batch, ch, &n, err)) || n == 0)
+      break;
+    if ((c = load_epochs(e, err))) {
+      for (int i = 0; i < n; i++)
+        kj_change_release(&ch[i]);
+      break;
+    }
+    /* forget epochs whose changes are all gone */
+    int drop = 0;
+    while (drop < e->nep && e->ep[drop].upto < ch[0].seq)
+      drop++;
+    if (drop) {
+      memmove(e->ep, e->ep + drop, (size_t)(e->nep - drop) * sizeof e->ep[0]);
+      e->nep -= drop;
+      if ((c = save_epochs(e, err))) {
+        for (int i = 0; i < n; i++)
+          kj_change_release(&ch[i]);
+        break;
+      }
+    }
+    int64_t cur = stored_offset(e);
+    int64_t off = offset_for(e, ch[0].seq, cur);
+    int k = 1;
+    while (k < n && offset_for(e, ch[k].seq, cur) == off)
+      k++;
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddNumberToObject(body, "device_time", (double)(kjc_net_now_ms() + off));
+    cJSON *arr = cJSON_AddArrayToObject(body, "changes");
+    for (int i = 0; i < k; i++) {
+      cJSON *o = kj_change_to_json(&ch[i]);
+      cJSON_DeleteItemFromObjectCaseSensitive(o, "device"); /* the server knows it */
+      cJSON_AddItemToArray(arr, o);
+    }
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    kjc_net_reply r;
+    cJSON *doc = NULL;
+    if (!text) {
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    } else {
+      c = request(e, "POST", "/v1/push", text, strlen(text), &r, &doc, "push", err);
+      free(text);
+      if (c == KJ_EPROTO && r.status == 413 && batch > 1) {
+        /* the server's limits are smaller: halve and go on */
+        kj_err_clear(err);
+        batch /= 2;
+        c = KJ_OK;
+      } else if (!c) {
+        measure(e, &r, doc);
+        int prog = 0;
+        c = push_results(e, doc, ch, k, &prog, err);
+        if (!c && prog == 0)
+          c = kj_fail(err, KJ_EPROTO, "push: the server answered no change of the batch");
+        done += prog;
+        progress(e, KJC_PHASE_PUSH, done, e->total_pending);
+      }
+      cJSON_Delete(doc);
+      kjc_net_reply_release(&r);
+    }
+    for (int i = 0; i < n; i++)
+      kj_change_release(&ch[i]);
+  }
+  free(ch);
+  return c;
+}
+
+/* ---- pull ---- */
+
+static void url_escape(const char *in, char *out, size_t size) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < size; p++) {
+    if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+        *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+      out[n++] = (char)*p;
+    } else {
+      out[n++] = '%';
+      out[n++] = hex[*p >> 4];
+      out[n++] = hex[*p & 15];
+    }
+  }
+  out[n] = 0;
+}
+
+static kj_code store_scores(engine *e, const cJSON *scores, kj_err *err) {
+  const cJSON *it;
+  const char *office = kjc_store_office(e->s);
+  cJSON_ArrayForEach(it, scores) {
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "period");
+    if (!cJSON_IsString(p))
+      continue;
+    char *text = cJSON_PrintUnformatted(it);
+    if (!text)
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    kj_code c = kjc_scores_put(e->s, KJC_SCORES_KIND, p->valuestring, office, text, err);
+    cJSON_free(text);
+    if (!c && strlen(p->valuestring) == 4)
+      c = kjc_meta_set(e->s, KJC_META_SCORES_PERIOD, p->valuestring, err);
+    if (c)
+      return c;
+  }
+  return KJ_OK;
+}
+
+static kj_code apply_page(engine *e, const cJSON *doc, int *more, kj_err *err) {
+  const cJSON *changes = cJSON_GetObjectItemCaseSensitive(doc, "changes");
+  const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
+  const cJSON *mo = cJSON_GetObjectItemCaseSensitive(doc, "more");
+  const cJSON *scores = cJSON_GetObjectItemCaseSensitive(doc, "scores");
+  if (!cJSON_IsArray(changes) || !cJSON_IsString(next) || !cJSON_IsBool(mo))
+    return kj_fail(err, KJ_EPROTO, "pull: the server's answer lacks 'changes', 'next' or 'more'");
+  *more = cJSON_IsTrue(mo);
+  kj_code c = kjc_store_begin(e->s, err);
+  if (c)
+    return c;
+  kj_hlc_clock *clk = kjc_store_clock(e->s);
+  uint64_t wall = kj_wall_ms();
+  long n = 0;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, changes) {
+    kj_rstate rs;
+    kj_err x;
+    kj_err_clear(&x);
+    if (kj_rstate_from_json(it, &rs, &x)) {
+      c = kj_fail(err, KJ_EPROTO, "pull: changes[%ld]: %s", n, x.msg);
+      break;
+    }
+    /* A stamp seen is a stamp to follow: a later local edit must win. */
+    const kj_type_def *t = kj_type(rs.rec.type);
+    for (int i = 0; i < t->nfields; i++)
+      if (rs.st[i].hlc && rs.st[i].hlc > clk->last)
+        kj_hlc_recv(clk, rs.st[i].hlc, wall);
+    if (rs.del.hlc && rs.del.hlc > clk->last)
+      kj_hlc_recv(clk, rs.del.hlc, wall);
+    c = kjc_store_adopt_remote(e->s, &rs, NULL, err);
+    kj_rstate_release(&rs);
+    if (c)
+      break;
+    n++;
+  }
+  if (!c)
+    c = kjc_meta_set(e->s, KJC_META_PULL_CURSOR, next->valuestring, err);
+  if (!c && !*more && cJSON_IsArray(scores))
+    c = store_scores(e, scores, err);
+  if (!c)
+    c = kjc_meta_set_i64(e->s, KJC_META_LAST_PULL, kjc_net_now_ms(), err);
+  if (!c)
+    c = kjc_store_commit(e->s, err);
+  else
+    kjc_store_rollback(e->s);
+  if (!c)
+    e->res->pulled += n;
+  return c;
+}
+
+static kj_code pull(engine *e, kj_err *err) {
+  int limit = e->o->pull_limit > 0 ? e->o->pull_limit : DEFAULT_PULL;
+  kj_code c = KJ_OK;
+  for (;;) {
+    if (cancelled(e))
+      return kj_fail(err, KJ_EINTR, "interrupted");
+    char *cursor = NULL;
+    if ((c = kjc_meta_get(e->s, KJC_META_PULL_CURSOR, &cursor, err)))
+      return c;
+    char esc[256], path[320];
+    url_escape(cursor ? cursor : "0", esc, sizeof esc);
+    free(cursor);
+    snprintf(path, sizeof path, "/v1/pull?since=%s&limit=%d", esc, limit);
+    kjc_net_reply r;
+    cJSON *doc = NULL;
+    int more = 0;
+    c = request(e, "GET", path, NULL, 0, &r, &doc, "pull", err);
+    if (!c) {
+      measure(e, &r, doc); /* when the server sends server_time here too */
+      c = apply_page(e, doc, &more, err);
+    }
+    cJSON_Delete(doc);
+    kjc_net_reply_release(&r);
+    if (c)
+      return c;
+    progress(e, KJC_PHASE_PULL, e->res->pulled, -1);
+    if (!more)
+      return KJ_OK;
+  }
+}
+
+/* ---- the whole sync ---- */
+
+typedef struct config {
+  char *server, *token, *ca, *ca_pem;
+} config;
+
+static void config_release(config *g) {
+  free(g->server);
+  if (g->token)
+    memset(g->token, 0, strlen(g->token));
+  free(g->token);
+  free(g->ca);
+  free(g->ca_pem);
+}
+
+static kj_code config_load(kjc_store *s, config *g, kj_err *err) {
+  memset(g, 0, sizeof *g);
+  kj_code c = kjc_meta_get(s, KJC_META_SERVER, &g->server, err);
+  if (!c)
+    c = kjc_meta_get(s, KJC_META_TOKEN, &g->token, err);
+  if (!c)
+    c = kjc_meta_get(s, KJC_META_CA, &g->ca, err);
+  if (!c)
+    c = kjc_meta_get(s, KJC_META_CA_PEM, &g->ca_pem, err);
+  return c;
+}
+
+static kj_code open_net(kjc_store *s, config *g, const volatile int *cancel, kjc_net **net,
+                        kj_err *err) {
+  kj_code c = config_load(s, g, err);
+  if (c)
+    return c;
+  kjc_net_config nc = {0};
+  nc.server = g->server;
+  nc.token = g->token;
+  nc.ca_file = g->ca;
+  nc.ca_pem = g->ca_pem;
+  nc.cancel = cancel;
+  return kjc_net_open(net, &nc, err);
+}
+
+/* Bookkeeping after a sync: state, last attempt, last error, last sync. */
+static void record_outcome(kjc_store *s, kj_code rc, const kj_err *why) {
+  kj_err x;
+  kj_err_clear(&x);
+  if (kjc_store_begin(s, &x)) {
+    KJ_WARN("cannot record the sync's outcome: %s", x.msg);
+    return;
+  }
+  int64_t now = kjc_net_now_ms();
+  const char *state = rc == KJ_OK ? "ok" : rc == KJ_ENET ? "offline" : "error";
+  kj_code c = kjc_meta_set(s, KJC_META_SYNC_STATE, state, &x);
+  if (!c)
+    c = kjc_meta_set_i64(s, KJC_META_LAST_ATTEMPT, now, &x);
+  if (!c && rc == KJ_OK)
+    c = kjc_meta_set_i64(s, KJC_META_LAST_SYNC, now, &x);
+  if (!c)
+    c = kjc_meta_set(s, KJC_META_LAST_ERROR, rc == KJ_OK ? NULL : why->msg, &x);
+  if (!c)
+    c = kjc_store_commit(s, &x);
+  else
+    kjc_store_rollback(s);
+  if (c)
+    KJ_WARN("cannot record the sync's outcome: %s", x.msg);
+}
+
+kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *res, kj_err *err) {
+  static const kjc_sync_opts none;
+  memset(res, 0, sizeof *res);
+  engine e;
+  memset(&e, 0, sizeof e);
+  e.s = s;
+  e.o = opts ? opts : &none;
+  e.res = res;
+  config g;
+  kj_code c = open_net(s, &g, e.o->cancel, &e.net, err);
+  if (!c) {
+    char key[24], *old = NULL;
+    snprintf(key, sizeof key, "%016" PRIx64, fnv64(g.server, g.token));
+    kjc_outbox_stats st;
+    c = kjc_meta_get(s, KJC_META_HELLO_KEY, &old, err);
+    if (!c && (!old || strcmp(old, key)))
+      c = hello(&e, key, err);
+    free(old);
+    if (!c)
+      c = kjc_outbox_stats_get(s, &st, err);
+    if (!c && st.pending > 0) {
+      e.total_pending = st.pending;
+      c = push(&e, err);
+    }
+    if (!c)
+      c = pull(&e, err);
+    kjc_net_counters(e.net, &res->bytes_sent, &res->bytes_received);
+  }
+  kjc_net_close(e.net);
+  config_release(&g);
+  if (c != KJ_EINTR)
+    record_outcome(s, c, err);
+  return c;
+}
+
+int kjc_sync_probe(kjc_store *s) {
+  config g;
+  kjc_net *net = NULL;
+  kj_err x;
+  kj_err_clear(&x);
+  kj_code c = open_net(s, &g, NULL, &net, &x);
+  if (!c)
+    c = kjc_net_probe(net, 3000, &x);
+  kjc_net_close(net);
+  config_release(&g);
+  return c ? -1 : 0;
+}

@@ -1,0 +1,84 @@
+/* sync.h - the sync engine: push the outbox, pull what changed (issue 5).
+ *
+ * One kjc_sync_run is one sync over one HTTPS connection (net.h):
+ *   1. GET /v1/hello, only the first time a server/token pair is used (it
+ *      checks the token's office against this database and adopts the
+ *      server's device id);
+ *   2. POST /v1/push of the pending outbox in bounded batches (1000, or the
+ *      server's max_batch); a change leaves the outbox only when the server
+ *      answered `applied` or `duplicate`; `rejected` ones stay as rejected
+ *      with the reason; every answer's server_time measures the clock offset;
+ *   3. GET /v1/pull pages from the stored cursor; each page is applied in
+ *      one local transaction together with the new cursor, so the cursor
+ *      advances only after the page is committed; the last page's scores
+ *      are stored for `kinerja report`.
+ * A sync with nothing to push is a single request (one pull page).
+ *
+ * Clocks (docs/protocol.md "Clocks"): offset = server_time - local time at
+ * the middle of the request, stored as the store's HLC offset; pushes carry
+ * device_time = local wall clock + the offset the batch's stamps were made
+ * with, so the server corrects stamps made before a new offset was known.
+ */
+#ifndef KJC_SYNC_H
+#define KJC_SYNC_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+
+/* meta keys of the engine (besides KJC_META_* of store.h) */
+#define KJC_META_HELLO_KEY "sync_hello_key"     /* hash of server+token last checked by hello */
+#define KJC_META_MAX_BATCH "sync_max_batch"     /* the server's max_batch */
+#define KJC_META_CLOCK_EPOCHS "clock_epochs"    /* [[upto_seq, offset_ms], ...] */
+#define KJC_META_SCORES_PERIOD "scores_period"  /* the year period of the last scores pulled */
+#define KJC_SCORES_KIND "scores"                /* kjc_scores_put kind of pulled entries */
+
+/* A batch's stamps differ from the new offset by more than this: remember
+ * the old offset for them (device_time) and restart the HLC from the
+ * corrected clock. */
+#define KJC_CLOCK_EPOCH_MS 30000
+
+typedef enum { KJC_PHASE_PUSH, KJC_PHASE_PULL } kjc_sync_phase;
+
+typedef struct kjc_sync_progress {
+  kjc_sync_phase phase;
+  long done, total; /* total: pending at start (push); -1 when unknown (pull) */
+} kjc_sync_progress;
+
+typedef struct kjc_sync_opts {
+  int batch;      /* changes per push; 0 = 1000 (never above the server's max_batch) */
+  int pull_limit; /* records per pull page; 0 = 1000 */
+  const volatile int *cancel; /* non-zero stops the sync between and inside requests */
+  void (*progress)(void *ud, const kjc_sync_progress *p);
+  void *progress_ud;
+} kjc_sync_opts;
+
+typedef struct kjc_sync_result {
+  long pushed;    /* applied + duplicate */
+  long duplicate;
+  long rejected;
+  long pulled;    /* record states received */
+  int requests;   /* HTTP requests made */
+  int offset_measured;
+  int64_t offset_ms; /* server - local, when measured */
+  uint64_t bytes_sent, bytes_received;
+} kjc_sync_result;
+
+/* Run one sync.  Returns
+ *   KJ_OK      everything pending was pushed (or rejected) and pulled
+ *   KJ_ENET    the server is unreachable (nothing lost; try later)
+ *   KJ_EAUTH   the server refused the device (401/403, office mismatch):
+ *              err says "server refused this device: ..."; no record,
+ *              outbox row or cursor was touched
+ *   KJ_EINTR   cancelled (nothing acknowledged is lost)
+ *   others     err says what
+ * The sync bookkeeping in meta (state, last attempt/push/pull/sync, last
+ * error) is updated in every case but KJ_EINTR. */
+kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *res, kj_err *err);
+
+/* Cheap reachability check for --watch while offline: open a TLS connection
+ * to the configured server and close it.  0 when it connected. */
+int kjc_sync_probe(kjc_store *s);
+
+#endif
