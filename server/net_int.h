@@ -1,0 +1,54 @@
+/* net_int.h - what net.c and tls.c share (not for the application).
+ *
+ * TLS runs over buffered ciphertext (h2o's shape): net.c appends the bytes
+ * libuv delivered to `in`, mbedTLS reads them through tls_recv (WANT_READ
+ * when empty) and writes records through tls_send into `out`, which net.c
+ * flushes with uv_write.  Upper layers see plaintext only.
+ */
+#ifndef KJS_NET_INT_H
+#define KJS_NET_INT_H
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include "buf.h"
+#include "err.h"
+
+typedef struct kjs_tls_ctx {
+  mbedtls_ssl_config conf;
+  mbedtls_x509_crt cert;
+  mbedtls_pk_context key;
+  mbedtls_entropy_context entropy;
+  mbedtls_ctr_drbg_context drbg;
+} kjs_tls_ctx;
+
+typedef struct kjs_tls_conn {
+  mbedtls_ssl_context ssl;
+  kj_buf in;     /* ciphertext received, not yet read by mbedTLS */
+  size_t in_off; /* consumed prefix of in */
+  kj_buf *out;   /* ciphertext to send (owned by the connection) */
+  int handshake_done;
+} kjs_tls_conn;
+
+/* Load cert and key (PEM); TLS 1.2 or newer. */
+kj_code kjs__tls_ctx_init(kjs_tls_ctx *t, const char *cert_file, const char *key_file,
+                          kj_err *err);
+void kjs__tls_ctx_release(kjs_tls_ctx *t);
+
+kj_code kjs__tls_conn_init(kjs_tls_conn *c, kjs_tls_ctx *t, kj_buf *out);
+void kjs__tls_conn_release(kjs_tls_conn *c);
+/* Add ciphertext from the socket. */
+kj_code kjs__tls_feed(kjs_tls_conn *c, const char *data, size_t len);
+/* Drive the handshake, then decrypt what is buffered and append the
+ * plaintext to plain.  Returns 0 (need more input), 1 (peer sent
+ * close_notify) or -1 (TLS error; the reason in err). */
+int kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, kj_err *err);
+/* Encrypt plaintext into c->out. */
+kj_code kjs__tls_write(kjs_tls_conn *c, const char *data, size_t len, kj_err *err);
+/* Queue a close_notify alert into c->out. */
+void kjs__tls_close_notify(kjs_tls_conn *c);
+
+#endif
