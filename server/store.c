@@ -19,41 +19,7 @@
 #include "log.h"
 #include "merge.h"
 
-/* The scores module (server/score.c) when it is built in (CMake defines
- * KJS_WITH_SCORES then); until then a shim that does nothing, so the rest
- * of the server works without it. */
-#ifdef KJS_WITH_SCORES
 #include "score.h"
-#define KJS_HAVE_SCORE 1
-#endif
-#ifndef KJS_HAVE_SCORE
-#define KJS_HAVE_SCORE 0
-typedef struct kjs_score_config {
-  int unused;
-} kjs_score_config;
-static void kjs_score_config_defaults(kjs_score_config *c) {
-  c->unused = 0;
-}
-static int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value,
-                                kj_err *err) {
-  (void)c;
-  (void)value;
-  return kj_fail(err, KJ_EINVAL, "unknown key '%s': the scores module is not built in", key);
-}
-static int kjs_score_schema(sqlite3 *db, kj_err *err) {
-  (void)db;
-  (void)err;
-  return 0;
-}
-static int kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after,
-                            kj_err *err) {
-  (void)db;
-  (void)before;
-  (void)after;
-  (void)err;
-  return 0;
-}
-#endif
 
 #define KJS_APP_ID 0x4b4a5344 /* "KJSD" */
 #define KJS_POOL_MAX 8
@@ -361,9 +327,7 @@ void kjs_store_close(kjs_store *s) {
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->wmu);
-#if KJS_HAVE_SCORE
   kjs_score_config_release(&s->scfg);
-#endif
   free(s->path);
   free(s);
 }
@@ -1163,10 +1127,9 @@ void kjs_store_stats_get(kjs_store *s, kjs_store_stats *o) {
 /* scores */
 
 int kjs_store_has_scores(void) {
-  return KJS_HAVE_SCORE;
+  return 1;
 }
 
-#if KJS_HAVE_SCORE
 /* Run a scores read in one read transaction (one snapshot). */
 #define SCORE_READ(s, err, call)                                                                   \
   do {                                                                                             \
@@ -1184,36 +1147,18 @@ int kjs_store_has_scores(void) {
     release((s), c_);                                                                              \
     return rc_;                                                                                    \
   } while (0)
-#endif
 
 kj_code kjs_store_report_offices(kjs_store *s, const char *period, const char *as_of, kj_buf *out,
                                  kj_err *err) {
-#if KJS_HAVE_SCORE
   SCORE_READ(s, err, kjs_report_offices(db, &s->scfg, period, as_of, out, err));
-#else
-  (void)s;
-  (void)period;
-  (void)as_of;
-  (void)out;
-  return kj_fail(err, KJ_ENOENT, "reports are not available: the scores module is not built in");
-#endif
 }
 
 kj_code kjs_store_report_employees(kjs_store *s, const char *period, const char *office,
                                    kj_buf *out, kj_err *err) {
-#if KJS_HAVE_SCORE
   SCORE_READ(s, err, kjs_report_employees(db, &s->scfg, period, office, out, err));
-#else
-  (void)s;
-  (void)period;
-  (void)office;
-  (void)out;
-  return kj_fail(err, KJ_ENOENT, "reports are not available: the scores module is not built in");
-#endif
 }
 
 kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err) {
-#if KJS_HAVE_SCORE
   kjs_txn *t;
   kj_code rc = kjs_txn_begin(s, &t, err);
   if (rc)
@@ -1224,22 +1169,9 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
     return err && err->code ? err->code : KJ_EDB;
   }
   return kjs_txn_commit(t, err);
-#else
-  (void)s;
-  (void)verify;
-  (void)diffs;
-  return kj_fail(err, KJ_ENOENT, "recompute is not available: the scores module is not built in");
-#endif
 }
 
 kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, kj_err *err) {
-#if KJS_HAVE_SCORE
   int r = kjs_report_format(json, format, out, err);
   return r == 0 ? KJ_OK : (err && err->code ? err->code : KJ_EIO);
-#else
-  (void)format;
-  fputs(json, out);
-  (void)err;
-  return KJ_OK;
-#endif
 }
