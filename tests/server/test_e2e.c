@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -229,7 +230,15 @@ typedef struct hresp {
   char *body;
   size_t len;
   cJSON *json;
+  int gzipped; /* the answer came with Content-Encoding: gzip */
 } hresp;
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud) {
+  hresp *r = ud;
+  if (sz * n >= 24 && !strncasecmp(p, "content-encoding: gzip", 22))
+    r->gzipped = 1;
+  return sz * n;
+}
 
 static size_t on_data(char *p, size_t sz, size_t n, void *ud) {
   hresp *r = ud;
@@ -261,6 +270,8 @@ static int req(env *e, hresp *r, const char *method, const char *path, const cha
   curl_easy_setopt(c, CURLOPT_CAINFO, e->cert);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
   struct curl_slist *h = NULL;
@@ -461,6 +472,62 @@ static void test_revoke_live(void **state) {
   cJSON_Delete(arr);
 }
 
+static void test_more_routes(void **state) {
+  env *e = *state;
+  hresp r;
+  /* reports over TLS: the scores module's documents */
+  assert_int_equal(get(e, &r, "/v1/reports/offices?period=2026-Q1&as_of=2026-03-31", e->viewer),
+                   200);
+  assert_string_equal(jstr(r.json, "period"), "2026-Q1");
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "offices")), 3);
+  hresp_release(&r);
+  assert_int_equal(get(e, &r, "/v1/reports/employees?period=2026&office=36.73.01", e->dev_a), 200);
+  assert_string_equal(jstr(r.json, "office"), "36.73.01");
+  hresp_release(&r);
+  assert_int_equal(get(e, &r, "/v1/reports/employees?period=2026&office=36.73.02", e->dev_a), 403);
+  hresp_release(&r);
+  assert_int_equal(get(e, &r, "/v1/reports/employees?period=2026&office=36.73.02", e->admin), 200);
+  hresp_release(&r);
+  assert_int_equal(get(e, &r, "/v1/reports/offices?period=20x6", e->admin), 400);
+  hresp_release(&r);
+  assert_int_equal(req(e, &r, "DELETE", "/v1/pull", e->admin, NULL, 0, 0), 0);
+  assert_int_equal(r.status, 405);
+  hresp_release(&r);
+  /* malformed HTTP: 400 */
+  assert_int_equal(req(e, &r, "BAD METHOD", "/v1/hello", e->admin, NULL, 0, 0), 0);
+  assert_int_equal(r.status, 400);
+  hresp_release(&r);
+  /* a big answer comes gzipped to a client that accepts it */
+  char *body = malloc(600 * 1024);
+  int o = snprintf(body, 600 * 1024, "{\"device_time\":%llu,\"changes\":[",
+                   (unsigned long long)kj_wall_ms());
+  for (int i = 0; i < 200; i++) {
+    char *sv = survey(500 + i, 500 + i, "36.73.01", T0, 1 + i % 4);
+    o += snprintf(body + o, (size_t)(600 * 1024 - o), "%s%s", i ? "," : "", sv);
+    free(sv);
+  }
+  snprintf(body + o, (size_t)(600 * 1024 - o), "]}");
+  assert_int_equal(post(e, &r, "/v1/push", e->dev_a, body), 200);
+  free(body);
+  hresp_release(&r);
+  assert_int_equal(get(e, &r, "/v1/pull?since=0&limit=5000", e->dev_a), 200);
+  assert_true(r.gzipped);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 203);
+  /* the last page carries the office's scores for the current periods */
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "scores")), 3);
+  hresp_release(&r);
+  /* the server restarts on the same data and still has everything */
+  assert_int_equal(serve_stop(e), 0);
+  serve_start(e);
+  assert_int_equal(get(e, &r, "/v1/pull?since=0&limit=5000", e->admin), 200);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 203);
+  hresp_release(&r);
+  /* /metrics counts what happened */
+  assert_int_equal(get(e, &r, "/metrics", e->admin), 200);
+  assert_non_null(strstr(r.body, "# TYPE"));
+  hresp_release(&r);
+}
+
 /* SIGTERM while batches are being pushed: the server exits 0 and every
  * change it acknowledged is in the database. */
 typedef struct killer {
@@ -540,6 +607,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_push_pull_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke_live, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_more_routes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sigterm_during_push, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
