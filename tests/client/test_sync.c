@@ -1,0 +1,337 @@
+/* test_sync.c - the sync engine end to end: the real kinerjad and kinerja
+ * binaries over loopback TLS (issue 5): two offices and three devices
+ * editing offline, central corrections, deletes, same-field LWW, a PC whose
+ * clock is a year ahead, revocation, and a sync with nothing to do being
+ * one request. */
+#include <setjmp.h>
+#include <signal.h>
+#include <time.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <cmocka.h>
+
+#include "syncenv.h"
+
+#define OA "36.73.01"
+#define OB "36.73.02"
+#define R1 "01900000-0000-7000-8000-000000000001"
+#define R2 "01900000-0000-7000-8000-000000000002"
+#define R3 "01900000-0000-7000-8000-000000000003"
+#define R4 "01900000-0000-7000-8000-000000000004"
+#define RB "01900000-0000-7000-8000-0000000000b1"
+
+static syncenv *g;
+
+/* An HLC stamp of the wall clock now (a central edit made now). */
+static unsigned long long now_hlc(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ((unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull)
+         << 16;
+}
+
+static int setup(void **state) {
+  (void)state;
+  g = syncenv_new();
+  syncenv_start(g, 0);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  syncenv_free(g);
+  g = NULL;
+  return 0;
+}
+
+static void add_survey(const char *db, const char *id, const char *u1) {
+  char idarg[64], u1arg[16];
+  snprintf(idarg, sizeof idarg, "id=%s", id);
+  snprintf(u1arg, sizeof u1arg, "u1=%s", u1);
+  assert_int_equal(KJ(db, "add", "survey", idarg, "date=2026-03-02", "service=KTP-el", u1arg,
+                      "u2=3", "u3=3", "u4=4", "u5=3", "u6=3", "u7=2", "u8=3", "u9=4"),
+                   0);
+}
+
+static void assert_field(const char *db, const char *id, const char *field, const char *want) {
+  char *v = syncenv_field(db, "survey", id, field);
+  if (!want) {
+    assert_null(v);
+    return;
+  }
+  assert_non_null(v);
+  assert_string_equal(v, want);
+  free(v);
+}
+
+static cJSON *sync_json(const char *db, int want_status) {
+  char *out = NULL;
+  int st = syncenv_kinerja(db, NULL, &out, NULL, (const char *const[]){"sync", "--json", NULL});
+  assert_int_equal(st, want_status);
+  cJSON *d = cJSON_Parse(out);
+  free(out);
+  assert_non_null(d);
+  return d;
+}
+
+static long jnum(const cJSON *d, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, k);
+  assert_true(cJSON_IsNumber(v));
+  return (long)v->valuedouble;
+}
+
+/* Two offices, three devices editing offline, a central correction. */
+static void test_offices_converge(void **state) {
+  (void)state;
+  const char *a1 = syncenv_client(g, "a1", OA, g->url);
+  const char *a2 = syncenv_client(g, "a2", OA, g->url);
+  const char *b1 = syncenv_client(g, "b1", OB, g->url);
+
+  /* a1 creates R1..R3 and syncs; a2 pulls them */
+  add_survey(a1, R1, "4");
+  add_survey(a1, R2, "4");
+  add_survey(a1, R3, "4");
+  cJSON *d = sync_json(a1, 0);
+  assert_int_equal(jnum(d, "pushed"), 3);
+  assert_int_equal(jnum(d, "rejected"), 0);
+  cJSON_Delete(d);
+  assert_int_equal(KJ(a2, "sync"), 0);
+  assert_field(a2, R1, "u1", "4");
+
+  /* offline edits: different fields of R1 on a1 and a2, the same field of
+   * R2 (a2 later), a delete of R3 on a2, new records on each device */
+  assert_int_equal(KJ(a1, "update", R1, "u4=1"), 0);
+  assert_int_equal(KJ(a1, "update", R2, "u3=1"), 0);
+  usleep(20000);
+  assert_int_equal(KJ(a2, "update", R1, "u5=1"), 0);
+  assert_int_equal(KJ(a2, "update", R2, "u3=2"), 0);
+  assert_int_equal(KJ(a2, "delete", R3), 0);
+  add_survey(a2, R4, "2");
+  add_survey(b1, RB, "1");
+  /* a record of office A pushed by office B's device is refused (on b2:
+   * a rejected record stays on its device, so b2 is not compared) */
+  const char *b2 = syncenv_client(g, "b2", OB, g->url);
+  assert_int_equal(KJ(b2, "add", "survey", "office=" OA, "date=2026-03-02", "service=x", "u1=1",
+                      "u2=1", "u3=1", "u4=1", "u5=1", "u6=1", "u7=1", "u8=1", "u9=1"),
+                   0);
+
+  /* central correction of another field of R1 (admin push) */
+  char *ans = NULL;
+  char ch[300];
+  snprintf(ch, sizeof ch,
+           "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u2\":\"1\"}}",
+           R1, now_hlc());
+  assert_int_equal(syncenv_admin_push(g, ch, &ans), 200);
+  assert_non_null(strstr(ans, "\"applied\""));
+  free(ans);
+
+  /* sync in an awkward order, twice round */
+  for (int round = 0; round < 2; round++) {
+    assert_int_equal(KJ(a2, "sync"), 0);
+    assert_int_equal(KJ(a1, "sync"), 0);
+    assert_int_equal(KJ(b1, "sync"), 0);
+  }
+  d = sync_json(b2, 0);
+  assert_int_equal(jnum(d, "rejected"), 1);
+  cJSON_Delete(d);
+  char *out = NULL;
+  assert_int_equal(syncenv_kinerja(b2, NULL, &out, NULL,
+                                   (const char *const[]){"list", "survey", "--rejected", NULL}),
+                   0);
+  assert_non_null(strstr(out, "forbidden office"));
+  free(out);
+
+  /* field by field */
+  assert_field(a1, R1, "u4", "1"); /* a1's field */
+  assert_field(a1, R1, "u5", "1"); /* a2's field */
+  assert_field(a1, R1, "u2", "1"); /* the central one */
+  assert_field(a1, R2, "u3", "2"); /* same field: last writer wins */
+  assert_field(a1, R3, "u1", NULL); /* deleted */
+  assert_field(a1, R4, "u1", "2");
+  assert_field(a1, RB, "u1", NULL); /* office B's record is not office A's */
+  assert_field(b1, R1, "u1", NULL);
+
+  /* every replica of an office equals the server's view of it */
+  char *ea1 = syncenv_export(a1), *ea2 = syncenv_export(a2), *va = syncenv_server_view(g, OA);
+  assert_string_equal(ea1, ea2);
+  assert_string_equal(ea1, va);
+  char *eb1 = syncenv_export(b1), *vb = syncenv_server_view(g, OB);
+  assert_string_equal(eb1, vb);
+  assert_non_null(strstr(eb1, RB));
+  free(ea1);
+  free(ea2);
+  free(va);
+  free(eb1);
+  free(vb);
+
+  /* nothing to do: one request, and status says ok */
+  d = sync_json(a1, 0);
+  assert_int_equal(jnum(d, "requests"), 1);
+  assert_int_equal(jnum(d, "pushed"), 0);
+  assert_int_equal(jnum(d, "pending"), 0);
+  cJSON_Delete(d);
+  out = NULL;
+  assert_int_equal(
+      syncenv_kinerja(a1, NULL, &out, NULL, (const char *const[]){"status", "--json", NULL}), 0);
+  d = cJSON_Parse(out);
+  free(out);
+  assert_string_equal(cJSON_GetObjectItem(d, "state")->valuestring, "ok");
+  assert_true(cJSON_IsString(cJSON_GetObjectItem(d, "last_push")));
+  assert_true(cJSON_IsString(cJSON_GetObjectItem(d, "last_pull")));
+  cJSON_Delete(d);
+
+  /* scores came with the pull and show offline */
+  syncenv_stop(g, SIGTERM);
+  out = NULL;
+  assert_int_equal(
+      syncenv_kinerja(a1, NULL, &out, NULL, (const char *const[]){"report", "--json", NULL}), 0);
+  d = cJSON_Parse(out);
+  free(out);
+  assert_non_null(d);
+  assert_true(cJSON_IsString(cJSON_GetObjectItem(d, "period")));
+  assert_true(cJSON_IsArray(cJSON_GetObjectItem(d, "employees")));
+  cJSON_Delete(d);
+  /* unreachable: exit 2, nothing lost */
+  assert_int_equal(KJ(a1, "update", R4, "u2=1"), 0);
+  char *err = NULL;
+  assert_int_equal(syncenv_kinerja(a1, NULL, NULL, &err, (const char *const[]){"sync", NULL}), 2);
+  assert_non_null(strstr(err, "server unreachable"));
+  free(err);
+  syncenv_start(g, g->port);
+  d = sync_json(a1, 0);
+  assert_int_equal(jnum(d, "pushed"), 1);
+  cJSON_Delete(d);
+}
+
+/* A PC whose clock is a year ahead must not win with its stamps. */
+static void test_clock_year_ahead(void **state) {
+  (void)state;
+  static const char *const skew[] = {"LD_PRELOAD=" SKEWCLOCK_LIB,
+                                     "KJ_TEST_CLOCK_SKEW_MS=31536000000",
+                                     "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1", NULL};
+  const char *fast = syncenv_client(g, "fast", OA, g->url); /* a year ahead, never synced */
+  const char *good = syncenv_client(g, "good", OA, g->url);
+  /* the fast PC creates R1 before it ever talked to the server */
+  const char *args[] = {"add",  "survey", "id=" R1, "date=2026-03-02", "service=KTP", "u1=4",
+                        "u2=4", "u3=4",   "u4=4",   "u5=4",            "u6=4",        "u7=4",
+                        "u8=4", "u9=4",   NULL};
+  assert_int_equal(syncenv_kinerja(fast, skew, NULL, NULL, args), 0);
+  assert_int_equal(syncenv_kinerja(fast, skew, NULL, NULL, (const char *const[]){"sync", NULL}), 0);
+  /* its offset is known now */
+  char *out = NULL;
+  assert_int_equal(syncenv_kinerja(fast, skew, &out, NULL,
+                                   (const char *const[]){"status", "--json", NULL}),
+                   0);
+  cJSON *d = cJSON_Parse(out);
+  free(out);
+  double sk = cJSON_GetObjectItem(d, "clock_skew_ms")->valuedouble;
+  assert_true(sk < -31536000000.0 + 10000 && sk > -31536000000.0 - 10000);
+  cJSON_Delete(d);
+
+  /* a correct PC edits u1 later: its edit wins everywhere */
+  assert_int_equal(KJ(good, "sync"), 0);
+  assert_field(good, R1, "u1", "4");
+  usleep(50000);
+  assert_int_equal(KJ(good, "update", R1, "u1=1"), 0);
+  assert_int_equal(KJ(good, "sync"), 0);
+  assert_int_equal(syncenv_kinerja(fast, skew, NULL, NULL, (const char *const[]){"sync", NULL}), 0);
+  assert_field(fast, R1, "u1", "1");
+
+  /* after the offset is known: the fast PC edits u2, the correct PC edits
+   * u2 later; the later one wins, on both */
+  assert_int_equal(
+      syncenv_kinerja(fast, skew, NULL, NULL, (const char *const[]){"update", R1, "u2=2", NULL}),
+      0);
+  usleep(50000);
+  assert_int_equal(KJ(good, "update", R1, "u2=1"), 0);
+  assert_int_equal(KJ(good, "sync"), 0);
+  assert_int_equal(syncenv_kinerja(fast, skew, NULL, NULL, (const char *const[]){"sync", NULL}), 0);
+  assert_int_equal(KJ(good, "sync"), 0);
+  assert_field(fast, R1, "u2", "1");
+  assert_field(good, R1, "u2", "1");
+  /* and the fast PC's edit of another field made after it still shows */
+  assert_int_equal(
+      syncenv_kinerja(fast, skew, NULL, NULL, (const char *const[]){"update", R1, "u3=2", NULL}),
+      0);
+  assert_int_equal(syncenv_kinerja(fast, skew, NULL, NULL, (const char *const[]){"sync", NULL}), 0);
+  assert_int_equal(KJ(good, "sync"), 0);
+  assert_field(good, R1, "u3", "2");
+  char *ef = syncenv_export(fast), *eg = syncenv_export(good), *v = syncenv_server_view(g, OA);
+  assert_string_equal(ef, eg);
+  assert_string_equal(ef, v);
+  free(ef);
+  free(eg);
+  free(v);
+}
+
+/* A revoked token stops sync with a clear message and touches nothing. */
+static void test_revoked(void **state) {
+  (void)state;
+  char tok[128], id[64];
+  syncenv_device(g, OA, tok, id);
+  char db[700];
+  snprintf(db, sizeof db, "%s/rev.db", g->dir);
+  assert_int_equal(
+      KJ(db, "init", "--office", OA, "--server", g->url, "--token", tok, "--ca", g->cert), 0);
+  add_survey(db, R1, "4");
+  assert_int_equal(KJ(db, "sync"), 0);
+  add_survey(db, R2, "3");
+  /* a central edit the revoked device must not pull */
+  char *ans = NULL, ch[300];
+  snprintf(ch, sizeof ch,
+           "{\"seq\":7,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u9\":\"1\"}}",
+           R1, now_hlc());
+  assert_int_equal(syncenv_admin_push(g, ch, &ans), 200);
+  free(ans);
+  char out[512];
+  assert_int_equal(syncenv_admin(g, out, sizeof out,
+                                 (const char *const[]){"device", "revoke", id, NULL}),
+                   0);
+  char *before = syncenv_export(db);
+  char *err = NULL;
+  assert_int_equal(syncenv_kinerja(db, NULL, NULL, &err, (const char *const[]){"sync", NULL}), 1);
+  assert_non_null(strstr(err, "kinerja: server refused this device: token revoked"));
+  free(err);
+  char *after = syncenv_export(db);
+  assert_string_equal(before, after);
+  assert_field(db, R1, "u9", "4");
+  char *st = NULL;
+  assert_int_equal(
+      syncenv_kinerja(db, NULL, &st, NULL, (const char *const[]){"status", "--json", NULL}), 0);
+  cJSON *d = cJSON_Parse(st);
+  free(st);
+  assert_int_equal((int)cJSON_GetObjectItem(d, "pending")->valuedouble, 1);
+  assert_string_equal(cJSON_GetObjectItem(d, "state")->valuestring, "error");
+  cJSON_Delete(d);
+  free(before);
+  free(after);
+
+  /* a token of another office: refused before anything moves */
+  char tokb[128];
+  syncenv_device(g, OB, tokb, NULL);
+  snprintf(db, sizeof db, "%s/wrong.db", g->dir);
+  assert_int_equal(
+      KJ(db, "init", "--office", OA, "--server", g->url, "--token", tokb, "--ca", g->cert), 0);
+  add_survey(db, R3, "4");
+  err = NULL;
+  assert_int_equal(syncenv_kinerja(db, NULL, NULL, &err, (const char *const[]){"sync", NULL}), 1);
+  assert_non_null(strstr(err, "server refused this device"));
+  assert_non_null(strstr(err, OB));
+  free(err);
+
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_offices_converge, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_clock_year_ahead, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
