@@ -148,10 +148,12 @@ static int serve_stop(env *e) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static int setup(void **state) {
+static env *g_env2; /* a second server of one test */
+
+/* A data dir (init, two devices, a viewer, the offices) and its server. */
+static env *env_new(void) {
   env *e = calloc(1, sizeof *e);
   assert_non_null(e);
-  g_env = e;
   snprintf(e->dir, sizeof e->dir, "/tmp/kjs-e2e-XXXXXX");
   assert_non_null(mkdtemp(e->dir));
   rmdir(e->dir); /* init creates it */
@@ -195,7 +197,12 @@ static int setup(void **state) {
   serve_start(e);
   e->curl = curl_easy_init();
   assert_non_null(e->curl);
-  *state = e;
+  return e;
+}
+
+static int setup(void **state) {
+  g_env = env_new();
+  *state = g_env;
   return 0;
 }
 
@@ -206,10 +213,9 @@ static void rm_rf(const char *dir) {
     fprintf(stderr, "cannot remove %s\n", dir);
 }
 
-static int teardown(void **state) {
-  env *e = *state ? *state : g_env;
+static void env_free(env *e) {
   if (!e)
-    return 0;
+    return;
   if (e->pid > 0) {
     kill(e->pid, SIGKILL);
     waitpid(e->pid, NULL, 0);
@@ -218,7 +224,13 @@ static int teardown(void **state) {
   curl_easy_cleanup(e->curl);
   rm_rf(e->dir);
   free(e);
-  g_env = NULL;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  env_free(g_env);
+  env_free(g_env2);
+  g_env = g_env2 = NULL;
   return 0;
 }
 
@@ -528,6 +540,149 @@ static void test_more_routes(void **state) {
   hresp_release(&r);
 }
 
+/* The same changes, pushed in two orders to two servers, give the same
+ * records (stamps compared with each server's device ids named alike);
+ * the overwritten values are in the conflict log. */
+static unsigned lcg(unsigned *x) {
+  *x = *x * 1103515245u + 12345u;
+  return (*x >> 8) & 0xffffffu;
+}
+
+static void add_admin(env *e, char *token, size_t tsz, char *id, size_t isz) {
+  char out[1024];
+  const char *ta[] = {"token", "add", "--role", "admin", NULL};
+  assert_int_equal(run(e, out, sizeof out, ta), 0);
+  grab(out, "token: ", token, tsz);
+  grab(out, "token id: ", id, isz);
+}
+
+/* Replace every occurrence of from by to in s (in place; to not longer). */
+static void replace_all(char *s, const char *from, const char *to) {
+  size_t fl = strlen(from), tl = strlen(to);
+  char *p;
+  while ((p = strstr(s, from))) {
+    memmove(p + tl, p + fl, strlen(p + fl) + 1);
+    memcpy(p, to, tl);
+  }
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every record state of e, device ids renamed, sorted, one string. */
+static char *all_states(env *e, const char *admin, const char *admin_id) {
+  hresp r;
+  assert_int_equal(get(e, &r, "/v1/pull?since=0&limit=5000", admin), 200);
+  const cJSON *ch = cJSON_GetObjectItem(r.json, "changes"), *it;
+  int n = cJSON_GetArraySize(ch), k = 0;
+  char **v = calloc((size_t)n + 1, sizeof *v);
+  size_t total = 1;
+  cJSON_ArrayForEach(it, ch) {
+    if (strcmp(jstr(it, "type"), "survey") != 0)
+      continue; /* the offices were imported at different times */
+    v[k] = cJSON_PrintUnformatted(it);
+    replace_all(v[k], e->dev_a_id, "DEV-A");
+    replace_all(v[k], admin_id, "ADMIN");
+    total += strlen(v[k]) + 1;
+    k++;
+  }
+  qsort(v, (size_t)k, sizeof *v, cmp_str);
+  char *all = malloc(total);
+  all[0] = 0;
+  for (int i = 0; i < k; i++) {
+    strcat(all, v[i]);
+    strcat(all, "\n");
+    free(v[i]);
+  }
+  free(v);
+  hresp_release(&r);
+  return all;
+}
+
+static void test_order_independence(void **state) {
+  env *e1 = *state, *e2 = g_env2 = env_new();
+  enum { NREC = 5, NEDIT = 80 };
+  char *ch[NREC + NEDIT];
+  int dev[NREC + NEDIT]; /* 0: device A, 1: admin */
+  unsigned x = 3;
+  for (int i = 0; i < NREC; i++) {
+    ch[i] = survey(i + 1, 9000 + i, "36.73.01", T0 - 100000, 3);
+    dev[i] = 0;
+  }
+  for (int i = NREC; i < NREC + NEDIT; i++) {
+    ch[i] = malloc(512);
+    unsigned long long h = KJ_HLC_MAKE(T0 + (unsigned long long)i * 13 % 997, 0);
+    int rec = 9000 + (int)(lcg(&x) % NREC);
+    if (lcg(&x) % 12 == 0)
+      snprintf(ch[i], 512,
+               "{\"seq\":%d,\"id\":\"01900000-0000-7000-8000-%012d\",\"type\":\"survey\","
+               "\"hlc\":\"%llu\",\"del\":true}",
+               i + 1, rec, h);
+    else
+      snprintf(ch[i], 512,
+               "{\"seq\":%d,\"id\":\"01900000-0000-7000-8000-%012d\",\"type\":\"survey\","
+               "\"hlc\":\"%llu\",\"f\":{\"u%u\":\"%u\",\"service\":\"S%u\"}}",
+               i + 1, rec, h, lcg(&x) % 9 + 1, lcg(&x) % 4 + 1, lcg(&x) % 3);
+    dev[i] = (int)(lcg(&x) % 2);
+  }
+  char adm1[80], adm1_id[40], adm2[80], adm2_id[40];
+  add_admin(e1, adm1, sizeof adm1, adm1_id, sizeof adm1_id);
+  add_admin(e2, adm2, sizeof adm2, adm2_id, sizeof adm2_id);
+  /* e1: in order, batches per device; e2: creates, then edits shuffled, one by one */
+  int order[NREC + NEDIT];
+  for (int i = 0; i < NREC + NEDIT; i++)
+    order[i] = i;
+  for (int pass = 0; pass < 2; pass++) {
+    env *e = pass ? e2 : e1;
+    const char *adm = pass ? adm2 : adm1;
+    if (pass)
+      for (int i = NREC + NEDIT - 1; i > NREC; i--) {
+        int j = NREC + (int)(lcg(&x) % (unsigned)(i - NREC + 1)), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+    int step = pass ? 1 : 10;
+    for (int i = 0; i < NREC + NEDIT; i += step) {
+      for (int d = 0; d < 2; d++) {
+        char body[65536];
+        int o = snprintf(body, sizeof body, "{\"device_time\":%llu,\"changes\":[",
+                         (unsigned long long)kj_wall_ms()),
+            n = 0;
+        for (int k = i; k < i + step && k < NREC + NEDIT; k++)
+          if (dev[order[k]] == d)
+            o += snprintf(body + o, sizeof body - (size_t)o, "%s%s", n++ ? "," : "", ch[order[k]]);
+        if (!n)
+          continue;
+        snprintf(body + o, sizeof body - (size_t)o, "]}");
+        hresp r;
+        assert_int_equal(post(e, &r, "/v1/push", d ? adm : e->dev_a, body), 200);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "results"))
+            assert_string_not_equal(jstr(it, "status"), "rejected");
+        hresp_release(&r);
+      }
+    }
+  }
+  char *s1 = all_states(e1, adm1, adm1_id), *s2 = all_states(e2, adm2, adm2_id);
+  assert_true(strlen(s1) > 100);
+  assert_string_equal(s1, s2);
+  free(s1);
+  free(s2);
+  for (int i = 0; i < NREC + NEDIT; i++)
+    free(ch[i]);
+  /* the values that lost are in the conflict log, listed while serve runs */
+  char out[1 << 16];
+  const char *cf[] = {"conflicts", "--json", NULL};
+  assert_int_equal(run(e1, out, sizeof out, cf), 0);
+  cJSON *arr = cJSON_Parse(out);
+  assert_true(cJSON_GetArraySize(arr) > 0);
+  const cJSON *c0 = cJSON_GetArrayItem(arr, 0);
+  assert_string_equal(jstr(c0, "type"), "survey");
+  assert_non_null(strstr(jstr(c0, "loser_stamp"), "/"));
+  cJSON_Delete(arr);
+}
+
 /* SIGTERM while batches are being pushed: the server exits 0 and every
  * change it acknowledged is in the database. */
 typedef struct killer {
@@ -608,6 +763,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_push_pull_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke_live, setup, teardown),
       cmocka_unit_test_setup_teardown(test_more_routes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_order_independence, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sigterm_during_push, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
