@@ -1159,10 +1159,10 @@ kj_code kjs_store_report_employees(kjs_store *s, const char *period, const char 
 }
 
 kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err) {
-  kjs_txn *t;
+  kjs_txn *t = NULL;
   kj_code rc = kjs_txn_begin(s, &t, err);
-  if (rc)
-    return rc;
+  if (rc || !t)
+    return rc ? rc : KJ_EDB;
   int r = kjs_score_recompute(t->c->db, &s->scfg, verify, diffs, err);
   if (r != 0 && !(verify && r == 1)) { /* 1 with verify: differences, in diffs */
     kjs_txn_rollback(t);
