@@ -67,7 +67,11 @@ int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, 
   unsigned char hash[32];
   kjs_token_hash(p, n, hash);
   int r = kjs_store_token_lookup(s, hash, who, err);
+  if (r == 2) {
+    kj_fail(err, KJ_EAUTH, "token revoked");
+    return 0;
+  }
   if (r == 0)
-    kj_fail(err, KJ_EAUTH, "invalid or revoked token");
+    kj_fail(err, KJ_EAUTH, "unknown token");
   return r;
 }

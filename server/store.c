@@ -51,7 +51,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TOKEN_ADD] =
         "INSERT INTO tokens(hash, id, role, office, name, created) VALUES(?1,?2,?3,?4,?5,?6)",
     [ST_TOKEN_LOOKUP] =
-        "SELECT hash, id, role, office FROM tokens WHERE hash = ?1 AND revoked IS NULL",
+        "SELECT hash, id, role, office, revoked IS NOT NULL FROM tokens WHERE hash = ?1",
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
     [ST_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE id = ?1",
     [ST_TOKEN_LIST] = "SELECT id, role, office, name, created, revoked FROM tokens "
@@ -405,7 +405,9 @@ int kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_princ
     for (int i = 0; i < 32 && hl == 32; i++)
       diff |= (unsigned)(h[i] ^ hash[i]); /* constant time */
     int role = kjs_role_parse((const char *)sqlite3_column_text(st, 2));
-    if (!diff && role >= 0) {
+    if (!diff && role >= 0 && sqlite3_column_int(st, 4)) {
+      found = 2; /* revoked */
+    } else if (!diff && role >= 0) {
       memset(who, 0, sizeof *who);
       who->role = (kjs_role)role;
       snprintf(who->id, sizeof who->id, "%s", (const char *)sqlite3_column_text(st, 1));

@@ -46,7 +46,8 @@ void kjs_store_close(kjs_store *s);
 
 kj_code kjs_store_token_add(kjs_store *s, kjs_role role, const char *id, const char *office,
                             const char *name, const unsigned char hash[32], kj_err *err);
-/* 1 and *who when hash is a live token, 0 when unknown or revoked, <0 error. */
+/* 1 and *who when hash is a live token, 0 when unknown, 2 when revoked,
+ * <0 on a database error. */
 int kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
                            kj_err *err);
 /* KJ_ENOENT when there is no such id, KJ_EEXIST when already revoked. */

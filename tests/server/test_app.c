@@ -82,6 +82,7 @@ static void test_statuses(void **state) {
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/hello", NULL, "0123456789abcdef", NULL);
   assert_int_equal(r.status, 401);
+  assert_string_equal(jstr(r.json, "error"), "unknown token");
   tresp_release(&r);
   /* a token never appears in an answer */
   assert_null(strstr(r.body ? r.body : "", "0123456789abcdef"));
@@ -401,6 +402,7 @@ static void test_revoke(void **state) {
   assert_int_equal(kjs_store_token_revoke(t->store, t->dev_b_id, &e), KJ_OK);
   tcall(t, &r, "GET", "/v1/hello", NULL, t->dev_b, NULL);
   assert_int_equal(r.status, 401);
+  assert_string_equal(jstr(r.json, "error"), "token revoked"); /* the client says why */
   tresp_release(&r);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_b, "{\"changes\":[]}");
   assert_int_equal(r.status, 401);
