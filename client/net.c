@@ -8,12 +8,7 @@
 #include "hlc.h"
 #include "log.h"
 
-#if defined(__has_include)
-#if __has_include("gz.h")
 #include "gz.h"
-#define KJC_HAVE_GZ 1
-#endif
-#endif
 
 #define REPLY_MAX ((size_t)256 << 20) /* a pull page is far smaller */
 
@@ -191,13 +186,11 @@ kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const 
   if (post) {
     h = curl_slist_append(h, "Content-Type: application/json");
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
-#ifdef KJC_HAVE_GZ
     if (body && body_len > 0 && kj_gzip(body, body_len, &packed, NULL) == KJ_OK) {
       send = packed.data;
       send_len = packed.len;
       h = curl_slist_append(h, "Content-Encoding: gzip");
     }
-#endif
   }
   n->errbuf[0] = 0;
   curl_easy_setopt(c, CURLOPT_URL, url);

@@ -5,8 +5,8 @@
  * host name) against the pinned CA given at init (`kinerja init --ca`),
  * else the system store; there is no way to turn verification off.
  *
- * Request bodies are sent gzip-compressed when the gzip helper (common/gz.h)
- * is built in; responses are accepted gzip (curl decodes them).
+ * Request bodies are sent gzip-compressed (common/gz.h); responses are
+ * accepted gzip (curl decodes them).
  */
 #ifndef KJC_NET_H
 #define KJC_NET_H

@@ -327,11 +327,41 @@ static void test_revoked(void **state) {
 
 }
 
+/* Bandwidth: gzip request bodies, one connection, one request when idle. */
+static void test_bandwidth(void **state) {
+  (void)state;
+  const char *a = syncenv_client(g, "bw", OA, g->url);
+  char path[700];
+  snprintf(path, sizeof path, "%s/bw.csv", g->dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment\n",
+        f);
+  for (int i = 0; i < 1000; i++)
+    fprintf(f, ",%s,2026-03-%02d,Layanan KTP-el %d,%d,3,3,4,3,3,2,3,4,%d,L,SMA,PNS,baik sekali\n",
+            OA, 1 + i % 28, i, 1 + i % 4, 20 + i % 50);
+  fclose(f);
+  assert_int_equal(KJ(a, "import", "survey", path), 0);
+  cJSON *d = sync_json(a, 0);
+  assert_int_equal(jnum(d, "pushed"), 1000);
+  /* hello, one push of 1000, two pull pages (1000 records + master data) */
+  assert_int_equal(jnum(d, "requests"), 4);
+  long sent = jnum(d, "bytes_sent");
+  print_message("1000 changes pushed in %ld bytes (gzip)\n", sent);
+  assert_true(sent < 100000); /* the JSON is over 300 KB */
+  cJSON_Delete(d);
+  d = sync_json(a, 0);
+  assert_int_equal(jnum(d, "requests"), 1);
+  assert_int_equal(jnum(d, "pulled"), 0);
+  cJSON_Delete(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_offices_converge, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clock_year_ahead, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bandwidth, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -135,6 +135,17 @@ static void test_client_killed(void **state) {
     syncenv_wait(p);
     before = pending(a);
   }
+  /* SIGINT in the middle of a batch: a clean stop, nothing lost */
+  pid_t p = syncenv_spawn(g, a, NULL, (const char *const[]){"sync", "--batch", "50", NULL});
+  time_t t0 = time(NULL);
+  while (pending(a) >= before && time(NULL) - t0 < 20)
+    usleep(10000);
+  kill(p, SIGINT);
+  assert_int_equal(syncenv_wait(p), 1);
+  char *log = kjt_read(kjt_path(g->dir, "spawn.log"));
+  assert_non_null(log);
+  assert_non_null(strstr(log, "sync interrupted"));
+  free(log);
   long left = pending(a);
   print_message("after 5 kills: %ld of 20000 pending\n", left);
   assert_true(left > 0 && left < 20000); /* killed mid-way, some batches went through */
