@@ -132,6 +132,10 @@ int kjc_cmd_status(int argc, char **argv) {
     iso_time(last_sync, t1);
     iso_time(last_attempt, t2);
     printf("last sync:     %s\n", t1[0] ? t1 : "never");
+    iso_time(last_push, t1);
+    printf("last push:     %s\n", t1[0] ? t1 : "never");
+    iso_time(last_pull, t1);
+    printf("last pull:     %s\n", t1[0] ? t1 : "never");
     printf("last attempt:  %s\n", t2[0] ? t2 : "never");
     printf("last error:    %s\n", last_error ? last_error : "none");
     printf("clock skew:    %" PRId64 " ms\n", skew);

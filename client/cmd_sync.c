@@ -314,7 +314,9 @@ static const char report_help[] =
 
 static void num(const cJSON *o, const char *k, char *out, size_t size) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (cJSON_IsNumber(v))
+  if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+    snprintf(out, size, "%lld", (long long)v->valuedouble);
+  else if (cJSON_IsNumber(v))
     snprintf(out, size, "%.2f", v->valuedouble);
   else if (cJSON_IsString(v))
     snprintf(out, size, "%s", v->valuestring);
