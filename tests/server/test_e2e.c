@@ -687,6 +687,93 @@ static void test_order_independence(void **state) {
   cJSON_Delete(arr);
 }
 
+/* Four devices' worth of pushes at once, and an import from the command
+ * line at the same time: no error, no lost change. */
+typedef struct pusher {
+  env *e;
+  int base; /* first id number */
+  int ok;   /* batches answered 200 with every change applied */
+} pusher;
+
+enum { CONC_THREADS = 4, CONC_BATCHES = 10, CONC_SIZE = 200 };
+
+static void *push_many(void *ud) {
+  pusher *p = ud;
+  env one = *p->e; /* own curl handle */
+  one.curl = curl_easy_init();
+  size_t cap = (size_t)CONC_SIZE * 1100 + 128;
+  char *body = malloc(cap);
+  for (int b = 0; b < CONC_BATCHES; b++) {
+    int o = snprintf(body, cap, "{\"device_time\":%llu,\"changes\":[",
+                     (unsigned long long)kj_wall_ms());
+    for (int i = 0; i < CONC_SIZE; i++) {
+      int n = p->base + b * CONC_SIZE + i;
+      char *sv = survey(n, n, "36.73.01", T0, 1 + i % 4);
+      o += snprintf(body + o, cap - (size_t)o, "%s%s", i ? "," : "", sv);
+      free(sv);
+    }
+    snprintf(body + o, cap - (size_t)o, "]}");
+    hresp r;
+    if (req(&one, &r, "POST", "/v1/push", one.dev_a, body, strlen(body), 0) == 0 &&
+        r.status == 200) {
+      int good = 1;
+      const cJSON *it;
+      cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "results")) good &=
+          !strcmp(jstr(it, "status"), "applied");
+      p->ok += good;
+    }
+    hresp_release(&r);
+  }
+  free(body);
+  curl_easy_cleanup(one.curl);
+  return NULL;
+}
+
+static void test_concurrent(void **state) {
+  env *e = *state;
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/imp.csv", e->dir);
+  FILE *f = fopen(csv, "w");
+  assert_non_null(f);
+  fputs("id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment\n",
+        f);
+  for (int i = 0; i < 3000; i++)
+    fprintf(f, ",36.73.02,2026-03-%02d,KTP-el,%d,3,3,3,3,3,3,3,3,,,,,\n", 1 + i % 28, 1 + i % 4);
+  fclose(f);
+  pthread_t th[CONC_THREADS];
+  pusher ps[CONC_THREADS];
+  for (int i = 0; i < CONC_THREADS; i++) {
+    ps[i] = (pusher){e, 100000 * (i + 1), 0};
+    assert_int_equal(pthread_create(&th[i], NULL, push_many, &ps[i]), 0);
+  }
+  char out[4096];
+  const char *imp[] = {"import", "survey", csv, NULL};
+  assert_int_equal(run(e, out, sizeof out, imp), 0);
+  assert_non_null(strstr(out, "imported 3000 surveys"));
+  for (int i = 0; i < CONC_THREADS; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(ps[i].ok, CONC_BATCHES);
+  }
+  /* everything is there: the admin pulls it all */
+  char admin_id[40], admin[80];
+  add_admin(e, admin, sizeof admin, admin_id, sizeof admin_id);
+  long long total = 0;
+  char path[96] = "/v1/pull?since=0&limit=5000";
+  for (;;) {
+    hresp r;
+    assert_int_equal(get(e, &r, path, admin), 200);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "changes")) total +=
+        !strcmp(jstr(it, "type"), "survey");
+    int more = cJSON_IsTrue(cJSON_GetObjectItem(r.json, "more"));
+    snprintf(path, sizeof path, "/v1/pull?since=%s&limit=5000", jstr(r.json, "next"));
+    hresp_release(&r);
+    if (!more)
+      break;
+  }
+  assert_int_equal(total, 3000 + CONC_THREADS * CONC_BATCHES * CONC_SIZE);
+}
+
 /* SIGTERM while batches are being pushed: the server exits 0 and every
  * change it acknowledged is in the database. */
 typedef struct killer {
@@ -768,6 +855,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_revoke_live, setup, teardown),
       cmocka_unit_test_setup_teardown(test_more_routes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_order_independence, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sigterm_during_push, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
