@@ -207,8 +207,7 @@ static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
       dv = v;
       kjc_outbox_stats ob;
       kj_err x;
-      if (!kjc_outbox_stats_get(s, &ob, &x) && ob.pending > 0 && !dirty_since &&
-          st != W_OFFLINE) {
+      if (!kjc_outbox_stats_get(s, &ob, &x) && ob.pending > 0 && !dirty_since && st != W_OFFLINE) {
         dirty_since = 1;
         dirty_at = now + 1000; /* let a burst of commands finish */
       }
@@ -353,8 +352,8 @@ int kjc_cmd_report(int argc, char **argv) {
   if (!period)
     c = kjc_meta_get(s, KJC_META_SCORES_PERIOD, &year, &err);
   if (!c)
-    c = kjc_scores_get(s, KJC_SCORES_KIND, period ? period : year, kjc_store_office(s), &doc,
-                       &got, &err);
+    c = kjc_scores_get(s, KJC_SCORES_KIND, period ? period : year, kjc_store_office(s), &doc, &got,
+                       &err);
   if (c) {
     kjc_error("%s", err.msg);
     r = KJC_EXIT_FAIL;

@@ -14,15 +14,17 @@
 
 struct kjc_net {
   CURL *curl;
-  char *base;         /* server URL without the trailing '/' */
-  char *auth;         /* "Authorization: Bearer ..." */
-  char *ca_pem;       /* owned copy for CURLOPT_CAINFO_BLOB */
+  char *base;   /* server URL without the trailing '/' */
+  char *auth;   /* "Authorization: Bearer ..." */
+  char *ca_pem; /* owned copy for CURLOPT_CAINFO_BLOB */
   const volatile int *cancel;
   char errbuf[CURL_ERROR_SIZE];
   uint64_t sent, received;
 };
 
-int64_t kjc_net_now_ms(void) { return (int64_t)kj_wall_ms(); }
+int64_t kjc_net_now_ms(void) {
+  return (int64_t)kj_wall_ms();
+}
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   kj_buf *b = ud;
@@ -53,7 +55,7 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   *out = NULL;
   if (!cfg->server || !*cfg->server)
     return kj_fail(err, KJ_EINVAL, "no server set: run 'kinerja config set server URL'");
-  if (strncmp(cfg->server, "https://", 8))
+  if (strncmp(cfg->server, "https://", 8) != 0)
     return kj_fail(err, KJ_EINVAL, "server '%s' is not an https:// URL", cfg->server);
   if (!cfg->token || !*cfg->token)
     return kj_fail(err, KJ_EINVAL, "no token set: run 'kinerja config set token TOKEN'");

@@ -20,20 +20,20 @@
 typedef struct kjc_net kjc_net;
 
 typedef struct kjc_net_config {
-  const char *server;  /* "https://host:port" (a trailing '/' is fine) */
-  const char *token;   /* device token (never logged) */
-  const char *ca_file; /* PEM file of the pinned CA, or NULL */
-  const char *ca_pem;  /* its contents (preferred: the copy taken at init), or NULL */
-  long connect_timeout_ms; /* 0 = 10 s */
-  long low_speed_time_s;   /* a transfer slower than 1 byte/s for this long fails; 0 = 30 s */
+  const char *server;         /* "https://host:port" (a trailing '/' is fine) */
+  const char *token;          /* device token (never logged) */
+  const char *ca_file;        /* PEM file of the pinned CA, or NULL */
+  const char *ca_pem;         /* its contents (preferred: the copy taken at init), or NULL */
+  long connect_timeout_ms;    /* 0 = 10 s */
+  long low_speed_time_s;      /* a transfer slower than 1 byte/s for this long fails; 0 = 30 s */
   const volatile int *cancel; /* when *cancel becomes non-zero, a request stops (KJ_EINTR) */
 } kjc_net_config;
 
 typedef struct kjc_net_reply {
-  long status;       /* HTTP status */
-  kj_buf body;       /* the decoded body (bounded) */
-  int64_t sent_ms;   /* local wall clock when the request started */
-  int64_t recv_ms;   /* ... and when the answer was complete */
+  long status;     /* HTTP status */
+  kj_buf body;     /* the decoded body (bounded) */
+  int64_t sent_ms; /* local wall clock when the request started */
+  int64_t recv_ms; /* ... and when the answer was complete */
 } kjc_net_reply;
 
 /* Errors of kjc_net_request:

@@ -31,7 +31,9 @@ typedef struct engine {
   long total_pending;
 } engine;
 
-static int cancelled(const engine *e) { return e->o->cancel && *e->o->cancel; }
+static int cancelled(const engine *e) {
+  return e->o->cancel && *e->o->cancel;
+}
 
 /* ---- meta helpers ---- */
 
@@ -217,9 +219,9 @@ static kj_code hello(engine *e, const char *key, kj_err *err) {
   const cJSON *limits = cJSON_GetObjectItemCaseSensitive(doc, "limits");
   const cJSON *mb = cJSON_GetObjectItemCaseSensitive(limits, "max_batch");
   const char *mine = kjc_store_office(e->s);
-  if (!cJSON_IsString(role) || strcmp(role->valuestring, "device")) {
+  if (!cJSON_IsString(role) || strcmp(role->valuestring, "device") != 0) {
     c = kj_fail(err, KJ_EAUTH, "server refused this device: the token is not a device token");
-  } else if (!cJSON_IsString(office) || strcmp(office->valuestring, mine)) {
+  } else if (!cJSON_IsString(office) || strcmp(office->valuestring, mine) != 0) {
     c = kj_fail(err, KJ_EAUTH,
                 "server refused this device: the token is for office '%s', this database is "
                 "office '%s'",
@@ -602,7 +604,7 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     snprintf(key, sizeof key, "%016" PRIx64, fnv64(g.server, g.token));
     kjc_outbox_stats st;
     c = kjc_meta_get(s, KJC_META_HELLO_KEY, &old, err);
-    if (!c && (!old || strcmp(old, key)))
+    if (!c && (!old || strcmp(old, key) != 0))
       c = hello(&e, key, err);
     free(old);
     if (!c)

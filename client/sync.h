@@ -28,11 +28,11 @@
 #include "store.h"
 
 /* meta keys of the engine (besides KJC_META_* of store.h) */
-#define KJC_META_HELLO_KEY "sync_hello_key"     /* hash of server+token last checked by hello */
-#define KJC_META_MAX_BATCH "sync_max_batch"     /* the server's max_batch */
-#define KJC_META_CLOCK_EPOCHS "clock_epochs"    /* [[upto_seq, offset_ms], ...] */
-#define KJC_META_SCORES_PERIOD "scores_period"  /* the year period of the last scores pulled */
-#define KJC_SCORES_KIND "scores"                /* kjc_scores_put kind of pulled entries */
+#define KJC_META_HELLO_KEY "sync_hello_key"    /* hash of server+token last checked by hello */
+#define KJC_META_MAX_BATCH "sync_max_batch"    /* the server's max_batch */
+#define KJC_META_CLOCK_EPOCHS "clock_epochs"   /* [[upto_seq, offset_ms], ...] */
+#define KJC_META_SCORES_PERIOD "scores_period" /* the year period of the last scores pulled */
+#define KJC_SCORES_KIND "scores"               /* kjc_scores_put kind of pulled entries */
 
 /* A batch's stamps differ from the new offset by more than this: remember
  * the old offset for them (device_time) and restart the HLC from the
@@ -47,19 +47,19 @@ typedef struct kjc_sync_progress {
 } kjc_sync_progress;
 
 typedef struct kjc_sync_opts {
-  int batch;      /* changes per push; 0 = 1000 (never above the server's max_batch) */
-  int pull_limit; /* records per pull page; 0 = 1000 */
+  int batch;                  /* changes per push; 0 = 1000 (never above the server's max_batch) */
+  int pull_limit;             /* records per pull page; 0 = 1000 */
   const volatile int *cancel; /* non-zero stops the sync between and inside requests */
   void (*progress)(void *ud, const kjc_sync_progress *p);
   void *progress_ud;
 } kjc_sync_opts;
 
 typedef struct kjc_sync_result {
-  long pushed;    /* applied + duplicate */
+  long pushed; /* applied + duplicate */
   long duplicate;
   long rejected;
-  long pulled;    /* record states received */
-  int requests;   /* HTTP requests made */
+  long pulled;  /* record states received */
+  int requests; /* HTTP requests made */
   int offset_measured;
   int64_t offset_ms; /* server - local, when measured */
   uint64_t bytes_sent, bytes_received;

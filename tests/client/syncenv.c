@@ -64,7 +64,9 @@ static char *slurp_fd(int fd) {
   return b;
 }
 
-static int status_of(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
+static int status_of(int st) {
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
 
 /* fork+exec argv with env additions, stdout/stderr captured when asked. */
 static int run(const char *const *argv, const char *const *env, char **out, char **err) {
@@ -234,8 +236,7 @@ void syncenv_start(syncenv *e, int port) {
     int fd = open(errf, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0)
       dup2(fd, 2);
-    execl(KINERJAD_BIN, KINERJAD_BIN, "--data", e->data, "serve", "--listen", listen,
-          (char *)NULL);
+    execl(KINERJAD_BIN, KINERJAD_BIN, "--data", e->data, "serve", "--listen", listen, (char *)NULL);
     _exit(127);
   }
   kid_add(pid);
@@ -307,9 +308,8 @@ const char *syncenv_client(syncenv *e, const char *name, const char *office, con
   snprintf(db, sizeof db, "%s/%s.db", e->dir, name);
   const char *path = kjt_path(e->dir, name);
   (void)path;
-  assert_int_equal(KJ(db, "init", "--office", office, "--server", url, "--token", tok, "--ca",
-                      e->cert),
-                   0);
+  assert_int_equal(
+      KJ(db, "init", "--office", office, "--server", url, "--token", tok, "--ca", e->cert), 0);
   static char dbs[8][700];
   static int k;
   k = (k + 1) % 8;
@@ -359,10 +359,10 @@ char *syncenv_export(const char *db) {
   char *all = calloc(1, 1);
   for (int i = 0; i < 5; i++) {
     char *o = NULL;
-    assert_int_equal(syncenv_kinerja(db, NULL, &o, NULL,
-                                     (const char *const[]){"export", types[i], "--format", "json",
-                                                           NULL}),
-                     0);
+    assert_int_equal(
+        syncenv_kinerja(db, NULL, &o, NULL,
+                        (const char *const[]){"export", types[i], "--format", "json", NULL}),
+        0);
     size_t n = strlen(o);
     cap = len + n + strlen(types[i]) + 4;
     all = realloc(all, cap);

@@ -9,13 +9,13 @@
 #include <sys/types.h>
 
 typedef struct syncenv {
-  char *dir;        /* temp dir with everything */
-  char data[512];   /* kinerjad data dir */
+  char *dir;      /* temp dir with everything */
+  char data[512]; /* kinerjad data dir */
   char cert[600];
-  char admin[128];  /* admin token */
-  pid_t srv;        /* serve */
-  int port;         /* its port */
-  char url[64];     /* https://127.0.0.1:PORT */
+  char admin[128]; /* admin token */
+  pid_t srv;       /* serve */
+  int port;        /* its port */
+  char url[64];    /* https://127.0.0.1:PORT */
   pid_t proxy;
   int proxy_port;
   char proxy_url[64];
@@ -45,7 +45,8 @@ const char *syncenv_client(syncenv *e, const char *name, const char *office, con
  * out/err captured (may be NULL; caller frees). */
 int syncenv_kinerja(const char *db, const char *const *env, char **out, char **err,
                     const char *const *args);
-#define KJ(db, ...) syncenv_kinerja((db), NULL, NULL, NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define KJ(db, ...)                                                                                \
+  syncenv_kinerja((db), NULL, NULL, NULL, (const char *const[]){__VA_ARGS__, NULL})
 /* Start kinerja in the background (stdout/stderr to files in the dir). */
 pid_t syncenv_spawn(syncenv *e, const char *db, const char *const *env, const char *const *args);
 int syncenv_wait(pid_t pid); /* exit status, 128+signal */

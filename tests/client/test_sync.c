@@ -5,12 +5,12 @@
  * one request. */
 #include <setjmp.h>
 #include <signal.h>
-#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -117,8 +117,8 @@ static void test_offices_converge(void **state) {
   /* a record of office A pushed by office B's device is refused (on b2:
    * a rejected record stays on its device, so b2 is not compared) */
   const char *b2 = syncenv_client(g, "b2", OB, g->url);
-  assert_int_equal(KJ(b2, "add", "survey", "office=" OA, "date=2026-03-02", "service=x", "u1=1",
-                      "u2=1", "u3=1", "u4=1", "u5=1", "u6=1", "u7=1", "u8=1", "u9=1"),
+  assert_int_equal(KJ(b2, "add", "survey", "office=36.73.01", "date=2026-03-02", "service=x",
+                      "u1=1", "u2=1", "u3=1", "u4=1", "u5=1", "u6=1", "u7=1", "u8=1", "u9=1"),
                    0);
 
   /* central correction of another field of R1 (admin push) */
@@ -148,10 +148,10 @@ static void test_offices_converge(void **state) {
   free(out);
 
   /* field by field */
-  assert_field(a1, R1, "u4", "1"); /* a1's field */
-  assert_field(a1, R1, "u5", "1"); /* a2's field */
-  assert_field(a1, R1, "u2", "1"); /* the central one */
-  assert_field(a1, R2, "u3", "2"); /* same field: last writer wins */
+  assert_field(a1, R1, "u4", "1");  /* a1's field */
+  assert_field(a1, R1, "u5", "1");  /* a2's field */
+  assert_field(a1, R1, "u2", "1");  /* the central one */
+  assert_field(a1, R2, "u3", "2");  /* same field: last writer wins */
   assert_field(a1, R3, "u1", NULL); /* deleted */
   assert_field(a1, R4, "u1", "2");
   assert_field(a1, RB, "u1", NULL); /* office B's record is not office A's */
@@ -218,16 +218,27 @@ static void test_clock_year_ahead(void **state) {
   const char *fast = syncenv_client(g, "fast", OA, g->url); /* a year ahead, never synced */
   const char *good = syncenv_client(g, "good", OA, g->url);
   /* the fast PC creates R1 before it ever talked to the server */
-  const char *args[] = {"add",  "survey", "id=" R1, "date=2026-03-02", "service=KTP", "u1=4",
-                        "u2=4", "u3=4",   "u4=4",   "u5=4",            "u6=4",        "u7=4",
-                        "u8=4", "u9=4",   NULL};
+  const char *args[] = {"add",
+                        "survey",
+                        "id=01900000-0000-7000-8000-000000000001",
+                        "date=2026-03-02",
+                        "service=KTP",
+                        "u1=4",
+                        "u2=4",
+                        "u3=4",
+                        "u4=4",
+                        "u5=4",
+                        "u6=4",
+                        "u7=4",
+                        "u8=4",
+                        "u9=4",
+                        NULL};
   assert_int_equal(syncenv_kinerja(fast, skew, NULL, NULL, args), 0);
   assert_int_equal(syncenv_kinerja(fast, skew, NULL, NULL, (const char *const[]){"sync", NULL}), 0);
   /* its offset is known now */
   char *out = NULL;
-  assert_int_equal(syncenv_kinerja(fast, skew, &out, NULL,
-                                   (const char *const[]){"status", "--json", NULL}),
-                   0);
+  assert_int_equal(
+      syncenv_kinerja(fast, skew, &out, NULL, (const char *const[]){"status", "--json", NULL}), 0);
   cJSON *d = cJSON_Parse(out);
   free(out);
   double sk = cJSON_GetObjectItem(d, "clock_skew_ms")->valuedouble;
@@ -290,9 +301,8 @@ static void test_revoked(void **state) {
   assert_int_equal(syncenv_admin_push(g, ch, &ans), 200);
   free(ans);
   char out[512];
-  assert_int_equal(syncenv_admin(g, out, sizeof out,
-                                 (const char *const[]){"device", "revoke", id, NULL}),
-                   0);
+  assert_int_equal(
+      syncenv_admin(g, out, sizeof out, (const char *const[]){"device", "revoke", id, NULL}), 0);
   char *before = syncenv_export(db);
   char *err = NULL;
   assert_int_equal(syncenv_kinerja(db, NULL, NULL, &err, (const char *const[]){"sync", NULL}), 1);
@@ -324,7 +334,6 @@ static void test_revoked(void **state) {
   assert_non_null(strstr(err, "server refused this device"));
   assert_non_null(strstr(err, OB));
   free(err);
-
 }
 
 /* Bandwidth: gzip request bodies, one connection, one request when idle. */

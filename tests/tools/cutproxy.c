@@ -114,7 +114,10 @@ int main(int argc, char **argv) {
       perror("cutproxy: accept");
       return 1;
     }
-    long budget = (rand() % 100) < cut ? (long)(((unsigned long)rand() << 15 ^ (unsigned long)rand()) % (unsigned long)(max + 1)) : -1;
+    long budget = (rand() % 100) < cut
+                      ? (long)(((unsigned long)rand() << 15 ^ (unsigned long)rand()) %
+                               (unsigned long)(max + 1))
+                      : -1;
     pid_t pid = fork();
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
