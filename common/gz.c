@@ -24,25 +24,24 @@ kj_code kj_gzip(const void *in, size_t len, kj_buf *out, kj_err *err) {
       p += n;
       left -= n;
     }
-    rc = kj_buf_reserve(out, GZ_CHUNK);
+    size_t room = out->max - out->len;
+    size_t step = room < GZ_CHUNK ? room : GZ_CHUNK;
+    rc = step ? kj_buf_reserve(out, step) : KJ_ETOOBIG;
     if (rc) {
       deflateEnd(&zs);
+      kj_buf_release(out);
       return kj_fail(err, rc, rc == KJ_ETOOBIG ? "gzip output over %zu bytes" : "out of memory",
                      out->max);
     }
     zs.next_out = (Bytef *)out->data + out->len;
-    zs.avail_out = GZ_CHUNK;
+    zs.avail_out = (uInt)step;
     zrc = deflate(&zs, left == 0 ? Z_FINISH : Z_NO_FLUSH);
-    out->len += GZ_CHUNK - zs.avail_out;
+    out->len += step - zs.avail_out;
     out->data[out->len] = '\0';
   } while (zrc == Z_OK || zrc == Z_BUF_ERROR);
   deflateEnd(&zs);
   if (zrc != Z_STREAM_END)
     return kj_fail(err, KJ_EIO, "gzip failed (%d)", zrc);
-  if (out->len > out->max) {
-    kj_buf_release(out);
-    return kj_fail(err, KJ_ETOOBIG, "gzip output over %zu bytes", out->max);
-  }
   return KJ_OK;
 }
 

@@ -62,6 +62,10 @@ kj_code kjs__tls_ctx_init(kjs_tls_ctx *t, const char *cert_file, const char *key
   if (rc)
     return kj_fail(err, KJ_ECRYPTO, "cannot load key '%s': %s", key_file,
                    tls_strerror(rc, m, sizeof m));
+  rc = mbedtls_pk_check_pair(&t->cert.pk, &t->key);
+  if (rc)
+    return kj_fail(err, KJ_ECRYPTO, "certificate '%s' does not match key '%s': %s", cert_file,
+                   key_file, tls_strerror(rc, m, sizeof m));
   rc = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
                                    MBEDTLS_SSL_PRESET_DEFAULT);
   if (rc)
