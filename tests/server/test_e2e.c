@@ -156,6 +156,11 @@ static env *g_env2; /* a second server of one test */
 static env *env_new(void) {
   env *e = calloc(1, sizeof *e);
   assert_non_null(e);
+  /* known to the teardowns at once: a failing setup is cleaned up too */
+  if (!g_env)
+    g_env = e;
+  else
+    g_env2 = e;
   snprintf(e->dir, sizeof e->dir, "/tmp/kjs-e2e-XXXXXX");
   assert_non_null(mkdtemp(e->dir));
   rmdir(e->dir); /* init creates it */
@@ -202,7 +207,10 @@ static env *env_new(void) {
   return e;
 }
 
+static int teardown(void **state);
+
 static int setup(void **state) {
+  teardown(NULL); /* what a failed setup left */
   g_env = env_new();
   *state = g_env;
   return 0;
@@ -605,7 +613,7 @@ static char *all_states(env *e, const char *admin, const char *admin_id) {
 }
 
 static void test_order_independence(void **state) {
-  env *e1 = *state, *e2 = g_env2 = env_new();
+  env *e1 = *state, *e2 = env_new();
   enum { NREC = 5, NEDIT = 80 };
   char *ch[NREC + NEDIT];
   int dev[NREC + NEDIT]; /* 0: device A, 1: admin */
@@ -858,7 +866,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sigterm_during_push, setup, teardown),
   };
-  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  /* the group teardown also cleans up after a setup that failed */
+  int rc = cmocka_run_group_tests(tests, NULL, teardown);
   curl_global_cleanup();
   return rc;
 }
