@@ -322,6 +322,27 @@ static void test_revoked(void **state) {
   free(before);
   free(after);
 
+  /* TLS is verified: a pinned CA that did not sign the server's
+   * certificate fails, exit 1, nothing moves */
+  char saved[sizeof g->data], other[700];
+  memcpy(saved, g->data, sizeof saved);
+  snprintf(g->data, sizeof g->data, "%s/other", g->dir);
+  assert_int_equal(syncenv_admin(g, out, sizeof out, (const char *const[]){"init", NULL}), 0);
+  snprintf(other, sizeof other, "%s/cert.pem", g->data);
+  memcpy(g->data, saved, sizeof saved);
+  char tls[128];
+  syncenv_device(g, OA, tls, NULL);
+  snprintf(db, sizeof db, "%s/tls.db", g->dir);
+  assert_int_equal(
+      KJ(db, "init", "--office", OA, "--server", g->url, "--token", tls, "--ca", other), 0);
+  add_survey(db, R4, "4");
+  err = NULL;
+  assert_int_equal(syncenv_kinerja(db, NULL, NULL, &err, (const char *const[]){"sync", NULL}), 1);
+  assert_non_null(strstr(err, "TLS"));
+  free(err);
+  assert_int_equal(KJ(db, "config", "set", "ca", g->cert), 0);
+  assert_int_equal(KJ(db, "sync"), 0);
+
   /* a token of another office: refused before anything moves */
   char tokb[128];
   syncenv_device(g, OB, tokb, NULL);
