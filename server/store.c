@@ -43,6 +43,9 @@ enum {
   ST_CONFLICT_LIST,
   ST_PULL_ALL,
   ST_PULL_OFFICE,
+  ST_PULL_MOVED,
+  ST_MOVED_ANY,
+  ST_MOVED_PUT,
   ST_DIGEST,
   ST__COUNT
 };
@@ -71,6 +74,14 @@ static const char *const stmt_sql[ST__COUNT] = {
      * others' rows between them), never a sort of the whole office */
     [ST_PULL_OFFICE] = "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
                        "AND (type IN (0, 1, 2) OR office = ?3) ORDER BY seq LIMIT ?2",
+    /* the same, plus the records that moved away from the office (a
+     * central correction of their office): the office learns where they went */
+    [ST_PULL_MOVED] = "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
+                      "AND (type IN (0, 1, 2) OR office = ?3 OR EXISTS (SELECT 1 FROM moved m "
+                      "WHERE m.office = ?3 AND m.type = records.type AND m.id = records.id)) "
+                      "ORDER BY seq LIMIT ?2",
+    [ST_MOVED_ANY] = "SELECT 1 FROM moved WHERE office = ?1 LIMIT 1",
+    [ST_MOVED_PUT] = "INSERT OR IGNORE INTO moved(office, type, id) VALUES(?1,?2,?3)",
     [ST_DIGEST] = "SELECT type, id, office, deleted, state FROM records ORDER BY type, id",
 };
 
@@ -88,6 +99,9 @@ static const char *const migrations[] = {
     "CREATE TABLE conflicts(n INTEGER PRIMARY KEY, type INTEGER NOT NULL, id TEXT NOT NULL,"
     " field TEXT NOT NULL, loser TEXT, loser_stamp TEXT, winner TEXT, winner_stamp TEXT,"
     " at INTEGER NOT NULL);",
+    /* 2: offices a record was moved away from */
+    "CREATE TABLE moved(office TEXT NOT NULL, type INTEGER NOT NULL, id TEXT NOT NULL,"
+    " PRIMARY KEY(office, type, id)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -775,6 +789,24 @@ static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item 
   return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot record the result");
 }
 
+/* A record that leaves its office (a central correction): remember the
+ * office it left, whose devices keep receiving it on pull. */
+static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *after, kj_err *err) {
+  const kj_type_def *td = kj_type(after->type);
+  const char *from = before ? kj_record_office(before) : NULL, *to = kj_record_office(after);
+  if (!td || td->master || !from || (to && !strcmp(from, to)))
+    return KJ_OK;
+  sqlite3_stmt *st = stmt(t->c, ST_MOVED_PUT, err);
+  if (!st)
+    return KJ_EDB;
+  sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 2, (int)after->type);
+  sqlite3_bind_text(st, 3, after->id, -1, SQLITE_STATIC);
+  int r = sqlite3_step(st);
+  done(st);
+  return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot record a move");
+}
+
 /* 1 and the stored result in it when (device, seq) was seen before. */
 static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
   sqlite3_stmt *st = stmt(t->c, ST_APPLIED_GET, err);
@@ -916,7 +948,8 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   }
   if ((rc = exec(t->c, "SAVEPOINT item", err)))
     goto out;
-  if ((rc = put_state(t, &s, err)) || (rc = put_conflicts(t, &s, err))) {
+  if ((rc = put_state(t, &s, err)) || (rc = put_conflicts(t, &s, err)) ||
+      (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err))) {
     exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
     goto out;
   }
@@ -959,16 +992,25 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
   if (!c)
     return err && err->code ? err->code : KJ_EDB;
   int all = who->role != KJS_ROLE_DEVICE;
-  sqlite3_stmt *st = stmt(c, all ? ST_PULL_ALL : ST_PULL_OFFICE, err);
   kj_code rc = KJ_OK;
-  if (!st) {
-    release(s, c);
-    return KJ_EDB;
-  }
   /* one snapshot: the rows and the highest seq agree */
   if ((rc = exec(c, "BEGIN", err))) {
     release(s, c);
     return rc;
+  }
+  int which = ST_PULL_ALL;
+  if (!all) {
+    sqlite3_stmt *mv = stmt(c, ST_MOVED_ANY, err);
+    if (mv)
+      sqlite3_bind_text(mv, 1, who->office, -1, SQLITE_STATIC);
+    which = mv && sqlite3_step(mv) == SQLITE_ROW ? ST_PULL_MOVED : ST_PULL_OFFICE;
+    done(mv);
+  }
+  sqlite3_stmt *st = stmt(c, which, err);
+  if (!st) {
+    exec(c, "ROLLBACK", NULL);
+    release(s, c);
+    return KJ_EDB;
   }
   sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
   sqlite3_bind_int(st, 2, limit + 1);

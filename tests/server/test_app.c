@@ -389,6 +389,30 @@ static void test_office_scope(void **state) {
   tcall(t, &r, "GET", "/v1/pull", NULL, t->admin, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 2);
   tresp_release(&r);
+  /* a central correction moves A's record to B: both offices get it */
+  snprintf(del, sizeof del,
+           "{\"seq\":3,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{"
+           "\"office\":\"" OFFICE_B "\"}}",
+           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 50, 0));
+  push1(t, &r, t->admin, strdup(del));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=3", t->dev_a, NULL);
+  ch = cJSON_GetObjectItem(r.json, "changes");
+  assert_int_equal(cJSON_GetArraySize(ch), 1);
+  assert_string_equal(jstr(cJSON_GetObjectItem(cJSON_GetArrayItem(ch, 0), "f"), "office"),
+                      OFFICE_B);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=0", t->dev_b, NULL);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 2);
+  tresp_release(&r);
+  /* A may no longer edit it */
+  snprintf(del, sizeof del,
+           "{\"seq\":5,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u2\":\"1\"}}",
+           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 60, 0));
+  push1(t, &r, t->dev_a, strdup(del));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  tresp_release(&r);
 }
 
 static void test_revoke(void **state) {
