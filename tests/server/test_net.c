@@ -988,6 +988,71 @@ static void test_refusals(void **state) {
   assert_int_equal(srv_stop(e), 0);
 }
 
+static void test_expect_continue(void **state) {
+  env *e = *state;
+  srv_start(e, NULL);
+  size_t n = 2u << 20;
+  char *body = malloc(n);
+  for (size_t i = 0; i < n; i++)
+    body[i] = (char)('a' + i % 26);
+  CURL *c = client(e);
+  curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 3000L);
+  const char *hdr[] = {"Expect: 100-continue", NULL};
+  hresp r;
+  double t0 = now_ms();
+  request(e, c, &r, "POST", "/echo", body, n, hdr);
+  double took = now_ms() - t0;
+  assert_int_equal(r.status, 200);
+  assert_int_equal(r.body.len, n);
+  assert_memory_equal(r.body.data, body, n);
+  assert_true(took < 2500); /* the 100 came: curl did not wait 3 s for it */
+  hresp_release(&r);
+  curl_easy_cleanup(c);
+  free(body);
+  assert_int_equal(srv_stop(e), 0);
+}
+
+/* Seeded garbage: random bytes, and valid requests cut at random offsets,
+ * on many connections; the server answers healthz after each round. */
+static void test_garbage_rounds(void **state) {
+  env *e = *state;
+  opts o = {.plain = 1, .header_timeout_ms = 500, .idle_timeout_ms = 500};
+  srv_start(e, &o);
+  unsigned seed = 12345;
+  static const char valid[] = "POST /echo?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n"
+                              "Accept-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  for (int round = 0; round < 200; round++) {
+    int fd = raw_connect(e);
+    struct timeval tv = {0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[512];
+    size_t len;
+    if (round % 2) {
+      len = (size_t)(rand_r(&seed) % (int)sizeof buf);
+      for (size_t i = 0; i < len; i++)
+        buf[i] = (char)rand_r(&seed);
+    } else {
+      len = (size_t)(rand_r(&seed) % (int)(sizeof valid));
+      memcpy(buf, valid, len);
+      if (len > 0 && rand_r(&seed) % 2) /* and flip one byte */
+        buf[rand_r(&seed) % (int)len] = (char)rand_r(&seed);
+    }
+    raw_send(fd, buf, len);
+    if (round % 3 == 0)
+      shutdown(fd, SHUT_WR);
+    kj_buf out;
+    kj_buf_init(&out, KJ_BUF_UNLIMITED);
+    raw_read_all(fd, &out);
+    kj_buf_release(&out);
+    close(fd);
+    if (round % 20 == 19)
+      assert_int_equal(get(e, "/healthz", NULL), 200);
+  }
+  assert_int_equal(get(e, "/healthz", NULL), 200);
+  assert_int_equal(srv_stop(e), 0); /* and no leak: the child exits 0 under LSan */
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   signal(SIGPIPE, SIG_IGN);
@@ -1009,6 +1074,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cert_hostnames, setup, teardown),
       cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
       cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_expect_continue, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_garbage_rounds, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
