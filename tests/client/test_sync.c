@@ -16,6 +16,7 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
+#include "kjt.h"
 #include "syncenv.h"
 
 #define OA "36.73.01"
@@ -207,6 +208,41 @@ static void test_offices_converge(void **state) {
   d = sync_json(a1, 0);
   assert_int_equal(jnum(d, "pushed"), 1);
   cJSON_Delete(d);
+
+  /* the server's reports equal those of a fresh import of the final records */
+  syncenv *fresh = syncenv_new();
+  const char *offs[] = {a1, b1};
+  for (int i = 0; i < 2; i++) {
+    char *csv = NULL, path[700];
+    assert_int_equal(
+        syncenv_kinerja(offs[i], NULL, &csv, NULL, (const char *const[]){"export", "survey", NULL}),
+        0);
+    snprintf(path, sizeof path, "%s/final%d.csv", fresh->dir, i);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(csv, f);
+    fclose(f);
+    free(csv);
+    char o[4096];
+    assert_int_equal(
+        syncenv_admin(fresh, o, sizeof o, (const char *const[]){"import", "survey", path, NULL}),
+        0);
+  }
+  static const char *const reps[][8] = {
+      {"report", "offices", "--period", "2026", "--as-of", "2026-12-31", "--json", NULL},
+      {"report", "offices", "--period", "2026-03", "--as-of", "2026-03-31", "--json", NULL},
+      {"report", "employees", "--period", "2026", "--office", OA, "--json", NULL}};
+  for (int i = 0; i < 3; i++) {
+    char *live = calloc(1, 1 << 20), *again = calloc(1, 1 << 20);
+    assert_int_equal(syncenv_admin(g, live, 1 << 20, reps[i]), 0);
+    assert_int_equal(syncenv_admin(fresh, again, 1 << 20, reps[i]), 0);
+    assert_true(strlen(live) > 10);
+    assert_string_equal(live, again);
+    free(live);
+    free(again);
+  }
+  kjt_rmdir(fresh->dir);
+  free(fresh);
 }
 
 /* A PC whose clock is a year ahead must not win with its stamps. */
