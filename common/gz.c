@@ -77,8 +77,9 @@ kj_code kj_gunzip(const void *in, size_t len, kj_buf *out, kj_err *err) {
     if (rc) {
       inflateEnd(&zs);
       kj_buf_release(out);
-      return kj_fail(err, rc, rc == KJ_ETOOBIG ? "gzip body inflates past %zu bytes"
-                                               : "out of memory", out->max);
+      return kj_fail(err, rc,
+                     rc == KJ_ETOOBIG ? "gzip body inflates past %zu bytes" : "out of memory",
+                     out->max);
     }
     zs.next_out = (Bytef *)out->data + out->len;
     zs.avail_out = (uInt)step;

@@ -34,8 +34,7 @@ typedef struct kjs_tls_conn {
 } kjs_tls_conn;
 
 /* Load cert and key (PEM); TLS 1.2 or newer. */
-kj_code kjs__tls_ctx_init(kjs_tls_ctx *t, const char *cert_file, const char *key_file,
-                          kj_err *err);
+kj_code kjs__tls_ctx_init(kjs_tls_ctx *t, const char *cert_file, const char *key_file, kj_err *err);
 void kjs__tls_ctx_release(kjs_tls_ctx *t);
 
 kj_code kjs__tls_conn_init(kjs_tls_conn *c, kjs_tls_ctx *t, kj_buf *out);

@@ -3,9 +3,9 @@
  * `kinerjad init` makes.  Every mbedTLS error is translated here, once. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -216,8 +216,8 @@ static int san_add(unsigned char **p, unsigned char *start, const char *name) {
   if ((rc = mbedtls_asn1_write_len(p, start, (size_t)len)) < 0)
     return rc;
   len += rc;
-  if ((rc = mbedtls_asn1_write_tag(p, start, (unsigned char)(MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))) <
-      0)
+  if ((rc = mbedtls_asn1_write_tag(p, start,
+                                   (unsigned char)(MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))) < 0)
     return rc;
   return len + rc;
 }
@@ -282,12 +282,12 @@ int kjs_tls_make_cert(const char *key_file, const char *cert_file, const char *c
   }
   if ((code = seed(&ent, &drbg, err)))
     goto done;
-#define TRY(call, w)                                                          \
-  do {                                                                        \
-    if ((rc = (call)) != 0) {                                                 \
-      what = (w);                                                             \
-      goto fail;                                                              \
-    }                                                                         \
+#define TRY(call, w)                                                                               \
+  do {                                                                                             \
+    if ((rc = (call)) != 0) {                                                                      \
+      what = (w);                                                                                  \
+      goto fail;                                                                                   \
+    }                                                                                              \
   } while (0)
   TRY(mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), "key setup");
   TRY(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key), mbedtls_ctr_drbg_random,

@@ -155,7 +155,7 @@ static void srv_start(env *e, const opts *o) {
   e->pid = pid;
   e->out_fd = p[0];
   e->plain = o && o->plain;
-  char line[256];
+  char line[256] = "";
   size_t len = 0;
   while (!memchr(line, '\n', len) && len < sizeof line - 1) {
     ssize_t r = read(p[0], line + len, sizeof line - 1 - len);
@@ -164,10 +164,13 @@ static void srv_start(env *e, const opts *o) {
     len += (size_t)r;
   }
   line[len] = 0;
-  const char *want = e->plain ? "listening on http://127.0.0.1:" : "listening on https://127.0.0.1:";
+  const char *want =
+      e->plain ? "listening on http://127.0.0.1:" : "listening on https://127.0.0.1:";
   const char *u = strstr(line, want);
-  if (!u)
+  if (!u) {
     fail_msg("server said '%s'", line);
+    return;
+  }
   e->port = atoi(u + strlen(want));
   assert_true(e->port > 0);
   snprintf(e->base, sizeof e->base, "%s://127.0.0.1:%d", e->plain ? "http" : "https", e->port);
@@ -195,8 +198,10 @@ done:
 static int setup(void **state) {
   env *e = calloc(1, sizeof *e);
   snprintf(e->dir, sizeof e->dir, "/tmp/kjs-net-XXXXXX");
-  if (!mkdtemp(e->dir))
+  if (!mkdtemp(e->dir)) {
+    free(e);
     return -1;
+  }
   snprintf(e->cert, sizeof e->cert, "%s/cert.pem", e->dir);
   snprintf(e->key, sizeof e->key, "%s/key.pem", e->dir);
   kj_err err;
@@ -204,6 +209,8 @@ static int setup(void **state) {
   const char *hosts[] = {"kinerja.example", "10.0.0.7", "::1"};
   if (kjs_tls_make_cert(e->key, e->cert, hosts, 3, &err) != 0) {
     fprintf(stderr, "make_cert: %s\n", err.msg);
+    rmdir(e->dir);
+    free(e);
     return -1;
   }
   *state = e;
@@ -566,7 +573,8 @@ static void test_413_without_body(void **state) {
   char *chunk = malloc(65536 + 16);
   int hl = snprintf(chunk, 16, "10000\r\n");
   memset(chunk + hl, 'a', 65536);
-  memcpy(chunk + hl + 65536, "\r\n", 2);
+  chunk[hl + 65536] = '\r';
+  chunk[hl + 65536 + 1] = '\n';
   for (int i = 0; i < 20; i++) /* 1.25 MiB */
     raw_send(fd, chunk, (size_t)hl + 65536 + 2);
   free(chunk);
@@ -897,7 +905,8 @@ static void test_cert_hostnames(void **state) {
   c = client(e);
   snprintf(url, sizeof url, "https://127.0.0.1:%d/healthz", e->port);
   curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)(CURL_SSLVERSION_TLSv1_1 | CURL_SSLVERSION_MAX_TLSv1_1));
+  curl_easy_setopt(c, CURLOPT_SSLVERSION,
+                   (long)(CURL_SSLVERSION_TLSv1_1 | CURL_SSLVERSION_MAX_TLSv1_1));
   rc = curl_easy_perform(c);
   assert_int_not_equal(rc, CURLE_OK);
   curl_easy_cleanup(c);
