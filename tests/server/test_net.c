@@ -797,9 +797,9 @@ static void *slow_thread(void *ud) {
 static void test_healthz_while_slow(void **state) {
   env *e = *state;
   srv_start(e, NULL);
-  slow_call s[4];
-  pthread_t th[4];
-  for (int i = 0; i < 4; i++) { /* every threadpool thread busy */
+  slow_call s[8];
+  pthread_t th[8];
+  for (int i = 0; i < 8; i++) { /* every threadpool thread busy */
     s[i] = (slow_call){.e = e, .path = "/slow?ms=1500"};
     assert_int_equal(pthread_create(&th[i], NULL, slow_thread, &s[i]), 0);
   }
@@ -821,9 +821,9 @@ static void test_healthz_while_slow(void **state) {
       worst = took;
   }
   curl_easy_cleanup(c);
-  fprintf(stderr, "# healthz during 4 slow requests: worst %.1f ms\n", worst);
+  fprintf(stderr, "# healthz during 8 slow requests: worst %.1f ms\n", worst);
   assert_true(worst < 200);
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 8; i++) {
     pthread_join(th[i], NULL);
     assert_int_equal(s[i].status, 200);
     kj_buf_release(&s[i].body);
