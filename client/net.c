@@ -8,6 +8,7 @@
 #include "hlc.h"
 #include "log.h"
 
+#include "date.h"
 #include "gz.h"
 
 #define REPLY_MAX ((size_t)256 << 20) /* a pull page is far smaller */
@@ -152,6 +153,14 @@ static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
   case CURLE_BAD_CONTENT_ENCODING: /* a gzip body cut short */
     return kj_fail(err, KJ_ENET, "server unreachable: %s", why);
   case CURLE_PEER_FAILED_VERIFICATION:
+    if (strstr(why, "not yet valid") || strstr(why, "expired")) {
+      /* certificates are checked against this PC's clock */
+      char day[KJ_DATE_STRLEN + 1];
+      kj_date_format((kj_day)(kj_wall_ms() / 86400000u), day);
+      return kj_fail(err, KJ_ECRYPTO, "TLS: %s (this PC's date is %s: is its clock right?)", why,
+                     day);
+    }
+    return kj_fail(err, KJ_ECRYPTO, "TLS: %s", why);
   case CURLE_SSL_CACERT_BADFILE:
   case CURLE_SSL_CERTPROBLEM:
   case CURLE_SSL_INVALIDCERTSTATUS:

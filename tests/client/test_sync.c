@@ -317,6 +317,74 @@ static void test_clock_year_ahead(void **state) {
   free(v);
 }
 
+/* A PC behind: once its offset is known, its later edits win.  (12 hours:
+ * a year behind, TLS refuses the server's certificate as not yet valid,
+ * checked against the PC's own clock, and says so.) */
+static void test_clock_behind(void **state) {
+  (void)state;
+  static const char *const year[] = {"LD_PRELOAD=" SKEWCLOCK_LIB,
+                                     "KJ_TEST_CLOCK_SKEW_MS=-31536000000",
+                                     "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1", NULL};
+  const char *ancient = syncenv_client(g, "ancient", OA, g->url);
+  char *err = NULL;
+  assert_int_equal(syncenv_kinerja(ancient, year, NULL, &err, (const char *const[]){"sync", NULL}),
+                   1);
+  assert_non_null(strstr(err, "is its clock right?"));
+  free(err);
+
+  static const char *const skew[] = {"LD_PRELOAD=" SKEWCLOCK_LIB, "KJ_TEST_CLOCK_SKEW_MS=-43200000",
+                                     "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1", NULL};
+  const char *slow = syncenv_client(g, "slow", OA, g->url);
+  const char *good = syncenv_client(g, "good", OA, g->url);
+  /* the slow PC works offline first: its stamps are a year old */
+  const char *args[] = {"add",
+                        "survey",
+                        "id=01900000-0000-7000-8000-000000000002",
+                        "date=2026-03-02",
+                        "service=KTP",
+                        "u1=4",
+                        "u2=4",
+                        "u3=4",
+                        "u4=4",
+                        "u5=4",
+                        "u6=4",
+                        "u7=4",
+                        "u8=4",
+                        "u9=4",
+                        NULL};
+  assert_int_equal(syncenv_kinerja(slow, skew, NULL, NULL, args), 0);
+  assert_int_equal(KJ(good, "sync"), 0);
+  assert_int_equal(syncenv_kinerja(slow, skew, NULL, NULL, (const char *const[]){"sync", NULL}), 0);
+  /* the correct PC's edit of u1 now ... */
+  assert_int_equal(KJ(good, "sync"), 0);
+  assert_field(good, R2, "u1", "4");
+  assert_int_equal(KJ(good, "update", R2, "u1=1"), 0);
+  assert_int_equal(KJ(good, "sync"), 0);
+  usleep(50000);
+  /* ... and the slow PC's edit of u1 later: the later one wins */
+  assert_int_equal(
+      syncenv_kinerja(slow, skew, NULL, NULL, (const char *const[]){"update", R2, "u1=3", NULL}),
+      0);
+  assert_int_equal(syncenv_kinerja(slow, skew, NULL, NULL, (const char *const[]){"sync", NULL}), 0);
+  assert_int_equal(KJ(good, "sync"), 0);
+  assert_field(good, R2, "u1", "3");
+  assert_field(slow, R2, "u1", "3");
+  char *out = NULL;
+  assert_int_equal(
+      syncenv_kinerja(slow, skew, &out, NULL, (const char *const[]){"status", "--json", NULL}), 0);
+  cJSON *d = cJSON_Parse(out);
+  free(out);
+  double sk = cJSON_GetObjectItem(d, "clock_skew_ms")->valuedouble;
+  assert_true(sk > 43200000.0 - 10000 && sk < 43200000.0 + 10000);
+  cJSON_Delete(d);
+  char *es = syncenv_export(slow), *eg = syncenv_export(good), *v = syncenv_server_view(g, OA);
+  assert_string_equal(es, eg);
+  assert_string_equal(es, v);
+  free(es);
+  free(eg);
+  free(v);
+}
+
 /* A revoked token stops sync with a clear message and touches nothing. */
 static void test_revoked(void **state) {
   (void)state;
@@ -426,6 +494,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_offices_converge, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clock_year_ahead, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_clock_behind, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bandwidth, setup, teardown),
   };
