@@ -602,7 +602,7 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
   if (!c) {
     char key[24], *old = NULL;
     snprintf(key, sizeof key, "%016" PRIx64, fnv64(g.server, g.token));
-    kjc_outbox_stats st;
+    kjc_outbox_stats st = {0, 0, 0};
     c = kjc_meta_get(s, KJC_META_HELLO_KEY, &old, err);
     if (!c && (!old || strcmp(old, key) != 0))
       c = hello(&e, key, err);
