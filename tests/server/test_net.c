@@ -80,6 +80,16 @@ static void test_handler(void *app, const kjs_request *req, kjs_response *resp) 
     resp->content_type = "text/plain";
     return;
   }
+  if (!strcmp(req->path, "/huge")) { /* more than socket buffers hold */
+    resp->route = "/huge";
+    resp->content_type = "application/octet-stream";
+    if (kj_buf_reserve(&resp->body, 32u << 20) == KJ_OK) {
+      memset(resp->body.data, 'h', 32u << 20);
+      resp->body.len = 32u << 20;
+      resp->body.data[resp->body.len] = '\0';
+    }
+    return;
+  }
   if (!strcmp(req->path, "/v1/push")) {
     resp->route = "/v1/push";
     resp->push_records = 3;
@@ -1062,6 +1072,52 @@ static void test_garbage_rounds(void **state) {
   assert_int_equal(srv_stop(e), 0); /* and no leak: the child exits 0 under LSan */
 }
 
+/* A client that asks for a big answer and never reads it is dropped after
+ * idle_timeout_ms without progress; one that reads slowly is not. */
+static void test_slow_reader(void **state) {
+  env *e = *state;
+  opts o = {.plain = 1, .idle_timeout_ms = 400};
+  srv_start(e, &o);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)e->port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  raw_send(fd, "GET /huge HTTP/1.1\r\n\r\n", 22);
+  usleep(1500000); /* never read */
+  kj_buf m;
+  kj_buf_init(&m, KJ_BUF_UNLIMITED);
+  int fd2 = raw_connect(e);
+  raw_send(fd2, "GET /metrics HTTP/1.1\r\n\r\n", 25);
+  raw_read_response(fd2, &m);
+  assert_non_null(strstr(kj_buf_str(&m), "kinerjad_open_connections 1\n")); /* only this one */
+  kj_buf_release(&m);
+  close(fd2);
+  close(fd);
+  /* a slow but steady reader gets everything */
+  fd = raw_connect(e);
+  raw_send(fd, "GET /huge HTTP/1.1\r\nConnection: close\r\n\r\n", 41);
+  size_t got = 0;
+  char b[65536];
+  double t0 = now_ms();
+  for (;;) {
+    ssize_t n = recv(fd, b, sizeof b, 0);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+    usleep(2000); /* about 1 s in all: more than the 400 ms timeout */
+  }
+  close(fd);
+  if (got <= (32u << 20))
+    fail_msg("slow reader got %zu bytes", got);
+  assert_true(now_ms() - t0 > 600); /* it was slow indeed */
+  assert_int_equal(srv_stop(e), 0);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   signal(SIGPIPE, SIG_IGN);
@@ -1085,6 +1141,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
       cmocka_unit_test_setup_teardown(test_expect_continue, setup, teardown),
       cmocka_unit_test_setup_teardown(test_garbage_rounds, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
