@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "http.h"
 
 typedef struct kjs_tls_ctx {
   mbedtls_ssl_config conf;
@@ -49,5 +50,12 @@ int kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, kj_err *err);
 kj_code kjs__tls_write(kjs_tls_conn *c, const char *data, size_t len, kj_err *err);
 /* Queue a close_notify alert into c->out. */
 void kjs__tls_close_notify(kjs_tls_conn *c);
+
+/* For fuzz targets and tests: run raw bytes (plain HTTP, no TLS) through
+ * the real connection code in-process (a socketpair, a private loop, the
+ * handler on the threadpool), then EOF; append what the server answered to
+ * out.  Returns when the connection is closed; -1 when it cannot start. */
+int kjs__net_feed(const kjs_net_config *cfg, kjs_handler_fn handler, void *app, const void *data,
+                  size_t len, kj_buf *out);
 
 #endif

@@ -35,6 +35,7 @@
 #include "gz.h"
 #include "http.h"
 #include "log.h"
+#include "net_int.h"
 
 typedef struct env {
   char dir[64];
@@ -1118,6 +1119,47 @@ static void test_slow_reader(void **state) {
   assert_int_equal(srv_stop(e), 0);
 }
 
+/* The in-process harness for fuzz targets: same code, no sockets to open. */
+static void test_feed(void **state) {
+  (void)state;
+  kjs_net_config cfg;
+  kjs_net_config_defaults(&cfg);
+  cfg.plain_http = 1;
+  cfg.max_body = 1 << 16;
+  kj_log_level level = kj_log_get_level();
+  kj_log_set_level(KJ_LOG_OFF); /* in-process: the log would be ours */
+  kj_buf out;
+  kj_buf_init(&out, KJ_BUF_UNLIMITED);
+  const char two[] =
+      "GET /healthz HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
+  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, two, sizeof two - 1, &out), 0);
+  const char *s = kj_buf_str(&out);
+  const char *a = strstr(s, "{\"status\":\"ok\"}");
+  const char *b = strstr(s, "\r\n\r\nabc");
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_true(a < b);
+  kj_buf_reset(&out);
+  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, "BAD\r\n\r\n", 7, &out), 0);
+  assert_int_equal(strncmp(kj_buf_str(&out), "HTTP/1.1 400 ", 13), 0);
+  /* seeded random inputs: count executions per second */
+  unsigned seed = 7;
+  double t0 = now_ms();
+  int runs = 0;
+  char buf[300];
+  for (; runs < 2000 && now_ms() - t0 < 3000; runs++) {
+    size_t len = (size_t)(rand_r(&seed) % (int)sizeof buf);
+    memcpy(buf, two, len < sizeof two - 1 ? len : sizeof two - 1);
+    for (int k = 0; k < 4 && len; k++)
+      buf[rand_r(&seed) % (int)len] = (char)rand_r(&seed);
+    kj_buf_reset(&out);
+    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, buf, len, &out), 0);
+  }
+  fprintf(stderr, "# kjs__net_feed: %d inputs in %.0f ms\n", runs, now_ms() - t0);
+  kj_buf_release(&out);
+  kj_log_set_level(level);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   signal(SIGPIPE, SIG_IGN);
@@ -1142,6 +1184,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_expect_continue, setup, teardown),
       cmocka_unit_test_setup_teardown(test_garbage_rounds, setup, teardown),
       cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
+      cmocka_unit_test(test_feed),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
