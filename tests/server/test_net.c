@@ -745,8 +745,65 @@ static void test_idle_timeout(void **state) {
   double took = now_ms() - t0;
   assert_true(took >= 200 && took < 2500);
   assert_int_equal(out.len, 0);
+  close(fd);
+  /* a Content-Length that promises more than comes: the body stalls */
+  fd = raw_connect(e);
+  const char *lie = "POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc";
+  raw_send(fd, lie, strlen(lie));
+  t0 = now_ms();
+  kj_buf_reset(&out);
+  assert_int_equal(raw_read_all(fd, &out), 1);
+  assert_true(now_ms() - t0 < 2500);
+  assert_int_equal(out.len, 0);
   kj_buf_release(&out);
   close(fd);
+  assert_int_equal(srv_stop(e), 0);
+}
+
+static int open_conns(env *e) {
+  kj_buf m;
+  kj_buf_init(&m, KJ_BUF_UNLIMITED);
+  int fd = raw_connect(e);
+  const char *req = "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n";
+  raw_send(fd, req, strlen(req));
+  raw_read_all(fd, &m);
+  close(fd);
+  const char *p = strstr(kj_buf_str(&m), "\nkinerjad_open_connections ");
+  int n = p ? atoi(p + strlen("\nkinerjad_open_connections ")) : -1;
+  kj_buf_release(&m);
+  return n;
+}
+
+/* 500 connections at once, each mid-request; all are served or dropped and
+ * the count comes back to the baseline. */
+static void test_many_connections(void **state) {
+  env *e = *state;
+  opts o = {.plain = 1};
+  srv_start(e, &o);
+  enum { N = 500 };
+  static int fds[N];
+  for (int i = 0; i < N; i++) {
+    fds[i] = raw_connect(e);
+    raw_send(fds[i], "GET /heal", 9); /* half a request */
+  }
+  usleep(200000);
+  assert_int_equal(open_conns(e), N + 1);
+  assert_int_equal(get(e, "/healthz", NULL), 200); /* others are served meanwhile */
+  const char *rest = "thz HTTP/1.1\r\nConnection: close\r\n\r\n";
+  for (int i = 0; i < N; i++)
+    raw_send(fds[i], rest, strlen(rest));
+  int ok = 0;
+  for (int i = 0; i < N; i++) {
+    kj_buf out;
+    kj_buf_init(&out, KJ_BUF_UNLIMITED);
+    raw_read_all(fds[i], &out);
+    ok += !strncmp(kj_buf_str(&out), "HTTP/1.1 200 ", 13);
+    kj_buf_release(&out);
+    close(fds[i]);
+  }
+  assert_int_equal(ok, N);
+  usleep(200000);
+  assert_int_equal(open_conns(e), 1);
   assert_int_equal(srv_stop(e), 0);
 }
 
@@ -1176,6 +1233,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_header_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connection_cap, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_many_connections, setup, teardown),
       cmocka_unit_test_setup_teardown(test_healthz_while_slow, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sigterm_finishes_inflight, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cert_hostnames, setup, teardown),
