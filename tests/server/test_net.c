@@ -786,7 +786,7 @@ static void test_many_connections(void **state) {
     fds[i] = raw_connect(e);
     raw_send(fds[i], "GET /heal", 9); /* half a request */
   }
-  usleep(200000);
+  usleep(500000);
   assert_int_equal(open_conns(e), N + 1);
   assert_int_equal(get(e, "/healthz", NULL), 200); /* others are served meanwhile */
   const char *rest = "thz HTTP/1.1\r\nConnection: close\r\n\r\n";
@@ -802,7 +802,7 @@ static void test_many_connections(void **state) {
     close(fds[i]);
   }
   assert_int_equal(ok, N);
-  usleep(200000);
+  usleep(500000);
   assert_int_equal(open_conns(e), 1);
   assert_int_equal(srv_stop(e), 0);
 }
