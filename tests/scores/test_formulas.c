@@ -151,7 +151,7 @@ static void add_surveys(sqlite3 *db, const char *office, const char *service, co
     snprintf(sv, sizeof sv, "service=%s", service);
     snprintf(dt, sizeof dt, "date=%s", date);
     put(db, KJ_T_SURVEY, NULL, of, sv, dt, u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8],
-        NULL);
+        (const char *)NULL);
   }
   assert_int_equal(extra, 0);
 }
@@ -180,7 +180,7 @@ static void test_ikm_grades(void **state) {
   kjs_score_config_defaults(&cfg);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     sqlite3 *db = kjt_db_open(":memory:");
-    put(db, KJ_T_OFFICE, "X1", "name=Kantor", "population=100", NULL);
+    put(db, KJ_T_OFFICE, "X1", "name=Kantor", "population=100", (const char *)NULL);
     int n = 0, S = 0;
     if (cases[i].h == 2813) { /* exactly 28.125: n = 8, S = 81 */
       n = 8;
@@ -219,9 +219,9 @@ static void complaint(sqlite3 *db, const char *received, const char *resolved) {
   snprintf(rc, sizeof rc, "received=%s", received);
   snprintf(rs, sizeof rs, "resolved=%s", resolved ? resolved : "");
   if (resolved)
-    put(db, KJ_T_COMPLAINT, NULL, "office=X1", rc, rs, NULL);
+    put(db, KJ_T_COMPLAINT, NULL, "office=X1", rc, rs, (const char *)NULL);
   else
-    put(db, KJ_T_COMPLAINT, NULL, "office=X1", rc, NULL);
+    put(db, KJ_T_COMPLAINT, NULL, "office=X1", rc, (const char *)NULL);
 }
 
 static void test_complaints(void **state) {
@@ -229,7 +229,7 @@ static void test_complaints(void **state) {
   kjs_score_config cfg;
   kjs_score_config_defaults(&cfg);
   sqlite3 *db = kjt_db_open(":memory:");
-  put(db, KJ_T_OFFICE, "X1", "name=Kantor", NULL);
+  put(db, KJ_T_OFFICE, "X1", "name=Kantor", (const char *)NULL);
   cJSON *doc = offices(db, &cfg, "2026-03", "2026-03-31");
   const cJSON *o = office_of(doc, "X1");
   ASSERT_NUM(o, "complaints.received", 0);
@@ -284,7 +284,7 @@ static void activity(sqlite3 *db, const char *nip, const char *date, const char 
   snprintf(c, sizeof c, "indicator=%s", ind);
   snprintf(d, sizeof d, "quantity=%s", qty);
   snprintf(s, sizeof s, "status=%s", status);
-  put(db, KJ_T_ACTIVITY, NULL, "office=X1", a, b, c, d, s, NULL);
+  put(db, KJ_T_ACTIVITY, NULL, "office=X1", a, b, c, d, s, (const char *)NULL);
 }
 
 static void rating(sqlite3 *db, const char *period, const char *ratee, const char *role,
@@ -296,7 +296,7 @@ static void rating(sqlite3 *db, const char *period, const char *ratee, const cha
   for (int i = 0; i < 7; i++)
     snprintf(v[i], sizeof v[i], "s%d=%d", i + 1, s[i]);
   put(db, KJ_T_RATING, NULL, "office=X1", p, "rater=" NIP3, r, ro, v[0], v[1], v[2], v[3], v[4],
-      v[5], v[6], NULL);
+      v[5], v[6], (const char *)NULL);
 }
 
 static const cJSON *emp_of(const cJSON *doc, const char *nip) {
@@ -314,27 +314,27 @@ static void test_employee_scores(void **state) {
   kjs_score_config cfg;
   kjs_score_config_defaults(&cfg);
   sqlite3 *db = kjt_db_open(":memory:");
-  put(db, KJ_T_OFFICE, "X1", "name=Kantor", NULL);
-  put(db, KJ_T_EMPLOYEE, NIP1, "name=Satu", "office=X1", NULL);
-  put(db, KJ_T_EMPLOYEE, NIP2, "name=Dua", "office=X1", NULL);
-  put(db, KJ_T_EMPLOYEE, NIP3, "name=Tiga", "office=X1", NULL);
+  put(db, KJ_T_OFFICE, "X1", "name=Kantor", (const char *)NULL);
+  put(db, KJ_T_EMPLOYEE, NIP1, "name=Satu", "office=X1", (const char *)NULL);
+  put(db, KJ_T_EMPLOYEE, NIP2, "name=Dua", "office=X1", (const char *)NULL);
+  put(db, KJ_T_EMPLOYEE, NIP3, "name=Tiga", "office=X1", (const char *)NULL);
   /* NIP1: split target on DOC (10 + 10, weights 1 + 2), LYN 5 weight 1 */
   put(db, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP1, "indicator=DOC", "period=2026-Q1",
-      "target=10", NULL);
+      "target=10", (const char *)NULL);
   put(db, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP1, "indicator=DOC", "period=2026-Q1",
-      "target=10", "weight=2", NULL);
+      "target=10", "weight=2", (const char *)NULL);
   put(db, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP1, "indicator=LYN", "period=2026-Q1",
-      "target=5", NULL);
+      "target=5", (const char *)NULL);
   /* a target of another period is not counted */
   put(db, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP1, "indicator=LYN", "period=2026", "target=500",
-      NULL);
+      (const char *)NULL);
   activity(db, NIP1, "2026-01-05", "DOC", "17.5", "approved");
   activity(db, NIP1, "2026-01-06", "DOC", "100", "submitted"); /* not approved */
   activity(db, NIP1, "2026-04-01", "DOC", "100", "approved");  /* outside the period */
   activity(db, NIP1, "2026-02-02", "LYN", "10", "approved");   /* 200% -> 120 */
   /* NIP2: capaian over 120 on its only target */
   put(db, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP2, "indicator=DOC", "period=2026-Q1",
-      "target=4", NULL);
+      "target=4", (const char *)NULL);
   activity(db, NIP2, "2026-03-02", "DOC", "8.000001", "approved");
 
   static const int s4[7] = {4, 4, 4, 4, 4, 4, 3}; /* 27/7 = 3.857 */
@@ -416,16 +416,18 @@ static void test_big_fractions(void **state) {
   kjs_score_config cfg;
   kjs_score_config_defaults(&cfg);
   sqlite3 *db = kjt_db_open(":memory:");
-  put(db, KJ_T_OFFICE, "X1", "name=Kantor", NULL);
+  put(db, KJ_T_OFFICE, "X1", "name=Kantor", (const char *)NULL);
   for (int i = 0; i < 30; i++) {
     char nip[19], a[40], t1[32], t2[32];
     snprintf(nip, sizeof nip, "198503012020111%03d", i + 1);
-    put(db, KJ_T_EMPLOYEE, nip, "name=P", "office=X1", NULL);
+    put(db, KJ_T_EMPLOYEE, nip, "name=P", "office=X1", (const char *)NULL);
     snprintf(a, sizeof a, "nip=%s", nip);
     snprintf(t1, sizeof t1, "target=%d", ps[i]);
     snprintf(t2, sizeof t2, "target=%d", ps[(i + 1) % 30]);
-    put(db, KJ_T_TARGET, NULL, "office=X1", a, "indicator=A", "period=2026", t1, NULL);
-    put(db, KJ_T_TARGET, NULL, "office=X1", a, "indicator=B", "period=2026", t2, "weight=2", NULL);
+    put(db, KJ_T_TARGET, NULL, "office=X1", a, "indicator=A", "period=2026", t1,
+        (const char *)NULL);
+    put(db, KJ_T_TARGET, NULL, "office=X1", a, "indicator=B", "period=2026", t2, "weight=2",
+        (const char *)NULL);
     activity(db, nip, "2026-01-05", "A", "1", "approved");
     activity(db, nip, "2026-01-05", "B", "1", "approved");
   }
@@ -448,9 +450,9 @@ static void test_compliance(void **state) {
   kjs_score_config cfg;
   kjs_score_config_defaults(&cfg);
   sqlite3 *db = kjt_db_open(":memory:");
-  put(db, KJ_T_OFFICE, "X1", "name=Kantor", NULL);
-  put(db, KJ_T_EMPLOYEE, NIP1, "name=Satu", "office=X1", NULL);
-  put(db, KJ_T_EMPLOYEE, NIP2, "name=Dua", "office=X1", NULL);
+  put(db, KJ_T_OFFICE, "X1", "name=Kantor", (const char *)NULL);
+  put(db, KJ_T_EMPLOYEE, NIP1, "name=Satu", "office=X1", (const char *)NULL);
+  put(db, KJ_T_EMPLOYEE, NIP2, "name=Dua", "office=X1", (const char *)NULL);
   /* June 2026: 22 workdays (Mon 1 .. Tue 30) */
   activity(db, NIP1, "2026-06-01", "DOC", "1", "draft");
   activity(db, NIP1, "2026-06-01", "DOC", "1", "rejected"); /* same day: one pair */
@@ -491,10 +493,10 @@ static void test_rank_and_ties(void **state) {
   kjs_score_config cfg;
   kjs_score_config_defaults(&cfg);
   sqlite3 *db = kjt_db_open(":memory:");
-  put(db, KJ_T_OFFICE, "B", "name=B", NULL);
-  put(db, KJ_T_OFFICE, "A", "name=A", NULL);
-  put(db, KJ_T_OFFICE, "C", "name=C", NULL);
-  put(db, KJ_T_OFFICE, "D", "name=D", NULL);
+  put(db, KJ_T_OFFICE, "B", "name=B", (const char *)NULL);
+  put(db, KJ_T_OFFICE, "A", "name=A", (const char *)NULL);
+  put(db, KJ_T_OFFICE, "C", "name=C", (const char *)NULL);
+  put(db, KJ_T_OFFICE, "D", "name=D", (const char *)NULL);
   add_surveys(db, "B", "S", "2026-01-05", 2, 40);
   add_surveys(db, "A", "S", "2026-01-05", 2, 40);
   add_surveys(db, "D", "S", "2026-01-05", 1, 30);
@@ -571,9 +573,9 @@ static void test_cli(void **state) {
   kjs_score_config cfg;
   kjs_score_config_defaults(&cfg);
   sqlite3 *db = kjt_db_open(":memory:");
-  put(db, KJ_T_OFFICE, "X1", "name=Kantor, Satu", NULL);
+  put(db, KJ_T_OFFICE, "X1", "name=Kantor, Satu", (const char *)NULL);
   add_surveys(db, "X1", "S", "2026-01-05", 1, 36);
-  put(db, KJ_T_EMPLOYEE, NIP1, "name=Satu", "office=X1", NULL);
+  put(db, KJ_T_EMPLOYEE, NIP1, "name=Satu", "office=X1", (const char *)NULL);
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
