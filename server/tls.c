@@ -293,9 +293,11 @@ int kjs_tls_make_cert(const char *key_file, const char *cert_file, const char *c
   TRY(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key), mbedtls_ctr_drbg_random,
                           &drbg),
       "key generation");
-  /* validity: from a day ago (clock skew) for ten years */
+  /* validity: from two years ago for ten years.  Clients check the dates
+   * against their own clock, and an office PC whose clock is a year behind
+   * must still be able to sync (and have its clock corrected). */
   time_t now = time(NULL);
-  time_t from_t = now - 86400;
+  time_t from_t = now - 2 * 366 * 86400;
   struct tm from, to;
   gmtime_r(&from_t, &from);
   gmtime_r(&now, &to);

@@ -317,13 +317,13 @@ static void test_clock_year_ahead(void **state) {
   free(v);
 }
 
-/* A PC behind: once its offset is known, its later edits win.  (12 hours:
- * a year behind, TLS refuses the server's certificate as not yet valid,
+/* A PC a year behind: once its offset is known, its later edits win.  (Three
+ * years behind, TLS refuses the server's certificate as not yet valid,
  * checked against the PC's own clock, and says so.) */
 static void test_clock_behind(void **state) {
   (void)state;
   static const char *const year[] = {"LD_PRELOAD=" SKEWCLOCK_LIB,
-                                     "KJ_TEST_CLOCK_SKEW_MS=-31536000000",
+                                     "KJ_TEST_CLOCK_SKEW_MS=-94608000000",
                                      "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1", NULL};
   const char *ancient = syncenv_client(g, "ancient", OA, g->url);
   char *err = NULL;
@@ -332,7 +332,8 @@ static void test_clock_behind(void **state) {
   assert_non_null(strstr(err, "is its clock right?"));
   free(err);
 
-  static const char *const skew[] = {"LD_PRELOAD=" SKEWCLOCK_LIB, "KJ_TEST_CLOCK_SKEW_MS=-43200000",
+  static const char *const skew[] = {"LD_PRELOAD=" SKEWCLOCK_LIB,
+                                     "KJ_TEST_CLOCK_SKEW_MS=-31536000000",
                                      "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1", NULL};
   const char *slow = syncenv_client(g, "slow", OA, g->url);
   const char *good = syncenv_client(g, "good", OA, g->url);
@@ -375,7 +376,7 @@ static void test_clock_behind(void **state) {
   cJSON *d = cJSON_Parse(out);
   free(out);
   double sk = cJSON_GetObjectItem(d, "clock_skew_ms")->valuedouble;
-  assert_true(sk > 43200000.0 - 10000 && sk < 43200000.0 + 10000);
+  assert_true(sk > 31536000000.0 - 10000 && sk < 31536000000.0 + 10000);
   cJSON_Delete(d);
   char *es = syncenv_export(slow), *eg = syncenv_export(good), *v = syncenv_server_view(g, OA);
   assert_string_equal(es, eg);
