@@ -481,6 +481,9 @@ static kj_code apply_page(engine *e, const cJSON *doc, int *more, kj_err *err) {
     c = kjc_meta_set(e->s, KJC_META_PULL_CURSOR, next->valuestring, err);
   if (!c && !*more && cJSON_IsArray(scores))
     c = store_scores(e, scores, err);
+  const cJSON *tag = cJSON_GetObjectItemCaseSensitive(doc, "scores_tag");
+  if (!c && !*more && cJSON_IsString(tag) && (cJSON_IsArray(scores) || cJSON_IsNull(scores)))
+    c = kjc_meta_set(e->s, "scores_tag", tag->valuestring, err);
   if (!c)
     c = kjc_meta_set_i64(e->s, KJC_META_LAST_PULL, kjc_net_now_ms(), err);
   if (!c)
@@ -501,10 +504,17 @@ static kj_code pull(engine *e, kj_err *err) {
     char *cursor = NULL;
     if ((c = kjc_meta_get(e->s, KJC_META_PULL_CURSOR, &cursor, err)))
       return c;
-    char esc[256], path[320];
+    char *tag = NULL;
+    if ((c = kjc_meta_get(e->s, "scores_tag", &tag, err))) {
+      free(cursor);
+      return c;
+    }
+    char esc[256], tesc[160], path[480];
     url_escape(cursor ? cursor : "0", esc, sizeof esc);
+    url_escape(tag ? tag : "", tesc, sizeof tesc);
     free(cursor);
-    snprintf(path, sizeof path, "/v1/pull?since=%s&limit=%d", esc, limit);
+    free(tag);
+    snprintf(path, sizeof path, "/v1/pull?since=%s&limit=%d&scores_tag=%s", esc, limit, tesc);
     kjc_net_reply r;
     cJSON *doc = NULL;
     int more = 0;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,7 +318,7 @@ static void h_push(ctx *c) {
 
 /* The device's office scorecard and employee scores for the current year,
  * quarter and month, appended to out as a JSON array. */
-static void add_scores(ctx *c, kj_buf *out) {
+static void scores_array(ctx *c, kj_buf *out) {
   kj_buf_adds(out, "[");
   if (c->who.role != KJS_ROLE_DEVICE || !kjs_store_has_scores()) {
     kj_buf_adds(out, "]");
@@ -384,6 +385,26 @@ static void add_scores(ctx *c, kj_buf *out) {
   kj_buf_adds(out, "]");
 }
 
+/* `"scores":[...],"scores_tag":"T"`, or `"scores":null,"scores_tag":"T"`
+ * when the device already holds scores with that tag (the pull's
+ * `scores_tag` parameter): a sync with nothing new stays small. */
+static void add_scores(ctx *c, kj_buf *out) {
+  kj_buf arr;
+  kj_buf_init(&arr, KJ_BUF_UNLIMITED);
+  scores_array(c, &arr);
+  unsigned char hash[32];
+  mbedtls_sha256_ret((const unsigned char *)kj_buf_str(&arr), arr.len, hash, 0);
+  char tag[33], have[64] = "";
+  for (int i = 0; i < 16; i++)
+    snprintf(tag + 2 * i, 3, "%02x", hash[i]);
+  if (kjs_query_get(c->req->query, "scores_tag", have, sizeof have) > 0 && !strcmp(have, tag))
+    kj_buf_adds(out, "null");
+  else
+    kj_buf_add(out, kj_buf_str(&arr), arr.len);
+  kj_buf_addf(out, ",\"scores_tag\":\"%s\"", tag);
+  kj_buf_release(&arr);
+}
+
 static int parse_int_param(const char *query, const char *name, long long def, long long min,
                            long long max, long long *out) {
   char v[32];
@@ -426,9 +447,10 @@ static void h_pull(ctx *c) {
     reply_error(c->resp, store_status(rc), "cannot read changes: %s", e.msg);
     return;
   }
-  char tail[96];
-  snprintf(tail, sizeof tail, "],\"next\":\"%" PRId64 "\",\"more\":%s,\"scores\":", next,
-           more ? "true" : "false");
+  char tail[160];
+  snprintf(tail, sizeof tail,
+           "],\"next\":\"%" PRId64 "\",\"more\":%s,\"server_time\":%" PRIu64 ",\"scores\":", next,
+           more ? "true" : "false", kj_wall_ms());
   kj_code b = kj_buf_adds(out, tail);
   if (!more)
     add_scores(c, out);

@@ -1,9 +1,9 @@
 /* test_log.c - levels, the line format, $KJ_LOG. stderr goes to a temp file. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include <stdio.h>
 #include <stdlib.h>
