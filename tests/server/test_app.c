@@ -247,6 +247,23 @@ static void test_push_pull(void **state) {
   tcall(t, &r, "GET", "/v1/pull", q, t->dev_a, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 0);
   assert_string_equal(jstr(r.json, "next"), q + 6); /* the cursor stays */
+  assert_non_null(cJSON_GetObjectItem(r.json, "server_time"));
+  assert_true(cJSON_IsArray(cJSON_GetObjectItem(r.json, "scores")));
+  /* a device that holds the scores of that tag gets none back */
+  char tag[64], q2[160];
+  snprintf(tag, sizeof tag, "%s", jstr(r.json, "scores_tag"));
+  assert_int_equal(strlen(tag), 32);
+  tresp_release(&r);
+  snprintf(q2, sizeof q2, "%s&scores_tag=%s", q, tag);
+  tcall(t, &r, "GET", "/v1/pull", q2, t->dev_a, NULL);
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(r.json, "scores")));
+  assert_string_equal(jstr(r.json, "scores_tag"), tag);
+  tresp_release(&r);
+  /* a device holding older scores (another tag) gets them */
+  snprintf(q2, sizeof q2, "%s&scores_tag=0123456789abcdef0123456789abcdef", q);
+  tcall(t, &r, "GET", "/v1/pull", q2, t->dev_a, NULL);
+  assert_true(cJSON_IsArray(cJSON_GetObjectItem(r.json, "scores")));
+  assert_string_equal(jstr(r.json, "scores_tag"), tag);
   tresp_release(&r);
   /* B sees none of them, and its cursor skips past them */
   tcall(t, &r, "GET", "/v1/pull", "since=0", t->dev_b, NULL);
