@@ -514,7 +514,8 @@ static kj_code pull(engine *e, kj_err *err) {
     url_escape(tag ? tag : "", tesc, sizeof tesc);
     free(cursor);
     free(tag);
-    snprintf(path, sizeof path, "/v1/pull?since=%s&limit=%d&scores_tag=%s", esc, limit, tesc);
+    snprintf(path, sizeof path, "/v1/pull?since=%s&limit=%d&skip_own=1&scores_tag=%s", esc, limit,
+             tesc);
     kjc_net_reply r;
     cJSON *doc = NULL;
     int more = 0;

@@ -267,8 +267,11 @@ static void h_push(ctx *c) {
     snprintf(labels[i], sizeof labels[i], "changes[%d]", i);
     items[i].label = labels[i];
     decode_item(&items[i], el, i, c->who.id);
-    if (items[i].decoded)
-      items[i].ch.hlc = correct_hlc(items[i].ch.hlc, skew, now);
+    if (items[i].decoded) {
+      kj_hlc h = correct_hlc(items[i].ch.hlc, skew, now);
+      items[i].shifted = h != items[i].ch.hlc;
+      items[i].ch.hlc = h;
+    }
     i++;
   }
   cJSON_Delete(doc);
@@ -434,6 +437,10 @@ static void h_pull(ctx *c) {
     reply_error(c->resp, 400, "bad 'limit': expected an integer from 1 to %d", KJS_PULL_MAX);
     return;
   }
+  /* skip_own=1: leave out the records this device wrote entirely itself
+   * (it holds them already); the kinerja client asks for it */
+  char own[8];
+  int skip_own = kjs_query_get(c->req->query, "skip_own", own, sizeof own) > 0 && !strcmp(own, "1");
   kj_buf *out = &c->resp->body;
   kj_buf_reset(out);
   kj_err e;
@@ -441,8 +448,8 @@ static void h_pull(ctx *c) {
   int64_t next;
   int more, count;
   kj_buf_adds(out, "{\"changes\":[");
-  kj_code rc =
-      kjs_store_pull(c->app->store, &c->who, since, (int)limit, out, &next, &more, &count, &e);
+  kj_code rc = kjs_store_pull(c->app->store, &c->who, since, (int)limit, skip_own, out, &next,
+                              &more, &count, &e);
   if (rc) {
     reply_error(c->resp, store_status(rc), "cannot read changes: %s", e.msg);
     return;

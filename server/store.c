@@ -61,8 +61,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "WHERE ?1 = 0 OR role = 'device' ORDER BY created, id",
     [ST_MAXSEQ] = "SELECT COALESCE(MAX(seq), 0) FROM records",
     [ST_REC_GET] = "SELECT state FROM records WHERE type = ?1 AND id = ?2",
-    [ST_REC_PUT] = "INSERT OR REPLACE INTO records(type, id, office, deleted, state, seq) "
-                   "VALUES(?1,?2,?3,?4,?5,?6)",
+    [ST_REC_PUT] = "INSERT OR REPLACE INTO records(type, id, office, deleted, state, seq, origin) "
+                   "VALUES(?1,?2,?3,?4,?5,?6,?7)",
     [ST_APPLIED_GET] = "SELECT status, error FROM applied WHERE device = ?1 AND seq = ?2",
     [ST_APPLIED_PUT] = "INSERT INTO applied(device, seq, status, error) VALUES(?1,?2,?3,?4)",
     [ST_CONFLICT_PUT] = "INSERT INTO conflicts(type, id, field, loser, loser_stamp, winner, "
@@ -72,14 +72,16 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_PULL_ALL] = "SELECT seq, state FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     /* walk the seq index and filter: each page costs its rows (and the
      * others' rows between them), never a sort of the whole office */
-    [ST_PULL_OFFICE] = "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
-                       "AND (type IN (0, 1, 2) OR office = ?3) ORDER BY seq LIMIT ?2",
+    [ST_PULL_OFFICE] =
+        "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
+        "AND (type IN (0, 1, 2) OR office = ?3) AND (?4 IS NULL OR origin IS NOT ?4) "
+        "ORDER BY seq LIMIT ?2",
     /* the same, plus the records that moved away from the office (a
      * central correction of their office): the office learns where they went */
     [ST_PULL_MOVED] = "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
                       "AND (type IN (0, 1, 2) OR office = ?3 OR EXISTS (SELECT 1 FROM moved m "
                       "WHERE m.office = ?3 AND m.type = records.type AND m.id = records.id)) "
-                      "ORDER BY seq LIMIT ?2",
+                      "AND (?4 IS NULL OR origin IS NOT ?4) ORDER BY seq LIMIT ?2",
     [ST_MOVED_ANY] = "SELECT 1 FROM moved WHERE office = ?1 LIMIT 1",
     [ST_MOVED_PUT] = "INSERT OR IGNORE INTO moved(office, type, id) VALUES(?1,?2,?3)",
     [ST_DIGEST] = "SELECT type, id, office, deleted, state FROM records ORDER BY type, id",
@@ -102,6 +104,10 @@ static const char *const migrations[] = {
     /* 2: offices a record was moved away from */
     "CREATE TABLE moved(office TEXT NOT NULL, type INTEGER NOT NULL, id TEXT NOT NULL,"
     " PRIMARY KEY(office, type, id)) WITHOUT ROWID;",
+    /* 3: origin = the device that wrote every stamp of the record, with the
+     * stamps it sent; that device already holds this state and does not pull
+     * it back */
+    "ALTER TABLE records ADD COLUMN origin TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -715,7 +721,7 @@ static kj_code load_state(kjs_txn *t, kj_rtype type, const char *id, kj_rstate *
   return rc;
 }
 
-static kj_code put_state(kjs_txn *t, const kj_rstate *s, kj_err *err) {
+static kj_code put_state(kjs_txn *t, const kj_rstate *s, const char *origin, kj_err *err) {
   cJSON *o = kj_rstate_to_json(s);
   char *text = o ? cJSON_PrintUnformatted(o) : NULL;
   cJSON_Delete(o);
@@ -733,6 +739,7 @@ static kj_code put_state(kjs_txn *t, const kj_rstate *s, kj_err *err) {
   sqlite3_bind_int(st, 4, s->rec.deleted ? 1 : 0);
   sqlite3_bind_text(st, 5, text, -1, free);
   sqlite3_bind_int64(st, 6, (sqlite3_int64)t->seq + 1);
+  bind_text_or_null(st, 7, origin);
   if (sqlite3_step(st) != SQLITE_DONE)
     rc = db_fail(t->c->db, err, "cannot store record");
   else
@@ -828,6 +835,16 @@ static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj
   }
   done(st);
   return found;
+}
+
+/* 1 when every stamp of s was written by device: the state is exactly the
+ * merge of that device's own changes. */
+static int only_stamped_by(const kj_rstate *s, const char *device) {
+  const kj_type_def *td = kj_type(s->rec.type);
+  for (int i = 0; td && i < td->nfields; i++)
+    if (s->st[i].hlc && strcmp(s->st[i].device, device))
+      return 0;
+  return !(s->rec.deleted && s->del.hlc && strcmp(s->del.device, device));
 }
 
 static int office_is(const char *office, const char *mine) {
@@ -948,7 +965,10 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   }
   if ((rc = exec(t->c, "SAVEPOINT item", err)))
     goto out;
-  if ((rc = put_state(t, &s, err)) || (rc = put_conflicts(t, &s, err)) ||
+  /* the pushing device already has this state when it wrote all of it
+   * with the stamps it sent (none corrected for its clock) */
+  const char *origin = device && !it->shifted && only_stamped_by(&s, who->id) ? who->id : NULL;
+  if ((rc = put_state(t, &s, origin, err)) || (rc = put_conflicts(t, &s, err)) ||
       (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err))) {
     exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
     goto out;
@@ -984,7 +1004,8 @@ out:
 /* reading */
 
 kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, int limit,
-                       kj_buf *out, int64_t *next, int *more, int *count, kj_err *err) {
+                       int skip_own, kj_buf *out, int64_t *next, int *more, int *count,
+                       kj_err *err) {
   *next = since;
   *more = 0;
   *count = 0;
@@ -1014,8 +1035,11 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
   }
   sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
   sqlite3_bind_int(st, 2, limit + 1);
-  if (!all)
+  if (!all) {
     sqlite3_bind_text(st, 3, who->office, -1, SQLITE_STATIC);
+    if (skip_own)
+      sqlite3_bind_text(st, 4, who->id, -1, SQLITE_STATIC);
+  }
   int r, n = 0;
   while ((r = sqlite3_step(st)) == SQLITE_ROW) {
     if (n == limit) {

@@ -71,6 +71,7 @@ typedef struct kjs_item {
   const char *label; /* "changes[3]" or "FILE:LINE": prefixes errors */
   int label_only;    /* errors say "LABEL: msg", not "LABEL (id X): msg" */
   int diff_only;     /* import: set only the fields whose value differs */
+  int shifted;       /* push: the stamp was corrected for the device's clock */
   /* out */
   kjs_status status;
   int replayed;  /* the answer came from the applied table */
@@ -96,7 +97,8 @@ void kjs_txn_rollback(kjs_txn *t);
  * limit: appended to out as JSON objects separated by commas.  *next is
  * the cursor to ask next (since when none), *more 1 when there are more. */
 kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, int limit,
-                       kj_buf *out, int64_t *next, int *more, int *count, kj_err *err);
+                       int skip_own, kj_buf *out, int64_t *next, int *more, int *count,
+                       kj_err *err);
 
 /* One record's state as JSON text (caller frees); KJ_ENOENT when absent. */
 kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **json, kj_err *err);

@@ -616,6 +616,53 @@ static void apply_in_order(const gen_change *g, const int *order, char digest[65
   tapp_free(t);
 }
 
+/* skip_own=1: a device does not pull back what it wrote entirely itself,
+ * but does once another writer touched it, and when its stamps were
+ * corrected for its clock (it must learn the corrected stamps). */
+static int pulled_has(tapp *t, const char *token, const char *id) {
+  tresp r;
+  tcall(t, &r, "GET", "/v1/pull", "since=0&skip_own=1", token, NULL);
+  assert_int_equal(r.status, 200);
+  int found = 0;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "changes")) found |=
+      !strcmp(jstr(it, "id"), id);
+  tresp_release(&r);
+  return found;
+}
+
+static void test_skip_own(void **state) {
+  tapp *t = *state;
+  tresp r;
+  push1(t, &r, t->dev_a, survey_change(1, uid(1), OFFICE_A, T0, 4));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  assert_false(pulled_has(t, t->dev_a, uid(1)));
+  /* without skip_own it comes back as before */
+  tcall(t, &r, "GET", "/v1/pull", "since=0", t->dev_a, NULL);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 1);
+  tresp_release(&r);
+  /* a central edit of one field: now the device needs the record */
+  char edit[512];
+  snprintf(edit, sizeof edit,
+           "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u2\":\"1\"}}",
+           uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 10, 0));
+  push1(t, &r, t->admin, strdup(edit));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  assert_true(pulled_has(t, t->dev_a, uid(1)));
+  /* a push from a PC an hour fast: stamps corrected, so it comes back */
+  char *sv = survey_change(2, uid(2), OFFICE_A, T0 + 3600000, 3);
+  char body[2048];
+  snprintf(body, sizeof body, "{\"device_time\":%llu,\"changes\":[%s]}",
+           (unsigned long long)kj_wall_ms() + 3600000ULL, sv);
+  free(sv);
+  tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, body);
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  assert_true(pulled_has(t, t->dev_a, uid(2)));
+}
+
 static void test_order_independence(void **state) {
   (void)state;
   gen_change g[NCH];
@@ -648,6 +695,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_statuses, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
       cmocka_unit_test_setup_teardown(test_push_pull, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_skip_own, setup, teardown),
       cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(test_office_scope, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
