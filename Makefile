@@ -5,7 +5,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS) --timeout 600
 
-.PHONY: all deps build test test-release test-asan format lint clean
+.PHONY: all deps build test test-release test-asan format lint clean fuzz
 
 all: build
 
@@ -24,7 +24,7 @@ test-release: build
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 
 test-asan: deps
-	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKJ_SANITIZE=ON
+	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKJ_SANITIZE=ON -DKJ_FUZZ=ON
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
@@ -42,3 +42,15 @@ lint: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Robustness (issue 8, docs/operations.md "Robustness record").
+# make fuzz [FUZZ_SECONDS=60]: each libFuzzer target over its seed corpus.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = fuzz_http fuzz_push fuzz_csv fuzz_pull
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKJ_SANITIZE=ON -DKJ_FUZZ=ON \
+	  -DKJ_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(FUZZ_TARGETS)
+	cd $(FUZZ_BUILD) && ctest --output-on-failure --timeout 100000 -V -R '^fuzz_'
+
