@@ -161,10 +161,32 @@ static void h_hello(ctx *c) {
   reply_json(c->resp, 200, o);
 }
 
+/* Offset of a NUL byte or a \u0000 escape in JSON text, or -1.  cJSON would end the
+ * string there and a value would be silently cut short (found by
+ * test_hostile); a backslash counts only when not itself escaped. */
+static long find_nul_escape(const char *s, size_t len) {
+  const char *raw = memchr(s, 0, len);
+  if (raw)
+    return (long)(raw - s);
+  for (size_t i = 0; i + 6 <= len; i++) {
+    if (s[i] != '\\')
+      continue;
+    if (!memcmp(s + i + 1, "u0000", 5))
+      return (long)i;
+    i++; /* skip the escaped character */
+  }
+  return -1;
+}
+
 static cJSON *parse_body(ctx *c) {
   const char *end = NULL;
   if (c->req->body_len == 0) {
     reply_error(c->resp, 400, "bad JSON: empty body");
+    return NULL;
+  }
+  long nul = find_nul_escape(c->req->body, c->req->body_len);
+  if (nul >= 0) {
+    reply_error(c->resp, 400, "bad JSON at byte %ld: strings must not contain NUL (\\u0000)", nul);
     return NULL;
   }
   cJSON *doc = cJSON_ParseWithLengthOpts(c->req->body, c->req->body_len, &end, 0);
