@@ -5,7 +5,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS) --timeout 600
 
-.PHONY: all deps build test test-release test-asan format lint clean fuzz
+.PHONY: all deps build test test-release test-asan format lint clean fuzz soak
 
 all: build
 
@@ -54,3 +54,10 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(FUZZ_TARGETS)
 	cd $(FUZZ_BUILD) && ctest --output-on-failure --timeout 100000 -V -R '^fuzz_'
 
+
+# make soak [SEED=n] [DURATION=s]: the fault-injection soak (tests/soak/soak.py);
+# a failure prints its seed for replay.
+SEED ?= $(shell date +%s)
+DURATION ?= 120
+soak: build
+	python3 tests/soak/soak.py $(BUILD) $(SEED) $(DURATION)

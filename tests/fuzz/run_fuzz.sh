@@ -3,7 +3,7 @@
 # a temp copy of its seed corpus (the repo is never written); a crash
 # leaves its input in the temp dir, whose path is printed.
 set -u
-bin=$1 corpus=$2 secs=$3
+bin=$(realpath "$1") corpus=$(realpath "$2") secs=$3
 work=$(mktemp -d /tmp/kj-fuzz-XXXXXX) || exit 1
 mkdir "$work/corpus"
 cp "$corpus"/* "$work/corpus/" 2>/dev/null

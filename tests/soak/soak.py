@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""soak.py BUILD_DIR SEED DURATION - the fault-injection soak (issue 8 pt 3).
+
+Three devices of two offices (two of 36.73.01, one of 36.73.02) do random
+adds, updates, deletes and CSV imports through the real `kinerja` binary and
+sync through tests/tools/cutproxy (connections cut at random byte offsets)
+to the real `kinerjad`.  Faults: the server is SIGKILLed and restarted, a
+client is SIGKILLed mid-sync.  Then healing (direct syncs until quiet) and
+the checks: every device of an office exports the same surveys and
+complaints as a fresh device that pulls everything from the server; every
+add a command reported (exit 0) and never deleted is there, every delete is
+gone; `kinerjad recompute --verify` is clean; `PRAGMA integrity_check` is
+ok on every database.  Exit 0 when all hold; the seed is printed on failure
+so `make soak SEED=n` replays the same random choices.
+"""
+import json, os, random, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, time
+
+build, seed, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+KINERJA = os.path.join(build, "client", "kinerja")
+KINERJAD = os.path.join(build, "server", "kinerjad")
+CUTPROXY = os.path.join(build, "tests", "tools", "cutproxy")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+rng = random.Random(seed)
+tmp = tempfile.mkdtemp(prefix="kj-soak-")
+data = os.path.join(tmp, "srv")
+procs = {}
+stats = {"rounds": 0, "adds": 0, "updates": 0, "deletes": 0, "imports": 0, "syncs": 0,
+         "syncs_ok": 0, "client_kills": 0, "server_kills": 0, "proxy_cut_pct": 30}
+
+
+def fail(msg):
+    print("soak: FAILED (seed %d): %s" % (seed, msg), file=sys.stderr)
+    print("soak: replay with: make soak SEED=%d DURATION=%g (files kept in %s)" % (seed, duration, tmp),
+          file=sys.stderr)
+    cleanup(keep=True)
+    sys.exit(1)
+
+
+def cleanup(keep=False):
+    for p in procs.values():
+        if p and p.poll() is None:
+            p.kill()
+            p.wait()
+    if not keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, timeout=60, check=True):
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        fail("%s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+    return r
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def read_port(p, prefix):
+    line = p.stdout.readline()
+    if prefix not in line:
+        fail("no '%s' from %s: %r" % (prefix, p.args[0], line))
+    return int(line.rstrip().rsplit(":", 1)[-1].split()[-1])
+
+
+SRV_PORT = free_port()
+
+
+def server_start():
+    for _ in range(50):
+        p = subprocess.Popen([KINERJAD, "--data", data, "serve", "--listen", "127.0.0.1:%d" % SRV_PORT],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = p.stdout.readline()
+        if "listening on" in line:
+            procs["server"] = p
+            return
+        p.wait()
+        time.sleep(0.2)
+    fail("server does not start")
+
+
+def server_kill():
+    p = procs.pop("server", None)
+    if p:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+
+
+r = run([KINERJAD, "--data", data, "init"])
+admin = [l for l in r.stdout.splitlines() if "admin token: " in l][0].split(": ", 1)[1]
+run([KINERJAD, "--data", data, "import", "office", os.path.join(REPO, "tests/data/server/offices.csv")])
+CERT = os.path.join(data, "cert.pem")
+server_start()
+proxy = subprocess.Popen([CUTPROXY, "--to", str(SRV_PORT), "--cut", str(stats["proxy_cut_pct"]),
+                          "--max", "30000", "--seed", str(seed)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+procs["proxy"] = proxy
+PROXY_PORT = read_port(proxy, "listening on")
+DIRECT = "https://127.0.0.1:%d" % SRV_PORT
+VIA = "https://127.0.0.1:%d" % PROXY_PORT
+
+
+class Dev:
+    def __init__(self, name, office):
+        self.name, self.office = name, office
+        self.db = os.path.join(tmp, name + ".db")
+        r = run([KINERJAD, "--data", data, "device", "add", "--office", office, "--name", name])
+        tok = [l for l in r.stdout.splitlines() if "device token: " in l][0].split(": ", 1)[1]
+        run([KINERJA, "--db", self.db, "init", "--office", office, "--server", VIA, "--token", tok,
+             "--ca", CERT])
+
+    def k(self, *args, timeout=60, check=True):
+        return run([KINERJA, "--db", self.db] + list(args), timeout=timeout, check=check)
+
+
+devs = [Dev("a1", "36.73.01"), Dev("a2", "36.73.01"), Dev("b1", "36.73.02")]
+added = {}     # id -> office, adds that reported success
+deleted = set()
+
+
+def survey_fields():
+    f = ["date=2026-0%d-%02d" % (rng.randint(1, 9), rng.randint(1, 28)), "service=KTP-el"]
+    f += ["u%d=%d" % (i, rng.randint(1, 4)) for i in range(1, 10)]
+    if rng.random() < 0.5:
+        f.append("comment=" + rng.choice(["baik", "x'; DROP TABLE records;--", "lambat, \"sekali\"", "ok"]))
+    return f
+
+
+def ids_of(d, office):
+    return [i for i, o in added.items() if o == office and i not in deleted]
+
+
+def one_sync(d):
+    stats["syncs"] += 1
+    p = subprocess.Popen([KINERJA, "--db", d.db, "sync"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    if rng.random() < 0.15:
+        time.sleep(rng.uniform(0, 0.3))
+        if p.poll() is None:
+            p.kill()
+            stats["client_kills"] += 1
+        p.wait()
+        return
+    try:
+        if p.wait(timeout=60) == 0:
+            stats["syncs_ok"] += 1
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        fail("%s: sync hangs" % d.name)
+
+
+t_end = time.time() + duration
+while time.time() < t_end:
+    stats["rounds"] += 1
+    d = rng.choice(devs)
+    op = rng.random()
+    if op < 0.35:
+        r = d.k("add", "survey", *survey_fields(), check=False)
+        if r.returncode == 0:
+            added[r.stdout.strip().split()[-1]] = d.office
+            stats["adds"] += 1
+    elif op < 0.5 and ids_of(d, d.office):
+        i = rng.choice(ids_of(d, d.office))
+        r = d.k("update", i, "u1=%d" % rng.randint(1, 4), check=False)
+        stats["updates"] += r.returncode == 0
+    elif op < 0.55 and ids_of(d, d.office):
+        i = rng.choice(ids_of(d, d.office))
+        r = d.k("delete", i, check=False)
+        if r.returncode == 0:
+            deleted.add(i)
+            stats["deletes"] += 1
+    elif op < 0.6:
+        csv = os.path.join(tmp, "imp.csv")
+        with open(csv, "w") as f:
+            f.write("id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9\n")
+            for _ in range(rng.randint(1, 5)):
+                f.write(",,2026-02-%02d,Akta,%s\n" % (rng.randint(1, 28),
+                                                      ",".join(str(rng.randint(1, 4)) for _ in range(9))))
+        before = {x["id"] for x in json.loads(d.k("export", "survey", "--format", "json").stdout or "[]")}
+        r = d.k("import", "survey", csv, check=False)
+        if r.returncode == 0:
+            stats["imports"] += 1
+            after = [x["id"] for x in json.loads(d.k("export", "survey", "--format", "json").stdout or "[]")]
+            for i in after:
+                if i not in before:
+                    added[i] = d.office
+    else:
+        one_sync(d)
+    if rng.random() < 0.03:
+        server_kill()
+        stats["server_kills"] += 1
+        server_start()
+
+# healing: direct, until every device syncs cleanly twice in a row
+for d in devs:
+    d.k("config", "set", "server", DIRECT)
+for _ in range(2):
+    for d in devs:
+        ok = False
+        for _ in range(10):
+            if d.k("sync", check=False).returncode == 0:
+                ok = True
+                break
+            time.sleep(0.5)
+        if not ok:
+            fail("%s: sync does not succeed after healing" % d.name)
+fresh = {o: Dev("fresh-" + o, o) for o in ("36.73.01", "36.73.02")}
+for d in fresh.values():
+    d.k("config", "set", "server", DIRECT)
+    d.k("sync")
+
+
+def export(d, t):
+    rows = json.loads(d.k("export", t, "--format", "json").stdout or "[]")
+    return sorted(rows, key=lambda x: x["id"])
+
+
+for d in devs:
+    ref = fresh[d.office]
+    for t in ("survey", "complaint"):
+        if export(d, t) != export(ref, t):
+            fail("%s differs from the server's %s records of office %s" % (d.name, t, d.office))
+for o, ref in fresh.items():
+    have = {x["id"] for x in export(ref, "survey")}
+    for i, off in added.items():
+        if off != o:
+            continue
+        if i in deleted and i in have:
+            fail("deleted record %s is back" % i)
+        if i not in deleted and i not in have:
+            fail("saved record %s is lost" % i)
+server_kill()
+r = run([KINERJAD, "--data", data, "recompute", "--verify"], check=False)
+if r.returncode != 0:
+    fail("recompute --verify: %s %s" % (r.stdout, r.stderr))
+dbs = [d.db for d in devs + list(fresh.values())] + \
+      [os.path.join(data, f) for f in os.listdir(data) if f.endswith(".db")]
+for db in dbs:
+    c = sqlite3.connect(db)
+    res = c.execute("PRAGMA integrity_check").fetchone()[0]
+    c.close()
+    if res != "ok":
+        fail("%s: integrity_check: %s" % (db, res))
+print("soak: ok seed %d duration %gs %s, %d records live" %
+      (seed, duration, json.dumps(stats), sum(1 for i in added if i not in deleted)))
+cleanup()
