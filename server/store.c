@@ -102,8 +102,8 @@ static const char *const migrations[] = {
     " field TEXT NOT NULL, loser TEXT, loser_stamp TEXT, winner TEXT, winner_stamp TEXT,"
     " at INTEGER NOT NULL);",
     /* 2: offices a record was moved away from */
-    "CREATE TABLE moved(office TEXT NOT NULL, type INTEGER NOT NULL, id TEXT NOT NULL,"
-    " PRIMARY KEY(office, type, id)) WITHOUT ROWID;",
+    ("CREATE TABLE moved(office TEXT NOT NULL, type INTEGER NOT NULL, id TEXT NOT NULL,"
+     " PRIMARY KEY(office, type, id)) WITHOUT ROWID;"),
     /* 3: origin = the device that wrote every stamp of the record, with the
      * stamps it sent; that device already holds this state and does not pull
      * it back */
