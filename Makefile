@@ -5,7 +5,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS) --timeout 600
 
-.PHONY: all deps build test test-release test-asan format lint clean fuzz soak
+.PHONY: all deps build test test-release test-asan demo bench format lint clean fuzz soak
 
 all: build
 
@@ -28,6 +28,15 @@ test-asan: deps
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
+
+# The whole system in about a minute (scripts/demo.sh), on the Release build.
+demo: build
+	KJ_BIN=$(CURDIR)/$(BUILD) scripts/demo.sh
+
+# Every benchmark in one go; writes docs/performance.md (scripts/bench.sh).
+# BENCH_QUICK=1 skips the slowest ones.
+bench: build
+	scripts/bench.sh $(BUILD)
 
 SOURCES = $(shell git ls-files '*.c' '*.h')
 

@@ -62,7 +62,10 @@ for _ in $(seq 1 100); do grep -q '^listening on' "$WORK/server.out" 2>/dev/null
 cat "$WORK/server.out"
 for o in "${OFFICES[@]}"; do
   for _ in $(seq 1 300); do
-    if "$KINERJA" --db "$WORK/$o.db" status --json | grep -q '"pending": *0[,}]'; then break; fi
+    if "$KINERJA" --db "$WORK/$o.db" status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if d["pending"] == 0 and d["state"] == "ok" else 1)'; then break; fi
     sleep 0.1
   done
   echo "  [$o] $("$KINERJA" --db "$WORK/$o.db" status | grep -iE 'pending|last' | tr '\n' ' ')"
