@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "date.h"
 #include "hlc.h"
+#include "report.h"
 #include "sync.h"
 #include "uuid.h"
 
@@ -304,28 +305,42 @@ static const char report_help[] =
     "\n"
     "The office's scorecard and its employees' scores as last pulled from\n"
     "the server (works offline; run 'kinerja sync' to refresh).  P is a\n"
-    "period the server sent: the current year (default), quarter or month,\n"
-    "e.g. 2026, 2026-Q1, 2026-03.\n"
+    "period the server sent: the current year (default), the current and\n"
+    "previous quarter, the current and previous month.\n"
     "\n"
     "  --period P  which period\n"
     "  --json      the stored document on stdout\n"
     "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n";
 
-static void num(const cJSON *o, const char *k, char *out, size_t size) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
-    snprintf(out, size, "%lld", (long long)v->valuedouble);
-  else if (cJSON_IsNumber(v))
-    snprintf(out, size, "%.2f", v->valuedouble);
-  else if (cJSON_IsString(v))
-    snprintf(out, size, "%s", v->valuestring);
+/* One stored scores entry ({"period", "as_of", "office", "employees"}) as
+ * the tables `kinerjad report offices` and `report employees` print. */
+static int print_scores(cJSON *d, const char *office) {
+  cJSON *of = cJSON_DetachItemFromObjectCaseSensitive(d, "office");
+  cJSON *emps = cJSON_DetachItemFromObjectCaseSensitive(d, "employees");
+  cJSON *offices = cJSON_CreateArray();
+  if (cJSON_IsObject(of))
+    cJSON_AddItemToArray(offices, of);
   else
-    snprintf(out, size, "-");
-}
-
-static const char *str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : "";
+    cJSON_Delete(of);
+  cJSON_AddItemToObject(d, "offices", offices);
+  char *text = cJSON_PrintUnformatted(d);
+  cJSON_DeleteItemFromObjectCaseSensitive(d, "offices");
+  cJSON_AddStringToObject(d, "office", office);
+  cJSON_AddItemToObject(d, "employees", cJSON_IsArray(emps) ? emps : cJSON_CreateArray());
+  if (!cJSON_IsArray(emps))
+    cJSON_Delete(emps);
+  char *etext = cJSON_PrintUnformatted(d);
+  kj_err err;
+  kj_err_clear(&err);
+  int r = 0;
+  if (!text || !etext || kj_report_format(text, "table", stdout, &err) ||
+      (fputs("\n", stdout), kj_report_format(etext, "table", stdout, &err))) {
+    kjc_error("the stored scores cannot be shown: %s", err.msg[0] ? err.msg : "out of memory");
+    r = KJC_EXIT_FAIL;
+  }
+  free(text);
+  free(etext);
+  return r;
 }
 
 int kjc_cmd_report(int argc, char **argv) {
@@ -359,8 +374,8 @@ int kjc_cmd_report(int argc, char **argv) {
     r = KJC_EXIT_FAIL;
   } else if (!doc) {
     if (period)
-      kjc_error("no scores for period '%s' (the server sends the current year, quarter and "
-                "month; run 'kinerja sync')",
+      kjc_error("no scores for period '%s' (the server sends the current year, the current "
+                "and previous quarter and month; run 'kinerja sync')",
                 period);
     else
       kjc_error("no scores yet: run 'kinerja sync' while the server is reachable");
@@ -373,37 +388,7 @@ int kjc_cmd_report(int argc, char **argv) {
     } else if (json) {
       kjc_print_json(d);
     } else {
-      const cJSON *of = cJSON_GetObjectItemCaseSensitive(d, "office");
-      const cJSON *emps = cJSON_GetObjectItemCaseSensitive(d, "employees");
-      printf("office %s, period %s, as of %s\n", kjc_store_office(s), str(d, "period"),
-             str(d, "as_of"));
-      if (cJSON_IsObject(of)) {
-        const cJSON *it;
-        cJSON_ArrayForEach(it, of) {
-          char v[64];
-          if (cJSON_IsObject(it) || cJSON_IsArray(it))
-            continue;
-          num(of, it->string, v, sizeof v);
-          printf("  %-16s %s\n", it->string, v);
-        }
-      } else {
-        printf("  (no scorecard for this office in this period)\n");
-      }
-      int ne = cJSON_GetArraySize(emps);
-      printf("employees: %d\n", ne);
-      const cJSON *e;
-      cJSON_ArrayForEach(e, emps) {
-        printf("  %s", str(e, "nip"));
-        const cJSON *it;
-        cJSON_ArrayForEach(it, e) {
-          char v[64];
-          if (!strcmp(it->string, "nip") || cJSON_IsObject(it) || cJSON_IsArray(it))
-            continue;
-          num(e, it->string, v, sizeof v);
-          printf("  %s=%s", it->string, v);
-        }
-        printf("\n");
-      }
+      r = print_scores(d, kjc_store_office(s));
     }
     cJSON_Delete(d);
   }

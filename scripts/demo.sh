@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KJ_BIN:-$ROOT/build}
 KINERJA=$BIN/client/kinerja
 KINERJAD=$BIN/server/kinerjad
-MONTH=${DEMO_MONTH:-$(date -u +%Y-%m)}
+MONTH=${DEMO_MONTH:-$(date -u -d "$(date -u +%Y-%m-01) -1 month" +%Y-%m)}  # last full month
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kinerja-demo.XXXXXX")
 PIDS=()
 
@@ -47,7 +47,18 @@ for o in "${OFFICES[@]}"; do
   for f in targets activities surveys complaints ratings; do
     "$KINERJA" --db "$WORK/$o.db" import "$f" "$WORK/$o/$f.csv" >/dev/null
   done
-  "$KINERJA" --db "$WORK/$o.db" status | sed "s/^/  [$o] /"
+  # The camat (head of office) reviews what is still waiting for approval.
+  head=$(python3 -c 'import csv, sys
+print(next(r["nip"] for r in csv.DictReader(open(sys.argv[1])) if r["office"] == sys.argv[2]))' \
+    "$WORK/master/employees.csv" "$o")
+  n=0
+  for id in $("$KINERJA" --db "$WORK/$o.db" list activity --json | python3 -c 'import json, sys
+print("\n".join(r["id"] for r in json.load(sys.stdin) if r.get("status") == "submitted"))'); do
+    "$KINERJA" --db "$WORK/$o.db" approve "$id" --by "$head" >/dev/null
+    n=$((n + 1))
+  done
+  echo "  [$o] camat $head approved $n activities;" \
+    "$("$KINERJA" --db "$WORK/$o.db" status | sed -n 's/^pending: *//p') waiting for the server"
 done
 
 step "4. clients start 'kinerja sync --watch' (server still down), then the server comes up"
@@ -68,13 +79,21 @@ d = json.load(sys.stdin)
 sys.exit(0 if d["pending"] == 0 and d["state"] == "ok" else 1)'; then break; fi
     sleep 0.1
   done
-  echo "  [$o] $("$KINERJA" --db "$WORK/$o.db" status | grep -iE 'pending|last' | tr '\n' ' ')"
+  "$KINERJA" --db "$WORK/$o.db" status --json | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print("  [%s] state %s, %d changes pending, last sync %s" %
+      (sys.argv[1], d["state"], d["pending"], d.get("last_sync")))' "$o"
 done
+echo "  what 'kinerja sync --watch' logged on 36.73.01:"
+sed 's/^/    /' "$WORK/36.73.01.sync.log"
 
 step "5. consolidated office ranking for $MONTH"
 "$KINERJAD" report offices --period "$MONTH"
 step "   employees of 36.73.01"
 "$KINERJAD" report employees --period "$MONTH" --office 36.73.01
+
+step "   the same month on the office PC of 36.73.01, offline (kinerja report)"
+"$KINERJA" --db "$WORK/36.73.01.db" report --period "$MONTH" || echo "  (kinerja report holds the current and previous month, quarter and year)"
 
 step "where to look next"
 cat <<TXT

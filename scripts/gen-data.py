@@ -100,11 +100,12 @@ def month(a):
                 ind = rng.choice(INDICATORS)[0]
                 q = rng.randrange(1, 6)
                 per[ind] = per.get(ind, 0) + q
-                status = "approved" if rng.random() < 0.8 else rng.choice(["submitted", "rejected"])
+                r = rng.random()  # most approved, some waiting for the camat, a few rejected
+                status = "approved" if r < 0.75 else "submitted" if r < 0.95 else "rejected"
                 acts.append([uid(rng), a.office, e["nip"], d.isoformat(), ind, q, rng.randrange(60, 480),
                              "Kegiatan harian", "", status, head if status != "submitted" else ""])
         for ind, total in per.items():
-            t = max(1, int(total * rng.uniform(0.8, 1.3)))
+            t = max(1, round(total * rng.uniform(0.75, 1.1)))  # capaian around 90-110
             targets.append([uid(rng), a.office, e["nip"], ind, a.month, t, rng.choice(["", "1", "2"])])
         if e["nip"] != head:
             ratings.append([uid(rng), a.office, a.month, head, e["nip"], "atasan"] +

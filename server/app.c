@@ -344,7 +344,8 @@ static void h_push(ctx *c) {
 }
 
 /* The device's office scorecard and employee scores for the current year,
- * quarter and month, appended to out as a JSON array. */
+ * quarter and month and the previous quarter and month (the ones an office
+ * reports on), appended to out as a JSON array. */
 static void scores_array(ctx *c, kj_buf *out) {
   kj_buf_adds(out, "[");
   if (c->who.role != KJS_ROLE_DEVICE || !kjs_store_has_scores()) {
@@ -356,12 +357,15 @@ static void scores_array(ctx *c, kj_buf *out) {
   kj_date_format(today, as_of);
   int y, m, d;
   kj_day_to_civil(today, &y, &m, &d);
-  char periods[3][24];
+  char periods[5][24];
+  int q = (m - 1) / 3 + 1;
   snprintf(periods[0], sizeof periods[0], "%04d", y);
-  snprintf(periods[1], sizeof periods[1], "%04d-Q%d", y, (m - 1) / 3 + 1);
+  snprintf(periods[1], sizeof periods[1], "%04d-Q%d", y, q);
   snprintf(periods[2], sizeof periods[2], "%04d-%02d", y, m);
+  snprintf(periods[3], sizeof periods[3], "%04d-Q%d", q > 1 ? y : y - 1, q > 1 ? q - 1 : 4);
+  snprintf(periods[4], sizeof periods[4], "%04d-%02d", m > 1 ? y : y - 1, m > 1 ? m - 1 : 12);
   int first = 1;
-  for (int p = 0; p < 3; p++) {
+  for (int p = 0; p < 5; p++) {
     kj_buf rep;
     kj_buf_init(&rep, KJ_BUF_UNLIMITED);
     kj_err e;

@@ -198,6 +198,14 @@ static void test_offices_converge(void **state) {
   assert_true(cJSON_IsString(cJSON_GetObjectItem(d, "period")));
   assert_true(cJSON_IsArray(cJSON_GetObjectItem(d, "employees")));
   cJSON_Delete(d);
+  /* ... and as the tables kinerjad prints: the scorecard row, then employees */
+  out = NULL;
+  assert_int_equal(syncenv_kinerja(a1, NULL, &out, NULL, (const char *const[]){"report", NULL}), 0);
+  assert_non_null(strstr(out, "Offices, period "));
+  assert_non_null(strstr(out, "SB/B/BP/K/SK"));
+  assert_non_null(strstr(out, OA));
+  assert_non_null(strstr(out, "Employees of " OA ", period "));
+  free(out);
   /* unreachable: exit 2, nothing lost */
   assert_int_equal(KJ(a1, "update", R4, "u2=1"), 0);
   char *err = NULL;

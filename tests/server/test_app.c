@@ -365,13 +365,21 @@ static void test_office_scope(void **state) {
   tcall(t, &r, "GET", "/v1/pull", NULL, t->dev_a, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 2);
   if (kjs_store_has_scores()) {
-    /* the last page carries the office's scores: year, quarter, month */
+    /* the last page carries the office's scores: year, quarter, month,
+     * previous quarter, previous month */
     const cJSON *sc = cJSON_GetObjectItem(r.json, "scores");
-    assert_int_equal(cJSON_GetArraySize(sc), 3);
-    char year[8];
-    snprintf(year, sizeof year, "%.4s", jstr(cJSON_GetArrayItem(sc, 0), "as_of"));
-    assert_string_equal(jstr(cJSON_GetArrayItem(sc, 0), "period"), year);
-    assert_non_null(strstr(jstr(cJSON_GetArrayItem(sc, 1), "period"), "-Q"));
+    assert_int_equal(cJSON_GetArraySize(sc), 5);
+    int y, m;
+    assert_int_equal(sscanf(jstr(cJSON_GetArrayItem(sc, 0), "as_of"), "%4d-%2d", &y, &m), 2);
+    int q = (m - 1) / 3 + 1;
+    char want[5][32];
+    snprintf(want[0], sizeof want[0], "%04d", y);
+    snprintf(want[1], sizeof want[1], "%04d-Q%d", y, q);
+    snprintf(want[2], sizeof want[2], "%04d-%02d", y, m);
+    snprintf(want[3], sizeof want[3], "%04d-Q%d", q > 1 ? y : y - 1, q > 1 ? q - 1 : 4);
+    snprintf(want[4], sizeof want[4], "%04d-%02d", m > 1 ? y : y - 1, m > 1 ? m - 1 : 12);
+    for (int i = 0; i < 5; i++)
+      assert_string_equal(jstr(cJSON_GetArrayItem(sc, i), "period"), want[i]);
     const cJSON *of = cJSON_GetObjectItem(cJSON_GetArrayItem(sc, 0), "office");
     assert_true(cJSON_IsObject(of));
     assert_string_equal(jstr(of, "office"), OFFICE_A);
