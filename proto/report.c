@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const k_pred_names[KJ_PREDIKAT_COUNT] = {"Sangat Baik", "Baik", "Butuh Perbaikan",
-                                                            "Kurang", "Sangat Kurang"};
+static const char *const k_pred_names[KJ_PREDIKAT_COUNT] = {
+    "Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"};
 
 static void csv_cell(FILE *out, const char *s, int last) {
   if (!s)
@@ -179,4 +179,3 @@ int kj_report_format(const char *json, const char *format, FILE *out, kj_err *er
   cJSON_Delete(doc);
   return 0;
 }
-
