@@ -1,0 +1,733 @@
+#!/usr/bin/env python3
+"""kinerja benchmarks (issue "Benchmarks"), run by `make bench` (scripts/bench.sh).
+
+  bench/bench.py BUILD_DIR
+
+Runs every benchmark in one go against the programs in BUILD_DIR (a Release
+build), prints a table and rewrites the block between `<!-- bench:begin -->`
+and `<!-- bench:end -->` of docs/performance.md.  Every figure is measured
+here; figures are medians of BENCH_RUNS runs (default 3).
+
+Environment:
+  BENCH_QUICK=1   smaller report benchmark (100k surveys instead of 1M) and
+                  fewer devices (200): for development, never for the doc
+  BENCH_N         records of the big push (default 100000)
+  BENCH_RUNS      runs per figure (default 3, at least 3)
+  BENCH_NO_DOC=1  print the table only, leave docs/performance.md alone
+
+Everything binds 127.0.0.1 with port 0, lives in one temporary directory
+(removed at the end) and every process started here is killed at exit.
+"""
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICK = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
+N = int(os.environ.get("BENCH_N", "100000"))
+RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
+DEVICES = 200 if QUICK else 1000
+DEVICE_RECORDS = 100
+SCORE_SURVEYS, SCORE_ACTIVITIES = (100000, 20000) if QUICK else (1000000, 200000)
+
+PROCS = []  # every child still to be reaped at exit
+TMP = None
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def cleanup():
+    for p in PROCS:
+        if p.poll() is None:
+            try:
+                p.kill()
+            except OSError:
+                pass
+            try:
+                p.wait(timeout=10)
+            except Exception:
+                pass
+    PROCS.clear()
+    if TMP and os.environ.get("BENCH_KEEP", "0") == "0":
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+def on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+# --- processes -----------------------------------------------------------------
+
+class Bin:
+    def __init__(self, build):
+        self.kinerja = os.path.join(build, "client", "kinerja")
+        self.kinerjad = os.path.join(build, "server", "kinerjad")
+        self.raw_sqlite = os.path.join(build, "bench", "raw_sqlite")
+        self.score_bench = os.path.join(build, "bench", "score_bench")
+        self.healthz_probe = os.path.join(build, "bench", "healthz_probe")
+        self.many_devices = os.path.join(build, "bench", "many_devices")
+        for p in vars(self).values():
+            if not os.access(p, os.X_OK):
+                sys.exit("bench: %s is missing: build the tree first (make bench does)" % p)
+
+
+def run(cmd, env=None, check=True):
+    """Run cmd to completion: (stdout text, wall s, peak RSS KiB of this child)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        PROCS.append(p)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.monotonic() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        PROCS.remove(p)
+        out.seek(0)
+        err.seek(0)
+        text, etext = out.read(), err.read()
+    if check and p.returncode != 0:
+        raise RuntimeError("%s exited %d: %s%s" % (" ".join(cmd), p.returncode, text[-2000:], etext[-2000:]))
+    return text, wall, ru.ru_maxrss
+
+
+def clk_tck():
+    return os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """A kinerjad data directory and, when started, its serve process."""
+
+    def __init__(self, b, datadir):
+        self.b, self.dir, self.proc, self.url = b, datadir, None, None
+        self.env = dict(os.environ, KINERJAD_DATA=datadir)
+        self.env.pop("KJ_LOG", None)
+
+    def cmd(self, *args):
+        return run([self.b.kinerjad] + list(args), env=self.env)[0]
+
+    def init(self, offices_csv):
+        self.cmd("init")
+        self.cmd("import", "office", offices_csv)
+        return self
+
+    def device_add(self, office):
+        out = self.cmd("device", "add", "--office", office)
+        m = re.search(r"^device token: (\S+)", out, re.M)
+        return m.group(1)
+
+    @property
+    def ca(self):
+        return os.path.join(self.dir, "cert.pem")
+
+    def start(self):
+        self.out = os.path.join(self.dir, "serve.out")
+        self.proc = subprocess.Popen([self.b.kinerjad, "serve", "--listen", "127.0.0.1:0"],
+                                     stdout=open(self.out, "w"),
+                                     stderr=open(os.path.join(self.dir, "serve.log"), "w"),
+                                     env=self.env)
+        PROCS.append(self.proc)
+        for _ in range(300):
+            with open(self.out) as f:
+                m = re.search(r"listening on (https://\S+)", f.read())
+            if m:
+                self.url = m.group(1)
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("kinerjad serve did not start")
+
+    def usage(self):
+        """Peak RSS (MiB) and CPU seconds (user+system) of the running server."""
+        pid = self.proc.pid
+        with open("/proc/%d/status" % pid) as f:
+            hwm = int(re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M).group(1))
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / clk_tck()  # utime, stime
+        return hwm / 1024.0, cpu
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc in PROCS:
+            PROCS.remove(self.proc)
+        self.proc = None
+
+
+class Client:
+    def __init__(self, b, db):
+        self.b, self.db = b, db
+        self.env = dict(os.environ)
+        self.env.pop("KJ_LOG", None)
+
+    def cmd(self, *args):
+        return run([self.b.kinerja, "--db", self.db] + list(args), env=self.env)
+
+    def init(self, office, url, token, ca):
+        self.cmd("init", "--office", office, "--server", url, "--token", token, "--ca", ca)
+        return self
+
+    def sync(self):
+        out, wall, rss = self.cmd("sync", "--json")
+        return json.loads(out), wall, rss
+
+
+# --- a TCP proxy that counts TLS records -----------------------------------------
+
+# AEAD overhead per TLS 1.2 record besides the 5-byte header: explicit nonce + tag
+CIPHER_OVERHEAD = {0xCCA8: 16, 0xCCA9: 16, 0xCCAA: 16,  # ChaCha20-Poly1305: tag only
+                   0xC02B: 24, 0xC02C: 24, 0xC02F: 24, 0xC030: 24, 0x009C: 24, 0x009D: 24,
+                   0xC0AC: 24, 0xC0AD: 24, 0xC0AE: 16, 0xC0AF: 16}
+
+
+class Conn:
+    def __init__(self):
+        self.app = [0, 0]       # application-data record payload bytes, c->s and s->c
+        self.records = [0, 0]   # application-data records
+        self.other = [0, 0]     # handshake, change-cipher-spec, alert records (with headers)
+        self.cipher = None
+        self.first_c2s = None   # time of the first application-data record from the client
+        self.last_s2c = None    # time of the last application-data record from the server
+
+    def http_bytes(self, d):
+        """Plaintext (HTTP) bytes in direction d: payload less the AEAD overhead."""
+        ov = CIPHER_OVERHEAD.get(self.cipher)
+        if ov is None:
+            return None
+        return self.app[d] - ov * self.records[d]
+
+
+class CountingProxy:
+    """127.0.0.1:PORT -> the server, parsing the TLS record layer of both
+    directions: application-data bytes are what HTTP costs on the wire,
+    handshake records (content types 20-22) are left out."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(2048)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.lock = threading.Lock()
+        self.stopping = False
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def url(self):
+        return "https://127.0.0.1:%d" % self.port
+
+    def take(self):
+        with self.lock:
+            c, self.conns = self.conns, []
+        return c
+
+    def close(self):
+        self.stopping = True
+        self.sock.close()
+
+    def accept(self):
+        while not self.stopping:
+            try:
+                a, _ = self.sock.accept()
+            except OSError:
+                return
+            b = socket.create_connection(("127.0.0.1", self.target))
+            for s in (a, b):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            c = Conn()
+            with self.lock:
+                self.conns.append(c)
+            threading.Thread(target=self.pump, args=(a, b, c, 0), daemon=True).start()
+            threading.Thread(target=self.pump, args=(b, a, c, 1), daemon=True).start()
+
+    def pump(self, src, dst, c, d):
+        buf = b""
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+                now = time.monotonic()
+                buf += data
+                while len(buf) >= 5:
+                    ctype, ln = buf[0], int.from_bytes(buf[3:5], "big")
+                    if len(buf) < 5 + ln:
+                        break
+                    body, buf = buf[5:5 + ln], buf[5 + ln:]
+                    if ctype == 23:
+                        c.app[d] += ln
+                        c.records[d] += 1
+                        if d == 0 and c.first_c2s is None:
+                            c.first_c2s = now
+                        if d == 1:
+                            c.last_s2c = now
+                    else:
+                        c.other[d] += 5 + ln
+                        if ctype == 22 and d == 1 and c.cipher is None and body[:1] == b"\x02":
+                            sid = body[38]  # type 1, length 3, version 2, random 32
+                            c.cipher = int.from_bytes(body[39 + sid:41 + sid], "big")
+        except OSError:
+            pass
+        finally:
+            for s in (dst, src):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            if d == 1:
+                time.sleep(0.05)
+                src.close()
+                dst.close()
+
+
+def wire(conns):
+    """HTTP bytes (sent, received), TLS application records, and the ms from
+    the client's first request byte to the server's last answer byte."""
+    sent = recv = 0
+    span = 0.0
+    for c in conns:
+        s, r = c.http_bytes(0), c.http_bytes(1)
+        if c.cipher is not None and c.cipher not in CIPHER_SEEN:
+            CIPHER_SEEN.append(c.cipher)
+        if s is None:
+            raise RuntimeError("unknown TLS cipher suite 0x%04x" % (c.cipher or 0))
+        sent += s
+        recv += r
+        if c.first_c2s is not None and c.last_s2c is not None:
+            span += (c.last_s2c - c.first_c2s) * 1e3
+    return sent, recv, span
+
+
+# --- data ------------------------------------------------------------------------
+
+def gen_surveys(path, rows, office, seed):
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "gen-data.py"), "surveys", path,
+                    "--rows", str(rows), "--office", office, "--seed", str(seed)], check=True)
+    return path
+
+
+def offices_csv(path, n):
+    with open(path, "w") as f:
+        f.write("code,name,region,population\n")
+        for i in range(n):
+            f.write("71.%02d.%02d,Kantor %d,Kabupaten Bench,%d\n" % (i // 100, i % 100, i, 1000 + i))
+    return path
+
+
+def office_code(i):
+    return "71.%02d.%02d" % (i // 100, i % 100)
+
+
+# --- benchmarks --------------------------------------------------------------------
+
+def bench_push(b, tmp, csv, run_no, proxy=False):
+    """Point 2 (and 3, 7, healthz): N surveys from one outbox, end to end."""
+    d = os.path.join(tmp, "push%d" % run_no)
+    os.makedirs(d)
+    srv = Server(b, os.path.join(d, "srv")).init(offices_csv(os.path.join(d, "o.csv"), 2))
+    tok = srv.device_add(office_code(0))
+    srv.start()
+    px = CountingProxy(int(srv.url.rsplit(":", 1)[1])) if proxy else None
+    cl = Client(b, os.path.join(d, "c.db")).init(office_code(0), px.url() if px else srv.url, tok, srv.ca)
+    _, imp_wall, imp_rss = cl.cmd("import", "survey", csv)
+    stop = os.path.join(d, "stop")
+    probe = None
+    if not proxy:
+        probe_out = open(os.path.join(d, "probe.out"), "w")
+        probe = subprocess.Popen([b.healthz_probe, srv.url, srv.ca, stop], stdout=probe_out)
+        PROCS.append(probe)
+        time.sleep(0.3)
+    res, wall, rss = cl.sync()
+    hz = None
+    if probe:
+        open(stop, "w").close()
+        probe.wait(timeout=30)
+        PROCS.remove(probe)
+        probe_out.close()
+        with open(os.path.join(d, "probe.out")) as f:
+            t = f.read().split()
+        hz = {t[i]: float(t[i + 1]) for i in range(0, len(t) - 1, 2)}
+        if probe.returncode != 0 or hz.get("errors", 1) != 0:
+            raise RuntimeError("healthz probe failed: %s" % t)
+    srv_rss, srv_cpu = srv.usage()
+    srv.stop()
+    if res["state"] != "ok" or res["pushed"] != N or res.get("pending") != 0:
+        raise RuntimeError("push run %d: %s" % (run_no, res))
+    out = {"wall": wall, "rate": N / wall, "sync_rss": rss / 1024.0, "import_rss": imp_rss / 1024.0,
+           "import_wall": imp_wall, "requests": res["requests"], "client_sent": res["bytes_sent"],
+           "client_recv": res["bytes_received"], "healthz": hz, "srv_rss": srv_rss, "srv_cpu": srv_cpu}
+    if px:
+        time.sleep(0.2)
+        out["wire"] = wire(px.take())
+        px.close()
+    shutil.rmtree(d, ignore_errors=True)
+    return out
+
+
+def bench_raw(b, tmp, mode):
+    db = os.path.join(tmp, "raw.db")
+    vals = []
+    for _ in range(RUNS):
+        out = run([b.raw_sqlite, db, str(N), mode])[0]
+        vals.append(float(out.split()[1]))
+        for suf in ("", "-wal", "-shm"):
+            if os.path.exists(db + suf):
+                os.remove(db + suf)
+    return vals
+
+
+def bench_small(b, tmp):
+    """Point 4: a sync of 100 new records, and a sync with nothing to do.
+    Two devices of two offices: one talks to the server directly (wall
+    times), one through the counting proxy (bytes, time after the handshake)."""
+    d = os.path.join(tmp, "small")
+    os.makedirs(d)
+    srv = Server(b, os.path.join(d, "srv")).init(offices_csv(os.path.join(d, "o.csv"), 2))
+    toks = [srv.device_add(office_code(i)) for i in range(2)]
+    srv.start()
+    px = CountingProxy(int(srv.url.rsplit(":", 1)[1]))
+    direct = Client(b, os.path.join(d, "a.db")).init(office_code(0), srv.url, toks[0], srv.ca)
+    proxied = Client(b, os.path.join(d, "b.db")).init(office_code(1), px.url(), toks[1], srv.ca)
+    for c in (direct, proxied):  # hello and the first pull (master data), not timed
+        c.sync()
+        c.sync()
+    px.take()
+    r = {"hundred": [], "noop": []}
+    for k in range(RUNS):
+        one = {}
+        for name, c, off in (("direct", direct, 0), ("proxied", proxied, 1)):
+            f = gen_surveys(os.path.join(d, "s%d%s.csv" % (k, name)), 100, office_code(off), 1000 + 2 * k + off)
+            c.cmd("import", "survey", f)
+            res, wall, _ = c.sync()
+            if res["pushed"] != 100:
+                raise RuntimeError("small sync: %s" % res)
+            one[name] = (res, wall)
+        time.sleep(0.1)
+        s, rv, span = wire(px.take())
+        r["hundred"].append({"wall_ms": one["direct"][1] * 1e3, "requests": one["proxied"][0]["requests"],
+                             "sent": s, "recv": rv, "span_ms": span,
+                             "client_sent": one["proxied"][0]["bytes_sent"],
+                             "client_recv": one["proxied"][0]["bytes_received"]})
+    for c in (direct, proxied):  # the scores of the last push come back once more
+        c.sync()
+    px.take()
+    for k in range(max(RUNS, 5)):
+        res_d, wall, _ = direct.sync()
+        res_p, _, _ = proxied.sync()
+        time.sleep(0.1)
+        conns = px.take()
+        s, rv, span = wire(conns)
+        r["noop"].append({"wall_ms": wall * 1e3, "requests": res_p["requests"], "requests_direct": res_d["requests"],
+                          "sent": s, "recv": rv, "span_ms": span, "conns": len(conns),
+                          "client_sent": res_p["bytes_sent"], "client_recv": res_p["bytes_received"],
+                          "pulled": res_p["pulled"]})
+    srv.stop()
+    px.close()
+    shutil.rmtree(d, ignore_errors=True)
+    return r
+
+
+def bench_devices(b, tmp):
+    """Point 5: DEVICES devices at once, each its own TLS connection, each
+    pushing DEVICE_RECORDS records."""
+    tpl = os.path.join(tmp, "devtpl")
+    srv = Server(b, tpl).init(offices_csv(os.path.join(tmp, "offices-many.csv"), DEVICES))
+    t0 = time.monotonic()
+    lines = ["%s %s\n" % (srv.device_add(office_code(i)), office_code(i)) for i in range(DEVICES)]
+    log("%d devices enrolled in %.1f s" % (DEVICES, time.monotonic() - t0))
+    devfile = os.path.join(tmp, "devices.txt")
+    with open(devfile, "w") as f:
+        f.writelines(lines)
+    out = []
+    for k in range(RUNS):
+        d = os.path.join(tmp, "dev%d" % k)
+        shutil.copytree(tpl, d)
+        s = Server(b, d).start()
+        text = run([b.many_devices, s.url, s.ca, devfile, str(DEVICE_RECORDS)], check=False)[0]
+        rss, cpu = s.usage()
+        s.stop()
+        t = text.split()
+        r = {t[i]: float(t[i + 1]) for i in range(0, len(t) - 1, 2)}
+        r["srv_rss"], r["srv_cpu"] = rss, cpu
+        out.append(r)
+        shutil.rmtree(d, ignore_errors=True)
+        log("devices run %d: %s" % (k + 1, text.strip()))
+    return out
+
+
+def bench_scores(b, tmp):
+    d = os.path.join(tmp, "scores")
+    text, wall, rss = run([b.score_bench, d, str(SCORE_SURVEYS), str(SCORE_ACTIVITIES)])
+    shutil.rmtree(d, ignore_errors=True)
+    r = {"text": text, "rss": rss / 1024.0}
+    m = re.search(r"offices report 2026\s+median of 5: ([\d.]+) ms \((\d+) bytes\)", text)
+    r["year_ms"], r["year_bytes"] = float(m.group(1)), int(m.group(2))
+    m = re.search(r"offices report 2026-08\s+median of 5: ([\d.]+) ms", text)
+    r["month_ms"] = float(m.group(1))
+    m = re.search(r"recompute \(rebuild aggregates\): ([\d.]+) s", text)
+    r["recompute_s"] = float(m.group(1))
+    m = re.search(r"push of 1,000 records median of 5: ([\d.]+) ms, of which scores upkeep ([\d.]+) ms", text)
+    r["push1k_ms"], r["upkeep_ms"] = float(m.group(1)), float(m.group(2))
+    return r
+
+
+# --- the report -------------------------------------------------------------------
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:
+        return "?"
+
+
+def versions():
+    v = {}
+    v["gcc"] = sh(["gcc", "-dumpfullversion"])
+    v["SQLite"] = sh(["pkg-config", "--modversion", "sqlite3"])
+    v["libcurl"] = sh(["pkg-config", "--modversion", "libcurl"])
+    v["libuv"] = sh(["pkg-config", "--modversion", "libuv"])
+    m = "?"
+    for h in ("/usr/include/mbedtls/build_info.h", "/usr/include/mbedtls/version.h"):
+        if os.path.exists(h):
+            mm = re.search(r'MBEDTLS_VERSION_STRING\s+"([^"]+)"', open(h).read())
+            if mm:
+                m = mm.group(1)
+                break
+    v["mbedTLS"] = m
+    v["kinerja"] = sh(["git", "-C", ROOT, "describe", "--always", "--dirty", "--abbrev=10"])
+    return v
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with open("/proc/meminfo") as f:
+        m = re.search(r"MemTotal:\s+(\d+) kB", f.read())
+        if m:
+            mem = "%.1f GiB RAM" % (int(m.group(1)) / 1048576)
+    fs = sh(["df", "--output=fstype", TMP]).split()[-1]
+    return "%d cores, %s, %s, %s %s; temporary files on %s" % (
+        os.cpu_count(), model, mem, platform.system(), platform.release(), fs)
+
+
+def med(vals):
+    return statistics.median(vals)
+
+
+def fmt(x, nd=0):
+    if x is None:
+        return "n/a"
+    return "{:,.{}f}".format(x, nd)
+
+
+def runs(vals, nd=0):
+    return " / ".join(fmt(v, nd) for v in vals)
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def table(R):
+    push, raw, rawf, small, dev, sc = R["push"], R["raw"], R["raw_fast"], R["small"], R["devices"], R["scores"]
+    rows = []
+
+    def row(what, value, per_run, target, ok):
+        rows.append((what, value, per_run, target, "" if ok is None else verdict(ok)))
+
+    rate = [p["rate"] for p in push]
+    row("2. Push %s surveys, one outbox, TLS, end to end" % fmt(N), "%s rec/s" % fmt(med(rate)), runs(rate),
+        "", None)
+    row("2. Raw SQLite, durable (WAL, synchronous=FULL, commit/1,000)", "%s rows/s" % fmt(med(raw)), runs(raw),
+        "", None)
+    ratio = med(rate) / med(raw)
+    row("2. Ratio kinerja / raw durable", "%.3f" % ratio, "", ">= 0.5", ratio >= 0.5)
+    row("   Raw SQLite, one transaction (synchronous=NORMAL)", "%s rows/s" % fmt(med(rawf)), runs(rawf), "", None)
+    row("   Push: server CPU seconds", "%s s" % fmt(med([p["srv_cpu"] for p in push]), 2),
+        runs([p["srv_cpu"] for p in push], 2), "", None)
+    row("   Push: requests (hello + push batches + pull)", fmt(med([p["requests"] for p in push])), "", "", None)
+    hz50 = [p["healthz"]["p50_ms"] for p in push]
+    hz99 = [p["healthz"]["p99_ms"] for p in push]
+    hzmax = [p["healthz"]["max_ms"] for p in push]
+    row("   /healthz during the push (other connection), p50", "%s ms" % fmt(med(hz50), 2), runs(hz50, 2), "", None)
+    row("   /healthz during the push, p99 (max of all runs %s ms)" % fmt(max(hzmax), 1), "%s ms" % fmt(med(hz99), 2),
+        runs(hz99, 2), "< 50 ms", med(hz99) < 50)
+    ws, wr, _ = R["push_wire"]["wire"]
+    row("3. Bytes per record, client -> server (HTTP, headers included)", "%s B" % fmt(ws / N, 1), "", "", None)
+    row("3. Bytes per record, server -> client", "%s B" % fmt(wr / N, 1), "", "", None)
+    row("3. Bytes per record, both directions", "%s B" % fmt((ws + wr) / N, 1), "", "< 110 B", (ws + wr) / N < 110)
+    cs = R["push_wire"]["client_sent"] + R["push_wire"]["client_recv"]
+    row("   (same run, as `kinerja sync --json` counts them)", "%s B" % fmt(cs / N, 1), "", "", None)
+    h = small["hundred"]
+    row("4. Sync of 100 new records: wall (process start to exit)", "%s ms" % fmt(med([x["wall_ms"] for x in h]), 1),
+        runs([x["wall_ms"] for x in h], 1), "", None)
+    row("4. Sync of 100 new records: requests", fmt(med([x["requests"] for x in h])), runs([x["requests"] for x in h]),
+        "", None)
+    row("4. Sync of 100 new records: bytes sent / received",
+        "%s / %s B" % (fmt(med([x["sent"] for x in h])), fmt(med([x["recv"] for x in h]))), "", "", None)
+    nop = small["noop"]
+    nreq = med([x["requests"] for x in nop])
+    nbytes = med([x["sent"] + x["recv"] for x in nop])
+    nspan = med([x["span_ms"] for x in nop])
+    row("4. No-op sync: requests", fmt(nreq), runs([x["requests"] for x in nop]), "1", nreq == 1)
+    row("4. No-op sync: bytes, both directions", "%s B" % fmt(nbytes), runs([x["sent"] + x["recv"] for x in nop]),
+        "< 1 KB", nbytes < 1024)
+    row("4. No-op sync: ms after the TLS handshake (on the wire)", "%s ms" % fmt(nspan, 2),
+        runs([x["span_ms"] for x in nop], 2), "< 5 ms", nspan < 5)
+    row("   No-op sync: wall, process start to exit (incl. handshake)",
+        "%s ms" % fmt(med([x["wall_ms"] for x in nop]), 1), runs([x["wall_ms"] for x in nop], 1), "", None)
+    allok = all(d["errors"] == 0 and d["applied"] == DEVICES * DEVICE_RECORDS for d in dev)
+    row("5. %s devices x %d records at once: acknowledged, errors" % (fmt(DEVICES), DEVICE_RECORDS),
+        "%s / %s, %d errors" % (fmt(min(d["applied"] for d in dev)), fmt(DEVICES * DEVICE_RECORDS),
+                                int(max(d["errors"] for d in dev))), "", "all, 0", allok)
+    for key, label in (("p50_ms", "p50"), ("p99_ms", "p99")):
+        row("5. Latency %s, connect + TLS + push" % label, "%s ms" % fmt(med([d[key] for d in dev])),
+            runs([d[key] for d in dev]), "", None)
+        row("5. Latency %s, push only (after the handshake)" % label,
+            "%s ms" % fmt(med([d["push_" + key] for d in dev])), runs([d["push_" + key] for d in dev]), "", None)
+    row("5. All devices done (wall)", "%s s" % fmt(med([d["wall_ms"] / 1e3 for d in dev]), 1),
+        runs([d["wall_ms"] / 1e3 for d in dev], 1), "", None)
+    srss = med([d["srv_rss"] for d in dev])
+    row("5. Server peak RSS", "%s MB" % fmt(srss, 1), runs([d["srv_rss"] for d in dev], 1), "< 200 MB", srss < 200)
+    row("5. Server CPU seconds", "%s s" % fmt(med([d["srv_cpu"] for d in dev]), 2),
+        runs([d["srv_cpu"] for d in dev], 2), "", None)
+    row("5. Bytes per record, both directions (HTTP)",
+        "%s B" % fmt(med([(d["sent_bytes"] + d["received_bytes"]) / (DEVICES * DEVICE_RECORDS) for d in dev]), 1),
+        "", "", None)
+    row("6. Offices report, year, %s surveys + %s activities" % (fmt(SCORE_SURVEYS), fmt(SCORE_ACTIVITIES)),
+        "%s ms" % fmt(sc["year_ms"], 1), "median of 5", "", None)
+    row("6. Offices report, one month", "%s ms" % fmt(sc["month_ms"], 1), "median of 5", "", None)
+    row("6. Rebuild of all score aggregates (recompute)", "%s s" % fmt(sc["recompute_s"], 1), "one run", "", None)
+    row("6. Scores upkeep in a 1,000-record push", "%s of %s ms" % (fmt(sc["upkeep_ms"], 1), fmt(sc["push1k_ms"], 1)),
+        "median of 5", "", None)
+    crss = [p["sync_rss"] for p in push]
+    row("7. Client peak RSS, `kinerja sync` pushing %s" % fmt(N), "%s MB" % fmt(med(crss), 1), runs(crss, 1), "< 30 MB",
+        med(crss) < 30)
+    irss = [p["import_rss"] for p in push]
+    row("7. Client peak RSS, `kinerja import` of %s rows" % fmt(N), "%s MB" % fmt(med(irss), 1), runs(irss, 1), "",
+        None)
+    iw = [N / p["import_wall"] for p in push]
+    row("   `kinerja import` rate", "%s rows/s" % fmt(med(iw)), runs(iw), "", None)
+    return rows
+
+
+def render(R, rows, wall):
+    out = []
+    out.append("Measured by `make bench` (scripts/bench.sh, bench/bench.py) on %s UTC%s." % (
+        R["date"], " with BENCH_QUICK=1 (reduced sizes: not for comparison)" if QUICK else ""))
+    out.append("")
+    out.append("- Machine: %s" % R["machine"])
+    out.append("- Versions: " + ", ".join("%s %s" % kv for kv in R["versions"].items()))
+    out.append("- Medians of %d runs (each run's figure in the third column); fresh server and client "
+               "databases for every run; 1 MB = 2^20 bytes. The whole run took %.0f s." % (RUNS, wall))
+    out.append("")
+    out.append("| benchmark | median | runs | target | |")
+    out.append("|---|---:|---|---|---|")
+    for r in rows:
+        out.append("| %s |" % " | ".join(r))
+    out.append("")
+    pw = R["push_wire"]
+    out.append("Bytes of point 3 come from a separate, untimed run of the same push through a counting "
+               "TCP proxy that reads the TLS record layer: application-data payload less the AEAD tag "
+               "(cipher suite 0x%04X) = HTTP bytes, headers and bodies; handshake records excluded. "
+               "That run: %s requests, %s B sent, %s B received; `kinerja sync --json` said %s B / %s B." % (
+                   R["cipher"], fmt(pw["requests"]), fmt(pw["wire"][0]), fmt(pw["wire"][1]),
+                   fmt(pw["client_sent"]), fmt(pw["client_recv"])))
+    out.append("")
+    out.append("Report benchmark output (bench/score_bench):")
+    out.append("")
+    out.append("```")
+    out.append(R["scores"]["text"].strip())
+    out.append("```")
+    return "\n".join(out)
+
+
+def write_doc(block):
+    path = os.path.join(ROOT, "docs", "performance.md")
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    text = open(path).read() if os.path.exists(path) else "# Performance\n\n%s\n%s\n" % (begin, end)
+    if begin not in text or end not in text:
+        text = text.rstrip("\n") + "\n\n%s\n%s\n" % (begin, end)
+    a = text.index(begin) + len(begin)
+    z = text.index(end)
+    text = text[:a] + "\n" + block + "\n" + text[z:]
+    with open(path, "w") as f:
+        f.write(text)
+    log("wrote %s" % path)
+
+
+def main():
+    global TMP
+    if len(sys.argv) != 2:
+        sys.exit("usage: bench/bench.py BUILD_DIR")
+    b = Bin(os.path.abspath(sys.argv[1]))
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 65536) if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2 * DEVICES + 200:
+        sys.exit("bench: open files limit too low for %d devices (ulimit -n)" % DEVICES)
+    TMP = tempfile.mkdtemp(prefix="kinerja-bench.")
+    t_start = time.monotonic()
+    try:
+        R = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+             "machine": machine(), "versions": versions()}
+        csv = gen_surveys(os.path.join(TMP, "surveys.csv"), N, office_code(0), 1)
+        R["push"] = []
+        for k in range(RUNS):
+            p = bench_push(b, TMP, csv, k)
+            log("push run %d: %.0f rec/s (%.2f s), client RSS %.1f MB, healthz p99 %.2f ms" % (
+                k + 1, p["rate"], p["wall"], p["sync_rss"], p["healthz"]["p99_ms"]))
+            R["push"].append(p)
+        R["push_wire"] = bench_push(b, TMP, csv, RUNS, proxy=True)
+        log("push through the counting proxy: %s" % (R["push_wire"]["wire"],))
+        R["raw"] = bench_raw(b, TMP, "durable")
+        R["raw_fast"] = bench_raw(b, TMP, "fast")
+        log("raw sqlite durable %s, fast %s" % (R["raw"], R["raw_fast"]))
+        R["small"] = bench_small(b, TMP)
+        log("small syncs done")
+        R["devices"] = bench_devices(b, TMP)
+        log("scores: %s surveys (takes a while)" % fmt(SCORE_SURVEYS))
+        R["scores"] = bench_scores(b, TMP)
+        R["cipher"] = CIPHER_SEEN[0] if CIPHER_SEEN else 0
+    finally:
+        cleanup()
+    rows = table(R)
+    block = render(R, rows, time.monotonic() - t_start)
+    print(block)
+    if os.environ.get("BENCH_NO_DOC", "0") == "0":
+        write_doc(block)
+
+
+CIPHER_SEEN = []
+
+if __name__ == "__main__":
+    main()
