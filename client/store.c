@@ -97,9 +97,11 @@ _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema vers
                "ORDER BY seq LIMIT ?1")                                                            \
   XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                                  \
   XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")               \
-  XX(OB_STATS, "SELECT coalesce(sum(status = 'pending'), 0), "                                     \
-               "coalesce(sum(status = 'rejected'), 0), "                                           \
-               "min(CASE WHEN status = 'pending' THEN created_ms END) FROM outbox")                \
+  /* Each part reads the outbox_status index only (a covering count and                            \
+   * one row), not the whole outbox: a big push stays small in memory. */                          \
+  XX(OB_STATS, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'), "                   \
+               "(SELECT count(*) FROM outbox WHERE status = 'rejected'), "                         \
+               "(SELECT created_ms FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT 1)")    \
   XX(SC_PUT, "INSERT INTO scores(kind, period, office, doc, stored_ms) "                           \
              "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, period, office) DO UPDATE SET "         \
              "doc = excluded.doc, stored_ms = excluded.stored_ms")                                 \
@@ -482,6 +484,12 @@ int kjc_store_in_txn(const kjc_store *s) {
 }
 kj_hlc_clock *kjc_store_clock(kjc_store *s) {
   return &s->clock;
+}
+
+kj_code kjc_store_cache_limit(kjc_store *s, int kib, kj_err *err) {
+  char sql[48];
+  snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", -kib);
+  return exec(s, sql, err);
 }
 
 int64_t kjc_store_data_version(kjc_store *s) {

@@ -87,6 +87,12 @@ int kjc_store_in_txn(const kjc_store *s);
  * made by other kinerja commands.  -1 on error. */
 int64_t kjc_store_data_version(kjc_store *s);
 
+/* Bound SQLite's page cache of this connection to KIB kibibytes (the
+ * default of an opened store is 12 MiB, sized for big imports).  A sync
+ * reads the outbox once from end to end, so a big cache buys it nothing
+ * but resident memory. */
+kj_code kjc_store_cache_limit(kjc_store *s, int kib, kj_err *err);
+
 /* The office and device of this database (loaded at open). */
 const char *kjc_store_office(const kjc_store *s);
 const char *kjc_store_device(const kjc_store *s);

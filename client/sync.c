@@ -15,6 +15,9 @@
 #define DEFAULT_BATCH 1000
 #define DEFAULT_PULL 1000
 #define MAX_EPOCHS 16
+/* The page cache of a sync: it reads the outbox once, in order, and pulls
+ * in pages of 1,000; 4 MiB holds the indexes a pull writes into. */
+#define KJC_SYNC_CACHE_KIB 4096
 
 typedef struct epoch {
   int64_t upto; /* changes with seq <= upto ... */
@@ -609,7 +612,10 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
   e.o = opts ? opts : &none;
   e.res = res;
   config g;
-  kj_code c = open_net(s, &g, e.o->cancel, &e.net, err);
+  memset(&g, 0, sizeof g);
+  kj_code c = kjc_store_cache_limit(s, KJC_SYNC_CACHE_KIB, err);
+  if (!c)
+    c = open_net(s, &g, e.o->cancel, &e.net, err);
   if (!c) {
     char key[24], *old = NULL;
     snprintf(key, sizeof key, "%016" PRIx64, fnv64(g.server, g.token));
