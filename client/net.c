@@ -44,6 +44,19 @@ static int on_progress(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
   return n->cancel && *n->cancel ? 1 : 0;
 }
 
+/* Bytes sent, counted as libcurl hands them to the connection: request
+ * headers and body.  (CURLINFO_REQUEST_SIZE also counts a small body that
+ * goes out together with the headers, so it cannot be added to
+ * CURLINFO_SIZE_UPLOAD_T without counting that body twice.) */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ud) {
+  (void)c;
+  (void)data;
+  kjc_net *n = ud;
+  if (type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT)
+    n->sent += (uint64_t)size;
+  return 0;
+}
+
 static void curl_init_once(void) {
   static int done;
   if (!done) {
@@ -107,6 +120,9 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, n);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+  curl_easy_setopt(c, CURLOPT_DEBUGDATA, n);
+  curl_easy_setopt(c, CURLOPT_VERBOSE, 1L); /* only on_debug sees it */
   *out = n;
   return KJ_OK;
 }
@@ -217,13 +233,10 @@ kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const 
   reply->sent_ms = kjc_net_now_ms();
   CURLcode rc = curl_easy_perform(c);
   reply->recv_ms = kjc_net_now_ms();
-  curl_off_t up = 0, down = 0;
-  long hdr = 0, req = 0;
-  curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
-  curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
+  curl_off_t down = 0;
+  long hdr = 0;
+  curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down); /* as sent: still gzipped */
   curl_easy_getinfo(c, CURLINFO_HEADER_SIZE, &hdr);
-  curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &req);
-  n->sent += (uint64_t)up + (uint64_t)req;
   n->received += (uint64_t)down + (uint64_t)hdr;
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
