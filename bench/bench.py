@@ -44,6 +44,7 @@ DEVICE_RECORDS = 100
 SCORE_SURVEYS, SCORE_ACTIVITIES = (100000, 20000) if QUICK else (1000000, 200000)
 
 PROCS = []  # every child still to be reaped at exit
+LAST = {"cpu": 0.0}  # CPU seconds (user + system) of the last child run()
 TMP = None
 
 
@@ -95,6 +96,7 @@ def run(cmd, env=None, check=True):
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.monotonic() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
+        LAST["cpu"] = ru.ru_utime + ru.ru_stime
         PROCS.remove(p)
         out.seek(0)
         err.seek(0)
@@ -359,6 +361,7 @@ def bench_push(b, tmp, csv, run_no, proxy=False):
         PROCS.append(probe)
         time.sleep(0.3)
     res, wall, rss = cl.sync()
+    client_cpu = LAST["cpu"]
     hz = None
     if probe:
         open(stop, "w").close()
@@ -372,11 +375,18 @@ def bench_push(b, tmp, csv, run_no, proxy=False):
             raise RuntimeError("healthz probe failed: %s" % t)
     srv_rss, srv_cpu = srv.usage()
     srv.stop()
+    handler_ms = 0.0  # the server's own time per push, from its request log
+    with open(os.path.join(srv.dir, "serve.log")) as f:
+        for line in f:
+            m = re.search(r" POST /v1/push 200 \d+ ([\d.]+)ms", line)
+            if m:
+                handler_ms += float(m.group(1))
     if res["state"] != "ok" or res["pushed"] != N or res.get("pending") != 0:
         raise RuntimeError("push run %d: %s" % (run_no, res))
     out = {"wall": wall, "rate": N / wall, "sync_rss": rss / 1024.0, "import_rss": imp_rss / 1024.0,
            "import_wall": imp_wall, "requests": res["requests"], "client_sent": res["bytes_sent"],
-           "client_recv": res["bytes_received"], "healthz": hz, "srv_rss": srv_rss, "srv_cpu": srv_cpu}
+           "client_recv": res["bytes_received"], "healthz": hz, "srv_rss": srv_rss, "srv_cpu": srv_cpu,
+           "client_cpu": client_cpu, "handler_s": handler_ms / 1e3}
     if px:
         time.sleep(0.2)
         out["wire"] = wire(px.take())
@@ -433,12 +443,12 @@ def bench_small(b, tmp):
         c.sync()
     px.take()
     for k in range(max(RUNS, 5)):
-        res_d, wall, _ = direct.sync()
+        res_d, wall, noop_rss = direct.sync()
         res_p, _, _ = proxied.sync()
         time.sleep(0.1)
         conns = px.take()
         s, rv, span = wire(conns)
-        r["noop"].append({"wall_ms": wall * 1e3, "requests": res_p["requests"], "requests_direct": res_d["requests"],
+        r["noop"].append({"wall_ms": wall * 1e3, "requests": res_p["requests"], "requests_direct": res_d["requests"], "rss": noop_rss / 1024.0,
                           "sent": s, "recv": rv, "span_ms": span, "conns": len(conns),
                           "client_sent": res_p["bytes_sent"], "client_recv": res_p["bytes_received"],
                           "pulled": res_p["pulled"]})
@@ -465,11 +475,12 @@ def bench_devices(b, tmp):
         shutil.copytree(tpl, d)
         s = Server(b, d).start()
         text = run([b.many_devices, s.url, s.ca, devfile, str(DEVICE_RECORDS)], check=False)[0]
+        driver_cpu = LAST["cpu"]
         rss, cpu = s.usage()
         s.stop()
         t = text.split()
         r = {t[i]: float(t[i + 1]) for i in range(0, len(t) - 1, 2)}
-        r["srv_rss"], r["srv_cpu"] = rss, cpu
+        r["srv_rss"], r["srv_cpu"], r["driver_cpu"] = rss, cpu, driver_cpu
         out.append(r)
         shutil.rmtree(d, ignore_errors=True)
         log("devices run %d: %s" % (k + 1, text.strip()))
@@ -571,6 +582,11 @@ def table(R):
     row("   Raw SQLite, one transaction (synchronous=NORMAL)", "%s rows/s" % fmt(med(rawf)), runs(rawf), "", None)
     row("   Push: server CPU seconds", "%s s" % fmt(med([p["srv_cpu"] for p in push]), 2),
         runs([p["srv_cpu"] for p in push], 2), "", None)
+    row("   Push: kinerja sync CPU seconds", "%s s" % fmt(med([p["client_cpu"] for p in push]), 2),
+        runs([p["client_cpu"] for p in push], 2), "", None)
+    hs = [p["handler_s"] for p in push]
+    row("   Push: time inside the server's push handlers (its log)", "%s s (%s%% of the wall)" % (
+        fmt(med(hs), 2), fmt(100 * med([p["handler_s"] / p["wall"] for p in push]))), runs(hs, 2), "", None)
     row("   Push: requests (hello + push batches + pull)", fmt(med([p["requests"] for p in push])), "", "", None)
     hz50 = [p["healthz"]["p50_ms"] for p in push]
     hz99 = [p["healthz"]["p99_ms"] for p in push]
@@ -617,6 +633,8 @@ def table(R):
     row("5. Server peak RSS", "%s MB" % fmt(srss, 1), runs([d["srv_rss"] for d in dev], 1), "< 200 MB", srss < 200)
     row("5. Server CPU seconds", "%s s" % fmt(med([d["srv_cpu"] for d in dev]), 2),
         runs([d["srv_cpu"] for d in dev], 2), "", None)
+    row("5. CPU seconds of the load driver (same 2 cores)", "%s s" % fmt(med([d["driver_cpu"] for d in dev]), 2),
+        runs([d["driver_cpu"] for d in dev], 2), "", None)
     row("5. Bytes per record, both directions (HTTP)",
         "%s B" % fmt(med([(d["sent_bytes"] + d["received_bytes"]) / (DEVICES * DEVICE_RECORDS) for d in dev]), 1),
         "", "", None)
@@ -629,6 +647,9 @@ def table(R):
     crss = [p["sync_rss"] for p in push]
     row("7. Client peak RSS, `kinerja sync` pushing %s" % fmt(N), "%s MB" % fmt(med(crss), 1), runs(crss, 1), "< 30 MB",
         med(crss) < 30)
+    nrss = [x["rss"] for x in nop]
+    row("   Client peak RSS, no-op sync (libraries, TLS, SQLite: the floor)", "%s MB" % fmt(med(nrss), 1),
+        runs(nrss, 1), "", None)
     irss = [p["import_rss"] for p in push]
     row("7. Client peak RSS, `kinerja import` of %s rows" % fmt(N), "%s MB" % fmt(med(irss), 1), runs(irss, 1), "",
         None)
