@@ -1,10 +1,18 @@
-/* test_hostile.c - hostile JSON over the real TLS socket against the real
- * kinerjad (issue 8 pt 2; test_net covers the HTTP-level cases: truncated
- * requests, header limits, Content-Length lies, chunked sizes, 413 bodies,
- * slowloris, stalled handshakes, plain HTTP on the TLS port).  Each case
- * gets its documented answer, /healthz answers after each, and the
- * server's VmRSS comes back near its baseline at the end. */
+/* test_hostile.c - hostile input over the real TLS socket against the real
+ * kinerjad (issue 8 pt 2), started with short header/idle timeouts.
+ * HTTP level (raw request bytes through a TLS connection, libcurl
+ * CONNECT_ONLY): truncated requests, a 100 KB header line, 10,000 headers,
+ * Content-Length lies both ways, bad chunk sizes, 100 MB bodies (413, peak
+ * memory far below), slowloris, a stalled handshake, plain HTTP on the TLS
+ * port.  JSON level: 100,000-deep nesting, duplicate keys, 1e999 and -0,
+ * NUL bytes, SQL text verbatim, unknown type, wrong field type, non-UUID
+ * id, another office, invalid UTF-8, a 1,000,000-record batch.  Each case
+ * gets its documented answer (docs/protocol.md), /healthz answers during
+ * and after each, and the server's VmRSS comes back near its baseline. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,23 +20,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
-#include <cmocka.h>
 #include <curl/curl.h>
+#include <cmocka.h>
 
+#include "buf.h"
 #include "hlc.h"
 
 #ifndef KINERJAD_BIN
 #error "KINERJAD_BIN must name the kinerjad binary"
 #endif
 
+#define HEADER_TIMEOUT_MS 2000
+#define IDLE_TIMEOUT_MS 3000
+
 typedef struct env {
   char dir[256], cert[300], base[64];
   char dev_a[80], admin[80];
+  int port;
   pid_t pid;
   int out_fd;
   CURL *curl;
@@ -125,6 +139,14 @@ static int group_setup(void **state) {
   const char *imp[] = {"import", "office", f, NULL};
   if (run(out, sizeof out, imp) != 0)
     return -1;
+  /* short transport timeouts, so the slow-client cases take seconds */
+  char conf[300];
+  snprintf(conf, sizeof conf, "%s/kinerjad.conf", g.dir);
+  FILE *cf = fopen(conf, "a");
+  if (!cf)
+    return -1;
+  fprintf(cf, "header_timeout_ms = %d\nidle_timeout_ms = %d\n", HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+  fclose(cf);
   int p[2];
   if (pipe(p) != 0)
     return -1;
@@ -158,6 +180,8 @@ static int group_setup(void **state) {
     return -1;
   }
   snprintf(g.base, sizeof g.base, "%.*s", (int)strcspn(u, "\r\n"), u);
+  const char *colon = strrchr(g.base, ':');
+  g.port = colon ? atoi(colon + 1) : 0;
   g.curl = curl_easy_init();
   return g.curl ? 0 : -1;
 }
@@ -185,6 +209,24 @@ static void hresp_release(hresp *r) {
   free(r->body);
   cJSON_Delete(r->json);
   memset(r, 0, sizeof *r);
+}
+
+/* A line of the server's /proc/PID/status in kB ("VmRSS:", "VmHWM:"). */
+static long status_kb(const char *key) {
+  char p[64], line[256];
+  snprintf(p, sizeof p, "/proc/%d/status", (int)g.pid);
+  FILE *f = fopen(p, "r");
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (!strncmp(line, key, strlen(key)))
+      kb = atol(line + strlen(key));
+  if (f)
+    fclose(f);
+  return kb;
+}
+
+static long rss_kb(void) {
+  return status_kb("VmRSS:");
 }
 
 /* A request over TLS; the status (0 when no answer came). */
@@ -276,13 +318,432 @@ static char *survey(long long seq, const char *id, const char *office, const cha
 
 static long long g_seq = 1;
 
-#define EXPECT(change, want)                                                                   \
-  do {                                                                                         \
-    char m_[1024];                                                                             \
-    const char *s_ = push_one(change, m_, sizeof m_);                                          \
-    fprintf(stderr, "# %s -> %s %s\n", #want, s_, m_);                                         \
-    assert_string_equal(s_, want);                                                             \
+#define EXPECT(change, want)                                                                       \
+  do {                                                                                             \
+    char m_[1024];                                                                                 \
+    const char *s_ = push_one(change, m_, sizeof m_);                                              \
+    fprintf(stderr, "# %s -> %s %s\n", #want, s_, m_);                                             \
+    assert_string_equal(s_, want);                                                                 \
   } while (0)
+
+/* ---------------------------------------------------------------------- */
+/* HTTP-level hostile input over the TLS port (libcurl CONNECT_ONLY does the
+ * handshake, then raw request bytes go through curl_easy_send/recv), and
+ * raw TCP for what is not TLS at all. */
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static short wait_fd(int fd, short ev, int ms) {
+  struct pollfd p = {.fd = fd, .events = ev};
+  return poll(&p, 1, ms) > 0 ? p.revents : 0;
+}
+
+typedef struct tconn {
+  CURL *c;
+  curl_socket_t fd;
+} tconn;
+
+static void tls_open(tconn *t) {
+  t->c = curl_easy_init();
+  assert_non_null(t->c);
+  curl_easy_setopt(t->c, CURLOPT_URL, g.base);
+  curl_easy_setopt(t->c, CURLOPT_CAINFO, g.cert);
+  curl_easy_setopt(t->c, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(t->c, CURLOPT_CONNECTTIMEOUT, 10L);
+  assert_int_equal(curl_easy_perform(t->c), CURLE_OK);
+  assert_int_equal(curl_easy_getinfo(t->c, CURLINFO_ACTIVESOCKET, &t->fd), CURLE_OK);
+}
+
+static void tls_close(tconn *t) {
+  curl_easy_cleanup(t->c);
+  t->c = NULL;
+}
+
+/* Send data over TLS.  0: all sent; 1: stopped early because the server
+ * spoke (an answer or a close); -1: the connection failed. */
+static int tls_send(tconn *t, const char *d, size_t len) {
+  size_t off = 0;
+  double until = now_ms() + 30000;
+  while (off < len && now_ms() < until) {
+    if (wait_fd(t->fd, POLLIN, 0) & (POLLIN | POLLHUP | POLLERR))
+      return 1;
+    size_t n = 0;
+    CURLcode rc = curl_easy_send(t->c, d + off, len - off, &n);
+    if (rc == CURLE_AGAIN) {
+      wait_fd(t->fd, POLLIN | POLLOUT, 100);
+      continue;
+    }
+    if (rc != CURLE_OK)
+      return -1;
+    off += n;
+  }
+  return off < len ? -1 : 0;
+}
+
+/* Read until the server closes (1) or ms pass (0). */
+static int tls_recv_all(tconn *t, kj_buf *out, int ms) {
+  double until = now_ms() + ms;
+  for (;;) {
+    char b[16384];
+    size_t n = 0;
+    CURLcode rc = curl_easy_recv(t->c, b, sizeof b, &n);
+    if (rc == CURLE_OK && n == 0)
+      return 1;
+    if (rc == CURLE_OK) {
+      kj_buf_add(out, b, n);
+      continue;
+    }
+    if (rc != CURLE_AGAIN)
+      return 1; /* reset, or closed without close_notify */
+    int left = (int)(until - now_ms());
+    if (left <= 0)
+      return 0;
+    wait_fd(t->fd, POLLIN, left);
+  }
+}
+
+static int raw_connect(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g.port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+/* Read a plain socket until the peer closes (1) or ms pass (0). */
+static int raw_recv_all(int fd, kj_buf *out, int ms) {
+  double until = now_ms() + ms;
+  for (;;) {
+    int left = (int)(until - now_ms());
+    if (left <= 0 || !wait_fd(fd, POLLIN, left))
+      return 0;
+    char b[4096];
+    ssize_t n = recv(fd, b, sizeof b, 0);
+    if (n <= 0)
+      return 1;
+    kj_buf_add(out, b, (size_t)n);
+  }
+}
+
+/* How many responses, and the status of the i-th (0 when there is none). */
+static int nth_status(const char *text, int i) {
+  const char *p = text;
+  for (int k = 0; (p = strstr(p, "HTTP/1.1 ")) != NULL; k++, p++)
+    if (k == i)
+      return atoi(p + 9);
+  return 0;
+}
+
+/* Send req over TLS, read until the server closes (at most ms); the text. */
+static void tls_exchange(const char *req, size_t len, kj_buf *out, int ms, int *closed) {
+  tconn t;
+  tls_open(&t);
+  kj_buf_init(out, KJ_BUF_UNLIMITED);
+  assert_true(tls_send(&t, req, len) >= 0);
+  *closed = tls_recv_all(&t, out, ms);
+  tls_close(&t);
+}
+
+static long g_base_rss;
+
+static void rss_near_baseline(const char *what) {
+  long now = rss_kb();
+  fprintf(stderr, "# %s: server VmRSS %ld kB (baseline %ld kB)\n", what, now, g_base_rss);
+  assert_true(now > 0 && now < g_base_rss + 32 * 1024);
+}
+
+static void test_truncated_request(void **state) {
+  (void)state;
+  g_base_rss = rss_kb();
+  static const char part[] = "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Le";
+  /* cut, then the client goes: the server closes without an answer */
+  tconn t;
+  tls_open(&t);
+  assert_int_equal(tls_send(&t, part, sizeof part - 1), 0);
+  shutdown(t.fd, SHUT_WR);
+  kj_buf out;
+  kj_buf_init(&out, KJ_BUF_UNLIMITED);
+  double t0 = now_ms();
+  assert_int_equal(tls_recv_all(&t, &out, 5000), 1);
+  assert_true(now_ms() - t0 < 1000);
+  assert_int_equal(out.len, 0);
+  tls_close(&t);
+  /* cut, and the client stays: closed at the header timeout, unanswered */
+  tls_open(&t);
+  t0 = now_ms();
+  assert_int_equal(tls_send(&t, part, sizeof part - 1), 0);
+  healthz(); /* others are served meanwhile */
+  kj_buf_reset(&out);
+  assert_int_equal(tls_recv_all(&t, &out, HEADER_TIMEOUT_MS + 4000), 1);
+  double took = now_ms() - t0;
+  fprintf(stderr, "# truncated request: closed after %.0f ms, %zu bytes answered\n", took, out.len);
+  assert_true(took > HEADER_TIMEOUT_MS - 500 && took < HEADER_TIMEOUT_MS + 3000);
+  assert_int_equal(out.len, 0);
+  tls_close(&t);
+  kj_buf_release(&out);
+  healthz();
+}
+
+static void test_header_limits_tls(void **state) {
+  (void)state;
+  kj_buf req, out;
+  int closed;
+  /* a 100 KB header line */
+  kj_buf_init(&req, KJ_BUF_UNLIMITED);
+  kj_buf_adds(&req, "GET /healthz HTTP/1.1\r\nX-Long: ");
+  for (int i = 0; i < 100000; i++)
+    kj_buf_addc(&req, 'a');
+  kj_buf_adds(&req, "\r\n\r\n");
+  tls_exchange(req.data, req.len, &out, 5000, &closed);
+  fprintf(stderr, "# 100 KB header line: %d, closed %d\n", nth_status(kj_buf_str(&out), 0), closed);
+  assert_int_equal(nth_status(kj_buf_str(&out), 0), 431);
+  assert_true(closed);
+  kj_buf_release(&out);
+  healthz();
+  /* 10,000 headers */
+  kj_buf_reset(&req);
+  kj_buf_adds(&req, "GET /healthz HTTP/1.1\r\n");
+  for (int i = 0; i < 10000; i++)
+    kj_buf_addf(&req, "X-H%d: %d\r\n", i, i);
+  kj_buf_adds(&req, "\r\n");
+  tls_exchange(req.data, req.len, &out, 5000, &closed);
+  fprintf(stderr, "# 10,000 headers: %d, closed %d\n", nth_status(kj_buf_str(&out), 0), closed);
+  assert_int_equal(nth_status(kj_buf_str(&out), 0), 431);
+  assert_true(closed);
+  kj_buf_release(&out);
+  kj_buf_release(&req);
+  healthz();
+  rss_near_baseline("after the header cases");
+}
+
+static void test_content_length_lies(void **state) {
+  (void)state;
+  char req[1024], auth[128];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", g.dev_a);
+  /* short: 1000 declared, 30 sent, then silence: closed at the idle
+   * timeout, unanswered; others are served meanwhile */
+  static const char body[] = "{\"device_time\":1,\"changes\":[]}";
+  int n = snprintf(req, sizeof req,
+                   "POST /v1/push HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+                   "Content-Length: 1000\r\n\r\n%s",
+                   auth, body);
+  tconn t;
+  tls_open(&t);
+  double t0 = now_ms();
+  assert_int_equal(tls_send(&t, req, (size_t)n), 0);
+  healthz();
+  kj_buf out;
+  kj_buf_init(&out, KJ_BUF_UNLIMITED);
+  assert_int_equal(tls_recv_all(&t, &out, IDLE_TIMEOUT_MS + 4000), 1);
+  double took = now_ms() - t0;
+  fprintf(stderr, "# Content-Length 1000, 30 bytes sent: closed after %.0f ms, %zu bytes\n", took,
+          out.len);
+  assert_true(took > IDLE_TIMEOUT_MS - 500 && took < IDLE_TIMEOUT_MS + 3000);
+  assert_int_equal(out.len, 0);
+  tls_close(&t);
+  /* short, and the client closes its side: closed at once, unanswered */
+  tls_open(&t);
+  assert_int_equal(tls_send(&t, req, (size_t)n), 0);
+  shutdown(t.fd, SHUT_WR);
+  kj_buf_reset(&out);
+  t0 = now_ms();
+  assert_int_equal(tls_recv_all(&t, &out, 5000), 1);
+  assert_true(now_ms() - t0 < 1000);
+  assert_int_equal(out.len, 0);
+  tls_close(&t);
+  kj_buf_release(&out);
+  /* long: the bytes after the declared body are the next request, which
+   * is garbage: the first push is answered (200), then 400 and close */
+  n = snprintf(req, sizeof req,
+               "POST /v1/push HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+               "Content-Length: %zu\r\n\r\n%s,\"extra\":\"bytes\"}\r\n\r\n",
+               auth, sizeof body - 1, body);
+  int closed;
+  tls_exchange(req, (size_t)n, &out, 5000, &closed);
+  fprintf(stderr, "# Content-Length shorter than the body: %d then %d, closed %d\n",
+          nth_status(kj_buf_str(&out), 0), nth_status(kj_buf_str(&out), 1), closed);
+  assert_int_equal(nth_status(kj_buf_str(&out), 0), 200);
+  assert_int_equal(nth_status(kj_buf_str(&out), 1), 400);
+  assert_int_equal(nth_status(kj_buf_str(&out), 2), 0);
+  assert_true(closed);
+  kj_buf_release(&out);
+  /* two different Content-Lengths: 400 */
+  n = snprintf(req, sizeof req,
+               "POST /v1/push HTTP/1.1\r\nHost: x\r\n%sContent-Length: 2\r\n"
+               "Content-Length: 3\r\n\r\n{}",
+               auth);
+  tls_exchange(req, (size_t)n, &out, 5000, &closed);
+  assert_int_equal(nth_status(kj_buf_str(&out), 0), 400);
+  assert_true(closed);
+  kj_buf_release(&out);
+  healthz();
+}
+
+static void test_bad_chunks(void **state) {
+  (void)state;
+  static const char *const bodies[] = {
+      "zz\r\nabc\r\n0\r\n\r\n",                   /* not hex */
+      "fffffffffffffffffffff\r\n{}\r\n0\r\n\r\n", /* overflows 64 bits */
+      "2\r\n{}}}}}}\r\n0\r\n\r\n",                /* more data than the size */
+      "-2\r\n{}\r\n0\r\n\r\n",                    /* negative */
+      "40000000\r\n{\"device_time\":1",           /* 1 GiB declared: over max_body */
+  };
+  static const int want[] = {400, 400, 400, 400, 413};
+  char auth[128];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", g.dev_a);
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/push HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n%s",
+                     auth, bodies[i]);
+    kj_buf out;
+    int closed;
+    double t0 = now_ms();
+    tls_exchange(req, (size_t)n, &out, 5000, &closed);
+    int st = nth_status(kj_buf_str(&out), 0);
+    fprintf(stderr, "# chunked %zu: %d in %.0f ms, closed %d\n", i, st, now_ms() - t0, closed);
+    assert_int_equal(st, want[i]);
+    assert_true(closed);
+    assert_true(now_ms() - t0 < 1500); /* answered at once, not at a timeout */
+    kj_buf_release(&out);
+    healthz();
+  }
+}
+
+/* Send a 100 MB body (by Content-Length, then chunked) while reading the
+ * answer; the server answers 413 and its peak memory stays far below. */
+static void test_100mb_body(void **state) {
+  (void)state;
+  long hwm0 = status_kb("VmHWM:");
+  size_t total = (size_t)100 << 20, chunk = (size_t)1 << 20;
+  char *block = malloc(chunk + 64);
+  memset(block, 'x', chunk + 64);
+  char auth[128];
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", g.dev_a);
+  for (int chunked = 0; chunked < 2; chunked++) {
+    char hdr[512];
+    int n = snprintf(
+        hdr, sizeof hdr,
+        "POST /v1/push HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+        "%s%zu\r\n\r\n",
+        auth, chunked ? "Transfer-Encoding: chunked\r\nX-Size: " : "Content-Length: ", total);
+    tconn t;
+    tls_open(&t);
+    double t0 = now_ms();
+    int r = tls_send(&t, hdr, (size_t)n);
+    size_t sent = 0;
+    while (r == 0 && sent < total) {
+      char *p = block;
+      size_t len = chunk;
+      if (chunked) { /* "100000\r\n" + 1 MiB + "\r\n" */
+        memcpy(block, "100000\r\n", 8);
+        memcpy(block + 8 + chunk, "\r\n", 2);
+        len = chunk + 10;
+      }
+      r = tls_send(&t, p, len);
+      if (r == 0)
+        sent += chunk;
+      if (r == 0 && sent % ((size_t)8 << 20) == 0)
+        healthz(); /* others are served meanwhile */
+    }
+    kj_buf out;
+    kj_buf_init(&out, KJ_BUF_UNLIMITED);
+    int closed = tls_recv_all(&t, &out, 5000);
+    int st = nth_status(kj_buf_str(&out), 0);
+    fprintf(stderr, "# 100 MB body%s: %d after %zu MiB sent, %.0f ms, closed %d\n",
+            chunked ? " (chunked)" : "", st, sent >> 20, now_ms() - t0, closed);
+    assert_int_equal(st, 413);
+    assert_true(closed);
+    assert_true(sent < total);
+    tls_close(&t);
+    kj_buf_release(&out);
+    healthz();
+  }
+  free(block);
+  long hwm1 = status_kb("VmHWM:");
+  fprintf(stderr, "# server peak VmHWM: %ld kB before, %ld kB after\n", hwm0, hwm1);
+  assert_true(hwm1 > 0 && hwm1 < hwm0 + 48 * 1024); /* never near 100 MB */
+  rss_near_baseline("after the 100 MB bodies");
+}
+
+/* one byte a second, never finishing the headers */
+static void test_slowloris(void **state) {
+  (void)state;
+  static const char slow[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaa";
+  tconn t;
+  tls_open(&t);
+  double t0 = now_ms();
+  int closed = 0;
+  size_t i;
+  for (i = 0; i < sizeof slow - 1 && !closed; i++) {
+    if (tls_send(&t, slow + i, 1) != 0)
+      closed = 1;
+    healthz(); /* others are served meanwhile */
+    if (wait_fd(t.fd, POLLIN, 1000) & (POLLIN | POLLHUP | POLLERR))
+      closed = 1;
+  }
+  kj_buf out;
+  kj_buf_init(&out, KJ_BUF_UNLIMITED);
+  assert_int_equal(tls_recv_all(&t, &out, 3000), 1);
+  double took = now_ms() - t0;
+  fprintf(stderr, "# slowloris: closed after %zu bytes, %.0f ms, %zu bytes answered\n", i, took,
+          out.len);
+  assert_true(took > HEADER_TIMEOUT_MS - 500 && took < HEADER_TIMEOUT_MS + 3000);
+  assert_int_equal(out.len, 0);
+  kj_buf_release(&out);
+  tls_close(&t);
+  healthz();
+}
+
+/* A client that stops in the middle of the handshake (and one that sends
+ * nothing): closed at the header timeout, others served meanwhile. */
+static void test_stalled_handshake(void **state) {
+  (void)state;
+  static const unsigned char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01};
+  int fd = raw_connect(), quiet = raw_connect();
+  assert_int_equal(send(fd, hello_start, sizeof hello_start, MSG_NOSIGNAL),
+                   (ssize_t)sizeof hello_start);
+  double t0 = now_ms();
+  for (int i = 0; i < 5; i++)
+    healthz();
+  kj_buf out;
+  kj_buf_init(&out, KJ_BUF_UNLIMITED);
+  assert_int_equal(raw_recv_all(fd, &out, HEADER_TIMEOUT_MS + 4000), 1);
+  double took = now_ms() - t0;
+  fprintf(stderr, "# handshake stopped after 8 bytes: closed after %.0f ms, %zu bytes sent back\n",
+          took, out.len);
+  assert_true(took > HEADER_TIMEOUT_MS - 500 && took < HEADER_TIMEOUT_MS + 3000);
+  kj_buf_reset(&out);
+  assert_int_equal(raw_recv_all(quiet, &out, 3000), 1);
+  close(fd);
+  close(quiet);
+  kj_buf_release(&out);
+  healthz();
+}
+
+/* plain HTTP to the TLS port: a plain-text 400 that says so, then close */
+static void test_plain_http_on_tls(void **state) {
+  (void)state;
+  int fd = raw_connect();
+  static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  assert_int_equal(send(fd, req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)sizeof req - 1);
+  kj_buf out;
+  kj_buf_init(&out, KJ_BUF_UNLIMITED);
+  assert_int_equal(raw_recv_all(fd, &out, 5000), 1);
+  close(fd);
+  fprintf(stderr, "# plain HTTP on the TLS port: %d\n", nth_status(kj_buf_str(&out), 0));
+  assert_int_equal(nth_status(kj_buf_str(&out), 0), 400);
+  assert_non_null(strstr(kj_buf_str(&out), "this port speaks HTTPS"));
+  kj_buf_release(&out);
+  healthz();
+  rss_near_baseline("after the transport cases");
+}
 
 static void test_deep_nesting(void **state) {
   (void)state;
@@ -388,26 +849,14 @@ static void test_sql_verbatim(void **state) {
   assert_true(found);
 }
 
-static long rss_kb(void) {
-  char p[64], line[256];
-  snprintf(p, sizeof p, "/proc/%d/status", (int)g.pid);
-  FILE *f = fopen(p, "r");
-  long kb = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (!strncmp(line, "VmRSS:", 6))
-      kb = atol(line + 6);
-  if (f)
-    fclose(f);
-  return kb;
-}
-
 /* a batch of 1,000,000 records: over the body limit (413) or the batch
  * limit, answered fast, and the server's memory comes back */
 static void test_million_batch(void **state) {
   (void)state;
   long base = rss_kb();
-  const char *one = "{\"seq\":1,\"id\":\"01900000-0000-7000-8000-000000000001\",\"type\":\"survey\","
-                    "\"hlc\":\"1\",\"del\":true}";
+  const char *one =
+      "{\"seq\":1,\"id\":\"01900000-0000-7000-8000-000000000001\",\"type\":\"survey\","
+      "\"hlc\":\"1\",\"del\":true}";
   size_t ol = strlen(one), n = 1000000;
   char *b = malloc(n * (ol + 1) + 64);
   size_t k = (size_t)sprintf(b, "{\"device_time\":1,\"changes\":[");
@@ -456,10 +905,12 @@ static void test_million_batch(void **state) {
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_deep_nesting),
-      cmocka_unit_test(test_bad_json_values),
-      cmocka_unit_test(test_sql_verbatim),
-      cmocka_unit_test(test_million_batch),
+      cmocka_unit_test(test_truncated_request),   cmocka_unit_test(test_header_limits_tls),
+      cmocka_unit_test(test_content_length_lies), cmocka_unit_test(test_bad_chunks),
+      cmocka_unit_test(test_100mb_body),          cmocka_unit_test(test_slowloris),
+      cmocka_unit_test(test_stalled_handshake),   cmocka_unit_test(test_plain_http_on_tls),
+      cmocka_unit_test(test_deep_nesting),        cmocka_unit_test(test_bad_json_values),
+      cmocka_unit_test(test_sql_verbatim),        cmocka_unit_test(test_million_batch),
   };
   int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
   curl_global_cleanup();
