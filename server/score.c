@@ -620,7 +620,10 @@ int kjs_score_schema(sqlite3 *db, kj_err *err) {
   return create_tables(db, "main", err);
 }
 
-/* Update statements, "%s" = schema. */
+/* Update statements, "%s" = schema.  A counted aggregate row has an _ADD
+ * statement whose parameters are its keys, then the signed values, then
+ * the signed count (see add_row), and a _GC statement over the same keys
+ * that drops the row once its count is back to zero. */
 enum {
   U_OFFICE_DEL,
   U_OFFICE_PUT,
@@ -649,10 +652,10 @@ static const char *const k_usql[U__COUNT] = {
     [U_EMP_DEL] = "DELETE FROM %s.sc_emp WHERE nip=?1",
     [U_EMP_PUT] = "INSERT OR REPLACE INTO %s.sc_emp(nip,office,name) VALUES(?1,?2,?3)",
     [U_SURVEY_ADD] =
-        "INSERT INTO %s.sc_survey(office,ym,service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9) "
+        "INSERT INTO %s.sc_survey(office,ym,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,n) "
         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(office,ym,service) DO "
-        "UPDATE SET n=n+?4,u1=u1+?5,u2=u2+?6,u3=u3+?7,u4=u4+?8,u5=u5+?9,u6=u6+?10,u7=u7+?11,"
-        "u8=u8+?12,u9=u9+?13",
+        "UPDATE SET u1=u1+?4,u2=u2+?5,u3=u3+?6,u4=u4+?7,u5=u5+?8,u6=u6+?9,u7=u7+?10,u8=u8+?11,"
+        "u9=u9+?12,n=n+?13",
     [U_SURVEY_GC] = "DELETE FROM %s.sc_survey WHERE office=?1 AND ym=?2 AND service=?3 AND n=0",
     [U_CDAYS_ADD] = "INSERT INTO %s.sc_cdays(office,ym,days,cnt) VALUES(?1,?2,?3,?4) "
                     "ON CONFLICT(office,ym,days) DO UPDATE SET cnt=cnt+?4",
@@ -722,6 +725,44 @@ static void btext(sqlite3_stmt *s, int i, const char *v) {
     sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null(s, i);
+}
+
+/* One key of an aggregate row: text, or an integer when is_int. */
+typedef struct ukey {
+  const char *t;
+  long long i;
+  int is_int;
+} ukey;
+
+static void bind_keys(sqlite3_stmt *s, const ukey *k, int nk) {
+  for (int j = 0; j < nk; j++) {
+    if (k[j].is_int)
+      sqlite3_bind_int64(s, j + 1, k[j].i);
+    else
+      btext(s, j + 1, k[j].t);
+  }
+}
+
+/* Add (sign 1) or take away (sign -1) one record's values v[0..nv) and a
+ * count of one at the row of keys k; a row whose count is back to zero is
+ * dropped by the statement gc. */
+static int add_row(uctx *u, int add, int gc, const ukey *k, int nk, const long long *v, int nv,
+                   int sign) {
+  sqlite3_stmt *s = ust(u, add);
+  if (!s)
+    return KJ_EDB;
+  bind_keys(s, k, nk);
+  for (int j = 0; j < nv; j++)
+    sqlite3_bind_int64(s, nk + 1 + j, sign * v[j]);
+  sqlite3_bind_int64(s, nk + nv + 1, sign);
+  if (urun(u, s, NULL))
+    return KJ_EDB;
+  if (sign > 0)
+    return 0;
+  if (!(s = ust(u, gc)))
+    return KJ_EDB;
+  bind_keys(s, k, nk);
+  return urun(u, s, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -883,64 +924,19 @@ static int apply(uctx *u, const contrib *c, int sign) {
       btext(s, 3, c->name);
     }
     return urun(u, s, NULL);
-  case KJ_T_SURVEY:
-    if (!(s = ust(u, U_SURVEY_ADD)))
-      return KJ_EDB;
-    btext(s, 1, c->k1);
-    sqlite3_bind_int64(s, 2, c->ym);
-    btext(s, 3, c->k2);
-    sqlite3_bind_int64(s, 4, sign);
-    for (int i = 0; i < 9; i++)
-      sqlite3_bind_int64(s, 5 + i, sign * c->v[i]);
-    if (urun(u, s, NULL))
-      return KJ_EDB;
-    if (sign < 0) {
-      if (!(s = ust(u, U_SURVEY_GC)))
-        return KJ_EDB;
-      btext(s, 1, c->k1);
-      sqlite3_bind_int64(s, 2, c->ym);
-      btext(s, 3, c->k2);
-      return urun(u, s, NULL);
-    }
-    return 0;
-  case KJ_T_COMPLAINT:
-    if (!(s = ust(u, U_CDAYS_ADD)))
-      return KJ_EDB;
-    btext(s, 1, c->k1);
-    sqlite3_bind_int64(s, 2, c->ym);
-    sqlite3_bind_int64(s, 3, c->days);
-    sqlite3_bind_int64(s, 4, sign);
-    if (urun(u, s, NULL))
-      return KJ_EDB;
-    if (sign < 0) {
-      if (!(s = ust(u, U_CDAYS_GC)))
-        return KJ_EDB;
-      btext(s, 1, c->k1);
-      sqlite3_bind_int64(s, 2, c->ym);
-      sqlite3_bind_int64(s, 3, c->days);
-      return urun(u, s, NULL);
-    }
-    return 0;
+  case KJ_T_SURVEY: {
+    const ukey k[] = {{c->k1, 0, 0}, {NULL, c->ym, 1}, {c->k2, 0, 0}};
+    return add_row(u, U_SURVEY_ADD, U_SURVEY_GC, k, 3, c->v, 9, sign);
+  }
+  case KJ_T_COMPLAINT: {
+    const ukey k[] = {{c->k1, 0, 0}, {NULL, c->ym, 1}, {NULL, c->days, 1}};
+    return add_row(u, U_CDAYS_ADD, U_CDAYS_GC, k, 3, NULL, 0, sign);
+  }
   case KJ_T_ACTIVITY: {
     if (c->have_real) {
-      if (!(s = ust(u, U_REAL_ADD)))
+      const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {NULL, c->ym, 1}};
+      if (add_row(u, U_REAL_ADD, U_REAL_GC, k, 3, c->v, 1, sign))
         return KJ_EDB;
-      btext(s, 1, c->k1);
-      btext(s, 2, c->k2);
-      sqlite3_bind_int64(s, 3, c->ym);
-      sqlite3_bind_int64(s, 4, sign * c->v[0]);
-      sqlite3_bind_int64(s, 5, sign);
-      if (urun(u, s, NULL))
-        return KJ_EDB;
-      if (sign < 0) {
-        if (!(s = ust(u, U_REAL_GC)))
-          return KJ_EDB;
-        btext(s, 1, c->k1);
-        btext(s, 2, c->k2);
-        sqlite3_bind_int64(s, 3, c->ym);
-        if (urun(u, s, NULL))
-          return KJ_EDB;
-      }
     }
     if (!(s = ust(u, U_ACTDAY_ADD)))
       return KJ_EDB;
@@ -978,45 +974,14 @@ static int apply(uctx *u, const contrib *c, int sign) {
     }
     return 0;
   }
-  case KJ_T_TARGET:
-    if (!(s = ust(u, U_TARGET_ADD)))
-      return KJ_EDB;
-    btext(s, 1, c->k1);
-    btext(s, 2, c->k2);
-    btext(s, 3, c->k3);
-    sqlite3_bind_int64(s, 4, sign * c->v[0]);
-    sqlite3_bind_int64(s, 5, sign * c->v[1]);
-    sqlite3_bind_int64(s, 6, sign);
-    if (urun(u, s, NULL))
-      return KJ_EDB;
-    if (sign < 0) {
-      if (!(s = ust(u, U_TARGET_GC)))
-        return KJ_EDB;
-      btext(s, 1, c->k1);
-      btext(s, 2, c->k2);
-      btext(s, 3, c->k3);
-      return urun(u, s, NULL);
-    }
-    return 0;
-  case KJ_T_RATING:
-    if (!(s = ust(u, U_RATING_ADD)))
-      return KJ_EDB;
-    btext(s, 1, c->k1);
-    btext(s, 2, c->k2);
-    btext(s, 3, c->k3);
-    sqlite3_bind_int64(s, 4, sign * c->v[0]);
-    sqlite3_bind_int64(s, 5, sign);
-    if (urun(u, s, NULL))
-      return KJ_EDB;
-    if (sign < 0) {
-      if (!(s = ust(u, U_RATING_GC)))
-        return KJ_EDB;
-      btext(s, 1, c->k1);
-      btext(s, 2, c->k2);
-      btext(s, 3, c->k3);
-      return urun(u, s, NULL);
-    }
-    return 0;
+  case KJ_T_TARGET: {
+    const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
+    return add_row(u, U_TARGET_ADD, U_TARGET_GC, k, 3, c->v, 2, sign);
+  }
+  case KJ_T_RATING: {
+    const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
+    return add_row(u, U_RATING_ADD, U_RATING_GC, k, 3, c->v, 1, sign);
+  }
   default:
     return 0;
   }
