@@ -10,7 +10,11 @@ the checks: every device of an office exports the same surveys and
 complaints as a fresh device that pulls everything from the server; every
 add a command reported (exit 0) and never deleted is there, every delete is
 gone; `kinerjad recompute --verify` is clean; `PRAGMA integrity_check` is
-ok on every database.  Exit 0 when all hold; the seed is printed on failure
+ok on every database; the server's conflict log accounts for every
+overwritten value: each u1 value a device set (add, import, update) that is
+not the record's final value was set again later by the same device, or is
+a loser in the conflict log, or lives on as an equal value another device
+set that is itself accounted for.  Exit 0 when all hold; the seed is printed on failure
 so `make soak SEED=n` replays the same random choices.
 """
 import json, os, random, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, time
@@ -119,6 +123,7 @@ class Dev:
 
 devs = [Dev("a1", "36.73.01"), Dev("a2", "36.73.01"), Dev("b1", "36.73.02")]
 added = {}     # id -> office, adds that reported success
+sets = {}      # id -> [(order, device name, u1)]: every u1 value a command wrote
 deleted = set()
 
 
@@ -128,6 +133,10 @@ def survey_fields():
     if rng.random() < 0.5:
         f.append("comment=" + rng.choice(["baik", "x'; DROP TABLE records;--", "lambat, \"sekali\"", "ok"]))
     return f
+
+
+def note_set(i, d, v):
+    sets.setdefault(i, []).append((stats["rounds"], d.name, v))
 
 
 def ids_of(d, office):
@@ -160,14 +169,22 @@ while time.time() < t_end:
     d = rng.choice(devs)
     op = rng.random()
     if op < 0.35:
-        r = d.k("add", "survey", *survey_fields(), check=False)
+        fields = survey_fields()
+        r = d.k("add", "survey", *fields, check=False)
         if r.returncode == 0:
-            added[r.stdout.strip().split()[-1]] = d.office
+            i = r.stdout.strip().split()[-1]
+            added[i] = d.office
+            note_set(i, d, [f for f in fields if f.startswith("u1=")][0][3:])
             stats["adds"] += 1
     elif op < 0.5 and ids_of(d, d.office):
         i = rng.choice(ids_of(d, d.office))
-        r = d.k("update", i, "u1=%d" % rng.randint(1, 4), check=False)
+        v = str(rng.randint(1, 4))
+        shown = d.k("show", i, "--json", check=False)
+        local = json.loads(shown.stdout).get("u1") if shown.returncode == 0 else None
+        r = d.k("update", i, "u1=" + v, check=False)
         stats["updates"] += r.returncode == 0
+        if r.returncode == 0 and local is not None and local != v:  # same value: no write
+            note_set(i, d, v)
     elif op < 0.55 and ids_of(d, d.office):
         i = rng.choice(ids_of(d, d.office))
         r = d.k("delete", i, check=False)
@@ -185,10 +202,11 @@ while time.time() < t_end:
         r = d.k("import", "survey", csv, check=False)
         if r.returncode == 0:
             stats["imports"] += 1
-            after = [x["id"] for x in json.loads(d.k("export", "survey", "--format", "json").stdout or "[]")]
-            for i in after:
-                if i not in before:
-                    added[i] = d.office
+            after = json.loads(d.k("export", "survey", "--format", "json").stdout or "[]")
+            for x in after:
+                if x["id"] not in before:
+                    added[x["id"]] = d.office
+                    note_set(x["id"], d, x["u1"])
     else:
         one_sync(d)
     if rng.random() < 0.03:
@@ -235,6 +253,37 @@ for o, ref in fresh.items():
         if i not in deleted and i not in have:
             fail("saved record %s is lost" % i)
 server_kill()
+
+# the conflict log accounts for every overwritten value
+srv = sqlite3.connect(os.path.join(data, "kinerjad.db"))
+log = {(i, f, l) for i, f, l in srv.execute("SELECT id, field, loser FROM conflicts")}
+stats["conflicts_logged"] = srv.execute("SELECT COUNT(*) FROM conflicts").fetchone()[0]
+srv.close()
+final = {}
+for ref in fresh.values():
+    final.update({x["id"]: x["u1"] for x in export(ref, "survey")})
+stats["overwritten"] = stats["overwritten_logged"] = 0
+for i, writes in sets.items():
+    if i not in final:
+        continue  # deleted: a tombstone wins over every value
+
+    def direct(k, dev, v):
+        return v == final[i] or any(k2 > k and d2 == dev for k2, d2, _ in writes) or \
+            (i, "u1", v) in log
+
+    for k, dev, v in writes:
+        if v == final[i]:
+            continue
+        stats["overwritten"] += 1
+        if (i, "u1", v) in log:
+            stats["overwritten_logged"] += 1
+        if direct(k, dev, v):
+            continue
+        if any(d2 != dev and v2 == v and direct(k2, d2, v2) for k2, d2, v2 in writes):
+            continue
+        fail("record %s: u1=%s written by %s (round %d) is overwritten (final %s) and not in "
+             "the conflict log" % (i, v, dev, k, final[i]))
+
 r = run([KINERJAD, "--data", data, "recompute", "--verify"], check=False)
 if r.returncode != 0:
     fail("recompute --verify: %s %s" % (r.stdout, r.stderr))
