@@ -62,7 +62,7 @@ static size_t on_write(char *p, size_t s, size_t n, void *ud) {
   return kj_buf_add(b, p, s * n) == KJ_OK ? s * n : 0;
 }
 
-static void die(const char *what, const char *msg) {
+static _Noreturn void die(const char *what, const char *msg) {
   fprintf(stderr, "many_devices: %s: %s\n", what, msg);
   exit(1);
 }
@@ -160,6 +160,8 @@ int main(int argc, char **argv) {
     n++;
   }
   fclose(f);
+  if (n == 0)
+    die(argv[3], "no devices in the file");
   char url[512];
   snprintf(url, sizeof url, "%s/v1/push", argv[1]);
   curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -427,7 +427,7 @@ static void add_scores(ctx *c, kj_buf *out) {
   mbedtls_sha256_ret((const unsigned char *)kj_buf_str(&arr), arr.len, hash, 0);
   char tag[33], have[64] = "";
   for (int i = 0; i < 16; i++)
-    snprintf(tag + 2 * i, 3, "%02x", hash[i]);
+    snprintf(tag + (size_t)2 * i, 3, "%02x", hash[i]);
   if (kjs_query_get(c->req->query, "scores_tag", have, sizeof have) > 0 && !strcmp(have, tag))
     kj_buf_adds(out, "null");
   else

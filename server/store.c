@@ -842,9 +842,9 @@ static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj
 static int only_stamped_by(const kj_rstate *s, const char *device) {
   const kj_type_def *td = kj_type(s->rec.type);
   for (int i = 0; td && i < td->nfields; i++)
-    if (s->st[i].hlc && strcmp(s->st[i].device, device))
+    if (s->st[i].hlc && strcmp(s->st[i].device, device) != 0)
       return 0;
-  return !(s->rec.deleted && s->del.hlc && strcmp(s->del.device, device));
+  return !(s->rec.deleted && s->del.hlc && strcmp(s->del.device, device) != 0);
 }
 
 static int office_is(const char *office, const char *mine) {

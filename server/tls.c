@@ -297,7 +297,7 @@ int kjs_tls_make_cert(const char *key_file, const char *cert_file, const char *c
    * against their own clock, and an office PC whose clock is a year behind
    * must still be able to sync (and have its clock corrected). */
   time_t now = time(NULL);
-  time_t from_t = now - 2 * 366 * 86400;
+  time_t from_t = now - (time_t)2 * 366 * 86400;
   struct tm from, to;
   gmtime_r(&from_t, &from);
   gmtime_r(&now, &to);
