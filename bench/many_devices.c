@@ -152,7 +152,10 @@ int main(int argc, char **argv) {
   while (fscanf(f, "%127s %39s", tok, off) == 2) {
     if (n == cap) {
       cap *= 2;
-      devs = realloc(devs, (size_t)cap * sizeof *devs);
+      dev *grown = realloc(devs, (size_t)cap * sizeof *devs);
+      if (!grown)
+        die(argv[3], "out of memory");
+      devs = grown;
     }
     memset(&devs[n], 0, sizeof devs[n]);
     snprintf(devs[n].token, sizeof devs[n].token, "%s", tok);
