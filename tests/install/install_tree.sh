@@ -1,0 +1,86 @@
+#!/bin/sh
+# install_tree.sh CMAKE BUILD_DIR [GROFF] - ctest install_tree.
+# Installs BUILD_DIR into a fresh temporary prefix (and once more with
+# DESTDIR), checks every installed file, runs the installed programs, and
+# removes the prefix whatever happens.
+set -u
+cmake=$1
+build=$2
+groff=${3:-}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kj-install.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fails=0
+fail() {
+  echo "FAIL: $*" >&2
+  fails=$((fails + 1))
+}
+
+prefix=$tmp/prefix
+if ! "$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1; then
+  cat "$tmp/install.log" >&2
+  echo "FAIL: cmake --install $build --prefix $prefix" >&2
+  exit 1
+fi
+
+# the programs
+for p in kinerja kinerjad; do
+  [ -x "$prefix/bin/$p" ] || fail "$prefix/bin/$p missing or not executable"
+done
+"$prefix/bin/kinerja" --help >"$tmp/kinerja.help" 2>&1 || fail "installed kinerja --help exits $?"
+grep -q '^usage: kinerja ' "$tmp/kinerja.help" || fail "installed kinerja --help: no usage line"
+"$prefix/bin/kinerjad" --help >"$tmp/kinerjad.help" 2>&1 || fail "installed kinerjad --help exits $?"
+grep -q '^usage: kinerjad ' "$tmp/kinerjad.help" || fail "installed kinerjad --help: no usage line"
+
+# the units, with this prefix's bindir in ExecStart and nothing left unfilled
+units=$prefix/lib/systemd/system
+check_unit() { # FILE EXPECTED-EXECSTART
+  if [ ! -f "$1" ]; then
+    fail "$1 missing"
+    return
+  fi
+  grep -qxF "ExecStart=$2" "$1" || fail "$1: no line 'ExecStart=$2'"
+  if grep -q '@[A-Z_]*@' "$1"; then fail "$1: unsubstituted @VAR@"; fi
+}
+check_unit "$units/kinerjad.service" "$prefix/bin/kinerjad --data /var/lib/kinerjad serve"
+check_unit "$units/kinerja-sync@.service" \
+  "$prefix/bin/kinerja --db /var/lib/kinerja/%i.db sync --watch"
+for key in User=kinerjad NoNewPrivileges=yes ProtectSystem=strict \
+  ReadWritePaths=/var/lib/kinerjad PrivateTmp=yes Restart=on-failure; do
+  grep -qxF "$key" "$units/kinerjad.service" 2>/dev/null || fail "kinerjad.service: no '$key'"
+done
+grep -qxF User=kinerja "$units/kinerja-sync@.service" 2>/dev/null ||
+  fail "kinerja-sync@.service: no 'User=kinerja'"
+
+# the man pages; without warnings when groff is there
+for m in man1/kinerja.1 man8/kinerjad.8; do
+  f=$prefix/share/man/$m
+  if [ ! -s "$f" ]; then
+    fail "$f missing or empty"
+    continue
+  fi
+  if [ -n "$groff" ]; then
+    "$groff" -man -Tutf8 -ww -z "$f" >"$tmp/groff.log" 2>&1 || fail "groff $f exits $?"
+    if [ -s "$tmp/groff.log" ]; then
+      cat "$tmp/groff.log" >&2
+      fail "groff warns about $f"
+    fi
+  fi
+done
+
+# DESTDIR staging (packagers): files under DESTDIR, ExecStart without it
+stage=$tmp/stage
+if DESTDIR=$stage "$cmake" --install "$build" --prefix /usr >"$tmp/install2.log" 2>&1; then
+  check_unit "$stage/usr/lib/systemd/system/kinerjad.service" \
+    "/usr/bin/kinerjad --data /var/lib/kinerjad serve"
+  [ -x "$stage/usr/bin/kinerja" ] || fail "DESTDIR install: no $stage/usr/bin/kinerja"
+else
+  cat "$tmp/install2.log" >&2
+  fail "DESTDIR=$stage cmake --install $build --prefix /usr"
+fi
+
+if [ "$fails" -ne 0 ]; then
+  echo "install_tree: $fails failure(s); installed files:" >&2
+  (cd "$tmp" && find . -type f | sort) >&2
+  exit 1
+fi
+echo "install_tree: ok ($prefix)"
