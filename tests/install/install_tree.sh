@@ -67,6 +67,29 @@ for m in man1/kinerja.1 man8/kinerjad.8; do
   fi
 done
 
+# the man pages name every command of the installed programs' --help and
+# every flag of each command's --help (roff source: '.B CMD', '\-\-flag')
+check_coverage() { # PROGRAM MANPAGE
+  prog=$1
+  page=$2
+  [ -s "$page" ] || return
+  cmds=$("$prog" --help 2>&1 | sed -n 's/^  \([a-z][a-z]*\) .*/\1/p' | sort -u)
+  [ -n "$cmds" ] || fail "$prog --help: no commands found"
+  for c in $cmds; do
+    grep -Eq "^\.B $c( |\$)" "$page" || fail "$page: no entry for command '$c'"
+  done
+  flags=$( (
+    "$prog" --help
+    for c in $cmds; do "$prog" "$c" --help; done
+  ) 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u)
+  for f in $flags; do
+    esc=$(printf '%s' "$f" | sed 's/-/\\-/g')
+    grep -qF -- "$esc" "$page" || fail "$page: flag '$f' of $(basename "$prog") not documented"
+  done
+}
+check_coverage "$prefix/bin/kinerja" "$prefix/share/man/man1/kinerja.1"
+check_coverage "$prefix/bin/kinerjad" "$prefix/share/man/man8/kinerjad.8"
+
 # DESTDIR staging (packagers): files under DESTDIR, ExecStart without it
 stage=$tmp/stage
 if DESTDIR=$stage "$cmake" --install "$build" --prefix /usr >"$tmp/install2.log" 2>&1; then
