@@ -470,7 +470,7 @@ static long g_base_rss;
 static void rss_near_baseline(const char *what) {
   long now = rss_kb();
   fprintf(stderr, "# %s: server VmRSS %ld kB (baseline %ld kB)\n", what, now, g_base_rss);
-  assert_true(now > 0 && now < g_base_rss + MEM_SLACK_KB(32 * 1024));
+  assert_true(now > 0 && now < g_base_rss + MEM_SLACK_KB(32L * 1024));
 }
 
 static void test_truncated_request(void **state) {
@@ -658,7 +658,9 @@ static void test_100mb_body(void **state) {
       char *p = block;
       size_t len = chunk;
       if (chunked) { /* "100000\r\n" + 1 MiB + "\r\n" */
+        /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): a byte buffer */
         memcpy(block, "100000\r\n", 8);
+        /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): a byte buffer */
         memcpy(block + 8 + chunk, "\r\n", 2);
         len = chunk + 10;
       }
@@ -684,7 +686,7 @@ static void test_100mb_body(void **state) {
   free(block);
   long hwm1 = status_kb("VmHWM:");
   fprintf(stderr, "# server peak VmHWM: %ld kB before, %ld kB after\n", hwm0, hwm1);
-  assert_true(hwm1 > 0 && hwm1 < hwm0 + MEM_SLACK_KB(48 * 1024)); /* never near 100 MB */
+  assert_true(hwm1 > 0 && hwm1 < hwm0 + MEM_SLACK_KB(48L * 1024)); /* never near 100 MB */
   rss_near_baseline("after the 100 MB bodies");
 }
 
@@ -877,6 +879,7 @@ static void test_million_batch(void **state) {
   char *b = malloc(n * (ol + 1) + 64);
   size_t k = (size_t)sprintf(b, "{\"device_time\":1,\"changes\":[");
   for (size_t i = 0; i < n; i++) {
+    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): a byte buffer */
     memcpy(b + k, one, ol);
     k += ol;
     b[k++] = i + 1 < n ? ',' : ']';
@@ -900,6 +903,7 @@ static void test_million_batch(void **state) {
   b = malloc(m * (cl + 1) + 64);
   k = (size_t)sprintf(b, "{\"device_time\":1,\"changes\":[");
   for (size_t i = 0; i < m; i++) {
+    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): a byte buffer */
     memcpy(b + k, c, cl);
     k += cl;
     b[k++] = i + 1 < m ? ',' : ']';
@@ -915,7 +919,7 @@ static void test_million_batch(void **state) {
   long after = rss_kb();
   fprintf(stderr, "# server VmRSS: %ld kB before, %ld kB after\n", base, after);
   assert_true(base > 0 && after > 0);
-  assert_true(after < base + MEM_SLACK_KB(64 * 1024)); /* within 64 MiB of the baseline */
+  assert_true(after < base + MEM_SLACK_KB(64L * 1024)); /* within 64 MiB of the baseline */
 }
 
 int main(void) {
