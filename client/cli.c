@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suggest.h"
+
 static const char *db_path_opt;
 
 void kjc_set_db_path(const char *path) {
@@ -36,6 +38,21 @@ void kjc_warn(const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
+}
+
+/* "unknown option", with the closest known option when there is one. */
+static void unknown_option(const char *cmd, const char *a, size_t nlen, const kjc_opt *opts) {
+  char typed[72];
+  snprintf(typed, sizeof typed, "%.*s", (int)(nlen < 71 ? nlen : 71), a);
+  const char *names[34] = {"--db", "--help"};
+  size_t n = 2;
+  for (const kjc_opt *o = opts; o && o->name && n < 34; o++)
+    names[n++] = o->name;
+  const char *meant = kj_suggest(typed, names, n);
+  if (meant)
+    kjc_error("%s: unknown option '%s' (did you mean '%s'?)", cmd, typed, meant);
+  else
+    kjc_error("%s: unknown option '%s' (see 'kinerja %s --help')", cmd, typed, cmd);
 }
 
 int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos, int *npos,
@@ -83,8 +100,7 @@ int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos
       if (strlen(o->name) == nlen && !strncmp(a, o->name, nlen))
         break;
     if (!o || !o->name) {
-      kjc_error("%s: unknown option '%.*s' (see 'kinerja %s --help')", argv[0], (int)nlen, a,
-                argv[0]);
+      unknown_option(argv[0], a, nlen, opts);
       return KJC_EXIT_USAGE;
     }
     if (o->has_arg) {

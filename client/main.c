@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "suggest.h"
 
 static const kjc_command commands[] = {
     {"init", kjc_cmd_init, "create the local database for an office"},
@@ -24,32 +25,9 @@ static const kjc_command commands[] = {
     {"status", kjc_cmd_status, "office, server, pending changes, last sync"},
     {"sync", kjc_cmd_sync, "push local changes, pull corrections and scores"},
     {"report", kjc_cmd_report, "the office's scores as last pulled"},
+    {"backup", kjc_cmd_backup, "copy the database while it is in use: backup FILE"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
-
-static int edit_distance(const char *a, const char *b) {
-  int la = (int)strlen(a), lb = (int)strlen(b);
-  if (la > 32 || lb > 32)
-    return 99;
-  int d[33][33];
-  for (int i = 0; i <= la; i++)
-    d[i][0] = i;
-  for (int j = 0; j <= lb; j++)
-    d[0][j] = j;
-  for (int i = 1; i <= la; i++)
-    for (int j = 1; j <= lb; j++) {
-      int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-      if (d[i - 1][j] + 1 < v)
-        v = d[i - 1][j] + 1;
-      if (d[i][j - 1] + 1 < v)
-        v = d[i][j - 1] + 1;
-      /* a swap of two neighbours counts as one edit ("snyc") */
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-        v = d[i - 2][j - 2] + 1;
-      d[i][j] = v;
-    }
-  return d[la][lb];
-}
 
 static void usage(FILE *f) {
   fputs("usage: kinerja [--db PATH] COMMAND [ARGS]\n\n"
@@ -80,7 +58,12 @@ int main(int argc, char **argv) {
       kjc_set_db_path(argv[i] + 5);
       i++;
     } else {
-      kjc_error("unknown option '%s' (see 'kinerja --help')", argv[i]);
+      static const char *const top[] = {"--db", "--help", "--version"};
+      const char *meant = kj_suggest(argv[i], top, 3);
+      if (meant)
+        kjc_error("unknown option '%s' (did you mean '%s'?)", argv[i], meant);
+      else
+        kjc_error("unknown option '%s' (see 'kinerja --help')", argv[i]);
       return KJC_EXIT_USAGE;
     }
   }
@@ -93,16 +76,12 @@ int main(int argc, char **argv) {
     if (!strcmp(commands[k].name, name))
       return commands[k].fn(argc - i, argv + i);
 
-  int best = -1, bestd = 3;
-  for (int k = 0; k < NCOMMANDS; k++) {
-    int d = edit_distance(name, commands[k].name);
-    if (d < bestd) {
-      bestd = d;
-      best = k;
-    }
-  }
-  if (best >= 0)
-    kjc_error("unknown command '%s' (did you mean '%s'?)", name, commands[best].name);
+  const char *names[NCOMMANDS];
+  for (int k = 0; k < NCOMMANDS; k++)
+    names[k] = commands[k].name;
+  const char *meant = kj_suggest(name, names, NCOMMANDS);
+  if (meant)
+    kjc_error("unknown command '%s' (did you mean '%s'?)", name, meant);
   else
     kjc_error("unknown command '%s' (see 'kinerja --help')", name);
   return KJC_EXIT_USAGE;

@@ -1,0 +1,17 @@
+/* suggest.h - "did you mean ...?" for mistyped commands and options. */
+#ifndef KJ_SUGGEST_H
+#define KJ_SUGGEST_H
+#include <stddef.h>
+
+/* Edit distance between a and b: insertions, deletions, substitutions and
+ * swaps of two neighbours ("snyc" -> "sync") each count one (optimal
+ * string alignment).  Strings over 64 bytes are "far" (a large number). */
+int kj_edit_distance(const char *a, const char *b);
+
+/* The candidate closest to typed, or NULL when none is close enough: at
+ * most 2 edits, and fewer than half of the longer word's length, so a
+ * short word does not "mean" any other short word.  Ties go to the first
+ * candidate. */
+const char *kj_suggest(const char *typed, const char *const *candidates, size_t n);
+
+#endif
