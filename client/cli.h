@@ -85,6 +85,7 @@ int kjc_cmd_list(int argc, char **argv);
 int kjc_cmd_import(int argc, char **argv);
 int kjc_cmd_export(int argc, char **argv);
 int kjc_cmd_status(int argc, char **argv);
+int kjc_cmd_backup(int argc, char **argv); /* cmd_status.c */
 int kjc_cmd_sync(int argc, char **argv);   /* cmd_sync.c (sync engine) */
 int kjc_cmd_report(int argc, char **argv); /* cmd_sync.c */
 

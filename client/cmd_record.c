@@ -301,16 +301,16 @@ int kjc_cmd_show(int argc, char **argv) {
   return r;
 }
 
-#define REVIEW_HELP(cmd, what)                                                                     \
+#define REVIEW_HELP(cmd, what, status)                                                             \
   "usage: kinerja " cmd " ID --by NIP\n"                                                           \
-  "\n" what " an activity: sets its status to '" cmd "d' and reviewed_by to NIP.\n"                \
+  "\n" what " an activity: sets its status to '" status "' and reviewed_by to NIP.\n"              \
   "\n"                                                                                             \
   "  --by NIP    the reviewer's 18-digit nip (required)\n"                                         \
   "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"                         \
   "\n"                                                                                             \
   "example: kinerja " cmd " 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --by 198001012005011001\n"
-static const char approve_help[] = REVIEW_HELP("approve", "Approve");
-static const char reject_help[] = REVIEW_HELP("reject", "Reject");
+static const char approve_help[] = REVIEW_HELP("approve", "Approve", "approved");
+static const char reject_help[] = REVIEW_HELP("reject", "Reject", "rejected");
 
 static int review(int argc, char **argv, const char *status, const char *help) {
   const char *by = NULL;

@@ -308,9 +308,11 @@ static const char report_help[] =
     "period the server sent: the current year (default), the current and\n"
     "previous quarter, the current and previous month.\n"
     "\n"
-    "  --period P  which period\n"
-    "  --json      the stored document on stdout\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n";
+    "  --period P  which period: 2026, 2026-Q3, 2026-09 (default: this year)\n"
+    "  --json      the stored document on stdout (default: readable tables)\n"
+    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "\n"
+    "example: kinerja report --period 2026-10\n";
 
 /* One stored scores entry ({"period", "as_of", "office", "employees"}) as
  * the tables `kinerjad report offices` and `report employees` print. */

@@ -18,9 +18,11 @@
 #include "config.h"
 #include "csvio.h"
 #include "date.h"
+#include "dbbackup.h"
 #include "hlc.h"
 #include "log.h"
 #include "store.h"
+#include "suggest.h"
 #include "uuid.h"
 #include "wire.h"
 
@@ -55,6 +57,7 @@ static const char usage_text[] =
     "  report offices --period P [--as-of D] [--json|--csv]\n"
     "  report employees --period P --office CODE [--json|--csv]\n"
     "  recompute [--verify]                rebuild (or check) the score aggregates\n"
+    "  backup FILE                         copy the database, also while serve runs\n"
     "\n"
     "Every command takes --help.\n";
 
@@ -87,6 +90,36 @@ static int open_dir(cmd_ctx *c, kjs_store **st) {
   return 0;
 }
 
+/* A word the command does not take: a known option without its value, a
+ * mistyped option (with the closest of known, a NULL-terminated list), or
+ * an argument too many. */
+static void bad_arg(const char *cmd, const char *a, const char *const *known) {
+  size_t n = 0;
+  while (known && known[n])
+    n++;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(a, known[i])) {
+      die_msg("%s: option '%s' needs a value", cmd, a);
+      return;
+    }
+  const char *meant = a[0] == '-' ? kj_suggest(a, known, n) : NULL;
+  if (meant)
+    die_msg("%s: unknown option '%s' (did you mean '%s'?)", cmd, a, meant);
+  else if (a[0] == '-')
+    die_msg("%s: unknown option '%s' (see 'kinerjad %s --help')", cmd, a, cmd);
+  else
+    die_msg("%s: unexpected argument '%s' (see 'kinerjad %s --help')", cmd, a, cmd);
+}
+
+/* An unknown subcommand or report name, with the closest of known. */
+static void bad_word(const char *what, const char *a, const char *const *known, size_t n) {
+  const char *meant = kj_suggest(a, known, n);
+  if (meant)
+    die_msg("unknown %s '%s' (did you mean '%s'?)", what, a, meant);
+  else
+    die_msg("unknown %s '%s' (see 'kinerjad --help')", what, a);
+}
+
 /* ---------------------------------------------------------------------- */
 
 static int cmd_init(cmd_ctx *c) {
@@ -94,7 +127,12 @@ static int cmd_init(cmd_ctx *c) {
     fputs("usage: kinerjad init [--host NAME ...]\n\n"
           "Create the data directory (mode 0700) with the database, kinerjad.conf,\n"
           "an ECDSA P-256 key (key.pem) and a self-signed certificate (cert.pem) for\n"
-          "localhost, 127.0.0.1 and every --host.  Prints the admin token once.\n",
+          "localhost, 127.0.0.1 and every --host.  Prints the admin token once.\n"
+          "Refuses a directory that already holds a kinerjad database.\n\n"
+          "  --host NAME  one more DNS name or IP address for the certificate\n"
+          "               (repeatable; default: localhost and 127.0.0.1 only)\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad --data /var/lib/kinerjad init --host bkd.example.go.id\n",
           stdout);
     return 0;
   }
@@ -108,7 +146,8 @@ static int cmd_init(cmd_ctx *c) {
       }
       hosts[nhosts++] = c->argv[++i];
     } else {
-      die_msg("init: unexpected argument '%s'", c->argv[i]);
+      static const char *const known[] = {"--host", NULL};
+      bad_arg("init", c->argv[i], known);
       return 1;
     }
   }
@@ -177,7 +216,12 @@ static int cmd_serve(cmd_ctx *c) {
           "Serve HTTPS on ADDR:PORT (default: the config's listen, 127.0.0.1:8443).\n"
           "Port 0 picks a free port.  Prints 'listening on https://ADDR:PORT' when\n"
           "ready.  SIGTERM or SIGINT stop it cleanly.  --plain-http (tests only)\n"
-          "serves plain HTTP on a loopback address.\n",
+          "serves plain HTTP on a loopback address.\n\n"
+          "  --listen ADDR:PORT  address to listen on (default: 'listen' of\n"
+          "                      kinerjad.conf, else 127.0.0.1:8443)\n"
+          "  --plain-http        plain HTTP, loopback only (tests; default off)\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad --data /var/lib/kinerjad serve --listen 0.0.0.0:8443\n",
           stdout);
     return 0;
   }
@@ -189,7 +233,8 @@ static int cmd_serve(cmd_ctx *c) {
     else if (!strcmp(c->argv[i], "--plain-http"))
       plain = 1;
     else {
-      die_msg("serve: unexpected argument '%s'", c->argv[i]);
+      static const char *const known[] = {"--listen", "--plain-http", NULL};
+      bad_arg("serve", c->argv[i], known);
       return 1;
     }
   }
@@ -240,7 +285,12 @@ static int cmd_device(cmd_ctx *c) {
           "       kinerjad device list [--json]\n"
           "       kinerjad device revoke ID\n\n"
           "add prints the device's token once ('device token: TOKEN'); revoke takes\n"
-          "effect at once, also while serve runs.\n",
+          "effect at once, also while serve runs.\n\n"
+          "  --office CODE  the device's office (add; required)\n"
+          "  --name TEXT    a label, e.g. the PC (add; default none)\n"
+          "  --json         one JSON array (list; default a table)\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad device add --office 36.73.01 --name \"PC front desk\"\n",
           sub ? stdout : stderr);
     return sub ? 0 : 1;
   }
@@ -257,7 +307,10 @@ static int cmd_device(cmd_ctx *c) {
     else if (a[0] != '-' && !id)
       id = a;
     else {
-      die_msg("device %s: unexpected argument '%s'", sub, a);
+      static const char *const known[] = {"--office", "--name", "--json", NULL};
+      char cmd[40];
+      snprintf(cmd, sizeof cmd, "device %s", sub);
+      bad_arg(cmd, a, known);
       return 1;
     }
   }
@@ -343,7 +396,8 @@ static int cmd_device(cmd_ctx *c) {
     kjs_store_close(st);
     return rc;
   }
-  die_msg("unknown device command '%s' (add, list, revoke)", sub);
+  static const char *const subs[] = {"add", "list", "revoke"};
+  bad_word("device command", sub, subs, 3);
   return 1;
 }
 
@@ -352,12 +406,17 @@ static int cmd_token(cmd_ctx *c) {
   if (!sub || want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad token add --role admin|viewer [--name TEXT]\n\n"
           "A token for people and scripts; printed once ('token: TOKEN').  Viewers\n"
-          "read reports only.  Revoke with 'kinerjad device revoke ID'.\n",
+          "read reports only.  Revoke with 'kinerjad device revoke ID'.\n\n"
+          "  --role admin|viewer  what the token may do (required)\n"
+          "  --name TEXT          a label, e.g. the person (default none)\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad token add --role viewer --name analyst\n",
           sub ? stdout : stderr);
     return sub ? 0 : 1;
   }
   if (strcmp(sub, "add") != 0) {
-    die_msg("unknown token command '%s' (add)", sub);
+    static const char *const subs[] = {"add"};
+    bad_word("token command", sub, subs, 1);
     return 1;
   }
   const char *role = NULL, *name = NULL;
@@ -367,7 +426,8 @@ static int cmd_token(cmd_ctx *c) {
     else if (!strcmp(c->argv[i], "--name") && i + 1 < c->argc)
       name = c->argv[++i];
     else {
-      die_msg("token add: unexpected argument '%s'", c->argv[i]);
+      static const char *const known[] = {"--role", "--name", NULL};
+      bad_arg("token add", c->argv[i], known);
       return 1;
     }
   }
@@ -472,7 +532,10 @@ static int cmd_import(cmd_ctx *c) {
           "changes of device 'server': they merge like any push, update the scores\n"
           "and flow down to the offices.  Every bad row is reported as\n"
           "FILE:LINE: field 'x': ...; the exit status is 1 when any row was bad.\n"
-          "--strict stores nothing when any row is bad.\n",
+          "--strict stores nothing when any row is bad.\n\n"
+          "  --strict     all rows or none (default: store the valid rows)\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad import employee pegawai.csv --strict\n",
           stdout);
     return 0;
   }
@@ -482,7 +545,8 @@ static int cmd_import(cmd_ctx *c) {
     if (!strcmp(c->argv[i], "--strict"))
       strict = 1;
     else if (c->argv[i][0] == '-' && c->argv[i][1]) {
-      die_msg("import: unknown option '%s'", c->argv[i]);
+      static const char *const known[] = {"--strict", NULL};
+      bad_arg("import", c->argv[i], known);
       return 1;
     } else if (!tname)
       tname = c->argv[i];
@@ -561,7 +625,10 @@ out:
 static int cmd_conflicts(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad conflicts [--json]\n\n"
-          "Every value that lost to a concurrent write of another device, oldest first.\n",
+          "Every value that lost to a concurrent write of another device, oldest first.\n\n"
+          "  --json       one JSON array (default a table)\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad conflicts --json\n",
           stdout);
     return 0;
   }
@@ -570,7 +637,8 @@ static int cmd_conflicts(cmd_ctx *c) {
     if (!strcmp(c->argv[i], "--json"))
       json = 1;
     else {
-      die_msg("conflicts: unexpected argument '%s'", c->argv[i]);
+      static const char *const known[] = {"--json", NULL};
+      bad_arg("conflicts", c->argv[i], known);
       return 1;
     }
   }
@@ -618,7 +686,15 @@ static int cmd_conflicts(cmd_ctx *c) {
 static int cmd_report(cmd_ctx *c) {
   if (want_help(c->argc, c->argv) || c->argc == 0) {
     fputs("usage: kinerjad report offices --period P [--as-of D] [--json|--csv]\n"
-          "       kinerjad report employees --period P --office CODE [--json|--csv]\n",
+          "       kinerjad report employees --period P --office CODE [--json|--csv]\n\n"
+          "The consolidated scores (docs/scoring.md).  P is a year (2026), a quarter\n"
+          "(2026-Q3) or a month (2026-09).\n\n"
+          "  --period P     the period (required)\n"
+          "  --as-of D      offices: the day complaints are judged on (default today)\n"
+          "  --office CODE  employees: the office (required)\n"
+          "  --json, --csv  the document as JSON or CSV (default a readable table)\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad report offices --period 2026-Q3\n",
           c->argc ? stdout : stderr);
     return c->argc ? 0 : 1;
   }
@@ -635,13 +711,16 @@ static int cmd_report(cmd_ctx *c) {
     else if (!strcmp(a, "--json") || !strcmp(a, "--csv"))
       format = a + 2;
     else {
-      die_msg("report: unexpected argument '%s'", a);
+      static const char *const known[] = {"--period", "--as-of", "--office",
+                                          "--json",   "--csv",   NULL};
+      bad_arg("report", a, known);
       return 1;
     }
   }
   int offices = !strcmp(what, "offices");
   if (!offices && strcmp(what, "employees") != 0) {
-    die_msg("unknown report '%s' (offices, employees)", what);
+    static const char *const kinds[] = {"offices", "employees"};
+    bad_word("report", what, kinds, 2);
     return 1;
   }
   if (!period || (!offices && !office)) {
@@ -669,11 +748,55 @@ static int cmd_report(cmd_ctx *c) {
   return rc ? 1 : 0;
 }
 
+static int cmd_backup(cmd_ctx *c) {
+  if (want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad backup FILE\n\n"
+          "Copy the server's database to FILE with SQLite's online backup, also\n"
+          "while 'kinerjad serve' runs (pushes wait at most a moment).  FILE must\n"
+          "not exist; the copy is checked with PRAGMA integrity_check, fsynced and\n"
+          "only then gets its name (mode 0600).  The TLS key, certificate and\n"
+          "kinerjad.conf are plain files in the data directory: copy them as well.\n\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad --data /var/lib/kinerjad backup /srv/backup/kinerjad.db\n",
+          stdout);
+    return 0;
+  }
+  if (c->argc != 1 || c->argv[0][0] == '-') {
+    if (c->argc > 1 || (c->argc == 1 && c->argv[0][0] == '-'))
+      bad_arg("backup", c->argv[c->argc > 1 ? 1 : 0], NULL);
+    else
+      die_msg("backup: which file? (usage: kinerjad backup FILE)");
+    return 1;
+  }
+  /* The store is not opened: that would wait for serve's write lock (the
+   * schema check at open); the backup reads a committed snapshot. */
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_config_load(&c->cfg, &e);
+  if (rc) {
+    if (rc == KJ_ENOENT)
+      die_msg("no kinerjad data directory at '%s': run 'kinerjad init' first", c->cfg.data_dir);
+    else
+      die_msg("%s", e.msg);
+    return 1;
+  }
+  int pages = 0;
+  if (kj_db_backup(c->cfg.db_file, c->argv[0], &pages, &e)) {
+    die_msg("backup: %s", e.msg);
+    return 1;
+  }
+  printf("backed up %d pages to %s\n", pages, c->argv[0]);
+  return 0;
+}
+
 static int cmd_recompute(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad recompute [--verify]\n\n"
           "Rebuild the score aggregates from the records; with --verify compare them\n"
-          "with the maintained ones and exit 1 naming every difference.\n",
+          "with the maintained ones and exit 1 naming every difference.\n\n"
+          "  --verify     compare only, change nothing (default: rebuild)\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad recompute --verify\n",
           stdout);
     return 0;
   }
@@ -682,7 +805,8 @@ static int cmd_recompute(cmd_ctx *c) {
     if (!strcmp(c->argv[i], "--verify"))
       verify = 1;
     else {
-      die_msg("recompute: unexpected argument '%s'", c->argv[i]);
+      static const char *const known[] = {"--verify", NULL};
+      bad_arg("recompute", c->argv[i], known);
       return 1;
     }
   }
@@ -748,9 +872,9 @@ int kjs_admin_main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(cmd_ctx *c);
-  } cmds[] = {{"init", cmd_init},     {"serve", cmd_serve},        {"device", cmd_device},
-              {"token", cmd_token},   {"import", cmd_import},      {"conflicts", cmd_conflicts},
-              {"report", cmd_report}, {"recompute", cmd_recompute}};
+  } cmds[] = {{"init", cmd_init},     {"serve", cmd_serve},         {"device", cmd_device},
+              {"token", cmd_token},   {"import", cmd_import},       {"conflicts", cmd_conflicts},
+              {"report", cmd_report}, {"recompute", cmd_recompute}, {"backup", cmd_backup}};
   int rc = -1;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     if (strcmp(args[0], cmds[i].name) != 0)
@@ -770,7 +894,10 @@ int kjs_admin_main(int argc, char **argv) {
     break;
   }
   if (rc == -1) {
-    die_msg("unknown command '%s' (see 'kinerjad --help')", args[0]);
+    const char *names[sizeof cmds / sizeof cmds[0]];
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+      names[i] = cmds[i].name;
+    bad_word("command", args[0], names, sizeof cmds / sizeof cmds[0]);
     rc = 1;
   }
   free(args);

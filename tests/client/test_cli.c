@@ -139,9 +139,9 @@ static void t_unknown_command_and_help(void **state) {
   assert_null(strstr(r.err, "did you mean"));
   kjt_run_release(&r);
 
-  static const char *const cmds[] = {"init",   "config",  "add",    "update", "delete",
-                                     "show",   "approve", "reject", "list",   "import",
-                                     "export", "status",  NULL};
+  static const char *const cmds[] = {"init",    "config", "add",    "update", "delete", "show",
+                                     "approve", "reject", "list",   "import", "export", "status",
+                                     "sync",    "report", "backup", NULL};
   for (int i = 0; cmds[i]; i++) {
     RUN(r, f, 0, cmds[i], "--help");
     char usage[64];
@@ -156,6 +156,45 @@ static void t_unknown_command_and_help(void **state) {
   RUN(r, f, 2, "list", "survey", "--bogus");
   assert_non_null(strstr(r.err, "unknown option '--bogus'"));
   kjt_run_release(&r);
+  /* a mistyped option says what was meant */
+  RUN(r, f, 2, "sync", "--intervl", "5");
+  assert_string_equal(r.err,
+                      "kinerja: sync: unknown option '--intervl' (did you mean '--interval'?)\n");
+  kjt_run_release(&r);
+  RUN(r, f, 2, "list", "survey", "--pendng");
+  assert_non_null(strstr(r.err, "(did you mean '--pending'?)"));
+  kjt_run_release(&r);
+  RUN(r, f, 2, "--dbb", "x", "status");
+  assert_string_equal(r.err, "kinerja: unknown option '--dbb' (did you mean '--db'?)\n");
+  kjt_run_release(&r);
+}
+
+/* kinerja backup FILE: a copy with the same records, never over a file. */
+static void t_backup(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  RUN(r, f, 0, "add", "complaint", "received=2026-03-02", "channel=telepon",
+      "summary=layanan lambat");
+  kjt_run_release(&r);
+  char copy[600];
+  snprintf(copy, sizeof copy, "%s.copy", f->db);
+  RUN(r, f, 0, "backup", copy);
+  assert_non_null(strstr(r.out, "backed up "));
+  kjt_run_release(&r);
+  struct stat sb;
+  assert_int_equal(stat(copy, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  kjt_run a, b;
+  assert_int_equal(KJT(&a, f->db, "export", "complaint"), 0);
+  assert_int_equal(KJT(&b, copy, "export", "complaint"), 0);
+  assert_non_null(strstr(a.out, "layanan"));
+  assert_string_equal(a.out, b.out);
+  kjt_run_release(&a);
+  kjt_run_release(&b);
+  RUN(r, f, 1, "backup", copy);
+  assert_non_null(strstr(r.err, "already exists"));
+  kjt_run_release(&r);
+  unlink(copy);
 }
 
 static void t_db_from_env(void **state) {
@@ -926,6 +965,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(t_init_refuses_existing_and_missing_db, setup, teardown),
       cmocka_unit_test_setup_teardown(t_unknown_command_and_help, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_backup, setup, teardown),
       cmocka_unit_test_setup_teardown(t_db_from_env, setup, teardown),
       cmocka_unit_test_setup_teardown(t_config, setup, teardown),
       cmocka_unit_test_setup_teardown(t_add_show_update_delete, setup, teardown),

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,12 +236,34 @@ static void test_devices(void **state) {
 
 static void test_help_and_errors(void **state) {
   cenv *e = *state;
-  const char *cmds[] = {"init",   "serve",     "device", "token",
-                        "import", "conflicts", "report", "recompute"};
+  const char *cmds[] = {"init",      "serve",  "device",    "token", "import",
+                        "conflicts", "report", "recompute", "backup"};
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     const char *a[] = {cmds[i], "--help", NULL};
     assert_int_equal(run(e, a), 0);
-    assert_non_null(strstr(e->out, "usage: kinerjad"));
+    if (!strstr(e->out, "usage: kinerjad") || !strstr(e->out, "example: kinerjad") ||
+        !strstr(e->out, "--data DIR"))
+      fail_msg("help of '%s' lacks usage, flags or an example:\n%s", cmds[i], e->out);
+  }
+  /* a mistyped command, subcommand or option says what was meant */
+  static const struct {
+    const char *a[5], *want;
+  } typos[] = {
+      {{"devcie", "list", NULL}, "unknown command 'devcie' (did you mean 'device'?)"},
+      {{"device", "ad", NULL}, "unknown device command 'ad' (did you mean 'add'?)"},
+      {{"report", "ofices", "--period", "2026"},
+       "unknown report 'ofices' (did you mean 'offices'?)"},
+      {{"recompute", "--verfy", NULL},
+       "recompute: unknown option '--verfy' (did you mean '--verify'?)"},
+      {{"serve", "--listn", "x", NULL},
+       "serve: unknown option '--listn' (did you mean '--listen'?)"},
+      {{"serve", "--listen", NULL}, "serve: option '--listen' needs a value"},
+      {{"conflicts", "--bogus", NULL}, "conflicts: unknown option '--bogus' (see"},
+  };
+  for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++) {
+    assert_int_equal(run(e, typos[i].a), 1);
+    if (!strstr(e->err, typos[i].want))
+      fail_msg("'%s %s': want '%s', got '%s'", typos[i].a[0], typos[i].a[1], typos[i].want, e->err);
   }
   const char *h[] = {"--help", NULL};
   assert_int_equal(run(e, h), 0);
@@ -269,11 +292,56 @@ static void test_help_and_errors(void **state) {
   assert_non_null(strstr(e->err, "unknown key 'lisen'"));
 }
 
+/* kinerjad backup FILE: a consistent copy, also while another connection
+ * holds a write transaction open (as serve does mid-push). */
+static void test_backup(void **state) {
+  cenv *e = *state;
+  char f[512], copy[400], d1[65], d2[65];
+  snprintf(f, sizeof f, "%s/server/offices.csv", data_dir());
+  const char *imp[] = {"import", "office", f, NULL};
+  assert_int_equal(run(e, imp), 0);
+  kjs_config c;
+  kj_err er;
+  kj_err_clear(&er);
+  assert_int_equal(kjs_config_init(&c, e->dir, &er), KJ_OK);
+  kjs_store *w;
+  assert_int_equal(kjs_store_open(&w, c.db_file, &c, 0, &er), KJ_OK);
+  kjs_txn *t = NULL;
+  assert_int_equal(kjs_txn_begin(w, &t, &er), KJ_OK); /* a writer mid-batch */
+  snprintf(copy, sizeof copy, "%s/copy.db", e->dir);
+  const char *bk[] = {"backup", copy, NULL};
+  assert_int_equal(run(e, bk), 0);
+  assert_non_null(strstr(e->out, "backed up "));
+  assert_non_null(strstr(e->out, copy));
+  kjs_txn_rollback(t);
+  kjs_store_close(w);
+  struct stat sb;
+  assert_int_equal(stat(copy, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  long long n1, n2;
+  digest(e, d1, &n1);
+  kjs_store *s;
+  assert_int_equal(kjs_store_open(&s, copy, NULL, 0, &er), KJ_OK);
+  assert_int_equal(kjs_store_records_digest(s, d2, &n2, &er), KJ_OK);
+  kjs_store_close(s);
+  assert_int_equal(n1, 3);
+  assert_int_equal(n2, n1);
+  assert_string_equal(d1, d2);
+  /* never over an existing file */
+  assert_int_equal(run(e, bk), 1);
+  assert_non_null(strstr(e->err, "already exists"));
+  const char *none[] = {"backup", NULL};
+  assert_int_equal(run(e, none), 1);
+  assert_non_null(strstr(e->err, "which file?"));
+  kjs_config_release(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
       cmocka_unit_test_setup_teardown(test_help_and_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
