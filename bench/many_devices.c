@@ -263,9 +263,8 @@ int main(int argc, char **argv) {
   qsort(push, (size_t)k, sizeof *push, cmp);
   printf("devices %d applied %ld errors %d p50_ms %.1f p99_ms %.1f max_ms %.1f "
          "push_p50_ms %.1f push_p99_ms %.1f wall_ms %.0f sent_bytes %llu received_bytes %llu\n",
-         n, applied, errors, k ? pct(tot, k, 50) : 0, k ? pct(tot, k, 99) : 0,
-         k ? tot[k - 1] : 0, k ? pct(push, k, 50) : 0, k ? pct(push, k, 99) : 0, wall, g_sent,
-         g_recv);
+         n, applied, errors, k ? pct(tot, k, 50) : 0, k ? pct(tot, k, 99) : 0, k ? tot[k - 1] : 0,
+         k ? pct(push, k, 50) : 0, k ? pct(push, k, 99) : 0, wall, g_sent, g_recv);
   free(tot);
   free(push);
   free(devs);

@@ -41,8 +41,9 @@ int main(int argc, char **argv) {
   check(sqlite3_exec(db, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL,
                      NULL, NULL),
         db, "sync");
-  check(sqlite3_exec(db, "CREATE TABLE records(id TEXT PRIMARY KEY, type INTEGER, office TEXT, "
-                         "state TEXT, seq INTEGER)",
+  check(sqlite3_exec(db,
+                     "CREATE TABLE records(id TEXT PRIMARY KEY, type INTEGER, office TEXT, "
+                     "state TEXT, seq INTEGER)",
                      NULL, NULL, NULL),
         db, "create");
   sqlite3_stmt *st;
@@ -53,13 +54,14 @@ int main(int argc, char **argv) {
   check(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), db, "begin");
   for (long i = 0; i < rows; i++) {
     kj_uuid_v7(id);
-    int n = snprintf(state, sizeof(state),
-                     "{\"id\":\"%s\",\"type\":\"survey\",\"f\":{\"office\":\"36.73.01\","
-                     "\"date\":\"2026-08-%02ld\",\"service\":\"KTP-el\",\"u1\":\"%ld\",\"u2\":\"3\","
-                     "\"u3\":\"4\",\"u4\":\"3\",\"u5\":\"2\",\"u6\":\"4\",\"u7\":\"3\",\"u8\":\"3\","
-                     "\"u9\":\"4\",\"age\":\"34\",\"sex\":\"P\",\"education\":\"SMA\","
-                     "\"occupation\":\"Wiraswasta\"}}",
-                     id, 1 + i % 28, 1 + i % 4);
+    int n =
+        snprintf(state, sizeof(state),
+                 "{\"id\":\"%s\",\"type\":\"survey\",\"f\":{\"office\":\"36.73.01\","
+                 "\"date\":\"2026-08-%02ld\",\"service\":\"KTP-el\",\"u1\":\"%ld\",\"u2\":\"3\","
+                 "\"u3\":\"4\",\"u4\":\"3\",\"u5\":\"2\",\"u6\":\"4\",\"u7\":\"3\",\"u8\":\"3\","
+                 "\"u9\":\"4\",\"age\":\"34\",\"sex\":\"P\",\"education\":\"SMA\","
+                 "\"occupation\":\"Wiraswasta\"}}",
+                 id, 1 + i % 28, 1 + i % 4);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, 3);
     sqlite3_bind_text(st, 3, "36.73.01", -1, SQLITE_STATIC);

@@ -65,8 +65,12 @@ kj_code kj_buf_add(kj_buf *b, const void *data, size_t len) {
   return KJ_OK;
 }
 
-kj_code kj_buf_adds(kj_buf *b, const char *s) { return kj_buf_add(b, s, strlen(s)); }
-kj_code kj_buf_addc(kj_buf *b, char c) { return kj_buf_add(b, &c, 1); }
+kj_code kj_buf_adds(kj_buf *b, const char *s) {
+  return kj_buf_add(b, s, strlen(s));
+}
+kj_code kj_buf_addc(kj_buf *b, char c) {
+  return kj_buf_add(b, &c, 1);
+}
 
 kj_code kj_buf_vaddf(kj_buf *b, const char *fmt, va_list ap) {
   va_list ap2;

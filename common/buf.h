@@ -38,6 +38,8 @@ kj_code kj_buf_reserve(kj_buf *b, size_t n);
 /* Drop the first n bytes (a consumed prefix). */
 void kj_buf_consume(kj_buf *b, size_t n);
 
-static inline const char *kj_buf_str(const kj_buf *b) { return b->data ? b->data : ""; }
+static inline const char *kj_buf_str(const kj_buf *b) {
+  return b->data ? b->data : "";
+}
 
 #endif

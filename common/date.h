@@ -18,7 +18,7 @@ typedef enum { KJ_PERIOD_YEAR, KJ_PERIOD_QUARTER, KJ_PERIOD_MONTH } kj_period_ki
 typedef struct kj_period {
   kj_period_kind kind;
   int year;
-  int index;   /* quarter 1-4 or month 1-12; 0 for a year */
+  int index;    /* quarter 1-4 or month 1-12; 0 for a year */
   kj_day first; /* first day, inclusive */
   kj_day last;  /* last day, inclusive */
 } kj_period;

@@ -6,8 +6,8 @@
 
 const char *kj_err_name(kj_code code) {
   switch (code) {
-#define KJ_ERR_NAME(name, msg)                                                \
-  case KJ_##name:                                                             \
+#define KJ_ERR_NAME(name, msg)                                                                     \
+  case KJ_##name:                                                                                  \
     return #name;
     KJ_ERR_MAP(KJ_ERR_NAME)
 #undef KJ_ERR_NAME
@@ -18,8 +18,8 @@ const char *kj_err_name(kj_code code) {
 
 const char *kj_strerror(kj_code code) {
   switch (code) {
-#define KJ_ERR_TEXT(name, msg)                                                \
-  case KJ_##name:                                                             \
+#define KJ_ERR_TEXT(name, msg)                                                                     \
+  case KJ_##name:                                                                                  \
     return msg;
     KJ_ERR_MAP(KJ_ERR_TEXT)
 #undef KJ_ERR_TEXT

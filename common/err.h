@@ -9,29 +9,29 @@
 
 #include <stdarg.h>
 
-#define KJ_ERR_MAP(XX)                                                        \
-  XX(OK, "success")                                                           \
-  XX(EINVAL, "invalid argument")                                              \
-  XX(ENOMEM, "out of memory")                                                 \
-  XX(EIO, "input/output error")                                               \
-  XX(ENOENT, "not found")                                                     \
-  XX(EEXIST, "already exists")                                                \
-  XX(EDB, "database error")                                                   \
-  XX(EBUSY, "resource busy")                                                  \
-  XX(EFULL, "disk full")                                                      \
-  XX(EVERSION, "unsupported version")                                         \
-  XX(ENET, "network error")                                                   \
-  XX(EAUTH, "not authorised")                                                 \
-  XX(EPROTO, "protocol error")                                                \
-  XX(ETOOBIG, "too large")                                                    \
-  XX(ECRYPTO, "cryptography error")                                           \
+#define KJ_ERR_MAP(XX)                                                                             \
+  XX(OK, "success")                                                                                \
+  XX(EINVAL, "invalid argument")                                                                   \
+  XX(ENOMEM, "out of memory")                                                                      \
+  XX(EIO, "input/output error")                                                                    \
+  XX(ENOENT, "not found")                                                                          \
+  XX(EEXIST, "already exists")                                                                     \
+  XX(EDB, "database error")                                                                        \
+  XX(EBUSY, "resource busy")                                                                       \
+  XX(EFULL, "disk full")                                                                           \
+  XX(EVERSION, "unsupported version")                                                              \
+  XX(ENET, "network error")                                                                        \
+  XX(EAUTH, "not authorised")                                                                      \
+  XX(EPROTO, "protocol error")                                                                     \
+  XX(ETOOBIG, "too large")                                                                         \
+  XX(ECRYPTO, "cryptography error")                                                                \
   XX(EINTR, "interrupted")
 
 typedef enum {
 #define KJ_ERR_ENUM(name, msg) KJ_##name,
   KJ_ERR_MAP(KJ_ERR_ENUM)
 #undef KJ_ERR_ENUM
-  KJ__ECOUNT
+      KJ__ECOUNT
 } kj_code;
 
 #define KJ_ERR_MSG_MAX 256

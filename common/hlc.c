@@ -32,7 +32,9 @@ kj_hlc kj_hlc_tick(kj_hlc_clock *c, uint64_t wall_ms) {
   return c->last;
 }
 
-kj_hlc kj_hlc_now(kj_hlc_clock *c) { return kj_hlc_tick(c, kj_wall_ms()); }
+kj_hlc kj_hlc_now(kj_hlc_clock *c) {
+  return kj_hlc_tick(c, kj_wall_ms());
+}
 
 kj_hlc kj_hlc_recv(kj_hlc_clock *c, kj_hlc remote, uint64_t wall_ms) {
   uint64_t pt = corrected(c, wall_ms);

@@ -26,8 +26,12 @@ void kj_log_init(const char *prog) {
     log_level = (kj_log_level)l;
 }
 
-void kj_log_set_level(kj_log_level level) { log_level = level; }
-kj_log_level kj_log_get_level(void) { return log_level; }
+void kj_log_set_level(kj_log_level level) {
+  log_level = level;
+}
+kj_log_level kj_log_get_level(void) {
+  return log_level;
+}
 
 void kj_log(kj_log_level level, const char *fmt, ...) {
   if (level < log_level || level >= KJ_LOG_OFF)
@@ -37,9 +41,10 @@ void kj_log(kj_log_level level, const char *fmt, ...) {
   struct tm tm;
   gettimeofday(&tv, NULL);
   gmtime_r(&tv.tv_sec, &tm);
-  int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
-                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                   tm.tm_sec, (long)(tv.tv_usec / 1000), log_prog, level_names[level]);
+  int n = snprintf(line, sizeof(line),
+                   "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.tm_year + 1900, tm.tm_mon + 1,
+                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000),
+                   log_prog, level_names[level]);
   va_list ap;
   va_start(ap, fmt);
   if (n > 0 && (size_t)n < sizeof(line))

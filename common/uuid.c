@@ -56,9 +56,8 @@ int kj_uuid_v7_at(char out[KJ_UUID_STRLEN + 1], uint64_t ms) {
   b[7] = (unsigned char)(seq & 0xff);
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
   snprintf(out, KJ_UUID_STRLEN + 1,
-           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-           b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-           b[15]);
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+           b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
   return 0;
 }
 

@@ -19,9 +19,9 @@
 
 #include "buf.h"
 
-#define CELL_MAX (1u << 20)     /* one cell */
-#define ROW_MAX (4u << 20)      /* one row, all cells */
-#define MAX_CELLS 256           /* cells kept per row; more is a problem */
+#define CELL_MAX (1u << 20) /* one cell */
+#define ROW_MAX (4u << 20)  /* one row, all cells */
+#define MAX_CELLS 256       /* cells kept per row; more is a problem */
 #define MAX_PROBLEMS 40
 #define CHUNK 65536
 
@@ -34,22 +34,22 @@ typedef struct reader {
   kj_csv_row_fn fn;
   void *ud;
   kj_err *err;
-  kj_code rc;   /* first error; parsing stops */
-  int stopped;  /* the callback asked to stop */
+  kj_code rc;  /* first error; parsing stops */
+  int stopped; /* the callback asked to stop */
 
-  long line;      /* physical line where the next row starts */
-  long row_line;  /* line where the current row started */
-  long row_nl;    /* line breaks inside the current row's cells */
-  int last_term;  /* terminator of the previous row end, 0 = none */
+  long line;     /* physical line where the next row starts */
+  long row_line; /* line where the current row started */
+  long row_nl;   /* line breaks inside the current row's cells */
+  int last_term; /* terminator of the previous row end, 0 = none */
   int header_done;
 
-  kj_buf cells;             /* the current row's cells, NUL-separated */
-  size_t off[MAX_CELLS];    /* offset of each cell in cells */
-  int ncells;               /* cells seen (may exceed MAX_CELLS) */
-  int nul_in;               /* index + 1 of a cell that held a NUL byte */
-  int overflow;             /* the row was too long */
+  kj_buf cells;          /* the current row's cells, NUL-separated */
+  size_t off[MAX_CELLS]; /* offset of each cell in cells */
+  int ncells;            /* cells seen (may exceed MAX_CELLS) */
+  int nul_in;            /* index + 1 of a cell that held a NUL byte */
+  int overflow;          /* the row was too long */
 
-  int *cols;                /* header: column -> field index, COL_ID */
+  int *cols; /* header: column -> field index, COL_ID */
   int ncols;
   int has_id;
 } reader;
@@ -254,8 +254,10 @@ static kj_code parse_error(reader *r, struct csv_parser *p) {
   if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
     return kj_fail(r->err, KJ_ETOOBIG, "%s:%ld: a cell is longer than %u bytes", r->fname, at,
                    CELL_MAX);
-  return kj_fail(r->err, KJ_EINVAL, "%s:%ld: bad quoting: a quoted cell must end with '\"' "
-                 "before the next ',' or line end", r->fname, at);
+  return kj_fail(r->err, KJ_EINVAL,
+                 "%s:%ld: bad quoting: a quoted cell must end with '\"' "
+                 "before the next ',' or line end",
+                 r->fname, at);
 }
 
 kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char *default_office,

@@ -49,8 +49,7 @@ static int merge_field(kj_rstate *s, int i, const char *v, const kj_stamp *st, k
     return 0;
   const char *field = kj_type(s->rec.type)->fields[i].name;
   const char *kept = s->rec.v[i];
-  int report = fn && cur->hlc != 0 && strcmp(cur->device, st->device) != 0 &&
-               !same_value(kept, v);
+  int report = fn && cur->hlc != 0 && strcmp(cur->device, st->device) != 0 && !same_value(kept, v);
   if (c < 0) {
     if (report) {
       kj_conflict k = {s->rec.id, field, v, kept, st, cur};
@@ -92,8 +91,7 @@ int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *u
     return -1;
   const kj_type_def *t = kj_type(s->rec.type);
   if ((c->mask >> t->nfields) != 0) {
-    kj_fail(err, KJ_EINVAL, "change of '%s' names a field a %s does not have", c->rec.id,
-            t->name);
+    kj_fail(err, KJ_EINVAL, "change of '%s' names a field a %s does not have", c->rec.id, t->name);
     return -1;
   }
   kj_stamp st = {.hlc = c->hlc};

@@ -41,7 +41,6 @@ enum { KJ_MERGE_NOCHANGE = 0, KJ_MERGE_CHANGED = 1 };
 int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, kj_err *err);
 
 /* Merge a whole remote state (a pull) into s, field by field, same rules. */
-int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud,
-                   kj_err *err);
+int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud, kj_err *err);
 
 #endif

@@ -13,7 +13,7 @@
 static const char *const k_sex[] = {"L", "P", NULL};
 static const char *const k_education[] = {"SD", "SMP", "SMA", "D1-D3", "D4-S1", "S2", "S3", NULL};
 static const char *const k_status[] = {"draft", "submitted", "approved", "rejected", NULL};
-static const char *const k_channel[] = {"langsung", "telepon",     "sp4n-lapor", "media-sosial",
+static const char *const k_channel[] = {"langsung", "telepon", "sp4n-lapor", "media-sosial",
                                         "surat",    "lainnya", NULL};
 static const char *const k_role[] = {"atasan", "rekan", "bawahan", NULL};
 
@@ -23,12 +23,18 @@ static const char *const k_role[] = {"atasan", "rekan", "bawahan", NULL};
 /* NUM: the integer part stays below 10^12, so 6 decimals fit an int64 scaled by 10^6. */
 #define NUM_LIMIT 1000000000000LL
 
-#define F_OFFICE {"office", KJ_FT_CODE, 1, 1, 32, NULL}
-#define F_TEXT(name, req, max) {name, KJ_FT_TEXT, req, 1, max, NULL}
-#define F_INT(name, req, lo, hi) {name, KJ_FT_INT, req, lo, hi, NULL}
-#define F_ENUM(name, req, list) {name, KJ_FT_ENUM, req, 0, 0, list}
-#define F_TYPE(name, ft, req) {name, ft, req, 0, 0, NULL}
-#define F_NUM(name, req, pos) {name, KJ_FT_NUM, req, pos, NUM_LIMIT, NULL}
+#define F_OFFICE                                                                                   \
+  { "office", KJ_FT_CODE, 1, 1, 32, NULL }
+#define F_TEXT(name, req, max)                                                                     \
+  { name, KJ_FT_TEXT, req, 1, max, NULL }
+#define F_INT(name, req, lo, hi)                                                                   \
+  { name, KJ_FT_INT, req, lo, hi, NULL }
+#define F_ENUM(name, req, list)                                                                    \
+  { name, KJ_FT_ENUM, req, 0, 0, list }
+#define F_TYPE(name, ft, req)                                                                      \
+  { name, ft, req, 0, 0, NULL }
+#define F_NUM(name, req, pos)                                                                      \
+  { name, KJ_FT_NUM, req, pos, NUM_LIMIT, NULL }
 
 static const kj_field_def k_office_fields[] = {
     F_TEXT("name", 0, TEXT_FREE),
@@ -119,13 +125,11 @@ static const kj_field_def k_target_fields[] = {
 
 static const kj_type_def k_types[KJ_T__COUNT] = {
     {KJ_T_OFFICE, "office", "offices", "code", 1, -1, NF(k_office_fields), k_office_fields},
-    {KJ_T_EMPLOYEE, "employee", "employees", "nip", 1, 1, NF(k_employee_fields),
-     k_employee_fields},
+    {KJ_T_EMPLOYEE, "employee", "employees", "nip", 1, 1, NF(k_employee_fields), k_employee_fields},
     {KJ_T_INDICATOR, "indicator", "indicators", "id", 1, -1, NF(k_indicator_fields),
      k_indicator_fields},
     {KJ_T_SURVEY, "survey", "surveys", "id", 0, 0, NF(k_survey_fields), k_survey_fields},
-    {KJ_T_ACTIVITY, "activity", "activities", "id", 0, 0, NF(k_activity_fields),
-     k_activity_fields},
+    {KJ_T_ACTIVITY, "activity", "activities", "id", 0, 0, NF(k_activity_fields), k_activity_fields},
     {KJ_T_COMPLAINT, "complaint", "complaints", "id", 0, 0, NF(k_complaint_fields),
      k_complaint_fields},
     {KJ_T_RATING, "rating", "ratings", "id", 0, 0, NF(k_rating_fields), k_rating_fields},
@@ -357,8 +361,8 @@ int kj_code_valid(const char *s) {
     return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          c == '.' || c == '_' || c == '-'))
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.' ||
+          c == '_' || c == '-'))
       return 0;
   }
   return 1;
@@ -384,8 +388,8 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
   case KJ_FT_INT: {
     long long v;
     if (parse_int(value, &v) || v < f->min || v > f->max)
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be an integer from %lld to %lld", n,
-                     f->min, f->max);
+      return kj_fail(err, KJ_EINVAL, "field '%s': must be an integer from %lld to %lld", n, f->min,
+                     f->max);
     return KJ_OK;
   }
   case KJ_FT_NUM: {
@@ -403,8 +407,8 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
     return KJ_OK;
   case KJ_FT_PERIOD:
     if (kj_period_parse(value, NULL))
-      return kj_fail(err, KJ_EINVAL,
-                     "field '%s': must be a period like 2026, 2026-Q1 or 2026-01", n);
+      return kj_fail(err, KJ_EINVAL, "field '%s': must be a period like 2026, 2026-Q1 or 2026-01",
+                     n);
     return KJ_OK;
   case KJ_FT_NIP:
     if (!kj_nip_valid(value))

@@ -45,24 +45,24 @@ typedef enum {
 } kj_ftype;
 
 #define KJ_MAX_FIELDS 20
-#define KJ_ID_MAX 36      /* UUID, office code, nip, indicator id */
-#define KJ_DEVICE_MAX 40  /* device id text */
+#define KJ_ID_MAX 36     /* UUID, office code, nip, indicator id */
+#define KJ_DEVICE_MAX 40 /* device id text */
 
 typedef struct kj_field_def {
   const char *name;
   kj_ftype ft;
   int required;
-  long long min, max;          /* INT: value range; TEXT: length range; NUM: see above */
-  const char *const *choices;  /* ENUM: NULL-terminated list */
+  long long min, max;         /* INT: value range; TEXT: length range; NUM: see above */
+  const char *const *choices; /* ENUM: NULL-terminated list */
 } kj_field_def;
 
 typedef struct kj_type_def {
   kj_rtype type;
-  const char *name;     /* "survey": the TYPE of commands and the wire */
-  const char *plural;   /* "surveys": the CSV file name without .csv */
-  const char *id_name;  /* CSV column of the id: "id", "code", "nip" */
-  int master;           /* 1 for office, employee, indicator */
-  int office_field;     /* index of the office field, -1 when none */
+  const char *name;    /* "survey": the TYPE of commands and the wire */
+  const char *plural;  /* "surveys": the CSV file name without .csv */
+  const char *id_name; /* CSV column of the id: "id", "code", "nip" */
+  int master;          /* 1 for office, employee, indicator */
+  int office_field;    /* index of the office field, -1 when none */
   int nfields;
   const kj_field_def *fields; /* the CSV columns other than the id column */
 } kj_type_def;
@@ -82,7 +82,7 @@ const kj_type_def *kj_type_by_name(const char *name);
 int kj_field_index(const kj_type_def *t, const char *name);
 
 void kj_record_init(kj_record *r, kj_rtype t);
-void kj_record_release(kj_record *r);          /* frees the values; r reusable after init */
+void kj_record_release(kj_record *r); /* frees the values; r reusable after init */
 kj_code kj_record_copy(kj_record *dst, const kj_record *src); /* dst uninitialised */
 /* Set (copy) or clear (value NULL) field i. */
 kj_code kj_record_set(kj_record *r, int i, const char *value);

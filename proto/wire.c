@@ -68,7 +68,6 @@ void kj_stamp_format(const kj_stamp *st, char *out, size_t size) {
   snprintf(out, size, "%s/%s", h, st->device);
 }
 
-
 /* ---- helpers ------------------------------------------------------------ */
 
 static int put_str(cJSON *o, const char *k, const char *v) {
@@ -278,8 +277,7 @@ static kj_code rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err) {
       if (stamped & (1u << i))
         return kj_fail(err, KJ_EPROTO, "field '%s': given twice", it->string);
       if (!cJSON_IsString(it) || kj_stamp_parse(it->valuestring, &s->st[i]))
-        return kj_fail(err, KJ_EPROTO, "field '%s': bad stamp (want \"HLC/DEVICE\")",
-                       it->string);
+        return kj_fail(err, KJ_EPROTO, "field '%s': bad stamp (want \"HLC/DEVICE\")", it->string);
       stamped |= 1u << i;
     }
   }

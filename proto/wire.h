@@ -16,15 +16,15 @@
 #include "record.h"
 
 typedef struct kj_stamp {
-  kj_hlc hlc;                       /* 0 = never written */
-  char device[KJ_DEVICE_MAX + 1];   /* tie-break: larger device id wins */
+  kj_hlc hlc;                     /* 0 = never written */
+  char device[KJ_DEVICE_MAX + 1]; /* tie-break: larger device id wins */
 } kj_stamp;
 
 typedef struct kj_change {
-  int64_t seq;       /* client: outbox sequence, unique per device */
-  kj_record rec;     /* type, id, deleted, and the values of the fields in mask */
-  uint32_t mask;     /* bit i: field i is set by this change (NULL value = clear) */
-  kj_hlc hlc;        /* stamp of every field of this change and of a delete */
+  int64_t seq;                    /* client: outbox sequence, unique per device */
+  kj_record rec;                  /* type, id, deleted, and the values of the fields in mask */
+  uint32_t mask;                  /* bit i: field i is set by this change (NULL value = clear) */
+  kj_hlc hlc;                     /* stamp of every field of this change and of a delete */
   char device[KJ_DEVICE_MAX + 1]; /* origin device (set by the server from the token) */
 } kj_change;
 

@@ -260,8 +260,8 @@ static void h_push(ctx *c) {
     return;
   }
   /* 1e999 parses to inf: range-check before any cast (found by fuzz_push) */
-  if (dt && (!cJSON_IsNumber(dt) ||
-             !(dt->valuedouble >= 0 && dt->valuedouble <= 9007199254740991.0))) {
+  if (dt &&
+      (!cJSON_IsNumber(dt) || !(dt->valuedouble >= 0 && dt->valuedouble <= 9007199254740991.0))) {
     cJSON_Delete(doc);
     reply_error(c->resp, 400, "bad JSON: 'device_time' must be a number (ms since the epoch)");
     return;

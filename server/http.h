@@ -22,31 +22,31 @@ typedef struct kjs_request {
   const char *authorization; /* the Authorization header value, NULL when absent */
   const char *body;          /* decoded (gunzipped) body, NUL-terminated; "" when none */
   size_t body_len;
-  int accept_gzip;           /* the client sent Accept-Encoding: gzip */
-  const char *remote;        /* "127.0.0.1:53422" */
+  int accept_gzip;    /* the client sent Accept-Encoding: gzip */
+  const char *remote; /* "127.0.0.1:53422" */
 } kjs_request;
 
 typedef struct kjs_response {
-  int status;                /* 200 unless set */
-  const char *content_type;  /* default "application/json" */
-  kj_buf body;               /* filled by the handler (limit set by net) */
-  char who[64];              /* for the log line: device or token id, "-" */
-  const char *route;         /* for /metrics: the route pattern, e.g. "/v1/push" */
-  int push_records;          /* records applied by a push (metrics) */
+  int status;               /* 200 unless set */
+  const char *content_type; /* default "application/json" */
+  kj_buf body;              /* filled by the handler (limit set by net) */
+  char who[64];             /* for the log line: device or token id, "-" */
+  const char *route;        /* for /metrics: the route pattern, e.g. "/v1/push" */
+  int push_records;         /* records applied by a push (metrics) */
 } kjs_response;
 
 typedef void (*kjs_handler_fn)(void *app, const kjs_request *req, kjs_response *resp);
 
 typedef struct kjs_net_config {
-  char host[256];            /* "127.0.0.1" */
-  int port;                  /* 0 = any free port */
-  const char *cert_file;     /* PEM */
-  const char *key_file;      /* PEM */
-  int plain_http;            /* tests only, loopback only */
-  size_t max_body;           /* default 16 MiB */
-  int max_conns;             /* default 4096 */
-  int header_timeout_ms;     /* default 10000 */
-  int idle_timeout_ms;       /* default 60000 */
+  char host[256];        /* "127.0.0.1" */
+  int port;              /* 0 = any free port */
+  const char *cert_file; /* PEM */
+  const char *key_file;  /* PEM */
+  int plain_http;        /* tests only, loopback only */
+  size_t max_body;       /* default 16 MiB */
+  int max_conns;         /* default 4096 */
+  int header_timeout_ms; /* default 10000 */
+  int idle_timeout_ms;   /* default 60000 */
 } kjs_net_config;
 
 typedef struct kjs_server kjs_server;
@@ -58,8 +58,7 @@ void kjs_net_config_defaults(kjs_net_config *cfg);
  * flight, and return 0.  Errors (bad cert, port taken) return non-zero
  * with a message in err. */
 struct kj_err;
-int kjs_net_serve(const kjs_net_config *cfg, kjs_handler_fn handler, void *app,
-                  struct kj_err *err);
+int kjs_net_serve(const kjs_net_config *cfg, kjs_handler_fn handler, void *app, struct kj_err *err);
 
 /* Prometheus text of the network counters (requests by route and status,
  * push latency histogram, open connections); the app appends its own. */

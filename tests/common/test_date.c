@@ -64,10 +64,10 @@ static void test_parse_and_months(void **state) {
   assert_int_equal(kj_date_parse("2000-02-29", &d), 0);
   assert_int_equal(kj_date_parse("1900-01-01", NULL), 0);
   assert_int_equal(kj_date_parse("2999-12-31", NULL), 0);
-  static const char *const bad[] = {"2026-02-29", "2100-02-29", "1900-02-29", "1899-12-31",
-                                    "3000-01-01", "2026-04-31", "2026-13-01", "2026-00-01",
-                                    "2026-01-00", "2026-1-01",  "2026/01/01", "20260101",
-                                    "2026-01-01T", "",          " 2026-01-01"};
+  static const char *const bad[] = {"2026-02-29",  "2100-02-29", "1900-02-29", "1899-12-31",
+                                    "3000-01-01",  "2026-04-31", "2026-13-01", "2026-00-01",
+                                    "2026-01-00",  "2026-1-01",  "2026/01/01", "20260101",
+                                    "2026-01-01T", "",           " 2026-01-01"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     if (kj_date_parse(bad[i], &d) != -1)
       fail_msg("'%s' parsed", bad[i]);
@@ -84,11 +84,11 @@ static void test_parse_and_months(void **state) {
 
 static void test_weekdays(void **state) {
   (void)state;
-  assert_int_equal(kj_weekday(0), 3);                /* 1970-01-01 Thursday */
-  assert_int_equal(kj_weekday(D("2026-01-05")), 0);  /* Monday */
+  assert_int_equal(kj_weekday(0), 3);               /* 1970-01-01 Thursday */
+  assert_int_equal(kj_weekday(D("2026-01-05")), 0); /* Monday */
   assert_int_equal(kj_weekday(D("2026-01-01")), 3);
-  assert_int_equal(kj_weekday(D("2000-01-01")), 5);  /* Saturday */
-  assert_int_equal(kj_weekday(D("1900-01-01")), 0);  /* before the epoch */
+  assert_int_equal(kj_weekday(D("2000-01-01")), 5); /* Saturday */
+  assert_int_equal(kj_weekday(D("1900-01-01")), 0); /* before the epoch */
   assert_int_equal(kj_weekday(D("1969-12-31")), 2);
   assert_int_equal(kj_weekday(D("2028-02-29")), 1);
   assert_int_equal(kj_weekday(D("2999-12-31")), 1);
@@ -135,9 +135,9 @@ static void test_periods(void **state) {
   assert_int_equal(p.last - p.first + 1, 91); /* a leap Q1 */
   assert_int_equal(kj_period_parse("2026-Q1", &p), 0);
   assert_int_equal(p.last - p.first + 1, 90);
-  static const char *const bad[] = {"2026-Q0", "2026-Q5", "2026-q1", "2026-13", "2026-00",
-                                    "2026-1",  "202",     "2026-",   "2026-Q",  "12026",
-                                    "1899",    "3000",    "2026-01-01", "", "2026 "};
+  static const char *const bad[] = {"2026-Q0", "2026-Q5", "2026-q1",    "2026-13", "2026-00",
+                                    "2026-1",  "202",     "2026-",      "2026-Q",  "12026",
+                                    "1899",    "3000",    "2026-01-01", "",        "2026 "};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     if (kj_period_parse(bad[i], &p) != -1)
       fail_msg("'%s' parsed", bad[i]);

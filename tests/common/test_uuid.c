@@ -21,8 +21,8 @@ static void assert_v7_shape(const char *u) {
     else
       assert_true((u[i] >= '0' && u[i] <= '9') || (u[i] >= 'a' && u[i] <= 'f'));
   }
-  assert_int_equal(u[14], '7');                 /* version */
-  assert_non_null(strchr("89ab", u[19]));      /* variant 10xx */
+  assert_int_equal(u[14], '7');           /* version */
+  assert_non_null(strchr("89ab", u[19])); /* variant 10xx */
   assert_true(kj_uuid_valid(u));
 }
 
@@ -47,7 +47,7 @@ static void test_time_prefix(void **state) {
 static void test_format_and_order(void **state) {
   (void)state;
   enum { N = 10000 };
-  char (*ids)[KJ_UUID_STRLEN + 1] = malloc(sizeof(*ids) * N);
+  char(*ids)[KJ_UUID_STRLEN + 1] = malloc(sizeof(*ids) * N);
   assert_non_null(ids);
   for (int i = 0; i < N; i++) {
     assert_int_equal(kj_uuid_v7(ids[i]), 0);

@@ -17,7 +17,9 @@
 
 static tapp *g_app;
 
-static void cleanup(void) { tapp_free(g_app); }
+static void cleanup(void) {
+  tapp_free(g_app);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -26,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     g_app = tapp_new();
     atexit(cleanup);
   }
-  if (size > 1 << 16) return 0;
+  if (size > 1 << 16)
+    return 0;
   /* substitute the token placeholder */
   size_t toklen = strlen(g_app->dev_a);
   char *in = malloc(size * (toklen + 1) / 5 + size + 1);
@@ -46,9 +49,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.max_body = 1 << 16;
   kj_buf out;
   kj_buf_init(&out, KJ_BUF_UNLIMITED);
-  if (kjs__net_feed(&cfg, kjs_app_handle, &g_app->app, in, n, &out) != 0) abort();
+  if (kjs__net_feed(&cfg, kjs_app_handle, &g_app->app, in, n, &out) != 0)
+    abort();
   /* every answer is an HTTP/1.1 response (or nothing, for a bare EOF) */
-  if (out.len && strncmp(kj_buf_str(&out), "HTTP/1.1 ", 9) != 0) abort();
+  if (out.len && strncmp(kj_buf_str(&out), "HTTP/1.1 ", 9) != 0)
+    abort();
   kj_buf_release(&out);
   free(in);
   return 0;

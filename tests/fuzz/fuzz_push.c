@@ -17,24 +17,30 @@
 
 static tapp *g_app;
 
-static void cleanup(void) { tapp_free(g_app); }
+static void cleanup(void) {
+  tapp_free(g_app);
+}
 
 static void proto_level(const cJSON *doc) {
-  const cJSON *changes = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "changes") : doc;
+  const cJSON *changes =
+      cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "changes") : doc;
   const cJSON *it;
-  if (!cJSON_IsArray(changes)) return;
+  if (!cJSON_IsArray(changes))
+    return;
   cJSON_ArrayForEach(it, changes) {
     kj_change c;
     kj_err e;
     kj_err_clear(&e);
-    if (kj_change_from_json(it, &c, &e) != KJ_OK) continue;
+    if (kj_change_from_json(it, &c, &e) != KJ_OK)
+      continue;
     snprintf(c.device, sizeof c.device, "dev-fuzz");
     kj_rstate s;
     kj_rstate_init(&s, KJ_T_NONE);
     if (kj_merge_change(&s, &c, NULL, NULL, &e) >= 0) {
       (void)kj_record_validate(&s.rec, &e);
       /* a second, identical merge changes nothing */
-      if (kj_merge_change(&s, &c, NULL, NULL, &e) != KJ_MERGE_NOCHANGE) abort();
+      if (kj_merge_change(&s, &c, NULL, NULL, &e) != KJ_MERGE_NOCHANGE)
+        abort();
     }
     kj_rstate_release(&s);
     kj_change_release(&c);
@@ -48,9 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     g_app = tapp_new();
     atexit(cleanup);
   }
-  if (size > 1 << 18) return 0;
+  if (size > 1 << 18)
+    return 0;
   cJSON *doc = cJSON_ParseWithLength((const char *)data, size);
-  if (doc) proto_level(doc);
+  if (doc)
+    proto_level(doc);
   cJSON_Delete(doc);
   char *body = malloc(size + 1);
   memcpy(body, data, size);

@@ -77,15 +77,16 @@ static const char *val(const row *r, const char *name) {
   return v ? v : "(absent)";
 }
 
-#define SURVEY_HDR "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment"
+#define SURVEY_HDR                                                                                 \
+  "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment"
 #define GOOD ",2026-01-05,KTP-el,4,4,4,4,4,4,4,4,4"
 
 static void test_spreadsheet_file(void **state) {
   (void)state;
   /* a UTF-8 BOM, CRLF line ends, quoted commas, quotes and line breaks */
   static const char text[] =
-      "\xef\xbb\xbf" SURVEY_HDR "\r\n"
-      UUID1 ",36.73.04" GOOD ",30,L,SMA,\"Petani, nelayan\",\"Cepat \"\"sekali\"\"\r\nterima kasih\"\r\n"
+      "\xef\xbb\xbf" SURVEY_HDR "\r\n" UUID1 ",36.73.04" GOOD
+      ",30,L,SMA,\"Petani, nelayan\",\"Cepat \"\"sekali\"\"\r\nterima kasih\"\r\n"
       "," GOOD ",,P,,,\"a\nb\nc\"\r\n"
       "\r\n"
       ",36.73.04,2026-02-29,KTP-el,0,4,4,4,4,4,4,4,5,9,X,,,\r\n"
@@ -114,12 +115,11 @@ static void test_spreadsheet_file(void **state) {
   /* line 7 was blank; every problem of the row is there, in field order */
   assert_int_equal(rs.r[2].line, 8);
   assert_int_equal(rs.r[2].nproblems, 5);
-  assert_string_equal(rs.r[2].problems,
-                      "field 'date': must be a date YYYY-MM-DD|"
-                      "field 'u1': must be an integer from 1 to 4|"
-                      "field 'u9': must be an integer from 1 to 4|"
-                      "field 'age': must be an integer from 10 to 120|"
-                      "field 'sex': must be one of L, P");
+  assert_string_equal(rs.r[2].problems, "field 'date': must be a date YYYY-MM-DD|"
+                                        "field 'u1': must be an integer from 1 to 4|"
+                                        "field 'u9': must be an integer from 1 to 4|"
+                                        "field 'age': must be an integer from 10 to 120|"
+                                        "field 'sex': must be one of L, P");
   /* line 9 had only empty cells: skipped */
   assert_int_equal(rs.r[3].line, 10);
   assert_string_equal(val(&rs.r[3], "comment"), "last row has no line end");
@@ -211,11 +211,11 @@ static void test_columns_any_order_and_missing(void **state) {
 
 static void test_ids(void **state) {
   (void)state;
-  static const char text[] = "id,office,received\n"
-                             ",X,2026-01-01\n"
-                             "not-a-uuid,X,2026-01-01\n"
-                             "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0123456,X,2026-01-01\n"
-                             UUID2 ",X,2026-01-01\n";
+  static const char text[] =
+      "id,office,received\n"
+      ",X,2026-01-01\n"
+      "not-a-uuid,X,2026-01-01\n"
+      "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0123456,X,2026-01-01\n" UUID2 ",X,2026-01-01\n";
   rows rs = {0};
   kj_err e;
   assert_int_equal(READ(text, "complaints", NULL, &rs, &e), KJ_OK);

@@ -14,7 +14,9 @@
 
 #define UUID "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0b"
 
-static int fidx(const char *name) { return kj_field_index(kj_type(KJ_T_SURVEY), name); }
+static int fidx(const char *name) {
+  return kj_field_index(kj_type(KJ_T_SURVEY), name);
+}
 
 /* A change of the survey UUID by device dev at hlc setting name=value
  * (value NULL = clear); name NULL = a delete. */
@@ -56,7 +58,9 @@ static void on_conflict(const kj_conflict *c, void *ud) {
   k->n++;
 }
 
-static const char *value_of(const kj_rstate *s, const char *name) { return s->rec.v[fidx(name)]; }
+static const char *value_of(const kj_rstate *s, const char *name) {
+  return s->rec.v[fidx(name)];
+}
 
 static void test_lww_and_ties(void **state) {
   (void)state;

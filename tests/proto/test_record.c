@@ -23,32 +23,49 @@ static void valid_record(kj_record *r, kj_rtype t) {
   static const char *const office[] = {"code", "36.73.04", NULL};
   static const char *const employee[] = {"nip", NIP1, "office", "36.73.04", NULL};
   static const char *const indicator[] = {"id", "DOC", NULL};
-  static const char *const survey[] = {"id", UUID, "office", "36.73.04", "date", "2026-01-05",
-                                       "service", "KTP-el", "u1", "3", "u2", "3", "u3", "3",
-                                       "u4", "3", "u5", "3", "u6", "3", "u7", "3", "u8", "3",
-                                       "u9", "3", NULL};
-  static const char *const activity[] = {"id", UUID, "office", "36.73.04", "nip", NIP1,
-                                         "date", "2026-01-05", "indicator", "DOC",
-                                         "quantity", "1", NULL};
-  static const char *const complaint[] = {"id", UUID, "office", "36.73.04", "received",
-                                          "2026-01-05", NULL};
-  static const char *const rating[] = {"id", UUID, "office", "36.73.04", "period", "2026-Q1",
-                                       "rater", NIP1, "ratee", NIP2, "role", "atasan", "s1",
-                                       "4", "s2", "4", "s3", "4", "s4", "4", "s5", "4", "s6",
-                                       "4", "s7", "4", NULL};
-  static const char *const target[] = {"id", UUID, "office", "36.73.04", "nip", NIP1,
-                                       "indicator", "DOC", "period", "2026", "target", "100",
-                                       NULL};
+  static const char *const survey[] = {
+      "id", UUID, "office", "36.73.04", "date", "2026-01-05", "service", "KTP-el", "u1",
+      "3",  "u2", "3",      "u3",       "3",    "u4",         "3",       "u5",     "3",
+      "u6", "3",  "u7",     "3",        "u8",   "3",          "u9",      "3",      NULL};
+  static const char *const activity[] = {"id",       UUID,   "office",     "36.73.04",  "nip",
+                                         NIP1,       "date", "2026-01-05", "indicator", "DOC",
+                                         "quantity", "1",    NULL};
+  static const char *const complaint[] = {"id",       UUID,         "office", "36.73.04",
+                                          "received", "2026-01-05", NULL};
+  static const char *const rating[] = {
+      "id", UUID,   "office", "36.73.04", "period", "2026-Q1", "rater", NIP1, "ratee",
+      NIP2, "role", "atasan", "s1",       "4",      "s2",      "4",     "s3", "4",
+      "s4", "4",    "s5",     "4",        "s6",     "4",       "s7",    "4",  NULL};
+  static const char *const target[] = {"id",     UUID,        "office", "36.73.04", "nip",
+                                       NIP1,     "indicator", "DOC",    "period",   "2026",
+                                       "target", "100",       NULL};
   switch (t) {
-  case KJ_T_OFFICE: kv = office; break;
-  case KJ_T_EMPLOYEE: kv = employee; break;
-  case KJ_T_INDICATOR: kv = indicator; break;
-  case KJ_T_SURVEY: kv = survey; break;
-  case KJ_T_ACTIVITY: kv = activity; break;
-  case KJ_T_COMPLAINT: kv = complaint; break;
-  case KJ_T_RATING: kv = rating; break;
-  case KJ_T_TARGET: kv = target; break;
-  default: fail();
+  case KJ_T_OFFICE:
+    kv = office;
+    break;
+  case KJ_T_EMPLOYEE:
+    kv = employee;
+    break;
+  case KJ_T_INDICATOR:
+    kv = indicator;
+    break;
+  case KJ_T_SURVEY:
+    kv = survey;
+    break;
+  case KJ_T_ACTIVITY:
+    kv = activity;
+    break;
+  case KJ_T_COMPLAINT:
+    kv = complaint;
+    break;
+  case KJ_T_RATING:
+    kv = rating;
+    break;
+  case KJ_T_TARGET:
+    kv = target;
+    break;
+  default:
+    fail();
   }
   for (; *kv; kv += 2)
     assert_int_equal(kj_record_set_named(r, kv[0], kv[1], NULL), KJ_OK);
@@ -202,7 +219,8 @@ static const rule_case k_cases[] = {
     {KJ_T_ACTIVITY, "quantity", " 1", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", "", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", "999999999999.999999", OK},
-    {KJ_T_ACTIVITY, "quantity", "1000000000000", "field 'quantity': must be less than 1000000000000"},
+    {KJ_T_ACTIVITY, "quantity", "1000000000000",
+     "field 'quantity': must be less than 1000000000000"},
     {KJ_T_ACTIVITY, "quantity", "0000000000000000000000007", OK},
     {KJ_T_ACTIVITY, "minutes", "0", OK},
     {KJ_T_ACTIVITY, "minutes", "1440", OK},
@@ -219,10 +237,10 @@ static const rule_case k_cases[] = {
     {KJ_T_ACTIVITY, "evidence", "", "field 'evidence': must be 1 to 500 characters"},
     {KJ_T_ACTIVITY, "description", "", "field 'description': must be 1 to 2000 characters"},
     /* NIP rules */
-    {KJ_T_ACTIVITY, "nip", "198001012005012001", OK},       /* sex 2 */
-    {KJ_T_ACTIVITY, "nip", "198001012005013001", NIP_MSG("nip")}, /* sex 3 */
-    {KJ_T_ACTIVITY, "nip", "198001012005010001", NIP_MSG("nip")}, /* sex 0 */
-    {KJ_T_ACTIVITY, "nip", "19800101200501100", NIP_MSG("nip")},  /* 17 digits */
+    {KJ_T_ACTIVITY, "nip", "198001012005012001", OK},              /* sex 2 */
+    {KJ_T_ACTIVITY, "nip", "198001012005013001", NIP_MSG("nip")},  /* sex 3 */
+    {KJ_T_ACTIVITY, "nip", "198001012005010001", NIP_MSG("nip")},  /* sex 0 */
+    {KJ_T_ACTIVITY, "nip", "19800101200501100", NIP_MSG("nip")},   /* 17 digits */
     {KJ_T_ACTIVITY, "nip", "1980010120050110011", NIP_MSG("nip")}, /* 19 digits */
     {KJ_T_ACTIVITY, "nip", "19800101200501100a", NIP_MSG("nip")},
     {KJ_T_ACTIVITY, "nip", "198002302005011001", NIP_MSG("nip")}, /* Feb 30 */
@@ -484,9 +502,9 @@ static void test_type_table(void **state) {
       "id,office,nip,indicator,period,target,weight",
   };
   static const char *const names[KJ_T__COUNT][2] = {
-      {"office", "offices"},   {"employee", "employees"},   {"indicator", "indicators"},
-      {"survey", "surveys"},   {"activity", "activities"}, {"complaint", "complaints"},
-      {"rating", "ratings"},   {"target", "targets"}};
+      {"office", "offices"}, {"employee", "employees"},  {"indicator", "indicators"},
+      {"survey", "surveys"}, {"activity", "activities"}, {"complaint", "complaints"},
+      {"rating", "ratings"}, {"target", "targets"}};
   for (int t = 0; t < KJ_T__COUNT; t++) {
     const kj_type_def *d = kj_type((kj_rtype)t);
     assert_non_null(d);
@@ -577,10 +595,14 @@ static void test_field_validate(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_rules),          cmocka_unit_test(test_text_lengths),
-      cmocka_unit_test(test_utf8),           cmocka_unit_test(test_all_problems_reported),
-      cmocka_unit_test(test_deleted_needs_only_id), cmocka_unit_test(test_id_rules),
-      cmocka_unit_test(test_type_table),     cmocka_unit_test(test_accessors),
+      cmocka_unit_test(test_rules),
+      cmocka_unit_test(test_text_lengths),
+      cmocka_unit_test(test_utf8),
+      cmocka_unit_test(test_all_problems_reported),
+      cmocka_unit_test(test_deleted_needs_only_id),
+      cmocka_unit_test(test_id_rules),
+      cmocka_unit_test(test_type_table),
+      cmocka_unit_test(test_accessors),
       cmocka_unit_test(test_field_validate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,7 +133,8 @@ static const bad_case k_bad_changes[] = {
     {"{\"id\":\"" UUID "\",\"type\":3,\"hlc\":\"1\",\"f\":{}}", "'type': must be a string"},
     {"{\"id\":\"" UUID "\",\"type\":\"bogus\",\"hlc\":\"1\",\"f\":{}}", "unknown type 'bogus'"},
     {"{\"id\":\"" UUID "\",\"type\":\"surveys\",\"hlc\":\"1\",\"f\":{}}", "unknown type 'surveys'"},
-    {"{\"type\":\"survey\",\"hlc\":\"1\",\"f\":{}}", "'id': must be a string of 1 to 36 characters"},
+    {"{\"type\":\"survey\",\"hlc\":\"1\",\"f\":{}}",
+     "'id': must be a string of 1 to 36 characters"},
     {"{\"id\":7,\"type\":\"survey\",\"hlc\":\"1\",\"f\":{}}",
      "'id': must be a string of 1 to 36 characters"},
     {"{\"id\":\"\",\"type\":\"survey\",\"hlc\":\"1\",\"f\":{}}",
@@ -180,8 +181,8 @@ static void test_change_rejects(void **state) {
     kj_err_clear(&e);
     kj_code rc = change_from_text(k_bad_changes[i].json, &c, &e);
     if (rc != KJ_EPROTO || strcmp(e.msg, k_bad_changes[i].want) != 0) {
-      print_error("case %zu %s: rc %d \"%s\", want \"%s\"\n", i, k_bad_changes[i].json, rc,
-                  e.msg, k_bad_changes[i].want);
+      print_error("case %zu %s: rc %d \"%s\", want \"%s\"\n", i, k_bad_changes[i].json, rc, e.msg,
+                  k_bad_changes[i].want);
       failed++;
     }
     kj_change_release(&c); /* harmless after a failure */
@@ -254,7 +255,8 @@ static const bad_case k_bad_states[] = {
      "field 'u1': bad stamp (want \"HLC/DEVICE\")"},
     {SHEAD "\"f\":{\"u1\":\"4\"},\"t\":{\"u1\":\"12/a b\"}}",
      "field 'u1': bad stamp (want \"HLC/DEVICE\")"},
-    {SHEAD "\"f\":{\"u1\":\"4\"},\"t\":{\"u1\":12}}", "field 'u1': bad stamp (want \"HLC/DEVICE\")"},
+    {SHEAD "\"f\":{\"u1\":\"4\"},\"t\":{\"u1\":12}}",
+     "field 'u1': bad stamp (want \"HLC/DEVICE\")"},
     {SHEAD "\"f\":{},\"t\":[]}", "'t': must be an object"},
     {SHEAD "\"f\":{},\"t\":{\"u0\":\"1/d\"}}", "unknown field 'u0'"},
     {SHEAD "\"f\":{\"u1\":4},\"t\":{\"u1\":\"1/d\"}}", "field 'u1': must be a string or null"},
@@ -312,8 +314,18 @@ static void test_stamps(void **state) {
   snprintf(in, sizeof(in), "5/%sd", dev40);
   assert_int_equal(kj_stamp_parse(in, &st), KJ_EINVAL);
 
-  static const char *const bad[] = {"", "/", "5", "5/", "/dev", "0/dev", "x5/dev", "5x/dev",
-                                    "5/a/b", "5/a b", "-5/dev", "18446744073709551616/d",
+  static const char *const bad[] = {"",
+                                    "/",
+                                    "5",
+                                    "5/",
+                                    "/dev",
+                                    "0/dev",
+                                    "x5/dev",
+                                    "5x/dev",
+                                    "5/a/b",
+                                    "5/a b",
+                                    "-5/dev",
+                                    "18446744073709551616/d",
                                     "123456789012345678901/d"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     assert_int_equal(kj_stamp_parse(bad[i], &st), KJ_EINVAL);
@@ -323,8 +335,10 @@ static void test_stamps(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_change_round_trip), cmocka_unit_test(test_change_rejects),
-      cmocka_unit_test(test_state_round_trip),  cmocka_unit_test(test_state_rejects),
+      cmocka_unit_test(test_change_round_trip),
+      cmocka_unit_test(test_change_rejects),
+      cmocka_unit_test(test_state_round_trip),
+      cmocka_unit_test(test_state_rejects),
       cmocka_unit_test(test_stamps),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

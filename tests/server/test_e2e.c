@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include <cJSON.h>
-#include <cmocka.h>
 #include <curl/curl.h>
 #include <zlib.h>
+#include <cmocka.h>
 
 #include "hlc.h"
 #include "store.h"

@@ -27,8 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <curl/curl.h>
+#include <cmocka.h>
 
 #include "buf.h"
 #include "err.h"
