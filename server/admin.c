@@ -97,7 +97,7 @@ static void bad_arg(const char *cmd, const char *a, const char *const *known) {
   size_t n = 0;
   while (known && known[n])
     n++;
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; known && i < n; i++)
     if (!strcmp(a, known[i])) {
       die_msg("%s: option '%s' needs a value", cmd, a);
       return;
