@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "text.h"
 
 #define CELL_MAX (1u << 20) /* one cell */
 #define ROW_MAX (4u << 20)  /* one row, all cells */
@@ -167,6 +168,7 @@ static kj_code data_row(reader *r) {
       }
       if (!*v)
         continue; /* empty cell = absent */
+      v = kj_csv_unguard(v);
       int col = r->cols[i];
       if (col == COL_ID) {
         if (strlen(v) > KJ_ID_MAX) {
@@ -327,33 +329,55 @@ static int needs_quotes(const char *v) {
   return strpbrk(v, ",\"\r\n") != NULL;
 }
 
-static int put_cell(FILE *f, const char *v, int first) {
-  if (!first && fputc(',', f) == EOF)
-    return -1;
-  if (!v || !*v)
+int kj_csv_guard_needed(const char *v) {
+  if (!v)
     return 0;
-  if (needs_quotes(v))
-    return csv_fwrite(f, v, strlen(v)) == 0 ? 0 : -1;
-  return fputs(v, f) == EOF ? -1 : 0;
+  while (*v == '\'')
+    v++;
+  return kj_csv_formula_trigger(v);
+}
+
+const char *kj_csv_unguard(const char *s) {
+  return s && s[0] == '\'' && kj_csv_guard_needed(s + 1) ? s + 1 : s;
+}
+
+/* 0, KJ_EIO on a write error, KJ_ENOMEM. */
+static kj_code put_cell(FILE *f, const char *v, int first) {
+  if (!first && fputc(',', f) == EOF)
+    return KJ_EIO;
+  if (!v || !*v)
+    return KJ_OK;
+  char *guarded = NULL;
+  if (kj_csv_guard_needed(v)) {
+    size_t n = strlen(v);
+    if (!(guarded = malloc(n + 2)))
+      return KJ_ENOMEM;
+    guarded[0] = '\'';
+    memcpy(guarded + 1, v, n + 1);
+    v = guarded;
+  }
+  int bad = needs_quotes(v) ? csv_fwrite(f, v, strlen(v)) != 0 : fputs(v, f) == EOF;
+  free(guarded);
+  return bad ? KJ_EIO : KJ_OK;
 }
 
 kj_code kj_csv_write_header(FILE *f, const kj_type_def *t) {
-  int bad = put_cell(f, t->id_name, 1);
+  kj_code bad = put_cell(f, t->id_name, 1);
   for (int i = 0; i < t->nfields && !bad; i++)
     bad = put_cell(f, t->fields[i].name, 0);
-  if (bad || fputc('\n', f) == EOF)
-    return KJ_EIO;
-  return KJ_OK;
+  if (!bad && fputc('\n', f) == EOF)
+    bad = KJ_EIO;
+  return bad;
 }
 
 kj_code kj_csv_write_record(FILE *f, const kj_record *r) {
   const kj_type_def *t = kj_type(r->type);
   if (!t)
     return KJ_EINVAL;
-  int bad = put_cell(f, r->id, 1);
+  kj_code bad = put_cell(f, r->id, 1);
   for (int i = 0; i < t->nfields && !bad; i++)
     bad = put_cell(f, r->v[i], 0);
-  if (bad || fputc('\n', f) == EOF)
-    return KJ_EIO;
-  return KJ_OK;
+  if (!bad && fputc('\n', f) == EOF)
+    bad = KJ_EIO;
+  return bad;
 }
