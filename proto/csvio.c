@@ -145,6 +145,15 @@ static void add_problemf(problems *p, const char *fmt, ...) {
   add_problem(p, e.msg);
 }
 
+/* Turn every CRLF of s into LF, in place. */
+static void crlf_to_lf(char *s) {
+  char *w = s;
+  for (const char *p = s; *p; p++)
+    if (!(p[0] == '\r' && p[1] == '\n'))
+      *w++ = *p;
+  *w = '\0';
+}
+
 static kj_code data_row(reader *r) {
   kj_record rec;
   problems pr = {.n = 0};
@@ -158,7 +167,8 @@ static kj_code data_row(reader *r) {
   } else {
     int kept = r->ncells < MAX_CELLS ? r->ncells : MAX_CELLS;
     for (int i = 0; i < kept; i++) {
-      const char *v = r->cells.data + r->off[i];
+      char *cell = r->cells.data + r->off[i];
+      const char *v = cell;
       if (i >= r->ncols) {
         if (*v) {
           add_problemf(&pr, "row has %d cells, the header %d", r->ncells, r->ncols);
@@ -170,6 +180,10 @@ static kj_code data_row(reader *r) {
         continue; /* empty cell = absent */
       v = kj_csv_unguard(v);
       int col = r->cols[i];
+      /* a line break written CRLF inside a multi-line cell is a line break:
+       * CR is a control character (domain.md "Records"), LF is not */
+      if (col >= 0 && r->t->fields[col].ft == KJ_FT_MTEXT && strstr(v, "\r\n"))
+        crlf_to_lf(cell + (v - cell)); /* v points into cell, our buffer */
       if (col == COL_ID) {
         if (strlen(v) > KJ_ID_MAX) {
           kj_err e;

@@ -87,7 +87,7 @@ static void test_spreadsheet_file(void **state) {
   /* a UTF-8 BOM, CRLF line ends, quoted commas, quotes and line breaks */
   static const char text[] =
       "\xef\xbb\xbf" SURVEY_HDR "\r\n" UUID1 ",36.73.04" GOOD
-      ",30,L,SMA,\"Petani, nelayan\",\"Cepat \"\"sekali\"\"\nterima kasih\"\r\n"
+      ",30,L,SMA,\"Petani, nelayan\",\"Cepat \"\"sekali\"\"\r\nterima kasih\"\r\n"
       "," GOOD ",,P,,,\"a\nb\nc\"\r\n"
       "\r\n"
       ",36.73.04,2026-02-29,KTP-el,0,4,4,4,4,4,4,4,5,9,X,,,\r\n"
@@ -101,7 +101,8 @@ static void test_spreadsheet_file(void **state) {
   assert_int_equal(rs.r[0].line, 2);
   assert_string_equal(rs.r[0].rec.id, UUID1);
   assert_string_equal(val(&rs.r[0], "occupation"), "Petani, nelayan");
-  assert_string_equal(val(&rs.r[0], "comment"), "Cepat \"sekali\"\nterima kasih");
+  assert_string_equal(val(&rs.r[0], "comment"),
+                      "Cepat \"sekali\"\nterima kasih"); /* CRLF in a cell: LF */
   assert_string_equal(val(&rs.r[0], "age"), "30");
   assert_int_equal(rs.r[0].nproblems, 0);
 
@@ -593,6 +594,27 @@ static void test_formula_guard_property(void **state) {
   }
 }
 
+/* A CRLF inside a multi-line cell (comment, description, summary) is read as
+ * LF; any other CR, and any line break in a single-line field, is a problem
+ * of that row (domain.md "Records": no control characters). */
+static void test_line_breaks_in_cells(void **state) {
+  (void)state;
+  static const char text[] = SURVEY_HDR "\n"
+                                        "," GOOD ",,,,,\"a\r\nb\r\nc\"\n"
+                                        "," GOOD ",,,,,\"a\rb\"\n"
+                                        "," GOOD ",,,,\"x\r\ny\",\n";
+  rows rs = {0};
+  kj_err e;
+  assert_int_equal(READ(text, "surveys", "36.73.09", &rs, &e), KJ_OK);
+  assert_int_equal(rs.n, 3);
+  assert_string_equal(val(&rs.r[0], "comment"), "a\nb\nc");
+  assert_string_equal(rs.r[0].problems, "");
+  assert_string_equal(rs.r[1].problems, "field 'comment': must not contain control characters "
+                                        "(newline and tab are allowed)");
+  assert_string_equal(rs.r[2].problems, "field 'occupation': must not contain control characters");
+  rows_release(&rs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spreadsheet_file),
@@ -604,6 +626,7 @@ int main(void) {
       cmocka_unit_test(test_bad_quoting_and_stop),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_formula_guard),
+      cmocka_unit_test(test_line_breaks_in_cells),
       cmocka_unit_test(test_formula_guard_property),
       cmocka_unit_test(test_big_file_lines),
   };
