@@ -598,14 +598,13 @@ static void test_field_validate(void **state) {
 static void test_control_characters(void **state) {
   (void)state;
   static const char *const bad[] = {
-      "a\x1b[2Jb",   /* ESC: a terminal escape sequence */
-      "bell\x07",    /* BEL */
-      "\x01",        /* the first C0 */
-      "cr\rhere",    /* CR is not a newline */
-      "del\x7f",     /* DEL */
-      "c1 \xc2\x80", /* U+0080, the first C1 */
-      "csi \xc2\x9b"
-      "31m", /* U+009B, the 8-bit CSI */
+      "a\x1b[2Jb",             /* ESC: a terminal escape sequence */
+      "bell\x07",              /* BEL */
+      "\x01",                  /* the first C0 */
+      "cr\rhere",              /* CR is not a newline */
+      "del\x7f",               /* DEL */
+      "c1 \xc2\x80",           /* U+0080, the first C1 */
+      "csi \xc2\x9b\x33\x31m", /* U+009B, the 8-bit CSI */
       "vt\x0b",
       "ff\x0c",
       "us\x1f",
