@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "suggest.h"
+#include "text.h"
 
 static const char *db_path_opt;
 
@@ -22,21 +23,36 @@ const char *kjc_db_path(void) {
   return "kinerja.db";
 }
 
+/* prefix, then the message with control characters escaped (it may quote
+ * a server's answer, a file name or a value), then a newline. */
+static void vmessage(const char *prefix, const char *fmt, va_list ap) {
+  char buf[1024], *text = buf;
+  va_list aq;
+  va_copy(aq, ap);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  if (n >= (int)sizeof buf && (text = malloc((size_t)n + 1)) != NULL)
+    vsnprintf(text, (size_t)n + 1, fmt, aq);
+  else if (n >= (int)sizeof buf)
+    text = buf; /* out of memory: the truncated message */
+  va_end(aq);
+  fputs(prefix, stderr);
+  kj_term_fputs(n < 0 ? fmt : text, stderr);
+  fputc('\n', stderr);
+  if (text != buf)
+    free(text);
+}
+
 void kjc_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("kinerja: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vmessage("kinerja: ", fmt, ap);
   va_end(ap);
 }
 
 void kjc_warn(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("kinerja: warning: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vmessage("kinerja: warning: ", fmt, ap);
   va_end(ap);
 }
 
@@ -202,10 +218,36 @@ cJSON *kjc_record_json(const kj_record *r) {
   return o;
 }
 
+void kjc_fputs_json(const char *text, FILE *out) {
+  const unsigned char *p = (const unsigned char *)text;
+  while (*p) {
+    int n = *p < 0x80                  ? 1
+            : *p >= 0xc2 && *p <= 0xdf ? 2
+            : *p >= 0xe0 && *p <= 0xef ? 3
+            : *p >= 0xf0 && *p <= 0xf4 ? 4
+                                       : 0;
+    char seq[5] = {0};
+    for (int k = 0; k < n; k++)
+      if (!(seq[k] = (char)p[k]))
+        n = 0; /* cut short by the end of the text */
+    if (n == 0 || kj_utf8_len(seq) != 1) {
+      fputs("\\ufffd", out); /* not UTF-8: JSON cannot carry it */
+      p++;
+      continue;
+    }
+    unsigned cp = n == 2 ? ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu) : p[0];
+    if (cp == 0x7f || (n == 2 && cp >= 0x80 && cp <= 0x9f))
+      fprintf(out, "\\u%04x", cp); /* DEL and C1: cJSON writes them raw */
+    else
+      fwrite(p, 1, (size_t)n, out);
+    p += n;
+  }
+}
+
 void kjc_print_json(cJSON *doc) {
   char *text = doc ? cJSON_Print(doc) : NULL;
   if (text) {
-    fputs(text, stdout);
+    kjc_fputs_json(text, stdout);
     fputc('\n', stdout);
     cJSON_free(text);
   }

@@ -71,6 +71,11 @@ void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, co
 cJSON *kjc_record_json(const kj_record *r);
 /* Print a JSON document on stdout, formatted, newline terminated. */
 void kjc_print_json(cJSON *doc);
+/* Write JSON text (as cJSON prints it) so that nothing in it can act on a
+ * terminal: DEL and the C1 controls U+0080-U+009F, which cJSON leaves raw,
+ * become \u escapes (the same JSON value), and a byte that is not UTF-8
+ * becomes \ufffd.  kjc_print_json goes through it; so do list and export. */
+void kjc_fputs_json(const char *text, FILE *out);
 
 /* Commands. */
 int kjc_cmd_init(int argc, char **argv);

@@ -1,8 +1,10 @@
 /* cmd_list.c - `kinerja list` and `kinerja export`: records out, streamed. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "csvio.h"
+#include "text.h"
 
 typedef struct list_ctx {
   int json;
@@ -10,22 +12,30 @@ typedef struct list_ctx {
   kjc_store *s;
 } list_ctx;
 
+/* A value on the list line: as is when it has no space or quote, else in
+ * double quotes with \" for a quote; control characters (old data, master
+ * data, a pull) and backslashes are escaped by kj_term_escape, so nothing
+ * in a value acts on the terminal. */
 static void print_value(const char *v) {
-  if (strpbrk(v, " \t\n\"") == NULL && *v) {
-    fputs(v, stdout);
+  if (strpbrk(v, " \"") == NULL && *v) {
+    kj_term_fputs(v, stdout);
     return;
   }
+  size_t need = kj_term_escape(v, NULL, 0);
+  char *esc = malloc(need + 1);
+  if (!esc) {
+    fputs("\"(out of memory)\"", stdout);
+    return;
+  }
+  kj_term_escape(v, esc, need + 1);
   putchar('"');
-  for (const char *p = v; *p; p++) {
-    if (*p == '"' || *p == '\\')
+  for (const char *p = esc; *p; p++) {
+    if (*p == '"')
       putchar('\\');
-    if (*p == '\n') {
-      fputs("\\n", stdout);
-      continue;
-    }
     putchar(*p);
   }
   putchar('"');
+  free(esc);
 }
 
 static int list_row(void *ud, const kj_rstate *st, const char *reason) {
@@ -40,11 +50,12 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
       cJSON_AddStringToObject(o, "reason", reason);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    printf("%s%s", l->n ? ",\n  " : "\n  ", text ? text : "null");
+    fputs(l->n ? ",\n  " : "\n  ", stdout);
+    kjc_fputs_json(text ? text : "null", stdout);
     cJSON_free(text);
   } else {
     const kj_type_def *t = kj_type(st->rec.type);
-    fputs(st->rec.id, stdout);
+    kj_term_fputs(st->rec.id, stdout);
     for (int i = 0; i < t->nfields; i++) {
       if (!st->rec.v[i] || (int)i == t->office_field)
         continue;
@@ -53,7 +64,7 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
     }
     if (reason) {
       fputs(" [rejected: ", stdout);
-      fputs(reason, stdout);
+      kj_term_fputs(reason, stdout);
       putchar(']');
     } else if (pending) {
       fputs(" [pending]", stdout);
@@ -136,7 +147,8 @@ static int export_row(void *ud, const kj_rstate *st, const char *reason) {
     cJSON_DeleteItemFromObjectCaseSensitive(o, "type");
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    printf("%s%s", x->n ? ",\n  " : "\n  ", text ? text : "null");
+    fputs(x->n ? ",\n  " : "\n  ", stdout);
+    kjc_fputs_json(text ? text : "null", stdout);
     cJSON_free(text);
   } else if ((x->err = kj_csv_write_record(stdout, &st->rec))) {
     return 1;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "text.h"
 #include "uuid.h"
 
 static void warn_cb(void *ud, const char *msg) {
@@ -234,6 +235,25 @@ int kjc_cmd_delete(int argc, char **argv) {
   return r;
 }
 
+/* One value of `show`: the lines of a multi-line text one under the other
+ * (indented to the value column), every control character but those line
+ * breaks escaped (kj_term_fputs), so stored text never acts on the terminal. */
+static void show_value(const char *v) {
+  for (;;) {
+    const char *nl = strchr(v, '\n');
+    if (!nl) {
+      kj_term_fputs(v, stdout);
+      break;
+    }
+    char *line = strndup(v, (size_t)(nl - v));
+    kj_term_fputs(line ? line : "(out of memory)", stdout);
+    free(line);
+    printf("\n%-12s ", "");
+    v = nl + 1;
+  }
+  putchar('\n');
+}
+
 static const char show_help[] =
     "usage: kinerja show ID [--json]\n"
     "\n"
@@ -288,11 +308,17 @@ int kjc_cmd_show(int argc, char **argv) {
       cJSON_Delete(o);
     } else {
       const kj_type_def *t = kj_type(st.rec.type);
-      printf("%-12s %s\n%-12s %s\n", "type", t->name, t->id_name, st.rec.id);
+      printf("%-12s %s\n%-12s ", "type", t->name, t->id_name);
+      kj_term_fputs(st.rec.id, stdout);
+      putchar('\n');
       for (int i = 0; i < t->nfields; i++)
-        if (st.rec.v[i])
-          printf("%-12s %s\n", t->fields[i].name, st.rec.v[i]);
-      printf("%-12s %s%s%s\n", "sync", status, reason ? ": " : "", reason ? reason : "");
+        if (st.rec.v[i]) {
+          printf("%-12s ", t->fields[i].name);
+          show_value(st.rec.v[i]);
+        }
+      printf("%-12s %s%s", "sync", status, reason ? ": " : "");
+      kj_term_fputs(reason, stdout);
+      putchar('\n');
     }
   }
   free(reason);

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "dbbackup.h"
 #include "hlc.h"
+#include "text.h"
 
 static const char status_help[] =
     "usage: kinerja status [--json]\n"
@@ -143,7 +144,9 @@ int kjc_cmd_status(int argc, char **argv) {
     iso_time(last_pull, t1);
     printf("last pull:     %s\n", t1[0] ? t1 : "never");
     printf("last attempt:  %s\n", t2[0] ? t2 : "never");
-    printf("last error:    %s\n", last_error ? last_error : "none");
+    fputs("last error:    ", stdout); /* may quote the server: escaped */
+    kj_term_fputs(last_error ? last_error : "none", stdout);
+    putchar('\n');
     printf("clock skew:    %" PRId64 " ms\n", skew);
   }
 out:

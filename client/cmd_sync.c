@@ -16,6 +16,7 @@
 #include "hlc.h"
 #include "report.h"
 #include "sync.h"
+#include "text.h"
 #include "uuid.h"
 
 /* exit codes of sync (the contract) */
@@ -157,7 +158,9 @@ static void log_state(wstate *cur, wstate next, const char *text) {
   struct tm tm;
   gmtime_r(&t, &tm);
   strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  fprintf(stderr, "kinerja: %s %s\n", ts, text);
+  fprintf(stderr, "kinerja: %s ", ts);
+  kj_term_fputs(text, stderr); /* may quote the server: escaped */
+  fputc('\n', stderr);
 }
 
 static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "text.h"
 
 #define CELL_MAX (1u << 20) /* one cell */
 #define ROW_MAX (4u << 20)  /* one row, all cells */
@@ -144,6 +145,15 @@ static void add_problemf(problems *p, const char *fmt, ...) {
   add_problem(p, e.msg);
 }
 
+/* Turn every CRLF of s into LF, in place. */
+static void crlf_to_lf(char *s) {
+  char *w = s;
+  for (const char *p = s; *p; p++)
+    if (!(p[0] == '\r' && p[1] == '\n'))
+      *w++ = *p;
+  *w = '\0';
+}
+
 static kj_code data_row(reader *r) {
   kj_record rec;
   problems pr = {.n = 0};
@@ -157,7 +167,8 @@ static kj_code data_row(reader *r) {
   } else {
     int kept = r->ncells < MAX_CELLS ? r->ncells : MAX_CELLS;
     for (int i = 0; i < kept; i++) {
-      const char *v = r->cells.data + r->off[i];
+      char *cell = r->cells.data + r->off[i];
+      const char *v = cell;
       if (i >= r->ncols) {
         if (*v) {
           add_problemf(&pr, "row has %d cells, the header %d", r->ncells, r->ncols);
@@ -167,7 +178,12 @@ static kj_code data_row(reader *r) {
       }
       if (!*v)
         continue; /* empty cell = absent */
+      v = kj_csv_unguard(v);
       int col = r->cols[i];
+      /* a line break written CRLF inside a multi-line cell is a line break:
+       * CR is a control character (domain.md "Records"), LF is not */
+      if (col >= 0 && r->t->fields[col].ft == KJ_FT_MTEXT && strstr(v, "\r\n"))
+        crlf_to_lf(cell + (v - cell)); /* v points into cell, our buffer */
       if (col == COL_ID) {
         if (strlen(v) > KJ_ID_MAX) {
           kj_err e;
@@ -327,33 +343,55 @@ static int needs_quotes(const char *v) {
   return strpbrk(v, ",\"\r\n") != NULL;
 }
 
-static int put_cell(FILE *f, const char *v, int first) {
-  if (!first && fputc(',', f) == EOF)
-    return -1;
-  if (!v || !*v)
+int kj_csv_guard_needed(const char *v) {
+  if (!v)
     return 0;
-  if (needs_quotes(v))
-    return csv_fwrite(f, v, strlen(v)) == 0 ? 0 : -1;
-  return fputs(v, f) == EOF ? -1 : 0;
+  while (*v == '\'')
+    v++;
+  return kj_csv_formula_trigger(v);
+}
+
+const char *kj_csv_unguard(const char *s) {
+  return s && s[0] == '\'' && kj_csv_guard_needed(s + 1) ? s + 1 : s;
+}
+
+/* 0, KJ_EIO on a write error, KJ_ENOMEM. */
+static kj_code put_cell(FILE *f, const char *v, int first) {
+  if (!first && fputc(',', f) == EOF)
+    return KJ_EIO;
+  if (!v || !*v)
+    return KJ_OK;
+  char *guarded = NULL;
+  if (kj_csv_guard_needed(v)) {
+    size_t n = strlen(v);
+    if (!(guarded = malloc(n + 2)))
+      return KJ_ENOMEM;
+    guarded[0] = '\'';
+    memcpy(guarded + 1, v, n + 1);
+    v = guarded;
+  }
+  int bad = needs_quotes(v) ? csv_fwrite(f, v, strlen(v)) != 0 : fputs(v, f) == EOF;
+  free(guarded);
+  return bad ? KJ_EIO : KJ_OK;
 }
 
 kj_code kj_csv_write_header(FILE *f, const kj_type_def *t) {
-  int bad = put_cell(f, t->id_name, 1);
+  kj_code bad = put_cell(f, t->id_name, 1);
   for (int i = 0; i < t->nfields && !bad; i++)
     bad = put_cell(f, t->fields[i].name, 0);
-  if (bad || fputc('\n', f) == EOF)
-    return KJ_EIO;
-  return KJ_OK;
+  if (!bad && fputc('\n', f) == EOF)
+    bad = KJ_EIO;
+  return bad;
 }
 
 kj_code kj_csv_write_record(FILE *f, const kj_record *r) {
   const kj_type_def *t = kj_type(r->type);
   if (!t)
     return KJ_EINVAL;
-  int bad = put_cell(f, r->id, 1);
+  kj_code bad = put_cell(f, r->id, 1);
   for (int i = 0; i < t->nfields && !bad; i++)
     bad = put_cell(f, r->v[i], 0);
-  if (bad || fputc('\n', f) == EOF)
-    return KJ_EIO;
-  return KJ_OK;
+  if (!bad && fputc('\n', f) == EOF)
+    bad = KJ_EIO;
+  return bad;
 }

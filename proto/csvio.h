@@ -40,9 +40,30 @@ kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char
 
 /* Write the header row of t, then records, LF line ends.  A cell is quoted
  * (csv_fwrite) only when it needs it: a comma, quote, CR, LF, or a space or
- * tab at either end; an absent value is an empty cell.  KJ_EIO on a write
- * error.  kj_csv_read gives back exactly what was written. */
+ * tab at either end; an absent value is an empty cell.  A value that a
+ * spreadsheet would run as a formula is written with a leading "'" (see
+ * kj_csv_guard_needed).  KJ_EIO on a write error, KJ_ENOMEM when the
+ * guarded copy of a cell cannot be made.  kj_csv_read gives back exactly
+ * what was written. */
 kj_code kj_csv_write_header(FILE *f, const kj_type_def *t);
 kj_code kj_csv_write_record(FILE *f, const kj_record *r);
+
+/* The formula guard of every CSV cell (OWASP "CSV Injection", built on
+ * common/text.h kj_csv_formula_trigger), made exactly reversible:
+ *
+ *   writer: a value that is zero or more "'" followed by a formula trigger
+ *           ('=', '+', '-', '@', tab, CR) is written with one more "'" in
+ *           front: "=1+1" -> "'=1+1", "'=x" -> "''=x".
+ *   reader: a cell that is one or more "'" followed by a trigger loses its
+ *           first "'": "'=1+1" -> "=1+1", "''=x" -> "'=x".
+ *
+ * Every guarded cell matches the reader's pattern and no unguarded value
+ * does, so read(write(v)) == v for every v; a value like "'abc" (an
+ * apostrophe not before a trigger) is written and read as is.  The one
+ * cost: a hand-made file whose cell really is "'-5" imports as "-5". */
+/* 1 when the writer puts a "'" before value v (NULL: 0). */
+int kj_csv_guard_needed(const char *v);
+/* The reader's side: the value of cell text s (s + 1 or s itself). */
+const char *kj_csv_unguard(const char *s);
 
 #endif

@@ -34,6 +34,8 @@ static const char *const k_role[] = {"atasan", "rekan", "bawahan", NULL};
 #define F_CODE(n, req)                                                                             \
   { .name = n, .ft = KJ_FT_CODE, .required = req, .min = 1, .max = 32 }
 #define F_OFFICE F_CODE("office", 1)
+#define F_MTEXT(n, req, hi)                                                                        \
+  { .name = n, .ft = KJ_FT_MTEXT, .required = req, .min = 1, .max = hi }
 #define F_TEXT(n, req, hi)                                                                         \
   { .name = n, .ft = KJ_FT_TEXT, .required = req, .min = 1, .max = hi }
 #define F_INT(n, req, lo, hi)                                                                      \
@@ -83,7 +85,7 @@ static const kj_field_def k_survey_fields[] = {
     F_ENUM("sex", 0, k_sex),
     F_ENUM("education", 0, k_education),
     F_TEXT("occupation", 0, TEXT_FREE),
-    F_TEXT("comment", 0, TEXT_LONG),
+    F_MTEXT("comment", 0, TEXT_LONG),
 };
 
 static const kj_field_def k_activity_fields[] = {
@@ -93,7 +95,7 @@ static const kj_field_def k_activity_fields[] = {
     F_CODE("indicator", 1),
     F_NUM("quantity", 1, 0, QUANTITY_MAX, 4),
     F_INT("minutes", 0, 0, 1440),
-    F_TEXT("description", 0, TEXT_LONG),
+    F_MTEXT("description", 0, TEXT_LONG),
     F_TEXT("evidence", 0, 500),
     F_ENUM("status", 0, k_status),
     F_TYPE("reviewed_by", KJ_FT_NIP, 0),
@@ -105,9 +107,9 @@ static const kj_field_def k_complaint_fields[] = {
     F_TYPE("resolved", KJ_FT_DATE, 0),
     F_ENUM("channel", 0, k_channel),
     F_TEXT("category", 0, TEXT_FREE),
-    F_TEXT("summary", 0, TEXT_LONG),
+    F_MTEXT("summary", 0, TEXT_LONG),
     /* added in protocol 2 (domain.md v2) */
-    {.name = "resolution", .ft = KJ_FT_TEXT, .min = 1, .max = TEXT_LONG, .since = 2},
+    {.name = "resolution", .ft = KJ_FT_MTEXT, .min = 1, .max = TEXT_LONG, .since = 2},
     {.name = "resolved_by", .ft = KJ_FT_NIP, .since = 2},
 };
 
@@ -131,7 +133,7 @@ static const kj_field_def k_rating_fields[] = {
     F_INT("s5", 1, 1, 5),
     F_INT("s6", 1, 1, 5),
     F_INT("s7", 1, 1, 5),
-    F_TEXT("comment", 0, TEXT_LONG),
+    F_MTEXT("comment", 0, TEXT_LONG),
 };
 
 static const kj_field_def k_target_fields[] = {
@@ -486,6 +488,18 @@ int kj_code_valid(const char *s) {
   return 1;
 }
 
+/* 1 when valid UTF-8 s holds a control character: C0 (newline and tab
+ * allowed when multiline), DEL, or C1 U+0080-U+009F (encoded 0xc2 0x80-0x9f). */
+static int has_control(const char *s, int multiline) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t')))
+      return 1;
+    if (*p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+      return 1;
+  }
+  return 0;
+}
+
 #define CODE_RULE "must be 1 to 32 of 0-9 A-Z a-z . _ -"
 #define NIP_RULE "must be an 18-digit NIP"
 
@@ -494,13 +508,21 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
   if (!value)
     return f->required ? kj_fail(err, KJ_EINVAL, "field '%s': is required", n) : KJ_OK;
   switch (f->ft) {
-  case KJ_FT_TEXT: {
+  case KJ_FT_TEXT:
+  case KJ_FT_MTEXT: {
     long len = kj_utf8_len(value);
     if (len < 0)
       return kj_fail(err, KJ_EINVAL, "field '%s': must be valid UTF-8", n);
     if (len < f->min || len > f->max)
       return kj_fail(err, KJ_EINVAL, "field '%s': must be %lld to %lld characters", n, f->min,
                      f->max);
+    if (has_control(value, f->ft == KJ_FT_MTEXT))
+      return kj_fail(err, KJ_EINVAL,
+                     f->ft == KJ_FT_MTEXT
+                         ? "field '%s': must not contain control characters (newline and tab "
+                           "are allowed)"
+                         : "field '%s': must not contain control characters",
+                     n);
     return KJ_OK;
   }
   case KJ_FT_INT: {

@@ -46,7 +46,9 @@ typedef enum {
   KJ_FT_PERIOD, /* 2026, 2026-Q1, 2026-01 */
   KJ_FT_NIP,    /* 18 digits: birth date, appointment YYYYMM, sex 1|2, seq */
   KJ_FT_ENUM,   /* one of choices */
-  KJ_FT_CODE    /* 1-32 of [0-9A-Za-z._-] */
+  KJ_FT_CODE,   /* 1-32 of [0-9A-Za-z._-] */
+  KJ_FT_MTEXT   /* multi-line TEXT: also allows newline and tab (domain.md "Records":
+                   comment, description, summary, resolution) */
 } kj_ftype;
 
 /* Protocol versions (docs/protocol.md "Versions").  Version 1 is the
@@ -130,7 +132,11 @@ const char *kj_record_get(const kj_record *r, const char *name);
 const char *kj_record_office(const kj_record *r);
 
 /* Check one value of field f; on error err says "field 'u3': must be an
- * integer from 1 to 4" (the caller adds which record or line). */
+ * integer from 1 to 4" (the caller adds which record or line).  TEXT and
+ * MTEXT values are valid UTF-8 without control characters (domain.md
+ * "Records"): no C0 (below 0x20), no DEL (0x7f), no C1 (U+0080-U+009F),
+ * except newline and tab in MTEXT; the message is "field 'name': must not
+ * contain control characters".  The message never quotes the value. */
 kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err);
 /* Check the id and every field, required ones present, and the rules across
  * fields (complaint resolved not before received).  Deleted records need

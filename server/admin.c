@@ -23,6 +23,7 @@
 #include "log.h"
 #include "store.h"
 #include "suggest.h"
+#include "text.h"
 #include "uuid.h"
 #include "wire.h"
 
@@ -622,10 +623,42 @@ out:
   return rc;
 }
 
+/* The string member k of o, "" when absent or not a string. */
+static const char *json_text(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* One side of a conflict for the table: 'value' (stamp), or (none) /
+ * (not kept: why) (stamp), escaped with kj_term_fputs. */
+static void put_conflict_value(const cJSON *o, const char *side) {
+  char k[32];
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, side);
+  snprintf(k, sizeof k, "%s_note", side);
+  const char *note = json_text(o, k);
+  if (cJSON_IsString(v)) {
+    putchar('\'');
+    kj_term_fputs(v->valuestring, stdout);
+    putchar('\'');
+  } else if (*note) {
+    putchar('(');
+    kj_term_fputs(note, stdout);
+    putchar(')');
+  } else {
+    fputs("(none)", stdout);
+  }
+  snprintf(k, sizeof k, "%s_stamp", side);
+  fputs(" (", stdout);
+  kj_term_fputs(json_text(o, k), stdout);
+  putchar(')');
+}
+
 static int cmd_conflicts(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad conflicts [--json]\n\n"
-          "Every value that lost to a concurrent write of another device, oldest first.\n\n"
+          "Every value that lost to a concurrent write of another device, oldest first.\n"
+          "Values are escaped (\\e, \\n, \\x07...); a value that was not valid for its\n"
+          "field is not kept and shows why; at most the newest 64 per record.\n\n"
           "  --json       one JSON array (default a table)\n"
           "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
           "\nexample: kinerjad conflicts --json\n",
@@ -660,16 +693,18 @@ static int cmd_conflicts(cmd_ctx *c) {
     const cJSON *o;
     int n = 0;
     cJSON_ArrayForEach(o, arr) {
-      const cJSON *l = cJSON_GetObjectItem(o, "loser"), *w = cJSON_GetObjectItem(o, "winner");
       char at[32];
       fmt_time(cJSON_GetObjectItem(o, "at")->valuedouble, at, sizeof at);
-      printf("%s %s %s field '%s': kept '%s' (%s), overwrote '%s' (%s)\n", at,
-             cJSON_GetObjectItem(o, "type")->valuestring, cJSON_GetObjectItem(o, "id")->valuestring,
-             cJSON_GetObjectItem(o, "field")->valuestring,
-             cJSON_IsString(w) ? w->valuestring : "(none)",
-             cJSON_GetObjectItem(o, "winner_stamp")->valuestring,
-             cJSON_IsString(l) ? l->valuestring : "(none)",
-             cJSON_GetObjectItem(o, "loser_stamp")->valuestring);
+      printf("%s %s ", at, cJSON_GetObjectItem(o, "type")->valuestring);
+      /* every value comes from a device: escaped, never raw on the terminal */
+      kj_term_fputs(json_text(o, "id"), stdout);
+      fputs(" field '", stdout);
+      kj_term_fputs(json_text(o, "field"), stdout);
+      fputs("': kept ", stdout);
+      put_conflict_value(o, "winner");
+      fputs(", overwrote ", stdout);
+      put_conflict_value(o, "loser");
+      putchar('\n');
       n++;
     }
     if (!n)

@@ -42,6 +42,7 @@ enum {
   ST_APPLIED_PUT,
   ST_CONFLICT_PUT,
   ST_CONFLICT_LIST,
+  ST_CONFLICT_TRIM,
   ST_PULL_ALL,
   ST_PULL_OFFICE,
   ST_PULL_MOVED,
@@ -67,9 +68,14 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_APPLIED_GET] = "SELECT status, error FROM applied WHERE device = ?1 AND seq = ?2",
     [ST_APPLIED_PUT] = "INSERT INTO applied(device, seq, status, error) VALUES(?1,?2,?3,?4)",
     [ST_CONFLICT_PUT] = "INSERT INTO conflicts(type, id, field, loser, loser_stamp, winner, "
-                        "winner_stamp, at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-    [ST_CONFLICT_LIST] = "SELECT n, type, id, field, loser, loser_stamp, winner, winner_stamp, at "
-                         "FROM conflicts ORDER BY n",
+                        "winner_stamp, at, loser_note, winner_note) "
+                        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [ST_CONFLICT_LIST] = "SELECT n, type, id, field, loser, loser_stamp, winner, winner_stamp, at, "
+                         "loser_note, winner_note FROM conflicts ORDER BY n",
+    /* keep the newest KJS_CONFLICTS_PER_RECORD rows of one record */
+    [ST_CONFLICT_TRIM] = "DELETE FROM conflicts WHERE type = ?1 AND id = ?2 AND n <= "
+                         "(SELECT n FROM conflicts WHERE type = ?1 AND id = ?2 "
+                         "ORDER BY n DESC LIMIT 1 OFFSET ?3)",
     [ST_PULL_ALL] = "SELECT seq, state FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     /* walk the seq index and filter: each page costs its rows (and the
      * others' rows between them), never a sort of the whole office */
@@ -120,31 +126,32 @@ static const char *const migrations[] = {
     "ALTER TABLE records ADD COLUMN origin TEXT;",
     /* 4: a record type is stored by its name (proto/record.c kj_type_def.name),
      * never by its position in the C table (docs/protocol.md "Versions").
-     * The numbers below are the table order of protocol 1, frozen here. */
+     * The numbers are the table order of protocol 1, frozen in TYPE_NAME_V1. */
+    // clang-format off
     "CREATE TABLE records4(type TEXT NOT NULL, id TEXT NOT NULL, office TEXT,"
-    " deleted INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, seq INTEGER NOT NULL, origin TEXT,"
-    " PRIMARY KEY(type,id));"
-    "INSERT INTO records4 SELECT " TYPE_NAME_V1(
-        "type") ", id, office, deleted, state, seq, origin"
-                " FROM records;"
-                "DROP TABLE records; ALTER TABLE records4 RENAME TO records;"
-                "CREATE UNIQUE INDEX records_seq ON records(seq);"
-                "CREATE INDEX records_office ON records(office, seq);"
-                "CREATE TABLE conflicts4(n INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT "
-                "NULL,"
-                " field TEXT NOT NULL, loser TEXT, loser_stamp TEXT, winner TEXT, winner_stamp "
-                "TEXT,"
-                " at INTEGER NOT NULL);"
-                "INSERT INTO conflicts4 SELECT n, " TYPE_NAME_V1(
-                    "type") ", id, field, loser, loser_stamp,"
-                            " winner, winner_stamp, at FROM conflicts;"
-                            "DROP TABLE conflicts; ALTER TABLE conflicts4 RENAME TO conflicts;"
-                            "CREATE TABLE moved4(office TEXT NOT NULL, type TEXT NOT NULL, id TEXT "
-                            "NOT NULL,"
-                            " PRIMARY KEY(office, type, id)) WITHOUT ROWID;"
-                            "INSERT INTO moved4 SELECT office, " TYPE_NAME_V1(
-                                "type") ", id FROM moved;"
-                                        "DROP TABLE moved; ALTER TABLE moved4 RENAME TO moved;",
+    " deleted INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " origin TEXT, PRIMARY KEY(type,id));"
+    "INSERT INTO records4 SELECT " TYPE_NAME_V1("type") ", id, office, deleted, state, seq,"
+    " origin FROM records;"
+    "DROP TABLE records; ALTER TABLE records4 RENAME TO records;"
+    "CREATE UNIQUE INDEX records_seq ON records(seq);"
+    "CREATE INDEX records_office ON records(office, seq);"
+    "CREATE TABLE conflicts4(n INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL,"
+    " field TEXT NOT NULL, loser TEXT, loser_stamp TEXT, winner TEXT, winner_stamp TEXT,"
+    " at INTEGER NOT NULL);"
+    "INSERT INTO conflicts4 SELECT n, " TYPE_NAME_V1("type") ", id, field, loser,"
+    " loser_stamp, winner, winner_stamp, at FROM conflicts;"
+    "DROP TABLE conflicts; ALTER TABLE conflicts4 RENAME TO conflicts;"
+    "CREATE TABLE moved4(office TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
+    " PRIMARY KEY(office, type, id)) WITHOUT ROWID;"
+    "INSERT INTO moved4 SELECT office, " TYPE_NAME_V1("type") ", id FROM moved;"
+    "DROP TABLE moved; ALTER TABLE moved4 RENAME TO moved;",
+    // clang-format on
+    /* 5: the conflict log keeps only valid values (a note says why one was
+     * not kept) and a bounded number of rows per record */
+    "ALTER TABLE conflicts ADD COLUMN loser_note TEXT;"
+    "ALTER TABLE conflicts ADD COLUMN winner_note TEXT;"
+    "CREATE INDEX conflicts_record ON conflicts(type, id, n);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -577,6 +584,7 @@ static int status_parse(const char *s) {
 
 typedef struct saved_conflict {
   char *field, *loser, *winner;
+  char *loser_note, *winner_note; /* why the value is not kept, NULL when it is */
   char loser_st[KJ_HLC_STRMAX + KJ_DEVICE_MAX + 2];
   char winner_st[KJ_HLC_STRMAX + KJ_DEVICE_MAX + 2];
 } saved_conflict;
@@ -587,21 +595,42 @@ struct kjs_txn {
   int64_t seq; /* last seq given */
   saved_conflict *cf;
   int ncf, capcf, cf_oom;
+  kj_rtype cf_type; /* the type of the record being merged */
   long long applied, duplicate, rejected, replayed, conflicts;
 };
 
+static void saved_free(saved_conflict *sc) {
+  free(sc->field);
+  free(sc->loser);
+  free(sc->winner);
+  free(sc->loser_note);
+  free(sc->winner_note);
+}
+
 static void conflicts_clear(kjs_txn *t) {
-  for (int i = 0; i < t->ncf; i++) {
-    free(t->cf[i].field);
-    free(t->cf[i].loser);
-    free(t->cf[i].winner);
-  }
+  for (int i = 0; i < t->ncf; i++)
+    saved_free(&t->cf[i]);
   t->ncf = 0;
   t->cf_oom = 0;
 }
 
-static char *dup_or_null(const char *s) {
-  return s ? strdup(s) : NULL;
+/* The conflict log keeps a value only when it is valid for its field (the
+ * record's own rule, kj_field_validate: length, UTF-8, no control
+ * characters...).  Otherwise the value is NULL and *note says why:
+ * "not kept: field 'comment': must be 1 to 2000 characters (158000 bytes)".
+ * f NULL (a field the type does not have): never kept.  Returns 0, or -1
+ * out of memory (nothing allocated). */
+static int conflict_value(const kj_field_def *f, const char *v, char **value, char **note) {
+  *value = *note = NULL;
+  if (!v)
+    return 0;
+  kj_err e;
+  kj_err_clear(&e);
+  if (f && kj_field_validate(f, v, &e) == KJ_OK)
+    return (*value = strdup(v)) ? 0 : -1;
+  char buf[KJ_ERR_MSG_MAX + 64];
+  snprintf(buf, sizeof buf, "not kept: %s (%zu bytes)", f ? e.msg : "unknown field", strlen(v));
+  return (*note = strdup(buf)) ? 0 : -1;
 }
 
 static void on_conflict(const kj_conflict *k, void *ud) {
@@ -618,13 +647,13 @@ static void on_conflict(const kj_conflict *k, void *ud) {
   }
   saved_conflict *sc = &t->cf[t->ncf];
   memset(sc, 0, sizeof *sc);
+  const kj_type_def *td = kj_type(t->cf_type);
+  int fi = td ? kj_field_index(td, k->field) : -1;
+  const kj_field_def *f = fi >= 0 ? &td->fields[fi] : NULL;
   sc->field = strdup(k->field ? k->field : "");
-  sc->loser = dup_or_null(k->loser);
-  sc->winner = dup_or_null(k->winner);
-  if (!sc->field || (k->loser && !sc->loser) || (k->winner && !sc->winner)) {
-    free(sc->field);
-    free(sc->loser);
-    free(sc->winner);
+  if (!sc->field || conflict_value(f, k->loser, &sc->loser, &sc->loser_note) ||
+      conflict_value(f, k->winner, &sc->winner, &sc->winner_note)) {
+    saved_free(sc);
     t->cf_oom = 1;
     return;
   }
@@ -785,7 +814,21 @@ static kj_code put_state(kjs_txn *t, const kj_rstate *s, const char *origin, kj_
   return rc;
 }
 
+static void bind_text_or_null_static(sqlite3_stmt *st, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+/* Log the conflicts of one applied change of record s: at most one row per
+ * field (the merge reports each field once), values as conflict_value
+ * keeps them, then the record's oldest rows past KJS_CONFLICTS_PER_RECORD
+ * are dropped (logged as a warning), so the log of one record stays
+ * bounded however often a device pushes losing values. */
 static kj_code put_conflicts(kjs_txn *t, const kj_rstate *s, kj_err *err) {
+  if (!t->ncf)
+    return KJ_OK;
   sqlite3_stmt *st = stmt(t->c, ST_CONFLICT_PUT, err);
   if (!st)
     return KJ_EDB;
@@ -795,23 +838,33 @@ static kj_code put_conflicts(kjs_txn *t, const kj_rstate *s, kj_err *err) {
     sqlite3_bind_text(st, 1, kj_type(s->rec.type)->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, s->rec.id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, k->field, -1, SQLITE_STATIC);
-    if (k->loser)
-      sqlite3_bind_text(st, 4, k->loser, -1, SQLITE_STATIC);
-    else
-      sqlite3_bind_null(st, 4);
+    bind_text_or_null_static(st, 4, k->loser);
     sqlite3_bind_text(st, 5, k->loser_st, -1, SQLITE_STATIC);
-    if (k->winner)
-      sqlite3_bind_text(st, 6, k->winner, -1, SQLITE_STATIC);
-    else
-      sqlite3_bind_null(st, 6);
+    bind_text_or_null_static(st, 6, k->winner);
     sqlite3_bind_text(st, 7, k->winner_st, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, now);
+    bind_text_or_null_static(st, 9, k->loser_note);
+    bind_text_or_null_static(st, 10, k->winner_note);
     int r = sqlite3_step(st);
     done(st);
     if (r != SQLITE_DONE)
       return db_fail(t->c->db, err, "cannot log conflict");
   }
   t->conflicts += t->ncf;
+  if (!(st = stmt(t->c, ST_CONFLICT_TRIM, err)))
+    return KJ_EDB;
+  sqlite3_bind_text(st, 1, kj_type(s->rec.type)->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, s->rec.id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st, 3, KJS_CONFLICTS_PER_RECORD);
+  int r = sqlite3_step(st);
+  done(st);
+  if (r != SQLITE_DONE)
+    return db_fail(t->c->db, err, "cannot trim the conflict log");
+  int dropped = sqlite3_changes(t->c->db);
+  if (dropped > 0)
+    KJ_WARN("conflict log: %s %s has more than %d conflicts, dropped the %d oldest",
+            kj_type(s->rec.type) ? kj_type(s->rec.type)->name : "?", s->rec.id,
+            KJS_CONFLICTS_PER_RECORD, dropped);
   return KJ_OK;
 }
 
@@ -967,6 +1020,7 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     have_before = 1;
   }
   conflicts_clear(t);
+  t->cf_type = ch->rec.type;
   int m = kj_merge_change(&s, ch, on_conflict, t, &e);
   if (m < 0) {
     reject(it, "%s", e.msg);
@@ -1166,6 +1220,31 @@ kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **jso
   return rc;
 }
 
+/* A logged value as the listing shows it: the stored text when it is still
+ * valid for its field (rows written before the log validated values may
+ * not be), else null and a note. */
+static kj_code json_add_conflict_value(cJSON *o, const char *k, const kj_field_def *f,
+                                       const unsigned char *v, const unsigned char *note) {
+  char key[32], *value, *why;
+  if (conflict_value(f, (const char *)v, &value, &why))
+    return KJ_ENOMEM;
+  if (value)
+    cJSON_AddStringToObject(o, k, value);
+  else
+    cJSON_AddNullToObject(o, k);
+  snprintf(key, sizeof key, "%s_note", k);
+  if (why || (note && kj_utf8_len((const char *)note) >= 0))
+    cJSON_AddStringToObject(o, key, why ? why : (const char *)note);
+  free(value);
+  free(why);
+  return KJ_OK;
+}
+
+/* Text that cJSON can put in valid JSON: valid UTF-8, else null. */
+static void json_add_utf8_or_null(cJSON *o, const char *k, const unsigned char *v) {
+  json_add_text_or_null(o, k, v && kj_utf8_len((const char *)v) >= 0 ? v : NULL);
+}
+
 kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err) {
   *out = NULL;
   conn *c = acquire(s, err);
@@ -1181,15 +1260,29 @@ kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err) {
   int r;
   while ((r = sqlite3_step(st)) == SQLITE_ROW) {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToArray(arr, o);
+    if (!o || !cJSON_AddItemToArray(arr, o)) {
+      cJSON_Delete(o);
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      goto out;
+    }
     cJSON_AddNumberToObject(o, "n", (double)sqlite3_column_int64(st, 0));
-    json_add_text_or_null(o, "type", sqlite3_column_text(st, 1));
-    json_add_text_or_null(o, "id", sqlite3_column_text(st, 2));
-    json_add_text_or_null(o, "field", sqlite3_column_text(st, 3));
-    json_add_text_or_null(o, "loser", sqlite3_column_text(st, 4));
-    json_add_text_or_null(o, "loser_stamp", sqlite3_column_text(st, 5));
-    json_add_text_or_null(o, "winner", sqlite3_column_text(st, 6));
-    json_add_text_or_null(o, "winner_stamp", sqlite3_column_text(st, 7));
+    const unsigned char *type = sqlite3_column_text(st, 1);
+    const kj_type_def *td = type ? kj_type_by_name((const char *)type) : NULL;
+    json_add_utf8_or_null(o, "type", type);
+    json_add_utf8_or_null(o, "id", sqlite3_column_text(st, 2));
+    const unsigned char *field = sqlite3_column_text(st, 3);
+    json_add_utf8_or_null(o, "field", field);
+    int fi = td && field ? kj_field_index(td, (const char *)field) : -1;
+    const kj_field_def *f = fi >= 0 ? &td->fields[fi] : NULL;
+    if (json_add_conflict_value(o, "loser", f, sqlite3_column_text(st, 4),
+                                sqlite3_column_text(st, 9)) ||
+        json_add_conflict_value(o, "winner", f, sqlite3_column_text(st, 6),
+                                sqlite3_column_text(st, 10))) {
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      goto out;
+    }
+    json_add_utf8_or_null(o, "loser_stamp", sqlite3_column_text(st, 5));
+    json_add_utf8_or_null(o, "winner_stamp", sqlite3_column_text(st, 7));
     cJSON_AddNumberToObject(o, "at", (double)sqlite3_column_int64(st, 8));
   }
   if (r != SQLITE_DONE)

@@ -105,8 +105,16 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
 /* One record's state as JSON text (caller frees); KJ_ENOENT when absent. */
 kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **json, kj_err *err);
 
+/* The conflict log keeps at most this many rows per record (the newest). */
+#define KJS_CONFLICTS_PER_RECORD 64
+
 /* The conflict log, oldest first: array of {"n","type","id","field","loser",
- * "loser_stamp","winner","winner_stamp","at"}. */
+ * "loser_stamp","winner","winner_stamp","at"}, plus "loser_note" /
+ * "winner_note" when that value was not kept ("not kept: field 'comment':
+ * must be 1 to 2000 characters (158000 bytes)"; the value is then null).
+ * Only values valid for their field are shown (also for rows logged before
+ * the log validated them), so every string is valid UTF-8 and the array
+ * prints as valid JSON with cJSON.  The caller frees *out (cJSON_Delete). */
 kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err);
 
 /* A digest of every record (type, id, office, deleted, state; not seq):

@@ -743,6 +743,180 @@ static void t_round_trip(void **state) {
   free(first);
 }
 
+/* Issue 15 point 5: a record stored before the control-character rule (here
+ * as a pull brings it, which the client does not validate) prints escaped
+ * by list and show, and as JSON without a raw control byte (a tab is only
+ * the indentation of cJSON_Print). */
+static int has_raw_control(const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
+        (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+      return 1;
+  return 0;
+}
+
+static void t_escaped_output(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *id = "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a77";
+  kjc_store *s = open_store(f);
+  kj_err err;
+  kj_rstate st;
+  kj_rstate_init(&st, KJ_T_SURVEY);
+  snprintf(st.rec.id, sizeof st.rec.id, "%s", id);
+  const kj_type_def *t = kj_type(KJ_T_SURVEY);
+  const char *vals[][2] = {{"office", "36.73.04"},
+                           {"date", "2026-03-02"},
+                           {"service", "KTP\xc2\x9b\x33\x31m"},
+                           {"u1", "4"},
+                           {"u2", "4"},
+                           {"u3", "4"},
+                           {"u4", "4"},
+                           {"u5", "4"},
+                           {"u6", "4"},
+                           {"u7", "4"},
+                           {"u8", "4"},
+                           {"u9", "4"},
+                           {"occupation", "\x1b]0;owned\x07"},
+                           {"comment", "baris 1\n\x1b[2Jbaris 2\x7f"}};
+  for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+    int k = kj_field_index(t, vals[i][0]);
+    kj_record_set(&st.rec, k, vals[i][1]);
+    st.st[k].hlc = KJ_HLC_MAKE(1000, 0);
+    snprintf(st.st[k].device, sizeof st.st[k].device, "server");
+  }
+  assert_int_equal(kjc_store_apply_remote(s, &st, NULL, &err), KJ_OK);
+  kj_rstate_release(&st);
+  /* master data too: an employee whose name carries an escape */
+  kj_rstate_init(&st, KJ_T_EMPLOYEE);
+  snprintf(st.rec.id, sizeof st.rec.id, "%s", NIP2);
+  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
+  const char *ev[][2] = {{"name", "Siti\x1b[8m"}, {"office", "36.73.04"}};
+  for (int i = 0; i < 2; i++) {
+    int k = kj_field_index(et, ev[i][0]);
+    kj_record_set(&st.rec, k, ev[i][1]);
+    st.st[k].hlc = KJ_HLC_MAKE(1000, 0);
+    snprintf(st.st[k].device, sizeof st.st[k].device, "server");
+  }
+  assert_int_equal(kjc_store_apply_remote(s, &st, NULL, &err), KJ_OK);
+  kj_rstate_release(&st);
+  kjc_store_close(s);
+
+  RUN(r, f, 0, "list", "survey");
+  if (has_raw_control(r.out))
+    fail_msg("raw control character in list:\n%s", r.out);
+  assert_non_null(strstr(r.out, " service=KTP\\u009b31m"));
+  assert_non_null(strstr(r.out, " occupation=\\e]0;owned\\x07"));
+  assert_non_null(strstr(r.out, " comment=\"baris 1\\n\\e[2Jbaris 2\\x7f\""));
+  kjt_run_release(&r);
+
+  RUN(r, f, 0, "show", id);
+  if (has_raw_control(r.out))
+    fail_msg("raw control character in show:\n%s", r.out);
+  assert_non_null(strstr(r.out, "comment      baris 1\n             \\e[2Jbaris 2\\x7f\n"));
+  assert_non_null(strstr(r.out, "occupation   \\e]0;owned\\x07\n"));
+  kjt_run_release(&r);
+
+  RUN(r, f, 0, "list", "employee");
+  assert_false(has_raw_control(r.out));
+  assert_non_null(strstr(r.out, "name=Siti\\e[8m"));
+  kjt_run_release(&r);
+
+  /* JSON: escaped by JSON's own rules, the same values when parsed */
+  const char *const json_cmds[][4] = {{"list", "survey", "--json", NULL},
+                                      {"show", id, "--json", NULL}};
+  for (int c = 0; c < 2; c++) {
+    assert_int_equal(KJT(&r, f->db, json_cmds[c][0], json_cmds[c][1], json_cmds[c][2]), 0);
+    if (has_raw_control(r.out))
+      fail_msg("raw control character in %s --json:\n%s", json_cmds[c][0], r.out);
+    cJSON *doc = cJSON_Parse(r.out);
+    assert_non_null(doc);
+    const cJSON *o = cJSON_IsArray(doc) ? cJSON_GetArrayItem(doc, 0) : doc;
+    assert_string_equal(cJSON_GetObjectItem(o, "comment")->valuestring,
+                        "baris 1\n\x1b[2Jbaris 2\x7f");
+    assert_string_equal(cJSON_GetObjectItem(o, "service")->valuestring, "KTP\xc2\x9b\x33\x31m");
+    cJSON_Delete(doc);
+    kjt_run_release(&r);
+  }
+
+  /* and a new value with a control character is refused, naming the field */
+  RUN(r, f, 1, "add", "survey", "date=2026-03-02", "service=KTP\x1b[2J", "u1=4", "u2=4", "u3=4",
+      "u4=4", "u5=4", "u6=4", "u7=4", "u8=4", "u9=4");
+  assert_non_null(strstr(r.err, "field 'service': must not contain control characters"));
+  kjt_run_release(&r);
+}
+
+/* Issue 15 point 6: kinerja export guards every formula trigger (OWASP) and
+ * kinerja import takes it back: export -> import -> export is exact, also
+ * for values that really start with a quote before a trigger. */
+static void t_formula_round_trip(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  static const char *const v[][3] = {
+      /* service, occupation, comment */
+      {"=1+1", "+62 812", "-5 poin"},
+      {"@SUM(A1:A9)", "'=x", "\tawal tab"},
+      {"''-5", "'abc", "=HYPERLINK(\"http://x\",\"y\")"},
+  };
+  for (int i = 0; i < 3; i++) {
+    char sv[64], oc[64], cm[64];
+    snprintf(sv, sizeof sv, "service=%s", v[i][0]);
+    snprintf(oc, sizeof oc, "occupation=%s", v[i][1]);
+    snprintf(cm, sizeof cm, "comment=%s", v[i][2]);
+    RUN(r, f, 0, "add", "survey", "date=2026-03-02", sv, oc, cm, "u1=4", "u2=4", "u3=4", "u4=4",
+        "u5=4", "u6=4", "u7=4", "u8=4", "u9=4");
+    kjt_run_release(&r);
+  }
+  RUN(r, f, 0, "export", "survey");
+  char *first = strdup(r.out);
+  kjt_run_release(&r);
+  /* no cell starts a formula: each trigger has its quote */
+  assert_non_null(strstr(first, ",'=1+1,"));
+  assert_non_null(strstr(first, ",'+62 812,'-5 poin\n"));
+  assert_non_null(strstr(first, ",'@SUM(A1:A9),"));
+  assert_non_null(strstr(first, ",''=x,'\tawal tab\n"));
+  assert_non_null(strstr(first, ",'''-5,"));
+  assert_non_null(strstr(first, ",'abc,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\n"));
+  for (const char *p = first; (p = strchr(p, ',')) != NULL; p++) {
+    const char *c = p[1] == '"' ? p + 2 : p + 1;
+    if (*c == '=' || *c == '+' || *c == '-' || *c == '@' || *c == '\t' || *c == '\r')
+      fail_msg("a cell starts with a formula trigger: %.40s", c);
+  }
+  /* into a fresh database and out again: the same file, the same values */
+  const char *csv = kjt_path(f->dir, "guarded.csv");
+  kjt_write(csv, first);
+  const char *db2 = strdup(kjt_path(f->dir, "k2.db"));
+  assert_int_equal(KJT(&r, db2, "init", "--office", "36.73.04"), 0);
+  kjt_run_release(&r);
+  assert_int_equal(KJT(&r, db2, "import", "survey", csv), 0);
+  kjt_run_release(&r);
+  assert_int_equal(KJT(&r, db2, "export", "survey"), 0);
+  assert_string_equal(r.out, first);
+  kjt_run_release(&r);
+  assert_int_equal(KJT(&r, db2, "export", "survey", "--format", "json"), 0);
+  cJSON *arr = cJSON_Parse(r.out);
+  assert_int_equal(cJSON_GetArraySize(arr), 3);
+  int found = 0;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, arr) {
+    for (int i = 0; i < 3; i++)
+      if (!strcmp(cJSON_GetObjectItem(o, "service")->valuestring, v[i][0])) {
+        assert_string_equal(cJSON_GetObjectItem(o, "occupation")->valuestring, v[i][1]);
+        assert_string_equal(cJSON_GetObjectItem(o, "comment")->valuestring, v[i][2]);
+        found++;
+      }
+  }
+  assert_int_equal(found, 3);
+  cJSON_Delete(arr);
+  kjt_run_release(&r);
+  /* importing the file again into the first database changes nothing */
+  RUN(r, f, 0, "import", "survey", csv);
+  assert_non_null(strstr(r.out, "0 new, 0 updated, 3 unchanged"));
+  kjt_run_release(&r);
+  free((char *)db2);
+  free(first);
+}
+
 /* ---- concurrency ---- */
 
 static void write_surveys(const char *path, int n, int seed) {
@@ -984,6 +1158,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(t_not_a_database, setup, teardown),
       cmocka_unit_test_setup_teardown(t_newer_schema, setup, teardown),
       cmocka_unit_test_setup_teardown(t_read_only, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_escaped_output, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_formula_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(t_disk_full, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

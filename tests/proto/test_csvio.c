@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "csvio.h"
+#include "text.h"
 
 #define UUID1 "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a01"
 #define UUID2 "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a02"
@@ -100,7 +101,8 @@ static void test_spreadsheet_file(void **state) {
   assert_int_equal(rs.r[0].line, 2);
   assert_string_equal(rs.r[0].rec.id, UUID1);
   assert_string_equal(val(&rs.r[0], "occupation"), "Petani, nelayan");
-  assert_string_equal(val(&rs.r[0], "comment"), "Cepat \"sekali\"\r\nterima kasih");
+  assert_string_equal(val(&rs.r[0], "comment"),
+                      "Cepat \"sekali\"\nterima kasih"); /* CRLF in a cell: LF */
   assert_string_equal(val(&rs.r[0], "age"), "30");
   assert_int_equal(rs.r[0].nproblems, 0);
 
@@ -317,10 +319,10 @@ static void test_round_trip(void **state) {
   static const char *const values[][4] = {
       /* service, occupation, comment, sex */
       {"KTP-el", NULL, NULL, "L"},
-      {"Akta, kelahiran", "\"guru\"", "baris 1\nbaris 2\r\nbaris 3", NULL},
-      {"  spasi di depan", "tab\tdi tengah", "akhir dengan spasi ", "P"},
+      {"Akta, kelahiran", "\"guru\"", "baris 1\nbaris 2\n\nbaris 3", NULL},
+      {"  spasi di depan", "di tengah ", "\tawal dan akhir dengan tab\t", "P"},
       {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", ",", "\"", NULL},
-      {"a\"b\"c", "x\ry", "koma,\"kutip\",\nbaris", NULL},
+      {"a\"b\"c", "=HYPERLINK(\"http://x\")", "koma,\"kutip\",\nbaris", NULL},
   };
   const kj_type_def *t = kj_type(KJ_T_SURVEY);
   char path[128];
@@ -404,7 +406,10 @@ static int check_line(void *ud, long line, kj_record *rec, const char *const *pr
   line_check *c = ud;
   char id[16];
   snprintf(id, sizeof(id), "I%ld", c->i);
-  if (c->i >= c->n || line != c->want[c->i] || n != 0 || strcmp(rec->id, id) != 0) {
+  /* the rows with a line break in their name have that one problem */
+  int want_n = c->i % 7 == 0;
+  if (c->i >= c->n || line != c->want[c->i] || n != want_n || strcmp(rec->id, id) != 0 ||
+      (n && strcmp(problems[0], "field 'name': must not contain control characters"))) {
     if (c->bad++ < 5)
       print_error("row %ld: line %ld, want %ld; id %s; %s\n", c->i, line,
                   c->i < c->n ? c->want[c->i] : -1, rec->id, n ? problems[0] : "");
@@ -467,6 +472,149 @@ static void test_big_file_lines(void **state) {
   assert_int_equal(rs.n, 0);
 }
 
+/* Write one indicator (id, name, unit) and read it back; the file text in
+ * out (when not NULL). */
+static void indicator_trip(const char *id, const char *name, const char *unit, char *out,
+                           size_t size, rows *rs) {
+  char *mem = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&mem, &len);
+  assert_non_null(f);
+  kj_record r;
+  kj_record_init(&r, KJ_T_INDICATOR);
+  snprintf(r.id, sizeof r.id, "%s", id);
+  assert_int_equal(kj_record_set_named(&r, "name", name, NULL), KJ_OK);
+  assert_int_equal(kj_record_set_named(&r, "unit", unit, NULL), KJ_OK);
+  assert_int_equal(kj_csv_write_header(f, kj_type(KJ_T_INDICATOR)), KJ_OK);
+  assert_int_equal(kj_csv_write_record(f, &r), KJ_OK);
+  kj_record_release(&r);
+  assert_int_equal(fclose(f), 0);
+  if (out)
+    snprintf(out, size, "%s", mem);
+  kj_err e;
+  assert_int_equal(read_text(mem, len, "indicators", NULL, rs, &e), KJ_OK);
+  free(mem);
+  assert_int_equal(rs->n, 1);
+}
+
+/* OWASP CSV injection: every trigger is written with a leading quote, so no
+ * cell of the file starts with one, and read back to the exact value. */
+static void test_formula_guard(void **state) {
+  (void)state;
+  static const struct {
+    const char *value, *cell; /* the value and how it is written */
+  } cases[] = {
+      {"=1+1", "'=1+1"},
+      {"+62 812 3456", "'+62 812 3456"},
+      {"-5", "'-5"},
+      {"@SUM(A1:A9)", "'@SUM(A1:A9)"},
+      {"\tcmd", "'\tcmd"},
+      {"\rcmd", "\"'\rcmd\""},
+      {"=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"},
+      {"=HYPERLINK(\"http://evil\",\"x\")", "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""},
+      /* a value that really starts with quotes before a trigger: one more quote */
+      {"'=1+1", "''=1+1"},
+      {"''-5", "'''-5"},
+      /* an apostrophe not before a trigger, and triggers not at the start: as is */
+      {"'abc", "'abc"},
+      {"'", "'"},
+      {"a=b", "a=b"},
+      {"1-2", "1-2"},
+      {" =x", "\" =x\""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char text[256], want[256];
+    rows rs = {0};
+    indicator_trip("DOC", cases[i].value, "u", text, sizeof text, &rs);
+    snprintf(want, sizeof want, "id,name,unit\nDOC,%s,u\n", cases[i].cell);
+    if (strcmp(text, want) != 0)
+      fail_msg("case %zu: wrote \"%s\", want \"%s\"", i, text, want);
+    assert_string_equal(val(&rs.r[0], "name"), cases[i].value);
+    rows_release(&rs);
+  }
+  /* the id column is guarded too (an indicator id may start with '-') */
+  rows rs = {0};
+  char text[256];
+  indicator_trip("-DOC", "x", "@u", text, sizeof text, &rs);
+  assert_string_equal(text, "id,name,unit\n'-DOC,x,'@u\n");
+  assert_string_equal(rs.r[0].rec.id, "-DOC");
+  assert_string_equal(val(&rs.r[0], "unit"), "@u");
+  assert_string_equal(rs.r[0].problems, "");
+  rows_release(&rs);
+  /* the two halves */
+  assert_true(kj_csv_guard_needed("=x"));
+  assert_true(kj_csv_guard_needed("'''@x"));
+  assert_false(kj_csv_guard_needed("'x"));
+  assert_false(kj_csv_guard_needed(""));
+  assert_false(kj_csv_guard_needed(NULL));
+  assert_string_equal(kj_csv_unguard("'=x"), "=x");
+  assert_string_equal(kj_csv_unguard("''=x"), "'=x");
+  assert_string_equal(kj_csv_unguard("'x"), "'x");
+  assert_string_equal(kj_csv_unguard("=x"), "=x");
+}
+
+/* Property: for random values over an alphabet dense in quotes, triggers,
+ * separators and UTF-8, write -> read gives the value back and no written
+ * cell starts with a trigger. */
+static void test_formula_guard_property(void **state) {
+  (void)state;
+  static const char *const pieces[] = {"'", "=",  "+", "-",  "@",  "\t",          "\r",   "\n",
+                                       ",", "\"", " ", "a",  "1",  "\xc3\xa9",    "\x1b", ";",
+                                       "|", "!",  "(", "\\", "''", "\xe2\x82\xac"};
+  const size_t np = sizeof pieces / sizeof *pieces;
+  unsigned seed = 20261130u;
+  char value[128];
+  for (int iter = 0; iter < 20000; iter++) {
+    size_t len = 0;
+    int n = 1 + (int)(rand_r(&seed) % 12);
+    value[0] = '\0';
+    for (int k = 0; k < n; k++) {
+      const char *p = pieces[rand_r(&seed) % np];
+      size_t pl = strlen(p);
+      memcpy(value + len, p, pl + 1);
+      len += pl;
+    }
+    /* the value as the writer writes it */
+    char cell[140];
+    snprintf(cell, sizeof cell, "%s%s", kj_csv_guard_needed(value) ? "'" : "", value);
+    assert_false(kj_csv_formula_trigger(cell));
+    assert_string_equal(kj_csv_unguard(cell), value);
+    /* and through the file */
+    rows rs = {0};
+    char text[512];
+    indicator_trip("DOC", value, "u", text, sizeof text, &rs);
+    if (strcmp(val(&rs.r[0], "name"), value) != 0)
+      fail_msg("iteration %d: wrote \"%s\", read back \"%s\"", iter, text, val(&rs.r[0], "name"));
+    /* the cell after "DOC," (past an opening quote) never starts a formula */
+    const char *c = text + strlen("id,name,unit\nDOC,");
+    if (*c == '"')
+      c++;
+    assert_false(kj_csv_formula_trigger(c));
+    rows_release(&rs);
+  }
+}
+
+/* A CRLF inside a multi-line cell (comment, description, summary) is read as
+ * LF; any other CR, and any line break in a single-line field, is a problem
+ * of that row (domain.md "Records": no control characters). */
+static void test_line_breaks_in_cells(void **state) {
+  (void)state;
+  static const char text[] = SURVEY_HDR "\n"
+                                        "," GOOD ",,,,,\"a\r\nb\r\nc\"\n"
+                                        "," GOOD ",,,,,\"a\rb\"\n"
+                                        "," GOOD ",,,,\"x\r\ny\",\n";
+  rows rs = {0};
+  kj_err e;
+  assert_int_equal(READ(text, "surveys", "36.73.09", &rs, &e), KJ_OK);
+  assert_int_equal(rs.n, 3);
+  assert_string_equal(val(&rs.r[0], "comment"), "a\nb\nc");
+  assert_string_equal(rs.r[0].problems, "");
+  assert_string_equal(rs.r[1].problems, "field 'comment': must not contain control characters "
+                                        "(newline and tab are allowed)");
+  assert_string_equal(rs.r[2].problems, "field 'occupation': must not contain control characters");
+  rows_release(&rs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spreadsheet_file),
@@ -477,6 +625,9 @@ int main(void) {
       cmocka_unit_test(test_cells),
       cmocka_unit_test(test_bad_quoting_and_stop),
       cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_formula_guard),
+      cmocka_unit_test(test_line_breaks_in_cells),
+      cmocka_unit_test(test_formula_guard_property),
       cmocka_unit_test(test_big_file_lines),
   };
   return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -603,6 +603,75 @@ static void test_field_validate(void **state) {
   assert_int_equal(kj_field_validate(age, "200", NULL), KJ_EINVAL);
 }
 
+/* domain.md "Records": no control characters in text, except newline and
+ * tab in the four multi-line fields. */
+static void test_control_characters(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "a\x1b[2Jb",             /* ESC: a terminal escape sequence */
+      "bell\x07",              /* BEL */
+      "\x01",                  /* the first C0 */
+      "cr\rhere",              /* CR is not a newline */
+      "del\x7f",               /* DEL */
+      "c1 \xc2\x80",           /* U+0080, the first C1 */
+      "csi \xc2\x9b\x33\x31m", /* U+009B, the 8-bit CSI */
+      "vt\x0b",
+      "ff\x0c",
+      "us\x1f",
+  };
+  /* every single-line text field of every type, and the multi-line ones */
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    assert_string_equal(check_with(KJ_T_OFFICE, "name", bad[i]),
+                        "field 'name': must not contain control characters");
+    assert_string_equal(check_with(KJ_T_EMPLOYEE, "position", bad[i]),
+                        "field 'position': must not contain control characters");
+    assert_string_equal(check_with(KJ_T_INDICATOR, "unit", bad[i]),
+                        "field 'unit': must not contain control characters");
+    assert_string_equal(check_with(KJ_T_SURVEY, "service", bad[i]),
+                        "field 'service': must not contain control characters");
+    assert_string_equal(check_with(KJ_T_ACTIVITY, "evidence", bad[i]),
+                        "field 'evidence': must not contain control characters");
+    assert_string_equal(check_with(KJ_T_COMPLAINT, "category", bad[i]),
+                        "field 'category': must not contain control characters");
+    static const struct {
+      kj_rtype t;
+      const char *f;
+    } multi[] = {{KJ_T_SURVEY, "comment"},
+                 {KJ_T_RATING, "comment"},
+                 {KJ_T_ACTIVITY, "description"},
+                 {KJ_T_COMPLAINT, "summary"}};
+    for (size_t m = 0; m < sizeof multi / sizeof *multi; m++) {
+      char want[128];
+      snprintf(want, sizeof want,
+               "field '%s': must not contain control characters (newline and tab are allowed)",
+               multi[m].f);
+      assert_string_equal(check_with(multi[m].t, multi[m].f, bad[i]), want);
+    }
+  }
+  /* newline and tab: only in the multi-line fields */
+  assert_string_equal(check_with(KJ_T_SURVEY, "comment", "baris 1\n\tbaris 2"), "");
+  assert_string_equal(check_with(KJ_T_RATING, "comment", "a\tb\nc"), "");
+  assert_string_equal(check_with(KJ_T_ACTIVITY, "description", "a\tb\nc"), "");
+  assert_string_equal(check_with(KJ_T_COMPLAINT, "summary", "a\tb\nc"), "");
+  assert_string_equal(check_with(KJ_T_SURVEY, "service", "KTP\nel"),
+                      "field 'service': must not contain control characters");
+  assert_string_equal(check_with(KJ_T_OFFICE, "name", "Kec.\tSerang"),
+                      "field 'name': must not contain control characters");
+  /* printable text next to the C1 range is fine: U+00A0, U+00E9, U+0100 */
+  assert_string_equal(check_with(KJ_T_OFFICE, "name",
+                                 "a\xc2\xa0"
+                                 "b \xc3\xa9 \xc4\x80"),
+                      "");
+  /* the field type says which fields are multi-line */
+  const kj_type_def *t = kj_type(KJ_T_SURVEY);
+  assert_int_equal(t->fields[kj_field_index(t, "comment")].ft, KJ_FT_MTEXT);
+  assert_int_equal(t->fields[kj_field_index(t, "occupation")].ft, KJ_FT_TEXT);
+  kj_err e;
+  assert_int_equal(kj_field_validate(&t->fields[kj_field_index(t, "service")], "x\x1b", &e),
+                   KJ_EINVAL);
+  assert_string_equal(e.msg, "field 'service': must not contain control characters");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rules),
@@ -614,6 +683,7 @@ int main(void) {
       cmocka_unit_test(test_type_table),
       cmocka_unit_test(test_accessors),
       cmocka_unit_test(test_field_validate),
+      cmocka_unit_test(test_control_characters),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

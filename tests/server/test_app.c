@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -516,6 +517,126 @@ static void test_conflicts(void **state) {
   cJSON_Delete(s);
 }
 
+static long long file_size(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+static long long db_bytes(tapp *t) {
+  char wal[4200];
+  snprintf(wal, sizeof wal, "%s-wal", t->cfg.db_file);
+  return file_size(t->cfg.db_file) + file_size(wal);
+}
+
+/* Issue 15 point 4: a device pushes losing values that are huge, carry
+ * terminal escapes or break the field's rule.  The log keeps none of them
+ * as is (null and a note), stays bounded per record, and its JSON is valid
+ * and free of control bytes. */
+static void test_conflicts_hostile(void **state) {
+  tapp *t = *state;
+  tresp r;
+  const char *id = uid(50);
+  push1(t, &r, t->dev_a, survey_change(1, id, OFFICE_A, T0 + 100000, 4));
+  tresp_release(&r);
+  char c0[512];
+  snprintf(c0, sizeof c0,
+           "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{"
+           "\"comment\":\"ok\",\"occupation\":\"guru\"}}",
+           id, (unsigned long long)KJ_HLC_MAKE(T0 + 100000, 1));
+  push1(t, &r, t->dev_a, strdup(c0));
+  tresp_release(&r);
+
+  /* the hostile values: 100 KB of comment, an escape in a short text, a
+   * service over its 200 characters, a score out of range */
+  enum { BIG = 100000, PUSHES = 5, PER_PUSH = 20 };
+  char *big = malloc(BIG + 1);
+  assert_non_null(big);
+  for (int i = 0; i < BIG; i++)
+    big[i] = "\\u001b[2J"[i % 9]; /* the JSON text of ESC [ 2 J, repeated */
+  big[BIG - (BIG % 9)] = '\0';
+  long long before = db_bytes(t);
+  long long seq = 100;
+  for (int p = 0; p < PUSHES; p++) {
+    char *changes[PER_PUSH];
+    for (int k = 0; k < PER_PUSH; k++) {
+      size_t len = strlen(big) + 1024;
+      changes[k] = malloc(len);
+      assert_non_null(changes[k]);
+      snprintf(changes[k], len,
+               "{\"seq\":%lld,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{"
+               "\"comment\":\"%s\",\"occupation\":\"\\u001b]0;owned\\u0007\","
+               "\"service\":\"%0300d\",\"u1\":\"9\",\"u2\":\"1\"}}",
+               seq, id, (unsigned long long)KJ_HLC_MAKE(T0 + 1000 + (unsigned long long)seq, 0),
+               big, 7);
+      seq++;
+    }
+    push(t, &r, t->dev_a2, (const char *const *)changes, PER_PUSH);
+    for (int k = 0; k < PER_PUSH; k++) {
+      /* every value lost to dev_a's newer ones: nothing changed */
+      assert_string_equal(jstr(result(&r, k), "status"), "applied");
+      free(changes[k]);
+    }
+    tresp_release(&r);
+  }
+  free(big);
+  long long grew = db_bytes(t) - before;
+  /* 10 MB of losing values were pushed; the log keeps notes, not values */
+  if (grew > 512 * 1024)
+    fail_msg("the database grew by %lld bytes", grew);
+
+  cJSON *arr;
+  kj_err e;
+  assert_int_equal(kjs_store_conflicts(t->store, &arr, &e), KJ_OK);
+  int n = 0, saw_comment = 0, saw_occ = 0, saw_service = 0, saw_u1 = 0, saw_u2 = 0;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, arr) {
+    if (strcmp(jstr(o, "id"), id) != 0)
+      continue;
+    n++;
+    const char *f = jstr(o, "field"), *note = jstr(o, "loser_note");
+    const cJSON *loser = cJSON_GetObjectItemCaseSensitive(o, "loser");
+    if (!strcmp(f, "comment")) {
+      assert_true(cJSON_IsNull(loser));
+      assert_non_null(note);
+      assert_non_null(strstr(note, "not kept: field 'comment': must be 1 to 2000 characters"));
+      saw_comment++;
+    } else if (!strcmp(f, "occupation")) {
+      assert_true(cJSON_IsNull(loser));
+      assert_string_equal(note, "not kept: field 'occupation': must not contain control "
+                                "characters (10 bytes)");
+      saw_occ++;
+    } else if (!strcmp(f, "service")) {
+      assert_true(cJSON_IsNull(loser));
+      assert_string_equal(note, "not kept: field 'service': must be 1 to 200 characters "
+                                "(300 bytes)");
+      saw_service++;
+    } else if (!strcmp(f, "u1")) {
+      assert_true(cJSON_IsNull(loser));
+      saw_u1++;
+    } else if (!strcmp(f, "u2")) {
+      assert_string_equal(jstr(o, "loser"), "1"); /* a valid losing value is kept */
+      assert_null(jstr(o, "loser_note"));
+      saw_u2++;
+    }
+    assert_string_equal(jstr(o, "winner_stamp") ? "ok" : "", "ok");
+  }
+  /* bounded per record: the newest rows, every kind of them */
+  assert_int_equal(n, KJS_CONFLICTS_PER_RECORD);
+  assert_true(saw_comment && saw_occ && saw_service && saw_u1 && saw_u2);
+  /* the JSON text is valid UTF-8 without a raw control byte, and parses */
+  char *text = cJSON_PrintUnformatted(arr);
+  assert_non_null(text);
+  assert_true(kj_utf8_len(text) >= 0);
+  for (const char *p = text; *p; p++)
+    assert_true((unsigned char)*p >= 0x20);
+  cJSON *back = cJSON_Parse(text);
+  assert_non_null(back);
+  assert_int_equal(cJSON_GetArraySize(back), cJSON_GetArraySize(arr));
+  cJSON_Delete(back);
+  free(text);
+  cJSON_Delete(arr);
+}
+
 /* A year-fast PC clock: its stamps are brought back to server time, so a
  * later edit from a correct clock wins. */
 static void test_clock_skew(void **state) {
@@ -708,6 +829,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_office_scope, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conflicts_hostile, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clock_skew, setup, teardown),
       cmocka_unit_test(test_order_independence),
   };

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cJSON.h>
+#include <sqlite3.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -292,6 +293,87 @@ static void test_help_and_errors(void **state) {
   assert_non_null(strstr(e->err, "unknown key 'lisen'"));
 }
 
+/* Issue 15 point 4: rows of the conflict log written before it validated
+ * values (an ESC sequence, a C1 CSI, invalid UTF-8, a huge value) print
+ * escaped in the table and as valid JSON. */
+static void test_conflicts_escaped(void **state) {
+  cenv *e = *state;
+  kjs_config c;
+  kj_err er;
+  kj_err_clear(&er);
+  assert_int_equal(kjs_config_init(&c, e->dir, &er), KJ_OK);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(c.db_file, &db), SQLITE_OK);
+  kjs_config_release(&c);
+  sqlite3_stmt *st;
+  assert_int_equal(
+      sqlite3_prepare_v2(db,
+                         "INSERT INTO conflicts(type, id, field, loser, loser_stamp, "
+                         "winner, winner_stamp, at) VALUES('survey', ?1, ?2, ?3, ?4, ?5, "
+                         "'1767225600000.0@dev-a2', 1767225600000)",
+                         -1, &st, NULL),
+      SQLITE_OK);
+  char *huge = malloc(300001);
+  assert_non_null(huge);
+  memset(huge, 'A', 300000);
+  huge[0] = 0x1b;
+  huge[300000] = '\0';
+  const char *rows[][5] = {
+      {"0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a01", "occupation", "\x1b]0;owned\x07\x1b[2J", "1@x",
+       "guru"},
+      {"0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a01\x1b[31m", "comment", "csi \xc2\x9b\x33\x31m", "2@x",
+       "bad \xff\xfe utf8"},
+      {"0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a02",
+       "no\x1b"
+       "field",
+       huge, "3@\x1b[1m", NULL},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    for (int k = 0; k < 5; k++)
+      sqlite3_bind_text(st, k + 1, rows[i][k], -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  free(huge);
+
+  const char *cf[] = {"conflicts", NULL};
+  assert_int_equal(run(e, cf), 0);
+  for (const char *p = e->out; *p; p++)
+    if ((unsigned char)*p < 0x20 && *p != '\n')
+      fail_msg("control byte 0x%02x in the table:\n%s", (unsigned char)*p, e->out);
+  assert_true(kj_utf8_len(e->out) >= 0);
+  assert_null(strstr(e->out, "\xc2\x9b"));
+  /* the ids and stamps are escaped, the values that break their field's rule
+   * are not shown but say why */
+  assert_non_null(strstr(e->out, "9a01\\e[31m field 'comment'"));
+  assert_non_null(strstr(e->out, "(not kept: field 'occupation': must not contain control "
+                                 "characters (14 bytes))"));
+  assert_non_null(strstr(e->out, "(not kept: field 'comment': must be valid UTF-8 (11 bytes))"));
+  assert_non_null(strstr(e->out, "field 'no\\efield'"));
+  assert_non_null(strstr(e->out, "(3@\\e[1m)"));
+  assert_non_null(strstr(e->out, "kept 'guru'"));
+  assert_non_null(strstr(e->out, "overwrote (not kept: unknown field (300000 bytes))"));
+  assert_true(strlen(e->out) < 4096); /* the 300 KB value is not printed */
+
+  const char *cfj[] = {"conflicts", "--json", NULL};
+  assert_int_equal(run(e, cfj), 0);
+  assert_true(kj_utf8_len(e->out) >= 0);
+  assert_null(strchr(e->out, 0x1b));
+  cJSON *arr = cJSON_Parse(e->out);
+  assert_true(cJSON_IsArray(arr));
+  assert_int_equal(cJSON_GetArraySize(arr), 3);
+  const cJSON *o = cJSON_GetArrayItem(arr, 1);
+  assert_string_equal(cJSON_GetObjectItem(o, "id")->valuestring,
+                      "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a01\x1b[31m");
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "loser")));
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "winner")));
+  assert_string_equal(cJSON_GetObjectItem(o, "winner_note")->valuestring,
+                      "not kept: field 'comment': must be valid UTF-8 (11 bytes)");
+  cJSON_Delete(arr);
+}
+
 /* kinerjad backup FILE: a consistent copy, also while another connection
  * holds a write transaction open (as serve does mid-push). */
 static void test_backup(void **state) {
@@ -341,6 +423,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
       cmocka_unit_test_setup_teardown(test_help_and_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conflicts_escaped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
