@@ -318,37 +318,6 @@ static const char report_help[] =
     "\n"
     "example: kinerja report --period 2026-10\n";
 
-/* One stored scores entry ({"period", "as_of", "office", "employees"}) as
- * the tables `kinerjad report offices` and `report employees` print. */
-static int print_scores(cJSON *d, const char *office) {
-  cJSON *of = cJSON_DetachItemFromObjectCaseSensitive(d, "office");
-  cJSON *emps = cJSON_DetachItemFromObjectCaseSensitive(d, "employees");
-  cJSON *offices = cJSON_CreateArray();
-  if (cJSON_IsObject(of))
-    cJSON_AddItemToArray(offices, of);
-  else
-    cJSON_Delete(of);
-  cJSON_AddItemToObject(d, "offices", offices);
-  char *text = cJSON_PrintUnformatted(d);
-  cJSON_DeleteItemFromObjectCaseSensitive(d, "offices");
-  cJSON_AddStringToObject(d, "office", office);
-  cJSON_AddItemToObject(d, "employees", cJSON_IsArray(emps) ? emps : cJSON_CreateArray());
-  if (!cJSON_IsArray(emps))
-    cJSON_Delete(emps);
-  char *etext = cJSON_PrintUnformatted(d);
-  kj_err err;
-  kj_err_clear(&err);
-  int r = 0;
-  if (!text || !etext || kj_report_format(text, "table", stdout, &err) ||
-      (fputs("\n", stdout), kj_report_format(etext, "table", stdout, &err))) {
-    kjc_error("the stored scores cannot be shown: %s", err.msg[0] ? err.msg : "out of memory");
-    r = KJC_EXIT_FAIL;
-  }
-  free(text);
-  free(etext);
-  return r;
-}
-
 int kjc_cmd_report(int argc, char **argv) {
   int json = 0;
   const char *period = NULL;
@@ -387,16 +356,22 @@ int kjc_cmd_report(int argc, char **argv) {
       kjc_error("no scores yet: run 'kinerja sync' while the server is reachable");
     r = KJC_EXIT_FAIL;
   } else {
-    cJSON *d = cJSON_Parse(doc);
-    if (!d) {
-      kjc_error("the stored scores are damaged: run 'kinerja sync'");
+    /* one stored scores entry ({"period", "as_of", "office", "employees"}),
+     * read by the one decoder of proto/reportdoc.h and shown as the tables
+     * `kinerjad report offices` and `report employees` print */
+    kj_report_scores sc;
+    if (kj_report_scores_decode(doc, strlen(doc), &sc, &err)) {
+      kjc_error("the stored scores cannot be read (%s): run 'kinerja sync'", err.msg);
       r = KJC_EXIT_FAIL;
     } else if (json) {
+      cJSON *d = cJSON_Parse(doc);
       kjc_print_json(d);
-    } else {
-      r = print_scores(d, kjc_store_office(s));
+      cJSON_Delete(d);
+    } else if (kj_report_print_scores(&sc, kjc_store_office(s), stdout, &err)) {
+      kjc_error("the stored scores cannot be shown: %s", err.msg);
+      r = KJC_EXIT_FAIL;
     }
-    cJSON_Delete(d);
+    kj_report_scores_release(&sc);
   }
   free(year);
   free(doc);

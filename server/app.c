@@ -16,6 +16,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "msg.h"
+#include "reportdoc.h"
 #include "wire.h"
 
 void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg) {
@@ -268,11 +269,14 @@ static void h_push(ctx *c) {
 
 /* The device's office scorecard and employee scores for the current year,
  * quarter and month and the previous quarter and month (the ones an office
- * reports on), appended to out as a JSON array. */
+ * reports on), appended to out as a JSON array: the server's report
+ * documents decoded (proto/reportdoc.h), the device's office row and its
+ * employees taken out, and the entries encoded by kj_report_scores_encode
+ * (docs/protocol.md "GET /v1/pull").  A report that cannot be read leaves
+ * that part null/empty and is logged. */
 static void scores_array(ctx *c, kj_buf *out) {
-  kj_buf_adds(out, "[");
   if (c->who.role != KJS_ROLE_DEVICE || !kjs_store_has_scores()) {
-    kj_buf_adds(out, "]");
+    kj_buf_adds(out, "[]");
     return;
   }
   kj_day today = server_today();
@@ -287,56 +291,59 @@ static void scores_array(ctx *c, kj_buf *out) {
   snprintf(periods[2], sizeof periods[2], "%04d-%02d", y, m);
   snprintf(periods[3], sizeof periods[3], "%04d-Q%d", q > 1 ? y : y - 1, q > 1 ? q - 1 : 4);
   snprintf(periods[4], sizeof periods[4], "%04d-%02d", m > 1 ? y : y - 1, m > 1 ? m - 1 : 12);
-  int first = 1;
+  kj_report_scores entries[5];
+  int nomem = 0;
   for (int p = 0; p < 5; p++) {
+    kj_report_scores *en = &entries[p];
+    kj_report_scores_init(en);
+    en->period = kj_report_strdup(periods[p], &nomem);
+    en->as_of = kj_report_strdup(as_of, &nomem);
     kj_buf rep;
     kj_buf_init(&rep, KJ_BUF_UNLIMITED);
     kj_err e;
     kj_err_clear(&e);
-    cJSON *entry = cJSON_CreateObject();
-    cJSON_AddStringToObject(entry, "period", periods[p]);
-    cJSON_AddStringToObject(entry, "as_of", as_of);
-    cJSON *office = NULL, *emps = NULL;
-    if (kjs_store_report_offices(c->app->store, periods[p], as_of, &rep, &e) == KJ_OK) {
-      cJSON *doc = cJSON_Parse(kj_buf_str(&rep));
-      const cJSON *offs = cJSON_GetObjectItemCaseSensitive(doc, "offices"), *of;
-      cJSON_ArrayForEach(of, offs) {
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(of, "office");
-        if (cJSON_IsString(code) && !strcmp(code->valuestring, c->who.office)) {
-          office = cJSON_Duplicate(of, 1);
+    kj_report_offices od;
+    kj_report_offices_init(&od);
+    if (kjs_store_report_offices(c->app->store, periods[p], as_of, &rep, &e) == KJ_OK &&
+        kj_report_offices_decode(rep.data, rep.len, &od, &e) == KJ_OK) {
+      for (size_t i = 0; i < od.n; i++)
+        if (!strcmp(od.offices[i].office, c->who.office)) {
+          en->office = od.offices[i]; /* moves */
+          en->has_office = 1;
+          kj_report_office_init(&od.offices[i]);
           break;
         }
-      }
-      cJSON_Delete(doc);
     } else {
       KJ_WARN("scores for pull: %s", e.msg);
     }
+    kj_report_offices_release(&od);
     kj_buf_reset(&rep);
-    if (kjs_store_report_employees(c->app->store, periods[p], c->who.office, &rep, &e) == KJ_OK) {
-      cJSON *doc = cJSON_Parse(kj_buf_str(&rep));
-      cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(doc, "employees");
-      if (cJSON_IsArray(arr))
-        emps = arr;
-      else
-        cJSON_Delete(arr);
-      cJSON_Delete(doc);
+    kj_report_employees ed;
+    kj_report_employees_init(&ed);
+    if (kjs_store_report_employees(c->app->store, periods[p], c->who.office, &rep, &e) == KJ_OK &&
+        kj_report_employees_decode(rep.data, rep.len, &ed, &e) == KJ_OK) {
+      en->employees = ed.employees; /* moves */
+      en->n = ed.n;
+      ed.employees = NULL;
+      ed.n = 0;
     } else {
       KJ_WARN("scores for pull: %s", e.msg);
     }
+    kj_report_employees_release(&ed);
     kj_buf_release(&rep);
-    cJSON_AddItemToObject(entry, "office", office ? office : cJSON_CreateNull());
-    cJSON_AddItemToObject(entry, "employees", emps ? emps : cJSON_CreateArray());
-    char *text = cJSON_PrintUnformatted(entry);
-    cJSON_Delete(entry);
-    if (text) {
-      if (!first)
-        kj_buf_addc(out, ',');
-      kj_buf_adds(out, text);
-      first = 0;
-      free(text);
-    }
   }
-  kj_buf_adds(out, "]");
+  kj_err e;
+  kj_err_clear(&e);
+  size_t mark = out->len;
+  if (nomem || kj_report_scores_encode(entries, 5, out, &e) != KJ_OK) {
+    KJ_WARN("scores for pull: %s", nomem ? "out of memory" : e.msg);
+    out->len = mark;
+    if (out->data)
+      out->data[mark] = 0;
+    kj_buf_adds(out, "[]");
+  }
+  for (int p = 0; p < 5; p++)
+    kj_report_scores_release(&entries[p]);
 }
 
 /* The tag of a scores array (docs/protocol.md "GET /v1/pull"): the first

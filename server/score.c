@@ -6,10 +6,12 @@
  *   sc_survey(office, ym, service, n, u1..u9)     survey sums per month
  *   sc_cdays(office, ym, days, cnt)               complaints per month and
  *                                                 resolution days (-1 = open)
- *   sc_real(nip, indicator, ym, qty, cnt)         approved quantity * 1e6
+ *   sc_real(nip, indicator, ym, qty_hi, qty_lo, cnt)  approved quantity * 1e6
+ *                                                 as hi * 1e18 + lo (below)
  *   sc_actday(nip, day, wd, cnt)                  live activities per day
  *   sc_actmonth(nip, ym, days)                    Monday-Friday days with one
- *   sc_target(nip, period, indicator, target, weight, cnt)   (* 1e6)
+ *   sc_target(nip, period, indicator, target_hi, target_lo, weight_hi,
+ *             weight_lo, cnt)                     (* 1e6, hi * 1e18 + lo)
  *   sc_rating(ratee, period, role, total, cnt)    total = sum of s1..s7
  * ym is year*100+month.  A row whose count drops to 0 is deleted, so a
  * recompute from the records gives exactly the same rows.
@@ -351,7 +353,7 @@ int kjs_parse_dec6(const char *s, long long *out) {
   long long ip = 0;
   int digits = 0;
   while (*p >= '0' && *p <= '9') {
-    if (ip > 999999999999LL)
+    if (ip > 99999999999LL) /* at most 12 digits: |value * 1e6| < 1e18 */
       return -1;
     ip = ip * 10 + (*p - '0');
     p++;
@@ -391,27 +393,6 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out) 
     return -1;
   *out = v;
   return 0;
-}
-
-/* hundredths -> "82.35" */
-static void fmt2(long long h, char *out, size_t size) {
-  unsigned long long a = h < 0 ? (unsigned long long)(-h) : (unsigned long long)h;
-  snprintf(out, size, "%s%llu.%02llu", h < 0 ? "-" : "", a / 100, a % 100);
-}
-
-/* value * 1e6 -> shortest exact decimal "40.75", "15" */
-static void fmt6(long long v, char *out, size_t size) {
-  unsigned long long a = v < 0 ? (unsigned long long)(-v) : (unsigned long long)v;
-  unsigned long long ip = a / 1000000, fr = a % 1000000;
-  if (!fr) {
-    snprintf(out, size, "%s%llu", v < 0 ? "-" : "", ip);
-    return;
-  }
-  char f[8];
-  snprintf(f, sizeof f, "%06llu", fr);
-  for (int i = 5; i > 0 && f[i] == '0'; i--)
-    f[i] = 0;
-  snprintf(out, size, "%s%llu.%s", v < 0 ? "-" : "", ip, f);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -582,19 +563,23 @@ static const char *const k_tables[] = {
     "INTEGER NOT NULL, PRIMARY KEY(office, ym, service)) WITHOUT ROWID",
     "sc_cdays(office TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, cnt INTEGER NOT "
     "NULL, PRIMARY KEY(office, ym, days)) WITHOUT ROWID",
-    "sc_real(nip TEXT NOT NULL, indicator TEXT NOT NULL, ym INTEGER NOT NULL, qty INTEGER NOT "
-    "NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, indicator, ym)) WITHOUT ROWID",
+    "sc_real(nip TEXT NOT NULL, indicator TEXT NOT NULL, ym INTEGER NOT NULL, qty_hi INTEGER NOT "
+    "NULL, qty_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, indicator, ym)) "
+    "WITHOUT ROWID",
     "sc_actday(nip TEXT NOT NULL, day INTEGER NOT NULL, wd INTEGER NOT NULL, cnt INTEGER NOT "
     "NULL, PRIMARY KEY(nip, day)) WITHOUT ROWID",
     "sc_actmonth(nip TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, PRIMARY KEY(nip, "
     "ym)) WITHOUT ROWID",
-    "sc_target(nip TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT NULL, target INTEGER "
-    "NOT NULL, weight INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, period, "
-    "indicator)) WITHOUT ROWID",
+    "sc_target(nip TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT NULL, target_hi "
+    "INTEGER NOT NULL, target_lo INTEGER NOT NULL, weight_hi INTEGER NOT NULL, weight_lo INTEGER "
+    "NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, period, indicator)) WITHOUT ROWID",
     "sc_rating(ratee TEXT NOT NULL, period TEXT NOT NULL, role TEXT NOT NULL, total INTEGER NOT "
     "NULL, cnt INTEGER NOT NULL, PRIMARY KEY(ratee, period, role)) WITHOUT ROWID",
 };
 #define NTABLES ((int)(sizeof k_tables / sizeof k_tables[0]))
+static const char *const k_names[NTABLES] = {"sc_office",   "sc_emp",    "sc_survey",
+                                             "sc_cdays",    "sc_real",   "sc_actday",
+                                             "sc_actmonth", "sc_target", "sc_rating"};
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
   return kj_fail(err, KJ_EDB, "scores: %s: %s", what, sqlite3_errmsg(db));
@@ -616,7 +601,35 @@ static int create_tables(sqlite3 *db, const char *schema, kj_err *err) {
   return 0;
 }
 
+static int fill_from_records(sqlite3 *db, const char *schema, kj_err *err);
+
+/* 1 when main.table has the column */
+static int has_column(sqlite3 *db, const char *table, const char *col) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE name=?2", -1,
+                         &s, NULL) != SQLITE_OK)
+    return 0;
+  sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, col, -1, SQLITE_STATIC);
+  int r = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+  sqlite3_finalize(s);
+  return r;
+}
+
 int kjs_score_schema(sqlite3 *db, kj_err *err) {
+  /* tables of before the (hi, lo) sums (one 64-bit column, which overflowed):
+   * rebuilt from the records, in the caller's transaction */
+  if (has_column(db, "sc_real", "qty") || has_column(db, "sc_target", "target")) {
+    char sql[128];
+    for (int i = 0; i < NTABLES; i++) {
+      snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.%s", k_names[i]);
+      if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(db, err, "cannot upgrade the score tables");
+    }
+    if (create_tables(db, "main", err))
+      return KJ_EDB;
+    return fill_from_records(db, "main", err);
+  }
   return create_tables(db, "main", err);
 }
 
@@ -646,6 +659,13 @@ enum {
   U__COUNT
 };
 
+/* Quantities, targets and weights are sums of value * 1e6 kept as two
+ * columns, sum = hi * 1e18 + lo with 0 <= lo < 1e18 (docs/scoring.md "Number
+ * bounds"): one record adds less than 1e18, so lo + delta_lo < 2e18 never
+ * overflows and hi moves by at most 2 per change. */
+#define E18 1000000000000000000LL
+#define E18S "1000000000000000000"
+
 static const char *const k_usql[U__COUNT] = {
     [U_OFFICE_DEL] = "DELETE FROM %s.sc_office WHERE code=?1",
     [U_OFFICE_PUT] = "INSERT OR REPLACE INTO %s.sc_office(code,name,population) VALUES(?1,?2,?3)",
@@ -660,8 +680,9 @@ static const char *const k_usql[U__COUNT] = {
     [U_CDAYS_ADD] = "INSERT INTO %s.sc_cdays(office,ym,days,cnt) VALUES(?1,?2,?3,?4) "
                     "ON CONFLICT(office,ym,days) DO UPDATE SET cnt=cnt+?4",
     [U_CDAYS_GC] = "DELETE FROM %s.sc_cdays WHERE office=?1 AND ym=?2 AND days=?3 AND cnt=0",
-    [U_REAL_ADD] = "INSERT INTO %s.sc_real(nip,indicator,ym,qty,cnt) VALUES(?1,?2,?3,?4,?5) "
-                   "ON CONFLICT(nip,indicator,ym) DO UPDATE SET qty=qty+?4,cnt=cnt+?5",
+    [U_REAL_ADD] = "INSERT INTO %s.sc_real(nip,indicator,ym,qty_hi,qty_lo,cnt) "
+                   "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(nip,indicator,ym) DO UPDATE SET "
+                   "qty_hi=qty_hi+?4+(qty_lo+?5>=" E18S "),qty_lo=(qty_lo+?5)%%" E18S ",cnt=cnt+?6",
     [U_REAL_GC] = "DELETE FROM %s.sc_real WHERE nip=?1 AND indicator=?2 AND ym=?3 AND cnt=0",
     [U_ACTDAY_ADD] = "INSERT INTO %s.sc_actday(nip,day,wd,cnt) VALUES(?1,?2,?3,?4) "
                      "ON CONFLICT(nip,day) DO UPDATE SET cnt=cnt+?4 RETURNING cnt",
@@ -669,9 +690,12 @@ static const char *const k_usql[U__COUNT] = {
     [U_ACTMONTH_ADD] = "INSERT INTO %s.sc_actmonth(nip,ym,days) VALUES(?1,?2,?3) "
                        "ON CONFLICT(nip,ym) DO UPDATE SET days=days+?3",
     [U_ACTMONTH_GC] = "DELETE FROM %s.sc_actmonth WHERE nip=?1 AND ym=?2 AND days=0",
-    [U_TARGET_ADD] = "INSERT INTO %s.sc_target(nip,period,indicator,target,weight,cnt) "
-                     "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(nip,period,indicator) DO UPDATE SET "
-                     "target=target+?4,weight=weight+?5,cnt=cnt+?6",
+    [U_TARGET_ADD] =
+        "INSERT INTO %s.sc_target(nip,period,indicator,target_hi,target_lo,weight_hi,weight_lo,"
+        "cnt) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(nip,period,indicator) DO UPDATE SET "
+        "target_hi=target_hi+?4+(target_lo+?5>=" E18S "),target_lo=(target_lo+?5)%%" E18S ","
+        "weight_hi=weight_hi+?6+(weight_lo+?7>=" E18S "),weight_lo=(weight_lo+?7)%%" E18S ","
+        "cnt=cnt+?8",
     [U_TARGET_GC] =
         "DELETE FROM %s.sc_target WHERE nip=?1 AND period=?2 AND indicator=?3 AND cnt=0",
     [U_RATING_ADD] = "INSERT INTO %s.sc_rating(ratee,period,role,total,cnt) VALUES(?1,?2,?3,?4,?5) "
@@ -747,14 +771,23 @@ static void bind_keys(sqlite3_stmt *s, const ukey *k, int nk) {
  * count of one at the row of keys k; a row whose count is back to zero is
  * dropped by the statement gc. */
 static int add_row(uctx *u, int add, int gc, const ukey *k, int nk, const long long *v, int nv,
-                   int sign) {
+                   int split, int sign) {
   sqlite3_stmt *s = ust(u, add);
   if (!s)
     return KJ_EDB;
   bind_keys(s, k, nk);
-  for (int j = 0; j < nv; j++)
-    sqlite3_bind_int64(s, nk + 1 + j, sign * v[j]);
-  sqlite3_bind_int64(s, nk + nv + 1, sign);
+  int p = nk + 1;
+  for (int j = 0; j < nv; j++) {
+    long long x = sign * v[j];
+    if (split) { /* (hi, lo) of x, |x| < 1e18 (kjs_parse_dec6) */
+      long long hi = x < 0 ? -1 : 0;
+      sqlite3_bind_int64(s, p++, hi);
+      sqlite3_bind_int64(s, p++, x - hi * E18);
+    } else {
+      sqlite3_bind_int64(s, p++, x);
+    }
+  }
+  sqlite3_bind_int64(s, p, sign);
   if (urun(u, s, NULL))
     return KJ_EDB;
   if (sign > 0)
@@ -926,16 +959,16 @@ static int apply(uctx *u, const contrib *c, int sign) {
     return urun(u, s, NULL);
   case KJ_T_SURVEY: {
     const ukey k[] = {{c->k1, 0, 0}, {NULL, c->ym, 1}, {c->k2, 0, 0}};
-    return add_row(u, U_SURVEY_ADD, U_SURVEY_GC, k, 3, c->v, 9, sign);
+    return add_row(u, U_SURVEY_ADD, U_SURVEY_GC, k, 3, c->v, 9, 0, sign);
   }
   case KJ_T_COMPLAINT: {
     const ukey k[] = {{c->k1, 0, 0}, {NULL, c->ym, 1}, {NULL, c->days, 1}};
-    return add_row(u, U_CDAYS_ADD, U_CDAYS_GC, k, 3, NULL, 0, sign);
+    return add_row(u, U_CDAYS_ADD, U_CDAYS_GC, k, 3, NULL, 0, 0, sign);
   }
   case KJ_T_ACTIVITY: {
     if (c->have_real) {
       const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {NULL, c->ym, 1}};
-      if (add_row(u, U_REAL_ADD, U_REAL_GC, k, 3, c->v, 1, sign))
+      if (add_row(u, U_REAL_ADD, U_REAL_GC, k, 3, c->v, 1, 1, sign))
         return KJ_EDB;
     }
     if (!(s = ust(u, U_ACTDAY_ADD)))
@@ -976,11 +1009,11 @@ static int apply(uctx *u, const contrib *c, int sign) {
   }
   case KJ_T_TARGET: {
     const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
-    return add_row(u, U_TARGET_ADD, U_TARGET_GC, k, 3, c->v, 2, sign);
+    return add_row(u, U_TARGET_ADD, U_TARGET_GC, k, 3, c->v, 2, 1, sign);
   }
   case KJ_T_RATING: {
     const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
-    return add_row(u, U_RATING_ADD, U_RATING_GC, k, 3, c->v, 1, sign);
+    return add_row(u, U_RATING_ADD, U_RATING_GC, k, 3, c->v, 1, 0, sign);
   }
   default:
     return 0;
@@ -1071,9 +1104,14 @@ int kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *afte
 
 typedef struct tgt {
   char ind[KJ_ID_MAX + 1];
-  long long target, weight, real; /* * 1e6 */
+  i128 target, weight, real; /* * 1e6 */
   q_t cap;
 } tgt;
+
+/* a (hi, lo) column pair: hi * 1e18 + lo */
+static i128 col_hilo(sqlite3_stmt *s, int i) {
+  return (i128)sqlite3_column_int64(s, i) * E18 + sqlite3_column_int64(s, i + 1);
+}
 
 typedef struct escore {
   int has_cap, has_pl;
@@ -1110,10 +1148,11 @@ enum {
 };
 
 static const char *const k_rsql[R__COUNT] = {
-    [R_TARGETS] = "SELECT indicator, target, weight FROM sc_target WHERE nip=?1 AND period=?2 "
-                  "ORDER BY indicator",
-    [R_REAL] = "SELECT indicator, sum(qty) FROM sc_real WHERE nip=?1 AND ym BETWEEN ?2 AND ?3 "
-               "GROUP BY indicator",
+    [R_TARGETS] = "SELECT indicator, target_hi, target_lo, weight_hi, weight_lo FROM sc_target "
+                  "WHERE nip=?1 AND period=?2 ORDER BY indicator",
+    /* summed here in 128 bits, not by SQLite's sum() (64 bits) */
+    [R_REAL] =
+        "SELECT indicator, qty_hi, qty_lo FROM sc_real WHERE nip=?1 AND ym BETWEEN ?2 AND ?3",
     [R_RATINGS] = "SELECT role, total, cnt FROM sc_rating WHERE ratee=?1 AND period=?2",
     [R_OFFICES] = "SELECT code, name, population FROM sc_office ORDER BY code",
     [R_SURVEYS] = "SELECT service, sum(n), sum(u1), sum(u2), sum(u3), sum(u4), sum(u5), sum(u6), "
@@ -1195,8 +1234,8 @@ static int emp_score(rctx *r, const char *nip, escore *e) {
     tgt *t = &e->t[e->nt++];
     memset(t, 0, sizeof *t);
     snprintf(t->ind, sizeof t->ind, "%s", (const char *)sqlite3_column_text(s, 0));
-    t->target = sqlite3_column_int64(s, 1);
-    t->weight = sqlite3_column_int64(s, 2);
+    t->target = col_hilo(s, 1);
+    t->weight = col_hilo(s, 3);
   }
   sqlite3_reset(s);
   if (rc != SQLITE_DONE)
@@ -1211,7 +1250,7 @@ static int emp_score(rctx *r, const char *nip, escore *e) {
       const char *ind = (const char *)sqlite3_column_text(s, 0);
       for (int i = 0; i < e->nt; i++)
         if (!strcmp(e->t[i].ind, ind))
-          e->t[i].real = sqlite3_column_int64(s, 1);
+          e->t[i].real += col_hilo(s, 1);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
@@ -1227,7 +1266,7 @@ static int emp_score(rctx *r, const char *nip, escore *e) {
       bq term;
       bq_init(&term);
       bq_set_q(&term, t->cap);
-      bq_mul_q(&term, q_int(t->weight));
+      bq_mul_q(&term, q_make(t->weight, 1));
       bq_add(&e->cap, &term);
       bq_free(&term);
       wsum += t->weight;
@@ -1271,115 +1310,112 @@ static int emp_score(rctx *r, const char *nip, escore *e) {
   return 0;
 }
 
-static cJSON *num2(long long h) {
-  char b[40];
-  fmt2(h, b, sizeof b);
-  return cJSON_CreateRaw(b);
-}
-
-static cJSON *qnum(int present, q_t q) {
-  return present ? num2(q_round2(q)) : cJSON_CreateNull();
-}
-
-static cJSON *dec6(long long v) {
-  char b[48];
-  fmt6(v, b, sizeof b);
-  return cJSON_CreateRaw(b);
-}
-
-static cJSON *str_or_null(const char *s) {
-  return s ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
-static int finish_doc(cJSON *doc, kj_buf *out, kj_err *err) {
-  char *text = cJSON_PrintUnformatted(doc);
-  cJSON_Delete(doc);
-  if (!text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
-  kj_code rc = kj_buf_adds(out, text);
-  if (!rc)
-    rc = kj_buf_addc(out, '\n');
-  free(text);
-  if (rc)
-    return kj_fail(err, rc, "report too large");
-  return 0;
-}
-
-static int check_overflow(kj_err *err) {
+static int finish_overflow(kj_err *err) {
   if (big_nomem)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
-  if (q_overflow)
+  if (q_overflow) /* unreachable within the bounds of docs/scoring.md "Number bounds" */
     return kj_fail(err, KJ_ETOOBIG, "scores: arithmetic overflow (numbers too large)");
   return 0;
 }
 
-int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                         const char *office, kj_buf *out, kj_err *err) {
+/* grow *arr (of *cap elements of size) to hold n + 1 */
+static int grow(void **arr, size_t *cap, size_t n, size_t size) {
+  if (n < *cap)
+    return 0;
+  size_t nc = *cap ? 2 * *cap : 16;
+  void *p = realloc(*arr, nc * size);
+  if (!p)
+    return -1;
+  *arr = p;
+  *cap = nc;
+  return 0;
+}
+
+int kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                               const char *office, kj_report_employees *d, kj_err *err) {
   rctx r;
   q_overflow = 0;
   big_nomem = 0;
+  kj_report_employees_init(d);
   if (rctx_init(&r, db, cfg, period, err))
     return KJ_EINVAL;
   if (!office)
     return kj_fail(err, KJ_EINVAL, "an office is required");
-  cJSON *doc = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-  cJSON_AddStringToObject(doc, "period", r.period);
-  cJSON_AddStringToObject(doc, "office", office);
-  cJSON_AddItemToObject(doc, "employees", arr);
-  int rc = KJ_EDB;
+  int nomem = 0, rc = KJ_EDB;
+  size_t cap = 0;
+  d->period = kj_report_strdup(r.period, &nomem);
+  d->office = kj_report_strdup(office, &nomem);
   sqlite3_stmt *ro = rst(&r, R_ROSTER);
   if (!ro)
     goto fail;
   btext(ro, 1, office);
   int sr;
-  while ((sr = sqlite3_step(ro)) == SQLITE_ROW) {
+  while (!nomem && (sr = sqlite3_step(ro)) == SQLITE_ROW) {
     const char *nip = (const char *)sqlite3_column_text(ro, 0);
     const char *name = (const char *)sqlite3_column_text(ro, 1);
     escore e;
     if ((rc = emp_score(&r, nip, &e))) {
       escore_release(&e);
+      sqlite3_reset(ro);
       goto fail;
     }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "nip", nip);
-    cJSON_AddItemToObject(o, "name", str_or_null(name));
-    cJSON_AddItemToObject(o, "capaian", e.has_cap ? num2(bq_round2(&e.cap)) : cJSON_CreateNull());
-    cJSON_AddItemToObject(o, "rating_hasil_kerja",
-                          str_or_null(e.hk >= 0 ? k_rating_names[e.hk] : NULL));
-    cJSON_AddItemToObject(o, "perilaku", qnum(e.has_pl, e.pl));
-    cJSON_AddItemToObject(o, "rating_perilaku",
-                          str_or_null(e.pr >= 0 ? k_rating_names[e.pr] : NULL));
-    cJSON_AddItemToObject(o, "predikat", str_or_null(e.pred >= 0 ? k_pred_names[e.pred] : NULL));
-    cJSON *ts = cJSON_AddArrayToObject(o, "targets");
-    for (int i = 0; i < e.nt; i++) {
-      cJSON *t = cJSON_CreateObject();
-      cJSON_AddStringToObject(t, "indicator", e.t[i].ind);
-      cJSON_AddItemToObject(t, "target", dec6(e.t[i].target));
-      cJSON_AddItemToObject(t, "realisasi", dec6(e.t[i].real));
-      cJSON_AddItemToObject(t, "capaian", num2(q_round2(e.t[i].cap)));
-      cJSON_AddItemToArray(ts, t);
+    if (grow((void **)&d->employees, &cap, d->n, sizeof *d->employees)) {
+      escore_release(&e);
+      nomem = 1;
+      break;
     }
-    cJSON_AddItemToArray(arr, o);
+    kj_report_employee *x = &d->employees[d->n++];
+    kj_report_employee_init(x);
+    x->nip = kj_report_strdup(nip, &nomem);
+    x->name = kj_report_strdup(name, &nomem);
+    x->capaian = e.has_cap ? bq_round2(&e.cap) : KJ_RNULL;
+    x->rating_hasil_kerja = kj_report_strdup(e.hk >= 0 ? k_rating_names[e.hk] : NULL, &nomem);
+    x->perilaku = e.has_pl ? q_round2(e.pl) : KJ_RNULL;
+    x->rating_perilaku = kj_report_strdup(e.pr >= 0 ? k_rating_names[e.pr] : NULL, &nomem);
+    x->predikat = kj_report_strdup(e.pred >= 0 ? k_pred_names[e.pred] : NULL, &nomem);
+    if (e.nt && !(x->targets = calloc((size_t)e.nt, sizeof *x->targets)))
+      nomem = 1;
+    for (int i = 0; x->targets && i < e.nt; i++) {
+      kj_report_target *t = &x->targets[x->ntargets++];
+      t->indicator = kj_report_strdup(e.t[i].ind, &nomem);
+      t->target = e.t[i].target;
+      t->realisasi = e.t[i].real;
+      t->capaian = q_round2(e.t[i].cap);
+    }
     escore_release(&e);
+  }
+  sqlite3_reset(ro);
+  if (nomem) {
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto fail;
   }
   if (sr != SQLITE_DONE) {
     rc = db_fail(db, err, "cannot read the roster");
     goto fail;
   }
-  if ((rc = check_overflow(err)))
+  if ((rc = finish_overflow(err)))
     goto fail;
   rctx_release(&r);
-  return finish_doc(doc, out, err);
+  return 0;
 fail:
-  cJSON_Delete(doc);
+  kj_report_employees_release(d);
   rctx_release(&r);
   return rc ? rc : KJ_EDB;
 }
 
+int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                         const char *office, kj_buf *out, kj_err *err) {
+  kj_report_employees d;
+  int rc = kjs_report_employees_build(db, cfg, period, office, &d, err);
+  if (!rc)
+    rc = kj_report_employees_encode(&d, out, err);
+  kj_report_employees_release(&d);
+  return rc;
+}
+
 /* One office of the office report. */
 typedef struct offrep {
-  char code[KJ_ID_MAX + 1];
-  cJSON *obj; /* everything but rank and ikk */
+  kj_report_office row; /* rank set once every office is known */
   int has_ikk;
   long long ikk; /* rounded, hundredths */
 } offrep;
@@ -1390,7 +1426,7 @@ static int cmp_offrep(const void *a, const void *b) {
     return x->has_ikk ? -1 : 1;
   if (x->has_ikk && x->ikk != y->ikk)
     return x->ikk > y->ikk ? -1 : 1;
-  return strcmp(x->code, y->code);
+  return strcmp(x->row.office, y->row.office);
 }
 
 static const char *mutu_of(long long h, const char **kinerja) {
@@ -1473,15 +1509,13 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
                          int have_pop, long long pop, offrep *o) {
   kj_err *err = r->err;
   const kjs_score_config *cfg = r->cfg;
-  cJSON *obj = cJSON_CreateObject();
-  o->obj = obj;
-  snprintf(o->code, sizeof o->code, "%s", code);
-  cJSON_AddStringToObject(obj, "office", code);
-  cJSON_AddItemToObject(obj, "name", str_or_null(name));
-  cJSON_AddNullToObject(obj, "rank"); /* set once every office is known */
-  cJSON_AddNullToObject(obj, "ikk");
+  kj_report_office *ro = &o->row;
+  int nomem = 0;
+  ro->office = kj_report_strdup(code, &nomem);
+  ro->name = kj_report_strdup(name, &nomem);
 
-  /* IKM */
+  /* IKM: sums over the period (counts of 1..4 answers: int64 holds 2e18
+   * surveys), per service in name order */
   sqlite3_stmt *s = rst(r, R_SURVEYS);
   if (!s)
     return KJ_EDB;
@@ -1489,7 +1523,7 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
   sqlite3_bind_int64(s, 2, r->ym_lo);
   sqlite3_bind_int64(s, 3, r->ym_hi);
   long long n = 0, u[9] = {0};
-  cJSON *services = cJSON_CreateArray();
+  size_t capsv = 0;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     long long sn = sqlite3_column_int64(s, 1), su = 0;
@@ -1501,24 +1535,22 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
     n += sn;
     long long ikm = q_round2(q_make(25 * (i128)su, 9 * (i128)sn));
     const char *kin;
-    cJSON *sv = cJSON_CreateObject();
-    cJSON_AddStringToObject(sv, "service", (const char *)sqlite3_column_text(s, 0));
-    char snb[24];
-    snprintf(snb, sizeof snb, "%lld", sn);
-    cJSON_AddItemToObject(sv, "n", cJSON_CreateRaw(snb));
-    cJSON_AddItemToObject(sv, "ikm", num2(ikm));
-    cJSON_AddStringToObject(sv, "mutu", mutu_of(ikm, &kin));
-    cJSON_AddItemToArray(services, sv);
+    if (grow((void **)&ro->services, &capsv, ro->nservices, sizeof *ro->services)) {
+      nomem = 1;
+      break;
+    }
+    kj_report_service *sv = &ro->services[ro->nservices++];
+    sv->service = kj_report_strdup((const char *)sqlite3_column_text(s, 0), &nomem);
+    sv->n = sn;
+    sv->ikm = ikm;
+    sv->mutu = kj_report_strdup(mutu_of(ikm, &kin), &nomem);
   }
   sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
-    cJSON_Delete(services);
+  if (nomem)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (rc != SQLITE_DONE)
     return db_fail(r->db, err, "cannot read surveys");
-  }
-  cJSON *ikm = cJSON_AddObjectToObject(obj, "ikm");
-  char nb[24];
-  snprintf(nb, sizeof nb, "%lld", n);
-  cJSON_AddItemToObject(ikm, "n", cJSON_CreateRaw(nb));
+  ro->ikm.n = n;
   q_t ikm_q = q_int(0);
   if (n > 0) {
     long long su = 0;
@@ -1528,28 +1560,18 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
     long long h = q_round2(ikm_q);
     const char *kin;
     const char *mutu = mutu_of(h, &kin);
-    cJSON_AddItemToObject(ikm, "value", num2(h));
-    cJSON_AddStringToObject(ikm, "mutu", mutu);
-    cJSON_AddStringToObject(ikm, "kinerja", kin);
-    cJSON *nrr = cJSON_AddArrayToObject(ikm, "nrr");
+    ro->ikm.value = h;
+    ro->ikm.mutu = kj_report_strdup(mutu, &nomem);
+    ro->ikm.kinerja = kj_report_strdup(kin, &nomem);
+    ro->ikm.has_nrr = 1;
     for (int i = 0; i < 9; i++)
-      cJSON_AddItemToArray(nrr, num2(q_round2(q_make(u[i], n))));
-  } else {
-    cJSON_AddNullToObject(ikm, "value");
-    cJSON_AddNullToObject(ikm, "mutu");
-    cJSON_AddNullToObject(ikm, "kinerja");
-    cJSON_AddNullToObject(ikm, "nrr");
+      ro->ikm.nrr[i] = q_round2(q_make(u[i], n));
   }
   if (have_pop) {
     long long smin = kjs_sample_min(pop);
-    snprintf(nb, sizeof nb, "%lld", smin);
-    cJSON_AddItemToObject(ikm, "sample_min", cJSON_CreateRaw(nb));
-    cJSON_AddBoolToObject(ikm, "sample_ok", n >= smin);
-  } else {
-    cJSON_AddNullToObject(ikm, "sample_min");
-    cJSON_AddNullToObject(ikm, "sample_ok");
+    ro->ikm.sample_min = smin;
+    ro->ikm.sample_ok = n >= smin;
   }
-  cJSON_AddItemToObject(obj, "services", services);
 
   /* complaints */
   if (!(s = rst(r, R_CDAYS)))
@@ -1591,15 +1613,11 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
     free(hc);
     return db_fail(r->db, err, "cannot read complaints");
   }
-  cJSON *cj = cJSON_AddObjectToObject(obj, "complaints");
-  snprintf(nb, sizeof nb, "%lld", received);
-  cJSON_AddItemToObject(cj, "received", cJSON_CreateRaw(nb));
-  snprintf(nb, sizeof nb, "%lld", resolved);
-  cJSON_AddItemToObject(cj, "resolved", cJSON_CreateRaw(nb));
-  snprintf(nb, sizeof nb, "%lld", ontime);
-  cJSON_AddItemToObject(cj, "on_time", cJSON_CreateRaw(nb));
+  ro->complaints.received = received;
+  ro->complaints.resolved = resolved;
+  ro->complaints.on_time = ontime;
   q_t otr = received ? q_make(100 * (i128)ontime, received) : q_int(0);
-  cJSON_AddItemToObject(cj, "on_time_rate", qnum(received > 0, otr));
+  ro->complaints.on_time_rate = received > 0 ? q_round2(otr) : KJ_RNULL;
   if (resolved > 0) {
     /* the k-th smallest (0-based) of the histogram */
     long long k1 = (resolved - 1) / 2, k2 = resolved / 2, v1 = 0, v2 = 0, seen = 0;
@@ -1610,9 +1628,7 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
         v2 = hd[i];
       seen += hc[i];
     }
-    cJSON_AddItemToObject(cj, "median_days", num2((v1 + v2) * 50));
-  } else {
-    cJSON_AddNullToObject(cj, "median_days");
+    ro->complaints.median_days = (v1 + v2) * 50;
   }
   free(hd);
   free(hc);
@@ -1676,19 +1692,14 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
     }
     cmp = q_make(100 * (i128)pairs, (i128)count * ci->workdays);
   }
-  cJSON_AddItemToObject(obj, "compliance", qnum(has_cmp, cmp));
-  cJSON *ej = cJSON_AddObjectToObject(obj, "employees");
-  snprintf(nb, sizeof nb, "%lld", count);
-  cJSON_AddItemToObject(ej, "count", cJSON_CreateRaw(nb));
+  ro->compliance = has_cmp ? q_round2(cmp) : KJ_RNULL;
+  ro->employees.count = count;
   bq capmean = capsum; /* capsum moves into capmean */
   if (ncap)
     bq_mul_q(&capmean, q_make(1, ncap));
-  cJSON_AddItemToObject(ej, "capaian_mean", ncap ? num2(bq_round2(&capmean)) : cJSON_CreateNull());
-  cJSON *pj = cJSON_AddObjectToObject(ej, "predikat");
-  for (int i = 0; i < KJS_PRED__COUNT; i++) {
-    snprintf(nb, sizeof nb, "%lld", pred[i]);
-    cJSON_AddItemToObject(pj, k_pred_names[i], cJSON_CreateRaw(nb));
-  }
+  ro->employees.capaian_mean = ncap ? bq_round2(&capmean) : KJ_RNULL;
+  for (int i = 0; i < KJS_PRED__COUNT; i++)
+    ro->employees.predikat[i] = pred[i];
 
   /* IKK */
   int present[4] = {n > 0, ncap > 0, received > 0, has_cmp};
@@ -1719,24 +1730,17 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
   }
   bq_free(&num);
   bq_free(&capmean);
-  if (big_nomem)
+  if (big_nomem || nomem)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   return 0;
 }
 
-static void place_rank(offrep *o, int rank) {
-  char nb[24];
-  snprintf(nb, sizeof nb, "%d", rank);
-  cJSON_ReplaceItemInObjectCaseSensitive(o->obj, "rank", cJSON_CreateRaw(nb));
-  cJSON_ReplaceItemInObjectCaseSensitive(o->obj, "ikk",
-                                         o->has_ikk ? num2(o->ikk) : cJSON_CreateNull());
-}
-
-int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                       const char *as_of, kj_buf *out, kj_err *err) {
+int kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                             const char *as_of, kj_report_offices *d, kj_err *err) {
   rctx r;
   q_overflow = 0;
   big_nomem = 0;
+  kj_report_offices_init(d);
   if (rctx_init(&r, db, cfg, period, err))
     return KJ_EINVAL;
   kj_day asof;
@@ -1756,9 +1760,9 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
   ci.full_hi = r.ym_lo - 1;
   ci.part_lo = ci.eff + 1;
   if (ci.eff >= r.p.first) {
-    int y, m, d;
-    kj_day_to_civil(ci.eff, &y, &m, &d);
-    if (d == kj_days_in_month(y, m)) {
+    int y, m, dd;
+    kj_day_to_civil(ci.eff, &y, &m, &dd);
+    if (dd == kj_days_in_month(y, m)) {
       ci.full_hi = (long long)y * 100 + m;
     } else {
       ci.full_hi = m > 1 ? (long long)y * 100 + m - 1 : r.ym_lo - 1;
@@ -1779,7 +1783,7 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
   }
 
   offrep *offs = NULL;
-  int noffs = 0, capo = 0, rc = 0;
+  int noffs = 0, rc = 0;
   sqlite3_stmt *s = rst(&r, R_OFFICES);
   if (!s) {
     rctx_release(&r);
@@ -1809,17 +1813,18 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
     o->name = nm ? strdup((const char *)nm) : NULL;
     o->have_pop = sqlite3_column_type(s, 2) != SQLITE_NULL;
     o->pop = sqlite3_column_int64(s, 2);
+    if (!o->code || (nm && !o->name)) {
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      break;
+    }
   }
   sqlite3_reset(s);
   if (!rc && sr != SQLITE_DONE)
     rc = db_fail(db, err, "cannot read offices");
-  if (!rc && nrows) {
-    offs = calloc((size_t)nrows, sizeof *offs);
-    if (!offs)
-      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
-    capo = nrows;
-  }
+  if (!rc && nrows && !(offs = calloc((size_t)nrows, sizeof *offs)))
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
   for (int i = 0; !rc && offs && i < nrows; i++) {
+    kj_report_office_init(&offs[noffs].row);
     rc = office_report(&r, &ci, rows[i].code, rows[i].name, rows[i].have_pop, rows[i].pop,
                        &offs[noffs]);
     noffs++;
@@ -1829,36 +1834,48 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
     free(rows[i].name);
   }
   free(rows);
-  (void)capo;
   if (!rc)
-    rc = check_overflow(err);
+    rc = finish_overflow(err);
   rctx_release(&r);
-  if (rc || (noffs && !offs)) {
+  int nomem = 0;
+  if (!rc) {
+    d->period = kj_report_strdup(r.period, &nomem);
+    d->as_of = kj_report_strdup(asof_s, &nomem);
+    if (noffs && !(d->offices = calloc((size_t)noffs, sizeof *d->offices)))
+      nomem = 1;
+    if (nomem)
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  if (rc) {
     for (int i = 0; offs && i < noffs; i++)
-      cJSON_Delete(offs[i].obj);
+      kj_report_office_release(&offs[i].row);
     free(offs);
-    return rc ? rc : KJ_ENOMEM;
+    kj_report_offices_release(d);
+    return rc;
   }
   if (noffs > 1)
     qsort(offs, (size_t)noffs, sizeof *offs, cmp_offrep);
-  cJSON *doc = cJSON_CreateObject();
-  cJSON_AddStringToObject(doc, "period", r.period);
-  cJSON_AddStringToObject(doc, "as_of", asof_s);
-  cJSON *arr = cJSON_AddArrayToObject(doc, "offices");
   for (int i = 0; i < noffs; i++) {
-    place_rank(&offs[i], i + 1);
-    cJSON_AddItemToArray(arr, offs[i].obj);
+    offs[i].row.rank = i + 1;
+    offs[i].row.ikk = offs[i].has_ikk ? offs[i].ikk : KJ_RNULL;
+    d->offices[d->n++] = offs[i].row; /* moves */
   }
   free(offs);
-  return finish_doc(doc, out, err);
+  return 0;
+}
+
+int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                       const char *as_of, kj_buf *out, kj_err *err) {
+  kj_report_offices d;
+  int rc = kjs_report_offices_build(db, cfg, period, as_of, &d, err);
+  if (!rc)
+    rc = kj_report_offices_encode(&d, out, err);
+  kj_report_offices_release(&d);
+  return rc;
 }
 
 /* ---------------------------------------------------------------------- */
 /* recompute */
-
-static const char *const k_names[NTABLES] = {"sc_office",   "sc_emp",    "sc_survey",
-                                             "sc_cdays",    "sc_real",   "sc_actday",
-                                             "sc_actmonth", "sc_target", "sc_rating"};
 
 static int exec_fmt(sqlite3 *db, kj_err *err, const char *fmt, const char *a, const char *b) {
   char sql[512];

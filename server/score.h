@@ -19,6 +19,7 @@
 #include "date.h"
 #include "err.h"
 #include "record.h"
+#include "reportdoc.h"
 
 /* Rating classes, also the rows/columns of the predikat matrix. */
 enum { KJS_DIATAS, KJS_SESUAI, KJS_DIBAWAH };
@@ -65,11 +66,20 @@ int kjs_score_schema(sqlite3 *db, kj_err *err);
  * in.  NULL or deleted = no contribution.  0 or a kj_code. */
 int kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after, kj_err *err);
 
-/* The office document of domain.md ("Report format") into out, one line of
- * JSON ending in "\n".  as_of NULL = today (UTC). */
+/* The office document of domain.md ("Report format") as data: *d is
+ * initialised here and owned by the caller (kj_report_offices_release),
+ * also on error (then empty).  Offices in rank order.  as_of NULL = today
+ * (UTC).  0, KJ_EINVAL (bad period or date), KJ_EDB or KJ_ENOMEM. */
+int kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                             const char *as_of, kj_report_offices *d, kj_err *err);
+/* The employee document of domain.md for the roster of office, the same way. */
+int kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                               const char *office, kj_report_employees *d, kj_err *err);
+
+/* The same documents encoded (kj_report_*_encode) into out, one line of
+ * JSON ending in "\n". */
 int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
                        const char *as_of, kj_buf *out, kj_err *err);
-/* The employee document of domain.md for the roster of office. */
 int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
                          const char *office, kj_buf *out, kj_err *err);
 
@@ -102,7 +112,8 @@ int kjs_score_cli_recompute(sqlite3 *db, const kjs_score_config *cfg, int argc, 
 long long kjs_round2(long long n, long long d);
 /* Krejcie-Morgan sample size for population N. */
 long long kjs_sample_min(long long population);
-/* Plain decimal with at most 6 decimals -> value * 1e6; 0 or -1. */
+/* Plain decimal with at most 12 integer digits and 6 decimals -> value *
+ * 1e6 (so |value * 1e6| < 1e18, docs/scoring.md "Number bounds"); 0 or -1. */
 int kjs_parse_dec6(const char *s, long long *out);
 
 #endif

@@ -297,6 +297,11 @@ static kj_code migrate(conn *c, kj_err *err) {
     if ((rc = exec(c, sql, err)))
       goto fail;
   }
+  /* the score tables' own layout: upgraded in place (docs/scoring.md) */
+  if (kjs_score_schema(c->db, err) != 0) {
+    rc = err && err->code ? err->code : KJ_EDB;
+    goto fail;
+  }
   return exec(c, "COMMIT", err);
 fail:
   exec(c, "ROLLBACK", NULL);

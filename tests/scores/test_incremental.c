@@ -86,7 +86,12 @@ static void randomize(kj_record *r) {
     date(b);
     set(r, "date", b);
     set(r, "indicator", pick(k_inds, 2));
-    snprintf(b, sizeof b, "%u.%u", rnd(20), rnd(1000));
+    if (rnd(4)) /* small; else near the old bound (stored records may carry
+                   it): the (hi, lo) sums carry and borrow */
+      snprintf(b, sizeof b, "%u.%u", rnd(20), rnd(1000));
+    else
+      snprintf(b, sizeof b, "%u%011u.%06u", 1 + rnd(9), rnd(1000000000) * 100 + rnd(100),
+               rnd(1000000));
     set(r, "quantity", b);
     set(r, "status", pick(k_status, 5));
     break;
@@ -125,7 +130,13 @@ static void randomize(kj_record *r) {
     set(r, "nip", b);
     set(r, "indicator", pick(k_inds, 2));
     set(r, "period", pick(k_periods, 5));
-    seti(r, "target", 1, 50);
+    if (rnd(4))
+      seti(r, "target", 1, 50);
+    else {
+      snprintf(b, sizeof b, "%u%011u.%06u", 1 + rnd(9), rnd(1000000000) * 100 + rnd(100),
+               rnd(1000000));
+      set(r, "target", b);
+    }
     if (rnd(2))
       seti(r, "weight", 1, 3);
     else
