@@ -167,7 +167,7 @@ static void insert_raw(sqlite3 *db, const kj_record *r) {
   cJSON_Delete(j);
   kj_rstate_release(&st);
   sqlite3_reset(g_ins);
-  sqlite3_bind_int(g_ins, 1, (int)r->type);
+  sqlite3_bind_text(g_ins, 1, kj_type(r->type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(g_ins, 2, r->id, -1, SQLITE_STATIC);
   const char *office = kj_record_office(r);
   if (office)

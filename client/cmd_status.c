@@ -106,6 +106,7 @@ int kjc_cmd_status(int argc, char **argv) {
     cJSON_AddStringToObject(o, "state", st);
     cJSON_AddNumberToObject(o, "pending", (double)ob.pending);
     cJSON_AddNumberToObject(o, "rejected", (double)ob.rejected);
+    cJSON_AddNumberToObject(o, "held", (double)ob.held);
     if (ob.pending)
       cJSON_AddNumberToObject(o, "oldest_pending_age_s", (double)age_s);
     else
@@ -130,6 +131,10 @@ int kjc_cmd_status(int argc, char **argv) {
       printf(" (oldest %" PRId64 " s ago)", age_s);
     printf("\nrejected:      %ld%s\n", ob.rejected,
            ob.rejected ? " (kinerja list --rejected)" : "");
+    if (ob.held)
+      printf("held for a newer server: %ld (they go out by themselves once the server is "
+             "upgraded)\n",
+             ob.held);
     iso_time(last_sync, t1);
     iso_time(last_attempt, t2);
     printf("last sync:     %s\n", t1[0] ? t1 : "never");

@@ -106,6 +106,7 @@ static void print_summary(const kjc_sync_result *r, kj_code c, const kj_err *err
     if (!kjc_outbox_stats_get(s, &st, &x)) {
       cJSON_AddNumberToObject(o, "pending", (double)st.pending);
       cJSON_AddNumberToObject(o, "rejected_total", (double)st.rejected);
+      cJSON_AddNumberToObject(o, "held", (double)st.held);
     }
     if (c)
       cJSON_AddStringToObject(o, "error", err->msg);

@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "merge.h"
+#include "msg.h"
 #include "uuid.h"
 
 #define BUSY_TIMEOUT_MS 60000
@@ -54,9 +56,17 @@ static const char *const migrations[] = {
     "  doc TEXT NOT NULL,"
     "  stored_ms INTEGER NOT NULL,"
     "  PRIMARY KEY(kind, period, office)) WITHOUT ROWID;",
+    /* 1 -> 2: records.state by field name (kj_rstate_store_encode), see
+     * migrate_states_v1(); each outbox row knows the protocol it needs. */
+    "ALTER TABLE outbox ADD COLUMN needs INTEGER NOT NULL DEFAULT 1;",
 };
+/* The C part of a migration, run after its SQL in the same transaction. */
+static kj_code migrate_states_v1(kjc_store *s, kj_err *err);
+static kj_code (*const migration_code[])(kjc_store *, kj_err *) = {NULL, migrate_states_v1};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema version");
+_Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
+               "one code slot per migration");
 
 /* ---- statements ---- */
 
@@ -90,18 +100,20 @@ _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema vers
                  "coalesce(sum(status = 'rejected'), 0), "                                         \
                  "(SELECT reason FROM outbox WHERE id = ?1 AND status = 'rejected' "               \
                  " ORDER BY seq DESC LIMIT 1) FROM outbox WHERE id = ?1")                          \
-  XX(OB_INSERT, "INSERT INTO outbox(type, id, hlc, mask, deleted, change, created_ms) "            \
-                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                              \
+  XX(OB_INSERT, "INSERT INTO outbox(type, id, hlc, mask, deleted, change, created_ms, needs) "     \
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                          \
   XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'")   \
   XX(OB_BATCH, "SELECT seq, type, id, hlc, change FROM outbox WHERE status = 'pending' "           \
-               "ORDER BY seq LIMIT ?1")                                                            \
+               "AND needs <= ?2 ORDER BY seq LIMIT ?1")                                            \
   XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                                  \
   XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")               \
   /* Each part reads the outbox_status index only (a covering count and                            \
    * one row), not the whole outbox: a big push stays small in memory. */                          \
   XX(OB_STATS, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'), "                   \
                "(SELECT count(*) FROM outbox WHERE status = 'rejected'), "                         \
-               "(SELECT created_ms FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT 1)")    \
+               "(SELECT created_ms FROM outbox WHERE status = 'pending' AND needs <= ?1 "          \
+               " ORDER BY seq LIMIT 1), "                                                          \
+               "(SELECT count(*) FROM outbox WHERE status = 'pending' AND needs > ?1)")            \
   XX(SC_PUT, "INSERT INTO scores(kind, period, office, doc, stored_ms) "                           \
              "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, period, office) DO UPDATE SET "         \
              "doc = excluded.doc, stored_ms = excluded.stored_ms")                                 \
@@ -246,6 +258,8 @@ static kj_code migrate(kjc_store *s, kj_err *err) {
     if (v >= KJC_SCHEMA_VERSION)
       return exec(s, "COMMIT", err);
     if ((c = exec(s, migrations[v], err)))
+      goto fail;
+    if (migration_code[v] && (c = migration_code[v](s, err)))
       goto fail;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
@@ -627,37 +641,98 @@ kj_code kjc_store_set_clock_offset(kjc_store *s, int64_t offset_ms, kj_err *err)
 
 /* ---- records ---- */
 
-/* The stored state (column records.state) is a compact JSON form of a
- * kj_rstate, positional by the type's field table so that a 100,000-row
- * import stays small and fast:
- *   {"v":[value or null per field], "s":["HLC/DEVICE", ...distinct stamps],
- *    "i":"aab-", "d":"HLC/DEVICE"}
- * "i" has one letter per field: its stamp's index in "s" ('a' = 0), or '-'
- * for a field never written.
- * "d" (the delete stamp) is present only for a tombstone.  Type, id and the
- * deleted flag are columns. */
+/* The stored state (column records.state) is proto/wire.h's stored form,
+ * fields by name (kj_rstate_store_encode); type, id and the deleted flag
+ * are columns.  Fields of a newer version pulled from a newer server are
+ * kept in it (docs/protocol.md "Versions"). */
 static kj_code state_parse(kjc_store *s, const char *type, const char *id, int deleted,
                            const char *text, kj_rstate *out, kj_err *err) {
   const kj_type_def *t = kj_type_by_name(type);
-  kj_rstate_init(out, t ? t->type : KJ_T_SURVEY);
-  cJSON *o = t ? cJSON_Parse(text) : NULL;
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code c = t ? kj_rstate_store_decode(text, t->type, id, deleted, out, &e) : KJ_EPROTO;
+  if (!t)
+    kj_rstate_init(out, KJ_T_SURVEY);
+  if (c == KJ_ENOMEM)
+    return kj_fail(err, c, "out of memory");
+  if (c)
+    return kj_fail(err, KJ_EDB, "database '%s' is damaged: record '%s' cannot be read: %s", s->path,
+                   id, t ? e.msg : "unknown type");
+  return KJ_OK;
+}
+
+static kj_code state_put(kjc_store *s, const kj_rstate *rs, kj_err *err) {
+  char *text = kj_rstate_store_encode(rs);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  sqlite3_stmt *st = s->st[S_REC_PUT];
+  sqlite3_bind_text(st, 1, kj_type(rs->rec.type)->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, rs->rec.id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, rs->rec.deleted ? 1 : 0);
+  sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+  kj_code c = run(s, st, err);
+  cJSON_free(text);
+  return c;
+}
+
+/* ---- migration 1 -> 2: positional states to named ones ---- */
+
+/* Schema 1 stored a state positionally by the C field table of protocol 1:
+ *   {"v":[value or null per field], "s":["HLC/DEVICE", ...distinct stamps],
+ *    "i":"aab-", "d":"HLC/DEVICE"}
+ * ("i": one letter per field, its stamp's index in "s", '-' = never
+ * written).  The field order of that release is frozen here, so reading an
+ * old database never depends on today's table. */
+static const struct {
+  const char *type;
+  const char *fields[18];
+} k_fields_v1[] = {
+    {"office", {"name", "region", "population"}},
+    {"employee", {"name", "office", "position", "supervisor"}},
+    {"indicator", {"name", "unit"}},
+    {"survey",
+     {"office", "date", "service", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "age",
+      "sex", "education", "occupation", "comment"}},
+    {"activity",
+     {"office", "nip", "date", "indicator", "quantity", "minutes", "description", "evidence",
+      "status", "reviewed_by"}},
+    {"complaint", {"office", "received", "resolved", "channel", "category", "summary"}},
+    {"rating",
+     {"office", "period", "rater", "ratee", "role", "s1", "s2", "s3", "s4", "s5", "s6", "s7",
+      "comment"}},
+    {"target", {"office", "nip", "indicator", "period", "target", "weight"}},
+};
+
+/* One schema-1 state into out (a state of type t, id and deleted set). */
+static kj_code state_from_v1(const char *text, const kj_type_def *t, kj_rstate *out) {
+  int k1 = -1;
+  for (size_t k = 0; k < sizeof k_fields_v1 / sizeof k_fields_v1[0]; k++)
+    if (!strcmp(k_fields_v1[k].type, t->name))
+      k1 = (int)k;
+  cJSON *o = k1 >= 0 ? cJSON_Parse(text) : NULL;
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "s");
   const cJSON *ix = cJSON_GetObjectItemCaseSensitive(o, "i");
   const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "d");
+  int nf = 0;
+  while (k1 >= 0 && nf < 18 && k_fields_v1[k1].fields[nf])
+    nf++;
   kj_code c = KJ_OK;
   if (!o || !cJSON_IsArray(v) || !cJSON_IsArray(st) || !cJSON_IsString(ix) ||
-      cJSON_GetArraySize(v) != t->nfields || (int)strlen(ix->valuestring) != t->nfields) {
+      cJSON_GetArraySize(v) != nf || (int)strlen(ix->valuestring) != nf) {
     c = KJ_EDB;
     goto out;
   }
-  snprintf(out->rec.id, sizeof out->rec.id, "%s", id);
-  out->rec.deleted = deleted;
   int nst = cJSON_GetArraySize(st);
   const cJSON *vi = v->child;
-  for (int i = 0; i < t->nfields; i++, vi = vi->next) {
+  for (int i = 0; i < nf; i++, vi = vi->next) {
+    int f = kj_field_index(t, k_fields_v1[k1].fields[i]);
+    if (f < 0) { /* a field this release no longer has: never silently */
+      c = KJ_EDB;
+      goto out;
+    }
     if (cJSON_IsString(vi)) {
-      if (kj_record_set(&out->rec, i, vi->valuestring)) {
+      if (kj_record_set(&out->rec, f, vi->valuestring)) {
         c = KJ_ENOMEM;
         goto out;
       }
@@ -668,9 +743,8 @@ static kj_code state_parse(kjc_store *s, const char *type, const char *id, int d
     char ch = ix->valuestring[i];
     if (ch == '-')
       continue;
-    int k = ch - 'a';
-    const cJSON *si = k >= 0 && k < nst ? cJSON_GetArrayItem(st, k) : NULL;
-    if (!si || !cJSON_IsString(si) || kj_stamp_parse(si->valuestring, &out->st[i])) {
+    const cJSON *si = ch - 'a' >= 0 && ch - 'a' < nst ? cJSON_GetArrayItem(st, ch - 'a') : NULL;
+    if (!cJSON_IsString(si) || kj_stamp_parse(si->valuestring, &out->st[f])) {
       c = KJ_EDB;
       goto out;
     }
@@ -679,56 +753,52 @@ static kj_code state_parse(kjc_store *s, const char *type, const char *id, int d
     c = KJ_EDB;
 out:
   cJSON_Delete(o);
-  if (c == KJ_ENOMEM)
-    return kj_fail(err, c, "out of memory");
-  if (c)
-    return kj_fail(err, KJ_EDB, "database '%s' is damaged: record '%s' cannot be read", s->path,
-                   id);
-  return KJ_OK;
+  return c;
 }
 
-static kj_code state_put(kjc_store *s, const kj_rstate *rs, kj_err *err) {
-  const kj_type_def *t = kj_type(rs->rec.type);
-  cJSON *o = cJSON_CreateObject();
-  cJSON *v = cJSON_AddArrayToObject(o, "v");
-  cJSON *st = cJSON_AddArrayToObject(o, "s");
-  char ix[KJ_MAX_FIELDS + 1];
-  int nst = 0, idx[KJ_MAX_FIELDS];
-  char buf[KJ_HLC_STRMAX + KJ_DEVICE_MAX + 2];
-  for (int i = 0; o && v && st && i < t->nfields; i++) {
-    cJSON_AddItemToArray(v, rs->rec.v[i] ? cJSON_CreateString(rs->rec.v[i]) : cJSON_CreateNull());
-    int k = -1;
-    if (rs->st[i].hlc) {
-      for (int j = 0; j < i && k < 0; j++)
-        if (rs->st[j].hlc == rs->st[i].hlc && !strcmp(rs->st[j].device, rs->st[i].device))
-          k = idx[j];
-      if (k < 0) {
-        kj_stamp_format(&rs->st[i], buf, sizeof buf);
-        cJSON_AddItemToArray(st, cJSON_CreateString(buf));
-        k = nst++;
-      }
+/* Rewrite every record's state in the named form, inside the migration's
+ * transaction: all or nothing. */
+static kj_code migrate_states_v1(kjc_store *s, kj_err *err) {
+  sqlite3_stmt *rd = NULL, *wr = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT rowid, type, id, deleted, state FROM records", -1, &rd,
+                              NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(s->db, "UPDATE records SET state = ?2 WHERE rowid = ?1", -1, &wr, NULL);
+  kj_code c = rc == SQLITE_OK ? KJ_OK : st_fail(s, rc, err, "migrate");
+  long n = 0;
+  while (!c && (rc = sqlite3_step(rd)) == SQLITE_ROW) {
+    const char *type = (const char *)sqlite3_column_text(rd, 1);
+    const char *id = (const char *)sqlite3_column_text(rd, 2);
+    const kj_type_def *t = kj_type_by_name(type);
+    kj_rstate rs;
+    kj_rstate_init(&rs, t ? t->type : KJ_T_SURVEY);
+    snprintf(rs.rec.id, sizeof rs.rec.id, "%s", id ? id : "");
+    rs.rec.deleted = sqlite3_column_int(rd, 3);
+    kj_code k = t ? state_from_v1((const char *)sqlite3_column_text(rd, 4), t, &rs) : KJ_EDB;
+    char *text = k ? NULL : kj_rstate_store_encode(&rs);
+    kj_rstate_release(&rs);
+    if (k == KJ_ENOMEM || (!k && !text)) {
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      break;
     }
-    idx[i] = k;
-    ix[i] = k < 0 ? '-' : (char)('a' + k);
+    if (k) {
+      c = kj_fail(err, KJ_EDB,
+                  "database '%s' is damaged: record '%s' cannot be read (upgrading to schema 2)",
+                  s->path, id ? id : "");
+      break;
+    }
+    sqlite3_bind_int64(wr, 1, sqlite3_column_int64(rd, 0));
+    sqlite3_bind_text(wr, 2, text, -1, SQLITE_TRANSIENT);
+    cJSON_free(text);
+    c = run(s, wr, err);
+    n++;
   }
-  ix[t->nfields] = 0;
-  if (o)
-    cJSON_AddStringToObject(o, "i", ix);
-  if (o && rs->rec.deleted && rs->del.hlc) {
-    kj_stamp_format(&rs->del, buf, sizeof buf);
-    cJSON_AddStringToObject(o, "d", buf);
-  }
-  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
-  cJSON_Delete(o);
-  if (!text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
-  sqlite3_stmt *q = s->st[S_REC_PUT];
-  sqlite3_bind_text(q, 1, t->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, rs->rec.id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 3, rs->rec.deleted ? 1 : 0);
-  sqlite3_bind_text(q, 4, text, -1, SQLITE_STATIC);
-  kj_code c = run(s, q, err);
-  cJSON_free(text);
+  if (!c && rc != SQLITE_DONE)
+    c = st_fail(s, rc, err, "migrate");
+  sqlite3_finalize(rd);
+  sqlite3_finalize(wr);
+  if (!c && n)
+    KJ_INFO("database '%s': %ld records upgraded to schema 2 (fields by name)", s->path, n);
   return c;
 }
 
@@ -838,6 +908,7 @@ static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
   sqlite3_bind_int(st, 5, c_->rec.deleted ? 1 : 0);
   sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 7, (sqlite3_int64)kj_wall_ms());
+  sqlite3_bind_int(st, 8, kj_change_needs(c_));
   kj_code c = run(s, st, err);
   cJSON_free(text);
   if (!c)
@@ -1031,6 +1102,7 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
   sqlite3_stmt *st = s->st[S_OB_BATCH];
   *n = 0;
   sqlite3_bind_int(st, 1, max);
+  sqlite3_bind_int(st, 2, kjc_server_protocol(s));
   int rc;
   kj_code c = KJ_OK;
   while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1101,13 +1173,23 @@ kj_code kjc_outbox_max_seq(kjc_store *s, int64_t *out, kj_err *err) {
   return c;
 }
 
+int kjc_server_protocol(kjc_store *s) {
+  int64_t v = KJ_PROTOCOL_MAX;
+  if (kjc_meta_get_i64(s, KJC_META_SERVER_PROTOCOL, KJ_PROTOCOL_MAX, &v, NULL) || v < 1 ||
+      v > KJ_PROTOCOL_MAX)
+    v = KJ_PROTOCOL_MAX;
+  return (int)v;
+}
+
 kj_code kjc_outbox_stats_get(kjc_store *s, kjc_outbox_stats *out, kj_err *err) {
   sqlite3_stmt *st = s->st[S_OB_STATS];
   memset(out, 0, sizeof *out);
+  sqlite3_bind_int(st, 1, kjc_server_protocol(s));
   int rc = sqlite3_step(st);
   kj_code c = KJ_OK;
   if (rc == SQLITE_ROW) {
-    out->pending = (long)sqlite3_column_int64(st, 0);
+    out->held = (long)sqlite3_column_int64(st, 3);
+    out->pending = (long)sqlite3_column_int64(st, 0) - out->held;
     out->rejected = (long)sqlite3_column_int64(st, 1);
     out->oldest_pending_ms = (int64_t)sqlite3_column_int64(st, 2);
   } else {

@@ -33,7 +33,7 @@
 #include "record.h"
 #include "wire.h"
 
-#define KJC_SCHEMA_VERSION 1
+#define KJC_SCHEMA_VERSION 2
 #define KJC_APPLICATION_ID 0x4b4a4442 /* "KJDB" in PRAGMA application_id */
 
 /* meta keys.  Times are ms since the epoch in decimal text. */
@@ -52,6 +52,10 @@
 #define KJC_META_LAST_PULL "last_pull_ms"
 #define KJC_META_LAST_ATTEMPT "last_attempt_ms"
 #define KJC_META_LAST_ERROR "last_error" /* text of the last sync error */
+/* The newest protocol the server speaks (its hello's protocol_max); absent
+ * until the first hello of this program, then changes that need a newer
+ * protocol are held in the outbox (docs/protocol.md "Versions"). */
+#define KJC_META_SERVER_PROTOCOL "server_protocol"
 
 typedef struct kjc_store kjc_store;
 
@@ -180,8 +184,13 @@ kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejec
                           kj_err *err);
 
 /* ---- outbox ---- */
-/* Up to max oldest pending changes, in seq order, into out[0..*n-1]
- * (each initialised by the call: kj_change_release each). */
+/* Every outbox row keeps the protocol version its change needs
+ * (proto/msg.h kj_change_needs).  A pending change whose version is above
+ * the server's (KJC_META_SERVER_PROTOCOL) is "held": it waits for the
+ * upgraded server, and neither a batch nor the pending count includes it.
+ *
+ * Up to max oldest pending changes the server can take, in seq order, into
+ * out[0..*n-1] (each initialised by the call: kj_change_release each). */
 kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *err);
 /* The server took these (applied or duplicate): delete them. */
 kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err);
@@ -193,11 +202,14 @@ kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err 
 kj_code kjc_outbox_max_seq(kjc_store *s, int64_t *out, kj_err *err);
 
 typedef struct kjc_outbox_stats {
-  long pending;
+  long pending; /* to send to the server */
+  long held;    /* waiting for a server of a newer protocol */
   long rejected;
   int64_t oldest_pending_ms; /* creation time of the oldest pending change, 0 when none */
 } kjc_outbox_stats;
 kj_code kjc_outbox_stats_get(kjc_store *s, kjc_outbox_stats *out, kj_err *err);
+/* The server's protocol as last seen (KJ_PROTOCOL_MAX until known). */
+int kjc_server_protocol(kjc_store *s);
 
 /* ---- scores (report documents pulled from the server) ---- */
 /* kind e.g. "offices" or "employees"; office may be "" for all offices. */

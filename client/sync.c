@@ -9,7 +9,9 @@
 
 #include "hlc.h"
 #include "log.h"
+#include "msg.h"
 #include "net.h"
+#include "text.h"
 #include "wire.h"
 
 #define DEFAULT_BATCH 1000
@@ -146,12 +148,13 @@ fail:
   return c;
 }
 
-static void measure(engine *e, const kjc_net_reply *r, const cJSON *doc) {
-  const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "server_time");
-  if (!cJSON_IsNumber(st))
+/* server_time (ms, -1 when the answer had none) against the middle of
+ * the request's round trip. */
+static void measure(engine *e, const kjc_net_reply *r, int64_t server_time) {
+  if (server_time < 0)
     return;
   int64_t mid = r->sent_ms + (r->recv_ms - r->sent_ms) / 2;
-  int64_t m = (int64_t)st->valuedouble - mid;
+  int64_t m = server_time - mid;
   kj_err x;
   kj_err_clear(&x);
   if (set_offset(e, m, &x))
@@ -162,15 +165,15 @@ static void measure(engine *e, const kjc_net_reply *r, const cJSON *doc) {
 
 /* The server's {"error": "..."} or a short excerpt of the body. */
 static void server_message(const kjc_net_reply *r, char *out, size_t size) {
-  cJSON *doc = cJSON_ParseWithLength(kj_buf_str(&r->body), r->body.len);
-  const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "error");
-  if (cJSON_IsString(m))
-    snprintf(out, size, "%s", m->valuestring);
-  else if (r->body.len)
-    snprintf(out, size, "%.120s", kj_buf_str(&r->body));
-  else
+  char m[200], raw[121];
+  if (kj_error_decode(kj_buf_str(&r->body), r->body.len, m, sizeof m) == 0) {
+    kj_term_escape(m, out, size);
+  } else if (r->body.len) {
+    snprintf(raw, sizeof raw, "%s", kj_buf_str(&r->body));
+    kj_term_escape(raw, out, size);
+  } else {
     snprintf(out, size, "HTTP %ld", r->status);
-  cJSON_Delete(doc);
+  }
   size_t n = strlen(out);
   while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
     out[--n] = 0;
@@ -188,21 +191,16 @@ static kj_code http_fail(const kjc_net_reply *r, const char *what, kj_err *err) 
   return kj_fail(err, KJ_EPROTO, "%s failed: server answered %ld: %s", what, r->status, msg);
 }
 
+/* One request; a status other than 200 is an error (http_fail).  r holds
+ * the answer for the caller's decoder (release it in every case). */
 static kj_code request(engine *e, const char *method, const char *path, const char *body,
-                       size_t len, kjc_net_reply *r, cJSON **doc, const char *what, kj_err *err) {
-  *doc = NULL;
+                       size_t len, kjc_net_reply *r, const char *what, kj_err *err) {
   e->res->requests++;
   kj_code c = kjc_net_request(e->net, method, path, body, len, r, err);
   if (c)
     return c;
   if (r->status != 200)
     return http_fail(r, what, err);
-  *doc = cJSON_ParseWithLength(kj_buf_str(&r->body), r->body.len);
-  if (!cJSON_IsObject(*doc)) {
-    cJSON_Delete(*doc);
-    *doc = NULL;
-    return kj_fail(err, KJ_EPROTO, "%s: the server's answer is not a JSON object", what);
-  }
   return KJ_OK;
 }
 
@@ -210,33 +208,36 @@ static kj_code request(engine *e, const char *method, const char *path, const ch
 
 static kj_code hello(engine *e, const char *key, kj_err *err) {
   kjc_net_reply r;
-  cJSON *doc;
-  kj_code c = request(e, "GET", "/v1/hello", NULL, 0, &r, &doc, "hello", err);
+  kj_hello h;
+  char path[48];
+  snprintf(path, sizeof path, "/v1/hello?protocol=%d", KJ_PROTOCOL_MAX);
+  kj_code c = request(e, "GET", path, NULL, 0, &r, "hello", err);
+  if (!c)
+    c = kj_hello_decode(kj_buf_str(&r.body), r.body.len, &h, err);
   if (c) {
     kjc_net_reply_release(&r);
     return c;
   }
-  const cJSON *role = cJSON_GetObjectItemCaseSensitive(doc, "role");
-  const cJSON *office = cJSON_GetObjectItemCaseSensitive(doc, "office");
-  const cJSON *device = cJSON_GetObjectItemCaseSensitive(doc, "device");
-  const cJSON *limits = cJSON_GetObjectItemCaseSensitive(doc, "limits");
-  const cJSON *mb = cJSON_GetObjectItemCaseSensitive(limits, "max_batch");
   const char *mine = kjc_store_office(e->s);
-  if (!cJSON_IsString(role) || strcmp(role->valuestring, "device") != 0) {
+  if (strcmp(h.role, "device") != 0) {
     c = kj_fail(err, KJ_EAUTH, "server refused this device: the token is not a device token");
-  } else if (!cJSON_IsString(office) || strcmp(office->valuestring, mine) != 0) {
+  } else if (strcmp(h.office, mine) != 0) {
     c = kj_fail(err, KJ_EAUTH,
                 "server refused this device: the token is for office '%s', this database is "
                 "office '%s'",
-                cJSON_IsString(office) ? office->valuestring : "", mine);
+                h.office, mine);
   } else {
-    measure(e, &r, doc);
+    measure(e, &r, h.server_time);
+    int before = kjc_server_protocol(e->s);
     if (!(c = kjc_store_begin(e->s, err))) {
-      if (cJSON_IsString(device) && device->valuestring[0] &&
-          strlen(device->valuestring) <= KJ_DEVICE_MAX)
-        c = kjc_meta_set(e->s, KJC_META_DEVICE, device->valuestring, err);
-      if (!c && cJSON_IsNumber(mb) && mb->valuedouble >= 1)
-        c = kjc_meta_set_i64(e->s, KJC_META_MAX_BATCH, (int64_t)mb->valuedouble, err);
+      if (h.device[0])
+        c = kjc_meta_set(e->s, KJC_META_DEVICE, h.device, err);
+      if (!c && h.max_batch >= 1)
+        c = kjc_meta_set_i64(e->s, KJC_META_MAX_BATCH, h.max_batch, err);
+      if (!c)
+        c = kjc_meta_set_i64(e->s, KJC_META_SERVER_PROTOCOL,
+                             h.protocol_max < KJ_PROTOCOL_MAX ? h.protocol_max : KJ_PROTOCOL_MAX,
+                             err);
       if (!c)
         c = kjc_meta_set(e->s, KJC_META_HELLO_KEY, key, err);
       if (!c)
@@ -244,8 +245,13 @@ static kj_code hello(engine *e, const char *key, kj_err *err) {
       else
         kjc_store_rollback(e->s);
     }
+    if (!c && h.protocol_max < KJ_PROTOCOL_MAX)
+      KJ_INFO("server %s speaks protocol %d (this kinerja %d): changes that need the newer "
+              "protocol wait in the outbox until the server is upgraded",
+              h.version[0] ? h.version : "?", h.protocol_max, KJ_PROTOCOL_MAX);
+    else if (!c && before < KJ_PROTOCOL_MAX && h.protocol_max >= KJ_PROTOCOL_MAX)
+      KJ_INFO("server upgraded to protocol %d: held changes go out now", h.protocol_max);
   }
-  cJSON_Delete(doc);
   kjc_net_reply_release(&r);
   return c;
 }
@@ -259,11 +265,8 @@ static void progress(engine *e, kjc_sync_phase ph, long done, long total) {
   }
 }
 
-static kj_code push_results(engine *e, const cJSON *doc, kj_change *ch, int n, int *progressed,
-                            kj_err *err) {
-  const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
-  if (!cJSON_IsArray(results))
-    return kj_fail(err, KJ_EPROTO, "push: the server's answer has no 'results'");
+static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, int n,
+                            int *progressed, kj_err *err) {
   int64_t *acks = malloc((size_t)(n ? n : 1) * sizeof *acks);
   if (!acks)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -271,35 +274,29 @@ static kj_code push_results(engine *e, const cJSON *doc, kj_change *ch, int n, i
   long dup = 0, rej = 0;
   *progressed = 0;
   kj_code c = kjc_store_begin(e->s, err);
-  int idx = 0;
-  const cJSON *it;
-  cJSON_ArrayForEach(it, results) {
-    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(it, "seq");
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
-    const cJSON *er = cJSON_GetObjectItemCaseSensitive(it, "error");
+  for (int idx = 0; idx < a->n; idx++) {
+    const kj_push_result *res = &a->r[idx];
     int k = -1;
-    if (cJSON_IsNumber(seq)) {
-      int64_t sq = (int64_t)seq->valuedouble;
-      if (idx < n && ch[idx].seq == sq)
+    if (res->seq >= 0) {
+      if (idx < n && ch[idx].seq == res->seq)
         k = idx;
       else
         for (int j = 0; j < n && k < 0; j++)
-          if (ch[j].seq == sq)
+          if (ch[j].seq == res->seq)
             k = j;
     } else if (idx < n) {
       k = idx; /* the server could not read the seq: results are in order */
     }
-    idx++;
-    if (k < 0 || !cJSON_IsString(st))
+    if (k < 0)
       continue;
-    if (!strcmp(st->valuestring, "applied") || !strcmp(st->valuestring, "duplicate")) {
+    if (res->status == KJ_PUSH_APPLIED || res->status == KJ_PUSH_DUPLICATE) {
       acks[nack++] = ch[k].seq;
-      if (st->valuestring[0] == 'd')
+      if (res->status == KJ_PUSH_DUPLICATE)
         dup++;
       ch[k].seq = -1; /* answered */
-    } else if (!strcmp(st->valuestring, "rejected")) {
+    } else {
       if (!c)
-        c = kjc_outbox_reject(e->s, ch[k].seq, cJSON_IsString(er) ? er->valuestring : NULL, err);
+        c = kjc_outbox_reject(e->s, ch[k].seq, res->error, err);
       rej++;
       ch[k].seq = -1;
     }
@@ -365,40 +362,35 @@ static kj_code push(engine *e, kj_err *err) {
     int k = 1;
     while (k < n && offset_for(e, ch[k].seq, cur) == off)
       k++;
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddNumberToObject(body, "device_time", (double)(kjc_net_now_ms() + off));
-    cJSON *arr = cJSON_AddArrayToObject(body, "changes");
-    for (int i = 0; i < k; i++) {
-      cJSON *o = kj_change_to_json(&ch[i]);
-      cJSON_DeleteItemFromObjectCaseSensitive(o, "device"); /* the server knows it */
-      cJSON_AddItemToArray(arr, o);
-    }
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
+    kj_buf body;
+    kj_buf_init(&body, KJ_BUF_UNLIMITED);
+    c = kj_push_encode(&body, kjc_net_now_ms() + off, ch, k, err);
     kjc_net_reply r;
-    cJSON *doc = NULL;
-    if (!text) {
-      c = kj_fail(err, KJ_ENOMEM, "out of memory");
-    } else {
-      c = request(e, "POST", "/v1/push", text, strlen(text), &r, &doc, "push", err);
-      free(text);
+    memset(&r, 0, sizeof r);
+    if (!c) {
+      c = request(e, "POST", "/v1/push", kj_buf_str(&body), body.len, &r, "push", err);
       if (c == KJ_EPROTO && r.status == 413 && batch > 1) {
         /* the server's limits are smaller: halve and go on */
         kj_err_clear(err);
         batch /= 2;
         c = KJ_OK;
       } else if (!c) {
-        measure(e, &r, doc);
-        int prog = 0;
-        c = push_results(e, doc, ch, k, &prog, err);
-        if (!c && prog == 0)
-          c = kj_fail(err, KJ_EPROTO, "push: the server answered no change of the batch");
-        done += prog;
-        progress(e, KJC_PHASE_PUSH, done, e->total_pending);
+        kj_push_answer a;
+        c = kj_push_answer_decode(kj_buf_str(&r.body), r.body.len, &a, err);
+        if (!c) {
+          measure(e, &r, a.server_time);
+          int prog = 0;
+          c = push_results(e, &a, ch, k, &prog, err);
+          if (!c && prog == 0)
+            c = kj_fail(err, KJ_EPROTO, "push: the server answered no change of the batch");
+          done += prog;
+          progress(e, KJC_PHASE_PUSH, done, e->total_pending);
+          kj_push_answer_release(&a);
+        }
       }
-      cJSON_Delete(doc);
       kjc_net_reply_release(&r);
     }
+    kj_buf_release(&body);
     for (int i = 0; i < n; i++)
       kj_change_release(&ch[i]);
   }
@@ -444,34 +436,36 @@ static kj_code store_scores(engine *e, const cJSON *scores, kj_err *err) {
   return KJ_OK;
 }
 
-static kj_code apply_page(engine *e, const cJSON *doc, int *more, kj_err *err) {
-  const cJSON *changes = cJSON_GetObjectItemCaseSensitive(doc, "changes");
-  const cJSON *next = cJSON_GetObjectItemCaseSensitive(doc, "next");
-  const cJSON *mo = cJSON_GetObjectItemCaseSensitive(doc, "more");
-  const cJSON *scores = cJSON_GetObjectItemCaseSensitive(doc, "scores");
-  if (!cJSON_IsArray(changes) || !cJSON_IsString(next) || !cJSON_IsBool(mo))
-    return kj_fail(err, KJ_EPROTO, "pull: the server's answer lacks 'changes', 'next' or 'more'");
-  *more = cJSON_IsTrue(mo);
+static kj_code apply_page(engine *e, const kj_pull_page *p, kj_err *err) {
   kj_code c = kjc_store_begin(e->s, err);
   if (c)
     return c;
   kj_hlc_clock *clk = kjc_store_clock(e->s);
   uint64_t wall = kj_wall_ms();
-  long n = 0;
+  long n = 0, i = 0, skipped = 0;
   const cJSON *it;
-  cJSON_ArrayForEach(it, changes) {
+  cJSON_ArrayForEach(it, p->changes) {
     kj_rstate rs;
     kj_err x;
     kj_err_clear(&x);
-    if (kj_rstate_from_json(it, &rs, &x)) {
-      c = kj_fail(err, KJ_EPROTO, "pull: changes[%ld]: %s", n, x.msg);
+    kj_code d = kj_pull_page_state(it, &rs, &x);
+    if (d == KJ_EVERSION) { /* a type of a newer protocol: not ours to keep */
+      skipped++;
+      i++;
+      continue;
+    }
+    if (d) {
+      c = kj_fail(err, KJ_EPROTO, "pull: changes[%ld]: %s", i, x.msg);
       break;
     }
     /* A stamp seen is a stamp to follow: a later local edit must win. */
     const kj_type_def *t = kj_type(rs.rec.type);
-    for (int i = 0; i < t->nfields; i++)
-      if (rs.st[i].hlc && rs.st[i].hlc > clk->last)
-        kj_hlc_recv(clk, rs.st[i].hlc, wall);
+    for (int f = 0; f < t->nfields; f++)
+      if (rs.st[f].hlc && rs.st[f].hlc > clk->last)
+        kj_hlc_recv(clk, rs.st[f].hlc, wall);
+    for (int f = 0; f < rs.nx; f++)
+      if (rs.x[f].st.hlc > clk->last)
+        kj_hlc_recv(clk, rs.x[f].st.hlc, wall);
     if (rs.del.hlc && rs.del.hlc > clk->last)
       kj_hlc_recv(clk, rs.del.hlc, wall);
     c = kjc_store_adopt_remote(e->s, &rs, NULL, err);
@@ -479,22 +473,26 @@ static kj_code apply_page(engine *e, const cJSON *doc, int *more, kj_err *err) {
     if (c)
       break;
     n++;
+    i++;
   }
   if (!c)
-    c = kjc_meta_set(e->s, KJC_META_PULL_CURSOR, next->valuestring, err);
-  if (!c && !*more && cJSON_IsArray(scores))
-    c = store_scores(e, scores, err);
-  const cJSON *tag = cJSON_GetObjectItemCaseSensitive(doc, "scores_tag");
-  if (!c && !*more && cJSON_IsString(tag) && (cJSON_IsArray(scores) || cJSON_IsNull(scores)))
-    c = kjc_meta_set(e->s, "scores_tag", tag->valuestring, err);
+    c = kjc_meta_set(e->s, KJC_META_PULL_CURSOR, p->next, err);
+  if (!c && !p->more && p->scores)
+    c = store_scores(e, p->scores, err);
+  if (!c && !p->more && p->has_tag)
+    c = kjc_meta_set(e->s, "scores_tag", p->scores_tag, err);
   if (!c)
     c = kjc_meta_set_i64(e->s, KJC_META_LAST_PULL, kjc_net_now_ms(), err);
   if (!c)
     c = kjc_store_commit(e->s, err);
   else
     kjc_store_rollback(e->s);
-  if (!c)
+  if (!c) {
     e->res->pulled += n;
+    if (skipped)
+      KJ_WARN("pull: %ld records of types this kinerja does not know were skipped: upgrade kinerja",
+              skipped);
+  }
   return c;
 }
 
@@ -512,22 +510,25 @@ static kj_code pull(engine *e, kj_err *err) {
       free(cursor);
       return c;
     }
-    char esc[256], tesc[160], path[480];
+    char esc[256], tesc[160], path[512];
     url_escape(cursor ? cursor : "0", esc, sizeof esc);
     url_escape(tag ? tag : "", tesc, sizeof tesc);
     free(cursor);
     free(tag);
-    snprintf(path, sizeof path, "/v1/pull?since=%s&limit=%d&skip_own=1&scores_tag=%s", esc, limit,
-             tesc);
+    snprintf(path, sizeof path, "/v1/pull?since=%s&limit=%d&skip_own=1&protocol=%d&scores_tag=%s",
+             esc, limit, KJ_PROTOCOL_MAX, tesc);
     kjc_net_reply r;
-    cJSON *doc = NULL;
-    int more = 0;
-    c = request(e, "GET", path, NULL, 0, &r, &doc, "pull", err);
+    kj_pull_page page;
+    memset(&page, 0, sizeof page);
+    c = request(e, "GET", path, NULL, 0, &r, "pull", err);
+    if (!c)
+      c = kj_pull_page_decode(kj_buf_str(&r.body), r.body.len, &page, err);
     if (!c) {
-      measure(e, &r, doc); /* when the server sends server_time here too */
-      c = apply_page(e, doc, &more, err);
+      measure(e, &r, page.server_time);
+      c = apply_page(e, &page, err);
     }
-    cJSON_Delete(doc);
+    int more = page.more;
+    kj_pull_page_release(&page);
     kjc_net_reply_release(&r);
     if (c)
       return c;
@@ -619,13 +620,24 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
   if (!c) {
     char key[24], *old = NULL;
     snprintf(key, sizeof key, "%016" PRIx64, fnv64(g.server, g.token));
-    kjc_outbox_stats st = {0, 0, 0};
+    kjc_outbox_stats st;
+    memset(&st, 0, sizeof st);
+    char *proto = NULL;
     c = kjc_meta_get(s, KJC_META_HELLO_KEY, &old, err);
-    if (!c && (!old || strcmp(old, key) != 0))
-      c = hello(&e, key, err);
-    free(old);
+    if (!c)
+      c = kjc_meta_get(s, KJC_META_SERVER_PROTOCOL, &proto, err);
     if (!c)
       c = kjc_outbox_stats_get(s, &st, err);
+    /* hello on a new server or token, once after an upgrade of this
+     * program, and while changes wait for an upgrade of the server: it
+     * says when they may go (docs/protocol.md "Versions") */
+    if (!c && (!old || strcmp(old, key) != 0 || !proto || st.held > 0)) {
+      c = hello(&e, key, err);
+      if (!c)
+        c = kjc_outbox_stats_get(s, &st, err);
+    }
+    free(old);
+    free(proto);
     if (!c && st.pending > 0) {
       e.total_pending = st.pending;
       c = push(&e, err);

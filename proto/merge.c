@@ -124,6 +124,18 @@ int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, voi
       return -1;
     changed |= r;
   }
+  /* fields of a newer version, kept by name under the same rule */
+  for (int i = 0; i < remote->nx; i++) {
+    const kj_xfield *rx = &remote->x[i], *lx = kj_rstate_xfind(s, rx->name);
+    if (lx && kj_stamp_cmp(&rx->st, &lx->st) <= 0)
+      continue;
+    kj_code rc = kj_rstate_xput(s, rx->name, rx->value, &rx->st);
+    if (rc == KJ_ENOMEM) {
+      kj_fail(err, rc, "out of memory");
+      return -1;
+    }
+    changed |= rc == KJ_OK;
+  }
   if (remote->rec.deleted)
     changed |= merge_delete(s, &remote->del);
   return changed ? KJ_MERGE_CHANGED : KJ_MERGE_NOCHANGE;

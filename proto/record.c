@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/sha256.h>
+
 #include "date.h"
 #include "uuid.h"
 
@@ -13,38 +15,48 @@
 static const char *const k_sex[] = {"L", "P", NULL};
 static const char *const k_education[] = {"SD", "SMP", "SMA", "D1-D3", "D4-S1", "S2", "S3", NULL};
 static const char *const k_status[] = {"draft", "submitted", "approved", "rejected", NULL};
-static const char *const k_channel[] = {"langsung", "telepon", "sp4n-lapor", "media-sosial",
-                                        "surat",    "lainnya", NULL};
+static const char *const k_channel[] = {"langsung",     "telepon", "whatsapp", "sp4n-lapor",
+                                        "media-sosial", "surat",   "lainnya",  NULL};
+static const char *const k_timezone[] = {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", NULL};
 static const char *const k_role[] = {"atasan", "rekan", "bawahan", NULL};
 
 /* Optional free text with no bound in domain.md: the product's own limit. */
 #define TEXT_FREE 500
 #define TEXT_LONG 2000
-/* NUM: the integer part stays below 10^12, so 6 decimals fit an int64 scaled by 10^6. */
-#define NUM_LIMIT 1000000000000LL
+/* NUM bounds of domain.md v2: every value fits an int64 scaled by 10^6,
+ * and the scores' sums stay exact (docs/scoring.md). */
+#define QUANTITY_MAX 100000
+#define TARGET_MAX 1000000
+#define WEIGHT_MAX 100
 
-#define F_OFFICE                                                                                   \
-  { "office", KJ_FT_CODE, 1, 1, 32, NULL }
-#define F_TEXT(name, req, max)                                                                     \
-  { name, KJ_FT_TEXT, req, 1, max, NULL }
-#define F_INT(name, req, lo, hi)                                                                   \
-  { name, KJ_FT_INT, req, lo, hi, NULL }
-#define F_ENUM(name, req, list)                                                                    \
-  { name, KJ_FT_ENUM, req, 0, 0, list }
-#define F_TYPE(name, ft, req)                                                                      \
-  { name, ft, req, 0, 0, NULL }
-#define F_NUM(name, req, pos)                                                                      \
-  { name, KJ_FT_NUM, req, pos, NUM_LIMIT, NULL }
+/* Fields of protocol 1; a later field names its version with .since
+ * (docs/protocol.md "Versions": how a field is added). */
+#define F_CODE(n, req)                                                                             \
+  { .name = n, .ft = KJ_FT_CODE, .required = req, .min = 1, .max = 32 }
+#define F_OFFICE F_CODE("office", 1)
+#define F_TEXT(n, req, hi)                                                                         \
+  { .name = n, .ft = KJ_FT_TEXT, .required = req, .min = 1, .max = hi }
+#define F_INT(n, req, lo, hi)                                                                      \
+  { .name = n, .ft = KJ_FT_INT, .required = req, .min = lo, .max = hi }
+#define F_ENUM(n, req, list)                                                                       \
+  { .name = n, .ft = KJ_FT_ENUM, .required = req, .choices = list }
+#define F_TYPE(n, t, req)                                                                          \
+  { .name = n, .ft = t, .required = req }
+#define F_NUM(n, req, pos, hi, dec)                                                                \
+  { .name = n, .ft = KJ_FT_NUM, .required = req, .min = pos, .max = hi, .decimals = dec }
 
 static const kj_field_def k_office_fields[] = {
     F_TEXT("name", 0, TEXT_FREE),
     F_TEXT("region", 0, TEXT_FREE),
     F_INT("population", 0, 1, 1000000000),
+    /* added in protocol 2 (domain.md v2) */
+    {.name = "head", .ft = KJ_FT_NIP, .since = 2},
+    {.name = "timezone", .ft = KJ_FT_ENUM, .choices = k_timezone, .since = 2},
 };
 
 static const kj_field_def k_employee_fields[] = {
     F_TEXT("name", 0, TEXT_FREE),
-    {"office", KJ_FT_CODE, 1, 1, 32, NULL},
+    F_OFFICE,
     F_TEXT("position", 0, TEXT_FREE),
     F_TYPE("supervisor", KJ_FT_NIP, 0),
 };
@@ -78,8 +90,8 @@ static const kj_field_def k_activity_fields[] = {
     F_OFFICE,
     F_TYPE("nip", KJ_FT_NIP, 1),
     F_TYPE("date", KJ_FT_DATE, 1),
-    {"indicator", KJ_FT_CODE, 1, 1, 32, NULL},
-    F_NUM("quantity", 1, 0),
+    F_CODE("indicator", 1),
+    F_NUM("quantity", 1, 0, QUANTITY_MAX, 4),
     F_INT("minutes", 0, 0, 1440),
     F_TEXT("description", 0, TEXT_LONG),
     F_TEXT("evidence", 0, 500),
@@ -94,6 +106,16 @@ static const kj_field_def k_complaint_fields[] = {
     F_ENUM("channel", 0, k_channel),
     F_TEXT("category", 0, TEXT_FREE),
     F_TEXT("summary", 0, TEXT_LONG),
+    /* added in protocol 2 (domain.md v2) */
+    {.name = "resolution", .ft = KJ_FT_TEXT, .min = 1, .max = TEXT_LONG, .since = 2},
+    {.name = "resolved_by", .ft = KJ_FT_NIP, .since = 2},
+};
+
+/* Master data of protocol 2: the services an office offers (the pick-list
+ * of a survey's `service`); the id is kj_service_id(office, name). */
+static const kj_field_def k_service_fields[] = {
+    F_OFFICE,
+    F_TEXT("name", 1, 200),
 };
 
 static const kj_field_def k_rating_fields[] = {
@@ -115,36 +137,69 @@ static const kj_field_def k_rating_fields[] = {
 static const kj_field_def k_target_fields[] = {
     F_OFFICE,
     F_TYPE("nip", KJ_FT_NIP, 1),
-    {"indicator", KJ_FT_CODE, 1, 1, 32, NULL},
+    F_CODE("indicator", 1),
     F_TYPE("period", KJ_FT_PERIOD, 1),
-    F_NUM("target", 1, 1),
-    F_NUM("weight", 0, 1),
+    F_NUM("target", 1, 1, TARGET_MAX, 0),
+    F_NUM("weight", 0, 1, WEIGHT_MAX, 0),
 };
 
 #define NF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+#define TYPE(t, n, pl, idn, m, of, f)                                                              \
+  {                                                                                                \
+    .type = t, .name = n, .plural = pl, .id_name = idn, .master = m, .office_field = of,           \
+    .nfields = NF(f), .fields = f                                                                  \
+  }
+
+/* The order here is free: nothing stored or sent depends on it. */
 static const kj_type_def k_types[KJ_T__COUNT] = {
-    {KJ_T_OFFICE, "office", "offices", "code", 1, -1, NF(k_office_fields), k_office_fields},
-    {KJ_T_EMPLOYEE, "employee", "employees", "nip", 1, 1, NF(k_employee_fields), k_employee_fields},
-    {KJ_T_INDICATOR, "indicator", "indicators", "id", 1, -1, NF(k_indicator_fields),
-     k_indicator_fields},
-    {KJ_T_SURVEY, "survey", "surveys", "id", 0, 0, NF(k_survey_fields), k_survey_fields},
-    {KJ_T_ACTIVITY, "activity", "activities", "id", 0, 0, NF(k_activity_fields), k_activity_fields},
-    {KJ_T_COMPLAINT, "complaint", "complaints", "id", 0, 0, NF(k_complaint_fields),
-     k_complaint_fields},
-    {KJ_T_RATING, "rating", "ratings", "id", 0, 0, NF(k_rating_fields), k_rating_fields},
-    {KJ_T_TARGET, "target", "targets", "id", 0, 0, NF(k_target_fields), k_target_fields},
+    TYPE(KJ_T_OFFICE, "office", "offices", "code", 1, -1, k_office_fields),
+    TYPE(KJ_T_EMPLOYEE, "employee", "employees", "nip", 1, 1, k_employee_fields),
+    TYPE(KJ_T_INDICATOR, "indicator", "indicators", "id", 1, -1, k_indicator_fields),
+    TYPE(KJ_T_SURVEY, "survey", "surveys", "id", 0, 0, k_survey_fields),
+    TYPE(KJ_T_ACTIVITY, "activity", "activities", "id", 0, 0, k_activity_fields),
+    TYPE(KJ_T_COMPLAINT, "complaint", "complaints", "id", 0, 0, k_complaint_fields),
+    TYPE(KJ_T_RATING, "rating", "ratings", "id", 0, 0, k_rating_fields),
+    TYPE(KJ_T_TARGET, "target", "targets", "id", 0, 0, k_target_fields),
+    /* added in protocol 2 */
+    {.type = KJ_T_SERVICE,
+     .name = "service",
+     .plural = "services",
+     .id_name = "id",
+     .master = 1,
+     .office_field = 0,
+     .nfields = NF(k_service_fields),
+     .fields = k_service_fields,
+     .since = 2,
+     .office_scoped = 1},
+};
+
+/* Enum values added after their field (the field's own version is in the
+ * table above).  Adding one is one line here. */
+static const struct {
+  kj_rtype type;
+  const char *field, *value;
+  int since;
+} k_value_since[] = {
+    {KJ_T_COMPLAINT, "channel", "whatsapp", 2},
 };
 
 _Static_assert(sizeof(k_survey_fields) / sizeof(k_survey_fields[0]) <= KJ_MAX_FIELDS,
                "survey has too many fields");
 _Static_assert(sizeof(k_rating_fields) / sizeof(k_rating_fields[0]) <= KJ_MAX_FIELDS,
                "rating has too many fields");
+_Static_assert(sizeof(k_complaint_fields) / sizeof(k_complaint_fields[0]) <= KJ_MAX_FIELDS,
+               "complaint has too many fields");
 
 const kj_type_def *kj_type(kj_rtype t) {
   if ((int)t < 0 || t >= KJ_T__COUNT)
     return NULL;
-  return &k_types[t];
+  if (k_types[t].type == t) /* the usual layout: one compare */
+    return &k_types[t];
+  for (int i = 0; i < KJ_T__COUNT; i++)
+    if (k_types[i].type == t)
+      return &k_types[i];
+  return NULL;
 }
 
 const kj_type_def *kj_type_by_name(const char *name) {
@@ -163,6 +218,66 @@ int kj_field_index(const kj_type_def *t, const char *name) {
     if (strcmp(t->fields[i].name, name) == 0)
       return i;
   return -1;
+}
+
+int kj_type_since(const kj_type_def *t) {
+  return t && t->since > 1 ? t->since : 1;
+}
+
+int kj_value_since(const kj_type_def *t, int i, const char *value) {
+  if (!t || i < 0 || i >= t->nfields)
+    return KJ_PROTOCOL_MAX + 1;
+  const kj_field_def *f = &t->fields[i];
+  int v = f->since > 1 ? f->since : 1;
+  if (value && f->ft == KJ_FT_ENUM)
+    for (size_t k = 0; k < sizeof k_value_since / sizeof k_value_since[0]; k++)
+      if (k_value_since[k].type == t->type && !strcmp(k_value_since[k].field, f->name) &&
+          !strcmp(k_value_since[k].value, value) && k_value_since[k].since > v)
+        v = k_value_since[k].since;
+  return v;
+}
+
+kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX + 1]) {
+  if (!office || !*office || !name || !*name)
+    return KJ_EINVAL;
+  size_t no = strlen(office), nn = strlen(name);
+  char *buf = malloc(8 + no + 1 + nn + 1);
+  if (!buf)
+    return KJ_ENOMEM;
+  size_t n = 0;
+  memcpy(buf, "service", 8); /* with its NUL */
+  n = 8;
+  memcpy(buf + n, office, no + 1);
+  n += no + 1;
+  int space = 0;
+  for (size_t i = 0; i < nn; i++) {
+    unsigned char c = (unsigned char)name[i];
+    int word =
+        (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+    if (!word) {
+      space = 1;
+      continue;
+    }
+    if (space && buf[n - 1] != '\0')
+      buf[n++] = ' ';
+    space = 0;
+    buf[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  unsigned char h[32];
+  mbedtls_sha256_ret((const unsigned char *)buf, n, h, 0);
+  free(buf);
+  h[6] = (unsigned char)((h[6] & 0x0f) | 0x80); /* version 8 */
+  h[8] = (unsigned char)((h[8] & 0x3f) | 0x80); /* variant 10 */
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out[o++] = '-';
+    out[o++] = hex[h[i] >> 4];
+    out[o++] = hex[h[i] & 15];
+  }
+  out[o] = '\0';
+  return KJ_OK;
 }
 
 /* ---- records ------------------------------------------------------------ */
@@ -301,9 +416,9 @@ static int parse_int(const char *s, long long *out) {
   return 0;
 }
 
-/* Plain decimal: digits, optionally '.' and 1-6 digits.  Sets *zero when the
- * value is 0 and *big when the integer part reaches limit. */
-static int parse_num(const char *s, long long limit, int *zero, int *big) {
+/* Plain decimal: digits, optionally '.' and 1 to maxdec digits.  Sets
+ * *zero when the value is 0 and *big when it is over limit (an integer). */
+static int parse_num(const char *s, long long limit, int maxdec, int *zero, int *big) {
   const char *dot = strchr(s, '.');
   size_t ni = dot ? (size_t)(dot - s) : strlen(s);
   if (ni == 0 || !all_digits(s, ni))
@@ -312,15 +427,18 @@ static int parse_num(const char *s, long long limit, int *zero, int *big) {
   for (size_t i = 0; i < ni; i++)
     if (s[i] != '0')
       *zero = 0;
+  int frac = 0;
   if (dot) {
     size_t nd = strlen(dot + 1);
-    if (nd == 0 || nd > 6 || !all_digits(dot + 1, nd))
+    if (nd == 0 || !all_digits(dot + 1, nd))
       return -1;
+    if (nd > (size_t)maxdec)
+      return -2;
     for (size_t i = 0; i < nd; i++)
       if (dot[1 + i] != '0')
-        *zero = 0;
+        *zero = 0, frac = 1;
   }
-  /* integer part >= limit? compare without overflow: skip leading zeros */
+  /* over limit? compare without overflow: skip leading zeros */
   const char *p = s;
   while (p < s + ni - 1 && *p == '0')
     p++;
@@ -332,7 +450,7 @@ static int parse_num(const char *s, long long limit, int *zero, int *big) {
   } else {
     for (const char *q = p; q < s + ni; q++)
       v = v * 10 + (*q - '0');
-    *big = v >= limit;
+    *big = v > limit || (v == limit && frac);
   }
   return 0;
 }
@@ -393,12 +511,15 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
     return KJ_OK;
   }
   case KJ_FT_NUM: {
-    int zero, big;
-    if (parse_num(value, f->max, &zero, &big) || (f->min == 1 && zero))
+    int zero, big, dec = f->decimals > 0 ? f->decimals : 6;
+    int r = parse_num(value, f->max, dec, &zero, &big);
+    if (r == -2)
+      return kj_fail(err, KJ_EINVAL, "field '%s': must have at most %d decimals", n, dec);
+    if (r || (f->min == 1 && zero))
       return kj_fail(err, KJ_EINVAL, "field '%s': must be a number %s 0", n,
                      f->min == 1 ? ">" : ">=");
     if (big)
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be less than %lld", n, f->max);
+      return kj_fail(err, KJ_EINVAL, "field '%s': must be at most %lld", n, f->max);
     return KJ_OK;
   }
   case KJ_FT_DATE:

@@ -19,6 +19,10 @@
 
 #include "err.h"
 
+/* In-memory handles of the types.  Their numbers are positions in the C
+ * table and are never stored or sent: the database and the wire name a type
+ * by kj_type_def.name and a field by kj_field_def.name (stable identities,
+ * docs/protocol.md "Versions"). */
 typedef enum {
   KJ_T_OFFICE,
   KJ_T_EMPLOYEE,
@@ -28,6 +32,7 @@ typedef enum {
   KJ_T_COMPLAINT,
   KJ_T_RATING,
   KJ_T_TARGET,
+  KJ_T_SERVICE,
   KJ_T__COUNT,
   KJ_T_NONE = -1
 } kj_rtype;
@@ -35,14 +40,22 @@ typedef enum {
 typedef enum {
   KJ_FT_TEXT,   /* UTF-8, length in characters min..max */
   KJ_FT_INT,    /* decimal integer min..max */
-  KJ_FT_NUM,    /* plain decimal "12", "0.5" (<= 6 decimals); >= 0, or > 0 when
-                   min == 1; the integer part below max */
+  KJ_FT_NUM,    /* plain decimal "12", "0.5" with at most `decimals` decimals
+                   (6 when 0); >= 0, or > 0 when min == 1; at most max */
   KJ_FT_DATE,   /* YYYY-MM-DD */
   KJ_FT_PERIOD, /* 2026, 2026-Q1, 2026-01 */
   KJ_FT_NIP,    /* 18 digits: birth date, appointment YYYYMM, sex 1|2, seq */
   KJ_FT_ENUM,   /* one of choices */
   KJ_FT_CODE    /* 1-32 of [0-9A-Za-z._-] */
 } kj_ftype;
+
+/* Protocol versions (docs/protocol.md "Versions").  Version 1 is the
+ * release of commit 0c3ceb2; version 2 added the fields and types of
+ * domain.md v2.  A type, field or enum value carries the version that
+ * introduced it (`since`, 0 meaning 1): a peer of version v is never sent
+ * anything newer than v. */
+#define KJ_PROTOCOL_MIN 1
+#define KJ_PROTOCOL_MAX 2
 
 #define KJ_MAX_FIELDS 20
 #define KJ_ID_MAX 36     /* UUID, office code, nip, indicator id */
@@ -54,6 +67,8 @@ typedef struct kj_field_def {
   int required;
   long long min, max;         /* INT: value range; TEXT: length range; NUM: see above */
   const char *const *choices; /* ENUM: NULL-terminated list */
+  int since;                  /* protocol version that added the field; 0 = 1 */
+  int decimals;               /* NUM: most digits after the point; 0 = 6 */
 } kj_field_def;
 
 typedef struct kj_type_def {
@@ -65,6 +80,8 @@ typedef struct kj_type_def {
   int office_field;    /* index of the office field, -1 when none */
   int nfields;
   const kj_field_def *fields; /* the CSV columns other than the id column */
+  int since;                  /* protocol version that added the type; 0 = 1 */
+  int office_scoped;          /* master data that only its own office receives */
 } kj_type_def;
 
 typedef struct kj_record {
@@ -80,6 +97,23 @@ const kj_type_def *kj_type(kj_rtype t);
 const kj_type_def *kj_type_by_name(const char *name);
 /* Index of a field of t, -1 when t has no such field. */
 int kj_field_index(const kj_type_def *t, const char *name);
+
+/* The protocol version a peer needs to know type t (>= 1). */
+int kj_type_since(const kj_type_def *t);
+/* The protocol version a peer needs to receive `value` in field i of t:
+ * the field's own version, or a later one for an enum value added later
+ * (complaint channel "whatsapp" is 2).  value NULL (a cleared field) needs
+ * only the field's version. */
+int kj_value_since(const kj_type_def *t, int i, const char *value);
+
+/* A service's id, derived from its office and name (domain.md: "the id is
+ * derived from office and name"): a UUID (version 8, RFC 9562) made of the
+ * first 122 bits of SHA-256("service" NUL office NUL key), where key is the
+ * name in lower case with every run of characters other than letters and
+ * digits taken as one space and no space at either end; so "KTP-el",
+ * "ktp el" and " KTP  EL." name the same service.  out gets 36 characters
+ * and a NUL.  KJ_EINVAL when office or name is empty. */
+kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX + 1]);
 
 void kj_record_init(kj_record *r, kj_rtype t);
 void kj_record_release(kj_record *r); /* frees the values; r reusable after init */

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void kj_change_init(kj_change *c, kj_rtype t) {
@@ -22,8 +23,65 @@ void kj_rstate_init(kj_rstate *s, kj_rtype t) {
 }
 
 void kj_rstate_release(kj_rstate *s) {
-  if (s)
-    kj_record_release(&s->rec);
+  if (!s)
+    return;
+  kj_record_release(&s->rec);
+  for (int i = 0; i < s->nx; i++) {
+    free(s->x[i].name);
+    free(s->x[i].value);
+  }
+  free(s->x);
+  s->x = NULL;
+  s->nx = 0;
+}
+
+/* 1 when name may be a field name of a newer version: 1-64 of [a-z0-9_]. */
+static int xname_valid(const char *name) {
+  size_t n = name ? strlen(name) : 0;
+  if (n < 1 || n > 64)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+          name[i] == '_'))
+      return 0;
+  return 1;
+}
+
+kj_xfield *kj_rstate_xfind(const kj_rstate *s, const char *name) {
+  for (int i = 0; i < s->nx; i++)
+    if (!strcmp(s->x[i].name, name))
+      return &s->x[i];
+  return NULL;
+}
+
+kj_code kj_rstate_xput(kj_rstate *s, const char *name, const char *value, const kj_stamp *st) {
+  kj_xfield *x = kj_rstate_xfind(s, name);
+  char *v = NULL;
+  if (value && !(v = strdup(value)))
+    return KJ_ENOMEM;
+  if (!x) {
+    if (s->nx >= KJ_MAX_XFIELDS) {
+      free(v);
+      return KJ_ETOOBIG;
+    }
+    kj_xfield *grown = realloc(s->x, (size_t)(s->nx + 1) * sizeof *grown);
+    char *nm = strdup(name);
+    if (!grown || !nm) {
+      if (grown)
+        s->x = grown;
+      free(nm);
+      free(v);
+      return KJ_ENOMEM;
+    }
+    s->x = grown;
+    x = &s->x[s->nx++];
+    x->name = nm;
+    x->value = NULL;
+  }
+  free(x->value);
+  x->value = v;
+  x->st = *st;
+  return KJ_OK;
 }
 
 /* ---- stamps ------------------------------------------------------------- */
@@ -92,13 +150,13 @@ static kj_code only_keys(const cJSON *o, const char *const *known, kj_err *err) 
   return KJ_OK;
 }
 
-static kj_code get_head(const cJSON *o, kj_record *rec, kj_err *err) {
+static kj_code get_head(const cJSON *o, kj_record *rec, kj_code unknown_type_code, kj_err *err) {
   const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
   if (!cJSON_IsString(type))
     return kj_fail(err, KJ_EPROTO, "'type': must be a string");
   const kj_type_def *t = kj_type_by_name(type->valuestring);
   if (!t || strcmp(t->name, type->valuestring) != 0)
-    return kj_fail(err, KJ_EPROTO, "unknown type '%s'", type->valuestring);
+    return kj_fail(err, unknown_type_code, "unknown type '%.40s'", type->valuestring);
   kj_record_init(rec, t->type);
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
   if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) > KJ_ID_MAX)
@@ -183,7 +241,7 @@ static kj_code change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
   kj_change_init(c, KJ_T_NONE);
   if (!cJSON_IsObject(o))
     return kj_fail(err, KJ_EPROTO, "must be an object");
-  if ((rc = only_keys(o, keys, err)) || (rc = get_head(o, &c->rec, err)))
+  if ((rc = only_keys(o, keys, err)) || (rc = get_head(o, &c->rec, KJ_EPROTO, err)))
     return rc;
   const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
   if (seq) {
@@ -225,10 +283,12 @@ kj_code kj_change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
 
 /* ---- record states ------------------------------------------------------ */
 
-cJSON *kj_rstate_to_json(const kj_rstate *s) {
+static cJSON *rstate_to_json(const kj_rstate *s, int peer) {
   const kj_type_def *t = kj_type(s->rec.type);
+  if (!t || (peer && kj_type_since(t) > peer))
+    return NULL;
   cJSON *o = cJSON_CreateObject();
-  if (!o || !t)
+  if (!o)
     goto fail;
   if (!put_str(o, "id", s->rec.id) || !put_str(o, "type", t->name) ||
       !cJSON_AddBoolToObject(o, "del", s->rec.deleted))
@@ -239,9 +299,17 @@ cJSON *kj_rstate_to_json(const kj_rstate *s) {
     goto fail;
   for (int i = 0; i < t->nfields; i++) {
     const char *name = t->fields[i].name;
+    if (peer && kj_value_since(t, i, s->rec.v[i]) > peer)
+      continue;
     if (s->rec.v[i] && !put_str(f, name, s->rec.v[i]))
       goto fail;
     if ((s->st[i].hlc || s->rec.v[i]) && !put_stamp(ts, name, &s->st[i]))
+      goto fail;
+  }
+  for (int i = 0; !peer && i < s->nx; i++) {
+    if (s->x[i].value && !put_str(f, s->x[i].name, s->x[i].value))
+      goto fail;
+    if (!put_stamp(ts, s->x[i].name, &s->x[i].st))
       goto fail;
   }
   if (s->rec.deleted && !put_stamp(o, "dt", &s->del))
@@ -252,38 +320,86 @@ fail:
   return NULL;
 }
 
+cJSON *kj_rstate_to_json(const kj_rstate *s) {
+  return rstate_to_json(s, 0);
+}
+
+cJSON *kj_rstate_to_json_for(const kj_rstate *s, int peer) {
+  return rstate_to_json(s, peer < 1 ? 1 : peer);
+}
+
+/* "f" and "t" of a state: known fields into s->rec / s->st, unknown ones
+ * (valid names only) into s->x. */
+static kj_code get_state_fields(const cJSON *f, const cJSON *ts, kj_rstate *s, kj_err *err) {
+  const kj_type_def *t = kj_type(s->rec.type);
+  uint32_t have = 0, stamped = 0;
+  if (f && !cJSON_IsObject(f))
+    return kj_fail(err, KJ_EPROTO, "'f': must be an object");
+  if (ts && !cJSON_IsObject(ts))
+    return kj_fail(err, KJ_EPROTO, "'t': must be an object");
+  for (const cJSON *it = ts ? ts->child : NULL; it; it = it->next) {
+    const char *name = it->string ? it->string : "";
+    int i = kj_field_index(t, name);
+    kj_stamp st;
+    if (!cJSON_IsString(it) || kj_stamp_parse(it->valuestring, &st))
+      return kj_fail(err, KJ_EPROTO, "field '%.64s': bad stamp (want \"HLC/DEVICE\")", name);
+    if (i < 0) {
+      if (!xname_valid(name))
+        return kj_fail(err, KJ_EPROTO, "unknown field '%.64s'", name);
+      if (kj_rstate_xfind(s, name))
+        return kj_fail(err, KJ_EPROTO, "field '%s': given twice", name);
+      const cJSON *v = f ? cJSON_GetObjectItemCaseSensitive(f, name) : NULL;
+      if (v && !cJSON_IsString(v) && !cJSON_IsNull(v))
+        return kj_fail(err, KJ_EPROTO, "field '%s': must be a string or null", name);
+      kj_code rc = kj_rstate_xput(s, name, cJSON_IsString(v) ? v->valuestring : NULL, &st);
+      if (rc)
+        return kj_fail(err, rc, rc == KJ_ENOMEM ? "out of memory" : "more than %d unknown fields",
+                       KJ_MAX_XFIELDS);
+      continue;
+    }
+    if (stamped & (1u << i))
+      return kj_fail(err, KJ_EPROTO, "field '%s': given twice", name);
+    s->st[i] = st;
+    stamped |= 1u << i;
+  }
+  for (const cJSON *it = f ? f->child : NULL; it; it = it->next) {
+    const char *name = it->string ? it->string : "";
+    int i = kj_field_index(t, name);
+    if (i < 0) {
+      if (!kj_rstate_xfind(s, name))
+        return kj_fail(err, KJ_EPROTO,
+                       xname_valid(name) ? "field '%.64s': has no stamp" : "unknown field '%.64s'",
+                       name);
+      continue;
+    }
+    if (have & (1u << i))
+      return kj_fail(err, KJ_EPROTO, "field '%s': given twice", name);
+    if (cJSON_IsString(it)) {
+      if (kj_record_set(&s->rec, i, it->valuestring))
+        return kj_fail(err, KJ_ENOMEM, "out of memory");
+    } else if (!cJSON_IsNull(it)) {
+      return kj_fail(err, KJ_EPROTO, "field '%s': must be a string or null", name);
+    }
+    have |= 1u << i;
+  }
+  for (int i = 0; i < t->nfields; i++)
+    if (s->rec.v[i] && !(stamped & (1u << i)))
+      return kj_fail(err, KJ_EPROTO, "field '%s': has no stamp", t->fields[i].name);
+  return KJ_OK;
+}
+
 static kj_code rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err) {
   static const char *const keys[] = {"id", "type", "del", "f", "t", "dt", NULL};
   kj_code rc;
   kj_rstate_init(s, KJ_T_NONE);
   if (!cJSON_IsObject(o))
     return kj_fail(err, KJ_EPROTO, "must be an object");
-  if ((rc = only_keys(o, keys, err)) || (rc = get_head(o, &s->rec, err)) ||
+  if ((rc = only_keys(o, keys, err)) || (rc = get_head(o, &s->rec, KJ_EVERSION, err)) ||
       (rc = get_del(o, &s->rec.deleted, err)))
     return rc;
-  const kj_type_def *t = kj_type(s->rec.type);
-  const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "f");
-  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "t");
-  uint32_t have = 0, stamped = 0;
-  if (f && (rc = get_fields(f, &s->rec, &have, err)))
+  if ((rc = get_state_fields(cJSON_GetObjectItemCaseSensitive(o, "f"),
+                             cJSON_GetObjectItemCaseSensitive(o, "t"), s, err)))
     return rc;
-  if (ts) {
-    if (!cJSON_IsObject(ts))
-      return kj_fail(err, KJ_EPROTO, "'t': must be an object");
-    for (const cJSON *it = ts->child; it; it = it->next) {
-      int i = kj_field_index(t, it->string);
-      if (i < 0)
-        return kj_fail(err, KJ_EPROTO, "unknown field '%s'", it->string ? it->string : "");
-      if (stamped & (1u << i))
-        return kj_fail(err, KJ_EPROTO, "field '%s': given twice", it->string);
-      if (!cJSON_IsString(it) || kj_stamp_parse(it->valuestring, &s->st[i]))
-        return kj_fail(err, KJ_EPROTO, "field '%s': bad stamp (want \"HLC/DEVICE\")", it->string);
-      stamped |= 1u << i;
-    }
-  }
-  for (int i = 0; i < t->nfields; i++)
-    if (s->rec.v[i] && !(stamped & (1u << i)))
-      return kj_fail(err, KJ_EPROTO, "field '%s': has no stamp", t->fields[i].name);
   const cJSON *dt = cJSON_GetObjectItemCaseSensitive(o, "dt");
   if (s->rec.deleted) {
     if (!cJSON_IsString(dt) || kj_stamp_parse(dt->valuestring, &s->del))
@@ -296,6 +412,129 @@ static kj_code rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err) {
 
 kj_code kj_rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err) {
   kj_code rc = rstate_from_json(o, s, err);
+  if (rc)
+    kj_rstate_release(s);
+  return rc;
+}
+
+/* ---- the client's stored form ------------------------------------------ */
+
+/* The stamp most fields of s carry (first of the most frequent). */
+static const kj_stamp *common_stamp(const kj_rstate *s, int nfields) {
+  const kj_stamp *best = NULL;
+  int best_n = 0;
+  for (int i = 0; i < nfields; i++) {
+    if (!s->st[i].hlc || !s->rec.v[i])
+      continue;
+    int n = 0;
+    for (int j = i; j < nfields; j++)
+      if (s->rec.v[j] && s->st[j].hlc == s->st[i].hlc && !strcmp(s->st[j].device, s->st[i].device))
+        n++;
+    if (n > best_n) {
+      best_n = n;
+      best = &s->st[i];
+    }
+  }
+  return best;
+}
+
+static int same_stamp(const kj_stamp *a, const kj_stamp *b) {
+  return a && b && a->hlc == b->hlc && !strcmp(a->device, b->device);
+}
+
+char *kj_rstate_store_encode(const kj_rstate *s) {
+  const kj_type_def *t = kj_type(s->rec.type);
+  if (!t)
+    return NULL;
+  const kj_stamp *cs = common_stamp(s, t->nfields);
+  cJSON *o = cJSON_CreateObject();
+  cJSON *f = o ? cJSON_AddObjectToObject(o, "f") : NULL;
+  cJSON *ts = NULL;
+  if (!f)
+    goto fail;
+  if (cs && !put_stamp(o, "s", cs))
+    goto fail;
+  for (int i = 0; i < t->nfields + s->nx; i++) {
+    int known = i < t->nfields;
+    const char *name = known ? t->fields[i].name : s->x[i - t->nfields].name;
+    const char *v = known ? s->rec.v[i] : s->x[i - t->nfields].value;
+    const kj_stamp *st = known ? &s->st[i] : &s->x[i - t->nfields].st;
+    if (v && !put_str(f, name, v))
+      goto fail;
+    if (!st->hlc || (v && same_stamp(st, cs)))
+      continue;
+    if (!ts && !(ts = cJSON_AddObjectToObject(o, "t")))
+      goto fail;
+    if (!put_stamp(ts, name, st))
+      goto fail;
+  }
+  if (s->rec.deleted && s->del.hlc && !put_stamp(o, "d", &s->del))
+    goto fail;
+  char *text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return text;
+fail:
+  cJSON_Delete(o);
+  return NULL;
+}
+
+static kj_code store_decode(const char *text, kj_rtype type, const char *id, int deleted,
+                            kj_rstate *s, kj_err *err) {
+  kj_rstate_init(s, type);
+  if (!kj_type(type))
+    return kj_fail(err, KJ_EPROTO, "unknown record type");
+  snprintf(s->rec.id, sizeof s->rec.id, "%s", id ? id : "");
+  s->rec.deleted = deleted;
+  cJSON *o = text ? cJSON_Parse(text) : NULL;
+  if (!cJSON_IsObject(o)) {
+    cJSON_Delete(o);
+    return kj_fail(err, KJ_EPROTO, "not a JSON object");
+  }
+  static const char *const keys[] = {"f", "s", "t", "d", NULL};
+  const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "f");
+  const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "s");
+  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "t");
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "d");
+  kj_stamp common = {0};
+  kj_code rc = only_keys(o, keys, err);
+  if (!rc && cs && (!cJSON_IsString(cs) || kj_stamp_parse(cs->valuestring, &common)))
+    rc = kj_fail(err, KJ_EPROTO, "'s': must be a stamp \"HLC/DEVICE\"");
+  if (!rc && d && (!cJSON_IsString(d) || kj_stamp_parse(d->valuestring, &s->del)))
+    rc = kj_fail(err, KJ_EPROTO, "'d': must be a stamp \"HLC/DEVICE\"");
+  if (!rc && !cJSON_IsObject(f))
+    rc = kj_fail(err, KJ_EPROTO, "'f': must be an object");
+  if (!rc && ts && !cJSON_IsObject(ts))
+    rc = kj_fail(err, KJ_EPROTO, "'t': must be an object");
+  if (!rc) {
+    /* every value without its own stamp gets the common one: build the
+     * full "t" the state decoder wants */
+    cJSON *full = cJSON_CreateObject();
+    if (!full)
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    for (const cJSON *it = ts ? ts->child : NULL; !rc && it; it = it->next)
+      if (!cJSON_AddItemToObject(full, it->string, cJSON_Duplicate(it, 0)))
+        rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    for (const cJSON *it = f->child; !rc && it; it = it->next) {
+      if (ts && cJSON_GetObjectItemCaseSensitive(ts, it->string))
+        continue;
+      if (!common.hlc) {
+        rc = kj_fail(err, KJ_EPROTO, "field '%.64s': has no stamp", it->string);
+        break;
+      }
+      if (!put_stamp(full, it->string, &common))
+        rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    }
+    if (!rc)
+      rc = get_state_fields(f, full, s, err);
+    cJSON_Delete(full);
+  }
+  cJSON_Delete(o);
+  return rc;
+}
+
+kj_code kj_rstate_store_decode(const char *text, kj_rtype type, const char *id, int deleted,
+                               kj_rstate *s, kj_err *err) {
+  kj_code rc = store_decode(text, type, id, deleted, s, err);
   if (rc)
     kj_rstate_release(s);
   return rc;

@@ -28,10 +28,23 @@ typedef struct kj_change {
   char device[KJ_DEVICE_MAX + 1]; /* origin device (set by the server from the token) */
 } kj_change;
 
+/* A field this program does not know, received from a newer peer (a pull
+ * page of a newer server): kept with its stamp, stored, merged by the same
+ * rule, never dropped (docs/protocol.md "Versions"). */
+typedef struct kj_xfield {
+  char *name;  /* owned; 1-64 of [a-z0-9_] */
+  char *value; /* owned; NULL = cleared */
+  kj_stamp st;
+} kj_xfield;
+
+#define KJ_MAX_XFIELDS 32 /* unknown fields kept per record */
+
 typedef struct kj_rstate {
   kj_record rec;              /* current values, deleted flag */
   kj_stamp st[KJ_MAX_FIELDS]; /* per-field stamp */
   kj_stamp del;               /* stamp of the delete when rec.deleted */
+  int nx;                     /* unknown fields kept: x[0..nx-1], owned */
+  kj_xfield *x;
 } kj_rstate;
 
 void kj_change_init(kj_change *c, kj_rtype t);
@@ -55,14 +68,45 @@ void kj_rstate_release(kj_rstate *s);
 cJSON *kj_change_to_json(const kj_change *c);
 kj_code kj_change_from_json(const cJSON *o, kj_change *c, kj_err *err); /* c uninitialised */
 
-/* Record state <-> JSON object (pull pages, local storage):
+/* Record state <-> JSON object (pull pages, the server's storage):
  *   {"id":..,"type":..,"del":false,"f":{"u1":"4",...},
  *    "t":{"u1":"1234/dev-a",...}, "dt":"1234/dev-a"}
  * "t" holds the stamp of every field present in "f" or cleared; "dt" the
  * delete stamp, present exactly when "del" is true.  A value without a stamp
  * is an error; on error s is released. */
 cJSON *kj_rstate_to_json(const kj_rstate *s);
+/* Unknown fields of s: find by name (NULL when absent), or add/replace one
+ * (copies name and value; KJ_ETOOBIG past KJ_MAX_XFIELDS, KJ_ENOMEM). */
+kj_xfield *kj_rstate_xfind(const kj_rstate *s, const char *name);
+kj_code kj_rstate_xput(kj_rstate *s, const char *name, const char *value, const kj_stamp *st);
 kj_code kj_rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err); /* s uninitialised */
+
+/* The same state for a peer of protocol version `peer` (>= 1): fields and
+ * values newer than the peer (kj_value_since) and unknown fields are left
+ * out, so an older program never meets a field it cannot read.  NULL when
+ * the peer does not know the type (the caller skips the record) or on
+ * out of memory; kj_type_since tells which. */
+cJSON *kj_rstate_to_json_for(const kj_rstate *s, int peer);
+
+/* Decoding is strict about shape and lenient about the future: a field
+ * name this program does not know (of a known type) is kept in s->x with
+ * its stamp; a type it does not know is KJ_EVERSION ("unknown type 'x'"),
+ * which a reader skips (a newer peer's record); every other problem is
+ * KJ_EPROTO. */
+
+/* The client's stored form of a state (column records.state): the fields
+ * by name, with the most common stamp written once:
+ *   {"f":{"u1":"4",...},"s":"HLC/DEV","t":{"u2":"HLC/DEV2","age":"HLC/DEV"},
+ *    "d":"HLC/DEV"}
+ * A field in "f" has stamp "s" unless "t" names it; a cleared field (a
+ * stamp, no value) is always in "t"; "d" is the delete stamp.  Type, id and
+ * the deleted flag are the caller's (table columns).  Unknown fields are
+ * kept like the others.  Encode returns malloc'd text (NULL: out of
+ * memory); decode fills s (uninitialised; released on error) and returns
+ * KJ_EPROTO naming what is wrong. */
+char *kj_rstate_store_encode(const kj_rstate *s);
+kj_code kj_rstate_store_decode(const char *text, kj_rtype type, const char *id, int deleted,
+                               kj_rstate *s, kj_err *err);
 
 /* "1234/dev-a" <-> stamp.  Parse wants hlc > 0 and a device of 1-40
  * characters without '/' or spaces; KJ_EINVAL otherwise.  Format writes

@@ -15,6 +15,7 @@
 #include "date.h"
 #include "hlc.h"
 #include "log.h"
+#include "msg.h"
 #include "wire.h"
 
 void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg) {
@@ -70,20 +71,6 @@ int kjs_query_get(const char *query, const char *name, char *out, size_t size) {
   return 0;
 }
 
-static void reply_json(kjs_response *resp, int status, cJSON *doc) {
-  resp->status = status;
-  resp->content_type = "application/json";
-  kj_buf_reset(&resp->body);
-  char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
-  if (!text || kj_buf_adds(&resp->body, text) || kj_buf_addc(&resp->body, '\n')) {
-    resp->status = 500;
-    kj_buf_reset(&resp->body);
-    kj_buf_adds(&resp->body, "{\"error\":\"response too large or out of memory\"}\n");
-  }
-  free(text);
-  cJSON_Delete(doc);
-}
-
 static void reply_error(kjs_response *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void reply_error(kjs_response *resp, int status, const char *fmt, ...) {
@@ -92,9 +79,14 @@ static void reply_error(kjs_response *resp, int status, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "error", msg);
-  reply_json(resp, status, o);
+  resp->status = status;
+  resp->content_type = "application/json";
+  kj_buf_reset(&resp->body);
+  if (kj_error_encode(&resp->body, msg)) {
+    resp->status = 500;
+    kj_buf_reset(&resp->body);
+    kj_buf_adds(&resp->body, "{\"error\":\"response too large or out of memory\"}\n");
+  }
 }
 
 static int store_status(kj_code rc) {
@@ -130,77 +122,48 @@ typedef struct ctx {
 } ctx;
 
 static void h_healthz(ctx *c) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "status", "ok");
-  reply_json(c->resp, 200, o);
+  kj_buf_reset(&c->resp->body);
+  c->resp->status = kj_health_encode(&c->resp->body) ? 500 : 200;
+  c->resp->content_type = "application/json";
 }
 
-static void add_office(cJSON *o, const char *k, const kjs_principal *w) {
-  if (w->office[0])
-    cJSON_AddStringToObject(o, k, w->office);
-  else
-    cJSON_AddNullToObject(o, k);
+/* The protocol a caller speaks: its `protocol` query parameter, 1 when
+ * absent (the release of protocol 1 sends none). */
+static int peer_protocol(ctx *c) {
+  char v[16];
+  if (kjs_query_get(c->req->query, "protocol", v, sizeof v) <= 0 || !v[0])
+    return 1;
+  char *end;
+  long p = strtol(v, &end, 10);
+  return *end || p < 1 ? 1 : p > KJ_PROTOCOL_MAX ? KJ_PROTOCOL_MAX : (int)p;
+}
+
+/* A message proto/msg.c wrote into the response body. */
+static void reply_msg(ctx *c, kj_code rc, const kj_err *e) {
+  if (rc) {
+    reply_error(c->resp, rc == KJ_ENOMEM ? 503 : 500, "%s", e->msg);
+    return;
+  }
+  c->resp->status = 200;
+  c->resp->content_type = "application/json";
 }
 
 static void h_hello(ctx *c) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "server", "kinerjad");
-  cJSON_AddStringToObject(o, "version", KJ_VERSION);
-  cJSON_AddNumberToObject(o, "protocol", 1);
-  cJSON_AddNumberToObject(o, "server_time", (double)kj_wall_ms());
-  cJSON_AddStringToObject(o, "role", kjs_role_name(c->who.role));
-  add_office(o, "office", &c->who);
+  kj_hello h;
+  memset(&h, 0, sizeof h);
+  snprintf(h.version, sizeof h.version, "%s", KJ_VERSION);
+  h.server_time = (int64_t)kj_wall_ms();
+  snprintf(h.role, sizeof h.role, "%s", kjs_role_name(c->who.role));
+  snprintf(h.office, sizeof h.office, "%s", c->who.office);
   if (c->who.role == KJS_ROLE_DEVICE)
-    cJSON_AddStringToObject(o, "device", c->who.id);
-  else
-    cJSON_AddNullToObject(o, "device");
-  cJSON *l = cJSON_AddObjectToObject(o, "limits");
-  cJSON_AddNumberToObject(l, "max_batch", c->app->cfg->max_batch);
-  cJSON_AddNumberToObject(l, "max_body", (double)c->app->cfg->net.max_body);
-  cJSON_AddNumberToObject(l, "max_pull", KJS_PULL_MAX);
-  reply_json(c->resp, 200, o);
-}
-
-/* Offset of a NUL byte or a \u0000 escape in JSON text, or -1.  cJSON would end the
- * string there and a value would be silently cut short (found by
- * test_hostile); a backslash counts only when not itself escaped. */
-static long find_nul_escape(const char *s, size_t len) {
-  const char *raw = memchr(s, 0, len);
-  if (raw)
-    return (long)(raw - s);
-  for (size_t i = 0; i + 6 <= len; i++) {
-    if (s[i] != '\\')
-      continue;
-    if (!memcmp(s + i + 1, "u0000", 5))
-      return (long)i;
-    i++; /* skip the escaped character */
-  }
-  return -1;
-}
-
-static cJSON *parse_body(ctx *c) {
-  const char *end = NULL;
-  if (c->req->body_len == 0) {
-    reply_error(c->resp, 400, "bad JSON: empty body");
-    return NULL;
-  }
-  long nul = find_nul_escape(c->req->body, c->req->body_len);
-  if (nul >= 0) {
-    reply_error(c->resp, 400, "bad JSON at byte %ld: strings must not contain NUL (\\u0000)", nul);
-    return NULL;
-  }
-  cJSON *doc = cJSON_ParseWithLengthOpts(c->req->body, c->req->body_len, &end, 0);
-  if (!doc) {
-    size_t off = end && end >= c->req->body ? (size_t)(end - c->req->body) : 0;
-    reply_error(c->resp, 400, "bad JSON at byte %zu", off);
-    return NULL;
-  }
-  if (!cJSON_IsObject(doc)) {
-    cJSON_Delete(doc);
-    reply_error(c->resp, 400, "bad JSON: the body must be an object");
-    return NULL;
-  }
-  return doc;
+    snprintf(h.device, sizeof h.device, "%s", c->who.id);
+  h.max_batch = c->app->cfg->max_batch;
+  h.max_body = (int64_t)c->app->cfg->net.max_body;
+  h.max_pull = KJS_PULL_MAX;
+  kj_err e;
+  kj_err_clear(&e);
+  kj_buf_reset(&c->resp->body);
+  reply_msg(c, kj_hello_encode(&h, peer_protocol(c), &c->resp->body, &e), &e);
 }
 
 /* Shift every stamp of a push by the device's clock error (docs/protocol.md
@@ -215,96 +178,62 @@ static kj_hlc correct_hlc(kj_hlc h, int64_t skew, uint64_t now) {
   return KJ_HLC_MAKE((uint64_t)ms, KJ_HLC_COUNT(h));
 }
 
-static void decode_item(kjs_item *it, const cJSON *el, int i, const char *device) {
-  kj_err e;
-  kj_err_clear(&e);
-  it->track = 1;
-  it->seq = -1;
-  const cJSON *seq = cJSON_IsObject(el) ? cJSON_GetObjectItemCaseSensitive(el, "seq") : NULL;
-  if (seq && cJSON_IsNumber(seq) && seq->valuedouble >= 0 &&
-      seq->valuedouble <= 9007199254740991.0 &&
-      seq->valuedouble == (double)(int64_t)seq->valuedouble)
-    it->seq = (int64_t)seq->valuedouble;
-  kj_code rc = kj_change_from_json(el, &it->ch, &e);
-  if (rc == KJ_OK && !seq) {
-    kj_change_release(&it->ch);
-    rc = kj_fail(&e, KJ_EPROTO, "'seq': is required");
-  }
-  if (rc != KJ_OK) {
-    it->decoded = 0;
-    const cJSON *id = cJSON_IsObject(el) ? cJSON_GetObjectItemCaseSensitive(el, "id") : NULL;
-    const char *msg = e.msg[0] ? e.msg : "malformed change";
-    if (!strncmp(msg, "changes[", 8))
-      snprintf(it->error, sizeof it->error, "%s", msg);
-    else if (id && cJSON_IsString(id))
-      snprintf(it->error, sizeof it->error, "changes[%d] (id %.40s): %s", i, id->valuestring, msg);
-    else
-      snprintf(it->error, sizeof it->error, "changes[%d]: %s", i, msg);
-    return;
-  }
-  it->decoded = 1;
-  it->seq = it->ch.seq;
-  snprintf(it->ch.device, sizeof it->ch.device, "%s", device);
+static kj_push_status push_status(kjs_status s) {
+  return s == KJS_APPLIED     ? KJ_PUSH_APPLIED
+         : s == KJS_DUPLICATE ? KJ_PUSH_DUPLICATE
+                              : KJ_PUSH_REJECTED;
 }
 
 static void h_push(ctx *c) {
   kjs_app *a = c->app;
-  cJSON *doc = parse_body(c);
-  if (!doc)
-    return;
-  const cJSON *changes = cJSON_GetObjectItemCaseSensitive(doc, "changes");
-  const cJSON *dt = cJSON_GetObjectItemCaseSensitive(doc, "device_time");
-  if (!cJSON_IsArray(changes)) {
-    cJSON_Delete(doc);
-    reply_error(c->resp, 400, "bad JSON: 'changes' must be an array");
+  kj_push_req req;
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kj_push_decode(c->req->body, c->req->body_len, a->cfg->max_batch, &req, &e);
+  if (rc) {
+    reply_error(c->resp, rc == KJ_ETOOBIG ? 413 : rc == KJ_ENOMEM ? 503 : 400, "%s", e.msg);
     return;
   }
-  /* 1e999 parses to inf: range-check before any cast (found by fuzz_push) */
-  if (dt &&
-      (!cJSON_IsNumber(dt) || !(dt->valuedouble >= 0 && dt->valuedouble <= 9007199254740991.0))) {
-    cJSON_Delete(doc);
-    reply_error(c->resp, 400, "bad JSON: 'device_time' must be a number (ms since the epoch)");
-    return;
-  }
-  int n = cJSON_GetArraySize(changes);
-  if (n > a->cfg->max_batch) {
-    cJSON_Delete(doc);
-    reply_error(c->resp, 413, "batch of %d changes is over the limit of %d", n, a->cfg->max_batch);
-    return;
-  }
+  int n = req.n;
   uint64_t now = kj_wall_ms();
-  int64_t skew = dt ? (int64_t)now - (int64_t)dt->valuedouble : 0;
+  int64_t skew = req.has_device_time ? (int64_t)now - req.device_time : 0;
   if (skew >= -KJS_SKEW_TOLERANCE_MS && skew <= KJS_SKEW_TOLERANCE_MS)
     skew = 0;
   kjs_item *items = calloc(n ? (size_t)n : 1, sizeof *items);
   char(*labels)[24] = calloc(n ? (size_t)n : 1, sizeof *labels);
-  if (!items || !labels) {
+  kj_push_result *res = calloc(n ? (size_t)n : 1, sizeof *res);
+  if (!items || !labels || !res) {
     free(items);
     free(labels);
-    cJSON_Delete(doc);
-    reply_error(c->resp, 500, "out of memory");
+    free(res);
+    kj_push_req_release(&req);
+    reply_error(c->resp, 503, "out of memory");
     return;
   }
-  int i = 0;
-  const cJSON *el;
-  cJSON_ArrayForEach(el, changes) {
+  for (int i = 0; i < n; i++) {
+    kj_push_entry *pe = &req.e[i];
+    kjs_item *it = &items[i];
     snprintf(labels[i], sizeof labels[i], "changes[%d]", i);
-    items[i].label = labels[i];
-    decode_item(&items[i], el, i, c->who.id);
-    if (items[i].decoded) {
-      kj_hlc h = correct_hlc(items[i].ch.hlc, skew, now);
-      items[i].shifted = h != items[i].ch.hlc;
-      items[i].ch.hlc = h;
+    it->label = labels[i];
+    it->track = 1;
+    it->seq = pe->seq;
+    it->decoded = pe->ok;
+    if (!pe->ok) {
+      snprintf(it->error, sizeof it->error, "%s", pe->error);
+      continue;
     }
-    i++;
+    it->ch = pe->ch; /* the item takes the change */
+    pe->ok = 0;
+    snprintf(it->ch.device, sizeof it->ch.device, "%s", c->who.id);
+    kj_hlc h = correct_hlc(it->ch.hlc, skew, now);
+    it->shifted = h != it->ch.hlc;
+    it->ch.hlc = h;
   }
-  cJSON_Delete(doc);
+  kj_push_req_release(&req);
 
-  kj_err e;
-  kj_err_clear(&e);
   kjs_txn *t = NULL;
-  kj_code rc = kjs_txn_begin(a->store, &t, &e);
-  for (i = 0; !rc && i < n; i++)
+  rc = kjs_txn_begin(a->store, &t, &e);
+  for (int i = 0; !rc && i < n; i++)
     rc = kjs_txn_apply(t, &c->who, &items[i], &e);
   if (t) {
     if (rc)
@@ -316,31 +245,25 @@ static void h_push(ctx *c) {
     KJ_ERROR("push from %s failed: %s", c->who.id, e.msg);
     reply_error(c->resp, rc == KJ_EBUSY ? 503 : 500, "cannot apply the batch: %s", e.msg);
   } else {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *res = cJSON_AddArrayToObject(o, "results");
     int applied = 0;
-    for (i = 0; i < n; i++) {
-      cJSON *r = cJSON_CreateObject();
-      cJSON_AddItemToArray(res, r);
-      if (items[i].seq >= 0)
-        cJSON_AddNumberToObject(r, "seq", (double)items[i].seq);
-      else
-        cJSON_AddNullToObject(r, "seq");
-      cJSON_AddStringToObject(r, "status", kjs_status_name(items[i].status));
-      if (items[i].status == KJS_REJECTED)
-        cJSON_AddStringToObject(r, "error", items[i].error);
+    for (int i = 0; i < n; i++) {
+      res[i].seq = items[i].seq;
+      res[i].status = push_status(items[i].status);
+      res[i].error = items[i].error;
       if (items[i].status == KJS_APPLIED && !items[i].replayed)
         applied++;
     }
-    cJSON_AddNumberToObject(o, "server_time", (double)kj_wall_ms());
+    kj_buf_reset(&c->resp->body);
+    rc = kj_push_results_encode(&c->resp->body, res, n, (int64_t)kj_wall_ms(), &e);
     c->resp->push_records = applied;
-    reply_json(c->resp, 200, o);
+    reply_msg(c, rc, &e);
   }
-  for (i = 0; i < n; i++)
+  for (int i = 0; i < n; i++)
     if (items[i].decoded)
       kj_change_release(&items[i].ch);
   free(items);
   free(labels);
+  free(res);
 }
 
 /* The device's office scorecard and employee scores for the current year,
@@ -416,24 +339,14 @@ static void scores_array(ctx *c, kj_buf *out) {
   kj_buf_adds(out, "]");
 }
 
-/* `"scores":[...],"scores_tag":"T"`, or `"scores":null,"scores_tag":"T"`
- * when the device already holds scores with that tag (the pull's
- * `scores_tag` parameter): a sync with nothing new stays small. */
-static void add_scores(ctx *c, kj_buf *out) {
-  kj_buf arr;
-  kj_buf_init(&arr, KJ_BUF_UNLIMITED);
-  scores_array(c, &arr);
+/* The tag of a scores array (docs/protocol.md "GET /v1/pull"): the first
+ * 128 bits of its SHA-256, hex, into tag[33].  A device that holds scores
+ * with this tag gets `"scores": null`: a sync with nothing new stays small. */
+static void scores_tag(const kj_buf *arr, char tag[33]) {
   unsigned char hash[32];
-  mbedtls_sha256_ret((const unsigned char *)kj_buf_str(&arr), arr.len, hash, 0);
-  char tag[33], have[64] = "";
+  mbedtls_sha256_ret((const unsigned char *)kj_buf_str(arr), arr->len, hash, 0);
   for (int i = 0; i < 16; i++)
     snprintf(tag + (size_t)2 * i, 3, "%02x", hash[i]);
-  if (kjs_query_get(c->req->query, "scores_tag", have, sizeof have) > 0 && !strcmp(have, tag))
-    kj_buf_adds(out, "null");
-  else
-    kj_buf_add(out, kj_buf_str(&arr), arr.len);
-  kj_buf_addf(out, ",\"scores_tag\":\"%s\"", tag);
-  kj_buf_release(&arr);
 }
 
 static int parse_int_param(const char *query, const char *name, long long def, long long min,
@@ -475,23 +388,34 @@ static void h_pull(ctx *c) {
   kj_err_clear(&e);
   int64_t next;
   int more, count;
-  kj_buf_adds(out, "{\"changes\":[");
-  kj_code rc = kjs_store_pull(c->app->store, &c->who, since, (int)limit, skip_own, out, &next,
-                              &more, &count, &e);
+  kj_code rc = kj_pull_begin(out);
+  if (!rc)
+    rc = kjs_store_pull(c->app->store, &c->who, since, (int)limit, skip_own, peer_protocol(c), out,
+                        &next, &more, &count, &e);
   if (rc) {
-    reply_error(c->resp, store_status(rc), "cannot read changes: %s", e.msg);
+    reply_error(c->resp, rc == KJ_ETOOBIG ? 500 : store_status(rc), "cannot read changes: %s",
+                e.msg);
     return;
   }
-  char tail[160];
-  snprintf(tail, sizeof tail,
-           "],\"next\":\"%" PRId64 "\",\"more\":%s,\"server_time\":%" PRIu64 ",\"scores\":", next,
-           more ? "true" : "false", kj_wall_ms());
-  kj_code b = kj_buf_adds(out, tail);
-  if (!more)
-    add_scores(c, out);
-  else
-    kj_buf_adds(out, "[]");
-  if (b || kj_buf_adds(out, "}\n")) {
+  char cursor[24];
+  snprintf(cursor, sizeof cursor, "%" PRId64, next);
+  kj_buf scores;
+  kj_buf_init(&scores, KJ_BUF_UNLIMITED);
+  char tag[33] = "";
+  int send = 1;
+  if (!more) {
+    scores_array(c, &scores);
+    scores_tag(&scores, tag);
+    char have[64] = "";
+    send =
+        !(kjs_query_get(c->req->query, "scores_tag", have, sizeof have) > 0 && !strcmp(have, tag));
+  } else {
+    kj_buf_adds(&scores, "[]");
+  }
+  rc = kj_pull_end(out, cursor, more, (int64_t)kj_wall_ms(), send ? kj_buf_str(&scores) : NULL,
+                   more ? NULL : tag);
+  kj_buf_release(&scores);
+  if (rc) {
     reply_error(c->resp, 500, "pull page too large: ask with a smaller limit");
     return;
   }

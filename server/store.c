@@ -18,6 +18,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "merge.h"
+#include "msg.h"
 
 #include "score.h"
 
@@ -72,20 +73,29 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_PULL_ALL] = "SELECT seq, state FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     /* walk the seq index and filter: each page costs its rows (and the
      * others' rows between them), never a sort of the whole office */
-    [ST_PULL_OFFICE] =
-        "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
-        "AND (type IN (0, 1, 2) OR office = ?3) AND (?4 IS NULL OR origin IS NOT ?4) "
-        "ORDER BY seq LIMIT ?2",
+    [ST_PULL_OFFICE] = "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
+                       "AND (type IN (SELECT value FROM json_each(?5)) OR office = ?3) "
+                       "AND (?4 IS NULL OR origin IS NOT ?4) "
+                       "ORDER BY seq LIMIT ?2",
     /* the same, plus the records that moved away from the office (a
      * central correction of their office): the office learns where they went */
     [ST_PULL_MOVED] = "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
-                      "AND (type IN (0, 1, 2) OR office = ?3 OR EXISTS (SELECT 1 FROM moved m "
+                      "AND (type IN (SELECT value FROM json_each(?5)) OR office = ?3 "
+                      "OR EXISTS (SELECT 1 FROM moved m "
                       "WHERE m.office = ?3 AND m.type = records.type AND m.id = records.id)) "
                       "AND (?4 IS NULL OR origin IS NOT ?4) ORDER BY seq LIMIT ?2",
     [ST_MOVED_ANY] = "SELECT 1 FROM moved WHERE office = ?1 LIMIT 1",
     [ST_MOVED_PUT] = "INSERT OR IGNORE INTO moved(office, type, id) VALUES(?1,?2,?3)",
     [ST_DIGEST] = "SELECT type, id, office, deleted, state FROM records ORDER BY type, id",
 };
+
+/* The type names of protocol 1 by their old stored numbers; an unknown
+ * number gives NULL, which the NOT NULL column refuses (the migration
+ * fails whole instead of guessing). */
+#define TYPE_NAME_V1(col)                                                                          \
+  "CASE " col " WHEN 0 THEN 'office' WHEN 1 THEN 'employee' WHEN 2 THEN 'indicator' "              \
+  "WHEN 3 THEN 'survey' WHEN 4 THEN 'activity' WHEN 5 THEN 'complaint' WHEN 6 THEN 'rating' "      \
+  "WHEN 7 THEN 'target' END"
 
 /* Migrations: migration i brings user_version from i to i + 1. */
 static const char *const migrations[] = {
@@ -108,6 +118,33 @@ static const char *const migrations[] = {
      * stamps it sent; that device already holds this state and does not pull
      * it back */
     "ALTER TABLE records ADD COLUMN origin TEXT;",
+    /* 4: a record type is stored by its name (proto/record.c kj_type_def.name),
+     * never by its position in the C table (docs/protocol.md "Versions").
+     * The numbers below are the table order of protocol 1, frozen here. */
+    "CREATE TABLE records4(type TEXT NOT NULL, id TEXT NOT NULL, office TEXT,"
+    " deleted INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, seq INTEGER NOT NULL, origin TEXT,"
+    " PRIMARY KEY(type,id));"
+    "INSERT INTO records4 SELECT " TYPE_NAME_V1(
+        "type") ", id, office, deleted, state, seq, origin"
+                " FROM records;"
+                "DROP TABLE records; ALTER TABLE records4 RENAME TO records;"
+                "CREATE UNIQUE INDEX records_seq ON records(seq);"
+                "CREATE INDEX records_office ON records(office, seq);"
+                "CREATE TABLE conflicts4(n INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT "
+                "NULL,"
+                " field TEXT NOT NULL, loser TEXT, loser_stamp TEXT, winner TEXT, winner_stamp "
+                "TEXT,"
+                " at INTEGER NOT NULL);"
+                "INSERT INTO conflicts4 SELECT n, " TYPE_NAME_V1(
+                    "type") ", id, field, loser, loser_stamp,"
+                            " winner, winner_stamp, at FROM conflicts;"
+                            "DROP TABLE conflicts; ALTER TABLE conflicts4 RENAME TO conflicts;"
+                            "CREATE TABLE moved4(office TEXT NOT NULL, type TEXT NOT NULL, id TEXT "
+                            "NOT NULL,"
+                            " PRIMARY KEY(office, type, id)) WITHOUT ROWID;"
+                            "INSERT INTO moved4 SELECT office, " TYPE_NAME_V1(
+                                "type") ", id FROM moved;"
+                                        "DROP TABLE moved; ALTER TABLE moved4 RENAME TO moved;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -701,7 +738,7 @@ static kj_code load_state(kjs_txn *t, kj_rtype type, const char *id, kj_rstate *
   sqlite3_stmt *st = stmt(t->c, ST_REC_GET, err);
   if (!st)
     return KJ_EDB;
-  sqlite3_bind_int(st, 1, (int)type);
+  sqlite3_bind_text(st, 1, kj_type(type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
   int r = sqlite3_step(st);
   kj_code rc = KJ_OK;
@@ -733,7 +770,7 @@ static kj_code put_state(kjs_txn *t, const kj_rstate *s, const char *origin, kj_
     free(text);
     return KJ_EDB;
   }
-  sqlite3_bind_int(st, 1, (int)s->rec.type);
+  sqlite3_bind_text(st, 1, kj_type(s->rec.type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, s->rec.id, -1, SQLITE_TRANSIENT);
   bind_text_or_null(st, 3, kj_record_office(&s->rec));
   sqlite3_bind_int(st, 4, s->rec.deleted ? 1 : 0);
@@ -755,7 +792,7 @@ static kj_code put_conflicts(kjs_txn *t, const kj_rstate *s, kj_err *err) {
   sqlite3_int64 now = (sqlite3_int64)kj_wall_ms();
   for (int i = 0; i < t->ncf; i++) {
     saved_conflict *k = &t->cf[i];
-    sqlite3_bind_int(st, 1, (int)s->rec.type);
+    sqlite3_bind_text(st, 1, kj_type(s->rec.type)->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, s->rec.id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, k->field, -1, SQLITE_STATIC);
     if (k->loser)
@@ -807,7 +844,7 @@ static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *a
   if (!st)
     return KJ_EDB;
   sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 2, (int)after->type);
+  sqlite3_bind_text(st, 2, td->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, after->id, -1, SQLITE_STATIC);
   int r = sqlite3_step(st);
   done(st);
@@ -1003,8 +1040,34 @@ out:
 /* ---------------------------------------------------------------------- */
 /* reading */
 
+/* The master types every office receives (not office_scoped), as a JSON
+ * array of names bound to ?5 of the pull statements; from the type table. */
+static char g_broadcast[256];
+static pthread_once_t g_broadcast_once = PTHREAD_ONCE_INIT;
+
+static void build_broadcast(void) {
+  size_t n = 0;
+  g_broadcast[n++] = '[';
+  for (int t = 0; t < KJ_T__COUNT; t++) {
+    const kj_type_def *td = kj_type((kj_rtype)t);
+    if (!td->master || td->office_scoped)
+      continue;
+    int w =
+        snprintf(g_broadcast + n, sizeof g_broadcast - n, "%s\"%s\"", n > 1 ? "," : "", td->name);
+    if (w < 0 || (size_t)w >= sizeof g_broadcast - n)
+      KJ_BUG("master type list too long");
+    n += (size_t)w;
+  }
+  snprintf(g_broadcast + n, sizeof g_broadcast - n, "]");
+}
+
+static const char *broadcast_types(void) {
+  pthread_once(&g_broadcast_once, build_broadcast);
+  return g_broadcast;
+}
+
 kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, int limit,
-                       int skip_own, kj_buf *out, int64_t *next, int *more, int *count,
+                       int skip_own, int peer, kj_buf *out, int64_t *next, int *more, int *count,
                        kj_err *err) {
   *next = since;
   *more = 0;
@@ -1039,20 +1102,23 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
     sqlite3_bind_text(st, 3, who->office, -1, SQLITE_STATIC);
     if (skip_own)
       sqlite3_bind_text(st, 4, who->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, broadcast_types(), -1, SQLITE_STATIC);
   }
-  int r, n = 0;
+  int r, n = 0, rows = 0;
   while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == limit) {
+    if (rows == limit) {
       *more = 1;
       break;
     }
     const char *state = (const char *)sqlite3_column_text(st, 1);
-    if ((n && kj_buf_addc(out, ',')) || kj_buf_adds(out, state ? state : "null")) {
-      rc = kj_fail(err, KJ_ETOOBIG, "pull page too large");
+    int added = 0;
+    /* proto/msg.c leaves out what a client of an older protocol cannot
+     * read; the cursor moves past it all the same */
+    if ((rc = kj_pull_add_stored(out, state ? state : "null", peer, &added, err)))
       break;
-    }
     *next = sqlite3_column_int64(st, 0);
-    n++;
+    n += added;
+    rows++;
   }
   if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
     rc = db_fail(c->db, err, "cannot read changes");
@@ -1083,7 +1149,7 @@ kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **jso
     release(s, c);
     return KJ_EDB;
   }
-  sqlite3_bind_int(st, 1, (int)t);
+  sqlite3_bind_text(st, 1, kj_type(t) ? kj_type(t)->name : "", -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
   int r = sqlite3_step(st);
   if (r == SQLITE_ROW) {
@@ -1117,8 +1183,7 @@ kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToArray(arr, o);
     cJSON_AddNumberToObject(o, "n", (double)sqlite3_column_int64(st, 0));
-    const kj_type_def *td = kj_type((kj_rtype)sqlite3_column_int(st, 1));
-    cJSON_AddStringToObject(o, "type", td ? td->name : "?");
+    json_add_text_or_null(o, "type", sqlite3_column_text(st, 1));
     json_add_text_or_null(o, "id", sqlite3_column_text(st, 2));
     json_add_text_or_null(o, "field", sqlite3_column_text(st, 3));
     json_add_text_or_null(o, "loser", sqlite3_column_text(st, 4));
@@ -1155,8 +1220,9 @@ kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords
   int r;
   while ((r = sqlite3_step(st)) == SQLITE_ROW) {
     char head[64];
-    int hl =
-        snprintf(head, sizeof head, "%d|%d|", sqlite3_column_int(st, 0), sqlite3_column_int(st, 3));
+    const unsigned char *ty = sqlite3_column_text(st, 0);
+    int hl = snprintf(head, sizeof head, "%.40s|%d|", ty ? (const char *)ty : "",
+                      sqlite3_column_int(st, 3));
     mbedtls_sha256_update_ret(&h, (const unsigned char *)head, (size_t)hl);
     for (int col = 1; col <= 4; col += (col == 2 ? 2 : 1)) {
       const unsigned char *v = sqlite3_column_text(st, col);

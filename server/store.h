@@ -94,10 +94,12 @@ void kjs_txn_rollback(kjs_txn *t);
 /* --- reading ------------------------------------------------------------ */
 
 /* Record states with seq > since that who may see, in seq order, at most
- * limit: appended to out as JSON objects separated by commas.  *next is
- * the cursor to ask next (since when none), *more 1 when there are more. */
+ * limit: appended to out (a page begun with kj_pull_begin) for a client of
+ * protocol `peer` (proto/msg.h kj_pull_add_stored: what it cannot read is
+ * left out).  *next is the cursor to ask next (since when none), *more 1
+ * when there are more, *count the states appended. */
 kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, int limit,
-                       int skip_own, kj_buf *out, int64_t *next, int *more, int *count,
+                       int skip_own, int peer, kj_buf *out, int64_t *next, int *more, int *count,
                        kj_err *err);
 
 /* One record's state as JSON text (caller frees); KJ_ENOENT when absent. */

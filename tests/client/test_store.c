@@ -185,6 +185,7 @@ static void t_apply_remote(void **state) {
   assert_int_equal(kjc_record_get(f->s, KJ_T_SURVEY, ID1, &cur, &err), KJ_OK);
   /* remote: u1 newer (wins), u2 older (loses) */
   kj_rstate rem;
+  kj_rstate_init(&rem, KJ_T_SURVEY);
   assert_int_equal(kj_record_copy(&rem.rec, &cur.rec), KJ_OK);
   memcpy(rem.st, cur.st, sizeof rem.st);
   rem.del = cur.del;

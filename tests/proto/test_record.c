@@ -208,8 +208,9 @@ static const rule_case k_cases[] = {
     {KJ_T_ACTIVITY, "quantity", NULL, REQ("quantity")},
     {KJ_T_ACTIVITY, "quantity", "0", OK},
     {KJ_T_ACTIVITY, "quantity", "0.5", OK},
-    {KJ_T_ACTIVITY, "quantity", "12.123456", OK},
-    {KJ_T_ACTIVITY, "quantity", "12.1234567", "field 'quantity': must be a number >= 0"},
+    {KJ_T_ACTIVITY, "quantity", "12.1234", OK},
+    {KJ_T_ACTIVITY, "quantity", "12.12345", "field 'quantity': must have at most 4 decimals"},
+    {KJ_T_ACTIVITY, "quantity", "12.", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", "-1", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", "+1", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", "1e3", "field 'quantity': must be a number >= 0"},
@@ -218,9 +219,12 @@ static const rule_case k_cases[] = {
     {KJ_T_ACTIVITY, "quantity", "1,5", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", " 1", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", "", "field 'quantity': must be a number >= 0"},
-    {KJ_T_ACTIVITY, "quantity", "999999999999.999999", OK},
-    {KJ_T_ACTIVITY, "quantity", "1000000000000",
-     "field 'quantity': must be less than 1000000000000"},
+    {KJ_T_ACTIVITY, "quantity", "100000", OK},
+    {KJ_T_ACTIVITY, "quantity", "100000.0000", OK},
+    {KJ_T_ACTIVITY, "quantity", "100000.0001", "field 'quantity': must be at most 100000"},
+    {KJ_T_ACTIVITY, "quantity", "1000000000000", "field 'quantity': must be at most 100000"},
+    {KJ_T_ACTIVITY, "quantity", "99999999999999999999999",
+     "field 'quantity': must be at most 100000"},
     {KJ_T_ACTIVITY, "quantity", "0000000000000000000000007", OK},
     {KJ_T_ACTIVITY, "minutes", "0", OK},
     {KJ_T_ACTIVITY, "minutes", "1440", OK},
@@ -265,7 +269,8 @@ static const rule_case k_cases[] = {
     {KJ_T_COMPLAINT, "channel", "surat", OK},
     {KJ_T_COMPLAINT, "channel", "lainnya", OK},
     {KJ_T_COMPLAINT, "channel", "email",
-     "field 'channel': must be one of langsung, telepon, sp4n-lapor, media-sosial, surat, "
+     "field 'channel': must be one of langsung, telepon, whatsapp, sp4n-lapor, media-sosial, "
+     "surat, "
      "lainnya"},
     {KJ_T_COMPLAINT, "category", "Pelayanan", OK},
     {KJ_T_COMPLAINT, "summary", "", "field 'summary': must be 1 to 2000 characters"},
@@ -306,6 +311,10 @@ static const rule_case k_cases[] = {
     {KJ_T_TARGET, "weight", NULL, OK},
     {KJ_T_TARGET, "weight", "0", "field 'weight': must be a number > 0"},
     {KJ_T_TARGET, "weight", "2.5", OK},
+    {KJ_T_TARGET, "weight", "100", OK},
+    {KJ_T_TARGET, "weight", "100.5", "field 'weight': must be at most 100"},
+    {KJ_T_TARGET, "target", "1000000", OK},
+    {KJ_T_TARGET, "target", "1000000.000001", "field 'target': must be at most 1000000"},
     {KJ_T_TARGET, "period", "2026-Q2", OK},
     {KJ_T_TARGET, "indicator", NULL, REQ("indicator")},
 
@@ -492,19 +501,20 @@ static void test_id_rules(void **state) {
 static void test_type_table(void **state) {
   (void)state;
   static const char *const cols[KJ_T__COUNT] = {
-      "code,name,region,population",
+      "code,name,region,population,head,timezone",
       "nip,name,office,position,supervisor",
       "id,name,unit",
       "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment",
       "id,office,nip,date,indicator,quantity,minutes,description,evidence,status,reviewed_by",
-      "id,office,received,resolved,channel,category,summary",
+      "id,office,received,resolved,channel,category,summary,resolution,resolved_by",
       "id,office,period,rater,ratee,role,s1,s2,s3,s4,s5,s6,s7,comment",
       "id,office,nip,indicator,period,target,weight",
+      "id,office,name",
   };
   static const char *const names[KJ_T__COUNT][2] = {
       {"office", "offices"}, {"employee", "employees"},  {"indicator", "indicators"},
       {"survey", "surveys"}, {"activity", "activities"}, {"complaint", "complaints"},
-      {"rating", "ratings"}, {"target", "targets"}};
+      {"rating", "ratings"}, {"target", "targets"},      {"service", "services"}};
   for (int t = 0; t < KJ_T__COUNT; t++) {
     const kj_type_def *d = kj_type((kj_rtype)t);
     assert_non_null(d);
@@ -521,8 +531,8 @@ static void test_type_table(void **state) {
     }
     assert_string_equal(buf, cols[t]);
     assert_true(d->nfields <= KJ_MAX_FIELDS);
-    assert_int_equal(d->master, t <= KJ_T_INDICATOR);
-    if (!d->master)
+    assert_int_equal(d->master, t <= KJ_T_INDICATOR || t == KJ_T_SERVICE);
+    if (!d->master || t == KJ_T_SERVICE)
       assert_int_equal(d->office_field, 0);
   }
   assert_int_equal(kj_type(KJ_T_EMPLOYEE)->office_field, 2 - 1);

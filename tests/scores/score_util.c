@@ -47,7 +47,7 @@ sqlite3 *kjt_db_open(const char *path) {
 int kjt_get(sqlite3 *db, kj_rtype t, const char *id, kj_record *out) {
   sqlite3_stmt *s;
   sqlite3_prepare_v2(db, "SELECT state FROM records WHERE type=?1 AND id=?2", -1, &s, NULL);
-  sqlite3_bind_int(s, 1, (int)t);
+  sqlite3_bind_text(s, 1, kj_type(t)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
   int rc = -1;
   if (sqlite3_step(s) == SQLITE_ROW) {
@@ -89,7 +89,7 @@ static int store(sqlite3 *db, const kj_record *r) {
                      "INSERT OR REPLACE INTO records(type,id,office,deleted,state,seq) "
                      "VALUES(?1,?2,?3,?4,?5,?6)",
                      -1, &s, NULL);
-  sqlite3_bind_int(s, 1, (int)r->type);
+  sqlite3_bind_text(s, 1, kj_type(r->type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, r->id, -1, SQLITE_STATIC);
   const char *office = kj_record_office(r);
   if (office)

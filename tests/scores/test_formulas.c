@@ -335,7 +335,7 @@ static void test_employee_scores(void **state) {
   /* NIP2: capaian over 120 on its only target */
   put(db, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP2, "indicator=DOC", "period=2026-Q1",
       "target=4", (const char *)NULL);
-  activity(db, NIP2, "2026-03-02", "DOC", "8.000001", "approved");
+  activity(db, NIP2, "2026-03-02", "DOC", "8.0001", "approved");
 
   static const int s4[7] = {4, 4, 4, 4, 4, 4, 3}; /* 27/7 = 3.857 */
   static const int s2[7] = {2, 2, 2, 2, 2, 2, 2};
@@ -368,7 +368,7 @@ static void test_employee_scores(void **state) {
   ASSERT_NUM(e2, "perilaku", 2); /* atasan alone */
   ASSERT_STR(e2, "rating_perilaku", "dibawah");
   ASSERT_STR(e2, "predikat", "Kurang");
-  ASSERT_NUM(cJSON_GetArrayItem(at(e2, "targets"), 0), "realisasi", 8.000001);
+  ASSERT_NUM(cJSON_GetArrayItem(at(e2, "targets"), 0), "realisasi", 8.0001);
   const cJSON *e3 = emp_of(doc, NIP3);
   ASSERT_NULL(e3, "capaian");
   ASSERT_NULL(e3, "perilaku");

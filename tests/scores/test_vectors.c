@@ -120,9 +120,9 @@ static void test_set_reversed_order(void **state) {
   sqlite3_prepare_v2(a, "SELECT type, id FROM records ORDER BY seq DESC", -1, &s, NULL);
   while (sqlite3_step(s) == SQLITE_ROW) {
     kj_record r;
-    assert_int_equal(
-        kjt_get(a, (kj_rtype)sqlite3_column_int(s, 0), (const char *)sqlite3_column_text(s, 1), &r),
-        0);
+    assert_int_equal(kjt_get(a, kj_type_by_name((const char *)sqlite3_column_text(s, 0))->type,
+                             (const char *)sqlite3_column_text(s, 1), &r),
+                     0);
     assert_int_equal(kjt_put(b, &r), 0);
     kj_record_release(&r);
   }

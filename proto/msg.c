@@ -1,0 +1,572 @@
+/* msg.c - the messages of HTTP API v1 (msg.h; docs/protocol.md). */
+#include "msg.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cJSON *get(const cJSON *o, const char *k) {
+  return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static void copy_str(char *dst, size_t size, const cJSON *v) {
+  dst[0] = '\0';
+  if (cJSON_IsString(v))
+    snprintf(dst, size, "%s", v->valuestring);
+}
+
+/* A whole number 0..2^53-1 from v into *out; 0 when absent/null, -1 bad. */
+static int get_count(const cJSON *v, int64_t *out) {
+  if (!v || cJSON_IsNull(v))
+    return 0;
+  if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= KJ_JSON_INT_MAX) ||
+      floor(v->valuedouble) != v->valuedouble)
+    return -1;
+  *out = (int64_t)v->valuedouble;
+  return 1;
+}
+
+/* Text of o appended to out; o is deleted. */
+static kj_code emit(cJSON *o, kj_buf *out, kj_err *err) {
+  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  kj_code rc = kj_buf_adds(out, text);
+  free(text);
+  return rc ? kj_fail(err, rc, "message too large") : KJ_OK;
+}
+
+/* ---- every route -------------------------------------------------------- */
+
+kj_code kj_error_encode(kj_buf *out, const char *msg) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddStringToObject(o, "error", msg ? msg : "")) {
+    cJSON_Delete(o);
+    return KJ_ENOMEM;
+  }
+  kj_code rc = emit(o, out, NULL);
+  return rc ? rc : kj_buf_addc(out, '\n');
+}
+
+int kj_error_decode(const char *text, size_t len, char *msg, size_t size) {
+  cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;
+  const cJSON *e = cJSON_IsObject(o) ? get(o, "error") : NULL;
+  int ok = cJSON_IsString(e);
+  if (size)
+    snprintf(msg, size, "%s", ok ? e->valuestring : "");
+  cJSON_Delete(o);
+  return ok ? 0 : -1;
+}
+
+kj_code kj_health_encode(kj_buf *out) {
+  return kj_buf_adds(out, "{\"status\":\"ok\"}\n");
+}
+
+/* ---- hello -------------------------------------------------------------- */
+
+static cJSON *str_or_null(const char *s) {
+  return s && s[0] ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+kj_code kj_hello_encode(const kj_hello *h, int peer, kj_buf *out, kj_err *err) {
+  int proto = peer < KJ_PROTOCOL_MIN ? KJ_PROTOCOL_MIN : peer;
+  if (proto > KJ_PROTOCOL_MAX)
+    proto = KJ_PROTOCOL_MAX;
+  cJSON *o = cJSON_CreateObject();
+  cJSON *l = NULL, *types = NULL;
+  if (!o || !cJSON_AddStringToObject(o, "server", "kinerjad") ||
+      !cJSON_AddStringToObject(o, "version", h->version) ||
+      !cJSON_AddNumberToObject(o, "protocol", proto) ||
+      !cJSON_AddNumberToObject(o, "protocol_min", KJ_PROTOCOL_MIN) ||
+      !cJSON_AddNumberToObject(o, "protocol_max", KJ_PROTOCOL_MAX) ||
+      !cJSON_AddNumberToObject(o, "server_time", (double)h->server_time) ||
+      !cJSON_AddStringToObject(o, "role", h->role) ||
+      !cJSON_AddItemToObject(o, "office", str_or_null(h->office)) ||
+      !cJSON_AddItemToObject(o, "device", str_or_null(h->device)) ||
+      !(l = cJSON_AddObjectToObject(o, "limits")) ||
+      !cJSON_AddNumberToObject(l, "max_batch", (double)h->max_batch) ||
+      !cJSON_AddNumberToObject(l, "max_body", (double)h->max_body) ||
+      !cJSON_AddNumberToObject(l, "max_pull", (double)h->max_pull) ||
+      !(types = cJSON_AddObjectToObject(o, "types"))) {
+    cJSON_Delete(o);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  for (int t = 0; t < KJ_T__COUNT; t++) {
+    const kj_type_def *td = kj_type((kj_rtype)t);
+    cJSON *arr = cJSON_AddArrayToObject(types, td->name);
+    for (int i = 0; arr && i < td->nfields; i++)
+      if (!cJSON_AddItemToArray(arr, cJSON_CreateString(td->fields[i].name)))
+        arr = NULL;
+    if (!arr) {
+      cJSON_Delete(o);
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    }
+  }
+  return emit(o, out, err);
+}
+
+/* What a server of protocol p knows, by the `since` of each part. */
+static void known_by_version(kj_hello *h, int p) {
+  h->types_known = 0;
+  for (int t = 0; t < KJ_T__COUNT; t++) {
+    const kj_type_def *td = kj_type((kj_rtype)t);
+    h->fields_known[t] = 0;
+    if (kj_type_since(td) > p)
+      continue;
+    h->types_known |= 1u << t;
+    for (int i = 0; i < td->nfields; i++)
+      if (kj_value_since(td, i, NULL) <= p)
+        h->fields_known[t] |= 1u << i;
+  }
+}
+
+kj_code kj_hello_decode(const char *text, size_t len, kj_hello *h, kj_err *err) {
+  memset(h, 0, sizeof *h);
+  h->server_time = -1;
+  cJSON *o = cJSON_ParseWithLength(text, len);
+  kj_code rc = KJ_OK;
+  if (!cJSON_IsObject(o)) {
+    rc = kj_fail(err, KJ_EPROTO, "hello: the server's answer is not a JSON object");
+    goto out;
+  }
+  const cJSON *pr = get(o, "protocol"), *pmin = get(o, "protocol_min"),
+              *pmax = get(o, "protocol_max");
+  int64_t v = 1;
+  if (get_count(pr, &v) < 0 || v < 1 || v > 1000000) {
+    rc = kj_fail(err, KJ_EPROTO, "hello: 'protocol' must be a whole number >= 1");
+    goto out;
+  }
+  h->protocol = (int)v;
+  int64_t lo = h->protocol, hi = h->protocol;
+  if (get_count(pmin, &lo) < 0 || get_count(pmax, &hi) < 0 || lo < 1 || hi < lo || hi > 1000000) {
+    rc = kj_fail(err, KJ_EPROTO, "hello: bad 'protocol_min' or 'protocol_max'");
+    goto out;
+  }
+  h->protocol_min = (int)lo;
+  h->protocol_max = (int)hi;
+  const cJSON *st = get(o, "server_time");
+  if (get_count(st, &h->server_time) <= 0)
+    h->server_time = -1;
+  copy_str(h->server, sizeof h->server, get(o, "server"));
+  copy_str(h->version, sizeof h->version, get(o, "version"));
+  copy_str(h->role, sizeof h->role, get(o, "role"));
+  const cJSON *off = get(o, "office"), *dev = get(o, "device");
+  if ((off && !cJSON_IsString(off) && !cJSON_IsNull(off)) ||
+      (dev && !cJSON_IsString(dev) && !cJSON_IsNull(dev))) {
+    rc = kj_fail(err, KJ_EPROTO, "hello: 'office' and 'device' must be strings or null");
+    goto out;
+  }
+  if (cJSON_IsString(off) && strlen(off->valuestring) <= KJ_ID_MAX)
+    copy_str(h->office, sizeof h->office, off);
+  if (cJSON_IsString(dev) && strlen(dev->valuestring) <= KJ_DEVICE_MAX)
+    copy_str(h->device, sizeof h->device, dev);
+  const cJSON *l = get(o, "limits");
+  if (get_count(get(l, "max_batch"), &h->max_batch) < 0 ||
+      get_count(get(l, "max_body"), &h->max_body) < 0 ||
+      get_count(get(l, "max_pull"), &h->max_pull) < 0) {
+    rc = kj_fail(err, KJ_EPROTO, "hello: 'limits' must hold whole numbers");
+    goto out;
+  }
+  const cJSON *types = get(o, "types");
+  if (cJSON_IsObject(types)) {
+    /* the server's own list: what it names is what it knows */
+    h->types_known = 0;
+    for (int t = 0; t < KJ_T__COUNT; t++) {
+      const kj_type_def *td = kj_type((kj_rtype)t);
+      const cJSON *arr = get(types, td->name), *f;
+      h->fields_known[t] = 0;
+      if (!cJSON_IsArray(arr))
+        continue;
+      h->types_known |= 1u << t;
+      cJSON_ArrayForEach(f, arr) {
+        int i = cJSON_IsString(f) ? kj_field_index(td, f->valuestring) : -1;
+        if (i >= 0)
+          h->fields_known[t] |= 1u << i;
+      }
+    }
+  } else {
+    known_by_version(h, h->protocol_max);
+  }
+out:
+  cJSON_Delete(o);
+  return rc;
+}
+
+int kj_change_needs(const kj_change *c) {
+  const kj_type_def *t = kj_type(c->rec.type);
+  if (!t)
+    return KJ_PROTOCOL_MAX + 1;
+  int need = kj_type_since(t);
+  for (int i = 0; i < t->nfields; i++) {
+    if (!(c->mask & (1u << i)))
+      continue;
+    int v = kj_value_since(t, i, c->rec.v[i]);
+    if (v > need)
+      need = v;
+  }
+  return need;
+}
+
+int kj_hello_accepts(const kj_hello *h, const kj_change *c) {
+  const kj_type_def *t = kj_type(c->rec.type);
+  if (!t || !(h->types_known & (1u << t->type)))
+    return 0;
+  if (c->rec.deleted)
+    return 1;
+  if (c->mask & ~h->fields_known[t->type])
+    return 0;
+  for (int i = 0; i < t->nfields; i++)
+    if ((c->mask & (1u << i)) && kj_value_since(t, i, c->rec.v[i]) > h->protocol_max)
+      return 0;
+  return 1;
+}
+
+/* ---- push --------------------------------------------------------------- */
+
+kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, int n, kj_err *err) {
+  cJSON *body = cJSON_CreateObject();
+  cJSON *arr = NULL;
+  if (!body || !cJSON_AddNumberToObject(body, "device_time", (double)device_time) ||
+      !cJSON_AddNumberToObject(body, "protocol", KJ_PROTOCOL_MAX) ||
+      !(arr = cJSON_AddArrayToObject(body, "changes"))) {
+    cJSON_Delete(body);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  for (int i = 0; i < n; i++) {
+    cJSON *o = kj_change_to_json(&ch[i]);
+    if (o)
+      cJSON_DeleteItemFromObjectCaseSensitive(o, "device"); /* the server knows it */
+    if (!o || !cJSON_AddItemToArray(arr, o)) {
+      cJSON_Delete(o);
+      cJSON_Delete(body);
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    }
+  }
+  return emit(body, out, err);
+}
+
+/* Offset of a NUL byte or a \u0000 escape in JSON text, or -1.  cJSON would
+ * end the string there and a value would be silently cut short (found by
+ * test_hostile); a backslash counts only when not itself escaped. */
+static long find_nul_escape(const char *s, size_t len) {
+  const char *raw = memchr(s, 0, len);
+  if (raw)
+    return (long)(raw - s);
+  for (size_t i = 0; i + 6 <= len; i++) {
+    if (s[i] != '\\')
+      continue;
+    if (!memcmp(s + i + 1, "u0000", 5))
+      return (long)i;
+    i++; /* skip the escaped character */
+  }
+  return -1;
+}
+
+/* Parse a request body as one JSON object (the messages every POST takes). */
+static cJSON *parse_object(const char *body, size_t len, kj_err *err) {
+  if (len == 0) {
+    kj_fail(err, KJ_EPROTO, "bad JSON: empty body");
+    return NULL;
+  }
+  long nul = find_nul_escape(body, len);
+  if (nul >= 0) {
+    kj_fail(err, KJ_EPROTO, "bad JSON at byte %ld: strings must not contain NUL (\\u0000)", nul);
+    return NULL;
+  }
+  const char *end = NULL;
+  cJSON *doc = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+  if (!doc) {
+    size_t off = end && end >= body ? (size_t)(end - body) : 0;
+    kj_fail(err, KJ_EPROTO, "bad JSON at byte %zu", off);
+    return NULL;
+  }
+  if (!cJSON_IsObject(doc)) {
+    cJSON_Delete(doc);
+    kj_fail(err, KJ_EPROTO, "bad JSON: the body must be an object");
+    return NULL;
+  }
+  return doc;
+}
+
+static void decode_entry(kj_push_entry *it, const cJSON *el, int i) {
+  kj_err e;
+  kj_err_clear(&e);
+  it->seq = -1;
+  const cJSON *seq = cJSON_IsObject(el) ? get(el, "seq") : NULL;
+  int64_t s;
+  if (get_count(seq, &s) > 0)
+    it->seq = s;
+  kj_code rc = kj_change_from_json(el, &it->ch, &e);
+  if (rc == KJ_OK && !seq) {
+    kj_change_release(&it->ch);
+    rc = kj_fail(&e, KJ_EPROTO, "'seq': is required");
+  }
+  if (rc != KJ_OK) {
+    it->ok = 0;
+    const cJSON *id = cJSON_IsObject(el) ? get(el, "id") : NULL;
+    const char *msg = e.msg[0] ? e.msg : "malformed change";
+    if (id && cJSON_IsString(id))
+      snprintf(it->error, sizeof it->error, "changes[%d] (id %.40s): %s", i, id->valuestring, msg);
+    else
+      snprintf(it->error, sizeof it->error, "changes[%d]: %s", i, msg);
+    return;
+  }
+  it->ok = 1;
+  it->seq = it->ch.seq;
+}
+
+kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err) {
+  memset(req, 0, sizeof *req);
+  req->protocol = 1;
+  cJSON *doc = parse_object(body, len, err);
+  if (!doc)
+    return KJ_EPROTO;
+  kj_code rc = KJ_OK;
+  const cJSON *changes = get(doc, "changes"), *dt = get(doc, "device_time");
+  const cJSON *pr = get(doc, "protocol");
+  int64_t v = 1;
+  if (!cJSON_IsArray(changes)) {
+    rc = kj_fail(err, KJ_EPROTO, "bad JSON: 'changes' must be an array");
+    goto out;
+  }
+  /* 1e999 parses to inf: range-check before any cast (found by fuzz_push) */
+  if (dt &&
+      (!cJSON_IsNumber(dt) || !(dt->valuedouble >= 0 && dt->valuedouble <= KJ_JSON_INT_MAX))) {
+    rc = kj_fail(err, KJ_EPROTO, "bad JSON: 'device_time' must be a number (ms since the epoch)");
+    goto out;
+  }
+  if (dt) {
+    req->has_device_time = 1;
+    req->device_time = (int64_t)dt->valuedouble;
+  }
+  if (get_count(pr, &v) < 0 || (pr && (v < 1 || v > 1000000))) {
+    rc = kj_fail(err, KJ_EPROTO, "bad JSON: 'protocol' must be a whole number >= 1");
+    goto out;
+  }
+  if (pr)
+    req->protocol = (int)v;
+  int n = cJSON_GetArraySize(changes);
+  if (n > max_batch) {
+    rc = kj_fail(err, KJ_ETOOBIG, "batch of %d changes is over the limit of %d", n, max_batch);
+    goto out;
+  }
+  req->e = calloc(n ? (size_t)n : 1, sizeof *req->e);
+  if (!req->e) {
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
+  const cJSON *el;
+  cJSON_ArrayForEach(el, changes) {
+    decode_entry(&req->e[req->n], el, req->n);
+    req->n++;
+  }
+out:
+  cJSON_Delete(doc);
+  if (rc)
+    kj_push_req_release(req);
+  return rc;
+}
+
+void kj_push_req_release(kj_push_req *req) {
+  if (!req)
+    return;
+  for (int i = 0; i < req->n; i++)
+    if (req->e[i].ok)
+      kj_change_release(&req->e[i].ch);
+  free(req->e);
+  req->e = NULL;
+  req->n = 0;
+}
+
+static const char *const k_status[] = {"applied", "duplicate", "rejected"};
+
+const char *kj_push_status_name(kj_push_status s) {
+  return (unsigned)s < 3 ? k_status[s] : "rejected";
+}
+
+kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int64_t server_time,
+                               kj_err *err) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *res = o ? cJSON_AddArrayToObject(o, "results") : NULL;
+  if (!res)
+    goto oom;
+  for (int i = 0; i < n; i++) {
+    cJSON *x = cJSON_CreateObject();
+    if (!x || !cJSON_AddItemToArray(res, x)) {
+      cJSON_Delete(x);
+      goto oom;
+    }
+    if (!(r[i].seq >= 0 ? cJSON_AddNumberToObject(x, "seq", (double)r[i].seq)
+                        : cJSON_AddNullToObject(x, "seq")) ||
+        !cJSON_AddStringToObject(x, "status", kj_push_status_name(r[i].status)) ||
+        (r[i].status == KJ_PUSH_REJECTED &&
+         !cJSON_AddStringToObject(x, "error", r[i].error ? r[i].error : "")))
+      goto oom;
+  }
+  if (!cJSON_AddNumberToObject(o, "server_time", (double)server_time))
+    goto oom;
+  return emit(o, out, err);
+oom:
+  cJSON_Delete(o);
+  return kj_fail(err, KJ_ENOMEM, "out of memory");
+}
+
+kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, kj_err *err) {
+  memset(a, 0, sizeof *a);
+  a->server_time = -1;
+  cJSON *o = cJSON_ParseWithLength(text, len);
+  kj_code rc = KJ_OK;
+  const cJSON *results = cJSON_IsObject(o) ? get(o, "results") : NULL;
+  if (!cJSON_IsArray(results)) {
+    rc = kj_fail(err, KJ_EPROTO, "push: the server's answer has no 'results'");
+    goto out;
+  }
+  if (get_count(get(o, "server_time"), &a->server_time) <= 0)
+    a->server_time = -1;
+  int n = cJSON_GetArraySize(results);
+  a->r = calloc(n ? (size_t)n : 1, sizeof *a->r);
+  if (!a->r) {
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
+  const cJSON *it;
+  cJSON_ArrayForEach(it, results) {
+    kj_push_result *r = &a->r[a->n++];
+    int64_t s;
+    r->seq = get_count(get(it, "seq"), &s) > 0 ? s : -1;
+    const cJSON *st = get(it, "status"), *er = get(it, "error");
+    const char *name = cJSON_IsString(st) ? st->valuestring : "";
+    const char *why = cJSON_IsString(er) ? er->valuestring : NULL;
+    char other[96];
+    if (!strcmp(name, "applied")) {
+      r->status = KJ_PUSH_APPLIED;
+    } else if (!strcmp(name, "duplicate")) {
+      r->status = KJ_PUSH_DUPLICATE;
+    } else {
+      r->status = KJ_PUSH_REJECTED;
+      if (strcmp(name, "rejected") != 0) {
+        snprintf(other, sizeof other, "the server answered status '%.40s'", name);
+        why = other;
+      }
+    }
+    if (r->status == KJ_PUSH_REJECTED && !(r->error = strdup(why ? why : ""))) {
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      goto out;
+    }
+  }
+out:
+  cJSON_Delete(o);
+  if (rc)
+    kj_push_answer_release(a);
+  return rc;
+}
+
+void kj_push_answer_release(kj_push_answer *a) {
+  if (!a)
+    return;
+  for (int i = 0; i < a->n; i++)
+    free(a->r[i].error);
+  free(a->r);
+  a->r = NULL;
+  a->n = 0;
+}
+
+/* ---- pull --------------------------------------------------------------- */
+
+kj_code kj_pull_begin(kj_buf *out) {
+  return kj_buf_adds(out, "{\"changes\":[");
+}
+
+/* 1 when out holds no state yet (it ends with the opening bracket). */
+static int page_empty(const kj_buf *out) {
+  return out->len && kj_buf_str(out)[out->len - 1] == '[';
+}
+
+kj_code kj_pull_add_stored(kj_buf *out, const char *state, int peer, int *added, kj_err *err) {
+  *added = 0;
+  if (peer >= KJ_PROTOCOL_MAX) {
+    if ((!page_empty(out) && kj_buf_addc(out, ',')) || kj_buf_adds(out, state))
+      return kj_fail(err, KJ_ETOOBIG, "pull page too large");
+    *added = 1;
+    return KJ_OK;
+  }
+  cJSON *o = cJSON_Parse(state);
+  kj_rstate s;
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = o ? kj_rstate_from_json(o, &s, &e) : kj_fail(&e, KJ_EPROTO, "not JSON");
+  cJSON_Delete(o);
+  if (rc == KJ_EVERSION)
+    return KJ_OK; /* newer than this program too: nobody older gets it */
+  if (rc)
+    return kj_fail(err, KJ_EPROTO, "stored state is not readable: %s", e.msg);
+  if (kj_type_since(kj_type(s.rec.type)) > peer) {
+    kj_rstate_release(&s);
+    return KJ_OK;
+  }
+  cJSON *v = kj_rstate_to_json_for(&s, peer);
+  kj_rstate_release(&s);
+  char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+  cJSON_Delete(v);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  int full = (!page_empty(out) && kj_buf_addc(out, ',')) || kj_buf_adds(out, text);
+  free(text);
+  if (full)
+    return kj_fail(err, KJ_ETOOBIG, "pull page too large");
+  *added = 1;
+  return KJ_OK;
+}
+
+kj_code kj_pull_end(kj_buf *out, const char *next, int more, int64_t server_time,
+                    const char *scores, const char *scores_tag) {
+  if (kj_buf_addf(out, "],\"next\":\"%s\",\"more\":%s,\"server_time\":%" PRId64 ",\"scores\":%s",
+                  next, more ? "true" : "false", server_time, scores ? scores : "null"))
+    return KJ_ETOOBIG;
+  if (scores_tag && kj_buf_addf(out, ",\"scores_tag\":\"%s\"", scores_tag))
+    return KJ_ETOOBIG;
+  return kj_buf_adds(out, "}\n") ? KJ_ETOOBIG : KJ_OK;
+}
+
+kj_code kj_pull_page_decode(const char *text, size_t len, kj_pull_page *p, kj_err *err) {
+  memset(p, 0, sizeof *p);
+  p->server_time = -1;
+  p->doc = cJSON_ParseWithLength(text, len);
+  if (!cJSON_IsObject(p->doc)) {
+    kj_pull_page_release(p);
+    return kj_fail(err, KJ_EPROTO, "pull: the server's answer is not a JSON object");
+  }
+  const cJSON *next = get(p->doc, "next"), *mo = get(p->doc, "more");
+  p->changes = get(p->doc, "changes");
+  if (!cJSON_IsArray(p->changes) || !cJSON_IsString(next) || !cJSON_IsBool(mo) ||
+      strlen(next->valuestring) >= sizeof p->next) {
+    kj_pull_page_release(p);
+    return kj_fail(err, KJ_EPROTO, "pull: the server's answer lacks 'changes', 'next' or 'more'");
+  }
+  snprintf(p->next, sizeof p->next, "%s", next->valuestring);
+  p->more = cJSON_IsTrue(mo);
+  if (get_count(get(p->doc, "server_time"), &p->server_time) <= 0)
+    p->server_time = -1;
+  const cJSON *sc = get(p->doc, "scores"), *tag = get(p->doc, "scores_tag");
+  p->scores = cJSON_IsArray(sc) ? sc : NULL;
+  if (cJSON_IsString(tag) && strlen(tag->valuestring) < sizeof p->scores_tag &&
+      (cJSON_IsArray(sc) || cJSON_IsNull(sc))) {
+    p->has_tag = 1;
+    snprintf(p->scores_tag, sizeof p->scores_tag, "%s", tag->valuestring);
+  }
+  return KJ_OK;
+}
+
+void kj_pull_page_release(kj_pull_page *p) {
+  if (!p)
+    return;
+  cJSON_Delete(p->doc);
+  memset(p, 0, sizeof *p);
+}
+
+kj_code kj_pull_page_state(const cJSON *el, kj_rstate *s, kj_err *err) {
+  return kj_rstate_from_json(el, s, err);
+}

@@ -1,0 +1,175 @@
+/* msg.h - every message of HTTP API v1, encoded and decoded here only.
+ *
+ * The client (client/sync.c) and the server (server/app.c, server/store.c)
+ * call these; neither builds nor parses a protocol message by hand.  The
+ * JSON of each message, its limits and what each side does with a version
+ * it does not know are in docs/protocol.md ("HTTP API v1", "Versions").
+ *
+ * Messages and who writes them:
+ *   hello       server  GET /v1/hello                      kj_hello_*
+ *   push        client  POST /v1/push body                 kj_push_encode / kj_push_decode
+ *   results     server  POST /v1/push answer               kj_push_results_* / kj_push_answer_*
+ *   pull page   server  GET /v1/pull answer                kj_pull_* / kj_pull_page_*
+ * Record changes and states inside them are wire.h's; the scores inside a
+ * pull page are report documents (report.h).
+ */
+#ifndef KJ_MSG_H
+#define KJ_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "wire.h"
+
+/* The largest integer a JSON number carries exactly (2^53 - 1). */
+#define KJ_JSON_INT_MAX 9007199254740991.0
+
+/* ---- every route -------------------------------------------------------- */
+
+/* An error answer, {"error":"message"} and a newline, appended to out. */
+kj_code kj_error_encode(kj_buf *out, const char *msg);
+/* The message of an error answer into msg (at most size-1 bytes); 0 when
+ * the text is one, -1 (msg empty) when not. */
+int kj_error_decode(const char *text, size_t len, char *msg, size_t size);
+/* GET /healthz: {"status":"ok"} and a newline. */
+kj_code kj_health_encode(kj_buf *out);
+
+/* ---- GET /v1/hello ------------------------------------------------------ */
+
+typedef struct kj_hello {
+  char server[32];                       /* "kinerjad" */
+  char version[32];                      /* the server's release, "0.2.0" */
+  int protocol;                          /* the version used with this caller */
+  int protocol_min, protocol_max;        /* what the server speaks */
+  int64_t server_time;                   /* ms since the epoch, -1 when absent */
+  char role[16];                         /* "device", "admin", "viewer" */
+  char office[KJ_ID_MAX + 1];            /* "" = null */
+  char device[KJ_DEVICE_MAX + 1];        /* "" = null */
+  int64_t max_batch, max_body, max_pull; /* 0 = not said */
+  /* What the server knows, in this program's terms: bit t of types_known
+   * for type t, bit i of fields_known[t] for its field i.  From "types"
+   * when the server lists them, else from protocol_max and the `since` of
+   * every type and field (a release of protocol 1 lists none). */
+  uint32_t types_known;
+  uint32_t fields_known[KJ_T__COUNT];
+} kj_hello;
+
+/* Server: the hello of this program (server, version, protocol range,
+ * every type with its field names) for a caller that speaks `peer` (the
+ * `protocol` query parameter, 1 when absent), its role, office, device
+ * and limits from h (types and protocol fields of h are ignored), as one
+ * JSON object appended to out.  KJ_ENOMEM / KJ_ETOOBIG from the buffer. */
+kj_code kj_hello_encode(const kj_hello *h, int peer, kj_buf *out, kj_err *err);
+
+/* Client: the server's hello.  KJ_EPROTO (naming the key) when the text is
+ * not an object or a key has the wrong type; unknown keys are ignored. */
+kj_code kj_hello_decode(const char *text, size_t len, kj_hello *h, kj_err *err);
+
+/* The protocol version a change needs from the server: the highest `since`
+ * of its type, of each field it sets and of each enum value it writes. */
+int kj_change_needs(const kj_change *c);
+
+/* 1 when the server of hello h can take change c: it knows the type, every
+ * field c sets, and every value (kj_value_since <= protocol_max). */
+int kj_hello_accepts(const kj_hello *h, const kj_change *c);
+
+/* ---- POST /v1/push ------------------------------------------------------ */
+
+/* Client: {"device_time":T,"protocol":P,"changes":[change, ...]} for
+ * changes ch[0..n-1] (their "device" is left out: the server knows it),
+ * appended to out. */
+kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, int n, kj_err *err);
+
+/* One change of a push as the server read it. */
+typedef struct kj_push_entry {
+  int ok;                          /* 1: ch holds the decoded change (release it) */
+  int64_t seq;                     /* the change's seq, -1 when it could not be read */
+  kj_change ch;                    /* when ok */
+  char error[KJ_ERR_MSG_MAX + 64]; /* when !ok: "changes[3] (id X): msg" */
+} kj_push_entry;
+
+typedef struct kj_push_req {
+  int has_device_time;
+  int64_t device_time; /* ms since the epoch */
+  int protocol;        /* the client's protocol, 1 when absent */
+  int n;
+  kj_push_entry *e; /* n entries, owned */
+} kj_push_req;
+
+/* Server: decode a push body of len bytes.  A body that is not one JSON
+ * object, holds a NUL (raw or \u0000), lacks "changes", or has a bad
+ * "device_time" is KJ_EPROTO (answer 400) with the message of
+ * docs/protocol.md; more than max_batch changes is KJ_ETOOBIG (413).  A
+ * change that cannot be read does not fail the request: its entry has
+ * ok = 0 and the error (the server answers it `rejected`).  req is
+ * released on error. */
+kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err);
+void kj_push_req_release(kj_push_req *req);
+
+typedef enum { KJ_PUSH_APPLIED, KJ_PUSH_DUPLICATE, KJ_PUSH_REJECTED } kj_push_status;
+
+const char *kj_push_status_name(kj_push_status s); /* "applied", ... */
+
+typedef struct kj_push_result {
+  int64_t seq; /* -1: the change's seq could not be read (JSON null) */
+  kj_push_status status;
+  char *error; /* REJECTED: the reason; owned by the answer when decoded */
+} kj_push_result;
+
+/* Server: {"results":[{"seq":S,"status":"applied"},...],"server_time":T}. */
+kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int64_t server_time,
+                               kj_err *err);
+
+typedef struct kj_push_answer {
+  int n;
+  kj_push_result *r;   /* owned, with their errors */
+  int64_t server_time; /* -1 when absent */
+} kj_push_answer;
+
+/* Client: the server's answer to a push.  A result with an unknown status
+ * (a newer server) is kept as REJECTED with that status as its reason;
+ * KJ_EPROTO when "results" is missing or not an array. */
+kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, kj_err *err);
+void kj_push_answer_release(kj_push_answer *a);
+
+/* ---- GET /v1/pull ------------------------------------------------------- */
+
+/* Server, streaming a page into out: begin, then one add per stored state
+ * (the server's stored JSON of kj_rstate_to_json), then end.
+ *
+ * kj_pull_add_stored appends state for a client of protocol `peer`: as
+ * stored when peer >= KJ_PROTOCOL_MAX, else re-encoded without what the
+ * peer does not know (kj_rstate_to_json_for); a type the peer does not
+ * know is left out (*added = 0) and the cursor moves past it all the same.
+ * KJ_EPROTO when the stored text is not a state, KJ_ETOOBIG from out. */
+kj_code kj_pull_begin(kj_buf *out);
+kj_code kj_pull_add_stored(kj_buf *out, const char *state, int peer, int *added, kj_err *err);
+/* scores: the JSON array of score entries (report.h), or NULL to send
+ * `null` (the client holds these scores, tag unchanged); scores_tag NULL
+ * leaves the tag out. */
+kj_code kj_pull_end(kj_buf *out, const char *next, int more, int64_t server_time,
+                    const char *scores, const char *scores_tag);
+
+/* Client: a pull page. */
+typedef struct kj_pull_page {
+  cJSON *doc;           /* owned: the whole page */
+  const cJSON *changes; /* array of states, read with kj_pull_page_state */
+  char next[64];        /* opaque cursor */
+  int more;
+  int64_t server_time; /* -1 when absent */
+  const cJSON *scores; /* array of score entries; NULL when absent or null */
+  int has_tag;
+  char scores_tag[80];
+} kj_pull_page;
+
+kj_code kj_pull_page_decode(const char *text, size_t len, kj_pull_page *p, kj_err *err);
+void kj_pull_page_release(kj_pull_page *p);
+
+/* One state of a page (an element of p->changes) into s (uninitialised).
+ * KJ_EVERSION: a type this program does not know (skip it, the cursor
+ * moves on); KJ_EPROTO: a malformed state.  s is released on error. */
+kj_code kj_pull_page_state(const cJSON *el, kj_rstate *s, kj_err *err);
+
+#endif
