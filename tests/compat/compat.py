@@ -450,15 +450,16 @@ def section_hello():
             for k in ("server", "version", "protocol", "server_time", "role", "office", "device",
                       "limits"):
                 check(k in h, "hello (%s): today's key '%s' is missing: %s" % (who, k, h))
-            check(type(h["protocol"]) is int, "hello: 'protocol' is not a number: %r" % h["protocol"])
+            check(type(h["protocol"]) is int,
+                  "hello: 'protocol' is not a number: %r" % h["protocol"])
             check(h.get("protocol_min") == 1 and type(h.get("protocol_min")) is int,
                   "hello (%s): protocol_min is %r, expected 1" % (who, h.get("protocol_min")))
             check(h.get("protocol_max") == 2 and type(h.get("protocol_max")) is int,
                   "hello (%s): protocol_max is %r, expected 2" % (who, h.get("protocol_max")))
             types = h.get("types")
             check(isinstance(types, dict), "hello (%s): no 'types' object: %r" % (who, types))
-            check(types.get("office") == V2_TYPES["office"],
-                  "hello: types.office is %r, expected %r" % (types.get("office"), V2_TYPES["office"]))
+            check(types.get("office") == V2_TYPES["office"], "hello: types.office is %r, "
+                  "expected %r" % (types.get("office"), V2_TYPES["office"]))
             for t, fields in V2_TYPES.items():
                 got = types.get(t)
                 check(isinstance(got, list) and sorted(got) == sorted(fields),
@@ -527,8 +528,8 @@ def section_pairing1():
         check(r["pushed"] == 2 and r["rejected"] == 0,
               "old kinerja's sync of an edit and a survey: %s" % r)
         st = pc.status()
-        check(st["pending"] == 0 and st["rejected"] == 0,
-              "old kinerja after the edit: pending %d, rejected %d" % (st["pending"], st["rejected"]))
+        check(st["pending"] == 0 and st["rejected"] == 0, "old kinerja after the edit: "
+              "pending %d, rejected %d" % (st["pending"], st["rejected"]))
 
         states = srv.pull_all()
         for s, u1 in ((s_old, "2"), (s_new, "1")):
@@ -543,8 +544,20 @@ def section_pairing1():
         check(got == want, "new kinerjad: complaint %s after the old PC's edit is %s, expected %s"
               % (c_res, got, want))
         check(field(states, "complaint", c_wa, "channel") == "whatsapp",
-              "new kinerjad: complaint %s lost its channel 'whatsapp' after the old PC's syncs: %s"
-              % (c_wa, states.get(("complaint", c_wa))))
+              "new kinerjad: complaint %s lost its channel 'whatsapp' after the old PC's syncs: "
+              "%s" % (c_wa, states.get(("complaint", c_wa))))
+
+        # A new PC of the same office sees the old PC's edit and the new fields.
+        pc2 = Pc("p1-new", NEW_K)
+        pc2.init(srv)
+        r = pc2.sync()
+        st = pc2.status()
+        check(r["rejected"] == 0 and st["pending"] == 0 and st.get("held") == 0,
+              "new kinerja on the new kinerjad: sync %s, status %s" % (r, st))
+        c = {rid(c): c for c in pc2.json("list", "complaint", "--json")}.get(c_res, {})
+        got = {n: c.get(n) for n in ("summary", "resolution", "resolved_by")}
+        check(got == {n: want[n] for n in got},
+              "new kinerja: complaint %s is %s, expected %s" % (c_res, c, want))
 
 
 def section_pairing2():
@@ -565,8 +578,8 @@ def section_pairing2():
         states = srv.pull_all()
         check(field(states, "survey", s1, "u1") == "3",
               "old kinerjad has not the new PC's survey %s" % s1)
-        check(("complaint", c1) not in states,
-              "old kinerjad got the complaint with a resolution: %s" % states.get(("complaint", c1)))
+        check(("complaint", c1) not in states, "old kinerjad got the complaint with a "
+              "resolution: %s" % states.get(("complaint", c1)))
         st = pc.status()
         check(st.get("held") == 1, "new kinerja status --json: held is %r, expected 1 (%s)"
               % (st.get("held"), st))
@@ -689,8 +702,8 @@ def section_pairing3():
         for t, i in (("survey", s_keep), ("rating", rat), ("target", tgt)):
             check(states[(t, i)]["f"] == before[(t, i)]["f"], "%s %s changed" % (t, i))
         st = pc.status(NEW_K)
-        check((st["pending"], st["rejected"]) == (0, 1),
-              "new kinerja after the sync: pending %d, rejected %d" % (st["pending"], st["rejected"]))
+        check((st["pending"], st["rejected"]) == (0, 1), "new kinerja after the sync: "
+              "pending %d, rejected %d" % (st["pending"], st["rejected"]))
 
         # What the new programs migrated, the old ones refuse (only when the schema moved on).
         if user_version(pc.db) > old_pc_version:
@@ -771,5 +784,5 @@ finally:
 if failed:
     print("compat: FAILED %s (files kept in %s)" % (", ".join(failed), tmp), file=sys.stderr)
     sys.exit(1)
-print("compat: ok, all sections in %.1f s (old release: %s)" % (time.time() - t_all,
-                                                                 os.path.dirname(os.path.dirname(OLD_K))))
+print("compat: ok, all sections in %.1f s (old release: %s)"
+      % (time.time() - t_all, os.path.dirname(os.path.dirname(OLD_K))))
