@@ -11,7 +11,8 @@ and `kinerjad` targets built (-j2). DIR/old-build/kj-compat.stamp names the
 commit: a later run with both binaries of that commit skips the build.
 Nothing is downloaded; a checkout without the commit (a shallow clone)
 fails and says how to fetch it. A warning that a newer compiler turns into an
-error in the frozen old tree is retried once with -Wno-error for that tree.
+error in the frozen old tree is built again with -Wno-error=THAT warning, for
+that tree only (CMAKE_C_FLAGS of the old build).
 
 Then real processes over TLS (127.0.0.1, the server's cert.pem pinned), each
 section on its own data, so one failure does not hide the others:
