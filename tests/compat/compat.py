@@ -305,10 +305,12 @@ class Server:
         return body
 
     def pull_all(self):
-        """Every record state the admin sees: {(type, id): state}."""
+        """Every record state the admin sees: {(type, id): state}, asked as a
+        client of protocol 2 (`protocol=2`; a protocol-1 caller, the default,
+        is not sent the fields it cannot read; the old kinerjad ignores it)."""
         out, since = {}, "0"
         while True:
-            page = json.loads(self.get("/v1/pull?since=%s&limit=5000" %
+            page = json.loads(self.get("/v1/pull?since=%s&limit=5000&protocol=2" %
                                        urllib.parse.quote(str(since), safe="")))
             for st in page["changes"]:
                 out[(st["type"], st["id"])] = st
