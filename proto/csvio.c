@@ -219,6 +219,11 @@ static kj_code data_row(reader *r) {
     rc = kj_fail(r->err, KJ_ENOMEM, "out of memory");
     goto out;
   }
+  /* a service's id comes from its office and name */
+  if (!id_problem && kj_record_derive_id(&rec)) {
+    rc = kj_fail(r->err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
   /* The id rule is skipped when the id was reported already, and for an
    * empty id of an office record (the caller makes one). */
   char skip[48];

@@ -282,6 +282,17 @@ kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX +
   return KJ_OK;
 }
 
+kj_code kj_record_derive_id(kj_record *r) {
+  if (r->type != KJ_T_SERVICE || r->id[0])
+    return KJ_OK;
+  const kj_type_def *t = kj_type(r->type);
+  const char *office = r->v[t->office_field], *name = r->v[kj_field_index(t, "name")];
+  if (!office || !*office || !name || !*name)
+    return KJ_OK;
+  kj_code rc = kj_service_id(office, name, r->id);
+  return rc == KJ_EINVAL ? KJ_OK : rc;
+}
+
 /* ---- records ------------------------------------------------------------ */
 
 void kj_record_init(kj_record *r, kj_rtype t) {

@@ -117,6 +117,11 @@ int kj_value_since(const kj_type_def *t, int i, const char *value);
  * and a NUL.  KJ_EINVAL when office or name is empty. */
 kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX + 1]);
 
+/* For a type whose id is derived from its fields (service): when r->id is
+ * empty and the fields it comes from are present, set it.  Other types
+ * and records that already have an id are left alone.  KJ_ENOMEM only. */
+kj_code kj_record_derive_id(kj_record *r);
+
 void kj_record_init(kj_record *r, kj_rtype t);
 void kj_record_release(kj_record *r); /* frees the values; r reusable after init */
 kj_code kj_record_copy(kj_record *dst, const kj_record *src); /* dst uninitialised */

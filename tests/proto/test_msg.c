@@ -97,6 +97,19 @@ static void test_service_id(void **state) {
   assert_true(strchr("89ab", a[19]) != NULL);
   kj_err e;
   assert_int_equal(kj_record_validate_id(KJ_T_SERVICE, a, &e), KJ_OK);
+  /* a service read without an id gets the derived one; others keep theirs */
+  kj_record r;
+  kj_record_init(&r, KJ_T_SERVICE);
+  kj_record_set(&r, 0, "36.73.01");
+  kj_record_set(&r, 1, "ktp el");
+  assert_int_equal(kj_record_derive_id(&r), KJ_OK);
+  assert_string_equal(r.id, a);
+  assert_int_equal(kj_record_validate(&r, &e), KJ_OK);
+  kj_record_release(&r);
+  kj_record_init(&r, KJ_T_SURVEY);
+  assert_int_equal(kj_record_derive_id(&r), KJ_OK);
+  assert_string_equal(r.id, "");
+  kj_record_release(&r);
   assert_int_equal(kj_service_id("", "x", a), KJ_EINVAL);
   assert_int_equal(kj_service_id("36.73.01", "", a), KJ_EINVAL);
 }
