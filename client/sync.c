@@ -420,16 +420,20 @@ static kj_code store_scores(engine *e, const cJSON *scores, kj_err *err) {
   const cJSON *it;
   const char *office = kjc_store_office(e->s);
   cJSON_ArrayForEach(it, scores) {
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "period");
-    if (!cJSON_IsString(p))
+    char period[32], *text = NULL;
+    kj_err x;
+    kj_err_clear(&x);
+    kj_code c = kj_pull_page_score(it, period, sizeof period, &text, &x);
+    if (c == KJ_ENOMEM)
+      return kj_fail(err, c, "out of memory");
+    if (c) { /* one bad entry does not stop the pull or the other scores */
+      KJ_WARN("pull: a score entry was not kept: %s", x.msg);
       continue;
-    char *text = cJSON_PrintUnformatted(it);
-    if (!text)
-      return kj_fail(err, KJ_ENOMEM, "out of memory");
-    kj_code c = kjc_scores_put(e->s, KJC_SCORES_KIND, p->valuestring, office, text, err);
-    cJSON_free(text);
-    if (!c && strlen(p->valuestring) == 4)
-      c = kjc_meta_set(e->s, KJC_META_SCORES_PERIOD, p->valuestring, err);
+    }
+    c = kjc_scores_put(e->s, KJC_SCORES_KIND, period, office, text, err);
+    free(text);
+    if (!c && strlen(period) == 4)
+      c = kjc_meta_set(e->s, KJC_META_SCORES_PERIOD, period, err);
     if (c)
       return c;
   }

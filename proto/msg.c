@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reportdoc.h"
+
 static const cJSON *get(const cJSON *o, const char *k) {
   return cJSON_GetObjectItemCaseSensitive(o, k);
 }
@@ -569,4 +571,22 @@ void kj_pull_page_release(kj_pull_page *p) {
 
 kj_code kj_pull_page_state(const cJSON *el, kj_rstate *s, kj_err *err) {
   return kj_rstate_from_json(el, s, err);
+}
+
+kj_code kj_pull_page_score(const cJSON *el, char *period, size_t size, char **text, kj_err *err) {
+  *text = el ? cJSON_PrintUnformatted(el) : NULL;
+  if (!*text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  kj_report_scores d;
+  kj_code rc = kj_report_scores_decode(*text, strlen(*text), &d, err);
+  if (!rc && (!d.period || strlen(d.period) >= size))
+    rc = kj_fail(err, KJ_EPROTO, "report: 'period': expected a period");
+  if (!rc)
+    snprintf(period, size, "%s", d.period);
+  kj_report_scores_release(&d);
+  if (rc) {
+    free(*text);
+    *text = NULL;
+  }
+  return rc;
 }

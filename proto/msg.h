@@ -172,4 +172,10 @@ void kj_pull_page_release(kj_pull_page *p);
  * moves on); KJ_EPROTO: a malformed state.  s is released on error. */
 kj_code kj_pull_page_state(const cJSON *el, kj_rstate *s, kj_err *err);
 
+/* One entry of p->scores: *text gets its JSON (malloc'd, caller frees; what
+ * the client stores for `kinerja report`) once reportdoc.h's decoder took
+ * it, and period (at most size-1 bytes) its period.  KJ_EPROTO naming the
+ * key when the entry is not a score entry. */
+kj_code kj_pull_page_score(const cJSON *el, char *period, size_t size, char **text, kj_err *err);
+
 #endif
