@@ -40,6 +40,19 @@ static void die_msg(const char *fmt, ...) {
   va_end(ap);
 }
 
+/* A label given with --name: the rules of a text field (1-200 characters,
+ * valid UTF-8, no control characters), so nothing can reach a terminal
+ * through `device list` later.  0 when fine, else 1 after the message. */
+static int bad_label(const char *cmd, const char *name) {
+  static const kj_field_def def = {.name = "name", .ft = KJ_FT_TEXT, .min = 1, .max = 200};
+  kj_err e;
+  kj_err_clear(&e);
+  if (!name || kj_field_validate(&def, name, &e) == KJ_OK)
+    return 0;
+  die_msg("%s: --name: %s", cmd, e.msg + strlen("field 'name': "));
+  return 1;
+}
+
 static const char usage_text[] =
     "usage: kinerjad [--data DIR] COMMAND [ARGS]\n"
     "\n"
@@ -329,6 +342,8 @@ static int cmd_device(cmd_ctx *c) {
       die_msg("bad office code '%s': %s", office, e.msg);
       return 1;
     }
+    if (bad_label("device add", name))
+      return 1;
     kjs_store *st;
     if (open_dir(c, &st))
       return 1;
@@ -370,10 +385,12 @@ static int cmd_device(cmd_ctx *c) {
         char created[32];
         fmt_time(cJSON_GetObjectItem(o, "created")->valuedouble, created, sizeof created);
         const cJSON *nm = cJSON_GetObjectItem(o, "name"), *of = cJSON_GetObjectItem(o, "office");
-        printf("%-14s %-14s %-8s %-20s %s\n", cJSON_GetObjectItem(o, "id")->valuestring,
+        /* names stored before labels were checked may hold anything */
+        printf("%-14s %-14s %-8s %-20s ", cJSON_GetObjectItem(o, "id")->valuestring,
                cJSON_IsString(of) ? of->valuestring : "-",
-               cJSON_IsNull(cJSON_GetObjectItem(o, "revoked")) ? "active" : "revoked", created,
-               cJSON_IsString(nm) ? nm->valuestring : "");
+               cJSON_IsNull(cJSON_GetObjectItem(o, "revoked")) ? "active" : "revoked", created);
+        kj_term_fputs(cJSON_IsString(nm) ? nm->valuestring : "", stdout);
+        putchar('\n');
       }
     }
     cJSON_Delete(arr);
@@ -438,6 +455,8 @@ static int cmd_token(cmd_ctx *c) {
     die_msg("token add: --role must be admin or viewer");
     return 1;
   }
+  if (bad_label("token add", name))
+    return 1;
   kjs_store *st;
   if (open_dir(c, &st))
     return 1;

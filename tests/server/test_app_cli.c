@@ -233,6 +233,35 @@ static void test_devices(void **state) {
   assert_non_null(strstr(e->out, "token: "));
   const char *tokd[] = {"token", "add", "--role", "device", NULL};
   assert_int_equal(run(e, tokd), 1);
+  /* a label is text like any field: no control characters reach a terminal */
+  const char *esc[] = {"device", "add", "--office", "36.73.01", "--name", "PC\x1b[2J", NULL};
+  assert_int_equal(run(e, esc), 1);
+  assert_non_null(strstr(e->err, "device add: --name: must not contain control characters"));
+  const char *tesc[] = {"token",
+                        "add",
+                        "--role",
+                        "viewer",
+                        "--name",
+                        "a\x07"
+                        "b",
+                        NULL};
+  assert_int_equal(run(e, tesc), 1);
+  assert_non_null(strstr(e->err, "token add: --name: must not contain control characters"));
+  /* one stored before labels were checked is printed escaped */
+  kjs_config c;
+  kj_err er;
+  assert_int_equal(kjs_config_init(&c, e->dir, &er), KJ_OK);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(c.db_file, &db), SQLITE_OK);
+  kjs_config_release(&c);
+  assert_int_equal(sqlite3_exec(db,
+                                "UPDATE tokens SET name = 'old\x1b]0;x\x07' WHERE role = 'device'",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(run(e, lst), 0);
+  assert_null(strchr(e->out, 0x1b));
+  assert_non_null(strstr(e->out, "old\\e]0;x\\x07"));
 }
 
 static void test_help_and_errors(void **state) {
