@@ -72,10 +72,10 @@ cJSON *kjc_record_json(const kj_record *r);
 /* Print a JSON document on stdout, formatted, newline terminated. */
 void kjc_print_json(cJSON *doc);
 
-/* The device token is only used from a database that no other user can
- * open: 0 when the database holds no token or has no group/other
- * permission bits, else an exit code after a message naming the fix
- * ("chmod 600 FILE").  (cmd_init.c) */
+/* The device token is only used from a database that not every user can
+ * open: 0 when the database holds no token or has no permission bit for
+ * "other" (a group may share it: docs/operations.md, systemd), else an exit
+ * code after a message naming the fix ("chmod 600 FILE").  (cmd_init.c) */
 int kjc_check_token_private(kjc_store *s);
 
 /* Commands. */

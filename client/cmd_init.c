@@ -168,9 +168,9 @@ int kjc_check_token_private(kjc_store *s) {
     kjc_error("cannot check database '%s': %s", path, strerror(errno));
     return KJC_EXIT_FAIL;
   }
-  if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
-    kjc_error("database '%s' holds the device token but other users can open it (mode %03o): run "
-              "'chmod 600 %s'",
+  if (sb.st_mode & S_IRWXO) {
+    kjc_error("database '%s' holds the device token but every user can open it (mode %03o): run "
+              "'chmod 600 %s' (or 'chmod o-rwx' to keep a group's access)",
               path, (unsigned)(sb.st_mode & 0777), path);
     return KJC_EXIT_FAIL;
   }
@@ -307,8 +307,8 @@ int kjc_cmd_config(int argc, char **argv) {
     char *token = NULL;
     if (!strcmp(key, "token")) {
       struct stat sb;
-      if (stat(kjc_store_path(s), &sb) == 0 && (sb.st_mode & (S_IRWXG | S_IRWXO))) {
-        kjc_error("database '%s' is open to other users (mode %03o): run 'chmod 600 %s' before "
+      if (stat(kjc_store_path(s), &sb) == 0 && (sb.st_mode & S_IRWXO)) {
+        kjc_error("database '%s' is open to every user (mode %03o): run 'chmod 600 %s' before "
                   "storing a token in it",
                   kjc_store_path(s), (unsigned)(sb.st_mode & 0777), kjc_store_path(s));
         kjc_store_close(s);
