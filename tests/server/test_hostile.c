@@ -1041,7 +1041,9 @@ static void test_anon_bodies(void **state) {
   assert_int_equal(metric("kinerjad_auth_refused_total{reason=\"unknown\"}") - unknown0, 10);
   healthz();
   /* and an enrolled device still pushes */
-  EXPECT(survey(g_seq++, new_id(), "36.73.01", ""), "applied");
+  char *ch = survey(g_seq++, new_id(), "36.73.01", "");
+  EXPECT(ch, "applied");
+  free(ch);
 }
 
 #define N_SILENT 80 /* over the default max_anon_conns (64) */
