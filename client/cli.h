@@ -77,6 +77,12 @@ void kjc_print_json(cJSON *doc);
  * becomes \ufffd.  kjc_print_json goes through it; so do list and export. */
 void kjc_fputs_json(const char *text, FILE *out);
 
+/* The device token is only used from a database that not every user can
+ * open: 0 when the database holds no token or has no permission bit for
+ * "other" (a group may share it: docs/operations.md, systemd), else an exit
+ * code after a message naming the fix ("chmod 600 FILE").  (cmd_init.c) */
+int kjc_check_token_private(kjc_store *s);
+
 /* Commands. */
 int kjc_cmd_init(int argc, char **argv);
 int kjc_cmd_config(int argc, char **argv);

@@ -1,8 +1,11 @@
 /* cmd_init.c - `kinerja init` and `kinerja config`. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -42,27 +45,166 @@ static kj_code set_ca(kjc_store *s, const char *file, kj_err *err) {
   return c;
 }
 
+#define TOKEN_MAX 1024 /* server tokens are 64 hex characters */
+
+/* A token read from fd (a file or standard input): the first line, without
+ * surrounding blanks.  Returns a malloc'd string, or NULL after a message. */
+static char *token_read(int fd, const char *what) {
+  char *t = malloc(TOKEN_MAX + 2);
+  if (!t) {
+    kjc_error("out of memory");
+    return NULL;
+  }
+  size_t n = 0;
+  ssize_t r;
+  while (n < TOKEN_MAX + 1 && (r = read(fd, t + n, TOKEN_MAX + 1 - n)) != 0) {
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      kjc_error("cannot read the token from %s: %s", what, strerror(errno));
+      free(t);
+      return NULL;
+    }
+    n += (size_t)r;
+  }
+  t[n] = 0;
+  t[strcspn(t, "\r\n")] = 0;
+  size_t b = strspn(t, " \t"), len = strlen(t + b);
+  memmove(t, t + b, len + 1);
+  while (len && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+    t[--len] = 0;
+  int bad = 0;
+  for (size_t i = 0; i < len; i++)
+    bad |= (unsigned char)t[i] <= ' ' || t[i] == 0x7f;
+  if (!len || len > TOKEN_MAX || bad) {
+    kjc_error("%s does not hold a token (one line, no spaces, at most %d characters)", what,
+              TOKEN_MAX);
+    memset(t, 0, n);
+    free(t);
+    return NULL;
+  }
+  return t;
+}
+
+/* The token of a --token-file: refused when others may read the file. */
+static char *token_from_file(const char *file) {
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    kjc_error("cannot read token file '%s': %s", file, strerror(errno));
+    return NULL;
+  }
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    kjc_error("token file '%s' is not a regular file", file);
+    close(fd);
+    return NULL;
+  }
+  if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+    kjc_error("token file '%s' is open to other users (mode %03o): run 'chmod 600 %s'", file,
+              (unsigned)(sb.st_mode & 0777), file);
+    close(fd);
+    return NULL;
+  }
+  char what[PATH_MAX + 16];
+  snprintf(what, sizeof what, "'%s'", file);
+  char *t = token_read(fd, what);
+  close(fd);
+  return t;
+}
+
+/* Where the token comes from, first found: --token -, --token-file FILE,
+ * --token TOKEN (warned: `ps` shows it), $KINERJA_TOKEN.  *out is a
+ * malloc'd token or NULL when none was given; returns 0 or an exit code. */
+static int token_arg(const char *opt, const char *file, char **out) {
+  *out = NULL;
+  if (opt && file) {
+    kjc_error("init: give the token once: --token or --token-file");
+    return KJC_EXIT_USAGE;
+  }
+  if (opt && !strcmp(opt, "-")) {
+    *out = token_read(0, "standard input");
+    return *out ? 0 : KJC_EXIT_FAIL;
+  }
+  if (file) {
+    *out = token_from_file(file);
+    return *out ? 0 : KJC_EXIT_FAIL;
+  }
+  if (opt) {
+    kjc_warn("a token given as --token TOKEN is visible to every user of this PC (ps); use "
+             "--token-file FILE, --token - (standard input) or $KINERJA_TOKEN");
+    *out = strdup(opt);
+    return *out ? 0 : KJC_EXIT_FAIL;
+  }
+  const char *env = getenv("KINERJA_TOKEN");
+  if (env && *env) {
+    *out = strdup(env);
+    return *out ? 0 : KJC_EXIT_FAIL;
+  }
+  return 0;
+}
+
+static void token_free(char *t) {
+  if (t) {
+    memset(t, 0, strlen(t));
+    free(t);
+  }
+}
+
+int kjc_check_token_private(kjc_store *s) {
+  char *tok = NULL;
+  kj_err err;
+  kj_err_clear(&err);
+  if (kjc_meta_get(s, KJC_META_TOKEN, &tok, &err)) {
+    kjc_error("%s", err.msg);
+    return KJC_EXIT_FAIL;
+  }
+  int set = tok != NULL;
+  token_free(tok);
+  if (!set)
+    return 0;
+  const char *path = kjc_store_path(s);
+  struct stat sb;
+  if (stat(path, &sb) != 0) {
+    kjc_error("cannot check database '%s': %s", path, strerror(errno));
+    return KJC_EXIT_FAIL;
+  }
+  if (sb.st_mode & S_IRWXO) {
+    kjc_error("database '%s' holds the device token but every user can open it (mode %03o): run "
+              "'chmod 600 %s' (or 'chmod o-rwx' to keep a group's access)",
+              path, (unsigned)(sb.st_mode & 0777), path);
+    return KJC_EXIT_FAIL;
+  }
+  return 0;
+}
+
 static const char init_help[] =
-    "usage: kinerja init --office CODE [--server URL] [--token TOKEN] [--ca FILE]\n"
+    "usage: kinerja init --office CODE [--server URL] [--token-file FILE | --token -] [--ca FILE]\n"
     "\n"
     "Create the local database for office CODE (works with no network).\n"
-    "Refuses to overwrite an existing database.\n"
+    "Refuses to overwrite an existing database.  The database holds the\n"
+    "device token and is created with mode 0600 (its -wal and -shm too).\n"
     "\n"
-    "  --office CODE   the office this PC records for (required), e.g. 36.73.04\n"
-    "  --server URL    the central server, https:// (may be set later with 'config set')\n"
-    "  --token TOKEN   this device's token from the BKD sysadmin\n"
-    "  --ca FILE       PEM CA certificate to pin for the server (default: system store)\n"
-    "  --db PATH       database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "  --office CODE      the office this PC records for (required), e.g. 36.73.04\n"
+    "  --server URL       the central server, https:// (may be set later with 'config set')\n"
+    "  --token-file FILE  read this device's token (from the BKD sysadmin) from FILE,\n"
+    "                     which only its owner may read (chmod 600 FILE)\n"
+    "  --token -          read the token from standard input\n"
+    "  --token TOKEN      the token itself: works, but every user of the PC sees it\n"
+    "                     in 'ps' (a warning says so)\n"
+    "  --ca FILE          PEM CA certificate to pin for the server: then ONLY it is\n"
+    "                     trusted (default: the system store)\n"
+    "  --db PATH          database file (default $KINERJA_DB, else ./kinerja.db)\n"
     "\n"
-    "example: kinerja init --office 36.73.04 --server https://kinerja.bkd.example --token abc\n";
+    "Without --token or --token-file the token is taken from $KINERJA_TOKEN, if set.\n"
+    "\n"
+    "example: kinerja init --office 36.73.04 --server https://kinerja.bkd.example \\\n"
+    "           --token-file /media/usb/token.txt --ca /media/usb/cert.pem\n";
 
 int kjc_cmd_init(int argc, char **argv) {
-  const char *office = NULL, *server = NULL, *token = NULL, *ca = NULL;
-  kjc_opt opts[] = {{"--office", 1, &office, NULL},
-                    {"--server", 1, &server, NULL},
-                    {"--token", 1, &token, NULL},
-                    {"--ca", 1, &ca, NULL},
-                    {NULL, 0, NULL, NULL}};
+  const char *office = NULL, *server = NULL, *token_opt = NULL, *token_file = NULL, *ca = NULL;
+  kjc_opt opts[] = {{"--office", 1, &office, NULL},   {"--server", 1, &server, NULL},
+                    {"--token", 1, &token_opt, NULL}, {"--token-file", 1, &token_file, NULL},
+                    {"--ca", 1, &ca, NULL},           {NULL, 0, NULL, NULL}};
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, opts, pos, 0, &npos, init_help);
   if (r)
@@ -79,14 +221,20 @@ int kjc_cmd_init(int argc, char **argv) {
   }
   if (server && check_server(server))
     return KJC_EXIT_USAGE;
+  char *token = NULL;
+  if ((r = token_arg(token_opt, token_file, &token)))
+    return r;
   const char *path = kjc_db_path();
   if (kjc_store_create(path, office, &err)) {
     kjc_error("%s", err.msg);
+    token_free(token);
     return KJC_EXIT_FAIL;
   }
   kjc_store *s;
-  if (kjc_open(&s, KJC_OPEN_WRITE))
+  if (kjc_open(&s, KJC_OPEN_WRITE)) {
+    token_free(token);
     return KJC_EXIT_FAIL;
+  }
   kj_code c = kjc_store_begin(s, &err);
   if (!c && server)
     c = kjc_meta_set(s, KJC_META_SERVER, server, &err);
@@ -97,6 +245,7 @@ int kjc_cmd_init(int argc, char **argv) {
   if (!c)
     c = kjc_store_commit(s, &err);
   kjc_store_close(s);
+  token_free(token);
   if (c) {
     kjc_error("%s", err.msg);
     /* A half-made database is worse than none. */
@@ -113,7 +262,8 @@ static const char config_help[] =
     "\n"
     "Set or show a setting of this database.  KEY is one of:\n"
     "  server   the central server URL (https://)\n"
-    "  token    this device's token\n"
+    "  token    this device's token; VALUE '-' reads it from standard input\n"
+    "           (a token on the command line is visible in 'ps': warned)\n"
     "  ca       PEM CA certificate file to pin (its contents are stored)\n"
     "  office, device (get only)\n"
     "\n"
@@ -154,9 +304,34 @@ int kjc_cmd_config(int argc, char **argv) {
       kjc_store_close(s);
       return KJC_EXIT_USAGE;
     }
+    char *token = NULL;
+    if (!strcmp(key, "token")) {
+      struct stat sb;
+      if (stat(kjc_store_path(s), &sb) == 0 && (sb.st_mode & S_IRWXO)) {
+        kjc_error("database '%s' is open to every user (mode %03o): run 'chmod 600 %s' before "
+                  "storing a token in it",
+                  kjc_store_path(s), (unsigned)(sb.st_mode & 0777), kjc_store_path(s));
+        kjc_store_close(s);
+        return KJC_EXIT_FAIL;
+      }
+      if (!strcmp(pos[2], "-"))
+        token = token_read(0, "standard input");
+      else {
+        kjc_warn("a token on the command line is visible to every user of this PC (ps); use "
+                 "'kinerja config set token -' and type or pipe it");
+        token = strdup(pos[2]);
+      }
+      if (!token) {
+        kjc_store_close(s);
+        return KJC_EXIT_FAIL;
+      }
+    }
     c = kjc_store_begin(s, &err);
     if (!c)
-      c = !strcmp(key, "ca") ? set_ca(s, pos[2], &err) : kjc_meta_set(s, key, pos[2], &err);
+      c = !strcmp(key, "ca") ? set_ca(s, pos[2], &err)
+          : token            ? kjc_meta_set(s, key, token, &err)
+                             : kjc_meta_set(s, key, pos[2], &err);
+    token_free(token);
     if (!c)
       c = kjc_store_commit(s, &err);
     else

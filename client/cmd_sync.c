@@ -280,6 +280,10 @@ int kjc_cmd_sync(int argc, char **argv) {
   kjc_store *s;
   if ((r = kjc_open(&s, KJC_OPEN_WRITE)))
     return r;
+  if ((r = kjc_check_token_private(s))) {
+    kjc_store_close(s);
+    return r;
+  }
   install_signals();
   so.cancel = &g_stop;
   bar b = {isatty(2) && !watchf, 0, (int64_t)kj_wall_ms(), 0};

@@ -18,6 +18,7 @@ struct kjc_net {
   char *base;   /* server URL without the trailing '/' */
   char *auth;   /* "Authorization: Bearer ..." */
   char *ca_pem; /* owned copy for CURLOPT_CAINFO_BLOB */
+  int pinned;   /* a CA was pinned: the only trust anchor */
   const volatile int *cancel;
   char errbuf[CURL_ERROR_SIZE];
   uint64_t sent, received;
@@ -97,17 +98,35 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-  if (cfg->ca_pem && *cfg->ca_pem) {
-    n->ca_pem = strdup(cfg->ca_pem);
-    if (!n->ca_pem) {
-      kjc_net_close(n);
-      return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if ((cfg->ca_pem && *cfg->ca_pem) || (cfg->ca_file && *cfg->ca_file)) {
+    /* A pinned CA is the ONLY trust anchor.  libcurl (7.88, OpenSSL) loads
+     * CURLOPT_CAINFO_BLOB *and* CURLOPT_CAPATH, whose built-in default is
+     * the system directory /etc/ssl/certs (curl-config --configure:
+     * --with-ca-path): so the path is cleared, and CAINFO replaced. */
+    curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    n->pinned = 1;
+    if (cfg->ca_pem && *cfg->ca_pem) {
+      n->ca_pem = strdup(cfg->ca_pem);
+      if (!n->ca_pem) {
+        kjc_net_close(n);
+        return kj_fail(err, KJ_ENOMEM, "out of memory");
+      }
+      struct curl_blob blob = {n->ca_pem, strlen(n->ca_pem), CURL_BLOB_NOCOPY};
+      curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+      curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+    } else {
+      curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
     }
-    struct curl_blob blob = {n->ca_pem, strlen(n->ca_pem), CURL_BLOB_NOCOPY};
-    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
-  } else if (cfg->ca_file && *cfg->ca_file) {
-    curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
-  } /* else: curl's default, the system store */
+  } else {
+    /* The system store: libcurl's built-in bundle and directory, or what
+     * OpenSSL's SSL_CERT_FILE / SSL_CERT_DIR name (each replaces its own
+     * default, as in OpenSSL and the curl tool). */
+    const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
+    if (file && *file)
+      curl_easy_setopt(c, CURLOPT_CAINFO, file);
+    if (dir && *dir)
+      curl_easy_setopt(c, CURLOPT_CAPATH, dir);
+  }
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -176,6 +195,11 @@ static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
       return kj_fail(err, KJ_ECRYPTO, "TLS: %s (this PC's date is %s: is its clock right?)", why,
                      day);
     }
+    if (n->pinned)
+      return kj_fail(err, KJ_ECRYPTO,
+                     "TLS: %s (the server's certificate is not from the CA pinned at init: "
+                     "another server, or a proxy reading the traffic; nothing was sent)",
+                     why);
     return kj_fail(err, KJ_ECRYPTO, "TLS: %s", why);
   case CURLE_SSL_CACERT_BADFILE:
   case CURLE_SSL_CERTPROBLEM:
@@ -261,7 +285,7 @@ kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err) {
   char eb[CURL_ERROR_SIZE];
   eb[0] = 0;
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, eb);
-  if (n->ca_pem) {
+  if (n->ca_pem) { /* the duplicate keeps CAPATH cleared; the blob is set again */
     struct curl_blob blob = {n->ca_pem, strlen(n->ca_pem), CURL_BLOB_NOCOPY};
     curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
   }

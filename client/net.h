@@ -2,8 +2,13 @@
  *
  * One kjc_net is one curl easy handle, kept for a whole sync so that every
  * request reuses the same TLS connection.  TLS is always verified (peer and
- * host name) against the pinned CA given at init (`kinerja init --ca`),
- * else the system store; there is no way to turn verification off.
+ * host name); there is no way to turn verification off.  The trust anchors:
+ *  - a CA pinned at init (`kinerja init --ca`, its contents stored in the
+ *    database): ONLY that certificate or chain; libcurl's CA directory
+ *    (built in as /etc/ssl/certs on Debian) is cleared, so no certificate
+ *    of the system store is trusted for the server;
+ *  - else the system store: libcurl's built-in bundle and directory, each
+ *    replaced by $SSL_CERT_FILE / $SSL_CERT_DIR when set (OpenSSL's names).
  *
  * Request bodies are sent gzip-compressed (common/gz.h); responses are
  * accepted gzip (curl decodes them).
@@ -39,7 +44,8 @@ typedef struct kjc_net_reply {
 /* Errors of kjc_net_request:
  *   KJ_ENET  the server is unreachable: cannot resolve, connect, a timeout,
  *            the connection cut mid-request (retry later, nothing lost)
- *   KJ_ECRYPTO  TLS failed: the certificate does not verify, bad CA file
+ *   KJ_ECRYPTO  TLS failed: the certificate does not verify (with a pin: the
+ *               message says it is not from the pinned CA), bad CA file
  *   KJ_EINTR    cancelled through config.cancel
  *   KJ_EPROTO   anything else curl reports
  * An HTTP error status is not an error here: look at reply.status. */

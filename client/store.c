@@ -416,11 +416,20 @@ fail:
 }
 
 kj_code kjc_store_create(const char *path, const char *office, kj_err *err) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  /* Mode 0600 whatever the umask: the file holds the device token.  SQLite
+   * gives the -wal and -shm files the database file's mode (os_unix.c,
+   * findCreateFileMode), also with fchmod past the umask. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST)
       return kj_fail(err, KJ_EEXIST, "database '%s' already exists: not overwriting it", path);
     return kj_fail(err, KJ_EIO, "cannot create database '%s': %s", path, strerror(errno));
+  }
+  if (fchmod(fd, 0600) != 0) {
+    int e = errno;
+    close(fd);
+    unlink(path);
+    return kj_fail(err, KJ_EIO, "cannot create database '%s': %s", path, strerror(e));
   }
   close(fd);
   kjc_store *s = calloc(1, sizeof *s);

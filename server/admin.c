@@ -272,6 +272,7 @@ static int cmd_serve(cmd_ctx *c) {
   c->cfg.net.plain_http = plain;
   c->cfg.net.cert_file = c->cfg.cert_file;
   c->cfg.net.key_file = c->cfg.key_file;
+  c->cfg.net.auth = kjs_app_auth; /* the token at the headers (issue 15) */
   kjs_app app;
   kjs_app_init(&app, st, &c->cfg);
   int rc = kjs_net_serve(&c->cfg.net, kjs_app_handle, &app, &e);

@@ -548,6 +548,19 @@ static const route routes[] = {
     {"/metrics", "GET", R_ADMIN, h_metrics},
 };
 
+int kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
+  kjs_app *a = app;
+  kjs_principal who;
+  kj_err e;
+  kj_err_clear(&e);
+  int ok = kjs_auth_verify(a->store, authorization, &who, &res->reason, &e);
+  if (ok > 0)
+    snprintf(res->who, sizeof res->who, "%s", who.id);
+  else
+    snprintf(res->msg, sizeof res->msg, "%.150s", e.msg);
+  return ok;
+}
+
 void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {
   ctx c = {.app = app, .req = req, .resp = resp};
   snprintf(resp->who, sizeof resp->who, "-");

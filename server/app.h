@@ -20,6 +20,10 @@ typedef struct kjs_app {
 
 void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg);
 void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp);
+/* The kjs_auth_fn of the network layer (http.h): the token of a request,
+ * looked up in the store when its headers are complete.  kjs_app_handle
+ * still checks it again (a revoke between the headers and the handler). */
+int kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res);
 
 /* Value of name in an URL query ("a=1&b=x%20y"), percent-decoded into out:
  * 1 found, 0 absent, -1 too long or badly encoded. */

@@ -42,8 +42,14 @@ kj_code kjs_token_id(const char *prefix, char *out, size_t size, kj_err *err) {
   return KJ_OK;
 }
 
-int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err) {
+int kjs_auth_verify(kjs_store *s, const char *authorization, kjs_principal *who,
+                    const char **reason, kj_err *err) {
+  const char *why_dummy;
+  if (!reason)
+    reason = &why_dummy;
+  *reason = NULL;
   if (!authorization) {
+    *reason = "missing";
     kj_fail(err, KJ_EAUTH, "missing bearer token");
     return 0;
   }
@@ -51,6 +57,7 @@ int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, 
   while (*p == ' ')
     p++;
   if (strncasecmp(p, "Bearer ", 7) != 0) {
+    *reason = "malformed";
     kj_fail(err, KJ_EAUTH, "expected 'Authorization: Bearer TOKEN'");
     return 0;
   }
@@ -61,6 +68,7 @@ int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, 
   while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
     n--;
   if (n == 0 || n > 256) {
+    *reason = "malformed";
     kj_fail(err, KJ_EAUTH, "malformed bearer token");
     return 0;
   }
@@ -68,10 +76,17 @@ int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, 
   kjs_token_hash(p, n, hash);
   int r = kjs_store_token_lookup(s, hash, who, err);
   if (r == 2) {
+    *reason = "revoked";
     kj_fail(err, KJ_EAUTH, "token revoked");
     return 0;
   }
-  if (r == 0)
+  if (r == 0) {
+    *reason = "unknown";
     kj_fail(err, KJ_EAUTH, "unknown token");
+  }
   return r;
+}
+
+int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err) {
+  return kjs_auth_verify(s, authorization, who, NULL, err);
 }

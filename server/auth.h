@@ -18,5 +18,9 @@ kj_code kjs_token_id(const char *prefix, char *out, size_t size, kj_err *err);
  * says which, without the token), <0 on a database error.  Looks the token
  * up every time: a revoke is effective for the next request. */
 int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err);
+/* The same, and when refused *reason (may be NULL) is a static word for
+ * the metrics: "missing", "malformed", "unknown" or "revoked". */
+int kjs_auth_verify(kjs_store *s, const char *authorization, kjs_principal *who,
+                    const char **reason, kj_err *err);
 
 #endif

@@ -117,6 +117,12 @@ static kj_code set_key(kjs_config *c, const char *k, const char *v, kj_err *err)
     c->net.max_conns = (int)x;
     return KJ_OK;
   }
+  if (!strcmp(k, "max_anon_conns")) {
+    if (parse_long(v, 1, 1000000, &x))
+      return kj_fail(err, KJ_EINVAL, "'max_anon_conns' must be a positive integer");
+    c->net.max_anon_conns = (int)x;
+    return KJ_OK;
+  }
   if (!strcmp(k, "header_timeout_ms") || !strcmp(k, "idle_timeout_ms")) {
     if (parse_long(v, 1, 86400000, &x))
       return kj_fail(err, KJ_EINVAL, "'%s' must be a positive integer", k);
@@ -201,6 +207,8 @@ const char *kjs_config_default_text(void) {
          "# Largest request body in bytes, open connections, changes per push.\n"
          "max_body = 16777216\n"
          "max_conns = 4096\n"
+         "# Of those, connections whose token is not checked yet (new, /healthz only).\n"
+         "max_anon_conns = 64\n"
          "max_batch = 5000\n"
          "# Score rules (see docs/operations.md), e.g.\n"
          "# score.holidays = 2026-01-01,2026-03-19\n";

@@ -37,6 +37,23 @@ typedef struct kjs_response {
 
 typedef void (*kjs_handler_fn)(void *app, const kjs_request *req, kjs_response *resp);
 
+/* The token check at the end of a request's headers (kjs_net_config.auth;
+ * issue 15 point 2).  The network layer calls it for every request but
+ * `GET|HEAD /healthz` that carries an Authorization header (none at all is
+ * refused on the loop: 401, reason "missing"), on a threadpool thread (it
+ * may read the database), before a byte of the body is read, gunzipped or
+ * answered with 100 Continue.  authorization: the header value.
+ * Returns 1 to go on (res->who: the device or token id), 0 to refuse
+ * (401 and the connection closed; res->reason a static word for the
+ * metrics, "malformed", "unknown" or "revoked"; res->msg the body's error
+ * text, never the token), <0 when it cannot tell (503, closed). */
+typedef struct kjs_auth_result {
+  const char *reason;
+  char msg[160];
+  char who[64];
+} kjs_auth_result;
+typedef int (*kjs_auth_fn)(void *app, const char *authorization, kjs_auth_result *res);
+
 typedef struct kjs_net_config {
   char host[256];        /* "127.0.0.1" */
   int port;              /* 0 = any free port */
@@ -45,6 +62,8 @@ typedef struct kjs_net_config {
   int plain_http;        /* tests only, loopback only */
   size_t max_body;       /* default 16 MiB */
   int max_conns;         /* default 4096 */
+  kjs_auth_fn auth;      /* NULL: no check at the headers (the handler's job) */
+  int max_anon_conns;    /* with auth: connections not yet past the check; default 64 */
   int header_timeout_ms; /* default 10000 */
   int idle_timeout_ms;   /* default 60000 */
 } kjs_net_config;

@@ -1,9 +1,11 @@
 /* syncenv.c - see syncenv.h. */
+#define _GNU_SOURCE /* unshare */
 #include "syncenv.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -68,6 +71,36 @@ static int status_of(int st) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* In the child before exec: the KJT_* entries of syncenv.h.  1 when the
+ * entry was one of them (not put into the environment). */
+static int child_special(const char *kv) {
+  if (!strncmp(kv, "KJT_STDIN=", 10)) {
+    int in[2];
+    if (pipe(in) != 0)
+      _exit(126);
+    const char *t = kv + 10;
+    if (write(in[1], t, strlen(t)) != (ssize_t)strlen(t))
+      _exit(126);
+    close(in[1]);
+    dup2(in[0], 0);
+    close(in[0]);
+    return 1;
+  }
+  if (!strncmp(kv, "KJT_UMASK=", 10)) {
+    umask((mode_t)strtol(kv + 10, NULL, 8));
+    return 1;
+  }
+  if (!strncmp(kv, "KJT_BIND_CERTS=", 15)) {
+    /* a private mount namespace whose /etc/ssl/certs is the test's folder:
+     * the system store as libcurl's built-in defaults name it */
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount(kv + 15, "/etc/ssl/certs", NULL, MS_BIND, NULL) != 0)
+      _exit(SYNCENV_NO_NAMESPACE);
+    return 1;
+  }
+  return 0;
+}
+
 /* fork+exec argv with env additions, stdout/stderr captured when asked. */
 static int run(const char *const *argv, const char *const *env, char **out, char **err) {
   char ef[] = "/tmp/kjt-err-XXXXXX";
@@ -84,7 +117,8 @@ static int run(const char *const *argv, const char *const *env, char **out, char
     close(p[0]);
     close(p[1]);
     for (int i = 0; env && env[i]; i++)
-      putenv((char *)env[i]);
+      if (child_special(env[i]) == 0)
+        putenv((char *)env[i]);
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }

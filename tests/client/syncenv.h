@@ -42,7 +42,14 @@ void syncenv_proxy_stop(syncenv *e);
 const char *syncenv_client(syncenv *e, const char *name, const char *office, const char *url);
 
 /* Run kinerja --db DB ARGS with extra "K=V" environment (may be NULL);
- * out/err captured (may be NULL; caller frees). */
+ * out/err captured (may be NULL; caller frees).  Entries that are not put
+ * into the environment but done in the child before exec:
+ *   KJT_STDIN=TEXT        standard input is a pipe holding TEXT
+ *   KJT_UMASK=OCTAL       umask
+ *   KJT_BIND_CERTS=DIR    a private mount namespace with DIR bound over
+ *                         /etc/ssl/certs (needs root); when it cannot be
+ *                         made the child exits SYNCENV_NO_NAMESPACE */
+#define SYNCENV_NO_NAMESPACE 77
 int syncenv_kinerja(const char *db, const char *const *env, char **out, char **err,
                     const char *const *args);
 #define KJ(db, ...)                                                                                \

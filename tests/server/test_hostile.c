@@ -922,6 +922,193 @@ static void test_million_batch(void **state) {
   assert_true(after < base + MEM_SLACK_KB(64L * 1024)); /* within 64 MiB of the baseline */
 }
 
+/* ---------------------------------------------------------------------- */
+/* the token at the headers (issue 15 point 2) */
+
+/* A counter or gauge of /metrics (admin token); -1 when absent. */
+static long metric(const char *name) {
+  hresp r;
+  memset(&r, 0, sizeof r);
+  CURL *c = curl_easy_init();
+  char url[512], auth[128];
+  snprintf(url, sizeof url, "%s/metrics", g.base);
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", g.admin);
+  struct curl_slist *h = curl_slist_append(NULL, auth);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CAINFO, g.cert);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  long v = -1;
+  char key[160];
+  snprintf(key, sizeof key, "\n%s ", name);
+  const char *p = r.body ? strstr(r.body, key) : NULL;
+  if (p)
+    v = atol(p + strlen(key));
+  hresp_release(&r);
+  return v;
+}
+
+#define N_ANON 20
+#define BODY_16M ((size_t)16 << 20) /* max_body: a body the server would take */
+
+/* 20 connections at once, each POSTing a 16 MiB body: 10 without any
+ * token, 10 with a token the server does not know (2 of each with
+ * Expect: 100-continue).  Each gets 401 at its headers, no 100 Continue,
+ * and is closed; the server's peak memory does not grow by the bodies. */
+static void test_anon_bodies(void **state) {
+  (void)state;
+  long hwm0 = status_kb("VmHWM:"), rss0 = rss_kb();
+  long missing0 = metric("kinerjad_auth_refused_total{reason=\"missing\"}");
+  long unknown0 = metric("kinerjad_auth_refused_total{reason=\"unknown\"}");
+  static char block[65536];
+  memset(block, 'x', sizeof block);
+  tconn t[N_ANON];
+  size_t sent[N_ANON];
+  int done[N_ANON];
+  kj_buf out[N_ANON];
+  for (int i = 0; i < N_ANON; i++) {
+    tls_open(&t[i]);
+    char hdr[512];
+    int n = snprintf(hdr, sizeof hdr,
+                     "POST /v1/push HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+                     "%sContent-Length: %zu\r\n\r\n",
+                     i % 2 ? "Authorization: Bearer 00ff00ff00ff00ff00ff00ff00ff00ff\r\n" : "",
+                     i < 4 ? "Expect: 100-continue\r\n" : "", BODY_16M);
+    assert_int_equal(tls_send(&t[i], hdr, (size_t)n), 0);
+    sent[i] = 0;
+    done[i] = 0;
+    kj_buf_init(&out[i], KJ_BUF_UNLIMITED);
+  }
+  /* all bodies at once, 64 KiB at a time, until the server speaks */
+  double t0 = now_ms();
+  int left = N_ANON;
+  while (left > 0 && now_ms() - t0 < 60000) {
+    for (int i = 0; i < N_ANON; i++) {
+      if (done[i])
+        continue;
+      if (wait_fd(t[i].fd, POLLIN, 0) & (POLLIN | POLLHUP | POLLERR)) {
+        done[i] = 1; /* an answer or a close */
+        left--;
+        continue;
+      }
+      size_t n = 0;
+      size_t want = BODY_16M - sent[i] < sizeof block ? BODY_16M - sent[i] : sizeof block;
+      CURLcode rc = curl_easy_send(t[i].c, block, want, &n);
+      if (rc == CURLE_OK)
+        sent[i] += n;
+      else if (rc != CURLE_AGAIN) {
+        done[i] = 1;
+        left--;
+      }
+      if (sent[i] >= BODY_16M && !done[i]) {
+        done[i] = 1;
+        left--;
+      }
+    }
+    wait_fd(t[0].fd, POLLIN, 1);
+  }
+  size_t most = 0, total = 0;
+  for (int i = 0; i < N_ANON; i++) {
+    int closed = tls_recv_all(&t[i], &out[i], 5000);
+    const char *txt = kj_buf_str(&out[i]);
+    if (i < 2 || i >= N_ANON - 1)
+      fprintf(stderr, "# %s token, %s: %d after %zu KiB sent, closed %d\n",
+              i % 2 ? "unknown" : "no", i < 4 ? "Expect: 100-continue" : "body at once",
+              nth_status(txt, 0), sent[i] >> 10, closed);
+    assert_int_equal(nth_status(txt, 0), 401);
+    assert_null(strstr(txt, "100 Continue"));
+    assert_true(closed);
+    if (sent[i] > most)
+      most = sent[i];
+    total += sent[i];
+    tls_close(&t[i]);
+    kj_buf_release(&out[i]);
+  }
+  long hwm1 = status_kb("VmHWM:"), rss1 = rss_kb();
+  fprintf(stderr,
+          "# %d x 16 MiB bodies without a valid token: client sent %zu MiB in all (at most %zu "
+          "KiB on one) in %.0f ms; server VmHWM %ld -> %ld kB, VmRSS %ld -> %ld kB\n",
+          N_ANON, total >> 20, most >> 10, now_ms() - t0, hwm0, hwm1, rss0, rss1);
+  assert_true(most < BODY_16M); /* none had to send its whole body */
+  assert_true(hwm1 > 0 && hwm1 < hwm0 + MEM_SLACK_KB(24L * 1024));
+  assert_true(rss1 < rss0 + MEM_SLACK_KB(16L * 1024));
+  assert_int_equal(metric("kinerjad_auth_refused_total{reason=\"missing\"}") - missing0, 10);
+  assert_int_equal(metric("kinerjad_auth_refused_total{reason=\"unknown\"}") - unknown0, 10);
+  healthz();
+  /* and an enrolled device still pushes */
+  char *ch = survey(g_seq++, new_id(), "36.73.01", "");
+  EXPECT(ch, "applied");
+  free(ch);
+}
+
+#define N_SILENT 80 /* over the default max_anon_conns (64) */
+
+/* 80 TCP connections that never send a byte: at most max_anon_conns of
+ * them are open at any time, the oldest are closed to make room (counted
+ * as anon_cap), and an enrolled device's new connection gets through
+ * well before the header timeout would have freed a slot. */
+static void test_anon_cap(void **state) {
+  (void)state;
+  long cap0 = metric("kinerjad_auth_refused_total{reason=\"anon_cap\"}");
+  int fds[N_SILENT];
+  double t0 = now_ms();
+  for (int i = 0; i < N_SILENT; i++)
+    fds[i] = raw_connect();
+  /* a device, on a fresh connection, while the slots are taken */
+  char body[256];
+  snprintf(body, sizeof body, "{\"device_time\":%llu,\"changes\":[]}",
+           (unsigned long long)kj_wall_ms());
+  hresp r;
+  memset(&r, 0, sizeof r);
+  CURL *c = curl_easy_init();
+  char url[512], auth[128];
+  snprintf(url, sizeof url, "%s/v1/push", g.base);
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", g.dev_a);
+  struct curl_slist *h = curl_slist_append(NULL, auth);
+  h = curl_slist_append(h, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CAINFO, g.cert);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  double took = now_ms() - t0;
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  hresp_release(&r);
+  long cap1 = metric("kinerjad_auth_refused_total{reason=\"anon_cap\"}");
+  long anon = metric("kinerjad_anon_connections");
+  /* the first connections were closed by the server (EOF), not left open */
+  int closed = 0;
+  for (int i = 0; i < 16; i++) {
+    char b[16];
+    if (wait_fd(fds[i], POLLIN, 0) && recv(fds[i], b, sizeof b, MSG_DONTWAIT) <= 0)
+      closed++;
+  }
+  fprintf(stderr,
+          "# device push, %d silent connections opened just before: %ld after %.0f ms; anon_cap "
+          "closes %ld, "
+          "oldest 16 closed %d, kinerjad_anon_connections %ld\n",
+          N_SILENT, code, took, cap1 - cap0, closed, anon);
+  assert_int_equal(code, 200);
+  assert_true(took < HEADER_TIMEOUT_MS - 200); /* not merely the header timeout */
+  assert_true(cap1 - cap0 >= N_SILENT - 64);
+  assert_int_equal(closed, 16);
+  assert_true(anon <= 64);
+  for (int i = 0; i < N_SILENT; i++)
+    close(fds[i]);
+  healthz();
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -931,6 +1118,7 @@ int main(void) {
       cmocka_unit_test(test_stalled_handshake),   cmocka_unit_test(test_plain_http_on_tls),
       cmocka_unit_test(test_deep_nesting),        cmocka_unit_test(test_bad_json_values),
       cmocka_unit_test(test_sql_verbatim),        cmocka_unit_test(test_million_batch),
+      cmocka_unit_test(test_anon_bodies),         cmocka_unit_test(test_anon_cap),
   };
   int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
   curl_global_cleanup();

@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1217,6 +1218,117 @@ static void test_feed(void **state) {
   kj_log_set_level(level);
 }
 
+/* ---------------------------------------------------------------------- */
+/* the token at the headers (kjs_net_config.auth; issue 15 point 2) */
+
+static atomic_int auth_calls;
+
+/* "Bearer good" passes, "Bearer revoked" is revoked, anything else unknown. */
+static int test_auth(void *app, const char *authorization, kjs_auth_result *res) {
+  (void)app;
+  atomic_fetch_add(&auth_calls, 1);
+  if (!strcmp(authorization, "Bearer good")) {
+    snprintf(res->who, sizeof res->who, "dev-good");
+    return 1;
+  }
+  int rev = !strcmp(authorization, "Bearer revoked");
+  res->reason = rev ? "revoked" : "unknown";
+  snprintf(res->msg, sizeof res->msg, "%s", rev ? "token revoked" : "unknown token");
+  return 0;
+}
+
+/* How many responses a text holds. */
+static int count_responses(const char *s) {
+  int n = 0;
+  for (const char *p = s; (p = strstr(p, "HTTP/1.1 ")) != NULL; p++)
+    n++;
+  return n;
+}
+
+static void test_auth_gate(void **state) {
+  (void)state;
+  kjs_net_config cfg;
+  kjs_net_config_defaults(&cfg);
+  cfg.plain_http = 1;
+  cfg.max_body = 1 << 16;
+  cfg.auth = test_auth;
+  kj_log_level level = kj_log_get_level();
+  kj_log_set_level(KJ_LOG_OFF);
+  kj_buf out;
+  kj_buf_init(&out, KJ_BUF_UNLIMITED);
+  /* pipelined: a chunked body and a GET with the token, then a bad token
+   * whose body must never be read: 200, 200, 401, closed */
+  const char three[] = "POST /echo HTTP/1.1\r\nAuthorization: Bearer good\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n0\r\n\r\n"
+                       "GET /slow?ms=1 HTTP/1.1\r\nAuthorization: Bearer good\r\n\r\n"
+                       "POST /echo HTTP/1.1\r\nAuthorization: Bearer nope\r\n"
+                       "Content-Length: 6\r\n\r\nSECRET"
+                       "GET /healthz HTTP/1.1\r\n\r\n";
+  atomic_store(&auth_calls, 0);
+  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, three, sizeof three - 1, &out), 0);
+  const char *s = kj_buf_str(&out);
+  fprintf(stderr, "# pipelined good, good, unknown token: %d responses, auth calls %d\n",
+          count_responses(s), atomic_load(&auth_calls));
+  const char *a = strstr(s, "\r\n\r\nfirst"), *b = strstr(s, "{\"slept\":1}");
+  const char *c = strstr(s, "HTTP/1.1 401 ");
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_non_null(c);
+  assert_true(a < b && b < c);
+  assert_non_null(strstr(c, "unknown token"));
+  assert_non_null(strstr(c, "Connection: close"));
+  assert_null(strstr(s, "SECRET"));
+  assert_int_equal(count_responses(s), 3); /* closed: the healthz after it is not served */
+  assert_int_equal(atomic_load(&auth_calls), 3);
+  /* no header at all: 401 on the loop, no lookup; /healthz needs none and
+   * keeps the connection */
+  kj_buf_reset(&out);
+  atomic_store(&auth_calls, 0);
+  const char anon[] = "GET /healthz HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n";
+  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, anon, sizeof anon - 1, &out), 0);
+  s = kj_buf_str(&out);
+  assert_int_equal(strncmp(s, "HTTP/1.1 200 ", 13), 0);
+  c = strstr(s + 1, "HTTP/1.1 401 ");
+  assert_non_null(c);
+  assert_non_null(strstr(c, "missing bearer token"));
+  assert_int_equal(atomic_load(&auth_calls), 0);
+  /* Expect: 100-continue: Continue only for an accepted token */
+  static const char *const toks[] = {"good", "revoked"};
+  for (int i = 0; i < 2; i++) {
+    char req[256];
+    int n = snprintf(req, sizeof req,
+                     "POST /echo HTTP/1.1\r\nAuthorization: Bearer %s\r\nExpect: 100-continue\r\n"
+                     "Content-Length: 4\r\nConnection: close\r\n\r\nbody",
+                     toks[i]);
+    kj_buf_reset(&out);
+    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, req, (size_t)n, &out), 0);
+    s = kj_buf_str(&out);
+    fprintf(stderr, "# Expect: 100-continue, token %s: %.12s ...\n", toks[i], s);
+    if (i == 0) {
+      assert_int_equal(strncmp(s, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ", 38), 0);
+      assert_non_null(strstr(s, "\r\n\r\nbody"));
+    } else {
+      assert_int_equal(strncmp(s, "HTTP/1.1 401 ", 13), 0);
+      assert_non_null(strstr(s, "token revoked"));
+      assert_null(strstr(s, "100 Continue"));
+    }
+  }
+  /* seeded garbage through the paused parser: every run ends cleanly */
+  unsigned seed = 11;
+  char buf[400];
+  for (int r = 0; r < 500; r++) {
+    size_t len = (size_t)(rand_r(&seed) % (int)sizeof buf);
+    memcpy(buf, three, len < sizeof three - 1 ? len : sizeof three - 1);
+    for (int k = 0; k < 3 && len; k++)
+      buf[rand_r(&seed) % (int)len] = (char)rand_r(&seed);
+    kj_buf_reset(&out);
+    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, buf, len, &out), 0);
+    assert_null(strstr(kj_buf_str(&out), "SECRET"));
+  }
+  kj_buf_release(&out);
+  kj_log_set_level(level);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   signal(SIGPIPE, SIG_IGN);
@@ -1243,6 +1355,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_garbage_rounds, setup, teardown),
       cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
       cmocka_unit_test(test_feed),
+      cmocka_unit_test(test_auth_gate),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
