@@ -168,13 +168,30 @@ int kjc_check_token_private(kjc_store *s) {
     kjc_error("cannot check database '%s': %s", path, strerror(errno));
     return KJC_EXIT_FAIL;
   }
-  if (sb.st_mode & S_IRWXO) {
-    kjc_error("database '%s' holds the device token but every user can open it (mode %03o): run "
-              "'chmod 600 %s' (or 'chmod o-rwx' to keep a group's access)",
-              path, (unsigned)(sb.st_mode & 0777), path);
-    return KJC_EXIT_FAIL;
+  if (!(sb.st_mode & S_IRWXO))
+    return 0;
+  /* A database of the previous release was made with the umask (0644):
+   * its owner closes it to others once, with a notice; anyone else is
+   * refused with the fix to run. */
+  mode_t want = sb.st_mode & 0770;
+  int fixed = sb.st_uid == geteuid() && chmod(path, want) == 0;
+  for (int i = 0; fixed && i < 2; i++) {
+    char side[4200];
+    snprintf(side, sizeof side, "%s%s", path, i ? "-shm" : "-wal");
+    struct stat ss;
+    if (stat(side, &ss) == 0 && (ss.st_mode & S_IRWXO) && chmod(side, ss.st_mode & 0770) != 0)
+      fixed = 0;
   }
-  return 0;
+  if (fixed) {
+    kjc_warn("database '%s' holds the device token and every user could open it: its mode is "
+             "now %03o (and its -wal and -shm)",
+             path, (unsigned)want);
+    return 0;
+  }
+  kjc_error("database '%s' holds the device token but every user can open it (mode %03o): run "
+            "'chmod 600 %s' (or 'chmod o-rwx' to keep a group's access)",
+            path, (unsigned)(sb.st_mode & 0777), path);
+  return KJC_EXIT_FAIL;
 }
 
 static const char init_help[] =
