@@ -74,7 +74,7 @@ static const char import_help[] =
     "usage: kinerja import TYPE FILE.csv [--strict]\n"
     "\n"
     "Import a CSV file of TYPE (survey, activity, complaint, rating, target;\n"
-    "plural accepted) in the format of domain.md: a header row naming the\n"
+    "plural accepted) in the format of docs/protocol.md \"Records\": a header row naming the\n"
     "columns (any order), RFC 4180 quoting, UTF-8 (a BOM is fine), LF or CRLF.\n"
     "An empty id makes a new record; an existing id updates that record; an\n"
     "empty office is this database's office.  Valid rows are stored in one\n"

@@ -42,7 +42,11 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
   list_ctx *l = ud;
   int pending = 0;
   kjc_record_outbox(l->s, st->rec.id, &pending, NULL, NULL, NULL);
-  const char *status = reason ? "rejected" : pending ? "pending" : "synced";
+  int held = pending ? kjc_record_held(l->s, st->rec.id) : 0;
+  const char *status = reason                       ? "rejected"
+                       : pending && held == pending ? "held"
+                       : pending                    ? "pending"
+                                                    : "synced";
   if (l->json) {
     cJSON *o = kjc_record_json(&st->rec);
     cJSON_AddStringToObject(o, "sync", status);
@@ -67,7 +71,7 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
       kj_term_fputs(reason, stdout);
       putchar(']');
     } else if (pending) {
-      fputs(" [pending]", stdout);
+      printf(" [%s]", status);
     }
     putchar('\n');
   }
@@ -79,7 +83,7 @@ static const char list_help[] =
     "usage: kinerja list [TYPE] [--pending] [--rejected] [--json]\n"
     "\n"
     "List the live records of TYPE (survey, activity, complaint, rating, target,\n"
-    "or the master data: office, employee, indicator), oldest first.\n"
+    "or the master data: office, employee, indicator, service), oldest first.\n"
     "\n"
     "  --pending   only records with changes not yet pushed to the server\n"
     "  --rejected  only records the server rejected, with its reason\n"

@@ -283,7 +283,9 @@ int kjc_cmd_show(int argc, char **argv) {
   kj_err_clear(&err);
   kj_code c = kjc_record_get(s, KJ_T_NONE, pos[0], &st, &err);
   /* Master data can be looked at too. */
-  for (int t = KJ_T_OFFICE; c == KJ_ENOENT && t <= KJ_T_INDICATOR; t++) {
+  for (int t = 0; c == KJ_ENOENT && t < KJ_T__COUNT; t++) {
+    if (!kj_type((kj_rtype)t)->master)
+      continue;
     kj_rstate_release(&st);
     kj_err_clear(&err);
     c = kjc_record_get(s, (kj_rtype)t, pos[0], &st, &err);
@@ -298,7 +300,11 @@ int kjc_cmd_show(int argc, char **argv) {
     kjc_error("%s", err.msg);
     r = KJC_EXIT_FAIL;
   } else {
-    const char *status = rejected ? "rejected" : pending ? "pending" : "synced";
+    int held = pending ? kjc_record_held(s, st.rec.id) : 0;
+    const char *status = rejected                     ? "rejected"
+                         : pending && held == pending ? "held"
+                         : pending                    ? "pending"
+                                                      : "synced";
     if (json) {
       cJSON *o = kjc_record_json(&st.rec);
       cJSON_AddStringToObject(o, "sync", status);

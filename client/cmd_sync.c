@@ -116,7 +116,13 @@ static void print_summary(const kjc_sync_result *r, kj_code c, const kj_err *err
     kjc_print_json(o);
     cJSON_Delete(o);
   } else if (c == KJ_OK) {
-    printf("pushed %ld, rejected %ld, pulled %ld\n", r->pushed, r->rejected, r->pulled);
+    kjc_outbox_stats st;
+    kj_err x;
+    long held = kjc_outbox_stats_get(s, &st, &x) ? 0 : st.held;
+    printf("pushed %ld, rejected %ld, pulled %ld", r->pushed, r->rejected, r->pulled);
+    if (held)
+      printf(", held for a newer server %ld", held);
+    putchar('\n');
   }
 }
 

@@ -58,7 +58,9 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(kind, period, office)) WITHOUT ROWID;",
     /* 1 -> 2: records.state by field name (kj_rstate_store_encode), see
      * migrate_states_v1(); each outbox row knows the protocol it needs. */
-    "ALTER TABLE outbox ADD COLUMN needs INTEGER NOT NULL DEFAULT 1;",
+    "ALTER TABLE outbox ADD COLUMN needs INTEGER NOT NULL DEFAULT 1;"
+    /* the field bit mask was positional (and never read back) */
+    "ALTER TABLE outbox DROP COLUMN mask;",
 };
 /* The C part of a migration, run after its SQL in the same transaction. */
 static kj_code migrate_states_v1(kjc_store *s, kj_err *err);
@@ -100,10 +102,18 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
                  "coalesce(sum(status = 'rejected'), 0), "                                         \
                  "(SELECT reason FROM outbox WHERE id = ?1 AND status = 'rejected' "               \
                  " ORDER BY seq DESC LIMIT 1) FROM outbox WHERE id = ?1")                          \
-  XX(OB_INSERT, "INSERT INTO outbox(type, id, hlc, mask, deleted, change, created_ms, needs) "     \
-                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                          \
+  /* a change waits behind the held changes of its record: it needs what                           \
+   * they need (docs/protocol.md "Versions") */                                                    \
+  XX(OB_INSERT, "INSERT INTO outbox(type, id, hlc, deleted, change, created_ms, needs) "           \
+                "VALUES(?1, ?2, ?3, ?5, ?6, ?7, max(?8, coalesce((SELECT max(needs) FROM outbox "  \
+                "WHERE id = ?2 AND type = ?1 AND status = 'pending'), 1)))")                       \
+  XX(OB_REQUEUE, "INSERT INTO outbox(type, id, hlc, deleted, change, created_ms, needs) "          \
+                 "SELECT type, id, hlc, deleted, change, created_ms, needs FROM outbox "           \
+                 "WHERE seq = ?1")                                                                 \
+  XX(REC_HELD, "SELECT count(*) FROM outbox WHERE id = ?1 AND status = 'pending' "                 \
+               "AND needs > ?2")                                                                   \
   XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'")   \
-  XX(OB_BATCH, "SELECT seq, type, id, hlc, change FROM outbox WHERE status = 'pending' "           \
+  XX(OB_BATCH, "SELECT seq, type, id, hlc, change, needs FROM outbox WHERE status = 'pending' "    \
                "AND needs <= ?2 ORDER BY seq LIMIT ?1")                                            \
   XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                                  \
   XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")               \
@@ -866,6 +876,15 @@ long kjc_record_count(kjc_store *s, kj_rtype t) {
   return n;
 }
 
+int kjc_record_held(kjc_store *s, const char *id) {
+  sqlite3_stmt *st = s->st[S_REC_HELD];
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 2, kjc_server_protocol(s));
+  int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  done(st);
+  return n;
+}
+
 kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejected, char **reason,
                           kj_err *err) {
   sqlite3_stmt *st = s->st[S_REC_OUTBOX];
@@ -913,7 +932,6 @@ static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
   sqlite3_bind_text(st, 1, kj_type(c_->rec.type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, c_->rec.id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, (sqlite3_int64)c_->hlc);
-  sqlite3_bind_int64(st, 4, (sqlite3_int64)c_->mask);
   sqlite3_bind_int(st, 5, c_->rec.deleted ? 1 : 0);
   sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 7, (sqlite3_int64)kj_wall_ms());
@@ -1001,7 +1019,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   }
   if (!st.rec.id[0])
     copy_str(st.rec.id, sizeof st.rec.id, ch->rec.id);
-  if (!st.rec.deleted && kj_record_validate(&st.rec, err) != KJ_OK) {
+  if (!st.rec.deleted && (exists ? kj_record_validate_written(&st.rec, ch->mask, err)
+                                 : kj_record_validate(&st.rec, err)) != KJ_OK) {
     c = KJ_EINVAL;
     goto out;
   }
@@ -1136,6 +1155,7 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
       break;
     }
     out[*n].seq = (int64_t)sqlite3_column_int64(st, 0);
+    out[*n].needs = sqlite3_column_int(st, 5);
     copy_str(out[*n].device, sizeof out[*n].device, s->device);
     (*n)++;
   }
@@ -1155,6 +1175,18 @@ kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err) {
   kj_code c = KJ_OK;
   for (int i = 0; i < n && !c; i++) {
     sqlite3_bind_int64(s->st[S_OB_ACK], 1, seqs[i]);
+    c = run(s, s->st[S_OB_ACK], err);
+  }
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_requeue(kjc_store *s, int64_t seq, kj_err *err) {
+  OWN_BEGIN(s, err);
+  sqlite3_bind_int64(s->st[S_OB_REQUEUE], 1, seq);
+  kj_code c = run(s, s->st[S_OB_REQUEUE], err);
+  if (!c) {
+    sqlite3_bind_int64(s->st[S_OB_ACK], 1, seq);
     c = run(s, s->st[S_OB_ACK], err);
   }
   OWN_END(s, c, err);

@@ -56,6 +56,8 @@
  * until the first hello of this program, then changes that need a newer
  * protocol are held in the outbox (docs/protocol.md "Versions"). */
 #define KJC_META_SERVER_PROTOCOL "server_protocol"
+/* The protocol the pull cursor was advanced under (client/sync.c). */
+#define KJC_META_PULL_PROTOCOL "pull_protocol"
 
 typedef struct kjc_store kjc_store;
 
@@ -178,6 +180,9 @@ enum {
 typedef int (*kjc_each_fn)(void *ud, const kj_rstate *st, const char *reason);
 kj_code kjc_store_each(kjc_store *s, kj_rtype t, unsigned flags, kjc_each_fn fn, void *ud,
                        kj_err *err);
+/* How many of the record's pending outbox rows are held for a newer server
+ * (0 also on a database error: display only). */
+int kjc_record_held(kjc_store *s, const char *id);
 /* The pending/rejected status of one record: counts of its outbox rows and
  * the latest rejection reason (malloc'd, caller frees; NULL when none). */
 kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejected, char **reason,
@@ -194,6 +199,11 @@ kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejec
 kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *err);
 /* The server took these (applied or duplicate): delete them. */
 kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err);
+/* The server could not take seq because it speaks an older protocol than
+ * the change needs (a server rolled back): the change goes back to the
+ * outbox under a new seq (the old one is in the server's exactly-once
+ * table with that refusal), held until the server speaks its protocol. */
+kj_code kjc_outbox_requeue(kjc_store *s, int64_t seq, kj_err *err);
 /* The server refused seq: keep it as rejected with the reason. */
 kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err *err);
 

@@ -245,7 +245,7 @@ static kj_code hello(engine *e, const char *key, kj_err *err) {
       else
         kjc_store_rollback(e->s);
     }
-    if (!c && h.protocol_max < KJ_PROTOCOL_MAX)
+    if (!c && h.protocol_max < KJ_PROTOCOL_MAX && before != h.protocol_max)
       KJ_INFO("server %s speaks protocol %d (this kinerja %d): changes that need the newer "
               "protocol wait in the outbox until the server is upgraded",
               h.version[0] ? h.version : "?", h.protocol_max, KJ_PROTOCOL_MAX);
@@ -271,7 +271,7 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
   if (!acks)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   int nack = 0;
-  long dup = 0, rej = 0;
+  long dup = 0, rej = 0, held = 0;
   *progressed = 0;
   kj_code c = kjc_store_begin(e->s, err);
   for (int idx = 0; idx < a->n; idx++) {
@@ -294,6 +294,13 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
       if (res->status == KJ_PUSH_DUPLICATE)
         dup++;
       ch[k].seq = -1; /* answered */
+    } else if (a->protocol < ch[k].needs) {
+      /* refused by a server older than the change needs (it was rolled
+       * back): not a rejection of the data; held again for the upgrade */
+      if (!c)
+        c = kjc_outbox_requeue(e->s, ch[k].seq, err);
+      held++;
+      ch[k].seq = -1;
     } else {
       if (!c)
         c = kjc_outbox_reject(e->s, ch[k].seq, res->error, err);
@@ -301,6 +308,8 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
       ch[k].seq = -1;
     }
   }
+  if (!c && held)
+    c = kjc_meta_set_i64(e->s, KJC_META_SERVER_PROTOCOL, a->protocol, err);
   if (!c)
     c = kjc_outbox_ack(e->s, acks, nack, err);
   if (!c)
@@ -314,7 +323,11 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
     e->res->pushed += nack;
     e->res->duplicate += dup;
     e->res->rejected += rej;
-    *progressed = nack + (int)rej;
+    *progressed = nack + (int)rej + (int)held;
+    if (held)
+      KJ_WARN("the server speaks protocol %d, older than %ld change%s need: held until it is "
+              "upgraded",
+              a->protocol, held, held == 1 ? "" : "s");
   }
   return c;
 }
@@ -500,9 +513,49 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, kj_err *err) {
   return c;
 }
 
+/* The pull cursor was advanced under the protocol in meta.pull_protocol:
+ * what came then lacked the fields of newer ones.  When the server speaks a
+ * newer protocol than that (this PC was upgraded from the previous release,
+ * or the server was), the cursor starts again from 0 once, so every record
+ * comes back with the fields this PC did not get (merging is idempotent). */
+static kj_code pull_protocol_check(engine *e, kj_err *err) {
+  int eff = kjc_server_protocol(e->s);
+  char *cur = NULL, *have = NULL;
+  int64_t pp = 0;
+  kj_code c = kjc_meta_get(e->s, KJC_META_PULL_CURSOR, &cur, err);
+  if (!c)
+    c = kjc_meta_get(e->s, KJC_META_PULL_PROTOCOL, &have, err);
+  /* a cursor without a protocol was advanced by the previous release */
+  if (!c)
+    c = kjc_meta_get_i64(e->s, KJC_META_PULL_PROTOCOL, cur ? 1 : eff, &pp, err);
+  int from_start = cur && strcmp(cur, "0") != 0 && pp < eff;
+  int known = have != NULL;
+  free(cur);
+  free(have);
+  if (c || (pp == eff && known))
+    return c;
+  if ((c = kjc_store_begin(e->s, err)))
+    return c;
+  if (from_start)
+    c = kjc_meta_set(e->s, KJC_META_PULL_CURSOR, "0", err);
+  if (!c)
+    c = kjc_meta_set_i64(e->s, KJC_META_PULL_PROTOCOL, eff, err);
+  if (!c)
+    c = kjc_store_commit(e->s, err);
+  else
+    kjc_store_rollback(e->s);
+  if (!c && from_start)
+    KJ_INFO("the server speaks protocol %d: pulling every record again, once, for the fields "
+            "this PC did not receive before",
+            eff);
+  return c;
+}
+
 static kj_code pull(engine *e, kj_err *err) {
   int limit = e->o->pull_limit > 0 ? e->o->pull_limit : DEFAULT_PULL;
-  kj_code c = KJ_OK;
+  kj_code c = pull_protocol_check(e, err);
+  if (c)
+    return c;
   for (;;) {
     if (cancelled(e))
       return kj_fail(err, KJ_EINTR, "interrupted");
@@ -633,9 +686,11 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     if (!c)
       c = kjc_outbox_stats_get(s, &st, err);
     /* hello on a new server or token, once after an upgrade of this
-     * program, and while changes wait for an upgrade of the server: it
-     * says when they may go (docs/protocol.md "Versions") */
-    if (!c && (!old || strcmp(old, key) != 0 || !proto || st.held > 0)) {
+     * program, and while the server speaks an older protocol: it says when
+     * held changes may go and when to pull again (docs/protocol.md
+     * "Versions") */
+    if (!c && (!old || strcmp(old, key) != 0 || !proto || st.held > 0 ||
+               kjc_server_protocol(s) < KJ_PROTOCOL_MAX)) {
       c = hello(&e, key, err);
       if (!c)
         c = kjc_outbox_stats_get(s, &st, err);

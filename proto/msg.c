@@ -408,7 +408,8 @@ kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int6
          !cJSON_AddStringToObject(x, "error", r[i].error ? r[i].error : "")))
       goto oom;
   }
-  if (!cJSON_AddNumberToObject(o, "server_time", (double)server_time))
+  if (!cJSON_AddNumberToObject(o, "server_time", (double)server_time) ||
+      !cJSON_AddNumberToObject(o, "protocol", KJ_PROTOCOL_MAX))
     goto oom;
   return emit(o, out, err);
 oom:
@@ -428,6 +429,8 @@ kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, k
   }
   if (get_count(get(o, "server_time"), &a->server_time) <= 0)
     a->server_time = -1;
+  int64_t pv = 1;
+  a->protocol = get_count(get(o, "protocol"), &pv) > 0 && pv >= 1 && pv <= 1000000 ? (int)pv : 1;
   int n = cJSON_GetArraySize(results);
   a->r = calloc(n ? (size_t)n : 1, sizeof *a->r);
   if (!a->r) {

@@ -118,7 +118,8 @@ typedef struct kj_push_result {
   char *error; /* REJECTED: the reason; owned by the answer when decoded */
 } kj_push_result;
 
-/* Server: {"results":[{"seq":S,"status":"applied"},...],"server_time":T}. */
+/* Server: {"results":[{"seq":S,"status":"applied"},...],"server_time":T,
+ * "protocol":P}, P the newest protocol this server speaks. */
 kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int64_t server_time,
                                kj_err *err);
 
@@ -126,6 +127,7 @@ typedef struct kj_push_answer {
   int n;
   kj_push_result *r;   /* owned, with their errors */
   int64_t server_time; /* -1 when absent */
+  int protocol;        /* the server's newest protocol; 1 when absent (a release of 1) */
 } kj_push_answer;
 
 /* Client: the server's answer to a push.  A result with an unknown status

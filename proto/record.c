@@ -614,7 +614,8 @@ kj_code kj_record_validate_id(kj_rtype t, const char *id, kj_err *err) {
   }
 }
 
-int kj_record_check(const kj_record *r, void (*fn)(void *ud, const char *msg), void *ud) {
+int kj_record_check_written(const kj_record *r, uint32_t written,
+                            void (*fn)(void *ud, const char *msg), void *ud) {
   const kj_type_def *t = kj_type(r->type);
   kj_err e;
   int n = 0;
@@ -631,7 +632,10 @@ int kj_record_check(const kj_record *r, void (*fn)(void *ud, const char *msg), v
   if (r->deleted)
     return n;
   for (int i = 0; i < t->nfields; i++) {
-    if (kj_field_validate(&t->fields[i], r->v[i], &e)) {
+    /* a value this write does not touch was taken under the rules of its
+     * time: only its presence counts */
+    int check = (written >> i) & 1u || (!r->v[i] && t->fields[i].required);
+    if (check && kj_field_validate(&t->fields[i], r->v[i], &e)) {
       n++;
       if (fn)
         fn(ud, e.msg);
@@ -640,14 +644,18 @@ int kj_record_check(const kj_record *r, void (*fn)(void *ud, const char *msg), v
   if (t->type == KJ_T_COMPLAINT) {
     int ir = kj_field_index(t, "received"), is = kj_field_index(t, "resolved");
     kj_day dr, ds;
-    if (r->v[ir] && r->v[is] && kj_date_parse(r->v[ir], &dr) == 0 &&
-        kj_date_parse(r->v[is], &ds) == 0 && ds < dr) {
+    if ((((written >> ir) | (written >> is)) & 1u) && r->v[ir] && r->v[is] &&
+        kj_date_parse(r->v[ir], &dr) == 0 && kj_date_parse(r->v[is], &ds) == 0 && ds < dr) {
       n++;
       if (fn)
         fn(ud, "field 'resolved': must not be before received");
     }
   }
   return n;
+}
+
+int kj_record_check(const kj_record *r, void (*fn)(void *ud, const char *msg), void *ud) {
+  return kj_record_check_written(r, 0xffffffffu, fn, ud);
 }
 
 static void first_problem(void *ud, const char *msg) {
@@ -660,6 +668,14 @@ kj_code kj_record_validate(const kj_record *r, kj_err *err) {
   kj_err e;
   kj_err_clear(&e);
   if (kj_record_check(r, first_problem, &e) == 0)
+    return KJ_OK;
+  return kj_fail(err, KJ_EINVAL, "%s", e.msg);
+}
+
+kj_code kj_record_validate_written(const kj_record *r, uint32_t written, kj_err *err) {
+  kj_err e;
+  kj_err_clear(&e);
+  if (kj_record_check_written(r, written, first_problem, &e) == 0)
     return KJ_OK;
   return kj_fail(err, KJ_EINVAL, "%s", e.msg);
 }

@@ -150,6 +150,16 @@ kj_code kj_record_validate(const kj_record *r, kj_err *err);
 /* Every problem of r, one call of fn per problem with the message as above;
  * returns how many there were (0 = valid). */
 int kj_record_check(const kj_record *r, void (*fn)(void *ud, const char *msg), void *ud);
+/* The same for a record after a write that set the fields of `written`
+ * (bit i = field i): those are checked in full, with the rules across
+ * fields they take part in; every other field only for being present when
+ * required.  A value the write did not touch was accepted under the rules
+ * in force when it was written (a quantity with 6 decimals from protocol
+ * 1), so an edit of another field of that record is never refused for it
+ * (docs/protocol.md "Versions"). */
+int kj_record_check_written(const kj_record *r, uint32_t written,
+                            void (*fn)(void *ud, const char *msg), void *ud);
+kj_code kj_record_validate_written(const kj_record *r, uint32_t written, kj_err *err);
 /* The id rule: a UUID for office records, the key rule of master types. */
 kj_code kj_record_validate_id(kj_rtype t, const char *id, kj_err *err);
 

@@ -26,6 +26,7 @@ typedef struct kj_change {
   uint32_t mask;                  /* bit i: field i is set by this change (NULL value = clear) */
   kj_hlc hlc;                     /* stamp of every field of this change and of a delete */
   char device[KJ_DEVICE_MAX + 1]; /* origin device (set by the server from the token) */
+  int needs;                      /* client outbox: the protocol its row waits for (not sent) */
 } kj_change;
 
 /* A field this program does not know, received from a newer peer (a pull

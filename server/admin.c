@@ -549,8 +549,9 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
 static int cmd_import(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad import TYPE FILE.csv [--strict]\n\n"
-          "Load a CSV file of domain.md (office, employee, indicator, survey, activity,\n"
-          "complaint, rating, target).  Valid rows are stored in one transaction as\n"
+          "Load a CSV file of one record type (office, employee, indicator, service,\n"
+          "survey, activity, complaint, rating, target; the columns are in\n"
+          "docs/protocol.md \"Records\").  Valid rows are stored in one transaction as\n"
           "changes of device 'server': they merge like any push, update the scores\n"
           "and flow down to the offices.  Every bad row is reported as\n"
           "FILE:LINE: field 'x': ...; the exit status is 1 when any row was bad.\n"

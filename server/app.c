@@ -132,11 +132,20 @@ static void h_healthz(ctx *c) {
  * absent (the release of protocol 1 sends none). */
 static int peer_protocol(ctx *c) {
   char v[16];
-  if (kjs_query_get(c->req->query, "protocol", v, sizeof v) <= 0 || !v[0])
+  int r = kjs_query_get(c->req->query, "protocol", v, sizeof v);
+  if (r == 0 || (r > 0 && !v[0]))
     return 1;
   char *end;
-  long p = strtol(v, &end, 10);
-  return *end || p < 1 ? 1 : p > KJ_PROTOCOL_MAX ? KJ_PROTOCOL_MAX : (int)p;
+  long p = r < 0 ? -1 : strtol(v, &end, 10);
+  if (p < 1 || *end) {
+    reply_error(c->resp, 400,
+                "bad 'protocol': expected a whole number from 1 (this server "
+                "speaks %d to %d)",
+                KJ_PROTOCOL_MIN, KJ_PROTOCOL_MAX);
+    return -1;
+  }
+  /* a newer client is spoken to in the newest protocol this server has */
+  return p > KJ_PROTOCOL_MAX ? KJ_PROTOCOL_MAX : (int)p;
 }
 
 /* A message proto/msg.c wrote into the response body. */
@@ -163,8 +172,11 @@ static void h_hello(ctx *c) {
   h.max_pull = KJS_PULL_MAX;
   kj_err e;
   kj_err_clear(&e);
+  int peer = peer_protocol(c);
+  if (peer < 0)
+    return;
   kj_buf_reset(&c->resp->body);
-  reply_msg(c, kj_hello_encode(&h, peer_protocol(c), &c->resp->body, &e), &e);
+  reply_msg(c, kj_hello_encode(&h, peer, &c->resp->body, &e), &e);
 }
 
 /* Shift every stamp of a push by the device's clock error (docs/protocol.md
@@ -389,6 +401,9 @@ static void h_pull(ctx *c) {
    * (it holds them already); the kinerja client asks for it */
   char own[8];
   int skip_own = kjs_query_get(c->req->query, "skip_own", own, sizeof own) > 0 && !strcmp(own, "1");
+  int peer = peer_protocol(c);
+  if (peer < 0)
+    return;
   kj_buf *out = &c->resp->body;
   kj_buf_reset(out);
   kj_err e;
@@ -397,8 +412,8 @@ static void h_pull(ctx *c) {
   int more, count;
   kj_code rc = kj_pull_begin(out);
   if (!rc)
-    rc = kjs_store_pull(c->app->store, &c->who, since, (int)limit, skip_own, peer_protocol(c), out,
-                        &next, &more, &count, &e);
+    rc = kjs_store_pull(c->app->store, &c->who, since, (int)limit, skip_own, peer, out, &next,
+                        &more, &count, &e);
   if (rc) {
     reply_error(c->resp, rc == KJ_ETOOBIG ? 500 : store_status(rc), "cannot read changes: %s",
                 e.msg);

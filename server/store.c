@@ -1055,7 +1055,10 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     goto out;
   }
   kj_err_clear(&e);
-  if (kj_record_validate(&s.rec, &e) != KJ_OK) {
+  /* what the change writes follows today's rules; what it leaves alone was
+   * taken under the rules of its time (proto/record.h) */
+  if ((have_before ? kj_record_validate_written(&s.rec, ch->mask, &e)
+                   : kj_record_validate(&s.rec, &e)) != KJ_OK) {
     reject(it, "%s", e.msg);
     goto rejected;
   }

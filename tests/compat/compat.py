@@ -575,20 +575,30 @@ def section_pairing2():
         resolution = "KK dicetak ulang hari itu juga"
         c1 = pc.add("complaint", "received=" + day(4), "resolved=" + day(3), "channel=langsung",
                     "summary=KK salah cetak", "resolution=" + resolution)
+        # later changes of a held record wait behind it: an edit and a
+        # delete the old server would take, of records it does not have yet
+        c2 = pc.add("complaint", "received=" + day(4), "channel=whatsapp", "summary=lewat WA")
+        pc.k("update", c2, "summary=lewat WA, diperbarui")
+        c3 = pc.add("complaint", "received=" + day(4), "resolution=x", "summary=akan dihapus")
+        pc.k("delete", c3)
         r = pc.sync()
         check(r["rejected"] == 0, "new kinerja -> old kinerjad: %d rejected: %s"
               % (r["rejected"], pc.k("list", "--rejected", "--json").stdout.strip()))
         states = srv.pull_all()
+        check(("complaint", c2) not in states and ("complaint", c3) not in states,
+              "old kinerjad got a change of a held record")
         check(field(states, "survey", s1, "u1") == "3",
               "old kinerjad has not the new PC's survey %s" % s1)
         check(("complaint", c1) not in states, "old kinerjad got the complaint with a "
               "resolution: %s" % states.get(("complaint", c1)))
         st = pc.status()
-        check(st.get("held") == 1, "new kinerja status --json: held is %r, expected 1 (%s)"
+        check(st.get("held") == 5, "new kinerja status --json: held is %r, expected 5 (%s)"
               % (st.get("held"), st))
         text = pc.k("status").stdout
-        check(re.search(r"^held for a newer server:\s*1\b", text, re.M),
-              "new kinerja status has no line 'held for a newer server: 1':\n%s" % text)
+        check(re.search(r"^held for a newer server:\s*5\b", text, re.M),
+              "new kinerja status has no line 'held for a newer server: 5':\n%s" % text)
+        shown = pc.json("show", c2, "--json")
+        check(shown.get("sync") == "held", "new kinerja show of a held record: %r" % shown)
 
         before = srv.pull_all()
         srv.stop()
@@ -605,6 +615,12 @@ def section_pairing2():
         got = {n: field(states, "complaint", c1, n) for n in ("summary", "resolution", "received")}
         check(got == {"summary": "KK salah cetak", "resolution": resolution, "received": day(4)},
               "the upgraded server's complaint %s is %s" % (c1, got))
+        check(field(states, "complaint", c2, "summary") == "lewat WA, diperbarui" and
+              field(states, "complaint", c2, "channel") == "whatsapp",
+              "the held complaint's later edit was lost: %s" % states.get(("complaint", c2)))
+        check(states.get(("complaint", c3), {}).get("del") is True,
+              "the held complaint deleted on the PC is live on the server: %s"
+              % states.get(("complaint", c3)))
         same_states(before, states,
                     "after the held complaint went out")
 
@@ -761,8 +777,89 @@ def section_newer():
           "new kinerjad serve on a newer database: exit %d, %r" % (p.returncode, err.strip()))
 
 
+def section_rollback():
+    """The server rolled back to the previous release (its binary and its
+    backup), then upgraded again: the new PC holds what needs protocol 2,
+    never as a rejection, and sends it after the upgrade."""
+    srv = Server("rb-srv", OLD_D)
+    srv.init()
+    load_master(srv, new_format=False)
+    pc = Pc("rb-new", NEW_K)
+    pc.init(srv)  # the device exists in the backup
+    backup = os.path.join(tmp, "rb-backup.db")
+    srv.cmd("backup", backup)
+    with serving(srv, NEW_D):
+        pc.sync()
+    for ext in ("-wal", "-shm"):
+        try:
+            os.unlink(os.path.join(srv.data, "kinerjad.db" + ext))
+        except FileNotFoundError:
+            pass
+    shutil.copy(backup, os.path.join(srv.data, "kinerjad.db"))
+    with serving(srv, OLD_D):
+        c = pc.add("complaint", "received=" + day(3), "resolution=dicetak ulang", "summary=KK")
+        r = pc.sync()
+        check(r["rejected"] == 0, "new kinerja -> rolled-back kinerjad: %d rejected: %s"
+              % (r["rejected"], pc.k("list", "--rejected", "--json").stdout.strip()))
+        st = pc.status()
+        check(st.get("held") == 1 and st["rejected"] == 0,
+              "after the rollback: held %r, rejected %d" % (st.get("held"), st["rejected"]))
+    with serving(srv, NEW_D):
+        r = pc.sync()
+        st = pc.status()
+        check(st.get("held") == 0 and st["pending"] == 0 and st["rejected"] == 0,
+              "after the new upgrade: held %r, pending %d, rejected %d"
+              % (st.get("held"), st["pending"], st["rejected"]))
+        check(field(srv.pull_all(), "complaint", c, "resolution") == "dicetak ulang",
+              "the held complaint did not reach the upgraded server")
+
+
+def section_upgraded_pc():
+    """An old PC that synced with the upgraded server, then upgraded itself:
+    it gets the fields it could not receive before; a value taken under the
+    old bounds stays, and the record stays editable."""
+    srv = Server("up-srv", OLD_D)
+    srv.init()
+    load_master(srv, new_format=False)
+    pc = Pc("up-pc", OLD_K)
+    pc.init(srv)
+    with serving(srv):
+        a = pc.add("activity", "nip=" + EMP_STAFF, "date=" + day(6), "indicator=DOC",
+                   "quantity=2.123456")  # 6 decimals: fine in protocol 1
+        pc.sync()
+    srv.bin = NEW_D  # the server is upgraded, then gets the new master data
+    load_master(srv, new_format=True)
+    srv.cmd("import", "complaint", write(os.path.join(tmp, "up-complaints.csv"),
+            "id,office,received,channel,summary,resolution\n"
+            "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a77,36.73.01,%s,whatsapp,antre,dilayani\n"
+            % day(6)))
+    with serving(srv):
+        pc.sync()
+        offices = {rid(o): o for o in pc.json("list", "office", "--json")}
+        check("head" not in offices["36.73.01"], "the old PC shows an office head")
+        pc.sync(binary=NEW_K)  # the PC upgraded
+        offices = {rid(o): o for o in pc.json("list", "office", "--json", binary=NEW_K)}
+        check(offices["36.73.01"].get("head") == EMP_HEAD and
+              offices["36.73.01"].get("timezone") == "Asia/Jakarta",
+              "the upgraded PC lacks the office's head and timezone: %s" % offices["36.73.01"])
+        comp = pc.json("show", "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a77", "--json", binary=NEW_K)
+        check(comp.get("resolution") == "dilayani" and comp.get("channel") == "whatsapp",
+              "the upgraded PC lacks the complaint's resolution/channel: %s" % comp)
+        services = pc.json("list", "service", "--json", binary=NEW_K)
+        check(len(services) == 2, "the upgraded PC has %d services, expected 2" % len(services))
+        pc.k("update", a, "minutes=30", binary=NEW_K)
+        r = pc.sync(binary=NEW_K)
+        check(r["rejected"] == 0, "an edit of a record holding a value of the old bounds was "
+              "rejected: %s" % pc.k("list", "--rejected", binary=NEW_K).stdout.strip())
+        states = srv.pull_all()
+        check(field(states, "activity", a, "minutes") == "30" and
+              field(states, "activity", a, "quantity") == "2.123456",
+              "the edit of the old activity: %s" % states.get(("activity", a)))
+
+
 SECTIONS = [("hello", section_hello), ("pairing1", section_pairing1),
             ("pairing2", section_pairing2), ("pairing3", section_pairing3),
+            ("rollback", section_rollback), ("upgraded", section_upgraded_pc),
             ("newer", section_newer)]
 only = [s for s in os.environ.get("KJ_COMPAT_ONLY", "").split(",") if s]
 failed = []

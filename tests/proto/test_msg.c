@@ -257,11 +257,12 @@ static void test_push_results(void **state) {
   assert_string_equal(kj_buf_str(&b),
                       "{\"results\":[{\"seq\":5,\"status\":\"applied\"},{\"seq\":6,\"status\":"
                       "\"rejected\",\"error\":\"changes[1]: field 'u1': must be 1 to 4\"},"
-                      "{\"seq\":null,\"status\":\"duplicate\"}],\"server_time\":42}");
+                      "{\"seq\":null,\"status\":\"duplicate\"}],\"server_time\":42,\"protocol\":2}");
   kj_push_answer a;
   assert_int_equal(kj_push_answer_decode(kj_buf_str(&b), b.len, &a, &e), KJ_OK);
   assert_int_equal(a.n, 3);
   assert_int_equal(a.server_time, 42);
+  assert_int_equal(a.protocol, 2);
   assert_int_equal(a.r[1].status, KJ_PUSH_REJECTED);
   assert_string_equal(a.r[1].error, "changes[1]: field 'u1': must be 1 to 4");
   assert_int_equal(a.r[2].seq, -1);
@@ -273,6 +274,7 @@ static void test_push_results(void **state) {
   assert_int_equal(a.r[0].status, KJ_PUSH_REJECTED);
   assert_string_equal(a.r[0].error, "the server answered status 'deferred'");
   assert_int_equal(a.server_time, -1);
+  assert_int_equal(a.protocol, 1); /* the release of protocol 1 says nothing */
   kj_push_answer_release(&a);
   assert_int_equal(kj_push_answer_decode("{}", 2, &a, &e), KJ_EPROTO);
 }
