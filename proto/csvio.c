@@ -228,7 +228,8 @@ static kj_code data_row(reader *r) {
    * empty id of an office record (the caller makes one). */
   char skip[48];
   snprintf(skip, sizeof(skip), "field '%s':", r->t->id_name);
-  pr.skip = id_problem || (!rec.id[0] && !r->t->master) ? skip : NULL;
+  pr.skip =
+      id_problem || (!rec.id[0] && (!r->t->master || r->t->type == KJ_T_SERVICE)) ? skip : NULL;
   kj_record_check(&rec, add_problem, &pr);
   pr.skip = NULL;
 

@@ -302,7 +302,10 @@ static kj_code migrate(conn *c, kj_err *err) {
     rc = err && err->code ? err->code : KJ_EDB;
     goto fail;
   }
-  return exec(c, "COMMIT", err);
+  rc = exec(c, "COMMIT", err);
+  if (!rc && ver < NMIGRATIONS && ver > 0)
+    KJ_INFO("database upgraded from schema %lld to %d", ver, NMIGRATIONS);
+  return rc;
 fail:
   exec(c, "ROLLBACK", NULL);
   return rc;
