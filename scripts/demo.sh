@@ -29,6 +29,12 @@ python3 "$ROOT/scripts/gen-data.py" master "$WORK/master" --offices 3 --employee
 for t in office employee indicator; do
   "$KINERJAD" import "$t" "$WORK/master/${t}s.csv" | tail -n 1
 done
+# the services each office offers (protocol 2): the pick-list of a survey
+printf 'office,name\n' >"$WORK/master/services.csv"
+for o in 36.73.01 36.73.02 36.73.03; do
+  printf '%s,KTP-el\n%s,Kartu Keluarga\n%s,Akta Kelahiran\n' "$o" "$o" "$o" >>"$WORK/master/services.csv"
+done
+"$KINERJAD" import service "$WORK/master/services.csv" | tail -n 1
 
 step "2. enrol three office devices"
 OFFICES=(36.73.01 36.73.02 36.73.03)
@@ -36,8 +42,9 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL=https://127.0.0.1:$PORT
 for o in "${OFFICES[@]}"; do
   tok=$("$KINERJAD" device add --office "$o" --name "PC $o" | sed -n 's/^device token: //p')
-  "$KINERJA" --db "$WORK/$o.db" init --office "$o" --server "$URL" --token "$tok" \
-    --ca "$KINERJAD_DATA/cert.pem"
+  # the token goes in by standard input: never on a command line that ps shows
+  printf '%s\n' "$tok" | "$KINERJA" --db "$WORK/$o.db" init --office "$o" --server "$URL" \
+    --token - --ca "$KINERJAD_DATA/cert.pem"
 done
 
 step "3. offices record $MONTH while the server is down"
@@ -84,6 +91,8 @@ d = json.load(sys.stdin)
 print("  [%s] state %s, %d changes pending, last sync %s" %
       (sys.argv[1], d["state"], d["pending"], d.get("last_sync")))' "$o"
 done
+echo "  services 36.73.01 pulled: $("$KINERJA" --db "$WORK/36.73.01.db" list service --json |
+  python3 -c 'import json, sys; print(", ".join(r["name"] for r in json.load(sys.stdin)))')"
 echo "  what 'kinerja sync --watch' logged on 36.73.01:"
 sed 's/^/    /' "$WORK/36.73.01.sync.log"
 
