@@ -1011,6 +1011,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
 
   ch->hlc = kj_hlc_now(&s->clock);
   copy_str(ch->device, sizeof ch->device, s->device);
+  if (!ch->author[0]) /* no person signed in: the office's data-entry account */
+    copy_str(ch->author, sizeof ch->author, "operator");
   kj_err merr;
   kj_err_clear(&merr);
   if (kj_merge_change(&st, ch, NULL, NULL, &merr) < 0) {

@@ -377,7 +377,7 @@ static kj_code push(engine *e, kj_err *err) {
       k++;
     kj_buf body;
     kj_buf_init(&body, KJ_BUF_UNLIMITED);
-    c = kj_push_encode(&body, kjc_net_now_ms() + off, ch, k, err);
+    c = kj_push_encode(&body, kjc_net_now_ms() + off, ch, k, kjc_server_protocol(e->s), err);
     kjc_net_reply r;
     memset(&r, 0, sizeof r);
     if (!c) {

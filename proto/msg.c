@@ -228,7 +228,8 @@ int kj_hello_accepts(const kj_hello *h, const kj_change *c) {
 
 /* ---- push --------------------------------------------------------------- */
 
-kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, int n, kj_err *err) {
+kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, int n, int peer,
+                       kj_err *err) {
   cJSON *body = cJSON_CreateObject();
   cJSON *arr = NULL;
   if (!body || !cJSON_AddNumberToObject(body, "device_time", (double)device_time) ||
@@ -241,6 +242,8 @@ kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, in
     cJSON *o = kj_change_to_json(&ch[i]);
     if (o)
       cJSON_DeleteItemFromObjectCaseSensitive(o, "device"); /* the server knows it */
+    if (o && peer < 2)
+      cJSON_DeleteItemFromObjectCaseSensitive(o, "author");
     if (!o || !cJSON_AddItemToArray(arr, o)) {
       cJSON_Delete(o);
       cJSON_Delete(body);

@@ -78,9 +78,12 @@ int kj_hello_accepts(const kj_hello *h, const kj_change *c);
 /* ---- POST /v1/push ------------------------------------------------------ */
 
 /* Client: {"device_time":T,"protocol":P,"changes":[change, ...]} for
- * changes ch[0..n-1] (their "device" is left out: the server knows it),
+ * changes ch[0..n-1] for a server of protocol `peer` (their "device" is left
+ * out: the server knows it; "author" only from protocol 2 on, since a
+ * server of protocol 1 refuses keys it does not know inside a change),
  * appended to out. */
-kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, int n, kj_err *err);
+kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, int n, int peer,
+                       kj_err *err);
 
 /* One change of a push as the server read it. */
 typedef struct kj_push_entry {

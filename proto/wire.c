@@ -84,6 +84,10 @@ kj_code kj_rstate_xput(kj_rstate *s, const char *name, const char *value, const 
   return KJ_OK;
 }
 
+int kj_author_valid(const char *s) {
+  return s && (!strcmp(s, "operator") || !strcmp(s, "admin") || kj_nip_valid(s));
+}
+
 /* ---- stamps ------------------------------------------------------------- */
 
 static int device_valid(const char *d, size_t n) {
@@ -212,6 +216,8 @@ cJSON *kj_change_to_json(const kj_change *c) {
   if (!cJSON_AddNumberToObject(o, "seq", (double)c->seq) || !put_str(o, "id", c->rec.id) ||
       !put_str(o, "type", t->name) || !put_str(o, "hlc", h))
     goto fail;
+  if (c->author[0] && !put_str(o, "author", c->author))
+    goto fail;
   if (c->device[0] && !put_str(o, "device", c->device))
     goto fail;
   if (c->rec.deleted) {
@@ -236,7 +242,8 @@ fail:
 }
 
 static kj_code change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
-  static const char *const keys[] = {"seq", "id", "type", "hlc", "device", "del", "f", NULL};
+  static const char *const keys[] = {"seq", "id", "type",   "hlc", "device",
+                                     "del", "f",  "author", NULL};
   kj_code rc;
   kj_change_init(c, KJ_T_NONE);
   if (!cJSON_IsObject(o))
@@ -253,6 +260,12 @@ static kj_code change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
   const cJSON *hlc = cJSON_GetObjectItemCaseSensitive(o, "hlc");
   if (!cJSON_IsString(hlc) || kj_hlc_parse(hlc->valuestring, &c->hlc) || c->hlc == 0)
     return kj_fail(err, KJ_EPROTO, "'hlc': must be a stamp (a decimal string)");
+  const cJSON *au = cJSON_GetObjectItemCaseSensitive(o, "author");
+  if (au) {
+    if (!cJSON_IsString(au) || !kj_author_valid(au->valuestring))
+      return kj_fail(err, KJ_EPROTO, "'author': must be operator, admin or an 18-digit NIP");
+    memcpy(c->author, au->valuestring, strlen(au->valuestring) + 1);
+  }
   const cJSON *dev = cJSON_GetObjectItemCaseSensitive(o, "device");
   if (dev) {
     if (!cJSON_IsString(dev) || !device_valid(dev->valuestring, strlen(dev->valuestring)))

@@ -20,6 +20,13 @@ typedef struct kj_stamp {
   char device[KJ_DEVICE_MAX + 1]; /* tie-break: larger device id wins */
 } kj_stamp;
 
+/* The author of a change (domain "Who may write what"): the NIP of the
+ * person signed in, "operator" (the office's data-entry account) or
+ * "admin" (a BKD administrator).  Sent from protocol 2 on. */
+#define KJ_AUTHOR_MAX 18
+/* 1 when s is an author: "operator", "admin" or a NIP (kj_nip_valid). */
+int kj_author_valid(const char *s);
+
 typedef struct kj_change {
   int64_t seq;                    /* client: outbox sequence, unique per device */
   kj_record rec;                  /* type, id, deleted, and the values of the fields in mask */
@@ -27,6 +34,7 @@ typedef struct kj_change {
   kj_hlc hlc;                     /* stamp of every field of this change and of a delete */
   char device[KJ_DEVICE_MAX + 1]; /* origin device (set by the server from the token) */
   int needs;                      /* client outbox: the protocol its row waits for (not sent) */
+  char author[KJ_AUTHOR_MAX + 1]; /* who made it: "operator", "admin" or a NIP; "" = not said */
 } kj_change;
 
 /* A field this program does not know, received from a newer peer (a pull
@@ -57,7 +65,8 @@ void kj_rstate_release(kj_rstate *s);
  *   {"seq":12,"id":"0190...","type":"survey","hlc":"1234","del":true,
  *    "f":{"office":"36.73.01","u1":"4","comment":null}}
  * "del" is present only for a delete (a delete has no "f"); "f" only names
- * fields in mask.  "seq" is optional on input (default 0); an optional
+ * fields in mask.  "author" (protocol 2, see kj_author_valid) is written
+ * when c->author is set and is optional on input.  "seq" is optional on input (default 0); an optional
  * "device" (1-40 characters, no '/' or spaces) is written when c->device is
  * set; a server overwrites it with the device of the token.  Unknown keys
  * are an error.

@@ -69,6 +69,7 @@ static const char usage_text[] =
     "  token add --role admin|viewer [--name TEXT]  a token for people and scripts\n"
     "  import TYPE FILE.csv [--strict]     load master data or records from CSV\n"
     "  conflicts [--json]                  overwritten concurrent values\n"
+    "  history ID [--json]                 who changed a record, what and when\n"
     "  report offices --period P [--as-of D] [--json|--csv]\n"
     "  report employees --period P --office CODE [--json|--csv]\n"
     "  recompute [--verify]                rebuild (or check) the score aggregates\n"
@@ -675,6 +676,76 @@ static void put_conflict_value(const cJSON *o, const char *side) {
   putchar(')');
 }
 
+static int cmd_history(cmd_ctx *c) {
+  if (want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad history ID [--json]\n\n"
+          "Every change the server applied to record ID, oldest first: when (the\n"
+          "local time of the record's office, WIB, WITA or WIT), its author (the\n"
+          "person signed in at the office PC, 'operator' or 'admin'), the device\n"
+          "and the fields it set.  Values are escaped (\\e, \\n, ...).\n\n"
+          "  --json       one JSON array (default lines of text)\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: kinerjad history 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c\n",
+          stdout);
+    return 0;
+  }
+  int json = 0;
+  const char *id = NULL;
+  for (int i = 0; i < c->argc; i++) {
+    if (!strcmp(c->argv[i], "--json"))
+      json = 1;
+    else if (c->argv[i][0] != '-' && !id)
+      id = c->argv[i];
+    else {
+      static const char *const known[] = {"--json", NULL};
+      bad_arg("history", c->argv[i], known);
+      return 1;
+    }
+  }
+  if (!id) {
+    die_msg("history: which record? (kinerjad history ID)");
+    return 1;
+  }
+  kjs_store *st;
+  if (open_dir(c, &st))
+    return 1;
+  kj_err e;
+  kj_err_clear(&e);
+  cJSON *arr;
+  int rc = 0;
+  if (kjs_store_history(st, id, &arr, &e)) {
+    die_msg("%s", e.msg);
+    rc = 1;
+  } else if (json) {
+    char *t = cJSON_Print(arr);
+    printf("%s\n", t ? t : "[]");
+    free(t);
+  } else if (!cJSON_GetArraySize(arr)) {
+    die_msg("history: no change of record '%s' here", id);
+    rc = 1;
+  } else {
+    const cJSON *o;
+    cJSON_ArrayForEach(o, arr) {
+      printf("%s  %s by ", json_text(o, "when"), json_text(o, "type"));
+      kj_term_fputs(json_text(o, "author"), stdout);
+      fputs(" (", stdout);
+      kj_term_fputs(json_text(o, "device"), stdout);
+      fputs("):", stdout);
+      const cJSON *ch = cJSON_GetObjectItem(o, "change"), *f = cJSON_GetObjectItem(ch, "f"), *v;
+      if (cJSON_IsTrue(cJSON_GetObjectItem(ch, "del")))
+        fputs(" deleted", stdout);
+      cJSON_ArrayForEach(v, f) {
+        printf(" %s=", v->string);
+        kj_term_fputs(cJSON_IsString(v) ? v->valuestring : "(cleared)", stdout);
+      }
+      putchar('\n');
+    }
+  }
+  cJSON_Delete(arr);
+  kjs_store_close(st);
+  return rc;
+}
+
 static int cmd_conflicts(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad conflicts [--json]\n\n"
@@ -945,9 +1016,10 @@ int kjs_admin_main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(cmd_ctx *c);
-  } cmds[] = {{"init", cmd_init},     {"serve", cmd_serve},         {"device", cmd_device},
-              {"token", cmd_token},   {"import", cmd_import},       {"conflicts", cmd_conflicts},
-              {"report", cmd_report}, {"recompute", cmd_recompute}, {"backup", cmd_backup}};
+  } cmds[] = {{"init", cmd_init},       {"serve", cmd_serve},   {"device", cmd_device},
+              {"token", cmd_token},     {"import", cmd_import}, {"conflicts", cmd_conflicts},
+              {"history", cmd_history}, {"report", cmd_report}, {"recompute", cmd_recompute},
+              {"backup", cmd_backup}};
   int rc = -1;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     if (strcmp(args[0], cmds[i].name) != 0)

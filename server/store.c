@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mbedtls/sha256.h>
 #include <sqlite3.h>
@@ -49,6 +50,9 @@ enum {
   ST_MOVED_ANY,
   ST_MOVED_PUT,
   ST_DIGEST,
+  ST_ROSTER,
+  ST_HISTORY_PUT,
+  ST_HISTORY_LIST,
   ST__COUNT
 };
 
@@ -92,6 +96,16 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "AND (?4 IS NULL OR origin IS NOT ?4) ORDER BY seq LIMIT ?2",
     [ST_MOVED_ANY] = "SELECT 1 FROM moved WHERE office = ?1 LIMIT 1",
     [ST_MOVED_PUT] = "INSERT OR IGNORE INTO moved(office, type, id) VALUES(?1,?2,?3)",
+    /* ?2 is on the roster of office ?1, or the supervisor of someone there */
+    [ST_ROSTER] = "SELECT 1 FROM records WHERE type = 'employee' AND deleted = 0 AND office = ?1 "
+                  "AND (id = ?2 OR json_extract(state, '$.f.supervisor') = ?2) LIMIT 1",
+    [ST_HISTORY_PUT] = "INSERT INTO history(type, id, device, author, hlc, change, at) "
+                       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
+    [ST_HISTORY_LIST] = "SELECT h.type, h.device, h.author, h.hlc, h.change, h.at, "
+                        "(SELECT json_extract(o.state, '$.f.timezone') FROM records r "
+                        " JOIN records o ON o.type = 'office' AND o.id = r.office "
+                        " WHERE r.type = h.type AND r.id = h.id) "
+                        "FROM history h WHERE h.id = ?1 ORDER BY h.n",
     [ST_DIGEST] = "SELECT type, id, office, deleted, state FROM records ORDER BY type, id",
 };
 
@@ -152,6 +166,12 @@ static const char *const migrations[] = {
     "ALTER TABLE conflicts ADD COLUMN loser_note TEXT;"
     "ALTER TABLE conflicts ADD COLUMN winner_note TEXT;"
     "CREATE INDEX conflicts_record ON conflicts(type, id, n);",
+    /* 6: who changed what and when: one row per applied change, with its
+     * author (domain "Who may write what"; `kinerjad history ID`) */
+    "CREATE TABLE history(n INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL,"
+    " device TEXT NOT NULL, author TEXT NOT NULL, hlc INTEGER NOT NULL, change TEXT NOT NULL,"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX history_record ON history(id, n);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -949,6 +969,68 @@ static int office_is(const char *office, const char *mine) {
   return office && !strcmp(office, mine);
 }
 
+/* The author a change is kept with (docs/protocol.md "Authors"): a device
+ * vouches for the people it signed in, and the server checks what it can:
+ * "admin" writes only at the BKD, a NIP is on the roster of the device's
+ * office or the supervisor of someone there.  Into *author; 0 when the
+ * change may be applied, 1 when it is refused (it->error says why), -1 on
+ * a database error (err). */
+static int check_author(kjs_txn *t, const kjs_principal *who, kjs_item *it,
+                        char author[KJ_AUTHOR_MAX + 1], kj_err *err) {
+  const char *a = it->ch.author;
+  int device = who && who->role == KJS_ROLE_DEVICE;
+  snprintf(author, KJ_AUTHOR_MAX + 1, "%s", a[0] ? a : device ? "operator" : "admin");
+  if (!device || !strcmp(author, "operator"))
+    return 0;
+  if (!strcmp(author, "admin")) {
+    reject(it, "author 'admin': an office device writes as its operator or a person signed in");
+    return 1;
+  }
+  sqlite3_stmt *st = stmt(t->c, ST_ROSTER, err);
+  if (!st)
+    return -1;
+  sqlite3_bind_text(st, 1, who->office, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, author, -1, SQLITE_STATIC);
+  int r = sqlite3_step(st);
+  done(st);
+  if (r != SQLITE_ROW && r != SQLITE_DONE) {
+    db_fail(t->c->db, err, "cannot read the roster");
+    return -1;
+  }
+  if (r == SQLITE_DONE) {
+    reject(it, "author '%s' is not on the roster of office '%s'", author, who->office);
+    return 1;
+  }
+  return 0;
+}
+
+/* One row of the history: what change ch wrote, by whom. */
+static kj_code put_history(kjs_txn *t, const kj_change *ch, const char *author, kj_err *err) {
+  cJSON *o = kj_change_to_json(ch);
+  static const char *const cols[] = {"seq", "id", "type", "hlc", "device", "author"};
+  for (size_t i = 0; o && i < sizeof cols / sizeof *cols; i++)
+    cJSON_DeleteItemFromObjectCaseSensitive(o, cols[i]);
+  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  sqlite3_stmt *st = stmt(t->c, ST_HISTORY_PUT, err);
+  if (!st) {
+    free(text);
+    return KJ_EDB;
+  }
+  sqlite3_bind_text(st, 1, kj_type(ch->rec.type)->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, ch->rec.id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, ch->device, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, (sqlite3_int64)ch->hlc);
+  sqlite3_bind_text(st, 6, text, -1, free);
+  sqlite3_bind_int64(st, 7, (sqlite3_int64)kj_wall_ms());
+  int r = sqlite3_step(st);
+  done(st);
+  return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot keep the history");
+}
+
 kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
   it->status = KJS_REJECTED;
   it->replayed = 0;
@@ -982,6 +1064,14 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   kj_err_clear(&e);
   if (kj_record_validate_id(ch->rec.type, ch->rec.id, &e) != KJ_OK) {
     reject(it, "%s", e.msg);
+    t->rejected++;
+    return put_applied(t, who, it, err);
+  }
+  char author[KJ_AUTHOR_MAX + 1];
+  int ar = check_author(t, who, it, author, err);
+  if (ar < 0)
+    return KJ_EDB;
+  if (ar > 0) {
     t->rejected++;
     return put_applied(t, who, it, err);
   }
@@ -1071,7 +1161,8 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
    * with the stamps it sent (none corrected for its clock) */
   const char *origin = device && !it->shifted && only_stamped_by(&s, who->id) ? who->id : NULL;
   if ((rc = put_state(t, &s, origin, err)) || (rc = put_conflicts(t, &s, err)) ||
-      (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err))) {
+      (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err)) ||
+      (rc = put_history(t, ch, author, err))) {
     exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
     goto out;
   }
@@ -1412,4 +1503,75 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
 kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, kj_err *err) {
   int r = kjs_report_format(json, format, out, err);
   return r == 0 ? KJ_OK : (err && err->code ? err->code : KJ_EIO);
+}
+
+/* The UTC offset of an Indonesian time zone (no daylight saving time) and
+ * its abbreviation: WIB (+7), WITA (+8), WIT (+9); WIB when unknown. */
+static int zone_offset(const char *tz, const char **abbr) {
+  if (tz && !strcmp(tz, "Asia/Makassar")) {
+    *abbr = "WITA";
+    return 8 * 3600;
+  }
+  if (tz && !strcmp(tz, "Asia/Jayapura")) {
+    *abbr = "WIT";
+    return 9 * 3600;
+  }
+  *abbr = "WIB";
+  return 7 * 3600;
+}
+
+kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err) {
+  *out = NULL;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  kj_code rc = KJ_OK;
+  cJSON *arr = cJSON_CreateArray();
+  sqlite3_stmt *st = stmt(c, ST_HISTORY_LIST, err);
+  if (!st || !arr) {
+    rc = st ? kj_fail(err, KJ_ENOMEM, "out of memory") : KJ_EDB;
+    goto out;
+  }
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(arr, o)) {
+      cJSON_Delete(o);
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      goto out;
+    }
+    const char *abbr;
+    int off = zone_offset((const char *)sqlite3_column_text(st, 6), &abbr);
+    sqlite3_int64 at = sqlite3_column_int64(st, 5);
+    time_t secs = (time_t)(at / 1000 + off);
+    struct tm tm;
+    char when[48] = "";
+    if (gmtime_r(&secs, &tm))
+      snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d %s", tm.tm_year + 1900,
+               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, abbr);
+    char h[KJ_HLC_STRMAX];
+    kj_hlc_format((kj_hlc)sqlite3_column_int64(st, 3), h);
+    cJSON *ch = cJSON_Parse((const char *)sqlite3_column_text(st, 4));
+    if (!cJSON_AddStringToObject(o, "when", when) ||
+        !cJSON_AddNumberToObject(o, "at", (double)at) ||
+        !cJSON_AddStringToObject(o, "type", (const char *)sqlite3_column_text(st, 0)) ||
+        !cJSON_AddStringToObject(o, "author", (const char *)sqlite3_column_text(st, 2)) ||
+        !cJSON_AddStringToObject(o, "device", (const char *)sqlite3_column_text(st, 1)) ||
+        !cJSON_AddStringToObject(o, "hlc", h) ||
+        !cJSON_AddItemToObject(o, "change", ch ? ch : cJSON_CreateNull())) {
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      goto out;
+    }
+  }
+  if (r != SQLITE_DONE)
+    rc = db_fail(c->db, err, "cannot read the history");
+out:
+  done(st);
+  release(s, c);
+  if (rc)
+    cJSON_Delete(arr);
+  else
+    *out = arr;
+  return rc;
 }

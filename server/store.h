@@ -102,6 +102,12 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
                        int skip_own, int peer, kj_buf *out, int64_t *next, int *more, int *count,
                        kj_err *err);
 
+/* Every applied change of record id, oldest first, as a JSON array (caller
+ * deletes): {"when": local time of the record's office with WIB/WITA/WIT,
+ * "at": ms, "type", "author", "device", "hlc", "change": {"f":{..}} or
+ * {"del":true}}.  An empty array when the id is unknown. */
+kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err);
+
 /* One record's state as JSON text (caller frees); KJ_ENOENT when absent. */
 kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **json, kj_err *err);
 

@@ -194,7 +194,12 @@ static void test_push(void **state) {
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
-  assert_int_equal(kj_push_encode(&b, 1234, ch, 2, &e), KJ_OK);
+  snprintf(ch[0].author, sizeof ch[0].author, "%s", NIP);
+  kj_buf_reset(&b);
+  assert_int_equal(kj_push_encode(&b, 1234, ch, 2, 1, &e), KJ_OK);
+  assert_null(strstr(kj_buf_str(&b), "author")); /* protocol 1 refuses it */
+  kj_buf_reset(&b);
+  assert_int_equal(kj_push_encode(&b, 1234, ch, 2, 2, &e), KJ_OK);
   assert_null(strstr(kj_buf_str(&b), "dev-1")); /* the server knows the device */
   kj_push_req req;
   assert_int_equal(kj_push_decode(kj_buf_str(&b), b.len, 10, &req, &e), KJ_OK);
@@ -205,6 +210,7 @@ static void test_push(void **state) {
   assert_true(req.e[0].ok);
   assert_int_equal(req.e[0].seq, 5);
   assert_string_equal(req.e[0].ch.rec.v[u1], "4");
+  assert_string_equal(req.e[0].ch.author, NIP);
   assert_true(req.e[1].ok);
   assert_true(req.e[1].ch.rec.deleted);
   kj_push_req_release(&req);

@@ -441,6 +441,78 @@ static void test_office_scope(void **state) {
   tresp_release(&r);
 }
 
+/* A survey change of OFFICE_A with an author (the text of survey_change
+ * plus "author"). */
+static char *authored(long long seq, const char *id, const char *author) {
+  char *c = survey_change(seq, id, OFFICE_A, T0 + (unsigned long long)seq, 4);
+  cJSON *o = cJSON_Parse(c);
+  free(c);
+  cJSON_AddStringToObject(o, "author", author);
+  char *text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return text;
+}
+
+/* Every change keeps its author; a device vouches for people of its own
+ * office only, never for "admin"; `history` shows who, in the office's
+ * time zone. */
+static void test_authors(void **state) {
+  tapp *t = *state;
+  tresp r;
+  const char *emp =
+      "{\"seq\":1,\"id\":\"198001012005011001\",\"type\":\"employee\",\"hlc\":\"%llu\","
+      "\"f\":{\"name\":\"Siti\",\"office\":\"" OFFICE_A "\"}}";
+  char buf[400];
+  snprintf(buf, sizeof buf, emp, (unsigned long long)KJ_HLC_MAKE(T0, 0));
+  push1(t, &r, t->admin, strdup(buf));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  char office[300];
+  snprintf(office, sizeof office,
+           "{\"seq\":2,\"id\":\"" OFFICE_A "\",\"type\":\"office\",\"hlc\":\"%llu\","
+           "\"f\":{\"name\":\"Kasemen\",\"timezone\":\"Asia/Makassar\"}}",
+           (unsigned long long)KJ_HLC_MAKE(T0, 0));
+  push1(t, &r, t->admin, strdup(office));
+  tresp_release(&r);
+
+  push1(t, &r, t->dev_a, authored(10, uid(50), "198001012005011001"));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  push1(t, &r, t->dev_a, authored(11, uid(51), "admin"));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 0), "error"), "author 'admin'"));
+  tresp_release(&r);
+  push1(t, &r, t->dev_a, authored(12, uid(52), "199001012015011002"));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 0), "error"),
+                         "author '199001012015011002' is not on the roster of office '36.73.01'"));
+  tresp_release(&r);
+  push1(t, &r, t->dev_a, authored(13, uid(53), "nobody"));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 0), "error"), "'author': must be operator, admin"));
+  tresp_release(&r);
+  /* no author (a PC of protocol 1): its operator */
+  push1(t, &r, t->dev_a, survey_change(14, uid(50), OFFICE_A, T0 + 100, 3));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+
+  cJSON *h;
+  kj_err e;
+  assert_int_equal(kjs_store_history(t->store, uid(50), &h, &e), KJ_OK);
+  assert_int_equal(cJSON_GetArraySize(h), 2);
+  assert_string_equal(jstr(cJSON_GetArrayItem(h, 0), "author"), "198001012005011001");
+  assert_string_equal(jstr(cJSON_GetArrayItem(h, 0), "device"), t->dev_a_id);
+  assert_string_equal(jstr(cJSON_GetArrayItem(h, 1), "author"), "operator");
+  assert_non_null(strstr(jstr(cJSON_GetArrayItem(h, 0), "when"), " WITA"));
+  const cJSON *f =
+      cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(h, 1), "change"), "f");
+  assert_string_equal(jstr(f, "u1"), "3");
+  cJSON_Delete(h);
+  assert_int_equal(kjs_store_history(t->store, uid(52), &h, &e), KJ_OK);
+  assert_int_equal(cJSON_GetArraySize(h), 0); /* a refused change leaves no history */
+  cJSON_Delete(h);
+}
+
 static void test_revoke(void **state) {
   tapp *t = *state;
   tresp r;
@@ -828,6 +900,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(test_office_scope, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_authors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts_hostile, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clock_skew, setup, teardown),
