@@ -49,6 +49,8 @@ enum {
   ST_MOVED_ANY,
   ST_MOVED_PUT,
   ST_DIGEST,
+  ST_IMPORT_GET,
+  ST_IMPORT_PUT,
   ST__COUNT
 };
 
@@ -93,6 +95,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_MOVED_ANY] = "SELECT 1 FROM moved WHERE office = ?1 LIMIT 1",
     [ST_MOVED_PUT] = "INSERT OR IGNORE INTO moved(office, type, id) VALUES(?1,?2,?3)",
     [ST_DIGEST] = "SELECT type, id, office, deleted, state FROM records ORDER BY type, id",
+    [ST_IMPORT_GET] = "SELECT at, file FROM imports WHERE digest = ?1",
+    [ST_IMPORT_PUT] = "INSERT OR REPLACE INTO imports(digest, type, file, rows, at) "
+                      "VALUES(?1,?2,?3,?4,?5)",
 };
 
 /* The type names of protocol 1 by their old stored numbers; an unknown
@@ -152,6 +157,11 @@ static const char *const migrations[] = {
     "ALTER TABLE conflicts ADD COLUMN loser_note TEXT;"
     "ALTER TABLE conflicts ADD COLUMN winner_note TEXT;"
     "CREATE INDEX conflicts_record ON conflicts(type, id, n);",
+    /* 6: the CSV files imported (`kinerjad import`), by the digest of their
+     * rows (proto/csvio.h kj_csv_info.digest): the same rows again add
+     * nothing unless --again (domain.md "CSV files"); at = ms since the epoch */
+    "CREATE TABLE imports(digest TEXT PRIMARY KEY, type TEXT NOT NULL, file TEXT NOT NULL,"
+    " rows INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1406,4 +1416,44 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
 kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, kj_err *err) {
   int r = kjs_report_format(json, format, out, err);
   return r == 0 ? KJ_OK : (err && err->code ? err->code : KJ_EIO);
+}
+
+/* ---------------------------------------------------------------------- */
+/* imports */
+
+int kjs_txn_import_seen(kjs_txn *t, const char *digest, int64_t *at_ms, char **file, kj_err *err) {
+  *file = NULL;
+  sqlite3_stmt *st = stmt(t->c, ST_IMPORT_GET, err);
+  if (!st)
+    return -1;
+  sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+  int r = sqlite3_step(st), found = 0;
+  if (r == SQLITE_ROW) {
+    *at_ms = (int64_t)sqlite3_column_int64(st, 0);
+    const unsigned char *f = sqlite3_column_text(st, 1);
+    *file = f ? strdup((const char *)f) : NULL;
+    found = 1;
+  } else if (r != SQLITE_DONE) {
+    db_fail(t->c->db, err, "cannot read the imports");
+    found = -1;
+  }
+  done(st);
+  return found;
+}
+
+kj_code kjs_txn_import_note(kjs_txn *t, const char *digest, const char *type, const char *file,
+                            long rows, int64_t at_ms, kj_err *err) {
+  sqlite3_stmt *st = stmt(t->c, ST_IMPORT_PUT, err);
+  if (!st)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, file, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, rows);
+  sqlite3_bind_int64(st, 5, (sqlite3_int64)at_ms);
+  kj_code rc = KJ_OK;
+  if (sqlite3_step(st) != SQLITE_DONE)
+    rc = db_fail(t->c->db, err, "cannot record the import");
+  done(st);
+  return rc;
 }
