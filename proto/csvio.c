@@ -449,12 +449,16 @@ static kj_code parse_error(reader *r, struct csv_parser *p) {
                  r->fname, at, r->sep);
 }
 
-/* The separator of a file: ';' when its header line (the first n bytes of
- * it) holds more ';' than ',' outside quotes, else ','. */
+/* The separator of a file: ';' when its header line (the first line that
+ * is not blank, within the first n bytes) holds more ';' than ',' outside
+ * quotes, else ','. */
 static char detect_sep(const char *s, size_t n) {
   long commas = 0, semis = 0;
   int quoted = 0;
-  for (size_t i = 0; i < n; i++) {
+  size_t i = 0;
+  while (i < n && (s[i] == '\n' || s[i] == '\r'))
+    i++;
+  for (; i < n; i++) {
     char c = s[i];
     if (c == '"')
       quoted = !quoted;

@@ -704,6 +704,14 @@ static void test_variant_each_alone(void **state) {
   assert_string_equal(val(&rs.r[0], "name"), "Dokumen, arsip");
   assert_string_equal(describe(&info), "';'-separated");
   rows_release(&rs);
+  /* the header line decides, also after blank lines; ',' in data is data */
+  static const char late[] = "\r\n\nid;name;unit\nDOC;a,b,c,d;u\n";
+  assert_int_equal(READ_INFO(late, "indicators", NULL, &rs, &info, &e), KJ_OK);
+  assert_int_equal(info.sep, ';');
+  assert_int_equal(rs.n, 1);
+  assert_int_equal(rs.r[0].line, 4);
+  assert_string_equal(val(&rs.r[0], "name"), "a,b,c,d");
+  rows_release(&rs);
   /* dates alone, in a ','-file; complaint resolved/received both converted */
   static const char dates[] = "id,office,received,resolved\n,X,28/02/2026,02/03/2026\n";
   assert_int_equal(READ_INFO(dates, "complaints", NULL, &rs, &info, &e), KJ_OK);
