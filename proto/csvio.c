@@ -12,12 +12,15 @@
 #include "csvio.h"
 
 #include <csv.h>
+#include <mbedtls/sha256.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "date.h"
+#include "suggest.h"
 #include "text.h"
 
 #define CELL_MAX (1u << 20) /* one cell */
@@ -53,6 +56,10 @@ typedef struct reader {
   int *cols; /* header: column -> field index, COL_ID */
   int ncols;
   int has_id;
+
+  char sep;                   /* ',' or ';': from the header line */
+  kj_csv_info *info;          /* what the file looked like */
+  mbedtls_sha256_context sha; /* digest of the rows as read */
 } reader;
 
 /* libcsv's buffer grows with the longest cell: refuse past CELL_MAX. */
@@ -91,6 +98,31 @@ static void cell_cb(void *s, size_t len, void *data) {
   }
 }
 
+/* "FILE:1: unknown column 'x' (did you mean 'y'?); the columns of
+ * activities.csv are id,office,..." */
+static kj_code unknown_column(reader *r, const char *name) {
+  const kj_type_def *t = r->t;
+  const char *names[KJ_MAX_FIELDS + 1];
+  char list[KJ_ERR_MSG_MAX];
+  size_t used = 0;
+  names[0] = t->id_name;
+  for (int i = 0; i < t->nfields; i++)
+    names[i + 1] = t->fields[i].name;
+  list[0] = '\0';
+  for (int i = 0; i <= t->nfields; i++) {
+    int w = snprintf(list + used, sizeof list - used, "%s%s", i ? "," : "", names[i]);
+    if (w < 0 || (size_t)w >= sizeof list - used)
+      break;
+    used += (size_t)w;
+  }
+  const char *meant = kj_suggest(name, names, (size_t)t->nfields + 1);
+  char hint[80] = "";
+  if (meant)
+    snprintf(hint, sizeof hint, " (did you mean '%s'?)", meant);
+  return kj_fail(r->err, KJ_EINVAL, "%s:1: unknown column '%.40s'%s; the columns of %s.csv are %s",
+                 r->fname, name, hint, t->plural, list);
+}
+
 static kj_code header_row(reader *r) {
   int n = r->ncells;
   if (n > MAX_CELLS || r->overflow)
@@ -100,14 +132,20 @@ static kj_code header_row(reader *r) {
     return kj_fail(r->err, KJ_ENOMEM, "out of memory");
   r->ncols = n;
   for (int i = 0; i < n; i++) {
-    const char *name = r->cells.data + r->off[i];
+    char *name = r->cells.data + r->off[i];
     int col;
     if (!*name)
       return kj_fail(r->err, KJ_EINVAL, "%s:1: column %d has no name", r->fname, i + 1);
+    /* headers in any letter case (domain.md "CSV files"): "NIP", "Tanggal" */
+    for (char *p = name; *p; p++)
+      if (*p >= 'A' && *p <= 'Z') {
+        *p = (char)(*p + ('a' - 'A'));
+        r->info->header_case = 1;
+      }
     if (strcmp(name, r->t->id_name) == 0)
       col = COL_ID;
     else if ((col = kj_field_index(r->t, name)) < 0)
-      return kj_fail(r->err, KJ_EINVAL, "%s:1: unknown column '%s'", r->fname, name);
+      return unknown_column(r, name);
     for (int j = 0; j < i; j++)
       if (r->cols[j] == col)
         return kj_fail(r->err, KJ_EINVAL, "%s:1: duplicate column '%s'", r->fname, name);
@@ -119,15 +157,33 @@ static kj_code header_row(reader *r) {
 }
 
 typedef struct problems {
-  const char *skip; /* drop messages that start with this */
-  kj_buf text;      /* NUL-separated messages */
+  const char *skip[KJ_MAX_FIELDS + 1]; /* drop "field 'NAME': ..." of these names */
+  int nskip;
+  kj_buf text; /* NUL-separated messages */
   size_t off[MAX_PROBLEMS];
   int n;
 } problems;
 
+/* 1 when msg is "field 'NAME': ..." for a name in p->skip. */
+static int skipped(const problems *p, const char *msg) {
+  if (strncmp(msg, "field '", 7) != 0)
+    return 0;
+  for (int i = 0; i < p->nskip; i++) {
+    size_t len = strlen(p->skip[i]);
+    if (strncmp(msg + 7, p->skip[i], len) == 0 && msg[7 + len] == '\'')
+      return 1;
+  }
+  return 0;
+}
+
+static void skip_field(problems *p, const char *name) {
+  if (p->nskip < KJ_MAX_FIELDS + 1)
+    p->skip[p->nskip++] = name;
+}
+
 static void add_problem(void *ud, const char *msg) {
   problems *p = ud;
-  if (p->n >= MAX_PROBLEMS || (p->skip && strncmp(msg, p->skip, strlen(p->skip)) == 0))
+  if (p->n >= MAX_PROBLEMS || skipped(p, msg))
     return;
   size_t at = p->text.len;
   if (kj_buf_adds(&p->text, msg) || kj_buf_addc(&p->text, '\0'))
@@ -152,6 +208,90 @@ static void crlf_to_lf(char *s) {
     if (!(p[0] == '\r' && p[1] == '\n'))
       *w++ = *p;
   *w = '\0';
+}
+
+/* A number a spreadsheet showed in scientific notation: "1.98E+17",
+ * "1,98E+17" (Indonesian), "2E5". */
+static int scientific(const char *s) {
+  const char *p = s;
+  if (*p == '+' || *p == '-')
+    p++;
+  if (*p < '0' || *p > '9')
+    return 0;
+  while (*p >= '0' && *p <= '9')
+    p++;
+  if (*p == '.' || *p == ',') {
+    p++;
+    if (*p < '0' || *p > '9')
+      return 0;
+    while (*p >= '0' && *p <= '9')
+      p++;
+  }
+  if (*p != 'e' && *p != 'E')
+    return 0;
+  p++;
+  if (*p == '+' || *p == '-')
+    p++;
+  if (*p < '0' || *p > '9')
+    return 0;
+  while (*p >= '0' && *p <= '9')
+    p++;
+  return *p == '\0';
+}
+
+/* Digits n1..n2 long at *p, advanced past them; the value, -1 when not. */
+static int digits(const char **p, int n1, int n2) {
+  int v = 0, n = 0;
+  while (**p >= '0' && **p <= '9' && n < n2) {
+    v = v * 10 + (**p - '0');
+    (*p)++;
+    n++;
+  }
+  return n >= n1 && !(**p >= '0' && **p <= '9') ? v : -1;
+}
+
+/* A date written D/M/YYYY or DD/MM/YYYY (day first, as Indonesia writes
+ * it) as YYYY-MM-DD in out; 0, or -1 when s is not such a real date. */
+static int dmy_to_iso(const char *s, char out[11]) {
+  const char *p = s;
+  int d = digits(&p, 1, 2);
+  if (d < 0 || *p++ != '/')
+    return -1;
+  int m = digits(&p, 1, 2);
+  if (m < 0 || *p++ != '/')
+    return -1;
+  int y = digits(&p, 4, 4);
+  if (y < 0 || *p)
+    return -1;
+  snprintf(out, 11, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+  return kj_date_parse(out, NULL) == 0 ? 0 : -1;
+}
+
+/* A plain decimal with a decimal comma ("0,5", "12,25"): 1 and the comma
+ * made a point in place, else 0. */
+static int decimal_comma(char *s) {
+  char *c = strchr(s, ',');
+  if (!c || c == s || !c[1])
+    return 0;
+  for (char *p = s; *p; p++)
+    if (p != c && (*p < '0' || *p > '9'))
+      return 0;
+  *c = '.';
+  return 1;
+}
+
+/* Feed one row to the digest: type, id, then every field as \1 value \0
+ * (present) or \0 (absent); values hold no NUL, so this is unambiguous. */
+static void digest_row(reader *r, const kj_record *rec) {
+  mbedtls_sha256_update_ret(&r->sha, (const unsigned char *)rec->id, strlen(rec->id) + 1);
+  for (int i = 0; i < r->t->nfields; i++) {
+    if (rec->v[i]) {
+      mbedtls_sha256_update_ret(&r->sha, (const unsigned char *)"\1", 1);
+      mbedtls_sha256_update_ret(&r->sha, (const unsigned char *)rec->v[i], strlen(rec->v[i]) + 1);
+    } else {
+      mbedtls_sha256_update_ret(&r->sha, (const unsigned char *)"", 1);
+    }
+  }
 }
 
 static kj_code data_row(reader *r) {
@@ -180,6 +320,31 @@ static kj_code data_row(reader *r) {
         continue; /* empty cell = absent */
       v = kj_csv_unguard(v);
       int col = r->cols[i];
+      /* the spreadsheet variants of domain.md "CSV files", by field type */
+      const kj_field_def *fd = col >= 0 ? &r->t->fields[col] : NULL;
+      const char *fname = fd ? fd->name : r->t->id_name;
+      kj_ftype ft = fd ? fd->ft : r->t->type == KJ_T_EMPLOYEE ? KJ_FT_NIP : KJ_FT_CODE;
+      char iso[11];
+      if ((ft == KJ_FT_NIP || ft == KJ_FT_INT || ft == KJ_FT_NUM) && scientific(v)) {
+        add_problemf(&pr,
+                     "field '%s': %.40s is a number in scientific notation (a spreadsheet "
+                     "rounded it): format the column as text and export again",
+                     fname, v);
+        skip_field(&pr, fname);
+        if (col == COL_ID)
+          id_problem = 1;
+      } else if (ft == KJ_FT_DATE && strchr(v, '/')) {
+        if (dmy_to_iso(v, iso) == 0) {
+          v = iso;
+          r->info->dates_dmy++;
+        } else {
+          add_problemf(&pr, "field '%s': must be a date DD/MM/YYYY (day first) or YYYY-MM-DD",
+                       fname);
+          skip_field(&pr, fname);
+        }
+      } else if (ft == KJ_FT_NUM && decimal_comma(cell + (v - cell))) {
+        r->info->decimal_comma++; /* v points into cell, our buffer */
+      }
       /* a line break written CRLF inside a multi-line cell is a line break:
        * CR is a control character (domain.md "Records"), LF is not */
       if (col >= 0 && r->t->fields[col].ft == KJ_FT_MTEXT && strstr(v, "\r\n"))
@@ -226,12 +391,14 @@ static kj_code data_row(reader *r) {
   }
   /* The id rule is skipped when the id was reported already, and for an
    * empty id of an office record (the caller makes one). */
-  char skip[48];
-  snprintf(skip, sizeof(skip), "field '%s':", r->t->id_name);
-  pr.skip =
-      id_problem || (!rec.id[0] && (!r->t->master || r->t->type == KJ_T_SERVICE)) ? skip : NULL;
+  if (id_problem || (!rec.id[0] && (!r->t->master || r->t->type == KJ_T_SERVICE)))
+    skip_field(&pr, r->t->id_name);
+  r->info->rows++;
+  digest_row(r, &rec);
+  if (!r->fn)
+    goto out; /* a scan: the digest and the variants only */
   kj_record_check(&rec, add_problem, &pr);
-  pr.skip = NULL;
+  pr.nskip = 0;
 
   const char *msgs[MAX_PROBLEMS];
   for (int i = 0; i < pr.n; i++)
@@ -278,15 +445,75 @@ static kj_code parse_error(reader *r, struct csv_parser *p) {
                    CELL_MAX);
   return kj_fail(r->err, KJ_EINVAL,
                  "%s:%ld: bad quoting: a quoted cell must end with '\"' "
-                 "before the next ',' or line end",
-                 r->fname, at);
+                 "before the next '%c' or line end",
+                 r->fname, at, r->sep);
+}
+
+/* The separator of a file: ';' when its header line (the first line that
+ * is not blank, within the first n bytes) holds more ';' than ',' outside
+ * quotes, else ','. */
+static char detect_sep(const char *s, size_t n) {
+  long commas = 0, semis = 0;
+  int quoted = 0;
+  size_t i = 0;
+  while (i < n && (s[i] == '\n' || s[i] == '\r'))
+    i++;
+  for (; i < n; i++) {
+    char c = s[i];
+    if (c == '"')
+      quoted = !quoted;
+    else if (!quoted && (c == '\n' || c == '\r'))
+      break;
+    else if (!quoted && c == ',')
+      commas++;
+    else if (!quoted && c == ';')
+      semis++;
+  }
+  return semis > commas ? ';' : ',';
+}
+
+const char *kj_csv_info_describe(const kj_csv_info *info, char *out, size_t n) {
+  const char *parts[4];
+  int k = 0;
+  if (!n)
+    return out;
+  out[0] = '\0';
+  if (!info)
+    return out;
+  if (info->sep == ';')
+    parts[k++] = "';'-separated";
+  if (info->dates_dmy)
+    parts[k++] = "dates DD/MM/YYYY";
+  if (info->decimal_comma)
+    parts[k++] = "decimal commas";
+  if (info->header_case)
+    parts[k++] = "column names in any letter case";
+  size_t used = 0;
+  for (int i = 0; i < k; i++) {
+    int w = snprintf(out + used, n - used, "%s%s", i ? ", " : "", parts[i]);
+    if (w < 0 || (size_t)w >= n - used)
+      break;
+    used += (size_t)w;
+  }
+  return out;
 }
 
 kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char *default_office,
                     kj_csv_row_fn fn, void *ud, kj_err *err) {
+  return kj_csv_read_info(f, fname, t, default_office, fn, ud, NULL, err);
+}
+
+kj_code kj_csv_read_info(FILE *f, const char *fname, const kj_type_def *t,
+                         const char *default_office, kj_csv_row_fn fn, void *ud, kj_csv_info *info,
+                         kj_err *err) {
   struct csv_parser p;
   reader r;
+  kj_csv_info local;
   memset(&r, 0, sizeof(r));
+  if (!info)
+    info = &local;
+  memset(info, 0, sizeof *info);
+  info->sep = ',';
   r.t = t;
   r.fname = fname ? fname : "-";
   r.default_office = default_office;
@@ -294,6 +521,8 @@ kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char
   r.ud = ud;
   r.err = err;
   r.line = 1;
+  r.sep = ',';
+  r.info = info;
   kj_buf_init(&r.cells, ROW_MAX);
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL) != 0)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -305,6 +534,9 @@ kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char
     csv_free(&p);
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   }
+  mbedtls_sha256_init(&r.sha);
+  mbedtls_sha256_starts_ret(&r.sha, 0);
+  mbedtls_sha256_update_ret(&r.sha, (const unsigned char *)t->name, strlen(t->name) + 1);
   int first = 1;
   size_t n;
   while (!r.rc && !r.stopped && (n = fread(buf, 1, CHUNK, f)) > 0) {
@@ -316,6 +548,8 @@ kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char
         s += 3;
         n -= 3;
       }
+      r.sep = info->sep = detect_sep(s, n);
+      csv_set_delim(&p, (unsigned char)r.sep);
     }
     if (csv_parse(&p, s, n, cell_cb, row_cb, &r) != n && !r.rc && !r.stopped)
       r.rc = parse_error(&r, &p);
@@ -326,6 +560,15 @@ kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char
     r.rc = parse_error(&r, &p);
   if (!r.rc && !r.stopped && !r.header_done)
     r.rc = kj_fail(err, KJ_EINVAL, "%s:1: no header row", r.fname);
+  unsigned char h[32];
+  mbedtls_sha256_finish_ret(&r.sha, h);
+  mbedtls_sha256_free(&r.sha);
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 32; i++) {
+    info->digest[2 * i] = hex[h[i] >> 4];
+    info->digest[2 * i + 1] = hex[h[i] & 15];
+  }
+  info->digest[64] = '\0';
   free(buf);
   csv_free(&p);
   free(r.cols);

@@ -2,8 +2,20 @@
  *
  * Reading streams: one row at a time, memory bounded by the longest row.
  * A UTF-8 BOM, CRLF line ends and quoted fields with commas, quotes and
- * newlines all work.  The header names the columns (any order); an unknown
- * or repeated column fails the whole file.
+ * newlines all work.  The header names the columns (any order, any letter
+ * case); an unknown or repeated column fails the whole file.
+ *
+ * The spreadsheet variants of domain.md "CSV files" (a spreadsheet set to
+ * Indonesian) are read too, each only where its field type allows it, by
+ * the field table of proto/record.c:
+ *   - a ';' separator, when the header line holds more ';' than ',';
+ *   - column names in any letter case ("NIP", "Tanggal" -> "nip");
+ *   - DATE cells written D/M/YYYY or DD/MM/YYYY (day first) -> YYYY-MM-DD;
+ *   - NUM cells with a decimal comma ("0,5") -> "0.5".
+ * A NIP, INT or NUM cell in scientific notation ("1.98E+17", the digits a
+ * spreadsheet lost) is a problem of its row that says so.  What was seen
+ * comes back in a kj_csv_info for the caller to print.  Writing is always
+ * the canonical form (',', ISO dates, decimal point).
  */
 #ifndef KJ_CSVIO_H
 #define KJ_CSVIO_H
@@ -37,6 +49,35 @@ typedef int (*kj_csv_row_fn)(void *ud, long line, kj_record *rec, const char *co
  * callback returned non-zero. */
 kj_code kj_csv_read(FILE *f, const char *fname, const kj_type_def *t, const char *default_office,
                     kj_csv_row_fn fn, void *ud, kj_err *err);
+
+/* What a file looked like and what it held, filled by kj_csv_read_info. */
+typedef struct kj_csv_info {
+  char sep;           /* ',' or ';' */
+  int header_case;    /* a column name was not in lower case */
+  long dates_dmy;     /* DATE cells read as DD/MM/YYYY */
+  long decimal_comma; /* NUM cells read with a decimal comma */
+  long rows;          /* data rows read (all-empty rows not counted) */
+  /* SHA-256 (64 hex digits) of the type and of every row as read (after
+   * the conversions above and the default office, before any check): the
+   * same rows give the same digest whatever the separator, date and
+   * decimal form, column order, header case, BOM or line ends.  Importers
+   * keep it to notice a file imported before (domain.md "CSV files"). */
+  char digest[65];
+} kj_csv_info;
+
+/* kj_csv_read, also filling *info (may be NULL) when the read ends, with
+ * or without an error (the digest is that of the rows read).  fn may be
+ * NULL: a scan that reads every row for info only, without checking the
+ * rows or calling back (cheap: an importer's first look at a file). */
+kj_code kj_csv_read_info(FILE *f, const char *fname, const kj_type_def *t,
+                         const char *default_office, kj_csv_row_fn fn, void *ud, kj_csv_info *info,
+                         kj_err *err);
+
+/* The variants of info as words for "read as ...": "';'-separated, dates
+ * DD/MM/YYYY, decimal commas, column names in any letter case" (those
+ * seen, in this order); "" for a file in the canonical form.  Writes at
+ * most n bytes into out (truncated at a whole word) and returns out. */
+const char *kj_csv_info_describe(const kj_csv_info *info, char *out, size_t n);
 
 /* Write the header row of t, then records, LF line ends.  A cell is quoted
  * (csv_fwrite) only when it needs it: a comma, quote, CR, LF, or a space or

@@ -67,7 +67,7 @@ static const char usage_text[] =
     "  device list [--json]                list devices\n"
     "  device revoke ID                    revoke a device (or token) at once\n"
     "  token add --role admin|viewer [--name TEXT]  a token for people and scripts\n"
-    "  import TYPE FILE.csv [--strict]     load master data or records from CSV\n"
+    "  import TYPE FILE.csv [--strict] [--again]  load master data or records from CSV\n"
     "  conflicts [--json]                  overwritten concurrent values\n"
     "  history ID [--json]                 who changed a record, what and when\n"
     "  report offices --period P [--as-of D] [--json|--csv]\n"
@@ -547,29 +547,43 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
   return 0;
 }
 
+/* ms since the epoch as local time "2026-11-30 09:12:05 WIB". */
+static void import_time(int64_t ms, char *out, size_t n) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (!localtime_r(&t, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S %Z", &tm))
+    snprintf(out, n, "%lld ms after the epoch", (long long)ms);
+}
+
 static int cmd_import(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
-    fputs("usage: kinerjad import TYPE FILE.csv [--strict]\n\n"
+    fputs("usage: kinerjad import TYPE FILE.csv [--strict] [--again]\n\n"
           "Load a CSV file of one record type (office, employee, indicator, service,\n"
           "survey, activity, complaint, rating, target; the columns are in\n"
-          "docs/protocol.md \"Records\").  Valid rows are stored in one transaction as\n"
-          "changes of device 'server': they merge like any push, update the scores\n"
-          "and flow down to the offices.  Every bad row is reported as\n"
+          "docs/protocol.md \"Records\").  Valid rows are stored in one\n"
+          "transaction as changes of device 'server': they merge like any push, update\n"
+          "the scores and flow down to the offices.  Every bad row is reported as\n"
           "FILE:LINE: field 'x': ...; the exit status is 1 when any row was bad.\n"
-          "--strict stores nothing when any row is bad.\n\n"
+          "Column names may be in any letter case; a file saved by a spreadsheet set to\n"
+          "Indonesian is read too (a ';' separator, dates DD/MM/YYYY, decimal commas),\n"
+          "and the import says which it saw (\"read as ';'-separated, ...\").  A file\n"
+          "whose rows were imported before adds nothing: it says when, and exits 0.\n\n"
           "  --strict     all rows or none (default: store the valid rows)\n"
+          "  --again      import a file again although its rows were imported before\n"
           "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
           "\nexample: kinerjad import employee pegawai.csv --strict\n",
           stdout);
     return 0;
   }
   const char *tname = NULL, *file = NULL;
-  int strict = 0;
+  int strict = 0, again = 0;
   for (int i = 0; i < c->argc; i++) {
     if (!strcmp(c->argv[i], "--strict"))
       strict = 1;
+    else if (!strcmp(c->argv[i], "--again"))
+      again = 1;
     else if (c->argv[i][0] == '-' && c->argv[i][1]) {
-      static const char *const known[] = {"--strict", NULL};
+      static const char *const known[] = {"--strict", "--again", NULL};
       bad_arg("import", c->argv[i], known);
       return 1;
     } else if (!tname)
@@ -582,7 +596,7 @@ static int cmd_import(cmd_ctx *c) {
     }
   }
   if (!tname || !file) {
-    die_msg("usage: kinerjad import TYPE FILE.csv [--strict]");
+    die_msg("usage: kinerjad import TYPE FILE.csv [--strict] [--again]");
     return 1;
   }
   const kj_type_def *td = kj_type_by_name(tname);
@@ -595,6 +609,25 @@ static int cmd_import(cmd_ctx *c) {
     die_msg("cannot open '%s': %s", file, strerror(errno));
     return 1;
   }
+  kj_err e;
+  kj_err_clear(&e);
+  /* First look: the header, the spreadsheet variants and the rows' digest. */
+  kj_csv_info info;
+  if (kj_csv_read_info(f, file, td, NULL, NULL, NULL, &info, &e)) {
+    die_msg("%s", e.msg);
+    fclose(f);
+    return 1;
+  }
+  char words[160];
+  if (*kj_csv_info_describe(&info, words, sizeof words)) {
+    printf("%s: read as %s\n", file, words);
+    fflush(stdout);
+  }
+  if (fseek(f, 0, SEEK_SET) != 0) {
+    die_msg("cannot read '%s' again: %s", file, strerror(errno));
+    fclose(f);
+    return 1;
+  }
   kjs_store *st;
   if (open_dir(c, &st)) {
     fclose(f);
@@ -605,14 +638,33 @@ static int cmd_import(cmd_ctx *c) {
   ic.fname = file;
   ic.td = td;
   kj_hlc_init(&ic.clock, 0, 0);
-  kj_err e;
-  kj_err_clear(&e);
   int rc = 1;
   if (kjs_txn_begin(st, &ic.txn, &e)) {
     die_msg("%s", e.msg);
     goto out;
   }
-  kj_code r = kj_csv_read(f, file, td, NULL, import_row, &ic, &e);
+  if (!again) {
+    int64_t at = 0;
+    char *before = NULL;
+    int seen = kjs_txn_import_seen(ic.txn, info.digest, &at, &before, &e);
+    if (seen) {
+      kjs_txn_rollback(ic.txn);
+      if (seen < 0) {
+        die_msg("%s", e.msg);
+      } else {
+        char when[64];
+        import_time(at, when, sizeof when);
+        fprintf(stderr,
+                "kinerjad: warning: the rows of '%s' were imported before, on %s%s%s%s: "
+                "nothing added (--again imports them again)\n",
+                file, when, before ? " from '" : "", before ? before : "", before ? "'" : "");
+        rc = 0;
+      }
+      free(before);
+      goto out;
+    }
+  }
+  kj_code r = kj_csv_read_info(f, file, td, NULL, import_row, &ic, &info, &e);
   if (ic.fatal) {
     kjs_txn_rollback(ic.txn);
     die_msg("%s: nothing imported", ic.err.msg);
@@ -627,6 +679,13 @@ static int cmd_import(cmd_ctx *c) {
     kjs_txn_rollback(ic.txn);
     die_msg("%ld bad row%s in '%s': nothing imported (--strict)", ic.bad, ic.bad == 1 ? "" : "s",
             file);
+    goto out;
+  }
+  if (ic.good + ic.unchanged > 0 &&
+      kjs_txn_import_note(ic.txn, info.digest, td->name, file, ic.good + ic.unchanged,
+                          (int64_t)time(NULL) * 1000, &e)) {
+    kjs_txn_rollback(ic.txn);
+    die_msg("%s: nothing imported", e.msg);
     goto out;
   }
   if (kjs_txn_commit(ic.txn, &e)) {

@@ -53,6 +53,8 @@ enum {
   ST_ROSTER,
   ST_HISTORY_PUT,
   ST_HISTORY_LIST,
+  ST_IMPORT_GET,
+  ST_IMPORT_PUT,
   ST__COUNT
 };
 
@@ -107,6 +109,9 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " WHERE r.type = h.type AND r.id = h.id) "
                         "FROM history h WHERE h.id = ?1 ORDER BY h.n",
     [ST_DIGEST] = "SELECT type, id, office, deleted, state FROM records ORDER BY type, id",
+    [ST_IMPORT_GET] = "SELECT at, file FROM imports WHERE digest = ?1",
+    [ST_IMPORT_PUT] = "INSERT OR REPLACE INTO imports(digest, type, file, rows, at) "
+                      "VALUES(?1,?2,?3,?4,?5)",
 };
 
 /* The type names of protocol 1 by their old stored numbers; an unknown
@@ -172,6 +177,11 @@ static const char *const migrations[] = {
     " device TEXT NOT NULL, author TEXT NOT NULL, hlc INTEGER NOT NULL, change TEXT NOT NULL,"
     " at INTEGER NOT NULL);"
     "CREATE INDEX history_record ON history(id, n);",
+    /* 7: the CSV files imported (`kinerjad import`), by the digest of their
+     * rows (proto/csvio.h kj_csv_info.digest): the same rows again add
+     * nothing unless --again (domain.md "CSV files"); at = ms since the epoch */
+    "CREATE TABLE imports(digest TEXT PRIMARY KEY, type TEXT NOT NULL, file TEXT NOT NULL,"
+    " rows INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1573,5 +1583,45 @@ out:
     cJSON_Delete(arr);
   else
     *out = arr;
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* imports */
+
+int kjs_txn_import_seen(kjs_txn *t, const char *digest, int64_t *at_ms, char **file, kj_err *err) {
+  *file = NULL;
+  sqlite3_stmt *st = stmt(t->c, ST_IMPORT_GET, err);
+  if (!st)
+    return -1;
+  sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+  int r = sqlite3_step(st), found = 0;
+  if (r == SQLITE_ROW) {
+    *at_ms = (int64_t)sqlite3_column_int64(st, 0);
+    const unsigned char *f = sqlite3_column_text(st, 1);
+    *file = f ? strdup((const char *)f) : NULL;
+    found = 1;
+  } else if (r != SQLITE_DONE) {
+    db_fail(t->c->db, err, "cannot read the imports");
+    found = -1;
+  }
+  done(st);
+  return found;
+}
+
+kj_code kjs_txn_import_note(kjs_txn *t, const char *digest, const char *type, const char *file,
+                            long rows, int64_t at_ms, kj_err *err) {
+  sqlite3_stmt *st = stmt(t->c, ST_IMPORT_PUT, err);
+  if (!st)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, file, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, rows);
+  sqlite3_bind_int64(st, 5, (sqlite3_int64)at_ms);
+  kj_code rc = KJ_OK;
+  if (sqlite3_step(st) != SQLITE_DONE)
+    rc = db_fail(t->c->db, err, "cannot record the import");
+  done(st);
   return rc;
 }

@@ -91,6 +91,20 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *item, kj_e
 kj_code kjs_txn_commit(kjs_txn *t, kj_err *err);
 void kjs_txn_rollback(kjs_txn *t);
 
+/* --- imports ------------------------------------------------------------ */
+
+/* Was a CSV file with these rows imported before?  digest is
+ * kj_csv_info.digest (proto/csvio.h).  1 with *at_ms (ms since the epoch)
+ * and *file (the name it was imported as; malloc'd, the caller frees; NULL
+ * when unknown), 0 when never, -1 on a database error (message in err). */
+int kjs_txn_import_seen(kjs_txn *t, const char *digest, int64_t *at_ms, char **file, kj_err *err);
+/* Record, in t, an import of the rows of digest: the type name, the file
+ * as given, how many rows were stored, and when (ms since the epoch); an
+ * earlier record of the same digest is replaced (--again).  KJ_EDB or
+ * another store error on failure. */
+kj_code kjs_txn_import_note(kjs_txn *t, const char *digest, const char *type, const char *file,
+                            long rows, int64_t at_ms, kj_err *err);
+
 /* --- reading ------------------------------------------------------------ */
 
 /* Record states with seq > since that who may see, in seq order, at most

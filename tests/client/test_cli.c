@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -595,7 +596,7 @@ static const char edge_csv[] =
     "01900000-0000-7000-8000-000000000002,,2026-03-01,\"Akta "
     "\"\"Kelahiran\"\"\",3,3,3,3,3,3,3,3,3,,,"
     ",,\"baris satu\r\nbaris dua\"\r\n"
-    ",36.73.01,2026-03-02,KTP-el,1,2,3,4,1,2,3,4,1,,P,D4-S1,,\r\n";
+    ",36.73.04,2026-03-02,KTP-el,1,2,3,4,1,2,3,4,1,,P,D4-S1,,\r\n";
 
 static void t_import_csv_edge_cases(void **state) {
   fx *f = *state;
@@ -626,12 +627,12 @@ static void t_import_csv_edge_cases(void **state) {
   assert_int_equal(count_pending(f), 3);
   RUN(r, f, 0, "list", "survey", "--json");
   cJSON *o = cJSON_Parse(r.out);
-  int other_office = 0;
+  int own_office = 0;
   for (cJSON *it = o->child; it; it = it->next) {
     assert_int_equal(strlen(cJSON_GetObjectItem(it, "id")->valuestring), 36);
-    other_office += !strcmp(cJSON_GetObjectItem(it, "office")->valuestring, "36.73.01");
+    own_office += !strcmp(cJSON_GetObjectItem(it, "office")->valuestring, "36.73.04");
   }
-  assert_int_equal(other_office, 1);
+  assert_int_equal(own_office, 3);
   cJSON_Delete(o);
   kjt_run_release(&r);
 }
@@ -657,8 +658,9 @@ static void t_import_bad_rows(void **state) {
   kjt_run_release(&r);
   assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
 
-  /* --strict: the same file stores nothing */
-  RUN(r, f, 1, "import", "survey", csv, "--strict");
+  /* --strict: the same file stores nothing (--again: its good rows were
+   * imported above) */
+  RUN(r, f, 1, "import", "survey", csv, "--strict", "--again");
   assert_non_null(strstr(r.err, "nothing imported"));
   kjt_run_release(&r);
   assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
@@ -674,6 +676,187 @@ static void t_import_bad_rows(void **state) {
   assert_non_null(strstr(r.err, "cannot open"));
   kjt_run_release(&r);
   assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
+}
+
+/* domain.md "CSV files": a file saved by a spreadsheet set to Indonesian
+ * (';', DD/MM/YYYY, decimal commas, capitalised header) imports, says what
+ * it saw, and is stored and exported in the canonical form. */
+static void t_import_spreadsheet_variants(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *csv = kjt_path(f->dir, "kegiatan.csv");
+  kjt_write(csv, "\xEF\xBB\xBF"
+                 "ID;Office;NIP;Date;Indicator;Quantity;Minutes;Description\r\n"
+                 "01900000-0000-7000-8000-0000000000a1;;" NIP1
+                 ";05/03/2026;DOC;2,5;90;\"Rapat; notulen 1,5 jam\"\r\n"
+                 "01900000-0000-7000-8000-0000000000a2;36.73.04;" NIP2 ";6/3/2026;DOC;0,25;;\r\n");
+  RUN(r, f, 0, "import", "activity", csv);
+  char want[4200];
+  snprintf(want, sizeof want,
+           "%s: read as ';'-separated, dates DD/MM/YYYY, decimal commas, column names in any "
+           "letter case\n",
+           csv);
+  assert_non_null(strstr(r.out, want));
+  assert_non_null(strstr(r.out, "2 new"));
+  kjt_run_release(&r);
+  kjc_store *s = open_store(f);
+  kj_rstate st;
+  kj_err err;
+  assert_int_equal(kjc_record_get(s, KJ_T_NONE, "01900000-0000-7000-8000-0000000000a1", &st, &err),
+                   KJ_OK);
+  assert_string_equal(kj_record_get(&st.rec, "date"), "2026-03-05"); /* day first */
+  assert_string_equal(kj_record_get(&st.rec, "quantity"), "2.5");
+  assert_string_equal(kj_record_get(&st.rec, "description"), "Rapat; notulen 1,5 jam");
+  kj_rstate_release(&st);
+  kjc_store_close(s);
+  /* export stays canonical: ',' ISO dates, decimal point */
+  RUN(r, f, 0, "export", "activity");
+  assert_non_null(strstr(r.out, "01900000-0000-7000-8000-0000000000a1,36.73.04," NIP1
+                                ",2026-03-05,DOC,2.5,90,\"Rapat; notulen 1,5 jam\",,,\n"));
+  assert_non_null(strstr(r.out, "01900000-0000-7000-8000-0000000000a2,36.73.04," NIP2
+                                ",2026-03-06,DOC,0.25,,,,,\n"));
+  kjt_run_release(&r);
+
+  /* a canonical file says nothing about variants */
+  const char *plain = kjt_path(f->dir, "plain.csv");
+  kjt_write(plain, SURVEY_HEADER ",,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,,,,,\n");
+  RUN(r, f, 0, "import", "survey", plain);
+  assert_null(strstr(r.out, "read as"));
+  kjt_run_release(&r);
+
+  /* a NIP a spreadsheet turned into 1.98E+17 is refused and says why */
+  const char *sci = kjt_path(f->dir, "sci.csv");
+  kjt_write(sci, "nip;date;indicator;quantity\n1,98E+17;05/03/2026;DOC;1\n");
+  RUN(r, f, 1, "import", "activity", sci);
+  snprintf(want, sizeof want,
+           "%s:2: field 'nip': 1,98E+17 is a number in scientific notation (a spreadsheet "
+           "rounded it): format the column as text and export again\n",
+           sci);
+  assert_string_equal(r.err, want);
+  kjt_run_release(&r);
+
+  /* an unknown column lists the expected ones */
+  const char *hdr = kjt_path(f->dir, "hdr.csv");
+  kjt_write(hdr, "NIP;Tanggal;indicator;quantity\n" NIP1 ";05/03/2026;DOC;1\n");
+  RUN(r, f, 1, "import", "activity", hdr);
+  snprintf(want, sizeof want,
+           "kinerja: %s:1: unknown column 'tanggal'; the columns of activities.csv are "
+           "id,office,nip,date,indicator,quantity,minutes,description,evidence,status,"
+           "reviewed_by\n",
+           hdr);
+  assert_non_null(strstr(r.err, want));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 2);
+}
+
+/* Rows of another office are refused line by line and never stored: this
+ * PC writes its own office's records only. */
+static void t_import_other_office_refused(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *csv = kjt_path(f->dir, "mixed.csv");
+  kjt_write(csv, SURVEY_HEADER ",36.73.04,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,,,,,\n"
+                               ",36.73.02,2026-03-01,KTP-el,1,1,1,1,1,1,1,1,1,,,,,\n"
+                               ",,2026-03-02,KTP-el,3,3,3,3,3,3,3,3,3,,,,,\n"
+                               "01900000-0000-7000-8000-0000000000b4,36.73.02,2026-03-02,KTP-el,"
+                               "1,1,1,1,1,1,1,1,1,,,,,\n");
+  RUN(r, f, 1, "import", "survey", csv);
+  char want[4200];
+  snprintf(want, sizeof want,
+           "%s:3: field 'office': '36.73.02' is another office; this PC is office '36.73.04'\n"
+           "%s:5: field 'office': '36.73.02' is another office; this PC is office '36.73.04'\n",
+           csv, csv);
+  assert_string_equal(r.err, want);
+  assert_non_null(strstr(r.out, "2 new, 0 updated, 0 unchanged, 2 bad (not imported)"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
+  assert_int_equal(count_pending(f), 2); /* nothing of 36.73.02 waits to be sent */
+  RUN(r, f, 0, "list", "survey", "--json");
+  assert_null(strstr(r.out, "36.73.02"));
+  kjt_run_release(&r);
+  kjc_store *s = open_store(f);
+  kj_rstate st;
+  kj_err err;
+  assert_int_not_equal(
+      kjc_record_get(s, KJ_T_NONE, "01900000-0000-7000-8000-0000000000b4", &st, &err), KJ_OK);
+  kjc_store_close(s);
+  /* --strict: one such row stores nothing */
+  RUN(r, f, 1, "import", "survey", csv, "--strict", "--again");
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
+}
+
+/* The same rows twice add nothing and say when they came first (local
+ * time), also when the file was saved again in the spreadsheet form;
+ * --again imports them again. */
+static void t_import_again(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  const char *csv = kjt_path(f->dir, "surveys.csv");
+  kjt_write(csv, SURVEY_HEADER ",,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,,,,,\n"
+                               ",,2026-03-01,KTP-el,3,3,3,3,3,3,3,3,3,25,P,,,\n");
+  setenv("TZ", "Asia/Jakarta", 1);
+  tzset();
+  RUN(r, f, 0, "import", "survey", csv);
+  assert_non_null(strstr(r.out, "2 new"));
+  kjt_run_release(&r);
+  time_t now = time(NULL);
+  char today[32];
+  strftime(today, sizeof today, "%Y-%m-%d", localtime(&now));
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
+
+  RUN(r, f, 0, "import", "survey", csv);
+  char want[4200];
+  snprintf(want, sizeof want, "kinerja: warning: the rows of '%s' were imported before, on %s ",
+           csv, today);
+  assert_non_null(strstr(r.err, want));
+  snprintf(want, sizeof want, " WIB from '%s': nothing added (--again imports them again)\n", csv);
+  assert_non_null(strstr(r.err, want));
+  assert_int_equal(kjt_lines(r.err), 1);
+  assert_string_equal(r.out, "");
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
+  assert_int_equal(count_pending(f), 2);
+
+  /* the same rows saved by a spreadsheet: ';', other column order, case */
+  const char *sheet = kjt_path(f->dir, "surveys-excel.csv");
+  kjt_write(sheet, "\xEF\xBB\xBF"
+                   "Date;Service;U1;U2;U3;U4;U5;U6;U7;U8;U9;Age;Sex;Id;Office\r\n"
+                   "01/03/2026;KTP-el;4;4;4;4;4;4;4;4;4;;;;\r\n"
+                   "01/03/2026;KTP-el;3;3;3;3;3;3;3;3;3;25;P;;\r\n");
+  RUN(r, f, 0, "import", "survey", sheet);
+  assert_non_null(strstr(r.out, "read as ';'-separated, dates DD/MM/YYYY"));
+  snprintf(want, sizeof want, "the rows of '%s' were imported before", sheet);
+  assert_non_null(strstr(r.err, want));
+  snprintf(want, sizeof want, "from '%s'", csv); /* the first file */
+  assert_non_null(strstr(r.err, want));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 2);
+
+  /* --again: imported (new ids: two more surveys) */
+  RUN(r, f, 0, "import", "survey", csv, "--again");
+  assert_non_null(strstr(r.out, "2 new"));
+  assert_string_equal(r.err, "");
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 4);
+  unsetenv("TZ");
+  tzset();
+
+  /* other rows are another import */
+  kjt_write(csv, SURVEY_HEADER ",,2026-03-02,KTP-el,4,4,4,4,4,4,4,4,4,,,,,\n");
+  RUN(r, f, 0, "import", "survey", csv);
+  assert_non_null(strstr(r.out, "1 new"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_SURVEY), 5);
+  /* a file whose every row was bad was not imported: trying again works */
+  const char *bad = kjt_path(f->dir, "bad.csv");
+  kjt_write(bad, SURVEY_HEADER ",,2026-03-02,KTP-el,9,4,4,4,4,4,4,4,4,,,,,\n");
+  RUN(r, f, 1, "import", "survey", bad);
+  kjt_run_release(&r);
+  RUN(r, f, 1, "import", "survey", bad);
+  assert_null(strstr(r.err, "imported before"));
+  assert_non_null(strstr(r.err, "field 'u1'"));
+  kjt_run_release(&r);
 }
 
 static void t_import_updates_existing(void **state) {
@@ -1152,6 +1335,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(t_import_csv_edge_cases, setup, teardown),
       cmocka_unit_test_setup_teardown(t_import_bad_rows, setup, teardown),
       cmocka_unit_test_setup_teardown(t_import_updates_existing, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_import_spreadsheet_variants, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_import_other_office_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_import_again, setup, teardown),
       cmocka_unit_test_setup_teardown(t_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(t_concurrent_writers, setup, teardown),
       cmocka_unit_test_setup_teardown(t_killed_import, setup, teardown),

@@ -158,7 +158,10 @@ static void test_header_errors(void **state) {
   kj_err e;
   static const char unknown[] = "id,office,date,bogus\n,x,2026-01-01,1\n";
   assert_int_equal(READ(unknown, "survey", NULL, &rs, &e), KJ_EINVAL);
-  assert_string_equal(e.msg, "s.csv:1: unknown column 'bogus'");
+  /* the message lists the columns the file may have */
+  assert_string_equal(e.msg, "s.csv:1: unknown column 'bogus'; the columns of surveys.csv are "
+                             "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,"
+                             "education,occupation,comment");
   assert_int_equal(rs.n, 0);
   static const char dup[] = "id,office,date,office\n";
   assert_int_equal(READ(dup, "survey", NULL, &rs, &e), KJ_EINVAL);
@@ -172,7 +175,13 @@ static void test_header_errors(void **state) {
   /* another type's id column is unknown here */
   static const char wrongid[] = "code,name\n";
   assert_int_equal(READ(wrongid, "indicators", NULL, &rs, &e), KJ_EINVAL);
-  assert_string_equal(e.msg, "s.csv:1: unknown column 'code'");
+  assert_string_equal(e.msg, "s.csv:1: unknown column 'code'; the columns of indicators.csv are "
+                             "id,name,unit");
+  /* a near miss is named */
+  static const char typo[] = "id,nama,unit\n";
+  assert_int_equal(READ(typo, "indicators", NULL, &rs, &e), KJ_EINVAL);
+  assert_string_equal(e.msg, "s.csv:1: unknown column 'nama' (did you mean 'name'?); the columns "
+                             "of indicators.csv are id,name,unit");
   static const char blank[] = "\n\n";
   assert_int_equal(READ(blank, "indicators", NULL, &rs, &e), KJ_EINVAL);
   assert_string_equal(e.msg, "s.csv:1: no header row");
@@ -615,6 +624,255 @@ static void test_line_breaks_in_cells(void **state) {
   rows_release(&rs);
 }
 
+/* Read text with info. */
+static kj_code read_info(const char *text, size_t len, const char *tname, const char *office,
+                         rows *rs, kj_csv_info *info, kj_err *err) {
+  FILE *f = fmemopen((void *)text, len, "rb");
+  assert_non_null(f);
+  kj_err_clear(err);
+  kj_code rc = kj_csv_read_info(f, "s.csv", kj_type_by_name(tname), office, rs ? collect : NULL, rs,
+                                info, err);
+  fclose(f);
+  return rc;
+}
+#define READ_INFO(text, tname, office, rs, info, err)                                              \
+  read_info(text, sizeof(text) - 1, tname, office, rs, info, err)
+
+static const char *describe(const kj_csv_info *info) {
+  static char buf[200];
+  return kj_csv_info_describe(info, buf, sizeof buf);
+}
+
+/* domain.md "CSV files": a spreadsheet set to Indonesian writes ';',
+ * DD/MM/YYYY and decimal commas; each is read, and only where its field
+ * type allows it. */
+static void test_variant_semicolon_dates_commas(void **state) {
+  (void)state;
+  static const char text[] =
+      "\xef\xbb\xbfId;Office;NIP;Tanggal;Indicator;Quantity;Description\r\n"
+      ";36.73.04;" NIP1 ";05/01/2026;DOC;2,5;\"Rapat; notulen 1,5 jam, 03/02/2026\"\r\n"
+      ";36.73.04;" NIP1 ";5/1/2026;DOC;0,25;\r\n";
+  rows rs = {0};
+  kj_csv_info info;
+  kj_err e;
+  /* 'Tanggal' is not a column: the header names the columns */
+  assert_int_equal(READ_INFO(text, "activities", NULL, &rs, &info, &e), KJ_EINVAL);
+  assert_non_null(strstr(e.msg, "s.csv:1: unknown column 'tanggal'"));
+  rows_release(&rs);
+
+  static const char ok[] =
+      "\xef\xbb\xbfID;OFFICE;NIP;Date;Indicator;Quantity;Description\r\n"
+      ";36.73.04;" NIP1 ";05/01/2026;DOC;2,5;\"Rapat; notulen 1,5 jam, 03/02/2026\"\r\n"
+      ";36.73.04;" NIP1 ";5/1/2026;DOC;0,25;\r\n"
+      ";36.73.04;" NIP1 ";2026-01-07;DOC;3;\r\n";
+  assert_int_equal(READ_INFO(ok, "activities", NULL, &rs, &info, &e), KJ_OK);
+  assert_int_equal(rs.n, 3);
+  assert_string_equal(rs.r[0].problems, "");
+  assert_string_equal(val(&rs.r[0], "date"), "2026-01-05"); /* day first */
+  assert_string_equal(val(&rs.r[0], "quantity"), "2.5");
+  /* text is kept as written: its ';', ',' and '/' are not numbers or dates */
+  assert_string_equal(val(&rs.r[0], "description"), "Rapat; notulen 1,5 jam, 03/02/2026");
+  assert_string_equal(val(&rs.r[1], "date"), "2026-01-05"); /* D/M/YYYY */
+  assert_string_equal(val(&rs.r[1], "quantity"), "0.25");
+  assert_string_equal(rs.r[1].problems, "");
+  assert_string_equal(val(&rs.r[2], "date"), "2026-01-07"); /* ISO in the same file */
+  assert_int_equal(info.sep, ';');
+  assert_int_equal(info.header_case, 1);
+  assert_int_equal(info.dates_dmy, 2);
+  assert_int_equal(info.decimal_comma, 2);
+  assert_int_equal(info.rows, 3);
+  assert_string_equal(describe(&info), "';'-separated, dates DD/MM/YYYY, decimal commas, "
+                                       "column names in any letter case");
+  rows_release(&rs);
+}
+
+static void test_variant_each_alone(void **state) {
+  (void)state;
+  rows rs = {0};
+  kj_csv_info info;
+  kj_err e;
+  /* the canonical form: nothing to say */
+  static const char plain[] = "id,name,unit\nDOC,Dokumen,dokumen\n";
+  assert_int_equal(READ_INFO(plain, "indicators", NULL, &rs, &info, &e), KJ_OK);
+  assert_int_equal(info.sep, ',');
+  assert_string_equal(describe(&info), "");
+  rows_release(&rs);
+  /* ';' alone (a ',' inside a quoted header cell does not count) */
+  static const char semi[] = "id;\"name\";unit\nDOC;Dokumen, arsip;dokumen\n";
+  assert_int_equal(READ_INFO(semi, "indicators", NULL, &rs, &info, &e), KJ_OK);
+  assert_int_equal(rs.n, 1);
+  assert_string_equal(val(&rs.r[0], "name"), "Dokumen, arsip");
+  assert_string_equal(describe(&info), "';'-separated");
+  rows_release(&rs);
+  /* the header line decides, also after blank lines; ',' in data is data */
+  static const char late[] = "\r\n\nid;name;unit\nDOC;a,b,c,d;u\n";
+  assert_int_equal(READ_INFO(late, "indicators", NULL, &rs, &info, &e), KJ_OK);
+  assert_int_equal(info.sep, ';');
+  assert_int_equal(rs.n, 1);
+  assert_int_equal(rs.r[0].line, 4);
+  assert_string_equal(val(&rs.r[0], "name"), "a,b,c,d");
+  rows_release(&rs);
+  /* dates alone, in a ','-file; complaint resolved/received both converted */
+  static const char dates[] = "id,office,received,resolved\n,X,28/02/2026,02/03/2026\n";
+  assert_int_equal(READ_INFO(dates, "complaints", NULL, &rs, &info, &e), KJ_OK);
+  assert_string_equal(val(&rs.r[0], "received"), "2026-02-28");
+  assert_string_equal(val(&rs.r[0], "resolved"), "2026-03-02");
+  assert_string_equal(rs.r[0].problems, "");
+  assert_string_equal(describe(&info), "dates DD/MM/YYYY");
+  rows_release(&rs);
+  /* a decimal comma alone: quoted in a ','-file; weight and target are NUM */
+  static const char num[] = "id,office,nip,indicator,period,target,weight\n"
+                            ",X," NIP1 ",DOC,2026,\"12,5\",\"0,5\"\n";
+  assert_int_equal(READ_INFO(num, "targets", NULL, &rs, &info, &e), KJ_OK);
+  assert_string_equal(val(&rs.r[0], "target"), "12.5");
+  assert_string_equal(val(&rs.r[0], "weight"), "0.5");
+  assert_string_equal(rs.r[0].problems, "");
+  assert_string_equal(describe(&info), "decimal commas");
+  rows_release(&rs);
+  /* header case alone */
+  static const char hc[] = "ID,Name,UNIT\nDOC,Dokumen,dokumen\n";
+  assert_int_equal(READ_INFO(hc, "indicators", NULL, &rs, &info, &e), KJ_OK);
+  assert_string_equal(rs.r[0].rec.id, "DOC");
+  assert_string_equal(describe(&info), "column names in any letter case");
+  rows_release(&rs);
+}
+
+/* A variant is read only where its field type allows it; anything else is
+ * the field's usual problem, or one that names the variant. */
+static void test_variant_bounds(void **state) {
+  (void)state;
+  rows rs = {0};
+  kj_csv_info info;
+  kj_err e;
+  static const char text[] = "id;office;date;service;u1;u2;u3;u4;u5;u6;u7;u8;u9;age;comment\n"
+                             /* a decimal comma in an INT field is not a number */
+                             ";X;05/01/2026;KTP-el;4;4;4;4;4;4;4;4;4;3,0;ok\n"
+                             /* month first (US) is not a real date, day first */
+                             ";X;01/25/2026;KTP-el;4;4;4;4;4;4;4;4;4;;\n"
+                             /* a two-digit year, 31 February */
+                             ";X;5/1/26;KTP-el;4;4;4;4;4;4;4;4;4;;\n"
+                             ";X;31/02/2026;KTP-el;4;4;4;4;4;4;4;4;4;;\n"
+                             /* text with a comma stays text */
+                             ";X;2026-01-05;KTP-el;4;4;4;4;4;4;4;4;4;;0,5\n";
+  assert_int_equal(READ_INFO(text, "surveys", NULL, &rs, &info, &e), KJ_OK);
+  assert_int_equal(rs.n, 5);
+  assert_string_equal(rs.r[0].problems, "field 'age': must be an integer from 10 to 120");
+  assert_string_equal(rs.r[1].problems,
+                      "field 'date': must be a date DD/MM/YYYY (day first) or YYYY-MM-DD");
+  assert_string_equal(rs.r[2].problems,
+                      "field 'date': must be a date DD/MM/YYYY (day first) or YYYY-MM-DD");
+  assert_string_equal(rs.r[3].problems,
+                      "field 'date': must be a date DD/MM/YYYY (day first) or YYYY-MM-DD");
+  assert_string_equal(val(&rs.r[4], "comment"), "0,5");
+  assert_int_equal(info.dates_dmy, 1);
+  assert_int_equal(info.decimal_comma, 0);
+  rows_release(&rs);
+
+  /* a NUM with both a point and a comma (a thousands separator) is refused */
+  static const char th[] = "nip,date,indicator,quantity\n" NIP1 ",2026-01-05,DOC,\"1.234,5\"\n";
+  assert_int_equal(READ_INFO(th, "activities", "X", &rs, &info, &e), KJ_OK);
+  assert_string_equal(rs.r[0].problems, "field 'quantity': must be a number >= 0");
+  rows_release(&rs);
+}
+
+/* A NIP (or any number) that a spreadsheet turned into scientific notation
+ * lost its digits: an error that says so, the field's own rule not repeated. */
+static void test_scientific_notation(void **state) {
+  (void)state;
+  rows rs = {0};
+  kj_csv_info info;
+  kj_err e;
+  static const char emp[] = "nip;name;office;supervisor\n"
+                            "1,98001E+17;Budi;36.73.04;\n" NIP1 ";Siti;36.73.04;1.98E+17\n";
+  assert_int_equal(READ_INFO(emp, "employees", NULL, &rs, &info, &e), KJ_OK);
+  assert_int_equal(rs.n, 2);
+  assert_string_equal(rs.r[0].problems,
+                      "field 'nip': 1,98001E+17 is a number in scientific notation (a spreadsheet "
+                      "rounded it): format the column as text and export again");
+  assert_int_equal(rs.r[1].nproblems, 1);
+  assert_string_equal(rs.r[1].problems,
+                      "field 'supervisor': 1.98E+17 is a number in scientific notation (a "
+                      "spreadsheet rounded it): format the column as text and export again");
+  rows_release(&rs);
+  static const char act[] =
+      "nip,date,indicator,quantity,minutes\n" NIP1 ",2026-01-05,DOC,1E+05,2e2\n";
+  assert_int_equal(READ_INFO(act, "activities", "X", &rs, &info, &e), KJ_OK);
+  assert_int_equal(rs.r[0].nproblems, 2);
+  assert_non_null(strstr(rs.r[0].problems, "field 'quantity': 1E+05 is a number in scientific"));
+  assert_non_null(strstr(rs.r[0].problems, "|field 'minutes': 2e2 is a number in scientific"));
+  rows_release(&rs);
+  /* a code or text that looks like it is left alone */
+  static const char ind[] = "id,name,unit\n1E5,2E+3,u\n";
+  assert_int_equal(READ_INFO(ind, "indicators", NULL, &rs, &info, &e), KJ_OK);
+  assert_string_equal(rs.r[0].problems, "");
+  assert_string_equal(rs.r[0].rec.id, "1E5");
+  rows_release(&rs);
+}
+
+/* The digest names the rows, not the bytes: the same rows in any variant
+ * and column order are the same; another row, value or default office is not. */
+static void test_digest(void **state) {
+  (void)state;
+  kj_csv_info a, b, c, d, scan;
+  kj_err e;
+  rows rs = {0};
+  static const char canon[] = "id,office,nip,date,indicator,quantity\n"
+                              ","
+                              "36.73.04," NIP1 ",2026-01-05,DOC,2.5\n"
+                              ","
+                              "," NIP1 ",2026-01-06,DOC,1\n";
+  static const char sheet[] = "\xef\xbb\xbfQUANTITY;Date;NIP;Indicator;Office;Id\r\n"
+                              "2,5;05/01/2026;" NIP1 ";DOC;36.73.04;\r\n"
+                              "1;06/01/2026;" NIP1 ";DOC;;\r\n";
+  static const char other[] = "id,office,nip,date,indicator,quantity\n"
+                              ","
+                              "36.73.04," NIP1 ",2026-01-05,DOC,2.5\n"
+                              ","
+                              "," NIP1 ",2026-01-06,DOC,2\n";
+  assert_int_equal(READ_INFO(canon, "activities", "36.73.04", &rs, &a, &e), KJ_OK);
+  rows_release(&rs);
+  assert_int_equal(READ_INFO(sheet, "activities", "36.73.04", &rs, &b, &e), KJ_OK);
+  rows_release(&rs);
+  assert_int_equal(READ_INFO(other, "activities", "36.73.04", &rs, &c, &e), KJ_OK);
+  rows_release(&rs);
+  assert_int_equal(READ_INFO(canon, "activities", "36.73.05", &rs, &d, &e), KJ_OK);
+  rows_release(&rs);
+  assert_int_equal(strlen(a.digest), 64);
+  assert_string_equal(a.digest, b.digest);
+  assert_string_not_equal(a.digest, c.digest);
+  assert_string_not_equal(a.digest, d.digest);
+  assert_int_equal(a.rows, 2);
+  /* a scan (no callback) gives the same digest and variants */
+  assert_int_equal(READ_INFO(sheet, "activities", "36.73.04", NULL, &scan, &e), KJ_OK);
+  assert_string_equal(scan.digest, b.digest);
+  assert_int_equal(scan.rows, 2);
+  assert_int_equal(scan.dates_dmy, 2);
+  assert_int_equal(scan.sep, ';');
+}
+
+/* Export stays canonical: what a variant file held is written with ',',
+ * ISO dates and a decimal point, and read back the same. */
+static void test_variant_export_canonical(void **state) {
+  (void)state;
+  static const char sheet[] = "nip;date;indicator;quantity\n" NIP1 ";05/01/2026;DOC;2,5\n";
+  rows rs = {0};
+  kj_csv_info info;
+  kj_err e;
+  assert_int_equal(READ_INFO(sheet, "activities", "36.73.04", &rs, &info, &e), KJ_OK);
+  char *out = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&out, &len);
+  strcpy(rs.r[0].rec.id, UUID1);
+  assert_int_equal(kj_csv_write_header(f, kj_type(KJ_T_ACTIVITY)), KJ_OK);
+  assert_int_equal(kj_csv_write_record(f, &rs.r[0].rec), KJ_OK);
+  fclose(f);
+  assert_string_equal(out,
+                      "id,office,nip,date,indicator,quantity,minutes,description,evidence,"
+                      "status,reviewed_by\n" UUID1 ",36.73.04," NIP1 ",2026-01-05,DOC,2.5,,,,,\n");
+  free(out);
+  rows_release(&rs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spreadsheet_file),
@@ -629,6 +887,12 @@ int main(void) {
       cmocka_unit_test(test_line_breaks_in_cells),
       cmocka_unit_test(test_formula_guard_property),
       cmocka_unit_test(test_big_file_lines),
+      cmocka_unit_test(test_variant_semicolon_dates_commas),
+      cmocka_unit_test(test_variant_each_alone),
+      cmocka_unit_test(test_variant_bounds),
+      cmocka_unit_test(test_scientific_notation),
+      cmocka_unit_test(test_digest),
+      cmocka_unit_test(test_variant_export_canonical),
   };
   return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

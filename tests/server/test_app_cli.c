@@ -128,8 +128,10 @@ static void test_import(void **state) {
   long long n;
   digest(e, d1, &n);
   assert_int_equal(n, 3);
-  /* again: nothing changes, not even a stamp */
-  assert_int_equal(run(e, imp), 0);
+  /* again (--again: the same rows were imported before): nothing changes,
+   * not even a stamp */
+  const char *imp2[] = {"import", "office", f, "--again", NULL};
+  assert_int_equal(run(e, imp2), 0);
   assert_non_null(strstr(e->out, "3 unchanged"));
   digest(e, d2, &n);
   assert_string_equal(d1, d2);
@@ -191,6 +193,127 @@ static void test_import(void **state) {
   const char *nf[] = {"import", "office", "/nonexistent.csv", NULL};
   assert_int_equal(run(e, nf), 1);
   assert_non_null(strstr(e->err, "kinerjad: cannot open '/nonexistent.csv'"));
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *b = fopen(path, "w");
+  assert_non_null(b);
+  fputs(text, b);
+  fclose(b);
+}
+
+static long long count_records(cenv *e) {
+  char d[65];
+  long long n;
+  digest(e, d, &n);
+  return n;
+}
+
+/* domain.md "CSV files": spreadsheet variants, re-import, --again. */
+static void test_import_variants(void **state) {
+  cenv *e = *state;
+  char f[512], csv[300], expect[800];
+  snprintf(f, sizeof f, "%s/server/offices.csv", data_dir());
+  const char *off[] = {"import", "office", f, NULL};
+  assert_int_equal(run(e, off), 0);
+  /* employees as a spreadsheet set to Indonesian saves them */
+  snprintf(csv, sizeof csv, "%s/pegawai.csv", e->dir);
+  write_file(csv, "\xEF\xBB\xBFNIP;Nama;Office;Position;Supervisor\r\n"
+                  "198503012020112001;Nur Dewi;36.73.01;Analis;\r\n"
+                  "196604102014071002;Maya Wulan;36.73.01;Kasi;198503012020112001\r\n"
+                  "1,98E+17;Budi;36.73.01;Staf;\r\n");
+  const char *emp[] = {"import", "employee", csv, NULL};
+  assert_int_equal(run(e, emp), 1);
+  /* the header names the columns: 'nama' is not one, and the columns are listed */
+  snprintf(expect, sizeof expect,
+           "kinerjad: %s:1: unknown column 'nama' (did you mean 'name'?); the columns of "
+           "employees.csv are nip,name,office,position,supervisor\n",
+           csv);
+  assert_string_equal(e->err, expect);
+  assert_int_equal(count_records(e), 3);
+  write_file(csv, "\xEF\xBB\xBFNIP;Name;Office;Position;Supervisor\r\n"
+                  "198503012020112001;Nur Dewi;36.73.01;Analis;\r\n"
+                  "196604102014071002;Maya Wulan;36.73.01;Kasi;198503012020112001\r\n"
+                  "1,98E+17;Budi;36.73.01;Staf;\r\n");
+  assert_int_equal(run(e, emp), 1);
+  snprintf(expect, sizeof expect, "%s: read as ';'-separated, column names in any letter case\n",
+           csv);
+  assert_non_null(strstr(e->out, expect));
+  assert_non_null(strstr(e->out, "imported 2 employees"));
+  snprintf(expect, sizeof expect,
+           "%s:4: field 'nip': 1,98E+17 is a number in scientific notation (a spreadsheet "
+           "rounded it): format the column as text and export again\n",
+           csv);
+  assert_string_equal(e->err, expect);
+  assert_int_equal(count_records(e), 5);
+
+  /* activities with DD/MM/YYYY and decimal commas */
+  snprintf(csv, sizeof csv, "%s/kegiatan.csv", e->dir);
+  write_file(csv, "id;office;nip;date;indicator;quantity\n"
+                  ";36.73.01;198503012020112001;05/01/2026;DOC;2,5\n"
+                  ";36.73.01;196604102014071002;6/1/2026;DOC;0,25\n");
+  const char *act[] = {"import", "activity", csv, NULL};
+  assert_int_equal(run(e, act), 0);
+  snprintf(expect, sizeof expect, "%s: read as ';'-separated, dates DD/MM/YYYY, decimal commas\n",
+           csv);
+  assert_non_null(strstr(e->out, expect));
+  assert_non_null(strstr(e->out, "imported 2 activities"));
+  assert_int_equal(count_records(e), 7);
+  /* stored canonical */
+  kjs_config c;
+  kj_err er;
+  kj_err_clear(&er);
+  kjs_config_init(&c, e->dir, &er);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(c.db_file, &db), SQLITE_OK);
+  sqlite3_stmt *q;
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "SELECT count(*) FROM records WHERE type = 'activity' AND "
+                                      "state LIKE '%\"2026-01-05\"%' AND state LIKE '%\"2.5\"%'",
+                                      -1, &q, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(q, 0), 1);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  kjs_config_release(&c);
+
+  /* the same file again: nothing added, says when (local time) */
+  char d1[65], d2[65];
+  long long n;
+  digest(e, d1, &n);
+  setenv("TZ", "Asia/Makassar", 1);
+  assert_int_equal(run(e, act), 0);
+  unsetenv("TZ");
+  snprintf(expect, sizeof expect, "kinerjad: warning: the rows of '%s' were imported before, on ",
+           csv);
+  assert_non_null(strstr(e->err, expect));
+  snprintf(expect, sizeof expect, " WITA from '%s': nothing added (--again imports them again)\n",
+           csv);
+  assert_non_null(strstr(e->err, expect));
+  assert_non_null(strstr(e->out, "read as")); /* still says what it saw */
+  assert_null(strstr(e->out, "imported 2"));
+  digest(e, d2, &n);
+  assert_string_equal(d1, d2);
+  /* the same rows in the canonical form are the same rows */
+  char csv2[300];
+  snprintf(csv2, sizeof csv2, "%s/kegiatan2.csv", e->dir);
+  write_file(csv2, "office,nip,date,indicator,quantity,id\n"
+                   "36.73.01,198503012020112001,2026-01-05,DOC,2.5,\n"
+                   "36.73.01,196604102014071002,2026-01-06,DOC,0.25,\n");
+  const char *act2[] = {"import", "activity", csv2, NULL};
+  assert_int_equal(run(e, act2), 0);
+  assert_non_null(strstr(e->err, "were imported before"));
+  assert_int_equal(count_records(e), 7);
+  /* --again: imported again (no ids: two more activities) */
+  const char *again[] = {"import", "activity", csv2, "--again", NULL};
+  assert_int_equal(run(e, again), 0);
+  assert_non_null(strstr(e->out, "imported 2 activities"));
+  assert_string_equal(e->err, "");
+  assert_int_equal(count_records(e), 9);
+  assert_int_equal(run(e, act2), 0);
+  assert_non_null(strstr(e->err, "were imported before"));
+  assert_int_equal(count_records(e), 9);
 }
 
 static void test_devices(void **state) {
@@ -450,6 +573,7 @@ static void test_backup(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_import_variants, setup, teardown),
       cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
       cmocka_unit_test_setup_teardown(test_help_and_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts_escaped, setup, teardown),
