@@ -376,7 +376,7 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, kj_err *err) {
     return c;
   kj_hlc_clock *clk = kjc_store_clock(e->s);
   uint64_t wall = kj_wall_ms();
-  long n = 0, i = 0, skipped = 0;
+  long n = 0, i = 0, skipped = 0, moved = 0;
   const cJSON *it;
   /* moved notices first: a record that came back to this office later has
    * its state further on in the sequence (docs/protocol.md "Moved records") */
@@ -392,7 +392,7 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, kj_err *err) {
     if (d)
       c = kj_fail(err, KJ_EPROTO, "pull: %s", x.msg);
     else if (!(c = kjc_store_forget(e->s, type, id, &dropped, err)) && dropped)
-      e->res->moved++;
+      moved++;
     if (c)
       break;
   }
@@ -441,6 +441,11 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, kj_err *err) {
     c = kjc_store_commit(e->s, err);
   else
     kjc_store_rollback(e->s);
+  if (!c && moved) {
+    e->res->moved += moved;
+    KJ_INFO("pull: %ld record%s moved to another office by the BKD, removed here", moved,
+            moved == 1 ? "" : "s");
+  }
   if (!c) {
     e->res->pulled += n;
     if (skipped)

@@ -513,13 +513,15 @@ static void h_metrics(ctx *c) {
               "kinerjad_records_total{status=\"duplicate\"} %lld\n"
               "kinerjad_records_total{status=\"rejected\"} %lld\n"
               "kinerjad_records_total{status=\"replayed\"} %lld\n"
+              "kinerjad_records_total{status=\"retry\"} %lld\n"
               "# HELP kinerjad_conflicts_total Overwritten concurrent values logged.\n"
               "# TYPE kinerjad_conflicts_total counter\n"
               "kinerjad_conflicts_total %lld\n"
               "# HELP kinerjad_commits_total Write transactions committed.\n"
               "# TYPE kinerjad_commits_total counter\n"
               "kinerjad_commits_total %lld\n",
-              st.applied, st.duplicate, st.rejected, st.replayed, st.conflicts, st.commits);
+              st.applied, st.duplicate, st.rejected, st.replayed, st.retry, st.conflicts,
+              st.commits);
   c->resp->status = 200;
   c->resp->content_type = "text/plain; version=0.0.4";
 }

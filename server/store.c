@@ -181,7 +181,7 @@ struct kjs_store {
   int nconns;
   pthread_mutex_t wmu; /* one writer of this process at a time */
   kjs_score_config scfg;
-  _Atomic long long applied, duplicate, rejected, replayed, conflicts, commits;
+  _Atomic long long applied, duplicate, rejected, replayed, conflicts, commits, retry;
 };
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
@@ -850,6 +850,7 @@ kj_code kjs_txn_commit(kjs_txn *t, kj_err *err) {
     s->applied += t->applied;
     s->duplicate += t->duplicate;
     s->rejected += t->rejected;
+    s->retry += t->retry;
     s->replayed += t->replayed;
     s->conflicts += t->conflicts;
     s->commits++;
@@ -1529,6 +1530,7 @@ void kjs_store_stats_get(kjs_store *s, kjs_store_stats *o) {
   o->applied = s->applied;
   o->duplicate = s->duplicate;
   o->rejected = s->rejected;
+  o->retry = s->retry;
   o->replayed = s->replayed;
   o->conflicts = s->conflicts;
   o->commits = s->commits;

@@ -164,6 +164,7 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
 /* Counters since open (for /metrics). */
 typedef struct kjs_store_stats {
   long long applied, duplicate, rejected, replayed, conflicts, commits;
+  long long retry; /* refused for now: stamps too far ahead (KJS_RETRY) */
 } kjs_store_stats;
 void kjs_store_stats_get(kjs_store *s, kjs_store_stats *out);
 
