@@ -758,6 +758,61 @@ static void test_push_db_error_503(void **state) {
   free(sj);
 }
 
+/* A database of schema 5 (before migration 6): the server's clock is
+ * seeded from the stamps of every record, and a moved row of the older
+ * release becomes a notice after every record, so its office gets it once;
+ * kinerjad's own stamp comes after every stamp stored even when its wall
+ * clock is a day behind, and is refused when that is beyond the bound. */
+static void test_migration_6(void **state) {
+  tapp *t = *state;
+  tresp r;
+  unsigned long long ahead = kj_wall_ms() + 3600000ULL;
+  push1(t, &r, t->dev_a, survey_change(1, uid(1), OFFICE_A, ahead, 4));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  kjs_store_close(t->store);
+  t->store = NULL;
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(t->cfg.db_file, &db), SQLITE_OK);
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "DROP TABLE clock; DROP TABLE moved;"
+           "CREATE TABLE moved(office TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
+           " PRIMARY KEY(office, type, id)) WITHOUT ROWID;"
+           "INSERT INTO moved VALUES('%s', 'survey', '%s'); PRAGMA user_version = 5;",
+           OFFICE_B, uid(1));
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  kj_err e;
+  kj_err_clear(&e);
+  assert_int_equal(kjs_store_open(&t->store, t->cfg.db_file, &t->cfg, 0, &e), KJ_OK);
+  kjs_app_init(&t->app, t->store, &t->cfg);
+  kjs_txn *x;
+  assert_int_equal(kjs_txn_begin(t->store, &x, &e), KJ_OK);
+  kj_hlc h;
+  assert_int_equal(kjs_txn_stamp(x, kj_wall_ms() - 86400000ULL, 2 * 86400000LL, &h, &e), KJ_OK);
+  assert_true(h == KJ_HLC_MAKE(ahead, 0) + 1);
+  assert_int_equal(kjs_txn_stamp(x, kj_wall_ms() - 3 * 86400000ULL, 86400000LL, &h, &e), KJ_EINVAL);
+  assert_non_null(strstr(e.msg, "is the server's clock right?"));
+  kjs_txn_rollback(x);
+  /* the notice: after the record (seq 1), once */
+  tcall(t, &r, "GET", "/v1/pull", "since=1", t->dev_b, NULL);
+  const cJSON *mv = cJSON_GetObjectItem(r.json, "moved");
+  assert_int_equal(cJSON_GetArraySize(mv), 1);
+  assert_string_equal(jstr(cJSON_GetArrayItem(mv, 0), "id"), uid(1));
+  assert_string_equal(jstr(r.json, "next"), "2");
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=2", t->dev_b, NULL);
+  assert_null(cJSON_GetObjectItem(r.json, "moved"));
+  tresp_release(&r);
+  /* a new change takes the position after the notice */
+  push1(t, &r, t->dev_a, survey_change(2, uid(2), OFFICE_A, kj_wall_ms(), 4));
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=2", t->admin, NULL);
+  assert_string_equal(jstr(r.json, "next"), "3");
+  tresp_release(&r);
+}
+
 /* ---------------------------------------------------------------------- */
 /* merge order independence */
 
@@ -913,6 +968,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_conflicts_hostile, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clock_skew, setup, teardown),
       cmocka_unit_test_setup_teardown(test_push_db_error_503, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_migration_6, setup, teardown),
       cmocka_unit_test(test_order_independence),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
