@@ -163,7 +163,8 @@ static const char *const migrations[] = {
     "INSERT INTO moved6 SELECT office, type, id, (SELECT COALESCE(MAX(seq), 0) FROM records)"
     " + ROW_NUMBER() OVER (ORDER BY office, type, id) FROM moved;"
     "DROP TABLE moved; ALTER TABLE moved6 RENAME TO moved;"
-    "CREATE INDEX moved_office ON moved(office, seq);",
+    "CREATE INDEX moved_office ON moved(office, seq);"
+    "CREATE INDEX moved_seq ON moved(seq);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
