@@ -95,6 +95,7 @@ static void print_summary(const kjc_sync_result *r, kj_code c, const kj_err *err
     cJSON_AddNumberToObject(o, "duplicate", (double)r->duplicate);
     cJSON_AddNumberToObject(o, "rejected", (double)r->rejected);
     cJSON_AddNumberToObject(o, "pulled", (double)r->pulled);
+    cJSON_AddNumberToObject(o, "moved", (double)r->moved);
     cJSON_AddNumberToObject(o, "requests", r->requests);
     cJSON_AddNumberToObject(o, "bytes_sent", (double)r->bytes_sent);
     cJSON_AddNumberToObject(o, "bytes_received", (double)r->bytes_received);

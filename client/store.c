@@ -1216,6 +1216,226 @@ kj_code kjc_outbox_max_seq(kjc_store *s, int64_t *out, kj_err *err) {
   return c;
 }
 
+/* ---- clock: stamping again (docs/protocol.md "Clocks") ---- */
+
+typedef struct restamp_row {
+  int64_t seq;
+  kj_rtype type;
+  char id[KJ_ID_MAX + 1];
+  kj_hlc old, new_;
+  int64_t made_ms; /* created_ms + the offset now: when it was made, if the clock kept its error */
+} restamp_row;
+
+/* 1 when (h, device) is the stamp of one of rows[0..n) written here. */
+static int is_restamped(const restamp_row *rows, long n, kj_hlc h, const char *device,
+                        const char *me) {
+  if (strcmp(device, me) != 0)
+    return 0;
+  for (long i = 0; i < n; i++)
+    if (rows[i].old == h)
+      return 1;
+  return 0;
+}
+
+/* The highest stamp of state rs that is not one being replaced. */
+static kj_hlc state_seen(const kj_rstate *rs, const restamp_row *rows, long n, const char *me) {
+  kj_hlc m = 0;
+  const kj_type_def *t = kj_type(rs->rec.type);
+  for (int f = 0; t && f < t->nfields; f++)
+    if (rs->st[f].hlc > m && !is_restamped(rows, n, rs->st[f].hlc, rs->st[f].device, me))
+      m = rs->st[f].hlc;
+  for (int f = 0; f < rs->nx; f++)
+    if (rs->x[f].st.hlc > m && !is_restamped(rows, n, rs->x[f].st.hlc, rs->x[f].st.device, me))
+      m = rs->x[f].st.hlc;
+  if (rs->del.hlc > m && !is_restamped(rows, n, rs->del.hlc, rs->del.device, me))
+    m = rs->del.hlc;
+  return m;
+}
+
+/* Replace the stamps of rows in rs; 1 when any changed. */
+static int state_restamp(kj_rstate *rs, const restamp_row *rows, long n, const char *me) {
+  int changed = 0;
+  const kj_type_def *t = kj_type(rs->rec.type);
+  for (long i = 0; i < n; i++) {
+    for (int f = 0; t && f < t->nfields; f++)
+      if (rs->st[f].hlc == rows[i].old && !strcmp(rs->st[f].device, me)) {
+        rs->st[f].hlc = rows[i].new_;
+        changed = 1;
+      }
+    for (int f = 0; f < rs->nx; f++)
+      if (rs->x[f].st.hlc == rows[i].old && !strcmp(rs->x[f].st.device, me)) {
+        rs->x[f].st.hlc = rows[i].new_;
+        changed = 1;
+      }
+    if (rs->del.hlc == rows[i].old && !strcmp(rs->del.device, me)) {
+      rs->del.hlc = rows[i].new_;
+      changed = 1;
+    }
+  }
+  return changed;
+}
+
+static kj_code restamp_in_txn(kjc_store *s, kj_hlc from, long *n, kj_err *err) {
+  restamp_row *rows = NULL;
+  long nrows = 0, cap = 0;
+  kj_hlc base = 0;
+  kj_code c = KJ_OK;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT seq, type, id, hlc, status = 'pending' AND hlc >= ?1, "
+                              "created_ms FROM outbox ORDER BY seq",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+  while (rc == SQLITE_OK && !c) {
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+      break;
+    rc = SQLITE_OK;
+    kj_hlc h = (kj_hlc)sqlite3_column_int64(st, 3);
+    if (!sqlite3_column_int(st, 4)) {
+      if (h > base)
+        base = h;
+      continue;
+    }
+    const kj_type_def *t = kj_type_by_name((const char *)sqlite3_column_text(st, 1));
+    if (!t)
+      continue;
+    if (nrows == cap) {
+      long nc = cap ? 2 * cap : 64;
+      restamp_row *nr = realloc(rows, (size_t)nc * sizeof *nr);
+      if (!nr) {
+        c = kj_fail(err, KJ_ENOMEM, "out of memory");
+        break;
+      }
+      rows = nr;
+      cap = nc;
+    }
+    restamp_row *r = &rows[nrows++];
+    r->seq = (int64_t)sqlite3_column_int64(st, 0);
+    r->type = t->type;
+    copy_str(r->id, sizeof r->id, (const char *)sqlite3_column_text(st, 2));
+    r->old = h;
+    r->made_ms = (int64_t)sqlite3_column_int64(st, 5) + s->clock.offset_ms;
+  }
+  if (!c && rc != SQLITE_DONE && rc != SQLITE_OK)
+    c = st_fail(s, rc, err, "read outbox");
+  sqlite3_finalize(st);
+  st = NULL;
+  /* everything this PC has seen: every stamp of every state but the ones
+   * being replaced */
+  if (!c && nrows) {
+    rc = sqlite3_prepare_v2(s->db, "SELECT type, id, deleted, state FROM records", -1, &st, NULL);
+    while (!c && rc == SQLITE_OK) {
+      if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+        break;
+      rc = SQLITE_OK;
+      kj_rstate rs;
+      if (!kj_type_by_name((const char *)sqlite3_column_text(st, 0)))
+        continue;
+      c = state_parse(s, (const char *)sqlite3_column_text(st, 0),
+                      (const char *)sqlite3_column_text(st, 1), sqlite3_column_int(st, 2),
+                      (const char *)sqlite3_column_text(st, 3), &rs, err);
+      if (!c) {
+        kj_hlc m = state_seen(&rs, rows, nrows, s->device);
+        if (m > base)
+          base = m;
+      }
+      kj_rstate_release(&rs);
+    }
+    if (!c && rc != SQLITE_DONE && rc != SQLITE_OK)
+      c = st_fail(s, rc, err, "read records");
+    sqlite3_finalize(st);
+  }
+  *n = 0;
+  if (c || !nrows) {
+    free(rows);
+    return c;
+  }
+  /* the time a change was made, when the PC's clock kept the error it has
+   * now (created_ms + the offset measured now, not in the future), else
+   * just after what was seen; in seq order */
+  uint64_t now = kj_wall_ms();
+  int64_t corr_now = (int64_t)now + s->clock.offset_ms;
+  kj_hlc prev = base;
+  for (long i = 0; i < nrows; i++) {
+    kj_hlc h = prev + 1;
+    if (rows[i].made_ms > 0 && rows[i].made_ms <= corr_now &&
+        KJ_HLC_MAKE((uint64_t)rows[i].made_ms, 0) > h)
+      h = KJ_HLC_MAKE((uint64_t)rows[i].made_ms, 0);
+    rows[i].new_ = prev = h;
+  }
+  if (rows[0].new_ >= rows[0].old) {
+    free(rows);
+    return KJ_OK; /* nothing to lower */
+  }
+  sqlite3_stmt *up = NULL;
+  rc = sqlite3_prepare_v2(s->db, "UPDATE outbox SET hlc = ?2 WHERE seq = ?1", -1, &up, NULL);
+  for (long i = 0; rc == SQLITE_OK && i < nrows; i++) {
+    sqlite3_bind_int64(up, 1, rows[i].seq);
+    sqlite3_bind_int64(up, 2, (sqlite3_int64)rows[i].new_);
+    rc = sqlite3_step(up) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    sqlite3_reset(up);
+  }
+  if (rc != SQLITE_OK)
+    c = st_fail(s, sqlite3_errcode(s->db), err, "stamp the outbox again");
+  sqlite3_finalize(up);
+  /* each record once: its state takes every new stamp */
+  for (long i = 0; !c && i < nrows; i++) {
+    int first = 1;
+    for (long j = 0; j < i && first; j++)
+      if (rows[j].type == rows[i].type && !strcmp(rows[j].id, rows[i].id))
+        first = 0;
+    if (!first)
+      continue;
+    kj_rstate rs;
+    kj_err x;
+    kj_err_clear(&x);
+    kj_code g = kjc_record_get(s, rows[i].type, rows[i].id, &rs, &x);
+    if (g == KJ_OK && state_restamp(&rs, rows, nrows, s->device))
+      c = state_put(s, &rs, err);
+    else if (g && g != KJ_ENOENT)
+      c = kj_fail(err, g, "%s", x.msg);
+    kj_rstate_release(&rs);
+  }
+  if (!c) {
+    /* the clock restarts after the new stamps (and everything seen) */
+    s->clock.last = rows[nrows - 1].new_;
+    *n = nrows;
+  }
+  free(rows);
+  return c;
+}
+
+kj_code kjc_outbox_restamp(kjc_store *s, kj_hlc from, long *n, kj_err *err) {
+  *n = 0;
+  OWN_BEGIN(s, err);
+  kj_code c = restamp_in_txn(s, from, n, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_store_forget(kjc_store *s, kj_rtype type, const char *id, int *dropped, kj_err *err) {
+  *dropped = 0;
+  OWN_BEGIN(s, err);
+  sqlite3_stmt *st = NULL;
+  kj_code c = KJ_OK;
+  if (sqlite3_prepare_v2(s->db, "DELETE FROM records WHERE type = ?1 AND id = ?2", -1, &st, NULL) !=
+      SQLITE_OK) {
+    c = st_fail(s, sqlite3_errcode(s->db), err, "drop a moved record");
+  } else {
+    sqlite3_bind_text(st, 1, kj_type(type)->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+      c = st_fail(s, rc, err, "drop a moved record");
+    else
+      *dropped = sqlite3_changes(s->db) > 0;
+  }
+  sqlite3_finalize(st);
+  OWN_END(s, c, err);
+  return c;
+}
+
 int kjc_server_protocol(kjc_store *s) {
   int64_t v = KJ_PROTOCOL_MAX;
   if (kjc_meta_get_i64(s, KJC_META_SERVER_PROTOCOL, KJ_PROTOCOL_MAX, &v, NULL) || v < 1 ||

@@ -164,8 +164,7 @@ kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *chang
 
 /* The sync engine's pull (added by the sync engine, issue 5): when the
  * record has no pending or rejected outbox rows, the server's state already
- * holds every local change of it, with the stamps the server stored (which
- * may have been corrected for a wrong clock, docs/protocol.md "Clocks"), so
+ * holds every local change of it, with the stamps the server stored, so
  * the pulled state replaces the local one; otherwise it merges like
  * kjc_store_apply_remote. */
 kj_code kjc_store_adopt_remote(kjc_store *s, const kj_rstate *remote, int *changed, kj_err *err);
@@ -210,6 +209,27 @@ kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err 
 /* The largest seq in the outbox (pending or rejected), 0 when empty.  A
  * change written later gets a larger seq. */
 kj_code kjc_outbox_max_seq(kjc_store *s, int64_t *out, kj_err *err);
+
+/* Stamp again the pending changes a server refused for now because their
+ * stamps are too far ahead of its clock (docs/protocol.md "Clocks"): every
+ * pending change stamped at or above `from`, in seq order, gets a stamp
+ * after everything else this database holds (every stamp of every record
+ * state and of the other outbox rows: what this PC has seen): the time it
+ * was made when its created_ms plus the offset measured now is not in the
+ * future (the clock had the error it has now), else just after that; and
+ * the record states carry the new stamps where they carried the old ones;
+ * the clock (kjc_store_clock) restarts from the last new stamp.  So the
+ * change still wins over what was read before it was made, and loses to
+ * anything newer it never saw.  *n: the changes stamped again; 0 (nothing
+ * changed) when that would not lower their stamps.  Joins the caller's
+ * transaction or runs its own. */
+kj_code kjc_outbox_restamp(kjc_store *s, kj_hlc from, long *n, kj_err *err);
+
+/* A moved notice (docs/protocol.md "Moved records"): the record left this
+ * office, drop its local state (no change is made; its outbox rows stay,
+ * for the server to answer).  *dropped 1 when there was one.  Joins the
+ * caller's transaction or runs its own. */
+kj_code kjc_store_forget(kjc_store *s, kj_rtype type, const char *id, int *dropped, kj_err *err);
 
 typedef struct kjc_outbox_stats {
   long pending; /* to send to the server */

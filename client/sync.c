@@ -16,23 +16,15 @@
 
 #define DEFAULT_BATCH 1000
 #define DEFAULT_PULL 1000
-#define MAX_EPOCHS 16
 /* The page cache of a sync: it reads the outbox once, in order, and pulls
  * in pages of 1,000; 4 MiB holds the indexes a pull writes into. */
 #define KJC_SYNC_CACHE_KIB 4096
-
-typedef struct epoch {
-  int64_t upto; /* changes with seq <= upto ... */
-  int64_t off;  /* ... were stamped with this offset */
-} epoch;
 
 typedef struct engine {
   kjc_store *s;
   kjc_net *net;
   const kjc_sync_opts *o;
   kjc_sync_result *res;
-  epoch ep[MAX_EPOCHS];
-  int nep;
   long total_pending;
 } engine;
 
@@ -52,48 +44,6 @@ static uint64_t fnv64(const char *a, const char *b) {
   return h;
 }
 
-static kj_code load_epochs(engine *e, kj_err *err) {
-  char *v = NULL;
-  e->nep = 0;
-  kj_code c = kjc_meta_get(e->s, KJC_META_CLOCK_EPOCHS, &v, err);
-  if (c || !v)
-    return c;
-  cJSON *a = cJSON_Parse(v);
-  const cJSON *it;
-  cJSON_ArrayForEach(it, a) {
-    const cJSON *u = cJSON_GetArrayItem(it, 0), *o = cJSON_GetArrayItem(it, 1);
-    if (e->nep < MAX_EPOCHS && cJSON_IsNumber(u) && cJSON_IsNumber(o)) {
-      e->ep[e->nep].upto = (int64_t)u->valuedouble;
-      e->ep[e->nep].off = (int64_t)o->valuedouble;
-      e->nep++;
-    }
-  }
-  cJSON_Delete(a);
-  free(v);
-  return KJ_OK;
-}
-
-static kj_code save_epochs(engine *e, kj_err *err) {
-  if (e->nep == 0)
-    return kjc_meta_set(e->s, KJC_META_CLOCK_EPOCHS, NULL, err);
-  char buf[MAX_EPOCHS * 48 + 4];
-  size_t n = 0;
-  buf[n++] = '[';
-  for (int i = 0; i < e->nep; i++)
-    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s[%" PRId64 ",%" PRId64 "]", i ? "," : "",
-                          e->ep[i].upto, e->ep[i].off);
-  snprintf(buf + n, sizeof buf - n, "]");
-  return kjc_meta_set(e->s, KJC_META_CLOCK_EPOCHS, buf, err);
-}
-
-/* The offset the change with this seq was stamped with. */
-static int64_t offset_for(const engine *e, int64_t seq, int64_t current) {
-  for (int i = 0; i < e->nep; i++)
-    if (seq <= e->ep[i].upto)
-      return e->ep[i].off;
-  return current;
-}
-
 static int64_t stored_offset(engine *e) {
   int64_t off = 0;
   kj_err x;
@@ -102,11 +52,12 @@ static int64_t stored_offset(engine *e) {
   return off;
 }
 
-/* A measured offset (server - local): store it.  When it moves by more
- * than KJC_CLOCK_EPOCH_MS, the changes still waiting were stamped with the
- * old one: remember it for their device_time, and restart the HLC from the
- * corrected clock so that new stamps are right at once (the server's
- * corrected stamps come back by pull and replace the local ones). */
+/* A measured offset (server - local): store it; later stamps are
+ * max(last + 1, wall clock + offset).  The HLC itself never steps back
+ * (docs/protocol.md "Clocks"): every stamp this PC has made or seen stays
+ * below its next one, so an edit made after reading a record wins over
+ * what was read, whatever the clocks did.  Old epochs of an earlier
+ * release are forgotten: the server takes stamps as sent. */
 static kj_code set_offset(engine *e, int64_t measured, kj_err *err) {
   e->res->offset_measured = 1;
   e->res->offset_ms = measured;
@@ -117,35 +68,16 @@ static kj_code set_offset(engine *e, int64_t measured, kj_err *err) {
   int64_t old = clk->offset_ms;
   int64_t diff = measured > old ? measured - old : old - measured;
   if (diff > KJC_CLOCK_EPOCH_MS) {
-    int64_t maxseq = 0;
-    if ((c = load_epochs(e, err)) || (c = kjc_outbox_max_seq(e->s, &maxseq, err)))
-      goto fail;
-    int64_t last_upto = e->nep ? e->ep[e->nep - 1].upto : 0;
-    if (maxseq > last_upto) {
-      if (e->nep == MAX_EPOCHS) { /* keep the newest; the oldest fold into it */
-        memmove(e->ep, e->ep + 1, (MAX_EPOCHS - 1) * sizeof e->ep[0]);
-        e->nep--;
-      }
-      e->ep[e->nep].upto = maxseq;
-      e->ep[e->nep].off = old;
-      e->nep++;
-      if ((c = save_epochs(e, err)))
-        goto fail;
-    }
-    uint64_t now = kj_wall_ms();
-    int64_t corr = (int64_t)now + measured;
-    if (corr > 0 && KJ_HLC_MS(clk->last) > (uint64_t)corr + KJC_CLOCK_EPOCH_MS)
-      clk->last = KJ_HLC_MAKE((uint64_t)corr, 0);
+    c = kjc_meta_set(e->s, KJC_META_CLOCK_EPOCHS, NULL, err);
     KJ_INFO("clock: this PC is %" PRId64 " ms %s the server; stamps are corrected",
             measured < 0 ? -measured : measured, measured < 0 ? "ahead of" : "behind");
   }
   clk->offset_ms = measured;
-  if ((c = kjc_store_commit(e->s, err)))
+  if (c) {
+    kjc_store_rollback(e->s);
     return c;
-  return KJ_OK;
-fail:
-  kjc_store_rollback(e->s);
-  return c;
+  }
+  return kjc_store_commit(e->s, err);
 }
 
 /* server_time (ms, -1 when the answer had none) against the middle of
@@ -271,7 +203,9 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
   if (!acks)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   int nack = 0;
-  long dup = 0, rej = 0, held = 0;
+  long dup = 0, rej = 0, held = 0, later = 0;
+  kj_hlc from = 0; /* the lowest stamp refused for now */
+  const char *why = NULL;
   *progressed = 0;
   kj_code c = kjc_store_begin(e->s, err);
   for (int idx = 0; idx < a->n; idx++) {
@@ -301,6 +235,15 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
         c = kjc_outbox_requeue(e->s, ch[k].seq, err);
       held++;
       ch[k].seq = -1;
+    } else if (res->retry) {
+      /* refused for now: a stamp too far ahead of the server's clock; it
+       * stays pending, stamped again below */
+      if (!later || ch[k].hlc < from)
+        from = ch[k].hlc;
+      if (!why)
+        why = res->error;
+      later++;
+      ch[k].seq = -1;
     } else {
       if (!c)
         c = kjc_outbox_reject(e->s, ch[k].seq, res->error, err);
@@ -312,6 +255,16 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
     c = kjc_meta_set_i64(e->s, KJC_META_SERVER_PROTOCOL, a->protocol, err);
   if (!c)
     c = kjc_outbox_ack(e->s, acks, nack, err);
+  long restamped = 0;
+  if (!c && later && !(c = kjc_outbox_restamp(e->s, from, &restamped, err)) && !restamped)
+    c = kj_fail(err, KJ_EPROTO,
+                "push: the server refused %ld change%s for now and this PC cannot stamp them "
+                "earlier: %s",
+                later, later == 1 ? "" : "s", why ? why : "");
+  if (!c && restamped)
+    KJ_INFO("clock: %ld change%s stamped by a clock ahead of the server's, stamped again after "
+            "everything this PC has seen; sending again",
+            restamped, restamped == 1 ? " was" : "s were");
   if (!c)
     c = kjc_meta_set_i64(e->s, KJC_META_LAST_PUSH, kjc_net_now_ms(), err);
   if (!c)
@@ -323,7 +276,7 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
     e->res->pushed += nack;
     e->res->duplicate += dup;
     e->res->rejected += rej;
-    *progressed = nack + (int)rej + (int)held;
+    *progressed = nack + (int)rej + (int)held + (later ? 1 : 0);
     if (held)
       KJ_WARN("the server speaks protocol %d, older than %ld change%s need: held until it is "
               "upgraded",
@@ -352,29 +305,10 @@ static kj_code push(engine *e, kj_err *err) {
     int n = 0;
     if ((c = kjc_outbox_batch(e->s, batch, ch, &n, err)) || n == 0)
       break;
-    if ((c = load_epochs(e, err))) {
-      for (int i = 0; i < n; i++)
-        kj_change_release(&ch[i]);
-      break;
-    }
-    /* forget epochs whose changes are all gone */
-    int drop = 0;
-    while (drop < e->nep && e->ep[drop].upto < ch[0].seq)
-      drop++;
-    if (drop) {
-      memmove(e->ep, e->ep + drop, (size_t)(e->nep - drop) * sizeof e->ep[0]);
-      e->nep -= drop;
-      if ((c = save_epochs(e, err))) {
-        for (int i = 0; i < n; i++)
-          kj_change_release(&ch[i]);
-        break;
-      }
-    }
-    int64_t cur = stored_offset(e);
-    int64_t off = offset_for(e, ch[0].seq, cur);
-    int k = 1;
-    while (k < n && offset_for(e, ch[k].seq, cur) == off)
-      k++;
+    /* device_time: the clock this PC stamps with now (wall + offset);
+     * the server takes the stamps as sent (docs/protocol.md "Clocks") */
+    int64_t off = stored_offset(e);
+    int k = n;
     kj_buf body;
     kj_buf_init(&body, KJ_BUF_UNLIMITED);
     c = kj_push_encode(&body, kjc_net_now_ms() + off, ch, k, kjc_server_protocol(e->s), err);
@@ -459,9 +393,29 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, kj_err *err) {
     return c;
   kj_hlc_clock *clk = kjc_store_clock(e->s);
   uint64_t wall = kj_wall_ms();
-  long n = 0, i = 0, skipped = 0;
+  long n = 0, i = 0, skipped = 0, moved = 0;
   const cJSON *it;
+  /* moved notices first: a record that came back to this office later has
+   * its state further on in the sequence (docs/protocol.md "Moved records") */
+  cJSON_ArrayForEach(it, p->moved) {
+    kj_rtype type;
+    char id[KJ_ID_MAX + 1];
+    kj_err x;
+    kj_err_clear(&x);
+    kj_code d = kj_pull_page_moved(it, &type, id, &x);
+    if (d == KJ_EVERSION)
+      continue;
+    int dropped = 0;
+    if (d)
+      c = kj_fail(err, KJ_EPROTO, "pull: %s", x.msg);
+    else if (!(c = kjc_store_forget(e->s, type, id, &dropped, err)) && dropped)
+      moved++;
+    if (c)
+      break;
+  }
   cJSON_ArrayForEach(it, p->changes) {
+    if (c)
+      break;
     kj_rstate rs;
     kj_err x;
     kj_err_clear(&x);
@@ -504,6 +458,11 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, kj_err *err) {
     c = kjc_store_commit(e->s, err);
   else
     kjc_store_rollback(e->s);
+  if (!c && moved) {
+    e->res->moved += moved;
+    KJ_INFO("pull: %ld record%s moved to another office by the BKD, removed here", moved,
+            moved == 1 ? "" : "s");
+  }
   if (!c) {
     e->res->pulled += n;
     if (skipped)

@@ -30,13 +30,12 @@
 /* meta keys of the engine (besides KJC_META_* of store.h) */
 #define KJC_META_HELLO_KEY "sync_hello_key"    /* hash of server+token last checked by hello */
 #define KJC_META_MAX_BATCH "sync_max_batch"    /* the server's max_batch */
-#define KJC_META_CLOCK_EPOCHS "clock_epochs"   /* [[upto_seq, offset_ms], ...] */
+#define KJC_META_CLOCK_EPOCHS "clock_epochs"   /* of an older release: removed when seen */
 #define KJC_META_SCORES_PERIOD "scores_period" /* the year period of the last scores pulled */
 #define KJC_SCORES_KIND "scores"               /* kjc_scores_put kind of pulled entries */
 
-/* A batch's stamps differ from the new offset by more than this: remember
- * the old offset for them (device_time) and restart the HLC from the
- * corrected clock. */
+/* A new offset differs from the stored one by more than this: say so in
+ * the log (the HLC never steps back; docs/protocol.md "Clocks"). */
 #define KJC_CLOCK_EPOCH_MS 30000
 
 typedef enum { KJC_PHASE_PUSH, KJC_PHASE_PULL } kjc_sync_phase;
@@ -59,6 +58,7 @@ typedef struct kjc_sync_result {
   long duplicate;
   long rejected;
   long pulled;  /* record states received */
+  long moved;   /* records dropped: moved to another office (moved notices) */
   int requests; /* HTTP requests made */
   int offset_measured;
   int64_t offset_ms; /* server - local, when measured */

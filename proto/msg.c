@@ -408,7 +408,8 @@ kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int6
                         : cJSON_AddNullToObject(x, "seq")) ||
         !cJSON_AddStringToObject(x, "status", kj_push_status_name(r[i].status)) ||
         (r[i].status == KJ_PUSH_REJECTED &&
-         !cJSON_AddStringToObject(x, "error", r[i].error ? r[i].error : "")))
+         !cJSON_AddStringToObject(x, "error", r[i].error ? r[i].error : "")) ||
+        (r[i].status == KJ_PUSH_REJECTED && r[i].retry && !cJSON_AddTrueToObject(x, "retry")))
       goto oom;
   }
   if (!cJSON_AddNumberToObject(o, "server_time", (double)server_time) ||
@@ -460,6 +461,7 @@ kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, k
         why = other;
       }
     }
+    r->retry = r->status == KJ_PUSH_REJECTED && cJSON_IsTrue(get(it, "retry"));
     if (r->status == KJ_PUSH_REJECTED && !(r->error = strdup(why ? why : ""))) {
       rc = kj_fail(err, KJ_ENOMEM, "out of memory");
       goto out;
@@ -539,6 +541,30 @@ kj_code kj_pull_end(kj_buf *out, const char *next, int more, int64_t server_time
   return kj_buf_adds(out, "}\n") ? KJ_ETOOBIG : KJ_OK;
 }
 
+kj_code kj_pull_add_moved(kj_buf *out, int first, const char *type, const char *id) {
+  /* the page ends "}\n" (first notice) or "]}\n" (after a notice); which
+   * one the caller says (a page whose scores end it also ends "]}\n") */
+  const char *end = first ? "}\n" : "]}\n";
+  size_t el = strlen(end);
+  if (out->len < el || strcmp(kj_buf_str(out) + out->len - el, end) != 0)
+    return KJ_EINVAL;
+  cJSON *o = cJSON_CreateObject();
+  char *text = NULL;
+  if (o && cJSON_AddStringToObject(o, "type", type) && cJSON_AddStringToObject(o, "id", id))
+    text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  if (!text)
+    return KJ_ENOMEM;
+  out->len -= el;
+  out->data[out->len] = 0;
+  kj_code rc = kj_buf_adds(out, first ? ",\"moved\":[" : ",") || kj_buf_adds(out, text) ||
+                       kj_buf_adds(out, "]}\n")
+                   ? KJ_ETOOBIG
+                   : KJ_OK;
+  free(text);
+  return rc;
+}
+
 kj_code kj_pull_page_decode(const char *text, size_t len, kj_pull_page *p, kj_err *err) {
   memset(p, 0, sizeof *p);
   p->server_time = -1;
@@ -565,6 +591,8 @@ kj_code kj_pull_page_decode(const char *text, size_t len, kj_pull_page *p, kj_er
     p->has_tag = 1;
     snprintf(p->scores_tag, sizeof p->scores_tag, "%s", tag->valuestring);
   }
+  const cJSON *mv = get(p->doc, "moved");
+  p->moved = cJSON_IsArray(mv) ? mv : NULL;
   return KJ_OK;
 }
 
@@ -595,4 +623,19 @@ kj_code kj_pull_page_score(const cJSON *el, char *period, size_t size, char **te
     *text = NULL;
   }
   return rc;
+}
+
+kj_code kj_pull_page_moved(const cJSON *el, kj_rtype *type, char id[KJ_ID_MAX + 1], kj_err *err) {
+  const cJSON *t = get(el, "type"), *i = get(el, "id");
+  if (!cJSON_IsString(t))
+    return kj_fail(err, KJ_EPROTO, "moved notice: 'type' must be a type name");
+  if (!cJSON_IsString(i) || !i->valuestring[0] || strlen(i->valuestring) > KJ_ID_MAX)
+    return kj_fail(err, KJ_EPROTO, "moved notice: 'id' must be a record id of 1 to %d bytes",
+                   KJ_ID_MAX);
+  const kj_type_def *td = kj_type_by_name(t->valuestring);
+  if (!td)
+    return kj_fail(err, KJ_EVERSION, "moved notice: unknown type '%.40s'", t->valuestring);
+  *type = td->type;
+  snprintf(id, KJ_ID_MAX + 1, "%s", i->valuestring);
+  return KJ_OK;
 }

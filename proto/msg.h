@@ -119,10 +119,16 @@ typedef struct kj_push_result {
   int64_t seq; /* -1: the change's seq could not be read (JSON null) */
   kj_push_status status;
   char *error; /* REJECTED: the reason; owned by the answer when decoded */
+  /* REJECTED for now, not for good ("retry": true; docs/protocol.md
+   * "Clocks"): the server took nothing of the change and stored no result;
+   * the client keeps it in its outbox (stamped again) and sends it again.
+   * A client of protocol 1 ignores the key and keeps it as rejected. */
+  int retry;
 } kj_push_result;
 
 /* Server: {"results":[{"seq":S,"status":"applied"},...],"server_time":T,
- * "protocol":P}, P the newest protocol this server speaks. */
+ * "protocol":P}, P the newest protocol this server speaks; a REJECTED
+ * result carries "error" and, when r.retry, "retry": true. */
 kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int64_t server_time,
                                kj_err *err);
 
@@ -156,6 +162,14 @@ kj_code kj_pull_add_stored(kj_buf *out, const char *state, int peer, int *added,
  * leaves the tag out. */
 kj_code kj_pull_end(kj_buf *out, const char *next, int more, int64_t server_time,
                     const char *scores, const char *scores_tag);
+/* A moved notice (docs/protocol.md "Moved records"): record `id` of type
+ * `type` (a type name) left the caller's office; the client drops its copy
+ * without making a change.  Called after kj_pull_end, first = 1 for the
+ * first notice of the page (it opens the top-level "moved":
+ * [{"type":T,"id":I}, ...] array, which a client of protocol 1 ignores),
+ * 0 for the next ones.  KJ_ETOOBIG from out, KJ_ENOMEM, KJ_EINVAL when out
+ * does not end as a page finished that way. */
+kj_code kj_pull_add_moved(kj_buf *out, int first, const char *type, const char *id);
 
 /* Client: a pull page. */
 typedef struct kj_pull_page {
@@ -167,6 +181,7 @@ typedef struct kj_pull_page {
   const cJSON *scores; /* array of score entries; NULL when absent or null */
   int has_tag;
   char scores_tag[80];
+  const cJSON *moved; /* array of notices, read with kj_pull_page_moved; NULL when none */
 } kj_pull_page;
 
 kj_code kj_pull_page_decode(const char *text, size_t len, kj_pull_page *p, kj_err *err);
@@ -182,5 +197,10 @@ kj_code kj_pull_page_state(const cJSON *el, kj_rstate *s, kj_err *err);
  * it, and period (at most size-1 bytes) its period.  KJ_EPROTO naming the
  * key when the entry is not a score entry. */
 kj_code kj_pull_page_score(const cJSON *el, char *period, size_t size, char **text, kj_err *err);
+
+/* One moved notice of a page (an element of p->moved): its type and id.
+ * KJ_EVERSION: a type this program does not know (nothing to drop);
+ * KJ_EPROTO (naming the key) when malformed. */
+kj_code kj_pull_page_moved(const cJSON *el, kj_rtype *type, char id[KJ_ID_MAX + 1], kj_err *err);
 
 #endif

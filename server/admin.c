@@ -485,7 +485,7 @@ typedef struct import_ctx {
   kjs_txn *txn;
   const char *fname;
   const kj_type_def *td;
-  kj_hlc_clock clock;
+  long long ahead_max_ms; /* clock_ahead_max */
   long good, unchanged, bad;
   kj_code fatal;
   kj_err err;
@@ -527,7 +527,11 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     return 1;
   }
   it.ch.mask = ic->td->nfields >= 32 ? 0xffffffffu : ((1u << ic->td->nfields) - 1u);
-  it.ch.hlc = kj_hlc_now(&ic->clock);
+  /* after every stamp stored, never past this clock plus clock_ahead_max */
+  if ((ic->fatal = kjs_txn_stamp(ic->txn, kj_wall_ms(), ic->ahead_max_ms, &it.ch.hlc, &ic->err))) {
+    kj_change_release(&it.ch);
+    return 1;
+  }
   snprintf(it.ch.device, sizeof it.ch.device, "%s", KJS_SERVER_DEVICE);
   it.decoded = 1;
   kj_code rc = kjs_txn_apply(ic->txn, NULL, &it, &ic->err);
@@ -637,7 +641,8 @@ static int cmd_import(cmd_ctx *c) {
   memset(&ic, 0, sizeof ic);
   ic.fname = file;
   ic.td = td;
-  kj_hlc_init(&ic.clock, 0, 0);
+  ic.ahead_max_ms = c->cfg.clock_ahead_ms;
+  kj_err_clear(&e);
   int rc = 1;
   if (kjs_txn_begin(st, &ic.txn, &e)) {
     die_msg("%s", e.msg);

@@ -179,18 +179,6 @@ static void h_hello(ctx *c) {
   reply_msg(c, kj_hello_encode(&h, peer, &c->resp->body, &e), &e);
 }
 
-/* Shift every stamp of a push by the device's clock error (docs/protocol.md
- * "Clocks"): skew beyond the tolerance is corrected, and no stamp may be
- * more than the tolerance ahead of the server's clock. */
-static kj_hlc correct_hlc(kj_hlc h, int64_t skew, uint64_t now) {
-  int64_t ms = (int64_t)KJ_HLC_MS(h) + skew;
-  if (ms < 0)
-    ms = 0;
-  if ((uint64_t)ms > now + KJS_SKEW_TOLERANCE_MS)
-    ms = (int64_t)now;
-  return KJ_HLC_MAKE((uint64_t)ms, KJ_HLC_COUNT(h));
-}
-
 static kj_push_status push_status(kjs_status s) {
   return s == KJS_APPLIED     ? KJ_PUSH_APPLIED
          : s == KJS_DUPLICATE ? KJ_PUSH_DUPLICATE
@@ -208,10 +196,11 @@ static void h_push(ctx *c) {
     return;
   }
   int n = req.n;
+  /* Stamps are taken as sent (docs/protocol.md "Clocks"): never shifted,
+   * never clamped; one further ahead of this clock than clock_ahead_max is
+   * refused for now and comes back stamped again. */
   uint64_t now = kj_wall_ms();
-  int64_t skew = req.has_device_time ? (int64_t)now - req.device_time : 0;
-  if (skew >= -KJS_SKEW_TOLERANCE_MS && skew <= KJS_SKEW_TOLERANCE_MS)
-    skew = 0;
+  kj_hlc stamp_max = KJ_HLC_MAKE(now + (uint64_t)a->cfg->clock_ahead_ms, 0xffffu);
   kjs_item *items = calloc(n ? (size_t)n : 1, sizeof *items);
   char(*labels)[24] = calloc(n ? (size_t)n : 1, sizeof *labels);
   kj_push_result *res = calloc(n ? (size_t)n : 1, sizeof *res);
@@ -238,9 +227,8 @@ static void h_push(ctx *c) {
     it->ch = pe->ch; /* the item takes the change */
     pe->ok = 0;
     snprintf(it->ch.device, sizeof it->ch.device, "%s", c->who.id);
-    kj_hlc h = correct_hlc(it->ch.hlc, skew, now);
-    it->shifted = h != it->ch.hlc;
-    it->ch.hlc = h;
+    it->stamp_max = stamp_max;
+    it->now_ms = now;
   }
   kj_push_req_release(&req);
 
@@ -255,13 +243,17 @@ static void h_push(ctx *c) {
       rc = kjs_txn_commit(t, &e);
   }
   if (rc) {
+    /* a database error (busy, full, I/O, the score upkeep...): nothing of
+     * the batch is stored, no result either; the client sends it again */
     KJ_ERROR("push from %s failed: %s", c->who.id, e.msg);
-    reply_error(c->resp, rc == KJ_EBUSY ? 503 : 500, "cannot apply the batch: %s", e.msg);
+    reply_error(c->resp, 503, "cannot apply the batch, nothing of it was stored: %s; try again",
+                e.msg);
   } else {
     int applied = 0;
     for (int i = 0; i < n; i++) {
       res[i].seq = items[i].seq;
       res[i].status = push_status(items[i].status);
+      res[i].retry = items[i].status == KJS_RETRY;
       res[i].error = items[i].error;
       if (items[i].status == KJS_APPLIED && !items[i].replayed)
         applied++;
@@ -441,6 +433,12 @@ static void h_pull(ctx *c) {
     reply_error(c->resp, 500, "pull page too large: ask with a smaller limit");
     return;
   }
+  int nmoved = 0;
+  if ((rc = kjs_store_pull_moved(c->app->store, &c->who, since, next, out, &nmoved, &e))) {
+    reply_error(c->resp, rc == KJ_ETOOBIG ? 500 : store_status(rc), "cannot read changes: %s",
+                e.msg);
+    return;
+  }
   c->resp->status = 200;
   c->resp->content_type = "application/json";
 }
@@ -530,13 +528,15 @@ static void h_metrics(ctx *c) {
               "kinerjad_records_total{status=\"duplicate\"} %lld\n"
               "kinerjad_records_total{status=\"rejected\"} %lld\n"
               "kinerjad_records_total{status=\"replayed\"} %lld\n"
+              "kinerjad_records_total{status=\"retry\"} %lld\n"
               "# HELP kinerjad_conflicts_total Overwritten concurrent values logged.\n"
               "# TYPE kinerjad_conflicts_total counter\n"
               "kinerjad_conflicts_total %lld\n"
               "# HELP kinerjad_commits_total Write transactions committed.\n"
               "# TYPE kinerjad_commits_total counter\n"
               "kinerjad_commits_total %lld\n",
-              st.applied, st.duplicate, st.rejected, st.replayed, st.conflicts, st.commits);
+              st.applied, st.duplicate, st.rejected, st.replayed, st.retry, st.conflicts,
+              st.commits);
   c->resp->status = 200;
   c->resp->content_type = "text/plain; version=0.0.4";
 }

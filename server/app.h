@@ -11,8 +11,6 @@
 #include "http.h"
 #include "store.h"
 
-#define KJS_SKEW_TOLERANCE_MS 60000 /* see docs/protocol.md "Clocks" */
-
 typedef struct kjs_app {
   kjs_store *store;
   const kjs_config *cfg;

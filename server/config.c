@@ -31,6 +31,7 @@ kj_code kjs_config_init(kjs_config *c, const char *dir, kj_err *err) {
   snprintf(c->net.host, sizeof c->net.host, "127.0.0.1");
   c->net.port = KJS_DEFAULT_PORT;
   c->max_batch = KJS_MAX_BATCH;
+  c->clock_ahead_ms = KJS_CLOCK_AHEAD_DEFAULT_S * 1000LL;
   kj_code rc;
   if ((rc = join(c->db_file, dir, "kinerjad.db", err)) ||
       (rc = join(c->conf_file, dir, "kinerjad.conf", err)) ||
@@ -138,6 +139,14 @@ static kj_code set_key(kjs_config *c, const char *k, const char *v, kj_err *err)
     c->max_batch = (int)x;
     return KJ_OK;
   }
+  if (!strcmp(k, "clock_ahead_max")) {
+    /* seconds; a day or so: a day of a PC clock's error is still tolerated */
+    if (parse_long(v, 60, 366LL * 86400, &x))
+      return kj_fail(err, KJ_EINVAL,
+                     "'clock_ahead_max' must be seconds from 60 to 31622400 (366 days)");
+    c->clock_ahead_ms = x * 1000;
+    return KJ_OK;
+  }
   if (!strncmp(k, "score.", 6)) {
     char **nk = realloc(c->score_keys, (size_t)(c->nscore + 1) * sizeof *nk);
     if (!nk)
@@ -210,6 +219,9 @@ const char *kjs_config_default_text(void) {
          "# Of those, connections whose token is not checked yet (new, /healthz only).\n"
          "max_anon_conns = 64\n"
          "max_batch = 5000\n"
+         "# Seconds a change's stamp may be ahead of this server's clock; a change\n"
+         "# stamped further ahead is refused for now (the PC stamps it again).\n"
+         "clock_ahead_max = 86400\n"
          "# Score rules (see docs/operations.md), e.g.\n"
          "# score.holidays = 2026-01-01,2026-03-19\n";
 }

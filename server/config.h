@@ -4,7 +4,7 @@
  * ./kinerjad-data.  It holds kinerjad.db, kinerjad.conf, key.pem and
  * cert.pem.  The config file is `key = value` lines; `#` starts a comment.
  * Keys: listen, cert, key, max_body, max_conns, header_timeout_ms,
- * idle_timeout_ms, max_batch, and score.* (handed to the scores module).
+ * idle_timeout_ms, max_batch, clock_ahead_max, and score.* (handed to the scores module).
  */
 #ifndef KJS_CONFIG_H
 #define KJS_CONFIG_H
@@ -19,6 +19,7 @@
 #define KJS_MAX_BATCH 5000
 #define KJS_PULL_DEFAULT 500
 #define KJS_PULL_MAX 5000
+#define KJS_CLOCK_AHEAD_DEFAULT_S 86400 /* clock_ahead_max: one day */
 
 typedef struct kjs_config {
   char data_dir[KJS_PATH_MAX];
@@ -28,6 +29,10 @@ typedef struct kjs_config {
   char key_file[KJS_PATH_MAX];
   kjs_net_config net; /* host/port from `listen`, limits */
   int max_batch;      /* largest push batch, changes */
+  /* clock_ahead_max, in ms: a pushed stamp further ahead of this server's
+   * clock is refused for now, and the server never stamps beyond its clock
+   * plus this (docs/protocol.md "Clocks") */
+  long long clock_ahead_ms;
   /* score.* lines, in file order, for the scores module */
   int nscore;
   char **score_keys;

@@ -46,9 +46,10 @@ enum {
   ST_CONFLICT_TRIM,
   ST_PULL_ALL,
   ST_PULL_OFFICE,
-  ST_PULL_MOVED,
-  ST_MOVED_ANY,
+  ST_MOVED_PULL,
   ST_MOVED_PUT,
+  ST_CLOCK_GET,
+  ST_CLOCK_PUT,
   ST_DIGEST,
   ST_ROSTER,
   ST_HISTORY_PUT,
@@ -67,7 +68,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE id = ?1",
     [ST_TOKEN_LIST] = "SELECT id, role, office, name, created, revoked FROM tokens "
                       "WHERE ?1 = 0 OR role = 'device' ORDER BY created, id",
-    [ST_MAXSEQ] = "SELECT COALESCE(MAX(seq), 0) FROM records",
+    /* the last position of the change sequence: records and moved notices */
+    [ST_MAXSEQ] = "SELECT MAX(COALESCE((SELECT MAX(seq) FROM records), 0),"
+                  " COALESCE((SELECT MAX(seq) FROM moved), 0))",
     [ST_REC_GET] = "SELECT state FROM records WHERE type = ?1 AND id = ?2",
     [ST_REC_PUT] = "INSERT OR REPLACE INTO records(type, id, office, deleted, state, seq, origin) "
                    "VALUES(?1,?2,?3,?4,?5,?6,?7)",
@@ -89,15 +92,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                        "AND (type IN (SELECT value FROM json_each(?5)) OR office = ?3) "
                        "AND (?4 IS NULL OR origin IS NOT ?4) "
                        "ORDER BY seq LIMIT ?2",
-    /* the same, plus the records that moved away from the office (a
-     * central correction of their office): the office learns where they went */
-    [ST_PULL_MOVED] = "SELECT seq, state FROM records INDEXED BY records_seq WHERE seq > ?1 "
-                      "AND (type IN (SELECT value FROM json_each(?5)) OR office = ?3 "
-                      "OR EXISTS (SELECT 1 FROM moved m "
-                      "WHERE m.office = ?3 AND m.type = records.type AND m.id = records.id)) "
-                      "AND (?4 IS NULL OR origin IS NOT ?4) ORDER BY seq LIMIT ?2",
-    [ST_MOVED_ANY] = "SELECT 1 FROM moved WHERE office = ?1 LIMIT 1",
-    [ST_MOVED_PUT] = "INSERT OR IGNORE INTO moved(office, type, id) VALUES(?1,?2,?3)",
+    /* the moved notices of an office in a range of the sequence */
+    [ST_MOVED_PULL] = "SELECT type, id FROM moved WHERE office = ?1 AND seq > ?2 AND seq <= ?3 "
+                      "ORDER BY seq",
+    [ST_MOVED_PUT] = "INSERT OR REPLACE INTO moved(office, type, id, seq) VALUES(?1,?2,?3,?4)",
+    [ST_CLOCK_GET] = "SELECT hlc FROM clock WHERE id = 1",
+    [ST_CLOCK_PUT] = "INSERT OR REPLACE INTO clock(id, hlc) VALUES(1, ?1)",
     /* ?2 is on the roster of office ?1, or the supervisor of someone there */
     [ST_ROSTER] = "SELECT 1 FROM records WHERE type = 'employee' AND deleted = 0 AND office = ?1 "
                   "AND (id = ?2 OR json_extract(state, '$.f.supervisor') = ?2) LIMIT 1",
@@ -182,6 +182,19 @@ static const char *const migrations[] = {
      * nothing unless --again (domain.md "CSV files"); at = ms since the epoch */
     "CREATE TABLE imports(digest TEXT PRIMARY KEY, type TEXT NOT NULL, file TEXT NOT NULL,"
     " rows INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 8: the server's clock: the highest stamp stored, kept so that the
+     * server never stamps below it (seeded from the records by clock_seed);
+     * a moved notice has its position in the change sequence: the office a
+     * record left gets it once, on pull (docs/protocol.md "Moved records").
+     * Notices of older releases get new positions after every record. */
+    "CREATE TABLE clock(id INTEGER PRIMARY KEY CHECK (id = 1), hlc INTEGER NOT NULL);"
+    "CREATE TABLE moved8(office TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
+    " seq INTEGER NOT NULL, PRIMARY KEY(office, type, id)) WITHOUT ROWID;"
+    "INSERT INTO moved8 SELECT office, type, id, (SELECT COALESCE(MAX(seq), 0) FROM records)"
+    " + ROW_NUMBER() OVER (ORDER BY office, type, id) FROM moved;"
+    "DROP TABLE moved; ALTER TABLE moved8 RENAME TO moved;"
+    "CREATE INDEX moved_office ON moved(office, seq);"
+    "CREATE INDEX moved_seq ON moved(seq);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -199,7 +212,7 @@ struct kjs_store {
   int nconns;
   pthread_mutex_t wmu; /* one writer of this process at a time */
   kjs_score_config scfg;
-  _Atomic long long applied, duplicate, rejected, replayed, conflicts, commits;
+  _Atomic long long applied, duplicate, rejected, replayed, conflicts, commits, retry;
 };
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
@@ -293,6 +306,61 @@ static int pragma_int(conn *c, const char *sql, long long *out) {
   return ok ? 0 : -1;
 }
 
+/* The highest stamp of a record state (fields, unknown fields, delete). */
+static kj_hlc state_max_hlc(const kj_rstate *s) {
+  kj_hlc m = s->del.hlc;
+  for (int i = 0; i < KJ_MAX_FIELDS; i++)
+    if (s->st[i].hlc > m)
+      m = s->st[i].hlc;
+  for (int i = 0; i < s->nx; i++)
+    if (s->x[i].st.hlc > m)
+      m = s->x[i].st.hlc;
+  return m;
+}
+
+/* Inside the migration's transaction: when the clock table has no row
+ * (a database of an older release, or a new one), store the highest stamp
+ * of every record: the server's clock starts after everything stored. */
+static kj_code clock_seed(conn *c, kj_err *err) {
+  long long rows = 0;
+  if (pragma_int(c, "SELECT count(*) FROM clock", &rows))
+    return db_fail(c->db, err, "cannot read the server's clock");
+  if (rows)
+    return KJ_OK;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(c->db, "SELECT id, state FROM records", -1, &st, NULL) != SQLITE_OK)
+    return db_fail(c->db, err, "cannot read the records");
+  kj_hlc max = 0;
+  kj_code rc = KJ_OK;
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    cJSON *o = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+    kj_rstate rs;
+    kj_err e;
+    kj_err_clear(&e);
+    kj_code d = o ? kj_rstate_from_json(o, &rs, &e) : KJ_EPROTO;
+    cJSON_Delete(o);
+    if (d == KJ_OK) {
+      kj_hlc h = state_max_hlc(&rs);
+      if (h > max)
+        max = h;
+      kj_rstate_release(&rs);
+    } else if (d != KJ_EVERSION) {
+      rc = kj_fail(err, KJ_EDB, "stored state of '%s' is corrupt: %s",
+                   (const char *)sqlite3_column_text(st, 0), o ? e.msg : "bad JSON");
+      break;
+    }
+  }
+  if (!rc && r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = db_fail(c->db, err, "cannot read the records");
+  sqlite3_finalize(st);
+  if (rc)
+    return rc;
+  char sql[96];
+  snprintf(sql, sizeof sql, "INSERT INTO clock(id, hlc) VALUES(1, %lld)", (long long)max);
+  return exec(c, sql, err);
+}
+
 static kj_code migrate(conn *c, kj_err *err) {
   kj_code rc = exec(c, "BEGIN IMMEDIATE", err);
   if (rc)
@@ -332,6 +400,8 @@ static kj_code migrate(conn *c, kj_err *err) {
     rc = err && err->code ? err->code : KJ_EDB;
     goto fail;
   }
+  if ((rc = clock_seed(c, err)))
+    goto fail;
   rc = exec(c, "COMMIT", err);
   if (!rc && ver < NMIGRATIONS && ver > 0)
     KJ_INFO("database upgraded from schema %lld to %d", ver, NMIGRATIONS);
@@ -607,10 +677,10 @@ out:
 /* ---------------------------------------------------------------------- */
 /* the merge transaction */
 
-static const char *const status_names[] = {"applied", "duplicate", "rejected"};
+static const char *const status_names[] = {"applied", "duplicate", "rejected", "retry"};
 
 const char *kjs_status_name(kjs_status st) {
-  return (unsigned)st < 3 ? status_names[st] : "?";
+  return (unsigned)st < 4 ? status_names[st] : "?";
 }
 
 static int status_parse(const char *s) {
@@ -634,7 +704,8 @@ struct kjs_txn {
   saved_conflict *cf;
   int ncf, capcf, cf_oom;
   kj_rtype cf_type; /* the type of the record being merged */
-  long long applied, duplicate, rejected, replayed, conflicts;
+  long long applied, duplicate, rejected, replayed, conflicts, retry;
+  kj_hlc clock, clock_saved; /* the server's clock: highest stamp stored or issued */
 };
 
 static void saved_free(saved_conflict *sc) {
@@ -700,6 +771,63 @@ static void on_conflict(const kj_conflict *k, void *ud) {
   t->ncf++;
 }
 
+/* The server's clock as stored (clock table), into t->clock. */
+static kj_code clock_load(kjs_txn *t, kj_err *err) {
+  sqlite3_stmt *st = stmt(t->c, ST_CLOCK_GET, err);
+  if (!st)
+    return KJ_EDB;
+  int r = sqlite3_step(st);
+  kj_code rc = KJ_OK;
+  if (r == SQLITE_ROW)
+    t->clock = t->clock_saved = (kj_hlc)sqlite3_column_int64(st, 0);
+  else if (r != SQLITE_DONE)
+    rc = db_fail(t->c->db, err, "cannot read the server's clock");
+  done(st);
+  return rc;
+}
+
+/* Store the server's clock when the transaction moved it. */
+static kj_code clock_save(kjs_txn *t, kj_err *err) {
+  if (t->clock == t->clock_saved)
+    return KJ_OK;
+  sqlite3_stmt *st = stmt(t->c, ST_CLOCK_PUT, err);
+  if (!st)
+    return KJ_EDB;
+  sqlite3_bind_int64(st, 1, (sqlite3_int64)t->clock);
+  int r = sqlite3_step(st);
+  done(st);
+  return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot store the server's clock");
+}
+
+kj_code kjs_txn_stamp(kjs_txn *t, uint64_t wall_ms, long long ahead_max_ms, kj_hlc *out,
+                      kj_err *err) {
+  kj_hlc_clock clk;
+  kj_hlc_init(&clk, t->clock, 0);
+  kj_hlc h = kj_hlc_tick(&clk, wall_ms);
+  if (KJ_HLC_MS(h) > wall_ms + (uint64_t)ahead_max_ms) {
+    char ahead[48];
+    kjs_describe_ms(KJ_HLC_MS(h) - wall_ms, ahead, sizeof ahead);
+    return kj_fail(err, KJ_EINVAL,
+                   "the newest stamp stored is %s ahead of this server's clock (more than "
+                   "clock_ahead_max): is the server's clock right?",
+                   ahead);
+  }
+  *out = t->clock = h;
+  return KJ_OK;
+}
+
+void kjs_describe_ms(uint64_t ms, char *out, size_t size) {
+  uint64_t s = ms / 1000;
+  if (s >= 2 * 86400)
+    snprintf(out, size, "%llu days", (unsigned long long)(s / 86400));
+  else if (s >= 2 * 3600)
+    snprintf(out, size, "%llu hours", (unsigned long long)(s / 3600));
+  else if (s >= 2 * 60)
+    snprintf(out, size, "%llu minutes", (unsigned long long)(s / 60));
+  else
+    snprintf(out, size, "%llu seconds", (unsigned long long)s);
+}
+
 kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err) {
   *out = NULL;
   kjs_txn *t = calloc(1, sizeof *t);
@@ -724,6 +852,10 @@ kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err) {
   }
   t->seq = sqlite3_column_int64(st, 0);
   done(st);
+  if ((rc = clock_load(t, err))) {
+    exec(t->c, "ROLLBACK", NULL);
+    goto fail;
+  }
   *out = t;
   return KJ_OK;
 fail:
@@ -742,7 +874,9 @@ static void txn_free(kjs_txn *t) {
 }
 
 kj_code kjs_txn_commit(kjs_txn *t, kj_err *err) {
-  kj_code rc = exec(t->c, "COMMIT", err);
+  kj_code rc = clock_save(t, err);
+  if (!rc)
+    rc = exec(t->c, "COMMIT", err);
   if (rc) {
     exec(t->c, "ROLLBACK", NULL);
   } else {
@@ -750,6 +884,7 @@ kj_code kjs_txn_commit(kjs_txn *t, kj_err *err) {
     s->applied += t->applied;
     s->duplicate += t->duplicate;
     s->rejected += t->rejected;
+    s->retry += t->retry;
     s->replayed += t->replayed;
     s->conflicts += t->conflicts;
     s->commits++;
@@ -924,8 +1059,10 @@ static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item 
   return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot record the result");
 }
 
-/* A record that leaves its office (a central correction): remember the
- * office it left, whose devices keep receiving it on pull. */
+/* A record that leaves its office (a central correction): a notice for
+ * the office it left, at the position of the new state (put_state gave
+ * it): that office's devices drop the record once, on pull, and receive
+ * none of its later states. */
 static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *after, kj_err *err) {
   const kj_type_def *td = kj_type(after->type);
   const char *from = before ? kj_record_office(before) : NULL, *to = kj_record_office(after);
@@ -937,6 +1074,7 @@ static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *a
   sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, td->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, after->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, (sqlite3_int64)t->seq); /* the position of the moved state */
   int r = sqlite3_step(st);
   done(st);
   return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot record a move");
@@ -1062,6 +1200,22 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     t->rejected++;
     return put_applied(t, who, it, err);
   }
+  if (it->stamp_max && it->ch.hlc > it->stamp_max) {
+    /* a PC's clock ahead: refused for now, nothing stored (the PC stamps
+     * the change again and sends it again) */
+    char ahead[48];
+    uint64_t ms = KJ_HLC_MS(it->ch.hlc), now = it->now_ms;
+    kjs_describe_ms(ms > now ? ms - now : 0, ahead, sizeof ahead);
+    reject(it,
+           "the clock of this PC is %s ahead of the server: set it right, then sync again "
+           "(the change stays in the outbox)",
+           ahead);
+    it->status = KJS_RETRY;
+    t->retry++;
+    return KJ_OK;
+  }
+  if (it->ch.hlc > t->clock)
+    t->clock = it->ch.hlc; /* the server's clock follows every stamp it takes */
   const kj_change *ch = &it->ch;
   const kj_type_def *td = kj_type(ch->rec.type);
   int device = who && who->role == KJS_ROLE_DEVICE;
@@ -1168,8 +1322,8 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   if ((rc = exec(t->c, "SAVEPOINT item", err)))
     goto out;
   /* the pushing device already has this state when it wrote all of it
-   * with the stamps it sent (none corrected for its clock) */
-  const char *origin = device && !it->shifted && only_stamped_by(&s, who->id) ? who->id : NULL;
+   * with the stamps it sent (the server takes stamps as sent) */
+  const char *origin = device && only_stamped_by(&s, who->id) ? who->id : NULL;
   if ((rc = put_state(t, &s, origin, err)) || (rc = put_conflicts(t, &s, err)) ||
       (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err)) ||
       (rc = put_history(t, ch, author, err))) {
@@ -1177,14 +1331,17 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     goto out;
   }
   kj_err_clear(&e);
-  if (kjs_score_update(t->c->db, have_before ? &before : NULL, &s.rec, &e) != 0) {
-    /* the scores module refused this record: nothing of it is kept */
+  int sc = kjs_score_update(t->c->db, have_before ? &before : NULL, &s.rec, &e);
+  if (sc != 0) {
+    /* the scores could not be kept (a database error, out of memory): the
+     * record is valid, so this is the request's failure, never a stored
+     * rejection; the caller rolls the whole transaction back */
+    rc = kj_fail(err, sc == KJ_ENOMEM || sc == KJ_EBUSY || sc == KJ_EFULL ? (kj_code)sc : KJ_EDB,
+                 "cannot update scores for %s '%s': %s", td->name, ch->rec.id,
+                 e.msg[0] ? e.msg : "unknown error");
     exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
     t->seq--;
-    t->conflicts -= t->ncf;
-    KJ_ERROR("scores: %s", e.msg);
-    reject(it, "cannot update scores: %s", e.msg[0] ? e.msg : "unknown error");
-    goto rejected;
+    goto out;
   }
   exec(t->c, "RELEASE item", NULL);
   it->status = KJS_APPLIED;
@@ -1248,15 +1405,7 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
     release(s, c);
     return rc;
   }
-  int which = ST_PULL_ALL;
-  if (!all) {
-    sqlite3_stmt *mv = stmt(c, ST_MOVED_ANY, err);
-    if (mv)
-      sqlite3_bind_text(mv, 1, who->office, -1, SQLITE_STATIC);
-    which = mv && sqlite3_step(mv) == SQLITE_ROW ? ST_PULL_MOVED : ST_PULL_OFFICE;
-    done(mv);
-  }
-  sqlite3_stmt *st = stmt(c, which, err);
+  sqlite3_stmt *st = stmt(c, all ? ST_PULL_ALL : ST_PULL_OFFICE, err);
   if (!st) {
     exec(c, "ROLLBACK", NULL);
     release(s, c);
@@ -1300,6 +1449,38 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
     done(mx);
   }
   exec(c, "COMMIT", NULL);
+  release(s, c);
+  return rc;
+}
+
+kj_code kjs_store_pull_moved(kjs_store *s, const kjs_principal *who, int64_t since, int64_t upto,
+                             kj_buf *out, int *count, kj_err *err) {
+  *count = 0;
+  if (who->role != KJS_ROLE_DEVICE || upto <= since)
+    return KJ_OK;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = stmt(c, ST_MOVED_PULL, err);
+  kj_code rc = st ? KJ_OK : KJ_EDB;
+  if (st) {
+    sqlite3_bind_text(st, 1, who->office, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)upto);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+      kj_code a = kj_pull_add_moved(out, *count == 0, (const char *)sqlite3_column_text(st, 0),
+                                    (const char *)sqlite3_column_text(st, 1));
+      if (a) {
+        rc = kj_fail(err, a, "cannot add a moved notice to the page");
+        break;
+      }
+      ++*count;
+    }
+    if (!rc && r != SQLITE_DONE)
+      rc = db_fail(c->db, err, "cannot read the moved notices");
+    done(st);
+  }
   release(s, c);
   return rc;
 }
@@ -1457,6 +1638,7 @@ void kjs_store_stats_get(kjs_store *s, kjs_store_stats *o) {
   o->applied = s->applied;
   o->duplicate = s->duplicate;
   o->rejected = s->rejected;
+  o->retry = s->retry;
   o->replayed = s->replayed;
   o->conflicts = s->conflicts;
   o->commits = s->commits;

@@ -58,7 +58,10 @@ kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err
 
 /* --- merging changes ---------------------------------------------------- */
 
-typedef enum { KJS_APPLIED, KJS_DUPLICATE, KJS_REJECTED } kjs_status;
+/* KJS_RETRY: refused for now, nothing stored, not even the result (a
+ * stamp beyond kjs_item.stamp_max); the push answers it rejected with
+ * "retry": true. */
+typedef enum { KJS_APPLIED, KJS_DUPLICATE, KJS_REJECTED, KJS_RETRY } kjs_status;
 const char *kjs_status_name(kjs_status st);
 
 /* One change of a push or an import row.  The caller fills ch (decoded and
@@ -71,7 +74,11 @@ typedef struct kjs_item {
   const char *label; /* "changes[3]" or "FILE:LINE": prefixes errors */
   int label_only;    /* errors say "LABEL: msg", not "LABEL (id X): msg" */
   int diff_only;     /* import: set only the fields whose value differs */
-  int shifted;       /* push: the stamp was corrected for the device's clock */
+  /* push: a stamp above stamp_max (0 = no bound) is refused for now
+   * (KJS_RETRY, docs/protocol.md "Clocks"); now_ms is the server's clock
+   * the bound was taken from, for the reason's wording */
+  kj_hlc stamp_max;
+  uint64_t now_ms;
   /* out */
   kjs_status status;
   int replayed;  /* the answer came from the applied table */
@@ -89,6 +96,18 @@ kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err);
  * return means the database failed and the transaction must be rolled back. */
 kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *item, kj_err *err);
 kj_code kjs_txn_commit(kjs_txn *t, kj_err *err);
+/* A stamp of the server itself (kinerjad import), into *out: after every
+ * stamp stored or taken before (the server's clock, kept in the database
+ * and raised by every change applied) and not below wall_ms, so a change
+ * stamped here wins over everything stored and the clock never steps back
+ * whatever the wall clock does.  KJ_EINVAL (nothing issued) when that stamp
+ * would be more than ahead_max_ms past wall_ms: the server's clock is far
+ * behind what it stored (docs/protocol.md "Clocks"). */
+kj_code kjs_txn_stamp(kjs_txn *t, uint64_t wall_ms, long long ahead_max_ms, kj_hlc *out,
+                      kj_err *err);
+/* "2 days", "5 hours", "40 minutes", "12 seconds" for a duration in ms
+ * (whole units, rounded down) into out. */
+void kjs_describe_ms(uint64_t ms, char *out, size_t size);
 void kjs_txn_rollback(kjs_txn *t);
 
 /* --- imports ------------------------------------------------------------ */
@@ -115,6 +134,12 @@ kj_code kjs_txn_import_note(kjs_txn *t, const char *digest, const char *type, co
 kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, int limit,
                        int skip_own, int peer, kj_buf *out, int64_t *next, int *more, int *count,
                        kj_err *err);
+/* The moved notices of a device's office with since < position <= upto
+ * (the cursors of a page kjs_store_pull gave), appended with
+ * kj_pull_add_moved to out, a page finished by kj_pull_end; *count of
+ * them.  Nothing for other roles. */
+kj_code kjs_store_pull_moved(kjs_store *s, const kjs_principal *who, int64_t since, int64_t upto,
+                             kj_buf *out, int *count, kj_err *err);
 
 /* Every applied change of record id, oldest first, as a JSON array (caller
  * deletes): {"when": local time of the record's office with WIB/WITA/WIT,
@@ -159,6 +184,7 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
 /* Counters since open (for /metrics). */
 typedef struct kjs_store_stats {
   long long applied, duplicate, rejected, replayed, conflicts, commits;
+  long long retry; /* refused for now: stamps too far ahead (KJS_RETRY) */
 } kjs_store_stats;
 void kjs_store_stats_get(kjs_store *s, kjs_store_stats *out);
 

@@ -162,6 +162,11 @@ int syncenv_kinerja(const char *db, const char *const *env, char **out, char **e
 }
 
 int syncenv_admin(syncenv *e, char *out, size_t size, const char *const *args) {
+  return syncenv_admin_env(e, NULL, out, size, args);
+}
+
+int syncenv_admin_env(syncenv *e, const char *const *env, char *out, size_t size,
+                      const char *const *args) {
   const char *argv[40];
   int n = 0;
   argv[n++] = KINERJAD_BIN;
@@ -171,7 +176,7 @@ int syncenv_admin(syncenv *e, char *out, size_t size, const char *const *args) {
     argv[n++] = args[i];
   argv[n] = NULL;
   char *o = NULL;
-  int st = run(argv, NULL, &o, NULL);
+  int st = run(argv, env, &o, NULL);
   if (out) {
     snprintf(out, size, "%s", o);
   }
@@ -256,6 +261,10 @@ void syncenv_device(syncenv *e, const char *office, char tok[128], char id[64]) 
 }
 
 void syncenv_start(syncenv *e, int port) {
+  syncenv_start_env(e, port, NULL);
+}
+
+void syncenv_start_env(syncenv *e, int port, const char *const *env) {
   int p[2];
   assert_int_equal(pipe(p), 0);
   char listen[64], errf[700];
@@ -270,6 +279,8 @@ void syncenv_start(syncenv *e, int port) {
     int fd = open(errf, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0)
       dup2(fd, 2);
+    for (int i = 0; env && env[i]; i++)
+      putenv((char *)env[i]);
     execl(KINERJAD_BIN, KINERJAD_BIN, "--data", e->data, "serve", "--listen", listen, (char *)NULL);
     _exit(127);
   }

@@ -28,10 +28,16 @@ void syncenv_free(syncenv *e); /* kills the children, removes the dir */
 
 /* Run kinerjad --data DIR ARGS; stdout into out; exit status. */
 int syncenv_admin(syncenv *e, char *out, size_t size, const char *const *args);
+/* The same with extra "K=V" environment (may be NULL), e.g. a skewed clock. */
+int syncenv_admin_env(syncenv *e, const char *const *env, char *out, size_t size,
+                      const char *const *args);
 /* A new device of office: token and id. */
 void syncenv_device(syncenv *e, const char *office, char tok[128], char id[64]);
 /* serve on 127.0.0.1:port (0 = any); sets e->port and e->url. */
 void syncenv_start(syncenv *e, int port);
+/* The same with extra "K=V" environment (may be NULL), e.g. a skewed clock
+ * (tests/tools/skewclock.c). */
+void syncenv_start_env(syncenv *e, int port, const char *const *env);
 /* Stop serve with sig (SIGTERM waits for it, SIGKILL too). */
 void syncenv_stop(syncenv *e, int sig);
 /* A cutting proxy (tests/tools/cutproxy) in front of the server. */

@@ -221,12 +221,303 @@ static void test_watch(void **state) {
   assert_agree(a);
 }
 
+/* ---- clocks (docs/protocol.md "Clocks") ---- */
+
+#define R1 "01900000-0000-7000-8000-0000000000c1"
+#define DAY_MS 86400000LL
+
+/* The environment of a process whose wall clock is off by ms
+ * (tests/tools/skewclock.c). */
+typedef struct clockenv {
+  char v[64];
+  const char *env[4];
+} clockenv;
+
+static const char *const *clock_env(clockenv *c, long long ms) {
+  snprintf(c->v, sizeof c->v, "KJ_TEST_CLOCK_SKEW_MS=%lld", ms);
+  c->env[0] = "LD_PRELOAD=" SKEWCLOCK_LIB;
+  c->env[1] = c->v;
+  c->env[2] = "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1";
+  c->env[3] = NULL;
+  return c->env;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Restart serve on the same port with its clock off by ms (0: right). */
+static void server_clock(long long ms) {
+  int port = g->port;
+  syncenv_stop(g, SIGTERM);
+  clockenv c;
+  syncenv_start_env(g, port, ms ? clock_env(&c, ms) : NULL);
+}
+
+/* kinerja ARGS on db with env; asserts exit 0, showing stderr otherwise. */
+static void kj_ok(const char *db, const char *const *env, const char *const *args) {
+  char *err = NULL;
+  int st = syncenv_kinerja(db, env, NULL, &err, args);
+  if (st)
+    fprintf(stderr, "kinerja %s: exit %d: %s\n", args[0], st, err);
+  free(err);
+  assert_int_equal(st, 0);
+}
+
+static void add_r1(const char *db) {
+  kj_ok(db, NULL,
+        (const char *const[]){"add", "survey", "id=" R1, "date=2026-03-02", "service=KTP", "u1=4",
+                              "u2=4", "u3=4", "u4=4", "u5=4", "u6=4", "u7=4", "u8=4", "u9=4",
+                              NULL});
+}
+
+static void update(const char *db, const char *const *env, const char *kv) {
+  kj_ok(db, env, (const char *const[]){"update", R1, kv, NULL});
+}
+
+static void sync_db(const char *db, const char *const *env) {
+  kj_ok(db, env, (const char *const[]){"sync", NULL});
+}
+
+static void assert_r1(const char *db, const char *field, const char *want) {
+  char *v = syncenv_field(db, "survey", R1, field);
+  if (!v || strcmp(v, want) != 0)
+    fprintf(stderr, "%s: %s is %s, expected %s\n", db, field, v ? v : "(none)", want);
+  assert_non_null(v);
+  assert_string_equal(v, want);
+  free(v);
+}
+
+/* Exactly once since serve started: every change applied once, none
+ * answered duplicate or rejected. */
+static void assert_once(long applied) {
+  assert_int_equal(syncenv_metric(g, "applied"), applied);
+  assert_int_equal(syncenv_metric(g, "duplicate"), 0);
+  assert_int_equal(syncenv_metric(g, "rejected"), 0);
+}
+
+/* The server's clock runs fast by fast_ms, PCs measure it and stamp by
+ * it; the server's clock is corrected: an edit made at an office after it
+ * pulled the record wins, everywhere, and later edits keep winning. */
+static void server_fast_then_corrected(long long fast_ms) {
+  server_clock(fast_ms);
+  const char *a = syncenv_client(g, "a", OA, g->url), *b = syncenv_client(g, "b", OA, g->url);
+  add_r1(a);
+  sync_db(a, NULL);
+  sync_db(b, NULL);
+  update(a, NULL, "u2=2");
+  sync_db(a, NULL);
+  sync_db(b, NULL);
+  assert_once(2);
+  server_clock(0);
+  sync_db(b, NULL); /* b measures the corrected clock */
+  update(b, NULL, "u1=1");
+  sync_db(b, NULL);
+  sync_db(a, NULL);
+  assert_r1(a, "u1", "1");
+  assert_r1(b, "u1", "1");
+  assert_r1(a, "u2", "2");
+  update(a, NULL, "u3=1"); /* and so does a's, after its pull */
+  sync_db(a, NULL);
+  sync_db(b, NULL);
+  assert_r1(b, "u3", "1");
+  assert_once(2);
+  assert_agree(a);
+  assert_agree(b);
+}
+
+static void test_server_fast_5min(void **state) {
+  (void)state;
+  server_fast_then_corrected(5 * 60000LL);
+}
+
+static void test_server_fast_1day(void **state) {
+  (void)state;
+  server_fast_then_corrected(DAY_MS);
+}
+
+/* The server's clock steps back an hour: an office that pulled the record
+ * before edits it after; its edit wins. */
+static void test_server_steps_back(void **state) {
+  (void)state;
+  const char *a = syncenv_client(g, "a", OA, g->url), *b = syncenv_client(g, "b", OA, g->url);
+  add_r1(a);
+  sync_db(a, NULL);
+  sync_db(b, NULL);
+  server_clock(-3600000LL);
+  sync_db(b, NULL);
+  update(b, NULL, "u1=1");
+  sync_db(b, NULL);
+  sync_db(a, NULL);
+  assert_r1(a, "u1", "1");
+  update(a, NULL, "u2=1");
+  sync_db(a, NULL);
+  sync_db(b, NULL);
+  assert_r1(b, "u2", "1");
+  assert_once(2);
+  assert_agree(a);
+  assert_agree(b);
+}
+
+/* A PC whose clock was set to `skew` (2100, 1970) edits offline; the BKD's
+ * correction comes later; the PC's clock is corrected and it syncs: its
+ * stale edit loses to the correction, its edit of another field counts,
+ * and its edits after the pull win. */
+static void pc_clock_then_corrected(long long skew) {
+  const char *a = syncenv_client(g, "a", OA, g->url), *x = syncenv_client(g, "x", OA, g->url);
+  clockenv c;
+  const char *const *wrong = clock_env(&c, skew);
+  add_r1(a);
+  sync_db(a, NULL);
+  sync_db(x, NULL);
+  update(x, wrong, "u2=3"); /* offline, the clock wrong */
+  usleep(50000);
+  update(a, NULL, "u2=1"); /* the later correction */
+  sync_db(a, NULL);
+  update(x, NULL, "u3=2"); /* the clock set right */
+  sync_db(x, NULL);
+  assert_int_equal(pending(x), 0);
+  /* 2100 is beyond clock_ahead_max: refused once, then stamped again */
+  assert_int_equal(syncenv_metric(g, "retry"), skew > 0 ? 2 : 0);
+  sync_db(a, NULL);
+  assert_r1(a, "u2", "1");
+  assert_r1(x, "u2", "1");
+  assert_r1(a, "u3", "2");
+  update(x, NULL, "u2=4");
+  sync_db(x, NULL);
+  sync_db(a, NULL);
+  assert_r1(a, "u2", "4");
+  assert_r1(x, "u2", "4");
+  assert_once(5);
+  assert_agree(a);
+  assert_agree(x);
+}
+
+static void test_pc_clock_2100(void **state) {
+  (void)state;
+  pc_clock_then_corrected(4102444800000LL - now_ms()); /* 2100-01-01 */
+}
+
+static void test_pc_clock_1970(void **state) {
+  (void)state;
+  pc_clock_then_corrected(DAY_MS - now_ms()); /* 1970-01-02 */
+}
+
+/* The name of office OA as the server holds it (an admin pull). */
+static char *server_office_name(void) {
+  char *b = NULL;
+  assert_int_equal(syncenv_admin_get(g, "/v1/pull?since=0&limit=5000", &b), 200);
+  cJSON *d = cJSON_Parse(b);
+  free(b);
+  char *name = NULL;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItem(d, "changes")) {
+    const cJSON *t = cJSON_GetObjectItem(it, "type"), *id = cJSON_GetObjectItem(it, "id");
+    if (cJSON_IsString(t) && !strcmp(t->valuestring, "office") && cJSON_IsString(id) &&
+        !strcmp(id->valuestring, OA))
+      name = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(it, "f"), "name")->valuestring);
+  }
+  cJSON_Delete(d);
+  assert_non_null(name);
+  return name;
+}
+
+/* kinerjad import of a corrected office name while the server's clock is
+ * an hour behind the stamps it stored: the correction takes effect and
+ * reaches the office.  A clock more than clock_ahead_max behind them is
+ * refused with a reason, nothing imported. */
+static void test_import_server_behind(void **state) {
+  (void)state;
+  const char *a = syncenv_client(g, "a", OA, g->url);
+  sync_db(a, NULL);
+  clockenv c;
+  const char *const *behind = clock_env(&c, -3600000LL);
+  server_clock(-3600000LL);
+  char path[700], out[512];
+  snprintf(path, sizeof path, "%s/office-fix.csv", g->dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("code,name,region,population\n" OA ",Kecamatan Kasemen Baru,Kota Serang,\n", f);
+  fclose(f);
+  assert_int_equal(syncenv_admin_env(g, behind, out, sizeof out,
+                                     (const char *const[]){"import", "office", path, NULL}),
+                   0);
+  assert_non_null(strstr(out, "imported 1 office"));
+  char *name = server_office_name();
+  assert_string_equal(name, "Kecamatan Kasemen Baru");
+  free(name);
+  sync_db(a, NULL);
+  char *o = NULL;
+  assert_int_equal(
+      syncenv_kinerja(a, NULL, &o, NULL,
+                      (const char *const[]){"export", "office", "--format", "json", NULL}),
+      0);
+  assert_non_null(strstr(o, "Kecamatan Kasemen Baru"));
+  free(o);
+  /* two days behind: refused, nothing changes */
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("code,name,region,population\n" OA ",Kecamatan Lain,Kota Serang,\n", f);
+  fclose(f);
+  clockenv c2;
+  assert_int_equal(syncenv_admin_env(g, clock_env(&c2, -2 * DAY_MS), out, sizeof out,
+                                     (const char *const[]){"import", "office", path, NULL}),
+                   1);
+  name = server_office_name();
+  assert_string_equal(name, "Kecamatan Kasemen Baru");
+  free(name);
+}
+
+/* The BKD moves a record from office A to office B: A's PC drops it on
+ * its next pull without making a change, and never sees B's later edits. */
+static void test_moved_record(void **state) {
+  (void)state;
+  const char *a = syncenv_client(g, "a", OA, g->url);
+  const char *b = syncenv_client(g, "b", "36.73.02", g->url);
+  add_r1(a);
+  sync_db(a, NULL);
+  char move[256];
+  snprintf(move, sizeof move,
+           "{\"seq\":1,\"id\":\"" R1 "\",\"type\":\"survey\",\"hlc\":\"%llu\","
+           "\"f\":{\"office\":\"36.73.02\"}}",
+           (unsigned long long)(now_ms() + 1000) << 16);
+  char *ans = NULL;
+  assert_int_equal(syncenv_admin_push(g, move, &ans), 200);
+  assert_non_null(strstr(ans, "\"applied\""));
+  free(ans);
+  sync_db(a, NULL);
+  char *v = syncenv_field(a, "survey", R1, "u1");
+  assert_null(v);
+  assert_int_equal(pending(a), 0);
+  sync_db(b, NULL);
+  assert_r1(b, "office", "36.73.02");
+  kj_ok(b, NULL, (const char *const[]){"update", R1, "u1=1", NULL});
+  sync_db(b, NULL);
+  sync_db(a, NULL);
+  assert_null(syncenv_field(a, "survey", R1, "u1"));
+  assert_once(3);
+  assert_agree(a);
+  char *mine = syncenv_export(b), *srv = syncenv_server_view(g, "36.73.02");
+  assert_string_equal(mine, srv);
+  free(mine);
+  free(srv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_cut_connections, setup, teardown),
       cmocka_unit_test_setup_teardown(test_client_killed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_server_killed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_server_fast_5min, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_server_fast_1day, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_server_steps_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pc_clock_2100, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pc_clock_1970, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_import_server_behind, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_moved_record, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

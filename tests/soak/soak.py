@@ -5,7 +5,10 @@ Three devices of two offices (two of 36.73.01, one of 36.73.02) do random
 adds, updates, deletes and CSV imports through the real `kinerja` binary and
 sync through tests/tools/cutproxy (connections cut at random byte offsets)
 to the real `kinerjad`.  Faults: the server is SIGKILLed and restarted, a
-client is SIGKILLed mid-sync.  Then healing (direct syncs until quiet) and
+client is SIGKILLed mid-sync, the server's clock steps (restarted with a
+clock 5 minutes to a day off, by tests/tools/skewclock) and a PC's clock
+steps (an hour off, two days ahead, a year behind; then right again).  Then
+healing (every clock set right) (direct syncs until quiet) and
 the checks: every device of an office exports the same surveys and
 complaints as a fresh device that pulls everything from the server; every
 add a command reported (exit 0) and never deleted is there, every delete is
@@ -23,13 +26,32 @@ build, seed, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 KINERJA = os.path.join(build, "client", "kinerja")
 KINERJAD = os.path.join(build, "server", "kinerjad")
 CUTPROXY = os.path.join(build, "tests", "tools", "cutproxy")
+SKEWCLOCK = os.path.join(build, "tests", "tools", "libkjskewclock.so")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 rng = random.Random(seed)
 tmp = tempfile.mkdtemp(prefix="kj-soak-")
 data = os.path.join(tmp, "srv")
 procs = {}
 stats = {"rounds": 0, "adds": 0, "updates": 0, "deletes": 0, "imports": 0, "syncs": 0,
-         "syncs_ok": 0, "client_kills": 0, "server_kills": 0, "proxy_cut_pct": 30}
+         "syncs_ok": 0, "client_kills": 0, "server_kills": 0, "proxy_cut_pct": 30,
+         "server_clock_steps": 0, "client_clock_steps": 0}
+HOUR, DAY = 3600000, 86400000
+# clock steps (docs/protocol.md "Clocks"): the server's clock up to a day off,
+# a PC's from a year behind to two days ahead (beyond clock_ahead_max), each
+# then set right again; the replicas still converge and nothing is lost
+SERVER_SKEWS = [0, 0, 5 * 60000, -5 * 60000, HOUR, -HOUR, DAY]
+CLIENT_SKEWS = [0, 0, 0, HOUR, -HOUR, 2 * DAY, -365 * DAY]
+server_skew = 0
+
+
+def clock_env(skew):
+    if not skew:
+        return None
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = SKEWCLOCK
+    env["KJ_TEST_CLOCK_SKEW_MS"] = str(skew)
+    env["ASAN_OPTIONS"] = "verify_asan_link_order=0:" + env.get("ASAN_OPTIONS", "")
+    return env
 
 
 def fail(msg):
@@ -49,8 +71,8 @@ def cleanup(keep=False):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(args, timeout=60, check=True):
-    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+def run(args, timeout=60, check=True, env=None):
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
     if check and r.returncode != 0:
         fail("%s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
     return r
@@ -77,7 +99,8 @@ SRV_PORT = free_port()
 def server_start():
     for _ in range(50):
         p = subprocess.Popen([KINERJAD, "--data", data, "serve", "--listen", "127.0.0.1:%d" % SRV_PORT],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env=clock_env(server_skew))
         line = p.stdout.readline()
         if "listening on" in line:
             procs["server"] = p
@@ -111,6 +134,7 @@ VIA = "https://127.0.0.1:%d" % PROXY_PORT
 class Dev:
     def __init__(self, name, office):
         self.name, self.office = name, office
+        self.skew = 0
         self.db = os.path.join(tmp, name + ".db")
         r = run([KINERJAD, "--data", data, "device", "add", "--office", office, "--name", name])
         tok = [l for l in r.stdout.splitlines() if "device token: " in l][0].split(": ", 1)[1]
@@ -118,7 +142,8 @@ class Dev:
              "--ca", CERT])
 
     def k(self, *args, timeout=60, check=True):
-        return run([KINERJA, "--db", self.db] + list(args), timeout=timeout, check=check)
+        return run([KINERJA, "--db", self.db] + list(args), timeout=timeout, check=check,
+                   env=clock_env(self.skew))
 
 
 devs = [Dev("a1", "36.73.01"), Dev("a2", "36.73.01"), Dev("b1", "36.73.02")]
@@ -146,7 +171,7 @@ def ids_of(d, office):
 def one_sync(d):
     stats["syncs"] += 1
     p = subprocess.Popen([KINERJA, "--db", d.db, "sync"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+                         stderr=subprocess.DEVNULL, env=clock_env(d.skew))
     if rng.random() < 0.15:
         time.sleep(rng.uniform(0, 0.3))
         if p.poll() is None:
@@ -213,9 +238,21 @@ while time.time() < t_end:
         server_kill()
         stats["server_kills"] += 1
         server_start()
+    if rng.random() < 0.02:  # the server's clock steps (a restart with another clock)
+        server_skew = rng.choice(SERVER_SKEWS)
+        stats["server_clock_steps"] += 1
+        server_kill()
+        server_start()
+    if rng.random() < 0.03:  # a PC's clock steps
+        rng.choice(devs).skew = rng.choice(CLIENT_SKEWS)
+        stats["client_clock_steps"] += 1
 
-# healing: direct, until every device syncs cleanly twice in a row
+# healing: clocks set right, direct, until every device syncs cleanly twice in a row
+server_skew = 0
+server_kill()
+server_start()
 for d in devs:
+    d.skew = 0
     d.k("config", "set", "server", DIRECT)
 for _ in range(2):
     for d in devs:
