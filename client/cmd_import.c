@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "text.h"
 #include "uuid.h"
 
 #define IMPORT_META_PREFIX "import:"
@@ -209,7 +210,8 @@ int kjc_cmd_import(int argc, char **argv) {
   if (!c) {
     char words[160];
     if (*kj_csv_info_describe(&info, words, sizeof words)) {
-      printf("%s: read as %s\n", fname, words);
+      kj_term_fputs(fname, stdout);
+      printf(": read as %s\n", words);
       fflush(stdout);
     }
     int64_t ms = 0;
@@ -261,9 +263,10 @@ int kjc_cmd_import(int argc, char **argv) {
               x.bad == 1 ? "" : "s");
     return KJC_EXIT_FAIL;
   }
-  printf("imported %ld row%s from '%s': %ld new, %ld updated, %ld unchanged",
-         x.created + x.updated + x.unchanged, x.created + x.updated + x.unchanged == 1 ? "" : "s",
-         fname, x.created, x.updated, x.unchanged);
+  printf("imported %ld row%s from '", x.created + x.updated + x.unchanged,
+         x.created + x.updated + x.unchanged == 1 ? "" : "s");
+  kj_term_fputs(fname, stdout);
+  printf("': %ld new, %ld updated, %ld unchanged", x.created, x.updated, x.unchanged);
   if (x.bad)
     printf(", %ld bad (not imported)", x.bad);
   putchar('\n');

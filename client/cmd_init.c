@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "text.h"
 
 #define CA_MAX ((size_t)1024 * 1024)
 
@@ -16,6 +17,11 @@ static int check_server(const char *url) {
     kjc_error("server must be an https:// URL, not '%s'", url);
     return -1;
   }
+  for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+    if (*p <= ' ' || *p == 0x7f) {
+      kjc_error("server URL '%s': must not contain spaces or control characters", url);
+      return -1;
+    }
   return 0;
 }
 
@@ -357,9 +363,10 @@ int kjc_cmd_config(int argc, char **argv) {
     char *v = NULL;
     c = kjc_meta_get(s, key, &v, &err);
     if (!c) {
-      if (v)
-        printf("%s\n", v);
-      else
+      if (v) {
+        kj_term_fputs(v, stdout);
+        putchar('\n');
+      } else
         c = kj_fail(&err, KJ_ENOENT, "config: '%s' is not set", key);
     }
     free(v);

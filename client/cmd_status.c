@@ -124,8 +124,9 @@ int kjc_cmd_status(int argc, char **argv) {
     char t1[32], t2[32];
     printf("office:        %s\n", kjc_store_office(s));
     printf("database:      %s\n", kjc_store_path(s));
-    printf("server:        %s%s\n", server ? server : "(not set: kinerja config set server URL)",
-           server && !token ? " (no token: kinerja config set token TOKEN)" : "");
+    fputs("server:        ", stdout);
+    kj_term_fputs(server ? server : "(not set: kinerja config set server URL)", stdout);
+    printf("%s\n", server && !token ? " (no token: kinerja config set token TOKEN)" : "");
     printf("state:         %s\n", st);
     printf("pending:       %ld change%s", ob.pending, ob.pending == 1 ? "" : "s");
     if (ob.pending)

@@ -31,12 +31,29 @@
 #define KJS_SERVER_DEVICE "server" /* device id of the server's own changes */
 
 static void die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line on stderr: the message formatted, then every control character
+ * escaped (kj_term_fputs): values in messages come from files, the command
+ * line and the database, and never act on the terminal. */
+static void vline(const char *prefix, const char *fmt, va_list ap) {
+  char msg[2048];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  fputs(prefix, stderr);
+  kj_term_fputs(msg, stderr);
+  fputc('\n', stderr);
+}
+
+static void err_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void err_line(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vline("", fmt, ap);
+  va_end(ap);
+}
+
 static void die_msg(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("kinerjad: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vline("kinerjad: ", fmt, ap);
   va_end(ap);
 }
 
@@ -351,7 +368,7 @@ static int cmd_device(cmd_ctx *c) {
       return 1;
     char *state = NULL;
     if (kjs_store_get_state(st, KJ_T_OFFICE, office, &state, &e) == KJ_ENOENT)
-      fprintf(stderr, "kinerjad: warning: office '%s' is not in the master data (yet)\n", office);
+      err_line("kinerjad: warning: office '%s' is not in the master data (yet)", office);
     free(state);
     char token[KJS_TOKEN_LEN + 1], did[32];
     unsigned char hash[32];
@@ -495,13 +512,13 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
                       int nproblems) {
   import_ctx *ic = ud;
   if (!nproblems && !rec->id[0] && ic->td->master) {
-    fprintf(stderr, "%s:%ld: field '%s': required\n", ic->fname, line, ic->td->id_name);
+    err_line("%s:%ld: field '%s': required", ic->fname, line, ic->td->id_name);
     ic->bad++;
     return 0;
   }
   if (nproblems) {
     for (int i = 0; i < nproblems; i++)
-      fprintf(stderr, "%s:%ld: %s\n", ic->fname, line, problems[i]);
+      err_line("%s:%ld: %s", ic->fname, line, problems[i]);
     ic->bad++;
     return 0;
   }
@@ -541,7 +558,7 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     return 1;
   }
   if (it.status == KJS_REJECTED) {
-    fprintf(stderr, "%s\n", it.error);
+    err_line("%s", it.error);
     ic->bad++;
   } else if (it.status == KJS_DUPLICATE) {
     ic->unchanged++;
@@ -624,7 +641,8 @@ static int cmd_import(cmd_ctx *c) {
   }
   char words[160];
   if (*kj_csv_info_describe(&info, words, sizeof words)) {
-    printf("%s: read as %s\n", file, words);
+    kj_term_fputs(file, stdout);
+    printf(": read as %s\n", words);
     fflush(stdout);
   }
   if (fseek(f, 0, SEEK_SET) != 0) {
@@ -659,10 +677,9 @@ static int cmd_import(cmd_ctx *c) {
       } else {
         char when[64];
         import_time(at, when, sizeof when);
-        fprintf(stderr,
-                "kinerjad: warning: the rows of '%s' were imported before, on %s%s%s%s: "
-                "nothing added (--again imports them again)\n",
-                file, when, before ? " from '" : "", before ? before : "", before ? "'" : "");
+        err_line("kinerjad: warning: the rows of '%s' were imported before, on %s%s%s%s: "
+                 "nothing added (--again imports them again)",
+                 file, when, before ? " from '" : "", before ? before : "", before ? "'" : "");
         rc = 0;
       }
       free(before);
@@ -697,7 +714,9 @@ static int cmd_import(cmd_ctx *c) {
     die_msg("%s: nothing imported", e.msg);
     goto out;
   }
-  printf("imported %ld %s from '%s'", ic.good, ic.good == 1 ? td->name : td->plural, file);
+  printf("imported %ld %s from '", ic.good, ic.good == 1 ? td->name : td->plural);
+  kj_term_fputs(file, stdout);
+  putchar('\'');
   if (ic.unchanged)
     printf(", %ld unchanged", ic.unchanged);
   if (ic.bad)

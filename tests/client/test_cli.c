@@ -227,6 +227,11 @@ static void t_config(void **state) {
   RUN(r, f, 2, "config", "set", "server", "http://plain.example");
   assert_non_null(strstr(r.err, "https://"));
   kjt_run_release(&r);
+  /* a URL is no way into the terminal either */
+  RUN(r, f, 2, "config", "set", "server", "https://x\x1b[2J");
+  assert_non_null(strstr(r.err, "must not contain spaces or control characters"));
+  assert_null(strchr(r.err, 0x1b));
+  kjt_run_release(&r);
   RUN(r, f, 1, "config", "set", "ca", kjt_path(f->dir, "nope.pem"));
   kjt_run_release(&r);
   RUN(r, f, 2, "config", "set", "colour", "blue");

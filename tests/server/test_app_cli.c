@@ -389,6 +389,21 @@ static void test_devices(void **state) {
 
 static void test_help_and_errors(void **state) {
   cenv *e = *state;
+  /* what a message quotes (a CSV header, an argument) never reaches the
+   * terminal raw */
+  char csv[400];
+  snprintf(csv, sizeof csv, "%s/esc.csv", e->dir);
+  FILE *fh = fopen(csv, "w");
+  assert_non_null(fh);
+  fputs("id,name,unit,x\x1b[2J\n", fh);
+  fclose(fh);
+  const char *imp[] = {"import", "indicator", csv, NULL};
+  assert_int_equal(run(e, imp), 1);
+  assert_null(strchr(e->err, 0x1b));
+  assert_non_null(strstr(e->err, "unknown column 'x\\e[2j'"));
+  const char *rv[] = {"device", "revoke", "dev-\x1b]0;x\x07", NULL};
+  assert_int_equal(run(e, rv), 1);
+  assert_null(strchr(e->err, 0x1b));
   const char *cmds[] = {"init",      "serve",  "device",    "token", "import",
                         "conflicts", "report", "recompute", "backup"};
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
