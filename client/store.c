@@ -59,10 +59,25 @@ static const char *const migrations[] = {
     /* 1 -> 2: records.state by field name (kj_rstate_store_encode), see
      * migrate_states_v1(); each outbox row knows the protocol it needs. */
     "ALTER TABLE outbox ADD COLUMN needs INTEGER NOT NULL DEFAULT 1;",
+    /* 2 -> 3: the changes the server acknowledged, kept KJC_SENT_KEEP_DAYS
+     * to send again after a restore of the server (docs/protocol.md
+     * "Restores") */
+    "CREATE TABLE sent("
+    "  seq INTEGER PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  hlc INTEGER NOT NULL,"
+    "  mask INTEGER NOT NULL,"
+    "  deleted INTEGER NOT NULL,"
+    "  change TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  needs INTEGER NOT NULL,"
+    "  acked_ms INTEGER NOT NULL);"
+    "CREATE INDEX sent_acked ON sent(acked_ms);",
 };
 /* The C part of a migration, run after its SQL in the same transaction. */
 static kj_code migrate_states_v1(kjc_store *s, kj_err *err);
-static kj_code (*const migration_code[])(kjc_store *, kj_err *) = {NULL, migrate_states_v1};
+static kj_code (*const migration_code[])(kjc_store *, kj_err *) = {NULL, migrate_states_v1, NULL};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema version");
 _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
@@ -105,6 +120,10 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
   XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'")   \
   XX(OB_BATCH, "SELECT seq, type, id, hlc, change FROM outbox WHERE status = 'pending' "           \
                "AND needs <= ?2 ORDER BY seq LIMIT ?1")                                            \
+  XX(OB_KEEP,                                                                                      \
+     "INSERT OR REPLACE INTO sent(seq, type, id, hlc, mask, deleted, change, created_ms, "         \
+     "needs, acked_ms) SELECT seq, type, id, hlc, mask, deleted, change, created_ms, "             \
+     "needs, ?2 FROM outbox WHERE seq = ?1")                                                       \
   XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                                  \
   XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")               \
   /* Each part reads the outbox_status index only (a covering count and                            \
@@ -1144,7 +1163,13 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
 kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err) {
   OWN_BEGIN(s, err);
   kj_code c = KJ_OK;
+  int64_t now = (int64_t)kj_wall_ms();
   for (int i = 0; i < n && !c; i++) {
+    sqlite3_bind_int64(s->st[S_OB_KEEP], 1, seqs[i]);
+    sqlite3_bind_int64(s->st[S_OB_KEEP], 2, now);
+    c = run(s, s->st[S_OB_KEEP], err);
+    if (c)
+      break;
     sqlite3_bind_int64(s->st[S_OB_ACK], 1, seqs[i]);
     c = run(s, s->st[S_OB_ACK], err);
   }
@@ -1170,6 +1195,56 @@ kj_code kjc_outbox_max_seq(kjc_store *s, int64_t *out, kj_err *err) {
     *out = (int64_t)sqlite3_column_int64(st, 0);
   kj_code c = rc == SQLITE_ROW ? KJ_OK : st_fail(s, rc, err, "read outbox");
   sqlite3_finalize(st);
+  return c;
+}
+
+/* One statement of the restore helpers (rare: prepared per call). */
+static kj_code exec_count(kjc_store *s, const char *sql, int64_t arg, int64_t *changes,
+                          kj_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    if (sqlite3_bind_parameter_count(st) > 0)
+      sqlite3_bind_int64(st, 1, (sqlite3_int64)arg);
+    rc = sqlite3_step(st);
+  }
+  kj_code c = KJ_OK;
+  if (rc == SQLITE_ROW && changes)
+    *changes = (int64_t)sqlite3_column_int64(st, 0);
+  else if (rc == SQLITE_DONE && changes)
+    *changes = (int64_t)sqlite3_changes(s->db);
+  else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    c = st_fail(s, rc, err, "outbox");
+  sqlite3_finalize(st);
+  return c;
+}
+
+kj_code kjc_outbox_top(kjc_store *s, int64_t *out, kj_err *err) {
+  *out = 0;
+  return exec_count(s,
+                    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), "
+                    "0), coalesce((SELECT max(seq) FROM sent), 0), ?1)",
+                    0, out, err);
+}
+
+kj_code kjc_outbox_resend_sent(kjc_store *s, int64_t *n, kj_err *err) {
+  *n = 0;
+  OWN_BEGIN(s, err);
+  kj_code c = exec_count(s,
+                         "INSERT OR IGNORE INTO outbox(seq, type, id, hlc, mask, deleted, change, "
+                         "created_ms, needs) SELECT seq, type, id, hlc, mask, deleted, change, "
+                         "created_ms, needs FROM sent ORDER BY seq",
+                         0, n, err);
+  if (!c)
+    c = exec_count(s, "DELETE FROM sent", 0, NULL, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_prune_sent(kjc_store *s, int64_t before_ms, kj_err *err) {
+  OWN_BEGIN(s, err);
+  kj_code c = exec_count(s, "DELETE FROM sent WHERE acked_ms < ?1", before_ms, NULL, err);
+  OWN_END(s, c, err);
   return c;
 }
 

@@ -33,7 +33,7 @@
 #include "record.h"
 #include "wire.h"
 
-#define KJC_SCHEMA_VERSION 2
+#define KJC_SCHEMA_VERSION 3
 #define KJC_APPLICATION_ID 0x4b4a4442 /* "KJDB" in PRAGMA application_id */
 
 /* meta keys.  Times are ms since the epoch in decimal text. */
@@ -56,6 +56,18 @@
  * until the first hello of this program, then changes that need a newer
  * protocol are held in the outbox (docs/protocol.md "Versions"). */
 #define KJC_META_SERVER_PROTOCOL "server_protocol"
+/* Restores (docs/protocol.md "Restores"): the incarnation of this database
+ * ("" or absent: the first; a new one when the server holds seqs of this
+ * device that this database never wrote), the server's epoch as last seen,
+ * and "1" while a pull must not skip this device's own records (after a new
+ * incarnation: the records pushed from the restored or copied database's
+ * other life come back). */
+#define KJC_META_INCARNATION "incarnation"
+#define KJC_META_SERVER_EPOCH "server_epoch"
+#define KJC_META_PULL_FULL "pull_full"
+/* Acknowledged changes are kept this long in the table `sent`, to send
+ * again when the server was restored from a backup. */
+#define KJC_SENT_KEEP_DAYS 60
 
 typedef struct kjc_store kjc_store;
 
@@ -200,6 +212,15 @@ kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err 
 /* The largest seq in the outbox (pending or rejected), 0 when empty.  A
  * change written later gets a larger seq. */
 kj_code kjc_outbox_max_seq(kjc_store *s, int64_t *out, kj_err *err);
+
+/* The highest seq this database ever gave a change (its AUTOINCREMENT
+ * counter; seqs are never reused), 0 when none. */
+kj_code kjc_outbox_top(kjc_store *s, int64_t *out, kj_err *err);
+/* Every acknowledged change kept in `sent` back into the outbox as pending,
+ * with its seq (a restored server lacks them); *n gets the count. */
+kj_code kjc_outbox_resend_sent(kjc_store *s, int64_t *n, kj_err *err);
+/* Forget acknowledged changes acknowledged before before_ms. */
+kj_code kjc_outbox_prune_sent(kjc_store *s, int64_t before_ms, kj_err *err);
 
 typedef struct kjc_outbox_stats {
   long pending; /* to send to the server */
