@@ -73,7 +73,10 @@ static const char *const migrations[] = {
     "  created_ms INTEGER NOT NULL,"
     "  needs INTEGER NOT NULL,"
     "  acked_ms INTEGER NOT NULL);"
-    "CREATE INDEX sent_acked ON sent(acked_ms);",
+    "CREATE INDEX sent_acked ON sent(acked_ms);"
+    /* a change the server answered `missing` waits as rejected, parked = 1,
+     * and is sent again at the next sync */
+    "ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;",
 };
 /* The C part of a migration, run after its SQL in the same transaction. */
 static kj_code migrate_states_v1(kjc_store *s, kj_err *err);
@@ -125,7 +128,7 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
      "needs, acked_ms) SELECT seq, type, id, hlc, mask, deleted, change, created_ms, "             \
      "needs, ?2 FROM outbox WHERE seq = ?1")                                                       \
   XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                                  \
-  XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")               \
+  XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2, parked = ?3 WHERE seq = ?1")  \
   /* Each part reads the outbox_status index only (a covering count and                            \
    * one row), not the whole outbox: a big push stays small in memory. */                          \
   XX(OB_STATS, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'), "                   \
@@ -1177,12 +1180,38 @@ kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err) {
   return c;
 }
 
+static kj_code exec_count(kjc_store *s, const char *sql, int64_t arg, int64_t *changes,
+                          kj_err *err);
+
 kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err *err) {
   OWN_BEGIN(s, err);
   sqlite3_stmt *st = s->st[S_OB_REJECT];
   sqlite3_bind_int64(st, 1, seq);
   sqlite3_bind_text(st, 2, reason ? reason : "rejected by the server", -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, 0);
   kj_code c = run(s, st, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_park(kjc_store *s, int64_t seq, const char *reason, kj_err *err) {
+  OWN_BEGIN(s, err);
+  sqlite3_stmt *st = s->st[S_OB_REJECT];
+  sqlite3_bind_int64(st, 1, seq);
+  sqlite3_bind_text(st, 2, reason ? reason : "the server does not hold this record", -1,
+                    SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, 1);
+  kj_code c = run(s, st, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_unpark(kjc_store *s, kj_err *err) {
+  OWN_BEGIN(s, err);
+  kj_code c = exec_count(s,
+                         "UPDATE outbox SET status = 'pending', reason = NULL, parked = 0 "
+                         "WHERE parked = 1 AND status = 'rejected'",
+                         0, NULL, err);
   OWN_END(s, c, err);
   return c;
 }

@@ -219,6 +219,11 @@ kj_code kjc_outbox_top(kjc_store *s, int64_t *out, kj_err *err);
 /* Every acknowledged change kept in `sent` back into the outbox as pending,
  * with its seq (a restored server lacks them); *n gets the count. */
 kj_code kjc_outbox_resend_sent(kjc_store *s, int64_t *n, kj_err *err);
+/* The server answered `missing` (it does not hold the record this change
+ * edits: restored): keep seq as rejected with the reason, and parked, so
+ * that kjc_outbox_unpark (at the start of every sync) sends it again. */
+kj_code kjc_outbox_park(kjc_store *s, int64_t seq, const char *reason, kj_err *err);
+kj_code kjc_outbox_unpark(kjc_store *s, kj_err *err);
 /* Forget acknowledged changes acknowledged before before_ms. */
 kj_code kjc_outbox_prune_sent(kjc_store *s, int64_t before_ms, kj_err *err);
 

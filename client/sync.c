@@ -385,6 +385,11 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
     if (res->status == KJ_PUSH_REUSED) {
       (*reused)++; /* stays pending: sent again under a new incarnation */
       ch[k].seq = -1;
+    } else if (res->status == KJ_PUSH_MISSING) {
+      if (!c)
+        c = kjc_outbox_park(e->s, ch[k].seq, res->error, err);
+      rej++;
+      ch[k].seq = -1;
     } else if (res->status == KJ_PUSH_APPLIED || res->status == KJ_PUSH_DUPLICATE) {
       acks[nack++] = ch[k].seq;
       if (res->status == KJ_PUSH_DUPLICATE)
@@ -782,6 +787,8 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     free(proto);
     if (!c)
       c = load_incarnation(&e, err);
+    if (!c)
+      c = kjc_outbox_unpark(s, err);
     if (!c)
       c = kjc_outbox_prune_sent(s, kjc_net_now_ms() - (int64_t)KJC_SENT_KEEP_DAYS * 86400000, err);
     /* a restore found on the way (a new incarnation, a new server epoch)

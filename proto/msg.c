@@ -423,10 +423,10 @@ void kj_push_req_release(kj_push_req *req) {
   req->n = 0;
 }
 
-static const char *const k_status[] = {"applied", "duplicate", "rejected", "reused"};
+static const char *const k_status[] = {"applied", "duplicate", "rejected", "reused", "missing"};
 
 const char *kj_push_status_name(kj_push_status s) {
-  return (unsigned)s < 4 ? k_status[s] : "rejected";
+  return (unsigned)s < 5 ? k_status[s] : "rejected";
 }
 
 kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int64_t server_time,
@@ -499,6 +499,10 @@ kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, k
       r->status = KJ_PUSH_DUPLICATE;
     } else if (!strcmp(name, "reused")) {
       r->status = KJ_PUSH_REUSED;
+    } else if (!strcmp(name, "missing")) {
+      r->status = KJ_PUSH_MISSING;
+      if (!why)
+        why = "the server does not hold this record";
     } else {
       r->status = KJ_PUSH_REJECTED;
       if (strcmp(name, "rejected") != 0) {

@@ -131,11 +131,15 @@ void kj_push_req_release(kj_push_req *req);
 /* KJ_PUSH_REUSED ("reused"): the server holds another change under this
  * device, incarnation and seq: the client's database was restored, copied
  * or reinstalled (docs/protocol.md "Restores"); the change was not taken. */
+/* KJ_PUSH_MISSING ("missing"): the change edits or deletes a record the
+ * server does not hold (a restore of the server lost it, its creation comes
+ * again from the PC that holds it): nothing stored, send it again later. */
 typedef enum {
   KJ_PUSH_APPLIED,
   KJ_PUSH_DUPLICATE,
   KJ_PUSH_REJECTED,
-  KJ_PUSH_REUSED
+  KJ_PUSH_REUSED,
+  KJ_PUSH_MISSING
 } kj_push_status;
 
 const char *kj_push_status_name(kj_push_status s); /* "applied", ... */

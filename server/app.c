@@ -183,6 +183,7 @@ static kj_push_status push_status(kjs_status s) {
   return s == KJS_APPLIED     ? KJ_PUSH_APPLIED
          : s == KJS_DUPLICATE ? KJ_PUSH_DUPLICATE
          : s == KJS_REUSED    ? KJ_PUSH_REUSED
+         : s == KJS_MISSING   ? KJ_PUSH_MISSING
                               : KJ_PUSH_REJECTED;
 }
 

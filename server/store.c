@@ -658,10 +658,10 @@ out:
 /* ---------------------------------------------------------------------- */
 /* the merge transaction */
 
-static const char *const status_names[] = {"applied", "duplicate", "rejected", "reused"};
+static const char *const status_names[] = {"applied", "duplicate", "rejected", "reused", "missing"};
 
 const char *kjs_status_name(kjs_status st) {
-  return (unsigned)st < 4 ? status_names[st] : "?";
+  return (unsigned)st < 5 ? status_names[st] : "?";
 }
 
 static int status_parse(const char *s) {
@@ -1150,6 +1150,18 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   }
   if (t->cf_oom) {
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (device && !found && !kj_record_office(&s.rec)) {
+    /* an edit or delete of a record this server does not hold: a restore
+     * lost it and its creation comes again from the PC that holds it
+     * (docs/protocol.md "Restores"); the device sends this again later */
+    it->status = KJS_MISSING;
+    snprintf(it->error, sizeof it->error,
+             "%s (id %s): the server does not hold this record (restored from a backup?): the "
+             "change is sent again at the next sync",
+             it->label ? it->label : "change", item_id(it));
+    rc = KJ_OK;
     goto out;
   }
   if (device && !office_is(kj_record_office(&s.rec), who->office)) {

@@ -64,7 +64,9 @@ kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err
 
 /* KJS_REUSED: the device's (incarnation, seq) holds another change (its
  * digest differs): nothing applied, nothing stored. */
-typedef enum { KJS_APPLIED, KJS_DUPLICATE, KJS_REJECTED, KJS_REUSED } kjs_status;
+/* KJS_MISSING: a device's edit or delete of a record the server does not
+ * hold (restored away): nothing applied, nothing stored, sent again later. */
+typedef enum { KJS_APPLIED, KJS_DUPLICATE, KJS_REJECTED, KJS_REUSED, KJS_MISSING } kjs_status;
 const char *kjs_status_name(kjs_status st);
 
 /* One change of a push or an import row.  The caller fills ch (decoded and

@@ -5,7 +5,11 @@ Three devices of two offices (two of 36.73.01, one of 36.73.02) do random
 adds, updates, deletes and CSV imports through the real `kinerja` binary and
 sync through tests/tools/cutproxy (connections cut at random byte offsets)
 to the real `kinerjad`.  Faults: the server is SIGKILLed and restarted, a
-client is SIGKILLed mid-sync.  Then healing (direct syncs until quiet) and
+client is SIGKILLed mid-sync, a client database is restored from one of its
+backups (when it has nothing unsent, so that a restore loses nothing only
+that PC held), the server database is restored from one of its backups
+(`kinerjad restore`, or copied back while it is stopped; the PCs send again
+what it lacks, issue 14).  Then healing (direct syncs until quiet) and
 the checks: every device of an office exports the same surveys and
 complaints as a fresh device that pulls everything from the server; every
 add a command reported (exit 0) and never deleted is there, every delete is
@@ -29,7 +33,10 @@ tmp = tempfile.mkdtemp(prefix="kj-soak-")
 data = os.path.join(tmp, "srv")
 procs = {}
 stats = {"rounds": 0, "adds": 0, "updates": 0, "deletes": 0, "imports": 0, "syncs": 0,
-         "syncs_ok": 0, "client_kills": 0, "server_kills": 0, "proxy_cut_pct": 30}
+         "syncs_ok": 0, "client_kills": 0, "server_kills": 0, "proxy_cut_pct": 30,
+         "client_backups": 0, "client_restores": 0, "server_backups": 0, "server_restores": 0}
+srv_backups = []  # (round, path)
+last_restore = [0]  # round of the last restore of either side
 
 
 def fail(msg):
@@ -87,11 +94,55 @@ def server_start():
     fail("server does not start")
 
 
-def server_kill():
+def server_kill(sig=signal.SIGKILL):
     p = procs.pop("server", None)
     if p:
-        p.send_signal(signal.SIGKILL)
+        p.send_signal(sig)
         p.wait()
+
+
+def copy_db(src, dst):
+    shutil.copyfile(src, dst)
+    for x in ("-wal", "-shm"):
+        if os.path.exists(dst + x):
+            os.unlink(dst + x)
+
+
+def client_backup_or_restore(d):
+    """A backup now and then; a restore of one when the PC has nothing unsent."""
+    if rng.random() < 0.03:
+        b = os.path.join(tmp, "%s-bak-%d.db" % (d.name, stats["rounds"]))
+        if d.k("backup", b, check=False).returncode == 0:
+            d.backups.append((stats["rounds"], b))
+            stats["client_backups"] += 1
+    # a backup older than the other side's last restore would hold changes
+    # that neither side has any more: both copies lost, nothing to check
+    usable = [b for r, b in d.backups if r > last_restore[0]]
+    if rng.random() < 0.015 and usable:
+        st = json.loads(d.k("status", "--json").stdout)
+        if st["pending"] == 0 and st["rejected"] == 0:
+            copy_db(rng.choice(usable[-3:]), d.db)
+            stats["client_restores"] += 1
+            last_restore[0] = stats["rounds"]
+
+
+def server_backup_or_restore():
+    if rng.random() < 0.03 and "server" in procs:
+        b = os.path.join(tmp, "srv-bak-%d.db" % stats["rounds"])
+        run([KINERJAD, "--data", data, "backup", b])
+        srv_backups.append((stats["rounds"], b))
+        stats["server_backups"] += 1
+    usable = [b for r, b in srv_backups if r > last_restore[0]]
+    if rng.random() < 0.01 and usable:
+        server_kill(signal.SIGTERM)
+        b = rng.choice(usable[-3:])
+        last_restore[0] = stats["rounds"]
+        if rng.random() < 0.5:
+            run([KINERJAD, "--data", data, "restore", b])
+        else:
+            copy_db(b, os.path.join(data, "kinerjad.db"))
+        stats["server_restores"] += 1
+        server_start()
 
 
 r = run([KINERJAD, "--data", data, "init"])
@@ -112,6 +163,7 @@ class Dev:
     def __init__(self, name, office):
         self.name, self.office = name, office
         self.db = os.path.join(tmp, name + ".db")
+        self.backups = []
         r = run([KINERJAD, "--data", data, "device", "add", "--office", office, "--name", name])
         tok = [l for l in r.stdout.splitlines() if "device token: " in l][0].split(": ", 1)[1]
         run([KINERJA, "--db", self.db, "init", "--office", office, "--server", VIA, "--token", tok,
@@ -213,6 +265,8 @@ while time.time() < t_end:
         server_kill()
         stats["server_kills"] += 1
         server_start()
+    client_backup_or_restore(d)
+    server_backup_or_restore()
 
 # healing: direct, until every device syncs cleanly twice in a row
 for d in devs:
