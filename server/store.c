@@ -1883,8 +1883,11 @@ kj_code kjs_store_pull_since(kjs_store *s, const char *peer_epoch, int64_t since
   if ((rc = kjs_txn_begin(s, &t, err)))
     return rc;
   char now[KJ_INCARNATION_MAX + 1], neu[KJ_INCARNATION_MAX + 1];
+  /* the restored file ended where this database was when it was opened
+   * (it was copied back while no kinerjad ran): later positions are new */
+  int64_t base = s->info.max_seq < max ? s->info.max_seq : max;
   if (!(rc = epoch_current(t->c, now, err)) && !strcmp(now, cur) &&
-      !(rc = epoch_new(t->c, cur, t->seq, "restored, found by a device", neu, err))) {
+      !(rc = epoch_new(t->c, cur, base, "restored, found by a device", neu, err))) {
     rc = kjs_txn_commit(t, err);
     t = NULL;
     if (!rc) {
@@ -1900,7 +1903,7 @@ kj_code kjs_store_pull_since(kjs_store *s, const char *peer_epoch, int64_t since
   }
   if (t)
     kjs_txn_rollback(t);
-  *safe = max;
+  *safe = base;
   return rc;
 }
 

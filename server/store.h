@@ -181,8 +181,10 @@ void kjs_store_epoch(kjs_store *s, char out[KJ_INCARNATION_MAX + 1]);
  * since when peer_epoch is the current epoch, else the lowest base of the
  * epochs between it and the current one (0 when peer_epoch is not an
  * ancestor).  A cursor past the database's highest position means the
- * database lost positions a device saw (restored without detection): a new
- * epoch starts and *safe is that position.  KJ_EDB, KJ_EBUSY. */
+ * database lost positions a device saw (restored without detection, the
+ * file copied back while no kinerjad ran): a new epoch starts whose base,
+ * and *safe, is the highest position the database had when s was opened
+ * (later positions are new to every device).  KJ_EDB, KJ_EBUSY. */
 kj_code kjs_store_pull_since(kjs_store *s, const char *peer_epoch, int64_t since, int64_t *safe,
                              kj_err *err);
 
