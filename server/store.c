@@ -500,7 +500,7 @@ kj_code kjs_store_token_add(kjs_store *s, kjs_role role, const char *id, const c
     /* kept where a restore of the database cannot lose it */
     char hx[65];
     for (int i = 0; i < 32; i++)
-      snprintf(hx + 2 * i, 3, "%02x", hash[i]);
+      snprintf(hx + (size_t)2 * i, 3, "%02x", hash[i]);
     cJSON *j = cJSON_CreateObject();
     if (j) {
       cJSON_AddStringToObject(j, "op", "add");
@@ -1600,7 +1600,7 @@ static int unhex32(const char *h, unsigned char out[32]) {
     return -1;
   for (int i = 0; i < 32; i++) {
     unsigned v;
-    if (sscanf(h + 2 * i, "%2x", &v) != 1)
+    if (sscanf(h + (size_t)2 * i, "%2x", &v) != 1)
       return -1;
     out[i] = (unsigned char)v;
   }
@@ -1696,7 +1696,7 @@ static kj_code epoch_new(conn *c, const char *cur, int64_t base, const char *how
   if (kj_random_bytes(r, sizeof r))
     return kj_fail(err, KJ_EIO, "no random bytes for a new epoch");
   for (int i = 0; i < 8; i++)
-    snprintf(out + 2 * i, 3, "%02x", r[i]);
+    snprintf(out + (size_t)2 * i, 3, "%02x", r[i]);
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(c->db,
                          "INSERT INTO epochs(epoch, parent, base, at, how) VALUES(?1,?2,?3,?4,?5)",
@@ -1880,8 +1880,8 @@ kj_code kjs_store_pull_since(kjs_store *s, const char *peer_epoch, int64_t since
   /* a device saw positions this database does not have: it was restored
    * and nothing told it (the mark was restored or lost too) */
   kjs_txn *t = NULL;
-  if ((rc = kjs_txn_begin(s, &t, err)))
-    return rc;
+  if ((rc = kjs_txn_begin(s, &t, err)) || !t)
+    return rc ? rc : KJ_EDB;
   char now[KJ_INCARNATION_MAX + 1], neu[KJ_INCARNATION_MAX + 1];
   /* the restored file ended where this database was when it was opened
    * (it was copied back while no kinerjad ran): later positions are new */
@@ -2026,8 +2026,8 @@ kj_code kjs_store_restore(const char *db_path, const char *file, const kjs_confi
   if (rc)
     return rc;
   kjs_store *st = NULL;
-  if ((rc = open_impl(&st, db_path, cfg, 0, 1, err)))
-    return rc;
+  if ((rc = open_impl(&st, db_path, cfg, 0, 1, err)) || !st)
+    return rc ? rc : KJ_EDB;
   kjs_store_open_info(st, info);
   info->mark_seq = have ? mseq : -1;
   kjs_store_close(st);

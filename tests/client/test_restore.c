@@ -111,7 +111,7 @@ static char *survey_id(const char *db, const char *service) {
   const cJSON *it;
   cJSON_ArrayForEach(it, arr) {
     const cJSON *sv = cJSON_GetObjectItemCaseSensitive(it, "service");
-    if (cJSON_IsString(sv) && !strcmp(sv->valuestring, service))
+    if (!id && cJSON_IsString(sv) && !strcmp(sv->valuestring, service))
       id = strdup(cJSON_GetObjectItemCaseSensitive(it, "id")->valuestring);
   }
   cJSON_Delete(arr);
