@@ -61,10 +61,27 @@ static const char *const migrations[] = {
     "ALTER TABLE outbox ADD COLUMN needs INTEGER NOT NULL DEFAULT 1;"
     /* the field bit mask was positional (and never read back) */
     "ALTER TABLE outbox DROP COLUMN mask;",
+    /* 2 -> 3: the changes the server acknowledged, kept KJC_SENT_KEEP_DAYS
+     * to send again after a restore of the server (docs/protocol.md
+     * "Restores") */
+    "CREATE TABLE sent("
+    "  seq INTEGER PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  hlc INTEGER NOT NULL,"
+    "  deleted INTEGER NOT NULL,"
+    "  change TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  needs INTEGER NOT NULL,"
+    "  acked_ms INTEGER NOT NULL);"
+    "CREATE INDEX sent_acked ON sent(acked_ms);"
+    /* a change the server answered `missing` waits as rejected, parked = 1,
+     * and is sent again at the next sync */
+    "ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;",
 };
 /* The C part of a migration, run after its SQL in the same transaction. */
 static kj_code migrate_states_v1(kjc_store *s, kj_err *err);
-static kj_code (*const migration_code[])(kjc_store *, kj_err *) = {NULL, migrate_states_v1};
+static kj_code (*const migration_code[])(kjc_store *, kj_err *) = {NULL, migrate_states_v1, NULL};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema version");
 _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
@@ -115,8 +132,11 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
   XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'")   \
   XX(OB_BATCH, "SELECT seq, type, id, hlc, change, needs FROM outbox WHERE status = 'pending' "    \
                "AND needs <= ?2 ORDER BY seq LIMIT ?1")                                            \
+  XX(OB_KEEP, "INSERT OR REPLACE INTO sent(seq, type, id, hlc, deleted, change, created_ms, "      \
+              "needs, acked_ms) SELECT seq, type, id, hlc, deleted, change, created_ms, "          \
+              "needs, ?2 FROM outbox WHERE seq = ?1")                                              \
   XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                                  \
-  XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2 WHERE seq = ?1")               \
+  XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2, parked = ?3 WHERE seq = ?1")  \
   /* Each part reads the outbox_status index only (a covering count and                            \
    * one row), not the whole outbox: a big push stays small in memory. */                          \
   XX(OB_STATS, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'), "                   \
@@ -1175,7 +1195,14 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
 kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err) {
   OWN_BEGIN(s, err);
   kj_code c = KJ_OK;
+  int64_t now = kjc_store_now_ms(s); /* the server's time: a wrong PC clock keeps nothing too
+                                       short or too long */
   for (int i = 0; i < n && !c; i++) {
+    sqlite3_bind_int64(s->st[S_OB_KEEP], 1, seqs[i]);
+    sqlite3_bind_int64(s->st[S_OB_KEEP], 2, now);
+    c = run(s, s->st[S_OB_KEEP], err);
+    if (c)
+      break;
     sqlite3_bind_int64(s->st[S_OB_ACK], 1, seqs[i]);
     c = run(s, s->st[S_OB_ACK], err);
   }
@@ -1195,12 +1222,38 @@ kj_code kjc_outbox_requeue(kjc_store *s, int64_t seq, kj_err *err) {
   return c;
 }
 
+static kj_code exec_count(kjc_store *s, const char *sql, int64_t arg, int64_t *changes,
+                          kj_err *err);
+
 kj_code kjc_outbox_reject(kjc_store *s, int64_t seq, const char *reason, kj_err *err) {
   OWN_BEGIN(s, err);
   sqlite3_stmt *st = s->st[S_OB_REJECT];
   sqlite3_bind_int64(st, 1, seq);
   sqlite3_bind_text(st, 2, reason ? reason : "rejected by the server", -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, 0);
   kj_code c = run(s, st, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_park(kjc_store *s, int64_t seq, const char *reason, kj_err *err) {
+  OWN_BEGIN(s, err);
+  sqlite3_stmt *st = s->st[S_OB_REJECT];
+  sqlite3_bind_int64(st, 1, seq);
+  sqlite3_bind_text(st, 2, reason ? reason : "the server does not hold this record", -1,
+                    SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, 1);
+  kj_code c = run(s, st, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_unpark(kjc_store *s, kj_err *err) {
+  OWN_BEGIN(s, err);
+  kj_code c = exec_count(s,
+                         "UPDATE outbox SET status = 'pending', reason = NULL, parked = 0 "
+                         "WHERE parked = 1 AND status = 'rejected'",
+                         0, NULL, err);
   OWN_END(s, c, err);
   return c;
 }
@@ -1414,6 +1467,49 @@ kj_code kjc_outbox_restamp(kjc_store *s, kj_hlc from, long *n, kj_err *err) {
   return c;
 }
 
+/* One statement of the restore helpers (rare: prepared per call). */
+static kj_code exec_count(kjc_store *s, const char *sql, int64_t arg, int64_t *changes,
+                          kj_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    if (sqlite3_bind_parameter_count(st) > 0)
+      sqlite3_bind_int64(st, 1, (sqlite3_int64)arg);
+    rc = sqlite3_step(st);
+  }
+  kj_code c = KJ_OK;
+  if (rc == SQLITE_ROW && changes)
+    *changes = (int64_t)sqlite3_column_int64(st, 0);
+  else if (rc == SQLITE_DONE && changes)
+    *changes = (int64_t)sqlite3_changes(s->db);
+  else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    c = st_fail(s, rc, err, "outbox");
+  sqlite3_finalize(st);
+  return c;
+}
+
+kj_code kjc_outbox_top(kjc_store *s, int64_t *out, kj_err *err) {
+  *out = 0;
+  return exec_count(s,
+                    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), "
+                    "0), coalesce((SELECT max(seq) FROM sent), 0), ?1)",
+                    0, out, err);
+}
+
+kj_code kjc_outbox_resend_sent(kjc_store *s, int64_t *n, kj_err *err) {
+  *n = 0;
+  OWN_BEGIN(s, err);
+  kj_code c = exec_count(s,
+                         "INSERT OR IGNORE INTO outbox(seq, type, id, hlc, deleted, change, "
+                         "created_ms, needs) SELECT seq, type, id, hlc, deleted, change, "
+                         "created_ms, needs FROM sent ORDER BY seq",
+                         0, n, err);
+  if (!c)
+    c = exec_count(s, "DELETE FROM sent", 0, NULL, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
 kj_code kjc_store_forget(kjc_store *s, kj_rtype type, const char *id, int *dropped, kj_err *err) {
   *dropped = 0;
   OWN_BEGIN(s, err);
@@ -1434,6 +1530,84 @@ kj_code kjc_store_forget(kjc_store *s, kj_rtype type, const char *id, int *dropp
   sqlite3_finalize(st);
   OWN_END(s, c, err);
   return c;
+}
+
+/* The changes of this PC that rebuild state rs on a server that lost them:
+ * one per distinct stamp of this device among its fields (the fields it
+ * wrote together), and its delete; every change keeps its stamp's hlc, so
+ * merging it where the write is known changes nothing.  What other PCs
+ * wrote, they send again themselves. */
+static kj_code rederive_record(kjc_store *s, const kj_rstate *rs, long *n, kj_err *err) {
+  const kj_type_def *t = kj_type(rs->rec.type);
+  uint32_t done = 0;
+  kj_code c = KJ_OK;
+  for (int i = 0; !c && i < t->nfields; i++) {
+    if (!rs->st[i].hlc || (done >> i) & 1u || strcmp(rs->st[i].device, s->device) != 0)
+      continue;
+    kj_change ch;
+    kj_change_init(&ch, rs->rec.type);
+    snprintf(ch.rec.id, sizeof ch.rec.id, "%s", rs->rec.id);
+    ch.hlc = rs->st[i].hlc;
+    for (int j = i; !c && j < t->nfields; j++) {
+      if (rs->st[j].hlc != rs->st[i].hlc || strcmp(rs->st[j].device, s->device) != 0)
+        continue;
+      done |= 1u << j;
+      ch.mask |= 1u << j;
+      if (kj_record_set(&ch.rec, j, rs->rec.v[j]))
+        c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    }
+    if (!c)
+      c = outbox_append(s, &ch, err);
+    kj_change_release(&ch);
+    (*n)++;
+  }
+  if (!c && rs->rec.deleted && rs->del.hlc && !strcmp(rs->del.device, s->device)) {
+    kj_change ch;
+    kj_change_init(&ch, rs->rec.type);
+    snprintf(ch.rec.id, sizeof ch.rec.id, "%s", rs->rec.id);
+    ch.rec.deleted = 1;
+    ch.hlc = rs->del.hlc;
+    c = outbox_append(s, &ch, err);
+    kj_change_release(&ch);
+    (*n)++;
+  }
+  return c;
+}
+
+kj_code kjc_outbox_rederive(kjc_store *s, long *n, kj_err *err) {
+  *n = 0;
+  OWN_BEGIN(s, err);
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT type, id, deleted, state FROM records", -1, &st, NULL);
+  kj_code c = rc == SQLITE_OK ? KJ_OK : st_fail(s, rc, err, "read records");
+  while (!c && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const kj_type_def *t = kj_type_by_name((const char *)sqlite3_column_text(st, 0));
+    if (!t || t->master)
+      continue;
+    kj_rstate rs;
+    c = state_parse(s, t->name, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int(st, 2),
+                    (const char *)sqlite3_column_text(st, 3), &rs, err);
+    const char *office = c ? NULL : kj_record_office(&rs.rec);
+    if (!c && office && !strcmp(office, s->office))
+      c = rederive_record(s, &rs, n, err);
+    kj_rstate_release(&rs);
+  }
+  if (!c && rc != SQLITE_DONE && rc != SQLITE_ROW)
+    c = st_fail(s, rc, err, "read records");
+  sqlite3_finalize(st);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_prune_sent(kjc_store *s, int64_t before_ms, kj_err *err) {
+  OWN_BEGIN(s, err);
+  kj_code c = exec_count(s, "DELETE FROM sent WHERE acked_ms < ?1", before_ms, NULL, err);
+  OWN_END(s, c, err);
+  return c;
+}
+
+int64_t kjc_store_now_ms(kjc_store *s) {
+  return (int64_t)kj_wall_ms() + s->clock.offset_ms;
 }
 
 int kjc_server_protocol(kjc_store *s) {

@@ -33,7 +33,7 @@
 #include "record.h"
 #include "wire.h"
 
-#define KJC_SCHEMA_VERSION 2
+#define KJC_SCHEMA_VERSION 3
 #define KJC_APPLICATION_ID 0x4b4a4442 /* "KJDB" in PRAGMA application_id */
 
 /* meta keys.  Times are ms since the epoch in decimal text. */
@@ -58,6 +58,18 @@
 #define KJC_META_SERVER_PROTOCOL "server_protocol"
 /* The protocol the pull cursor was advanced under (client/sync.c). */
 #define KJC_META_PULL_PROTOCOL "pull_protocol"
+/* Restores (docs/protocol.md "Restores"): the incarnation of this database
+ * ("" or absent: the first; a new one when the server holds seqs of this
+ * device that this database never wrote), the server's epoch as last seen,
+ * and "1" while a pull must not skip this device's own records (after a new
+ * incarnation: the records pushed from the restored or copied database's
+ * other life come back). */
+#define KJC_META_INCARNATION "incarnation"
+#define KJC_META_SERVER_EPOCH "server_epoch"
+#define KJC_META_PULL_FULL "pull_full"
+/* Acknowledged changes are kept this long in the table `sent`, to send
+ * again when the server was restored from a backup. */
+#define KJC_SENT_KEEP_DAYS 60
 
 typedef struct kjc_store kjc_store;
 
@@ -230,6 +242,26 @@ kj_code kjc_outbox_restamp(kjc_store *s, kj_hlc from, long *n, kj_err *err);
  * for the server to answer).  *dropped 1 when there was one.  Joins the
  * caller's transaction or runs its own. */
 kj_code kjc_store_forget(kjc_store *s, kj_rtype type, const char *id, int *dropped, kj_err *err);
+/* The highest seq this database ever gave a change (its AUTOINCREMENT
+ * counter; seqs are never reused), 0 when none. */
+kj_code kjc_outbox_top(kjc_store *s, int64_t *out, kj_err *err);
+/* Every acknowledged change kept in `sent` back into the outbox as pending,
+ * with its seq (a restored server lacks them); *n gets the count. */
+kj_code kjc_outbox_resend_sent(kjc_store *s, int64_t *n, kj_err *err);
+/* The server answered `missing` (it does not hold the record this change
+ * edits: restored): keep seq as rejected with the reason, and parked, so
+ * that kjc_outbox_unpark (at the start of every sync) sends it again. */
+kj_code kjc_outbox_park(kjc_store *s, int64_t seq, const char *reason, kj_err *err);
+kj_code kjc_outbox_unpark(kjc_store *s, kj_err *err);
+/* A server restored from a backup may lack what this PC wrote, also when
+ * its sent log no longer has it (the PC was restored itself): what this
+ * device wrote in every record of its office goes to the outbox again as
+ * the changes that rebuild it, one per distinct stamp of this device plus
+ * its delete, each with its original hlc (merging one the server has
+ * changes nothing; docs/protocol.md "Restores").  *n: the changes queued. */
+kj_code kjc_outbox_rederive(kjc_store *s, long *n, kj_err *err);
+/* Forget acknowledged changes acknowledged before before_ms. */
+kj_code kjc_outbox_prune_sent(kjc_store *s, int64_t before_ms, kj_err *err);
 
 typedef struct kjc_outbox_stats {
   long pending; /* to send to the server */
@@ -238,6 +270,9 @@ typedef struct kjc_outbox_stats {
   int64_t oldest_pending_ms; /* creation time of the oldest pending change, 0 when none */
 } kjc_outbox_stats;
 kj_code kjc_outbox_stats_get(kjc_store *s, kjc_outbox_stats *out, kj_err *err);
+/* Now in ms since the epoch by the server's clock: the PC's wall clock plus
+ * the offset measured against the server (docs/protocol.md "Clocks"). */
+int64_t kjc_store_now_ms(kjc_store *s);
 /* The server's protocol as last seen (KJ_PROTOCOL_MAX until known). */
 int kjc_server_protocol(kjc_store *s);
 

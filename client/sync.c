@@ -12,6 +12,7 @@
 #include "msg.h"
 #include "net.h"
 #include "text.h"
+#include "uuid.h"
 #include "wire.h"
 
 #define DEFAULT_BATCH 1000
@@ -26,6 +27,9 @@ typedef struct engine {
   const kjc_sync_opts *o;
   kjc_sync_result *res;
   long total_pending;
+  char inc[KJ_INCARNATION_MAX + 1]; /* this database's incarnation ("" the first) */
+  int redo;                         /* a restore was found: push and pull once more */
+  int incs;                         /* incarnations taken by this sync */
 } engine;
 
 static int cancelled(const engine *e) {
@@ -188,6 +192,99 @@ static kj_code hello(engine *e, const char *key, kj_err *err) {
   return c;
 }
 
+/* ---- restores (docs/protocol.md "Restores") ---- */
+
+static kj_code load_incarnation(engine *e, kj_err *err) {
+  char *v = NULL;
+  kj_code c = kjc_meta_get(e->s, KJC_META_INCARNATION, &v, err);
+  e->inc[0] = 0;
+  if (!c && v && kj_incarnation_valid(v))
+    snprintf(e->inc, sizeof e->inc, "%s", v);
+  free(v);
+  return c;
+}
+
+/* 1 when the server holds a seq of this database's incarnation above the
+ * highest seq this database ever gave (device_high < 0: not said). */
+static int server_ahead(engine *e, int64_t device_high) {
+  if (device_high <= 0)
+    return 0;
+  int64_t top = 0;
+  kj_err x;
+  kj_err_clear(&x);
+  if (kjc_outbox_top(e->s, &top, &x))
+    return 0;
+  return device_high > top;
+}
+
+/* This database is behind or beside the server's view of its device: it
+ * takes a new incarnation (the server keys its changes by it, so its seqs
+ * are new there), sends every pending change again under it, and pulls
+ * without skipping its own records until the pull is through, so that what
+ * its other life pushed comes back.  why: what told it. */
+static kj_code take_incarnation(engine *e, const char *why, kj_err *err) {
+  if (++e->incs > 2)
+    return kj_fail(err, KJ_EPROTO, "the server refuses every incarnation of this database: %s",
+                   why);
+  unsigned char r[8];
+  char inc[KJ_INCARNATION_MAX + 1];
+  if (kj_random_bytes(r, sizeof r))
+    return kj_fail(err, KJ_EIO, "no random bytes for a new incarnation");
+  for (int i = 0; i < 8; i++)
+    snprintf(inc + (size_t)2 * i, 3, "%02x", r[i]);
+  kjc_outbox_stats st;
+  memset(&st, 0, sizeof st);
+  kj_code c = kjc_store_begin(e->s, err);
+  if (c)
+    return c;
+  if (!(c = kjc_meta_set(e->s, KJC_META_INCARNATION, inc, err)) &&
+      !(c = kjc_meta_set(e->s, KJC_META_PULL_FULL, "1", err)) &&
+      !(c = kjc_outbox_stats_get(e->s, &st, err)))
+    c = kjc_store_commit(e->s, err);
+  else
+    kjc_store_rollback(e->s);
+  if (c)
+    return c;
+  KJ_WARN("this database was restored or copied: %s; it goes on as incarnation %s: its %ld "
+          "pending changes go to the server again and it reads back what the server holds, "
+          "its own earlier pushes included",
+          why, inc, st.pending);
+  snprintf(e->inc, sizeof e->inc, "%s", inc);
+  e->redo = 1;
+  return KJ_OK;
+}
+
+/* A pull page's epoch: the first one is kept; another one means the server
+ * was restored from a backup, and every change this database sent in the
+ * last KJC_SENT_KEEP_DAYS goes out again (inside the page's transaction,
+ * before its states are adopted, so that they merge with the re-queued
+ * changes instead of replacing them). */
+static kj_code check_epoch(engine *e, const kj_pull_page *p, kj_err *err) {
+  if (!p->epoch[0])
+    return KJ_OK;
+  char *mine = NULL;
+  kj_code c = kjc_meta_get(e->s, KJC_META_SERVER_EPOCH, &mine, err);
+  if (!c && mine && strcmp(mine, p->epoch) != 0) {
+    int64_t n = 0;
+    long held = 0;
+    /* what it sent, and what it wrote in every record it holds: a PC
+     * restored itself may no longer have its own sent log */
+    if (!(c = kjc_outbox_resend_sent(e->s, &n, err)) &&
+        !(c = kjc_outbox_rederive(e->s, &held, err))) {
+      KJ_WARN("the server was restored from a backup (epoch %s, was %s): the %" PRId64
+              " changes this database sent in the last %d days and the %ld writes of this "
+              "PC in the records it holds go to it again, and it reads again from a position the "
+              "server has",
+              p->epoch, mine, n, KJC_SENT_KEEP_DAYS, held);
+      e->redo = 1;
+    }
+  }
+  if (!c && (!mine || strcmp(mine, p->epoch) != 0))
+    c = kjc_meta_set(e->s, KJC_META_SERVER_EPOCH, p->epoch, err);
+  free(mine);
+  return c;
+}
+
 /* ---- push ---- */
 
 static void progress(engine *e, kjc_sync_phase ph, long done, long total) {
@@ -198,7 +295,7 @@ static void progress(engine *e, kjc_sync_phase ph, long done, long total) {
 }
 
 static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, int n,
-                            int *progressed, kj_err *err) {
+                            int *progressed, int *reused, kj_err *err) {
   int64_t *acks = malloc((size_t)(n ? n : 1) * sizeof *acks);
   if (!acks)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -207,6 +304,7 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
   kj_hlc from = 0; /* the lowest stamp refused for now */
   const char *why = NULL;
   *progressed = 0;
+  *reused = 0;
   kj_code c = kjc_store_begin(e->s, err);
   for (int idx = 0; idx < a->n; idx++) {
     const kj_push_result *res = &a->r[idx];
@@ -223,7 +321,15 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
     }
     if (k < 0)
       continue;
-    if (res->status == KJ_PUSH_APPLIED || res->status == KJ_PUSH_DUPLICATE) {
+    if (res->status == KJ_PUSH_REUSED) {
+      (*reused)++; /* stays pending: sent again under a new incarnation */
+      ch[k].seq = -1;
+    } else if (res->status == KJ_PUSH_MISSING) {
+      if (!c)
+        c = kjc_outbox_park(e->s, ch[k].seq, res->error, err);
+      rej++;
+      ch[k].seq = -1;
+    } else if (res->status == KJ_PUSH_APPLIED || res->status == KJ_PUSH_DUPLICATE) {
       acks[nack++] = ch[k].seq;
       if (res->status == KJ_PUSH_DUPLICATE)
         dup++;
@@ -311,7 +417,8 @@ static kj_code push(engine *e, kj_err *err) {
     int k = n;
     kj_buf body;
     kj_buf_init(&body, KJ_BUF_UNLIMITED);
-    c = kj_push_encode(&body, kjc_net_now_ms() + off, ch, k, kjc_server_protocol(e->s), err);
+    c = kj_push_encode_inc(&body, kjc_net_now_ms() + off, e->inc, ch, k, kjc_server_protocol(e->s),
+                           err);
     kjc_net_reply r;
     memset(&r, 0, sizeof r);
     if (!c) {
@@ -326,8 +433,21 @@ static kj_code push(engine *e, kj_err *err) {
         c = kj_push_answer_decode(kj_buf_str(&r.body), r.body.len, &a, err);
         if (!c) {
           measure(e, &r, a.server_time);
-          int prog = 0;
-          c = push_results(e, &a, ch, k, &prog, err);
+          int prog = 0, reused = 0;
+          c = push_results(e, &a, ch, k, &prog, &reused, err);
+          if (!c && (reused || server_ahead(e, a.device_high))) {
+            char why[160];
+            if (reused)
+              snprintf(why, sizeof why,
+                       "the server holds other changes under %d of its change numbers", reused);
+            else
+              snprintf(why, sizeof why,
+                       "the server holds changes of this device up to number %" PRId64
+                       " that it never wrote",
+                       a.device_high);
+            c = take_incarnation(e, why, err);
+            prog = prog ? prog : 1; /* the batch goes again under the new incarnation */
+          }
           if (!c && prog == 0)
             c = kj_fail(err, KJ_EPROTO, "push: the server answered no change of the batch");
           done += prog;
@@ -387,10 +507,15 @@ static kj_code store_scores(engine *e, const cJSON *scores, kj_err *err) {
   return KJ_OK;
 }
 
-static kj_code apply_page(engine *e, const kj_pull_page *p, kj_err *err) {
+static kj_code apply_page(engine *e, const kj_pull_page *p, int skip_own, kj_err *err) {
   kj_code c = kjc_store_begin(e->s, err);
   if (c)
     return c;
+  if ((c = check_epoch(e, p, err)) ||
+      (!skip_own && !p->more && (c = kjc_meta_set(e->s, KJC_META_PULL_FULL, NULL, err)))) {
+    kjc_store_rollback(e->s);
+    return c;
+  }
   kj_hlc_clock *clk = kjc_store_clock(e->s);
   uint64_t wall = kj_wall_ms();
   long n = 0, i = 0, skipped = 0, moved = 0;
@@ -526,24 +651,52 @@ static kj_code pull(engine *e, kj_err *err) {
       free(cursor);
       return c;
     }
-    char esc[256], tesc[160], path[512];
+    char *sepoch = NULL, *full = NULL;
+    if ((c = kjc_meta_get(e->s, KJC_META_SERVER_EPOCH, &sepoch, err)) ||
+        (c = kjc_meta_get(e->s, KJC_META_PULL_FULL, &full, err))) {
+      free(cursor);
+      free(tag);
+      free(sepoch);
+      return c;
+    }
+    char esc[256], tesc[160], path[640], extra[128] = "";
     url_escape(cursor ? cursor : "0", esc, sizeof esc);
     url_escape(tag ? tag : "", tesc, sizeof tesc);
+    /* incarnation and epoch are [0-9a-z]: nothing to escape */
+    if (e->inc[0])
+      snprintf(extra, sizeof extra, "&inc=%s", e->inc);
+    if (sepoch && kj_incarnation_valid(sepoch))
+      snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "&epoch=%s", sepoch);
+    int skip_own = !(full && !strcmp(full, "1"));
     free(cursor);
     free(tag);
-    snprintf(path, sizeof path, "/v1/pull?since=%s&limit=%d&skip_own=1&protocol=%d&scores_tag=%s",
-             esc, limit, KJ_PROTOCOL_MAX, tesc);
+    free(sepoch);
+    free(full);
+    snprintf(path, sizeof path,
+             "/v1/pull?since=%s&limit=%d&skip_own=%d&protocol=%d&scores_tag=%s%s", esc, limit,
+             skip_own, KJ_PROTOCOL_MAX, tesc, extra);
     kjc_net_reply r;
     kj_pull_page page;
     memset(&page, 0, sizeof page);
     c = request(e, "GET", path, NULL, 0, &r, "pull", err);
     if (!c)
       c = kj_pull_page_decode(kj_buf_str(&r.body), r.body.len, &page, err);
+    int again = 0;
     if (!c) {
       measure(e, &r, page.server_time);
-      c = apply_page(e, &page, err);
+      if (server_ahead(e, page.device_high)) {
+        char why[160];
+        snprintf(why, sizeof why,
+                 "the server holds changes of this device up to number %" PRId64
+                 " that it never wrote",
+                 page.device_high);
+        c = take_incarnation(e, why, err);
+        again = 1; /* this page skipped its own records: ask again */
+      } else {
+        c = apply_page(e, &page, skip_own, err);
+      }
     }
-    int more = page.more;
+    int more = page.more || again;
     kj_pull_page_release(&page);
     kjc_net_reply_release(&r);
     if (c)
@@ -656,12 +809,26 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     }
     free(old);
     free(proto);
-    if (!c && st.pending > 0) {
-      e.total_pending = st.pending;
-      c = push(&e, err);
-    }
     if (!c)
-      c = pull(&e, err);
+      c = load_incarnation(&e, err);
+    if (!c)
+      c = kjc_outbox_unpark(s, err);
+    if (!c)
+      c = kjc_outbox_prune_sent(s, kjc_store_now_ms(s) - (int64_t)KJC_SENT_KEEP_DAYS * 86400000,
+                                err);
+    /* a restore found on the way (a new incarnation, a new server epoch)
+     * sends and reads once more at once */
+    for (int round = 0; !c && round < 3; round++) {
+      e.redo = 0;
+      if (!c && (c = kjc_outbox_stats_get(s, &st, err)) == KJ_OK && st.pending > 0) {
+        e.total_pending = st.pending;
+        c = push(&e, err);
+      }
+      if (!c)
+        c = pull(&e, err);
+      if (!e.redo)
+        break;
+    }
     kjc_net_counters(e.net, &res->bytes_sent, &res->bytes_received);
   }
   kjc_net_close(e.net);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/sha256.h>
 #include "reportdoc.h"
 
 static const cJSON *get(const cJSON *o, const char *k) {
@@ -230,10 +231,40 @@ int kj_hello_accepts(const kj_hello *h, const kj_change *c) {
 
 kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, int n, int peer,
                        kj_err *err) {
+  return kj_push_encode_inc(out, device_time, NULL, ch, n, peer, err);
+}
+
+int kj_incarnation_valid(const char *s) {
+  size_t n = 0;
+  for (; s && s[n]; n++)
+    if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'z')) || n >= KJ_INCARNATION_MAX)
+      return 0;
+  return s != NULL;
+}
+
+kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err) {
+  cJSON *o = kj_change_to_json(c);
+  if (o)
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "device");
+  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  unsigned char h[32];
+  mbedtls_sha256_ret((const unsigned char *)text, strlen(text), h, 0);
+  free(text);
+  memcpy(out, h, KJ_CHANGE_DIGEST_LEN);
+  return KJ_OK;
+}
+
+kj_code kj_push_encode_inc(kj_buf *out, int64_t device_time, const char *incarnation,
+                           const kj_change *ch, int n, int peer, kj_err *err) {
   cJSON *body = cJSON_CreateObject();
   cJSON *arr = NULL;
   if (!body || !cJSON_AddNumberToObject(body, "device_time", (double)device_time) ||
       !cJSON_AddNumberToObject(body, "protocol", KJ_PROTOCOL_MAX) ||
+      (incarnation && incarnation[0] &&
+       !cJSON_AddStringToObject(body, "incarnation", incarnation)) ||
       !(arr = cJSON_AddArrayToObject(body, "changes"))) {
     cJSON_Delete(body);
     return kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -353,6 +384,16 @@ kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req 
   }
   if (pr)
     req->protocol = (int)v;
+  const cJSON *inc = get(doc, "incarnation");
+  if (inc &&
+      (!cJSON_IsString(inc) || !inc->valuestring[0] || !kj_incarnation_valid(inc->valuestring))) {
+    rc =
+        kj_fail(err, KJ_EPROTO, "bad JSON: 'incarnation' must be 1 to %d characters of 0-9 and a-z",
+                KJ_INCARNATION_MAX);
+    goto out;
+  }
+  if (inc)
+    snprintf(req->incarnation, sizeof req->incarnation, "%s", inc->valuestring);
   int n = cJSON_GetArraySize(changes);
   if (n > max_batch) {
     rc = kj_fail(err, KJ_ETOOBIG, "batch of %d changes is over the limit of %d", n, max_batch);
@@ -386,14 +427,19 @@ void kj_push_req_release(kj_push_req *req) {
   req->n = 0;
 }
 
-static const char *const k_status[] = {"applied", "duplicate", "rejected"};
+static const char *const k_status[] = {"applied", "duplicate", "rejected", "reused", "missing"};
 
 const char *kj_push_status_name(kj_push_status s) {
-  return (unsigned)s < 3 ? k_status[s] : "rejected";
+  return (unsigned)s < 5 ? k_status[s] : "rejected";
 }
 
 kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int64_t server_time,
                                kj_err *err) {
+  return kj_push_results_encode_high(out, r, n, server_time, -1, err);
+}
+
+kj_code kj_push_results_encode_high(kj_buf *out, const kj_push_result *r, int n,
+                                    int64_t server_time, int64_t device_high, kj_err *err) {
   cJSON *o = cJSON_CreateObject();
   cJSON *res = o ? cJSON_AddArrayToObject(o, "results") : NULL;
   if (!res)
@@ -415,6 +461,8 @@ kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int6
   if (!cJSON_AddNumberToObject(o, "server_time", (double)server_time) ||
       !cJSON_AddNumberToObject(o, "protocol", KJ_PROTOCOL_MAX))
     goto oom;
+  if (device_high >= 0 && !cJSON_AddNumberToObject(o, "device_high", (double)device_high))
+    goto oom;
   return emit(o, out, err);
 oom:
   cJSON_Delete(o);
@@ -424,6 +472,7 @@ oom:
 kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, kj_err *err) {
   memset(a, 0, sizeof *a);
   a->server_time = -1;
+  a->device_high = -1;
   cJSON *o = cJSON_ParseWithLength(text, len);
   kj_code rc = KJ_OK;
   const cJSON *results = cJSON_IsObject(o) ? get(o, "results") : NULL;
@@ -435,6 +484,8 @@ kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, k
     a->server_time = -1;
   int64_t pv = 1;
   a->protocol = get_count(get(o, "protocol"), &pv) > 0 && pv >= 1 && pv <= 1000000 ? (int)pv : 1;
+  if (get_count(get(o, "device_high"), &a->device_high) <= 0)
+    a->device_high = -1;
   int n = cJSON_GetArraySize(results);
   a->r = calloc(n ? (size_t)n : 1, sizeof *a->r);
   if (!a->r) {
@@ -454,6 +505,12 @@ kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, k
       r->status = KJ_PUSH_APPLIED;
     } else if (!strcmp(name, "duplicate")) {
       r->status = KJ_PUSH_DUPLICATE;
+    } else if (!strcmp(name, "reused")) {
+      r->status = KJ_PUSH_REUSED;
+    } else if (!strcmp(name, "missing")) {
+      r->status = KJ_PUSH_MISSING;
+      if (!why)
+        why = "the server does not hold this record";
     } else {
       r->status = KJ_PUSH_REJECTED;
       if (strcmp(name, "rejected") != 0) {
@@ -533,10 +590,21 @@ kj_code kj_pull_add_stored(kj_buf *out, const char *state, int peer, int *added,
 
 kj_code kj_pull_end(kj_buf *out, const char *next, int more, int64_t server_time,
                     const char *scores, const char *scores_tag) {
+  return kj_pull_end_restore(out, next, more, server_time, scores, scores_tag, NULL);
+}
+
+kj_code kj_pull_end_restore(kj_buf *out, const char *next, int more, int64_t server_time,
+                            const char *scores, const char *scores_tag, const kj_pull_restore *x) {
   if (kj_buf_addf(out, "],\"next\":\"%s\",\"more\":%s,\"server_time\":%" PRId64 ",\"scores\":%s",
                   next, more ? "true" : "false", server_time, scores ? scores : "null"))
     return KJ_ETOOBIG;
   if (scores_tag && kj_buf_addf(out, ",\"scores_tag\":\"%s\"", scores_tag))
+    return KJ_ETOOBIG;
+  /* an epoch is an incarnation-like id: [0-9a-z], nothing to escape */
+  if (x && x->epoch && x->epoch[0] && kj_incarnation_valid(x->epoch) &&
+      kj_buf_addf(out, ",\"epoch\":\"%s\"", x->epoch))
+    return KJ_ETOOBIG;
+  if (x && x->device_high >= 0 && kj_buf_addf(out, ",\"device_high\":%" PRId64, x->device_high))
     return KJ_ETOOBIG;
   return kj_buf_adds(out, "}\n") ? KJ_ETOOBIG : KJ_OK;
 }
@@ -568,6 +636,7 @@ kj_code kj_pull_add_moved(kj_buf *out, int first, const char *type, const char *
 kj_code kj_pull_page_decode(const char *text, size_t len, kj_pull_page *p, kj_err *err) {
   memset(p, 0, sizeof *p);
   p->server_time = -1;
+  p->device_high = -1;
   p->doc = cJSON_ParseWithLength(text, len);
   if (!cJSON_IsObject(p->doc)) {
     kj_pull_page_release(p);
@@ -584,6 +653,11 @@ kj_code kj_pull_page_decode(const char *text, size_t len, kj_pull_page *p, kj_er
   p->more = cJSON_IsTrue(mo);
   if (get_count(get(p->doc, "server_time"), &p->server_time) <= 0)
     p->server_time = -1;
+  if (get_count(get(p->doc, "device_high"), &p->device_high) <= 0)
+    p->device_high = -1;
+  const cJSON *ep = get(p->doc, "epoch");
+  if (cJSON_IsString(ep) && kj_incarnation_valid(ep->valuestring))
+    snprintf(p->epoch, sizeof p->epoch, "%s", ep->valuestring);
   const cJSON *sc = get(p->doc, "scores"), *tag = get(p->doc, "scores_tag");
   p->scores = cJSON_IsArray(sc) ? sc : NULL;
   if (cJSON_IsString(tag) && strlen(tag->valuestring) < sizeof p->scores_tag &&

@@ -84,6 +84,25 @@ int kj_hello_accepts(const kj_hello *h, const kj_change *c);
  * appended to out. */
 kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, int n, int peer,
                        kj_err *err);
+/* The same with the client's incarnation (docs/protocol.md "Restores"):
+ * "incarnation":"ID" is added when incarnation is neither NULL nor "" (a
+ * server of protocol 2 before it ignores the key). */
+kj_code kj_push_encode_inc(kj_buf *out, int64_t device_time, const char *incarnation,
+                           const kj_change *ch, int n, int peer, kj_err *err);
+
+/* An incarnation id is 1 to KJ_INCARNATION_MAX characters of [0-9a-z];
+ * "" is the first incarnation of every device. */
+#define KJ_INCARNATION_MAX 32
+/* 1 when s is a valid incarnation id ("" included). */
+int kj_incarnation_valid(const char *s);
+
+/* The digest of a change as its device sent it (before the server sets its
+ * device or corrects its stamp): SHA-256 of its JSON (kj_change_to_json,
+ * "device" left out), the first 16 bytes into out.  Two sends of the same
+ * outbox row give the same digest; another change under the same seq does
+ * not.  KJ_ENOMEM. */
+#define KJ_CHANGE_DIGEST_LEN 16
+kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err);
 
 /* One change of a push as the server read it. */
 typedef struct kj_push_entry {
@@ -95,8 +114,9 @@ typedef struct kj_push_entry {
 
 typedef struct kj_push_req {
   int has_device_time;
-  int64_t device_time; /* ms since the epoch */
-  int protocol;        /* the client's protocol, 1 when absent */
+  int64_t device_time;                      /* ms since the epoch */
+  int protocol;                             /* the client's protocol, 1 when absent */
+  char incarnation[KJ_INCARNATION_MAX + 1]; /* "" when absent */
   int n;
   kj_push_entry *e; /* n entries, owned */
 } kj_push_req;
@@ -111,7 +131,19 @@ typedef struct kj_push_req {
 kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err);
 void kj_push_req_release(kj_push_req *req);
 
-typedef enum { KJ_PUSH_APPLIED, KJ_PUSH_DUPLICATE, KJ_PUSH_REJECTED } kj_push_status;
+/* KJ_PUSH_REUSED ("reused"): the server holds another change under this
+ * device, incarnation and seq: the client's database was restored, copied
+ * or reinstalled (docs/protocol.md "Restores"); the change was not taken. */
+/* KJ_PUSH_MISSING ("missing"): the change edits or deletes a record the
+ * server does not hold (a restore of the server lost it, its creation comes
+ * again from the PC that holds it): nothing stored, send it again later. */
+typedef enum {
+  KJ_PUSH_APPLIED,
+  KJ_PUSH_DUPLICATE,
+  KJ_PUSH_REJECTED,
+  KJ_PUSH_REUSED,
+  KJ_PUSH_MISSING
+} kj_push_status;
 
 const char *kj_push_status_name(kj_push_status s); /* "applied", ... */
 
@@ -131,12 +163,17 @@ typedef struct kj_push_result {
  * result carries "error" and, when r.retry, "retry": true. */
 kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int64_t server_time,
                                kj_err *err);
+/* The same with "device_high":H, the highest seq the server holds for the
+ * pushing device's incarnation (left out when device_high < 0). */
+kj_code kj_push_results_encode_high(kj_buf *out, const kj_push_result *r, int n,
+                                    int64_t server_time, int64_t device_high, kj_err *err);
 
 typedef struct kj_push_answer {
   int n;
   kj_push_result *r;   /* owned, with their errors */
   int64_t server_time; /* -1 when absent */
   int protocol;        /* the server's newest protocol; 1 when absent (a release of 1) */
+  int64_t device_high; /* -1 when absent (a server before restores) */
 } kj_push_answer;
 
 /* Client: the server's answer to a push.  A result with an unknown status
@@ -170,6 +207,16 @@ kj_code kj_pull_end(kj_buf *out, const char *next, int more, int64_t server_time
  * 0 for the next ones.  KJ_ETOOBIG from out, KJ_ENOMEM, KJ_EINVAL when out
  * does not end as a page finished that way. */
 kj_code kj_pull_add_moved(kj_buf *out, int first, const char *type, const char *id);
+/* What a page tells about restores (docs/protocol.md "Restores"): the
+ * server's epoch (NULL or "" leaves it out) and the highest seq the server
+ * holds for the device's incarnation (< 0 leaves it out). */
+typedef struct kj_pull_restore {
+  const char *epoch;
+  int64_t device_high;
+} kj_pull_restore;
+/* kj_pull_end with the keys of x (x NULL: as kj_pull_end). */
+kj_code kj_pull_end_restore(kj_buf *out, const char *next, int more, int64_t server_time,
+                            const char *scores, const char *scores_tag, const kj_pull_restore *x);
 
 /* Client: a pull page. */
 typedef struct kj_pull_page {
@@ -182,6 +229,8 @@ typedef struct kj_pull_page {
   int has_tag;
   char scores_tag[80];
   const cJSON *moved; /* array of notices, read with kj_pull_page_moved; NULL when none */
+  char epoch[KJ_INCARNATION_MAX + 1]; /* the server's epoch, "" when absent */
+  int64_t device_high;                /* -1 when absent */
 } kj_pull_page;
 
 kj_code kj_pull_page_decode(const char *text, size_t len, kj_pull_page *p, kj_err *err);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,7 @@ static const char usage_text[] =
     "  report employees --period P --office CODE [--json|--csv]\n"
     "  recompute [--verify]                rebuild (or check) the score aggregates\n"
     "  backup FILE                         copy the database, also while serve runs\n"
+    "  restore FILE                        put a backup in place (serve stopped)\n"
     "\n"
     "Every command takes --help.\n";
 
@@ -1016,6 +1018,59 @@ static int cmd_backup(cmd_ctx *c) {
   return 0;
 }
 
+static int cmd_restore(cmd_ctx *c) {
+  if (want_help(c->argc, c->argv)) {
+    fputs("usage: kinerjad restore FILE\n\n"
+          "Put the backup FILE (made by 'kinerjad backup') in place of the server's\n"
+          "database.  Stop 'kinerjad serve' first: restore refuses while any kinerjad\n"
+          "process uses the data directory.  FILE is checked (integrity_check, a\n"
+          "kinerjad database this kinerjad reads), copied beside the database, fsynced\n"
+          "and renamed into place; the database it replaces is kept as\n"
+          "kinerjad.db.before-restore.  The restored database starts a new epoch: at\n"
+          "their next sync the devices re-send the changes it lacks and read again\n"
+          "from a position it has.  Token revocations and new devices made after the\n"
+          "backup are re-applied from kinerjad.db.tokens.\n\n"
+          "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+          "\nexample: systemctl stop kinerjad && kinerjad --data /var/lib/kinerjad restore "
+          "/srv/backup/kinerjad.db\n",
+          stdout);
+    return 0;
+  }
+  if (c->argc != 1 || c->argv[0][0] == '-') {
+    if (c->argc > 1 || (c->argc == 1 && c->argv[0][0] == '-'))
+      bad_arg("restore", c->argv[c->argc > 1 ? 1 : 0], NULL);
+    else
+      die_msg("restore: which file? (usage: kinerjad restore FILE)");
+    return 1;
+  }
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_config_load(&c->cfg, &e);
+  if (rc) {
+    if (rc == KJ_ENOENT)
+      die_msg("no kinerjad data directory at '%s': run 'kinerjad init' first", c->cfg.data_dir);
+    else
+      die_msg("%s", e.msg);
+    return 1;
+  }
+  kjs_open_info in;
+  if (kjs_store_restore(c->cfg.db_file, c->argv[0], &c->cfg, &in, &e)) {
+    die_msg("restore: %s", e.msg);
+    return 1;
+  }
+  printf("restored %s: %lld records, positions up to %" PRId64, c->argv[0], in.records, in.max_seq);
+  if (in.mark_seq >= 0)
+    printf(" (the database it replaced had reached %lld)", (long long)in.mark_seq);
+  printf("\nnew epoch %s after epoch %s: at their next sync the devices re-send the changes "
+         "it lacks and read again from position %" PRId64 " or earlier\n",
+         in.epoch, in.old_epoch, in.max_seq);
+  if (in.tokens_reapplied)
+    printf("re-applied %d token changes made after the backup (revocations, new devices)\n",
+           in.tokens_reapplied);
+  printf("the replaced database is kept as %s.before-restore\n", c->cfg.db_file);
+  return 0;
+}
+
 static int cmd_recompute(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad recompute [--verify]\n\n"
@@ -1099,10 +1154,10 @@ int kjs_admin_main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(cmd_ctx *c);
-  } cmds[] = {{"init", cmd_init},       {"serve", cmd_serve},   {"device", cmd_device},
-              {"token", cmd_token},     {"import", cmd_import}, {"conflicts", cmd_conflicts},
-              {"history", cmd_history}, {"report", cmd_report}, {"recompute", cmd_recompute},
-              {"backup", cmd_backup}};
+  } cmds[] = {{"init", cmd_init},       {"serve", cmd_serve},    {"device", cmd_device},
+              {"token", cmd_token},     {"import", cmd_import},  {"conflicts", cmd_conflicts},
+              {"history", cmd_history}, {"report", cmd_report},  {"recompute", cmd_recompute},
+              {"backup", cmd_backup},   {"restore", cmd_restore}};
   int rc = -1;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     if (strcmp(args[0], cmds[i].name) != 0)

@@ -182,7 +182,32 @@ static void h_hello(ctx *c) {
 static kj_push_status push_status(kjs_status s) {
   return s == KJS_APPLIED     ? KJ_PUSH_APPLIED
          : s == KJS_DUPLICATE ? KJ_PUSH_DUPLICATE
+         : s == KJS_REUSED    ? KJ_PUSH_REUSED
+         : s == KJS_MISSING   ? KJ_PUSH_MISSING
                               : KJ_PUSH_REJECTED;
+}
+
+/* The incarnation of the calling device's database (docs/protocol.md
+ * "Restores"): the push body's "incarnation" or the pull's `inc` query
+ * parameter, "" when absent.  -1 (answered 400) when malformed. */
+static int set_incarnation(ctx *c, const char *inc) {
+  if (!inc || !kj_incarnation_valid(inc)) {
+    reply_error(c->resp, 400, "bad 'inc': expected 1 to %d characters of 0-9 and a-z",
+                KJ_INCARNATION_MAX);
+    return -1;
+  }
+  snprintf(c->who.inc, sizeof c->who.inc, "%s", inc);
+  return 0;
+}
+
+/* The digest of each decoded change of a push, as the device sent it. */
+static void push_digests(kj_push_req *req, kjs_item *items) {
+  for (int i = 0; i < req->n; i++) {
+    kj_err e;
+    kj_err_clear(&e);
+    if (req->e[i].ok && kj_change_digest(&req->e[i].ch, items[i].digest, &e) == KJ_OK)
+      items[i].has_digest = 1;
+  }
 }
 
 static void h_push(ctx *c) {
@@ -212,6 +237,14 @@ static void h_push(ctx *c) {
     reply_error(c->resp, 503, "out of memory");
     return;
   }
+  if (c->who.role == KJS_ROLE_DEVICE && set_incarnation(c, req.incarnation)) {
+    free(items);
+    free(labels);
+    free(res);
+    kj_push_req_release(&req);
+    return;
+  }
+  push_digests(&req, items);
   for (int i = 0; i < n; i++) {
     kj_push_entry *pe = &req.e[i];
     kjs_item *it = &items[i];
@@ -258,8 +291,11 @@ static void h_push(ctx *c) {
       if (items[i].status == KJS_APPLIED && !items[i].replayed)
         applied++;
     }
+    int64_t high = -1;
+    if (c->who.role == KJS_ROLE_DEVICE && kjs_store_device_high(a->store, &c->who, &high, &e))
+      high = -1; /* the client learns it at its next request */
     kj_buf_reset(&c->resp->body);
-    rc = kj_push_results_encode(&c->resp->body, res, n, (int64_t)kj_wall_ms(), &e);
+    rc = kj_push_results_encode_high(&c->resp->body, res, n, (int64_t)kj_wall_ms(), high, &e);
     c->resp->push_records = applied;
     reply_msg(c, rc, &e);
   }
@@ -396,13 +432,34 @@ static void h_pull(ctx *c) {
   int peer = peer_protocol(c);
   if (peer < 0)
     return;
+  char inc[KJ_INCARNATION_MAX + 2] = "", peer_epoch[KJ_INCARNATION_MAX + 2] = "";
+  if (kjs_query_get(c->req->query, "inc", inc, sizeof inc) < 0 ||
+      (c->who.role == KJS_ROLE_DEVICE && set_incarnation(c, inc))) {
+    if (c->resp->status != 400)
+      reply_error(c->resp, 400, "bad 'inc'");
+    return;
+  }
+  if (kjs_query_get(c->req->query, "epoch", peer_epoch, sizeof peer_epoch) < 0 ||
+      !kj_incarnation_valid(peer_epoch)) {
+    reply_error(c->resp, 400, "bad 'epoch': expected the 'epoch' of a previous pull page");
+    return;
+  }
   kj_buf *out = &c->resp->body;
   kj_buf_reset(out);
   kj_err e;
   kj_err_clear(&e);
   int64_t next;
   int more, count;
-  kj_code rc = kj_pull_begin(out);
+  /* a restored server: read again from a position this database has */
+  int64_t safe = since;
+  kj_code rc = kjs_store_pull_since(c->app->store, peer_epoch, since, &safe, &e);
+  if (rc) {
+    reply_error(c->resp, store_status(rc), "cannot read changes: %s", e.msg);
+    return;
+  }
+  since = safe;
+  if (!rc)
+    rc = kj_pull_begin(out);
   if (!rc)
     rc = kjs_store_pull(c->app->store, &c->who, since, (int)limit, skip_own, peer, out, &next,
                         &more, &count, &e);
@@ -426,8 +483,15 @@ static void h_pull(ctx *c) {
   } else {
     kj_buf_adds(&scores, "[]");
   }
-  rc = kj_pull_end(out, cursor, more, (int64_t)kj_wall_ms(), send ? kj_buf_str(&scores) : NULL,
-                   more ? NULL : tag);
+  kj_pull_restore rx = {.device_high = -1};
+  char epoch[KJ_INCARNATION_MAX + 1];
+  kjs_store_epoch(c->app->store, epoch);
+  rx.epoch = epoch;
+  if (c->who.role == KJS_ROLE_DEVICE &&
+      kjs_store_device_high(c->app->store, &c->who, &rx.device_high, &e))
+    rx.device_high = -1;
+  rc = kj_pull_end_restore(out, cursor, more, (int64_t)kj_wall_ms(),
+                           send ? kj_buf_str(&scores) : NULL, more ? NULL : tag, &rx);
   kj_buf_release(&scores);
   if (rc) {
     reply_error(c->resp, 500, "pull page too large: ask with a smaller limit");

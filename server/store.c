@@ -6,28 +6,41 @@
  */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mbedtls/sha256.h>
 #include <sqlite3.h>
 
+#include "dbbackup.h"
 #include "hlc.h"
 #include "log.h"
 #include "merge.h"
 #include "msg.h"
 
 #include "score.h"
+#include "uuid.h"
 
 #define KJS_APP_ID 0x4b4a5344 /* "KJSD" */
 #define KJS_POOL_MAX 8
 #define KJS_BUSY_MS 30000
 
 /* ---------------------------------------------------------------------- */
+/* The last position of the change sequence: records and moved notices. */
+#define POSITION_MAX_SQL                                                                           \
+  "SELECT MAX(COALESCE((SELECT MAX(seq) FROM records), 0), COALESCE((SELECT MAX(seq) FROM "        \
+  "moved), 0))"
+
 /* statements */
 
 enum {
@@ -56,6 +69,8 @@ enum {
   ST_HISTORY_LIST,
   ST_IMPORT_GET,
   ST_IMPORT_PUT,
+  ST_APPLIED_HIGH,
+  ST_EPOCH_CUR,
   ST__COUNT
 };
 
@@ -69,13 +84,14 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TOKEN_LIST] = "SELECT id, role, office, name, created, revoked FROM tokens "
                       "WHERE ?1 = 0 OR role = 'device' ORDER BY created, id",
     /* the last position of the change sequence: records and moved notices */
-    [ST_MAXSEQ] = "SELECT MAX(COALESCE((SELECT MAX(seq) FROM records), 0),"
-                  " COALESCE((SELECT MAX(seq) FROM moved), 0))",
+    [ST_MAXSEQ] = POSITION_MAX_SQL,
     [ST_REC_GET] = "SELECT state FROM records WHERE type = ?1 AND id = ?2",
     [ST_REC_PUT] = "INSERT OR REPLACE INTO records(type, id, office, deleted, state, seq, origin) "
                    "VALUES(?1,?2,?3,?4,?5,?6,?7)",
-    [ST_APPLIED_GET] = "SELECT status, error FROM applied WHERE device = ?1 AND seq = ?2",
-    [ST_APPLIED_PUT] = "INSERT INTO applied(device, seq, status, error) VALUES(?1,?2,?3,?4)",
+    [ST_APPLIED_GET] =
+        "SELECT status, error, digest FROM applied WHERE device = ?1 AND inc = ?3 AND seq = ?2",
+    [ST_APPLIED_PUT] =
+        "INSERT INTO applied(device, seq, status, error, inc, digest) VALUES(?1,?2,?3,?4,?5,?6)",
     [ST_CONFLICT_PUT] = "INSERT INTO conflicts(type, id, field, loser, loser_stamp, winner, "
                         "winner_stamp, at, loser_note, winner_note) "
                         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
@@ -112,6 +128,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_IMPORT_GET] = "SELECT at, file FROM imports WHERE digest = ?1",
     [ST_IMPORT_PUT] = "INSERT OR REPLACE INTO imports(digest, type, file, rows, at) "
                       "VALUES(?1,?2,?3,?4,?5)",
+    [ST_APPLIED_HIGH] = "SELECT COALESCE(MAX(seq), 0) FROM applied WHERE device = ?1 AND inc = ?2",
+    [ST_EPOCH_CUR] = "SELECT epoch FROM epochs ORDER BY n DESC LIMIT 1",
 };
 
 /* The type names of protocol 1 by their old stored numbers; an unknown
@@ -195,6 +213,23 @@ static const char *const migrations[] = {
     "DROP TABLE moved; ALTER TABLE moved8 RENAME TO moved;"
     "CREATE INDEX moved_office ON moved(office, seq);"
     "CREATE INDEX moved_seq ON moved(seq);",
+    /* 9: restores (docs/protocol.md "Restores"): an applied row belongs to
+     * an incarnation of the device's database and keeps the digest of the
+     * change, so that another change under the same seq is never answered
+     * as a resend; epochs: the lineage of this database, a new one at
+     * every restore (base: its highest position then) */
+    "CREATE TABLE applied9(device TEXT NOT NULL, inc TEXT NOT NULL DEFAULT '',"
+    " seq INTEGER NOT NULL, status TEXT NOT NULL, error TEXT, digest BLOB,"
+    " PRIMARY KEY(device, inc, seq)) WITHOUT ROWID;"
+    "INSERT INTO applied9(device, inc, seq, status, error)"
+    " SELECT device, '', seq, status, error FROM applied;"
+    "DROP TABLE applied; ALTER TABLE applied9 RENAME TO applied;"
+    "CREATE TABLE epochs(n INTEGER PRIMARY KEY, epoch TEXT NOT NULL UNIQUE, parent TEXT,"
+    " base INTEGER NOT NULL, at INTEGER NOT NULL, how TEXT NOT NULL);"
+    "INSERT INTO epochs(epoch, parent, base, at, how) VALUES(lower(hex(randomblob(8))), NULL,"
+    " (SELECT MAX(COALESCE((SELECT MAX(seq) FROM records), 0),"
+    "  COALESCE((SELECT MAX(seq) FROM moved), 0))), CAST(strftime('%s','now') AS INTEGER) * 1000,"
+    " 'first');",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -213,7 +248,16 @@ struct kjs_store {
   pthread_mutex_t wmu; /* one writer of this process at a time */
   kjs_score_config scfg;
   _Atomic long long applied, duplicate, rejected, replayed, conflicts, commits, retry;
+  /* restores */
+  int mark_fd;                        /* KJS_MARK_SUFFIX, shared flock; -1 */
+  pthread_mutex_t emu;                /* epoch */
+  char epoch[KJ_INCARNATION_MAX + 1]; /* current */
+  kjs_open_info info;                 /* what the open found */
 };
+
+static kj_code restore_check(kjs_store *s, conn *c, int forced, kj_err *err);
+static void mark_write(kjs_store *s, int64_t seq);
+static kj_code journal_append(kjs_store *s, cJSON *line, kj_err *err);
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
   int ec = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
@@ -443,14 +487,16 @@ static void release(kjs_store *s, conn *c) {
   pthread_mutex_unlock(&s->mu);
 }
 
-kj_code kjs_store_open(kjs_store **out, const char *path, const kjs_config *cfg, int create,
-                       kj_err *err) {
+static kj_code open_impl(kjs_store **out, const char *path, const kjs_config *cfg, int create,
+                         int forced, kj_err *err) {
   *out = NULL;
   kjs_store *s = calloc(1, sizeof *s);
   if (!s || !(s->path = strdup(path))) {
     free(s);
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   }
+  s->mark_fd = -1;
+  pthread_mutex_init(&s->emu, NULL);
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
   pthread_mutex_init(&s->wmu, NULL);
@@ -476,7 +522,7 @@ kj_code kjs_store_open(kjs_store **out, const char *path, const kjs_config *cfg,
     return rc;
   }
   s->nconns = 1;
-  if ((rc = migrate(c, err))) {
+  if ((rc = migrate(c, err)) || (rc = restore_check(s, c, forced, err))) {
     conn_close(c);
     s->nconns = 0;
     kjs_store_close(s);
@@ -485,6 +531,11 @@ kj_code kjs_store_open(kjs_store **out, const char *path, const kjs_config *cfg,
   release(s, c);
   *out = s;
   return KJ_OK;
+}
+
+kj_code kjs_store_open(kjs_store **out, const char *path, const kjs_config *cfg, int create,
+                       kj_err *err) {
+  return open_impl(out, path, cfg, create, 0, err);
 }
 
 void kjs_store_close(kjs_store *s) {
@@ -499,6 +550,9 @@ void kjs_store_close(kjs_store *s) {
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->wmu);
+  pthread_mutex_destroy(&s->emu);
+  if (s->mark_fd >= 0)
+    close(s->mark_fd);
   kjs_score_config_release(&s->scfg);
   free(s->path);
   free(s);
@@ -550,6 +604,27 @@ kj_code kjs_store_token_add(kjs_store *s, kjs_role role, const char *id, const c
       rc = kj_fail(err, KJ_EEXIST, "token id '%s' already exists", id);
     else
       rc = db_fail(c->db, err, "cannot add token");
+  } else {
+    /* kept where a restore of the database cannot lose it */
+    char hx[65];
+    for (int i = 0; i < 32; i++)
+      snprintf(hx + (size_t)2 * i, 3, "%02x", hash[i]);
+    cJSON *j = cJSON_CreateObject();
+    if (j) {
+      cJSON_AddStringToObject(j, "op", "add");
+      cJSON_AddStringToObject(j, "hash", hx);
+      cJSON_AddStringToObject(j, "id", id);
+      cJSON_AddStringToObject(j, "role", kjs_role_name(role));
+      if (office && *office)
+        cJSON_AddStringToObject(j, "office", office);
+      if (name && *name)
+        cJSON_AddStringToObject(j, "name", name);
+      cJSON_AddNumberToObject(j, "at", (double)kj_wall_ms());
+    }
+    kj_err je;
+    kj_err_clear(&je);
+    if (journal_append(s, j, &je))
+      KJ_WARN("token '%s' added, but not to the token journal: %s", id, je.msg);
   }
 out:
   done(st);
@@ -608,15 +683,29 @@ kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err) {
     rc = KJ_EDB;
     goto out;
   }
+  int64_t at = (int64_t)kj_wall_ms();
+  sqlite3_bind_text(ex, 1, id, -1, SQLITE_TRANSIENT);
+  int known = sqlite3_step(ex) == SQLITE_ROW;
+  sqlite3_reset(ex);
+  if (known) {
+    /* first where a restore of the database cannot undo it */
+    cJSON *j = cJSON_CreateObject();
+    if (j) {
+      cJSON_AddStringToObject(j, "op", "revoke");
+      cJSON_AddStringToObject(j, "id", id);
+      cJSON_AddNumberToObject(j, "at", (double)at);
+    }
+    if ((rc = journal_append(s, j, err)))
+      goto out;
+  }
   sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st, 2, (sqlite3_int64)kj_wall_ms());
+  sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
   if (sqlite3_step(st) != SQLITE_DONE) {
     rc = db_fail(c->db, err, "cannot revoke");
     goto out;
   }
   if (sqlite3_changes(c->db) == 0) {
-    sqlite3_bind_text(ex, 1, id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(ex) == SQLITE_ROW)
+    if (known)
       rc = kj_fail(err, KJ_EEXIST, "'%s' is already revoked", id);
     else
       rc = kj_fail(err, KJ_ENOENT, "no device or token '%s'", id);
@@ -677,10 +766,11 @@ out:
 /* ---------------------------------------------------------------------- */
 /* the merge transaction */
 
-static const char *const status_names[] = {"applied", "duplicate", "rejected", "retry"};
+static const char *const status_names[] = {"applied", "duplicate", "rejected",
+                                           "retry",   "reused",    "missing"};
 
 const char *kjs_status_name(kjs_status st) {
-  return (unsigned)st < 4 ? status_names[st] : "?";
+  return (unsigned)st < 6 ? status_names[st] : "?";
 }
 
 static int status_parse(const char *s) {
@@ -700,7 +790,8 @@ typedef struct saved_conflict {
 struct kjs_txn {
   kjs_store *s;
   conn *c;
-  int64_t seq; /* last seq given */
+  int64_t seq;  /* last seq given */
+  int64_t seq0; /* the highest seq at begin */
   saved_conflict *cf;
   int ncf, capcf, cf_oom;
   kj_rtype cf_type; /* the type of the record being merged */
@@ -850,7 +941,7 @@ kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err) {
     exec(t->c, "ROLLBACK", NULL);
     goto fail;
   }
-  t->seq = sqlite3_column_int64(st, 0);
+  t->seq = t->seq0 = sqlite3_column_int64(st, 0);
   done(st);
   if ((rc = clock_load(t, err))) {
     exec(t->c, "ROLLBACK", NULL);
@@ -888,6 +979,8 @@ kj_code kjs_txn_commit(kjs_txn *t, kj_err *err) {
     s->replayed += t->replayed;
     s->conflicts += t->conflicts;
     s->commits++;
+    if (t->seq > t->seq0)
+      mark_write(s, t->seq);
   }
   txn_free(t);
   return rc;
@@ -1054,6 +1147,11 @@ static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item 
     sqlite3_bind_text(st, 4, it->error, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null(st, 4);
+  sqlite3_bind_text(st, 5, who->inc, -1, SQLITE_STATIC);
+  if (it->has_digest)
+    sqlite3_bind_blob(st, 6, it->digest, KJ_CHANGE_DIGEST_LEN, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, 6);
   int r = sqlite3_step(st);
   done(st);
   return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot record the result");
@@ -1080,15 +1178,29 @@ static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *a
   return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot record a move");
 }
 
-/* 1 and the stored result in it when (device, seq) was seen before. */
+/* 1 and the stored result in it when (device, incarnation, seq) was seen
+ * before.  A stored digest that differs from the item's means another
+ * change under that seq: status KJS_REUSED, never the stored answer (a row
+ * stored before digests were kept, digest NULL, answers as before). */
 static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
   sqlite3_stmt *st = stmt(t->c, ST_APPLIED_GET, err);
   if (!st)
     return -1;
   sqlite3_bind_text(st, 1, who->id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, (sqlite3_int64)it->seq);
+  sqlite3_bind_text(st, 3, who->inc, -1, SQLITE_STATIC);
   int r = sqlite3_step(st), found = 0;
-  if (r == SQLITE_ROW) {
+  const void *dg = r == SQLITE_ROW ? sqlite3_column_blob(st, 2) : NULL;
+  if (r == SQLITE_ROW && dg && it->has_digest &&
+      (sqlite3_column_bytes(st, 2) != KJ_CHANGE_DIGEST_LEN ||
+       memcmp(dg, it->digest, KJ_CHANGE_DIGEST_LEN) != 0)) {
+    it->status = KJS_REUSED;
+    snprintf(it->error, sizeof it->error,
+             "%s: seq %" PRId64 " of this device holds another change: the database was "
+             "restored, copied or reinstalled",
+             it->label ? it->label : "change", it->seq);
+    found = 1;
+  } else if (r == SQLITE_ROW) {
     int stt = status_parse((const char *)sqlite3_column_text(st, 0));
     const unsigned char *e = sqlite3_column_text(st, 1);
     it->status = stt < 0 ? KJS_REJECTED : (kjs_status)stt;
@@ -1111,6 +1223,16 @@ static int only_stamped_by(const kj_rstate *s, const char *device) {
     if (s->st[i].hlc && strcmp(s->st[i].device, device) != 0)
       return 0;
   return !(s->rec.deleted && s->del.hlc && strcmp(s->del.device, device) != 0);
+}
+
+/* The origin a device's incarnation writes and skips on pull: its id, with
+ * "/INC" after it past the first incarnation, so that two databases with
+ * one token never skip each other's records. */
+static const char *origin_name(const kjs_principal *who, char *buf, size_t size) {
+  if (!who->inc[0])
+    return who->id;
+  snprintf(buf, size, "%s/%s", who->id, who->inc);
+  return buf;
 }
 
 static int office_is(const char *office, const char *mine) {
@@ -1192,7 +1314,8 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     if (f < 0)
       return KJ_EDB;
     if (f) {
-      t->replayed++;
+      if (it->status != KJS_REUSED)
+        t->replayed++;
       return KJ_OK;
     }
   }
@@ -1292,6 +1415,18 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");
     goto out;
   }
+  if (device && !found && !kj_record_office(&s.rec)) {
+    /* an edit or delete of a record this server does not hold: a restore
+     * lost it and its creation comes again from the PC that holds it
+     * (docs/protocol.md "Restores"); the device sends this again later */
+    it->status = KJS_MISSING;
+    snprintf(it->error, sizeof it->error,
+             "%s (id %s): the server does not hold this record (restored from a backup?): the "
+             "change is sent again at the next sync",
+             it->label ? it->label : "change", item_id(it));
+    rc = KJ_OK;
+    goto out;
+  }
   if (device && !office_is(kj_record_office(&s.rec), who->office)) {
     const char *o = kj_record_office(&s.rec);
     reject(it, "forbidden office: '%s' is not this device's office '%s'", o ? o : "", who->office);
@@ -1323,7 +1458,9 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     goto out;
   /* the pushing device already has this state when it wrote all of it
    * with the stamps it sent (the server takes stamps as sent) */
-  const char *origin = device && only_stamped_by(&s, who->id) ? who->id : NULL;
+  char oname[KJ_DEVICE_MAX + KJ_INCARNATION_MAX + 2];
+  const char *origin =
+      device && only_stamped_by(&s, who->id) ? origin_name(who, oname, sizeof oname) : NULL;
   if ((rc = put_state(t, &s, origin, err)) || (rc = put_conflicts(t, &s, err)) ||
       (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err)) ||
       (rc = put_history(t, ch, author, err))) {
@@ -1415,8 +1552,9 @@ kj_code kjs_store_pull(kjs_store *s, const kjs_principal *who, int64_t since, in
   sqlite3_bind_int(st, 2, limit + 1);
   if (!all) {
     sqlite3_bind_text(st, 3, who->office, -1, SQLITE_STATIC);
+    char oname[KJ_DEVICE_MAX + KJ_INCARNATION_MAX + 2];
     if (skip_own)
-      sqlite3_bind_text(st, 4, who->id, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 4, origin_name(who, oname, sizeof oname), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, broadcast_types(), -1, SQLITE_STATIC);
   }
   int r, n = 0, rows = 0;
@@ -1806,4 +1944,498 @@ kj_code kjs_txn_import_note(kjs_txn *t, const char *digest, const char *type, co
     rc = db_fail(t->c->db, err, "cannot record the import");
   done(st);
   return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* restores (docs/protocol.md "Restores", docs/operations.md "Restore") */
+
+static void side_path(char *out, size_t size, const char *db, const char *suffix) {
+  snprintf(out, size, "%s%s", db, suffix);
+}
+
+/* The mark: "kinerjad-mark EPOCH SEQ\n", fixed width, rewritten in place.
+ * A lost write only makes the mark lower than the database (no false
+ * restore); the database's commit is durable on its own. */
+static void mark_write(kjs_store *s, int64_t seq) {
+  if (s->mark_fd < 0)
+    return;
+  char buf[96];
+  pthread_mutex_lock(&s->emu);
+  int n = snprintf(buf, sizeof buf, "kinerjad-mark %-32s %020lld\n", s->epoch, (long long)seq);
+  pthread_mutex_unlock(&s->emu);
+  if (n > 0 && pwrite(s->mark_fd, buf, (size_t)n, 0) != n)
+    KJ_WARN("cannot write the restore mark of '%s': %s", s->path, strerror(errno));
+}
+
+static int mark_read(int fd, char epoch[KJ_INCARNATION_MAX + 1], long long *seq) {
+  char buf[128] = "";
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0)
+    return 0;
+  buf[n] = 0;
+  char e[64];
+  if (sscanf(buf, "kinerjad-mark %63s %lld", e, seq) != 2 || strlen(e) > KJ_INCARNATION_MAX)
+    return 0;
+  snprintf(epoch, KJ_INCARNATION_MAX + 1, "%s", e);
+  return 1;
+}
+
+/* Append one JSON line to the token journal and fsync it; line is deleted. */
+static kj_code journal_append(kjs_store *s, cJSON *line, kj_err *err) {
+  char *text = line ? cJSON_PrintUnformatted(line) : NULL;
+  cJSON_Delete(line);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  char path[4200];
+  side_path(path, sizeof path, s->path, KJS_TOKENS_SUFFIX);
+  kj_code rc = KJ_OK;
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  size_t len = strlen(text);
+  text[len] = '\n';
+  if (fd < 0 || write(fd, text, len + 1) != (ssize_t)(len + 1) || fsync(fd) != 0)
+    rc = kj_fail(err, KJ_EIO, "cannot write the token journal '%s': %s", path, strerror(errno));
+  if (fd >= 0)
+    close(fd);
+  free(text);
+  return rc;
+}
+
+static int unhex32(const char *h, unsigned char out[32]) {
+  if (!h || strlen(h) != 64)
+    return -1;
+  for (int i = 0; i < 32; i++) {
+    unsigned v;
+    if (sscanf(h + (size_t)2 * i, "%2x", &v) != 1)
+      return -1;
+    out[i] = (unsigned char)v;
+  }
+  return 0;
+}
+
+/* Re-apply the token journal to the database of c (in its transaction):
+ * tokens added and revocations the database lacks.  *n gets the count. */
+static kj_code journal_replay(kjs_store *s, conn *c, int *n, kj_err *err) {
+  *n = 0;
+  char path[4200];
+  side_path(path, sizeof path, s->path, KJS_TOKENS_SUFFIX);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return errno == ENOENT ? KJ_OK
+                           : kj_fail(err, KJ_EIO, "cannot read the token journal '%s': %s", path,
+                                     strerror(errno));
+  sqlite3_stmt *add = NULL, *rev = NULL;
+  kj_code rc = KJ_OK;
+  if (sqlite3_prepare_v2(c->db,
+                         "INSERT OR IGNORE INTO tokens(hash, id, role, office, name, created) "
+                         "VALUES(?1,?2,?3,?4,?5,?6)",
+                         -1, &add, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(c->db, "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+                         -1, &rev, NULL) != SQLITE_OK)
+    rc = db_fail(c->db, err, "cannot replay the token journal");
+  char *line = NULL;
+  size_t cap = 0;
+  long lineno = 0;
+  while (!rc && getline(&line, &cap, f) > 0) {
+    lineno++;
+    cJSON *j = cJSON_Parse(line);
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(j, "op");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(j, "at");
+    if (!cJSON_IsString(op) || !cJSON_IsString(id) || !cJSON_IsNumber(at)) {
+      KJ_WARN("%s:%ld: not a token journal line, skipped", path, lineno);
+      cJSON_Delete(j);
+      continue;
+    }
+    sqlite3_stmt *st = NULL;
+    if (!strcmp(op->valuestring, "revoke")) {
+      st = rev;
+      sqlite3_bind_text(st, 1, id->valuestring, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st, 2, (sqlite3_int64)at->valuedouble);
+    } else if (!strcmp(op->valuestring, "add")) {
+      const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "hash");
+      const cJSON *role = cJSON_GetObjectItemCaseSensitive(j, "role");
+      unsigned char hash[32];
+      if (!cJSON_IsString(h) || unhex32(h->valuestring, hash) || !cJSON_IsString(role) ||
+          kjs_role_parse(role->valuestring) < 0) {
+        KJ_WARN("%s:%ld: not a token journal line, skipped", path, lineno);
+        cJSON_Delete(j);
+        continue;
+      }
+      const cJSON *of = cJSON_GetObjectItemCaseSensitive(j, "office");
+      const cJSON *nm = cJSON_GetObjectItemCaseSensitive(j, "name");
+      st = add;
+      sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 2, id->valuestring, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 3, role->valuestring, -1, SQLITE_TRANSIENT);
+      bind_text_or_null(st, 4, cJSON_IsString(of) ? of->valuestring : NULL);
+      bind_text_or_null(st, 5, cJSON_IsString(nm) ? nm->valuestring : NULL);
+      sqlite3_bind_int64(st, 6, (sqlite3_int64)at->valuedouble);
+    }
+    if (st) {
+      if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(c->db, err, "cannot replay the token journal");
+      else
+        *n += sqlite3_changes(c->db);
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+    }
+    cJSON_Delete(j);
+  }
+  free(line);
+  fclose(f);
+  sqlite3_finalize(add);
+  sqlite3_finalize(rev);
+  return rc;
+}
+
+static int64_t query_i64(conn *c, const char *sql, int64_t dflt) {
+  long long v = dflt;
+  return pragma_int(c, sql, &v) ? dflt : (int64_t)v;
+}
+
+/* A new epoch after cur at base (inside the caller's write transaction);
+ * its id into out. */
+static kj_code epoch_new(conn *c, const char *cur, int64_t base, const char *how,
+                         char out[KJ_INCARNATION_MAX + 1], kj_err *err) {
+  unsigned char r[8];
+  if (kj_random_bytes(r, sizeof r))
+    return kj_fail(err, KJ_EIO, "no random bytes for a new epoch");
+  for (int i = 0; i < 8; i++)
+    snprintf(out + (size_t)2 * i, 3, "%02x", r[i]);
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c->db,
+                         "INSERT INTO epochs(epoch, parent, base, at, how) VALUES(?1,?2,?3,?4,?5)",
+                         -1, &st, NULL) != SQLITE_OK)
+    return db_fail(c->db, err, "cannot start a new epoch");
+  sqlite3_bind_text(st, 1, out, -1, SQLITE_STATIC);
+  bind_text_or_null(st, 2, cur);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)base);
+  sqlite3_bind_int64(st, 4, (sqlite3_int64)kj_wall_ms());
+  sqlite3_bind_text(st, 5, how, -1, SQLITE_STATIC);
+  int r2 = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return r2 == SQLITE_DONE ? KJ_OK : db_fail(c->db, err, "cannot start a new epoch");
+}
+
+static kj_code epoch_current(conn *c, char out[KJ_INCARNATION_MAX + 1], kj_err *err) {
+  sqlite3_stmt *st = stmt(c, ST_EPOCH_CUR, err);
+  if (!st)
+    return KJ_EDB;
+  int r = sqlite3_step(st);
+  out[0] = 0;
+  if (r == SQLITE_ROW)
+    snprintf(out, KJ_INCARNATION_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+  done(st);
+  return r == SQLITE_ROW || r == SQLITE_DONE ? KJ_OK : db_fail(c->db, err, "cannot read the epoch");
+}
+
+static kj_code restore_check(kjs_store *s, conn *c, int forced, kj_err *err) {
+  kjs_open_info *in = &s->info;
+  memset(in, 0, sizeof *in);
+  in->mark_seq = -1;
+  char mp[4200];
+  side_path(mp, sizeof mp, s->path, KJS_MARK_SUFFIX);
+  s->mark_fd = open(mp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->mark_fd < 0)
+    return kj_fail(err, KJ_EIO, "cannot open '%s': %s", mp, strerror(errno));
+  /* a shared lock while open: `kinerjad restore` takes it exclusively */
+  (void)flock(s->mark_fd, LOCK_SH | LOCK_NB);
+  char mepoch[KJ_INCARNATION_MAX + 1] = "";
+  long long mseq = -1;
+  int have = mark_read(s->mark_fd, mepoch, &mseq);
+  if (have)
+    in->mark_seq = mseq;
+  kj_code rc = exec(c, "BEGIN IMMEDIATE", err);
+  if (rc)
+    return rc;
+  int tok = 0;
+  if ((rc = epoch_current(c, s->epoch, err)) || (rc = journal_replay(s, c, &tok, err)))
+    goto fail;
+  in->tokens_reapplied = tok;
+  /* the last position: records and moved notices (docs/protocol.md "Moved records") */
+  in->max_seq = query_i64(c, POSITION_MAX_SQL, 0);
+  in->records = query_i64(c, "SELECT count(*) FROM records", 0);
+  snprintf(in->old_epoch, sizeof in->old_epoch, "%s", s->epoch);
+  if (forced)
+    snprintf(in->why, sizeof in->why, "kinerjad restore");
+  else if (have && strcmp(mepoch, s->epoch) != 0)
+    snprintf(in->why, sizeof in->why,
+             "its epoch %s is not the epoch %s the last run left (copied back from a backup?)",
+             s->epoch, mepoch);
+  else if (have && in->max_seq < mseq)
+    snprintf(in->why, sizeof in->why,
+             "it ends at position %" PRId64 ", the last run reached %lld (copied back from a "
+             "backup?)",
+             in->max_seq, mseq);
+  if (in->why[0]) {
+    in->restored = 1;
+    if ((rc = epoch_new(c, s->epoch, in->max_seq, forced ? "restore" : "restored, found at start",
+                        in->epoch, err)))
+      goto fail;
+    snprintf(s->epoch, sizeof s->epoch, "%s", in->epoch);
+  } else {
+    snprintf(in->epoch, sizeof in->epoch, "%s", s->epoch);
+  }
+  if ((rc = exec(c, "COMMIT", err)))
+    goto fail;
+  mark_write(s, in->max_seq);
+  if (in->restored)
+    KJ_WARN("the database was restored (%s): new epoch %s after position %" PRId64
+            "; every device re-sends what it lacks and re-reads from there at its next sync",
+            in->why, in->epoch, in->max_seq);
+  if (tok)
+    KJ_WARN("re-applied %d token changes (revocations, new devices) the database lacked", tok);
+  return KJ_OK;
+fail:
+  exec(c, "ROLLBACK", NULL);
+  return rc;
+}
+
+void kjs_store_open_info(const kjs_store *s, kjs_open_info *out) {
+  *out = s->info;
+}
+
+void kjs_store_epoch(kjs_store *s, char out[KJ_INCARNATION_MAX + 1]) {
+  pthread_mutex_lock(&s->emu);
+  snprintf(out, KJ_INCARNATION_MAX + 1, "%s", s->epoch);
+  pthread_mutex_unlock(&s->emu);
+}
+
+typedef struct epoch_row {
+  char epoch[KJ_INCARNATION_MAX + 1], parent[KJ_INCARNATION_MAX + 1];
+  int64_t base;
+} epoch_row;
+
+/* The lowest base between the current epoch and peer (exclusive) into
+ * *base; 0 when peer is not an ancestor. */
+static kj_code lineage_base(conn *c, const char *cur, const char *peer, int64_t *base,
+                            kj_err *err) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c->db, "SELECT epoch, COALESCE(parent, ''), base FROM epochs", -1, &st,
+                         NULL) != SQLITE_OK)
+    return db_fail(c->db, err, "cannot read the epochs");
+  epoch_row *rows = NULL;
+  int n = 0, cap = 0, r;
+  kj_code rc = KJ_OK;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? 2 * cap : 16;
+      epoch_row *x = realloc(rows, (size_t)cap * sizeof *rows);
+      if (!x) {
+        rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+        break;
+      }
+      rows = x;
+    }
+    snprintf(rows[n].epoch, sizeof rows[n].epoch, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(rows[n].parent, sizeof rows[n].parent, "%s", (const char *)sqlite3_column_text(st, 1));
+    rows[n].base = sqlite3_column_int64(st, 2);
+    n++;
+  }
+  if (!rc && r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = db_fail(c->db, err, "cannot read the epochs");
+  sqlite3_finalize(st);
+  *base = 0;
+  if (!rc) {
+    const char *e = cur;
+    int64_t m = INT64_MAX;
+    for (int hop = 0; hop <= n && e && e[0]; hop++) {
+      if (!strcmp(e, peer)) {
+        *base = m;
+        break;
+      }
+      const epoch_row *row = NULL;
+      for (int i = 0; i < n && !row; i++)
+        if (!strcmp(rows[i].epoch, e))
+          row = &rows[i];
+      if (!row)
+        break;
+      if (row->base < m)
+        m = row->base;
+      e = row->parent;
+    }
+  }
+  free(rows);
+  return rc;
+}
+
+kj_code kjs_store_pull_since(kjs_store *s, const char *peer_epoch, int64_t since, int64_t *safe,
+                             kj_err *err) {
+  *safe = since;
+  char cur[KJ_INCARNATION_MAX + 1];
+  kjs_store_epoch(s, cur);
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  kj_code rc = KJ_OK;
+  if (peer_epoch && peer_epoch[0] && strcmp(peer_epoch, cur) != 0) {
+    int64_t base = 0;
+    if ((rc = lineage_base(c, cur, peer_epoch, &base, err))) {
+      release(s, c);
+      return rc;
+    }
+    if (base < *safe)
+      *safe = base;
+  }
+  int64_t max = query_i64(c, POSITION_MAX_SQL, -1);
+  release(s, c);
+  if (max < 0)
+    return kj_fail(err, KJ_EDB, "cannot read the change sequence");
+  if (*safe <= max)
+    return KJ_OK;
+  /* a device saw positions this database does not have: it was restored
+   * and nothing told it (the mark was restored or lost too) */
+  kjs_txn *t = NULL;
+  if ((rc = kjs_txn_begin(s, &t, err)) || !t)
+    return rc ? rc : KJ_EDB;
+  char now[KJ_INCARNATION_MAX + 1], neu[KJ_INCARNATION_MAX + 1];
+  /* the restored file ended where this database was when it was opened
+   * (it was copied back while no kinerjad ran): later positions are new */
+  int64_t base = s->info.max_seq < max ? s->info.max_seq : max;
+  if (!(rc = epoch_current(t->c, now, err)) && !strcmp(now, cur) &&
+      !(rc = epoch_new(t->c, cur, base, "restored, found by a device", neu, err))) {
+    rc = kjs_txn_commit(t, err);
+    t = NULL;
+    if (!rc) {
+      pthread_mutex_lock(&s->emu);
+      snprintf(s->epoch, sizeof s->epoch, "%s", neu);
+      pthread_mutex_unlock(&s->emu);
+      mark_write(s, max);
+      KJ_WARN("the database was restored: a device had read up to position %" PRId64
+              ", the database ends at %" PRId64 "; new epoch %s: every device re-sends what it "
+              "lacks and re-reads from there",
+              since, max, neu);
+    }
+  }
+  if (t)
+    kjs_txn_rollback(t);
+  *safe = base;
+  return rc;
+}
+
+kj_code kjs_store_device_high(kjs_store *s, const kjs_principal *who, int64_t *high, kj_err *err) {
+  *high = 0;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = stmt(c, ST_APPLIED_HIGH, err);
+  kj_code rc = KJ_OK;
+  if (!st) {
+    rc = KJ_EDB;
+  } else {
+    sqlite3_bind_text(st, 1, who->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, who->inc, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      *high = sqlite3_column_int64(st, 0);
+    else
+      rc = db_fail(c->db, err, "cannot read the applied changes");
+  }
+  done(st);
+  release(s, c);
+  return rc;
+}
+
+/* FILE as a kinerjad database: integrity, application id, schema. */
+static kj_code restore_file_check(const char *file, kj_err *err) {
+  sqlite3 *db = NULL;
+  kj_code rc = KJ_OK;
+  if (access(file, R_OK) != 0)
+    return kj_fail(err, KJ_EINVAL, "cannot read '%s': %s", file, strerror(errno));
+  if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    rc = kj_fail(err, KJ_EINVAL, "'%s' is not a kinerjad database: %s", file,
+                 db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_close(db);
+    return rc;
+  }
+  conn c = {.db = db};
+  char ok[256] = "";
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
+    rc = kj_fail(err, KJ_EINVAL, "'%s' is not a kinerjad database: %s", file, sqlite3_errmsg(db));
+  } else {
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+      snprintf(ok, sizeof ok, "%s", (const char *)sqlite3_column_text(st, 0));
+    else
+      snprintf(ok, sizeof ok, "%s", sqlite3_errmsg(db));
+    if (strcmp(ok, "ok") != 0)
+      rc = kj_fail(err, KJ_EINVAL, "'%s' is damaged (integrity_check: %s)", file, ok);
+  }
+  sqlite3_finalize(st);
+  long long appid = 0, ver = 0;
+  if (!rc && (pragma_int(&c, "PRAGMA application_id", &appid) || appid != KJS_APP_ID))
+    rc = kj_fail(err, KJ_EINVAL, "'%s' is not a kinerjad database (application_id %lld)", file,
+                 appid);
+  if (!rc && (pragma_int(&c, "PRAGMA user_version", &ver) || ver < 1))
+    rc = kj_fail(err, KJ_EINVAL, "'%s' is not a kinerjad database (no schema)", file);
+  if (!rc && ver > NMIGRATIONS)
+    rc = kj_fail(err, KJ_EINVAL,
+                 "'%s' has schema version %lld, newer than this kinerjad (%d): upgrade kinerjad",
+                 file, ver, NMIGRATIONS);
+  sqlite3_close(db);
+  return rc;
+}
+
+kj_code kjs_store_restore(const char *db_path, const char *file, const kjs_config *cfg,
+                          kjs_open_info *info, kj_err *err) {
+  memset(info, 0, sizeof *info);
+  char mp[4200], tmp[4200], side[4200], keep[4200];
+  side_path(mp, sizeof mp, db_path, KJS_MARK_SUFFIX);
+  int fd = open(mp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return kj_fail(err, KJ_EIO, "cannot open '%s': %s", mp, strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return kj_fail(err, KJ_EBUSY,
+                   "kinerjad is running on this data directory (or another kinerjad command "
+                   "is): stop it first (systemctl stop kinerjad), then run restore again");
+  }
+  char mepoch[KJ_INCARNATION_MAX + 1] = "";
+  long long mseq = -1;
+  int have = mark_read(fd, mepoch, &mseq);
+  kj_code rc = restore_file_check(file, err);
+  if (!rc) {
+    side_path(tmp, sizeof tmp, db_path, ".restoring");
+    unlink(tmp);
+    rc = kj_db_backup(file, tmp, NULL, err);
+  }
+  if (!rc && access(db_path, F_OK) == 0) {
+    /* keep the database it replaces, whole (its WAL folded in) */
+    sqlite3 *old = NULL;
+    if (sqlite3_open_v2(db_path, &old, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+      sqlite3_exec(old, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    sqlite3_close(old);
+    side_path(keep, sizeof keep, db_path, ".before-restore");
+    if (rename(db_path, keep) != 0)
+      rc = kj_fail(err, KJ_EIO, "cannot move '%s' aside: %s", db_path, strerror(errno));
+  }
+  if (!rc) {
+    side_path(side, sizeof side, db_path, "-wal");
+    unlink(side);
+    side_path(side, sizeof side, db_path, "-shm");
+    unlink(side);
+    if (rename(tmp, db_path) != 0)
+      rc = kj_fail(err, KJ_EIO, "cannot rename '%s' to '%s': %s", tmp, db_path, strerror(errno));
+  }
+  if (!rc) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+      *slash = 0;
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      (void)fsync(dfd);
+      close(dfd);
+    }
+  }
+  close(fd); /* the lock goes with it; the open below takes its shared one */
+  if (rc)
+    return rc;
+  kjs_store *st = NULL;
+  if ((rc = open_impl(&st, db_path, cfg, 0, 1, err)) || !st)
+    return rc ? rc : KJ_EDB;
+  kjs_store_open_info(st, info);
+  info->mark_seq = have ? mseq : -1;
+  kjs_store_close(st);
+  return KJ_OK;
 }

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "config.h"
 #include "err.h"
+#include "msg.h"
 #include "wire.h"
 
 typedef struct kjs_store kjs_store;
@@ -33,6 +34,9 @@ typedef struct kjs_principal {
   kjs_role role;
   char id[KJ_DEVICE_MAX + 1]; /* device id "dev-1a2b3c4d" or token id "tok-..." */
   char office[KJ_ID_MAX + 1]; /* devices only, else "" */
+  /* The incarnation of the device's database that calls (docs/protocol.md
+   * "Restores"), from the request, not the token: "" is the first. */
+  char inc[KJ_INCARNATION_MAX + 1];
 } kjs_principal;
 
 /* Open dir's database.  create: make it (init); else it must exist.  The
@@ -60,8 +64,19 @@ kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err
 
 /* KJS_RETRY: refused for now, nothing stored, not even the result (a
  * stamp beyond kjs_item.stamp_max); the push answers it rejected with
- * "retry": true. */
-typedef enum { KJS_APPLIED, KJS_DUPLICATE, KJS_REJECTED, KJS_RETRY } kjs_status;
+ * "retry": true.
+ * KJS_REUSED: the device's (incarnation, seq) holds another change (its
+ * digest differs): nothing applied, nothing stored.
+ * KJS_MISSING: a device's edit or delete of a record the server does not
+ * hold (restored away): nothing applied, nothing stored, sent again later. */
+typedef enum {
+  KJS_APPLIED,
+  KJS_DUPLICATE,
+  KJS_REJECTED,
+  KJS_RETRY,
+  KJS_REUSED,
+  KJS_MISSING
+} kjs_status;
 const char *kjs_status_name(kjs_status st);
 
 /* One change of a push or an import row.  The caller fills ch (decoded and
@@ -79,6 +94,8 @@ typedef struct kjs_item {
    * the bound was taken from, for the reason's wording */
   kj_hlc stamp_max;
   uint64_t now_ms;
+  int has_digest; /* push: digest holds kj_change_digest of the change as sent */
+  unsigned char digest[KJ_CHANGE_DIGEST_LEN];
   /* out */
   kjs_status status;
   int replayed;  /* the answer came from the applied table */
@@ -180,6 +197,62 @@ kj_code kjs_store_report_employees(kjs_store *s, const char *period, const char 
 kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, kj_err *err);
 /* Rebuild (verify = 0) or compare (verify = 1, differences into diffs). */
 kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err);
+
+/* --- restores (docs/protocol.md "Restores", docs/operations.md "Restore") -- */
+
+/* Files beside the database (path + suffix): the mark (the epoch and the
+ * highest position the last run reached, rewritten after every commit
+ * that adds positions) and the token journal (one JSON line per token
+ * added or revoked, appended and fsynced before the revocation is written
+ * to the database, re-applied at every open). */
+#define KJS_MARK_SUFFIX ".mark"
+#define KJS_TOKENS_SUFFIX ".tokens"
+
+/* What an open found (kjs_store_open_info). */
+typedef struct kjs_open_info {
+  int restored;  /* 1: the database is not the one the last run left */
+  char why[160]; /* what told it */
+  char old_epoch[KJ_INCARNATION_MAX + 1], epoch[KJ_INCARNATION_MAX + 1];
+  int64_t max_seq;      /* the database's highest position */
+  int64_t mark_seq;     /* the highest position the last run reached (-1 unknown) */
+  long long records;    /* records in the database */
+  int tokens_reapplied; /* token changes of the journal the database lacked */
+} kjs_open_info;
+
+/* What the last kjs_store_open of s found: a restore is detected when the
+ * database's epoch differs from the mark's or its highest position is
+ * below the mark's; the database then starts a new epoch (parent: its
+ * own, base: its highest position).  A detected restore is also logged. */
+void kjs_store_open_info(const kjs_store *s, kjs_open_info *out);
+
+/* The current epoch (16 hex digits) into out. */
+void kjs_store_epoch(kjs_store *s, char out[KJ_INCARNATION_MAX + 1]);
+
+/* The position a pull of a device that last saw epoch peer_epoch ("" when
+ * it never saw one) at cursor since may safely start from, into *safe:
+ * since when peer_epoch is the current epoch, else the lowest base of the
+ * epochs between it and the current one (0 when peer_epoch is not an
+ * ancestor).  A cursor past the database's highest position means the
+ * database lost positions a device saw (restored without detection, the
+ * file copied back while no kinerjad ran): a new epoch starts whose base,
+ * and *safe, is the highest position the database had when s was opened
+ * (later positions are new to every device).  KJ_EDB, KJ_EBUSY. */
+kj_code kjs_store_pull_since(kjs_store *s, const char *peer_epoch, int64_t since, int64_t *safe,
+                             kj_err *err);
+
+/* The highest seq the server holds in its applied table for who's device
+ * and incarnation (who->id, who->inc), 0 when none. */
+kj_code kjs_store_device_high(kjs_store *s, const kjs_principal *who, int64_t *high, kj_err *err);
+
+/* `kinerjad restore FILE`: refuses when a kinerjad process has db_path open
+ * (KJ_EBUSY: stop it first); checks FILE (integrity_check, a kinerjad
+ * database of a schema this kinerjad reads); copies it beside db_path with
+ * SQLite's backup API, fsyncs it, removes the old -wal and -shm and renames
+ * it into place; opens it (migrating it), starts a new epoch and re-applies
+ * the token journal.  *info says what was found.  KJ_EINVAL for a FILE that
+ * is not a readable kinerjad database (err says why), KJ_EIO, KJ_EDB. */
+kj_code kjs_store_restore(const char *db_path, const char *file, const kjs_config *cfg,
+                          kjs_open_info *info, kj_err *err);
 
 /* Counters since open (for /metrics). */
 typedef struct kjs_store_stats {

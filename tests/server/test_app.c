@@ -846,9 +846,11 @@ static void test_migration_8(void **state) {
   t->store = NULL;
   sqlite3 *db;
   assert_int_equal(sqlite3_open(t->cfg.db_file, &db), SQLITE_OK);
-  char sql[1024];
+  char sql[2048];
   snprintf(sql, sizeof sql,
-           "DROP TABLE clock; DROP TABLE moved;"
+           "DROP TABLE clock; DROP TABLE moved; DROP TABLE epochs; DROP TABLE applied;"
+           "CREATE TABLE applied(device TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,"
+           " error TEXT, PRIMARY KEY(device, seq)) WITHOUT ROWID;"
            "CREATE TABLE moved(office TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
            " PRIMARY KEY(office, type, id)) WITHOUT ROWID;"
            "INSERT INTO moved VALUES('%s', 'survey', '%s'); PRAGMA user_version = 7;",

@@ -1,0 +1,170 @@
+/* test_msg_restore.c - the restore keys of the protocol's messages
+ * (proto/msg.h; docs/protocol.md "Restores"): the push's incarnation, the
+ * statuses 'reused' and 'missing', device_high, the pull page's epoch, and
+ * the digest of a change. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+
+#define UUID "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0b"
+
+static void survey_change(kj_change *ch, int64_t seq, const char *u1) {
+  kj_change_init(ch, KJ_T_SURVEY);
+  snprintf(ch->rec.id, sizeof ch->rec.id, UUID);
+  int i = kj_field_index(kj_type(KJ_T_SURVEY), "u1");
+  assert_true(i >= 0);
+  assert_int_equal(kj_record_set(&ch->rec, i, u1), KJ_OK);
+  ch->mask = 1u << i;
+  ch->hlc = 116159348736049152ull;
+  ch->seq = seq;
+}
+
+static void test_incarnation_valid(void **state) {
+  (void)state;
+  assert_true(kj_incarnation_valid(""));
+  assert_true(kj_incarnation_valid("9f2c0a1b2c3d4e5f"));
+  assert_true(kj_incarnation_valid("01234567890123456789012345678901"));   /* 32 */
+  assert_false(kj_incarnation_valid("012345678901234567890123456789012")); /* 33 */
+  assert_false(kj_incarnation_valid("9F2C"));
+  assert_false(kj_incarnation_valid("a/b"));
+  assert_false(kj_incarnation_valid("a b"));
+  assert_false(kj_incarnation_valid(NULL));
+}
+
+/* The digest names the change as sent: the same change (its device set or
+ * not) gives the same digest, another value or seq another one. */
+static void test_digest(void **state) {
+  (void)state;
+  kj_change a, b, c, d;
+  survey_change(&a, 7, "4");
+  survey_change(&b, 7, "4");
+  snprintf(b.device, sizeof b.device, "dev-1a2b3c4d");
+  survey_change(&c, 7, "3");
+  survey_change(&d, 8, "4");
+  unsigned char da[KJ_CHANGE_DIGEST_LEN], db[KJ_CHANGE_DIGEST_LEN], dc[KJ_CHANGE_DIGEST_LEN],
+      dd[KJ_CHANGE_DIGEST_LEN];
+  kj_err e;
+  kj_err_clear(&e);
+  assert_int_equal(kj_change_digest(&a, da, &e), KJ_OK);
+  assert_int_equal(kj_change_digest(&b, db, &e), KJ_OK);
+  assert_int_equal(kj_change_digest(&c, dc, &e), KJ_OK);
+  assert_int_equal(kj_change_digest(&d, dd, &e), KJ_OK);
+  assert_memory_equal(da, db, KJ_CHANGE_DIGEST_LEN);
+  assert_memory_not_equal(da, dc, KJ_CHANGE_DIGEST_LEN);
+  assert_memory_not_equal(da, dd, KJ_CHANGE_DIGEST_LEN);
+  kj_change_release(&a);
+  kj_change_release(&b);
+  kj_change_release(&c);
+  kj_change_release(&d);
+}
+
+/* The push carries the incarnation when there is one; the server reads it
+ * back and refuses a malformed one. */
+static void test_push_incarnation(void **state) {
+  (void)state;
+  kj_change ch;
+  survey_change(&ch, 3, "2");
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  kj_err e;
+  kj_err_clear(&e);
+  assert_int_equal(kj_push_encode_inc(&b, 1772500000000, "9f2c", &ch, 1, 2, &e), KJ_OK);
+  assert_non_null(strstr(kj_buf_str(&b), "\"incarnation\":\"9f2c\""));
+  kj_push_req req;
+  assert_int_equal(kj_push_decode(kj_buf_str(&b), b.len, 10, &req, &e), KJ_OK);
+  assert_string_equal(req.incarnation, "9f2c");
+  assert_int_equal(req.n, 1);
+  kj_push_req_release(&req);
+  kj_buf_reset(&b);
+  assert_int_equal(kj_push_encode_inc(&b, 1772500000000, "", &ch, 1, 2, &e), KJ_OK);
+  assert_null(strstr(kj_buf_str(&b), "incarnation"));
+  assert_int_equal(kj_push_decode(kj_buf_str(&b), b.len, 10, &req, &e), KJ_OK);
+  assert_string_equal(req.incarnation, "");
+  kj_push_req_release(&req);
+  static const char *const bad[] = {
+      "{\"incarnation\":\"\",\"changes\":[]}", "{\"incarnation\":\"A/B\",\"changes\":[]}",
+      "{\"incarnation\":7,\"changes\":[]}",
+      "{\"incarnation\":\"012345678901234567890123456789012\",\"changes\":[]}"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    kj_err_clear(&e);
+    assert_int_equal(kj_push_decode(bad[i], strlen(bad[i]), 10, &req, &e), KJ_EPROTO);
+    assert_non_null(strstr(e.msg, "'incarnation'"));
+  }
+  kj_buf_release(&b);
+  kj_change_release(&ch);
+}
+
+/* Results: 'reused' and 'missing' and device_high round-trip; a server
+ * without them gives device_high -1. */
+static void test_results(void **state) {
+  (void)state;
+  kj_push_result r[3] = {{1, KJ_PUSH_APPLIED, NULL, 0},
+                         {2, KJ_PUSH_REUSED, "seq 2 holds another change", 0},
+                         {3, KJ_PUSH_MISSING, "the server does not hold this record", 0}};
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  kj_err e;
+  kj_err_clear(&e);
+  assert_int_equal(kj_push_results_encode_high(&b, r, 3, 1772500000000, 57, &e), KJ_OK);
+  kj_push_answer a;
+  assert_int_equal(kj_push_answer_decode(kj_buf_str(&b), b.len, &a, &e), KJ_OK);
+  assert_int_equal(a.n, 3);
+  assert_int_equal(a.r[0].status, KJ_PUSH_APPLIED);
+  assert_int_equal(a.r[1].status, KJ_PUSH_REUSED);
+  assert_int_equal(a.r[2].status, KJ_PUSH_MISSING);
+  assert_int_equal(a.device_high, 57);
+  kj_push_answer_release(&a);
+  kj_buf_reset(&b);
+  assert_int_equal(kj_push_results_encode(&b, r, 1, 1772500000000, &e), KJ_OK);
+  assert_null(strstr(kj_buf_str(&b), "device_high"));
+  assert_int_equal(kj_push_answer_decode(kj_buf_str(&b), b.len, &a, &e), KJ_OK);
+  assert_int_equal(a.device_high, -1);
+  kj_push_answer_release(&a);
+  kj_buf_release(&b);
+}
+
+/* A pull page carries the epoch and device_high; a malformed epoch is
+ * neither written nor read. */
+static void test_pull_page(void **state) {
+  (void)state;
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  kj_err e;
+  kj_err_clear(&e);
+  kj_pull_restore x = {"4b1d09e2a7c35f60", 12};
+  assert_int_equal(kj_pull_begin(&b), KJ_OK);
+  assert_int_equal(kj_pull_end_restore(&b, "5", 0, 1772500000000, NULL, NULL, &x), KJ_OK);
+  kj_pull_page p;
+  assert_int_equal(kj_pull_page_decode(kj_buf_str(&b), b.len, &p, &e), KJ_OK);
+  assert_string_equal(p.epoch, "4b1d09e2a7c35f60");
+  assert_int_equal(p.device_high, 12);
+  assert_string_equal(p.next, "5");
+  kj_pull_page_release(&p);
+  static const char *const old = "{\"changes\":[],\"next\":\"5\",\"more\":false}";
+  assert_int_equal(kj_pull_page_decode(old, strlen(old), &p, &e), KJ_OK);
+  assert_string_equal(p.epoch, "");
+  assert_int_equal(p.device_high, -1);
+  kj_pull_page_release(&p);
+  static const char *const bad = "{\"changes\":[],\"next\":\"5\",\"more\":false,\"epoch\":\"X Y\"}";
+  assert_int_equal(kj_pull_page_decode(bad, strlen(bad), &p, &e), KJ_OK);
+  assert_string_equal(p.epoch, "");
+  kj_pull_page_release(&p);
+  kj_buf_release(&b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_incarnation_valid), cmocka_unit_test(test_digest),
+      cmocka_unit_test(test_push_incarnation),  cmocka_unit_test(test_results),
+      cmocka_unit_test(test_pull_page),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
