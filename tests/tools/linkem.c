@@ -1,11 +1,11 @@
 /* linkem.c - a link emulator for tests and the bench (issue 21): a TCP
  * proxy that gives every connection it relays the speed of a slow link.
  *
- *   linkem --to PORT [--profile 3g|edge|vsat] [--rate KBIT] [--delay MS]
+ *   linkem --to PORT [--port PORT] [--profile 3g|edge|vsat] [--rate KBIT] [--delay MS]
  *          [--loss PERCENT] [--stall MS] [--drop-every MS] [--drop-first MS]
  *          [--down MS] [--burst BYTES] [--seed N]
  *
- * Listens on 127.0.0.1 (a free port), prints "listening on PORT" on stdout
+ * Listens on 127.0.0.1 (--port, default a free one), prints "listening on PORT" on stdout
  * (flushed) and relays every connection to 127.0.0.1:PORT through a model
  * of one link, the same in both directions:
  *
@@ -35,7 +35,8 @@
  *   ms after the start (default: a time drawn from the seed in
  *   (0, --drop-every]) and every --drop-every ms after that; for --down ms
  *   after a drop (default 0) a new connection is accepted and reset at
- *   once (the link is down).
+ *   once (the link is down).  What was still waiting for the bucket is
+ *   thrown away and does not hold the link after the drop.
  *
  * Profiles (issue 21; options given after --profile override it):
  *   3g    384 kbit/s, 150 ms each way
@@ -44,10 +45,12 @@
  *
  * SIGUSR1 prints one line of counters on stdout (flushed), SIGTERM and
  * SIGINT print it and exit 0:
- *   stats c2s BYTES s2c BYTES conns N cuts N lost N
+ *   stats c2s BYTES s2c BYTES conns N cuts N lost N unsent_c2s BYTES unsent_s2c BYTES
  * c2s/s2c count the bytes read from the client/server side (what each side
- * put on the link, also bytes a drop then lost), conns the connections
- * accepted, cuts those a drop reset, lost the lost blocks.
+ * handed to the link), conns the connections accepted, cuts those a drop
+ * reset, lost the lost blocks, unsent_* the bytes a drop threw away before
+ * they went on the wire (still waiting for the bucket): c2s - unsent_c2s
+ * is what the client put on the wire.
  *
  * One process, one poll() loop; the times of the model are computed when a
  * segment is read (its departure from the bucket, its arrival), so the
@@ -74,7 +77,8 @@
 
 typedef struct seg {
   struct seg *next;
-  int64_t due; /* us: when it has arrived at the far end */
+  int64_t left; /* us: when it left the bucket (was on the wire) */
+  int64_t due;  /* us: when it has arrived at the far end */
   size_t len, off;
   char data[];
 } seg;
@@ -118,7 +122,7 @@ static bucket link_bucket[2];
 static conn **conns;
 static size_t nconns, capconns;
 static uint64_t rng_state;
-static uint64_t n_bytes[2], n_conns, n_cuts, n_lost;
+static uint64_t n_bytes[2], n_unsent[2], n_conns, n_cuts, n_lost;
 static volatile sig_atomic_t want_stats, want_exit;
 
 static int64_t now_us(void) {
@@ -154,9 +158,10 @@ static void on_signal(int sig) {
 }
 
 static void print_stats(void) {
-  printf("stats c2s %llu s2c %llu conns %llu cuts %llu lost %llu\n", (unsigned long long)n_bytes[0],
-         (unsigned long long)n_bytes[1], (unsigned long long)n_conns, (unsigned long long)n_cuts,
-         (unsigned long long)n_lost);
+  printf("stats c2s %llu s2c %llu conns %llu cuts %llu lost %llu unsent_c2s %llu unsent_s2c %llu\n",
+         (unsigned long long)n_bytes[0], (unsigned long long)n_bytes[1],
+         (unsigned long long)n_conns, (unsigned long long)n_cuts, (unsigned long long)n_lost,
+         (unsigned long long)n_unsent[0], (unsigned long long)n_unsent[1]);
   fflush(stdout);
 }
 
@@ -210,6 +215,7 @@ static int enqueue(conn *c, int d, const char *p, size_t n, int64_t at) {
     s->next = NULL;
     int64_t t = depart(d, len, at > q->not_before ? at : q->not_before);
     int64_t due = t + cfg.delay;
+    s->left = t;
     int lost = 0;
     if (cfg.loss > 0) /* the blocks that start in this segment */
       for (uint64_t k = (q->off + MSS - 1) / MSS; k * MSS < q->off + len; k++)
@@ -318,6 +324,27 @@ static int push_out(conn *c, int d, int64_t now) {
   return 0;
 }
 
+/* A drop: every connection is reset.  Bytes still waiting for the
+ * bucket never went on the wire: counted as unsent, and the link is free
+ * at once for whatever comes after (the bucket forgets them). */
+static void cut_all(int64_t now) {
+  for (size_t i = 0; i < nconns; i++)
+    for (int d = 0; d < 2; d++)
+      for (const seg *s = conns[i]->d[d].head; s; s = s->next)
+        if (s->left > now)
+          n_unsent[d] += s->len;
+  for (int d = 0; d < 2; d++)
+    if (link_bucket[d].t > now) {
+      link_bucket[d].t = now;
+      link_bucket[d].tokens = 0;
+    }
+  n_cuts += nconns;
+  while (nconns) {
+    conn_free(conns[nconns - 1], 1);
+    nconns--;
+  }
+}
+
 static void conn_drop(size_t i, int reset) {
   conn_free(conns[i], reset);
   conns[i] = conns[--nconns];
@@ -402,15 +429,15 @@ static void profile(const char *p) {
 }
 
 static void usage(void) {
-  fprintf(stderr,
-          "usage: linkem --to PORT [--profile 3g|edge|vsat] [--rate KBIT] [--delay MS]\n"
-          "              [--loss PERCENT] [--stall MS] [--drop-every MS] [--drop-first MS]\n"
-          "              [--down MS] [--burst BYTES] [--seed N]\n");
+  fprintf(stderr, "usage: linkem --to PORT [--port PORT] [--profile 3g|edge|vsat] [--rate KBIT]\n"
+                  "              [--delay MS] [--loss PERCENT] [--stall MS] [--drop-every MS] "
+                  "[--drop-first MS]\n"
+                  "              [--down MS] [--burst BYTES] [--seed N]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  int to = 0;
+  int to = 0, port = 0;
   double loss_pct = 0;
   cfg.seed = (uint64_t)getpid();
   for (int i = 1; i < argc; i++) {
@@ -420,6 +447,8 @@ int main(int argc, char **argv) {
     const char *v = argv[++i];
     if (!strcmp(o, "--to"))
       to = (int)parse_num(v, o);
+    else if (!strcmp(o, "--port"))
+      port = (int)parse_num(v, o);
     else if (!strcmp(o, "--profile"))
       profile(v);
     else if (!strcmp(o, "--rate"))
@@ -443,8 +472,8 @@ int main(int argc, char **argv) {
     else
       usage();
   }
-  if (to <= 0 || to > 65535) {
-    fprintf(stderr, "linkem: --to PORT is required\n");
+  if (to <= 0 || to > 65535 || port > 65535) {
+    fprintf(stderr, "linkem: --to PORT is required (1-65535)\n");
     return 2;
   }
   if (loss_pct > 100) {
@@ -487,6 +516,7 @@ int main(int argc, char **argv) {
   memset(&la, 0, sizeof la);
   la.sin_family = AF_INET;
   la.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  la.sin_port = htons((unsigned short)port);
   socklen_t sl = sizeof la;
   if (ls < 0 || bind(ls, (struct sockaddr *)&la, sizeof la) || listen(ls, 64) ||
       getsockname(ls, (struct sockaddr *)&la, &sl)) {
@@ -518,9 +548,7 @@ int main(int argc, char **argv) {
     }
     int64_t now = now_us();
     if (now >= drop_at) {
-      n_cuts += nconns;
-      while (nconns)
-        conn_drop(nconns - 1, 1);
+      cut_all(now);
       down_until = now + cfg.down;
       drop_at += cfg.every;
     }

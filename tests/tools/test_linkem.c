@@ -136,7 +136,7 @@ static void linkem_start(linkem *l, int to, const char *const *args) {
 }
 
 typedef struct stats {
-  unsigned long long c2s, s2c, conns, cuts, lost;
+  unsigned long long c2s, s2c, conns, cuts, lost, unsent_c2s, unsent_s2c;
 } stats;
 
 /* SIGUSR1 and the line it prints */
@@ -147,9 +147,12 @@ static void linkem_stats(linkem *l, stats *st) {
   while (k + 1 < sizeof line && read(l->out, line + k, 1) == 1 && line[k] != '\n')
     k++;
   line[k] = 0;
-  assert_int_equal(sscanf(line, "stats c2s %llu s2c %llu conns %llu cuts %llu lost %llu", &st->c2s,
-                          &st->s2c, &st->conns, &st->cuts, &st->lost),
-                   5);
+  assert_int_equal(sscanf(line,
+                          "stats c2s %llu s2c %llu conns %llu cuts %llu lost %llu unsent_c2s %llu "
+                          "unsent_s2c %llu",
+                          &st->c2s, &st->s2c, &st->conns, &st->cuts, &st->lost, &st->unsent_c2s,
+                          &st->unsent_s2c),
+                   7);
 }
 
 static void linkem_stop(linkem *l) {
@@ -365,6 +368,45 @@ static void test_drop_cuts(void **state) {
   server_stop(&s);
 }
 
+/* 16,000 bytes at 64 kbit/s (8,000 B/s) need 2 s; a drop at 0.7 s throws
+ * away what had not gone yet (about 10,500 bytes), and the link is free at
+ * once: a new connection's byte goes and comes back in a few ms, not after
+ * the 1.3 s the thrown-away bytes would have taken. */
+static void test_drop_frees_the_link(void **state) {
+  (void)state;
+  server s;
+  server_start(&s, 0, 0);
+  linkem l;
+  linkem_start(&l, s.port,
+               (const char *const[]){"--rate", "64", "--delay", "10", "--drop-every", "100000",
+                                     "--drop-first", "700", NULL});
+  char *b = calloc(1, 16000);
+  int c = dial(l.port);
+  assert_int_equal(write_all(c, b, 16000), 0);
+  free(b);
+  char x = 'x';
+  ssize_t r;
+  while ((r = read(c, &x, 1)) > 0) /* the echo, until the drop */
+    ;
+  close(c);
+  double t0 = now_s();
+  c = dial(l.port);
+  assert_int_equal(write_all(c, "z", 1), 0);
+  assert_int_equal(read_all(c, &x, 1), 0);
+  double t = now_s() - t0;
+  close(c);
+  stats st;
+  linkem_stats(&l, &st);
+  print_message("after the drop: an exchange in %.3f s; unsent %llu bytes (model about 10,560)\n", t,
+                st.unsent_c2s);
+  assert_int_equal(x, 'z');
+  assert_true(t < 0.5);
+  assert_true(st.unsent_c2s >= 8000 && st.unsent_c2s <= 13000);
+  assert_int_equal(st.cuts, 1);
+  linkem_stop(&l);
+  server_stop(&s);
+}
+
 /* The profiles are the links. */
 static void test_profiles(void **state) {
   (void)state;
@@ -393,11 +435,9 @@ static void test_profiles(void **state) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_bandwidth_and_delay),
-      cmocka_unit_test(test_round_trips),
-      cmocka_unit_test(test_loss_keeps_order),
-      cmocka_unit_test(test_drop_cuts),
-      cmocka_unit_test(test_profiles),
+      cmocka_unit_test(test_bandwidth_and_delay), cmocka_unit_test(test_round_trips),
+      cmocka_unit_test(test_loss_keeps_order),    cmocka_unit_test(test_drop_cuts),
+      cmocka_unit_test(test_drop_frees_the_link), cmocka_unit_test(test_profiles),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
