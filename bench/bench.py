@@ -639,7 +639,7 @@ def links_template(b, tmp, port):
     return d
 
 
-def link_run(b, tmp, tpl, port, name, args, k):
+def link_run(b, tmp, tpl, port, name, args, k, sync_args=()):
     """One timed sync of the week through linkem: kinerja sync from its start
     to its exit, run again (after 1 s, the first backoff of --watch) while it
     exits 2 (a drop)."""
@@ -652,7 +652,8 @@ def link_run(b, tmp, tpl, port, name, args, k):
     attempts, res, sent, recv, reqs, pushed = 0, None, 0, 0, 0, 0
     while True:
         attempts += 1
-        out, _, _ = run([b.kinerja, "--db", cl.db, "sync", "--json"], env=cl.env, check=False)
+        out, _, _ = run([b.kinerja, "--db", cl.db, "sync", "--json"] + list(sync_args), env=cl.env,
+                        check=False)
         res = json.loads(out) if out.strip().startswith("{") else {}
         sent += res.get("bytes_sent", 0)
         recv += res.get("bytes_received", 0)
@@ -696,6 +697,15 @@ def bench_links(b, tmp):
             log("links: %s run %d: %.2f s, %d requests, wire %d/%d B, answers %s" % (
                 name, k + 1, r["wall"], r["requests"], r["c2s"], r["s2c"], [a[2] for a in r["answers"]]))
         R["profiles"][name] = rs
+    # The same sync with every change in one push (the hidden `sync --batch`;
+    # the server's max_batch is 5,000): what the round trips of the batches cost
+    R["one_batch"] = {}
+    for name, prof, kbit, delay, extra in LINKS:
+        if extra:
+            continue
+        R["one_batch"][name] = [link_run(b, tmp, tpl, port, name + "-1", ["--profile", prof], k,
+                                         ["--batch", "5000"]) for k in range(RUNS)]
+        log("links: %s in one batch: %s s" % (name, [round(r["wall"], 2) for r in R["one_batch"][name]]))
     # The floor counts the bytes of the work: those of the first link without
     # drops (the same on every link: see the answers), not the ones a drop
     # made the client send again.
@@ -705,6 +715,8 @@ def bench_links(b, tmp):
         for r in R["profiles"][name]:
             r["floor"] = (R["work_c2s"] + R["work_s2c"]) * 8 / (kbit * 1000.0) + 4 * 2 * delay / 1e3
             r["resent"] = r["c2s"] - R["work_c2s"]
+        for r in R["one_batch"].get(name, []):
+            r["floor"] = (R["work_c2s"] + R["work_s2c"]) * 8 / (kbit * 1000.0) + 4 * 2 * delay / 1e3
     R["records"] = WEEK_SURVEYS + WEEK_ACTIVITIES
     R["changes"] = WEEK_SURVEYS + WEEK_ACTIVITIES + WEEK_EDITS_ACT + WEEK_EDITS_SURV + WEEK_DELETES
     shutil.rmtree(tpl, ignore_errors=True)
@@ -955,6 +967,24 @@ def render_links(R, date):
         out.append("| %s | %s | %s s | %s%% | %s s | %s s | %s / %s B | %s B | %s B |" % (
             name, fmt(med([r["requests"] for r in rs])), fmt(med(rts), 2), fmt(100 * med(rts) / t),
             fmt(med(models), 2), fmt(t, 2), fmt(up), fmt(down), fmt((up + down) / recs, 1), fmt(http, 1)))
+    out.append("")
+    out.append("The round trips of the batches, measured: the same sync with all %s changes in one push "
+               "(`kinerja sync --batch 5000`, a hidden test option; the server's max_batch is 5,000), "
+               "against the batches of 1,000 above:" % fmt(changes))
+    out.append("")
+    out.append("| link | requests | time | runs | ratio to the floor | saved against batches of 1,000 | "
+               "round trips saved x RTT |")
+    out.append("|---|---:|---:|---|---:|---:|---:|")
+    for name, prof, kbit, delay, extra in LINKS:
+        ob = L["one_batch"].get(name)
+        if not ob:
+            continue
+        t = med([r["wall"] for r in ob])
+        t0 = med([r["wall"] for r in L["profiles"][name]])
+        dreq = med([r["requests"] for r in L["profiles"][name]]) - med([r["requests"] for r in ob])
+        out.append("| %s | %s | %s s | %s | %.2fx | %s s | %s s |" % (
+            name, fmt(med([r["requests"] for r in ob])), fmt(t, 2), runs([r["wall"] for r in ob], 2),
+            med([r["wall"] / r["floor"] for r in ob]), fmt(t0 - t, 2), fmt(dreq * 2 * delay / 1e3, 2)))
     out.append("")
     out.append("Server answers, body bytes as sent (gzipped over 1 KiB), request by request, first run "
                "of each link (from kinerjad's request log):")

@@ -544,6 +544,11 @@ int main(int argc, char **argv) {
     }
     if (want_exit) {
       print_stats();
+      while (nconns)
+        conn_drop(nconns - 1, 1);
+      free(conns);
+      free(pf);
+      close(ls);
       return 0;
     }
     int64_t now = now_us();
