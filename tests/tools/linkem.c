@@ -375,7 +375,7 @@ static void accept_one(int ls, int to_port, int64_t now, int64_t down_until) {
   }
   if (nconns == capconns) {
     size_t nc = capconns ? capconns * 2 : 16;
-    conn **nv = realloc(conns, nc * sizeof *nv);
+    conn **nv = realloc(conns, nc * sizeof(conn *));
     if (!nv) {
       free(c);
       hard_close(a);
@@ -615,6 +615,7 @@ int main(int argc, char **argv) {
       if (errno == EINTR)
         continue;
       perror("linkem: poll");
+      free(pf);
       return 1;
     }
     now = now_us();
