@@ -14,6 +14,9 @@ Environment:
   BENCH_N         records of the big push (default 100000)
   BENCH_RUNS      runs per figure (default 3, at least 3)
   BENCH_NO_DOC=1  print the table only, leave docs/performance.md alone
+  BENCH_ONLY=links  only the rural-links benchmark (issue 21): a week of one
+                  office's work through tests/tools/linkem (3G, VSAT, EDGE);
+                  rewrites only its block (`bench-links`) of the doc
 
 Everything binds 127.0.0.1 with port 0, lives in one temporary directory
 (removed at the end) and every process started here is killed at exit.
@@ -39,6 +42,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
 N = int(os.environ.get("BENCH_N", "100000"))
 RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
+ONLY = os.environ.get("BENCH_ONLY", "")
 DEVICES = 200 if QUICK else 1000
 DEVICE_RECORDS = 100
 SCORE_SURVEYS, SCORE_ACTIVITIES = (100000, 20000) if QUICK else (1000000, 200000)
@@ -82,6 +86,7 @@ class Bin:
         self.score_bench = os.path.join(build, "bench", "score_bench")
         self.healthz_probe = os.path.join(build, "bench", "healthz_probe")
         self.many_devices = os.path.join(build, "bench", "many_devices")
+        self.linkem = os.path.join(build, "tests", "tools", "linkem")
         for p in vars(self).values():
             if not os.access(p, os.X_OK):
                 sys.exit("bench: %s is missing: build the tree first (make bench does)" % p)
@@ -503,6 +508,221 @@ def bench_scores(b, tmp):
     return r
 
 
+# --- rural links (issue 21): a week of one office's work through tests/tools/linkem ---
+
+# name, linkem profile, kbit/s, one-way delay ms, linkem options of the timed run
+LINKS = [("3G", "3g", 384, 150, []),
+         ("VSAT", "vsat", 1000, 350, []),
+         # the profile's drop every 60 s, the first one in the middle of the push
+         ("EDGE", "edge", 64, 300, ["--drop-first", "8000", "--down", "1000"])]
+WEEK_SURVEYS, WEEK_ACTIVITIES, WEEK_EDITS_ACT, WEEK_EDITS_SURV, WEEK_DELETES = 1200, 800, 150, 50, 10
+WEEK_OFFICE = "36.73.01"
+SERVICES = ["KTP-el", "Kartu Keluarga", "Akta Kelahiran", "Surat Pindah", "Izin Usaha Mikro"]
+
+
+class Linkem:
+    """tests/tools/linkem on a fixed port (the client's server URL stays the
+    same from run to run, so no run says hello again)."""
+
+    def __init__(self, b, port, to, args):
+        self.p = subprocess.Popen([b.linkem, "--port", str(port), "--to", str(to)] + args,
+                                  stdout=subprocess.PIPE, text=True)
+        PROCS.append(self.p)
+        line = self.p.stdout.readline()
+        if not line.startswith("listening on"):
+            raise RuntimeError("linkem did not start: %r" % line)
+
+    def stop(self):
+        """Stops it: {c2s, s2c, conns, cuts, lost} (TCP payload bytes, TLS included)."""
+        self.p.send_signal(signal.SIGTERM)
+        out = self.p.communicate(timeout=10)[0]
+        PROCS.remove(self.p)
+        t = out.split()
+        return {t[i]: int(t[i + 1]) for i in range(1, len(t) - 1, 2)}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def week_csvs(d, employees, head):
+    """A week of one office: WEEK_SURVEYS surveys and WEEK_ACTIVITIES
+    activities (new records, empty ids: the client gives them UUIDv7 ids),
+    dated in the seven days before today."""
+    import csv as csvmod
+    import random
+    rng = random.Random(21)
+    today = datetime.date.today()
+    days = [(today - datetime.timedelta(days=k)).isoformat() for k in range(7)]
+    sp, ap = os.path.join(d, "week-surveys.csv"), os.path.join(d, "week-activities.csv")
+    with open(sp, "w", newline="") as f:
+        w = csvmod.writer(f, lineterminator="\n")
+        w.writerow("id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment"
+                   .split(","))
+        for _ in range(WEEK_SURVEYS):
+            mood = rng.uniform(2.4, 3.8)
+            w.writerow(["", WEEK_OFFICE, rng.choice(days), rng.choice(SERVICES)] +
+                       [max(1, min(4, round(rng.gauss(mood, 0.6)))) for _ in range(9)] +
+                       [rng.randrange(17, 80), rng.choice("LP"), rng.choice(["SMA", "D4-S1", "SMP"]),
+                        rng.choice(["Wiraswasta", "Petani", "Pelajar", ""]), ""])
+    with open(ap, "w", newline="") as f:
+        w = csvmod.writer(f, lineterminator="\n")
+        w.writerow("id,office,nip,date,indicator,quantity,minutes,description,evidence,status,reviewed_by"
+                   .split(","))
+        for k in range(WEEK_ACTIVITIES):
+            status = "submitted" if k % 4 == 0 else "approved"  # the camat approves some later
+            w.writerow(["", WEEK_OFFICE, rng.choice(employees), rng.choice(days),
+                        rng.choice(["DOC", "LYN", "RPT", "SOS"]), rng.randrange(1, 6), rng.randrange(60, 480),
+                        "Kegiatan harian", "", status, head if status != "submitted" else ""])
+    return sp, ap
+
+
+def week_edits(cl, d, head):
+    """The week's edits and deletes, as an office does them: the camat
+    approves WEEK_EDITS_ACT submitted activities and WEEK_EDITS_SURV surveys
+    get a comment (a re-import of exported rows), WEEK_DELETES activities
+    are deleted one by one."""
+    import csv as csvmod
+    import io
+    for typ, n in (("activity", WEEK_EDITS_ACT), ("survey", WEEK_EDITS_SURV)):
+        rows = list(csvmod.DictReader(io.StringIO(cl.cmd("export", typ)[0])))
+        cols = list(rows[0].keys())
+        if typ == "activity":
+            pick = [r for r in rows if r["status"] == "submitted"][:n]
+            for r in pick:
+                r["status"], r["reviewed_by"] = "approved", head
+        else:
+            pick = rows[:n]
+            for r in pick:
+                r["comment"] = "Petugas ramah, antrean cepat"
+        path = os.path.join(d, "edit-%s.csv" % typ)
+        with open(path, "w", newline="") as f:
+            w = csvmod.DictWriter(f, cols, lineterminator="\n")
+            w.writeheader()
+            w.writerows(pick)
+        cl.cmd("import", typ, path)
+    rows = list(csvmod.DictReader(io.StringIO(cl.cmd("export", "activity")[0])))
+    for r in rows[-WEEK_DELETES:]:
+        cl.cmd("delete", r["id"])
+
+
+def links_template(b, tmp, port):
+    """The server (master data of 6 offices, one device) and the office PC
+    after its first sync (hello, master data), with the week's work in its
+    outbox; every run starts from a copy of both."""
+    d = os.path.join(tmp, "links-tpl")
+    os.makedirs(d)
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "gen-data.py"), "master", d,
+                    "--offices", "6", "--employees-per-office", "10"], check=True)
+    srv = Server(b, os.path.join(d, "srv"))
+    srv.cmd("init")
+    for typ, f in (("office", "offices.csv"), ("employee", "employees.csv"), ("indicator", "indicators.csv")):
+        srv.cmd("import", typ, os.path.join(d, f))
+    tok = srv.device_add(WEEK_OFFICE)
+    srv.start()
+    lk = Linkem(b, port, int(srv.url.rsplit(":", 1)[1]), [])
+    cl = Client(b, os.path.join(d, "c.db")).init(WEEK_OFFICE, "https://127.0.0.1:%d" % port, tok, srv.ca)
+    res = cl.sync()[0]
+    lk.stop()
+    srv.stop()
+    import csv as csvmod
+    with open(os.path.join(d, "employees.csv")) as f:
+        emps = [r["nip"] for r in csvmod.DictReader(f) if r["office"] == WEEK_OFFICE]
+    sp, ap = week_csvs(d, emps, emps[0])
+    cl.cmd("import", "survey", sp)
+    cl.cmd("import", "activity", ap)
+    week_edits(cl, d, emps[0])
+    st = json.loads(cl.cmd("status", "--json")[0])
+    log("links: template ready (first sync pulled %d; outbox %s)" % (res["pulled"], st.get("pending", "?")))
+    return d
+
+
+def link_run(b, tmp, tpl, port, name, args, k, sync_args=()):
+    """One timed sync of the week through linkem: kinerja sync from its start
+    to its exit, run again (after 1 s, the first backoff of --watch) while it
+    exits 2 (a drop)."""
+    d = os.path.join(tmp, "link-%s-%d" % (name, k))
+    shutil.copytree(tpl, d)
+    srv = Server(b, os.path.join(d, "srv")).start()
+    lk = Linkem(b, port, int(srv.url.rsplit(":", 1)[1]), args + ["--seed", str(k + 1)])
+    cl = Client(b, os.path.join(d, "c.db"))
+    t0 = time.monotonic()
+    attempts, res, sent, recv, reqs, pushed = 0, None, 0, 0, 0, 0
+    while True:
+        attempts += 1
+        out, _, _ = run([b.kinerja, "--db", cl.db, "sync", "--json"] + list(sync_args), env=cl.env,
+                        check=False)
+        res = json.loads(out) if out.strip().startswith("{") else {}
+        sent += res.get("bytes_sent", 0)
+        recv += res.get("bytes_received", 0)
+        reqs += res.get("requests", 0)
+        pushed += res.get("pushed", 0)
+        if res.get("state") == "ok" or attempts >= 6:
+            break
+        time.sleep(1.0)
+    wall = time.monotonic() - t0
+    st = lk.stop()
+    srv.stop()
+    if res.get("state") != "ok" or res.get("pending") != 0:
+        raise RuntimeError("link %s run %d: %s" % (name, k, res))
+    answers = []  # (method path, status, body bytes as sent) from the server's log
+    with open(os.path.join(srv.dir, "serve.log")) as f:
+        for line in f:
+            m = re.search(r" (GET|POST) (/v1/\S+) (\d+) (\d+) ([\d.]+)ms", line)
+            if m:
+                answers.append((m.group(1) + " " + m.group(2), int(m.group(3)), int(m.group(4)),
+                                float(m.group(5))))
+    shutil.rmtree(d, ignore_errors=True)
+    return {"wall": wall, "attempts": attempts, "http_sent": sent, "http_recv": recv, "requests": reqs,
+            "pushed": pushed, "pulled": res.get("pulled", 0),
+            # bytes that went on the wire (a drop throws away what had not gone yet)
+            "c2s": st["c2s"] - st["unsent_c2s"], "s2c": st["s2c"] - st["unsent_s2c"],
+            "conns": st["conns"], "cuts": st["cuts"], "answers": answers}
+
+
+def bench_links(b, tmp):
+    port = free_port()
+    tpl = links_template(b, tmp, port)
+    R = {"loopback": [], "profiles": {}}
+    for k in range(RUNS):  # the same sync without a link: what the two programs cost
+        R["loopback"].append(link_run(b, tmp, tpl, port, "loopback", [], k))
+    log("links: loopback %s s" % [round(x["wall"], 2) for x in R["loopback"]])
+    for name, prof, kbit, delay, extra in LINKS:
+        rs = []
+        for k in range(RUNS):
+            r = link_run(b, tmp, tpl, port, name, ["--profile", prof] + extra, k)
+            rs.append(r)
+            log("links: %s run %d: %.2f s, %d requests, wire %d/%d B, answers %s" % (
+                name, k + 1, r["wall"], r["requests"], r["c2s"], r["s2c"], [a[2] for a in r["answers"]]))
+        R["profiles"][name] = rs
+    # The same sync with every change in one push (the hidden `sync --batch`;
+    # the server's max_batch is 5,000): what the round trips of the batches cost
+    R["one_batch"] = {}
+    for name, prof, kbit, delay, extra in LINKS:
+        if extra:
+            continue
+        R["one_batch"][name] = [link_run(b, tmp, tpl, port, name + "-1", ["--profile", prof], k,
+                                         ["--batch", "5000"]) for k in range(RUNS)]
+        log("links: %s in one batch: %s s" % (name, [round(r["wall"], 2) for r in R["one_batch"][name]]))
+    # The floor counts the bytes of the work: those of the first link without
+    # drops (the same on every link: see the answers), not the ones a drop
+    # made the client send again.
+    work = [r for name, _, _, _, extra in LINKS if not extra for r in R["profiles"][name]]
+    R["work_c2s"], R["work_s2c"] = med([r["c2s"] for r in work]), med([r["s2c"] for r in work])
+    for name, prof, kbit, delay, extra in LINKS:
+        for r in R["profiles"][name]:
+            r["floor"] = (R["work_c2s"] + R["work_s2c"]) * 8 / (kbit * 1000.0) + 4 * 2 * delay / 1e3
+            r["resent"] = r["c2s"] - R["work_c2s"]
+        for r in R["one_batch"].get(name, []):
+            r["floor"] = (R["work_c2s"] + R["work_s2c"]) * 8 / (kbit * 1000.0) + 4 * 2 * delay / 1e3
+    R["records"] = WEEK_SURVEYS + WEEK_ACTIVITIES
+    R["changes"] = WEEK_SURVEYS + WEEK_ACTIVITIES + WEEK_EDITS_ACT + WEEK_EDITS_SURV + WEEK_DELETES
+    shutil.rmtree(tpl, ignore_errors=True)
+    return R
+
+
 # --- the report -------------------------------------------------------------------
 
 def sh(cmd):
@@ -689,9 +909,110 @@ def render(R, rows, wall):
     return "\n".join(out)
 
 
-def write_doc(block):
+def render_links(R, date):
+    L = R["links"]
+    recs, changes = L["records"], L["changes"]
+    lo = med([x["wall"] for x in L["loopback"]])
+    out = []
+    out.append("Measured by `make bench` (bench/bench.py `bench_links`) on %s UTC%s: a week of one office's "
+               "work synced by the real `kinerja sync` against a real `kinerjad` through "
+               "tests/tools/linkem, median of %d runs, each on fresh copies of the same server and PC." % (
+                   date, " with BENCH_QUICK=1" if QUICK else "", RUNS))
+    out.append("")
+    out.append("- The week: %s surveys and %s activities new, %d activities approved and %d surveys "
+               "corrected (re-imported rows), %d activities deleted: %s changes in the outbox of a PC that "
+               "synced before; the sync pushes them (batches of up to 1,000) and pulls the office's "
+               "scores." % (fmt(WEEK_SURVEYS), fmt(WEEK_ACTIVITIES), WEEK_EDITS_ACT, WEEK_EDITS_SURV,
+                            WEEK_DELETES, fmt(changes)))
+    out.append("- Time: `kinerja sync` from its start to its exit (EDGE: to the exit of the run that "
+               "finished, runs after a drop started 1 s after the failed one, as `--watch` does). "
+               "Floor: the bytes on the wire both ways (TCP payload as linkem counts it: TLS records, "
+               "handshake included) / the bandwidth + 4 round trips (TCP connect, the two of the TLS 1.2 "
+               "handshake, one exchange). Bytes per record are per new record (%s), both directions." % fmt(recs))
+    out.append("")
+    out.append("| link | time | runs | floor | ratio | target | |")
+    out.append("|---|---:|---|---:|---:|---|---|")
+    for name, prof, kbit, delay, extra in LINKS:
+        rs = L["profiles"][name]
+        t = med([r["wall"] for r in rs])
+        fl = med([r["floor"] for r in rs])
+        ratio = med([r["wall"] / r["floor"] for r in rs])
+        what = "%s (%s kbit/s, %d ms each way%s)" % (name, fmt(kbit), delay,
+                                                      ", a drop 8 s into the sync" if extra else "")
+        out.append("| %s | %s s | %s | %s s | %.2fx | <= 1.3x | %s |" % (
+            what, fmt(t, 2), runs([r["wall"] for r in rs], 2), fmt(fl, 2), ratio, verdict(ratio <= 1.3)))
+    out.append("")
+    out.append("Where the time goes: each link's time against its floor + the round trips the protocol "
+               "adds (every request after the first is one more exchange: stop-and-wait) + the work of "
+               "the two programs (the same sync through linkem with no bandwidth limit and no delay: "
+               "%s s, runs %s) + for a drop, the bytes sent again, the 1 s before the next run and its "
+               "TCP and TLS handshakes (3 round trips)." % (fmt(lo, 2), runs([x["wall"] for x in L["loopback"]], 2)))
+    out.append("")
+    out.append("| link | requests | round trips beyond the floor | share of the time | model: floor + round "
+               "trips + work (+ drop) | measured | wire up / down | B/record on the wire | HTTP B/record "
+               "(sync --json) |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, prof, kbit, delay, extra in LINKS:
+        rs = L["profiles"][name]
+        t = med([r["wall"] for r in rs])
+        rtt = 2 * delay / 1e3
+        models, rts = [], []
+        for r in rs:
+            rt = (r["requests"] - 1 - r["cuts"]) * rtt  # a cut request got no answer
+            drop = (r["attempts"] - 1) * (1.0 + 3 * rtt) + max(0, r["resent"]) * 8 / (kbit * 1000.0)
+            rts.append(rt)
+            models.append(r["floor"] + rt + lo + drop)
+        up, down = med([r["c2s"] for r in rs]), med([r["s2c"] for r in rs])
+        http = med([(r["http_sent"] + r["http_recv"]) / recs for r in rs])
+        out.append("| %s | %s | %s s | %s%% | %s s | %s s | %s / %s B | %s B | %s B |" % (
+            name, fmt(med([r["requests"] for r in rs])), fmt(med(rts), 2), fmt(100 * med(rts) / t),
+            fmt(med(models), 2), fmt(t, 2), fmt(up), fmt(down), fmt((up + down) / recs, 1), fmt(http, 1)))
+    out.append("")
+    out.append("The round trips of the batches, measured: the same sync with all %s changes in one push "
+               "(`kinerja sync --batch 5000`, a hidden test option; the server's max_batch is 5,000), "
+               "against the batches of 1,000 above:" % fmt(changes))
+    out.append("")
+    out.append("| link | requests | time | runs | ratio to the floor | saved against batches of 1,000 | "
+               "round trips saved x RTT |")
+    out.append("|---|---:|---:|---|---:|---:|---:|")
+    for name, prof, kbit, delay, extra in LINKS:
+        ob = L["one_batch"].get(name)
+        if not ob:
+            continue
+        t = med([r["wall"] for r in ob])
+        t0 = med([r["wall"] for r in L["profiles"][name]])
+        dreq = med([r["requests"] for r in L["profiles"][name]]) - med([r["requests"] for r in ob])
+        out.append("| %s | %s | %s s | %s | %.2fx | %s s | %s s |" % (
+            name, fmt(med([r["requests"] for r in ob])), fmt(t, 2), runs([r["wall"] for r in ob], 2),
+            med([r["wall"] / r["floor"] for r in ob]), fmt(t0 - t, 2), fmt(dreq * 2 * delay / 1e3, 2)))
+    out.append("")
+    out.append("Server answers, body bytes as sent (gzipped over 1 KiB), request by request, first run "
+               "of each link (from kinerjad's request log):")
+    out.append("")
+    for name in ["loopback"] + [x[0] for x in LINKS]:
+        r = L["loopback"][0] if name == "loopback" else L["profiles"][name][0]
+        out.append("- %s: %s = %s B" % (name, ", ".join("%s %s" % (a[0].split()[1].split("?")[0].replace(
+            "/v1/", ""), fmt(a[2])) for a in r["answers"]), fmt(sum(a[2] for a in r["answers"]))))
+    for name, prof, kbit, delay, extra in LINKS:
+        if not extra:
+            continue
+        e = L["profiles"][name]
+        batch = L["work_c2s"] * 1000.0 / changes
+        resent = [r["resent"] / max(1, r["cuts"]) for r in e]
+        out.append("")
+        out.append("%s with a drop: %s cut(s) and %s run(s) of `kinerja sync` each time; bytes sent again "
+                   "per drop %s B (runs %s: the client's bytes on the wire less those of the work without a "
+                   "drop), against %s B for one batch of 1,000 changes (the work's bytes per change x "
+                   "1,000): %s." % (name, runs([r["cuts"] for r in e]), runs([r["attempts"] for r in e]),
+                                    fmt(med(resent)), runs(resent), fmt(batch),
+                                    "at most one batch per drop" if max(resent) <= batch
+                                    else "**more than one batch per drop**"))
+    return "\n".join(out)
+
+
+def write_doc(block, name="bench"):
     path = os.path.join(ROOT, "docs", "performance.md")
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    begin, end = "<!-- %s:begin -->" % name, "<!-- %s:end -->" % name
     text = open(path).read() if os.path.exists(path) else "# Performance\n\n%s\n%s\n" % (begin, end)
     if begin not in text or end not in text:
         text = text.rstrip("\n") + "\n\n%s\n%s\n" % (begin, end)
@@ -718,6 +1039,17 @@ def main():
         sys.exit("bench: open files limit too low for %d devices (ulimit -n)" % DEVICES)
     TMP = tempfile.mkdtemp(prefix="kinerja-bench.")
     t_start = time.monotonic()
+    if ONLY == "links":
+        try:
+            date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+            R = {"links": bench_links(b, TMP)}
+        finally:
+            cleanup()
+        block = render_links(R, date)
+        print(block)
+        if os.environ.get("BENCH_NO_DOC", "0") == "0":
+            write_doc(block, "bench-links")
+        return
     try:
         R = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
              "machine": machine(), "versions": versions()}
@@ -739,13 +1071,19 @@ def main():
         log("scores: %s surveys (takes a while)" % fmt(SCORE_SURVEYS))
         R["scores"] = bench_scores(b, TMP)
         R["cipher"] = CIPHER_SEEN[0] if CIPHER_SEEN else 0
+        log("rural links: %d runs of 3 links (about 2 minutes)" % RUNS)
+        R["links"] = bench_links(b, TMP)
     finally:
         cleanup()
     rows = table(R)
     block = render(R, rows, time.monotonic() - t_start)
+    links = render_links(R, R["date"])
     print(block)
+    print()
+    print(links)
     if os.environ.get("BENCH_NO_DOC", "0") == "0":
         write_doc(block)
+        write_doc(links, "bench-links")
 
 
 CIPHER_SEEN = []
