@@ -84,11 +84,12 @@ static int verify(sqlite3 *db) {
   kj_buf_init(&d, KJ_BUF_UNLIMITED);
   kj_err e;
   kj_err_clear(&e);
-  int rc = kjs_score_recompute(db, NULL, 1, &d, &e);
-  if (rc)
+  int ndiff = 0;
+  kj_code rc = kjs_score_rebuild(db, 1, &d, &ndiff, &e);
+  if (rc || ndiff)
     fprintf(stderr, "%s%s\n", kj_buf_str(&d), e.msg);
   kj_buf_release(&d);
-  return rc;
+  return rc ? (int)rc : ndiff;
 }
 
 static const cJSON *path(const cJSON *j, const char *a, const char *b) {
