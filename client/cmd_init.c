@@ -11,12 +11,11 @@
 
 #define CA_MAX ((size_t)1024 * 1024)
 
-static int check_server(const char *url) {
-  if (strncmp(url, "https://", 8) != 0 || !url[8]) {
-    kjc_error("server must be an https:// URL, not '%s'", url);
-    return -1;
-  }
-  return 0;
+/* KJ_OK, or KJ_EINVAL with err filled when url is not an https:// URL. */
+static kj_code check_server(const char *url, kj_err *err) {
+  if (strncmp(url, "https://", 8) != 0 || !url[8])
+    return kj_fail(err, KJ_EINVAL, "server must be an https:// URL, not '%s'", url);
+  return KJ_OK;
 }
 
 /* Store the CA's absolute path and its contents (pinned at this moment). */
@@ -236,8 +235,11 @@ int kjc_cmd_init(int argc, char **argv) {
     kjc_error("init: bad office code '%s': %s", office, err.msg);
     return KJC_EXIT_USAGE;
   }
-  if (server && check_server(server))
+  kj_err uerr;
+  if (server && check_server(server, &uerr)) {
+    kjc_error("%s", uerr.msg);
     return KJC_EXIT_USAGE;
+  }
   char *token = NULL;
   if ((r = token_arg(token_opt, token_file, &token)))
     return r;
@@ -317,7 +319,9 @@ int kjc_cmd_config(int argc, char **argv) {
   kj_err_clear(&err);
   kj_code c = KJ_OK;
   if (set) {
-    if (!strcmp(key, "server") && check_server(pos[2])) {
+    kj_err uerr;
+    if (!strcmp(key, "server") && check_server(pos[2], &uerr)) {
+      kjc_error("%s", uerr.msg);
       kjc_store_close(s);
       return KJC_EXIT_USAGE;
     }
