@@ -393,6 +393,7 @@ long long kjs_sample_min(long long N) {
 /* numbers in text */
 
 kj_code kjs_parse_dec6(const char *s, long long *out, kj_err *err) {
+  *out = 0;
   if (!s || !*s)
     return kj_fail(err, KJ_EINVAL, "no number");
   const char *p = s;
@@ -1768,8 +1769,11 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
   ro->complaints.on_time = ontime;
   q_t otr = received ? q_make(100 * (i128)ontime, received) : q_int(0);
   ro->complaints.on_time_rate = KJ_RNULL;
-  if (received > 0 && (arc = q_round2(otr, &ro->complaints.on_time_rate)))
+  if (received > 0 && (arc = q_round2(otr, &ro->complaints.on_time_rate))) {
+    free(hd);
+    free(hc);
     return arith_fail(err, arc);
+  }
   if (resolved > 0) {
     /* the k-th smallest (0-based) of the histogram */
     long long k1 = (resolved - 1) / 2, k2 = resolved / 2, v1 = 0, v2 = 0, seen = 0;
@@ -1984,8 +1988,10 @@ kj_code kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const
     d->as_of = kj_report_strdup(asof_s, &nomem);
     if (noffs && !(d->offices = calloc((size_t)noffs, sizeof *d->offices)))
       nomem = 1;
-    if (nomem)
-      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    if (nomem) {
+      kj_fail(err, KJ_ENOMEM, "out of memory");
+      rc = KJ_ENOMEM;
+    }
   }
   if (rc) {
     for (int i = 0; offs && i < noffs; i++)

@@ -125,7 +125,7 @@ kj_code kjs_round2(long long n, long long d, long long *out, kj_err *err);
 long long kjs_sample_min(long long population);
 /* Plain decimal with at most 12 integer digits and 6 decimals -> value *
  * 1e6 (so |value * 1e6| < 1e18, docs/scoring.md "Number bounds").  KJ_OK,
- * or KJ_EINVAL with err (may be NULL) naming the text. */
+ * or KJ_EINVAL with err (may be NULL) naming the text (*out is then 0). */
 kj_code kjs_parse_dec6(const char *s, long long *out, kj_err *err);
 
 #endif

@@ -569,7 +569,7 @@ static void test_formula_guard_property(void **state) {
     int n = 1 + (int)(rand_r(&seed) % 12);
     value[0] = '\0';
     for (int k = 0; k < n; k++) {
-      const char *p = pieces[rand_r(&seed) % np];
+      const char *p = pieces[(size_t)rand_r(&seed) % np]; /* rand_r is in [0, RAND_MAX] */
       size_t pl = strlen(p);
       memcpy(value + len, p, pl + 1);
       len += pl;

@@ -63,8 +63,8 @@ static char *report_text(sqlite3 *db, int offices, const char *period) {
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
   kj_err_clear(&e);
-  int rc = offices ? kjs_report_offices(db, &cfg, period, "2026-12-31", &b, &e)
-                   : kjs_report_employees(db, &cfg, period, "X1", &b, &e);
+  kj_code rc = offices ? kjs_report_offices(db, &cfg, period, "2026-12-31", &b, &e)
+                       : kjs_report_employees(db, &cfg, period, "X1", &b, &e);
   if (rc)
     fail_msg("report %s %s: %s", offices ? "offices" : "employees", period, e.msg);
   kjs_score_config_release(&cfg);

@@ -32,7 +32,7 @@ static int run_cases(sqlite3 *db, const char *dir, int *ncases) {
     kj_buf_init(&out, KJ_BUF_UNLIMITED);
     kj_err e;
     kj_err_clear(&e);
-    int rc;
+    kj_code rc;
     if (!strcmp(report, "offices"))
       rc = kjs_report_offices(db, &cfg, period, cJSON_GetObjectItem(c, "as_of")->valuestring, &out,
                               &e);
