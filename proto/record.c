@@ -32,20 +32,20 @@ static const char *const k_role[] = {"atasan", "rekan", "bawahan", NULL};
 /* Fields of protocol 1; a later field names its version with .since
  * (docs/protocol.md "Versions": how a field is added). */
 #define F_CODE(n, req)                                                                             \
-  { .name = n, .ft = KJ_FT_CODE, .required = req, .min = 1, .max = 32 }
+  { .name = (n), .ft = KJ_FT_CODE, .required = (req), .min = 1, .max = 32 }
 #define F_OFFICE F_CODE("office", 1)
 #define F_MTEXT(n, req, hi)                                                                        \
-  { .name = n, .ft = KJ_FT_MTEXT, .required = req, .min = 1, .max = hi }
+  { .name = (n), .ft = KJ_FT_MTEXT, .required = (req), .min = 1, .max = (hi) }
 #define F_TEXT(n, req, hi)                                                                         \
-  { .name = n, .ft = KJ_FT_TEXT, .required = req, .min = 1, .max = hi }
+  { .name = (n), .ft = KJ_FT_TEXT, .required = (req), .min = 1, .max = (hi) }
 #define F_INT(n, req, lo, hi)                                                                      \
-  { .name = n, .ft = KJ_FT_INT, .required = req, .min = lo, .max = hi }
+  { .name = (n), .ft = KJ_FT_INT, .required = (req), .min = (lo), .max = (hi) }
 #define F_ENUM(n, req, list)                                                                       \
-  { .name = n, .ft = KJ_FT_ENUM, .required = req, .choices = list }
+  { .name = (n), .ft = KJ_FT_ENUM, .required = (req), .choices = (list) }
 #define F_TYPE(n, t, req)                                                                          \
-  { .name = n, .ft = t, .required = req }
+  { .name = (n), .ft = (t), .required = (req) }
 #define F_NUM(n, req, pos, hi, dec)                                                                \
-  { .name = n, .ft = KJ_FT_NUM, .required = req, .min = pos, .max = hi, .decimals = dec }
+  { .name = (n), .ft = KJ_FT_NUM, .required = (req), .min = (pos), .max = (hi), .decimals = (dec) }
 
 static const kj_field_def k_office_fields[] = {
     F_TEXT("name", 0, TEXT_FREE),
@@ -149,8 +149,8 @@ static const kj_field_def k_target_fields[] = {
 
 #define TYPE(t, n, pl, idn, m, of, f)                                                              \
   {                                                                                                \
-    .type = t, .name = n, .plural = pl, .id_name = idn, .master = m, .office_field = of,           \
-    .nfields = NF(f), .fields = f                                                                  \
+    .type = (t), .name = (n), .plural = (pl), .id_name = (idn), .master = (m),                     \
+    .office_field = (of), .nfields = NF(f), .fields = (f)                                          \
   }
 
 /* The order here is free: nothing stored or sent depends on it. */
@@ -647,7 +647,7 @@ int kj_record_check_written(const kj_record *r, uint32_t written,
   if (t->type == KJ_T_COMPLAINT) {
     int ir = kj_field_index(t, "received"), is = kj_field_index(t, "resolved");
     kj_day dr, ds;
-    if ((((written >> ir) | (written >> is)) & 1u) && r->v[ir] && r->v[is] &&
+    if (ir >= 0 && is >= 0 && (((written >> ir) | (written >> is)) & 1u) && r->v[ir] && r->v[is] &&
         kj_date_parse(r->v[ir], &dr) == 0 && kj_date_parse(r->v[is], &ds) == 0 && ds < dr) {
       n++;
       if (fn)

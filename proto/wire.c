@@ -142,7 +142,7 @@ static kj_code put_stamp(cJSON *o, const char *k, const kj_stamp *st) {
 
 /* Keys other than those in `known` make the object bad. */
 static kj_code only_keys(const cJSON *o, const char *const *known, kj_err *err) {
-  for (const cJSON *it = o->child; it; it = it->next) {
+  for (const cJSON *it = o ? o->child : NULL; it; it = it->next) {
     int ok = 0;
     for (const char *const *k = known; *k && !ok; k++)
       ok = it->string && strcmp(it->string, *k) == 0;
@@ -354,7 +354,7 @@ static kj_code get_state_fields(const cJSON *f, const cJSON *ts, kj_rstate *s, k
       const cJSON *v = f ? cJSON_GetObjectItemCaseSensitive(f, name) : NULL;
       if (v && !cJSON_IsString(v) && !cJSON_IsNull(v))
         return kj_fail(err, KJ_EPROTO, "field '%s': must be a string or null", name);
-      kj_code rc = kj_rstate_xput(s, name, cJSON_IsString(v) ? v->valuestring : NULL, &st);
+      kj_code rc = kj_rstate_xput(s, name, v && cJSON_IsString(v) ? v->valuestring : NULL, &st);
       if (rc)
         return kj_fail(err, rc, rc == KJ_ENOMEM ? "out of memory" : "more than %d unknown fields",
                        KJ_MAX_XFIELDS);

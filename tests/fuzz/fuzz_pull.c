@@ -61,9 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       /* merge is idempotent: a state merged into itself changes nothing */
       kj_rstate cp;
       kj_rstate_init(&cp, KJ_T_NONE);
-      int changed;
-      if (kj_merge_join(&cp, &s, NULL, NULL, &changed, &e) == KJ_OK &&
-          (kj_merge_join(&cp, &s, NULL, NULL, &changed, &e) != KJ_OK || changed))
+      int merged;
+      if (kj_merge_join(&cp, &s, NULL, NULL, &merged, &e) == KJ_OK &&
+          (kj_merge_join(&cp, &s, NULL, NULL, &merged, &e) != KJ_OK || merged))
         abort();
       kj_rstate_release(&cp);
       int changed = 0;

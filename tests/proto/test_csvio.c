@@ -409,7 +409,7 @@ static int check_line(void *ud, long line, kj_record *rec, const char *const *pr
   /* the rows with a line break in their name have that one problem */
   int want_n = c->i % 7 == 0;
   if (c->i >= c->n || line != c->want[c->i] || n != want_n || strcmp(rec->id, id) != 0 ||
-      (n && strcmp(problems[0], "field 'name': must not contain control characters"))) {
+      (n && strcmp(problems[0], "field 'name': must not contain control characters") != 0)) {
     if (c->bad++ < 5)
       print_error("row %ld: line %ld, want %ld; id %s; %s\n", c->i, line,
                   c->i < c->n ? c->want[c->i] : -1, rec->id, n ? problems[0] : "");
