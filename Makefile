@@ -45,8 +45,13 @@ format:
 
 # The libFuzzer targets are compiled only in the clang builds (KJ_FUZZ), so
 # build/ has no compile commands for them: cppcheck alone reads those.
+# clang-tidy also runs clang's -Wsign-conversion (enabled as the check
+# clang-diagnostic-sign-conversion in .clang-tidy, an error like every
+# warning there): a signed value that may be negative never silently
+# becomes a size or a kj_code.
+LINT_SOURCES = $(filter-out tests/fuzz/%,$(filter %.c,$(SOURCES)))
 lint: build
-	clang-tidy -p $(BUILD) --quiet $(filter-out tests/fuzz/%,$(filter %.c,$(SOURCES)))
+	clang-tidy -p $(BUILD) --quiet --extra-arg=-Wsign-conversion $(LINT_SOURCES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem --std=c11 \
 	  $(addprefix -I,common proto client server) $(filter %.c,$(SOURCES))

@@ -5,7 +5,7 @@
  * Makes DIR/kinerja.db with the server's store: 50 offices, 500 employees,
  * SURVEYS surveys and ACTIVITIES activities over 2026 (plus complaints,
  * ratings, targets), written straight into `records` and scored with
- * kjs_score_recompute.  Then prints, median of 5 runs each:
+ * kjs_score_rebuild.  Then prints, median of 5 runs each:
  *   - the offices report for the year 2026 (and for one month);
  *   - a 1,000-record push (800 surveys, 200 activities) through
  *     kjs_txn_apply, which includes the scores upkeep, and the upkeep alone
@@ -249,7 +249,7 @@ int main(int argc, char **argv) {
   kjs_score_config cfg;
   kjs_score_config_defaults(&cfg);
   sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-  if (kjs_score_recompute(db, &cfg, 0, NULL, &e))
+  if (kjs_score_rebuild(db, 0, NULL, NULL, &e))
     die("recompute", e.msg);
   sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
   double t2 = now_ms();

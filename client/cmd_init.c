@@ -12,17 +12,16 @@
 
 #define CA_MAX ((size_t)1024 * 1024)
 
-static int check_server(const char *url) {
-  if (strncmp(url, "https://", 8) != 0 || !url[8]) {
-    kjc_error("server must be an https:// URL, not '%s'", url);
-    return -1;
-  }
+/* KJ_OK, or KJ_EINVAL with err filled when url is not an https:// URL
+ * without spaces and control characters. */
+static kj_code check_server(const char *url, kj_err *err) {
+  if (strncmp(url, "https://", 8) != 0 || !url[8])
+    return kj_fail(err, KJ_EINVAL, "server must be an https:// URL, not '%s'", url);
   for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-    if (*p <= ' ' || *p == 0x7f) {
-      kjc_error("server URL '%s': must not contain spaces or control characters", url);
-      return -1;
-    }
-  return 0;
+    if (*p <= ' ' || *p == 0x7f)
+      return kj_fail(err, KJ_EINVAL,
+                     "server URL '%s': must not contain spaces or control characters", url);
+  return KJ_OK;
 }
 
 /* Store the CA's absolute path and its contents (pinned at this moment). */
@@ -242,8 +241,11 @@ int kjc_cmd_init(int argc, char **argv) {
     kjc_error("init: bad office code '%s': %s", office, err.msg);
     return KJC_EXIT_USAGE;
   }
-  if (server && check_server(server))
+  kj_err uerr;
+  if (server && check_server(server, &uerr)) {
+    kjc_error("%s", uerr.msg);
     return KJC_EXIT_USAGE;
+  }
   char *token = NULL;
   if ((r = token_arg(token_opt, token_file, &token)))
     return r;
@@ -323,7 +325,9 @@ int kjc_cmd_config(int argc, char **argv) {
   kj_err_clear(&err);
   kj_code c = KJ_OK;
   if (set) {
-    if (!strcmp(key, "server") && check_server(pos[2])) {
+    kj_err uerr;
+    if (!strcmp(key, "server") && check_server(pos[2], &uerr)) {
+      kjc_error("%s", uerr.msg);
       kjc_store_close(s);
       return KJC_EXIT_USAGE;
     }

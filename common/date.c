@@ -38,28 +38,28 @@ int kj_days_in_month(int y, int m) {
   return dm[m - 1];
 }
 
-static int digits(const char *s, int n, int *out) {
+static kj_code digits(const char *s, int n, int *out) {
   int v = 0;
   for (int i = 0; i < n; i++) {
     if (s[i] < '0' || s[i] > '9')
-      return -1;
+      return KJ_EINVAL;
     v = v * 10 + (s[i] - '0');
   }
   *out = v;
-  return 0;
+  return KJ_OK;
 }
 
-int kj_date_parse(const char *s, kj_day *out) {
+kj_code kj_date_parse(const char *s, kj_day *out) {
   int y, m, d;
   if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-    return -1;
+    return KJ_EINVAL;
   if (digits(s, 4, &y) || digits(s + 5, 2, &m) || digits(s + 8, 2, &d))
-    return -1;
+    return KJ_EINVAL;
   if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1 || d > kj_days_in_month(y, m))
-    return -1;
+    return KJ_EINVAL;
   if (out)
     *out = kj_day_from_civil(y, m, d);
-  return 0;
+  return KJ_OK;
 }
 
 /* Write v as exactly n decimal digits (v >= 0). */
@@ -93,13 +93,13 @@ kj_day kj_today(int offset_minutes) {
   return (kj_day)(t / 86400);
 }
 
-int kj_period_parse(const char *s, kj_period *p) {
+kj_code kj_period_parse(const char *s, kj_period *p) {
   int y, v;
   if (!s)
-    return -1;
+    return KJ_EINVAL;
   size_t n = strlen(s);
   if (n < 4 || digits(s, 4, &y) || y < 1900 || y > 2999)
-    return -1;
+    return KJ_EINVAL;
   kj_period r = {.year = y};
   if (n == 4) {
     r.kind = KJ_PERIOD_YEAR;
@@ -111,17 +111,17 @@ int kj_period_parse(const char *s, kj_period *p) {
     int m0 = (r.index - 1) * 3 + 1;
     r.first = kj_day_from_civil(y, m0, 1);
     r.last = kj_day_from_civil(y, m0 + 2, kj_days_in_month(y, m0 + 2));
-  } else if (n == 7 && s[4] == '-' && digits(s + 5, 2, &v) == 0 && v >= 1 && v <= 12) {
+  } else if (n == 7 && s[4] == '-' && digits(s + 5, 2, &v) == KJ_OK && v >= 1 && v <= 12) {
     r.kind = KJ_PERIOD_MONTH;
     r.index = v;
     r.first = kj_day_from_civil(y, v, 1);
     r.last = kj_day_from_civil(y, v, kj_days_in_month(y, v));
   } else {
-    return -1;
+    return KJ_EINVAL;
   }
   if (p)
     *p = r;
-  return 0;
+  return KJ_OK;
 }
 
 void kj_period_format(const kj_period *p, char out[8]) {

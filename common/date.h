@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "err.h"
+
 typedef int32_t kj_day;
 
 #define KJ_DATE_STRLEN 10 /* YYYY-MM-DD */
@@ -27,8 +29,10 @@ kj_day kj_day_from_civil(int y, int m, int d);
 void kj_day_to_civil(kj_day day, int *y, int *m, int *d);
 int kj_days_in_month(int y, int m);
 
-/* Strict YYYY-MM-DD, a real calendar date with year 1900-2999; 0 or -1. */
-int kj_date_parse(const char *s, kj_day *out);
+/* Strict YYYY-MM-DD, a real calendar date with year 1900-2999, into *out
+ * (may be NULL: only check).  KJ_OK or KJ_EINVAL; no message: the caller
+ * names the field. */
+kj_code kj_date_parse(const char *s, kj_day *out);
 /* out gets YYYY-MM-DD and a NUL. */
 void kj_date_format(kj_day day, char out[KJ_DATE_STRLEN + 1]);
 /* 0 = Monday ... 6 = Sunday. */
@@ -36,8 +40,9 @@ int kj_weekday(kj_day day);
 /* Today in UTC+offset_minutes (the office's local calendar). */
 kj_day kj_today(int offset_minutes);
 
-/* "2026", "2026-Q1".."2026-Q4", "2026-01".."2026-12"; 0 or -1. */
-int kj_period_parse(const char *s, kj_period *out);
+/* "2026", "2026-Q1".."2026-Q4", "2026-01".."2026-12" into *out (may be
+ * NULL).  KJ_OK or KJ_EINVAL; no message: the caller names the field. */
+kj_code kj_period_parse(const char *s, kj_period *out);
 /* Canonical text of p into out (at least 8 bytes). */
 void kj_period_format(const kj_period *p, char out[8]);
 static inline int kj_period_contains(const kj_period *p, kj_day d) {

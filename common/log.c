@@ -11,19 +11,21 @@ static const char *log_prog = "kinerja";
 static kj_log_level log_level = KJ_LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
 
-int kj_log_parse_level(const char *s) {
+kj_code kj_log_parse_level(const char *s, kj_log_level *out) {
   for (int i = 0; i <= KJ_LOG_OFF; i++)
-    if (s && strcmp(s, level_names[i]) == 0)
-      return i;
-  return -1;
+    if (s && strcmp(s, level_names[i]) == 0) {
+      *out = (kj_log_level)i;
+      return KJ_OK;
+    }
+  return KJ_EINVAL;
 }
 
 void kj_log_init(const char *prog) {
   if (prog)
     log_prog = prog;
-  int l = kj_log_parse_level(getenv("KJ_LOG"));
-  if (l >= 0)
-    log_level = (kj_log_level)l;
+  kj_log_level l;
+  if (kj_log_parse_level(getenv("KJ_LOG"), &l) == KJ_OK)
+    log_level = l;
 }
 
 void kj_log_set_level(kj_log_level level) {

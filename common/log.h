@@ -2,6 +2,8 @@
 #ifndef KJ_LOG_H
 #define KJ_LOG_H
 
+#include "err.h"
+
 typedef enum { KJ_LOG_DEBUG, KJ_LOG_INFO, KJ_LOG_WARN, KJ_LOG_ERROR, KJ_LOG_OFF } kj_log_level;
 
 /* Program name used as prefix ("kinerjad"), and the lowest level printed
@@ -9,8 +11,9 @@ typedef enum { KJ_LOG_DEBUG, KJ_LOG_INFO, KJ_LOG_WARN, KJ_LOG_ERROR, KJ_LOG_OFF 
 void kj_log_init(const char *prog);
 void kj_log_set_level(kj_log_level level);
 kj_log_level kj_log_get_level(void);
-/* Parse "debug", "info", ... ; returns -1 when unknown. */
-int kj_log_parse_level(const char *s);
+/* Parse "debug", "info", ... into *out: KJ_OK, or KJ_EINVAL (no message)
+ * when s is NULL or unknown. */
+kj_code kj_log_parse_level(const char *s, kj_log_level *out);
 
 void kj_log(kj_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

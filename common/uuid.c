@@ -7,29 +7,30 @@
 #include <sys/random.h>
 #include <time.h>
 
-int kj_random_bytes(void *buf, unsigned long n) {
+kj_code kj_random_bytes(void *buf, unsigned long n) {
   unsigned char *p = buf;
   while (n > 0) {
     ssize_t r = getrandom(p, n, 0);
     if (r < 0) {
       if (errno == EINTR)
         continue;
-      return -1;
+      return KJ_EIO;
     }
     p += r;
     n -= (unsigned long)r;
   }
-  return 0;
+  return KJ_OK;
 }
 
 static pthread_mutex_t uuid_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t uuid_last_ms;
 static uint32_t uuid_last_seq; /* 12-bit rand_a counter within one ms */
 
-int kj_uuid_v7_at(char out[KJ_UUID_STRLEN + 1], uint64_t ms) {
+kj_code kj_uuid_v7_at(char out[KJ_UUID_STRLEN + 1], uint64_t ms) {
   unsigned char b[16];
-  if (kj_random_bytes(b, sizeof(b)) != 0)
-    return -1;
+  kj_code rc = kj_random_bytes(b, sizeof(b));
+  if (rc)
+    return rc;
   /* rand_a is a counter seeded randomly each new ms (RFC 9562 method 1),
    * so ids of one process sort in creation order */
   pthread_mutex_lock(&uuid_lock);
@@ -58,10 +59,10 @@ int kj_uuid_v7_at(char out[KJ_UUID_STRLEN + 1], uint64_t ms) {
   snprintf(out, KJ_UUID_STRLEN + 1,
            "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
            b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-  return 0;
+  return KJ_OK;
 }
 
-int kj_uuid_v7(char out[KJ_UUID_STRLEN + 1]) {
+kj_code kj_uuid_v7(char out[KJ_UUID_STRLEN + 1]) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;

@@ -39,14 +39,14 @@ static kj_code adopt(kj_rstate *s, const kj_record *rec, kj_err *err) {
   return KJ_OK;
 }
 
-/* Merge the value v stamped st into field i of s.  1 = s changed, 0 = not,
- * -1 = out of memory. */
-static int merge_field(kj_rstate *s, int i, const char *v, const kj_stamp *st, kj_conflict_fn fn,
-                       void *ud, kj_err *err) {
+/* Merge the value v stamped st into field i of s; *changed |= 1 when s
+ * changed.  KJ_OK or KJ_ENOMEM (err filled). */
+static kj_code merge_field(kj_rstate *s, int i, const char *v, const kj_stamp *st,
+                           kj_conflict_fn fn, void *ud, int *changed, kj_err *err) {
   kj_stamp *cur = &s->st[i];
   int c = kj_stamp_cmp(st, cur);
   if (c == 0)
-    return 0;
+    return KJ_OK;
   const char *field = kj_type(s->rec.type)->fields[i].name;
   const char *kept = s->rec.v[i];
   int report = fn && cur->hlc != 0 && strcmp(cur->device, st->device) != 0 && !same_value(kept, v);
@@ -55,18 +55,17 @@ static int merge_field(kj_rstate *s, int i, const char *v, const kj_stamp *st, k
       kj_conflict k = {s->rec.id, field, v, kept, st, cur};
       fn(&k, ud);
     }
-    return 0;
+    return KJ_OK;
   }
   if (report) {
     kj_conflict k = {s->rec.id, field, kept, v, cur, st};
     fn(&k, ud);
   }
-  if (!same_value(kept, v) && kj_record_set(&s->rec, i, v)) {
-    kj_fail(err, KJ_ENOMEM, "out of memory");
-    return -1;
-  }
+  if (!same_value(kept, v) && kj_record_set(&s->rec, i, v))
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   *cur = *st;
-  return 1;
+  *changed = 1;
+  return KJ_OK;
 }
 
 static int merge_delete(kj_rstate *s, const kj_stamp *st) {
@@ -82,61 +81,74 @@ static int merge_delete(kj_rstate *s, const kj_stamp *st) {
   return 0;
 }
 
-int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, kj_err *err) {
-  if (c->hlc == 0 || !c->device[0]) {
-    kj_fail(err, KJ_EINVAL, "change of '%s' has no stamp", c->rec.id);
-    return -1;
-  }
-  if (adopt(s, &c->rec, err))
-    return -1;
+kj_code kj_merge_apply(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, int *changed,
+                       kj_err *err) {
+  *changed = 0;
+  if (c->hlc == 0 || !c->device[0])
+    return kj_fail(err, KJ_EINVAL, "change of '%s' has no stamp", c->rec.id);
+  kj_code rc = adopt(s, &c->rec, err);
+  if (rc)
+    return rc;
   const kj_type_def *t = kj_type(s->rec.type);
-  if ((c->mask >> t->nfields) != 0) {
-    kj_fail(err, KJ_EINVAL, "change of '%s' names a field a %s does not have", c->rec.id, t->name);
-    return -1;
-  }
+  if ((c->mask >> t->nfields) != 0)
+    return kj_fail(err, KJ_EINVAL, "change of '%s' names a field a %s does not have", c->rec.id,
+                   t->name);
   kj_stamp st = {.hlc = c->hlc};
   memcpy(st.device, c->device, sizeof(st.device));
-  int changed = 0;
+  int ch = 0;
   for (int i = 0; i < t->nfields; i++) {
     if (!(c->mask & (1u << i)))
       continue;
-    int r = merge_field(s, i, c->rec.v[i], &st, fn, ud, err);
-    if (r < 0)
-      return -1;
-    changed |= r;
+    if ((rc = merge_field(s, i, c->rec.v[i], &st, fn, ud, &ch, err)))
+      return rc;
   }
   if (c->rec.deleted)
-    changed |= merge_delete(s, &st);
-  return changed ? KJ_MERGE_CHANGED : KJ_MERGE_NOCHANGE;
+    ch |= merge_delete(s, &st);
+  *changed = ch;
+  return KJ_OK;
 }
 
-int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud,
-                   kj_err *err) {
-  if (adopt(s, &remote->rec, err))
-    return -1;
+kj_code kj_merge_join(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud,
+                      int *changed, kj_err *err) {
+  *changed = 0;
+  kj_code rc = adopt(s, &remote->rec, err);
+  if (rc)
+    return rc;
   const kj_type_def *t = kj_type(s->rec.type);
-  int changed = 0;
+  int ch = 0;
   for (int i = 0; i < t->nfields; i++) {
     if (remote->st[i].hlc == 0)
       continue;
-    int r = merge_field(s, i, remote->rec.v[i], &remote->st[i], fn, ud, err);
-    if (r < 0)
-      return -1;
-    changed |= r;
+    if ((rc = merge_field(s, i, remote->rec.v[i], &remote->st[i], fn, ud, &ch, err)))
+      return rc;
   }
   /* fields of a newer version, kept by name under the same rule */
   for (int i = 0; i < remote->nx; i++) {
     const kj_xfield *rx = &remote->x[i], *lx = kj_rstate_xfind(s, rx->name);
     if (lx && kj_stamp_cmp(&rx->st, &lx->st) <= 0)
       continue;
-    kj_code rc = kj_rstate_xput(s, rx->name, rx->value, &rx->st);
-    if (rc == KJ_ENOMEM) {
-      kj_fail(err, rc, "out of memory");
-      return -1;
-    }
-    changed |= rc == KJ_OK;
+    rc = kj_rstate_xput(s, rx->name, rx->value, &rx->st);
+    if (rc == KJ_ENOMEM)
+      return kj_fail(err, rc, "out of memory");
+    ch |= rc == KJ_OK;
   }
   if (remote->rec.deleted)
-    changed |= merge_delete(s, &remote->del);
+    ch |= merge_delete(s, &remote->del);
+  *changed = ch;
+  return KJ_OK;
+}
+
+int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, kj_err *err) {
+  int changed;
+  if (kj_merge_apply(s, c, fn, ud, &changed, err))
+    return -1;
+  return changed ? KJ_MERGE_CHANGED : KJ_MERGE_NOCHANGE;
+}
+
+int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud,
+                   kj_err *err) {
+  int changed;
+  if (kj_merge_join(s, remote, fn, ud, &changed, err))
+    return -1;
   return changed ? KJ_MERGE_CHANGED : KJ_MERGE_NOCHANGE;
 }

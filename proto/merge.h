@@ -32,15 +32,24 @@ typedef void (*kj_conflict_fn)(const kj_conflict *c, void *ud);
 
 enum { KJ_MERGE_NOCHANGE = 0, KJ_MERGE_CHANGED = 1 };
 
-/* Apply change c (its hlc and device set, else KJ_EINVAL) to state s.  A new record is a state
- * whose rec.type is KJ_T_NONE: it takes c's type.  A change of another type
- * than s is KJ_EINVAL.  Every value that loses to a different device's value
- * is reported through fn (may be NULL): a kept value beaten by the change,
- * or a change's value beaten by the kept one.  Returns KJ_MERGE_CHANGED when
- * s changed, KJ_MERGE_NOCHANGE when not, -1 on error (err says why). */
-int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, kj_err *err);
+/* Apply change c (its hlc and device set, else KJ_EINVAL) to state s.  A new
+ * record is a state whose rec.type is KJ_T_NONE: it takes c's type.  A
+ * change of another type than s is KJ_EINVAL.  Every value that loses to a
+ * different device's value is reported through fn (may be NULL): a kept
+ * value beaten by the change, or a change's value beaten by the kept one.
+ * *changed = 1 when s changed, else 0.  KJ_OK, or KJ_EINVAL / KJ_ENOMEM with
+ * err filled (s may then be partly merged: the caller drops it). */
+kj_code kj_merge_apply(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, int *changed,
+                       kj_err *err);
 
 /* Merge a whole remote state (a pull) into s, field by field, same rules. */
+kj_code kj_merge_join(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud,
+                      int *changed, kj_err *err);
+
+/* Deprecated tri-state forms of the two above, kept only while client/store.c
+ * and server/store.c still call them: KJ_MERGE_CHANGED, KJ_MERGE_NOCHANGE,
+ * or -1 on error (err says why).  New code calls kj_merge_apply/_join. */
+int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, kj_err *err);
 int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud, kj_err *err);
 
 #endif

@@ -32,20 +32,20 @@ static const char *const k_role[] = {"atasan", "rekan", "bawahan", NULL};
 /* Fields of protocol 1; a later field names its version with .since
  * (docs/protocol.md "Versions": how a field is added). */
 #define F_CODE(n, req)                                                                             \
-  { .name = n, .ft = KJ_FT_CODE, .required = req, .min = 1, .max = 32 }
+  { .name = (n), .ft = KJ_FT_CODE, .required = (req), .min = 1, .max = 32 }
 #define F_OFFICE F_CODE("office", 1)
 #define F_MTEXT(n, req, hi)                                                                        \
-  { .name = n, .ft = KJ_FT_MTEXT, .required = req, .min = 1, .max = hi }
+  { .name = (n), .ft = KJ_FT_MTEXT, .required = (req), .min = 1, .max = (hi) }
 #define F_TEXT(n, req, hi)                                                                         \
-  { .name = n, .ft = KJ_FT_TEXT, .required = req, .min = 1, .max = hi }
+  { .name = (n), .ft = KJ_FT_TEXT, .required = (req), .min = 1, .max = (hi) }
 #define F_INT(n, req, lo, hi)                                                                      \
-  { .name = n, .ft = KJ_FT_INT, .required = req, .min = lo, .max = hi }
+  { .name = (n), .ft = KJ_FT_INT, .required = (req), .min = (lo), .max = (hi) }
 #define F_ENUM(n, req, list)                                                                       \
-  { .name = n, .ft = KJ_FT_ENUM, .required = req, .choices = list }
+  { .name = (n), .ft = KJ_FT_ENUM, .required = (req), .choices = (list) }
 #define F_TYPE(n, t, req)                                                                          \
-  { .name = n, .ft = t, .required = req }
+  { .name = (n), .ft = (t), .required = (req) }
 #define F_NUM(n, req, pos, hi, dec)                                                                \
-  { .name = n, .ft = KJ_FT_NUM, .required = req, .min = pos, .max = hi, .decimals = dec }
+  { .name = (n), .ft = KJ_FT_NUM, .required = (req), .min = (pos), .max = (hi), .decimals = (dec) }
 
 static const kj_field_def k_office_fields[] = {
     F_TEXT("name", 0, TEXT_FREE),
@@ -149,8 +149,8 @@ static const kj_field_def k_target_fields[] = {
 
 #define TYPE(t, n, pl, idn, m, of, f)                                                              \
   {                                                                                                \
-    .type = t, .name = n, .plural = pl, .id_name = idn, .master = m, .office_field = of,           \
-    .nfields = NF(f), .fields = f                                                                  \
+    .type = (t), .name = (n), .plural = (pl), .id_name = (idn), .master = (m),                     \
+    .office_field = (of), .nfields = NF(f), .fields = (f)                                          \
   }
 
 /* The order here is free: nothing stored or sent depends on it. */
@@ -417,25 +417,28 @@ static int all_digits(const char *s, size_t n) {
   return 1;
 }
 
-/* Decimal integer: digits only (leading zeros allowed), at most 18 of them. */
-static int parse_int(const char *s, long long *out) {
+/* Decimal integer: digits only (leading zeros allowed), at most 18 of them.
+ * KJ_OK or KJ_EINVAL (no message: the caller names the field). */
+static kj_code parse_int(const char *s, long long *out) {
   size_t n = strlen(s);
   if (n == 0 || n > 18 || !all_digits(s, n))
-    return -1;
+    return KJ_EINVAL;
   long long v = 0;
   for (size_t i = 0; i < n; i++)
     v = v * 10 + (s[i] - '0');
   *out = v;
-  return 0;
+  return KJ_OK;
 }
 
-/* Plain decimal: digits, optionally '.' and 1 to maxdec digits.  Sets
- * *zero when the value is 0 and *big when it is over limit (an integer). */
-static int parse_num(const char *s, long long limit, int maxdec, int *zero, int *big) {
+/* Plain decimal: digits, optionally '.' and at least one digit.  Sets
+ * *ndec to the number of decimals, *zero when the value is 0 and *big when
+ * it is over limit (an integer).  KJ_OK or KJ_EINVAL (no message). */
+static kj_code parse_num(const char *s, long long limit, size_t *ndec, int *zero, int *big) {
   const char *dot = strchr(s, '.');
   size_t ni = dot ? (size_t)(dot - s) : strlen(s);
+  *ndec = 0;
   if (ni == 0 || !all_digits(s, ni))
-    return -1;
+    return KJ_EINVAL;
   *zero = 1;
   for (size_t i = 0; i < ni; i++)
     if (s[i] != '0')
@@ -444,9 +447,8 @@ static int parse_num(const char *s, long long limit, int maxdec, int *zero, int 
   if (dot) {
     size_t nd = strlen(dot + 1);
     if (nd == 0 || !all_digits(dot + 1, nd))
-      return -1;
-    if (nd > (size_t)maxdec)
-      return -2;
+      return KJ_EINVAL;
+    *ndec = nd;
     for (size_t i = 0; i < nd; i++)
       if (dot[1 + i] != '0')
         *zero = 0, frac = 1;
@@ -465,7 +467,7 @@ static int parse_num(const char *s, long long limit, int maxdec, int *zero, int 
       v = v * 10 + (*q - '0');
     *big = v > limit || (v == limit && frac);
   }
-  return 0;
+  return KJ_OK;
 }
 
 int kj_nip_valid(const char *s) {
@@ -545,8 +547,9 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
   }
   case KJ_FT_NUM: {
     int zero, big, dec = f->decimals > 0 ? f->decimals : 6;
-    int r = parse_num(value, f->max, dec, &zero, &big);
-    if (r == -2)
+    size_t ndec;
+    kj_code r = parse_num(value, f->max, &ndec, &zero, &big);
+    if (!r && ndec > (size_t)dec)
       return kj_fail(err, KJ_EINVAL, "field '%s': must have at most %d decimals", n, dec);
     if (r || (f->min == 1 && zero))
       return kj_fail(err, KJ_EINVAL, "field '%s': must be a number %s 0", n,
@@ -644,7 +647,7 @@ int kj_record_check_written(const kj_record *r, uint32_t written,
   if (t->type == KJ_T_COMPLAINT) {
     int ir = kj_field_index(t, "received"), is = kj_field_index(t, "resolved");
     kj_day dr, ds;
-    if ((((written >> ir) | (written >> is)) & 1u) && r->v[ir] && r->v[is] &&
+    if (ir >= 0 && is >= 0 && (((written >> ir) | (written >> is)) & 1u) && r->v[ir] && r->v[is] &&
         kj_date_parse(r->v[ir], &dr) == 0 && kj_date_parse(r->v[is], &ds) == 0 && ds < dr) {
       n++;
       if (fn)

@@ -288,11 +288,11 @@ static kj_code employees_table(const kj_report_employees *d, FILE *out, kj_err *
 /* ---------------------------------------------------------------------- */
 /* entry points */
 
-static int check_format(const char *format, int *csv, kj_err *err) {
+static kj_code check_format(const char *format, int *csv, kj_err *err) {
   *csv = format && !strcmp(format, "csv");
   if (format && !*csv && strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
     return kj_fail(err, KJ_EINVAL, "unknown format '%s' (json, csv, table)", format);
-  return 0;
+  return KJ_OK;
 }
 
 static kj_code print_json(kj_code rc, kj_buf *b, FILE *out, kj_err *err) {
@@ -359,21 +359,21 @@ kj_code kj_report_print_scores(const kj_report_scores *s, const char *office, FI
   return rc;
 }
 
-int kj_report_format(const char *json, const char *format, FILE *out, kj_err *err) {
+kj_code kj_report_format(const char *json, const char *format, FILE *out, kj_err *err) {
   int csv;
-  if (check_format(format, &csv, err))
-    return KJ_EINVAL;
+  kj_code rc = check_format(format, &csv, err);
+  if (rc)
+    return rc;
   if (!format || !strcmp(format, "json")) {
     if (fputs(json, out) < 0)
       return kj_fail(err, KJ_EIO, "cannot write the report");
-    return 0;
+    return KJ_OK;
   }
   cJSON *doc = cJSON_Parse(json);
   if (!doc || !cJSON_IsObject(doc)) {
     cJSON_Delete(doc);
     return kj_fail(err, KJ_EINVAL, "not a report document");
   }
-  kj_code rc;
   if (cJSON_GetObjectItemCaseSensitive(doc, "offices")) {
     kj_report_offices d;
     rc = kj_report_offices_decode_json(doc, &d, err);

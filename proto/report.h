@@ -29,7 +29,8 @@ kj_code kj_report_print_scores(const kj_report_scores *s, const char *office, FI
 /* Print an offices or an employees document given as JSON text: "json"
  * prints the text as it is, "csv"/"table" decode it (kj_report_*_decode)
  * and print as above.  KJ_EINVAL when format is unknown, the decoder's
- * error (naming the key) when json is not such a document. */
-int kj_report_format(const char *json, const char *format, FILE *out, kj_err *err);
+ * error (naming the key) when json is not such a document; KJ_EIO when out
+ * cannot be written. */
+kj_code kj_report_format(const char *json, const char *format, FILE *out, kj_err *err);
 
 #endif

@@ -425,19 +425,19 @@ static void d_pop(dec *d, size_t old) {
   d->path[old] = 0;
 }
 
-static int d_fail(dec *d, kj_code code, const char *key, const char *what) {
+static kj_code d_fail(dec *d, kj_code code, const char *key, const char *what) {
   if (d->rc)
-    return -1;
+    return d->rc;
   size_t old = key ? d_push(d, "%s%s", d->len ? "." : "", key) : d->len;
   d->rc = kj_fail(d->err, code, "report: '%s': %s", d->len ? d->path : "$", what);
   d_pop(d, old);
-  return -1;
+  return d->rc;
 }
 
-static int d_nomem(dec *d) {
+static kj_code d_nomem(dec *d) {
   if (!d->rc)
     d->rc = kj_fail(d->err, KJ_ENOMEM, "report: out of memory");
-  return -1;
+  return d->rc;
 }
 
 static const cJSON *d_get(const cJSON *o, const char *k) {
@@ -449,49 +449,49 @@ static int d_isnull(const cJSON *v) {
 }
 
 /* string: NULL for null when nullable */
-static int d_str(dec *d, const cJSON *o, const char *k, int nullable, char **out) {
+static kj_code d_str(dec *d, const cJSON *o, const char *k, int nullable, char **out) {
   const cJSON *v = d_get(o, k);
   *out = NULL;
   if (d_isnull(v))
-    return nullable ? 0 : d_fail(d, KJ_EPROTO, k, "expected a string");
+    return nullable ? KJ_OK : d_fail(d, KJ_EPROTO, k, "expected a string");
   if (!cJSON_IsString(v) || !v->valuestring)
     return d_fail(d, KJ_EPROTO, k, nullable ? "expected a string or null" : "expected a string");
   int nomem = 0;
   *out = kj_report_strdup(v->valuestring, &nomem);
-  return nomem ? d_nomem(d) : 0;
+  return nomem ? d_nomem(d) : KJ_OK;
 }
 
 /* integer count */
-static int d_int(dec *d, const cJSON *o, const char *k, int nullable, long long *out) {
+static kj_code d_int(dec *d, const cJSON *o, const char *k, int nullable, long long *out) {
   const cJSON *v = k ? d_get(o, k) : o;
   *out = KJ_RNULL;
   if (d_isnull(v))
-    return nullable ? 0 : d_fail(d, KJ_EPROTO, k, "expected an integer");
+    return nullable ? KJ_OK : d_fail(d, KJ_EPROTO, k, "expected an integer");
   double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
   if (!isfinite(x) || x != floor(x) || fabs(x) > 9007199254740992.0)
     return d_fail(d, KJ_EPROTO, k,
                   nullable ? "expected an integer or null" : "expected an integer");
   *out = (long long)x;
-  return 0;
+  return KJ_OK;
 }
 
 /* rounded figure -> hundredths, half away from zero */
-static int d_h(dec *d, const cJSON *o, const char *k, int nullable, long long *out) {
+static kj_code d_h(dec *d, const cJSON *o, const char *k, int nullable, long long *out) {
   const cJSON *v = k ? d_get(o, k) : o;
   *out = KJ_RNULL;
   if (d_isnull(v))
-    return nullable ? 0 : d_fail(d, KJ_EPROTO, k, "expected a number");
+    return nullable ? KJ_OK : d_fail(d, KJ_EPROTO, k, "expected a number");
   double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
   if (!isfinite(x) || fabs(x) > 1e15)
     return d_fail(d, KJ_EPROTO, k, nullable ? "expected a number or null" : "expected a number");
   *out = llround(x * 100.0);
-  return 0;
+  return KJ_OK;
 }
 
 /* exact decimal -> value * 10^6.  cJSON keeps a double: its shortest
  * round-tripping text is the number as written (any number of at most 15
  * significant digits), then read exactly. */
-static int d_micro(dec *d, const cJSON *o, const char *k, kj_micro *out) {
+static kj_code d_micro(dec *d, const cJSON *o, const char *k, kj_micro *out) {
   const cJSON *v = d_get(o, k);
   *out = 0;
   double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -530,7 +530,7 @@ static int d_micro(dec *d, const cJSON *o, const char *k, kj_micro *out) {
   if (half)
     m++;
   *out = neg ? -(kj_micro)m : (kj_micro)m;
-  return 0;
+  return KJ_OK;
 }
 
 static const cJSON *d_obj(dec *d, const cJSON *o, const char *k, int nullable) {
@@ -565,16 +565,21 @@ static void *d_calloc(dec *d, int n, size_t size) {
   return p;
 }
 
-static int dec_office(dec *d, const cJSON *j, kj_report_office *o) {
+/* The code of the failure a decoder just reported (d->rc). */
+static kj_code d_code(const dec *d) {
+  return d->rc ? d->rc : KJ_EPROTO;
+}
+
+static kj_code dec_office(dec *d, const cJSON *j, kj_report_office *o) {
   kj_report_office_init(o);
   if (!cJSON_IsObject(j))
     return d_fail(d, KJ_EPROTO, NULL, "expected an object");
   if (d_str(d, j, "office", 0, &o->office) || d_str(d, j, "name", 1, &o->name) ||
       d_int(d, j, "rank", 1, &o->rank) || d_h(d, j, "ikk", 1, &o->ikk))
-    return -1;
+    return d_code(d);
   const cJSON *ikm = d_obj(d, j, "ikm", 0);
   if (!ikm)
-    return -1;
+    return d_code(d);
   size_t old = d_push(d, ".ikm");
   int rc = d_int(d, ikm, "n", 0, &o->ikm.n) || d_h(d, ikm, "value", 1, &o->ikm.value) ||
            d_str(d, ikm, "mutu", 1, &o->ikm.mutu) || d_str(d, ikm, "kinerja", 1, &o->ikm.kinerja) ||
@@ -586,16 +591,16 @@ static int dec_office(dec *d, const cJSON *j, kj_report_office *o) {
     else if (cJSON_IsBool(ok))
       o->ikm.sample_ok = cJSON_IsTrue(ok) ? 1 : 0;
     else
-      rc = d_fail(d, KJ_EPROTO, "sample_ok", "expected true, false or null");
+      rc = d_fail(d, KJ_EPROTO, "sample_ok", "expected true, false or null") != KJ_OK;
   }
   if (!rc) {
     const cJSON *nrr = d_get(ikm, "nrr");
     if (!d_isnull(nrr)) {
       if (!cJSON_IsArray(nrr) || cJSON_GetArraySize(nrr) != 9)
-        rc = d_fail(d, KJ_EPROTO, "nrr", "expected 9 numbers or null");
+        rc = d_fail(d, KJ_EPROTO, "nrr", "expected 9 numbers or null") != KJ_OK;
       for (int i = 0; !rc && i < 9; i++) {
         size_t o2 = d_push(d, ".nrr[%d]", i);
-        rc = d_h(d, cJSON_GetArrayItem(nrr, i), NULL, 0, &o->ikm.nrr[i]);
+        rc = d_h(d, cJSON_GetArrayItem(nrr, i), NULL, 0, &o->ikm.nrr[i]) != KJ_OK;
         d_pop(d, o2);
       }
       o->ikm.has_nrr = !rc;
@@ -603,13 +608,13 @@ static int dec_office(dec *d, const cJSON *j, kj_report_office *o) {
   }
   d_pop(d, old);
   if (rc)
-    return -1;
+    return d_code(d);
   int n;
   const cJSON *sv = d_arr(d, j, "services", &n), *it;
   if (!sv)
-    return -1;
+    return d_code(d);
   if (n && !(o->services = d_calloc(d, n, sizeof *o->services)))
-    return -1;
+    return d_code(d);
   int i = 0;
   cJSON_ArrayForEach(it, sv) {
     kj_report_service *s = &o->services[i];
@@ -617,16 +622,16 @@ static int dec_office(dec *d, const cJSON *j, kj_report_office *o) {
     old = d_push(d, ".services[%d]", i - 1);
     s->n = s->ikm = KJ_RNULL;
     rc = !cJSON_IsObject(it)
-             ? d_fail(d, KJ_EPROTO, NULL, "expected an object")
+             ? d_fail(d, KJ_EPROTO, NULL, "expected an object") != KJ_OK
              : d_str(d, it, "service", 0, &s->service) || d_int(d, it, "n", 0, &s->n) ||
                    d_h(d, it, "ikm", 1, &s->ikm) || d_str(d, it, "mutu", 1, &s->mutu);
     d_pop(d, old);
     if (rc)
-      return -1;
+      return d_code(d);
   }
   const cJSON *cj = d_obj(d, j, "complaints", 0);
   if (!cj)
-    return -1;
+    return d_code(d);
   old = d_push(d, ".complaints");
   rc = d_int(d, cj, "received", 0, &o->complaints.received) ||
        d_int(d, cj, "resolved", 0, &o->complaints.resolved) ||
@@ -635,10 +640,10 @@ static int dec_office(dec *d, const cJSON *j, kj_report_office *o) {
        d_h(d, cj, "median_days", 1, &o->complaints.median_days);
   d_pop(d, old);
   if (rc || d_h(d, j, "compliance", 1, &o->compliance))
-    return -1;
+    return d_code(d);
   const cJSON *ej = d_obj(d, j, "employees", 0);
   if (!ej)
-    return -1;
+    return d_code(d);
   old = d_push(d, ".employees");
   rc = d_int(d, ej, "count", 0, &o->employees.count) ||
        d_h(d, ej, "capaian_mean", 1, &o->employees.capaian_mean);
@@ -646,16 +651,16 @@ static int dec_office(dec *d, const cJSON *j, kj_report_office *o) {
   if (pj) {
     size_t o2 = d_push(d, ".predikat");
     for (int k = 0; !rc && k < KJ_PREDIKAT_COUNT; k++)
-      rc = d_int(d, pj, kj_predikat_names[k], 0, &o->employees.predikat[k]);
+      rc = d_int(d, pj, kj_predikat_names[k], 0, &o->employees.predikat[k]) != KJ_OK;
     d_pop(d, o2);
   } else {
-    rc = -1;
+    rc = 1;
   }
   d_pop(d, old);
-  return rc ? -1 : 0;
+  return rc ? d_code(d) : KJ_OK;
 }
 
-static int dec_employee(dec *d, const cJSON *j, kj_report_employee *e) {
+static kj_code dec_employee(dec *d, const cJSON *j, kj_report_employee *e) {
   kj_report_employee_init(e);
   if (!cJSON_IsObject(j))
     return d_fail(d, KJ_EPROTO, NULL, "expected an object");
@@ -665,50 +670,50 @@ static int dec_employee(dec *d, const cJSON *j, kj_report_employee *e) {
       d_h(d, j, "perilaku", 1, &e->perilaku) ||
       d_str(d, j, "rating_perilaku", 1, &e->rating_perilaku) ||
       d_str(d, j, "predikat", 1, &e->predikat))
-    return -1;
+    return d_code(d);
   int n;
   const cJSON *ts = d_arr(d, j, "targets", &n), *it;
   if (!ts)
-    return -1;
+    return d_code(d);
   if (n && !(e->targets = d_calloc(d, n, sizeof *e->targets)))
-    return -1;
+    return d_code(d);
   int i = 0;
   cJSON_ArrayForEach(it, ts) {
     kj_report_target *t = &e->targets[i];
     e->ntargets = (size_t)++i;
     size_t old = d_push(d, ".targets[%d]", i - 1);
     t->capaian = KJ_RNULL;
-    int rc = !cJSON_IsObject(it) ? d_fail(d, KJ_EPROTO, NULL, "expected an object")
+    int rc = !cJSON_IsObject(it) ? d_fail(d, KJ_EPROTO, NULL, "expected an object") != KJ_OK
                                  : d_str(d, it, "indicator", 0, &t->indicator) ||
                                        d_micro(d, it, "target", &t->target) ||
                                        d_micro(d, it, "realisasi", &t->realisasi) ||
                                        d_h(d, it, "capaian", 1, &t->capaian);
     d_pop(d, old);
     if (rc)
-      return -1;
+      return d_code(d);
   }
-  return 0;
+  return KJ_OK;
 }
 
-static int dec_employees_arr(dec *d, const cJSON *j, const char *key, kj_report_employee **out,
-                             size_t *count) {
+static kj_code dec_employees_arr(dec *d, const cJSON *j, const char *key, kj_report_employee **out,
+                                 size_t *count) {
   int n;
   const cJSON *arr = d_arr(d, j, key, &n), *it;
   if (!arr)
-    return -1;
+    return d_code(d);
   if (n && !(*out = d_calloc(d, n, sizeof **out)))
-    return -1;
+    return d_code(d);
   int i = 0;
   cJSON_ArrayForEach(it, arr) {
     kj_report_employee *e = &(*out)[i];
     *count = (size_t)++i;
     size_t old = d_push(d, "%s%s[%d]", d->len ? "." : "", key, i - 1);
-    int rc = dec_employee(d, it, e);
+    kj_code rc = dec_employee(d, it, e);
     d_pop(d, old);
     if (rc)
-      return -1;
+      return d_code(d);
   }
-  return 0;
+  return KJ_OK;
 }
 
 static cJSON *d_parse(dec *d, const char *json, size_t len) {
@@ -738,7 +743,7 @@ kj_code kj_report_offices_decode_json(const cJSON *j, kj_report_offices *out, kj
     kj_report_office *o = &out->offices[i];
     out->n = (size_t)++i;
     size_t old = d_push(&d, "offices[%d]", i - 1);
-    int rc = dec_office(&d, it, o);
+    kj_code rc = dec_office(&d, it, o);
     d_pop(&d, old);
     if (rc)
       goto fail;
@@ -796,7 +801,7 @@ kj_code kj_report_scores_decode(const char *json, size_t len, kj_report_scores *
   of = d_get(j, "office");
   if (!d_isnull(of)) {
     size_t old = d_push(&d, "office");
-    int rc = dec_office(&d, of, &out->office);
+    kj_code rc = dec_office(&d, of, &out->office);
     d_pop(&d, old);
     if (rc)
       goto fail;

@@ -132,11 +132,13 @@ void kj_stamp_format(const kj_stamp *st, char *out, size_t size) {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int put_str(cJSON *o, const char *k, const char *v) {
-  return cJSON_AddStringToObject(o, k, v) != NULL;
+/* Add the string v as member k of o: KJ_OK or KJ_ENOMEM (no message). */
+static kj_code put_str(cJSON *o, const char *k, const char *v) {
+  return cJSON_AddStringToObject(o, k, v) ? KJ_OK : KJ_ENOMEM;
 }
 
-static int put_stamp(cJSON *o, const char *k, const kj_stamp *st) {
+/* Add the stamp st as the text member k of o: KJ_OK or KJ_ENOMEM. */
+static kj_code put_stamp(cJSON *o, const char *k, const kj_stamp *st) {
   char buf[KJ_STAMP_STRMAX];
   kj_stamp_format(st, buf, sizeof(buf));
   return put_str(o, k, buf);
@@ -144,7 +146,7 @@ static int put_stamp(cJSON *o, const char *k, const kj_stamp *st) {
 
 /* Keys other than those in `known` make the object bad. */
 static kj_code only_keys(const cJSON *o, const char *const *known, kj_err *err) {
-  for (const cJSON *it = o->child; it; it = it->next) {
+  for (const cJSON *it = o ? o->child : NULL; it; it = it->next) {
     int ok = 0;
     for (const char *const *k = known; *k && !ok; k++)
       ok = it->string && strcmp(it->string, *k) == 0;
@@ -213,12 +215,12 @@ cJSON *kj_change_to_json(const kj_change *c) {
     goto fail;
   char h[KJ_HLC_STRMAX];
   kj_hlc_format(c->hlc, h);
-  if (!cJSON_AddNumberToObject(o, "seq", (double)c->seq) || !put_str(o, "id", c->rec.id) ||
-      !put_str(o, "type", t->name) || !put_str(o, "hlc", h))
+  if (!cJSON_AddNumberToObject(o, "seq", (double)c->seq) || put_str(o, "id", c->rec.id) ||
+      put_str(o, "type", t->name) || put_str(o, "hlc", h))
     goto fail;
-  if (c->author[0] && !put_str(o, "author", c->author))
+  if (c->author[0] && put_str(o, "author", c->author))
     goto fail;
-  if (c->device[0] && !put_str(o, "device", c->device))
+  if (c->device[0] && put_str(o, "device", c->device))
     goto fail;
   if (c->rec.deleted) {
     if (!cJSON_AddTrueToObject(o, "del"))
@@ -232,7 +234,8 @@ cJSON *kj_change_to_json(const kj_change *c) {
     if (!(c->mask & (1u << i)))
       continue;
     const char *v = c->rec.v[i];
-    if (v ? !put_str(f, t->fields[i].name, v) : !cJSON_AddNullToObject(f, t->fields[i].name))
+    if (v ? put_str(f, t->fields[i].name, v) != KJ_OK
+          : !cJSON_AddNullToObject(f, t->fields[i].name))
       goto fail;
   }
   return o;
@@ -303,7 +306,7 @@ static cJSON *rstate_to_json(const kj_rstate *s, int peer) {
   cJSON *o = cJSON_CreateObject();
   if (!o)
     goto fail;
-  if (!put_str(o, "id", s->rec.id) || !put_str(o, "type", t->name) ||
+  if (put_str(o, "id", s->rec.id) || put_str(o, "type", t->name) ||
       !cJSON_AddBoolToObject(o, "del", s->rec.deleted))
     goto fail;
   cJSON *f = cJSON_AddObjectToObject(o, "f");
@@ -314,18 +317,18 @@ static cJSON *rstate_to_json(const kj_rstate *s, int peer) {
     const char *name = t->fields[i].name;
     if (peer && kj_value_since(t, i, s->rec.v[i]) > peer)
       continue;
-    if (s->rec.v[i] && !put_str(f, name, s->rec.v[i]))
+    if (s->rec.v[i] && put_str(f, name, s->rec.v[i]))
       goto fail;
-    if ((s->st[i].hlc || s->rec.v[i]) && !put_stamp(ts, name, &s->st[i]))
+    if ((s->st[i].hlc || s->rec.v[i]) && put_stamp(ts, name, &s->st[i]))
       goto fail;
   }
   for (int i = 0; !peer && i < s->nx; i++) {
-    if (s->x[i].value && !put_str(f, s->x[i].name, s->x[i].value))
+    if (s->x[i].value && put_str(f, s->x[i].name, s->x[i].value))
       goto fail;
-    if (!put_stamp(ts, s->x[i].name, &s->x[i].st))
+    if (put_stamp(ts, s->x[i].name, &s->x[i].st))
       goto fail;
   }
-  if (s->rec.deleted && !put_stamp(o, "dt", &s->del))
+  if (s->rec.deleted && put_stamp(o, "dt", &s->del))
     goto fail;
   return o;
 fail:
@@ -364,7 +367,7 @@ static kj_code get_state_fields(const cJSON *f, const cJSON *ts, kj_rstate *s, k
       const cJSON *v = f ? cJSON_GetObjectItemCaseSensitive(f, name) : NULL;
       if (v && !cJSON_IsString(v) && !cJSON_IsNull(v))
         return kj_fail(err, KJ_EPROTO, "field '%s': must be a string or null", name);
-      kj_code rc = kj_rstate_xput(s, name, cJSON_IsString(v) ? v->valuestring : NULL, &st);
+      kj_code rc = kj_rstate_xput(s, name, v && cJSON_IsString(v) ? v->valuestring : NULL, &st);
       if (rc)
         return kj_fail(err, rc, rc == KJ_ENOMEM ? "out of memory" : "more than %d unknown fields",
                        KJ_MAX_XFIELDS);
@@ -465,23 +468,23 @@ char *kj_rstate_store_encode(const kj_rstate *s) {
   cJSON *ts = NULL;
   if (!f)
     goto fail;
-  if (cs && !put_stamp(o, "s", cs))
+  if (cs && put_stamp(o, "s", cs))
     goto fail;
   for (int i = 0; i < t->nfields + s->nx; i++) {
     int known = i < t->nfields;
     const char *name = known ? t->fields[i].name : s->x[i - t->nfields].name;
     const char *v = known ? s->rec.v[i] : s->x[i - t->nfields].value;
     const kj_stamp *st = known ? &s->st[i] : &s->x[i - t->nfields].st;
-    if (v && !put_str(f, name, v))
+    if (v && put_str(f, name, v))
       goto fail;
     if (!st->hlc || (v && same_stamp(st, cs)))
       continue;
     if (!ts && !(ts = cJSON_AddObjectToObject(o, "t")))
       goto fail;
-    if (!put_stamp(ts, name, st))
+    if (put_stamp(ts, name, st))
       goto fail;
   }
-  if (s->rec.deleted && s->del.hlc && !put_stamp(o, "d", &s->del))
+  if (s->rec.deleted && s->del.hlc && put_stamp(o, "d", &s->del))
     goto fail;
   char *text = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
@@ -534,7 +537,7 @@ static kj_code store_decode(const char *text, kj_rtype type, const char *id, int
         rc = kj_fail(err, KJ_EPROTO, "field '%.64s': has no stamp", it->string);
         break;
       }
-      if (!put_stamp(full, it->string, &common))
+      if (put_stamp(full, it->string, &common))
         rc = kj_fail(err, KJ_ENOMEM, "out of memory");
     }
     if (!rc)

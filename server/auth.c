@@ -42,24 +42,22 @@ kj_code kjs_token_id(const char *prefix, char *out, size_t size, kj_err *err) {
   return KJ_OK;
 }
 
-int kjs_auth_verify(kjs_store *s, const char *authorization, kjs_principal *who,
-                    const char **reason, kj_err *err) {
+kj_code kjs_auth_identify(kjs_store *s, const char *authorization, kjs_principal *who,
+                          const char **reason, kj_err *err) {
   const char *why_dummy;
   if (!reason)
     reason = &why_dummy;
   *reason = NULL;
   if (!authorization) {
     *reason = "missing";
-    kj_fail(err, KJ_EAUTH, "missing bearer token");
-    return 0;
+    return kj_fail(err, KJ_EAUTH, "missing bearer token");
   }
   const char *p = authorization;
   while (*p == ' ')
     p++;
   if (strncasecmp(p, "Bearer ", 7) != 0) {
     *reason = "malformed";
-    kj_fail(err, KJ_EAUTH, "expected 'Authorization: Bearer TOKEN'");
-    return 0;
+    return kj_fail(err, KJ_EAUTH, "expected 'Authorization: Bearer TOKEN'");
   }
   p += 7;
   while (*p == ' ')
@@ -69,22 +67,29 @@ int kjs_auth_verify(kjs_store *s, const char *authorization, kjs_principal *who,
     n--;
   if (n == 0 || n > 256) {
     *reason = "malformed";
-    kj_fail(err, KJ_EAUTH, "malformed bearer token");
-    return 0;
+    return kj_fail(err, KJ_EAUTH, "malformed bearer token");
   }
   unsigned char hash[32];
   kjs_token_hash(p, n, hash);
+  /* kjs_store_token_lookup (server/store.c) still answers 1/0/2/<0 */
   int r = kjs_store_token_lookup(s, hash, who, err);
+  if (r == 1)
+    return KJ_OK;
   if (r == 2) {
     *reason = "revoked";
-    kj_fail(err, KJ_EAUTH, "token revoked");
-    return 0;
+    return kj_fail(err, KJ_EAUTH, "token revoked");
   }
   if (r == 0) {
     *reason = "unknown";
-    kj_fail(err, KJ_EAUTH, "unknown token");
+    return kj_fail(err, KJ_EAUTH, "unknown token");
   }
-  return r;
+  return err && err->code != KJ_OK ? err->code : kj_fail(err, KJ_EDB, "cannot look the token up");
+}
+
+int kjs_auth_verify(kjs_store *s, const char *authorization, kjs_principal *who,
+                    const char **reason, kj_err *err) {
+  kj_code rc = kjs_auth_identify(s, authorization, who, reason, err);
+  return rc == KJ_OK ? 1 : rc == KJ_EAUTH ? 0 : -1;
 }
 
 int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err) {

@@ -13,13 +13,19 @@ void kjs_token_hash(const char *text, size_t len, unsigned char hash[32]);
 /* A new id: prefix + 8 hex chars ("dev-1a2b3c4d"). */
 kj_code kjs_token_id(const char *prefix, char *out, size_t size, kj_err *err);
 
-/* Who sent the Authorization header value (NULL when absent): 1 and *who
- * for a live token, 0 when missing, malformed, unknown or revoked (err
- * says which, without the token), <0 on a database error.  Looks the token
- * up every time: a revoke is effective for the next request. */
+/* Who sent the Authorization header value (NULL when absent): KJ_OK and
+ * *who for a live token; KJ_EAUTH when it is missing, malformed, unknown or
+ * revoked (err says which, without the token; *reason, may be NULL, is a
+ * static word for the metrics: "missing", "malformed", "unknown" or
+ * "revoked"); KJ_EDB (or the store's code) on a database error.  Looks the
+ * token up every time: a revoke is effective for the next request. */
+kj_code kjs_auth_identify(kjs_store *s, const char *authorization, kjs_principal *who,
+                          const char **reason, kj_err *err);
+
+/* Deprecated tri-state forms of kjs_auth_identify, kept only while
+ * server/app.c still calls them: 1 (KJ_OK), 0 (KJ_EAUTH) or -1 (any other
+ * code). */
 int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err);
-/* The same, and when refused *reason (may be NULL) is a static word for
- * the metrics: "missing", "malformed", "unknown" or "revoked". */
 int kjs_auth_verify(kjs_store *s, const char *authorization, kjs_principal *who,
                     const char **reason, kj_err *err);
 

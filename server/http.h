@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "err.h"
 
 typedef struct kjs_request {
   const char *method;        /* "GET", "POST", ... */
@@ -74,10 +75,9 @@ void kjs_net_config_defaults(kjs_net_config *cfg);
 
 /* Listen, print "listening on https://HOST:PORT" on stdout (flushed) and
  * serve until SIGTERM/SIGINT: then stop accepting, finish requests in
- * flight, and return 0.  Errors (bad cert, port taken) return non-zero
- * with a message in err. */
-struct kj_err;
-int kjs_net_serve(const kjs_net_config *cfg, kjs_handler_fn handler, void *app, struct kj_err *err);
+ * flight, and return KJ_OK.  Errors (bad cert, port taken) return their
+ * kj_code with a message in err. */
+kj_code kjs_net_serve(const kjs_net_config *cfg, kjs_handler_fn handler, void *app, kj_err *err);
 
 /* Prometheus text of the network counters (requests by route and status,
  * push latency histogram, open connections); the app appends its own. */
@@ -85,8 +85,9 @@ void kjs_net_metrics(kj_buf *out);
 
 /* Create an ECDSA P-256 key (key_file, mode 0600) and a self-signed
  * certificate (cert_file) whose subjectAltNames are localhost, 127.0.0.1
- * and hosts[0..nhosts). */
-int kjs_tls_make_cert(const char *key_file, const char *cert_file, const char *const *hosts,
-                      int nhosts, struct kj_err *err);
+ * and hosts[0..nhosts).  KJ_OK, or KJ_EINVAL (bad host list), KJ_ENOMEM,
+ * KJ_ECRYPTO or KJ_EIO (a file cannot be written) with err filled. */
+kj_code kjs_tls_make_cert(const char *key_file, const char *cert_file, const char *const *hosts,
+                          int nhosts, kj_err *err);
 
 #endif

@@ -43,9 +43,10 @@ void kjs__tls_conn_release(kjs_tls_conn *c);
 /* Add ciphertext from the socket. */
 kj_code kjs__tls_feed(kjs_tls_conn *c, const char *data, size_t len);
 /* Drive the handshake, then decrypt what is buffered and append the
- * plaintext to plain.  Returns 0 (need more input), 1 (peer sent
- * close_notify) or -1 (TLS error; the reason in err). */
-int kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, kj_err *err);
+ * plaintext to plain.  KJ_OK when it needs more input, *closed = 1 when the
+ * peer sent close_notify; KJ_ECRYPTO (TLS error) or KJ_ETOOBIG (over the
+ * buffer limit) with err filled. */
+kj_code kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, int *closed, kj_err *err);
 /* Encrypt plaintext into c->out. */
 kj_code kjs__tls_write(kjs_tls_conn *c, const char *data, size_t len, kj_err *err);
 /* Queue a close_notify alert into c->out. */
@@ -54,8 +55,9 @@ void kjs__tls_close_notify(kjs_tls_conn *c);
 /* For fuzz targets and tests: run raw bytes (plain HTTP, no TLS) through
  * the real connection code in-process (a socketpair, a private loop, the
  * handler on the threadpool), then EOF; append what the server answered to
- * out.  Returns when the connection is closed; -1 when it cannot start. */
-int kjs__net_feed(const kjs_net_config *cfg, kjs_handler_fn handler, void *app, const void *data,
-                  size_t len, kj_buf *out);
+ * out.  Returns KJ_OK when the connection is closed; KJ_EINVAL, KJ_ENOMEM
+ * or KJ_EIO with err filled when it cannot start. */
+kj_code kjs__net_feed(const kjs_net_config *cfg, kjs_handler_fn handler, void *app,
+                      const void *data, size_t len, kj_buf *out, kj_err *err);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include <cJSON.h>
 #include <csv.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -33,12 +34,28 @@
 /* ---------------------------------------------------------------------- */
 /* exact fractions */
 
+/* Every arithmetic helper that can fail returns KJ_OK, KJ_ETOOBIG (a 128-bit
+ * product or sum overflowed: unreachable within docs/scoring.md "Number
+ * bounds") or KJ_ENOMEM (a big fraction could not grow), without a message;
+ * arith_fail turns the code into one where a kj_err is at hand. */
+#define TRY(expr)                                                                                  \
+  do {                                                                                             \
+    kj_code try_rc_ = (expr);                                                                      \
+    if (try_rc_ != KJ_OK)                                                                          \
+      return try_rc_;                                                                              \
+  } while (0)
+
+static kj_code arith_fail(kj_err *err, kj_code code) {
+  if (code == KJ_ENOMEM)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  return kj_fail(err, KJ_ETOOBIG, "scores: arithmetic overflow (numbers too large)");
+}
+
 typedef __int128 i128;
+typedef unsigned __int128 u128;
 typedef struct {
   i128 n, d; /* d > 0 */
 } q_t;
-
-static _Thread_local int q_overflow;
 
 static i128 i128_abs(i128 a) {
   return a < 0 ? -a : a;
@@ -65,62 +82,65 @@ static q_t q_make(i128 n, i128 d) {
   return q;
 }
 
-static i128 mul128(i128 a, i128 b) {
-  i128 r;
-  if (__builtin_mul_overflow(a, b, &r)) {
-    q_overflow = 1;
-    return 0;
-  }
-  return r;
+static kj_code mul128(i128 a, i128 b, i128 *out) {
+  return __builtin_mul_overflow(a, b, out) ? KJ_ETOOBIG : KJ_OK;
 }
 
-static i128 add128(i128 a, i128 b) {
-  i128 r;
-  if (__builtin_add_overflow(a, b, &r)) {
-    q_overflow = 1;
-    return 0;
-  }
-  return r;
+static kj_code add128(i128 a, i128 b, i128 *out) {
+  return __builtin_add_overflow(a, b, out) ? KJ_ETOOBIG : KJ_OK;
 }
 
 static q_t q_int(long long n) {
   return q_make(n, 1);
 }
 
-static q_t q_add(q_t a, q_t b) {
-  i128 g = gcd128(a.d, b.d);
-  i128 n = add128(mul128(a.n, b.d / g), mul128(b.n, a.d / g));
-  i128 d = mul128(a.d / g, b.d);
-  if (q_overflow)
-    return q_int(0);
-  return q_make(n, d);
+/* *out = a + b */
+static kj_code q_add(q_t a, q_t b, q_t *out) {
+  i128 g = gcd128(a.d, b.d), x, y, n, d;
+  TRY(mul128(a.n, b.d / g, &x));
+  TRY(mul128(b.n, a.d / g, &y));
+  TRY(add128(x, y, &n));
+  TRY(mul128(a.d / g, b.d, &d));
+  *out = q_make(n, d);
+  return KJ_OK;
 }
 
-static q_t q_mul(q_t a, q_t b) {
-  i128 g1 = gcd128(a.n, b.d), g2 = gcd128(b.n, a.d);
-  i128 n = mul128(a.n / g1, b.n / g2);
-  i128 d = mul128(a.d / g2, b.d / g1);
-  if (q_overflow)
-    return q_int(0);
-  return q_make(n, d);
+/* *out = a * b */
+static kj_code q_mul(q_t a, q_t b, q_t *out) {
+  i128 g1 = gcd128(a.n, b.d), g2 = gcd128(b.n, a.d), n, d;
+  TRY(mul128(a.n / g1, b.n / g2, &n));
+  TRY(mul128(a.d / g2, b.d / g1, &d));
+  *out = q_make(n, d);
+  return KJ_OK;
 }
 
-static q_t q_div(q_t a, q_t b) { /* b != 0 */
-  q_t inv = q_make(b.d, b.n);
-  return q_mul(a, inv);
+/* *out = a / b (b != 0) */
+static kj_code q_div(q_t a, q_t b, q_t *out) {
+  return q_mul(a, q_make(b.d, b.n), out);
 }
 
-static int q_cmp(q_t a, q_t b) {
-  i128 l = mul128(a.n, b.d), r = mul128(b.n, a.d);
-  return l < r ? -1 : l > r;
+/* *out = -1, 0 or 1 as a <, =, > b */
+static kj_code q_cmp(q_t a, q_t b, int *out) {
+  i128 l, r;
+  TRY(mul128(a.n, b.d, &l));
+  TRY(mul128(b.n, a.d, &r));
+  *out = l < r ? -1 : l > r;
+  return KJ_OK;
 }
 
 /* half away from zero, in hundredths */
-static long long q_round2(q_t q) {
-  i128 n = mul128(q.n, 200);
-  i128 a = i128_abs(n);
-  i128 h = (a + q.d) / (2 * q.d);
-  return (long long)(n < 0 ? -h : h);
+static kj_code q_round2(q_t q, long long *out) {
+  i128 n, a, h;
+  TRY(mul128(q.n, 200, &n));
+  a = i128_abs(n);
+  i128 d2;
+  TRY(add128(a, q.d, &h));
+  TRY(mul128(2, q.d, &d2));
+  h /= d2;
+  if (h > LLONG_MAX)
+    return KJ_ETOOBIG;
+  *out = (long long)(n < 0 ? -h : h);
+  return KJ_OK;
 }
 
 /* Sums of fractions with unrelated denominators (capaian of many targets and
@@ -129,14 +149,12 @@ static long long q_round2(q_t q) {
  * when they fit in 128 bits again. */
 typedef struct {
   uint32_t *l;
-  int n; /* limbs in use, no leading zero limbs; 0 = zero */
+  size_t n; /* limbs in use, no leading zero limbs; 0 = zero */
 } big;
 
 typedef struct {
   big n, d;
 } bq;
-
-static _Thread_local int big_nomem;
 
 static void big_free(big *a) {
   free(a->l);
@@ -149,41 +167,36 @@ static void big_trim(big *a) {
     a->n--;
 }
 
-static int big_alloc(big *a, int n) {
-  a->l = calloc((size_t)(n > 0 ? n : 1), sizeof *a->l);
-  a->n = n;
-  if (!a->l) {
-    big_nomem = 1;
-    a->n = 0;
-    return -1;
-  }
-  return 0;
+/* a = n zero limbs (a must hold nothing) */
+static kj_code big_alloc(big *a, size_t n) {
+  a->l = calloc(n > 0 ? n : 1, sizeof *a->l);
+  a->n = a->l ? n : 0;
+  return a->l ? KJ_OK : KJ_ENOMEM;
 }
 
-static void big_set_u128(big *a, unsigned __int128 v) {
+static kj_code big_set_u128(big *a, u128 v) {
   big_free(a);
-  if (big_alloc(a, 4))
-    return;
-  for (int i = 0; i < 4; i++) {
+  TRY(big_alloc(a, 4));
+  for (size_t i = 0; i < 4; i++) {
     a->l[i] = (uint32_t)v;
     v >>= 32;
   }
   big_trim(a);
+  return KJ_OK;
 }
 
 /* out = a * b (out distinct from a and b, overwritten) */
-static void big_mul(big *out, const big *a, const big *b) {
+static kj_code big_mul(big *out, const big *a, const big *b) {
   big r = {0};
-  if (big_alloc(&r, a->n + b->n))
-    return;
-  for (int i = 0; i < a->n; i++) {
+  TRY(big_alloc(&r, a->n + b->n));
+  for (size_t i = 0; i < a->n; i++) {
     uint64_t carry = 0;
-    for (int j = 0; j < b->n; j++) {
+    for (size_t j = 0; j < b->n; j++) {
       uint64_t t = (uint64_t)a->l[i] * b->l[j] + r.l[i + j] + carry;
       r.l[i + j] = (uint32_t)t;
       carry = t >> 32;
     }
-    for (int k = i + b->n; carry; k++) {
+    for (size_t k = i + b->n; carry; k++) {
       uint64_t t = (uint64_t)r.l[k] + carry;
       r.l[k] = (uint32_t)t;
       carry = t >> 32;
@@ -192,16 +205,16 @@ static void big_mul(big *out, const big *a, const big *b) {
   big_trim(&r);
   big_free(out);
   *out = r;
+  return KJ_OK;
 }
 
 /* out = a + b (out distinct) */
-static void big_add(big *out, const big *a, const big *b) {
-  int n = (a->n > b->n ? a->n : b->n) + 1;
+static kj_code big_add(big *out, const big *a, const big *b) {
+  size_t n = (a->n > b->n ? a->n : b->n) + 1;
   big r = {0};
-  if (big_alloc(&r, n))
-    return;
+  TRY(big_alloc(&r, n));
   uint64_t carry = 0;
-  for (int i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++) {
     uint64_t t = carry + (i < a->n ? a->l[i] : 0) + (i < b->n ? b->l[i] : 0);
     r.l[i] = (uint32_t)t;
     carry = t >> 32;
@@ -209,24 +222,27 @@ static void big_add(big *out, const big *a, const big *b) {
   big_trim(&r);
   big_free(out);
   *out = r;
+  return KJ_OK;
 }
 
 static int big_cmp(const big *a, const big *b) {
   if (a->n != b->n)
     return a->n < b->n ? -1 : 1;
-  for (int i = a->n - 1; i >= 0; i--)
+  for (size_t i = a->n; i-- > 0;)
     if (a->l[i] != b->l[i])
       return a->l[i] < b->l[i] ? -1 : 1;
   return 0;
 }
 
+/* 1 when a < 2^126, so that it converts to i128 and back without loss */
 static int big_fits(const big *a) {
   return a->n < 4 || (a->n == 4 && !(a->l[3] >> 30));
 }
 
+/* a as i128 (big_fits(a)) */
 static i128 big_to_i128(const big *a) {
-  unsigned __int128 v = 0;
-  for (int i = a->n - 1; i >= 0; i--)
+  u128 v = 0;
+  for (size_t i = a->n; i-- > 0;)
     v = (v << 32) | a->l[i];
   return (i128)v;
 }
@@ -240,83 +256,114 @@ static void bq_free(bq *x) {
 }
 
 /* x = q (q >= 0) */
-static void bq_set_q(bq *x, q_t q) {
-  big_set_u128(&x->n, (unsigned __int128)q.n);
-  big_set_u128(&x->d, (unsigned __int128)q.d);
+static kj_code bq_set_q(bq *x, q_t q) {
+  if (q.n < 0)
+    KJ_BUG("bq_set_q: negative fraction");
+  TRY(big_set_u128(&x->n, (u128)q.n));
+  return big_set_u128(&x->d, (u128)q.d);
 }
 
 /* reduce when both fit in 128 bits again */
-static void bq_norm(bq *x) {
+static kj_code bq_norm(bq *x) {
   if (big_fits(&x->n) && big_fits(&x->d) && x->d.n)
-    bq_set_q(x, q_make(big_to_i128(&x->n), big_to_i128(&x->d)));
+    return bq_set_q(x, q_make(big_to_i128(&x->n), big_to_i128(&x->d)));
+  return KJ_OK;
 }
 
 /* acc += x */
-static void bq_add(bq *acc, const bq *x) {
+static kj_code bq_add(bq *acc, const bq *x) {
   big a = {0}, b = {0}, n = {0}, d = {0};
-  big_mul(&a, &acc->n, &x->d);
-  big_mul(&b, &x->n, &acc->d);
-  big_add(&n, &a, &b);
-  big_mul(&d, &acc->d, &x->d);
+  kj_code rc = big_mul(&a, &acc->n, &x->d);
+  if (!rc)
+    rc = big_mul(&b, &x->n, &acc->d);
+  if (!rc)
+    rc = big_add(&n, &a, &b);
+  if (!rc)
+    rc = big_mul(&d, &acc->d, &x->d);
   big_free(&a);
   big_free(&b);
+  if (rc) {
+    big_free(&n);
+    big_free(&d);
+    return rc;
+  }
   bq_free(acc);
   acc->n = n;
   acc->d = d;
-  bq_norm(acc);
+  return bq_norm(acc);
 }
 
 /* acc *= q (q >= 0) */
-static void bq_mul_q(bq *acc, q_t q) {
-  big m = {0}, r = {0};
-  big_set_u128(&m, (unsigned __int128)q.n);
-  big_mul(&r, &acc->n, &m);
-  big_free(&acc->n);
-  acc->n = r;
-  r.l = NULL;
-  r.n = 0;
-  big_set_u128(&m, (unsigned __int128)q.d);
-  big_mul(&r, &acc->d, &m);
-  big_free(&acc->d);
-  acc->d = r;
+static kj_code bq_mul_q(bq *acc, q_t q) {
+  if (q.n < 0)
+    KJ_BUG("bq_mul_q: negative fraction");
+  big m = {0}, r = {0}, s = {0};
+  kj_code rc = big_set_u128(&m, (u128)q.n);
+  if (!rc)
+    rc = big_mul(&r, &acc->n, &m);
+  if (!rc)
+    rc = big_set_u128(&m, (u128)q.d);
+  if (!rc)
+    rc = big_mul(&s, &acc->d, &m);
   big_free(&m);
-  bq_norm(acc);
+  if (rc) {
+    big_free(&r);
+    big_free(&s);
+    return rc;
+  }
+  bq_free(acc);
+  acc->n = r;
+  acc->d = s;
+  return bq_norm(acc);
 }
 
-static void bq_copy(bq *dst, const bq *src) {
+/* dst = src (dst initialised here) */
+static kj_code bq_copy(bq *dst, const bq *src) {
   bq_init(dst);
   big one = {0};
-  big_set_u128(&one, 1);
-  big_mul(&dst->n, &src->n, &one);
-  big_mul(&dst->d, &src->d, &one);
+  kj_code rc = big_set_u128(&one, 1);
+  if (!rc)
+    rc = big_mul(&dst->n, &src->n, &one);
+  if (!rc)
+    rc = big_mul(&dst->d, &src->d, &one);
   big_free(&one);
+  return rc;
 }
 
-/* compare x with the integer k >= 0 */
-static int bq_cmp_int(const bq *x, long long k) {
+/* *out = -1, 0 or 1 as x <, =, > the integer k >= 0 */
+static kj_code bq_cmp_int(const bq *x, long long k, int *out) {
+  if (k < 0)
+    KJ_BUG("bq_cmp_int: negative integer");
   big kk = {0}, kd = {0};
-  big_set_u128(&kk, (unsigned __int128)k);
-  big_mul(&kd, &x->d, &kk);
-  int c = big_cmp(&x->n, &kd);
+  kj_code rc = big_set_u128(&kk, (u128)k);
+  if (!rc)
+    rc = big_mul(&kd, &x->d, &kk);
+  if (!rc)
+    *out = big_cmp(&x->n, &kd);
   big_free(&kk);
   big_free(&kd);
-  return c;
+  return rc;
 }
 
 /* half up (values are >= 0) to hundredths: floor((200 n + d) / 2d) */
-static long long bq_round2(const bq *x) {
+static kj_code bq_round2(const bq *x, long long *out) {
   big t = {0}, num = {0}, den = {0}, k = {0}, p = {0};
-  big_set_u128(&k, 200);
-  big_mul(&t, &x->n, &k);
-  big_add(&num, &t, &x->d);
-  big_set_u128(&k, 2);
-  big_mul(&den, &x->d, &k);
+  kj_code rc = big_set_u128(&k, 200);
+  if (!rc)
+    rc = big_mul(&t, &x->n, &k);
+  if (!rc)
+    rc = big_add(&num, &t, &x->d);
+  if (!rc)
+    rc = big_set_u128(&k, 2);
+  if (!rc)
+    rc = big_mul(&den, &x->d, &k);
   unsigned long long q = 0;
-  for (int b = 62; b >= 0; b--) {
+  for (int b = 62; !rc && b >= 0; b--) {
     unsigned long long c = q | (1ULL << b);
-    big_set_u128(&k, c);
-    big_mul(&p, &den, &k);
-    if (big_cmp(&p, &num) <= 0)
+    rc = big_set_u128(&k, c);
+    if (!rc)
+      rc = big_mul(&p, &den, &k);
+    if (!rc && big_cmp(&p, &num) <= 0)
       q = c;
   }
   big_free(&t);
@@ -324,12 +371,16 @@ static long long bq_round2(const bq *x) {
   big_free(&den);
   big_free(&k);
   big_free(&p);
-  return (long long)q;
+  if (!rc)
+    *out = (long long)q; /* q < 2^63 */
+  return rc;
 }
 
-long long kjs_round2(long long n, long long d) {
-  q_overflow = 0;
-  return q_round2(q_make(n, d));
+kj_code kjs_round2(long long n, long long d, long long *out, kj_err *err) {
+  if (d == 0)
+    return kj_fail(err, KJ_EINVAL, "cannot round %lld/0", n);
+  kj_code rc = q_round2(q_make(n, d), out);
+  return rc ? kj_fail(err, rc, "%lld/%lld rounded to hundredths is out of range", n, d) : KJ_OK;
 }
 
 long long kjs_sample_min(long long N) {
@@ -341,9 +392,10 @@ long long kjs_sample_min(long long N) {
 /* ---------------------------------------------------------------------- */
 /* numbers in text */
 
-int kjs_parse_dec6(const char *s, long long *out) {
+kj_code kjs_parse_dec6(const char *s, long long *out, kj_err *err) {
+  *out = 0;
   if (!s || !*s)
-    return -1;
+    return kj_fail(err, KJ_EINVAL, "no number");
   const char *p = s;
   int neg = 0;
   if (*p == '-') {
@@ -354,7 +406,7 @@ int kjs_parse_dec6(const char *s, long long *out) {
   int digits = 0;
   while (*p >= '0' && *p <= '9') {
     if (ip > 99999999999LL) /* at most 12 digits: |value * 1e6| < 1e18 */
-      return -1;
+      return kj_fail(err, KJ_EINVAL, "'%s' has more than 12 integer digits", s);
     ip = ip * 10 + (*p - '0');
     p++;
     digits++;
@@ -365,34 +417,36 @@ int kjs_parse_dec6(const char *s, long long *out) {
     p++;
     while (*p >= '0' && *p <= '9') {
       if (fd == 6)
-        return -1;
+        return kj_fail(err, KJ_EINVAL, "'%s' has more than 6 decimals", s);
       frac = frac * 10 + (*p - '0');
       fd++;
       p++;
     }
     if (fd == 0)
-      return -1;
+      return kj_fail(err, KJ_EINVAL, "'%s' has no digits after the point", s);
   }
   if (*p || digits == 0)
-    return -1;
+    return kj_fail(err, KJ_EINVAL, "'%s' is not a decimal number", s);
   while (fd < 6) {
     frac *= 10;
     fd++;
   }
   long long v = ip * 1000000 + frac;
   *out = neg ? -v : v;
-  return 0;
+  return KJ_OK;
 }
 
-static int parse_int(const char *s, long long lo, long long hi, long long *out) {
+/* An integer in [lo, hi]: KJ_OK, or KJ_EINVAL without a message (the
+ * callers name the field). */
+static kj_code parse_int(const char *s, long long lo, long long hi, long long *out) {
   if (!s || !*s)
-    return -1;
+    return KJ_EINVAL;
   char *end;
   long long v = strtoll(s, &end, 10);
   if (*end || v < lo || v > hi)
-    return -1;
+    return KJ_EINVAL;
   *out = v;
-  return 0;
+  return KJ_OK;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -433,23 +487,26 @@ void kjs_score_config_release(kjs_score_config *c) {
   c->nholidays = 0;
 }
 
-/* "3.5" -> 350: at most 2 decimals, >= 0 */
-static int parse_hundredths(const char *s, long long *out) {
+/* "3.5" -> 350: at most 2 decimals, >= 0; KJ_EINVAL without a message */
+static kj_code parse_hundredths(const char *s, long long *out) {
   long long v;
-  if (kjs_parse_dec6(s, &v) || v < 0 || v % 10000)
-    return -1;
+  if (kjs_parse_dec6(s, &v, NULL) || v < 0 || v % 10000)
+    return KJ_EINVAL;
   *out = v / 10000;
-  return 0;
+  return KJ_OK;
 }
 
-static int rating_index(const char *s, size_t len) {
+/* The KJS_DIATAS.. index of the rating name s[0..len); KJ_ENOENT when none */
+static kj_code rating_index(const char *s, size_t len, int *out) {
   for (int i = 0; i < 3; i++)
-    if (strlen(k_rating_names[i]) == len && !strncmp(s, k_rating_names[i], len))
-      return i;
-  return -1;
+    if (strlen(k_rating_names[i]) == len && !strncmp(s, k_rating_names[i], len)) {
+      *out = i;
+      return KJ_OK;
+    }
+  return KJ_ENOENT;
 }
 
-int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value, kj_err *err) {
+kj_code kjs_score_config_set(kjs_score_config *c, const char *key, const char *value, kj_err *err) {
   long long v;
   if (!c || !key)
     return kj_fail(err, KJ_EINVAL, "no configuration or key");
@@ -469,7 +526,7 @@ int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value
     if (parse_hundredths(value, &v) || v > 100000)
       return kj_fail(err, KJ_EINVAL, "'%s': must be a number >= 0 with at most 2 decimals", key);
     *hund = v;
-    return 0;
+    return KJ_OK;
   }
   long long *w = NULL;
   if (!strcmp(k, "perilaku.weight_atasan"))
@@ -485,18 +542,18 @@ int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value
   else if (!strcmp(k, "ikk.weight_compliance"))
     w = &c->w_ikk[3];
   if (w) {
-    if (kjs_parse_dec6(value, &v) || v < 0 || v > 1000000000LL)
+    if (kjs_parse_dec6(value, &v, NULL) || v < 0 || v > 1000000000LL)
       return kj_fail(err, KJ_EINVAL, "'%s': must be a number >= 0 with at most 6 decimals", key);
     *w = v;
     if (w == &c->w_atasan && v == 0)
       return kj_fail(err, KJ_EINVAL, "'%s': must be greater than 0", key);
-    return 0;
+    return KJ_OK;
   }
   if (!strcmp(k, "complaint_on_time_days")) {
     if (parse_int(value, 0, 3650, &v))
       return kj_fail(err, KJ_EINVAL, "'%s': must be an integer from 0 to 3650", key);
     c->ontime_days = (int)v;
-    return 0;
+    return KJ_OK;
   }
   if (!strcmp(k, "holidays")) {
     /* comma or space separated dates; each line adds, an empty value clears */
@@ -505,7 +562,7 @@ int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value
       free(c->holidays);
       c->holidays = NULL;
       c->nholidays = 0;
-      return 0;
+      return KJ_OK;
     }
     while (*p) {
       while (*p == ',' || *p == ' ' || *p == '\t')
@@ -528,13 +585,13 @@ int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value
       c->holidays[c->nholidays++] = day;
       p += n;
     }
-    return 0;
+    return KJ_OK;
   }
   if (!strncmp(k, "predikat.", 9)) {
     const char *a = k + 9, *dot = strchr(a, '.');
-    int hk = dot ? rating_index(a, (size_t)(dot - a)) : -1;
-    int pl = dot ? rating_index(dot + 1, strlen(dot + 1)) : -1;
-    if (hk < 0 || pl < 0)
+    int hk = 0, pl = 0;
+    if (!dot || rating_index(a, (size_t)(dot - a), &hk) ||
+        rating_index(dot + 1, strlen(dot + 1), &pl))
       return kj_fail(err, KJ_EINVAL,
                      "unknown key '%s' (score.predikat.HASIL.PERILAKU, each diatas, sesuai or "
                      "dibawah)",
@@ -542,7 +599,7 @@ int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value
     for (int i = 0; i < KJS_PRED__COUNT; i++)
       if (!strcmp(value, k_pred_names[i])) {
         c->predikat[hk][pl] = i;
-        return 0;
+        return KJ_OK;
       }
     return kj_fail(err, KJ_EINVAL,
                    "'%s': must be one of Sangat Baik, Baik, Butuh Perbaikan, Kurang, Sangat Kurang",
@@ -585,7 +642,7 @@ static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
   return kj_fail(err, KJ_EDB, "scores: %s: %s", what, sqlite3_errmsg(db));
 }
 
-static int create_tables(sqlite3 *db, const char *schema, kj_err *err) {
+static kj_code create_tables(sqlite3 *db, const char *schema, kj_err *err) {
   char sql[1024];
   for (int i = 0; i < NTABLES; i++) {
     snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s.%s", schema, k_tables[i]);
@@ -598,36 +655,45 @@ static int create_tables(sqlite3 *db, const char *schema, kj_err *err) {
            schema, schema);
   if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
     return db_fail(db, err, "cannot create indexes");
-  return 0;
+  return KJ_OK;
 }
 
-static int fill_from_records(sqlite3 *db, const char *schema, kj_err *err);
+static kj_code fill_from_records(sqlite3 *db, const char *schema, kj_err *err);
 
-/* 1 when main.table has the column */
-static int has_column(sqlite3 *db, const char *table, const char *col) {
+/* *has = 1 when main.table has the column, else 0 */
+static kj_code has_column(sqlite3 *db, const char *table, const char *col, int *has, kj_err *err) {
   sqlite3_stmt *s;
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE name=?2", -1,
                          &s, NULL) != SQLITE_OK)
-    return 0;
+    return db_fail(db, err, "cannot read the table list");
   sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, col, -1, SQLITE_STATIC);
-  int r = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+  int rc = sqlite3_step(s);
+  *has = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+  if (rc != SQLITE_ROW)
+    db_fail(db, err, "cannot read the table list");
   sqlite3_finalize(s);
-  return r;
+  return rc == SQLITE_ROW ? KJ_OK : KJ_EDB;
 }
 
-int kjs_score_schema(sqlite3 *db, kj_err *err) {
+kj_code kjs_score_schema(sqlite3 *db, kj_err *err) {
   /* tables of before the (hi, lo) sums (one 64-bit column, which overflowed):
    * rebuilt from the records, in the caller's transaction */
-  if (has_column(db, "sc_real", "qty") || has_column(db, "sc_target", "target")) {
+  int old_real = 0, old_target = 0;
+  kj_code rc = has_column(db, "sc_real", "qty", &old_real, err);
+  if (!rc)
+    rc = has_column(db, "sc_target", "target", &old_target, err);
+  if (rc)
+    return rc;
+  if (old_real || old_target) {
     char sql[128];
     for (int i = 0; i < NTABLES; i++) {
       snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.%s", k_names[i]);
       if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(db, err, "cannot upgrade the score tables");
     }
-    if (create_tables(db, "main", err))
-      return KJ_EDB;
+    if ((rc = create_tables(db, "main", err)))
+      return rc;
     return fill_from_records(db, "main", err);
   }
   return create_tables(db, "main", err);
@@ -731,7 +797,7 @@ static sqlite3_stmt *ust(uctx *u, int i) {
 }
 
 /* Run a bound statement; with out, the first column of its one row. */
-static int urun(uctx *u, sqlite3_stmt *s, long long *out) {
+static kj_code urun(uctx *u, sqlite3_stmt *s, long long *out) {
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
     if (out)
@@ -741,7 +807,7 @@ static int urun(uctx *u, sqlite3_stmt *s, long long *out) {
   sqlite3_reset(s);
   if (rc != SQLITE_DONE)
     return db_fail(u->db, u->err, "cannot update aggregates");
-  return 0;
+  return KJ_OK;
 }
 
 static void btext(sqlite3_stmt *s, int i, const char *v) {
@@ -770,8 +836,8 @@ static void bind_keys(sqlite3_stmt *s, const ukey *k, int nk) {
 /* Add (sign 1) or take away (sign -1) one record's values v[0..nv) and a
  * count of one at the row of keys k; a row whose count is back to zero is
  * dropped by the statement gc. */
-static int add_row(uctx *u, int add, int gc, const ukey *k, int nk, const long long *v, int nv,
-                   int split, int sign) {
+static kj_code add_row(uctx *u, int add, int gc, const ukey *k, int nk, const long long *v, int nv,
+                       int split, int sign) {
   sqlite3_stmt *s = ust(u, add);
   if (!s)
     return KJ_EDB;
@@ -788,10 +854,9 @@ static int add_row(uctx *u, int add, int gc, const ukey *k, int nk, const long l
     }
   }
   sqlite3_bind_int64(s, p, sign);
-  if (urun(u, s, NULL))
-    return KJ_EDB;
-  if (sign > 0)
-    return 0;
+  kj_code rc = urun(u, s, NULL);
+  if (rc || sign > 0)
+    return rc;
   if (!(s = ust(u, gc)))
     return KJ_EDB;
   bind_keys(s, k, nk);
@@ -865,8 +930,8 @@ static void contrib_of(const kj_record *r, contrib *c) {
     c->ym = ym_of(day);
     const char *st = fv(r, "status");
     c->k2 = fv(r, "indicator");
-    if (st && !strcmp(st, "approved") && c->k2 && kjs_parse_dec6(fv(r, "quantity"), &x) == 0 &&
-        x >= 0) {
+    if (st && !strcmp(st, "approved") && c->k2 &&
+        kjs_parse_dec6(fv(r, "quantity"), &x, NULL) == KJ_OK && x >= 0) {
       c->have_real = 1;
       c->v[0] = x;
     }
@@ -907,12 +972,12 @@ static void contrib_of(const kj_record *r, contrib *c) {
       return;
     kj_period_format(&p, c->period);
     c->k2 = c->period;
-    if (kjs_parse_dec6(fv(r, "target"), &c->v[0]) || c->v[0] <= 0)
+    if (kjs_parse_dec6(fv(r, "target"), &c->v[0], NULL) || c->v[0] <= 0)
       return;
     const char *w = fv(r, "weight");
     if (!w)
       c->v[1] = 1000000;
-    else if (kjs_parse_dec6(w, &c->v[1]) || c->v[1] <= 0)
+    else if (kjs_parse_dec6(w, &c->v[1], NULL) || c->v[1] <= 0)
       return;
     break;
   }
@@ -935,7 +1000,7 @@ static int contrib_equal(const contrib *a, const contrib *b) {
          a->have_real == b->have_real && !memcmp(a->v, b->v, sizeof a->v);
 }
 
-static int apply(uctx *u, const contrib *c, int sign) {
+static kj_code apply(uctx *u, const contrib *c, int sign) {
   sqlite3_stmt *s;
   switch (c->type) {
   case KJ_T_OFFICE:
@@ -968,8 +1033,9 @@ static int apply(uctx *u, const contrib *c, int sign) {
   case KJ_T_ACTIVITY: {
     if (c->have_real) {
       const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {NULL, c->ym, 1}};
-      if (add_row(u, U_REAL_ADD, U_REAL_GC, k, 3, c->v, 1, 1, sign))
-        return KJ_EDB;
+      kj_code rc = add_row(u, U_REAL_ADD, U_REAL_GC, k, 3, c->v, 1, 1, sign);
+      if (rc)
+        return rc;
     }
     if (!(s = ust(u, U_ACTDAY_ADD)))
       return KJ_EDB;
@@ -978,16 +1044,17 @@ static int apply(uctx *u, const contrib *c, int sign) {
     sqlite3_bind_int64(s, 3, c->wd);
     sqlite3_bind_int64(s, 4, sign);
     long long cnt = -99;
-    if (urun(u, s, &cnt))
-      return KJ_EDB;
+    kj_code rc = urun(u, s, &cnt);
+    if (rc)
+      return rc;
     int edge = (sign > 0 && cnt == 1) || (sign < 0 && cnt == 0);
     if (sign < 0 && cnt == 0) {
       if (!(s = ust(u, U_ACTDAY_GC)))
         return KJ_EDB;
       btext(s, 1, c->k1);
       sqlite3_bind_int64(s, 2, c->day);
-      if (urun(u, s, NULL))
-        return KJ_EDB;
+      if ((rc = urun(u, s, NULL)))
+        return rc;
     }
     if (edge && c->wd) {
       if (!(s = ust(u, U_ACTMONTH_ADD)))
@@ -995,8 +1062,8 @@ static int apply(uctx *u, const contrib *c, int sign) {
       btext(s, 1, c->k1);
       sqlite3_bind_int64(s, 2, c->ym);
       sqlite3_bind_int64(s, 3, sign);
-      if (urun(u, s, NULL))
-        return KJ_EDB;
+      if ((rc = urun(u, s, NULL)))
+        return rc;
       if (sign < 0) {
         if (!(s = ust(u, U_ACTMONTH_GC)))
           return KJ_EDB;
@@ -1005,7 +1072,7 @@ static int apply(uctx *u, const contrib *c, int sign) {
         return urun(u, s, NULL);
       }
     }
-    return 0;
+    return KJ_OK;
   }
   case KJ_T_TARGET: {
     const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
@@ -1016,21 +1083,22 @@ static int apply(uctx *u, const contrib *c, int sign) {
     return add_row(u, U_RATING_ADD, U_RATING_GC, k, 3, c->v, 1, 0, sign);
   }
   default:
-    return 0;
+    return KJ_OK;
   }
 }
 
-static int update_in(uctx *u, const kj_record *before, const kj_record *after) {
+static kj_code update_in(uctx *u, const kj_record *before, const kj_record *after) {
   contrib a, b;
   contrib_of(before, &b);
   contrib_of(after, &a);
   if (contrib_equal(&a, &b))
-    return 0;
-  if (b.type != KJ_T_NONE && apply(u, &b, -1))
-    return KJ_EDB;
-  if (a.type != KJ_T_NONE && apply(u, &a, +1))
-    return KJ_EDB;
-  return 0;
+    return KJ_OK;
+  kj_code rc = KJ_OK;
+  if (b.type != KJ_T_NONE)
+    rc = apply(u, &b, -1);
+  if (!rc && a.type != KJ_T_NONE)
+    rc = apply(u, &a, +1);
+  return rc;
 }
 
 /* Prepared update statements are kept per connection (a push applies
@@ -1085,16 +1153,17 @@ static ucache *cache_for(sqlite3 *db) {
   return c;
 }
 
-int kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after, kj_err *err) {
+kj_code kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after,
+                         kj_err *err) {
   ucache *c = cache_for(db);
   if (!c) {
     uctx u = {db, "main", {0}, err};
-    int rc = update_in(&u, before, after);
+    kj_code rc = update_in(&u, before, after);
     uctx_release(&u);
     return rc;
   }
   c->u.err = err;
-  int rc = update_in(&c->u, before, after);
+  kj_code rc = update_in(&c->u, before, after);
   c->u.err = NULL;
   return rc;
 }
@@ -1106,6 +1175,7 @@ typedef struct tgt {
   char ind[KJ_ID_MAX + 1];
   i128 target, weight, real; /* * 1e6 */
   q_t cap;
+  long long cap_r; /* cap rounded, hundredths */
 } tgt;
 
 /* a (hi, lo) column pair: hi * 1e18 + lo */
@@ -1117,9 +1187,10 @@ typedef struct escore {
   int has_cap, has_pl;
   bq cap; /* the capaian chain: big fractions */
   q_t pl;
-  int hk, pr, pred; /* -1 = null */
+  long long cap_r, pl_r; /* cap and pl rounded, hundredths */
+  int hk, pr, pred;      /* -1 = null */
   tgt *t;
-  int nt, cap_t;
+  size_t nt, cap_t;
 } escore;
 
 typedef struct rctx {
@@ -1188,8 +1259,8 @@ static void rctx_release(rctx *r) {
     sqlite3_finalize(r->st[i]);
 }
 
-static int rctx_init(rctx *r, sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                     kj_err *err) {
+static kj_code rctx_init(rctx *r, sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                         kj_err *err) {
   memset(r, 0, sizeof *r);
   r->db = db;
   r->cfg = cfg;
@@ -1200,7 +1271,7 @@ static int rctx_init(rctx *r, sqlite3 *db, const kjs_score_config *cfg, const ch
   kj_period_format(&r->p, r->period);
   r->ym_lo = ym_of(r->p.first);
   r->ym_hi = ym_of(r->p.last);
-  return 0;
+  return KJ_OK;
 }
 
 static void escore_release(escore *e) {
@@ -1213,7 +1284,80 @@ static int class_of(long long rounded, long long diatas, long long sesuai) {
   return rounded >= diatas ? KJS_DIATAS : rounded >= sesuai ? KJS_SESUAI : KJS_DIBAWAH;
 }
 
-static int emp_score(rctx *r, const char *nip, escore *e) {
+/* grow *arr (of *cap elements of size) to hold n + 1: KJ_OK or KJ_ENOMEM */
+static kj_code grow(void **arr, size_t *cap, size_t n, size_t size) {
+  if (n < *cap)
+    return KJ_OK;
+  size_t nc = *cap ? 2 * *cap : 16;
+  void *p = realloc(*arr, nc * size);
+  if (!p)
+    return KJ_ENOMEM;
+  *arr = p;
+  *cap = nc;
+  return KJ_OK;
+}
+
+/* e's capaian from its targets (t[].target, weight, real): each target's
+ * capped at 120, their weighted mean, rounded, and the rating hasil kerja.
+ * An arithmetic kj_code (no message). */
+static kj_code emp_capaian(const kjs_score_config *cfg, escore *e) {
+  i128 wsum = 0;
+  q_t cap120 = q_int(120);
+  TRY(bq_set_q(&e->cap, q_int(0)));
+  for (size_t i = 0; i < e->nt; i++) {
+    tgt *t = &e->t[i];
+    i128 n;
+    int c;
+    TRY(mul128(100, t->real, &n));
+    t->cap = q_make(n, t->target);
+    TRY(q_cmp(t->cap, cap120, &c));
+    if (c > 0)
+      t->cap = cap120;
+    TRY(q_round2(t->cap, &t->cap_r));
+    bq term;
+    bq_init(&term);
+    kj_code rc = bq_set_q(&term, t->cap);
+    if (!rc)
+      rc = bq_mul_q(&term, q_make(t->weight, 1));
+    if (!rc)
+      rc = bq_add(&e->cap, &term);
+    bq_free(&term);
+    TRY(rc);
+    TRY(add128(wsum, t->weight, &wsum));
+  }
+  e->has_cap = 1;
+  TRY(bq_mul_q(&e->cap, q_make(1, wsum)));
+  TRY(bq_round2(&e->cap, &e->cap_r));
+  e->hk = class_of(e->cap_r, cfg->hk_diatas, cfg->hk_sesuai);
+  return KJ_OK;
+}
+
+/* e's perilaku from the atasan's ratings (total at over ac ratings, ac > 0)
+ * and the others' (ot over oc), weighted, rounded, and its rating.  An
+ * arithmetic kj_code (no message). */
+static kj_code emp_perilaku(const kjs_score_config *cfg, long long at, long long ac, long long ot,
+                            long long oc, escore *e) {
+  q_t a = q_make(at, 7 * (i128)ac);
+  if (oc > 0) {
+    q_t o = q_make(ot, 7 * (i128)oc);
+    q_t wa = q_int(cfg->w_atasan), wo = q_int(cfg->w_others), x, y, num, den;
+    TRY(q_mul(wa, a, &x));
+    TRY(q_mul(wo, o, &y));
+    TRY(q_add(x, y, &num));
+    TRY(q_add(wa, wo, &den));
+    TRY(q_div(num, den, &e->pl));
+  } else {
+    e->pl = a;
+  }
+  e->has_pl = 1;
+  TRY(q_round2(e->pl, &e->pl_r));
+  e->pr = class_of(e->pl_r, cfg->pl_diatas, cfg->pl_sesuai);
+  return KJ_OK;
+}
+
+/* The scores of nip into *e (released by the caller, also on error): KJ_OK,
+ * or KJ_EDB, KJ_ENOMEM, KJ_ETOOBIG with r->err filled. */
+static kj_code emp_score(rctx *r, const char *nip, escore *e) {
   memset(e, 0, sizeof *e);
   e->hk = e->pr = e->pred = -1;
   sqlite3_stmt *s = rst(r, R_TARGETS);
@@ -1223,13 +1367,9 @@ static int emp_score(rctx *r, const char *nip, escore *e) {
   btext(s, 2, r->period);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (e->nt == e->cap_t) {
-      int nc = e->cap_t ? 2 * e->cap_t : 8;
-      tgt *nt = realloc(e->t, (size_t)nc * sizeof *nt);
-      if (!nt)
-        return kj_fail(r->err, KJ_ENOMEM, "out of memory");
-      e->t = nt;
-      e->cap_t = nc;
+    if (grow((void **)&e->t, &e->cap_t, e->nt, sizeof *e->t)) {
+      sqlite3_reset(s);
+      return kj_fail(r->err, KJ_ENOMEM, "out of memory");
     }
     tgt *t = &e->t[e->nt++];
     memset(t, 0, sizeof *t);
@@ -1248,32 +1388,16 @@ static int emp_score(rctx *r, const char *nip, escore *e) {
     sqlite3_bind_int64(s, 3, r->ym_hi);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
       const char *ind = (const char *)sqlite3_column_text(s, 0);
-      for (int i = 0; i < e->nt; i++)
+      for (size_t i = 0; i < e->nt; i++)
         if (!strcmp(e->t[i].ind, ind))
           e->t[i].real += col_hilo(s, 1);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
       return db_fail(r->db, r->err, "cannot read realisasi");
-    i128 wsum = 0;
-    q_t cap120 = q_int(120);
-    bq_set_q(&e->cap, q_int(0));
-    for (int i = 0; i < e->nt; i++) {
-      tgt *t = &e->t[i];
-      t->cap = q_make(mul128(100, t->real), t->target);
-      if (q_cmp(t->cap, cap120) > 0)
-        t->cap = cap120;
-      bq term;
-      bq_init(&term);
-      bq_set_q(&term, t->cap);
-      bq_mul_q(&term, q_make(t->weight, 1));
-      bq_add(&e->cap, &term);
-      bq_free(&term);
-      wsum += t->weight;
-    }
-    e->has_cap = 1;
-    bq_mul_q(&e->cap, q_make(1, wsum));
-    e->hk = class_of(bq_round2(&e->cap), r->cfg->hk_diatas, r->cfg->hk_sesuai);
+    kj_code arc = emp_capaian(r->cfg, e);
+    if (arc)
+      return arith_fail(r->err, arc);
   }
   if (!(s = rst(r, R_RATINGS)))
     return KJ_EDB;
@@ -1294,54 +1418,26 @@ static int emp_score(rctx *r, const char *nip, escore *e) {
   if (rc != SQLITE_DONE)
     return db_fail(r->db, r->err, "cannot read ratings");
   if (ac > 0) {
-    q_t a = q_make(at, 7 * (i128)ac);
-    if (oc > 0) {
-      q_t o = q_make(ot, 7 * (i128)oc);
-      q_t wa = q_int(r->cfg->w_atasan), wo = q_int(r->cfg->w_others);
-      e->pl = q_div(q_add(q_mul(wa, a), q_mul(wo, o)), q_add(wa, wo));
-    } else {
-      e->pl = a;
-    }
-    e->has_pl = 1;
-    e->pr = class_of(q_round2(e->pl), r->cfg->pl_diatas, r->cfg->pl_sesuai);
+    kj_code arc = emp_perilaku(r->cfg, at, ac, ot, oc, e);
+    if (arc)
+      return arith_fail(r->err, arc);
   }
   if (e->hk >= 0 && e->pr >= 0)
     e->pred = r->cfg->predikat[e->hk][e->pr];
-  return 0;
+  return KJ_OK;
 }
 
-static int finish_overflow(kj_err *err) {
-  if (big_nomem)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
-  if (q_overflow) /* unreachable within the bounds of docs/scoring.md "Number bounds" */
-    return kj_fail(err, KJ_ETOOBIG, "scores: arithmetic overflow (numbers too large)");
-  return 0;
-}
-
-/* grow *arr (of *cap elements of size) to hold n + 1 */
-static int grow(void **arr, size_t *cap, size_t n, size_t size) {
-  if (n < *cap)
-    return 0;
-  size_t nc = *cap ? 2 * *cap : 16;
-  void *p = realloc(*arr, nc * size);
-  if (!p)
-    return -1;
-  *arr = p;
-  *cap = nc;
-  return 0;
-}
-
-int kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                               const char *office, kj_report_employees *d, kj_err *err) {
+kj_code kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                                   const char *office, kj_report_employees *d, kj_err *err) {
   rctx r;
-  q_overflow = 0;
-  big_nomem = 0;
   kj_report_employees_init(d);
-  if (rctx_init(&r, db, cfg, period, err))
-    return KJ_EINVAL;
+  kj_code rc = rctx_init(&r, db, cfg, period, err);
+  if (rc)
+    return rc;
   if (!office)
     return kj_fail(err, KJ_EINVAL, "an office is required");
-  int nomem = 0, rc = KJ_EDB;
+  int nomem = 0;
+  rc = KJ_EDB;
   size_t cap = 0;
   d->period = kj_report_strdup(r.period, &nomem);
   d->office = kj_report_strdup(office, &nomem);
@@ -1368,19 +1464,19 @@ int kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const c
     kj_report_employee_init(x);
     x->nip = kj_report_strdup(nip, &nomem);
     x->name = kj_report_strdup(name, &nomem);
-    x->capaian = e.has_cap ? bq_round2(&e.cap) : KJ_RNULL;
+    x->capaian = e.has_cap ? e.cap_r : KJ_RNULL;
     x->rating_hasil_kerja = kj_report_strdup(e.hk >= 0 ? k_rating_names[e.hk] : NULL, &nomem);
-    x->perilaku = e.has_pl ? q_round2(e.pl) : KJ_RNULL;
+    x->perilaku = e.has_pl ? e.pl_r : KJ_RNULL;
     x->rating_perilaku = kj_report_strdup(e.pr >= 0 ? k_rating_names[e.pr] : NULL, &nomem);
     x->predikat = kj_report_strdup(e.pred >= 0 ? k_pred_names[e.pred] : NULL, &nomem);
-    if (e.nt && !(x->targets = calloc((size_t)e.nt, sizeof *x->targets)))
+    if (e.nt && !(x->targets = calloc(e.nt, sizeof *x->targets)))
       nomem = 1;
-    for (int i = 0; x->targets && i < e.nt; i++) {
+    for (size_t i = 0; x->targets && i < e.nt; i++) {
       kj_report_target *t = &x->targets[x->ntargets++];
       t->indicator = kj_report_strdup(e.t[i].ind, &nomem);
       t->target = e.t[i].target;
       t->realisasi = e.t[i].real;
-      t->capaian = q_round2(e.t[i].cap);
+      t->capaian = e.t[i].cap_r;
     }
     escore_release(&e);
   }
@@ -1393,20 +1489,18 @@ int kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const c
     rc = db_fail(db, err, "cannot read the roster");
     goto fail;
   }
-  if ((rc = finish_overflow(err)))
-    goto fail;
   rctx_release(&r);
-  return 0;
+  return KJ_OK;
 fail:
   kj_report_employees_release(d);
   rctx_release(&r);
   return rc ? rc : KJ_EDB;
 }
 
-int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                         const char *office, kj_buf *out, kj_err *err) {
+kj_code kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                             const char *office, kj_buf *out, kj_err *err) {
   kj_report_employees d;
-  int rc = kjs_report_employees_build(db, cfg, period, office, &d, err);
+  kj_code rc = kjs_report_employees_build(db, cfg, period, office, &d, err);
   if (!rc)
     rc = kj_report_employees_encode(&d, out, err);
   kj_report_employees_release(&d);
@@ -1446,7 +1540,7 @@ static const char *mutu_of(long long h, const char **kinerja) {
   return "D";
 }
 
-static int step_count(rctx *r, sqlite3_stmt *s, long long *out) {
+static kj_code step_count(rctx *r, sqlite3_stmt *s, long long *out) {
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
     *out = sqlite3_column_int64(s, 0);
@@ -1455,7 +1549,7 @@ static int step_count(rctx *r, sqlite3_stmt *s, long long *out) {
   sqlite3_reset(s);
   if (rc != SQLITE_DONE)
     return db_fail(r->db, r->err, "cannot read compliance");
-  return 0;
+  return KJ_OK;
 }
 
 typedef struct cmpinfo {
@@ -1467,7 +1561,7 @@ typedef struct cmpinfo {
   int nhol;
 } cmpinfo;
 
-static int office_compliance(rctx *r, const cmpinfo *ci, const char *office, long long *pairs) {
+static kj_code office_compliance(rctx *r, const cmpinfo *ci, const char *office, long long *pairs) {
   long long total = 0, x = 0;
   sqlite3_stmt *s;
   if (ci->full_hi >= r->ym_lo) {
@@ -1502,11 +1596,60 @@ static int office_compliance(rctx *r, const cmpinfo *ci, const char *office, lon
     total -= x;
   }
   *pairs = total;
-  return 0;
+  return KJ_OK;
 }
 
-static int office_report(rctx *r, const cmpinfo *ci, const char *code, const char *name,
-                         int have_pop, long long pop, offrep *o) {
+/* The capaian mean of the employees' capaian (each capped at 100) summed in
+ * capsum over ncap > 0 of them, into capmean (moved from capsum), rounded. An
+ * arithmetic kj_code (no message). */
+static kj_code capaian_mean(bq *capsum, long long ncap, bq *capmean, long long *rounded) {
+  *capmean = *capsum; /* moves */
+  bq_init(capsum);
+  TRY(bq_mul_q(capmean, q_make(1, ncap)));
+  return bq_round2(capmean, rounded);
+}
+
+/* The IKK of an office: the mean of its present components comp[i]
+ * (capaian_mean for i == 1) weighted by cfg->w_ikk; *has = 0 when no
+ * weighted component is present.  An arithmetic kj_code (no message). */
+static kj_code office_ikk(const kjs_score_config *cfg, const int present[4], const q_t comp[4],
+                          const bq *capmean, int *has, long long *ikk) {
+  bq num;
+  bq_init(&num);
+  kj_code rc = bq_set_q(&num, q_int(0));
+  long long wsum = 0;
+  for (int i = 0; !rc && i < 4; i++) {
+    if (!present[i] || !cfg->w_ikk[i])
+      continue;
+    bq term;
+    if (i == 1) {
+      rc = bq_copy(&term, capmean);
+    } else {
+      bq_init(&term);
+      rc = bq_set_q(&term, comp[i]);
+    }
+    if (!rc)
+      rc = bq_mul_q(&term, q_int(cfg->w_ikk[i]));
+    if (!rc)
+      rc = bq_add(&num, &term);
+    bq_free(&term);
+    wsum += cfg->w_ikk[i];
+  }
+  *has = wsum > 0;
+  if (!rc && *has) {
+    rc = bq_mul_q(&num, q_make(1, wsum));
+    if (!rc)
+      rc = bq_round2(&num, ikk);
+  }
+  bq_free(&num);
+  return rc;
+}
+
+/* One office's row of the office report into o (o->row initialised by the
+ * caller, released by it also on error): KJ_OK, or KJ_EDB, KJ_ENOMEM or
+ * KJ_ETOOBIG with r->err filled. */
+static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const char *name,
+                             int have_pop, long long pop, offrep *o) {
   kj_err *err = r->err;
   const kjs_score_config *cfg = r->cfg;
   kj_report_office *ro = &o->row;
@@ -1525,6 +1668,7 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
   long long n = 0, u[9] = {0};
   size_t capsv = 0;
   int rc;
+  kj_code arc = KJ_OK;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     long long sn = sqlite3_column_int64(s, 1), su = 0;
     for (int i = 0; i < 9; i++) {
@@ -1533,7 +1677,9 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
       su += v;
     }
     n += sn;
-    long long ikm = q_round2(q_make(25 * (i128)su, 9 * (i128)sn));
+    long long ikm;
+    if ((arc = q_round2(q_make(25 * (i128)su, 9 * (i128)sn), &ikm)))
+      break;
     const char *kin;
     if (grow((void **)&ro->services, &capsv, ro->nservices, sizeof *ro->services)) {
       nomem = 1;
@@ -1548,6 +1694,8 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
   sqlite3_reset(s);
   if (nomem)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (arc)
+    return arith_fail(err, arc);
   if (rc != SQLITE_DONE)
     return db_fail(r->db, err, "cannot read surveys");
   ro->ikm.n = n;
@@ -1557,7 +1705,9 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
     for (int i = 0; i < 9; i++)
       su += u[i];
     ikm_q = q_make(25 * (i128)su, 9 * (i128)n);
-    long long h = q_round2(ikm_q);
+    long long h;
+    if ((arc = q_round2(ikm_q, &h)))
+      return arith_fail(err, arc);
     const char *kin;
     const char *mutu = mutu_of(h, &kin);
     ro->ikm.value = h;
@@ -1565,7 +1715,8 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
     ro->ikm.kinerja = kj_report_strdup(kin, &nomem);
     ro->ikm.has_nrr = 1;
     for (int i = 0; i < 9; i++)
-      ro->ikm.nrr[i] = q_round2(q_make(u[i], n));
+      if ((arc = q_round2(q_make(u[i], n), &ro->ikm.nrr[i])))
+        return arith_fail(err, arc);
   }
   if (have_pop) {
     long long smin = kjs_sample_min(pop);
@@ -1617,7 +1768,12 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
   ro->complaints.resolved = resolved;
   ro->complaints.on_time = ontime;
   q_t otr = received ? q_make(100 * (i128)ontime, received) : q_int(0);
-  ro->complaints.on_time_rate = received > 0 ? q_round2(otr) : KJ_RNULL;
+  ro->complaints.on_time_rate = KJ_RNULL;
+  if (received > 0 && (arc = q_round2(otr, &ro->complaints.on_time_rate))) {
+    free(hd);
+    free(hc);
+    return arith_fail(err, arc);
+  }
   if (resolved > 0) {
     /* the k-th smallest (0-based) of the histogram */
     long long k1 = (resolved - 1) / 2, k2 = resolved / 2, v1 = 0, v2 = 0, seen = 0;
@@ -1659,90 +1815,81 @@ static int office_report(rctx *r, const cmpinfo *ci, const char *code, const cha
     free(nips);
     return db_fail(r->db, err, "cannot read the roster");
   }
-  bq capsum;
+  bq capsum, capmean;
   bq_init(&capsum);
-  bq_set_q(&capsum, q_int(0));
+  bq_init(&capmean);
+  if ((arc = bq_set_q(&capsum, q_int(0)))) {
+    free(nips);
+    bq_free(&capsum);
+    return arith_fail(err, arc);
+  }
   for (long long i = 0; i < count; i++) {
     escore e;
-    if (emp_score(r, nips[i], &e)) {
-      escore_release(&e);
-      free(nips);
-      bq_free(&capsum);
-      return KJ_EDB;
-    }
-    if (e.has_cap) {
-      if (bq_cmp_int(&e.cap, 100) > 0)
-        bq_set_q(&e.cap, q_int(100));
-      bq_add(&capsum, &e.cap);
+    kj_code erc = emp_score(r, nips[i], &e);
+    if (!erc && e.has_cap) {
+      int c = 0;
+      arc = bq_cmp_int(&e.cap, 100, &c);
+      if (!arc && c > 0)
+        arc = bq_set_q(&e.cap, q_int(100));
+      if (!arc)
+        arc = bq_add(&capsum, &e.cap);
       ncap++;
     }
-    if (e.pred >= 0)
+    if (!erc && e.pred >= 0)
       pred[e.pred]++;
     escore_release(&e);
+    if (erc || arc) {
+      free(nips);
+      bq_free(&capsum);
+      return erc ? erc : arith_fail(err, arc);
+    }
   }
   free(nips);
 
   long long pairs = 0;
   int has_cmp = count > 0 && ci->workdays > 0;
   q_t cmp = q_int(0);
+  ro->compliance = KJ_RNULL;
   if (has_cmp) {
-    if (office_compliance(r, ci, code, &pairs)) {
-      bq_free(&capsum);
-      return KJ_EDB;
+    kj_code crc = office_compliance(r, ci, code, &pairs);
+    if (!crc) {
+      cmp = q_make(100 * (i128)pairs, (i128)count * ci->workdays);
+      if ((arc = q_round2(cmp, &ro->compliance)))
+        crc = arith_fail(err, arc);
     }
-    cmp = q_make(100 * (i128)pairs, (i128)count * ci->workdays);
+    if (crc) {
+      bq_free(&capsum);
+      return crc;
+    }
   }
-  ro->compliance = has_cmp ? q_round2(cmp) : KJ_RNULL;
   ro->employees.count = count;
-  bq capmean = capsum; /* capsum moves into capmean */
+  ro->employees.capaian_mean = KJ_RNULL;
   if (ncap)
-    bq_mul_q(&capmean, q_make(1, ncap));
-  ro->employees.capaian_mean = ncap ? bq_round2(&capmean) : KJ_RNULL;
+    arc = capaian_mean(&capsum, ncap, &capmean, &ro->employees.capaian_mean);
+  bq_free(&capsum);
   for (int i = 0; i < KJS_PRED__COUNT; i++)
     ro->employees.predikat[i] = pred[i];
 
   /* IKK */
   int present[4] = {n > 0, ncap > 0, received > 0, has_cmp};
   q_t comp[4] = {ikm_q, q_int(0), otr, cmp};
-  bq num;
-  bq_init(&num);
-  bq_set_q(&num, q_int(0));
-  long long wsum = 0;
-  for (int i = 0; i < 4; i++) {
-    if (!present[i] || !cfg->w_ikk[i])
-      continue;
-    bq term;
-    if (i == 1)
-      bq_copy(&term, &capmean);
-    else {
-      bq_init(&term);
-      bq_set_q(&term, comp[i]);
-    }
-    bq_mul_q(&term, q_int(cfg->w_ikk[i]));
-    bq_add(&num, &term);
-    bq_free(&term);
-    wsum += cfg->w_ikk[i];
-  }
-  o->has_ikk = wsum > 0;
-  if (o->has_ikk) {
-    bq_mul_q(&num, q_make(1, wsum));
-    o->ikk = bq_round2(&num);
-  }
-  bq_free(&num);
+  if (!arc)
+    arc = office_ikk(cfg, present, comp, &capmean, &o->has_ikk, &o->ikk);
   bq_free(&capmean);
-  if (big_nomem || nomem)
+  if (arc)
+    return arith_fail(err, arc);
+  if (nomem)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
-  return 0;
+  return KJ_OK;
 }
 
-int kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                             const char *as_of, kj_report_offices *d, kj_err *err) {
+kj_code kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                                 const char *as_of, kj_report_offices *d, kj_err *err) {
   rctx r;
-  q_overflow = 0;
-  big_nomem = 0;
   kj_report_offices_init(d);
-  if (rctx_init(&r, db, cfg, period, err))
-    return KJ_EINVAL;
+  kj_code rc = rctx_init(&r, db, cfg, period, err);
+  if (rc)
+    return rc;
   kj_day asof;
   char asof_s[KJ_DATE_STRLEN + 1];
   if (as_of) {
@@ -1783,7 +1930,7 @@ int kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const cha
   }
 
   offrep *offs = NULL;
-  int noffs = 0, rc = 0;
+  int noffs = 0;
   sqlite3_stmt *s = rst(&r, R_OFFICES);
   if (!s) {
     rctx_release(&r);
@@ -1834,8 +1981,6 @@ int kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const cha
     free(rows[i].name);
   }
   free(rows);
-  if (!rc)
-    rc = finish_overflow(err);
   rctx_release(&r);
   int nomem = 0;
   if (!rc) {
@@ -1843,8 +1988,10 @@ int kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const cha
     d->as_of = kj_report_strdup(asof_s, &nomem);
     if (noffs && !(d->offices = calloc((size_t)noffs, sizeof *d->offices)))
       nomem = 1;
-    if (nomem)
-      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    if (nomem) {
+      kj_fail(err, KJ_ENOMEM, "out of memory");
+      rc = KJ_ENOMEM;
+    }
   }
   if (rc) {
     for (int i = 0; offs && i < noffs; i++)
@@ -1861,13 +2008,13 @@ int kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const cha
     d->offices[d->n++] = offs[i].row; /* moves */
   }
   free(offs);
-  return 0;
+  return KJ_OK;
 }
 
-int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                       const char *as_of, kj_buf *out, kj_err *err) {
+kj_code kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                           const char *as_of, kj_buf *out, kj_err *err) {
   kj_report_offices d;
-  int rc = kjs_report_offices_build(db, cfg, period, as_of, &d, err);
+  kj_code rc = kjs_report_offices_build(db, cfg, period, as_of, &d, err);
   if (!rc)
     rc = kj_report_offices_encode(&d, out, err);
   kj_report_offices_release(&d);
@@ -1877,15 +2024,15 @@ int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *per
 /* ---------------------------------------------------------------------- */
 /* recompute */
 
-static int exec_fmt(sqlite3 *db, kj_err *err, const char *fmt, const char *a, const char *b) {
+static kj_code exec_fmt(sqlite3 *db, kj_err *err, const char *fmt, const char *a, const char *b) {
   char sql[512];
   snprintf(sql, sizeof sql, fmt, a, b);
   if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
     return db_fail(db, err, "recompute");
-  return 0;
+  return KJ_OK;
 }
 
-static int fill_from_records(sqlite3 *db, const char *schema, kj_err *err) {
+static kj_code fill_from_records(sqlite3 *db, const char *schema, kj_err *err) {
   sqlite3_stmt *s;
   if (sqlite3_prepare_v2(db, "SELECT type, id, state FROM records WHERE deleted=0", -1, &s, NULL) !=
       SQLITE_OK)
@@ -1905,12 +2052,12 @@ static int fill_from_records(sqlite3 *db, const char *schema, kj_err *err) {
     cJSON_Delete(j);
     contrib c;
     contrib_of(&st.rec, &c);
-    int arc = c.type != KJ_T_NONE ? apply(&u, &c, +1) : 0;
+    kj_code arc = c.type != KJ_T_NONE ? apply(&u, &c, +1) : KJ_OK;
     kj_rstate_release(&st);
     if (arc) {
       sqlite3_finalize(s);
       uctx_release(&u);
-      return KJ_EDB;
+      return arc;
     }
   }
   if (bad) {
@@ -1924,11 +2071,13 @@ static int fill_from_records(sqlite3 *db, const char *schema, kj_err *err) {
   uctx_release(&u);
   if (rc != SQLITE_DONE)
     return db_fail(db, err, "cannot read records");
-  return 0;
+  return KJ_OK;
 }
 
-static int list_only(sqlite3 *db, const char *table, const char *a, const char *b,
-                     const char *label, kj_buf *diffs, int *ndiff, kj_err *err) {
+/* Count in *ndiff (and list in diffs, when given) the rows of a.table that
+ * b.table lacks. */
+static kj_code list_only(sqlite3 *db, const char *table, const char *a, const char *b,
+                         const char *label, kj_buf *diffs, int *ndiff, kj_err *err) {
   char sql[256];
   snprintf(sql, sizeof sql, "SELECT * FROM %s.%s EXCEPT SELECT * FROM %s.%s", a, table, b, table);
   sqlite3_stmt *s;
@@ -1951,51 +2100,62 @@ static int list_only(sqlite3 *db, const char *table, const char *a, const char *
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE)
     return db_fail(db, err, "cannot compare");
-  return 0;
+  return KJ_OK;
 }
 
-int kjs_score_recompute(sqlite3 *db, const kjs_score_config *cfg, int verify, kj_buf *diffs,
-                        kj_err *err) {
-  (void)cfg; /* the aggregates do not depend on the configuration */
-  if (kjs_score_schema(db, err))
-    return KJ_EDB;
+kj_code kjs_score_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *ndiff, kj_err *err) {
+  kj_code rc = kjs_score_schema(db, err);
+  if (ndiff)
+    *ndiff = 0;
+  if (rc)
+    return rc;
   if (!verify) {
     for (int i = 0; i < NTABLES; i++)
-      if (exec_fmt(db, err, "DELETE FROM %s.%s", "main", k_names[i]))
-        return KJ_EDB;
+      if ((rc = exec_fmt(db, err, "DELETE FROM %s.%s", "main", k_names[i])))
+        return rc;
     return fill_from_records(db, "main", err);
   }
   for (int i = 0; i < NTABLES; i++)
-    if (exec_fmt(db, err, "DROP TABLE IF EXISTS %s.%s", "temp", k_names[i]))
-      return KJ_EDB;
-  int rc = create_tables(db, "temp", err);
+    if ((rc = exec_fmt(db, err, "DROP TABLE IF EXISTS %s.%s", "temp", k_names[i])))
+      return rc;
+  rc = create_tables(db, "temp", err);
   if (!rc)
     rc = fill_from_records(db, "temp", err);
-  int ndiff = 0;
+  int n = 0;
   for (int i = 0; !rc && i < NTABLES; i++) {
-    rc = list_only(db, k_names[i], "main", "temp", "maintained", diffs, &ndiff, err);
+    rc = list_only(db, k_names[i], "main", "temp", "maintained", diffs, &n, err);
     if (!rc)
-      rc = list_only(db, k_names[i], "temp", "main", "recomputed", diffs, &ndiff, err);
+      rc = list_only(db, k_names[i], "temp", "main", "recomputed", diffs, &n, err);
   }
   for (int i = 0; i < NTABLES; i++) {
     char sql[64];
     snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.%s", k_names[i]);
     sqlite3_exec(db, sql, NULL, NULL, NULL);
   }
+  if (!rc && ndiff)
+    *ndiff = n;
+  return rc;
+}
+
+int kjs_score_recompute(sqlite3 *db, const kjs_score_config *cfg, int verify, kj_buf *diffs,
+                        kj_err *err) {
+  (void)cfg; /* the aggregates do not depend on the configuration */
+  int ndiff = 0;
+  kj_code rc = kjs_score_rebuild(db, verify, diffs, &ndiff, err);
   if (rc)
-    return rc;
+    return (int)rc;
   return ndiff ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------------- */
 /* formats and command line */
 
-int kjs_report_format(const char *json, const char *format, FILE *out, kj_err *err) {
+kj_code kjs_report_format(const char *json, const char *format, FILE *out, kj_err *err) {
   return kj_report_format(json, format, out, err);
 }
 
-int kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv, FILE *out,
-                         kj_err *err) {
+kj_code kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
+                             FILE *out, kj_err *err) {
   if (argc < 1)
     return kj_fail(err, KJ_EINVAL, "usage: report offices|employees --period P ...");
   const char *what = argv[0], *period = NULL, *as_of = NULL, *office = NULL, *fmt = "table";
@@ -2022,16 +2182,16 @@ int kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, cha
                    offices ? "" : " and --office");
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
-  int rc = offices ? kjs_report_offices(db, cfg, period, as_of, &b, err)
-                   : kjs_report_employees(db, cfg, period, office, &b, err);
+  kj_code rc = offices ? kjs_report_offices(db, cfg, period, as_of, &b, err)
+                       : kjs_report_employees(db, cfg, period, office, &b, err);
   if (!rc)
     rc = kjs_report_format(kj_buf_str(&b), fmt, out, err);
   kj_buf_release(&b);
   return rc;
 }
 
-int kjs_score_cli_recompute(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
-                            FILE *out, kj_err *err) {
+kj_code kjs_score_cli_recompute(sqlite3 *db, int argc, char **argv, FILE *out, int *ndiff,
+                                kj_err *err) {
   int verify = 0;
   for (int i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--verify"))
@@ -2041,7 +2201,7 @@ int kjs_score_cli_recompute(sqlite3 *db, const kjs_score_config *cfg, int argc, 
   }
   kj_buf d;
   kj_buf_init(&d, KJ_BUF_UNLIMITED);
-  int rc = kjs_score_recompute(db, cfg, verify, &d, err);
+  kj_code rc = kjs_score_rebuild(db, verify, &d, ndiff, err);
   fputs(kj_buf_str(&d), out);
   kj_buf_release(&d);
   return rc;

@@ -56,64 +56,76 @@ typedef struct kjs_score_config {
 void kjs_score_config_defaults(kjs_score_config *c);
 /* One "score.xxx = value" line of kinerjad.conf (keys in docs/scoring.md);
  * KJ_EINVAL with "unknown key 'score.x'" or "'score.x': must be ..." */
-int kjs_score_config_set(kjs_score_config *c, const char *key, const char *value, kj_err *err);
+kj_code kjs_score_config_set(kjs_score_config *c, const char *key, const char *value, kj_err *err);
 void kjs_score_config_release(kjs_score_config *c);
 
-/* Create the aggregate tables (IF NOT EXISTS). */
-int kjs_score_schema(sqlite3 *db, kj_err *err);
+/* Create the aggregate tables (IF NOT EXISTS); tables of an older layout are
+ * rebuilt from the records.  KJ_OK, or KJ_EDB with err filled. */
+kj_code kjs_score_schema(sqlite3 *db, kj_err *err);
 
 /* Inside the merge transaction: take before's contribution out, put after's
- * in.  NULL or deleted = no contribution.  0 or a kj_code. */
-int kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after, kj_err *err);
+ * in.  NULL or deleted = no contribution.  KJ_OK, or KJ_EDB with err filled
+ * (the caller's transaction must then be rolled back). */
+kj_code kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after, kj_err *err);
 
 /* The office document of domain.md ("Report format") as data: *d is
  * initialised here and owned by the caller (kj_report_offices_release),
  * also on error (then empty).  Offices in rank order.  as_of NULL = today
- * (UTC).  0, KJ_EINVAL (bad period or date), KJ_EDB or KJ_ENOMEM. */
-int kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                             const char *as_of, kj_report_offices *d, kj_err *err);
+ * (UTC).  KJ_OK, or with err filled KJ_EINVAL (bad period or date), KJ_EDB,
+ * KJ_ENOMEM or KJ_ETOOBIG (arithmetic overflow, beyond docs/scoring.md
+ * "Number bounds"). */
+kj_code kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                                 const char *as_of, kj_report_offices *d, kj_err *err);
 /* The employee document of domain.md for the roster of office, the same way. */
-int kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                               const char *office, kj_report_employees *d, kj_err *err);
+kj_code kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                                   const char *office, kj_report_employees *d, kj_err *err);
 
 /* The same documents encoded (kj_report_*_encode) into out, one line of
  * JSON ending in "\n". */
-int kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                       const char *as_of, kj_buf *out, kj_err *err);
-int kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                         const char *office, kj_buf *out, kj_err *err);
+kj_code kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                           const char *as_of, kj_buf *out, kj_err *err);
+kj_code kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
+                             const char *office, kj_buf *out, kj_err *err);
 
 /* Rebuild the aggregates from the live rows of `records`.  verify: rebuild
  * into temporary tables, change nothing, append one line per difference to
- * diffs ("sc_survey: maintained only: ...") and return 1 when there is any
- * (err->code stays KJ_OK).  Otherwise 0, or on error a kj_code other than 1
- * (KJ_EDB, KJ_ENOMEM, ...) with err filled. */
+ * diffs (may be NULL; "sc_survey: maintained only: ...") and count them in
+ * *ndiff (may be NULL; 0 without verify).  KJ_OK (also when differences are
+ * found), or KJ_EDB, KJ_ENOMEM with err filled.  Run it inside a write
+ * transaction. */
+kj_code kjs_score_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *ndiff, kj_err *err);
+
+/* Deprecated tri-state form of kjs_score_rebuild, kept only while
+ * server/store.c still calls it: 0, 1 (verify found differences) or another
+ * kj_code.  New code calls kjs_score_rebuild. */
 int kjs_score_recompute(sqlite3 *db, const kjs_score_config *cfg, int verify, kj_buf *diffs,
                         kj_err *err);
 
 /* A report document (from kjs_report_*) printed as "json" (as is), "csv"
- * or "table" (readable, offices in rank order). */
-int kjs_report_format(const char *json, const char *format, FILE *out, kj_err *err);
+ * or "table" (readable, offices in rank order): kj_report_format. */
+kj_code kjs_report_format(const char *json, const char *format, FILE *out, kj_err *err);
 
 /* The command line: argv = {"offices", "--period", P, ["--as-of", D],
  * ["--json"|"--csv"]} or {"employees", "--period", P, "--office", C, ...}.
- * Prints to out; 0 or a kj_code with err filled. */
-int kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv, FILE *out,
-                         kj_err *err);
+ * Prints to out; KJ_OK or a kj_code with err filled. */
+kj_code kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
+                             FILE *out, kj_err *err);
 /* `kinerjad recompute [--verify]`: argv after "recompute".  Prints the
- * differences to out, one a line; returns 0, 1 (differences found) or on
- * error another kj_code with err filled.  Run it inside a write
- * transaction (it rebuilds the tables without --verify). */
-int kjs_score_cli_recompute(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
-                            FILE *out, kj_err *err);
+ * differences to out, one a line, and counts them in *ndiff (may be NULL);
+ * KJ_OK or a kj_code with err filled (kjs_score_rebuild).  Run it inside a
+ * write transaction (it rebuilds the tables without --verify). */
+kj_code kjs_score_cli_recompute(sqlite3 *db, int argc, char **argv, FILE *out, int *ndiff,
+                                kj_err *err);
 
 /* Building blocks, exposed for the tests. */
-/* Half away from zero to hundredths of n/d (d != 0). */
-long long kjs_round2(long long n, long long d);
+/* Half away from zero to hundredths of n/d into *out: KJ_OK, KJ_EINVAL (d is
+ * 0) or KJ_ETOOBIG (the result does not fit in a long long), err filled. */
+kj_code kjs_round2(long long n, long long d, long long *out, kj_err *err);
 /* Krejcie-Morgan sample size for population N. */
 long long kjs_sample_min(long long population);
 /* Plain decimal with at most 12 integer digits and 6 decimals -> value *
- * 1e6 (so |value * 1e6| < 1e18, docs/scoring.md "Number bounds"); 0 or -1. */
-int kjs_parse_dec6(const char *s, long long *out);
+ * 1e6 (so |value * 1e6| < 1e18, docs/scoring.md "Number bounds").  KJ_OK,
+ * or KJ_EINVAL with err (may be NULL) naming the text (*out is then 0). */
+kj_code kjs_parse_dec6(const char *s, long long *out, kj_err *err);
 
 #endif

@@ -141,23 +141,20 @@ kj_code kjs__tls_feed(kjs_tls_conn *c, const char *data, size_t len) {
   return kj_buf_add(&c->in, data, len);
 }
 
-int kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, kj_err *err) {
+kj_code kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, int *closed, kj_err *err) {
   char m[128];
+  *closed = 0;
   if (!c->handshake_done) {
     int rc = mbedtls_ssl_handshake(&c->ssl);
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-      return 0;
-    if (rc) {
-      kj_fail(err, KJ_ECRYPTO, "TLS handshake failed: %s", tls_strerror(rc, m, sizeof m));
-      return -1;
-    }
+      return KJ_OK;
+    if (rc)
+      return kj_fail(err, KJ_ECRYPTO, "TLS handshake failed: %s", tls_strerror(rc, m, sizeof m));
     c->handshake_done = 1;
   }
   for (;;) {
-    if (kj_buf_reserve(plain, 16384) != KJ_OK) {
-      kj_fail(err, KJ_ETOOBIG, "request data over the buffer limit");
-      return -1;
-    }
+    if (kj_buf_reserve(plain, 16384) != KJ_OK)
+      return kj_fail(err, KJ_ETOOBIG, "request data over the buffer limit");
     int rc = mbedtls_ssl_read(&c->ssl, (unsigned char *)plain->data + plain->len, 16384);
     if (rc > 0) {
       plain->len += (size_t)rc;
@@ -165,11 +162,12 @@ int kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, kj_err *err) {
       continue;
     }
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-      return 0;
-    if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == 0)
-      return 1;
-    kj_fail(err, KJ_ECRYPTO, "TLS read failed: %s", tls_strerror(rc, m, sizeof m));
-    return -1;
+      return KJ_OK;
+    if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == 0) {
+      *closed = 1;
+      return KJ_OK;
+    }
+    return kj_fail(err, KJ_ECRYPTO, "TLS read failed: %s", tls_strerror(rc, m, sizeof m));
   }
 }
 
@@ -259,8 +257,8 @@ static kj_code write_file(const char *path, const unsigned char *data, size_t le
   return KJ_OK;
 }
 
-int kjs_tls_make_cert(const char *key_file, const char *cert_file, const char *const *hosts,
-                      int nhosts, struct kj_err *err) {
+kj_code kjs_tls_make_cert(const char *key_file, const char *cert_file, const char *const *hosts,
+                          int nhosts, struct kj_err *err) {
   mbedtls_entropy_context ent;
   mbedtls_ctr_drbg_context drbg;
   mbedtls_pk_context key;

@@ -83,11 +83,16 @@ static void test_format(void **state) {
 
 static void test_parse_and_env(void **state) {
   (void)state;
-  assert_int_equal(kj_log_parse_level("debug"), KJ_LOG_DEBUG);
-  assert_int_equal(kj_log_parse_level("warn"), KJ_LOG_WARN);
-  assert_int_equal(kj_log_parse_level("off"), KJ_LOG_OFF);
-  assert_int_equal(kj_log_parse_level("loud"), -1);
-  assert_int_equal(kj_log_parse_level(NULL), -1);
+  kj_log_level l = KJ_LOG_INFO;
+  assert_int_equal(kj_log_parse_level("debug", &l), KJ_OK);
+  assert_int_equal(l, KJ_LOG_DEBUG);
+  assert_int_equal(kj_log_parse_level("warn", &l), KJ_OK);
+  assert_int_equal(l, KJ_LOG_WARN);
+  assert_int_equal(kj_log_parse_level("off", &l), KJ_OK);
+  assert_int_equal(l, KJ_LOG_OFF);
+  assert_int_equal(kj_log_parse_level("loud", &l), KJ_EINVAL);
+  assert_int_equal(kj_log_parse_level(NULL, &l), KJ_EINVAL);
+  assert_int_equal(l, KJ_LOG_OFF); /* untouched on failure */
   kj_log_set_level(KJ_LOG_INFO);
   setenv("KJ_LOG", "error", 1);
   kj_log_init("kjtest");

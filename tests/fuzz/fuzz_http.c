@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.max_body = 1 << 16;
   kj_buf out;
   kj_buf_init(&out, KJ_BUF_UNLIMITED);
-  if (kjs__net_feed(&cfg, kjs_app_handle, &g_app->app, in, n, &out) != 0)
+  if (kjs__net_feed(&cfg, kjs_app_handle, &g_app->app, in, n, &out, NULL) != KJ_OK)
     abort();
   /* every answer is an HTTP/1.1 response (or nothing, for a bare EOF) */
   if (out.len && strncmp(kj_buf_str(&out), "HTTP/1.1 ", 9) != 0)

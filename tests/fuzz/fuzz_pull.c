@@ -61,8 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       /* merge is idempotent: a state merged into itself changes nothing */
       kj_rstate cp;
       kj_rstate_init(&cp, KJ_T_NONE);
-      if (kj_merge_state(&cp, &s, NULL, NULL, &e) >= 0 &&
-          kj_merge_state(&cp, &s, NULL, NULL, &e) != KJ_MERGE_NOCHANGE)
+      int merged;
+      if (kj_merge_join(&cp, &s, NULL, NULL, &merged, &e) == KJ_OK &&
+          (kj_merge_join(&cp, &s, NULL, NULL, &merged, &e) != KJ_OK || merged))
         abort();
       kj_rstate_release(&cp);
       int changed = 0;

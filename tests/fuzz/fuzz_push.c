@@ -1,5 +1,5 @@
 /* fuzz_push.c - a push body: decoded and validated by the proto layer
- * (kj_change_from_json, kj_merge_change, kj_record_validate), then sent to
+ * (kj_change_from_json, kj_merge_apply, kj_record_validate), then sent to
  * the real app's POST /v1/push on a temp store as a device of office A. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,10 +36,11 @@ static void proto_level(const cJSON *doc) {
     snprintf(c.device, sizeof c.device, "dev-fuzz");
     kj_rstate s;
     kj_rstate_init(&s, KJ_T_NONE);
-    if (kj_merge_change(&s, &c, NULL, NULL, &e) >= 0) {
+    int changed;
+    if (kj_merge_apply(&s, &c, NULL, NULL, &changed, &e) == KJ_OK) {
       (void)kj_record_validate(&s.rec, &e);
       /* a second, identical merge changes nothing */
-      if (kj_merge_change(&s, &c, NULL, NULL, &e) != KJ_MERGE_NOCHANGE)
+      if (kj_merge_apply(&s, &c, NULL, NULL, &changed, &e) != KJ_OK || changed)
         abort();
     }
     kj_rstate_release(&s);

@@ -418,7 +418,7 @@ static int check_line(void *ud, long line, kj_record *rec, const char *const *pr
   /* the rows with a line break in their name have that one problem */
   int want_n = c->i % 7 == 0;
   if (c->i >= c->n || line != c->want[c->i] || n != want_n || strcmp(rec->id, id) != 0 ||
-      (n && strcmp(problems[0], "field 'name': must not contain control characters"))) {
+      (n && strcmp(problems[0], "field 'name': must not contain control characters") != 0)) {
     if (c->bad++ < 5)
       print_error("row %ld: line %ld, want %ld; id %s; %s\n", c->i, line,
                   c->i < c->n ? c->want[c->i] : -1, rec->id, n ? problems[0] : "");
@@ -578,7 +578,7 @@ static void test_formula_guard_property(void **state) {
     int n = 1 + (int)(rand_r(&seed) % 12);
     value[0] = '\0';
     for (int k = 0; k < n; k++) {
-      const char *p = pieces[rand_r(&seed) % np];
+      const char *p = pieces[(size_t)rand_r(&seed) % np]; /* rand_r is in [0, RAND_MAX] */
       size_t pl = strlen(p);
       memcpy(value + len, p, pl + 1);
       len += pl;

@@ -14,6 +14,24 @@
 
 #define UUID "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0b"
 
+/* kj_merge_apply that must succeed: whether s changed */
+static int apply(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud) {
+  kj_err e;
+  int changed = -1;
+  kj_err_clear(&e);
+  assert_int_equal(kj_merge_apply(s, c, fn, ud, &changed, &e), KJ_OK);
+  assert_int_equal(e.code, KJ_OK);
+  return changed;
+}
+
+/* kj_merge_join that must succeed: whether s changed */
+static int join(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud) {
+  kj_err e;
+  int changed = -1;
+  assert_int_equal(kj_merge_join(s, remote, fn, ud, &changed, &e), KJ_OK);
+  return changed;
+}
+
 static int fidx(const char *name) {
   return kj_field_index(kj_type(KJ_T_SURVEY), name);
 }
@@ -66,21 +84,20 @@ static void test_lww_and_ties(void **state) {
   (void)state;
   kj_rstate s;
   kj_change a, b;
-  kj_err e;
   kj_rstate_init(&s, KJ_T_NONE);
   mk(&a, "dev-a", 100, "u1", "3");
   mk(&b, "dev-b", 200, "u1", "4");
   /* a new state takes the change's type and id */
-  assert_int_equal(kj_merge_change(&s, &a, NULL, NULL, &e), KJ_MERGE_CHANGED);
+  assert_int_equal(apply(&s, &a, NULL, NULL), 1);
   assert_int_equal(s.rec.type, KJ_T_SURVEY);
   assert_string_equal(s.rec.id, UUID);
-  assert_int_equal(kj_merge_change(&s, &b, NULL, NULL, &e), KJ_MERGE_CHANGED);
+  assert_int_equal(apply(&s, &b, NULL, NULL), 1);
   assert_string_equal(value_of(&s, "u1"), "4");
   /* the older value arriving late changes nothing */
-  assert_int_equal(kj_merge_change(&s, &a, NULL, NULL, &e), KJ_MERGE_NOCHANGE);
+  assert_int_equal(apply(&s, &a, NULL, NULL), 0);
   assert_string_equal(value_of(&s, "u1"), "4");
   /* equal stamp = the same write: nothing changes */
-  assert_int_equal(kj_merge_change(&s, &b, NULL, NULL, &e), KJ_MERGE_NOCHANGE);
+  assert_int_equal(apply(&s, &b, NULL, NULL), 0);
   kj_change_release(&a);
   kj_change_release(&b);
 
@@ -90,8 +107,8 @@ static void test_lww_and_ties(void **state) {
     kj_rstate_init(&t, KJ_T_NONE);
     mk(&a, "dev-a", 300, "u2", "1");
     mk(&b, "dev-b", 300, "u2", "2");
-    kj_merge_change(&t, order ? &b : &a, NULL, NULL, &e);
-    kj_merge_change(&t, order ? &a : &b, NULL, NULL, &e);
+    apply(&t, order ? &b : &a, NULL, NULL);
+    apply(&t, order ? &a : &b, NULL, NULL);
     assert_string_equal(value_of(&t, "u2"), "2");
     assert_string_equal(t.st[fidx("u2")].device, "dev-b");
     kj_change_release(&a);
@@ -101,7 +118,7 @@ static void test_lww_and_ties(void **state) {
 
   /* a clear is a write like any other */
   mk(&a, "dev-a", 400, "u1", NULL);
-  assert_int_equal(kj_merge_change(&s, &a, NULL, NULL, &e), KJ_MERGE_CHANGED);
+  assert_int_equal(apply(&s, &a, NULL, NULL), 1);
   assert_null(value_of(&s, "u1"));
   assert_true(s.st[fidx("u1")].hlc == 400);
   kj_change_release(&a);
@@ -127,7 +144,6 @@ static void test_stamp_cmp(void **state) {
 
 static void test_delete_wins(void **state) {
   (void)state;
-  kj_err e;
   /* delete at 100, edit at 200: deleted in both orders, same state */
   char *texts[2];
   for (int order = 0; order < 2; order++) {
@@ -137,17 +153,17 @@ static void test_delete_wins(void **state) {
     mk(&ed, "dev-b", 200, "u1", "4");
     mk(&del, "dev-a", 100, NULL, NULL);
     if (order) {
-      assert_int_equal(kj_merge_change(&s, &del, NULL, NULL, &e), KJ_MERGE_CHANGED);
-      kj_merge_change(&s, &ed, NULL, NULL, &e);
+      assert_int_equal(apply(&s, &del, NULL, NULL), 1);
+      apply(&s, &ed, NULL, NULL);
     } else {
-      kj_merge_change(&s, &ed, NULL, NULL, &e);
-      assert_int_equal(kj_merge_change(&s, &del, NULL, NULL, &e), KJ_MERGE_CHANGED);
+      apply(&s, &ed, NULL, NULL);
+      assert_int_equal(apply(&s, &del, NULL, NULL), 1);
     }
     assert_int_equal(s.rec.deleted, 1);
     assert_true(s.del.hlc == 100);
     assert_string_equal(s.del.device, "dev-a");
     /* a second delete with the same stamp changes nothing; a later one moves the stamp */
-    assert_int_equal(kj_merge_change(&s, &del, NULL, NULL, &e), KJ_MERGE_NOCHANGE);
+    assert_int_equal(apply(&s, &del, NULL, NULL), 0);
     texts[order] = state_text(&s);
     kj_change_release(&ed);
     kj_change_release(&del);
@@ -163,15 +179,15 @@ static void test_delete_wins(void **state) {
   kj_rstate_init(&s, KJ_T_NONE);
   mk(&del, "dev-a", 100, NULL, NULL);
   mk(&ed, "dev-a", 999999, "service", "KTP-el");
-  kj_merge_change(&s, &del, NULL, NULL, &e);
-  kj_merge_change(&s, &ed, NULL, NULL, &e);
+  apply(&s, &del, NULL, NULL);
+  apply(&s, &ed, NULL, NULL);
   assert_int_equal(s.rec.deleted, 1);
   kj_change_release(&del);
   mk(&del, "dev-b", 50, NULL, NULL);
-  assert_int_equal(kj_merge_change(&s, &del, NULL, NULL, &e), KJ_MERGE_NOCHANGE);
+  assert_int_equal(apply(&s, &del, NULL, NULL), 0);
   kj_change_release(&del);
   mk(&del, "dev-b", 150, NULL, NULL);
-  assert_int_equal(kj_merge_change(&s, &del, NULL, NULL, &e), KJ_MERGE_CHANGED);
+  assert_int_equal(apply(&s, &del, NULL, NULL), 1);
   assert_string_equal(s.del.device, "dev-b");
   kj_change_release(&del);
   kj_change_release(&ed);
@@ -180,7 +196,6 @@ static void test_delete_wins(void **state) {
 
 static void test_conflicts(void **state) {
   (void)state;
-  kj_err e;
   conflicts k = {0};
   kj_rstate s;
   kj_change a, b, a2, same;
@@ -191,9 +206,9 @@ static void test_conflicts(void **state) {
 
   /* kept value beaten by the change */
   kj_rstate_init(&s, KJ_T_NONE);
-  kj_merge_change(&s, &a, on_conflict, &k, &e);
+  apply(&s, &a, on_conflict, &k);
   assert_int_equal(k.n, 0); /* never written before: no conflict */
-  kj_merge_change(&s, &b, on_conflict, &k, &e);
+  apply(&s, &b, on_conflict, &k);
   assert_int_equal(k.n, 1);
   assert_string_equal(k.last, UUID " u1: 3 (100/dev-a) lost to 4 (200/dev-b)");
   kj_rstate_release(&s);
@@ -201,8 +216,8 @@ static void test_conflicts(void **state) {
   /* the change's value beaten by the kept one */
   k.n = 0;
   kj_rstate_init(&s, KJ_T_NONE);
-  kj_merge_change(&s, &b, on_conflict, &k, &e);
-  assert_int_equal(kj_merge_change(&s, &a, on_conflict, &k, &e), KJ_MERGE_NOCHANGE);
+  apply(&s, &b, on_conflict, &k);
+  assert_int_equal(apply(&s, &a, on_conflict, &k), 0);
   assert_int_equal(k.n, 1);
   assert_string_equal(k.last, UUID " u1: 3 (100/dev-a) lost to 4 (200/dev-b)");
 
@@ -210,17 +225,17 @@ static void test_conflicts(void **state) {
   k.n = 0;
   kj_rstate_release(&s);
   kj_rstate_init(&s, KJ_T_NONE);
-  kj_merge_change(&s, &a, on_conflict, &k, &e);
-  kj_merge_change(&s, &a2, on_conflict, &k, &e);
+  apply(&s, &a, on_conflict, &k);
+  apply(&s, &a2, on_conflict, &k);
   assert_int_equal(k.n, 0);
   /* nor the same value from another device */
-  kj_merge_change(&s, &same, on_conflict, &k, &e);
+  apply(&s, &same, on_conflict, &k);
   assert_int_equal(k.n, 0);
   assert_true(s.st[fidx("u1")].hlc == 400);
   /* a clear beating a value is */
   kj_change clr;
   mk(&clr, "dev-d", 500, "u1", NULL);
-  kj_merge_change(&s, &clr, on_conflict, &k, &e);
+  apply(&s, &clr, on_conflict, &k);
   assert_int_equal(k.n, 1);
   assert_string_equal(k.last, UUID " u1: 2 (400/dev-c) lost to null (500/dev-d)");
   kj_change_release(&clr);
@@ -235,40 +250,44 @@ static void test_conflicts(void **state) {
 static void test_errors(void **state) {
   (void)state;
   kj_err e;
+  int changed = -1;
   kj_rstate s;
   kj_change c;
   kj_rstate_init(&s, KJ_T_NONE);
   mk(&c, "dev-a", 100, "u1", "3");
-  kj_merge_change(&s, &c, NULL, NULL, &e);
+  apply(&s, &c, NULL, NULL);
   kj_change_release(&c);
 
   kj_change_init(&c, KJ_T_ACTIVITY);
   strcpy(c.rec.id, UUID);
   c.hlc = 5;
   strcpy(c.device, "dev-a");
-  assert_int_equal(kj_merge_change(&s, &c, NULL, NULL, &e), -1);
+  assert_int_equal(kj_merge_apply(&s, &c, NULL, NULL, &changed, &e), KJ_EINVAL);
   assert_int_equal(e.code, KJ_EINVAL);
+  assert_int_equal(changed, 0);
   assert_string_equal(e.msg, "record '" UUID "' is a survey, not a activity");
+  /* the deprecated tri-state form kept for the stores */
+  assert_int_equal(kj_merge_change(&s, &c, NULL, NULL, &e), -1);
   kj_change_release(&c);
 
   mk(&c, "dev-a", 100, "u1", "3");
   strcpy(c.rec.id, "0190a0b0-1c2d-7e3f-8a4b-000000000000");
-  assert_int_equal(kj_merge_change(&s, &c, NULL, NULL, &e), -1);
+  assert_int_equal(kj_merge_apply(&s, &c, NULL, NULL, &changed, &e), KJ_EINVAL);
   assert_string_equal(e.msg,
                       "cannot merge record '0190a0b0-1c2d-7e3f-8a4b-000000000000' into '" UUID "'");
   kj_change_release(&c);
 
   mk(&c, "", 100, "u1", "3");
-  assert_int_equal(kj_merge_change(&s, &c, NULL, NULL, &e), -1);
+  assert_int_equal(kj_merge_apply(&s, &c, NULL, NULL, &changed, &e), KJ_EINVAL);
   assert_string_equal(e.msg, "change of '" UUID "' has no stamp");
   kj_change_release(&c);
   mk(&c, "dev-a", 0, "u1", "3");
-  assert_int_equal(kj_merge_change(&s, &c, NULL, NULL, &e), -1);
+  assert_int_equal(kj_merge_apply(&s, &c, NULL, NULL, &changed, &e), KJ_EINVAL);
   kj_change_release(&c);
 
   mk(&c, "dev-a", 100, "u1", "3");
   c.mask |= 1u << 25;
-  assert_int_equal(kj_merge_change(&s, &c, NULL, NULL, &e), -1);
+  assert_int_equal(kj_merge_apply(&s, &c, NULL, NULL, &changed, &e), KJ_EINVAL);
   assert_string_equal(e.msg, "change of '" UUID "' names a field a survey does not have");
   kj_change_release(&c);
 
@@ -313,11 +332,10 @@ static void make_changes(kj_change *ch, int n, unsigned seed, int with_delete) {
 
 static char *apply_all(kj_change *ch, const int *order, int n, int twice) {
   kj_rstate s;
-  kj_err e;
   kj_rstate_init(&s, KJ_T_NONE);
   for (int r = 0; r < (twice ? 2 : 1); r++)
     for (int i = 0; i < n; i++)
-      assert_true(kj_merge_change(&s, &ch[order[i]], NULL, NULL, &e) >= 0);
+      apply(&s, &ch[order[i]], NULL, NULL);
   char *t = state_text(&s);
   kj_rstate_release(&s);
   return t;
@@ -358,7 +376,7 @@ static void order_independence(int with_delete) {
       kj_rstate_init(&y, KJ_T_NONE);
       int cut = 1 + rand() % (NCHANGES - 1);
       for (int i = 0; i < NCHANGES; i++)
-        kj_merge_change(i < cut ? &x : &y, &ch[order[i]], NULL, NULL, &e);
+        apply(i < cut ? &x : &y, &ch[order[i]], NULL, NULL);
       kj_rstate x2, y2;
       /* through JSON, as a pull would carry them */
       char *xt = state_text(&x), *yt = state_text(&y);
@@ -369,13 +387,13 @@ static void order_independence(int with_delete) {
       cJSON_Delete(yo);
       free(xt);
       free(yt);
-      assert_true(kj_merge_state(&x, &y2, NULL, NULL, &e) >= 0);
-      assert_true(kj_merge_state(&y, &x2, NULL, NULL, &e) >= 0);
+      join(&x, &y2, NULL, NULL);
+      join(&y, &x2, NULL, NULL);
       char *a = state_text(&x), *b = state_text(&y);
       assert_string_equal(a, ref);
       assert_string_equal(b, ref);
       /* merging again changes nothing */
-      assert_int_equal(kj_merge_state(&x, &y2, NULL, NULL, &e), KJ_MERGE_NOCHANGE);
+      assert_int_equal(join(&x, &y2, NULL, NULL), 0);
       free(a);
       free(b);
       kj_rstate_release(&x);
@@ -407,18 +425,18 @@ static void test_merge_state_basics(void **state) {
   kj_rstate_init(&local, KJ_T_NONE);
   kj_rstate_init(&remote, KJ_T_NONE);
   mk(&c, "dev-a", 100, "u1", "3");
-  kj_merge_change(&local, &c, NULL, NULL, &e);
+  apply(&local, &c, NULL, NULL);
   kj_change_release(&c);
   mk(&c, "central", 200, "office", "36.73.09"); /* a central correction */
-  kj_merge_change(&remote, &c, NULL, NULL, &e);
+  apply(&remote, &c, NULL, NULL);
   kj_change_release(&c);
-  assert_int_equal(kj_merge_state(&local, &remote, NULL, NULL, &e), KJ_MERGE_CHANGED);
+  assert_int_equal(join(&local, &remote, NULL, NULL), 1);
   assert_string_equal(value_of(&local, "office"), "36.73.09");
   assert_string_equal(value_of(&local, "u1"), "3");
-  assert_int_equal(kj_merge_state(&local, &remote, NULL, NULL, &e), KJ_MERGE_NOCHANGE);
+  assert_int_equal(join(&local, &remote, NULL, NULL), 0);
   /* into a new state */
   kj_rstate_init(&empty, KJ_T_NONE);
-  assert_int_equal(kj_merge_state(&empty, &local, NULL, NULL, &e), KJ_MERGE_CHANGED);
+  assert_int_equal(join(&empty, &local, NULL, NULL), 1);
   char *a = state_text(&empty), *b = state_text(&local);
   assert_string_equal(a, b);
   free(a);
@@ -427,7 +445,8 @@ static void test_merge_state_basics(void **state) {
   kj_rstate other;
   kj_rstate_init(&other, KJ_T_TARGET);
   strcpy(other.rec.id, UUID);
-  assert_int_equal(kj_merge_state(&local, &other, NULL, NULL, &e), -1);
+  int changed = -1;
+  assert_int_equal(kj_merge_join(&local, &other, NULL, NULL, &changed, &e), KJ_EINVAL);
   kj_rstate_release(&other);
   kj_rstate_release(&empty);
   kj_rstate_release(&local);

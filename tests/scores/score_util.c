@@ -110,7 +110,7 @@ int kjt_put(sqlite3 *db, const kj_record *r) {
   int have = kjt_get(db, r->type, r->id, &before) == 0;
   kj_err e;
   kj_err_clear(&e);
-  int rc = kjs_score_update(db, have ? &before : NULL, r, &e);
+  kj_code rc = kjs_score_update(db, have ? &before : NULL, r, &e);
   if (rc)
     fprintf(stderr, "kjs_score_update: %s\n", e.msg);
   if (have)
@@ -130,12 +130,11 @@ int kjt_delete(sqlite3 *db, kj_rtype t, const char *id) {
   if (td->office_field >= 0)
     kj_record_set(&after, td->office_field, before.v[td->office_field]);
   kj_err e;
-  int rc = kjs_score_update(db, &before, &after, &e);
-  if (!rc)
-    rc = store(db, &after);
+  kj_code rc = kjs_score_update(db, &before, &after, &e);
+  int stored = rc ? -1 : store(db, &after);
   kj_record_release(&before);
   kj_record_release(&after);
-  return rc ? -1 : 0;
+  return stored ? -1 : 0;
 }
 
 typedef struct load_ctx {

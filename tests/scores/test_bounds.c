@@ -63,8 +63,8 @@ static char *report_text(sqlite3 *db, int offices, const char *period) {
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
   kj_err_clear(&e);
-  int rc = offices ? kjs_report_offices(db, &cfg, period, "2026-12-31", &b, &e)
-                   : kjs_report_employees(db, &cfg, period, "X1", &b, &e);
+  kj_code rc = offices ? kjs_report_offices(db, &cfg, period, "2026-12-31", &b, &e)
+                       : kjs_report_employees(db, &cfg, period, "X1", &b, &e);
   if (rc)
     fail_msg("report %s %s: %s", offices ? "offices" : "employees", period, e.msg);
   kjs_score_config_release(&cfg);
@@ -84,11 +84,12 @@ static int verify(sqlite3 *db) {
   kj_buf_init(&d, KJ_BUF_UNLIMITED);
   kj_err e;
   kj_err_clear(&e);
-  int rc = kjs_score_recompute(db, NULL, 1, &d, &e);
-  if (rc)
+  int ndiff = 0;
+  kj_code rc = kjs_score_rebuild(db, 1, &d, &ndiff, &e);
+  if (rc || ndiff)
     fprintf(stderr, "%s%s\n", kj_buf_str(&d), e.msg);
   kj_buf_release(&d);
-  return rc;
+  return rc ? (int)rc : ndiff;
 }
 
 static const cJSON *path(const cJSON *j, const char *a, const char *b) {

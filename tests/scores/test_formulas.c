@@ -2,6 +2,7 @@
  * half away from zero, grade boundaries, sample size, median, on-time
  * boundary, capaian cap, split targets, perilaku, IKK weight rescaling,
  * compliance, configuration keys. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,18 +97,32 @@ static const cJSON *at(const cJSON *o, const char *path) {
 #define ASSERT_STR(o, path, v) assert_string_equal(at(o, path)->valuestring, (v))
 #define ASSERT_NULL(o, path) assert_true(cJSON_IsNull(at(o, path)))
 
+static long long round2(long long n, long long d) {
+  long long r = -1;
+  kj_err e;
+  assert_int_equal(kjs_round2(n, d, &r, &e), KJ_OK);
+  return r;
+}
+
 static void test_round2(void **state) {
   (void)state;
-  assert_int_equal(kjs_round2(82345, 1000), 8235);   /* 82.345 -> 82.35 */
-  assert_int_equal(kjs_round2(-82345, 1000), -8235); /* away from zero */
-  assert_int_equal(kjs_round2(82344, 1000), 8234);
-  assert_int_equal(kjs_round2(28125, 1000), 2813); /* binary exact, printf would give 28.12 */
-  assert_int_equal(kjs_round2(5, 1000), 1);
-  assert_int_equal(kjs_round2(4999999, 1000000000), 0);
-  assert_int_equal(kjs_round2(1, 3), 33);
-  assert_int_equal(kjs_round2(2, 3), 67);
-  assert_int_equal(kjs_round2(-1, 3), -33);
-  assert_int_equal(kjs_round2(7, 1), 700);
+  assert_int_equal(round2(82345, 1000), 8235);   /* 82.345 -> 82.35 */
+  assert_int_equal(round2(-82345, 1000), -8235); /* away from zero */
+  assert_int_equal(round2(82344, 1000), 8234);
+  assert_int_equal(round2(28125, 1000), 2813); /* binary exact, printf would give 28.12 */
+  assert_int_equal(round2(5, 1000), 1);
+  assert_int_equal(round2(4999999, 1000000000), 0);
+  assert_int_equal(round2(1, 3), 33);
+  assert_int_equal(round2(2, 3), 67);
+  assert_int_equal(round2(-1, 3), -33);
+  assert_int_equal(round2(7, 1), 700);
+  /* a result beyond long long is an error, not a wrapped number */
+  long long r = 42;
+  kj_err e;
+  assert_int_equal(kjs_round2(LLONG_MAX / 50, 1, &r, &e), KJ_ETOOBIG);
+  assert_int_equal(r, 42);
+  assert_non_null(strstr(e.msg, "out of range"));
+  assert_int_equal(kjs_round2(1, 0, &r, &e), KJ_EINVAL);
 }
 
 static void test_sample_min(void **state) {
@@ -122,17 +137,20 @@ static void test_sample_min(void **state) {
 static void test_parse_dec6(void **state) {
   (void)state;
   long long v;
-  assert_int_equal(kjs_parse_dec6("12", &v), 0);
+  assert_int_equal(kjs_parse_dec6("12", &v, NULL), KJ_OK);
   assert_int_equal(v, 12000000);
-  assert_int_equal(kjs_parse_dec6("0.5", &v), 0);
+  assert_int_equal(kjs_parse_dec6("0.5", &v, NULL), KJ_OK);
   assert_int_equal(v, 500000);
-  assert_int_equal(kjs_parse_dec6("1.000001", &v), 0);
+  assert_int_equal(kjs_parse_dec6("1.000001", &v, NULL), KJ_OK);
   assert_int_equal(v, 1000001);
-  assert_int_equal(kjs_parse_dec6("1.0000001", &v), -1);
-  assert_int_equal(kjs_parse_dec6("", &v), -1);
-  assert_int_equal(kjs_parse_dec6(".5", &v), -1);
-  assert_int_equal(kjs_parse_dec6("5.", &v), -1);
-  assert_int_equal(kjs_parse_dec6("1e3", &v), -1);
+  assert_int_equal(kjs_parse_dec6("1.0000001", &v, NULL), KJ_EINVAL);
+  assert_int_equal(kjs_parse_dec6("", &v, NULL), KJ_EINVAL);
+  assert_int_equal(kjs_parse_dec6(".5", &v, NULL), KJ_EINVAL);
+  assert_int_equal(kjs_parse_dec6("5.", &v, NULL), KJ_EINVAL);
+  assert_int_equal(kjs_parse_dec6("1e3", &v, NULL), KJ_EINVAL);
+  kj_err e;
+  assert_int_equal(kjs_parse_dec6("1.0000001", &v, &e), KJ_EINVAL);
+  assert_string_equal(e.msg, "'1.0000001' has more than 6 decimals");
 }
 
 /* n surveys of one service whose answers add up to S (9n <= S <= 36n) */
@@ -160,7 +178,7 @@ static void add_surveys(sqlite3 *db, const char *office, const char *service, co
 static int find_ns(long long want, int *n_out, int *s_out) {
   for (int n = 1; n <= 60; n++)
     for (int S = 9 * n; S <= 36 * n; S++)
-      if (kjs_round2(25LL * S, 9LL * n) == want) {
+      if (round2(25LL * S, 9LL * n) == want) {
         *n_out = n;
         *s_out = S;
         return 0;
@@ -482,7 +500,7 @@ static void test_compliance(void **state) {
   /* a year: the whole of June counted, other months without activity */
   doc = offices(db, &cfg, "2026", "2026-12-31");
   /* 2026: 261 Monday-Friday days, minus 1 holiday = 260 */
-  ASSERT_NUM(office_of(doc, "X1"), "compliance", kjs_round2(200, 520) / 100.0);
+  ASSERT_NUM(office_of(doc, "X1"), "compliance", round2(200, 520) / 100.0);
   cJSON_Delete(doc);
   sqlite3_close(db);
   kjs_score_config_release(&cfg);

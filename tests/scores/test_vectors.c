@@ -32,7 +32,7 @@ static int run_cases(sqlite3 *db, const char *dir, int *ncases) {
     kj_buf_init(&out, KJ_BUF_UNLIMITED);
     kj_err e;
     kj_err_clear(&e);
-    int rc;
+    kj_code rc;
     if (!strcmp(report, "offices"))
       rc = kjs_report_offices(db, &cfg, period, cJSON_GetObjectItem(c, "as_of")->valuestring, &out,
                               &e);
@@ -110,12 +110,14 @@ static void test_set(const char *name) {
   kj_buf_init(&diffs, KJ_BUF_UNLIMITED);
   kj_err e;
   kj_err_clear(&e);
-  int rc = kjs_score_recompute(db, NULL, 1, &diffs, &e);
-  if (rc)
+  int ndiff = -1;
+  kj_code rc = kjs_score_rebuild(db, 1, &diffs, &ndiff, &e);
+  if (rc || ndiff)
     fprintf(stderr, "%s%s\n", kj_buf_str(&diffs), e.msg);
-  assert_int_equal(rc, 0);
+  assert_int_equal(rc, KJ_OK);
+  assert_int_equal(ndiff, 0);
   /* rebuild in place and ask again */
-  assert_int_equal(kjs_score_recompute(db, NULL, 0, NULL, &e), 0);
+  assert_int_equal(kjs_score_rebuild(db, 0, NULL, NULL, &e), KJ_OK);
   ncases = 0;
   assert_int_equal(run_cases(db, dir, &ncases), 0);
   kj_buf_release(&diffs);

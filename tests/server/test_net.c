@@ -158,7 +158,7 @@ static void srv_start(env *e, const opts *o) {
       cfg.idle_timeout_ms = o->idle_timeout_ms;
     kj_err err;
     kj_err_clear(&err);
-    int rc = kjs_net_serve(&cfg, test_handler, NULL, &err);
+    kj_code rc = kjs_net_serve(&cfg, test_handler, NULL, &err);
     if (rc)
       fprintf(stderr, "serve: %s\n", err.msg);
     exit(rc ? 3 : 0);
@@ -219,7 +219,7 @@ static int setup(void **state) {
   kj_err err;
   kj_err_clear(&err);
   const char *hosts[] = {"kinerja.example", "10.0.0.7", "::1"};
-  if (kjs_tls_make_cert(e->key, e->cert, hosts, 3, &err) != 0) {
+  if (kjs_tls_make_cert(e->key, e->cert, hosts, 3, &err) != KJ_OK) {
     fprintf(stderr, "make_cert: %s\n", err.msg);
     rmdir(e->dir);
     free(e);
@@ -1034,7 +1034,7 @@ static void test_refusals(void **state) {
   cfg.port = 0;
   cfg.plain_http = 1;
   kj_err_clear(&err);
-  assert_int_not_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), 0);
+  assert_int_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), KJ_EINVAL);
   assert_non_null(strstr(err.msg, "loopback"));
   /* a missing certificate */
   snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
@@ -1042,17 +1042,17 @@ static void test_refusals(void **state) {
   cfg.cert_file = "/nonexistent/cert.pem";
   cfg.key_file = e->key;
   kj_err_clear(&err);
-  assert_int_not_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), 0);
+  assert_int_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), KJ_ECRYPTO);
   assert_non_null(strstr(err.msg, "/nonexistent/cert.pem"));
   /* a key that does not match */
   char key2[160], cert2[160];
   snprintf(key2, sizeof key2, "%s/key2.pem", e->dir);
   snprintf(cert2, sizeof cert2, "%s/cert2.pem", e->dir);
-  assert_int_equal(kjs_tls_make_cert(key2, cert2, NULL, 0, &err), 0);
+  assert_int_equal(kjs_tls_make_cert(key2, cert2, NULL, 0, &err), KJ_OK);
   cfg.cert_file = e->cert;
   cfg.key_file = key2;
   kj_err_clear(&err);
-  assert_int_not_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), 0);
+  assert_int_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), KJ_ECRYPTO);
   assert_non_null(strstr(err.msg, "does not match"));
   unlink(key2);
   unlink(cert2);
@@ -1061,7 +1061,7 @@ static void test_refusals(void **state) {
   cfg.key_file = e->key;
   cfg.port = e->port;
   kj_err_clear(&err);
-  assert_int_not_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), 0);
+  assert_int_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), KJ_ENET);
   assert_non_null(strstr(err.msg, "cannot listen"));
   assert_int_equal(srv_stop(e), 0);
 }
@@ -1190,7 +1190,7 @@ static void test_feed(void **state) {
   kj_buf_init(&out, KJ_BUF_UNLIMITED);
   const char two[] =
       "GET /healthz HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
-  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, two, sizeof two - 1, &out), 0);
+  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, two, sizeof two - 1, &out, NULL), KJ_OK);
   const char *s = kj_buf_str(&out);
   const char *a = strstr(s, "{\"status\":\"ok\"}");
   const char *b = strstr(s, "\r\n\r\nabc");
@@ -1198,8 +1198,13 @@ static void test_feed(void **state) {
   assert_non_null(b);
   assert_true(a < b);
   kj_buf_reset(&out);
-  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, "BAD\r\n\r\n", 7, &out), 0);
+  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, "BAD\r\n\r\n", 7, &out, NULL), KJ_OK);
   assert_int_equal(strncmp(kj_buf_str(&out), "HTTP/1.1 400 ", 13), 0);
+  /* no handler: a code and a message, not a bare -1 */
+  kj_err ferr;
+  kj_err_clear(&ferr);
+  assert_int_equal(kjs__net_feed(&cfg, NULL, NULL, "x", 1, &out, &ferr), KJ_EINVAL);
+  assert_string_equal(ferr.msg, "no configuration or handler");
   /* seeded random inputs: count executions per second */
   unsigned seed = 7;
   double t0 = now_ms();
@@ -1211,7 +1216,7 @@ static void test_feed(void **state) {
     for (int k = 0; k < 4 && len; k++)
       buf[rand_r(&seed) % (int)len] = (char)rand_r(&seed);
     kj_buf_reset(&out);
-    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, buf, len, &out), 0);
+    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, buf, len, &out, NULL), KJ_OK);
   }
   fprintf(stderr, "# kjs__net_feed: %d inputs in %.0f ms\n", runs, now_ms() - t0);
   kj_buf_release(&out);
@@ -1265,7 +1270,8 @@ static void test_auth_gate(void **state) {
                        "Content-Length: 6\r\n\r\nSECRET"
                        "GET /healthz HTTP/1.1\r\n\r\n";
   atomic_store(&auth_calls, 0);
-  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, three, sizeof three - 1, &out), 0);
+  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, three, sizeof three - 1, &out, NULL),
+                   KJ_OK);
   const char *s = kj_buf_str(&out);
   fprintf(stderr, "# pipelined good, good, unknown token: %d responses, auth calls %d\n",
           count_responses(s), atomic_load(&auth_calls));
@@ -1285,7 +1291,8 @@ static void test_auth_gate(void **state) {
   kj_buf_reset(&out);
   atomic_store(&auth_calls, 0);
   const char anon[] = "GET /healthz HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n";
-  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, anon, sizeof anon - 1, &out), 0);
+  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, anon, sizeof anon - 1, &out, NULL),
+                   KJ_OK);
   s = kj_buf_str(&out);
   assert_int_equal(strncmp(s, "HTTP/1.1 200 ", 13), 0);
   c = strstr(s + 1, "HTTP/1.1 401 ");
@@ -1301,7 +1308,7 @@ static void test_auth_gate(void **state) {
                      "Content-Length: 4\r\nConnection: close\r\n\r\nbody",
                      toks[i]);
     kj_buf_reset(&out);
-    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, req, (size_t)n, &out), 0);
+    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, req, (size_t)n, &out, NULL), KJ_OK);
     s = kj_buf_str(&out);
     fprintf(stderr, "# Expect: 100-continue, token %s: %.12s ...\n", toks[i], s);
     if (i == 0) {
@@ -1322,7 +1329,7 @@ static void test_auth_gate(void **state) {
     for (int k = 0; k < 3 && len; k++)
       buf[rand_r(&seed) % (int)len] = (char)rand_r(&seed);
     kj_buf_reset(&out);
-    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, buf, len, &out), 0);
+    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, buf, len, &out, NULL), KJ_OK);
     assert_null(strstr(kj_buf_str(&out), "SECRET"));
   }
   kj_buf_release(&out);
