@@ -1299,6 +1299,22 @@ static void test_auth_gate(void **state) {
   assert_non_null(c);
   assert_non_null(strstr(c, "missing bearer token"));
   assert_int_equal(atomic_load(&auth_calls), 0);
+  /* a body over the limit without a token (or with a bad one) is a 401,
+   * counted and logged as a refusal; with a good token it is a 413 */
+  static const struct {
+    const char *auth;
+    const char *want;
+  } big[] = {{"", "HTTP/1.1 401 "},
+             {"Authorization: Bearer revoked\r\n", "HTTP/1.1 401 "},
+             {"Authorization: Bearer good\r\n", "HTTP/1.1 413 "}};
+  for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+    char req[256];
+    int n = snprintf(req, sizeof req,
+                     "POST /echo HTTP/1.1\r\n%sContent-Length: 999999999999\r\n\r\n", big[i].auth);
+    kj_buf_reset(&out);
+    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, req, (size_t)n, &out, NULL), KJ_OK);
+    assert_int_equal(strncmp(kj_buf_str(&out), big[i].want, strlen(big[i].want)), 0);
+  }
   /* Expect: 100-continue: Continue only for an accepted token */
   static const char *const toks[] = {"good", "revoked"};
   for (int i = 0; i < 2; i++) {
