@@ -217,7 +217,7 @@ const char *kjs_config_default_text(void) {
          "max_body = 16777216\n"
          "max_conns = 4096\n"
          "# Of those, connections whose token is not checked yet (new, /healthz only).\n"
-         "max_anon_conns = 64\n"
+         "max_anon_conns = 1024\n"
          "max_batch = 5000\n"
          "# Seconds a change's stamp may be ahead of this server's clock; a change\n"
          "# stamped further ahead is refused for now (the PC stamps it again).\n"

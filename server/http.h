@@ -64,7 +64,7 @@ typedef struct kjs_net_config {
   size_t max_body;       /* default 16 MiB */
   int max_conns;         /* default 4096 */
   kjs_auth_fn auth;      /* NULL: no check at the headers (the handler's job) */
-  int max_anon_conns;    /* with auth: connections not yet past the check; default 64 */
+  int max_anon_conns;    /* with auth: connections not yet past the check; default 1024 */
   int header_timeout_ms; /* default 10000 */
   int idle_timeout_ms;   /* default 60000 */
 } kjs_net_config;

@@ -161,7 +161,8 @@ static int group_setup(void **state) {
   FILE *cf = fopen(conf, "a");
   if (!cf)
     return -1;
-  fprintf(cf, "header_timeout_ms = %d\nidle_timeout_ms = %d\n", HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+  fprintf(cf, "header_timeout_ms = %d\nidle_timeout_ms = %d\nmax_anon_conns = 64\n",
+          HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS);
   fclose(cf);
   int p[2];
   if (pipe(p) != 0)
@@ -1046,7 +1047,7 @@ static void test_anon_bodies(void **state) {
   free(ch);
 }
 
-#define N_SILENT 80 /* over the default max_anon_conns (64) */
+#define N_SILENT 80 /* over this test's max_anon_conns (64) */
 
 /* 80 TCP connections that never send a byte: at most max_anon_conns of
  * them are open at any time, the oldest are closed to make room (counted
