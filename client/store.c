@@ -1038,7 +1038,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   kj_err merr;
   kj_err_clear(&merr);
   if (kj_merge_change(&st, ch, NULL, NULL, &merr) < 0) {
-    c = kj_fail(err, KJ_EINVAL, "%s", merr.msg);
+    /* KJ_ENOMEM stays itself: an import must stop, not call the row bad */
+    c = kj_fail(err, merr.code == KJ_ENOMEM ? KJ_ENOMEM : KJ_EINVAL, "%s", merr.msg);
     goto out;
   }
   if (!st.rec.id[0])
