@@ -327,7 +327,9 @@ static cJSON *parse_object(const char *body, size_t len, kj_err *err) {
   return doc;
 }
 
-static void decode_entry(kj_push_entry *it, const cJSON *el, int i) {
+/* KJ_ENOMEM when the change could not be read for want of memory (the
+ * request fails: the change is not bad), else KJ_OK. */
+static kj_code decode_entry(kj_push_entry *it, const cJSON *el, int i) {
   kj_err e;
   kj_err_clear(&e);
   it->seq = -1;
@@ -340,6 +342,10 @@ static void decode_entry(kj_push_entry *it, const cJSON *el, int i) {
     kj_change_release(&it->ch);
     rc = kj_fail(&e, KJ_EPROTO, "'seq': is required");
   }
+  if (rc == KJ_ENOMEM) {
+    it->ok = 0;
+    return KJ_ENOMEM;
+  }
   if (rc != KJ_OK) {
     it->ok = 0;
     const cJSON *id = cJSON_IsObject(el) ? get(el, "id") : NULL;
@@ -348,10 +354,11 @@ static void decode_entry(kj_push_entry *it, const cJSON *el, int i) {
       snprintf(it->error, sizeof it->error, "changes[%d] (id %.40s): %s", i, id->valuestring, msg);
     else
       snprintf(it->error, sizeof it->error, "changes[%d]: %s", i, msg);
-    return;
+    return KJ_OK;
   }
   it->ok = 1;
   it->seq = it->ch.seq;
+  return KJ_OK;
 }
 
 kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err) {
@@ -406,7 +413,10 @@ kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req 
   }
   const cJSON *el;
   cJSON_ArrayForEach(el, changes) {
-    decode_entry(&req->e[req->n], el, req->n);
+    if (decode_entry(&req->e[req->n], el, req->n) == KJ_ENOMEM) {
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      goto out;
+    }
     req->n++;
   }
 out:
