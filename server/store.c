@@ -1419,6 +1419,10 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   conflicts_clear(t);
   t->cf_type = ch->rec.type;
   int m = kj_merge_change(&s, ch, on_conflict, t, &e);
+  if (m < 0 && e.code == KJ_ENOMEM) { /* the batch fails: never rejected for our memory */
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
   if (m < 0) {
     reject(it, "%s", e.msg);
     goto rejected;
