@@ -344,8 +344,8 @@ static kj_code scores_array(ctx *c, kj_buf *out) {
     kj_report_offices od;
     kj_report_offices_init(&od);
     kj_code rc = kjs_store_report_offices(c->app->store, periods[p], as_of, &rep, &e);
-    if (!rc)
-      rc = kj_report_offices_decode(rep.data, rep.len, &od, &e);
+    if (!rc && kj_report_offices_decode(rep.data, rep.len, &od, &e))
+      rc = KJ_ENOMEM; /* the server's own document: cJSON fails it only for want of memory */
     if (rc == KJ_ENOMEM)
       nomem = 1;
     if (!rc) {
@@ -364,8 +364,8 @@ static kj_code scores_array(ctx *c, kj_buf *out) {
     kj_report_employees ed;
     kj_report_employees_init(&ed);
     rc = kjs_store_report_employees(c->app->store, periods[p], c->who.office, &rep, &e);
-    if (!rc)
-      rc = kj_report_employees_decode(rep.data, rep.len, &ed, &e);
+    if (!rc && kj_report_employees_decode(rep.data, rep.len, &ed, &e))
+      rc = KJ_ENOMEM; /* the server's own document: cJSON fails it only for want of memory */
     if (rc == KJ_ENOMEM)
       nomem = 1;
     if (!rc) {
