@@ -820,7 +820,7 @@ int main(void) {
   if (getenv("KJ_FAILALLOC_ONLY")) /* e.g. t_push_decode */
     cmocka_set_test_filter(getenv("KJ_FAILALLOC_ONLY"));
   fa_install();
-  kj_log_set_level(KJ_LOG_OFF);
+  kj_log_set_level(g_verbose ? KJ_LOG_WARN : KJ_LOG_OFF);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_csv_import),      cmocka_unit_test(t_push_encode),
       cmocka_unit_test(t_push_decode),     cmocka_unit_test(t_pull_apply),
