@@ -692,11 +692,13 @@ kj_code kj_pull_page_state(const cJSON *el, kj_rstate *s, kj_err *err) {
 }
 
 kj_code kj_pull_page_score(const cJSON *el, char *period, size_t size, char **text, kj_err *err) {
-  *text = el ? cJSON_PrintUnformatted(el) : NULL;
-  if (!*text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  *text = NULL;
   kj_report_scores d;
-  kj_code rc = kj_report_scores_decode(*text, strlen(*text), &d, err);
+  /* decoded from the parsed entry, not from its text printed and parsed
+   * again: cJSON cannot tell a parse that ran out of memory from bad JSON */
+  kj_code rc = kj_report_scores_decode_json(el, &d, err);
+  if (!rc && !(*text = cJSON_PrintUnformatted(el)))
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
   if (!rc && (!d.period || strlen(d.period) >= size))
     rc = kj_fail(err, KJ_EPROTO, "report: 'period': expected a period");
   if (!rc)
