@@ -74,6 +74,15 @@ static cJSON *str_or_null(const char *s) {
   return s && s[0] ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
+/* cJSON_AddItemToObject that frees item when it cannot be added (the copy
+ * of the key ran out of memory); 0 then, or when item is NULL. */
+static int add_owned(cJSON *o, const char *key, cJSON *item) {
+  if (item && cJSON_AddItemToObject(o, key, item))
+    return 1;
+  cJSON_Delete(item);
+  return 0;
+}
+
 kj_code kj_hello_encode(const kj_hello *h, int peer, kj_buf *out, kj_err *err) {
   int proto = peer < KJ_PROTOCOL_MIN ? KJ_PROTOCOL_MIN : peer;
   if (proto > KJ_PROTOCOL_MAX)
@@ -87,8 +96,8 @@ kj_code kj_hello_encode(const kj_hello *h, int peer, kj_buf *out, kj_err *err) {
       !cJSON_AddNumberToObject(o, "protocol_max", KJ_PROTOCOL_MAX) ||
       !cJSON_AddNumberToObject(o, "server_time", (double)h->server_time) ||
       !cJSON_AddStringToObject(o, "role", h->role) ||
-      !cJSON_AddItemToObject(o, "office", str_or_null(h->office)) ||
-      !cJSON_AddItemToObject(o, "device", str_or_null(h->device)) ||
+      !add_owned(o, "office", str_or_null(h->office)) ||
+      !add_owned(o, "device", str_or_null(h->device)) ||
       !(l = cJSON_AddObjectToObject(o, "limits")) ||
       !cJSON_AddNumberToObject(l, "max_batch", (double)h->max_batch) ||
       !cJSON_AddNumberToObject(l, "max_body", (double)h->max_body) ||
