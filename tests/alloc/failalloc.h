@@ -27,8 +27,8 @@ enum { FA_LIBC = 0, FA_CJSON = 1, FA_SQLITE = 2, FA__KINDS = 3 };
  * (sqlite3_initialize). */
 void fa_install(void);
 
-/* Install the cJSON hooks again (kjs_app_init installs the server's own,
- * which allocate through malloc: counted, but all at one site). */
+/* Install the cJSON hooks again (after code that may have installed its
+ * own, which would then be counted through malloc at one site). */
 void fa_cjson_hooks(void);
 
 /* Start counting: allocation number n (1-based) fails; n = 0 fails none.
