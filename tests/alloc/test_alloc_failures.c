@@ -59,8 +59,8 @@
 int kjc_cmd_import(int argc, char **argv);
 
 static int g_persist, g_verbose, g_leakcheck;
-/* csv_import and push_decode try every g_stride-th n (each run opens a
- * database or applies a batch: the slow paths); 1 in the release build, 2
+/* csv_import, push_decode and server_requests try every g_stride-th n
+ * (each run opens a database or runs requests: the slow paths); 1 in the release build, 2
  * under ASan to keep a ctest entry under about 90 s on a loaded machine;
  * KJ_FAILALLOC_STRIDE overrides. */
 static long g_stride = 1;
@@ -86,7 +86,7 @@ typedef struct path_stat {
 } path_stat;
 
 static void report(const path_stat *p, double secs) {
-  long step = !strcmp(p->name, "csv_import") || !strcmp(p->name, "push_decode") ? g_stride : 1;
+  long step = !strcmp(p->name, "push_encode") || !strcmp(p->name, "pull_apply") ? 1 : g_stride;
   printf(
       "alloc_failures: %-15s n=1..%ld step %ld (%ld allocations in a clean run), %ld errors, %ld "
       "complete; allocation sites seen: %zu ours, %zu cJSON, %zu SQLite; failed at %zu+%zu+%zu "
@@ -663,7 +663,7 @@ static void t_server_requests(void **state) {
   double t0 = now_s();
   /* n counts across each request in turn: request i runs with failure
    * n - (allocations of requests before it) */
-  for (long n = 1;; n++) {
+  for (long n = 1;; n += g_stride) {
     long before = 0;
     int hit = 0, err = 0;
     for (size_t i = 0; i < NSEQ && !hit; i++) {
