@@ -60,7 +60,7 @@ int kjc_cmd_import(int argc, char **argv);
 
 static int g_persist, g_verbose, g_leakcheck;
 /* csv_import, push_decode and server_requests try every g_stride-th n
- * (each run opens a database or runs requests: the slow paths); 1 in the release build, 2
+ * (each run opens a database or runs requests: the slow paths); 1 in the release build, 3
  * under ASan to keep a ctest entry under about 90 s on a loaded machine;
  * KJ_FAILALLOC_STRIDE overrides. */
 static long g_stride = 1;
@@ -825,10 +825,10 @@ int main(void) {
   g_verbose = env_flag("KJ_FAILALLOC_VERBOSE");
   g_leakcheck = env_flag("KJ_FAILALLOC_LEAKCHECK");
 #if defined(__SANITIZE_ADDRESS__)
-  g_stride = 2;
+  g_stride = 3;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-  g_stride = 2;
+  g_stride = 3;
 #endif
 #endif
   const char *st = getenv("KJ_FAILALLOC_STRIDE");
