@@ -845,6 +845,8 @@ kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *o
   sqlite3_stmt *st;
   int rc;
   kj_code c = KJ_ENOENT;
+  /* out is released by callers also when SQLite fails before state_parse */
+  kj_rstate_init(out, want == KJ_T_NONE ? KJ_T_SURVEY : want);
   if (want != KJ_T_NONE) {
     st = s->st[S_REC_GET];
     sqlite3_bind_text(st, 1, kj_type(want)->name, -1, SQLITE_STATIC);
@@ -1036,7 +1038,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   kj_err merr;
   kj_err_clear(&merr);
   if (kj_merge_change(&st, ch, NULL, NULL, &merr) < 0) {
-    c = kj_fail(err, KJ_EINVAL, "%s", merr.msg);
+    /* KJ_ENOMEM stays itself: an import must stop, not call the row bad */
+    c = kj_fail(err, merr.code == KJ_ENOMEM ? KJ_ENOMEM : KJ_EINVAL, "%s", merr.msg);
     goto out;
   }
   if (!st.rec.id[0])

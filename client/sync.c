@@ -597,6 +597,27 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, int skip_own, kj_err
   return c;
 }
 
+kj_code kjc_sync__apply_page(kjc_store *s, const char *text, size_t len, int *more, long *pulled,
+                             kj_err *err) {
+  static const kjc_sync_opts none;
+  kjc_sync_result res;
+  memset(&res, 0, sizeof res);
+  engine e;
+  memset(&e, 0, sizeof e);
+  e.s = s;
+  e.o = &none;
+  e.res = &res;
+  kj_pull_page page;
+  memset(&page, 0, sizeof page);
+  kj_code c = kj_pull_page_decode(text, len, &page, err);
+  if (!c)
+    c = apply_page(&e, &page, 1, err);
+  *more = page.more;
+  *pulled = res.pulled;
+  kj_pull_page_release(&page);
+  return c;
+}
+
 /* The pull cursor was advanced under the protocol in meta.pull_protocol:
  * what came then lacked the fields of newer ones.  When the server speaks a
  * newer protocol than that (this PC was upgraded from the previous release,

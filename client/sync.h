@@ -81,4 +81,13 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
  * to the configured server and close it.  0 when it connected. */
 int kjc_sync_probe(kjc_store *s);
 
+/* Test seam (tests/alloc/test_alloc_failures.c), the real code of a pull
+ * without the network: decode one /v1/pull answer (text, len bytes) with
+ * kj_pull_page_decode and apply it to s in one local transaction as a sync
+ * does (records, cursor, scores; the device's own records skipped); *more
+ * gets its "more", *pulled the number of states applied.  On error nothing
+ * of the page is kept.  Not for use outside tests. */
+kj_code kjc_sync__apply_page(kjc_store *s, const char *text, size_t len, int *more, long *pulled,
+                             kj_err *err);
+
 #endif

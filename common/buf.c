@@ -33,6 +33,12 @@ char *kj_buf_detach(kj_buf *b, size_t *len) {
   return d;
 }
 
+static _Thread_local unsigned long buf_nomem;
+
+unsigned long kj_buf_nomem(void) {
+  return buf_nomem;
+}
+
 kj_code kj_buf_reserve(kj_buf *b, size_t n) {
   if (n > b->max || b->len > b->max - n) {
     kj_buf_release(b);
@@ -47,6 +53,7 @@ kj_code kj_buf_reserve(kj_buf *b, size_t n) {
   char *d = realloc(b->data, cap);
   if (!d) {
     kj_buf_release(b);
+    buf_nomem++;
     return KJ_ENOMEM;
   }
   b->data = d;

@@ -35,6 +35,10 @@ kj_code kj_buf_addf(kj_buf *b, const char *fmt, ...) __attribute__((format(print
 kj_code kj_buf_vaddf(kj_buf *b, const char *fmt, va_list ap);
 /* Make room for n more bytes without changing len. */
 kj_code kj_buf_reserve(kj_buf *b, size_t n);
+/* How many kj_buf allocations failed in this thread so far (each released
+ * its buffer, so later adds start it again): code that ignores some add
+ * results compares the count before and after to know its text is whole. */
+unsigned long kj_buf_nomem(void);
 /* Drop the first n bytes (a consumed prefix). */
 void kj_buf_consume(kj_buf *b, size_t n);
 

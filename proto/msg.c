@@ -74,6 +74,15 @@ static cJSON *str_or_null(const char *s) {
   return s && s[0] ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
+/* cJSON_AddItemToObject that frees item when it cannot be added (the copy
+ * of the key ran out of memory); 0 then, or when item is NULL. */
+static int add_owned(cJSON *o, const char *key, cJSON *item) {
+  if (item && cJSON_AddItemToObject(o, key, item))
+    return 1;
+  cJSON_Delete(item);
+  return 0;
+}
+
 kj_code kj_hello_encode(const kj_hello *h, int peer, kj_buf *out, kj_err *err) {
   int proto = peer < KJ_PROTOCOL_MIN ? KJ_PROTOCOL_MIN : peer;
   if (proto > KJ_PROTOCOL_MAX)
@@ -87,8 +96,8 @@ kj_code kj_hello_encode(const kj_hello *h, int peer, kj_buf *out, kj_err *err) {
       !cJSON_AddNumberToObject(o, "protocol_max", KJ_PROTOCOL_MAX) ||
       !cJSON_AddNumberToObject(o, "server_time", (double)h->server_time) ||
       !cJSON_AddStringToObject(o, "role", h->role) ||
-      !cJSON_AddItemToObject(o, "office", str_or_null(h->office)) ||
-      !cJSON_AddItemToObject(o, "device", str_or_null(h->device)) ||
+      !add_owned(o, "office", str_or_null(h->office)) ||
+      !add_owned(o, "device", str_or_null(h->device)) ||
       !(l = cJSON_AddObjectToObject(o, "limits")) ||
       !cJSON_AddNumberToObject(l, "max_batch", (double)h->max_batch) ||
       !cJSON_AddNumberToObject(l, "max_body", (double)h->max_body) ||
@@ -327,7 +336,9 @@ static cJSON *parse_object(const char *body, size_t len, kj_err *err) {
   return doc;
 }
 
-static void decode_entry(kj_push_entry *it, const cJSON *el, int i) {
+/* KJ_ENOMEM when the change could not be read for want of memory (the
+ * request fails: the change is not bad), else KJ_OK. */
+static kj_code decode_entry(kj_push_entry *it, const cJSON *el, int i) {
   kj_err e;
   kj_err_clear(&e);
   it->seq = -1;
@@ -340,6 +351,10 @@ static void decode_entry(kj_push_entry *it, const cJSON *el, int i) {
     kj_change_release(&it->ch);
     rc = kj_fail(&e, KJ_EPROTO, "'seq': is required");
   }
+  if (rc == KJ_ENOMEM) {
+    it->ok = 0;
+    return KJ_ENOMEM;
+  }
   if (rc != KJ_OK) {
     it->ok = 0;
     const cJSON *id = cJSON_IsObject(el) ? get(el, "id") : NULL;
@@ -348,10 +363,11 @@ static void decode_entry(kj_push_entry *it, const cJSON *el, int i) {
       snprintf(it->error, sizeof it->error, "changes[%d] (id %.40s): %s", i, id->valuestring, msg);
     else
       snprintf(it->error, sizeof it->error, "changes[%d]: %s", i, msg);
-    return;
+    return KJ_OK;
   }
   it->ok = 1;
   it->seq = it->ch.seq;
+  return KJ_OK;
 }
 
 kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err) {
@@ -406,7 +422,10 @@ kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req 
   }
   const cJSON *el;
   cJSON_ArrayForEach(el, changes) {
-    decode_entry(&req->e[req->n], el, req->n);
+    if (decode_entry(&req->e[req->n], el, req->n) == KJ_ENOMEM) {
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      goto out;
+    }
     req->n++;
   }
 out:
@@ -682,11 +701,13 @@ kj_code kj_pull_page_state(const cJSON *el, kj_rstate *s, kj_err *err) {
 }
 
 kj_code kj_pull_page_score(const cJSON *el, char *period, size_t size, char **text, kj_err *err) {
-  *text = el ? cJSON_PrintUnformatted(el) : NULL;
-  if (!*text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  *text = NULL;
   kj_report_scores d;
-  kj_code rc = kj_report_scores_decode(*text, strlen(*text), &d, err);
+  /* decoded from the parsed entry, not from its text printed and parsed
+   * again: cJSON cannot tell a parse that ran out of memory from bad JSON */
+  kj_code rc = kj_report_scores_decode_json(el, &d, err);
+  if (!rc && !(*text = cJSON_PrintUnformatted(el)))
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
   if (!rc && (!d.period || strlen(d.period) >= size))
     rc = kj_fail(err, KJ_EPROTO, "report: 'period': expected a period");
   if (!rc)

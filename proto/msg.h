@@ -126,7 +126,8 @@ typedef struct kj_push_req {
  * "device_time" is KJ_EPROTO (answer 400) with the message of
  * docs/protocol.md; more than max_batch changes is KJ_ETOOBIG (413).  A
  * change that cannot be read does not fail the request: its entry has
- * ok = 0 and the error (the server answers it `rejected`).  req is
+ * ok = 0 and the error (the server answers it `rejected`); one that cannot
+ * be read for want of memory is KJ_ENOMEM for the whole request (503).  req is
  * released on error. */
 kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err);
 void kj_push_req_release(kj_push_req *req);

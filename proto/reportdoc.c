@@ -789,12 +789,11 @@ kj_code kj_report_employees_decode(const char *json, size_t len, kj_report_emplo
   return rc;
 }
 
-kj_code kj_report_scores_decode(const char *json, size_t len, kj_report_scores *out, kj_err *err) {
+kj_code kj_report_scores_decode_json(const cJSON *j, kj_report_scores *out, kj_err *err) {
   dec d = {err, KJ_OK, "", 0};
   kj_report_scores_init(out);
-  cJSON *j = d_parse(&d, json, len);
-  if (!j)
-    return d.rc;
+  if (!cJSON_IsObject(j))
+    return kj_fail(err, KJ_EPROTO, "report: not a JSON object");
   const cJSON *of;
   if (d_str(&d, j, "period", 0, &out->period) || d_str(&d, j, "as_of", 0, &out->as_of))
     goto fail;
@@ -809,10 +808,19 @@ kj_code kj_report_scores_decode(const char *json, size_t len, kj_report_scores *
   }
   if (dec_employees_arr(&d, j, "employees", &out->employees, &out->n))
     goto fail;
-  cJSON_Delete(j);
   return KJ_OK;
 fail:
-  cJSON_Delete(j);
   kj_report_scores_release(out);
   return d.rc ? d.rc : KJ_EPROTO;
+}
+
+kj_code kj_report_scores_decode(const char *json, size_t len, kj_report_scores *out, kj_err *err) {
+  dec d = {err, KJ_OK, "", 0};
+  kj_report_scores_init(out);
+  cJSON *j = d_parse(&d, json, len);
+  if (!j)
+    return d.rc;
+  kj_code rc = kj_report_scores_decode_json(j, out, err);
+  cJSON_Delete(j);
+  return rc;
 }

@@ -163,6 +163,7 @@ struct cJSON;
 kj_code kj_report_offices_decode_json(const struct cJSON *j, kj_report_offices *out, kj_err *err);
 kj_code kj_report_employees_decode_json(const struct cJSON *j, kj_report_employees *out,
                                         kj_err *err);
+kj_code kj_report_scores_decode_json(const struct cJSON *j, kj_report_scores *out, kj_err *err);
 
 /* Hundredths as "82.35" / "-0.05"; micro as the shortest exact decimal. */
 void kj_report_fmt2(long long h, char *out, size_t size);

@@ -313,12 +313,11 @@ static void h_push(ctx *c) {
  * documents decoded (proto/reportdoc.h), the device's office row and its
  * employees taken out, and the entries encoded by kj_report_scores_encode
  * (docs/protocol.md "GET /v1/pull").  A report that cannot be read leaves
- * that part null/empty and is logged. */
-static void scores_array(ctx *c, kj_buf *out) {
-  if (c->who.role != KJS_ROLE_DEVICE || !kjs_store_has_scores()) {
-    kj_buf_adds(out, "[]");
-    return;
-  }
+ * that part null/empty and is logged.  KJ_ENOMEM when memory ran out on the
+ * way (the pull fails: a page never goes out with scores left out). */
+static kj_code scores_array(ctx *c, kj_buf *out) {
+  if (c->who.role != KJS_ROLE_DEVICE || !kjs_store_has_scores())
+    return kj_buf_adds(out, "[]") ? KJ_ENOMEM : KJ_OK;
   kj_day today = server_today();
   char as_of[KJ_DATE_STRLEN + 1];
   kj_date_format(today, as_of);
@@ -344,8 +343,12 @@ static void scores_array(ctx *c, kj_buf *out) {
     kj_err_clear(&e);
     kj_report_offices od;
     kj_report_offices_init(&od);
-    if (kjs_store_report_offices(c->app->store, periods[p], as_of, &rep, &e) == KJ_OK &&
-        kj_report_offices_decode(rep.data, rep.len, &od, &e) == KJ_OK) {
+    kj_code rc = kjs_store_report_offices(c->app->store, periods[p], as_of, &rep, &e);
+    if (!rc && kj_report_offices_decode(rep.data, rep.len, &od, &e))
+      rc = KJ_ENOMEM; /* the server's own document: cJSON fails it only for want of memory */
+    if (rc == KJ_ENOMEM)
+      nomem = 1;
+    if (!rc) {
       for (size_t i = 0; i < od.n; i++)
         if (!strcmp(od.offices[i].office, c->who.office)) {
           en->office = od.offices[i]; /* moves */
@@ -360,8 +363,12 @@ static void scores_array(ctx *c, kj_buf *out) {
     kj_buf_reset(&rep);
     kj_report_employees ed;
     kj_report_employees_init(&ed);
-    if (kjs_store_report_employees(c->app->store, periods[p], c->who.office, &rep, &e) == KJ_OK &&
-        kj_report_employees_decode(rep.data, rep.len, &ed, &e) == KJ_OK) {
+    rc = kjs_store_report_employees(c->app->store, periods[p], c->who.office, &rep, &e);
+    if (!rc && kj_report_employees_decode(rep.data, rep.len, &ed, &e))
+      rc = KJ_ENOMEM; /* the server's own document: cJSON fails it only for want of memory */
+    if (rc == KJ_ENOMEM)
+      nomem = 1;
+    if (!rc) {
       en->employees = ed.employees; /* moves */
       en->n = ed.n;
       ed.employees = NULL;
@@ -375,15 +382,17 @@ static void scores_array(ctx *c, kj_buf *out) {
   kj_err e;
   kj_err_clear(&e);
   size_t mark = out->len;
-  if (nomem || kj_report_scores_encode(entries, 5, out, &e) != KJ_OK) {
-    KJ_WARN("scores for pull: %s", nomem ? "out of memory" : e.msg);
+  kj_code rc = nomem ? KJ_ENOMEM : kj_report_scores_encode(entries, 5, out, &e);
+  if (rc && rc != KJ_ENOMEM) {
+    KJ_WARN("scores for pull: %s", e.msg);
     out->len = mark;
     if (out->data)
       out->data[mark] = 0;
-    kj_buf_adds(out, "[]");
+    rc = kj_buf_adds(out, "[]") ? KJ_ENOMEM : KJ_OK;
   }
   for (int p = 0; p < 5; p++)
     kj_report_scores_release(&entries[p]);
+  return rc;
 }
 
 /* The tag of a scores array (docs/protocol.md "GET /v1/pull"): the first
@@ -475,21 +484,31 @@ static void h_pull(ctx *c) {
   char tag[33] = "";
   int send = 1;
   if (!more) {
-    scores_array(c, &scores);
+    if (scores_array(c, &scores)) {
+      kj_buf_release(&scores);
+      reply_error(c->resp, 503, "cannot build the scores: out of memory");
+      return;
+    }
     scores_tag(&scores, tag);
     char have[64] = "";
     send =
         !(kjs_query_get(c->req->query, "scores_tag", have, sizeof have) > 0 && !strcmp(have, tag));
-  } else {
-    kj_buf_adds(&scores, "[]");
+  } else if (kj_buf_adds(&scores, "[]")) {
+    reply_error(c->resp, 503, "out of memory");
+    return;
   }
   kj_pull_restore rx = {.device_high = -1};
   char epoch[KJ_INCARNATION_MAX + 1];
   kjs_store_epoch(c->app->store, epoch);
   rx.epoch = epoch;
+  /* a page without its device_high would hide a restore from the device:
+   * a pull that cannot read it fails (nothing changed, the device asks again) */
   if (c->who.role == KJS_ROLE_DEVICE &&
-      kjs_store_device_high(c->app->store, &c->who, &rx.device_high, &e))
-    rx.device_high = -1;
+      (rc = kjs_store_device_high(c->app->store, &c->who, &rx.device_high, &e))) {
+    kj_buf_release(&scores);
+    reply_error(c->resp, store_status(rc), "cannot read changes: %s", e.msg);
+    return;
+  }
   rc = kj_pull_end_restore(out, cursor, more, (int64_t)kj_wall_ms(),
                            send ? kj_buf_str(&scores) : NULL, more ? NULL : tag, &rx);
   kj_buf_release(&scores);

@@ -639,7 +639,9 @@ static const char *const k_names[NTABLES] = {"sc_office",   "sc_emp",    "sc_sur
                                              "sc_actmonth", "sc_target", "sc_rating"};
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
-  return kj_fail(err, KJ_EDB, "scores: %s: %s", what, sqlite3_errmsg(db));
+  int ec = sqlite3_errcode(db) & 0xff;
+  return kj_fail(err, ec == SQLITE_NOMEM ? KJ_ENOMEM : KJ_EDB, "scores: %s: %s", what,
+                 sqlite3_errmsg(db));
 }
 
 static kj_code create_tables(sqlite3 *db, const char *schema, kj_err *err) {

@@ -480,6 +480,18 @@ static conn *acquire(kjs_store *s, kj_err *err) {
 static void release(kjs_store *s, conn *c) {
   if (!c)
     return;
+  /* A COMMIT or ROLLBACK that failed (out of memory) must not leave the
+   * next user of this connection inside the old transaction: roll back, or
+   * close the connection (the pool opens a new one). */
+  if (!sqlite3_get_autocommit(c->db) &&
+      (exec(c, "ROLLBACK", NULL) || !sqlite3_get_autocommit(c->db))) {
+    conn_close(c);
+    pthread_mutex_lock(&s->mu);
+    s->nconns--;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return;
+  }
   pthread_mutex_lock(&s->mu);
   c->next = s->free_list;
   s->free_list = c;
@@ -1407,6 +1419,10 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   conflicts_clear(t);
   t->cf_type = ch->rec.type;
   int m = kj_merge_change(&s, ch, on_conflict, t, &e);
+  if (m < 0 && e.code == KJ_ENOMEM) { /* the batch fails: never rejected for our memory */
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
   if (m < 0) {
     reject(it, "%s", e.msg);
     goto rejected;
