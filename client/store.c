@@ -1035,7 +1035,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     copy_str(ch->author, sizeof ch->author, "operator");
   kj_err merr;
   kj_err_clear(&merr);
-  if (kj_merge_change(&st, ch, NULL, NULL, &merr) < 0) {
+  int merged;
+  if (kj_merge_apply(&st, ch, NULL, NULL, &merged, &merr)) {
     c = kj_fail(err, KJ_EINVAL, "%s", merr.msg);
     goto out;
   }
@@ -1044,6 +1045,10 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   if (!st.rec.deleted && (exists ? kj_record_validate_written(&st.rec, ch->mask, err)
                                  : kj_record_validate(&st.rec, err)) != KJ_OK) {
     c = KJ_EINVAL;
+    if ((flags & KJC_CHANGE_NAME_RECORD) && err) {
+      kj_err v = *err;
+      kj_fail(err, KJ_EINVAL, "record '%s': %s", ch->rec.id, v.msg);
+    }
     goto out;
   }
   if ((c = state_put(s, &st, err)))
@@ -1087,10 +1092,10 @@ kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *chang
   } else if (!c) {
     kj_err merr;
     kj_err_clear(&merr);
-    int r = kj_merge_state(&st, remote, NULL, NULL, &merr);
-    if (r < 0)
+    int merged = 0;
+    if (kj_merge_join(&st, remote, NULL, NULL, &merged, &merr))
       c = kj_fail(err, KJ_EINVAL, "record '%s': %s", remote->rec.id, merr.msg);
-    else if (r == KJ_MERGE_CHANGED) {
+    else if (merged) {
       c = state_put(s, &st, err);
       if (!c && changed)
         *changed = 1;

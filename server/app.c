@@ -632,12 +632,12 @@ int kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
   kjs_principal who;
   kj_err e;
   kj_err_clear(&e);
-  int ok = kjs_auth_verify(a->store, authorization, &who, &res->reason, &e);
-  if (ok > 0)
+  kj_code rc = kjs_auth_identify(a->store, authorization, &who, &res->reason, &e);
+  if (rc == KJ_OK)
     snprintf(res->who, sizeof res->who, "%s", who.id);
   else
     snprintf(res->msg, sizeof res->msg, "%.150s", e.msg);
-  return ok;
+  return rc == KJ_OK ? 1 : rc == KJ_EAUTH ? 0 : -1; /* kjs_auth_fn (server/http.h) */
 }
 
 void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {
@@ -663,12 +663,12 @@ void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {
   if (r->roles != R_NONE) {
     kj_err e;
     kj_err_clear(&e);
-    int ok = kjs_auth_check(c.app->store, req->authorization, &c.who, &e);
-    if (ok < 0) {
+    kj_code rc = kjs_auth_identify(c.app->store, req->authorization, &c.who, NULL, &e);
+    if (rc != KJ_OK && rc != KJ_EAUTH) {
       reply_error(resp, 500, "cannot check the token: %s", e.msg);
       return;
     }
-    if (!ok) {
+    if (rc == KJ_EAUTH) {
       reply_error(resp, 401, "%s", e.msg);
       return;
     }

@@ -85,13 +85,3 @@ kj_code kjs_auth_identify(kjs_store *s, const char *authorization, kjs_principal
   }
   return err && err->code != KJ_OK ? err->code : kj_fail(err, KJ_EDB, "cannot look the token up");
 }
-
-int kjs_auth_verify(kjs_store *s, const char *authorization, kjs_principal *who,
-                    const char **reason, kj_err *err) {
-  kj_code rc = kjs_auth_identify(s, authorization, who, reason, err);
-  return rc == KJ_OK ? 1 : rc == KJ_EAUTH ? 0 : -1;
-}
-
-int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err) {
-  return kjs_auth_verify(s, authorization, who, NULL, err);
-}

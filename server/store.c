@@ -330,7 +330,7 @@ static kj_code conn_open(const char *path, int create, conn **out, kj_err *err) 
   kj_code k =
       exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err);
   if (k) {
-    if (err && strstr(err->msg, "not a database"))
+    if ((sqlite3_extended_errcode(c->db) & 0xff) == SQLITE_NOTADB)
       kj_fail(err, KJ_EDB, "'%s' is not a kinerjad database", path);
     conn_close(c);
     return k;
@@ -1406,8 +1406,8 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   }
   conflicts_clear(t);
   t->cf_type = ch->rec.type;
-  int m = kj_merge_change(&s, ch, on_conflict, t, &e);
-  if (m < 0) {
+  int changed = 0;
+  if (kj_merge_apply(&s, ch, on_conflict, t, &changed, &e)) {
     reject(it, "%s", e.msg);
     goto rejected;
   }
@@ -1432,7 +1432,7 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     reject(it, "forbidden office: '%s' is not this device's office '%s'", o ? o : "", who->office);
     goto rejected;
   }
-  if (m == KJ_MERGE_NOCHANGE) {
+  if (!changed) {
     it->status = same_write(&s, ch) ? KJS_DUPLICATE : KJS_APPLIED;
     /* a change whose values all lost overwrote nothing, but its values
      * lost to others: keep them in the conflict log */
@@ -1822,17 +1822,16 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
   kj_code rc = kjs_txn_begin(s, &t, err);
   if (rc || !t)
     return rc ? rc : KJ_EDB;
-  int r = kjs_score_recompute(t->c->db, &s->scfg, verify, diffs, err);
-  if (r != 0 && !(verify && r == 1)) { /* 1 with verify: differences, in diffs */
+  rc = kjs_score_rebuild(t->c->db, verify, diffs, NULL, err); /* differences: in diffs */
+  if (rc) {
     kjs_txn_rollback(t);
-    return err && err->code ? err->code : KJ_EDB;
+    return rc;
   }
   return kjs_txn_commit(t, err);
 }
 
 kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, kj_err *err) {
-  int r = kjs_report_format(json, format, out, err);
-  return r == 0 ? KJ_OK : (err && err->code ? err->code : KJ_EIO);
+  return kjs_report_format(json, format, out, err);
 }
 
 /* The UTC offset of an Indonesian time zone (no daylight saving time) and
