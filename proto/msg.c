@@ -57,7 +57,7 @@ kj_code kj_error_encode(kj_buf *out, const char *msg) {
 int kj_error_decode(const char *text, size_t len, char *msg, size_t size) {
   cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;
   const cJSON *e = cJSON_IsObject(o) ? get(o, "error") : NULL;
-  int ok = cJSON_IsString(e);
+  int ok = e && cJSON_IsString(e);
   if (size)
     snprintf(msg, size, "%s", ok ? e->valuestring : "");
   cJSON_Delete(o);
@@ -162,9 +162,9 @@ kj_code kj_hello_decode(const char *text, size_t len, kj_hello *h, kj_err *err) 
     rc = kj_fail(err, KJ_EPROTO, "hello: 'office' and 'device' must be strings or null");
     goto out;
   }
-  if (cJSON_IsString(off) && strlen(off->valuestring) <= KJ_ID_MAX)
+  if (off && cJSON_IsString(off) && strlen(off->valuestring) <= KJ_ID_MAX)
     copy_str(h->office, sizeof h->office, off);
-  if (cJSON_IsString(dev) && strlen(dev->valuestring) <= KJ_DEVICE_MAX)
+  if (dev && cJSON_IsString(dev) && strlen(dev->valuestring) <= KJ_DEVICE_MAX)
     copy_str(h->device, sizeof h->device, dev);
   const cJSON *l = get(o, "limits");
   if (get_count(get(l, "max_batch"), &h->max_batch) < 0 ||
@@ -419,7 +419,7 @@ out:
 void kj_push_req_release(kj_push_req *req) {
   if (!req)
     return;
-  for (int i = 0; i < req->n; i++)
+  for (int i = 0; req->e && i < req->n; i++)
     if (req->e[i].ok)
       kj_change_release(&req->e[i].ch);
   free(req->e);
@@ -534,7 +534,7 @@ out:
 void kj_push_answer_release(kj_push_answer *a) {
   if (!a)
     return;
-  for (int i = 0; i < a->n; i++)
+  for (int i = 0; a->r && i < a->n; i++)
     free(a->r[i].error);
   free(a->r);
   a->r = NULL;
@@ -564,7 +564,11 @@ kj_code kj_pull_add_stored(kj_buf *out, const char *state, int peer, int *added,
   kj_rstate s;
   kj_err e;
   kj_err_clear(&e);
-  kj_code rc = o ? kj_rstate_from_json(o, &s, &e) : kj_fail(&e, KJ_EPROTO, "not JSON");
+  kj_code rc = KJ_EPROTO;
+  if (o)
+    rc = kj_rstate_from_json(o, &s, &e);
+  else
+    kj_fail(&e, rc, "not JSON");
   cJSON_Delete(o);
   if (rc == KJ_EVERSION)
     return KJ_OK; /* newer than this program too: nobody older gets it */

@@ -295,7 +295,7 @@ static int cmd_serve(cmd_ctx *c) {
   c->cfg.net.auth = kjs_app_auth; /* the token at the headers (issue 15) */
   kjs_app app;
   kjs_app_init(&app, st, &c->cfg);
-  int rc = kjs_net_serve(&c->cfg.net, kjs_app_handle, &app, &e);
+  kj_code rc = kjs_net_serve(&c->cfg.net, kjs_app_handle, &app, &e);
   kjs_store_close(st);
   if (rc != 0) {
     die_msg("%s", e.msg[0] ? e.msg : "serve failed");

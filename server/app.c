@@ -392,8 +392,8 @@ static void scores_array(ctx *c, kj_buf *out) {
 static void scores_tag(const kj_buf *arr, char tag[33]) {
   unsigned char hash[32];
   mbedtls_sha256_ret((const unsigned char *)kj_buf_str(arr), arr->len, hash, 0);
-  for (int i = 0; i < 16; i++)
-    snprintf(tag + (size_t)2 * i, 3, "%02x", hash[i]);
+  for (size_t i = 0; i < 16; i++)
+    snprintf(tag + 2 * i, 3, "%02x", hash[i]);
 }
 
 static int parse_int_param(const char *query, const char *name, long long def, long long min,

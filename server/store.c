@@ -607,8 +607,8 @@ kj_code kjs_store_token_add(kjs_store *s, kjs_role role, const char *id, const c
   } else {
     /* kept where a restore of the database cannot lose it */
     char hx[65];
-    for (int i = 0; i < 32; i++)
-      snprintf(hx + (size_t)2 * i, 3, "%02x", hash[i]);
+    for (size_t i = 0; i < 32; i++)
+      snprintf(hx + 2 * i, 3, "%02x", hash[i]);
     cJSON *j = cJSON_CreateObject();
     if (j) {
       cJSON_AddStringToObject(j, "op", "add");
@@ -909,11 +909,11 @@ kj_code kjs_txn_stamp(kjs_txn *t, uint64_t wall_ms, long long ahead_max_ms, kj_h
 
 void kjs_describe_ms(uint64_t ms, char *out, size_t size) {
   uint64_t s = ms / 1000;
-  if (s >= 2 * 86400)
+  if (s >= 2 * 86400ULL)
     snprintf(out, size, "%llu days", (unsigned long long)(s / 86400));
-  else if (s >= 2 * 3600)
+  else if (s >= 2 * 3600ULL)
     snprintf(out, size, "%llu hours", (unsigned long long)(s / 3600));
-  else if (s >= 2 * 60)
+  else if (s >= 2 * 60ULL)
     snprintf(out, size, "%llu minutes", (unsigned long long)(s / 60));
   else
     snprintf(out, size, "%llu seconds", (unsigned long long)s);
@@ -1468,12 +1468,12 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     goto out;
   }
   kj_err_clear(&e);
-  int sc = kjs_score_update(t->c->db, have_before ? &before : NULL, &s.rec, &e);
+  kj_code sc = kjs_score_update(t->c->db, have_before ? &before : NULL, &s.rec, &e);
   if (sc != 0) {
     /* the scores could not be kept (a database error, out of memory): the
      * record is valid, so this is the request's failure, never a stored
      * rejection; the caller rolls the whole transaction back */
-    rc = kj_fail(err, sc == KJ_ENOMEM || sc == KJ_EBUSY || sc == KJ_EFULL ? (kj_code)sc : KJ_EDB,
+    rc = kj_fail(err, sc == KJ_ENOMEM || sc == KJ_EBUSY || sc == KJ_EFULL ? sc : KJ_EDB,
                  "cannot update scores for %s '%s': %s", td->name, ch->rec.id,
                  e.msg[0] ? e.msg : "unknown error");
     exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
@@ -1763,8 +1763,8 @@ kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords
   mbedtls_sha256_finish_ret(&h, d);
   mbedtls_sha256_free(&h);
   kj_code rc = r == SQLITE_DONE ? KJ_OK : db_fail(c->db, err, "cannot read records");
-  for (int i = 0; i < 32; i++)
-    snprintf(out + (size_t)2 * i, 3, "%02x", d[i]);
+  for (size_t i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", d[i]);
   if (nrecords)
     *nrecords = n;
   done(st);
@@ -1798,7 +1798,7 @@ int kjs_store_has_scores(void) {
     kj_code rc_ = exec(c_, "BEGIN", (err));                                                        \
     if (!rc_) {                                                                                    \
       sqlite3 *db = c_->db;                                                                        \
-      int r_ = (call);                                                                             \
+      kj_code r_ = (call);                                                                         \
       if (r_ != 0)                                                                                 \
         rc_ = (err) && (err)->code ? (err)->code : KJ_EINVAL;                                      \
       exec(c_, "COMMIT", NULL);                                                                    \
@@ -2002,9 +2002,9 @@ static kj_code journal_append(kjs_store *s, cJSON *line, kj_err *err) {
 static int unhex32(const char *h, unsigned char out[32]) {
   if (!h || strlen(h) != 64)
     return -1;
-  for (int i = 0; i < 32; i++) {
+  for (size_t i = 0; i < 32; i++) {
     unsigned v;
-    if (sscanf(h + (size_t)2 * i, "%2x", &v) != 1)
+    if (sscanf(h + 2 * i, "%2x", &v) != 1)
       return -1;
     out[i] = (unsigned char)v;
   }
@@ -2099,8 +2099,8 @@ static kj_code epoch_new(conn *c, const char *cur, int64_t base, const char *how
   unsigned char r[8];
   if (kj_random_bytes(r, sizeof r))
     return kj_fail(err, KJ_EIO, "no random bytes for a new epoch");
-  for (int i = 0; i < 8; i++)
-    snprintf(out + (size_t)2 * i, 3, "%02x", r[i]);
+  for (size_t i = 0; i < 8; i++)
+    snprintf(out + 2 * i, 3, "%02x", r[i]);
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(c->db,
                          "INSERT INTO epochs(epoch, parent, base, at, how) VALUES(?1,?2,?3,?4,?5)",
