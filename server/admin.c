@@ -471,8 +471,8 @@ static int cmd_token(cmd_ctx *c) {
       return 1;
     }
   }
-  int r = kjs_role_parse(role);
-  if (r != KJS_ROLE_ADMIN && r != KJS_ROLE_VIEWER) {
+  kjs_role r = KJS_ROLE_DEVICE;
+  if (kjs_role_parse(role, &r) || (r != KJS_ROLE_ADMIN && r != KJS_ROLE_VIEWER)) {
     die_msg("token add: --role must be admin or viewer");
     return 1;
   }

@@ -339,15 +339,17 @@ static kj_code conn_open(const char *path, int create, conn **out, kj_err *err) 
   return KJ_OK;
 }
 
-static int pragma_int(conn *c, const char *sql, long long *out) {
+/* The first column of the first row of sql into *out: KJ_OK, or KJ_EDB (no
+ * message: the caller says what it read) without a row. */
+static kj_code pragma_int(conn *c, const char *sql, long long *out) {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-    return -1;
+    return KJ_EDB;
   int ok = sqlite3_step(st) == SQLITE_ROW;
   if (ok)
     *out = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  return ok ? 0 : -1;
+  return ok ? KJ_OK : KJ_EDB;
 }
 
 /* The highest stamp of a record state (fields, unknown fields, delete). */
@@ -567,11 +569,13 @@ const char *kjs_role_name(kjs_role r) {
   return (unsigned)r < 3 ? role_names[r] : "?";
 }
 
-int kjs_role_parse(const char *s) {
+kj_code kjs_role_parse(const char *s, kjs_role *out) {
   for (int i = 0; s && i < 3; i++)
-    if (!strcmp(s, role_names[i]))
-      return i;
-  return -1;
+    if (!strcmp(s, role_names[i])) {
+      *out = (kjs_role)i;
+      return KJ_OK;
+    }
+  return KJ_EINVAL;
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v) {
@@ -632,15 +636,16 @@ out:
   return rc;
 }
 
-int kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
-                           kj_err *err) {
+kj_code kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
+                               kjs_token_state *state, kj_err *err) {
+  *state = KJS_TOKEN_UNKNOWN;
   conn *c = acquire(s, err);
   if (!c)
-    return -1;
-  int found = 0;
+    return err && err->code ? err->code : KJ_EDB;
+  kj_code rc = KJ_OK;
   sqlite3_stmt *st = stmt(c, ST_TOKEN_LOOKUP, err);
   if (!st) {
-    found = -1;
+    rc = err && err->code ? err->code : KJ_EDB;
     goto out;
   }
   sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
@@ -651,25 +656,25 @@ int kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_princ
     unsigned diff = hl == 32 ? 0 : 1;
     for (int i = 0; i < 32 && hl == 32; i++)
       diff |= (unsigned)(h[i] ^ hash[i]); /* constant time */
-    int role = kjs_role_parse((const char *)sqlite3_column_text(st, 2));
-    if (!diff && role >= 0 && sqlite3_column_int(st, 4)) {
-      found = 2; /* revoked */
-    } else if (!diff && role >= 0) {
+    kjs_role role;
+    int known = kjs_role_parse((const char *)sqlite3_column_text(st, 2), &role) == KJ_OK;
+    if (!diff && known && sqlite3_column_int(st, 4)) {
+      *state = KJS_TOKEN_REVOKED;
+    } else if (!diff && known) {
       memset(who, 0, sizeof *who);
-      who->role = (kjs_role)role;
+      who->role = role;
       snprintf(who->id, sizeof who->id, "%s", (const char *)sqlite3_column_text(st, 1));
       const unsigned char *o = sqlite3_column_text(st, 3);
       snprintf(who->office, sizeof who->office, "%s", o ? (const char *)o : "");
-      found = 1;
+      *state = KJS_TOKEN_LIVE;
     }
   } else if (r != SQLITE_DONE) {
-    db_fail(c->db, err, "cannot look up token");
-    found = -1;
+    rc = db_fail(c->db, err, "cannot look up token");
   }
 out:
   done(st);
   release(s, c);
-  return found;
+  return rc;
 }
 
 kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err) {
@@ -1999,16 +2004,16 @@ static kj_code journal_append(kjs_store *s, cJSON *line, kj_err *err) {
   return rc;
 }
 
-static int unhex32(const char *h, unsigned char out[32]) {
+static kj_code unhex32(const char *h, unsigned char out[32]) {
   if (!h || strlen(h) != 64)
-    return -1;
+    return KJ_EINVAL;
   for (size_t i = 0; i < 32; i++) {
     unsigned v;
     if (sscanf(h + 2 * i, "%2x", &v) != 1)
-      return -1;
+      return KJ_EINVAL;
     out[i] = (unsigned char)v;
   }
-  return 0;
+  return KJ_OK;
 }
 
 /* Re-apply the token journal to the database of c (in its transaction):
@@ -2054,8 +2059,9 @@ static kj_code journal_replay(kjs_store *s, conn *c, int *n, kj_err *err) {
       const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "hash");
       const cJSON *role = cJSON_GetObjectItemCaseSensitive(j, "role");
       unsigned char hash[32];
+      kjs_role rl;
       if (!cJSON_IsString(h) || unhex32(h->valuestring, hash) || !cJSON_IsString(role) ||
-          kjs_role_parse(role->valuestring) < 0) {
+          kjs_role_parse(role->valuestring, &rl)) {
         KJ_WARN("%s:%ld: not a token journal line, skipped", path, lineno);
         cJSON_Delete(j);
         continue;
