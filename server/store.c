@@ -778,11 +778,15 @@ const char *kjs_status_name(kjs_status st) {
   return (unsigned)st < 6 ? status_names[st] : "?";
 }
 
-static int status_parse(const char *s) {
+/* A stored status (applied, duplicate, rejected) into *out: KJ_OK, or
+ * KJ_EINVAL when s names none of them. */
+static kj_code status_parse(const char *s, kjs_status *out) {
   for (int i = 0; s && i < 3; i++)
-    if (!strcmp(s, status_names[i]))
-      return i;
-  return -1;
+    if (!strcmp(s, status_names[i])) {
+      *out = (kjs_status)i;
+      return KJ_OK;
+    }
+  return KJ_EINVAL;
 }
 
 typedef struct saved_conflict {
@@ -823,19 +827,19 @@ static void conflicts_clear(kjs_txn *t) {
  * record's own rule, kj_field_validate: length, UTF-8, no control
  * characters...).  Otherwise the value is NULL and *note says why:
  * "not kept: field 'comment': must be 1 to 2000 characters (158000 bytes)".
- * f NULL (a field the type does not have): never kept.  Returns 0, or -1
- * out of memory (nothing allocated). */
-static int conflict_value(const kj_field_def *f, const char *v, char **value, char **note) {
+ * f NULL (a field the type does not have): never kept.  Returns KJ_OK, or
+ * KJ_ENOMEM (nothing allocated, no message). */
+static kj_code conflict_value(const kj_field_def *f, const char *v, char **value, char **note) {
   *value = *note = NULL;
   if (!v)
-    return 0;
+    return KJ_OK;
   kj_err e;
   kj_err_clear(&e);
   if (f && kj_field_validate(f, v, &e) == KJ_OK)
-    return (*value = strdup(v)) ? 0 : -1;
+    return (*value = strdup(v)) ? KJ_OK : KJ_ENOMEM;
   char buf[KJ_ERR_MSG_MAX + 64];
   snprintf(buf, sizeof buf, "not kept: %s (%zu bytes)", f ? e.msg : "unknown field", strlen(v));
-  return (*note = strdup(buf)) ? 0 : -1;
+  return (*note = strdup(buf)) ? KJ_OK : KJ_ENOMEM;
 }
 
 static void on_conflict(const kj_conflict *k, void *ud) {
@@ -1183,18 +1187,22 @@ static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *a
   return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot record a move");
 }
 
-/* 1 and the stored result in it when (device, incarnation, seq) was seen
- * before.  A stored digest that differs from the item's means another
- * change under that seq: status KJS_REUSED, never the stored answer (a row
- * stored before digests were kept, digest NULL, answers as before). */
-static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
+/* *seen = 1 and the stored result in it when (device, incarnation, seq)
+ * was seen before, else 0.  A stored digest that differs from the item's
+ * means another change under that seq: status KJS_REUSED, never the stored
+ * answer (a row stored before digests were kept, digest NULL, answers as
+ * before).  KJ_OK, or KJ_EDB with err filled. */
+static kj_code lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, int *seen,
+                              kj_err *err) {
+  *seen = 0;
   sqlite3_stmt *st = stmt(t->c, ST_APPLIED_GET, err);
   if (!st)
-    return -1;
+    return KJ_EDB;
   sqlite3_bind_text(st, 1, who->id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, (sqlite3_int64)it->seq);
   sqlite3_bind_text(st, 3, who->inc, -1, SQLITE_STATIC);
-  int r = sqlite3_step(st), found = 0;
+  int r = sqlite3_step(st);
+  kj_code rc = KJ_OK;
   const void *dg = r == SQLITE_ROW ? sqlite3_column_blob(st, 2) : NULL;
   if (r == SQLITE_ROW && dg && it->has_digest &&
       (sqlite3_column_bytes(st, 2) != KJ_CHANGE_DIGEST_LEN ||
@@ -1204,20 +1212,19 @@ static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj
              "%s: seq %" PRId64 " of this device holds another change: the database was "
              "restored, copied or reinstalled",
              it->label ? it->label : "change", it->seq);
-    found = 1;
+    *seen = 1;
   } else if (r == SQLITE_ROW) {
-    int stt = status_parse((const char *)sqlite3_column_text(st, 0));
+    kjs_status stt;
     const unsigned char *e = sqlite3_column_text(st, 1);
-    it->status = stt < 0 ? KJS_REJECTED : (kjs_status)stt;
+    it->status = status_parse((const char *)sqlite3_column_text(st, 0), &stt) ? KJS_REJECTED : stt;
     snprintf(it->error, sizeof it->error, "%s", e ? (const char *)e : "");
     it->replayed = 1;
-    found = 1;
+    *seen = 1;
   } else if (r != SQLITE_DONE) {
-    db_fail(t->c->db, err, "cannot read the applied changes");
-    found = -1;
+    rc = db_fail(t->c->db, err, "cannot read the applied changes");
   }
   done(st);
-  return found;
+  return rc;
 }
 
 /* 1 when every stamp of s was written by device: the state is exactly the
@@ -1315,10 +1322,10 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   if (it->decoded)
     it->error[0] = 0;
   if (it->track && who && it->seq >= 0) {
-    int f = lookup_applied(t, who, it, err);
-    if (f < 0)
+    int seen;
+    if (lookup_applied(t, who, it, &seen, err))
       return KJ_EDB;
-    if (f) {
+    if (seen) {
       if (it->status != KJS_REUSED)
         t->replayed++;
       return KJ_OK;
