@@ -260,31 +260,31 @@ static kj_code prepare_all(kjc_store *s, kj_err *err) {
   return KJ_OK;
 }
 
-static int pragma_int(kjc_store *s, const char *sql, int *out) {
+/* The first column of the first row of sql into *out: KJ_OK, or the code
+ * of st_fail with err saying "cannot <what>". */
+static kj_code pragma_int(kjc_store *s, const char *sql, int *out, const char *what, kj_err *err) {
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
   if (rc != SQLITE_OK)
-    return rc;
+    return st_fail(s, rc, err, what);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     *out = sqlite3_column_int(st, 0);
     rc = SQLITE_OK;
   }
   sqlite3_finalize(st);
-  return rc;
+  return rc == SQLITE_OK ? KJ_OK : st_fail(s, rc, err, what);
 }
 
 /* Run the migrations from the current version up, one transaction each. */
 static kj_code migrate(kjc_store *s, kj_err *err) {
   for (;;) {
-    int v = 0, rc;
+    int v = 0;
     kj_code c;
     if ((c = exec(s, "BEGIN IMMEDIATE", err)))
       return c;
-    if ((rc = pragma_int(s, "PRAGMA user_version", &v)) != SQLITE_OK) {
-      c = st_fail(s, rc, err, "read schema version");
+    if ((c = pragma_int(s, "PRAGMA user_version", &v, "read schema version", err)))
       goto fail;
-    }
     if (v >= KJC_SCHEMA_VERSION)
       return exec(s, "COMMIT", err);
     if ((c = exec(s, migrations[v], err)))
@@ -409,12 +409,10 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
                 path);
     goto fail;
   }
-  int appid = 0, version = 0, rc;
-  if ((rc = pragma_int(s, "PRAGMA application_id", &appid)) != SQLITE_OK ||
-      (rc = pragma_int(s, "PRAGMA user_version", &version)) != SQLITE_OK) {
-    c = st_fail(s, rc, err, "read header");
+  int appid = 0, version = 0;
+  if ((c = pragma_int(s, "PRAGMA application_id", &appid, "read header", err)) ||
+      (c = pragma_int(s, "PRAGMA user_version", &version, "read header", err)))
     goto fail;
-  }
   if (appid != KJC_APPLICATION_ID) {
     c = kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
     goto fail;
@@ -877,13 +875,14 @@ kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *o
   return c; /* state_parse initialised out, also on failure */
 }
 
-int kjc_record_exists(kjc_store *s, kj_rtype t, const char *id) {
+kj_code kjc_record_exists(kjc_store *s, kj_rtype t, const char *id, int *exists) {
   sqlite3_stmt *st = s->st[S_REC_EXISTS];
   sqlite3_bind_text(st, 1, kj_type(t)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   done(st);
-  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+  *exists = rc == SQLITE_ROW;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? KJ_OK : KJ_EDB;
 }
 
 long kjc_record_count(kjc_store *s, kj_rtype t) {

@@ -138,8 +138,9 @@ kj_code kjc_store_set_clock_offset(kjc_store *s, int64_t offset_ms, kj_err *err)
  * KJ_ENOENT when there is none.  out is initialised by the call (release it). */
 kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *out, kj_err *err);
 
-/* 1 when a live record (type, id) exists, 0 when not, -1 on error. */
-int kjc_record_exists(kjc_store *s, kj_rtype t, const char *id);
+/* *exists = 1 when a live record (type, id) exists, else 0: KJ_OK, or
+ * KJ_EDB (no message) on a database error. */
+kj_code kjc_record_exists(kjc_store *s, kj_rtype t, const char *id, int *exists);
 /* Number of live records of t (master data present?), -1 on error. */
 long kjc_record_count(kjc_store *s, kj_rtype t);
 

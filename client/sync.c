@@ -838,7 +838,7 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
   return c;
 }
 
-int kjc_sync_probe(kjc_store *s) {
+kj_code kjc_sync_probe(kjc_store *s) {
   config g;
   kjc_net *net = NULL;
   kj_err x;
@@ -848,5 +848,5 @@ int kjc_sync_probe(kjc_store *s) {
     c = kjc_net_probe(net, 3000, &x);
   kjc_net_close(net);
   config_release(&g);
-  return c ? -1 : 0;
+  return c;
 }
