@@ -637,7 +637,7 @@ static const route routes[] = {
     {"/metrics", "GET", R_ADMIN, h_metrics},
 };
 
-int kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
+kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
   kjs_app *a = app;
   kjs_principal who;
   kj_err e;
@@ -647,7 +647,7 @@ int kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
     snprintf(res->who, sizeof res->who, "%s", who.id);
   else
     snprintf(res->msg, sizeof res->msg, "%.150s", e.msg);
-  return rc == KJ_OK ? 1 : rc == KJ_EAUTH ? 0 : -1; /* kjs_auth_fn (server/http.h) */
+  return rc;
 }
 
 void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {

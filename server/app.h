@@ -21,7 +21,7 @@ void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp);
 /* The kjs_auth_fn of the network layer (http.h): the token of a request,
  * looked up in the store when its headers are complete.  kjs_app_handle
  * still checks it again (a revoke between the headers and the handler). */
-int kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res);
+kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res);
 
 /* Value of name in an URL query ("a=1&b=x%20y"), percent-decoded into out
  * (size bytes with the NUL): KJ_OK found, KJ_ENOENT absent (out untouched),
