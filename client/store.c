@@ -1444,7 +1444,7 @@ static kj_code restamp_in_txn(kjc_store *s, kj_hlc from, long *n, kj_err *err) {
         first = 0;
     if (!first)
       continue;
-    kj_rstate rs;
+    kj_rstate rs = {0};
     kj_err x;
     kj_err_clear(&x);
     kj_code g = kjc_record_get(s, rows[i].type, rows[i].id, &rs, &x);

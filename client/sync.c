@@ -230,8 +230,8 @@ static kj_code take_incarnation(engine *e, const char *why, kj_err *err) {
   char inc[KJ_INCARNATION_MAX + 1];
   if (kj_random_bytes(r, sizeof r))
     return kj_fail(err, KJ_EIO, "no random bytes for a new incarnation");
-  for (int i = 0; i < 8; i++)
-    snprintf(inc + (size_t)2 * i, 3, "%02x", r[i]);
+  for (size_t i = 0; i < 8; i++)
+    snprintf(inc + 2 * i, 3, "%02x", r[i]);
   kjc_outbox_stats st;
   memset(&st, 0, sizeof st);
   kj_code c = kjc_store_begin(e->s, err);

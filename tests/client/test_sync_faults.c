@@ -268,6 +268,7 @@ static void kj_ok(const char *db, const char *const *env, const char *const *arg
 
 static void add_r1(const char *db) {
   kj_ok(db, NULL,
+        // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): "id=" R1 is one string
         (const char *const[]){"add", "survey", "id=" R1, "date=2026-03-02", "service=KTP", "u1=4",
                               "u2=4", "u3=4", "u4=4", "u5=4", "u6=4", "u7=4", "u8=4", "u9=4",
                               NULL});
@@ -416,8 +417,10 @@ static char *server_office_name(void) {
   cJSON_ArrayForEach(it, cJSON_GetObjectItem(d, "changes")) {
     const cJSON *t = cJSON_GetObjectItem(it, "type"), *id = cJSON_GetObjectItem(it, "id");
     if (cJSON_IsString(t) && !strcmp(t->valuestring, "office") && cJSON_IsString(id) &&
-        !strcmp(id->valuestring, OA))
+        !strcmp(id->valuestring, OA)) {
+      free(name); /* the last change of OA holds the name now */
       name = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(it, "f"), "name")->valuestring);
+    }
   }
   cJSON_Delete(d);
   assert_non_null(name);
