@@ -109,20 +109,24 @@ static int want_help(int argc, char **argv) {
   return 0;
 }
 
-/* Load the config (it must exist: `init` made it) and open the store. */
-static int open_dir(cmd_ctx *c, kjs_store **st) {
+/* Load the config (it must exist: `init` made it) and open the store into
+ * *st: KJ_OK, or the failure's code after printing its message (the caller
+ * exits with 1). */
+static kj_code open_dir(cmd_ctx *c, kjs_store **st) {
   kj_err e;
   kj_err_clear(&e);
   kj_code rc = kjs_config_load(&c->cfg, &e);
   if (rc == KJ_ENOENT) {
     die_msg("no kinerjad data directory at '%s': run 'kinerjad init' first", c->cfg.data_dir);
-    return 1;
+    return rc;
   }
-  if (rc || kjs_store_open(st, c->cfg.db_file, &c->cfg, 0, &e) != KJ_OK) {
+  if (!rc)
+    rc = kjs_store_open(st, c->cfg.db_file, &c->cfg, 0, &e);
+  if (rc) {
     die_msg("%s", e.msg);
-    return 1;
+    return rc;
   }
-  return 0;
+  return KJ_OK;
 }
 
 /* A word the command does not take: a known option without its value, a
