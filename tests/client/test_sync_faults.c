@@ -252,7 +252,7 @@ static long long now_ms(void) {
 static void server_clock(long long ms) {
   int port = g->port;
   syncenv_stop(g, SIGTERM);
-  clockenv c;
+  clockenv c = {0};
   syncenv_start_env(g, port, ms ? clock_env(&c, ms) : NULL);
 }
 
@@ -368,7 +368,7 @@ static void test_server_steps_back(void **state) {
  * and its edits after the pull win. */
 static void pc_clock_then_corrected(long long skew) {
   const char *a = syncenv_client(g, "a", OA, g->url), *x = syncenv_client(g, "x", OA, g->url);
-  clockenv c;
+  clockenv c = {0};
   const char *const *wrong = clock_env(&c, skew);
   add_r1(a);
   sync_db(a, NULL);
@@ -435,7 +435,7 @@ static void test_import_server_behind(void **state) {
   (void)state;
   const char *a = syncenv_client(g, "a", OA, g->url);
   sync_db(a, NULL);
-  clockenv c;
+  clockenv c = {0};
   const char *const *behind = clock_env(&c, -3600000LL);
   server_clock(-3600000LL);
   char path[700], out[512];
@@ -464,7 +464,7 @@ static void test_import_server_behind(void **state) {
   assert_non_null(f);
   fputs("code,name,region,population\n" OA ",Kecamatan Lain,Kota Serang,\n", f);
   fclose(f);
-  clockenv c2;
+  clockenv c2 = {0};
   assert_int_equal(syncenv_admin_env(g, clock_env(&c2, -2 * DAY_MS), out, sizeof out,
                                      (const char *const[]){"import", "office", path, NULL}),
                    1);
