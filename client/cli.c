@@ -195,7 +195,8 @@ void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, co
       *count = kjc_record_count(r->s, (kj_rtype)k);
     if (*count <= 0)
       continue;
-    if (kjc_record_exists(r->s, (kj_rtype)k, rec->v[i]) != 0)
+    int exists;
+    if (kjc_record_exists(r->s, (kj_rtype)k, rec->v[i], &exists) || exists)
       continue;
     char msg[256];
     snprintf(msg, sizeof msg, "field '%s': unknown %s '%s' (not in the %s)", t->fields[i].name,

@@ -69,12 +69,10 @@ static int write_change(kjc_store *s, kj_change *c, unsigned flags) {
   kj_err err;
   kj_err_clear(&err);
   int res;
-  kj_code code = kjc_store_write(s, c, flags | KJC_CHANGE_DIFF, &res, &err);
+  kj_code code =
+      kjc_store_write(s, c, flags | KJC_CHANGE_DIFF | KJC_CHANGE_NAME_RECORD, &res, &err);
   if (code) {
-    if (code == KJ_EINVAL && !strncmp(err.msg, "field ", 6))
-      kjc_error("record '%s': %s", c->rec.id, err.msg);
-    else
-      kjc_error("%s", err.msg);
+    kjc_error("%s", err.msg);
     return KJC_EXIT_FAIL;
   }
   return 0;

@@ -227,7 +227,7 @@ static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
     /* while offline: a cheap probe so a returning server is seen within 10 s */
     if (st == W_OFFLINE && now >= next_probe && next_sync > now) {
       next_probe = now + probe_ms;
-      if (kjc_sync_probe(s) == 0)
+      if (kjc_sync_probe(s) == KJ_OK)
         next_sync = now;
     }
   }

@@ -260,31 +260,31 @@ static kj_code prepare_all(kjc_store *s, kj_err *err) {
   return KJ_OK;
 }
 
-static int pragma_int(kjc_store *s, const char *sql, int *out) {
+/* The first column of the first row of sql into *out: KJ_OK, or the code
+ * of st_fail with err saying "cannot <what>". */
+static kj_code pragma_int(kjc_store *s, const char *sql, int *out, const char *what, kj_err *err) {
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
   if (rc != SQLITE_OK)
-    return rc;
+    return st_fail(s, rc, err, what);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     *out = sqlite3_column_int(st, 0);
     rc = SQLITE_OK;
   }
   sqlite3_finalize(st);
-  return rc;
+  return rc == SQLITE_OK ? KJ_OK : st_fail(s, rc, err, what);
 }
 
 /* Run the migrations from the current version up, one transaction each. */
 static kj_code migrate(kjc_store *s, kj_err *err) {
   for (;;) {
-    int v = 0, rc;
+    int v = 0;
     kj_code c;
     if ((c = exec(s, "BEGIN IMMEDIATE", err)))
       return c;
-    if ((rc = pragma_int(s, "PRAGMA user_version", &v)) != SQLITE_OK) {
-      c = st_fail(s, rc, err, "read schema version");
+    if ((c = pragma_int(s, "PRAGMA user_version", &v, "read schema version", err)))
       goto fail;
-    }
     if (v >= KJC_SCHEMA_VERSION)
       return exec(s, "COMMIT", err);
     if ((c = exec(s, migrations[v], err)))
@@ -409,12 +409,10 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
                 path);
     goto fail;
   }
-  int appid = 0, version = 0, rc;
-  if ((rc = pragma_int(s, "PRAGMA application_id", &appid)) != SQLITE_OK ||
-      (rc = pragma_int(s, "PRAGMA user_version", &version)) != SQLITE_OK) {
-    c = st_fail(s, rc, err, "read header");
+  int appid = 0, version = 0;
+  if ((c = pragma_int(s, "PRAGMA application_id", &appid, "read header", err)) ||
+      (c = pragma_int(s, "PRAGMA user_version", &version, "read header", err)))
     goto fail;
-  }
   if (appid != KJC_APPLICATION_ID) {
     c = kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
     goto fail;
@@ -879,13 +877,14 @@ kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *o
   return c; /* state_parse initialised out, also on failure */
 }
 
-int kjc_record_exists(kjc_store *s, kj_rtype t, const char *id) {
+kj_code kjc_record_exists(kjc_store *s, kj_rtype t, const char *id, int *exists) {
   sqlite3_stmt *st = s->st[S_REC_EXISTS];
   sqlite3_bind_text(st, 1, kj_type(t)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   done(st);
-  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+  *exists = rc == SQLITE_ROW;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? KJ_OK : KJ_EDB;
 }
 
 long kjc_record_count(kjc_store *s, kj_rtype t) {
@@ -1037,7 +1036,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     copy_str(ch->author, sizeof ch->author, "operator");
   kj_err merr;
   kj_err_clear(&merr);
-  if (kj_merge_change(&st, ch, NULL, NULL, &merr) < 0) {
+  int merged;
+  if (kj_merge_apply(&st, ch, NULL, NULL, &merged, &merr)) {
     /* KJ_ENOMEM stays itself: an import must stop, not call the row bad */
     c = kj_fail(err, merr.code == KJ_ENOMEM ? KJ_ENOMEM : KJ_EINVAL, "%s", merr.msg);
     goto out;
@@ -1047,6 +1047,10 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   if (!st.rec.deleted && (exists ? kj_record_validate_written(&st.rec, ch->mask, err)
                                  : kj_record_validate(&st.rec, err)) != KJ_OK) {
     c = KJ_EINVAL;
+    if ((flags & KJC_CHANGE_NAME_RECORD) && err) {
+      kj_err v = *err;
+      kj_fail(err, KJ_EINVAL, "record '%s': %s", ch->rec.id, v.msg);
+    }
     goto out;
   }
   if ((c = state_put(s, &st, err)))
@@ -1090,10 +1094,10 @@ kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *chang
   } else if (!c) {
     kj_err merr;
     kj_err_clear(&merr);
-    int r = kj_merge_state(&st, remote, NULL, NULL, &merr);
-    if (r < 0)
+    int merged = 0;
+    if (kj_merge_join(&st, remote, NULL, NULL, &merged, &merr))
       c = kj_fail(err, KJ_EINVAL, "record '%s': %s", remote->rec.id, merr.msg);
-    else if (r == KJ_MERGE_CHANGED) {
+    else if (merged) {
       c = state_put(s, &st, err);
       if (!c && changed)
         *changed = 1;
@@ -1443,7 +1447,7 @@ static kj_code restamp_in_txn(kjc_store *s, kj_hlc from, long *n, kj_err *err) {
         first = 0;
     if (!first)
       continue;
-    kj_rstate rs;
+    kj_rstate rs = {0};
     kj_err x;
     kj_err_clear(&x);
     kj_code g = kjc_record_get(s, rows[i].type, rows[i].id, &rs, &x);

@@ -138,16 +138,19 @@ kj_code kjc_store_set_clock_offset(kjc_store *s, int64_t offset_ms, kj_err *err)
  * KJ_ENOENT when there is none.  out is initialised by the call (release it). */
 kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *out, kj_err *err);
 
-/* 1 when a live record (type, id) exists, 0 when not, -1 on error. */
-int kjc_record_exists(kjc_store *s, kj_rtype t, const char *id);
+/* *exists = 1 when a live record (type, id) exists, else 0: KJ_OK, or
+ * KJ_EDB (no message) on a database error. */
+kj_code kjc_record_exists(kjc_store *s, kj_rtype t, const char *id, int *exists);
 /* Number of live records of t (master data present?), -1 on error. */
 long kjc_record_count(kjc_store *s, kj_rtype t);
 
 enum {
-  KJC_CHANGE_DIFF = 1,     /* drop from the mask fields whose value is unchanged
-                              (for a new record: the absent ones) */
-  KJC_CHANGE_NEW = 2,      /* fail with KJ_EEXIST when the record exists */
-  KJC_CHANGE_EXISTING = 4, /* fail with KJ_ENOENT when it does not */
+  KJC_CHANGE_DIFF = 1,        /* drop from the mask fields whose value is unchanged
+                                 (for a new record: the absent ones) */
+  KJC_CHANGE_NEW = 2,         /* fail with KJ_EEXIST when the record exists */
+  KJC_CHANGE_EXISTING = 4,    /* fail with KJ_ENOENT when it does not */
+  KJC_CHANGE_NAME_RECORD = 8, /* a validation failure says "record 'ID': field ..."
+                                 (without it "field ...": the caller names the row) */
 };
 enum {
   KJC_WRITE_NOCHANGE = 0,
@@ -157,7 +160,7 @@ enum {
 };
 
 /* A local write: stamp c (hlc from the clock, this device), merge it into
- * the record's state (kj_merge_change), check the result with
+ * the record's state (kj_merge_apply), check the result with
  * kj_record_validate, store the state and append c to the outbox, all in the
  * current transaction (or one of its own).  c->rec.type and id must be set;
  * c->mask names the fields set or cleared; c->rec.deleted = 1 is a delete.
@@ -169,7 +172,7 @@ enum {
  * and device written. */
 kj_code kjc_store_write(kjc_store *s, kj_change *c, unsigned flags, int *result, kj_err *err);
 
-/* Merge a pulled state into the local one with kj_merge_state, store it,
+/* Merge a pulled state into the local one with kj_merge_join, store it,
  * create no outbox row.  Call inside kjc_store_begin/commit to span a page.
  * *changed (may be NULL) gets 1 when the local state changed. */
 kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *changed, kj_err *err);

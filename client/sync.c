@@ -230,8 +230,8 @@ static kj_code take_incarnation(engine *e, const char *why, kj_err *err) {
   char inc[KJ_INCARNATION_MAX + 1];
   if (kj_random_bytes(r, sizeof r))
     return kj_fail(err, KJ_EIO, "no random bytes for a new incarnation");
-  for (int i = 0; i < 8; i++)
-    snprintf(inc + (size_t)2 * i, 3, "%02x", r[i]);
+  for (size_t i = 0; i < 8; i++)
+    snprintf(inc + 2 * i, 3, "%02x", r[i]);
   kjc_outbox_stats st;
   memset(&st, 0, sizeof st);
   kj_code c = kjc_store_begin(e->s, err);
@@ -859,7 +859,7 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
   return c;
 }
 
-int kjc_sync_probe(kjc_store *s) {
+kj_code kjc_sync_probe(kjc_store *s) {
   config g;
   kjc_net *net = NULL;
   kj_err x;
@@ -869,5 +869,5 @@ int kjc_sync_probe(kjc_store *s) {
     c = kjc_net_probe(net, 3000, &x);
   kjc_net_close(net);
   config_release(&g);
-  return c ? -1 : 0;
+  return c;
 }

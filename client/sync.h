@@ -78,8 +78,9 @@ typedef struct kjc_sync_result {
 kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *res, kj_err *err);
 
 /* Cheap reachability check for --watch while offline: open a TLS connection
- * to the configured server and close it.  0 when it connected. */
-int kjc_sync_probe(kjc_store *s);
+ * to the configured server and close it.  KJ_OK when it connected, else the
+ * failure's code (KJ_ENET, ...; the message is dropped). */
+kj_code kjc_sync_probe(kjc_store *s);
 
 /* Test seam (tests/alloc/test_alloc_failures.c), the real code of a pull
  * without the network: decode one /v1/pull answer (text, len bytes) with

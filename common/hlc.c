@@ -50,14 +50,14 @@ void kj_hlc_format(kj_hlc h, char out[KJ_HLC_STRMAX]) {
   snprintf(out, KJ_HLC_STRMAX, "%" PRIu64, h);
 }
 
-int kj_hlc_parse(const char *s, kj_hlc *out) {
+kj_code kj_hlc_parse(const char *s, kj_hlc *out) {
   if (!s || *s < '0' || *s > '9')
-    return -1;
+    return KJ_EINVAL;
   char *end;
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || *end)
-    return -1;
+    return KJ_EINVAL;
   *out = (kj_hlc)v;
-  return 0;
+  return KJ_OK;
 }

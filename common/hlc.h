@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "err.h"
+
 typedef uint64_t kj_hlc;
 
 #define KJ_HLC_MS(h) ((uint64_t)(h) >> 16)
@@ -36,7 +38,8 @@ kj_hlc kj_hlc_recv(kj_hlc_clock *c, kj_hlc remote, uint64_t wall_ms);
 
 /* Decimal text form, the one used on the wire and in the databases. */
 void kj_hlc_format(kj_hlc h, char out[KJ_HLC_STRMAX]);
-/* Parse the decimal form; 0 on success, -1 when s is not a stamp. */
-int kj_hlc_parse(const char *s, kj_hlc *out);
+/* Parse the decimal form: KJ_OK, or KJ_EINVAL when s is not a stamp (no
+ * message: the caller names the field). */
+kj_code kj_hlc_parse(const char *s, kj_hlc *out);
 
 #endif

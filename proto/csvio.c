@@ -322,8 +322,8 @@ static kj_code data_row(reader *r) {
       int col = r->cols[i];
       /* the spreadsheet variants of domain.md "CSV files", by field type */
       const kj_field_def *fd = col >= 0 ? &r->t->fields[col] : NULL;
-      const char *fname = fd ? fd->name : r->t->id_name;
-      kj_ftype ft = fd ? fd->ft : r->t->type == KJ_T_EMPLOYEE ? KJ_FT_NIP : KJ_FT_CODE;
+      const char *fname = col >= 0 ? fd->name : r->t->id_name;
+      kj_ftype ft = col >= 0 ? fd->ft : r->t->type == KJ_T_EMPLOYEE ? KJ_FT_NIP : KJ_FT_CODE;
       char iso[11];
       if ((ft == KJ_FT_NIP || ft == KJ_FT_INT || ft == KJ_FT_NUM) && scientific(v)) {
         add_problemf(&pr,
@@ -564,7 +564,7 @@ kj_code kj_csv_read_info(FILE *f, const char *fname, const kj_type_def *t,
   mbedtls_sha256_finish_ret(&r.sha, h);
   mbedtls_sha256_free(&r.sha);
   static const char hex[] = "0123456789abcdef";
-  for (int i = 0; i < 32; i++) {
+  for (size_t i = 0; i < 32; i++) {
     info->digest[2 * i] = hex[h[i] >> 4];
     info->digest[2 * i + 1] = hex[h[i] & 15];
   }

@@ -137,18 +137,3 @@ kj_code kj_merge_join(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, 
   *changed = ch;
   return KJ_OK;
 }
-
-int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, kj_err *err) {
-  int changed;
-  if (kj_merge_apply(s, c, fn, ud, &changed, err))
-    return -1;
-  return changed ? KJ_MERGE_CHANGED : KJ_MERGE_NOCHANGE;
-}
-
-int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud,
-                   kj_err *err) {
-  int changed;
-  if (kj_merge_join(s, remote, fn, ud, &changed, err))
-    return -1;
-  return changed ? KJ_MERGE_CHANGED : KJ_MERGE_NOCHANGE;
-}

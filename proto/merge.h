@@ -30,8 +30,6 @@ typedef struct kj_conflict {
 
 typedef void (*kj_conflict_fn)(const kj_conflict *c, void *ud);
 
-enum { KJ_MERGE_NOCHANGE = 0, KJ_MERGE_CHANGED = 1 };
-
 /* Apply change c (its hlc and device set, else KJ_EINVAL) to state s.  A new
  * record is a state whose rec.type is KJ_T_NONE: it takes c's type.  A
  * change of another type than s is KJ_EINVAL.  Every value that loses to a
@@ -45,11 +43,5 @@ kj_code kj_merge_apply(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void
 /* Merge a whole remote state (a pull) into s, field by field, same rules. */
 kj_code kj_merge_join(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud,
                       int *changed, kj_err *err);
-
-/* Deprecated tri-state forms of the two above, kept only while client/store.c
- * and server/store.c still call them: KJ_MERGE_CHANGED, KJ_MERGE_NOCHANGE,
- * or -1 on error (err says why).  New code calls kj_merge_apply/_join. */
-int kj_merge_change(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, kj_err *err);
-int kj_merge_state(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, void *ud, kj_err *err);
 
 #endif

@@ -20,15 +20,27 @@ static void copy_str(char *dst, size_t size, const cJSON *v) {
     snprintf(dst, size, "%s", v->valuestring);
 }
 
-/* A whole number 0..2^53-1 from v into *out; 0 when absent/null, -1 bad. */
-static int get_count(const cJSON *v, int64_t *out) {
+/* A whole number 0..2^53-1 from v into *out: KJ_OK, *present (may be NULL)
+ * 1, or 0 with *out untouched when v is absent/null; KJ_EPROTO (no message,
+ * the caller names the member) when v is something else. */
+static kj_code get_count(const cJSON *v, int64_t *out, int *present) {
+  if (present)
+    *present = 0;
   if (!v || cJSON_IsNull(v))
-    return 0;
+    return KJ_OK;
   if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= KJ_JSON_INT_MAX) ||
       floor(v->valuedouble) != v->valuedouble)
-    return -1;
+    return KJ_EPROTO;
   *out = (int64_t)v->valuedouble;
-  return 1;
+  if (present)
+    *present = 1;
+  return KJ_OK;
+}
+
+/* Whether v holds a whole number 0..2^53-1 (then in *out). */
+static int has_count(const cJSON *v, int64_t *out) {
+  int present = 0;
+  return get_count(v, out, &present) == KJ_OK && present;
 }
 
 /* Text of o appended to out; o is deleted. */
@@ -54,14 +66,14 @@ kj_code kj_error_encode(kj_buf *out, const char *msg) {
   return rc ? rc : kj_buf_addc(out, '\n');
 }
 
-int kj_error_decode(const char *text, size_t len, char *msg, size_t size) {
+kj_code kj_error_decode(const char *text, size_t len, char *msg, size_t size) {
   cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;
   const cJSON *e = cJSON_IsObject(o) ? get(o, "error") : NULL;
-  int ok = cJSON_IsString(e);
+  int ok = e && cJSON_IsString(e);
   if (size)
     snprintf(msg, size, "%s", ok ? e->valuestring : "");
   cJSON_Delete(o);
-  return ok ? 0 : -1;
+  return ok ? KJ_OK : KJ_EPROTO;
 }
 
 kj_code kj_health_encode(kj_buf *out) {
@@ -147,20 +159,21 @@ kj_code kj_hello_decode(const char *text, size_t len, kj_hello *h, kj_err *err) 
   const cJSON *pr = get(o, "protocol"), *pmin = get(o, "protocol_min"),
               *pmax = get(o, "protocol_max");
   int64_t v = 1;
-  if (get_count(pr, &v) < 0 || v < 1 || v > 1000000) {
+  if (get_count(pr, &v, NULL) || v < 1 || v > 1000000) {
     rc = kj_fail(err, KJ_EPROTO, "hello: 'protocol' must be a whole number >= 1");
     goto out;
   }
   h->protocol = (int)v;
   int64_t lo = h->protocol, hi = h->protocol;
-  if (get_count(pmin, &lo) < 0 || get_count(pmax, &hi) < 0 || lo < 1 || hi < lo || hi > 1000000) {
+  if (get_count(pmin, &lo, NULL) || get_count(pmax, &hi, NULL) || lo < 1 || hi < lo ||
+      hi > 1000000) {
     rc = kj_fail(err, KJ_EPROTO, "hello: bad 'protocol_min' or 'protocol_max'");
     goto out;
   }
   h->protocol_min = (int)lo;
   h->protocol_max = (int)hi;
   const cJSON *st = get(o, "server_time");
-  if (get_count(st, &h->server_time) <= 0)
+  if (!has_count(st, &h->server_time))
     h->server_time = -1;
   copy_str(h->server, sizeof h->server, get(o, "server"));
   copy_str(h->version, sizeof h->version, get(o, "version"));
@@ -171,14 +184,14 @@ kj_code kj_hello_decode(const char *text, size_t len, kj_hello *h, kj_err *err) 
     rc = kj_fail(err, KJ_EPROTO, "hello: 'office' and 'device' must be strings or null");
     goto out;
   }
-  if (cJSON_IsString(off) && strlen(off->valuestring) <= KJ_ID_MAX)
+  if (off && cJSON_IsString(off) && strlen(off->valuestring) <= KJ_ID_MAX)
     copy_str(h->office, sizeof h->office, off);
-  if (cJSON_IsString(dev) && strlen(dev->valuestring) <= KJ_DEVICE_MAX)
+  if (dev && cJSON_IsString(dev) && strlen(dev->valuestring) <= KJ_DEVICE_MAX)
     copy_str(h->device, sizeof h->device, dev);
   const cJSON *l = get(o, "limits");
-  if (get_count(get(l, "max_batch"), &h->max_batch) < 0 ||
-      get_count(get(l, "max_body"), &h->max_body) < 0 ||
-      get_count(get(l, "max_pull"), &h->max_pull) < 0) {
+  if (get_count(get(l, "max_batch"), &h->max_batch, NULL) ||
+      get_count(get(l, "max_body"), &h->max_body, NULL) ||
+      get_count(get(l, "max_pull"), &h->max_pull, NULL)) {
     rc = kj_fail(err, KJ_EPROTO, "hello: 'limits' must hold whole numbers");
     goto out;
   }
@@ -344,7 +357,7 @@ static kj_code decode_entry(kj_push_entry *it, const cJSON *el, int i) {
   it->seq = -1;
   const cJSON *seq = cJSON_IsObject(el) ? get(el, "seq") : NULL;
   int64_t s;
-  if (get_count(seq, &s) > 0)
+  if (has_count(seq, &s))
     it->seq = s;
   kj_code rc = kj_change_from_json(el, &it->ch, &e);
   if (rc == KJ_OK && !seq) {
@@ -394,7 +407,7 @@ kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req 
     req->has_device_time = 1;
     req->device_time = (int64_t)dt->valuedouble;
   }
-  if (get_count(pr, &v) < 0 || (pr && (v < 1 || v > 1000000))) {
+  if (get_count(pr, &v, NULL) || (pr && (v < 1 || v > 1000000))) {
     rc = kj_fail(err, KJ_EPROTO, "bad JSON: 'protocol' must be a whole number >= 1");
     goto out;
   }
@@ -438,7 +451,7 @@ out:
 void kj_push_req_release(kj_push_req *req) {
   if (!req)
     return;
-  for (int i = 0; i < req->n; i++)
+  for (int i = 0; req->e && i < req->n; i++)
     if (req->e[i].ok)
       kj_change_release(&req->e[i].ch);
   free(req->e);
@@ -499,11 +512,11 @@ kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, k
     rc = kj_fail(err, KJ_EPROTO, "push: the server's answer has no 'results'");
     goto out;
   }
-  if (get_count(get(o, "server_time"), &a->server_time) <= 0)
+  if (!has_count(get(o, "server_time"), &a->server_time))
     a->server_time = -1;
   int64_t pv = 1;
-  a->protocol = get_count(get(o, "protocol"), &pv) > 0 && pv >= 1 && pv <= 1000000 ? (int)pv : 1;
-  if (get_count(get(o, "device_high"), &a->device_high) <= 0)
+  a->protocol = has_count(get(o, "protocol"), &pv) && pv >= 1 && pv <= 1000000 ? (int)pv : 1;
+  if (!has_count(get(o, "device_high"), &a->device_high))
     a->device_high = -1;
   int n = cJSON_GetArraySize(results);
   a->r = calloc(n ? (size_t)n : 1, sizeof *a->r);
@@ -515,7 +528,7 @@ kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, k
   cJSON_ArrayForEach(it, results) {
     kj_push_result *r = &a->r[a->n++];
     int64_t s;
-    r->seq = get_count(get(it, "seq"), &s) > 0 ? s : -1;
+    r->seq = has_count(get(it, "seq"), &s) ? s : -1;
     const cJSON *st = get(it, "status"), *er = get(it, "error");
     const char *name = cJSON_IsString(st) ? st->valuestring : "";
     const char *why = cJSON_IsString(er) ? er->valuestring : NULL;
@@ -553,7 +566,7 @@ out:
 void kj_push_answer_release(kj_push_answer *a) {
   if (!a)
     return;
-  for (int i = 0; i < a->n; i++)
+  for (int i = 0; a->r && i < a->n; i++)
     free(a->r[i].error);
   free(a->r);
   a->r = NULL;
@@ -583,7 +596,11 @@ kj_code kj_pull_add_stored(kj_buf *out, const char *state, int peer, int *added,
   kj_rstate s;
   kj_err e;
   kj_err_clear(&e);
-  kj_code rc = o ? kj_rstate_from_json(o, &s, &e) : kj_fail(&e, KJ_EPROTO, "not JSON");
+  kj_code rc = KJ_EPROTO;
+  if (o)
+    rc = kj_rstate_from_json(o, &s, &e);
+  else
+    kj_fail(&e, rc, "not JSON");
   cJSON_Delete(o);
   if (rc == KJ_EVERSION)
     return KJ_OK; /* newer than this program too: nobody older gets it */
@@ -670,9 +687,9 @@ kj_code kj_pull_page_decode(const char *text, size_t len, kj_pull_page *p, kj_er
   }
   snprintf(p->next, sizeof p->next, "%s", next->valuestring);
   p->more = cJSON_IsTrue(mo);
-  if (get_count(get(p->doc, "server_time"), &p->server_time) <= 0)
+  if (!has_count(get(p->doc, "server_time"), &p->server_time))
     p->server_time = -1;
-  if (get_count(get(p->doc, "device_high"), &p->device_high) <= 0)
+  if (!has_count(get(p->doc, "device_high"), &p->device_high))
     p->device_high = -1;
   const cJSON *ep = get(p->doc, "epoch");
   if (cJSON_IsString(ep) && kj_incarnation_valid(ep->valuestring))

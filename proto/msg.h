@@ -30,9 +30,9 @@
 
 /* An error answer, {"error":"message"} and a newline, appended to out. */
 kj_code kj_error_encode(kj_buf *out, const char *msg);
-/* The message of an error answer into msg (at most size-1 bytes); 0 when
- * the text is one, -1 (msg empty) when not. */
-int kj_error_decode(const char *text, size_t len, char *msg, size_t size);
+/* The message of an error answer into msg (at most size-1 bytes): KJ_OK
+ * when the text is one, KJ_EPROTO (msg empty, no message) when not. */
+kj_code kj_error_decode(const char *text, size_t len, char *msg, size_t size);
 /* GET /healthz: {"status":"ok"} and a newline. */
 kj_code kj_health_encode(kj_buf *out);
 

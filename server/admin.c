@@ -109,20 +109,24 @@ static int want_help(int argc, char **argv) {
   return 0;
 }
 
-/* Load the config (it must exist: `init` made it) and open the store. */
-static int open_dir(cmd_ctx *c, kjs_store **st) {
+/* Load the config (it must exist: `init` made it) and open the store into
+ * *st: KJ_OK, or the failure's code after printing its message (the caller
+ * exits with 1). */
+static kj_code open_dir(cmd_ctx *c, kjs_store **st) {
   kj_err e;
   kj_err_clear(&e);
   kj_code rc = kjs_config_load(&c->cfg, &e);
   if (rc == KJ_ENOENT) {
     die_msg("no kinerjad data directory at '%s': run 'kinerjad init' first", c->cfg.data_dir);
-    return 1;
+    return rc;
   }
-  if (rc || kjs_store_open(st, c->cfg.db_file, &c->cfg, 0, &e) != KJ_OK) {
+  if (!rc)
+    rc = kjs_store_open(st, c->cfg.db_file, &c->cfg, 0, &e);
+  if (rc) {
     die_msg("%s", e.msg);
-    return 1;
+    return rc;
   }
-  return 0;
+  return KJ_OK;
 }
 
 /* A word the command does not take: a known option without its value, a
@@ -295,7 +299,7 @@ static int cmd_serve(cmd_ctx *c) {
   c->cfg.net.auth = kjs_app_auth; /* the token at the headers (issue 15) */
   kjs_app app;
   kjs_app_init(&app, st, &c->cfg);
-  int rc = kjs_net_serve(&c->cfg.net, kjs_app_handle, &app, &e);
+  kj_code rc = kjs_net_serve(&c->cfg.net, kjs_app_handle, &app, &e);
   kjs_store_close(st);
   if (rc != 0) {
     die_msg("%s", e.msg[0] ? e.msg : "serve failed");
@@ -471,8 +475,8 @@ static int cmd_token(cmd_ctx *c) {
       return 1;
     }
   }
-  int r = kjs_role_parse(role);
-  if (r != KJS_ROLE_ADMIN && r != KJS_ROLE_VIEWER) {
+  kjs_role r = KJS_ROLE_DEVICE;
+  if (kjs_role_parse(role, &r) || (r != KJS_ROLE_ADMIN && r != KJS_ROLE_VIEWER)) {
     die_msg("token add: --role must be admin or viewer");
     return 1;
   }

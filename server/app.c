@@ -37,7 +37,7 @@ static int hexval(char c) {
   return -1;
 }
 
-int kjs_query_get(const char *query, const char *name, char *out, size_t size) {
+kj_code kjs_query_get(const char *query, const char *name, char *out, size_t size) {
   size_t nl = strlen(name);
   const char *p = query ? query : "";
   while (*p) {
@@ -54,22 +54,22 @@ int kjs_query_get(const char *query, const char *name, char *out, size_t size) {
         else if (c == '%') {
           int h = end - v >= 2 ? hexval(v[0]) : -1, l = end - v >= 2 ? hexval(v[1]) : -1;
           if (h < 0 || l < 0)
-            return -1;
+            return KJ_EINVAL;
           c = (char)(h * 16 + l);
           v += 2;
         }
         if (c == 0 || o + 1 >= size)
-          return -1;
+          return KJ_EINVAL;
         out[o++] = c;
       }
       out[o] = 0;
-      return 1;
+      return KJ_OK;
     }
     p += len;
     if (*p == '&')
       p++;
   }
-  return 0;
+  return KJ_ENOENT;
 }
 
 static void reply_error(kjs_response *resp, int status, const char *fmt, ...)
@@ -128,24 +128,27 @@ static void h_healthz(ctx *c) {
   c->resp->content_type = "application/json";
 }
 
-/* The protocol a caller speaks: its `protocol` query parameter, 1 when
- * absent (the release of protocol 1 sends none). */
-static int peer_protocol(ctx *c) {
+/* The protocol a caller speaks into *peer: its `protocol` query parameter,
+ * 1 when absent (the release of protocol 1 sends none).  KJ_OK, or
+ * KJ_EINVAL after answering 400. */
+static kj_code peer_protocol(ctx *c, int *peer) {
   char v[16];
-  int r = kjs_query_get(c->req->query, "protocol", v, sizeof v);
-  if (r == 0 || (r > 0 && !v[0]))
-    return 1;
+  kj_code r = kjs_query_get(c->req->query, "protocol", v, sizeof v);
+  *peer = 1;
+  if (r == KJ_ENOENT || (r == KJ_OK && !v[0]))
+    return KJ_OK;
   char *end;
-  long p = r < 0 ? -1 : strtol(v, &end, 10);
+  long p = r ? -1 : strtol(v, &end, 10);
   if (p < 1 || *end) {
     reply_error(c->resp, 400,
                 "bad 'protocol': expected a whole number from 1 (this server "
                 "speaks %d to %d)",
                 KJ_PROTOCOL_MIN, KJ_PROTOCOL_MAX);
-    return -1;
+    return KJ_EINVAL;
   }
   /* a newer client is spoken to in the newest protocol this server has */
-  return p > KJ_PROTOCOL_MAX ? KJ_PROTOCOL_MAX : (int)p;
+  *peer = p > KJ_PROTOCOL_MAX ? KJ_PROTOCOL_MAX : (int)p;
+  return KJ_OK;
 }
 
 /* A message proto/msg.c wrote into the response body. */
@@ -172,8 +175,8 @@ static void h_hello(ctx *c) {
   h.max_pull = KJS_PULL_MAX;
   kj_err e;
   kj_err_clear(&e);
-  int peer = peer_protocol(c);
-  if (peer < 0)
+  int peer;
+  if (peer_protocol(c, &peer))
     return;
   kj_buf_reset(&c->resp->body);
   reply_msg(c, kj_hello_encode(&h, peer, &c->resp->body, &e), &e);
@@ -401,27 +404,29 @@ static kj_code scores_array(ctx *c, kj_buf *out) {
 static void scores_tag(const kj_buf *arr, char tag[33]) {
   unsigned char hash[32];
   mbedtls_sha256_ret((const unsigned char *)kj_buf_str(arr), arr->len, hash, 0);
-  for (int i = 0; i < 16; i++)
-    snprintf(tag + (size_t)2 * i, 3, "%02x", hash[i]);
+  for (size_t i = 0; i < 16; i++)
+    snprintf(tag + 2 * i, 3, "%02x", hash[i]);
 }
 
-static int parse_int_param(const char *query, const char *name, long long def, long long min,
-                           long long max, long long *out) {
+/* The whole number min..max of query parameter name into *out, def when
+ * absent or empty: KJ_OK, or KJ_EINVAL (no message: the caller answers). */
+static kj_code parse_int_param(const char *query, const char *name, long long def, long long min,
+                               long long max, long long *out) {
   char v[32];
-  int r = kjs_query_get(query, name, v, sizeof v);
-  if (r < 0)
-    return -1;
-  if (r == 0 || !v[0]) {
+  kj_code r = kjs_query_get(query, name, v, sizeof v);
+  if (r == KJ_EINVAL)
+    return r;
+  if (r == KJ_ENOENT || !v[0]) {
     *out = def;
-    return 0;
+    return KJ_OK;
   }
   char *end;
   errno = 0;
   long long x = strtoll(v, &end, 10);
   if (*end || errno || x < min || x > max)
-    return -1;
+    return KJ_EINVAL;
   *out = x;
-  return 0;
+  return KJ_OK;
 }
 
 static void h_pull(ctx *c) {
@@ -437,18 +442,19 @@ static void h_pull(ctx *c) {
   /* skip_own=1: leave out the records this device wrote entirely itself
    * (it holds them already); the kinerja client asks for it */
   char own[8];
-  int skip_own = kjs_query_get(c->req->query, "skip_own", own, sizeof own) > 0 && !strcmp(own, "1");
-  int peer = peer_protocol(c);
-  if (peer < 0)
+  int skip_own =
+      kjs_query_get(c->req->query, "skip_own", own, sizeof own) == KJ_OK && !strcmp(own, "1");
+  int peer;
+  if (peer_protocol(c, &peer))
     return;
   char inc[KJ_INCARNATION_MAX + 2] = "", peer_epoch[KJ_INCARNATION_MAX + 2] = "";
-  if (kjs_query_get(c->req->query, "inc", inc, sizeof inc) < 0 ||
+  if (kjs_query_get(c->req->query, "inc", inc, sizeof inc) == KJ_EINVAL ||
       (c->who.role == KJS_ROLE_DEVICE && set_incarnation(c, inc))) {
     if (c->resp->status != 400)
       reply_error(c->resp, 400, "bad 'inc'");
     return;
   }
-  if (kjs_query_get(c->req->query, "epoch", peer_epoch, sizeof peer_epoch) < 0 ||
+  if (kjs_query_get(c->req->query, "epoch", peer_epoch, sizeof peer_epoch) == KJ_EINVAL ||
       !kj_incarnation_valid(peer_epoch)) {
     reply_error(c->resp, 400, "bad 'epoch': expected the 'epoch' of a previous pull page");
     return;
@@ -491,8 +497,8 @@ static void h_pull(ctx *c) {
     }
     scores_tag(&scores, tag);
     char have[64] = "";
-    send =
-        !(kjs_query_get(c->req->query, "scores_tag", have, sizeof have) > 0 && !strcmp(have, tag));
+    send = !(kjs_query_get(c->req->query, "scores_tag", have, sizeof have) == KJ_OK &&
+             !strcmp(have, tag));
   } else if (kj_buf_adds(&scores, "[]")) {
     reply_error(c->resp, 503, "out of memory");
     return;
@@ -526,18 +532,21 @@ static void h_pull(ctx *c) {
   c->resp->content_type = "application/json";
 }
 
-static int check_period(ctx *c, char *period, size_t size) {
-  int r = kjs_query_get(c->req->query, "period", period, size);
+/* The `period` query parameter into period (size bytes): KJ_OK, or
+ * KJ_EINVAL after answering 400. */
+static kj_code check_period(ctx *c, char *period, size_t size) {
+  kj_code r = kjs_query_get(c->req->query, "period", period, size);
   kj_period p;
-  if (r <= 0 || !period[0]) {
-    reply_error(c->resp, 400, r < 0 ? "bad 'period'" : "missing 'period' (e.g. period=2026-Q1)");
-    return -1;
+  if (r != KJ_OK || !period[0]) {
+    reply_error(c->resp, 400,
+                r == KJ_EINVAL ? "bad 'period'" : "missing 'period' (e.g. period=2026-Q1)");
+    return KJ_EINVAL;
   }
   if (kj_period_parse(period, &p)) {
     reply_error(c->resp, 400, "bad 'period' '%s': expected 2026, 2026-Q1 or 2026-01", period);
-    return -1;
+    return KJ_EINVAL;
   }
-  return 0;
+  return KJ_OK;
 }
 
 static void report_reply(ctx *c, kj_code rc, kj_buf *doc, const kj_err *e) {
@@ -558,13 +567,13 @@ static void h_report_offices(ctx *c) {
   char period[16], as_of[16];
   if (check_period(c, period, sizeof period))
     return;
-  int r = kjs_query_get(c->req->query, "as_of", as_of, sizeof as_of);
+  kj_code r = kjs_query_get(c->req->query, "as_of", as_of, sizeof as_of);
   kj_day d;
-  if (r < 0 || (r > 0 && kj_date_parse(as_of, &d))) {
+  if (r == KJ_EINVAL || (r == KJ_OK && kj_date_parse(as_of, &d))) {
     reply_error(c->resp, 400, "bad 'as_of': expected a date YYYY-MM-DD");
     return;
   }
-  if (r == 0 || !as_of[0])
+  if (r == KJ_ENOENT || !as_of[0])
     kj_date_format(server_today(), as_of);
   kj_buf doc;
   kj_buf_init(&doc, c->resp->body.max);
@@ -579,9 +588,10 @@ static void h_report_employees(ctx *c) {
   char period[16], office[KJ_ID_MAX + 1];
   if (check_period(c, period, sizeof period))
     return;
-  int r = kjs_query_get(c->req->query, "office", office, sizeof office);
-  if (r <= 0 || !office[0]) {
-    reply_error(c->resp, 400, r < 0 ? "bad 'office'" : "missing 'office' (an office code)");
+  kj_code r = kjs_query_get(c->req->query, "office", office, sizeof office);
+  if (r != KJ_OK || !office[0]) {
+    reply_error(c->resp, 400,
+                r == KJ_EINVAL ? "bad 'office'" : "missing 'office' (an office code)");
     return;
   }
   if (c->who.role == KJS_ROLE_DEVICE && strcmp(office, c->who.office) != 0) {
@@ -646,17 +656,17 @@ static const route routes[] = {
     {"/metrics", "GET", R_ADMIN, h_metrics},
 };
 
-int kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
+kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
   kjs_app *a = app;
   kjs_principal who;
   kj_err e;
   kj_err_clear(&e);
-  int ok = kjs_auth_verify(a->store, authorization, &who, &res->reason, &e);
-  if (ok > 0)
+  kj_code rc = kjs_auth_identify(a->store, authorization, &who, &res->reason, &e);
+  if (rc == KJ_OK)
     snprintf(res->who, sizeof res->who, "%s", who.id);
   else
     snprintf(res->msg, sizeof res->msg, "%.150s", e.msg);
-  return ok;
+  return rc;
 }
 
 void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {
@@ -682,12 +692,12 @@ void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {
   if (r->roles != R_NONE) {
     kj_err e;
     kj_err_clear(&e);
-    int ok = kjs_auth_check(c.app->store, req->authorization, &c.who, &e);
-    if (ok < 0) {
+    kj_code rc = kjs_auth_identify(c.app->store, req->authorization, &c.who, NULL, &e);
+    if (rc != KJ_OK && rc != KJ_EAUTH) {
       reply_error(resp, 500, "cannot check the token: %s", e.msg);
       return;
     }
-    if (!ok) {
+    if (rc == KJ_EAUTH) {
       reply_error(resp, 401, "%s", e.msg);
       return;
     }

@@ -21,10 +21,12 @@ void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp);
 /* The kjs_auth_fn of the network layer (http.h): the token of a request,
  * looked up in the store when its headers are complete.  kjs_app_handle
  * still checks it again (a revoke between the headers and the handler). */
-int kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res);
+kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res);
 
-/* Value of name in an URL query ("a=1&b=x%20y"), percent-decoded into out:
- * 1 found, 0 absent, -1 too long or badly encoded. */
-int kjs_query_get(const char *query, const char *name, char *out, size_t size);
+/* Value of name in an URL query ("a=1&b=x%20y"), percent-decoded into out
+ * (size bytes with the NUL): KJ_OK found, KJ_ENOENT absent (out untouched),
+ * KJ_EINVAL too long or badly encoded (no message: the caller names the
+ * parameter). */
+kj_code kjs_query_get(const char *query, const char *name, char *out, size_t size);
 
 #endif

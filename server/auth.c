@@ -71,27 +71,16 @@ kj_code kjs_auth_identify(kjs_store *s, const char *authorization, kjs_principal
   }
   unsigned char hash[32];
   kjs_token_hash(p, n, hash);
-  /* kjs_store_token_lookup (server/store.c) still answers 1/0/2/<0 */
-  int r = kjs_store_token_lookup(s, hash, who, err);
-  if (r == 1)
+  kjs_token_state state;
+  kj_code rc = kjs_store_token_lookup(s, hash, who, &state, err);
+  if (rc)
+    return rc;
+  if (state == KJS_TOKEN_LIVE)
     return KJ_OK;
-  if (r == 2) {
+  if (state == KJS_TOKEN_REVOKED) {
     *reason = "revoked";
     return kj_fail(err, KJ_EAUTH, "token revoked");
   }
-  if (r == 0) {
-    *reason = "unknown";
-    return kj_fail(err, KJ_EAUTH, "unknown token");
-  }
-  return err && err->code != KJ_OK ? err->code : kj_fail(err, KJ_EDB, "cannot look the token up");
-}
-
-int kjs_auth_verify(kjs_store *s, const char *authorization, kjs_principal *who,
-                    const char **reason, kj_err *err) {
-  kj_code rc = kjs_auth_identify(s, authorization, who, reason, err);
-  return rc == KJ_OK ? 1 : rc == KJ_EAUTH ? 0 : -1;
-}
-
-int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err) {
-  return kjs_auth_verify(s, authorization, who, NULL, err);
+  *reason = "unknown";
+  return kj_fail(err, KJ_EAUTH, "unknown token");
 }

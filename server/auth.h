@@ -22,11 +22,4 @@ kj_code kjs_token_id(const char *prefix, char *out, size_t size, kj_err *err);
 kj_code kjs_auth_identify(kjs_store *s, const char *authorization, kjs_principal *who,
                           const char **reason, kj_err *err);
 
-/* Deprecated tri-state forms of kjs_auth_identify, kept only while
- * server/app.c still calls them: 1 (KJ_OK), 0 (KJ_EAUTH) or -1 (any other
- * code). */
-int kjs_auth_check(kjs_store *s, const char *authorization, kjs_principal *who, kj_err *err);
-int kjs_auth_verify(kjs_store *s, const char *authorization, kjs_principal *who,
-                    const char **reason, kj_err *err);
-
 #endif

@@ -79,14 +79,16 @@ kj_code kjs_parse_listen(const char *s, char *host, size_t hostsz, int *port, kj
   return KJ_OK;
 }
 
-static int parse_long(const char *v, long long min, long long max, long long *out) {
+/* A whole number min..max from v into *out: KJ_OK, or KJ_EINVAL (no
+ * message: the caller names the key). */
+static kj_code parse_long(const char *v, long long min, long long max, long long *out) {
   char *end;
   errno = 0;
   long long x = strtoll(v, &end, 10);
   if (!*v || *end || errno || x < min || x > max)
-    return -1;
+    return KJ_EINVAL;
   *out = x;
-  return 0;
+  return KJ_OK;
 }
 
 static char *trim(char *s) {

@@ -44,16 +44,17 @@ typedef void (*kjs_handler_fn)(void *app, const kjs_request *req, kjs_response *
  * refused on the loop: 401, reason "missing"), on a threadpool thread (it
  * may read the database), before a byte of the body is read, gunzipped or
  * answered with 100 Continue.  authorization: the header value.
- * Returns 1 to go on (res->who: the device or token id), 0 to refuse
- * (401 and the connection closed; res->reason a static word for the
+ * Returns KJ_OK to go on (res->who: the device or token id), KJ_EAUTH to
+ * refuse (401 and the connection closed; res->reason a static word for the
  * metrics, "malformed", "unknown" or "revoked"; res->msg the body's error
- * text, never the token), <0 when it cannot tell (503, closed). */
+ * text, never the token), another code when it cannot tell (503, closed;
+ * res->msg says why, for the log). */
 typedef struct kjs_auth_result {
   const char *reason;
   char msg[160];
   char who[64];
 } kjs_auth_result;
-typedef int (*kjs_auth_fn)(void *app, const char *authorization, kjs_auth_result *res);
+typedef kj_code (*kjs_auth_fn)(void *app, const char *authorization, kjs_auth_result *res);
 
 typedef struct kjs_net_config {
   char host[256];        /* "127.0.0.1" */

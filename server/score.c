@@ -2139,16 +2139,6 @@ kj_code kjs_score_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *ndiff, kj
   return rc;
 }
 
-int kjs_score_recompute(sqlite3 *db, const kjs_score_config *cfg, int verify, kj_buf *diffs,
-                        kj_err *err) {
-  (void)cfg; /* the aggregates do not depend on the configuration */
-  int ndiff = 0;
-  kj_code rc = kjs_score_rebuild(db, verify, diffs, &ndiff, err);
-  if (rc)
-    return (int)rc;
-  return ndiff ? 1 : 0;
-}
-
 /* ---------------------------------------------------------------------- */
 /* formats and command line */
 

@@ -95,12 +95,6 @@ kj_code kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const cha
  * transaction. */
 kj_code kjs_score_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *ndiff, kj_err *err);
 
-/* Deprecated tri-state form of kjs_score_rebuild, kept only while
- * server/store.c still calls it: 0, 1 (verify found differences) or another
- * kj_code.  New code calls kjs_score_rebuild. */
-int kjs_score_recompute(sqlite3 *db, const kjs_score_config *cfg, int verify, kj_buf *diffs,
-                        kj_err *err);
-
 /* A report document (from kjs_report_*) printed as "json" (as is), "csv"
  * or "table" (readable, offices in rank order): kj_report_format. */
 kj_code kjs_report_format(const char *json, const char *format, FILE *out, kj_err *err);

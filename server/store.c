@@ -330,7 +330,7 @@ static kj_code conn_open(const char *path, int create, conn **out, kj_err *err) 
   kj_code k =
       exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err);
   if (k) {
-    if (err && strstr(err->msg, "not a database"))
+    if ((sqlite3_extended_errcode(c->db) & 0xff) == SQLITE_NOTADB)
       kj_fail(err, KJ_EDB, "'%s' is not a kinerjad database", path);
     conn_close(c);
     return k;
@@ -339,15 +339,17 @@ static kj_code conn_open(const char *path, int create, conn **out, kj_err *err) 
   return KJ_OK;
 }
 
-static int pragma_int(conn *c, const char *sql, long long *out) {
+/* The first column of the first row of sql into *out: KJ_OK, or KJ_EDB (no
+ * message: the caller says what it read) without a row. */
+static kj_code pragma_int(conn *c, const char *sql, long long *out) {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-    return -1;
+    return KJ_EDB;
   int ok = sqlite3_step(st) == SQLITE_ROW;
   if (ok)
     *out = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  return ok ? 0 : -1;
+  return ok ? KJ_OK : KJ_EDB;
 }
 
 /* The highest stamp of a record state (fields, unknown fields, delete). */
@@ -579,11 +581,13 @@ const char *kjs_role_name(kjs_role r) {
   return (unsigned)r < 3 ? role_names[r] : "?";
 }
 
-int kjs_role_parse(const char *s) {
+kj_code kjs_role_parse(const char *s, kjs_role *out) {
   for (int i = 0; s && i < 3; i++)
-    if (!strcmp(s, role_names[i]))
-      return i;
-  return -1;
+    if (!strcmp(s, role_names[i])) {
+      *out = (kjs_role)i;
+      return KJ_OK;
+    }
+  return KJ_EINVAL;
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v) {
@@ -619,8 +623,8 @@ kj_code kjs_store_token_add(kjs_store *s, kjs_role role, const char *id, const c
   } else {
     /* kept where a restore of the database cannot lose it */
     char hx[65];
-    for (int i = 0; i < 32; i++)
-      snprintf(hx + (size_t)2 * i, 3, "%02x", hash[i]);
+    for (size_t i = 0; i < 32; i++)
+      snprintf(hx + 2 * i, 3, "%02x", hash[i]);
     cJSON *j = cJSON_CreateObject();
     if (j) {
       cJSON_AddStringToObject(j, "op", "add");
@@ -644,15 +648,16 @@ out:
   return rc;
 }
 
-int kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
-                           kj_err *err) {
+kj_code kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
+                               kjs_token_state *state, kj_err *err) {
+  *state = KJS_TOKEN_UNKNOWN;
   conn *c = acquire(s, err);
   if (!c)
-    return -1;
-  int found = 0;
+    return err && err->code ? err->code : KJ_EDB;
+  kj_code rc = KJ_OK;
   sqlite3_stmt *st = stmt(c, ST_TOKEN_LOOKUP, err);
   if (!st) {
-    found = -1;
+    rc = err && err->code ? err->code : KJ_EDB;
     goto out;
   }
   sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
@@ -663,25 +668,25 @@ int kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_princ
     unsigned diff = hl == 32 ? 0 : 1;
     for (int i = 0; i < 32 && hl == 32; i++)
       diff |= (unsigned)(h[i] ^ hash[i]); /* constant time */
-    int role = kjs_role_parse((const char *)sqlite3_column_text(st, 2));
-    if (!diff && role >= 0 && sqlite3_column_int(st, 4)) {
-      found = 2; /* revoked */
-    } else if (!diff && role >= 0) {
+    kjs_role role;
+    int known = kjs_role_parse((const char *)sqlite3_column_text(st, 2), &role) == KJ_OK;
+    if (!diff && known && sqlite3_column_int(st, 4)) {
+      *state = KJS_TOKEN_REVOKED;
+    } else if (!diff && known) {
       memset(who, 0, sizeof *who);
-      who->role = (kjs_role)role;
+      who->role = role;
       snprintf(who->id, sizeof who->id, "%s", (const char *)sqlite3_column_text(st, 1));
       const unsigned char *o = sqlite3_column_text(st, 3);
       snprintf(who->office, sizeof who->office, "%s", o ? (const char *)o : "");
-      found = 1;
+      *state = KJS_TOKEN_LIVE;
     }
   } else if (r != SQLITE_DONE) {
-    db_fail(c->db, err, "cannot look up token");
-    found = -1;
+    rc = db_fail(c->db, err, "cannot look up token");
   }
 out:
   done(st);
   release(s, c);
-  return found;
+  return rc;
 }
 
 kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err) {
@@ -785,11 +790,15 @@ const char *kjs_status_name(kjs_status st) {
   return (unsigned)st < 6 ? status_names[st] : "?";
 }
 
-static int status_parse(const char *s) {
+/* A stored status (applied, duplicate, rejected) into *out: KJ_OK, or
+ * KJ_EINVAL when s names none of them. */
+static kj_code status_parse(const char *s, kjs_status *out) {
   for (int i = 0; s && i < 3; i++)
-    if (!strcmp(s, status_names[i]))
-      return i;
-  return -1;
+    if (!strcmp(s, status_names[i])) {
+      *out = (kjs_status)i;
+      return KJ_OK;
+    }
+  return KJ_EINVAL;
 }
 
 typedef struct saved_conflict {
@@ -830,19 +839,19 @@ static void conflicts_clear(kjs_txn *t) {
  * record's own rule, kj_field_validate: length, UTF-8, no control
  * characters...).  Otherwise the value is NULL and *note says why:
  * "not kept: field 'comment': must be 1 to 2000 characters (158000 bytes)".
- * f NULL (a field the type does not have): never kept.  Returns 0, or -1
- * out of memory (nothing allocated). */
-static int conflict_value(const kj_field_def *f, const char *v, char **value, char **note) {
+ * f NULL (a field the type does not have): never kept.  Returns KJ_OK, or
+ * KJ_ENOMEM (nothing allocated, no message). */
+static kj_code conflict_value(const kj_field_def *f, const char *v, char **value, char **note) {
   *value = *note = NULL;
   if (!v)
-    return 0;
+    return KJ_OK;
   kj_err e;
   kj_err_clear(&e);
   if (f && kj_field_validate(f, v, &e) == KJ_OK)
-    return (*value = strdup(v)) ? 0 : -1;
+    return (*value = strdup(v)) ? KJ_OK : KJ_ENOMEM;
   char buf[KJ_ERR_MSG_MAX + 64];
   snprintf(buf, sizeof buf, "not kept: %s (%zu bytes)", f ? e.msg : "unknown field", strlen(v));
-  return (*note = strdup(buf)) ? 0 : -1;
+  return (*note = strdup(buf)) ? KJ_OK : KJ_ENOMEM;
 }
 
 static void on_conflict(const kj_conflict *k, void *ud) {
@@ -921,11 +930,11 @@ kj_code kjs_txn_stamp(kjs_txn *t, uint64_t wall_ms, long long ahead_max_ms, kj_h
 
 void kjs_describe_ms(uint64_t ms, char *out, size_t size) {
   uint64_t s = ms / 1000;
-  if (s >= 2 * 86400)
+  if (s >= 2 * 86400ULL)
     snprintf(out, size, "%llu days", (unsigned long long)(s / 86400));
-  else if (s >= 2 * 3600)
+  else if (s >= 2 * 3600ULL)
     snprintf(out, size, "%llu hours", (unsigned long long)(s / 3600));
-  else if (s >= 2 * 60)
+  else if (s >= 2 * 60ULL)
     snprintf(out, size, "%llu minutes", (unsigned long long)(s / 60));
   else
     snprintf(out, size, "%llu seconds", (unsigned long long)s);
@@ -1190,18 +1199,22 @@ static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *a
   return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot record a move");
 }
 
-/* 1 and the stored result in it when (device, incarnation, seq) was seen
- * before.  A stored digest that differs from the item's means another
- * change under that seq: status KJS_REUSED, never the stored answer (a row
- * stored before digests were kept, digest NULL, answers as before). */
-static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
+/* *seen = 1 and the stored result in it when (device, incarnation, seq)
+ * was seen before, else 0.  A stored digest that differs from the item's
+ * means another change under that seq: status KJS_REUSED, never the stored
+ * answer (a row stored before digests were kept, digest NULL, answers as
+ * before).  KJ_OK, or KJ_EDB with err filled. */
+static kj_code lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, int *seen,
+                              kj_err *err) {
+  *seen = 0;
   sqlite3_stmt *st = stmt(t->c, ST_APPLIED_GET, err);
   if (!st)
-    return -1;
+    return KJ_EDB;
   sqlite3_bind_text(st, 1, who->id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, (sqlite3_int64)it->seq);
   sqlite3_bind_text(st, 3, who->inc, -1, SQLITE_STATIC);
-  int r = sqlite3_step(st), found = 0;
+  int r = sqlite3_step(st);
+  kj_code rc = KJ_OK;
   const void *dg = r == SQLITE_ROW ? sqlite3_column_blob(st, 2) : NULL;
   if (r == SQLITE_ROW && dg && it->has_digest &&
       (sqlite3_column_bytes(st, 2) != KJ_CHANGE_DIGEST_LEN ||
@@ -1211,20 +1224,19 @@ static int lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj
              "%s: seq %" PRId64 " of this device holds another change: the database was "
              "restored, copied or reinstalled",
              it->label ? it->label : "change", it->seq);
-    found = 1;
+    *seen = 1;
   } else if (r == SQLITE_ROW) {
-    int stt = status_parse((const char *)sqlite3_column_text(st, 0));
+    kjs_status stt;
     const unsigned char *e = sqlite3_column_text(st, 1);
-    it->status = stt < 0 ? KJS_REJECTED : (kjs_status)stt;
+    it->status = status_parse((const char *)sqlite3_column_text(st, 0), &stt) ? KJS_REJECTED : stt;
     snprintf(it->error, sizeof it->error, "%s", e ? (const char *)e : "");
     it->replayed = 1;
-    found = 1;
+    *seen = 1;
   } else if (r != SQLITE_DONE) {
-    db_fail(t->c->db, err, "cannot read the applied changes");
-    found = -1;
+    rc = db_fail(t->c->db, err, "cannot read the applied changes");
   }
   done(st);
-  return found;
+  return rc;
 }
 
 /* 1 when every stamp of s was written by device: the state is exactly the
@@ -1322,10 +1334,10 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   if (it->decoded)
     it->error[0] = 0;
   if (it->track && who && it->seq >= 0) {
-    int f = lookup_applied(t, who, it, err);
-    if (f < 0)
+    int seen;
+    if (lookup_applied(t, who, it, &seen, err))
       return KJ_EDB;
-    if (f) {
+    if (seen) {
       if (it->status != KJS_REUSED)
         t->replayed++;
       return KJ_OK;
@@ -1418,12 +1430,13 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   }
   conflicts_clear(t);
   t->cf_type = ch->rec.type;
-  int m = kj_merge_change(&s, ch, on_conflict, t, &e);
-  if (m < 0 && e.code == KJ_ENOMEM) { /* the batch fails: never rejected for our memory */
+  int changed = 0;
+  kj_code mrc = kj_merge_apply(&s, ch, on_conflict, t, &changed, &e);
+  if (mrc == KJ_ENOMEM) { /* the batch fails: never rejected for our memory */
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");
     goto out;
   }
-  if (m < 0) {
+  if (mrc) {
     reject(it, "%s", e.msg);
     goto rejected;
   }
@@ -1448,7 +1461,7 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     reject(it, "forbidden office: '%s' is not this device's office '%s'", o ? o : "", who->office);
     goto rejected;
   }
-  if (m == KJ_MERGE_NOCHANGE) {
+  if (!changed) {
     it->status = same_write(&s, ch) ? KJS_DUPLICATE : KJS_APPLIED;
     /* a change whose values all lost overwrote nothing, but its values
      * lost to others: keep them in the conflict log */
@@ -1484,12 +1497,12 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     goto out;
   }
   kj_err_clear(&e);
-  int sc = kjs_score_update(t->c->db, have_before ? &before : NULL, &s.rec, &e);
+  kj_code sc = kjs_score_update(t->c->db, have_before ? &before : NULL, &s.rec, &e);
   if (sc != 0) {
     /* the scores could not be kept (a database error, out of memory): the
      * record is valid, so this is the request's failure, never a stored
      * rejection; the caller rolls the whole transaction back */
-    rc = kj_fail(err, sc == KJ_ENOMEM || sc == KJ_EBUSY || sc == KJ_EFULL ? (kj_code)sc : KJ_EDB,
+    rc = kj_fail(err, sc == KJ_ENOMEM || sc == KJ_EBUSY || sc == KJ_EFULL ? sc : KJ_EDB,
                  "cannot update scores for %s '%s': %s", td->name, ch->rec.id,
                  e.msg[0] ? e.msg : "unknown error");
     exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
@@ -1779,8 +1792,8 @@ kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords
   mbedtls_sha256_finish_ret(&h, d);
   mbedtls_sha256_free(&h);
   kj_code rc = r == SQLITE_DONE ? KJ_OK : db_fail(c->db, err, "cannot read records");
-  for (int i = 0; i < 32; i++)
-    snprintf(out + (size_t)2 * i, 3, "%02x", d[i]);
+  for (size_t i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", d[i]);
   if (nrecords)
     *nrecords = n;
   done(st);
@@ -1814,7 +1827,7 @@ int kjs_store_has_scores(void) {
     kj_code rc_ = exec(c_, "BEGIN", (err));                                                        \
     if (!rc_) {                                                                                    \
       sqlite3 *db = c_->db;                                                                        \
-      int r_ = (call);                                                                             \
+      kj_code r_ = (call);                                                                         \
       if (r_ != 0)                                                                                 \
         rc_ = (err) && (err)->code ? (err)->code : KJ_EINVAL;                                      \
       exec(c_, "COMMIT", NULL);                                                                    \
@@ -1838,17 +1851,16 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
   kj_code rc = kjs_txn_begin(s, &t, err);
   if (rc || !t)
     return rc ? rc : KJ_EDB;
-  int r = kjs_score_recompute(t->c->db, &s->scfg, verify, diffs, err);
-  if (r != 0 && !(verify && r == 1)) { /* 1 with verify: differences, in diffs */
+  rc = kjs_score_rebuild(t->c->db, verify, diffs, NULL, err); /* differences: in diffs */
+  if (rc) {
     kjs_txn_rollback(t);
-    return err && err->code ? err->code : KJ_EDB;
+    return rc;
   }
   return kjs_txn_commit(t, err);
 }
 
 kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, kj_err *err) {
-  int r = kjs_report_format(json, format, out, err);
-  return r == 0 ? KJ_OK : (err && err->code ? err->code : KJ_EIO);
+  return kjs_report_format(json, format, out, err);
 }
 
 /* The UTC offset of an Indonesian time zone (no daylight saving time) and
@@ -2016,16 +2028,16 @@ static kj_code journal_append(kjs_store *s, cJSON *line, kj_err *err) {
   return rc;
 }
 
-static int unhex32(const char *h, unsigned char out[32]) {
+static kj_code unhex32(const char *h, unsigned char out[32]) {
   if (!h || strlen(h) != 64)
-    return -1;
-  for (int i = 0; i < 32; i++) {
+    return KJ_EINVAL;
+  for (size_t i = 0; i < 32; i++) {
     unsigned v;
-    if (sscanf(h + (size_t)2 * i, "%2x", &v) != 1)
-      return -1;
+    if (sscanf(h + 2 * i, "%2x", &v) != 1)
+      return KJ_EINVAL;
     out[i] = (unsigned char)v;
   }
-  return 0;
+  return KJ_OK;
 }
 
 /* Re-apply the token journal to the database of c (in its transaction):
@@ -2071,8 +2083,9 @@ static kj_code journal_replay(kjs_store *s, conn *c, int *n, kj_err *err) {
       const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "hash");
       const cJSON *role = cJSON_GetObjectItemCaseSensitive(j, "role");
       unsigned char hash[32];
+      kjs_role rl;
       if (!cJSON_IsString(h) || unhex32(h->valuestring, hash) || !cJSON_IsString(role) ||
-          kjs_role_parse(role->valuestring) < 0) {
+          kjs_role_parse(role->valuestring, &rl)) {
         KJ_WARN("%s:%ld: not a token journal line, skipped", path, lineno);
         cJSON_Delete(j);
         continue;
@@ -2116,8 +2129,8 @@ static kj_code epoch_new(conn *c, const char *cur, int64_t base, const char *how
   unsigned char r[8];
   if (kj_random_bytes(r, sizeof r))
     return kj_fail(err, KJ_EIO, "no random bytes for a new epoch");
-  for (int i = 0; i < 8; i++)
-    snprintf(out + (size_t)2 * i, 3, "%02x", r[i]);
+  for (size_t i = 0; i < 8; i++)
+    snprintf(out + 2 * i, 3, "%02x", r[i]);
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(c->db,
                          "INSERT INTO epochs(epoch, parent, base, at, how) VALUES(?1,?2,?3,?4,?5)",

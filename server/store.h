@@ -27,7 +27,9 @@ typedef struct kjs_store kjs_store;
 typedef enum { KJS_ROLE_ADMIN, KJS_ROLE_VIEWER, KJS_ROLE_DEVICE } kjs_role;
 
 const char *kjs_role_name(kjs_role r);
-int kjs_role_parse(const char *s); /* -1 when unknown */
+/* The role named s ("admin", "viewer", "device") into *out: KJ_OK, or
+ * KJ_EINVAL (no message) when s names none. */
+kj_code kjs_role_parse(const char *s, kjs_role *out);
 
 /* Who is calling: from the token. */
 typedef struct kjs_principal {
@@ -50,10 +52,12 @@ void kjs_store_close(kjs_store *s);
 
 kj_code kjs_store_token_add(kjs_store *s, kjs_role role, const char *id, const char *office,
                             const char *name, const unsigned char hash[32], kj_err *err);
-/* 1 and *who when hash is a live token, 0 when unknown, 2 when revoked,
- * <0 on a database error. */
-int kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
-                           kj_err *err);
+typedef enum { KJS_TOKEN_UNKNOWN, KJS_TOKEN_LIVE, KJS_TOKEN_REVOKED } kjs_token_state;
+/* Look the token of SHA-256 hash up: KJ_OK and *state (KJS_TOKEN_LIVE with
+ * *who filled, KJS_TOKEN_UNKNOWN or KJS_TOKEN_REVOKED), or KJ_EDB (or the
+ * store's code) with err filled on a database error. */
+kj_code kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
+                               kjs_token_state *state, kj_err *err);
 /* KJ_ENOENT when there is no such id, KJ_EEXIST when already revoked. */
 kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err);
 /* An array of {"id","role","office","name","created","revoked"} (devices

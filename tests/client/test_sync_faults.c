@@ -252,7 +252,7 @@ static long long now_ms(void) {
 static void server_clock(long long ms) {
   int port = g->port;
   syncenv_stop(g, SIGTERM);
-  clockenv c;
+  clockenv c = {0};
   syncenv_start_env(g, port, ms ? clock_env(&c, ms) : NULL);
 }
 
@@ -268,6 +268,7 @@ static void kj_ok(const char *db, const char *const *env, const char *const *arg
 
 static void add_r1(const char *db) {
   kj_ok(db, NULL,
+        // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): "id=" R1 is one string
         (const char *const[]){"add", "survey", "id=" R1, "date=2026-03-02", "service=KTP", "u1=4",
                               "u2=4", "u3=4", "u4=4", "u5=4", "u6=4", "u7=4", "u8=4", "u9=4",
                               NULL});
@@ -367,7 +368,7 @@ static void test_server_steps_back(void **state) {
  * and its edits after the pull win. */
 static void pc_clock_then_corrected(long long skew) {
   const char *a = syncenv_client(g, "a", OA, g->url), *x = syncenv_client(g, "x", OA, g->url);
-  clockenv c;
+  clockenv c = {0};
   const char *const *wrong = clock_env(&c, skew);
   add_r1(a);
   sync_db(a, NULL);
@@ -416,8 +417,10 @@ static char *server_office_name(void) {
   cJSON_ArrayForEach(it, cJSON_GetObjectItem(d, "changes")) {
     const cJSON *t = cJSON_GetObjectItem(it, "type"), *id = cJSON_GetObjectItem(it, "id");
     if (cJSON_IsString(t) && !strcmp(t->valuestring, "office") && cJSON_IsString(id) &&
-        !strcmp(id->valuestring, OA))
+        !strcmp(id->valuestring, OA)) {
+      free(name); /* the last change of OA holds the name now */
       name = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(it, "f"), "name")->valuestring);
+    }
   }
   cJSON_Delete(d);
   assert_non_null(name);
@@ -432,7 +435,7 @@ static void test_import_server_behind(void **state) {
   (void)state;
   const char *a = syncenv_client(g, "a", OA, g->url);
   sync_db(a, NULL);
-  clockenv c;
+  clockenv c = {0};
   const char *const *behind = clock_env(&c, -3600000LL);
   server_clock(-3600000LL);
   char path[700], out[512];
@@ -461,7 +464,7 @@ static void test_import_server_behind(void **state) {
   assert_non_null(f);
   fputs("code,name,region,population\n" OA ",Kecamatan Lain,Kota Serang,\n", f);
   fclose(f);
-  clockenv c2;
+  clockenv c2 = {0};
   assert_int_equal(syncenv_admin_env(g, clock_env(&c2, -2 * DAY_MS), out, sizeof out,
                                      (const char *const[]){"import", "office", path, NULL}),
                    1);

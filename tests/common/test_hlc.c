@@ -105,8 +105,8 @@ static void test_text(void **state) {
   static const char *const bad[] = {
       "", "-1", "+1", " 1", "1 ", "12a", "0x10", "1.5", "18446744073709551616"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    assert_int_equal(kj_hlc_parse(bad[i], &h), -1);
-  assert_int_equal(kj_hlc_parse(NULL, &h), -1);
+    assert_int_equal(kj_hlc_parse(bad[i], &h), KJ_EINVAL);
+  assert_int_equal(kj_hlc_parse(NULL, &h), KJ_EINVAL);
 }
 
 int main(void) {

@@ -266,8 +266,6 @@ static void test_errors(void **state) {
   assert_int_equal(e.code, KJ_EINVAL);
   assert_int_equal(changed, 0);
   assert_string_equal(e.msg, "record '" UUID "' is a survey, not a activity");
-  /* the deprecated tri-state form kept for the stores */
-  assert_int_equal(kj_merge_change(&s, &c, NULL, NULL, &e), -1);
   kj_change_release(&c);
 
   mk(&c, "dev-a", 100, "u1", "3");

@@ -131,7 +131,7 @@ static void test_vectors_roundtrip(void **state) {
 static void test_examples_exact(void **state) {
   (void)state;
   kj_buf b;
-  kj_err e;
+  kj_err e = {0};
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   assert_int_equal(roundtrip(OFFICES_OK, 1, &b, &e), 0);
   assert_string_equal(kj_buf_str(&b), OFFICES_OK);
@@ -161,7 +161,7 @@ static void test_examples_exact(void **state) {
 
 static void expect_error(const char *doc, int offices, const char *msg) {
   kj_buf b;
-  kj_err e;
+  kj_err e = {0};
   kj_err_clear(&e);
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_code rc = roundtrip(doc, offices, &b, &e);
@@ -212,7 +212,7 @@ static void test_unknown_keys(void **state) {
       "\"Baik\":7,\"Butuh Perbaikan\":1,\"Kurang\":0,\"Sangat Kurang\":1,\"Istimewa\":0}}}],"
       "\"footer\":\"x\"}";
   kj_buf b;
-  kj_err e;
+  kj_err e = {0};
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   assert_int_equal(roundtrip(newer, 1, &b, &e), 0);
   assert_string_equal(kj_buf_str(&b), OFFICES_OK);
@@ -240,7 +240,7 @@ static void test_nulls(void **state) {
       "\"compliance\":null,\"employees\":{\"count\":0,\"capaian_mean\":null,\"predikat\":{"
       "\"Sangat Baik\":0,\"Baik\":0,\"Butuh Perbaikan\":0,\"Kurang\":0,\"Sangat Kurang\":0}}}]}\n";
   kj_report_offices d;
-  kj_err e;
+  kj_err e = {0};
   assert_int_equal(kj_report_offices_decode(doc, strlen(doc), &d, &e), 0);
   assert_int_equal(d.n, 1);
   const kj_report_office *o = &d.offices[0];
@@ -270,7 +270,7 @@ static void test_scores_entries(void **state) {
   (void)state;
   kj_report_offices od;
   kj_report_employees ed;
-  kj_err e;
+  kj_err e = {0};
   assert_int_equal(kj_report_offices_decode(OFFICES_OK, strlen(OFFICES_OK), &od, &e), 0);
   assert_int_equal(kj_report_employees_decode(EMPLOYEES_OK, strlen(EMPLOYEES_OK), &ed, &e), 0);
   kj_report_scores en[2];
@@ -327,7 +327,7 @@ static char *print_to_string(int offices, const char *doc, const char *format) {
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
-  kj_err e;
+  kj_err e = {0};
   assert_int_equal(kj_report_format(doc, format, f, &e), 0);
   fclose(f);
   (void)offices;

@@ -276,8 +276,6 @@ static void test_verify_names_differences(void **state) {
   int ndiff = 0;
   assert_int_equal(kjs_score_rebuild(db, 1, &d, &ndiff, &e), KJ_OK);
   assert_int_equal(ndiff, 2);
-  /* the deprecated tri-state form (server/store.c) says 1 */
-  assert_int_equal(kjs_score_recompute(db, NULL, 1, NULL, &e), 1);
   assert_int_equal(e.code, KJ_OK);
   assert_non_null(strstr(kj_buf_str(&d), "sc_survey: maintained only: office=36.73.01 ym=202601 "
                                          "service=KTP-el n=2"));

@@ -674,7 +674,7 @@ static void test_conflicts_hostile(void **state) {
   free(big);
   long long grew = db_bytes(t) - before;
   /* 10 MB of losing values were pushed; the log keeps notes, not values */
-  if (grew > 512 * 1024)
+  if (grew > 512LL * 1024)
     fail_msg("the database grew by %lld bytes", grew);
 
   cJSON *arr;
@@ -777,7 +777,7 @@ static void test_clock_skew(void **state) {
   char c2[256];
   snprintf(c2, sizeof c2,
            "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"1\"}}",
-           uid(1), (unsigned long long)(h + 1));
+           uid(1), (unsigned long long)h + 1);
   push1(t, &r, t->dev_a2, strdup(c2));
   assert_string_equal(jstr(result(&r, 0), "status"), "applied");
   tresp_release(&r);

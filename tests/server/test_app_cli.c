@@ -365,7 +365,7 @@ static void test_devices(void **state) {
                         "--role",
                         "viewer",
                         "--name",
-                        "a\x07"
+                        "a\x07" // NOLINT(bugprone-suspicious-missing-comma)
                         "b",
                         NULL};
   assert_int_equal(run(e, tesc), 1);
@@ -491,7 +491,7 @@ static void test_conflicts_escaped(void **state) {
       {"0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a01\x1b[31m", "comment", "csi \xc2\x9b\x33\x31m", "2@x",
        "bad \xff\xfe utf8"},
       {"0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a02",
-       "no\x1b"
+       "no\x1b" // NOLINT(bugprone-suspicious-missing-comma)
        "field",
        huge, "3@\x1b[1m", NULL},
   };

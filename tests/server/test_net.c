@@ -1229,17 +1229,17 @@ static void test_feed(void **state) {
 static atomic_int auth_calls;
 
 /* "Bearer good" passes, "Bearer revoked" is revoked, anything else unknown. */
-static int test_auth(void *app, const char *authorization, kjs_auth_result *res) {
+static kj_code test_auth(void *app, const char *authorization, kjs_auth_result *res) {
   (void)app;
   atomic_fetch_add(&auth_calls, 1);
   if (!strcmp(authorization, "Bearer good")) {
     snprintf(res->who, sizeof res->who, "dev-good");
-    return 1;
+    return KJ_OK;
   }
   int rev = !strcmp(authorization, "Bearer revoked");
   res->reason = rev ? "revoked" : "unknown";
   snprintf(res->msg, sizeof res->msg, "%s", rev ? "token revoked" : "unknown token");
-  return 0;
+  return KJ_EAUTH;
 }
 
 /* How many responses a text holds. */
