@@ -3,9 +3,7 @@
 
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 when p does not start
- * one (overlongs, surrogates and code points past U+10FFFF are invalid). */
-static int utf8_seq(const unsigned char *p, unsigned *cp_out) {
+int kj_utf8_next(const unsigned char *p, unsigned *cp_out) {
   unsigned c = p[0], cp;
   int more;
   if (c < 0x80) {
@@ -40,7 +38,7 @@ static int utf8_seq(const unsigned char *p, unsigned *cp_out) {
  * is an escape, 0 when the bytes stand for themselves. */
 static int escape_at(const unsigned char *p, char esc[8], int *adv) {
   unsigned cp;
-  int n = utf8_seq(p, &cp);
+  int n = kj_utf8_next(p, &cp);
   if (n == 0) {
     *adv = 1;
     snprintf(esc, 8, "\\x%02x", p[0]);

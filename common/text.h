@@ -11,6 +11,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The UTF-8 sequence at p: its length (1-4) with the code point in *cp, or
+ * 0 when p does not start a valid one (overlong forms, surrogates and code
+ * points past U+10FFFF are invalid; a NUL is a 1-byte sequence).  The one
+ * UTF-8 decoder of the project (kj_utf8_len in proto/record.h counts with
+ * it). */
+int kj_utf8_next(const unsigned char *p, unsigned *cp);
+
 /* Write s (UTF-8, NULL prints nothing) to out with every control character
  * (C0 below 0x20, DEL 0x7f, and the C1 range U+0080-U+009F) written as a
  * visible escape: "\n", "\t", "\r", "\e" for ESC, else "\xNN" (for C1 the

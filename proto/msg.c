@@ -235,20 +235,6 @@ int kj_change_needs(const kj_change *c) {
   return need;
 }
 
-int kj_hello_accepts(const kj_hello *h, const kj_change *c) {
-  const kj_type_def *t = kj_type(c->rec.type);
-  if (!t || !(h->types_known & (1u << t->type)))
-    return 0;
-  if (c->rec.deleted)
-    return 1;
-  if (c->mask & ~h->fields_known[t->type])
-    return 0;
-  for (int i = 0; i < t->nfields; i++)
-    if ((c->mask & (1u << i)) && kj_value_since(t, i, c->rec.v[i]) > h->protocol_max)
-      return 0;
-  return 1;
-}
-
 /* ---- push --------------------------------------------------------------- */
 
 kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, int n, int peer,

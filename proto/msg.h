@@ -71,10 +71,6 @@ kj_code kj_hello_decode(const char *text, size_t len, kj_hello *h, kj_err *err);
  * of its type, of each field it sets and of each enum value it writes. */
 int kj_change_needs(const kj_change *c);
 
-/* 1 when the server of hello h can take change c: it knows the type, every
- * field c sets, and every value (kj_value_since <= protocol_max). */
-int kj_hello_accepts(const kj_hello *h, const kj_change *c);
-
 /* ---- POST /v1/push ------------------------------------------------------ */
 
 /* Client: {"device_time":T,"protocol":P,"changes":[change, ...]} for

@@ -8,6 +8,7 @@
 #include <mbedtls/sha256.h>
 
 #include "date.h"
+#include "text.h"
 #include "uuid.h"
 
 /* ---- the type table ---------------------------------------------------- */
@@ -376,37 +377,10 @@ const char *kj_record_office(const kj_record *r) {
 long kj_utf8_len(const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   long n = 0;
-  while (*p) {
-    unsigned c = *p;
-    int more;
-    unsigned cp;
-    if (c < 0x80) {
-      p++;
-      n++;
-      continue;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      more = 1;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      more = 2;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      more = 3;
-      cp = c & 0x07;
-    } else {
+  unsigned cp;
+  for (int k; *p; p += k, n++)
+    if ((k = kj_utf8_next(p, &cp)) == 0)
       return -1;
-    }
-    p++;
-    for (int k = 0; k < more; k++, p++) {
-      if ((*p & 0xc0) != 0x80)
-        return -1;
-      cp = (cp << 6) | (*p & 0x3f);
-    }
-    if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (more == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-      return -1;
-    n++;
-  }
   return n;
 }
 
