@@ -256,11 +256,42 @@ static void test_old_tables_rebuilt(void **state) {
   sqlite3_close(db);
 }
 
+/* Score tables of before the own-office rule (per-employee rows keyed by
+ * NIP alone, docs/scoring.md "Own office") are rebuilt from the records by
+ * kjs_score_schema: a cross-office target stops counting. */
+static void test_nip_only_tables_rebuilt(void **state) {
+  (void)state;
+  sqlite3 *db = kjt_db_open(":memory:");
+  put(db, 1, KJ_T_OFFICE, "X1", "name=Kantor", (const char *)NULL);
+  put(db, 1, KJ_T_OFFICE, "X2", "name=Kantor Dua", (const char *)NULL);
+  put(db, 1, KJ_T_EMPLOYEE, NIP1, "name=Satu", "office=X1", (const char *)NULL);
+  put(db, 1, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP1, "indicator=A", "period=2026", "target=8",
+      (const char *)NULL);
+  put(db, 1, KJ_T_TARGET, NULL, "office=X2", "nip=" NIP1, "indicator=B", "period=2026",
+      "target=1000000", (const char *)NULL);
+  exec_ok(db, "DROP TABLE sc_target;"
+              "CREATE TABLE sc_target(nip TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT "
+              "NULL, target_hi INTEGER NOT NULL, target_lo INTEGER NOT NULL, weight_hi INTEGER NOT "
+              "NULL, weight_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, period, "
+              "indicator)) WITHOUT ROWID;"
+              "INSERT INTO sc_target VALUES('" NIP1 "','2026','A',0,8000000,0,1000000,1),('" NIP1
+              "','2026','B',0,1000000000000,0,1000000,1);");
+  kj_err e;
+  assert_int_equal(kjs_score_schema(db, &e), 0);
+  assert_int_equal(verify(db), 0);
+  char *text = report_text(db, 0, "2026");
+  assert_has(text, "\"targets\":[{\"indicator\":\"A\",\"target\":8,");
+  assert_null(strstr(text, "\"indicator\":\"B\""));
+  free(text);
+  sqlite3_close(db);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_aggregates_at_bound),
       cmocka_unit_test(test_ten_activities_at_max),
       cmocka_unit_test(test_old_tables_rebuilt),
+      cmocka_unit_test(test_nip_only_tables_rebuilt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
