@@ -6,15 +6,25 @@
  *   sc_survey(office, ym, service, n, u1..u9)     survey sums per month
  *   sc_cdays(office, ym, days, cnt)               complaints per month and
  *                                                 resolution days (-1 = open)
- *   sc_real(nip, indicator, ym, qty_hi, qty_lo, cnt)  approved quantity * 1e6
+ *   sc_real(office, nip, indicator, ym, qty_hi, qty_lo, cnt)
+ *                                                 approved quantity * 1e6
  *                                                 as hi * 1e18 + lo (below)
- *   sc_actday(nip, day, wd, cnt)                  live activities per day
- *   sc_actmonth(nip, ym, days)                    Monday-Friday days with one
- *   sc_target(nip, period, indicator, target_hi, target_lo, weight_hi,
- *             weight_lo, cnt)                     (* 1e6, hi * 1e18 + lo)
- *   sc_rating(ratee, period, role, total, cnt)    total = sum of s1..s7
+ *   sc_actday(office, nip, day, wd, cnt)          live activities per day
+ *   sc_actmonth(office, nip, ym, days)            Monday-Friday days with one
+ *   sc_target(office, nip, period, indicator, target_hi, target_lo,
+ *             weight_hi, weight_lo, cnt)          (* 1e6, hi * 1e18 + lo)
+ *   sc_rating(office, ratee, period, role, total, cnt)  total = sum of s1..s7
  * ym is year*100+month.  A row whose count drops to 0 is deleted, so a
  * recompute from the records gives exactly the same rows.
+ *
+ * The own-office rule (domain.md "Employee performance", docs/scoring.md):
+ * the per-employee tables are keyed by the record's own `office` as well as
+ * by the NIP, and a report reads for each employee only the rows of the
+ * office of its sc_emp row.  A record of office A naming an employee of
+ * office B thus lands in rows that no report of B reads, and an employee who
+ * moves office is scored from the new office's rows at once, with nothing
+ * to move: the upkeep never depends on the roster, so the incremental
+ * tables and a recompute stay equal whatever order records arrive in.
  */
 #include "score.h"
 
@@ -620,18 +630,20 @@ static const char *const k_tables[] = {
     "INTEGER NOT NULL, PRIMARY KEY(office, ym, service)) WITHOUT ROWID",
     "sc_cdays(office TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, cnt INTEGER NOT "
     "NULL, PRIMARY KEY(office, ym, days)) WITHOUT ROWID",
-    "sc_real(nip TEXT NOT NULL, indicator TEXT NOT NULL, ym INTEGER NOT NULL, qty_hi INTEGER NOT "
-    "NULL, qty_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, indicator, ym)) "
-    "WITHOUT ROWID",
-    "sc_actday(nip TEXT NOT NULL, day INTEGER NOT NULL, wd INTEGER NOT NULL, cnt INTEGER NOT "
-    "NULL, PRIMARY KEY(nip, day)) WITHOUT ROWID",
-    "sc_actmonth(nip TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, PRIMARY KEY(nip, "
-    "ym)) WITHOUT ROWID",
-    "sc_target(nip TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT NULL, target_hi "
-    "INTEGER NOT NULL, target_lo INTEGER NOT NULL, weight_hi INTEGER NOT NULL, weight_lo INTEGER "
-    "NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, period, indicator)) WITHOUT ROWID",
-    "sc_rating(ratee TEXT NOT NULL, period TEXT NOT NULL, role TEXT NOT NULL, total INTEGER NOT "
-    "NULL, cnt INTEGER NOT NULL, PRIMARY KEY(ratee, period, role)) WITHOUT ROWID",
+    "sc_real(office TEXT NOT NULL, nip TEXT NOT NULL, indicator TEXT NOT NULL, ym INTEGER NOT "
+    "NULL, qty_hi INTEGER NOT NULL, qty_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY "
+    "KEY(office, nip, indicator, ym)) WITHOUT ROWID",
+    "sc_actday(office TEXT NOT NULL, nip TEXT NOT NULL, day INTEGER NOT NULL, wd INTEGER NOT "
+    "NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, nip, day)) WITHOUT ROWID",
+    "sc_actmonth(office TEXT NOT NULL, nip TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT "
+    "NULL, PRIMARY KEY(office, nip, ym)) WITHOUT ROWID",
+    "sc_target(office TEXT NOT NULL, nip TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT "
+    "NULL, target_hi INTEGER NOT NULL, target_lo INTEGER NOT NULL, weight_hi INTEGER NOT NULL, "
+    "weight_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, nip, period, "
+    "indicator)) WITHOUT ROWID",
+    "sc_rating(office TEXT NOT NULL, ratee TEXT NOT NULL, period TEXT NOT NULL, role TEXT NOT "
+    "NULL, total INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, ratee, period, "
+    "role)) WITHOUT ROWID",
 };
 #define NTABLES ((int)(sizeof k_tables / sizeof k_tables[0]))
 static const char *const k_names[NTABLES] = {"sc_office",   "sc_emp",    "sc_survey",
@@ -651,10 +663,8 @@ static kj_code create_tables(sqlite3 *db, const char *schema, kj_err *err) {
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
       return db_fail(db, err, "cannot create tables");
   }
-  snprintf(sql, sizeof sql,
-           "CREATE INDEX IF NOT EXISTS %s.sc_emp_office ON sc_emp(office, nip);"
-           "CREATE INDEX IF NOT EXISTS %s.sc_actday_day ON sc_actday(day)",
-           schema, schema);
+  snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS %s.sc_emp_office ON sc_emp(office, nip)",
+           schema);
   if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
     return db_fail(db, err, "cannot create indexes");
   return KJ_OK;
@@ -678,16 +688,30 @@ static kj_code has_column(sqlite3 *db, const char *table, const char *col, int *
   return rc == SQLITE_ROW ? KJ_OK : KJ_EDB;
 }
 
+/* The per-employee tables keyed by the record's office (the own-office
+ * rule): an older layout keyed them by NIP alone. */
+static const char *const k_office_keyed[] = {"sc_real", "sc_actday", "sc_actmonth", "sc_target",
+                                             "sc_rating"};
+
 kj_code kjs_score_schema(sqlite3 *db, kj_err *err) {
-  /* tables of before the (hi, lo) sums (one 64-bit column, which overflowed):
-   * rebuilt from the records, in the caller's transaction */
-  int old_real = 0, old_target = 0;
+  /* tables of an older layout, rebuilt from the records in the caller's
+   * transaction: before the (hi, lo) sums (one 64-bit column, which
+   * overflowed), or before the own-office rule (no office column) */
+  int old_real = 0, old_target = 0, old = 0;
   kj_code rc = has_column(db, "sc_real", "qty", &old_real, err);
   if (!rc)
     rc = has_column(db, "sc_target", "target", &old_target, err);
+  for (size_t i = 0; !rc && !old && i < sizeof k_office_keyed / sizeof *k_office_keyed; i++) {
+    int has_nip = 0, has_office = 0;
+    const char *t = k_office_keyed[i];
+    rc = has_column(db, t, strcmp(t, "sc_rating") ? "nip" : "ratee", &has_nip, err);
+    if (!rc)
+      rc = has_column(db, t, "office", &has_office, err);
+    old = has_nip && !has_office;
+  }
   if (rc)
     return rc;
-  if (old_real || old_target) {
+  if (old_real || old_target || old) {
     char sql[128];
     for (int i = 0; i < NTABLES; i++) {
       snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.%s", k_names[i]);
@@ -748,27 +772,32 @@ static const char *const k_usql[U__COUNT] = {
     [U_CDAYS_ADD] = "INSERT INTO %s.sc_cdays(office,ym,days,cnt) VALUES(?1,?2,?3,?4) "
                     "ON CONFLICT(office,ym,days) DO UPDATE SET cnt=cnt+?4",
     [U_CDAYS_GC] = "DELETE FROM %s.sc_cdays WHERE office=?1 AND ym=?2 AND days=?3 AND cnt=0",
-    [U_REAL_ADD] = "INSERT INTO %s.sc_real(nip,indicator,ym,qty_hi,qty_lo,cnt) "
-                   "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(nip,indicator,ym) DO UPDATE SET "
-                   "qty_hi=qty_hi+?4+(qty_lo+?5>=" E18S "),qty_lo=(qty_lo+?5)%%" E18S ",cnt=cnt+?6",
-    [U_REAL_GC] = "DELETE FROM %s.sc_real WHERE nip=?1 AND indicator=?2 AND ym=?3 AND cnt=0",
-    [U_ACTDAY_ADD] = "INSERT INTO %s.sc_actday(nip,day,wd,cnt) VALUES(?1,?2,?3,?4) "
-                     "ON CONFLICT(nip,day) DO UPDATE SET cnt=cnt+?4 RETURNING cnt",
-    [U_ACTDAY_GC] = "DELETE FROM %s.sc_actday WHERE nip=?1 AND day=?2 AND cnt=0",
-    [U_ACTMONTH_ADD] = "INSERT INTO %s.sc_actmonth(nip,ym,days) VALUES(?1,?2,?3) "
-                       "ON CONFLICT(nip,ym) DO UPDATE SET days=days+?3",
-    [U_ACTMONTH_GC] = "DELETE FROM %s.sc_actmonth WHERE nip=?1 AND ym=?2 AND days=0",
+    [U_REAL_ADD] =
+        "INSERT INTO %s.sc_real(office,nip,indicator,ym,qty_hi,qty_lo,cnt) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(office,nip,indicator,ym) DO UPDATE "
+        "SET qty_hi=qty_hi+?5+(qty_lo+?6>=" E18S "),qty_lo=(qty_lo+?6)%%" E18S ",cnt=cnt+?7",
+    [U_REAL_GC] = "DELETE FROM %s.sc_real WHERE office=?1 AND nip=?2 AND indicator=?3 AND ym=?4 "
+                  "AND cnt=0",
+    [U_ACTDAY_ADD] = "INSERT INTO %s.sc_actday(office,nip,day,wd,cnt) VALUES(?1,?2,?3,?4,?5) "
+                     "ON CONFLICT(office,nip,day) DO UPDATE SET cnt=cnt+?5 RETURNING cnt",
+    [U_ACTDAY_GC] = "DELETE FROM %s.sc_actday WHERE office=?1 AND nip=?2 AND day=?3 AND cnt=0",
+    [U_ACTMONTH_ADD] = "INSERT INTO %s.sc_actmonth(office,nip,ym,days) VALUES(?1,?2,?3,?4) "
+                       "ON CONFLICT(office,nip,ym) DO UPDATE SET days=days+?4",
+    [U_ACTMONTH_GC] = "DELETE FROM %s.sc_actmonth WHERE office=?1 AND nip=?2 AND ym=?3 AND days=0",
     [U_TARGET_ADD] =
-        "INSERT INTO %s.sc_target(nip,period,indicator,target_hi,target_lo,weight_hi,weight_lo,"
-        "cnt) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(nip,period,indicator) DO UPDATE SET "
-        "target_hi=target_hi+?4+(target_lo+?5>=" E18S "),target_lo=(target_lo+?5)%%" E18S ","
-        "weight_hi=weight_hi+?6+(weight_lo+?7>=" E18S "),weight_lo=(weight_lo+?7)%%" E18S ","
-        "cnt=cnt+?8",
-    [U_TARGET_GC] =
-        "DELETE FROM %s.sc_target WHERE nip=?1 AND period=?2 AND indicator=?3 AND cnt=0",
-    [U_RATING_ADD] = "INSERT INTO %s.sc_rating(ratee,period,role,total,cnt) VALUES(?1,?2,?3,?4,?5) "
-                     "ON CONFLICT(ratee,period,role) DO UPDATE SET total=total+?4,cnt=cnt+?5",
-    [U_RATING_GC] = "DELETE FROM %s.sc_rating WHERE ratee=?1 AND period=?2 AND role=?3 AND cnt=0",
+        "INSERT INTO %s.sc_target(office,nip,period,indicator,target_hi,target_lo,weight_hi,"
+        "weight_lo,cnt) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(office,nip,period,"
+        "indicator) DO UPDATE SET "
+        "target_hi=target_hi+?5+(target_lo+?6>=" E18S "),target_lo=(target_lo+?6)%%" E18S ","
+        "weight_hi=weight_hi+?7+(weight_lo+?8>=" E18S "),weight_lo=(weight_lo+?8)%%" E18S ","
+        "cnt=cnt+?9",
+    [U_TARGET_GC] = "DELETE FROM %s.sc_target WHERE office=?1 AND nip=?2 AND period=?3 AND "
+                    "indicator=?4 AND cnt=0",
+    [U_RATING_ADD] =
+        "INSERT INTO %s.sc_rating(office,ratee,period,role,total,cnt) VALUES(?1,?2,?3,?4,?5,?6) "
+        "ON CONFLICT(office,ratee,period,role) DO UPDATE SET total=total+?5,cnt=cnt+?6",
+    [U_RATING_GC] = "DELETE FROM %s.sc_rating WHERE office=?1 AND ratee=?2 AND period=?3 AND "
+                    "role=?4 AND cnt=0",
 };
 
 typedef struct uctx {
@@ -871,6 +900,7 @@ static kj_code add_row(uctx *u, int add, int gc, const ukey *k, int nk, const lo
 typedef struct contrib {
   kj_rtype type;            /* KJ_T_NONE: nothing */
   const char *k1, *k2, *k3; /* office/nip/ratee, service/indicator/period, role/indicator */
+  const char *office;       /* activity, target, rating: the record's own office */
   const char *name;
   long long ym, day, wd, days, pop, have_pop;
   long long v[9];
@@ -925,7 +955,8 @@ static void contrib_of(const kj_record *r, contrib *c) {
   }
   case KJ_T_ACTIVITY: {
     c->k1 = fv(r, "nip");
-    if (!c->k1 || kj_date_parse(fv(r, "date"), &day))
+    c->office = fv(r, "office");
+    if (!c->k1 || !c->office || kj_date_parse(fv(r, "date"), &day))
       return;
     c->day = day;
     c->wd = kj_weekday(day) < 5;
@@ -954,7 +985,8 @@ static void contrib_of(const kj_record *r, contrib *c) {
     kj_period p;
     c->k1 = fv(r, "ratee");
     c->k3 = fv(r, "role");
-    if (!c->k1 || !c->k3 || kj_period_parse(fv(r, "period"), &p))
+    c->office = fv(r, "office");
+    if (!c->k1 || !c->k3 || !c->office || kj_period_parse(fv(r, "period"), &p))
       return;
     kj_period_format(&p, c->period);
     c->k2 = c->period;
@@ -970,7 +1002,8 @@ static void contrib_of(const kj_record *r, contrib *c) {
     kj_period p;
     c->k1 = fv(r, "nip");
     c->k3 = fv(r, "indicator");
-    if (!c->k1 || !c->k3 || kj_period_parse(fv(r, "period"), &p))
+    c->office = fv(r, "office");
+    if (!c->k1 || !c->k3 || !c->office || kj_period_parse(fv(r, "period"), &p))
       return;
     kj_period_format(&p, c->period);
     c->k2 = c->period;
@@ -997,9 +1030,10 @@ static int streq0(const char *a, const char *b) {
 
 static int contrib_equal(const contrib *a, const contrib *b) {
   return a->type == b->type && streq0(a->k1, b->k1) && streq0(a->k2, b->k2) &&
-         streq0(a->k3, b->k3) && streq0(a->name, b->name) && a->ym == b->ym && a->day == b->day &&
-         a->days == b->days && a->pop == b->pop && a->have_pop == b->have_pop &&
-         a->have_real == b->have_real && !memcmp(a->v, b->v, sizeof a->v);
+         streq0(a->k3, b->k3) && streq0(a->office, b->office) && streq0(a->name, b->name) &&
+         a->ym == b->ym && a->day == b->day && a->days == b->days && a->pop == b->pop &&
+         a->have_pop == b->have_pop && a->have_real == b->have_real &&
+         !memcmp(a->v, b->v, sizeof a->v);
 }
 
 static kj_code apply(uctx *u, const contrib *c, int sign) {
@@ -1034,17 +1068,18 @@ static kj_code apply(uctx *u, const contrib *c, int sign) {
   }
   case KJ_T_ACTIVITY: {
     if (c->have_real) {
-      const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {NULL, c->ym, 1}};
-      kj_code rc = add_row(u, U_REAL_ADD, U_REAL_GC, k, 3, c->v, 1, 1, sign);
+      const ukey k[] = {{c->office, 0, 0}, {c->k1, 0, 0}, {c->k2, 0, 0}, {NULL, c->ym, 1}};
+      kj_code rc = add_row(u, U_REAL_ADD, U_REAL_GC, k, 4, c->v, 1, 1, sign);
       if (rc)
         return rc;
     }
     if (!(s = ust(u, U_ACTDAY_ADD)))
       return KJ_EDB;
-    btext(s, 1, c->k1);
-    sqlite3_bind_int64(s, 2, c->day);
-    sqlite3_bind_int64(s, 3, c->wd);
-    sqlite3_bind_int64(s, 4, sign);
+    btext(s, 1, c->office);
+    btext(s, 2, c->k1);
+    sqlite3_bind_int64(s, 3, c->day);
+    sqlite3_bind_int64(s, 4, c->wd);
+    sqlite3_bind_int64(s, 5, sign);
     long long cnt = -99;
     kj_code rc = urun(u, s, &cnt);
     if (rc)
@@ -1053,36 +1088,39 @@ static kj_code apply(uctx *u, const contrib *c, int sign) {
     if (sign < 0 && cnt == 0) {
       if (!(s = ust(u, U_ACTDAY_GC)))
         return KJ_EDB;
-      btext(s, 1, c->k1);
-      sqlite3_bind_int64(s, 2, c->day);
+      btext(s, 1, c->office);
+      btext(s, 2, c->k1);
+      sqlite3_bind_int64(s, 3, c->day);
       if ((rc = urun(u, s, NULL)))
         return rc;
     }
     if (edge && c->wd) {
       if (!(s = ust(u, U_ACTMONTH_ADD)))
         return KJ_EDB;
-      btext(s, 1, c->k1);
-      sqlite3_bind_int64(s, 2, c->ym);
-      sqlite3_bind_int64(s, 3, sign);
+      btext(s, 1, c->office);
+      btext(s, 2, c->k1);
+      sqlite3_bind_int64(s, 3, c->ym);
+      sqlite3_bind_int64(s, 4, sign);
       if ((rc = urun(u, s, NULL)))
         return rc;
       if (sign < 0) {
         if (!(s = ust(u, U_ACTMONTH_GC)))
           return KJ_EDB;
-        btext(s, 1, c->k1);
-        sqlite3_bind_int64(s, 2, c->ym);
+        btext(s, 1, c->office);
+        btext(s, 2, c->k1);
+        sqlite3_bind_int64(s, 3, c->ym);
         return urun(u, s, NULL);
       }
     }
     return KJ_OK;
   }
   case KJ_T_TARGET: {
-    const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
-    return add_row(u, U_TARGET_ADD, U_TARGET_GC, k, 3, c->v, 2, 1, sign);
+    const ukey k[] = {{c->office, 0, 0}, {c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
+    return add_row(u, U_TARGET_ADD, U_TARGET_GC, k, 4, c->v, 2, 1, sign);
   }
   case KJ_T_RATING: {
-    const ukey k[] = {{c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
-    return add_row(u, U_RATING_ADD, U_RATING_GC, k, 3, c->v, 1, 0, sign);
+    const ukey k[] = {{c->office, 0, 0}, {c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
+    return add_row(u, U_RATING_ADD, U_RATING_GC, k, 4, c->v, 1, 0, sign);
   }
   default:
     return KJ_OK;
@@ -1221,12 +1259,14 @@ enum {
 };
 
 static const char *const k_rsql[R__COUNT] = {
+    /* ?4 = the employee's own office: only its records count */
     [R_TARGETS] = "SELECT indicator, target_hi, target_lo, weight_hi, weight_lo FROM sc_target "
-                  "WHERE nip=?1 AND period=?2 ORDER BY indicator",
+                  "WHERE office=?4 AND nip=?1 AND period=?2 ORDER BY indicator",
     /* summed here in 128 bits, not by SQLite's sum() (64 bits) */
-    [R_REAL] =
-        "SELECT indicator, qty_hi, qty_lo FROM sc_real WHERE nip=?1 AND ym BETWEEN ?2 AND ?3",
-    [R_RATINGS] = "SELECT role, total, cnt FROM sc_rating WHERE ratee=?1 AND period=?2",
+    [R_REAL] = "SELECT indicator, qty_hi, qty_lo FROM sc_real WHERE office=?4 AND nip=?1 AND ym "
+               "BETWEEN ?2 AND ?3",
+    [R_RATINGS] =
+        "SELECT role, total, cnt FROM sc_rating WHERE office=?4 AND ratee=?1 AND period=?2",
     [R_OFFICES] = "SELECT code, name, population FROM sc_office ORDER BY code",
     [R_SURVEYS] = "SELECT service, sum(n), sum(u1), sum(u2), sum(u3), sum(u4), sum(u5), sum(u6), "
                   "sum(u7), sum(u8), sum(u9) FROM sc_survey WHERE office=?1 AND ym BETWEEN ?2 AND "
@@ -1234,12 +1274,13 @@ static const char *const k_rsql[R__COUNT] = {
     [R_CDAYS] = "SELECT days, sum(cnt) FROM sc_cdays WHERE office=?1 AND ym BETWEEN ?2 AND ?3 "
                 "GROUP BY days ORDER BY days",
     [R_ROSTER] = "SELECT nip, name FROM sc_emp WHERE office=?1 ORDER BY nip",
-    [R_CMP_MONTHS] = "SELECT total(m.days) FROM sc_emp e JOIN sc_actmonth m ON m.nip=e.nip "
-                     "WHERE e.office=?1 AND m.ym BETWEEN ?2 AND ?3",
-    [R_CMP_DAYS] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.nip=e.nip WHERE "
-                   "e.office=?1 AND d.day BETWEEN ?2 AND ?3 AND d.wd=1",
-    [R_CMP_DAY] = "SELECT count(*) FROM sc_actday d JOIN sc_emp e ON e.nip=d.nip WHERE d.day=?2 "
-                  "AND e.office=?1",
+    /* compliance: activities of this office by its roster */
+    [R_CMP_MONTHS] = "SELECT total(m.days) FROM sc_emp e JOIN sc_actmonth m ON m.office=e.office "
+                     "AND m.nip=e.nip WHERE e.office=?1 AND m.ym BETWEEN ?2 AND ?3",
+    [R_CMP_DAYS] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
+                   "d.nip=e.nip WHERE e.office=?1 AND d.day BETWEEN ?2 AND ?3 AND d.wd=1",
+    [R_CMP_DAY] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
+                  "d.nip=e.nip WHERE e.office=?1 AND d.day=?2",
     [R_OFFICE_ONE] = "SELECT code, name, population FROM sc_office WHERE code=?1",
 };
 
@@ -1357,9 +1398,11 @@ static kj_code emp_perilaku(const kjs_score_config *cfg, long long at, long long
   return KJ_OK;
 }
 
-/* The scores of nip into *e (released by the caller, also on error): KJ_OK,
- * or KJ_EDB, KJ_ENOMEM, KJ_ETOOBIG with r->err filled. */
-static kj_code emp_score(rctx *r, const char *nip, escore *e) {
+/* The scores of nip, an employee of office, into *e (released by the
+ * caller, also on error): only the targets, activities and ratings of that
+ * office count (domain.md "Employee performance").  KJ_OK, or KJ_EDB,
+ * KJ_ENOMEM, KJ_ETOOBIG with r->err filled. */
+static kj_code emp_score(rctx *r, const char *office, const char *nip, escore *e) {
   memset(e, 0, sizeof *e);
   e->hk = e->pr = e->pred = -1;
   sqlite3_stmt *s = rst(r, R_TARGETS);
@@ -1367,6 +1410,7 @@ static kj_code emp_score(rctx *r, const char *nip, escore *e) {
     return KJ_EDB;
   btext(s, 1, nip);
   btext(s, 2, r->period);
+  btext(s, 4, office);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (grow((void **)&e->t, &e->cap_t, e->nt, sizeof *e->t)) {
@@ -1388,6 +1432,7 @@ static kj_code emp_score(rctx *r, const char *nip, escore *e) {
     btext(s, 1, nip);
     sqlite3_bind_int64(s, 2, r->ym_lo);
     sqlite3_bind_int64(s, 3, r->ym_hi);
+    btext(s, 4, office);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
       const char *ind = (const char *)sqlite3_column_text(s, 0);
       for (size_t i = 0; i < e->nt; i++)
@@ -1405,6 +1450,7 @@ static kj_code emp_score(rctx *r, const char *nip, escore *e) {
     return KJ_EDB;
   btext(s, 1, nip);
   btext(s, 2, r->period);
+  btext(s, 4, office);
   long long at = 0, ac = 0, ot = 0, oc = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     const char *role = (const char *)sqlite3_column_text(s, 0);
@@ -1452,7 +1498,7 @@ kj_code kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, con
     const char *nip = (const char *)sqlite3_column_text(ro, 0);
     const char *name = (const char *)sqlite3_column_text(ro, 1);
     escore e;
-    if ((rc = emp_score(&r, nip, &e))) {
+    if ((rc = emp_score(&r, office, nip, &e))) {
       escore_release(&e);
       sqlite3_reset(ro);
       goto fail;
@@ -1827,7 +1873,7 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
   }
   for (long long i = 0; i < count; i++) {
     escore e;
-    kj_code erc = emp_score(r, nips[i], &e);
+    kj_code erc = emp_score(r, code, nips[i], &e);
     if (!erc && e.has_cap) {
       int c = 0;
       arc = bq_cmp_int(&e.cap, 100, &c);

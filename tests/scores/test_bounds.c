@@ -121,22 +121,22 @@ static void test_aggregates_at_bound(void **state) {
               "','X1','Dua');"
               /* 10^8 activities of 100000 a month: 1e8 * 1e11 = 1e19 = 10 * 1e18 */
               "WITH RECURSIVE m(k) AS (SELECT 1 UNION ALL SELECT k+1 FROM m WHERE k<10) "
-              "INSERT INTO sc_real(nip,indicator,ym,qty_hi,qty_lo,cnt) SELECT '" NIP1
+              "INSERT INTO sc_real(office,nip,indicator,ym,qty_hi,qty_lo,cnt) SELECT 'X1','" NIP1
               "','A',202600+k,10,0,100000000 FROM m;"
               /* 1e9 * 999999999999999999 = 999999999 * 1e18 + 999999999000000000 */
-              "INSERT INTO sc_real(nip,indicator,ym,qty_hi,qty_lo,cnt) VALUES('" NIP2
+              "INSERT INTO sc_real(office,nip,indicator,ym,qty_hi,qty_lo,cnt) VALUES('X1','" NIP2
               "','B',202612,999999999,999999999000000000,1000000000);"
               /* targets: 1e9 * 1e12 = 1e21 = 1000 * 1e18; weights 1e9 * 1e8 = 1e17 */
-              "INSERT INTO sc_target(nip,period,indicator,target_hi,target_lo,weight_hi,weight_lo,"
-              "cnt) VALUES('" NIP1 "','2026','A',1000,0,0,100000000000000000,1000000000),"
-              "('" NIP2 "','2026','B',999999999,999999999000000000,999999999,"
+              "INSERT INTO sc_target(office,nip,period,indicator,target_hi,target_lo,weight_hi,"
+              "weight_lo,cnt) VALUES('X1','" NIP1 "','2026','A',1000,0,0,100000000000000000,"
+              "1000000000),('X1','" NIP2 "','2026','B',999999999,999999999000000000,999999999,"
               "999999999000000000,1000000000);"
               "INSERT INTO sc_survey(office,ym,service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9) VALUES("
               "'X1',202606,'S',1000000000,4000000000,4000000000,4000000000,4000000000,4000000000,"
               "4000000000,4000000000,4000000000,4000000000);"
               "INSERT INTO sc_cdays(office,ym,days,cnt) VALUES('X1',202606,0,1000000000);"
-              "INSERT INTO sc_rating(ratee,period,role,total,cnt) VALUES('" NIP1
-              "','2026','atasan',35000000000,1000000000),('" NIP2
+              "INSERT INTO sc_rating(office,ratee,period,role,total,cnt) VALUES('X1','" NIP1
+              "','2026','atasan',35000000000,1000000000),('X1','" NIP2
               "','2026','atasan',35000000000,1000000000);");
   char *text = report_text(db, 0, "2026");
   cJSON *emp = cJSON_Parse(text);
@@ -256,11 +256,42 @@ static void test_old_tables_rebuilt(void **state) {
   sqlite3_close(db);
 }
 
+/* Score tables of before the own-office rule (per-employee rows keyed by
+ * NIP alone, docs/scoring.md "Own office") are rebuilt from the records by
+ * kjs_score_schema: a cross-office target stops counting. */
+static void test_nip_only_tables_rebuilt(void **state) {
+  (void)state;
+  sqlite3 *db = kjt_db_open(":memory:");
+  put(db, 1, KJ_T_OFFICE, "X1", "name=Kantor", (const char *)NULL);
+  put(db, 1, KJ_T_OFFICE, "X2", "name=Kantor Dua", (const char *)NULL);
+  put(db, 1, KJ_T_EMPLOYEE, NIP1, "name=Satu", "office=X1", (const char *)NULL);
+  put(db, 1, KJ_T_TARGET, NULL, "office=X1", "nip=" NIP1, "indicator=A", "period=2026", "target=8",
+      (const char *)NULL);
+  put(db, 1, KJ_T_TARGET, NULL, "office=X2", "nip=" NIP1, "indicator=B", "period=2026",
+      "target=1000000", (const char *)NULL);
+  exec_ok(db, "DROP TABLE sc_target;"
+              "CREATE TABLE sc_target(nip TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT "
+              "NULL, target_hi INTEGER NOT NULL, target_lo INTEGER NOT NULL, weight_hi INTEGER NOT "
+              "NULL, weight_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(nip, period, "
+              "indicator)) WITHOUT ROWID;"
+              "INSERT INTO sc_target VALUES('" NIP1 "','2026','A',0,8000000,0,1000000,1),('" NIP1
+              "','2026','B',0,1000000000000,0,1000000,1);");
+  kj_err e;
+  assert_int_equal(kjs_score_schema(db, &e), 0);
+  assert_int_equal(verify(db), 0);
+  char *text = report_text(db, 0, "2026");
+  assert_has(text, "\"targets\":[{\"indicator\":\"A\",\"target\":8,");
+  assert_null(strstr(text, "\"indicator\":\"B\""));
+  free(text);
+  sqlite3_close(db);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_aggregates_at_bound),
       cmocka_unit_test(test_ten_activities_at_max),
       cmocka_unit_test(test_old_tables_rebuilt),
+      cmocka_unit_test(test_nip_only_tables_rebuilt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
