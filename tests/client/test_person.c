@@ -393,6 +393,26 @@ static void test_as_needs_pin(void **state) {
                    2);
   assert_non_null(strstr(err, "--as NIP is required"));
   free(err);
+  char csv[700];
+  snprintf(csv, sizeof csv, "%s/ratings.csv", g->dir);
+  kjt_write(csv, "id,office,period,rater,ratee,role,s1,s2,s3,s4,s5,s6,s7,comment\n"
+                 ",,"
+                 "2026," HEAD "," STAFF ",atasan,4,4,4,4,4,4,4,\n");
+  assert_int_equal(as_run(a, PIN, NULL, &err, (const char *const[]){"import", "rating", csv, NULL}),
+                   2);
+  assert_non_null(strstr(err, "import rating: --as NIP is required"));
+  free(err);
+  /* person list as text: the name beside the NIP, the PIN set */
+  assert_int_equal(
+      syncenv_kinerja(a, NULL, &out, NULL, (const char *const[]){"person", "list", NULL}), 0);
+  const char *line = strstr(out, HEAD "  Nur Dewi");
+  assert_non_null(line);
+  char row[200];
+  snprintf(row, sizeof row, "%.*s", (int)strcspn(line, "\n"), line);
+  assert_non_null(strstr(row, "  set  "));
+  assert_null(strstr(row, "not set"));
+  free(out);
+  out = NULL;
   /* the PIN from a file; the change's author is the person */
   char pinfile[700];
   snprintf(pinfile, sizeof pinfile, "%s/pin.txt", g->dir);
