@@ -148,7 +148,7 @@ static kj_code note_import(kjc_store *s, const char *digest, const char *fname, 
 }
 
 static const char import_help[] =
-    "usage: kinerja import TYPE FILE.csv [--strict] [--again]\n"
+    "usage: kinerja import TYPE FILE.csv [--strict] [--again] [--as NIP]\n"
     "\n"
     "Import a CSV file of TYPE (survey, activity, complaint, rating, target;\n"
     "plural accepted) in the format of docs/protocol.md \"Records\": a header row naming the\n"
