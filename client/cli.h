@@ -83,6 +83,18 @@ void kjc_fputs_json(const char *text, FILE *out);
  * code after a message naming the fix ("chmod 600 FILE").  (cmd_init.c) */
 int kjc_check_token_private(kjc_store *s);
 
+/* Sign nip in for --as (cmd_person.c): the PIN from --pin-file FILE (its
+ * first line, pin_file may be NULL), else $KINERJA_PIN, else asked at the
+ * terminal without echo (a line of stdin when it is not a terminal); then
+ * kjc_person_signin.  0 with author = nip, else an exit code after the
+ * message (no PIN, wrong PIN with the tries left, locked until when). */
+int kjc_sign_in(kjc_store *s, const char *nip, const char *pin_file,
+                char author[KJ_AUTHOR_MAX + 1]);
+/* Ratings are written by their rater (domain.md "Who may write what"):
+ * for type rating without --as, an error naming cmd and an exit code;
+ * else 0.  (cmd_person.c) */
+int kjc_need_as(const kj_type_def *t, const char *as, const char *cmd);
+
 /* Commands. */
 int kjc_cmd_init(int argc, char **argv);
 int kjc_cmd_config(int argc, char **argv);
@@ -99,5 +111,6 @@ int kjc_cmd_status(int argc, char **argv);
 int kjc_cmd_backup(int argc, char **argv); /* cmd_status.c */
 int kjc_cmd_sync(int argc, char **argv);   /* cmd_sync.c (sync engine) */
 int kjc_cmd_report(int argc, char **argv); /* cmd_sync.c */
+int kjc_cmd_person(int argc, char **argv); /* cmd_person.c: setup, list */
 
 #endif

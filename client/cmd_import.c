@@ -148,7 +148,7 @@ static kj_code note_import(kjc_store *s, const char *digest, const char *fname, 
 }
 
 static const char import_help[] =
-    "usage: kinerja import TYPE FILE.csv [--strict] [--again]\n"
+    "usage: kinerja import TYPE FILE.csv [--strict] [--again] [--as NIP]\n"
     "\n"
     "Import a CSV file of TYPE (survey, activity, complaint, rating, target;\n"
     "plural accepted) in the format of docs/protocol.md \"Records\": a header row naming the\n"
@@ -165,14 +165,22 @@ static const char import_help[] =
     "\n"
     "  --strict    store nothing when any row is bad\n"
     "  --again     import a file again although its rows were imported before\n"
+    "  --as NIP    the rows are that person's changes (signs in with the PIN:\n"
+    "              asked, or --pin-file FILE, or $KINERJA_PIN); required for ratings\n"
+    "              (the rater); without it the author is 'operator'\n"
+    "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
     "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
     "\n"
     "example: kinerja import survey surveys.csv --strict\n";
 
 int kjc_cmd_import(int argc, char **argv) {
   int strict = 0, again = 0;
-  kjc_opt opts[] = {
-      {"--strict", 0, NULL, &strict}, {"--again", 0, NULL, &again}, {NULL, 0, NULL, NULL}};
+  const char *as = NULL, *pin_file = NULL;
+  kjc_opt opts[] = {{"--strict", 0, NULL, &strict},
+                    {"--again", 0, NULL, &again},
+                    {"--as", 1, &as, NULL},
+                    {"--pin-file", 1, &pin_file, NULL},
+                    {NULL, 0, NULL, NULL}};
   char *pos[2];
   int npos, r = kjc_parse(argc, argv, opts, pos, 2, &npos, import_help);
   if (r)
@@ -184,6 +192,8 @@ int kjc_cmd_import(int argc, char **argv) {
   const kj_type_def *t = kjc_type_arg(pos[0], 1);
   if (!t)
     return KJC_EXIT_USAGE;
+  if ((r = kjc_need_as(t, as, "import")))
+    return r;
   const char *fname = pos[1];
   FILE *f = fopen(fname, "rb");
   if (!f) {
@@ -202,6 +212,12 @@ int kjc_cmd_import(int argc, char **argv) {
   x.fname = fname;
   kjc_refs_init(&x.refs, s);
   kj_change_init(&x.c, t->type);
+  if (as && (r = kjc_sign_in(s, as, pin_file, x.c.author))) {
+    fclose(f);
+    kj_change_release(&x.c);
+    kjc_store_close(s);
+    return r;
+  }
   kj_err err;
   kj_err_clear(&err);
   kj_csv_info info;

@@ -10,7 +10,19 @@ typedef struct list_ctx {
   int json;
   long n;
   kjc_store *s;
+  /* activity filters (NULL = any): status (absent means submitted), nip,
+   * date from..to inclusive (YYYY-MM-DD compares as text) */
+  const char *status, *nip, *from, *to;
 } list_ctx;
+
+static int filtered_out(const list_ctx *l, const kj_record *r) {
+  const char *st = kj_record_get(r, "status"), *nip = kj_record_get(r, "nip");
+  const char *date = kj_record_get(r, "date");
+  return (l->status && strcmp(st ? st : "submitted", l->status)) ||
+         (l->nip && (!nip || strcmp(nip, l->nip))) ||
+         (l->from && (!date || strcmp(date, l->from) < 0)) ||
+         (l->to && (!date || strcmp(date, l->to) > 0));
+}
 
 /* A value on the list line: as is when it has no space or quote, else in
  * double quotes with \" for a quote; control characters (old data, master
@@ -40,6 +52,8 @@ static void print_value(const char *v) {
 
 static int list_row(void *ud, const kj_rstate *st, const char *reason) {
   list_ctx *l = ud;
+  if (filtered_out(l, &st->rec))
+    return 0;
   int pending = 0;
   kjc_record_outbox(l->s, st->rec.id, &pending, NULL, NULL, NULL);
   int held = pending ? kjc_record_held(l->s, st->rec.id) : 0;
@@ -89,16 +103,26 @@ static const char list_help[] =
     "  --rejected  only records the server rejected, with its reason\n"
     "  --json      one JSON array on stdout\n"
     "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+    "activities only:\n"
+    "  --status S  draft, submitted, approved or rejected (what waits for an\n"
+    "              approver: --status submitted)\n"
+    "  --nip NIP   of this employee\n"
+    "  --from D, --to D  dated from / up to D (YYYY-MM-DD, inclusive)\n"
     "\n"
     "Without TYPE, --pending and --rejected list every office record type.\n"
     "\n"
-    "example: kinerja list activity --rejected\n";
+    "example: kinerja list activity --status submitted --from 2026-03-01\n";
 
 int kjc_cmd_list(int argc, char **argv) {
   int json = 0, pending = 0, rejected = 0;
+  const char *fstatus = NULL, *fnip = NULL, *ffrom = NULL, *fto = NULL;
   kjc_opt opts[] = {{"--json", 0, NULL, &json},
                     {"--pending", 0, NULL, &pending},
                     {"--rejected", 0, NULL, &rejected},
+                    {"--status", 1, &fstatus, NULL},
+                    {"--nip", 1, &fnip, NULL},
+                    {"--from", 1, &ffrom, NULL},
+                    {"--to", 1, &fto, NULL},
                     {NULL, 0, NULL, NULL}};
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, list_help);
@@ -112,10 +136,27 @@ int kjc_cmd_list(int argc, char **argv) {
   const kj_type_def *only = NULL;
   if (npos == 1 && !(only = kjc_type_arg(pos[0], 0)))
     return KJC_EXIT_USAGE;
+  if (fstatus || fnip || ffrom || fto) {
+    const kj_type_def *a = kj_type(KJ_T_ACTIVITY);
+    const char *names[] = {"status", "nip", "date", "date"}, *vals[] = {fstatus, fnip, ffrom, fto};
+    const char *opt[] = {"--status", "--nip", "--from", "--to"};
+    if (only != a) {
+      kjc_error("list: --status, --nip, --from and --to are for 'list activity'");
+      return KJC_EXIT_USAGE;
+    }
+    for (int i = 0; i < 4; i++) {
+      kj_err e;
+      kj_err_clear(&e);
+      if (vals[i] && kj_field_validate(&a->fields[kj_field_index(a, names[i])], vals[i], &e)) {
+        kjc_error("list: %s: %s", opt[i], e.msg);
+        return KJC_EXIT_USAGE;
+      }
+    }
+  }
   kjc_store *s;
   if ((r = kjc_open(&s, KJC_OPEN_READ)))
     return r;
-  list_ctx l = {json, 0, s};
+  list_ctx l = {json, 0, s, fstatus, fnip, ffrom, fto};
   unsigned flags = (pending ? KJC_EACH_PENDING : 0) | (rejected ? KJC_EACH_REJECTED : 0);
   kj_err err;
   kj_err_clear(&err);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "person.h"
 #include "text.h"
 #include "uuid.h"
 
@@ -79,21 +80,32 @@ static int write_change(kjc_store *s, kj_change *c, unsigned flags) {
 }
 
 static const char add_help[] =
-    "usage: kinerja add TYPE FIELD=VALUE ...\n"
+    "usage: kinerja add TYPE FIELD=VALUE ... [--as NIP]\n"
     "\n"
     "Validate and store a new record, print its id.  TYPE is survey, activity,\n"
     "complaint, rating or target (plural accepted); the fields are the CSV\n"
     "columns of the type.  id= may be given (a UUID), else a UUID v7 is made;\n"
-    "office= defaults to this database's office.\n"
+    "office= defaults to this database's office.  A rating needs --as its rater.\n"
     "\n"
+    "  --as NIP    the change is that person's (signs in with the PIN: asked,\n"
+    "              or --pin-file FILE, or $KINERJA_PIN); else the author is\n"
+    "              'operator'\n"
+    "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
     "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
     "\n"
     "example: kinerja add survey date=2026-03-02 service=KTP-el u1=4 u2=3 u3=4 u4=4 \\\n"
     "           u5=3 u6=4 u7=4 u8=3 u9=4 sex=P\n";
 
+/* --as NIP and --pin-file FILE of add, update, delete. */
+#define AS_OPTS(as, pin_file)                                                                      \
+  kjc_opt opts[] = {                                                                               \
+      {"--as", 1, &(as), NULL}, {"--pin-file", 1, &(pin_file), NULL}, {NULL, 0, NULL, NULL}}
+
 int kjc_cmd_add(int argc, char **argv) {
+  const char *as = NULL, *pin_file = NULL;
+  AS_OPTS(as, pin_file);
   char *pos[64];
-  int npos, r = kjc_parse(argc, argv, NULL, pos, 64, &npos, add_help);
+  int npos, r = kjc_parse(argc, argv, opts, pos, 64, &npos, add_help);
   if (r)
     return r < 0 ? 0 : r;
   if (npos < 1) {
@@ -103,12 +115,16 @@ int kjc_cmd_add(int argc, char **argv) {
   const kj_type_def *t = kjc_type_arg(pos[0], 1);
   if (!t)
     return KJC_EXIT_USAGE;
+  if ((r = kjc_need_as(t, as, "add")))
+    return r;
   kj_change c;
   kj_change_init(&c, t->type);
   kjc_store *s = NULL;
   int rc = parse_assignments(t, &c, pos + 1, npos - 1, 1);
   if (!rc)
     rc = kjc_open(&s, KJC_OPEN_WRITE);
+  if (!rc && as)
+    rc = kjc_sign_in(s, as, pin_file, c.author);
   if (rc)
     goto out;
   if (t->office_field >= 0 && !c.rec.v[t->office_field]) {
@@ -153,18 +169,24 @@ static int load_live(kjc_store *s, const char *id, kj_rstate *st) {
 }
 
 static const char update_help[] =
-    "usage: kinerja update ID FIELD=VALUE ...\n"
+    "usage: kinerja update ID FIELD=VALUE ... [--as NIP]\n"
     "\n"
     "Change fields of a record.  FIELD= with an empty value clears an optional\n"
     "field.  Updating a record the server rejected queues it again.\n"
     "\n"
+    "  --as NIP    the change is that person's (signs in with the PIN: asked,\n"
+    "              or --pin-file FILE, or $KINERJA_PIN); else the author is\n"
+    "              'operator'\n"
+    "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
     "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
     "\n"
     "example: kinerja update 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c u3=2 comment=\n";
 
 int kjc_cmd_update(int argc, char **argv) {
+  const char *as = NULL, *pin_file = NULL;
+  AS_OPTS(as, pin_file);
   char *pos[64];
-  int npos, r = kjc_parse(argc, argv, NULL, pos, 64, &npos, update_help);
+  int npos, r = kjc_parse(argc, argv, opts, pos, 64, &npos, update_help);
   if (r)
     return r < 0 ? 0 : r;
   if (npos < 2) {
@@ -186,6 +208,10 @@ int kjc_cmd_update(int argc, char **argv) {
   snprintf(c.rec.id, sizeof c.rec.id, "%s", st.rec.id);
   kj_rstate_release(&st);
   r = parse_assignments(t, &c, pos + 1, npos - 1, 0);
+  if (!r)
+    r = kjc_need_as(t, as, "update");
+  if (!r && as)
+    r = kjc_sign_in(s, as, pin_file, c.author);
   if (!r) {
     kjc_refs refs;
     kjc_refs_init(&refs, s);
@@ -198,18 +224,24 @@ int kjc_cmd_update(int argc, char **argv) {
 }
 
 static const char delete_help[] =
-    "usage: kinerja delete ID\n"
+    "usage: kinerja delete ID [--as NIP]\n"
     "\n"
     "Delete a record.  The delete is a tombstone that syncs to the server; the\n"
     "record is gone from list, show and export.\n"
     "\n"
+    "  --as NIP    the change is that person's (signs in with the PIN: asked,\n"
+    "              or --pin-file FILE, or $KINERJA_PIN); else the author is\n"
+    "              'operator'\n"
+    "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
     "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
     "\n"
     "example: kinerja delete 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c\n";
 
 int kjc_cmd_delete(int argc, char **argv) {
+  const char *as = NULL, *pin_file = NULL;
+  AS_OPTS(as, pin_file);
   char *pos[1];
-  int npos, r = kjc_parse(argc, argv, NULL, pos, 1, &npos, delete_help);
+  int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, delete_help);
   if (r)
     return r < 0 ? 0 : r;
   if (npos != 1) {
@@ -225,7 +257,10 @@ int kjc_cmd_delete(int argc, char **argv) {
     kj_change_init(&c, st.rec.type);
     snprintf(c.rec.id, sizeof c.rec.id, "%s", st.rec.id);
     c.rec.deleted = 1;
-    r = write_change(s, &c, KJC_CHANGE_EXISTING);
+    if (as)
+      r = kjc_sign_in(s, as, pin_file, c.author);
+    if (!r)
+      r = write_change(s, &c, KJC_CHANGE_EXISTING);
     kj_change_release(&c);
   }
   kj_rstate_release(&st);
@@ -291,9 +326,11 @@ int kjc_cmd_show(int argc, char **argv) {
   if (!c && st.rec.deleted)
     c = kj_fail(&err, KJ_ENOENT, "no record '%s' (it was deleted)", pos[0]);
   int pending = 0, rejected = 0;
-  char *reason = NULL;
+  char *reason = NULL, *review = NULL;
   if (!c)
     c = kjc_record_outbox(s, st.rec.id, &pending, &rejected, &reason, &err);
+  if (!c && st.rec.type == KJ_T_ACTIVITY)
+    c = kjc_review_last(s, st.rec.id, &review, &err);
   if (c) {
     kjc_error("%s", err.msg);
     r = KJC_EXIT_FAIL;
@@ -308,6 +345,8 @@ int kjc_cmd_show(int argc, char **argv) {
       cJSON_AddStringToObject(o, "sync", status);
       if (reason)
         cJSON_AddStringToObject(o, "reason", reason);
+      if (review)
+        cJSON_AddStringToObject(o, "review", review);
       kjc_print_json(o);
       cJSON_Delete(o);
     } else {
@@ -320,71 +359,196 @@ int kjc_cmd_show(int argc, char **argv) {
           printf("%-12s ", t->fields[i].name);
           show_value(st.rec.v[i]);
         }
+      if (review) {
+        printf("%-12s ", "review");
+        show_value(review);
+      }
       printf("%-12s %s%s", "sync", status, reason ? ": " : "");
       kj_term_fputs(reason, stdout);
       putchar('\n');
     }
   }
+  free(review);
   free(reason);
   kj_rstate_release(&st);
   kjc_store_close(s);
   return r;
 }
 
-#define REVIEW_HELP(cmd, what, status)                                                             \
-  "usage: kinerja " cmd " ID --by NIP\n"                                                           \
-  "\n" what " an activity: sets its status to '" status "' and reviewed_by to NIP.\n"              \
+#define REVIEW_HELP(cmd, what, status, extra, eg)                                                  \
+  "usage: kinerja " cmd " ID... --as NIP [--pin-file FILE]" extra "\n"                             \
+  "\n" what " activities as the approver NIP, signed in with their PIN (asked\n"                   \
+  "without echo, or the first line of --pin-file FILE, or $KINERJA_PIN): each\n"                   \
+  "gets status '" status "' and reviewed_by NIP, and the change has NIP as its\n"                  \
+  "author.  All of them are written in one transaction; one line per activity,\n"                  \
+  "then a summary.  An activity that cannot be " status " is listed with the\n"                    \
+  "reason and left as it is (exit status 1); the others are stored.\n"                             \
+  "'kinerja list activity --status submitted' finds what waits.\n"                                 \
   "\n"                                                                                             \
-  "  --by NIP    the reviewer's 18-digit nip (required)\n"                                         \
-  "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"                         \
+  "  --as NIP         the approver's 18-digit nip (required)\n"                                    \
+  "  --pin-file FILE  the PIN is the first line of FILE\n" eg                                      \
+  "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"                    \
   "\n"                                                                                             \
-  "example: kinerja " cmd " 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --by 198001012005011001\n"
-static const char approve_help[] = REVIEW_HELP("approve", "Approve", "approved");
-static const char reject_help[] = REVIEW_HELP("reject", "Reject", "rejected");
+  "example: kinerja " cmd " 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001\n"
+static const char approve_help[] = REVIEW_HELP("approve", "Approve", "approved", "", "");
+static const char reject_help[] =
+    REVIEW_HELP("reject", "Reject", "rejected", " [--reason TEXT]",
+                "  --reason TEXT    why: printed, and kept on this PC with the review (shown\n"
+                "                   by 'kinerja show ID'); it is not sent to the server\n");
 
-static int review(int argc, char **argv, const char *status, const char *help) {
-  const char *by = NULL;
-  kjc_opt opts[] = {{"--by", 1, &by, NULL}, {NULL, 0, NULL, NULL}};
-  char *pos[1];
-  int npos, r = kjc_parse(argc, argv, opts, pos, 1, &npos, help);
-  if (r)
-    return r < 0 ? 0 : r;
-  if (npos != 1 || !by) {
-    kjc_error("%s: expected ID --by NIP (see 'kinerja %s --help')", argv[0], argv[0]);
-    return KJC_EXIT_USAGE;
+/* One activity of approve/reject into the open transaction: 0 stored, 1
+ * refused (line printed), -1 a store failure (message printed). */
+static int review_one(kjc_store *s, const char *id, const char *status, const char *as,
+                      const char *reason, int64_t now) {
+  kj_rstate st;
+  kj_err err;
+  kj_err_clear(&err);
+  kj_code c = kjc_record_get(s, KJ_T_NONE, id, &st, &err);
+  if (!c && st.rec.deleted)
+    c = kj_fail(&err, KJ_ENOENT, "record '%s' is deleted", id);
+  if (!c && st.rec.type != KJ_T_ACTIVITY)
+    c = kj_fail(&err, KJ_EINVAL, "record '%s' is a %s: only activities are approved or rejected",
+                st.rec.id, kj_type(st.rec.type)->name);
+  int r = 0;
+  if (c) {
+    printf("refused  %s: %s\n", id, err.msg);
+    r = c == KJ_ENOENT || c == KJ_EINVAL ? 1 : -1;
+    goto out;
   }
   const kj_type_def *t = kj_type(KJ_T_ACTIVITY);
   int fstatus = kj_field_index(t, "status"), freviewer = kj_field_index(t, "reviewed_by");
-  kj_err err;
+  kj_change ch;
+  kj_change_init(&ch, KJ_T_ACTIVITY);
+  snprintf(ch.rec.id, sizeof ch.rec.id, "%s", st.rec.id);
+  snprintf(ch.author, sizeof ch.author, "%s", as);
+  if (kj_record_set(&ch.rec, fstatus, status) || kj_record_set(&ch.rec, freviewer, as)) {
+    kj_change_release(&ch);
+    kjc_error("out of memory");
+    r = -1;
+    goto out;
+  }
+  ch.mask = (1u << fstatus) | (1u << freviewer);
   kj_err_clear(&err);
-  if (kj_field_validate(&t->fields[freviewer], by, &err)) {
-    kjc_error("%s: --by: %s", argv[0], err.msg);
+  int res;
+  c = kjc_store_write(s, &ch, KJC_CHANGE_DIFF | KJC_CHANGE_EXISTING | KJC_CHANGE_NAME_RECORD, &res,
+                      &err);
+  kj_change_release(&ch);
+  if (c == KJ_EINVAL || c == KJ_ENOENT || c == KJ_EEXIST) {
+    printf("refused  %s: %s\n", id, err.msg);
+    r = 1;
+    goto out;
+  }
+  if (c || (c = kjc_review_note(s, st.rec.id, status, as, reason, now, &err))) {
+    kjc_error("%s", err.msg);
+    r = -1;
+    goto out;
+  }
+  const char *v;
+  printf("%-8s %s", status, st.rec.id);
+  if ((v = kj_record_get(&st.rec, "nip")))
+    printf("  %s", v);
+  if ((v = kj_record_get(&st.rec, "date")))
+    printf("  %s", v);
+  if ((v = kj_record_get(&st.rec, "indicator"))) {
+    putchar(' ');
+    kj_term_fputs(v, stdout);
+  }
+  if ((v = kj_record_get(&st.rec, "quantity")))
+    printf(" %s", v);
+  if (res == KJC_WRITE_NOCHANGE)
+    fputs(" (already so)", stdout);
+  putchar('\n');
+out:
+  kj_rstate_release(&st);
+  return r;
+}
+
+static int review(int argc, char **argv, const char *status, const char *help) {
+  const char *as = NULL, *by = NULL, *pin_file = NULL, *reason = NULL;
+  int rejecting = !strcmp(status, "rejected");
+  kjc_opt opts[] = {{"--as", 1, &as, NULL},
+                    {"--pin-file", 1, &pin_file, NULL},
+                    {"--by", 1, &by, NULL},
+                    {rejecting ? "--reason" : NULL, 1, &reason, NULL},
+                    {NULL, 0, NULL, NULL}};
+  enum { MAXIDS = 10000 };
+  char **pos = calloc(MAXIDS, sizeof *pos);
+  if (!pos) {
+    kjc_error("out of memory");
+    return KJC_EXIT_FAIL;
+  }
+  int npos, r = kjc_parse(argc, argv, opts, pos, MAXIDS, &npos, help);
+  if (r) {
+    free(pos);
+    return r < 0 ? 0 : r;
+  }
+  if (by && !as) {
+    kjc_error("%s: --by is gone: use --as NIP, which signs the approver in with their PIN",
+              argv[0]);
+    free(pos);
     return KJC_EXIT_USAGE;
   }
-  kjc_store *s;
-  if ((r = kjc_open(&s, KJC_OPEN_WRITE)))
-    return r;
-  kj_rstate st;
-  if (!(r = load_live(s, pos[0], &st))) {
-    if (st.rec.type != KJ_T_ACTIVITY) {
-      kjc_error("record '%s' is a %s: only activities are approved or rejected", st.rec.id,
-                kj_type(st.rec.type)->name);
-      r = KJC_EXIT_FAIL;
-    } else {
-      kj_change c;
-      kj_change_init(&c, KJ_T_ACTIVITY);
-      snprintf(c.rec.id, sizeof c.rec.id, "%s", st.rec.id);
-      kj_record_set(&c.rec, fstatus, status);
-      kj_record_set(&c.rec, freviewer, by);
-      c.mask = (1u << fstatus) | (1u << freviewer);
-      kjc_refs refs;
-      kjc_refs_init(&refs, s);
-      kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
-      r = write_change(s, &c, KJC_CHANGE_EXISTING);
-      kj_change_release(&c);
+  if (npos < 1 || !as) {
+    kjc_error("%s: expected ID... --as NIP (see 'kinerja %s --help')", argv[0], argv[0]);
+    free(pos);
+    return KJC_EXIT_USAGE;
+  }
+  if (reason) {
+    static const kj_field_def def = {.name = "reason", .ft = KJ_FT_MTEXT, .min = 1, .max = 2000};
+    kj_err e;
+    kj_err_clear(&e);
+    if (kj_field_validate(&def, reason, &e)) {
+      kjc_error("%s: --reason: %s", argv[0], e.msg + strlen("field 'reason': "));
+      free(pos);
+      return KJC_EXIT_USAGE;
     }
   }
-  kj_rstate_release(&st);
+  kjc_store *s;
+  if ((r = kjc_open(&s, KJC_OPEN_WRITE))) {
+    free(pos);
+    return r;
+  }
+  char author[KJ_AUTHOR_MAX + 1];
+  if ((r = kjc_sign_in(s, as, pin_file, author)))
+    goto out;
+  kj_err err;
+  kj_err_clear(&err);
+  if (kjc_store_begin(s, &err)) {
+    kjc_error("%s", err.msg);
+    r = KJC_EXIT_FAIL;
+    goto out;
+  }
+  int64_t now = kjc_store_now_ms(s);
+  int done = 0, refused = 0;
+  for (int i = 0; i < npos; i++) {
+    int k = review_one(s, pos[i], status, author, reason, now);
+    if (k < 0) {
+      kjc_store_rollback(s);
+      kjc_error("nothing %s", status);
+      r = KJC_EXIT_FAIL;
+      goto out;
+    }
+    if (k)
+      refused++;
+    else
+      done++;
+  }
+  if (kjc_store_commit(s, &err)) {
+    kjc_error("%s: nothing %s", err.msg, status);
+    r = KJC_EXIT_FAIL;
+    goto out;
+  }
+  printf("%s %d of %d %s as %s", status, done, npos, npos == 1 ? "activity" : "activities", as);
+  if (refused)
+    printf("; %d refused", refused);
+  if (reason) {
+    fputs("; reason: ", stdout);
+    kj_term_fputs(reason, stdout);
+  }
+  putchar('\n');
+  r = refused ? KJC_EXIT_FAIL : 0;
+out:
+  free(pos);
   kjc_store_close(s);
   return r;
 }

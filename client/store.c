@@ -78,10 +78,32 @@ static const char *const migrations[] = {
     /* a change the server answered `missing` waits as rejected, parked = 1,
      * and is sent again at the next sync */
     "ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;",
+    /* 3 -> 4: the people who sign in at this PC (client/person.h): an
+     * Argon2id hash of the PIN (NULL until set), wrong tries since the
+     * last success or lock, the lock's end (ms, server clock), the hash of
+     * the activation code the PIN was set with (a code is used once) */
+    "CREATE TABLE persons("
+    "  nip TEXT PRIMARY KEY,"
+    "  pin_hash TEXT,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  locked_until_ms INTEGER NOT NULL DEFAULT 0,"
+    "  activation TEXT,"
+    "  set_ms INTEGER) WITHOUT ROWID;"
+    /* approvals and rejections made at this PC, with the reason of a
+     * rejection (activity has no field for it: it stays here) */
+    "CREATE TABLE reviews("
+    "  n INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  reviewer TEXT NOT NULL,"
+    "  reason TEXT,"
+    "  at_ms INTEGER NOT NULL);"
+    "CREATE INDEX reviews_id ON reviews(id, n);",
 };
 /* The C part of a migration, run after its SQL in the same transaction. */
 static kj_code migrate_states_v1(kjc_store *s, kj_err *err);
-static kj_code (*const migration_code[])(kjc_store *, kj_err *) = {NULL, migrate_states_v1, NULL};
+static kj_code (*const migration_code[])(kjc_store *, kj_err *) = {NULL, migrate_states_v1, NULL,
+                                                                   NULL};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema version");
 _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
@@ -148,7 +170,18 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
              "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, period, office) DO UPDATE SET "         \
              "doc = excluded.doc, stored_ms = excluded.stored_ms")                                 \
   XX(SC_GET, "SELECT doc, period FROM scores WHERE kind = ?1 AND office = ?2 "                     \
-             "AND (?3 IS NULL OR period = ?3) ORDER BY stored_ms DESC, period DESC LIMIT 1")
+             "AND (?3 IS NULL OR period = ?3) ORDER BY stored_ms DESC, period DESC LIMIT 1")       \
+  XX(PERSON_GET, "SELECT pin_hash, failures, locked_until_ms, activation, set_ms FROM persons "    \
+                 "WHERE nip = ?1")                                                                 \
+  XX(PERSON_PUT, "INSERT INTO persons(nip, pin_hash, failures, locked_until_ms, activation, "      \
+                 "set_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(nip) DO UPDATE SET "          \
+                 "pin_hash = excluded.pin_hash, failures = excluded.failures, "                    \
+                 "locked_until_ms = excluded.locked_until_ms, activation = excluded.activation, "  \
+                 "set_ms = excluded.set_ms")                                                       \
+  XX(REVIEW_PUT, "INSERT INTO reviews(id, status, reviewer, reason, at_ms) "                       \
+                 "VALUES(?1, ?2, ?3, ?4, ?5)")                                                     \
+  XX(REVIEW_LAST, "SELECT status, reviewer, reason, at_ms FROM reviews WHERE id = ?1 "             \
+                  "ORDER BY n DESC LIMIT 1")
 
 enum {
 #define XX(name, sql) S_##name,
@@ -1676,6 +1709,92 @@ kj_code kjc_scores_get(kjc_store *s, const char *kind, const char *period, const
       c = kj_fail(err, KJ_ENOMEM, "out of memory");
   } else if (rc != SQLITE_DONE) {
     c = st_fail(s, rc, err, "read scores");
+  }
+  done(st);
+  return c;
+}
+
+/* ---- persons ---- */
+
+void kjc_person_row_release(kjc_person_row *p) {
+  if (!p)
+    return;
+  free(p->pin_hash);
+  free(p->activation);
+  p->pin_hash = p->activation = NULL;
+}
+
+kj_code kjc_person_get(kjc_store *s, const char *nip, kjc_person_row *out, int *found,
+                       kj_err *err) {
+  memset(out, 0, sizeof *out);
+  copy_str(out->nip, sizeof out->nip, nip);
+  *found = 0;
+  sqlite3_stmt *st = s->st[S_PERSON_GET];
+  sqlite3_bind_text(st, 1, nip, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  if (rc == SQLITE_ROW) {
+    *found = 1;
+    const char *ph = (const char *)sqlite3_column_text(st, 0);
+    const char *ac = (const char *)sqlite3_column_text(st, 3);
+    out->failures = sqlite3_column_int(st, 1);
+    out->locked_until_ms = sqlite3_column_int64(st, 2);
+    out->set_ms = sqlite3_column_int64(st, 4);
+    if ((ph && !(out->pin_hash = xstrdup(ph))) || (ac && !(out->activation = xstrdup(ac)))) {
+      kjc_person_row_release(out);
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    }
+  } else if (rc != SQLITE_DONE) {
+    c = st_fail(s, rc, err, "read persons");
+  }
+  done(st);
+  return c;
+}
+
+kj_code kjc_person_put(kjc_store *s, const kjc_person_row *p, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_PERSON_PUT];
+  sqlite3_bind_text(st, 1, p->nip, -1, SQLITE_STATIC);
+  if (p->pin_hash)
+    sqlite3_bind_text(st, 2, p->pin_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, p->failures);
+  sqlite3_bind_int64(st, 4, p->locked_until_ms);
+  if (p->activation)
+    sqlite3_bind_text(st, 5, p->activation, -1, SQLITE_STATIC);
+  if (p->set_ms)
+    sqlite3_bind_int64(st, 6, p->set_ms);
+  return run(s, st, err);
+}
+
+kj_code kjc_review_note(kjc_store *s, const char *id, const char *status, const char *reviewer,
+                        const char *reason, int64_t at_ms, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_REVIEW_PUT];
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, reviewer, -1, SQLITE_STATIC);
+  if (reason)
+    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, at_ms);
+  return run(s, st, err);
+}
+
+kj_code kjc_review_last(kjc_store *s, const char *id, char **text, kj_err *err) {
+  *text = NULL;
+  sqlite3_stmt *st = s->st[S_REVIEW_LAST];
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  if (rc == SQLITE_ROW) {
+    const char *status = (const char *)sqlite3_column_text(st, 0);
+    const char *who = (const char *)sqlite3_column_text(st, 1);
+    const char *reason = (const char *)sqlite3_column_text(st, 2);
+    size_t n = strlen(status) + strlen(who) + (reason ? strlen(reason) : 0) + 64;
+    if ((*text = malloc(n)) != NULL)
+      snprintf(*text, n, "%s by %s at this PC%s%s", status, who, reason ? ": " : "",
+               reason ? reason : "");
+    else
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+  } else if (rc != SQLITE_DONE) {
+    c = st_fail(s, rc, err, "read reviews");
   }
   done(st);
   return c;

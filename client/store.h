@@ -17,6 +17,9 @@
  *   outbox   local changes waiting for the server, oldest first (seq),
  *            status pending or rejected (with the server's reason)
  *   scores   report documents pulled from the server (kind, period, office)
+ *   persons  who signs in at this PC: PIN hash, wrong tries, lock (schema 4;
+ *            client/person.h is the door to it)
+ *   reviews  approvals and rejections made here, with a rejection's reason
  *
  * Transactions: kjc_store_begin .. kjc_store_commit (or _rollback) span any
  * number of writes.  A write function called outside of a transaction runs
@@ -33,7 +36,7 @@
 #include "record.h"
 #include "wire.h"
 
-#define KJC_SCHEMA_VERSION 3
+#define KJC_SCHEMA_VERSION 4
 #define KJC_APPLICATION_ID 0x4b4a4442 /* "KJDB" in PRAGMA application_id */
 
 /* meta keys.  Times are ms since the epoch in decimal text. */
@@ -288,5 +291,32 @@ kj_code kjc_scores_put(kjc_store *s, const char *kind, const char *period, const
  * gets the period's malloc'd text. */
 kj_code kjc_scores_get(kjc_store *s, const char *kind, const char *period, const char *office,
                        char **out, char **period_out, kj_err *err);
+
+/* ---- persons (schema 4; client/person.h builds sign-in on these) ---- */
+typedef struct kjc_person_row {
+  char nip[KJ_ID_MAX + 1];
+  char *pin_hash;          /* Argon2id encoded (common/passhash.h), NULL = no PIN yet; owned */
+  int failures;            /* wrong PINs or codes since the last success or lock */
+  int64_t locked_until_ms; /* ms since the epoch (server clock), 0 = never locked */
+  char *activation;        /* code_hash of the activation used to set the PIN; owned */
+  int64_t set_ms;          /* when the PIN was set, 0 = never */
+} kjc_person_row;
+void kjc_person_row_release(kjc_person_row *p);
+/* The row of nip into *out (initialised by the call; release it), *found 0
+ * when there is none (out then holds only nip).  KJ_ENOMEM, KJ_EDB. */
+kj_code kjc_person_get(kjc_store *s, const char *nip, kjc_person_row *out, int *found, kj_err *err);
+/* Insert or replace the row of p->nip.  KJ_EFULL, KJ_EDB. */
+kj_code kjc_person_put(kjc_store *s, const kjc_person_row *p, kj_err *err);
+
+/* ---- reviews (schema 4) ---- */
+/* Keep an approve/reject made at this PC: the activity id, the status
+ * written, the reviewer's nip, the reason (NULL = none given; domain.md's
+ * activity has no field for it, so it never leaves this PC) and when (ms).
+ * Joins the caller's transaction.  KJ_EFULL, KJ_EDB. */
+kj_code kjc_review_note(kjc_store *s, const char *id, const char *status, const char *reviewer,
+                        const char *reason, int64_t at_ms, kj_err *err);
+/* The latest review of id made here as one line ("rejected by NIP at this
+ * PC: REASON") into *text (malloc'd; NULL when none).  KJ_ENOMEM, KJ_EDB. */
+kj_code kjc_review_last(kjc_store *s, const char *id, char **text, kj_err *err);
 
 #endif

@@ -121,6 +121,19 @@ static const kj_field_def k_service_fields[] = {
     F_TEXT("name", 1, 200),
 };
 
+/* Master data of protocol 2: a person's activation code (docs/operations.md
+ * "People and PINs"), written by `kinerjad person activate`, received only
+ * by the PCs of its office.  code_hash is the Argon2id encoded hash of the
+ * code (common/passhash.h; the code itself is never stored); expires is
+ * when the code stops working, in ms since the epoch.  The id is
+ * kj_activation_id(nip). */
+static const kj_field_def k_activation_fields[] = {
+    F_OFFICE,
+    F_TYPE("nip", KJ_FT_NIP, 1),
+    F_TEXT("code_hash", 1, 128),
+    F_INT("expires", 1, 0, 999999999999999LL),
+};
+
 static const kj_field_def k_rating_fields[] = {
     F_OFFICE,
     F_TYPE("period", KJ_FT_PERIOD, 1),
@@ -173,6 +186,16 @@ static const kj_type_def k_types[KJ_T__COUNT] = {
      .office_field = 0,
      .nfields = NF(k_service_fields),
      .fields = k_service_fields,
+     .since = 2,
+     .office_scoped = 1},
+    {.type = KJ_T_ACTIVATION,
+     .name = "activation",
+     .plural = "activations",
+     .id_name = "id",
+     .master = 1,
+     .office_field = 0,
+     .nfields = NF(k_activation_fields),
+     .fields = k_activation_fields,
      .since = 2,
      .office_scoped = 1},
 };
@@ -240,6 +263,24 @@ int kj_value_since(const kj_type_def *t, int i, const char *value) {
   return v;
 }
 
+/* A UUID version 8 (RFC 9562) of the first 122 bits of SHA-256 of
+ * buf[0..n-1]. */
+static void uuid_of_sha256(const char *buf, size_t n, char out[KJ_ID_MAX + 1]) {
+  unsigned char h[32];
+  mbedtls_sha256_ret((const unsigned char *)buf, n, h, 0);
+  h[6] = (unsigned char)((h[6] & 0x0f) | 0x80); /* version 8 */
+  h[8] = (unsigned char)((h[8] & 0x3f) | 0x80); /* variant 10 */
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out[o++] = '-';
+    out[o++] = hex[h[i] >> 4];
+    out[o++] = hex[h[i] & 15];
+  }
+  out[o] = '\0';
+}
+
 kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX + 1]) {
   if (!office || !*office || !name || !*name)
     return KJ_EINVAL;
@@ -266,27 +307,36 @@ kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX +
     space = 0;
     buf[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
   }
-  unsigned char h[32];
-  mbedtls_sha256_ret((const unsigned char *)buf, n, h, 0);
+  uuid_of_sha256(buf, n, out);
   free(buf);
-  h[6] = (unsigned char)((h[6] & 0x0f) | 0x80); /* version 8 */
-  h[8] = (unsigned char)((h[8] & 0x3f) | 0x80); /* variant 10 */
-  static const char hex[] = "0123456789abcdef";
-  size_t o = 0;
-  for (int i = 0; i < 16; i++) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
-      out[o++] = '-';
-    out[o++] = hex[h[i] >> 4];
-    out[o++] = hex[h[i] & 15];
-  }
-  out[o] = '\0';
+  return KJ_OK;
+}
+
+kj_code kj_activation_id(const char *nip, char out[KJ_ID_MAX + 1]) {
+  if (!nip || !*nip)
+    return KJ_EINVAL;
+  char buf[11 + KJ_ID_MAX + 1];
+  size_t nn = strlen(nip);
+  if (nn > KJ_ID_MAX)
+    return KJ_EINVAL;
+  memcpy(buf, "activation", 11); /* with its NUL */
+  memcpy(buf + 11, nip, nn);
+  uuid_of_sha256(buf, 11 + nn, out);
   return KJ_OK;
 }
 
 kj_code kj_record_derive_id(kj_record *r) {
-  if (r->type != KJ_T_SERVICE || r->id[0])
+  if (r->id[0])
     return KJ_OK;
   const kj_type_def *t = kj_type(r->type);
+  if (r->type == KJ_T_ACTIVATION) {
+    const char *nip = r->v[kj_field_index(t, "nip")];
+    if (nip && *nip)
+      kj_activation_id(nip, r->id); /* KJ_EINVAL (a nip too long) leaves no id */
+    return KJ_OK;
+  }
+  if (r->type != KJ_T_SERVICE)
+    return KJ_OK;
   const char *office = r->v[t->office_field], *name = r->v[kj_field_index(t, "name")];
   if (!office || !*office || !name || !*name)
     return KJ_OK;

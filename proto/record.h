@@ -33,6 +33,7 @@ typedef enum {
   KJ_T_RATING,
   KJ_T_TARGET,
   KJ_T_SERVICE,
+  KJ_T_ACTIVATION,
   KJ_T__COUNT,
   KJ_T_NONE = -1
 } kj_rtype;
@@ -117,7 +118,13 @@ int kj_value_since(const kj_type_def *t, int i, const char *value);
  * and a NUL.  KJ_EINVAL when office or name is empty. */
 kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX + 1]);
 
-/* For a type whose id is derived from its fields (service): when r->id is
+/* An activation's id, derived from its nip the same way: the first 122
+ * bits of SHA-256("activation" NUL nip) as a UUID version 8, so a second
+ * `kinerjad person activate` of one person replaces the first code.  out
+ * gets 36 characters and a NUL.  KJ_EINVAL when nip is empty. */
+kj_code kj_activation_id(const char *nip, char out[KJ_ID_MAX + 1]);
+
+/* For a type whose id is derived from its fields (service, activation): when r->id is
  * empty and the fields it comes from are present, set it.  Other types
  * and records that already have an id are left alone.  KJ_ENOMEM only. */
 kj_code kj_record_derive_id(kj_record *r);

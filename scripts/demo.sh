@@ -3,6 +3,7 @@
 #   1. a central server with master data for three kecamatan offices
 #   2. three office PCs enrolled with device tokens
 #   3. each office records a month while the server is down
+#   4b. each camat sets a PIN with an activation code and approves
 #   4. the server comes up; `kinerja sync --watch` on each PC syncs by itself
 #   5. the consolidated ranking and one office's employee scores
 set -euo pipefail
@@ -35,6 +36,17 @@ for o in 36.73.01 36.73.02 36.73.03; do
   printf '%s,KTP-el\n%s,Kartu Keluarga\n%s,Akta Kelahiran\n' "$o" "$o" "$o" >>"$WORK/master/services.csv"
 done
 "$KINERJAD" import service "$WORK/master/services.csv" | tail -n 1
+# each camat (the office's head, first of its roster) gets an activation
+# code to set a PIN at the office PC; it reaches the PC with the first sync
+mkdir -p "$WORK/codes"
+for o in 36.73.01 36.73.02 36.73.03; do
+  head=$(python3 -c 'import csv, sys
+print(next(r["nip"] for r in csv.DictReader(open(sys.argv[1])) if r["office"] == sys.argv[2]))' \
+    "$WORK/master/employees.csv" "$o")
+  echo "$head" >"$WORK/codes/$o.head"
+  "$KINERJAD" person activate "$head" --days 1 | sed -n 's/^activation code: //p' >"$WORK/codes/$o.code"
+done
+echo "  activation codes made for the three camats"
 
 step "2. enrol three office devices"
 OFFICES=(36.73.01 36.73.02 36.73.03)
@@ -51,21 +63,13 @@ step "3. offices record $MONTH while the server is down"
 for o in "${OFFICES[@]}"; do
   python3 "$ROOT/scripts/gen-data.py" month "$WORK/$o" --office "$o" --month "$MONTH" \
     --employees "$WORK/master/employees.csv"
-  for f in targets activities surveys complaints ratings; do
+  for f in targets activities surveys complaints; do
     "$KINERJA" --db "$WORK/$o.db" import "$f" "$WORK/$o/$f.csv" >/dev/null
   done
-  # The camat (head of office) reviews what is still waiting for approval.
-  head=$(python3 -c 'import csv, sys
-print(next(r["nip"] for r in csv.DictReader(open(sys.argv[1])) if r["office"] == sys.argv[2]))' \
-    "$WORK/master/employees.csv" "$o")
-  n=0
-  for id in $("$KINERJA" --db "$WORK/$o.db" list activity --json | python3 -c 'import json, sys
-print("\n".join(r["id"] for r in json.load(sys.stdin) if r.get("status") == "submitted"))'); do
-    "$KINERJA" --db "$WORK/$o.db" approve "$id" --by "$head" >/dev/null
-    n=$((n + 1))
-  done
-  echo "  [$o] camat $head approved $n activities;" \
-    "$("$KINERJA" --db "$WORK/$o.db" status | sed -n 's/^pending: *//p') waiting for the server"
+  # ratings are written by their raters: the month's appraisal forms are
+  # loaded at the BKD (a PC takes a rating only from its rater, signed in)
+  "$KINERJAD" import rating "$WORK/$o/ratings.csv" >/dev/null
+  echo "  [$o] $("$KINERJA" --db "$WORK/$o.db" status | sed -n 's/^pending: *//p') waiting for the server"
 done
 
 step "4. clients start 'kinerja sync --watch' (server still down), then the server comes up"
@@ -95,6 +99,32 @@ echo "  services 36.73.01 pulled: $("$KINERJA" --db "$WORK/36.73.01.db" list ser
   python3 -c 'import json, sys; print(", ".join(r["name"] for r in json.load(sys.stdin)))')"
 echo "  what 'kinerja sync --watch' logged on 36.73.01:"
 sed 's/^/    /' "$WORK/36.73.01.sync.log"
+
+step "4b. each camat sets a PIN with the activation code and approves what waits"
+for o in "${OFFICES[@]}"; do
+  head=$(cat "$WORK/codes/$o.head")
+  export KINERJA_PIN=$((RANDOM % 900000 + 100000))
+  "$KINERJA" --db "$WORK/$o.db" person setup "$head" --code "$(cat "$WORK/codes/$o.code")" >/dev/null
+  # the staff's submitted activities (the camat's own are approved at the BKD)
+  ids=$("$KINERJA" --db "$WORK/$o.db" list activity --status submitted --json | python3 -c 'import json, sys
+print(" ".join(r["id"] for r in json.load(sys.stdin) if r["nip"] != sys.argv[1]))' "$head")
+  n=0
+  if [ -n "$ids" ]; then
+    # shellcheck disable=SC2086
+    n=$("$KINERJA" --db "$WORK/$o.db" approve $ids --as "$head" | tail -n 1 | awk '{print $2}')
+  fi
+  unset KINERJA_PIN
+  echo "  [$o] camat $head signed in and approved $n activities"
+done
+for o in "${OFFICES[@]}"; do
+  for _ in $(seq 1 300); do
+    if "$KINERJA" --db "$WORK/$o.db" status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if d["pending"] == 0 and d["state"] == "ok" else 1)'; then break; fi
+    sleep 0.1
+  done
+done
 
 step "5. consolidated office ranking for $MONTH"
 "$KINERJAD" report offices --period "$MONTH"

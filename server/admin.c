@@ -14,6 +14,7 @@
 
 #include <cJSON.h>
 
+#include "admin_int.h"
 #include "app.h"
 #include "auth.h"
 #include "config.h"
@@ -88,6 +89,7 @@ static const char usage_text[] =
     "  import TYPE FILE.csv [--strict] [--again]  load master data or records from CSV\n"
     "  conflicts [--json]                  overwritten concurrent values\n"
     "  history ID [--json]                 who changed a record, what and when\n"
+    "  person activate NIP [--days N]      an activation code to set a PIN at the office PC\n"
     "  report offices --period P [--as-of D] [--json|--csv]\n"
     "  report employees --period P --office CODE [--json|--csv]\n"
     "  recompute [--verify]                rebuild (or check) the score aggregates\n"
@@ -96,11 +98,6 @@ static const char usage_text[] =
     "\n"
     "Every command takes --help.\n";
 
-typedef struct cmd_ctx {
-  kjs_config cfg;
-  int argc;
-  char **argv; /* after the command name(s) */
-} cmd_ctx;
 
 static int want_help(int argc, char **argv) {
   for (int i = 0; i < argc; i++)
@@ -1161,7 +1158,7 @@ int kjs_admin_main(int argc, char **argv) {
   } cmds[] = {{"init", cmd_init},       {"serve", cmd_serve},    {"device", cmd_device},
               {"token", cmd_token},     {"import", cmd_import},  {"conflicts", cmd_conflicts},
               {"history", cmd_history}, {"report", cmd_report},  {"recompute", cmd_recompute},
-              {"backup", cmd_backup},   {"restore", cmd_restore}};
+              {"backup", cmd_backup},   {"restore", cmd_restore},  {"person", kjs_cmd_person}};
   int rc = -1;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     if (strcmp(args[0], cmds[i].name) != 0)

@@ -441,6 +441,8 @@ V2_TYPES = {  # domain.md v2 "CSV files", the id column left out
     "rating": ["office", "period", "rater", "ratee", "role"] + ["s%d" % i for i in range(1, 8)] +
               ["comment"],
     "target": ["office", "nip", "indicator", "period", "target", "weight"],
+    # master data of one office, written by `kinerjad person activate` (issue 16)
+    "activation": ["office", "nip", "code_hash", "expires"],
 }
 
 

@@ -510,11 +510,13 @@ static void test_type_table(void **state) {
       "id,office,period,rater,ratee,role,s1,s2,s3,s4,s5,s6,s7,comment",
       "id,office,nip,indicator,period,target,weight",
       "id,office,name",
+      "id,office,nip,code_hash,expires",
   };
   static const char *const names[KJ_T__COUNT][2] = {
       {"office", "offices"}, {"employee", "employees"},  {"indicator", "indicators"},
       {"survey", "surveys"}, {"activity", "activities"}, {"complaint", "complaints"},
-      {"rating", "ratings"}, {"target", "targets"},      {"service", "services"}};
+      {"rating", "ratings"}, {"target", "targets"},      {"service", "services"},
+      {"activation", "activations"}};
   for (int t = 0; t < KJ_T__COUNT; t++) {
     const kj_type_def *d = kj_type((kj_rtype)t);
     assert_non_null(d);
@@ -531,8 +533,8 @@ static void test_type_table(void **state) {
     }
     assert_string_equal(buf, cols[t]);
     assert_true(d->nfields <= KJ_MAX_FIELDS);
-    assert_int_equal(d->master, t <= KJ_T_INDICATOR || t == KJ_T_SERVICE);
-    if (!d->master || t == KJ_T_SERVICE)
+    assert_int_equal(d->master, t <= KJ_T_INDICATOR || t == KJ_T_SERVICE || t == KJ_T_ACTIVATION);
+    if (!d->master || t == KJ_T_SERVICE || t == KJ_T_ACTIVATION)
       assert_int_equal(d->office_field, 0);
   }
   assert_int_equal(kj_type(KJ_T_EMPLOYEE)->office_field, 2 - 1);
