@@ -4,7 +4,8 @@
  * against it, gets the device's token and certificate and syncs; a used,
  * unknown, expired or mistyped code is refused with its reason; a server
  * with another key (an impostor at the URL) is refused before any request
- * reaches it, and the code stays good for the real server. */
+ * reaches it, and the code stays good for the real server; 30 failed codes
+ * in a minute stop every enrolment for the rest of it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -197,11 +198,36 @@ static void test_impostor(void **state) {
   assert_int_equal(requests_logged(imp), 0);
 }
 
+static void test_limit(void **state) {
+  (void)state;
+  char code[64], tok[128], *err = NULL;
+  device_code(g, code, tok);
+  unsigned char secret[KJ_ENROL_SECRET_LEN], pin[KJ_ENROL_PIN_LEN];
+  assert_int_equal(kj_enrol_code_parse(code, secret, pin, NULL), KJ_OK);
+  const char *db = kjt_path(g->dir, "pc.db");
+  /* 30 wrong codes in a minute (a guesser), each refused as unknown */
+  for (int i = 0; i < 30; i++) {
+    unsigned char other[KJ_ENROL_SECRET_LEN];
+    char wrong[KJ_ENROL_CODE_SIZE];
+    assert_int_equal(kj_random_bytes(other, sizeof other), KJ_OK);
+    kj_enrol_code_format(other, pin, wrong);
+    assert_int_equal(init_enrol(db, g->url, wrong, &err), 1);
+    assert_non_null(strstr(err, "unknown enrolment code"));
+    free(err);
+  }
+  /* then every enrolment waits for the minute to end, the right code too */
+  assert_int_equal(init_enrol(db, g->url, code, &err), 1);
+  assert_non_null(strstr(err, "too many failed enrolment attempts: try again in"));
+  free(err);
+  assert_null(kjt_read(db));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_enrol_and_sync, setup, teardown),
       cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
       cmocka_unit_test_setup_teardown(test_impostor, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
