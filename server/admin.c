@@ -457,9 +457,12 @@ static int cmd_token(cmd_ctx *c) {
   if (sub && (!strcmp(sub, "list") || !strcmp(sub, "revoke")))
     return kjs_admin_token(&c->cfg, c->argc, c->argv); /* admin_user.c */
   if (!sub || want_help(c->argc, c->argv)) {
-    fputs("usage: kinerjad token add --role admin|viewer [--name TEXT]\n\n"
+    fputs("usage: kinerjad token add --role admin|viewer [--name TEXT]\n"
+          "       kinerjad token list [--json]\n"
+          "       kinerjad token revoke ID\n\n"
           "A token for people and scripts; printed once ('token: TOKEN').  Viewers\n"
-          "read reports only.  Revoke with 'kinerjad device revoke ID'.\n\n"
+          "read reports only.  'token list' shows every token; revoke with\n"
+          "'kinerjad token revoke ID' (or 'device revoke ID').\n\n"
           "  --role admin|viewer  what the token may do (required)\n"
           "  --name TEXT          a label, e.g. the person (default none)\n"
           "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -190,8 +191,17 @@ static void test_users(void **state) {
   assert_int_equal(kjs_store_user_verify(s, "siti", "sandi-yang-panjanG", role, &er), KJ_EAUTH);
   assert_string_equal(er.msg, "wrong user name or password");
   assert_string_equal(role, "");
+  /* an unknown name costs the same Argon2id work as a wrong password */
+  struct timespec t0, t1, t2;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   assert_int_equal(kjs_store_user_verify(s, "nobody", "sandi-yang-panjang", role, &er), KJ_EAUTH);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
   assert_string_equal(er.msg, "wrong user name or password");
+  assert_int_equal(kjs_store_user_verify(s, "siti", "salah-sandi-12", role, &er), KJ_EAUTH);
+  clock_gettime(CLOCK_MONOTONIC, &t2);
+  double unknown = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+         wrong = (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9;
+  assert_true(unknown > wrong / 4 && unknown > 0.005);
   kjs_store_close(s);
   assert_int_equal(RUN(e, "user", "list", "--json"), 0);
   assert_non_null(strstr(e->out, "\"last_login\":\t1")); /* siti signed in: a time */
