@@ -361,7 +361,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   kj_err e;
   kj_err_clear(&e);
   kj_code rc = fetch_leaf(base, timeout_ms, &leaf, err);
-  if (!rc && kj_cert_spki_sha256(leaf, strlen(leaf), spki, &e))
+  if (!rc && (!leaf || kj_cert_spki_sha256(leaf, strlen(leaf), spki, &e)))
     rc = kj_fail(err, KJ_ECRYPTO, "the server's certificate: %s", e.msg);
   if (!rc && memcmp(spki, pin, KJ_ENROL_PIN_LEN) != 0)
     rc = kj_fail(err, KJ_ECRYPTO,
@@ -374,7 +374,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   kj_buf body, reply;
   kj_buf_init(&body, 4096);
   kj_buf_init(&reply, 1 << 20);
-  if (rc)
+  if (rc || !leaf)
     goto out;
   /* 2. the secret, only to the holder of that key */
   char pinned[64], url[4200], auth[64], hex[KJ_ENROL_HEX_SIZE], ebuf[CURL_ERROR_SIZE] = "";

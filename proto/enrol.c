@@ -146,11 +146,11 @@ void kj_pin_format(const unsigned char hash[32], char *out, size_t size) {
 void kj_enrol_secret_hex(const unsigned char secret[KJ_ENROL_SECRET_LEN],
                          char out[KJ_ENROL_HEX_SIZE]) {
   static const char d[] = "0123456789abcdef";
-  for (int i = 0; i < KJ_ENROL_SECRET_LEN; i++) {
+  for (size_t i = 0; i < KJ_ENROL_SECRET_LEN; i++) {
     out[2 * i] = d[secret[i] >> 4];
     out[2 * i + 1] = d[secret[i] & 15];
   }
-  out[2 * KJ_ENROL_SECRET_LEN] = 0;
+  out[(size_t)2 * KJ_ENROL_SECRET_LEN] = 0;
 }
 
 static int hexdig(char c) {
@@ -165,9 +165,9 @@ static int hexdig(char c) {
 
 kj_code kj_enrol_secret_unhex(const char *hex, size_t len,
                               unsigned char secret[KJ_ENROL_SECRET_LEN]) {
-  if (len != 2 * KJ_ENROL_SECRET_LEN)
+  if (len != (size_t)2 * KJ_ENROL_SECRET_LEN)
     return KJ_EINVAL;
-  for (int i = 0; i < KJ_ENROL_SECRET_LEN; i++) {
+  for (size_t i = 0; i < KJ_ENROL_SECRET_LEN; i++) {
     int h = hexdig(hex[2 * i]), l = hexdig(hex[2 * i + 1]);
     if (h < 0 || l < 0)
       return KJ_EINVAL;

@@ -809,8 +809,9 @@ kj_code kj_enrol_answer_decode(const char *text, size_t len, kj_enrol_answer *a,
            (rc = enrol_word(o, "office", a->office, sizeof a->office, err)) ||
            (rc = enrol_word(o, "token", a->token, sizeof a->token, err)))
     ;
-  else if (!cJSON_IsString(cert) || !strstr(cert->valuestring, "-----BEGIN CERTIFICATE-----") ||
-           strlen(cert->valuestring) > 1024 * 1024)
+  else if (!cert || !cJSON_IsString(cert) ||
+           !strstr(cert->valuestring, "-----BEGIN CERTIFICATE-----") ||
+           strlen(cert->valuestring) > (size_t)1024 * 1024)
     rc = kj_fail(err, KJ_EPROTO, "enrol: 'cert' must be a PEM certificate");
   else if (!(a->cert = strdup(cert->valuestring)))
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");

@@ -681,10 +681,11 @@ static void h_enrol(ctx *c) {
   kj_enrol_answer a;
   memset(&a, 0, sizeof a);
   unsigned char tok[sizeof use.sealed + 1], th[32];
-  kjs_enrol_seal(secret, use.sealed, use.sealed_len, tok);
-  tok[use.sealed_len] = 0;
-  kjs_token_hash((const char *)tok, use.sealed_len, th);
-  if (memcmp(th, use.token_hash, 32) != 0 || use.sealed_len >= sizeof a.token) {
+  size_t tl = use.sealed_len < sizeof use.sealed ? use.sealed_len : sizeof use.sealed;
+  kjs_enrol_seal(secret, use.sealed, tl, tok);
+  tok[tl] = 0;
+  kjs_token_hash((const char *)tok, tl, th);
+  if (memcmp(th, use.token_hash, 32) != 0) {
     memset(tok, 0, sizeof tok);
     reply_error(c->resp, 500,
                 "the enrolment code's token is not the device's: ask the BKD for "
@@ -693,7 +694,7 @@ static void h_enrol(ctx *c) {
   }
   snprintf(a.device, sizeof a.device, "%s", use.device);
   snprintf(a.office, sizeof a.office, "%s", use.office);
-  memcpy(a.token, tok, use.sealed_len + 1);
+  memcpy(a.token, tok, tl + 1); /* a.token holds 256 + 1 */
   memset(tok, 0, sizeof tok);
   snprintf(c->resp->who, sizeof c->resp->who, "%s", use.device);
   FILE *f = fopen(c->app->cfg->cert_file, "rb");

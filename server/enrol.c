@@ -99,7 +99,7 @@ static int64_t g_fail_start;
 static int g_fail_count;
 
 #define ADDR_SLOTS 256
-#define ADDR_WINDOW_MS (10 * 60 * 1000)
+#define ADDR_WINDOW_MS (10LL * 60 * 1000)
 static struct {
   char addr[64];
   int64_t start;
@@ -108,7 +108,7 @@ static struct {
 
 int kjs_enrol_fail_allowed(int64_t now_ms, int *retry_s) {
   pthread_mutex_lock(&g_mu);
-  int ok = now_ms - g_fail_start >= 60000 || g_fail_count < KJS_ENROL_FAIL_MAX;
+  int ok = now_ms - g_fail_start >= 60000LL || g_fail_count < KJS_ENROL_FAIL_MAX;
   *retry_s = ok ? 0 : (int)((g_fail_start + 60000 - now_ms + 999) / 1000);
   pthread_mutex_unlock(&g_mu);
   return ok;
@@ -116,7 +116,7 @@ int kjs_enrol_fail_allowed(int64_t now_ms, int *retry_s) {
 
 void kjs_enrol_fail_note(int64_t now_ms) {
   pthread_mutex_lock(&g_mu);
-  if (now_ms - g_fail_start >= 60000) {
+  if (now_ms - g_fail_start >= 60000LL) {
     g_fail_start = now_ms;
     g_fail_count = 0;
   }
