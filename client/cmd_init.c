@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "enrol.h"
+#include "net.h"
 #include "text.h"
 
 #define CA_MAX ((size_t)1024 * 1024)
@@ -200,14 +202,27 @@ int kjc_check_token_private(kjc_store *s) {
 }
 
 static const char init_help[] =
-    "usage: kinerja init --office CODE [--server URL] [--token-file FILE | --token -] [--ca FILE]\n"
+    "usage: kinerja init --server URL --enrol CODE [--office CODE]\n"
+    "       kinerja init --office CODE [--server URL] [--token-file FILE | --token -] [--ca FILE]\n"
     "\n"
-    "Create the local database for office CODE (works with no network).\n"
-    "Refuses to overwrite an existing database.  The database holds the\n"
-    "device token and is created with mode 0600 (its -wal and -shm too).\n"
+    "Create the local database of this PC.  Refuses to overwrite an existing\n"
+    "database.  The database holds the device token and is created with mode\n"
+    "0600 (its -wal and -shm too).\n"
     "\n"
-    "  --office CODE      the office this PC records for (required), e.g. 36.73.04\n"
-    "  --server URL       the central server, https:// (may be set later with 'config set')\n"
+    "With an enrolment code (printed by 'kinerjad device add', valid 7 days,\n"
+    "once) nothing else is copied to the PC: the code lets it check that URL is\n"
+    "the BKD's server (the code carries a digest of the server's key: another\n"
+    "server or a proxy reading the traffic is refused before anything is sent),\n"
+    "then the server gives the device's token, office and certificate, pinned\n"
+    "from then on.  Without a code the token and certificate are given as below\n"
+    "(works with no network).\n"
+    "\n"
+    "  --enrol CODE       the enrolment code, e.g. 7K3QM-X2D9F-0HBRT-W4Y8N-C6PJA\n"
+    "                     (letters in any case, hyphens optional)\n"
+    "  --office CODE      the office this PC records for, e.g. 36.73.04 (required\n"
+    "                     without --enrol; with it, checked against the server's)\n"
+    "  --server URL       the central server, https:// (without --enrol it may be\n"
+    "                     set later with 'config set')\n"
     "  --token-file FILE  read this device's token (from the BKD sysadmin) from FILE,\n"
     "                     which only its owner may read (chmod 600 FILE)\n"
     "  --token -          read the token from standard input\n"
@@ -217,22 +232,132 @@ static const char init_help[] =
     "                     trusted (default: the system store)\n"
     "  --db PATH          database file (default $KINERJA_DB, else ./kinerja.db)\n"
     "\n"
-    "Without --token or --token-file the token is taken from $KINERJA_TOKEN, if set.\n"
+    "Without --enrol, --token or --token-file the token is taken from $KINERJA_TOKEN,\n"
+    "if set.\n"
     "\n"
-    "example: kinerja init --office 36.73.04 --server https://kinerja.bkd.example \\\n"
-    "           --token-file /media/usb/token.txt --ca /media/usb/cert.pem\n";
+    "examples: kinerja init --server https://kinerja.bkd.example:8443 \\\n"
+    "              --enrol 7K3QM-X2D9F-0HBRT-W4Y8N-C6PJA\n"
+    "          kinerja init --office 36.73.04 --server https://kinerja.bkd.example \\\n"
+    "              --token-file /media/usb/token.txt --ca /media/usb/cert.pem\n";
+
+/* `kinerja init --enrol CODE`: the server checked against the code, the
+ * token and certificate fetched (client/net.c kjc_net_enrol), then the
+ * database made with them.  Exit status. */
+static int init_enrol(const char *server, const char *code, const char *office) {
+  unsigned char secret[KJ_ENROL_SECRET_LEN], pin[KJ_ENROL_PIN_LEN];
+  kj_err err;
+  kj_err_clear(&err);
+  if (kj_enrol_code_parse(code, secret, pin, &err)) {
+    kjc_error("init: %s", err.msg);
+    return KJC_EXIT_USAGE;
+  }
+  const char *path = kjc_db_path();
+  if (access(path, F_OK) == 0) { /* before the code is spent */
+    kjc_error("database '%s' already exists: not overwriting it", path);
+    return KJC_EXIT_FAIL;
+  }
+  kj_enrol_answer a;
+  kj_code c = kjc_net_enrol(server, secret, pin, 30000, &a, &err);
+  memset(secret, 0, sizeof secret);
+  if (c) {
+    kjc_error("init: %s", err.msg);
+    return KJC_EXIT_FAIL;
+  }
+  kj_err oe;
+  kj_err_clear(&oe);
+  if (kj_record_validate_id(KJ_T_OFFICE, a.office, &oe)) {
+    kjc_error("init: the server answered a bad office code '%s': %s", a.office, oe.msg);
+    kj_enrol_answer_release(&a);
+    return KJC_EXIT_FAIL;
+  }
+  if (office && strcmp(office, a.office) != 0) {
+    kjc_error("init: the enrolment code is for office %s, not %s: nothing created (the code is "
+              "spent: revoke device %s and ask the BKD for a new one)",
+              a.office, office, a.device);
+    kj_enrol_answer_release(&a);
+    return KJC_EXIT_FAIL;
+  }
+  unsigned char spki[32];
+  char pinned[64] = "";
+  if (kj_cert_spki_sha256(a.cert, strlen(a.cert), spki, &oe) == KJ_OK)
+    kj_pin_format(spki, pinned, sizeof pinned);
+  c = kjc_store_create(path, a.office, &err);
+  kjc_store *s = NULL;
+  if (c) {
+    kjc_error("%s", err.msg);
+    kj_enrol_answer_release(&a);
+    return KJC_EXIT_FAIL;
+  }
+  if (kjc_open(&s, KJC_OPEN_WRITE)) {
+    kj_enrol_answer_release(&a);
+    remove(path);
+    return KJC_EXIT_FAIL;
+  }
+  char ca_note[128];
+  snprintf(ca_note, sizeof ca_note, "(enrolment: the server's certificate, key %s)", pinned);
+  c = kjc_store_begin(s, &err);
+  if (!c)
+    c = kjc_meta_set(s, KJC_META_SERVER, server, &err);
+  if (!c)
+    c = kjc_meta_set(s, KJC_META_TOKEN, a.token, &err);
+  if (!c)
+    c = kjc_meta_set(s, KJC_META_CA, ca_note, &err);
+  if (!c)
+    c = kjc_meta_set(s, KJC_META_CA_PEM, a.cert, &err);
+  if (!c)
+    c = kjc_store_commit(s, &err);
+  kjc_store_close(s);
+  if (c) {
+    kjc_error("%s (the enrolment code is spent: revoke device %s and ask the BKD for a new one)",
+              err.msg, a.device);
+    kj_enrol_answer_release(&a);
+    remove(path);
+    return KJC_EXIT_FAIL;
+  }
+  printf("enrolled as device %s of office %s; the server's certificate is pinned (%s)\n", a.device,
+         a.office, pinned);
+  printf("created '%s' for office %s\n", path, a.office);
+  kj_enrol_answer_release(&a);
+  return 0;
+}
 
 int kjc_cmd_init(int argc, char **argv) {
   const char *office = NULL, *server = NULL, *token_opt = NULL, *token_file = NULL, *ca = NULL;
-  kjc_opt opts[] = {{"--office", 1, &office, NULL},   {"--server", 1, &server, NULL},
-                    {"--token", 1, &token_opt, NULL}, {"--token-file", 1, &token_file, NULL},
-                    {"--ca", 1, &ca, NULL},           {NULL, 0, NULL, NULL}};
+  const char *enrol = NULL;
+  kjc_opt opts[] = {{"--office", 1, &office, NULL},
+                    {"--server", 1, &server, NULL},
+                    {"--token", 1, &token_opt, NULL},
+                    {"--token-file", 1, &token_file, NULL},
+                    {"--ca", 1, &ca, NULL},
+                    {"--enrol", 1, &enrol, NULL},
+                    {NULL, 0, NULL, NULL}};
   char *pos[1];
   int npos, r = kjc_parse(argc, argv, opts, pos, 0, &npos, init_help);
   if (r)
     return r < 0 ? 0 : r;
+  if (enrol) {
+    kj_err uerr;
+    if (token_opt || token_file || ca) {
+      kjc_error("init: --enrol brings the token and the certificate: give it without --token, "
+                "--token-file and --ca");
+      return KJC_EXIT_USAGE;
+    }
+    if (!server) {
+      kjc_error("init: --enrol needs --server URL (the BKD's server, https://)");
+      return KJC_EXIT_USAGE;
+    }
+    if (check_server(server, &uerr)) {
+      kjc_error("%s", uerr.msg);
+      return KJC_EXIT_USAGE;
+    }
+    if (office && kj_record_validate_id(KJ_T_OFFICE, office, &uerr)) {
+      kjc_error("init: bad office code '%s': %s", office, uerr.msg);
+      return KJC_EXIT_USAGE;
+    }
+    return init_enrol(server, enrol, office);
+  }
   if (!office) {
-    kjc_error("init: --office CODE is required (see 'kinerja init --help')");
+    kjc_error("init: --office CODE (or --enrol CODE) is required (see 'kinerja init --help')");
     return KJC_EXIT_USAGE;
   }
   kj_err err;

@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include "date.h"
+#include "enrol.h"
 #include "gz.h"
 
 #define REPLY_MAX ((size_t)256 << 20) /* a pull page is far smaller */
@@ -299,4 +300,155 @@ kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err) {
   if (rc == CURLE_OK)
     return KJ_OK;
   return kj_fail(err, KJ_ENET, "server unreachable: %s", eb[0] ? eb : curl_easy_strerror(rc));
+}
+
+/* ---- enrolment by code ----------------------------------------------------- */
+
+/* The server's leaf certificate as PEM (malloc'd into *pem), read from a TLS
+ * handshake with verification OFF: nothing is sent but the handshake, and
+ * nothing read here is trusted until its key matches the code's pin. */
+static kj_code fetch_leaf(const char *base, long timeout_ms, char **pem, kj_err *err) {
+  *pem = NULL;
+  CURL *c = curl_easy_init();
+  if (!c)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  char eb[CURL_ERROR_SIZE];
+  eb[0] = 0;
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, eb);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_URL, base);
+  curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* read, compared, never trusted */
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+  curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  CURLcode rc = curl_easy_perform(c);
+  kj_code out = KJ_OK;
+  struct curl_certinfo *ci = NULL;
+  if (rc != CURLE_OK)
+    out = kj_fail(err, KJ_ENET, "server unreachable: %s", eb[0] ? eb : curl_easy_strerror(rc));
+  else if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs < 1)
+    out = kj_fail(err, KJ_ECRYPTO, "the server sent no certificate");
+  else {
+    for (struct curl_slist *l = ci->certinfo[0]; l && !*pem; l = l->next)
+      if (!strncmp(l->data, "Cert:", 5) && !(*pem = strdup(l->data + 5)))
+        out = kj_fail(err, KJ_ENOMEM, "out of memory");
+    if (!out && !*pem)
+      out = kj_fail(err, KJ_ECRYPTO, "the server's certificate cannot be read");
+  }
+  curl_easy_cleanup(c);
+  return out;
+}
+
+kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const unsigned char *pin,
+                      long timeout_ms, kj_enrol_answer *out, kj_err *err) {
+  memset(out, 0, sizeof *out);
+  if (!server || strncmp(server, "https://", 8) != 0)
+    return kj_fail(err, KJ_EINVAL, "server '%s' is not an https:// URL", server ? server : "");
+  curl_init_once();
+  if (timeout_ms <= 0)
+    timeout_ms = 30000;
+  size_t bl = strlen(server);
+  while (bl > 8 && server[bl - 1] == '/')
+    bl--;
+  char *base = strndup(server, bl), *leaf = NULL;
+  if (!base)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  unsigned char spki[32], got[32];
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = fetch_leaf(base, timeout_ms, &leaf, err);
+  if (!rc && (!leaf || kj_cert_spki_sha256(leaf, strlen(leaf), spki, &e)))
+    rc = kj_fail(err, KJ_ECRYPTO, "the server's certificate: %s", e.msg);
+  if (!rc && memcmp(spki, pin, KJ_ENROL_PIN_LEN) != 0)
+    rc = kj_fail(err, KJ_ECRYPTO,
+                 "the server at %s is not the one that made this enrolment code: its "
+                 "certificate's key does not match the code (another server, the wrong "
+                 "address, or a proxy reading the traffic); nothing was sent",
+                 base);
+  CURL *c = NULL;
+  struct curl_slist *h = NULL;
+  kj_buf body, reply;
+  kj_buf_init(&body, 4096);
+  kj_buf_init(&reply, 1 << 20);
+  if (rc || !leaf)
+    goto out;
+  /* 2. the secret, only to the holder of that key */
+  char pinned[64], url[4200], auth[64], hex[KJ_ENROL_HEX_SIZE], ebuf[CURL_ERROR_SIZE] = "";
+  kj_pin_format(spki, pinned, sizeof pinned);
+  kj_enrol_secret_hex(secret, hex);
+  snprintf(auth, sizeof auth, "Authorization: Enrol %s", hex);
+  memset(hex, 0, sizeof hex);
+  snprintf(url, sizeof url, "%s/v1/enrol", base);
+  if ((rc = kj_enrol_request_encode(&body, KJ_PROTOCOL_MAX, err)))
+    goto out;
+  c = curl_easy_init();
+  h = curl_slist_append(NULL, auth);
+  h = h ? curl_slist_append(h, "Content-Type: application/json") : NULL;
+  h = h ? curl_slist_append(h, "Expect:") : NULL;
+  memset(auth, 0, sizeof auth);
+  if (!c || !h) {
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
+  struct curl_blob blob = {leaf, strlen(leaf), CURL_BLOB_NOCOPY};
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+  curl_easy_setopt(c, CURLOPT_CAPATH, NULL); /* that certificate alone (see kjc_net_open) */
+  curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+  curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+  curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, pinned);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "kinerja/" KJ_VERSION);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  CURLcode cr = curl_easy_perform(c);
+  long status = 0;
+  if (cr != CURLE_OK) {
+    kjc_net tmp;
+    memset(&tmp, 0, sizeof tmp);
+    snprintf(tmp.errbuf, sizeof tmp.errbuf, "%s", ebuf);
+    tmp.pinned = 1;
+    rc = classify(&tmp, cr, err);
+    goto out;
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200) {
+    char msg[512];
+    if (kj_error_decode(reply.data, reply.len, msg, sizeof msg))
+      snprintf(msg, sizeof msg, "HTTP %ld", status);
+    rc = kj_fail(err, status == 401 || status == 429 ? KJ_EAUTH : KJ_EPROTO,
+                 "the server refused the enrolment: %s", msg);
+    goto out;
+  }
+  if ((rc = kj_enrol_answer_decode(reply.data, reply.len, out, err)))
+    goto out;
+  /* 3. the certificate to pin from now on carries the key checked above */
+  if (kj_cert_spki_sha256(out->cert, strlen(out->cert), got, &e) || memcmp(got, spki, 32) != 0) {
+    kj_enrol_answer_release(out);
+    rc = kj_fail(err, KJ_ECRYPTO, "the server answered a certificate of another key");
+  }
+out:
+  if (c)
+    curl_easy_cleanup(c);
+  curl_slist_free_all(h);
+  kj_buf_release(&body);
+  kj_buf_release(&reply);
+  free(leaf);
+  free(base);
+  return rc;
 }

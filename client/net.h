@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "msg.h"
 
 typedef struct kjc_net kjc_net;
 
@@ -67,5 +68,22 @@ void kjc_net_counters(const kjc_net *n, uint64_t *sent, uint64_t *received);
 
 /* The wall clock of this process in ms since the epoch (kj_wall_ms). */
 int64_t kjc_net_now_ms(void);
+
+/* Enrolment by code (`kinerja init --enrol`, docs/protocol.md "Enrolment").
+ * server: "https://host:port"; secret and pin from kj_enrol_code_parse.
+ *  1. A TLS handshake with verification off, ONLY to read the server's
+ *     certificate (no HTTP request is sent): the SHA-256 of its public key
+ *     (SubjectPublicKeyInfo) must begin with pin, else KJ_ECRYPTO (another
+ *     server, or a proxy reading the traffic) and nothing is sent.
+ *  2. POST /v1/enrol with "Authorization: Enrol SECRET" over a connection
+ *     verified against that certificate alone (host name included) AND
+ *     pinned to the full hash of its key (CURLOPT_PINNEDPUBLICKEY): only
+ *     the holder of that key can read the secret.
+ *  3. The answer's certificate must carry the same key.
+ * On KJ_OK *out holds the device, office, token and certificate PEM
+ * (kj_enrol_answer_release).  KJ_EAUTH: the server refused the code (its
+ * reason in err); KJ_ENET unreachable; KJ_ECRYPTO as above; KJ_EPROTO. */
+kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const unsigned char *pin,
+                      long timeout_ms, kj_enrol_answer *out, kj_err *err);
 
 #endif

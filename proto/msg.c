@@ -737,3 +737,93 @@ kj_code kj_pull_page_moved(const cJSON *el, kj_rtype *type, char id[KJ_ID_MAX + 
   snprintf(id, KJ_ID_MAX + 1, "%s", i->valuestring);
   return KJ_OK;
 }
+
+/* ---- POST /v1/enrol ----------------------------------------------------- */
+
+kj_code kj_enrol_request_encode(kj_buf *out, int protocol, kj_err *err) {
+  cJSON *o = cJSON_CreateObject();
+  if (o && !cJSON_AddNumberToObject(o, "protocol", protocol)) {
+    cJSON_Delete(o);
+    o = NULL;
+  }
+  kj_code rc = emit(o, out, err);
+  return rc ? rc : (kj_buf_adds(out, "\n") ? kj_fail(err, KJ_ETOOBIG, "message too large") : 0);
+}
+
+kj_code kj_enrol_request_decode(const char *text, size_t len, int *protocol, kj_err *err) {
+  *protocol = 1;
+  size_t i = 0;
+  while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+    i++;
+  if (i == len)
+    return KJ_OK;
+  cJSON *o = cJSON_ParseWithLength(text, len);
+  kj_code rc = KJ_OK;
+  int64_t v = 1;
+  if (!cJSON_IsObject(o))
+    rc = kj_fail(err, KJ_EPROTO, "enrol: the body is not a JSON object");
+  else if (get_count(get(o, "protocol"), &v, NULL) || v < 1 || v > 1000000)
+    rc = kj_fail(err, KJ_EPROTO, "enrol: 'protocol' must be a whole number >= 1");
+  else
+    *protocol = (int)v;
+  cJSON_Delete(o);
+  return rc;
+}
+
+kj_code kj_enrol_answer_encode(kj_buf *out, const kj_enrol_answer *a, kj_err *err) {
+  cJSON *o = cJSON_CreateObject();
+  if (o && (!cJSON_AddStringToObject(o, "device", a->device) ||
+            !cJSON_AddStringToObject(o, "office", a->office) ||
+            !cJSON_AddStringToObject(o, "token", a->token) ||
+            !cJSON_AddStringToObject(o, "cert", a->cert ? a->cert : ""))) {
+    cJSON_Delete(o);
+    o = NULL;
+  }
+  kj_code rc = emit(o, out, err);
+  return rc ? rc : (kj_buf_adds(out, "\n") ? kj_fail(err, KJ_ETOOBIG, "message too large") : 0);
+}
+
+/* A member of o that must be a string of 1..size-1 bytes of [0-9A-Za-z._-]
+ * (safe: ends up in a database and on a terminal). */
+static kj_code enrol_word(const cJSON *o, const char *key, char *dst, size_t size, kj_err *err) {
+  const cJSON *v = get(o, key);
+  if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= size)
+    return kj_fail(err, KJ_EPROTO, "enrol: '%s' must be a string of 1 to %zu characters", key,
+                   size - 1);
+  for (const char *p = v->valuestring; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+          *p == '.' || *p == '_' || *p == '-'))
+      return kj_fail(err, KJ_EPROTO, "enrol: '%s' holds a character outside [0-9A-Za-z._-]", key);
+  snprintf(dst, size, "%s", v->valuestring);
+  return KJ_OK;
+}
+
+kj_code kj_enrol_answer_decode(const char *text, size_t len, kj_enrol_answer *a, kj_err *err) {
+  memset(a, 0, sizeof *a);
+  cJSON *o = cJSON_ParseWithLength(text, len);
+  kj_code rc = KJ_OK;
+  const cJSON *cert = cJSON_IsObject(o) ? get(o, "cert") : NULL;
+  if (!cJSON_IsObject(o))
+    rc = kj_fail(err, KJ_EPROTO, "enrol: the server's answer is not a JSON object");
+  else if ((rc = enrol_word(o, "device", a->device, sizeof a->device, err)) ||
+           (rc = enrol_word(o, "office", a->office, sizeof a->office, err)) ||
+           (rc = enrol_word(o, "token", a->token, sizeof a->token, err)))
+    ;
+  else if (!cert || !cJSON_IsString(cert) ||
+           !strstr(cert->valuestring, "-----BEGIN CERTIFICATE-----") ||
+           strlen(cert->valuestring) > (size_t)1024 * 1024)
+    rc = kj_fail(err, KJ_EPROTO, "enrol: 'cert' must be a PEM certificate");
+  else if (!(a->cert = strdup(cert->valuestring)))
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+  cJSON_Delete(o);
+  if (rc)
+    kj_enrol_answer_release(a);
+  return rc;
+}
+
+void kj_enrol_answer_release(kj_enrol_answer *a) {
+  if (!a)
+    return;
+  free(a->cert);
+  memset(a, 0, sizeof *a);
+}

@@ -249,4 +249,27 @@ kj_code kj_pull_page_score(const cJSON *el, char *period, size_t size, char **te
  * KJ_EPROTO (naming the key) when malformed. */
 kj_code kj_pull_page_moved(const cJSON *el, kj_rtype *type, char id[KJ_ID_MAX + 1], kj_err *err);
 
+/* ---- POST /v1/enrol (docs/protocol.md "Enrolment") ----------------------- */
+
+/* What the server answers a PC that proved it holds an enrolment code. */
+typedef struct kj_enrol_answer {
+  char device[KJ_DEVICE_MAX + 1]; /* "dev-1a2b3c4d" */
+  char office[KJ_ID_MAX + 1];     /* the device's office */
+  char token[257];                /* its bearer token (64 hex digits from kinerjad) */
+  char *cert;                     /* PEM of the server's certificate to pin (owned) */
+} kj_enrol_answer;
+
+/* Client: the request body, {"protocol":P} (the protocol the PC speaks). */
+kj_code kj_enrol_request_encode(kj_buf *out, int protocol, kj_err *err);
+/* Server: the request body into *protocol (1 when absent or the body is
+ * empty).  KJ_EPROTO naming the key when it is not such an object. */
+kj_code kj_enrol_request_decode(const char *text, size_t len, int *protocol, kj_err *err);
+/* Server: {"device":..,"office":..,"token":..,"cert":PEM} and a newline. */
+kj_code kj_enrol_answer_encode(kj_buf *out, const kj_enrol_answer *a, kj_err *err);
+/* Client: the answer into *a (cert malloc'd; kj_enrol_answer_release).
+ * KJ_EPROTO naming the key when a member is missing, not a string, too
+ * long, or the token or device holds anything but [0-9A-Za-z._-]. */
+kj_code kj_enrol_answer_decode(const char *text, size_t len, kj_enrol_answer *a, kj_err *err);
+void kj_enrol_answer_release(kj_enrol_answer *a);
+
 #endif

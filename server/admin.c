@@ -1,5 +1,6 @@
 /* admin.c - the kinerjad command line. */
 #include "admin.h"
+#include "admin_bkd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,10 +83,15 @@ static const char usage_text[] =
     "                                      and certificate; prints the admin token once\n"
     "  serve [--listen ADDR:PORT] [--plain-http]\n"
     "                                      serve HTTPS (default 127.0.0.1:8443)\n"
-    "  device add --office CODE [--name TEXT]  enrol a device; prints its token once\n"
+    "  device add --office CODE [--name TEXT]  enrol a device; prints its token and\n"
+    "                                      enrolment code once\n"
     "  device list [--json]                list devices\n"
     "  device revoke ID                    revoke a device (or token) at once\n"
     "  token add --role admin|viewer [--name TEXT]  a token for people and scripts\n"
+    "  token list [--json] | token revoke ID   every token: devices', people's, scripts'\n"
+    "  user add NAME --role admin|analyst | user list | user remove NAME\n"
+    "                                      people of the BKD dashboard\n"
+    "  export TYPE [--office CODE] [--period P] [--format csv|xlsx] [--output FILE]\n"
     "  import TYPE FILE.csv [--strict] [--again]  load master data or records from CSV\n"
     "  conflicts [--json]                  overwritten concurrent values\n"
     "  history ID [--json]                 who changed a record, what and when\n"
@@ -97,7 +103,6 @@ static const char usage_text[] =
     "  restore FILE                        put a backup in place (serve stopped)\n"
     "\n"
     "Every command takes --help.\n";
-
 
 static int want_help(int argc, char **argv) {
   for (int i = 0; i < argc; i++)
@@ -383,6 +388,7 @@ static int cmd_device(cmd_ctx *c) {
     } else {
       printf("device id: %s\n", did);
       printf("device token: %s\n", token);
+      rc = kjs_admin_enrol_print(st, &c->cfg, did, token); /* admin_user.c */
     }
     kjs_store_close(st);
     return rc;
@@ -444,10 +450,15 @@ static int cmd_device(cmd_ctx *c) {
 
 static int cmd_token(cmd_ctx *c) {
   const char *sub = c->argc > 0 ? c->argv[0] : NULL;
+  if (sub && (!strcmp(sub, "list") || !strcmp(sub, "revoke")))
+    return kjs_admin_token(&c->cfg, c->argc, c->argv); /* admin_user.c */
   if (!sub || want_help(c->argc, c->argv)) {
-    fputs("usage: kinerjad token add --role admin|viewer [--name TEXT]\n\n"
+    fputs("usage: kinerjad token add --role admin|viewer [--name TEXT]\n"
+          "       kinerjad token list [--json]\n"
+          "       kinerjad token revoke ID\n\n"
           "A token for people and scripts; printed once ('token: TOKEN').  Viewers\n"
-          "read reports only.  Revoke with 'kinerjad device revoke ID'.\n\n"
+          "read reports only.  'token list' shows every token; revoke with\n"
+          "'kinerjad token revoke ID' (or 'device revoke ID').\n\n"
           "  --role admin|viewer  what the token may do (required)\n"
           "  --name TEXT          a label, e.g. the person (default none)\n"
           "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
@@ -456,8 +467,8 @@ static int cmd_token(cmd_ctx *c) {
     return sub ? 0 : 1;
   }
   if (strcmp(sub, "add") != 0) {
-    static const char *const subs[] = {"add"};
-    bad_word("token command", sub, subs, 1);
+    static const char *const subs[] = {"add", "list", "revoke"};
+    bad_word("token command", sub, subs, 3);
     return 1;
   }
   const char *role = NULL, *name = NULL;
@@ -1117,6 +1128,14 @@ static int cmd_recompute(cmd_ctx *c) {
 
 /* ---------------------------------------------------------------------- */
 
+/* issue 18's commands (admin_user.c, admin_export.c) */
+static int cmd_user(cmd_ctx *c) {
+  return kjs_admin_user(&c->cfg, c->argc, c->argv);
+}
+static int cmd_export(cmd_ctx *c) {
+  return kjs_admin_export(&c->cfg, c->argc, c->argv);
+}
+
 int kjs_admin_main(int argc, char **argv) {
   kj_log_init("kinerjad");
   signal(SIGPIPE, SIG_IGN);
@@ -1155,10 +1174,11 @@ int kjs_admin_main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(cmd_ctx *c);
-  } cmds[] = {{"init", cmd_init},       {"serve", cmd_serve},    {"device", cmd_device},
-              {"token", cmd_token},     {"import", cmd_import},  {"conflicts", cmd_conflicts},
-              {"history", cmd_history}, {"report", cmd_report},  {"recompute", cmd_recompute},
-              {"backup", cmd_backup},   {"restore", cmd_restore},  {"person", kjs_cmd_person}};
+  } cmds[] = {{"init", cmd_init},       {"serve", cmd_serve},      {"device", cmd_device},
+              {"token", cmd_token},     {"import", cmd_import},    {"conflicts", cmd_conflicts},
+              {"history", cmd_history}, {"report", cmd_report},    {"recompute", cmd_recompute},
+              {"backup", cmd_backup},   {"restore", cmd_restore},  {"user", cmd_user},
+              {"export", cmd_export},   {"person", kjs_cmd_person}};
   int rc = -1;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     if (strcmp(args[0], cmds[i].name) != 0)

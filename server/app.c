@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "date.h"
 #include "hlc.h"
+#include "kjs_enrol.h"
 #include "log.h"
 #include "msg.h"
 #include "reportdoc.h"
@@ -634,6 +635,93 @@ static void h_metrics(ctx *c) {
   c->resp->content_type = "text/plain; version=0.0.4";
 }
 
+/* POST /v1/enrol (docs/protocol.md "Enrolment"): a PC that holds an
+ * enrolment code gets its device's token and the certificate to pin.  The
+ * code was already checked at the headers (kjs_app_auth); here it is spent,
+ * in one transaction, and the token unsealed with the code's secret. */
+static void h_enrol(ctx *c) {
+  unsigned char secret[KJ_ENROL_SECRET_LEN], hash[32];
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_enrol_header(c->req->authorization, secret, &e);
+  if (rc) {
+    reply_error(c->resp, 401, "%s",
+                rc == KJ_ENOENT ? "expected 'Authorization: Enrol CODE' (kinerja init --enrol)"
+                                : e.msg);
+    return;
+  }
+  int64_t now = (int64_t)kj_wall_ms();
+  int retry = 0;
+  if (!kjs_enrol_fail_allowed(now, &retry)) {
+    reply_error(c->resp, 429, "too many failed enrolment attempts: try again in %d s", retry);
+    return;
+  }
+  if (!kjs_enrol_addr_allowed(c->req->remote, now, &retry)) {
+    reply_error(c->resp, 429, "too many enrolment attempts from this address: try again in %d s",
+                retry);
+    return;
+  }
+  int protocol = 1;
+  if (kj_enrol_request_decode(c->req->body, c->req->body_len, &protocol, &e)) {
+    reply_error(c->resp, 400, "%s", e.msg);
+    return;
+  }
+  kjs_enrol_hash(secret, hash);
+  kjs_enrol_use use;
+  rc = kjs_store_enrol_use(c->app->store, hash, c->req->remote, &use, &e);
+  if (rc == KJ_EAUTH) {
+    kjs_enrol_fail_note(now);
+    reply_error(c->resp, 401, "%s", e.msg);
+    return;
+  }
+  if (rc) {
+    reply_error(c->resp, store_status(rc), "%s", e.msg);
+    return;
+  }
+  kj_enrol_answer a;
+  memset(&a, 0, sizeof a);
+  unsigned char tok[sizeof use.sealed + 1], th[32];
+  size_t tl = use.sealed_len < sizeof use.sealed ? use.sealed_len : sizeof use.sealed;
+  kjs_enrol_seal(secret, use.sealed, tl, tok);
+  tok[tl] = 0;
+  kjs_token_hash((const char *)tok, tl, th);
+  if (memcmp(th, use.token_hash, 32) != 0) {
+    memset(tok, 0, sizeof tok);
+    reply_error(c->resp, 500,
+                "the enrolment code's token is not the device's: ask the BKD for "
+                "a new code");
+    return;
+  }
+  snprintf(a.device, sizeof a.device, "%s", use.device);
+  snprintf(a.office, sizeof a.office, "%s", use.office);
+  memcpy(a.token, tok, tl + 1); /* a.token holds 256 + 1 */
+  memset(tok, 0, sizeof tok);
+  snprintf(c->resp->who, sizeof c->resp->who, "%s", use.device);
+  FILE *f = fopen(c->app->cfg->cert_file, "rb");
+  char *pem = malloc(65536);
+  size_t n = f && pem ? fread(pem, 1, 65535, f) : 0;
+  if (f)
+    fclose(f);
+  if (pem)
+    pem[n] = 0;
+  kj_buf_reset(&c->resp->body);
+  if (!n || !pem) {
+    reply_error(c->resp, 500, "cannot read the server's certificate '%s'", c->app->cfg->cert_file);
+  } else {
+    a.cert = pem;
+    if (kj_enrol_answer_encode(&c->resp->body, &a, &e)) {
+      reply_error(c->resp, 500, "%s", e.msg);
+    } else {
+      c->resp->status = 200;
+      c->resp->content_type = "application/json";
+      KJ_INFO("device %s of office %s enrolled from %s (protocol %d)", use.device, use.office,
+              c->req->remote ? c->req->remote : "?", protocol);
+    }
+  }
+  memset(&a.token, 0, sizeof a.token);
+  free(pem);
+}
+
 /* ---------------------------------------------------------------------- */
 /* routing */
 
@@ -654,6 +742,7 @@ static const route routes[] = {
     {"/v1/reports/offices", "GET", R_ADMIN | R_VIEWER, h_report_offices},
     {"/v1/reports/employees", "GET", R_ANY, h_report_employees},
     {"/metrics", "GET", R_ADMIN, h_metrics},
+    {"/v1/enrol", "POST", R_NONE, h_enrol}, /* the code itself is checked */
 };
 
 kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
@@ -661,6 +750,30 @@ kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res)
   kjs_principal who;
   kj_err e;
   kj_err_clear(&e);
+  /* An enrolment code instead of a token (POST /v1/enrol): only a live code
+   * gets its body read; failures count towards the enrolment limit */
+  unsigned char secret[KJ_ENROL_SECRET_LEN], hash[32];
+  kj_code er = kjs_enrol_header(authorization, secret, &e);
+  if (er != KJ_ENOENT) {
+    int64_t now = (int64_t)kj_wall_ms();
+    int retry = 0;
+    if (er == KJ_OK && !kjs_enrol_fail_allowed(now, &retry)) {
+      er = kj_fail(&e, KJ_EAUTH, "too many failed enrolment attempts: try again in %d s", retry);
+    } else if (er == KJ_OK) {
+      kjs_enrol_hash(secret, hash);
+      er = kjs_store_enrol_check(a->store, hash, &e);
+      if (er == KJ_EAUTH)
+        kjs_enrol_fail_note(now);
+    }
+    memset(secret, 0, sizeof secret);
+    if (er == KJ_OK)
+      snprintf(res->who, sizeof res->who, "enrol");
+    else {
+      res->reason = er == KJ_EAUTH ? "unknown" : NULL;
+      snprintf(res->msg, sizeof res->msg, "%.150s", e.msg);
+    }
+    return er;
+  }
   kj_code rc = kjs_auth_identify(a->store, authorization, &who, &res->reason, &e);
   if (rc == KJ_OK)
     snprintf(res->who, sizeof res->who, "%s", who.id);

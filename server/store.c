@@ -27,6 +27,7 @@
 #include "log.h"
 #include "merge.h"
 #include "msg.h"
+#include "passhash.h"
 
 #include "score.h"
 #include "uuid.h"
@@ -77,12 +78,15 @@ enum {
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_TOKEN_ADD] =
         "INSERT INTO tokens(hash, id, role, office, name, created) VALUES(?1,?2,?3,?4,?5,?6)",
-    [ST_TOKEN_LOOKUP] =
-        "SELECT hash, id, role, office, revoked IS NOT NULL FROM tokens WHERE hash = ?1",
+    [ST_TOKEN_LOOKUP] = "SELECT hash, id, role, office, revoked IS NOT NULL, "
+                        "COALESCE(last_seen, 0) FROM tokens WHERE hash = ?1",
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
     [ST_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE id = ?1",
-    [ST_TOKEN_LIST] = "SELECT id, role, office, name, created, revoked FROM tokens "
-                      "WHERE ?1 = 0 OR role = 'device' ORDER BY created, id",
+    [ST_TOKEN_LIST] = "SELECT id, role, office, name, created, revoked, last_seen, "
+                      "(SELECT CASE WHEN e.used IS NOT NULL THEN 'used' WHEN e.expires <= ?2 "
+                      "THEN 'expired' ELSE 'pending' END FROM enrol_codes e WHERE e.device = "
+                      "tokens.id ORDER BY e.created DESC LIMIT 1) "
+                      "FROM tokens WHERE ?1 = 0 OR role = 'device' ORDER BY created, id",
     /* the last position of the change sequence: records and moved notices */
     [ST_MAXSEQ] = POSITION_MAX_SQL,
     [ST_REC_GET] = "SELECT state FROM records WHERE type = ?1 AND id = ?2",
@@ -230,6 +234,17 @@ static const char *const migrations[] = {
     " (SELECT MAX(COALESCE((SELECT MAX(seq) FROM records), 0),"
     "  COALESCE((SELECT MAX(seq) FROM moved), 0))), CAST(strftime('%s','now') AS INTEGER) * 1000,"
     " 'first');",
+    /* 10: people of the BKD dashboard (`kinerjad user`; the password as an
+     * Argon2id hash, common/passhash.h), enrolment codes of devices (only
+     * the SHA-256 of the code's secret; the device token sealed with a key
+     * derived from the secret, cleared when used; docs/protocol.md
+     * "Enrolment") and when each token was last used */
+    "CREATE TABLE users(name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,"
+    " created INTEGER NOT NULL, last_login INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE enrol_codes(hash BLOB PRIMARY KEY, device TEXT NOT NULL, sealed BLOB,"
+    " created INTEGER NOT NULL, expires INTEGER NOT NULL, used INTEGER, used_by TEXT);"
+    "CREATE INDEX enrol_codes_device ON enrol_codes(device, created);"
+    "ALTER TABLE tokens ADD COLUMN last_seen INTEGER;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -648,9 +663,29 @@ out:
   return rc;
 }
 
+/* Note that a live token was used now (`kinerjad token list`'s last seen):
+ * written at most once a minute per token, so a busy device costs one small
+ * write a minute; a failure (the database busy) only leaves it older. */
+#define TOKEN_SEEN_EVERY_MS 60000
+static void token_seen(conn *c, const unsigned char hash[32], int64_t seen) {
+  int64_t now = (int64_t)kj_wall_ms();
+  if (seen && now - seen < TOKEN_SEEN_EVERY_MS && now >= seen)
+    return;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(c->db, "UPDATE tokens SET last_seen = ?2 WHERE hash = ?1", -1, &st,
+                         NULL) != SQLITE_OK)
+    return;
+  sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    KJ_DEBUG("cannot note a token's last use: %s", sqlite3_errmsg(c->db));
+  sqlite3_finalize(st);
+}
+
 kj_code kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_principal *who,
                                kjs_token_state *state, kj_err *err) {
   *state = KJS_TOKEN_UNKNOWN;
+  int64_t seen = 0;
   conn *c = acquire(s, err);
   if (!c)
     return err && err->code ? err->code : KJ_EDB;
@@ -679,12 +714,15 @@ kj_code kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_p
       const unsigned char *o = sqlite3_column_text(st, 3);
       snprintf(who->office, sizeof who->office, "%s", o ? (const char *)o : "");
       *state = KJS_TOKEN_LIVE;
+      seen = sqlite3_column_int64(st, 5);
     }
   } else if (r != SQLITE_DONE) {
     rc = db_fail(c->db, err, "cannot look up token");
   }
 out:
   done(st);
+  if (*state == KJS_TOKEN_LIVE)
+    token_seen(c, hash, seen);
   release(s, c);
   return rc;
 }
@@ -754,6 +792,7 @@ kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err
     goto out;
   }
   sqlite3_bind_int(st, 1, devices_only ? 1 : 0);
+  sqlite3_bind_int64(st, 2, (sqlite3_int64)kj_wall_ms());
   int r;
   while ((r = sqlite3_step(st)) == SQLITE_ROW) {
     cJSON *o = cJSON_CreateObject();
@@ -767,6 +806,11 @@ kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err
       cJSON_AddNullToObject(o, "revoked");
     else
       cJSON_AddNumberToObject(o, "revoked", (double)sqlite3_column_int64(st, 5));
+    if (sqlite3_column_type(st, 6) == SQLITE_NULL)
+      cJSON_AddNullToObject(o, "last_seen");
+    else
+      cJSON_AddNumberToObject(o, "last_seen", (double)sqlite3_column_int64(st, 6));
+    json_add_text_or_null(o, "enrolment", sqlite3_column_text(st, 7));
   }
   if (r != SQLITE_DONE)
     rc = db_fail(c->db, err, "cannot list tokens");
@@ -2467,4 +2511,330 @@ kj_code kjs_store_restore(const char *db_path, const char *file, const kjs_confi
   info->mark_seq = have ? mseq : -1;
   kjs_store_close(st);
   return KJ_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* people of the dashboard and enrolment codes (issue 18) */
+
+/* A one-off statement on c (these run rarely: commands and enrolment). */
+static sqlite3_stmt *prep(conn *c, const char *sql, kj_err *err) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    db_fail(c->db, err, "cannot prepare statement");
+    return NULL;
+  }
+  return st;
+}
+
+kj_code kjs_store_user_add(kjs_store *s, const char *name, const char *role, const char *hash,
+                           kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st =
+      prep(c, "INSERT INTO users(name, role, hash, created) VALUES(?1,?2,?3,?4)", err);
+  kj_code rc = st ? KJ_OK : KJ_EDB;
+  if (st) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)kj_wall_ms());
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      if ((sqlite3_extended_errcode(c->db) & 0xff) == SQLITE_CONSTRAINT)
+        rc = kj_fail(err, KJ_EEXIST, "user '%s' already exists (remove it first to replace it)",
+                     name);
+      else
+        rc = db_fail(c->db, err, "cannot add user");
+    }
+  }
+  sqlite3_finalize(st);
+  release(s, c);
+  return rc;
+}
+
+kj_code kjs_store_user_list(kjs_store *s, cJSON **out, kj_err *err) {
+  *out = NULL;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  cJSON *arr = cJSON_CreateArray();
+  sqlite3_stmt *st =
+      prep(c, "SELECT name, role, created, last_login FROM users ORDER BY name", err);
+  kj_code rc = !st ? KJ_EDB : !arr ? kj_fail(err, KJ_ENOMEM, "out of memory") : KJ_OK;
+  int r = SQLITE_DONE;
+  while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(arr, o)) {
+      cJSON_Delete(o);
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      break;
+    }
+    json_add_text_or_null(o, "name", sqlite3_column_text(st, 0));
+    json_add_text_or_null(o, "role", sqlite3_column_text(st, 1));
+    cJSON_AddNumberToObject(o, "created", (double)sqlite3_column_int64(st, 2));
+    if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+      cJSON_AddNullToObject(o, "last_login");
+    else
+      cJSON_AddNumberToObject(o, "last_login", (double)sqlite3_column_int64(st, 3));
+  }
+  if (!rc && r != SQLITE_DONE)
+    rc = db_fail(c->db, err, "cannot list users");
+  sqlite3_finalize(st);
+  release(s, c);
+  if (rc)
+    cJSON_Delete(arr);
+  else
+    *out = arr;
+  return rc;
+}
+
+kj_code kjs_store_user_remove(kjs_store *s, const char *name, kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = prep(c, "DELETE FROM users WHERE name = ?1", err);
+  kj_code rc = st ? KJ_OK : KJ_EDB;
+  if (st) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      rc = db_fail(c->db, err, "cannot remove user");
+    else if (sqlite3_changes(c->db) == 0)
+      rc = kj_fail(err, KJ_ENOENT, "no user '%s' (see 'kinerjad user list')", name);
+  }
+  sqlite3_finalize(st);
+  release(s, c);
+  return rc;
+}
+
+/* Checked when the user does not exist, so that an unknown name costs the
+ * same Argon2id work as a wrong password (no way to tell them apart by
+ * time).  A hash of a random string nobody knows. */
+static const char k_dummy_hash[] = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+                                   "J9x0b1m1aX8Rj8Gk0n0b2m8hC0mV1tQz0O4hQm6tV1A";
+
+kj_code kjs_store_user_verify(kjs_store *s, const char *name, const char *password,
+                              char role[KJS_USER_ROLE_MAX + 1], kj_err *err) {
+  role[0] = 0;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = prep(c, "SELECT role, hash FROM users WHERE name = ?1", err);
+  kj_code rc = st ? KJ_OK : KJ_EDB;
+  char hash[KJ_PASSHASH_MAX + 1] = "", urole[KJS_USER_ROLE_MAX + 1] = "";
+  int found = 0;
+  if (st) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+      found = 1;
+      snprintf(urole, sizeof urole, "%s", (const char *)sqlite3_column_text(st, 0));
+      snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(st, 1));
+    } else if (r != SQLITE_DONE) {
+      rc = db_fail(c->db, err, "cannot read user");
+    }
+  }
+  sqlite3_finalize(st);
+  release(s, c);
+  if (rc)
+    return rc;
+  kj_err ve;
+  kj_err_clear(&ve);
+  kj_code v = kj_pass_verify(found ? hash : k_dummy_hash, password, &ve);
+  if (v == KJ_ENOMEM)
+    return kj_fail(err, v, "%s", ve.msg);
+  if (!found || v != KJ_OK) {
+    if (found && v != KJ_EAUTH)
+      KJ_WARN("user '%s': the stored password hash cannot be read: %s", name, ve.msg);
+    return kj_fail(err, KJ_EAUTH, "wrong user name or password");
+  }
+  snprintf(role, KJS_USER_ROLE_MAX + 1, "%s", urole);
+  /* when the user last signed in (best effort, like a token's last use) */
+  c = acquire(s, NULL);
+  sqlite3_stmt *u = c ? prep(c, "UPDATE users SET last_login = ?2 WHERE name = ?1", NULL) : NULL;
+  if (u) {
+    sqlite3_bind_text(u, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(u, 2, (sqlite3_int64)kj_wall_ms());
+    (void)sqlite3_step(u);
+  }
+  sqlite3_finalize(u);
+  release(s, c);
+  return KJ_OK;
+}
+
+kj_code kjs_store_enrol_add(kjs_store *s, const unsigned char hash[32], const char *device,
+                            const unsigned char *sealed, size_t sealed_len, int64_t expires_ms,
+                            kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = prep(c,
+                          "INSERT INTO enrol_codes(hash, device, sealed, created, expires) "
+                          "VALUES(?1,?2,?3,?4,?5)",
+                          err);
+  kj_code rc = st ? KJ_OK : KJ_EDB;
+  if (st) {
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, sealed, (int)sealed_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)kj_wall_ms());
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)expires_ms);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      rc = db_fail(c->db, err, "cannot store the enrolment code");
+  }
+  sqlite3_finalize(st);
+  release(s, c);
+  return rc;
+}
+
+/* Why the code of hash cannot be used now, as a kj_err (KJ_EAUTH), from
+ * its row (or its absence). */
+static kj_code enrol_refusal(conn *c, const unsigned char hash[32], int64_t now, kj_err *err) {
+  sqlite3_stmt *st = prep(c,
+                          "SELECT e.used, e.expires, t.revoked IS NOT NULL, t.id IS NULL "
+                          "FROM enrol_codes e LEFT JOIN tokens t ON t.id = e.device "
+                          "WHERE e.hash = ?1",
+                          err);
+  if (!st)
+    return KJ_EDB;
+  sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+  int r = sqlite3_step(st);
+  kj_code rc;
+  if (r == SQLITE_ROW) {
+    char when[32];
+    int used = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    time_t t = (time_t)(sqlite3_column_int64(st, used ? 0 : 1) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+    if (used)
+      rc = kj_fail(err, KJ_EAUTH,
+                   "enrolment code already used (%s): ask the BKD for a new one "
+                   "('kinerjad device add')",
+                   when);
+    else if (sqlite3_column_int(st, 2) || sqlite3_column_int(st, 3))
+      rc = kj_fail(err, KJ_EAUTH, "enrolment code of a revoked device: ask the BKD for a new one");
+    else if (sqlite3_column_int64(st, 1) <= now)
+      rc = kj_fail(err, KJ_EAUTH,
+                   "enrolment code expired (%s): ask the BKD for a new one ('kinerjad device add')",
+                   when);
+    else
+      rc = KJ_OK;
+  } else if (r == SQLITE_DONE) {
+    rc = kj_fail(err, KJ_EAUTH,
+                 "unknown enrolment code: check it against the one 'kinerjad device add' printed");
+  } else {
+    rc = db_fail(c->db, err, "cannot read enrolment codes");
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+kj_code kjs_store_enrol_check(kjs_store *s, const unsigned char hash[32], kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  kj_code rc = enrol_refusal(c, hash, (int64_t)kj_wall_ms(), err);
+  release(s, c);
+  return rc;
+}
+
+kj_code kjs_store_enrol_use(kjs_store *s, const unsigned char hash[32], const char *used_by,
+                            kjs_enrol_use *out, kj_err *err) {
+  memset(out, 0, sizeof *out);
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  int64_t now = (int64_t)kj_wall_ms();
+  kj_code rc = exec(c, "BEGIN IMMEDIATE", err);
+  sqlite3_stmt *st = NULL;
+  if (rc)
+    goto out;
+  if ((rc = enrol_refusal(c, hash, now, err)))
+    goto out;
+  st = prep(c,
+            "SELECT e.device, e.sealed, t.office, t.hash FROM enrol_codes e "
+            "JOIN tokens t ON t.id = e.device WHERE e.hash = ?1",
+            err);
+  if (!st) {
+    rc = KJ_EDB;
+    goto out;
+  }
+  sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+  int r = sqlite3_step(st);
+  if (r != SQLITE_ROW) {
+    rc = r == SQLITE_DONE ? kj_fail(err, KJ_EAUTH, "unknown enrolment code")
+                          : db_fail(c->db, err, "cannot read the enrolment code");
+    goto out;
+  }
+  snprintf(out->device, sizeof out->device, "%s", (const char *)sqlite3_column_text(st, 0));
+  const void *sealed = sqlite3_column_blob(st, 1);
+  int sl = sqlite3_column_bytes(st, 1);
+  if (sealed && sl > 0 && (size_t)sl <= sizeof out->sealed) {
+    memcpy(out->sealed, sealed, (size_t)sl);
+    out->sealed_len = (size_t)sl;
+  }
+  const unsigned char *of = sqlite3_column_text(st, 2);
+  snprintf(out->office, sizeof out->office, "%s", of ? (const char *)of : "");
+  const void *th = sqlite3_column_blob(st, 3);
+  if (th && sqlite3_column_bytes(st, 3) == 32)
+    memcpy(out->token_hash, th, 32);
+  sqlite3_finalize(st);
+  /* the code is spent in this transaction: one use, whatever comes after */
+  st = prep(c,
+            "UPDATE enrol_codes SET used = ?2, used_by = ?3, sealed = NULL "
+            "WHERE hash = ?1 AND used IS NULL",
+            err);
+  if (!st) {
+    rc = KJ_EDB;
+    goto out;
+  }
+  sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+  sqlite3_bind_text(st, 3, used_by ? used_by : "", -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE) {
+    rc = db_fail(c->db, err, "cannot use the enrolment code");
+    goto out;
+  }
+  if (sqlite3_changes(c->db) != 1) {
+    rc = kj_fail(err, KJ_EAUTH, "enrolment code already used");
+    goto out;
+  }
+  if (!out->sealed_len) {
+    rc = kj_fail(err, KJ_EAUTH, "enrolment code holds no token: ask the BKD for a new one");
+    goto out;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  rc = exec(c, "COMMIT", err);
+out:
+  sqlite3_finalize(st);
+  if (rc)
+    exec(c, "ROLLBACK", NULL);
+  release(s, c);
+  return rc;
+}
+
+kj_code kjs_store_each_state(kjs_store *s, kj_rtype type, const char *office,
+                             int (*fn)(void *ud, const char *state), void *ud, kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = prep(c,
+                          "SELECT state FROM records WHERE type = ?1 AND deleted = 0 "
+                          "AND (?2 IS NULL OR office = ?2) ORDER BY seq",
+                          err);
+  kj_code rc = st ? KJ_OK : KJ_EDB;
+  if (st) {
+    sqlite3_bind_text(st, 1, kj_type(type) ? kj_type(type)->name : "", -1, SQLITE_STATIC);
+    bind_text_or_null(st, 2, office);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW)
+      if (fn(ud, (const char *)sqlite3_column_text(st, 0)))
+        break;
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+      rc = db_fail(c->db, err, "cannot read the records");
+  }
+  sqlite3_finalize(st);
+  release(s, c);
+  return rc;
 }

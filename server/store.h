@@ -60,9 +60,69 @@ kj_code kjs_store_token_lookup(kjs_store *s, const unsigned char hash[32], kjs_p
                                kjs_token_state *state, kj_err *err);
 /* KJ_ENOENT when there is no such id, KJ_EEXIST when already revoked. */
 kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err);
-/* An array of {"id","role","office","name","created","revoked"} (devices
- * only when devices_only). */
+/* An array of {"id","role","office","name","created","revoked",
+ * "last_seen" (ms of the last request with the token, to the minute; null
+ * when never), "enrolment" ("pending", "used", "expired" for the newest
+ * enrolment code of a device, null when none)} (devices only when
+ * devices_only); times in ms since the epoch. */
 kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err *err);
+
+/* --- people of the dashboard and enrolment codes (issue 18) --------------- */
+
+/* A user's role: "admin" or "analyst" (at most this long). */
+#define KJS_USER_ROLE_MAX 15
+
+/* Add user name (1-64 characters, checked by the caller) with role and the
+ * Argon2id encoded hash of the password (common/passhash.h kj_pass_hash;
+ * the password itself is never stored).  KJ_EEXIST when the name is
+ * taken; KJ_EDB. */
+kj_code kjs_store_user_add(kjs_store *s, const char *name, const char *role, const char *hash,
+                           kj_err *err);
+/* Every user, by name: an array of {"name","role","created" (ms),
+ * "last_login" (ms or null)}; the caller deletes it.  No hash is listed. */
+kj_code kjs_store_user_list(kjs_store *s, cJSON **out, kj_err *err);
+/* KJ_ENOENT when there is no such user. */
+kj_code kjs_store_user_remove(kjs_store *s, const char *name, kj_err *err);
+/* Sign-in check of the dashboard: KJ_OK with role filled when password is
+ * name's (last_login is then set to now); KJ_EAUTH "wrong user name or
+ * password" both when the name is unknown and when the password is wrong
+ * (an unknown name costs the same Argon2id work, so time tells nothing);
+ * KJ_EDB, KJ_ENOMEM. */
+kj_code kjs_store_user_verify(kjs_store *s, const char *name, const char *password,
+                              char role[KJS_USER_ROLE_MAX + 1], kj_err *err);
+
+/* Store an enrolment code of device (docs/protocol.md "Enrolment"): hash is
+ * the SHA-256 of the code's secret with its domain (server/kjs_enrol.h), sealed
+ * the device's token sealed with a key derived from the secret, valid until
+ * expires_ms (ms since the epoch).  KJ_EDB. */
+kj_code kjs_store_enrol_add(kjs_store *s, const unsigned char hash[32], const char *device,
+                            const unsigned char *sealed, size_t sealed_len, int64_t expires_ms,
+                            kj_err *err);
+/* Whether the code of hash may be used now: KJ_OK, else KJ_EAUTH with the
+ * reason for the PC ("unknown enrolment code", "... already used (DATE)",
+ * "... expired (DATE)", "... of a revoked device"); KJ_EDB. */
+kj_code kjs_store_enrol_check(kjs_store *s, const unsigned char hash[32], kj_err *err);
+/* What a spent code gives back. */
+typedef struct kjs_enrol_use {
+  char device[KJ_DEVICE_MAX + 1];
+  char office[KJ_ID_MAX + 1];
+  unsigned char sealed[128]; /* the sealed token */
+  size_t sealed_len;
+  unsigned char token_hash[32]; /* the SHA-256 the tokens table holds */
+} kjs_enrol_use;
+/* Spend the code of hash: in one write transaction, check it as
+ * kjs_store_enrol_check does, mark it used (now, by used_by: the address)
+ * and clear its sealed token, and give *out.  Of two PCs racing with one
+ * code exactly one gets KJ_OK; the other KJ_EAUTH "already used". */
+kj_code kjs_store_enrol_use(kjs_store *s, const unsigned char hash[32], const char *used_by,
+                            kjs_enrol_use *out, kj_err *err);
+
+/* Every live (not deleted) record of type, of office when office is not
+ * NULL (the record's office; for offices their own code), in the order
+ * they were stored: fn gets each state's JSON (kj_rstate_from_json) and
+ * returns non-zero to stop.  A reader: never waits for writers.  KJ_EDB. */
+kj_code kjs_store_each_state(kjs_store *s, kj_rtype type, const char *office,
+                             int (*fn)(void *ud, const char *state), void *ud, kj_err *err);
 
 /* --- merging changes ---------------------------------------------------- */
 

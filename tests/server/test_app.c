@@ -849,6 +849,7 @@ static void test_migration_8(void **state) {
   char sql[2048];
   snprintf(sql, sizeof sql,
            "DROP TABLE clock; DROP TABLE moved; DROP TABLE epochs; DROP TABLE applied;"
+           "DROP TABLE users; DROP TABLE enrol_codes; ALTER TABLE tokens DROP COLUMN last_seen;"
            "CREATE TABLE applied(device TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,"
            " error TEXT, PRIMARY KEY(device, seq)) WITHOUT ROWID;"
            "CREATE TABLE moved(office TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"

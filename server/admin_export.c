@@ -1,0 +1,320 @@
+/* admin_export.c - `kinerjad export TYPE`: the records of a type as the
+ * CSV files of domain.md "CSV files" (proto/csvio.c, formula guard and all)
+ * or one XLSX sheet (libxlsxwriter, Debian's libxlsxwriter-dev) with dates
+ * and numbers as values. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <xlsxwriter.h>
+
+#include "admin_bkd.h"
+#include "csvio.h"
+#include "date.h"
+#include "record.h"
+#include "wire.h"
+
+static const char export_help[] =
+    "usage: kinerjad export TYPE [--office CODE] [--period P] [--format csv|xlsx]\n"
+    "                            [--output FILE]\n\n"
+    "The live records of TYPE (office, employee, indicator, service, survey,\n"
+    "activity, complaint, rating, target), oldest first, with the columns of\n"
+    "their CSV file (the same file 'kinerjad import' reads).  csv: cells a\n"
+    "spreadsheet would run as a formula start with '.  xlsx: one sheet named\n"
+    "after the type, a bold header row, dates as dates and numbers as numbers\n"
+    "(NIPs and codes stay text).\n\n"
+    "  --office CODE   only records of that office (types with an office)\n"
+    "  --period P      only records of P (2026, 2026-Q3, 2026-09): surveys and\n"
+    "                  activities by date, complaints by their received date,\n"
+    "                  ratings and targets whose period overlaps P\n"
+    "  --format F      csv (default) or xlsx\n"
+    "  --output FILE   write FILE (made whole, then renamed into place);\n"
+    "                  default standard output (xlsx: not a terminal)\n"
+    "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
+    "\nexample: kinerjad export survey --office 36.73.01 --period 2026-Q3 --format xlsx "
+    "--output ikm.xlsx\n";
+
+typedef struct export_ctx {
+  const kj_type_def *td;
+  int date_field;   /* index of the field --period filters on, -1 none */
+  int period_field; /* ... when it is a PERIOD field */
+  int use_period;
+  kj_period period;
+  const char *office;
+  FILE *csv;        /* csv */
+  lxw_workbook *wb; /* xlsx */
+  lxw_worksheet *ws;
+  lxw_format *date_fmt;
+  lxw_row_t row;
+  long rows;
+  kj_code fail;
+  kj_err err;
+} export_ctx;
+
+static int in_period(const export_ctx *x, const kj_record *r) {
+  if (!x->use_period)
+    return 1;
+  const char *v = x->date_field >= 0 ? r->v[x->date_field] : r->v[x->period_field];
+  if (!v)
+    return 0;
+  if (x->date_field >= 0) {
+    kj_day d;
+    return kj_date_parse(v, &d) == KJ_OK && kj_period_contains(&x->period, d);
+  }
+  kj_period p;
+  return kj_period_parse(v, &p) == KJ_OK && p.first <= x->period.last && p.last >= x->period.first;
+}
+
+static kj_code xlsx_cell(export_ctx *x, lxw_col_t col, const kj_field_def *f, const char *v) {
+  lxw_error e = LXW_NO_ERROR;
+  if (!v)
+    return KJ_OK; /* an absent field is an empty cell */
+  kj_day d;
+  if (f && f->ft == KJ_FT_DATE && kj_date_parse(v, &d) == KJ_OK) {
+    lxw_datetime dt = {0};
+    int y, m, dd;
+    kj_day_to_civil(d, &y, &m, &dd);
+    dt.year = y;
+    dt.month = m;
+    dt.day = dd;
+    e = worksheet_write_datetime(x->ws, x->row, col, &dt, x->date_fmt);
+  } else if (f && (f->ft == KJ_FT_INT || f->ft == KJ_FT_NUM)) {
+    e = worksheet_write_number(x->ws, x->row, col, strtod(v, NULL), NULL);
+  } else {
+    e = worksheet_write_string(x->ws, x->row, col, v, NULL);
+  }
+  if (e != LXW_NO_ERROR)
+    return kj_fail(&x->err, KJ_EIO, "xlsx: %s", lxw_strerror(e));
+  return KJ_OK;
+}
+
+static int export_state(void *ud, const char *state) {
+  export_ctx *x = ud;
+  cJSON *o = cJSON_Parse(state);
+  int parsed = o != NULL;
+  kj_rstate rs;
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = o ? kj_rstate_from_json(o, &rs, &e) : KJ_ENOMEM;
+  cJSON_Delete(o);
+  if (rc == KJ_EVERSION)
+    return 0; /* a field or value of a newer kinerjad: nothing to show here */
+  if (rc) {
+    x->fail = kj_fail(&x->err, KJ_EDB, "a stored record cannot be read: %s",
+                      parsed ? e.msg : "bad JSON or out of memory");
+    return 1;
+  }
+  const kj_record *r = &rs.rec;
+  if (in_period(x, r) &&
+      (!x->office || (kj_record_office(r) && !strcmp(kj_record_office(r), x->office)))) {
+    if (x->csv) {
+      if ((x->fail = kj_csv_write_record(x->csv, r)))
+        kj_fail(&x->err, x->fail, "cannot write the CSV: %s", strerror(errno));
+    } else if (x->row >= LXW_ROW_MAX) {
+      x->fail = kj_fail(&x->err, KJ_ETOOBIG,
+                        "more than %u rows: too many for one sheet (use csv or --period)",
+                        (unsigned)LXW_ROW_MAX - 1);
+    } else {
+      x->fail = xlsx_cell(x, 0, NULL, r->id);
+      for (int i = 0; !x->fail && i < x->td->nfields; i++)
+        x->fail = xlsx_cell(x, (lxw_col_t)(i + 1), &x->td->fields[i], r->v[i]);
+      x->row++;
+    }
+    x->rows++;
+  }
+  kj_rstate_release(&rs);
+  return x->fail ? 1 : 0;
+}
+
+/* Copy file to stdout: 0 or 1 after a message. */
+static int copy_out(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    kjs_adm_error("export: cannot read '%s': %s", path, strerror(errno));
+    return 1;
+  }
+  char buf[65536];
+  size_t n;
+  int rc = 0;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    if (fwrite(buf, 1, n, stdout) != n) {
+      kjs_adm_error("export: cannot write standard output: %s", strerror(errno));
+      rc = 1;
+      break;
+    }
+  fclose(f);
+  if (!rc && fflush(stdout) != 0) {
+    kjs_adm_error("export: cannot write standard output: %s", strerror(errno));
+    rc = 1;
+  }
+  return rc;
+}
+
+int kjs_admin_export(kjs_config *cfg, int argc, char **argv) {
+  if (argc == 0 || kjs_adm_want_help(argc, argv)) {
+    fputs(export_help, argc ? stdout : stderr);
+    return argc ? 0 : 1;
+  }
+  const char *type = NULL, *office = NULL, *period = NULL, *format = "csv", *output = NULL;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--office") && i + 1 < argc)
+      office = argv[++i];
+    else if (!strcmp(a, "--period") && i + 1 < argc)
+      period = argv[++i];
+    else if (!strcmp(a, "--format") && i + 1 < argc)
+      format = argv[++i];
+    else if (!strcmp(a, "--output") && i + 1 < argc)
+      output = argv[++i];
+    else if (a[0] != '-' && !type)
+      type = a;
+    else {
+      static const char *const known[] = {"--office", "--period", "--format", "--output", NULL};
+      kjs_adm_bad_arg("export", a, known);
+      return 1;
+    }
+  }
+  export_ctx x;
+  memset(&x, 0, sizeof x);
+  x.date_field = x.period_field = -1;
+  x.td = type ? kj_type_by_name(type) : NULL;
+  if (!x.td) {
+    const char *names[KJ_T__COUNT];
+    size_t n = 0;
+    for (int t = 0; t < KJ_T__COUNT; t++)
+      if (kj_type((kj_rtype)t))
+        names[n++] = kj_type((kj_rtype)t)->name;
+    if (!type)
+      kjs_adm_error("export: which type? (kinerjad export TYPE, see 'kinerjad export --help')");
+    else
+      kjs_adm_bad_word("record type", type, names, n);
+    return 1;
+  }
+  int xlsx = !strcmp(format, "xlsx");
+  if (!xlsx && strcmp(format, "csv") != 0) {
+    kjs_adm_error("export: unknown format '%s' (csv or xlsx)", format);
+    return 1;
+  }
+  kj_err e;
+  kj_err_clear(&e);
+  if (office) {
+    if (x.td->type != KJ_T_OFFICE && x.td->office_field < 0) {
+      kjs_adm_error("export: %s records have no office: --office does not apply", x.td->name);
+      return 1;
+    }
+    if (kj_record_validate_id(KJ_T_OFFICE, office, &e)) {
+      kjs_adm_error("export: bad office code '%s': %s", office, e.msg);
+      return 1;
+    }
+    x.office = office;
+  }
+  for (int i = 0; i < x.td->nfields && x.date_field < 0; i++)
+    if (x.td->fields[i].ft == KJ_FT_DATE)
+      x.date_field = i;
+  for (int i = 0; i < x.td->nfields && x.period_field < 0; i++)
+    if (x.td->fields[i].ft == KJ_FT_PERIOD)
+      x.period_field = i;
+  if (period) {
+    if (x.date_field < 0 && x.period_field < 0) {
+      kjs_adm_error("export: %s records have no date or period: --period does not apply",
+                    x.td->name);
+      return 1;
+    }
+    if (kj_period_parse(period, &x.period)) {
+      kjs_adm_error("export: bad period '%s': expected a year (2026), a quarter (2026-Q3) or a "
+                    "month (2026-09)",
+                    period);
+      return 1;
+    }
+    x.use_period = 1;
+  }
+  if (xlsx && !output && isatty(1)) {
+    kjs_adm_error("export: an xlsx file is binary: give --output FILE or redirect the output");
+    return 1;
+  }
+  kjs_store *st;
+  if (kjs_adm_open(cfg, &st))
+    return 1;
+  /* where the file is made: FILE.tmp renamed to FILE, or (xlsx to standard
+   * output) a temporary file copied out */
+  char tmp[4200] = "";
+  int rc = 0;
+  if (output) {
+    snprintf(tmp, sizeof tmp, "%s.tmp", output);
+  } else if (xlsx) {
+    const char *td = getenv("TMPDIR");
+    snprintf(tmp, sizeof tmp, "%s/kinerjad-export-XXXXXX", td && *td ? td : "/tmp");
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+      kjs_adm_error("export: cannot make a temporary file '%s': %s", tmp, strerror(errno));
+      kjs_store_close(st);
+      return 1;
+    }
+    close(fd);
+  }
+  if (!xlsx) {
+    x.csv = tmp[0] ? fopen(tmp, "w") : stdout;
+    if (!x.csv) {
+      kjs_adm_error("export: cannot write '%s': %s", tmp, strerror(errno));
+      kjs_store_close(st);
+      return 1;
+    }
+    if (kj_csv_write_header(x.csv, x.td))
+      x.fail = kj_fail(&x.err, KJ_EIO, "cannot write the CSV: %s", strerror(errno));
+  } else {
+    lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
+    x.wb = workbook_new_opt(tmp, &opt);
+    x.ws = x.wb ? workbook_add_worksheet(x.wb, x.td->plural) : NULL;
+    lxw_format *bold = x.wb ? workbook_add_format(x.wb) : NULL;
+    x.date_fmt = x.wb ? workbook_add_format(x.wb) : NULL;
+    if (!x.ws || !bold || !x.date_fmt) {
+      x.fail = kj_fail(&x.err, KJ_EIO, "cannot make the xlsx workbook '%s'", tmp);
+    } else {
+      format_set_bold(bold);
+      format_set_num_format(x.date_fmt, "yyyy-mm-dd");
+      worksheet_write_string(x.ws, 0, 0, x.td->id_name, bold);
+      for (int i = 0; i < x.td->nfields; i++)
+        worksheet_write_string(x.ws, 0, (lxw_col_t)(i + 1), x.td->fields[i].name, bold);
+      worksheet_freeze_panes(x.ws, 1, 0);
+      x.row = 1;
+    }
+  }
+  if (!x.fail) {
+    kj_code r = kjs_store_each_state(st, x.td->type, x.td->type == KJ_T_OFFICE ? NULL : office,
+                                     export_state, &x, &e);
+    if (r && !x.fail)
+      x.fail = kj_fail(&x.err, r, "%s", e.msg);
+  }
+  kjs_store_close(st);
+  if (x.wb) {
+    lxw_error we = workbook_close(x.wb);
+    if (we != LXW_NO_ERROR && !x.fail)
+      x.fail = kj_fail(&x.err, KJ_EIO, "cannot write the xlsx file: %s", lxw_strerror(we));
+  }
+  if (x.csv && x.csv != stdout) {
+    if ((fflush(x.csv) != 0 || fsync(fileno(x.csv)) != 0) && !x.fail)
+      x.fail = kj_fail(&x.err, KJ_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+    fclose(x.csv);
+  } else if (x.csv && fflush(stdout) != 0 && !x.fail) {
+    x.fail = kj_fail(&x.err, KJ_EIO, "cannot write standard output: %s", strerror(errno));
+  }
+  if (x.fail) {
+    kjs_adm_error("export: %s", x.err.msg);
+    rc = 1;
+  } else if (output && rename(tmp, output) != 0) {
+    kjs_adm_error("export: cannot rename '%s' to '%s': %s", tmp, output, strerror(errno));
+    rc = 1;
+  } else if (!output && xlsx) {
+    rc = copy_out(tmp);
+  }
+  if (rc || (!output && xlsx))
+    unlink(tmp);
+  if (!rc && output)
+    fprintf(stderr, "exported %ld %s to %s\n", x.rows, x.td->plural, output);
+  return rc;
+}
