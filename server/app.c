@@ -72,9 +72,9 @@ kj_code kjs_query_get(const char *query, const char *name, char *out, size_t siz
   return KJ_ENOENT;
 }
 
-static void reply_error(kjs_response *resp, int status, const char *fmt, ...)
+static void reply_error(kjh_response *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void reply_error(kjs_response *resp, int status, const char *fmt, ...) {
+static void reply_error(kjh_response *resp, int status, const char *fmt, ...) {
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
@@ -117,8 +117,8 @@ static kj_day server_today(void) {
 
 typedef struct ctx {
   kjs_app *app;
-  const kjs_request *req;
-  kjs_response *resp;
+  const kjh_request *req;
+  kjh_response *resp;
   kjs_principal who;
 } ctx;
 
@@ -299,7 +299,7 @@ static void h_push(ctx *c) {
       high = -1; /* the client learns it at its next request */
     kj_buf_reset(&c->resp->body);
     rc = kj_push_results_encode_high(&c->resp->body, res, n, (int64_t)kj_wall_ms(), high, &e);
-    c->resp->push_records = applied;
+    c->resp->count = applied;
     reply_msg(c, rc, &e);
   }
   for (int i = 0; i < n; i++)
@@ -611,7 +611,7 @@ static void h_report_employees(ctx *c) {
 static void h_metrics(ctx *c) {
   kj_buf *out = &c->resp->body;
   kj_buf_reset(out);
-  kjs_net_metrics(out);
+  kjh_metrics(out, c->app->cfg->net.metrics);
   kjs_store_stats st;
   kjs_store_stats_get(c->app->store, &st);
   kj_buf_addf(out,
@@ -656,7 +656,7 @@ static const route routes[] = {
     {"/metrics", "GET", R_ADMIN, h_metrics},
 };
 
-kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
+kj_code kjs_app_auth(void *app, const char *authorization, kjh_auth_result *res) {
   kjs_app *a = app;
   kjs_principal who;
   kj_err e;
@@ -669,11 +669,11 @@ kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res)
   return rc;
 }
 
-void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {
+void kjs_app_handle(void *app, const kjh_request *req, kjh_response *resp) {
   ctx c = {.app = app, .req = req, .resp = resp};
   snprintf(resp->who, sizeof resp->who, "-");
   resp->route = "other";
-  resp->push_records = 0;
+  resp->count = 0;
   const route *r = NULL;
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
     if (!strcmp(req->path, routes[i].path))

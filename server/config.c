@@ -18,6 +18,16 @@ static kj_code join(char *out, const char *dir, const char *name, kj_err *err) {
   return KJ_OK;
 }
 
+/* The network metrics' names (kj_http): kinerjad_..., pushes timed. */
+static const kjh_metric_names metric_names = {
+    .prefix = "kinerjad",
+    .timed_route = "/v1/push",
+    .timed_name = "push_duration_seconds",
+    .timed_help = "Time to answer POST /v1/push.",
+    .count_name = "push_records_applied_total",
+    .count_help = "Records applied by pushes.",
+};
+
 kj_code kjs_config_init(kjs_config *c, const char *dir, kj_err *err) {
   memset(c, 0, sizeof *c);
   if (!dir || !*dir)
@@ -27,7 +37,8 @@ kj_code kjs_config_init(kjs_config *c, const char *dir, kj_err *err) {
   if (strlen(dir) >= KJS_PATH_MAX - 32)
     return kj_fail(err, KJ_EINVAL, "data directory path too long");
   snprintf(c->data_dir, sizeof c->data_dir, "%s", dir);
-  kjs_net_config_defaults(&c->net);
+  kjh_config_defaults(&c->net);
+  c->net.metrics = &metric_names;
   snprintf(c->net.host, sizeof c->net.host, "127.0.0.1");
   c->net.port = KJS_DEFAULT_PORT;
   c->max_batch = KJS_MAX_BATCH;
