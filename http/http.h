@@ -42,6 +42,13 @@ typedef struct kjh_request {
   int tls; /* the request came over TLS (a cookie may be Secure) */
 } kjh_request;
 
+/* Value of name in an URL query or an application/x-www-form-urlencoded
+ * body ("a=1&b=x%20y+z"), percent-decoded ('+' is a space) into out (size
+ * bytes with the NUL): KJ_OK found, KJ_ENOENT absent (out untouched),
+ * KJ_EINVAL too long, badly encoded or holding a NUL (no message: the
+ * caller names the parameter).  form must be NUL-terminated. */
+kj_code kjh_query_get(const char *form, const char *name, char *out, size_t size);
+
 /* The value of the first header called name (ASCII case-insensitive), or
  * NULL when the request has none.  The pointer lives as long as req. */
 const char *kjh_header(const kjh_request *req, const char *name);

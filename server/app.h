@@ -23,7 +23,8 @@ void kjs_app_handle(void *app, const kjh_request *req, kjh_response *resp);
  * still checks it again (a revoke between the headers and the handler). */
 kj_code kjs_app_auth(void *app, const char *authorization, kjh_auth_result *res);
 
-/* Value of name in an URL query ("a=1&b=x%20y"), percent-decoded into out
+/* kjh_query_get (http/query.c) under its old name.
+ * Value of name in an URL query ("a=1&b=x%20y"), percent-decoded into out
  * (size bytes with the NUL): KJ_OK found, KJ_ENOENT absent (out untouched),
  * KJ_EINVAL too long or badly encoded (no message: the caller names the
  * parameter). */
