@@ -145,6 +145,11 @@ void kjh_config_defaults(kjh_config *cfg);
  * a message in err. */
 kj_code kjh_server_serve(const kjh_config *cfg, kjh_handler_fn handler, void *app, kj_err *err);
 
+/* "127.0.0.1:8443", "0.0.0.0:0", "[::1]:8443" into host (hostsz bytes
+ * with the NUL, brackets dropped) and port (0-65535).  KJ_OK, or KJ_EINVAL
+ * with a message quoting s. */
+kj_code kjh_parse_listen(const char *s, char *host, size_t hostsz, int *port, kj_err *err);
+
 /* Prometheus text of the network counters (requests by route and status,
  * the timed route's histogram, refusals at the headers, open connections)
  * under names (NULL: prefix "http"); the app appends its own.  The

@@ -68,26 +68,7 @@ void kjs_config_release(kjs_config *c) {
 }
 
 kj_code kjs_parse_listen(const char *s, char *host, size_t hostsz, int *port, kj_err *err) {
-  const char *colon = strrchr(s, ':');
-  if (!colon || colon == s)
-    return kj_fail(err, KJ_EINVAL, "bad listen address '%s': expected ADDR:PORT", s);
-  const char *h = s;
-  size_t hl = (size_t)(colon - s);
-  if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
-    h++;
-    hl -= 2;
-  }
-  if (hl == 0 || hl >= hostsz)
-    return kj_fail(err, KJ_EINVAL, "bad listen address '%s'", s);
-  char *end;
-  errno = 0;
-  long p = strtol(colon + 1, &end, 10);
-  if (!colon[1] || *end || errno || p < 0 || p > 65535)
-    return kj_fail(err, KJ_EINVAL, "bad port in listen address '%s'", s);
-  memcpy(host, h, hl);
-  host[hl] = 0;
-  *port = (int)p;
-  return KJ_OK;
+  return kjh_parse_listen(s, host, hostsz, port, err); /* http/net.c */
 }
 
 /* A whole number min..max from v into *out: KJ_OK, or KJ_EINVAL (no
