@@ -1255,6 +1255,12 @@ static kj_code test_auth(void *app, const char *authorization, kjh_auth_result *
   return KJ_EAUTH;
 }
 
+/* The application's pages signed in by cookie: GET /teapot skips the check. */
+static int test_public(void *app, const char *method, const char *path) {
+  (void)app;
+  return !strcmp(method, "GET") && !strcmp(path, "/teapot");
+}
+
 /* How many responses a text holds. */
 static int count_responses(const char *s) {
   int n = 0;
@@ -1313,6 +1319,22 @@ static void test_auth_gate(void **state) {
   assert_non_null(c);
   assert_non_null(strstr(c, "missing bearer token"));
   assert_int_equal(atomic_load(&auth_calls), 0);
+  /* is_public: GET /teapot (query and all) goes to the handler without a
+   * token and without a check; a POST to it and GET /metrics do not */
+  kj_buf_reset(&out);
+  cfg.is_public = test_public;
+  const char pub[] = "GET /teapot?x=1 HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n";
+  assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, pub, sizeof pub - 1, &out, NULL), KJ_OK);
+  s = kj_buf_str(&out);
+  assert_int_equal(strncmp(s, "HTTP/1.1 418 ", 13), 0);
+  assert_non_null(strstr(s + 1, "HTTP/1.1 401 "));
+  kj_buf_reset(&out);
+  const char pubpost[] = "POST /teapot HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+  assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, pubpost, sizeof pubpost - 1, &out, NULL),
+                   KJ_OK);
+  assert_int_equal(strncmp(kj_buf_str(&out), "HTTP/1.1 401 ", 13), 0);
+  assert_int_equal(atomic_load(&auth_calls), 0);
+  cfg.is_public = NULL;
   /* a body over the limit without a token (or with a bad one) is a 401,
    * counted and logged as a refusal; with a good token it is a 413 */
   static const struct {
