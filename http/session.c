@@ -12,7 +12,7 @@
 #include "uuid.h"
 
 #define ID_BYTES 32
-#define ID_HEX (2 * ID_BYTES)
+#define ID_HEX 64 /* 2 * ID_BYTES */
 
 typedef struct entry {
   unsigned char hash[32]; /* SHA-256 of the id's hex text */

@@ -183,25 +183,25 @@ static void test_lookup(void **state) {
 static void test_expiry(void **state) {
   (void)state;
   fake_now = 1000;
-  kjh_sessions *s = store(30 * 60 * 1000, 12 * 3600 * 1000LL, 0);
+  kjh_sessions *s = store(30LL * 60 * 1000, 12LL * 3600 * 1000, 0);
   char cookie[128];
   kjh_session ss;
   sign_in(s, "op", NULL, 0, cookie, sizeof cookie, &ss);
-  fake_now += 30 * 60 * 1000 - 1; /* just inside: and the idle clock restarts */
+  fake_now += 30LL * 60 * 1000 - 1; /* just inside: and the idle clock restarts */
   assert_int_equal(get(s, cookie, &ss), KJ_OK);
-  fake_now += 30 * 60 * 1000 - 1;
+  fake_now += 30LL * 60 * 1000 - 1;
   assert_int_equal(get(s, cookie, &ss), KJ_OK);
-  fake_now += 30 * 60 * 1000; /* idle for 30 minutes: gone */
+  fake_now += 30LL * 60 * 1000; /* idle for 30 minutes: gone */
   assert_int_equal(get(s, cookie, &ss), KJ_EAUTH);
   assert_int_equal(kjh_sessions_count(s), 0);
 
   /* the absolute limit, however busy */
   sign_in(s, "op", NULL, 0, cookie, sizeof cookie, &ss);
   for (int i = 0; i < 12 * 4 - 1; i++) {
-    fake_now += 15 * 60 * 1000;
+    fake_now += 15LL * 60 * 1000;
     assert_int_equal(get(s, cookie, &ss), KJ_OK);
   }
-  fake_now += 15 * 60 * 1000;
+  fake_now += 15LL * 60 * 1000;
   assert_int_equal(get(s, cookie, &ss), KJ_EAUTH);
   kjh_sessions_free(s);
 
