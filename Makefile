@@ -54,7 +54,7 @@ lint: build
 	clang-tidy -p $(BUILD) --quiet --extra-arg=-Wsign-conversion $(LINT_SOURCES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem --std=c11 \
-	  $(addprefix -I,common proto client server) $(filter %.c,$(SOURCES))
+	  $(addprefix -I,common proto http client server) $(filter %.c,$(SOURCES))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -112,5 +112,13 @@ int kjc_cmd_backup(int argc, char **argv); /* cmd_status.c */
 int kjc_cmd_sync(int argc, char **argv);   /* cmd_sync.c (sync engine) */
 int kjc_cmd_report(int argc, char **argv); /* cmd_sync.c */
 int kjc_cmd_person(int argc, char **argv); /* cmd_person.c: setup, list */
+int kjc_cmd_ui(int argc, char **argv);     /* cmd_ui.c (the office web app) */
+
+/* The loop of `sync --watch` on s (open for writing) until
+ * kjc_sync_watch_stop (from any thread; it ends within a second or when
+ * the sync under way sees the cancel): returns 0.  Installs no signal
+ * handlers.  (cmd_sync.c) */
+int kjc_sync_watch(kjc_store *s, long interval_s);
+void kjc_sync_watch_stop(void);
 
 #endif

@@ -235,6 +235,19 @@ static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
   return SYNC_EXIT_OK;
 }
 
+/* The --watch loop for another command's thread (cli.h; `kinerja ui`):
+ * no signal handlers here, kjc_sync_watch_stop ends it. */
+int kjc_sync_watch(kjc_store *s, long interval_s) {
+  kjc_sync_opts so;
+  memset(&so, 0, sizeof so);
+  so.cancel = &g_stop;
+  return watch(s, interval_s, &so);
+}
+
+void kjc_sync_watch_stop(void) {
+  g_stop = 1;
+}
+
 static const char sync_help[] =
     "usage: kinerja sync [--json] [--watch [--interval SECONDS]]\n"
     "\n"

@@ -27,6 +27,7 @@ static const kjc_command commands[] = {
     {"sync", kjc_cmd_sync, "push local changes, pull corrections and scores"},
     {"report", kjc_cmd_report, "the office's scores as last pulled"},
     {"backup", kjc_cmd_backup, "copy the database while it is in use: backup FILE"},
+    {"ui", kjc_cmd_ui, "serve the office web app and keep syncing"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

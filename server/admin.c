@@ -223,7 +223,7 @@ static int cmd_init(cmd_ctx *c) {
   close(fd);
   kj_err e;
   kj_err_clear(&e);
-  if (kjs_tls_make_cert(c->cfg.key_file, c->cfg.cert_file, hosts, nhosts, &e) != 0) {
+  if (kjh_tls_make_cert(c->cfg.key_file, c->cfg.cert_file, "kinerjad", hosts, nhosts, &e) != 0) {
     die_msg("%s", e.msg[0] ? e.msg : "cannot make the TLS certificate");
     return 1;
   }
@@ -301,7 +301,7 @@ static int cmd_serve(cmd_ctx *c) {
   c->cfg.net.auth = kjs_app_auth; /* the token at the headers (issue 15) */
   kjs_app app;
   kjs_app_init(&app, st, &c->cfg);
-  kj_code rc = kjs_net_serve(&c->cfg.net, kjs_app_handle, &app, &e);
+  kj_code rc = kjh_server_serve(&c->cfg.net, kjs_app_handle, &app, &e);
   kjs_store_close(st);
   if (rc != 0) {
     die_msg("%s", e.msg[0] ? e.msg : "serve failed");

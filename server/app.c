@@ -28,54 +28,13 @@ void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg) {
 /* ---------------------------------------------------------------------- */
 /* helpers */
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 kj_code kjs_query_get(const char *query, const char *name, char *out, size_t size) {
-  size_t nl = strlen(name);
-  const char *p = query ? query : "";
-  while (*p) {
-    const char *amp = strchr(p, '&');
-    size_t len = amp ? (size_t)(amp - p) : strlen(p);
-    if (len >= nl && !strncmp(p, name, nl) && (len == nl || p[nl] == '=')) {
-      const char *v = len == nl ? p + len : p + nl + 1;
-      const char *end = p + len;
-      size_t o = 0;
-      while (v < end) {
-        char c = *v++;
-        if (c == '+')
-          c = ' ';
-        else if (c == '%') {
-          int h = end - v >= 2 ? hexval(v[0]) : -1, l = end - v >= 2 ? hexval(v[1]) : -1;
-          if (h < 0 || l < 0)
-            return KJ_EINVAL;
-          c = (char)(h * 16 + l);
-          v += 2;
-        }
-        if (c == 0 || o + 1 >= size)
-          return KJ_EINVAL;
-        out[o++] = c;
-      }
-      out[o] = 0;
-      return KJ_OK;
-    }
-    p += len;
-    if (*p == '&')
-      p++;
-  }
-  return KJ_ENOENT;
+  return kjh_query_get(query, name, out, size); /* http/query.c */
 }
 
-static void reply_error(kjs_response *resp, int status, const char *fmt, ...)
+static void reply_error(kjh_response *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void reply_error(kjs_response *resp, int status, const char *fmt, ...) {
+static void reply_error(kjh_response *resp, int status, const char *fmt, ...) {
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
@@ -118,8 +77,8 @@ static kj_day server_today(void) {
 
 typedef struct ctx {
   kjs_app *app;
-  const kjs_request *req;
-  kjs_response *resp;
+  const kjh_request *req;
+  kjh_response *resp;
   kjs_principal who;
 } ctx;
 
@@ -300,7 +259,7 @@ static void h_push(ctx *c) {
       high = -1; /* the client learns it at its next request */
     kj_buf_reset(&c->resp->body);
     rc = kj_push_results_encode_high(&c->resp->body, res, n, (int64_t)kj_wall_ms(), high, &e);
-    c->resp->push_records = applied;
+    c->resp->count = applied;
     reply_msg(c, rc, &e);
   }
   for (int i = 0; i < n; i++)
@@ -612,7 +571,7 @@ static void h_report_employees(ctx *c) {
 static void h_metrics(ctx *c) {
   kj_buf *out = &c->resp->body;
   kj_buf_reset(out);
-  kjs_net_metrics(out);
+  kjh_metrics(out, c->app->cfg->net.metrics);
   kjs_store_stats st;
   kjs_store_stats_get(c->app->store, &st);
   kj_buf_addf(out,
@@ -745,7 +704,7 @@ static const route routes[] = {
     {"/v1/enrol", "POST", R_NONE, h_enrol}, /* the code itself is checked */
 };
 
-kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res) {
+kj_code kjs_app_auth(void *app, const char *authorization, kjh_auth_result *res) {
   kjs_app *a = app;
   kjs_principal who;
   kj_err e;
@@ -782,11 +741,11 @@ kj_code kjs_app_auth(void *app, const char *authorization, kjs_auth_result *res)
   return rc;
 }
 
-void kjs_app_handle(void *app, const kjs_request *req, kjs_response *resp) {
+void kjs_app_handle(void *app, const kjh_request *req, kjh_response *resp) {
   ctx c = {.app = app, .req = req, .resp = resp};
   snprintf(resp->who, sizeof resp->who, "-");
   resp->route = "other";
-  resp->push_records = 0;
+  resp->count = 0;
   const route *r = NULL;
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
     if (!strcmp(req->path, routes[i].path))

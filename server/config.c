@@ -18,6 +18,16 @@ static kj_code join(char *out, const char *dir, const char *name, kj_err *err) {
   return KJ_OK;
 }
 
+/* The network metrics' names (kj_http): kinerjad_..., pushes timed. */
+static const kjh_metric_names metric_names = {
+    .prefix = "kinerjad",
+    .timed_route = "/v1/push",
+    .timed_name = "push_duration_seconds",
+    .timed_help = "Time to answer POST /v1/push.",
+    .count_name = "push_records_applied_total",
+    .count_help = "Records applied by pushes.",
+};
+
 kj_code kjs_config_init(kjs_config *c, const char *dir, kj_err *err) {
   memset(c, 0, sizeof *c);
   if (!dir || !*dir)
@@ -27,7 +37,8 @@ kj_code kjs_config_init(kjs_config *c, const char *dir, kj_err *err) {
   if (strlen(dir) >= KJS_PATH_MAX - 32)
     return kj_fail(err, KJ_EINVAL, "data directory path too long");
   snprintf(c->data_dir, sizeof c->data_dir, "%s", dir);
-  kjs_net_config_defaults(&c->net);
+  kjh_config_defaults(&c->net);
+  c->net.metrics = &metric_names;
   snprintf(c->net.host, sizeof c->net.host, "127.0.0.1");
   c->net.port = KJS_DEFAULT_PORT;
   c->max_batch = KJS_MAX_BATCH;
@@ -57,26 +68,7 @@ void kjs_config_release(kjs_config *c) {
 }
 
 kj_code kjs_parse_listen(const char *s, char *host, size_t hostsz, int *port, kj_err *err) {
-  const char *colon = strrchr(s, ':');
-  if (!colon || colon == s)
-    return kj_fail(err, KJ_EINVAL, "bad listen address '%s': expected ADDR:PORT", s);
-  const char *h = s;
-  size_t hl = (size_t)(colon - s);
-  if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
-    h++;
-    hl -= 2;
-  }
-  if (hl == 0 || hl >= hostsz)
-    return kj_fail(err, KJ_EINVAL, "bad listen address '%s'", s);
-  char *end;
-  errno = 0;
-  long p = strtol(colon + 1, &end, 10);
-  if (!colon[1] || *end || errno || p < 0 || p > 65535)
-    return kj_fail(err, KJ_EINVAL, "bad port in listen address '%s'", s);
-  memcpy(host, h, hl);
-  host[hl] = 0;
-  *port = (int)p;
-  return KJ_OK;
+  return kjh_parse_listen(s, host, hostsz, port, err); /* http/net.c */
 }
 
 /* A whole number min..max from v into *out: KJ_OK, or KJ_EINVAL (no

@@ -27,8 +27,8 @@ typedef struct kjs_config {
   char conf_file[KJS_PATH_MAX];
   char cert_file[KJS_PATH_MAX];
   char key_file[KJS_PATH_MAX];
-  kjs_net_config net; /* host/port from `listen`, limits */
-  int max_batch;      /* largest push batch, changes */
+  kjh_config net; /* host/port from `listen`, limits */
+  int max_batch;  /* largest push batch, changes */
   /* clock_ahead_max, in ms: a pushed stamp further ahead of this server's
    * clock is refused for now, and the server never stamps beyond its clock
    * plus this (docs/protocol.md "Clocks") */

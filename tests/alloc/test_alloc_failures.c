@@ -435,14 +435,14 @@ static void scall(tapp *t, sresp *r, long n, const char *method, const char *pat
   char auth[128];
   if (token)
     snprintf(auth, sizeof auth, "Bearer %s", token);
-  kjs_request req = {.method = method,
+  kjh_request req = {.method = method,
                      .path = path,
                      .query = query ? query : "",
                      .authorization = token ? auth : NULL,
                      .body = body ? body : "",
                      .body_len = body ? strlen(body) : 0,
                      .remote = "127.0.0.1:1"};
-  kjs_response resp;
+  kjh_response resp;
   memset(&resp, 0, sizeof resp);
   resp.status = 200;
   kj_buf_init(&resp.body, 64u << 20);

@@ -1,5 +1,5 @@
 /* fuzz_http.c - raw bytes through the server's real connection code
- * (kjs__net_feed: http-parser, limits, routing) and the real app handler
+ * (kjh__net_feed: http-parser, limits, routing) and the real app handler
  * on a temp data dir.  "@TOK@" in the input becomes a device token of
  * office A, so the fuzzer reaches the authenticated routes. */
 #include <setjmp.h>
@@ -43,13 +43,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       in[n++] = (char)data[i++];
     }
   }
-  kjs_net_config cfg;
-  kjs_net_config_defaults(&cfg);
+  kjh_config cfg;
+  kjh_config_defaults(&cfg);
   cfg.plain_http = 1;
   cfg.max_body = 1 << 16;
   kj_buf out;
   kj_buf_init(&out, KJ_BUF_UNLIMITED);
-  if (kjs__net_feed(&cfg, kjs_app_handle, &g_app->app, in, n, &out, NULL) != KJ_OK)
+  if (kjh__net_feed(&cfg, kjs_app_handle, &g_app->app, in, n, &out, NULL) != KJ_OK)
     abort();
   /* every answer is an HTTP/1.1 response (or nothing, for a bare EOF) */
   if (out.len && strncmp(kj_buf_str(&out), "HTTP/1.1 ", 9) != 0)

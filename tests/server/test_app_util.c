@@ -75,14 +75,14 @@ void tcall(tapp *t, tresp *r, const char *method, const char *path, const char *
   char auth[128];
   if (token)
     snprintf(auth, sizeof auth, "Bearer %s", token);
-  kjs_request req = {.method = method,
+  kjh_request req = {.method = method,
                      .path = path,
                      .query = query ? query : "",
                      .authorization = token ? auth : NULL,
                      .body = body ? body : "",
                      .body_len = body ? strlen(body) : 0,
                      .remote = "127.0.0.1:1"};
-  kjs_response resp;
+  kjh_response resp;
   memset(&resp, 0, sizeof resp);
   resp.status = 200;
   kj_buf_init(&resp.body, 64u << 20);
@@ -94,7 +94,7 @@ void tcall(tapp *t, tresp *r, const char *method, const char *path, const char *
   r->json = cJSON_Parse(r->body);
   snprintf(r->who, sizeof r->who, "%s", resp.who);
   r->route = resp.route;
-  r->push_records = resp.push_records;
+  r->push_records = resp.count;
   kj_buf_release(&resp.body);
 }
 

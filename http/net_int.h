@@ -5,8 +5,8 @@
  * when empty) and writes records through tls_send into `out`, which net.c
  * flushes with uv_write.  Upper layers see plaintext only.
  */
-#ifndef KJS_NET_INT_H
-#define KJS_NET_INT_H
+#ifndef KJH_NET_INT_H
+#define KJH_NET_INT_H
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -18,46 +18,46 @@
 #include "err.h"
 #include "http.h"
 
-typedef struct kjs_tls_ctx {
+typedef struct kjh_tls_ctx {
   mbedtls_ssl_config conf;
   mbedtls_x509_crt cert;
   mbedtls_pk_context key;
   mbedtls_entropy_context entropy;
   mbedtls_ctr_drbg_context drbg;
-} kjs_tls_ctx;
+} kjh_tls_ctx;
 
-typedef struct kjs_tls_conn {
+typedef struct kjh_tls_conn {
   mbedtls_ssl_context ssl;
   kj_buf in;     /* ciphertext received, not yet read by mbedTLS */
   size_t in_off; /* consumed prefix of in */
   kj_buf *out;   /* ciphertext to send (owned by the connection) */
   int handshake_done;
-} kjs_tls_conn;
+} kjh_tls_conn;
 
 /* Load cert and key (PEM); TLS 1.2 or newer. */
-kj_code kjs__tls_ctx_init(kjs_tls_ctx *t, const char *cert_file, const char *key_file, kj_err *err);
-void kjs__tls_ctx_release(kjs_tls_ctx *t);
+kj_code kjh__tls_ctx_init(kjh_tls_ctx *t, const char *cert_file, const char *key_file, kj_err *err);
+void kjh__tls_ctx_release(kjh_tls_ctx *t);
 
-kj_code kjs__tls_conn_init(kjs_tls_conn *c, kjs_tls_ctx *t, kj_buf *out);
-void kjs__tls_conn_release(kjs_tls_conn *c);
+kj_code kjh__tls_conn_init(kjh_tls_conn *c, kjh_tls_ctx *t, kj_buf *out);
+void kjh__tls_conn_release(kjh_tls_conn *c);
 /* Add ciphertext from the socket. */
-kj_code kjs__tls_feed(kjs_tls_conn *c, const char *data, size_t len);
+kj_code kjh__tls_feed(kjh_tls_conn *c, const char *data, size_t len);
 /* Drive the handshake, then decrypt what is buffered and append the
  * plaintext to plain.  KJ_OK when it needs more input, *closed = 1 when the
  * peer sent close_notify; KJ_ECRYPTO (TLS error) or KJ_ETOOBIG (over the
  * buffer limit) with err filled. */
-kj_code kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, int *closed, kj_err *err);
+kj_code kjh__tls_read(kjh_tls_conn *c, kj_buf *plain, int *closed, kj_err *err);
 /* Encrypt plaintext into c->out. */
-kj_code kjs__tls_write(kjs_tls_conn *c, const char *data, size_t len, kj_err *err);
+kj_code kjh__tls_write(kjh_tls_conn *c, const char *data, size_t len, kj_err *err);
 /* Queue a close_notify alert into c->out. */
-void kjs__tls_close_notify(kjs_tls_conn *c);
+void kjh__tls_close_notify(kjh_tls_conn *c);
 
 /* For fuzz targets and tests: run raw bytes (plain HTTP, no TLS) through
  * the real connection code in-process (a socketpair, a private loop, the
  * handler on the threadpool), then EOF; append what the server answered to
  * out.  Returns KJ_OK when the connection is closed; KJ_EINVAL, KJ_ENOMEM
  * or KJ_EIO with err filled when it cannot start. */
-kj_code kjs__net_feed(const kjs_net_config *cfg, kjs_handler_fn handler, void *app,
-                      const void *data, size_t len, kj_buf *out, kj_err *err);
+kj_code kjh__net_feed(const kjh_config *cfg, kjh_handler_fn handler, void *app, const void *data,
+                      size_t len, kj_buf *out, kj_err *err);
 
 #endif

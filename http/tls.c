@@ -1,6 +1,6 @@
-/* tls.c - mbedTLS for the network layer: the server's TLS context, TLS over
- * buffered ciphertext (net_int.h), and the self-signed certificate that
- * `kinerjad init` makes.  Every mbedTLS error is translated here, once. */
+/* tls.c - mbedTLS for kj_http: the server's TLS context, TLS over
+ * buffered ciphertext (net_int.h), and the self-signed certificate an
+ * application makes for itself (`kinerjad init`).  Every mbedTLS error is translated here, once. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +30,7 @@ static const char *tls_strerror(int rc, char *buf, size_t size) {
 /* context */
 
 static kj_code seed(mbedtls_entropy_context *ent, mbedtls_ctr_drbg_context *drbg, kj_err *err) {
-  static const char pers[] = "kinerjad";
+  static const char pers[] = "kj_http";
   int rc = mbedtls_ctr_drbg_seed(drbg, mbedtls_entropy_func, ent, (const unsigned char *)pers,
                                  sizeof pers - 1);
   if (rc) {
@@ -41,7 +41,7 @@ static kj_code seed(mbedtls_entropy_context *ent, mbedtls_ctr_drbg_context *drbg
   return KJ_OK;
 }
 
-kj_code kjs__tls_ctx_init(kjs_tls_ctx *t, const char *cert_file, const char *key_file,
+kj_code kjh__tls_ctx_init(kjh_tls_ctx *t, const char *cert_file, const char *key_file,
                           kj_err *err) {
   char m[160];
   mbedtls_ssl_config_init(&t->conf);
@@ -79,7 +79,7 @@ kj_code kjs__tls_ctx_init(kjs_tls_ctx *t, const char *cert_file, const char *key
   return KJ_OK;
 }
 
-void kjs__tls_ctx_release(kjs_tls_ctx *t) {
+void kjh__tls_ctx_release(kjh_tls_ctx *t) {
   if (!t)
     return;
   mbedtls_ssl_config_free(&t->conf);
@@ -93,14 +93,14 @@ void kjs__tls_ctx_release(kjs_tls_ctx *t) {
 /* TLS over buffered ciphertext */
 
 static int tls_send(void *ctx, const unsigned char *buf, size_t len) {
-  kjs_tls_conn *c = ctx;
+  kjh_tls_conn *c = ctx;
   if (kj_buf_add(c->out, buf, len) != KJ_OK)
     return MBEDTLS_ERR_SSL_ALLOC_FAILED;
   return (int)len;
 }
 
 static int tls_recv(void *ctx, unsigned char *buf, size_t len) {
-  kjs_tls_conn *c = ctx;
+  kjh_tls_conn *c = ctx;
   size_t avail = c->in.len - c->in_off;
   if (avail == 0)
     return MBEDTLS_ERR_SSL_WANT_READ;
@@ -115,7 +115,7 @@ static int tls_recv(void *ctx, unsigned char *buf, size_t len) {
   return (int)len;
 }
 
-kj_code kjs__tls_conn_init(kjs_tls_conn *c, kjs_tls_ctx *t, kj_buf *out) {
+kj_code kjh__tls_conn_init(kjh_tls_conn *c, kjh_tls_ctx *t, kj_buf *out) {
   memset(c, 0, sizeof *c);
   mbedtls_ssl_init(&c->ssl);
   kj_buf_init(&c->in, 1u << 20);
@@ -126,14 +126,14 @@ kj_code kjs__tls_conn_init(kjs_tls_conn *c, kjs_tls_ctx *t, kj_buf *out) {
   return KJ_OK;
 }
 
-void kjs__tls_conn_release(kjs_tls_conn *c) {
+void kjh__tls_conn_release(kjh_tls_conn *c) {
   if (!c)
     return;
   mbedtls_ssl_free(&c->ssl);
   kj_buf_release(&c->in);
 }
 
-kj_code kjs__tls_feed(kjs_tls_conn *c, const char *data, size_t len) {
+kj_code kjh__tls_feed(kjh_tls_conn *c, const char *data, size_t len) {
   if (c->in_off > 0) {
     kj_buf_consume(&c->in, c->in_off);
     c->in_off = 0;
@@ -141,7 +141,7 @@ kj_code kjs__tls_feed(kjs_tls_conn *c, const char *data, size_t len) {
   return kj_buf_add(&c->in, data, len);
 }
 
-kj_code kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, int *closed, kj_err *err) {
+kj_code kjh__tls_read(kjh_tls_conn *c, kj_buf *plain, int *closed, kj_err *err) {
   char m[128];
   *closed = 0;
   if (!c->handshake_done) {
@@ -171,7 +171,7 @@ kj_code kjs__tls_read(kjs_tls_conn *c, kj_buf *plain, int *closed, kj_err *err) 
   }
 }
 
-kj_code kjs__tls_write(kjs_tls_conn *c, const char *data, size_t len, kj_err *err) {
+kj_code kjh__tls_write(kjh_tls_conn *c, const char *data, size_t len, kj_err *err) {
   while (len > 0) {
     int rc = mbedtls_ssl_write(&c->ssl, (const unsigned char *)data, len);
     if (rc <= 0) {
@@ -184,7 +184,7 @@ kj_code kjs__tls_write(kjs_tls_conn *c, const char *data, size_t len, kj_err *er
   return KJ_OK;
 }
 
-void kjs__tls_close_notify(kjs_tls_conn *c) {
+void kjh__tls_close_notify(kjh_tls_conn *c) {
   if (c->handshake_done)
     (void)mbedtls_ssl_close_notify(&c->ssl);
 }
@@ -257,15 +257,15 @@ static kj_code write_file(const char *path, const unsigned char *data, size_t le
   return KJ_OK;
 }
 
-kj_code kjs_tls_make_cert(const char *key_file, const char *cert_file, const char *const *hosts,
-                          int nhosts, struct kj_err *err) {
+kj_code kjh_tls_make_cert(const char *key_file, const char *cert_file, const char *name,
+                          const char *const *hosts, int nhosts, struct kj_err *err) {
   mbedtls_entropy_context ent;
   mbedtls_ctr_drbg_context drbg;
   mbedtls_pk_context key;
   mbedtls_x509write_cert crt;
   mbedtls_mpi serial;
   unsigned char *pem = NULL, *san = NULL;
-  char m[160];
+  char m[160], subject[96];
   kj_code code = KJ_OK;
   int rc = 0;
   const char *what = "";
@@ -278,6 +278,12 @@ kj_code kjs_tls_make_cert(const char *key_file, const char *cert_file, const cha
     code = kj_fail(err, KJ_EINVAL, "bad host list");
     goto done;
   }
+  /* the name goes into an X.509 name string: no separators or escapes */
+  if (!name || !*name || strlen(name) > 64 || strpbrk(name, ",=+\\\"<>;#")) {
+    code = kj_fail(err, KJ_EINVAL, "bad certificate name '%s'", name ? name : "");
+    goto done;
+  }
+  snprintf(subject, sizeof subject, "CN=%s,O=kinerja", name);
   if ((code = seed(&ent, &drbg, err)))
     goto done;
 #define TRY(call, w)                                                                               \
@@ -311,8 +317,8 @@ kj_code kjs_tls_make_cert(const char *key_file, const char *cert_file, const cha
   mbedtls_x509write_crt_set_subject_key(&crt, &key);
   mbedtls_x509write_crt_set_issuer_key(&crt, &key);
   TRY(mbedtls_x509write_crt_set_serial(&crt, &serial), "serial");
-  TRY(mbedtls_x509write_crt_set_subject_name(&crt, "CN=kinerjad,O=kinerja"), "subject");
-  TRY(mbedtls_x509write_crt_set_issuer_name(&crt, "CN=kinerjad,O=kinerja"), "issuer");
+  TRY(mbedtls_x509write_crt_set_subject_name(&crt, subject), "subject");
+  TRY(mbedtls_x509write_crt_set_issuer_name(&crt, subject), "issuer");
   TRY(mbedtls_x509write_crt_set_validity(&crt, not_before, not_after), "validity");
   TRY(mbedtls_x509write_crt_set_basic_constraints(&crt, 1, 0), "basicConstraints");
   TRY(mbedtls_x509write_crt_set_subject_key_identifier(&crt), "subjectKeyIdentifier");

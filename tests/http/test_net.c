@@ -1,9 +1,9 @@
-/* test_net.c - the network layer (server/net.c, tls.c) end to end.
+/* test_net.c - the network layer of kj_http (http/net.c, tls.c) end to end.
  *
- * Each test forks a child that runs kjs_net_serve() on 127.0.0.1:0 with a
+ * Each test forks a child that runs kjh_server_serve() on 127.0.0.1:0 with a
  * tiny handler (echo, slow, metrics, 404), reads the "listening on" line
  * from the child's stdout, and talks to it with libcurl over TLS (the CA is
- * a certificate made by kjs_tls_make_cert) or with raw sockets in
+ * a certificate made by kjh_tls_make_cert) or with raw sockets in
  * plain-HTTP mode for byte-level cases.  Children are killed in teardown
  * even when a test fails.
  */
@@ -57,7 +57,17 @@ static double now_ms(void) {
 /* ---------------------------------------------------------------------- */
 /* the child's handler */
 
-static void test_handler(void *app, const kjs_request *req, kjs_response *resp) {
+/* kinerjad's names (server/config.c), so the figures read as in production */
+static const kjh_metric_names names = {
+    .prefix = "kinerjad",
+    .timed_route = "/v1/push",
+    .timed_name = "push_duration_seconds",
+    .timed_help = "Time to answer POST /v1/push.",
+    .count_name = "push_records_applied_total",
+    .count_help = "Records applied by pushes.",
+};
+
+static void test_handler(void *app, const kjh_request *req, kjh_response *resp) {
   (void)app;
   snprintf(resp->who, sizeof resp->who, "%s", req->authorization ? "tester" : "-");
   if (!strcmp(req->path, "/echo")) {
@@ -94,14 +104,14 @@ static void test_handler(void *app, const kjs_request *req, kjs_response *resp) 
   }
   if (!strcmp(req->path, "/v1/push")) {
     resp->route = "/v1/push";
-    resp->push_records = 3;
+    resp->count = 3;
     kj_buf_adds(&resp->body, "{\"results\":[]}");
     return;
   }
   if (!strcmp(req->path, "/metrics")) {
     resp->route = "/metrics";
     resp->content_type = "text/plain; version=0.0.4";
-    kjs_net_metrics(&resp->body);
+    kjh_metrics(&resp->body, &names);
     return;
   }
   if (!strcmp(req->path, "/teapot")) {
@@ -142,8 +152,9 @@ static void srv_start(env *e, const opts *o) {
         dup2(devnull, 2);
     }
     kj_log_init("test-net");
-    kjs_net_config cfg;
-    kjs_net_config_defaults(&cfg);
+    kjh_config cfg;
+    kjh_config_defaults(&cfg);
+    cfg.metrics = &names;
     cfg.port = 0;
     cfg.plain_http = o && o->plain;
     cfg.cert_file = e->cert;
@@ -158,7 +169,7 @@ static void srv_start(env *e, const opts *o) {
       cfg.idle_timeout_ms = o->idle_timeout_ms;
     kj_err err;
     kj_err_clear(&err);
-    kj_code rc = kjs_net_serve(&cfg, test_handler, NULL, &err);
+    kj_code rc = kjh_server_serve(&cfg, test_handler, NULL, &err);
     if (rc)
       fprintf(stderr, "serve: %s\n", err.msg);
     exit(rc ? 3 : 0);
@@ -219,7 +230,7 @@ static int setup(void **state) {
   kj_err err;
   kj_err_clear(&err);
   const char *hosts[] = {"kinerja.example", "10.0.0.7", "::1"};
-  if (kjs_tls_make_cert(e->key, e->cert, hosts, 3, &err) != KJ_OK) {
+  if (kjh_tls_make_cert(e->key, e->cert, "kinerjad", hosts, 3, &err) != KJ_OK) {
     fprintf(stderr, "make_cert: %s\n", err.msg);
     rmdir(e->dir);
     free(e);
@@ -1026,15 +1037,16 @@ static void test_metrics(void **state) {
 
 static void test_refusals(void **state) {
   env *e = *state;
-  kjs_net_config cfg;
-  kjs_net_config_defaults(&cfg);
+  kjh_config cfg;
+  kjh_config_defaults(&cfg);
+  cfg.metrics = &names;
   kj_err err;
   /* plain HTTP only on loopback */
   snprintf(cfg.host, sizeof cfg.host, "0.0.0.0");
   cfg.port = 0;
   cfg.plain_http = 1;
   kj_err_clear(&err);
-  assert_int_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), KJ_EINVAL);
+  assert_int_equal(kjh_server_serve(&cfg, test_handler, NULL, &err), KJ_EINVAL);
   assert_non_null(strstr(err.msg, "loopback"));
   /* a missing certificate */
   snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
@@ -1042,17 +1054,17 @@ static void test_refusals(void **state) {
   cfg.cert_file = "/nonexistent/cert.pem";
   cfg.key_file = e->key;
   kj_err_clear(&err);
-  assert_int_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), KJ_ECRYPTO);
+  assert_int_equal(kjh_server_serve(&cfg, test_handler, NULL, &err), KJ_ECRYPTO);
   assert_non_null(strstr(err.msg, "/nonexistent/cert.pem"));
   /* a key that does not match */
   char key2[160], cert2[160];
   snprintf(key2, sizeof key2, "%s/key2.pem", e->dir);
   snprintf(cert2, sizeof cert2, "%s/cert2.pem", e->dir);
-  assert_int_equal(kjs_tls_make_cert(key2, cert2, NULL, 0, &err), KJ_OK);
+  assert_int_equal(kjh_tls_make_cert(key2, cert2, "kinerjad", NULL, 0, &err), KJ_OK);
   cfg.cert_file = e->cert;
   cfg.key_file = key2;
   kj_err_clear(&err);
-  assert_int_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), KJ_ECRYPTO);
+  assert_int_equal(kjh_server_serve(&cfg, test_handler, NULL, &err), KJ_ECRYPTO);
   assert_non_null(strstr(err.msg, "does not match"));
   unlink(key2);
   unlink(cert2);
@@ -1061,7 +1073,7 @@ static void test_refusals(void **state) {
   cfg.key_file = e->key;
   cfg.port = e->port;
   kj_err_clear(&err);
-  assert_int_equal(kjs_net_serve(&cfg, test_handler, NULL, &err), KJ_ENET);
+  assert_int_equal(kjh_server_serve(&cfg, test_handler, NULL, &err), KJ_ENET);
   assert_non_null(strstr(err.msg, "cannot listen"));
   assert_int_equal(srv_stop(e), 0);
 }
@@ -1180,8 +1192,9 @@ static void test_slow_reader(void **state) {
 /* The in-process harness for fuzz targets: same code, no sockets to open. */
 static void test_feed(void **state) {
   (void)state;
-  kjs_net_config cfg;
-  kjs_net_config_defaults(&cfg);
+  kjh_config cfg;
+  kjh_config_defaults(&cfg);
+  cfg.metrics = &names;
   cfg.plain_http = 1;
   cfg.max_body = 1 << 16;
   kj_log_level level = kj_log_get_level();
@@ -1190,7 +1203,7 @@ static void test_feed(void **state) {
   kj_buf_init(&out, KJ_BUF_UNLIMITED);
   const char two[] =
       "GET /healthz HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
-  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, two, sizeof two - 1, &out, NULL), KJ_OK);
+  assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, two, sizeof two - 1, &out, NULL), KJ_OK);
   const char *s = kj_buf_str(&out);
   const char *a = strstr(s, "{\"status\":\"ok\"}");
   const char *b = strstr(s, "\r\n\r\nabc");
@@ -1198,12 +1211,12 @@ static void test_feed(void **state) {
   assert_non_null(b);
   assert_true(a < b);
   kj_buf_reset(&out);
-  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, "BAD\r\n\r\n", 7, &out, NULL), KJ_OK);
+  assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, "BAD\r\n\r\n", 7, &out, NULL), KJ_OK);
   assert_int_equal(strncmp(kj_buf_str(&out), "HTTP/1.1 400 ", 13), 0);
   /* no handler: a code and a message, not a bare -1 */
   kj_err ferr;
   kj_err_clear(&ferr);
-  assert_int_equal(kjs__net_feed(&cfg, NULL, NULL, "x", 1, &out, &ferr), KJ_EINVAL);
+  assert_int_equal(kjh__net_feed(&cfg, NULL, NULL, "x", 1, &out, &ferr), KJ_EINVAL);
   assert_string_equal(ferr.msg, "no configuration or handler");
   /* seeded random inputs: count executions per second */
   unsigned seed = 7;
@@ -1216,20 +1229,20 @@ static void test_feed(void **state) {
     for (int k = 0; k < 4 && len; k++)
       buf[rand_r(&seed) % (int)len] = (char)rand_r(&seed);
     kj_buf_reset(&out);
-    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, buf, len, &out, NULL), KJ_OK);
+    assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, buf, len, &out, NULL), KJ_OK);
   }
-  fprintf(stderr, "# kjs__net_feed: %d inputs in %.0f ms\n", runs, now_ms() - t0);
+  fprintf(stderr, "# kjh__net_feed: %d inputs in %.0f ms\n", runs, now_ms() - t0);
   kj_buf_release(&out);
   kj_log_set_level(level);
 }
 
 /* ---------------------------------------------------------------------- */
-/* the token at the headers (kjs_net_config.auth; issue 15 point 2) */
+/* the token at the headers (kjh_config.auth; issue 15 point 2) */
 
 static atomic_int auth_calls;
 
 /* "Bearer good" passes, "Bearer revoked" is revoked, anything else unknown. */
-static kj_code test_auth(void *app, const char *authorization, kjs_auth_result *res) {
+static kj_code test_auth(void *app, const char *authorization, kjh_auth_result *res) {
   (void)app;
   atomic_fetch_add(&auth_calls, 1);
   if (!strcmp(authorization, "Bearer good")) {
@@ -1242,6 +1255,12 @@ static kj_code test_auth(void *app, const char *authorization, kjs_auth_result *
   return KJ_EAUTH;
 }
 
+/* The application's pages signed in by cookie: GET /teapot skips the check. */
+static int test_public(void *app, const char *method, const char *path) {
+  (void)app;
+  return !strcmp(method, "GET") && !strcmp(path, "/teapot");
+}
+
 /* How many responses a text holds. */
 static int count_responses(const char *s) {
   int n = 0;
@@ -1252,8 +1271,9 @@ static int count_responses(const char *s) {
 
 static void test_auth_gate(void **state) {
   (void)state;
-  kjs_net_config cfg;
-  kjs_net_config_defaults(&cfg);
+  kjh_config cfg;
+  kjh_config_defaults(&cfg);
+  cfg.metrics = &names;
   cfg.plain_http = 1;
   cfg.max_body = 1 << 16;
   cfg.auth = test_auth;
@@ -1270,7 +1290,7 @@ static void test_auth_gate(void **state) {
                        "Content-Length: 6\r\n\r\nSECRET"
                        "GET /healthz HTTP/1.1\r\n\r\n";
   atomic_store(&auth_calls, 0);
-  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, three, sizeof three - 1, &out, NULL),
+  assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, three, sizeof three - 1, &out, NULL),
                    KJ_OK);
   const char *s = kj_buf_str(&out);
   fprintf(stderr, "# pipelined good, good, unknown token: %d responses, auth calls %d\n",
@@ -1291,7 +1311,7 @@ static void test_auth_gate(void **state) {
   kj_buf_reset(&out);
   atomic_store(&auth_calls, 0);
   const char anon[] = "GET /healthz HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n";
-  assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, anon, sizeof anon - 1, &out, NULL),
+  assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, anon, sizeof anon - 1, &out, NULL),
                    KJ_OK);
   s = kj_buf_str(&out);
   assert_int_equal(strncmp(s, "HTTP/1.1 200 ", 13), 0);
@@ -1299,6 +1319,22 @@ static void test_auth_gate(void **state) {
   assert_non_null(c);
   assert_non_null(strstr(c, "missing bearer token"));
   assert_int_equal(atomic_load(&auth_calls), 0);
+  /* is_public: GET /teapot (query and all) goes to the handler without a
+   * token and without a check; a POST to it and GET /metrics do not */
+  kj_buf_reset(&out);
+  cfg.is_public = test_public;
+  const char pub[] = "GET /teapot?x=1 HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n";
+  assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, pub, sizeof pub - 1, &out, NULL), KJ_OK);
+  s = kj_buf_str(&out);
+  assert_int_equal(strncmp(s, "HTTP/1.1 418 ", 13), 0);
+  assert_non_null(strstr(s + 1, "HTTP/1.1 401 "));
+  kj_buf_reset(&out);
+  const char pubpost[] = "POST /teapot HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+  assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, pubpost, sizeof pubpost - 1, &out, NULL),
+                   KJ_OK);
+  assert_int_equal(strncmp(kj_buf_str(&out), "HTTP/1.1 401 ", 13), 0);
+  assert_int_equal(atomic_load(&auth_calls), 0);
+  cfg.is_public = NULL;
   /* a body over the limit without a token (or with a bad one) is a 401,
    * counted and logged as a refusal; with a good token it is a 413 */
   static const struct {
@@ -1312,7 +1348,7 @@ static void test_auth_gate(void **state) {
     int n = snprintf(req, sizeof req,
                      "POST /echo HTTP/1.1\r\n%sContent-Length: 999999999999\r\n\r\n", big[i].auth);
     kj_buf_reset(&out);
-    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, req, (size_t)n, &out, NULL), KJ_OK);
+    assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, req, (size_t)n, &out, NULL), KJ_OK);
     assert_int_equal(strncmp(kj_buf_str(&out), big[i].want, strlen(big[i].want)), 0);
   }
   /* Expect: 100-continue: Continue only for an accepted token */
@@ -1324,7 +1360,7 @@ static void test_auth_gate(void **state) {
                      "Content-Length: 4\r\nConnection: close\r\n\r\nbody",
                      toks[i]);
     kj_buf_reset(&out);
-    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, req, (size_t)n, &out, NULL), KJ_OK);
+    assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, req, (size_t)n, &out, NULL), KJ_OK);
     s = kj_buf_str(&out);
     fprintf(stderr, "# Expect: 100-continue, token %s: %.12s ...\n", toks[i], s);
     if (i == 0) {
@@ -1345,7 +1381,7 @@ static void test_auth_gate(void **state) {
     for (int k = 0; k < 3 && len; k++)
       buf[rand_r(&seed) % (int)len] = (char)rand_r(&seed);
     kj_buf_reset(&out);
-    assert_int_equal(kjs__net_feed(&cfg, test_handler, NULL, buf, len, &out, NULL), KJ_OK);
+    assert_int_equal(kjh__net_feed(&cfg, test_handler, NULL, buf, len, &out, NULL), KJ_OK);
     assert_null(strstr(kj_buf_str(&out), "SECRET"));
   }
   kj_buf_release(&out);

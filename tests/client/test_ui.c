@@ -1,0 +1,225 @@
+/* test_ui.c - `kinerja ui` (the skeleton of issue 17): the real binary on
+ * 127.0.0.1:0, its "open http://... in a browser" line, the page, its
+ * assets and Chart.js through kj_http (security headers, gzip, 304),
+ * /healthz, 404, the sync loop running in the same process (its log
+ * line), SIGTERM and SIGINT ending it with 0; a bad or non-loopback
+ * --listen refused. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <cmocka.h>
+
+#include "kjt.h"
+
+typedef struct ui {
+  char *dir;
+  const char *db;
+  pid_t pid;
+  int out_fd;
+  int port;
+} ui;
+
+static void ui_start(ui *u) {
+  u->dir = kjt_tmpdir();
+  u->db = strdup(kjt_path(u->dir, "k.db"));
+  kjt_run r;
+  assert_int_equal(KJT(&r, u->db, "init", "--office", "36.73.04"), 0);
+  kjt_run_release(&r);
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(p[1], 1);
+    close(p[0]);
+    close(p[1]);
+    int fd = open(kjt_path(u->dir, "err.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0)
+      dup2(fd, 2);
+    execl(KINERJA_BIN, KINERJA_BIN, "--db", u->db, "ui", "--listen", "127.0.0.1:0", (char *)NULL);
+    _exit(127);
+  }
+  close(p[1]);
+  u->pid = pid;
+  u->out_fd = p[0];
+  char line[256] = "";
+  size_t len = 0;
+  while (!memchr(line, '\n', len) && len < sizeof line - 1) {
+    ssize_t n = read(p[0], line + len, sizeof line - 1 - len);
+    if (n <= 0)
+      break;
+    len += (size_t)n;
+  }
+  line[len] = 0;
+  const char *want = "open http://127.0.0.1:";
+  assert_int_equal(strncmp(line, want, strlen(want)), 0);
+  u->port = atoi(line + strlen(want));
+  assert_true(u->port > 0);
+  char tail[64];
+  snprintf(tail, sizeof tail, "%d/ in a browser\n", u->port);
+  assert_string_equal(line + strlen(want), tail);
+}
+
+/* Send sig; the exit status (128+signal when it had to be killed). */
+static int ui_stop(ui *u, int sig) {
+  kill(u->pid, sig);
+  int st = 0;
+  for (int i = 0; i < 100; i++) { /* 5 s */
+    if (waitpid(u->pid, &st, WNOHANG) == u->pid)
+      goto done;
+    usleep(50000);
+  }
+  kill(u->pid, SIGKILL);
+  waitpid(u->pid, &st, 0);
+  st = 128 + SIGKILL;
+  close(u->out_fd);
+  return st;
+done:
+  close(u->out_fd);
+  u->pid = 0;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void ui_free(ui *u) {
+  if (u->pid > 0) {
+    kill(u->pid, SIGKILL);
+    waitpid(u->pid, NULL, 0);
+  }
+  free((char *)u->db);
+  kjt_rmdir(u->dir);
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ud) {
+  size_t len = size * n, *have = ud;
+  *have += len;
+  (void)p;
+  return len;
+}
+
+static size_t collect_headers(char *p, size_t size, size_t n, void *ud) {
+  char *h = ud;
+  size_t len = size * n, cur = strlen(h);
+  if (cur + len < 4096) {
+    memcpy(h + cur, p, len);
+    h[cur + len] = 0;
+  }
+  return len;
+}
+
+/* GET path; status, headers into hdr (4096), body length into *blen. */
+static long get(const ui *u, const char *path, const char *extra, char *hdr, size_t *blen) {
+  CURL *c = curl_easy_init();
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", u->port, path);
+  hdr[0] = 0;
+  *blen = 0;
+  struct curl_slist *h = extra ? curl_slist_append(NULL, extra) : NULL;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, blen);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_headers);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, hdr);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+  long code = 0;
+  if (curl_easy_perform(c) == CURLE_OK)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  return code;
+}
+
+static void test_serve_and_stop(void **state) {
+  (void)state;
+  ui u;
+  memset(&u, 0, sizeof u);
+  ui_start(&u);
+  char h[4096];
+  size_t n;
+  assert_int_equal(get(&u, "/", NULL, h, &n), 200);
+  assert_non_null(strstr(h, "Content-Type: text/html; charset=utf-8\r\n"));
+  assert_non_null(strstr(h, "Content-Security-Policy: default-src 'self'"));
+  assert_non_null(strstr(h, "X-Frame-Options: DENY\r\n"));
+  assert_true(n > 200);
+  char etag[128] = "", inm[160];
+  const char *e = strstr(h, "ETag: ");
+  assert_non_null(e);
+  snprintf(etag, sizeof etag, "%.*s", (int)strcspn(e + 6, "\r"), e + 6);
+  snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+  assert_int_equal(get(&u, "/", inm, h, &n), 304);
+  assert_int_equal(n, 0);
+  assert_int_equal(get(&u, "/ui.js", NULL, h, &n), 200);
+  assert_non_null(strstr(h, "Content-Type: text/javascript"));
+  assert_int_equal(get(&u, "/static/chart.min.js", "Accept-Encoding: gzip", h, &n), 200);
+  assert_non_null(strstr(h, "Content-Encoding: gzip\r\n"));
+  assert_true(n > 50000 && n < 100000); /* the gzip form of ~200 KB */
+  assert_int_equal(get(&u, "/healthz", NULL, h, &n), 200);
+  assert_int_equal(get(&u, "/nope", NULL, h, &n), 404);
+  assert_non_null(strstr(h, "X-Content-Type-Options: nosniff\r\n"));
+  /* the sync loop runs in the process (no server set: it says so) */
+  char *err = NULL;
+  for (int i = 0; i < 100; i++) { /* 10 s */
+    free(err);
+    err = kjt_read(kjt_path(u.dir, "err.txt"));
+    if (err && strstr(err, "no server set"))
+      break;
+    usleep(100000);
+  }
+  assert_non_null(err);
+  assert_non_null(strstr(err, "no server set"));
+  free(err);
+  assert_int_equal(get(&u, "/healthz", NULL, h, &n), 200); /* still serving */
+  assert_int_equal(ui_stop(&u, SIGTERM), 0);
+  err = kjt_read(kjt_path(u.dir, "err.txt")); /* and it stopped with the server */
+  assert_non_null(err);
+  assert_non_null(strstr(err, "kinerja: stopped"));
+  free(err);
+  ui_free(&u);
+
+  memset(&u, 0, sizeof u);
+  ui_start(&u);
+  assert_int_equal(get(&u, "/healthz", NULL, h, &n), 200);
+  assert_int_equal(ui_stop(&u, SIGINT), 0);
+  ui_free(&u);
+}
+
+static void test_bad_listen(void **state) {
+  (void)state;
+  char *dir = kjt_tmpdir();
+  const char *db = kjt_path(dir, "k.db");
+  char dbc[4096];
+  snprintf(dbc, sizeof dbc, "%s", db);
+  kjt_run r;
+  assert_int_equal(KJT(&r, dbc, "init", "--office", "36.73.04"), 0);
+  kjt_run_release(&r);
+  assert_int_equal(KJT(&r, dbc, "ui", "--listen", "nonsense"), 2);
+  assert_non_null(strstr(r.err, "bad listen address 'nonsense'"));
+  kjt_run_release(&r);
+  assert_int_equal(KJT(&r, dbc, "ui", "--listen", "0.0.0.0:0"), 1);
+  assert_non_null(strstr(r.err, "loopback"));
+  kjt_run_release(&r);
+  kjt_rmdir(dir);
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_serve_and_stop),
+      cmocka_unit_test(test_bad_listen),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  curl_global_cleanup();
+  return rc;
+}

@@ -1,0 +1,2 @@
+// test asset
+export const ready = true;
