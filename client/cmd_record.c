@@ -377,6 +377,9 @@ static int review(int argc, char **argv, const char *status, const char *help) {
       kj_record_set(&c.rec, fstatus, status);
       kj_record_set(&c.rec, freviewer, by);
       c.mask = (1u << fstatus) | (1u << freviewer);
+      /* the reviewer is the author of the decision (domain.md "Who may
+       * write what": the approver approves) */
+      snprintf(c.author, sizeof c.author, "%s", by);
       kjc_refs refs;
       kjc_refs_init(&refs, s);
       kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
