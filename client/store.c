@@ -1110,6 +1110,10 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
       if ((ch->mask & (1u << i)) && same_value(ch->rec.v[i], st.rec.v[i]))
         ch->mask &= ~(1u << i);
   }
+  /* an edit of an approved or rejected activity sends it for review again
+   * (domain.md "Who may write what"); told before a requeue fills in the
+   * stored status */
+  int resubmit = exists && kj_rules_resubmits(ch, &st.rec);
   if (requeue && !ch->rec.deleted) {
     /* Send the whole record again: the server never took it as it is. */
     for (int i = 0; i < t->nfields; i++) {
@@ -1129,9 +1133,7 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     goto out;
   }
 
-  /* an edit of an approved or rejected activity sends it for review again
-   * (domain.md "Who may write what") */
-  if (exists && kj_rules_resubmits(ch, &st.rec) && (c = kj_rules_add_resubmit(ch))) {
+  if (resubmit && (c = kj_rules_add_resubmit(ch))) {
     c = kj_fail(err, c, "out of memory");
     goto out;
   }

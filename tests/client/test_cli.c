@@ -718,6 +718,21 @@ static void t_rules(void **state) {
     kj_change_release(&ch[i]);
   kjc_store_close(s);
 
+  /* approved again, and the server refused that change: the next edit
+   * sends the whole record again, and for review again all the same */
+  RUN(r, f, 0, "approve", id, "--by", R_SUP);
+  kjt_run_release(&r);
+  s = open_store(f);
+  int64_t top = 0;
+  assert_int_equal(kjc_outbox_max_seq(s, &top, &err), KJ_OK);
+  assert_int_equal(kjc_outbox_reject(s, top, "refused for the test", &err), KJ_OK);
+  kjc_store_close(s);
+  RUN(r, f, 0, "update", id, "description=rekam KTP");
+  kjt_run_release(&r);
+  st = show_field(f, id, "status");
+  assert_string_equal(st, "submitted");
+  free(st);
+
   /* a draft is submitted before it is approved */
   RUN(r, f, 0, "add", "activity", "nip=" R_STAFF, "date=2026-03-02", "indicator=DOC", "quantity=3",
       "status=draft");
