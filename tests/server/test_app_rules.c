@@ -296,7 +296,9 @@ static void test_ratings(void **state) {
   refused(push1(t, t->dev_a, change("rating", uid(30), "", "{\"s1\":\"1\"}")),
           "a rating is written by its rater (" SUP_A "), not by 'operator'");
   /* after a delete, a new one may be made */
-  cJSON *o = cJSON_Parse(change("rating", uid(30), SUP_A, "{}"));
+  char *text = change("rating", uid(30), SUP_A, "{}");
+  cJSON *o = cJSON_Parse(text);
+  free(text);
   cJSON_DeleteItemFromObject(o, "f");
   cJSON_AddTrueToObject(o, "del");
   char *del = cJSON_PrintUnformatted(o);
