@@ -19,6 +19,7 @@
 #include "log.h"
 #include "merge.h"
 #include "msg.h"
+#include "rules.h"
 #include "uuid.h"
 
 #define BUSY_TIMEOUT_MS 60000
@@ -127,6 +128,17 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
               "state = excluded.state")                                                            \
   XX(REC_EXISTS, "SELECT 1 FROM records WHERE id = ?2 AND type = ?1 AND deleted = 0")              \
   XX(REC_COUNT, "SELECT count(*) FROM records WHERE type = ?1 AND deleted = 0")                    \
+  /* the roster of proto/rules.h, over the pulled master data */                                   \
+  XX(RULE_HAS_ROSTER, "SELECT 1 FROM records WHERE type = 'employee' AND deleted = 0 LIMIT 1")     \
+  XX(RULE_EMPLOYEE, "SELECT json_extract(state, '$.f.office'), "                                   \
+                    "json_extract(state, '$.f.supervisor') FROM records "                          \
+                    "WHERE id = ?1 AND type = 'employee' AND deleted = 0")                         \
+  XX(RULE_RATING, "SELECT id FROM records WHERE type = 'rating' AND deleted = 0 "                  \
+                  "AND json_extract(state, '$.f.period') = ?1 "                                    \
+                  "AND json_extract(state, '$.f.rater') = ?2 "                                     \
+                  "AND json_extract(state, '$.f.ratee') = ?3 AND id <> ?4 LIMIT 1")                \
+  XX(RULE_ZONE, "SELECT json_extract(state, '$.f.timezone') FROM records "                         \
+                "WHERE id = ?1 AND type = 'office' AND deleted = 0")                               \
   XX(REC_EACH,                                                                                     \
      "SELECT r.state, r.id, r.deleted, (SELECT o.reason FROM outbox o WHERE o.id = r.id AND "      \
      "o.type = r.type "                                                                            \
@@ -205,6 +217,7 @@ struct kjc_store {
   kj_hlc_clock clock;
   kj_hlc clock_saved_last;
   int64_t clock_saved_offset;
+  int roster; /* employees present: 0 not looked up in this transaction, 1 no, 2 yes */
 };
 
 /* ---- errors ---- */
@@ -591,6 +604,7 @@ kj_code kjc_store_begin(kjc_store *s, kj_err *err) {
   kj_code c = run(s, s->st[S_BEGIN], err);
   if (c)
     return c;
+  s->roster = 0;
   /* Another process may have stamped since we last looked. */
   int64_t last = 0, off = 0;
   if ((c = kjc_meta_get_i64(s, KJC_META_HLC_LAST, 0, &last, err)) ||
@@ -732,6 +746,8 @@ static kj_code state_parse(kjc_store *s, const char *type, const char *id, int d
 }
 
 static kj_code state_put(kjc_store *s, const kj_rstate *rs, kj_err *err) {
+  if (rs->rec.type == KJ_T_EMPLOYEE)
+    s->roster = 0; /* the roster may have come or gone: look again */
   char *text = kj_rstate_store_encode(rs);
   if (!text)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -997,10 +1013,93 @@ static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
   return c;
 }
 
+/* --- the roster of proto/rules.h, over the local records ---------------- */
+
+static kj_code rule_text(kjc_store *s, sqlite3_stmt *st, char *out, size_t size, int col,
+                         int *found, kj_err *err) {
+  int r = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  if (r == SQLITE_ROW) {
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(out, size, "%s", v ? (const char *)v : "");
+    if (found)
+      *found = 1;
+  } else if (r != SQLITE_DONE) {
+    c = st_fail(s, r, err, "cannot read the master data");
+  }
+  return c;
+}
+
+static kj_code roster_employee(void *ud, const char *nip, kj_roster_entry *out, int *found,
+                               kj_err *err) {
+  kjc_store *s = ud;
+  sqlite3_stmt *st = s->st[S_RULE_EMPLOYEE];
+  sqlite3_bind_text(st, 1, nip, -1, SQLITE_TRANSIENT);
+  kj_code c = rule_text(s, st, out->office, sizeof out->office, 0, found, err);
+  if (!c && *found) {
+    const unsigned char *v = sqlite3_column_text(st, 1);
+    copy_str(out->supervisor, sizeof out->supervisor, v ? (const char *)v : "");
+  }
+  done(st);
+  return c;
+}
+
+static kj_code roster_rating(void *ud, const char *period, const char *rater, const char *ratee,
+                             const char *id, char out[KJ_ID_MAX + 1], kj_err *err) {
+  kjc_store *s = ud;
+  sqlite3_stmt *st = s->st[S_RULE_RATING];
+  out[0] = 0;
+  sqlite3_bind_text(st, 1, period, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, rater, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, ratee, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, id, -1, SQLITE_TRANSIENT);
+  kj_code c = rule_text(s, st, out, KJ_ID_MAX + 1, 0, NULL, err);
+  done(st);
+  return c;
+}
+
+static kj_code roster_zone(void *ud, const char *office, char out[KJ_ZONE_MAX + 1], kj_err *err) {
+  kjc_store *s = ud;
+  sqlite3_stmt *st = s->st[S_RULE_ZONE];
+  out[0] = 0;
+  sqlite3_bind_text(st, 1, office, -1, SQLITE_TRANSIENT);
+  kj_code c = rule_text(s, st, out, KJ_ZONE_MAX + 1, 0, NULL, err);
+  done(st);
+  return c;
+}
+
+/* Judge ch against domain.md "Who may write what" (proto/rules.h) when
+ * this database holds the master data (employees pulled): without it the
+ * rules cannot be told, and the server judges alone.  The date rule takes
+ * the clock as corrected by the measured server skew, without slack. */
+static kj_code check_rules(kjc_store *s, const kj_change *ch, const kj_record *before,
+                           const kj_record *after, kj_err *err) {
+  if (!s->roster) { /* once per transaction: an import asks for every row */
+    sqlite3_stmt *st = s->st[S_RULE_HAS_ROSTER];
+    char one[4];
+    int have = 0;
+    kj_code c = rule_text(s, st, one, sizeof one, 0, &have, err);
+    done(st);
+    if (c)
+      return c;
+    s->roster = have ? 2 : 1;
+  }
+  if (s->roster != 2)
+    return KJ_OK;
+  kj_roster roster = {s, roster_employee, roster_rating, roster_zone};
+  kj_rules_ctx ctx = {.admin = 0,
+                      .has_roster = 1,
+                      .now_ms = (uint64_t)((int64_t)kj_wall_ms() + s->clock.offset_ms),
+                      .slack_days = 0,
+                      .roster = &roster};
+  return kj_rules_check(ch, before, after, &ctx, err);
+}
+
 static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *result, kj_err *err) {
   const kj_type_def *t = kj_type(ch->rec.type);
   kj_rstate st;
-  int exists = 0, requeue = 0;
+  kj_record before;
+  int exists = 0, requeue = 0, have_before = 0;
   kj_code c;
 
   /* The record as it is, of whichever office type holds this id. */
@@ -1044,6 +1143,10 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
       if ((ch->mask & (1u << i)) && same_value(ch->rec.v[i], st.rec.v[i]))
         ch->mask &= ~(1u << i);
   }
+  /* an edit of an approved or rejected activity sends it for review again
+   * (domain.md "Who may write what"); told before a requeue fills in the
+   * stored status */
+  int resubmit = exists && kj_rules_resubmits(ch, &st.rec);
   if (requeue && !ch->rec.deleted) {
     /* Send the whole record again: the server never took it as it is. */
     for (int i = 0; i < t->nfields; i++) {
@@ -1062,6 +1165,16 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     c = KJ_OK;
     goto out;
   }
+
+  if (resubmit && (c = kj_rules_add_resubmit(ch))) {
+    c = kj_fail(err, c, "out of memory");
+    goto out;
+  }
+  if (exists && (c = kj_record_copy(&before, &st.rec))) {
+    c = kj_fail(err, c, "out of memory");
+    goto out;
+  }
+  have_before = exists;
 
   ch->hlc = kj_hlc_now(&s->clock);
   copy_str(ch->device, sizeof ch->device, s->device);
@@ -1086,6 +1199,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     }
     goto out;
   }
+  if (!st.rec.deleted && (c = check_rules(s, ch, have_before ? &before : NULL, &st.rec, err)))
+    goto out;
   if ((c = state_put(s, &st, err)))
     goto out;
   if (requeue) {
@@ -1100,6 +1215,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   if (result)
     *result = ch->rec.deleted ? KJC_WRITE_DELETED : exists ? KJC_WRITE_UPDATED : KJC_WRITE_CREATED;
 out:
+  if (have_before)
+    kj_record_release(&before);
   kj_rstate_release(&st);
   return c;
 }

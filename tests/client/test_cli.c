@@ -555,33 +555,205 @@ static void t_master_data_warning(void **state) {
   assert_int_equal(stats.pending, 1); /* a pulled record makes no outbox row */
   kjc_store_close(s);
 
-  RUN(r, f, 0, "add", "activity", "nip=198001012005011001", "date=2026-03-02", "indicator=DOC",
+  /* with the roster, a nip that is not on it is refused (domain.md "Who
+   * may write what"), after the warning */
+  RUN(r, f, 1, "add", "activity", "nip=198001012005011001", "date=2026-03-02", "indicator=DOC",
       "quantity=1");
   assert_non_null(strstr(r.err, "warning"));
-  assert_non_null(strstr(r.err, NIP1));
+  assert_non_null(strstr(r.err, ": nip " NIP1 " is not on the roster (no such employee)"));
   kjt_run_release(&r);
   RUN(r, f, 0, "add", "activity", "nip=198502022010012002", "date=2026-03-02", "indicator=DOC",
       "quantity=1");
   assert_string_equal(r.err, "");
   kjt_run_release(&r);
-  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 3);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 2);
   /* and per line in an import */
   const char *csv = kjt_path(f->dir, "act.csv");
   kjt_write(csv, "id,office,nip,date,indicator,quantity,minutes,description,evidence,status,"
                  "reviewed_by\n"
                  ",,198502022010012002,2026-03-03,DOC,1,,,,,\n"
                  ",,198001012005011001,2026-03-03,DOC,1,,,,,\n");
-  RUN(r, f, 0, "import", "activity", csv);
+  RUN(r, f, 1, "import", "activity", csv);
   char want[4200];
   snprintf(want, sizeof want, "%s:3: warning: field 'nip': unknown employee '198001012005011001'",
            csv);
   assert_non_null(strstr(r.err, want));
-  assert_int_equal(kjt_lines(r.err), 1);
+  snprintf(want, sizeof want, "%s:3: activity ", csv);
+  assert_non_null(strstr(r.err, want));
+  assert_non_null(strstr(r.err, "nip " NIP1 " is not on the roster"));
   kjt_run_release(&r);
-  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 5);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 3);
   RUN(r, f, 0, "list", "employee");
   assert_non_null(strstr(r.out, NIP2));
   kjt_run_release(&r);
+}
+
+/* ---- who may write what (domain.md, issue 16) ---- */
+
+#define R_HEAD "197001012000011001"  /* 36.73.04, no supervisor */
+#define R_SUP "198001012005011002"   /* 36.73.04, under R_HEAD */
+#define R_STAFF "199001012015011003" /* 36.73.04, under R_SUP */
+#define R_PEER "199202022016012004"  /* 36.73.04, under R_SUP */
+#define R_OTHER "198503032010011005" /* 36.73.05 */
+
+/* An employee as pulled from the server. */
+static void pulled_employee(kjc_store *s, const char *nip, const char *office, const char *sup) {
+  kj_rstate e;
+  kj_err err;
+  kj_rstate_init(&e, KJ_T_EMPLOYEE);
+  snprintf(e.rec.id, sizeof e.rec.id, "%s", nip);
+  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
+  const char *vals[][2] = {{"name", "N"}, {"office", office}, {"supervisor", sup}};
+  for (int i = 0; i < 3; i++) {
+    if (!vals[i][1])
+      continue;
+    int k = kj_field_index(et, vals[i][0]);
+    kj_record_set(&e.rec, k, vals[i][1]);
+    e.st[k].hlc = KJ_HLC_MAKE(1000, 0);
+    snprintf(e.st[k].device, sizeof e.st[k].device, "server");
+  }
+  assert_int_equal(kjc_store_apply_remote(s, &e, NULL, &err), KJ_OK);
+  kj_rstate_release(&e);
+}
+
+static char *show_field(fx *f, const char *id, const char *field) {
+  kjt_run r;
+  RUN(r, f, 0, "show", id, "--json");
+  cJSON *o = cJSON_Parse(r.out);
+  const cJSON *v = cJSON_GetObjectItem(o, field);
+  char *out = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+  return out;
+}
+
+/* With the roster pulled, kinerja refuses before storing what the server
+ * would refuse, and sends an edited decision for review again itself. */
+static void t_rules(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  kjc_store *s = open_store(f);
+  pulled_employee(s, R_HEAD, "36.73.04", NULL);
+  pulled_employee(s, R_SUP, "36.73.04", R_HEAD);
+  pulled_employee(s, R_STAFF, "36.73.04", R_SUP);
+  pulled_employee(s, R_PEER, "36.73.04", R_SUP);
+  pulled_employee(s, R_OTHER, "36.73.05", NULL);
+  kjc_store_close(s);
+
+  /* issue 16: this office's PC names another office's staff */
+  RUN(r, f, 1, "add", "target", "nip=" R_OTHER, "indicator=DOC", "period=2026", "target=1000000");
+  assert_non_null(strstr(r.err, "kinerja: target "));
+  assert_non_null(strstr(r.err, ": nip " R_OTHER " is not on the roster of office '36.73.04' "
+                                "(their office is '36.73.05')"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "add", "activity", "nip=" R_OTHER, "date=2026-03-02", "indicator=DOC", "quantity=1");
+  assert_non_null(strstr(r.err, "is not on the roster of office '36.73.04'"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_TARGET), 0);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 0);
+
+  /* created draft or submitted only */
+  RUN(r, f, 1, "add", "activity", "nip=" R_STAFF, "date=2026-03-02", "indicator=DOC", "quantity=3",
+      "status=approved");
+  assert_non_null(strstr(r.err, ": a new activity is draft or submitted"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "add", "activity", "nip=" R_STAFF, "date=2026-03-02", "indicator=DOC", "quantity=3");
+  char *id = strdup(chomp(r.out));
+  kjt_run_release(&r);
+
+  /* only the supervisor approves, never oneself */
+  RUN(r, f, 1, "approve", id, "--by", R_PEER);
+  char want[256];
+  snprintf(want, sizeof want,
+           "kinerja: activity %s: only the supervisor of " R_STAFF " (" R_SUP
+           ") approves their activities",
+           id);
+  assert_non_null(strstr(r.err, want));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "approve", id, "--by", R_STAFF);
+  assert_non_null(strstr(r.err, "nobody approves their own activity (" R_STAFF ")"));
+  kjt_run_release(&r);
+  char *st = show_field(f, id, "status");
+  assert_null(st); /* nothing stored: still the default */
+  RUN(r, f, 0, "approve", id, "--by", R_SUP);
+  kjt_run_release(&r);
+  st = show_field(f, id, "status");
+  assert_string_equal(st, "approved");
+  free(st);
+
+  /* the operator cannot take the decision back */
+  RUN(r, f, 1, "update", id, "status=submitted", "reviewed_by=");
+  assert_non_null(strstr(r.err, "only the approver (" R_SUP ") changes the status"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "update", id, "reviewed_by=" R_PEER);
+  assert_non_null(strstr(r.err, "reviewed_by is set only by an approve or reject"));
+  kjt_run_release(&r);
+
+  /* an edit of an approved activity sends it for review again */
+  RUN(r, f, 0, "update", id, "quantity=30");
+  kjt_run_release(&r);
+  st = show_field(f, id, "status");
+  assert_string_equal(st, "submitted");
+  free(st);
+  assert_null(show_field(f, id, "reviewed_by"));
+  /* and the change says so to the server */
+  s = open_store(f);
+  kj_change ch[8];
+  int n;
+  kj_err err;
+  assert_int_equal(kjc_outbox_batch(s, 8, ch, &n, &err), KJ_OK);
+  assert_int_equal(n, 3);
+  assert_string_equal(kj_record_get(&ch[2].rec, "status"), "submitted");
+  int fr = kj_field_index(kj_type(KJ_T_ACTIVITY), "reviewed_by");
+  assert_true((ch[2].mask >> fr) & 1u);
+  assert_null(ch[2].rec.v[fr]);
+  for (int i = 0; i < n; i++)
+    kj_change_release(&ch[i]);
+  kjc_store_close(s);
+
+  /* approved again, and the server refused that change: the next edit
+   * sends the whole record again, and for review again all the same */
+  RUN(r, f, 0, "approve", id, "--by", R_SUP);
+  kjt_run_release(&r);
+  s = open_store(f);
+  int64_t top = 0;
+  assert_int_equal(kjc_outbox_max_seq(s, &top, &err), KJ_OK);
+  assert_int_equal(kjc_outbox_reject(s, top, "refused for the test", &err), KJ_OK);
+  kjc_store_close(s);
+  RUN(r, f, 0, "update", id, "description=rekam KTP");
+  kjt_run_release(&r);
+  st = show_field(f, id, "status");
+  assert_string_equal(st, "submitted");
+  free(st);
+
+  /* a draft is submitted before it is approved */
+  RUN(r, f, 0, "add", "activity", "nip=" R_STAFF, "date=2026-03-02", "indicator=DOC", "quantity=3",
+      "status=draft");
+  char *draft = strdup(chomp(r.out));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "approve", draft, "--by", R_SUP);
+  assert_non_null(strstr(r.err, "a draft is submitted before it is approved or rejected"));
+  kjt_run_release(&r);
+
+  /* a rating is its rater's: the operator does not write one */
+  RUN(r, f, 1, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
+      "s1=4", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4");
+  assert_non_null(strstr(r.err, "a rating is written by its rater (" R_SUP "), not by 'operator'"));
+  kjt_run_release(&r);
+
+  /* no date after the office's today */
+  time_t now = time(NULL) + 2 * 86400;
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  char date[32];
+  strftime(date, sizeof date, "date=%Y-%m-%d", &tm);
+  RUN(r, f, 1, "add", "survey", date, "service=KTP-el", "u1=4", "u2=4", "u3=4", "u4=4", "u5=4",
+      "u6=4", "u7=4", "u8=4", "u9=4");
+  assert_non_null(strstr(r.err, "is after the office's today"));
+  assert_non_null(strstr(r.err, "in Asia/Jakarta)"));
+  kjt_run_release(&r);
+  free(id);
+  free(draft);
 }
 
 /* ---- import / export ---- */
@@ -1330,6 +1502,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(t_outbox_after_add_update_delete, setup, teardown),
       cmocka_unit_test_setup_teardown(t_rejected_listed_and_requeued, setup, teardown),
       cmocka_unit_test_setup_teardown(t_master_data_warning, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_rules, setup, teardown),
       cmocka_unit_test_setup_teardown(t_import_csv_edge_cases, setup, teardown),
       cmocka_unit_test_setup_teardown(t_import_bad_rows, setup, teardown),
       cmocka_unit_test_setup_teardown(t_import_updates_existing, setup, teardown),
