@@ -235,7 +235,10 @@ static kj_code check_activity(judge *j) {
     if (!known && !kj_nip_valid(j->author))
       return refuse(j, "an activity is approved or rejected by its approver signed in, not by '%s'",
                     j->author);
-    if (!w_rev || !same(rev, j->author))
+    /* the decision leaves reviewed_by = the approver: written by this
+     * change, or already so (a change of decision by the same approver,
+     * whose unchanged reviewed_by an import or approve drops as no change) */
+    if (w_rev ? !same(rev, j->author) : !same(get(j->after, "reviewed_by"), j->author))
       return refuse(j, "an approval sets reviewed_by to its approver (%s)", j->author);
     return KJ_OK;
   }

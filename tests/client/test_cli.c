@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "kjt.h"
+#include "passhash.h"
 #include "store.h"
 
 #define SURVEY_HEADER                                                                              \
@@ -616,6 +617,34 @@ static void pulled_employee(kjc_store *s, const char *nip, const char *office, c
   kj_rstate_release(&e);
 }
 
+/* An activation of nip pulled from the server (code "ABCD-EFGH-JKMN"),
+ * then `person setup` with PIN 123456: nip can sign in with --as. */
+static void pulled_person(fx *f, const char *nip, const char *office) {
+  kjc_store *s = open_store(f);
+  kj_rstate a;
+  kj_err err;
+  char hash[KJ_PASSHASH_MAX], expires[32];
+  assert_int_equal(kj_pass_hash("ABCDEFGHJKMN", hash, sizeof hash, &err), KJ_OK);
+  snprintf(expires, sizeof expires, "%lld", (long long)(time(NULL) + 86400) * 1000);
+  kj_rstate_init(&a, KJ_T_ACTIVATION);
+  assert_int_equal(kj_activation_id(nip, a.rec.id), KJ_OK);
+  const kj_type_def *t = kj_type(KJ_T_ACTIVATION);
+  const char *vals[][2] = {
+      {"office", office}, {"nip", nip}, {"code_hash", hash}, {"expires", expires}};
+  for (int i = 0; i < 4; i++) {
+    int k = kj_field_index(t, vals[i][0]);
+    kj_record_set(&a.rec, k, vals[i][1]);
+    a.st[k].hlc = KJ_HLC_MAKE(1000, 0);
+    snprintf(a.st[k].device, sizeof a.st[k].device, "server");
+  }
+  assert_int_equal(kjc_store_apply_remote(s, &a, NULL, &err), KJ_OK);
+  kj_rstate_release(&a);
+  kjc_store_close(s);
+  kjt_run r;
+  RUN(r, f, 0, "person", "setup", nip, "--code", "ABCD-EFGH-JKMN");
+  kjt_run_release(&r);
+}
+
 static char *show_field(fx *f, const char *id, const char *field) {
   kjt_run r;
   RUN(r, f, 0, "show", id, "--json");
@@ -639,6 +668,10 @@ static void t_rules(void **state) {
   pulled_employee(s, R_PEER, "36.73.04", R_SUP);
   pulled_employee(s, R_OTHER, "36.73.05", NULL);
   kjc_store_close(s);
+  setenv("KINERJA_PIN", "123456", 1);
+  pulled_person(f, R_SUP, "36.73.04");
+  pulled_person(f, R_STAFF, "36.73.04");
+  pulled_person(f, R_PEER, "36.73.04");
 
   /* issue 16: this office's PC names another office's staff */
   RUN(r, f, 1, "add", "target", "nip=" R_OTHER, "indicator=DOC", "period=2026", "target=1000000");
@@ -662,20 +695,21 @@ static void t_rules(void **state) {
   kjt_run_release(&r);
 
   /* only the supervisor approves, never oneself */
-  RUN(r, f, 1, "approve", id, "--by", R_PEER);
+  RUN(r, f, 1, "approve", id, "--as", R_PEER);
   char want[256];
   snprintf(want, sizeof want,
-           "kinerja: activity %s: only the supervisor of " R_STAFF " (" R_SUP
+           "refused  %s: activity %s: only the supervisor of " R_STAFF " (" R_SUP
            ") approves their activities",
-           id);
-  assert_non_null(strstr(r.err, want));
+           id, id);
+  assert_non_null(strstr(r.out, want)); /* one line per activity, then the summary */
+  assert_non_null(strstr(r.out, "approved 0 of 1 activity as " R_PEER "; 1 refused"));
   kjt_run_release(&r);
-  RUN(r, f, 1, "approve", id, "--by", R_STAFF);
-  assert_non_null(strstr(r.err, "nobody approves their own activity (" R_STAFF ")"));
+  RUN(r, f, 1, "approve", id, "--as", R_STAFF);
+  assert_non_null(strstr(r.out, "nobody approves their own activity (" R_STAFF ")"));
   kjt_run_release(&r);
   char *st = show_field(f, id, "status");
   assert_null(st); /* nothing stored: still the default */
-  RUN(r, f, 0, "approve", id, "--by", R_SUP);
+  RUN(r, f, 0, "approve", id, "--as", R_SUP);
   kjt_run_release(&r);
   st = show_field(f, id, "status");
   assert_string_equal(st, "approved");
@@ -713,7 +747,7 @@ static void t_rules(void **state) {
 
   /* approved again, and the server refused that change: the next edit
    * sends the whole record again, and for review again all the same */
-  RUN(r, f, 0, "approve", id, "--by", R_SUP);
+  RUN(r, f, 0, "approve", id, "--as", R_SUP);
   kjt_run_release(&r);
   s = open_store(f);
   int64_t top = 0;
@@ -731,15 +765,28 @@ static void t_rules(void **state) {
       "status=draft");
   char *draft = strdup(chomp(r.out));
   kjt_run_release(&r);
-  RUN(r, f, 1, "approve", draft, "--by", R_SUP);
-  assert_non_null(strstr(r.err, "a draft is submitted before it is approved or rejected"));
+  RUN(r, f, 1, "approve", draft, "--as", R_SUP);
+  assert_non_null(strstr(r.out, "a draft is submitted before it is approved or rejected"));
   kjt_run_release(&r);
 
   /* a rating is its rater's: the operator does not write one */
-  RUN(r, f, 1, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
+  RUN(r, f, 2, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
       "s1=4", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4");
-  assert_non_null(strstr(r.err, "a rating is written by its rater (" R_SUP "), not by 'operator'"));
+  assert_non_null(strstr(r.err, "rating: --as NIP is required: a rating is written by its rater"));
   kjt_run_release(&r);
+  /* signed in as someone else than the rater: refused by the rule */
+  RUN(r, f, 1, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
+      "s1=4", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4", "--as", R_PEER);
+  assert_non_null(strstr(r.err, "a rating is written by its rater (" R_SUP ")"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
+      "s1=4", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4", "--as", R_SUP);
+  kjt_run_release(&r);
+  RUN(r, f, 1, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
+      "s1=3", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4", "--as", R_SUP);
+  assert_non_null(strstr(r.err, "one rating per period, rater and ratee"));
+  kjt_run_release(&r);
+  unsetenv("KINERJA_PIN");
 
   /* no date after the office's today */
   time_t now = time(NULL) + 2 * 86400;

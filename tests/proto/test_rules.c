@@ -238,6 +238,14 @@ static void t_approval(void **state) {
           "an approval sets reviewed_by to its approver (" SUP ")");
   refused(judge(KJ_T_ACTIVITY, L(SUBMITTED), SUP, L("status=approved")),
           "an approval sets reviewed_by to its approver");
+  /* the approver changes the decision: reviewed_by already theirs need not
+   * be written again, but someone else's must be */
+  assert_int_equal(judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP),
+                         SUP, L("status=rejected")),
+                   KJ_OK);
+  refused(judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" HEAD), SUP,
+                L("status=rejected")),
+          "an approval sets reviewed_by to its approver (" SUP ")");
   /* the head has no supervisor: approved at the BKD */
   refused(judge(KJ_T_ACTIVITY, L(ACT_NEW(HEAD)), SUP, L("status=approved", "reviewed_by=" SUP)),
           HEAD " has no supervisor: their activities are approved at the BKD");
