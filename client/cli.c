@@ -167,6 +167,62 @@ void kjc_refs_init(kjc_refs *r, kjc_store *s) {
   r->s = s;
   r->employees = -1;
   r->indicators = -1;
+  r->services = NULL;
+  r->nservices = -1;
+}
+
+void kjc_refs_release(kjc_refs *r) {
+  for (long i = 0; i < r->nservices; i++)
+    free(r->services[i]);
+  free(r->services);
+  r->services = NULL;
+  r->nservices = -1;
+}
+
+static int collect_service(void *ud, const kj_rstate *st, const char *reason) {
+  kjc_refs *r = ud;
+  (void)reason;
+  const char *office = kj_record_get(&st->rec, "office"), *name = kj_record_get(&st->rec, "name");
+  if (!office || !name || strcmp(office, kjc_store_office(r->s)) != 0)
+    return 0;
+  char **n = realloc(r->services, (size_t)(r->nservices + 1) * sizeof *n);
+  if (!n)
+    return 1;
+  r->services = n;
+  if (!(n[r->nservices] = strdup(name)))
+    return 1;
+  r->nservices++;
+  return 0;
+}
+
+void kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const char *msg),
+                      void *ud) {
+  const kj_type_def *t = kj_type(rec->type);
+  int f = rec->type == KJ_T_SURVEY ? kj_field_index(t, "service") : -1;
+  if (f < 0 || !rec->v[f] || rec->deleted)
+    return;
+  if (r->nservices < 0) {
+    r->nservices = 0;
+    if (kjc_store_each(r->s, KJ_T_SERVICE, 0, collect_service, r, NULL) != KJ_OK)
+      return; /* a check that cannot run stores the value as typed */
+  }
+  if (r->nservices == 0)
+    return;
+  const char *match = NULL, *closest = NULL;
+  if (kj_service_resolve(rec->v[f], (const char *const *)r->services, (size_t)r->nservices, &match,
+                         &closest) != KJ_OK)
+    return;
+  if (match) {
+    if (strcmp(match, rec->v[f]) != 0)
+      kj_record_set(rec, f, match); /* on failure the value stays as typed */
+    return;
+  }
+  char msg[640];
+  snprintf(msg, sizeof msg,
+           "field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); stored "
+           "as typed",
+           rec->v[f], kjc_store_office(r->s), closest ? closest : "");
+  warn(ud, msg);
 }
 
 static int ref_kind(const char *field) {

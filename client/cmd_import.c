@@ -76,6 +76,7 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     kj_fail(&x->fatal, KJ_EIO, "cannot make an id: no randomness");
     return 1;
   }
+  kjc_refs_service(&x->refs, &x->c.rec, row_warn, x);
   kjc_refs_check(&x->refs, &x->c.rec, row_warn, x);
   kj_err err;
   kj_err_clear(&err);
@@ -252,6 +253,7 @@ int kjc_cmd_import(int argc, char **argv) {
   }
   fclose(f);
   kj_change_release(&x.c);
+  kjc_refs_release(&x.refs);
   kjc_store_close(s);
   if (c) {
     kjc_error("%s", err.msg);

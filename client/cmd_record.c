@@ -128,7 +128,9 @@ int kjc_cmd_add(int argc, char **argv) {
   }
   kjc_refs refs;
   kjc_refs_init(&refs, s);
+  kjc_refs_service(&refs, &c.rec, warn_cb, c.rec.id);
   kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
+  kjc_refs_release(&refs);
   rc = write_change(s, &c, KJC_CHANGE_NEW);
   if (!rc)
     printf("%s\n", c.rec.id);
@@ -189,7 +191,9 @@ int kjc_cmd_update(int argc, char **argv) {
   if (!r) {
     kjc_refs refs;
     kjc_refs_init(&refs, s);
+    kjc_refs_service(&refs, &c.rec, warn_cb, c.rec.id);
     kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
+    kjc_refs_release(&refs);
     r = write_change(s, &c, KJC_CHANGE_EXISTING);
   }
   kj_change_release(&c);
