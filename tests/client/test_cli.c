@@ -143,9 +143,9 @@ static void t_unknown_command_and_help(void **state) {
   assert_null(strstr(r.err, "did you mean"));
   kjt_run_release(&r);
 
-  static const char *const cmds[] = {"init",    "config", "add",    "update", "delete", "show",
-                                     "approve", "reject", "list",   "import", "export", "status",
-                                     "sync",    "report", "backup", NULL};
+  static const char *const cmds[] = {"init",    "config", "add",    "update",  "delete", "show",
+                                     "approve", "reject", "list",   "import",  "export", "status",
+                                     "sync",    "report", "backup", "discard", NULL};
   for (int i = 0; cmds[i]; i++) {
     RUN(r, f, 0, cmds[i], "--help");
     char usage[64];
