@@ -195,27 +195,32 @@ static int collect_service(void *ud, const kj_rstate *st, const char *reason) {
   return 0;
 }
 
-void kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const char *msg),
-                      void *ud) {
+kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const char *msg),
+                         void *ud, kj_err *err) {
   const kj_type_def *t = kj_type(rec->type);
   int f = rec->type == KJ_T_SURVEY ? kj_field_index(t, "service") : -1;
   if (f < 0 || !rec->v[f] || rec->deleted)
-    return;
+    return KJ_OK;
   if (r->nservices < 0) {
     r->nservices = 0;
-    if (kjc_store_each(r->s, KJ_T_SERVICE, 0, collect_service, r, NULL) != KJ_OK)
-      return; /* a check that cannot run stores the value as typed */
+    kj_code c = kjc_store_each(r->s, KJ_T_SERVICE, 0, collect_service, r, err);
+    if (c == KJ_EINTR) /* collect_service stopped: out of memory */
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    if (c) {
+      kjc_refs_release(r);
+      return c;
+    }
   }
   if (r->nservices == 0)
-    return;
+    return KJ_OK;
   const char *match = NULL, *closest = NULL;
   if (kj_service_resolve(rec->v[f], (const char *const *)r->services, (size_t)r->nservices, &match,
                          &closest) != KJ_OK)
-    return;
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   if (match) {
-    if (strcmp(match, rec->v[f]) != 0)
-      kj_record_set(rec, f, match); /* on failure the value stays as typed */
-    return;
+    if (strcmp(match, rec->v[f]) != 0 && kj_record_set(rec, f, match))
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return KJ_OK;
   }
   char msg[640];
   snprintf(msg, sizeof msg,
@@ -223,6 +228,7 @@ void kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const 
            "as typed",
            rec->v[f], kjc_store_office(r->s), closest ? closest : "");
   warn(ud, msg);
+  return KJ_OK;
 }
 
 static int ref_kind(const char *field) {

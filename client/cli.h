@@ -70,9 +70,11 @@ void kjc_refs_release(kjc_refs *r);
  * differs from a listed one only in letter case, spaces or punctuation is
  * replaced in rec by the listed name; an unknown one stays as typed and
  * warn gets "field 'service': 'X' is not a service of office 'O' (closest:
- * 'Y'); stored as typed".  Other types: nothing. */
-void kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const char *msg),
-                      void *ud);
+ * 'Y'); stored as typed".  Other types: nothing.  KJ_OK, or the store's
+ * error (KJ_ENOMEM, KJ_EDB ...: the caller stops, its transaction may be
+ * gone) in err. */
+kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const char *msg),
+                         void *ud, kj_err *err);
 /* Calls warn once per unknown reference with e.g. "field 'nip': unknown
  * employee '19800101...' (not in the roster)". */
 void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, const char *msg),

@@ -76,7 +76,8 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     kj_fail(&x->fatal, KJ_EIO, "cannot make an id: no randomness");
     return 1;
   }
-  kjc_refs_service(&x->refs, &x->c.rec, row_warn, x);
+  if (kjc_refs_service(&x->refs, &x->c.rec, row_warn, x, &x->fatal))
+    return 1;
   kjc_refs_check(&x->refs, &x->c.rec, row_warn, x);
   kj_err err;
   kj_err_clear(&err);
