@@ -79,7 +79,7 @@ static const char *const migrations[] = {
      * and is sent again at the next sync */
     "ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;",
     /* 3 -> 4: the server's version of a record while it has outbox rows,
-     * for `kinerja discard` (see base_keep(); docs/protocol.md "Discarding
+     * for `kinerja discard` (see state_put_local(); docs/protocol.md "Discarding
      * local changes").  NULL: not known (rows written before schema 4). */
     "ALTER TABLE records ADD COLUMN base TEXT;",
 };
@@ -156,9 +156,13 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
    * has outbox rows; '' when the server never had it, NULL when unknown */                        \
   XX(BASE_KEEP, "UPDATE records SET base = state WHERE id = ?2 AND type = ?1 "                     \
                 "AND NOT EXISTS(SELECT 1 FROM outbox WHERE id = ?2 AND type = ?1)")                \
-  XX(BASE_NEW, "INSERT INTO records(type, id, deleted, state, base) SELECT ?1, ?2, 0, '{}', '' "   \
-               "WHERE NOT EXISTS(SELECT 1 FROM outbox WHERE id = ?2 AND type = ?1) "               \
-               "ON CONFLICT(id, type) DO NOTHING")                                                 \
+  /* a record new here: stored with base '' (the server never had it) unless                       \
+   * rows of it wait already (its base is then not known) */                                       \
+  XX(REC_PUT_NEW, "INSERT INTO records(type, id, deleted, state, base) VALUES(?1, ?2, ?3, ?4, "    \
+                  "CASE WHEN EXISTS(SELECT 1 FROM outbox WHERE id = ?2 AND type = ?1) THEN NULL "  \
+                  "ELSE '' END) ON CONFLICT(id, type) DO UPDATE SET deleted = excluded.deleted, "  \
+                  "state = excluded.state")                                                        \
+  XX(BASE_FORGET, "UPDATE records SET base = NULL WHERE base IS NOT NULL")                         \
   XX(BASE_GET, "SELECT base FROM records WHERE id = ?2 AND type = ?1")                             \
   XX(BASE_SET, "UPDATE records SET base = ?3 WHERE id = ?2 AND type = ?1")                         \
   XX(OB_ROWS, "SELECT EXISTS(SELECT 1 FROM outbox WHERE id = ?2 AND type = ?1)")                   \
@@ -985,16 +989,34 @@ static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
 
 /* ---- the server's version (kinerja discard) ---- */
 
-/* Before the first outbox row of a record is written (none pending or
- * rejected), keep what the server holds of it: its state as it is now
- * (pulled or acknowledged), or '' for a record new here.  Later writes,
- * acknowledgements (base_ack) and pulls (base_join) keep it up to date
- * while rows wait; kjc_store_discard puts it back. */
-static kj_code base_keep(kjc_store *s, const char *type, const char *id, int exists, kj_err *err) {
-  sqlite3_stmt *st = s->st[exists ? S_BASE_KEEP : S_BASE_NEW];
+/* A local write's state (write_in_txn).  Before the first outbox row of a
+ * record is written (none pending or rejected), keep what the server holds
+ * of it in records.base: its state as it is now (pulled or acknowledged:
+ * without rows the state is the server's version), or '' for a record new
+ * here.  Later pulls (base_join) and acknowledgements (base_ack) keep it up
+ * to date while rows wait; kjc_store_discard puts it back.  Rows that come
+ * without a write (a restore: kjc_outbox_resend_sent, _rederive) make every
+ * base "not known" (NULL). */
+static kj_code state_put_local(kjc_store *s, const kj_rstate *rs, int exists, kj_err *err) {
+  const char *type = kj_type(rs->rec.type)->name;
+  if (exists) {
+    sqlite3_stmt *st = s->st[S_BASE_KEEP];
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, rs->rec.id, -1, SQLITE_STATIC);
+    kj_code c = run(s, st, err);
+    return c ? c : state_put(s, rs, err);
+  }
+  char *text = kj_rstate_store_encode(rs);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  sqlite3_stmt *st = s->st[S_REC_PUT_NEW];
   sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-  return run(s, st, err);
+  sqlite3_bind_text(st, 2, rs->rec.id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, rs->rec.deleted ? 1 : 0);
+  sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+  kj_code c = run(s, st, err);
+  cJSON_free(text);
+  return c;
 }
 
 /* records.base of (type, id): *known 0 when NULL (not known), else the
@@ -1184,7 +1206,7 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     }
     goto out;
   }
-  if ((c = base_keep(s, t->name, ch->rec.id, exists, err)) || (c = state_put(s, &st, err)))
+  if ((c = state_put_local(s, &st, exists, err)))
     goto out;
   if (requeue) {
     sqlite3_stmt *d = s->st[S_OB_DROP_REJECTED];
@@ -1392,21 +1414,15 @@ static kj_code ob_row_change(kjc_store *s, const ob_row *r, kj_change *out, kj_e
 }
 
 /* The server took row r (deleted already): while other rows of the record
- * wait, the server's version takes r's change too (the server's merge);
- * without any, the state is the server's version and base is cleared. */
+ * wait, the server's version takes r's change too (the server's merge).
+ * Without any, the state is the server's version; base is left as it is
+ * (it means nothing without rows: the next local write keeps it anew). */
 static kj_code base_ack(kjc_store *s, const ob_row *r, kj_err *err) {
   const kj_type_def *t = kj_type_by_name(r->type);
   int rows = 0;
   kj_code c = t ? has_rows(s, r->type, r->id, &rows, err) : KJ_OK;
-  if (c || !t)
+  if (c || !t || !rows)
     return c;
-  if (!rows) {
-    sqlite3_stmt *st = s->st[S_BASE_SET];
-    sqlite3_bind_text(st, 1, r->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
-    sqlite3_bind_null(st, 3);
-    return run(s, st, err);
-  }
   int known, none, merged = 0;
   kj_rstate b;
   kj_change ch;
@@ -1758,6 +1774,8 @@ kj_code kjc_outbox_resend_sent(kjc_store *s, int64_t *n, kj_err *err) {
                          0, n, err);
   if (!c)
     c = exec_count(s, "DELETE FROM sent", 0, NULL, err);
+  if (!c) /* rows without a write: the server's versions are not known */
+    c = run(s, s->st[S_BASE_FORGET], err);
   OWN_END(s, c, err);
   return c;
 }
@@ -1847,6 +1865,8 @@ kj_code kjc_outbox_rederive(kjc_store *s, long *n, kj_err *err) {
   if (!c && rc != SQLITE_DONE && rc != SQLITE_ROW)
     c = st_fail(s, rc, err, "read records");
   sqlite3_finalize(st);
+  if (!c) /* rows without a write: the server's versions are not known */
+    c = run(s, s->st[S_BASE_FORGET], err);
   OWN_END(s, c, err);
   return c;
 }

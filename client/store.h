@@ -285,8 +285,9 @@ int kjc_server_protocol(kjc_store *s);
  * of it: its state before the first of them was written (pulled or
  * acknowledged; '' for a record new here), then every pulled state of it
  * joined (kj_merge_join) and every acknowledged change of it merged in
- * (kj_merge_apply, as the server did).  Schema 3 databases did not keep it:
- * their waiting records have it "not known". */
+ * (kj_merge_apply, as the server did).  Schema 3 databases did not keep it,
+ * and a restore queues rows without a write: their waiting records have it
+ * "not known". */
 enum {
   KJC_DISCARD_NOTHING = 0,  /* no outbox row: nothing changed */
   KJC_DISCARD_RESTORED = 1, /* state is the server's version again */
