@@ -268,6 +268,16 @@ void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, co
   }
 }
 
+const char *kjc_time_text(kjc_store *s, int64_t ms, char out[KJ_TIME_ZONE_STRLEN]) {
+  kj_rstate st;
+  const char *tz = NULL;
+  if (kjc_record_get(s, KJ_T_OFFICE, kjc_store_office(s), &st, NULL) == KJ_OK)
+    tz = kj_record_get(&st.rec, "timezone");
+  kj_time_format_zone(ms, tz, out);
+  kj_rstate_release(&st);
+  return out;
+}
+
 cJSON *kjc_record_json(const kj_record *r) {
   const kj_type_def *t = kj_type(r->type);
   cJSON *o = cJSON_CreateObject();

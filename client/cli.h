@@ -12,6 +12,7 @@
 #include <cJSON.h>
 #include <stdio.h>
 
+#include "date.h"
 #include "record.h"
 #include "store.h"
 
@@ -79,6 +80,12 @@ kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, con
  * employee '19800101...' (not in the roster)". */
 void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, const char *msg),
                     void *ud);
+
+/* A time shown to a person: ms since the epoch in this office's time zone
+ * (office master record `timezone`, Asia/Jakarta until pulled), e.g.
+ * "2026-11-30 14:05:09 WITA" (common/date.h kj_time_format_zone); returns
+ * out. */
+const char *kjc_time_text(kjc_store *s, int64_t ms, char out[KJ_TIME_ZONE_STRLEN]);
 
 /* A record as a JSON object: "id", "type", then its present fields by name. */
 cJSON *kjc_record_json(const kj_record *r);

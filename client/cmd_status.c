@@ -38,21 +38,8 @@ static void iso_time(int64_t ms, char out[32]) {
 }
 
 /* ms since the epoch in the office's time zone, "never" for 0. */
-static const char *zone_time(int64_t ms, const char *tz, char out[KJ_TIME_ZONE_STRLEN]) {
-  return ms > 0 ? kj_time_format_zone(ms, tz, out) : "never";
-}
-
-/* The office's time zone (office master record `timezone`), malloc'd, or
- * NULL (not pulled yet: Asia/Jakarta). */
-static char *office_zone(kjc_store *s) {
-  kj_rstate st;
-  char *tz = NULL;
-  if (kjc_record_get(s, KJ_T_OFFICE, kjc_store_office(s), &st, NULL) == KJ_OK) {
-    const char *v = kj_record_get(&st.rec, "timezone");
-    tz = v ? strdup(v) : NULL;
-  }
-  kj_rstate_release(&st);
-  return tz;
+static const char *zone_time(kjc_store *s, int64_t ms, char out[KJ_TIME_ZONE_STRLEN]) {
+  return ms > 0 ? kjc_time_text(s, ms, out) : "never";
 }
 
 static void add_time(cJSON *o, const char *name, int64_t ms) {
@@ -143,7 +130,6 @@ int kjc_cmd_status(int argc, char **argv) {
     cJSON_Delete(o);
   } else {
     char t1[KJ_TIME_ZONE_STRLEN];
-    char *tz = office_zone(s);
     printf("office:        %s\n", kjc_store_office(s));
     printf("database:      %s\n", kjc_store_path(s));
     fputs("server:        ", stdout);
@@ -165,11 +151,10 @@ int kjc_cmd_status(int argc, char **argv) {
              "upgraded)\n",
              ob.held);
     /* times in the office's zone, WIB/WITA/WIT (domain.md office `timezone`) */
-    printf("last sync:     %s\n", zone_time(last_sync, tz, t1));
-    printf("last push:     %s\n", zone_time(last_push, tz, t1));
-    printf("last pull:     %s\n", zone_time(last_pull, tz, t1));
-    printf("last attempt:  %s\n", zone_time(last_attempt, tz, t1));
-    free(tz);
+    printf("last sync:     %s\n", zone_time(s, last_sync, t1));
+    printf("last push:     %s\n", zone_time(s, last_push, t1));
+    printf("last pull:     %s\n", zone_time(s, last_pull, t1));
+    printf("last attempt:  %s\n", zone_time(s, last_attempt, t1));
     fputs("last error:    ", stdout); /* may quote the server: escaped */
     kj_term_fputs(last_error ? last_error : "none", stdout);
     putchar('\n');

@@ -848,6 +848,16 @@ static void t_status_time_zone(void **state) {
   RUN(r, f, 0, "status", "--json"); /* machines get UTC */
   assert_non_null(strstr(r.out, "\"last_sync\":\t\"2026-11-30T06:05:09Z\""));
   kjt_run_release(&r);
+  /* the import's "imported before" too, whatever TZ says */
+  const char *csv = kjt_path(f->dir, "tz.csv");
+  kjt_write(csv, SURVEY_HEADER ",,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,,,,,\n");
+  RUN(r, f, 0, "import", "survey", csv);
+  kjt_run_release(&r);
+  setenv("TZ", "UTC", 1);
+  RUN(r, f, 0, "import", "survey", csv);
+  unsetenv("TZ");
+  assert_non_null(strstr(r.err, " WITA from '"));
+  kjt_run_release(&r);
 }
 
 static void t_master_data_warning(void **state) {
