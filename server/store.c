@@ -22,6 +22,7 @@
 #include <mbedtls/sha256.h>
 #include <sqlite3.h>
 
+#include "date.h"
 #include "dbbackup.h"
 #include "hlc.h"
 #include "log.h"
@@ -2042,21 +2043,6 @@ kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, 
   return kjs_report_format(json, format, out, err);
 }
 
-/* The UTC offset of an Indonesian time zone (no daylight saving time) and
- * its abbreviation: WIB (+7), WITA (+8), WIT (+9); WIB when unknown. */
-static int zone_offset(const char *tz, const char **abbr) {
-  if (tz && !strcmp(tz, "Asia/Makassar")) {
-    *abbr = "WITA";
-    return 8 * 3600;
-  }
-  if (tz && !strcmp(tz, "Asia/Jayapura")) {
-    *abbr = "WIT";
-    return 9 * 3600;
-  }
-  *abbr = "WIB";
-  return 7 * 3600;
-}
-
 kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err) {
   *out = NULL;
   conn *c = acquire(s, err);
@@ -2078,15 +2064,9 @@ kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err
       rc = kj_fail(err, KJ_ENOMEM, "out of memory");
       goto out;
     }
-    const char *abbr;
-    int off = zone_offset((const char *)sqlite3_column_text(st, 6), &abbr);
     sqlite3_int64 at = sqlite3_column_int64(st, 5);
-    time_t secs = (time_t)(at / 1000 + off);
-    struct tm tm;
-    char when[48] = "";
-    if (gmtime_r(&secs, &tm))
-      snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d %s", tm.tm_year + 1900,
-               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, abbr);
+    char when[KJ_TIME_ZONE_STRLEN]; /* the office's zone, WIB/WITA/WIT (common/date.c) */
+    kj_time_format_zone((int64_t)at, (const char *)sqlite3_column_text(st, 6), when);
     char h[KJ_HLC_STRMAX];
     kj_hlc_format((kj_hlc)sqlite3_column_int64(st, 3), h);
     cJSON *ch = cJSON_Parse((const char *)sqlite3_column_text(st, 4));
@@ -2115,6 +2095,59 @@ out:
 
 /* ---------------------------------------------------------------------- */
 /* imports */
+
+kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_t size,
+                                kj_err *err) {
+  if (size)
+    warning[0] = '\0';
+  const kj_type_def *td = kj_type(rec->type);
+  int f = rec->type == KJ_T_SURVEY ? kj_field_index(td, "service") : -1;
+  const char *office = td->office_field >= 0 ? rec->v[td->office_field] : NULL;
+  if (f < 0 || !rec->v[f] || !office || rec->deleted)
+    return KJ_OK;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(t->c->db,
+                         "SELECT json_extract(state, '$.f.name') FROM records WHERE office = ?1 "
+                         "AND type = 'service' AND deleted = 0 ORDER BY seq",
+                         -1, &st, NULL) != SQLITE_OK)
+    return db_fail(t->c->db, err, "cannot read the services");
+  sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
+  char **names = NULL;
+  size_t n = 0;
+  kj_code rc = KJ_OK;
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    if (!v)
+      continue;
+    char **nn = realloc(names, (n + 1) * sizeof *nn);
+    if (!nn || !(nn[n] = strdup(v))) {
+      names = nn ? nn : names;
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      break;
+    }
+    names = nn;
+    n++;
+  }
+  if (!rc && r != SQLITE_DONE)
+    rc = db_fail(t->c->db, err, "cannot read the services");
+  sqlite3_finalize(st);
+  const char *match = NULL, *closest = NULL;
+  if (!rc && n &&
+      (rc = kj_service_resolve(rec->v[f], (const char *const *)names, n, &match, &closest)))
+    rc = kj_fail(err, rc, "out of memory");
+  if (!rc && match && strcmp(match, rec->v[f]) != 0 && kj_record_set(rec, f, match))
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!rc && n && !match && size)
+    snprintf(warning, size,
+             "field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); "
+             "stored as typed",
+             rec->v[f], office, closest ? closest : "");
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  return rc;
+}
 
 int kjs_txn_import_seen(kjs_txn *t, const char *digest, int64_t *at_ms, char **file, kj_err *err) {
   *file = NULL;
