@@ -1351,7 +1351,7 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     }
     goto out;
   }
-  if (!st.rec.deleted && (c = check_rules(s, ch, have_before ? &before : NULL, &st.rec, err)))
+  if ((c = check_rules(s, ch, have_before ? &before : NULL, &st.rec, err)))
     goto out;
   if ((c = state_put_local(s, &st, exists, err)))
     goto out;

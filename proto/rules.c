@@ -311,10 +311,48 @@ static kj_code check_rating(judge *j) {
   return KJ_OK;
 }
 
+/* A delete takes a record out of every score, so the decisions behind the
+ * scores are undone only by who took them: a decided activity by its
+ * approver, a rating by its rater (an administrator: anything). */
+static kj_code check_delete(judge *j) {
+  const kj_record *b = j->before;
+  if (j->c->rec.type == KJ_T_ACTIVITY && decided(get(b, "status"))) {
+    const char *nip = get(b, "nip"), *status = get(b, "status");
+    char sup[KJ_ID_MAX + 1];
+    kj_code rc;
+    int known = approver_of(j, nip, sup, &rc);
+    if (rc)
+      return rc;
+    if (known && !sup[0])
+      return refuse(j, "an activity that is %s is deleted at the BKD (%s has no supervisor)",
+                    status, nip ? nip : "");
+    if (known ? !same(sup, j->author) : (!kj_nip_valid(j->author) || same(nip, j->author)))
+      return refuse(j, "an activity that is %s is deleted only by its approver (%s), not by '%s'",
+                    status, known ? sup : "the supervisor signed in", j->author);
+    return KJ_OK;
+  }
+  if (j->c->rec.type == KJ_T_RATING) {
+    const char *rater = get(b, "rater");
+    if (!same(rater, j->author))
+      return refuse(j, "a rating is deleted by its rater (%s), not by '%s'", rater ? rater : "",
+                    j->author);
+  }
+  return KJ_OK;
+}
+
 kj_code kj_rules_check(const kj_change *c, const kj_record *before, const kj_record *after,
                        const kj_rules_ctx *ctx, kj_err *err) {
   const kj_type_def *td = kj_type(c->rec.type);
-  if (!td || td->master || c->rec.deleted || !after || after->deleted)
+  if (!td || td->master)
+    return KJ_OK;
+  if (c->rec.deleted) {
+    if (ctx->admin || !before || before->deleted)
+      return KJ_OK;
+    judge d = {c,  before, after, ctx, td->name, c->rec.id, c->author[0] ? c->author : "operator",
+               err};
+    return check_delete(&d);
+  }
+  if (!after || after->deleted)
     return KJ_OK;
   if (before && before->deleted)
     before = NULL;

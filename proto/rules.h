@@ -56,9 +56,12 @@ typedef struct kj_rules_ctx {
 /* Judge change c against the rules.  before: the record's merged values
  * before c (NULL for a new record); after: after c (and, at the server,
  * after kj_rules_settle), already valid (kj_record_validate).  c->author
- * is the author ("" is taken as "operator").  Master data and deletes are
- * not judged (the server's office scope keeps devices away from master
- * data).  KJ_OK, KJ_EINVAL with the rule in err, or a callback's code.
+ * is the author ("" is taken as "operator").  Master data is not judged
+ * (the server's office scope keeps devices away from it).  A delete (it
+ * takes the record out of every score) is judged only on who undoes a
+ * decision: an activity that is approved or rejected is deleted by its
+ * approver, a rating by its rater (not admin: anything).  KJ_OK, KJ_EINVAL
+ * with the rule in err, or a callback's code.
  *
  * The rules (domain.md "Who may write what"):
  *  - every nip of an office record (activity nip and reviewed_by, target

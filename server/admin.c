@@ -774,8 +774,20 @@ static void put_conflict_value(const cJSON *o, const char *side) {
   } else {
     fputs("(none)", stdout);
   }
-  snprintf(k, sizeof k, "%s_stamp", side);
+  /* (by AUTHOR at TIME ZONE, stamp HLC/DEVICE): the author is known for
+   * values written since the history began (server schema 6) */
   fputs(" (", stdout);
+  snprintf(k, sizeof k, "%s_author", side);
+  if (*json_text(o, k)) {
+    fputs("by ", stdout);
+    kj_term_fputs(json_text(o, k), stdout);
+    fputs(" ", stdout);
+  }
+  snprintf(k, sizeof k, "%s_time", side);
+  if (*json_text(o, k))
+    printf("at %s, ", json_text(o, k));
+  snprintf(k, sizeof k, "%s_stamp", side);
+  fputs("stamp ", stdout);
   kj_term_fputs(json_text(o, k), stdout);
   putchar(')');
 }
@@ -783,10 +795,12 @@ static void put_conflict_value(const cJSON *o, const char *side) {
 static int cmd_history(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad history ID [--json]\n\n"
-          "Every change the server applied to record ID, oldest first: when (the\n"
-          "local time of the record's office, WIB, WITA or WIT), its author (the\n"
-          "person signed in at the office PC, 'operator' or 'admin'), the device\n"
-          "and the fields it set.  Values are escaped (\\e, \\n, ...).\n\n"
+          "Every change the server applied to record ID, oldest first: when it was\n"
+          "made (its stamp: the PC's clock as corrected at sync) in the local time\n"
+          "of the record's office (WIB, WITA or WIT), its author (the person signed\n"
+          "in at the office PC, 'operator' or 'admin'), the device, when the server\n"
+          "received it if that was more than a minute later (a PC offline), and the\n"
+          "fields it set.  Values are escaped (\\e, \\n, ...).\n\n"
           "  --json       one JSON array (default lines of text)\n"
           "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
           "\nexample: kinerjad history 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c\n",
@@ -830,10 +844,16 @@ static int cmd_history(cmd_ctx *c) {
   } else {
     const cJSON *o;
     cJSON_ArrayForEach(o, arr) {
-      printf("%s  %s by ", json_text(o, "when"), json_text(o, "type"));
+      /* the change's own time; when the server applied it later (a PC
+       * that was offline), that too */
+      printf("%s  %s by ", json_text(o, "made"), json_text(o, "type"));
       kj_term_fputs(json_text(o, "author"), stdout);
       fputs(" (", stdout);
       kj_term_fputs(json_text(o, "device"), stdout);
+      double made = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "made_at")),
+             at = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "at"));
+      if (at - made > 60000 || made - at > 60000)
+        printf(", received %s", json_text(o, "when"));
       fputs("):", stdout);
       const cJSON *ch = cJSON_GetObjectItem(o, "change"), *f = cJSON_GetObjectItem(ch, "f"), *v;
       if (cJSON_IsTrue(cJSON_GetObjectItem(ch, "del")))
@@ -853,7 +873,10 @@ static int cmd_history(cmd_ctx *c) {
 static int cmd_conflicts(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad conflicts [--json]\n\n"
-          "Every value that lost to a concurrent write of another device, oldest first.\n"
+          "Every value that lost to a concurrent write of another device, oldest first,\n"
+          "with who wrote each side and when, in the local time of the record's office\n"
+          "(WIB, WITA or WIT; the author is known for values written since server\n"
+          "schema 6).\n"
           "Values are escaped (\\e, \\n, \\x07...); a value that was not valid for its\n"
           "field is not kept and shows why; at most the newest 64 per record.\n\n"
           "  --json       one JSON array (default a table)\n"
@@ -890,9 +913,7 @@ static int cmd_conflicts(cmd_ctx *c) {
     const cJSON *o;
     int n = 0;
     cJSON_ArrayForEach(o, arr) {
-      char at[32];
-      fmt_time(cJSON_GetObjectItem(o, "at")->valuedouble, at, sizeof at);
-      printf("%s %s ", at, cJSON_GetObjectItem(o, "type")->valuestring);
+      printf("%s  %s ", json_text(o, "when"), cJSON_GetObjectItem(o, "type")->valuestring);
       /* every value comes from a device: escaped, never raw on the terminal */
       kj_term_fputs(json_text(o, "id"), stdout);
       fputs(" field '", stdout);

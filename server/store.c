@@ -105,8 +105,23 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CONFLICT_PUT] = "INSERT INTO conflicts(type, id, field, loser, loser_stamp, winner, "
                         "winner_stamp, at, loser_note, winner_note) "
                         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    [ST_CONFLICT_LIST] = "SELECT n, type, id, field, loser, loser_stamp, winner, winner_stamp, at, "
-                         "loser_note, winner_note FROM conflicts ORDER BY n",
+    /* with each side's author from the history (a stamp is "HLC/DEVICE",
+     * the change that wrote it is the history row of that record, hlc and
+     * device; NULL for values older than the history) and the zone of the
+     * record's office */
+    [ST_CONFLICT_LIST] =
+        "SELECT c.n, c.type, c.id, c.field, c.loser, c.loser_stamp, c.winner, c.winner_stamp, "
+        "c.at, c.loser_note, c.winner_note, "
+        "(SELECT h.author FROM history h WHERE h.id = c.id AND h.type = c.type"
+        "  AND h.hlc = CAST(substr(c.loser_stamp, 1, instr(c.loser_stamp, '/') - 1) AS INTEGER)"
+        "  AND h.device = substr(c.loser_stamp, instr(c.loser_stamp, '/') + 1) LIMIT 1), "
+        "(SELECT h.author FROM history h WHERE h.id = c.id AND h.type = c.type"
+        "  AND h.hlc = CAST(substr(c.winner_stamp, 1, instr(c.winner_stamp, '/') - 1) AS INTEGER)"
+        "  AND h.device = substr(c.winner_stamp, instr(c.winner_stamp, '/') + 1) LIMIT 1), "
+        "(SELECT json_extract(o.state, '$.f.timezone') FROM records r"
+        "  JOIN records o ON o.type = 'office' AND o.id = r.office"
+        "  WHERE r.type = c.type AND r.id = c.id) "
+        "FROM conflicts c ORDER BY c.n",
     /* keep the newest KJS_CONFLICTS_PER_RECORD rows of one record */
     [ST_CONFLICT_TRIM] = "DELETE FROM conflicts WHERE type = ?1 AND id = ?2 AND n <= "
                          "(SELECT n FROM conflicts WHERE type = ?1 AND id = ?2 "
@@ -1924,6 +1939,26 @@ kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err) {
     json_add_utf8_or_null(o, "loser_stamp", sqlite3_column_text(st, 5));
     json_add_utf8_or_null(o, "winner_stamp", sqlite3_column_text(st, 7));
     cJSON_AddNumberToObject(o, "at", (double)sqlite3_column_int64(st, 8));
+    /* who wrote each side and when (the stamp's wall time), in the zone of
+     * the record's office (WIB/WITA/WIT, common/date.c) */
+    const char *zone = (const char *)sqlite3_column_text(st, 13);
+    char when[KJ_TIME_ZONE_STRLEN];
+    kj_time_format_zone((int64_t)sqlite3_column_int64(st, 8), zone, when);
+    json_add_text_or_null(o, "when", (const unsigned char *)when);
+    for (int side = 0; side < 2; side++) {
+      const char *name = side ? "winner" : "loser";
+      char k[32];
+      snprintf(k, sizeof k, "%s_author", name);
+      json_add_utf8_or_null(o, k, sqlite3_column_text(st, side ? 12 : 11));
+      const char *stamp = (const char *)sqlite3_column_text(st, side ? 7 : 5);
+      snprintf(k, sizeof k, "%s_time", name);
+      if (stamp && *stamp >= '0' && *stamp <= '9') {
+        kj_time_format_zone((int64_t)KJ_HLC_MS(strtoull(stamp, NULL, 10)), zone, when);
+        json_add_text_or_null(o, k, (const unsigned char *)when);
+      } else {
+        json_add_text_or_null(o, k, NULL);
+      }
+    }
   }
   if (r != SQLITE_DONE)
     rc = db_fail(c->db, err, "cannot list conflicts");
@@ -2070,7 +2105,15 @@ kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err
     char h[KJ_HLC_STRMAX];
     kj_hlc_format((kj_hlc)sqlite3_column_int64(st, 3), h);
     cJSON *ch = cJSON_Parse((const char *)sqlite3_column_text(st, 4));
-    if (!cJSON_AddStringToObject(o, "when", when) ||
+    /* made: the change's own time (its stamp's wall clock, the PC's clock
+     * as corrected at sync); when: when the server applied it */
+    char made[KJ_TIME_ZONE_STRLEN];
+    kj_time_format_zone((int64_t)KJ_HLC_MS((kj_hlc)sqlite3_column_int64(st, 3)),
+                        (const char *)sqlite3_column_text(st, 6), made);
+    if (!cJSON_AddStringToObject(o, "made", made) ||
+        !cJSON_AddNumberToObject(o, "made_at",
+                                 (double)KJ_HLC_MS((kj_hlc)sqlite3_column_int64(st, 3))) ||
+        !cJSON_AddStringToObject(o, "when", when) ||
         !cJSON_AddNumberToObject(o, "at", (double)at) ||
         !cJSON_AddStringToObject(o, "type", (const char *)sqlite3_column_text(st, 0)) ||
         !cJSON_AddStringToObject(o, "author", (const char *)sqlite3_column_text(st, 2)) ||

@@ -1097,6 +1097,22 @@ static void t_rules(void **state) {
   assert_non_null(strstr(r.out, "a draft is submitted before it is approved or rejected"));
   kjt_run_release(&r);
 
+  /* a decision is undone by a delete only in the approver's hands */
+  RUN(r, f, 0, "add", "activity", "nip=" R_STAFF, "date=2026-03-03", "indicator=DOC", "quantity=4");
+  char *done_id = strdup(chomp(r.out));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "approve", done_id, "--as", R_SUP);
+  kjt_run_release(&r);
+  RUN(r, f, 1, "delete", done_id);
+  assert_non_null(strstr(r.err, "an activity that is approved is deleted only by its approver (" R_SUP
+                                "), not by 'operator'"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 3);
+  RUN(r, f, 0, "delete", done_id, "--as", R_SUP);
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 2);
+  free(done_id);
+
   /* a rating is its rater's: the operator does not write one */
   RUN(r, f, 2, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
       "s1=4", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4");

@@ -486,10 +486,80 @@ static void t_resubmit(void **state) {
     kj_change_release(&cs[i]);
 }
 
+/* A delete by author of a record whose values are before. */
+static kj_code judge_delete(kj_rtype t, const char *const *before, const char *author) {
+  kj_change c;
+  kj_record b;
+  kj_change_init(&c, t);
+  snprintf(c.rec.id, sizeof c.rec.id, "%s", ID1);
+  snprintf(c.author, sizeof c.author, "%s", author);
+  c.rec.deleted = 1;
+  kj_record_init(&b, t);
+  snprintf(b.id, sizeof b.id, "%s", ID1);
+  static const char *const office[] = {"office=" OFF_A, NULL};
+  fill(&b, NULL, office);
+  fill(&b, NULL, before);
+  kj_record a;
+  assert_int_equal(kj_record_copy(&a, &b), KJ_OK);
+  a.deleted = 1;
+  kj_rules_ctx ctx = {.admin = !strcmp(author, "admin"),
+                      .has_roster = 1,
+                      .now_ms = NOW_MS,
+                      .slack_days = 0,
+                      .roster = &k_fake};
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kj_rules_check(&c, &b, &a, &ctx, &e);
+  snprintf(g_msg, sizeof g_msg, "%s", e.msg);
+  kj_change_release(&c);
+  kj_record_release(&b);
+  kj_record_release(&a);
+  return rc;
+}
+
+/* A delete undoes a decision only in the hands of who took it. */
+static void t_deletes(void **state) {
+  (void)state;
+  /* an activity not yet decided: anyone at the office */
+  assert_int_equal(judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=submitted"), "operator"),
+                   KJ_OK);
+  /* approved: only its approver, or the BKD */
+  refused(judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP),
+                       "operator"),
+          "activity " ID1 ": an activity that is approved is deleted only by its approver (" SUP
+          "), not by 'operator'");
+  refused(
+      judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=rejected", "reviewed_by=" SUP), STAFF),
+      "deleted only by its approver (" SUP "), not by '" STAFF "'");
+  assert_int_equal(
+      judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP), SUP),
+      KJ_OK);
+  assert_int_equal(judge_delete(KJ_T_ACTIVITY,
+                                L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP), "admin"),
+                   KJ_OK);
+  refused(judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(HEAD), "status=approved"), SUP),
+          "is deleted at the BKD (" HEAD " has no supervisor)");
+  /* a rating: only its rater */
+  refused(judge_delete(KJ_T_RATING,
+                       L("period=2026", "rater=" SUP, "ratee=" STAFF, "role=atasan", SCORES),
+                       "operator"),
+          "rating " ID1 ": a rating is deleted by its rater (" SUP "), not by 'operator'");
+  assert_int_equal(
+      judge_delete(KJ_T_RATING,
+                   L("period=2026", "rater=" SUP, "ratee=" STAFF, "role=atasan", SCORES), SUP),
+      KJ_OK);
+  /* surveys, complaints, targets: the office's operator */
+  assert_int_equal(judge_delete(KJ_T_TARGET,
+                                L("nip=" STAFF, "indicator=DOC", "period=2026", "target=10"),
+                                "operator"),
+                   KJ_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_roster),  cmocka_unit_test(t_approval), cmocka_unit_test(t_decided),
       cmocka_unit_test(t_ratings), cmocka_unit_test(t_dates),    cmocka_unit_test(t_resubmit),
+      cmocka_unit_test(t_deletes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -525,6 +525,10 @@ static void test_authors(void **state) {
   assert_string_equal(jstr(cJSON_GetArrayItem(h, 0), "device"), t->dev_a_id);
   assert_string_equal(jstr(cJSON_GetArrayItem(h, 1), "author"), "operator");
   assert_non_null(strstr(jstr(cJSON_GetArrayItem(h, 0), "when"), " WITA"));
+  /* made: the change's own time (its stamp), not when the server got it */
+  assert_non_null(strstr(jstr(cJSON_GetArrayItem(h, 1), "made"), " WITA"));
+  assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(h, 1), "made_at")) ==
+              (double)(T0 + 100));
   const cJSON *f =
       cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(h, 1), "change"), "f");
   assert_string_equal(jstr(f, "u1"), "3");
@@ -596,6 +600,13 @@ static void test_conflicts(void **state) {
       saw_second = 1;
       assert_non_null(strstr(jstr(o, "loser_stamp"), t->dev_a_id));
       assert_non_null(strstr(jstr(o, "winner_stamp"), t->dev_a2_id));
+      /* each side's author, from the history row of its stamp, and the
+       * time of each side in the office's zone (no timezone: WIB) */
+      assert_string_equal(jstr(o, "loser_author"), "operator");
+      assert_string_equal(jstr(o, "winner_author"), "operator");
+      assert_non_null(strstr(jstr(o, "loser_time"), " WIB"));
+      assert_non_null(strstr(jstr(o, "winner_time"), " WIB"));
+      assert_non_null(strstr(jstr(o, "when"), " WIB"));
     }
   }
   cJSON_Delete(arr);

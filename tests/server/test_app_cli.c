@@ -566,7 +566,7 @@ static void test_conflicts_escaped(void **state) {
                                  "characters (14 bytes))"));
   assert_non_null(strstr(e->out, "(not kept: field 'comment': must be valid UTF-8 (11 bytes))"));
   assert_non_null(strstr(e->out, "field 'no\\efield'"));
-  assert_non_null(strstr(e->out, "(3@\\e[1m)"));
+  assert_non_null(strstr(e->out, "stamp 3@\\e[1m)"));
   assert_non_null(strstr(e->out, "kept 'guru'"));
   assert_non_null(strstr(e->out, "overwrote (not kept: unknown field (300000 bytes))"));
   assert_true(strlen(e->out) < 4096); /* the 300 KB value is not printed */
