@@ -1,6 +1,7 @@
 /* admin.c - the kinerjad command line. */
 #include "admin.h"
 #include "admin_bkd.h"
+#include "dash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -298,10 +299,17 @@ static int cmd_serve(cmd_ctx *c) {
   c->cfg.net.plain_http = plain;
   c->cfg.net.cert_file = c->cfg.cert_file;
   c->cfg.net.key_file = c->cfg.key_file;
-  c->cfg.net.auth = kjs_app_auth; /* the token at the headers (issue 15) */
+  c->cfg.net.auth = kjs_app_auth;            /* the token at the headers (issue 15) */
+  c->cfg.net.is_public = kjs_dash_is_public; /* the dashboard signs in by cookie */
   kjs_app app;
   kjs_app_init(&app, st, &c->cfg);
+  if (kjs_dash_new(&app.dash, &app, &e)) {
+    die_msg("%s", e.msg);
+    kjs_store_close(st);
+    return 1;
+  }
   kj_code rc = kjh_server_serve(&c->cfg.net, kjs_app_handle, &app, &e);
+  kjs_dash_free(app.dash);
   kjs_store_close(st);
   if (rc != 0) {
     die_msg("%s", e.msg[0] ? e.msg : "serve failed");
