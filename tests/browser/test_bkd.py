@@ -200,6 +200,14 @@ def main():
             nrr = [id_num(t.text) for t in b.find_all("#unsur tbody tr td:nth-child(3)")]
             assert nrr == first["ikm"]["nrr"], (nrr, first["ikm"]["nrr"])
             b.find("#layanan tbody tr")
+            with open(os.path.join(DATA, "surveys.csv"), newline="") as f:
+                mine = [r for r in csv.DictReader(f) if r["comment"] and r["office"] ==
+                        first["office"] and "2025-01-01" <= r["date"] <= "2025-03-31"]
+            shown = b.find_all("#komentar li")
+            assert len(shown) == len(mine), (len(shown), len(mine))
+            page = " ".join(b.find("#komentar").text.split())
+            for r in mine:
+                assert " ".join(r["comment"].split()) in page, r["comment"]
             b.screenshot("bkd-kantor")
 
             # --- Tren: the offices that need attention first -----------------
@@ -254,6 +262,8 @@ def main():
             b.find("#qr")
             w = b.js("return document.getElementById('qr').naturalWidth")
             assert w > 0, "QR image not drawn"
+            b.wait_text("#perangkat tbody", "PC loket depan")
+            b.js("document.getElementById('hasil-daftar').scrollIntoView()")
             b.screenshot("bkd-perangkat")
             tokens = json.loads(run(d, "device", "list", "--json"))
             assert any(t.get("name") == "PC loket depan" and t.get("enrolment") == "pending"
@@ -270,6 +280,12 @@ def main():
             assert st == 200, (st, body[:200])
             z = zipfile.ZipFile(io.BytesIO(body))
             assert "xl/worksheets/sheet1.xml" in z.namelist(), z.namelist()
+            cells = z.read("xl/worksheets/sheet1.xml").decode() + z.read(
+                "xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in z.namelist() \
+                else z.read("xl/worksheets/sheet1.xml").decode()
+            with open(os.path.join(DATA, "surveys.csv"), newline="") as f:
+                q1 = [r["id"] for r in csv.DictReader(f) if "2025-01" <= r["date"] < "2025-04"]
+            assert q1 and all(i in cells for i in q1), "the XLSX lacks a survey of the period"
             assert "attachment" in hd["Content-Disposition"], hd
             st, body, _ = get(op, url + "/api/ekspor?type=surveys&format=csv&period=2025-Q1")
             rows = list(csv.reader(io.StringIO(body.decode())))

@@ -295,6 +295,7 @@ async function perangkat() {
   page("Perangkat", box);
   let d;
   try { d = await api("/api/perangkat"); } catch (e) { box.replaceChildren(error(e.message)); return; }
+  const list = h("div", { id: "daftar-perangkat" });
   const office = h("select", { id: "kantor-baru", name: "office", required: true },
     Object.entries(d.offices).map(([k, v]) => h("option", { value: k }, `${v} (${k})`)));
   const name = h("input", { id: "nama-perangkat", name: "name", placeholder: "PC loket depan", maxlength: 64 });
@@ -302,32 +303,34 @@ async function perangkat() {
   const form = h("form", { id: "daftar", class: "card" }, h("h2", {}, "Daftarkan perangkat"),
     h("label", { for: "kantor-baru" }, "Kantor"), office, h("label", { for: "nama-perangkat" }, "Nama perangkat"), name,
     h("button", { type: "submit", class: "primary" }, "Buat kode pendaftaran"), result);
+  const revoke = async (dev) => {
+    if (!confirm(`Cabut perangkat ${dev}? PC itu tidak bisa sinkron lagi.`)) return;
+    try { await api("/api/perangkat/cabut", { device: dev }); drawList(await api("/api/perangkat")); } catch (e) { alert(e.message); }
+  };
+  const drawList = (d) => list.replaceChildren(
+    table("Perangkat terdaftar", ["Perangkat", "Kantor", "Terakhir terlihat", "Pendaftaran", "Status", ""],
+      d.devices.map((v) => h("tr", { "data-device": v.id }, h("td", {}, v.name || "", h("br"), h("small", {}, v.id)), h("td", {}, v.office_name || "", " ", h("small", {}, v.office || "")),
+        h("td", {}, dateTime(v.last_seen)), h("td", {}, v.enrolment === "pending" ? "menunggu" : v.enrolment === "used" ? "terpakai" : v.enrolment === "expired" ? "kedaluwarsa" : "-"),
+        h("td", {}, v.revoked ? "dicabut" : "aktif"), h("td", {}, v.revoked ? "" : h("button", { type: "button", onclick: () => revoke(v.id) }, "Cabut")))), { id: "perangkat" }),
+    h("p", { class: "muted", id: "belum-dilaporkan" }, "Belum tersedia: ", d.missing, "."),
+    h("section", { class: "card" }, h("h2", {}, `Kantor tanpa sinkronisasi ${d.stale_days} hari terakhir`),
+      d.stale_offices.length ? h("ul", { id: "kantor-diam" }, d.stale_offices.map((s) => h("li", {}, `${s.name} (${s.office}): `, s.has_device ? "terakhir " + dateTime(s.last_seen) : "belum ada perangkat")))
+        : h("p", {}, "Semua kantor tersinkron.")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
       const r = await api("/api/perangkat", { office: office.value, name: name.value });
-      result.replaceChildren(h("div", { class: "enrol print-only-card" },
+      result.replaceChildren(h("div", { class: "enrol" },
         h("p", {}, "Kode pendaftaran untuk ", h("strong", {}, r.name || r.device), ` (${r.office}), berlaku sampai ${dateTime(r.expires)}:`),
         h("p", { class: "code", id: "kode" }, r.code),
         r.qr ? h("img", { id: "qr", src: r.qr, alt: "Kode QR pendaftaran", width: 200, height: 200 }) : null,
         h("p", {}, "Di PC kantor: ", h("code", {}, `kinerja init --server ${location.origin} --enrol ${r.code}`)),
         h("button", { type: "button", onclick: () => window.print() }, "Cetak")));
+      drawList(await api("/api/perangkat"));
     } catch (e) { result.replaceChildren(error(e.message)); }
   });
-  const revoke = async (dev) => {
-    if (!confirm(`Cabut perangkat ${dev}? PC itu tidak bisa sinkron lagi.`)) return;
-    try { await api("/api/perangkat/cabut", { device: dev }); perangkat(); } catch (e) { alert(e.message); }
-  };
-  box.replaceChildren(
-    h("p", { class: "muted", id: "belum-dilaporkan" }, "Belum tersedia: ", d.missing, "."),
-    table("Perangkat terdaftar", ["Perangkat", "Kantor", "Terakhir terlihat", "Pendaftaran", "Status", ""],
-      d.devices.map((v) => h("tr", {}, h("td", {}, v.name || "", h("br"), h("small", {}, v.id)), h("td", {}, v.office_name || "", " ", h("small", {}, v.office || "")),
-        h("td", {}, dateTime(v.last_seen)), h("td", {}, v.enrolment === "pending" ? "menunggu" : v.enrolment === "used" ? "terpakai" : v.enrolment === "expired" ? "kedaluwarsa" : "-"),
-        h("td", {}, v.revoked ? "dicabut" : "aktif"), h("td", {}, v.revoked ? "" : h("button", { type: "button", onclick: () => revoke(v.id) }, "Cabut")))), { id: "perangkat" }),
-    h("section", { class: "card" }, h("h2", {}, `Kantor tanpa sinkronisasi ${d.stale_days} hari terakhir`),
-      d.stale_offices.length ? h("ul", { id: "kantor-diam" }, d.stale_offices.map((s) => h("li", {}, `${s.name} (${s.office}): `, s.has_device ? "terakhir " + dateTime(s.last_seen) : "belum ada perangkat")))
-        : h("p", {}, "Semua kantor tersinkron.")),
-    form);
+  drawList(d);
+  box.replaceChildren(form, list);
 }
 
 // --- start --------------------------------------------------------------------
