@@ -99,6 +99,12 @@ def setup(tmp):
     with open(extra, "w") as f:
         f.write("\n".join(rows) + "\n")
     run(d, "import", "surveys", extra)
+    # an office with no data at all: shown as such, never ranked as 0
+    empty = os.path.join(tmp, "office-empty.csv")
+    with open(empty, "w") as f:
+        f.write("code,name,region,population,head,timezone\n"
+                "36.73.09,Kecamatan Tanpa Data,Kota Serang,,,Asia/Jakarta\n")
+    run(d, "import", "offices", empty)
     run(d, "user", "add", "ana", "--role", "analyst", env={"KINERJAD_PASSWORD": PW_ANA})
     run(d, "user", "add", "adm", "--role", "admin", env={"KINERJAD_PASSWORD": PW_ADM})
     return d
@@ -150,6 +156,7 @@ def check_ringkasan(b, url, d):
     assert len(rows) == len(doc["offices"]), (len(rows), len(doc["offices"]))
     shown = {r.get_attribute("data-office"): r for r in rows}
     ranked = [o for o in doc["offices"] if o["rank"] is not None and o["ikk"] is not None]
+    assert any(o["ikk"] is None for o in doc["offices"]), "an office without data expected"
     for o in doc["offices"]:
         r = shown[o["office"]]
         cells = r.find_elements("css selector", "td")
@@ -217,7 +224,7 @@ def main():
             want = declining(d, 2023, months)
             assert want == {"36.73.03"}, want
             order = [s.get_attribute("data-office") for s in b.find_all(".tren-kantor")]
-            assert order[0] == "36.73.03" and len(order) == 3, order
+            assert order[0] == "36.73.03" and len(order) == 4, order
             listed = {li.get_attribute("data-office") for li in b.find_all("#perhatian li")}
             assert listed == want, (listed, want)
             assert b.find_all(".tren-kantor.attention .badge")

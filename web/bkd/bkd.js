@@ -142,7 +142,7 @@ async function ringkasan(q) {
   const ranked = d.offices.filter((o) => o.rank !== null && o.ikk !== null);
   const nodata = d.offices.filter((o) => !(o.rank !== null && o.ikk !== null));
   const rows = [...ranked, ...nodata].map((o) => h("tr", { "data-office": o.office },
-    h("td", { class: "n" }, o.rank === null ? "-" : o.rank),
+    h("td", { class: "n" }, o.rank === null || o.ikk === null ? "-" : o.rank),
     h("td", {}, h("a", { href: `#kantor?office=${encodeURIComponent(o.office)}&period=${period}` }, o.name || o.office), h("br"), h("small", {}, o.office)),
     h("td", { class: "n ikk" }, o.ikk === null ? NODATA : num(o.ikk)),
     h("td", { class: "n" }, o.ikm.value === null ? NODATA : `${num(o.ikm.value)} (${o.ikm.mutu})`),
