@@ -1023,6 +1023,19 @@ static const dash_route api[] = {
     {"/api/publik", "GET", NEED_NONE, a_publik},
 };
 
+/* 1 unless the request has an Origin header whose host[:port] is not the
+ * Host header's (browsers send Origin with every POST; curl and scripts
+ * without one are let through: they carry no cookie of a victim). */
+static int same_origin(const kjh_request *req) {
+  const char *origin = kjh_header(req, "Origin"), *host = kjh_header(req, "Host");
+  if (!origin)
+    return 1;
+  const char *p = strstr(origin, "://");
+  if (!p || !host)
+    return 0;
+  return !strcmp(p + 3, host);
+}
+
 int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
   if (!d || !is_dash_path(req->path))
     return 0;
@@ -1056,6 +1069,12 @@ int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
     return 1;
   }
   resp->route = r->path;
+  if (strcmp(r->method, "GET") != 0 && !same_origin(req)) {
+    /* a form of another site posting here (a sign-in included: no one is
+     * signed in to an account of someone else's choosing) */
+    reply_err(&c, 403, "permintaan dari situs lain ditolak");
+    return 1;
+  }
   if (r->need != NEED_NONE) {
     if (kjh_session_require(d->sessions, req, resp, &c.ss) != KJ_OK)
       return 1; /* 401 or 403 answered */

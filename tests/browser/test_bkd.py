@@ -331,6 +331,9 @@ def main():
 
         # --- the failure limit ------------------------------------------------------
         op = urllib.request.build_opener()
+        st, body = post(op, url + "/api/masuk", {"user": "ana", "password": PW_ANA},
+                        {"Origin": "http://evil.example"})
+        assert st == 403, f"a sign-in posted by another site: {st} {body}"
         codes = [post(op, url + "/api/masuk", {"user": "adm", "password": f"x{i}"})[0]
                  for i in range(6)]
         assert codes == [401] * 5 + [429], codes

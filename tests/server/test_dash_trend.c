@@ -7,7 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
+
+#include "config.h"
 
 #include "dash_trend.h"
 #include "reportdoc.h"
@@ -83,11 +89,60 @@ static void test_limits(void **state) {
     assert_int_equal(kjs_trend_parse_limit(bad[i], &v), -1);
 }
 
+/* kinerjad.conf's trend.*, dash.stale_days and publik.exclude */
+static void load(const char *text, kjs_config *c, kj_code *rc, kj_err *e) {
+  char dir[] = "test_dash_trend-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  kj_err_clear(e);
+  assert_int_equal(kjs_config_init(c, dir, e), KJ_OK);
+  FILE *f = fopen(c->conf_file, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  *rc = kjs_config_load(c, e);
+  unlink(c->conf_file);
+  rmdir(dir);
+}
+
+static void test_config(void **state) {
+  (void)state;
+  kjs_config c;
+  kj_code rc;
+  kj_err e;
+  load("listen = 127.0.0.1:0\n", &c, &rc, &e);
+  assert_int_equal(rc, KJ_OK);
+  assert_int_equal(c.trend_drop[0], 500);
+  assert_int_equal(c.trend_drop[3], 2000);
+  assert_int_equal(c.stale_days, 7);
+  assert_string_equal(c.publik_exclude, "");
+  kjs_config_release(&c);
+  load("trend.ikk_drop = 6.5\ntrend.compliance_drop = 30\ndash.stale_days = 3\n"
+       "publik.exclude = 36.73.09, 36.73.10\n",
+       &c, &rc, &e);
+  assert_int_equal(rc, KJ_OK);
+  assert_int_equal(c.trend_drop[0], 650);
+  assert_int_equal(c.trend_drop[1], 500);
+  assert_int_equal(c.trend_drop[3], 3000);
+  assert_int_equal(c.stale_days, 3);
+  assert_string_equal(c.publik_exclude, "36.73.09, 36.73.10");
+  kjs_config_release(&c);
+  load("trend.ikm_drop = 5,5\n", &c, &rc, &e);
+  assert_int_equal(rc, KJ_EINVAL);
+  assert_non_null(strstr(e.msg, "trend.ikm_drop"));
+  assert_non_null(strstr(e.msg, ":1:"));
+  kjs_config_release(&c);
+  load("dash.stale_days = 0\n", &c, &rc, &e);
+  assert_int_equal(rc, KJ_EINVAL);
+  assert_non_null(strstr(e.msg, "dash.stale_days"));
+  kjs_config_release(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_thresholds),
       cmocka_unit_test(test_nulls),
       cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
