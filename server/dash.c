@@ -245,9 +245,7 @@ static cJSON *unsur_names(void) {
 static void addr_of(const char *remote, char *out, size_t size) {
   snprintf(out, size, "%s", remote ? remote : "?");
   char *colon = strrchr(out, ':');
-  if (colon && strchr(out, '.')) /* "1.2.3.4:port" */
-    *colon = 0;
-  else if (colon && out[0] == '[') /* "[::1]:port" */
+  if (colon && (strchr(out, '.') || out[0] == '[')) /* "1.2.3.4:port", "[::1]:port" */
     *colon = 0;
 }
 
@@ -422,13 +420,13 @@ static cJSON *comments(dctx *c, const char *office, const char *period, int max)
     return NULL;
   }
   int n = cJSON_GetArraySize(x.list);
-  cJSON **v = n ? malloc((size_t)n * sizeof *v) : NULL;
+  cJSON **v = n ? malloc((size_t)n * sizeof(cJSON *)) : NULL;
   cJSON *out = cJSON_CreateArray();
   if (v) {
     int i = 0;
     cJSON *o;
     cJSON_ArrayForEach(o, x.list) v[i++] = o;
-    qsort(v, (size_t)n, sizeof *v, by_date_desc);
+    qsort((void *)v, (size_t)n, sizeof(cJSON *), by_date_desc);
     for (i = 0; i < n && i < max; i++)
       cJSON_AddItemToArray(out, cJSON_Duplicate(v[i], 1));
     free(v);
@@ -479,6 +477,8 @@ static void a_pegawai(dctx *c) {
   cJSON *rows = cJSON_CreateArray(), *o;
   cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
     const cJSON *code = cJSON_GetObjectItem(o, "office"), *name = cJSON_GetObjectItem(o, "name");
+    if (!cJSON_IsString(code))
+      continue;
     cJSON *emp = employees_doc(c, period, code->valuestring);
     if (!emp) {
       cJSON_Delete(rows);
@@ -570,7 +570,9 @@ static void a_tren(dctx *c) {
     cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
       const cJSON *code = cJSON_GetObjectItem(o, "office"), *nm = cJSON_GetObjectItem(o, "name");
       size_t k = 0;
-      while (k < n && strcmp(offs[k].code, code->valuestring))
+      if (!cJSON_IsString(code))
+        continue;
+      while (k < n && strcmp(offs[k].code, code->valuestring) != 0)
         k++;
       if (k == n) {
         trend_office *no = realloc(offs, (n + 1) * sizeof *no);
@@ -690,7 +692,7 @@ static void a_devices(dctx *c) {
   cJSON_ArrayForEach(o, arr) {
     const cJSON *of = cJSON_GetObjectItem(o, "office"), *ls = cJSON_GetObjectItem(o, "last_seen");
     const cJSON *nm = cJSON_IsString(of) ? cJSON_GetObjectItem(on.map, of->valuestring) : NULL;
-    cJSON_AddStringToObject(o, "office_name", cJSON_IsString(nm) ? nm->valuestring : "");
+    cJSON_AddStringToObject(o, "office_name", nm && cJSON_IsString(nm) ? nm->valuestring : "");
     if (!cJSON_IsString(of) || !cJSON_IsNull(cJSON_GetObjectItem(o, "revoked")))
       continue;
     cJSON *cur = cJSON_GetObjectItem(seen, of->valuestring);
@@ -975,7 +977,7 @@ static void a_publik(dctx *c) {
   cJSON *arr = cJSON_CreateArray(), *o;
   cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
     const cJSON *code = cJSON_GetObjectItem(o, "office");
-    if (excluded(c->d->app->cfg->publik_exclude, code->valuestring))
+    if (!cJSON_IsString(code) || excluded(c->d->app->cfg->publik_exclude, code->valuestring))
       continue;
     const cJSON *ikm = cJSON_GetObjectItem(o, "ikm");
     cJSON *x = cJSON_CreateObject();
