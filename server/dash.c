@@ -651,6 +651,77 @@ static void a_tren(dctx *c) {
 }
 
 /* ---------------------------------------------------------------------- */
+/* Konflik: the conflict log with each record's office and its time zone */
+
+/* The office of record (type, id) and that office's name and time zone,
+ * looked up in the store; "" when unknown. */
+static void record_office(dctx *c, const char *type, const char *id, char *office, size_t osz,
+                          char *tz, size_t tsz, char *oname, size_t nsz) {
+  office[0] = tz[0] = oname[0] = 0;
+  const kj_type_def *td = kj_type_by_name(type);
+  if (!td)
+    return;
+  kj_err e;
+  kj_err_clear(&e);
+  char *state = NULL;
+  if (td->type == KJ_T_OFFICE) {
+    snprintf(office, osz, "%s", id);
+  } else if (!kjs_store_get_state(c->d->app->store, td->type, id, &state, &e)) {
+    cJSON *s = cJSON_Parse(state);
+    const cJSON *of = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "f"), "office");
+    if (of && cJSON_IsString(of))
+      snprintf(office, osz, "%s", of->valuestring);
+    cJSON_Delete(s);
+  }
+  free(state);
+  state = NULL;
+  if (office[0] && !kjs_store_get_state(c->d->app->store, KJ_T_OFFICE, office, &state, &e)) {
+    cJSON *s = cJSON_Parse(state);
+    const cJSON *f = cJSON_GetObjectItem(s, "f");
+    const cJSON *z = cJSON_GetObjectItem(f, "timezone"), *n = cJSON_GetObjectItem(f, "name");
+    if (z && cJSON_IsString(z))
+      snprintf(tz, tsz, "%s", z->valuestring);
+    if (n && cJSON_IsString(n))
+      snprintf(oname, nsz, "%s", n->valuestring);
+    cJSON_Delete(s);
+  }
+  free(state);
+}
+
+/* GET /api/konflik: the newest 500 entries of the conflict log, newest
+ * first, each with "office", "office_name" and "timezone" (IANA) of its
+ * record. */
+static void a_konflik(dctx *c) {
+  kj_err e;
+  kj_err_clear(&e);
+  cJSON *arr = NULL;
+  kj_code rc = kjs_store_conflicts(c->d->app->store, &arr, &e);
+  if (rc) {
+    reply_err(c, store_status(rc), "%s", e.msg);
+    return;
+  }
+  int n = cJSON_GetArraySize(arr);
+  cJSON *out = cJSON_CreateArray();
+  for (int i = n - 1; i >= 0 && n - i <= 500; i--) {
+    cJSON *o = cJSON_DetachItemFromArray(arr, i);
+    const cJSON *t = cJSON_GetObjectItem(o, "type"), *id = cJSON_GetObjectItem(o, "id");
+    char office[KJ_ID_MAX + 1] = "", tz[64] = "", oname[160] = "";
+    if (t && id && cJSON_IsString(t) && cJSON_IsString(id))
+      record_office(c, t->valuestring, id->valuestring, office, sizeof office, tz, sizeof tz, oname,
+                    sizeof oname);
+    cJSON_AddStringToObject(o, "office", office);
+    cJSON_AddStringToObject(o, "office_name", oname);
+    cJSON_AddStringToObject(o, "timezone", tz);
+    cJSON_AddItemToArray(out, o);
+  }
+  cJSON *doc = cJSON_CreateObject();
+  cJSON_AddNumberToObject(doc, "total", n);
+  cJSON_AddItemToObject(doc, "conflicts", out);
+  cJSON_Delete(arr);
+  reply_json(c, doc);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Perangkat (admin) */
 
 typedef struct office_names {
@@ -1018,6 +1089,7 @@ static const dash_route api[] = {
     {"/api/kantor", "GET", NEED_SESSION, a_kantor},
     {"/api/tren", "GET", NEED_SESSION, a_tren},
     {"/api/pegawai", "GET", NEED_SESSION, a_pegawai},
+    {"/api/konflik", "GET", NEED_SESSION, a_konflik},
     {"/api/ekspor", "GET", NEED_SESSION, a_export},
     {"/api/perangkat", "GET", NEED_ADMIN, a_devices},
     {"/api/perangkat", "POST", NEED_ADMIN, a_device_add},

@@ -81,7 +81,12 @@ def get(opener, url):
 
 def setup(tmp):
     d = os.path.join(tmp, "srv")
-    run(d, "init")
+    out = run(d, "init")
+    admin = [ln.split()[-1] for ln in out.splitlines() if ln.startswith("admin token:")][0]
+    out = run(d, "device", "add", "--office", "36.73.02", "--name", "PC Cipocok")
+    dev = [ln.split()[-1] for ln in out.splitlines() if ln.startswith("device token:")][0]
+    with open(os.path.join(tmp, "tokens"), "w") as f:
+        f.write(admin + " " + dev)
     for t in TYPES:
         run(d, "import", t, os.path.join(DATA, t + ".csv"))
     # 2023 (set1 holds none): office 36.73.02 steady all year, 36.73.03 falls in February (IKM
@@ -118,6 +123,27 @@ def start(d, log):
         p.kill()
         raise AssertionError(f"serve did not start: {line!r}")
     return p, line.split()[-1].rstrip("/")
+
+
+def push_conflict(url, admin, device):
+    """Two writes of one survey's service from two devices (the admin's
+    token and an office PC's) through the bearer API: the older stamp loses
+    and is logged as a conflict."""
+    now = int(time.time() * 1000)
+    rid = str(uuid.uuid5(uuid.NAMESPACE_URL, "kinerja/test_bkd/conflict"))
+    f = {"office": "36.73.02", "date": "2025-02-03", "service": "KTP-el"}
+    f.update({f"u{i}": "3" for i in range(1, 10)})
+    changes = [{"seq": 1, "id": rid, "type": "survey", "hlc": str(now << 16), "f": f},
+               {"seq": 2, "id": rid, "type": "survey", "hlc": str((now - 5000) << 16),
+                "f": {"service": "Kartu Keluarga"}}]
+    for token, ch in ((admin, changes[0]), (device, changes[1])):
+        body = json.dumps({"device_time": now, "protocol": 2, "changes": [ch]}).encode()
+        req = urllib.request.Request(url + "/v1/push", data=body, method="POST", headers={
+            "Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as r:
+            res = json.loads(r.read())["results"]
+        assert [x["status"] for x in res] == ["applied"], res
+    return rid
 
 
 def sign_in(b, user, pw):
@@ -183,6 +209,8 @@ def main():
         d = setup(tmp)
         log = open(os.path.join(tmp, "serve.log"), "w")
         srv, url = start(d, log)
+        with open(os.path.join(tmp, "tokens")) as f:
+            rid = push_conflict(url, *f.read().split())
         with kjbrowser.Browser(kjbrowser.DESKTOP) as b:
             # --- sign-in: a wrong password is refused ----------------------
             b.get(url + "/")
@@ -244,6 +272,14 @@ def main():
             offices = {t.text for t in b.find_all("#daftar-pegawai tbody tr td:nth-child(1)")}
             assert len(offices) == 1, offices
 
+            # --- Konflik: in words, in the office's zone ---------------------
+            b.get(url + "/#konflik")
+            li = b.find(f"#konflik li[data-id='{rid}']")
+            words = " ".join(li.text.split())
+            assert "«KTP-el»" in words and "«Kartu Keluarga»" in words, words
+            assert "Kecamatan Cipocok Jaya" in words and " WIT" in words, words  # Asia/Jayapura
+            b.screenshot("bkd-konflik")
+
             # --- the analyst cannot reach Perangkat ---------------------------
             assert not [a for a in b.find_all("nav a") if a.text == "Perangkat"]
             b.get(url + "/#perangkat")
@@ -270,6 +306,8 @@ def main():
             w = b.js("return document.getElementById('qr').naturalWidth")
             assert w > 0, "QR image not drawn"
             b.wait_text("#perangkat tbody", "PC loket depan")
+            diam = b.text("#kantor-diam")
+            assert "36.73.01" in diam and "36.73.02" not in diam, diam  # 02's PC pushed
             b.js("document.getElementById('hasil-daftar').scrollIntoView()")
             b.screenshot("bkd-perangkat")
             tokens = json.loads(run(d, "device", "list", "--json"))

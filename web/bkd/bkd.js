@@ -67,7 +67,7 @@ function error(msg) {
 
 function drawNav() {
   const cur = route().page;
-  const items = [["ringkasan", "Ringkasan"], ["tren", "Tren"], ["pegawai", "Pegawai"]];
+  const items = [["ringkasan", "Ringkasan"], ["tren", "Tren"], ["pegawai", "Pegawai"], ["konflik", "Konflik"]];
   if (me && me.role === "admin") items.push(["perangkat", "Perangkat"]);
   nav.replaceChildren(
     ...items.map(([p, t]) => h("a", { href: "#" + p, "aria-current": cur === p ? "page" : null }, t)),
@@ -288,6 +288,48 @@ async function pegawai(q) {
       h("td", { class: "n" }, num(e.capaian)), h("td", { class: "n" }, num(e.perilaku)), h("td", {}, e.predikat || NODATA))), { id: "daftar-pegawai" }));
 }
 
+// --- Konflik --------------------------------------------------------------------
+
+const TYPES = { survey: "Survei", complaint: "Pengaduan", activity: "Kegiatan", rating: "Penilaian perilaku",
+  target: "Target kinerja", employee: "Pegawai", office: "Kantor", service: "Layanan", indicator: "Indikator" };
+const ZONES = { "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT" };
+
+// ms in the office's zone: "30 Nov 2026 14.05 WITA"
+function zoned(ms, tz) {
+  const zone = tz || "Asia/Jakarta";
+  let d;
+  try {
+    d = new Date(ms).toLocaleString("id-ID", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: zone });
+  } catch (e) {
+    return dateTime(ms);
+  }
+  return `${d} ${ZONES[zone] || zone}`;
+}
+
+function stampDevice(st) {
+  const i = (st || "").indexOf("/");
+  return i < 0 ? "?" : st.slice(i + 1);
+}
+
+function value(o, k) {
+  if (o[k] === null || o[k] === undefined) return o[k + "_note"] ? `(${o[k + "_note"]})` : "(kosong)";
+  return `«${o[k]}»`;
+}
+
+async function konflik() {
+  const box = h("div", { id: "isi" }, "Memuat...");
+  page("Konflik", h("p", { class: "muted" }, "Dua perangkat mengubah kolom yang sama tanpa saling tahu: nilai yang lebih baru disimpan, yang lain tercatat di sini. Waktu menurut zona kantor."), box);
+  let d;
+  try { d = await api("/api/konflik"); } catch (e) { box.replaceChildren(error(e.message)); return; }
+  if (!d.conflicts.length) { box.replaceChildren(h("p", { id: "konflik-kosong" }, "Tidak ada konflik.")); return; }
+  box.replaceChildren(
+    h("p", {}, `${d.conflicts.length} terbaru dari ${d.total}.`),
+    h("ul", { id: "konflik", class: "comments" }, d.conflicts.map((o) => h("li", { "data-id": o.id },
+      h("small", {}, zoned(o.at, o.timezone), " · ", o.office_name || o.office || "", o.office ? ` (${o.office})` : ""), h("br"),
+      `${TYPES[o.type] || o.type} ${o.id.slice(0, 8)}…, kolom '${o.field}': disimpan ${value(o, "winner")} dari perangkat ${stampDevice(o.winner_stamp)}, `,
+      `tertimpa ${value(o, "loser")} dari perangkat ${stampDevice(o.loser_stamp)}.`))));
+}
+
 // --- Perangkat (admin) ----------------------------------------------------------
 
 async function perangkat() {
@@ -335,7 +377,7 @@ async function perangkat() {
 
 // --- start --------------------------------------------------------------------
 
-const PAGES = { ringkasan, kantor, tren, pegawai, perangkat };
+const PAGES = { ringkasan, kantor, tren, pegawai, konflik, perangkat };
 
 async function render() {
   if (!me) {
