@@ -50,16 +50,18 @@ typedef struct fail_slot {
 
 struct kjs_dash {
   kjs_app *app;
+  int public_only;
   kjh_sessions *sessions;
   pthread_mutex_t mu; /* guards fails */
   fail_slot fails[FAIL_SLOTS];
 };
 
-kj_code kjs_dash_new(kjs_dash **out, kjs_app *app, kj_err *err) {
+kj_code kjs_dash_new(kjs_dash **out, kjs_app *app, int public_only, kj_err *err) {
   kjs_dash *d = calloc(1, sizeof *d);
   if (!d)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   d->app = app;
+  d->public_only = public_only;
   kjh_session_config sc = {.cookie = "kj_bkd"};
   kj_code rc = kjh_sessions_new(&d->sessions, &sc, err);
   if (rc) {
@@ -88,10 +90,20 @@ static int is_dash_path(const char *path) {
          !strncmp(path, "/api/", 5);
 }
 
+/* What a public-only listener serves. */
+static int is_publik_path(const char *path) {
+  static const char *const ok[] = {"/publik", "/api/publik", "/assets/publik.js", "/assets/fmt.js",
+                                   "/assets/bkd.css"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    if (!strcmp(path, ok[i]))
+      return 1;
+  return 0;
+}
+
 int kjs_dash_is_public(void *app, const char *method, const char *path) {
   (void)method;
   kjs_app *a = app;
-  return a && a->dash && is_dash_path(path);
+  return a && a->dash && (a->dash->public_only || is_dash_path(path));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1111,10 +1123,20 @@ static int same_origin(const kjh_request *req) {
 }
 
 int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
-  if (!d || !is_dash_path(req->path))
+  if (!d || (!d->public_only && !is_dash_path(req->path)))
     return 0;
   dctx c = {.d = d, .req = req, .resp = resp};
   kjh_security_headers(resp);
+  if (d->public_only && !is_publik_path(req->path)) {
+    resp->route = "other";
+    if (!strcmp(req->path, "/") && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))) {
+      resp->status = 302;
+      kjh_response_header(resp, "Location", "/publik");
+      return 1;
+    }
+    reply_err(&c, 404, "'%s' tidak ada: server ini hanya menyajikan /publik", req->path);
+    return 1;
+  }
   if (strncmp(req->path, "/api/", 5) != 0) {
     resp->route = !strcmp(req->path, "/")         ? "/"
                   : !strcmp(req->path, "/publik") ? "/publik"

@@ -115,9 +115,9 @@ def setup(tmp):
     return d
 
 
-def start(d, log):
+def start(d, log, *extra):
     p = subprocess.Popen([KINERJAD, "--data", d, "serve", "--listen", "127.0.0.1:0",
-                          "--plain-http"], stdout=subprocess.PIPE, stderr=log, text=True)
+                          "--plain-http", *extra], stdout=subprocess.PIPE, stderr=log, text=True)
     line = p.stdout.readline()
     if "listening on" not in line:
         p.kill()
@@ -200,6 +200,42 @@ def check_ringkasan(b, url, d):
     assert inked > 1000, f"chart canvas nearly empty: {inked} pixels"
     b.screenshot("bkd-ringkasan")
     return doc
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a):
+        return None
+
+
+def check_public_only(d, tmp):
+    """`serve --public-only`: /publik and its data, nothing else (no sign-in,
+    no bearer API even with a valid token); publik.exclude leaves an office
+    out."""
+    with open(os.path.join(d, "kinerjad.conf"), "a") as f:
+        f.write("publik.exclude = 36.73.01\n")
+    with open(os.path.join(tmp, "tokens")) as f:
+        admin = f.read().split()[0]
+    log = open(os.path.join(tmp, "public.log"), "w")
+    p, url = start(d, log, "--public-only")
+    try:
+        op = urllib.request.build_opener(NoRedirect)
+        st, body, _ = get(op, url + "/publik")
+        assert st == 200 and b"publik.js" in body, st
+        st, body, _ = get(op, url + "/api/publik?period=2025-Q1")
+        offices = [o["office"] for o in json.loads(body)["offices"]]
+        assert st == 200 and "36.73.02" in offices and "36.73.01" not in offices, offices
+        st, _, hd = get(op, url + "/")
+        assert st == 302 and hd["Location"] == "/publik", (st, hd)
+        for path in ("/api/ringkasan?period=2025", "/assets/bkd.js", "/metrics", "/v1/hello"):
+            req = urllib.request.Request(url + path, headers={"Authorization": "Bearer " + admin})
+            st, _, _ = get(op, req)
+            assert st == 404, (path, st)
+        st, _ = post(op, url + "/api/masuk", {"user": "ana", "password": PW_ANA})
+        assert st == 404, st
+    finally:
+        p.terminate()
+        assert p.wait(30) == 0
+        log.close()
 
 
 def main():
@@ -382,6 +418,7 @@ def main():
         # the bearer API is unchanged: no token, 401
         st, _, _ = get(op, url + "/v1/hello")
         assert st == 401, st
+        check_public_only(d, tmp)
         # serve stops cleanly (under ASan+UBSan: no error, no leak)
         srv.terminate()
         rc = srv.wait(30)
