@@ -1,6 +1,7 @@
 /* admin.c - the kinerjad command line. */
 #include "admin.h"
 #include "admin_bkd.h"
+#include "dash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -253,7 +254,7 @@ static int is_loopback(const char *host) {
 
 static int cmd_serve(cmd_ctx *c) {
   if (want_help(c->argc, c->argv)) {
-    fputs("usage: kinerjad serve [--listen ADDR:PORT] [--plain-http]\n\n"
+    fputs("usage: kinerjad serve [--listen ADDR:PORT] [--plain-http] [--public-only]\n\n"
           "Serve HTTPS on ADDR:PORT (default: the config's listen, 127.0.0.1:8443).\n"
           "Port 0 picks a free port.  Prints 'listening on https://ADDR:PORT' when\n"
           "ready.  SIGTERM or SIGINT stop it cleanly.  --plain-http (tests only)\n"
@@ -261,20 +262,24 @@ static int cmd_serve(cmd_ctx *c) {
           "  --listen ADDR:PORT  address to listen on (default: 'listen' of\n"
           "                      kinerjad.conf, else 127.0.0.1:8443)\n"
           "  --plain-http        plain HTTP, loopback only (tests; default off)\n"
+          "  --public-only       serve only the public IKM page /publik (no sign-in,\n"
+          "                      no API): a second, read-only listener\n"
           "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
           "\nexample: kinerjad --data /var/lib/kinerjad serve --listen 0.0.0.0:8443\n",
           stdout);
     return 0;
   }
   const char *listen = NULL;
-  int plain = 0;
+  int plain = 0, public_only = 0;
   for (int i = 0; i < c->argc; i++) {
     if (!strcmp(c->argv[i], "--listen") && i + 1 < c->argc)
       listen = c->argv[++i];
     else if (!strcmp(c->argv[i], "--plain-http"))
       plain = 1;
+    else if (!strcmp(c->argv[i], "--public-only"))
+      public_only = 1;
     else {
-      static const char *const known[] = {"--listen", "--plain-http", NULL};
+      static const char *const known[] = {"--listen", "--plain-http", "--public-only", NULL};
       bad_arg("serve", c->argv[i], known);
       return 1;
     }
@@ -298,10 +303,17 @@ static int cmd_serve(cmd_ctx *c) {
   c->cfg.net.plain_http = plain;
   c->cfg.net.cert_file = c->cfg.cert_file;
   c->cfg.net.key_file = c->cfg.key_file;
-  c->cfg.net.auth = kjs_app_auth; /* the token at the headers (issue 15) */
+  c->cfg.net.auth = kjs_app_auth;            /* the token at the headers (issue 15) */
+  c->cfg.net.is_public = kjs_dash_is_public; /* the dashboard signs in by cookie */
   kjs_app app;
   kjs_app_init(&app, st, &c->cfg);
+  if (kjs_dash_new(&app.dash, &app, public_only, &e)) {
+    die_msg("%s", e.msg);
+    kjs_store_close(st);
+    return 1;
+  }
   kj_code rc = kjh_server_serve(&c->cfg.net, kjs_app_handle, &app, &e);
+  kjs_dash_free(app.dash);
   kjs_store_close(st);
   if (rc != 0) {
     die_msg("%s", e.msg[0] ? e.msg : "serve failed");

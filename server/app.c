@@ -12,6 +12,7 @@
 #include <cJSON.h>
 
 #include "auth.h"
+#include "dash.h"
 #include "date.h"
 #include "hlc.h"
 #include "kjs_enrol.h"
@@ -23,6 +24,7 @@
 void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg) {
   a->store = store;
   a->cfg = cfg;
+  a->dash = NULL;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -746,6 +748,10 @@ void kjs_app_handle(void *app, const kjh_request *req, kjh_response *resp) {
   snprintf(resp->who, sizeof resp->who, "-");
   resp->route = "other";
   resp->count = 0;
+  /* the BKD dashboard's pages and /api/ (server/dash.c): a session cookie,
+   * not a bearer token */
+  if (kjs_dash_handle(c.app->dash, req, resp))
+    return;
   const route *r = NULL;
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
     if (!strcmp(req->path, routes[i].path))

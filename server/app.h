@@ -14,6 +14,7 @@
 typedef struct kjs_app {
   kjs_store *store;
   const kjs_config *cfg;
+  struct kjs_dash *dash; /* the BKD dashboard (server/dash.h); NULL: its paths are 404 */
 } kjs_app;
 
 void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg);

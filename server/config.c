@@ -1,5 +1,6 @@
 /* config.c - the data directory and the `key = value` config file. */
 #include "config.h"
+#include "dash_trend.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -43,6 +44,10 @@ kj_code kjs_config_init(kjs_config *c, const char *dir, kj_err *err) {
   c->net.port = KJS_DEFAULT_PORT;
   c->max_batch = KJS_MAX_BATCH;
   c->clock_ahead_ms = KJS_CLOCK_AHEAD_DEFAULT_S * 1000LL;
+  c->trend_drop[0] = c->trend_drop[1] = 500; /* domain.md "Trends" */
+  c->trend_drop[2] = c->trend_drop[3] = 2000;
+  c->stale_days = 7;
+  c->publik_exclude[0] = 0;
   kj_code rc;
   if ((rc = join(c->db_file, dir, "kinerjad.db", err)) ||
       (rc = join(c->conf_file, dir, "kinerjad.conf", err)) ||
@@ -139,6 +144,26 @@ static kj_code set_key(kjs_config *c, const char *k, const char *v, kj_err *err)
       return kj_fail(err, KJ_EINVAL,
                      "'clock_ahead_max' must be seconds from 60 to 31622400 (366 days)");
     c->clock_ahead_ms = x * 1000;
+    return KJ_OK;
+  }
+  static const char *const drops[] = {"trend.ikk_drop", "trend.ikm_drop", "trend.on_time_drop",
+                                      "trend.compliance_drop"};
+  for (int i = 0; i < 4; i++)
+    if (!strcmp(k, drops[i])) {
+      if (kjs_trend_parse_limit(v, &c->trend_drop[i]))
+        return kj_fail(err, KJ_EINVAL, "'%s' must be points from 0 to 100 (e.g. 5.00)", k);
+      return KJ_OK;
+    }
+  if (!strcmp(k, "dash.stale_days")) {
+    if (parse_long(v, 1, 3660, &x))
+      return kj_fail(err, KJ_EINVAL, "'dash.stale_days' must be days from 1 to 3660");
+    c->stale_days = (int)x;
+    return KJ_OK;
+  }
+  if (!strcmp(k, "publik.exclude")) {
+    if (strlen(v) >= sizeof c->publik_exclude)
+      return kj_fail(err, KJ_EINVAL, "'publik.exclude' is too long");
+    snprintf(c->publik_exclude, sizeof c->publik_exclude, "%s", v);
     return KJ_OK;
   }
   if (!strncmp(k, "score.", 6)) {

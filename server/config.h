@@ -4,7 +4,9 @@
  * ./kinerjad-data.  It holds kinerjad.db, kinerjad.conf, key.pem and
  * cert.pem.  The config file is `key = value` lines; `#` starts a comment.
  * Keys: listen, cert, key, max_body, max_conns, header_timeout_ms,
- * idle_timeout_ms, max_batch, clock_ahead_max, and score.* (handed to the scores module).
+ * idle_timeout_ms, max_batch, clock_ahead_max, trend.ikk_drop, trend.ikm_drop,
+ * trend.on_time_drop, trend.compliance_drop, dash.stale_days, publik.exclude,
+ * and score.* (handed to the scores module).
  */
 #ifndef KJS_CONFIG_H
 #define KJS_CONFIG_H
@@ -33,6 +35,14 @@ typedef struct kjs_config {
    * clock is refused for now, and the server never stamps beyond its clock
    * plus this (docs/protocol.md "Clocks") */
   long long clock_ahead_ms;
+  /* the BKD dashboard (server/dash.c): trend.*_drop in hundredths (IKK,
+   * IKM, on_time_rate, compliance; domain.md "Trends"), dash.stale_days
+   * (an office whose devices were all silent this long is listed as not
+   * syncing), publik.exclude (office codes left off /publik, comma
+   * separated) */
+  long long trend_drop[4];
+  int stale_days;
+  char publik_exclude[1024];
   /* score.* lines, in file order, for the scores module */
   int nscore;
   char **score_keys;

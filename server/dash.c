@@ -1,0 +1,1185 @@
+/* dash.c - the BKD dashboard and the public IKM page (dash.h): pages,
+ * sign-in, and the JSON the pages read.  Every figure comes from the
+ * report documents of the scores module (kjs_store_report_offices /
+ * _employees, the same text as `kinerjad report ... --json`); nothing is
+ * computed twice.  Messages for people are Indonesian (ui.md). */
+#include "dash.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <qrencode.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "assets.h"
+#include "auth.h"
+#include "dash_trend.h"
+#include "date.h"
+#include "hlc.h"
+#include "kjs_enrol.h"
+#include "record.h"
+#include "reportdoc.h"
+#include "session.h"
+#include "unsur.h"
+
+extern char **environ;
+extern const kjh_assets kjs_bkd_assets; /* web/bkd/, by kjh_embed (server/CMakeLists.txt) */
+
+/* sign-in limits: failures per user name and per address in a window */
+#define FAIL_WINDOW_MS (15LL * 60 * 1000)
+#define FAIL_MAX_USER 5
+#define FAIL_MAX_ADDR 20
+#define FAIL_SLOTS 512
+
+typedef struct fail_slot {
+  char key[96]; /* "u:NAME" or "a:ADDRESS" */
+  int64_t start;
+  int count;
+} fail_slot;
+
+struct kjs_dash {
+  kjs_app *app;
+  int public_only;
+  kjh_sessions *sessions;
+  pthread_mutex_t mu; /* guards fails */
+  fail_slot fails[FAIL_SLOTS];
+};
+
+kj_code kjs_dash_new(kjs_dash **out, kjs_app *app, int public_only, kj_err *err) {
+  kjs_dash *d = calloc(1, sizeof *d);
+  if (!d)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  d->app = app;
+  d->public_only = public_only;
+  kjh_session_config sc = {.cookie = "kj_bkd"};
+  kj_code rc = kjh_sessions_new(&d->sessions, &sc, err);
+  if (rc) {
+    free(d);
+    return rc;
+  }
+  pthread_mutex_init(&d->mu, NULL);
+  *out = d;
+  return KJ_OK;
+}
+
+void kjs_dash_free(kjs_dash *d) {
+  if (!d)
+    return;
+  kjh_sessions_free(d->sessions);
+  pthread_mutex_destroy(&d->mu);
+  free(d);
+}
+
+int kjs_dash_sessions(kjs_dash *d) {
+  return d ? kjh_sessions_count(d->sessions) : 0;
+}
+
+static int is_dash_path(const char *path) {
+  return !strcmp(path, "/") || !strcmp(path, "/publik") || !strncmp(path, "/assets/", 8) ||
+         !strncmp(path, "/api/", 5);
+}
+
+/* What a public-only listener serves. */
+static int is_publik_path(const char *path) {
+  static const char *const ok[] = {"/publik", "/api/publik", "/assets/publik.js", "/assets/fmt.js",
+                                   "/assets/bkd.css"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    if (!strcmp(path, ok[i]))
+      return 1;
+  return 0;
+}
+
+int kjs_dash_is_public(void *app, const char *method, const char *path) {
+  (void)method;
+  kjs_app *a = app;
+  return a && a->dash && (a->dash->public_only || is_dash_path(path));
+}
+
+/* ---------------------------------------------------------------------- */
+/* answers */
+
+typedef struct dctx {
+  kjs_dash *d;
+  const kjh_request *req;
+  kjh_response *resp;
+  kjh_session ss;
+} dctx;
+
+static void reply_err(dctx *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reply_err(dctx *c, int status, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "error", msg);
+  char *t = cJSON_PrintUnformatted(o);
+  kj_buf_reset(&c->resp->body);
+  kj_buf_addf(&c->resp->body, "%s\n", t ? t : "{\"error\":\"out of memory\"}");
+  free(t);
+  cJSON_Delete(o);
+  c->resp->status = status;
+  c->resp->content_type = "application/json";
+}
+
+/* Answer o (taken: deleted here) as JSON 200. */
+static void reply_json(dctx *c, cJSON *o) {
+  char *t = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!t) {
+    reply_err(c, 500, "kehabisan memori");
+    return;
+  }
+  kj_buf_reset(&c->resp->body);
+  if (kj_buf_add(&c->resp->body, t, strlen(t)) || kj_buf_add(&c->resp->body, "\n", 1)) {
+    free(t);
+    reply_err(c, 500, "jawaban terlalu besar");
+    return;
+  }
+  free(t);
+  c->resp->status = 200;
+  c->resp->content_type = "application/json";
+  kjh_response_header(c->resp, "Cache-Control", "no-store");
+}
+
+static int store_status(kj_code rc) {
+  return rc == KJ_EINVAL ? 400 : rc == KJ_ENOENT ? 404 : rc == KJ_EBUSY ? 503 : 500;
+}
+
+/* A query (or form body) parameter; "" when absent.  0, or -1 after a 400. */
+static int param(dctx *c, const char *src, const char *name, char *out, size_t size) {
+  kj_code r = kjh_query_get(src, name, out, size);
+  if (r == KJ_ENOENT)
+    out[0] = 0;
+  else if (r != KJ_OK) {
+    reply_err(c, 400, "parameter '%s' tidak sah", name);
+    return -1;
+  }
+  return 0;
+}
+
+static int get_period(dctx *c, char *period, size_t size) {
+  kj_period p;
+  if (param(c, c->req->query, "period", period, size))
+    return -1;
+  if (!period[0] || kj_period_parse(period, &p)) {
+    reply_err(c, 400, "periode '%s' tidak sah: contoh 2026, 2026-Q1 atau 2026-01", period);
+    return -1;
+  }
+  return 0;
+}
+
+static int get_office(dctx *c, char *office, size_t size) {
+  kj_err e;
+  kj_err_clear(&e);
+  if (param(c, c->req->query, "office", office, size))
+    return -1;
+  if (!office[0] || kj_record_validate_id(KJ_T_OFFICE, office, &e)) {
+    reply_err(c, 400, "kode kantor '%s' tidak sah", office);
+    return -1;
+  }
+  return 0;
+}
+
+static void today(char out[KJ_DATE_STRLEN + 1]) {
+  time_t t = time(NULL);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  kj_date_format(kj_today((int)(tm.tm_gmtoff / 60)), out); /* as app.c's routes do */
+}
+
+/* The offices report of period as of as_of (today when NULL), parsed.
+ * NULL after an answer. */
+static cJSON *offices_doc(dctx *c, const char *period, const char *as_of) {
+  char day[KJ_DATE_STRLEN + 1];
+  if (!as_of) {
+    today(day);
+    as_of = day;
+  }
+  kj_buf doc;
+  kj_buf_init(&doc, c->resp->body.max);
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_store_report_offices(c->d->app->store, period, as_of, &doc, &e);
+  cJSON *j = NULL;
+  if (rc)
+    reply_err(c, store_status(rc), "%s", e.msg);
+  else if (!(j = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
+    reply_err(c, 500, "laporan tidak terbaca");
+  kj_buf_release(&doc);
+  return j;
+}
+
+static cJSON *employees_doc(dctx *c, const char *period, const char *office) {
+  kj_buf doc;
+  kj_buf_init(&doc, c->resp->body.max);
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_store_report_employees(c->d->app->store, period, office, &doc, &e);
+  cJSON *j = NULL;
+  if (rc)
+    reply_err(c, store_status(rc), "%s", e.msg);
+  else if (!(j = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
+    reply_err(c, 500, "laporan tidak terbaca");
+  kj_buf_release(&doc);
+  return j;
+}
+
+static cJSON *unsur_names(void) {
+  cJSON *a = cJSON_CreateArray();
+  for (int i = 0; i < KJ_UNSUR_COUNT; i++) {
+    const kj_unsur_def *u = kj_unsur(i);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "field", u->field);
+    cJSON_AddStringToObject(o, "name", u->name);
+    cJSON_AddStringToObject(o, "name_en", u->name_en);
+    cJSON_AddItemToArray(a, o);
+  }
+  return a;
+}
+
+/* ---------------------------------------------------------------------- */
+/* sign-in */
+
+static void addr_of(const char *remote, char *out, size_t size) {
+  snprintf(out, size, "%s", remote ? remote : "?");
+  char *colon = strrchr(out, ':');
+  if (colon && (strchr(out, '.') || out[0] == '[')) /* "1.2.3.4:port", "[::1]:port" */
+    *colon = 0;
+}
+
+static fail_slot *fail_find(kjs_dash *d, const char *key, int64_t now, int make) {
+  fail_slot *oldest = &d->fails[0];
+  for (int i = 0; i < FAIL_SLOTS; i++) {
+    fail_slot *f = &d->fails[i];
+    if (f->key[0] && now - f->start >= FAIL_WINDOW_MS)
+      f->key[0] = 0; /* window over */
+    if (f->key[0] && !strcmp(f->key, key))
+      return f;
+    if (!f->key[0] || f->start < oldest->start)
+      oldest = f;
+  }
+  if (!make)
+    return NULL;
+  snprintf(oldest->key, sizeof oldest->key, "%s", key);
+  oldest->start = now;
+  oldest->count = 0;
+  return oldest;
+}
+
+/* Seconds to wait before user may try again from addr; 0 when allowed. */
+static int fail_wait(kjs_dash *d, const char *user, const char *addr, int64_t now) {
+  char ku[96], ka[96];
+  snprintf(ku, sizeof ku, "u:%s", user);
+  snprintf(ka, sizeof ka, "a:%s", addr);
+  int wait = 0;
+  pthread_mutex_lock(&d->mu);
+  fail_slot *fu = fail_find(d, ku, now, 0), *fa = fail_find(d, ka, now, 0);
+  if (fu && fu->count >= FAIL_MAX_USER)
+    wait = (int)((fu->start + FAIL_WINDOW_MS - now) / 1000) + 1;
+  if (fa && fa->count >= FAIL_MAX_ADDR) {
+    int w = (int)((fa->start + FAIL_WINDOW_MS - now) / 1000) + 1;
+    wait = w > wait ? w : wait;
+  }
+  pthread_mutex_unlock(&d->mu);
+  return wait;
+}
+
+static void fail_note(kjs_dash *d, const char *user, const char *addr, int64_t now) {
+  char ku[96], ka[96];
+  snprintf(ku, sizeof ku, "u:%s", user);
+  snprintf(ka, sizeof ka, "a:%s", addr);
+  pthread_mutex_lock(&d->mu);
+  fail_find(d, ku, now, 1)->count++;
+  fail_find(d, ka, now, 1)->count++;
+  pthread_mutex_unlock(&d->mu);
+}
+
+static cJSON *me_json(const kjh_session *ss) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "user", ss->user);
+  cJSON_AddStringToObject(o, "role", ss->role);
+  cJSON_AddStringToObject(o, "csrf", ss->csrf);
+  return o;
+}
+
+/* POST /api/masuk, form user=&password=: a session, or 401/429. */
+static void a_signin(dctx *c) {
+  char user[80], pass[256], addr[80], role[KJS_USER_ROLE_MAX + 1];
+  if (param(c, c->req->body, "user", user, sizeof user) ||
+      param(c, c->req->body, "password", pass, sizeof pass))
+    return;
+  if (!user[0] || !pass[0]) {
+    reply_err(c, 400, "isi nama pengguna dan kata sandi");
+    return;
+  }
+  addr_of(c->req->remote, addr, sizeof addr);
+  int64_t now = (int64_t)kj_wall_ms();
+  int wait = fail_wait(c->d, user, addr, now);
+  if (wait > 0) {
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", wait);
+    reply_err(c, 429, "terlalu banyak percobaan masuk yang gagal: coba lagi dalam %d menit",
+              (wait + 59) / 60);
+    kjh_response_header(c->resp, "Retry-After", ra);
+    return;
+  }
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_store_user_verify(c->d->app->store, user, pass, role, &e);
+  memset(pass, 0, sizeof pass);
+  if (rc == KJ_EAUTH) {
+    fail_note(c->d, user, addr, now);
+    reply_err(c, 401, "nama pengguna atau kata sandi salah");
+    return;
+  }
+  if (rc) {
+    reply_err(c, 500, "%s", e.msg);
+    return;
+  }
+  if (kjh_session_start(c->d->sessions, c->req, c->resp, user, role, &c->ss, &e)) {
+    reply_err(c, 500, "%s", e.msg);
+    return;
+  }
+  snprintf(c->resp->who, sizeof c->resp->who, "user:%.50s", user);
+  reply_json(c, me_json(&c->ss));
+}
+
+static void a_signout(dctx *c) {
+  kjh_session_end(c->d->sessions, c->req, c->resp);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddBoolToObject(o, "ok", 1);
+  reply_json(c, o);
+}
+
+static void a_me(dctx *c) {
+  reply_json(c, me_json(&c->ss));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ringkasan, Kantor, Pegawai */
+
+static void a_ringkasan(dctx *c) {
+  char period[16];
+  if (get_period(c, period, sizeof period))
+    return;
+  cJSON *j = offices_doc(c, period, NULL);
+  if (j)
+    reply_json(c, j);
+}
+
+static cJSON *find_office(cJSON *doc, const char *office) {
+  cJSON *o;
+  cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
+    const cJSON *code = cJSON_GetObjectItem(o, "office");
+    if (cJSON_IsString(code) && !strcmp(code->valuestring, office))
+      return o;
+  }
+  return NULL;
+}
+
+typedef struct comments_ctx {
+  kj_period period;
+  cJSON *list;
+} comments_ctx;
+
+static int comment_each(void *ud, const char *state) {
+  comments_ctx *x = ud;
+  cJSON *s = cJSON_Parse(state);
+  const cJSON *f = cJSON_GetObjectItem(s, "f");
+  const cJSON *cm = cJSON_GetObjectItem(f, "comment"), *dt = cJSON_GetObjectItem(f, "date"),
+              *sv = cJSON_GetObjectItem(f, "service");
+  kj_day day;
+  if (cJSON_IsString(cm) && cm->valuestring[0] && cJSON_IsString(dt) &&
+      !kj_date_parse(dt->valuestring, &day) && kj_period_contains(&x->period, day)) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "date", dt->valuestring);
+    cJSON_AddStringToObject(o, "service", cJSON_IsString(sv) ? sv->valuestring : "");
+    cJSON_AddStringToObject(o, "comment", cm->valuestring);
+    cJSON_AddItemToArray(x->list, o);
+  }
+  cJSON_Delete(s);
+  return 0;
+}
+
+static int by_date_desc(const void *a, const void *b) {
+  const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+  return strcmp(cJSON_GetObjectItem(y, "date")->valuestring,
+                cJSON_GetObjectItem(x, "date")->valuestring);
+}
+
+/* The newest `max` comments of office's surveys in period, newest first. */
+static cJSON *comments(dctx *c, const char *office, const char *period, int max) {
+  comments_ctx x = {.list = cJSON_CreateArray()};
+  kj_period_parse(period, &x.period);
+  kj_err e;
+  kj_err_clear(&e);
+  if (kjs_store_each_state(c->d->app->store, KJ_T_SURVEY, office, comment_each, &x, &e)) {
+    cJSON_Delete(x.list);
+    return NULL;
+  }
+  int n = cJSON_GetArraySize(x.list);
+  cJSON **v = n ? malloc((size_t)n * sizeof(cJSON *)) : NULL;
+  cJSON *out = cJSON_CreateArray();
+  if (v) {
+    int i = 0;
+    cJSON *o;
+    cJSON_ArrayForEach(o, x.list) v[i++] = o;
+    qsort((void *)v, (size_t)n, sizeof(cJSON *), by_date_desc);
+    for (i = 0; i < n && i < max; i++)
+      cJSON_AddItemToArray(out, cJSON_Duplicate(v[i], 1));
+    free(v);
+  }
+  cJSON_Delete(x.list);
+  return out;
+}
+
+static void a_kantor(dctx *c) {
+  char period[16], office[KJ_ID_MAX + 1];
+  if (get_period(c, period, sizeof period) || get_office(c, office, sizeof office))
+    return;
+  cJSON *doc = offices_doc(c, period, NULL);
+  if (!doc)
+    return;
+  cJSON *entry = find_office(doc, office);
+  if (!entry) {
+    cJSON_Delete(doc);
+    reply_err(c, 404, "kantor '%s' tidak ada", office);
+    return;
+  }
+  cJSON *emp = employees_doc(c, period, office);
+  if (!emp) {
+    cJSON_Delete(doc);
+    return;
+  }
+  cJSON *out = cJSON_CreateObject();
+  cJSON_AddStringToObject(out, "period", period);
+  cJSON_AddItemToObject(out, "as_of", cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of"), 1));
+  cJSON_AddItemToObject(out, "office", cJSON_Duplicate(entry, 1));
+  cJSON_AddItemToObject(out, "employees", cJSON_DetachItemFromObject(emp, "employees"));
+  cJSON *cm = comments(c, office, period, 50);
+  cJSON_AddItemToObject(out, "comments", cm ? cm : cJSON_CreateArray());
+  cJSON_AddItemToObject(out, "unsur", unsur_names());
+  cJSON_Delete(emp);
+  cJSON_Delete(doc);
+  reply_json(c, out);
+}
+
+/* GET /api/pegawai?period=P: every office's employees report, joined. */
+static void a_pegawai(dctx *c) {
+  char period[16];
+  if (get_period(c, period, sizeof period))
+    return;
+  cJSON *doc = offices_doc(c, period, NULL);
+  if (!doc)
+    return;
+  cJSON *rows = cJSON_CreateArray(), *o;
+  cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
+    const cJSON *code = cJSON_GetObjectItem(o, "office"), *name = cJSON_GetObjectItem(o, "name");
+    if (!cJSON_IsString(code))
+      continue;
+    cJSON *emp = employees_doc(c, period, code->valuestring);
+    if (!emp) {
+      cJSON_Delete(rows);
+      cJSON_Delete(doc);
+      return;
+    }
+    cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(emp, "employees")) {
+      cJSON *r = cJSON_CreateObject();
+      cJSON_AddStringToObject(r, "office", code->valuestring);
+      cJSON_AddStringToObject(r, "office_name", cJSON_IsString(name) ? name->valuestring : "");
+      static const char *const keys[] = {
+          "nip",     "name", "capaian", "rating_hasil_kerja", "perilaku", "rating_perilaku",
+          "predikat"};
+      for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        cJSON_AddItemToObject(r, keys[k], cJSON_Duplicate(cJSON_GetObjectItem(e, keys[k]), 1));
+      cJSON_AddItemToArray(rows, r);
+    }
+    cJSON_Delete(emp);
+  }
+  cJSON *out = cJSON_CreateObject();
+  cJSON_AddStringToObject(out, "period", period);
+  cJSON_AddItemToObject(out, "employees", rows);
+  cJSON_Delete(doc);
+  reply_json(c, out);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Tren */
+
+static long long hundredths(const cJSON *v) {
+  return cJSON_IsNumber(v) ? llround(v->valuedouble * 100.0) : KJ_RNULL;
+}
+
+static cJSON *num_or_null(long long h) {
+  return h == KJ_RNULL ? cJSON_CreateNull() : cJSON_CreateNumber((double)h / 100.0);
+}
+
+typedef struct trend_office {
+  char code[KJ_ID_MAX + 1];
+  char name[160];
+  kjs_trend_month m[12];
+  unsigned flags[12];
+  int attention; /* months flagged */
+  int last;      /* the last month flagged, -1 none */
+} trend_office;
+
+static int trend_cmp(const void *a, const void *b) {
+  const trend_office *x = a, *y = b;
+  if ((x->attention > 0) != (y->attention > 0))
+    return x->attention > 0 ? -1 : 1;
+  if (x->last != y->last)
+    return y->last - x->last; /* the most recent decline first */
+  return strcmp(x->code, y->code);
+}
+
+/* GET /api/tren?year=Y: months 1..12 of every office, the change from the
+ * month before and the declines (dash_trend.h); offices that need
+ * attention first. */
+static void a_tren(dctx *c) {
+  char year[8], day[KJ_DATE_STRLEN + 1];
+  if (param(c, c->req->query, "year", year, sizeof year))
+    return;
+  kj_period yp;
+  if (!year[0] || kj_period_parse(year, &yp) || yp.kind != KJ_PERIOD_YEAR) {
+    reply_err(c, 400, "tahun '%s' tidak sah: contoh 2026", year);
+    return;
+  }
+  today(day);
+  kjs_trend_limits lim;
+  kjs_trend_limits_defaults(&lim);
+  for (int i = 0; i < 4; i++)
+    lim.drop[i] = c->d->app->cfg->trend_drop[i];
+  trend_office *offs = NULL;
+  size_t n = 0;
+  int months = 0;
+  for (int m = 0; m < 12; m++) {
+    char period[16];
+    snprintf(period, sizeof period, "%s-%02d", year, m + 1);
+    if (strcmp(period, day) > 0) /* a month not begun: no data yet */
+      break;
+    months = m + 1;
+    cJSON *doc = offices_doc(c, period, NULL);
+    if (!doc) {
+      free(offs);
+      return;
+    }
+    cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
+      const cJSON *code = cJSON_GetObjectItem(o, "office"), *nm = cJSON_GetObjectItem(o, "name");
+      size_t k = 0;
+      if (!cJSON_IsString(code))
+        continue;
+      while (k < n && strcmp(offs[k].code, code->valuestring) != 0)
+        k++;
+      if (k == n) {
+        trend_office *no = realloc(offs, (n + 1) * sizeof *no);
+        if (!no) {
+          cJSON_Delete(doc);
+          free(offs);
+          reply_err(c, 500, "kehabisan memori");
+          return;
+        }
+        offs = no;
+        memset(&offs[n], 0, sizeof offs[n]);
+        snprintf(offs[n].code, sizeof offs[n].code, "%s", code->valuestring);
+        snprintf(offs[n].name, sizeof offs[n].name, "%s",
+                 cJSON_IsString(nm) ? nm->valuestring : "");
+        for (int i = 0; i < 12; i++)
+          for (int f = 0; f < KJS_TM__COUNT; f++)
+            offs[n].m[i].v[f] = KJ_RNULL;
+        n++;
+      }
+      kjs_trend_month *tm = &offs[k].m[m];
+      tm->v[KJS_TM_IKK] = hundredths(cJSON_GetObjectItem(o, "ikk"));
+      tm->v[KJS_TM_IKM] = hundredths(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "ikm"), "value"));
+      tm->v[KJS_TM_ON_TIME] =
+          hundredths(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "complaints"), "on_time_rate"));
+      tm->v[KJS_TM_COMPLIANCE] = hundredths(cJSON_GetObjectItem(o, "compliance"));
+      tm->v[KJS_TM_CAPAIAN] =
+          hundredths(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "employees"), "capaian_mean"));
+    }
+    cJSON_Delete(doc);
+  }
+  for (size_t k = 0; k < n; k++) {
+    offs[k].last = -1;
+    for (int m = 0; m < months; m++) {
+      offs[k].flags[m] = kjs_trend_flags(offs[k].m, (size_t)months, (size_t)m, &lim);
+      if (offs[k].flags[m]) {
+        offs[k].attention++;
+        offs[k].last = m;
+      }
+    }
+  }
+  if (n)
+    qsort(offs, n, sizeof *offs, trend_cmp);
+  cJSON *out = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+  cJSON_AddStringToObject(out, "year", year);
+  cJSON *lj = cJSON_AddObjectToObject(out, "limits");
+  for (int f = 0; f < 4; f++)
+    cJSON_AddItemToObject(lj, kjs_trend_names[f], num_or_null(lim.drop[f]));
+  for (size_t k = 0; k < n; k++) {
+    cJSON *o = cJSON_CreateObject(), *ma = cJSON_CreateArray();
+    cJSON_AddStringToObject(o, "office", offs[k].code);
+    cJSON_AddStringToObject(o, "name", offs[k].name);
+    cJSON_AddBoolToObject(o, "attention", offs[k].attention > 0);
+    for (int m = 0; m < months; m++) {
+      cJSON *mo = cJSON_CreateObject(), *ch = cJSON_CreateObject(), *dec = cJSON_CreateArray();
+      char period[16];
+      snprintf(period, sizeof period, "%s-%02d", year, m + 1);
+      cJSON_AddStringToObject(mo, "period", period);
+      for (int f = 0; f < KJS_TM__COUNT; f++) {
+        long long dl;
+        cJSON_AddItemToObject(mo, kjs_trend_names[f], num_or_null(offs[k].m[m].v[f]));
+        int has = kjs_trend_delta(offs[k].m, (size_t)months, (size_t)m, f, &dl);
+        cJSON_AddItemToObject(ch, kjs_trend_names[f], num_or_null(has ? dl : KJ_RNULL));
+        if (offs[k].flags[m] & (1u << f))
+          cJSON_AddItemToArray(dec, cJSON_CreateString(kjs_trend_names[f]));
+      }
+      cJSON_AddItemToObject(mo, "change", ch);
+      cJSON_AddItemToObject(mo, "declined", dec);
+      cJSON_AddItemToArray(ma, mo);
+    }
+    cJSON_AddItemToObject(o, "months", ma);
+    cJSON_AddItemToArray(arr, o);
+  }
+  cJSON_AddItemToObject(out, "offices", arr);
+  free(offs);
+  reply_json(c, out);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Konflik: the conflict log with each record's office and its time zone */
+
+/* The office of record (type, id) and that office's name and time zone,
+ * looked up in the store; "" when unknown. */
+static void record_office(dctx *c, const char *type, const char *id, char *office, size_t osz,
+                          char *tz, size_t tsz, char *oname, size_t nsz) {
+  office[0] = tz[0] = oname[0] = 0;
+  const kj_type_def *td = kj_type_by_name(type);
+  if (!td)
+    return;
+  kj_err e;
+  kj_err_clear(&e);
+  char *state = NULL;
+  if (td->type == KJ_T_OFFICE) {
+    snprintf(office, osz, "%s", id);
+  } else if (!kjs_store_get_state(c->d->app->store, td->type, id, &state, &e)) {
+    cJSON *s = cJSON_Parse(state);
+    const cJSON *of = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "f"), "office");
+    if (of && cJSON_IsString(of))
+      snprintf(office, osz, "%s", of->valuestring);
+    cJSON_Delete(s);
+  }
+  free(state);
+  state = NULL;
+  if (office[0] && !kjs_store_get_state(c->d->app->store, KJ_T_OFFICE, office, &state, &e)) {
+    cJSON *s = cJSON_Parse(state);
+    const cJSON *f = cJSON_GetObjectItem(s, "f");
+    const cJSON *z = cJSON_GetObjectItem(f, "timezone"), *n = cJSON_GetObjectItem(f, "name");
+    if (z && cJSON_IsString(z))
+      snprintf(tz, tsz, "%s", z->valuestring);
+    if (n && cJSON_IsString(n))
+      snprintf(oname, nsz, "%s", n->valuestring);
+    cJSON_Delete(s);
+  }
+  free(state);
+}
+
+/* GET /api/konflik: the newest 500 entries of the conflict log, newest
+ * first, each with "office", "office_name" and "timezone" (IANA) of its
+ * record. */
+static void a_konflik(dctx *c) {
+  kj_err e;
+  kj_err_clear(&e);
+  cJSON *arr = NULL;
+  kj_code rc = kjs_store_conflicts(c->d->app->store, &arr, &e);
+  if (rc) {
+    reply_err(c, store_status(rc), "%s", e.msg);
+    return;
+  }
+  int n = cJSON_GetArraySize(arr);
+  cJSON *out = cJSON_CreateArray();
+  for (int i = n - 1; i >= 0 && n - i <= 500; i--) {
+    cJSON *o = cJSON_DetachItemFromArray(arr, i);
+    const cJSON *t = cJSON_GetObjectItem(o, "type"), *id = cJSON_GetObjectItem(o, "id");
+    char office[KJ_ID_MAX + 1] = "", tz[64] = "", oname[160] = "";
+    if (t && id && cJSON_IsString(t) && cJSON_IsString(id))
+      record_office(c, t->valuestring, id->valuestring, office, sizeof office, tz, sizeof tz, oname,
+                    sizeof oname);
+    cJSON_AddStringToObject(o, "office", office);
+    cJSON_AddStringToObject(o, "office_name", oname);
+    cJSON_AddStringToObject(o, "timezone", tz);
+    cJSON_AddItemToArray(out, o);
+  }
+  cJSON *doc = cJSON_CreateObject();
+  cJSON_AddNumberToObject(doc, "total", n);
+  cJSON_AddItemToObject(doc, "conflicts", out);
+  cJSON_Delete(arr);
+  reply_json(c, doc);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Perangkat (admin) */
+
+typedef struct office_names {
+  cJSON *map; /* code -> name */
+} office_names;
+
+static int office_each(void *ud, const char *state) {
+  office_names *x = ud;
+  cJSON *s = cJSON_Parse(state);
+  const cJSON *id = cJSON_GetObjectItem(s, "id");
+  const cJSON *nm = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "f"), "name");
+  if (cJSON_IsString(id) && !cJSON_GetObjectItem(x->map, id->valuestring))
+    cJSON_AddStringToObject(x->map, id->valuestring, cJSON_IsString(nm) ? nm->valuestring : "");
+  cJSON_Delete(s);
+  return 0;
+}
+
+static void a_devices(dctx *c) {
+  kj_err e;
+  kj_err_clear(&e);
+  cJSON *arr = NULL;
+  kj_code rc = kjs_store_token_list(c->d->app->store, 1, &arr, &e);
+  if (rc) {
+    reply_err(c, store_status(rc), "%s", e.msg);
+    return;
+  }
+  office_names on = {.map = cJSON_CreateObject()};
+  rc = kjs_store_each_state(c->d->app->store, KJ_T_OFFICE, NULL, office_each, &on, &e);
+  if (rc) {
+    cJSON_Delete(arr);
+    cJSON_Delete(on.map);
+    reply_err(c, store_status(rc), "%s", e.msg);
+    return;
+  }
+  int stale_days = c->d->app->cfg->stale_days;
+  double now = (double)kj_wall_ms(), limit = now - (double)stale_days * 86400000.0;
+  /* offices: the newest last_seen of their live devices */
+  cJSON *seen = cJSON_CreateObject(), *o;
+  cJSON_ArrayForEach(o, arr) {
+    const cJSON *of = cJSON_GetObjectItem(o, "office"), *ls = cJSON_GetObjectItem(o, "last_seen");
+    const cJSON *nm = cJSON_IsString(of) ? cJSON_GetObjectItem(on.map, of->valuestring) : NULL;
+    cJSON_AddStringToObject(o, "office_name", nm && cJSON_IsString(nm) ? nm->valuestring : "");
+    if (!cJSON_IsString(of) || !cJSON_IsNull(cJSON_GetObjectItem(o, "revoked")))
+      continue;
+    cJSON *cur = cJSON_GetObjectItem(seen, of->valuestring);
+    double v = cJSON_IsNumber(ls) ? ls->valuedouble : 0;
+    if (!cur)
+      cJSON_AddNumberToObject(seen, of->valuestring, v);
+    else if (v > cur->valuedouble)
+      cJSON_SetNumberValue(cur, v);
+  }
+  cJSON *stale = cJSON_CreateArray();
+  cJSON_ArrayForEach(o, on.map) {
+    const cJSON *s = cJSON_GetObjectItem(seen, o->string);
+    if (s && s->valuedouble >= limit)
+      continue;
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddStringToObject(x, "office", o->string);
+    cJSON_AddStringToObject(x, "name", o->valuestring);
+    if (s && s->valuedouble > 0)
+      cJSON_AddNumberToObject(x, "last_seen", s->valuedouble);
+    else
+      cJSON_AddNullToObject(x, "last_seen");
+    cJSON_AddBoolToObject(x, "has_device", s != NULL);
+    cJSON_AddItemToArray(stale, x);
+  }
+  cJSON *out = cJSON_CreateObject();
+  cJSON_AddItemToObject(out, "devices", arr);
+  cJSON_AddNumberToObject(out, "stale_days", stale_days);
+  cJSON_AddItemToObject(out, "stale_offices", stale);
+  cJSON_AddItemToObject(out, "offices", on.map);
+  /* what the PCs do not report (yet): their version and queue counts */
+  cJSON_AddStringToObject(out, "missing",
+                          "versi aplikasi, jumlah menunggu dan ditolak: PC belum melaporkannya "
+                          "ke server (protokol belum membawanya)");
+  cJSON_Delete(seen);
+  reply_json(c, out);
+}
+
+/* The code as an SVG QR code (libqrencode, error correction M), as a
+ * data: URL for an <img>; NULL on failure. */
+static char *qr_data_url(const char *text) {
+  QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+  if (!q)
+    return NULL;
+  kj_buf b;
+  kj_buf_init(&b, 1 << 20);
+  int w = q->width, m = 4;
+  kj_buf_addf(&b,
+              "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 %d %d' "
+              "shape-rendering='crispEdges'><rect width='100%%' height='100%%' fill='white'/>"
+              "<path fill='black' d='",
+              w + 2 * m, w + 2 * m);
+  for (int y = 0; y < w; y++)
+    for (int x = 0; x < w; x++)
+      if (q->data[y * w + x] & 1)
+        kj_buf_addf(&b, "M%d %dh1v1h-1z", x + m, y + m);
+  kj_buf_addf(&b, "'/></svg>");
+  QRcode_free(q);
+  /* percent-encode what a data: URL may not hold as it is */
+  kj_buf u;
+  kj_buf_init(&u, 4 << 20);
+  kj_buf_addf(&u, "data:image/svg+xml,");
+  for (size_t i = 0; i < b.len; i++) {
+    unsigned char ch = (unsigned char)b.data[i];
+    if (ch == '<' || ch == '>' || ch == '#' || ch == '%' || ch == '"' || ch == ' ')
+      kj_buf_addf(&u, "%%%02X", ch);
+    else
+      kj_buf_add(&u, (const char *)&ch, 1);
+  }
+  kj_buf_release(&b);
+  char *s = strdup(kj_buf_str(&u));
+  kj_buf_release(&u);
+  return s;
+}
+
+/* POST /api/perangkat, form office=&name=: a new device of office with its
+ * enrolment code (the same steps as `kinerjad device add`). */
+static void a_device_add(dctx *c) {
+  char office[KJ_ID_MAX + 1], name[80];
+  if (param(c, c->req->body, "office", office, sizeof office) ||
+      param(c, c->req->body, "name", name, sizeof name))
+    return;
+  kj_err e;
+  kj_err_clear(&e);
+  if (!office[0] || kj_record_validate_id(KJ_T_OFFICE, office, &e)) {
+    reply_err(c, 400, "kode kantor '%s' tidak sah%s%s", office, e.msg[0] ? ": " : "", e.msg);
+    return;
+  }
+  for (const char *p = name; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+      reply_err(c, 400, "nama perangkat memuat karakter kendali");
+      return;
+    }
+  char token[KJS_TOKEN_LEN + 1], did[32], code[KJ_ENROL_CODE_SIZE];
+  unsigned char hash[32];
+  int64_t expires = 0;
+  kj_code rc;
+  if ((rc = kjs_token_new(token, hash, &e)) || (rc = kjs_token_id("dev-", did, sizeof did, &e)) ||
+      (rc = kjs_store_token_add(c->d->app->store, KJS_ROLE_DEVICE, did, office,
+                                name[0] ? name : NULL, hash, &e)) ||
+      (rc = kjs_enrol_issue(c->d->app->store, c->d->app->cfg->cert_file, did, token, code, &expires,
+                            &e))) {
+    memset(token, 0, sizeof token);
+    reply_err(c, store_status(rc), "%s", e.msg);
+    return;
+  }
+  memset(token, 0, sizeof token);
+  char *qr = qr_data_url(code);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "device", did);
+  cJSON_AddStringToObject(o, "office", office);
+  cJSON_AddStringToObject(o, "name", name);
+  cJSON_AddStringToObject(o, "code", code);
+  cJSON_AddNumberToObject(o, "expires", (double)expires);
+  if (qr)
+    cJSON_AddStringToObject(o, "qr", qr);
+  else
+    cJSON_AddNullToObject(o, "qr");
+  free(qr);
+  snprintf(c->resp->who, sizeof c->resp->who, "user:%.50s", c->ss.user);
+  reply_json(c, o);
+}
+
+/* POST /api/perangkat/cabut, form device=: revoke its token. */
+static void a_device_revoke(dctx *c) {
+  char dev[64];
+  if (param(c, c->req->body, "device", dev, sizeof dev))
+    return;
+  if (strncmp(dev, "dev-", 4) != 0) {
+    reply_err(c, 400, "perangkat '%s' tidak sah", dev);
+    return;
+  }
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_store_token_revoke(c->d->app->store, dev, &e);
+  if (rc == KJ_ENOENT || rc == KJ_EEXIST) {
+    reply_err(c, rc == KJ_ENOENT ? 404 : 409, "%s",
+              rc == KJ_ENOENT ? "perangkat tidak ada" : "perangkat sudah dicabut");
+    return;
+  }
+  if (rc) {
+    reply_err(c, store_status(rc), "%s", e.msg);
+    return;
+  }
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "revoked", dev);
+  reply_json(c, o);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ekspor: runs `kinerjad export` itself (server/admin_export.c) */
+
+static int read_file(const char *path, kj_buf *out) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return -1;
+  char buf[65536];
+  size_t n;
+  int rc = 0;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    if (kj_buf_add(out, buf, n)) {
+      rc = -1;
+      break;
+    }
+  fclose(f);
+  return rc;
+}
+
+static void a_export(dctx *c) {
+  char type[32], format[8], office[KJ_ID_MAX + 1], period[16];
+  if (param(c, c->req->query, "type", type, sizeof type) ||
+      param(c, c->req->query, "format", format, sizeof format) ||
+      param(c, c->req->query, "office", office, sizeof office) ||
+      param(c, c->req->query, "period", period, sizeof period))
+    return;
+  if (!format[0])
+    snprintf(format, sizeof format, "csv");
+  int xlsx = !strcmp(format, "xlsx");
+  if (!xlsx && strcmp(format, "csv") != 0) {
+    reply_err(c, 400, "format '%s' tidak dikenal: csv atau xlsx", format);
+    return;
+  }
+  const kj_type_def *td = kj_type_by_name(type);
+  if (!td || td->type == KJ_T_ACTIVATION) {
+    reply_err(c, 400, "jenis data '%s' tidak dikenal", type);
+    return;
+  }
+  const char *td_env = getenv("TMPDIR");
+  char dir[4096], out[4200], errf[4200];
+  snprintf(dir, sizeof dir, "%s/kinerjad-dash-XXXXXX", td_env && *td_env ? td_env : "/tmp");
+  if (!mkdtemp(dir)) {
+    reply_err(c, 500, "tidak bisa membuat berkas sementara: %s", strerror(errno));
+    return;
+  }
+  snprintf(out, sizeof out, "%s/out.%s", dir, format);
+  snprintf(errf, sizeof errf, "%s/err.txt", dir);
+  const char *argv[16];
+  int n = 0;
+  argv[n++] = "kinerjad";
+  argv[n++] = "--data";
+  argv[n++] = c->d->app->cfg->data_dir;
+  argv[n++] = "export";
+  argv[n++] = td->name;
+  argv[n++] = "--format";
+  argv[n++] = format;
+  argv[n++] = "--output";
+  argv[n++] = out;
+  if (office[0]) {
+    argv[n++] = "--office";
+    argv[n++] = office;
+  }
+  if (period[0]) {
+    argv[n++] = "--period";
+    argv[n++] = period;
+  }
+  argv[n] = NULL;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid;
+  int sr = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, (char *const *)argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  int status = -1;
+  if (sr == 0)
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+      ;
+  kj_buf msg;
+  kj_buf_init(&msg, 4096);
+  if (sr != 0) {
+    reply_err(c, 500, "tidak bisa menjalankan ekspor: %s", strerror(sr));
+  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    read_file(errf, &msg);
+    while (msg.len && (msg.data[msg.len - 1] == '\n'))
+      msg.len--;
+    reply_err(c, 400, "%.*s", (int)msg.len, msg.data ? msg.data : "ekspor gagal");
+  } else {
+    kj_buf_reset(&c->resp->body);
+    if (read_file(out, &c->resp->body)) {
+      reply_err(c, 500, "berkas ekspor terlalu besar untuk diunduh: gunakan kinerjad export");
+    } else {
+      char disp[160];
+      snprintf(disp, sizeof disp, "attachment; filename=\"%s%s%s%s%s.%s\"", td->plural,
+               office[0] ? "_" : "", office, period[0] ? "_" : "", period, format);
+      c->resp->status = 200;
+      c->resp->content_type =
+          xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+               : "text/csv; charset=utf-8";
+      kjh_response_header(c->resp, "Content-Disposition", disp);
+      kjh_response_header(c->resp, "Cache-Control", "no-store");
+    }
+  }
+  kj_buf_release(&msg);
+  unlink(out);
+  unlink(errf);
+  rmdir(dir);
+}
+
+/* ---------------------------------------------------------------------- */
+/* /publik's figures: no session, nothing about any person */
+
+static int excluded(const char *list, const char *office) {
+  size_t n = strlen(office);
+  for (const char *p = list; *p;) {
+    while (*p == ' ' || *p == ',')
+      p++;
+    size_t k = strcspn(p, ", ");
+    if (k == n && !strncmp(p, office, n))
+      return 1;
+    p += k;
+  }
+  return 0;
+}
+
+static void a_publik(dctx *c) {
+  char period[16];
+  if (get_period(c, period, sizeof period))
+    return;
+  cJSON *doc = offices_doc(c, period, NULL);
+  if (!doc)
+    return;
+  cJSON *arr = cJSON_CreateArray(), *o;
+  cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
+    const cJSON *code = cJSON_GetObjectItem(o, "office");
+    if (!cJSON_IsString(code) || excluded(c->d->app->cfg->publik_exclude, code->valuestring))
+      continue;
+    const cJSON *ikm = cJSON_GetObjectItem(o, "ikm");
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddStringToObject(x, "office", code->valuestring);
+    cJSON_AddItemToObject(x, "name", cJSON_Duplicate(cJSON_GetObjectItem(o, "name"), 1));
+    static const char *const keys[] = {"n", "value", "mutu", "kinerja", "nrr"};
+    cJSON *xi = cJSON_AddObjectToObject(x, "ikm");
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+      cJSON_AddItemToObject(xi, keys[k], cJSON_Duplicate(cJSON_GetObjectItem(ikm, keys[k]), 1));
+    cJSON_AddItemToObject(x, "services", cJSON_Duplicate(cJSON_GetObjectItem(o, "services"), 1));
+    cJSON_AddItemToArray(arr, x);
+  }
+  cJSON *out = cJSON_CreateObject();
+  cJSON_AddStringToObject(out, "period", period);
+  cJSON_AddItemToObject(out, "as_of", cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of"), 1));
+  cJSON_AddItemToObject(out, "unsur", unsur_names());
+  cJSON_AddItemToObject(out, "offices", arr);
+  cJSON_Delete(doc);
+  reply_json(c, out);
+}
+
+/* ---------------------------------------------------------------------- */
+/* routing */
+
+enum { NEED_NONE, NEED_SESSION, NEED_ADMIN };
+
+typedef struct dash_route {
+  const char *path, *method;
+  int need;
+  void (*fn)(dctx *c);
+} dash_route;
+
+static const dash_route api[] = {
+    {"/api/masuk", "POST", NEED_NONE, a_signin},
+    {"/api/keluar", "POST", NEED_SESSION, a_signout},
+    {"/api/saya", "GET", NEED_SESSION, a_me},
+    {"/api/ringkasan", "GET", NEED_SESSION, a_ringkasan},
+    {"/api/kantor", "GET", NEED_SESSION, a_kantor},
+    {"/api/tren", "GET", NEED_SESSION, a_tren},
+    {"/api/pegawai", "GET", NEED_SESSION, a_pegawai},
+    {"/api/konflik", "GET", NEED_SESSION, a_konflik},
+    {"/api/ekspor", "GET", NEED_SESSION, a_export},
+    {"/api/perangkat", "GET", NEED_ADMIN, a_devices},
+    {"/api/perangkat", "POST", NEED_ADMIN, a_device_add},
+    {"/api/perangkat/cabut", "POST", NEED_ADMIN, a_device_revoke},
+    {"/api/publik", "GET", NEED_NONE, a_publik},
+};
+
+/* 1 unless the request has an Origin header whose host[:port] is not the
+ * Host header's (browsers send Origin with every POST; curl and scripts
+ * without one are let through: they carry no cookie of a victim). */
+static int same_origin(const kjh_request *req) {
+  const char *origin = kjh_header(req, "Origin"), *host = kjh_header(req, "Host");
+  if (!origin)
+    return 1;
+  const char *p = strstr(origin, "://");
+  if (!p || !host)
+    return 0;
+  return !strcmp(p + 3, host);
+}
+
+int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
+  if (!d || (!d->public_only && !is_dash_path(req->path)))
+    return 0;
+  dctx c = {.d = d, .req = req, .resp = resp};
+  kjh_security_headers(resp);
+  if (d->public_only && !is_publik_path(req->path)) {
+    resp->route = "other";
+    if (!strcmp(req->path, "/") && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))) {
+      resp->status = 302;
+      kjh_response_header(resp, "Location", "/publik");
+      return 1;
+    }
+    reply_err(&c, 404, "'%s' tidak ada: server ini hanya menyajikan /publik", req->path);
+    return 1;
+  }
+  if (strncmp(req->path, "/api/", 5) != 0) {
+    resp->route = !strcmp(req->path, "/")         ? "/"
+                  : !strcmp(req->path, "/publik") ? "/publik"
+                                                  : "/assets/";
+    if (!kjh_asset_serve(&kjs_bkd_assets, req, resp)) {
+      resp->route = "other";
+      reply_err(&c, 404, "halaman '%s' tidak ada", req->path);
+    }
+    return 1;
+  }
+  const dash_route *r = NULL;
+  int path_known = 0;
+  int head = !strcmp(req->method, "HEAD");
+  for (size_t i = 0; i < sizeof api / sizeof api[0]; i++)
+    if (!strcmp(req->path, api[i].path)) {
+      path_known = 1;
+      if (!strcmp(req->method, api[i].method) || (head && !strcmp(api[i].method, "GET")))
+        r = &api[i];
+    }
+  if (!r) {
+    resp->route = path_known ? req->path : "other";
+    if (path_known)
+      reply_err(&c, 405, "metode %s tidak boleh di '%s'", req->method, req->path);
+    else
+      reply_err(&c, 404, "'%s' tidak ada", req->path);
+    return 1;
+  }
+  resp->route = r->path;
+  if (strcmp(r->method, "GET") != 0 && !same_origin(req)) {
+    /* a form of another site posting here (a sign-in included: no one is
+     * signed in to an account of someone else's choosing) */
+    reply_err(&c, 403, "permintaan dari situs lain ditolak");
+    return 1;
+  }
+  if (r->need != NEED_NONE) {
+    if (kjh_session_require(d->sessions, req, resp, &c.ss) != KJ_OK)
+      return 1; /* 401 or 403 answered */
+    snprintf(resp->who, sizeof resp->who, "user:%.50s", c.ss.user);
+    if (r->need == NEED_ADMIN && strcmp(c.ss.role, "admin") != 0) {
+      reply_err(&c, 403, "halaman ini hanya untuk admin");
+      return 1;
+    }
+  }
+  r->fn(&c);
+  return 1;
+}

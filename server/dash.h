@@ -1,0 +1,37 @@
+/* dash.h - the BKD dashboard and the public IKM page of `kinerjad serve`
+ * (issue 18, docs/operations.md "The BKD dashboard"): the pages (`/`,
+ * `/publik`, `/assets/...`, compiled in from web/bkd/) and their JSON API
+ * under `/api/`, signed in by a session cookie (http/session.h) instead of
+ * a bearer token.  The bearer API of app.c (/v1/...) is unchanged. */
+#ifndef KJS_DASH_H
+#define KJS_DASH_H
+#include "app.h"
+#include "err.h"
+#include "http.h"
+
+typedef struct kjs_dash kjs_dash;
+
+/* A dashboard for app (its store and config are used, not owned): the
+ * session store and the sign-in limits.  public_only: serve nothing but
+ * the public IKM page (/publik, its assets and /api/publik; `/` redirects
+ * there; every other path, the bearer API included, is 404), for a
+ * read-only public listener (`kinerjad serve --public-only`).  KJ_OK or
+ * KJ_ENOMEM with err. */
+kj_code kjs_dash_new(kjs_dash **out, kjs_app *app, int public_only, kj_err *err);
+void kjs_dash_free(kjs_dash *d);
+
+/* The kjh_public_fn of `serve`: 1 for the dashboard's paths (`/`,
+ * `/publik`, `/assets/...`, `/api/...`), which skip the bearer-token check
+ * at the headers (the handler asks for a session instead), else 0; 1 for
+ * every path when public_only (the handler answers 404). */
+int kjs_dash_is_public(void *app, const char *method, const char *path);
+
+/* Answer req when its path is the dashboard's, or any request when
+ * public_only (returns 1, resp filled), else return 0 and leave resp
+ * alone.  Runs on a threadpool thread. */
+int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp);
+
+/* Sessions held now (for `kinerjad token list`: none across processes, so
+ * this is only for the log). */
+int kjs_dash_sessions(kjs_dash *d);
+#endif

@@ -1,0 +1,444 @@
+"""test_bkd.py - the BKD dashboard and /publik in Debian's chromium against a
+real `kinerjad serve` (127.0.0.1, port 0, plain HTTP) holding the vectors of
+tests/data/vectors/set1 imported with `kinerjad import`.
+
+Checked: sign-in (a wrong password refused, no session cookie; the failure
+limit answers 429), the analyst cannot reach Perangkat (page and API), the
+CSRF token is required on a change, Ringkasan's table and bar chart (canvas
+drawn, numbers equal to `kinerjad report offices --json`), offices without
+data not ranked, Kantor's unsur and comments, Tren lists the offices that
+need attention (computed here from the monthly reports) first, Pegawai
+sorts, Perangkat enrols a device with a code and a QR image, an XLSX export
+opens, /publik's IKM equals the report and shows no comment and no NIP, no
+request to another host, no JavaScript error.  Screenshots go to
+$KJ_SCREENSHOT_DIR when set (docs/screenshots/ via `make screenshots`).
+
+Usage: test_bkd.py KINERJAD SOURCE_DIR"""
+import csv
+import http.cookiejar
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kjbrowser  # noqa: E402
+
+KINERJAD, SRC = sys.argv[1], sys.argv[2]
+DATA = os.path.join(SRC, "tests", "data", "vectors", "set1", "data")
+TYPES = ["offices", "services", "employees", "indicators", "targets", "surveys",
+         "complaints", "activities", "ratings"]
+PW_ANA, PW_ADM = "sandi-analis-2026", "sandi-admin-2026"
+
+
+def run(d, *args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    r = subprocess.run([KINERJAD, "--data", d, *args], capture_output=True, text=True, env=e)
+    if r.returncode != 0:
+        raise AssertionError(f"kinerjad {' '.join(args)}: {r.returncode} {r.stderr}")
+    return r.stdout
+
+
+def report(d, period):
+    return json.loads(run(d, "report", "offices", "--period", period, "--json"))
+
+
+def id_num(s):
+    """'1.234,56' -> 1234.56; 'Tidak ada data' -> None."""
+    s = s.strip()
+    if s == "Tidak ada data":
+        return None
+    return float(s.replace(".", "").replace(",", "."))
+
+
+def post(opener, url, form, headers=None):
+    req = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(),
+                                 headers=headers or {}, method="POST")
+    try:
+        with opener.open(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def get(opener, url):
+    try:
+        with opener.open(url) as r:
+            return r.status, r.read(), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers
+
+
+def setup(tmp):
+    d = os.path.join(tmp, "srv")
+    out = run(d, "init")
+    admin = [ln.split()[-1] for ln in out.splitlines() if ln.startswith("admin token:")][0]
+    out = run(d, "device", "add", "--office", "36.73.02", "--name", "PC Cipocok")
+    dev = [ln.split()[-1] for ln in out.splitlines() if ln.startswith("device token:")][0]
+    with open(os.path.join(tmp, "tokens"), "w") as f:
+        f.write(admin + " " + dev)
+    for t in TYPES:
+        run(d, "import", t, os.path.join(DATA, t + ".csv"))
+    # 2023 (set1 holds none): office 36.73.02 steady all year, 36.73.03 falls in February (IKM
+    # 100.00 -> 75.00, so its IKK falls too): the one office Tren must flag
+    rows = ["id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,"
+            "occupation,comment"]
+    for off in ("36.73.02", "36.73.03"):
+        for m in range(1, 13):
+            v = 4 if off == "36.73.03" and m == 1 else 3
+            for day in (6, 7):
+                uid = uuid.uuid5(uuid.NAMESPACE_URL, f"kinerja/test_bkd/{off}/{m}/{day}")
+                rows.append(f"{uid},{off},2023-{m:02d}-{day:02d},KTP-el," +
+                            ",".join([str(v)] * 9) + ",,,,,")
+    extra = os.path.join(tmp, "surveys-2023.csv")
+    with open(extra, "w") as f:
+        f.write("\n".join(rows) + "\n")
+    run(d, "import", "surveys", extra)
+    # an office with no data at all: shown as such, never ranked as 0
+    empty = os.path.join(tmp, "office-empty.csv")
+    with open(empty, "w") as f:
+        f.write("code,name,region,population,head,timezone\n"
+                "36.73.09,Kecamatan Tanpa Data,Kota Serang,,,Asia/Jakarta\n")
+    run(d, "import", "offices", empty)
+    run(d, "user", "add", "ana", "--role", "analyst", env={"KINERJAD_PASSWORD": PW_ANA})
+    run(d, "user", "add", "adm", "--role", "admin", env={"KINERJAD_PASSWORD": PW_ADM})
+    return d
+
+
+def start(d, log, *extra):
+    p = subprocess.Popen([KINERJAD, "--data", d, "serve", "--listen", "127.0.0.1:0",
+                          "--plain-http", *extra], stdout=subprocess.PIPE, stderr=log, text=True)
+    line = p.stdout.readline()
+    if "listening on" not in line:
+        p.kill()
+        raise AssertionError(f"serve did not start: {line!r}")
+    return p, line.split()[-1].rstrip("/")
+
+
+def push_conflict(url, admin, device):
+    """Two writes of one survey's service from two devices (the admin's
+    token and an office PC's) through the bearer API: the older stamp loses
+    and is logged as a conflict."""
+    now = int(time.time() * 1000)
+    rid = str(uuid.uuid5(uuid.NAMESPACE_URL, "kinerja/test_bkd/conflict"))
+    f = {"office": "36.73.02", "date": "2025-02-03", "service": "KTP-el"}
+    f.update({f"u{i}": "3" for i in range(1, 10)})
+    changes = [{"seq": 1, "id": rid, "type": "survey", "hlc": str(now << 16), "f": f},
+               {"seq": 2, "id": rid, "type": "survey", "hlc": str((now - 5000) << 16),
+                "f": {"service": "Kartu Keluarga"}}]
+    for token, ch in ((admin, changes[0]), (device, changes[1])):
+        body = json.dumps({"device_time": now, "protocol": 2, "changes": [ch]}).encode()
+        req = urllib.request.Request(url + "/v1/push", data=body, method="POST", headers={
+            "Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as r:
+            res = json.loads(r.read())["results"]
+        assert [x["status"] for x in res] == ["applied"], res
+    return rid
+
+
+def sign_in(b, user, pw):
+    b.type("#user", user)
+    b.type("#password", pw)
+    b.click("#masuk button[type=submit]")
+
+
+def declining(d, year, months):
+    """Offices that need attention in year per domain.md "Trends", from the
+    monthly reports (the figures the dashboard must judge)."""
+    docs = [report(d, f"{year}-{m:02d}") for m in range(1, months + 1)]
+    keys = [("ikk", None, 5.0), ("ikm", "value", 5.0), ("complaints", "on_time_rate", 20.0),
+            ("compliance", None, 20.0)]
+    out = set()
+    for prev, cur in zip(docs, docs[1:]):
+        p = {o["office"]: o for o in prev["offices"]}
+        for o in cur["offices"]:
+            q = p.get(o["office"])
+            if not q:
+                continue
+            for k, sub, lim in keys:
+                a = q[k][sub] if sub else q[k]
+                c = o[k][sub] if sub else o[k]
+                if a is not None and c is not None and round(a - c, 2) >= lim:
+                    out.add(o["office"])
+    return out
+
+
+def check_ringkasan(b, url, d):
+    b.get(url + "/#ringkasan?period=2025-Q1")
+    b.find("#peringkat tbody tr")
+    doc = report(d, "2025-Q1")
+    rows = b.find_all("#peringkat tbody tr")
+    assert len(rows) == len(doc["offices"]), (len(rows), len(doc["offices"]))
+    shown = {r.get_attribute("data-office"): r for r in rows}
+    ranked = [o for o in doc["offices"] if o["rank"] is not None and o["ikk"] is not None]
+    assert any(o["ikk"] is None for o in doc["offices"]), "an office without data expected"
+    for o in doc["offices"]:
+        r = shown[o["office"]]
+        cells = r.find_elements("css selector", "td")
+        if o in ranked:
+            assert cells[0].text == str(o["rank"]), (o["office"], cells[0].text)
+            assert id_num(cells[2].text) == o["ikk"], (o["office"], cells[2].text, o["ikk"])
+        else:
+            assert cells[2].text == "Tidak ada data", cells[2].text
+            assert cells[0].text == "-", cells[0].text
+    # the chart: its data are the ranked offices' IKK, and it was drawn
+    data = b.js("return Chart.getChart('grafik-ikk').data.datasets[0].data")
+    assert data == [o["ikk"] for o in ranked], (data, ranked)
+    inked = b.js("""const c = document.getElementById('grafik-ikk');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n;""")
+    assert inked > 1000, f"chart canvas nearly empty: {inked} pixels"
+    b.screenshot("bkd-ringkasan")
+    return doc
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a):
+        return None
+
+
+def check_public_only(d, tmp):
+    """`serve --public-only`: /publik and its data, nothing else (no sign-in,
+    no bearer API even with a valid token); publik.exclude leaves an office
+    out."""
+    with open(os.path.join(d, "kinerjad.conf"), "a") as f:
+        f.write("publik.exclude = 36.73.01\n")
+    with open(os.path.join(tmp, "tokens")) as f:
+        admin = f.read().split()[0]
+    log = open(os.path.join(tmp, "public.log"), "w")
+    p, url = start(d, log, "--public-only")
+    try:
+        op = urllib.request.build_opener(NoRedirect)
+        st, body, _ = get(op, url + "/publik")
+        assert st == 200 and b"publik.js" in body, st
+        st, body, _ = get(op, url + "/api/publik?period=2025-Q1")
+        offices = [o["office"] for o in json.loads(body)["offices"]]
+        assert st == 200 and "36.73.02" in offices and "36.73.01" not in offices, offices
+        st, _, hd = get(op, url + "/")
+        assert st == 302 and hd["Location"] == "/publik", (st, hd)
+        for path in ("/api/ringkasan?period=2025", "/assets/bkd.js", "/metrics", "/v1/hello"):
+            req = urllib.request.Request(url + path, headers={"Authorization": "Bearer " + admin})
+            st, _, _ = get(op, req)
+            assert st == 404, (path, st)
+        st, _ = post(op, url + "/api/masuk", {"user": "ana", "password": PW_ANA})
+        assert st == 404, st
+    finally:
+        p.terminate()
+        assert p.wait(30) == 0
+        log.close()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="test_bkd-", dir=os.getcwd())
+    srv = None
+    try:
+        d = setup(tmp)
+        log = open(os.path.join(tmp, "serve.log"), "w")
+        srv, url = start(d, log)
+        with open(os.path.join(tmp, "tokens")) as f:
+            rid = push_conflict(url, *f.read().split())
+        with kjbrowser.Browser(kjbrowser.DESKTOP) as b:
+            # --- sign-in: a wrong password is refused ----------------------
+            b.get(url + "/")
+            sign_in(b, "ana", "bukan-sandinya")
+            b.wait_text("#masuk-pesan", "salah")
+            assert "kj_bkd" not in b.cookies(), b.cookies()
+            b.screenshot("bkd-masuk")
+            sign_in(b, "ana", PW_ANA)
+            b.find("#keluar")
+            ck = b.cookies()["kj_bkd"]
+            assert ck["httpOnly"] and ck.get("sameSite") == "Strict", ck
+
+            # --- Ringkasan: table and chart equal the report ----------------
+            doc = check_ringkasan(b, url, d)
+
+            # --- Kantor: drill down ------------------------------------------
+            first = doc["offices"][0]
+            b.click(f"#peringkat tr[data-office='{first['office']}'] a")
+            b.find("#unsur tbody tr")
+            names = [r.text for r in b.find_all("#unsur tbody tr td:nth-child(2)")]
+            assert names[0] == "Persyaratan" and len(names) == 9, names
+            nrr = [id_num(t.text) for t in b.find_all("#unsur tbody tr td:nth-child(3)")]
+            assert nrr == first["ikm"]["nrr"], (nrr, first["ikm"]["nrr"])
+            b.find("#layanan tbody tr")
+            with open(os.path.join(DATA, "surveys.csv"), newline="") as f:
+                mine = [r for r in csv.DictReader(f) if r["comment"] and r["office"] ==
+                        first["office"] and "2025-01-01" <= r["date"] <= "2025-03-31"]
+            shown = b.find_all("#komentar li")
+            assert len(shown) == len(mine), (len(shown), len(mine))
+            page = " ".join(b.find("#komentar").text.split())
+            for r in mine:
+                assert " ".join(r["comment"].split()) in page, r["comment"]
+            b.screenshot("bkd-kantor")
+
+            # --- Tren: the offices that need attention first -----------------
+            b.get(url + "/#tren?year=2023")
+            b.find(".tren-kantor")
+            months = len(b.find_all(".tren-kantor")[0].find_elements("css selector", "tbody tr"))
+            want = declining(d, 2023, months)
+            assert want == {"36.73.03"}, want
+            order = [s.get_attribute("data-office") for s in b.find_all(".tren-kantor")]
+            assert order[0] == "36.73.03" and len(order) == 4, order
+            listed = {li.get_attribute("data-office") for li in b.find_all("#perhatian li")}
+            assert listed == want, (listed, want)
+            assert b.find_all(".tren-kantor.attention .badge")
+            b.screenshot("bkd-tren")
+
+            # --- Pegawai: sortable, filterable --------------------------------
+            b.get(url + "/#pegawai?period=2025&sort=capaian&dir=desc")
+            b.find("#daftar-pegawai tbody tr")
+            caps = [id_num(t.text) for t in
+                    b.find_all("#daftar-pegawai tbody tr td:nth-child(4)")]
+            known = [c for c in caps if c is not None]
+            assert known == sorted(known, reverse=True), caps
+            assert caps[:len(known)] == known, "no data sorts last"
+            b.screenshot("bkd-pegawai")
+            b.get(url + "/#pegawai?period=2025&q=36.73.02")
+            b.find("#daftar-pegawai")
+            offices = {t.text for t in b.find_all("#daftar-pegawai tbody tr td:nth-child(1)")}
+            assert len(offices) == 1, offices
+
+            # --- Konflik: in words, in the office's zone ---------------------
+            b.get(url + "/#konflik")
+            li = b.find(f"#konflik li[data-id='{rid}']")
+            words = " ".join(li.text.split())
+            assert "«KTP-el»" in words and "«Kartu Keluarga»" in words, words
+            assert "Kecamatan Cipocok Jaya" in words and " WIT" in words, words  # Asia/Jayapura
+            b.screenshot("bkd-konflik")
+
+            # --- the analyst cannot reach Perangkat ---------------------------
+            assert not [a for a in b.find_all("nav a") if a.text == "Perangkat"]
+            b.get(url + "/#perangkat")
+            b.wait_text("main", "hanya untuk admin")
+            st = b.js("""return fetch('/api/perangkat').then(r => r.status)""")
+            assert st == 403, st
+            st = b.js("""return fetch('/api/keluar', {method: 'POST'}).then(r => r.status)""")
+            assert st == 403, f"a change without the CSRF token: {st}"
+
+            # --- sign out, the admin enrols a device --------------------------
+            b.click("#keluar")
+            b.find("#masuk")
+            st = b.js("return fetch('/api/saya').then(r => r.status)")
+            assert st == 401, st
+            sign_in(b, "adm", PW_ADM)
+            b.find("#keluar")
+            b.get(url + "/#perangkat")
+            b.find("#daftar")
+            b.type("#nama-perangkat", "PC loket depan")
+            b.click("#daftar button[type=submit]")
+            code = b.text("#kode")
+            assert len(code) > 20, code
+            b.find("#qr")
+            w = b.js("return document.getElementById('qr').naturalWidth")
+            assert w > 0, "QR image not drawn"
+            b.wait_text("#perangkat tbody", "PC loket depan")
+            diam = b.text("#kantor-diam")
+            assert "36.73.01" in diam and "36.73.02" not in diam, diam  # 02's PC pushed
+            b.js("document.getElementById('hasil-daftar').scrollIntoView()")
+            b.screenshot("bkd-perangkat")
+            tokens = json.loads(run(d, "device", "list", "--json"))
+            assert any(t.get("name") == "PC loket depan" and t.get("enrolment") == "pending"
+                       for t in tokens), tokens
+
+            # --- an XLSX export opens ------------------------------------------
+            jar = http.cookiejar.CookieJar()
+            op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            c = b.cookies()["kj_bkd"]
+            jar.set_cookie(http.cookiejar.Cookie(
+                0, "kj_bkd", c["value"], None, False, "127.0.0.1", False, False, "/", True,
+                False, None, False, None, None, {}))
+            st, body, hd = get(op, url + "/api/ekspor?type=surveys&format=xlsx&period=2025-Q1")
+            assert st == 200, (st, body[:200])
+            z = zipfile.ZipFile(io.BytesIO(body))
+            assert "xl/worksheets/sheet1.xml" in z.namelist(), z.namelist()
+            cells = z.read("xl/worksheets/sheet1.xml").decode() + z.read(
+                "xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in z.namelist() \
+                else z.read("xl/worksheets/sheet1.xml").decode()
+            with open(os.path.join(DATA, "surveys.csv"), newline="") as f:
+                q1 = [r["id"] for r in csv.DictReader(f) if "2025-01" <= r["date"] < "2025-04"]
+            assert q1 and all(i in cells for i in q1), "the XLSX lacks a survey of the period"
+            assert "attachment" in hd["Content-Disposition"], hd
+            st, body, _ = get(op, url + "/api/ekspor?type=surveys&format=csv&period=2025-Q1")
+            rows = list(csv.reader(io.StringIO(body.decode())))
+            assert rows[0][0] == "id" and len(rows) > 1, rows[:2]
+
+            assert not b.other_hosts(), b.other_hosts()
+            assert not b.js_errors(), b.js_errors()
+
+        # --- /publik: no sign-in, the report's figures, nothing personal -------
+        with kjbrowser.Browser(kjbrowser.DESKTOP) as b:
+            b.get(url + "/publik?period=2025-Q1")
+            b.find(".kantor-publik")
+            doc = report(d, "2025-Q1")
+            for o in doc["offices"]:
+                sec = b.find(f".kantor-publik[data-office='{o['office']}']")
+                v = sec.find_element("css selector", ".ikm-value").text
+                assert id_num(v) == o["ikm"]["value"], (o["office"], v)
+            text = " ".join(b.find("body").text.split())
+            with open(os.path.join(DATA, "surveys.csv"), newline="") as f:
+                comments = [r["comment"] for r in csv.DictReader(f) if r["comment"]]
+            with open(os.path.join(DATA, "employees.csv"), newline="") as f:
+                emps = list(csv.DictReader(f))
+            for cm in comments:
+                assert " ".join(cm.split()) not in text, f"comment shown: {cm!r}"
+            for e in emps:
+                assert e["nip"] not in text, f"NIP shown: {e['nip']}"
+                assert e["name"] not in text, f"name shown: {e['name']}"
+            assert not b.other_hosts(), b.other_hosts()
+            assert not b.js_errors(), b.js_errors()
+            b.screenshot("bkd-publik")
+            # A4: the print stylesheet hides the controls
+            b.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            assert not b.find_all(".tools")[0].is_displayed()
+            pdf = b.driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})
+            assert pdf["data"], "no PDF"
+
+        # --- the failure limit ------------------------------------------------------
+        op = urllib.request.build_opener()
+        st, body = post(op, url + "/api/masuk", {"user": "ana", "password": PW_ANA},
+                        {"Origin": "http://evil.example"})
+        assert st == 403, f"a sign-in posted by another site: {st} {body}"
+        codes = [post(op, url + "/api/masuk", {"user": "adm", "password": f"x{i}"})[0]
+                 for i in range(6)]
+        assert codes == [401] * 5 + [429], codes
+        st, _ = post(op, url + "/api/masuk", {"user": "adm", "password": PW_ADM})
+        assert st == 429, f"the limit holds for the right password too: {st}"
+        st, _ = post(op, url + "/api/masuk", {"user": "ana", "password": PW_ANA})
+        assert st == 200, st
+        # the bearer API is unchanged: no token, 401
+        st, _, _ = get(op, url + "/v1/hello")
+        assert st == 401, st
+        check_public_only(d, tmp)
+        # serve stops cleanly (under ASan+UBSan: no error, no leak)
+        srv.terminate()
+        rc = srv.wait(30)
+        srv = None
+        log.close()
+        with open(os.path.join(tmp, "serve.log")) as f:
+            text = f.read()
+        assert rc == 0, f"serve exited {rc}: {text[-2000:]}"
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            assert bad not in text, text[-4000:]
+    finally:
+        if srv:
+            srv.terminate()
+            try:
+                srv.wait(10)
+            except subprocess.TimeoutExpired:
+                srv.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("test_bkd: ok")
+
+
+if __name__ == "__main__":
+    main()
