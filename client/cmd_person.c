@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -49,6 +50,19 @@ static int pin_given(const char *pin_file, char *pin, size_t size) {
     FILE *f = fopen(pin_file, "r");
     if (!f) {
       kjc_error("cannot read --pin-file '%s': %s", pin_file, strerror(errno));
+      return -1;
+    }
+    /* as a token file: a PIN others may read is not a secret */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+      kjc_error("--pin-file '%s' is not a regular file", pin_file);
+      fclose(f);
+      return -1;
+    }
+    if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+      kjc_error("--pin-file '%s' is open to other users (mode %03o): run 'chmod 600 %s'", pin_file,
+                (unsigned)(sb.st_mode & 0777), pin_file);
+      fclose(f);
       return -1;
     }
     if (!fgets(pin, (int)size, f))
@@ -147,6 +161,12 @@ static int setup(int argc, char **argv) {
   char code_buf[64], pin[KJC_PIN_MAX + 8], again[KJC_PIN_MAX + 8];
   kj_err err;
   kj_err_clear(&err);
+  /* say so before the code and the PIN are typed for nothing */
+  if (kjc_person_can_setup(s, nip, &err)) {
+    kjc_error("person setup: %s", err.msg);
+    r = KJC_EXIT_FAIL;
+    goto out;
+  }
   if (!code) {
     read_line("activation code: ", 0, code_buf, sizeof code_buf);
     code = code_buf;

@@ -209,6 +209,17 @@ static kj_code activation_of(kjc_store *s, const char *nip, char **hash, int64_t
   return *hash ? KJ_OK : kj_fail(err, KJ_ENOMEM, "out of memory");
 }
 
+kj_code kjc_person_can_setup(kjc_store *s, const char *nip, kj_err *err) {
+  kj_code c = on_roster(s, nip, err);
+  if (c)
+    return c;
+  char *hash = NULL;
+  int64_t expires = 0;
+  c = activation_of(s, nip, &hash, &expires, err);
+  free(hash);
+  return c;
+}
+
 static kj_code setup_txn(kjc_store *s, void *ud, kj_err *err) {
   signin_args *a = ud;
   kj_code c = on_roster(s, a->nip, err);

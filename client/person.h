@@ -56,6 +56,12 @@ kj_code kjc_pin_check(const char *pin, kj_err *err);
 kj_code kjc_person_signin(kjc_store *s, const char *nip, const char *pin, kjc_signin *info,
                           kj_err *err);
 
+/* Whether nip can set a PIN at this PC now: on the roster of this office
+ * and an activation for nip has reached it (asked before the code and the
+ * PIN are typed).  KJ_OK; KJ_ENOENT (not on the roster, no activation:
+ * the message says what to do); KJ_EINVAL (not a NIP); KJ_EDB, KJ_ENOMEM. */
+kj_code kjc_person_can_setup(kjc_store *s, const char *nip, kj_err *err);
+
 /* Set nip's PIN with the activation code from the BKD (typed in any case,
  * dashes and spaces ignored: common/actcode.h).  Refused, PIN unchanged:
  *   KJ_EINVAL  not a NIP, a PIN that breaks kjc_pin_check, a code of the
@@ -65,8 +71,10 @@ kj_code kjc_person_signin(kjc_store *s, const char *nip, const char *pin, kjc_si
  *   KJ_EAUTH   a wrong code (counts as a wrong try, like a PIN), an
  *              expired code, a code used already, or locked
  *   KJ_ECRYPTO, KJ_ENOMEM, KJ_EDB, KJ_EFULL, KJ_EBUSY
- * A code sets a PIN once; a new activation (a forgotten PIN) sets it
- * again. */
+ * A code sets a PIN once at this PC (a PC cannot tell another PC that
+ * it was used: the code is valid at each PC of the office until it
+ * expires, docs/operations.md "People and PINs"); a new activation (a
+ * forgotten PIN) sets it again. */
 kj_code kjc_person_setup(kjc_store *s, const char *nip, const char *code, const char *pin,
                          kjc_signin *info, kj_err *err);
 

@@ -1000,6 +1000,11 @@ static void t_rules(void **state) {
   pulled_person(f, R_SUP, "36.73.04");
   pulled_person(f, R_STAFF, "36.73.04");
   pulled_person(f, R_PEER, "36.73.04");
+  /* no activation for the head yet: said before a code or PIN is asked */
+  RUN(r, f, 1, "person", "setup", R_HEAD);
+  assert_non_null(strstr(r.err, "no activation code for " R_HEAD " has reached this PC"));
+  assert_null(strstr(r.out, "activation code:"));
+  kjt_run_release(&r);
 
   /* issue 16: this office's PC names another office's staff */
   RUN(r, f, 1, "add", "target", "nip=" R_OTHER, "indicator=DOC", "period=2026", "target=1000000");
@@ -1104,8 +1109,9 @@ static void t_rules(void **state) {
   RUN(r, f, 0, "approve", done_id, "--as", R_SUP);
   kjt_run_release(&r);
   RUN(r, f, 1, "delete", done_id);
-  assert_non_null(strstr(r.err, "an activity that is approved is deleted only by its approver (" R_SUP
-                                "), not by 'operator'"));
+  assert_non_null(strstr(r.err,
+                         "an activity that is approved is deleted only by its approver (" R_SUP
+                         "), not by 'operator'"));
   kjt_run_release(&r);
   assert_int_equal(count_live(f, KJ_T_ACTIVITY), 3);
   RUN(r, f, 0, "delete", done_id, "--as", R_SUP);

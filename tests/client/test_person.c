@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -417,6 +418,19 @@ static void test_as_needs_pin(void **state) {
   char pinfile[700];
   snprintf(pinfile, sizeof pinfile, "%s/pin.txt", g->dir);
   kjt_write(pinfile, PIN "\n");
+  /* a PIN file others may read is refused, as a token file is */
+  assert_int_equal(chmod(pinfile, 0644), 0);
+  char *perr = NULL;
+  assert_int_equal(as_run(a, NULL, &out, &perr,
+                          (const char *const[]){"add", "activity", "nip=" STAFF, "date=2026-03-02",
+                                                "indicator=DOC", "quantity=1", "--as", HEAD,
+                                                "--pin-file", pinfile, NULL}),
+                   1);
+  assert_non_null(strstr(perr, "is open to other users (mode 644): run 'chmod 600"));
+  free(perr);
+  free(out);
+  out = NULL;
+  assert_int_equal(chmod(pinfile, 0600), 0);
   assert_int_equal(as_run(a, NULL, &out, NULL,
                           (const char *const[]){"add", "activity", "nip=" STAFF, "date=2026-03-02",
                                                 "indicator=DOC", "quantity=1", "--as", HEAD,
