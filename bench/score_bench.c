@@ -5,7 +5,7 @@
  * Makes DIR/kinerja.db with the server's store: 50 offices, 500 employees,
  * SURVEYS surveys and ACTIVITIES activities over 2026 (plus complaints,
  * ratings, targets), written straight into `records` and scored with
- * kjs_score_rebuild.  Then prints, median of 5 runs each:
+ * kjs_score_sqlite_rebuild.  Then prints, median of 5 runs each:
  *   - the offices report for the year 2026 (and for one month);
  *   - a 1,000-record push (800 surveys, 200 activities) through
  *     kjs_txn_apply, which includes the scores upkeep, and the upkeep alone

@@ -225,7 +225,7 @@ static void test_ten_activities_at_max(void **state) {
 }
 
 /* A database whose score tables have the old one-column sums is upgraded
- * by kjs_score_schema (which the store runs on open): rebuilt from the
+ * by kjs_score_sqlite_schema (which the store runs on open): rebuilt from the
  * records, in place. */
 static void test_old_tables_rebuilt(void **state) {
   (void)state;
@@ -259,7 +259,7 @@ static void test_old_tables_rebuilt(void **state) {
 
 /* Score tables of before the own-office rule (per-employee rows keyed by
  * NIP alone, docs/scoring.md "Own office") are rebuilt from the records by
- * kjs_score_schema: a cross-office target stops counting. */
+ * kjs_score_sqlite_schema: a cross-office target stops counting. */
 static void test_nip_only_tables_rebuilt(void **state) {
   (void)state;
   sqlite3 *db = kjt_db_open(":memory:");

@@ -1,7 +1,7 @@
 /* test_incremental: random sequences of inserts, edits (moving a record
  * between offices, periods, services, statuses, nips, dates) and deletes,
  * applied through kjs_score_update, leave exactly the aggregates a rebuild
- * from the records gives (kjs_score_rebuild verify finds nothing), and
+ * from the records gives (kjs_score_sqlite_rebuild verify finds nothing), and
  * the reports do not change after a rebuild. */
 #include <setjmp.h>
 #include <stdarg.h>
