@@ -5,7 +5,7 @@
  * Makes DIR/kinerja.db with the server's store: 50 offices, 500 employees,
  * SURVEYS surveys and ACTIVITIES activities over 2026 (plus complaints,
  * ratings, targets), written straight into `records` and scored with
- * kjs_score_rebuild.  Then prints, median of 5 runs each:
+ * kjs_score_sqlite_rebuild.  Then prints, median of 5 runs each:
  *   - the offices report for the year 2026 (and for one month);
  *   - a 1,000-record push (800 surveys, 200 activities) through
  *     kjs_txn_apply, which includes the scores upkeep, and the upkeep alone
@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "score.h"
+#include "score_sqlite.h"
 #include "store.h"
 #include "wire.h"
 
@@ -249,7 +250,7 @@ int main(int argc, char **argv) {
   kjs_score_config cfg;
   kjs_score_config_defaults(&cfg);
   sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-  if (kjs_score_rebuild(db, 0, NULL, NULL, &e))
+  if (kjs_score_sqlite_rebuild(db, 0, NULL, NULL, &e))
     die("recompute", e.msg);
   sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
   double t2 = now_ms();
@@ -266,7 +267,7 @@ int main(int argc, char **argv) {
       kj_buf_init(&b, KJ_BUF_UNLIMITED);
       sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
       double a = now_ms();
-      if (kjs_report_offices(db, &cfg, periods[p], "2026-12-31", &b, &e))
+      if (kjs_report_offices(kjs_score_sqlite(db), &cfg, periods[p], "2026-12-31", &b, &e))
         die("report", e.msg);
       v[k] = now_ms() - a;
       sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -314,7 +315,7 @@ int main(int argc, char **argv) {
     sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     a = now_ms();
     for (int i = 0; i < 1000; i++)
-      if (kjs_score_update(db, NULL, &recs[i], &e))
+      if (kjs_score_update(kjs_score_sqlite(db), NULL, &recs[i], &e))
         die("update", e.msg);
     upkeep[k] = now_ms() - a;
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

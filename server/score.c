@@ -1,45 +1,31 @@
-/* score.c - aggregates maintained per change, reports read from them.
+/* score.c - the scores of domain.md: pure, with no database.
  *
- * Aggregate tables (docs/scoring.md "Aggregates"):
- *   sc_office(code, name, population)            live office records
- *   sc_emp(nip, office, name)                     live employee records (roster)
- *   sc_survey(office, ym, service, n, u1..u9)     survey sums per month
- *   sc_cdays(office, ym, days, cnt)               complaints per month and
- *                                                 resolution days (-1 = open)
- *   sc_real(office, nip, indicator, ym, qty_hi, qty_lo, cnt)
- *                                                 approved quantity * 1e6
- *                                                 as hi * 1e18 + lo (below)
- *   sc_actday(office, nip, day, wd, cnt)          live activities per day
- *   sc_actmonth(office, nip, ym, days)            Monday-Friday days with one
- *   sc_target(office, nip, period, indicator, target_hi, target_lo,
- *             weight_hi, weight_lo, cnt)          (* 1e6, hi * 1e18 + lo)
- *   sc_rating(office, ratee, period, role, total, cnt)  total = sum of s1..s7
- * ym is year*100+month.  A row whose count drops to 0 is deleted, so a
- * recompute from the records gives exactly the same rows.
+ * What a record contributes to the aggregates (docs/scoring.md
+ * "Aggregates"), the exact arithmetic (fractions, rounding half away from
+ * zero) and the report documents of proto/reportdoc.h built from the rows
+ * the score store returns.  The rows are read and written only through a
+ * kjs_score_store (score_store.h); server/score_sqlite.c holds the SQL.
  *
  * The own-office rule (domain.md "Employee performance", docs/scoring.md):
- * the per-employee tables are keyed by the record's own `office` as well as
- * by the NIP, and a report reads for each employee only the rows of the
- * office of its sc_emp row.  A record of office A naming an employee of
+ * the per-employee aggregates are keyed by the record's own `office` as well
+ * as by the NIP, and a report reads for each employee only the rows of the
+ * office of its roster row.  A record of office A naming an employee of
  * office B thus lands in rows that no report of B reads, and an employee who
  * moves office is scored from the new office's rows at once, with nothing
  * to move: the upkeep never depends on the roster, so the incremental
- * tables and a recompute stay equal whatever order records arrive in.
+ * aggregates and a recompute stay equal whatever order records arrive in.
  */
 #include "score.h"
 
-#include <cJSON.h>
-#include <csv.h>
 #include <limits.h>
-#include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "report.h"
-#include "wire.h"
+
+/* Sums of value * 1e6 are kept as hi * 1e18 + lo (score_store.h). */
+#define E18 1000000000000000000LL
 
 /* ---------------------------------------------------------------------- */
 /* exact fractions */
@@ -619,282 +605,6 @@ kj_code kjs_score_config_set(kjs_score_config *c, const char *key, const char *v
 }
 
 /* ---------------------------------------------------------------------- */
-/* schema and statements */
-
-static const char *const k_tables[] = {
-    "sc_office(code TEXT PRIMARY KEY, name TEXT, population INTEGER)",
-    "sc_emp(nip TEXT PRIMARY KEY, office TEXT NOT NULL, name TEXT)",
-    "sc_survey(office TEXT NOT NULL, ym INTEGER NOT NULL, service TEXT NOT NULL, n INTEGER NOT "
-    "NULL, u1 INTEGER NOT NULL, u2 INTEGER NOT NULL, u3 INTEGER NOT NULL, u4 INTEGER NOT NULL, "
-    "u5 INTEGER NOT NULL, u6 INTEGER NOT NULL, u7 INTEGER NOT NULL, u8 INTEGER NOT NULL, u9 "
-    "INTEGER NOT NULL, PRIMARY KEY(office, ym, service)) WITHOUT ROWID",
-    "sc_cdays(office TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, cnt INTEGER NOT "
-    "NULL, PRIMARY KEY(office, ym, days)) WITHOUT ROWID",
-    "sc_real(office TEXT NOT NULL, nip TEXT NOT NULL, indicator TEXT NOT NULL, ym INTEGER NOT "
-    "NULL, qty_hi INTEGER NOT NULL, qty_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY "
-    "KEY(office, nip, indicator, ym)) WITHOUT ROWID",
-    "sc_actday(office TEXT NOT NULL, nip TEXT NOT NULL, day INTEGER NOT NULL, wd INTEGER NOT "
-    "NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, nip, day)) WITHOUT ROWID",
-    "sc_actmonth(office TEXT NOT NULL, nip TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT "
-    "NULL, PRIMARY KEY(office, nip, ym)) WITHOUT ROWID",
-    "sc_target(office TEXT NOT NULL, nip TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT "
-    "NULL, target_hi INTEGER NOT NULL, target_lo INTEGER NOT NULL, weight_hi INTEGER NOT NULL, "
-    "weight_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, nip, period, "
-    "indicator)) WITHOUT ROWID",
-    "sc_rating(office TEXT NOT NULL, ratee TEXT NOT NULL, period TEXT NOT NULL, role TEXT NOT "
-    "NULL, total INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, ratee, period, "
-    "role)) WITHOUT ROWID",
-};
-#define NTABLES ((int)(sizeof k_tables / sizeof k_tables[0]))
-static const char *const k_names[NTABLES] = {"sc_office",   "sc_emp",    "sc_survey",
-                                             "sc_cdays",    "sc_real",   "sc_actday",
-                                             "sc_actmonth", "sc_target", "sc_rating"};
-
-static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
-  int ec = sqlite3_errcode(db) & 0xff;
-  return kj_fail(err, ec == SQLITE_NOMEM ? KJ_ENOMEM : KJ_EDB, "scores: %s: %s", what,
-                 sqlite3_errmsg(db));
-}
-
-static kj_code create_tables(sqlite3 *db, const char *schema, kj_err *err) {
-  char sql[1024];
-  for (int i = 0; i < NTABLES; i++) {
-    snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s.%s", schema, k_tables[i]);
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-      return db_fail(db, err, "cannot create tables");
-  }
-  snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS %s.sc_emp_office ON sc_emp(office, nip)",
-           schema);
-  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    return db_fail(db, err, "cannot create indexes");
-  return KJ_OK;
-}
-
-static kj_code fill_from_records(sqlite3 *db, const char *schema, kj_err *err);
-
-/* *has = 1 when main.table has the column, else 0 */
-static kj_code has_column(sqlite3 *db, const char *table, const char *col, int *has, kj_err *err) {
-  sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE name=?2", -1,
-                         &s, NULL) != SQLITE_OK)
-    return db_fail(db, err, "cannot read the table list");
-  sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, col, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(s);
-  *has = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
-  if (rc != SQLITE_ROW)
-    db_fail(db, err, "cannot read the table list");
-  sqlite3_finalize(s);
-  return rc == SQLITE_ROW ? KJ_OK : KJ_EDB;
-}
-
-/* The per-employee tables keyed by the record's office (the own-office
- * rule): an older layout keyed them by NIP alone. */
-static const char *const k_office_keyed[] = {"sc_real", "sc_actday", "sc_actmonth", "sc_target",
-                                             "sc_rating"};
-
-kj_code kjs_score_schema(sqlite3 *db, kj_err *err) {
-  /* tables of an older layout, rebuilt from the records in the caller's
-   * transaction: before the (hi, lo) sums (one 64-bit column, which
-   * overflowed), or before the own-office rule (no office column) */
-  int old_real = 0, old_target = 0, old = 0;
-  kj_code rc = has_column(db, "sc_real", "qty", &old_real, err);
-  if (!rc)
-    rc = has_column(db, "sc_target", "target", &old_target, err);
-  for (size_t i = 0; !rc && !old && i < sizeof k_office_keyed / sizeof *k_office_keyed; i++) {
-    int has_nip = 0, has_office = 0;
-    const char *t = k_office_keyed[i];
-    rc = has_column(db, t, strcmp(t, "sc_rating") ? "nip" : "ratee", &has_nip, err);
-    if (!rc)
-      rc = has_column(db, t, "office", &has_office, err);
-    old = has_nip && !has_office;
-  }
-  if (rc)
-    return rc;
-  if (old_real || old_target || old) {
-    char sql[128];
-    for (int i = 0; i < NTABLES; i++) {
-      snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.%s", k_names[i]);
-      if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(db, err, "cannot upgrade the score tables");
-    }
-    if ((rc = create_tables(db, "main", err)))
-      return rc;
-    return fill_from_records(db, "main", err);
-  }
-  return create_tables(db, "main", err);
-}
-
-/* Update statements, "%s" = schema.  A counted aggregate row has an _ADD
- * statement whose parameters are its keys, then the signed values, then
- * the signed count (see add_row), and a _GC statement over the same keys
- * that drops the row once its count is back to zero. */
-enum {
-  U_OFFICE_DEL,
-  U_OFFICE_PUT,
-  U_EMP_DEL,
-  U_EMP_PUT,
-  U_SURVEY_ADD,
-  U_SURVEY_GC,
-  U_CDAYS_ADD,
-  U_CDAYS_GC,
-  U_REAL_ADD,
-  U_REAL_GC,
-  U_ACTDAY_ADD,
-  U_ACTDAY_GC,
-  U_ACTMONTH_ADD,
-  U_ACTMONTH_GC,
-  U_TARGET_ADD,
-  U_TARGET_GC,
-  U_RATING_ADD,
-  U_RATING_GC,
-  U__COUNT
-};
-
-/* Quantities, targets and weights are sums of value * 1e6 kept as two
- * columns, sum = hi * 1e18 + lo with 0 <= lo < 1e18 (docs/scoring.md "Number
- * bounds"): one record adds less than 1e18, so lo + delta_lo < 2e18 never
- * overflows and hi moves by at most 2 per change. */
-#define E18 1000000000000000000LL
-#define E18S "1000000000000000000"
-
-static const char *const k_usql[U__COUNT] = {
-    [U_OFFICE_DEL] = "DELETE FROM %s.sc_office WHERE code=?1",
-    [U_OFFICE_PUT] = "INSERT OR REPLACE INTO %s.sc_office(code,name,population) VALUES(?1,?2,?3)",
-    [U_EMP_DEL] = "DELETE FROM %s.sc_emp WHERE nip=?1",
-    [U_EMP_PUT] = "INSERT OR REPLACE INTO %s.sc_emp(nip,office,name) VALUES(?1,?2,?3)",
-    [U_SURVEY_ADD] =
-        "INSERT INTO %s.sc_survey(office,ym,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,n) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(office,ym,service) DO "
-        "UPDATE SET u1=u1+?4,u2=u2+?5,u3=u3+?6,u4=u4+?7,u5=u5+?8,u6=u6+?9,u7=u7+?10,u8=u8+?11,"
-        "u9=u9+?12,n=n+?13",
-    [U_SURVEY_GC] = "DELETE FROM %s.sc_survey WHERE office=?1 AND ym=?2 AND service=?3 AND n=0",
-    [U_CDAYS_ADD] = "INSERT INTO %s.sc_cdays(office,ym,days,cnt) VALUES(?1,?2,?3,?4) "
-                    "ON CONFLICT(office,ym,days) DO UPDATE SET cnt=cnt+?4",
-    [U_CDAYS_GC] = "DELETE FROM %s.sc_cdays WHERE office=?1 AND ym=?2 AND days=?3 AND cnt=0",
-    [U_REAL_ADD] =
-        "INSERT INTO %s.sc_real(office,nip,indicator,ym,qty_hi,qty_lo,cnt) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(office,nip,indicator,ym) DO UPDATE "
-        "SET qty_hi=qty_hi+?5+(qty_lo+?6>=" E18S "),qty_lo=(qty_lo+?6)%%" E18S ",cnt=cnt+?7",
-    [U_REAL_GC] = "DELETE FROM %s.sc_real WHERE office=?1 AND nip=?2 AND indicator=?3 AND ym=?4 "
-                  "AND cnt=0",
-    [U_ACTDAY_ADD] = "INSERT INTO %s.sc_actday(office,nip,day,wd,cnt) VALUES(?1,?2,?3,?4,?5) "
-                     "ON CONFLICT(office,nip,day) DO UPDATE SET cnt=cnt+?5 RETURNING cnt",
-    [U_ACTDAY_GC] = "DELETE FROM %s.sc_actday WHERE office=?1 AND nip=?2 AND day=?3 AND cnt=0",
-    [U_ACTMONTH_ADD] = "INSERT INTO %s.sc_actmonth(office,nip,ym,days) VALUES(?1,?2,?3,?4) "
-                       "ON CONFLICT(office,nip,ym) DO UPDATE SET days=days+?4",
-    [U_ACTMONTH_GC] = "DELETE FROM %s.sc_actmonth WHERE office=?1 AND nip=?2 AND ym=?3 AND days=0",
-    [U_TARGET_ADD] =
-        "INSERT INTO %s.sc_target(office,nip,period,indicator,target_hi,target_lo,weight_hi,"
-        "weight_lo,cnt) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(office,nip,period,"
-        "indicator) DO UPDATE SET "
-        "target_hi=target_hi+?5+(target_lo+?6>=" E18S "),target_lo=(target_lo+?6)%%" E18S ","
-        "weight_hi=weight_hi+?7+(weight_lo+?8>=" E18S "),weight_lo=(weight_lo+?8)%%" E18S ","
-        "cnt=cnt+?9",
-    [U_TARGET_GC] = "DELETE FROM %s.sc_target WHERE office=?1 AND nip=?2 AND period=?3 AND "
-                    "indicator=?4 AND cnt=0",
-    [U_RATING_ADD] =
-        "INSERT INTO %s.sc_rating(office,ratee,period,role,total,cnt) VALUES(?1,?2,?3,?4,?5,?6) "
-        "ON CONFLICT(office,ratee,period,role) DO UPDATE SET total=total+?5,cnt=cnt+?6",
-    [U_RATING_GC] = "DELETE FROM %s.sc_rating WHERE office=?1 AND ratee=?2 AND period=?3 AND "
-                    "role=?4 AND cnt=0",
-};
-
-typedef struct uctx {
-  sqlite3 *db;
-  const char *schema;
-  sqlite3_stmt *st[U__COUNT];
-  kj_err *err;
-} uctx;
-
-static void uctx_release(uctx *u) {
-  for (int i = 0; i < U__COUNT; i++)
-    sqlite3_finalize(u->st[i]);
-}
-
-static sqlite3_stmt *ust(uctx *u, int i) {
-  if (!u->st[i]) {
-    char sql[700];
-    snprintf(sql, sizeof sql, k_usql[i], u->schema);
-    if (sqlite3_prepare_v2(u->db, sql, -1, &u->st[i], NULL) != SQLITE_OK) {
-      db_fail(u->db, u->err, "cannot prepare");
-      return NULL;
-    }
-  } else {
-    sqlite3_reset(u->st[i]);
-    sqlite3_clear_bindings(u->st[i]);
-  }
-  return u->st[i];
-}
-
-/* Run a bound statement; with out, the first column of its one row. */
-static kj_code urun(uctx *u, sqlite3_stmt *s, long long *out) {
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    if (out)
-      *out = sqlite3_column_int64(s, 0);
-    rc = sqlite3_step(s);
-  }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE)
-    return db_fail(u->db, u->err, "cannot update aggregates");
-  return KJ_OK;
-}
-
-static void btext(sqlite3_stmt *s, int i, const char *v) {
-  if (v)
-    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(s, i);
-}
-
-/* One key of an aggregate row: text, or an integer when is_int. */
-typedef struct ukey {
-  const char *t;
-  long long i;
-  int is_int;
-} ukey;
-
-static void bind_keys(sqlite3_stmt *s, const ukey *k, int nk) {
-  for (int j = 0; j < nk; j++) {
-    if (k[j].is_int)
-      sqlite3_bind_int64(s, j + 1, k[j].i);
-    else
-      btext(s, j + 1, k[j].t);
-  }
-}
-
-/* Add (sign 1) or take away (sign -1) one record's values v[0..nv) and a
- * count of one at the row of keys k; a row whose count is back to zero is
- * dropped by the statement gc. */
-static kj_code add_row(uctx *u, int add, int gc, const ukey *k, int nk, const long long *v, int nv,
-                       int split, int sign) {
-  sqlite3_stmt *s = ust(u, add);
-  if (!s)
-    return KJ_EDB;
-  bind_keys(s, k, nk);
-  int p = nk + 1;
-  for (int j = 0; j < nv; j++) {
-    long long x = sign * v[j];
-    if (split) { /* (hi, lo) of x, |x| < 1e18 (kjs_parse_dec6) */
-      long long hi = x < 0 ? -1 : 0;
-      sqlite3_bind_int64(s, p++, hi);
-      sqlite3_bind_int64(s, p++, x - hi * E18);
-    } else {
-      sqlite3_bind_int64(s, p++, x);
-    }
-  }
-  sqlite3_bind_int64(s, p, sign);
-  kj_code rc = urun(u, s, NULL);
-  if (rc || sign > 0)
-    return rc;
-  if (!(s = ust(u, gc)))
-    return KJ_EDB;
-  bind_keys(s, k, nk);
-  return urun(u, s, NULL);
-}
-
-/* ---------------------------------------------------------------------- */
 /* a record's contribution */
 
 typedef struct contrib {
@@ -1035,181 +745,69 @@ static int contrib_equal(const contrib *a, const contrib *b) {
          a->have_pop == b->have_pop && a->have_real == b->have_real &&
          !memcmp(a->v, b->v, sizeof a->v);
 }
-
-static kj_code apply(uctx *u, const contrib *c, int sign) {
-  sqlite3_stmt *s;
+/* Put c into the store (sign 1) or take it out (sign -1). */
+static kj_code apply(const kjs_score_store *ss, const contrib *c, int sign, kj_err *err) {
+  const kjs_score_store_ops *o = ss->ops;
+  void *h = ss->h;
   switch (c->type) {
-  case KJ_T_OFFICE:
-    if (!(s = ust(u, sign < 0 ? U_OFFICE_DEL : U_OFFICE_PUT)))
-      return KJ_EDB;
-    btext(s, 1, c->k1);
-    if (sign > 0) {
-      btext(s, 2, c->name);
-      if (c->have_pop)
-        sqlite3_bind_int64(s, 3, c->pop);
-    }
-    return urun(u, s, NULL);
-  case KJ_T_EMPLOYEE:
-    if (!(s = ust(u, sign < 0 ? U_EMP_DEL : U_EMP_PUT)))
-      return KJ_EDB;
-    btext(s, 1, c->k1);
-    if (sign > 0) {
-      btext(s, 2, c->k2);
-      btext(s, 3, c->name);
-    }
-    return urun(u, s, NULL);
-  case KJ_T_SURVEY: {
-    const ukey k[] = {{c->k1, 0, 0}, {NULL, c->ym, 1}, {c->k2, 0, 0}};
-    return add_row(u, U_SURVEY_ADD, U_SURVEY_GC, k, 3, c->v, 9, 0, sign);
+  case KJ_T_OFFICE: {
+    if (sign < 0)
+      return o->office_del(h, c->k1, err);
+    const kjs_sc_office row = {c->k1, c->name, (int)c->have_pop, c->have_pop ? c->pop : 0};
+    return o->office_put(h, &row, err);
   }
-  case KJ_T_COMPLAINT: {
-    const ukey k[] = {{c->k1, 0, 0}, {NULL, c->ym, 1}, {NULL, c->days, 1}};
-    return add_row(u, U_CDAYS_ADD, U_CDAYS_GC, k, 3, NULL, 0, 0, sign);
+  case KJ_T_EMPLOYEE: {
+    if (sign < 0)
+      return o->emp_del(h, c->k1, err);
+    const kjs_sc_emp row = {c->k1, c->k2, c->name};
+    return o->emp_put(h, &row, err);
   }
+  case KJ_T_SURVEY:
+    return o->survey_add(h, c->k1, c->ym, c->k2, c->v, sign, err);
+  case KJ_T_COMPLAINT:
+    return o->cdays_add(h, c->k1, c->ym, c->days, sign, err);
   case KJ_T_ACTIVITY: {
-    if (c->have_real) {
-      const ukey k[] = {{c->office, 0, 0}, {c->k1, 0, 0}, {c->k2, 0, 0}, {NULL, c->ym, 1}};
-      kj_code rc = add_row(u, U_REAL_ADD, U_REAL_GC, k, 4, c->v, 1, 1, sign);
-      if (rc)
-        return rc;
-    }
-    if (!(s = ust(u, U_ACTDAY_ADD)))
-      return KJ_EDB;
-    btext(s, 1, c->office);
-    btext(s, 2, c->k1);
-    sqlite3_bind_int64(s, 3, c->day);
-    sqlite3_bind_int64(s, 4, c->wd);
-    sqlite3_bind_int64(s, 5, sign);
-    long long cnt = -99;
-    kj_code rc = urun(u, s, &cnt);
-    if (rc)
+    kj_code rc;
+    if (c->have_real && (rc = o->real_add(h, c->office, c->k1, c->k2, c->ym, c->v[0], sign, err)))
       return rc;
+    long long cnt = -99;
+    if ((rc = o->actday_add(h, c->office, c->k1, c->day, (int)c->wd, sign, &cnt, err)))
+      return rc;
+    /* sc_actmonth counts the Monday-Friday days with at least one activity:
+     * it moves when a day's count goes 0 -> 1 or 1 -> 0 */
     int edge = (sign > 0 && cnt == 1) || (sign < 0 && cnt == 0);
-    if (sign < 0 && cnt == 0) {
-      if (!(s = ust(u, U_ACTDAY_GC)))
-        return KJ_EDB;
-      btext(s, 1, c->office);
-      btext(s, 2, c->k1);
-      sqlite3_bind_int64(s, 3, c->day);
-      if ((rc = urun(u, s, NULL)))
-        return rc;
-    }
-    if (edge && c->wd) {
-      if (!(s = ust(u, U_ACTMONTH_ADD)))
-        return KJ_EDB;
-      btext(s, 1, c->office);
-      btext(s, 2, c->k1);
-      sqlite3_bind_int64(s, 3, c->ym);
-      sqlite3_bind_int64(s, 4, sign);
-      if ((rc = urun(u, s, NULL)))
-        return rc;
-      if (sign < 0) {
-        if (!(s = ust(u, U_ACTMONTH_GC)))
-          return KJ_EDB;
-        btext(s, 1, c->office);
-        btext(s, 2, c->k1);
-        sqlite3_bind_int64(s, 3, c->ym);
-        return urun(u, s, NULL);
-      }
-    }
+    if (edge && c->wd)
+      return o->actmonth_add(h, c->office, c->k1, c->ym, sign, err);
     return KJ_OK;
   }
-  case KJ_T_TARGET: {
-    const ukey k[] = {{c->office, 0, 0}, {c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
-    return add_row(u, U_TARGET_ADD, U_TARGET_GC, k, 4, c->v, 2, 1, sign);
-  }
-  case KJ_T_RATING: {
-    const ukey k[] = {{c->office, 0, 0}, {c->k1, 0, 0}, {c->k2, 0, 0}, {c->k3, 0, 0}};
-    return add_row(u, U_RATING_ADD, U_RATING_GC, k, 4, c->v, 1, 0, sign);
-  }
+  case KJ_T_TARGET:
+    return o->target_add(h, c->office, c->k1, c->k2, c->k3, c->v[0], c->v[1], sign, err);
+  case KJ_T_RATING:
+    return o->rating_add(h, c->office, c->k1, c->k2, c->k3, c->v[0], sign, err);
   default:
     return KJ_OK;
   }
 }
 
-static kj_code update_in(uctx *u, const kj_record *before, const kj_record *after) {
+kj_code kjs_score_update(const kjs_score_store *ss, const kj_record *before, const kj_record *after,
+                         kj_err *err) {
   contrib a, b;
   contrib_of(before, &b);
   contrib_of(after, &a);
   if (contrib_equal(&a, &b))
     return KJ_OK;
+  if (!ss)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   kj_code rc = KJ_OK;
   if (b.type != KJ_T_NONE)
-    rc = apply(u, &b, -1);
+    rc = apply(ss, &b, -1, err);
   if (!rc && a.type != KJ_T_NONE)
-    rc = apply(u, &a, +1);
-  return rc;
-}
-
-/* Prepared update statements are kept per connection (a push applies
- * thousands of records; preparing each statement each time would cost more
- * than running it).  They are finalized when the connection closes: a
- * SQLITE_TRACE_CLOSE callback runs before sqlite3_close checks for
- * unfinalized statements. */
-typedef struct ucache {
-  sqlite3 *db;
-  uctx u;
-  struct ucache *next;
-} ucache;
-
-static pthread_mutex_t g_cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static ucache *g_caches;
-
-static int on_close(unsigned type, void *ctx, void *p, void *x) {
-  (void)ctx;
-  (void)x;
-  if (type != SQLITE_TRACE_CLOSE)
-    return 0;
-  pthread_mutex_lock(&g_cache_mu);
-  ucache **pp = &g_caches, *c = NULL;
-  for (; *pp; pp = &(*pp)->next)
-    if ((*pp)->db == (sqlite3 *)p) {
-      c = *pp;
-      *pp = c->next;
-      break;
-    }
-  pthread_mutex_unlock(&g_cache_mu);
-  if (c) {
-    uctx_release(&c->u);
-    free(c);
-  }
-  return 0;
-}
-
-static ucache *cache_for(sqlite3 *db) {
-  pthread_mutex_lock(&g_cache_mu);
-  ucache *c = g_caches;
-  while (c && c->db != db)
-    c = c->next;
-  if (!c && (c = calloc(1, sizeof *c))) {
-    c->db = db;
-    c->u.db = db;
-    c->u.schema = "main";
-    c->next = g_caches;
-    g_caches = c;
-    sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE, on_close, NULL);
-  }
-  pthread_mutex_unlock(&g_cache_mu);
-  return c;
-}
-
-kj_code kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after,
-                         kj_err *err) {
-  ucache *c = cache_for(db);
-  if (!c) {
-    uctx u = {db, "main", {0}, err};
-    kj_code rc = update_in(&u, before, after);
-    uctx_release(&u);
-    return rc;
-  }
-  c->u.err = err;
-  kj_code rc = update_in(&c->u, before, after);
-  c->u.err = NULL;
+    rc = apply(ss, &a, +1, err);
   return rc;
 }
 
 /* ---------------------------------------------------------------------- */
-/* reports */
+/* reports: documents built from the rows of the score store */
 
 typedef struct tgt {
   char ind[KJ_ID_MAX + 1];
@@ -1218,9 +816,9 @@ typedef struct tgt {
   long long cap_r; /* cap rounded, hundredths */
 } tgt;
 
-/* a (hi, lo) column pair: hi * 1e18 + lo */
-static i128 col_hilo(sqlite3_stmt *s, int i) {
-  return (i128)sqlite3_column_int64(s, i) * E18 + sqlite3_column_int64(s, i + 1);
+/* a sum of the store: hi * 1e18 + lo */
+static i128 sum128(kjs_sc_sum s) {
+  return (i128)s.hi * E18 + s.lo;
 }
 
 typedef struct escore {
@@ -1234,83 +832,25 @@ typedef struct escore {
 } escore;
 
 typedef struct rctx {
-  sqlite3 *db;
+  const kjs_score_store *ss;
   const kjs_score_config *cfg;
   kj_err *err;
   kj_period p;
   char period[8];
   long long ym_lo, ym_hi;
-  sqlite3_stmt *st[12];
 } rctx;
 
-enum {
-  R_TARGETS,
-  R_REAL,
-  R_RATINGS,
-  R_OFFICES,
-  R_SURVEYS,
-  R_CDAYS,
-  R_ROSTER,
-  R_CMP_MONTHS,
-  R_CMP_DAYS,
-  R_CMP_DAY,
-  R_OFFICE_ONE,
-  R__COUNT
-};
-
-static const char *const k_rsql[R__COUNT] = {
-    /* ?4 = the employee's own office: only its records count */
-    [R_TARGETS] = "SELECT indicator, target_hi, target_lo, weight_hi, weight_lo FROM sc_target "
-                  "WHERE office=?4 AND nip=?1 AND period=?2 ORDER BY indicator",
-    /* summed here in 128 bits, not by SQLite's sum() (64 bits) */
-    [R_REAL] = "SELECT indicator, qty_hi, qty_lo FROM sc_real WHERE office=?4 AND nip=?1 AND ym "
-               "BETWEEN ?2 AND ?3",
-    [R_RATINGS] =
-        "SELECT role, total, cnt FROM sc_rating WHERE office=?4 AND ratee=?1 AND period=?2",
-    [R_OFFICES] = "SELECT code, name, population FROM sc_office ORDER BY code",
-    [R_SURVEYS] = "SELECT service, sum(n), sum(u1), sum(u2), sum(u3), sum(u4), sum(u5), sum(u6), "
-                  "sum(u7), sum(u8), sum(u9) FROM sc_survey WHERE office=?1 AND ym BETWEEN ?2 AND "
-                  "?3 GROUP BY service ORDER BY service",
-    [R_CDAYS] = "SELECT days, sum(cnt) FROM sc_cdays WHERE office=?1 AND ym BETWEEN ?2 AND ?3 "
-                "GROUP BY days ORDER BY days",
-    [R_ROSTER] = "SELECT nip, name FROM sc_emp WHERE office=?1 ORDER BY nip",
-    /* compliance: activities of this office by its roster */
-    [R_CMP_MONTHS] = "SELECT total(m.days) FROM sc_emp e JOIN sc_actmonth m ON m.office=e.office "
-                     "AND m.nip=e.nip WHERE e.office=?1 AND m.ym BETWEEN ?2 AND ?3",
-    [R_CMP_DAYS] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
-                   "d.nip=e.nip WHERE e.office=?1 AND d.day BETWEEN ?2 AND ?3 AND d.wd=1",
-    [R_CMP_DAY] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
-                  "d.nip=e.nip WHERE e.office=?1 AND d.day=?2",
-    [R_OFFICE_ONE] = "SELECT code, name, population FROM sc_office WHERE code=?1",
-};
-
-static sqlite3_stmt *rst(rctx *r, int i) {
-  if (!r->st[i]) {
-    if (sqlite3_prepare_v2(r->db, k_rsql[i], -1, &r->st[i], NULL) != SQLITE_OK) {
-      db_fail(r->db, r->err, "cannot prepare report");
-      return NULL;
-    }
-  } else {
-    sqlite3_reset(r->st[i]);
-    sqlite3_clear_bindings(r->st[i]);
-  }
-  return r->st[i];
-}
-
-static void rctx_release(rctx *r) {
-  for (int i = 0; i < R__COUNT; i++)
-    sqlite3_finalize(r->st[i]);
-}
-
-static kj_code rctx_init(rctx *r, sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                         kj_err *err) {
+static kj_code rctx_init(rctx *r, const kjs_score_store *ss, const kjs_score_config *cfg,
+                         const char *period, kj_err *err) {
   memset(r, 0, sizeof *r);
-  r->db = db;
+  r->ss = ss;
   r->cfg = cfg;
   r->err = err;
   if (!period || kj_period_parse(period, &r->p))
     return kj_fail(err, KJ_EINVAL, "invalid period '%s' (2026, 2026-Q1 or 2026-01)",
                    period ? period : "");
+  if (!ss)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
   kj_period_format(&r->p, r->period);
   r->ym_lo = ym_of(r->p.first);
   r->ym_hi = ym_of(r->p.last);
@@ -1339,7 +879,6 @@ static kj_code grow(void **arr, size_t *cap, size_t n, size_t size) {
   *cap = nc;
   return KJ_OK;
 }
-
 /* e's capaian from its targets (t[].target, weight, real): each target's
  * capped at 120, their weighted mean, rounded, and the rating hasil kerja.
  * An arithmetic kj_code (no message). */
@@ -1398,75 +937,69 @@ static kj_code emp_perilaku(const kjs_score_config *cfg, long long at, long long
   return KJ_OK;
 }
 
+/* what emp_score's reads fill */
+typedef struct ectx {
+  escore *e;
+  kj_err *err;
+  long long at, ac, ot, oc; /* ratings: atasan total and count, others' */
+} ectx;
+
+static kj_code on_target(void *ctx, const kjs_sc_target *row) {
+  ectx *x = ctx;
+  escore *e = x->e;
+  if (grow((void **)&e->t, &e->cap_t, e->nt, sizeof *e->t))
+    return kj_fail(x->err, KJ_ENOMEM, "out of memory");
+  tgt *t = &e->t[e->nt++];
+  memset(t, 0, sizeof *t);
+  snprintf(t->ind, sizeof t->ind, "%s", row->indicator ? row->indicator : "");
+  t->target = sum128(row->target);
+  t->weight = sum128(row->weight);
+  return KJ_OK;
+}
+
+static kj_code on_real(void *ctx, const kjs_sc_real *row) {
+  ectx *x = ctx;
+  for (size_t i = 0; row->indicator && i < x->e->nt; i++)
+    if (!strcmp(x->e->t[i].ind, row->indicator))
+      x->e->t[i].real += sum128(row->qty);
+  return KJ_OK;
+}
+
+static kj_code on_rating(void *ctx, const kjs_sc_rating *row) {
+  ectx *x = ctx;
+  if (row->role && !strcmp(row->role, "atasan")) {
+    x->at += row->total;
+    x->ac += row->cnt;
+  } else {
+    x->ot += row->total;
+    x->oc += row->cnt;
+  }
+  return KJ_OK;
+}
+
 /* The scores of nip, an employee of office, into *e (released by the
  * caller, also on error): only the targets, activities and ratings of that
- * office count (domain.md "Employee performance").  KJ_OK, or KJ_EDB,
- * KJ_ENOMEM, KJ_ETOOBIG with r->err filled. */
+ * office count (domain.md "Employee performance").  KJ_OK, or the store's
+ * code, KJ_ENOMEM, KJ_ETOOBIG with r->err filled. */
 static kj_code emp_score(rctx *r, const char *office, const char *nip, escore *e) {
   memset(e, 0, sizeof *e);
   e->hk = e->pr = e->pred = -1;
-  sqlite3_stmt *s = rst(r, R_TARGETS);
-  if (!s)
-    return KJ_EDB;
-  btext(s, 1, nip);
-  btext(s, 2, r->period);
-  btext(s, 4, office);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (grow((void **)&e->t, &e->cap_t, e->nt, sizeof *e->t)) {
-      sqlite3_reset(s);
-      return kj_fail(r->err, KJ_ENOMEM, "out of memory");
-    }
-    tgt *t = &e->t[e->nt++];
-    memset(t, 0, sizeof *t);
-    snprintf(t->ind, sizeof t->ind, "%s", (const char *)sqlite3_column_text(s, 0));
-    t->target = col_hilo(s, 1);
-    t->weight = col_hilo(s, 3);
-  }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE)
-    return db_fail(r->db, r->err, "cannot read targets");
+  const kjs_score_store_ops *o = r->ss->ops;
+  ectx x = {e, r->err, 0, 0, 0, 0};
+  kj_code rc = o->targets(r->ss->h, office, nip, r->period, on_target, &x, r->err);
+  if (rc)
+    return rc;
   if (e->nt) {
-    if (!(s = rst(r, R_REAL)))
-      return KJ_EDB;
-    btext(s, 1, nip);
-    sqlite3_bind_int64(s, 2, r->ym_lo);
-    sqlite3_bind_int64(s, 3, r->ym_hi);
-    btext(s, 4, office);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      const char *ind = (const char *)sqlite3_column_text(s, 0);
-      for (size_t i = 0; i < e->nt; i++)
-        if (!strcmp(e->t[i].ind, ind))
-          e->t[i].real += col_hilo(s, 1);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-      return db_fail(r->db, r->err, "cannot read realisasi");
+    if ((rc = o->reals(r->ss->h, office, nip, r->ym_lo, r->ym_hi, on_real, &x, r->err)))
+      return rc;
     kj_code arc = emp_capaian(r->cfg, e);
     if (arc)
       return arith_fail(r->err, arc);
   }
-  if (!(s = rst(r, R_RATINGS)))
-    return KJ_EDB;
-  btext(s, 1, nip);
-  btext(s, 2, r->period);
-  btext(s, 4, office);
-  long long at = 0, ac = 0, ot = 0, oc = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const char *role = (const char *)sqlite3_column_text(s, 0);
-    if (!strcmp(role, "atasan")) {
-      at += sqlite3_column_int64(s, 1);
-      ac += sqlite3_column_int64(s, 2);
-    } else {
-      ot += sqlite3_column_int64(s, 1);
-      oc += sqlite3_column_int64(s, 2);
-    }
-  }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE)
-    return db_fail(r->db, r->err, "cannot read ratings");
-  if (ac > 0) {
-    kj_code arc = emp_perilaku(r->cfg, at, ac, ot, oc, e);
+  if ((rc = o->ratings(r->ss->h, office, nip, r->period, on_rating, &x, r->err)))
+    return rc;
+  if (x.ac > 0) {
+    kj_code arc = emp_perilaku(r->cfg, x.at, x.ac, x.ot, x.oc, e);
     if (arc)
       return arith_fail(r->err, arc);
   }
@@ -1475,32 +1008,63 @@ static kj_code emp_score(rctx *r, const char *office, const char *nip, escore *e
   return KJ_OK;
 }
 
-kj_code kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                                   const char *office, kj_report_employees *d, kj_err *err) {
+/* A roster read out of the store: nip and name of each employee. */
+typedef struct roster {
+  char **nip, **name;
+  size_t n, cap;
+  kj_err *err;
+} roster;
+
+static void roster_release(roster *ro) {
+  for (size_t i = 0; i < ro->n; i++) {
+    free(ro->nip[i]);
+    free(ro->name[i]);
+  }
+  free(ro->nip);
+  free(ro->name);
+  memset(ro, 0, sizeof *ro);
+}
+
+static kj_code on_emp(void *ctx, const kjs_sc_emp *row) {
+  roster *ro = ctx;
+  size_t cap = ro->cap;
+  if (grow((void **)&ro->nip, &cap, ro->n, sizeof *ro->nip) ||
+      grow((void **)&ro->name, &ro->cap, ro->n, sizeof *ro->name))
+    return kj_fail(ro->err, KJ_ENOMEM, "out of memory");
+  int nomem = 0;
+  ro->nip[ro->n] = kj_report_strdup(row->nip ? row->nip : "", &nomem);
+  ro->name[ro->n] = kj_report_strdup(row->name, &nomem);
+  ro->n++;
+  return nomem ? kj_fail(ro->err, KJ_ENOMEM, "out of memory") : KJ_OK;
+}
+
+static kj_code read_roster(rctx *r, const char *office, roster *ro) {
+  memset(ro, 0, sizeof *ro);
+  ro->err = r->err;
+  return r->ss->ops->roster(r->ss->h, office, on_emp, ro, r->err);
+}
+
+kj_code kjs_report_employees_build(const kjs_score_store *ss, const kjs_score_config *cfg,
+                                   const char *period, const char *office, kj_report_employees *d,
+                                   kj_err *err) {
   rctx r;
   kj_report_employees_init(d);
-  kj_code rc = rctx_init(&r, db, cfg, period, err);
+  kj_code rc = rctx_init(&r, ss, cfg, period, err);
   if (rc)
     return rc;
   if (!office)
     return kj_fail(err, KJ_EINVAL, "an office is required");
   int nomem = 0;
-  rc = KJ_EDB;
   size_t cap = 0;
+  roster ro;
   d->period = kj_report_strdup(r.period, &nomem);
   d->office = kj_report_strdup(office, &nomem);
-  sqlite3_stmt *ro = rst(&r, R_ROSTER);
-  if (!ro)
+  if ((rc = read_roster(&r, office, &ro)))
     goto fail;
-  btext(ro, 1, office);
-  int sr;
-  while (!nomem && (sr = sqlite3_step(ro)) == SQLITE_ROW) {
-    const char *nip = (const char *)sqlite3_column_text(ro, 0);
-    const char *name = (const char *)sqlite3_column_text(ro, 1);
+  for (size_t k = 0; !nomem && k < ro.n; k++) {
     escore e;
-    if ((rc = emp_score(&r, office, nip, &e))) {
+    if ((rc = emp_score(&r, office, ro.nip[k], &e))) {
       escore_release(&e);
-      sqlite3_reset(ro);
       goto fail;
     }
     if (grow((void **)&d->employees, &cap, d->n, sizeof *d->employees)) {
@@ -1510,8 +1074,8 @@ kj_code kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, con
     }
     kj_report_employee *x = &d->employees[d->n++];
     kj_report_employee_init(x);
-    x->nip = kj_report_strdup(nip, &nomem);
-    x->name = kj_report_strdup(name, &nomem);
+    x->nip = kj_report_strdup(ro.nip[k], &nomem);
+    x->name = kj_report_strdup(ro.name[k], &nomem);
     x->capaian = e.has_cap ? e.cap_r : KJ_RNULL;
     x->rating_hasil_kerja = kj_report_strdup(e.hk >= 0 ? k_rating_names[e.hk] : NULL, &nomem);
     x->perilaku = e.has_pl ? e.pl_r : KJ_RNULL;
@@ -1528,33 +1092,27 @@ kj_code kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, con
     }
     escore_release(&e);
   }
-  sqlite3_reset(ro);
   if (nomem) {
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");
     goto fail;
   }
-  if (sr != SQLITE_DONE) {
-    rc = db_fail(db, err, "cannot read the roster");
-    goto fail;
-  }
-  rctx_release(&r);
+  roster_release(&ro);
   return KJ_OK;
 fail:
+  roster_release(&ro);
   kj_report_employees_release(d);
-  rctx_release(&r);
   return rc ? rc : KJ_EDB;
 }
 
-kj_code kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                             const char *office, kj_buf *out, kj_err *err) {
+kj_code kjs_report_employees(const kjs_score_store *ss, const kjs_score_config *cfg,
+                             const char *period, const char *office, kj_buf *out, kj_err *err) {
   kj_report_employees d;
-  kj_code rc = kjs_report_employees_build(db, cfg, period, office, &d, err);
+  kj_code rc = kjs_report_employees_build(ss, cfg, period, office, &d, err);
   if (!rc)
     rc = kj_report_employees_encode(&d, out, err);
   kj_report_employees_release(&d);
   return rc;
 }
-
 /* One office of the office report. */
 typedef struct offrep {
   kj_report_office row; /* rank set once every office is known */
@@ -1588,18 +1146,6 @@ static const char *mutu_of(long long h, const char **kinerja) {
   return "D";
 }
 
-static kj_code step_count(rctx *r, sqlite3_stmt *s, long long *out) {
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    *out = sqlite3_column_int64(s, 0);
-    rc = sqlite3_step(s);
-  }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE)
-    return db_fail(r->db, r->err, "cannot read compliance");
-  return KJ_OK;
-}
-
 typedef struct cmpinfo {
   kj_day eff;         /* last day counted */
   long long workdays; /* |workdays| */
@@ -1610,43 +1156,30 @@ typedef struct cmpinfo {
 } cmpinfo;
 
 static kj_code office_compliance(rctx *r, const cmpinfo *ci, const char *office, long long *pairs) {
+  const kjs_score_store_ops *o = r->ss->ops;
+  void *h = r->ss->h;
   long long total = 0, x = 0;
-  sqlite3_stmt *s;
+  kj_code rc;
   if (ci->full_hi >= r->ym_lo) {
-    if (!(s = rst(r, R_CMP_MONTHS)))
-      return KJ_EDB;
-    btext(s, 1, office);
-    sqlite3_bind_int64(s, 2, r->ym_lo);
-    sqlite3_bind_int64(s, 3, ci->full_hi);
-    if (step_count(r, s, &x))
-      return KJ_EDB;
+    if ((rc = o->cmp_months(h, office, r->ym_lo, ci->full_hi, &x, r->err)))
+      return rc;
     total += x;
   }
   if (ci->part_lo <= ci->eff) {
-    if (!(s = rst(r, R_CMP_DAYS)))
-      return KJ_EDB;
-    btext(s, 1, office);
-    sqlite3_bind_int64(s, 2, ci->part_lo);
-    sqlite3_bind_int64(s, 3, ci->eff);
     x = 0;
-    if (step_count(r, s, &x))
-      return KJ_EDB;
+    if ((rc = o->cmp_days(h, office, ci->part_lo, ci->eff, &x, r->err)))
+      return rc;
     total += x;
   }
   for (int i = 0; i < ci->nhol; i++) {
-    if (!(s = rst(r, R_CMP_DAY)))
-      return KJ_EDB;
-    btext(s, 1, office);
-    sqlite3_bind_int64(s, 2, ci->hol[i]);
     x = 0;
-    if (step_count(r, s, &x))
-      return KJ_EDB;
+    if ((rc = o->cmp_day(h, office, ci->hol[i], &x, r->err)))
+      return rc;
     total -= x;
   }
   *pairs = total;
   return KJ_OK;
 }
-
 /* The capaian mean of the employees' capaian (each capped at 100) summed in
  * capsum over ncap > 0 of them, into capmean (moved from capsum), rounded. An
  * arithmetic kj_code (no message). */
@@ -1693,6 +1226,75 @@ static kj_code office_ikk(const kjs_score_config *cfg, const int present[4], con
   return rc;
 }
 
+/* what office_report's survey read fills */
+typedef struct svctx {
+  kj_report_office *ro;
+  kj_err *err;
+  long long n, u[9]; /* over all services */
+  size_t cap;        /* of ro->services */
+} svctx;
+
+static kj_code on_survey(void *ctx, const kjs_sc_survey *row) {
+  svctx *x = ctx;
+  kj_report_office *ro = x->ro;
+  long long su = 0;
+  for (int i = 0; i < 9; i++) {
+    x->u[i] += row->u[i];
+    su += row->u[i];
+  }
+  x->n += row->n;
+  long long ikm;
+  kj_code arc = q_round2(q_make(25 * (i128)su, 9 * (i128)row->n), &ikm);
+  if (arc)
+    return arith_fail(x->err, arc);
+  if (grow((void **)&ro->services, &x->cap, ro->nservices, sizeof *ro->services))
+    return kj_fail(x->err, KJ_ENOMEM, "out of memory");
+  const char *kin;
+  int nomem = 0;
+  kj_report_service *sv = &ro->services[ro->nservices++];
+  sv->service = kj_report_strdup(row->service, &nomem);
+  sv->n = row->n;
+  sv->ikm = ikm;
+  sv->mutu = kj_report_strdup(mutu_of(ikm, &kin), &nomem);
+  return nomem ? kj_fail(x->err, KJ_ENOMEM, "out of memory") : KJ_OK;
+}
+
+/* what office_report's complaints read fills: counts and the histogram of
+ * resolution days (hd[i] days: hc[i] complaints) */
+typedef struct cdctx {
+  const kjs_score_config *cfg;
+  kj_err *err;
+  long long received, resolved, ontime;
+  long long *hd, *hc;
+  int nh, caph;
+} cdctx;
+
+static kj_code on_cdays(void *ctx, const kjs_sc_cdays *row) {
+  cdctx *x = ctx;
+  long long days = row->days, cnt = row->cnt;
+  x->received += cnt;
+  if (days < 0)
+    return KJ_OK;
+  x->resolved += cnt;
+  if (days <= x->cfg->ontime_days)
+    x->ontime += cnt;
+  if (x->nh == x->caph) {
+    int caph = x->caph ? 2 * x->caph : 32;
+    long long *a = realloc(x->hd, (size_t)caph * sizeof *a);
+    if (!a)
+      return kj_fail(x->err, KJ_ENOMEM, "out of memory");
+    x->hd = a;
+    long long *b = realloc(x->hc, (size_t)caph * sizeof *b);
+    if (!b)
+      return kj_fail(x->err, KJ_ENOMEM, "out of memory");
+    x->hc = b;
+    x->caph = caph;
+  }
+  x->hd[x->nh] = days;
+  x->hc[x->nh++] = cnt;
+  return KJ_OK;
+}
+
 /* One office's row of the office report into o (o->row initialised by the
  * caller, released by it also on error): KJ_OK, or KJ_EDB, KJ_ENOMEM or
  * KJ_ETOOBIG with r->err filled. */
@@ -1700,6 +1302,7 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
                              int have_pop, long long pop, offrep *o) {
   kj_err *err = r->err;
   const kjs_score_config *cfg = r->cfg;
+  const kjs_score_store_ops *ops = r->ss->ops;
   kj_report_office *ro = &o->row;
   int nomem = 0;
   ro->office = kj_report_strdup(code, &nomem);
@@ -1707,45 +1310,12 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
 
   /* IKM: sums over the period (counts of 1..4 answers: int64 holds 2e18
    * surveys), per service in name order */
-  sqlite3_stmt *s = rst(r, R_SURVEYS);
-  if (!s)
-    return KJ_EDB;
-  btext(s, 1, code);
-  sqlite3_bind_int64(s, 2, r->ym_lo);
-  sqlite3_bind_int64(s, 3, r->ym_hi);
-  long long n = 0, u[9] = {0};
-  size_t capsv = 0;
-  int rc;
+  svctx sv = {ro, err, 0, {0}, 0};
+  kj_code rc = ops->surveys(r->ss->h, code, r->ym_lo, r->ym_hi, on_survey, &sv, err);
+  if (rc)
+    return rc;
+  long long n = sv.n, *u = sv.u;
   kj_code arc = KJ_OK;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    long long sn = sqlite3_column_int64(s, 1), su = 0;
-    for (int i = 0; i < 9; i++) {
-      long long v = sqlite3_column_int64(s, 2 + i);
-      u[i] += v;
-      su += v;
-    }
-    n += sn;
-    long long ikm;
-    if ((arc = q_round2(q_make(25 * (i128)su, 9 * (i128)sn), &ikm)))
-      break;
-    const char *kin;
-    if (grow((void **)&ro->services, &capsv, ro->nservices, sizeof *ro->services)) {
-      nomem = 1;
-      break;
-    }
-    kj_report_service *sv = &ro->services[ro->nservices++];
-    sv->service = kj_report_strdup((const char *)sqlite3_column_text(s, 0), &nomem);
-    sv->n = sn;
-    sv->ikm = ikm;
-    sv->mutu = kj_report_strdup(mutu_of(ikm, &kin), &nomem);
-  }
-  sqlite3_reset(s);
-  if (nomem)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
-  if (arc)
-    return arith_fail(err, arc);
-  if (rc != SQLITE_DONE)
-    return db_fail(r->db, err, "cannot read surveys");
   ro->ikm.n = n;
   q_t ikm_q = q_int(0);
   if (n > 0) {
@@ -1773,107 +1343,57 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
   }
 
   /* complaints */
-  if (!(s = rst(r, R_CDAYS)))
-    return KJ_EDB;
-  btext(s, 1, code);
-  sqlite3_bind_int64(s, 2, r->ym_lo);
-  sqlite3_bind_int64(s, 3, r->ym_hi);
-  long long received = 0, resolved = 0, ontime = 0;
-  long long *hd = NULL, *hc = NULL;
-  int nh = 0, caph = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    long long days = sqlite3_column_int64(s, 0), cnt = sqlite3_column_int64(s, 1);
-    received += cnt;
-    if (days < 0)
-      continue;
-    resolved += cnt;
-    if (days <= cfg->ontime_days)
-      ontime += cnt;
-    if (nh == caph) {
-      caph = caph ? 2 * caph : 32;
-      long long *a = realloc(hd, (size_t)caph * sizeof *a), *b;
-      if (a)
-        hd = a;
-      b = a ? realloc(hc, (size_t)caph * sizeof *b) : NULL;
-      if (!a || !b) {
-        free(hd);
-        free(hc);
-        sqlite3_reset(s);
-        return kj_fail(err, KJ_ENOMEM, "out of memory");
-      }
-      hc = b;
-    }
-    hd[nh] = days;
-    hc[nh++] = cnt;
+  cdctx cd = {cfg, err, 0, 0, 0, NULL, NULL, 0, 0};
+  rc = ops->cdays(r->ss->h, code, r->ym_lo, r->ym_hi, on_cdays, &cd, err);
+  if (rc) {
+    free(cd.hd);
+    free(cd.hc);
+    return rc;
   }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
-    free(hd);
-    free(hc);
-    return db_fail(r->db, err, "cannot read complaints");
-  }
+  long long received = cd.received, resolved = cd.resolved, ontime = cd.ontime;
   ro->complaints.received = received;
   ro->complaints.resolved = resolved;
   ro->complaints.on_time = ontime;
   q_t otr = received ? q_make(100 * (i128)ontime, received) : q_int(0);
   ro->complaints.on_time_rate = KJ_RNULL;
   if (received > 0 && (arc = q_round2(otr, &ro->complaints.on_time_rate))) {
-    free(hd);
-    free(hc);
+    free(cd.hd);
+    free(cd.hc);
     return arith_fail(err, arc);
   }
   if (resolved > 0) {
     /* the k-th smallest (0-based) of the histogram */
     long long k1 = (resolved - 1) / 2, k2 = resolved / 2, v1 = 0, v2 = 0, seen = 0;
-    for (int i = 0; i < nh; i++) {
-      if (k1 >= seen && k1 < seen + hc[i])
-        v1 = hd[i];
-      if (k2 >= seen && k2 < seen + hc[i])
-        v2 = hd[i];
-      seen += hc[i];
+    for (int i = 0; i < cd.nh; i++) {
+      if (k1 >= seen && k1 < seen + cd.hc[i])
+        v1 = cd.hd[i];
+      if (k2 >= seen && k2 < seen + cd.hc[i])
+        v2 = cd.hd[i];
+      seen += cd.hc[i];
     }
     ro->complaints.median_days = (v1 + v2) * 50;
   }
-  free(hd);
-  free(hc);
+  free(cd.hd);
+  free(cd.hc);
 
   /* employees (and the roster size for compliance) */
-  if (!(s = rst(r, R_ROSTER)))
-    return KJ_EDB;
-  btext(s, 1, code);
-  long long count = 0, ncap = 0, pred[KJS_PRED__COUNT] = {0};
-  /* emp_score uses other statements: copy the nips out first */
-  char(*nips)[KJ_ID_MAX + 1] = NULL;
-  long long capn = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (count == capn) {
-      capn = capn ? 2 * capn : 16;
-      void *nn = realloc(nips, (size_t)capn * sizeof *nips);
-      if (!nn) {
-        free(nips);
-        sqlite3_reset(s);
-        return kj_fail(err, KJ_ENOMEM, "out of memory");
-      }
-      nips = nn;
-    }
-    snprintf(nips[count++], sizeof nips[0], "%s", (const char *)sqlite3_column_text(s, 0));
+  roster rs;
+  if ((rc = read_roster(r, code, &rs))) {
+    roster_release(&rs);
+    return rc;
   }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
-    free(nips);
-    return db_fail(r->db, err, "cannot read the roster");
-  }
+  long long count = (long long)rs.n, ncap = 0, pred[KJS_PRED__COUNT] = {0};
   bq capsum, capmean;
   bq_init(&capsum);
   bq_init(&capmean);
   if ((arc = bq_set_q(&capsum, q_int(0)))) {
-    free(nips);
+    roster_release(&rs);
     bq_free(&capsum);
     return arith_fail(err, arc);
   }
   for (long long i = 0; i < count; i++) {
     escore e;
-    kj_code erc = emp_score(r, code, nips[i], &e);
+    kj_code erc = emp_score(r, code, rs.nip[i], &e);
     if (!erc && e.has_cap) {
       int c = 0;
       arc = bq_cmp_int(&e.cap, 100, &c);
@@ -1887,12 +1407,12 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
       pred[e.pred]++;
     escore_release(&e);
     if (erc || arc) {
-      free(nips);
+      roster_release(&rs);
       bq_free(&capsum);
       return erc ? erc : arith_fail(err, arc);
     }
   }
-  free(nips);
+  roster_release(&rs);
 
   long long pairs = 0;
   int has_cmp = count > 0 && ci->workdays > 0;
@@ -1930,12 +1450,44 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   return KJ_OK;
 }
+/* The office list of the office report. */
+typedef struct orow {
+  char *code, *name;
+  int have_pop;
+  long long pop;
+} orow;
+typedef struct olist {
+  orow *rows;
+  int n, cap;
+  kj_err *err;
+} olist;
 
-kj_code kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                                 const char *as_of, kj_report_offices *d, kj_err *err) {
+static kj_code on_office(void *ctx, const kjs_sc_office *row) {
+  olist *l = ctx;
+  if (l->n == l->cap) {
+    int cap = l->cap ? 2 * l->cap : 64;
+    orow *nr = realloc(l->rows, (size_t)cap * sizeof *nr);
+    if (!nr)
+      return kj_fail(l->err, KJ_ENOMEM, "out of memory");
+    l->rows = nr;
+    l->cap = cap;
+  }
+  orow *o = &l->rows[l->n++];
+  o->code = strdup(row->code ? row->code : "");
+  o->name = row->name ? strdup(row->name) : NULL;
+  o->have_pop = row->have_pop;
+  o->pop = row->pop;
+  if (!o->code || (row->name && !o->name))
+    return kj_fail(l->err, KJ_ENOMEM, "out of memory");
+  return KJ_OK;
+}
+
+kj_code kjs_report_offices_build(const kjs_score_store *ss, const kjs_score_config *cfg,
+                                 const char *period, const char *as_of, kj_report_offices *d,
+                                 kj_err *err) {
   rctx r;
   kj_report_offices_init(d);
-  kj_code rc = rctx_init(&r, db, cfg, period, err);
+  kj_code rc = rctx_init(&r, ss, cfg, period, err);
   if (rc)
     return rc;
   kj_day asof;
@@ -1979,43 +1531,11 @@ kj_code kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const
 
   offrep *offs = NULL;
   int noffs = 0;
-  sqlite3_stmt *s = rst(&r, R_OFFICES);
-  if (!s) {
-    rctx_release(&r);
-    return KJ_EDB;
-  }
-  /* read the office list first: office_report uses other statements */
-  typedef struct {
-    char *code, *name;
-    int have_pop;
-    long long pop;
-  } orow;
-  orow *rows = NULL;
-  int nrows = 0, caprows = 0, sr;
-  while ((sr = sqlite3_step(s)) == SQLITE_ROW) {
-    if (nrows == caprows) {
-      caprows = caprows ? 2 * caprows : 64;
-      orow *nr = realloc(rows, (size_t)caprows * sizeof *nr);
-      if (!nr) {
-        rc = kj_fail(err, KJ_ENOMEM, "out of memory");
-        break;
-      }
-      rows = nr;
-    }
-    orow *o = &rows[nrows++];
-    o->code = strdup((const char *)sqlite3_column_text(s, 0));
-    const unsigned char *nm = sqlite3_column_text(s, 1);
-    o->name = nm ? strdup((const char *)nm) : NULL;
-    o->have_pop = sqlite3_column_type(s, 2) != SQLITE_NULL;
-    o->pop = sqlite3_column_int64(s, 2);
-    if (!o->code || (nm && !o->name)) {
-      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
-      break;
-    }
-  }
-  sqlite3_reset(s);
-  if (!rc && sr != SQLITE_DONE)
-    rc = db_fail(db, err, "cannot read offices");
+  /* read the office list first: office_report reads the store again */
+  olist ol = {NULL, 0, 0, err};
+  rc = ss->ops->offices(ss->h, on_office, &ol, err);
+  orow *rows = ol.rows;
+  int nrows = ol.n;
   if (!rc && nrows && !(offs = calloc((size_t)nrows, sizeof *offs)))
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");
   for (int i = 0; !rc && offs && i < nrows; i++) {
@@ -2029,7 +1549,6 @@ kj_code kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const
     free(rows[i].name);
   }
   free(rows);
-  rctx_release(&r);
   int nomem = 0;
   if (!rc) {
     d->period = kj_report_strdup(r.period, &nomem);
@@ -2059,10 +1578,10 @@ kj_code kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const
   return KJ_OK;
 }
 
-kj_code kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                           const char *as_of, kj_buf *out, kj_err *err) {
+kj_code kjs_report_offices(const kjs_score_store *ss, const kjs_score_config *cfg,
+                           const char *period, const char *as_of, kj_buf *out, kj_err *err) {
   kj_report_offices d;
-  kj_code rc = kjs_report_offices_build(db, cfg, period, as_of, &d, err);
+  kj_code rc = kjs_report_offices_build(ss, cfg, period, as_of, &d, err);
   if (!rc)
     rc = kj_report_offices_encode(&d, out, err);
   kj_report_offices_release(&d);
@@ -2070,121 +1589,6 @@ kj_code kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char 
 }
 
 /* ---------------------------------------------------------------------- */
-/* recompute */
-
-static kj_code exec_fmt(sqlite3 *db, kj_err *err, const char *fmt, const char *a, const char *b) {
-  char sql[512];
-  snprintf(sql, sizeof sql, fmt, a, b);
-  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    return db_fail(db, err, "recompute");
-  return KJ_OK;
-}
-
-static kj_code fill_from_records(sqlite3 *db, const char *schema, kj_err *err) {
-  sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(db, "SELECT type, id, state FROM records WHERE deleted=0", -1, &s, NULL) !=
-      SQLITE_OK)
-    return db_fail(db, err, "cannot read records");
-  uctx u = {db, schema, {0}, err};
-  int rc, bad = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const char *state = (const char *)sqlite3_column_text(s, 2);
-    cJSON *j = state ? cJSON_Parse(state) : NULL;
-    kj_rstate st;
-    kj_err e;
-    if (!j || kj_rstate_from_json(j, &st, &e) != KJ_OK) {
-      cJSON_Delete(j);
-      bad = 1;
-      break;
-    }
-    cJSON_Delete(j);
-    contrib c;
-    contrib_of(&st.rec, &c);
-    kj_code arc = c.type != KJ_T_NONE ? apply(&u, &c, +1) : KJ_OK;
-    kj_rstate_release(&st);
-    if (arc) {
-      sqlite3_finalize(s);
-      uctx_release(&u);
-      return arc;
-    }
-  }
-  if (bad) {
-    char id[64];
-    snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(s, 1));
-    sqlite3_finalize(s);
-    uctx_release(&u);
-    return kj_fail(err, KJ_EDB, "record '%s' has an unreadable state", id);
-  }
-  sqlite3_finalize(s);
-  uctx_release(&u);
-  if (rc != SQLITE_DONE)
-    return db_fail(db, err, "cannot read records");
-  return KJ_OK;
-}
-
-/* Count in *ndiff (and list in diffs, when given) the rows of a.table that
- * b.table lacks. */
-static kj_code list_only(sqlite3 *db, const char *table, const char *a, const char *b,
-                         const char *label, kj_buf *diffs, int *ndiff, kj_err *err) {
-  char sql[256];
-  snprintf(sql, sizeof sql, "SELECT * FROM %s.%s EXCEPT SELECT * FROM %s.%s", a, table, b, table);
-  sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-    return db_fail(db, err, "cannot compare");
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    (*ndiff)++;
-    if (!diffs)
-      continue;
-    kj_buf_addf(diffs, "%s: %s only: ", table, label);
-    int nc = sqlite3_column_count(s);
-    for (int i = 0; i < nc; i++) {
-      const unsigned char *t = sqlite3_column_text(s, i);
-      kj_buf_addf(diffs, "%s%s=%s", i ? " " : "", sqlite3_column_name(s, i),
-                  t ? (const char *)t : "NULL");
-    }
-    kj_buf_addc(diffs, '\n');
-  }
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE)
-    return db_fail(db, err, "cannot compare");
-  return KJ_OK;
-}
-
-kj_code kjs_score_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *ndiff, kj_err *err) {
-  kj_code rc = kjs_score_schema(db, err);
-  if (ndiff)
-    *ndiff = 0;
-  if (rc)
-    return rc;
-  if (!verify) {
-    for (int i = 0; i < NTABLES; i++)
-      if ((rc = exec_fmt(db, err, "DELETE FROM %s.%s", "main", k_names[i])))
-        return rc;
-    return fill_from_records(db, "main", err);
-  }
-  for (int i = 0; i < NTABLES; i++)
-    if ((rc = exec_fmt(db, err, "DROP TABLE IF EXISTS %s.%s", "temp", k_names[i])))
-      return rc;
-  rc = create_tables(db, "temp", err);
-  if (!rc)
-    rc = fill_from_records(db, "temp", err);
-  int n = 0;
-  for (int i = 0; !rc && i < NTABLES; i++) {
-    rc = list_only(db, k_names[i], "main", "temp", "maintained", diffs, &n, err);
-    if (!rc)
-      rc = list_only(db, k_names[i], "temp", "main", "recomputed", diffs, &n, err);
-  }
-  for (int i = 0; i < NTABLES; i++) {
-    char sql[64];
-    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.%s", k_names[i]);
-    sqlite3_exec(db, sql, NULL, NULL, NULL);
-  }
-  if (!rc && ndiff)
-    *ndiff = n;
-  return rc;
-}
-
 /* ---------------------------------------------------------------------- */
 /* formats and command line */
 
@@ -2192,8 +1596,8 @@ kj_code kjs_report_format(const char *json, const char *format, FILE *out, kj_er
   return kj_report_format(json, format, out, err);
 }
 
-kj_code kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
-                             FILE *out, kj_err *err) {
+kj_code kjs_score_cli_report(const kjs_score_store *ss, const kjs_score_config *cfg, int argc,
+                             char **argv, FILE *out, kj_err *err) {
   if (argc < 1)
     return kj_fail(err, KJ_EINVAL, "usage: report offices|employees --period P ...");
   const char *what = argv[0], *period = NULL, *as_of = NULL, *office = NULL, *fmt = "table";
@@ -2220,27 +1624,10 @@ kj_code kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc,
                    offices ? "" : " and --office");
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
-  kj_code rc = offices ? kjs_report_offices(db, cfg, period, as_of, &b, err)
-                       : kjs_report_employees(db, cfg, period, office, &b, err);
+  kj_code rc = offices ? kjs_report_offices(ss, cfg, period, as_of, &b, err)
+                       : kjs_report_employees(ss, cfg, period, office, &b, err);
   if (!rc)
     rc = kjs_report_format(kj_buf_str(&b), fmt, out, err);
   kj_buf_release(&b);
-  return rc;
-}
-
-kj_code kjs_score_cli_recompute(sqlite3 *db, int argc, char **argv, FILE *out, int *ndiff,
-                                kj_err *err) {
-  int verify = 0;
-  for (int i = 0; i < argc; i++) {
-    if (!strcmp(argv[i], "--verify"))
-      verify = 1;
-    else
-      return kj_fail(err, KJ_EINVAL, "recompute: unexpected argument '%s'", argv[i]);
-  }
-  kj_buf d;
-  kj_buf_init(&d, KJ_BUF_UNLIMITED);
-  kj_code rc = kjs_score_rebuild(db, verify, &d, ndiff, err);
-  fputs(kj_buf_str(&d), out);
-  kj_buf_release(&d);
   return rc;
 }

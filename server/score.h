@@ -1,10 +1,12 @@
-/* score.h - the scores of domain.md, kept incrementally in SQLite.
+/* score.h - the scores of domain.md, kept incrementally: pure, no database.
  *
  * The store calls kjs_score_update inside its merge transaction for every
  * record whose state changed; the update takes the record's old contribution
- * out of small aggregate tables (per office/service/month, per nip/day, ...)
- * and puts the new one in.  Reports read only those aggregates, so their cost
- * does not grow with the number of raw records.  All arithmetic is exact
+ * out of small aggregates (per office/service/month, per nip/day, ...) and
+ * puts the new one in.  Reports read only those aggregates, so their cost
+ * does not grow with the number of raw records.  The aggregates are read and
+ * written through a kjs_score_store (score_store.h: plain rows, no SQL);
+ * server/score_sqlite.h is its SQLite implementation.  All arithmetic is exact
  * (scaled integers and fractions) until the final rounding, half away from
  * zero to 2 decimals; grades are decided on the rounded value.
  * docs/scoring.md states the rules and the score.* configuration keys.
@@ -12,7 +14,6 @@
 #ifndef KJS_SCORE_H
 #define KJS_SCORE_H
 
-#include <sqlite3.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -20,6 +21,7 @@
 #include "err.h"
 #include "record.h"
 #include "reportdoc.h"
+#include "score_store.h"
 
 /* Rating classes, also the rows/columns of the predikat matrix. */
 enum { KJS_DIATAS, KJS_SESUAI, KJS_DIBAWAH };
@@ -59,41 +61,36 @@ void kjs_score_config_defaults(kjs_score_config *c);
 kj_code kjs_score_config_set(kjs_score_config *c, const char *key, const char *value, kj_err *err);
 void kjs_score_config_release(kjs_score_config *c);
 
-/* Create the aggregate tables (IF NOT EXISTS); tables of an older layout are
- * rebuilt from the records.  KJ_OK, or KJ_EDB with err filled. */
-kj_code kjs_score_schema(sqlite3 *db, kj_err *err);
-
-/* Inside the merge transaction: take before's contribution out, put after's
- * in.  NULL or deleted = no contribution.  KJ_OK, or KJ_EDB with err filled
- * (the caller's transaction must then be rolled back). */
-kj_code kjs_score_update(sqlite3 *db, const kj_record *before, const kj_record *after, kj_err *err);
+/* Inside the merge transaction: take before's contribution out of ss, put
+ * after's in (nothing when the two contribute the same).  NULL or deleted =
+ * no contribution; so does a record whose scored fields are missing or
+ * unreadable.  What each type contributes: docs/scoring.md "Aggregates".
+ * KJ_OK, or the store's kj_code with err filled (KJ_ENOMEM when ss is
+ * NULL); the caller's transaction must then be rolled back. */
+kj_code kjs_score_update(const kjs_score_store *ss, const kj_record *before, const kj_record *after,
+                         kj_err *err);
 
 /* The office document of domain.md ("Report format") as data: *d is
  * initialised here and owned by the caller (kj_report_offices_release),
  * also on error (then empty).  Offices in rank order.  as_of NULL = today
- * (UTC).  KJ_OK, or with err filled KJ_EINVAL (bad period or date), KJ_EDB,
- * KJ_ENOMEM or KJ_ETOOBIG (arithmetic overflow, beyond docs/scoring.md
+ * (UTC).  Read from ss in one read transaction of the caller.  KJ_OK, or
+ * with err filled KJ_EINVAL (bad period or date), the store's code (KJ_EDB),
+ * KJ_ENOMEM (also when ss is NULL) or KJ_ETOOBIG (arithmetic overflow, beyond docs/scoring.md
  * "Number bounds"). */
-kj_code kjs_report_offices_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                                 const char *as_of, kj_report_offices *d, kj_err *err);
+kj_code kjs_report_offices_build(const kjs_score_store *ss, const kjs_score_config *cfg,
+                                 const char *period, const char *as_of, kj_report_offices *d,
+                                 kj_err *err);
 /* The employee document of domain.md for the roster of office, the same way. */
-kj_code kjs_report_employees_build(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                                   const char *office, kj_report_employees *d, kj_err *err);
+kj_code kjs_report_employees_build(const kjs_score_store *ss, const kjs_score_config *cfg,
+                                   const char *period, const char *office, kj_report_employees *d,
+                                   kj_err *err);
 
 /* The same documents encoded (kj_report_*_encode) into out, one line of
  * JSON ending in "\n". */
-kj_code kjs_report_offices(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                           const char *as_of, kj_buf *out, kj_err *err);
-kj_code kjs_report_employees(sqlite3 *db, const kjs_score_config *cfg, const char *period,
-                             const char *office, kj_buf *out, kj_err *err);
-
-/* Rebuild the aggregates from the live rows of `records`.  verify: rebuild
- * into temporary tables, change nothing, append one line per difference to
- * diffs (may be NULL; "sc_survey: maintained only: ...") and count them in
- * *ndiff (may be NULL; 0 without verify).  KJ_OK (also when differences are
- * found), or KJ_EDB, KJ_ENOMEM with err filled.  Run it inside a write
- * transaction. */
-kj_code kjs_score_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *ndiff, kj_err *err);
+kj_code kjs_report_offices(const kjs_score_store *ss, const kjs_score_config *cfg,
+                           const char *period, const char *as_of, kj_buf *out, kj_err *err);
+kj_code kjs_report_employees(const kjs_score_store *ss, const kjs_score_config *cfg,
+                             const char *period, const char *office, kj_buf *out, kj_err *err);
 
 /* A report document (from kjs_report_*) printed as "json" (as is), "csv"
  * or "table" (readable, offices in rank order): kj_report_format. */
@@ -102,14 +99,12 @@ kj_code kjs_report_format(const char *json, const char *format, FILE *out, kj_er
 /* The command line: argv = {"offices", "--period", P, ["--as-of", D],
  * ["--json"|"--csv"]} or {"employees", "--period", P, "--office", C, ...}.
  * Prints to out; KJ_OK or a kj_code with err filled. */
-kj_code kjs_score_cli_report(sqlite3 *db, const kjs_score_config *cfg, int argc, char **argv,
-                             FILE *out, kj_err *err);
-/* `kinerjad recompute [--verify]`: argv after "recompute".  Prints the
- * differences to out, one a line, and counts them in *ndiff (may be NULL);
- * KJ_OK or a kj_code with err filled (kjs_score_rebuild).  Run it inside a
- * write transaction (it rebuilds the tables without --verify). */
-kj_code kjs_score_cli_recompute(sqlite3 *db, int argc, char **argv, FILE *out, int *ndiff,
-                                kj_err *err);
+kj_code kjs_score_cli_report(const kjs_score_store *ss, const kjs_score_config *cfg, int argc,
+                             char **argv, FILE *out, kj_err *err);
+/* Rebuilding the aggregates from the records (`kinerjad recompute
+ * [--verify]`) belongs to the store that holds both: kjs_score_sqlite_rebuild
+ * (score_sqlite.h) runs each live record through kjs_score_update into an
+ * empty store and compares. */
 
 /* Building blocks, exposed for the tests. */
 /* Half away from zero to hundredths of n/d into *out: KJ_OK, KJ_EINVAL (d is

@@ -32,6 +32,7 @@
 #include "rules.h"
 
 #include "score.h"
+#include "score_sqlite.h"
 #include "uuid.h"
 
 #define KJS_APP_ID 0x4b4a5344 /* "KJSD" */
@@ -482,7 +483,7 @@ static kj_code migrate(conn *c, kj_err *err) {
   for (int v = (int)ver; v < NMIGRATIONS; v++) {
     if ((rc = exec(c, migrations[v], err)))
       goto fail;
-    if (v == 0 && kjs_score_schema(c->db, err) != 0) {
+    if (v == 0 && kjs_score_sqlite_schema(c->db, err) != 0) {
       rc = KJ_EDB;
       goto fail;
     }
@@ -493,7 +494,7 @@ static kj_code migrate(conn *c, kj_err *err) {
       goto fail;
   }
   /* the score tables' own layout: upgraded in place (docs/scoring.md) */
-  if (kjs_score_schema(c->db, err) != 0) {
+  if (kjs_score_sqlite_schema(c->db, err) != 0) {
     rc = err && err->code ? err->code : KJ_EDB;
     goto fail;
   }
@@ -1695,7 +1696,8 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     goto out;
   }
   kj_err_clear(&e);
-  kj_code sc = kjs_score_update(t->c->db, have_before ? &before : NULL, &s.rec, &e);
+  kj_code sc =
+      kjs_score_update(kjs_score_sqlite(t->c->db), have_before ? &before : NULL, &s.rec, &e);
   if (sc != 0) {
     /* the scores could not be kept (a database error, out of memory): the
      * record is valid, so this is the request's failure, never a stored
@@ -2056,12 +2058,13 @@ int kjs_store_has_scores(void) {
 
 kj_code kjs_store_report_offices(kjs_store *s, const char *period, const char *as_of, kj_buf *out,
                                  kj_err *err) {
-  SCORE_READ(s, err, kjs_report_offices(db, &s->scfg, period, as_of, out, err));
+  SCORE_READ(s, err, kjs_report_offices(kjs_score_sqlite(db), &s->scfg, period, as_of, out, err));
 }
 
 kj_code kjs_store_report_employees(kjs_store *s, const char *period, const char *office,
                                    kj_buf *out, kj_err *err) {
-  SCORE_READ(s, err, kjs_report_employees(db, &s->scfg, period, office, out, err));
+  SCORE_READ(s, err,
+             kjs_report_employees(kjs_score_sqlite(db), &s->scfg, period, office, out, err));
 }
 
 kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err) {
@@ -2069,7 +2072,7 @@ kj_code kjs_store_recompute(kjs_store *s, int verify, kj_buf *diffs, kj_err *err
   kj_code rc = kjs_txn_begin(s, &t, err);
   if (rc || !t)
     return rc ? rc : KJ_EDB;
-  rc = kjs_score_rebuild(t->c->db, verify, diffs, NULL, err); /* differences: in diffs */
+  rc = kjs_score_sqlite_rebuild(t->c->db, verify, diffs, NULL, err); /* differences: in diffs */
   if (rc) {
     kjs_txn_rollback(t);
     return rc;

@@ -37,7 +37,7 @@ sqlite3 *kjt_db_open(const char *path) {
     return NULL;
   kj_err e;
   if (sqlite3_exec(db, KJT_RECORDS_DDL, NULL, NULL, NULL) != SQLITE_OK ||
-      kjs_score_schema(db, &e) != 0) {
+      kjs_score_sqlite_schema(db, &e) != 0) {
     sqlite3_close(db);
     return NULL;
   }
@@ -110,7 +110,7 @@ int kjt_put(sqlite3 *db, const kj_record *r) {
   int have = kjt_get(db, r->type, r->id, &before) == 0;
   kj_err e;
   kj_err_clear(&e);
-  kj_code rc = kjs_score_update(db, have ? &before : NULL, r, &e);
+  kj_code rc = kjs_score_update(kjs_score_sqlite(db), have ? &before : NULL, r, &e);
   if (rc)
     fprintf(stderr, "kjs_score_update: %s\n", e.msg);
   if (have)
@@ -130,7 +130,7 @@ int kjt_delete(sqlite3 *db, kj_rtype t, const char *id) {
   if (td->office_field >= 0)
     kj_record_set(&after, td->office_field, before.v[td->office_field]);
   kj_err e;
-  kj_code rc = kjs_score_update(db, &before, &after, &e);
+  kj_code rc = kjs_score_update(kjs_score_sqlite(db), &before, &after, &e);
   int stored = rc ? -1 : store(db, &after);
   kj_record_release(&before);
   kj_record_release(&after);

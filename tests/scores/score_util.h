@@ -9,6 +9,7 @@
 
 #include "record.h"
 #include "score.h"
+#include "score_sqlite.h"
 
 /* The records DDL of the server (store.c's migration). */
 #define KJT_RECORDS_DDL                                                                            \

@@ -63,8 +63,9 @@ static char *report_text(sqlite3 *db, int offices, const char *period) {
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
   kj_err_clear(&e);
-  kj_code rc = offices ? kjs_report_offices(db, &cfg, period, "2026-12-31", &b, &e)
-                       : kjs_report_employees(db, &cfg, period, "X1", &b, &e);
+  kj_code rc = offices
+                   ? kjs_report_offices(kjs_score_sqlite(db), &cfg, period, "2026-12-31", &b, &e)
+                   : kjs_report_employees(kjs_score_sqlite(db), &cfg, period, "X1", &b, &e);
   if (rc)
     fail_msg("report %s %s: %s", offices ? "offices" : "employees", period, e.msg);
   kjs_score_config_release(&cfg);
@@ -85,7 +86,7 @@ static int verify(sqlite3 *db) {
   kj_err e;
   kj_err_clear(&e);
   int ndiff = 0;
-  kj_code rc = kjs_score_rebuild(db, 1, &d, &ndiff, &e);
+  kj_code rc = kjs_score_sqlite_rebuild(db, 1, &d, &ndiff, &e);
   if (rc || ndiff)
     fprintf(stderr, "%s%s\n", kj_buf_str(&d), e.msg);
   kj_buf_release(&d);
@@ -224,7 +225,7 @@ static void test_ten_activities_at_max(void **state) {
 }
 
 /* A database whose score tables have the old one-column sums is upgraded
- * by kjs_score_schema (which the store runs on open): rebuilt from the
+ * by kjs_score_sqlite_schema (which the store runs on open): rebuilt from the
  * records, in place. */
 static void test_old_tables_rebuilt(void **state) {
   (void)state;
@@ -245,20 +246,20 @@ static void test_old_tables_rebuilt(void **state) {
               "INSERT INTO sc_real VALUES('" NIP1 "','A',202602,2500000,1);"
               "INSERT INTO sc_target VALUES('" NIP1 "','2026','A',8000000,1000000,1);");
   kj_err e;
-  assert_int_equal(kjs_score_schema(db, &e), 0);
+  assert_int_equal(kjs_score_sqlite_schema(db, &e), 0);
   assert_int_equal(verify(db), 0);
   char *text = report_text(db, 0, "2026");
   assert_has(text, "{\"indicator\":\"A\",\"target\":8,\"realisasi\":2.5,\"capaian\":31.25}");
   free(text);
   /* and a second open changes nothing */
-  assert_int_equal(kjs_score_schema(db, &e), 0);
+  assert_int_equal(kjs_score_sqlite_schema(db, &e), 0);
   assert_int_equal(verify(db), 0);
   sqlite3_close(db);
 }
 
 /* Score tables of before the own-office rule (per-employee rows keyed by
  * NIP alone, docs/scoring.md "Own office") are rebuilt from the records by
- * kjs_score_schema: a cross-office target stops counting. */
+ * kjs_score_sqlite_schema: a cross-office target stops counting. */
 static void test_nip_only_tables_rebuilt(void **state) {
   (void)state;
   sqlite3 *db = kjt_db_open(":memory:");
@@ -277,7 +278,7 @@ static void test_nip_only_tables_rebuilt(void **state) {
               "INSERT INTO sc_target VALUES('" NIP1 "','2026','A',0,8000000,0,1000000,1),('" NIP1
               "','2026','B',0,1000000000000,0,1000000,1);");
   kj_err e;
-  assert_int_equal(kjs_score_schema(db, &e), 0);
+  assert_int_equal(kjs_score_sqlite_schema(db, &e), 0);
   assert_int_equal(verify(db), 0);
   char *text = report_text(db, 0, "2026");
   assert_has(text, "\"targets\":[{\"indicator\":\"A\",\"target\":8,");

@@ -50,7 +50,7 @@ static cJSON *offices(sqlite3 *db, const kjs_score_config *cfg, const char *peri
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
-  if (kjs_report_offices(db, cfg, period, as_of, &b, &e))
+  if (kjs_report_offices(kjs_score_sqlite(db), cfg, period, as_of, &b, &e))
     fail_msg("report: %s", e.msg);
   cJSON *j = cJSON_Parse(kj_buf_str(&b));
   kj_buf_release(&b);
@@ -63,7 +63,7 @@ static cJSON *employees(sqlite3 *db, const kjs_score_config *cfg, const char *pe
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
-  if (kjs_report_employees(db, cfg, period, office, &b, &e))
+  if (kjs_report_employees(kjs_score_sqlite(db), cfg, period, office, &b, &e))
     fail_msg("report: %s", e.msg);
   cJSON *j = cJSON_Parse(kj_buf_str(&b));
   kj_buf_release(&b);
@@ -568,16 +568,18 @@ static void test_bad_arguments(void **state) {
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
-  assert_int_equal(kjs_report_offices(db, &cfg, "2026-Q5", NULL, &b, &e), KJ_EINVAL);
+  assert_int_equal(kjs_report_offices(kjs_score_sqlite(db), &cfg, "2026-Q5", NULL, &b, &e),
+                   KJ_EINVAL);
   assert_string_equal(e.msg, "invalid period '2026-Q5' (2026, 2026-Q1 or 2026-01)");
-  assert_int_equal(kjs_report_offices(db, &cfg, "2026", "2026-13-01", &b, &e), KJ_EINVAL);
+  assert_int_equal(kjs_report_offices(kjs_score_sqlite(db), &cfg, "2026", "2026-13-01", &b, &e),
+                   KJ_EINVAL);
   assert_string_equal(e.msg, "invalid date '2026-13-01' (YYYY-MM-DD)");
   /* an empty database: an empty list */
-  assert_int_equal(kjs_report_offices(db, &cfg, "2026", "2026-01-31", &b, &e), 0);
+  assert_int_equal(kjs_report_offices(kjs_score_sqlite(db), &cfg, "2026", "2026-01-31", &b, &e), 0);
   assert_string_equal(kj_buf_str(&b),
                       "{\"period\":\"2026\",\"as_of\":\"2026-01-31\",\"offices\":[]}\n");
   kj_buf_reset(&b);
-  assert_int_equal(kjs_report_employees(db, &cfg, "2026-01", "X", &b, &e), 0);
+  assert_int_equal(kjs_report_employees(kjs_score_sqlite(db), &cfg, "2026-01", "X", &b, &e), 0);
   assert_string_equal(kj_buf_str(&b),
                       "{\"period\":\"2026-01\",\"office\":\"X\",\"employees\":[]}\n");
   kj_buf_release(&b);
@@ -599,7 +601,7 @@ static void test_cli(void **state) {
   FILE *f = open_memstream(&buf, &len);
   kj_err e;
   char *a1[] = {"offices", "--period", "2026", "--as-of", "2026-01-31", "--csv"};
-  assert_int_equal(kjs_score_cli_report(db, &cfg, 6, a1, f, &e), 0);
+  assert_int_equal(kjs_score_cli_report(kjs_score_sqlite(db), &cfg, 6, a1, f, &e), 0);
   fflush(f);
   assert_non_null(strstr(buf, "rank,office,name,ikk,"));
   assert_non_null(strstr(
@@ -608,7 +610,7 @@ static void test_cli(void **state) {
   free(buf);
   f = open_memstream(&buf, &len);
   char *a2[] = {"offices", "--period", "2026", "--as-of", "2026-01-31"};
-  assert_int_equal(kjs_score_cli_report(db, &cfg, 5, a2, f, &e), 0);
+  assert_int_equal(kjs_score_cli_report(kjs_score_sqlite(db), &cfg, 5, a2, f, &e), 0);
   fflush(f);
   assert_non_null(strstr(buf, "rank"));
   assert_non_null(strstr(buf, "Kantor, Satu"));
@@ -616,18 +618,18 @@ static void test_cli(void **state) {
   free(buf);
   f = open_memstream(&buf, &len);
   char *a3[] = {"employees", "--period", "2026", "--office", "X1", "--json"};
-  assert_int_equal(kjs_score_cli_report(db, &cfg, 6, a3, f, &e), 0);
+  assert_int_equal(kjs_score_cli_report(kjs_score_sqlite(db), &cfg, 6, a3, f, &e), 0);
   fflush(f);
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
-  assert_int_equal(kjs_report_employees(db, &cfg, "2026", "X1", &b, &e), 0);
+  assert_int_equal(kjs_report_employees(kjs_score_sqlite(db), &cfg, "2026", "X1", &b, &e), 0);
   assert_string_equal(buf, kj_buf_str(&b)); /* byte for byte */
   kj_buf_release(&b);
   fclose(f);
   free(buf);
   char *a4[] = {"employees", "--period", "2026"};
   f = open_memstream(&buf, &len);
-  assert_int_not_equal(kjs_score_cli_report(db, &cfg, 3, a4, f, &e), 0);
+  assert_int_not_equal(kjs_score_cli_report(kjs_score_sqlite(db), &cfg, 3, a4, f, &e), 0);
   assert_string_equal(e.msg, "report employees: --period and --office is required");
   fclose(f);
   free(buf);

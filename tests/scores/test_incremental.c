@@ -1,7 +1,7 @@
 /* test_incremental: random sequences of inserts, edits (moving a record
  * between offices, periods, services, statuses, nips, dates) and deletes,
  * applied through kjs_score_update, leave exactly the aggregates a rebuild
- * from the records gives (kjs_score_rebuild verify finds nothing), and
+ * from the records gives (kjs_score_sqlite_rebuild verify finds nothing), and
  * the reports do not change after a rebuild. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -164,9 +164,11 @@ static char *report_all(sqlite3 *db, const kjs_score_config *cfg) {
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
   for (int p = 0; p < 5; p++) {
-    assert_int_equal(kjs_report_offices(db, cfg, k_periods[p], "2026-03-15", &b, &e), 0);
+    assert_int_equal(
+        kjs_report_offices(kjs_score_sqlite(db), cfg, k_periods[p], "2026-03-15", &b, &e), 0);
     for (int o = 0; o < 3; o++)
-      assert_int_equal(kjs_report_employees(db, cfg, k_periods[p], k_offices[o], &b, &e), 0);
+      assert_int_equal(
+          kjs_report_employees(kjs_score_sqlite(db), cfg, k_periods[p], k_offices[o], &b, &e), 0);
   }
   return kj_buf_detach(&b, NULL);
 }
@@ -228,14 +230,14 @@ static void run(unsigned long long seed, int nops) {
   kj_buf diffs;
   kj_buf_init(&diffs, KJ_BUF_UNLIMITED);
   int ndiff = -1;
-  kj_code rc = kjs_score_rebuild(db, 1, &diffs, &ndiff, &e);
+  kj_code rc = kjs_score_sqlite_rebuild(db, 1, &diffs, &ndiff, &e);
   if (rc || ndiff)
     fprintf(stderr, "seed %llu:\n%s%s\n", seed, kj_buf_str(&diffs), e.msg);
   assert_int_equal(rc, KJ_OK);
   assert_int_equal(ndiff, 0);
   assert_int_equal(diffs.len, 0);
   /* rebuild in place: the same documents, byte for byte */
-  assert_int_equal(kjs_score_rebuild(db, 0, NULL, NULL, &e), KJ_OK);
+  assert_int_equal(kjs_score_sqlite_rebuild(db, 0, NULL, NULL, &e), KJ_OK);
   char *after = report_all(db, &cfg);
   assert_string_equal(before, after);
   free(before);
@@ -274,7 +276,7 @@ static void test_verify_names_differences(void **state) {
   kj_err e;
   kj_err_clear(&e);
   int ndiff = 0;
-  assert_int_equal(kjs_score_rebuild(db, 1, &d, &ndiff, &e), KJ_OK);
+  assert_int_equal(kjs_score_sqlite_rebuild(db, 1, &d, &ndiff, &e), KJ_OK);
   assert_int_equal(ndiff, 2);
   assert_int_equal(e.code, KJ_OK);
   assert_non_null(strstr(kj_buf_str(&d), "sc_survey: maintained only: office=36.73.01 ym=202601 "
@@ -282,9 +284,9 @@ static void test_verify_names_differences(void **state) {
   assert_non_null(strstr(kj_buf_str(&d), "sc_survey: recomputed only: office=36.73.01 ym=202601 "
                                          "service=KTP-el n=1"));
   /* a rebuild repairs it */
-  assert_int_equal(kjs_score_rebuild(db, 0, NULL, NULL, &e), KJ_OK);
+  assert_int_equal(kjs_score_sqlite_rebuild(db, 0, NULL, NULL, &e), KJ_OK);
   kj_buf_reset(&d);
-  assert_int_equal(kjs_score_rebuild(db, 1, &d, &ndiff, &e), KJ_OK);
+  assert_int_equal(kjs_score_sqlite_rebuild(db, 1, &d, &ndiff, &e), KJ_OK);
   assert_int_equal(ndiff, 0);
   kj_buf_release(&d);
   sqlite3_close(db);

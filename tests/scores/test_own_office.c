@@ -67,9 +67,9 @@ static char *all_reports(sqlite3 *db) {
     kj_err e;
     kj_err_clear(&e);
     kj_code rc = !strcmp(report, "offices")
-                     ? kjs_report_offices(db, &cfg, period,
+                     ? kjs_report_offices(kjs_score_sqlite(db), &cfg, period,
                                           cJSON_GetObjectItem(c, "as_of")->valuestring, &b, &e)
-                     : kjs_report_employees(db, &cfg, period,
+                     : kjs_report_employees(kjs_score_sqlite(db), &cfg, period,
                                             cJSON_GetObjectItem(c, "office")->valuestring, &b, &e);
     if (rc)
       fail_msg("report %s %s: %s", report, period, e.msg);
@@ -85,7 +85,7 @@ static int verify(sqlite3 *db) {
   int n = -1;
   kj_err e;
   sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-  assert_int_equal(kjs_score_rebuild(db, 1, &d, &n, &e), 0);
+  assert_int_equal(kjs_score_sqlite_rebuild(db, 1, &d, &n, &e), 0);
   sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
   if (n)
     fprintf(stderr, "%s", kj_buf_str(&d));
@@ -100,7 +100,7 @@ static cJSON *employees(sqlite3 *db, const char *period, const char *office) {
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
-  assert_int_equal(kjs_report_employees(db, &cfg, period, office, &b, &e), 0);
+  assert_int_equal(kjs_report_employees(kjs_score_sqlite(db), &cfg, period, office, &b, &e), 0);
   cJSON *j = cJSON_Parse(kj_buf_str(&b));
   assert_non_null(j);
   kj_buf_release(&b);
@@ -203,7 +203,7 @@ static void test_other_office_records_count_nowhere(void **state) {
   /* a rebuild from the records gives the same reports */
   sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
   kj_err e;
-  assert_int_equal(kjs_score_rebuild(db, 0, NULL, NULL, &e), 0);
+  assert_int_equal(kjs_score_sqlite_rebuild(db, 0, NULL, NULL, &e), 0);
   sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
   after = all_reports(db);
   assert_string_equal(after, before);
@@ -264,7 +264,8 @@ static void test_record_moved_between_offices(void **state) {
   kjs_score_config_defaults(&cfg);
   kj_buf out;
   kj_buf_init(&out, KJ_BUF_UNLIMITED);
-  assert_int_equal(kjs_report_offices(db, &cfg, "2025-01", "2025-01-31", &out, &e), 0);
+  assert_int_equal(
+      kjs_report_offices(kjs_score_sqlite(db), &cfg, "2025-01", "2025-01-31", &out, &e), 0);
   cJSON *offices = cJSON_Parse(kj_buf_str(&out));
   const cJSON *x;
   int seen = 0;

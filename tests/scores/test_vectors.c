@@ -34,11 +34,11 @@ static int run_cases(sqlite3 *db, const char *dir, int *ncases) {
     kj_err_clear(&e);
     kj_code rc;
     if (!strcmp(report, "offices"))
-      rc = kjs_report_offices(db, &cfg, period, cJSON_GetObjectItem(c, "as_of")->valuestring, &out,
-                              &e);
+      rc = kjs_report_offices(kjs_score_sqlite(db), &cfg, period,
+                              cJSON_GetObjectItem(c, "as_of")->valuestring, &out, &e);
     else
-      rc = kjs_report_employees(db, &cfg, period, cJSON_GetObjectItem(c, "office")->valuestring,
-                                &out, &e);
+      rc = kjs_report_employees(kjs_score_sqlite(db), &cfg, period,
+                                cJSON_GetObjectItem(c, "office")->valuestring, &out, &e);
     if (rc) {
       fprintf(stderr, "%s %s: error %s\n", dir, expected, e.msg);
       failures++;
@@ -111,13 +111,13 @@ static void test_set(const char *name) {
   kj_err e;
   kj_err_clear(&e);
   int ndiff = -1;
-  kj_code rc = kjs_score_rebuild(db, 1, &diffs, &ndiff, &e);
+  kj_code rc = kjs_score_sqlite_rebuild(db, 1, &diffs, &ndiff, &e);
   if (rc || ndiff)
     fprintf(stderr, "%s%s\n", kj_buf_str(&diffs), e.msg);
   assert_int_equal(rc, KJ_OK);
   assert_int_equal(ndiff, 0);
   /* rebuild in place and ask again */
-  assert_int_equal(kjs_score_rebuild(db, 0, NULL, NULL, &e), KJ_OK);
+  assert_int_equal(kjs_score_sqlite_rebuild(db, 0, NULL, NULL, &e), KJ_OK);
   ncases = 0;
   assert_int_equal(run_cases(db, dir, &ncases), 0);
   kj_buf_release(&diffs);

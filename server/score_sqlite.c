@@ -1,0 +1,892 @@
+/* score_sqlite.c - the score store (score_store.h) on SQLite.
+ *
+ * Aggregate tables (docs/scoring.md "Aggregates"):
+ *   sc_office(code, name, population)            live office records
+ *   sc_emp(nip, office, name)                     live employee records (roster)
+ *   sc_survey(office, ym, service, n, u1..u9)     survey sums per month
+ *   sc_cdays(office, ym, days, cnt)               complaints per month and
+ *                                                 resolution days (-1 = open)
+ *   sc_real(office, nip, indicator, ym, qty_hi, qty_lo, cnt)
+ *                                                 approved quantity * 1e6
+ *                                                 as hi * 1e18 + lo (below)
+ *   sc_actday(office, nip, day, wd, cnt)          live activities per day
+ *   sc_actmonth(office, nip, ym, days)            Monday-Friday days with one
+ *   sc_target(office, nip, period, indicator, target_hi, target_lo,
+ *             weight_hi, weight_lo, cnt)          (* 1e6, hi * 1e18 + lo)
+ *   sc_rating(office, ratee, period, role, total, cnt)  total = sum of s1..s7
+ * ym is year*100+month.  A row whose count drops to 0 is deleted, so a
+ * recompute from the records gives exactly the same rows.  The per-employee
+ * tables are keyed by the record's own office before the NIP (the own-office
+ * rule, server/score.c).
+ *
+ * Every SQL statement of the scores lives here; server/score.c decides what
+ * to add and computes the reports.
+ */
+#include "score_sqlite.h"
+
+#include <cJSON.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "score.h"
+#include "wire.h"
+
+/* ---------------------------------------------------------------------- */
+/* schema and statements */
+
+static const char *const k_tables[] = {
+    "sc_office(code TEXT PRIMARY KEY, name TEXT, population INTEGER)",
+    "sc_emp(nip TEXT PRIMARY KEY, office TEXT NOT NULL, name TEXT)",
+    "sc_survey(office TEXT NOT NULL, ym INTEGER NOT NULL, service TEXT NOT NULL, n INTEGER NOT "
+    "NULL, u1 INTEGER NOT NULL, u2 INTEGER NOT NULL, u3 INTEGER NOT NULL, u4 INTEGER NOT NULL, "
+    "u5 INTEGER NOT NULL, u6 INTEGER NOT NULL, u7 INTEGER NOT NULL, u8 INTEGER NOT NULL, u9 "
+    "INTEGER NOT NULL, PRIMARY KEY(office, ym, service)) WITHOUT ROWID",
+    "sc_cdays(office TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, cnt INTEGER NOT "
+    "NULL, PRIMARY KEY(office, ym, days)) WITHOUT ROWID",
+    "sc_real(office TEXT NOT NULL, nip TEXT NOT NULL, indicator TEXT NOT NULL, ym INTEGER NOT "
+    "NULL, qty_hi INTEGER NOT NULL, qty_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY "
+    "KEY(office, nip, indicator, ym)) WITHOUT ROWID",
+    "sc_actday(office TEXT NOT NULL, nip TEXT NOT NULL, day INTEGER NOT NULL, wd INTEGER NOT "
+    "NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, nip, day)) WITHOUT ROWID",
+    "sc_actmonth(office TEXT NOT NULL, nip TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT "
+    "NULL, PRIMARY KEY(office, nip, ym)) WITHOUT ROWID",
+    "sc_target(office TEXT NOT NULL, nip TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT "
+    "NULL, target_hi INTEGER NOT NULL, target_lo INTEGER NOT NULL, weight_hi INTEGER NOT NULL, "
+    "weight_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, nip, period, "
+    "indicator)) WITHOUT ROWID",
+    "sc_rating(office TEXT NOT NULL, ratee TEXT NOT NULL, period TEXT NOT NULL, role TEXT NOT "
+    "NULL, total INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, ratee, period, "
+    "role)) WITHOUT ROWID",
+};
+#define NTABLES ((int)(sizeof k_tables / sizeof k_tables[0]))
+static const char *const k_names[NTABLES] = {"sc_office",   "sc_emp",    "sc_survey",
+                                             "sc_cdays",    "sc_real",   "sc_actday",
+                                             "sc_actmonth", "sc_target", "sc_rating"};
+
+static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
+  int ec = sqlite3_errcode(db) & 0xff;
+  return kj_fail(err, ec == SQLITE_NOMEM ? KJ_ENOMEM : KJ_EDB, "scores: %s: %s", what,
+                 sqlite3_errmsg(db));
+}
+
+static kj_code create_tables(sqlite3 *db, const char *schema, kj_err *err) {
+  char sql[1024];
+  for (int i = 0; i < NTABLES; i++) {
+    snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s.%s", schema, k_tables[i]);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+      return db_fail(db, err, "cannot create tables");
+  }
+  snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS %s.sc_emp_office ON sc_emp(office, nip)",
+           schema);
+  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot create indexes");
+  return KJ_OK;
+}
+
+static kj_code fill_from_records(sqlite3 *db, const char *schema, kj_err *err);
+
+/* *has = 1 when main.table has the column, else 0 */
+static kj_code has_column(sqlite3 *db, const char *table, const char *col, int *has, kj_err *err) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE name=?2", -1,
+                         &s, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot read the table list");
+  sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, col, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  *has = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+  if (rc != SQLITE_ROW)
+    db_fail(db, err, "cannot read the table list");
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? KJ_OK : KJ_EDB;
+}
+
+/* The per-employee tables keyed by the record's office (the own-office
+ * rule): an older layout keyed them by NIP alone. */
+static const char *const k_office_keyed[] = {"sc_real", "sc_actday", "sc_actmonth", "sc_target",
+                                             "sc_rating"};
+
+kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err) {
+  /* tables of an older layout, rebuilt from the records in the caller's
+   * transaction: before the (hi, lo) sums (one 64-bit column, which
+   * overflowed), or before the own-office rule (no office column) */
+  int old_real = 0, old_target = 0, old = 0;
+  kj_code rc = has_column(db, "sc_real", "qty", &old_real, err);
+  if (!rc)
+    rc = has_column(db, "sc_target", "target", &old_target, err);
+  for (size_t i = 0; !rc && !old && i < sizeof k_office_keyed / sizeof *k_office_keyed; i++) {
+    int has_nip = 0, has_office = 0;
+    const char *t = k_office_keyed[i];
+    rc = has_column(db, t, strcmp(t, "sc_rating") ? "nip" : "ratee", &has_nip, err);
+    if (!rc)
+      rc = has_column(db, t, "office", &has_office, err);
+    old = has_nip && !has_office;
+  }
+  if (rc)
+    return rc;
+  if (old_real || old_target || old) {
+    char sql[128];
+    for (int i = 0; i < NTABLES; i++) {
+      snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.%s", k_names[i]);
+      if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(db, err, "cannot upgrade the score tables");
+    }
+    if ((rc = create_tables(db, "main", err)))
+      return rc;
+    return fill_from_records(db, "main", err);
+  }
+  return create_tables(db, "main", err);
+}
+
+/* Update statements, "%s" = schema.  A counted aggregate row has an _ADD
+ * statement whose parameters are its keys, then the signed values, then
+ * the signed count (see add_row), and a _GC statement over the same keys
+ * that drops the row once its count is back to zero. */
+enum {
+  U_OFFICE_DEL,
+  U_OFFICE_PUT,
+  U_EMP_DEL,
+  U_EMP_PUT,
+  U_SURVEY_ADD,
+  U_SURVEY_GC,
+  U_CDAYS_ADD,
+  U_CDAYS_GC,
+  U_REAL_ADD,
+  U_REAL_GC,
+  U_ACTDAY_ADD,
+  U_ACTDAY_GC,
+  U_ACTMONTH_ADD,
+  U_ACTMONTH_GC,
+  U_TARGET_ADD,
+  U_TARGET_GC,
+  U_RATING_ADD,
+  U_RATING_GC,
+  U__COUNT
+};
+
+/* Quantities, targets and weights are sums of value * 1e6 kept as two
+ * columns, sum = hi * 1e18 + lo with 0 <= lo < 1e18 (docs/scoring.md "Number
+ * bounds"): one record adds less than 1e18, so lo + delta_lo < 2e18 never
+ * overflows and hi moves by at most 2 per change. */
+#define E18 1000000000000000000LL
+#define E18S "1000000000000000000"
+
+static const char *const k_usql[U__COUNT] = {
+    [U_OFFICE_DEL] = "DELETE FROM %s.sc_office WHERE code=?1",
+    [U_OFFICE_PUT] = "INSERT OR REPLACE INTO %s.sc_office(code,name,population) VALUES(?1,?2,?3)",
+    [U_EMP_DEL] = "DELETE FROM %s.sc_emp WHERE nip=?1",
+    [U_EMP_PUT] = "INSERT OR REPLACE INTO %s.sc_emp(nip,office,name) VALUES(?1,?2,?3)",
+    [U_SURVEY_ADD] =
+        "INSERT INTO %s.sc_survey(office,ym,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,n) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(office,ym,service) DO "
+        "UPDATE SET u1=u1+?4,u2=u2+?5,u3=u3+?6,u4=u4+?7,u5=u5+?8,u6=u6+?9,u7=u7+?10,u8=u8+?11,"
+        "u9=u9+?12,n=n+?13",
+    [U_SURVEY_GC] = "DELETE FROM %s.sc_survey WHERE office=?1 AND ym=?2 AND service=?3 AND n=0",
+    [U_CDAYS_ADD] = "INSERT INTO %s.sc_cdays(office,ym,days,cnt) VALUES(?1,?2,?3,?4) "
+                    "ON CONFLICT(office,ym,days) DO UPDATE SET cnt=cnt+?4",
+    [U_CDAYS_GC] = "DELETE FROM %s.sc_cdays WHERE office=?1 AND ym=?2 AND days=?3 AND cnt=0",
+    [U_REAL_ADD] =
+        "INSERT INTO %s.sc_real(office,nip,indicator,ym,qty_hi,qty_lo,cnt) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(office,nip,indicator,ym) DO UPDATE "
+        "SET qty_hi=qty_hi+?5+(qty_lo+?6>=" E18S "),qty_lo=(qty_lo+?6)%%" E18S ",cnt=cnt+?7",
+    [U_REAL_GC] = "DELETE FROM %s.sc_real WHERE office=?1 AND nip=?2 AND indicator=?3 AND ym=?4 "
+                  "AND cnt=0",
+    [U_ACTDAY_ADD] = "INSERT INTO %s.sc_actday(office,nip,day,wd,cnt) VALUES(?1,?2,?3,?4,?5) "
+                     "ON CONFLICT(office,nip,day) DO UPDATE SET cnt=cnt+?5 RETURNING cnt",
+    [U_ACTDAY_GC] = "DELETE FROM %s.sc_actday WHERE office=?1 AND nip=?2 AND day=?3 AND cnt=0",
+    [U_ACTMONTH_ADD] = "INSERT INTO %s.sc_actmonth(office,nip,ym,days) VALUES(?1,?2,?3,?4) "
+                       "ON CONFLICT(office,nip,ym) DO UPDATE SET days=days+?4",
+    [U_ACTMONTH_GC] = "DELETE FROM %s.sc_actmonth WHERE office=?1 AND nip=?2 AND ym=?3 AND days=0",
+    [U_TARGET_ADD] =
+        "INSERT INTO %s.sc_target(office,nip,period,indicator,target_hi,target_lo,weight_hi,"
+        "weight_lo,cnt) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(office,nip,period,"
+        "indicator) DO UPDATE SET "
+        "target_hi=target_hi+?5+(target_lo+?6>=" E18S "),target_lo=(target_lo+?6)%%" E18S ","
+        "weight_hi=weight_hi+?7+(weight_lo+?8>=" E18S "),weight_lo=(weight_lo+?8)%%" E18S ","
+        "cnt=cnt+?9",
+    [U_TARGET_GC] = "DELETE FROM %s.sc_target WHERE office=?1 AND nip=?2 AND period=?3 AND "
+                    "indicator=?4 AND cnt=0",
+    [U_RATING_ADD] =
+        "INSERT INTO %s.sc_rating(office,ratee,period,role,total,cnt) VALUES(?1,?2,?3,?4,?5,?6) "
+        "ON CONFLICT(office,ratee,period,role) DO UPDATE SET total=total+?5,cnt=cnt+?6",
+    [U_RATING_GC] = "DELETE FROM %s.sc_rating WHERE office=?1 AND ratee=?2 AND period=?3 AND "
+                    "role=?4 AND cnt=0",
+};
+
+/* Report statements (unqualified: main, or temp while a verify runs). */
+enum {
+  R_TARGETS,
+  R_REAL,
+  R_RATINGS,
+  R_OFFICES,
+  R_SURVEYS,
+  R_CDAYS,
+  R_ROSTER,
+  R_CMP_MONTHS,
+  R_CMP_DAYS,
+  R_CMP_DAY,
+  R__COUNT
+};
+
+static const char *const k_rsql[R__COUNT] = {
+    /* ?4 = the employee's own office: only its records count */
+    [R_TARGETS] = "SELECT indicator, target_hi, target_lo, weight_hi, weight_lo FROM sc_target "
+                  "WHERE office=?4 AND nip=?1 AND period=?2 ORDER BY indicator",
+    /* summed here in 128 bits, not by SQLite's sum() (64 bits) */
+    [R_REAL] = "SELECT indicator, qty_hi, qty_lo FROM sc_real WHERE office=?4 AND nip=?1 AND ym "
+               "BETWEEN ?2 AND ?3",
+    [R_RATINGS] =
+        "SELECT role, total, cnt FROM sc_rating WHERE office=?4 AND ratee=?1 AND period=?2",
+    [R_OFFICES] = "SELECT code, name, population FROM sc_office ORDER BY code",
+    [R_SURVEYS] = "SELECT service, sum(n), sum(u1), sum(u2), sum(u3), sum(u4), sum(u5), sum(u6), "
+                  "sum(u7), sum(u8), sum(u9) FROM sc_survey WHERE office=?1 AND ym BETWEEN ?2 AND "
+                  "?3 GROUP BY service ORDER BY service",
+    [R_CDAYS] = "SELECT days, sum(cnt) FROM sc_cdays WHERE office=?1 AND ym BETWEEN ?2 AND ?3 "
+                "GROUP BY days ORDER BY days",
+    [R_ROSTER] = "SELECT nip, name FROM sc_emp WHERE office=?1 ORDER BY nip",
+    /* compliance: activities of this office by its roster */
+    [R_CMP_MONTHS] = "SELECT total(m.days) FROM sc_emp e JOIN sc_actmonth m ON m.office=e.office "
+                     "AND m.nip=e.nip WHERE e.office=?1 AND m.ym BETWEEN ?2 AND ?3",
+    [R_CMP_DAYS] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
+                   "d.nip=e.nip WHERE e.office=?1 AND d.day BETWEEN ?2 AND ?3 AND d.wd=1",
+    [R_CMP_DAY] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
+                  "d.nip=e.nip WHERE e.office=?1 AND d.day=?2",
+};
+
+/* ---------------------------------------------------------------------- */
+/* the store of one connection and schema */
+
+typedef struct sq {
+  kjs_score_store store;
+  sqlite3 *db;
+  const char *schema;         /* of the update statements: "main" or "temp" */
+  sqlite3_stmt *st[U__COUNT]; /* updates */
+  sqlite3_stmt *rs[R__COUNT]; /* reports (unqualified names) */
+} sq;
+
+static void sq_release(sq *u) {
+  for (int i = 0; i < U__COUNT; i++)
+    sqlite3_finalize(u->st[i]);
+  for (int i = 0; i < R__COUNT; i++)
+    sqlite3_finalize(u->rs[i]);
+  memset(u->st, 0, sizeof u->st);
+  memset(u->rs, 0, sizeof u->rs);
+}
+
+static sqlite3_stmt *ust(sq *u, int i, kj_err *err) {
+  if (!u->st[i]) {
+    char sql[700];
+    snprintf(sql, sizeof sql, k_usql[i], u->schema);
+    if (sqlite3_prepare_v2(u->db, sql, -1, &u->st[i], NULL) != SQLITE_OK) {
+      db_fail(u->db, err, "cannot prepare");
+      return NULL;
+    }
+  } else {
+    sqlite3_reset(u->st[i]);
+    sqlite3_clear_bindings(u->st[i]);
+  }
+  return u->st[i];
+}
+
+/* Run a bound statement; with out, the first column of its one row. */
+static kj_code urun(sq *u, sqlite3_stmt *s, long long *out, kj_err *err) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    if (out)
+      *out = sqlite3_column_int64(s, 0);
+    rc = sqlite3_step(s);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return db_fail(u->db, err, "cannot update aggregates");
+  return KJ_OK;
+}
+
+static void btext(sqlite3_stmt *s, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+/* One key of an aggregate row: text, or an integer when is_int. */
+typedef struct ukey {
+  const char *t;
+  long long i;
+  int is_int;
+} ukey;
+
+static void bind_keys(sqlite3_stmt *s, const ukey *k, int nk) {
+  for (int j = 0; j < nk; j++) {
+    if (k[j].is_int)
+      sqlite3_bind_int64(s, j + 1, k[j].i);
+    else
+      btext(s, j + 1, k[j].t);
+  }
+}
+
+/* Add (sign 1) or take away (sign -1) one record's values v[0..nv) and a
+ * count of one at the row of keys k; a row whose count is back to zero is
+ * dropped by the statement gc. */
+static kj_code add_row(sq *u, int add, int gc, const ukey *k, int nk, const long long *v, int nv,
+                       int split, int sign, kj_err *err) {
+  sqlite3_stmt *s = ust(u, add, err);
+  if (!s)
+    return KJ_EDB;
+  bind_keys(s, k, nk);
+  int p = nk + 1;
+  for (int j = 0; j < nv; j++) {
+    long long x = sign * v[j];
+    if (split) { /* (hi, lo) of x, |x| < 1e18 (kjs_parse_dec6) */
+      long long hi = x < 0 ? -1 : 0;
+      sqlite3_bind_int64(s, p++, hi);
+      sqlite3_bind_int64(s, p++, x - hi * E18);
+    } else {
+      sqlite3_bind_int64(s, p++, x);
+    }
+  }
+  sqlite3_bind_int64(s, p, sign);
+  kj_code rc = urun(u, s, NULL, err);
+  if (rc || sign > 0)
+    return rc;
+  if (!(s = ust(u, gc, err)))
+    return KJ_EDB;
+  bind_keys(s, k, nk);
+  return urun(u, s, NULL, err);
+}
+
+/* --- writes --- */
+
+static kj_code w_office_put(void *h, const kjs_sc_office *o, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = ust(u, U_OFFICE_PUT, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, o->code);
+  btext(s, 2, o->name);
+  if (o->have_pop)
+    sqlite3_bind_int64(s, 3, o->pop);
+  return urun(u, s, NULL, err);
+}
+
+static kj_code w_office_del(void *h, const char *code, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = ust(u, U_OFFICE_DEL, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, code);
+  return urun(u, s, NULL, err);
+}
+
+static kj_code w_emp_put(void *h, const kjs_sc_emp *e, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = ust(u, U_EMP_PUT, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, e->nip);
+  btext(s, 2, e->office);
+  btext(s, 3, e->name);
+  return urun(u, s, NULL, err);
+}
+
+static kj_code w_emp_del(void *h, const char *nip, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = ust(u, U_EMP_DEL, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, nip);
+  return urun(u, s, NULL, err);
+}
+
+static kj_code w_survey_add(void *h, const char *office, long long ym, const char *service,
+                            const long long u9[9], int sign, kj_err *err) {
+  const ukey k[] = {{office, 0, 0}, {NULL, ym, 1}, {service, 0, 0}};
+  return add_row(h, U_SURVEY_ADD, U_SURVEY_GC, k, 3, u9, 9, 0, sign, err);
+}
+
+static kj_code w_cdays_add(void *h, const char *office, long long ym, long long days, int sign,
+                           kj_err *err) {
+  const ukey k[] = {{office, 0, 0}, {NULL, ym, 1}, {NULL, days, 1}};
+  return add_row(h, U_CDAYS_ADD, U_CDAYS_GC, k, 3, NULL, 0, 0, sign, err);
+}
+
+static kj_code w_real_add(void *h, const char *office, const char *nip, const char *indicator,
+                          long long ym, long long qty, int sign, kj_err *err) {
+  const ukey k[] = {{office, 0, 0}, {nip, 0, 0}, {indicator, 0, 0}, {NULL, ym, 1}};
+  return add_row(h, U_REAL_ADD, U_REAL_GC, k, 4, &qty, 1, 1, sign, err);
+}
+
+static kj_code w_actday_add(void *h, const char *office, const char *nip, long long day, int wd,
+                            int sign, long long *cnt, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = ust(u, U_ACTDAY_ADD, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, office);
+  btext(s, 2, nip);
+  sqlite3_bind_int64(s, 3, day);
+  sqlite3_bind_int64(s, 4, wd);
+  sqlite3_bind_int64(s, 5, sign);
+  *cnt = -99;
+  kj_code rc = urun(u, s, cnt, err);
+  if (rc || !(sign < 0 && *cnt == 0))
+    return rc;
+  if (!(s = ust(u, U_ACTDAY_GC, err)))
+    return KJ_EDB;
+  btext(s, 1, office);
+  btext(s, 2, nip);
+  sqlite3_bind_int64(s, 3, day);
+  return urun(u, s, NULL, err);
+}
+
+static kj_code w_actmonth_add(void *h, const char *office, const char *nip, long long ym, int sign,
+                              kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = ust(u, U_ACTMONTH_ADD, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, office);
+  btext(s, 2, nip);
+  sqlite3_bind_int64(s, 3, ym);
+  sqlite3_bind_int64(s, 4, sign);
+  kj_code rc = urun(u, s, NULL, err);
+  if (rc || sign > 0)
+    return rc;
+  if (!(s = ust(u, U_ACTMONTH_GC, err)))
+    return KJ_EDB;
+  btext(s, 1, office);
+  btext(s, 2, nip);
+  sqlite3_bind_int64(s, 3, ym);
+  return urun(u, s, NULL, err);
+}
+
+static kj_code w_target_add(void *h, const char *office, const char *nip, const char *period,
+                            const char *indicator, long long target, long long weight, int sign,
+                            kj_err *err) {
+  const ukey k[] = {{office, 0, 0}, {nip, 0, 0}, {period, 0, 0}, {indicator, 0, 0}};
+  const long long v[2] = {target, weight};
+  return add_row(h, U_TARGET_ADD, U_TARGET_GC, k, 4, v, 2, 1, sign, err);
+}
+
+static kj_code w_rating_add(void *h, const char *office, const char *ratee, const char *period,
+                            const char *role, long long total, int sign, kj_err *err) {
+  const ukey k[] = {{office, 0, 0}, {ratee, 0, 0}, {period, 0, 0}, {role, 0, 0}};
+  return add_row(h, U_RATING_ADD, U_RATING_GC, k, 4, &total, 1, 0, sign, err);
+}
+
+/* --- reads --- */
+
+static sqlite3_stmt *rst(sq *u, int i, kj_err *err) {
+  if (!u->rs[i]) {
+    if (sqlite3_prepare_v2(u->db, k_rsql[i], -1, &u->rs[i], NULL) != SQLITE_OK) {
+      db_fail(u->db, err, "cannot prepare report");
+      return NULL;
+    }
+  } else {
+    sqlite3_reset(u->rs[i]);
+    sqlite3_clear_bindings(u->rs[i]);
+  }
+  return u->rs[i];
+}
+
+static const char *ctext(sqlite3_stmt *s, int i) {
+  return (const char *)sqlite3_column_text(s, i);
+}
+
+/* a (hi, lo) column pair */
+static kjs_sc_sum col_sum(sqlite3_stmt *s, int i) {
+  kjs_sc_sum x = {sqlite3_column_int64(s, i), sqlite3_column_int64(s, i + 1)};
+  return x;
+}
+
+/* Step s to its end, calling row(s, each, ctx) for each row: KJ_OK, the
+ * callback's code, or KJ_EDB with err naming what. */
+#define READ_ROWS(u, s, err, what, ...)                                                            \
+  do {                                                                                             \
+    int rc_;                                                                                       \
+    kj_code cb_ = KJ_OK;                                                                           \
+    while ((rc_ = sqlite3_step(s)) == SQLITE_ROW) {                                                \
+      __VA_ARGS__;                                                                                 \
+      if (cb_)                                                                                     \
+        break;                                                                                     \
+    }                                                                                              \
+    sqlite3_reset(s);                                                                              \
+    if (cb_)                                                                                       \
+      return cb_;                                                                                  \
+    if (rc_ != SQLITE_DONE)                                                                        \
+      return db_fail((u)->db, (err), (what));                                                      \
+    return KJ_OK;                                                                                  \
+  } while (0)
+
+static kj_code r_offices(void *h, kj_code (*each)(void *, const kjs_sc_office *), void *ctx,
+                         kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = rst(u, R_OFFICES, err);
+  if (!s)
+    return KJ_EDB;
+  READ_ROWS(u, s, err, "cannot read offices", {
+    kjs_sc_office o = {ctext(s, 0), ctext(s, 1), sqlite3_column_type(s, 2) != SQLITE_NULL,
+                       sqlite3_column_int64(s, 2)};
+    cb_ = each(ctx, &o);
+  });
+}
+
+static kj_code r_roster(void *h, const char *office, kj_code (*each)(void *, const kjs_sc_emp *),
+                        void *ctx, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = rst(u, R_ROSTER, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, office);
+  READ_ROWS(u, s, err, "cannot read the roster", {
+    kjs_sc_emp e = {ctext(s, 0), office, ctext(s, 1)};
+    cb_ = each(ctx, &e);
+  });
+}
+
+static kj_code r_targets(void *h, const char *office, const char *nip, const char *period,
+                         kj_code (*each)(void *, const kjs_sc_target *), void *ctx, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = rst(u, R_TARGETS, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, nip);
+  btext(s, 2, period);
+  btext(s, 4, office);
+  READ_ROWS(u, s, err, "cannot read targets", {
+    kjs_sc_target t = {ctext(s, 0), col_sum(s, 1), col_sum(s, 3)};
+    cb_ = each(ctx, &t);
+  });
+}
+
+static kj_code r_reals(void *h, const char *office, const char *nip, long long ym_lo,
+                       long long ym_hi, kj_code (*each)(void *, const kjs_sc_real *), void *ctx,
+                       kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = rst(u, R_REAL, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, nip);
+  sqlite3_bind_int64(s, 2, ym_lo);
+  sqlite3_bind_int64(s, 3, ym_hi);
+  btext(s, 4, office);
+  READ_ROWS(u, s, err, "cannot read realisasi", {
+    kjs_sc_real r = {ctext(s, 0), col_sum(s, 1)};
+    cb_ = each(ctx, &r);
+  });
+}
+
+static kj_code r_ratings(void *h, const char *office, const char *ratee, const char *period,
+                         kj_code (*each)(void *, const kjs_sc_rating *), void *ctx, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = rst(u, R_RATINGS, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, ratee);
+  btext(s, 2, period);
+  btext(s, 4, office);
+  READ_ROWS(u, s, err, "cannot read ratings", {
+    kjs_sc_rating r = {ctext(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)};
+    cb_ = each(ctx, &r);
+  });
+}
+
+static kj_code r_surveys(void *h, const char *office, long long ym_lo, long long ym_hi,
+                         kj_code (*each)(void *, const kjs_sc_survey *), void *ctx, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = rst(u, R_SURVEYS, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, office);
+  sqlite3_bind_int64(s, 2, ym_lo);
+  sqlite3_bind_int64(s, 3, ym_hi);
+  READ_ROWS(u, s, err, "cannot read surveys", {
+    kjs_sc_survey v;
+    v.service = ctext(s, 0);
+    v.n = sqlite3_column_int64(s, 1);
+    for (int i = 0; i < 9; i++)
+      v.u[i] = sqlite3_column_int64(s, 2 + i);
+    cb_ = each(ctx, &v);
+  });
+}
+
+static kj_code r_cdays(void *h, const char *office, long long ym_lo, long long ym_hi,
+                       kj_code (*each)(void *, const kjs_sc_cdays *), void *ctx, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = rst(u, R_CDAYS, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, office);
+  sqlite3_bind_int64(s, 2, ym_lo);
+  sqlite3_bind_int64(s, 3, ym_hi);
+  READ_ROWS(u, s, err, "cannot read complaints", {
+    kjs_sc_cdays c = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
+    cb_ = each(ctx, &c);
+  });
+}
+
+/* the one number of a counting statement */
+static kj_code step_count(sq *u, sqlite3_stmt *s, long long *out, kj_err *err) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64(s, 0);
+    rc = sqlite3_step(s);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return db_fail(u->db, err, "cannot read compliance");
+  return KJ_OK;
+}
+
+static kj_code r_cmp_range(void *h, int which, const char *office, long long lo, long long hi,
+                           long long *out, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = rst(u, which, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, office);
+  sqlite3_bind_int64(s, 2, lo);
+  sqlite3_bind_int64(s, 3, hi);
+  *out = 0;
+  return step_count(u, s, out, err);
+}
+
+static kj_code r_cmp_months(void *h, const char *office, long long ym_lo, long long ym_hi,
+                            long long *out, kj_err *err) {
+  return r_cmp_range(h, R_CMP_MONTHS, office, ym_lo, ym_hi, out, err);
+}
+
+static kj_code r_cmp_days(void *h, const char *office, long long day_lo, long long day_hi,
+                          long long *out, kj_err *err) {
+  return r_cmp_range(h, R_CMP_DAYS, office, day_lo, day_hi, out, err);
+}
+
+static kj_code r_cmp_day(void *h, const char *office, long long day, long long *out, kj_err *err) {
+  sq *u = h;
+  sqlite3_stmt *s = rst(u, R_CMP_DAY, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, office);
+  sqlite3_bind_int64(s, 2, day);
+  *out = 0;
+  return step_count(u, s, out, err);
+}
+
+static const kjs_score_store_ops k_sqlite_ops = {
+    .office_put = w_office_put,
+    .office_del = w_office_del,
+    .emp_put = w_emp_put,
+    .emp_del = w_emp_del,
+    .survey_add = w_survey_add,
+    .cdays_add = w_cdays_add,
+    .real_add = w_real_add,
+    .actday_add = w_actday_add,
+    .actmonth_add = w_actmonth_add,
+    .target_add = w_target_add,
+    .rating_add = w_rating_add,
+    .offices = r_offices,
+    .roster = r_roster,
+    .targets = r_targets,
+    .reals = r_reals,
+    .ratings = r_ratings,
+    .surveys = r_surveys,
+    .cdays = r_cdays,
+    .cmp_months = r_cmp_months,
+    .cmp_days = r_cmp_days,
+    .cmp_day = r_cmp_day,
+};
+
+static void sq_init(sq *u, sqlite3 *db, const char *schema) {
+  memset(u, 0, sizeof *u);
+  u->db = db;
+  u->schema = schema;
+  u->store.ops = &k_sqlite_ops;
+  u->store.h = u;
+}
+
+/* ---------------------------------------------------------------------- */
+/* one store per connection */
+
+/* Prepared statements are kept per connection (a push applies thousands of
+ * records; preparing each statement each time would cost more than running
+ * it).  They are finalized when the connection closes: a
+ * SQLITE_TRACE_CLOSE callback runs before sqlite3_close checks for
+ * unfinalized statements. */
+typedef struct ucache {
+  sqlite3 *db;
+  sq u;
+  struct ucache *next;
+} ucache;
+
+static pthread_mutex_t g_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static ucache *g_caches;
+
+static int on_close(unsigned type, void *ctx, void *p, void *x) {
+  (void)ctx;
+  (void)x;
+  if (type != SQLITE_TRACE_CLOSE)
+    return 0;
+  pthread_mutex_lock(&g_cache_mu);
+  ucache **pp = &g_caches, *c = NULL;
+  for (; *pp; pp = &(*pp)->next)
+    if ((*pp)->db == (sqlite3 *)p) {
+      c = *pp;
+      *pp = c->next;
+      break;
+    }
+  pthread_mutex_unlock(&g_cache_mu);
+  if (c) {
+    sq_release(&c->u);
+    free(c);
+  }
+  return 0;
+}
+
+kjs_score_store *kjs_score_sqlite(sqlite3 *db) {
+  pthread_mutex_lock(&g_cache_mu);
+  ucache *c = g_caches;
+  while (c && c->db != db)
+    c = c->next;
+  if (!c && (c = calloc(1, sizeof *c))) {
+    c->db = db;
+    sq_init(&c->u, db, "main");
+    c->next = g_caches;
+    g_caches = c;
+    sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE, on_close, NULL);
+  }
+  pthread_mutex_unlock(&g_cache_mu);
+  return c ? &c->u.store : NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* recompute */
+
+static kj_code exec_fmt(sqlite3 *db, kj_err *err, const char *fmt, const char *a, const char *b) {
+  char sql[512];
+  snprintf(sql, sizeof sql, fmt, a, b);
+  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, "recompute");
+  return KJ_OK;
+}
+
+static kj_code fill_from_records(sqlite3 *db, const char *schema, kj_err *err) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db, "SELECT type, id, state FROM records WHERE deleted=0", -1, &s, NULL) !=
+      SQLITE_OK)
+    return db_fail(db, err, "cannot read records");
+  sq u;
+  sq_init(&u, db, schema);
+  int rc, bad = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *state = (const char *)sqlite3_column_text(s, 2);
+    cJSON *j = state ? cJSON_Parse(state) : NULL;
+    kj_rstate st;
+    kj_err e;
+    if (!j || kj_rstate_from_json(j, &st, &e) != KJ_OK) {
+      cJSON_Delete(j);
+      bad = 1;
+      break;
+    }
+    cJSON_Delete(j);
+    kj_code arc = kjs_score_update(&u.store, NULL, &st.rec, err);
+    kj_rstate_release(&st);
+    if (arc) {
+      sqlite3_finalize(s);
+      sq_release(&u);
+      return arc;
+    }
+  }
+  if (bad) {
+    char id[64];
+    snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(s, 1));
+    sqlite3_finalize(s);
+    sq_release(&u);
+    return kj_fail(err, KJ_EDB, "record '%s' has an unreadable state", id);
+  }
+  sqlite3_finalize(s);
+  sq_release(&u);
+  if (rc != SQLITE_DONE)
+    return db_fail(db, err, "cannot read records");
+  return KJ_OK;
+}
+
+/* Count in *ndiff (and list in diffs, when given) the rows of a.table that
+ * b.table lacks. */
+static kj_code list_only(sqlite3 *db, const char *table, const char *a, const char *b,
+                         const char *label, kj_buf *diffs, int *ndiff, kj_err *err) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT * FROM %s.%s EXCEPT SELECT * FROM %s.%s", a, table, b, table);
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot compare");
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    (*ndiff)++;
+    if (!diffs)
+      continue;
+    kj_buf_addf(diffs, "%s: %s only: ", table, label);
+    int nc = sqlite3_column_count(s);
+    for (int i = 0; i < nc; i++) {
+      const unsigned char *t = sqlite3_column_text(s, i);
+      kj_buf_addf(diffs, "%s%s=%s", i ? " " : "", sqlite3_column_name(s, i),
+                  t ? (const char *)t : "NULL");
+    }
+    kj_buf_addc(diffs, '\n');
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE)
+    return db_fail(db, err, "cannot compare");
+  return KJ_OK;
+}
+
+kj_code kjs_score_sqlite_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *ndiff, kj_err *err) {
+  kj_code rc = kjs_score_sqlite_schema(db, err);
+  if (ndiff)
+    *ndiff = 0;
+  if (rc)
+    return rc;
+  if (!verify) {
+    for (int i = 0; i < NTABLES; i++)
+      if ((rc = exec_fmt(db, err, "DELETE FROM %s.%s", "main", k_names[i])))
+        return rc;
+    return fill_from_records(db, "main", err);
+  }
+  for (int i = 0; i < NTABLES; i++)
+    if ((rc = exec_fmt(db, err, "DROP TABLE IF EXISTS %s.%s", "temp", k_names[i])))
+      return rc;
+  rc = create_tables(db, "temp", err);
+  if (!rc)
+    rc = fill_from_records(db, "temp", err);
+  int n = 0;
+  for (int i = 0; !rc && i < NTABLES; i++) {
+    rc = list_only(db, k_names[i], "main", "temp", "maintained", diffs, &n, err);
+    if (!rc)
+      rc = list_only(db, k_names[i], "temp", "main", "recomputed", diffs, &n, err);
+  }
+  for (int i = 0; i < NTABLES; i++) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.%s", k_names[i]);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+  }
+  if (!rc && ndiff)
+    *ndiff = n;
+  return rc;
+}
+
+kj_code kjs_score_sqlite_cli_recompute(sqlite3 *db, int argc, char **argv, FILE *out, int *ndiff,
+                                       kj_err *err) {
+  int verify = 0;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--verify"))
+      verify = 1;
+    else
+      return kj_fail(err, KJ_EINVAL, "recompute: unexpected argument '%s'", argv[i]);
+  }
+  kj_buf d;
+  kj_buf_init(&d, KJ_BUF_UNLIMITED);
+  kj_code rc = kjs_score_sqlite_rebuild(db, verify, &d, ndiff, err);
+  fputs(kj_buf_str(&d), out);
+  kj_buf_release(&d);
+  return rc;
+}

@@ -1,0 +1,47 @@
+/* score_sqlite.h - the SQLite implementation of the score store
+ * (score_store.h): the nine sc_* aggregate tables of docs/scoring.md
+ * "Aggregates" in the server's database, next to `records`.
+ *
+ * Only server/store.c (and the tests and bench/score_bench of the scores)
+ * include this header; server/score.h knows no database.
+ */
+#ifndef KJS_SCORE_SQLITE_H
+#define KJS_SCORE_SQLITE_H
+
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "err.h"
+#include "score_store.h"
+
+/* The score store of connection db: its statements are prepared on first
+ * use, kept with the connection and finalized when it closes (a
+ * SQLITE_TRACE_CLOSE callback: this module owns that trace slot).  Owned by
+ * the connection, never released by the caller.  NULL when out of memory
+ * (the score functions then fail with KJ_ENOMEM).  One thread at a time per
+ * connection, as for the connection itself. */
+kjs_score_store *kjs_score_sqlite(sqlite3 *db);
+
+/* Create the aggregate tables (IF NOT EXISTS); tables of an older layout are
+ * rebuilt from the live rows of `records`.  KJ_OK, or KJ_EDB with err
+ * filled.  The store runs it on every open, inside its transaction. */
+kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err);
+
+/* Rebuild the aggregates from the live rows of `records` (state JSON
+ * through kj_rstate_from_json, each record through kjs_score_update).
+ * verify: rebuild into temporary tables, change nothing, append one line per
+ * difference to diffs (may be NULL; "sc_survey: maintained only: ...") and
+ * count them in *ndiff (may be NULL; 0 without verify).  KJ_OK (also when
+ * differences are found), or KJ_EDB, KJ_ENOMEM with err filled.  Run it
+ * inside a write transaction. */
+kj_code kjs_score_sqlite_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *ndiff, kj_err *err);
+
+/* `kinerjad recompute [--verify]`: argv after "recompute".  Prints the
+ * differences to out, one a line, and counts them in *ndiff (may be NULL);
+ * KJ_OK or a kj_code with err filled (kjs_score_sqlite_rebuild).  Run it
+ * inside a write transaction (it rebuilds the tables without --verify). */
+kj_code kjs_score_sqlite_cli_recompute(sqlite3 *db, int argc, char **argv, FILE *out, int *ndiff,
+                                       kj_err *err);
+
+#endif
