@@ -3,10 +3,10 @@
  *   score_bench DIR [SURVEYS ACTIVITIES]     (defaults 1000000 200000)
  *
  * Makes DIR/kinerja.db with the server's store: 50 offices, 500 employees,
- * SURVEYS surveys and ACTIVITIES activities over 2026 (plus complaints,
+ * SURVEYS surveys and ACTIVITIES activities over 2025 (plus complaints,
  * ratings, targets), written straight into `records` and scored with
  * kjs_score_sqlite_rebuild.  Then prints, median of 5 runs each:
- *   - the offices report for the year 2026 (and for one month);
+ *   - the offices report for the year 2025 (and for one month);
  *   - a 1,000-record push (800 surveys, 200 activities) through
  *     kjs_txn_apply, which includes the scores upkeep, and the upkeep alone
  *     (kjs_score_update for the same records, rolled back), as a share of
@@ -62,7 +62,7 @@ static void emp_nip(char *out, unsigned i) {
            1 + i % 999);
 }
 static void rand_date(char *out) {
-  kj_day d = kj_day_from_civil(2026, 1, 1) + (kj_day)rnd(365);
+  kj_day d = kj_day_from_civil(2025, 1, 1) + (kj_day)rnd(365);
   kj_date_format(d, out);
 }
 
@@ -119,13 +119,13 @@ static void make(kj_record *r, kj_rtype t) {
   case KJ_T_COMPLAINT:
     office_code(office, rnd(NOFF));
     setf(r, "office", office);
-    setf(r, "received", "2026-05-04");
+    setf(r, "received", "2025-05-04");
     if (rnd(4))
-      setf(r, "resolved", rnd(2) ? "2026-05-06" : "2026-05-20");
+      setf(r, "resolved", rnd(2) ? "2025-05-06" : "2025-05-20");
     break;
   case KJ_T_RATING: {
     setf(r, "office", office);
-    setf(r, "period", "2026");
+    setf(r, "period", "2025");
     char rater[20];
     emp_nip(rater, (e + 1) % NEMP);
     setf(r, "rater", rater);
@@ -143,7 +143,7 @@ static void make(kj_record *r, kj_rtype t) {
     setf(r, "nip", nip);
     snprintf(b, sizeof b, "IND%u", rnd(3));
     setf(r, "indicator", b);
-    setf(r, "period", "2026");
+    setf(r, "period", "2025");
     setu(r, "target", 50 + rnd(200));
     break;
   default:
@@ -258,7 +258,7 @@ int main(int argc, char **argv) {
          (t1 - t0) / 1e3);
   printf("recompute (rebuild aggregates): %.1f s\n", (t2 - t1) / 1e3);
 
-  const char *periods[] = {"2026", "2026-08"};
+  const char *periods[] = {"2025", "2025-08"};
   for (int p = 0; p < 2; p++) {
     double v[5];
     size_t len = 0;
@@ -267,7 +267,7 @@ int main(int argc, char **argv) {
       kj_buf_init(&b, KJ_BUF_UNLIMITED);
       sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
       double a = now_ms();
-      if (kjs_report_offices(kjs_score_sqlite(db), &cfg, periods[p], "2026-12-31", &b, &e))
+      if (kjs_report_offices(kjs_score_sqlite(db), &cfg, periods[p], "2025-12-31", &b, &e))
         die("report", e.msg);
       v[k] = now_ms() - a;
       sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
