@@ -11,6 +11,7 @@
 #include "date.h"
 #include "enrol.h"
 #include "gz.h"
+#include "text.h"
 
 #define REPLY_MAX ((size_t)256 << 20) /* a pull page is far smaller */
 
@@ -82,7 +83,7 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   size_t bl = strlen(cfg->server);
   while (bl > 8 && cfg->server[bl - 1] == '/')
     bl--;
-  n->base = strndup(cfg->server, bl);
+  n->base = kj_strndup(cfg->server, bl);
   size_t al = strlen(cfg->token) + 32;
   n->auth = malloc(al);
   n->curl = curl_easy_init();
@@ -354,7 +355,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   size_t bl = strlen(server);
   while (bl > 8 && server[bl - 1] == '/')
     bl--;
-  char *base = strndup(server, bl), *leaf = NULL;
+  char *base = kj_strndup(server, bl), *leaf = NULL;
   if (!base)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   unsigned char spki[32], got[32];
