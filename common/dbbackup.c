@@ -63,7 +63,7 @@ kj_code kj_db_backup(const char *src, const char *dest, int *pages, kj_err *err)
              SQLITE_OK) {
     c = kj_fail(err, KJ_EIO, "cannot create '%s': %s", tmp, sqlite3_errmsg(to));
   } else {
-    chmod(tmp, 0600); /* it holds tokens (hashed on the server, plain on a PC) */
+    kj_file_make_private(tmp, NULL); /* it holds tokens (hashed on the server, plain on a PC) */
     sqlite3_busy_timeout(from, 5000);
     c = copy(from, to, src, pages, err);
     if (!c)

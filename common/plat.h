@@ -17,7 +17,7 @@
 #include "err.h"
 
 /* Called first in main: on Windows the console prints UTF-8
- * (SetConsoleOutputCP), stdout and stdin are binary (CSV and JSON keep
+ * (SetConsoleOutputCP), stdin, stdout and stderr are binary (CSV and JSON keep
  * their "\n") and ANSI escapes work on stderr; nothing on Linux. */
 void kj_plat_init(void);
 
@@ -35,11 +35,15 @@ void kj_term_echo_restore(void);
 int kj_open_read(const char *path);
 
 /* Create path, which must not exist, for writing, readable and writable by
- * its owner only whatever the umask (0600 on Linux; on Windows the file
- * takes the ACL of its folder, which the installer gives the PC's
- * administrators and SYSTEM: docs/operations.md "Office PCs on Windows").
+ * its owner only whatever the umask (0600 on Linux; on Windows an ACL,
+ * not inheriting the folder's, that lets in this user, SYSTEM and the
+ * Administrators alone: docs/operations.md "Office PCs on Windows").
  * A file descriptor, or -1 with errno set (EEXIST when it exists). */
 int kj_file_create_private(const char *path);
+
+/* Make path readable and writable by its owner only (chmod 0600; on
+ * Windows the protected ACL of kj_file_create_private). */
+kj_code kj_file_make_private(const char *path, kj_err *err);
 
 /* Create or truncate path for writing with permission bits mode (e.g.
  * 0600, 0644) whatever the umask (Windows: the folder's ACL; mode only

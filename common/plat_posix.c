@@ -76,6 +76,12 @@ int kj_socketpair(int sv[2]) {
   return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
 }
 
+kj_code kj_file_make_private(const char *path, kj_err *err) {
+  if (chmod(path, 0600) != 0)
+    return kj_fail(err, KJ_EIO, "cannot close '%s' to other users: %s", path, strerror(errno));
+  return KJ_OK;
+}
+
 unsigned kj_file_mode(const struct stat *sb) {
   return (unsigned)(sb->st_mode & 0777);
 }

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <windows.h>
 /* after windows.h */
+#include <aclapi.h>
 #include <bcrypt.h>
+#include <sddl.h>
 
 #include "uuid.h"
 
@@ -46,6 +48,7 @@ void kj_plat_init(void) {
   SetConsoleCP(CP_UTF8);
   _setmode(_fileno(stdout), _O_BINARY);
   _setmode(_fileno(stdin), _O_BINARY);
+  _setmode(_fileno(stderr), _O_BINARY);
   HANDLE h = GetStdHandle(STD_ERROR_HANDLE);
   DWORD mode;
   if (h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode))
@@ -86,14 +89,93 @@ int kj_open_read(const char *path) {
   return fd;
 }
 
+/* A security descriptor whose DACL, protected from the folder's
+ * inherited entries, gives full access to this process's user, SYSTEM and
+ * the Administrators alone: Windows' form of mode 0600 (under Wine it
+ * becomes mode 0600 too).  LocalFree it; NULL when it cannot be made. */
+static PSECURITY_DESCRIPTOR private_sd(void) {
+  HANDLE tok;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok))
+    return NULL;
+  unsigned char buf[256];
+  DWORD n = 0;
+  wchar_t *sid = NULL;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  if (GetTokenInformation(tok, TokenUser, buf, sizeof buf, &n) &&
+      ConvertSidToStringSidW(((TOKEN_USER *)buf)->User.Sid, &sid)) {
+    wchar_t sddl[256];
+    _snwprintf(sddl, sizeof sddl / sizeof sddl[0] - 1, L"D:P(A;;FA;;;%ls)(A;;FA;;;SY)(A;;FA;;;BA)",
+               sid);
+    sddl[sizeof sddl / sizeof sddl[0] - 1] = 0;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL))
+      sd = NULL;
+    LocalFree(sid);
+  }
+  CloseHandle(tok);
+  return sd;
+}
+
+static int errno_of(DWORD e) {
+  switch (e) {
+  case ERROR_FILE_EXISTS:
+  case ERROR_ALREADY_EXISTS:
+    return EEXIST;
+  case ERROR_FILE_NOT_FOUND:
+  case ERROR_PATH_NOT_FOUND:
+    return ENOENT;
+  case ERROR_ACCESS_DENIED:
+    return EACCES;
+  case ERROR_DISK_FULL:
+  case ERROR_HANDLE_DISK_FULL:
+    return ENOSPC;
+  default:
+    return EIO;
+  }
+}
+
 int kj_file_create_private(const char *path) {
   wchar_t *w = wide(path);
   if (!w)
     return -1;
-  int fd =
-      _wopen(w, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT, _S_IREAD | _S_IWRITE);
+  SECURITY_ATTRIBUTES sa = {sizeof sa, private_sd(), FALSE};
+  if (!sa.lpSecurityDescriptor) {
+    free(w);
+    errno = EACCES;
+    return -1;
+  }
+  HANDLE h = CreateFileW(w, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                         &sa, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
+  DWORD e = GetLastError();
+  LocalFree(sa.lpSecurityDescriptor);
   free(w);
+  if (h == INVALID_HANDLE_VALUE) {
+    errno = errno_of(e);
+    return -1;
+  }
+  int fd = _open_osfhandle((intptr_t)h, _O_WRONLY | _O_BINARY);
+  if (fd < 0)
+    CloseHandle(h);
   return fd;
+}
+
+kj_code kj_file_make_private(const char *path, kj_err *err) {
+  char m[160];
+  wchar_t *w = wide(path);
+  PSECURITY_DESCRIPTOR sd = private_sd();
+  PACL dacl = NULL;
+  BOOL present = FALSE, defaulted = FALSE;
+  DWORD e = ERROR_ACCESS_DENIED;
+  if (w && sd && GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted))
+    e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT,
+                              DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, NULL,
+                              NULL, dacl, NULL);
+  if (sd)
+    LocalFree(sd);
+  free(w);
+  if (e != ERROR_SUCCESS)
+    return kj_fail(err, KJ_EIO, "cannot close '%s' to other users: %s", path,
+                   win_msg(e, m, sizeof m));
+  return KJ_OK;
 }
 
 int kj_file_create_mode(const char *path, unsigned mode) {

@@ -208,3 +208,8 @@ int kjt_lines(const char *text) {
     n += *text == '\n';
   return n;
 }
+
+int kjt_posix_modes(void) {
+  const char *w = getenv("KJ_WINE_EXE");
+  return !w || !*w;
+}

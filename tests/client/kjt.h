@@ -36,6 +36,11 @@ void kjt_run_release(kjt_run *r);
 /* KJT(&r, db, "list", "survey"): kjt_kinerjav with the arguments as an array. */
 #define KJT(r, db, ...) kjt_kinerjav((r), (db), NULL, (const char *const[]){__VA_ARGS__, NULL})
 
+/* 1 when the kinerja under test keeps POSIX file modes, 0 when it is
+ * kinerja.exe under Wine (tests/windows: $KJ_WINE_EXE set), where a
+ * private file is an ACL and Wine's mode for it says little. */
+int kjt_posix_modes(void);
+
 /* How many lines of text (count of '\n'). */
 int kjt_lines(const char *text);
 

@@ -3,9 +3,9 @@
  * SKIP_RETURN_CODE) with the reason when Wine or the cross-built
  * kinerja.exe is missing, and run only the cmocka tests matching
  * $KJT_TEST_FILTER (a glob) when it is set. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
