@@ -106,6 +106,10 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
      * the system directory /etc/ssl/certs (curl-config --configure:
      * --with-ca-path): so the path is cleared, and CAINFO replaced. */
     curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    /* Schannel (Windows) checks revocation, which a private CA without a
+     * CRL fails: best effort, still refusing a certificate listed revoked
+     * (docs/windows-port.md "TLS").  OpenSSL builds ignore the flag. */
+    curl_easy_setopt(c, CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_REVOKE_BEST_EFFORT);
     n->pinned = 1;
     if (cfg->ca_pem && *cfg->ca_pem) {
       n->ca_pem = strdup(cfg->ca_pem);
@@ -406,6 +410,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   curl_easy_setopt(c, CURLOPT_CAPATH, NULL); /* that certificate alone (see kjc_net_open) */
   curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
   curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+  curl_easy_setopt(c, CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_REVOKE_BEST_EFFORT); /* as above */
   curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, pinned);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_POST, 1L);

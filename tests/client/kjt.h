@@ -41,6 +41,11 @@ void kjt_run_release(kjt_run *r);
  * private file is an ACL and Wine's mode for it says little. */
 int kjt_posix_modes(void);
 
+/* The host name for the test server's URLs: "127.0.0.1", or "localhost"
+ * for kinerja.exe under Wine, whose curl 7.88 with Schannel matches a
+ * certificate's DNS names only, not its IP addresses. */
+const char *kjt_tls_host(void);
+
 /* How many lines of text (count of '\n'). */
 int kjt_lines(const char *text);
 
