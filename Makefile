@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS) --timeout 600
 
 .PHONY: all deps build test test-release test-asan demo bench format lint clean fuzz soak \
-  windows windows-deps
+  windows windows-deps test-windows
 
 all: build
 
@@ -74,6 +74,12 @@ windows: windows-deps
 	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64.cmake \
 	  -DKJ_WINDOWS_PREFIX="$$(scripts/windows-deps --prefix)"
 	cmake --build $(WIN_BUILD) -j$(JOBS) --target kinerja
+
+# The client's tests against kinerja.exe under Wine (tests/windows; needs
+# `scripts/install-deps --windows`, which installs Wine).  Without Wine or
+# kinerja.exe each test is reported skipped.
+test-windows: windows build
+	cd $(BUILD) && ctest $(CTEST_FLAGS) -L windows
 
 # Robustness (issue 8, docs/operations.md "Robustness record").
 # make fuzz [FUZZ_SECONDS=60]: each libFuzzer target over its seed corpus.
