@@ -89,6 +89,12 @@ kj_code kj_file_replace(const char *from, const char *to, kj_err *err);
  * exist, KJ_ETOOBIG when it does not fit. */
 kj_code kj_path_absolute(const char *path, char *out, size_t size, kj_err *err);
 
+/* The database used when neither --db nor $KINERJA_DB names one (UTF-8,
+ * static storage): "kinerja.db" in the working directory on Linux;
+ * %ProgramData%\kinerja\kinerja.db on Windows, where the installer keeps
+ * it (the folder is made when missing). */
+const char *kj_default_db(void);
+
 /* Set the environment variable name to value unless it is set already. */
 void kj_env_default(const char *name, const char *value);
 

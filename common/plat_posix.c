@@ -131,6 +131,10 @@ kj_code kj_path_absolute(const char *path, char *out, size_t size, kj_err *err) 
   return KJ_OK;
 }
 
+const char *kj_default_db(void) {
+  return "kinerja.db";
+}
+
 void kj_env_default(const char *name, const char *value) {
   setenv(name, value, 0);
 }

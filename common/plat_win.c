@@ -272,6 +272,24 @@ kj_code kj_path_absolute(const char *path, char *out, size_t size, kj_err *err) 
   return KJ_OK;
 }
 
+const char *kj_default_db(void) {
+  static char path[1024];
+  if (path[0])
+    return path;
+  wchar_t dir[600];
+  DWORD n = GetEnvironmentVariableW(L"ProgramData", dir, 560);
+  if (n == 0 || n >= 560)
+    return "kinerja.db";
+  wcscat(dir, L"\\kinerja");
+  CreateDirectoryW(dir, NULL); /* the installer's, or made now */
+  wcscat(dir, L"\\kinerja.db");
+  if (WideCharToMultiByte(CP_UTF8, 0, dir, -1, path, (int)sizeof path, NULL, NULL) <= 0) {
+    path[0] = 0;
+    return "kinerja.db";
+  }
+  return path;
+}
+
 void kj_env_default(const char *name, const char *value) {
   if (!getenv(name))
     _putenv_s(name, value);
