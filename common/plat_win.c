@@ -299,15 +299,17 @@ static volatile int *interrupt_flag;
 static HANDLE interrupt_event;
 
 /* Runs in a thread of its own: it sets the flag and wakes kj_sleep_ms.
- * TRUE: handled (for Ctrl-C and Ctrl-Break the process goes on and stops
- * at the next check; for a close, logoff or shutdown Windows ends the
- * process once the handler returns, after a few seconds at most). */
+ * TRUE: handled.  After Ctrl-C and Ctrl-Break the process goes on and
+ * stops at its next check.  After a close, logoff or shutdown Windows ends
+ * the process as soon as the handler returns (and after 5 s at most), so
+ * the handler waits 4.5 s: the program's own exit usually comes first. */
 static BOOL WINAPI on_ctrl(DWORD type) {
-  (void)type;
   if (interrupt_flag)
     *interrupt_flag = 1;
   if (interrupt_event)
     SetEvent(interrupt_event);
+  if (type != CTRL_C_EVENT && type != CTRL_BREAK_EVENT)
+    Sleep(4500);
   return TRUE;
 }
 
