@@ -61,7 +61,8 @@ clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(WIN_BUILD)
 
 # Windows (issue 20, docs/operations.md "Building for Windows"): kinerja.exe
-# for x86_64, cross-built with Debian's MinGW-w64.  scripts/windows-deps
+# for x86_64, cross-built with Debian's MinGW-w64, and its installer
+# build-windows/kinerja-setup-VERSION.exe (NSIS, dist/windows/kinerja.nsi).  scripts/windows-deps
 # builds the libraries from Debian's source packages into a cache outside the
 # checkout (minutes the first time, nothing after); the client alone is built.
 WIN_BUILD ?= build-windows
@@ -73,7 +74,7 @@ windows: windows-deps
 	cmake -S . -B $(WIN_BUILD) -DCMAKE_BUILD_TYPE=Release \
 	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64.cmake \
 	  -DKJ_WINDOWS_PREFIX="$$(scripts/windows-deps --prefix)"
-	cmake --build $(WIN_BUILD) -j$(JOBS) --target kinerja
+	cmake --build $(WIN_BUILD) -j$(JOBS) --target kinerja kinerja_setup
 
 # The client's tests against kinerja.exe under Wine (tests/windows; needs
 # `scripts/install-deps --windows`, which installs Wine).  Without Wine or
