@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """wine_ui.py - `kinerja ui` of kinerja.exe under Wine (issue 20 point 4):
-it serves the office app on 127.0.0.1, runs its sync loop, and Ctrl-C
+it opens a database whose name is not ASCII (the exe's UTF-8 code page),
+serves the office app on 127.0.0.1, runs its sync loop, and Ctrl-C
 (SIGINT, which Wine turns into the console's CTRL_C_EVENT: common/plat_win.c
 kj_on_interrupt) stops it with exit code 0.  Exit 77 without Wine or
 kinerja.exe.  Environment: KJ_WINE, KJ_WINE_EXE, WINEPREFIX (set by
@@ -30,10 +31,12 @@ def get(port, path):
 
 d = tempfile.mkdtemp(prefix="kjt-wine-ui-")
 try:
-    db = os.path.join(d, "k.db")
+    # a name outside ASCII: kinerja.exe's manifest makes its code page UTF-8
+    db = os.path.join(d, "kantor-ñé.db")
     r = subprocess.run([wine, exe, "--db", db, "init", "--office", "3201010"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+    assert os.path.exists(db), os.listdir(d)
     err = open(os.path.join(d, "err.txt"), "w")
     p = subprocess.Popen([wine, exe, "--db", db, "ui", "--listen", "127.0.0.1:0"],
                          stdout=subprocess.PIPE, stderr=err, text=True)
