@@ -76,7 +76,7 @@ windows: windows-deps
 	cmake -S . -B $(WIN_BUILD) -DCMAKE_BUILD_TYPE=Release \
 	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64.cmake \
 	  -DKJ_WINDOWS_PREFIX="$$(scripts/windows-deps --prefix)"
-	cmake --build $(WIN_BUILD) -j$(JOBS) --target kinerja kinerja_setup
+	cmake --build $(WIN_BUILD) -j$(JOBS) --target kinerja kinerja_setup test_plat
 
 # The client's tests against kinerja.exe under Wine (tests/windows; needs
 # `scripts/install-deps --windows`, which installs Wine).  Without Wine or
