@@ -129,11 +129,11 @@ int kjc_cmd_import(int argc, char **argv);
 int kjc_cmd_export(int argc, char **argv);
 int kjc_cmd_status(int argc, char **argv);
 int kjc_cmd_discard(int argc, char **argv); /* cmd_discard.c */
-int kjc_cmd_backup(int argc, char **argv);  /* cmd_status.c */
-int kjc_cmd_sync(int argc, char **argv);    /* cmd_sync.c (sync engine) */
-int kjc_cmd_report(int argc, char **argv);  /* cmd_sync.c */
-int kjc_cmd_person(int argc, char **argv);  /* cmd_person.c: setup, list */
-int kjc_cmd_ui(int argc, char **argv);      /* cmd_ui.c (the office web app) */
+int kjc_cmd_backup(int argc, char **argv); /* cmd_status.c */
+int kjc_cmd_sync(int argc, char **argv);   /* cmd_sync.c (sync engine) */
+int kjc_cmd_report(int argc, char **argv); /* cmd_sync.c */
+int kjc_cmd_person(int argc, char **argv); /* cmd_person.c: setup, list */
+int kjc_cmd_ui(int argc, char **argv);     /* cmd_ui.c (the office web app) */
 
 /* The loop of `sync --watch` on s (open for writing) until
  * kjc_sync_watch_stop (from any thread; it ends within a second or when

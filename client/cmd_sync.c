@@ -129,7 +129,8 @@ static void print_failure(kj_code c, const kj_err *err) {
 typedef enum { W_NONE, W_ONLINE, W_OFFLINE, W_ERROR } wstate;
 
 static void sleep_ms(long ms) {
-  kj_sleep_ms(ms); /* returns early once g_stop is set */
+  if (!g_stop)
+    kj_sleep_ms(ms); /* returns early once a signal sets g_stop */
 }
 
 static long jitter(long ms) {
