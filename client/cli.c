@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plat.h"
 #include "suggest.h"
 #include "text.h"
 
@@ -20,7 +21,7 @@ const char *kjc_db_path(void) {
   const char *e = getenv("KINERJA_DB");
   if (e && *e)
     return e;
-  return "kinerja.db";
+  return kj_default_db(); /* ./kinerja.db; Windows: ProgramData (common/plat.h) */
 }
 
 /* prefix, then the message with control characters escaped (it may quote

@@ -46,8 +46,8 @@ int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos
               const char *help);
 
 /* "kinerja: ..." on stderr. */
-void kjc_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void kjc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kjc_error(const char *fmt, ...) KJ_PRINTF(1, 2);
+void kjc_warn(const char *fmt, ...) KJ_PRINTF(1, 2);
 
 /* Open the database (message printed on failure); returns 0 or an exit code. */
 int kjc_open(kjc_store **s, int flags);

@@ -1,6 +1,5 @@
 /* cmd_init.c - `kinerja init` and `kinerja config`. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "cli.h"
 #include "enrol.h"
 #include "net.h"
+#include "plat.h"
 #include "text.h"
 
 #define CA_MAX ((size_t)1024 * 1024)
@@ -29,7 +29,7 @@ static kj_code check_server(const char *url, kj_err *err) {
 /* Store the CA's absolute path and its contents (pinned at this moment). */
 static kj_code set_ca(kjc_store *s, const char *file, kj_err *err) {
   char abs[PATH_MAX];
-  if (!realpath(file, abs))
+  if (kj_path_absolute(file, abs, sizeof abs, NULL))
     return kj_fail(err, KJ_ENOENT, "cannot read CA file '%s': %s", file, strerror(errno));
   FILE *f = fopen(abs, "rb");
   if (!f)
@@ -95,7 +95,7 @@ static char *token_read(int fd, const char *what) {
 
 /* The token of a --token-file: refused when others may read the file. */
 static char *token_from_file(const char *file) {
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  int fd = kj_open_read(file);
   if (fd < 0) {
     kjc_error("cannot read token file '%s': %s", file, strerror(errno));
     return NULL;
@@ -106,9 +106,9 @@ static char *token_from_file(const char *file) {
     close(fd);
     return NULL;
   }
-  if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+  if (kj_file_mode(&sb) & (S_IRWXG | S_IRWXO)) {
     kjc_error("token file '%s' is open to other users (mode %03o): run 'chmod 600 %s'", file,
-              (unsigned)(sb.st_mode & 0777), file);
+              kj_file_mode(&sb), file);
     close(fd);
     return NULL;
   }
@@ -175,18 +175,19 @@ int kjc_check_token_private(kjc_store *s) {
     kjc_error("cannot check database '%s': %s", path, strerror(errno));
     return KJC_EXIT_FAIL;
   }
-  if (!(sb.st_mode & S_IRWXO))
+  if (!(kj_file_mode(&sb) & S_IRWXO))
     return 0;
   /* A database of the previous release was made with the umask (0644):
    * its owner closes it to others once, with a notice; anyone else is
    * refused with the fix to run. */
-  mode_t want = sb.st_mode & 0770;
-  int fixed = sb.st_uid == geteuid() && chmod(path, want) == 0;
+  mode_t want = (mode_t)(kj_file_mode(&sb) & 0770);
+  int fixed = kj_file_is_mine(&sb) && chmod(path, want) == 0;
   for (int i = 0; fixed && i < 2; i++) {
     char side[4200];
     snprintf(side, sizeof side, "%s%s", path, i ? "-shm" : "-wal");
     struct stat ss;
-    if (stat(side, &ss) == 0 && (ss.st_mode & S_IRWXO) && chmod(side, ss.st_mode & 0770) != 0)
+    if (stat(side, &ss) == 0 && (kj_file_mode(&ss) & S_IRWXO) &&
+        chmod(side, (mode_t)(kj_file_mode(&ss) & 0770)) != 0)
       fixed = 0;
   }
   if (fixed) {
@@ -197,7 +198,7 @@ int kjc_check_token_private(kjc_store *s) {
   }
   kjc_error("database '%s' holds the device token but every user can open it (mode %03o): run "
             "'chmod 600 %s' (or 'chmod o-rwx' to keep a group's access)",
-            path, (unsigned)(sb.st_mode & 0777), path);
+            path, kj_file_mode(&sb), path);
   return KJC_EXIT_FAIL;
 }
 
@@ -459,10 +460,10 @@ int kjc_cmd_config(int argc, char **argv) {
     char *token = NULL;
     if (!strcmp(key, "token")) {
       struct stat sb;
-      if (stat(kjc_store_path(s), &sb) == 0 && (sb.st_mode & S_IRWXO)) {
+      if (stat(kjc_store_path(s), &sb) == 0 && (kj_file_mode(&sb) & S_IRWXO)) {
         kjc_error("database '%s' is open to every user (mode %03o): run 'chmod 600 %s' before "
                   "storing a token in it",
-                  kjc_store_path(s), (unsigned)(sb.st_mode & 0777), kjc_store_path(s));
+                  kjc_store_path(s), kj_file_mode(&sb), kjc_store_path(s));
         kjc_store_close(s);
         return KJC_EXIT_FAIL;
       }

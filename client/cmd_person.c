@@ -5,34 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "log.h"
 #include "person.h"
+#include "plat.h"
 #include "text.h"
 
 /* One line from stdin into out[size] without its line end; at a terminal
  * the prompt goes to stderr first and, for a secret, nothing is echoed.
  * 0, or -1 at end of input. */
 static int read_line(const char *prompt, int secret, char *out, size_t size) {
-  int tty = isatty(STDIN_FILENO);
-  struct termios old, quiet;
+  int tty = kj_is_terminal(0);
   int restore = 0;
   if (tty) {
     fputs(prompt, stderr);
     fflush(stderr);
-    if (secret && tcgetattr(STDIN_FILENO, &old) == 0) {
-      quiet = old;
-      quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
-      quiet.c_lflag |= ICANON;
-      restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
-    }
+    if (secret)
+      restore = kj_term_echo_off();
   }
   int r = fgets(out, (int)size, stdin) ? 0 : -1;
   if (restore) {
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    kj_term_echo_restore();
     fputc('\n', stderr);
   }
   if (r == 0)
@@ -59,9 +54,9 @@ static int pin_given(const char *pin_file, char *pin, size_t size) {
       fclose(f);
       return -1;
     }
-    if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+    if (kj_file_mode(&sb) & (S_IRWXG | S_IRWXO)) {
       kjc_error("--pin-file '%s' is open to other users (mode %03o): run 'chmod 600 %s'", pin_file,
-                (unsigned)(sb.st_mode & 0777), pin_file);
+                kj_file_mode(&sb), pin_file);
       fclose(f);
       return -1;
     }

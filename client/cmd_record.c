@@ -294,7 +294,7 @@ static void show_value(const char *v) {
       kj_term_fputs(v, stdout);
       break;
     }
-    char *line = strndup(v, (size_t)(nl - v));
+    char *line = kj_strndup(v, (size_t)(nl - v));
     kj_term_fputs(line ? line : "(out of memory)", stdout);
     free(line);
     printf("\n%-12s ", "");

@@ -10,6 +10,7 @@
 #include "date.h"
 #include "dbbackup.h"
 #include "hlc.h"
+#include "plat.h"
 #include "text.h"
 
 static const char status_help[] =
@@ -33,7 +34,7 @@ static void iso_time(int64_t ms, char out[32]) {
     return;
   time_t t = (time_t)(ms / 1000);
   struct tm tm;
-  gmtime_r(&t, &tm);
+  kj_time_utc(t, &tm);
   strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 

@@ -4,7 +4,6 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "cli.h"
 #include "date.h"
 #include "hlc.h"
+#include "plat.h"
 #include "report.h"
 #include "sync.h"
 #include "text.h"
@@ -26,20 +26,8 @@ enum { SYNC_EXIT_OK = 0, SYNC_EXIT_FAIL = 1, SYNC_EXIT_UNREACHABLE = 2, SYNC_EXI
 
 static volatile int g_stop;
 
-static void on_signal(int sig) {
-  (void)sig;
-  g_stop = 1;
-}
-
 static void install_signals(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0; /* no SA_RESTART: a sleep wakes up */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  kj_on_interrupt(&g_stop); /* Ctrl-C, SIGTERM: g_stop = 1; SIGPIPE ignored */
 }
 
 /* ---- progress bar (stderr, only on a terminal, only for large work) ---- */
@@ -141,9 +129,8 @@ static void print_failure(kj_code c, const kj_err *err) {
 typedef enum { W_NONE, W_ONLINE, W_OFFLINE, W_ERROR } wstate;
 
 static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (!g_stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
-    ;
+  if (!g_stop)
+    kj_sleep_ms(ms); /* returns early once a signal sets g_stop */
 }
 
 static long jitter(long ms) {
@@ -163,7 +150,7 @@ static void log_state(wstate *cur, wstate next, const char *text) {
   char ts[32];
   time_t t = time(NULL);
   struct tm tm;
-  gmtime_r(&t, &tm);
+  kj_time_utc(t, &tm);
   strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
   fprintf(stderr, "kinerja: %s ", ts);
   kj_term_fputs(text, stderr); /* may quote the server: escaped */
@@ -311,7 +298,7 @@ int kjc_cmd_sync(int argc, char **argv) {
   }
   install_signals();
   so.cancel = &g_stop;
-  bar b = {isatty(2) && !watchf, 0, (int64_t)kj_wall_ms(), 0};
+  bar b = {kj_is_terminal(2) && !watchf, 0, (int64_t)kj_wall_ms(), 0};
   so.progress = on_progress;
   so.progress_ud = &b;
   if (watchf) {

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "plat.h"
 #include "suggest.h"
 
 static const kjc_command commands[] = {
@@ -43,6 +44,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  kj_plat_init(); /* Windows: UTF-8 console, binary stdout (common/plat.h) */
   kj_log_init("kinerja");
   int i = 1;
   while (i < argc && argv[i][0] == '-') {

@@ -11,6 +11,7 @@
 #include "date.h"
 #include "enrol.h"
 #include "gz.h"
+#include "text.h"
 
 #define REPLY_MAX ((size_t)256 << 20) /* a pull page is far smaller */
 
@@ -82,7 +83,7 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   size_t bl = strlen(cfg->server);
   while (bl > 8 && cfg->server[bl - 1] == '/')
     bl--;
-  n->base = strndup(cfg->server, bl);
+  n->base = kj_strndup(cfg->server, bl);
   size_t al = strlen(cfg->token) + 32;
   n->auth = malloc(al);
   n->curl = curl_easy_init();
@@ -105,6 +106,10 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
      * the system directory /etc/ssl/certs (curl-config --configure:
      * --with-ca-path): so the path is cleared, and CAINFO replaced. */
     curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    /* Schannel (Windows) checks revocation, which a private CA without a
+     * CRL fails: best effort, still refusing a certificate listed revoked
+     * (docs/windows-port.md "TLS").  OpenSSL builds ignore the flag. */
+    curl_easy_setopt(c, CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_REVOKE_BEST_EFFORT);
     n->pinned = 1;
     if (cfg->ca_pem && *cfg->ca_pem) {
       n->ca_pem = strdup(cfg->ca_pem);
@@ -354,7 +359,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   size_t bl = strlen(server);
   while (bl > 8 && server[bl - 1] == '/')
     bl--;
-  char *base = strndup(server, bl), *leaf = NULL;
+  char *base = kj_strndup(server, bl), *leaf = NULL;
   if (!base)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   unsigned char spki[32], got[32];
@@ -405,6 +410,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   curl_easy_setopt(c, CURLOPT_CAPATH, NULL); /* that certificate alone (see kjc_net_open) */
   curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
   curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+  curl_easy_setopt(c, CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_REVOKE_BEST_EFFORT); /* as above */
   curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, pinned);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_POST, 1L);

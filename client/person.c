@@ -9,6 +9,7 @@
 
 #include "actcode.h"
 #include "passhash.h"
+#include "plat.h"
 #include "record.h"
 #include "wire.h"
 
@@ -37,7 +38,7 @@ void kjc_office_time(kjc_store *s, int64_t ms, char *out, size_t size) {
   time_t t = (time_t)(ms / 1000 + hours * 3600);
   struct tm tm;
   char when[32];
-  if (!gmtime_r(&t, &tm) || !strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm))
+  if (!kj_time_utc(t, &tm) || !strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm))
     snprintf(when, sizeof when, "%lld ms", (long long)ms);
   snprintf(out, size, "%s %s", when, abbr);
 }

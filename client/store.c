@@ -19,6 +19,7 @@
 #include "log.h"
 #include "merge.h"
 #include "msg.h"
+#include "plat.h"
 #include "rules.h"
 #include "uuid.h"
 
@@ -249,7 +250,7 @@ static int is_full(kjc_store *s, int rc) {
     return 1;
   if ((rc & 0xff) == SQLITE_IOERR && s && s->db) {
     int e = sqlite3_system_errno(s->db);
-    return e == ENOSPC || e == EFBIG || e == EDQUOT;
+    return kj_errno_is_disk_full(e);
   }
   return 0;
 }
@@ -515,17 +516,11 @@ kj_code kjc_store_create(const char *path, const char *office, kj_err *err) {
   /* Mode 0600 whatever the umask: the file holds the device token.  SQLite
    * gives the -wal and -shm files the database file's mode (os_unix.c,
    * findCreateFileMode), also with fchmod past the umask. */
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = kj_file_create_private(path);
   if (fd < 0) {
     if (errno == EEXIST)
       return kj_fail(err, KJ_EEXIST, "database '%s' already exists: not overwriting it", path);
     return kj_fail(err, KJ_EIO, "cannot create database '%s': %s", path, strerror(errno));
-  }
-  if (fchmod(fd, 0600) != 0) {
-    int e = errno;
-    close(fd);
-    unlink(path);
-    return kj_fail(err, KJ_EIO, "cannot create database '%s': %s", path, strerror(e));
   }
   close(fd);
   kjc_store *s = calloc(1, sizeof *s);

@@ -31,7 +31,7 @@ char *kj_buf_detach(kj_buf *b, size_t *len);
 kj_code kj_buf_add(kj_buf *b, const void *data, size_t len);
 kj_code kj_buf_adds(kj_buf *b, const char *s);
 kj_code kj_buf_addc(kj_buf *b, char c);
-kj_code kj_buf_addf(kj_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+kj_code kj_buf_addf(kj_buf *b, const char *fmt, ...) KJ_PRINTF(2, 3);
 kj_code kj_buf_vaddf(kj_buf *b, const char *fmt, va_list ap);
 /* Make room for n more bytes without changing len. */
 kj_code kj_buf_reserve(kj_buf *b, size_t n);

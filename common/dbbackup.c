@@ -1,8 +1,8 @@
 /* dbbackup.c - online backup of a SQLite database (see dbbackup.h). */
 #include "dbbackup.h"
+#include "plat.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,18 +11,6 @@
 #include <unistd.h>
 
 #define STEP_PAGES 256
-
-static kj_code fsync_path(const char *path, int dir, kj_err *err) {
-  int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0 || fsync(fd) != 0) {
-    kj_code c = kj_fail(err, KJ_EIO, "cannot sync '%s': %s", path, strerror(errno));
-    if (fd >= 0)
-      close(fd);
-    return c;
-  }
-  close(fd);
-  return KJ_OK;
-}
 
 static kj_code copy(sqlite3 *from, sqlite3 *to, const char *src, int *pages, kj_err *err) {
   sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
@@ -75,7 +63,7 @@ kj_code kj_db_backup(const char *src, const char *dest, int *pages, kj_err *err)
              SQLITE_OK) {
     c = kj_fail(err, KJ_EIO, "cannot create '%s': %s", tmp, sqlite3_errmsg(to));
   } else {
-    chmod(tmp, 0600); /* it holds tokens (hashed on the server, plain on a PC) */
+    kj_file_make_private(tmp, NULL); /* it holds tokens (hashed on the server, plain on a PC) */
     sqlite3_busy_timeout(from, 5000);
     c = copy(from, to, src, pages, err);
     if (!c)
@@ -85,14 +73,14 @@ kj_code kj_db_backup(const char *src, const char *dest, int *pages, kj_err *err)
   if (to && sqlite3_close(to) != SQLITE_OK && !c)
     c = kj_fail(err, KJ_EIO, "cannot close '%s'", tmp);
   if (!c)
-    c = fsync_path(tmp, 0, err);
-  if (!c && rename(tmp, dest) != 0)
-    c = kj_fail(err, KJ_EIO, "cannot rename '%s' to '%s': %s", tmp, dest, strerror(errno));
+    c = kj_file_sync(tmp, err);
+  if (!c)
+    c = kj_file_replace(tmp, dest, err);
   if (!c) {
     char *dir = strdup(dest), *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash)
       *(slash == dir ? slash + 1 : slash) = 0;
-    c = fsync_path(slash ? dir : ".", 1, err);
+    c = kj_dir_sync(slash ? dir : ".", err);
     free(dir);
   }
   if (c)

@@ -9,6 +9,16 @@
 
 #include <stdarg.h>
 
+/* KJ_PRINTF(fmt, first): printf-style checking of a function's format
+ * (argument fmt) and arguments (from first).  Under MinGW-w64,
+ * _POSIX_C_SOURCE selects MinGW's own C99 printf (%zu, %lld), which GCC
+ * checks as gnu_printf; plain `printf` would mean Microsoft's. */
+#ifdef __MINGW32__
+#define KJ_PRINTF(fmt, first) __attribute__((format(gnu_printf, fmt, first)))
+#else
+#define KJ_PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
+#endif
+
 #define KJ_ERR_MAP(XX)                                                                             \
   XX(OK, "success")                                                                                \
   XX(EINVAL, "invalid argument")                                                                   \
@@ -47,8 +57,7 @@ const char *kj_strerror(kj_code code);
 
 /* Record a failure in err (may be NULL) and return code.  The message is
  * formatted like printf; it is truncated, never overflowed. */
-kj_code kj_fail(kj_err *err, kj_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+kj_code kj_fail(kj_err *err, kj_code code, const char *fmt, ...) KJ_PRINTF(3, 4);
 kj_code kj_vfail(kj_err *err, kj_code code, const char *fmt, va_list ap);
 
 /* Reset err to KJ_OK with an empty message. */
@@ -56,7 +65,6 @@ void kj_err_clear(kj_err *err);
 
 /* Broken invariant: print and abort (Git's BUG()). */
 #define KJ_BUG(...) kj__bug(__FILE__, __LINE__, __VA_ARGS__)
-_Noreturn void kj__bug(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+_Noreturn void kj__bug(const char *file, int line, const char *fmt, ...) KJ_PRINTF(3, 4);
 
 #endif

@@ -1,4 +1,5 @@
 #include "log.h"
+#include "plat.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ void kj_log(kj_log_level level, const char *fmt, ...) {
   struct timeval tv;
   struct tm tm;
   gettimeofday(&tv, NULL);
-  gmtime_r(&tv.tv_sec, &tm);
+  kj_time_utc(tv.tv_sec, &tm);
   int n = snprintf(line, sizeof(line),
                    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.tm_year + 1900, tm.tm_mon + 1,
                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000),

@@ -15,7 +15,7 @@ kj_log_level kj_log_get_level(void);
  * when s is NULL or unknown. */
 kj_code kj_log_parse_level(const char *s, kj_log_level *out);
 
-void kj_log(kj_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kj_log(kj_log_level level, const char *fmt, ...) KJ_PRINTF(2, 3);
 
 #define KJ_DEBUG(...) kj_log(KJ_LOG_DEBUG, __VA_ARGS__)
 #define KJ_INFO(...) kj_log(KJ_LOG_INFO, __VA_ARGS__)

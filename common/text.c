@@ -1,6 +1,7 @@
 /* text.c - terminal escaping and CSV formula guards (see text.h). */
 #include "text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int kj_utf8_next(const unsigned char *p, unsigned *cp_out) {
@@ -134,4 +135,14 @@ int kj_csv_formula_trigger(const char *s) {
 
 const char *kj_csv_formula_unguard(const char *s) {
   return s && s[0] == '\'' && kj_csv_formula_trigger(s + 1) ? s + 1 : s;
+}
+
+char *kj_strndup(const char *s, size_t n) {
+  size_t len = strnlen(s, n);
+  char *d = malloc(len + 1);
+  if (!d)
+    return NULL;
+  memcpy(d, s, len);
+  d[len] = 0;
+  return d;
 }

@@ -43,4 +43,8 @@ int kj_csv_formula_trigger(const char *s);
  * s + 1 (the original value), else s. */
 const char *kj_csv_formula_unguard(const char *s);
 
+/* A malloc'd copy of at most n bytes of s, NUL-terminated (POSIX strndup,
+ * which Windows lacks): NULL when memory runs out.  The caller frees it. */
+char *kj_strndup(const char *s, size_t n);
+
 #endif

@@ -4,23 +4,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
-kj_code kj_random_bytes(void *buf, unsigned long n) {
-  unsigned char *p = buf;
-  while (n > 0) {
-    ssize_t r = getrandom(p, n, 0);
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      return KJ_EIO;
-    }
-    p += r;
-    n -= (unsigned long)r;
-  }
-  return KJ_OK;
-}
+/* kj_random_bytes: common/plat_posix.c, common/plat_win.c */
 
 static pthread_mutex_t uuid_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t uuid_last_ms;

@@ -18,8 +18,9 @@ kj_code kj_uuid_v7_at(char out[KJ_UUID_STRLEN + 1], uint64_t unix_ms);
 /* 1 when s is a UUID in 8-4-4-4-12 hex form (any version, either case). */
 int kj_uuid_valid(const char *s);
 
-/* Fill buf with n cryptographically random bytes (getrandom(2)): KJ_OK, or
- * KJ_EIO when the kernel refuses. */
+/* Fill buf with n cryptographically random bytes (getrandom(2) on Linux,
+ * BCryptGenRandom on Windows: common/plat_*.c): KJ_OK, or KJ_EIO when the
+ * system refuses. */
 kj_code kj_random_bytes(void *buf, unsigned long n);
 
 #endif

@@ -28,10 +28,13 @@ function(kjh_embed)
     list(APPEND deps "${file}")
   endforeach()
   add_custom_command(OUTPUT ${out}
-    COMMAND kjh_embed ${out} ${A_NAME} ${args}
-    DEPENDS kjh_embed ${deps}
+    COMMAND ${KJH_EMBED_TOOL} ${out} ${A_NAME} ${args}
+    DEPENDS ${KJH_EMBED_TOOL} ${deps}
     COMMENT "Embedding ${A_NAME}: ${A_FILES}"
     VERBATIM)
   target_sources(${A_TARGET} PRIVATE ${out})
+  if(TARGET kjh_embed_host) # cross build: the tool is a file, not a target
+    add_dependencies(${A_TARGET} kjh_embed_host)
+  endif()
   target_link_libraries(${A_TARGET} PRIVATE kj_http)
 endfunction()

@@ -1,7 +1,6 @@
 /* tls.c - mbedTLS for kj_http: the server's TLS context, TLS over
  * buffered ciphertext (net_int.h), and the self-signed certificate an
  * application makes for itself (`kinerjad init`).  Every mbedTLS error is translated here, once. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,9 +16,11 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509_crt.h>
+#include <uv.h> /* inet_pton: the system's socket headers */
 
 #include "http.h"
 #include "net_int.h"
+#include "plat.h"
 
 static const char *tls_strerror(int rc, char *buf, size_t size) {
   mbedtls_strerror(rc, buf, size);
@@ -244,10 +245,10 @@ static int san_encode(unsigned char *buf, size_t size, const char *const *hosts,
 
 static kj_code write_file(const char *path, const unsigned char *data, size_t len, mode_t mode,
                           kj_err *err) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  int fd = kj_file_create_mode(path, mode); /* mode whatever the umask */
   if (fd < 0)
     return kj_fail(err, KJ_EIO, "cannot create '%s': %s", path, strerror(errno));
-  if (fchmod(fd, mode) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0) {
+  if (write(fd, data, len) != (ssize_t)len || kj_fd_sync(fd) != 0) {
     kj_fail(err, KJ_EIO, "cannot write '%s': %s", path, strerror(errno));
     close(fd);
     return KJ_EIO;

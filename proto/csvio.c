@@ -191,7 +191,7 @@ static void add_problem(void *ud, const char *msg) {
   p->off[p->n++] = at;
 }
 
-static void add_problemf(problems *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_problemf(problems *p, const char *fmt, ...) KJ_PRINTF(2, 3);
 static void add_problemf(problems *p, const char *fmt, ...) {
   kj_err e;
   va_list ap;

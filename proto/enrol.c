@@ -10,6 +10,8 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
+#include "text.h"
+
 #define NBYTES (KJ_ENROL_SECRET_LEN + KJ_ENROL_PIN_LEN) /* 15 bytes = 24 symbols */
 #define NSYMS 25                                        /* with the check symbol */
 
@@ -115,7 +117,7 @@ kj_code kj_cert_spki_sha256(const char *pem, size_t len, unsigned char out[32], 
     return kj_fail(err, KJ_EINVAL, "no PEM certificate");
   }
   size_t one = (size_t)(end - begin) + strlen("-----END CERTIFICATE-----");
-  char *cert = strndup(begin, one);
+  char *cert = kj_strndup(begin, one);
   mbedtls_x509_crt crt;
   mbedtls_x509_crt_init(&crt);
   unsigned char der[1024];

@@ -404,7 +404,7 @@ typedef struct dec {
   size_t len;
 } dec;
 
-static size_t d_push(dec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t d_push(dec *d, const char *fmt, ...) KJ_PRINTF(2, 3);
 static size_t d_push(dec *d, const char *fmt, ...) {
   size_t old = d->len;
   if (d->len < sizeof d->path) {

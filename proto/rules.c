@@ -66,7 +66,7 @@ typedef struct judge {
   kj_err *err;
 } judge;
 
-static kj_code refuse(judge *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static kj_code refuse(judge *j, const char *fmt, ...) KJ_PRINTF(2, 3);
 static kj_code refuse(judge *j, const char *fmt, ...) {
   char msg[KJ_ERR_MSG_MAX];
   va_list ap;

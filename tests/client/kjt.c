@@ -208,3 +208,12 @@ int kjt_lines(const char *text) {
     n += *text == '\n';
   return n;
 }
+
+int kjt_posix_modes(void) {
+  const char *w = getenv("KJ_WINE_EXE");
+  return !w || !*w;
+}
+
+const char *kjt_tls_host(void) {
+  return kjt_posix_modes() ? "127.0.0.1" : "localhost";
+}

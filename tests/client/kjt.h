@@ -36,6 +36,16 @@ void kjt_run_release(kjt_run *r);
 /* KJT(&r, db, "list", "survey"): kjt_kinerjav with the arguments as an array. */
 #define KJT(r, db, ...) kjt_kinerjav((r), (db), NULL, (const char *const[]){__VA_ARGS__, NULL})
 
+/* 1 when the kinerja under test keeps POSIX file modes, 0 when it is
+ * kinerja.exe under Wine (tests/windows: $KJ_WINE_EXE set), where a
+ * private file is an ACL and Wine's mode for it says little. */
+int kjt_posix_modes(void);
+
+/* The host name for the test server's URLs: "127.0.0.1", or "localhost"
+ * for kinerja.exe under Wine, whose curl 7.88 with Schannel matches a
+ * certificate's DNS names only, not its IP addresses. */
+const char *kjt_tls_host(void);
+
 /* How many lines of text (count of '\n'). */
 int kjt_lines(const char *text);
 

@@ -302,7 +302,7 @@ void syncenv_start_env(syncenv *e, int port, const char *const *env) {
   assert_non_null(u);
   e->port = atoi(u + strlen("listening on https://127.0.0.1:"));
   assert_true(e->port > 0);
-  snprintf(e->url, sizeof e->url, "https://127.0.0.1:%d", e->port);
+  snprintf(e->url, sizeof e->url, "https://%s:%d", kjt_tls_host(), e->port);
 }
 
 void syncenv_stop(syncenv *e, int sig) {
@@ -338,7 +338,7 @@ void syncenv_proxy(syncenv *e, int cut, long max, unsigned seed) {
   line[r] = 0;
   assert_non_null(strstr(line, "listening on "));
   e->proxy_port = atoi(line + strlen("listening on "));
-  snprintf(e->proxy_url, sizeof e->proxy_url, "https://127.0.0.1:%d", e->proxy_port);
+  snprintf(e->proxy_url, sizeof e->proxy_url, "https://%s:%d", kjt_tls_host(), e->proxy_port);
 }
 
 void syncenv_proxy_stop(syncenv *e) {

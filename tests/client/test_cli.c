@@ -188,7 +188,8 @@ static void t_backup(void **state) {
   kjt_run_release(&r);
   struct stat sb;
   assert_int_equal(stat(copy, &sb), 0);
-  assert_int_equal(sb.st_mode & 0777, 0600);
+  if (kjt_posix_modes())
+    assert_int_equal(sb.st_mode & 0777, 0600);
   kjt_run a, b;
   assert_int_equal(KJT(&a, f->db, "export", "complaint"), 0);
   assert_int_equal(KJT(&b, copy, "export", "complaint"), 0);
