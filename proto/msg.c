@@ -1,6 +1,7 @@
 /* msg.c - the messages of HTTP API v1 (msg.h; docs/protocol.md). */
 #include "msg.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -250,7 +251,237 @@ int kj_incarnation_valid(const char *s) {
   return s != NULL;
 }
 
+/* ---- the change's JSON, written straight (no cJSON tree) ------------------ */
+
+/* s as a JSON string exactly as cJSON_PrintUnformatted writes it: '"' and
+ * '\\' escaped, \b \f \n \r \t by name, other bytes below 0x20 as \u00xx
+ * (lower-case hex), every other byte as it is. */
+static kj_code json_str(kj_buf *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = 0;
+  while ((unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
+    n++;
+  if (!s[n]) { /* nothing to escape: the common case, one copy */
+    if (kj_buf_reserve(b, n + 2))
+      return KJ_ENOMEM;
+    char *p = b->data + b->len;
+    p[0] = '"';
+    memcpy(p + 1, s, n);
+    p[n + 1] = '"';
+    p[n + 2] = 0;
+    b->len += n + 2;
+    return KJ_OK;
+  }
+  if (kj_buf_addc(b, '"'))
+    return KJ_ENOMEM;
+  const char *run = s;
+  for (const unsigned char *p = (const unsigned char *)s;; p++) {
+    unsigned char ch = *p;
+    if (ch >= 0x20 && ch != '"' && ch != '\\')
+      continue;
+    if (p > (const unsigned char *)run &&
+        kj_buf_add(b, run, (size_t)(p - (const unsigned char *)run)))
+      return KJ_ENOMEM;
+    run = (const char *)p + 1;
+    if (!ch)
+      break;
+    char esc[7] = {'\\', 0};
+    size_t k = 2;
+    switch (ch) {
+    case '"':
+      esc[1] = '"';
+      break;
+    case '\\':
+      esc[1] = '\\';
+      break;
+    case '\b':
+      esc[1] = 'b';
+      break;
+    case '\f':
+      esc[1] = 'f';
+      break;
+    case '\n':
+      esc[1] = 'n';
+      break;
+    case '\r':
+      esc[1] = 'r';
+      break;
+    case '\t':
+      esc[1] = 't';
+      break;
+    default:
+      memcpy(esc + 1, "u00", 3);
+      esc[4] = hex[ch >> 4];
+      esc[5] = hex[ch & 15];
+      k = 6;
+    }
+    if (kj_buf_add(b, esc, k))
+      return KJ_ENOMEM;
+  }
+  return kj_buf_addc(b, '"') ? KJ_ENOMEM : KJ_OK;
+}
+
+/* The decimal digits of v, into out (at least 21 bytes); their count. */
+static size_t u64_digits(uint64_t v, char *out) {
+  char tmp[21];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  out[n] = 0;
+  return n;
+}
+
+/* A number as cJSON_PrintUnformatted (1.7.15) writes one made by
+ * cJSON_AddNumberToObject((double)v): "%d" of an int, else "%1.15g", or
+ * "%1.17g" when that does not read back the same within cJSON's epsilon. */
+static kj_code json_seq(kj_buf *b, int64_t v) {
+  char num[32];
+  double d = (double)v;
+  if (v >= 0 && v <= 2147483647) {
+    u64_digits((uint64_t)v, num);
+  } else {
+    snprintf(num, sizeof num, "%1.15g", d);
+    double back = strtod(num, NULL); /* cJSON's compare_double: equal within an epsilon */
+    if (fabs(back - d) > fmax(fabs(back), fabs(d)) * DBL_EPSILON)
+      snprintf(num, sizeof num, "%1.17g", d);
+  }
+  return kj_buf_adds(b, num) ? KJ_ENOMEM : KJ_OK;
+}
+
+/* "del":true or "f":{...} of change c (its mask's fields in type order, a
+ * cleared one as null), appended to b. */
+static kj_code change_body(kj_buf *b, const kj_change *c, const kj_type_def *t) {
+  if (c->rec.deleted)
+    return kj_buf_adds(b, "\"del\":true") ? KJ_ENOMEM : KJ_OK;
+  if (kj_buf_adds(b, "\"f\":{"))
+    return KJ_ENOMEM;
+  int first = 1;
+  for (int i = 0; i < t->nfields; i++) {
+    if (!(c->mask & (1u << i)))
+      continue;
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, t->fields[i].name) || kj_buf_addc(b, ':'))
+      return KJ_ENOMEM;
+    first = 0;
+    const char *v = c->rec.v[i];
+    if (v ? json_str(b, v) != KJ_OK : kj_buf_adds(b, "null") != KJ_OK)
+      return KJ_ENOMEM;
+  }
+  return kj_buf_addc(b, '}') ? KJ_ENOMEM : KJ_OK;
+}
+
+kj_code kj_change_body_json(const kj_change *c, kj_buf *out, kj_err *err) {
+  const kj_type_def *t = kj_type(c->rec.type);
+  if (!t)
+    return kj_fail(err, KJ_EINVAL, "change of '%s': unknown type", c->rec.id);
+  if (kj_buf_addc(out, '{') || change_body(out, c, t) || kj_buf_addc(out, '}'))
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  return KJ_OK;
+}
+
+/* The text the digest is taken of: kj_change_to_json without "device", as
+ * cJSON_PrintUnformatted writes it (same keys, same order, same escapes). */
+static kj_code digest_text(const kj_change *c, kj_buf *b) {
+  const kj_type_def *t = kj_type(c->rec.type);
+  if (!t)
+    return KJ_ENOMEM; /* as before: kj_change_to_json gave NULL */
+  char h[24];
+  u64_digits(c->hlc, h);
+  if (kj_buf_adds(b, "{\"seq\":") || json_seq(b, c->seq) || kj_buf_adds(b, ",\"id\":") ||
+      json_str(b, c->rec.id) || kj_buf_adds(b, ",\"type\":") || json_str(b, t->name) ||
+      kj_buf_adds(b, ",\"hlc\":\"") || kj_buf_adds(b, h) || kj_buf_addc(b, '"'))
+    return KJ_ENOMEM;
+  if (c->author[0] && (kj_buf_adds(b, ",\"author\":") || json_str(b, c->author)))
+    return KJ_ENOMEM;
+  if (kj_buf_addc(b, ',') || change_body(b, c, t) || kj_buf_addc(b, '}'))
+    return KJ_ENOMEM;
+  return KJ_OK;
+}
+
 kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err) {
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  if (kj_buf_reserve(&b, 512) || digest_text(c, &b)) {
+    kj_buf_release(&b);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  unsigned char h[32];
+  mbedtls_sha256_ret((const unsigned char *)b.data, b.len, h, 0);
+  kj_buf_release(&b);
+  memcpy(out, h, KJ_CHANGE_DIGEST_LEN);
+  return KJ_OK;
+}
+
+/* A stamp "HLC/DEVICE" as a JSON string. */
+static kj_code json_stamp(kj_buf *b, const kj_stamp *st) {
+  char txt[24 + KJ_DEVICE_MAX + 2];
+  size_t n = u64_digits(st->hlc, txt);
+  txt[n++] = '/';
+  size_t d = strnlen(st->device, sizeof txt - n - 1);
+  memcpy(txt + n, st->device, d);
+  txt[n + d] = 0;
+  return json_str(b, txt);
+}
+
+kj_code kj_rstate_json(const kj_rstate *s, kj_buf *out, kj_err *err) {
+  const kj_type_def *t = kj_type(s->rec.type);
+  if (!t)
+    return kj_fail(err, KJ_EINVAL, "state of '%s': unknown type", s->rec.id);
+  kj_buf *b = out;
+  if (kj_buf_adds(b, "{\"id\":") || json_str(b, s->rec.id) || kj_buf_adds(b, ",\"type\":") ||
+      json_str(b, t->name) || kj_buf_adds(b, s->rec.deleted ? ",\"del\":true" : ",\"del\":false") ||
+      kj_buf_adds(b, ",\"f\":{"))
+    goto nomem;
+  int first = 1;
+  for (int i = 0; i < t->nfields; i++) {
+    if (!s->rec.v[i])
+      continue;
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, t->fields[i].name) || kj_buf_addc(b, ':') ||
+        json_str(b, s->rec.v[i]))
+      goto nomem;
+    first = 0;
+  }
+  for (int i = 0; i < s->nx; i++) {
+    if (!s->x[i].value)
+      continue;
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, s->x[i].name) || kj_buf_addc(b, ':') ||
+        json_str(b, s->x[i].value))
+      goto nomem;
+    first = 0;
+  }
+  if (kj_buf_adds(b, "},\"t\":{"))
+    goto nomem;
+  first = 1;
+  for (int i = 0; i < t->nfields; i++) {
+    if (!s->st[i].hlc && !s->rec.v[i])
+      continue;
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, t->fields[i].name) || kj_buf_addc(b, ':') ||
+        json_stamp(b, &s->st[i]))
+      goto nomem;
+    first = 0;
+  }
+  for (int i = 0; i < s->nx; i++) {
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, s->x[i].name) || kj_buf_addc(b, ':') ||
+        json_stamp(b, &s->x[i].st))
+      goto nomem;
+    first = 0;
+  }
+  if (kj_buf_addc(b, '}'))
+    goto nomem;
+  if (s->rec.deleted && (kj_buf_adds(b, ",\"dt\":") || json_stamp(b, &s->del)))
+    goto nomem;
+  if (kj_buf_addc(b, '}'))
+    goto nomem;
+  return KJ_OK;
+nomem:
+  return kj_fail(err, KJ_ENOMEM, "out of memory");
+}
+
+kj_code kj_change_digest_tree(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN],
+                              kj_err *err) {
   cJSON *o = kj_change_to_json(c);
   if (o)
     cJSON_DeleteItemFromObjectCaseSensitive(o, "device");
