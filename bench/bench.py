@@ -17,6 +17,11 @@ Environment:
   BENCH_ONLY=links  only the rural-links benchmark (issue 21): a week of one
                   office's work through tests/tools/linkem (3G, VSAT, EDGE);
                   rewrites only its block (`bench-links`) of the doc
+  BENCH_ONLY=push  only the big push (point 2) and raw durable SQLite, runs
+                  interleaved; with BENCH_BEFORE=BUILD_DIR (another build's
+                  kinerja and kinerjad, e.g. of the last release) its push is
+                  run in turn with this one, same machine, same load; prints
+                  medians, leaves the doc alone
 
 Everything binds 127.0.0.1 with port 0, lives in one temporary directory
 (removed at the end) and every process started here is killed at exit.
@@ -1024,6 +1029,43 @@ def write_doc(block, name="bench"):
     log("wrote %s" % path)
 
 
+def push_only(b, tmp):
+    """BENCH_ONLY=push: the push of point 2 for this build (and BENCH_BEFORE's
+    build, in turn) and raw durable SQLite, RUNS runs each, interleaved."""
+    builds = [("after", b)]
+    before = os.environ.get("BENCH_BEFORE", "")
+    if before:
+        old = Bin.__new__(Bin)
+        old.kinerja = os.path.join(os.path.abspath(before), "client", "kinerja")
+        old.kinerjad = os.path.join(os.path.abspath(before), "server", "kinerjad")
+        old.healthz_probe = b.healthz_probe
+        builds.insert(0, ("before", old))
+    csv = gen_surveys(os.path.join(tmp, "surveys.csv"), N, office_code(0), 1)
+    res = {name: [] for name, _ in builds}
+    raw = []
+    k = 0
+    for r in range(RUNS):
+        for name, bb in builds:
+            p = bench_push(bb, tmp, csv, k)
+            k += 1
+            log("%s push run %d: %.0f rec/s, server CPU %.2f s, handlers %.2f s" % (
+                name, r + 1, p["rate"], p["srv_cpu"], p["handler_s"]))
+            res[name].append(p)
+        db = os.path.join(tmp, "raw.db")
+        raw.append(float(run([b.raw_sqlite, db, str(N), "durable"])[0].split()[1]))
+        for suf in ("", "-wal", "-shm"):
+            if os.path.exists(db + suf):
+                os.remove(db + suf)
+    print("push of %s surveys, medians of %d runs, interleaved:" % (fmt(N), RUNS))
+    print("  raw durable SQLite: %s rows/s (%s)" % (fmt(med(raw)), runs(raw)))
+    for name, _ in builds:
+        ps = res[name]
+        rate = [p["rate"] for p in ps]
+        print("  %s: %s rec/s (%s), ratio %.3f, server CPU %.2f s, handlers %.2f s, client CPU %.2f s" % (
+            name, fmt(med(rate)), runs(rate), med(rate) / med(raw), med([p["srv_cpu"] for p in ps]),
+            med([p["handler_s"] for p in ps]), med([p["client_cpu"] for p in ps])))
+
+
 def main():
     global TMP
     if len(sys.argv) != 2:
@@ -1039,6 +1081,12 @@ def main():
         sys.exit("bench: open files limit too low for %d devices (ulimit -n)" % DEVICES)
     TMP = tempfile.mkdtemp(prefix="kinerja-bench.")
     t_start = time.monotonic()
+    if ONLY == "push":
+        try:
+            push_only(b, TMP)
+        finally:
+            cleanup()
+        return
     if ONLY == "links":
         try:
             date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
