@@ -382,9 +382,11 @@ kj_code kj_change_body_json(const kj_change *c, kj_buf *out, kj_err *err) {
   return KJ_OK;
 }
 
-/* The text the digest is taken of: kj_change_to_json without "device", as
- * cJSON_PrintUnformatted writes it (same keys, same order, same escapes). */
-static kj_code digest_text(const kj_change *c, kj_buf *b) {
+/* A change as a push carries it and as its digest is taken of:
+ * kj_change_to_json without "device" (and without "author" unless
+ * with_author), as cJSON_PrintUnformatted writes it (same keys, same
+ * order, same escapes), appended to b. */
+static kj_code change_text(const kj_change *c, int with_author, kj_buf *b) {
   const kj_type_def *t = kj_type(c->rec.type);
   if (!t)
     return KJ_ENOMEM; /* as before: kj_change_to_json gave NULL */
@@ -394,7 +396,7 @@ static kj_code digest_text(const kj_change *c, kj_buf *b) {
       json_str(b, c->rec.id) || kj_buf_adds(b, ",\"type\":") || json_str(b, t->name) ||
       kj_buf_adds(b, ",\"hlc\":\"") || kj_buf_adds(b, h) || kj_buf_addc(b, '"'))
     return KJ_ENOMEM;
-  if (c->author[0] && (kj_buf_adds(b, ",\"author\":") || json_str(b, c->author)))
+  if (with_author && c->author[0] && (kj_buf_adds(b, ",\"author\":") || json_str(b, c->author)))
     return KJ_ENOMEM;
   if (kj_buf_addc(b, ',') || change_body(b, c, t) || kj_buf_addc(b, '}'))
     return KJ_ENOMEM;
@@ -404,7 +406,7 @@ static kj_code digest_text(const kj_change *c, kj_buf *b) {
 kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err) {
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
-  if (kj_buf_reserve(&b, 512) || digest_text(c, &b)) {
+  if (kj_buf_reserve(&b, 512) || change_text(c, 1, &b)) {
     kj_buf_release(&b);
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   }
@@ -498,29 +500,30 @@ kj_code kj_change_digest_tree(const kj_change *c, unsigned char out[KJ_CHANGE_DI
 
 kj_code kj_push_encode_inc(kj_buf *out, int64_t device_time, const char *incarnation,
                            const kj_change *ch, int n, int peer, kj_err *err) {
-  cJSON *body = cJSON_CreateObject();
-  cJSON *arr = NULL;
-  if (!body || !cJSON_AddNumberToObject(body, "device_time", (double)device_time) ||
-      !cJSON_AddNumberToObject(body, "protocol", KJ_PROTOCOL_MAX) ||
-      (incarnation && incarnation[0] &&
-       !cJSON_AddStringToObject(body, "incarnation", incarnation)) ||
-      !(arr = cJSON_AddArrayToObject(body, "changes"))) {
-    cJSON_Delete(body);
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  /* written straight, the text cJSON printed of kj_change_to_json less
+   * "device" (the server knows it) and, for a peer before protocol 2,
+   * "author" */
+  size_t len0 = out->len;
+  if (kj_buf_adds(out, "{\"device_time\":") || json_seq(out, device_time) ||
+      kj_buf_adds(out, ",\"protocol\":") || json_seq(out, KJ_PROTOCOL_MAX))
+    goto oom;
+  if (incarnation && incarnation[0] &&
+      (kj_buf_adds(out, ",\"incarnation\":") || json_str(out, incarnation)))
+    goto oom;
+  if (kj_buf_adds(out, ",\"changes\":["))
+    goto oom;
+  for (int i = 0; i < n; i++)
+    if ((i && kj_buf_addc(out, ',')) || change_text(&ch[i], peer >= 2, out))
+      goto oom;
+  if (kj_buf_adds(out, "]}"))
+    goto oom;
+  return KJ_OK;
+oom:
+  if (out->data && out->len >= len0) {
+    out->len = len0;
+    out->data[len0] = 0;
   }
-  for (int i = 0; i < n; i++) {
-    cJSON *o = kj_change_to_json(&ch[i]);
-    if (o)
-      cJSON_DeleteItemFromObjectCaseSensitive(o, "device"); /* the server knows it */
-    if (o && peer < 2)
-      cJSON_DeleteItemFromObjectCaseSensitive(o, "author");
-    if (!o || !cJSON_AddItemToArray(arr, o)) {
-      cJSON_Delete(o);
-      cJSON_Delete(body);
-      return kj_fail(err, KJ_ENOMEM, "out of memory");
-    }
-  }
-  return emit(body, out, err);
+  return kj_fail(err, KJ_ENOMEM, "out of memory");
 }
 
 /* Offset of a NUL byte or a \u0000 escape in JSON text, or -1.  cJSON would
@@ -689,32 +692,36 @@ kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int6
 
 kj_code kj_push_results_encode_high(kj_buf *out, const kj_push_result *r, int n,
                                     int64_t server_time, int64_t device_high, kj_err *err) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON *res = o ? cJSON_AddArrayToObject(o, "results") : NULL;
-  if (!res)
+  /* written straight (one answer per record of a push: a cJSON tree here
+   * cost more than the record's own insert), the text cJSON would print */
+  size_t len0 = out->len;
+  if (kj_buf_adds(out, "{\"results\":["))
     goto oom;
   for (int i = 0; i < n; i++) {
-    cJSON *x = cJSON_CreateObject();
-    if (!x || !cJSON_AddItemToArray(res, x)) {
-      cJSON_Delete(x);
+    if ((i && kj_buf_addc(out, ',')) || kj_buf_adds(out, "{\"seq\":") ||
+        (r[i].seq >= 0 ? json_seq(out, r[i].seq) : kj_buf_adds(out, "null")) ||
+        kj_buf_adds(out, ",\"status\":") || json_str(out, kj_push_status_name(r[i].status)))
       goto oom;
-    }
-    if (!(r[i].seq >= 0 ? cJSON_AddNumberToObject(x, "seq", (double)r[i].seq)
-                        : cJSON_AddNullToObject(x, "seq")) ||
-        !cJSON_AddStringToObject(x, "status", kj_push_status_name(r[i].status)) ||
-        (r[i].status == KJ_PUSH_REJECTED &&
-         !cJSON_AddStringToObject(x, "error", r[i].error ? r[i].error : "")) ||
-        (r[i].status == KJ_PUSH_REJECTED && r[i].retry && !cJSON_AddTrueToObject(x, "retry")))
+    if (r[i].status == KJ_PUSH_REJECTED &&
+        (kj_buf_adds(out, ",\"error\":") || json_str(out, r[i].error ? r[i].error : "") ||
+         (r[i].retry && kj_buf_adds(out, ",\"retry\":true"))))
+      goto oom;
+    if (kj_buf_addc(out, '}'))
       goto oom;
   }
-  if (!cJSON_AddNumberToObject(o, "server_time", (double)server_time) ||
-      !cJSON_AddNumberToObject(o, "protocol", KJ_PROTOCOL_MAX))
+  if (kj_buf_adds(out, "],\"server_time\":") || json_seq(out, server_time) ||
+      kj_buf_adds(out, ",\"protocol\":") || json_seq(out, KJ_PROTOCOL_MAX))
     goto oom;
-  if (device_high >= 0 && !cJSON_AddNumberToObject(o, "device_high", (double)device_high))
+  if (device_high >= 0 && (kj_buf_adds(out, ",\"device_high\":") || json_seq(out, device_high)))
     goto oom;
-  return emit(o, out, err);
+  if (kj_buf_addc(out, '}'))
+    goto oom;
+  return KJ_OK;
 oom:
-  cJSON_Delete(o);
+  if (out->data && out->len >= len0) { /* leave out as it was */
+    out->len = len0;
+    out->data[len0] = 0;
+  }
   return kj_fail(err, KJ_ENOMEM, "out of memory");
 }
 

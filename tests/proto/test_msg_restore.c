@@ -245,6 +245,22 @@ static void test_results(void **state) {
   assert_int_equal(kj_push_answer_decode(kj_buf_str(&b), b.len, &a, &e), KJ_OK);
   assert_int_equal(a.device_high, -1);
   kj_push_answer_release(&a);
+  /* the answer is written straight: the text cJSON printed before, byte
+   * for byte (a rejection with its error escaped and "retry", a null seq) */
+  kj_push_result x[3] = {{-1, KJ_PUSH_REJECTED, "changes[0]: \"x\"\n", 1},
+                         {2147483648LL, KJ_PUSH_DUPLICATE, NULL, 0},
+                         {9, KJ_PUSH_REJECTED, NULL, 0}};
+  kj_buf_reset(&b);
+  assert_int_equal(kj_push_results_encode_high(&b, x, 3, 1772500000000, 0, &e), KJ_OK);
+  char want[400];
+  snprintf(
+      want, sizeof want,
+      "{\"results\":[{\"seq\":null,\"status\":\"rejected\",\"error\":\"changes[0]: "
+      "\\\"x\\\"\\n\",\"retry\":true},{\"seq\":2147483648,\"status\":\"duplicate\"},{\"seq\":9,"
+      "\"status\":\"rejected\",\"error\":\"\"}],\"server_time\":1772500000000,\"protocol\":%d,"
+      "\"device_high\":0}",
+      KJ_PROTOCOL_MAX);
+  assert_string_equal(kj_buf_str(&b), want);
   kj_buf_release(&b);
 }
 
