@@ -310,7 +310,9 @@ static kj_code json_str(kj_buf *b, const char *s) {
       esc[1] = 't';
       break;
     default:
-      memcpy(esc + 1, "u00", 3);
+      esc[1] = 'u';
+      esc[2] = '0';
+      esc[3] = '0';
       esc[4] = hex[ch >> 4];
       esc[5] = hex[ch & 15];
       k = 6;

@@ -108,7 +108,7 @@ static void test_digest_definition(void **state) {
   unsigned char d[KJ_CHANGE_DIGEST_LEN];
   assert_int_equal(kj_change_digest(&ch[0], d, &e), KJ_OK);
   char hex[2 * KJ_CHANGE_DIGEST_LEN + 1];
-  for (int i = 0; i < KJ_CHANGE_DIGEST_LEN; i++)
+  for (size_t i = 0; i < KJ_CHANGE_DIGEST_LEN; i++)
     snprintf(hex + 2 * i, 3, "%02x", d[i]);
   assert_string_equal(hex, PINNED_DIGEST);
   for (int k = 0; k < 6; k++)
