@@ -577,18 +577,21 @@ def week_csvs(d, employees, head):
         w.writerow("id,office,nip,date,indicator,quantity,minutes,description,evidence,status,reviewed_by"
                    .split(","))
         for k in range(WEEK_ACTIVITIES):
-            status = "submitted" if k % 4 == 0 else "approved"  # the camat approves some later
+            # a new activity is submitted (domain.md "Who may write what": its
+            # approver decides later, signed in as that person)
             w.writerow(["", WEEK_OFFICE, rng.choice(employees), rng.choice(days),
                         rng.choice(["DOC", "LYN", "RPT", "SOS"]), rng.randrange(1, 6), rng.randrange(60, 480),
-                        "Kegiatan harian", "", status, head if status != "submitted" else ""])
+                        "Kegiatan harian", "", "submitted", ""])
     return sp, ap
 
 
 def week_edits(cl, d, head):
-    """The week's edits and deletes, as an office does them: the camat
-    approves WEEK_EDITS_ACT submitted activities and WEEK_EDITS_SURV surveys
-    get a comment (a re-import of exported rows), WEEK_DELETES activities
-    are deleted one by one."""
+    """The week's edits and deletes, as an office does them: WEEK_EDITS_ACT
+    submitted activities get their description corrected and WEEK_EDITS_SURV
+    surveys a comment (a re-import of exported rows), WEEK_DELETES activities
+    are deleted one by one.  (Approvals need the approver signed in with a
+    PIN, `--as`, since the rules of 2026-11-30: the edits stand in for them,
+    the same number of changes of the same size.)"""
     import csv as csvmod
     import io
     for typ, n in (("activity", WEEK_EDITS_ACT), ("survey", WEEK_EDITS_SURV)):
@@ -597,7 +600,7 @@ def week_edits(cl, d, head):
         if typ == "activity":
             pick = [r for r in rows if r["status"] == "submitted"][:n]
             for r in pick:
-                r["status"], r["reviewed_by"] = "approved", head
+                r["description"] = "Kegiatan harian (dikoreksi)"
         else:
             pick = rows[:n]
             for r in pick:
@@ -924,7 +927,7 @@ def render_links(R, date):
                "tests/tools/linkem, median of %d runs, each on fresh copies of the same server and PC." % (
                    date, " with BENCH_QUICK=1" if QUICK else "", RUNS))
     out.append("")
-    out.append("- The week: %s surveys and %s activities new, %d activities approved and %d surveys "
+    out.append("- The week: %s surveys and %s activities new, %d submitted activities and %d surveys "
                "corrected (re-imported rows), %d activities deleted: %s changes in the outbox of a PC that "
                "synced before; the sync pushes them (batches of up to 1,000) and pulls the office's "
                "scores." % (fmt(WEEK_SURVEYS), fmt(WEEK_ACTIVITIES), WEEK_EDITS_ACT, WEEK_EDITS_SURV,
