@@ -17,6 +17,11 @@ Environment:
   BENCH_ONLY=links  only the rural-links benchmark (issue 21): a week of one
                   office's work through tests/tools/linkem (3G, VSAT, EDGE);
                   rewrites only its block (`bench-links`) of the doc
+  BENCH_ONLY=push  only the big push (point 2) and raw durable SQLite, runs
+                  interleaved; with BENCH_BEFORE=BUILD_DIR (another build's
+                  kinerja and kinerjad, e.g. of the last release) its push is
+                  run in turn with this one, same machine, same load; prints
+                  medians, leaves the doc alone
 
 Everything binds 127.0.0.1 with port 0, lives in one temporary directory
 (removed at the end) and every process started here is killed at exit.
@@ -572,18 +577,21 @@ def week_csvs(d, employees, head):
         w.writerow("id,office,nip,date,indicator,quantity,minutes,description,evidence,status,reviewed_by"
                    .split(","))
         for k in range(WEEK_ACTIVITIES):
-            status = "submitted" if k % 4 == 0 else "approved"  # the camat approves some later
+            # a new activity is submitted (domain.md "Who may write what": its
+            # approver decides later, signed in as that person)
             w.writerow(["", WEEK_OFFICE, rng.choice(employees), rng.choice(days),
                         rng.choice(["DOC", "LYN", "RPT", "SOS"]), rng.randrange(1, 6), rng.randrange(60, 480),
-                        "Kegiatan harian", "", status, head if status != "submitted" else ""])
+                        "Kegiatan harian", "", "submitted", ""])
     return sp, ap
 
 
 def week_edits(cl, d, head):
-    """The week's edits and deletes, as an office does them: the camat
-    approves WEEK_EDITS_ACT submitted activities and WEEK_EDITS_SURV surveys
-    get a comment (a re-import of exported rows), WEEK_DELETES activities
-    are deleted one by one."""
+    """The week's edits and deletes, as an office does them: WEEK_EDITS_ACT
+    submitted activities get their description corrected and WEEK_EDITS_SURV
+    surveys a comment (a re-import of exported rows), WEEK_DELETES activities
+    are deleted one by one.  (Approvals need the approver signed in with a
+    PIN, `--as`, since the rules of 2026-11-30: the edits stand in for them,
+    the same number of changes of the same size.)"""
     import csv as csvmod
     import io
     for typ, n in (("activity", WEEK_EDITS_ACT), ("survey", WEEK_EDITS_SURV)):
@@ -592,7 +600,7 @@ def week_edits(cl, d, head):
         if typ == "activity":
             pick = [r for r in rows if r["status"] == "submitted"][:n]
             for r in pick:
-                r["status"], r["reviewed_by"] = "approved", head
+                r["description"] = "Kegiatan harian (dikoreksi)"
         else:
             pick = rows[:n]
             for r in pick:
@@ -919,7 +927,7 @@ def render_links(R, date):
                "tests/tools/linkem, median of %d runs, each on fresh copies of the same server and PC." % (
                    date, " with BENCH_QUICK=1" if QUICK else "", RUNS))
     out.append("")
-    out.append("- The week: %s surveys and %s activities new, %d activities approved and %d surveys "
+    out.append("- The week: %s surveys and %s activities new, %d submitted activities and %d surveys "
                "corrected (re-imported rows), %d activities deleted: %s changes in the outbox of a PC that "
                "synced before; the sync pushes them (batches of up to 1,000) and pulls the office's "
                "scores." % (fmt(WEEK_SURVEYS), fmt(WEEK_ACTIVITIES), WEEK_EDITS_ACT, WEEK_EDITS_SURV,
@@ -1024,6 +1032,43 @@ def write_doc(block, name="bench"):
     log("wrote %s" % path)
 
 
+def push_only(b, tmp):
+    """BENCH_ONLY=push: the push of point 2 for this build (and BENCH_BEFORE's
+    build, in turn) and raw durable SQLite, RUNS runs each, interleaved."""
+    builds = [("after", b)]
+    before = os.environ.get("BENCH_BEFORE", "")
+    if before:
+        old = Bin.__new__(Bin)
+        old.kinerja = os.path.join(os.path.abspath(before), "client", "kinerja")
+        old.kinerjad = os.path.join(os.path.abspath(before), "server", "kinerjad")
+        old.healthz_probe = b.healthz_probe
+        builds.insert(0, ("before", old))
+    csv = gen_surveys(os.path.join(tmp, "surveys.csv"), N, office_code(0), 1)
+    res = {name: [] for name, _ in builds}
+    raw = []
+    k = 0
+    for r in range(RUNS):
+        for name, bb in builds:
+            p = bench_push(bb, tmp, csv, k)
+            k += 1
+            log("%s push run %d: %.0f rec/s, server CPU %.2f s, handlers %.2f s" % (
+                name, r + 1, p["rate"], p["srv_cpu"], p["handler_s"]))
+            res[name].append(p)
+        db = os.path.join(tmp, "raw.db")
+        raw.append(float(run([b.raw_sqlite, db, str(N), "durable"])[0].split()[1]))
+        for suf in ("", "-wal", "-shm"):
+            if os.path.exists(db + suf):
+                os.remove(db + suf)
+    print("push of %s surveys, medians of %d runs, interleaved:" % (fmt(N), RUNS))
+    print("  raw durable SQLite: %s rows/s (%s)" % (fmt(med(raw)), runs(raw)))
+    for name, _ in builds:
+        ps = res[name]
+        rate = [p["rate"] for p in ps]
+        print("  %s: %s rec/s (%s), ratio %.3f, server CPU %.2f s, handlers %.2f s, client CPU %.2f s" % (
+            name, fmt(med(rate)), runs(rate), med(rate) / med(raw), med([p["srv_cpu"] for p in ps]),
+            med([p["handler_s"] for p in ps]), med([p["client_cpu"] for p in ps])))
+
+
 def main():
     global TMP
     if len(sys.argv) != 2:
@@ -1039,6 +1084,12 @@ def main():
         sys.exit("bench: open files limit too low for %d devices (ulimit -n)" % DEVICES)
     TMP = tempfile.mkdtemp(prefix="kinerja-bench.")
     t_start = time.monotonic()
+    if ONLY == "push":
+        try:
+            push_only(b, TMP)
+        finally:
+            cleanup()
+        return
     if ONLY == "links":
         try:
             date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")

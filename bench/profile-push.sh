@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Profile one push of N surveys (default 10,000) with valgrind --tool=callgrind:
 # the server (kinerjad serve) and the client (kinerja sync), each in its own
-# run, and print the top functions by inclusive and self cost.
+# run, and print the top functions by inclusive and self cost; for the
+# server first the instructions per record of the push handler and of what
+# it calls (callgrind counts instructions: the figure does not depend on
+# the machine's load).
 #   bench/profile-push.sh [BUILD] [N]       (docs/performance.md cites its output)
 # Valgrind slows the profiled side ~50x: the shares matter, not the times.
 set -euo pipefail
@@ -49,6 +52,15 @@ one() { # SIDE: server|client
   kill -TERM "$SRV_PID"
   wait "$SRV_PID" || true
   SRV_PID=
+  if [ "$side" = server ]; then
+    # instructions per record: the push handler's inclusive cost (decode,
+    # digests, the transaction, the answer) over the records pushed
+    callgrind_annotate --inclusive=yes "$d/cg.out" 2>/dev/null |
+      awk -v n="$N" '/:h_push / { gsub(",", "", $1); printf "=== server: %.0f instructions per record in the push handler (h_push, %d records)\n", $1 / n, n }'
+    callgrind_annotate --inclusive=yes --tree=calling "$d/cg.out" 2>/dev/null |
+      awk -v n="$N" '/\*  [^ ]*:(h_push|kjs_txn_apply) / { p = 1; print "--- per record, under " $4; next }
+        p && /^$/ { p = 0 } p { gsub(",", "", $1); if ($1 / n >= 500) printf "%10.0f  %s\n", $1 / n, $(NF-2) }'
+  fi
   echo "=== $side: inclusive"
   callgrind_annotate --inclusive=yes "$d/cg.out" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | head -40 || true
   echo "=== $side: self"

@@ -1,6 +1,7 @@
 /* msg.c - the messages of HTTP API v1 (msg.h; docs/protocol.md). */
 #include "msg.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -250,7 +251,241 @@ int kj_incarnation_valid(const char *s) {
   return s != NULL;
 }
 
+/* ---- the change's JSON, written straight (no cJSON tree) ------------------ */
+
+/* s as a JSON string exactly as cJSON_PrintUnformatted writes it: '"' and
+ * '\\' escaped, \b \f \n \r \t by name, other bytes below 0x20 as \u00xx
+ * (lower-case hex), every other byte as it is. */
+static kj_code json_str(kj_buf *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = 0;
+  while ((unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
+    n++;
+  if (!s[n]) { /* nothing to escape: the common case, one copy */
+    if (kj_buf_reserve(b, n + 2))
+      return KJ_ENOMEM;
+    char *p = b->data + b->len;
+    p[0] = '"';
+    memcpy(p + 1, s, n);
+    p[n + 1] = '"';
+    p[n + 2] = 0;
+    b->len += n + 2;
+    return KJ_OK;
+  }
+  if (kj_buf_addc(b, '"'))
+    return KJ_ENOMEM;
+  const char *run = s;
+  for (const unsigned char *p = (const unsigned char *)s;; p++) {
+    unsigned char ch = *p;
+    if (ch >= 0x20 && ch != '"' && ch != '\\')
+      continue;
+    if (p > (const unsigned char *)run &&
+        kj_buf_add(b, run, (size_t)(p - (const unsigned char *)run)))
+      return KJ_ENOMEM;
+    run = (const char *)p + 1;
+    if (!ch)
+      break;
+    char esc[7] = {'\\', 0};
+    size_t k = 2;
+    switch (ch) {
+    case '"':
+      esc[1] = '"';
+      break;
+    case '\\':
+      esc[1] = '\\';
+      break;
+    case '\b':
+      esc[1] = 'b';
+      break;
+    case '\f':
+      esc[1] = 'f';
+      break;
+    case '\n':
+      esc[1] = 'n';
+      break;
+    case '\r':
+      esc[1] = 'r';
+      break;
+    case '\t':
+      esc[1] = 't';
+      break;
+    default:
+      esc[1] = 'u';
+      esc[2] = '0';
+      esc[3] = '0';
+      esc[4] = hex[ch >> 4];
+      esc[5] = hex[ch & 15];
+      k = 6;
+    }
+    if (kj_buf_add(b, esc, k))
+      return KJ_ENOMEM;
+  }
+  return kj_buf_addc(b, '"') ? KJ_ENOMEM : KJ_OK;
+}
+
+/* The decimal digits of v, into out (at least 21 bytes); their count. */
+static size_t u64_digits(uint64_t v, char *out) {
+  char tmp[21];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  out[n] = 0;
+  return n;
+}
+
+/* A number as cJSON_PrintUnformatted (1.7.15) writes one made by
+ * cJSON_AddNumberToObject((double)v): "%d" of an int, else "%1.15g", or
+ * "%1.17g" when that does not read back the same within cJSON's epsilon. */
+static kj_code json_seq(kj_buf *b, int64_t v) {
+  char num[32];
+  double d = (double)v;
+  if (v >= 0 && v <= 2147483647) {
+    u64_digits((uint64_t)v, num);
+  } else {
+    snprintf(num, sizeof num, "%1.15g", d);
+    double back = strtod(num, NULL); /* cJSON's compare_double: equal within an epsilon */
+    if (fabs(back - d) > fmax(fabs(back), fabs(d)) * DBL_EPSILON)
+      snprintf(num, sizeof num, "%1.17g", d);
+  }
+  return kj_buf_adds(b, num) ? KJ_ENOMEM : KJ_OK;
+}
+
+/* "del":true or "f":{...} of change c (its mask's fields in type order, a
+ * cleared one as null), appended to b. */
+static kj_code change_body(kj_buf *b, const kj_change *c, const kj_type_def *t) {
+  if (c->rec.deleted)
+    return kj_buf_adds(b, "\"del\":true") ? KJ_ENOMEM : KJ_OK;
+  if (kj_buf_adds(b, "\"f\":{"))
+    return KJ_ENOMEM;
+  int first = 1;
+  for (int i = 0; i < t->nfields; i++) {
+    if (!(c->mask & (1u << i)))
+      continue;
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, t->fields[i].name) || kj_buf_addc(b, ':'))
+      return KJ_ENOMEM;
+    first = 0;
+    const char *v = c->rec.v[i];
+    if (v ? json_str(b, v) != KJ_OK : kj_buf_adds(b, "null") != KJ_OK)
+      return KJ_ENOMEM;
+  }
+  return kj_buf_addc(b, '}') ? KJ_ENOMEM : KJ_OK;
+}
+
+kj_code kj_change_body_json(const kj_change *c, kj_buf *out, kj_err *err) {
+  const kj_type_def *t = kj_type(c->rec.type);
+  if (!t)
+    return kj_fail(err, KJ_EINVAL, "change of '%s': unknown type", c->rec.id);
+  if (kj_buf_addc(out, '{') || change_body(out, c, t) || kj_buf_addc(out, '}'))
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  return KJ_OK;
+}
+
+/* A change as a push carries it and as its digest is taken of:
+ * kj_change_to_json without "device" (and without "author" unless
+ * with_author), as cJSON_PrintUnformatted writes it (same keys, same
+ * order, same escapes), appended to b. */
+static kj_code change_text(const kj_change *c, int with_author, kj_buf *b) {
+  const kj_type_def *t = kj_type(c->rec.type);
+  if (!t)
+    return KJ_ENOMEM; /* as before: kj_change_to_json gave NULL */
+  char h[24];
+  u64_digits(c->hlc, h);
+  if (kj_buf_adds(b, "{\"seq\":") || json_seq(b, c->seq) || kj_buf_adds(b, ",\"id\":") ||
+      json_str(b, c->rec.id) || kj_buf_adds(b, ",\"type\":") || json_str(b, t->name) ||
+      kj_buf_adds(b, ",\"hlc\":\"") || kj_buf_adds(b, h) || kj_buf_addc(b, '"'))
+    return KJ_ENOMEM;
+  if (with_author && c->author[0] && (kj_buf_adds(b, ",\"author\":") || json_str(b, c->author)))
+    return KJ_ENOMEM;
+  if (kj_buf_addc(b, ',') || change_body(b, c, t) || kj_buf_addc(b, '}'))
+    return KJ_ENOMEM;
+  return KJ_OK;
+}
+
 kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err) {
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  if (kj_buf_reserve(&b, 512) || change_text(c, 1, &b)) {
+    kj_buf_release(&b);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  unsigned char h[32];
+  mbedtls_sha256_ret((const unsigned char *)b.data, b.len, h, 0);
+  kj_buf_release(&b);
+  memcpy(out, h, KJ_CHANGE_DIGEST_LEN);
+  return KJ_OK;
+}
+
+/* A stamp "HLC/DEVICE" as a JSON string. */
+static kj_code json_stamp(kj_buf *b, const kj_stamp *st) {
+  char txt[24 + KJ_DEVICE_MAX + 2];
+  size_t n = u64_digits(st->hlc, txt);
+  txt[n++] = '/';
+  size_t d = strnlen(st->device, sizeof txt - n - 1);
+  memcpy(txt + n, st->device, d);
+  txt[n + d] = 0;
+  return json_str(b, txt);
+}
+
+kj_code kj_rstate_json(const kj_rstate *s, kj_buf *out, kj_err *err) {
+  const kj_type_def *t = kj_type(s->rec.type);
+  if (!t)
+    return kj_fail(err, KJ_EINVAL, "state of '%s': unknown type", s->rec.id);
+  kj_buf *b = out;
+  if (kj_buf_adds(b, "{\"id\":") || json_str(b, s->rec.id) || kj_buf_adds(b, ",\"type\":") ||
+      json_str(b, t->name) || kj_buf_adds(b, s->rec.deleted ? ",\"del\":true" : ",\"del\":false") ||
+      kj_buf_adds(b, ",\"f\":{"))
+    goto nomem;
+  int first = 1;
+  for (int i = 0; i < t->nfields; i++) {
+    if (!s->rec.v[i])
+      continue;
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, t->fields[i].name) || kj_buf_addc(b, ':') ||
+        json_str(b, s->rec.v[i]))
+      goto nomem;
+    first = 0;
+  }
+  for (int i = 0; i < s->nx; i++) {
+    if (!s->x[i].value)
+      continue;
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, s->x[i].name) || kj_buf_addc(b, ':') ||
+        json_str(b, s->x[i].value))
+      goto nomem;
+    first = 0;
+  }
+  if (kj_buf_adds(b, "},\"t\":{"))
+    goto nomem;
+  first = 1;
+  for (int i = 0; i < t->nfields; i++) {
+    if (!s->st[i].hlc && !s->rec.v[i])
+      continue;
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, t->fields[i].name) || kj_buf_addc(b, ':') ||
+        json_stamp(b, &s->st[i]))
+      goto nomem;
+    first = 0;
+  }
+  for (int i = 0; i < s->nx; i++) {
+    if ((!first && kj_buf_addc(b, ',')) || json_str(b, s->x[i].name) || kj_buf_addc(b, ':') ||
+        json_stamp(b, &s->x[i].st))
+      goto nomem;
+    first = 0;
+  }
+  if (kj_buf_addc(b, '}'))
+    goto nomem;
+  if (s->rec.deleted && (kj_buf_adds(b, ",\"dt\":") || json_stamp(b, &s->del)))
+    goto nomem;
+  if (kj_buf_addc(b, '}'))
+    goto nomem;
+  return KJ_OK;
+nomem:
+  return kj_fail(err, KJ_ENOMEM, "out of memory");
+}
+
+kj_code kj_change_digest_tree(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN],
+                              kj_err *err) {
   cJSON *o = kj_change_to_json(c);
   if (o)
     cJSON_DeleteItemFromObjectCaseSensitive(o, "device");
@@ -267,29 +502,30 @@ kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_
 
 kj_code kj_push_encode_inc(kj_buf *out, int64_t device_time, const char *incarnation,
                            const kj_change *ch, int n, int peer, kj_err *err) {
-  cJSON *body = cJSON_CreateObject();
-  cJSON *arr = NULL;
-  if (!body || !cJSON_AddNumberToObject(body, "device_time", (double)device_time) ||
-      !cJSON_AddNumberToObject(body, "protocol", KJ_PROTOCOL_MAX) ||
-      (incarnation && incarnation[0] &&
-       !cJSON_AddStringToObject(body, "incarnation", incarnation)) ||
-      !(arr = cJSON_AddArrayToObject(body, "changes"))) {
-    cJSON_Delete(body);
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  /* written straight, the text cJSON printed of kj_change_to_json less
+   * "device" (the server knows it) and, for a peer before protocol 2,
+   * "author" */
+  size_t len0 = out->len;
+  if (kj_buf_adds(out, "{\"device_time\":") || json_seq(out, device_time) ||
+      kj_buf_adds(out, ",\"protocol\":") || json_seq(out, KJ_PROTOCOL_MAX))
+    goto oom;
+  if (incarnation && incarnation[0] &&
+      (kj_buf_adds(out, ",\"incarnation\":") || json_str(out, incarnation)))
+    goto oom;
+  if (kj_buf_adds(out, ",\"changes\":["))
+    goto oom;
+  for (int i = 0; i < n; i++)
+    if ((i && kj_buf_addc(out, ',')) || change_text(&ch[i], peer >= 2, out))
+      goto oom;
+  if (kj_buf_adds(out, "]}"))
+    goto oom;
+  return KJ_OK;
+oom:
+  if (out->data && out->len >= len0) {
+    out->len = len0;
+    out->data[len0] = 0;
   }
-  for (int i = 0; i < n; i++) {
-    cJSON *o = kj_change_to_json(&ch[i]);
-    if (o)
-      cJSON_DeleteItemFromObjectCaseSensitive(o, "device"); /* the server knows it */
-    if (o && peer < 2)
-      cJSON_DeleteItemFromObjectCaseSensitive(o, "author");
-    if (!o || !cJSON_AddItemToArray(arr, o)) {
-      cJSON_Delete(o);
-      cJSON_Delete(body);
-      return kj_fail(err, KJ_ENOMEM, "out of memory");
-    }
-  }
-  return emit(body, out, err);
+  return kj_fail(err, KJ_ENOMEM, "out of memory");
 }
 
 /* Offset of a NUL byte or a \u0000 escape in JSON text, or -1.  cJSON would
@@ -458,32 +694,36 @@ kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int6
 
 kj_code kj_push_results_encode_high(kj_buf *out, const kj_push_result *r, int n,
                                     int64_t server_time, int64_t device_high, kj_err *err) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON *res = o ? cJSON_AddArrayToObject(o, "results") : NULL;
-  if (!res)
+  /* written straight (one answer per record of a push: a cJSON tree here
+   * cost more than the record's own insert), the text cJSON would print */
+  size_t len0 = out->len;
+  if (kj_buf_adds(out, "{\"results\":["))
     goto oom;
   for (int i = 0; i < n; i++) {
-    cJSON *x = cJSON_CreateObject();
-    if (!x || !cJSON_AddItemToArray(res, x)) {
-      cJSON_Delete(x);
+    if ((i && kj_buf_addc(out, ',')) || kj_buf_adds(out, "{\"seq\":") ||
+        (r[i].seq >= 0 ? json_seq(out, r[i].seq) : kj_buf_adds(out, "null")) ||
+        kj_buf_adds(out, ",\"status\":") || json_str(out, kj_push_status_name(r[i].status)))
       goto oom;
-    }
-    if (!(r[i].seq >= 0 ? cJSON_AddNumberToObject(x, "seq", (double)r[i].seq)
-                        : cJSON_AddNullToObject(x, "seq")) ||
-        !cJSON_AddStringToObject(x, "status", kj_push_status_name(r[i].status)) ||
-        (r[i].status == KJ_PUSH_REJECTED &&
-         !cJSON_AddStringToObject(x, "error", r[i].error ? r[i].error : "")) ||
-        (r[i].status == KJ_PUSH_REJECTED && r[i].retry && !cJSON_AddTrueToObject(x, "retry")))
+    if (r[i].status == KJ_PUSH_REJECTED &&
+        (kj_buf_adds(out, ",\"error\":") || json_str(out, r[i].error ? r[i].error : "") ||
+         (r[i].retry && kj_buf_adds(out, ",\"retry\":true"))))
+      goto oom;
+    if (kj_buf_addc(out, '}'))
       goto oom;
   }
-  if (!cJSON_AddNumberToObject(o, "server_time", (double)server_time) ||
-      !cJSON_AddNumberToObject(o, "protocol", KJ_PROTOCOL_MAX))
+  if (kj_buf_adds(out, "],\"server_time\":") || json_seq(out, server_time) ||
+      kj_buf_adds(out, ",\"protocol\":") || json_seq(out, KJ_PROTOCOL_MAX))
     goto oom;
-  if (device_high >= 0 && !cJSON_AddNumberToObject(o, "device_high", (double)device_high))
+  if (device_high >= 0 && (kj_buf_adds(out, ",\"device_high\":") || json_seq(out, device_high)))
     goto oom;
-  return emit(o, out, err);
+  if (kj_buf_addc(out, '}'))
+    goto oom;
+  return KJ_OK;
 oom:
-  cJSON_Delete(o);
+  if (out->data && out->len >= len0) { /* leave out as it was */
+    out->len = len0;
+    out->data[len0] = 0;
+  }
   return kj_fail(err, KJ_ENOMEM, "out of memory");
 }
 

@@ -99,6 +99,25 @@ int kj_incarnation_valid(const char *s);
  * not.  KJ_ENOMEM. */
 #define KJ_CHANGE_DIGEST_LEN 16
 kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err);
+/* The same digest taken the slow way (kj_change_to_json, then cJSON's
+ * text): the definition kj_change_digest must keep, for the tests that
+ * hold the fast writer to it.  KJ_ENOMEM. */
+kj_code kj_change_digest_tree(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN],
+                              kj_err *err);
+
+/* What change c writes, as the server's history keeps it: {"del":true}
+ * for a delete, else {"f":{NAME:VALUE or null, ...}} with the fields of
+ * c->mask in the type's order (kj_change_to_json less seq, id, type, hlc,
+ * device and author), appended to out.  KJ_EINVAL for an unknown type,
+ * KJ_ENOMEM; err names the record. */
+kj_code kj_change_body_json(const kj_change *c, kj_buf *out, kj_err *err);
+
+/* State s as the JSON object kj_rstate_to_json gives (all fields, unknown
+ * ones kept: the server's stored form, read back by kj_rstate_from_json),
+ * written straight into out without a cJSON tree: the same keys in the
+ * same order, only "f" then "t" grouped as cJSON would print them.
+ * KJ_EINVAL for an unknown type, KJ_ENOMEM; err names the record. */
+kj_code kj_rstate_json(const kj_rstate *s, kj_buf *out, kj_err *err);
 
 /* One change of a push as the server read it. */
 typedef struct kj_push_entry {

@@ -79,6 +79,9 @@ enum {
   ST_HAS_EMPLOYEES,
   ST_RATING_OTHER,
   ST_OFFICE_ZONE,
+  ST_SP_BEGIN,
+  ST_SP_RELEASE,
+  ST_SP_ROLLBACK,
   ST__COUNT
 };
 
@@ -167,6 +170,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                         "AND json_extract(state, '$.f.rater') = ?2 AND id <> ?4 LIMIT 1",
     [ST_OFFICE_ZONE] = "SELECT json_extract(state, '$.f.timezone') FROM records "
                        "WHERE type = 'office' AND id = ?1 AND deleted = 0",
+    /* the savepoint of one item of kjs_txn_apply, prepared once: parsing
+     * them at every item cost more than the item's own inserts */
+    [ST_SP_BEGIN] = "SAVEPOINT item",
+    [ST_SP_RELEASE] = "RELEASE item",
+    [ST_SP_ROLLBACK] = "ROLLBACK TO item",
 };
 
 /* The type names of protocol 1 by their old stored numbers; an unknown
@@ -899,6 +907,13 @@ struct kjs_txn {
   kj_rtype cf_type; /* the type of the record being merged */
   long long applied, duplicate, rejected, replayed, conflicts, retry;
   kj_hlc clock, clock_saved; /* the server's clock: highest stamp stored or issued */
+  kj_buf json;               /* the JSON text of the item being stored (state, history), reused */
+  /* what check_rules read of the roster in this transaction, until the
+   * transaction writes an employee or an office record: has_employees -1
+   * unknown, else 0/1; the zone of one office, zone_office "" unknown */
+  int has_employees;
+  char zone_office[KJ_ID_MAX + 1];
+  char zone[KJ_ZONE_MAX + 1];
 };
 
 static void saved_free(saved_conflict *sc) {
@@ -1027,6 +1042,8 @@ kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err) {
   if (!t)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   t->s = s;
+  kj_buf_init(&t->json, KJ_BUF_UNLIMITED);
+  t->has_employees = -1;
   pthread_mutex_lock(&s->wmu);
   t->c = acquire(s, err);
   kj_code rc = KJ_OK;
@@ -1054,6 +1071,7 @@ kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err) {
 fail:
   release(s, t->c);
   pthread_mutex_unlock(&s->wmu);
+  kj_buf_release(&t->json);
   free(t);
   return rc;
 }
@@ -1061,6 +1079,7 @@ fail:
 static void txn_free(kjs_txn *t) {
   conflicts_clear(t);
   free(t->cf);
+  kj_buf_release(&t->json);
   release(t->s, t->c);
   pthread_mutex_unlock(&t->s->wmu);
   free(t);
@@ -1156,22 +1175,18 @@ static kj_code load_state(kjs_txn *t, kj_rtype type, const char *id, kj_rstate *
 }
 
 static kj_code put_state(kjs_txn *t, const kj_rstate *s, const char *origin, kj_err *err) {
-  cJSON *o = kj_rstate_to_json(s);
-  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
-  cJSON_Delete(o);
-  if (!text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  kj_buf_reset(&t->json);
+  kj_code rc = kj_rstate_json(s, &t->json, err);
+  if (rc)
+    return rc;
   sqlite3_stmt *st = stmt(t->c, ST_REC_PUT, err);
-  kj_code rc = KJ_OK;
-  if (!st) {
-    free(text);
+  if (!st)
     return KJ_EDB;
-  }
   sqlite3_bind_text(st, 1, kj_type(s->rec.type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, s->rec.id, -1, SQLITE_TRANSIENT);
   bind_text_or_null(st, 3, kj_record_office(&s->rec));
   sqlite3_bind_int(st, 4, s->rec.deleted ? 1 : 0);
-  sqlite3_bind_text(st, 5, text, -1, free);
+  sqlite3_bind_text(st, 5, t->json.data, (int)t->json.len, SQLITE_STATIC);
   sqlite3_bind_int64(st, 6, (sqlite3_int64)t->seq + 1);
   bind_text_or_null(st, 7, origin);
   if (sqlite3_step(st) != SQLITE_DONE)
@@ -1179,6 +1194,12 @@ static kj_code put_state(kjs_txn *t, const kj_rstate *s, const char *origin, kj_
   else
     t->seq++;
   done(st);
+  /* the roster check_rules read may have changed (also on a rollback to
+   * the item's savepoint: forgetting is always safe) */
+  if (s->rec.type == KJ_T_EMPLOYEE)
+    t->has_employees = -1;
+  if (s->rec.type == KJ_T_OFFICE)
+    t->zone_office[0] = 0;
   return rc;
 }
 
@@ -1426,6 +1447,10 @@ static kj_code roster_rating(void *ud, const char *period, const char *rater, co
 static kj_code roster_zone(void *ud, const char *office, char out[KJ_ZONE_MAX + 1], kj_err *err) {
   kjs_txn *t = ud;
   out[0] = 0;
+  if (t->zone_office[0] && !strcmp(t->zone_office, office)) {
+    memcpy(out, t->zone, sizeof t->zone);
+    return KJ_OK;
+  }
   sqlite3_stmt *st = stmt(t->c, ST_OFFICE_ZONE, err);
   if (!st)
     return KJ_EDB;
@@ -1437,6 +1462,10 @@ static kj_code roster_zone(void *ud, const char *office, char out[KJ_ZONE_MAX + 
   else if (r != SQLITE_ROW && r != SQLITE_DONE)
     rc = db_fail(t->c->db, err, "cannot read the office");
   done(st);
+  if (!rc && strlen(office) < sizeof t->zone_office) { /* until an office record is written */
+    memcpy(t->zone, out, sizeof t->zone);
+    snprintf(t->zone_office, sizeof t->zone_office, "%s", office);
+  }
   return rc;
 }
 
@@ -1446,18 +1475,21 @@ static kj_code roster_zone(void *ud, const char *office, char out[KJ_ZONE_MAX + 
  * on a database error (err). */
 static int check_rules(kjs_txn *t, kjs_item *it, const char *author, const kj_record *before,
                        const kj_record *after, kj_err *err) {
-  sqlite3_stmt *st = stmt(t->c, ST_HAS_EMPLOYEES, err);
-  if (!st)
-    return -1;
-  int r = sqlite3_step(st);
-  done(st);
-  if (r != SQLITE_ROW && r != SQLITE_DONE) {
-    db_fail(t->c->db, err, "cannot read the roster");
-    return -1;
+  if (t->has_employees < 0) { /* read once a transaction, until it writes an employee */
+    sqlite3_stmt *st = stmt(t->c, ST_HAS_EMPLOYEES, err);
+    if (!st)
+      return -1;
+    int r = sqlite3_step(st);
+    done(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+      db_fail(t->c->db, err, "cannot read the roster");
+      return -1;
+    }
+    t->has_employees = r == SQLITE_ROW;
   }
   kj_roster roster = {t, roster_employee, roster_rating, roster_zone};
   kj_rules_ctx ctx = {.admin = !strcmp(author, "admin"),
-                      .has_roster = r == SQLITE_ROW,
+                      .has_roster = t->has_employees,
                       .now_ms = kj_wall_ms(),
                       /* a day for the clocks of the PCs; the BKD's own
                        * writes (kinerjad import, admin tokens) go by the
@@ -1480,27 +1512,32 @@ static int check_rules(kjs_txn *t, kjs_item *it, const char *author, const kj_re
   return 0;
 }
 
+/* Run one of the prepared savepoint statements (ST_SP_*): KJ_OK, or the
+ * database's error into err (may be NULL). */
+static kj_code savepoint(kjs_txn *t, int which, kj_err *err) {
+  sqlite3_stmt *st = stmt(t->c, which, err);
+  if (!st)
+    return KJ_EDB;
+  int r = sqlite3_step(st);
+  done(st);
+  return r == SQLITE_DONE ? KJ_OK : db_fail(t->c->db, err, "cannot keep a savepoint");
+}
+
 /* One row of the history: what change ch wrote, by whom. */
 static kj_code put_history(kjs_txn *t, const kj_change *ch, const char *author, kj_err *err) {
-  cJSON *o = kj_change_to_json(ch);
-  static const char *const cols[] = {"seq", "id", "type", "hlc", "device", "author"};
-  for (size_t i = 0; o && i < sizeof cols / sizeof *cols; i++)
-    cJSON_DeleteItemFromObjectCaseSensitive(o, cols[i]);
-  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
-  cJSON_Delete(o);
-  if (!text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  kj_buf_reset(&t->json);
+  kj_code rc = kj_change_body_json(ch, &t->json, err);
+  if (rc)
+    return rc;
   sqlite3_stmt *st = stmt(t->c, ST_HISTORY_PUT, err);
-  if (!st) {
-    free(text);
+  if (!st)
     return KJ_EDB;
-  }
   sqlite3_bind_text(st, 1, kj_type(ch->rec.type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, ch->rec.id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, ch->device, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 5, (sqlite3_int64)ch->hlc);
-  sqlite3_bind_text(st, 6, text, -1, free);
+  sqlite3_bind_text(st, 6, t->json.data, (int)t->json.len, SQLITE_STATIC);
   sqlite3_bind_int64(st, 7, (sqlite3_int64)kj_wall_ms());
   int r = sqlite3_step(st);
   done(st);
@@ -1680,7 +1717,7 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   }
   if (rr > 0)
     goto rejected;
-  if ((rc = exec(t->c, "SAVEPOINT item", err)))
+  if ((rc = savepoint(t, ST_SP_BEGIN, err)))
     goto out;
   /* the pushing device already has this state when it wrote all of it
    * with the stamps it sent (the server takes stamps as sent) */
@@ -1692,7 +1729,8 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   if ((rc = put_state(t, &s, origin, err)) || (rc = put_conflicts(t, &s, err)) ||
       (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err)) ||
       (rc = put_history(t, ch, author, err))) {
-    exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
+    savepoint(t, ST_SP_ROLLBACK, NULL);
+    savepoint(t, ST_SP_RELEASE, NULL);
     goto out;
   }
   kj_err_clear(&e);
@@ -1705,11 +1743,12 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     rc = kj_fail(err, sc == KJ_ENOMEM || sc == KJ_EBUSY || sc == KJ_EFULL ? sc : KJ_EDB,
                  "cannot update scores for %s '%s': %s", td->name, ch->rec.id,
                  e.msg[0] ? e.msg : "unknown error");
-    exec(t->c, "ROLLBACK TO item; RELEASE item", NULL);
+    savepoint(t, ST_SP_ROLLBACK, NULL);
+    savepoint(t, ST_SP_RELEASE, NULL);
     t->seq--;
     goto out;
   }
-  exec(t->c, "RELEASE item", NULL);
+  savepoint(t, ST_SP_RELEASE, NULL);
   it->status = KJS_APPLIED;
   it->conflicts = t->ncf;
   t->applied++;

@@ -15,6 +15,9 @@
 #include "msg.h"
 
 #define UUID "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0b"
+/* kj_change_digest of awkward_changes()[0], as the release before the
+ * fast writer computed it */
+#define PINNED_DIGEST "34e535f5c06d189f799c9de4034ee282"
 
 static void survey_change(kj_change *ch, int64_t seq, const char *u1) {
   kj_change_init(ch, KJ_T_SURVEY);
@@ -64,6 +67,120 @@ static void test_digest(void **state) {
   kj_change_release(&b);
   kj_change_release(&c);
   kj_change_release(&d);
+}
+
+/* Changes whose JSON text is awkward: every escape cJSON writes, bytes
+ * above 0x7f, a cleared field, a delete, an author, seqs past an int. */
+static void awkward_changes(kj_change ch[6]) {
+  static const char *const vals[] = {"4", "a\"b\\c\bd\fe\nf\rg\th\x01i\x1fj",
+                                     "Rp 1.000 \xc3\xa9\xe2\x82\xac", "", "/"};
+  int64_t seqs[] = {0, 2147483647, 2147483648LL, 9007199254740991LL, 123456789012345678LL, 5};
+  for (int k = 0; k < 6; k++) {
+    survey_change(&ch[k], seqs[k], vals[k % 5]);
+    int j = kj_field_index(kj_type(KJ_T_SURVEY), "comment");
+    if (j >= 0 && k % 2) {
+      assert_int_equal(kj_record_set(&ch[k].rec, j, k == 3 ? NULL : vals[(k + 1) % 5]), KJ_OK);
+      ch[k].mask |= 1u << j;
+    }
+  }
+  snprintf(ch[2].author, sizeof ch[2].author, "operator");
+  snprintf(ch[3].device, sizeof ch[3].device, "dev-1a2b3c4d");
+  ch[4].rec.deleted = 1;
+  ch[4].mask = 0;
+}
+
+/* The digest written straight is the digest of its definition (cJSON's
+ * text of kj_change_to_json, "device" left out), byte for byte, and that
+ * definition has not moved (a digest stored by an older server must match
+ * the same change sent again). */
+static void test_digest_definition(void **state) {
+  (void)state;
+  kj_change ch[6];
+  awkward_changes(ch);
+  kj_err e;
+  kj_err_clear(&e);
+  for (int k = 0; k < 6; k++) {
+    unsigned char fast[KJ_CHANGE_DIGEST_LEN], slow[KJ_CHANGE_DIGEST_LEN];
+    assert_int_equal(kj_change_digest(&ch[k], fast, &e), KJ_OK);
+    assert_int_equal(kj_change_digest_tree(&ch[k], slow, &e), KJ_OK);
+    assert_memory_equal(fast, slow, KJ_CHANGE_DIGEST_LEN);
+  }
+  unsigned char d[KJ_CHANGE_DIGEST_LEN];
+  assert_int_equal(kj_change_digest(&ch[0], d, &e), KJ_OK);
+  char hex[2 * KJ_CHANGE_DIGEST_LEN + 1];
+  for (size_t i = 0; i < KJ_CHANGE_DIGEST_LEN; i++)
+    snprintf(hex + 2 * i, 3, "%02x", d[i]);
+  assert_string_equal(hex, PINNED_DIGEST);
+  for (int k = 0; k < 6; k++)
+    kj_change_release(&ch[k]);
+}
+
+/* The history's text of a change is kj_change_to_json less its head, as
+ * cJSON prints it. */
+static void test_body_json(void **state) {
+  (void)state;
+  kj_change ch[6];
+  awkward_changes(ch);
+  kj_err e;
+  kj_err_clear(&e);
+  for (int k = 0; k < 6; k++) {
+    kj_buf b;
+    kj_buf_init(&b, KJ_BUF_UNLIMITED);
+    assert_int_equal(kj_change_body_json(&ch[k], &b, &e), KJ_OK);
+    cJSON *o = kj_change_to_json(&ch[k]);
+    static const char *const cols[] = {"seq", "id", "type", "hlc", "device", "author"};
+    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++)
+      cJSON_DeleteItemFromObjectCaseSensitive(o, cols[i]);
+    char *want = cJSON_PrintUnformatted(o);
+    assert_string_equal(kj_buf_str(&b), want);
+    free(want);
+    cJSON_Delete(o);
+    kj_buf_release(&b);
+    kj_change_release(&ch[k]);
+  }
+}
+
+/* A state written straight is the text cJSON prints of kj_rstate_to_json
+ * (unknown fields, cleared fields, a delete stamp included) and reads back
+ * the same. */
+static void test_state_json(void **state) {
+  (void)state;
+  static const char *const text[] = {
+      "{\"id\":\"" UUID "\",\"type\":\"survey\",\"del\":false,\"f\":{\"office\":\"36.73.01\","
+      "\"u1\":\"q\\\"\\u0001\\n\xc3\xa9\",\"zz_new\":\"x\"},\"t\":{\"office\":\"5/dev-1\","
+      "\"u1\":\"7/dev-2\",\"comment\":\"9/dev-3\",\"zz_new\":\"8/dev-4\",\"zz_gone\":\"6/dev-5\"}}",
+      "{\"id\":\"" UUID "\",\"type\":\"survey\",\"del\":true,\"f\":{},\"t\":{},"
+      "\"dt\":\"116159348736049152/dev-1a2b3c4d\"}",
+  };
+  kj_err e;
+  kj_err_clear(&e);
+  for (size_t k = 0; k < sizeof text / sizeof *text; k++) {
+    cJSON *in = cJSON_Parse(text[k]);
+    assert_non_null(in);
+    kj_rstate s;
+    assert_int_equal(kj_rstate_from_json(in, &s, &e), KJ_OK);
+    cJSON_Delete(in);
+    kj_buf b;
+    kj_buf_init(&b, KJ_BUF_UNLIMITED);
+    assert_int_equal(kj_rstate_json(&s, &b, &e), KJ_OK);
+    cJSON *o = kj_rstate_to_json(&s);
+    char *want = cJSON_PrintUnformatted(o);
+    assert_string_equal(kj_buf_str(&b), want);
+    free(want);
+    cJSON_Delete(o);
+    kj_rstate t;
+    cJSON *back = cJSON_Parse(kj_buf_str(&b));
+    assert_int_equal(kj_rstate_from_json(back, &t, &e), KJ_OK);
+    cJSON_Delete(back);
+    kj_buf c;
+    kj_buf_init(&c, KJ_BUF_UNLIMITED);
+    assert_int_equal(kj_rstate_json(&t, &c, &e), KJ_OK);
+    assert_string_equal(kj_buf_str(&b), kj_buf_str(&c));
+    kj_buf_release(&b);
+    kj_buf_release(&c);
+    kj_rstate_release(&s);
+    kj_rstate_release(&t);
+  }
 }
 
 /* The push carries the incarnation when there is one; the server reads it
@@ -128,6 +245,22 @@ static void test_results(void **state) {
   assert_int_equal(kj_push_answer_decode(kj_buf_str(&b), b.len, &a, &e), KJ_OK);
   assert_int_equal(a.device_high, -1);
   kj_push_answer_release(&a);
+  /* the answer is written straight: the text cJSON printed before, byte
+   * for byte (a rejection with its error escaped and "retry", a null seq) */
+  kj_push_result x[3] = {{-1, KJ_PUSH_REJECTED, "changes[0]: \"x\"\n", 1},
+                         {2147483648LL, KJ_PUSH_DUPLICATE, NULL, 0},
+                         {9, KJ_PUSH_REJECTED, NULL, 0}};
+  kj_buf_reset(&b);
+  assert_int_equal(kj_push_results_encode_high(&b, x, 3, 1772500000000, 0, &e), KJ_OK);
+  char want[400];
+  snprintf(
+      want, sizeof want,
+      "{\"results\":[{\"seq\":null,\"status\":\"rejected\",\"error\":\"changes[0]: "
+      "\\\"x\\\"\\n\",\"retry\":true},{\"seq\":2147483648,\"status\":\"duplicate\"},{\"seq\":9,"
+      "\"status\":\"rejected\",\"error\":\"\"}],\"server_time\":1772500000000,\"protocol\":%d,"
+      "\"device_high\":0}",
+      KJ_PROTOCOL_MAX);
+  assert_string_equal(kj_buf_str(&b), want);
   kj_buf_release(&b);
 }
 
@@ -164,7 +297,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_incarnation_valid), cmocka_unit_test(test_digest),
       cmocka_unit_test(test_push_incarnation),  cmocka_unit_test(test_results),
-      cmocka_unit_test(test_pull_page),
+      cmocka_unit_test(test_pull_page),         cmocka_unit_test(test_digest_definition),
+      cmocka_unit_test(test_body_json),         cmocka_unit_test(test_state_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
