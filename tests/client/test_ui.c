@@ -159,7 +159,7 @@ static void test_serve_and_stop(void **state) {
   snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
   assert_int_equal(get(&u, "/", inm, h, &n), 304);
   assert_int_equal(n, 0);
-  assert_int_equal(get(&u, "/ui.js", NULL, h, &n), 200);
+  assert_int_equal(get(&u, "/assets/app.js", NULL, h, &n), 200);
   assert_non_null(strstr(h, "Content-Type: text/javascript"));
   assert_int_equal(get(&u, "/static/chart.min.js", "Accept-Encoding: gzip", h, &n), 200);
   assert_non_null(strstr(h, "Content-Encoding: gzip\r\n"));
