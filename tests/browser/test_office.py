@@ -1,0 +1,292 @@
+"""test_office.py - the office app of `kinerja ui` in Debian's chromium
+(issue 17): sign-in and lockout; ten paper surveys entered by keyboard; the
+kiosk on a phone-sized window whose survey then appears in `kinerja list
+survey`; an employee's activities (add, copy yesterday, submit); the camat
+approving twenty at once; the words in English when the browser asks; and
+on every page: no request to another host, no JavaScript error.
+
+  test_office.py KINERJA KINERJAD DATA_DIR
+
+With KJ_SCREENSHOT_DIR set, the main pages are saved there as PNGs (make
+screenshots: docs/screenshots/).  First renders (first contentful paint)
+are printed, never asserted."""
+import datetime
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kjbrowser  # noqa: E402
+import office_env as oe  # noqa: E402
+from kjbrowser import wait_until  # noqa: E402
+
+RENDERS = {}
+
+
+def shot(b, name):
+    b.js("window.scrollTo(0, 0)")
+    b.screenshot(name)
+
+
+def clean(b, what):
+    """No request left the PC and no script failed on the page so far."""
+    other = b.other_hosts()
+    assert not other, f"{what}: requests to other hosts: {other}"
+    errs = b.js_errors()
+    assert not errs, f"{what}: JavaScript errors: {errs}"
+
+
+def render(b, name):
+    """Load the current page again from its address and keep the time from
+    navigation start until app.js marked it drawn, data included
+    (performance mark kj-page-drawn), and chromium's first contentful paint."""
+    b.get(b.driver.current_url)
+    wait_until(lambda: b.js("return performance.getEntriesByName('kj-page-drawn').length"),
+               what=f"{name} drawn")
+    drawn = b.js("return performance.getEntriesByName('kj-page-drawn')[0].startTime")
+    RENDERS[name] = {"drawn_ms": round(drawn), "fcp_ms": round(b.first_render_ms() or 0)}
+
+
+def signin_asn(b, url, nip, pin):
+    b.get(url + "/")
+    b.type("#nip", nip)
+    b.type("#pin", pin + "\n")
+
+
+def test_signin_and_lockout(o, url):
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.find("#signin-asn")
+        render(b, "signin")
+        shot(b, "masuk")
+        # four wrong PINs: each says how many tries are left
+        for left in (4, 3, 2, 1):
+            b.type("#nip", oe.LOCKME)
+            b.type("#pin", "999999\n")
+            b.wait_text("#signin-asn .error-summary", f"sisa percobaan: {left}")
+        # the fifth locks, with the time in the office's zone
+        b.type("#pin", "999999\n")
+        t = b.wait_text("#signin-asn .error-summary", "Terkunci sampai")
+        assert "WIB" in t, t
+        # locked: the right PIN is refused too
+        b.type("#pin", oe.PIN + "\n")
+        b.wait_text("#signin-asn .error-summary", "Terkunci sampai")
+        assert "#pin" and b.find("[data-field=pin].invalid")
+        # the cookie is HttpOnly and SameSite=Strict once someone signs in
+        signin_asn(b, url, oe.STAFF, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        c = b.cookies()["kinerja_ui"]
+        assert c["httpOnly"] and c.get("sameSite") == "Strict", c
+        # the header shows the sync state
+        b.wait_text("#sync-badge", "Daring")
+        b.wait_text("#sync-last", "WIB")
+        assert "Menunggu" in b.text("#sync-waiting")
+        menu = [e.text for e in b.find_all("#menu a")]
+        assert menu == ["Beranda", "Kegiatan harian", "Sinkronisasi"], menu
+        # a change without the CSRF token is refused
+        st = b.js("return fetch('/api/activities/submit', {method:'POST', headers:{'Content-Type':"
+                  "'application/json'}, body:'{\"ids\":[\"x\"]}'}).then(r => r.status)")
+        assert st == 403, st
+        b.click("#signout")
+        b.find("#signin-asn")
+        clean(b, "sign-in")
+
+
+def test_paper_surveys(o, url):
+    before = len(json.loads(o.k("list", "survey", "--json").stdout))
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        menu = [e.text for e in b.find_all("#menu a")]
+        assert menu == ["Beranda", "Survei", "Sinkronisasi"], menu
+        render(b, "beranda")
+        shot(b, "beranda")
+        b.click("a[href='/survei']")
+        b.find("#survey-form")
+        # the pick-list is focused: type the service, Tab to the answers,
+        # nine digits, Enter; the next form starts at U1 with the service kept
+        active = b.js("return document.activeElement.id")
+        assert active == "service", active
+        b.driver.switch_to.active_element.send_keys("KTP")
+        for i in range(10):
+            if i == 0:
+                b.driver.switch_to.active_element.send_keys("\t")
+            digits = "".join(str((i + k) % 4 + 1) for k in range(9))
+            b.driver.switch_to.active_element.send_keys(digits + "\n")
+            b.wait_text("#count", str(i + 1))
+            wait_until(lambda: b.js("return document.activeElement.id") == "u1", what="focus on U1")
+        rows = b.find_all("#surveys tbody tr")
+        assert len(rows) == 10, len(rows)
+        # a refused form: the error is shown against the field, what was typed stays
+        b.driver.switch_to.active_element.send_keys("4444")
+        b.type("#age", "7")
+        b.driver.switch_to.active_element.send_keys("\n")
+        b.wait_text("[data-error-for=u5]", "1-4")
+        assert "U5: is required" in b.text("#survey-form .error-summary")
+        b.wait_text("[data-error-for=age]", "from 10 to 120")
+        assert b.js("return document.getElementById('u4').value") == "4"
+        assert b.js("return document.getElementById('age').value") == "7"
+        assert b.text("#count") == "10"
+        shot(b, "survei")
+        clean(b, "survei")
+    after = json.loads(o.k("list", "survey", "--json").stdout)
+    assert len(after) == before + 10, (before, len(after))
+    assert all(s["service"] == "KTP-el" for s in after[-10:]), after[-10:]
+
+
+def test_kiosk(o, url):
+    before = o.k("list", "survey").stdout
+    with kjbrowser.Browser(kjbrowser.PHONE) as b:
+        b.get(url + "/kiosk")
+        b.find("#layanan button")
+        render(b, "kiosk")
+        assert b.js("return document.documentElement.scrollWidth") <= 360
+        shot(b, "kiosk")
+        # Kirim with nothing chosen: every missing answer is named
+        b.click("#kirim")
+        b.wait_text("#ringkasan-galat", "Pilih layanan")
+        b.click("#layanan button[data-value='Kartu Keluarga']")
+        for i in range(1, 10):
+            b.click(f"#q-u{i} button[data-value='{4 if i % 2 else 3}']")
+        b.type("#saran", "Pelayanan cepat sekali di kiosk")
+        b.click("#kirim")
+        b.wait_text("#terima-kasih", "Terima kasih")
+        shot(b, "kiosk-terima-kasih")
+        # it resets by itself
+        b.click("#lagi")
+        b.find("#kirim")
+        assert b.js("return document.querySelectorAll('[aria-checked=true]').length") == 0
+        # a second one at once is refused by the pause
+        b.click("#layanan button[data-value='KTP-el']")
+        for i in range(1, 10):
+            b.click(f"#q-u{i} button[data-value='2']")
+        b.click("#kirim")
+        b.wait_text("#ringkasan-galat", "wait")
+        clean(b, "kiosk")
+    after = o.k("list", "survey").stdout
+    new = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert len(new) == 1, new
+    assert 'service="Kartu Keluarga"' in new[0] and "u1=4 u2=3" in new[0], new[0]
+
+
+def test_activities(o, url):
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))).date()
+    yesterday = (today - datetime.timedelta(days=1)).isoformat()
+    o.k("add", "activity", f"nip={oe.STAFF}", f"date={yesterday}", "indicator=LYN",
+        "quantity=12", "minutes=240", "description=Layanan KTP di loket", "--as", oe.STAFF,
+        env={"KINERJA_PIN": oe.PIN})
+    with kjbrowser.Browser() as b:
+        signin_asn(b, url, oe.STAFF, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/kegiatan']")
+        b.find("#activity-form")
+        render(b, "kegiatan")
+        # a refused add: the field is named, what was typed stays
+        b.driver.find_element("css selector", "#a-indicator option[value='DOC']").click()
+        b.type("#a-quantity", "-3")
+        b.type("#a-description", "Dokumen selesai")
+        b.click("#a-add")
+        b.wait_text("[data-error-for=quantity]", "must")
+        assert b.js("return document.getElementById('a-description').value") == "Dokumen selesai"
+        b.type("#a-quantity", "5")
+        b.click("#a-add")
+        wait_until(lambda: len(b.find_all("#activities tbody tr[data-id]")) == 2, what="2 rows")
+        b.click("#a-copy")
+        wait_until(lambda: len(b.find_all("#activities tbody tr[data-id]")) == 3, what="3 rows")
+        dates = [r.find_element("css selector", "td:nth-child(2)").text
+                 for r in b.find_all("#activities tbody tr[data-id]")]
+        assert dates[-1].startswith(str(yesterday.split("-")[2].lstrip("0"))), dates
+        assert len(set(dates[:2])) == 1, dates  # newest first: today's two, then yesterday
+        for c in b.find_all("#activities input.pick")[:2]:
+            c.click()
+        b.click("#a-submit")
+        b.wait_text("#a-msg", "Diajukan: 2")
+        wait_until(lambda: len(b.find_all("#activities tr[data-status=submitted]")) == 2,
+                   what="2 submitted")
+        shot(b, "kegiatan")
+        clean(b, "kegiatan")
+    mine = json.loads(o.k("list", "activity", "--nip", oe.STAFF, "--json").stdout)
+    assert sorted(a.get("status", "draft") for a in mine) == ["draft", "submitted", "submitted"], mine
+
+
+def test_approve_twenty(o, url):
+    for i in range(20):
+        o.k("add", "activity", f"nip={oe.STAFF2}", f"date=2026-11-{(i % 20) + 1:02d}",
+            "indicator=DOC", f"quantity={i + 1}", "status=submitted", "--as", oe.STAFF2,
+            env={"KINERJA_PIN": oe.PIN})
+    with kjbrowser.Browser() as b:
+        # an employee has no Persetujuan
+        signin_asn(b, url, oe.STAFF2, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        assert not b.find_all("a[href='/persetujuan']")
+        b.click("#signout")
+        signin_asn(b, url, oe.HEAD, oe.PIN)
+        b.wait_text("#card-approve", "22")  # 20 of STAFF2, 2 of STAFF
+        b.click("a[href='/persetujuan']")
+        b.find("#inbox")
+        render(b, "persetujuan")
+        # the filter stays in the address
+        b.driver.find_element("css selector", f"#f-nip option[value='{oe.STAFF2}']").click()
+        wait_until(lambda: f"nip={oe.STAFF2}" in b.driver.current_url, what="filter in URL")
+        wait_until(lambda: len(b.find_all("#inbox input.pick")) == 20, what="20 rows")
+        assert "Ahmad Ahmad" in b.text("#inbox tbody")
+        # a rejection needs a reason
+        b.click("#pick-all")
+        assert b.text("#picked") == "20"
+        shot(b, "persetujuan")
+        b.click("#reject")
+        b.wait_text("[data-error-for=reason]", "needs a reason")
+        b.click("#approve")
+        b.wait_text("#r-msg", "Disetujui: 20")
+        wait_until(lambda: not b.find_all("#inbox input.pick"), what="inbox empty")
+        clean(b, "persetujuan")
+    acts = json.loads(o.k("list", "activity", "--nip", oe.STAFF2, "--json").stdout)
+    assert len(acts) == 20 and all(a["status"] == "approved" and a["reviewed_by"] == oe.HEAD
+                                   for a in acts), acts
+    show = o.k("show", acts[0]["id"]).stdout
+    assert oe.HEAD in show
+
+
+def test_sync_page_and_english(o, url):
+    with kjbrowser.Browser(lang="en-US") as b:
+        b.get(url + "/")
+        b.wait_text("#signin-asn h2", "Sign in as an employee")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Home")
+        b.click("a[href='/sinkronisasi']")
+        b.find("#pending")
+        render(b, "sinkronisasi")
+        assert "Waiting" in b.text("#sync-waiting")
+        b.click("#sync-now")
+        wait_until(lambda: b.text("#sync-waiting").startswith("Waiting: 0"), timeout=30,
+                   what="everything pushed")
+        clean(b, "sync")
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/sinkronisasi']")
+        b.find("#pending")
+        shot(b, "sinkronisasi")
+        clean(b, "sinkronisasi")
+
+
+def main():
+    kinerja, kinerjad, data = sys.argv[1:4]
+    o = oe.Office(kinerja, kinerjad, data, ui_args=["--kiosk-pause", "60"])
+    try:
+        url = o.start_ui()
+        for t in (test_signin_and_lockout, test_paper_surveys, test_kiosk, test_activities,
+                  test_approve_twenty, test_sync_page_and_english):
+            t(o, url)
+            print(f"ok {t.__name__}", flush=True)
+        o.stop_ui()
+    finally:
+        o.close()
+    print("first render per page: " + json.dumps(RENDERS))
+    print("office app: ok")
+
+
+if __name__ == "__main__":
+    main()
