@@ -114,7 +114,7 @@ function drawChrome() {
   document.getElementById("sync-state").hidden = !session;
   document.getElementById("signout").hidden = !session;
   menu.hidden = !session;
-  document.getElementById("who").textContent = session ? `${session.name} (${t(ROLE[session.role])})` : "";
+  document.getElementById("who").textContent = !session ? "" : session.role === "operator" ? t("Operator") : `${session.name} (${t(ROLE[session.role])})`;
   document.getElementById("brand").textContent = session ? `Kinerja · ${session.office_name}` : "Kinerja";
   if (!session) return;
   for (const p of PAGES.filter((p) => p.roles.includes(session.role))) {
