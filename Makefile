@@ -5,7 +5,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS) --timeout 600
 
-.PHONY: all deps build test test-release test-asan demo bench format lint clean fuzz soak screenshots
+.PHONY: all deps build test test-release test-asan demo bench format lint clean fuzz soak \
+  windows windows-deps screenshots
 
 all: build
 
@@ -62,7 +63,22 @@ lint: build
 	  $(addprefix -I,common proto http client server) $(filter %.c,$(SOURCES))
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(WIN_BUILD)
+
+# Windows (issue 20, docs/operations.md "Building for Windows"): kinerja.exe
+# for x86_64, cross-built with Debian's MinGW-w64.  scripts/windows-deps
+# builds the libraries from Debian's source packages into a cache outside the
+# checkout (minutes the first time, nothing after); the client alone is built.
+WIN_BUILD ?= build-windows
+windows-deps:
+	@scripts/install-deps --windows
+	scripts/windows-deps
+
+windows: windows-deps
+	cmake -S . -B $(WIN_BUILD) -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64.cmake \
+	  -DKJ_WINDOWS_PREFIX="$$(scripts/windows-deps --prefix)"
+	cmake --build $(WIN_BUILD) -j$(JOBS) --target kinerja
 
 # Robustness (issue 8, docs/operations.md "Robustness record").
 # make fuzz [FUZZ_SECONDS=60]: each libFuzzer target over its seed corpus.

@@ -167,6 +167,68 @@ void kjc_refs_init(kjc_refs *r, kjc_store *s) {
   r->s = s;
   r->employees = -1;
   r->indicators = -1;
+  r->services = NULL;
+  r->nservices = -1;
+}
+
+void kjc_refs_release(kjc_refs *r) {
+  for (long i = 0; i < r->nservices; i++)
+    free(r->services[i]);
+  free(r->services);
+  r->services = NULL;
+  r->nservices = -1;
+}
+
+static int collect_service(void *ud, const kj_rstate *st, const char *reason) {
+  kjc_refs *r = ud;
+  (void)reason;
+  const char *office = kj_record_get(&st->rec, "office"), *name = kj_record_get(&st->rec, "name");
+  if (!office || !name || strcmp(office, kjc_store_office(r->s)) != 0)
+    return 0;
+  char **n = realloc(r->services, (size_t)(r->nservices + 1) * sizeof *n);
+  if (!n)
+    return 1;
+  r->services = n;
+  if (!(n[r->nservices] = strdup(name)))
+    return 1;
+  r->nservices++;
+  return 0;
+}
+
+kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const char *msg),
+                         void *ud, kj_err *err) {
+  const kj_type_def *t = kj_type(rec->type);
+  int f = rec->type == KJ_T_SURVEY ? kj_field_index(t, "service") : -1;
+  if (f < 0 || !rec->v[f] || rec->deleted)
+    return KJ_OK;
+  if (r->nservices < 0) {
+    r->nservices = 0;
+    kj_code c = kjc_store_each(r->s, KJ_T_SERVICE, 0, collect_service, r, err);
+    if (c == KJ_EINTR) /* collect_service stopped: out of memory */
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    if (c) {
+      kjc_refs_release(r);
+      return c;
+    }
+  }
+  if (r->nservices == 0)
+    return KJ_OK;
+  const char *match = NULL, *closest = NULL;
+  if (kj_service_resolve(rec->v[f], (const char *const *)r->services, (size_t)r->nservices, &match,
+                         &closest) != KJ_OK)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (match) {
+    if (strcmp(match, rec->v[f]) != 0 && kj_record_set(rec, f, match))
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return KJ_OK;
+  }
+  char msg[640];
+  snprintf(msg, sizeof msg,
+           "field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); stored "
+           "as typed",
+           rec->v[f], kjc_store_office(r->s), closest ? closest : "");
+  warn(ud, msg);
+  return KJ_OK;
 }
 
 static int ref_kind(const char *field) {
@@ -204,6 +266,16 @@ void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, co
              k == KJ_T_EMPLOYEE ? "roster" : "indicator list");
     warn(ud, msg);
   }
+}
+
+const char *kjc_time_text(kjc_store *s, int64_t ms, char out[KJ_TIME_ZONE_STRLEN]) {
+  kj_rstate st;
+  const char *tz = NULL;
+  if (kjc_record_get(s, KJ_T_OFFICE, kjc_store_office(s), &st, NULL) == KJ_OK)
+    tz = kj_record_get(&st.rec, "timezone");
+  kj_time_format_zone(ms, tz, out);
+  kj_rstate_release(&st);
+  return out;
 }
 
 cJSON *kjc_record_json(const kj_record *r) {

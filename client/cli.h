@@ -12,6 +12,7 @@
 #include <cJSON.h>
 #include <stdio.h>
 
+#include "date.h"
 #include "record.h"
 #include "store.h"
 
@@ -60,12 +61,31 @@ const kj_type_def *kjc_type_arg(const char *name, int office_only);
 typedef struct kjc_refs {
   kjc_store *s;
   long employees, indicators; /* live master records, -1 = not counted yet */
+  char **services;            /* the office's service names, loaded on first use */
+  long nservices;             /* -1 = not loaded yet */
 } kjc_refs;
 void kjc_refs_init(kjc_refs *r, kjc_store *s);
+void kjc_refs_release(kjc_refs *r);
+/* A survey's `service` against the services listed for this office (master
+ * type `service`, when any were pulled; kj_service_resolve): one that
+ * differs from a listed one only in letter case, spaces or punctuation is
+ * replaced in rec by the listed name; an unknown one stays as typed and
+ * warn gets "field 'service': 'X' is not a service of office 'O' (closest:
+ * 'Y'); stored as typed".  Other types: nothing.  KJ_OK, or the store's
+ * error (KJ_ENOMEM, KJ_EDB ...: the caller stops, its transaction may be
+ * gone) in err. */
+kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const char *msg),
+                         void *ud, kj_err *err);
 /* Calls warn once per unknown reference with e.g. "field 'nip': unknown
  * employee '19800101...' (not in the roster)". */
 void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, const char *msg),
                     void *ud);
+
+/* A time shown to a person: ms since the epoch in this office's time zone
+ * (office master record `timezone`, Asia/Jakarta until pulled), e.g.
+ * "2026-11-30 14:05:09 WITA" (common/date.h kj_time_format_zone); returns
+ * out. */
+const char *kjc_time_text(kjc_store *s, int64_t ms, char out[KJ_TIME_ZONE_STRLEN]);
 
 /* A record as a JSON object: "id", "type", then its present fields by name. */
 cJSON *kjc_record_json(const kj_record *r);
@@ -108,6 +128,7 @@ int kjc_cmd_list(int argc, char **argv);
 int kjc_cmd_import(int argc, char **argv);
 int kjc_cmd_export(int argc, char **argv);
 int kjc_cmd_status(int argc, char **argv);
+int kjc_cmd_discard(int argc, char **argv); /* cmd_discard.c */
 int kjc_cmd_backup(int argc, char **argv); /* cmd_status.c */
 int kjc_cmd_sync(int argc, char **argv);   /* cmd_sync.c (sync engine) */
 int kjc_cmd_report(int argc, char **argv); /* cmd_sync.c */

@@ -76,6 +76,8 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     kj_fail(&x->fatal, KJ_EIO, "cannot make an id: no randomness");
     return 1;
   }
+  if (kjc_refs_service(&x->refs, &x->c.rec, row_warn, x, &x->fatal))
+    return 1;
   kjc_refs_check(&x->refs, &x->c.rec, row_warn, x);
   kj_err err;
   kj_err_clear(&err);
@@ -97,14 +99,6 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
   else
     x->unchanged++;
   return 0;
-}
-
-/* ms since the epoch as local time "2026-11-30 09:12:05 WIB". */
-static void local_time(int64_t ms, char *out, size_t n) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  if (!localtime_r(&t, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S %Z", &tm))
-    snprintf(out, n, "%" PRId64 " ms after the epoch", ms);
 }
 
 static int64_t now_ms(void) {
@@ -237,7 +231,7 @@ int kjc_cmd_import(int argc, char **argv) {
       c = err.code ? err.code : KJ_EDB;
     } else if (seen) {
       char when[64];
-      local_time(ms, when, sizeof when);
+      kjc_time_text(s, ms, when); /* the office's zone, WIB/WITA/WIT */
       kjc_warn("the rows of '%s' were imported before, on %s%s%s%s: nothing added "
                "(--again imports them again)",
                fname, when, before ? " from '" : "", before ? before : "", before ? "'" : "");
@@ -268,6 +262,7 @@ int kjc_cmd_import(int argc, char **argv) {
   }
   fclose(f);
   kj_change_release(&x.c);
+  kjc_refs_release(&x.refs);
   kjc_store_close(s);
   if (c) {
     kjc_error("%s", err.msg);

@@ -63,6 +63,8 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
                                                     : "synced";
   if (l->json) {
     cJSON *o = kjc_record_json(&st->rec);
+    if (st->rec.deleted)
+      cJSON_AddTrueToObject(o, "deleted");
     cJSON_AddStringToObject(o, "sync", status);
     if (reason)
       cJSON_AddStringToObject(o, "reason", reason);
@@ -80,6 +82,8 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
       printf(" %s=", t->fields[i].name);
       print_value(st->rec.v[i]);
     }
+    if (st->rec.deleted)
+      fputs(" [deleted]", stdout);
     if (reason) {
       fputs(" [rejected: ", stdout);
       kj_term_fputs(reason, stdout);
@@ -93,6 +97,33 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
   return 0;
 }
 
+/* A rejected record without a local state (a moved notice dropped it):
+ * listed with --rejected, so that status and list count the same. */
+static int list_orphan(void *ud, kj_rtype t, const char *id, const char *reason) {
+  list_ctx *l = ud;
+  if (l->json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "type", kj_type(t)->name);
+    cJSON_AddFalseToObject(o, "here");
+    cJSON_AddStringToObject(o, "sync", "rejected");
+    if (reason)
+      cJSON_AddStringToObject(o, "reason", reason);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    fputs(l->n ? ",\n  " : "\n  ", stdout);
+    kjc_fputs_json(text ? text : "null", stdout);
+    cJSON_free(text);
+  } else {
+    kj_term_fputs(id, stdout);
+    printf(" (%s, no longer at this office) [rejected: ", kj_type(t)->name);
+    kj_term_fputs(reason ? reason : "", stdout);
+    fputs("]\n", stdout);
+  }
+  l->n++;
+  return 0;
+}
+
 static const char list_help[] =
     "usage: kinerja list [TYPE] [--pending] [--rejected] [--json]\n"
     "\n"
@@ -100,7 +131,9 @@ static const char list_help[] =
     "or the master data: office, employee, indicator, service), oldest first.\n"
     "\n"
     "  --pending   only records with changes not yet pushed to the server\n"
-    "  --rejected  only records the server rejected, with its reason\n"
+    "  --rejected  only records the server rejected, with its reason (deleted\n"
+    "              ones and ones no longer at this office too; 'kinerja update ID'\n"
+    "              sends one again, 'kinerja discard ID' drops its changes)\n"
     "  --json      one JSON array on stdout\n"
     "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
     "activities only:\n"
@@ -157,7 +190,8 @@ int kjc_cmd_list(int argc, char **argv) {
   if ((r = kjc_open(&s, KJC_OPEN_READ)))
     return r;
   list_ctx l = {json, 0, s, fstatus, fnip, ffrom, fto};
-  unsigned flags = (pending ? KJC_EACH_PENDING : 0) | (rejected ? KJC_EACH_REJECTED : 0);
+  unsigned flags =
+      (pending ? KJC_EACH_PENDING : 0) | (rejected ? KJC_EACH_REJECTED | KJC_EACH_DELETED : 0);
   kj_err err;
   kj_err_clear(&err);
   kj_code c = KJ_OK;
@@ -167,6 +201,8 @@ int kjc_cmd_list(int argc, char **argv) {
     if (only ? only->type != (kj_rtype)t : kj_type((kj_rtype)t)->master)
       continue;
     c = kjc_store_each(s, (kj_rtype)t, flags, list_row, &l, &err);
+    if (!c && rejected && !pending)
+      c = kjc_outbox_orphans(s, (kj_rtype)t, list_orphan, &l, &err);
   }
   if (json)
     fputs(l.n ? "\n]\n" : "]\n", stdout);

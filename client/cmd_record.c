@@ -145,7 +145,15 @@ int kjc_cmd_add(int argc, char **argv) {
   }
   kjc_refs refs;
   kjc_refs_init(&refs, s);
+  kj_err rerr;
+  if (kjc_refs_service(&refs, &c.rec, warn_cb, c.rec.id, &rerr)) {
+    kjc_error("%s", rerr.msg);
+    kjc_refs_release(&refs);
+    rc = KJC_EXIT_FAIL;
+    goto out;
+  }
   kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
+  kjc_refs_release(&refs);
   rc = write_change(s, &c, KJC_CHANGE_NEW);
   if (!rc)
     printf("%s\n", c.rec.id);
@@ -216,8 +224,16 @@ int kjc_cmd_update(int argc, char **argv) {
   if (!r) {
     kjc_refs refs;
     kjc_refs_init(&refs, s);
-    kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
-    r = write_change(s, &c, KJC_CHANGE_EXISTING);
+    kj_err rerr;
+    if (kjc_refs_service(&refs, &c.rec, warn_cb, c.rec.id, &rerr)) {
+      kjc_error("%s", rerr.msg);
+      kjc_refs_release(&refs);
+      r = KJC_EXIT_FAIL;
+    } else {
+      kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
+      kjc_refs_release(&refs);
+      r = write_change(s, &c, KJC_CHANGE_EXISTING);
+    }
   }
   kj_change_release(&c);
   kjc_store_close(s);

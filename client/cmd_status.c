@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "date.h"
 #include "dbbackup.h"
 #include "hlc.h"
 #include "text.h"
@@ -15,8 +16,10 @@ static const char status_help[] =
     "usage: kinerja status [--json]\n"
     "\n"
     "Show the office, the server, the number of changes waiting to be pushed,\n"
-    "rejected records, the last successful sync, the last error and the clock\n"
-    "skew measured against the server.  Works offline.\n"
+    "rejected records (the records 'kinerja list --rejected' shows), the last\n"
+    "successful sync, the last error and the clock skew measured against the\n"
+    "server.  Times are in the office's time zone (WIB, WITA or WIT; --json:\n"
+    "UTC).  Works offline.\n"
     "\n"
     "  --json      one JSON object on stdout\n"
     "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
@@ -32,6 +35,11 @@ static void iso_time(int64_t ms, char out[32]) {
   struct tm tm;
   gmtime_r(&t, &tm);
   strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ms since the epoch in the office's time zone, "never" for 0. */
+static const char *zone_time(kjc_store *s, int64_t ms, char out[KJ_TIME_ZONE_STRLEN]) {
+  return ms > 0 ? kjc_time_text(s, ms, out) : "never";
 }
 
 static void add_time(cJSON *o, const char *name, int64_t ms) {
@@ -121,7 +129,7 @@ int kjc_cmd_status(int argc, char **argv) {
     kjc_print_json(o);
     cJSON_Delete(o);
   } else {
-    char t1[32], t2[32];
+    char t1[KJ_TIME_ZONE_STRLEN];
     printf("office:        %s\n", kjc_store_office(s));
     printf("database:      %s\n", kjc_store_path(s));
     fputs("server:        ", stdout);
@@ -131,20 +139,22 @@ int kjc_cmd_status(int argc, char **argv) {
     printf("pending:       %ld change%s", ob.pending, ob.pending == 1 ? "" : "s");
     if (ob.pending)
       printf(" (oldest %" PRId64 " s ago)", age_s);
-    printf("\nrejected:      %ld%s\n", ob.rejected,
-           ob.rejected ? " (kinerja list --rejected)" : "");
+    printf("\nrejected:      %ld record%s\n", ob.rejected, ob.rejected == 1 ? "" : "s");
+    if (ob.rejected)
+      printf("               the server refused %s: 'kinerja list --rejected' says why;\n"
+             "               correct one with 'kinerja update ID FIELD=VALUE' (it is sent\n"
+             "               again), or go back to the server's version with\n"
+             "               'kinerja discard ID'\n",
+             ob.rejected == 1 ? "its changes" : "their changes");
     if (ob.held)
       printf("held for a newer server: %ld (they go out by themselves once the server is "
              "upgraded)\n",
              ob.held);
-    iso_time(last_sync, t1);
-    iso_time(last_attempt, t2);
-    printf("last sync:     %s\n", t1[0] ? t1 : "never");
-    iso_time(last_push, t1);
-    printf("last push:     %s\n", t1[0] ? t1 : "never");
-    iso_time(last_pull, t1);
-    printf("last pull:     %s\n", t1[0] ? t1 : "never");
-    printf("last attempt:  %s\n", t2[0] ? t2 : "never");
+    /* times in the office's zone, WIB/WITA/WIT (domain.md office `timezone`) */
+    printf("last sync:     %s\n", zone_time(s, last_sync, t1));
+    printf("last push:     %s\n", zone_time(s, last_push, t1));
+    printf("last pull:     %s\n", zone_time(s, last_pull, t1));
+    printf("last attempt:  %s\n", zone_time(s, last_attempt, t1));
     fputs("last error:    ", stdout); /* may quote the server: escaped */
     kj_term_fputs(last_error ? last_error : "none", stdout);
     putchar('\n');

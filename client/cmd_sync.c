@@ -20,7 +20,7 @@
 #include "uuid.h"
 
 /* exit codes of sync (the contract) */
-enum { SYNC_EXIT_OK = 0, SYNC_EXIT_FAIL = 1, SYNC_EXIT_UNREACHABLE = 2 };
+enum { SYNC_EXIT_OK = 0, SYNC_EXIT_FAIL = 1, SYNC_EXIT_UNREACHABLE = 2, SYNC_EXIT_REJECTED = 3 };
 
 #define PROGRESS_MIN 2000 /* records: a smaller sync shows no progress bar */
 
@@ -253,8 +253,13 @@ static const char sync_help[] =
     "\n"
     "Push every change waiting in the outbox to the server, then pull the\n"
     "corrections, master data and scores.  Prints 'pushed N, rejected N,\n"
-    "pulled N'.  Exit 0 when everything was pushed and pulled, 2 when the\n"
-    "server was unreachable (nothing is lost, try later), 1 on other errors.\n"
+    "pulled N'.  Exit status:\n"
+    "  0  everything was pushed and pulled\n"
+    "  3  everything was pushed and pulled, but changes stand rejected by the\n"
+    "     server: 'kinerja list --rejected' says why; correct a record with\n"
+    "     'kinerja update', or drop its changes with 'kinerja discard ID'\n"
+    "  2  the server was unreachable (nothing is lost, try later)\n"
+    "  1  other errors\n"
     "\n"
     "  --json              one JSON object on stdout\n"
     "  --watch             keep running: sync at start, soon after local\n"
@@ -322,8 +327,20 @@ int kjc_cmd_sync(int argc, char **argv) {
   if (c)
     print_failure(c, &err);
   print_summary(&res, c, &err, json, s);
+  int rc = exit_for(c);
+  kjc_outbox_stats st;
+  kj_err x;
+  if (!c && !kjc_outbox_stats_get(s, &st, &x) && st.rejected > 0) {
+    /* transferred, but not everything was taken: say so in the exit code */
+    if (!json)
+      kjc_warn("%ld record%s stand%s rejected by the server: see 'kinerja list --rejected'; "
+               "correct with 'kinerja update ID ...' or drop the changes with 'kinerja discard "
+               "ID'",
+               st.rejected, st.rejected == 1 ? "" : "s", st.rejected == 1 ? "s" : "");
+    rc = SYNC_EXIT_REJECTED;
+  }
   kjc_store_close(s);
-  return exit_for(c);
+  return rc;
 }
 
 /* ---- report ---- */

@@ -23,6 +23,7 @@ static const kjc_command commands[] = {
     {"list", kjc_cmd_list, "list records of a type"},
     {"import", kjc_cmd_import, "import a CSV file: import TYPE FILE.csv"},
     {"export", kjc_cmd_export, "export records as CSV or JSON"},
+    {"discard", kjc_cmd_discard, "drop a record's local changes: discard ID..."},
     {"status", kjc_cmd_status, "office, server, pending changes, last sync"},
     {"sync", kjc_cmd_sync, "push local changes, pull corrections and scores"},
     {"report", kjc_cmd_report, "the office's scores as last pulled"},

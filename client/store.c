@@ -19,6 +19,7 @@
 #include "log.h"
 #include "merge.h"
 #include "msg.h"
+#include "rules.h"
 #include "uuid.h"
 
 #define BUSY_TIMEOUT_MS 60000
@@ -99,11 +100,15 @@ static const char *const migrations[] = {
     "  reason TEXT,"
     "  at_ms INTEGER NOT NULL);"
     "CREATE INDEX reviews_id ON reviews(id, n);",
+    /* 4 -> 5: the server's version of a record while it has outbox rows,
+     * for `kinerja discard` (see state_put_local(); docs/protocol.md "Discarding
+     * local changes").  NULL: not known (rows written before schema 5). */
+    "ALTER TABLE records ADD COLUMN base TEXT;",
 };
 /* The C part of a migration, run after its SQL in the same transaction. */
 static kj_code migrate_states_v1(kjc_store *s, kj_err *err);
 static kj_code (*const migration_code[])(kjc_store *, kj_err *) = {NULL, migrate_states_v1, NULL,
-                                                                   NULL};
+                                                                   NULL, NULL};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == KJC_SCHEMA_VERSION, "one migration per schema version");
 _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
@@ -127,15 +132,26 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
               "state = excluded.state")                                                            \
   XX(REC_EXISTS, "SELECT 1 FROM records WHERE id = ?2 AND type = ?1 AND deleted = 0")              \
   XX(REC_COUNT, "SELECT count(*) FROM records WHERE type = ?1 AND deleted = 0")                    \
+  /* the roster of proto/rules.h, over the pulled master data */                                   \
+  XX(RULE_HAS_ROSTER, "SELECT 1 FROM records WHERE type = 'employee' AND deleted = 0 LIMIT 1")     \
+  XX(RULE_EMPLOYEE, "SELECT json_extract(state, '$.f.office'), "                                   \
+                    "json_extract(state, '$.f.supervisor') FROM records "                          \
+                    "WHERE id = ?1 AND type = 'employee' AND deleted = 0")                         \
+  XX(RULE_RATING, "SELECT id FROM records WHERE type = 'rating' AND deleted = 0 "                  \
+                  "AND json_extract(state, '$.f.period') = ?1 "                                    \
+                  "AND json_extract(state, '$.f.rater') = ?2 "                                     \
+                  "AND json_extract(state, '$.f.ratee') = ?3 AND id <> ?4 LIMIT 1")                \
+  XX(RULE_ZONE, "SELECT json_extract(state, '$.f.timezone') FROM records "                         \
+                "WHERE id = ?1 AND type = 'office' AND deleted = 0")                               \
   XX(REC_EACH,                                                                                     \
      "SELECT r.state, r.id, r.deleted, (SELECT o.reason FROM outbox o WHERE o.id = r.id AND "      \
      "o.type = r.type "                                                                            \
-     "  AND o.status = 'rejected' ORDER BY o.seq DESC LIMIT 1) "                                   \
+     "  AND o.status = 'rejected' AND o.parked = 0 ORDER BY o.seq DESC LIMIT 1) "                  \
      "FROM records r WHERE r.type = ?1 AND (r.deleted = 0 OR ?2) "                                 \
      "AND (NOT ?3 OR EXISTS(SELECT 1 FROM outbox p WHERE p.id = r.id AND p.type = r.type "         \
      "  AND p.status = 'pending')) "                                                               \
      "AND (NOT ?4 OR EXISTS(SELECT 1 FROM outbox q WHERE q.id = r.id AND q.type = r.type "         \
-     "  AND q.status = 'rejected')) "                                                              \
+     "  AND q.status = 'rejected' AND q.parked = 0)) "                                             \
      "ORDER BY r.id")                                                                              \
   XX(REC_OUTBOX, "SELECT coalesce(sum(status = 'pending'), 0), "                                   \
                  "coalesce(sum(status = 'rejected'), 0), "                                         \
@@ -161,11 +177,29 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
   XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2, parked = ?3 WHERE seq = ?1")  \
   /* Each part reads the outbox_status index only (a covering count and                            \
    * one row), not the whole outbox: a big push stays small in memory. */                          \
-  XX(OB_STATS, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'), "                   \
-               "(SELECT count(*) FROM outbox WHERE status = 'rejected'), "                         \
+  /* rejected: records (type, id), as `kinerja list --rejected` shows them */                      \
+  XX(OB_STATS, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') + "                  \
+               "(SELECT count(*) FROM outbox WHERE status = 'rejected' AND parked = 1), "          \
+               "(SELECT count(*) FROM (SELECT DISTINCT type, id FROM outbox "                      \
+               " WHERE status = 'rejected' AND parked = 0)), "                                     \
                "(SELECT created_ms FROM outbox WHERE status = 'pending' AND needs <= ?1 "          \
                " ORDER BY seq LIMIT 1), "                                                          \
                "(SELECT count(*) FROM outbox WHERE status = 'pending' AND needs > ?1)")            \
+  /* discard support: records.base is the server's version of a record that                        \
+   * has outbox rows; '' when the server never had it, NULL when unknown */                        \
+  XX(BASE_KEEP, "UPDATE records SET base = state WHERE id = ?2 AND type = ?1 "                     \
+                "AND NOT EXISTS(SELECT 1 FROM outbox WHERE id = ?2 AND type = ?1)")                \
+  /* a record new here: stored with base '' (the server never had it) unless                       \
+   * rows of it wait already (its base is then not known) */                                       \
+  XX(REC_PUT_NEW, "INSERT INTO records(type, id, deleted, state, base) VALUES(?1, ?2, ?3, ?4, "    \
+                  "CASE WHEN EXISTS(SELECT 1 FROM outbox WHERE id = ?2 AND type = ?1) THEN NULL "  \
+                  "ELSE '' END) ON CONFLICT(id, type) DO UPDATE SET deleted = excluded.deleted, "  \
+                  "state = excluded.state")                                                        \
+  XX(BASE_FORGET, "UPDATE records SET base = NULL WHERE base IS NOT NULL")                         \
+  XX(BASE_GET, "SELECT base FROM records WHERE id = ?2 AND type = ?1")                             \
+  XX(BASE_SET, "UPDATE records SET base = ?3 WHERE id = ?2 AND type = ?1")                         \
+  XX(OB_ROWS, "SELECT EXISTS(SELECT 1 FROM outbox WHERE id = ?2 AND type = ?1)")                   \
+  XX(OB_ROW, "SELECT type, id, hlc, change FROM outbox WHERE seq = ?1")                            \
   XX(SC_PUT, "INSERT INTO scores(kind, period, office, doc, stored_ms) "                           \
              "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, period, office) DO UPDATE SET "         \
              "doc = excluded.doc, stored_ms = excluded.stored_ms")                                 \
@@ -205,6 +239,7 @@ struct kjc_store {
   kj_hlc_clock clock;
   kj_hlc clock_saved_last;
   int64_t clock_saved_offset;
+  int roster; /* employees present: 0 not looked up in this transaction, 1 no, 2 yes */
 };
 
 /* ---- errors ---- */
@@ -591,6 +626,7 @@ kj_code kjc_store_begin(kjc_store *s, kj_err *err) {
   kj_code c = run(s, s->st[S_BEGIN], err);
   if (c)
     return c;
+  s->roster = 0;
   /* Another process may have stamped since we last looked. */
   int64_t last = 0, off = 0;
   if ((c = kjc_meta_get_i64(s, KJC_META_HLC_LAST, 0, &last, err)) ||
@@ -732,6 +768,8 @@ static kj_code state_parse(kjc_store *s, const char *type, const char *id, int d
 }
 
 static kj_code state_put(kjc_store *s, const kj_rstate *rs, kj_err *err) {
+  if (rs->rec.type == KJ_T_EMPLOYEE)
+    s->roster = 0; /* the roster may have come or gone: look again */
   char *text = kj_rstate_store_encode(rs);
   if (!text)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -997,10 +1035,221 @@ static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
   return c;
 }
 
+/* --- the roster of proto/rules.h, over the local records ---------------- */
+
+static kj_code rule_text(kjc_store *s, sqlite3_stmt *st, char *out, size_t size, int col,
+                         int *found, kj_err *err) {
+  int r = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  if (r == SQLITE_ROW) {
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(out, size, "%s", v ? (const char *)v : "");
+    if (found)
+      *found = 1;
+  } else if (r != SQLITE_DONE) {
+    c = st_fail(s, r, err, "cannot read the master data");
+  }
+  return c;
+}
+
+static kj_code roster_employee(void *ud, const char *nip, kj_roster_entry *out, int *found,
+                               kj_err *err) {
+  kjc_store *s = ud;
+  sqlite3_stmt *st = s->st[S_RULE_EMPLOYEE];
+  sqlite3_bind_text(st, 1, nip, -1, SQLITE_TRANSIENT);
+  kj_code c = rule_text(s, st, out->office, sizeof out->office, 0, found, err);
+  if (!c && *found) {
+    const unsigned char *v = sqlite3_column_text(st, 1);
+    copy_str(out->supervisor, sizeof out->supervisor, v ? (const char *)v : "");
+  }
+  done(st);
+  return c;
+}
+
+static kj_code roster_rating(void *ud, const char *period, const char *rater, const char *ratee,
+                             const char *id, char out[KJ_ID_MAX + 1], kj_err *err) {
+  kjc_store *s = ud;
+  sqlite3_stmt *st = s->st[S_RULE_RATING];
+  out[0] = 0;
+  sqlite3_bind_text(st, 1, period, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, rater, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, ratee, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, id, -1, SQLITE_TRANSIENT);
+  kj_code c = rule_text(s, st, out, KJ_ID_MAX + 1, 0, NULL, err);
+  done(st);
+  return c;
+}
+
+static kj_code roster_zone(void *ud, const char *office, char out[KJ_ZONE_MAX + 1], kj_err *err) {
+  kjc_store *s = ud;
+  sqlite3_stmt *st = s->st[S_RULE_ZONE];
+  out[0] = 0;
+  sqlite3_bind_text(st, 1, office, -1, SQLITE_TRANSIENT);
+  kj_code c = rule_text(s, st, out, KJ_ZONE_MAX + 1, 0, NULL, err);
+  done(st);
+  return c;
+}
+
+/* Judge ch against domain.md "Who may write what" (proto/rules.h) when
+ * this database holds the master data (employees pulled): without it the
+ * rules cannot be told, and the server judges alone.  The date rule takes
+ * the clock as corrected by the measured server skew, without slack. */
+static kj_code check_rules(kjc_store *s, const kj_change *ch, const kj_record *before,
+                           const kj_record *after, kj_err *err) {
+  if (!s->roster) { /* once per transaction: an import asks for every row */
+    sqlite3_stmt *st = s->st[S_RULE_HAS_ROSTER];
+    char one[4];
+    int have = 0;
+    kj_code c = rule_text(s, st, one, sizeof one, 0, &have, err);
+    done(st);
+    if (c)
+      return c;
+    s->roster = have ? 2 : 1;
+  }
+  if (s->roster != 2)
+    return KJ_OK;
+  kj_roster roster = {s, roster_employee, roster_rating, roster_zone};
+  kj_rules_ctx ctx = {.admin = 0,
+                      .has_roster = 1,
+                      .now_ms = (uint64_t)((int64_t)kj_wall_ms() + s->clock.offset_ms),
+                      .slack_days = 0,
+                      .roster = &roster};
+  return kj_rules_check(ch, before, after, &ctx, err);
+}
+
+/* ---- the server's version (kinerja discard) ---- */
+
+/* A local write's state (write_in_txn).  Before the first outbox row of a
+ * record is written (none pending or rejected), keep what the server holds
+ * of it in records.base: its state as it is now (pulled or acknowledged:
+ * without rows the state is the server's version), or '' for a record new
+ * here.  Later pulls (base_join) and acknowledgements (base_ack) keep it up
+ * to date while rows wait; kjc_store_discard puts it back.  Rows that come
+ * without a write (a restore: kjc_outbox_resend_sent, _rederive) make every
+ * base "not known" (NULL). */
+static kj_code state_put_local(kjc_store *s, const kj_rstate *rs, int exists, kj_err *err) {
+  const char *type = kj_type(rs->rec.type)->name;
+  if (exists) {
+    sqlite3_stmt *st = s->st[S_BASE_KEEP];
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, rs->rec.id, -1, SQLITE_STATIC);
+    kj_code c = run(s, st, err);
+    return c ? c : state_put(s, rs, err);
+  }
+  char *text = kj_rstate_store_encode(rs);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  sqlite3_stmt *st = s->st[S_REC_PUT_NEW];
+  sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, rs->rec.id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, rs->rec.deleted ? 1 : 0);
+  sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+  kj_code c = run(s, st, err);
+  cJSON_free(text);
+  return c;
+}
+
+/* records.base of (type, id): *known 0 when NULL (not known), else the
+ * state in out ('' = the server never had it: *none 1). */
+static kj_code base_load(kjc_store *s, const kj_type_def *t, const char *id, int *known, int *none,
+                         kj_rstate *out, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_BASE_GET];
+  sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  *known = *none = 0;
+  kj_rstate_init(out, t->type);
+  snprintf(out->rec.id, sizeof out->rec.id, "%s", id);
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+    const char *text = (const char *)sqlite3_column_text(st, 0);
+    *known = 1;
+    if (!text || !*text) {
+      *none = 1;
+    } else {
+      kj_rstate_release(out);
+      c = state_parse(s, t->name, id, 0, text, out, err);
+      out->rec.deleted = out->del.hlc != 0;
+    }
+  } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    c = st_fail(s, rc, err, "read record");
+  }
+  done(st);
+  return c;
+}
+
+static kj_code base_store(kjc_store *s, const kj_rstate *rs, kj_err *err) {
+  char *text = kj_rstate_store_encode(rs);
+  if (!text)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  sqlite3_stmt *st = s->st[S_BASE_SET];
+  sqlite3_bind_text(st, 1, kj_type(rs->rec.type)->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, rs->rec.id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+  kj_code c = run(s, st, err);
+  cJSON_free(text);
+  return c;
+}
+
+static kj_code has_rows(kjc_store *s, const char *type, const char *id, int *rows, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_OB_ROWS];
+  sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  *rows = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+  done(st);
+  return rc == SQLITE_ROW ? KJ_OK : st_fail(s, rc, err, "read outbox");
+}
+
+/* A pulled state of a record with outbox rows: the server's version takes
+ * it (kj_merge_join; a base not known stays not known). */
+static kj_code base_join(kjc_store *s, const kj_rstate *remote, kj_err *err) {
+  const kj_type_def *t = kj_type(remote->rec.type);
+  int known, none;
+  kj_rstate b;
+  kj_code c = base_load(s, t, remote->rec.id, &known, &none, &b, err);
+  if (!c && known) {
+    int merged = 0;
+    kj_err m;
+    kj_err_clear(&m);
+    if (kj_merge_join(&b, remote, NULL, NULL, &merged, &m))
+      c = kj_fail(err, m.code == KJ_ENOMEM ? KJ_ENOMEM : KJ_EINVAL, "record '%s': %s",
+                  remote->rec.id, m.msg);
+    else if (merged || none)
+      c = base_store(s, &b, err);
+  }
+  kj_rstate_release(&b);
+  return c;
+}
+
+/* domain.md "Who may write what": a record's office never changes at an
+ * office PC, and a PC writes only its own office's records (the server's
+ * office scope, docs/protocol.md "POST /v1/push").  old: the record as it
+ * is (NULL: new). */
+static kj_code office_guard(kjc_store *s, const kj_type_def *t, const kj_record *old,
+                            const kj_change *ch, kj_err *err) {
+  if (t->master || t->office_field < 0)
+    return KJ_OK;
+  const char *was = old ? old->v[t->office_field] : NULL;
+  if (was && strcmp(was, s->office) != 0)
+    return kj_fail(err, KJ_EINVAL,
+                   "record '%s': field 'office': the record is office '%s', this PC is office "
+                   "'%s': only the BKD changes it (kinerja discard %s drops it here)",
+                   ch->rec.id, was, s->office, ch->rec.id);
+  const char *now = (ch->mask >> t->office_field) & 1u ? ch->rec.v[t->office_field] : NULL;
+  if (now && strcmp(now, s->office) != 0)
+    return kj_fail(err, KJ_EINVAL,
+                   "record '%s': field 'office': '%s' is another office, this PC is office '%s' "
+                   "(only the BKD moves a record)",
+                   ch->rec.id, now, s->office);
+  return KJ_OK;
+}
+
 static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *result, kj_err *err) {
   const kj_type_def *t = kj_type(ch->rec.type);
   kj_rstate st;
-  int exists = 0, requeue = 0;
+  kj_record before;
+  int exists = 0, requeue = 0, have_before = 0;
   kj_code c;
 
   /* The record as it is, of whichever office type holds this id. */
@@ -1044,6 +1293,10 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
       if ((ch->mask & (1u << i)) && same_value(ch->rec.v[i], st.rec.v[i]))
         ch->mask &= ~(1u << i);
   }
+  /* an edit of an approved or rejected activity sends it for review again
+   * (domain.md "Who may write what"); told before a requeue fills in the
+   * stored status */
+  int resubmit = exists && kj_rules_resubmits(ch, &st.rec);
   if (requeue && !ch->rec.deleted) {
     /* Send the whole record again: the server never took it as it is. */
     for (int i = 0; i < t->nfields; i++) {
@@ -1063,6 +1316,18 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     goto out;
   }
 
+  if (resubmit && (c = kj_rules_add_resubmit(ch))) {
+    c = kj_fail(err, c, "out of memory");
+    goto out;
+  }
+  if (exists && (c = kj_record_copy(&before, &st.rec))) {
+    c = kj_fail(err, c, "out of memory");
+    goto out;
+  }
+  have_before = exists;
+
+  if ((c = office_guard(s, t, exists ? &st.rec : NULL, ch, err)))
+    goto out;
   ch->hlc = kj_hlc_now(&s->clock);
   copy_str(ch->device, sizeof ch->device, s->device);
   if (!ch->author[0]) /* no person signed in: the office's data-entry account */
@@ -1086,7 +1351,9 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     }
     goto out;
   }
-  if ((c = state_put(s, &st, err)))
+  if (!st.rec.deleted && (c = check_rules(s, ch, have_before ? &before : NULL, &st.rec, err)))
+    goto out;
+  if ((c = state_put_local(s, &st, exists, err)))
     goto out;
   if (requeue) {
     sqlite3_stmt *d = s->st[S_OB_DROP_REJECTED];
@@ -1100,6 +1367,8 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   if (result)
     *result = ch->rec.deleted ? KJC_WRITE_DELETED : exists ? KJC_WRITE_UPDATED : KJC_WRITE_CREATED;
 out:
+  if (have_before)
+    kj_record_release(&before);
   kj_rstate_release(&st);
   return c;
 }
@@ -1137,6 +1406,12 @@ kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *chang
     }
   }
   kj_rstate_release(&st);
+  /* while local changes wait, the server's version follows the pulls */
+  int rows = 0;
+  if (!c)
+    c = has_rows(s, kj_type(remote->rec.type)->name, remote->rec.id, &rows, err);
+  if (!c && rows)
+    c = base_join(s, remote, err);
   OWN_END(s, c, err);
   return c;
 }
@@ -1232,20 +1507,122 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
   return c;
 }
 
+/* An outbox row as it was before its acknowledgement deleted it. */
+typedef struct ob_row {
+  int found; /* 0: no such row (discarded while it was on its way) */
+  char type[32];
+  char id[KJ_ID_MAX + 1];
+  kj_hlc hlc;
+  char *change; /* the column, malloc'd */
+} ob_row;
+
+static kj_code outbox_row(kjc_store *s, int64_t seq, ob_row *r, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_OB_ROW];
+  sqlite3_bind_int64(st, 1, seq);
+  int rc = sqlite3_step(st);
+  kj_code c = KJ_OK;
+  memset(r, 0, sizeof *r);
+  if (rc == SQLITE_ROW) {
+    copy_str(r->type, sizeof r->type, (const char *)sqlite3_column_text(st, 0));
+    copy_str(r->id, sizeof r->id, (const char *)sqlite3_column_text(st, 1));
+    r->hlc = (kj_hlc)sqlite3_column_int64(st, 2);
+    r->change = xstrdup((const char *)sqlite3_column_text(st, 3));
+    r->found = 1;
+    if (!r->change)
+      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+  } else if (rc != SQLITE_DONE) {
+    c = st_fail(s, rc, err, "read outbox");
+  }
+  done(st);
+  return c;
+}
+
+/* The row as a change, as kjc_outbox_batch reads it. */
+static kj_code ob_row_change(kjc_store *s, const ob_row *r, kj_change *out, kj_err *err) {
+  kj_change_init(out, KJ_T_SURVEY);
+  cJSON *o = cJSON_Parse(r->change);
+  char h[KJ_HLC_STRMAX];
+  kj_hlc_format(r->hlc, h);
+  if (!o)
+    return kj_fail(err, KJ_EDB, "database '%s' is damaged: an outbox row is not JSON", s->path);
+  kj_code c = KJ_OK;
+  kj_err e;
+  kj_err_clear(&e);
+  if (!cJSON_AddStringToObject(o, "id", r->id) || !cJSON_AddStringToObject(o, "type", r->type) ||
+      !cJSON_AddStringToObject(o, "hlc", h)) {
+    c = kj_fail(err, KJ_ENOMEM, "out of memory");
+  } else {
+    kj_change_release(out);
+    if (kj_change_from_json(o, out, &e))
+      c = kj_fail(err, KJ_EDB, "database '%s' is damaged: outbox: %s", s->path, e.msg);
+    else
+      copy_str(out->device, sizeof out->device, s->device);
+  }
+  cJSON_Delete(o);
+  return c;
+}
+
+/* The server took row r (deleted already): while other rows of the record
+ * wait, the server's version takes r's change too (the server's merge).
+ * Without any, the state is the server's version; base is left as it is
+ * (it means nothing without rows: the next local write keeps it anew). */
+static kj_code base_ack(kjc_store *s, const ob_row *r, kj_err *err) {
+  const kj_type_def *t = kj_type_by_name(r->type);
+  int rows = 0;
+  kj_code c = t ? has_rows(s, r->type, r->id, &rows, err) : KJ_OK;
+  if (c || !t || !rows)
+    return c;
+  int known, none, merged = 0;
+  kj_rstate b;
+  kj_change ch;
+  kj_change_init(&ch, t->type);
+  c = base_load(s, t, r->id, &known, &none, &b, err);
+  if (!c && known) {
+    kj_change_release(&ch);
+    c = ob_row_change(s, r, &ch, err);
+  }
+  if (!c && known) {
+    kj_err m;
+    kj_err_clear(&m);
+    if (kj_merge_apply(&b, &ch, NULL, NULL, &merged, &m))
+      c = kj_fail(err, m.code == KJ_ENOMEM ? KJ_ENOMEM : KJ_EDB, "record '%s': %s", r->id, m.msg);
+    else
+      c = base_store(s, &b, err);
+  }
+  kj_change_release(&ch);
+  kj_rstate_release(&b);
+  return c;
+}
+
 kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err) {
   OWN_BEGIN(s, err);
   kj_code c = KJ_OK;
   int64_t now = kjc_store_now_ms(s); /* the server's time: a wrong PC clock keeps nothing too
                                        short or too long */
+  int gone = 0;
   for (int i = 0; i < n && !c; i++) {
-    sqlite3_bind_int64(s->st[S_OB_KEEP], 1, seqs[i]);
-    sqlite3_bind_int64(s->st[S_OB_KEEP], 2, now);
-    c = run(s, s->st[S_OB_KEEP], err);
-    if (c)
-      break;
-    sqlite3_bind_int64(s->st[S_OB_ACK], 1, seqs[i]);
-    c = run(s, s->st[S_OB_ACK], err);
+    ob_row row;
+    c = outbox_row(s, seqs[i], &row, err);
+    if (!c && !row.found)
+      gone++;
+    if (!c) {
+      sqlite3_bind_int64(s->st[S_OB_KEEP], 1, seqs[i]);
+      sqlite3_bind_int64(s->st[S_OB_KEEP], 2, now);
+      c = run(s, s->st[S_OB_KEEP], err);
+    }
+    if (!c) {
+      sqlite3_bind_int64(s->st[S_OB_ACK], 1, seqs[i]);
+      c = run(s, s->st[S_OB_ACK], err);
+    }
+    if (!c && row.found)
+      c = base_ack(s, &row, err);
+    free(row.change);
   }
+  /* a change discarded while it was on its way: the server has it, this
+   * PC went back to before it; the next pull brings this PC's own records
+   * too (docs/protocol.md "Discarding local changes") */
+  if (!c && gone)
+    c = kjc_meta_set(s, KJC_META_PULL_FULL, "1", err);
   OWN_END(s, c, err);
   return c;
 }
@@ -1546,6 +1923,8 @@ kj_code kjc_outbox_resend_sent(kjc_store *s, int64_t *n, kj_err *err) {
                          0, n, err);
   if (!c)
     c = exec_count(s, "DELETE FROM sent", 0, NULL, err);
+  if (!c) /* rows without a write: the server's versions are not known */
+    c = run(s, s->st[S_BASE_FORGET], err);
   OWN_END(s, c, err);
   return c;
 }
@@ -1635,6 +2014,8 @@ kj_code kjc_outbox_rederive(kjc_store *s, long *n, kj_err *err) {
   if (!c && rc != SQLITE_DONE && rc != SQLITE_ROW)
     c = st_fail(s, rc, err, "read records");
   sqlite3_finalize(st);
+  if (!c) /* rows without a write: the server's versions are not known */
+    c = run(s, s->st[S_BASE_FORGET], err);
   OWN_END(s, c, err);
   return c;
 }
@@ -1797,5 +2178,152 @@ kj_code kjc_review_last(kjc_store *s, const char *id, char **text, kj_err *err) 
     c = st_fail(s, rc, err, "read reviews");
   }
   done(st);
+  return c;
+}
+
+/* ---- discard (kinerja discard) ---- */
+
+/* The type of the first outbox row of id, into *t (KJ_T_NONE: no row). */
+static kj_code outbox_type(kjc_store *s, const char *id, kj_rtype *t, long *nrows, kj_err *err) {
+  sqlite3_stmt *st = NULL;
+  *t = KJ_T_NONE;
+  *nrows = 0;
+  int rc = sqlite3_prepare_v2(
+      s->db, "SELECT type, count(*) FROM outbox WHERE id = ?1 GROUP BY type", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      const kj_type_def *d = kj_type_by_name((const char *)sqlite3_column_text(st, 0));
+      if (d && !d->master && *t == KJ_T_NONE) {
+        *t = d->type;
+        *nrows = (long)sqlite3_column_int64(st, 1);
+      }
+    }
+  }
+  kj_code c = rc == SQLITE_DONE ? KJ_OK : st_fail(s, rc, err, "read outbox");
+  sqlite3_finalize(st);
+  return c;
+}
+
+kj_code kjc_store_discard(kjc_store *s, const char *id, kjc_discard *out, kj_err *err) {
+  memset(out, 0, sizeof *out);
+  out->type = KJ_T_NONE;
+  OWN_BEGIN(s, err);
+  kj_rstate cur;
+  int have = 0;
+  kj_code c = kjc_record_get(s, KJ_T_NONE, id, &cur, err);
+  if (c == KJ_ENOENT) {
+    kj_err_clear(err);
+    c = KJ_OK;
+  } else if (!c) {
+    have = 1;
+    out->type = cur.rec.type;
+  }
+  kj_rtype rowtype = KJ_T_NONE;
+  long nrows = 0;
+  if (!c)
+    c = outbox_type(s, id, &rowtype, &nrows, err);
+  if (!c && have && rowtype != KJ_T_NONE && rowtype != cur.rec.type)
+    rowtype = KJ_T_NONE; /* rows of another type under this id: not this record's */
+  if (!c && !have && rowtype == KJ_T_NONE)
+    c = kj_fail(err, KJ_ENOENT, "no record '%s' at this office", id);
+  if (!c && rowtype == KJ_T_NONE) {
+    out->what = KJC_DISCARD_NOTHING;
+  } else if (!c) {
+    const kj_type_def *t = kj_type(rowtype);
+    int pending = 0, rejected = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT coalesce(sum(status = 'pending'), 0), "
+                                "coalesce(sum(status = 'rejected'), 0) FROM outbox "
+                                "WHERE id = ?1 AND type = ?2",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 2, t->name, -1, SQLITE_STATIC);
+      if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pending = sqlite3_column_int(st, 0);
+        rejected = sqlite3_column_int(st, 1);
+        rc = SQLITE_OK;
+      }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+      c = st_fail(s, rc, err, "read outbox");
+    out->type = rowtype;
+    out->pending = pending;
+    out->rejected = rejected;
+    int known = 0, none = 0;
+    kj_rstate b;
+    kj_rstate_init(&b, rowtype);
+    if (!c && have) {
+      kj_rstate_release(&b);
+      c = base_load(s, t, id, &known, &none, &b, err);
+    }
+    if (!c) {
+      sqlite3_stmt *d = NULL;
+      rc =
+          sqlite3_prepare_v2(s->db, "DELETE FROM outbox WHERE id = ?1 AND type = ?2", -1, &d, NULL);
+      if (rc == SQLITE_OK) {
+        sqlite3_bind_text(d, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(d, 2, t->name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(d) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+      }
+      sqlite3_finalize(d);
+      if (rc != SQLITE_OK)
+        c = st_fail(s, rc, err, "drop the outbox rows");
+    }
+    if (!c && !have) {
+      out->what = KJC_DISCARD_ORPHAN; /* moved away by the BKD: nothing here to restore */
+    } else if (!c && known && !none) {
+      out->what = KJC_DISCARD_RESTORED;
+      out->deleted = b.rec.deleted;
+      if (!(c = state_put(s, &b, err))) {
+        sqlite3_stmt *st2 = s->st[S_BASE_SET];
+        sqlite3_bind_text(st2, 1, t->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st2, 2, id, -1, SQLITE_STATIC);
+        sqlite3_bind_null(st2, 3);
+        c = run(s, st2, err);
+      }
+    } else if (!c) {
+      int dropped = 0;
+      c = kjc_store_forget(s, rowtype, id, &dropped, err);
+      out->what = known ? KJC_DISCARD_REMOVED : KJC_DISCARD_REFETCH;
+      /* not known (rows written before schema 4): the server's version, if
+       * it has one, comes back with the next sync, which reads everything
+       * again, this PC's own records included */
+      if (!c && !known && !(c = kjc_meta_set(s, KJC_META_PULL_CURSOR, "0", err)))
+        c = kjc_meta_set(s, KJC_META_PULL_FULL, "1", err);
+    }
+    kj_rstate_release(&b);
+  }
+  kj_rstate_release(&cur);
+  OWN_END(s, c, err);
+  return c;
+}
+
+kj_code kjc_outbox_orphans(kjc_store *s, kj_rtype t, kjc_orphan_fn fn, void *ud, kj_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(
+      s->db,
+      "SELECT o.id, (SELECT reason FROM outbox x WHERE x.id = o.id AND x.type = o.type AND "
+      "x.status = 'rejected' AND x.parked = 0 ORDER BY x.seq DESC LIMIT 1) FROM outbox o WHERE "
+      "o.type = ?1 AND o.status = 'rejected' AND o.parked = 0 AND NOT EXISTS(SELECT 1 FROM records "
+      "r WHERE r.id = o.id AND "
+      "r.type = o.type) GROUP BY o.id ORDER BY o.id",
+      -1, &st, NULL);
+  kj_code c = KJ_OK;
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, kj_type(t)->name, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+      if (fn(ud, t, (const char *)sqlite3_column_text(st, 0),
+             (const char *)sqlite3_column_text(st, 1))) {
+        c = KJ_EINTR;
+        break;
+      }
+  }
+  if (!c && rc != SQLITE_DONE)
+    c = st_fail(s, rc, err, "read outbox");
+  sqlite3_finalize(st);
   return c;
 }

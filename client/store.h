@@ -36,7 +36,7 @@
 #include "record.h"
 #include "wire.h"
 
-#define KJC_SCHEMA_VERSION 4
+#define KJC_SCHEMA_VERSION 5
 #define KJC_APPLICATION_ID 0x4b4a4442 /* "KJDB" in PRAGMA application_id */
 
 /* meta keys.  Times are ms since the epoch in decimal text. */
@@ -270,9 +270,9 @@ kj_code kjc_outbox_rederive(kjc_store *s, long *n, kj_err *err);
 kj_code kjc_outbox_prune_sent(kjc_store *s, int64_t before_ms, kj_err *err);
 
 typedef struct kjc_outbox_stats {
-  long pending; /* to send to the server */
-  long held;    /* waiting for a server of a newer protocol */
-  long rejected;
+  long pending;              /* to send to the server */
+  long held;                 /* waiting for a server of a newer protocol */
+  long rejected;             /* records (type, id) with rejected rows: what list --rejected shows */
   int64_t oldest_pending_ms; /* creation time of the oldest pending change, 0 when none */
 } kjc_outbox_stats;
 kj_code kjc_outbox_stats_get(kjc_store *s, kjc_outbox_stats *out, kj_err *err);
@@ -281,6 +281,41 @@ kj_code kjc_outbox_stats_get(kjc_store *s, kjc_outbox_stats *out, kj_err *err);
 int64_t kjc_store_now_ms(kjc_store *s);
 /* The server's protocol as last seen (KJ_PROTOCOL_MAX until known). */
 int kjc_server_protocol(kjc_store *s);
+
+/* ---- discarding local changes (kinerja discard; docs/protocol.md
+ * "Discarding local changes") ----
+ * While a record has outbox rows, records.base keeps the server's version
+ * of it: its state before the first of them was written (pulled or
+ * acknowledged; '' for a record new here), then every pulled state of it
+ * joined (kj_merge_join) and every acknowledged change of it merged in
+ * (kj_merge_apply, as the server did).  Schema 3 databases did not keep it,
+ * and a restore queues rows without a write: their waiting records have it
+ * "not known". */
+enum {
+  KJC_DISCARD_NOTHING = 0,  /* no outbox row: nothing changed */
+  KJC_DISCARD_RESTORED = 1, /* state is the server's version again */
+  KJC_DISCARD_REMOVED = 2,  /* the server never had it: gone here */
+  KJC_DISCARD_REFETCH = 3,  /* not known: gone here, the next sync pulls everything again */
+  KJC_DISCARD_ORPHAN = 4,   /* no local state (moved to another office): its rows dropped */
+};
+typedef struct kjc_discard {
+  int what;      /* KJC_DISCARD_* */
+  kj_rtype type; /* the record's type (KJ_T_NONE when unknown) */
+  int pending;   /* outbox rows dropped, by status */
+  int rejected;
+  int deleted; /* RESTORED: the server's version is deleted */
+} kjc_discard;
+/* Drop every outbox row (pending, held, rejected) of the office record id
+ * and put the server's version back (see above).  KJ_ENOENT ("no record
+ * 'ID' at this office") when neither a record nor outbox rows have that
+ * id.  Joins the caller's transaction or runs its own. */
+kj_code kjc_store_discard(kjc_store *s, const char *id, kjc_discard *out, kj_err *err);
+
+/* The records of type t with rejected outbox rows but no local state (a
+ * moved notice dropped it), ordered by id; reason is the latest
+ * rejection.  fn returns non-zero to stop (then KJ_EINTR). */
+typedef int (*kjc_orphan_fn)(void *ud, kj_rtype t, const char *id, const char *reason);
+kj_code kjc_outbox_orphans(kjc_store *s, kj_rtype t, kjc_orphan_fn fn, void *ud, kj_err *err);
 
 /* ---- scores (report documents pulled from the server) ---- */
 /* kind e.g. "offices" or "employees"; office may be "" for all offices. */

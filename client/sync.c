@@ -518,7 +518,7 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, int skip_own, kj_err
   }
   kj_hlc_clock *clk = kjc_store_clock(e->s);
   uint64_t wall = kj_wall_ms();
-  long n = 0, i = 0, skipped = 0, moved = 0;
+  long n = 0, i = 0, skipped = 0, moved = 0, foreign = 0;
   const cJSON *it;
   /* moved notices first: a record that came back to this office later has
    * its state further on in the sequence (docs/protocol.md "Moved records") */
@@ -564,6 +564,20 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, int skip_own, kj_err
         kj_hlc_recv(clk, rs.x[f].st.hlc, wall);
     if (rs.del.hlc && rs.del.hlc > clk->last)
       kj_hlc_recv(clk, rs.del.hlc, wall);
+    /* a record of another office is never this office's (domain.md "Who
+     * may write what"): a server sends none; one that came anyway is
+     * dropped here like a moved one, never kept to be edited */
+    const char *of = t->master ? NULL : kj_record_office(&rs.rec);
+    if (of && strcmp(of, kjc_store_office(e->s)) != 0) {
+      int dropped = 0;
+      c = kjc_store_forget(e->s, rs.rec.type, rs.rec.id, &dropped, err);
+      kj_rstate_release(&rs);
+      if (c)
+        break;
+      foreign++;
+      i++;
+      continue;
+    }
     c = kjc_store_adopt_remote(e->s, &rs, NULL, err);
     kj_rstate_release(&rs);
     if (c)
@@ -590,6 +604,9 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, int skip_own, kj_err
   }
   if (!c) {
     e->res->pulled += n;
+    if (foreign)
+      KJ_WARN("pull: %ld record%s of another office not kept (this PC is office '%s')", foreign,
+              foreign == 1 ? "" : "s", kjc_store_office(e->s));
     if (skipped)
       KJ_WARN("pull: %ld records of types this kinerja does not know were skipped: upgrade kinerja",
               skipped);

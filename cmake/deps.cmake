@@ -2,6 +2,11 @@
 # found through pkg-config; mbedTLS, http-parser and libcsv ship none, so they
 # are found by header and library. Each becomes an imported target kj::NAME.
 find_package(PkgConfig REQUIRED)
+if(WIN32)
+  # Windows (cmake/mingw-w64.cmake): static libraries only, so kinerja.exe
+  # needs no DLL; MinGW's default would prefer libz.dll.a to libz.a.
+  set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
+endif()
 find_package(Threads REQUIRED)
 
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)

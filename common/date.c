@@ -160,3 +160,40 @@ int kj_workdays(const kj_period *p, kj_day as_of, const kj_day *holidays, int nh
   }
   return n;
 }
+
+kj_code kj_zone(const char *tz, int *offset_minutes, const char **abbr) {
+  static const struct {
+    const char *name, *abbr;
+    int minutes;
+  } zones[] = {{"Asia/Jakarta", "WIB", 7 * 60},
+               {"Asia/Makassar", "WITA", 8 * 60},
+               {"Asia/Jayapura", "WIT", 9 * 60}};
+  *offset_minutes = zones[0].minutes;
+  *abbr = zones[0].abbr;
+  if (!tz || !*tz)
+    return KJ_OK;
+  for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++)
+    if (!strcmp(tz, zones[i].name)) {
+      *offset_minutes = zones[i].minutes;
+      *abbr = zones[i].abbr;
+      return KJ_OK;
+    }
+  return KJ_EINVAL;
+}
+
+char *kj_time_format_zone(int64_t ms, const char *tz, char out[KJ_TIME_ZONE_STRLEN]) {
+  int off;
+  const char *abbr;
+  (void)kj_zone(tz, &off, &abbr);
+  int64_t s = ms / 1000 - (ms % 1000 < 0 ? 1 : 0) + (int64_t)off * 60;
+  int64_t days = s / 86400, rem = s % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days--;
+  }
+  int y, m, d;
+  kj_day_to_civil((kj_day)days, &y, &m, &d);
+  snprintf(out, KJ_TIME_ZONE_STRLEN, "%04d-%02d-%02d %02d:%02d:%02d %s", y, m, d, (int)(rem / 3600),
+           (int)(rem / 60 % 60), (int)(rem % 60), abbr);
+  return out;
+}

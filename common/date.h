@@ -40,6 +40,20 @@ int kj_weekday(kj_day day);
 /* Today in UTC+offset_minutes (the office's local calendar). */
 kj_day kj_today(int offset_minutes);
 
+/* Indonesia's time zones (domain.md, office `timezone`; no daylight saving
+ * time, so fixed offsets): "Asia/Jakarta" WIB +7, "Asia/Makassar" WITA +8,
+ * "Asia/Jayapura" WIT +9.  tz NULL or "" is the default, Asia/Jakarta.
+ * KJ_OK with *offset_minutes and *abbr (a static string), or KJ_EINVAL for
+ * any other name, and then the default's values all the same. */
+kj_code kj_zone(const char *tz, int *offset_minutes, const char **abbr);
+
+/* ms since the epoch as the wall clock of zone tz (kj_zone; an unknown
+ * zone is shown as WIB): "2026-11-30 14:05:09 WIB".  Pure arithmetic, no
+ * TZ or locale (safe in threads).  out gets at most KJ_TIME_ZONE_STRLEN
+ * bytes with its NUL; returns out. */
+#define KJ_TIME_ZONE_STRLEN 32
+char *kj_time_format_zone(int64_t ms, const char *tz, char out[KJ_TIME_ZONE_STRLEN]);
+
 /* "2026", "2026-Q1".."2026-Q4", "2026-01".."2026-12" into *out (may be
  * NULL).  KJ_OK or KJ_EINVAL; no message: the caller names the field. */
 kj_code kj_period_parse(const char *s, kj_period *out);

@@ -281,6 +281,26 @@ static void uuid_of_sha256(const char *buf, size_t n, char out[KJ_ID_MAX + 1]) {
   out[o] = '\0';
 }
 
+size_t kj_service_key(const char *name, char *out) {
+  size_t n = 0;
+  int space = 0;
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+    unsigned char c = *p;
+    int word =
+        (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+    if (!word) {
+      space = 1;
+      continue;
+    }
+    if (space && n)
+      out[n++] = ' ';
+    space = 0;
+    out[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  out[n] = '\0';
+  return n;
+}
+
 kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX + 1]) {
   if (!office || !*office || !name || !*name)
     return KJ_EINVAL;
@@ -293,20 +313,7 @@ kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX +
   n = 8;
   memcpy(buf + n, office, no + 1);
   n += no + 1;
-  int space = 0;
-  for (size_t i = 0; i < nn; i++) {
-    unsigned char c = (unsigned char)name[i];
-    int word =
-        (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
-    if (!word) {
-      space = 1;
-      continue;
-    }
-    if (space && buf[n - 1] != '\0')
-      buf[n++] = ' ';
-    space = 0;
-    buf[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  }
+  n += kj_service_key(name, buf + n); /* the hash takes the key without its NUL */
   uuid_of_sha256(buf, n, out);
   free(buf);
   return KJ_OK;
@@ -705,4 +712,87 @@ kj_code kj_record_validate_written(const kj_record *r, uint32_t written, kj_err 
   if (kj_record_check_written(r, written, first_problem, &e) == 0)
     return KJ_OK;
   return kj_fail(err, KJ_EINVAL, "%s", e.msg);
+}
+
+/* Edit distance (insert, delete, substitute: one each) of a and b, any
+ * length; -1 when out of memory. */
+static long key_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  long *row = malloc((lb + 1) * sizeof *row);
+  if (!row)
+    return -1;
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = (long)j;
+  for (size_t i = 1; i <= la; i++) {
+    long diag = row[0];
+    row[0] = (long)i;
+    for (size_t j = 1; j <= lb; j++) {
+      long up = row[j];
+      long v = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < v)
+        v = up + 1;
+      if (row[j - 1] + 1 < v)
+        v = row[j - 1] + 1;
+      row[j] = v;
+      diag = up;
+    }
+  }
+  long d = row[lb];
+  free(row);
+  return d;
+}
+
+kj_code kj_service_resolve(const char *name, const char *const *list, size_t n, const char **match,
+                           const char **closest) {
+  *match = NULL;
+  *closest = NULL;
+  if (!name)
+    return KJ_OK;
+  size_t ln = strlen(name);
+  char *key = malloc(ln + 1), *other = NULL;
+  size_t cap = 0;
+  if (!key)
+    return KJ_ENOMEM;
+  kj_service_key(name, key);
+  long best = -1;
+  kj_code rc = KJ_OK;
+  for (size_t i = 0; i < n && !*match; i++) {
+    if (!list[i])
+      continue;
+    if (!strcmp(list[i], name)) { /* as listed: the common case */
+      *match = list[i];
+      break;
+    }
+    size_t need = strlen(list[i]) + 1;
+    if (need > cap) {
+      char *o = realloc(other, need);
+      if (!o) {
+        rc = KJ_ENOMEM;
+        break;
+      }
+      other = o;
+      cap = need;
+    }
+    kj_service_key(list[i], other);
+    if (*key && !strcmp(key, other)) {
+      *match = list[i];
+      break;
+    }
+    long d = key_distance(key, other);
+    if (d < 0) {
+      rc = KJ_ENOMEM;
+      break;
+    }
+    if (best < 0 || d < best) {
+      best = d;
+      *closest = list[i];
+    }
+  }
+  if (*match || rc)
+    *closest = NULL;
+  if (rc)
+    *match = NULL;
+  free(key);
+  free(other);
+  return rc;
 }

@@ -15,6 +15,7 @@
 #ifndef KJ_RECORD_H
 #define KJ_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -123,6 +124,24 @@ kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX +
  * `kinerjad person activate` of one person replaces the first code.  out
  * gets 36 characters and a NUL.  KJ_EINVAL when nip is empty. */
 kj_code kj_activation_id(const char *nip, char out[KJ_ID_MAX + 1]);
+
+
+/* The key that names a service (the one kj_service_id hashes): name in
+ * lower case, every run of characters other than ASCII letters and digits
+ * (bytes >= 0x80 count as letters) taken as one space, none at either end.
+ * out must hold strlen(name) + 1 bytes; returns the key's length. */
+size_t kj_service_key(const char *name, char *out);
+
+/* A survey's `service` against the services listed for its office
+ * (domain.md Records, master type `service`): list[0..n) are their names
+ * (NULL entries are skipped).  *match gets the listed name when name is
+ * one of them up to letter case, spaces and punctuation (kj_service_key
+ * equal: "ktp el" -> "KTP-el"; the record stores the listed one), else
+ * NULL; then *closest gets the listed name nearest to it (edit distance of
+ * the keys, ties to the first), NULL when the list is empty.  Pure: the
+ * pointers point into list.  KJ_OK, or KJ_ENOMEM (both NULL). */
+kj_code kj_service_resolve(const char *name, const char *const *list, size_t n, const char **match,
+                           const char **closest);
 
 /* For a type whose id is derived from its fields (service, activation): when r->id is
  * empty and the fields it comes from are present, set it.  Other types

@@ -557,6 +557,13 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     ic->fatal = kj_fail(&ic->err, KJ_ECRYPTO, "cannot make an id");
     return 1;
   }
+  char warn[600]; /* a survey's service as listed for its office, else a warning */
+  if ((ic->fatal = kjs_txn_service_resolve(ic->txn, &it.ch.rec, warn, sizeof warn, &ic->err))) {
+    kj_change_release(&it.ch);
+    return 1;
+  }
+  if (warn[0])
+    err_line("%s:%ld: warning: %s", ic->fname, line, warn);
   it.ch.mask = ic->td->nfields >= 32 ? 0xffffffffu : ((1u << ic->td->nfields) - 1u);
   /* after every stamp stored, never past this clock plus clock_ahead_max */
   if ((ic->fatal = kjs_txn_stamp(ic->txn, kj_wall_ms(), ic->ahead_max_ms, &it.ch.hlc, &ic->err))) {

@@ -22,12 +22,14 @@
 #include <mbedtls/sha256.h>
 #include <sqlite3.h>
 
+#include "date.h"
 #include "dbbackup.h"
 #include "hlc.h"
 #include "log.h"
 #include "merge.h"
 #include "msg.h"
 #include "passhash.h"
+#include "rules.h"
 
 #include "score.h"
 #include "uuid.h"
@@ -72,6 +74,10 @@ enum {
   ST_IMPORT_PUT,
   ST_APPLIED_HIGH,
   ST_EPOCH_CUR,
+  ST_EMPLOYEE,
+  ST_HAS_EMPLOYEES,
+  ST_RATING_OTHER,
+  ST_OFFICE_ZONE,
   ST__COUNT
 };
 
@@ -134,6 +140,17 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "VALUES(?1,?2,?3,?4,?5)",
     [ST_APPLIED_HIGH] = "SELECT COALESCE(MAX(seq), 0) FROM applied WHERE device = ?1 AND inc = ?2",
     [ST_EPOCH_CUR] = "SELECT epoch FROM epochs ORDER BY n DESC LIMIT 1",
+    /* the roster of proto/rules.h: a live employee's office and supervisor */
+    [ST_EMPLOYEE] = "SELECT office, json_extract(state, '$.f.supervisor') FROM records "
+                    "WHERE type = 'employee' AND id = ?1 AND deleted = 0",
+    [ST_HAS_EMPLOYEES] = "SELECT 1 FROM records WHERE type = 'employee' AND deleted = 0 LIMIT 1",
+    /* another live rating of (period, rater, ratee): index records_rating */
+    [ST_RATING_OTHER] = "SELECT id FROM records WHERE type = 'rating' AND deleted = 0 "
+                        "AND json_extract(state, '$.f.ratee') = ?3 "
+                        "AND json_extract(state, '$.f.period') = ?1 "
+                        "AND json_extract(state, '$.f.rater') = ?2 AND id <> ?4 LIMIT 1",
+    [ST_OFFICE_ZONE] = "SELECT json_extract(state, '$.f.timezone') FROM records "
+                       "WHERE type = 'office' AND id = ?1 AND deleted = 0",
 };
 
 /* The type names of protocol 1 by their old stored numbers; an unknown
@@ -245,6 +262,10 @@ static const char *const migrations[] = {
     " created INTEGER NOT NULL, expires INTEGER NOT NULL, used INTEGER, used_by TEXT);"
     "CREATE INDEX enrol_codes_device ON enrol_codes(device, created);"
     "ALTER TABLE tokens ADD COLUMN last_seen INTEGER;",
+    /* 11: one live rating per (period, rater, ratee) (domain.md "Who may
+     * write what"): kjs_txn_apply looks the triple up by this index */
+    "CREATE INDEX IF NOT EXISTS records_rating ON records(json_extract(state, '$.f.ratee'),"
+    " json_extract(state, '$.f.period')) WHERE type = 'rating';",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1342,6 +1363,104 @@ static int check_author(kjs_txn *t, const kjs_principal *who, kjs_item *it,
   return 0;
 }
 
+/* --- the roster of proto/rules.h, over the employee records ------------ */
+
+static kj_code roster_employee(void *ud, const char *nip, kj_roster_entry *out, int *found,
+                               kj_err *err) {
+  kjs_txn *t = ud;
+  sqlite3_stmt *st = stmt(t->c, ST_EMPLOYEE, err);
+  if (!st)
+    return KJ_EDB;
+  sqlite3_bind_text(st, 1, nip, -1, SQLITE_TRANSIENT);
+  int r = sqlite3_step(st);
+  kj_code rc = KJ_OK;
+  if (r == SQLITE_ROW) {
+    const unsigned char *o = sqlite3_column_text(st, 0), *sup = sqlite3_column_text(st, 1);
+    snprintf(out->office, sizeof out->office, "%s", o ? (const char *)o : "");
+    snprintf(out->supervisor, sizeof out->supervisor, "%s", sup ? (const char *)sup : "");
+    *found = 1;
+  } else if (r != SQLITE_DONE) {
+    rc = db_fail(t->c->db, err, "cannot read the roster");
+  }
+  done(st);
+  return rc;
+}
+
+static kj_code roster_rating(void *ud, const char *period, const char *rater, const char *ratee,
+                             const char *id, char out[KJ_ID_MAX + 1], kj_err *err) {
+  kjs_txn *t = ud;
+  out[0] = 0;
+  sqlite3_stmt *st = stmt(t->c, ST_RATING_OTHER, err);
+  if (!st)
+    return KJ_EDB;
+  sqlite3_bind_text(st, 1, period, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, rater, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, ratee, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, id, -1, SQLITE_TRANSIENT);
+  int r = sqlite3_step(st);
+  kj_code rc = KJ_OK;
+  if (r == SQLITE_ROW)
+    snprintf(out, KJ_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+  else if (r != SQLITE_DONE)
+    rc = db_fail(t->c->db, err, "cannot read the ratings");
+  done(st);
+  return rc;
+}
+
+static kj_code roster_zone(void *ud, const char *office, char out[KJ_ZONE_MAX + 1], kj_err *err) {
+  kjs_txn *t = ud;
+  out[0] = 0;
+  sqlite3_stmt *st = stmt(t->c, ST_OFFICE_ZONE, err);
+  if (!st)
+    return KJ_EDB;
+  sqlite3_bind_text(st, 1, office, -1, SQLITE_TRANSIENT);
+  int r = sqlite3_step(st);
+  kj_code rc = KJ_OK;
+  if (r == SQLITE_ROW && sqlite3_column_text(st, 0))
+    snprintf(out, KJ_ZONE_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+  else if (r != SQLITE_ROW && r != SQLITE_DONE)
+    rc = db_fail(t->c->db, err, "cannot read the office");
+  done(st);
+  return rc;
+}
+
+/* Judge the change of `it` against domain.md "Who may write what"
+ * (proto/rules.h), with one day of slack on dates for the clocks of the
+ * PCs.  0 when it may be applied, 1 when refused (it->error says why), -1
+ * on a database error (err). */
+static int check_rules(kjs_txn *t, kjs_item *it, const char *author, const kj_record *before,
+                       const kj_record *after, kj_err *err) {
+  sqlite3_stmt *st = stmt(t->c, ST_HAS_EMPLOYEES, err);
+  if (!st)
+    return -1;
+  int r = sqlite3_step(st);
+  done(st);
+  if (r != SQLITE_ROW && r != SQLITE_DONE) {
+    db_fail(t->c->db, err, "cannot read the roster");
+    return -1;
+  }
+  kj_roster roster = {t, roster_employee, roster_rating, roster_zone};
+  kj_rules_ctx ctx = {.admin = !strcmp(author, "admin"),
+                      .has_roster = r == SQLITE_ROW,
+                      .now_ms = kj_wall_ms(),
+                      .slack_days = 1,
+                      .roster = &roster};
+  kj_change ch = it->ch; /* shallow: the author the change is kept with */
+  snprintf(ch.author, sizeof ch.author, "%s", author);
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kj_rules_check(&ch, before, after, &ctx, &e);
+  if (rc == KJ_EINVAL) {
+    reject(it, "%s", e.msg);
+    return 1;
+  }
+  if (rc) {
+    kj_fail(err, rc, "%s", e.msg);
+    return -1;
+  }
+  return 0;
+}
+
 /* One row of the history: what change ch wrote, by whom. */
 static kj_code put_history(kjs_txn *t, const kj_change *ch, const char *author, kj_err *err) {
   cJSON *o = kj_change_to_json(ch);
@@ -1519,6 +1638,13 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     rc = put_applied(t, who, it, err);
     goto out;
   }
+  /* an approved or rejected activity edited after its decision is
+   * submitted again (proto/rules.h kj_rules_settle) */
+  int settled = 0;
+  if (kj_rules_settle(&s, &settled)) {
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    goto out;
+  }
   kj_err_clear(&e);
   /* what the change writes follows today's rules; what it leaves alone was
    * taken under the rules of its time (proto/record.h) */
@@ -1527,13 +1653,23 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
     reject(it, "%s", e.msg);
     goto rejected;
   }
+  /* who may write what (domain.md), for every change of every device */
+  int rr = check_rules(t, it, author, have_before ? &before : NULL, &s.rec, err);
+  if (rr < 0) {
+    rc = err && err->code ? err->code : KJ_EDB;
+    goto out;
+  }
+  if (rr > 0)
+    goto rejected;
   if ((rc = exec(t->c, "SAVEPOINT item", err)))
     goto out;
   /* the pushing device already has this state when it wrote all of it
    * with the stamps it sent (the server takes stamps as sent) */
   char oname[KJ_DEVICE_MAX + KJ_INCARNATION_MAX + 2];
-  const char *origin =
-      device && only_stamped_by(&s, who->id) ? origin_name(who, oname, sizeof oname) : NULL;
+  /* (not when the server derived values: the device must pull them) */
+  const char *origin = device && !settled && only_stamped_by(&s, who->id)
+                           ? origin_name(who, oname, sizeof oname)
+                           : NULL;
   if ((rc = put_state(t, &s, origin, err)) || (rc = put_conflicts(t, &s, err)) ||
       (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err)) ||
       (rc = put_history(t, ch, author, err))) {
@@ -1907,21 +2043,6 @@ kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, 
   return kjs_report_format(json, format, out, err);
 }
 
-/* The UTC offset of an Indonesian time zone (no daylight saving time) and
- * its abbreviation: WIB (+7), WITA (+8), WIT (+9); WIB when unknown. */
-static int zone_offset(const char *tz, const char **abbr) {
-  if (tz && !strcmp(tz, "Asia/Makassar")) {
-    *abbr = "WITA";
-    return 8 * 3600;
-  }
-  if (tz && !strcmp(tz, "Asia/Jayapura")) {
-    *abbr = "WIT";
-    return 9 * 3600;
-  }
-  *abbr = "WIB";
-  return 7 * 3600;
-}
-
 kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err) {
   *out = NULL;
   conn *c = acquire(s, err);
@@ -1943,15 +2064,9 @@ kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err
       rc = kj_fail(err, KJ_ENOMEM, "out of memory");
       goto out;
     }
-    const char *abbr;
-    int off = zone_offset((const char *)sqlite3_column_text(st, 6), &abbr);
     sqlite3_int64 at = sqlite3_column_int64(st, 5);
-    time_t secs = (time_t)(at / 1000 + off);
-    struct tm tm;
-    char when[48] = "";
-    if (gmtime_r(&secs, &tm))
-      snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d %s", tm.tm_year + 1900,
-               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, abbr);
+    char when[KJ_TIME_ZONE_STRLEN]; /* the office's zone, WIB/WITA/WIT (common/date.c) */
+    kj_time_format_zone((int64_t)at, (const char *)sqlite3_column_text(st, 6), when);
     char h[KJ_HLC_STRMAX];
     kj_hlc_format((kj_hlc)sqlite3_column_int64(st, 3), h);
     cJSON *ch = cJSON_Parse((const char *)sqlite3_column_text(st, 4));
@@ -1980,6 +2095,59 @@ out:
 
 /* ---------------------------------------------------------------------- */
 /* imports */
+
+kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_t size,
+                                kj_err *err) {
+  if (size)
+    warning[0] = '\0';
+  const kj_type_def *td = kj_type(rec->type);
+  int f = rec->type == KJ_T_SURVEY ? kj_field_index(td, "service") : -1;
+  const char *office = td->office_field >= 0 ? rec->v[td->office_field] : NULL;
+  if (f < 0 || !rec->v[f] || !office || rec->deleted)
+    return KJ_OK;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(t->c->db,
+                         "SELECT json_extract(state, '$.f.name') FROM records WHERE office = ?1 "
+                         "AND type = 'service' AND deleted = 0 ORDER BY seq",
+                         -1, &st, NULL) != SQLITE_OK)
+    return db_fail(t->c->db, err, "cannot read the services");
+  sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
+  char **names = NULL;
+  size_t n = 0;
+  kj_code rc = KJ_OK;
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    if (!v)
+      continue;
+    char **nn = realloc(names, (n + 1) * sizeof *nn);
+    if (!nn || !(nn[n] = strdup(v))) {
+      names = nn ? nn : names;
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      break;
+    }
+    names = nn;
+    n++;
+  }
+  if (!rc && r != SQLITE_DONE)
+    rc = db_fail(t->c->db, err, "cannot read the services");
+  sqlite3_finalize(st);
+  const char *match = NULL, *closest = NULL;
+  if (!rc && n &&
+      (rc = kj_service_resolve(rec->v[f], (const char *const *)names, n, &match, &closest)))
+    rc = kj_fail(err, rc, "out of memory");
+  if (!rc && match && strcmp(match, rec->v[f]) != 0 && kj_record_set(rec, f, match))
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!rc && n && !match && size)
+    snprintf(warning, size,
+             "field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); "
+             "stored as typed",
+             rec->v[f], office, closest ? closest : "");
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  return rc;
+}
 
 int kjs_txn_import_seen(kjs_txn *t, const char *digest, int64_t *at_ms, char **file, kj_err *err) {
   *file = NULL;

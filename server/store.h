@@ -205,6 +205,16 @@ int kjs_txn_import_seen(kjs_txn *t, const char *digest, int64_t *at_ms, char **f
 kj_code kjs_txn_import_note(kjs_txn *t, const char *digest, const char *type, const char *file,
                             long rows, int64_t at_ms, kj_err *err);
 
+/* A survey's `service` against the services of its office stored here
+ * (master type `service`; proto/record.h kj_service_resolve): one that
+ * differs from a listed name only in letter case, spaces or punctuation is
+ * replaced in rec by the listed name; an unknown one stays and warning
+ * (size bytes) gets "field 'service': 'X' is not a service of office 'O'
+ * (closest: 'Y'); stored as typed", else "".  Other types, no office or no
+ * services listed: nothing.  KJ_OK, KJ_ENOMEM or a database error. */
+kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_t size,
+                                kj_err *err);
+
 /* --- reading ------------------------------------------------------------ */
 
 /* Record states with seq > since that who may see, in seq order, at most

@@ -14,8 +14,12 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "kjt.h"
+#include "passhash.h"
 #include "store.h"
+#include "sync.h"
 
 #define SURVEY_HEADER                                                                              \
   "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment\n"
@@ -140,9 +144,9 @@ static void t_unknown_command_and_help(void **state) {
   assert_null(strstr(r.err, "did you mean"));
   kjt_run_release(&r);
 
-  static const char *const cmds[] = {"init",    "config", "add",    "update", "delete", "show",
-                                     "approve", "reject", "list",   "import", "export", "status",
-                                     "sync",    "report", "backup", NULL};
+  static const char *const cmds[] = {"init",    "config", "add",    "update",  "delete", "show",
+                                     "approve", "reject", "list",   "import",  "export", "status",
+                                     "sync",    "report", "backup", "discard", NULL};
   for (int i = 0; cmds[i]; i++) {
     RUN(r, f, 0, cmds[i], "--help");
     char usage[64];
@@ -525,6 +529,331 @@ static void t_rejected_listed_and_requeued(void **state) {
   free(other);
 }
 
+/* A record as the server sends it (wire JSON of a state), stored as a
+ * pull stores it. */
+static void put_remote(fx *f, const char *json) {
+  kjc_store *s = open_store(f);
+  cJSON *o = cJSON_Parse(json);
+  assert_non_null(o);
+  kj_rstate rs;
+  kj_err err;
+  kj_err_clear(&err);
+  if (kj_rstate_from_json(o, &rs, &err))
+    fail_msg("state: %s", err.msg);
+  cJSON_Delete(o);
+  assert_int_equal(kjc_store_adopt_remote(s, &rs, NULL, &err), KJ_OK);
+  kj_rstate_release(&rs);
+  kjc_store_close(s);
+}
+
+/* Every pending change, as the server would answer it: rejected with
+ * reason (NULL: acknowledged). */
+static void answer_all(fx *f, const char *reason) {
+  kjc_store *s = open_store(f);
+  kj_change ch[16];
+  int n = 0;
+  kj_err err;
+  kj_err_clear(&err);
+  assert_int_equal(kjc_outbox_batch(s, 16, ch, &n, &err), KJ_OK);
+  for (int i = 0; i < n; i++) {
+    if (reason)
+      assert_int_equal(kjc_outbox_reject(s, ch[i].seq, reason, &err), KJ_OK);
+    else
+      assert_int_equal(kjc_outbox_ack(s, &ch[i].seq, 1, &err), KJ_OK);
+    kj_change_release(&ch[i]);
+  }
+  kjc_store_close(s);
+}
+
+static int json_int(const char *text, const char *key) {
+  cJSON *o = cJSON_Parse(text);
+  assert_non_null(o);
+  int v = key ? cJSON_GetObjectItem(o, key)->valueint : cJSON_GetArraySize(o);
+  cJSON_Delete(o);
+  return v;
+}
+
+static int count_lines(const char *t) {
+  int n = 0;
+  for (; *t; t++)
+    n += *t == '\n';
+  return n;
+}
+
+/* Issue 16: status counts exactly the records list --rejected shows (a
+ * record with several rejected rows, a deleted one, one a moved notice
+ * dropped), and discard ends each: back to the server's version, away when
+ * the server never had it, nothing when there is nothing to drop. */
+static void t_discard_and_rejected_counts(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  char *fresh = add_survey(f, "4");
+  RUN(r, f, 0, "discard", fresh);
+  assert_non_null(strstr(r.out, " (survey): 1 waiting change dropped, removed: the server never "
+                                "had it\n"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "show", fresh);
+  kjt_run_release(&r);
+
+  char *kept = add_survey(f, "4"); /* the server takes it */
+  answer_all(f, NULL);
+  RUN(r, f, 0, "discard", kept);
+  assert_non_null(strstr(r.out, "no local changes, nothing discarded"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "update", kept, "u1=1");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "update", kept, "u2=1");
+  kjt_run_release(&r);
+  char *gone = add_survey(f, "2");
+  RUN(r, f, 0, "delete", gone);
+  kjt_run_release(&r);
+  char *moved = add_survey(f, "3");
+  answer_all(f, "forbidden office");
+  kjc_store *s = open_store(f);
+  int dropped = 0;
+  kj_err err;
+  assert_int_equal(kjc_store_forget(s, KJ_T_SURVEY, moved, &dropped, &err), KJ_OK);
+  assert_int_equal(dropped, 1);
+  kjc_store_close(s);
+
+  /* 5 rejected rows of 3 records: both say 3 */
+  RUN(r, f, 0, "status", "--json");
+  assert_int_equal(json_int(r.out, "rejected"), 3);
+  kjt_run_release(&r);
+  RUN(r, f, 0, "list", "--rejected", "--json");
+  assert_int_equal(json_int(r.out, NULL), 3);
+  kjt_run_release(&r);
+  RUN(r, f, 0, "list", "--rejected");
+  assert_int_equal(count_lines(r.out), 3);
+  assert_non_null(strstr(r.out, "[deleted] [rejected: forbidden office]"));
+  assert_non_null(strstr(r.out, " (survey, no longer at this office) [rejected: forbidden "
+                                "office]"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "status");
+  assert_non_null(strstr(r.out, "rejected:      3 records\n"));
+  assert_non_null(strstr(r.out, "'kinerja discard ID'"));
+  kjt_run_release(&r);
+
+  RUN(r, f, 0, "discard", kept, gone, moved);
+  assert_non_null(strstr(r.out, " (survey): 2 rejected changes dropped, back to the server's "
+                                "version\n"));
+  assert_non_null(strstr(r.out, " (survey): 2 rejected changes dropped, removed: the server "
+                                "never had it\n"));
+  assert_non_null(strstr(r.out, " (survey): 1 rejected change dropped (the record is no longer "
+                                "at this office)\n"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "show", kept, "--json");
+  assert_non_null(strstr(r.out, "\"u1\":\t\"4\""));
+  assert_non_null(strstr(r.out, "\"u2\":\t\"3\""));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "show", gone);
+  kjt_run_release(&r);
+  RUN(r, f, 0, "status", "--json");
+  assert_int_equal(json_int(r.out, "rejected"), 0);
+  assert_int_equal(json_int(r.out, "pending"), 0);
+  kjt_run_release(&r);
+  RUN(r, f, 0, "list", "--rejected", "--json");
+  assert_int_equal(json_int(r.out, NULL), 0);
+  kjt_run_release(&r);
+  /* an unknown id is an error, the others are done */
+  char *more = add_survey(f, "1");
+  RUN(r, f, 1, "discard", "01900000-0000-7000-8000-00000000dead", more);
+  assert_non_null(strstr(r.err, "no record '01900000-0000-7000-8000-00000000dead' at this office"));
+  assert_non_null(strstr(r.out, "removed: the server never had it"));
+  kjt_run_release(&r);
+  RUN(r, f, 2, "discard");
+  kjt_run_release(&r);
+  free(fresh);
+  free(kept);
+  free(gone);
+  free(moved);
+  free(more);
+}
+
+/* A database of the previous schema did not keep the server's version of
+ * waiting records: discard removes the record and has the next sync read
+ * everything again, its own records too. */
+static void t_discard_unknown_base(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  char *id = add_survey(f, "4");
+  answer_all(f, NULL);
+  RUN(r, f, 0, "update", id, "u1=2");
+  kjt_run_release(&r);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "UPDATE records SET base = NULL", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  RUN(r, f, 0, "discard", id);
+  assert_non_null(strstr(r.out, "the next 'kinerja sync' reads the server's version again"));
+  kjt_run_release(&r);
+  kjc_store *s = open_store(f);
+  char *cur = NULL, *full = NULL;
+  kj_err err;
+  assert_int_equal(kjc_meta_get(s, KJC_META_PULL_CURSOR, &cur, &err), KJ_OK);
+  assert_int_equal(kjc_meta_get(s, KJC_META_PULL_FULL, &full, &err), KJ_OK);
+  assert_string_equal(cur, "0");
+  assert_string_equal(full, "1");
+  free(cur);
+  free(full);
+  kjc_store_close(s);
+  free(id);
+}
+
+#define OTHER_OFFICE_SURVEY                                                                        \
+  "{\"id\":\"01900000-0000-7000-8000-0000000000f1\",\"type\":\"survey\",\"del\":false,"            \
+  "\"f\":{\"office\":\"36.73.01\",\"date\":\"2026-03-02\",\"service\":\"KTP-el\",\"u1\":\"4\","    \
+  "\"u2\":\"4\",\"u3\":\"4\",\"u4\":\"4\",\"u5\":\"4\",\"u6\":\"4\",\"u7\":\"4\",\"u8\":\"4\","    \
+  "\"u9\":\"4\"},\"t\":{\"office\":\"5000/server\",\"date\":\"5000/server\","                      \
+  "\"service\":\"5000/server\",\"u1\":\"5000/server\",\"u2\":\"5000/server\","                     \
+  "\"u3\":\"5000/server\",\"u4\":\"5000/server\",\"u5\":\"5000/server\",\"u6\":\"5000/server\","   \
+  "\"u7\":\"5000/server\",\"u8\":\"5000/server\",\"u9\":\"5000/server\"}}"
+
+/* Issue 16: no local step turns a record of another office into one of
+ * this office (domain.md: a record's office never changes at an office
+ * PC), nor writes one. */
+static void t_other_office_never_ours(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  RUN(r, f, 1, "add", "survey", "office=36.73.01", "date=2026-03-02", "service=KTP-el", "u1=4",
+      "u2=3", "u3=4", "u4=4", "u5=3", "u6=4", "u7=4", "u8=3", "u9=4");
+  assert_non_null(strstr(r.err, "field 'office': '36.73.01' is another office, this PC is office "
+                                "'36.73.04' (only the BKD moves a record)"));
+  kjt_run_release(&r);
+  char *id = add_survey(f, "4");
+  RUN(r, f, 1, "update", id, "office=36.73.01");
+  assert_non_null(strstr(r.err, "only the BKD moves a record"));
+  kjt_run_release(&r);
+
+  /* a record of another office held here (an older kinerja kept one) */
+  put_remote(f, OTHER_OFFICE_SURVEY);
+  const char *x = "01900000-0000-7000-8000-0000000000f1";
+  RUN(r, f, 1, "update", x, "office=36.73.04");
+  assert_non_null(strstr(r.err, "the record is office '36.73.01', this PC is office '36.73.04'"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "update", x, "u1=1");
+  kjt_run_release(&r);
+  RUN(r, f, 1, "delete", x);
+  kjt_run_release(&r);
+  char *csv = strdup(kjt_path(f->dir, "other.csv"));
+  kjt_write(csv, SURVEY_HEADER "01900000-0000-7000-8000-0000000000f1,,2026-03-02,KTP-el,1,1,1,1,1,"
+                               "1,1,1,1,,,,,\n"
+                               "01900000-0000-7000-8000-0000000000f1,36.73.04,2026-03-02,KTP-el,1,"
+                               "1,1,1,1,1,1,1,1,,,,,\n");
+  RUN(r, f, 1, "import", "survey", csv);
+  assert_non_null(strstr(r.out, "0 new, 0 updated, 0 unchanged, 2 bad"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "export", "survey", "--format", "json");
+  assert_non_null(strstr(r.out, "\"office\":\"36.73.01\""));
+  kjt_run_release(&r);
+  assert_int_equal(count_pending(f), 1);
+
+  /* a pulled state of another office is not kept */
+  kjc_store *s = open_store(f);
+  char page[4096];
+  snprintf(page, sizeof page,
+           "{\"changes\":[%s],\"next\":\"9\",\"more\":false,\"server_time\":1772500000500}",
+           OTHER_OFFICE_SURVEY);
+  int more = 1;
+  long pulled = -1;
+  kj_err err;
+  kj_err_clear(&err);
+  assert_int_equal(kjc_sync__apply_page(s, page, strlen(page), &more, &pulled, &err), KJ_OK);
+  assert_int_equal(pulled, 0);
+  int exists = 1;
+  assert_int_equal(kjc_record_exists(s, KJ_T_SURVEY, x, &exists), KJ_OK);
+  assert_int_equal(exists, 0);
+  kjc_store_close(s);
+  free(csv);
+  free(id);
+}
+
+#define SERVICE_STATE(id, office, name)                                                            \
+  "{\"id\":\"" id "\",\"type\":\"service\",\"del\":false,\"f\":{\"office\":\"" office              \
+  "\",\"name\":\"" name "\"},\"t\":{\"office\":\"5000/server\",\"name\":\"5000/server\"}}"
+
+/* Issue 16: a survey's service as the office lists it (domain.md service
+ * master data): case, spaces and punctuation fixed; an unknown one kept
+ * with a warning naming the closest listed one. */
+static void t_service_matched(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  put_remote(f, SERVICE_STATE("01900000-0000-8000-8000-000000000a01", "36.73.04", "KTP-el"));
+  put_remote(f,
+             SERVICE_STATE("01900000-0000-8000-8000-000000000a02", "36.73.04", "Akta Kelahiran"));
+  put_remote(f, SERVICE_STATE("01900000-0000-8000-8000-000000000a03", "36.73.01", "Surat Pindah"));
+  RUN(r, f, 0, "add", "survey", "date=2026-03-02", "service= ktp  EL.", "u1=4", "u2=3", "u3=4",
+      "u4=4", "u5=3", "u6=4", "u7=4", "u8=3", "u9=4");
+  char *a = strdup(chomp(r.out));
+  assert_string_equal(r.err, "");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "show", a, "--json");
+  assert_non_null(strstr(r.out, "\"service\":\t\"KTP-el\""));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "add", "survey", "date=2026-03-02", "service=Akta Kelahran", "u1=4", "u2=3", "u3=4",
+      "u4=4", "u5=3", "u6=4", "u7=4", "u8=3", "u9=4");
+  char *b = strdup(chomp(r.out));
+  assert_non_null(strstr(r.err, "field 'service': 'Akta Kelahran' is not a service of office "
+                                "'36.73.04' (closest: 'Akta Kelahiran'); stored as typed"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "show", b, "--json");
+  assert_non_null(strstr(r.out, "\"service\":\t\"Akta Kelahran\""));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "update", b, "service=AKTA-KELAHIRAN");
+  kjt_run_release(&r);
+  RUN(r, f, 0, "show", b, "--json");
+  assert_non_null(strstr(r.out, "\"service\":\t\"Akta Kelahiran\""));
+  kjt_run_release(&r);
+  char *csv = strdup(kjt_path(f->dir, "svc.csv"));
+  kjt_write(csv, SURVEY_HEADER ",,2026-03-01,ktp el,4,4,4,4,4,4,4,4,4,,,,,\n"
+                               ",,2026-03-01,Surat Pindah,4,4,4,4,4,4,4,4,4,,,,,\n");
+  RUN(r, f, 0, "import", "survey", csv);
+  assert_non_null(strstr(r.err, ":3: warning: field 'service': 'Surat Pindah' is not a service of "
+                                "office '36.73.04' (closest: "));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "export", "survey");
+  assert_non_null(strstr(r.out, ",2026-03-01,KTP-el,"));
+  assert_non_null(strstr(r.out, ",2026-03-01,Surat Pindah,"));
+  assert_null(strstr(r.out, "ktp el"));
+  kjt_run_release(&r);
+  free(csv);
+  free(a);
+  free(b);
+}
+
+/* Issue 16: times shown to a person are in the office's time zone. */
+static void t_status_time_zone(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  kjc_store *s = open_store(f);
+  kj_err err;
+  assert_int_equal(kjc_meta_set_i64(s, KJC_META_LAST_SYNC, 1796018709123, &err), KJ_OK);
+  kjc_store_close(s);
+  RUN(r, f, 0, "status");
+  assert_non_null(strstr(r.out, "last sync:     2026-11-30 13:05:09 WIB\n")); /* the default */
+  assert_non_null(strstr(r.out, "last pull:     never\n"));
+  kjt_run_release(&r);
+  put_remote(f, "{\"id\":\"36.73.04\",\"type\":\"office\",\"del\":false,\"f\":{\"name\":\"Kec\","
+                "\"timezone\":\"Asia/Makassar\"},\"t\":{\"name\":\"5000/server\","
+                "\"timezone\":\"5000/server\"}}");
+  RUN(r, f, 0, "status");
+  assert_non_null(strstr(r.out, "last sync:     2026-11-30 14:05:09 WITA\n"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "status", "--json"); /* machines get UTC */
+  assert_non_null(strstr(r.out, "\"last_sync\":\t\"2026-11-30T06:05:09Z\""));
+  kjt_run_release(&r);
+  /* the import's "imported before" too, whatever TZ says */
+  const char *csv = kjt_path(f->dir, "tz.csv");
+  kjt_write(csv, SURVEY_HEADER ",,2026-03-01,KTP-el,4,4,4,4,4,4,4,4,4,,,,,\n");
+  RUN(r, f, 0, "import", "survey", csv);
+  kjt_run_release(&r);
+  setenv("TZ", "UTC", 1);
+  RUN(r, f, 0, "import", "survey", csv);
+  unsetenv("TZ");
+  assert_non_null(strstr(r.err, " WITA from '"));
+  kjt_run_release(&r);
+}
+
 static void t_master_data_warning(void **state) {
   fx *f = *state;
   kjt_run r;
@@ -555,33 +884,251 @@ static void t_master_data_warning(void **state) {
   assert_int_equal(stats.pending, 1); /* a pulled record makes no outbox row */
   kjc_store_close(s);
 
-  RUN(r, f, 0, "add", "activity", "nip=198001012005011001", "date=2026-03-02", "indicator=DOC",
+  /* with the roster, a nip that is not on it is refused (domain.md "Who
+   * may write what"), after the warning */
+  RUN(r, f, 1, "add", "activity", "nip=198001012005011001", "date=2026-03-02", "indicator=DOC",
       "quantity=1");
   assert_non_null(strstr(r.err, "warning"));
-  assert_non_null(strstr(r.err, NIP1));
+  assert_non_null(strstr(r.err, ": nip " NIP1 " is not on the roster (no such employee)"));
   kjt_run_release(&r);
   RUN(r, f, 0, "add", "activity", "nip=198502022010012002", "date=2026-03-02", "indicator=DOC",
       "quantity=1");
   assert_string_equal(r.err, "");
   kjt_run_release(&r);
-  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 3);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 2);
   /* and per line in an import */
   const char *csv = kjt_path(f->dir, "act.csv");
   kjt_write(csv, "id,office,nip,date,indicator,quantity,minutes,description,evidence,status,"
                  "reviewed_by\n"
                  ",,198502022010012002,2026-03-03,DOC,1,,,,,\n"
                  ",,198001012005011001,2026-03-03,DOC,1,,,,,\n");
-  RUN(r, f, 0, "import", "activity", csv);
+  RUN(r, f, 1, "import", "activity", csv);
   char want[4200];
   snprintf(want, sizeof want, "%s:3: warning: field 'nip': unknown employee '198001012005011001'",
            csv);
   assert_non_null(strstr(r.err, want));
-  assert_int_equal(kjt_lines(r.err), 1);
+  snprintf(want, sizeof want, "%s:3: activity ", csv);
+  assert_non_null(strstr(r.err, want));
+  assert_non_null(strstr(r.err, "nip " NIP1 " is not on the roster"));
   kjt_run_release(&r);
-  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 5);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 3);
   RUN(r, f, 0, "list", "employee");
   assert_non_null(strstr(r.out, NIP2));
   kjt_run_release(&r);
+}
+
+/* ---- who may write what (domain.md, issue 16) ---- */
+
+#define R_HEAD "197001012000011001"  /* 36.73.04, no supervisor */
+#define R_SUP "198001012005011002"   /* 36.73.04, under R_HEAD */
+#define R_STAFF "199001012015011003" /* 36.73.04, under R_SUP */
+#define R_PEER "199202022016012004"  /* 36.73.04, under R_SUP */
+#define R_OTHER "198503032010011005" /* 36.73.05 */
+
+/* An employee as pulled from the server. */
+static void pulled_employee(kjc_store *s, const char *nip, const char *office, const char *sup) {
+  kj_rstate e;
+  kj_err err;
+  kj_rstate_init(&e, KJ_T_EMPLOYEE);
+  snprintf(e.rec.id, sizeof e.rec.id, "%s", nip);
+  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
+  const char *vals[][2] = {{"name", "N"}, {"office", office}, {"supervisor", sup}};
+  for (int i = 0; i < 3; i++) {
+    if (!vals[i][1])
+      continue;
+    int k = kj_field_index(et, vals[i][0]);
+    kj_record_set(&e.rec, k, vals[i][1]);
+    e.st[k].hlc = KJ_HLC_MAKE(1000, 0);
+    snprintf(e.st[k].device, sizeof e.st[k].device, "server");
+  }
+  assert_int_equal(kjc_store_apply_remote(s, &e, NULL, &err), KJ_OK);
+  kj_rstate_release(&e);
+}
+
+/* An activation of nip pulled from the server (code "ABCD-EFGH-JKMN"),
+ * then `person setup` with PIN 123456: nip can sign in with --as. */
+static void pulled_person(fx *f, const char *nip, const char *office) {
+  kjc_store *s = open_store(f);
+  kj_rstate a;
+  kj_err err;
+  char hash[KJ_PASSHASH_MAX], expires[32];
+  assert_int_equal(kj_pass_hash("ABCDEFGHJKMN", hash, sizeof hash, &err), KJ_OK);
+  snprintf(expires, sizeof expires, "%lld", (long long)(time(NULL) + 86400) * 1000);
+  kj_rstate_init(&a, KJ_T_ACTIVATION);
+  assert_int_equal(kj_activation_id(nip, a.rec.id), KJ_OK);
+  const kj_type_def *t = kj_type(KJ_T_ACTIVATION);
+  const char *vals[][2] = {
+      {"office", office}, {"nip", nip}, {"code_hash", hash}, {"expires", expires}};
+  for (int i = 0; i < 4; i++) {
+    int k = kj_field_index(t, vals[i][0]);
+    kj_record_set(&a.rec, k, vals[i][1]);
+    a.st[k].hlc = KJ_HLC_MAKE(1000, 0);
+    snprintf(a.st[k].device, sizeof a.st[k].device, "server");
+  }
+  assert_int_equal(kjc_store_apply_remote(s, &a, NULL, &err), KJ_OK);
+  kj_rstate_release(&a);
+  kjc_store_close(s);
+  kjt_run r;
+  RUN(r, f, 0, "person", "setup", nip, "--code", "ABCD-EFGH-JKMN");
+  kjt_run_release(&r);
+}
+
+static char *show_field(fx *f, const char *id, const char *field) {
+  kjt_run r;
+  RUN(r, f, 0, "show", id, "--json");
+  cJSON *o = cJSON_Parse(r.out);
+  const cJSON *v = cJSON_GetObjectItem(o, field);
+  char *out = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+  cJSON_Delete(o);
+  kjt_run_release(&r);
+  return out;
+}
+
+/* With the roster pulled, kinerja refuses before storing what the server
+ * would refuse, and sends an edited decision for review again itself. */
+static void t_rules(void **state) {
+  fx *f = *state;
+  kjt_run r;
+  kjc_store *s = open_store(f);
+  pulled_employee(s, R_HEAD, "36.73.04", NULL);
+  pulled_employee(s, R_SUP, "36.73.04", R_HEAD);
+  pulled_employee(s, R_STAFF, "36.73.04", R_SUP);
+  pulled_employee(s, R_PEER, "36.73.04", R_SUP);
+  pulled_employee(s, R_OTHER, "36.73.05", NULL);
+  kjc_store_close(s);
+  setenv("KINERJA_PIN", "123456", 1);
+  pulled_person(f, R_SUP, "36.73.04");
+  pulled_person(f, R_STAFF, "36.73.04");
+  pulled_person(f, R_PEER, "36.73.04");
+
+  /* issue 16: this office's PC names another office's staff */
+  RUN(r, f, 1, "add", "target", "nip=" R_OTHER, "indicator=DOC", "period=2026", "target=1000000");
+  assert_non_null(strstr(r.err, "kinerja: target "));
+  assert_non_null(strstr(r.err, ": nip " R_OTHER " is not on the roster of office '36.73.04' "
+                                "(their office is '36.73.05')"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "add", "activity", "nip=" R_OTHER, "date=2026-03-02", "indicator=DOC", "quantity=1");
+  assert_non_null(strstr(r.err, "is not on the roster of office '36.73.04'"));
+  kjt_run_release(&r);
+  assert_int_equal(count_live(f, KJ_T_TARGET), 0);
+  assert_int_equal(count_live(f, KJ_T_ACTIVITY), 0);
+
+  /* created draft or submitted only */
+  RUN(r, f, 1, "add", "activity", "nip=" R_STAFF, "date=2026-03-02", "indicator=DOC", "quantity=3",
+      "status=approved");
+  assert_non_null(strstr(r.err, ": a new activity is draft or submitted"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "add", "activity", "nip=" R_STAFF, "date=2026-03-02", "indicator=DOC", "quantity=3");
+  char *id = strdup(chomp(r.out));
+  kjt_run_release(&r);
+
+  /* only the supervisor approves, never oneself */
+  RUN(r, f, 1, "approve", id, "--as", R_PEER);
+  char want[256];
+  snprintf(want, sizeof want,
+           "refused  %s: activity %s: only the supervisor of " R_STAFF " (" R_SUP
+           ") approves their activities",
+           id, id);
+  assert_non_null(strstr(r.out, want)); /* one line per activity, then the summary */
+  assert_non_null(strstr(r.out, "approved 0 of 1 activity as " R_PEER "; 1 refused"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "approve", id, "--as", R_STAFF);
+  assert_non_null(strstr(r.out, "nobody approves their own activity (" R_STAFF ")"));
+  kjt_run_release(&r);
+  char *st = show_field(f, id, "status");
+  assert_null(st); /* nothing stored: still the default */
+  RUN(r, f, 0, "approve", id, "--as", R_SUP);
+  kjt_run_release(&r);
+  st = show_field(f, id, "status");
+  assert_string_equal(st, "approved");
+  free(st);
+
+  /* the operator cannot take the decision back */
+  RUN(r, f, 1, "update", id, "status=submitted", "reviewed_by=");
+  assert_non_null(strstr(r.err, "only the approver (" R_SUP ") changes the status"));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "update", id, "reviewed_by=" R_PEER);
+  assert_non_null(strstr(r.err, "reviewed_by is set only by an approve or reject"));
+  kjt_run_release(&r);
+
+  /* an edit of an approved activity sends it for review again */
+  RUN(r, f, 0, "update", id, "quantity=30");
+  kjt_run_release(&r);
+  st = show_field(f, id, "status");
+  assert_string_equal(st, "submitted");
+  free(st);
+  assert_null(show_field(f, id, "reviewed_by"));
+  /* and the change says so to the server */
+  s = open_store(f);
+  kj_change ch[8];
+  int n;
+  kj_err err;
+  assert_int_equal(kjc_outbox_batch(s, 8, ch, &n, &err), KJ_OK);
+  assert_int_equal(n, 3);
+  assert_string_equal(kj_record_get(&ch[2].rec, "status"), "submitted");
+  int fr = kj_field_index(kj_type(KJ_T_ACTIVITY), "reviewed_by");
+  assert_true((ch[2].mask >> fr) & 1u);
+  assert_null(ch[2].rec.v[fr]);
+  for (int i = 0; i < n; i++)
+    kj_change_release(&ch[i]);
+  kjc_store_close(s);
+
+  /* approved again, and the server refused that change: the next edit
+   * sends the whole record again, and for review again all the same */
+  RUN(r, f, 0, "approve", id, "--as", R_SUP);
+  kjt_run_release(&r);
+  s = open_store(f);
+  int64_t top = 0;
+  assert_int_equal(kjc_outbox_max_seq(s, &top, &err), KJ_OK);
+  assert_int_equal(kjc_outbox_reject(s, top, "refused for the test", &err), KJ_OK);
+  kjc_store_close(s);
+  RUN(r, f, 0, "update", id, "description=rekam KTP");
+  kjt_run_release(&r);
+  st = show_field(f, id, "status");
+  assert_string_equal(st, "submitted");
+  free(st);
+
+  /* a draft is submitted before it is approved */
+  RUN(r, f, 0, "add", "activity", "nip=" R_STAFF, "date=2026-03-02", "indicator=DOC", "quantity=3",
+      "status=draft");
+  char *draft = strdup(chomp(r.out));
+  kjt_run_release(&r);
+  RUN(r, f, 1, "approve", draft, "--as", R_SUP);
+  assert_non_null(strstr(r.out, "a draft is submitted before it is approved or rejected"));
+  kjt_run_release(&r);
+
+  /* a rating is its rater's: the operator does not write one */
+  RUN(r, f, 2, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
+      "s1=4", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4");
+  assert_non_null(strstr(r.err, "rating: --as NIP is required: a rating is written by its rater"));
+  kjt_run_release(&r);
+  /* signed in as someone else than the rater: refused by the rule */
+  RUN(r, f, 1, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
+      "s1=4", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4", "--as", R_PEER);
+  assert_non_null(strstr(r.err, "a rating is written by its rater (" R_SUP ")"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
+      "s1=4", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4", "--as", R_SUP);
+  kjt_run_release(&r);
+  RUN(r, f, 1, "add", "rating", "period=2026", "rater=" R_SUP, "ratee=" R_STAFF, "role=atasan",
+      "s1=3", "s2=4", "s3=4", "s4=4", "s5=4", "s6=4", "s7=4", "--as", R_SUP);
+  assert_non_null(strstr(r.err, "one rating per period, rater and ratee"));
+  kjt_run_release(&r);
+  unsetenv("KINERJA_PIN");
+
+  /* no date after the office's today */
+  time_t now = time(NULL) + 2 * 86400;
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  char date[32];
+  strftime(date, sizeof date, "date=%Y-%m-%d", &tm);
+  RUN(r, f, 1, "add", "survey", date, "service=KTP-el", "u1=4", "u2=4", "u3=4", "u4=4", "u5=4",
+      "u6=4", "u7=4", "u8=4", "u9=4");
+  assert_non_null(strstr(r.err, "is after the office's today"));
+  assert_non_null(strstr(r.err, "in Asia/Jakarta)"));
+  kjt_run_release(&r);
+  free(id);
+  free(draft);
 }
 
 /* ---- import / export ---- */
@@ -1329,7 +1876,13 @@ int main(void) {
       cmocka_unit_test_setup_teardown(t_approve_reject, setup, teardown),
       cmocka_unit_test_setup_teardown(t_outbox_after_add_update_delete, setup, teardown),
       cmocka_unit_test_setup_teardown(t_rejected_listed_and_requeued, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_discard_and_rejected_counts, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_discard_unknown_base, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_other_office_never_ours, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_service_matched, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_status_time_zone, setup, teardown),
       cmocka_unit_test_setup_teardown(t_master_data_warning, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_rules, setup, teardown),
       cmocka_unit_test_setup_teardown(t_import_csv_edge_cases, setup, teardown),
       cmocka_unit_test_setup_teardown(t_import_bad_rows, setup, teardown),
       cmocka_unit_test_setup_teardown(t_import_updates_existing, setup, teardown),

@@ -115,12 +115,14 @@ static void test_offices_converge(void **state) {
   assert_int_equal(KJ(a2, "delete", R3), 0);
   add_survey(a2, R4, "2");
   add_survey(b1, RB, "1");
-  /* a record of office A pushed by office B's device is refused (on b2:
+  /* a record of office A is not written at office B's PC at all; one that
+   * takes the id of office A's record R1 is refused by the server (on b2:
    * a rejected record stays on its device, so b2 is not compared) */
   const char *b2 = syncenv_client(g, "b2", OB, g->url);
   assert_int_equal(KJ(b2, "add", "survey", "office=36.73.01", "date=2026-03-02", "service=x",
                       "u1=1", "u2=1", "u3=1", "u4=1", "u5=1", "u6=1", "u7=1", "u8=1", "u9=1"),
-                   0);
+                   1);
+  add_survey(b2, R1, "1");
 
   /* central correction of another field of R1 (admin push) */
   char *ans = NULL;
@@ -138,7 +140,7 @@ static void test_offices_converge(void **state) {
     assert_int_equal(KJ(a1, "sync"), 0);
     assert_int_equal(KJ(b1, "sync"), 0);
   }
-  d = sync_json(b2, 0);
+  d = sync_json(b2, 3); /* transferred, but a change stands rejected */
   assert_int_equal(jnum(d, "rejected"), 1);
   cJSON_Delete(d);
   char *out = NULL;
@@ -501,9 +503,121 @@ static void test_bandwidth(void **state) {
   cJSON_Delete(d);
 }
 
+static char *kj_out(const char *db, int want, const char *const *args) {
+  char *out = NULL;
+  assert_int_equal(syncenv_kinerja(db, NULL, &out, NULL, args), want);
+  return out ? out : strdup("");
+}
+
+static int json_count(const char *db, const char *const *args, const char *key) {
+  char *out = kj_out(db, 0, args);
+  cJSON *d = cJSON_Parse(out);
+  free(out);
+  assert_non_null(d);
+  int n = key ? (int)cJSON_GetObjectItem(d, key)->valuedouble : cJSON_GetArraySize(d);
+  cJSON_Delete(d);
+  return n;
+}
+
+/* Issue 16: changes the server rejects have an end.  A change that the
+ * server's version of a record makes invalid (a central correction the PC
+ * had not pulled yet) and a new record under an id the server holds for
+ * another office stand rejected: sync exits 3, status counts what list
+ * --rejected shows, and discard puts back the server's version, or removes
+ * the record the server never had; then the PC equals the server again. */
+static void test_rejected_discard(void **state) {
+  (void)state;
+#define C1 "01900000-0000-7000-8000-0000000000c1"
+  const char *a1 = syncenv_client(g, "a1", OA, g->url);
+  const char *b1 = syncenv_client(g, "b1", OB, g->url);
+  assert_int_equal(KJ(a1, "add", "complaint", "id=" C1, "received=2026-03-01", "channel=surat",
+                      "summary=jalan rusak"),
+                   0);
+  assert_int_equal(KJ(a1, "sync"), 0);
+  add_survey(b1, RB, "3");
+  assert_int_equal(KJ(b1, "sync"), 0);
+
+  /* the BKD corrects the date received; a1 has not pulled it */
+  char ch[300], *ans = NULL;
+  snprintf(ch, sizeof ch,
+           "{\"seq\":1,\"id\":\"%s\",\"type\":\"complaint\",\"hlc\":\"%llu\","
+           "\"f\":{\"received\":\"2026-03-15\"}}",
+           C1, now_hlc());
+  assert_int_equal(syncenv_admin_push(g, ch, &ans), 200);
+  assert_non_null(strstr(ans, "\"applied\""));
+  free(ans);
+  /* valid for what a1 knows, not for the server's version */
+  assert_int_equal(KJ(a1, "update", C1, "resolved=2026-03-10", "resolution=ditambal"), 0);
+  /* valid also there: taken, while the first stands rejected */
+  assert_int_equal(KJ(a1, "update", C1, "category=jalan"), 0);
+  add_survey(a1, RB, "4"); /* office B's id: refused there */
+
+  cJSON *d = sync_json(a1, 3);
+  assert_int_equal(jnum(d, "pushed"), 1);
+  assert_int_equal(jnum(d, "rejected"), 2);
+  assert_int_equal(jnum(d, "rejected_total"), 2);
+  cJSON_Delete(d);
+  assert_int_equal(KJ(a1, "sync"), 3); /* they still stand */
+  int st = json_count(a1, (const char *const[]){"status", "--json", NULL}, "rejected");
+  int ls = json_count(a1, (const char *const[]){"list", "--rejected", "--json", NULL}, NULL);
+  assert_int_equal(st, 2);
+  assert_int_equal(ls, st);
+  char *out = kj_out(a1, 0, (const char *const[]){"status", NULL});
+  assert_non_null(strstr(out, "rejected:      2 records"));
+  assert_non_null(strstr(out, "kinerja list --rejected"));
+  assert_non_null(strstr(out, "kinerja discard ID"));
+  free(out);
+  out = kj_out(a1, 0, (const char *const[]){"list", "--rejected", NULL});
+  assert_non_null(strstr(out, "must not be before received"));
+  assert_non_null(strstr(out, "forbidden office"));
+  free(out);
+
+  /* back to the server's version: the central date and a1's field it
+   * took, not the one it refused */
+  out = kj_out(a1, 0, (const char *const[]){"discard", C1, RB, NULL});
+  assert_non_null(strstr(out, C1 " (complaint): 1 rejected change dropped, back to the server's "
+                                 "version\n"));
+  assert_non_null(
+      strstr(out, RB " (survey): 1 rejected change dropped, removed: the server never had it\n"));
+  free(out);
+  char *v = syncenv_field(a1, "complaint", C1, "received");
+  assert_string_equal(v, "2026-03-15");
+  free(v);
+  assert_null(syncenv_field(a1, "complaint", C1, "resolved"));
+  assert_null(syncenv_field(a1, "complaint", C1, "resolution"));
+  v = syncenv_field(a1, "complaint", C1, "category");
+  assert_string_equal(v, "jalan");
+  free(v);
+  v = syncenv_field(a1, "complaint", C1, "summary");
+  assert_string_equal(v, "jalan rusak");
+  free(v);
+  assert_null(syncenv_field(a1, "survey", RB, "u1"));
+  /* safe: again changes nothing, an unknown id is an error */
+  out = kj_out(a1, 0, (const char *const[]){"discard", C1, NULL});
+  assert_non_null(strstr(out, "no local changes, nothing discarded"));
+  free(out);
+  char *err = NULL;
+  assert_int_equal(
+      syncenv_kinerja(a1, NULL, NULL, &err, (const char *const[]){"discard", RB, NULL}), 1);
+  assert_non_null(strstr(err, "no record '" RB "' at this office"));
+  free(err);
+
+  assert_int_equal(json_count(a1, (const char *const[]){"status", "--json", NULL}, "rejected"), 0);
+  assert_int_equal(KJ(a1, "sync"), 0);
+  char *ea = syncenv_export(a1), *va = syncenv_server_view(g, OA);
+  assert_string_equal(ea, va);
+  free(ea);
+  free(va);
+  /* corrected the right way now: sent and taken */
+  assert_int_equal(KJ(a1, "update", C1, "resolved=2026-03-16"), 0);
+  assert_int_equal(KJ(a1, "sync"), 0);
+#undef C1
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_offices_converge, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rejected_discard, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clock_year_ahead, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clock_behind, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),

@@ -185,11 +185,41 @@ static void test_workdays(void **state) {
   assert_int_equal(out[5], D("2026-01-09"));
 }
 
+/* Issue 16: times shown to a person in the office's zone; fixed offsets
+ * (Indonesia has no daylight saving time), no TZ involved. */
+static void test_time_zone(void **state) {
+  (void)state;
+  char out[KJ_TIME_ZONE_STRLEN];
+  const int64_t ms = 1796018709123; /* 2026-11-30T06:05:09.123Z */
+  assert_string_equal(kj_time_format_zone(ms, "Asia/Jakarta", out), "2026-11-30 13:05:09 WIB");
+  assert_string_equal(kj_time_format_zone(ms, "Asia/Makassar", out), "2026-11-30 14:05:09 WITA");
+  assert_string_equal(kj_time_format_zone(ms, "Asia/Jayapura", out), "2026-11-30 15:05:09 WIT");
+  assert_string_equal(kj_time_format_zone(ms, NULL, out), "2026-11-30 13:05:09 WIB");
+  assert_string_equal(kj_time_format_zone(ms, "Europe/Paris", out), "2026-11-30 13:05:09 WIB");
+  /* across midnight and a year end: the local calendar date */
+  assert_string_equal(kj_time_format_zone(1798761600000, "Asia/Jayapura", out),
+                      "2027-01-01 09:00:00 WIT"); /* 2027-01-01T00:00:00Z */
+  assert_string_equal(kj_time_format_zone(1798758000000 - 1, "Asia/Jakarta", out),
+                      "2027-01-01 05:59:59 WIB"); /* 2026-12-31T22:59:59.999Z */
+  assert_string_equal(kj_time_format_zone(0, "Asia/Makassar", out), "1970-01-01 08:00:00 WITA");
+  assert_string_equal(kj_time_format_zone(-1, "Asia/Jakarta", out), "1970-01-01 06:59:59 WIB");
+  int off;
+  const char *abbr;
+  assert_int_equal(kj_zone("Asia/Makassar", &off, &abbr), KJ_OK);
+  assert_int_equal(off, 480);
+  assert_string_equal(abbr, "WITA");
+  assert_int_equal(kj_zone("", &off, &abbr), KJ_OK);
+  assert_int_equal(off, 420);
+  assert_int_equal(kj_zone("Asia/Tokyo", &off, &abbr), KJ_EINVAL);
+  assert_int_equal(off, 420);
+  assert_string_equal(abbr, "WIB");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_civil_round_trip), cmocka_unit_test(test_parse_and_months),
       cmocka_unit_test(test_weekdays),         cmocka_unit_test(test_periods),
-      cmocka_unit_test(test_workdays),
+      cmocka_unit_test(test_workdays),         cmocka_unit_test(test_time_zone),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

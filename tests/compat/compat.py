@@ -352,13 +352,17 @@ class Pc:
 
     def sync(self, binary=None):
         r = self.k("sync", "--json", binary=binary, check_rc=False)
-        check(r.returncode == 0, "%s sync: exit %d: %s %s" % (LABEL[binary or self.bin],
-                                                               r.returncode, r.stderr.strip(),
-                                                               r.stdout.strip()))
         try:
-            return json.loads(r.stdout)
+            d = json.loads(r.stdout)
         except ValueError:
+            d = None
+        # exit 3 (issue 16): done, but changes stand rejected
+        ok = r.returncode == 0 or (r.returncode == 3 and d and d.get("rejected_total", 0) > 0)
+        check(ok, "%s sync: exit %d: %s %s" % (LABEL[binary or self.bin], r.returncode,
+                                               r.stderr.strip(), r.stdout.strip()))
+        if d is None:
             raise Fail("%s sync --json: not JSON: %r" % (LABEL[binary or self.bin], r.stdout[:300]))
+        return d
 
     def status(self, binary=None):
         return self.json("status", "--json", binary=binary)

@@ -674,6 +674,60 @@ static void test_control_characters(void **state) {
   assert_string_equal(e.msg, "field 'service': must not contain control characters");
 }
 
+/* Issue 16: a survey's service against the office's list. */
+static void test_service_resolve(void **state) {
+  (void)state;
+  const char *const list[] = {"KTP-el", NULL, "Akta Kelahiran", "Kartu Keluarga"};
+  const char *m, *c;
+  assert_int_equal(kj_service_resolve("KTP-el", list, 4, &m, &c), KJ_OK);
+  assert_ptr_equal(m, list[0]);
+  assert_null(c);
+  /* letter case, spaces, punctuation */
+  const char *same[] = {"ktp el", " KTP  EL.", "Ktp_El", "ktp-EL!"};
+  for (size_t i = 0; i < 4; i++) {
+    assert_int_equal(kj_service_resolve(same[i], list, 4, &m, &c), KJ_OK);
+    assert_ptr_equal(m, list[0]);
+    assert_null(c);
+  }
+  assert_int_equal(kj_service_resolve("akta-kelahiran", list, 4, &m, &c), KJ_OK);
+  assert_ptr_equal(m, list[2]);
+  /* unknown: the closest listed one */
+  assert_int_equal(kj_service_resolve("Akta Kelahran", list, 4, &m, &c), KJ_OK);
+  assert_null(m);
+  assert_ptr_equal(c, list[2]);
+  assert_int_equal(kj_service_resolve("kartu keluarag", list, 4, &m, &c), KJ_OK);
+  assert_null(m);
+  assert_ptr_equal(c, list[3]);
+  assert_int_equal(kj_service_resolve("KTPel", list, 4, &m, &c), KJ_OK); /* a space is a letter */
+  assert_null(m);
+  assert_ptr_equal(c, list[0]);
+  /* no list, nothing to say; punctuation alone matches nothing */
+  assert_int_equal(kj_service_resolve("KTP-el", list, 0, &m, &c), KJ_OK);
+  assert_null(m);
+  assert_null(c);
+  const char *const dots[] = {"..."};
+  assert_int_equal(kj_service_resolve("-", dots, 1, &m, &c), KJ_OK);
+  assert_null(m);
+  assert_ptr_equal(c, dots[0]);
+  /* names longer than the suggestion code takes (200 characters) */
+  char a[201], b[201];
+  memset(a, 'x', 200);
+  a[200] = 0;
+  memcpy(b, a, sizeof b);
+  b[100] = 'y';
+  const char *const longl[] = {"KTP-el", b};
+  assert_int_equal(kj_service_resolve(a, longl, 2, &m, &c), KJ_OK);
+  assert_null(m);
+  assert_ptr_equal(c, longl[1]);
+  /* the key is the one service ids hash */
+  char key[32], id1[KJ_ID_MAX + 1], id2[KJ_ID_MAX + 1];
+  assert_int_equal(kj_service_key(" KTP  EL.", key), 6);
+  assert_string_equal(key, "ktp el");
+  assert_int_equal(kj_service_id("36.73.04", " KTP  EL.", id1), KJ_OK);
+  assert_int_equal(kj_service_id("36.73.04", "ktp el", id2), KJ_OK);
+  assert_string_equal(id1, id2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rules),
@@ -686,6 +740,7 @@ int main(void) {
       cmocka_unit_test(test_accessors),
       cmocka_unit_test(test_field_validate),
       cmocka_unit_test(test_control_characters),
+      cmocka_unit_test(test_service_resolve),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

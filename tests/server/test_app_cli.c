@@ -316,6 +316,53 @@ static void test_import_variants(void **state) {
   assert_int_equal(count_records(e), 9);
 }
 
+/* Issue 16: a survey's service as the office lists it; an unknown one is
+ * kept with a warning naming the closest. */
+static void test_import_services(void **state) {
+  cenv *e = *state;
+  char f[512], csv[300], expect[800];
+  snprintf(f, sizeof f, "%s/server/offices.csv", data_dir());
+  const char *off[] = {"import", "office", f, NULL};
+  assert_int_equal(run(e, off), 0);
+  snprintf(csv, sizeof csv, "%s/services.csv", e->dir);
+  write_file(csv, "office,name\n36.73.01,KTP-el\n36.73.01,Akta Kelahiran\n36.73.02,Surat Pindah\n");
+  const char *svc[] = {"import", "service", csv, NULL};
+  assert_int_equal(run(e, svc), 0);
+  snprintf(csv, sizeof csv, "%s/surveys.csv", e->dir);
+  write_file(csv, "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9\n"
+                  "01900000-0000-7000-8000-000000005001,36.73.01,2026-02-01, ktp  EL.,4,3,3,3,3,3,"
+                  "3,3,3\n"
+                  "01900000-0000-7000-8000-000000005002,36.73.01,2026-02-01,Akta Kelahran,4,3,3,3,"
+                  "3,3,3,3,3\n");
+  const char *sv[] = {"import", "survey", csv, NULL};
+  assert_int_equal(run(e, sv), 0);
+  snprintf(expect, sizeof expect,
+           "%s:3: warning: field 'service': 'Akta Kelahran' is not a service of office "
+           "'36.73.01' (closest: 'Akta Kelahiran'); stored as typed\n",
+           csv);
+  assert_non_null(strstr(e->err, expect));
+  assert_null(strstr(e->err, ":2: warning"));
+  kjs_config c;
+  kj_err er;
+  kj_err_clear(&er);
+  assert_int_equal(kjs_config_init(&c, e->dir, &er), KJ_OK);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(c.db_file, &db), SQLITE_OK);
+  sqlite3_stmt *q;
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "SELECT json_extract(state, '$.f.service') FROM records "
+                                      "WHERE type = 'survey' ORDER BY id",
+                                      -1, &q, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(q, 0), "KTP-el");
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(q, 0), "Akta Kelahran");
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  kjs_config_release(&c);
+}
+
 static void test_devices(void **state) {
   cenv *e = *state;
   const char *add[] = {"device", "add", "--office", "36.73.01", "--name", "PC 1", NULL};
@@ -589,6 +636,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_variants, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_import_services, setup, teardown),
       cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
       cmocka_unit_test_setup_teardown(test_help_and_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts_escaped, setup, teardown),

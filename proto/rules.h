@@ -1,0 +1,109 @@
+/* rules.h - who may write what (domain.md "Who may write what", "Records").
+ *
+ * One judge for the server (every change of every device, server/store.c
+ * kjs_txn_apply) and the client (before a change is stored,
+ * client/store.c).  The module is pure: what it needs to know about the
+ * roster, other ratings and an office's time zone it asks through the
+ * callbacks of kj_roster, which each side implements over its own records.
+ *
+ * A refusal is KJ_EINVAL with a message that names the record and the
+ * rule, in the style of proto/record.c:
+ *   "activity 0190...: only the supervisor of 199001012015011001
+ *    (198001012005011002) approves their activities"
+ * Any other code is a failed lookup (the callback's code and message).
+ */
+#ifndef KJ_RULES_H
+#define KJ_RULES_H
+
+#include <stdint.h>
+
+#include "date.h"
+#include "err.h"
+#include "wire.h"
+
+/* An employee as the roster knows it. */
+typedef struct kj_roster_entry {
+  char office[KJ_ID_MAX + 1];     /* the office whose roster has them */
+  char supervisor[KJ_ID_MAX + 1]; /* the supervisor's nip; "" when none */
+} kj_roster_entry;
+
+#define KJ_ZONE_MAX 32 /* "Asia/Jayapura" */
+
+/* What the caller knows.  Each callback returns KJ_OK, or another code
+ * with err filled when the lookup itself failed (a database error). */
+typedef struct kj_roster {
+  void *ud;
+  /* The live employee `nip`: *found = 1 and *out filled, else *found = 0. */
+  kj_code (*employee)(void *ud, const char *nip, kj_roster_entry *out, int *found, kj_err *err);
+  /* A live rating with this period, rater and ratee whose id is not `id`:
+   * its id into out, "" when there is none. */
+  kj_code (*rating)(void *ud, const char *period, const char *rater, const char *ratee,
+                    const char *id, char out[KJ_ID_MAX + 1], kj_err *err);
+  /* The `timezone` of office `office` into out ("" when the office or its
+   * field is unknown: Asia/Jakarta is taken).  May be NULL. */
+  kj_code (*zone)(void *ud, const char *office, char out[KJ_ZONE_MAX + 1], kj_err *err);
+} kj_roster;
+
+typedef struct kj_rules_ctx {
+  int admin;               /* the writer is a BKD administrator (author "admin") */
+  int has_roster;          /* the employee master data is present: the rules that
+                              need the roster (membership, supervisors) apply */
+  uint64_t now_ms;         /* the clock, ms since the epoch; 0 = no date rule */
+  int slack_days;          /* days a date may be past the office's today (server: 1) */
+  const kj_roster *roster; /* never NULL */
+} kj_rules_ctx;
+
+/* Judge change c against the rules.  before: the record's merged values
+ * before c (NULL for a new record); after: after c (and, at the server,
+ * after kj_rules_settle), already valid (kj_record_validate).  c->author
+ * is the author ("" is taken as "operator").  Master data and deletes are
+ * not judged (the server's office scope keeps devices away from master
+ * data).  KJ_OK, KJ_EINVAL with the rule in err, or a callback's code.
+ *
+ * The rules (domain.md "Who may write what"):
+ *  - every nip of an office record (activity nip and reviewed_by, target
+ *    nip, rating rater and ratee, complaint resolved_by) that the change
+ *    writes (every one when it writes `office`) is on the roster of the
+ *    record's office, except an activity's reviewed_by that is the
+ *    supervisor of its nip and an atasan rater that is the supervisor of
+ *    the ratee (has_roster only; admin too);
+ *  - a dated field the change writes (survey date, activity date,
+ *    complaint received and resolved) is not after the office's today in
+ *    its time zone plus slack_days (admin too);
+ *  - activities (not admin): a new one is draft or submitted; approved or
+ *    rejected is written only with reviewed_by = the author, who is not the
+ *    activity's nip, is its supervisor (an employee without one: only an
+ *    administrator), and the status before is not draft; a change of status
+ *    away from approved/rejected is the approver's, or comes with an edit
+ *    of a content field (kj_rules_resubmits) as submitted with reviewed_by
+ *    cleared; reviewed_by is set only by an approval and cleared only
+ *    with a status of draft or submitted;
+ *  - ratings (not admin): the author is the rater; rater is not ratee;
+ *    atasan: the rater is the ratee's supervisor; bawahan: the ratee is the
+ *    rater's supervisor; rekan: neither is the other's supervisor; one
+ *    live rating per (period, rater, ratee). */
+kj_code kj_rules_check(const kj_change *c, const kj_record *before, const kj_record *after,
+                       const kj_rules_ctx *ctx, kj_err *err);
+
+/* 1 when c edits a content field (nip, date, indicator, quantity, minutes,
+ * description, evidence) of activity `before` whose status is approved or
+ * rejected without writing status itself: the client then adds
+ * kj_rules_add_resubmit to c. */
+int kj_rules_resubmits(const kj_change *c, const kj_record *before);
+/* Add status = submitted and a cleared reviewed_by to c.  KJ_ENOMEM. */
+kj_code kj_rules_add_resubmit(kj_change *c);
+
+/* The server's side of the same rule, order independent: an activity
+ * whose status is approved or rejected while a content field carries a
+ * newer stamp than its status (an edit after the decision, or a decision
+ * that arrived after a newer edit) becomes submitted with reviewed_by
+ * cleared, both stamped with that content field's stamp.  *changed = 1
+ * when s changed.  KJ_ENOMEM. */
+kj_code kj_rules_settle(kj_rstate *s, int *changed);
+
+/* The UTC offset in minutes of an office time zone of domain.md: 420
+ * (Asia/Jakarta, WIB, also for NULL, "" or unknown), 480 (Asia/Makassar,
+ * WITA), 540 (Asia/Jayapura, WIT). */
+int kj_zone_offset_minutes(const char *zone);
+
+#endif
