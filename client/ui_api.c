@@ -10,7 +10,8 @@
  *   POST /api/kiosk/survey (no sign-in; a pause between submissions)
  *   GET|POST /api/surveys (operator), GET|POST /api/activities,
  *   POST /api/activities/copy, /api/activities/submit (employee),
- *   GET|POST /api/approvals (supervisor), GET /api/outbox, POST /api/sync
+ *   GET|POST /api/approvals (supervisor), GET /api/outbox, POST /api/sync,
+ *   POST /api/outbox/discard {id} (operator)
  * Every change needs the session's CSRF token (X-CSRF-Token) and a JSON
  * body; a refusal answers {"error": message, "field": name} or, for a
  * form, {"errors": [{"field", "message"}...]} with the rule's messages. */
@@ -995,6 +996,28 @@ static void api_outbox(kjc_ui *ui, kjh_response *resp) {
   reply(resp, 200, o);
 }
 
+/* Drop the outbox rows of one record and put the server's version back
+ * (kjc_store_discard, as `kinerja discard ID`). */
+static void api_discard(kjc_ui *ui, const cJSON *body, kjh_response *resp) {
+  const char *id = jstr(body, "id");
+  kj_err err;
+  kj_err_clear(&err);
+  kjc_discard d;
+  memset(&d, 0, sizeof d);
+  kj_code c = kjc_store_discard(ui->s, id ? id : "", &d, &err);
+  if (c) {
+    reply_err(resp, status_of(c), err.msg, "id");
+    return;
+  }
+  static const char *const what[] = {"nothing", "restored", "removed", "refetch", "orphan"};
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "id", id);
+  cJSON_AddStringToObject(o, "result", d.what >= 0 && d.what <= 4 ? what[d.what] : "?");
+  cJSON_AddNumberToObject(o, "pending", d.pending);
+  cJSON_AddNumberToObject(o, "rejected", d.rejected);
+  reply(resp, 200, o);
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 static int is(const kjh_request *req, const char *method, const char *path) {
@@ -1059,6 +1082,9 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
       api_meta(ui, resp);
     } else if (is(req, "GET", "/api/outbox")) {
       api_outbox(ui, resp);
+    } else if (is(req, "POST", "/api/outbox/discard")) {
+      if (need_role(&ss, "operator", resp))
+        api_discard(ui, body, resp);
     } else if (is(req, "GET", "/api/surveys")) {
       if (need_role(&ss, "operator", resp))
         api_surveys_get(ui, resp);

@@ -248,6 +248,37 @@ def test_approve_twenty(o, url):
     assert oe.HEAD in show
 
 
+def test_rejected_and_discard(o, url):
+    """A change the server refuses is listed with its reason, and Buang
+    (kjc_store_discard) drops it: the camat approves under the roster this
+    PC knows while the BKD has just given the employee another supervisor."""
+    aid = o.k("add", "activity", f"nip={oe.STAFF2}", "date=2026-11-25", "indicator=RPT",
+              "quantity=1", "status=submitted", "--as", oe.STAFF2,
+              env={"KINERJA_PIN": oe.PIN}).stdout.strip().splitlines()[-1]
+    o.sync()
+    roster = os.path.join(o.tmp, "moved.csv")
+    with open(roster, "w") as f:
+        f.write("nip,name,office,position,supervisor\n"
+                f"{oe.STAFF2},Ahmad Ahmad,{oe.OFFICE},Kasi Pelayanan,197412122018081005\n")
+    o.d("import", "employee", roster)
+    o.k("approve", aid, "--as", oe.HEAD, env={"KINERJA_PIN": oe.PIN})
+    o.k("sync", check=False)
+    assert aid in o.k("list", "--rejected").stdout
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("#sync-waiting", "Ditolak server: 1")
+        b.click("a[href='/sinkronisasi']")
+        row = f"#rejected tr[data-id='{aid}']"
+        t = b.wait_text(row, "supervisor")
+        assert "197412122018081005" in t, t
+        shot(b, "sinkronisasi")
+        b.click(row + " button.discard")
+        wait_until(lambda: not b.find_all(row), what="rejected row gone")
+        clean(b, "discard")
+    assert aid not in o.k("list", "--rejected").stdout
+
+
 def test_sync_page_and_english(o, url):
     with kjbrowser.Browser(lang="en-US") as b:
         b.get(url + "/")
@@ -262,14 +293,6 @@ def test_sync_page_and_english(o, url):
         wait_until(lambda: b.text("#sync-waiting").startswith("Waiting: 0"), timeout=30,
                    what="everything pushed")
         clean(b, "sync")
-    with kjbrowser.Browser() as b:
-        b.get(url + "/")
-        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
-        b.wait_text("h1", "Beranda")
-        b.click("a[href='/sinkronisasi']")
-        b.find("#pending")
-        shot(b, "sinkronisasi")
-        clean(b, "sinkronisasi")
 
 
 def main():
@@ -278,7 +301,7 @@ def main():
     try:
         url = o.start_ui()
         for t in (test_signin_and_lockout, test_paper_surveys, test_kiosk, test_activities,
-                  test_approve_twenty, test_sync_page_and_english):
+                  test_approve_twenty, test_rejected_and_discard, test_sync_page_and_english):
             t(o, url)
             print(f"ok {t.__name__}", flush=True)
         o.stop_ui()

@@ -453,16 +453,23 @@ async function persetujuan() {
 async function sinkronisasi() {
   const s = (await refreshStatus()) || {};
   const r = await api("/api/outbox");
-  const rows = (list) => list.length ? list.map((x) => h("tr", {},
-    h("td", { text: x.type }), h("td", { text: day(x.date) }), h("td", { class: "id", text: x.id }), h("td", { text: x.reason || "" })))
+  const canDiscard = session.role === "operator";
+  const discard = async (id) => {
+    const d = await api("/api/outbox/discard", { id });
+    if (d.ok) await route();
+  };
+  const rows = (list, rejected) => list.length ? list.map((x) => h("tr", { "data-id": x.id },
+    h("td", { text: x.type }), h("td", { text: day(x.date) }), h("td", { class: "id", text: x.id }), h("td", { text: x.reason || "" }),
+    rejected && canDiscard ? h("td", {}, h("button", { type: "button", class: "danger discard", onclick: () => discard(x.id), text: t("Buang") })) : null))
     : [h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))];
-  const head = () => h("thead", {}, h("tr", {}, h("th", { text: t("Jenis") }), h("th", { text: t("Tanggal") }), h("th", { text: "ID" }), h("th", { text: t("Alasan") })));
+  const head = (rejected) => h("thead", {}, h("tr", {}, h("th", { text: t("Jenis") }), h("th", { text: t("Tanggal") }), h("th", { text: "ID" }),
+    h("th", { text: t("Alasan") }), rejected && canDiscard ? h("th", {}, "") : null));
   main.append(h("h1", { text: t("Sinkronisasi") }),
     h("div", { class: "card" }, h("p", {}, h("strong", { text: t(s.online ? "Daring" : "Luring") }),
       ` · ${t("Terakhir tersinkron")}: ${s.last_sync ? `${day(s.last_sync_day)} ${s.last_sync}` : t("belum pernah")}`),
       s.last_error ? h("p", { class: "hint", text: s.last_error }) : null),
     h("h2", { text: `${t("Ditolak server")} (${num((r.data.rejected || []).length)})` }),
-    h("div", { class: "table-wrap" }, h("table", { id: "rejected" }, head(), h("tbody", {}, rows(r.data.rejected || [])))),
+    h("div", { class: "table-wrap" }, h("table", { id: "rejected" }, head(true), h("tbody", {}, rows(r.data.rejected || [], true)))),
     h("h2", { text: `${t("Perubahan menunggu")} (${num((r.data.pending || []).length)})` }),
     h("div", { class: "table-wrap" }, h("table", { id: "pending" }, head(), h("tbody", {}, rows(r.data.pending || [])))));
 }
