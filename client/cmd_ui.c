@@ -2,15 +2,62 @@
  * app (client/ui_api.c, pages in web/office/) served by kj_http (the same
  * connection code as kinerjad), with the `sync --watch` loop in a thread
  * of the same process.  Plain HTTP on a loopback address only. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "http.h"
 #include "passhash.h"
 #include "ui_api.h"
+
+/* 1 when host is a loopback address (127.0.0.0/8, ::1, "localhost"). */
+static int loopback_host(const char *host) {
+  struct in_addr a4;
+  struct in6_addr a6;
+  if (!strcmp(host, "localhost"))
+    return 1;
+  if (inet_pton(AF_INET, host, &a4) == 1)
+    return (ntohl(a4.s_addr) >> 24) == 127;
+  if (inet_pton(AF_INET6, host, &a6) == 1)
+    return IN6_IS_ADDR_LOOPBACK(&a6);
+  return 0;
+}
+
+/* The PC's own certificate for HTTPS, next to the database (DB.ui-cert.pem,
+ * DB.ui-key.pem with mode 0600), made at first use: a self-signed ECDSA
+ * P-256 certificate for localhost, 127.0.0.1, host (unless a wildcard) and
+ * this PC's host name (kjh_tls_make_cert). */
+static int ui_certificate(const char *host, char *cert, char *key, size_t size) {
+  snprintf(cert, size, "%s.ui-cert.pem", kjc_db_path());
+  snprintf(key, size, "%s.ui-key.pem", kjc_db_path());
+  struct stat st;
+  if (stat(cert, &st) == 0 && stat(key, &st) == 0)
+    return 0;
+  const char *hosts[2];
+  int n = 0;
+  char name[256] = "";
+  if (strcmp(host, "0.0.0.0") && strcmp(host, "::") && !loopback_host(host))
+    hosts[n++] = host;
+  if (gethostname(name, sizeof name - 1) == 0 && name[0] && strcmp(name, "localhost"))
+    hosts[n++] = name;
+  kj_err err;
+  kj_err_clear(&err);
+  if (kjh_tls_make_cert(key, cert, "kinerja ui", hosts, n, &err)) {
+    kjc_error("cannot make the certificate for HTTPS: %s", err.msg);
+    return KJC_EXIT_FAIL;
+  }
+  fprintf(stderr,
+          "kinerja: made the HTTPS certificate %s (install it on the tablets and phones "
+          "that open the app)\n",
+          cert);
+  return 0;
+}
 
 /* The first line of path (the operator's password), hashed into meta. */
 static int set_operator_password(kjc_store *s, const char *path) {
@@ -62,10 +109,13 @@ static const char ui_help[] =
     "a browser' once it listens.  SIGTERM or SIGINT (Ctrl-C) stop it.\n"
     "Employees sign in with NIP and PIN ('kinerja person setup'); the\n"
     "operator with the office's operator password.  /kiosk is the citizens'\n"
-    "survey form (no sign-in).  Plain HTTP on a loopback address only.\n"
+    "survey form (no sign-in).  A loopback address is served over plain\n"
+    "HTTP, any other over HTTPS only, with this PC's own certificate made at\n"
+    "first use next to the database (DB.ui-cert.pem).\n"
     "\n"
     "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080;\n"
     "                      port 0 picks a free port)\n"
+    "  --https             HTTPS on a loopback address too\n"
     "  --operator-password-file FILE  set the operator's password (8 or more\n"
     "                      characters, the first line of FILE; kept as an\n"
     "                      Argon2id hash in the database) before serving\n"
@@ -77,7 +127,9 @@ static const char ui_help[] =
 
 int kjc_cmd_ui(int argc, char **argv) {
   const char *listen = "127.0.0.1:8080", *pwfile = NULL, *pause = "20";
+  int https = 0;
   kjc_opt opts[] = {{"--listen", 1, &listen, NULL},
+                    {"--https", 0, NULL, &https},
                     {"--operator-password-file", 1, &pwfile, NULL},
                     {"--kiosk-pause", 1, &pause, NULL},
                     {NULL, 0, NULL, NULL}};
@@ -100,7 +152,14 @@ int kjc_cmd_ui(int argc, char **argv) {
     return KJC_EXIT_USAGE;
   }
   static const kjh_metric_names names = {.prefix = "kinerja_ui"};
-  cfg.plain_http = 1; /* HTTPS for the office network: not yet */
+  char cert[4096], key[4096];
+  cfg.plain_http = !https && loopback_host(cfg.host);
+  if (!cfg.plain_http) {
+    if ((r = ui_certificate(cfg.host, cert, key, sizeof cert)))
+      return r;
+    cfg.cert_file = cert;
+    cfg.key_file = key;
+  }
   cfg.metrics = &names;
   cfg.on_listen = ui_listening;
   kjc_store *s;
