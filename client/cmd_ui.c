@@ -1,7 +1,7 @@
 /* cmd_ui.c - `kinerja ui [--listen ADDR:PORT]` (issue 17): the office web
  * app (client/ui_api.c, pages in web/office/) served by kj_http (the same
  * connection code as kinerjad), with the `sync --watch` loop in a thread
- * of the same process.  Plain HTTP on a loopback address only. */
+ * of the same process: plain HTTP on a loopback address, HTTPS on any other. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
