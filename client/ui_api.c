@@ -1,7 +1,8 @@
 /* ui_api.c - the office app's pages and JSON API (ui_api.h).
  *
  * Routes (docs/architecture.md "The office app"):
- *   GET  /, /beranda, /survei, /kegiatan, /persetujuan, /sinkronisasi: the
+ *   GET  /, /beranda, /survei, /kegiatan, /persetujuan, /sinkronisasi,
+ *        /laporan: the
  *        page shell (web/office/index.html; app.js draws the page)
  *   GET  /kiosk: the citizens' form (web/office/kiosk.html), no sign-in
  *   GET  /assets/...: scripts, styles (kjh_asset_serve)
@@ -11,7 +12,7 @@
  *   GET|POST /api/surveys (operator), GET|POST /api/activities,
  *   POST /api/activities/copy, /api/activities/submit (employee),
  *   GET|POST /api/approvals (supervisor), GET /api/outbox, POST /api/sync,
- *   POST /api/outbox/discard {id} (operator)
+ *   POST /api/outbox/discard {id} (operator), GET /api/report?period=
  * Every change needs the session's CSRF token (X-CSRF-Token) and a JSON
  * body; a refusal answers {"error": message, "field": name} or, for a
  * form, {"errors": [{"field", "message"}...]} with the rule's messages. */
@@ -27,6 +28,7 @@
 #include "cli.h"
 #include "passhash.h"
 #include "person.h"
+#include "reportdoc.h"
 #include "review.h"
 #include "session.h"
 #include "sync.h"
@@ -1018,6 +1020,55 @@ static void api_discard(kjc_ui *ui, const cJSON *body, kjh_response *resp) {
   reply(resp, 200, o);
 }
 
+/* The scores the server sent for this office (as `kinerja report --json`):
+ * ?period=P, else the year last pulled.  An employee gets their own row
+ * only (no office figures, no colleague). */
+static void api_report(kjc_ui *ui, const kjh_session *ss, const kjh_request *req,
+                       kjh_response *resp) {
+  kjc_store *s = ui->s;
+  char period[32] = "";
+  kjh_query_get(req->query, "period", period, sizeof period);
+  kj_err err;
+  kj_err_clear(&err);
+  char *year = NULL, *doc = NULL, *got = NULL;
+  kj_code c = KJ_OK;
+  if (!period[0])
+    c = kjc_meta_get(s, KJC_META_SCORES_PERIOD, &year, &err);
+  if (!c)
+    c = kjc_scores_get(s, KJC_SCORES_KIND, period[0] ? period : year, kjc_store_office(s), &doc,
+                       &got, &err);
+  free(year);
+  free(got);
+  if (c) {
+    reply_err(resp, 500, err.msg, "");
+    return;
+  }
+  if (!doc) {
+    reply_err(resp, 404, "no scores yet: they come with the next sync", "period");
+    return;
+  }
+  kj_report_scores sc;
+  c = kj_report_scores_decode(doc, strlen(doc), &sc, &err);
+  kj_report_scores_release(&sc);
+  cJSON *d = c ? NULL : cJSON_Parse(doc);
+  free(doc);
+  if (!d) {
+    reply_err(resp, 500, "the stored scores cannot be read: sync again", "");
+    return;
+  }
+  if (!strcmp(ss->role, "employee")) {
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "office");
+    cJSON *emps = cJSON_GetObjectItemCaseSensitive(d, "employees");
+    for (cJSON *e = emps ? emps->child : NULL, *next; e; e = next) {
+      next = e->next;
+      const char *nip = jstr(e, "nip");
+      if (!nip || strcmp(nip, ss->user))
+        cJSON_Delete(cJSON_DetachItemViaPointer(emps, e));
+    }
+  }
+  reply(resp, 200, d);
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 static int is(const kjh_request *req, const char *method, const char *path) {
@@ -1080,6 +1131,8 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
       api_sync(ui, resp);
     } else if (is(req, "GET", "/api/meta")) {
       api_meta(ui, resp);
+    } else if (is(req, "GET", "/api/report")) {
+      api_report(ui, &ss, req, resp);
     } else if (is(req, "GET", "/api/outbox")) {
       api_outbox(ui, resp);
     } else if (is(req, "POST", "/api/outbox/discard")) {
@@ -1118,7 +1171,7 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
 }
 
 static const char *const k_pages[] = {
-    "/", "/beranda", "/survei", "/kegiatan", "/persetujuan", "/sinkronisasi", NULL};
+    "/", "/beranda", "/survei", "/kegiatan", "/persetujuan", "/sinkronisasi", "/laporan", NULL};
 
 void kjc_ui_handle(void *app, const kjh_request *req, kjh_response *resp) {
   kjc_ui *ui = app;

@@ -82,7 +82,7 @@ def test_signin_and_lockout(o, url):
         b.wait_text("#sync-last", "WIB")
         assert "Menunggu" in b.text("#sync-waiting")
         menu = [e.text for e in b.find_all("#menu a")]
-        assert menu == ["Beranda", "Kegiatan harian", "Sinkronisasi"], menu
+        assert menu == ["Beranda", "Kegiatan harian", "Laporan", "Sinkronisasi"], menu
         # a change without the CSRF token is refused
         st = b.js("return fetch('/api/activities/submit', {method:'POST', headers:{'Content-Type':"
                   "'application/json'}, body:'{\"ids\":[\"x\"]}'}).then(r => r.status)")
@@ -99,7 +99,7 @@ def test_paper_surveys(o, url):
         b.type("#password", oe.OPERATOR_PASSWORD + "\n")
         b.wait_text("h1", "Beranda")
         menu = [e.text for e in b.find_all("#menu a")]
-        assert menu == ["Beranda", "Survei", "Sinkronisasi"], menu
+        assert menu == ["Beranda", "Survei", "Laporan", "Sinkronisasi"], menu
         render(b, "beranda")
         shot(b, "beranda")
         b.click("a[href='/survei']")
@@ -295,13 +295,49 @@ def test_sync_page_and_english(o, url):
         clean(b, "sync")
 
 
+def test_laporan(o, url):
+    """The scores the server sent, as the office sees them: IKM and the NRR
+    per unsur drawn by Chart.js with their numbers in a table (82,35 style);
+    an employee sees their own row only."""
+    o.sync()
+    o.sync()
+    rep = json.loads(o.k("report", "--json").stdout)
+    ikm = rep["office"]["ikm"]["value"]
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/laporan']")
+        want = f"{ikm:.2f}".replace(".", ",")
+        b.wait_text("#card-ikm .figure", want)
+        wait_until(lambda: b.find_all("#chart-unsur[data-drawn='1']"), what="chart drawn")
+        rows = b.find_all("#table-unsur tbody tr")
+        assert len(rows) == 9, len(rows)
+        assert "KTP-el" in b.text("#table-services")
+        assert len(b.find_all("#table-employees tbody tr")) == len(rep["employees"])
+        render(b, "laporan")
+        wait_until(lambda: b.find_all("#chart-unsur[data-drawn='1']"), what="chart drawn")
+        shot(b, "laporan")
+        clean(b, "laporan")
+    with kjbrowser.Browser() as b:
+        signin_asn(b, url, oe.STAFF, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/laporan']")
+        b.find("#table-employees")
+        assert not b.find_all("#card-ikm")
+        rows = b.find_all("#table-employees tbody tr")
+        assert len(rows) == 1 and oe.STAFF in rows[0].text, [r.text for r in rows]
+        clean(b, "laporan employee")
+
+
 def main():
     kinerja, kinerjad, data = sys.argv[1:4]
     o = oe.Office(kinerja, kinerjad, data, ui_args=["--kiosk-pause", "60"])
     try:
         url = o.start_ui()
         for t in (test_signin_and_lockout, test_paper_surveys, test_kiosk, test_activities,
-                  test_approve_twenty, test_rejected_and_discard, test_sync_page_and_english):
+                  test_approve_twenty, test_rejected_and_discard, test_sync_page_and_english,
+                  test_laporan):
             t(o, url)
             print(f"ok {t.__name__}", flush=True)
         o.stop_ui()

@@ -104,6 +104,7 @@ const PAGES = [
   { path: "/survei", name: "Survei", roles: ["operator"], draw: survei },
   { path: "/kegiatan", name: "Kegiatan harian", roles: ["employee", "supervisor"], draw: kegiatan },
   { path: "/persetujuan", name: "Persetujuan", roles: ["supervisor"], draw: persetujuan },
+  { path: "/laporan", name: "Laporan", roles: ["operator", "employee", "supervisor"], draw: laporan },
   { path: "/sinkronisasi", name: "Sinkronisasi", roles: ["operator", "employee", "supervisor"], draw: sinkronisasi },
 ];
 
@@ -446,6 +447,75 @@ async function persetujuan() {
     h("div", { class: "table-wrap" }, h("table", { id: "inbox" }, h("thead", {}, h("tr", {},
       h("th", {}, all), h("th", { text: t("Tanggal") }), h("th", { text: t("Nama") }), h("th", { text: t("Indikator") }),
       h("th", { class: "num", text: t("Jumlah") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }))), tbody)));
+}
+
+// ---- Laporan: the scores the server sent ---------------------------------
+
+let chartLib = null;
+// Chart.js (Debian's libjs-chart.js, compiled into kinerja), loaded on the
+// one page that draws charts.
+function loadChart() {
+  chartLib ||= new Promise((ok, bad) => {
+    const sc = document.createElement("script");
+    sc.src = "/static/chart.min.js";
+    sc.onload = () => ok(window.Chart);
+    sc.onerror = bad;
+    document.head.append(sc);
+  });
+  return chartLib;
+}
+
+async function laporan() {
+  const q = new URLSearchParams(location.search);
+  const r = await api("/api/report" + (q.get("period") ? `?period=${encodeURIComponent(q.get("period"))}` : ""));
+  main.append(h("h1", { text: t("Laporan") }));
+  if (!r.ok) {
+    main.append(h("p", { class: "notice", id: "no-report", text: r.data.error || t("Tidak ada data") }));
+    return;
+  }
+  const d = r.data;
+  main.append(h("p", { class: "muted", id: "report-period" }, `${t("Periode")} ${d.period} · ${t("per")} ${day(d.as_of)}`),
+    h("div", { class: "actions" }, h("button", { type: "button", id: "print", onclick: () => window.print(), text: t("Cetak") })));
+  const o = d.office;
+  if (o) {
+    const ikm = o.ikm || {};
+    main.append(h("div", { class: "grid" },
+      h("div", { class: "card", id: "card-ikk" }, h("h2", { text: "IKK" }), h("p", { class: "figure", text: num(o.ikk, 2) }),
+        h("p", {}, `${t("Peringkat")}: ${o.rank ?? t("Tidak ada data")}`)),
+      h("div", { class: "card", id: "card-ikm" }, h("h2", { text: "IKM" }), h("p", { class: "figure", text: num(ikm.value, 2) }),
+        h("p", {}, `${t("Mutu pelayanan")}: ${ikm.mutu || "-"} · n = ${num(ikm.n)}`))));
+    const unsur = meta.unsur || [];
+    const nrr = ikm.nrr || [];
+    const canvas = h("canvas", { id: "chart-unsur", role: "img", "aria-label": t("NRR per unsur"), width: "640", height: "300" });
+    main.append(h("h2", { text: t("NRR per unsur") }),
+      h("div", { class: "chart-row" }, h("div", { class: "chart-box" }, canvas),
+        h("table", { id: "table-unsur" }, h("thead", {}, h("tr", {}, h("th", { text: t("Unsur pelayanan") }), h("th", { class: "num", text: "NRR" }))),
+          h("tbody", {}, unsur.map((u, i) => h("tr", {}, h("td", { text: `U${i + 1} ${u.name}` }), h("td", { class: "num", text: num(nrr[i], 2) })))))));
+    main.append(h("h2", { text: t("Layanan") }),
+      h("div", { class: "table-wrap" }, h("table", { id: "table-services" },
+        h("thead", {}, h("tr", {}, h("th", { text: t("Layanan") }), h("th", { class: "num", text: "n" }), h("th", { class: "num", text: "IKM" }), h("th", { text: t("Mutu pelayanan") }))),
+        h("tbody", {}, (o.services || []).length ? o.services.map((x) => h("tr", {}, h("td", { text: x.service }), h("td", { class: "num", text: num(x.n) }),
+          h("td", { class: "num", text: num(x.ikm, 2) }), h("td", { text: x.mutu || "-" })))
+          : h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))))));
+    try {
+      const Chart = await loadChart();
+      new Chart(canvas, {
+        type: "bar",
+        data: { labels: unsur.map((u, i) => `U${i + 1}`), datasets: [{ label: "NRR", data: nrr, backgroundColor: "#0b5394" }] },
+        options: { animation: false, responsive: false, scales: { y: { min: 0, max: 4 } }, plugins: { legend: { display: false } } },
+      });
+      canvas.dataset.drawn = "1";
+    } catch (e) {
+      canvas.replaceWith(h("p", { class: "muted", text: t("Tidak ada data") }));
+    }
+  }
+  const emps = d.employees || [];
+  main.append(h("h2", { text: t("Predikat kinerja") }),
+    h("div", { class: "table-wrap" }, h("table", { id: "table-employees" },
+      h("thead", {}, h("tr", {}, h("th", { text: t("Nama") }), h("th", { text: "NIP" }), h("th", { class: "num", text: t("Capaian") }), h("th", { text: t("Predikat kinerja") }))),
+      h("tbody", {}, emps.length ? emps.map((e) => h("tr", {}, h("td", { text: e.name || "" }), h("td", { text: e.nip }),
+        h("td", { class: "num", text: num(e.capaian, 2) }), h("td", { text: e.predikat || t("Tidak ada data") })))
+        : h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))))));
 }
 
 // ---- Sinkronisasi ---------------------------------------------------------

@@ -76,6 +76,16 @@ const EN = {
   "Dipilih": "Selected",
   "Buang": "Discard",
   "Pengaduan": "Complaints",
+  "Laporan": "Report",
+  "Periode": "Period",
+  "per": "as of",
+  "Cetak": "Print",
+  "Peringkat": "Rank",
+  "Mutu pelayanan": "Service grade",
+  "Unsur pelayanan": "Service element",
+  "NRR per unsur": "Mean score per element",
+  "Capaian": "Achievement",
+  "Predikat kinerja": "Performance rating",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
