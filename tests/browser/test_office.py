@@ -330,6 +330,24 @@ def test_laporan(o, url):
         clean(b, "laporan employee")
 
 
+def test_phone(o, url):
+    """The signed-in pages at 360 px: nothing wider than the screen (tables
+    scroll inside their box)."""
+    with kjbrowser.Browser(kjbrowser.PHONE) as b:
+        signin_asn(b, url, oe.HEAD, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        for path in ("/beranda", "/kegiatan", "/persetujuan?status=all", "/laporan", "/sinkronisasi"):
+            b.get(url + path)
+            wait_until(lambda: b.js("return performance.getEntriesByName('kj-page-drawn').length"),
+                       what=f"{path} drawn")
+            w = b.js("return document.documentElement.scrollWidth")
+            assert w <= 360, f"{path}: {w} px wide on a 360 px phone"
+        b.get(url + "/persetujuan?status=all")
+        b.find("#inbox")
+        shot(b, "persetujuan-ponsel")
+        clean(b, "phone")
+
+
 def main():
     kinerja, kinerjad, data = sys.argv[1:4]
     o = oe.Office(kinerja, kinerjad, data, ui_args=["--kiosk-pause", "60"])
@@ -337,7 +355,7 @@ def main():
         url = o.start_ui()
         for t in (test_signin_and_lockout, test_paper_surveys, test_kiosk, test_activities,
                   test_approve_twenty, test_rejected_and_discard, test_sync_page_and_english,
-                  test_laporan):
+                  test_laporan, test_phone):
             t(o, url)
             print(f"ok {t.__name__}", flush=True)
         o.stop_ui()
