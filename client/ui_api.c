@@ -2,7 +2,7 @@
  *
  * Routes (docs/architecture.md "The office app"):
  *   GET  /, /beranda, /survei, /kegiatan, /persetujuan, /sinkronisasi,
- *        /laporan: the
+ *        /laporan, /pengaduan: the
  *        page shell (web/office/index.html; app.js draws the page)
  *   GET  /kiosk: the citizens' form (web/office/kiosk.html), no sign-in
  *   GET  /assets/...: scripts, styles (kjh_asset_serve)
@@ -12,7 +12,8 @@
  *   GET|POST /api/surveys (operator), GET|POST /api/activities,
  *   POST /api/activities/copy, /api/activities/submit (employee),
  *   GET|POST /api/approvals (supervisor), GET /api/outbox, POST /api/sync,
- *   POST /api/outbox/discard {id} (operator), GET /api/report?period=
+ *   POST /api/outbox/discard {id} (operator), GET /api/report?period=,
+ *   GET|POST /api/complaints, POST /api/complaints/resolve (operator)
  * Every change needs the session's CSRF token (X-CSRF-Token) and a JSON
  * body; a refusal answers {"error": message, "field": name} or, for a
  * form, {"errors": [{"field", "message"}...]} with the rule's messages. */
@@ -26,6 +27,7 @@
 
 #include "assets.h"
 #include "cli.h"
+#include "date.h"
 #include "passhash.h"
 #include "person.h"
 #include "reportdoc.h"
@@ -1069,6 +1071,113 @@ static void api_report(kjc_ui *ui, const kjh_session *ss, const kjh_request *req
   reply(resp, 200, d);
 }
 
+/* ---- complaints (Pengaduan) -------------------------------------------- */
+
+#define COMPLAINT_DAYS 5 /* SP4N-LAPOR!: resolved within 5 calendar days (domain.md) */
+
+static void api_complaints_get(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
+  kjc_store *s = ui->s;
+  char state[16] = "open";
+  kjh_query_get(req->query, "state", state, sizeof state);
+  char today[11];
+  office_day(s, kjc_store_now_ms(s), today);
+  kj_day tday = 0;
+  kj_date_parse(today, &tday);
+  cJSON *all = records(s, KJ_T_COMPLAINT, NULL, NULL, NULL, NULL, 0);
+  cJSON *out = cJSON_CreateArray();
+  int open = 0, overdue = 0;
+  for (cJSON *it = all->child, *next; it; it = next) {
+    next = it->next;
+    const char *rec = jstr(it, "received"), *res = jstr(it, "resolved");
+    kj_day dr = 0, ds = 0;
+    int have_r = rec && !kj_date_parse(rec, &dr), have_s = res && !kj_date_parse(res, &ds);
+    int days = have_r ? (int)((have_s ? ds : tday) - dr) : 0;
+    cJSON_AddNumberToObject(it, "days", days);
+    cJSON_AddBoolToObject(it, "late", days > COMPLAINT_DAYS);
+    if (!res) {
+      open++;
+      overdue += days > COMPLAINT_DAYS;
+    }
+    if (!strcmp(state, "all") || (!strcmp(state, "open") && !res) ||
+        (!strcmp(state, "resolved") && res))
+      cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(all, it));
+  }
+  cJSON_Delete(all);
+  /* newest first by the date received */
+  int n = cJSON_GetArraySize(out);
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0; j--) {
+      cJSON *a = cJSON_GetArrayItem(out, j - 1), *b = cJSON_GetArrayItem(out, j);
+      const char *ra = jstr(a, "received"), *rb = jstr(b, "received");
+      if (strcmp(ra ? ra : "", rb ? rb : "") >= 0)
+        break;
+      cJSON_DetachItemViaPointer(out, b);
+      cJSON_InsertItemInArray(out, j - 1, b);
+    }
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "open", open);
+  cJSON_AddNumberToObject(o, "overdue", overdue);
+  cJSON_AddNumberToObject(o, "limit_days", COMPLAINT_DAYS);
+  cJSON_AddItemToObject(o, "complaints", out);
+  reply(resp, 200, o);
+}
+
+static const char *const k_complaint_fields[] = {"received", "channel", "category", "summary",
+                                                 NULL};
+
+/* Resolve complaint id: resolved (a date) and resolution, through
+ * kjc_store_write's rules (resolved not before received). */
+static void complaint_resolve(kjc_ui *ui, const cJSON *body, kjh_response *resp) {
+  const char *id = jstr(body, "id");
+  char tmp[64];
+  kj_change c;
+  kj_change_init(&c, KJ_T_COMPLAINT);
+  cpy(c.rec.id, sizeof c.rec.id, id ? id : "");
+  const kj_type_def *t = kj_type(KJ_T_COMPLAINT);
+  cJSON *errors = cJSON_CreateArray();
+  static const char *const names[] = {"resolved", "resolution", NULL};
+  for (int i = 0; names[i]; i++) {
+    const char *v = jtext(body, names[i], tmp, sizeof tmp);
+    int idx = kj_field_index(t, names[i]);
+    if (!v) {
+      char msg[64];
+      snprintf(msg, sizeof msg, "field '%s': is required", names[i]);
+      problem(errors, msg);
+      continue;
+    }
+    kj_err e;
+    kj_err_clear(&e);
+    if (kj_field_validate(&t->fields[idx], v, &e))
+      problem(errors, e.msg);
+    kj_record_set(&c.rec, idx, v);
+    c.mask |= 1u << idx;
+  }
+  if (!cJSON_GetArraySize(errors)) {
+    kj_err err;
+    kj_err_clear(&err);
+    kj_code code = kjc_store_write(ui->s, &c, KJC_CHANGE_EXISTING | KJC_CHANGE_DIFF, NULL, &err);
+    if (code == KJ_EINVAL || code == KJ_ENOENT)
+      problem(errors, err.msg);
+    else if (code) {
+      kj_change_release(&c);
+      cJSON_Delete(errors);
+      reply_err(resp, 500, err.msg, "");
+      return;
+    }
+  }
+  kj_change_release(&c);
+  cJSON *o = cJSON_CreateObject();
+  if (cJSON_GetArraySize(errors)) {
+    cJSON_AddStringToObject(o, "error", cJSON_GetArrayItem(errors, 0)->child->next->valuestring);
+    cJSON_AddItemToObject(o, "errors", errors);
+    reply(resp, 400, o);
+    return;
+  }
+  cJSON_Delete(errors);
+  cJSON_AddStringToObject(o, "id", id);
+  reply(resp, 200, o);
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 static int is(const kjh_request *req, const char *method, const char *path) {
@@ -1131,6 +1240,19 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
       api_sync(ui, resp);
     } else if (is(req, "GET", "/api/meta")) {
       api_meta(ui, resp);
+    } else if (is(req, "GET", "/api/complaints")) {
+      if (need_role(&ss, "operator", resp))
+        api_complaints_get(ui, req, resp);
+    } else if (is(req, "POST", "/api/complaints")) {
+      if (need_role(&ss, "operator", resp)) {
+        kj_change c;
+        kj_change_init(&c, KJ_T_COMPLAINT);
+        write_form(ui, &c, body, k_complaint_fields, resp);
+        kj_change_release(&c);
+      }
+    } else if (is(req, "POST", "/api/complaints/resolve")) {
+      if (need_role(&ss, "operator", resp))
+        complaint_resolve(ui, body, resp);
     } else if (is(req, "GET", "/api/report")) {
       api_report(ui, &ss, req, resp);
     } else if (is(req, "GET", "/api/outbox")) {
@@ -1170,8 +1292,9 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
   cJSON_Delete(body);
 }
 
-static const char *const k_pages[] = {
-    "/", "/beranda", "/survei", "/kegiatan", "/persetujuan", "/sinkronisasi", "/laporan", NULL};
+static const char *const k_pages[] = {"/",         "/beranda",     "/survei",
+                                      "/kegiatan", "/persetujuan", "/sinkronisasi",
+                                      "/laporan",  "/pengaduan",   NULL};
 
 void kjc_ui_handle(void *app, const kjh_request *req, kjh_response *resp) {
   kjc_ui *ui = app;

@@ -41,8 +41,11 @@ def render(b, name):
     navigation start until app.js marked it drawn, data included
     (performance mark kj-page-drawn), and chromium's first contentful paint."""
     b.get(b.driver.current_url)
-    wait_until(lambda: b.js("return performance.getEntriesByName('kj-page-drawn').length"),
-               what=f"{name} drawn")
+    try:
+        wait_until(lambda: b.js("return performance.getEntriesByName('kj-page-drawn').length"),
+                   what=f"{name} drawn")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; console: {b.console()}")
     drawn = b.js("return performance.getEntriesByName('kj-page-drawn')[0].startTime")
     RENDERS[name] = {"drawn_ms": round(drawn), "fcp_ms": round(b.first_render_ms() or 0)}
 
@@ -99,7 +102,7 @@ def test_paper_surveys(o, url):
         b.type("#password", oe.OPERATOR_PASSWORD + "\n")
         b.wait_text("h1", "Beranda")
         menu = [e.text for e in b.find_all("#menu a")]
-        assert menu == ["Beranda", "Survei", "Laporan", "Sinkronisasi"], menu
+        assert menu == ["Beranda", "Survei", "Pengaduan", "Laporan", "Sinkronisasi"], menu
         render(b, "beranda")
         shot(b, "beranda")
         b.click("a[href='/survei']")
@@ -331,6 +334,44 @@ def test_laporan(o, url):
         clean(b, "laporan employee")
 
 
+def test_pengaduan(o, url):
+    """Complaints: one open for 10 days is over the SP4N-LAPOR! 5 days; a
+    new one recorded by the form (a refusal shown at its field first); the
+    old one resolved with its resolution."""
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))).date()
+    old = (today - datetime.timedelta(days=10)).isoformat()
+    cid = o.k("add", "complaint", f"received={old}", "channel=whatsapp", "category=Jalan",
+              "summary=Lampu jalan mati").stdout.strip().splitlines()[-1]
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/pengaduan']")
+        b.wait_text("#card-overdue .figure", "1")
+        row = f"#complaints tr[data-id='{cid}']"
+        assert "10 hari" in b.text(row) and "Lewat 5 hari" in b.text(row), b.text(row)
+        render(b, "pengaduan")
+        # a refused form: no date received
+        b.js("document.getElementById('c-received').value = ''")
+        b.type("#c-summary", "Antrean KTP lama")
+        b.click("#c-add")
+        b.wait_text("[data-error-for=received]", "required")
+        assert b.js("return document.getElementById('c-summary').value") == "Antrean KTP lama"
+        b.js(f"document.getElementById('c-received').value = '{today.isoformat()}'")
+        b.click("#c-add")
+        b.wait_text("#complaints", "Antrean KTP lama")
+        b.click(row + " button.resolve")
+        b.type("#r-resolution", "Lampu diganti oleh kelurahan")
+        b.click("#r-save")
+        wait_until(lambda: not b.find_all(row), what="resolved complaint leaves the open list")
+        shot(b, "pengaduan")
+        clean(b, "pengaduan")
+    c = [x for x in json.loads(o.k("list", "complaint", "--json").stdout) if x["id"] == cid][0]
+    assert c["resolved"] == today.isoformat() and c["resolution"] == "Lampu diganti oleh kelurahan", c
+    assert any(x.get("summary") == "Antrean KTP lama"
+               for x in json.loads(o.k("list", "complaint", "--json").stdout))
+
+
 def test_phone(o, url):
     """The signed-in pages at 360 px: nothing wider than the screen (tables
     scroll inside their box)."""
@@ -356,7 +397,7 @@ def main():
         url = o.start_ui()
         for t in (test_signin_and_lockout, test_paper_surveys, test_kiosk, test_activities,
                   test_approve_twenty, test_rejected_and_discard, test_sync_page_and_english,
-                  test_laporan, test_phone):
+                  test_laporan, test_pengaduan, test_phone):
             t(o, url)
             print(f"ok {t.__name__}", flush=True)
         o.stop_ui()

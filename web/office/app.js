@@ -104,6 +104,7 @@ const PAGES = [
   { path: "/survei", name: "Survei", roles: ["operator"], draw: survei },
   { path: "/kegiatan", name: "Kegiatan harian", roles: ["employee", "supervisor"], draw: kegiatan },
   { path: "/persetujuan", name: "Persetujuan", roles: ["supervisor"], draw: persetujuan },
+  { path: "/pengaduan", name: "Pengaduan", roles: ["operator"], draw: pengaduan },
   { path: "/laporan", name: "Laporan", roles: ["operator", "employee", "supervisor"], draw: laporan },
   { path: "/sinkronisasi", name: "Sinkronisasi", roles: ["operator", "employee", "supervisor"], draw: sinkronisasi },
 ];
@@ -447,6 +448,81 @@ async function persetujuan() {
     h("div", { class: "table-wrap" }, h("table", { id: "inbox" }, h("thead", {}, h("tr", {},
       h("th", {}, all), h("th", { text: t("Tanggal") }), h("th", { text: t("Nama") }), h("th", { text: t("Indikator") }),
       h("th", { class: "num", text: t("Jumlah") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }))), tbody)));
+}
+
+// ---- Pengaduan: complaints and the SP4N-LAPOR! 5-day clock ---------------
+
+const CHANNELS = ["langsung", "telepon", "whatsapp", "sp4n-lapor", "media-sosial", "surat", "lainnya"];
+
+async function pengaduan() {
+  const q = new URLSearchParams(location.search);
+  const state = q.get("state") || "open";
+  const r = await api(`/api/complaints?state=${encodeURIComponent(state)}`);
+  const d = r.data;
+  const add = h("form", { id: "complaint-form", class: "card", novalidate: true },
+    h("h2", { text: t("Catat pengaduan") }), summary(),
+    h("div", { class: "row" },
+      h("div", { "data-field": "received" }, h("label", { for: "c-received", text: t("Diterima") }),
+        h("input", { id: "c-received", type: "date", value: session.today })),
+      h("div", { "data-field": "channel" }, h("label", { for: "c-channel", text: t("Saluran") }),
+        h("select", { id: "c-channel" }, h("option", { value: "", text: "—" }), CHANNELS.map((c) => h("option", { value: c, text: c })))),
+      h("div", { "data-field": "category" }, h("label", { for: "c-category", text: t("Kategori") }), h("input", { id: "c-category", maxlength: "200" }))),
+    h("div", { "data-field": "summary" }, h("label", { for: "c-summary", text: t("Ringkasan") }), h("input", { id: "c-summary", maxlength: "2000" })),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "c-add", text: t("Simpan") })));
+  add.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = {};
+    for (const k of ["received", "channel", "category", "summary"]) {
+      const v = add.querySelector("#c-" + k).value.trim();
+      if (v) body[k] = v;
+    }
+    const res = await api("/api/complaints", body);
+    if (!res.ok) return showErrors(add, errorsOf(res.data));
+    route();
+  });
+  const resolve = h("form", { id: "resolve-form", class: "card", novalidate: true, hidden: true },
+    h("h2", { text: t("Selesaikan pengaduan") }), summary(), h("p", { class: "hint", id: "resolve-what" }),
+    h("div", { class: "row" },
+      h("div", { "data-field": "resolved" }, h("label", { for: "r-resolved", text: t("Selesai") }),
+        h("input", { id: "r-resolved", type: "date", value: session.today })),
+      h("div", { "data-field": "resolution" }, h("label", { for: "r-resolution", text: t("Penyelesaian") }), h("input", { id: "r-resolution", maxlength: "2000" }))),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "r-save", text: t("Simpan") })));
+  resolve.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { id: resolve.dataset.id };
+    for (const k of ["resolved", "resolution"]) {
+      const v = resolve.querySelector("#r-" + k).value.trim();
+      if (v) body[k] = v;
+    }
+    const res = await api("/api/complaints/resolve", body);
+    if (!res.ok) return showErrors(resolve, errorsOf(res.data));
+    route();
+  });
+  const filter = h("form", { id: "c-filter", class: "row" }, h("div", {}, h("label", { for: "c-state", text: t("Status") }),
+    h("select", { id: "c-state", name: "state" }, [["open", "Terbuka"], ["resolved", "Selesai"], ["all", "Semua"]].map(([v, w]) =>
+      h("option", { value: v, selected: v === state, text: t(w) })))));
+  filter.addEventListener("change", () => go(`/pengaduan?${new URLSearchParams(new FormData(filter))}`));
+  const list = d.complaints || [];
+  const tbody = h("tbody", {}, list.length ? list.map((c) => h("tr", { "data-id": c.id, class: c.late && !c.resolved ? "late" : null },
+    h("td", { text: day(c.received) }), h("td", { text: c.channel || "" }), h("td", { text: c.category || "" }), h("td", { text: c.summary || "" }),
+    h("td", { class: "num" }, `${num(c.days)} ${t("hari")}`, c.late ? h("div", { class: "badge bad", text: t(c.resolved ? "Terlambat" : "Lewat 5 hari") })
+      : c.resolved ? h("div", { class: "badge online", text: t("Tepat waktu") }) : null),
+    h("td", {}, c.resolved ? `${day(c.resolved)}: ${c.resolution || ""}` : h("button", { type: "button", class: "resolve", text: t("Selesaikan"),
+      onclick: () => {
+        resolve.hidden = false;
+        resolve.dataset.id = c.id;
+        resolve.querySelector("#resolve-what").textContent = `${day(c.received)} · ${c.summary || c.category || c.id}`;
+        resolve.querySelector("#r-resolution").focus();
+      } }))))
+    : h("tr", {}, h("td", { colspan: "6", class: "muted", text: t("Tidak ada data") })));
+  main.append(h("h1", { text: t("Pengaduan") }),
+    h("div", { class: "grid" },
+      h("div", { class: "card", id: "card-open" }, h("h2", { text: t("Terbuka") }), h("p", { class: "figure", text: num(d.open) })),
+      h("div", { class: "card", id: "card-overdue" }, h("h2", { text: t("Lewat 5 hari") }), h("p", { class: "figure", text: num(d.overdue) }))),
+    add, resolve, filter,
+    h("div", { class: "table-wrap" }, h("table", { id: "complaints" }, h("thead", {}, h("tr", {},
+      h("th", { text: t("Diterima") }), h("th", { text: t("Saluran") }), h("th", { text: t("Kategori") }), h("th", { text: t("Ringkasan") }),
+      h("th", { class: "num", text: t("Lama") }), h("th", { text: t("Penyelesaian") }))), tbody)));
 }
 
 // ---- Laporan: the scores the server sent ---------------------------------
