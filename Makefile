@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS) --timeout 600
 
 .PHONY: all deps build test test-release test-asan demo bench format lint clean fuzz soak \
-  windows windows-deps test-windows
+  windows windows-deps test-windows screenshots
 
 all: build
 
@@ -33,6 +33,11 @@ test-asan: deps
 # The whole system in about a minute (scripts/demo.sh), on the Release build.
 demo: build
 	KJ_BIN=$(CURDIR)/$(BUILD) scripts/demo.sh
+
+# The office app's main pages as PNGs in docs/screenshots/ (the browser
+# test of tests/browser/test_office.py takes them).
+screenshots: build
+	cd $(BUILD) && KJ_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots ctest -R browser_office --output-on-failure
 
 # Every benchmark in one go; writes docs/performance.md (scripts/bench.sh).
 # BENCH_QUICK=1 skips the slowest ones.

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "person.h"
+#include "review.h"
 #include "text.h"
 #include "uuid.h"
 
@@ -419,42 +420,14 @@ static int review_one(kjc_store *s, const char *id, const char *status, const ch
   kj_rstate st;
   kj_err err;
   kj_err_clear(&err);
-  kj_code c = kjc_record_get(s, KJ_T_NONE, id, &st, &err);
-  if (!c && st.rec.deleted)
-    c = kj_fail(&err, KJ_ENOENT, "record '%s' is deleted", id);
-  if (!c && st.rec.type != KJ_T_ACTIVITY)
-    c = kj_fail(&err, KJ_EINVAL, "record '%s' is a %s: only activities are approved or rejected",
-                st.rec.id, kj_type(st.rec.type)->name);
-  int r = 0;
-  if (c) {
-    printf("refused  %s: %s\n", id, err.msg);
-    r = c == KJ_ENOENT || c == KJ_EINVAL ? 1 : -1;
-    goto out;
-  }
-  const kj_type_def *t = kj_type(KJ_T_ACTIVITY);
-  int fstatus = kj_field_index(t, "status"), freviewer = kj_field_index(t, "reviewed_by");
-  kj_change ch;
-  kj_change_init(&ch, KJ_T_ACTIVITY);
-  snprintf(ch.rec.id, sizeof ch.rec.id, "%s", st.rec.id);
-  snprintf(ch.author, sizeof ch.author, "%s", as);
-  if (kj_record_set(&ch.rec, fstatus, status) || kj_record_set(&ch.rec, freviewer, as)) {
-    kj_change_release(&ch);
-    kjc_error("out of memory");
-    r = -1;
-    goto out;
-  }
-  ch.mask = (1u << fstatus) | (1u << freviewer);
-  kj_err_clear(&err);
-  int res;
-  c = kjc_store_write(s, &ch, KJC_CHANGE_DIFF | KJC_CHANGE_EXISTING | KJC_CHANGE_NAME_RECORD, &res,
-                      &err);
-  kj_change_release(&ch);
+  int res, r = 0;
+  kj_code c = kjc_review_activity(s, id, status, as, reason, now, &st, &res, &err);
   if (c == KJ_EINVAL || c == KJ_ENOENT || c == KJ_EEXIST) {
     printf("refused  %s: %s\n", id, err.msg);
     r = 1;
     goto out;
   }
-  if (c || (c = kjc_review_note(s, st.rec.id, status, as, reason, now, &err))) {
+  if (c) {
     kjc_error("%s", err.msg);
     r = -1;
     goto out;

@@ -85,7 +85,8 @@ kj_code kj_rstate_xput(kj_rstate *s, const char *name, const char *value, const 
 }
 
 int kj_author_valid(const char *s) {
-  return s && (!strcmp(s, "operator") || !strcmp(s, "admin") || kj_nip_valid(s));
+  return s &&
+         (!strcmp(s, "operator") || !strcmp(s, "admin") || !strcmp(s, "kiosk") || kj_nip_valid(s));
 }
 
 /* ---- stamps ------------------------------------------------------------- */
@@ -266,7 +267,7 @@ static kj_code change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
   const cJSON *au = cJSON_GetObjectItemCaseSensitive(o, "author");
   if (au) {
     if (!cJSON_IsString(au) || !kj_author_valid(au->valuestring))
-      return kj_fail(err, KJ_EPROTO, "'author': must be operator, admin or an 18-digit NIP");
+      return kj_fail(err, KJ_EPROTO, "'author': must be operator, admin, kiosk or an 18-digit NIP");
     memcpy(c->author, au->valuestring, strlen(au->valuestring) + 1);
   }
   const cJSON *dev = cJSON_GetObjectItemCaseSensitive(o, "device");

@@ -24,7 +24,8 @@ typedef struct kj_stamp {
  * person signed in, "operator" (the office's data-entry account) or
  * "admin" (a BKD administrator).  Sent from protocol 2 on. */
 #define KJ_AUTHOR_MAX 18
-/* 1 when s is an author: "operator", "admin" or a NIP (kj_nip_valid). */
+/* 1 when s is an author: "operator", "kiosk" (a citizen at the office app's
+ * kiosk: the office app writes it on surveys only), "admin" or a NIP (kj_nip_valid). */
 int kj_author_valid(const char *s);
 
 typedef struct kj_change {

@@ -1376,7 +1376,11 @@ static int check_author(kjs_txn *t, const kjs_principal *who, kjs_item *it,
   const char *a = it->ch.author;
   int device = who && who->role == KJS_ROLE_DEVICE;
   snprintf(author, KJ_AUTHOR_MAX + 1, "%s", a[0] ? a : device ? "operator" : "admin");
-  if (!device || !strcmp(author, "operator"))
+  if (!strcmp(author, "kiosk") && it->ch.rec.type != KJ_T_SURVEY) {
+    reject(it, "author 'kiosk': the office app's kiosk writes surveys only");
+    return 1;
+  }
+  if (!device || !strcmp(author, "operator") || !strcmp(author, "kiosk")) /* kiosk: a citizen */
     return 0;
   if (!strcmp(author, "admin")) {
     reject(it, "author 'admin': an office device writes as its operator or a person signed in");

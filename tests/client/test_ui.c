@@ -2,8 +2,9 @@
  * 127.0.0.1:0, its "open http://... in a browser" line, the page, its
  * assets and Chart.js through kj_http (security headers, gzip, 304),
  * /healthz, 404, the sync loop running in the same process (its log
- * line), SIGTERM and SIGINT ending it with 0; a bad or non-loopback
- * --listen refused. */
+ * line), SIGTERM and SIGINT ending it with 0; a bad --listen or
+ * --kiosk-pause refused; --https: the PC's own certificate made at first
+ * use, the app over TLS, its session cookie Secure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -28,6 +29,8 @@ typedef struct ui {
   pid_t pid;
   int out_fd;
   int port;
+  const char *extra[6]; /* more arguments of `kinerja ui`, NULL-terminated */
+  int https;
 } ui;
 
 static void ui_start(ui *u) {
@@ -47,7 +50,10 @@ static void ui_start(ui *u) {
     int fd = open(kjt_path(u->dir, "err.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd >= 0)
       dup2(fd, 2);
-    execl(KINERJA_BIN, KINERJA_BIN, "--db", u->db, "ui", "--listen", "127.0.0.1:0", (char *)NULL);
+    const char *argv[16] = {KINERJA_BIN, "--db", u->db, "ui", "--listen", "127.0.0.1:0"};
+    for (int i = 0; i < 6 && u->extra[i]; i++)
+      argv[6 + i] = u->extra[i];
+    execv(KINERJA_BIN, (char *const *)argv);
     _exit(127);
   }
   close(p[1]);
@@ -62,7 +68,7 @@ static void ui_start(ui *u) {
     len += (size_t)n;
   }
   line[len] = 0;
-  const char *want = "open http://127.0.0.1:";
+  const char *want = u->https ? "open https://127.0.0.1:" : "open http://127.0.0.1:";
   assert_int_equal(strncmp(line, want, strlen(want)), 0);
   u->port = atoi(line + strlen(want));
   assert_true(u->port > 0);
@@ -159,7 +165,7 @@ static void test_serve_and_stop(void **state) {
   snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
   assert_int_equal(get(&u, "/", inm, h, &n), 304);
   assert_int_equal(n, 0);
-  assert_int_equal(get(&u, "/ui.js", NULL, h, &n), 200);
+  assert_int_equal(get(&u, "/assets/app.js", NULL, h, &n), 200);
   assert_non_null(strstr(h, "Content-Type: text/javascript"));
   assert_int_equal(get(&u, "/static/chart.min.js", "Accept-Encoding: gzip", h, &n), 200);
   assert_non_null(strstr(h, "Content-Encoding: gzip\r\n"));
@@ -206,10 +212,68 @@ static void test_bad_listen(void **state) {
   assert_int_equal(KJT(&r, dbc, "ui", "--listen", "nonsense"), 2);
   assert_non_null(strstr(r.err, "bad listen address 'nonsense'"));
   kjt_run_release(&r);
-  assert_int_equal(KJT(&r, dbc, "ui", "--listen", "0.0.0.0:0"), 1);
-  assert_non_null(strstr(r.err, "loopback"));
+  assert_int_equal(KJT(&r, dbc, "ui", "--kiosk-pause", "soon"), 2);
+  assert_non_null(strstr(r.err, "--kiosk-pause: 'soon' is not a number of seconds"));
   kjt_run_release(&r);
   kjt_rmdir(dir);
+}
+
+/* --https on loopback (as any other address is served): the certificate
+ * made next to the database at first use, the app over TLS verified
+ * against it, the operator's session cookie Secure. */
+static void test_https(void **state) {
+  (void)state;
+  ui u;
+  memset(&u, 0, sizeof u);
+  u.https = 1;
+  char *tmp = kjt_tmpdir();
+  const char *pw = kjt_path(tmp, "pw.txt");
+  char pwf[4096];
+  snprintf(pwf, sizeof pwf, "%s", pw);
+  FILE *f = fopen(pwf, "w");
+  assert_non_null(f);
+  fputs("kata-sandi-operator\n", f);
+  fclose(f);
+  u.extra[0] = "--https";
+  u.extra[1] = "--operator-password-file";
+  u.extra[2] = pwf;
+  ui_start(&u);
+  char cert[4200];
+  snprintf(cert, sizeof cert, "%s.ui-cert.pem", u.db);
+  assert_int_equal(access(cert, R_OK), 0);
+  char url[128], hdr[4096] = "";
+  snprintf(url, sizeof url, "https://127.0.0.1:%d/api/signin", u.port);
+  CURL *c = curl_easy_init();
+  size_t blen = 0;
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CAINFO, cert);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+                   "{\"operator\":true,\"password\":\"kata-sandi-operator\"}");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &blen);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_headers);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, hdr);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  long code = 0;
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  assert_int_equal(code, 200);
+  const char *sc = strstr(hdr, "Set-Cookie: kinerja_ui=");
+  assert_non_null(sc);
+  const char *eol = strstr(sc, "\r\n");
+  assert_non_null(eol);
+  char line[512];
+  snprintf(line, sizeof line, "%.*s", (int)(eol - sc), sc);
+  assert_non_null(strstr(line, "; Secure"));
+  assert_non_null(strstr(line, "HttpOnly"));
+  assert_non_null(strstr(line, "SameSite=Strict"));
+  assert_int_equal(ui_stop(&u, SIGTERM), 0);
+  ui_free(&u);
+  kjt_rmdir(tmp);
 }
 
 int main(void) {
@@ -218,6 +282,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_serve_and_stop),
       cmocka_unit_test(test_bad_listen),
+      cmocka_unit_test(test_https),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();

@@ -508,6 +508,19 @@ static void test_authors(void **state) {
   assert_non_null(strstr(jstr(result(&r, 0), "error"),
                          "author '199001012015011002' is not on the roster of office '36.73.01'"));
   tresp_release(&r);
+  /* a citizen at the office app's kiosk (kinerja ui): surveys only */
+  push1(t, &r, t->dev_a, authored(15, uid(54), "kiosk"));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  char compl [400];
+  snprintf(compl, sizeof compl,
+           "{\"seq\":16,\"id\":\"%s\",\"type\":\"complaint\",\"hlc\":\"%llu\","
+           "\"author\":\"kiosk\",\"f\":{\"office\":\"" OFFICE_A "\",\"received\":\"2026-03-02\"}}",
+           uid(55), (unsigned long long)KJ_HLC_MAKE(T0 + 16, 0));
+  push1(t, &r, t->dev_a, strdup(compl ));
+  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(jstr(result(&r, 0), "error"), "kiosk writes surveys only"));
+  tresp_release(&r);
   push1(t, &r, t->dev_a, authored(13, uid(53), "nobody"));
   assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
   assert_non_null(strstr(jstr(result(&r, 0), "error"), "'author': must be operator, admin"));

@@ -142,4 +142,4 @@ form.addEventListener("submit", async (ev) => {
 });
 
 document.getElementById("lagi").addEventListener("click", reset);
-loadServices().then(wire);
+loadServices().then(wire).then(() => performance.mark("kj-page-drawn"));

@@ -1,0 +1,411 @@
+"""test_office.py - the office app of `kinerja ui` in Debian's chromium
+(issue 17): sign-in and lockout; ten paper surveys entered by keyboard; the
+kiosk on a phone-sized window whose survey then appears in `kinerja list
+survey`; an employee's activities (add, copy yesterday, submit); the camat
+approving twenty at once; the words in English when the browser asks; and
+on every page: no request to another host, no JavaScript error.
+
+  test_office.py KINERJA KINERJAD DATA_DIR
+
+With KJ_SCREENSHOT_DIR set, the main pages are saved there as PNGs (make
+screenshots: docs/screenshots/).  First renders (first contentful paint)
+are printed, never asserted."""
+import datetime
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kjbrowser  # noqa: E402
+import office_env as oe  # noqa: E402
+from kjbrowser import wait_until  # noqa: E402
+
+RENDERS = {}
+
+
+def shot(b, name):
+    b.js("window.scrollTo(0, 0)")
+    b.screenshot(name)
+
+
+def clean(b, what):
+    """No request left the PC and no script failed on the page so far."""
+    other = b.other_hosts()
+    assert not other, f"{what}: requests to other hosts: {other}"
+    errs = b.js_errors()
+    assert not errs, f"{what}: JavaScript errors: {errs}"
+
+
+def render(b, name):
+    """Load the current page again from its address and keep the time from
+    navigation start until app.js marked it drawn, data included
+    (performance mark kj-page-drawn), and chromium's first contentful paint."""
+    b.get(b.driver.current_url)
+    try:
+        wait_until(lambda: b.js("return performance.getEntriesByName('kj-page-drawn').length"),
+                   what=f"{name} drawn")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; console: {b.console()}")
+    drawn = b.js("return performance.getEntriesByName('kj-page-drawn')[0].startTime")
+    RENDERS[name] = {"drawn_ms": round(drawn), "fcp_ms": round(b.first_render_ms() or 0)}
+
+
+def signin_asn(b, url, nip, pin):
+    b.get(url + "/")
+    b.type("#nip", nip)
+    b.type("#pin", pin + "\n")
+
+
+def test_signin_and_lockout(o, url):
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.find("#signin-asn")
+        render(b, "signin")
+        shot(b, "masuk")
+        # four wrong PINs: each says how many tries are left
+        for left in (4, 3, 2, 1):
+            b.type("#nip", oe.LOCKME)
+            b.type("#pin", "999999\n")
+            b.wait_text("#signin-asn .error-summary", f"sisa percobaan: {left}")
+        # the fifth locks, with the time in the office's zone
+        b.type("#pin", "999999\n")
+        t = b.wait_text("#signin-asn .error-summary", "Terkunci sampai")
+        assert "WIB" in t, t
+        # locked: the right PIN is refused too
+        b.type("#pin", oe.PIN + "\n")
+        b.wait_text("#signin-asn .error-summary", "Terkunci sampai")
+        assert "#pin" and b.find("[data-field=pin].invalid")
+        # the cookie is HttpOnly and SameSite=Strict once someone signs in
+        signin_asn(b, url, oe.STAFF, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        c = b.cookies()["kinerja_ui"]
+        assert c["httpOnly"] and c.get("sameSite") == "Strict", c
+        # the header shows the sync state
+        b.wait_text("#sync-badge", "Daring")
+        b.wait_text("#sync-last", "WIB")
+        assert "Menunggu" in b.text("#sync-waiting")
+        menu = [e.text for e in b.find_all("#menu a")]
+        assert menu == ["Beranda", "Kegiatan harian", "Laporan", "Sinkronisasi"], menu
+        # a change without the CSRF token is refused
+        st = b.js("return fetch('/api/activities/submit', {method:'POST', headers:{'Content-Type':"
+                  "'application/json'}, body:'{\"ids\":[\"x\"]}'}).then(r => r.status)")
+        assert st == 403, st
+        b.click("#signout")
+        b.find("#signin-asn")
+        clean(b, "sign-in")
+
+
+def test_paper_surveys(o, url):
+    before = len(json.loads(o.k("list", "survey", "--json").stdout))
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        menu = [e.text for e in b.find_all("#menu a")]
+        assert menu == ["Beranda", "Survei", "Pengaduan", "Laporan", "Sinkronisasi"], menu
+        render(b, "beranda")
+        shot(b, "beranda")
+        b.click("a[href='/survei']")
+        b.find("#survey-form")
+        # the pick-list is focused: type the service, Tab to the answers,
+        # nine digits, Enter; the next form starts at U1 with the service kept
+        active = b.js("return document.activeElement.id")
+        assert active == "service", active
+        b.driver.switch_to.active_element.send_keys("KTP")
+        for i in range(10):
+            if i == 0:
+                b.driver.switch_to.active_element.send_keys("\t")
+            digits = "".join(str((i + k) % 4 + 1) for k in range(9))
+            b.driver.switch_to.active_element.send_keys(digits + "\n")
+            b.wait_text("#count", str(i + 1))
+            wait_until(lambda: b.js("return document.activeElement.id") == "u1", what="focus on U1")
+        rows = b.find_all("#surveys tbody tr")
+        assert len(rows) == 10, len(rows)
+        # a refused form: the error is shown against the field, what was typed stays
+        b.driver.switch_to.active_element.send_keys("4444")
+        b.type("#age", "7")
+        b.driver.switch_to.active_element.send_keys("\n")
+        b.wait_text("[data-error-for=u5]", "1-4")
+        assert "U5: is required" in b.text("#survey-form .error-summary")
+        b.wait_text("[data-error-for=age]", "from 10 to 120")
+        assert b.js("return document.getElementById('u4').value") == "4"
+        assert b.js("return document.getElementById('age').value") == "7"
+        assert b.text("#count") == "10"
+        shot(b, "survei")
+        clean(b, "survei")
+    after = json.loads(o.k("list", "survey", "--json").stdout)
+    assert len(after) == before + 10, (before, len(after))
+    assert all(s["service"] == "KTP-el" for s in after[-10:]), after[-10:]
+
+
+def test_kiosk(o, url):
+    # by id: a line's "[pending]" goes when the sync thread pushes it
+    before = {s["id"] for s in json.loads(o.k("list", "survey", "--json").stdout)}
+    with kjbrowser.Browser(kjbrowser.PHONE) as b:
+        b.get(url + "/kiosk")
+        b.find("#layanan button")
+        render(b, "kiosk")
+        assert b.js("return document.documentElement.scrollWidth") <= 360
+        shot(b, "kiosk")
+        # Kirim with nothing chosen: every missing answer is named
+        b.click("#kirim")
+        b.wait_text("#ringkasan-galat", "Pilih layanan")
+        b.click("#layanan button[data-value='Kartu Keluarga']")
+        for i in range(1, 10):
+            b.click(f"#q-u{i} button[data-value='{4 if i % 2 else 3}']")
+        b.type("#saran", "Pelayanan cepat sekali di kiosk")
+        b.click("#kirim")
+        b.wait_text("#terima-kasih", "Terima kasih")
+        shot(b, "kiosk-terima-kasih")
+        # it resets by itself
+        b.click("#lagi")
+        b.find("#kirim")
+        assert b.js("return document.querySelectorAll('[aria-checked=true]').length") == 0
+        # a second one at once is refused by the pause
+        b.click("#layanan button[data-value='KTP-el']")
+        for i in range(1, 10):
+            b.click(f"#q-u{i} button[data-value='2']")
+        b.click("#kirim")
+        b.wait_text("#ringkasan-galat", "wait")
+        clean(b, "kiosk")
+    new = [line for line in o.k("list", "survey").stdout.splitlines()
+           if line.split(" ", 1)[0] not in before]
+    assert len(new) == 1, new
+    assert 'service="Kartu Keluarga"' in new[0] and "u1=4 u2=3" in new[0], new[0]
+
+
+def test_activities(o, url):
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))).date()
+    yesterday = (today - datetime.timedelta(days=1)).isoformat()
+    o.k("add", "activity", f"nip={oe.STAFF}", f"date={yesterday}", "indicator=LYN",
+        "quantity=12", "minutes=240", "description=Layanan KTP di loket", "--as", oe.STAFF,
+        env={"KINERJA_PIN": oe.PIN})
+    with kjbrowser.Browser() as b:
+        signin_asn(b, url, oe.STAFF, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/kegiatan']")
+        b.find("#activity-form")
+        render(b, "kegiatan")
+        # a refused add: the field is named, what was typed stays
+        b.driver.find_element("css selector", "#a-indicator option[value='DOC']").click()
+        b.type("#a-quantity", "-3")
+        b.type("#a-description", "Dokumen selesai")
+        b.click("#a-add")
+        b.wait_text("[data-error-for=quantity]", "must")
+        assert b.js("return document.getElementById('a-description').value") == "Dokumen selesai"
+        b.type("#a-quantity", "5")
+        b.click("#a-add")
+        wait_until(lambda: len(b.find_all("#activities tbody tr[data-id]")) == 2, what="2 rows")
+        b.click("#a-copy")
+        wait_until(lambda: len(b.find_all("#activities tbody tr[data-id]")) == 3, what="3 rows")
+        dates = [r.find_element("css selector", "td:nth-child(2)").text
+                 for r in b.find_all("#activities tbody tr[data-id]")]
+        assert dates[-1].startswith(str(yesterday.split("-")[2].lstrip("0"))), dates
+        assert len(set(dates[:2])) == 1, dates  # newest first: today's two, then yesterday
+        for c in b.find_all("#activities input.pick")[:2]:
+            c.click()
+        b.click("#a-submit")
+        b.wait_text("#a-msg", "Diajukan: 2")
+        wait_until(lambda: len(b.find_all("#activities tr[data-status=submitted]")) == 2,
+                   what="2 submitted")
+        shot(b, "kegiatan")
+        clean(b, "kegiatan")
+    mine = json.loads(o.k("list", "activity", "--nip", oe.STAFF, "--json").stdout)
+    assert sorted(a.get("status", "draft") for a in mine) == ["draft", "submitted", "submitted"], mine
+
+
+def test_approve_twenty(o, url):
+    for i in range(20):
+        o.k("add", "activity", f"nip={oe.STAFF2}", f"date=2026-11-{(i % 20) + 1:02d}",
+            "indicator=DOC", f"quantity={i + 1}", "status=submitted", "--as", oe.STAFF2,
+            env={"KINERJA_PIN": oe.PIN})
+    with kjbrowser.Browser() as b:
+        # an employee has no Persetujuan
+        signin_asn(b, url, oe.STAFF2, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        assert not b.find_all("a[href='/persetujuan']")
+        b.click("#signout")
+        signin_asn(b, url, oe.HEAD, oe.PIN)
+        b.wait_text("#card-approve", "22")  # 20 of STAFF2, 2 of STAFF
+        b.click("a[href='/persetujuan']")
+        b.find("#inbox")
+        render(b, "persetujuan")
+        # the filter stays in the address
+        b.driver.find_element("css selector", f"#f-nip option[value='{oe.STAFF2}']").click()
+        wait_until(lambda: f"nip={oe.STAFF2}" in b.driver.current_url, what="filter in URL")
+        wait_until(lambda: len(b.find_all("#inbox input.pick")) == 20, what="20 rows")
+        assert "Ahmad Ahmad" in b.text("#inbox tbody")
+        # a rejection needs a reason
+        b.click("#pick-all")
+        assert b.text("#picked") == "20"
+        shot(b, "persetujuan")
+        b.click("#reject")
+        b.wait_text("[data-error-for=reason]", "needs a reason")
+        b.click("#approve")
+        b.wait_text("#r-msg", "Disetujui: 20")
+        wait_until(lambda: not b.find_all("#inbox input.pick"), what="inbox empty")
+        clean(b, "persetujuan")
+    acts = json.loads(o.k("list", "activity", "--nip", oe.STAFF2, "--json").stdout)
+    assert len(acts) == 20 and all(a["status"] == "approved" and a["reviewed_by"] == oe.HEAD
+                                   for a in acts), acts
+    show = o.k("show", acts[0]["id"]).stdout
+    assert oe.HEAD in show
+
+
+def test_rejected_and_discard(o, url):
+    """A change the server refuses is listed with its reason, and Buang
+    (kjc_store_discard) drops it: the camat approves under the roster this
+    PC knows while the BKD has just given the employee another supervisor."""
+    aid = o.k("add", "activity", f"nip={oe.STAFF2}", "date=2026-11-25", "indicator=RPT",
+              "quantity=1", "status=submitted", "--as", oe.STAFF2,
+              env={"KINERJA_PIN": oe.PIN}).stdout.strip().splitlines()[-1]
+    o.sync()
+    roster = os.path.join(o.tmp, "moved.csv")
+    with open(roster, "w") as f:
+        f.write("nip,name,office,position,supervisor\n"
+                f"{oe.STAFF2},Ahmad Ahmad,{oe.OFFICE},Kasi Pelayanan,197412122018081005\n")
+    o.d("import", "employee", roster)
+    o.k("approve", aid, "--as", oe.HEAD, env={"KINERJA_PIN": oe.PIN})
+    o.k("sync", check=False)
+    assert aid in o.k("list", "--rejected").stdout
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("#sync-waiting", "Ditolak server: 1")
+        b.click("a[href='/sinkronisasi']")
+        row = f"#rejected tr[data-id='{aid}']"
+        t = b.wait_text(row, "supervisor")
+        assert "197412122018081005" in t, t
+        shot(b, "sinkronisasi")
+        b.click(row + " button.discard")
+        wait_until(lambda: not b.find_all(row), what="rejected row gone")
+        clean(b, "discard")
+    assert aid not in o.k("list", "--rejected").stdout
+
+
+def test_sync_page_and_english(o, url):
+    with kjbrowser.Browser(lang="en-US") as b:
+        b.get(url + "/")
+        b.wait_text("#signin-asn h2", "Sign in as an employee")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Home")
+        b.click("a[href='/sinkronisasi']")
+        b.find("#pending")
+        render(b, "sinkronisasi")
+        assert "Waiting" in b.text("#sync-waiting")
+        b.click("#sync-now")
+        wait_until(lambda: b.text("#sync-waiting").startswith("Waiting: 0"), timeout=30,
+                   what="everything pushed")
+        clean(b, "sync")
+
+
+def test_laporan(o, url):
+    """The scores the server sent, as the office sees them: IKM and the NRR
+    per unsur drawn by Chart.js with their numbers in a table (82,35 style);
+    an employee sees their own row only."""
+    o.sync()
+    o.sync()
+    rep = json.loads(o.k("report", "--json").stdout)
+    ikm = rep["office"]["ikm"]["value"]
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/laporan']")
+        want = f"{ikm:.2f}".replace(".", ",")
+        b.wait_text("#card-ikm .figure", want)
+        wait_until(lambda: b.find_all("#chart-unsur[data-drawn='1']"), what="chart drawn")
+        rows = b.find_all("#table-unsur tbody tr")
+        assert len(rows) == 9, len(rows)
+        assert "KTP-el" in b.text("#table-services")
+        assert len(b.find_all("#table-employees tbody tr")) == len(rep["employees"])
+        render(b, "laporan")
+        wait_until(lambda: b.find_all("#chart-unsur[data-drawn='1']"), what="chart drawn")
+        shot(b, "laporan")
+        clean(b, "laporan")
+    with kjbrowser.Browser() as b:
+        signin_asn(b, url, oe.STAFF, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/laporan']")
+        b.find("#table-employees")
+        assert not b.find_all("#card-ikm")
+        rows = b.find_all("#table-employees tbody tr")
+        assert len(rows) == 1 and oe.STAFF in rows[0].text, [r.text for r in rows]
+        clean(b, "laporan employee")
+
+
+def test_pengaduan(o, url):
+    """Complaints: one open for 10 days is over the SP4N-LAPOR! 5 days; a
+    new one recorded by the form (a refusal shown at its field first); the
+    old one resolved with its resolution."""
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))).date()
+    old = (today - datetime.timedelta(days=10)).isoformat()
+    cid = o.k("add", "complaint", f"received={old}", "channel=whatsapp", "category=Jalan",
+              "summary=Lampu jalan mati").stdout.strip().splitlines()[-1]
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/pengaduan']")
+        b.wait_text("#card-overdue .figure", "1")
+        row = f"#complaints tr[data-id='{cid}']"
+        assert "10 hari" in b.text(row) and "Lewat 5 hari" in b.text(row), b.text(row)
+        render(b, "pengaduan")
+        # a refused form: no date received
+        b.js("document.getElementById('c-received').value = ''")
+        b.type("#c-summary", "Antrean KTP lama")
+        b.click("#c-add")
+        b.wait_text("[data-error-for=received]", "required")
+        assert b.js("return document.getElementById('c-summary').value") == "Antrean KTP lama"
+        b.js(f"document.getElementById('c-received').value = '{today.isoformat()}'")
+        b.click("#c-add")
+        b.wait_text("#complaints", "Antrean KTP lama")
+        b.click(row + " button.resolve")
+        b.type("#r-resolution", "Lampu diganti oleh kelurahan")
+        b.click("#r-save")
+        wait_until(lambda: not b.find_all(row), what="resolved complaint leaves the open list")
+        shot(b, "pengaduan")
+        clean(b, "pengaduan")
+    c = [x for x in json.loads(o.k("list", "complaint", "--json").stdout) if x["id"] == cid][0]
+    assert c["resolved"] == today.isoformat() and c["resolution"] == "Lampu diganti oleh kelurahan", c
+    assert any(x.get("summary") == "Antrean KTP lama"
+               for x in json.loads(o.k("list", "complaint", "--json").stdout))
+
+
+def test_phone(o, url):
+    """The signed-in pages at 360 px: nothing wider than the screen (tables
+    scroll inside their box)."""
+    with kjbrowser.Browser(kjbrowser.PHONE) as b:
+        signin_asn(b, url, oe.HEAD, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        for path in ("/beranda", "/kegiatan", "/persetujuan?status=all", "/laporan", "/sinkronisasi"):
+            b.get(url + path)
+            wait_until(lambda: b.js("return performance.getEntriesByName('kj-page-drawn').length"),
+                       what=f"{path} drawn")
+            w = b.js("return document.documentElement.scrollWidth")
+            assert w <= 360, f"{path}: {w} px wide on a 360 px phone"
+        b.get(url + "/persetujuan?status=all")
+        b.find("#inbox")
+        shot(b, "persetujuan-ponsel")
+        clean(b, "phone")
+
+
+def main():
+    kinerja, kinerjad, data = sys.argv[1:4]
+    o = oe.Office(kinerja, kinerjad, data, ui_args=["--kiosk-pause", "60"])
+    try:
+        url = o.start_ui()
+        for t in (test_signin_and_lockout, test_paper_surveys, test_kiosk, test_activities,
+                  test_approve_twenty, test_rejected_and_discard, test_sync_page_and_english,
+                  test_laporan, test_pengaduan, test_phone):
+            t(o, url)
+            print(f"ok {t.__name__}", flush=True)
+        o.stop_ui()
+    finally:
+        o.close()
+    print("first render per page: " + json.dumps(RENDERS))
+    print("office app: ok")
+
+
+if __name__ == "__main__":
+    main()

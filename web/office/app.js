@@ -1,0 +1,624 @@
+// app.js - the office app (kinerja ui): sign-in, the header with the sync
+// state, the menu by role and the pages Beranda, Survei, Kegiatan harian,
+// Persetujuan and Sinkronisasi.  Every change goes to the JSON API under
+// /api/ (client/ui_api.c) with the session's CSRF token; the server's rules
+// decide, and their messages are shown against the field.
+import { t, num, day, STATUS } from "./i18n.js";
+
+const main = document.getElementById("main");
+let session = null;
+let meta = null;
+
+// ---- helpers ---------------------------------------------------------------
+
+function h(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
+  return e;
+}
+
+async function api(path, body) {
+  const opts = { headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    opts.method = "POST";
+    opts.headers["Content-Type"] = "application/json";
+    if (session) opts.headers["X-CSRF-Token"] = session.csrf;
+    opts.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, opts);
+  const d = await r.json().catch(() => ({}));
+  if (r.status === 401 && path !== "/api/signin" && path !== "/api/session") {
+    session = null;
+    route();
+  }
+  return { ok: r.ok, status: r.status, data: d };
+}
+
+const FIELD_LABEL = {
+  nip: "NIP", pin: "PIN", password: "Kata sandi operator", date: "Tanggal", service: "Layanan",
+  age: "Umur", sex: "Jenis kelamin", education: "Pendidikan", occupation: "Pekerjaan",
+  comment: "Saran", indicator: "Indikator", quantity: "Jumlah", minutes: "Menit",
+  description: "Uraian", reason: "Alasan",
+};
+
+// Show errors [{field, message}] in the form's summary and against each
+// field (an element [data-field=NAME]); what was typed stays.
+function showErrors(form, errors) {
+  for (const e of form.querySelectorAll(".field-error")) e.remove();
+  for (const e of form.querySelectorAll(".invalid")) e.classList.remove("invalid");
+  const box = form.querySelector(".error-summary");
+  const ul = box.querySelector("ul");
+  ul.replaceChildren();
+  for (const e of errors) {
+    const f = form.querySelector(`[data-field="${e.field}"]`) || form.querySelector("[data-field]");
+    // the rule's message without its "field 'x': " (the label says which)
+    const text = String(e.message || "").replace(/^(record '[^']*': )?field '[^']*': /, "");
+    const label = t(FIELD_LABEL[e.field] || (e.field || "").toUpperCase());
+    ul.append(h("li", {}, h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); f?.querySelector("input,select,textarea")?.focus(); } },
+      label ? `${label}: ${text}` : text)));
+    if (f) {
+      f.classList.add("invalid");
+      const small = f.classList.contains("answer");
+      f.append(h("p", { class: "field-error", "data-error-for": e.field, title: text, text: small ? "1-4" : text }));
+    }
+  }
+  box.hidden = errors.length === 0;
+}
+
+function summary() {
+  return h("div", { class: "error-summary", role: "alert", hidden: true },
+    h("h2", { text: t("Periksa isian berikut") }), h("ul"));
+}
+
+function errorsOf(d) {
+  if (d.errors) return d.errors;
+  return [{ field: d.field || "", message: d.error || "?" }];
+}
+
+// ---- header: sync state, menu ---------------------------------------------
+
+async function refreshStatus() {
+  if (!session) return;
+  const r = await api("/api/status");
+  if (!r.ok) return;
+  const s = r.data;
+  const badge = document.getElementById("sync-badge");
+  badge.textContent = t(s.online ? "Daring" : "Luring");
+  badge.className = "badge " + (s.online ? "online" : "offline");
+  badge.title = s.last_error || "";
+  document.getElementById("sync-waiting").textContent = `${t("Menunggu")}: ${num(s.pending)}` +
+    (s.rejected ? ` · ${t("Ditolak server")}: ${num(s.rejected)}` : "");
+  document.getElementById("sync-last").textContent = `${t("Terakhir")}: ` +
+    (s.last_sync ? s.last_sync : t("belum pernah"));
+  return s;
+}
+
+const PAGES = [
+  { path: "/beranda", name: "Beranda", roles: ["operator", "employee", "supervisor"], draw: beranda },
+  { path: "/survei", name: "Survei", roles: ["operator"], draw: survei },
+  { path: "/kegiatan", name: "Kegiatan harian", roles: ["employee", "supervisor"], draw: kegiatan },
+  { path: "/persetujuan", name: "Persetujuan", roles: ["supervisor"], draw: persetujuan },
+  { path: "/pengaduan", name: "Pengaduan", roles: ["operator"], draw: pengaduan },
+  { path: "/laporan", name: "Laporan", roles: ["operator", "employee", "supervisor"], draw: laporan },
+  { path: "/sinkronisasi", name: "Sinkronisasi", roles: ["operator", "employee", "supervisor"], draw: sinkronisasi },
+];
+
+function drawChrome() {
+  const menu = document.getElementById("menu");
+  const ul = menu.querySelector("ul");
+  ul.replaceChildren();
+  document.getElementById("sync-state").hidden = !session;
+  document.getElementById("signout").hidden = !session;
+  menu.hidden = !session;
+  document.getElementById("who").textContent = !session ? "" : session.role === "operator" ? t("Operator") : `${session.name} (${t(ROLE[session.role])})`;
+  document.getElementById("brand").textContent = session ? `Kinerja · ${session.office_name}` : "Kinerja";
+  if (!session) return;
+  for (const p of PAGES.filter((p) => p.roles.includes(session.role))) {
+    const a = h("a", { href: p.path, "data-page": p.path, text: t(p.name) });
+    if (location.pathname === p.path || (location.pathname === "/" && p.path === "/beranda")) a.setAttribute("aria-current", "page");
+    ul.append(h("li", {}, a));
+  }
+}
+
+const ROLE = { operator: "Operator", employee: "Pegawai", supervisor: "Atasan" };
+
+function go(path) {
+  history.pushState(null, "", path);
+  route();
+}
+
+document.addEventListener("click", (ev) => {
+  const a = ev.target.closest("a[data-page]");
+  if (a && !ev.ctrlKey && !ev.metaKey) {
+    ev.preventDefault();
+    go(a.getAttribute("href"));
+  }
+});
+window.addEventListener("popstate", () => route());
+
+document.getElementById("sync-now").addEventListener("click", async (ev) => {
+  const b = ev.currentTarget;
+  b.disabled = true;
+  b.textContent = t("Menyinkronkan...");
+  const r = await api("/api/sync", {});
+  b.disabled = false;
+  b.textContent = t("Sinkronkan sekarang");
+  await refreshStatus();
+  if (r.ok && !r.data.ok) document.getElementById("sync-badge").title = r.data.error || "";
+});
+
+document.getElementById("signout").addEventListener("click", async () => {
+  await api("/api/signout", {});
+  session = null;
+  history.pushState(null, "", "/");
+  route();
+});
+
+async function route() {
+  if (!session) {
+    const r = await api("/api/session");
+    if (r.ok) session = r.data;
+  }
+  drawChrome();
+  main.replaceChildren();
+  if (!session) return signin();
+  if (!meta) meta = (await api("/api/meta")).data;
+  let page = PAGES.find((p) => p.path === location.pathname && p.roles.includes(session.role));
+  if (!page) page = PAGES[0];
+  document.title = `${t(page.name)} · Kinerja`;
+  await page.draw();
+  // the page is drawn (its data in it): tests and the benchmark read this
+  performance.mark("kj-page-drawn");
+  refreshStatus();
+}
+
+// ---- sign-in ---------------------------------------------------------------
+
+function signin() {
+  document.title = `${t("Masuk")} · Kinerja`;
+  const asn = h("form", { id: "signin-asn", class: "card", novalidate: true },
+    h("h2", { text: t("Masuk sebagai pegawai") }), summary(),
+    h("div", { "data-field": "nip" }, h("label", { for: "nip", text: t("NIP") }),
+      h("input", { id: "nip", name: "nip", inputmode: "numeric", autocomplete: "username", maxlength: "18" })),
+    h("div", { "data-field": "pin" }, h("label", { for: "pin", text: t("PIN") }),
+      h("input", { id: "pin", name: "pin", type: "password", inputmode: "numeric", autocomplete: "current-password" })),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "masuk", text: t("Masuk") })));
+  const op = h("form", { id: "signin-operator", class: "card", novalidate: true },
+    h("h2", { text: t("Masuk sebagai operator") }), summary(),
+    h("div", { "data-field": "password" }, h("label", { for: "password", text: t("Kata sandi operator") }),
+      h("input", { id: "password", type: "password", autocomplete: "current-password" })),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "masuk-operator", text: t("Masuk") })));
+  const submit = async (form, body) => {
+    const r = await api("/api/signin", body);
+    if (r.ok) {
+      session = r.data;
+      if (location.pathname === "/") history.replaceState(null, "", "/beranda");
+      return route();
+    }
+    const d = r.data;
+    let msg = d.error || "?";
+    if (d.locked_until) msg = `${t("Terkunci sampai")} ${d.locked_until}. ${msg}`;
+    else if (d.tries_left !== undefined) msg = `${msg} (${t("sisa percobaan")}: ${d.tries_left})`;
+    showErrors(form, [{ field: d.field || "nip", message: msg }]);
+  };
+  asn.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submit(asn, { nip: asn.querySelector("#nip").value.trim(), pin: asn.querySelector("#pin").value });
+  });
+  op.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submit(op, { operator: true, password: op.querySelector("#password").value });
+  });
+  main.append(h("h1", { text: t("Masuk") }), h("div", { class: "grid" }, asn, op));
+  asn.querySelector("#nip").focus();
+  performance.mark("kj-page-drawn");
+}
+
+// ---- Beranda ---------------------------------------------------------------
+
+async function beranda() {
+  const s = (await refreshStatus()) || {};
+  const cards = [
+    h("div", { class: "card", id: "card-sync" }, h("h2", { text: t("Sinkronisasi") }),
+      h("p", { class: "figure", text: t(s.online ? "Daring" : "Luring") }),
+      h("p", {}, `${t("Terakhir tersinkron")}: ${s.last_sync ? `${day(s.last_sync_day)} ${s.last_sync}` : t("belum pernah")}`)),
+    h("div", { class: "card", id: "card-waiting" }, h("h2", { text: t("Menunggu sinkronisasi") }),
+      h("p", { class: "figure", text: num(s.pending) }),
+      s.rejected ? h("p", {}, h("a", { href: "/sinkronisasi", "data-page": "1", text: `${t("Ditolak server")}: ${num(s.rejected)}` })) : null),
+  ];
+  if (session.role === "supervisor") {
+    cards.push(h("div", { class: "card", id: "card-approve" }, h("h2", { text: t("Perlu persetujuan") }),
+      h("p", { class: "figure", text: num(s.to_approve) }),
+      h("a", { href: "/persetujuan", "data-page": "1", text: t("Persetujuan") })));
+  }
+  main.append(h("h1", { text: `${t("Beranda")}` }), h("p", { class: "muted" }, `${session.name} · ${day(session.today)}`),
+    h("div", { class: "grid" }, cards));
+}
+
+// ---- Survei: paper forms by keyboard --------------------------------------
+
+async function survei() {
+  const unsur = meta.unsur || [];
+  const svc = meta.services || [];
+  const answers = h("div", { class: "answers", "data-field": "u" },
+    unsur.map((u, i) => h("div", { class: "answer", "data-field": u.field },
+      h("label", { for: u.field, title: u.name, text: `U${i + 1}` }),
+      h("input", { id: u.field, name: u.field, class: "digit", inputmode: "numeric", maxlength: "1", autocomplete: "off",
+        "aria-label": `${u.name} (1-4)` }))));
+  const form = h("form", { id: "survey-form", class: "card", novalidate: true, autocomplete: "off" },
+    summary(),
+    h("div", { class: "row" },
+      h("div", { "data-field": "date" }, h("label", { for: "date", text: t("Tanggal") }),
+        h("input", { id: "date", name: "date", type: "date", value: session.today })),
+      h("div", { "data-field": "service" }, h("label", { for: "service", text: t("Layanan") }),
+        svc.length ? h("select", { id: "service", name: "service" }, h("option", { value: "", text: "—" }), svc.map((s) => h("option", { value: s, text: s })))
+          : h("input", { id: "service", name: "service", maxlength: "200" }))),
+    h("p", { class: "hint", text: "U1-U9: 1 = " + (unsur[0]?.answers[0] || "") + " … 4 = " + (unsur[0]?.answers[3] || "") + ". Enter = " + t("Simpan") }),
+    answers,
+    h("div", { class: "row" },
+      h("div", { "data-field": "age" }, h("label", { for: "age", text: t("Umur") }), h("input", { id: "age", inputmode: "numeric", maxlength: "3" })),
+      h("div", { "data-field": "sex" }, h("label", { for: "sex", text: t("Jenis kelamin") }),
+        h("select", { id: "sex" }, h("option", { value: "", text: "—" }), h("option", { value: "L", text: "L" }), h("option", { value: "P", text: "P" }))),
+      h("div", { "data-field": "education" }, h("label", { for: "education", text: t("Pendidikan") }),
+        h("select", { id: "education" }, h("option", { value: "", text: "—" }),
+          ["SD", "SMP", "SMA", "D1-D3", "D4-S1", "S2", "S3"].map((e) => h("option", { value: e, text: e })))),
+      h("div", { "data-field": "occupation" }, h("label", { for: "occupation", text: t("Pekerjaan") }), h("input", { id: "occupation", maxlength: "200" }))),
+    h("div", { "data-field": "comment" }, h("label", { for: "comment", text: t("Saran") }), h("input", { id: "comment", maxlength: "2000" })),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "simpan", text: t("Simpan") }),
+      h("span", { id: "saved", class: "notice-inline", "aria-live": "polite" })));
+  const list = h("tbody");
+  const count = h("span", { id: "count", text: "0" });
+  main.append(h("h1", { text: t("Entri survei kertas") }), form,
+    h("h2", {}, `${t("Survei tersimpan")}: `, count),
+    h("div", { class: "table-wrap" }, h("table", { id: "surveys" },
+      h("thead", {}, h("tr", {}, h("th", { text: t("Tanggal") }), h("th", { text: t("Layanan") }),
+        unsur.map((u, i) => h("th", { class: "num", title: u.name, text: `U${i + 1}` })))), list)));
+  let saved = 0;
+  const digits = [...form.querySelectorAll("input.digit")];
+  digits.forEach((inp, i) => {
+    inp.addEventListener("input", () => {
+      inp.value = inp.value.replace(/[^1-4]/g, "").slice(-1);
+      if (inp.value && i + 1 < digits.length) digits[i + 1].focus();
+    });
+    inp.addEventListener("keydown", (ev) => {
+      if (ev.key === "Backspace" && !inp.value && i > 0) digits[i - 1].focus();
+    });
+  });
+  const load = async () => {
+    const r = await api("/api/surveys");
+    list.replaceChildren(...(r.data.surveys || []).map((s) => h("tr", {},
+      h("td", { text: day(s.date) }), h("td", { text: s.service }), unsur.map((u) => h("td", { class: "num", text: s[u.field] || "" })))));
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = (id) => form.querySelector("#" + id).value.trim();
+    const body = { date: v("date"), service: v("service") };
+    for (const u of unsur) body[u.field] = v(u.field);
+    for (const k of ["age", "sex", "education", "occupation", "comment"]) if (v(k)) body[k] = v(k);
+    const r = await api("/api/surveys", body);
+    if (!r.ok) {
+      showErrors(form, errorsOf(r.data));
+      return;
+    }
+    showErrors(form, []);
+    saved += 1;
+    count.textContent = num(saved);
+    document.getElementById("saved").textContent = t("Tersimpan.");
+    // the next form: date and service stay, the answers start again
+    for (const id of [...unsur.map((u) => u.field), "age", "sex", "education", "occupation", "comment"]) form.querySelector("#" + id).value = "";
+    digits[0].focus();
+    load();
+  });
+  await load();
+  (svc.length ? form.querySelector("#service") : digits[0]).focus();
+}
+
+// ---- Kegiatan harian ------------------------------------------------------
+
+async function kegiatan() {
+  const inds = meta.indicators || [];
+  const form = h("form", { id: "activity-form", class: "card", novalidate: true },
+    h("h2", { text: t("Tambah kegiatan") }), summary(),
+    h("div", { class: "row" },
+      h("div", { "data-field": "date" }, h("label", { for: "a-date", text: t("Tanggal") }),
+        h("input", { id: "a-date", type: "date", value: session.today })),
+      h("div", { "data-field": "indicator" }, h("label", { for: "a-indicator", text: t("Indikator") }),
+        h("select", { id: "a-indicator" }, h("option", { value: "", text: "—" }),
+          inds.map((i) => h("option", { value: i.id, text: `${i.name} (${i.unit})` })))),
+      h("div", { "data-field": "quantity" }, h("label", { for: "a-quantity", text: t("Jumlah") }),
+        h("input", { id: "a-quantity", inputmode: "decimal" })),
+      h("div", { "data-field": "minutes" }, h("label", { for: "a-minutes", text: t("Menit") }),
+        h("input", { id: "a-minutes", inputmode: "numeric" }))),
+    h("div", { "data-field": "description" }, h("label", { for: "a-description", text: t("Uraian") }),
+      h("input", { id: "a-description", maxlength: "2000" })),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "a-add", text: t("Tambah kegiatan") }),
+      h("button", { type: "button", id: "a-copy", text: t("Salin kegiatan kemarin") })));
+  const tbody = h("tbody");
+  const msg = h("p", { id: "a-msg", class: "notice", hidden: true, "aria-live": "polite" });
+  const submit = h("button", { class: "primary", type: "button", id: "a-submit", text: t("Ajukan yang dipilih") });
+  main.append(h("h1", { text: t("Kegiatan harian") }), form, msg,
+    h("div", { class: "table-wrap" }, h("table", { id: "activities" }, h("thead", {}, h("tr", {},
+      h("th", {}, ""), h("th", { text: t("Tanggal") }), h("th", { text: t("Indikator") }), h("th", { class: "num", text: t("Jumlah") }),
+      h("th", { class: "num", text: t("Menit") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }))), tbody)),
+    h("div", { class: "actions" }, submit));
+  const indName = Object.fromEntries(inds.map((i) => [i.id, i.name]));
+  const load = async () => {
+    const r = await api("/api/activities");
+    const acts = r.data.activities || [];
+    tbody.replaceChildren(...acts.map((a) => {
+      const st = a.status || "draft";
+      const can = st === "draft" || st === "rejected";
+      return h("tr", { "data-id": a.id, "data-status": st },
+        h("td", {}, can ? h("input", { type: "checkbox", class: "pick", value: a.id, "aria-label": a.id }) : ""),
+        h("td", { text: day(a.date) }), h("td", { text: indName[a.indicator] || a.indicator }),
+        h("td", { class: "num", text: num(a.quantity, String(a.quantity).includes(".") ? 2 : 0) }),
+        h("td", { class: "num", text: a.minutes ? num(a.minutes) : "" }), h("td", { text: a.description || "" }),
+        h("td", {}, t(STATUS[st] || st), a.review ? h("div", { class: "hint", text: a.review }) : null));
+    }));
+    if (!acts.length) tbody.append(h("tr", {}, h("td", { colspan: "7", class: "muted", text: t("Tidak ada data") })));
+  };
+  const say = (text) => { msg.textContent = text; msg.hidden = !text; };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = (id) => form.querySelector("#a-" + id).value.trim();
+    const body = {};
+    for (const k of ["date", "indicator", "quantity", "minutes", "description"]) if (v(k)) body[k] = v(k);
+    const r = await api("/api/activities", body);
+    if (!r.ok) return showErrors(form, errorsOf(r.data));
+    showErrors(form, []);
+    for (const k of ["quantity", "minutes", "description"]) form.querySelector("#a-" + k).value = "";
+    say(t("Tersimpan."));
+    await load();
+  });
+  form.querySelector("#a-copy").addEventListener("click", async () => {
+    const r = await api("/api/activities/copy", {});
+    say(r.ok ? `${num(r.data.copied)} ← ${day(r.data.from)}` : r.data.error);
+    await load();
+  });
+  submit.addEventListener("click", async () => {
+    const ids = [...tbody.querySelectorAll("input.pick:checked")].map((c) => c.value);
+    const r = await api("/api/activities/submit", { ids });
+    say(r.ok ? `${t("Diajukan")}: ${num(r.data.done)}` + (r.data.refused.length ? ` · ${r.data.refused.map((x) => x.error).join("; ")}` : "") : r.data.error);
+    await load();
+  });
+  await load();
+}
+
+// ---- Persetujuan ----------------------------------------------------------
+
+async function persetujuan() {
+  const q = new URLSearchParams(location.search);
+  const status = q.get("status") || "submitted";
+  const nip = q.get("nip") || "";
+  const r = await api(`/api/approvals?${new URLSearchParams({ status, nip })}`);
+  const team = r.data.team || {};
+  const acts = r.data.activities || [];
+  const inds = Object.fromEntries((meta.indicators || []).map((i) => [i.id, i.name]));
+  const filter = h("form", { id: "filter", class: "card row" },
+    h("div", {}, h("label", { for: "f-status", text: t("Status") }),
+      h("select", { id: "f-status", name: "status" }, ["submitted", "approved", "rejected", "all"].map((s) =>
+        h("option", { value: s, selected: s === status, text: t(s === "all" ? "Semua" : STATUS[s]) })))),
+    h("div", {}, h("label", { for: "f-nip", text: t("Pegawai") }),
+      h("select", { id: "f-nip", name: "nip" }, h("option", { value: "", text: t("Semua pegawai") }),
+        Object.entries(team).map(([n, name]) => h("option", { value: n, selected: n === nip, text: `${name} · ${n}` })))));
+  filter.addEventListener("change", () => {
+    const p = new URLSearchParams(new FormData(filter));
+    go(`/persetujuan?${p}`);
+  });
+  const all = h("input", { type: "checkbox", id: "pick-all", "aria-label": t("Pilih semua") });
+  const tbody = h("tbody", {}, acts.map((a) => h("tr", { "data-id": a.id },
+    h("td", {}, h("input", { type: "checkbox", class: "pick", value: a.id, "aria-label": a.id })),
+    h("td", { text: day(a.date) }), h("td", {}, a.name || "", h("div", { class: "hint", text: a.nip })),
+    h("td", { text: inds[a.indicator] || a.indicator }), h("td", { class: "num", text: num(a.quantity, String(a.quantity).includes(".") ? 2 : 0) }),
+    h("td", { text: a.description || "" }), h("td", { text: t(STATUS[a.status || "draft"]) }))));
+  if (!acts.length) tbody.append(h("tr", {}, h("td", { colspan: "7", class: "muted", text: t("Tidak ada data") })));
+  all.addEventListener("change", () => { for (const c of tbody.querySelectorAll("input.pick")) c.checked = all.checked; count(); });
+  const picked = h("span", { id: "picked", text: "0" });
+  const count = () => { picked.textContent = num(tbody.querySelectorAll("input.pick:checked").length); };
+  tbody.addEventListener("change", count);
+  const form = h("form", { id: "review-form", class: "card", novalidate: true }, summary(),
+    h("p", {}, `${t("Dipilih")}: `, picked),
+    h("div", { "data-field": "reason" }, h("label", { for: "reason", text: t("Alasan") }), h("input", { id: "reason", maxlength: "2000" })),
+    h("div", { class: "actions" },
+      h("button", { class: "primary", type: "button", id: "approve", text: t("Setujui yang dipilih") }),
+      h("button", { class: "danger", type: "button", id: "reject", text: t("Tolak yang dipilih") })));
+  const msg = h("p", { id: "r-msg", class: "notice", hidden: true, "aria-live": "polite" });
+  const act = async (action) => {
+    const ids = [...tbody.querySelectorAll("input.pick:checked")].map((c) => c.value);
+    const body = { action, ids };
+    const reason = form.querySelector("#reason").value.trim();
+    if (reason) body.reason = reason;
+    const res = await api("/api/approvals", body);
+    if (!res.ok) return showErrors(form, errorsOf(res.data));
+    await route();
+    const m = document.getElementById("r-msg");
+    m.textContent = `${t(STATUS[res.data.status])}: ${num(res.data.done)}` +
+      (res.data.refused.length ? ` · ${res.data.refused.map((x) => x.error).join("; ")}` : "");
+    m.hidden = false;
+  };
+  form.querySelector("#approve").addEventListener("click", () => act("approve"));
+  form.querySelector("#reject").addEventListener("click", () => act("reject"));
+  main.append(h("h1", { text: t("Persetujuan") }), msg, filter, form,
+    h("div", { class: "table-wrap" }, h("table", { id: "inbox" }, h("thead", {}, h("tr", {},
+      h("th", {}, all), h("th", { text: t("Tanggal") }), h("th", { text: t("Nama") }), h("th", { text: t("Indikator") }),
+      h("th", { class: "num", text: t("Jumlah") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }))), tbody)));
+}
+
+// ---- Pengaduan: complaints and the SP4N-LAPOR! 5-day clock ---------------
+
+const CHANNELS = ["langsung", "telepon", "whatsapp", "sp4n-lapor", "media-sosial", "surat", "lainnya"];
+
+async function pengaduan() {
+  const q = new URLSearchParams(location.search);
+  const state = q.get("state") || "open";
+  const r = await api(`/api/complaints?state=${encodeURIComponent(state)}`);
+  const d = r.data;
+  const add = h("form", { id: "complaint-form", class: "card", novalidate: true },
+    h("h2", { text: t("Catat pengaduan") }), summary(),
+    h("div", { class: "row" },
+      h("div", { "data-field": "received" }, h("label", { for: "c-received", text: t("Diterima") }),
+        h("input", { id: "c-received", type: "date", value: session.today })),
+      h("div", { "data-field": "channel" }, h("label", { for: "c-channel", text: t("Saluran") }),
+        h("select", { id: "c-channel" }, h("option", { value: "", text: "—" }), CHANNELS.map((c) => h("option", { value: c, text: c })))),
+      h("div", { "data-field": "category" }, h("label", { for: "c-category", text: t("Kategori") }), h("input", { id: "c-category", maxlength: "200" }))),
+    h("div", { "data-field": "summary" }, h("label", { for: "c-summary", text: t("Ringkasan") }), h("input", { id: "c-summary", maxlength: "2000" })),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "c-add", text: t("Simpan") })));
+  add.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = {};
+    for (const k of ["received", "channel", "category", "summary"]) {
+      const v = add.querySelector("#c-" + k).value.trim();
+      if (v) body[k] = v;
+    }
+    const res = await api("/api/complaints", body);
+    if (!res.ok) return showErrors(add, errorsOf(res.data));
+    route();
+  });
+  const resolve = h("form", { id: "resolve-form", class: "card", novalidate: true, hidden: true },
+    h("h2", { text: t("Selesaikan pengaduan") }), summary(), h("p", { class: "hint", id: "resolve-what" }),
+    h("div", { class: "row" },
+      h("div", { "data-field": "resolved" }, h("label", { for: "r-resolved", text: t("Selesai") }),
+        h("input", { id: "r-resolved", type: "date", value: session.today })),
+      h("div", { "data-field": "resolution" }, h("label", { for: "r-resolution", text: t("Penyelesaian") }), h("input", { id: "r-resolution", maxlength: "2000" }))),
+    h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "r-save", text: t("Simpan") })));
+  resolve.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { id: resolve.dataset.id };
+    for (const k of ["resolved", "resolution"]) {
+      const v = resolve.querySelector("#r-" + k).value.trim();
+      if (v) body[k] = v;
+    }
+    const res = await api("/api/complaints/resolve", body);
+    if (!res.ok) return showErrors(resolve, errorsOf(res.data));
+    route();
+  });
+  const filter = h("form", { id: "c-filter", class: "row" }, h("div", {}, h("label", { for: "c-state", text: t("Status") }),
+    h("select", { id: "c-state", name: "state" }, [["open", "Terbuka"], ["resolved", "Selesai"], ["all", "Semua"]].map(([v, w]) =>
+      h("option", { value: v, selected: v === state, text: t(w) })))));
+  filter.addEventListener("change", () => go(`/pengaduan?${new URLSearchParams(new FormData(filter))}`));
+  const list = d.complaints || [];
+  const tbody = h("tbody", {}, list.length ? list.map((c) => h("tr", { "data-id": c.id, class: c.late && !c.resolved ? "late" : null },
+    h("td", { text: day(c.received) }), h("td", { text: c.channel || "" }), h("td", { text: c.category || "" }), h("td", { text: c.summary || "" }),
+    h("td", { class: "num" }, `${num(c.days)} ${t("hari")}`, c.late ? h("div", { class: "badge bad", text: t(c.resolved ? "Terlambat" : "Lewat 5 hari") })
+      : c.resolved ? h("div", { class: "badge online", text: t("Tepat waktu") }) : null),
+    h("td", {}, c.resolved ? `${day(c.resolved)}: ${c.resolution || ""}` : h("button", { type: "button", class: "resolve", text: t("Selesaikan"),
+      onclick: () => {
+        resolve.hidden = false;
+        resolve.dataset.id = c.id;
+        resolve.querySelector("#resolve-what").textContent = `${day(c.received)} · ${c.summary || c.category || c.id}`;
+        resolve.querySelector("#r-resolution").focus();
+      } }))))
+    : h("tr", {}, h("td", { colspan: "6", class: "muted", text: t("Tidak ada data") })));
+  main.append(h("h1", { text: t("Pengaduan") }),
+    h("div", { class: "grid" },
+      h("div", { class: "card", id: "card-open" }, h("h2", { text: t("Terbuka") }), h("p", { class: "figure", text: num(d.open) })),
+      h("div", { class: "card", id: "card-overdue" }, h("h2", { text: t("Lewat 5 hari") }), h("p", { class: "figure", text: num(d.overdue) }))),
+    add, resolve, filter,
+    h("div", { class: "table-wrap" }, h("table", { id: "complaints" }, h("thead", {}, h("tr", {},
+      h("th", { text: t("Diterima") }), h("th", { text: t("Saluran") }), h("th", { text: t("Kategori") }), h("th", { text: t("Ringkasan") }),
+      h("th", { class: "num", text: t("Lama") }), h("th", { text: t("Penyelesaian") }))), tbody)));
+}
+
+// ---- Laporan: the scores the server sent ---------------------------------
+
+let chartLib = null;
+// Chart.js (Debian's libjs-chart.js, compiled into kinerja), loaded on the
+// one page that draws charts.
+function loadChart() {
+  chartLib ||= new Promise((ok, bad) => {
+    const sc = document.createElement("script");
+    sc.src = "/static/chart.min.js";
+    sc.onload = () => ok(window.Chart);
+    sc.onerror = bad;
+    document.head.append(sc);
+  });
+  return chartLib;
+}
+
+async function laporan() {
+  const q = new URLSearchParams(location.search);
+  const r = await api("/api/report" + (q.get("period") ? `?period=${encodeURIComponent(q.get("period"))}` : ""));
+  main.append(h("h1", { text: t("Laporan") }));
+  if (!r.ok) {
+    main.append(h("p", { class: "notice", id: "no-report", text: r.data.error || t("Tidak ada data") }));
+    return;
+  }
+  const d = r.data;
+  main.append(h("p", { class: "muted", id: "report-period" }, `${t("Periode")} ${d.period} · ${t("per")} ${day(d.as_of)}`),
+    h("div", { class: "actions" }, h("button", { type: "button", id: "print", onclick: () => window.print(), text: t("Cetak") })));
+  const o = d.office;
+  if (o) {
+    const ikm = o.ikm || {};
+    main.append(h("div", { class: "grid" },
+      h("div", { class: "card", id: "card-ikk" }, h("h2", { text: "IKK" }), h("p", { class: "figure", text: num(o.ikk, 2) }),
+        h("p", {}, `${t("Peringkat")}: ${o.rank ?? t("Tidak ada data")}`)),
+      h("div", { class: "card", id: "card-ikm" }, h("h2", { text: "IKM" }), h("p", { class: "figure", text: num(ikm.value, 2) }),
+        h("p", {}, `${t("Mutu pelayanan")}: ${ikm.mutu || "-"} · n = ${num(ikm.n)}`))));
+    const unsur = meta.unsur || [];
+    const nrr = ikm.nrr || [];
+    const canvas = h("canvas", { id: "chart-unsur", role: "img", "aria-label": t("NRR per unsur"), width: "640", height: "300" });
+    main.append(h("h2", { text: t("NRR per unsur") }),
+      h("div", { class: "chart-row" }, h("div", { class: "chart-box" }, canvas),
+        h("table", { id: "table-unsur" }, h("thead", {}, h("tr", {}, h("th", { text: t("Unsur pelayanan") }), h("th", { class: "num", text: "NRR" }))),
+          h("tbody", {}, unsur.map((u, i) => h("tr", {}, h("td", { text: `U${i + 1} ${u.name}` }), h("td", { class: "num", text: num(nrr[i], 2) })))))));
+    main.append(h("h2", { text: t("Layanan") }),
+      h("div", { class: "table-wrap" }, h("table", { id: "table-services" },
+        h("thead", {}, h("tr", {}, h("th", { text: t("Layanan") }), h("th", { class: "num", text: "n" }), h("th", { class: "num", text: "IKM" }), h("th", { text: t("Mutu pelayanan") }))),
+        h("tbody", {}, (o.services || []).length ? o.services.map((x) => h("tr", {}, h("td", { text: x.service }), h("td", { class: "num", text: num(x.n) }),
+          h("td", { class: "num", text: num(x.ikm, 2) }), h("td", { text: x.mutu || "-" })))
+          : h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))))));
+    try {
+      const Chart = await loadChart();
+      new Chart(canvas, {
+        type: "bar",
+        data: { labels: unsur.map((u, i) => `U${i + 1}`), datasets: [{ label: "NRR", data: nrr, backgroundColor: "#0b5394" }] },
+        options: { animation: false, responsive: false, scales: { y: { min: 0, max: 4 } }, plugins: { legend: { display: false } } },
+      });
+      canvas.dataset.drawn = "1";
+    } catch (e) {
+      canvas.replaceWith(h("p", { class: "muted", text: t("Tidak ada data") }));
+    }
+  }
+  const emps = d.employees || [];
+  main.append(h("h2", { text: t("Predikat kinerja") }),
+    h("div", { class: "table-wrap" }, h("table", { id: "table-employees" },
+      h("thead", {}, h("tr", {}, h("th", { text: t("Nama") }), h("th", { text: "NIP" }), h("th", { class: "num", text: t("Capaian") }), h("th", { text: t("Predikat kinerja") }))),
+      h("tbody", {}, emps.length ? emps.map((e) => h("tr", {}, h("td", { text: e.name || "" }), h("td", { text: e.nip }),
+        h("td", { class: "num", text: num(e.capaian, 2) }), h("td", { text: e.predikat || t("Tidak ada data") })))
+        : h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))))));
+}
+
+// ---- Sinkronisasi ---------------------------------------------------------
+
+async function sinkronisasi() {
+  const s = (await refreshStatus()) || {};
+  const r = await api("/api/outbox");
+  const canDiscard = session.role === "operator";
+  const discard = async (id) => {
+    const d = await api("/api/outbox/discard", { id });
+    if (d.ok) await route();
+  };
+  const rows = (list, rejected) => list.length ? list.map((x) => h("tr", { "data-id": x.id },
+    h("td", { text: x.type }), h("td", { text: day(x.date) }), h("td", { class: "id", text: x.id }), h("td", { text: x.reason || "" }),
+    rejected && canDiscard ? h("td", {}, h("button", { type: "button", class: "danger discard", onclick: () => discard(x.id), text: t("Buang") })) : null))
+    : [h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))];
+  const head = (rejected) => h("thead", {}, h("tr", {}, h("th", { text: t("Jenis") }), h("th", { text: t("Tanggal") }), h("th", { text: "ID" }),
+    h("th", { text: t("Alasan") }), rejected && canDiscard ? h("th", {}, "") : null));
+  main.append(h("h1", { text: t("Sinkronisasi") }),
+    h("div", { class: "card" }, h("p", {}, h("strong", { text: t(s.online ? "Daring" : "Luring") }),
+      ` · ${t("Terakhir tersinkron")}: ${s.last_sync ? `${day(s.last_sync_day)} ${s.last_sync}` : t("belum pernah")}`),
+      s.last_error ? h("p", { class: "hint", text: s.last_error }) : null),
+    h("h2", { text: `${t("Ditolak server")} (${num((r.data.rejected || []).length)})` }),
+    h("div", { class: "table-wrap" }, h("table", { id: "rejected" }, head(true), h("tbody", {}, rows(r.data.rejected || [], true)))),
+    h("h2", { text: `${t("Perubahan menunggu")} (${num((r.data.pending || []).length)})` }),
+    h("div", { class: "table-wrap" }, h("table", { id: "pending" }, head(), h("tbody", {}, rows(r.data.pending || [])))));
+}
+
+route();
+setInterval(refreshStatus, 15000);
