@@ -1101,11 +1101,12 @@ static kj_code check_rules(kjc_store *s, const kj_change *ch, const kj_record *b
       return c;
     s->roster = have ? 2 : 1;
   }
-  if (s->roster != 2)
-    return KJ_OK;
+  /* without the roster (no employees pulled yet) the rules that need none
+   * still hold here as at the server: dates, the author of a rating or a
+   * decision */
   kj_roster roster = {s, roster_employee, roster_rating, roster_zone};
   kj_rules_ctx ctx = {.admin = 0,
-                      .has_roster = 1,
+                      .has_roster = s->roster == 2,
                       .now_ms = (uint64_t)((int64_t)kj_wall_ms() + s->clock.offset_ms),
                       .slack_days = 0,
                       .roster = &roster};
