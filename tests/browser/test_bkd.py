@@ -198,6 +198,10 @@ def check_ringkasan(b, url, d):
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n;""")
     assert inked > 1000, f"chart canvas nearly empty: {inked} pixels"
+    # a period where every office has data: no stray text in the page
+    b.get(url + "/#ringkasan?period=2025")
+    b.find("#peringkat tbody tr")
+    assert "null" not in b.text("main"), b.text("main")
     b.screenshot("bkd-ringkasan")
     return doc
 
@@ -250,6 +254,9 @@ def main():
         with kjbrowser.Browser(kjbrowser.DESKTOP) as b:
             # --- sign-in: a wrong password is refused ----------------------
             b.get(url + "/")
+            b.find("#user")
+            # a first visit is a sign-in, not an ended session
+            assert "Sesi berakhir" not in b.text("main"), b.text("main")
             sign_in(b, "ana", "bukan-sandinya")
             b.wait_text("#masuk-pesan", "salah")
             assert "kj_bkd" not in b.cookies(), b.cookies()

@@ -23,8 +23,10 @@ async function api(path, form) {
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
   if (r.status === 401 && path !== "/api/masuk") {
+    // "session ended" only when there was one: a first visit just signs in
+    const had = me !== null;
     me = null;
-    showSignin("Sesi berakhir: silakan masuk lagi.");
+    showSignin(had ? "Sesi berakhir: silakan masuk lagi." : undefined);
     throw new Error("signed out");
   }
   if (!r.ok) throw new Error((body && body.error) || `HTTP ${r.status}`);
@@ -156,7 +158,7 @@ async function ringkasan(q) {
     h("p", {}, `${periodName(d.period)}, dihitung per ${date(d.as_of)}.`),
     h("div", { class: "chart" }, canvas),
     table("Peringkat kantor (IKK)", ["Peringkat", "Kantor", "IKK", "IKM (mutu)", "Survei", "Pengaduan tepat waktu (%)", "Kepatuhan (%)", "Capaian rata-rata", "Pegawai"], rows, { id: "peringkat" }),
-    nodata.length ? h("p", { class: "muted" }, "Tidak ada data (tidak diperingkat): ", nodata.map((o) => o.name || o.office).join(", ")) : null,
+    ...(nodata.length ? [h("p", { class: "muted" }, "Tidak ada data (tidak diperingkat): ", nodata.map((o) => o.name || o.office).join(", "))] : []),
     exportBox(null, period));
   charts.push(new Chart(canvas, {
     type: "bar",

@@ -89,8 +89,9 @@ export function periodPicker(period, onchange) {
 }
 
 export function table(caption, head, rows, attrs) {
-  return h("table", attrs || {},
+  // in a box that scrolls sideways on a phone, not the whole page
+  return h("div", { class: "table-wrap" }, h("table", attrs || {},
     caption ? h("caption", {}, caption) : null,
     h("thead", {}, h("tr", {}, head.map((c) => (c instanceof Node ? c : h("th", { scope: "col" }, c))))),
-    h("tbody", {}, rows));
+    h("tbody", {}, rows)));
 }
