@@ -6,6 +6,8 @@
 #   4b. each camat sets a PIN with an activation code and approves
 #   4. the server comes up; `kinerja sync --watch` on each PC syncs by itself
 #   5. the consolidated ranking and one office's employee scores
+#   6. the web apps: the BKD dashboard and /publik (kinerjad serve), the office
+#      app and its kiosk (kinerja ui), with their addresses
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KJ_BIN:-$ROOT/build}
@@ -133,6 +135,27 @@ step "   employees of 36.73.01"
 
 step "   the same month on the office PC of 36.73.01, offline (kinerja report)"
 "$KINERJA" --db "$WORK/36.73.01.db" report --period "$MONTH" || echo "  (kinerja report holds the current and previous month, quarter and year)"
+
+step "6. the web apps: the BKD dashboard (kinerjad serve) and the office app (kinerja ui)"
+DEMO_PW=demo-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+printf '%s\n' "$DEMO_PW" >"$WORK/pw" && chmod 600 "$WORK/pw"
+"$KINERJAD" user add analis --role analyst --password-file "$WORK/pw" >/dev/null
+"$KINERJA" --db "$WORK/36.73.01.db" ui --listen 127.0.0.1:0 --operator-password-file "$WORK/pw" \
+  >"$WORK/ui.out" 2>"$WORK/ui.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do grep -q '^open ' "$WORK/ui.out" 2>/dev/null && break; sleep 0.1; done
+UI_URL=$(sed -n 's/^open \(http[^ ]*\) in a browser$/\1/p' "$WORK/ui.out")
+cat <<TXT
+  BKD dashboard:   $URL/  (user analis, password $DEMO_PW; the certificate
+                   is the server's own: $KINERJAD_DATA/cert.pem)
+  public IKM page: $URL/publik
+  office app:      ${UI_URL:-(did not start: see $WORK/ui.log)}  (office 36.73.01:
+                   operator, password $DEMO_PW)
+  kiosk:           ${UI_URL:-?}kiosk
+TXT
+if [ -t 0 ]; then
+  read -r -p "  the apps run until you press Enter " _ || true
+fi
 
 step "where to look next"
 cat <<TXT

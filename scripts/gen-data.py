@@ -100,10 +100,11 @@ def month(a):
                 ind = rng.choice(INDICATORS)[0]
                 q = rng.randrange(1, 6)
                 per[ind] = per.get(ind, 0) + q
-                r = rng.random()  # most approved, some waiting for the camat, a few rejected
-                status = "approved" if r < 0.75 else "submitted" if r < 0.95 else "rejected"
+                rng.random()  # (kept: the same data for a seed as before)
+                # entered at the office as submitted: only the approver decides
+                # (docs/scoring.md "Who may write what"; make demo's camats do)
                 acts.append([uid(rng), a.office, e["nip"], d.isoformat(), ind, q, rng.randrange(60, 480),
-                             "Kegiatan harian", "", status, head if status != "submitted" else ""])
+                             "Kegiatan harian", "", "submitted", ""])
         for ind, total in per.items():
             t = max(1, round(total * rng.uniform(0.75, 1.1)))  # capaian around 90-110
             targets.append([uid(rng), a.office, e["nip"], ind, a.month, t, rng.choice(["", "1", "2"])])
