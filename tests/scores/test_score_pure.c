@@ -77,7 +77,7 @@ static kj_code w_actday_add(void *h, const char *office, const char *nip, long l
   char key[48];
   snprintf(key, sizeof key, "%s|%s|%lld", office, nip, day);
   int i = 0;
-  while (i < f->ndays && strcmp(f->days[i], key))
+  while (i < f->ndays && strcmp(f->days[i], key) != 0)
     i++;
   if (i == f->ndays) {
     assert_true(f->ndays < 16);
