@@ -18,8 +18,8 @@ typedef struct list_ctx {
 static int filtered_out(const list_ctx *l, const kj_record *r) {
   const char *st = kj_record_get(r, "status"), *nip = kj_record_get(r, "nip");
   const char *date = kj_record_get(r, "date");
-  return (l->status && strcmp(st ? st : "submitted", l->status)) ||
-         (l->nip && (!nip || strcmp(nip, l->nip))) ||
+  return (l->status && strcmp(st ? st : "submitted", l->status) != 0) ||
+         (l->nip && (!nip || strcmp(nip, l->nip) != 0)) ||
          (l->from && (!date || strcmp(date, l->from) < 0)) ||
          (l->to && (!date || strcmp(date, l->to) > 0));
 }
@@ -173,7 +173,7 @@ int kjc_cmd_list(int argc, char **argv) {
     const kj_type_def *a = kj_type(KJ_T_ACTIVITY);
     const char *names[] = {"status", "nip", "date", "date"}, *vals[] = {fstatus, fnip, ffrom, fto};
     const char *opt[] = {"--status", "--nip", "--from", "--to"};
-    if (only != a) {
+    if (!a || only != a) {
       kjc_error("list: --status, --nip, --from and --to are for 'list activity'");
       return KJC_EXIT_USAGE;
     }

@@ -179,7 +179,7 @@ static int setup(int argc, char **argv) {
       goto out;
     }
     read_line("the new PIN again: ", 1, again, sizeof again);
-    if (strcmp(pin, again)) {
+    if (strcmp(pin, again) != 0) {
       kjc_error("person setup: the two PINs differ: nothing changed");
       r = KJC_EXIT_FAIL;
       goto out;

@@ -42,9 +42,9 @@ static int ui_certificate(const char *host, char *cert, char *key, size_t size) 
   const char *hosts[2];
   int n = 0;
   char name[256] = "";
-  if (strcmp(host, "0.0.0.0") && strcmp(host, "::") && !loopback_host(host))
+  if (strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0 && !loopback_host(host))
     hosts[n++] = host;
-  if (gethostname(name, sizeof name - 1) == 0 && name[0] && strcmp(name, "localhost"))
+  if (gethostname(name, sizeof name - 1) == 0 && name[0] && strcmp(name, "localhost") != 0)
     hosts[n++] = name;
   kj_err err;
   kj_err_clear(&err);

@@ -32,7 +32,7 @@
 #define KJC_PIN_MIN 6                      /* digits */
 #define KJC_PIN_MAX 32                     /* digits */
 #define KJC_PIN_TRIES 5                    /* wrong tries before the lock */
-#define KJC_PIN_LOCK_MS (15 * 60 * 1000LL) /* how long the lock lasts */
+#define KJC_PIN_LOCK_MS (15LL * 60 * 1000) /* how long the lock lasts */
 
 /* What a refused sign-in or setup tells besides its message. */
 typedef struct kjc_signin {

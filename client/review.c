@@ -6,7 +6,7 @@
 kj_code kjc_review_activity(kjc_store *s, const char *id, const char *status, const char *reviewer,
                             const char *reason, int64_t now_ms, kj_rstate *st, int *res,
                             kj_err *err) {
-  kj_rstate own;
+  kj_rstate own = {0}; /* filled by kjc_record_get when st is NULL */
   kj_rstate *cur = st ? st : &own;
   kj_code c = kjc_record_get(s, KJ_T_NONE, id, cur, err);
   if (!c && cur->rec.deleted)

@@ -219,7 +219,7 @@ static int roster_row(void *ud, const kj_rstate *st, const char *reason) {
   (void)reason;
   roster_q *q = ud;
   const char *of = kj_record_get(&st->rec, "office");
-  if (!of || strcmp(of, q->office))
+  if (!of || strcmp(of, q->office) != 0)
     return 0;
   const char *sup = kj_record_get(&st->rec, "supervisor");
   if (q->supervisor && !(sup && !strcmp(sup, q->supervisor)))
@@ -384,7 +384,7 @@ static void api_status(kjc_ui *ui, const kjh_session *ss, kjh_response *resp) {
   kjc_meta_get_i64(s, KJC_META_LAST_ATTEMPT, 0, &attempt, &err);
   cJSON_AddStringToObject(o, "state", state ? state : "never");
   cJSON_AddBoolToObject(o, "online", state && !strcmp(state, "ok"));
-  if (lasterr && state && strcmp(state, "ok"))
+  if (lasterr && state && strcmp(state, "ok") != 0)
     cJSON_AddStringToObject(o, "last_error", lasterr);
   free(state);
   free(lasterr);
@@ -495,7 +495,8 @@ static void api_kiosk(kjc_ui *ui, kjh_response *resp) {
   free(oname);
   cJSON_AddItemToObject(o, "services", services(s));
   cJSON_AddItemToObject(o, "unsur", unsur_json());
-  cJSON_AddNumberToObject(o, "pause_s", (double)(ui->kiosk_pause_ms / 1000));
+  int64_t pause_s = ui->kiosk_pause_ms / 1000; /* whole seconds */
+  cJSON_AddNumberToObject(o, "pause_s", (double)pause_s);
   reply(resp, 200, o);
 }
 
@@ -656,7 +657,7 @@ static int rec_row(void *ud, const kj_rstate *st, const char *reason) {
   if (q->team && !(nip && cJSON_GetObjectItemCaseSensitive(q->team, nip)))
     return 0;
   const char *status = kj_record_get(&st->rec, "status");
-  if (q->status && q->status[0] && strcmp(status ? status : "draft", q->status))
+  if (q->status && q->status[0] && strcmp(status ? status : "draft", q->status) != 0)
     return 0;
   const char *date = kj_record_get(&st->rec, "date");
   if (q->date && q->date[0] && !(date && !strcmp(date, q->date)))
@@ -679,7 +680,7 @@ static int rec_row(void *ud, const kj_rstate *st, const char *reason) {
 
 /* Newest first: by date, then by id (UUID v7: time of entry). */
 static int newest_first(const void *a, const void *b) {
-  const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+  const cJSON *x = *(void *const *)a, *y = *(void *const *)b;
   const char *dx = jstr(x, "date"), *dy = jstr(y, "date");
   int c = strcmp(dy ? dy : "", dx ? dx : "");
   if (c)
@@ -690,7 +691,7 @@ static int newest_first(const void *a, const void *b) {
 
 static cJSON *sorted(cJSON *arr, int limit) {
   int n = cJSON_GetArraySize(arr);
-  cJSON **v = calloc((size_t)n + 1, sizeof *v);
+  void **v = calloc((size_t)n + 1, sizeof *v); /* cJSON items */
   cJSON *out = cJSON_CreateArray();
   if (!v)
     return out;
@@ -768,9 +769,9 @@ static void activity_submit(kjc_ui *ui, const kjh_session *ss, const cJSON *body
     kj_code c = kjc_record_get(s, KJ_T_ACTIVITY, id, &st, &err);
     const char *nip = c ? NULL : kj_record_get(&st.rec, "nip");
     const char *status = c ? NULL : kj_record_get(&st.rec, "status");
-    if (!c && (st.rec.deleted || !nip || strcmp(nip, ss->user)))
+    if (!c && (st.rec.deleted || !nip || strcmp(nip, ss->user) != 0))
       c = kj_fail(&err, KJ_ENOENT, "record '%s': not an activity of yours", id);
-    else if (!c && status && strcmp(status, "draft") && strcmp(status, "rejected"))
+    else if (!c && status && strcmp(status, "draft") != 0 && strcmp(status, "rejected") != 0)
       c = kj_fail(&err, KJ_EINVAL, "record '%s': is %s already", id, status);
     kj_rstate_release(&st);
     if (!c) {
@@ -886,7 +887,7 @@ static void api_approvals_post(kjc_ui *ui, const kjh_session *ss, const cJSON *b
   kjc_store *s = ui->s;
   const char *action = jstr(body, "action"), *reason = jstr(body, "reason");
   const cJSON *ids = cJSON_GetObjectItemCaseSensitive(body, "ids");
-  if (!action || (strcmp(action, "approve") && strcmp(action, "reject"))) {
+  if (!action || (strcmp(action, "approve") != 0 && strcmp(action, "reject") != 0)) {
     reply_err(resp, 400, "action: approve or reject", "action");
     return;
   }
@@ -1064,7 +1065,7 @@ static void api_report(kjc_ui *ui, const kjh_session *ss, const kjh_request *req
     for (cJSON *e = emps ? emps->child : NULL, *next; e; e = next) {
       next = e->next;
       const char *nip = jstr(e, "nip");
-      if (!nip || strcmp(nip, ss->user))
+      if (!nip || strcmp(nip, ss->user) != 0)
         cJSON_Delete(cJSON_DetachItemViaPointer(emps, e));
     }
   }
@@ -1199,7 +1200,7 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
   cJSON *body = NULL;
   if (post) {
     const char *ct = kjh_header(req, "Content-Type");
-    if (!ct || strncmp(ct, "application/json", 16)) {
+    if (!ct || strncmp(ct, "application/json", 16) != 0) {
       reply_err(resp, 415, "send JSON (Content-Type: application/json)", "");
       return;
     }
@@ -1209,7 +1210,7 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
       reply_err(resp, 400, "the body is not a JSON object", "");
       return;
     }
-  } else if (strcmp(req->method, "GET")) {
+  } else if (strcmp(req->method, "GET") != 0) {
     reply_err(resp, 405, "GET or POST", "");
     return;
   }
@@ -1321,7 +1322,7 @@ void kjc_ui_handle(void *app, const kjh_request *req, kjh_response *resp) {
       return;
   }
   resp->route = "/assets";
-  if (strcmp(req->path, "/index.html") && strcmp(req->path, "/kiosk.html") &&
+  if (strcmp(req->path, "/index.html") != 0 && strcmp(req->path, "/kiosk.html") != 0 &&
       kjh_asset_serve(&kjc_ui_assets, req, resp))
     return;
   resp->route = "other";

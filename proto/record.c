@@ -326,7 +326,8 @@ kj_code kj_activation_id(const char *nip, char out[KJ_ID_MAX + 1]) {
   size_t nn = strlen(nip);
   if (nn > KJ_ID_MAX)
     return KJ_EINVAL;
-  memcpy(buf, "activation", 11); /* with its NUL */
+  memcpy(buf, "activation", 10);
+  buf[10] = '\0'; /* hashed with its NUL */
   memcpy(buf + 11, nip, nn);
   uuid_of_sha256(buf, 11 + nn, out);
   return KJ_OK;
@@ -749,7 +750,7 @@ kj_code kj_service_resolve(const char *name, const char *const *list, size_t n, 
   if (!name)
     return KJ_OK;
   size_t ln = strlen(name);
-  char *key = malloc(ln + 1), *other = NULL;
+  char *key = calloc(ln + 1, 1), *other = NULL;
   size_t cap = 0;
   if (!key)
     return KJ_ENOMEM;
@@ -772,6 +773,7 @@ kj_code kj_service_resolve(const char *name, const char *const *list, size_t n, 
       }
       other = o;
       cap = need;
+      memset(other, 0, cap); /* every byte defined, for the analyzer */
     }
     kj_service_key(list[i], other);
     if (*key && !strcmp(key, other)) {

@@ -26,11 +26,11 @@ static const char *get(const kj_record *r, const char *field) {
 }
 
 static int same(const char *a, const char *b) {
-  return a && b && !strcmp(a, b);
+  return a && b && strcmp(a, b) == 0;
 }
 
 static int decided(const char *status) {
-  return status && (!strcmp(status, "approved") || !strcmp(status, "rejected"));
+  return status && (strcmp(status, "approved") == 0 || strcmp(status, "rejected") == 0);
 }
 
 /* An activity's status; absent means the default, submitted. */
@@ -47,9 +47,9 @@ static int writes_content(const kj_change *c) {
 }
 
 int kj_zone_offset_minutes(const char *zone) {
-  if (zone && !strcmp(zone, "Asia/Makassar"))
+  if (zone && strcmp(zone, "Asia/Makassar") == 0)
     return 8 * 60;
-  if (zone && !strcmp(zone, "Asia/Jayapura"))
+  if (zone && strcmp(zone, "Asia/Jayapura") == 0)
     return 9 * 60;
   return 7 * 60;
 }
@@ -91,7 +91,7 @@ static int supervises(judge *j, const char *sup, const char *nip, kj_code *rc) {
   int found;
   if ((*rc = lookup(j, nip, &e, &found)))
     return 0;
-  return found && sup && e.supervisor[0] && !strcmp(e.supervisor, sup);
+  return found && sup && e.supervisor[0] && strcmp(e.supervisor, sup) == 0;
 }
 
 /* Field `field` (a nip) of the record is on the roster of its office, or
@@ -221,7 +221,7 @@ static kj_code check_activity(judge *j) {
     if (!j->before)
       return refuse(j, "a new activity is draft or submitted: it is %s by its approver later",
                     status);
-    if (!strcmp(old, "draft"))
+    if (strcmp(old, "draft") == 0)
       return refuse(j, "a draft is submitted before it is approved or rejected");
     if (same(nip, j->author))
       return refuse(j, "nobody approves their own activity (%s)", nip);
@@ -242,7 +242,8 @@ static kj_code check_activity(judge *j) {
       return refuse(j, "an approval sets reviewed_by to its approver (%s)", j->author);
     return KJ_OK;
   }
-  if (!j->before && w_status && status && strcmp(status, "draft") && strcmp(status, "submitted"))
+  if (!j->before && w_status && status && strcmp(status, "draft") != 0 &&
+      strcmp(status, "submitted") != 0)
     return refuse(j, "a new activity is draft or submitted");
   if (w_rev && rev)
     return refuse(j, "reviewed_by is set only by an approve or reject of the approver");
@@ -256,8 +257,8 @@ static kj_code check_activity(judge *j) {
     int known = approver_of(j, nip, sup, &rc);
     if (rc)
       return rc;
-    int approver =
-        known ? sup[0] && !strcmp(sup, j->author) : same(get(j->before, "reviewed_by"), j->author);
+    int approver = known ? sup[0] && strcmp(sup, j->author) == 0
+                         : same(get(j->before, "reviewed_by"), j->author);
     const char *reviewer = get(j->before, "reviewed_by");
     const char *who =
         known ? (sup[0] ? sup : "a BKD administrator") : (reviewer ? reviewer : "the reviewer");
@@ -282,13 +283,13 @@ static kj_code check_rating(judge *j) {
     int fr, fe;
     if ((rc = lookup(j, rater, &er, &fr)) || (rc = lookup(j, ratee, &ee, &fe)))
       return rc;
-    if (!strcmp(role, "atasan") && !(fe && same(ee.supervisor, rater)))
+    if (strcmp(role, "atasan") == 0 && !(fe && same(ee.supervisor, rater)))
       return refuse(j, "an atasan rating is made by the ratee's supervisor (%s), not by %s",
                     fe && ee.supervisor[0] ? ee.supervisor : "none on the roster", rater);
-    if (!strcmp(role, "bawahan") && !(fr && same(er.supervisor, ratee)))
+    if (strcmp(role, "bawahan") == 0 && !(fr && same(er.supervisor, ratee)))
       return refuse(j, "a bawahan rating rates the rater's own supervisor (%s), not %s",
                     fr && er.supervisor[0] ? er.supervisor : "none on the roster", ratee);
-    if (!strcmp(role, "rekan")) {
+    if (strcmp(role, "rekan") == 0) {
       if (fe && same(ee.supervisor, rater))
         return refuse(j, "a rekan rating is between colleagues: %s is the supervisor of %s", rater,
                       ratee);

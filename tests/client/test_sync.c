@@ -531,7 +531,7 @@ static void test_rejected_discard(void **state) {
 #define C1 "01900000-0000-7000-8000-0000000000c1"
   const char *a1 = syncenv_client(g, "a1", OA, g->url);
   const char *b1 = syncenv_client(g, "b1", OB, g->url);
-  assert_int_equal(KJ(a1, "add", "complaint", "id=" C1, "received=2026-03-01", "channel=surat",
+  assert_int_equal(KJ(a1, "add", "complaint", ("id=" C1), "received=2026-03-01", "channel=surat",
                       "summary=jalan rusak"),
                    0);
   assert_int_equal(KJ(a1, "sync"), 0);

@@ -108,11 +108,11 @@ static kj_code judge_as(kj_rtype t, const char *const *before, const char *autho
   kj_record_init(&b, t);
   snprintf(b.id, sizeof b.id, "%s", ID1);
   if (before) {
-    static const char *const office[] = {"office=" OFF_A, NULL};
+    static const char *const office[] = {("office=" OFF_A), NULL};
     fill(&b, NULL, office);
     fill(&b, NULL, before);
   } else {
-    static const char *const office[] = {"office=" OFF_A, NULL};
+    static const char *const office[] = {("office=" OFF_A), NULL};
     fill(&c.rec, &c.mask, office);
   }
   fill(&c.rec, &c.mask, ch);
@@ -149,7 +149,7 @@ static void refused(kj_code rc, const char *want) {
     fail_msg("expected a refusal with \"%s\", got %d \"%s\"", want, rc, g_msg);
 }
 
-#define ACT_NEW(nip) "nip=" nip, "date=2026-03-02", "indicator=DOC", "quantity=3"
+#define ACT_NEW(nip) ("nip=" nip), "date=2026-03-02", "indicator=DOC", "quantity=3"
 
 /* --- one office's records name only its own people ----------------------- */
 
@@ -165,26 +165,26 @@ static void t_roster(void **state) {
   refused(judge(KJ_T_ACTIVITY, NULL, "admin", L(ACT_NEW(OTHER))), "not on the roster");
   /* a target, a complaint's resolver, a rating's ratee */
   refused(judge(KJ_T_TARGET, NULL, "operator",
-                L("nip=" OTHER, "indicator=DOC", "period=2026", "target=9999")),
+                L(("nip=" OTHER), "indicator=DOC", "period=2026", "target=9999")),
           "target " ID1 ": nip " OTHER " is not on the roster");
   assert_int_equal(judge(KJ_T_TARGET, NULL, "operator",
-                         L("nip=" STAFF, "indicator=DOC", "period=2026", "target=9")),
+                         L(("nip=" STAFF), "indicator=DOC", "period=2026", "target=9")),
                    KJ_OK);
   refused(judge(KJ_T_COMPLAINT, NULL, "operator",
-                L("received=2026-03-01", "resolved=2026-03-02", "resolved_by=" OTHER)),
+                L("received=2026-03-01", "resolved=2026-03-02", ("resolved_by=" OTHER))),
           "complaint " ID1 ": resolved_by " OTHER " is not on the roster");
   assert_int_equal(judge(KJ_T_COMPLAINT, NULL, "operator",
-                         L("received=2026-03-01", "resolved=2026-03-02", "resolved_by=" PEER)),
+                         L("received=2026-03-01", "resolved=2026-03-02", ("resolved_by=" PEER))),
                    KJ_OK);
   refused(judge(KJ_T_RATING, NULL, B_HEAD,
-                L("period=2026", "rater=" B_HEAD, "ratee=" OTHER, "role=atasan")),
+                L("period=2026", ("rater=" B_HEAD), ("ratee=" OTHER), "role=atasan")),
           "ratee " OTHER " is not on the roster of office '" OFF_A "'");
   /* a rater of another office is only the ratee's supervisor as atasan */
   refused(judge(KJ_T_RATING, NULL, OTHER,
-                L("period=2026", "rater=" OTHER, "ratee=" STAFF, "role=rekan")),
+                L("period=2026", ("rater=" OTHER), ("ratee=" STAFF), "role=rekan")),
           "rater " OTHER " is not on the roster of office '" OFF_A "'");
   assert_int_equal(judge(KJ_T_RATING, NULL, B_HEAD,
-                         L("period=2026", "rater=" B_HEAD, "ratee=" STAFF2, "role=atasan")),
+                         L("period=2026", ("rater=" B_HEAD), ("ratee=" STAFF2), "role=atasan")),
                    KJ_OK);
   /* an unchanged field is not judged again (the roster moved since) */
   assert_int_equal(judge(KJ_T_ACTIVITY, L(ACT_NEW(OTHER)), "operator", L("quantity=4")), KJ_OK);
@@ -210,70 +210,72 @@ static void t_approval(void **state) {
   /* created draft or submitted only */
   refused(judge(KJ_T_ACTIVITY, NULL, "operator", L(ACT_NEW(STAFF), "status=approved")),
           "activity " ID1 ": a new activity is draft or submitted");
-  refused(judge(KJ_T_ACTIVITY, NULL, SUP, L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP)),
-          "a new activity is draft or submitted");
+  refused(
+      judge(KJ_T_ACTIVITY, NULL, SUP, L(ACT_NEW(STAFF), "status=approved", ("reviewed_by=" SUP))),
+      "a new activity is draft or submitted");
   assert_int_equal(judge(KJ_T_ACTIVITY, NULL, "operator", L(ACT_NEW(STAFF), "status=draft")),
                    KJ_OK);
   /* the supervisor approves and rejects */
   assert_int_equal(
-      judge(KJ_T_ACTIVITY, L(SUBMITTED), SUP, L("status=approved", "reviewed_by=" SUP)), KJ_OK);
+      judge(KJ_T_ACTIVITY, L(SUBMITTED), SUP, L("status=approved", ("reviewed_by=" SUP))), KJ_OK);
   assert_int_equal(
-      judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF)), SUP, L("status=rejected", "reviewed_by=" SUP)),
+      judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF)), SUP, L("status=rejected", ("reviewed_by=" SUP))),
       KJ_OK);
   /* nobody else */
-  refused(judge(KJ_T_ACTIVITY, L(SUBMITTED), PEER, L("status=approved", "reviewed_by=" PEER)),
+  refused(judge(KJ_T_ACTIVITY, L(SUBMITTED), PEER, L("status=approved", ("reviewed_by=" PEER))),
           "activity " ID1 ": only the supervisor of " STAFF " (" SUP ") approves their activities");
-  refused(judge(KJ_T_ACTIVITY, L(SUBMITTED), "operator", L("status=approved", "reviewed_by=" SUP)),
-          "only the supervisor of " STAFF " (" SUP ")");
+  refused(
+      judge(KJ_T_ACTIVITY, L(SUBMITTED), "operator", L("status=approved", ("reviewed_by=" SUP))),
+      "only the supervisor of " STAFF " (" SUP ")");
   /* not their own */
   refused(judge(KJ_T_ACTIVITY, L(ACT_NEW(SUP), "status=submitted"), SUP,
-                L("status=approved", "reviewed_by=" SUP)),
+                L("status=approved", ("reviewed_by=" SUP))),
           "nobody approves their own activity (" SUP ")");
   /* a draft is submitted first */
   refused(judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=draft"), SUP,
-                L("status=approved", "reviewed_by=" SUP)),
+                L("status=approved", ("reviewed_by=" SUP))),
           "a draft is submitted before it is approved or rejected");
   /* reviewed_by is the approver */
-  refused(judge(KJ_T_ACTIVITY, L(SUBMITTED), SUP, L("status=approved", "reviewed_by=" HEAD)),
+  refused(judge(KJ_T_ACTIVITY, L(SUBMITTED), SUP, L("status=approved", ("reviewed_by=" HEAD))),
           "an approval sets reviewed_by to its approver (" SUP ")");
   refused(judge(KJ_T_ACTIVITY, L(SUBMITTED), SUP, L("status=approved")),
           "an approval sets reviewed_by to its approver");
   /* the approver changes the decision: reviewed_by already theirs need not
    * be written again, but someone else's must be */
-  assert_int_equal(judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP),
+  assert_int_equal(judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", ("reviewed_by=" SUP)),
                          SUP, L("status=rejected")),
                    KJ_OK);
-  refused(judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" HEAD), SUP,
+  refused(judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", ("reviewed_by=" HEAD)), SUP,
                 L("status=rejected")),
           "an approval sets reviewed_by to its approver (" SUP ")");
   /* the head has no supervisor: approved at the BKD */
-  refused(judge(KJ_T_ACTIVITY, L(ACT_NEW(HEAD)), SUP, L("status=approved", "reviewed_by=" SUP)),
+  refused(judge(KJ_T_ACTIVITY, L(ACT_NEW(HEAD)), SUP, L("status=approved", ("reviewed_by=" SUP))),
           HEAD " has no supervisor: their activities are approved at the BKD");
   assert_int_equal(
-      judge(KJ_T_ACTIVITY, L(ACT_NEW(HEAD)), "admin", L("status=approved", "reviewed_by=" SUP)),
+      judge(KJ_T_ACTIVITY, L(ACT_NEW(HEAD)), "admin", L("status=approved", ("reviewed_by=" SUP))),
       KJ_OK);
   /* an approver of another unit */
-  assert_int_equal(
-      judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF2)), B_HEAD, L("status=approved", "reviewed_by=" B_HEAD)),
-      KJ_OK);
+  assert_int_equal(judge(KJ_T_ACTIVITY, L(ACT_NEW(STAFF2)), B_HEAD,
+                         L("status=approved", ("reviewed_by=" B_HEAD))),
+                   KJ_OK);
   /* an administrator may set any status, also on a new record */
   assert_int_equal(judge(KJ_T_ACTIVITY, NULL, "admin", L(ACT_NEW(STAFF), "status=approved")),
                    KJ_OK);
   /* without the roster: a person signed in, never the operator or oneself */
-  assert_int_equal(
-      judge_as(KJ_T_ACTIVITY, L(SUBMITTED), SUP, L("status=approved", "reviewed_by=" SUP), 0, 0, 0),
-      KJ_OK);
+  assert_int_equal(judge_as(KJ_T_ACTIVITY, L(SUBMITTED), SUP,
+                            L("status=approved", ("reviewed_by=" SUP)), 0, 0, 0),
+                   KJ_OK);
   refused(judge_as(KJ_T_ACTIVITY, L(SUBMITTED), "operator",
-                   L("status=approved", "reviewed_by=" SUP), 0, 0, 0),
+                   L("status=approved", ("reviewed_by=" SUP)), 0, 0, 0),
           "approved or rejected by its approver signed in, not by 'operator'");
-  refused(judge_as(KJ_T_ACTIVITY, L(SUBMITTED), STAFF, L("status=approved", "reviewed_by=" STAFF),
+  refused(judge_as(KJ_T_ACTIVITY, L(SUBMITTED), STAFF, L("status=approved", ("reviewed_by=" STAFF)),
                    0, 0, 0),
           "nobody approves their own activity");
   refused(judge_as(KJ_T_ACTIVITY, NULL, "operator", L(ACT_NEW(STAFF), "status=approved"), 0, 0, 0),
           "a new activity is draft or submitted");
 }
 
-#define APPROVED ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP
+#define APPROVED ACT_NEW(STAFF), "status=approved", ("reviewed_by=" SUP)
 
 static void t_decided(void **state) {
   (void)state;
@@ -285,8 +287,8 @@ static void t_decided(void **state) {
   assert_int_equal(judge(KJ_T_ACTIVITY, L(APPROVED), SUP, L("status=submitted", "reviewed_by=")),
                    KJ_OK);
   /* the approver changes their mind */
-  assert_int_equal(judge(KJ_T_ACTIVITY, L(APPROVED), SUP, L("status=rejected", "reviewed_by=" SUP)),
-                   KJ_OK);
+  assert_int_equal(
+      judge(KJ_T_ACTIVITY, L(APPROVED), SUP, L("status=rejected", ("reviewed_by=" SUP))), KJ_OK);
   /* an edit sent for review again is anybody's */
   assert_int_equal(judge(KJ_T_ACTIVITY, L(APPROVED), "operator",
                          L("quantity=30", "status=submitted", "reviewed_by=")),
@@ -313,40 +315,40 @@ static void t_ratings(void **state) {
   (void)state;
   g_nratings = 0;
   assert_int_equal(judge(KJ_T_RATING, NULL, SUP,
-                         L("period=2026", "rater=" SUP, "ratee=" STAFF, "role=atasan", SCORES)),
+                         L("period=2026", ("rater=" SUP), ("ratee=" STAFF), "role=atasan", SCORES)),
                    KJ_OK);
   /* the author is the rater */
   refused(judge(KJ_T_RATING, NULL, "operator",
-                L("period=2026", "rater=" SUP, "ratee=" STAFF, "role=atasan")),
+                L("period=2026", ("rater=" SUP), ("ratee=" STAFF), "role=atasan")),
           "rating " ID1 ": a rating is written by its rater (" SUP "), not by 'operator'");
-  refused(judge(KJ_T_RATING, L("period=2026", "rater=" SUP, "ratee=" STAFF, "role=atasan"), PEER,
-                L("s1=1")),
+  refused(judge(KJ_T_RATING, L("period=2026", ("rater=" SUP), ("ratee=" STAFF), "role=atasan"),
+                PEER, L("s1=1")),
           "a rating is written by its rater (" SUP "), not by '" PEER "'");
   /* not oneself */
   refused(judge(KJ_T_RATING, NULL, STAFF,
-                L("period=2026", "rater=" STAFF, "ratee=" STAFF, "role=rekan")),
+                L("period=2026", ("rater=" STAFF), ("ratee=" STAFF), "role=rekan")),
           "nobody rates themselves (" STAFF ")");
   /* atasan: the ratee's supervisor */
   refused(judge(KJ_T_RATING, NULL, PEER,
-                L("period=2026", "rater=" PEER, "ratee=" STAFF, "role=atasan")),
+                L("period=2026", ("rater=" PEER), ("ratee=" STAFF), "role=atasan")),
           "an atasan rating is made by the ratee's supervisor (" SUP "), not by " PEER);
   /* bawahan: the rater's own supervisor */
   assert_int_equal(judge(KJ_T_RATING, NULL, STAFF,
-                         L("period=2026", "rater=" STAFF, "ratee=" SUP, "role=bawahan")),
+                         L("period=2026", ("rater=" STAFF), ("ratee=" SUP), "role=bawahan")),
                    KJ_OK);
   refused(judge(KJ_T_RATING, NULL, STAFF,
-                L("period=2026", "rater=" STAFF, "ratee=" HEAD, "role=bawahan")),
+                L("period=2026", ("rater=" STAFF), ("ratee=" HEAD), "role=bawahan")),
           "a bawahan rating rates the rater's own supervisor (" SUP "), not " HEAD);
   /* rekan: neither supervises the other */
   assert_int_equal(judge(KJ_T_RATING, NULL, STAFF,
-                         L("period=2026", "rater=" STAFF, "ratee=" PEER, "role=rekan")),
+                         L("period=2026", ("rater=" STAFF), ("ratee=" PEER), "role=rekan")),
                    KJ_OK);
-  refused(
-      judge(KJ_T_RATING, NULL, SUP, L("period=2026", "rater=" SUP, "ratee=" STAFF, "role=rekan")),
-      "a rekan rating is between colleagues: " SUP " is the supervisor of " STAFF);
-  refused(
-      judge(KJ_T_RATING, NULL, STAFF, L("period=2026", "rater=" STAFF, "ratee=" SUP, "role=rekan")),
-      "a rekan rating is between colleagues: " SUP " is the supervisor of " STAFF);
+  refused(judge(KJ_T_RATING, NULL, SUP,
+                L("period=2026", ("rater=" SUP), ("ratee=" STAFF), "role=rekan")),
+          "a rekan rating is between colleagues: " SUP " is the supervisor of " STAFF);
+  refused(judge(KJ_T_RATING, NULL, STAFF,
+                L("period=2026", ("rater=" STAFF), ("ratee=" SUP), "role=rekan")),
+          "a rekan rating is between colleagues: " SUP " is the supervisor of " STAFF);
   /* one live rating per (period, rater, ratee) */
   g_ratings[0][0] = ID2;
   g_ratings[0][1] = "2026";
@@ -354,19 +356,20 @@ static void t_ratings(void **state) {
   g_ratings[0][3] = PEER;
   g_nratings = 1;
   refused(judge(KJ_T_RATING, NULL, STAFF,
-                L("period=2026", "rater=" STAFF, "ratee=" PEER, "role=rekan")),
+                L("period=2026", ("rater=" STAFF), ("ratee=" PEER), "role=rekan")),
           STAFF " already rated " PEER " for 2026 in rating " ID2);
   assert_int_equal(judge(KJ_T_RATING, NULL, STAFF,
-                         L("period=2026-Q1", "rater=" STAFF, "ratee=" PEER, "role=rekan")),
+                         L("period=2026-Q1", ("rater=" STAFF), ("ratee=" PEER), "role=rekan")),
                    KJ_OK);
   g_ratings[0][0] = ID1; /* the rating itself is no other */
-  assert_int_equal(judge(KJ_T_RATING, L("period=2026", "rater=" STAFF, "ratee=" PEER, "role=rekan"),
-                         STAFF, L("s1=5")),
+  assert_int_equal(judge(KJ_T_RATING,
+                         L("period=2026", ("rater=" STAFF), ("ratee=" PEER), "role=rekan"), STAFF,
+                         L("s1=5")),
                    KJ_OK);
   g_nratings = 0;
   /* an administrator may set any rating (people still on the roster) */
   assert_int_equal(judge(KJ_T_RATING, NULL, "admin",
-                         L("period=2026", "rater=" STAFF, "ratee=" STAFF, "role=atasan")),
+                         L("period=2026", ("rater=" STAFF), ("ratee=" STAFF), "role=atasan")),
                    KJ_OK);
 }
 
@@ -395,7 +398,7 @@ static void t_dates(void **state) {
     b11[i + 1] = s11[i];
   assert_int_equal(judge(KJ_T_SURVEY, NULL, "operator", b11), KJ_OK);
   refused(judge(KJ_T_ACTIVITY, NULL, "operator",
-                L("nip=" STAFF, "date=2026-04-01", "indicator=DOC", "quantity=1")),
+                L(("nip=" STAFF), "date=2026-04-01", "indicator=DOC", "quantity=1")),
           "activity " ID1 ": date 2026-04-01 is after the office's today");
   refused(judge(KJ_T_COMPLAINT, NULL, "operator", L("received=2026-03-01", "resolved=2026-03-12")),
           "complaint " ID1 ": resolved 2026-03-12 is after the office's today");
@@ -439,7 +442,7 @@ static void t_resubmit(void **state) {
   (void)state;
   kj_record before;
   kj_record_init(&before, KJ_T_ACTIVITY);
-  fill(&before, NULL, L("office=" OFF_A, APPROVED));
+  fill(&before, NULL, L(("office=" OFF_A), APPROVED));
   kj_change c;
   mkc(&c, "dev-a", 1, L("quantity=9"));
   assert_int_equal(kj_rules_resubmits(&c, &before), 1);
@@ -459,10 +462,10 @@ static void t_resubmit(void **state) {
 
   /* the server's settle: an approval and a newer edit, in either order */
   kj_change cs[4];
-  mkc(&cs[0], "dev-a", KJ_HLC_MAKE(1000, 0), L("office=" OFF_A, ACT_NEW(STAFF)));
-  mkc(&cs[1], "dev-b", KJ_HLC_MAKE(2000, 0), L("status=approved", "reviewed_by=" SUP));
+  mkc(&cs[0], "dev-a", KJ_HLC_MAKE(1000, 0), L(("office=" OFF_A), ACT_NEW(STAFF)));
+  mkc(&cs[1], "dev-b", KJ_HLC_MAKE(2000, 0), L("status=approved", ("reviewed_by=" SUP)));
   mkc(&cs[2], "dev-c", KJ_HLC_MAKE(3000, 0), L("quantity=40"));
-  mkc(&cs[3], "dev-b", KJ_HLC_MAKE(4000, 0), L("status=approved", "reviewed_by=" SUP));
+  mkc(&cs[3], "dev-b", KJ_HLC_MAKE(4000, 0), L("status=approved", ("reviewed_by=" SUP)));
   static const int o1[] = {0, 1, 2}, o2[] = {0, 2, 1}, o3[] = {2, 1, 0}, o4[] = {1, 0, 2};
   char *a = apply_all(cs, o1, 3);
   assert_non_null(strstr(a, "\"status\":\"submitted\""));
@@ -496,7 +499,7 @@ static kj_code judge_delete(kj_rtype t, const char *const *before, const char *a
   c.rec.deleted = 1;
   kj_record_init(&b, t);
   snprintf(b.id, sizeof b.id, "%s", ID1);
-  static const char *const office[] = {"office=" OFF_A, NULL};
+  static const char *const office[] = {("office=" OFF_A), NULL};
   fill(&b, NULL, office);
   fill(&b, NULL, before);
   kj_record a;
@@ -524,33 +527,34 @@ static void t_deletes(void **state) {
   assert_int_equal(judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=submitted"), "operator"),
                    KJ_OK);
   /* approved: only its approver, or the BKD */
-  refused(judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP),
+  refused(judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", ("reviewed_by=" SUP)),
                        "operator"),
           "activity " ID1 ": an activity that is approved is deleted only by its approver (" SUP
           "), not by 'operator'");
-  refused(
-      judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=rejected", "reviewed_by=" SUP), STAFF),
-      "deleted only by its approver (" SUP "), not by '" STAFF "'");
+  refused(judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=rejected", ("reviewed_by=" SUP)),
+                       STAFF),
+          "deleted only by its approver (" SUP "), not by '" STAFF "'");
   assert_int_equal(
-      judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP), SUP),
+      judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(STAFF), "status=approved", ("reviewed_by=" SUP)), SUP),
       KJ_OK);
   assert_int_equal(judge_delete(KJ_T_ACTIVITY,
-                                L(ACT_NEW(STAFF), "status=approved", "reviewed_by=" SUP), "admin"),
+                                L(ACT_NEW(STAFF), "status=approved", ("reviewed_by=" SUP)),
+                                "admin"),
                    KJ_OK);
   refused(judge_delete(KJ_T_ACTIVITY, L(ACT_NEW(HEAD), "status=approved"), SUP),
           "is deleted at the BKD (" HEAD " has no supervisor)");
   /* a rating: only its rater */
   refused(judge_delete(KJ_T_RATING,
-                       L("period=2026", "rater=" SUP, "ratee=" STAFF, "role=atasan", SCORES),
+                       L("period=2026", ("rater=" SUP), ("ratee=" STAFF), "role=atasan", SCORES),
                        "operator"),
           "rating " ID1 ": a rating is deleted by its rater (" SUP "), not by 'operator'");
   assert_int_equal(
       judge_delete(KJ_T_RATING,
-                   L("period=2026", "rater=" SUP, "ratee=" STAFF, "role=atasan", SCORES), SUP),
+                   L("period=2026", ("rater=" SUP), ("ratee=" STAFF), "role=atasan", SCORES), SUP),
       KJ_OK);
   /* surveys, complaints, targets: the office's operator */
   assert_int_equal(judge_delete(KJ_T_TARGET,
-                                L("nip=" STAFF, "indicator=DOC", "period=2026", "target=10"),
+                                L(("nip=" STAFF), "indicator=DOC", "period=2026", "target=10"),
                                 "operator"),
                    KJ_OK);
 }

@@ -77,7 +77,7 @@ static kj_code w_actday_add(void *h, const char *office, const char *nip, long l
   char key[48];
   snprintf(key, sizeof key, "%s|%s|%lld", office, nip, day);
   int i = 0;
-  while (i < f->ndays && strcmp(f->days[i], key))
+  while (i < f->ndays && strcmp(f->days[i], key) != 0)
     i++;
   if (i == f->ndays) {
     assert_true(f->ndays < 16);
@@ -239,6 +239,9 @@ static void fake_init(fake *f, kjs_score_store *ss) {
 
 /* a record of type t, id, "name=value" pairs (NULL-terminated); not
  * validated, so a test can give a field an unreadable value */
+/* the end of mk()'s list: a typed null, as va_arg reads a const char * */
+#define END ((const char *)NULL)
+
 static void mk(kj_record *r, kj_rtype t, const char *id, ...) {
   kj_record_init(r, t);
   snprintf(r->id, sizeof r->id, "%s", id);
@@ -257,7 +260,7 @@ static void mk(kj_record *r, kj_rtype t, const char *id, ...) {
 
 #define SURVEY(r, u1, comment)                                                                     \
   mk(r, KJ_T_SURVEY, "s1", "office=A", "date=2026-03-15", "service=loket", "u1=" u1, "u2=2",       \
-     "u3=3", "u4=4", "u5=1", "u6=2", "u7=3", "u8=4", "u9=4", "comment=" comment, NULL)
+     "u3=3", "u4=4", "u5=1", "u6=2", "u7=3", "u8=4", "u9=4", "comment=" comment, END)
 
 /* ---------------------------------------------------------------------- */
 
@@ -312,11 +315,11 @@ static void t_activity_contrib(void **state) {
   kj_record a1, a2, a3;
   /* 2026-03-16 is a Monday (kj_day 20528), 2026-03-21 a Saturday */
   mk(&a1, KJ_T_ACTIVITY, "a1", "office=A", "nip=N1", "date=2026-03-16", "indicator=IND",
-     "quantity=2.5", "status=approved", NULL);
+     "quantity=2.5", "status=approved", END);
   mk(&a2, KJ_T_ACTIVITY, "a2", "office=A", "nip=N1", "date=2026-03-16", "indicator=IND",
-     "quantity=1", "status=submitted", NULL);
+     "quantity=1", "status=submitted", END);
   mk(&a3, KJ_T_ACTIVITY, "a3", "office=A", "nip=N1", "date=2026-03-21", "indicator=IND",
-     "quantity=1", "status=submitted", NULL);
+     "quantity=1", "status=submitted", END);
   kj_day mon, sat;
   assert_int_equal(kj_date_parse("2026-03-16", &mon), 0);
   assert_int_equal(kj_date_parse("2026-03-21", &sat), 0);
@@ -355,16 +358,16 @@ static void t_other_contrib(void **state) {
   kj_err e;
   kj_record r[7];
   mk(&r[0], KJ_T_TARGET, "t1", "office=A", "nip=N1", "period=2026-Q1", "indicator=IND",
-     "target=12.5", NULL);
+     "target=12.5", END);
   mk(&r[1], KJ_T_RATING, "r1", "office=A", "ratee=N1", "period=2026", "role=atasan", "s1=1", "s2=2",
-     "s3=3", "s4=4", "s5=5", "s6=1", "s7=2", NULL);
-  mk(&r[2], KJ_T_COMPLAINT, "c1", "office=A", "received=2026-01-30", "resolved=2026-02-02", NULL);
-  mk(&r[3], KJ_T_COMPLAINT, "c2", "office=A", "received=2026-01-30", NULL);
-  mk(&r[4], KJ_T_OFFICE, "A", "name=Kantor A", "population=1200", NULL);
-  mk(&r[5], KJ_T_EMPLOYEE, "N1", "name=Budi", "office=A", NULL);
+     "s3=3", "s4=4", "s5=5", "s6=1", "s7=2", END);
+  mk(&r[2], KJ_T_COMPLAINT, "c1", "office=A", "received=2026-01-30", "resolved=2026-02-02", END);
+  mk(&r[3], KJ_T_COMPLAINT, "c2", "office=A", "received=2026-01-30", END);
+  mk(&r[4], KJ_T_OFFICE, "A", "name=Kantor A", "population=1200", END);
+  mk(&r[5], KJ_T_EMPLOYEE, "N1", "name=Budi", "office=A", END);
   /* u1 out of 1..4: nothing */
   mk(&r[6], KJ_T_SURVEY, "s9", "office=A", "date=2026-03-15", "service=loket", "u1=5", "u2=2",
-     "u3=3", "u4=4", "u5=1", "u6=2", "u7=3", "u8=4", "u9=4", NULL);
+     "u3=3", "u4=4", "u5=1", "u6=2", "u7=3", "u8=4", "u9=4", END);
   for (int i = 0; i < 7; i++)
     assert_int_equal(kjs_score_update(&ss, NULL, &r[i], &e), KJ_OK);
   assert_int_equal(kjs_score_update(&ss, &r[4], NULL, &e), KJ_OK);

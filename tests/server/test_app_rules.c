@@ -203,6 +203,7 @@ static void test_approval(void **state) {
           "reviewed_by is set only by an approve or reject of the approver");
   char *st = stored(t, KJ_T_ACTIVITY, id, "status");
   assert_null(st); /* still the default, submitted */
+  free(st);
   /* the supervisor approves */
   applied(push1(
       t, t->dev_a,
@@ -246,7 +247,9 @@ static void test_resubmit(void **state) {
   char *st = stored(t, KJ_T_ACTIVITY, id, "status");
   assert_string_equal(st, "submitted");
   free(st);
-  assert_null(stored(t, KJ_T_ACTIVITY, id, "reviewed_by"));
+  st = stored(t, KJ_T_ACTIVITY, id, "reviewed_by");
+  assert_null(st);
+  free(st);
   /* the pushing device receives it, although it skips its own records */
   tresp r;
   tcall(t, &r, "GET", "/v1/pull", "since=0&skip_own=1&protocol=2", t->dev_a2, NULL);
