@@ -104,9 +104,4 @@ kj_code kj_rules_add_resubmit(kj_change *c);
  * when s changed.  KJ_ENOMEM. */
 kj_code kj_rules_settle(kj_rstate *s, int *changed);
 
-/* The UTC offset in minutes of an office time zone of domain.md: 420
- * (Asia/Jakarta, WIB, also for NULL, "" or unknown), 480 (Asia/Makassar,
- * WITA), 540 (Asia/Jayapura, WIT). */
-int kj_zone_offset_minutes(const char *zone);
-
 #endif
