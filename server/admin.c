@@ -34,7 +34,6 @@
 
 #define KJS_SERVER_DEVICE "server" /* device id of the server's own changes */
 
-static void die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One line on stderr: the message formatted, then every control character
  * escaped (kj_term_fputs): values in messages come from files, the command
  * line and the database, and never act on the terminal. */
@@ -54,13 +53,6 @@ static void err_line(const char *fmt, ...) {
   va_end(ap);
 }
 
-static void die_msg(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vline("kinerjad: ", fmt, ap);
-  va_end(ap);
-}
-
 /* A label given with --name: the rules of a text field (1-200 characters,
  * valid UTF-8, no control characters), so nothing can reach a terminal
  * through `device list` later.  0 when fine, else 1 after the message. */
@@ -70,7 +62,7 @@ static int bad_label(const char *cmd, const char *name) {
   kj_err_clear(&e);
   if (!name || kj_field_validate(&def, name, &e) == KJ_OK)
     return 0;
-  die_msg("%s: --name: %s", cmd, e.msg + strlen("field 'name': "));
+  kjs_adm_error("%s: --name: %s", cmd, e.msg + strlen("field 'name': "));
   return 1;
 }
 
@@ -105,67 +97,17 @@ static const char usage_text[] =
     "\n"
     "Every command takes --help.\n";
 
-static int want_help(int argc, char **argv) {
-  for (int i = 0; i < argc; i++)
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-      return 1;
-  return 0;
-}
-
 /* Load the config (it must exist: `init` made it) and open the store into
- * *st: KJ_OK, or the failure's code after printing its message (the caller
- * exits with 1). */
-static kj_code open_dir(cmd_ctx *c, kjs_store **st) {
-  kj_err e;
-  kj_err_clear(&e);
-  kj_code rc = kjs_config_load(&c->cfg, &e);
-  if (rc == KJ_ENOENT) {
-    die_msg("no kinerjad data directory at '%s': run 'kinerjad init' first", c->cfg.data_dir);
-    return rc;
-  }
-  if (!rc)
-    rc = kjs_store_open(st, c->cfg.db_file, &c->cfg, 0, &e);
-  if (rc) {
-    die_msg("%s", e.msg);
-    return rc;
-  }
-  return KJ_OK;
-}
-
-/* A word the command does not take: a known option without its value, a
- * mistyped option (with the closest of known, a NULL-terminated list), or
- * an argument too many. */
-static void bad_arg(const char *cmd, const char *a, const char *const *known) {
-  size_t n = 0;
-  while (known && known[n])
-    n++;
-  for (size_t i = 0; known && i < n; i++)
-    if (!strcmp(a, known[i])) {
-      die_msg("%s: option '%s' needs a value", cmd, a);
-      return;
-    }
-  const char *meant = a[0] == '-' ? kj_suggest(a, known, n) : NULL;
-  if (meant)
-    die_msg("%s: unknown option '%s' (did you mean '%s'?)", cmd, a, meant);
-  else if (a[0] == '-')
-    die_msg("%s: unknown option '%s' (see 'kinerjad %s --help')", cmd, a, cmd);
-  else
-    die_msg("%s: unexpected argument '%s' (see 'kinerjad %s --help')", cmd, a, cmd);
-}
-
-/* An unknown subcommand or report name, with the closest of known. */
-static void bad_word(const char *what, const char *a, const char *const *known, size_t n) {
-  const char *meant = kj_suggest(a, known, n);
-  if (meant)
-    die_msg("unknown %s '%s' (did you mean '%s'?)", what, a, meant);
-  else
-    die_msg("unknown %s '%s' (see 'kinerjad --help')", what, a);
+ * *st: 0, or 1 after printing the failure (the caller exits with 1);
+ * admin_util.c's, shared with the commands of admin_bkd.h. */
+static int open_dir(cmd_ctx *c, kjs_store **st) {
+  return kjs_adm_open(&c->cfg, st);
 }
 
 /* ---------------------------------------------------------------------- */
 
 static int cmd_init(cmd_ctx *c) {
-  if (want_help(c->argc, c->argv)) {
+  if (kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad init [--host NAME ...]\n\n"
           "Create the data directory (mode 0700) with the database, kinerjad.conf,\n"
           "an ECDSA P-256 key (key.pem) and a self-signed certificate (cert.pem) for\n"
@@ -183,41 +125,41 @@ static int cmd_init(cmd_ctx *c) {
   for (int i = 0; i < c->argc; i++) {
     if (!strcmp(c->argv[i], "--host") && i + 1 < c->argc) {
       if (nhosts == 64) {
-        die_msg("too many --host names");
+        kjs_adm_error("too many --host names");
         return 1;
       }
       hosts[nhosts++] = c->argv[++i];
     } else {
       static const char *const known[] = {"--host", NULL};
-      bad_arg("init", c->argv[i], known);
+      kjs_adm_bad_arg("init", c->argv[i], known);
       return 1;
     }
   }
   const char *dir = c->cfg.data_dir;
   if (mkdir(dir, 0700) != 0) {
     if (errno != EEXIST) {
-      die_msg("cannot create '%s': %s", dir, strerror(errno));
+      kjs_adm_error("cannot create '%s': %s", dir, strerror(errno));
       return 1;
     }
     if (access(c->cfg.conf_file, F_OK) == 0 || access(c->cfg.db_file, F_OK) == 0 ||
         access(c->cfg.key_file, F_OK) == 0) {
-      die_msg("'%s' is already a kinerjad data directory: refusing to overwrite", dir);
+      kjs_adm_error("'%s' is already a kinerjad data directory: refusing to overwrite", dir);
       return 1;
     }
   }
   if (chmod(dir, 0700) != 0) {
-    die_msg("cannot set the mode of '%s': %s", dir, strerror(errno));
+    kjs_adm_error("cannot set the mode of '%s': %s", dir, strerror(errno));
     return 1;
   }
   int fd = open(c->cfg.conf_file, O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) {
-    die_msg("cannot create '%s': %s", c->cfg.conf_file, strerror(errno));
+    kjs_adm_error("cannot create '%s': %s", c->cfg.conf_file, strerror(errno));
     return 1;
   }
   const char *text = kjs_config_default_text();
   size_t len = strlen(text);
   if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-    die_msg("cannot write '%s': %s", c->cfg.conf_file, strerror(errno));
+    kjs_adm_error("cannot write '%s': %s", c->cfg.conf_file, strerror(errno));
     close(fd);
     return 1;
   }
@@ -225,12 +167,12 @@ static int cmd_init(cmd_ctx *c) {
   kj_err e;
   kj_err_clear(&e);
   if (kjh_tls_make_cert(c->cfg.key_file, c->cfg.cert_file, "kinerjad", hosts, nhosts, &e) != 0) {
-    die_msg("%s", e.msg[0] ? e.msg : "cannot make the TLS certificate");
+    kjs_adm_error("%s", e.msg[0] ? e.msg : "cannot make the TLS certificate");
     return 1;
   }
   kjs_store *st;
   if (kjs_store_open(&st, c->cfg.db_file, NULL, 1, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     return 1;
   }
   char token[KJS_TOKEN_LEN + 1], id[32];
@@ -238,7 +180,7 @@ static int cmd_init(cmd_ctx *c) {
   int rc = 0;
   if (kjs_token_new(token, hash, &e) || kjs_token_id("tok-", id, sizeof id, &e) ||
       kjs_store_token_add(st, KJS_ROLE_ADMIN, id, NULL, "initial admin", hash, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     rc = 1;
   } else {
     printf("initialised '%s'\n", dir);
@@ -253,7 +195,7 @@ static int is_loopback(const char *host) {
 }
 
 static int cmd_serve(cmd_ctx *c) {
-  if (want_help(c->argc, c->argv)) {
+  if (kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad serve [--listen ADDR:PORT] [--plain-http] [--public-only]\n\n"
           "Serve HTTPS on ADDR:PORT (default: the config's listen, 127.0.0.1:8443).\n"
           "Port 0 picks a free port.  Prints 'listening on https://ADDR:PORT' when\n"
@@ -280,7 +222,7 @@ static int cmd_serve(cmd_ctx *c) {
       public_only = 1;
     else {
       static const char *const known[] = {"--listen", "--plain-http", "--public-only", NULL};
-      bad_arg("serve", c->argv[i], known);
+      kjs_adm_bad_arg("serve", c->argv[i], known);
       return 1;
     }
   }
@@ -291,12 +233,12 @@ static int cmd_serve(cmd_ctx *c) {
   kj_err_clear(&e);
   if (listen &&
       kjs_parse_listen(listen, c->cfg.net.host, sizeof c->cfg.net.host, &c->cfg.net.port, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     kjs_store_close(st);
     return 1;
   }
   if (plain && !is_loopback(c->cfg.net.host)) {
-    die_msg("--plain-http is only allowed on a loopback address, not '%s'", c->cfg.net.host);
+    kjs_adm_error("--plain-http is only allowed on a loopback address, not '%s'", c->cfg.net.host);
     kjs_store_close(st);
     return 1;
   }
@@ -308,7 +250,7 @@ static int cmd_serve(cmd_ctx *c) {
   kjs_app app;
   kjs_app_init(&app, st, &c->cfg);
   if (kjs_dash_new(&app.dash, &app, public_only, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     kjs_store_close(st);
     return 1;
   }
@@ -316,7 +258,7 @@ static int cmd_serve(cmd_ctx *c) {
   kjs_dash_free(app.dash);
   kjs_store_close(st);
   if (rc != 0) {
-    die_msg("%s", e.msg[0] ? e.msg : "serve failed");
+    kjs_adm_error("%s", e.msg[0] ? e.msg : "serve failed");
     return 1;
   }
   KJ_INFO("stopped");
@@ -325,16 +267,9 @@ static int cmd_serve(cmd_ctx *c) {
 
 /* ---------------------------------------------------------------------- */
 
-static void fmt_time(double ms, char *out, size_t size) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int cmd_device(cmd_ctx *c) {
   const char *sub = c->argc > 0 ? c->argv[0] : NULL;
-  if (!sub || want_help(c->argc, c->argv)) {
+  if (!sub || kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad device add --office CODE [--name TEXT]\n"
           "       kinerjad device list [--json]\n"
           "       kinerjad device revoke ID\n\n"
@@ -364,7 +299,7 @@ static int cmd_device(cmd_ctx *c) {
       static const char *const known[] = {"--office", "--name", "--json", NULL};
       char cmd[40];
       snprintf(cmd, sizeof cmd, "device %s", sub);
-      bad_arg(cmd, a, known);
+      kjs_adm_bad_arg(cmd, a, known);
       return 1;
     }
   }
@@ -372,13 +307,13 @@ static int cmd_device(cmd_ctx *c) {
   kj_err_clear(&e);
   if (!strcmp(sub, "add")) {
     if (!office || id) {
-      die_msg(id ? "device add: unexpected argument '%s'"
-                 : "device add: --office CODE is required%s",
-              id ? id : "");
+      kjs_adm_error(id ? "device add: unexpected argument '%s'"
+                       : "device add: --office CODE is required%s",
+                    id ? id : "");
       return 1;
     }
     if (kj_record_validate_id(KJ_T_OFFICE, office, &e)) {
-      die_msg("bad office code '%s': %s", office, e.msg);
+      kjs_adm_error("bad office code '%s': %s", office, e.msg);
       return 1;
     }
     if (bad_label("device add", name))
@@ -395,7 +330,7 @@ static int cmd_device(cmd_ctx *c) {
     int rc = 0;
     if (kjs_token_new(token, hash, &e) || kjs_token_id("dev-", did, sizeof did, &e) ||
         kjs_store_token_add(st, KJS_ROLE_DEVICE, did, office, name, hash, &e)) {
-      die_msg("%s", e.msg);
+      kjs_adm_error("%s", e.msg);
       rc = 1;
     } else {
       printf("device id: %s\n", did);
@@ -412,7 +347,7 @@ static int cmd_device(cmd_ctx *c) {
     cJSON *arr;
     int rc = 0;
     if (kjs_store_token_list(st, 1, &arr, &e)) {
-      die_msg("%s", e.msg);
+      kjs_adm_error("%s", e.msg);
       rc = 1;
     } else if (json) {
       char *t = cJSON_Print(arr);
@@ -423,7 +358,7 @@ static int cmd_device(cmd_ctx *c) {
       const cJSON *o;
       cJSON_ArrayForEach(o, arr) {
         char created[32];
-        fmt_time(cJSON_GetObjectItem(o, "created")->valuedouble, created, sizeof created);
+        kjs_adm_time(cJSON_GetObjectItem(o, "created")->valuedouble, created, sizeof created);
         const cJSON *nm = cJSON_GetObjectItem(o, "name"), *of = cJSON_GetObjectItem(o, "office");
         /* names stored before labels were checked may hold anything */
         printf("%-14s %-14s %-8s %-20s ", cJSON_GetObjectItem(o, "id")->valuestring,
@@ -439,7 +374,7 @@ static int cmd_device(cmd_ctx *c) {
   }
   if (!strcmp(sub, "revoke")) {
     if (!id) {
-      die_msg("device revoke: which ID? (see 'kinerjad device list')");
+      kjs_adm_error("device revoke: which ID? (see 'kinerjad device list')");
       return 1;
     }
     kjs_store *st;
@@ -447,7 +382,7 @@ static int cmd_device(cmd_ctx *c) {
       return 1;
     int rc = 0;
     if (kjs_store_token_revoke(st, id, &e)) {
-      die_msg("%s", e.msg);
+      kjs_adm_error("%s", e.msg);
       rc = 1;
     } else {
       printf("revoked %s\n", id);
@@ -456,7 +391,7 @@ static int cmd_device(cmd_ctx *c) {
     return rc;
   }
   static const char *const subs[] = {"add", "list", "revoke"};
-  bad_word("device command", sub, subs, 3);
+  kjs_adm_bad_word("device command", sub, subs, 3);
   return 1;
 }
 
@@ -464,7 +399,7 @@ static int cmd_token(cmd_ctx *c) {
   const char *sub = c->argc > 0 ? c->argv[0] : NULL;
   if (sub && (!strcmp(sub, "list") || !strcmp(sub, "revoke")))
     return kjs_admin_token(&c->cfg, c->argc, c->argv); /* admin_user.c */
-  if (!sub || want_help(c->argc, c->argv)) {
+  if (!sub || kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad token add --role admin|viewer [--name TEXT]\n"
           "       kinerjad token list [--json]\n"
           "       kinerjad token revoke ID\n\n"
@@ -480,7 +415,7 @@ static int cmd_token(cmd_ctx *c) {
   }
   if (strcmp(sub, "add") != 0) {
     static const char *const subs[] = {"add", "list", "revoke"};
-    bad_word("token command", sub, subs, 3);
+    kjs_adm_bad_word("token command", sub, subs, 3);
     return 1;
   }
   const char *role = NULL, *name = NULL;
@@ -491,13 +426,13 @@ static int cmd_token(cmd_ctx *c) {
       name = c->argv[++i];
     else {
       static const char *const known[] = {"--role", "--name", NULL};
-      bad_arg("token add", c->argv[i], known);
+      kjs_adm_bad_arg("token add", c->argv[i], known);
       return 1;
     }
   }
   kjs_role r = KJS_ROLE_DEVICE;
   if (kjs_role_parse(role, &r) || (r != KJS_ROLE_ADMIN && r != KJS_ROLE_VIEWER)) {
-    die_msg("token add: --role must be admin or viewer");
+    kjs_adm_error("token add: --role must be admin or viewer");
     return 1;
   }
   if (bad_label("token add", name))
@@ -512,7 +447,7 @@ static int cmd_token(cmd_ctx *c) {
   int rc = 0;
   if (kjs_token_new(token, hash, &e) || kjs_token_id("tok-", id, sizeof id, &e) ||
       kjs_store_token_add(st, (kjs_role)r, id, NULL, name, hash, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     rc = 1;
   } else {
     printf("token id: %s\n", id);
@@ -610,7 +545,7 @@ static void import_time(int64_t ms, char *out, size_t n) {
 }
 
 static int cmd_import(cmd_ctx *c) {
-  if (want_help(c->argc, c->argv)) {
+  if (kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad import TYPE FILE.csv [--strict] [--again]\n\n"
           "Load a CSV file of one record type (office, employee, indicator, service,\n"
           "survey, activity, complaint, rating, target; the columns are in\n"
@@ -638,29 +573,29 @@ static int cmd_import(cmd_ctx *c) {
       again = 1;
     else if (c->argv[i][0] == '-' && c->argv[i][1]) {
       static const char *const known[] = {"--strict", "--again", NULL};
-      bad_arg("import", c->argv[i], known);
+      kjs_adm_bad_arg("import", c->argv[i], known);
       return 1;
     } else if (!tname)
       tname = c->argv[i];
     else if (!file)
       file = c->argv[i];
     else {
-      die_msg("import: unexpected argument '%s'", c->argv[i]);
+      kjs_adm_error("import: unexpected argument '%s'", c->argv[i]);
       return 1;
     }
   }
   if (!tname || !file) {
-    die_msg("usage: kinerjad import TYPE FILE.csv [--strict] [--again]");
+    kjs_adm_error("usage: kinerjad import TYPE FILE.csv [--strict] [--again]");
     return 1;
   }
   const kj_type_def *td = kj_type_by_name(tname);
   if (!td) {
-    die_msg("unknown record type '%s'", tname);
+    kjs_adm_error("unknown record type '%s'", tname);
     return 1;
   }
   FILE *f = fopen(file, "r");
   if (!f) {
-    die_msg("cannot open '%s': %s", file, strerror(errno));
+    kjs_adm_error("cannot open '%s': %s", file, strerror(errno));
     return 1;
   }
   kj_err e;
@@ -668,7 +603,7 @@ static int cmd_import(cmd_ctx *c) {
   /* First look: the header, the spreadsheet variants and the rows' digest. */
   kj_csv_info info;
   if (kj_csv_read_info(f, file, td, NULL, NULL, NULL, &info, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     fclose(f);
     return 1;
   }
@@ -679,7 +614,7 @@ static int cmd_import(cmd_ctx *c) {
     fflush(stdout);
   }
   if (fseek(f, 0, SEEK_SET) != 0) {
-    die_msg("cannot read '%s' again: %s", file, strerror(errno));
+    kjs_adm_error("cannot read '%s' again: %s", file, strerror(errno));
     fclose(f);
     return 1;
   }
@@ -696,7 +631,7 @@ static int cmd_import(cmd_ctx *c) {
   kj_err_clear(&e);
   int rc = 1;
   if (kjs_txn_begin(st, &ic.txn, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     goto out;
   }
   if (!again) {
@@ -706,7 +641,7 @@ static int cmd_import(cmd_ctx *c) {
     if (seen) {
       kjs_txn_rollback(ic.txn);
       if (seen < 0) {
-        die_msg("%s", e.msg);
+        kjs_adm_error("%s", e.msg);
       } else {
         char when[64];
         import_time(at, when, sizeof when);
@@ -722,29 +657,29 @@ static int cmd_import(cmd_ctx *c) {
   kj_code r = kj_csv_read_info(f, file, td, NULL, import_row, &ic, &info, &e);
   if (ic.fatal) {
     kjs_txn_rollback(ic.txn);
-    die_msg("%s: nothing imported", ic.err.msg);
+    kjs_adm_error("%s: nothing imported", ic.err.msg);
     goto out;
   }
   if (r) {
     kjs_txn_rollback(ic.txn);
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     goto out;
   }
   if (strict && ic.bad) {
     kjs_txn_rollback(ic.txn);
-    die_msg("%ld bad row%s in '%s': nothing imported (--strict)", ic.bad, ic.bad == 1 ? "" : "s",
-            file);
+    kjs_adm_error("%ld bad row%s in '%s': nothing imported (--strict)", ic.bad,
+                  ic.bad == 1 ? "" : "s", file);
     goto out;
   }
   if (ic.good + ic.unchanged > 0 &&
       kjs_txn_import_note(ic.txn, info.digest, td->name, file, ic.good + ic.unchanged,
                           (int64_t)time(NULL) * 1000, &e)) {
     kjs_txn_rollback(ic.txn);
-    die_msg("%s: nothing imported", e.msg);
+    kjs_adm_error("%s: nothing imported", e.msg);
     goto out;
   }
   if (kjs_txn_commit(ic.txn, &e)) {
-    die_msg("%s: nothing imported", e.msg);
+    kjs_adm_error("%s: nothing imported", e.msg);
     goto out;
   }
   printf("imported %ld %s from '", ic.good, ic.good == 1 ? td->name : td->plural);
@@ -805,7 +740,7 @@ static void put_conflict_value(const cJSON *o, const char *side) {
 }
 
 static int cmd_history(cmd_ctx *c) {
-  if (want_help(c->argc, c->argv)) {
+  if (kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad history ID [--json]\n\n"
           "Every change the server applied to record ID, oldest first: when it was\n"
           "made (its stamp: the PC's clock as corrected at sync) in the local time\n"
@@ -828,12 +763,12 @@ static int cmd_history(cmd_ctx *c) {
       id = c->argv[i];
     else {
       static const char *const known[] = {"--json", NULL};
-      bad_arg("history", c->argv[i], known);
+      kjs_adm_bad_arg("history", c->argv[i], known);
       return 1;
     }
   }
   if (!id) {
-    die_msg("history: which record? (kinerjad history ID)");
+    kjs_adm_error("history: which record? (kinerjad history ID)");
     return 1;
   }
   kjs_store *st;
@@ -844,14 +779,14 @@ static int cmd_history(cmd_ctx *c) {
   cJSON *arr;
   int rc = 0;
   if (kjs_store_history(st, id, &arr, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     rc = 1;
   } else if (json) {
     char *t = cJSON_Print(arr);
     printf("%s\n", t ? t : "[]");
     free(t);
   } else if (!cJSON_GetArraySize(arr)) {
-    die_msg("history: no change of record '%s' here", id);
+    kjs_adm_error("history: no change of record '%s' here", id);
     rc = 1;
   } else {
     const cJSON *o;
@@ -883,7 +818,7 @@ static int cmd_history(cmd_ctx *c) {
 }
 
 static int cmd_conflicts(cmd_ctx *c) {
-  if (want_help(c->argc, c->argv)) {
+  if (kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad conflicts [--json]\n\n"
           "Every value that lost to a concurrent write of another device, oldest first,\n"
           "with who wrote each side and when, in the local time of the record's office\n"
@@ -903,7 +838,7 @@ static int cmd_conflicts(cmd_ctx *c) {
       json = 1;
     else {
       static const char *const known[] = {"--json", NULL};
-      bad_arg("conflicts", c->argv[i], known);
+      kjs_adm_bad_arg("conflicts", c->argv[i], known);
       return 1;
     }
   }
@@ -915,7 +850,7 @@ static int cmd_conflicts(cmd_ctx *c) {
   cJSON *arr;
   int rc = 0;
   if (kjs_store_conflicts(st, &arr, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     rc = 1;
   } else if (json) {
     char *t = cJSON_Print(arr);
@@ -949,7 +884,7 @@ static int cmd_conflicts(cmd_ctx *c) {
 /* report and recompute: the scores module's (issue "Scores") */
 
 static int cmd_report(cmd_ctx *c) {
-  if (want_help(c->argc, c->argv) || c->argc == 0) {
+  if (kjs_adm_want_help(c->argc, c->argv) || c->argc == 0) {
     fputs("usage: kinerjad report offices --period P [--as-of D] [--json|--csv]\n"
           "       kinerjad report employees --period P --office CODE [--json|--csv]\n\n"
           "The consolidated scores (docs/scoring.md).  P is a year (2026), a quarter\n"
@@ -978,18 +913,18 @@ static int cmd_report(cmd_ctx *c) {
     else {
       static const char *const known[] = {"--period", "--as-of", "--office",
                                           "--json",   "--csv",   NULL};
-      bad_arg("report", a, known);
+      kjs_adm_bad_arg("report", a, known);
       return 1;
     }
   }
   int offices = !strcmp(what, "offices");
   if (!offices && strcmp(what, "employees") != 0) {
     static const char *const kinds[] = {"offices", "employees"};
-    bad_word("report", what, kinds, 2);
+    kjs_adm_bad_word("report", what, kinds, 2);
     return 1;
   }
   if (!period || (!offices && !office)) {
-    die_msg("report %s: --period%s is required", what, offices ? "" : " and --office");
+    kjs_adm_error("report %s: --period%s is required", what, offices ? "" : " and --office");
     return 1;
   }
   kjs_store *st;
@@ -1023,14 +958,14 @@ static int cmd_report(cmd_ctx *c) {
     kj_report_employees_release(&d);
   }
   if (rc)
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
   kj_buf_release(&out);
   kjs_store_close(st);
   return rc ? 1 : 0;
 }
 
 static int cmd_backup(cmd_ctx *c) {
-  if (want_help(c->argc, c->argv)) {
+  if (kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad backup FILE\n\n"
           "Copy the server's database to FILE with SQLite's online backup, also\n"
           "while 'kinerjad serve' runs (pushes wait at most a moment).  FILE must\n"
@@ -1044,9 +979,9 @@ static int cmd_backup(cmd_ctx *c) {
   }
   if (c->argc != 1 || c->argv[0][0] == '-') {
     if (c->argc > 1 || (c->argc == 1 && c->argv[0][0] == '-'))
-      bad_arg("backup", c->argv[c->argc > 1 ? 1 : 0], NULL);
+      kjs_adm_bad_arg("backup", c->argv[c->argc > 1 ? 1 : 0], NULL);
     else
-      die_msg("backup: which file? (usage: kinerjad backup FILE)");
+      kjs_adm_error("backup: which file? (usage: kinerjad backup FILE)");
     return 1;
   }
   /* The store is not opened: that would wait for serve's write lock (the
@@ -1056,14 +991,15 @@ static int cmd_backup(cmd_ctx *c) {
   kj_code rc = kjs_config_load(&c->cfg, &e);
   if (rc) {
     if (rc == KJ_ENOENT)
-      die_msg("no kinerjad data directory at '%s': run 'kinerjad init' first", c->cfg.data_dir);
+      kjs_adm_error("no kinerjad data directory at '%s': run 'kinerjad init' first",
+                    c->cfg.data_dir);
     else
-      die_msg("%s", e.msg);
+      kjs_adm_error("%s", e.msg);
     return 1;
   }
   int pages = 0;
   if (kj_db_backup(c->cfg.db_file, c->argv[0], &pages, &e)) {
-    die_msg("backup: %s", e.msg);
+    kjs_adm_error("backup: %s", e.msg);
     return 1;
   }
   printf("backed up %d pages to %s\n", pages, c->argv[0]);
@@ -1071,7 +1007,7 @@ static int cmd_backup(cmd_ctx *c) {
 }
 
 static int cmd_restore(cmd_ctx *c) {
-  if (want_help(c->argc, c->argv)) {
+  if (kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad restore FILE\n\n"
           "Put the backup FILE (made by 'kinerjad backup') in place of the server's\n"
           "database.  Stop 'kinerjad serve' first: restore refuses while any kinerjad\n"
@@ -1090,9 +1026,9 @@ static int cmd_restore(cmd_ctx *c) {
   }
   if (c->argc != 1 || c->argv[0][0] == '-') {
     if (c->argc > 1 || (c->argc == 1 && c->argv[0][0] == '-'))
-      bad_arg("restore", c->argv[c->argc > 1 ? 1 : 0], NULL);
+      kjs_adm_bad_arg("restore", c->argv[c->argc > 1 ? 1 : 0], NULL);
     else
-      die_msg("restore: which file? (usage: kinerjad restore FILE)");
+      kjs_adm_error("restore: which file? (usage: kinerjad restore FILE)");
     return 1;
   }
   kj_err e;
@@ -1100,14 +1036,15 @@ static int cmd_restore(cmd_ctx *c) {
   kj_code rc = kjs_config_load(&c->cfg, &e);
   if (rc) {
     if (rc == KJ_ENOENT)
-      die_msg("no kinerjad data directory at '%s': run 'kinerjad init' first", c->cfg.data_dir);
+      kjs_adm_error("no kinerjad data directory at '%s': run 'kinerjad init' first",
+                    c->cfg.data_dir);
     else
-      die_msg("%s", e.msg);
+      kjs_adm_error("%s", e.msg);
     return 1;
   }
   kjs_open_info in;
   if (kjs_store_restore(c->cfg.db_file, c->argv[0], &c->cfg, &in, &e)) {
-    die_msg("restore: %s", e.msg);
+    kjs_adm_error("restore: %s", e.msg);
     return 1;
   }
   printf("restored %s: %lld records, positions up to %" PRId64, c->argv[0], in.records, in.max_seq);
@@ -1124,7 +1061,7 @@ static int cmd_restore(cmd_ctx *c) {
 }
 
 static int cmd_recompute(cmd_ctx *c) {
-  if (want_help(c->argc, c->argv)) {
+  if (kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad recompute [--verify]\n\n"
           "Rebuild the score aggregates from the records; with --verify compare them\n"
           "with the maintained ones and exit 1 naming every difference.\n\n"
@@ -1140,7 +1077,7 @@ static int cmd_recompute(cmd_ctx *c) {
       verify = 1;
     else {
       static const char *const known[] = {"--verify", NULL};
-      bad_arg("recompute", c->argv[i], known);
+      kjs_adm_bad_arg("recompute", c->argv[i], known);
       return 1;
     }
   }
@@ -1153,7 +1090,7 @@ static int cmd_recompute(cmd_ctx *c) {
   kj_err_clear(&e);
   int rc = 0;
   if (kjs_store_recompute(st, verify, &diffs, &e)) {
-    die_msg("%s", e.msg);
+    kjs_adm_error("%s", e.msg);
     rc = 1;
   } else if (verify && diffs.len) {
     fwrite(kj_buf_str(&diffs), 1, diffs.len, stdout);
@@ -1184,13 +1121,13 @@ int kjs_admin_main(int argc, char **argv) {
   char **args = calloc((size_t)argc + 1, sizeof *args);
   int n = 0;
   if (!args) {
-    die_msg("out of memory");
+    kjs_adm_error("out of memory");
     return 1;
   }
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--data")) {
       if (i + 1 >= argc) {
-        die_msg("--data needs a directory");
+        kjs_adm_error("--data needs a directory");
         free(args);
         return 1;
       }
@@ -1227,7 +1164,7 @@ int kjs_admin_main(int argc, char **argv) {
     kj_err e;
     kj_err_clear(&e);
     if (kjs_config_init(&c.cfg, data, &e)) {
-      die_msg("%s", e.msg);
+      kjs_adm_error("%s", e.msg);
       rc = 1;
       break;
     }
@@ -1241,7 +1178,7 @@ int kjs_admin_main(int argc, char **argv) {
     const char *names[sizeof cmds / sizeof cmds[0]];
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
       names[i] = cmds[i].name;
-    bad_word("command", args[0], names, sizeof cmds / sizeof cmds[0]);
+    kjs_adm_bad_word("command", args[0], names, sizeof cmds / sizeof cmds[0]);
     rc = 1;
   }
   free(args);
