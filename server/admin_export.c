@@ -1,7 +1,7 @@
 /* admin_export.c - `kinerjad export TYPE`: the records of a type as the
- * CSV files of domain.md "CSV files" (proto/csvio.c, formula guard and all)
- * or one XLSX sheet (libxlsxwriter, Debian's libxlsxwriter-dev) with dates
- * and numbers as values. */
+ * CSV files of domain.md "CSV files" or one XLSX sheet with dates and numbers
+ * as values, both written by proto/table.c (the office app's export uses
+ * the same writer). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include <cJSON.h>
-#include <xlsxwriter.h>
 
 #include "admin_bkd.h"
 #include "csvio.h"
 #include "date.h"
 #include "record.h"
+#include "table.h"
 #include "wire.h"
 
 static const char export_help[] =
@@ -41,57 +41,13 @@ static const char export_help[] =
 
 typedef struct export_ctx {
   const kj_type_def *td;
-  int date_field;   /* index of the field --period filters on, -1 none */
-  int period_field; /* ... when it is a PERIOD field */
   int use_period;
   kj_period period;
   const char *office;
-  FILE *csv;        /* csv */
-  lxw_workbook *wb; /* xlsx */
-  lxw_worksheet *ws;
-  lxw_format *date_fmt;
-  lxw_row_t row;
-  long rows;
+  kj_table *tb; /* proto/table.c: the CSV or XLSX writer */
   kj_code fail;
   kj_err err;
 } export_ctx;
-
-static int in_period(const export_ctx *x, const kj_record *r) {
-  if (!x->use_period)
-    return 1;
-  const char *v = x->date_field >= 0 ? r->v[x->date_field] : r->v[x->period_field];
-  if (!v)
-    return 0;
-  if (x->date_field >= 0) {
-    kj_day d;
-    return kj_date_parse(v, &d) == KJ_OK && kj_period_contains(&x->period, d);
-  }
-  kj_period p;
-  return kj_period_parse(v, &p) == KJ_OK && p.first <= x->period.last && p.last >= x->period.first;
-}
-
-static kj_code xlsx_cell(export_ctx *x, lxw_col_t col, const kj_field_def *f, const char *v) {
-  lxw_error e = LXW_NO_ERROR;
-  if (!v)
-    return KJ_OK; /* an absent field is an empty cell */
-  kj_day d;
-  if (f && f->ft == KJ_FT_DATE && kj_date_parse(v, &d) == KJ_OK) {
-    lxw_datetime dt = {0};
-    int y, m, dd;
-    kj_day_to_civil(d, &y, &m, &dd);
-    dt.year = y;
-    dt.month = m;
-    dt.day = dd;
-    e = worksheet_write_datetime(x->ws, x->row, col, &dt, x->date_fmt);
-  } else if (f && (f->ft == KJ_FT_INT || f->ft == KJ_FT_NUM)) {
-    e = worksheet_write_number(x->ws, x->row, col, strtod(v, NULL), NULL);
-  } else {
-    e = worksheet_write_string(x->ws, x->row, col, v, NULL);
-  }
-  if (e != LXW_NO_ERROR)
-    return kj_fail(&x->err, KJ_EIO, "xlsx: %s", lxw_strerror(e));
-  return KJ_OK;
-}
 
 static int export_state(void *ud, const char *state) {
   export_ctx *x = ud;
@@ -110,23 +66,9 @@ static int export_state(void *ud, const char *state) {
     return 1;
   }
   const kj_record *r = &rs.rec;
-  if (in_period(x, r) &&
-      (!x->office || (kj_record_office(r) && !strcmp(kj_record_office(r), x->office)))) {
-    if (x->csv) {
-      if ((x->fail = kj_csv_write_record(x->csv, r)))
-        kj_fail(&x->err, x->fail, "cannot write the CSV: %s", strerror(errno));
-    } else if (x->row >= LXW_ROW_MAX) {
-      x->fail = kj_fail(&x->err, KJ_ETOOBIG,
-                        "more than %u rows: too many for one sheet (use csv or --period)",
-                        (unsigned)LXW_ROW_MAX - 1);
-    } else {
-      x->fail = xlsx_cell(x, 0, NULL, r->id);
-      for (int i = 0; !x->fail && i < x->td->nfields; i++)
-        x->fail = xlsx_cell(x, (lxw_col_t)(i + 1), &x->td->fields[i], r->v[i]);
-      x->row++;
-    }
-    x->rows++;
-  }
+  if ((!x->use_period || kj_table_in_period(x->td, r, &x->period)) &&
+      (!x->office || (kj_record_office(r) && !strcmp(kj_record_office(r), x->office))))
+    x->fail = kj_table_add(x->tb, r, &x->err);
   kj_rstate_release(&rs);
   return x->fail ? 1 : 0;
 }
@@ -181,7 +123,6 @@ int kjs_admin_export(kjs_config *cfg, int argc, char **argv) {
   }
   export_ctx x;
   memset(&x, 0, sizeof x);
-  x.date_field = x.period_field = -1;
   x.td = type ? kj_type_by_name(type) : NULL;
   if (!x.td) {
     const char *names[KJ_T__COUNT];
@@ -195,11 +136,12 @@ int kjs_admin_export(kjs_config *cfg, int argc, char **argv) {
       kjs_adm_bad_word("record type", type, names, n);
     return 1;
   }
-  int xlsx = !strcmp(format, "xlsx");
-  if (!xlsx && strcmp(format, "csv") != 0) {
+  kj_table_format fmt;
+  if (kj_table_format_parse(format, &fmt)) {
     kjs_adm_error("export: unknown format '%s' (csv or xlsx)", format);
     return 1;
   }
+  int xlsx = fmt == KJ_TABLE_XLSX;
   kj_err e;
   kj_err_clear(&e);
   if (office) {
@@ -213,14 +155,10 @@ int kjs_admin_export(kjs_config *cfg, int argc, char **argv) {
     }
     x.office = office;
   }
-  for (int i = 0; i < x.td->nfields && x.date_field < 0; i++)
-    if (x.td->fields[i].ft == KJ_FT_DATE)
-      x.date_field = i;
-  for (int i = 0; i < x.td->nfields && x.period_field < 0; i++)
-    if (x.td->fields[i].ft == KJ_FT_PERIOD)
-      x.period_field = i;
+  int date_field, period_field;
+  int has_period = kj_table_period_field(x.td, &date_field, &period_field);
   if (period) {
-    if (x.date_field < 0 && x.period_field < 0) {
+    if (!has_period) {
       kjs_adm_error("export: %s records have no date or period: --period does not apply",
                     x.td->name);
       return 1;
@@ -257,32 +195,17 @@ int kjs_admin_export(kjs_config *cfg, int argc, char **argv) {
     }
     close(fd);
   }
+  FILE *csv = NULL;
   if (!xlsx) {
-    x.csv = tmp[0] ? fopen(tmp, "w") : stdout;
-    if (!x.csv) {
+    csv = tmp[0] ? fopen(tmp, "w") : stdout;
+    if (!csv) {
       kjs_adm_error("export: cannot write '%s': %s", tmp, strerror(errno));
       kjs_store_close(st);
       return 1;
     }
-    if (kj_csv_write_header(x.csv, x.td))
-      x.fail = kj_fail(&x.err, KJ_EIO, "cannot write the CSV: %s", strerror(errno));
+    x.fail = kj_table_open_csv(&x.tb, csv, x.td, &x.err);
   } else {
-    lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
-    x.wb = workbook_new_opt(tmp, &opt);
-    x.ws = x.wb ? workbook_add_worksheet(x.wb, x.td->plural) : NULL;
-    lxw_format *bold = x.wb ? workbook_add_format(x.wb) : NULL;
-    x.date_fmt = x.wb ? workbook_add_format(x.wb) : NULL;
-    if (!x.ws || !bold || !x.date_fmt) {
-      x.fail = kj_fail(&x.err, KJ_EIO, "cannot make the xlsx workbook '%s'", tmp);
-    } else {
-      format_set_bold(bold);
-      format_set_num_format(x.date_fmt, "yyyy-mm-dd");
-      worksheet_write_string(x.ws, 0, 0, x.td->id_name, bold);
-      for (int i = 0; i < x.td->nfields; i++)
-        worksheet_write_string(x.ws, 0, (lxw_col_t)(i + 1), x.td->fields[i].name, bold);
-      worksheet_freeze_panes(x.ws, 1, 0);
-      x.row = 1;
-    }
+    x.fail = kj_table_open_xlsx(&x.tb, tmp, x.td, &x.err);
   }
   if (!x.fail) {
     kj_code r = kjs_store_each_state(st, x.td->type, x.td->type == KJ_T_OFFICE ? NULL : office,
@@ -291,17 +214,15 @@ int kjs_admin_export(kjs_config *cfg, int argc, char **argv) {
       x.fail = kj_fail(&x.err, r, "%s", e.msg);
   }
   kjs_store_close(st);
-  if (x.wb) {
-    lxw_error we = workbook_close(x.wb);
-    if (we != LXW_NO_ERROR && !x.fail)
-      x.fail = kj_fail(&x.err, KJ_EIO, "cannot write the xlsx file: %s", lxw_strerror(we));
-  }
-  if (x.csv && x.csv != stdout) {
-    if ((fflush(x.csv) != 0 || fsync(fileno(x.csv)) != 0) && !x.fail)
+  long rows = kj_table_rows(x.tb);
+  kj_err ce;
+  kj_err_clear(&ce);
+  if (kj_table_close(x.tb, &ce) && !x.fail)
+    x.fail = kj_fail(&x.err, ce.code, "%s", ce.msg);
+  if (csv && csv != stdout) {
+    if (fsync(fileno(csv)) != 0 && !x.fail)
       x.fail = kj_fail(&x.err, KJ_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-    fclose(x.csv);
-  } else if (x.csv && fflush(stdout) != 0 && !x.fail) {
-    x.fail = kj_fail(&x.err, KJ_EIO, "cannot write standard output: %s", strerror(errno));
+    fclose(csv);
   }
   if (x.fail) {
     kjs_adm_error("export: %s", x.err.msg);
@@ -315,6 +236,6 @@ int kjs_admin_export(kjs_config *cfg, int argc, char **argv) {
   if (rc || (!output && xlsx))
     unlink(tmp);
   if (!rc && output)
-    fprintf(stderr, "exported %ld %s to %s\n", x.rows, x.td->plural, output);
+    fprintf(stderr, "exported %ld %s to %s\n", rows, x.td->plural, output);
   return rc;
 }
