@@ -1,144 +1,18 @@
-/* cmd_import.c - `kinerja import TYPE FILE.csv [--strict] [--again]`.
- *
- * Streams the file through kj_csv_read (libcsv): one row in memory at a
- * time, every row a kjc_store_write in ONE transaction, so 100,000 rows
- * commit once (fast) and a killed import leaves all of it or nothing.
- *
- * Before that, a scan of the file (kj_csv_read_info without callback)
- * gives its spreadsheet variants ("read as ';'-separated, ...") and the
- * digest of its rows.  A file whose rows were imported before is not
- * imported again (domain.md "CSV files") unless --again: each import is
- * kept in meta as IMPORT_META_PREFIX + digest -> "MS FILE" (ms since the
- * epoch, the file name as given), written in the import's transaction.
- * Rows of another office are refused line by line and never stored
- * (domain.md "Who may write what": an office device writes its own
- * office's records).
+/* cmd_import.c - `kinerja import TYPE FILE.csv [--strict] [--again]`: the
+ * file through kjc_import (import.h, the import the office app's Impor &
+ * Ekspor page uses too); each problem of a row printed as FILE:LINE: ...
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "cli.h"
-#include "csvio.h"
+#include "import.h"
 #include "text.h"
-#include "uuid.h"
 
-#define IMPORT_META_PREFIX "import:"
-
-typedef struct import_ctx {
-  kjc_store *s;
-  const kj_type_def *t;
-  const char *fname;
-  long line;
-  long created, updated, unchanged, bad;
-  kjc_refs refs;
-  kj_change c;
-  kj_err fatal; /* a store failure that stops the import (disk full ...) */
-} import_ctx;
-
-static void row_warn(void *ud, const char *msg) {
-  import_ctx *x = ud;
-  fprintf(stderr, "%s:%ld: warning: %s\n", x->fname, x->line, msg);
-}
-
-/* 1 after printing the refusal when rec belongs to another office than
- * this PC's (its office is a valid code, or the row's problems say why not). */
-static int other_office(import_ctx *x, long line, const kj_record *rec) {
-  const char *office = kj_record_office(rec), *mine = kjc_store_office(x->s);
-  if (!office || !strcmp(office, mine) || !kj_code_valid(office))
-    return 0;
-  fprintf(stderr, "%s:%ld: field 'office': '%s' is another office; this PC is office '%s'\n",
-          x->fname, line, office, mine);
-  return 1;
-}
-
-static int import_row(void *ud, long line, kj_record *rec, const char *const *problems,
-                      int nproblems) {
-  import_ctx *x = ud;
-  x->line = line;
-  int refused = other_office(x, line, rec);
-  if (nproblems > 0 || refused) {
-    for (int i = 0; i < nproblems; i++)
-      fprintf(stderr, "%s:%ld: %s\n", x->fname, line, problems[i]);
-    x->bad++;
-    return 0;
-  }
-  /* Move the row's values into the change (no copy). */
-  kj_record_release(&x->c.rec);
-  x->c.rec = *rec;
-  kj_record_init(rec, x->t->type);
-  x->c.mask = (x->t->nfields >= 32 ? 0xffffffffu : (1u << x->t->nfields) - 1);
-  x->c.seq = 0;
-  if (!x->c.rec.id[0] && kj_uuid_v7(x->c.rec.id)) {
-    kj_fail(&x->fatal, KJ_EIO, "cannot make an id: no randomness");
-    return 1;
-  }
-  if (kjc_refs_service(&x->refs, &x->c.rec, row_warn, x, &x->fatal))
-    return 1;
-  kjc_refs_check(&x->refs, &x->c.rec, row_warn, x);
-  kj_err err;
-  kj_err_clear(&err);
-  int res = 0;
-  kj_code c = kjc_store_write(x->s, &x->c, KJC_CHANGE_DIFF, &res, &err);
-  if (c == KJ_EINVAL || c == KJ_ENOENT || c == KJ_EEXIST) {
-    fprintf(stderr, "%s:%ld: %s\n", x->fname, line, err.msg);
-    x->bad++;
-    return 0;
-  }
-  if (c) {
-    x->fatal = err;
-    return 1;
-  }
-  if (res == KJC_WRITE_CREATED)
-    x->created++;
-  else if (res == KJC_WRITE_UPDATED)
-    x->updated++;
-  else
-    x->unchanged++;
-  return 0;
-}
-
-static int64_t now_ms(void) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-/* When the rows of digest were imported before: 1 with *ms and the file
- * name then (*file freed by the caller), 0 when never, <0 on a database
- * error (message in err). */
-static int imported_before(kjc_store *s, const char *digest, int64_t *ms, char **file,
-                           kj_err *err) {
-  char key[sizeof IMPORT_META_PREFIX + 64];
-  char *v = NULL;
-  snprintf(key, sizeof key, IMPORT_META_PREFIX "%s", digest);
-  *file = NULL;
-  if (kjc_meta_get(s, key, &v, err))
-    return -1;
-  if (!v)
-    return 0;
-  char *end;
-  *ms = strtoll(v, &end, 10);
-  if (*end == ' ')
-    *file = strdup(end + 1);
-  free(v);
-  return 1;
-}
-
-static kj_code note_import(kjc_store *s, const char *digest, const char *fname, kj_err *err) {
-  char key[sizeof IMPORT_META_PREFIX + 64];
-  snprintf(key, sizeof key, IMPORT_META_PREFIX "%s", digest);
-  size_t n = strlen(fname) + 32;
-  char *v = malloc(n);
-  if (!v)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
-  snprintf(v, n, "%" PRId64 " %s", now_ms(), fname);
-  kj_code c = kjc_meta_set(s, key, v, err);
-  free(v);
-  return c;
+/* Print a row's problem as FILE:LINE: [warning: ]MESSAGE. */
+static void print_line(void *ud, long line, const char *msg, int warning) {
+  fprintf(stderr, "%s:%ld: %s%s\n", (const char *)ud, line, warning ? "warning: " : "", msg);
 }
 
 static const char import_help[] =
@@ -199,70 +73,35 @@ int kjc_cmd_import(int argc, char **argv) {
     fclose(f);
     return r;
   }
-  import_ctx x;
-  memset(&x, 0, sizeof x);
-  x.s = s;
-  x.t = t;
-  x.fname = fname;
-  kjc_refs_init(&x.refs, s);
-  kj_change_init(&x.c, t->type);
-  if (as && (r = kjc_sign_in(s, as, pin_file, x.c.author))) {
+  char author[KJ_AUTHOR_MAX + 1] = "";
+  if (as && (r = kjc_sign_in(s, as, pin_file, author))) {
     fclose(f);
-    kj_change_release(&x.c);
     kjc_store_close(s);
     return r;
   }
+  kjc_import_opts o = {
+      .strict = strict, .again = again, .author = author, .line = print_line, .ud = (void *)fname};
+  kjc_import_result x;
   kj_err err;
   kj_err_clear(&err);
-  kj_csv_info info;
-  /* First look: the variants, the header, and whether these rows came before. */
-  kj_code c = kj_csv_read_info(f, fname, t, kjc_store_office(s), NULL, NULL, &info, &err);
-  if (!c) {
-    char words[160];
-    if (*kj_csv_info_describe(&info, words, sizeof words)) {
-      kj_term_fputs(fname, stdout);
-      printf(": read as %s\n", words);
-      fflush(stdout);
-    }
-    int64_t ms = 0;
-    char *before = NULL;
-    int seen = again ? 0 : imported_before(s, info.digest, &ms, &before, &err);
-    if (seen < 0) {
-      c = err.code ? err.code : KJ_EDB;
-    } else if (seen) {
-      char when[64];
-      kjc_time_text(s, ms, when); /* the office's zone, WIB/WITA/WIT */
-      kjc_warn("the rows of '%s' were imported before, on %s%s%s%s: nothing added "
-               "(--again imports them again)",
-               fname, when, before ? " from '" : "", before ? before : "", before ? "'" : "");
-      free(before);
-      fclose(f);
-      kj_change_release(&x.c);
-      kjc_store_close(s);
-      return 0;
-    }
-    if (!c && fseek(f, 0, SEEK_SET) != 0)
-      c = kj_fail(&err, KJ_EIO, "cannot read '%s' again: %s", fname, strerror(errno));
+  kj_code c = kjc_import(s, t, f, fname, &o, &x, &err);
+  if (x.read_as[0]) {
+    kj_term_fputs(fname, stdout);
+    printf(": read as %s\n", x.read_as);
+    fflush(stdout);
   }
-  if (!c)
-    c = kjc_store_begin(s, &err);
-  if (!c) {
-    c = kj_csv_read_info(f, fname, t, kjc_store_office(s), import_row, &x, &info, &err);
-    if (x.fatal.code) {
-      err = x.fatal;
-      c = x.fatal.code;
-    }
-    if (!c && !(strict && x.bad) && x.created + x.updated + x.unchanged > 0)
-      c = note_import(s, info.digest, fname, &err);
-    if (c || (strict && x.bad)) {
-      kjc_store_rollback(s);
-    } else {
-      c = kjc_store_commit(s, &err);
-    }
+  if (!c && x.seen_before) {
+    char when[64];
+    kjc_time_text(s, x.before_ms, when); /* the office's zone, WIB/WITA/WIT */
+    kjc_warn("the rows of '%s' were imported before, on %s%s%s%s: nothing added "
+             "(--again imports them again)",
+             fname, when, x.before_file[0] ? " from '" : "", x.before_file,
+             x.before_file[0] ? "'" : "");
+    fclose(f);
+    kjc_store_close(s);
+    return 0;
   }
   fclose(f);
-  kj_change_release(&x.c);
-  kjc_refs_release(&x.refs);
   kjc_store_close(s);
   if (c) {
     kjc_error("%s", err.msg);
