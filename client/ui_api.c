@@ -14,10 +14,12 @@
  *   GET|POST /api/approvals (supervisor), GET /api/outbox, POST /api/sync,
  *   POST /api/outbox/discard {id} (operator), GET /api/report?period=,
  *   GET|POST /api/complaints, POST /api/complaints/resolve (operator)
+ *   /penilaian, /target, /impor and their API: ui_api_data.c (ui_int.h)
  * Every change needs the session's CSRF token (X-CSRF-Token) and a JSON
  * body; a refusal answers {"error": message, "field": name} or, for a
  * form, {"errors": [{"field", "message"}...]} with the rule's messages. */
 #include "ui_api.h"
+#include "ui_int.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -1286,16 +1288,16 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
     } else if (is(req, "POST", "/api/approvals")) {
       if (need_role(&ss, "supervisor", resp))
         api_approvals_post(ui, &ss, body, resp);
-    } else {
+    } else if (!kjc_ui_data_api(ui, &ss, req, body, resp)) {
       reply_err(resp, 404, "no such API", "");
     }
   }
   cJSON_Delete(body);
 }
 
-static const char *const k_pages[] = {"/",         "/beranda",     "/survei",
-                                      "/kegiatan", "/persetujuan", "/sinkronisasi",
-                                      "/laporan",  "/pengaduan",   NULL};
+static const char *const k_pages[] = {
+    "/",        "/beranda",   "/survei",    "/kegiatan", "/persetujuan", "/sinkronisasi",
+    "/laporan", "/pengaduan", "/penilaian", "/target",   "/impor",       NULL};
 
 void kjc_ui_handle(void *app, const kjh_request *req, kjh_response *resp) {
   kjc_ui *ui = app;
@@ -1329,4 +1331,27 @@ void kjc_ui_handle(void *app, const kjh_request *req, kjh_response *resp) {
   resp->status = 404;
   kjh_security_headers(resp);
   kj_buf_addf(&resp->body, "{\"error\":\"no page here\"}\n");
+}
+
+/* ---- shared with ui_api_data.c (ui_int.h) ------------------------------- */
+
+kjc_store *kjc_ui_store(kjc_ui *ui) {
+  return ui->s;
+}
+
+void kjc_ui_reply(kjh_response *resp, int status, cJSON *doc) {
+  reply(resp, status, doc);
+}
+
+void kjc_ui_reply_err(kjh_response *resp, int status, const char *msg, const char *field) {
+  reply_err(resp, status, msg, field);
+}
+
+cJSON *kjc_ui_roster(kjc_store *s, const char *supervisor, int *team) {
+  return roster(s, supervisor, team);
+}
+
+void kjc_ui_write_form(kjc_ui *ui, kj_change *c, const cJSON *body, const char *const *names,
+                       kjh_response *resp) {
+  write_form(ui, c, body, names, resp);
 }

@@ -4,6 +4,9 @@
 // /api/ (client/ui_api.c) with the session's CSRF token; the server's rules
 // decide, and their messages are shown against the field.
 import { t, num, day, STATUS } from "./i18n.js";
+import { penilaian } from "./page_penilaian.js";
+import { target } from "./page_target.js";
+import { impor } from "./page_impor.js";
 
 const main = document.getElementById("main");
 let session = null;
@@ -105,9 +108,17 @@ const PAGES = [
   { path: "/kegiatan", name: "Kegiatan harian", roles: ["employee", "supervisor"], draw: kegiatan },
   { path: "/persetujuan", name: "Persetujuan", roles: ["supervisor"], draw: persetujuan },
   { path: "/pengaduan", name: "Pengaduan", roles: ["operator"], draw: pengaduan },
+  { path: "/penilaian", name: "Penilaian perilaku", roles: ["employee", "supervisor"], draw: () => penilaian(kit()) },
+  { path: "/target", name: "Target kinerja", roles: ["operator", "employee", "supervisor"], draw: () => target(kit()) },
+  { path: "/impor", name: "Impor & Ekspor", roles: ["operator"], draw: () => impor(kit()) },
   { path: "/laporan", name: "Laporan", roles: ["operator", "employee", "supervisor"], draw: laporan },
   { path: "/sinkronisasi", name: "Sinkronisasi", roles: ["operator", "employee", "supervisor"], draw: sinkronisasi },
 ];
+
+// What the pages in their own files (page_*.js) draw with.
+function kit() {
+  return { h, api, showErrors, summary, errorsOf, session, meta, main, go, route };
+}
 
 function drawChrome() {
   const menu = document.getElementById("menu");
