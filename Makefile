@@ -35,7 +35,7 @@ demo: build
 	KJ_BIN=$(CURDIR)/$(BUILD) scripts/demo.sh
 
 # The office app's main pages as PNGs in docs/screenshots/ (the browser
-# test of tests/browser/test_office.py takes them).
+# tests tests/browser/test_office.py and test_office_data.py take them).
 screenshots: build
 	cd $(BUILD) && KJ_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots ctest -R browser_office --output-on-failure
 

@@ -85,7 +85,8 @@ def test_signin_and_lockout(o, url):
         b.wait_text("#sync-last", "WIB")
         assert "Menunggu" in b.text("#sync-waiting")
         menu = [e.text for e in b.find_all("#menu a")]
-        assert menu == ["Beranda", "Kegiatan harian", "Laporan", "Sinkronisasi"], menu
+        assert menu == ["Beranda", "Kegiatan harian", "Penilaian perilaku", "Target kinerja",
+                        "Laporan", "Sinkronisasi"], menu
         # a change without the CSRF token is refused
         st = b.js("return fetch('/api/activities/submit', {method:'POST', headers:{'Content-Type':"
                   "'application/json'}, body:'{\"ids\":[\"x\"]}'}).then(r => r.status)")
@@ -102,7 +103,8 @@ def test_paper_surveys(o, url):
         b.type("#password", oe.OPERATOR_PASSWORD + "\n")
         b.wait_text("h1", "Beranda")
         menu = [e.text for e in b.find_all("#menu a")]
-        assert menu == ["Beranda", "Survei", "Pengaduan", "Laporan", "Sinkronisasi"], menu
+        assert menu == ["Beranda", "Survei", "Pengaduan", "Target kinerja", "Impor & Ekspor",
+                        "Laporan", "Sinkronisasi"], menu
         render(b, "beranda")
         shot(b, "beranda")
         b.click("a[href='/survei']")

@@ -68,7 +68,7 @@ export async function target(kit) {
     : h("tr", {}, h("td", { colspan: "8", class: "muted", text: t("Tidak ada data") })));
   main.append(h("h1", { text: t("Target kinerja") }),
     h("p", { id: "t-msg", class: "notice", hidden: true, "aria-live": "polite" }),
-    canEnter.length ? form : null, filter,
+    ...(canEnter.length ? [form] : []), filter,
     h("div", { class: "table-wrap" }, h("table", { id: "targets" }, h("thead", {}, h("tr", {},
       h("th", { text: t("Periode") }), h("th", { text: t("Nama") }), h("th", { text: t("Indikator") }),
       h("th", { class: "num", text: t("Target") }), h("th", { class: "num", text: t("Bobot") }),
