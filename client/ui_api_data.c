@@ -642,12 +642,12 @@ static void export_get(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
     q.fail = kj_fail(&q.err, ce.code, "%s", ce.msg);
   if (!q.fail && path[0] && !(f = fopen(path, "rb")))
     q.fail = kj_fail(&q.err, KJ_EIO, "cannot read the xlsx file: %s", strerror(errno));
-  if (path[0])
-    remove(path); /* read from the open handle (POSIX) or already read in */
   if (!q.fail && slurp(f, &resp->body))
     q.fail = kj_fail(&q.err, KJ_ETOOBIG, "the export is too big to download: choose a period");
   if (f)
     fclose(f);
+  if (path[0])
+    remove(path);
   if (q.fail) {
     kj_buf_reset(&resp->body);
     kjc_ui_reply_err(resp, 500, q.err.msg, "");
