@@ -87,6 +87,7 @@ def test_rating(o, url):
         b.type("#p-comment", "Memberi arahan yang jelas")
         b.click("#p-save")
         b.wait_text("[data-error-for=s3]", "required")
+        assert "3. Kompeten: is required" in b.text("#rating-form .error-summary")
         assert b.js("return document.getElementById('p-s7').value") == "5"
         pick(b, "#p-s3", "5")
         b.click("#p-save")

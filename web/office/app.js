@@ -117,7 +117,7 @@ const PAGES = [
 
 // What the pages in their own files (page_*.js) draw with.
 function kit() {
-  return { h, api, showErrors, summary, errorsOf, session, meta, main, go, route };
+  return { h, api, showErrors, summary, errorsOf, session, meta, main, go, route, labels: FIELD_LABEL };
 }
 
 function drawChrome() {

@@ -14,6 +14,8 @@ const SHOWN_LINES = 2000; // lines of a file drawn in the table (all problems ar
 export async function impor(kit) {
   const { h, api, showErrors, summary, errorsOf, main } = kit;
   const q = new URLSearchParams(location.search);
+  // the names errors are shown with (added, never replacing another page's)
+  for (const [k, v] of Object.entries({ type: "Jenis", file: "Berkas CSV" })) kit.labels[k] ??= v;
   const itype = IMPORT_TYPES.includes(q.get("type")) ? q.get("type") : "survey";
   const form = h("form", { id: "import-form", class: "card", novalidate: true },
     h("h2", { text: t("Impor CSV") }), summary(),

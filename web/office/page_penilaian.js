@@ -19,6 +19,11 @@ export async function penilaian(kit) {
   const choices = d.choices || [];
   const aspects = d.aspects || [];
   const year = (session.today || "").slice(0, 4);
+  // the names errors are shown with (showErrors)
+  // (added, never replacing another page's: app.js's FIELD_LABEL is shared)
+  const names = { period: "Periode", ratee: "Pegawai yang dinilai", role: "Peran" };
+  aspects.forEach((a, i) => { names[`s${i + 1}`] = `${i + 1}. ${a}`; });
+  for (const [k, v] of Object.entries(names)) kit.labels[k] ??= v;
   const roleOut = h("p", { id: "p-role", class: "hint" });
   const ratee = h("select", { id: "p-ratee" }, h("option", { value: "", text: "—" }),
     choices.map((c) => h("option", { value: c.nip, "data-role": c.role, text: `${c.name} · ${c.nip} (${t(ROLE_WORD[c.role])})` })));

@@ -17,6 +17,8 @@ export async function target(kit) {
   const canEnter = Object.entries(d.can_enter || {});
   const inds = meta.indicators || [];
   const year = (session.today || "").slice(0, 4);
+  // the names errors are shown with (added, never replacing another page's)
+  for (const [k, v] of Object.entries({ period: "Periode", target: "Target", weight: "Bobot" })) kit.labels[k] ??= v;
   const dec = (v) => num(v, Number.isInteger(Number(v)) ? 0 : 2);
   const form = h("form", { id: "target-form", class: "card", novalidate: true },
     h("h2", { text: t("Tetapkan target") }), summary(),
