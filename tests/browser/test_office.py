@@ -121,8 +121,8 @@ def test_paper_surveys(o, url):
             b.driver.switch_to.active_element.send_keys(digits + "\n")
             b.wait_text("#count", str(i + 1))
             wait_until(lambda: b.js("return document.activeElement.id") == "u1", what="focus on U1")
-        rows = b.find_all("#surveys tbody tr")
-        assert len(rows) == 10, len(rows)
+        # the list reloads after each save (not awaited): wait for the tenth
+        wait_until(lambda: len(b.find_all("#surveys tbody tr")) == 10, what="10 surveys listed")
         # a refused form: the error is shown against the field, what was typed stays
         b.driver.switch_to.active_element.send_keys("4444")
         b.type("#age", "7")
