@@ -171,15 +171,15 @@ static const char *const k_sql[S__COUNT] = {
  * KJ_EFULL, out of memory KJ_ENOMEM, anything else KJ_EDB. */
 static kj_code fail_res(PGconn *c, const PGresult *r, kj_err *err, const char *what) {
   const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  /* libpq returns NULL when it cannot allocate */
+  int nomem = (!r && PQstatus(c) == CONNECTION_OK) || (state && !strcmp(state, "53200"));
   kj_code code = KJ_EDB;
-  if (!r && PQstatus(c) == CONNECTION_OK)
-    code = KJ_ENOMEM; /* libpq returns NULL when it cannot allocate */
+  if (nomem)
+    code = KJ_ENOMEM;
   else if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03")))
     code = KJ_EBUSY;
   else if (state && !strcmp(state, "53100"))
     code = KJ_EFULL;
-  else if (state && !strcmp(state, "53200"))
-    code = KJ_ENOMEM;
   char msg[200];
   snprintf(msg, sizeof msg, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
   size_t n = strlen(msg);
@@ -308,8 +308,10 @@ static void split(long long x, num *hi, num *lo) {
 }
 
 static kj_code w_office_put(void *h, const kjs_sc_office *o, kj_err *err) {
-  num pop;
-  const char *p[3] = {o->code, o->name, o->have_pop ? fmt(&pop, o->pop) : NULL};
+  num pop[1];
+  const char *p[3] = {o->code, o->name, NULL};
+  if (o->have_pop)
+    p[2] = fmt(&pop[0], o->pop);
   PGresult *r;
   kj_code rc = run(h, S_OFFICE_PUT, 3, p, &r, err, "cannot update offices");
   PQclear(r);
@@ -536,8 +538,8 @@ static kj_code r_cmp_days(void *h, const char *office, long long day_lo, long lo
 }
 
 static kj_code r_cmp_day(void *h, const char *office, long long day, long long *out, kj_err *err) {
-  num n;
-  const char *p[2] = {office, fmt(&n, day)};
+  num n[1];
+  const char *p[2] = {office, fmt(&n[0], day)};
   return count(h, S_CMP_DAY, 2, p, out, err);
 }
 
