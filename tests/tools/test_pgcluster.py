@@ -2,9 +2,10 @@
 """test_pgcluster: tests/tools/pgcluster's robustness, with clusters of its own
 (not the shared pg fixture): two concurrent starts of one build tree share
 one cluster, which outlives the first stop; a cluster whose ctest was killed
-is replaced by the next start; a cluster whose build tree is gone is deleted
-by another tree's start; the last stop deletes everything.  Exit 77 without
-PostgreSQL.  About 3 cluster starts (2 s each)."""
+is replaced by the next start; a cluster whose build tree is gone, or whose
+other build tree's ctest was killed, is deleted by another tree's start; the
+last stop deletes everything.  Exit 77 without PostgreSQL.  About 4 cluster
+starts (2 s each)."""
 import os
 import shutil
 import signal
@@ -90,8 +91,22 @@ def main():
         expect(not os.path.exists(folder(u3)), "an orphaned cluster is deleted")
         expect(os.path.exists(folder(u2)), "a live cluster is kept")
 
+        # another build tree whose ctest was killed: its cluster goes at our
+        # next start, its state too
+        f = owner()
+        procs.append(f)
+        u4 = pgc("start", s2, f)
+        f.kill()
+        f.wait()
+        g = owner()
+        procs.append(g)
+        expect(pgc("start", s1, g) == u2, "a third run joins")
+        expect(not os.path.exists(folder(u4)) and not os.path.exists(os.path.join(s2, "state")),
+               "another tree's cluster whose users were killed is deleted")
+
         pgc("stop", s1, c)
         pgc("stop", s1, e)
+        pgc("stop", s1, g)
         expect(not os.path.exists(folder(u2)) and query(u2, "SELECT 1") is None,
                "the last stop deletes the cluster")
         expect(subprocess.run([PGC, "url", s1], capture_output=True).returncode == 77,
