@@ -4,8 +4,9 @@
 one cluster, which outlives the first stop; a cluster whose ctest was killed
 is replaced by the next start; a cluster whose build tree is gone, or whose
 other build tree's ctest was killed, is deleted by another tree's start; the
-last stop deletes everything.  Exit 77 without PostgreSQL.  About 4 cluster
-starts (2 s each)."""
+last stop deletes everything; a start in another build tree at the same moment
+leaves a cluster being created alone.  Exit 77 without PostgreSQL.  About 5
+cluster starts (2 s each)."""
 import os
 import shutil
 import signal
@@ -52,17 +53,24 @@ def main():
     s1, s2 = os.path.join(root, "s1"), os.path.join(root, "s2")
     procs = []
     try:
-        # two ctest runs of one build tree start at the same moment
-        a, b = owner(), owner()
-        procs += [a, b]
+        # two ctest runs of one build tree start at the same moment, and one
+        # of another build tree (which must not take the first tree's
+        # cluster, still being created, for an orphan)
+        a, b, x = owner(), owner(), owner()
+        procs += [a, b, x]
         urls = {}
-        ts = [threading.Thread(target=lambda w=w: urls.__setitem__(w.pid, pgc("start", s1, w)))
-              for w in (a, b)]
+        ts = [threading.Thread(target=lambda w=w, sd=sd: urls.__setitem__(w.pid, pgc("start", sd, w)))
+              for w, sd in ((a, s1), (b, s1), (x, s2))]
         for t in ts:
             t.start()
         for t in ts:
             t.join()
-        expect(urls[a.pid] == urls[b.pid], "concurrent starts share one cluster")
+        expect(len(urls) == 3, "three concurrent starts in two build trees succeed")
+        expect(urls[a.pid] == urls[b.pid], "concurrent starts of one tree share one cluster")
+        expect(urls[x.pid] != urls[a.pid] and os.path.exists(folder(urls[x.pid])),
+               "the other tree has its own cluster")
+        pgc("stop", s2, x)
+        expect(not os.path.exists(folder(urls[x.pid])), "its stop deletes it")
         u1 = urls[a.pid]
         expect(query(u1, "SELECT current_user") == "kinerja", "the URL logs in as kinerja")
         expect(query(u1, "SELECT rolsuper FROM pg_roles WHERE rolname=current_user") == "f",
