@@ -65,7 +65,7 @@ def local_cfg(text, front, stats, backends):
         elif s == "maxconn 20000":  # needs 40,000 descriptors; tests get fewer
             line = "    maxconn 1000"
         elif s.startswith("default-server"):
-            line = line.replace("inter 5s", "inter 100ms").replace("slowstart 30s", "")
+            line = line.replace("inter 5s", "inter 300ms").replace("slowstart 30s", "")
         out.append(line)
     return "\n".join(out) + "\n"
 
@@ -114,6 +114,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="kjhaproxy-")
     procs = []
+    ok = False
     try:
         d1, d2 = os.path.join(tmp, "d1"), os.path.join(tmp, "d2")
         tokens = []
@@ -150,7 +151,7 @@ def main():
         st = server_status(stats)
         expect(sorted(st) == ["BACKEND", "kinerjad1", "kinerjad2"] and
                all(v.startswith("UP") for v in st.values()),
-               "both instances UP by their /healthz checks over TLS")
+               "both instances UP by their /healthz checks over TLS (%s)" % st)
         codes = [get(ctx, front, "/v1/pull") for _ in range(8)]
         expect(codes == [401] * 8,
                "through HAProxy a PC pinning kinerjad's certificate is answered by kinerjad (401 "
@@ -174,7 +175,15 @@ def main():
         expect(st.get("kinerjad2", "").startswith("DOWN") and st.get("kinerjad1", "").startswith("UP"),
                "the health checks mark the killed instance DOWN (%s)" % st.get("kinerjad2"))
         expect(get(ctx, front, "/healthz") == 200, "/healthz through HAProxy")
+        ok = True
     finally:
+        if not ok:  # what the servers said
+            for n in ("k1.log", "k2.log", "haproxy.log"):
+                try:
+                    with open(os.path.join(tmp, n), errors="replace") as f:
+                        print("--- %s\n%s" % (n, f.read()[-3000:]))
+                except OSError:
+                    pass
         for p in procs:
             p.kill()
             p.wait()
