@@ -1129,7 +1129,7 @@ static void a_devices(dctx *c) {
   cJSON_AddNumberToObject(out, "stale_days", stale_days);
   cJSON_AddItemToObject(out, "stale_offices", stale);
   cJSON_AddItemToObject(out, "offices", on.map);
-  cJSON_Delete(on.tz);
+  cJSON_AddItemToObject(out, "timezones", on.tz);
   cJSON_Delete(reports);
   cJSON_Delete(seen);
   reply_json(c, out);

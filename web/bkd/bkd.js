@@ -47,7 +47,9 @@ function go(page, params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params || {})) if (v) q.set(k, v);
   const s = q.toString();
-  location.hash = page + (s ? "?" + s : "");
+  const to = "#" + page + (s ? "?" + s : "");
+  if (location.hash === to) render(); // the same address: draw it again
+  else location.hash = to;
 }
 
 function defaultPeriod() {
@@ -60,9 +62,13 @@ function clearCharts() {
   while (charts.length) charts.pop().destroy();
 }
 
+// a records' filter or page keeps the reader at the records (records())
+let toRecords = false;
+
 function page(title, ...kids) {
   clearCharts();
   main.replaceChildren(h("h1", {}, title), ...kids);
+  if (!toRecords) window.scrollTo(0, 0); // a new page starts at its top
   document.title = title + " - " + t("Dasbor BKD");
 }
 
@@ -169,7 +175,7 @@ function rawExport(office, period, offices) {
   type.addEventListener("change", links.upd);
   if (osel) osel.addEventListener("change", links.upd);
   return h("section", { class: "card ekspor" }, h("h2", {}, t("Data mentah")),
-    h("p", {}, t("Data mentah {w} untuk {p}: ", { w: office ? t("kantor ini") : t("semua kantor"), p: periodName(period) })),
+    h("p", {}, offices ? t("Data mentah untuk {p}: ", { p: periodName(period) }) : t("Data mentah {w} untuk {p}: ", { w: office ? t("kantor ini") : t("semua kantor"), p: periodName(period) })),
     type, " ", osel, osel ? " " : null, links);
 }
 
@@ -255,6 +261,7 @@ async function records(box, office, period, q, employees) {
   const apply = (ev) => {
     if (ev) ev.preventDefault();
     const jt = tsel.value;
+    toRecords = true;
     go("kantor", { ...cur, jenis: jt, status: jt === type ? ssel.value : "", dari: fin.value, sampai: tin.value, nip: WITH_NIP.includes(jt) ? esel.value : "" });
   };
   tsel.addEventListener("change", apply);
@@ -274,12 +281,15 @@ async function records(box, office, period, q, employees) {
   if (to) qs.set("to", to);
   if (nip) qs.set("nip", nip);
   let d;
-  try { d = await api("/api/catatan?" + qs.toString()); } catch (e) { out.replaceChildren(error(e.message)); return; }
+  try { d = await api("/api/catatan?" + qs.toString()); } catch (e) { out.replaceChildren(error(e.message)); return; } finally {
+    if (toRecords) box.scrollIntoView();
+    toRecords = false;
+  }
   if (!d.total) { out.replaceChildren(h("p", { id: "catatan-kosong", class: "muted" }, t("Tidak ada catatan yang cocok."))); return; }
   const names = Object.fromEntries(employees.map((e) => [e.nip, e.name]));
   const pager = h("p", { class: "pager" },
-    d.page > 1 ? h("a", { id: "catatan-sebelumnya", href: "#", onclick: (ev) => { ev.preventDefault(); go("kantor", { ...cur, hal: String(d.page - 1) }); } }, "← " + t("Sebelumnya")) : null, " ",
-    d.page < d.pages ? h("a", { id: "catatan-berikutnya", href: "#", onclick: (ev) => { ev.preventDefault(); go("kantor", { ...cur, hal: String(d.page + 1) }); } }, t("Berikutnya") + " →") : null);
+    d.page > 1 ? h("a", { id: "catatan-sebelumnya", href: "#", onclick: (ev) => { ev.preventDefault(); toRecords = true; go("kantor", { ...cur, hal: String(d.page - 1) }); } }, "← " + t("Sebelumnya")) : null, " ",
+    d.page < d.pages ? h("a", { id: "catatan-berikutnya", href: "#", onclick: (ev) => { ev.preventDefault(); toRecords = true; go("kantor", { ...cur, hal: String(d.page + 1) }); } }, t("Berikutnya") + " →") : null);
   out.replaceChildren(
     h("p", { id: "catatan-jumlah" }, t("{n} catatan, halaman {p} dari {m}.", { n: int(d.total), p: d.page, m: d.pages })),
     table(null, d.fields.map(fieldName), d.records.map((r) => h("tr", { "data-id": r.id }, d.fields.map((f) => h("td", {}, cellText(f, r.f[f], names))))), { id: "catatan" }),
@@ -479,14 +489,15 @@ async function perangkat() {
         h("td", {}, v.revoked ? "" : h("button", { type: "button", onclick: () => revoke(v.id) }, t("Cabut"))))), { id: "perangkat" }),
     h("p", { class: "muted", id: "catatan-laporan" }, t("Versi, menunggu dan ditolak: yang dilaporkan PC pada sinkronisasi terakhirnya (kinerja 0.2 ke atas).")),
     h("section", { class: "card" }, h("h2", {}, t("Kantor tanpa sinkronisasi {n} hari terakhir", { n: d.stale_days })),
-      d.stale_offices.length ? h("ul", { id: "kantor-diam" }, d.stale_offices.map((s) => h("li", {}, `${s.name} (${s.office}): `, s.has_device ? t("terakhir {t}", { t: zoned(s.last_seen, s.timezone) }) : t("belum ada perangkat"))))
+      d.stale_offices.length ? h("ul", { id: "kantor-diam" }, d.stale_offices.map((s) => h("li", {}, `${s.name} (${s.office}): `,
+        !s.has_device ? t("belum ada perangkat") : s.last_seen ? t("terakhir {t}", { t: zoned(s.last_seen, s.timezone) }) : t("perangkatnya belum pernah sinkron"))))
         : h("p", {}, t("Semua kantor tersinkron."))));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
       const r = await api("/api/perangkat", { office: office.value, name: name.value });
       result.replaceChildren(h("div", { class: "enrol" },
-        h("p", {}, t("Kode pendaftaran untuk "), h("strong", {}, r.name || r.device), t(" ({o}), berlaku sampai {t}:", { o: r.office, t: zoned(r.expires, d.devices.find((x) => x.office === r.office)?.timezone) })),
+        h("p", {}, t("Kode pendaftaran untuk "), h("strong", {}, r.name || r.device), t(" ({o}), berlaku sampai {t}:", { o: r.office, t: zoned(r.expires, d.timezones[r.office]) })),
         h("p", { class: "code", id: "kode" }, r.code),
         r.qr ? h("img", { id: "qr", src: r.qr, alt: t("Kode QR pendaftaran"), width: 200, height: 200 }) : null,
         h("p", {}, t("Di PC kantor: "), h("code", {}, `kinerja init --server ${location.origin} --enrol ${r.code}`)),
