@@ -293,7 +293,7 @@ static const char *const migrations[] = {
     /* 12: what each device's PC last reported at its pull (docs/protocol.md
      * "What the PC reports"): kinerja's version, its pending changes and
      * rejected records; at = ms since the epoch */
-    "CREATE TABLE device_reports(device TEXT PRIMARY KEY, version TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS device_reports(device TEXT PRIMARY KEY, version TEXT NOT NULL,"
     " pending INTEGER NOT NULL, rejected INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
