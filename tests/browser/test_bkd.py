@@ -302,6 +302,10 @@ def check_enrol_e2e(b, url, d, tmp):
         p.terminate()
         assert p.wait(30) == 0
         log.close()
+    with open(os.path.join(tmp, "tls.log")) as f:
+        text = f.read()
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        assert bad not in text, text[-4000:]
     version = pc(db, "--version").split()[-1]
     b.driver.refresh()  # the same address: load the page again
     b.wait_text(f"#perangkat tr[data-device='{dev}'] td.version", version)
