@@ -565,8 +565,10 @@ static int field_index(const kj_type_def *td, const char *name) {
 }
 
 static const char *fval(const cJSON *f, const kj_type_def *td, int i) {
-  const cJSON *v = i >= 0 ? cJSON_GetObjectItem(f, td->fields[i].name) : NULL;
-  return cJSON_IsString(v) ? v->valuestring : NULL;
+  if (i < 0)
+    return NULL;
+  const cJSON *v = cJSON_GetObjectItem(f, td->fields[i].name);
+  return v && cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static int record_each(void *ud, const char *state) {
@@ -675,7 +677,7 @@ static void a_records(dctx *c) {
   if (status[0] &&
       (x.status_field >= 0     ? !(!strcmp(status, "draft") || !strcmp(status, "submitted") ||
                                !strcmp(status, "approved") || !strcmp(status, "rejected"))
-       : x.resolved_field >= 0 ? strcmp(status, "open") && strcmp(status, "resolved")
+       : x.resolved_field >= 0 ? strcmp(status, "open") != 0 && strcmp(status, "resolved") != 0
                                : 1)) {
     reply_err(c, 400,
               L(c, "status '%s' tidak berlaku untuk %s", "status '%s' does not apply to %s"),
@@ -723,15 +725,18 @@ static void a_records(dctx *c) {
     return;
   }
   int n = cJSON_GetArraySize(x.list);
-  cJSON **v = n ? malloc((size_t)n * sizeof(cJSON *)) : NULL;
-  if (n && !v) {
+  cJSON **v = malloc((size_t)(n ? n : 1) * sizeof(cJSON *));
+  if (!v) {
     cJSON_Delete(x.list);
     reply_err(c, 500, L(c, "kehabisan memori", "out of memory"));
     return;
   }
   int i = 0;
   cJSON *o;
-  cJSON_ArrayForEach(o, x.list) v[i++] = o;
+  cJSON_ArrayForEach(o, x.list) {
+    if (i < n)
+      v[i++] = o;
+  }
   if (n)
     qsort((void *)v, (size_t)n, sizeof(cJSON *), by_sort_desc);
   long pages = (n + RECORDS_PAGE - 1) / RECORDS_PAGE;
@@ -1059,8 +1064,10 @@ static int office_each(void *ud, const char *state) {
 }
 
 static const char *office_tz(const office_names *on, const char *office) {
-  const cJSON *z = office ? cJSON_GetObjectItem(on->tz, office) : NULL;
-  return cJSON_IsString(z) ? z->valuestring : "Asia/Jakarta";
+  if (!office)
+    return "Asia/Jakarta";
+  const cJSON *z = cJSON_GetObjectItem(on->tz, office);
+  return z && cJSON_IsString(z) ? z->valuestring : "Asia/Jakarta";
 }
 
 static void a_devices(dctx *c) {
