@@ -40,7 +40,7 @@ demo: build
 # The office app's main pages as PNGs in docs/screenshots/ (the browser
 # tests tests/browser/test_office.py and test_office_data.py take them).
 screenshots: build
-	cd $(BUILD) && KJ_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots ctest -R browser_office --output-on-failure
+	cd $(BUILD) && KJ_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots ctest -R 'browser_(office|bkd)' --output-on-failure
 
 # Every benchmark in one go; writes docs/performance.md (scripts/bench.sh).
 # BENCH_QUICK=1 skips the slowest ones.

@@ -697,7 +697,7 @@ static kj_code pull(engine *e, kj_err *err) {
       free(sepoch);
       return c;
     }
-    char esc[256], tesc[160], path[640], extra[128] = "";
+    char esc[256], tesc[160], path[768], extra[128] = "", rep[128] = "";
     url_escape(cursor ? cursor : "0", esc, sizeof esc);
     url_escape(tag ? tag : "", tesc, sizeof tesc);
     /* incarnation and epoch are [0-9a-z]: nothing to escape */
@@ -706,13 +706,29 @@ static kj_code pull(engine *e, kj_err *err) {
     if (sepoch && kj_incarnation_valid(sepoch))
       snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "&epoch=%s", sepoch);
     int skip_own = !(full && !strcmp(full, "1"));
+    /* the PC's version and the counts of `kinerja status`, for the BKD's
+     * Perangkat page (docs/protocol.md "What the PC reports") */
+    kjc_outbox_stats st;
+    kj_device_report dr = {.version = KJ_VERSION};
+    if (!c && (c = kjc_outbox_stats_get(e->s, &st, err)) == KJ_OK) {
+      dr.pending = st.pending;
+      dr.rejected = st.rejected;
+      c = kj_device_report_query(&dr, rep, sizeof rep, err);
+    }
+    if (c) {
+      free(cursor);
+      free(tag);
+      free(sepoch);
+      free(full);
+      return c;
+    }
     free(cursor);
     free(tag);
     free(sepoch);
     free(full);
     snprintf(path, sizeof path,
-             "/v1/pull?since=%s&limit=%d&skip_own=%d&protocol=%d&scores_tag=%s%s", esc, limit,
-             skip_own, KJ_PROTOCOL_MAX, tesc, extra);
+             "/v1/pull?since=%s&limit=%d&skip_own=%d&protocol=%d&scores_tag=%s%s%s", esc, limit,
+             skip_own, KJ_PROTOCOL_MAX, tesc, extra, rep);
     kjc_net_reply r;
     kj_pull_page page;
     memset(&page, 0, sizeof page);

@@ -1,6 +1,7 @@
 /* msg.c - the messages of HTTP API v1 (msg.h; docs/protocol.md). */
 #include "msg.h"
 
+#include <errno.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -1066,4 +1067,60 @@ void kj_enrol_answer_release(kj_enrol_answer *a) {
     return;
   free(a->cert);
   memset(a, 0, sizeof *a);
+}
+
+/* ---- the PC's report at sync ----------------------------------------- */
+
+static int version_ok(const char *v) {
+  size_t n = strlen(v);
+  if (n < 1 || n > KJ_APP_VERSION_MAX)
+    return 0;
+  for (const char *p = v; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+          *p == '.' || *p == '+' || *p == '-'))
+      return 0;
+  return 1;
+}
+
+kj_code kj_device_report_query(const kj_device_report *r, char *out, size_t size, kj_err *err) {
+  if (!version_ok(r->version))
+    return kj_fail(err, KJ_EINVAL, "report: 'version' must be 1 to %d of 0-9 A-Z a-z . + -",
+                   KJ_APP_VERSION_MAX);
+  if (r->pending < 0 || r->pending > KJ_JSON_INT_MAX || r->rejected < 0 ||
+      r->rejected > KJ_JSON_INT_MAX)
+    return kj_fail(err, KJ_EINVAL, "report: '%s' must be a count from 0 to %.0f",
+                   r->pending < 0 || r->pending > KJ_JSON_INT_MAX ? "pending" : "rejected",
+                   (double)KJ_JSON_INT_MAX);
+  int n = snprintf(out, size, "&version=%s&pending=%" PRId64 "&rejected=%" PRId64, r->version,
+                   r->pending, r->rejected);
+  if (n < 0 || (size_t)n >= size)
+    return kj_fail(err, KJ_ETOOBIG, "report: the query does not fit in %zu bytes", size);
+  return KJ_OK;
+}
+
+static kj_code report_count(const char *name, const char *v, int64_t *out, kj_err *err) {
+  char *end = NULL;
+  errno = 0;
+  unsigned long long x = v && *v >= '0' && *v <= '9' ? strtoull(v, &end, 10) : 0;
+  if (!v || !end || *end || errno || x > (unsigned long long)KJ_JSON_INT_MAX)
+    return kj_fail(err, KJ_EPROTO, "bad '%s': expected a whole number from 0 to %.0f", name,
+                   (double)KJ_JSON_INT_MAX);
+  *out = (int64_t)x;
+  return KJ_OK;
+}
+
+kj_code kj_device_report_parse(const char *version, const char *pending, const char *rejected,
+                               kj_device_report *r, kj_err *err) {
+  memset(r, 0, sizeof *r);
+  if (!version && !pending && !rejected)
+    return KJ_ENOENT;
+  if (!version || !version_ok(version))
+    return kj_fail(err, KJ_EPROTO, "bad 'version': expected 1 to %d of 0-9 A-Z a-z . + -",
+                   KJ_APP_VERSION_MAX);
+  kj_code rc = report_count("pending", pending, &r->pending, err);
+  if (!rc)
+    rc = report_count("rejected", rejected, &r->rejected, err);
+  if (!rc)
+    snprintf(r->version, sizeof r->version, "%s", version);
+  return rc;
 }

@@ -291,4 +291,32 @@ kj_code kj_enrol_answer_encode(kj_buf *out, const kj_enrol_answer *a, kj_err *er
 kj_code kj_enrol_answer_decode(const char *text, size_t len, kj_enrol_answer *a, kj_err *err);
 void kj_enrol_answer_release(kj_enrol_answer *a);
 
+/* ---- the PC's report at sync (docs/protocol.md "What the PC reports") ----
+ * Optional parameters of GET /v1/pull (the one request of every sync):
+ * `version` (kinerja's release), `pending` and `rejected` (the counts of
+ * `kinerja status`).  A server of an earlier release ignores them; a PC of
+ * an earlier release sends none. */
+
+#define KJ_APP_VERSION_MAX 31
+
+typedef struct kj_device_report {
+  char version[KJ_APP_VERSION_MAX + 1]; /* "0.2.0": 1-31 of 0-9 A-Z a-z . + - */
+  int64_t pending;                      /* changes waiting to be sent, 0..2^53-1*/
+  int64_t rejected;                     /* records standing rejected, 0..2^53-1*/
+} kj_device_report;
+
+/* Client: "&version=V&pending=N&rejected=N" into out (size bytes,
+ * NUL-terminated), to append to the pull request's query.  KJ_EINVAL
+ * naming the field when the version holds other characters or a count is
+ * out of range; KJ_ETOOBIG when out is too small. */
+kj_code kj_device_report_query(const kj_device_report *r, char *out, size_t size, kj_err *err);
+
+/* Server: the report from the values of the three parameters (NULL when a
+ * parameter is absent).  KJ_ENOENT when all three are absent (a PC of an
+ * earlier release: nothing reported); KJ_EPROTO naming the parameter when
+ * one is missing or malformed ("bad 'pending': expected a whole number
+ * from 0 to 9007199254740991"). */
+kj_code kj_device_report_parse(const char *version, const char *pending, const char *rejected,
+                               kj_device_report *r, kj_err *err);
+
 #endif

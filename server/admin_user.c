@@ -32,7 +32,8 @@ static const char user_help[] =
     "devices; analysts read scores, records and exports.  The password is kept\n"
     "only as an Argon2id hash.  It comes from --password-file FILE (its first\n"
     "line; only its owner may read the file), else $KINERJAD_PASSWORD, else it\n"
-    "is asked twice at the terminal without echo.  At least 10 characters.\n\n"
+    "is asked twice at the terminal without echo.  At least 10 characters.\n"
+    "Removing a user ends their dashboard sessions at their next request.\n\n"
     "  NAME                 1 to 64 of A-Z a-z 0-9 . _ @ -, starting with a\n"
     "                       letter or digit\n"
     "  --role admin|analyst what the user may do (add; required)\n"
@@ -290,7 +291,7 @@ int kjs_admin_user(kjs_config *cfg, int argc, char **argv) {
       kjs_adm_error("user remove: %s", e.msg);
       rc = 1;
     } else {
-      printf("removed user %s\n", name);
+      printf("removed user %s (signed-in sessions end at their next request)\n", name);
     }
     kjs_store_close(st);
     return rc;

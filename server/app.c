@@ -391,6 +391,37 @@ static kj_code parse_int_param(const char *query, const char *name, long long de
   return KJ_OK;
 }
 
+/* What a device's PC reports with its pull (docs/protocol.md "What the PC
+ * reports"), kept for the dashboard's Perangkat page.  0, or -1 after a 400
+ * for a malformed parameter; a store failure only leaves the last report. */
+static int device_report(ctx *c) {
+  static const char *const names[] = {"version", "pending", "rejected"};
+  char v[3][48];
+  const char *p[3];
+  for (int i = 0; i < 3; i++) {
+    kj_code r = kjs_query_get(c->req->query, names[i], v[i], sizeof v[i]);
+    p[i] = r == KJ_OK ? v[i] : NULL;
+    if (r != KJ_OK && r != KJ_ENOENT) {
+      reply_error(c->resp, 400, "bad '%s': too long or badly escaped", names[i]);
+      return -1;
+    }
+  }
+  kj_device_report dr;
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kj_device_report_parse(p[0], p[1], p[2], &dr, &e);
+  if (rc == KJ_ENOENT)
+    return 0;
+  if (rc) {
+    reply_error(c->resp, 400, "%s", e.msg);
+    return -1;
+  }
+  if (kjs_store_device_report_put(c->app->store, c->who.id, dr.version, dr.pending, dr.rejected,
+                                  (int64_t)kj_wall_ms(), &e))
+    KJ_WARN("cannot keep the report of device '%s': %s", c->who.id, e.msg);
+  return 0;
+}
+
 static void h_pull(ctx *c) {
   long long since, limit;
   if (parse_int_param(c->req->query, "since", 0, 0, INT64_MAX, &since)) {
@@ -421,6 +452,8 @@ static void h_pull(ctx *c) {
     reply_error(c->resp, 400, "bad 'epoch': expected the 'epoch' of a previous pull page");
     return;
   }
+  if (c->who.role == KJS_ROLE_DEVICE && device_report(c))
+    return;
   kj_buf *out = &c->resp->body;
   kj_buf_reset(out);
   kj_err e;

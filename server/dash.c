@@ -22,6 +22,7 @@
 
 #include <cJSON.h>
 
+#include "admin_bkd.h"
 #include "assets.h"
 #include "auth.h"
 #include "dash_trend.h"
@@ -56,7 +57,51 @@ struct kjs_dash {
   fail_slot fails[FAIL_SLOTS];
 };
 
+/* publik.exclude: every word an office code the store knows.  KJ_OK, or
+ * KJ_EINVAL naming the config key, the file and the code. */
+static kj_code check_exclude(kjs_app *app, kj_err *err) {
+  const char *list = app->cfg->publik_exclude;
+  for (const char *p = list; *p;) {
+    while (*p == ' ' || *p == ',')
+      p++;
+    size_t k = strcspn(p, ", ");
+    if (!k)
+      break;
+    char code[KJ_ID_MAX + 2];
+    kj_err e;
+    kj_err_clear(&e);
+    if (k > KJ_ID_MAX) {
+      return kj_fail(err, KJ_EINVAL,
+                     "%s: 'publik.exclude': '%.40s...' is not an office code (at most %d "
+                     "characters)",
+                     app->cfg->conf_file, p, KJ_ID_MAX);
+    }
+    memcpy(code, p, k);
+    code[k] = 0;
+    if (kj_record_validate_id(KJ_T_OFFICE, code, &e))
+      return kj_fail(err, KJ_EINVAL,
+                     "%s: 'publik.exclude': '%s' is not an office code: %s (codes separated by "
+                     "commas or spaces)",
+                     app->cfg->conf_file, code, e.msg);
+    char *state = NULL;
+    kj_code rc = kjs_store_get_state(app->store, KJ_T_OFFICE, code, &state, &e);
+    free(state);
+    if (rc == KJ_ENOENT)
+      return kj_fail(err, KJ_EINVAL,
+                     "%s: 'publik.exclude': no office '%s' in the database (a typo? 'kinerjad "
+                     "export office' lists the codes)",
+                     app->cfg->conf_file, code);
+    if (rc)
+      return kj_fail(err, rc, "'publik.exclude': cannot look up office '%s': %s", code, e.msg);
+    p += k;
+  }
+  return KJ_OK;
+}
+
 kj_code kjs_dash_new(kjs_dash **out, kjs_app *app, int public_only, kj_err *err) {
+  kj_code xrc = check_exclude(app, err);
+  if (xrc)
+    return xrc;
   kjs_dash *d = calloc(1, sizeof *d);
   if (!d)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -92,8 +137,8 @@ static int is_dash_path(const char *path) {
 
 /* What a public-only listener serves. */
 static int is_publik_path(const char *path) {
-  static const char *const ok[] = {"/publik", "/api/publik", "/assets/publik.js", "/assets/fmt.js",
-                                   "/assets/bkd.css"};
+  static const char *const ok[] = {"/publik",        "/api/publik",     "/assets/publik.js",
+                                   "/assets/fmt.js", "/assets/lang.js", "/assets/bkd.css"};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
     if (!strcmp(path, ok[i]))
       return 1;
@@ -114,7 +159,20 @@ typedef struct dctx {
   const kjh_request *req;
   kjh_response *resp;
   kjh_session ss;
+  int en; /* the page asked for English (Accept-Language: en...) */
 } dctx;
+
+/* The text of a message in the page's language: the pages send
+ * Accept-Language with the language chosen (Indonesian by default), so
+ * the errors they show are in it too; a request without the header
+ * (curl, scripts) gets Indonesian. */
+#define L(c, id, en_text) ((c)->en ? (en_text) : (id))
+
+static int wants_english(const kjh_request *req) {
+  const char *al = kjh_header(req, "Accept-Language");
+  return al && (al[0] == 'e' || al[0] == 'E') && (al[1] == 'n' || al[1] == 'N') &&
+         (al[2] == 0 || al[2] == '-' || al[2] == ',' || al[2] == ';');
+}
 
 static void reply_err(dctx *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -140,13 +198,13 @@ static void reply_json(dctx *c, cJSON *o) {
   char *t = o ? cJSON_PrintUnformatted(o) : NULL;
   cJSON_Delete(o);
   if (!t) {
-    reply_err(c, 500, "kehabisan memori");
+    reply_err(c, 500, L(c, "kehabisan memori", "out of memory"));
     return;
   }
   kj_buf_reset(&c->resp->body);
   if (kj_buf_add(&c->resp->body, t, strlen(t)) || kj_buf_add(&c->resp->body, "\n", 1)) {
     free(t);
-    reply_err(c, 500, "jawaban terlalu besar");
+    reply_err(c, 500, L(c, "jawaban terlalu besar", "answer too large"));
     return;
   }
   free(t);
@@ -165,7 +223,7 @@ static int param(dctx *c, const char *src, const char *name, char *out, size_t s
   if (r == KJ_ENOENT)
     out[0] = 0;
   else if (r != KJ_OK) {
-    reply_err(c, 400, "parameter '%s' tidak sah", name);
+    reply_err(c, 400, L(c, "parameter '%s' tidak sah", "parameter '%s' is not valid"), name);
     return -1;
   }
   return 0;
@@ -176,7 +234,10 @@ static int get_period(dctx *c, char *period, size_t size) {
   if (param(c, c->req->query, "period", period, size))
     return -1;
   if (!period[0] || kj_period_parse(period, &p)) {
-    reply_err(c, 400, "periode '%s' tidak sah: contoh 2026, 2026-Q1 atau 2026-01", period);
+    reply_err(c, 400,
+              L(c, "periode '%s' tidak sah: contoh 2026, 2026-Q1 atau 2026-01",
+                "period '%s' is not valid: e.g. 2026, 2026-Q1 or 2026-01"),
+              period);
     return -1;
   }
   return 0;
@@ -188,7 +249,7 @@ static int get_office(dctx *c, char *office, size_t size) {
   if (param(c, c->req->query, "office", office, size))
     return -1;
   if (!office[0] || kj_record_validate_id(KJ_T_OFFICE, office, &e)) {
-    reply_err(c, 400, "kode kantor '%s' tidak sah", office);
+    reply_err(c, 400, L(c, "kode kantor '%s' tidak sah", "office code '%s' is not valid"), office);
     return -1;
   }
   return 0;
@@ -218,7 +279,7 @@ static cJSON *offices_doc(dctx *c, const char *period, const char *as_of) {
   if (rc)
     reply_err(c, store_status(rc), "%s", e.msg);
   else if (!(j = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
-    reply_err(c, 500, "laporan tidak terbaca");
+    reply_err(c, 500, L(c, "laporan tidak terbaca", "the report cannot be read"));
   kj_buf_release(&doc);
   return j;
 }
@@ -233,7 +294,7 @@ static cJSON *employees_doc(dctx *c, const char *period, const char *office) {
   if (rc)
     reply_err(c, store_status(rc), "%s", e.msg);
   else if (!(j = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
-    reply_err(c, 500, "laporan tidak terbaca");
+    reply_err(c, 500, L(c, "laporan tidak terbaca", "the report cannot be read"));
   kj_buf_release(&doc);
   return j;
 }
@@ -323,7 +384,8 @@ static void a_signin(dctx *c) {
       param(c, c->req->body, "password", pass, sizeof pass))
     return;
   if (!user[0] || !pass[0]) {
-    reply_err(c, 400, "isi nama pengguna dan kata sandi");
+    reply_err(c, 400,
+              L(c, "isi nama pengguna dan kata sandi", "fill in the user name and password"));
     return;
   }
   addr_of(c->req->remote, addr, sizeof addr);
@@ -332,7 +394,9 @@ static void a_signin(dctx *c) {
   if (wait > 0) {
     char ra[16];
     snprintf(ra, sizeof ra, "%d", wait);
-    reply_err(c, 429, "terlalu banyak percobaan masuk yang gagal: coba lagi dalam %d menit",
+    reply_err(c, 429,
+              L(c, "terlalu banyak percobaan masuk yang gagal: coba lagi dalam %d menit",
+                "too many failed sign-ins: try again in %d minutes"),
               (wait + 59) / 60);
     kjh_response_header(c->resp, "Retry-After", ra);
     return;
@@ -343,7 +407,7 @@ static void a_signin(dctx *c) {
   memset(pass, 0, sizeof pass);
   if (rc == KJ_EAUTH) {
     fail_note(c->d, user, addr, now);
-    reply_err(c, 401, "nama pengguna atau kata sandi salah");
+    reply_err(c, 401, L(c, "nama pengguna atau kata sandi salah", "wrong user name or password"));
     return;
   }
   if (rc) {
@@ -457,7 +521,7 @@ static void a_kantor(dctx *c) {
   cJSON *entry = find_office(doc, office);
   if (!entry) {
     cJSON_Delete(doc);
-    reply_err(c, 404, "kantor '%s' tidak ada", office);
+    reply_err(c, 404, L(c, "kantor '%s' tidak ada", "no office '%s'"), office);
     return;
   }
   cJSON *emp = employees_doc(c, period, office);
@@ -478,14 +542,230 @@ static void a_kantor(dctx *c) {
   reply_json(c, out);
 }
 
-/* GET /api/pegawai?period=P: every office's employees report, joined. */
-static void a_pegawai(dctx *c) {
-  char period[16];
-  if (get_period(c, period, sizeof period))
+/* ---------------------------------------------------------------------- */
+/* Kantor's records: GET /api/catatan?office=C&type=T[&status=S][&from=D]
+ * [&to=D][&nip=N][&period=P][&page=K] */
+
+#define RECORDS_PAGE 50
+
+typedef struct records_ctx {
+  const kj_type_def *td;
+  int date_field, period_field, status_field, resolved_field;
+  int nip_fields[3];
+  kj_day from, to; /* inclusive */
+  const char *status, *nip;
+  cJSON *list;
+} records_ctx;
+
+static int field_index(const kj_type_def *td, const char *name) {
+  for (int i = 0; i < td->nfields; i++)
+    if (!strcmp(td->fields[i].name, name))
+      return i;
+  return -1;
+}
+
+static const char *fval(const cJSON *f, const kj_type_def *td, int i) {
+  if (i < 0)
+    return NULL;
+  const cJSON *v = cJSON_GetObjectItem(f, td->fields[i].name);
+  return v && cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int record_each(void *ud, const char *state) {
+  records_ctx *x = ud;
+  cJSON *s = cJSON_Parse(state);
+  const cJSON *f = cJSON_GetObjectItem(s, "f"), *id = cJSON_GetObjectItem(s, "id");
+  int keep = cJSON_IsObject(f) && cJSON_IsString(id);
+  /* the date range: a DATE field in it, or a PERIOD field overlapping it */
+  const char *d = fval(f, x->td, x->date_field >= 0 ? x->date_field : x->period_field);
+  if (keep) {
+    kj_day day;
+    kj_period p;
+    if (!d)
+      keep = 0;
+    else if (x->date_field >= 0)
+      keep = !kj_date_parse(d, &day) && day >= x->from && day <= x->to;
+    else
+      keep = !kj_period_parse(d, &p) && p.first <= x->to && p.last >= x->from;
+  }
+  if (keep && x->status[0]) {
+    if (x->status_field >= 0) {
+      const char *st = fval(f, x->td, x->status_field);
+      keep = !strcmp(st ? st : "submitted", x->status); /* absent means submitted */
+    } else if (x->resolved_field >= 0) {
+      int resolved = fval(f, x->td, x->resolved_field) != NULL;
+      keep = !strcmp(x->status, resolved ? "resolved" : "open");
+    }
+  }
+  if (keep && x->nip[0]) {
+    keep = 0;
+    for (int k = 0; k < 3; k++) {
+      const char *v = fval(f, x->td, x->nip_fields[k]);
+      if (v && !strcmp(v, x->nip))
+        keep = 1;
+    }
+  }
+  if (keep) {
+    cJSON *o = cJSON_CreateObject(), *v = cJSON_AddObjectToObject(o, "f");
+    cJSON_AddStringToObject(o, "id", id->valuestring);
+    cJSON_AddStringToObject(o, "sort", d ? d : "");
+    for (int i = 0; i < x->td->nfields; i++) {
+      const char *fv = fval(f, x->td, i);
+      if (fv)
+        cJSON_AddStringToObject(v, x->td->fields[i].name, fv);
+    }
+    cJSON_AddItemToArray(x->list, o);
+  }
+  cJSON_Delete(s);
+  return 0;
+}
+
+static int by_sort_desc(const void *a, const void *b) {
+  const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+  int r = strcmp(cJSON_GetObjectItem(y, "sort")->valuestring,
+                 cJSON_GetObjectItem(x, "sort")->valuestring);
+  return r ? r
+           : strcmp(cJSON_GetObjectItem(x, "id")->valuestring,
+                    cJSON_GetObjectItem(y, "id")->valuestring);
+}
+
+static int get_day(dctx *c, const char *name, kj_day *out) {
+  char v[16];
+  if (param(c, c->req->query, name, v, sizeof v))
+    return -1;
+  if (v[0] && kj_date_parse(v, out)) {
+    reply_err(c, 400,
+              L(c, "tanggal '%s' (%s) tidak sah: contoh 2026-01-31",
+                "date '%s' (%s) is not valid: e.g. 2026-01-31"),
+              v, name);
+    return -1;
+  }
+  return 0;
+}
+
+static void a_records(dctx *c) {
+  char office[KJ_ID_MAX + 1], type[16], status[16], nip[24], period[16], pg[12];
+  if (get_office(c, office, sizeof office) || param(c, c->req->query, "type", type, sizeof type) ||
+      param(c, c->req->query, "status", status, sizeof status) ||
+      param(c, c->req->query, "nip", nip, sizeof nip) ||
+      param(c, c->req->query, "period", period, sizeof period) ||
+      param(c, c->req->query, "page", pg, sizeof pg))
     return;
+  const kj_type_def *td = kj_type_by_name(type[0] ? type : "survey");
+  if (!td || td->office_field < 0 || td->type == KJ_T_SERVICE || td->type == KJ_T_ACTIVATION ||
+      td->type == KJ_T_EMPLOYEE) {
+    reply_err(c, 400,
+              L(c,
+                "jenis catatan '%s' tidak dikenal: survey, activity, complaint, rating atau target",
+                "record type '%s' is not known: survey, activity, complaint, rating or target"),
+              type);
+    return;
+  }
+  records_ctx x = {.td = td, .status = status, .nip = nip, .list = NULL};
+  x.date_field = x.period_field = -1;
+  for (int i = 0; i < td->nfields; i++) {
+    if (x.date_field < 0 && td->fields[i].ft == KJ_FT_DATE)
+      x.date_field = i;
+    if (x.period_field < 0 && td->fields[i].ft == KJ_FT_PERIOD)
+      x.period_field = i;
+  }
+  x.status_field = field_index(td, "status");
+  x.resolved_field = td->type == KJ_T_COMPLAINT ? field_index(td, "resolved") : -1;
+  x.nip_fields[0] = field_index(td, "nip");
+  x.nip_fields[1] = field_index(td, td->type == KJ_T_RATING ? "ratee" : "resolved_by");
+  x.nip_fields[2] = field_index(td, td->type == KJ_T_RATING ? "rater" : "reviewed_by");
+  if (status[0] &&
+      (x.status_field >= 0     ? !(!strcmp(status, "draft") || !strcmp(status, "submitted") ||
+                               !strcmp(status, "approved") || !strcmp(status, "rejected"))
+       : x.resolved_field >= 0 ? strcmp(status, "open") != 0 && strcmp(status, "resolved") != 0
+                               : 1)) {
+    reply_err(c, 400,
+              L(c, "status '%s' tidak berlaku untuk %s", "status '%s' does not apply to %s"),
+              status, td->plural);
+    return;
+  }
+  if (nip[0] && x.nip_fields[0] < 0 && x.nip_fields[1] < 0 && x.nip_fields[2] < 0) {
+    reply_err(c, 400,
+              L(c, "%s tidak memuat pegawai: saring pegawai tidak berlaku",
+                "%s name no employee: the employee filter does not apply"),
+              td->plural);
+    return;
+  }
+  /* the range: from/to, each defaulting to the period's (the whole of time
+   * without one) */
+  kj_period pp;
+  x.from = 0;
+  x.to = (kj_day)1 << 30;
+  if (period[0]) {
+    if (kj_period_parse(period, &pp)) {
+      reply_err(c, 400,
+                L(c, "periode '%s' tidak sah: contoh 2026, 2026-Q1 atau 2026-01",
+                  "period '%s' is not valid: e.g. 2026, 2026-Q1 or 2026-01"),
+                period);
+      return;
+    }
+    x.from = pp.first;
+    x.to = pp.last;
+  }
+  if (get_day(c, "from", &x.from) || get_day(c, "to", &x.to))
+    return;
+  char *end = NULL;
+  long page = pg[0] ? strtol(pg, &end, 10) : 1;
+  if ((pg[0] && *end) || page < 1 || page > 1000000) {
+    reply_err(c, 400, L(c, "halaman '%s' tidak sah", "page '%s' is not valid"), pg);
+    return;
+  }
+  x.list = cJSON_CreateArray();
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_store_each_state(c->d->app->store, td->type, office, record_each, &x, &e);
+  if (rc) {
+    cJSON_Delete(x.list);
+    reply_err(c, store_status(rc), "%s", e.msg);
+    return;
+  }
+  int n = cJSON_GetArraySize(x.list);
+  cJSON **v = malloc((size_t)(n ? n : 1) * sizeof(cJSON *));
+  if (!v) {
+    cJSON_Delete(x.list);
+    reply_err(c, 500, L(c, "kehabisan memori", "out of memory"));
+    return;
+  }
+  int i = 0;
+  cJSON *o;
+  cJSON_ArrayForEach(o, x.list) {
+    if (i < n)
+      v[i++] = o;
+  }
+  if (n)
+    qsort((void *)v, (size_t)n, sizeof(cJSON *), by_sort_desc);
+  long pages = (n + RECORDS_PAGE - 1) / RECORDS_PAGE;
+  cJSON *out = cJSON_CreateObject(), *fields = cJSON_AddArrayToObject(out, "fields"),
+        *rows = cJSON_CreateArray();
+  cJSON_AddStringToObject(out, "type", td->name);
+  for (int k = 0; k < td->nfields; k++)
+    if (k != td->office_field)
+      cJSON_AddItemToArray(fields, cJSON_CreateString(td->fields[k].name));
+  cJSON_AddNumberToObject(out, "total", n);
+  cJSON_AddNumberToObject(out, "page", (double)page);
+  cJSON_AddNumberToObject(out, "pages", (double)pages);
+  cJSON_AddNumberToObject(out, "per_page", RECORDS_PAGE);
+  for (long k = (page - 1) * RECORDS_PAGE; k < n && k < page * RECORDS_PAGE; k++) {
+    cJSON_DeleteItemFromObject(v[k], "sort");
+    cJSON_AddItemToArray(rows, cJSON_Duplicate(v[k], 1));
+  }
+  cJSON_AddItemToObject(out, "records", rows);
+  free(v);
+  cJSON_Delete(x.list);
+  reply_json(c, out);
+}
+
+/* Every office's employees report of period, joined: {"period",
+ * "employees": [...]}; NULL after an answer. */
+static cJSON *pegawai_doc(dctx *c, const char *period) {
   cJSON *doc = offices_doc(c, period, NULL);
   if (!doc)
-    return;
+    return NULL;
   cJSON *rows = cJSON_CreateArray(), *o;
   cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
     const cJSON *code = cJSON_GetObjectItem(o, "office"), *name = cJSON_GetObjectItem(o, "name");
@@ -495,7 +775,7 @@ static void a_pegawai(dctx *c) {
     if (!emp) {
       cJSON_Delete(rows);
       cJSON_Delete(doc);
-      return;
+      return NULL;
     }
     cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(emp, "employees")) {
@@ -515,7 +795,17 @@ static void a_pegawai(dctx *c) {
   cJSON_AddStringToObject(out, "period", period);
   cJSON_AddItemToObject(out, "employees", rows);
   cJSON_Delete(doc);
-  reply_json(c, out);
+  return out;
+}
+
+/* GET /api/pegawai?period=P: every office's employees report, joined. */
+static void a_pegawai(dctx *c) {
+  char period[16];
+  if (get_period(c, period, sizeof period))
+    return;
+  cJSON *out = pegawai_doc(c, period);
+  if (out)
+    reply_json(c, out);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -550,15 +840,32 @@ static int trend_cmp(const void *a, const void *b) {
 /* GET /api/tren?year=Y: months 1..12 of every office, the change from the
  * month before and the declines (dash_trend.h); offices that need
  * attention first. */
-static void a_tren(dctx *c) {
-  char year[8], day[KJ_DATE_STRLEN + 1];
-  if (param(c, c->req->query, "year", year, sizeof year))
-    return;
+static cJSON *tren_doc(dctx *c, const char *year);
+
+static int get_year(dctx *c, char *year, size_t size) {
+  if (param(c, c->req->query, "year", year, size))
+    return -1;
   kj_period yp;
   if (!year[0] || kj_period_parse(year, &yp) || yp.kind != KJ_PERIOD_YEAR) {
-    reply_err(c, 400, "tahun '%s' tidak sah: contoh 2026", year);
-    return;
+    reply_err(c, 400,
+              L(c, "tahun '%s' tidak sah: contoh 2026", "year '%s' is not valid: e.g. 2026"), year);
+    return -1;
   }
+  return 0;
+}
+
+static void a_tren(dctx *c) {
+  char year[8];
+  if (get_year(c, year, sizeof year))
+    return;
+  cJSON *out = tren_doc(c, year);
+  if (out)
+    reply_json(c, out);
+}
+
+/* The Tren page's document of year (a valid year); NULL after an answer. */
+static cJSON *tren_doc(dctx *c, const char *year) {
+  char day[KJ_DATE_STRLEN + 1];
   today(day);
   kjs_trend_limits lim;
   kjs_trend_limits_defaults(&lim);
@@ -576,7 +883,7 @@ static void a_tren(dctx *c) {
     cJSON *doc = offices_doc(c, period, NULL);
     if (!doc) {
       free(offs);
-      return;
+      return NULL;
     }
     cJSON *o;
     cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
@@ -591,8 +898,8 @@ static void a_tren(dctx *c) {
         if (!no) {
           cJSON_Delete(doc);
           free(offs);
-          reply_err(c, 500, "kehabisan memori");
-          return;
+          reply_err(c, 500, L(c, "kehabisan memori", "out of memory"));
+          return NULL;
         }
         offs = no;
         memset(&offs[n], 0, sizeof offs[n]);
@@ -659,7 +966,7 @@ static void a_tren(dctx *c) {
   }
   cJSON_AddItemToObject(out, "offices", arr);
   free(offs);
-  reply_json(c, out);
+  return out;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -738,6 +1045,7 @@ static void a_konflik(dctx *c) {
 
 typedef struct office_names {
   cJSON *map; /* code -> name */
+  cJSON *tz;  /* code -> IANA time zone ("Asia/Jakarta" when the office has none) */
 } office_names;
 
 static int office_each(void *ud, const char *state) {
@@ -745,10 +1053,21 @@ static int office_each(void *ud, const char *state) {
   cJSON *s = cJSON_Parse(state);
   const cJSON *id = cJSON_GetObjectItem(s, "id");
   const cJSON *nm = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "f"), "name");
-  if (cJSON_IsString(id) && !cJSON_GetObjectItem(x->map, id->valuestring))
+  const cJSON *tz = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "f"), "timezone");
+  if (cJSON_IsString(id) && !cJSON_GetObjectItem(x->map, id->valuestring)) {
     cJSON_AddStringToObject(x->map, id->valuestring, cJSON_IsString(nm) ? nm->valuestring : "");
+    cJSON_AddStringToObject(x->tz, id->valuestring,
+                            cJSON_IsString(tz) ? tz->valuestring : "Asia/Jakarta");
+  }
   cJSON_Delete(s);
   return 0;
+}
+
+static const char *office_tz(const office_names *on, const char *office) {
+  if (!office)
+    return "Asia/Jakarta";
+  const cJSON *z = cJSON_GetObjectItem(on->tz, office);
+  return z && cJSON_IsString(z) ? z->valuestring : "Asia/Jakarta";
 }
 
 static void a_devices(dctx *c) {
@@ -760,11 +1079,15 @@ static void a_devices(dctx *c) {
     reply_err(c, store_status(rc), "%s", e.msg);
     return;
   }
-  office_names on = {.map = cJSON_CreateObject()};
+  office_names on = {.map = cJSON_CreateObject(), .tz = cJSON_CreateObject()};
+  cJSON *reports = NULL;
   rc = kjs_store_each_state(c->d->app->store, KJ_T_OFFICE, NULL, office_each, &on, &e);
+  if (!rc)
+    rc = kjs_store_device_reports(c->d->app->store, &reports, &e);
   if (rc) {
     cJSON_Delete(arr);
     cJSON_Delete(on.map);
+    cJSON_Delete(on.tz);
     reply_err(c, store_status(rc), "%s", e.msg);
     return;
   }
@@ -776,6 +1099,13 @@ static void a_devices(dctx *c) {
     const cJSON *of = cJSON_GetObjectItem(o, "office"), *ls = cJSON_GetObjectItem(o, "last_seen");
     const cJSON *nm = cJSON_IsString(of) ? cJSON_GetObjectItem(on.map, of->valuestring) : NULL;
     cJSON_AddStringToObject(o, "office_name", nm && cJSON_IsString(nm) ? nm->valuestring : "");
+    cJSON_AddStringToObject(o, "timezone",
+                            office_tz(&on, cJSON_IsString(of) ? of->valuestring : NULL));
+    /* what its PC reported at its last pull; null for a PC that never did
+     * (not synced yet, or a kinerja older than the report) */
+    const cJSON *id = cJSON_GetObjectItem(o, "id");
+    cJSON *rep = cJSON_IsString(id) ? cJSON_DetachItemFromObject(reports, id->valuestring) : NULL;
+    cJSON_AddItemToObject(o, "report", rep ? rep : cJSON_CreateNull());
     if (!cJSON_IsString(of) || !cJSON_IsNull(cJSON_GetObjectItem(o, "revoked")))
       continue;
     cJSON *cur = cJSON_GetObjectItem(seen, of->valuestring);
@@ -793,6 +1123,7 @@ static void a_devices(dctx *c) {
     cJSON *x = cJSON_CreateObject();
     cJSON_AddStringToObject(x, "office", o->string);
     cJSON_AddStringToObject(x, "name", o->valuestring);
+    cJSON_AddStringToObject(x, "timezone", office_tz(&on, o->string));
     if (s && s->valuedouble > 0)
       cJSON_AddNumberToObject(x, "last_seen", s->valuedouble);
     else
@@ -805,10 +1136,8 @@ static void a_devices(dctx *c) {
   cJSON_AddNumberToObject(out, "stale_days", stale_days);
   cJSON_AddItemToObject(out, "stale_offices", stale);
   cJSON_AddItemToObject(out, "offices", on.map);
-  /* what the PCs do not report (yet): their version and queue counts */
-  cJSON_AddStringToObject(out, "missing",
-                          "versi aplikasi, jumlah menunggu dan ditolak: PC belum melaporkannya "
-                          "ke server (protokol belum membawanya)");
+  cJSON_AddItemToObject(out, "timezones", on.tz);
+  cJSON_Delete(reports);
   cJSON_Delete(seen);
   reply_json(c, out);
 }
@@ -860,12 +1189,15 @@ static void a_device_add(dctx *c) {
   kj_err e;
   kj_err_clear(&e);
   if (!office[0] || kj_record_validate_id(KJ_T_OFFICE, office, &e)) {
-    reply_err(c, 400, "kode kantor '%s' tidak sah%s%s", office, e.msg[0] ? ": " : "", e.msg);
+    reply_err(c, 400, L(c, "kode kantor '%s' tidak sah%s%s", "office code '%s' is not valid%s%s"),
+              office, e.msg[0] ? ": " : "", e.msg);
     return;
   }
   for (const char *p = name; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-      reply_err(c, 400, "nama perangkat memuat karakter kendali");
+      reply_err(c, 400,
+                L(c, "nama perangkat memuat karakter kendali",
+                  "the device name holds control characters"));
       return;
     }
   char token[KJS_TOKEN_LEN + 1], did[32], code[KJ_ENROL_CODE_SIZE];
@@ -904,7 +1236,7 @@ static void a_device_revoke(dctx *c) {
   if (param(c, c->req->body, "device", dev, sizeof dev))
     return;
   if (strncmp(dev, "dev-", 4) != 0) {
-    reply_err(c, 400, "perangkat '%s' tidak sah", dev);
+    reply_err(c, 400, L(c, "perangkat '%s' tidak sah", "device '%s' is not valid"), dev);
     return;
   }
   kj_err e;
@@ -912,7 +1244,8 @@ static void a_device_revoke(dctx *c) {
   kj_code rc = kjs_store_token_revoke(c->d->app->store, dev, &e);
   if (rc == KJ_ENOENT || rc == KJ_EEXIST) {
     reply_err(c, rc == KJ_ENOENT ? 404 : 409, "%s",
-              rc == KJ_ENOENT ? "perangkat tidak ada" : "perangkat sudah dicabut");
+              rc == KJ_ENOENT ? L(c, "perangkat tidak ada", "no such device")
+                              : L(c, "perangkat sudah dicabut", "the device is revoked already"));
     return;
   }
   if (rc) {
@@ -943,6 +1276,220 @@ static int read_file(const char *path, kj_buf *out) {
   return rc;
 }
 
+/* ---- the reports as tables (kjs_export_table, admin_export.c) ---- */
+
+static cJSON *cell_num(const cJSON *v) {
+  return cJSON_IsNumber(v) ? cJSON_CreateNumber(v->valuedouble) : cJSON_CreateNull();
+}
+
+static cJSON *cell_str(const cJSON *v) {
+  return cJSON_IsString(v) ? cJSON_CreateString(v->valuestring) : cJSON_CreateNull();
+}
+
+static cJSON *head_of(dctx *c, const char *const *id, const char *const *en, size_t n) {
+  cJSON *h = cJSON_CreateArray();
+  for (size_t i = 0; i < n; i++)
+    cJSON_AddItemToArray(h, cJSON_CreateString(c->en ? en[i] : id[i]));
+  return h;
+}
+
+#define OBJ(o, k) cJSON_GetObjectItem((o), (k))
+
+/* Ringkasan's ranking of period: one row per office, the report's order. */
+static int table_ranking(dctx *c, const char *period, cJSON **head, cJSON **rows) {
+  static const char *const id[] = {"Peringkat",
+                                   "Kode",
+                                   "Kantor",
+                                   "IKK",
+                                   "IKM",
+                                   "Mutu",
+                                   "Survei",
+                                   "Pengaduan diterima",
+                                   "Pengaduan tepat waktu (%)",
+                                   "Kepatuhan (%)",
+                                   "Capaian rata-rata",
+                                   "Pegawai"};
+  static const char *const en[] = {"Rank",
+                                   "Code",
+                                   "Office",
+                                   "IKK",
+                                   "IKM",
+                                   "Quality",
+                                   "Surveys",
+                                   "Complaints received",
+                                   "Complaints on time (%)",
+                                   "Compliance (%)",
+                                   "Mean capaian",
+                                   "Employees"};
+  cJSON *doc = offices_doc(c, period, NULL);
+  if (!doc)
+    return -1;
+  *head = head_of(c, id, en, sizeof id / sizeof id[0]);
+  *rows = cJSON_CreateArray();
+  cJSON *o;
+  cJSON_ArrayForEach(o, OBJ(doc, "offices")) {
+    cJSON *r = cJSON_CreateArray();
+    const cJSON *ikm = OBJ(o, "ikm"), *cp = OBJ(o, "complaints"), *em = OBJ(o, "employees");
+    int ranked = cJSON_IsNumber(OBJ(o, "ikk"));
+    cJSON_AddItemToArray(r, ranked ? cell_num(OBJ(o, "rank")) : cJSON_CreateNull());
+    cJSON_AddItemToArray(r, cell_str(OBJ(o, "office")));
+    cJSON_AddItemToArray(r, cell_str(OBJ(o, "name")));
+    cJSON_AddItemToArray(r, cell_num(OBJ(o, "ikk")));
+    cJSON_AddItemToArray(r, cell_num(OBJ(ikm, "value")));
+    cJSON_AddItemToArray(r, cell_str(OBJ(ikm, "mutu")));
+    cJSON_AddItemToArray(r, cell_num(OBJ(ikm, "n")));
+    cJSON_AddItemToArray(r, cell_num(OBJ(cp, "received")));
+    cJSON_AddItemToArray(r, cell_num(OBJ(cp, "on_time_rate")));
+    cJSON_AddItemToArray(r, cell_num(OBJ(o, "compliance")));
+    cJSON_AddItemToArray(r, cell_num(OBJ(em, "capaian_mean")));
+    cJSON_AddItemToArray(r, cell_num(OBJ(em, "count")));
+    cJSON_AddItemToArray(*rows, r);
+  }
+  cJSON_Delete(doc);
+  return 0;
+}
+
+/* Tren of year: one row per office and month, each figure with its change
+ * from the month before, and the figures that declined. */
+static int table_tren(dctx *c, const char *year, cJSON **head, cJSON **rows) {
+  static const char *const id[] = {"Kode",
+                                   "Kantor",
+                                   "Bulan",
+                                   "IKK",
+                                   "Perubahan IKK",
+                                   "IKM",
+                                   "Perubahan IKM",
+                                   "Pengaduan tepat waktu (%)",
+                                   "Perubahan tepat waktu",
+                                   "Kepatuhan (%)",
+                                   "Perubahan kepatuhan",
+                                   "Capaian",
+                                   "Perubahan capaian",
+                                   "Turun"};
+  static const char *const en[] = {"Code",
+                                   "Office",
+                                   "Month",
+                                   "IKK",
+                                   "IKK change",
+                                   "IKM",
+                                   "IKM change",
+                                   "Complaints on time (%)",
+                                   "On-time change",
+                                   "Compliance (%)",
+                                   "Compliance change",
+                                   "Capaian",
+                                   "Capaian change",
+                                   "Declined"};
+  cJSON *doc = tren_doc(c, year);
+  if (!doc)
+    return -1;
+  *head = head_of(c, id, en, sizeof id / sizeof id[0]);
+  *rows = cJSON_CreateArray();
+  cJSON *o, *m;
+  cJSON_ArrayForEach(o, OBJ(doc, "offices")) {
+    cJSON_ArrayForEach(m, OBJ(o, "months")) {
+      cJSON *r = cJSON_CreateArray();
+      cJSON_AddItemToArray(r, cell_str(OBJ(o, "office")));
+      cJSON_AddItemToArray(r, cell_str(OBJ(o, "name")));
+      cJSON_AddItemToArray(r, cell_str(OBJ(m, "period")));
+      for (int f = 0; f < KJS_TM__COUNT; f++) {
+        cJSON_AddItemToArray(r, cell_num(OBJ(m, kjs_trend_names[f])));
+        cJSON_AddItemToArray(r, cell_num(OBJ(OBJ(m, "change"), kjs_trend_names[f])));
+      }
+      char dec[128] = "";
+      const cJSON *x;
+      cJSON_ArrayForEach(x, OBJ(m, "declined")) {
+        if (cJSON_IsString(x))
+          snprintf(dec + strlen(dec), sizeof dec - strlen(dec), "%s%s", dec[0] ? " " : "",
+                   x->valuestring);
+      }
+      cJSON_AddItemToArray(r, cJSON_CreateString(dec));
+      cJSON_AddItemToArray(*rows, r);
+    }
+  }
+  cJSON_Delete(doc);
+  return 0;
+}
+
+/* Pegawai of period: every office's employees. */
+static int table_pegawai(dctx *c, const char *period, cJSON **head, cJSON **rows) {
+  static const char *const id[] = {"Kode kantor", "Kantor",          "NIP",
+                                   "Nama",        "Capaian",         "Rating hasil kerja",
+                                   "Perilaku",    "Rating perilaku", "Predikat"};
+  static const char *const en[] = {"Office code", "Office",           "NIP",
+                                   "Name",        "Capaian",          "Work result rating",
+                                   "Behaviour",   "Behaviour rating", "Predikat"};
+  static const char *const keys[] = {"office",   "office_name",     "nip",
+                                     "name",     "capaian",         "rating_hasil_kerja",
+                                     "perilaku", "rating_perilaku", "predikat"};
+  cJSON *doc = pegawai_doc(c, period);
+  if (!doc)
+    return -1;
+  *head = head_of(c, id, en, sizeof id / sizeof id[0]);
+  *rows = cJSON_CreateArray();
+  cJSON *e;
+  cJSON_ArrayForEach(e, OBJ(doc, "employees")) {
+    cJSON *r = cJSON_CreateArray();
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+      const cJSON *v = OBJ(e, keys[k]);
+      cJSON_AddItemToArray(r, cJSON_IsNumber(v) ? cell_num(v) : cell_str(v));
+    }
+    cJSON_AddItemToArray(*rows, r);
+  }
+  cJSON_Delete(doc);
+  return 0;
+}
+
+/* GET /api/ekspor?type=ranking|tren|pegawai: a report's table. */
+static void export_report(dctx *c, const char *type, const char *format, const char *period) {
+  int xlsx = !strcmp(format, "xlsx");
+  cJSON *head = NULL, *rows = NULL;
+  int r;
+  char name[64];
+  const char *sheet;
+  kj_period pp;
+  if (!strcmp(type, "tren")) {
+    char year[8];
+    if (get_year(c, year, sizeof year))
+      return;
+    sheet = L(c, "Tren", "Trends");
+    snprintf(name, sizeof name, "%s_%s", c->en ? "trends" : "tren", year);
+    r = table_tren(c, year, &head, &rows);
+  } else {
+    if (!period[0] || kj_period_parse(period, &pp)) {
+      reply_err(c, 400,
+                L(c, "periode '%s' tidak sah: contoh 2026, 2026-Q1 atau 2026-01",
+                  "period '%s' is not valid: e.g. 2026, 2026-Q1 or 2026-01"),
+                period);
+      return;
+    }
+    int rank = !strcmp(type, "ranking");
+    sheet = rank ? L(c, "Peringkat", "Ranking") : L(c, "Pegawai", "Employees");
+    snprintf(name, sizeof name, "%s_%s",
+             rank ? (c->en ? "ranking" : "peringkat") : (c->en ? "employees" : "pegawai"), period);
+    r = rank ? table_ranking(c, period, &head, &rows) : table_pegawai(c, period, &head, &rows);
+  }
+  if (r)
+    return;
+  kj_err e;
+  kj_err_clear(&e);
+  kj_buf_reset(&c->resp->body);
+  kj_code rc = kjs_export_table(sheet, head, rows, xlsx, &c->resp->body, &e);
+  cJSON_Delete(head);
+  cJSON_Delete(rows);
+  if (rc) {
+    reply_err(c, rc == KJ_ETOOBIG ? 413 : 500, "%s", e.msg);
+    return;
+  }
+  char disp[160];
+  snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", name, format);
+  c->resp->status = 200;
+  c->resp->content_type = xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                               : "text/csv; charset=utf-8";
+  kjh_response_header(c->resp, "Content-Disposition", disp);
+  kjh_response_header(c->resp, "Cache-Control", "no-store");
+}
+
 static void a_export(dctx *c) {
   char type[32], format[8], office[KJ_ID_MAX + 1], period[16];
   if (param(c, c->req->query, "type", type, sizeof type) ||
@@ -954,19 +1501,34 @@ static void a_export(dctx *c) {
     snprintf(format, sizeof format, "csv");
   int xlsx = !strcmp(format, "xlsx");
   if (!xlsx && strcmp(format, "csv") != 0) {
-    reply_err(c, 400, "format '%s' tidak dikenal: csv atau xlsx", format);
+    reply_err(
+        c, 400,
+        L(c, "format '%s' tidak dikenal: csv atau xlsx", "format '%s' is not known: csv or xlsx"),
+        format);
+    return;
+  }
+  if (!strcmp(type, "ranking") || !strcmp(type, "tren") || !strcmp(type, "pegawai")) {
+    export_report(c, type, format, period);
     return;
   }
   const kj_type_def *td = kj_type_by_name(type);
   if (!td || td->type == KJ_T_ACTIVATION) {
-    reply_err(c, 400, "jenis data '%s' tidak dikenal", type);
+    reply_err(c, 400,
+              L(c,
+                "jenis data '%s' tidak dikenal: laporan ranking, tren, pegawai atau data "
+                "mentah surveys, complaints, activities, ...",
+                "data type '%s' is not known: the reports ranking, tren, pegawai or the raw "
+                "records surveys, complaints, activities, ..."),
+              type);
     return;
   }
   const char *td_env = getenv("TMPDIR");
   char dir[4096], out[4200], errf[4200];
   snprintf(dir, sizeof dir, "%s/kinerjad-dash-XXXXXX", td_env && *td_env ? td_env : "/tmp");
   if (!mkdtemp(dir)) {
-    reply_err(c, 500, "tidak bisa membuat berkas sementara: %s", strerror(errno));
+    reply_err(c, 500,
+              L(c, "tidak bisa membuat berkas sementara: %s", "cannot make a temporary file: %s"),
+              strerror(errno));
     return;
   }
   snprintf(out, sizeof out, "%s/out.%s", dir, format);
@@ -1006,16 +1568,20 @@ static void a_export(dctx *c) {
   kj_buf msg;
   kj_buf_init(&msg, 4096);
   if (sr != 0) {
-    reply_err(c, 500, "tidak bisa menjalankan ekspor: %s", strerror(sr));
+    reply_err(c, 500, L(c, "tidak bisa menjalankan ekspor: %s", "cannot run the export: %s"),
+              strerror(sr));
   } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     read_file(errf, &msg);
     while (msg.len && (msg.data[msg.len - 1] == '\n'))
       msg.len--;
-    reply_err(c, 400, "%.*s", (int)msg.len, msg.data ? msg.data : "ekspor gagal");
+    reply_err(c, 400, "%.*s", (int)msg.len,
+              msg.data ? msg.data : L(c, "ekspor gagal", "the export failed"));
   } else {
     kj_buf_reset(&c->resp->body);
     if (read_file(out, &c->resp->body)) {
-      reply_err(c, 500, "berkas ekspor terlalu besar untuk diunduh: gunakan kinerjad export");
+      reply_err(c, 500,
+                L(c, "berkas ekspor terlalu besar untuk diunduh: gunakan kinerjad export",
+                  "the file is too large to download: use kinerjad export"));
     } else {
       char disp[160];
       snprintf(disp, sizeof disp, "attachment; filename=\"%s%s%s%s%s.%s\"", td->plural,
@@ -1099,6 +1665,7 @@ static const dash_route api[] = {
     {"/api/saya", "GET", NEED_SESSION, a_me},
     {"/api/ringkasan", "GET", NEED_SESSION, a_ringkasan},
     {"/api/kantor", "GET", NEED_SESSION, a_kantor},
+    {"/api/catatan", "GET", NEED_SESSION, a_records},
     {"/api/tren", "GET", NEED_SESSION, a_tren},
     {"/api/pegawai", "GET", NEED_SESSION, a_pegawai},
     {"/api/konflik", "GET", NEED_SESSION, a_konflik},
@@ -1125,28 +1692,34 @@ static int same_origin(const kjh_request *req) {
 int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
   if (!d || (!d->public_only && !is_dash_path(req->path)))
     return 0;
-  dctx c = {.d = d, .req = req, .resp = resp};
-  kjh_security_headers(resp);
+  dctx c = {.d = d, .req = req, .resp = resp, .en = wants_english(req)};
   if (d->public_only && !is_publik_path(req->path)) {
+    kjh_security_headers(resp);
     resp->route = "other";
     if (!strcmp(req->path, "/") && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))) {
       resp->status = 302;
       kjh_response_header(resp, "Location", "/publik");
       return 1;
     }
-    reply_err(&c, 404, "'%s' tidak ada: server ini hanya menyajikan /publik", req->path);
+    reply_err(&c, 404,
+              L(&c, "'%s' tidak ada: server ini hanya menyajikan /publik",
+                "no '%s': this server serves /publik only"),
+              req->path);
     return 1;
   }
   if (strncmp(req->path, "/api/", 5) != 0) {
     resp->route = !strcmp(req->path, "/")         ? "/"
                   : !strcmp(req->path, "/publik") ? "/publik"
                                                   : "/assets/";
+    /* kjh_asset_serve sets the security headers of a page itself */
     if (!kjh_asset_serve(&kjs_bkd_assets, req, resp)) {
+      kjh_security_headers(resp);
       resp->route = "other";
-      reply_err(&c, 404, "halaman '%s' tidak ada", req->path);
+      reply_err(&c, 404, L(&c, "halaman '%s' tidak ada", "no page '%s'"), req->path);
     }
     return 1;
   }
+  kjh_security_headers(resp); /* the API's answers */
   const dash_route *r = NULL;
   int path_known = 0;
   int head = !strcmp(req->method, "HEAD");
@@ -1159,24 +1732,48 @@ int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
   if (!r) {
     resp->route = path_known ? req->path : "other";
     if (path_known)
-      reply_err(&c, 405, "metode %s tidak boleh di '%s'", req->method, req->path);
+      reply_err(&c, 405, L(&c, "metode %s tidak boleh di '%s'", "method %s not allowed on '%s'"),
+                req->method, req->path);
     else
-      reply_err(&c, 404, "'%s' tidak ada", req->path);
+      reply_err(&c, 404, L(&c, "'%s' tidak ada", "no '%s'"), req->path);
     return 1;
   }
   resp->route = r->path;
   if (strcmp(r->method, "GET") != 0 && !same_origin(req)) {
     /* a form of another site posting here (a sign-in included: no one is
      * signed in to an account of someone else's choosing) */
-    reply_err(&c, 403, "permintaan dari situs lain ditolak");
+    reply_err(
+        &c, 403,
+        L(&c, "permintaan dari situs lain ditolak", "a request from another site is refused"));
     return 1;
   }
   if (r->need != NEED_NONE) {
     if (kjh_session_require(d->sessions, req, resp, &c.ss) != KJ_OK)
       return 1; /* 401 or 403 answered */
+    /* the user as the store has them now: `kinerjad user remove` (another
+     * process) ends their sessions at their next request, and a changed
+     * role holds at once */
+    char role[KJS_USER_ROLE_MAX + 1];
+    kj_err e;
+    kj_err_clear(&e);
+    kj_code urc = kjs_store_user_role(d->app->store, c.ss.user, role, &e);
+    if (urc == KJ_ENOENT) {
+      kjh_session_end(d->sessions, req, resp);
+      reply_err(&c, 401,
+                L(&c, "sesi berakhir: pengguna '%s' telah dihapus",
+                  "session ended: user '%s' was removed"),
+                c.ss.user);
+      return 1;
+    }
+    if (urc) {
+      reply_err(&c, store_status(urc), "%s", e.msg);
+      return 1;
+    }
+    snprintf(c.ss.role, sizeof c.ss.role, "%s", role);
     snprintf(resp->who, sizeof resp->who, "user:%.50s", c.ss.user);
     if (r->need == NEED_ADMIN && strcmp(c.ss.role, "admin") != 0) {
-      reply_err(&c, 403, "halaman ini hanya untuk admin");
+      reply_err(&c, 403,
+                L(&c, "halaman ini hanya untuk admin", "this page is for administrators only"));
       return 1;
     }
   }

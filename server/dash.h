@@ -15,8 +15,10 @@ typedef struct kjs_dash kjs_dash;
  * session store and the sign-in limits.  public_only: serve nothing but
  * the public IKM page (/publik, its assets and /api/publik; `/` redirects
  * there; every other path, the bearer API included, is 404), for a
- * read-only public listener (`kinerjad serve --public-only`).  KJ_OK or
- * KJ_ENOMEM with err. */
+ * read-only public listener (`kinerjad serve --public-only`).  The
+ * config's publik.exclude must name offices the store knows: KJ_EINVAL
+ * naming the key and the code otherwise.  KJ_OK, or KJ_ENOMEM, KJ_EDB
+ * with err. */
 kj_code kjs_dash_new(kjs_dash **out, kjs_app *app, int public_only, kj_err *err);
 void kjs_dash_free(kjs_dash *d);
 

@@ -290,6 +290,11 @@ static const char *const migrations[] = {
      * write what"): kjs_txn_apply looks the triple up by this index */
     "CREATE INDEX IF NOT EXISTS records_rating ON records(json_extract(state, '$.f.ratee'),"
     " json_extract(state, '$.f.period')) WHERE type = 'rating';",
+    /* 12: what each device's PC last reported at its pull (docs/protocol.md
+     * "What the PC reports"): kinerja's version, its pending changes and
+     * rejected records; at = ms since the epoch */
+    "CREATE TABLE IF NOT EXISTS device_reports(device TEXT PRIMARY KEY, version TEXT NOT NULL,"
+    " pending INTEGER NOT NULL, rejected INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1475,8 +1480,8 @@ static kj_code roster_zone(void *ud, const char *office, char out[KJ_ZONE_MAX + 
 
 /* Judge the change of `it` against domain.md "Who may write what"
  * (proto/rules.h), with one day of slack on dates for the clocks of the
- * PCs (none for an administrator's write).  0 when it may be applied, 1 when refused (it->error says why), -1
- * on a database error (err). */
+ * PCs (none for an administrator's write).  0 when it may be applied, 1 when refused (it->error
+ * says why), -1 on a database error (err). */
 static int check_rules(kjs_txn *t, kjs_item *it, const char *author, const kj_record *before,
                        const kj_record *after, kj_err *err) {
   if (t->has_employees < 0) { /* read once a transaction, until it writes an employee */
@@ -3093,6 +3098,88 @@ kj_code kjs_store_each_state(kjs_store *s, kj_rtype type, const char *office,
         break;
     if (r != SQLITE_ROW && r != SQLITE_DONE)
       rc = db_fail(c->db, err, "cannot read the records");
+  }
+  sqlite3_finalize(st);
+  release(s, c);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* what the PCs report (migration 12) and the dashboard's user check */
+
+kj_code kjs_store_device_report_put(kjs_store *s, const char *device, const char *version,
+                                    int64_t pending, int64_t rejected, int64_t at_ms, kj_err *err) {
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = prep(c,
+                          "INSERT INTO device_reports(device, version, pending, rejected, at)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(device) DO UPDATE SET"
+                          " version = excluded.version, pending = excluded.pending,"
+                          " rejected = excluded.rejected, at = excluded.at",
+                          err);
+  kj_code rc = st ? KJ_OK : KJ_EDB;
+  if (st) {
+    sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)pending);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)rejected);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)at_ms);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      rc = db_fail(c->db, err, "cannot store the device's report");
+  }
+  sqlite3_finalize(st);
+  release(s, c);
+  return rc;
+}
+
+kj_code kjs_store_device_reports(kjs_store *s, cJSON **out, kj_err *err) {
+  *out = NULL;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  cJSON *map = cJSON_CreateObject();
+  sqlite3_stmt *st =
+      prep(c, "SELECT device, version, pending, rejected, at FROM device_reports", err);
+  kj_code rc = st && map ? KJ_OK : st ? kj_fail(err, KJ_ENOMEM, "out of memory") : KJ_EDB;
+  if (!rc) {
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+      cJSON *o = cJSON_AddObjectToObject(map, (const char *)sqlite3_column_text(st, 0));
+      json_add_text_or_null(o, "version", sqlite3_column_text(st, 1));
+      cJSON_AddNumberToObject(o, "pending", (double)sqlite3_column_int64(st, 2));
+      cJSON_AddNumberToObject(o, "rejected", (double)sqlite3_column_int64(st, 3));
+      cJSON_AddNumberToObject(o, "at", (double)sqlite3_column_int64(st, 4));
+    }
+    if (r != SQLITE_DONE)
+      rc = db_fail(c->db, err, "cannot read the devices' reports");
+  }
+  sqlite3_finalize(st);
+  release(s, c);
+  if (rc)
+    cJSON_Delete(map);
+  else
+    *out = map;
+  return rc;
+}
+
+kj_code kjs_store_user_role(kjs_store *s, const char *name, char role[KJS_USER_ROLE_MAX + 1],
+                            kj_err *err) {
+  role[0] = 0;
+  conn *c = acquire(s, err);
+  if (!c)
+    return err && err->code ? err->code : KJ_EDB;
+  sqlite3_stmt *st = prep(c, "SELECT role FROM users WHERE name = ?1", err);
+  kj_code rc = st ? KJ_OK : KJ_EDB;
+  if (st) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+      snprintf(role, KJS_USER_ROLE_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    else if (r == SQLITE_DONE)
+      rc = kj_fail(err, KJ_ENOENT, "no user '%s'", name);
+    else
+      rc = db_fail(c->db, err, "cannot read the users");
   }
   sqlite3_finalize(st);
   release(s, c);

@@ -335,4 +335,21 @@ typedef struct kjs_store_stats {
 } kjs_store_stats;
 void kjs_store_stats_get(kjs_store *s, kjs_store_stats *out);
 
+/* --- what the PCs report and the dashboard's user check (issue 18) -------- */
+
+/* Keep what device's PC reported at its pull (docs/protocol.md "What the
+ * PC reports"): kinerja's version (checked by proto/msg.c), its pending
+ * changes and rejected records, at_ms (ms since the epoch), replacing the
+ * last report.  KJ_EDB, KJ_EBUSY. */
+kj_code kjs_store_device_report_put(kjs_store *s, const char *device, const char *version,
+                                    int64_t pending, int64_t rejected, int64_t at_ms, kj_err *err);
+/* Every device's last report as an object device id -> {"version",
+ * "pending", "rejected", "at" (ms)}; devices that never reported are not
+ * in it.  The caller deletes *out.  KJ_EDB, KJ_ENOMEM. */
+kj_code kjs_store_device_reports(kjs_store *s, cJSON **out, kj_err *err);
+/* The role of dashboard user name: KJ_OK with role filled, KJ_ENOENT when
+ * there is no such user (removed), KJ_EDB. */
+kj_code kjs_store_user_role(kjs_store *s, const char *name, char role[KJS_USER_ROLE_MAX + 1],
+                            kj_err *err);
+
 #endif

@@ -8,12 +8,20 @@ CSRF token is required on a change, Ringkasan's table and bar chart (canvas
 drawn, numbers equal to `kinerjad report offices --json`), offices without
 data not ranked, Kantor's unsur and comments, Tren lists the offices that
 need attention (computed here from the monthly reports) first, Pegawai
-sorts, Perangkat enrols a device with a code and a QR image, an XLSX export
-opens, /publik's IKM equals the report and shows no comment and no NIP, no
+sorts, Kantor lists the office's records with filters and pages, Perangkat
+enrols a device with a code and a QR image and, end to end, a PC enrolled
+with that code (`kinerja init --enrol` against the same data served over
+TLS) syncs and appears with the version, pending and rejected counts of its
+`kinerja status` and its last sync in its office's zone, XLSX and CSV
+exports of raw records and of the reports (ranking, Tren, Pegawai) open
+with the report's figures, English (pages and API errors) by the switch,
+`kinerjad user remove` ends the user's session, one CSP and
+X-Frame-Options header per answer, a bad publik.exclude stops serve,
+/publik's IKM equals the report and shows no comment and no NIP, no
 request to another host, no JavaScript error.  Screenshots go to
 $KJ_SCREENSHOT_DIR when set (docs/screenshots/ via `make screenshots`).
 
-Usage: test_bkd.py KINERJAD SOURCE_DIR"""
+Usage: test_bkd.py KINERJAD SOURCE_DIR KINERJA"""
 import csv
 import http.cookiejar
 import io
@@ -29,11 +37,12 @@ import urllib.parse
 import urllib.request
 import uuid
 import zipfile
+from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kjbrowser  # noqa: E402
 
-KINERJAD, SRC = sys.argv[1], sys.argv[2]
+KINERJAD, SRC, KINERJA = sys.argv[1], sys.argv[2], sys.argv[3]
 DATA = os.path.join(SRC, "tests", "data", "vectors", "set1", "data")
 TYPES = ["offices", "services", "employees", "indicators", "targets", "surveys",
          "complaints", "activities", "ratings"]
@@ -115,9 +124,10 @@ def setup(tmp):
     return d
 
 
-def start(d, log, *extra):
+def start(d, log, *extra, tls=False):
+    plain = [] if tls else ["--plain-http"]
     p = subprocess.Popen([KINERJAD, "--data", d, "serve", "--listen", "127.0.0.1:0",
-                          "--plain-http", *extra], stdout=subprocess.PIPE, stderr=log, text=True)
+                          *plain, *extra], stdout=subprocess.PIPE, stderr=log, text=True)
     line = p.stdout.readline()
     if "listening on" not in line:
         p.kill()
@@ -144,6 +154,223 @@ def push_conflict(url, admin, device):
             res = json.loads(r.read())["results"]
         assert [x["status"] for x in res] == ["applied"], res
     return rid
+
+
+def pc(db, *args, ok=(0,)):
+    r = subprocess.run([KINERJA, "--db", db, *args], capture_output=True, text=True)
+    if r.returncode not in ok:
+        raise AssertionError(f"kinerja {' '.join(args)}: {r.returncode} {r.stderr}")
+    return r.stdout
+
+
+def xlsx_cells(body):
+    """The sheet names and the cells of the first sheet of an XLSX file as
+    text (shared strings resolved), row by row."""
+    import xml.etree.ElementTree as ET
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    z = zipfile.ZipFile(io.BytesIO(body))
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    sheets = [e.get("name") for e in wb.findall("m:sheets/m:sheet", ns)]
+    shared = []
+    if "xl/sharedStrings.xml" in z.namelist():
+        for si in ET.fromstring(z.read("xl/sharedStrings.xml")).findall("m:si", ns):
+            shared.append("".join(x.text or "" for x in si.iter(f"{{{ns['m']}}}t")))
+    rows = []
+    for r in ET.fromstring(z.read("xl/worksheets/sheet1.xml")).iter(f"{{{ns['m']}}}row"):
+        row = []
+        for c in r.findall("m:c", ns):
+            col = 0
+            for ch in c.get("r"):  # "C7": column C; an empty cell has no <c>
+                if ch.isalpha():
+                    col = col * 26 + ord(ch) - ord("A") + 1
+            row += [None] * (col - 1 - len(row))
+            v = c.find("m:v", ns)
+            is_ = c.find("m:is", ns)
+            if c.get("t") == "s":
+                row.append(shared[int(v.text)])
+            elif c.get("t") == "inlineStr":
+                row.append("".join(x.text or "" for x in is_.iter(f"{{{ns['m']}}}t")))
+            else:
+                row.append(float(v.text) if v is not None else None)
+        rows.append(row)
+    return sheets, rows
+
+
+def cookie_opener(b):
+    jar = http.cookiejar.CookieJar()
+    op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    c = b.cookies()["kj_bkd"]
+    jar.set_cookie(http.cookiejar.Cookie(
+        0, "kj_bkd", c["value"], None, False, "127.0.0.1", False, False, "/", True,
+        False, None, False, None, None, {}))
+    return op
+
+
+def check_records(b, url):
+    """Kantor: the office's records with filters (in the address) and pages,
+    equal to the CSV files imported."""
+    with open(os.path.join(DATA, "activities.csv"), newline="") as f:
+        acts = [r for r in csv.DictReader(f) if r["office"] == "36.73.02"]
+    want = [r for r in acts if r["date"].startswith("2025") and r["status"] == "approved"]
+    assert want, "set1 has approved activities of 36.73.02 in 2025"
+    b.get(url + "/#kantor?office=36.73.02&period=2025&jenis=activity&status=approved")
+    b.find("#catatan tbody tr")
+    assert b.js("return document.getElementById('catatan-status').value") == "approved"
+    ids = [r.get_attribute("data-id") for r in b.find_all("#catatan tbody tr")]
+    assert len(want) <= 50 and sorted(ids) == sorted(r["id"] for r in want), (len(ids), len(want))
+    assert f"{len(want)} catatan" in b.text("#catatan-jumlah"), b.text("#catatan-jumlah")
+    b.js("document.getElementById('catatan-kantor').scrollIntoView()")
+    b.screenshot("bkd-kantor-catatan")
+    # one employee's
+    nip = want[0]["nip"]
+    b.get(url + f"/#kantor?office=36.73.02&period=2025&jenis=activity&nip={nip}")
+    b.wait_text("#catatan-jumlah", "catatan")
+    mine = {r["id"] for r in acts if r["date"].startswith("2025") and r["nip"] == nip}
+    got = {r.get_attribute("data-id") for r in b.find_all("#catatan tbody tr")}
+    assert got == mine, (len(got), len(mine))
+    # surveys of every year: set1's, 24 of 2023 and push_conflict's one: two
+    # pages, newest first
+    with open(os.path.join(DATA, "surveys.csv"), newline="") as f:
+        n = sum(1 for r in csv.DictReader(f) if r["office"] == "36.73.02") + 24 + 1
+    b.get(url + "/#kantor?office=36.73.02&period=2025&jenis=survey&dari=2020-01-01&sampai=2026-12-31")
+    b.find("#catatan tbody tr")
+    assert f"{n} catatan, halaman 1 dari 2" in b.text("#catatan-jumlah"), b.text("#catatan-jumlah")
+    first = [r.get_attribute("data-id") for r in b.find_all("#catatan tbody tr")]
+    assert len(first) == 50, len(first)
+    b.click("#catatan-berikutnya")
+    b.wait_text("#catatan-jumlah", "halaman 2 dari 2")
+    second = [r.get_attribute("data-id") for r in b.find_all("#catatan tbody tr")]
+    assert len(second) == n - 50 and not set(first) & set(second), (len(second), n)
+    dates = [t.text for t in b.find_all("#catatan tbody tr td:nth-child(1)")]
+    assert all("2023" in d for d in dates), dates  # the oldest last
+
+
+def check_report_exports(op, url, d):
+    """The reports' tables as XLSX and CSV, with the report's figures."""
+    doc = report(d, "2025-Q1")
+    st, body, hd = get(op, url + "/api/ekspor?type=ranking&format=xlsx&period=2025-Q1")
+    assert st == 200 and "peringkat_2025-Q1.xlsx" in hd["Content-Disposition"], (st, hd)
+    sheets, rows = xlsx_cells(body)
+    assert sheets == ["Peringkat"], sheets
+    assert rows[0][:4] == ["Peringkat", "Kode", "Kantor", "IKK"], rows[0]
+    assert [r[1] for r in rows[1:]] == [o["office"] for o in doc["offices"]], rows
+    for r, o in zip(rows[1:], doc["offices"]):
+        assert (r[3] if len(r) > 3 else None) == o["ikk"], (r, o["ikk"])
+    st, body, _ = get(op, url + "/api/ekspor?type=tren&format=csv&year=2023")
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    assert st == 200 and rows[0][:4] == ["Kode", "Kantor", "Bulan", "IKK"], rows[:2]
+    feb = [r for r in rows if r[0] == "36.73.03" and r[2] == "2023-02"][0]
+    assert "ikk" in feb[-1].split() and float(feb[4]) < 0, feb  # the decline Tren flags
+    st, body, _ = get(op, url + "/api/ekspor?type=pegawai&format=xlsx&period=2025")
+    sheets, rows = xlsx_cells(body)
+    emp = []
+    for o in report(d, "2025")["offices"]:
+        emp += json.loads(run(d, "report", "employees", "--office", o["office"], "--period",
+                              "2025", "--json"))["employees"]
+    assert sheets == ["Pegawai"] and len(rows) == len(emp) + 1, (sheets, len(rows), len(emp))
+    assert sorted(r[2] for r in rows[1:]) == sorted(e["nip"] for e in emp)
+
+
+def check_enrol_e2e(b, url, d, tmp):
+    """In Perangkat: a code; at a PC: `kinerja init --enrol` and a sync
+    against the same data served over TLS; the device then shows the
+    version, pending and rejected counts of the PC's `kinerja status` and
+    its last sync in its office's zone (36.73.02: Asia/Jayapura, WIT)."""
+    b.get(url + "/#perangkat")
+    b.find("#daftar")
+    b.js("document.getElementById('kantor-baru').value = '36.73.02'")
+    b.type("#nama-perangkat", "PC uji pendaftaran")
+    b.click("#daftar button[type=submit]")
+    b.wait_text("#perangkat tbody", "PC uji pendaftaran")
+    code = b.text("#kode")
+    row = [r for r in b.find_all("#perangkat tbody tr") if "PC uji pendaftaran" in r.text][0]
+    dev = row.get_attribute("data-device")
+    assert "belum dilaporkan" in row.text, row.text
+    log = open(os.path.join(tmp, "tls.log"), "w")
+    p, tls_url = start(d, log, tls=True)
+    try:
+        db = os.path.join(tmp, "pc.db")
+        out = pc(db, "init", "--server", tls_url, "--enrol", code)
+        assert dev in out, out
+        # an activity of a NIP not on the roster: refused by the server
+        pc(db, "add", "activity", "nip=198512312010121001", "date=2025-01-10",
+           "indicator=LYN", "quantity=1", "minutes=30", "description=uji", "status=submitted")
+        pc(db, "sync", ok=(3,))
+        status = json.loads(pc(db, "status", "--json"))
+        assert status["rejected"] == 1 and status["pending"] == 0, status
+    finally:
+        p.terminate()
+        assert p.wait(30) == 0
+        log.close()
+    with open(os.path.join(tmp, "tls.log")) as f:
+        text = f.read()
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        assert bad not in text, text[-4000:]
+    version = pc(db, "--version").split()[-1]
+    b.driver.refresh()  # the same address: load the page again
+    b.wait_text(f"#perangkat tr[data-device='{dev}'] td.version", version)
+    cells = b.find(f"#perangkat tr[data-device='{dev}']")
+    assert cells.find_element("css selector", "td.version").text.split()[0] == version
+    assert cells.find_element("css selector", "td.pending").text == str(status["pending"])
+    assert cells.find_element("css selector", "td.rejected").text == str(status["rejected"])
+    assert "terpakai" in cells.text, cells.text
+    devs = json.loads(run(d, "device", "list", "--json"))
+    seen = [t["last_seen"] for t in devs if t["id"] == dev][0]
+    wit = datetime.fromtimestamp(seen / 1000, timezone(timedelta(hours=9)))
+    shown = cells.find_element("css selector", "td.seen").text
+    assert shown.endswith(f"{wit.hour:02d}.{wit.minute:02d} WIT"), (shown, wit)
+    b.js(f"document.querySelector(\"tr[data-device='{dev}']\").scrollIntoView()")
+
+
+def check_english(b, url):
+    """The switch: the pages and the API's errors in English, Indonesian
+    again after."""
+    b.get(url + "/#ringkasan?period=2025-Q1")
+    b.find("#peringkat tbody tr")
+    b.click("#bahasa")
+    b.wait_text("nav", "Summary")
+    b.wait_text("h1", "Summary")
+    assert "Ranking of offices" in b.text("#peringkat caption")
+    assert "Tidak ada data" not in b.text("main")
+    b.screenshot("bkd-ringkasan-en")
+    b.get(url + "/#kantor?office=36.73.99&period=2025")
+    b.wait_text(".error", "no office '36.73.99'")
+    b.get(url + "/#tren?year=2023")
+    b.wait_text("#perhatian h2", "Needs attention")
+    b.click("#bahasa")
+    b.wait_text("nav", "Ringkasan")
+    b.get(url + "/#kantor?office=36.73.99&period=2025")
+    b.wait_text(".error", "kantor '36.73.99' tidak ada")
+
+
+def check_headers(url):
+    """One Content-Security-Policy and one X-Frame-Options per answer."""
+    for path in ("/", "/publik", "/assets/bkd.js", "/api/saya", "/api/nope"):
+        try:
+            r = urllib.request.urlopen(url + path)
+        except urllib.error.HTTPError as e:
+            r = e
+        for k in ("Content-Security-Policy", "X-Frame-Options"):
+            n = len(r.headers.get_all(k) or [])
+            assert n == 1, (path, k, n)
+
+
+def check_user_remove(url, d):
+    """`kinerjad user remove NAME`: a request with NAME's cookie is refused
+    at once, while serve runs."""
+    run(d, "user", "add", "sementara", "--role", "analyst",
+        env={"KINERJAD_PASSWORD": "sandi-sementara-1"})
+    jar = http.cookiejar.CookieJar()
+    op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    st, me = post(op, url + "/api/masuk", {"user": "sementara", "password": "sandi-sementara-1"})
+    assert st == 200, (st, me)
+    st, _, _ = get(op, url + "/api/ringkasan?period=2025")
+    assert st == 200, st
+    run(d, "user", "remove", "sementara")
+    st, body, _ = get(op, url + "/api/ringkasan?period=2025")
+    assert st == 401 and "dihapus" in json.loads(body)["error"], (st, body)
+    st, _, _ = get(op, url + "/api/saya")
+    assert st == 401, st
 
 
 def sign_in(b, user, pw):
@@ -214,9 +441,21 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 def check_public_only(d, tmp):
     """`serve --public-only`: /publik and its data, nothing else (no sign-in,
     no bearer API even with a valid token); publik.exclude leaves an office
-    out."""
-    with open(os.path.join(d, "kinerjad.conf"), "a") as f:
-        f.write("publik.exclude = 36.73.01\n")
+    out, and an unknown or malformed code in it stops serve at start."""
+    conf = os.path.join(d, "kinerjad.conf")
+    with open(conf) as f:
+        base = f.read()
+    for bad, words in (("36.73.01, 36.73.77", "no office '36.73.77'"),
+                       ("36.73.01 kantor/x", "'kantor/x' is not an office code")):
+        with open(conf, "w") as f:
+            f.write(base + f"publik.exclude = {bad}\n")
+        r = subprocess.run([KINERJAD, "--data", d, "serve", "--listen", "127.0.0.1:0",
+                            "--plain-http", "--public-only"], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode != 0 and "'publik.exclude'" in r.stderr and words in r.stderr, \
+            (r.returncode, r.stderr)
+    with open(conf, "w") as f:
+        f.write(base + "publik.exclude = 36.73.01\n")
     with open(os.path.join(tmp, "tokens")) as f:
         admin = f.read().split()[0]
     log = open(os.path.join(tmp, "public.log"), "w")
@@ -287,6 +526,7 @@ def main():
             for r in mine:
                 assert " ".join(r["comment"].split()) in page, r["comment"]
             b.screenshot("bkd-kantor")
+            check_records(b, url)
 
             # --- Tren: the offices that need attention first -----------------
             b.get(url + "/#tren?year=2023")
@@ -356,14 +596,11 @@ def main():
             tokens = json.loads(run(d, "device", "list", "--json"))
             assert any(t.get("name") == "PC loket depan" and t.get("enrolment") == "pending"
                        for t in tokens), tokens
+            check_enrol_e2e(b, url, d, tmp)
+            b.screenshot("bkd-perangkat-laporan")
 
             # --- an XLSX export opens ------------------------------------------
-            jar = http.cookiejar.CookieJar()
-            op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-            c = b.cookies()["kj_bkd"]
-            jar.set_cookie(http.cookiejar.Cookie(
-                0, "kj_bkd", c["value"], None, False, "127.0.0.1", False, False, "/", True,
-                False, None, False, None, None, {}))
+            op = cookie_opener(b)
             st, body, hd = get(op, url + "/api/ekspor?type=surveys&format=xlsx&period=2025-Q1")
             assert st == 200, (st, body[:200])
             z = zipfile.ZipFile(io.BytesIO(body))
@@ -378,8 +615,41 @@ def main():
             st, body, _ = get(op, url + "/api/ekspor?type=surveys&format=csv&period=2025-Q1")
             rows = list(csv.reader(io.StringIO(body.decode())))
             assert rows[0][0] == "id" and len(rows) > 1, rows[:2]
+            check_report_exports(op, url, d)
+            b.get(url + "/#ekspor?period=2025-Q1")
+            href = b.find("#ekspor-peringkat-xlsx").get_attribute("href")
+            assert href.endswith("/api/ekspor?type=ranking&period=2025-Q1&format=xlsx"), href
+            b.screenshot("bkd-ekspor")
+
+            check_english(b, url)
 
             assert not b.other_hosts(), b.other_hosts()
+            assert not b.js_errors(), b.js_errors()
+
+        # --- a phone (360 px): every page fits its width (tables scroll in
+        # their box, not the page) ------------------------------------------
+        with kjbrowser.Browser(kjbrowser.PHONE) as b:
+            b.get(url + "/")
+            sign_in(b, "adm", PW_ADM)
+            b.find("#keluar")
+            for name, path, ready in (
+                    ("ringkasan", "#ringkasan?period=2025", "#peringkat tbody tr"),
+                    ("kantor", "#kantor?office=36.73.02&period=2025", "#catatan tbody tr"),
+                    ("tren", "#tren?year=2023", ".tren-kantor"),
+                    ("pegawai", "#pegawai?period=2025", "#daftar-pegawai tbody tr"),
+                    ("konflik", "#konflik", "#konflik li"),
+                    ("perangkat", "#perangkat", "#perangkat tbody tr"),
+                    ("ekspor", "#ekspor?period=2025", "#ekspor-laporan")):
+                b.get(url + "/" + path)
+                b.find(ready)
+                w = b.js("return [document.documentElement.scrollWidth, window.innerWidth]")
+                assert w[0] <= w[1], (name, w)
+                if name in ("ringkasan", "perangkat"):
+                    b.screenshot(f"bkd-{name}-ponsel")
+            b.get(url + "/publik?period=2025-Q1")
+            b.find(".kantor-publik")
+            w = b.js("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert w[0] <= w[1], ("publik", w)
             assert not b.js_errors(), b.js_errors()
 
         # --- /publik: no sign-in, the report's figures, nothing personal -------
@@ -425,6 +695,8 @@ def main():
         # the bearer API is unchanged: no token, 401
         st, _, _ = get(op, url + "/v1/hello")
         assert st == 401, st
+        check_headers(url)
+        check_user_remove(url, d)
         check_public_only(d, tmp)
         # serve stops cleanly (under ASan+UBSan: no error, no leak)
         srv.terminate()

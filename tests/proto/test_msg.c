@@ -544,6 +544,42 @@ static void test_errors(void **state) {
   kj_buf_release(&b);
 }
 
+/* The PC's report at pull (docs/protocol.md "What the PC reports"): the
+ * query the client appends and the server's reading of it, and what each
+ * side refuses. */
+static void test_device_report(void **state) {
+  (void)state;
+  kj_err e;
+  kj_err_clear(&e);
+  char q[128];
+  kj_device_report r = {.version = "0.2.0", .pending = 12, .rejected = 3};
+  assert_int_equal(kj_device_report_query(&r, q, sizeof q, &e), KJ_OK);
+  assert_string_equal(q, "&version=0.2.0&pending=12&rejected=3");
+  kj_device_report back;
+  assert_int_equal(kj_device_report_parse("0.2.0", "12", "3", &back, &e), KJ_OK);
+  assert_string_equal(back.version, "0.2.0");
+  assert_int_equal(back.pending, 12);
+  assert_int_equal(back.rejected, 3);
+  /* a PC of an earlier release sends none */
+  assert_int_equal(kj_device_report_parse(NULL, NULL, NULL, &back, &e), KJ_ENOENT);
+  /* malformed: named */
+  assert_int_equal(kj_device_report_parse("0.2.0", "-1", "0", &back, &e), KJ_EPROTO);
+  assert_non_null(strstr(e.msg, "'pending'"));
+  assert_int_equal(kj_device_report_parse("0.2.0", "1", "9007199254740992", &back, &e), KJ_EPROTO);
+  assert_non_null(strstr(e.msg, "'rejected'"));
+  assert_int_equal(kj_device_report_parse("0.2.0", "1", NULL, &back, &e), KJ_EPROTO);
+  assert_non_null(strstr(e.msg, "'rejected'"));
+  assert_int_equal(kj_device_report_parse("0.2 beta", "1", "1", &back, &e), KJ_EPROTO);
+  assert_non_null(strstr(e.msg, "'version'"));
+  assert_int_equal(kj_device_report_parse("", "1", "1", &back, &e), KJ_EPROTO);
+  kj_device_report bad = {.version = "a&b=c", .pending = 0, .rejected = 0};
+  assert_int_equal(kj_device_report_query(&bad, q, sizeof q, &e), KJ_EINVAL);
+  kj_device_report neg = {.version = "1", .pending = -5, .rejected = 0};
+  assert_int_equal(kj_device_report_query(&neg, q, sizeof q, &e), KJ_EINVAL);
+  assert_non_null(strstr(e.msg, "'pending'"));
+  assert_int_equal(kj_device_report_query(&r, q, 10, &e), KJ_ETOOBIG);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_since),
@@ -556,6 +592,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_fields_kept),
       cmocka_unit_test(test_store_form),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_device_report),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1054,6 +1054,50 @@ static void test_order_independence(void **state) {
     free(g[i].json);
 }
 
+/* What the PC reports with its pull (docs/protocol.md "What the PC
+ * reports"): kept per device, the last one wins; a malformed one is a 400
+ * naming the parameter and keeps nothing; a pull without one (a PC of an
+ * earlier release) and an admin token's report keep nothing. */
+static void test_device_report(void **state) {
+  tapp *t = *state;
+  tresp r;
+  kj_err e;
+  kj_err_clear(&e);
+  cJSON *rep = NULL;
+  tcall(t, &r, "GET", "/v1/pull", "since=0", t->dev_a, NULL);
+  assert_int_equal(r.status, 200);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=0&version=0.2.0&pending=7&rejected=2", t->admin, NULL);
+  assert_int_equal(r.status, 200);
+  tresp_release(&r);
+  assert_int_equal(kjs_store_device_reports(t->store, &rep, &e), KJ_OK);
+  assert_int_equal(cJSON_GetArraySize(rep), 0);
+  cJSON_Delete(rep);
+  tcall(t, &r, "GET", "/v1/pull", "since=0&version=0.2.0&pending=7&rejected=2", t->dev_a, NULL);
+  assert_int_equal(r.status, 200);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=0&version=0.2.1&pending=0&rejected=1", t->dev_a, NULL);
+  assert_int_equal(r.status, 200);
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=0&version=0.2.0&pending=x&rejected=1", t->dev_b, NULL);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(r.body, "'pending'"));
+  tresp_release(&r);
+  tcall(t, &r, "GET", "/v1/pull", "since=0&pending=1&rejected=1", t->dev_b, NULL);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(r.body, "'version'"));
+  tresp_release(&r);
+  assert_int_equal(kjs_store_device_reports(t->store, &rep, &e), KJ_OK);
+  assert_int_equal(cJSON_GetArraySize(rep), 1);
+  const cJSON *a = cJSON_GetObjectItem(rep, t->dev_a_id);
+  assert_non_null(a);
+  assert_string_equal(cJSON_GetObjectItem(a, "version")->valuestring, "0.2.1");
+  assert_int_equal(cJSON_GetObjectItem(a, "pending")->valueint, 0);
+  assert_int_equal(cJSON_GetObjectItem(a, "rejected")->valueint, 1);
+  assert_true(cJSON_GetObjectItem(a, "at")->valuedouble > 0);
+  cJSON_Delete(rep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_statuses, setup, teardown),
@@ -1069,6 +1113,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_clock_skew, setup, teardown),
       cmocka_unit_test_setup_teardown(test_push_db_error_503, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migration_8, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_device_report, setup, teardown),
       cmocka_unit_test(test_order_independence),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,19 +1,26 @@
 // fmt.js - numbers, dates and DOM helpers shared by the dashboard and
 // /publik (ui.md: Indonesian style on screen, "82,35", "1.234",
-// "30 Nov 2026", times with the zone).
-export const NODATA = "Tidak ada data";
+// "30 Nov 2026", times with the zone; English style when English is
+// chosen, lang.js).
+import { t, locale } from "./lang.js";
+
+export { t };
+
+export function nodata() {
+  return t("Tidak ada data");
+}
 
 export function num(v, digits = 2) {
-  if (v === null || v === undefined) return NODATA;
-  return Number(v).toLocaleString("id-ID", {
+  if (v === null || v === undefined) return nodata();
+  return Number(v).toLocaleString(locale(), {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
   });
 }
 
 export function int(v) {
-  if (v === null || v === undefined) return NODATA;
-  return Number(v).toLocaleString("id-ID");
+  if (v === null || v === undefined) return nodata();
+  return Number(v).toLocaleString(locale());
 }
 
 export function change(v) {
@@ -22,35 +29,40 @@ export function change(v) {
   return v > 0 ? "▲ " + s : v < 0 ? "▼ " + s : "= " + s;
 }
 
-export function dateTime(ms) {
-  if (!ms) return "belum pernah";
+// Indonesia's zones (fixed offsets, no daylight saving time)
+const ZONES = { "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT" };
+
+// ms in an office's zone (IANA name; WIB when unknown): "30 Nov 2026 14.05 WITA"
+export function zoned(ms, tz) {
+  if (!ms) return t("belum pernah");
+  const zone = ZONES[tz] ? tz : "Asia/Jakarta";
   const d = new Date(ms);
-  const day = d.toLocaleDateString("id-ID", {
-    day: "numeric", month: "short", year: "numeric", timeZone: "Asia/Jakarta",
-  });
-  const t = d.toLocaleTimeString("id-ID", {
-    hour: "2-digit", minute: "2-digit", timeZone: "Asia/Jakarta",
-  });
-  return `${day} ${t} WIB`;
+  const day = d.toLocaleDateString(locale(), { day: "numeric", month: "short", year: "numeric", timeZone: zone });
+  const time = d.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: zone });
+  return `${day} ${time} ${ZONES[zone]}`;
+}
+
+export function dateTime(ms) {
+  return zoned(ms, "Asia/Jakarta");
 }
 
 export function date(iso) {
   if (!iso) return "";
   const [y, m, d] = iso.split("-").map(Number);
-  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString("id-ID", {
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString(locale(), {
     day: "numeric", month: "short", year: "numeric", timeZone: "UTC",
   });
 }
 
-const MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
+export const MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
   "Agustus", "September", "Oktober", "November", "Desember"];
 
 export function periodName(p) {
   if (!p) return "";
   const [y, part] = p.split("-");
-  if (!part) return "Tahun " + y;
-  if (part[0] === "Q") return "Triwulan " + part.slice(1) + " " + y;
-  return MONTHS[Number(part) - 1] + " " + y;
+  if (!part) return t("Tahun {y}", { y });
+  if (part[0] === "Q") return t("Triwulan {q} {y}", { q: part.slice(1), y });
+  return t(MONTHS[Number(part) - 1]) + " " + y;
 }
 
 // h("td", {class: "x"}, "text", node...): an element; strings become text
@@ -69,23 +81,30 @@ export function h(tag, attrs, ...kids) {
   return e;
 }
 
+// A year select: this year and the five before.
+export function yearSelect(year) {
+  const now = new Date().getFullYear();
+  const sel = h("select", { id: "tahun", "aria-label": t("Tahun") });
+  for (let y = now; y >= now - 5; y--) sel.append(h("option", { value: y }, y));
+  if (![...sel.options].some((o) => o.value === String(year))) sel.append(h("option", { value: year }, year));
+  sel.value = String(year);
+  return sel;
+}
+
 // A period picker: year select + part select (whole year, quarters,
 // months); onchange(period).
 export function periodPicker(period, onchange) {
-  const now = new Date().getFullYear();
-  const [y0, p0] = (period || String(now)).split("-");
-  const year = h("select", { id: "tahun", "aria-label": "Tahun" });
-  for (let y = now; y >= now - 5; y--) year.append(h("option", { value: y }, y));
-  year.value = y0;
-  const part = h("select", { id: "bagian", "aria-label": "Bagian tahun" },
-    h("option", { value: "" }, "Setahun"),
-    [1, 2, 3, 4].map((q) => h("option", { value: "Q" + q }, "Triwulan " + q)),
-    MONTHS.map((m, i) => h("option", { value: String(i + 1).padStart(2, "0") }, m)));
+  const [y0, p0] = (period || String(new Date().getFullYear())).split("-");
+  const year = yearSelect(y0);
+  const part = h("select", { id: "bagian", "aria-label": t("Bagian tahun") },
+    h("option", { value: "" }, t("Setahun")),
+    [1, 2, 3, 4].map((q) => h("option", { value: "Q" + q }, t("Triwulan {q}", { q }))),
+    MONTHS.map((m, i) => h("option", { value: String(i + 1).padStart(2, "0") }, t(m))));
   part.value = p0 || "";
   const fire = () => onchange(year.value + (part.value ? "-" + part.value : ""));
   year.addEventListener("change", fire);
   part.addEventListener("change", fire);
-  return h("span", { class: "picker" }, h("label", {}, "Periode "), year, part);
+  return h("span", { class: "picker" }, h("label", {}, t("Periode ")), year, part);
 }
 
 export function table(caption, head, rows, attrs) {
