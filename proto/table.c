@@ -2,8 +2,13 @@
 #include "table.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <csv.h>
 
 #include "csvio.h"
 
@@ -188,4 +193,151 @@ int kj_table_in_period(const kj_type_def *t, const kj_record *r, const kj_period
   }
   kj_period q;
   return kj_period_parse(v, &q) == KJ_OK && q.first <= p->last && q.last >= p->first;
+}
+
+/* ---------------------------------------------------------------------- */
+/* a report's table (kj_table_write_report) */
+
+static kj_code table_csv_cell(FILE *f, const cJSON *v, int first) {
+  if (!first && fputc(',', f) == EOF)
+    return KJ_EIO;
+  if (cJSON_IsNumber(v))
+    return fprintf(f, "%.15g", v->valuedouble) < 0 ? KJ_EIO : KJ_OK;
+  if (!cJSON_IsString(v) || !v->valuestring[0])
+    return KJ_OK; /* null: an empty cell */
+  const char *s = v->valuestring;
+  size_t n = strlen(s);
+  char *g = NULL;
+  if (kj_csv_guard_needed(s)) {
+    if (!(g = malloc(n + 2)))
+      return KJ_ENOMEM;
+    g[0] = '\'';
+    memcpy(g + 1, s, n + 1);
+    s = g;
+    n++;
+  }
+  int quote = s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t' ||
+              strpbrk(s, ",\"\r\n") != NULL;
+  int bad = quote ? csv_fwrite(f, s, n) != 0 : fputs(s, f) == EOF;
+  free(g);
+  return bad ? KJ_EIO : KJ_OK;
+}
+
+static kj_code table_csv(FILE *f, const cJSON *head, const cJSON *rows) {
+  kj_code rc = KJ_OK;
+  int first = 1;
+  const cJSON *c, *r;
+  cJSON_ArrayForEach(c, head) {
+    if ((rc = table_csv_cell(f, c, first)))
+      return rc;
+    first = 0;
+  }
+  if (fputc('\n', f) == EOF)
+    return KJ_EIO;
+  cJSON_ArrayForEach(r, rows) {
+    first = 1;
+    cJSON_ArrayForEach(c, r) {
+      if ((rc = table_csv_cell(f, c, first)))
+        return rc;
+      first = 0;
+    }
+    if (fputc('\n', f) == EOF)
+      return KJ_EIO;
+  }
+  return KJ_OK;
+}
+
+#ifdef KJ_HAVE_XLSX
+static kj_code table_xlsx(const char *path, const char *sheet, const cJSON *head, const cJSON *rows,
+                          kj_err *err) {
+  lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
+  lxw_workbook *wb = workbook_new_opt(path, &opt);
+  lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, sheet) : NULL;
+  lxw_format *bold = wb ? workbook_add_format(wb) : NULL;
+  if (!ws || !bold) {
+    if (wb)
+      workbook_close(wb);
+    return kj_fail(err, KJ_EIO, "cannot make the xlsx workbook '%s'", path);
+  }
+  format_set_bold(bold);
+  lxw_error e = LXW_NO_ERROR;
+  lxw_col_t col = 0;
+  const cJSON *c, *r;
+  cJSON_ArrayForEach(c, head) {
+    if (e == LXW_NO_ERROR)
+      e = worksheet_write_string(ws, 0, col++, cJSON_IsString(c) ? c->valuestring : "", bold);
+  }
+  worksheet_freeze_panes(ws, 1, 0);
+  lxw_row_t row = 1;
+  cJSON_ArrayForEach(r, rows) {
+    if (row >= LXW_ROW_MAX)
+      break;
+    col = 0;
+    cJSON_ArrayForEach(c, r) {
+      if (e != LXW_NO_ERROR)
+        break;
+      if (cJSON_IsNumber(c))
+        e = worksheet_write_number(ws, row, col, c->valuedouble, NULL);
+      else if (cJSON_IsString(c) && c->valuestring[0])
+        e = worksheet_write_string(ws, row, col, c->valuestring, NULL);
+      col++;
+    }
+    row++;
+  }
+  lxw_error ce = workbook_close(wb);
+  if (e == LXW_NO_ERROR)
+    e = ce;
+  if (e != LXW_NO_ERROR)
+    return kj_fail(err, KJ_EIO, "cannot write the xlsx file: %s", lxw_strerror(e));
+  return KJ_OK;
+}
+
+#endif
+
+kj_code kj_table_write_report(const char *sheet, const cJSON *head, const cJSON *rows, int xlsx,
+                              kj_buf *out, kj_err *err) {
+#ifndef KJ_HAVE_XLSX
+  if (xlsx)
+    return kj_fail(err, KJ_EINVAL, "this build of the program has no XLSX writer: export as csv");
+#endif
+  const char *td = getenv("TMPDIR");
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s/kinerja-table-XXXXXX", td && *td ? td : "/tmp");
+  int fd = mkstemp(tmp);
+  if (fd < 0)
+    return kj_fail(err, KJ_EIO, "cannot make a temporary file '%s': %s", tmp, strerror(errno));
+  kj_code rc = KJ_OK;
+  if (xlsx) {
+    close(fd);
+#ifdef KJ_HAVE_XLSX
+    rc = table_xlsx(tmp, sheet, head, rows, err);
+#endif
+  } else {
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+      close(fd);
+      rc = kj_fail(err, KJ_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+    } else {
+      rc = table_csv(f, head, rows);
+      if (fclose(f) != 0 && !rc)
+        rc = KJ_EIO;
+      if (rc)
+        kj_fail(err, rc, "cannot write the CSV: %s",
+                rc == KJ_ENOMEM ? "out of memory" : strerror(errno));
+    }
+  }
+  if (!rc) {
+    FILE *f = fopen(tmp, "rb");
+    char buf[65536];
+    size_t n;
+    if (!f)
+      rc = kj_fail(err, KJ_EIO, "cannot read '%s': %s", tmp, strerror(errno));
+    while (f && !rc && (n = fread(buf, 1, sizeof buf, f)) > 0)
+      if (kj_buf_add(out, buf, n))
+        rc = kj_fail(err, KJ_ETOOBIG, "the file is too large to send");
+    if (f)
+      fclose(f);
+  }
+  unlink(tmp);
+  return rc;
 }

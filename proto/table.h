@@ -15,6 +15,9 @@
 
 #include <stdio.h>
 
+#include <cJSON.h>
+
+#include "buf.h"
 #include "date.h"
 #include "err.h"
 #include "record.h"
@@ -63,5 +66,18 @@ int kj_table_period_field(const kj_type_def *t, int *date_field, int *period_fie
  * in p, or its period overlaps p (kj_table_period_field); 0 otherwise
  * (also when the field is absent or t has neither). */
 int kj_table_in_period(const kj_type_def *t, const kj_record *r, const kj_period *p);
+
+/* One table of a report (kinerjad's dashboard exports Ringkasan, Tren
+ * and Pegawai through it) as a file, appended to out.  head: a cJSON array of column
+ * titles (strings); rows: a cJSON array of rows, each an array of cells:
+ * a string, a number or null (an empty cell).  csv (xlsx 0): a header
+ * line, then a line per row, quoted only where needed, text a spreadsheet
+ * would run as a formula written with a "'" in front (proto/csvio.h; a
+ * number never is).  xlsx 1: one sheet named `sheet` (at most 31
+ * characters), a bold header row frozen, numbers as numbers, made in a
+ * temporary file under $TMPDIR (else /tmp) and removed.  KJ_EIO,
+ * KJ_ENOMEM, KJ_ETOOBIG when out's limit is passed; err says which. */
+kj_code kj_table_write_report(const char *sheet, const cJSON *head, const cJSON *rows, int xlsx,
+                              kj_buf *out, kj_err *err);
 
 #endif

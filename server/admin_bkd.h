@@ -16,18 +16,6 @@ int kjs_admin_user(kjs_config *cfg, int argc, char **argv);
 int kjs_admin_token(kjs_config *cfg, int argc, char **argv);
 /* kinerjad export TYPE ... (argv after "export"); exit status. */
 int kjs_admin_export(kjs_config *cfg, int argc, char **argv);
-/* One table of a report (the dashboard's Ekspor of Ringkasan, Tren and
- * Pegawai) as a file, appended to out.  head: a cJSON array of column
- * titles (strings); rows: a cJSON array of rows, each an array of cells:
- * a string, a number or null (an empty cell).  csv (xlsx 0): a header
- * line, then a line per row, quoted only where needed, text a spreadsheet
- * would run as a formula written with a "'" in front (proto/csvio.h; a
- * number never is).  xlsx 1: one sheet named `sheet` (at most 31
- * characters), a bold header row frozen, numbers as numbers, made in a
- * temporary file under $TMPDIR (else /tmp) and removed.  KJ_EIO,
- * KJ_ENOMEM, KJ_ETOOBIG when out's limit is passed; err says which. */
-kj_code kjs_export_table(const char *sheet, const cJSON *head, const cJSON *rows, int xlsx,
-                         kj_buf *out, kj_err *err);
 
 /* After `device add` made device with token: make its enrolment code
  * (server/kjs_enrol.h) and print "enrolment code: CODE" and its expiry; a

@@ -32,6 +32,7 @@
 #include "record.h"
 #include "reportdoc.h"
 #include "session.h"
+#include "table.h"
 #include "unsur.h"
 
 extern char **environ;
@@ -1276,7 +1277,7 @@ static int read_file(const char *path, kj_buf *out) {
   return rc;
 }
 
-/* ---- the reports as tables (kjs_export_table, admin_export.c) ---- */
+/* ---- the reports as tables (kj_table_write_report, proto/table.c) ---- */
 
 static cJSON *cell_num(const cJSON *v) {
   return cJSON_IsNumber(v) ? cJSON_CreateNumber(v->valuedouble) : cJSON_CreateNull();
@@ -1474,7 +1475,7 @@ static void export_report(dctx *c, const char *type, const char *format, const c
   kj_err e;
   kj_err_clear(&e);
   kj_buf_reset(&c->resp->body);
-  kj_code rc = kjs_export_table(sheet, head, rows, xlsx, &c->resp->body, &e);
+  kj_code rc = kj_table_write_report(sheet, head, rows, xlsx, &c->resp->body, &e);
   cJSON_Delete(head);
   cJSON_Delete(rows);
   if (rc) {
