@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "i18n.h"
 #include "text.h"
 #include "uuid.h"
 
@@ -41,7 +42,7 @@ typedef struct import_ctx {
 
 static void row_warn(void *ud, const char *msg) {
   import_ctx *x = ud;
-  fprintf(stderr, "%s:%ld: warning: %s\n", x->fname, x->line, msg);
+  fprintf(stderr, _("%s:%ld: warning: %s\n"), x->fname, x->line, msg);
 }
 
 /* 1 after printing the refusal when rec belongs to another office than
@@ -50,7 +51,7 @@ static int other_office(import_ctx *x, long line, const kj_record *rec) {
   const char *office = kj_record_office(rec), *mine = kjc_store_office(x->s);
   if (!office || !strcmp(office, mine) || !kj_code_valid(office))
     return 0;
-  fprintf(stderr, "%s:%ld: field 'office': '%s' is another office; this PC is office '%s'\n",
+  fprintf(stderr, _("%s:%ld: field 'office': '%s' is another office; this PC is office '%s'\n"),
           x->fname, line, office, mine);
   return 1;
 }
@@ -73,7 +74,7 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
   x->c.mask = (x->t->nfields >= 32 ? 0xffffffffu : (1u << x->t->nfields) - 1);
   x->c.seq = 0;
   if (!x->c.rec.id[0] && kj_uuid_v7(x->c.rec.id)) {
-    kj_fail(&x->fatal, KJ_EIO, "cannot make an id: no randomness");
+    kj_fail(&x->fatal, KJ_EIO, _("cannot make an id: no randomness"));
     return 1;
   }
   if (kjc_refs_service(&x->refs, &x->c.rec, row_warn, x, &x->fatal))
@@ -134,7 +135,7 @@ static kj_code note_import(kjc_store *s, const char *digest, const char *fname, 
   size_t n = strlen(fname) + 32;
   char *v = malloc(n);
   if (!v)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   snprintf(v, n, "%" PRId64 " %s", now_ms(), fname);
   kj_code c = kjc_meta_set(s, key, v, err);
   free(v);
@@ -142,30 +143,30 @@ static kj_code note_import(kjc_store *s, const char *digest, const char *fname, 
 }
 
 static const char import_help[] =
-    "usage: kinerja import TYPE FILE.csv [--strict] [--again] [--as NIP]\n"
-    "\n"
-    "Import a CSV file of TYPE (survey, activity, complaint, rating, target;\n"
-    "plural accepted) in the format of docs/protocol.md \"Records\": a header row naming the\n"
-    "columns (any order, any letter case), RFC 4180 quoting, UTF-8 (a BOM is\n"
-    "fine), LF or CRLF.  A file saved by a spreadsheet set to Indonesian is read\n"
-    "too: a ';' separator, dates DD/MM/YYYY (day first) and decimal commas (0,5);\n"
-    "the import says which it saw (\"read as ';'-separated, dates DD/MM/YYYY\").\n"
-    "An empty id makes a new record; an existing id updates that record; an\n"
-    "empty office is this database's office, and a row of another office is\n"
-    "refused.  Valid rows are stored in one transaction; each problem of a bad\n"
-    "row is printed as FILE:LINE: ... and the exit code is then 1.  A file\n"
-    "whose rows were imported before (in any of these forms) adds nothing: it\n"
-    "says when that was, and exits 0.\n"
-    "\n"
-    "  --strict    store nothing when any row is bad\n"
-    "  --again     import a file again although its rows were imported before\n"
-    "  --as NIP    the rows are that person's changes (signs in with the PIN:\n"
-    "              asked, or --pin-file FILE, or $KINERJA_PIN); required for ratings\n"
-    "              (the rater); without it the author is 'operator'\n"
-    "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja import survey surveys.csv --strict\n";
+    N_("usage: kinerja import TYPE FILE.csv [--strict] [--again] [--as NIP]\n"
+       "\n"
+       "Import a CSV file of TYPE (survey, activity, complaint, rating, target;\n"
+       "plural accepted) in the format of docs/protocol.md \"Records\": a header row naming the\n"
+       "columns (any order, any letter case), RFC 4180 quoting, UTF-8 (a BOM is\n"
+       "fine), LF or CRLF.  A file saved by a spreadsheet set to Indonesian is read\n"
+       "too: a ';' separator, dates DD/MM/YYYY (day first) and decimal commas (0,5);\n"
+       "the import says which it saw (\"read as ';'-separated, dates DD/MM/YYYY\").\n"
+       "An empty id makes a new record; an existing id updates that record; an\n"
+       "empty office is this database's office, and a row of another office is\n"
+       "refused.  Valid rows are stored in one transaction; each problem of a bad\n"
+       "row is printed as FILE:LINE: ... and the exit code is then 1.  A file\n"
+       "whose rows were imported before (in any of these forms) adds nothing: it\n"
+       "says when that was, and exits 0.\n"
+       "\n"
+       "  --strict    store nothing when any row is bad\n"
+       "  --again     import a file again although its rows were imported before\n"
+       "  --as NIP    the rows are that person's changes (signs in with the PIN:\n"
+       "              asked, or --pin-file FILE, or $KINERJA_PIN); required for ratings\n"
+       "              (the rater); without it the author is 'operator'\n"
+       "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja import survey surveys.csv --strict\n");
 
 int kjc_cmd_import(int argc, char **argv) {
   int strict = 0, again = 0;
@@ -180,7 +181,7 @@ int kjc_cmd_import(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos != 2) {
-    kjc_error("import: expected TYPE FILE.csv (see 'kinerja import --help')");
+    kjc_error(_("import: expected TYPE FILE.csv (see 'kinerja import --help')"));
     return KJC_EXIT_USAGE;
   }
   const kj_type_def *t = kjc_type_arg(pos[0], 1);
@@ -191,7 +192,7 @@ int kjc_cmd_import(int argc, char **argv) {
   const char *fname = pos[1];
   FILE *f = fopen(fname, "rb");
   if (!f) {
-    kjc_error("cannot open '%s': %s", fname, strerror(errno));
+    kjc_error(_("cannot open '%s': %s"), fname, strerror(errno));
     return KJC_EXIT_FAIL;
   }
   kjc_store *s;
@@ -221,7 +222,7 @@ int kjc_cmd_import(int argc, char **argv) {
     char words[160];
     if (*kj_csv_info_describe(&info, words, sizeof words)) {
       kj_term_fputs(fname, stdout);
-      printf(": read as %s\n", words);
+      printf(_(": read as %s\n"), words);
       fflush(stdout);
     }
     int64_t ms = 0;
@@ -232,8 +233,8 @@ int kjc_cmd_import(int argc, char **argv) {
     } else if (seen) {
       char when[64];
       kjc_time_text(s, ms, when); /* the office's zone, WIB/WITA/WIT */
-      kjc_warn("the rows of '%s' were imported before, on %s%s%s%s: nothing added "
-               "(--again imports them again)",
+      kjc_warn(_("the rows of '%s' were imported before, on %s%s%s%s: nothing added "
+                 "(--again imports them again)"),
                fname, when, before ? " from '" : "", before ? before : "", before ? "'" : "");
       free(before);
       fclose(f);
@@ -242,7 +243,7 @@ int kjc_cmd_import(int argc, char **argv) {
       return 0;
     }
     if (!c && fseek(f, 0, SEEK_SET) != 0)
-      c = kj_fail(&err, KJ_EIO, "cannot read '%s' again: %s", fname, strerror(errno));
+      c = kj_fail(&err, KJ_EIO, _("cannot read '%s' again: %s"), fname, strerror(errno));
   }
   if (!c)
     c = kjc_store_begin(s, &err);
@@ -266,20 +267,20 @@ int kjc_cmd_import(int argc, char **argv) {
   kjc_store_close(s);
   if (c) {
     kjc_error("%s", err.msg);
-    kjc_error("nothing was imported from '%s'", fname);
+    kjc_error(_("nothing was imported from '%s'"), fname);
     return KJC_EXIT_FAIL;
   }
   if (strict && x.bad) {
-    kjc_error("nothing imported from '%s': %ld bad row%s (--strict)", fname, x.bad,
+    kjc_error(_("nothing imported from '%s': %ld bad row%s (--strict)"), fname, x.bad,
               x.bad == 1 ? "" : "s");
     return KJC_EXIT_FAIL;
   }
-  printf("imported %ld row%s from '", x.created + x.updated + x.unchanged,
+  printf(_("imported %ld row%s from '"), x.created + x.updated + x.unchanged,
          x.created + x.updated + x.unchanged == 1 ? "" : "s");
   kj_term_fputs(fname, stdout);
-  printf("': %ld new, %ld updated, %ld unchanged", x.created, x.updated, x.unchanged);
+  printf(_("': %ld new, %ld updated, %ld unchanged"), x.created, x.updated, x.unchanged);
   if (x.bad)
-    printf(", %ld bad (not imported)", x.bad);
+    printf(_(", %ld bad (not imported)"), x.bad);
   putchar('\n');
   return x.bad ? KJC_EXIT_FAIL : 0;
 }
