@@ -168,11 +168,13 @@ typedef struct problems {
 
 /* 1 when msg is "field 'NAME': ..." for a name in p->skip. */
 static int skipped(const problems *p, const char *msg) {
-  if (strncmp(msg, "field '", 7) != 0)
+  const char *mark = _("field '"); /* the rules' messages are translated (i18n.h) */
+  size_t m = strlen(mark);
+  if (strncmp(msg, mark, m) != 0)
     return 0;
   for (int i = 0; i < p->nskip; i++) {
     size_t len = strlen(p->skip[i]);
-    if (strncmp(msg + 7, p->skip[i], len) == 0 && msg[7 + len] == '\'')
+    if (strncmp(msg + m, p->skip[i], len) == 0 && msg[m + len] == '\'')
       return 1;
   }
   return 0;
