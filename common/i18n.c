@@ -13,10 +13,10 @@ kj_lang kj_lang_parse(const char *tag, kj_lang dflt) {
   if (!tag)
     return dflt;
   if ((tag[0] == 'e' || tag[0] == 'E') && (tag[1] == 'n' || tag[1] == 'N') &&
-      (tag[2] == 0 || strchr("_-.@", tag[2])))
+      (tag[2] == 0 || strchr("_-.@:", tag[2])))
     return KJ_LANG_EN;
   if ((tag[0] == 'i' || tag[0] == 'I') && (tag[1] == 'd' || tag[1] == 'D') &&
-      (tag[2] == 0 || strchr("_-.@", tag[2])))
+      (tag[2] == 0 || strchr("_-.@:", tag[2])))
     return KJ_LANG_ID;
   return dflt;
 }

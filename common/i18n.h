@@ -43,8 +43,9 @@ typedef enum { KJ_LANG_EN = 0, KJ_LANG_ID = 1 } kj_lang;
  * "POSIX" or any other language: Indonesian. */
 kj_lang kj_lang_from_env(void);
 
-/* A language tag ("en", "en-GB", "id", "id_ID.UTF-8"; may be NULL): KJ_LANG_EN
- * or KJ_LANG_ID for those, else dflt. */
+/* A language tag ("en", "en-GB", "id", "id_ID.UTF-8", or the first entry of
+ * a $LANGUAGE list "en:fr"; may be NULL): KJ_LANG_EN or KJ_LANG_ID for
+ * those, else dflt. */
 kj_lang kj_lang_parse(const char *tag, kj_lang dflt);
 
 /* Set up translation for this process in the language of the environment
