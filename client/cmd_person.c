@@ -302,7 +302,7 @@ static const char person_help[] =
 
 int kjc_cmd_person(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    fputs(person_help, argc < 2 ? stderr : stdout);
+    fputs(_(person_help), argc < 2 ? stderr : stdout);
     return argc < 2 ? KJC_EXIT_USAGE : 0;
   }
   if (!strcmp(argv[1], "setup"))

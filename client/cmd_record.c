@@ -393,26 +393,41 @@ int kjc_cmd_show(int argc, char **argv) {
   return r;
 }
 
-#define REVIEW_HELP(cmd, what, status, extra, eg)                                                  \
-  "usage: kinerja " cmd " ID... --as NIP [--pin-file FILE]" extra "\n"                             \
-  "\n" what " activities as the approver NIP, signed in with their PIN (asked\n"                   \
-  "without echo, or the first line of --pin-file FILE, or $KINERJA_PIN): each\n"                   \
-  "gets status '" status "' and reviewed_by NIP, and the change has NIP as its\n"                  \
-  "author.  All of them are written in one transaction; one line per activity,\n"                  \
-  "then a summary.  An activity that cannot be " status " is listed with the\n"                    \
-  "reason and left as it is (exit status 1); the others are stored.\n"                             \
-  "'kinerja list activity --status submitted' finds what waits.\n"                                 \
-  "\n"                                                                                             \
-  "  --as NIP         the approver's 18-digit nip (required)\n"                                    \
-  "  --pin-file FILE  the PIN is the first line of FILE\n" eg                                      \
-  "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"                    \
-  "\n"                                                                                             \
-  "example: kinerja " cmd " 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001\n"
-static const char approve_help[] = REVIEW_HELP("approve", "Approve", "approved", "", "");
+/* approve and reject: the same text, each whole for the translators */
+static const char approve_help[] =
+    N_("usage: kinerja approve ID... --as NIP [--pin-file FILE]\n"
+       "\n"
+       "Approve activities as the approver NIP, signed in with their PIN (asked\n"
+       "without echo, or the first line of --pin-file FILE, or $KINERJA_PIN): each\n"
+       "gets status 'approved' and reviewed_by NIP, and the change has NIP as its\n"
+       "author.  All of them are written in one transaction; one line per activity,\n"
+       "then a summary.  An activity that cannot be approved is listed with the\n"
+       "reason and left as it is (exit status 1); the others are stored.\n"
+       "'kinerja list activity --status submitted' finds what waits.\n"
+       "\n"
+       "  --as NIP         the approver's 18-digit nip (required)\n"
+       "  --pin-file FILE  the PIN is the first line of FILE\n"
+       "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja approve 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001\n");
 static const char reject_help[] =
-    REVIEW_HELP("reject", "Reject", "rejected", " [--reason TEXT]",
-                "  --reason TEXT    why: printed, and kept on this PC with the review (shown\n"
-                "                   by 'kinerja show ID'); it is not sent to the server\n");
+    N_("usage: kinerja reject ID... --as NIP [--pin-file FILE] [--reason TEXT]\n"
+       "\n"
+       "Reject activities as the approver NIP, signed in with their PIN (asked\n"
+       "without echo, or the first line of --pin-file FILE, or $KINERJA_PIN): each\n"
+       "gets status 'rejected' and reviewed_by NIP, and the change has NIP as its\n"
+       "author.  All of them are written in one transaction; one line per activity,\n"
+       "then a summary.  An activity that cannot be rejected is listed with the\n"
+       "reason and left as it is (exit status 1); the others are stored.\n"
+       "'kinerja list activity --status submitted' finds what waits.\n"
+       "\n"
+       "  --as NIP         the approver's 18-digit nip (required)\n"
+       "  --pin-file FILE  the PIN is the first line of FILE\n"
+       "  --reason TEXT    why: printed, and kept on this PC with the review (shown\n"
+       "                   by 'kinerja show ID'); it is not sent to the server\n"
+       "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja reject 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001\n");
 
 /* One activity of approve/reject into the open transaction: 0 stored, 1
  * refused (line printed), -1 a store failure (message printed). */
