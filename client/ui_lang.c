@@ -13,7 +13,7 @@ int kjc_ui_request_lang(const kjh_request *req) {
       size_t len = n - 8 < sizeof tag - 1 ? n - 8 : sizeof tag - 1;
       memcpy(tag, p + 8, len);
       tag[len] = 0;
-      return (int)kj_lang_parse(tag, (kj_lang)-1);
+      return kj_lang_parse(tag, -1);
     }
     p += n;
   }

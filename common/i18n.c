@@ -9,7 +9,7 @@ static kj_lang process_lang = KJ_LANG_EN; /* until kj_i18n_init */
 static int catalog_ready;
 static _Thread_local int thread_lang = -1;
 
-kj_lang kj_lang_parse(const char *tag, kj_lang dflt) {
+int kj_lang_parse(const char *tag, int dflt) {
   if (!tag)
     return dflt;
   if ((tag[0] == 'e' || tag[0] == 'E') && (tag[1] == 'n' || tag[1] == 'N') &&
@@ -25,7 +25,7 @@ kj_lang kj_lang_from_env(void) {
   /* $LANGUAGE: "fr:en:id", the first one we have decides */
   const char *l = getenv("LANGUAGE");
   while (l && *l) {
-    int k = (int)kj_lang_parse(l, (kj_lang)-1);
+    int k = kj_lang_parse(l, -1);
     if (k >= 0)
       return (kj_lang)k;
     l = strchr(l, ':');
@@ -36,7 +36,7 @@ kj_lang kj_lang_from_env(void) {
   for (int i = 0; i < 3; i++) {
     const char *v = getenv(vars[i]);
     if (v && *v)
-      return kj_lang_parse(v, KJ_LANG_ID);
+      return (kj_lang)kj_lang_parse(v, KJ_LANG_ID);
   }
   return KJ_LANG_ID;
 }

@@ -45,8 +45,8 @@ kj_lang kj_lang_from_env(void);
 
 /* A language tag ("en", "en-GB", "id", "id_ID.UTF-8", or the first entry of
  * a $LANGUAGE list "en:fr"; may be NULL): KJ_LANG_EN or KJ_LANG_ID for
- * those, else dflt. */
-kj_lang kj_lang_parse(const char *tag, kj_lang dflt);
+ * those, else dflt (e.g. -1: neither). */
+int kj_lang_parse(const char *tag, int dflt);
 
 /* Set up translation for this process in the language of the environment
  * (kj_lang_from_env) and return it.  Finds po/'s catalogue next to the
