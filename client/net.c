@@ -1,12 +1,12 @@
 /* net.c - HTTPS transport of the sync engine (libcurl easy interface). */
 #include "net.h"
-#include "i18n.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hlc.h"
+#include "i18n.h"
 #include "log.h"
 
 #include "date.h"

@@ -1,7 +1,6 @@
 /* person.c - PINs and activation codes of the people of an office
  * (person.h). */
 #include "person.h"
-#include "i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 
 #include "actcode.h"
+#include "i18n.h"
 #include "passhash.h"
 #include "plat.h"
 #include "record.h"

@@ -1,8 +1,9 @@
 /* review.c - approve or reject one activity (review.h). */
 #include "review.h"
-#include "i18n.h"
 
 #include <stdio.h>
+
+#include "i18n.h"
 
 kj_code kjc_review_activity(kjc_store *s, const char *id, const char *status, const char *reviewer,
                             const char *reason, int64_t now_ms, kj_rstate *st, int *res,

@@ -5,7 +5,6 @@
  * checks and resets.  SQLite errors become kj_err messages in st_fail().
  */
 #include "store.h"
-#include "i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "merge.h"
 #include "msg.h"

@@ -1,6 +1,5 @@
 /* sync.c - the sync engine (sync.h; docs/protocol.md "Sync (client side)"). */
 #include "sync.h"
-#include "i18n.h"
 
 #include <cJSON.h>
 #include <inttypes.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 
 #include "hlc.h"
+#include "i18n.h"
 #include "log.h"
 #include "msg.h"
 #include "net.h"

@@ -1,6 +1,5 @@
 /* record.c - the type table of domain.md and the validation of every field. */
 #include "record.h"
-#include "i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <mbedtls/sha256.h>
 
 #include "date.h"
+#include "i18n.h"
 #include "text.h"
 #include "uuid.h"
 

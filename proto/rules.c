@@ -1,11 +1,11 @@
 /* rules.c - who may write what: see rules.h. */
 #include "rules.h"
-#include "i18n.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "merge.h"
 
 static const char *const k_content[] = {"nip",     "date",        "indicator", "quantity",
