@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "plat.h"
 #include "suggest.h"
 #include "text.h"
@@ -67,9 +68,9 @@ static void unknown_option(const char *cmd, const char *a, size_t nlen, const kj
     names[n++] = o->name;
   const char *meant = kj_suggest(typed, names, n);
   if (meant)
-    kjc_error("%s: unknown option '%s' (did you mean '%s'?)", cmd, typed, meant);
+    kjc_error(_("%s: unknown option '%s' (did you mean '%s'?)"), cmd, typed, meant);
   else
-    kjc_error("%s: unknown option '%s' (see 'kinerja %s --help')", cmd, typed, cmd);
+    kjc_error(_("%s: unknown option '%s' (see 'kinerja %s --help')"), cmd, typed, cmd);
 }
 
 int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos, int *npos,
@@ -80,11 +81,11 @@ int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos
     char *a = argv[i];
     if (only_pos || a[0] != '-' || a[1] != '-') {
       if (!only_pos && a[0] == '-' && a[1]) {
-        kjc_error("%s: unknown option '%s' (see 'kinerja %s --help')", argv[0], a, argv[0]);
+        kjc_error(_("%s: unknown option '%s' (see 'kinerja %s --help')"), argv[0], a, argv[0]);
         return KJC_EXIT_USAGE;
       }
       if (*npos >= maxpos) {
-        kjc_error("%s: unexpected argument '%s' (see 'kinerja %s --help')", argv[0], a, argv[0]);
+        kjc_error(_("%s: unexpected argument '%s' (see 'kinerja %s --help')"), argv[0], a, argv[0]);
         return KJC_EXIT_USAGE;
       }
       pos[(*npos)++] = a;
@@ -97,14 +98,14 @@ int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos
     char *eq = strchr(a, '=');
     size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
     if (nlen == 6 && !strncmp(a, "--help", 6)) {
-      fputs(help, stdout);
+      fputs(_(help), stdout);
       return -1;
     }
     const char *val = eq ? eq + 1 : NULL;
     if (nlen == 4 && !strncmp(a, "--db", 4)) {
       if (!val) {
         if (i + 1 >= argc) {
-          kjc_error("%s: option '--db' needs a value", argv[0]);
+          kjc_error(_("%s: option '--db' needs a value"), argv[0]);
           return KJC_EXIT_USAGE;
         }
         val = argv[++i];
@@ -123,7 +124,7 @@ int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos
     if (o->has_arg) {
       if (!val) {
         if (i + 1 >= argc) {
-          kjc_error("%s: option '%s' needs a value", argv[0], o->name);
+          kjc_error(_("%s: option '%s' needs a value"), argv[0], o->name);
           return KJC_EXIT_USAGE;
         }
         val = argv[++i];
@@ -131,7 +132,7 @@ int kjc_parse(int argc, char **argv, const kjc_opt *opts, char **pos, int maxpos
       *o->value = val;
     } else {
       if (val) {
-        kjc_error("%s: option '%s' takes no value", argv[0], o->name);
+        kjc_error(_("%s: option '%s' takes no value"), argv[0], o->name);
         return KJC_EXIT_USAGE;
       }
       *o->flag = 1;
@@ -153,11 +154,11 @@ int kjc_open(kjc_store **s, int flags) {
 const kj_type_def *kjc_type_arg(const char *name, int office_only) {
   const kj_type_def *t = kj_type_by_name(name);
   if (!t) {
-    kjc_error("unknown record type '%s' (survey, activity, complaint, rating, target)", name);
+    kjc_error(_("unknown record type '%s' (survey, activity, complaint, rating, target)"), name);
     return NULL;
   }
   if (office_only && t->master) {
-    kjc_error("'%s' is master data: it is maintained at the server and comes down by sync",
+    kjc_error(_("'%s' is master data: it is maintained at the server and comes down by sync"),
               t->name);
     return NULL;
   }
@@ -206,7 +207,7 @@ kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, con
     r->nservices = 0;
     kj_code c = kjc_store_each(r->s, KJ_T_SERVICE, 0, collect_service, r, err);
     if (c == KJ_EINTR) /* collect_service stopped: out of memory */
-      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
     if (c) {
       kjc_refs_release(r);
       return c;
@@ -217,10 +218,10 @@ kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, con
   const char *match = NULL, *closest = NULL;
   if (kj_service_resolve(rec->v[f], (const char *const *)r->services, (size_t)r->nservices, &match,
                          &closest) != KJ_OK)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   if (match) {
     if (strcmp(match, rec->v[f]) != 0 && kj_record_set(rec, f, match))
-      return kj_fail(err, KJ_ENOMEM, "out of memory");
+      return kj_fail(err, KJ_ENOMEM, _("out of memory"));
     return KJ_OK;
   }
   char msg[640];

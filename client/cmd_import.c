@@ -7,16 +7,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "import.h"
 #include "text.h"
 
 /* Print a row's problem as FILE:LINE: [warning: ]MESSAGE. */
 static void print_line(void *ud, long line, const char *msg, int warning) {
-  fprintf(stderr, "%s:%ld: %s%s\n", (const char *)ud, line, warning ? "warning: " : "", msg);
+  if (warning)
+    fprintf(stderr, _("%s:%ld: warning: %s\n"), (const char *)ud, line, msg);
+  else
+    fprintf(stderr, "%s:%ld: %s\n", (const char *)ud, line, msg);
 }
 
 static const char import_help[] =
-    "usage: kinerja import TYPE FILE.csv [--strict] [--again] [--as NIP]\n"
+    N_("usage: kinerja import TYPE FILE.csv [--strict] [--again] [--as NIP]\n"
     "\n"
     "Import a CSV file of TYPE (survey, activity, complaint, rating, target;\n"
     "plural accepted) in the format of docs/protocol.md \"Records\": a header row naming the\n"
@@ -39,7 +43,7 @@ static const char import_help[] =
     "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
     "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
     "\n"
-    "example: kinerja import survey surveys.csv --strict\n";
+    "example: kinerja import survey surveys.csv --strict\n");
 
 int kjc_cmd_import(int argc, char **argv) {
   int strict = 0, again = 0;
@@ -54,7 +58,7 @@ int kjc_cmd_import(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos != 2) {
-    kjc_error("import: expected TYPE FILE.csv (see 'kinerja import --help')");
+    kjc_error(_("import: expected TYPE FILE.csv (see 'kinerja import --help')"));
     return KJC_EXIT_USAGE;
   }
   const kj_type_def *t = kjc_type_arg(pos[0], 1);
@@ -65,7 +69,7 @@ int kjc_cmd_import(int argc, char **argv) {
   const char *fname = pos[1];
   FILE *f = fopen(fname, "rb");
   if (!f) {
-    kjc_error("cannot open '%s': %s", fname, strerror(errno));
+    kjc_error(_("cannot open '%s': %s"), fname, strerror(errno));
     return KJC_EXIT_FAIL;
   }
   kjc_store *s;
@@ -87,14 +91,14 @@ int kjc_cmd_import(int argc, char **argv) {
   kj_code c = kjc_import(s, t, f, fname, &o, &x, &err);
   if (x.read_as[0]) {
     kj_term_fputs(fname, stdout);
-    printf(": read as %s\n", x.read_as);
+    printf(_(": read as %s\n"), x.read_as);
     fflush(stdout);
   }
   if (!c && x.seen_before) {
     char when[64];
     kjc_time_text(s, x.before_ms, when); /* the office's zone, WIB/WITA/WIT */
-    kjc_warn("the rows of '%s' were imported before, on %s%s%s%s: nothing added "
-             "(--again imports them again)",
+    kjc_warn(_("the rows of '%s' were imported before, on %s%s%s%s: nothing added "
+               "(--again imports them again)"),
              fname, when, x.before_file[0] ? " from '" : "", x.before_file,
              x.before_file[0] ? "'" : "");
     fclose(f);
@@ -105,20 +109,20 @@ int kjc_cmd_import(int argc, char **argv) {
   kjc_store_close(s);
   if (c) {
     kjc_error("%s", err.msg);
-    kjc_error("nothing was imported from '%s'", fname);
+    kjc_error(_("nothing was imported from '%s'"), fname);
     return KJC_EXIT_FAIL;
   }
   if (strict && x.bad) {
-    kjc_error("nothing imported from '%s': %ld bad row%s (--strict)", fname, x.bad,
+    kjc_error(_("nothing imported from '%s': %ld bad row%s (--strict)"), fname, x.bad,
               x.bad == 1 ? "" : "s");
     return KJC_EXIT_FAIL;
   }
-  printf("imported %ld row%s from '", x.created + x.updated + x.unchanged,
+  printf(_("imported %ld row%s from '"), x.created + x.updated + x.unchanged,
          x.created + x.updated + x.unchanged == 1 ? "" : "s");
   kj_term_fputs(fname, stdout);
-  printf("': %ld new, %ld updated, %ld unchanged", x.created, x.updated, x.unchanged);
+  printf(_("': %ld new, %ld updated, %ld unchanged"), x.created, x.updated, x.unchanged);
   if (x.bad)
-    printf(", %ld bad (not imported)", x.bad);
+    printf(_(", %ld bad (not imported)"), x.bad);
   putchar('\n');
   return x.bad ? KJC_EXIT_FAIL : 0;
 }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "enrol.h"
+#include "i18n.h"
 #include "net.h"
 #include "plat.h"
 #include "text.h"
@@ -18,11 +19,11 @@
  * without spaces and control characters. */
 static kj_code check_server(const char *url, kj_err *err) {
   if (strncmp(url, "https://", 8) != 0 || !url[8])
-    return kj_fail(err, KJ_EINVAL, "server must be an https:// URL, not '%s'", url);
+    return kj_fail(err, KJ_EINVAL, _("server must be an https:// URL, not '%s'"), url);
   for (const unsigned char *p = (const unsigned char *)url; *p; p++)
     if (*p <= ' ' || *p == 0x7f)
       return kj_fail(err, KJ_EINVAL,
-                     "server URL '%s': must not contain spaces or control characters", url);
+                     _("server URL '%s': must not contain spaces or control characters"), url);
   return KJ_OK;
 }
 
@@ -30,20 +31,20 @@ static kj_code check_server(const char *url, kj_err *err) {
 static kj_code set_ca(kjc_store *s, const char *file, kj_err *err) {
   char abs[PATH_MAX];
   if (kj_path_absolute(file, abs, sizeof abs, NULL))
-    return kj_fail(err, KJ_ENOENT, "cannot read CA file '%s': %s", file, strerror(errno));
+    return kj_fail(err, KJ_ENOENT, _("cannot read CA file '%s': %s"), file, strerror(errno));
   FILE *f = fopen(abs, "rb");
   if (!f)
-    return kj_fail(err, KJ_EIO, "cannot read CA file '%s': %s", file, strerror(errno));
+    return kj_fail(err, KJ_EIO, _("cannot read CA file '%s': %s"), file, strerror(errno));
   char *pem = malloc(CA_MAX + 1);
   size_t n = pem ? fread(pem, 1, CA_MAX + 1, f) : 0;
   fclose(f);
   if (!pem)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   if (n <= CA_MAX)
     pem[n] = 0;
   if (n > CA_MAX || !n || !strstr(pem, "-----BEGIN CERTIFICATE-----")) {
     free(pem);
-    return kj_fail(err, KJ_EINVAL, "'%s' is not a PEM certificate file", file);
+    return kj_fail(err, KJ_EINVAL, _("'%s' is not a PEM certificate file"), file);
   }
   kj_code c = kjc_meta_set(s, KJC_META_CA, abs, err);
   if (!c)
@@ -59,7 +60,7 @@ static kj_code set_ca(kjc_store *s, const char *file, kj_err *err) {
 static char *token_read(int fd, const char *what) {
   char *t = malloc(TOKEN_MAX + 2);
   if (!t) {
-    kjc_error("out of memory");
+    kjc_error(_("out of memory"));
     return NULL;
   }
   size_t n = 0;
@@ -68,7 +69,7 @@ static char *token_read(int fd, const char *what) {
     if (r < 0) {
       if (errno == EINTR)
         continue;
-      kjc_error("cannot read the token from %s: %s", what, strerror(errno));
+      kjc_error(_("cannot read the token from %s: %s"), what, strerror(errno));
       free(t);
       return NULL;
     }
@@ -84,7 +85,7 @@ static char *token_read(int fd, const char *what) {
   for (size_t i = 0; i < len; i++)
     bad |= (unsigned char)t[i] <= ' ' || t[i] == 0x7f;
   if (!len || len > TOKEN_MAX || bad) {
-    kjc_error("%s does not hold a token (one line, no spaces, at most %d characters)", what,
+    kjc_error(_("%s does not hold a token (one line, no spaces, at most %d characters)"), what,
               TOKEN_MAX);
     memset(t, 0, n);
     free(t);
@@ -97,17 +98,17 @@ static char *token_read(int fd, const char *what) {
 static char *token_from_file(const char *file) {
   int fd = kj_open_read(file);
   if (fd < 0) {
-    kjc_error("cannot read token file '%s': %s", file, strerror(errno));
+    kjc_error(_("cannot read token file '%s': %s"), file, strerror(errno));
     return NULL;
   }
   struct stat sb;
   if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    kjc_error("token file '%s' is not a regular file", file);
+    kjc_error(_("token file '%s' is not a regular file"), file);
     close(fd);
     return NULL;
   }
   if (kj_file_mode(&sb) & (S_IRWXG | S_IRWXO)) {
-    kjc_error("token file '%s' is open to other users (mode %03o): run 'chmod 600 %s'", file,
+    kjc_error(_("token file '%s' is open to other users (mode %03o): run 'chmod 600 %s'"), file,
               kj_file_mode(&sb), file);
     close(fd);
     return NULL;
@@ -125,7 +126,7 @@ static char *token_from_file(const char *file) {
 static int token_arg(const char *opt, const char *file, char **out) {
   *out = NULL;
   if (opt && file) {
-    kjc_error("init: give the token once: --token or --token-file");
+    kjc_error(_("init: give the token once: --token or --token-file"));
     return KJC_EXIT_USAGE;
   }
   if (opt && !strcmp(opt, "-")) {
@@ -137,8 +138,8 @@ static int token_arg(const char *opt, const char *file, char **out) {
     return *out ? 0 : KJC_EXIT_FAIL;
   }
   if (opt) {
-    kjc_warn("a token given as --token TOKEN is visible to every user of this PC (ps); use "
-             "--token-file FILE, --token - (standard input) or $KINERJA_TOKEN");
+    kjc_warn(_("a token given as --token TOKEN is visible to every user of this PC (ps); use "
+               "--token-file FILE, --token - (standard input) or $KINERJA_TOKEN"));
     *out = strdup(opt);
     return *out ? 0 : KJC_EXIT_FAIL;
   }
@@ -172,7 +173,7 @@ int kjc_check_token_private(kjc_store *s) {
   const char *path = kjc_store_path(s);
   struct stat sb;
   if (stat(path, &sb) != 0) {
-    kjc_error("cannot check database '%s': %s", path, strerror(errno));
+    kjc_error(_("cannot check database '%s': %s"), path, strerror(errno));
     return KJC_EXIT_FAIL;
   }
   if (!(kj_file_mode(&sb) & S_IRWXO))
@@ -191,18 +192,18 @@ int kjc_check_token_private(kjc_store *s) {
       fixed = 0;
   }
   if (fixed) {
-    kjc_warn("database '%s' holds the device token and every user could open it: its mode is "
-             "now %03o (and its -wal and -shm)",
+    kjc_warn(_("database '%s' holds the device token and every user could open it: its mode is "
+               "now %03o (and its -wal and -shm)"),
              path, (unsigned)want);
     return 0;
   }
-  kjc_error("database '%s' holds the device token but every user can open it (mode %03o): run "
-            "'chmod 600 %s' (or 'chmod o-rwx' to keep a group's access)",
+  kjc_error(_("database '%s' holds the device token but every user can open it (mode %03o): run "
+              "'chmod 600 %s' (or 'chmod o-rwx' to keep a group's access)"),
             path, kj_file_mode(&sb), path);
   return KJC_EXIT_FAIL;
 }
 
-static const char init_help[] =
+static const char init_help[] = N_(
     "usage: kinerja init --server URL --enrol CODE [--office CODE]\n"
     "       kinerja init --office CODE [--server URL] [--token-file FILE | --token -] [--ca FILE]\n"
     "\n"
@@ -239,7 +240,7 @@ static const char init_help[] =
     "examples: kinerja init --server https://kinerja.bkd.example:8443 \\\n"
     "              --enrol 7K3QM-X2D9F-0HBRT-W4Y8N-C6PJA\n"
     "          kinerja init --office 36.73.04 --server https://kinerja.bkd.example \\\n"
-    "              --token-file /media/usb/token.txt --ca /media/usb/cert.pem\n";
+    "              --token-file /media/usb/token.txt --ca /media/usb/cert.pem\n");
 
 /* `kinerja init --enrol CODE`: the server checked against the code, the
  * token and certificate fetched (client/net.c kjc_net_enrol), then the
@@ -249,31 +250,31 @@ static int init_enrol(const char *server, const char *code, const char *office) 
   kj_err err;
   kj_err_clear(&err);
   if (kj_enrol_code_parse(code, secret, pin, &err)) {
-    kjc_error("init: %s", err.msg);
+    kjc_error(_("init: %s"), err.msg);
     return KJC_EXIT_USAGE;
   }
   const char *path = kjc_db_path();
   if (access(path, F_OK) == 0) { /* before the code is spent */
-    kjc_error("database '%s' already exists: not overwriting it", path);
+    kjc_error(_("database '%s' already exists: not overwriting it"), path);
     return KJC_EXIT_FAIL;
   }
   kj_enrol_answer a;
   kj_code c = kjc_net_enrol(server, secret, pin, 30000, &a, &err);
   memset(secret, 0, sizeof secret);
   if (c) {
-    kjc_error("init: %s", err.msg);
+    kjc_error(_("init: %s"), err.msg);
     return KJC_EXIT_FAIL;
   }
   kj_err oe;
   kj_err_clear(&oe);
   if (kj_record_validate_id(KJ_T_OFFICE, a.office, &oe)) {
-    kjc_error("init: the server answered a bad office code '%s': %s", a.office, oe.msg);
+    kjc_error(_("init: the server answered a bad office code '%s': %s"), a.office, oe.msg);
     kj_enrol_answer_release(&a);
     return KJC_EXIT_FAIL;
   }
   if (office && strcmp(office, a.office) != 0) {
-    kjc_error("init: the enrolment code is for office %s, not %s: nothing created (the code is "
-              "spent: revoke device %s and ask the BKD for a new one)",
+    kjc_error(_("init: the enrolment code is for office %s, not %s: nothing created (the code is "
+                "spent: revoke device %s and ask the BKD for a new one)"),
               a.office, office, a.device);
     kj_enrol_answer_release(&a);
     return KJC_EXIT_FAIL;
@@ -309,15 +310,15 @@ static int init_enrol(const char *server, const char *code, const char *office) 
     c = kjc_store_commit(s, &err);
   kjc_store_close(s);
   if (c) {
-    kjc_error("%s (the enrolment code is spent: revoke device %s and ask the BKD for a new one)",
+    kjc_error(_("%s (the enrolment code is spent: revoke device %s and ask the BKD for a new one)"),
               err.msg, a.device);
     kj_enrol_answer_release(&a);
     remove(path);
     return KJC_EXIT_FAIL;
   }
-  printf("enrolled as device %s of office %s; the server's certificate is pinned (%s)\n", a.device,
-         a.office, pinned);
-  printf("created '%s' for office %s\n", path, a.office);
+  printf(_("enrolled as device %s of office %s; the server's certificate is pinned (%s)\n"),
+         a.device, a.office, pinned);
+  printf(_("created '%s' for office %s\n"), path, a.office);
   kj_enrol_answer_release(&a);
   return 0;
 }
@@ -339,12 +340,12 @@ int kjc_cmd_init(int argc, char **argv) {
   if (enrol) {
     kj_err uerr;
     if (token_opt || token_file || ca) {
-      kjc_error("init: --enrol brings the token and the certificate: give it without --token, "
-                "--token-file and --ca");
+      kjc_error(_("init: --enrol brings the token and the certificate: give it without --token, "
+                  "--token-file and --ca"));
       return KJC_EXIT_USAGE;
     }
     if (!server) {
-      kjc_error("init: --enrol needs --server URL (the BKD's server, https://)");
+      kjc_error(_("init: --enrol needs --server URL (the BKD's server, https://)"));
       return KJC_EXIT_USAGE;
     }
     if (check_server(server, &uerr)) {
@@ -352,19 +353,19 @@ int kjc_cmd_init(int argc, char **argv) {
       return KJC_EXIT_USAGE;
     }
     if (office && kj_record_validate_id(KJ_T_OFFICE, office, &uerr)) {
-      kjc_error("init: bad office code '%s': %s", office, uerr.msg);
+      kjc_error(_("init: bad office code '%s': %s"), office, uerr.msg);
       return KJC_EXIT_USAGE;
     }
     return init_enrol(server, enrol, office);
   }
   if (!office) {
-    kjc_error("init: --office CODE (or --enrol CODE) is required (see 'kinerja init --help')");
+    kjc_error(_("init: --office CODE (or --enrol CODE) is required (see 'kinerja init --help')"));
     return KJC_EXIT_USAGE;
   }
   kj_err err;
   kj_err_clear(&err);
   if (kj_record_validate_id(KJ_T_OFFICE, office, &err)) {
-    kjc_error("init: bad office code '%s': %s", office, err.msg);
+    kjc_error(_("init: bad office code '%s': %s"), office, err.msg);
     return KJC_EXIT_USAGE;
   }
   kj_err uerr;
@@ -403,24 +404,24 @@ int kjc_cmd_init(int argc, char **argv) {
     remove(path);
     return KJC_EXIT_FAIL;
   }
-  printf("created '%s' for office %s\n", path, office);
+  printf(_("created '%s' for office %s\n"), path, office);
   return 0;
 }
 
 static const char config_help[] =
-    "usage: kinerja config set KEY VALUE\n"
-    "       kinerja config get KEY\n"
-    "\n"
-    "Set or show a setting of this database.  KEY is one of:\n"
-    "  server   the central server URL (https://)\n"
-    "  token    this device's token; VALUE '-' reads it from standard input\n"
-    "           (a token on the command line is visible in 'ps': warned)\n"
-    "  ca       PEM CA certificate file to pin (its contents are stored)\n"
-    "  office, device (get only)\n"
-    "\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja config set server https://kinerja.bkd.example\n";
+    N_("usage: kinerja config set KEY VALUE\n"
+       "       kinerja config get KEY\n"
+       "\n"
+       "Set or show a setting of this database.  KEY is one of:\n"
+       "  server   the central server URL (https://)\n"
+       "  token    this device's token; VALUE '-' reads it from standard input\n"
+       "           (a token on the command line is visible in 'ps': warned)\n"
+       "  ca       PEM CA certificate file to pin (its contents are stored)\n"
+       "  office, device (get only)\n"
+       "\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja config set server https://kinerja.bkd.example\n");
 
 int kjc_cmd_config(int argc, char **argv) {
   char *pos[3];
@@ -430,7 +431,7 @@ int kjc_cmd_config(int argc, char **argv) {
   int set = npos == 3 && !strcmp(pos[0], "set");
   int get = npos == 2 && !strcmp(pos[0], "get");
   if (!set && !get) {
-    kjc_error("config: expected 'set KEY VALUE' or 'get KEY' (see 'kinerja config --help')");
+    kjc_error(_("config: expected 'set KEY VALUE' or 'get KEY' (see 'kinerja config --help')"));
     return KJC_EXIT_USAGE;
   }
   const char *key = pos[1];
@@ -441,7 +442,8 @@ int kjc_cmd_config(int argc, char **argv) {
   for (int i = 0; keys[i]; i++)
     known |= !strcmp(keys[i], key);
   if (!known) {
-    kjc_error("config: unknown key '%s' (server, token, ca%s)", key, set ? "" : ", office, device");
+    kjc_error(_("config: unknown key '%s' (server, token, ca%s)"), key,
+              set ? "" : ", office, device");
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
@@ -461,8 +463,8 @@ int kjc_cmd_config(int argc, char **argv) {
     if (!strcmp(key, "token")) {
       struct stat sb;
       if (stat(kjc_store_path(s), &sb) == 0 && (kj_file_mode(&sb) & S_IRWXO)) {
-        kjc_error("database '%s' is open to every user (mode %03o): run 'chmod 600 %s' before "
-                  "storing a token in it",
+        kjc_error(_("database '%s' is open to every user (mode %03o): run 'chmod 600 %s' before "
+                    "storing a token in it"),
                   kjc_store_path(s), kj_file_mode(&sb), kjc_store_path(s));
         kjc_store_close(s);
         return KJC_EXIT_FAIL;
@@ -470,8 +472,8 @@ int kjc_cmd_config(int argc, char **argv) {
       if (!strcmp(pos[2], "-"))
         token = token_read(0, "standard input");
       else {
-        kjc_warn("a token on the command line is visible to every user of this PC (ps); use "
-                 "'kinerja config set token -' and type or pipe it");
+        kjc_warn(_("a token on the command line is visible to every user of this PC (ps); use "
+                   "'kinerja config set token -' and type or pipe it"));
         token = strdup(pos[2]);
       }
       if (!token) {
@@ -497,7 +499,7 @@ int kjc_cmd_config(int argc, char **argv) {
         kj_term_fputs(v, stdout);
         putchar('\n');
       } else
-        c = kj_fail(&err, KJ_ENOENT, "config: '%s' is not set", key);
+        c = kj_fail(&err, KJ_ENOENT, _("config: '%s' is not set"), key);
     }
     free(v);
   }

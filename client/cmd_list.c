@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "i18n.h"
 #include "text.h"
 
 typedef struct list_ctx {
@@ -83,9 +84,9 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
       print_value(st->rec.v[i]);
     }
     if (st->rec.deleted)
-      fputs(" [deleted]", stdout);
+      fputs(_(" [deleted]"), stdout);
     if (reason) {
-      fputs(" [rejected: ", stdout);
+      fputs(_(" [rejected: "), stdout);
       kj_term_fputs(reason, stdout);
       putchar(']');
     } else if (pending) {
@@ -116,7 +117,7 @@ static int list_orphan(void *ud, kj_rtype t, const char *id, const char *reason)
     cJSON_free(text);
   } else {
     kj_term_fputs(id, stdout);
-    printf(" (%s, no longer at this office) [rejected: ", kj_type(t)->name);
+    printf(_(" (%s, no longer at this office) [rejected: "), kj_type(t)->name);
     kj_term_fputs(reason ? reason : "", stdout);
     fputs("]\n", stdout);
   }
@@ -125,26 +126,26 @@ static int list_orphan(void *ud, kj_rtype t, const char *id, const char *reason)
 }
 
 static const char list_help[] =
-    "usage: kinerja list [TYPE] [--pending] [--rejected] [--json]\n"
-    "\n"
-    "List the live records of TYPE (survey, activity, complaint, rating, target,\n"
-    "or the master data: office, employee, indicator, service), oldest first.\n"
-    "\n"
-    "  --pending   only records with changes not yet pushed to the server\n"
-    "  --rejected  only records the server rejected, with its reason (deleted\n"
-    "              ones and ones no longer at this office too; 'kinerja update ID'\n"
-    "              sends one again, 'kinerja discard ID' drops its changes)\n"
-    "  --json      one JSON array on stdout\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "activities only:\n"
-    "  --status S  draft, submitted, approved or rejected (what waits for an\n"
-    "              approver: --status submitted)\n"
-    "  --nip NIP   of this employee\n"
-    "  --from D, --to D  dated from / up to D (YYYY-MM-DD, inclusive)\n"
-    "\n"
-    "Without TYPE, --pending and --rejected list every office record type.\n"
-    "\n"
-    "example: kinerja list activity --status submitted --from 2026-03-01\n";
+    N_("usage: kinerja list [TYPE] [--pending] [--rejected] [--json]\n"
+       "\n"
+       "List the live records of TYPE (survey, activity, complaint, rating, target,\n"
+       "or the master data: office, employee, indicator, service), oldest first.\n"
+       "\n"
+       "  --pending   only records with changes not yet pushed to the server\n"
+       "  --rejected  only records the server rejected, with its reason (deleted\n"
+       "              ones and ones no longer at this office too; 'kinerja update ID'\n"
+       "              sends one again, 'kinerja discard ID' drops its changes)\n"
+       "  --json      one JSON array on stdout\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "activities only:\n"
+       "  --status S  draft, submitted, approved or rejected (what waits for an\n"
+       "              approver: --status submitted)\n"
+       "  --nip NIP   of this employee\n"
+       "  --from D, --to D  dated from / up to D (YYYY-MM-DD, inclusive)\n"
+       "\n"
+       "Without TYPE, --pending and --rejected list every office record type.\n"
+       "\n"
+       "example: kinerja list activity --status submitted --from 2026-03-01\n");
 
 int kjc_cmd_list(int argc, char **argv) {
   int json = 0, pending = 0, rejected = 0;
@@ -162,7 +163,7 @@ int kjc_cmd_list(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos != 1 && !rejected && !pending) {
-    kjc_error("list: expected TYPE (see 'kinerja list --help')");
+    kjc_error(_("list: expected TYPE (see 'kinerja list --help')"));
     return KJC_EXIT_USAGE;
   }
   /* Without TYPE, --pending / --rejected list every office type. */
@@ -174,14 +175,14 @@ int kjc_cmd_list(int argc, char **argv) {
     const char *names[] = {"status", "nip", "date", "date"}, *vals[] = {fstatus, fnip, ffrom, fto};
     const char *opt[] = {"--status", "--nip", "--from", "--to"};
     if (!a || only != a) {
-      kjc_error("list: --status, --nip, --from and --to are for 'list activity'");
+      kjc_error(_("list: --status, --nip, --from and --to are for 'list activity'"));
       return KJC_EXIT_USAGE;
     }
     for (int i = 0; i < 4; i++) {
       kj_err e;
       kj_err_clear(&e);
       if (vals[i] && kj_field_validate(&a->fields[kj_field_index(a, names[i])], vals[i], &e)) {
-        kjc_error("list: %s: %s", opt[i], e.msg);
+        kjc_error(_("list: %s: %s"), opt[i], e.msg);
         return KJC_EXIT_USAGE;
       }
     }
@@ -239,16 +240,16 @@ static int export_row(void *ud, const kj_rstate *st, const char *reason) {
 }
 
 static const char export_help[] =
-    "usage: kinerja export TYPE [--format csv|json]\n"
-    "\n"
-    "Write the live records of TYPE to stdout in the CSV format of the import\n"
-    "(header row, RFC 4180 quoting), or as a JSON array.  import -> export ->\n"
-    "import changes nothing.\n"
-    "\n"
-    "  --format F  csv (default) or json\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja export survey > surveys.csv\n";
+    N_("usage: kinerja export TYPE [--format csv|json]\n"
+       "\n"
+       "Write the live records of TYPE to stdout in the CSV format of the import\n"
+       "(header row, RFC 4180 quoting), or as a JSON array.  import -> export ->\n"
+       "import changes nothing.\n"
+       "\n"
+       "  --format F  csv (default) or json\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja export survey > surveys.csv\n");
 
 int kjc_cmd_export(int argc, char **argv) {
   const char *format = "csv";
@@ -258,12 +259,12 @@ int kjc_cmd_export(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos != 1) {
-    kjc_error("export: expected TYPE (see 'kinerja export --help')");
+    kjc_error(_("export: expected TYPE (see 'kinerja export --help')"));
     return KJC_EXIT_USAGE;
   }
   int json = !strcmp(format, "json");
   if (!json && strcmp(format, "csv") != 0) {
-    kjc_error("export: unknown format '%s' (csv or json)", format);
+    kjc_error(_("export: unknown format '%s' (csv or json)"), format);
     return KJC_EXIT_USAGE;
   }
   const kj_type_def *t = kjc_type_arg(pos[0], 0);
@@ -284,7 +285,7 @@ int kjc_cmd_export(int argc, char **argv) {
     fputs(x.n ? "\n]\n" : "]\n", stdout);
   kjc_store_close(s);
   if (c || x.err || fflush(stdout) != 0 || ferror(stdout)) {
-    kjc_error("export: %s", err.msg[0] ? err.msg : "cannot write to stdout");
+    kjc_error(_("export: %s"), err.msg[0] ? err.msg : "cannot write to stdout");
     return KJC_EXIT_FAIL;
   }
   return 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "log.h"
 #include "person.h"
 #include "plat.h"
@@ -44,19 +45,19 @@ static int pin_given(const char *pin_file, char *pin, size_t size) {
   if (pin_file) {
     FILE *f = fopen(pin_file, "r");
     if (!f) {
-      kjc_error("cannot read --pin-file '%s': %s", pin_file, strerror(errno));
+      kjc_error(_("cannot read --pin-file '%s': %s"), pin_file, strerror(errno));
       return -1;
     }
     /* as a token file: a PIN others may read is not a secret */
     struct stat sb;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-      kjc_error("--pin-file '%s' is not a regular file", pin_file);
+      kjc_error(_("--pin-file '%s' is not a regular file"), pin_file);
       fclose(f);
       return -1;
     }
     if (kj_file_mode(&sb) & (S_IRWXG | S_IRWXO)) {
-      kjc_error("--pin-file '%s' is open to other users (mode %03o): run 'chmod 600 %s'", pin_file,
-                kj_file_mode(&sb), pin_file);
+      kjc_error(_("--pin-file '%s' is open to other users (mode %03o): run 'chmod 600 %s'"),
+                pin_file, kj_file_mode(&sb), pin_file);
       fclose(f);
       return -1;
     }
@@ -77,7 +78,7 @@ static int pin_given(const char *pin_file, char *pin, size_t size) {
 int kjc_sign_in(kjc_store *s, const char *nip, const char *pin_file,
                 char author[KJ_AUTHOR_MAX + 1]) {
   if (!kj_nip_valid(nip)) {
-    kjc_error("--as: '%s' is not a NIP (18 digits)", nip);
+    kjc_error(_("--as: '%s' is not a NIP (18 digits)"), nip);
     return KJC_EXIT_USAGE;
   }
   char pin[KJC_PIN_MAX + 8];
@@ -90,8 +91,8 @@ int kjc_sign_in(kjc_store *s, const char *nip, const char *pin_file,
     read_line(prompt, 1, pin, sizeof pin);
   }
   if (!pin[0]) {
-    kjc_error("--as %s: no PIN given: type it at a terminal, or give --pin-file FILE or "
-              "$KINERJA_PIN",
+    kjc_error(_("--as %s: no PIN given: type it at a terminal, or give --pin-file FILE or "
+                "$KINERJA_PIN"),
               nip);
     return KJC_EXIT_FAIL;
   }
@@ -111,27 +112,27 @@ int kjc_sign_in(kjc_store *s, const char *nip, const char *pin_file,
 int kjc_need_as(const kj_type_def *t, const char *as, const char *cmd) {
   if (t->type != KJ_T_RATING || as)
     return 0;
-  kjc_error("%s rating: --as NIP is required: a rating is written by its rater, signed in with "
-            "their PIN",
+  kjc_error(_("%s rating: --as NIP is required: a rating is written by its rater, signed in with "
+              "their PIN"),
             cmd);
   return KJC_EXIT_USAGE;
 }
 
 static const char setup_help[] =
-    "usage: kinerja person setup NIP [--code CODE] [--pin-file FILE]\n"
-    "\n"
-    "Set the PIN of the employee NIP at this PC with the activation code the BKD\n"
-    "gave them ('kinerjad person activate NIP'; it reaches this PC with 'kinerja\n"
-    "sync').  Asks for the code and for the new PIN (6 to 32 digits) twice; the\n"
-    "PIN is not shown as it is typed.  A code sets a PIN once; a forgotten PIN\n"
-    "needs a new code.  Five wrong codes or PINs lock the person for 15 minutes.\n"
-    "\n"
-    "  --code CODE      the activation code (else asked)\n"
-    "  --pin-file FILE  the new PIN is the first line of FILE (else $KINERJA_PIN,\n"
-    "                   else asked twice)\n"
-    "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja person setup 198001012005011001\n";
+    N_("usage: kinerja person setup NIP [--code CODE] [--pin-file FILE]\n"
+       "\n"
+       "Set the PIN of the employee NIP at this PC with the activation code the BKD\n"
+       "gave them ('kinerjad person activate NIP'; it reaches this PC with 'kinerja\n"
+       "sync').  Asks for the code and for the new PIN (6 to 32 digits) twice; the\n"
+       "PIN is not shown as it is typed.  A code sets a PIN once; a forgotten PIN\n"
+       "needs a new code.  Five wrong codes or PINs lock the person for 15 minutes.\n"
+       "\n"
+       "  --code CODE      the activation code (else asked)\n"
+       "  --pin-file FILE  the new PIN is the first line of FILE (else $KINERJA_PIN,\n"
+       "                   else asked twice)\n"
+       "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja person setup 198001012005011001\n");
 
 static int setup(int argc, char **argv) {
   const char *code = NULL, *pin_file = NULL;
@@ -142,12 +143,12 @@ static int setup(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos != 1) {
-    kjc_error("person setup: expected NIP (see 'kinerja person setup --help')");
+    kjc_error(_("person setup: expected NIP (see 'kinerja person setup --help')"));
     return KJC_EXIT_USAGE;
   }
   const char *nip = pos[0];
   if (!kj_nip_valid(nip)) {
-    kjc_error("person setup: '%s' is not a NIP (18 digits)", nip);
+    kjc_error(_("person setup: '%s' is not a NIP (18 digits)"), nip);
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
@@ -158,7 +159,7 @@ static int setup(int argc, char **argv) {
   kj_err_clear(&err);
   /* say so before the code and the PIN are typed for nothing */
   if (kjc_person_can_setup(s, nip, &err)) {
-    kjc_error("person setup: %s", err.msg);
+    kjc_error(_("person setup: %s"), err.msg);
     r = KJC_EXIT_FAIL;
     goto out;
   }
@@ -174,24 +175,24 @@ static int setup(int argc, char **argv) {
   if (!g) {
     read_line("new PIN (6 to 32 digits): ", 1, pin, sizeof pin);
     if (kjc_pin_check(pin, &err)) {
-      kjc_error("person setup: %s", err.msg);
+      kjc_error(_("person setup: %s"), err.msg);
       r = KJC_EXIT_FAIL;
       goto out;
     }
     read_line("the new PIN again: ", 1, again, sizeof again);
     if (strcmp(pin, again) != 0) {
-      kjc_error("person setup: the two PINs differ: nothing changed");
+      kjc_error(_("person setup: the two PINs differ: nothing changed"));
       r = KJC_EXIT_FAIL;
       goto out;
     }
   }
   kjc_signin info;
   if (kjc_person_setup(s, nip, code, pin, &info, &err)) {
-    kjc_error("person setup: %s", err.msg);
+    kjc_error(_("person setup: %s"), err.msg);
     r = KJC_EXIT_FAIL;
     goto out;
   }
-  printf("PIN set for %s: sign in with --as %s\n", nip, nip);
+  printf(_("PIN set for %s: sign in with --as %s\n"), nip, nip);
 out:
   memset(pin, 0, sizeof pin);
   memset(again, 0, sizeof again);
@@ -200,15 +201,15 @@ out:
   return r;
 }
 
-static const char list_help[] = "usage: kinerja person list [--json]\n"
-                                "\n"
-                                "Who of this office's roster can sign in at this PC: name, "
-                                "whether a PIN is\n"
-                                "set, an activation code waiting, a lock and until when.\n"
-                                "\n"
-                                "  --json      a JSON array on stdout\n"
-                                "  --db PATH   database file (default $KINERJA_DB, else "
-                                "./kinerja.db)\n";
+static const char list_help[] = N_("usage: kinerja person list [--json]\n"
+                                   "\n"
+                                   "Who of this office's roster can sign in at this PC: name, "
+                                   "whether a PIN is\n"
+                                   "set, an activation code waiting, a lock and until when.\n"
+                                   "\n"
+                                   "  --json      a JSON array on stdout\n"
+                                   "  --db PATH   database file (default $KINERJA_DB, else "
+                                   "./kinerja.db)\n");
 
 typedef struct list_ctx {
   kjc_store *s;
@@ -238,22 +239,22 @@ static int list_row(void *ud, const kjc_person_view *p) {
     cJSON_AddItemToArray(l->arr, o);
   } else {
     if (!l->n)
-      printf("%-18s  %-24s  %-7s  %s\n", "NIP", "NAME", "PIN", "NOTE");
+      printf("%-18s  %-24s  %-7s  %s\n", "NIP", _("NAME"), "PIN", _("NOTE"));
     printf("%-18s  ", p->nip);
     char name[25];
     snprintf(name, sizeof name, "%s", p->name ? p->name : "");
     kj_term_fputs(name, stdout);
     printf("%*s  %-7s  ", 24 - (int)kj_utf8_len(name) > 0 ? 24 - (int)kj_utf8_len(name) : 0, "",
-           p->has_pin ? "set" : "not set");
+           p->has_pin ? _("set") : _("not set"));
     const char *sep = "";
     if (is_locked) {
-      printf("locked until %s", locked);
+      printf(_("locked until %s"), locked);
       sep = "; ";
     }
     if (p->code_expires_ms > l->now)
-      printf("%sactivation code waiting, valid until %s", sep, code);
+      printf(_("%sactivation code waiting, valid until %s"), sep, code);
     else if (p->code_expires_ms)
-      printf("%sactivation code expired %s", sep, code);
+      printf(_("%sactivation code expired %s"), sep, code);
     putchar('\n');
   }
   l->n++;
@@ -268,7 +269,7 @@ static int list(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos) {
-    kjc_error("person list: unexpected argument '%s'", pos[0]);
+    kjc_error(_("person list: unexpected argument '%s'"), pos[0]);
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
@@ -283,7 +284,7 @@ static int list(int argc, char **argv) {
   } else if (json) {
     kjc_print_json(l.arr);
   } else if (!l.n) {
-    printf("nobody of office '%s' is on the roster here yet (run 'kinerja sync')\n",
+    printf(_("nobody of office '%s' is on the roster here yet (run 'kinerja sync')\n"),
            kjc_store_office(s));
   }
   cJSON_Delete(l.arr);
@@ -292,22 +293,22 @@ static int list(int argc, char **argv) {
 }
 
 static const char person_help[] =
-    "usage: kinerja person setup NIP [--code CODE] [--pin-file FILE]\n"
-    "       kinerja person list [--json]\n"
-    "\n"
-    "People sign in at this PC with a PIN (--as NIP on add, update, delete,\n"
-    "import, approve, reject) so that their changes carry their NIP.\n"
-    "'kinerja person setup --help' and 'kinerja person list --help' say more.\n";
+    N_("usage: kinerja person setup NIP [--code CODE] [--pin-file FILE]\n"
+       "       kinerja person list [--json]\n"
+       "\n"
+       "People sign in at this PC with a PIN (--as NIP on add, update, delete,\n"
+       "import, approve, reject) so that their changes carry their NIP.\n"
+       "'kinerja person setup --help' and 'kinerja person list --help' say more.\n");
 
 int kjc_cmd_person(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    fputs(person_help, argc < 2 ? stderr : stdout);
+    fputs(_(person_help), argc < 2 ? stderr : stdout);
     return argc < 2 ? KJC_EXIT_USAGE : 0;
   }
   if (!strcmp(argv[1], "setup"))
     return setup(argc - 1, argv + 1);
   if (!strcmp(argv[1], "list"))
     return list(argc - 1, argv + 1);
-  kjc_error("person: unknown subcommand '%s' (setup or list)", argv[1]);
+  kjc_error(_("person: unknown subcommand '%s' (setup or list)"), argv[1]);
   return KJC_EXIT_USAGE;
 }

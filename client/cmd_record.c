@@ -4,13 +4,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "person.h"
 #include "review.h"
 #include "text.h"
 #include "uuid.h"
 
 static void warn_cb(void *ud, const char *msg) {
-  kjc_warn("record '%s': %s", (const char *)ud, msg);
+  kjc_warn(_("record '%s': %s"), (const char *)ud, msg);
 }
 
 static void problem_cb(void *ud, const char *msg) {
@@ -30,14 +31,14 @@ static int parse_assignments(const kj_type_def *t, kj_change *c, char **args, in
   for (int i = 0; i < n; i++) {
     char *eq = strchr(args[i], '=');
     if (!eq || eq == args[i]) {
-      kjc_error("expected FIELD=VALUE, not '%s'", args[i]);
+      kjc_error(_("expected FIELD=VALUE, not '%s'"), args[i]);
       return KJC_EXIT_USAGE;
     }
     *eq = 0;
     const char *name = args[i], *value = eq + 1;
     if (!strcmp(name, t->id_name)) {
       if (!is_add) {
-        kjc_error("the %s of a record cannot change", t->id_name);
+        kjc_error(_("the %s of a record cannot change"), t->id_name);
         return KJC_EXIT_USAGE;
       }
       kj_err err;
@@ -53,13 +54,13 @@ static int parse_assignments(const kj_type_def *t, kj_change *c, char **args, in
     if (idx < 0) {
       char fields[512];
       list_fields(t, fields, sizeof fields);
-      kjc_error("unknown field '%s' for %s (fields: %s)", name, t->name, fields);
+      kjc_error(_("unknown field '%s' for %s (fields: %s)"), name, t->name, fields);
       return KJC_EXIT_USAGE;
     }
     if (!*value && is_add)
       continue;
     if (kj_record_set(&c->rec, idx, *value ? value : NULL)) {
-      kjc_error("out of memory");
+      kjc_error(_("out of memory"));
       return KJC_EXIT_FAIL;
     }
     c->mask |= 1u << idx;
@@ -81,21 +82,21 @@ static int write_change(kjc_store *s, kj_change *c, unsigned flags) {
 }
 
 static const char add_help[] =
-    "usage: kinerja add TYPE FIELD=VALUE ... [--as NIP]\n"
-    "\n"
-    "Validate and store a new record, print its id.  TYPE is survey, activity,\n"
-    "complaint, rating or target (plural accepted); the fields are the CSV\n"
-    "columns of the type.  id= may be given (a UUID), else a UUID v7 is made;\n"
-    "office= defaults to this database's office.  A rating needs --as its rater.\n"
-    "\n"
-    "  --as NIP    the change is that person's (signs in with the PIN: asked,\n"
-    "              or --pin-file FILE, or $KINERJA_PIN); else the author is\n"
-    "              'operator'\n"
-    "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja add survey date=2026-03-02 service=KTP-el u1=4 u2=3 u3=4 u4=4 \\\n"
-    "           u5=3 u6=4 u7=4 u8=3 u9=4 sex=P\n";
+    N_("usage: kinerja add TYPE FIELD=VALUE ... [--as NIP]\n"
+       "\n"
+       "Validate and store a new record, print its id.  TYPE is survey, activity,\n"
+       "complaint, rating or target (plural accepted); the fields are the CSV\n"
+       "columns of the type.  id= may be given (a UUID), else a UUID v7 is made;\n"
+       "office= defaults to this database's office.  A rating needs --as its rater.\n"
+       "\n"
+       "  --as NIP    the change is that person's (signs in with the PIN: asked,\n"
+       "              or --pin-file FILE, or $KINERJA_PIN); else the author is\n"
+       "              'operator'\n"
+       "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja add survey date=2026-03-02 service=KTP-el u1=4 u2=3 u3=4 u4=4 \\\n"
+       "           u5=3 u6=4 u7=4 u8=3 u9=4 sex=P\n");
 
 /* --as NIP and --pin-file FILE of add, update, delete. */
 #define AS_OPTS(as, pin_file)                                                                      \
@@ -110,7 +111,7 @@ int kjc_cmd_add(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos < 1) {
-    kjc_error("add: expected TYPE FIELD=VALUE ... (see 'kinerja add --help')");
+    kjc_error(_("add: expected TYPE FIELD=VALUE ... (see 'kinerja add --help')"));
     return KJC_EXIT_USAGE;
   }
   const kj_type_def *t = kjc_type_arg(pos[0], 1);
@@ -133,7 +134,7 @@ int kjc_cmd_add(int argc, char **argv) {
     c.mask |= 1u << t->office_field;
   }
   if (!c.rec.id[0] && kj_uuid_v7(c.rec.id)) {
-    kjc_error("cannot make an id: no randomness");
+    kjc_error(_("cannot make an id: no randomness"));
     rc = KJC_EXIT_FAIL;
     goto out;
   }
@@ -169,7 +170,7 @@ static int load_live(kjc_store *s, const char *id, kj_rstate *st) {
   kj_err_clear(&err);
   kj_code c = kjc_record_get(s, KJ_T_NONE, id, st, &err);
   if (!c && st->rec.deleted)
-    c = kj_fail(&err, KJ_ENOENT, "record '%s' is deleted", id);
+    c = kj_fail(&err, KJ_ENOENT, _("record '%s' is deleted"), id);
   if (c) {
     kjc_error("%s", err.msg);
     return KJC_EXIT_FAIL;
@@ -178,18 +179,18 @@ static int load_live(kjc_store *s, const char *id, kj_rstate *st) {
 }
 
 static const char update_help[] =
-    "usage: kinerja update ID FIELD=VALUE ... [--as NIP]\n"
-    "\n"
-    "Change fields of a record.  FIELD= with an empty value clears an optional\n"
-    "field.  Updating a record the server rejected queues it again.\n"
-    "\n"
-    "  --as NIP    the change is that person's (signs in with the PIN: asked,\n"
-    "              or --pin-file FILE, or $KINERJA_PIN); else the author is\n"
-    "              'operator'\n"
-    "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja update 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c u3=2 comment=\n";
+    N_("usage: kinerja update ID FIELD=VALUE ... [--as NIP]\n"
+       "\n"
+       "Change fields of a record.  FIELD= with an empty value clears an optional\n"
+       "field.  Updating a record the server rejected queues it again.\n"
+       "\n"
+       "  --as NIP    the change is that person's (signs in with the PIN: asked,\n"
+       "              or --pin-file FILE, or $KINERJA_PIN); else the author is\n"
+       "              'operator'\n"
+       "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja update 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c u3=2 comment=\n");
 
 int kjc_cmd_update(int argc, char **argv) {
   const char *as = NULL, *pin_file = NULL;
@@ -199,7 +200,7 @@ int kjc_cmd_update(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos < 2) {
-    kjc_error("update: expected ID FIELD=VALUE ... (see 'kinerja update --help')");
+    kjc_error(_("update: expected ID FIELD=VALUE ... (see 'kinerja update --help')"));
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
@@ -241,18 +242,18 @@ int kjc_cmd_update(int argc, char **argv) {
 }
 
 static const char delete_help[] =
-    "usage: kinerja delete ID [--as NIP]\n"
-    "\n"
-    "Delete a record.  The delete is a tombstone that syncs to the server; the\n"
-    "record is gone from list, show and export.\n"
-    "\n"
-    "  --as NIP    the change is that person's (signs in with the PIN: asked,\n"
-    "              or --pin-file FILE, or $KINERJA_PIN); else the author is\n"
-    "              'operator'\n"
-    "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja delete 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c\n";
+    N_("usage: kinerja delete ID [--as NIP]\n"
+       "\n"
+       "Delete a record.  The delete is a tombstone that syncs to the server; the\n"
+       "record is gone from list, show and export.\n"
+       "\n"
+       "  --as NIP    the change is that person's (signs in with the PIN: asked,\n"
+       "              or --pin-file FILE, or $KINERJA_PIN); else the author is\n"
+       "              'operator'\n"
+       "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja delete 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c\n");
 
 int kjc_cmd_delete(int argc, char **argv) {
   const char *as = NULL, *pin_file = NULL;
@@ -262,7 +263,7 @@ int kjc_cmd_delete(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos != 1) {
-    kjc_error("delete: expected ID (see 'kinerja delete --help')");
+    kjc_error(_("delete: expected ID (see 'kinerja delete --help')"));
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
@@ -305,14 +306,14 @@ static void show_value(const char *v) {
 }
 
 static const char show_help[] =
-    "usage: kinerja show ID [--json]\n"
-    "\n"
-    "Show one record: its fields and whether it waits for sync or was rejected.\n"
-    "\n"
-    "  --json      one JSON object on stdout\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja show 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --json\n";
+    N_("usage: kinerja show ID [--json]\n"
+       "\n"
+       "Show one record: its fields and whether it waits for sync or was rejected.\n"
+       "\n"
+       "  --json      one JSON object on stdout\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja show 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --json\n");
 
 int kjc_cmd_show(int argc, char **argv) {
   int json = 0;
@@ -322,7 +323,7 @@ int kjc_cmd_show(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos != 1) {
-    kjc_error("show: expected ID (see 'kinerja show --help')");
+    kjc_error(_("show: expected ID (see 'kinerja show --help')"));
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
@@ -341,7 +342,7 @@ int kjc_cmd_show(int argc, char **argv) {
     c = kjc_record_get(s, (kj_rtype)t, pos[0], &st, &err);
   }
   if (!c && st.rec.deleted)
-    c = kj_fail(&err, KJ_ENOENT, "no record '%s' (it was deleted)", pos[0]);
+    c = kj_fail(&err, KJ_ENOENT, _("no record '%s' (it was deleted)"), pos[0]);
   int pending = 0, rejected = 0;
   char *reason = NULL, *review = NULL;
   if (!c)
@@ -392,26 +393,41 @@ int kjc_cmd_show(int argc, char **argv) {
   return r;
 }
 
-#define REVIEW_HELP(cmd, what, status, extra, eg)                                                  \
-  "usage: kinerja " cmd " ID... --as NIP [--pin-file FILE]" extra "\n"                             \
-  "\n" what " activities as the approver NIP, signed in with their PIN (asked\n"                   \
-  "without echo, or the first line of --pin-file FILE, or $KINERJA_PIN): each\n"                   \
-  "gets status '" status "' and reviewed_by NIP, and the change has NIP as its\n"                  \
-  "author.  All of them are written in one transaction; one line per activity,\n"                  \
-  "then a summary.  An activity that cannot be " status " is listed with the\n"                    \
-  "reason and left as it is (exit status 1); the others are stored.\n"                             \
-  "'kinerja list activity --status submitted' finds what waits.\n"                                 \
-  "\n"                                                                                             \
-  "  --as NIP         the approver's 18-digit nip (required)\n"                                    \
-  "  --pin-file FILE  the PIN is the first line of FILE\n" eg                                      \
-  "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"                    \
-  "\n"                                                                                             \
-  "example: kinerja " cmd " 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001\n"
-static const char approve_help[] = REVIEW_HELP("approve", "Approve", "approved", "", "");
+/* approve and reject: the same text, each whole for the translators */
+static const char approve_help[] =
+    N_("usage: kinerja approve ID... --as NIP [--pin-file FILE]\n"
+       "\n"
+       "Approve activities as the approver NIP, signed in with their PIN (asked\n"
+       "without echo, or the first line of --pin-file FILE, or $KINERJA_PIN): each\n"
+       "gets status 'approved' and reviewed_by NIP, and the change has NIP as its\n"
+       "author.  All of them are written in one transaction; one line per activity,\n"
+       "then a summary.  An activity that cannot be approved is listed with the\n"
+       "reason and left as it is (exit status 1); the others are stored.\n"
+       "'kinerja list activity --status submitted' finds what waits.\n"
+       "\n"
+       "  --as NIP         the approver's 18-digit nip (required)\n"
+       "  --pin-file FILE  the PIN is the first line of FILE\n"
+       "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja approve 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001\n");
 static const char reject_help[] =
-    REVIEW_HELP("reject", "Reject", "rejected", " [--reason TEXT]",
-                "  --reason TEXT    why: printed, and kept on this PC with the review (shown\n"
-                "                   by 'kinerja show ID'); it is not sent to the server\n");
+    N_("usage: kinerja reject ID... --as NIP [--pin-file FILE] [--reason TEXT]\n"
+       "\n"
+       "Reject activities as the approver NIP, signed in with their PIN (asked\n"
+       "without echo, or the first line of --pin-file FILE, or $KINERJA_PIN): each\n"
+       "gets status 'rejected' and reviewed_by NIP, and the change has NIP as its\n"
+       "author.  All of them are written in one transaction; one line per activity,\n"
+       "then a summary.  An activity that cannot be rejected is listed with the\n"
+       "reason and left as it is (exit status 1); the others are stored.\n"
+       "'kinerja list activity --status submitted' finds what waits.\n"
+       "\n"
+       "  --as NIP         the approver's 18-digit nip (required)\n"
+       "  --pin-file FILE  the PIN is the first line of FILE\n"
+       "  --reason TEXT    why: printed, and kept on this PC with the review (shown\n"
+       "                   by 'kinerja show ID'); it is not sent to the server\n"
+       "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja reject 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001\n");
 
 /* One activity of approve/reject into the open transaction: 0 stored, 1
  * refused (line printed), -1 a store failure (message printed). */
@@ -423,7 +439,7 @@ static int review_one(kjc_store *s, const char *id, const char *status, const ch
   int res, r = 0;
   kj_code c = kjc_review_activity(s, id, status, as, reason, now, &st, &res, &err);
   if (c == KJ_EINVAL || c == KJ_ENOENT || c == KJ_EEXIST) {
-    printf("refused  %s: %s\n", id, err.msg);
+    printf(_("refused  %s: %s\n"), id, err.msg);
     r = 1;
     goto out;
   }
@@ -445,7 +461,7 @@ static int review_one(kjc_store *s, const char *id, const char *status, const ch
   if ((v = kj_record_get(&st.rec, "quantity")))
     printf(" %s", v);
   if (res == KJC_WRITE_NOCHANGE)
-    fputs(" (already so)", stdout);
+    fputs(_(" (already so)"), stdout);
   putchar('\n');
 out:
   kj_rstate_release(&st);
@@ -463,7 +479,7 @@ static int review(int argc, char **argv, const char *status, const char *help) {
   enum { MAXIDS = 10000 };
   char **pos = calloc(MAXIDS, sizeof *pos);
   if (!pos) {
-    kjc_error("out of memory");
+    kjc_error(_("out of memory"));
     return KJC_EXIT_FAIL;
   }
   int npos, r = kjc_parse(argc, argv, opts, pos, MAXIDS, &npos, help);
@@ -472,13 +488,13 @@ static int review(int argc, char **argv, const char *status, const char *help) {
     return r < 0 ? 0 : r;
   }
   if (by && !as) {
-    kjc_error("%s: --by is gone: use --as NIP, which signs the approver in with their PIN",
+    kjc_error(_("%s: --by is gone: use --as NIP, which signs the approver in with their PIN"),
               argv[0]);
     free(pos);
     return KJC_EXIT_USAGE;
   }
   if (npos < 1 || !as) {
-    kjc_error("%s: expected ID... --as NIP (see 'kinerja %s --help')", argv[0], argv[0]);
+    kjc_error(_("%s: expected ID... --as NIP (see 'kinerja %s --help')"), argv[0], argv[0]);
     free(pos);
     return KJC_EXIT_USAGE;
   }
@@ -487,7 +503,7 @@ static int review(int argc, char **argv, const char *status, const char *help) {
     kj_err e;
     kj_err_clear(&e);
     if (kj_field_validate(&def, reason, &e)) {
-      kjc_error("%s: --reason: %s", argv[0], e.msg + strlen("field 'reason': "));
+      kjc_error(_("%s: --reason: %s"), argv[0], e.msg + strlen("field 'reason': "));
       free(pos);
       return KJC_EXIT_USAGE;
     }
@@ -513,7 +529,7 @@ static int review(int argc, char **argv, const char *status, const char *help) {
     int k = review_one(s, pos[i], status, author, reason, now);
     if (k < 0) {
       kjc_store_rollback(s);
-      kjc_error("nothing %s", status);
+      kjc_error(_("nothing %s"), _(status));
       r = KJC_EXIT_FAIL;
       goto out;
     }
@@ -523,15 +539,16 @@ static int review(int argc, char **argv, const char *status, const char *help) {
       done++;
   }
   if (kjc_store_commit(s, &err)) {
-    kjc_error("%s: nothing %s", err.msg, status);
+    kjc_error(_("%s: nothing %s"), err.msg, _(status));
     r = KJC_EXIT_FAIL;
     goto out;
   }
-  printf("%s %d of %d %s as %s", status, done, npos, npos == 1 ? "activity" : "activities", as);
+  printf(_("%s %d of %d %s as %s"), _(status), done, npos,
+         npos == 1 ? _("activity") : _("activities"), as);
   if (refused)
-    printf("; %d refused", refused);
+    printf(_("; %d refused"), refused);
   if (reason) {
-    fputs("; reason: ", stdout);
+    fputs(_("; reason: "), stdout);
     kj_term_fputs(reason, stdout);
   }
   putchar('\n');
@@ -543,8 +560,8 @@ out:
 }
 
 int kjc_cmd_approve(int argc, char **argv) {
-  return review(argc, argv, "approved", approve_help);
+  return review(argc, argv, N_("approved"), approve_help);
 }
 int kjc_cmd_reject(int argc, char **argv) {
-  return review(argc, argv, "rejected", reject_help);
+  return review(argc, argv, N_("rejected"), reject_help);
 }

@@ -10,22 +10,23 @@
 #include "date.h"
 #include "dbbackup.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "plat.h"
 #include "text.h"
 
 static const char status_help[] =
-    "usage: kinerja status [--json]\n"
-    "\n"
-    "Show the office, the server, the number of changes waiting to be pushed,\n"
-    "rejected records (the records 'kinerja list --rejected' shows), the last\n"
-    "successful sync, the last error and the clock skew measured against the\n"
-    "server.  Times are in the office's time zone (WIB, WITA or WIT; --json:\n"
-    "UTC).  Works offline.\n"
-    "\n"
-    "  --json      one JSON object on stdout\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja status --json\n";
+    N_("usage: kinerja status [--json]\n"
+       "\n"
+       "Show the office, the server, the number of changes waiting to be pushed,\n"
+       "rejected records (the records 'kinerja list --rejected' shows), the last\n"
+       "successful sync, the last error and the clock skew measured against the\n"
+       "server.  Times are in the office's time zone (WIB, WITA or WIT; --json:\n"
+       "UTC).  Works offline.\n"
+       "\n"
+       "  --json      one JSON object on stdout\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja status --json\n");
 
 /* ms since the epoch as ISO 8601 UTC; "" for 0. */
 static void iso_time(int64_t ms, char out[32]) {
@@ -40,7 +41,7 @@ static void iso_time(int64_t ms, char out[32]) {
 
 /* ms since the epoch in the office's time zone, "never" for 0. */
 static const char *zone_time(kjc_store *s, int64_t ms, char out[KJ_TIME_ZONE_STRLEN]) {
-  return ms > 0 ? kjc_time_text(s, ms, out) : "never";
+  return ms > 0 ? kjc_time_text(s, ms, out) : _("never");
 }
 
 static void add_time(cJSON *o, const char *name, int64_t ms) {
@@ -131,35 +132,35 @@ int kjc_cmd_status(int argc, char **argv) {
     cJSON_Delete(o);
   } else {
     char t1[KJ_TIME_ZONE_STRLEN];
-    printf("office:        %s\n", kjc_store_office(s));
-    printf("database:      %s\n", kjc_store_path(s));
-    fputs("server:        ", stdout);
-    kj_term_fputs(server ? server : "(not set: kinerja config set server URL)", stdout);
-    printf("%s\n", server && !token ? " (no token: kinerja config set token TOKEN)" : "");
-    printf("state:         %s\n", st);
-    printf("pending:       %ld change%s", ob.pending, ob.pending == 1 ? "" : "s");
+    printf(_("office:        %s\n"), kjc_store_office(s));
+    printf(_("database:      %s\n"), kjc_store_path(s));
+    fputs(_("server:        "), stdout);
+    kj_term_fputs(server ? server : _("(not set: kinerja config set server URL)"), stdout);
+    printf("%s\n", server && !token ? _(" (no token: kinerja config set token TOKEN)") : "");
+    printf(_("state:         %s\n"), st);
+    printf(_("pending:       %ld change%s"), ob.pending, ob.pending == 1 ? "" : "s");
     if (ob.pending)
-      printf(" (oldest %" PRId64 " s ago)", age_s);
-    printf("\nrejected:      %ld record%s\n", ob.rejected, ob.rejected == 1 ? "" : "s");
+      printf(_(" (oldest %" PRId64 " s ago)"), age_s);
+    printf(_("\nrejected:      %ld record%s\n"), ob.rejected, ob.rejected == 1 ? "" : "s");
     if (ob.rejected)
-      printf("               the server refused %s: 'kinerja list --rejected' says why;\n"
-             "               correct one with 'kinerja update ID FIELD=VALUE' (it is sent\n"
-             "               again), or go back to the server's version with\n"
-             "               'kinerja discard ID'\n",
-             ob.rejected == 1 ? "its changes" : "their changes");
+      printf(_("               the server refused %s: 'kinerja list --rejected' says why;\n"
+               "               correct one with 'kinerja update ID FIELD=VALUE' (it is sent\n"
+               "               again), or go back to the server's version with\n"
+               "               'kinerja discard ID'\n"),
+             ob.rejected == 1 ? _("its changes") : _("their changes"));
     if (ob.held)
-      printf("held for a newer server: %ld (they go out by themselves once the server is "
-             "upgraded)\n",
+      printf(_("held for a newer server: %ld (they go out by themselves once the server is "
+               "upgraded)\n"),
              ob.held);
     /* times in the office's zone, WIB/WITA/WIT (domain.md office `timezone`) */
-    printf("last sync:     %s\n", zone_time(s, last_sync, t1));
-    printf("last push:     %s\n", zone_time(s, last_push, t1));
-    printf("last pull:     %s\n", zone_time(s, last_pull, t1));
-    printf("last attempt:  %s\n", zone_time(s, last_attempt, t1));
-    fputs("last error:    ", stdout); /* may quote the server: escaped */
-    kj_term_fputs(last_error ? last_error : "none", stdout);
+    printf(_("last sync:     %s\n"), zone_time(s, last_sync, t1));
+    printf(_("last push:     %s\n"), zone_time(s, last_push, t1));
+    printf(_("last pull:     %s\n"), zone_time(s, last_pull, t1));
+    printf(_("last attempt:  %s\n"), zone_time(s, last_attempt, t1));
+    fputs(_("last error:    "), stdout); /* may quote the server: escaped */
+    kj_term_fputs(last_error ? last_error : _("none"), stdout);
     putchar('\n');
-    printf("clock skew:    %" PRId64 " ms\n", skew);
+    printf(_("clock skew:    %" PRId64 " ms\n"), skew);
   }
 out:
   free(server);
@@ -172,17 +173,17 @@ out:
 }
 
 static const char backup_help[] =
-    "usage: kinerja backup FILE\n"
-    "\n"
-    "Copy the local database to FILE while kinerja keeps working (SQLite's\n"
-    "online backup; a running 'kinerja sync --watch' may go on).  FILE must not\n"
-    "exist; the copy is checked with PRAGMA integrity_check before it gets its\n"
-    "name, and is readable by its owner only (it holds the device token).\n"
-    "To restore: stop 'kinerja sync --watch', copy FILE over the database.\n"
-    "\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja backup /media/usb/kinerja-2026-11-23.db\n";
+    N_("usage: kinerja backup FILE\n"
+       "\n"
+       "Copy the local database to FILE while kinerja keeps working (SQLite's\n"
+       "online backup; a running 'kinerja sync --watch' may go on).  FILE must not\n"
+       "exist; the copy is checked with PRAGMA integrity_check before it gets its\n"
+       "name, and is readable by its owner only (it holds the device token).\n"
+       "To restore: stop 'kinerja sync --watch', copy FILE over the database.\n"
+       "\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja backup /media/usb/kinerja-2026-11-23.db\n");
 
 int kjc_cmd_backup(int argc, char **argv) {
   char *pos[1];
@@ -190,7 +191,7 @@ int kjc_cmd_backup(int argc, char **argv) {
   if (r)
     return r < 0 ? 0 : r;
   if (npos != 1) {
-    kjc_error("backup: which file? (usage: kinerja backup FILE)");
+    kjc_error(_("backup: which file? (usage: kinerja backup FILE)"));
     return KJC_EXIT_USAGE;
   }
   kjc_store *s; /* proves it is a kinerja database of a version we know */
@@ -201,9 +202,9 @@ int kjc_cmd_backup(int argc, char **argv) {
   kj_err_clear(&err);
   int pages = 0;
   if (kj_db_backup(kjc_db_path(), pos[0], &pages, &err)) {
-    kjc_error("backup: %s", err.msg);
+    kjc_error(_("backup: %s"), err.msg);
     return KJC_EXIT_FAIL;
   }
-  printf("backed up %d pages to %s\n", pages, pos[0]);
+  printf(_("backed up %d pages to %s\n"), pages, pos[0]);
   return KJC_EXIT_OK;
 }

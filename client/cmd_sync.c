@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "date.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "plat.h"
 #include "report.h"
 #include "sync.h"
@@ -108,18 +109,18 @@ static void print_summary(const kjc_sync_result *r, kj_code c, const kj_err *err
     kjc_outbox_stats st;
     kj_err x;
     long held = kjc_outbox_stats_get(s, &st, &x) ? 0 : st.held;
-    printf("pushed %ld, rejected %ld, pulled %ld", r->pushed, r->rejected, r->pulled);
+    printf(_("pushed %ld, rejected %ld, pulled %ld"), r->pushed, r->rejected, r->pulled);
     if (held)
-      printf(", held for a newer server %ld", held);
+      printf(_(", held for a newer server %ld"), held);
     putchar('\n');
   }
 }
 
 static void print_failure(kj_code c, const kj_err *err) {
   if (c == KJ_ENET)
-    kjc_error("%s (nothing is lost: the changes wait in the outbox; try later)", err->msg);
+    kjc_error(_("%s (nothing is lost: the changes wait in the outbox; try later)"), err->msg);
   else if (c == KJ_EINTR)
-    kjc_error("sync interrupted (nothing is lost: unacknowledged changes stay in the outbox)");
+    kjc_error(_("sync interrupted (nothing is lost: unacknowledged changes stay in the outbox)"));
   else
     kjc_error("%s", err->msg);
 }
@@ -152,7 +153,7 @@ static void log_state(wstate *cur, wstate next, const char *text) {
   struct tm tm;
   kj_time_utc(t, &tm);
   strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  fprintf(stderr, "kinerja: %s ", ts);
+  fprintf(stderr, _("kinerja: %s "), ts);
   kj_term_fputs(text, stderr); /* may quote the server: escaped */
   fputc('\n', stderr);
 }
@@ -182,8 +183,8 @@ static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
         snprintf(msg, sizeof msg, "online: %s", kjc_store_office(s));
         log_state(&st, W_ONLINE, msg);
         if (r.pushed || r.rejected || r.pulled)
-          fprintf(stderr, "kinerja: pushed %ld, rejected %ld, pulled %ld\n", r.pushed, r.rejected,
-                  r.pulled);
+          fprintf(stderr, _("kinerja: pushed %ld, rejected %ld, pulled %ld\n"), r.pushed,
+                  r.rejected, r.pulled);
         backoff_ms = 0;
         next_sync = now + interval_s * 1000;
       } else {
@@ -218,7 +219,7 @@ static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
         next_sync = now;
     }
   }
-  fprintf(stderr, "kinerja: stopped\n");
+  fprintf(stderr, _("kinerja: stopped\n"));
   return SYNC_EXIT_OK;
 }
 
@@ -236,26 +237,26 @@ void kjc_sync_watch_stop(void) {
 }
 
 static const char sync_help[] =
-    "usage: kinerja sync [--json] [--watch [--interval SECONDS]]\n"
-    "\n"
-    "Push every change waiting in the outbox to the server, then pull the\n"
-    "corrections, master data and scores.  Prints 'pushed N, rejected N,\n"
-    "pulled N'.  Exit status:\n"
-    "  0  everything was pushed and pulled\n"
-    "  3  everything was pushed and pulled, but changes stand rejected by the\n"
-    "     server: 'kinerja list --rejected' says why; correct a record with\n"
-    "     'kinerja update', or drop its changes with 'kinerja discard ID'\n"
-    "  2  the server was unreachable (nothing is lost, try later)\n"
-    "  1  other errors\n"
-    "\n"
-    "  --json              one JSON object on stdout\n"
-    "  --watch             keep running: sync at start, soon after local\n"
-    "                      changes, every interval and when the server comes\n"
-    "                      back; Ctrl-C stops it\n"
-    "  --interval SECONDS  with --watch (default 60)\n"
-    "  --db PATH           database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja sync --watch --interval 300\n";
+    N_("usage: kinerja sync [--json] [--watch [--interval SECONDS]]\n"
+       "\n"
+       "Push every change waiting in the outbox to the server, then pull the\n"
+       "corrections, master data and scores.  Prints 'pushed N, rejected N,\n"
+       "pulled N'.  Exit status:\n"
+       "  0  everything was pushed and pulled\n"
+       "  3  everything was pushed and pulled, but changes stand rejected by the\n"
+       "     server: 'kinerja list --rejected' says why; correct a record with\n"
+       "     'kinerja update', or drop its changes with 'kinerja discard ID'\n"
+       "  2  the server was unreachable (nothing is lost, try later)\n"
+       "  1  other errors\n"
+       "\n"
+       "  --json              one JSON object on stdout\n"
+       "  --watch             keep running: sync at start, soon after local\n"
+       "                      changes, every interval and when the server comes\n"
+       "                      back; Ctrl-C stops it\n"
+       "  --interval SECONDS  with --watch (default 60)\n"
+       "  --db PATH           database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja sync --watch --interval 300\n");
 
 int kjc_cmd_sync(int argc, char **argv) {
   int json = 0, watchf = 0;
@@ -275,11 +276,11 @@ int kjc_cmd_sync(int argc, char **argv) {
     errno = 0;
     iv = strtol(interval, &end, 10);
     if (errno || *end || iv < 1 || iv > 86400) {
-      kjc_error("bad --interval '%s': expected seconds from 1 to 86400", interval);
+      kjc_error(_("bad --interval '%s': expected seconds from 1 to 86400"), interval);
       return KJC_EXIT_USAGE;
     }
     if (!watchf) {
-      kjc_error("--interval goes with --watch");
+      kjc_error(_("--interval goes with --watch"));
       return KJC_EXIT_USAGE;
     }
   }
@@ -320,9 +321,9 @@ int kjc_cmd_sync(int argc, char **argv) {
   if (!c && !kjc_outbox_stats_get(s, &st, &x) && st.rejected > 0) {
     /* transferred, but not everything was taken: say so in the exit code */
     if (!json)
-      kjc_warn("%ld record%s stand%s rejected by the server: see 'kinerja list --rejected'; "
-               "correct with 'kinerja update ID ...' or drop the changes with 'kinerja discard "
-               "ID'",
+      kjc_warn(_("%ld record%s stand%s rejected by the server: see 'kinerja list --rejected'; "
+                 "correct with 'kinerja update ID ...' or drop the changes with 'kinerja discard "
+                 "ID'"),
                st.rejected, st.rejected == 1 ? "" : "s", st.rejected == 1 ? "s" : "");
     rc = SYNC_EXIT_REJECTED;
   }
@@ -333,18 +334,18 @@ int kjc_cmd_sync(int argc, char **argv) {
 /* ---- report ---- */
 
 static const char report_help[] =
-    "usage: kinerja report [--period P] [--json]\n"
-    "\n"
-    "The office's scorecard and its employees' scores as last pulled from\n"
-    "the server (works offline; run 'kinerja sync' to refresh).  P is a\n"
-    "period the server sent: the current year (default), the current and\n"
-    "previous quarter, the current and previous month.\n"
-    "\n"
-    "  --period P  which period: 2026, 2026-Q3, 2026-09 (default: this year)\n"
-    "  --json      the stored document on stdout (default: readable tables)\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja report --period 2026-10\n";
+    N_("usage: kinerja report [--period P] [--json]\n"
+       "\n"
+       "The office's scorecard and its employees' scores as last pulled from\n"
+       "the server (works offline; run 'kinerja sync' to refresh).  P is a\n"
+       "period the server sent: the current year (default), the current and\n"
+       "previous quarter, the current and previous month.\n"
+       "\n"
+       "  --period P  which period: 2026, 2026-Q3, 2026-09 (default: this year)\n"
+       "  --json      the stored document on stdout (default: readable tables)\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja report --period 2026-10\n");
 
 int kjc_cmd_report(int argc, char **argv) {
   int json = 0;
@@ -357,7 +358,7 @@ int kjc_cmd_report(int argc, char **argv) {
     return r < 0 ? 0 : r;
   kj_period pp;
   if (period && kj_period_parse(period, &pp)) {
-    kjc_error("bad --period '%s': expected a period like 2026, 2026-Q1 or 2026-01", period);
+    kjc_error(_("bad --period '%s': expected a period like 2026, 2026-Q1 or 2026-01"), period);
     return KJC_EXIT_USAGE;
   }
   kjc_store *s;
@@ -377,11 +378,11 @@ int kjc_cmd_report(int argc, char **argv) {
     r = KJC_EXIT_FAIL;
   } else if (!doc) {
     if (period)
-      kjc_error("no scores for period '%s' (the server sends the current year, the current "
-                "and previous quarter and month; run 'kinerja sync')",
+      kjc_error(_("no scores for period '%s' (the server sends the current year, the current "
+                  "and previous quarter and month; run 'kinerja sync')"),
                 period);
     else
-      kjc_error("no scores yet: run 'kinerja sync' while the server is reachable");
+      kjc_error(_("no scores yet: run 'kinerja sync' while the server is reachable"));
     r = KJC_EXIT_FAIL;
   } else {
     /* one stored scores entry ({"period", "as_of", "office", "employees"}),
@@ -389,14 +390,14 @@ int kjc_cmd_report(int argc, char **argv) {
      * `kinerjad report offices` and `report employees` print */
     kj_report_scores sc;
     if (kj_report_scores_decode(doc, strlen(doc), &sc, &err)) {
-      kjc_error("the stored scores cannot be read (%s): run 'kinerja sync'", err.msg);
+      kjc_error(_("the stored scores cannot be read (%s): run 'kinerja sync'"), err.msg);
       r = KJC_EXIT_FAIL;
     } else if (json) {
       cJSON *d = cJSON_Parse(doc);
       kjc_print_json(d);
       cJSON_Delete(d);
     } else if (kj_report_print_scores(&sc, kjc_store_office(s), stdout, &err)) {
-      kjc_error("the stored scores cannot be shown: %s", err.msg);
+      kjc_error(_("the stored scores cannot be shown: %s"), err.msg);
       r = KJC_EXIT_FAIL;
     }
     kj_report_scores_release(&sc);

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "http.h"
+#include "i18n.h"
 #include "passhash.h"
 #include "ui_api.h"
 
@@ -49,12 +50,12 @@ static int ui_certificate(const char *host, char *cert, char *key, size_t size) 
   kj_err err;
   kj_err_clear(&err);
   if (kjh_tls_make_cert(key, cert, "kinerja ui", hosts, n, &err)) {
-    kjc_error("cannot make the certificate for HTTPS: %s", err.msg);
+    kjc_error(_("cannot make the certificate for HTTPS: %s"), err.msg);
     return KJC_EXIT_FAIL;
   }
   fprintf(stderr,
-          "kinerja: made the HTTPS certificate %s (install it on the tablets and phones "
-          "that open the app)\n",
+          _("kinerja: made the HTTPS certificate %s (install it on the tablets and phones "
+            "that open the app)\n"),
           cert);
   return 0;
 }
@@ -63,7 +64,7 @@ static int ui_certificate(const char *host, char *cert, char *key, size_t size) 
 static int set_operator_password(kjc_store *s, const char *path) {
   FILE *f = fopen(path, "r");
   if (!f) {
-    kjc_error("--operator-password-file: cannot read '%s'", path);
+    kjc_error(_("--operator-password-file: cannot read '%s'"), path);
     return KJC_EXIT_USAGE;
   }
   char pw[256];
@@ -72,8 +73,8 @@ static int set_operator_password(kjc_store *s, const char *path) {
   fclose(f);
   pw[strcspn(pw, "\r\n")] = 0;
   if (strlen(pw) < 8) {
-    kjc_error("--operator-password-file: the password on the first line of '%s' needs 8 "
-              "characters or more",
+    kjc_error(_("--operator-password-file: the password on the first line of '%s' needs 8 "
+                "characters or more"),
               path);
     return KJC_EXIT_USAGE;
   }
@@ -101,29 +102,29 @@ static void *sync_thread(void *arg) {
 }
 
 static const char ui_help[] =
-    "usage: kinerja ui [--listen ADDR:PORT] [--operator-password-file FILE]\n"
-    "                  [--kiosk-pause SECONDS]\n"
-    "\n"
-    "Serve the office web app and keep syncing in the background as\n"
-    "'sync --watch' does, in one process.  Prints 'open http://ADDR:PORT/ in\n"
-    "a browser' once it listens.  SIGTERM or SIGINT (Ctrl-C) stop it.\n"
-    "Employees sign in with NIP and PIN ('kinerja person setup'); the\n"
-    "operator with the office's operator password.  /kiosk is the citizens'\n"
-    "survey form (no sign-in).  A loopback address is served over plain\n"
-    "HTTP, any other over HTTPS only, with this PC's own certificate made at\n"
-    "first use next to the database (DB.ui-cert.pem).\n"
-    "\n"
-    "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080;\n"
-    "                      port 0 picks a free port)\n"
-    "  --https             HTTPS on a loopback address too\n"
-    "  --operator-password-file FILE  set the operator's password (8 or more\n"
-    "                      characters, the first line of FILE; kept as an\n"
-    "                      Argon2id hash in the database) before serving\n"
-    "  --kiosk-pause SECONDS  least time between two kiosk surveys from one\n"
-    "                      device (default 20; 0: no pause)\n"
-    "  --db PATH           database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja ui --listen 127.0.0.1:8080\n";
+    N_("usage: kinerja ui [--listen ADDR:PORT] [--operator-password-file FILE]\n"
+       "                  [--kiosk-pause SECONDS]\n"
+       "\n"
+       "Serve the office web app and keep syncing in the background as\n"
+       "'sync --watch' does, in one process.  Prints 'open http://ADDR:PORT/ in\n"
+       "a browser' once it listens.  SIGTERM or SIGINT (Ctrl-C) stop it.\n"
+       "Employees sign in with NIP and PIN ('kinerja person setup'); the\n"
+       "operator with the office's operator password.  /kiosk is the citizens'\n"
+       "survey form (no sign-in).  A loopback address is served over plain\n"
+       "HTTP, any other over HTTPS only, with this PC's own certificate made at\n"
+       "first use next to the database (DB.ui-cert.pem).\n"
+       "\n"
+       "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080;\n"
+       "                      port 0 picks a free port)\n"
+       "  --https             HTTPS on a loopback address too\n"
+       "  --operator-password-file FILE  set the operator's password (8 or more\n"
+       "                      characters, the first line of FILE; kept as an\n"
+       "                      Argon2id hash in the database) before serving\n"
+       "  --kiosk-pause SECONDS  least time between two kiosk surveys from one\n"
+       "                      device (default 20; 0: no pause)\n"
+       "  --db PATH           database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja ui --listen 127.0.0.1:8080\n");
 
 int kjc_cmd_ui(int argc, char **argv) {
   const char *listen = "127.0.0.1:8080", *pwfile = NULL, *pause = "20";
@@ -148,7 +149,7 @@ int kjc_cmd_ui(int argc, char **argv) {
   char *end;
   long pause_s = strtol(pause, &end, 10);
   if (*end || end == pause || pause_s < 0 || pause_s > 86400) {
-    kjc_error("--kiosk-pause: '%s' is not a number of seconds (0-86400)", pause);
+    kjc_error(_("--kiosk-pause: '%s' is not a number of seconds (0-86400)"), pause);
     return KJC_EXIT_USAGE;
   }
   static const kjh_metric_names names = {.prefix = "kinerja_ui"};
@@ -188,7 +189,7 @@ int kjc_cmd_ui(int argc, char **argv) {
   }
   pthread_t t;
   if (pthread_create(&t, NULL, sync_thread, s) != 0) {
-    kjc_error("cannot start the sync thread");
+    kjc_error(_("cannot start the sync thread"));
     kjc_ui_free(ui);
     kjc_store_close(as);
     kjc_store_close(s);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "csvio.h"
+#include "i18n.h"
 #include "uuid.h"
 
 #define IMPORT_META_PREFIX "import:"
@@ -41,7 +42,7 @@ static int other_office(import_ctx *x, long line, const kj_record *rec) {
   if (!office || !strcmp(office, mine) || !kj_code_valid(office))
     return 0;
   char msg[256];
-  snprintf(msg, sizeof msg, "field 'office': '%s' is another office; this PC is office '%s'",
+  snprintf(msg, sizeof msg, _("field 'office': '%s' is another office; this PC is office '%s'"),
            office, mine);
   say(x, line, msg, 0);
   return 1;
@@ -65,7 +66,7 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
   x->c.mask = (x->t->nfields >= 32 ? 0xffffffffu : (1u << x->t->nfields) - 1);
   x->c.seq = 0;
   if (!x->c.rec.id[0] && kj_uuid_v7(x->c.rec.id)) {
-    kj_fail(&x->fatal, KJ_EIO, "cannot make an id: no randomness");
+    kj_fail(&x->fatal, KJ_EIO, _("cannot make an id: no randomness"));
     return 1;
   }
   if (kjc_refs_service(&x->refs, &x->c.rec, row_warn, x, &x->fatal))
@@ -123,7 +124,7 @@ static kj_code note_import(kjc_store *s, const char *digest, const char *fname, 
   size_t n = strlen(fname) + 32;
   char *v = malloc(n);
   if (!v)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   snprintf(v, n, "%" PRId64 " %s", now_ms(), fname);
   kj_code c = kjc_meta_set(s, key, v, err);
   free(v);
@@ -158,7 +159,7 @@ kj_code kjc_import(kjc_store *s, const kj_type_def *t, FILE *f, const char *fnam
       return KJ_OK;
     }
     if (!c && fseek(f, 0, SEEK_SET) != 0)
-      c = kj_fail(err, KJ_EIO, "cannot read '%s' again: %s", fname, strerror(errno));
+      c = kj_fail(err, KJ_EIO, _("cannot read '%s' again: %s"), fname, strerror(errno));
   }
   if (!c)
     c = kjc_store_begin(s, err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hlc.h"
+#include "i18n.h"
 #include "log.h"
 
 #include "date.h"
@@ -71,15 +72,15 @@ static void curl_init_once(void) {
 kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   *out = NULL;
   if (!cfg->server || !*cfg->server)
-    return kj_fail(err, KJ_EINVAL, "no server set: run 'kinerja config set server URL'");
+    return kj_fail(err, KJ_EINVAL, _("no server set: run 'kinerja config set server URL'"));
   if (strncmp(cfg->server, "https://", 8) != 0)
-    return kj_fail(err, KJ_EINVAL, "server '%s' is not an https:// URL", cfg->server);
+    return kj_fail(err, KJ_EINVAL, _("server '%s' is not an https:// URL"), cfg->server);
   if (!cfg->token || !*cfg->token)
-    return kj_fail(err, KJ_EINVAL, "no token set: run 'kinerja config set token TOKEN'");
+    return kj_fail(err, KJ_EINVAL, _("no token set: run 'kinerja config set token TOKEN'"));
   curl_init_once();
   kjc_net *n = calloc(1, sizeof *n);
   if (!n)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   size_t bl = strlen(cfg->server);
   while (bl > 8 && cfg->server[bl - 1] == '/')
     bl--;
@@ -89,7 +90,7 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   n->curl = curl_easy_init();
   if (!n->base || !n->auth || !n->curl) {
     kjc_net_close(n);
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   }
   snprintf(n->auth, al, "Authorization: Bearer %s", cfg->token);
   n->cancel = cfg->cancel;
@@ -115,7 +116,7 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
       n->ca_pem = strdup(cfg->ca_pem);
       if (!n->ca_pem) {
         kjc_net_close(n);
-        return kj_fail(err, KJ_ENOMEM, "out of memory");
+        return kj_fail(err, KJ_ENOMEM, _("out of memory"));
       }
       struct curl_blob blob = {n->ca_pem, strlen(n->ca_pem), CURL_BLOB_NOCOPY};
       curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
@@ -192,30 +193,30 @@ static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
   case CURLE_HTTP2:
   case CURLE_HTTP2_STREAM:
   case CURLE_BAD_CONTENT_ENCODING: /* a gzip body cut short */
-    return kj_fail(err, KJ_ENET, "server unreachable: %s", why);
+    return kj_fail(err, KJ_ENET, _("server unreachable: %s"), why);
   case CURLE_PEER_FAILED_VERIFICATION:
     if (strstr(why, "not yet valid") || strstr(why, "expired")) {
       /* certificates are checked against this PC's clock */
       char day[KJ_DATE_STRLEN + 1];
       kj_date_format((kj_day)(kj_wall_ms() / 86400000u), day);
-      return kj_fail(err, KJ_ECRYPTO, "TLS: %s (this PC's date is %s: is its clock right?)", why,
+      return kj_fail(err, KJ_ECRYPTO, _("TLS: %s (this PC's date is %s: is its clock right?)"), why,
                      day);
     }
     if (n->pinned)
       return kj_fail(err, KJ_ECRYPTO,
-                     "TLS: %s (the server's certificate is not from the CA pinned at init: "
-                     "another server, or a proxy reading the traffic; nothing was sent)",
+                     _("TLS: %s (the server's certificate is not from the CA pinned at init: "
+                       "another server, or a proxy reading the traffic; nothing was sent)"),
                      why);
-    return kj_fail(err, KJ_ECRYPTO, "TLS: %s", why);
+    return kj_fail(err, KJ_ECRYPTO, _("TLS: %s"), why);
   case CURLE_SSL_CACERT_BADFILE:
   case CURLE_SSL_CERTPROBLEM:
   case CURLE_SSL_INVALIDCERTSTATUS:
   case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    return kj_fail(err, KJ_ECRYPTO, "TLS: %s", why);
+    return kj_fail(err, KJ_ECRYPTO, _("TLS: %s"), why);
   case CURLE_ABORTED_BY_CALLBACK:
-    return kj_fail(err, KJ_EINTR, "interrupted");
+    return kj_fail(err, KJ_EINTR, _("interrupted"));
   case CURLE_WRITE_ERROR:
-    return kj_fail(err, KJ_ETOOBIG, "the server's answer is too large");
+    return kj_fail(err, KJ_ETOOBIG, _("the server's answer is too large"));
   default:
     return kj_fail(err, KJ_EPROTO, "%s", why);
   }
@@ -226,12 +227,12 @@ kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const 
   memset(reply, 0, sizeof *reply);
   kj_buf_init(&reply->body, REPLY_MAX);
   if (n->cancel && *n->cancel)
-    return kj_fail(err, KJ_EINTR, "interrupted");
+    return kj_fail(err, KJ_EINTR, _("interrupted"));
   CURL *c = n->curl;
   size_t ul = strlen(n->base) + strlen(path) + 1;
   char *url = malloc(ul);
   if (!url)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   snprintf(url, ul, "%s%s", n->base, path);
   struct curl_slist *h = curl_slist_append(NULL, n->auth);
   h = curl_slist_append(h, "Accept: application/json");
@@ -287,7 +288,7 @@ kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const 
 kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err) {
   CURL *c = curl_easy_duphandle(n->curl);
   if (!c)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   char eb[CURL_ERROR_SIZE];
   eb[0] = 0;
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, eb);
@@ -304,7 +305,7 @@ kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err) {
   curl_easy_cleanup(c);
   if (rc == CURLE_OK)
     return KJ_OK;
-  return kj_fail(err, KJ_ENET, "server unreachable: %s", eb[0] ? eb : curl_easy_strerror(rc));
+  return kj_fail(err, KJ_ENET, _("server unreachable: %s"), eb[0] ? eb : curl_easy_strerror(rc));
 }
 
 /* ---- enrolment by code ----------------------------------------------------- */
@@ -316,7 +317,7 @@ static kj_code fetch_leaf(const char *base, long timeout_ms, char **pem, kj_err 
   *pem = NULL;
   CURL *c = curl_easy_init();
   if (!c)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   char eb[CURL_ERROR_SIZE];
   eb[0] = 0;
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, eb);
@@ -334,15 +335,15 @@ static kj_code fetch_leaf(const char *base, long timeout_ms, char **pem, kj_err 
   kj_code out = KJ_OK;
   struct curl_certinfo *ci = NULL;
   if (rc != CURLE_OK)
-    out = kj_fail(err, KJ_ENET, "server unreachable: %s", eb[0] ? eb : curl_easy_strerror(rc));
+    out = kj_fail(err, KJ_ENET, _("server unreachable: %s"), eb[0] ? eb : curl_easy_strerror(rc));
   else if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs < 1)
-    out = kj_fail(err, KJ_ECRYPTO, "the server sent no certificate");
+    out = kj_fail(err, KJ_ECRYPTO, _("the server sent no certificate"));
   else {
     for (struct curl_slist *l = ci->certinfo[0]; l && !*pem; l = l->next)
       if (!strncmp(l->data, "Cert:", 5) && !(*pem = strdup(l->data + 5)))
-        out = kj_fail(err, KJ_ENOMEM, "out of memory");
+        out = kj_fail(err, KJ_ENOMEM, _("out of memory"));
     if (!out && !*pem)
-      out = kj_fail(err, KJ_ECRYPTO, "the server's certificate cannot be read");
+      out = kj_fail(err, KJ_ECRYPTO, _("the server's certificate cannot be read"));
   }
   curl_easy_cleanup(c);
   return out;
@@ -352,7 +353,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
                       long timeout_ms, kj_enrol_answer *out, kj_err *err) {
   memset(out, 0, sizeof *out);
   if (!server || strncmp(server, "https://", 8) != 0)
-    return kj_fail(err, KJ_EINVAL, "server '%s' is not an https:// URL", server ? server : "");
+    return kj_fail(err, KJ_EINVAL, _("server '%s' is not an https:// URL"), server ? server : "");
   curl_init_once();
   if (timeout_ms <= 0)
     timeout_ms = 30000;
@@ -361,18 +362,18 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
     bl--;
   char *base = kj_strndup(server, bl), *leaf = NULL;
   if (!base)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   unsigned char spki[32], got[32];
   kj_err e;
   kj_err_clear(&e);
   kj_code rc = fetch_leaf(base, timeout_ms, &leaf, err);
   if (!rc && (!leaf || kj_cert_spki_sha256(leaf, strlen(leaf), spki, &e)))
-    rc = kj_fail(err, KJ_ECRYPTO, "the server's certificate: %s", e.msg);
+    rc = kj_fail(err, KJ_ECRYPTO, _("the server's certificate: %s"), e.msg);
   if (!rc && memcmp(spki, pin, KJ_ENROL_PIN_LEN) != 0)
     rc = kj_fail(err, KJ_ECRYPTO,
-                 "the server at %s is not the one that made this enrolment code: its "
-                 "certificate's key does not match the code (another server, the wrong "
-                 "address, or a proxy reading the traffic); nothing was sent",
+                 _("the server at %s is not the one that made this enrolment code: its "
+                   "certificate's key does not match the code (another server, the wrong "
+                   "address, or a proxy reading the traffic); nothing was sent"),
                  base);
   CURL *c = NULL;
   struct curl_slist *h = NULL;
@@ -396,7 +397,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   h = h ? curl_slist_append(h, "Expect:") : NULL;
   memset(auth, 0, sizeof auth);
   if (!c || !h) {
-    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    rc = kj_fail(err, KJ_ENOMEM, _("out of memory"));
     goto out;
   }
   struct curl_blob blob = {leaf, strlen(leaf), CURL_BLOB_NOCOPY};
@@ -438,7 +439,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
     if (kj_error_decode(reply.data, reply.len, msg, sizeof msg))
       snprintf(msg, sizeof msg, "HTTP %ld", status);
     rc = kj_fail(err, status == 401 || status == 429 ? KJ_EAUTH : KJ_EPROTO,
-                 "the server refused the enrolment: %s", msg);
+                 _("the server refused the enrolment: %s"), msg);
     goto out;
   }
   if ((rc = kj_enrol_answer_decode(reply.data, reply.len, out, err)))
@@ -446,7 +447,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   /* 3. the certificate to pin from now on carries the key checked above */
   if (kj_cert_spki_sha256(out->cert, strlen(out->cert), got, &e) || memcmp(got, spki, 32) != 0) {
     kj_enrol_answer_release(out);
-    rc = kj_fail(err, KJ_ECRYPTO, "the server answered a certificate of another key");
+    rc = kj_fail(err, KJ_ECRYPTO, _("the server answered a certificate of another key"));
   }
 out:
   if (c)

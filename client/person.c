@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "actcode.h"
+#include "i18n.h"
 #include "passhash.h"
 #include "plat.h"
 #include "record.h"
@@ -19,7 +20,7 @@ kj_code kjc_pin_check(const char *pin, kj_err *err) {
     if (pin[i] < '0' || pin[i] > '9')
       n = 0;
   if (n < KJC_PIN_MIN || n > KJC_PIN_MAX)
-    return kj_fail(err, KJ_EINVAL, "a PIN is %d to %d digits", KJC_PIN_MIN, KJC_PIN_MAX);
+    return kj_fail(err, KJ_EINVAL, _("a PIN is %d to %d digits"), KJC_PIN_MIN, KJC_PIN_MAX);
   return KJ_OK;
 }
 
@@ -46,7 +47,7 @@ void kjc_office_time(kjc_store *s, int64_t ms, char *out, size_t size) {
 /* nip is a NIP on the live roster of this office: KJ_OK, else the error. */
 static kj_code on_roster(kjc_store *s, const char *nip, kj_err *err) {
   if (!kj_nip_valid(nip))
-    return kj_fail(err, KJ_EINVAL, "'%s' is not a NIP (18 digits)", nip ? nip : "");
+    return kj_fail(err, KJ_EINVAL, _("'%s' is not a NIP (18 digits)"), nip ? nip : "");
   kj_rstate e;
   kj_code c = kjc_record_get(s, KJ_T_EMPLOYEE, nip, &e, NULL);
   int ok = 0;
@@ -56,10 +57,11 @@ static kj_code on_roster(kjc_store *s, const char *nip, kj_err *err) {
   }
   kj_rstate_release(&e);
   if (c && c != KJ_ENOENT)
-    return kj_fail(err, c, "cannot read the roster");
+    return kj_fail(err, c, _("cannot read the roster"));
   if (!ok)
-    return kj_fail(err, KJ_ENOENT, "%s is not on the roster of office '%s' (run 'kinerja sync'?)",
-                   nip, kjc_store_office(s));
+    return kj_fail(err, KJ_ENOENT,
+                   _("%s is not on the roster of office '%s' (run 'kinerja sync'?)"), nip,
+                   kjc_store_office(s));
   return KJ_OK;
 }
 
@@ -71,8 +73,8 @@ static kj_code check_lock(kjc_store *s, const kjc_person_row *p, int64_t now, kj
   info->locked_until_ms = p->locked_until_ms;
   char when[48];
   kjc_office_time(s, p->locked_until_ms, when, sizeof when);
-  return kj_fail(err, KJ_EAUTH, "%s is locked after %d wrong tries until %s", p->nip, KJC_PIN_TRIES,
-                 when);
+  return kj_fail(err, KJ_EAUTH, _("%s is locked after %d wrong tries until %s"), p->nip,
+                 KJC_PIN_TRIES, when);
 }
 
 /* A wrong PIN or code: count it, lock at the last try; KJ_EAUTH with the
@@ -94,11 +96,11 @@ static kj_code wrong_try(kjc_store *s, kjc_person_row *p, int64_t now, const cha
   if (info->locked_until_ms) {
     char when[48];
     kjc_office_time(s, p->locked_until_ms, when, sizeof when);
-    return kj_fail(err, KJ_EAUTH, "wrong %s for %s: %d wrong tries, locked until %s", what, p->nip,
-                   KJC_PIN_TRIES, when);
+    return kj_fail(err, KJ_EAUTH, _("wrong %s for %s: %d wrong tries, locked until %s"), what,
+                   p->nip, KJC_PIN_TRIES, when);
   }
-  return kj_fail(err, KJ_EAUTH, "wrong %s for %s: %d %s left before a %lld-minute lock", what,
-                 p->nip, info->tries_left, info->tries_left == 1 ? "try" : "tries",
+  return kj_fail(err, KJ_EAUTH, _("wrong %s for %s: %d %s left before a %lld-minute lock"), what,
+                 p->nip, info->tries_left, info->tries_left == 1 ? _("try") : _("tries"),
                  KJC_PIN_LOCK_MS / 60000);
 }
 
@@ -145,8 +147,8 @@ static kj_code signin_txn(kjc_store *s, void *ud, kj_err *err) {
   int64_t now = kjc_store_now_ms(s);
   if (!found || !p.pin_hash)
     c = kj_fail(err, KJ_ENOENT,
-                "%s has no PIN at this PC: set one with 'kinerja person setup %s' and the "
-                "activation code from the BKD",
+                _("%s has no PIN at this PC: set one with 'kinerja person setup %s' and the "
+                  "activation code from the BKD"),
                 a->nip, a->nip);
   else if (!(c = check_lock(s, &p, now, a->info, err))) {
     kj_err e;
@@ -185,12 +187,12 @@ static kj_code activation_of(kjc_store *s, const char *nip, char **hash, int64_t
   char id[KJ_ID_MAX + 1];
   *hash = NULL;
   if (kj_activation_id(nip, id))
-    return kj_fail(err, KJ_EINVAL, "'%s' is not a NIP", nip);
+    return kj_fail(err, KJ_EINVAL, _("'%s' is not a NIP"), nip);
   kj_rstate a;
   kj_code c = kjc_record_get(s, KJ_T_ACTIVATION, id, &a, NULL);
   if (c && c != KJ_ENOENT) {
     kj_rstate_release(&a);
-    return kj_fail(err, c, "cannot read the activations");
+    return kj_fail(err, c, _("cannot read the activations"));
   }
   const char *n = c ? NULL : kj_record_get(&a.rec, "nip");
   const char *of = c ? NULL : kj_record_get(&a.rec, "office");
@@ -200,15 +202,15 @@ static kj_code activation_of(kjc_store *s, const char *nip, char **hash, int64_t
       strcmp(of, kjc_store_office(s)) != 0 || !h || !x) {
     kj_rstate_release(&a);
     return kj_fail(err, KJ_ENOENT,
-                   "no activation code for %s has reached this PC: ask the BKD for one "
-                   "('kinerjad person activate %s'), then run 'kinerja sync'",
+                   _("no activation code for %s has reached this PC: ask the BKD for one "
+                     "('kinerjad person activate %s'), then run 'kinerja sync'"),
                    nip, nip);
   }
   *expires = strtoll(x, NULL, 10);
   *hash = strdup(h);
   kj_rstate_release(&a);
   if (!*hash) {
-    kj_fail(err, KJ_ENOMEM, "out of memory");
+    kj_fail(err, KJ_ENOMEM, _("out of memory"));
     return KJ_ENOMEM; /* spelled out: the analyzer cannot see kj_fail's result */
   }
   return KJ_OK;
@@ -250,16 +252,16 @@ static kj_code setup_txn(kjc_store *s, void *ud, kj_err *err) {
   if (p.activation && code_hash && strcmp(p.activation, code_hash) == 0) {
     kjc_office_time(s, p.set_ms, when, sizeof when);
     c = kj_fail(err, KJ_EAUTH,
-                "the activation code of %s was used already (PIN set on %s): a forgotten PIN "
-                "needs a new code ('kinerjad person activate %s' at the BKD)",
+                _("the activation code of %s was used already (PIN set on %s): a forgotten PIN "
+                  "needs a new code ('kinerjad person activate %s' at the BKD)"),
                 a->nip, when, a->nip);
     goto out;
   }
   if (expires <= now) {
     kjc_office_time(s, expires, when, sizeof when);
     c = kj_fail(err, KJ_EAUTH,
-                "the activation code of %s expired on %s: ask the BKD for a new one "
-                "('kinerjad person activate %s')",
+                _("the activation code of %s expired on %s: ask the BKD for a new one "
+                  "('kinerjad person activate %s')"),
                 a->nip, when, a->nip);
     goto out;
   }
@@ -267,11 +269,11 @@ static kj_code setup_txn(kjc_store *s, void *ud, kj_err *err) {
   kj_err_clear(&e);
   c = kj_pass_verify(code_hash, plain, &e);
   if (c == KJ_EAUTH) {
-    c = wrong_try(s, &p, now, "activation code", a->info, err);
+    c = wrong_try(s, &p, now, _("activation code"), a->info, err);
     goto out;
   }
   if (c) {
-    c = kj_fail(err, c, "activation of %s: %s", a->nip, e.msg);
+    c = kj_fail(err, c, _("activation of %s: %s"), a->nip, e.msg);
     goto out;
   }
   char pin_hash[KJ_PASSHASH_MAX];
@@ -283,7 +285,7 @@ static kj_code setup_txn(kjc_store *s, void *ud, kj_err *err) {
   p.activation = code_hash;
   code_hash = NULL;
   if (!p.pin_hash) {
-    c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
     goto out;
   }
   p.failures = 0;

@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "i18n.h"
+
 kj_code kjc_review_activity(kjc_store *s, const char *id, const char *status, const char *reviewer,
                             const char *reason, int64_t now_ms, kj_rstate *st, int *res,
                             kj_err *err) {
@@ -10,9 +12,9 @@ kj_code kjc_review_activity(kjc_store *s, const char *id, const char *status, co
   kj_rstate *cur = st ? st : &own;
   kj_code c = kjc_record_get(s, KJ_T_NONE, id, cur, err);
   if (!c && cur->rec.deleted)
-    c = kj_fail(err, KJ_ENOENT, "record '%s' is deleted", id);
+    c = kj_fail(err, KJ_ENOENT, _("record '%s' is deleted"), id);
   if (!c && cur->rec.type != KJ_T_ACTIVITY)
-    c = kj_fail(err, KJ_EINVAL, "record '%s' is a %s: only activities are approved or rejected",
+    c = kj_fail(err, KJ_EINVAL, _("record '%s' is a %s: only activities are approved or rejected"),
                 cur->rec.id, kj_type(cur->rec.type)->name);
   if (c)
     goto out;
@@ -24,7 +26,7 @@ kj_code kjc_review_activity(kjc_store *s, const char *id, const char *status, co
   snprintf(ch.author, sizeof ch.author, "%s", reviewer);
   if (kj_record_set(&ch.rec, fstatus, status) || kj_record_set(&ch.rec, freviewer, reviewer)) {
     kj_change_release(&ch);
-    c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
     goto out;
   }
   ch.mask = (1u << fstatus) | (1u << freviewer);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "merge.h"
 #include "msg.h"
@@ -260,26 +261,27 @@ static kj_code st_fail(kjc_store *s, int rc, kj_err *err, const char *what) {
   const char *path = s ? s->path : "?";
   if (is_full(s, rc))
     return kj_fail(err, KJ_EFULL,
-                   "disk full: cannot write to '%s' (nothing of this command was saved)", path);
+                   _("disk full: cannot write to '%s' (nothing of this command was saved)"), path);
   switch (rc & 0xff) {
   case SQLITE_READONLY:
-    return kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)",
-                   path);
+    return kj_fail(err, KJ_EIO,
+                   _("database '%s' is read-only: cannot write (check its permissions)"), path);
   case SQLITE_NOTADB:
-    return kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
+    return kj_fail(err, KJ_EDB, _("'%s' is not a kinerja database"), path);
   case SQLITE_CORRUPT:
-    return kj_fail(err, KJ_EDB, "database '%s' is damaged: restore it from a backup", path);
+    return kj_fail(err, KJ_EDB, _("database '%s' is damaged: restore it from a backup"), path);
   case SQLITE_BUSY:
   case SQLITE_LOCKED:
-    return kj_fail(err, KJ_EBUSY, "database '%s' stayed busy for %d s: another kinerja is writing",
-                   path, BUSY_TIMEOUT_MS / 1000);
+    return kj_fail(err, KJ_EBUSY,
+                   _("database '%s' stayed busy for %d s: another kinerja is writing"), path,
+                   BUSY_TIMEOUT_MS / 1000);
   case SQLITE_NOMEM:
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   case SQLITE_CANTOPEN:
-    return kj_fail(err, KJ_EIO, "cannot open database '%s': %s", path,
+    return kj_fail(err, KJ_EIO, _("cannot open database '%s': %s"), path,
                    strerror(sqlite3_system_errno(s->db)));
   default:
-    return kj_fail(err, KJ_EDB, "database '%s': %s: %s", path, what,
+    return kj_fail(err, KJ_EDB, _("database '%s': %s: %s"), path, what,
                    s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
   }
 }
@@ -376,7 +378,7 @@ static kj_code migrate(kjc_store *s, kj_err *err) {
 static kj_code connect(kjc_store *s, const char *path, int sqflags, kj_err *err) {
   s->path = xstrdup(path);
   if (!s->path)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   int rc = sqlite3_open_v2(path, &s->db, sqflags, NULL);
   if (rc != SQLITE_OK)
     return st_fail(s, rc, err, "open");
@@ -400,7 +402,8 @@ static kj_code load_identity(kjc_store *s, kj_err *err) {
   if (!c)
     c = kjc_meta_get(s, KJC_META_DEVICE, &device, err);
   if (!c && (!office || !device))
-    c = kj_fail(err, KJ_EDB, "'%s' is not a kinerja database (no office or device set)", s->path);
+    c = kj_fail(err, KJ_EDB, _("'%s' is not a kinerja database (no office or device set)"),
+                s->path);
   if (!c) {
     copy_str(s->office, sizeof s->office, office);
     copy_str(s->device, sizeof s->device, device);
@@ -442,18 +445,19 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
   struct stat sb;
   if (stat(path, &sb) != 0) {
     if (errno == ENOENT)
-      return kj_fail(err, KJ_ENOENT, "no database at '%s': run 'kinerja init --office CODE'", path);
-    return kj_fail(err, KJ_EIO, "cannot open database '%s': %s", path, strerror(errno));
+      return kj_fail(err, KJ_ENOENT, _("no database at '%s': run 'kinerja init --office CODE'"),
+                     path);
+    return kj_fail(err, KJ_EIO, _("cannot open database '%s': %s"), path, strerror(errno));
   }
   if (!S_ISREG(sb.st_mode))
-    return kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
+    return kj_fail(err, KJ_EDB, _("'%s' is not a kinerja database"), path);
   if ((flags & KJC_OPEN_WRITE) && access(path, W_OK) != 0)
-    return kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)",
-                   path);
+    return kj_fail(err, KJ_EIO,
+                   _("database '%s' is read-only: cannot write (check its permissions)"), path);
 
   kjc_store *s = calloc(1, sizeof *s);
   if (!s)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   kj_code c;
   if (!(flags & KJC_OPEN_WRITE) && access(path, W_OK) != 0) {
     /* Reading a file we may not write: a WAL database needs a writable
@@ -461,7 +465,7 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
      * read-only user can have). */
     char *uri = immutable_uri(path);
     if (!uri) {
-      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
       goto fail;
     }
     c = connect(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err);
@@ -474,7 +478,7 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
   if (c)
     goto fail;
   if ((flags & KJC_OPEN_WRITE) && sqlite3_db_readonly(s->db, "main") == 1) {
-    c = kj_fail(err, KJ_EIO, "database '%s' is read-only: cannot write (check its permissions)",
+    c = kj_fail(err, KJ_EIO, _("database '%s' is read-only: cannot write (check its permissions)"),
                 path);
     goto fail;
   }
@@ -483,19 +487,19 @@ kj_code kjc_store_open(kjc_store **out, const char *path, int flags, kj_err *err
       (c = pragma_int(s, "PRAGMA user_version", &version, "read header", err)))
     goto fail;
   if (appid != KJC_APPLICATION_ID) {
-    c = kj_fail(err, KJ_EDB, "'%s' is not a kinerja database", path);
+    c = kj_fail(err, KJ_EDB, _("'%s' is not a kinerja database"), path);
     goto fail;
   }
   if (version > KJC_SCHEMA_VERSION) {
     c = kj_fail(
         err, KJ_EVERSION,
-        "database '%s' has schema version %d, newer than this kinerja (%d): upgrade kinerja", path,
-        version, KJC_SCHEMA_VERSION);
+        _("database '%s' has schema version %d, newer than this kinerja (%d): upgrade kinerja"),
+        path, version, KJC_SCHEMA_VERSION);
     goto fail;
   }
   if (version < KJC_SCHEMA_VERSION) {
     if (sqlite3_db_readonly(s->db, "main") == 1) {
-      c = kj_fail(err, KJ_EIO, "database '%s' needs an upgrade but is read-only", path);
+      c = kj_fail(err, KJ_EIO, _("database '%s' needs an upgrade but is read-only"), path);
       goto fail;
     }
     if ((c = migrate(s, err)))
@@ -519,15 +523,15 @@ kj_code kjc_store_create(const char *path, const char *office, kj_err *err) {
   int fd = kj_file_create_private(path);
   if (fd < 0) {
     if (errno == EEXIST)
-      return kj_fail(err, KJ_EEXIST, "database '%s' already exists: not overwriting it", path);
-    return kj_fail(err, KJ_EIO, "cannot create database '%s': %s", path, strerror(errno));
+      return kj_fail(err, KJ_EEXIST, _("database '%s' already exists: not overwriting it"), path);
+    return kj_fail(err, KJ_EIO, _("cannot create database '%s': %s"), path, strerror(errno));
   }
   close(fd);
   kjc_store *s = calloc(1, sizeof *s);
   kj_code c;
   char device[KJ_DEVICE_MAX + 1], idbuf[KJ_UUID_STRLEN + 1];
   if (!s) {
-    c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
     goto fail;
   }
   if ((c = connect(s, path, SQLITE_OPEN_READWRITE, err)))
@@ -545,7 +549,7 @@ kj_code kjc_store_create(const char *path, const char *office, kj_err *err) {
   if ((c = prepare_all(s, err)))
     goto fail;
   if (kj_uuid_v7(idbuf) != 0) {
-    c = kj_fail(err, KJ_EIO, "cannot make a device id: no randomness");
+    c = kj_fail(err, KJ_EIO, _("cannot make a device id: no randomness"));
     goto fail;
   }
   snprintf(device, sizeof device, "dev-%s", idbuf);
@@ -692,7 +696,7 @@ kj_code kjc_meta_get(kjc_store *s, const char *key, char **out, kj_err *err) {
   if (rc == SQLITE_ROW) {
     *out = xstrdup((const char *)sqlite3_column_text(st, 0));
     if (!*out)
-      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
   } else if (rc != SQLITE_DONE) {
     c = st_fail(s, rc, err, "read setting");
   }
@@ -717,7 +721,7 @@ kj_code kjc_meta_get_i64(kjc_store *s, const char *key, int64_t dflt, int64_t *o
     errno = 0;
     long long x = strtoll(v, &end, 10);
     if (errno || end == v || *end)
-      c = kj_fail(err, KJ_EDB, "database '%s': setting '%s' is not a number: '%s'", s->path, key,
+      c = kj_fail(err, KJ_EDB, _("database '%s': setting '%s' is not a number: '%s'"), s->path, key,
                   v);
     else
       *out = x;
@@ -755,10 +759,10 @@ static kj_code state_parse(kjc_store *s, const char *type, const char *id, int d
   if (!t)
     kj_rstate_init(out, KJ_T_SURVEY);
   if (c == KJ_ENOMEM)
-    return kj_fail(err, c, "out of memory");
+    return kj_fail(err, c, _("out of memory"));
   if (c)
-    return kj_fail(err, KJ_EDB, "database '%s' is damaged: record '%s' cannot be read: %s", s->path,
-                   id, t ? e.msg : "unknown type");
+    return kj_fail(err, KJ_EDB, _("database '%s' is damaged: record '%s' cannot be read: %s"),
+                   s->path, id, t ? e.msg : "unknown type");
   return KJ_OK;
 }
 
@@ -767,7 +771,7 @@ static kj_code state_put(kjc_store *s, const kj_rstate *rs, kj_err *err) {
     s->roster = 0; /* the roster may have come or gone: look again */
   char *text = kj_rstate_store_encode(rs);
   if (!text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   sqlite3_stmt *st = s->st[S_REC_PUT];
   sqlite3_bind_text(st, 1, kj_type(rs->rec.type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, rs->rec.id, -1, SQLITE_STATIC);
@@ -881,12 +885,12 @@ static kj_code migrate_states_v1(kjc_store *s, kj_err *err) {
     char *text = k ? NULL : kj_rstate_store_encode(&rs);
     kj_rstate_release(&rs);
     if (k == KJ_ENOMEM || (!k && !text)) {
-      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
       break;
     }
     if (k) {
       c = kj_fail(err, KJ_EDB,
-                  "database '%s' is damaged: record '%s' cannot be read (upgrading to schema 2)",
+                  _("database '%s' is damaged: record '%s' cannot be read (upgrading to schema 2)"),
                   s->path, id ? id : "");
       break;
     }
@@ -938,7 +942,7 @@ kj_code kjc_record_get(kjc_store *s, kj_rtype want, const char *id, kj_rstate *o
   done(st);
   if (c == KJ_ENOENT) {
     kj_rstate_init(out, want == KJ_T_NONE ? KJ_T_SURVEY : want);
-    return kj_fail(err, KJ_ENOENT, "no record '%s'", id);
+    return kj_fail(err, KJ_ENOENT, _("no record '%s'"), id);
   }
   return c; /* state_parse initialised out, also on failure */
 }
@@ -1014,7 +1018,7 @@ static kj_code outbox_append(kjc_store *s, kj_change *c_, kj_err *err) {
   char *text = o ? cJSON_PrintUnformatted(o) : NULL;
   cJSON_Delete(o);
   if (!text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   sqlite3_stmt *st = s->st[S_OB_INSERT];
   sqlite3_bind_text(st, 1, kj_type(c_->rec.type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, c_->rec.id, -1, SQLITE_STATIC);
@@ -1134,7 +1138,7 @@ static kj_code state_put_local(kjc_store *s, const kj_rstate *rs, int exists, kj
   }
   char *text = kj_rstate_store_encode(rs);
   if (!text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   sqlite3_stmt *st = s->st[S_REC_PUT_NEW];
   sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, rs->rec.id, -1, SQLITE_STATIC);
@@ -1177,7 +1181,7 @@ static kj_code base_load(kjc_store *s, const kj_type_def *t, const char *id, int
 static kj_code base_store(kjc_store *s, const kj_rstate *rs, kj_err *err) {
   char *text = kj_rstate_store_encode(rs);
   if (!text)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   sqlite3_stmt *st = s->st[S_BASE_SET];
   sqlite3_bind_text(st, 1, kj_type(rs->rec.type)->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, rs->rec.id, -1, SQLITE_STATIC);
@@ -1209,7 +1213,7 @@ static kj_code base_join(kjc_store *s, const kj_rstate *remote, kj_err *err) {
     kj_err m;
     kj_err_clear(&m);
     if (kj_merge_join(&b, remote, NULL, NULL, &merged, &m))
-      c = kj_fail(err, m.code == KJ_ENOMEM ? KJ_ENOMEM : KJ_EINVAL, "record '%s': %s",
+      c = kj_fail(err, m.code == KJ_ENOMEM ? KJ_ENOMEM : KJ_EINVAL, _("record '%s': %s"),
                   remote->rec.id, m.msg);
     else if (merged || none)
       c = base_store(s, &b, err);
@@ -1229,14 +1233,14 @@ static kj_code office_guard(kjc_store *s, const kj_type_def *t, const kj_record 
   const char *was = old ? old->v[t->office_field] : NULL;
   if (was && strcmp(was, s->office) != 0)
     return kj_fail(err, KJ_EINVAL,
-                   "record '%s': field 'office': the record is office '%s', this PC is office "
-                   "'%s': only the BKD changes it (kinerja discard %s drops it here)",
+                   _("record '%s': field 'office': the record is office '%s', this PC is office "
+                     "'%s': only the BKD changes it (kinerja discard %s drops it here)"),
                    ch->rec.id, was, s->office, ch->rec.id);
   const char *now = (ch->mask >> t->office_field) & 1u ? ch->rec.v[t->office_field] : NULL;
   if (now && strcmp(now, s->office) != 0)
     return kj_fail(err, KJ_EINVAL,
-                   "record '%s': field 'office': '%s' is another office, this PC is office '%s' "
-                   "(only the BKD moves a record)",
+                   _("record '%s': field 'office': '%s' is another office, this PC is office '%s' "
+                     "(only the BKD moves a record)"),
                    ch->rec.id, now, s->office);
   return KJ_OK;
 }
@@ -1254,9 +1258,9 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     kj_err_clear(err);
     kj_rstate_release(&st);
     if (ch->rec.deleted)
-      return kj_fail(err, KJ_ENOENT, "no record '%s'", ch->rec.id);
+      return kj_fail(err, KJ_ENOENT, _("no record '%s'"), ch->rec.id);
     if (flags & KJC_CHANGE_EXISTING)
-      return kj_fail(err, KJ_ENOENT, "no record '%s'", ch->rec.id);
+      return kj_fail(err, KJ_ENOENT, _("no record '%s'"), ch->rec.id);
     kj_rstate_init(&st, ch->rec.type);
     st.rec.type = KJ_T_NONE;
   } else if (c) {
@@ -1265,16 +1269,16 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   } else {
     exists = 1;
     if (st.rec.type != ch->rec.type) {
-      c = kj_fail(err, KJ_EINVAL, "record '%s' is a %s, not a %s", ch->rec.id,
+      c = kj_fail(err, KJ_EINVAL, _("record '%s' is a %s, not a %s"), ch->rec.id,
                   kj_type(st.rec.type)->name, t->name);
       goto out;
     }
     if (st.rec.deleted) {
-      c = kj_fail(err, KJ_EINVAL, "record '%s' is deleted", ch->rec.id);
+      c = kj_fail(err, KJ_EINVAL, _("record '%s' is deleted"), ch->rec.id);
       goto out;
     }
     if (flags & KJC_CHANGE_NEW) {
-      c = kj_fail(err, KJ_EEXIST, "record '%s' already exists", ch->rec.id);
+      c = kj_fail(err, KJ_EEXIST, _("record '%s' already exists"), ch->rec.id);
       goto out;
     }
     int rejected = 0;
@@ -1299,7 +1303,7 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
       if (ch->mask & (1u << i))
         continue;
       if ((c = kj_record_set(&ch->rec, i, st.rec.v[i]))) {
-        c = kj_fail(err, c, "out of memory");
+        c = kj_fail(err, c, _("out of memory"));
         goto out;
       }
       ch->mask |= 1u << i;
@@ -1313,11 +1317,11 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
   }
 
   if (resubmit && (c = kj_rules_add_resubmit(ch))) {
-    c = kj_fail(err, c, "out of memory");
+    c = kj_fail(err, c, _("out of memory"));
     goto out;
   }
   if (exists && (c = kj_record_copy(&before, &st.rec))) {
-    c = kj_fail(err, c, "out of memory");
+    c = kj_fail(err, c, _("out of memory"));
     goto out;
   }
   have_before = exists;
@@ -1343,7 +1347,7 @@ static kj_code write_in_txn(kjc_store *s, kj_change *ch, unsigned flags, int *re
     c = KJ_EINVAL;
     if ((flags & KJC_CHANGE_NAME_RECORD) && err) {
       kj_err v = *err;
-      kj_fail(err, KJ_EINVAL, "record '%s': %s", ch->rec.id, v.msg);
+      kj_fail(err, KJ_EINVAL, _("record '%s': %s"), ch->rec.id, v.msg);
     }
     goto out;
   }
@@ -1394,7 +1398,7 @@ kj_code kjc_store_apply_remote(kjc_store *s, const kj_rstate *remote, int *chang
     kj_err_clear(&merr);
     int merged = 0;
     if (kj_merge_join(&st, remote, NULL, NULL, &merged, &merr))
-      c = kj_fail(err, KJ_EINVAL, "record '%s': %s", remote->rec.id, merr.msg);
+      c = kj_fail(err, KJ_EINVAL, _("record '%s': %s"), remote->rec.id, merr.msg);
     else if (merged) {
       c = state_put(s, &st, err);
       if (!c && changed)
@@ -1478,13 +1482,13 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
       cJSON_AddStringToObject(o, "hlc", h);
     }
     if (!o) {
-      c = kj_fail(err, KJ_EDB, "database '%s' is damaged: an outbox row is not JSON", s->path);
+      c = kj_fail(err, KJ_EDB, _("database '%s' is damaged: an outbox row is not JSON"), s->path);
       break;
     }
     c = kj_change_from_json(o, &out[*n], &e);
     cJSON_Delete(o);
     if (c) {
-      c = kj_fail(err, KJ_EDB, "database '%s' is damaged: outbox: %s", s->path, e.msg);
+      c = kj_fail(err, KJ_EDB, _("database '%s' is damaged: outbox: %s"), s->path, e.msg);
       break;
     }
     out[*n].seq = (int64_t)sqlite3_column_int64(st, 0);
@@ -1525,7 +1529,7 @@ static kj_code outbox_row(kjc_store *s, int64_t seq, ob_row *r, kj_err *err) {
     r->change = xstrdup((const char *)sqlite3_column_text(st, 3));
     r->found = 1;
     if (!r->change)
-      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
   } else if (rc != SQLITE_DONE) {
     c = st_fail(s, rc, err, "read outbox");
   }
@@ -1540,17 +1544,17 @@ static kj_code ob_row_change(kjc_store *s, const ob_row *r, kj_change *out, kj_e
   char h[KJ_HLC_STRMAX];
   kj_hlc_format(r->hlc, h);
   if (!o)
-    return kj_fail(err, KJ_EDB, "database '%s' is damaged: an outbox row is not JSON", s->path);
+    return kj_fail(err, KJ_EDB, _("database '%s' is damaged: an outbox row is not JSON"), s->path);
   kj_code c = KJ_OK;
   kj_err e;
   kj_err_clear(&e);
   if (!cJSON_AddStringToObject(o, "id", r->id) || !cJSON_AddStringToObject(o, "type", r->type) ||
       !cJSON_AddStringToObject(o, "hlc", h)) {
-    c = kj_fail(err, KJ_ENOMEM, "out of memory");
+    c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
   } else {
     kj_change_release(out);
     if (kj_change_from_json(o, out, &e))
-      c = kj_fail(err, KJ_EDB, "database '%s' is damaged: outbox: %s", s->path, e.msg);
+      c = kj_fail(err, KJ_EDB, _("database '%s' is damaged: outbox: %s"), s->path, e.msg);
     else
       copy_str(out->device, sizeof out->device, s->device);
   }
@@ -1581,7 +1585,8 @@ static kj_code base_ack(kjc_store *s, const ob_row *r, kj_err *err) {
     kj_err m;
     kj_err_clear(&m);
     if (kj_merge_apply(&b, &ch, NULL, NULL, &merged, &m))
-      c = kj_fail(err, m.code == KJ_ENOMEM ? KJ_ENOMEM : KJ_EDB, "record '%s': %s", r->id, m.msg);
+      c = kj_fail(err, m.code == KJ_ENOMEM ? KJ_ENOMEM : KJ_EDB, _("record '%s': %s"), r->id,
+                  m.msg);
     else
       c = base_store(s, &b, err);
   }
@@ -1770,7 +1775,7 @@ static kj_code restamp_in_txn(kjc_store *s, kj_hlc from, long *n, kj_err *err) {
       long nc = cap ? 2 * cap : 64;
       restamp_row *nr = realloc(rows, (size_t)nc * sizeof *nr);
       if (!nr) {
-        c = kj_fail(err, KJ_ENOMEM, "out of memory");
+        c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
         break;
       }
       rows = nr;
@@ -1969,7 +1974,7 @@ static kj_code rederive_record(kjc_store *s, const kj_rstate *rs, long *n, kj_er
       done |= 1u << j;
       ch.mask |= 1u << j;
       if (kj_record_set(&ch.rec, j, rs->rec.v[j]))
-        c = kj_fail(err, KJ_ENOMEM, "out of memory");
+        c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
     }
     if (!c)
       c = outbox_append(s, &ch, err);
@@ -2083,7 +2088,7 @@ kj_code kjc_scores_get(kjc_store *s, const char *kind, const char *period, const
     if (period_out)
       *period_out = xstrdup((const char *)sqlite3_column_text(st, 1));
     if (!*out || (period_out && !*period_out))
-      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
   } else if (rc != SQLITE_DONE) {
     c = st_fail(s, rc, err, "read scores");
   }
@@ -2119,7 +2124,7 @@ kj_code kjc_person_get(kjc_store *s, const char *nip, kjc_person_row *out, int *
     out->set_ms = sqlite3_column_int64(st, 4);
     if ((ph && !(out->pin_hash = xstrdup(ph))) || (ac && !(out->activation = xstrdup(ac)))) {
       kjc_person_row_release(out);
-      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
     }
   } else if (rc != SQLITE_DONE) {
     c = st_fail(s, rc, err, "read persons");
@@ -2169,7 +2174,7 @@ kj_code kjc_review_last(kjc_store *s, const char *id, char **text, kj_err *err) 
       snprintf(*text, n, "%s by %s at this PC%s%s", status, who, reason ? ": " : "",
                reason ? reason : "");
     else
-      c = kj_fail(err, KJ_ENOMEM, "out of memory");
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
   } else if (rc != SQLITE_DONE) {
     c = st_fail(s, rc, err, "read reviews");
   }
@@ -2222,7 +2227,7 @@ kj_code kjc_store_discard(kjc_store *s, const char *id, kjc_discard *out, kj_err
   if (!c && have && rowtype != KJ_T_NONE && rowtype != cur.rec.type)
     rowtype = KJ_T_NONE; /* rows of another type under this id: not this record's */
   if (!c && !have && rowtype == KJ_T_NONE)
-    c = kj_fail(err, KJ_ENOENT, "no record '%s' at this office", id);
+    c = kj_fail(err, KJ_ENOENT, _("no record '%s' at this office"), id);
   if (!c && rowtype == KJ_T_NONE) {
     out->what = KJC_DISCARD_NOTHING;
   } else if (!c) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hlc.h"
+#include "i18n.h"
 #include "log.h"
 #include "msg.h"
 #include "net.h"
@@ -119,12 +120,13 @@ static kj_code http_fail(const kjc_net_reply *r, const char *what, kj_err *err) 
   char msg[200];
   server_message(r, msg, sizeof msg);
   if (r->status == 401)
-    return kj_fail(err, KJ_EAUTH, "server refused this device: token revoked (%s)", msg);
+    return kj_fail(err, KJ_EAUTH, _("server refused this device: token revoked (%s)"), msg);
   if (r->status == 403)
-    return kj_fail(err, KJ_EAUTH, "server refused this device: %s", msg);
+    return kj_fail(err, KJ_EAUTH, _("server refused this device: %s"), msg);
   if (r->status == 502 || r->status == 503 || r->status == 504)
-    return kj_fail(err, KJ_ENET, "server unreachable: %s answered %ld: %s", what, r->status, msg);
-  return kj_fail(err, KJ_EPROTO, "%s failed: server answered %ld: %s", what, r->status, msg);
+    return kj_fail(err, KJ_ENET, _("server unreachable: %s answered %ld: %s"), what, r->status,
+                   msg);
+  return kj_fail(err, KJ_EPROTO, _("%s failed: server answered %ld: %s"), what, r->status, msg);
 }
 
 /* One request; a status other than 200 is an error (http_fail).  r holds
@@ -156,11 +158,11 @@ static kj_code hello(engine *e, const char *key, kj_err *err) {
   }
   const char *mine = kjc_store_office(e->s);
   if (strcmp(h.role, "device") != 0) {
-    c = kj_fail(err, KJ_EAUTH, "server refused this device: the token is not a device token");
+    c = kj_fail(err, KJ_EAUTH, _("server refused this device: the token is not a device token"));
   } else if (strcmp(h.office, mine) != 0) {
     c = kj_fail(err, KJ_EAUTH,
-                "server refused this device: the token is for office '%s', this database is "
-                "office '%s'",
+                _("server refused this device: the token is for office '%s', this database is "
+                  "office '%s'"),
                 h.office, mine);
   } else {
     measure(e, &r, h.server_time);
@@ -224,12 +226,12 @@ static int server_ahead(engine *e, int64_t device_high) {
  * its other life pushed comes back.  why: what told it. */
 static kj_code take_incarnation(engine *e, const char *why, kj_err *err) {
   if (++e->incs > 2)
-    return kj_fail(err, KJ_EPROTO, "the server refuses every incarnation of this database: %s",
+    return kj_fail(err, KJ_EPROTO, _("the server refuses every incarnation of this database: %s"),
                    why);
   unsigned char r[8];
   char inc[KJ_INCARNATION_MAX + 1];
   if (kj_random_bytes(r, sizeof r))
-    return kj_fail(err, KJ_EIO, "no random bytes for a new incarnation");
+    return kj_fail(err, KJ_EIO, _("no random bytes for a new incarnation"));
   for (size_t i = 0; i < 8; i++)
     snprintf(inc + 2 * i, 3, "%02x", r[i]);
   kjc_outbox_stats st;
@@ -298,7 +300,7 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
                             int *progressed, int *reused, kj_err *err) {
   int64_t *acks = malloc((size_t)(n ? n : 1) * sizeof *acks);
   if (!acks)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   int nack = 0;
   long dup = 0, rej = 0, held = 0, later = 0;
   kj_hlc from = 0; /* the lowest stamp refused for now */
@@ -364,8 +366,8 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
   long restamped = 0;
   if (!c && later && !(c = kjc_outbox_restamp(e->s, from, &restamped, err)) && !restamped)
     c = kj_fail(err, KJ_EPROTO,
-                "push: the server refused %ld change%s for now and this PC cannot stamp them "
-                "earlier: %s",
+                _("push: the server refused %ld change%s for now and this PC cannot stamp them "
+                  "earlier: %s"),
                 later, later == 1 ? "" : "s", why ? why : "");
   if (!c && restamped)
     KJ_INFO("clock: %ld change%s stamped by a clock ahead of the server's, stamped again after "
@@ -401,11 +403,11 @@ static kj_code push(engine *e, kj_err *err) {
     batch = (int)mb;
   kj_change *ch = calloc((size_t)batch, sizeof *ch);
   if (!ch)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   long done = 0;
   while (!c) {
     if (cancelled(e)) {
-      c = kj_fail(err, KJ_EINTR, "interrupted");
+      c = kj_fail(err, KJ_EINTR, _("interrupted"));
       break;
     }
     int n = 0;
@@ -449,7 +451,7 @@ static kj_code push(engine *e, kj_err *err) {
             prog = prog ? prog : 1; /* the batch goes again under the new incarnation */
           }
           if (!c && prog == 0)
-            c = kj_fail(err, KJ_EPROTO, "push: the server answered no change of the batch");
+            c = kj_fail(err, KJ_EPROTO, _("push: the server answered no change of the batch"));
           done += prog;
           progress(e, KJC_PHASE_PUSH, done, e->total_pending);
           kj_push_answer_release(&a);
@@ -492,7 +494,7 @@ static kj_code store_scores(engine *e, const cJSON *scores, kj_err *err) {
     kj_err_clear(&x);
     kj_code c = kj_pull_page_score(it, period, sizeof period, &text, &x);
     if (c == KJ_ENOMEM)
-      return kj_fail(err, c, "out of memory");
+      return kj_fail(err, c, _("out of memory"));
     if (c) { /* one bad entry does not stop the pull or the other scores */
       KJ_WARN("pull: a score entry was not kept: %s", x.msg);
       continue;
@@ -532,7 +534,7 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, int skip_own, kj_err
       continue;
     int dropped = 0;
     if (d)
-      c = kj_fail(err, KJ_EPROTO, "pull: %s", x.msg);
+      c = kj_fail(err, KJ_EPROTO, _("pull: %s"), x.msg);
     else if (!(c = kjc_store_forget(e->s, type, id, &dropped, err)) && dropped)
       moved++;
     if (c)
@@ -551,7 +553,7 @@ static kj_code apply_page(engine *e, const kj_pull_page *p, int skip_own, kj_err
       continue;
     }
     if (d) {
-      c = kj_fail(err, KJ_EPROTO, "pull: changes[%ld]: %s", i, x.msg);
+      c = kj_fail(err, KJ_EPROTO, _("pull: changes[%ld]: %s"), i, x.msg);
       break;
     }
     /* A stamp seen is a stamp to follow: a later local edit must win. */
@@ -680,7 +682,7 @@ static kj_code pull(engine *e, kj_err *err) {
     return c;
   for (;;) {
     if (cancelled(e))
-      return kj_fail(err, KJ_EINTR, "interrupted");
+      return kj_fail(err, KJ_EINTR, _("interrupted"));
     char *cursor = NULL;
     if ((c = kjc_meta_get(e->s, KJC_META_PULL_CURSOR, &cursor, err)))
       return c;

@@ -36,6 +36,7 @@
 #include "review.h"
 #include "session.h"
 #include "sync.h"
+#include "ui_lang.h"
 #include "unsur.h"
 #include "uuid.h"
 
@@ -104,10 +105,13 @@ static void reply(kjh_response *resp, int status, cJSON *doc) {
  * field 'u1': ..."), into out; "" when none. */
 static void field_of(const char *msg, char *out, size_t size) {
   out[0] = 0;
-  const char *p = strstr(msg, "field '");
+  const char *mark = _("field '"); /* "isian '" in Indonesian (po/id.po) */
+  const char *p = strstr(msg, mark);
+  if (!p && (p = strstr(msg, "field '")))
+    mark = "field '";
   if (!p)
     return;
-  p += 7;
+  p += strlen(mark);
   size_t n = strcspn(p, "'");
   if (n < size) {
     memcpy(out, p, n);
@@ -1302,9 +1306,11 @@ static const char *const k_pages[] = {
 void kjc_ui_handle(void *app, const kjh_request *req, kjh_response *resp) {
   kjc_ui *ui = app;
   if (!strncmp(req->path, "/api/", 5)) {
+    kj_lang_set_thread(kjc_ui_request_lang(req)); /* the page's language (ui_lang.h) */
     pthread_mutex_lock(&ui->mu);
     api(ui, req, resp);
     pthread_mutex_unlock(&ui->mu);
+    kj_lang_set_thread(-1);
     return;
   }
   for (int i = 0; k_pages[i]; i++) {

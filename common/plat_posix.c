@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "uuid.h"
 
 void kj_plat_init(void) {}
@@ -78,7 +79,7 @@ int kj_socketpair(int sv[2]) {
 
 kj_code kj_file_make_private(const char *path, kj_err *err) {
   if (chmod(path, 0600) != 0)
-    return kj_fail(err, KJ_EIO, "cannot close '%s' to other users: %s", path, strerror(errno));
+    return kj_fail(err, KJ_EIO, _("cannot close '%s' to other users: %s"), path, strerror(errno));
   return KJ_OK;
 }
 
@@ -93,7 +94,7 @@ int kj_file_is_mine(const struct stat *sb) {
 static kj_code fsync_path(const char *path, int dir, kj_err *err) {
   int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
   if (fd < 0 || fsync(fd) != 0) {
-    kj_code c = kj_fail(err, KJ_EIO, "cannot sync '%s': %s", path, strerror(errno));
+    kj_code c = kj_fail(err, KJ_EIO, _("cannot sync '%s': %s"), path, strerror(errno));
     if (fd >= 0)
       close(fd);
     return c;
@@ -112,7 +113,7 @@ kj_code kj_dir_sync(const char *dir, kj_err *err) {
 
 kj_code kj_file_replace(const char *from, const char *to, kj_err *err) {
   if (rename(from, to) != 0)
-    return kj_fail(err, KJ_EIO, "cannot rename '%s' to '%s': %s", from, to, strerror(errno));
+    return kj_fail(err, KJ_EIO, _("cannot rename '%s' to '%s': %s"), from, to, strerror(errno));
   return KJ_OK;
 }
 
@@ -120,13 +121,13 @@ kj_code kj_path_absolute(const char *path, char *out, size_t size, kj_err *err) 
   char abs[PATH_MAX];
   if (!realpath(path, abs)) {
     int e = errno;
-    kj_fail(err, KJ_ENOENT, "cannot find '%s': %s", path, strerror(e));
+    kj_fail(err, KJ_ENOENT, _("cannot find '%s': %s"), path, strerror(e));
     errno = e;
     return KJ_ENOENT;
   }
   size_t n = strlen(abs);
   if (n >= size)
-    return kj_fail(err, KJ_ETOOBIG, "path '%s' is too long", abs);
+    return kj_fail(err, KJ_ETOOBIG, _("path '%s' is too long"), abs);
   memcpy(out, abs, n + 1);
   return KJ_OK;
 }

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "date.h"
+#include "i18n.h"
 #include "suggest.h"
 #include "text.h"
 
@@ -119,23 +120,24 @@ static kj_code unknown_column(reader *r, const char *name) {
   char hint[80] = "";
   if (meant)
     snprintf(hint, sizeof hint, " (did you mean '%s'?)", meant);
-  return kj_fail(r->err, KJ_EINVAL, "%s:1: unknown column '%.40s'%s; the columns of %s.csv are %s",
-                 r->fname, name, hint, t->plural, list);
+  return kj_fail(r->err, KJ_EINVAL,
+                 _("%s:1: unknown column '%.40s'%s; the columns of %s.csv are %s"), r->fname, name,
+                 hint, t->plural, list);
 }
 
 static kj_code header_row(reader *r) {
   int n = r->ncells;
   if (n > MAX_CELLS || r->overflow)
-    return kj_fail(r->err, KJ_EINVAL, "%s:1: too many columns", r->fname);
+    return kj_fail(r->err, KJ_EINVAL, _("%s:1: too many columns"), r->fname);
   r->cols = calloc((size_t)(n ? n : 1), sizeof(int));
   if (!r->cols)
-    return kj_fail(r->err, KJ_ENOMEM, "out of memory");
+    return kj_fail(r->err, KJ_ENOMEM, _("out of memory"));
   r->ncols = n;
   for (int i = 0; i < n; i++) {
     char *name = r->cells.data + r->off[i];
     int col;
     if (!*name)
-      return kj_fail(r->err, KJ_EINVAL, "%s:1: column %d has no name", r->fname, i + 1);
+      return kj_fail(r->err, KJ_EINVAL, _("%s:1: column %d has no name"), r->fname, i + 1);
     /* headers in any letter case (domain.md "CSV files"): "NIP", "Tanggal" */
     for (char *p = name; *p; p++)
       if (*p >= 'A' && *p <= 'Z') {
@@ -148,7 +150,7 @@ static kj_code header_row(reader *r) {
       return unknown_column(r, name);
     for (int j = 0; j < i; j++)
       if (r->cols[j] == col)
-        return kj_fail(r->err, KJ_EINVAL, "%s:1: duplicate column '%s'", r->fname, name);
+        return kj_fail(r->err, KJ_EINVAL, _("%s:1: duplicate column '%s'"), r->fname, name);
     r->cols[i] = col;
     if (col == COL_ID)
       r->has_id = 1;
@@ -166,11 +168,13 @@ typedef struct problems {
 
 /* 1 when msg is "field 'NAME': ..." for a name in p->skip. */
 static int skipped(const problems *p, const char *msg) {
-  if (strncmp(msg, "field '", 7) != 0)
+  const char *mark = _("field '"); /* the rules' messages are translated (i18n.h) */
+  size_t m = strlen(mark);
+  if (strncmp(msg, mark, m) != 0)
     return 0;
   for (int i = 0; i < p->nskip; i++) {
     size_t len = strlen(p->skip[i]);
-    if (strncmp(msg + 7, p->skip[i], len) == 0 && msg[7 + len] == '\'')
+    if (strncmp(msg + m, p->skip[i], len) == 0 && msg[m + len] == '\'')
       return 1;
   }
   return 0;
@@ -303,7 +307,7 @@ static kj_code data_row(reader *r) {
   int id_problem = 0;
 
   if (r->overflow) {
-    add_problemf(&pr, "row is longer than %u bytes", ROW_MAX);
+    add_problemf(&pr, _("row is longer than %u bytes"), ROW_MAX);
   } else {
     int kept = r->ncells < MAX_CELLS ? r->ncells : MAX_CELLS;
     for (int i = 0; i < kept; i++) {
@@ -311,7 +315,7 @@ static kj_code data_row(reader *r) {
       const char *v = cell;
       if (i >= r->ncols) {
         if (*v) {
-          add_problemf(&pr, "row has %d cells, the header %d", r->ncells, r->ncols);
+          add_problemf(&pr, _("row has %d cells, the header %d"), r->ncells, r->ncols);
           break;
         }
         continue;
@@ -327,8 +331,8 @@ static kj_code data_row(reader *r) {
       char iso[11];
       if ((ft == KJ_FT_NIP || ft == KJ_FT_INT || ft == KJ_FT_NUM) && scientific(v)) {
         add_problemf(&pr,
-                     "field '%s': %.40s is a number in scientific notation (a spreadsheet "
-                     "rounded it): format the column as text and export again",
+                     _("field '%s': %.40s is a number in scientific notation (a spreadsheet "
+                       "rounded it): format the column as text and export again"),
                      fname, v);
         skip_field(&pr, fname);
         if (col == COL_ID)
@@ -338,7 +342,7 @@ static kj_code data_row(reader *r) {
           v = iso;
           r->info->dates_dmy++;
         } else {
-          add_problemf(&pr, "field '%s': must be a date DD/MM/YYYY (day first) or YYYY-MM-DD",
+          add_problemf(&pr, _("field '%s': must be a date DD/MM/YYYY (day first) or YYYY-MM-DD"),
                        fname);
           skip_field(&pr, fname);
         }
@@ -359,15 +363,15 @@ static kj_code data_row(reader *r) {
           memcpy(rec.id, v, strlen(v) + 1);
         }
       } else if (kj_record_set(&rec, col, v)) {
-        rc = kj_fail(r->err, KJ_ENOMEM, "out of memory");
+        rc = kj_fail(r->err, KJ_ENOMEM, _("out of memory"));
         goto out;
       }
     }
     if (r->ncells > MAX_CELLS)
-      add_problemf(&pr, "row has %d cells, the header %d", r->ncells, r->ncols);
+      add_problemf(&pr, _("row has %d cells, the header %d"), r->ncells, r->ncols);
     if (r->nul_in && r->nul_in <= r->ncols) {
       int c = r->cols[r->nul_in - 1];
-      add_problemf(&pr, "field '%s': must not contain a NUL byte",
+      add_problemf(&pr, _("field '%s': must not contain a NUL byte"),
                    c == COL_ID ? r->t->id_name : r->t->fields[c].name);
     }
   }
@@ -381,12 +385,12 @@ static kj_code data_row(reader *r) {
   int of = r->t->office_field;
   if (of >= 0 && !rec.v[of] && r->default_office && *r->default_office &&
       kj_record_set(&rec, of, r->default_office)) {
-    rc = kj_fail(r->err, KJ_ENOMEM, "out of memory");
+    rc = kj_fail(r->err, KJ_ENOMEM, _("out of memory"));
     goto out;
   }
   /* a service's id comes from its office and name */
   if (!id_problem && kj_record_derive_id(&rec)) {
-    rc = kj_fail(r->err, KJ_ENOMEM, "out of memory");
+    rc = kj_fail(r->err, KJ_ENOMEM, _("out of memory"));
     goto out;
   }
   /* The id rule is skipped when the id was reported already, and for an
@@ -441,11 +445,11 @@ static kj_code parse_error(reader *r, struct csv_parser *p) {
   int e = csv_error(p);
   long at = r->ncells ? r->row_line : r->line;
   if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
-    return kj_fail(r->err, KJ_ETOOBIG, "%s:%ld: a cell is longer than %u bytes", r->fname, at,
+    return kj_fail(r->err, KJ_ETOOBIG, _("%s:%ld: a cell is longer than %u bytes"), r->fname, at,
                    CELL_MAX);
   return kj_fail(r->err, KJ_EINVAL,
-                 "%s:%ld: bad quoting: a quoted cell must end with '\"' "
-                 "before the next '%c' or line end",
+                 _("%s:%ld: bad quoting: a quoted cell must end with '\"' "
+                   "before the next '%c' or line end"),
                  r->fname, at, r->sep);
 }
 
@@ -525,14 +529,14 @@ kj_code kj_csv_read_info(FILE *f, const char *fname, const kj_type_def *t,
   r.info = info;
   kj_buf_init(&r.cells, ROW_MAX);
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL) != 0)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   csv_set_realloc_func(&p, kj__csv_realloc);
   csv_set_blk_size(&p, 4096); /* libcsv grows its cell buffer by this much */
 
   char *buf = malloc(CHUNK);
   if (!buf) {
     csv_free(&p);
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   }
   mbedtls_sha256_init(&r.sha);
   mbedtls_sha256_starts_ret(&r.sha, 0);
@@ -555,11 +559,11 @@ kj_code kj_csv_read_info(FILE *f, const char *fname, const kj_type_def *t,
       r.rc = parse_error(&r, &p);
   }
   if (!r.rc && !r.stopped && ferror(f))
-    r.rc = kj_fail(err, KJ_EIO, "cannot read '%s'", r.fname);
+    r.rc = kj_fail(err, KJ_EIO, _("cannot read '%s'"), r.fname);
   if (!r.rc && !r.stopped && csv_fini(&p, cell_cb, row_cb, &r) != 0 && !r.rc)
     r.rc = parse_error(&r, &p);
   if (!r.rc && !r.stopped && !r.header_done)
-    r.rc = kj_fail(err, KJ_EINVAL, "%s:1: no header row", r.fname);
+    r.rc = kj_fail(err, KJ_EINVAL, _("%s:1: no header row"), r.fname);
   unsigned char h[32];
   mbedtls_sha256_finish_ret(&r.sha, h);
   mbedtls_sha256_free(&r.sha);
@@ -576,7 +580,7 @@ kj_code kj_csv_read_info(FILE *f, const char *fname, const kj_type_def *t,
   if (r.rc)
     return r.rc;
   if (r.stopped)
-    return kj_fail(err, KJ_EINTR, "%s: stopped", r.fname);
+    return kj_fail(err, KJ_EINTR, _("%s: stopped"), r.fname);
   return KJ_OK;
 }
 

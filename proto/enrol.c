@@ -10,6 +10,7 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
+#include "i18n.h"
 #include "text.h"
 
 #define NBYTES (KJ_ENROL_SECRET_LEN + KJ_ENROL_PIN_LEN) /* 15 bytes = 24 symbols */
@@ -69,19 +70,20 @@ kj_code kj_enrol_code_parse(const char *text, unsigned char secret[KJ_ENROL_SECR
     if (x < 0) {
       if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
         return kj_fail(err, KJ_EINVAL,
-                       "enrolment code: byte 0x%02x is not a letter or digit of the code",
+                       _("enrolment code: byte 0x%02x is not a letter or digit of the code"),
                        (unsigned char)*p);
-      return kj_fail(err, KJ_EINVAL, "enrolment code: '%c' is not a letter or digit of the code",
+      return kj_fail(err, KJ_EINVAL, _("enrolment code: '%c' is not a letter or digit of the code"),
                      *p);
     }
     if (n == NSYMS)
-      return kj_fail(err, KJ_EINVAL,
-                     "enrolment code: too long (a code is 25 letters and digits, 5 groups of 5)");
+      return kj_fail(
+          err, KJ_EINVAL,
+          _("enrolment code: too long (a code is 25 letters and digits, 5 groups of 5)"));
     v[n++] = x;
   }
   if (n != NSYMS)
     return kj_fail(err, KJ_EINVAL,
-                   "enrolment code: %d letters and digits, expected 25 (5 groups of 5)", n);
+                   _("enrolment code: %d letters and digits, expected 25 (5 groups of 5)"), n);
   unsigned char b[NBYTES];
   memset(b, 0, sizeof b);
   for (int i = 0; i < NSYMS - 1; i++)
@@ -93,8 +95,8 @@ kj_code kj_enrol_code_parse(const char *text, unsigned char secret[KJ_ENROL_SECR
   if (check_value(b) != v[NSYMS - 1]) {
     memset(b, 0, sizeof b);
     return kj_fail(err, KJ_EINVAL,
-                   "enrolment code: mistyped (its check letter does not match): copy it again "
-                   "from 'kinerjad device add'");
+                   _("enrolment code: mistyped (its check letter does not match): copy it again "
+                     "from 'kinerjad device add'"));
   }
   memcpy(secret, b, KJ_ENROL_SECRET_LEN);
   memcpy(pin, b + KJ_ENROL_SECRET_LEN, KJ_ENROL_PIN_LEN);
@@ -106,7 +108,7 @@ kj_code kj_cert_spki_sha256(const char *pem, size_t len, unsigned char out[32], 
   /* mbedtls_x509_crt_parse wants PEM with its NUL counted */
   char *copy = malloc(len + 1);
   if (!copy)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   memcpy(copy, pem, len);
   copy[len] = 0;
   const char *begin = strstr(copy, "-----BEGIN CERTIFICATE-----");
@@ -114,7 +116,7 @@ kj_code kj_cert_spki_sha256(const char *pem, size_t len, unsigned char out[32], 
   kj_code rc = KJ_OK;
   if (!end) {
     free(copy);
-    return kj_fail(err, KJ_EINVAL, "no PEM certificate");
+    return kj_fail(err, KJ_EINVAL, _("no PEM certificate"));
   }
   size_t one = (size_t)(end - begin) + strlen("-----END CERTIFICATE-----");
   char *cert = kj_strndup(begin, one);
@@ -123,11 +125,11 @@ kj_code kj_cert_spki_sha256(const char *pem, size_t len, unsigned char out[32], 
   unsigned char der[1024];
   int n;
   if (!cert)
-    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+    rc = kj_fail(err, KJ_ENOMEM, _("out of memory"));
   else if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert, one + 1) != 0)
-    rc = kj_fail(err, KJ_EINVAL, "the certificate cannot be read");
+    rc = kj_fail(err, KJ_EINVAL, _("the certificate cannot be read"));
   else if ((n = mbedtls_pk_write_pubkey_der(&crt.pk, der, sizeof der)) <= 0)
-    rc = kj_fail(err, KJ_EINVAL, "the certificate's public key cannot be encoded");
+    rc = kj_fail(err, KJ_EINVAL, _("the certificate's public key cannot be encoded"));
   else
     mbedtls_sha256_ret(der + sizeof der - (size_t)n, (size_t)n, out, 0);
   mbedtls_x509_crt_free(&crt);

@@ -8,6 +8,7 @@
 #include <mbedtls/sha256.h>
 
 #include "date.h"
+#include "i18n.h"
 #include "text.h"
 #include "uuid.h"
 
@@ -395,7 +396,7 @@ kj_code kj_record_set(kj_record *r, int i, const char *value) {
 kj_code kj_record_set_named(kj_record *r, const char *name, const char *value, kj_err *err) {
   const kj_type_def *t = kj_type(r->type);
   if (!t)
-    return kj_fail(err, KJ_EINVAL, "unknown record type");
+    return kj_fail(err, KJ_EINVAL, _("unknown record type"));
   if (strcmp(name, t->id_name) == 0) {
     if (value && strlen(value) > KJ_ID_MAX)
       return kj_record_validate_id(r->type, value, err);
@@ -404,9 +405,9 @@ kj_code kj_record_set_named(kj_record *r, const char *name, const char *value, k
   }
   int i = kj_field_index(t, name);
   if (i < 0)
-    return kj_fail(err, KJ_EINVAL, "unknown field '%s'", name);
+    return kj_fail(err, KJ_EINVAL, _("unknown field '%s'"), name);
   kj_code rc = kj_record_set(r, i, value);
-  return rc ? kj_fail(err, rc, "out of memory") : KJ_OK;
+  return rc ? kj_fail(err, rc, _("out of memory")) : KJ_OK;
 }
 
 const char *kj_record_get(const kj_record *r, const char *name) {
@@ -551,15 +552,15 @@ static int has_control(const char *s, int multiline) {
 kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err) {
   const char *n = f->name;
   if (!value)
-    return f->required ? kj_fail(err, KJ_EINVAL, "field '%s': is required", n) : KJ_OK;
+    return f->required ? kj_fail(err, KJ_EINVAL, _("field '%s': is required"), n) : KJ_OK;
   switch (f->ft) {
   case KJ_FT_TEXT:
   case KJ_FT_MTEXT: {
     long len = kj_utf8_len(value);
     if (len < 0)
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be valid UTF-8", n);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be valid UTF-8"), n);
     if (len < f->min || len > f->max)
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be %lld to %lld characters", n, f->min,
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be %lld to %lld characters"), n, f->min,
                      f->max);
     if (has_control(value, f->ft == KJ_FT_MTEXT))
       return kj_fail(err, KJ_EINVAL,
@@ -573,8 +574,8 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
   case KJ_FT_INT: {
     long long v;
     if (parse_int(value, &v) || v < f->min || v > f->max)
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be an integer from %lld to %lld", n, f->min,
-                     f->max);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be an integer from %lld to %lld"), n,
+                     f->min, f->max);
     return KJ_OK;
   }
   case KJ_FT_NUM: {
@@ -582,22 +583,22 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
     size_t ndec;
     kj_code r = parse_num(value, f->max, &ndec, &zero, &big);
     if (!r && ndec > (size_t)dec)
-      return kj_fail(err, KJ_EINVAL, "field '%s': must have at most %d decimals", n, dec);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must have at most %d decimals"), n, dec);
     if (r || (f->min == 1 && zero))
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be a number %s 0", n,
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be a number %s 0"), n,
                      f->min == 1 ? ">" : ">=");
     if (big)
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be at most %lld", n, f->max);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be at most %lld"), n, f->max);
     return KJ_OK;
   }
   case KJ_FT_DATE:
     if (kj_date_parse(value, NULL))
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be a date YYYY-MM-DD", n);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be a date YYYY-MM-DD"), n);
     return KJ_OK;
   case KJ_FT_PERIOD:
     if (kj_period_parse(value, NULL))
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be a period like 2026, 2026-Q1 or 2026-01",
-                     n);
+      return kj_fail(err, KJ_EINVAL,
+                     _("field '%s': must be a period like 2026, 2026-Q1 or 2026-01"), n);
     return KJ_OK;
   case KJ_FT_NIP:
     if (!kj_nip_valid(value))
@@ -615,23 +616,23 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
         break;
       used += (size_t)w;
     }
-    return kj_fail(err, KJ_EINVAL, "field '%s': must be one of %s", n, list);
+    return kj_fail(err, KJ_EINVAL, _("field '%s': must be one of %s"), n, list);
   }
   case KJ_FT_CODE:
     if (!kj_code_valid(value))
       return kj_fail(err, KJ_EINVAL, "field '%s': " CODE_RULE, n);
     return KJ_OK;
   }
-  return kj_fail(err, KJ_EINVAL, "field '%s': unknown field type", n);
+  return kj_fail(err, KJ_EINVAL, _("field '%s': unknown field type"), n);
 }
 
 kj_code kj_record_validate_id(kj_rtype t, const char *id, kj_err *err) {
   const kj_type_def *td = kj_type(t);
   if (!td)
-    return kj_fail(err, KJ_EINVAL, "unknown record type");
+    return kj_fail(err, KJ_EINVAL, _("unknown record type"));
   const char *n = td->id_name;
   if (!id || !*id)
-    return kj_fail(err, KJ_EINVAL, "field '%s': is required", n);
+    return kj_fail(err, KJ_EINVAL, _("field '%s': is required"), n);
   switch (t) {
   case KJ_T_OFFICE:
   case KJ_T_INDICATOR:
@@ -644,7 +645,7 @@ kj_code kj_record_validate_id(kj_rtype t, const char *id, kj_err *err) {
     return KJ_OK;
   default:
     if (strlen(id) != KJ_UUID_STRLEN || !kj_uuid_valid(id))
-      return kj_fail(err, KJ_EINVAL, "field '%s': must be a UUID", n);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be a UUID"), n);
     return KJ_OK;
   }
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "text.h"
 
 /* ---------------------------------------------------------------------- */
@@ -190,7 +191,7 @@ static kj_code print_table(FILE *out, const tcol *cols, int ncols, char **cells,
                            kj_err *err) {
   int w[NCELL];
   for (int c = 0; c < ncols; c++) {
-    w[c] = (int)strlen(cols[c].head);
+    w[c] = disp_width(_(cols[c].head)); /* the heads in the reader's language */
     if (w[c] < cols[c].minw)
       w[c] = cols[c].minw;
     for (size_t r = 0; r < nrows; r++) {
@@ -204,7 +205,7 @@ static kj_code print_table(FILE *out, const tcol *cols, int ncols, char **cells,
   }
   for (size_t r = 0; r <= nrows; r++) {
     for (int c = 0; c < ncols; c++) {
-      const char *s = r ? cells[(r - 1) * (size_t)ncols + (size_t)c] : cols[c].head;
+      const char *s = r ? cells[(r - 1) * (size_t)ncols + (size_t)c] : _(cols[c].head);
       if (!*s)
         s = "-";
       int pad = w[c] - disp_width(s), last = c == ncols - 1;
@@ -228,20 +229,21 @@ static void free_cells(char **cells, size_t n) {
 }
 
 static const tcol k_off_table[] = {
-    {"rank", 4, 0, 1},        {"office", 12, 0, 0}, {"name", 28, 28, 0},      {"IKK", 7, 0, 1},
-    {"IKM", 7, 0, 1},         {"mutu", 4, 0, 0},    {"n", 6, 0, 1},           {"on time", 9, 0, 1},
-    {"compliance", 10, 0, 1}, {"capaian", 8, 0, 1}, {"SB/B/BP/K/SK", 0, 0, 0}};
+    {N_("rank"), 4, 0, 1}, {N_("office"), 12, 0, 0}, {N_("name"), 28, 28, 0},
+    {"IKK", 7, 0, 1},      {"IKM", 7, 0, 1},         {"mutu", 4, 0, 0},
+    {"n", 6, 0, 1},        {N_("on time"), 9, 0, 1}, {N_("compliance"), 10, 0, 1},
+    {"capaian", 8, 0, 1},  {"SB/B/BP/K/SK", 0, 0, 0}};
 #define OFF_TCOLS ((int)(sizeof k_off_table / sizeof k_off_table[0]))
 
 static const tcol k_emp_table[] = {
-    {"nip", 18, 0, 0},     {"name", 24, 24, 0}, {"capaian", 8, 0, 1},  {"hasil", 8, 0, 0},
-    {"perilaku", 8, 0, 1}, {"rating", 8, 0, 0}, {"predikat", 16, 0, 0}};
+    {"nip", 18, 0, 0},     {N_("name"), 24, 24, 0}, {"capaian", 8, 0, 1},  {"hasil", 8, 0, 0},
+    {"perilaku", 8, 0, 1}, {"rating", 8, 0, 0},     {"predikat", 16, 0, 0}};
 #define EMP_TCOLS ((int)(sizeof k_emp_table / sizeof k_emp_table[0]))
 
 static kj_code offices_table(const kj_report_offices *d, FILE *out, kj_err *err) {
-  fputs("Offices, period ", out);
+  fputs(_("Offices, period "), out);
   kj_term_fputs(d->period, out);
-  fputs(", as of ", out);
+  fputs(_(", as of "), out);
   kj_term_fputs(d->as_of, out);
   fputs("\n\n", out);
   size_t n = d->n * (size_t)OFF_TCOLS;
@@ -265,9 +267,9 @@ static kj_code offices_table(const kj_report_offices *d, FILE *out, kj_err *err)
 }
 
 static kj_code employees_table(const kj_report_employees *d, FILE *out, kj_err *err) {
-  fputs("Employees of ", out);
+  fputs(_("Employees of "), out);
   kj_term_fputs(d->office, out);
-  fputs(", period ", out);
+  fputs(_(", period "), out);
   kj_term_fputs(d->period, out);
   fputs("\n\n", out);
   size_t n = d->n * (size_t)EMP_TCOLS;

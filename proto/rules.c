@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "merge.h"
 
 static const char *const k_content[] = {"nip",     "date",        "indicator", "quantity",
@@ -99,10 +100,10 @@ static kj_code on_roster(judge *j, const char *field, int exempt) {
   if (rc)
     return rc;
   if (!found)
-    return refuse(j, "%s %s is not on the roster (no such employee)", field, nip);
+    return refuse(j, _("%s %s is not on the roster (no such employee)"), field, nip);
   if (!office || strcmp(e.office, office) != 0)
-    return refuse(j, "%s %s is not on the roster of office '%s' (their office is '%s')", field, nip,
-                  office ? office : "", e.office);
+    return refuse(j, _("%s %s is not on the roster of office '%s' (their office is '%s')"), field,
+                  nip, office ? office : "", e.office);
   return KJ_OK;
 }
 
@@ -181,7 +182,8 @@ static kj_code check_dates(judge *j) {
     if (d > today + j->ctx->slack_days) {
       char t[KJ_DATE_STRLEN + 1];
       kj_date_format(today, t);
-      return refuse(j, "%s %s is after the office's today (%s in %s)", dated[k].field, v, t, zone);
+      return refuse(j, _("%s %s is after the office's today (%s in %s)"), dated[k].field, v, t,
+                    zone);
     }
   }
   return KJ_OK;
@@ -214,36 +216,37 @@ static kj_code check_activity(judge *j) {
   if (w_status && decided(status)) {
     /* an approve or reject action */
     if (!j->before)
-      return refuse(j, "a new activity is draft or submitted: it is %s by its approver later",
+      return refuse(j, _("a new activity is draft or submitted: it is %s by its approver later"),
                     status);
     if (strcmp(old, "draft") == 0)
-      return refuse(j, "a draft is submitted before it is approved or rejected");
+      return refuse(j, _("a draft is submitted before it is approved or rejected"));
     if (same(nip, j->author))
-      return refuse(j, "nobody approves their own activity (%s)", nip);
+      return refuse(j, _("nobody approves their own activity (%s)"), nip);
     int known = approver_of(j, nip, sup, &rc);
     if (rc)
       return rc;
     if (known && !sup[0])
-      return refuse(j, "%s has no supervisor: their activities are approved at the BKD", nip);
+      return refuse(j, _("%s has no supervisor: their activities are approved at the BKD"), nip);
     if (known && strcmp(sup, j->author) != 0)
-      return refuse(j, "only the supervisor of %s (%s) approves their activities", nip, sup);
+      return refuse(j, _("only the supervisor of %s (%s) approves their activities"), nip, sup);
     if (!known && !kj_nip_valid(j->author))
-      return refuse(j, "an activity is approved or rejected by its approver signed in, not by '%s'",
+      return refuse(j,
+                    _("an activity is approved or rejected by its approver signed in, not by '%s'"),
                     j->author);
     /* the decision leaves reviewed_by = the approver: written by this
      * change, or already so (a change of decision by the same approver,
      * whose unchanged reviewed_by an import or approve drops as no change) */
     if (w_rev ? !same(rev, j->author) : !same(get(j->after, "reviewed_by"), j->author))
-      return refuse(j, "an approval sets reviewed_by to its approver (%s)", j->author);
+      return refuse(j, _("an approval sets reviewed_by to its approver (%s)"), j->author);
     return KJ_OK;
   }
   if (!j->before && w_status && status && strcmp(status, "draft") != 0 &&
       strcmp(status, "submitted") != 0)
-    return refuse(j, "a new activity is draft or submitted");
+    return refuse(j, _("a new activity is draft or submitted"));
   if (w_rev && rev)
-    return refuse(j, "reviewed_by is set only by an approve or reject of the approver");
+    return refuse(j, _("reviewed_by is set only by an approve or reject of the approver"));
   if (w_rev && decided(status_of(j->after)))
-    return refuse(j, "reviewed_by of an activity that is %s is cleared only with its status",
+    return refuse(j, _("reviewed_by of an activity that is %s is cleared only with its status"),
                   status_of(j->after));
   if (w_status && j->before && decided(old)) {
     /* away from a decision: the approver's, or an edit sent for review again */
@@ -258,8 +261,8 @@ static kj_code check_activity(judge *j) {
     const char *who =
         known ? (sup[0] ? sup : "a BKD administrator") : (reviewer ? reviewer : "the reviewer");
     if (!approver)
-      return refuse(j, "only the approver (%s) changes the status of an activity that is %s", who,
-                    old);
+      return refuse(j, _("only the approver (%s) changes the status of an activity that is %s"),
+                    who, old);
   }
   return KJ_OK;
 }
@@ -269,28 +272,28 @@ static kj_code check_rating(judge *j) {
   const char *role = get(j->after, "role"), *period = get(j->after, "period");
   kj_code rc;
   if (!same(rater, j->author))
-    return refuse(j, "a rating is written by its rater (%s), not by '%s'", rater ? rater : "",
+    return refuse(j, _("a rating is written by its rater (%s), not by '%s'"), rater ? rater : "",
                   j->author);
   if (same(rater, ratee))
-    return refuse(j, "nobody rates themselves (%s)", rater);
+    return refuse(j, _("nobody rates themselves (%s)"), rater);
   if (j->ctx->has_roster && role) {
     kj_roster_entry er, ee;
     int fr, fe;
     if ((rc = lookup(j, rater, &er, &fr)) || (rc = lookup(j, ratee, &ee, &fe)))
       return rc;
     if (strcmp(role, "atasan") == 0 && !(fe && same(ee.supervisor, rater)))
-      return refuse(j, "an atasan rating is made by the ratee's supervisor (%s), not by %s",
+      return refuse(j, _("an atasan rating is made by the ratee's supervisor (%s), not by %s"),
                     fe && ee.supervisor[0] ? ee.supervisor : "none on the roster", rater);
     if (strcmp(role, "bawahan") == 0 && !(fr && same(er.supervisor, ratee)))
-      return refuse(j, "a bawahan rating rates the rater's own supervisor (%s), not %s",
+      return refuse(j, _("a bawahan rating rates the rater's own supervisor (%s), not %s"),
                     fr && er.supervisor[0] ? er.supervisor : "none on the roster", ratee);
     if (strcmp(role, "rekan") == 0) {
       if (fe && same(ee.supervisor, rater))
-        return refuse(j, "a rekan rating is between colleagues: %s is the supervisor of %s", rater,
-                      ratee);
+        return refuse(j, _("a rekan rating is between colleagues: %s is the supervisor of %s"),
+                      rater, ratee);
       if (fr && same(er.supervisor, ratee))
-        return refuse(j, "a rekan rating is between colleagues: %s is the supervisor of %s", ratee,
-                      rater);
+        return refuse(j, _("a rekan rating is between colleagues: %s is the supervisor of %s"),
+                      ratee, rater);
     }
   }
   if (period && rater && ratee && j->ctx->roster->rating) {
@@ -300,8 +303,8 @@ static kj_code check_rating(judge *j) {
       return rc;
     if (other[0])
       return refuse(j,
-                    "%s already rated %s for %s in rating %s (one rating per period, rater "
-                    "and ratee)",
+                    _("%s already rated %s for %s in rating %s (one rating per period, rater "
+                      "and ratee)"),
                     rater, ratee, period, other);
   }
   return KJ_OK;
@@ -320,17 +323,18 @@ static kj_code check_delete(judge *j) {
     if (rc)
       return rc;
     if (known && !sup[0])
-      return refuse(j, "an activity that is %s is deleted at the BKD (%s has no supervisor)",
+      return refuse(j, _("an activity that is %s is deleted at the BKD (%s has no supervisor)"),
                     status, nip ? nip : "");
     if (known ? !same(sup, j->author) : (!kj_nip_valid(j->author) || same(nip, j->author)))
-      return refuse(j, "an activity that is %s is deleted only by its approver (%s), not by '%s'",
+      return refuse(j,
+                    _("an activity that is %s is deleted only by its approver (%s), not by '%s'"),
                     status, known ? sup : "the supervisor signed in", j->author);
     return KJ_OK;
   }
   if (j->c->rec.type == KJ_T_RATING) {
     const char *rater = get(b, "rater");
     if (!same(rater, j->author))
-      return refuse(j, "a rating is deleted by its rater (%s), not by '%s'", rater ? rater : "",
+      return refuse(j, _("a rating is deleted by its rater (%s), not by '%s'"), rater ? rater : "",
                     j->author);
   }
   return KJ_OK;

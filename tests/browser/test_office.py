@@ -128,8 +128,10 @@ def test_paper_surveys(o, url):
         b.type("#age", "7")
         b.driver.switch_to.active_element.send_keys("\n")
         b.wait_text("[data-error-for=u5]", "1-4")
-        assert "U5: is required" in b.text("#survey-form .error-summary")
-        b.wait_text("[data-error-for=age]", "from 10 to 120")
+        # the rules' messages in the page's language (cookie kj_lang, po/id.po)
+        summary = b.text("#survey-form .error-summary")
+        assert "U5: " in summary and "wajib diisi" in summary, summary
+        b.wait_text("[data-error-for=age]", "dari 10 sampai 120")
         assert b.js("return document.getElementById('u4').value") == "4"
         assert b.js("return document.getElementById('age').value") == "7"
         assert b.text("#count") == "10"
@@ -193,7 +195,7 @@ def test_activities(o, url):
         b.type("#a-quantity", "-3")
         b.type("#a-description", "Dokumen selesai")
         b.click("#a-add")
-        b.wait_text("[data-error-for=quantity]", "must")
+        b.wait_text("[data-error-for=quantity]", "harus")
         assert b.js("return document.getElementById('a-description').value") == "Dokumen selesai"
         b.type("#a-quantity", "5")
         b.click("#a-add")
@@ -357,7 +359,7 @@ def test_pengaduan(o, url):
         b.js("document.getElementById('c-received').value = ''")
         b.type("#c-summary", "Antrean KTP lama")
         b.click("#c-add")
-        b.wait_text("[data-error-for=received]", "required")
+        b.wait_text("[data-error-for=received]", "wajib diisi")
         assert b.js("return document.getElementById('c-summary').value") == "Antrean KTP lama"
         b.js(f"document.getElementById('c-received').value = '{today.isoformat()}'")
         b.click("#c-add")

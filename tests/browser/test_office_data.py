@@ -97,8 +97,8 @@ def test_rating(o, url):
                 pick(b, f"#p-s{i}", str(v))
         b.type("#p-comment", "Memberi arahan yang jelas")
         b.click("#p-save")
-        b.wait_text("[data-error-for=s3]", "required")
-        assert "3. Kompeten: is required" in b.text("#rating-form .error-summary")
+        b.wait_text("[data-error-for=s3]", "wajib diisi")
+        assert "3. Kompeten: wajib diisi" in b.text("#rating-form .error-summary")
         assert b.js("return document.getElementById('p-s7').value") == "5"
         pick(b, "#p-s3", "5")
         b.click("#p-save")
@@ -112,7 +112,7 @@ def test_rating(o, url):
             pick(b, f"#p-s{i}", "3")
         b.click("#p-save")
         t = b.wait_text("#rating-form .error-summary", first)
-        assert "one rating per period" in t, t
+        assert "satu penilaian per periode" in t, t
         # a colleague: rekan
         pick(b, "#p-ratee", oe.STAFF2)
         b.wait_text("#p-role", "Rekan")
@@ -159,7 +159,7 @@ def test_target(o, url):
         pick(b, "#t-indicator", "DOC")
         b.type("#t-target", "0")
         b.click("#t-save")
-        b.wait_text("[data-error-for=target]", "must")
+        b.wait_text("[data-error-for=target]", "harus")
         b.type("#t-target", "100")
         b.type("#t-weight", "2")
         b.click("#t-save")
@@ -248,7 +248,7 @@ def test_import(o, url):
             f.write("tanggal,layanan\n2026-01-01,KTP-el\n")
         b.driver.find_element("css selector", "#i-file").send_keys(bad)
         b.click("#i-go")
-        b.wait_text("#import-form .error-summary", "unknown column")
+        b.wait_text("#import-form .error-summary", "tidak dikenal")
         clean(b, "impor")
     after = json.loads(o.k("list", "survey", "--json").stdout)
     assert len(after) == before + 2, (before, len(after))

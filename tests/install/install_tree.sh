@@ -36,8 +36,12 @@ fi
 for p in kinerja kinerjad; do
   [ -x "$prefix/bin/$p" ] || fail "$prefix/bin/$p missing or not executable"
 done
-"$prefix/bin/kinerja" --help >"$tmp/kinerja.help" 2>&1 || fail "installed kinerja --help exits $?"
+LANGUAGE=en "$prefix/bin/kinerja" --help >"$tmp/kinerja.help" 2>&1 || fail "installed kinerja --help exits $?"
 grep -q '^usage: kinerja ' "$tmp/kinerja.help" || fail "installed kinerja --help: no usage line"
+# the Indonesian catalogue, found from the program under the prefix (common/i18n.h)
+[ -f "$prefix/share/locale/id/LC_MESSAGES/kinerja.mo" ] || fail "$prefix/share/locale/id/LC_MESSAGES/kinerja.mo missing"
+env -u LANGUAGE -u LC_ALL -u LC_MESSAGES -u LANG "$prefix/bin/kinerja" --help >"$tmp/kinerja.help.id" 2>&1
+grep -q '^cara pakai: kinerja ' "$tmp/kinerja.help.id" || fail "installed kinerja --help is not Indonesian: $(head -1 "$tmp/kinerja.help.id")"
 "$prefix/bin/kinerjad" --help >"$tmp/kinerjad.help" 2>&1 || fail "installed kinerjad --help exits $?"
 grep -q '^usage: kinerjad ' "$tmp/kinerjad.help" || fail "installed kinerjad --help: no usage line"
 

@@ -61,7 +61,7 @@ function showErrors(form, errors) {
   for (const e of errors) {
     const f = form.querySelector(`[data-field="${e.field}"]`) || form.querySelector("[data-field]");
     // the rule's message without its "field 'x': " (the label says which)
-    const text = String(e.message || "").replace(/^(record '[^']*': )?field '[^']*': /, "");
+    const text = String(e.message || "").replace(/^((record|rekaman) '[^']*': )?(field|isian) '[^']*': /, "");
     const label = t(FIELD_LABEL[e.field] || (e.field || "").toUpperCase());
     ul.append(h("li", {}, h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); f?.querySelector("input,select,textarea")?.focus(); } },
       label ? `${label}: ${text}` : text)));

@@ -1,5 +1,6 @@
 // i18n.js - the office app's words: Indonesian first (ui.md "Words"),
-// English when the browser asks for it (navigator.languages).  t(text)
+// English when the browser asks for it (navigator.languages) or setLang("en")
+// chose it; the cookie kj_lang tells the API the page's language.  t(text)
 // takes the Indonesian text and gives it in the browser's language; num()
 // writes numbers the Indonesian way on screen (82,35; 1.234).
 const EN = {
@@ -151,7 +152,20 @@ const EN = {
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
-export const lang = String(langs[0] || "id").toLowerCase().startsWith("en") ? "en" : "id";
+let chosen = null;
+try { chosen = localStorage.getItem("kj_lang"); } catch (e) { /* storage off: the browser's language */ }
+export const lang = chosen === "en" || chosen === "id" ? chosen
+  : String(langs[0] || "id").toLowerCase().startsWith("en") ? "en" : "id";
+// The API answers in the page's language (its messages, the rules' included:
+// client/ui_lang.h reads this cookie on every request).
+document.cookie = `kj_lang=${lang}; Path=/; SameSite=Strict`;
+
+// A language switch: remember the choice on this device and show the page in it.
+export function setLang(l) {
+  try { localStorage.setItem("kj_lang", l === "en" ? "en" : "id"); } catch (e) { /* kept for this page only */ }
+  document.cookie = `kj_lang=${l === "en" ? "en" : "id"}; Path=/; SameSite=Strict`;
+  location.reload();
+}
 
 export function t(text) {
   return lang === "en" && EN[text] !== undefined ? EN[text] : text;
