@@ -400,6 +400,7 @@ static void api_status(kjc_ui *ui, const kjh_session *ss, kjh_response *resp) {
   kjc_outbox_stats_get(s, &os, &err);
   cJSON_AddNumberToObject(o, "pending", (double)(os.pending + os.held));
   cJSON_AddNumberToObject(o, "rejected", (double)os.rejected);
+  cJSON_AddBoolToObject(o, "syncing", kjc_sync_watch_running());
   if (!strcmp(ss->role, "supervisor")) {
     count_q q = {kjc_store_office(s), roster(s, ss->user, NULL), 0};
     kjc_store_each(s, KJ_T_ACTIVITY, 0, count_submitted, &q, &err);
@@ -409,19 +410,32 @@ static void api_status(kjc_ui *ui, const kjh_session *ss, kjh_response *resp) {
   reply(resp, 200, o);
 }
 
+/* "Sinkronkan sekarang": the sync thread of `kinerja ui` (kjc_sync_watch)
+ * syncs at once; this waits up to SYNC_WAIT_MS for it with the app's
+ * mutex released, so a long sync (a slow link, thousands of changes)
+ * never holds up another request, and two syncs never run side by side.
+ * Answers {ok, pushed, pulled, rejected[, error]} when it ended in time,
+ * else {ok: true, running: true} (the page watches /api/status). */
+#define SYNC_WAIT_MS 10000
+
 static void api_sync(kjc_ui *ui, kjh_response *resp) {
-  kj_err err;
-  kj_err_clear(&err);
-  kjc_sync_result res;
-  memset(&res, 0, sizeof res);
-  kj_code c = kjc_sync_run(ui->s, NULL, &res, &err);
+  kjc_sync_outcome out;
+  pthread_mutex_unlock(&ui->mu); /* taken by kjc_ui_handle */
+  kj_code c = kjc_sync_watch_now(SYNC_WAIT_MS, &out);
+  pthread_mutex_lock(&ui->mu);
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddBoolToObject(o, "ok", c == KJ_OK);
-  if (c)
-    cJSON_AddStringToObject(o, "error", err.msg);
-  cJSON_AddNumberToObject(o, "pushed", (double)res.pushed);
-  cJSON_AddNumberToObject(o, "pulled", (double)res.pulled);
-  cJSON_AddNumberToObject(o, "rejected", (double)res.rejected);
+  if (c) {
+    cJSON_AddBoolToObject(o, "ok", 1);
+    cJSON_AddBoolToObject(o, "running", 1);
+    reply(resp, 200, o);
+    return;
+  }
+  cJSON_AddBoolToObject(o, "ok", out.code == KJ_OK);
+  if (out.code)
+    cJSON_AddStringToObject(o, "error", out.msg);
+  cJSON_AddNumberToObject(o, "pushed", (double)out.res.pushed);
+  cJSON_AddNumberToObject(o, "pulled", (double)out.res.pulled);
+  cJSON_AddNumberToObject(o, "rejected", (double)out.res.rejected);
   reply(resp, 200, o);
 }
 

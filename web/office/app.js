@@ -1,3 +1,21 @@
+// "Sinkronkan sekarang": the app's sync thread syncs at once; the answer
+// comes when it ended (or after 10 s while it goes on: the header then
+// follows it through /api/status)
+document.getElementById("sync-now").addEventListener("click", async (ev) => {
+  const b = ev.currentTarget;
+  b.disabled = true;
+  b.textContent = t("Menyinkronkan...");
+  const r = await api("/api/sync", {});
+  let s = await refreshStatus();
+  while (s && s.syncing) {
+    await new Promise((ok) => setTimeout(ok, 2000));
+    s = await refreshStatus();
+  }
+  b.disabled = false;
+  b.textContent = t("Sinkronkan sekarang");
+  if (r.ok && r.data.ok === false) document.getElementById("sync-badge").title = r.data.error || "";
+});
+
 // app.js - the office app (kinerja ui): sign-in, the header with the sync
 // state, the menu by role and the pages Beranda, Survei, Kegiatan harian,
 // Persetujuan and Sinkronisasi.  Every change goes to the JSON API under
@@ -621,4 +639,12 @@ async function sinkronisasi() {
 }
 
 route();
-setInterval(refreshStatus, 15000);
+// the header follows the sync thread: every 5 s while changes wait or the
+// server is away, else every 15 s
+let statusTimer = null;
+async function pollStatus() {
+  const s = await refreshStatus().catch(() => null);
+  const busy = !s || s.pending > 0 || !s.online || s.syncing;
+  statusTimer = setTimeout(pollStatus, busy ? 5000 : 15000);
+}
+statusTimer = setTimeout(pollStatus, 5000);
