@@ -3,8 +3,6 @@
  * connection code as kinerjad), with the `sync --watch` loop in a thread
  * of the same process: plain HTTP on a loopback address, HTTPS on any other. */
 #include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +14,7 @@
 #include "cli.h"
 #include "http.h"
 #include "passhash.h"
+#include "plat.h"
 #include "ui_api.h"
 
 /* 1 when host is a loopback address (127.0.0.0/8, ::1, "localhost"). */
@@ -91,24 +90,6 @@ static int set_operator_password(kjc_store *s, const char *path) {
   return 0;
 }
 
-/* The first IPv4 address of an interface that is up and not loopback
- * (the PC's address on the office network) into out; 0, or -1 when none. */
-static int lan_address(char *out, size_t size) {
-  struct ifaddrs *all;
-  if (getifaddrs(&all) != 0)
-    return -1;
-  int r = -1;
-  for (struct ifaddrs *i = all; i && r; i = i->ifa_next) {
-    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
-        (i->ifa_flags & IFF_LOOPBACK))
-      continue;
-    if (inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, out, (socklen_t)size))
-      r = 0;
-  }
-  freeifaddrs(all);
-  return r;
-}
-
 /* The kiosk's address as this server is reached: SCHEME://HOST:PORT/kiosk,
  * HOST the address listened on, or for a wildcard (0.0.0.0, [::]) the
  * PC's LAN address (its host name when it has none). */
@@ -116,7 +97,7 @@ static void kiosk_url(const char *scheme, const char *host, int port, char *out,
   char addr[256];
   snprintf(addr, sizeof addr, "%s", host);
   if (!strcmp(host, "0.0.0.0") || !strcmp(host, "[::]") || !strcmp(host, "::")) {
-    if (lan_address(addr, sizeof addr) != 0 && gethostname(addr, sizeof addr - 1) != 0)
+    if (kj_lan_ipv4(addr, sizeof addr) != 0 && gethostname(addr, sizeof addr - 1) != 0)
       snprintf(addr, sizeof addr, "localhost");
   }
   snprintf(out, size, "%s://%s:%d/kiosk", scheme, addr, port);
