@@ -806,10 +806,14 @@ static void activity_update(kjc_ui *ui, const kjh_session *ss, const cJSON *body
                             kjh_response *resp) {
   kjc_store *s = ui->s;
   const char *id = jstr(body, "id");
+  if (!id || !id[0]) {
+    reply_err(resp, 400, "choose the activity to change", "id");
+    return;
+  }
   kj_err err;
   kj_err_clear(&err);
   kj_rstate st;
-  kj_code code = kjc_record_get(s, KJ_T_ACTIVITY, id ? id : "", &st, &err);
+  kj_code code = kjc_record_get(s, KJ_T_ACTIVITY, id, &st, &err);
   const char *nip = code ? NULL : kj_record_get(&st.rec, "nip");
   const char *was = code ? NULL : kj_record_get(&st.rec, "status");
   char before[16];
@@ -822,7 +826,7 @@ static void activity_update(kjc_ui *ui, const kjh_session *ss, const cJSON *body
   }
   if (!mine) {
     char msg[160];
-    snprintf(msg, sizeof msg, "record '%s': not an activity of yours", id ? id : "");
+    snprintf(msg, sizeof msg, "record '%s': not an activity of yours", id);
     reply_err(resp, 404, msg, "id");
     return;
   }

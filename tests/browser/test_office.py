@@ -289,6 +289,7 @@ def test_edit_activity(o, url):
         env={"KINERJA_PIN": oe.PIN})
     mine = json.loads(o.k("list", "activity", "--nip", oe.STAFF, "--json").stdout)
     draft = [a for a in mine if a.get("status", "draft") == "draft"][0]["id"]
+    other = json.loads(o.k("list", "activity", "--nip", oe.STAFF2, "--json").stdout)[0]
     with kjbrowser.Browser() as b:
         signin_asn(b, url, oe.STAFF, oe.PIN)
         b.wait_text("h1", "Beranda")
@@ -318,6 +319,12 @@ def test_edit_activity(o, url):
         wait_until(lambda: b.find_all(row + "[data-status=submitted]"), what="resubmitted")
         assert b.text("#a-title") == "Tambah kegiatan"
         shot(b, "kegiatan-ubah")
+        # a colleague's activity cannot be changed through the API either
+        st = b.js("return fetch('/api/session').then(r => r.json()).then(s => fetch("
+                  "'/api/activities/update', {method: 'POST', headers: {'Content-Type': "
+                  "'application/json', 'X-CSRF-Token': s.csrf}, body: JSON.stringify({id: "
+                  "arguments[0], quantity: '99'})})).then(r => r.status)", other["id"])
+        assert st == 404, st
         clean(b, "edit activity")
     acts = {a["id"]: a for a in json.loads(o.k("list", "activity", "--nip", oe.STAFF,
                                                   "--json").stdout)}
@@ -325,6 +332,9 @@ def test_edit_activity(o, url):
     assert d.get("status", "draft") == "draft" and d["quantity"] == "7" and \
         d["description"] == "Dokumen diperbaiki", d
     assert r["status"] == "submitted" and r["quantity"] == "3" and not r.get("reviewed_by"), r
+    again = [a for a in json.loads(o.k("list", "activity", "--nip", oe.STAFF2, "--json").stdout)
+             if a["id"] == other["id"]][0]
+    assert again == other, (again, other)
 
 
 def test_rejected_and_discard(o, url):
