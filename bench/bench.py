@@ -17,6 +17,9 @@ Environment:
   BENCH_ONLY=links  only the rural-links benchmark (issue 21): a week of one
                   office's work through tests/tools/linkem (3G, VSAT, EDGE);
                   rewrites only its block (`bench-links`) of the doc
+  BENCH_ONLY=web  only the web apps' render budget (bench/web_bench.py: each
+                  page's first render in Debian's chromium, asset bytes,
+                  1366x768 and 360 px); rewrites only its block (`bench-web`)
   BENCH_ONLY=push  only the big push (point 2) and raw durable SQLite, runs
                   interleaved; with BENCH_BEFORE=BUILD_DIR (another build's
                   kinerja and kinerjad, e.g. of the last release) its push is
@@ -1018,6 +1021,69 @@ def render_links(R, date):
     return "\n".join(out)
 
 
+def bench_web(b, tmp):
+    """The web apps' render budget (bench/web_bench.py, run by Debian's
+    python3 for selenium): its JSON."""
+    out = os.path.join(tmp, "web.json")
+    runs = max(5, RUNS)
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "web_bench.py"),
+                    os.path.dirname(os.path.dirname(b.kinerja)), out,
+                    str(runs)], check=True)
+    with open(out) as f:
+        return json.load(f)
+
+
+def render_web(W, date):
+    def kb(n):
+        return "%s KB" % fmt(n / 1024.0, 1)
+
+    def yes(v):
+        return "yes" if v else "**no**"
+
+    out = []
+    out.append("Measured by `make bench` (bench/web_bench.py) on %s UTC in Debian's headless chromium "
+               "on this machine, HTTP cache off (every load fetches every asset, as a first visit), "
+               "median of %d loads per page; the run took %.0f s%s." % (
+                   date, W["runs"], W["wall_s"],
+                   ", 1-minute load average %.1f at its start and %.1f at its end (2 cores)" % tuple(W["load"])
+                   if "load" in W else ""))
+    out.append("")
+    od, bd = W["office"]["data"], W["bkd"]["data"]
+    out.append("- Office app (`kinerja ui`, plain HTTP on 127.0.0.1): office 36.73.01 with eleven months "
+               "of scripts/gen-data.py data pushed to a real kinerjad and its scores pulled (%s surveys, "
+               "%s activities, %s complaints on the PC). First render: navigation start to app.js's "
+               "performance mark `kj-page-drawn` (the page drawn with its data; the kiosk: its service "
+               "buttons in the document)." % (fmt(od["surveys"]), fmt(od["activities"]),
+                                              fmt(od["complaints"])))
+    out.append("- BKD dashboard (`kinerjad serve --plain-http`): %s offices and the year %s from "
+               "scripts/gen-data.py (%s surveys, %s activities, %s complaints, %s ratings, %s targets). "
+               "First render: navigation start until the page's main table or section is in the "
+               "document (a MutationObserver added before the page's scripts), signed in as an analyst." % (
+                   fmt(bd["offices"]), "2025", fmt(bd["surveys"]), fmt(bd["activities"]),
+                   fmt(bd["complaints"]), fmt(bd["ratings"]), fmt(bd["targets"])))
+    out.append("- Bytes: the compressed bodies as served (Resource Timing `encodedBodySize`) of the "
+               "page's document, scripts, styles and images, the JSON of /api/ left out. Fits: no "
+               "page-wide horizontal scroll at 1366x768 and on a 360 px phone (emulated).")
+    out.append("")
+    out.append("| app | page | first render | runs (ms) | first paint | bytes | 1366x768 | 360 px | budget |")
+    out.append("|---|---|---:|---|---:|---:|---|---|---|")
+    for app, label in (("office", "office"), ("bkd", "BKD")):
+        for name, p in W[app]["pages"].items():
+            ok = p["drawn_ms"] < 300 and p["fits_desktop"] and p["fits_phone"]
+            out.append("| %s | %s | %s ms | %s | %s ms | %s | %s | %s | %s |" % (
+                label, name, fmt(p["drawn_ms"], 1), " / ".join(fmt(x, 0) for x in p["runs_ms"]),
+                fmt(p["fcp_ms"], 1), kb(p["bytes"]), yes(p["fits_desktop"]), yes(p["fits_phone"]),
+                verdict(ok)))
+    out.append("")
+    for app, label in (("office", "Office app"), ("bkd", "BKD dashboard")):
+        a = W[app]
+        out.append("- %s, all assets together (each once): %s compressed (target < 500 KB: %s): %s." % (
+            label, kb(a["all_assets_bytes"]), verdict(a["all_assets_bytes"] < 500 * 1024),
+            ", ".join("%s %s" % (u.split("/", 3)[-1] or "/", kb(n))
+                      for u, n in sorted(a["all_assets"].items(), key=lambda x: -x[1]))))
+    return "\n".join(out)
+
+
 def write_doc(block, name="bench"):
     path = os.path.join(ROOT, "docs", "performance.md")
     begin, end = "<!-- %s:begin -->" % name, "<!-- %s:end -->" % name
@@ -1090,6 +1156,17 @@ def main():
         finally:
             cleanup()
         return
+    if ONLY == "web":
+        try:
+            date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+            W = bench_web(b, TMP)
+        finally:
+            cleanup()
+        block = render_web(W, date)
+        print(block)
+        if os.environ.get("BENCH_NO_DOC", "0") == "0":
+            write_doc(block, "bench-web")
+        return
     if ONLY == "links":
         try:
             date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
@@ -1124,6 +1201,8 @@ def main():
         R["cipher"] = CIPHER_SEEN[0] if CIPHER_SEEN else 0
         log("rural links: %d runs of 3 links (about 2 minutes)" % RUNS)
         R["links"] = bench_links(b, TMP)
+        log("web apps' render budget (about 3 minutes)")
+        R["web"] = bench_web(b, TMP)
     finally:
         cleanup()
     rows = table(R)
@@ -1132,9 +1211,13 @@ def main():
     print(block)
     print()
     print(links)
+    web = render_web(R["web"], R["date"])
+    print()
+    print(web)
     if os.environ.get("BENCH_NO_DOC", "0") == "0":
         write_doc(block)
         write_doc(links, "bench-links")
+        write_doc(web, "bench-web")
 
 
 CIPHER_SEEN = []

@@ -15,6 +15,7 @@
 #include "date.h"
 #include "record.h"
 #include "store.h"
+#include "sync.h"
 
 typedef struct kjc_command {
   const char *name;
@@ -129,11 +130,11 @@ int kjc_cmd_import(int argc, char **argv);
 int kjc_cmd_export(int argc, char **argv);
 int kjc_cmd_status(int argc, char **argv);
 int kjc_cmd_discard(int argc, char **argv); /* cmd_discard.c */
-int kjc_cmd_backup(int argc, char **argv); /* cmd_status.c */
-int kjc_cmd_sync(int argc, char **argv);   /* cmd_sync.c (sync engine) */
-int kjc_cmd_report(int argc, char **argv); /* cmd_sync.c */
-int kjc_cmd_person(int argc, char **argv); /* cmd_person.c: setup, list */
-int kjc_cmd_ui(int argc, char **argv);     /* cmd_ui.c (the office web app) */
+int kjc_cmd_backup(int argc, char **argv);  /* cmd_status.c */
+int kjc_cmd_sync(int argc, char **argv);    /* cmd_sync.c (sync engine) */
+int kjc_cmd_report(int argc, char **argv);  /* cmd_sync.c */
+int kjc_cmd_person(int argc, char **argv);  /* cmd_person.c: setup, list */
+int kjc_cmd_ui(int argc, char **argv);      /* cmd_ui.c (the office web app) */
 
 /* The loop of `sync --watch` on s (open for writing) until
  * kjc_sync_watch_stop (from any thread; it ends within a second or when
@@ -141,5 +142,25 @@ int kjc_cmd_ui(int argc, char **argv);     /* cmd_ui.c (the office web app) */
  * handlers.  (cmd_sync.c) */
 int kjc_sync_watch(kjc_store *s, long interval_s);
 void kjc_sync_watch_stop(void);
+
+/* What kjc_sync_watch_now saw: the outcome of the sync that answered
+ * (code KJ_OK or the sync's failure, with msg), and whether a sync is
+ * under way when it returned. */
+typedef struct kjc_sync_outcome {
+  kj_code code;
+  kjc_sync_result res;
+  char msg[KJ_ERR_MSG_MAX];
+  int running;
+} kjc_sync_outcome;
+
+/* "Sync now" for the loop of kjc_sync_watch running in another thread
+ * (`kinerja ui`'s button): asks it to start a sync at once (within a
+ * second) and waits up to wait_ms ms, holding no database lock, for a
+ * sync started after the request to end.  KJ_OK with out's code, res and
+ * msg filled when one ended; KJ_EBUSY when none ended in time (it goes on;
+ * out->running says whether one is under way).  (cmd_sync.c) */
+kj_code kjc_sync_watch_now(long wait_ms, kjc_sync_outcome *out);
+/* 1 while the watch loop's sync is under way, else 0. */
+int kjc_sync_watch_running(void);
 
 #endif

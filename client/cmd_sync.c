@@ -4,6 +4,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,84 @@ static void log_state(wstate *cur, wstate next, const char *text) {
   fputc('\n', stderr);
 }
 
+/* The "sync now" of the watch loop in another command's thread
+ * (kjc_sync_watch_now): a request count the loop answers, the count of
+ * syncs started and ended, and the outcome of the last one. */
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t done; /* signalled when a sync ends */
+  int asked;           /* a sync was asked for since the loop last looked */
+  int running;         /* a sync is under way */
+  long started, ended; /* syncs begun and ended by the loop */
+  kj_code code;        /* of the last ended */
+  kjc_sync_result res;
+  char msg[KJ_ERR_MSG_MAX];
+} g_now = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, KJ_OK, {0}, ""};
+
+static int take_asked(void) {
+  pthread_mutex_lock(&g_now.mu);
+  int a = g_now.asked;
+  g_now.asked = 0;
+  pthread_mutex_unlock(&g_now.mu);
+  return a;
+}
+
+static void sync_begins(void) {
+  pthread_mutex_lock(&g_now.mu);
+  g_now.asked = 0; /* this sync answers every request made before it */
+  g_now.running = 1;
+  g_now.started++;
+  pthread_mutex_unlock(&g_now.mu);
+}
+
+static void sync_ends(kj_code c, const kjc_sync_result *r, const kj_err *err) {
+  pthread_mutex_lock(&g_now.mu);
+  g_now.running = 0;
+  g_now.ended++;
+  g_now.code = c;
+  g_now.res = *r;
+  snprintf(g_now.msg, sizeof g_now.msg, "%s", c ? err->msg : "");
+  pthread_cond_broadcast(&g_now.done);
+  pthread_mutex_unlock(&g_now.mu);
+}
+
+kj_code kjc_sync_watch_now(long wait_ms, kjc_sync_outcome *out) {
+  memset(out, 0, sizeof *out);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += wait_ms / 1000;
+  until.tv_nsec += (wait_ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&g_now.mu);
+  g_now.asked = 1;
+  /* a sync under way may have read the outbox before this request: the
+   * one that answers is the next to start */
+  long want = g_now.started + 1;
+  int rc = 0;
+  while (g_now.ended < want && rc == 0)
+    rc = pthread_cond_timedwait(&g_now.done, &g_now.mu, &until);
+  kj_code c = KJ_EBUSY;
+  if (g_now.ended >= want) {
+    c = KJ_OK;
+    out->code = g_now.code;
+    out->res = g_now.res;
+    snprintf(out->msg, sizeof out->msg, "%s", g_now.msg);
+  }
+  out->running = g_now.running;
+  pthread_mutex_unlock(&g_now.mu);
+  return c;
+}
+
+int kjc_sync_watch_running(void) {
+  pthread_mutex_lock(&g_now.mu);
+  int r = g_now.running;
+  pthread_mutex_unlock(&g_now.mu);
+  return r;
+}
+
 static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
   const long probe_ms = 5000, max_backoff_ms = 300000;
   wstate st = W_NONE;
@@ -170,12 +249,16 @@ static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
   char msg[KJ_ERR_MSG_MAX + 64];
   while (!g_stop) {
     now = (int64_t)kj_wall_ms();
+    if (take_asked())
+      next_sync = now;
     if (now >= next_sync || (dirty_since && now >= dirty_at)) {
       kjc_sync_result r;
       kj_err err;
       kj_err_clear(&err);
       dirty_since = 0;
+      sync_begins();
       kj_code c = kjc_sync_run(s, opts, &r, &err);
+      sync_ends(c, &r, &err);
       if (c == KJ_EINTR || g_stop)
         break;
       now = (int64_t)kj_wall_ms();

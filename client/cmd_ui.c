@@ -15,6 +15,7 @@
 #include "http.h"
 #include "i18n.h"
 #include "passhash.h"
+#include "plat.h"
 #include "ui_api.h"
 
 /* 1 when host is a loopback address (127.0.0.0/8, ::1, "localhost"). */
@@ -90,8 +91,23 @@ static int set_operator_password(kjc_store *s, const char *path) {
   return 0;
 }
 
+/* The kiosk's address as this server is reached: SCHEME://HOST:PORT/kiosk,
+ * HOST the address listened on, or for a wildcard (0.0.0.0, [::]) the
+ * PC's LAN address (its host name when it has none). */
+static void kiosk_url(const char *scheme, const char *host, int port, char *out, size_t size) {
+  char addr[256];
+  snprintf(addr, sizeof addr, "%s", host);
+  if (!strcmp(host, "0.0.0.0") || !strcmp(host, "[::]") || !strcmp(host, "::")) {
+    if (kj_lan_ipv4(addr, sizeof addr) != 0 && gethostname(addr, sizeof addr - 1) != 0)
+      snprintf(addr, sizeof addr, "localhost");
+  }
+  snprintf(out, size, "%s://%s:%d/kiosk", scheme, addr, port);
+}
+
 static void ui_listening(void *app, const char *scheme, const char *host, int port) {
-  (void)app;
+  char url[512];
+  kiosk_url(scheme, host, port, url, sizeof url);
+  kjc_ui_set_kiosk_url(app, url);
   printf("open %s://%s:%d/ in a browser\n", scheme, host, port);
   fflush(stdout);
 }

@@ -7,10 +7,12 @@
  *   GET  /kiosk: the citizens' form (web/office/kiosk.html), no sign-in
  *   GET  /assets/...: scripts, styles (kjh_asset_serve)
  *   POST /api/signin {nip,pin} | {operator:true,password}; POST /api/signout
- *   GET  /api/session, /api/status, /api/meta, /api/kiosk
+ *   GET  /api/session, /api/status, /api/meta, /api/kiosk,
+ *        /api/kiosk/qr (signed in: the kiosk's address and QR code)
  *   POST /api/kiosk/survey (no sign-in; a pause between submissions)
  *   GET|POST /api/surveys (operator), GET|POST /api/activities,
- *   POST /api/activities/copy, /api/activities/submit (employee),
+ *   POST /api/activities/copy, /api/activities/submit,
+ *   /api/activities/update {id, fields...} (employee: own activities),
  *   GET|POST /api/approvals (supervisor), GET /api/outbox, POST /api/sync,
  *   POST /api/outbox/discard {id} (operator), GET /api/report?period=,
  *   GET|POST /api/complaints, POST /api/complaints/resolve (operator)
@@ -32,6 +34,7 @@
 #include "date.h"
 #include "passhash.h"
 #include "person.h"
+#include "qr.h"
 #include "reportdoc.h"
 #include "review.h"
 #include "session.h"
@@ -45,6 +48,8 @@ extern const kjh_assets kjc_ui_assets; /* web/office/, by kjh_embed (client/CMak
 #define KIOSK_SLOTS 256
 #define OPERATOR_TRIES 5
 
+static void cpy(char *dst, size_t size, const char *src);
+
 struct kjc_ui {
   kjc_store *s;
   pthread_mutex_t mu; /* one SQLite connection: one request at a time */
@@ -56,6 +61,7 @@ struct kjc_ui {
   } kiosk[KIOSK_SLOTS]; /* last submission per address (hashed slots) */
   int op_failures;
   int64_t op_locked_until;
+  char kiosk_url[512]; /* kjc_ui_set_kiosk_url */
 };
 
 kj_code kjc_ui_new(kjc_ui **out, kjc_store *s, int64_t kiosk_pause_ms, kj_err *err) {
@@ -73,6 +79,12 @@ kj_code kjc_ui_new(kjc_ui **out, kjc_store *s, int64_t kiosk_pause_ms, kj_err *e
   ui->kiosk_pause_ms = kiosk_pause_ms;
   *out = ui;
   return KJ_OK;
+}
+
+void kjc_ui_set_kiosk_url(kjc_ui *ui, const char *url) {
+  pthread_mutex_lock(&ui->mu);
+  cpy(ui->kiosk_url, sizeof ui->kiosk_url, url);
+  pthread_mutex_unlock(&ui->mu);
 }
 
 void kjc_ui_free(kjc_ui *ui) {
@@ -406,6 +418,7 @@ static void api_status(kjc_ui *ui, const kjh_session *ss, kjh_response *resp) {
   kjc_outbox_stats_get(s, &os, &err);
   cJSON_AddNumberToObject(o, "pending", (double)(os.pending + os.held));
   cJSON_AddNumberToObject(o, "rejected", (double)os.rejected);
+  cJSON_AddBoolToObject(o, "syncing", kjc_sync_watch_running());
   if (!strcmp(ss->role, "supervisor")) {
     count_q q = {kjc_store_office(s), roster(s, ss->user, NULL), 0};
     kjc_store_each(s, KJ_T_ACTIVITY, 0, count_submitted, &q, &err);
@@ -415,19 +428,32 @@ static void api_status(kjc_ui *ui, const kjh_session *ss, kjh_response *resp) {
   reply(resp, 200, o);
 }
 
+/* "Sinkronkan sekarang": the sync thread of `kinerja ui` (kjc_sync_watch)
+ * syncs at once; this waits up to SYNC_WAIT_MS for it with the app's
+ * mutex released, so a long sync (a slow link, thousands of changes)
+ * never holds up another request, and two syncs never run side by side.
+ * Answers {ok, pushed, pulled, rejected[, error]} when it ended in time,
+ * else {ok: true, running: true} (the page watches /api/status). */
+#define SYNC_WAIT_MS 10000
+
 static void api_sync(kjc_ui *ui, kjh_response *resp) {
-  kj_err err;
-  kj_err_clear(&err);
-  kjc_sync_result res;
-  memset(&res, 0, sizeof res);
-  kj_code c = kjc_sync_run(ui->s, NULL, &res, &err);
+  kjc_sync_outcome out;
+  pthread_mutex_unlock(&ui->mu); /* taken by kjc_ui_handle */
+  kj_code c = kjc_sync_watch_now(SYNC_WAIT_MS, &out);
+  pthread_mutex_lock(&ui->mu);
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddBoolToObject(o, "ok", c == KJ_OK);
-  if (c)
-    cJSON_AddStringToObject(o, "error", err.msg);
-  cJSON_AddNumberToObject(o, "pushed", (double)res.pushed);
-  cJSON_AddNumberToObject(o, "pulled", (double)res.pulled);
-  cJSON_AddNumberToObject(o, "rejected", (double)res.rejected);
+  if (c) {
+    cJSON_AddBoolToObject(o, "ok", 1);
+    cJSON_AddBoolToObject(o, "running", 1);
+    reply(resp, 200, o);
+    return;
+  }
+  cJSON_AddBoolToObject(o, "ok", out.code == KJ_OK);
+  if (out.code)
+    cJSON_AddStringToObject(o, "error", out.msg);
+  cJSON_AddNumberToObject(o, "pushed", (double)out.res.pushed);
+  cJSON_AddNumberToObject(o, "pulled", (double)out.res.pulled);
+  cJSON_AddNumberToObject(o, "rejected", (double)out.res.rejected);
   reply(resp, 200, o);
 }
 
@@ -603,6 +629,28 @@ static void survey_write(kjc_ui *ui, const cJSON *body, const char *author, kjh_
   kj_change_release(&c);
 }
 
+/* GET /api/kiosk/qr: the kiosk's address and its QR code (an SVG data:
+ * URL, kjh_qr_data_url) for Laporan's printable poster. */
+static void api_kiosk_qr(kjc_ui *ui, kjh_response *resp) {
+  if (!ui->kiosk_url[0]) {
+    reply_err(resp, 503, "the app is not listening yet", "");
+    return;
+  }
+  char *qr = NULL;
+  kj_err err;
+  kj_err_clear(&err);
+  kj_code c = kjh_qr_data_url(ui->kiosk_url, &qr, &err);
+  if (c) {
+    reply_err(resp, 500, err.msg, "");
+    return;
+  }
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "url", ui->kiosk_url);
+  cJSON_AddStringToObject(o, "qr", qr);
+  free(qr);
+  reply(resp, 200, o);
+}
+
 static void api_kiosk_survey(kjc_ui *ui, const kjh_request *req, const cJSON *body,
                              kjh_response *resp) {
   kjc_store *s = ui->s;
@@ -746,6 +794,106 @@ static void activity_add(kjc_ui *ui, const kjh_session *ss, const cJSON *body, k
   c.mask |= (1u << fn) | (1u << fs);
   write_form(ui, &c, body, k_activity_fields, resp);
   kj_change_release(&c);
+}
+
+/* Warnings of kjc_refs_check into a JSON array of strings. */
+static void warning(void *ud, const char *msg) {
+  cJSON_AddItemToArray(ud, cJSON_CreateString(msg));
+}
+
+/* Edit one of the employee's own activities, as `kinerja update ID
+ * FIELD=VALUE ... --as NIP` does: body {id, date, indicator, quantity,
+ * minutes, description, evidence}, each given field written ("" clears
+ * an optional one), through kjc_store_write with the rules of
+ * proto/rules.c (an edit of an approved or rejected activity makes it
+ * submitted again, reviewed_by cleared: kj_rules_resubmits).  Answers 200
+ * {id, status, resubmitted, warnings} or 400 {error, errors}. */
+static void activity_update(kjc_ui *ui, const kjh_session *ss, const cJSON *body,
+                            kjh_response *resp) {
+  kjc_store *s = ui->s;
+  const char *id = jstr(body, "id");
+  if (!id || !id[0]) {
+    reply_err(resp, 400, "choose the activity to change", "id");
+    return;
+  }
+  kj_err err;
+  kj_err_clear(&err);
+  kj_rstate st;
+  kj_code code = kjc_record_get(s, KJ_T_ACTIVITY, id, &st, &err);
+  const char *nip = code ? NULL : kj_record_get(&st.rec, "nip");
+  const char *was = code ? NULL : kj_record_get(&st.rec, "status");
+  char before[16];
+  cpy(before, sizeof before, was ? was : "draft");
+  int mine = !code && !st.rec.deleted && nip && !strcmp(nip, ss->user);
+  kj_rstate_release(&st);
+  if (code && code != KJ_ENOENT) {
+    reply_err(resp, 500, err.msg, "");
+    return;
+  }
+  if (!mine) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "record '%s': not an activity of yours", id);
+    reply_err(resp, 404, msg, "id");
+    return;
+  }
+  kj_change c;
+  kj_change_init(&c, KJ_T_ACTIVITY);
+  cpy(c.rec.id, sizeof c.rec.id, id);
+  cpy(c.author, sizeof c.author, ss->user);
+  const kj_type_def *t = kj_type(KJ_T_ACTIVITY);
+  cJSON *errors = cJSON_CreateArray(), *warnings = cJSON_CreateArray();
+  char tmp[64];
+  static const char *const names[] = {"date",        "indicator", "quantity", "minutes",
+                                      "description", "evidence",  NULL};
+  for (int i = 0; names[i]; i++) {
+    if (!cJSON_GetObjectItemCaseSensitive(body, names[i]))
+      continue;
+    const char *v = jtext(body, names[i], tmp, sizeof tmp); /* NULL: clear */
+    int idx = kj_field_index(t, names[i]);
+    kj_err e;
+    kj_err_clear(&e);
+    if (v && kj_field_validate(&t->fields[idx], v, &e))
+      problem(errors, e.msg);
+    kj_record_set(&c.rec, idx, v);
+    c.mask |= 1u << idx;
+  }
+  int resubmit = 0;
+  if (!cJSON_GetArraySize(errors)) {
+    kjc_refs refs;
+    kjc_refs_init(&refs, s);
+    kjc_refs_check(&refs, &c.rec, warning, warnings);
+    kjc_refs_release(&refs);
+    int res;
+    code = kjc_store_write(s, &c, KJC_CHANGE_EXISTING | KJC_CHANGE_DIFF | KJC_CHANGE_NAME_RECORD,
+                           &res, &err);
+    if (code == KJ_EINVAL || code == KJ_ENOENT || code == KJ_EAUTH)
+      problem(errors, err.msg);
+    else if (code) {
+      kj_change_release(&c);
+      cJSON_Delete(errors);
+      cJSON_Delete(warnings);
+      reply_err(resp, 500, err.msg, "");
+      return;
+    }
+  }
+  kj_change_release(&c);
+  cJSON *o = cJSON_CreateObject();
+  if (cJSON_GetArraySize(errors)) {
+    cJSON_AddStringToObject(o, "error", cJSON_GetArrayItem(errors, 0)->child->next->valuestring);
+    cJSON_AddItemToObject(o, "errors", errors);
+    cJSON_Delete(warnings);
+    reply(resp, 400, o);
+    return;
+  }
+  cJSON_Delete(errors);
+  char *now = record_value_dup(s, KJ_T_ACTIVITY, id, "status");
+  resubmit = strcmp(before, "submitted") != 0 && now && !strcmp(now, "submitted");
+  cJSON_AddStringToObject(o, "id", id);
+  cJSON_AddStringToObject(o, "status", now ? now : "draft");
+  cJSON_AddBoolToObject(o, "resubmitted", resubmit);
+  cJSON_AddItemToObject(o, "warnings", warnings);
+  free(now);
+  reply(resp, 200, o);
 }
 
 /* Set the status of each of ids (own activities, draft or rejected) to
@@ -1260,6 +1408,8 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
     } else if (is(req, "POST", "/api/complaints/resolve")) {
       if (need_role(&ss, "operator", resp))
         complaint_resolve(ui, body, resp);
+    } else if (is(req, "GET", "/api/kiosk/qr")) {
+      api_kiosk_qr(ui, resp);
     } else if (is(req, "GET", "/api/report")) {
       api_report(ui, &ss, req, resp);
     } else if (is(req, "GET", "/api/outbox")) {
@@ -1282,6 +1432,8 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
       reply(resp, 200, o);
     } else if (is(req, "POST", "/api/activities")) {
       activity_add(ui, &ss, body, resp);
+    } else if (is(req, "POST", "/api/activities/update")) {
+      activity_update(ui, &ss, body, resp);
     } else if (is(req, "POST", "/api/activities/submit")) {
       activity_submit(ui, &ss, body, resp);
     } else if (is(req, "POST", "/api/activities/copy")) {

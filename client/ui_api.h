@@ -24,6 +24,11 @@ typedef struct kjc_ui kjc_ui;
 kj_code kjc_ui_new(kjc_ui **out, kjc_store *s, int64_t kiosk_pause_ms, kj_err *err);
 void kjc_ui_free(kjc_ui *ui);
 
+/* The address of the citizens' form as people reach it (e.g.
+ * "https://192.168.1.20:8443/kiosk"; cmd_ui.c once it listens): the QR
+ * code of GET /api/kiosk/qr.  url is copied. */
+void kjc_ui_set_kiosk_url(kjc_ui *ui, const char *url);
+
 /* The kjh_handler_fn of the app (app: a kjc_ui). */
 void kjc_ui_handle(void *app, const kjh_request *req, kjh_response *resp);
 

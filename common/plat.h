@@ -120,4 +120,10 @@ struct tm *kj_time_utc(int64_t t, struct tm *tm);
  * on Linux; ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL on Windows. */
 int kj_errno_is_disk_full(int e);
 
+/* The first IPv4 address (dotted, into out[size]) of a network interface
+ * that is up and not loopback: this PC's address on the office network
+ * (the office app's kiosk address).  0, or -1 when there is none or it
+ * cannot be known (Windows: not yet; the caller uses the host name). */
+int kj_lan_ipv4(char *out, size_t size);
+
 #endif

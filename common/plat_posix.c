@@ -1,9 +1,13 @@
 /* plat_posix.c - plat.h on Linux (and other POSIX systems). */
 #include "plat.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,4 +196,21 @@ kj_code kj_random_bytes(void *buf, unsigned long n) {
     n -= (unsigned long)r;
   }
   return KJ_OK;
+}
+
+int kj_lan_ipv4(char *out, size_t size) {
+  struct ifaddrs *all;
+  if (getifaddrs(&all) != 0)
+    return -1;
+  int r = -1;
+  for (struct ifaddrs *i = all; i && r; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+        (i->ifa_flags & IFF_LOOPBACK))
+      continue;
+    if (inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, out,
+                  (socklen_t)size))
+      r = 0;
+  }
+  freeifaddrs(all);
+  return r;
 }

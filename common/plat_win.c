@@ -352,3 +352,9 @@ kj_code kj_random_bytes(void *buf, unsigned long n) {
   }
   return KJ_OK;
 }
+
+int kj_lan_ipv4(char *out, size_t size) {
+  (void)size;
+  out[0] = 0;
+  return -1; /* not yet (GetAdaptersAddresses): the caller uses the host name */
+}

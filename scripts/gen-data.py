@@ -2,7 +2,8 @@
 """Generate realistic kinerja CSV files (domain.md formats), reproducibly.
 
   scripts/gen-data.py master OUTDIR [--offices N] [--employees-per-office K]
-      offices.csv, employees.csv, indicators.csv
+      offices.csv, employees.csv, indicators.csv (N over 6: made-up kecamatan
+      36.90.01, 36.90.02, ... after the six of Kota Serang)
   scripts/gen-data.py month OUTDIR --office CODE --month YYYY-MM [--seed S]
       surveys.csv, activities.csv, complaints.csv, ratings.csv, targets.csv
       for one office's month (its employees from OUTDIR/../employees.csv or
@@ -57,6 +58,12 @@ def master(a):
     rng = random.Random(a.seed)
     os.makedirs(a.outdir, exist_ok=True)
     offices = OFFICES[: a.offices]
+    # more than the six of Kota Serang (the BKD dashboard's bench: 50): kecamatan of
+    # made-up kabupaten 36.90 onwards, 20 to a kabupaten
+    for i in range(len(offices), a.offices):
+        k = i - len(OFFICES)
+        offices.append(("36.%02d.%02d" % (90 + k // 20, k % 20 + 1), "Kecamatan Contoh %d" % (k + 1),
+                        "Kabupaten Contoh %d" % (k // 20 + 1), 1000 + 250 * (k % 17)))
     write(os.path.join(a.outdir, "offices.csv"), ["code", "name", "region", "population"],
           [list(o) for o in offices])
     rows = []

@@ -33,8 +33,11 @@ def _free_port():
 
 
 class Office:
-    def __init__(self, kinerja, kinerjad, data_dir, ui_args=()):
+    def __init__(self, kinerja, kinerjad, data_dir, ui_args=(), linkem=None):
+        """linkem: the path of tests/tools/linkem to put between the PC and
+        the server (an unshaped link until relink() shapes it)."""
         self.k_bin, self.d_bin, self.data_dir = kinerja, kinerjad, data_dir
+        self.linkem_bin, self.link = linkem, None
         self.tmp = tempfile.mkdtemp(prefix="kj-office-")
         self.srv = os.path.join(self.tmp, "srv")
         self.db = os.path.join(self.tmp, "pc.db")
@@ -86,7 +89,12 @@ class Office:
         self.port = _free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self._serve()
-        self.k("init", "--office", OFFICE, "--server", self.url, "--token", tok, "--ca",
+        pc_url = self.url
+        if self.linkem_bin:
+            self.link_port = _free_port()
+            self.relink()
+            pc_url = f"https://127.0.0.1:{self.link_port}"
+        self.k("init", "--office", OFFICE, "--server", pc_url, "--token", tok, "--ca",
                os.path.join(self.srv, "cert.pem"))
         codes = {}
         for nip in (HEAD, STAFF, STAFF2, LOCKME):
@@ -110,6 +118,39 @@ class Office:
             self.port = _free_port()
             self.url = f"https://127.0.0.1:{self.port}"
         raise AssertionError("kinerjad serve does not start")
+
+    def relink(self, *args):
+        """(Re)start linkem on the PC's server port with args (e.g. "--rate",
+        "32", "--delay", "300"); none: an unshaped link."""
+        if self.link:
+            self.link.send_signal(signal.SIGTERM)
+            self.link.wait(timeout=20)
+        p = subprocess.Popen([self.linkem_bin, "--to", str(self.port), "--port",
+                              str(self.link_port)] + list(args), stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        line = p.stdout.readline()
+        if "listening on" not in line:
+            p.kill()
+            raise AssertionError(f"linkem does not start: {line!r}")
+        self.link = p
+        self.procs.append(p)
+
+    def stop_server(self):
+        """kinerjad stops (SIGTERM): the office is offline."""
+        self.server.send_signal(signal.SIGTERM)
+        self.server.wait(timeout=30)
+
+    def start_server(self):
+        """kinerjad serves again on the same port."""
+        p = subprocess.Popen([self.d_bin, "--data", self.srv, "serve", "--listen",
+                              f"127.0.0.1:{self.port}"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        line = p.stdout.readline()
+        if "listening on" not in line:
+            p.kill()
+            raise AssertionError(f"kinerjad serve does not start again: {line!r}")
+        self.server = p
+        self.procs.append(p)
 
     def start_ui(self):
         pw = os.path.join(self.tmp, "operator.txt")

@@ -10,10 +10,15 @@ on every page: no request to another host, no JavaScript error.
 With KJ_SCREENSHOT_DIR set, the main pages are saved there as PNGs (make
 screenshots: docs/screenshots/).  First renders (first contentful paint)
 are printed, never asserted."""
+import base64
 import datetime
 import json
 import os
+import subprocess
 import sys
+import tempfile
+
+from selenium.webdriver.common.print_page_options import PrintOptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kjbrowser  # noqa: E402
@@ -48,6 +53,26 @@ def render(b, name):
         raise AssertionError(f"{e}; console: {b.console()}")
     drawn = b.js("return performance.getEntriesByName('kj-page-drawn')[0].startTime")
     RENDERS[name] = {"drawn_ms": round(drawn), "fcp_ms": round(b.first_render_ms() or 0)}
+
+
+def print_text(b, what, name):
+    """The page printed by chromium (print to PDF, A4) as Laporan's printAs(what)
+    lays it out, as text (pdftotext -layout); with KJ_SCREENSHOT_DIR set the
+    PDF's first page is kept there as NAME.png (pdftoppm)."""
+    b.js("document.body.dataset.print = arguments[0]", what)
+    opts = PrintOptions()
+    opts.page_width, opts.page_height = 21.0, 29.7
+    pdf = base64.b64decode(b.driver.print_page(opts))
+    b.js("delete document.body.dataset.print")
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, name + ".pdf")
+        with open(path, "wb") as f:
+            f.write(pdf)
+        if os.environ.get("KJ_SCREENSHOT_DIR"):
+            subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", path,
+                            os.path.join(os.environ["KJ_SCREENSHOT_DIR"], name)], check=True)
+        return subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True,
+                              check=True).stdout
 
 
 def signin_asn(b, url, nip, pin):
@@ -256,6 +281,68 @@ def test_approve_twenty(o, url):
     assert oe.HEAD in show
 
 
+def test_edit_activity(o, url):
+    """Ubah: an employee edits their own activities with the rules of
+    `kinerja update`: a draft stays a draft, a refused value is shown at
+    its field (what was typed stays), and an edit of an activity the camat
+    rejected sends it for review again (submitted, reviewed_by cleared)."""
+    rid = o.k("add", "activity", f"nip={oe.STAFF}", "date=2026-11-24", "indicator=RPT",
+              "quantity=1", "description=Laporan mingguan", "status=submitted", "--as", oe.STAFF,
+              env={"KINERJA_PIN": oe.PIN}).stdout.strip().splitlines()[-1]
+    o.k("reject", rid, "--as", oe.HEAD, "--reason", "jumlah laporan salah",
+        env={"KINERJA_PIN": oe.PIN})
+    mine = json.loads(o.k("list", "activity", "--nip", oe.STAFF, "--json").stdout)
+    draft = [a for a in mine if a.get("status", "draft") == "draft"][0]["id"]
+    other = json.loads(o.k("list", "activity", "--nip", oe.STAFF2, "--json").stdout)[0]
+    with kjbrowser.Browser() as b:
+        signin_asn(b, url, oe.STAFF, oe.PIN)
+        b.wait_text("h1", "Beranda")
+        b.click("a[href='/kegiatan']")
+        # the draft: the form takes its values, a bad quantity is refused
+        b.click(f"#activities tr[data-id='{draft}'] button.edit")
+        b.wait_text("#a-title", "Ubah kegiatan")
+        assert b.js("return document.getElementById('a-description').value"), "form not filled"
+        b.type("#a-quantity", "-2")
+        b.type("#a-description", "Dokumen diperbaiki")
+        b.click("#a-add")
+        b.wait_text("[data-error-for=quantity]", "harus")
+        assert b.js("return document.getElementById('a-description').value") == "Dokumen diperbaiki"
+        b.type("#a-quantity", "7")
+        b.click("#a-add")
+        b.wait_text("#a-msg", "Tersimpan")
+        b.wait_text(f"#activities tr[data-id='{draft}']", "Dokumen diperbaiki")
+        assert b.find_all(f"#activities tr[data-id='{draft}'][data-status=draft]")
+        # the rejected one: the camat's reason is shown, an edit resubmits it
+        row = f"#activities tr[data-id='{rid}']"
+        assert "jumlah laporan salah" in b.text(row), b.text(row)
+        b.click(row + " button.edit")
+        b.wait_text("#a-edit-note", "diajukan lagi")
+        b.type("#a-quantity", "3")
+        b.click("#a-add")
+        b.wait_text("#a-msg", "Diajukan lagi kepada atasan")
+        wait_until(lambda: b.find_all(row + "[data-status=submitted]"), what="resubmitted")
+        assert b.text("#a-title") == "Tambah kegiatan"
+        shot(b, "kegiatan-ubah")
+        # a colleague's activity cannot be changed through the API either
+        st = b.js("return fetch('/api/session').then(r => r.json()).then(s => fetch("
+                  "'/api/activities/update', {method: 'POST', headers: {'Content-Type': "
+                  "'application/json', 'X-CSRF-Token': s.csrf}, body: JSON.stringify({id: "
+                  "arguments[0], quantity: '99'})})).then(r => r.status)", other["id"])
+        assert st == 404, st
+        clean(b, "edit activity")
+    acts = {a["id"]: a for a in json.loads(o.k("list", "activity", "--nip", oe.STAFF,
+                                                  "--json").stdout)}
+    d, r = acts[draft], acts[rid]
+    assert d.get("status", "draft") == "draft" and d["quantity"] == "7" and \
+        d["description"] == "Dokumen diperbaiki", d
+    assert r["status"] == "submitted" and r["quantity"] == "3" and not r.get("reviewed_by"), r
+    again = [a for a in json.loads(o.k("list", "activity", "--nip", oe.STAFF2, "--json").stdout)
+             if a["id"] == other["id"]][0]
+    again.pop("sync", None)  # pending or synced: the sync thread may have pushed it since
+    other.pop("sync", None)
+    assert again == other, (again, other)
+
+
 def test_rejected_and_discard(o, url):
     """A change the server refuses is listed with its reason, and Buang
     (kjc_store_discard) drops it: the camat approves under the roster this
@@ -326,6 +413,20 @@ def test_laporan(o, url):
         render(b, "laporan")
         wait_until(lambda: b.find_all("#chart-unsur[data-drawn='1']"), what="chart drawn")
         shot(b, "laporan")
+        # the kiosk's address as this PC serves it, with its QR code
+        assert b.text("#kiosk-url") == url + "/kiosk", b.text("#kiosk-url")
+        wait_until(lambda: b.js("return document.getElementById('kiosk-qr-img').naturalWidth > 0"),
+                   what="QR code drawn")
+        # the IKM publication sheet alone on A4 (chromium's print to PDF)
+        sheet = print_text(b, "ikm", "lembar-ikm")
+        for want in ("Hasil Survei Kepuasan Masyarakat", f"{ikm:.2f}".replace(".", ","),
+                     rep["office"]["ikm"]["mutu"], str(rep["office"]["ikm"]["n"]), rep["period"],
+                     "Kinerja unit pelayanan", "PermenPANRB"):
+            assert want in sheet, f"{want!r} not on the printed IKM sheet: {sheet}"
+        assert "Predikat kinerja" not in sheet and "Kode QR" not in sheet, sheet
+        assert sheet.count("\f") <= 1, "the IKM sheet takes more than one A4 page"
+        poster = print_text(b, "qr", "kode-qr-kios")
+        assert url + "/kiosk" in poster and "Hasil Survei" not in poster, poster
         clean(b, "laporan")
     with kjbrowser.Browser() as b:
         signin_asn(b, url, oe.STAFF, oe.PIN)
@@ -400,8 +501,8 @@ def main():
     try:
         url = o.start_ui()
         for t in (test_signin_and_lockout, test_paper_surveys, test_kiosk, test_activities,
-                  test_approve_twenty, test_rejected_and_discard, test_sync_page_and_english,
-                  test_laporan, test_pengaduan, test_phone):
+                  test_approve_twenty, test_edit_activity, test_rejected_and_discard,
+                  test_sync_page_and_english, test_laporan, test_pengaduan, test_phone):
             t(o, url)
             print(f"ok {t.__name__}", flush=True)
         o.stop_ui()

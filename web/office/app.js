@@ -1,3 +1,21 @@
+// "Sinkronkan sekarang": the app's sync thread syncs at once; the answer
+// comes when it ended (or after 10 s while it goes on: the header then
+// follows it through /api/status)
+document.getElementById("sync-now").addEventListener("click", async (ev) => {
+  const b = ev.currentTarget;
+  b.disabled = true;
+  b.textContent = t("Menyinkronkan...");
+  const r = await api("/api/sync", {});
+  let s = await refreshStatus();
+  while (s && s.syncing) {
+    await new Promise((ok) => setTimeout(ok, 2000));
+    s = await refreshStatus();
+  }
+  b.disabled = false;
+  b.textContent = t("Sinkronkan sekarang");
+  if (r.ok && r.data.ok === false) document.getElementById("sync-badge").title = r.data.error || "";
+});
+
 // app.js - the office app (kinerja ui): sign-in, the header with the sync
 // state, the menu by role and the pages Beranda, Survei, Kegiatan harian,
 // Persetujuan and Sinkronisasi.  Every change goes to the JSON API under
@@ -335,7 +353,7 @@ async function survei() {
 async function kegiatan() {
   const inds = meta.indicators || [];
   const form = h("form", { id: "activity-form", class: "card", novalidate: true },
-    h("h2", { text: t("Tambah kegiatan") }), summary(),
+    h("h2", { id: "a-title", text: t("Tambah kegiatan") }), summary(),
     h("div", { class: "row" },
       h("div", { "data-field": "date" }, h("label", { for: "a-date", text: t("Tanggal") }),
         h("input", { id: "a-date", type: "date", value: session.today })),
@@ -348,15 +366,34 @@ async function kegiatan() {
         h("input", { id: "a-minutes", inputmode: "numeric" }))),
     h("div", { "data-field": "description" }, h("label", { for: "a-description", text: t("Uraian") }),
       h("input", { id: "a-description", maxlength: "2000" })),
+    h("p", { id: "a-edit-note", class: "hint", hidden: true }),
     h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "a-add", text: t("Tambah kegiatan") }),
-      h("button", { type: "button", id: "a-copy", text: t("Salin kegiatan kemarin") })));
+      h("button", { type: "button", id: "a-copy", text: t("Salin kegiatan kemarin") }),
+      h("button", { type: "button", id: "a-cancel", hidden: true, text: t("Batal") })));
+  // editing: the form holds one of the rows (its id in form.dataset.id)
+  const FIELDS = ["date", "indicator", "quantity", "minutes", "description"];
+  const edit = (a) => {
+    form.dataset.id = a ? a.id : "";
+    for (const k of FIELDS) form.querySelector("#a-" + k).value = a ? (a[k] ?? "") : k === "date" ? session.today : "";
+    form.querySelector("#a-title").textContent = t(a ? "Ubah kegiatan" : "Tambah kegiatan");
+    form.querySelector("#a-add").textContent = t(a ? "Simpan perubahan" : "Tambah kegiatan");
+    form.querySelector("#a-copy").hidden = !!a;
+    form.querySelector("#a-cancel").hidden = !a;
+    const note = form.querySelector("#a-edit-note");
+    const decided = a && (a.status === "rejected" || a.status === "approved");
+    note.hidden = !decided;
+    note.textContent = decided ? t("Setelah diubah, kegiatan ini diajukan lagi kepada atasan.") : "";
+    showErrors(form, []);
+    if (a) form.querySelector("#a-date").focus();
+  };
+  form.querySelector("#a-cancel").addEventListener("click", () => edit(null));
   const tbody = h("tbody");
   const msg = h("p", { id: "a-msg", class: "notice", hidden: true, "aria-live": "polite" });
   const submit = h("button", { class: "primary", type: "button", id: "a-submit", text: t("Ajukan yang dipilih") });
   main.append(h("h1", { text: t("Kegiatan harian") }), form, msg,
     h("div", { class: "table-wrap" }, h("table", { id: "activities" }, h("thead", {}, h("tr", {},
       h("th", {}, ""), h("th", { text: t("Tanggal") }), h("th", { text: t("Indikator") }), h("th", { class: "num", text: t("Jumlah") }),
-      h("th", { class: "num", text: t("Menit") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }))), tbody)),
+      h("th", { class: "num", text: t("Menit") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }), h("th", {}, ""))), tbody)),
     h("div", { class: "actions" }, submit));
   const indName = Object.fromEntries(inds.map((i) => [i.id, i.name]));
   const load = async () => {
@@ -365,26 +402,37 @@ async function kegiatan() {
     tbody.replaceChildren(...acts.map((a) => {
       const st = a.status || "draft";
       const can = st === "draft" || st === "rejected";
+      const editable = can || st === "submitted";
       return h("tr", { "data-id": a.id, "data-status": st },
         h("td", {}, can ? h("input", { type: "checkbox", class: "pick", value: a.id, "aria-label": a.id }) : ""),
         h("td", { text: day(a.date) }), h("td", { text: indName[a.indicator] || a.indicator }),
         h("td", { class: "num", text: num(a.quantity, String(a.quantity).includes(".") ? 2 : 0) }),
         h("td", { class: "num", text: a.minutes ? num(a.minutes) : "" }), h("td", { text: a.description || "" }),
-        h("td", {}, t(STATUS[st] || st), a.review ? h("div", { class: "hint", text: a.review }) : null));
+        h("td", {}, t(STATUS[st] || st), a.review ? h("div", { class: "hint", text: a.review }) : null),
+        h("td", {}, editable ? h("button", { type: "button", class: "link edit", text: t("Ubah"), onclick: () => edit({ ...a, status: st }) }) : ""));
     }));
-    if (!acts.length) tbody.append(h("tr", {}, h("td", { colspan: "7", class: "muted", text: t("Tidak ada data") })));
+    if (!acts.length) tbody.append(h("tr", {}, h("td", { colspan: "8", class: "muted", text: t("Tidak ada data") })));
   };
   const say = (text) => { msg.textContent = text; msg.hidden = !text; };
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const v = (id) => form.querySelector("#a-" + id).value.trim();
     const body = {};
-    for (const k of ["date", "indicator", "quantity", "minutes", "description"]) if (v(k)) body[k] = v(k);
-    const r = await api("/api/activities", body);
+    const id = form.dataset.id;
+    // an edit sends every field ("" clears an optional one), an add what is filled
+    for (const k of FIELDS) if (v(k) || id) body[k] = v(k);
+    if (id) body.id = id;
+    const r = await api(id ? "/api/activities/update" : "/api/activities", body);
     if (!r.ok) return showErrors(form, errorsOf(r.data));
     showErrors(form, []);
-    for (const k of ["quantity", "minutes", "description"]) form.querySelector("#a-" + k).value = "";
-    say(t("Tersimpan."));
+    if (id) {
+      edit(null);
+      say(t("Tersimpan.") + (r.data.resubmitted ? ` ${t("Diajukan lagi kepada atasan.")}` : "") +
+        (r.data.warnings?.length ? ` ${r.data.warnings.join("; ")}` : ""));
+    } else {
+      for (const k of ["quantity", "minutes", "description"]) form.querySelector("#a-" + k).value = "";
+      say(t("Tersimpan."));
+    }
     await load();
   });
   form.querySelector("#a-copy").addEventListener("click", async () => {
@@ -561,10 +609,14 @@ async function laporan() {
     return;
   }
   const d = r.data;
-  main.append(h("p", { class: "muted", id: "report-period" }, `${t("Periode")} ${d.period} · ${t("per")} ${day(d.as_of)}`),
-    h("div", { class: "actions" }, h("button", { type: "button", id: "print", onclick: () => window.print(), text: t("Cetak") })));
   const o = d.office;
+  main.append(h("p", { class: "muted", id: "report-period" }, `${t("Periode")} ${d.period} · ${t("per")} ${day(d.as_of)}`),
+    h("div", { class: "actions" }, h("button", { type: "button", id: "print", onclick: () => printAs("scorecard"), text: t("Cetak") }),
+      o ? h("button", { type: "button", id: "print-ikm", onclick: () => printAs("ikm"), text: t("Cetak lembar IKM") }) : null,
+      o ? h("button", { type: "button", id: "print-qr", onclick: () => printAs("qr"), text: t("Cetak kode QR") }) : null));
+  const qr = o ? kioskCard() : null; // its request goes while the rest is drawn
   if (o) {
+    main.append(ikmSheet(d));
     const ikm = o.ikm || {};
     main.append(h("div", { class: "grid" },
       h("div", { class: "card", id: "card-ikk" }, h("h2", { text: "IKK" }), h("p", { class: "figure", text: num(o.ikk, 2) }),
@@ -603,6 +655,64 @@ async function laporan() {
       h("tbody", {}, emps.length ? emps.map((e) => h("tr", {}, h("td", { text: e.name || "" }), h("td", { text: e.nip }),
         h("td", { class: "num", text: num(e.capaian, 2) }), h("td", { text: e.predikat || t("Tidak ada data") })))
         : h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))))));
+  if (qr) main.append(await qr);
+}
+
+// What a print of Laporan holds (style.css "@media print"): the scorecard
+// (the page), the IKM publication sheet or the kiosk's QR code poster.
+function printAs(what) {
+  document.body.dataset.print = what;
+  window.print();
+}
+window.addEventListener("afterprint", () => { delete document.body.dataset.print; });
+
+// Mutu pelayanan and the words of PermenPANRB 14/2017 for each grade
+const KINERJA_UNIT = { A: "Sangat Baik", B: "Baik", C: "Kurang Baik", D: "Tidak Baik" };
+
+// The IKM publication sheet (PermenPANRB 14/2017): the office, the period,
+// n, the NRR of each unsur with its weighted NRR (NRR x 1/9), the IKM
+// (the sum x 25) with its mutu and the unit's performance in words, and the
+// IKM of each service; every figure as the report computed it.
+function ikmSheet(d) {
+  const ikm = d.office.ikm || {};
+  const unsur = meta.unsur || [];
+  const nrr = ikm.nrr || [];
+  const ni = nrr.reduce((a, v) => a + (Number(v) || 0) / 9, 0);
+  return h("section", { class: "sheet print-ikm", id: "ikm-sheet", "aria-hidden": "true" },
+    h("h1", { text: t("Hasil Survei Kepuasan Masyarakat") }),
+    h("p", { class: "sheet-office", text: session.office_name }),
+    h("table", { class: "sheet-meta" }, h("tbody", {},
+      h("tr", {}, h("th", { text: t("Periode") }), h("td", { id: "sheet-period", text: d.period })),
+      h("tr", {}, h("th", { text: t("Jumlah responden") }), h("td", { id: "sheet-n", text: num(ikm.n) })),
+      h("tr", {}, h("th", { text: t("Data per") }), h("td", { text: day(d.as_of) })))),
+    h("table", { class: "sheet-unsur" },
+      h("thead", {}, h("tr", {}, h("th", { text: "No" }), h("th", { text: t("Unsur pelayanan") }),
+        h("th", { class: "num", text: "NRR" }), h("th", { class: "num", text: t("NRR tertimbang") }))),
+      h("tbody", {}, unsur.map((u, i) => h("tr", {}, h("td", { text: `U${i + 1}` }), h("td", { text: u.name }),
+        h("td", { class: "num", text: num(nrr[i], 2) }), h("td", { class: "num", text: num(Number(nrr[i]) / 9, 3) })))),
+      h("tfoot", {}, h("tr", {}, h("th", { colspan: "3", text: t("Nilai interval konversi") }), h("td", { class: "num", text: num(ni, 3) })))),
+    h("div", { class: "sheet-result" },
+      h("p", {}, `${t("Nilai IKM")}: `, h("strong", { id: "sheet-ikm", text: num(ikm.value, 2) })),
+      h("p", {}, `${t("Mutu pelayanan")}: `, h("strong", { id: "sheet-mutu", text: ikm.mutu || "-" })),
+      h("p", {}, `${t("Kinerja unit pelayanan")}: `, h("strong", { text: t(KINERJA_UNIT[ikm.mutu] || "-") }))),
+    (d.office.services || []).length ? h("table", { class: "sheet-services" },
+      h("thead", {}, h("tr", {}, h("th", { text: t("Layanan") }), h("th", { class: "num", text: "n" }), h("th", { class: "num", text: "IKM" }), h("th", { text: t("Mutu pelayanan") }))),
+      h("tbody", {}, d.office.services.map((x) => h("tr", {}, h("td", { text: x.service }), h("td", { class: "num", text: num(x.n) }),
+        h("td", { class: "num", text: num(x.ikm, 2) }), h("td", { text: x.mutu || "-" }))))) : null,
+    h("p", { class: "sheet-foot", text: "PermenPANRB No. 14 Tahun 2017" }));
+}
+
+// The kiosk's address (as this PC serves it) and its QR code, printable as
+// a poster for the counter.
+async function kioskCard() {
+  const r = await api("/api/kiosk/qr");
+  if (!r.ok) return h("p", { class: "muted", id: "kiosk-qr-missing", text: r.data.error || "" });
+  return h("section", { class: "card print-qr", id: "kiosk-qr" },
+    h("h2", { text: t("Kode QR kios survei") }),
+    h("p", { class: "qr-office", text: session.office_name }),
+    h("img", { id: "kiosk-qr-img", src: r.data.qr, alt: r.data.url, width: "220", height: "220" }),
+    h("p", { class: "qr-say", text: t("Pindai untuk mengisi survei kepuasan") }),
+    h("p", { class: "qr-url", id: "kiosk-url", text: r.data.url }));
 }
 
 // ---- Sinkronisasi ---------------------------------------------------------
@@ -632,4 +742,12 @@ async function sinkronisasi() {
 }
 
 route();
-setInterval(refreshStatus, 15000);
+// the header follows the sync thread: every 5 s while changes wait or the
+// server is away, else every 15 s
+let statusTimer = null;
+async function pollStatus() {
+  const s = await refreshStatus().catch(() => null);
+  const busy = !s || s.pending > 0 || !s.online || s.syncing;
+  statusTimer = setTimeout(pollStatus, busy ? 5000 : 15000);
+}
+statusTimer = setTimeout(pollStatus, 5000);

@@ -149,6 +149,24 @@ const EN = {
   "Baris": "Line",
   "Isi baris": "Line text",
   "Hasil": "Result",
+  // Kegiatan harian: editing; Laporan: the kiosk's QR code, the IKM sheet
+  "Ubah": "Edit",
+  "Ubah kegiatan": "Edit activity",
+  "Simpan perubahan": "Save changes",
+  "Batal": "Cancel",
+  "Setelah diubah, kegiatan ini diajukan lagi kepada atasan.": "Once edited, this activity goes to your supervisor again.",
+  "Diajukan lagi kepada atasan.": "Sent to your supervisor again.",
+  "Kode QR kios survei": "Survey kiosk QR code",
+  "Pindai untuk mengisi survei kepuasan": "Scan to fill in the satisfaction survey",
+  "Cetak kode QR": "Print the QR code",
+  "Cetak lembar IKM": "Print the IKM sheet",
+  "Hasil Survei Kepuasan Masyarakat": "Citizen satisfaction survey results",
+  "Jumlah responden": "Respondents",
+  "Nilai IKM": "IKM value",
+  "Nilai interval konversi": "Interval value",
+  "NRR tertimbang": "Weighted mean score",
+  "Data per": "Data as of",
+  "Kinerja unit pelayanan": "Service unit performance",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
