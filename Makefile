@@ -100,7 +100,9 @@ test-windows: windows build
 # `make windows` for `make test`: a failure to install the packages (apt
 # without network or sudo) or to fetch Debian's sources (windows-deps then
 # leaves no src/.fetched in its cache) skips the Windows part with the
-# reason in $(WIN_BUILD)/NOT-BUILT; a failure to build fails.
+# reason in $(WIN_BUILD)/NOT-BUILT (and removes the exes of an earlier
+# build, which would be tested in place of this code); a failure to build
+# fails.
 windows-for-test:
 	@rm -f $(WIN_BUILD)/NOT-BUILT; why=""; \
 	if ! scripts/install-deps --windows; then \
@@ -111,6 +113,7 @@ windows-for-test:
 	fi; \
 	if [ -n "$$why" ]; then \
 	  mkdir -p $(WIN_BUILD) && echo "$$why" >$(WIN_BUILD)/NOT-BUILT; \
+	  rm -f $(WIN_BUILD)/client/kinerja.exe $(WIN_BUILD)/test_plat.exe $(WIN_BUILD)/kinerja-setup-*.exe; \
 	  echo "make test: *** the Windows part is skipped: $$why"; \
 	else $(MAKE) --no-print-directory windows; fi
 
