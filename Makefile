@@ -85,7 +85,14 @@ windows-deps:
 	@scripts/install-deps --windows
 	scripts/windows-deps
 
+# CMake keeps what pkg-config found in the old library prefix: a new prefix
+# (new pins or recipes, another KJ_WINDOWS_CACHE) configures afresh.
 windows: windows-deps
+	@p="$$(scripts/windows-deps --prefix)"; \
+	if [ -f $(WIN_BUILD)/CMakeCache.txt ] && [ "$$(cat $(WIN_BUILD)/.kj-prefix 2>/dev/null)" != "$$p" ]; then \
+	  echo "windows: libraries now in $$p: configuring $(WIN_BUILD) afresh"; \
+	  rm -f $(WIN_BUILD)/CMakeCache.txt; fi; \
+	mkdir -p $(WIN_BUILD) && echo "$$p" >$(WIN_BUILD)/.kj-prefix
 	cmake -S . -B $(WIN_BUILD) -DCMAKE_BUILD_TYPE=Release \
 	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64.cmake \
 	  -DKJ_WINDOWS_PREFIX="$$(scripts/windows-deps --prefix)"
