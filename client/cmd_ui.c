@@ -2,14 +2,14 @@
  * app (client/ui_api.c, pages in web/office/) served by kj_http (the same
  * connection code as kinerjad), with the `sync --watch` loop in a thread
  * of the same process: plain HTTP on a loopback address, HTTPS on any other. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <uv.h> /* the system's socket headers (inet_pton), on Windows too */
 
 #include "cli.h"
 #include "http.h"
