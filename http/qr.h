@@ -1,6 +1,5 @@
 /* qr.h - QR codes for the web apps (libqrencode): the office app's kiosk
- * address (client/ui_api.c) and, in the same shape, the BKD's enrolment
- * codes (server/dash.c keeps its own copy of this routine for now). */
+ * address (client/ui_api.c) and the BKD's enrolment codes (server/dash.c). */
 #ifndef KJH_QR_H
 #define KJH_QR_H
 

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
-#include <qrencode.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include "date.h"
 #include "hlc.h"
 #include "kjs_enrol.h"
+#include "qr.h"
 #include "record.h"
 #include "reportdoc.h"
 #include "session.h"
@@ -1143,43 +1143,6 @@ static void a_devices(dctx *c) {
   reply_json(c, out);
 }
 
-/* The code as an SVG QR code (libqrencode, error correction M), as a
- * data: URL for an <img>; NULL on failure. */
-static char *qr_data_url(const char *text) {
-  QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-  if (!q)
-    return NULL;
-  kj_buf b;
-  kj_buf_init(&b, 1 << 20);
-  int w = q->width, m = 4;
-  kj_buf_addf(&b,
-              "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 %d %d' "
-              "shape-rendering='crispEdges'><rect width='100%%' height='100%%' fill='white'/>"
-              "<path fill='black' d='",
-              w + 2 * m, w + 2 * m);
-  for (int y = 0; y < w; y++)
-    for (int x = 0; x < w; x++)
-      if (q->data[y * w + x] & 1)
-        kj_buf_addf(&b, "M%d %dh1v1h-1z", x + m, y + m);
-  kj_buf_addf(&b, "'/></svg>");
-  QRcode_free(q);
-  /* percent-encode what a data: URL may not hold as it is */
-  kj_buf u;
-  kj_buf_init(&u, 4 << 20);
-  kj_buf_addf(&u, "data:image/svg+xml,");
-  for (size_t i = 0; i < b.len; i++) {
-    unsigned char ch = (unsigned char)b.data[i];
-    if (ch == '<' || ch == '>' || ch == '#' || ch == '%' || ch == '"' || ch == ' ')
-      kj_buf_addf(&u, "%%%02X", ch);
-    else
-      kj_buf_add(&u, (const char *)&ch, 1);
-  }
-  kj_buf_release(&b);
-  char *s = strdup(kj_buf_str(&u));
-  kj_buf_release(&u);
-  return s;
-}
-
 /* POST /api/perangkat, form office=&name=: a new device of office with its
  * enrolment code (the same steps as `kinerjad device add`). */
 static void a_device_add(dctx *c) {
@@ -1215,7 +1178,11 @@ static void a_device_add(dctx *c) {
     return;
   }
   memset(token, 0, sizeof token);
-  char *qr = qr_data_url(code);
+  char *qr = NULL;
+  kj_err qe;
+  kj_err_clear(&qe);
+  if (kjh_qr_data_url(code, &qr, &qe))
+    qr = NULL; /* the page shows the code alone */
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "device", did);
   cJSON_AddStringToObject(o, "office", office);
