@@ -115,6 +115,8 @@ kj_code kj_hello_encode(const kj_hello *h, int peer, kj_buf *out, kj_err *err) {
       !cJSON_AddNumberToObject(l, "max_batch", (double)h->max_batch) ||
       !cJSON_AddNumberToObject(l, "max_body", (double)h->max_body) ||
       !cJSON_AddNumberToObject(l, "max_pull", (double)h->max_pull) ||
+      (h->max_pipeline > 0 &&
+       !cJSON_AddNumberToObject(l, "max_pipeline", (double)h->max_pipeline)) ||
       !(types = cJSON_AddObjectToObject(o, "types"))) {
     cJSON_Delete(o);
     return kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -192,7 +194,8 @@ kj_code kj_hello_decode(const char *text, size_t len, kj_hello *h, kj_err *err) 
   const cJSON *l = get(o, "limits");
   if (get_count(get(l, "max_batch"), &h->max_batch, NULL) ||
       get_count(get(l, "max_body"), &h->max_body, NULL) ||
-      get_count(get(l, "max_pull"), &h->max_pull, NULL)) {
+      get_count(get(l, "max_pull"), &h->max_pull, NULL) ||
+      get_count(get(l, "max_pipeline"), &h->max_pipeline, NULL)) {
     rc = kj_fail(err, KJ_EPROTO, "hello: 'limits' must hold whole numbers");
     goto out;
   }

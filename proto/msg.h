@@ -48,6 +48,11 @@ typedef struct kj_hello {
   char office[KJ_ID_MAX + 1];            /* "" = null */
   char device[KJ_DEVICE_MAX + 1];        /* "" = null */
   int64_t max_batch, max_body, max_pull; /* 0 = not said */
+  /* Pushes a device may send on one connection before the first answer
+   * (HTTP/1.1 pipelining, answered in order; docs/protocol.md "Pipelined
+   * push"): limits.max_pipeline, 0 = not said (an older server: one at a
+   * time, stop-and-wait). */
+  int64_t max_pipeline;
   /* What the server knows, in this program's terms: bit t of types_known
    * for type t, bit i of fields_known[t] for its field i.  From "types"
    * when the server lists them, else from protocol_max and the `since` of
