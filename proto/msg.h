@@ -150,6 +150,12 @@ typedef struct kj_push_req {
  * be read for want of memory is KJ_ENOMEM for the whole request (503).  req is
  * released on error. */
 kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err);
+/* Install cJSON hooks (cJSON_InitHooks, once per process, before threads
+ * use cJSON: kinerjad at start) with which kj_push_decode parses a body
+ * into an arena of its own thread, freed whole at its end: about 12,000
+ * fewer instructions per change.  Elsewhere the hooks are malloc and free
+ * (cJSON then prints without realloc).  Without it, plain cJSON. */
+void kj_json_arena_install(void);
 void kj_push_req_release(kj_push_req *req);
 
 /* KJ_PUSH_REUSED ("reused"): the server holds another change under this

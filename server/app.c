@@ -29,6 +29,7 @@
 #define KJS_PIPELINE_MAX 4
 
 void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg) {
+  kj_json_arena_install(); /* before the threadpool runs handlers */
   a->store = store;
   a->cfg = cfg;
   a->dash = NULL;
