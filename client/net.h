@@ -1,7 +1,9 @@
 /* net.h - the client's HTTPS transport (libcurl), used by the sync engine.
  *
- * One kjc_net is one curl easy handle, kept for a whole sync so that every
- * request reuses the same TLS connection.  TLS is always verified (peer and
+ * One kjc_net is one curl easy handle and, for a sync, the one connection
+ * it opens with kjc_net_pipe_open (below): every request of the sync goes
+ * on that TLS connection (the easy handle's own connection only if the
+ * server closed that one).  TLS is always verified (peer and
  * host name); there is no way to turn verification off.  The trust anchors:
  *  - a CA pinned at init (`kinerja init --ca`, its contents stored in the
  *    database): ONLY that certificate or chain; libcurl's CA directory

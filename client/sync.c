@@ -932,6 +932,11 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
   kj_code c = kjc_store_cache_limit(s, KJC_SYNC_CACHE_KIB, err);
   if (!c)
     c = open_net(s, &g, e.o->cancel, &e.net, err);
+  /* one connection for the whole sync: the one the pushes are pipelined
+   * on, which carries hello and the pull too (a TLS handshake is about
+   * 120 M instructions for the server: one per sync) */
+  if (!c)
+    c = kjc_net_pipe_open(e.net, err);
   if (!c) {
     char key[24], *old = NULL;
     snprintf(key, sizeof key, "%016" PRIx64, fnv64(g.server, g.token));
