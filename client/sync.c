@@ -30,6 +30,11 @@ typedef struct engine {
   char inc[KJ_INCARNATION_MAX + 1]; /* this database's incarnation ("" the first) */
   int redo;                         /* a restore was found: push and pull once more */
   int incs;                         /* incarnations taken by this sync */
+  /* the first pull page, asked on the pipelining connection right behind
+   * the last push (its answer comes after theirs): its path, 1 while its
+   * answer waits */
+  char pre_path[640];
+  int pre_sent;
 } engine;
 
 static int cancelled(const engine *e) {
@@ -398,6 +403,41 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
   return c;
 }
 
+static kj_code pull_protocol_check(engine *e, kj_err *err);
+static kj_code pull_path(engine *e, char *path, size_t size, int *skip_own, kj_err *err);
+
+/* The pull's first page asked right behind the last push on the
+ * pipelining connection (the server answers in order: after the pushes,
+ * so the page reflects them and skip_own leaves them out): the round trip
+ * of the pull is the pushes' own. */
+static kj_code pull_ahead(engine *e, kj_err *err) {
+  int skip_own = 0;
+  kj_code c = pull_protocol_check(e, err);
+  if (!c)
+    c = pull_path(e, e->pre_path, sizeof e->pre_path, &skip_own, err);
+  if (!c)
+    c = kjc_net_send(e->net, "GET", e->pre_path, NULL, 0, err);
+  if (!c) {
+    e->res->requests++;
+    e->pre_sent = 1;
+  }
+  return c;
+}
+
+/* The answer of a pull asked ahead that is not wanted any more (the push
+ * starts again, or the pull's path changed): read and dropped. */
+static kj_code pull_ahead_drop(engine *e, kj_err *err) {
+  if (!e->pre_sent)
+    return KJ_OK;
+  e->pre_sent = 0;
+  if (!kjc_net_pipe_is_open(e->net))
+    return KJ_OK; /* closed: it was not answered */
+  kjc_net_reply r;
+  kj_code c = kjc_net_recv(e->net, &r, err);
+  kjc_net_reply_release(&r);
+  return c;
+}
+
 /* The answer to the push of ch[0..n) (c: the request's code, r its
  * reply): acknowledgements into the outbox, the clock offset from an
  * answer that did not wait behind another.  *batch is halved on a 413;
@@ -509,6 +549,8 @@ static kj_code push(engine *e, kj_err *err) {
       if ((c = kjc_outbox_batch_after(e->s, after, batch, f->ch, &f->n, err)) || f->n == 0) {
         flight_release(f);
         drained = 1;
+        if (!c && piped && nfl > 0 && !e->pre_sent && nfl < KJC_PIPE_MAX)
+          c = pull_ahead(e, err); /* everything pending is on its way */
         break;
       }
       /* device_time: the clock this PC stamps with now (wall + offset);
@@ -538,7 +580,10 @@ static kj_code push(engine *e, kj_err *err) {
     if (nfl == 0) {
       if (!again)
         break; /* every pending change sent and answered */
-      /* start again from the oldest pending change */
+      /* start again from the oldest pending change (a pull asked ahead
+       * is answered first, and asked again later) */
+      if ((c = pull_ahead_drop(e, err)))
+        break;
       again = drained = 0;
       after = INT64_MIN;
       if (inc_why[0]) {
@@ -567,6 +612,8 @@ static kj_code push(engine *e, kj_err *err) {
       nfl = 0;
       again = 1;
     }
+    if (!c && !kjc_net_pipe_is_open(e->net))
+      e->pre_sent = 0; /* closed: a pull asked ahead goes again */
   }
   for (int i = 0; i < nfl; i++)
     flight_release(&fl[i]);
@@ -781,31 +828,20 @@ static kj_code pull_protocol_check(engine *e, kj_err *err) {
   return c;
 }
 
-static kj_code pull(engine *e, kj_err *err) {
+/* The path of the next pull page (cursor, scores tag, incarnation and
+ * epoch from meta); *skip_own 0 while a full pull is due. */
+static kj_code pull_path(engine *e, char *path, size_t size, int *skip_own, kj_err *err) {
   int limit = e->o->pull_limit > 0 ? e->o->pull_limit : DEFAULT_PULL;
-  kj_code c = pull_protocol_check(e, err);
-  if (c)
-    return c;
-  for (;;) {
-    if (cancelled(e))
-      return kj_fail(err, KJ_EINTR, "interrupted");
-    char *cursor = NULL;
-    if ((c = kjc_meta_get(e->s, KJC_META_PULL_CURSOR, &cursor, err)))
-      return c;
-    char *tag = NULL;
-    if ((c = kjc_meta_get(e->s, "scores_tag", &tag, err))) {
-      free(cursor);
-      return c;
-    }
-    char *sepoch = NULL, *full = NULL;
-    if ((c = kjc_meta_get(e->s, KJC_META_SERVER_EPOCH, &sepoch, err)) ||
-        (c = kjc_meta_get(e->s, KJC_META_PULL_FULL, &full, err))) {
-      free(cursor);
-      free(tag);
-      free(sepoch);
-      return c;
-    }
-    char esc[256], tesc[160], path[640], extra[128] = "";
+  char *cursor = NULL, *tag = NULL, *sepoch = NULL, *full = NULL;
+  kj_code c = kjc_meta_get(e->s, KJC_META_PULL_CURSOR, &cursor, err);
+  if (!c)
+    c = kjc_meta_get(e->s, "scores_tag", &tag, err);
+  if (!c)
+    c = kjc_meta_get(e->s, KJC_META_SERVER_EPOCH, &sepoch, err);
+  if (!c)
+    c = kjc_meta_get(e->s, KJC_META_PULL_FULL, &full, err);
+  if (!c) {
+    char esc[256], tesc[160], extra[128] = "";
     url_escape(cursor ? cursor : "0", esc, sizeof esc);
     url_escape(tag ? tag : "", tesc, sizeof tesc);
     /* incarnation and epoch are [0-9a-z]: nothing to escape */
@@ -813,23 +849,50 @@ static kj_code pull(engine *e, kj_err *err) {
       snprintf(extra, sizeof extra, "&inc=%s", e->inc);
     if (sepoch && kj_incarnation_valid(sepoch))
       snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "&epoch=%s", sepoch);
-    int skip_own = !(full && !strcmp(full, "1"));
-    free(cursor);
-    free(tag);
-    free(sepoch);
-    free(full);
-    snprintf(path, sizeof path,
-             "/v1/pull?since=%s&limit=%d&skip_own=%d&protocol=%d&scores_tag=%s%s", esc, limit,
-             skip_own, KJ_PROTOCOL_MAX, tesc, extra);
+    *skip_own = !(full && !strcmp(full, "1"));
+    snprintf(path, size, "/v1/pull?since=%s&limit=%d&skip_own=%d&protocol=%d&scores_tag=%s%s", esc,
+             limit, *skip_own, KJ_PROTOCOL_MAX, tesc, extra);
+  }
+  free(cursor);
+  free(tag);
+  free(sepoch);
+  free(full);
+  return c;
+}
+
+static kj_code pull(engine *e, kj_err *err) {
+  kj_code c = pull_protocol_check(e, err);
+  if (c)
+    return c;
+  for (;;) {
+    if (cancelled(e)) {
+      e->pre_sent = 0;
+      return kj_fail(err, KJ_EINTR, "interrupted");
+    }
+    char path[640];
+    int skip_own = 0;
+    if ((c = pull_path(e, path, sizeof path, &skip_own, err)))
+      return c;
     kjc_net_reply r;
     kj_pull_page page;
     memset(&page, 0, sizeof page);
-    c = request(e, "GET", path, NULL, 0, &r, "pull", err);
+    if (e->pre_sent && !strcmp(path, e->pre_path) && kjc_net_pipe_is_open(e->net)) {
+      /* asked behind the last push: its answer is the next one */
+      e->pre_sent = 0;
+      c = kjc_net_recv(e->net, &r, err);
+      if (!c && r.status != 200)
+        c = http_fail(&r, "pull", err);
+    } else if ((c = pull_ahead_drop(e, err))) {
+      return c;
+    } else {
+      c = request(e, "GET", path, NULL, 0, &r, "pull", err);
+    }
     if (!c)
       c = kj_pull_page_decode(kj_buf_str(&r.body), r.body.len, &page, err);
     int again = 0;
     if (!c) {
-      measure(e, &r, page.server_time);
+      if (!r.queued)
+        measure(e, &r, page.server_time);
       if (server_ahead(e, page.device_high)) {
         char why[160];
         snprintf(why, sizeof why,
