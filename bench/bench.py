@@ -959,8 +959,8 @@ def render_links(R, date):
             what, fmt(t, 2), runs([r["wall"] for r in rs], 2), fmt(fl, 2), ratio, verdict(ratio <= 1.3)))
     out.append("")
     out.append("Where the time goes: each link's time against its floor + the round trips the protocol "
-               "adds (the pushes are pipelined, docs/protocol.md \"Pipelined push\": they cost one "
-               "exchange together, then each pull page one more; a cut exchange gets no answer) + the work of "
+               "adds (the pushes are pipelined, docs/protocol.md \"Pipelined push\": they and the first "
+               "pull page cost one exchange together, each later page one more) + the work of "
                "the two programs (the same sync through linkem with no bandwidth limit and no delay: "
                "%s s, runs %s) + for a drop, the bytes sent again, the 1 s before the next run and its "
                "TCP and TLS handshakes (3 round trips)." % (fmt(lo, 2), runs([x["wall"] for x in L["loopback"]], 2)))
@@ -975,8 +975,11 @@ def render_links(R, date):
         rtt = 2 * delay / 1e3
         models, rts = [], []
         for r in rs:
+            # each run's pushes and first pull page are one exchange (the
+            # page is pipelined behind the pushes), later pages one each; a
+            # cut exchange got no answer
             pulls = sum(1 for a in r["answers"] if a[0].startswith("GET /v1/pull"))
-            rt = (pulls + r["attempts"] - 1 - r["cuts"]) * rtt  # a cut exchange got no answer
+            rt = (r["attempts"] - 1 - r["cuts"] + max(0, pulls - 1)) * rtt
             drop = (r["attempts"] - 1) * (1.0 + 3 * rtt) + max(0, r["resent"]) * 8 / (kbit * 1000.0)
             rts.append(rt)
             models.append(r["floor"] + rt + lo + drop)

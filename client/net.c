@@ -594,7 +594,7 @@ kj_code kjc_net_recv(kjc_net *n, kjc_net_reply *reply, kj_err *err) {
   memset(&a, 0, sizeof a);
   kj_buf_init(&a.raw, REPLY_MAX);
   kj_buf_init(&a.name, 256);
-  kj_buf_init(&a.value, 1024);
+  kj_buf_init(&a.value, (size_t)64 << 10); /* a proxy may add long ones */
   http_parser p;
   http_parser_init(&p, HTTP_RESPONSE);
   p.data = &a;
