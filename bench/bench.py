@@ -650,12 +650,20 @@ def links_template(b, tmp, port):
     return d
 
 
-def link_run(b, tmp, tpl, port, name, args, k, sync_args=()):
+def link_run(b, tmp, tpl, port, name, args, k, sync_args=(), stop_and_wait=False):
     """One timed sync of the week through linkem: kinerja sync from its start
     to its exit, run again (after 1 s, the first backoff of --watch) while it
-    exits 2 (a drop)."""
+    exits 2 (a drop).  stop_and_wait: the PC is told the server takes no
+    pipelined pushes (meta server_pipeline 0, what an older server's hello
+    leaves): one push at a time."""
     d = os.path.join(tmp, "link-%s-%d" % (name, k))
     shutil.copytree(tpl, d)
+    if stop_and_wait:
+        import sqlite3
+        con = sqlite3.connect(os.path.join(d, "c.db"))
+        with con:
+            con.execute("UPDATE meta SET value = '0' WHERE key = 'server_pipeline'")
+        con.close()
     srv = Server(b, os.path.join(d, "srv")).start()
     lk = Linkem(b, port, int(srv.url.rsplit(":", 1)[1]), args + ["--seed", str(k + 1)])
     cl = Client(b, os.path.join(d, "c.db"))
@@ -708,15 +716,15 @@ def bench_links(b, tmp):
             log("links: %s run %d: %.2f s, %d requests, wire %d/%d B, answers %s" % (
                 name, k + 1, r["wall"], r["requests"], r["c2s"], r["s2c"], [a[2] for a in r["answers"]]))
         R["profiles"][name] = rs
-    # The same sync with every change in one push (the hidden `sync --batch`;
-    # the server's max_batch is 5,000): what the round trips of the batches cost
+    # The same sync stop-and-wait (one push at a time, as with a server that
+    # takes no pipelined pushes): what the pipelined push saves
     R["one_batch"] = {}
     for name, prof, kbit, delay, extra in LINKS:
         if extra:
             continue
-        R["one_batch"][name] = [link_run(b, tmp, tpl, port, name + "-1", ["--profile", prof], k,
-                                         ["--batch", "5000"]) for k in range(RUNS)]
-        log("links: %s in one batch: %s s" % (name, [round(r["wall"], 2) for r in R["one_batch"][name]]))
+        R["one_batch"][name] = [link_run(b, tmp, tpl, port, name + "-saw", ["--profile", prof], k,
+                                         stop_and_wait=True) for k in range(RUNS)]
+        log("links: %s stop-and-wait: %s s" % (name, [round(r["wall"], 2) for r in R["one_batch"][name]]))
     # The floor counts the bytes of the work: those of the first link without
     # drops (the same on every link: see the answers), not the ones a drop
     # made the client send again.
@@ -954,7 +962,8 @@ def render_links(R, date):
             what, fmt(t, 2), runs([r["wall"] for r in rs], 2), fmt(fl, 2), ratio, verdict(ratio <= 1.3)))
     out.append("")
     out.append("Where the time goes: each link's time against its floor + the round trips the protocol "
-               "adds (every request after the first is one more exchange: stop-and-wait) + the work of "
+               "adds (the pushes are pipelined, docs/protocol.md \"Pipelined push\": they and the first "
+               "pull page cost one exchange together, each later page one more) + the work of "
                "the two programs (the same sync through linkem with no bandwidth limit and no delay: "
                "%s s, runs %s) + for a drop, the bytes sent again, the 1 s before the next run and its "
                "TCP and TLS handshakes (3 round trips)." % (fmt(lo, 2), runs([x["wall"] for x in L["loopback"]], 2)))
@@ -969,7 +978,11 @@ def render_links(R, date):
         rtt = 2 * delay / 1e3
         models, rts = [], []
         for r in rs:
-            rt = (r["requests"] - 1 - r["cuts"]) * rtt  # a cut request got no answer
+            # each run's pushes and first pull page are one exchange (the
+            # page is pipelined behind the pushes), later pages one each; a
+            # cut exchange got no answer
+            pulls = sum(1 for a in r["answers"] if a[0].startswith("GET /v1/pull"))
+            rt = (r["attempts"] - 1 - r["cuts"] + max(0, pulls - 1)) * rtt
             drop = (r["attempts"] - 1) * (1.0 + 3 * rtt) + max(0, r["resent"]) * 8 / (kbit * 1000.0)
             rts.append(rt)
             models.append(r["floor"] + rt + lo + drop)
@@ -979,12 +992,13 @@ def render_links(R, date):
             name, fmt(med([r["requests"] for r in rs])), fmt(med(rts), 2), fmt(100 * med(rts) / t),
             fmt(med(models), 2), fmt(t, 2), fmt(up), fmt(down), fmt((up + down) / recs, 1), fmt(http, 1)))
     out.append("")
-    out.append("The round trips of the batches, measured: the same sync with all %s changes in one push "
-               "(`kinerja sync --batch 5000`, a hidden test option; the server's max_batch is 5,000), "
-               "against the batches of 1,000 above:" % fmt(changes))
+    out.append("What the pipelined push saves, measured: the same sync of the %s changes stop-and-wait "
+               "(one push of 1,000 at a time and its answer before the next; the PC's meta "
+               "`server_pipeline` set to 0, what the hello of a server without pipelining leaves), "
+               "against the pipelined runs above:" % fmt(changes))
     out.append("")
-    out.append("| link | requests | time | runs | ratio to the floor | saved against batches of 1,000 | "
-               "round trips saved x RTT |")
+    out.append("| link | requests | time stop-and-wait | runs | ratio to the floor | saved by pipelining | "
+               "round trips of the pushes after the first x RTT |")
     out.append("|---|---:|---:|---|---:|---:|---:|")
     for name, prof, kbit, delay, extra in LINKS:
         ob = L["one_batch"].get(name)
@@ -992,10 +1006,10 @@ def render_links(R, date):
             continue
         t = med([r["wall"] for r in ob])
         t0 = med([r["wall"] for r in L["profiles"][name]])
-        dreq = med([r["requests"] for r in L["profiles"][name]]) - med([r["requests"] for r in ob])
+        pushes = med([sum(1 for a in r["answers"] if a[0].startswith("POST /v1/push")) for r in ob])
         out.append("| %s | %s | %s s | %s | %.2fx | %s s | %s s |" % (
             name, fmt(med([r["requests"] for r in ob])), fmt(t, 2), runs([r["wall"] for r in ob], 2),
-            med([r["wall"] / r["floor"] for r in ob]), fmt(t0 - t, 2), fmt(dreq * 2 * delay / 1e3, 2)))
+            med([r["wall"] / r["floor"] for r in ob]), fmt(t - t0, 2), fmt((pushes - 1) * 2 * delay / 1e3, 2)))
     out.append("")
     out.append("Server answers, body bytes as sent (gzipped over 1 KiB), request by request, first run "
                "of each link (from kinerjad's request log):")

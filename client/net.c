@@ -2,6 +2,7 @@
 #include "net.h"
 
 #include <curl/curl.h>
+#include <http_parser.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,15 @@ struct kjc_net {
   const volatile int *cancel;
   char errbuf[CURL_ERROR_SIZE];
   uint64_t sent, received;
+  long low_speed_ms; /* no byte either way for this long: the link is gone */
+  /* the pipelining connection (kjc_net_pipe_open), NULL when none */
+  CURL *pc;
+  curl_socket_t sock;
+  kj_buf in;                     /* received from it, not parsed yet */
+  int eof;                       /* the server closed it */
+  int inflight;                  /* requests sent on it and not answered yet */
+  int64_t sent_at[KJC_PIPE_MAX]; /* their send times, oldest first */
+  int queued[KJC_PIPE_MAX];      /* 1: an answer was due when it was sent */
 };
 
 int64_t kjc_net_now_ms(void) {
@@ -94,6 +104,8 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   }
   snprintf(n->auth, al, "Authorization: Bearer %s", cfg->token);
   n->cancel = cfg->cancel;
+  n->low_speed_ms = 1000L * (cfg->low_speed_time_s > 0 ? cfg->low_speed_time_s : 30L);
+  kj_buf_init(&n->in, REPLY_MAX);
   CURL *c = n->curl;
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, n->errbuf);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -156,6 +168,8 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
 void kjc_net_close(kjc_net *n) {
   if (!n)
     return;
+  kjc_net_pipe_close(n);
+  kj_buf_release(&n->in);
   if (n->curl)
     curl_easy_cleanup(n->curl);
   free(n->base);
@@ -224,6 +238,15 @@ static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
 
 kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const char *body,
                         size_t body_len, kjc_net_reply *reply, kj_err *err) {
+  if (n->pc && n->inflight == 0) { /* the pipelining connection, one at a time */
+    kj_code c = kjc_net_send(n, method, path, body, body_len, err);
+    if (c) {
+      memset(reply, 0, sizeof *reply);
+      kj_buf_init(&reply->body, REPLY_MAX);
+      return c;
+    }
+    return kjc_net_recv(n, reply, err);
+  }
   memset(reply, 0, sizeof *reply);
   kj_buf_init(&reply->body, REPLY_MAX);
   if (n->cancel && *n->cancel)
@@ -306,6 +329,325 @@ kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err) {
   if (rc == CURLE_OK)
     return KJ_OK;
   return kj_fail(err, KJ_ENET, _("server unreachable: %s"), eb[0] ? eb : curl_easy_strerror(rc));
+}
+
+/* ---- pipelined requests on one connection ---------------------------------- */
+
+/* libcurl does not pipeline HTTP/1.1 requests, so the pipelined push
+ * writes them itself on a connection libcurl opened and verified
+ * (CURLOPT_CONNECT_ONLY: TCP, TLS, the pinned CA, a proxy), with
+ * curl_easy_send/recv, and reads the answers with http-parser, in order. */
+
+void kjc_net_pipe_close(kjc_net *n) {
+  if (n->pc)
+    curl_easy_cleanup(n->pc);
+  n->pc = NULL;
+  n->inflight = 0;
+  n->eof = 0;
+  kj_buf_reset(&n->in);
+}
+
+int kjc_net_pipe_is_open(const kjc_net *n) {
+  return n->pc != NULL;
+}
+
+int kjc_net_pipe_inflight(const kjc_net *n) {
+  return n->inflight;
+}
+
+kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
+  if (n->pc)
+    return KJ_OK;
+  CURL *c = curl_easy_duphandle(n->curl);
+  if (!c)
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
+  n->errbuf[0] = 0;
+  if (n->ca_pem) { /* the duplicate keeps CAPATH cleared; the blob is set again */
+    struct curl_blob blob = {n->ca_pem, strlen(n->ca_pem), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  curl_easy_setopt(c, CURLOPT_URL, n->base);
+  curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(c, CURLOPT_VERBOSE, 0L); /* bytes are counted here */
+  CURLcode rc = curl_easy_perform(c);
+  curl_socket_t sock = CURL_SOCKET_BAD;
+  if (rc == CURLE_OK)
+    rc = curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &sock);
+  if (rc != CURLE_OK || sock == CURL_SOCKET_BAD) {
+    curl_easy_cleanup(c);
+    return classify(n, rc != CURLE_OK ? rc : CURLE_COULDNT_CONNECT, err);
+  }
+  n->pc = c;
+  n->sock = sock;
+  n->inflight = 0;
+  n->eof = 0;
+  kj_buf_reset(&n->in);
+  return KJ_OK;
+}
+
+/* The connection failed: it is closed, the error names the cause. */
+static kj_code pipe_fail(kjc_net *n, CURLcode rc, const char *what, kj_err *err) {
+  kj_code c =
+      rc == CURLE_OK ? kj_fail(err, KJ_ENET, _("server unreachable: %s"), what) : classify(n, rc, err);
+  kjc_net_pipe_close(n);
+  return c;
+}
+
+/* Wait until the socket can be read (or written, want_write) or 200 ms
+ * passed; KJ_EINTR when cancelled, KJ_ENET when nothing moved for the
+ * low-speed time since *moved (ms). */
+static kj_code pipe_wait(kjc_net *n, int want_write, int64_t moved, kj_err *err) {
+  if (n->cancel && *n->cancel) {
+    kjc_net_pipe_close(n);
+    return kj_fail(err, KJ_EINTR, _("interrupted"));
+  }
+  if (kjc_net_now_ms() - moved > n->low_speed_ms) {
+    char why[64];
+    snprintf(why, sizeof why, "no byte moved for %ld s", n->low_speed_ms / 1000);
+    return pipe_fail(n, CURLE_OK, why, err);
+  }
+  fd_set rd, wr;
+  FD_ZERO(&rd);
+  FD_ZERO(&wr);
+  FD_SET(n->sock, &rd);
+  if (want_write)
+    FD_SET(n->sock, &wr);
+  struct timeval tv = {0, 200000};
+  select((int)n->sock + 1, &rd, &wr, NULL, &tv);
+  return KJ_OK;
+}
+
+/* Read what the connection holds now into n->in (*got bytes; 0 and n->eof
+ * when the server closed it). */
+static kj_code pipe_read(kjc_net *n, size_t *got, kj_err *err) {
+  *got = 0;
+  char buf[16384];
+  for (;;) {
+    size_t k = 0;
+    CURLcode rc = curl_easy_recv(n->pc, buf, sizeof buf, &k);
+    if (rc == CURLE_AGAIN)
+      return KJ_OK;
+    if (rc != CURLE_OK)
+      return pipe_fail(n, rc, "the connection was cut", err);
+    if (k == 0) {
+      n->eof = 1;
+      return KJ_OK;
+    }
+    if (kj_buf_add(&n->in, buf, k) != KJ_OK) {
+      kjc_net_pipe_close(n);
+      return kj_fail(err, KJ_ETOOBIG, _("the server's answer is too large"));
+    }
+    n->received += (uint64_t)k;
+    *got += k;
+  }
+}
+
+static kj_code pipe_write(kjc_net *n, const char *p, size_t len, kj_err *err) {
+  int64_t moved = kjc_net_now_ms();
+  while (len > 0) {
+    size_t k = 0;
+    CURLcode rc = curl_easy_send(n->pc, p, len, &k);
+    if (rc == CURLE_AGAIN || (rc == CURLE_OK && k == 0)) {
+      /* the server reads on after answering: take its answers meanwhile */
+      size_t got = 0;
+      kj_code c = pipe_read(n, &got, err);
+      if (!c && n->eof)
+        return pipe_fail(n, CURLE_OK, "the server closed the connection", err);
+      if (!c)
+        c = pipe_wait(n, 1, got ? (moved = kjc_net_now_ms()) : moved, err);
+      if (c)
+        return c;
+      continue;
+    }
+    if (rc != CURLE_OK)
+      return pipe_fail(n, rc, "the connection was cut", err);
+    p += k;
+    len -= k;
+    n->sent += (uint64_t)k;
+    moved = kjc_net_now_ms();
+  }
+  return KJ_OK;
+}
+
+kj_code kjc_net_send(kjc_net *n, const char *method, const char *path, const char *body,
+                     size_t body_len, kj_err *err) {
+  if (!n->pc)
+    return kj_fail(err, KJ_EINVAL, "no pipelining connection is open");
+  if (n->inflight >= KJC_PIPE_MAX)
+    return kj_fail(err, KJ_EINVAL, "more than %d requests in flight", KJC_PIPE_MAX);
+  if (n->cancel && *n->cancel)
+    return kj_fail(err, KJ_EINTR, _("interrupted"));
+  /* "https://host:port/prefix": Host is host:port, the path goes after the prefix */
+  const char *host = n->base + 8, *slash = strchr(host, '/');
+  size_t hl = slash ? (size_t)(slash - host) : strlen(host);
+  kj_buf req, packed;
+  kj_buf_init(&req, KJ_BUF_UNLIMITED);
+  kj_buf_init(&packed, KJ_BUF_UNLIMITED);
+  int post = body != NULL || !strcmp(method, "POST");
+  const char *send = body ? body : "";
+  size_t send_len = body ? body_len : 0;
+  int gz = post && body && body_len > 0 && kj_gzip(body, body_len, &packed, NULL) == KJ_OK;
+  if (gz) {
+    send = packed.data;
+    send_len = packed.len;
+  }
+  kj_buf_addf(&req,
+              "%s %s%s HTTP/1.1\r\nHost: %.*s\r\n%s\r\nUser-Agent: kinerja/" KJ_VERSION
+              "\r\nAccept: application/json\r\nAccept-Encoding: gzip\r\n",
+              method, slash ? slash : "", path, (int)hl, host, n->auth);
+  if (post)
+    kj_buf_addf(&req, "Content-Type: application/json\r\n%sContent-Length: %zu\r\n",
+                gz ? "Content-Encoding: gzip\r\n" : "", send_len);
+  kj_buf_adds(&req, "\r\n");
+  if (post)
+    kj_buf_add(&req, send, send_len);
+  kj_code c = req.data ? KJ_OK : kj_fail(err, KJ_ENOMEM, _("out of memory"));
+  if (!c) {
+    n->sent_at[n->inflight] = kjc_net_now_ms();
+    n->queued[n->inflight] = n->inflight > 0;
+    c = pipe_write(n, req.data, req.len, err);
+  }
+  if (req.data) /* the token: do not leave it lying in freed memory */
+    memset(req.data, 0, req.len);
+  kj_buf_release(&req);
+  kj_buf_release(&packed);
+  if (!c)
+    n->inflight++;
+  else
+    KJ_DEBUG("%s %s (pipelined) -> %s", method, path, err ? err->msg : "failed");
+  return c;
+}
+
+/* One answer being parsed (http-parser callbacks). */
+typedef struct answer {
+  kj_buf raw;         /* the body as sent */
+  kj_buf name, value; /* the header being read */
+  int in_value;
+  int gzip;
+  int done;
+} answer;
+
+/* s[0..len) begins with lower, ignoring ASCII case */
+static int starts_nocase(const char *s, size_t len, const char *lower) {
+  size_t i = 0;
+  for (; lower[i]; i++)
+    if (i >= len || (s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]) != lower[i])
+      return 0;
+  return 1;
+}
+
+static void answer_header(answer *a) {
+  if (a->name.len == 16 && starts_nocase(a->name.data, a->name.len, "content-encoding"))
+    a->gzip = starts_nocase(a->value.data, a->value.len, "gzip");
+  kj_buf_reset(&a->name);
+  kj_buf_reset(&a->value);
+  a->in_value = 0;
+}
+
+static int on_a_field(http_parser *p, const char *at, size_t len) {
+  answer *a = p->data;
+  if (a->in_value)
+    answer_header(a);
+  return kj_buf_add(&a->name, at, len) == KJ_OK ? 0 : -1;
+}
+
+static int on_a_value(http_parser *p, const char *at, size_t len) {
+  answer *a = p->data;
+  a->in_value = 1;
+  return kj_buf_add(&a->value, at, len) == KJ_OK ? 0 : -1;
+}
+
+static int on_a_headers(http_parser *p) {
+  answer *a = p->data;
+  if (a->in_value)
+    answer_header(a);
+  return 0;
+}
+
+static int on_a_body(http_parser *p, const char *at, size_t len) {
+  answer *a = p->data;
+  return kj_buf_add(&a->raw, at, len) == KJ_OK ? 0 : -1;
+}
+
+static int on_a_complete(http_parser *p) {
+  answer *a = p->data;
+  a->done = 1;
+  http_parser_pause(p, 1); /* the next answer's bytes stay in n->in */
+  return 0;
+}
+
+static const http_parser_settings answer_settings = {
+    .on_header_field = on_a_field,
+    .on_header_value = on_a_value,
+    .on_headers_complete = on_a_headers,
+    .on_body = on_a_body,
+    .on_message_complete = on_a_complete,
+};
+
+kj_code kjc_net_recv(kjc_net *n, kjc_net_reply *reply, kj_err *err) {
+  memset(reply, 0, sizeof *reply);
+  kj_buf_init(&reply->body, REPLY_MAX);
+  if (!n->pc || n->inflight == 0)
+    return kj_fail(err, KJ_EINVAL, "no pipelined request waits for an answer");
+  reply->sent_ms = n->sent_at[0];
+  reply->queued = n->queued[0];
+  answer a;
+  memset(&a, 0, sizeof a);
+  kj_buf_init(&a.raw, REPLY_MAX);
+  kj_buf_init(&a.name, 256);
+  kj_buf_init(&a.value, (size_t)64 << 10); /* a proxy may add long ones */
+  http_parser p;
+  http_parser_init(&p, HTTP_RESPONSE);
+  p.data = &a;
+  kj_code c = KJ_OK;
+  int64_t moved = kjc_net_now_ms();
+  while (!c && !a.done) {
+    if (n->in.len > 0) {
+      size_t k = http_parser_execute(&p, &answer_settings, n->in.data, n->in.len);
+      enum http_errno e = HTTP_PARSER_ERRNO(&p);
+      if (e != HPE_OK && e != HPE_PAUSED) {
+        c = kj_fail(err, KJ_EPROTO, _("the server's answer is not HTTP: %s"),
+                    http_errno_description(e));
+        kjc_net_pipe_close(n);
+        break;
+      }
+      kj_buf_consume(&n->in, k);
+      if (a.done)
+        break;
+    }
+    if (n->eof) {
+      c = pipe_fail(n, CURLE_OK, "the server closed the connection before its answer", err);
+      break;
+    }
+    size_t got = 0;
+    c = pipe_read(n, &got, err);
+    if (!c && got == 0 && !n->eof)
+      c = pipe_wait(n, 0, moved, err);
+    else if (got)
+      moved = kjc_net_now_ms();
+  }
+  if (!c) {
+    reply->recv_ms = kjc_net_now_ms();
+    reply->status = (long)p.status_code;
+    reply->closed = !http_should_keep_alive(&p);
+    if (a.gzip)
+      c = kj_gunzip(a.raw.data ? a.raw.data : "", a.raw.len, &reply->body, err);
+    else if (a.raw.len && kj_buf_add(&reply->body, a.raw.data, a.raw.len) != KJ_OK)
+      c = kj_fail(err, KJ_ETOOBIG, _("the server's answer is too large"));
+    n->inflight--;
+    memmove(n->sent_at, n->sent_at + 1, (size_t)n->inflight * sizeof n->sent_at[0]);
+    memmove(n->queued, n->queued + 1, (size_t)n->inflight * sizeof n->queued[0]);
+    if (c && c != KJ_ETOOBIG)
+      c = KJ_EPROTO;
+    if (reply->closed) /* what was sent after it is not answered */
+      kjc_net_pipe_close(n);
+    KJ_DEBUG("pipelined answer -> %ld (%zu bytes, %lld ms)", reply->status, reply->body.len,
+             (long long)(reply->recv_ms - reply->sent_ms));
+  }
+  kj_buf_release(&a.raw);
+  kj_buf_release(&a.name);
+  kj_buf_release(&a.value);
+  return c;
 }
 
 /* ---- enrolment by code ----------------------------------------------------- */

@@ -1,7 +1,9 @@
 /* net.h - the client's HTTPS transport (libcurl), used by the sync engine.
  *
- * One kjc_net is one curl easy handle, kept for a whole sync so that every
- * request reuses the same TLS connection.  TLS is always verified (peer and
+ * One kjc_net is one curl easy handle and, for a sync, the one connection
+ * it opens with kjc_net_pipe_open (below): every request of the sync goes
+ * on that TLS connection (the easy handle's own connection only if the
+ * server closed that one).  TLS is always verified (peer and
  * host name); there is no way to turn verification off.  The trust anchors:
  *  - a CA pinned at init (`kinerja init --ca`, its contents stored in the
  *    database): ONLY that certificate or chain; libcurl's CA directory
@@ -40,7 +42,11 @@ typedef struct kjc_net_reply {
   kj_buf body;     /* the decoded body (bounded) */
   int64_t sent_ms; /* local wall clock when the request started */
   int64_t recv_ms; /* ... and when the answer was complete */
+  int queued;      /* pipelined behind an earlier answer: sent_ms is not when the server began */
+  int closed;      /* the server closed the connection after this answer */
 } kjc_net_reply;
+
+#define KJC_PIPE_MAX 8 /* requests in flight on the pipelining connection */
 
 /* Errors of kjc_net_request:
  *   KJ_ENET  the server is unreachable: cannot resolve, connect, a timeout,
@@ -58,6 +64,26 @@ void kjc_net_close(kjc_net *n);
 kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const char *body,
                         size_t body_len, kjc_net_reply *reply, kj_err *err);
 void kjc_net_reply_release(kjc_net_reply *r);
+
+/* Pipelining (docs/protocol.md "Pipelined push"): several requests on one
+ * connection before the first answer, answered in order.
+ * kjc_net_pipe_open opens the connection (verified as for a request;
+ * errors as kjc_net_request's); while it is open, kjc_net_request goes
+ * through it too when nothing is in flight.  kjc_net_send writes one
+ * request (POST bodies gzipped; at most KJC_PIPE_MAX in flight) without
+ * waiting for its answer; kjc_net_recv waits for the oldest answer
+ * (reply initialised by the call, release it).  Any error closes the
+ * connection: the requests in flight are then unanswered (KJ_ENET for a
+ * cut, KJ_EINTR, KJ_EPROTO for an answer that is not HTTP, KJ_ETOOBIG).
+ * An answer with reply.closed set is the last: the connection is closed
+ * and what was sent after it is unanswered (kjc_net_pipe_inflight is 0). */
+kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err);
+int kjc_net_pipe_is_open(const kjc_net *n);
+int kjc_net_pipe_inflight(const kjc_net *n);
+void kjc_net_pipe_close(kjc_net *n);
+kj_code kjc_net_send(kjc_net *n, const char *method, const char *path, const char *body,
+                     size_t body_len, kj_err *err);
+kj_code kjc_net_recv(kjc_net *n, kjc_net_reply *reply, kj_err *err);
 
 /* Open a TLS connection to the server (verified like a request) and close
  * it: a cheap reachability probe.  KJ_OK when it connected. */

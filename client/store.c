@@ -171,7 +171,7 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
                "AND needs > ?2")                                                                   \
   XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'")   \
   XX(OB_BATCH, "SELECT seq, type, id, hlc, change, needs FROM outbox WHERE status = 'pending' "    \
-               "AND needs <= ?2 ORDER BY seq LIMIT ?1")                                            \
+               "AND needs <= ?2 AND seq > ?3 ORDER BY seq LIMIT ?1")                               \
   XX(OB_KEEP, "INSERT OR REPLACE INTO sent(seq, type, id, hlc, deleted, change, created_ms, "      \
               "needs, acked_ms) SELECT seq, type, id, hlc, deleted, change, created_ms, "          \
               "needs, ?2 FROM outbox WHERE seq = ?1")                                              \
@@ -1464,10 +1464,16 @@ kj_code kjc_store_each(kjc_store *s, kj_rtype t, unsigned flags, kjc_each_fn fn,
 /* ---- outbox ---- */
 
 kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *err) {
+  return kjc_outbox_batch_after(s, INT64_MIN, max, out, n, err);
+}
+
+kj_code kjc_outbox_batch_after(kjc_store *s, int64_t after, int max, kj_change *out, int *n,
+                               kj_err *err) {
   sqlite3_stmt *st = s->st[S_OB_BATCH];
   *n = 0;
   sqlite3_bind_int(st, 1, max);
   sqlite3_bind_int(st, 2, kjc_server_protocol(s));
+  sqlite3_bind_int64(st, 3, after);
   int rc;
   kj_code c = KJ_OK;
   while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {

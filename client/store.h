@@ -59,6 +59,10 @@
  * until the first hello of this program, then changes that need a newer
  * protocol are held in the outbox (docs/protocol.md "Versions"). */
 #define KJC_META_SERVER_PROTOCOL "server_protocol"
+/* The pushes the server takes pipelined on one connection (hello's
+ * limits.max_pipeline; "0" when it said none: stop-and-wait; absent: ask
+ * with the next sync's hello). */
+#define KJC_META_SERVER_PIPELINE "server_pipeline"
 /* The protocol the pull cursor was advanced under (client/sync.c). */
 #define KJC_META_PULL_PROTOCOL "pull_protocol"
 /* Restores (docs/protocol.md "Restores"): the incarnation of this database
@@ -214,6 +218,10 @@ kj_code kjc_record_outbox(kjc_store *s, const char *id, int *pending, int *rejec
  * Up to max oldest pending changes the server can take, in seq order, into
  * out[0..*n-1] (each initialised by the call: kj_change_release each). */
 kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *err);
+/* The same for the pending changes with a seq above `after` only: the next
+ * batch while the earlier ones are still in flight (a pipelined push). */
+kj_code kjc_outbox_batch_after(kjc_store *s, int64_t after, int max, kj_change *out, int *n,
+                               kj_err *err);
 /* The server took these (applied or duplicate): delete them. */
 kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err);
 /* The server could not take seq because it speaks an older protocol than

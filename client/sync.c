@@ -31,6 +31,12 @@ typedef struct engine {
   char inc[KJ_INCARNATION_MAX + 1]; /* this database's incarnation ("" the first) */
   int redo;                         /* a restore was found: push and pull once more */
   int incs;                         /* incarnations taken by this sync */
+  /* the first pull page, asked on the pipelining connection right behind
+   * the last push (its answer comes after theirs): its path, 1 while its
+   * answer waits */
+  char pre_path[768];
+  size_t pre_base; /* pre_path's length without the PC's report */
+  int pre_sent;
 } engine;
 
 static int cancelled(const engine *e) {
@@ -173,6 +179,8 @@ static kj_code hello(engine *e, const char *key, kj_err *err) {
       if (!c && h.max_batch >= 1)
         c = kjc_meta_set_i64(e->s, KJC_META_MAX_BATCH, h.max_batch, err);
       if (!c)
+        c = kjc_meta_set_i64(e->s, KJC_META_SERVER_PIPELINE, h.max_pipeline, err);
+      if (!c)
         c = kjc_meta_set_i64(e->s, KJC_META_SERVER_PROTOCOL,
                              h.protocol_max < KJ_PROTOCOL_MAX ? h.protocol_max : KJ_PROTOCOL_MAX,
                              err);
@@ -297,7 +305,7 @@ static void progress(engine *e, kjc_sync_phase ph, long done, long total) {
 }
 
 static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, int n,
-                            int *progressed, int *reused, kj_err *err) {
+                            int *progressed, int *reused, int *left, kj_err *err) {
   int64_t *acks = malloc((size_t)(n ? n : 1) * sizeof *acks);
   if (!acks)
     return kj_fail(err, KJ_ENOMEM, _("out of memory"));
@@ -307,6 +315,7 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
   const char *why = NULL;
   *progressed = 0;
   *reused = 0;
+  *left = 0;
   kj_code c = kjc_store_begin(e->s, err);
   for (int idx = 0; idx < a->n; idx++) {
     const kj_push_result *res = &a->r[idx];
@@ -381,6 +390,10 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
     kjc_store_rollback(e->s);
   free(acks);
   if (!c) {
+    /* pending still: answered "later" or "reused", or not answered */
+    *left = (int)later + *reused;
+    for (int i = 0; i < n; i++)
+      *left += ch[i].seq >= 0;
     e->res->pushed += nack;
     e->res->duplicate += dup;
     e->res->rejected += rej;
@@ -393,77 +406,225 @@ static kj_code push_results(engine *e, const kj_push_answer *a, kj_change *ch, i
   return c;
 }
 
+static kj_code pull_protocol_check(engine *e, kj_err *err);
+static kj_code pull_path(engine *e, char *path, size_t size, size_t *base, long in_flight,
+                         int *skip_own, kj_err *err);
+
+/* The pull's first page asked right behind the last push on the
+ * pipelining connection (the server answers in order: after the pushes,
+ * so the page reflects them and skip_own leaves them out): the round trip
+ * of the pull is the pushes' own. */
+static kj_code pull_ahead(engine *e, long in_flight, kj_err *err) {
+  int skip_own = 0;
+  kj_code c = pull_protocol_check(e, err);
+  if (!c)
+    c = pull_path(e, e->pre_path, sizeof e->pre_path, &e->pre_base, in_flight, &skip_own, err);
+  if (!c)
+    c = kjc_net_send(e->net, "GET", e->pre_path, NULL, 0, err);
+  if (!c) {
+    e->res->requests++;
+    e->pre_sent = 1;
+  }
+  return c;
+}
+
+/* The answer of a pull asked ahead that is not wanted any more (the push
+ * starts again, or the pull's path changed): read and dropped. */
+static kj_code pull_ahead_drop(engine *e, kj_err *err) {
+  if (!e->pre_sent)
+    return KJ_OK;
+  e->pre_sent = 0;
+  if (!kjc_net_pipe_is_open(e->net))
+    return KJ_OK; /* closed: it was not answered */
+  kjc_net_reply r;
+  kj_code c = kjc_net_recv(e->net, &r, err);
+  kjc_net_reply_release(&r);
+  return c;
+}
+
+/* The answer to the push of ch[0..n) (c: the request's code, r its
+ * reply): acknowledgements into the outbox, the clock offset from an
+ * answer that did not wait behind another.  *batch is halved on a 413;
+ * *again is set when changes of the batch stay pending (a 413, "later",
+ * "reused", unanswered) and the push must start again from the oldest
+ * pending change; inc_why gets why a new incarnation is needed. */
+static kj_code push_answer(engine *e, kj_code c, const kjc_net_reply *r, kj_change *ch, int n,
+                           int *batch, int *again, char *inc_why, size_t why_size, long *done,
+                           kj_err *err) {
+  if (c == KJ_EPROTO && r->status == 413 && *batch > 1) {
+    /* the server's limits are smaller: halve and go on */
+    kj_err_clear(err);
+    *batch /= 2;
+    *again = 1;
+    return KJ_OK;
+  }
+  if (c)
+    return c;
+  kj_push_answer a;
+  c = kj_push_answer_decode(kj_buf_str(&r->body), r->body.len, &a, err);
+  if (c)
+    return c;
+  if (!r->queued)
+    measure(e, r, a.server_time);
+  int prog = 0, reused = 0, left = 0;
+  c = push_results(e, &a, ch, n, &prog, &reused, &left, err);
+  if (!c && (reused || server_ahead(e, a.device_high))) {
+    if (!inc_why[0]) {
+      if (reused)
+        snprintf(inc_why, why_size, "the server holds other changes under %d of its change numbers",
+                 reused);
+      else
+        snprintf(inc_why, why_size,
+                 "the server holds changes of this device up to number %" PRId64
+                 " that it never wrote",
+                 a.device_high);
+    }
+    prog = prog ? prog : 1; /* the batch goes again under the new incarnation */
+    *again = 1;
+  }
+  if (!c && left)
+    *again = 1;
+  if (!c && prog == 0)
+    c = kj_fail(err, KJ_EPROTO, _("push: the server answered no change of the batch"));
+  *done += prog;
+  progress(e, KJC_PHASE_PUSH, *done, e->total_pending);
+  kj_push_answer_release(&a);
+  return c;
+}
+
+/* One batch sent and not answered yet (a stop-and-wait one holds its
+ * answer already). */
+typedef struct flight {
+  kj_change *ch;
+  int n;
+  kj_code rc; /* stop-and-wait: the request's code */
+  kjc_net_reply r;
+} flight;
+
+static void flight_release(flight *f) {
+  for (int i = 0; i < f->n; i++)
+    kj_change_release(&f->ch[i]);
+  free(f->ch);
+  kjc_net_reply_release(&f->r);
+  memset(f, 0, sizeof *f);
+}
+
+/* The push (docs/protocol.md "Push", "Pipelined push"): batches of the
+ * oldest pending changes in seq order.  With a server that takes them
+ * pipelined (hello's limits.max_pipeline), up to that many batches (at
+ * most KJC_PIPE_MAX) go out on one connection before the first answer:
+ * the next batch is read, encoded and sent while the server applies the
+ * last.  Answers come in order; each batch's changes leave the outbox only
+ * with its answer, so a cut loses nothing and sends again only what was
+ * not acknowledged.  Whatever keeps a change of a batch pending (a 413,
+ * "later", a new incarnation, a closed connection) stops the sending: the
+ * batches in flight are answered, then the push starts again from the
+ * oldest pending change.  Without pipelining, one batch at a time. */
 static kj_code push(engine *e, kj_err *err) {
-  int64_t mb = 0;
+  int64_t mb = 0, pl = 0;
   kj_code c = kjc_meta_get_i64(e->s, KJC_META_MAX_BATCH, 0, &mb, err);
+  if (!c)
+    c = kjc_meta_get_i64(e->s, KJC_META_SERVER_PIPELINE, 0, &pl, err);
   if (c)
     return c;
   int batch = e->o->batch > 0 ? e->o->batch : DEFAULT_BATCH;
   if (mb > 0 && batch > mb)
     batch = (int)mb;
-  kj_change *ch = calloc((size_t)batch, sizeof *ch);
-  if (!ch)
-    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
+  int depth = pl > KJC_PIPE_MAX ? KJC_PIPE_MAX : pl < 1 ? 1 : (int)pl;
+  int piped = depth > 1;
+  flight fl[KJC_PIPE_MAX];
+  memset(fl, 0, sizeof fl);
+  int nfl = 0, again = 0, drained = 0;
+  int64_t after = INT64_MIN; /* the last seq sent */
   long done = 0;
+  char inc_why[160] = "";
   while (!c) {
-    if (cancelled(e)) {
-      c = kj_fail(err, KJ_EINTR, _("interrupted"));
-      break;
-    }
-    int n = 0;
-    if ((c = kjc_outbox_batch(e->s, batch, ch, &n, err)) || n == 0)
-      break;
-    /* device_time: the clock this PC stamps with now (wall + offset);
-     * the server takes the stamps as sent (docs/protocol.md "Clocks") */
-    int64_t off = stored_offset(e);
-    int k = n;
-    kj_buf body;
-    kj_buf_init(&body, KJ_BUF_UNLIMITED);
-    c = kj_push_encode_inc(&body, kjc_net_now_ms() + off, e->inc, ch, k, kjc_server_protocol(e->s),
-                           err);
-    kjc_net_reply r;
-    memset(&r, 0, sizeof r);
-    if (!c) {
-      c = request(e, "POST", "/v1/push", kj_buf_str(&body), body.len, &r, "push", err);
-      if (c == KJ_EPROTO && r.status == 413 && batch > 1) {
-        /* the server's limits are smaller: halve and go on */
-        kj_err_clear(err);
-        batch /= 2;
-        c = KJ_OK;
-      } else if (!c) {
-        kj_push_answer a;
-        c = kj_push_answer_decode(kj_buf_str(&r.body), r.body.len, &a, err);
-        if (!c) {
-          measure(e, &r, a.server_time);
-          int prog = 0, reused = 0;
-          c = push_results(e, &a, ch, k, &prog, &reused, err);
-          if (!c && (reused || server_ahead(e, a.device_high))) {
-            char why[160];
-            if (reused)
-              snprintf(why, sizeof why,
-                       "the server holds other changes under %d of its change numbers", reused);
-            else
-              snprintf(why, sizeof why,
-                       "the server holds changes of this device up to number %" PRId64
-                       " that it never wrote",
-                       a.device_high);
-            c = take_incarnation(e, why, err);
-            prog = prog ? prog : 1; /* the batch goes again under the new incarnation */
-          }
-          if (!c && prog == 0)
-            c = kj_fail(err, KJ_EPROTO, _("push: the server answered no change of the batch"));
-          done += prog;
-          progress(e, KJC_PHASE_PUSH, done, e->total_pending);
-          kj_push_answer_release(&a);
-        }
+    /* send: up to depth batches in flight */
+    while (!c && !again && !drained && nfl < depth) {
+      if (cancelled(e)) {
+        c = kj_fail(err, KJ_EINTR, _("interrupted"));
+        break;
       }
-      kjc_net_reply_release(&r);
+      flight *f = &fl[nfl];
+      if (!(f->ch = calloc((size_t)batch, sizeof *f->ch))) {
+        c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
+        break;
+      }
+      if ((c = kjc_outbox_batch_after(e->s, after, batch, f->ch, &f->n, err)) || f->n == 0) {
+        flight_release(f);
+        drained = 1;
+        if (!c && piped && nfl > 0 && !e->pre_sent && nfl < KJC_PIPE_MAX) {
+          long in_flight = 0; /* their answers will take them out of pending */
+          for (int i = 0; i < nfl; i++)
+            in_flight += fl[i].n;
+          c = pull_ahead(e, in_flight, err); /* everything pending is on its way */
+        }
+        break;
+      }
+      /* device_time: the clock this PC stamps with now (wall + offset);
+       * the server takes the stamps as sent (docs/protocol.md "Clocks") */
+      kj_buf body;
+      kj_buf_init(&body, KJ_BUF_UNLIMITED);
+      c = kj_push_encode_inc(&body, kjc_net_now_ms() + stored_offset(e), e->inc, f->ch, f->n,
+                             kjc_server_protocol(e->s), err);
+      if (!c && piped && !kjc_net_pipe_is_open(e->net))
+        c = kjc_net_pipe_open(e->net, err);
+      if (!c && piped) {
+        e->res->requests++;
+        c = kjc_net_send(e->net, "POST", "/v1/push", kj_buf_str(&body), body.len, err);
+      } else if (!c) {
+        f->rc = request(e, "POST", "/v1/push", kj_buf_str(&body), body.len, &f->r, "push", err);
+      }
+      kj_buf_release(&body);
+      if (c) {
+        flight_release(f);
+        break;
+      }
+      after = f->ch[f->n - 1].seq;
+      nfl++;
     }
-    kj_buf_release(&body);
-    for (int i = 0; i < n; i++)
-      kj_change_release(&ch[i]);
+    if (c)
+      break;
+    if (nfl == 0) {
+      if (!again)
+        break; /* every pending change sent and answered */
+      /* start again from the oldest pending change (a pull asked ahead
+       * is answered first, and asked again later) */
+      if ((c = pull_ahead_drop(e, err)))
+        break;
+      again = drained = 0;
+      after = INT64_MIN;
+      if (inc_why[0]) {
+        c = take_incarnation(e, inc_why, err);
+        inc_why[0] = 0;
+      }
+      continue;
+    }
+    /* the oldest answer */
+    flight *f = &fl[0];
+    if (piped) {
+      f->rc = kjc_net_recv(e->net, &f->r, err);
+      if (!f->rc && f->r.status != 200)
+        f->rc = http_fail(&f->r, "push", err);
+    }
+    c = push_answer(e, f->rc, &f->r, f->ch, f->n, &batch, &again, inc_why, sizeof inc_why, &done,
+                    err);
+    flight_release(f);
+    memmove(fl, fl + 1, (size_t)(nfl - 1) * sizeof fl[0]);
+    memset(&fl[--nfl], 0, sizeof fl[0]);
+    if (!c && piped && !kjc_net_pipe_is_open(e->net) && nfl > 0) {
+      /* the server closed the connection after that answer: the batches
+       * after it were not read, they stay pending and go again */
+      for (int i = 0; i < nfl; i++)
+        flight_release(&fl[i]);
+      nfl = 0;
+      again = 1;
+    }
+    if (!c && !kjc_net_pipe_is_open(e->net))
+      e->pre_sent = 0; /* closed: a pull asked ahead goes again */
   }
-  free(ch);
+  for (int i = 0; i < nfl; i++)
+    flight_release(&fl[i]);
   return c;
 }
 
@@ -675,31 +836,24 @@ static kj_code pull_protocol_check(engine *e, kj_err *err) {
   return c;
 }
 
-static kj_code pull(engine *e, kj_err *err) {
+/* The path of the next pull page (cursor, scores tag, incarnation and
+ * epoch from meta, then the PC's report); *base = its length without the
+ * report (a pull asked ahead is the page wanted when that part matches);
+ * in_flight: changes sent whose answers are still to come, counted out of
+ * the reported pending; *skip_own 0 while a full pull is due. */
+static kj_code pull_path(engine *e, char *path, size_t size, size_t *base, long in_flight,
+                         int *skip_own, kj_err *err) {
   int limit = e->o->pull_limit > 0 ? e->o->pull_limit : DEFAULT_PULL;
-  kj_code c = pull_protocol_check(e, err);
-  if (c)
-    return c;
-  for (;;) {
-    if (cancelled(e))
-      return kj_fail(err, KJ_EINTR, _("interrupted"));
-    char *cursor = NULL;
-    if ((c = kjc_meta_get(e->s, KJC_META_PULL_CURSOR, &cursor, err)))
-      return c;
-    char *tag = NULL;
-    if ((c = kjc_meta_get(e->s, "scores_tag", &tag, err))) {
-      free(cursor);
-      return c;
-    }
-    char *sepoch = NULL, *full = NULL;
-    if ((c = kjc_meta_get(e->s, KJC_META_SERVER_EPOCH, &sepoch, err)) ||
-        (c = kjc_meta_get(e->s, KJC_META_PULL_FULL, &full, err))) {
-      free(cursor);
-      free(tag);
-      free(sepoch);
-      return c;
-    }
-    char esc[256], tesc[160], path[768], extra[128] = "", rep[128] = "";
+  char *cursor = NULL, *tag = NULL, *sepoch = NULL, *full = NULL;
+  kj_code c = kjc_meta_get(e->s, KJC_META_PULL_CURSOR, &cursor, err);
+  if (!c)
+    c = kjc_meta_get(e->s, "scores_tag", &tag, err);
+  if (!c)
+    c = kjc_meta_get(e->s, KJC_META_SERVER_EPOCH, &sepoch, err);
+  if (!c)
+    c = kjc_meta_get(e->s, KJC_META_PULL_FULL, &full, err);
+  if (!c) {
+    char esc[256], tesc[160], extra[128] = "", rep[128] = "";
     url_escape(cursor ? cursor : "0", esc, sizeof esc);
     url_escape(tag ? tag : "", tesc, sizeof tesc);
     /* incarnation and epoch are [0-9a-z]: nothing to escape */
@@ -707,39 +861,70 @@ static kj_code pull(engine *e, kj_err *err) {
       snprintf(extra, sizeof extra, "&inc=%s", e->inc);
     if (sepoch && kj_incarnation_valid(sepoch))
       snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "&epoch=%s", sepoch);
-    int skip_own = !(full && !strcmp(full, "1"));
+    *skip_own = !(full && !strcmp(full, "1"));
     /* the PC's version and the counts of `kinerja status`, for the BKD's
      * Perangkat page (docs/protocol.md "What the PC reports") */
     kjc_outbox_stats st;
     kj_device_report dr = {.version = KJ_VERSION};
-    if (!c && (c = kjc_outbox_stats_get(e->s, &st, err)) == KJ_OK) {
-      dr.pending = st.pending;
+    if ((c = kjc_outbox_stats_get(e->s, &st, err)) == KJ_OK) {
+      dr.pending = st.pending > in_flight ? st.pending - in_flight : 0;
       dr.rejected = st.rejected;
       c = kj_device_report_query(&dr, rep, sizeof rep, err);
     }
-    if (c) {
-      free(cursor);
-      free(tag);
-      free(sepoch);
-      free(full);
-      return c;
+    if (!c) {
+      int n =
+          snprintf(path, size, "/v1/pull?since=%s&limit=%d&skip_own=%d&protocol=%d&scores_tag=%s%s",
+                   esc, limit, *skip_own, KJ_PROTOCOL_MAX, tesc, extra);
+      *base = n > 0 && (size_t)n < size ? (size_t)n : size - 1;
+      snprintf(path + *base, size - *base, "%s", rep);
     }
-    free(cursor);
-    free(tag);
-    free(sepoch);
-    free(full);
-    snprintf(path, sizeof path,
-             "/v1/pull?since=%s&limit=%d&skip_own=%d&protocol=%d&scores_tag=%s%s%s", esc, limit,
-             skip_own, KJ_PROTOCOL_MAX, tesc, extra, rep);
+  }
+  free(cursor);
+  free(tag);
+  free(sepoch);
+  free(full);
+  return c;
+}
+
+static kj_code pull(engine *e, kj_err *err) {
+  kj_code c = pull_protocol_check(e, err);
+  if (c)
+    return c;
+  int rereported = 0;
+  for (;;) {
+    if (cancelled(e)) {
+      e->pre_sent = 0;
+      return kj_fail(err, KJ_EINTR, _("interrupted"));
+    }
+    char path[768], asked_rep[128];
+    size_t base = 0;
+    int skip_own = 0;
+    if ((c = pull_path(e, path, sizeof path, &base, 0, &skip_own, err)))
+      return c;
+    /* the report the answered page carried (a page asked ahead: its own) */
+    snprintf(asked_rep, sizeof asked_rep, "%s",
+             e->pre_sent && base == e->pre_base ? e->pre_path + e->pre_base : path + base);
     kjc_net_reply r;
     kj_pull_page page;
     memset(&page, 0, sizeof page);
-    c = request(e, "GET", path, NULL, 0, &r, "pull", err);
+    if (e->pre_sent && base == e->pre_base && !strncmp(path, e->pre_path, base) &&
+        kjc_net_pipe_is_open(e->net)) {
+      /* asked behind the last push: its answer is the next one */
+      e->pre_sent = 0;
+      c = kjc_net_recv(e->net, &r, err);
+      if (!c && r.status != 200)
+        c = http_fail(&r, "pull", err);
+    } else if ((c = pull_ahead_drop(e, err))) {
+      return c;
+    } else {
+      c = request(e, "GET", path, NULL, 0, &r, "pull", err);
+    }
     if (!c)
       c = kj_pull_page_decode(kj_buf_str(&r.body), r.body.len, &page, err);
     int again = 0;
     if (!c) {
-      measure(e, &r, page.server_time);
+      if (!r.queued)
+        measure(e, &r, page.server_time);
       if (server_ahead(e, page.device_high)) {
         char why[160];
         snprintf(why, sizeof why,
@@ -758,6 +943,18 @@ static kj_code pull(engine *e, kj_err *err) {
     if (c)
       return c;
     progress(e, KJC_PHASE_PULL, e->res->pulled, -1);
+    if (!more && !rereported) {
+      /* a page asked ahead reported the counts expected before the pushes
+       * were answered; when a push was refused they differ: the last page
+       * is asked once more with the counts as `kinerja status` has them */
+      char now[768];
+      size_t nb = 0;
+      int so = 0;
+      if ((c = pull_path(e, now, sizeof now, &nb, 0, &so, err)))
+        return c;
+      more = strcmp(now + nb, asked_rep) != 0;
+      rereported = more;
+    }
     if (!more)
       return KJ_OK;
   }
@@ -842,22 +1039,29 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
   kj_code c = kjc_store_cache_limit(s, KJC_SYNC_CACHE_KIB, err);
   if (!c)
     c = open_net(s, &g, e.o->cancel, &e.net, err);
+  /* one connection for the whole sync: the one the pushes are pipelined
+   * on, which carries hello and the pull too (a TLS handshake is about
+   * 120 M instructions for the server: one per sync) */
+  if (!c)
+    c = kjc_net_pipe_open(e.net, err);
   if (!c) {
     char key[24], *old = NULL;
     snprintf(key, sizeof key, "%016" PRIx64, fnv64(g.server, g.token));
     kjc_outbox_stats st;
     memset(&st, 0, sizeof st);
-    char *proto = NULL;
+    char *proto = NULL, *pipe = NULL;
     c = kjc_meta_get(s, KJC_META_HELLO_KEY, &old, err);
     if (!c)
       c = kjc_meta_get(s, KJC_META_SERVER_PROTOCOL, &proto, err);
+    if (!c) /* absent: this PC has not asked since it learnt to pipeline */
+      c = kjc_meta_get(s, KJC_META_SERVER_PIPELINE, &pipe, err);
     if (!c)
       c = kjc_outbox_stats_get(s, &st, err);
     /* hello on a new server or token, once after an upgrade of this
      * program, and while the server speaks an older protocol: it says when
      * held changes may go and when to pull again (docs/protocol.md
      * "Versions") */
-    if (!c && (!old || strcmp(old, key) != 0 || !proto || st.held > 0 ||
+    if (!c && (!old || strcmp(old, key) != 0 || !proto || !pipe || st.held > 0 ||
                kjc_server_protocol(s) < KJ_PROTOCOL_MAX)) {
       c = hello(&e, key, err);
       if (!c)
@@ -865,6 +1069,7 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     }
     free(old);
     free(proto);
+    free(pipe);
     if (!c)
       c = load_incarnation(&e, err);
     if (!c)

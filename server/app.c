@@ -21,7 +21,15 @@
 #include "reportdoc.h"
 #include "wire.h"
 
+/* Pushes a device may pipeline on one connection (hello's
+ * limits.max_pipeline): http/net.c answers a connection's requests in
+ * order, one at a time, and leaves the bytes of the next ones in the
+ * socket until then, so this bounds only what waits there (4 batches of
+ * 1,000 changes are about 140 KB of gzip). */
+#define KJS_PIPELINE_MAX 4
+
 void kjs_app_init(kjs_app *a, kjs_store *store, const kjs_config *cfg) {
+  kj_json_arena_install(); /* before the threadpool runs handlers */
   a->store = store;
   a->cfg = cfg;
   a->dash = NULL;
@@ -135,6 +143,7 @@ static void h_hello(ctx *c) {
   h.max_batch = c->app->cfg->max_batch;
   h.max_body = (int64_t)c->app->cfg->net.max_body;
   h.max_pull = KJS_PULL_MAX;
+  h.max_pipeline = KJS_PIPELINE_MAX;
   kj_err e;
   kj_err_clear(&e);
   int peer;

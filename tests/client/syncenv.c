@@ -341,6 +341,40 @@ void syncenv_proxy(syncenv *e, int cut, long max, unsigned seed) {
   snprintf(e->proxy_url, sizeof e->proxy_url, "https://%s:%d", kjt_tls_host(), e->proxy_port);
 }
 
+#ifdef LINKEM_BIN /* not in test_restore */
+void syncenv_linkem(syncenv *e, const char *const *args) {
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  char to[16];
+  snprintf(to, sizeof to, "%d", e->port);
+  const char *argv[32] = {LINKEM_BIN, "--to", to};
+  int n = 3;
+  for (int i = 0; args && args[i] && n < 31; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(p[1], 1);
+    close(p[0]);
+    close(p[1]);
+    execv(LINKEM_BIN, (char *const *)argv);
+    _exit(127);
+  }
+  kid_add(pid);
+  close(p[1]);
+  e->proxy = pid;
+  char line[128];
+  ssize_t r = read(p[0], line, sizeof line - 1);
+  close(p[0]);
+  assert_true(r > 0);
+  line[r] = 0;
+  assert_non_null(strstr(line, "listening on "));
+  e->proxy_port = atoi(line + strlen("listening on "));
+  snprintf(e->proxy_url, sizeof e->proxy_url, "https://%s:%d", kjt_tls_host(), e->proxy_port);
+}
+#endif
+
 void syncenv_proxy_stop(syncenv *e) {
   kill_wait(e->proxy, SIGTERM);
   e->proxy = 0;

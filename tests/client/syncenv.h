@@ -43,6 +43,10 @@ void syncenv_stop(syncenv *e, int sig);
 /* A cutting proxy (tests/tools/cutproxy) in front of the server. */
 void syncenv_proxy(syncenv *e, int cut_percent, long max_bytes, unsigned seed);
 void syncenv_proxy_stop(syncenv *e);
+/* tests/tools/linkem (a slow link) in front of the server instead, with
+ * its options (NULL-terminated, e.g. "--delay", "300"); stopped as the
+ * proxy.  Only where the test is built with LINKEM_BIN. */
+void syncenv_linkem(syncenv *e, const char *const *args);
 
 /* dir/NAME.db initialised for office with a new device token and url. */
 const char *syncenv_client(syncenv *e, const char *name, const char *office, const char *url);

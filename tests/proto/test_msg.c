@@ -128,6 +128,7 @@ static void test_hello(void **state) {
   h.max_batch = 5000;
   h.max_body = 16777216;
   h.max_pull = 5000;
+  h.max_pipeline = 4;
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
@@ -142,6 +143,7 @@ static void test_hello(void **state) {
   assert_string_equal(d.office, "36.73.01");
   assert_string_equal(d.device, "dev-1");
   assert_int_equal(d.max_batch, 5000);
+  assert_int_equal(d.max_pipeline, 4); /* limits.max_pipeline: pushes pipelined */
   assert_true(d.types_known & (1u << KJ_T_SERVICE));
   assert_true(d.fields_known[KJ_T_OFFICE] & (1u << field(KJ_T_OFFICE, "head")));
   kj_buf_reset(&b);
@@ -158,6 +160,7 @@ static void test_hello(void **state) {
   assert_int_equal(kj_hello_decode(old, strlen(old), &d, &e), KJ_OK);
   assert_int_equal(d.protocol_min, 1);
   assert_int_equal(d.protocol_max, 1);
+  assert_int_equal(d.max_pipeline, 0); /* an older server: stop-and-wait */
   assert_false(d.types_known & (1u << KJ_T_SERVICE));
   assert_true(d.types_known & (1u << KJ_T_COMPLAINT));
   assert_false(d.fields_known[KJ_T_COMPLAINT] & (1u << field(KJ_T_COMPLAINT, "resolution")));
@@ -168,7 +171,8 @@ static void test_hello(void **state) {
                        "{\"protocol\":\"2\"}",
                        "{\"protocol\":2,\"protocol_min\":3,\"protocol_max\":2}",
                        "{\"office\":5}",
-                       "{\"limits\":{\"max_batch\":-1}}"};
+                       "{\"limits\":{\"max_batch\":-1}}",
+                       "{\"limits\":{\"max_pipeline\":\"4\"}}"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     assert_int_equal(kj_hello_decode(bad[i], strlen(bad[i]), &d, &e), KJ_EPROTO);
 }

@@ -513,9 +513,9 @@ static void test_type_table(void **state) {
       "id,office,nip,code_hash,expires",
   };
   static const char *const names[KJ_T__COUNT][2] = {
-      {"office", "offices"}, {"employee", "employees"},  {"indicator", "indicators"},
-      {"survey", "surveys"}, {"activity", "activities"}, {"complaint", "complaints"},
-      {"rating", "ratings"}, {"target", "targets"},      {"service", "services"},
+      {"office", "offices"},        {"employee", "employees"},  {"indicator", "indicators"},
+      {"survey", "surveys"},        {"activity", "activities"}, {"complaint", "complaints"},
+      {"rating", "ratings"},        {"target", "targets"},      {"service", "services"},
       {"activation", "activations"}};
   for (int t = 0; t < KJ_T__COUNT; t++) {
     const kj_type_def *d = kj_type((kj_rtype)t);
@@ -530,7 +530,23 @@ static void test_type_table(void **state) {
     for (int i = 0; i < d->nfields; i++) {
       len += snprintf(buf + len, sizeof(buf) - (size_t)len, ",%s", d->fields[i].name);
       assert_int_equal(kj_field_index(d, d->fields[i].name), i);
+      /* near misses are no field: a prefix, one more letter, another case */
+      char near[64];
+      snprintf(near, sizeof near, "%sx", d->fields[i].name);
+      assert_int_equal(kj_field_index(d, near), -1);
+      snprintf(near, sizeof near, "%.*s", (int)strlen(d->fields[i].name) - 1, d->fields[i].name);
+      assert_true(kj_field_index(d, near) == -1 ||
+                  !strcmp(d->fields[kj_field_index(d, near)].name, near));
+      snprintf(near, sizeof near, "%s", d->fields[i].name);
+      near[0] = (char)(near[0] - 32);
+      assert_int_equal(kj_field_index(d, near), -1);
     }
+    assert_int_equal(kj_field_index(d, ""), -1);
+    assert_int_equal(kj_field_index(d, "id"), -1);
+    /* a copy of the type's table is searched too */
+    kj_type_def copy = *d;
+    for (int i = 0; i < d->nfields; i++)
+      assert_int_equal(kj_field_index(&copy, d->fields[i].name), i);
     assert_string_equal(buf, cols[t]);
     assert_true(d->nfields <= KJ_MAX_FIELDS);
     assert_int_equal(d->master, t <= KJ_T_INDICATOR || t == KJ_T_SERVICE || t == KJ_T_ACTIVATION);
