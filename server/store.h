@@ -1,12 +1,12 @@
-/* store.h - kinerjad's SQLite database: the one server file with SQL.
+/* store.h - kinerjad's store: records, merge, exactly once, tokens, people.
  *
- * Every statement text, the schema and its migrations live in store.c.  A
- * store is shared by the threadpool threads: it keeps a small pool of
- * connections (one per concurrent caller, WAL, synchronous=FULL,
- * busy_timeout) and serialises writers of this process on a mutex, then on
- * BEGIN IMMEDIATE against other processes (admin commands while `serve`
- * runs).  The scores module is called from here, inside the same
- * transactions.
+ * The logic lives in store.c; the database behind it is reached only
+ * through server/db.h (SQLite in server/db_sqlite.c, the default; PostgreSQL
+ * in server/db_pg.c, chosen by a postgresql:// store).  A store is shared by
+ * the threadpool threads: the database keeps a small pool of connections;
+ * writers of this process are serialised on a mutex, then on the database's
+ * one write lock against other processes and instances.  The scores module
+ * is called from here, inside the same transactions.
  */
 #ifndef KJS_STORE_H
 #define KJS_STORE_H
@@ -41,12 +41,17 @@ typedef struct kjs_principal {
   char inc[KJ_INCARNATION_MAX + 1];
 } kjs_principal;
 
-/* Open dir's database.  create: make it (init); else it must exist.  The
- * schema is migrated to the current version either way; a database from a
- * newer kinerjad is KJ_EVERSION.  cfg (may be NULL) gives the score.* keys. */
+/* Open the store at path: a database file (SQLite), or a
+ * "postgresql://..." URL (PostgreSQL, when built with libpq; else
+ * KJ_EINVAL).  create: make it (init); else it must exist.  The schema is
+ * migrated to the current version either way, once, whichever process comes
+ * first; a database from a newer kinerjad is KJ_EVERSION.  cfg (may be NULL)
+ * gives the score.* keys. */
 kj_code kjs_store_open(kjs_store **out, const char *path, const kjs_config *cfg, int create,
                        kj_err *err);
 void kjs_store_close(kjs_store *s);
+/* The database behind s: "sqlite" or "postgresql" (static text). */
+const char *kjs_store_backend(const kjs_store *s);
 
 /* --- tokens ------------------------------------------------------------ */
 
