@@ -20,6 +20,9 @@ build: deps
 # Release suite, then the same suite under ASan+UBSan.  The last lines are
 # ctest's summary of the sanitizer run; any failure exits non-zero.
 test: deps test-release test-asan
+	@tests/tools/pgcluster check >/dev/null || echo "make test: PostgreSQL's server" \
+	  "(postgresql-15) is not installed, so the PostgreSQL tests were SKIPPED;" \
+	  "scripts/install-deps installs it"
 
 test-release: build
 	cd $(BUILD) && ctest $(CTEST_FLAGS)

@@ -1,0 +1,609 @@
+/* score_pg.c - the score store (score_store.h) on PostgreSQL, through libpq.
+ *
+ * The same nine tables as server/score_sqlite.c (docs/scoring.md
+ * "Aggregates"), with BIGINT numbers and text keys COLLATE "C" (byte order,
+ * as SQLite's BINARY), so the reports built from either store are the same
+ * bytes.  Sums of values * 1e6 are two columns hi * 1e18 + lo, 0 <= lo <
+ * 1e18, carried in SQL: one record adds less than 1e18, so lo + delta < 2e18
+ * fits a BIGINT.  A counted row is upserted (INSERT ... ON CONFLICT DO
+ * UPDATE ... RETURNING its count) and deleted when the count comes back to
+ * zero, so incremental upkeep and a rebuild give the same rows.
+ *
+ * Parameters go as text; every statement is prepared once per connection.
+ * Concurrency: each upsert takes the row lock of its row, so two
+ * transactions adding to the same aggregate row serialise on it (READ
+ * COMMITTED's ON CONFLICT DO UPDATE never loses an increment); the caller's
+ * transaction decides what else is isolated.
+ */
+#include "score_pg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define E18S "1000000000000000000"
+
+static const char *const k_ddl[] = {
+    "CREATE TABLE IF NOT EXISTS sc_office(code TEXT COLLATE \"C\" PRIMARY KEY, name TEXT, "
+    "population BIGINT)",
+    "CREATE TABLE IF NOT EXISTS sc_emp(nip TEXT COLLATE \"C\" PRIMARY KEY, office TEXT COLLATE "
+    "\"C\" NOT NULL, name TEXT)",
+    "CREATE TABLE IF NOT EXISTS sc_survey(office TEXT COLLATE \"C\" NOT NULL, ym BIGINT NOT NULL, "
+    "service TEXT COLLATE \"C\" NOT NULL, n BIGINT NOT NULL, u1 BIGINT NOT NULL, u2 BIGINT NOT "
+    "NULL, u3 BIGINT NOT NULL, u4 BIGINT NOT NULL, u5 BIGINT NOT NULL, u6 BIGINT NOT NULL, u7 "
+    "BIGINT NOT NULL, u8 BIGINT NOT NULL, u9 BIGINT NOT NULL, PRIMARY KEY(office, ym, service))",
+    "CREATE TABLE IF NOT EXISTS sc_cdays(office TEXT COLLATE \"C\" NOT NULL, ym BIGINT NOT NULL, "
+    "days BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(office, ym, days))",
+    "CREATE TABLE IF NOT EXISTS sc_real(office TEXT COLLATE \"C\" NOT NULL, nip TEXT COLLATE "
+    "\"C\" NOT NULL, indicator TEXT COLLATE \"C\" NOT NULL, ym BIGINT NOT NULL, qty_hi BIGINT NOT "
+    "NULL, qty_lo BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(office, nip, indicator, ym))",
+    "CREATE TABLE IF NOT EXISTS sc_actday(office TEXT COLLATE \"C\" NOT NULL, nip TEXT COLLATE "
+    "\"C\" NOT NULL, day BIGINT NOT NULL, wd BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY "
+    "KEY(office, nip, day))",
+    "CREATE TABLE IF NOT EXISTS sc_actmonth(office TEXT COLLATE \"C\" NOT NULL, nip TEXT COLLATE "
+    "\"C\" NOT NULL, ym BIGINT NOT NULL, days BIGINT NOT NULL, PRIMARY KEY(office, nip, ym))",
+    "CREATE TABLE IF NOT EXISTS sc_target(office TEXT COLLATE \"C\" NOT NULL, nip TEXT COLLATE "
+    "\"C\" NOT NULL, period TEXT COLLATE \"C\" NOT NULL, indicator TEXT COLLATE \"C\" NOT NULL, "
+    "target_hi BIGINT NOT NULL, target_lo BIGINT NOT NULL, weight_hi BIGINT NOT NULL, weight_lo "
+    "BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(office, nip, period, indicator))",
+    "CREATE TABLE IF NOT EXISTS sc_rating(office TEXT COLLATE \"C\" NOT NULL, ratee TEXT COLLATE "
+    "\"C\" NOT NULL, period TEXT COLLATE \"C\" NOT NULL, role TEXT COLLATE \"C\" NOT NULL, total "
+    "BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(office, ratee, period, role))",
+    "CREATE INDEX IF NOT EXISTS sc_emp_office ON sc_emp(office, nip)",
+};
+
+static const char *const k_tables[] = {"sc_office",   "sc_emp",    "sc_survey",
+                                       "sc_cdays",    "sc_real",   "sc_actday",
+                                       "sc_actmonth", "sc_target", "sc_rating"};
+
+/* The statements, prepared as "kjsc_<index>".  An _ADD statement's
+ * parameters are the row's keys, then the signed values, then the signed
+ * count; it returns the count after the change.  Its _GC statement deletes
+ * the row of the same keys whose count is zero. */
+enum {
+  S_OFFICE_PUT,
+  S_OFFICE_DEL,
+  S_EMP_PUT,
+  S_EMP_DEL,
+  S_SURVEY_ADD,
+  S_SURVEY_GC,
+  S_CDAYS_ADD,
+  S_CDAYS_GC,
+  S_REAL_ADD,
+  S_REAL_GC,
+  S_ACTDAY_ADD,
+  S_ACTDAY_GC,
+  S_ACTMONTH_ADD,
+  S_ACTMONTH_GC,
+  S_TARGET_ADD,
+  S_TARGET_GC,
+  S_RATING_ADD,
+  S_RATING_GC,
+  S_OFFICES,
+  S_ROSTER,
+  S_TARGETS,
+  S_REALS,
+  S_RATINGS,
+  S_SURVEYS,
+  S_CDAYS,
+  S_CMP_MONTHS,
+  S_CMP_DAYS,
+  S_CMP_DAY,
+  S__COUNT
+};
+
+/* hi, lo of a (hi, lo) pair: hi + delta_hi, plus a carry when lo overflows */
+#define CARRY(c) c "_hi=t." c "_hi+EXCLUDED." c "_hi+(t." c "_lo+EXCLUDED." c "_lo>=" E18S ")::int,"
+#define LOW(c) c "_lo=(t." c "_lo+EXCLUDED." c "_lo)%" E18S ","
+
+static const char *const k_sql[S__COUNT] = {
+    [S_OFFICE_PUT] =
+        "INSERT INTO sc_office(code,name,population) VALUES($1,$2,$3) ON "
+        "CONFLICT(code) DO UPDATE SET name=EXCLUDED.name,population=EXCLUDED.population",
+    [S_OFFICE_DEL] = "DELETE FROM sc_office WHERE code=$1",
+    [S_EMP_PUT] = "INSERT INTO sc_emp(nip,office,name) VALUES($1,$2,$3) ON CONFLICT(nip) DO "
+                  "UPDATE SET office=EXCLUDED.office,name=EXCLUDED.name",
+    [S_EMP_DEL] = "DELETE FROM sc_emp WHERE nip=$1",
+    [S_SURVEY_ADD] =
+        "INSERT INTO sc_survey AS t(office,ym,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,n) "
+        "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT(office,ym,service) DO "
+        "UPDATE SET u1=t.u1+EXCLUDED.u1,u2=t.u2+EXCLUDED.u2,u3=t.u3+EXCLUDED.u3,"
+        "u4=t.u4+EXCLUDED.u4,u5=t.u5+EXCLUDED.u5,u6=t.u6+EXCLUDED.u6,u7=t.u7+EXCLUDED.u7,"
+        "u8=t.u8+EXCLUDED.u8,u9=t.u9+EXCLUDED.u9,n=t.n+EXCLUDED.n RETURNING n",
+    [S_SURVEY_GC] = "DELETE FROM sc_survey WHERE office=$1 AND ym=$2 AND service=$3 AND n=0",
+    [S_CDAYS_ADD] = "INSERT INTO sc_cdays AS t(office,ym,days,cnt) VALUES($1,$2,$3,$4) ON "
+                    "CONFLICT(office,ym,days) DO UPDATE SET cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
+    [S_CDAYS_GC] = "DELETE FROM sc_cdays WHERE office=$1 AND ym=$2 AND days=$3 AND cnt=0",
+    [S_REAL_ADD] = "INSERT INTO sc_real AS t(office,nip,indicator,ym,qty_hi,qty_lo,cnt) "
+                   "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(office,nip,indicator,ym) DO UPDATE "
+                   "SET " CARRY("qty") LOW("qty") "cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
+    [S_REAL_GC] = "DELETE FROM sc_real WHERE office=$1 AND nip=$2 AND indicator=$3 AND ym=$4 AND "
+                  "cnt=0",
+    [S_ACTDAY_ADD] = "INSERT INTO sc_actday AS t(office,nip,day,wd,cnt) VALUES($1,$2,$3,$4,$5) ON "
+                     "CONFLICT(office,nip,day) DO UPDATE SET cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
+    [S_ACTDAY_GC] = "DELETE FROM sc_actday WHERE office=$1 AND nip=$2 AND day=$3 AND cnt=0",
+    [S_ACTMONTH_ADD] = "INSERT INTO sc_actmonth AS t(office,nip,ym,days) VALUES($1,$2,$3,$4) ON "
+                       "CONFLICT(office,nip,ym) DO UPDATE SET days=t.days+EXCLUDED.days "
+                       "RETURNING days",
+    [S_ACTMONTH_GC] = "DELETE FROM sc_actmonth WHERE office=$1 AND nip=$2 AND ym=$3 AND days=0",
+    [S_TARGET_ADD] = "INSERT INTO sc_target AS t(office,nip,period,indicator,target_hi,target_lo,"
+                     "weight_hi,weight_lo,cnt) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ON "
+                     "CONFLICT(office,nip,period,indicator) DO UPDATE SET " CARRY("target")
+                         LOW("target") CARRY("weight") LOW("weight") "cnt=t.cnt+EXCLUDED.cnt "
+                                                                     "RETURNING cnt",
+    [S_TARGET_GC] = "DELETE FROM sc_target WHERE office=$1 AND nip=$2 AND period=$3 AND "
+                    "indicator=$4 AND cnt=0",
+    [S_RATING_ADD] = "INSERT INTO sc_rating AS t(office,ratee,period,role,total,cnt) "
+                     "VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT(office,ratee,period,role) DO UPDATE "
+                     "SET total=t.total+EXCLUDED.total,cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
+    [S_RATING_GC] = "DELETE FROM sc_rating WHERE office=$1 AND ratee=$2 AND period=$3 AND role=$4 "
+                    "AND cnt=0",
+    [S_OFFICES] = "SELECT code,name,population FROM sc_office ORDER BY code",
+    [S_ROSTER] = "SELECT nip,name FROM sc_emp WHERE office=$1 ORDER BY nip",
+    [S_TARGETS] = "SELECT indicator,target_hi,target_lo,weight_hi,weight_lo FROM sc_target WHERE "
+                  "office=$1 AND nip=$2 AND period=$3 ORDER BY indicator",
+    /* summed by the caller in 128 bits */
+    [S_REALS] = "SELECT indicator,qty_hi,qty_lo FROM sc_real WHERE office=$1 AND nip=$2 AND ym "
+                "BETWEEN $3 AND $4",
+    [S_RATINGS] = "SELECT role,total,cnt FROM sc_rating WHERE office=$1 AND ratee=$2 AND "
+                  "period=$3 ORDER BY role",
+    [S_SURVEYS] = "SELECT service,sum(n),sum(u1),sum(u2),sum(u3),sum(u4),sum(u5),sum(u6),sum(u7),"
+                  "sum(u8),sum(u9) FROM sc_survey WHERE office=$1 AND ym BETWEEN $2 AND $3 GROUP "
+                  "BY service ORDER BY service",
+    [S_CDAYS] = "SELECT days,sum(cnt) FROM sc_cdays WHERE office=$1 AND ym BETWEEN $2 AND $3 "
+                "GROUP BY days ORDER BY days",
+    /* compliance: activities of this office by its roster */
+    [S_CMP_MONTHS] = "SELECT coalesce(sum(m.days),0) FROM sc_emp e JOIN sc_actmonth m ON "
+                     "m.office=e.office AND m.nip=e.nip WHERE e.office=$1 AND m.ym BETWEEN $2 AND "
+                     "$3",
+    [S_CMP_DAYS] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
+                   "d.nip=e.nip WHERE e.office=$1 AND d.day BETWEEN $2 AND $3 AND d.wd=1",
+    [S_CMP_DAY] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
+                  "d.nip=e.nip WHERE e.office=$1 AND d.day=$2",
+};
+
+/* ---------------------------------------------------------------------- */
+/* running statements */
+
+/* The kj_code of a failed result: a serialization failure, deadlock or lock
+ * timeout is KJ_EBUSY (the caller may retry its transaction), a full disk
+ * KJ_EFULL, out of memory KJ_ENOMEM, anything else KJ_EDB. */
+static kj_code fail_res(PGconn *c, const PGresult *r, kj_err *err, const char *what) {
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  kj_code code = KJ_EDB;
+  if (!r && PQstatus(c) == CONNECTION_OK)
+    code = KJ_ENOMEM; /* libpq returns NULL when it cannot allocate */
+  else if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03")))
+    code = KJ_EBUSY;
+  else if (state && !strcmp(state, "53100"))
+    code = KJ_EFULL;
+  else if (state && !strcmp(state, "53200"))
+    code = KJ_ENOMEM;
+  char msg[200];
+  snprintf(msg, sizeof msg, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+  size_t n = strlen(msg);
+  while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+    msg[--n] = 0;
+  return kj_fail(err, code, "scores: %s: %s", what, n ? msg : "no answer from the server");
+}
+
+/* Note which kjsc_ statements the connection already has (an earlier
+ * handle prepared them). */
+static kj_code list_prepared(kjs_score_pg *h, kj_err *err) {
+  PGresult *r =
+      PQexec(h->conn, "SELECT name FROM pg_prepared_statements WHERE name LIKE 'kjsc\\_%'");
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    kj_code rc = fail_res(h->conn, r, err, "cannot list prepared statements");
+    PQclear(r);
+    return rc;
+  }
+  for (int i = 0; i < PQntuples(r); i++) {
+    int n = atoi(PQgetvalue(r, i, 0) + 5);
+    if (n >= 0 && n < S__COUNT)
+      h->prepared |= 1ULL << n;
+  }
+  PQclear(r);
+  h->checked = 1;
+  return KJ_OK;
+}
+
+/* Run statement i with its nparam text parameters (NULL = SQL NULL):
+ * *out = the result (caller PQclears) when it succeeded, else a kj_code
+ * with err naming what. */
+static kj_code run(kjs_score_pg *h, int i, int nparam, const char *const *params, PGresult **out,
+                   kj_err *err, const char *what) {
+  char name[16];
+  snprintf(name, sizeof name, "kjsc_%d", i);
+  *out = NULL;
+  if (!h->checked) {
+    kj_code rc = list_prepared(h, err);
+    if (rc)
+      return rc;
+  }
+  if (!(h->prepared & (1ULL << i))) {
+    PGresult *p = PQprepare(h->conn, name, k_sql[i], 0, NULL);
+    if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+      kj_code rc = fail_res(h->conn, p, err, "cannot prepare");
+      PQclear(p);
+      return rc;
+    }
+    PQclear(p);
+    h->prepared |= 1ULL << i;
+  }
+  PGresult *r = PQexecPrepared(h->conn, name, nparam, params, NULL, NULL, 0);
+  ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    kj_code rc = fail_res(h->conn, r, err, what);
+    PQclear(r);
+    return rc;
+  }
+  *out = r;
+  return KJ_OK;
+}
+
+/* A BIGINT or numeric (a sum) column: KJ_OK, or KJ_ETOOBIG/KJ_EDB with
+ * err when it is not an integer that fits a long long. */
+static kj_code col_ll(const PGresult *r, int row, int col, long long *out, kj_err *err) {
+  const char *s = PQgetvalue(r, row, col);
+  char *end = NULL;
+  errno = 0;
+  *out = strtoll(s, &end, 10);
+  if (errno == ERANGE)
+    return kj_fail(err, KJ_ETOOBIG, "scores: '%s' (%s) is beyond 64 bits", s, PQfname(r, col));
+  if (end == s || *end)
+    return kj_fail(err, KJ_EDB, "scores: %s is '%s', not an integer", PQfname(r, col), s);
+  return KJ_OK;
+}
+
+/* a text column, NULL for SQL NULL */
+static const char *col_text(const PGresult *r, int row, int col) {
+  return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+/* room for the text of one long long */
+typedef struct num {
+  char s[24];
+} num;
+
+static const char *fmt(num *n, long long v) {
+  snprintf(n->s, sizeof n->s, "%lld", v);
+  return n->s;
+}
+
+/* ---------------------------------------------------------------------- */
+/* writes */
+
+/* Run _ADD statement add (its parameters p[0..np), the last the signed
+ * count); when the count came back to zero, the _GC statement gc over the
+ * first nk parameters (the keys).  *cnt (may be NULL) = the count after. */
+static kj_code add_row(kjs_score_pg *h, int add, int gc, const char *const *p, int np, int nk,
+                       long long *cnt, kj_err *err) {
+  PGresult *r;
+  kj_code rc = run(h, add, np, p, &r, err, "cannot update aggregates");
+  if (rc)
+    return rc;
+  long long n = 0;
+  if (PQntuples(r) != 1)
+    rc = kj_fail(err, KJ_EDB, "scores: an upsert returned %d rows", PQntuples(r));
+  else
+    rc = col_ll(r, 0, 0, &n, err);
+  PQclear(r);
+  if (rc)
+    return rc;
+  if (cnt)
+    *cnt = n;
+  if (n != 0)
+    return KJ_OK;
+  rc = run(h, gc, nk, p, &r, err, "cannot update aggregates");
+  PQclear(r);
+  return rc;
+}
+
+/* (hi, lo) of x, |x| < 1e18 (kjs_parse_dec6): x = hi * 1e18 + lo */
+static void split(long long x, num *hi, num *lo) {
+  long long h = x < 0 ? -1 : 0;
+  fmt(hi, h);
+  fmt(lo, x - h * 1000000000000000000LL);
+}
+
+static kj_code w_office_put(void *h, const kjs_sc_office *o, kj_err *err) {
+  num pop;
+  const char *p[3] = {o->code, o->name, o->have_pop ? fmt(&pop, o->pop) : NULL};
+  PGresult *r;
+  kj_code rc = run(h, S_OFFICE_PUT, 3, p, &r, err, "cannot update offices");
+  PQclear(r);
+  return rc;
+}
+
+static kj_code w_office_del(void *h, const char *code, kj_err *err) {
+  PGresult *r;
+  kj_code rc = run(h, S_OFFICE_DEL, 1, &code, &r, err, "cannot update offices");
+  PQclear(r);
+  return rc;
+}
+
+static kj_code w_emp_put(void *h, const kjs_sc_emp *e, kj_err *err) {
+  const char *p[3] = {e->nip, e->office, e->name};
+  PGresult *r;
+  kj_code rc = run(h, S_EMP_PUT, 3, p, &r, err, "cannot update the roster");
+  PQclear(r);
+  return rc;
+}
+
+static kj_code w_emp_del(void *h, const char *nip, kj_err *err) {
+  PGresult *r;
+  kj_code rc = run(h, S_EMP_DEL, 1, &nip, &r, err, "cannot update the roster");
+  PQclear(r);
+  return rc;
+}
+
+static kj_code w_survey_add(void *h, const char *office, long long ym, const char *service,
+                            const long long u[9], int sign, kj_err *err) {
+  num n[11];
+  const char *p[13] = {office, fmt(&n[0], ym), service};
+  for (int i = 0; i < 9; i++)
+    p[3 + i] = fmt(&n[1 + i], sign * u[i]);
+  p[12] = fmt(&n[10], sign);
+  return add_row(h, S_SURVEY_ADD, S_SURVEY_GC, p, 13, 3, NULL, err);
+}
+
+static kj_code w_cdays_add(void *h, const char *office, long long ym, long long days, int sign,
+                           kj_err *err) {
+  num n[3];
+  const char *p[4] = {office, fmt(&n[0], ym), fmt(&n[1], days), fmt(&n[2], sign)};
+  return add_row(h, S_CDAYS_ADD, S_CDAYS_GC, p, 4, 3, NULL, err);
+}
+
+static kj_code w_real_add(void *h, const char *office, const char *nip, const char *indicator,
+                          long long ym, long long qty, int sign, kj_err *err) {
+  num n[4];
+  split(sign * qty, &n[1], &n[2]);
+  const char *p[7] = {office, nip, indicator, fmt(&n[0], ym), n[1].s, n[2].s, fmt(&n[3], sign)};
+  return add_row(h, S_REAL_ADD, S_REAL_GC, p, 7, 4, NULL, err);
+}
+
+static kj_code w_actday_add(void *h, const char *office, const char *nip, long long day, int wd,
+                            int sign, long long *cnt, kj_err *err) {
+  num n[3];
+  const char *p[5] = {office, nip, fmt(&n[0], day), wd ? "1" : "0", fmt(&n[2], sign)};
+  return add_row(h, S_ACTDAY_ADD, S_ACTDAY_GC, p, 5, 3, cnt, err);
+}
+
+static kj_code w_actmonth_add(void *h, const char *office, const char *nip, long long ym, int sign,
+                              kj_err *err) {
+  num n[2];
+  const char *p[4] = {office, nip, fmt(&n[0], ym), fmt(&n[1], sign)};
+  return add_row(h, S_ACTMONTH_ADD, S_ACTMONTH_GC, p, 4, 3, NULL, err);
+}
+
+static kj_code w_target_add(void *h, const char *office, const char *nip, const char *period,
+                            const char *indicator, long long target, long long weight, int sign,
+                            kj_err *err) {
+  num n[5];
+  split(sign * target, &n[0], &n[1]);
+  split(sign * weight, &n[2], &n[3]);
+  const char *p[9] = {office, nip,    period, indicator,       n[0].s,
+                      n[1].s, n[2].s, n[3].s, fmt(&n[4], sign)};
+  return add_row(h, S_TARGET_ADD, S_TARGET_GC, p, 9, 4, NULL, err);
+}
+
+static kj_code w_rating_add(void *h, const char *office, const char *ratee, const char *period,
+                            const char *role, long long total, int sign, kj_err *err) {
+  num n[2];
+  const char *p[6] = {office, ratee, period, role, fmt(&n[0], sign * total), fmt(&n[1], sign)};
+  return add_row(h, S_RATING_ADD, S_RATING_GC, p, 6, 4, NULL, err);
+}
+
+/* ---------------------------------------------------------------------- */
+/* reads */
+
+/* Run read statement i, then for each row the block given last (it reads
+ * row r_ of res_ and sets cb_: a column's failure or each's return). */
+#define READ_ROWS(h, i, np, p, err, what, ...)                                                     \
+  do {                                                                                             \
+    PGresult *res_;                                                                                \
+    kj_code cb_ = run((h), (i), (np), (p), &res_, (err), (what));                                  \
+    for (int r_ = 0; !cb_ && r_ < PQntuples(res_); r_++) {                                         \
+      __VA_ARGS__;                                                                                 \
+    }                                                                                              \
+    PQclear(res_);                                                                                 \
+    return cb_;                                                                                    \
+  } while (0)
+
+static kj_code r_offices(void *h, kj_code (*each)(void *, const kjs_sc_office *), void *ctx,
+                         kj_err *err) {
+  READ_ROWS(h, S_OFFICES, 0, NULL, err, "cannot read offices", {
+    kjs_sc_office o = {col_text(res_, r_, 0), col_text(res_, r_, 1), !PQgetisnull(res_, r_, 2), 0};
+    if (o.have_pop)
+      cb_ = col_ll(res_, r_, 2, &o.pop, err);
+    if (!cb_)
+      cb_ = each(ctx, &o);
+  });
+}
+
+static kj_code r_roster(void *h, const char *office, kj_code (*each)(void *, const kjs_sc_emp *),
+                        void *ctx, kj_err *err) {
+  const char *p[1] = {office};
+  READ_ROWS(h, S_ROSTER, 1, p, err, "cannot read the roster", {
+    kjs_sc_emp e = {col_text(res_, r_, 0), office, col_text(res_, r_, 1)};
+    cb_ = each(ctx, &e);
+  });
+}
+
+/* a (hi, lo) column pair */
+static kj_code col_sum(const PGresult *r, int row, int col, kjs_sc_sum *s, kj_err *err) {
+  kj_code rc = col_ll(r, row, col, &s->hi, err);
+  return rc ? rc : col_ll(r, row, col + 1, &s->lo, err);
+}
+
+static kj_code r_targets(void *h, const char *office, const char *nip, const char *period,
+                         kj_code (*each)(void *, const kjs_sc_target *), void *ctx, kj_err *err) {
+  const char *p[3] = {office, nip, period};
+  READ_ROWS(h, S_TARGETS, 3, p, err, "cannot read targets", {
+    kjs_sc_target t = {col_text(res_, r_, 0), {0, 0}, {0, 0}};
+    cb_ = col_sum(res_, r_, 1, &t.target, err);
+    if (!cb_)
+      cb_ = col_sum(res_, r_, 3, &t.weight, err);
+    if (!cb_)
+      cb_ = each(ctx, &t);
+  });
+}
+
+static kj_code r_reals(void *h, const char *office, const char *nip, long long ym_lo,
+                       long long ym_hi, kj_code (*each)(void *, const kjs_sc_real *), void *ctx,
+                       kj_err *err) {
+  num n[2];
+  const char *p[4] = {office, nip, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
+  READ_ROWS(h, S_REALS, 4, p, err, "cannot read realisasi", {
+    kjs_sc_real x = {col_text(res_, r_, 0), {0, 0}};
+    cb_ = col_sum(res_, r_, 1, &x.qty, err);
+    if (!cb_)
+      cb_ = each(ctx, &x);
+  });
+}
+
+static kj_code r_ratings(void *h, const char *office, const char *ratee, const char *period,
+                         kj_code (*each)(void *, const kjs_sc_rating *), void *ctx, kj_err *err) {
+  const char *p[3] = {office, ratee, period};
+  READ_ROWS(h, S_RATINGS, 3, p, err, "cannot read ratings", {
+    kjs_sc_rating x = {col_text(res_, r_, 0), 0, 0};
+    cb_ = col_ll(res_, r_, 1, &x.total, err);
+    if (!cb_)
+      cb_ = col_ll(res_, r_, 2, &x.cnt, err);
+    if (!cb_)
+      cb_ = each(ctx, &x);
+  });
+}
+
+static kj_code r_surveys(void *h, const char *office, long long ym_lo, long long ym_hi,
+                         kj_code (*each)(void *, const kjs_sc_survey *), void *ctx, kj_err *err) {
+  num n[2];
+  const char *p[3] = {office, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
+  READ_ROWS(h, S_SURVEYS, 3, p, err, "cannot read surveys", {
+    kjs_sc_survey v;
+    v.service = col_text(res_, r_, 0);
+    cb_ = col_ll(res_, r_, 1, &v.n, err);
+    for (int i = 0; !cb_ && i < 9; i++)
+      cb_ = col_ll(res_, r_, 2 + i, &v.u[i], err);
+    if (!cb_)
+      cb_ = each(ctx, &v);
+  });
+}
+
+static kj_code r_cdays(void *h, const char *office, long long ym_lo, long long ym_hi,
+                       kj_code (*each)(void *, const kjs_sc_cdays *), void *ctx, kj_err *err) {
+  num n[2];
+  const char *p[3] = {office, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
+  READ_ROWS(h, S_CDAYS, 3, p, err, "cannot read complaints", {
+    kjs_sc_cdays c = {0, 0};
+    cb_ = col_ll(res_, r_, 0, &c.days, err);
+    if (!cb_)
+      cb_ = col_ll(res_, r_, 1, &c.cnt, err);
+    if (!cb_)
+      cb_ = each(ctx, &c);
+  });
+}
+
+/* the one number of a counting statement i with np parameters */
+static kj_code count(kjs_score_pg *h, int i, int np, const char *const *p, long long *out,
+                     kj_err *err) {
+  PGresult *r;
+  *out = 0;
+  kj_code rc = run(h, i, np, p, &r, err, "cannot read compliance");
+  if (rc)
+    return rc;
+  if (PQntuples(r) != 1)
+    rc = kj_fail(err, KJ_EDB, "scores: compliance: %d rows", PQntuples(r));
+  else
+    rc = col_ll(r, 0, 0, out, err);
+  PQclear(r);
+  return rc;
+}
+
+static kj_code r_cmp_months(void *h, const char *office, long long ym_lo, long long ym_hi,
+                            long long *out, kj_err *err) {
+  num n[2];
+  const char *p[3] = {office, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
+  return count(h, S_CMP_MONTHS, 3, p, out, err);
+}
+
+static kj_code r_cmp_days(void *h, const char *office, long long day_lo, long long day_hi,
+                          long long *out, kj_err *err) {
+  num n[2];
+  const char *p[3] = {office, fmt(&n[0], day_lo), fmt(&n[1], day_hi)};
+  return count(h, S_CMP_DAYS, 3, p, out, err);
+}
+
+static kj_code r_cmp_day(void *h, const char *office, long long day, long long *out, kj_err *err) {
+  num n;
+  const char *p[2] = {office, fmt(&n, day)};
+  return count(h, S_CMP_DAY, 2, p, out, err);
+}
+
+static const kjs_score_store_ops k_pg_ops = {
+    .office_put = w_office_put,
+    .office_del = w_office_del,
+    .emp_put = w_emp_put,
+    .emp_del = w_emp_del,
+    .survey_add = w_survey_add,
+    .cdays_add = w_cdays_add,
+    .real_add = w_real_add,
+    .actday_add = w_actday_add,
+    .actmonth_add = w_actmonth_add,
+    .target_add = w_target_add,
+    .rating_add = w_rating_add,
+    .offices = r_offices,
+    .roster = r_roster,
+    .targets = r_targets,
+    .reals = r_reals,
+    .ratings = r_ratings,
+    .surveys = r_surveys,
+    .cdays = r_cdays,
+    .cmp_months = r_cmp_months,
+    .cmp_days = r_cmp_days,
+    .cmp_day = r_cmp_day,
+};
+
+/* ---------------------------------------------------------------------- */
+/* the handle, schema */
+
+void kjs_score_pg_init(kjs_score_pg *h, PGconn *conn) {
+  memset(h, 0, sizeof *h);
+  h->conn = conn;
+  h->store.ops = &k_pg_ops;
+  h->store.h = h;
+}
+
+void kjs_score_pg_release(kjs_score_pg *h) {
+  memset(h, 0, sizeof *h);
+}
+
+static kj_code exec_all(PGconn *c, const char *const *sql, size_t n, kj_err *err,
+                        const char *what) {
+  for (size_t i = 0; i < n; i++) {
+    PGresult *r = PQexec(c, sql[i]);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      kj_code rc = fail_res(c, r, err, what);
+      PQclear(r);
+      return rc;
+    }
+    PQclear(r);
+  }
+  return KJ_OK;
+}
+
+kj_code kjs_score_pg_schema(PGconn *conn, kj_err *err) {
+  return exec_all(conn, k_ddl, sizeof k_ddl / sizeof *k_ddl, err, "cannot create tables");
+}
+
+kj_code kjs_score_pg_clear(PGconn *conn, kj_err *err) {
+  enum { N = sizeof k_tables / sizeof *k_tables };
+  char sql[N][40];
+  const char *p[N];
+  for (int i = 0; i < N; i++) {
+    snprintf(sql[i], sizeof sql[i], "DELETE FROM %s", k_tables[i]);
+    p[i] = sql[i];
+  }
+  return exec_all(conn, p, N, err, "cannot clear the aggregates");
+}

@@ -1,0 +1,59 @@
+/* score_pg.h - the PostgreSQL implementation of the score store
+ * (score_store.h): the nine sc_* aggregate tables of docs/scoring.md
+ * "Aggregates" in the server's PostgreSQL database (issue 19), next to the
+ * records of the PostgreSQL store.
+ *
+ * The connection and its transactions belong to the caller (the store's
+ * PostgreSQL side): this module only runs its statements on the PGconn it is
+ * given, inside whatever transaction the caller has open, and never
+ * commits, rolls back or closes.  Statements are prepared on the connection
+ * on first use (named "kjsc_N"), so a push's thousands of updates are not
+ * parsed each time.
+ *
+ * Text keys are COLLATE "C": reads come back in byte order, as from SQLite,
+ * whatever the database's locale, so both stores give the same reports byte
+ * for byte.
+ */
+#ifndef KJS_SCORE_PG_H
+#define KJS_SCORE_PG_H
+
+#include <libpq-fe.h>
+
+#include "err.h"
+#include "score_store.h"
+
+/* The score store of one connection.  Fill it with kjs_score_pg_init; pass
+ * &h->store to the score functions (score.h). */
+typedef struct kjs_score_pg {
+  kjs_score_store store;
+  PGconn *conn;
+  unsigned long long prepared; /* bit i: statement i is prepared on conn */
+  int checked;                 /* the connection's prepared statements were listed */
+} kjs_score_pg;
+
+/* Make h the score store of conn (borrowed: it must outlive h, and is used
+ * by one thread at a time, as libpq requires).  Nothing is sent yet; on
+ * first use h lists the connection's prepared statements once, so a new
+ * handle on a connection an older handle used finds its statements there.
+ * After a reconnect (PQreset) or a DISCARD ALL / DEALLOCATE ALL, init h
+ * again. */
+void kjs_score_pg_init(kjs_score_pg *h, PGconn *conn);
+/* Nothing to free (the prepared statements stay with the connection and go
+ * when it closes); h is zeroed. */
+void kjs_score_pg_release(kjs_score_pg *h);
+
+/* Create the nine aggregate tables and their index if absent (CREATE TABLE
+ * IF NOT EXISTS, BIGINT numbers, text COLLATE "C"), in the schema first on
+ * the connection's search_path.  Run it inside the caller's migration
+ * transaction, under the migration's lock: two sessions creating the same
+ * table at the same moment make one of them fail (a unique violation in
+ * pg_type), PostgreSQL's rule for concurrent DDL.  KJ_OK, or KJ_EDB with
+ * err filled (the transaction must then be rolled back). */
+kj_code kjs_score_pg_schema(PGconn *conn, kj_err *err);
+
+/* Empty the nine tables (before a rebuild from the records: every live
+ * record through kjs_score_update).  Inside the caller's write
+ * transaction.  KJ_OK or KJ_EDB with err filled. */
+kj_code kjs_score_pg_clear(PGconn *conn, kj_err *err);
+
+#endif
