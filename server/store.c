@@ -340,53 +340,14 @@ kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err) {
   return rc;
 }
 
-static void json_add_text_or_null(cJSON *o, const char *k, const char *v) {
-  if (v)
-    cJSON_AddStringToObject(o, k, v);
-  else
-    cJSON_AddNullToObject(o, k);
-}
-
-static void json_add_ms_or_null(cJSON *o, const char *k, int has, int64_t v) {
-  if (has)
-    cJSON_AddNumberToObject(o, k, (double)v);
-  else
-    cJSON_AddNullToObject(o, k);
-}
-
-static kj_code token_row_json(void *ud, const kjs_db_token *t) {
-  cJSON *o = cJSON_CreateObject();
-  if (!o || !cJSON_AddItemToArray(ud, o)) {
-    cJSON_Delete(o);
-    return KJ_ENOMEM;
-  }
-  json_add_text_or_null(o, "id", t->id);
-  json_add_text_or_null(o, "role", t->role);
-  json_add_text_or_null(o, "office", t->office);
-  json_add_text_or_null(o, "name", t->name);
-  cJSON_AddNumberToObject(o, "created", (double)t->created);
-  json_add_ms_or_null(o, "revoked", t->has_revoked, t->revoked);
-  json_add_ms_or_null(o, "last_seen", t->has_last_seen, t->last_seen);
-  json_add_text_or_null(o, "enrolment", t->enrolment);
-  return KJ_OK;
-}
-
-kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err *err) {
-  *out = NULL;
-  cJSON *arr = cJSON_CreateArray();
-  if (!arr)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+kj_code kjs_store_tokens(kjs_store *s, int devices_only,
+                         kj_code (*each)(void *ctx, const kjs_db_token *t), void *ctx,
+                         kj_err *err) {
   kjs_dbc *c = acquire(s, err);
-  kj_code rc =
-      c ? s->ops->token_list(c, devices_only, (int64_t)kj_wall_ms(), token_row_json, arr, err)
-        : code_of(err, KJ_EDB);
+  if (!c)
+    return code_of(err, KJ_EDB);
+  kj_code rc = s->ops->token_list(c, devices_only, (int64_t)kj_wall_ms(), each, ctx, err);
   release(s, c);
-  if (rc == KJ_ENOMEM && err && !err->code)
-    kj_fail(err, KJ_ENOMEM, "out of memory");
-  if (rc)
-    cJSON_Delete(arr);
-  else
-    *out = arr;
   return rc;
 }
 
@@ -1270,91 +1231,72 @@ kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **jso
   return rc;
 }
 
-/* A logged value as the listing shows it: the stored text when it is still
- * valid for its field (rows written before the log validated values may
- * not be), else null and a note. */
-static kj_code json_add_conflict_value(cJSON *o, const char *k, const kj_field_def *f,
-                                       const char *v, const char *note) {
-  char key[32], *value, *why;
-  if (conflict_value(f, v, &value, &why))
-    return KJ_ENOMEM;
-  if (value)
-    cJSON_AddStringToObject(o, k, value);
-  else
-    cJSON_AddNullToObject(o, k);
-  snprintf(key, sizeof key, "%s_note", k);
-  if (why || (note && kj_utf8_len(note) >= 0))
-    cJSON_AddStringToObject(o, key, why ? why : note);
-  free(value);
-  free(why);
-  return KJ_OK;
-}
-
-/* Text that cJSON can put in valid JSON: valid UTF-8, else null. */
-static void json_add_utf8_or_null(cJSON *o, const char *k, const char *v) {
-  json_add_text_or_null(o, k, v && kj_utf8_len(v) >= 0 ? v : NULL);
-}
-
-typedef struct list_ctx {
-  cJSON *arr;
+typedef struct conflict_ctx {
+  kj_code (*each)(void *ctx, const kjs_conflict_view *v);
+  void *ctx;
   kj_err *err;
-} list_ctx;
+} conflict_ctx;
 
-static kj_code conflict_row_json(void *ud, const kjs_db_conflict *k) {
-  list_ctx *x = ud;
-  cJSON *o = cJSON_CreateObject();
-  if (!o || !cJSON_AddItemToArray(x->arr, o)) {
-    cJSON_Delete(o);
-    return kj_fail(x->err, KJ_ENOMEM, "out of memory");
-  }
-  cJSON_AddNumberToObject(o, "n", (double)k->n);
+/* Text a listing can show: valid UTF-8, else NULL. */
+static const char *utf8_or_null(const char *v) {
+  return v && kj_utf8_len(v) >= 0 ? v : NULL;
+}
+
+static kj_code conflict_view_each(void *ud, const kjs_db_conflict *k) {
+  conflict_ctx *x = ud;
+  kjs_conflict_view v;
+  memset(&v, 0, sizeof v);
+  v.n = k->n;
+  v.type = utf8_or_null(k->type);
+  v.id = utf8_or_null(k->id);
+  v.field = utf8_or_null(k->field);
   const kj_type_def *td = k->type ? kj_type_by_name(k->type) : NULL;
-  json_add_utf8_or_null(o, "type", k->type);
-  json_add_utf8_or_null(o, "id", k->id);
-  json_add_utf8_or_null(o, "field", k->field);
   int fi = td && k->field ? kj_field_index(td, k->field) : -1;
   const kj_field_def *f = fi >= 0 ? &td->fields[fi] : NULL;
-  if (json_add_conflict_value(o, "loser", f, k->loser, k->loser_note) ||
-      json_add_conflict_value(o, "winner", f, k->winner, k->winner_note))
+  /* a value as the listing shows it: the stored text when it is still
+   * valid for its field (rows written before the log validated values may
+   * not be), else NULL and a note */
+  char *lv = NULL, *ln = NULL, *wv = NULL, *wn = NULL;
+  if (conflict_value(f, k->loser, &lv, &ln) || conflict_value(f, k->winner, &wv, &wn)) {
+    free(lv);
+    free(ln);
     return kj_fail(x->err, KJ_ENOMEM, "out of memory");
-  json_add_utf8_or_null(o, "loser_stamp", k->loser_stamp);
-  json_add_utf8_or_null(o, "winner_stamp", k->winner_stamp);
-  cJSON_AddNumberToObject(o, "at", (double)k->at);
+  }
+  v.loser = lv;
+  v.winner = wv;
+  v.loser_note = ln ? ln : utf8_or_null(k->loser_note);
+  v.winner_note = wn ? wn : utf8_or_null(k->winner_note);
+  v.loser_stamp = utf8_or_null(k->loser_stamp);
+  v.winner_stamp = utf8_or_null(k->winner_stamp);
+  v.at = k->at;
   /* who wrote each side and when (the stamp's wall time), in the zone of
    * the record's office (WIB/WITA/WIT, common/date.c) */
-  char when[KJ_TIME_ZONE_STRLEN];
-  kj_time_format_zone(k->at, k->zone, when);
-  json_add_text_or_null(o, "when", when);
+  kj_time_format_zone(k->at, k->zone, v.when);
+  v.loser_author = utf8_or_null(k->loser_author);
+  v.winner_author = utf8_or_null(k->winner_author);
   for (int side = 0; side < 2; side++) {
-    const char *name = side ? "winner" : "loser";
-    char key[32];
-    snprintf(key, sizeof key, "%s_author", name);
-    json_add_utf8_or_null(o, key, side ? k->winner_author : k->loser_author);
     const char *stamp = side ? k->winner_stamp : k->loser_stamp;
-    snprintf(key, sizeof key, "%s_time", name);
-    if (stamp && *stamp >= '0' && *stamp <= '9') {
-      kj_time_format_zone((int64_t)KJ_HLC_MS(strtoull(stamp, NULL, 10)), k->zone, when);
-      json_add_text_or_null(o, key, when);
-    } else {
-      json_add_text_or_null(o, key, NULL);
-    }
+    char *out = side ? v.winner_time : v.loser_time;
+    if (stamp && *stamp >= '0' && *stamp <= '9')
+      kj_time_format_zone((int64_t)KJ_HLC_MS(strtoull(stamp, NULL, 10)), k->zone, out);
   }
-  return KJ_OK;
+  kj_code rc = x->each(x->ctx, &v);
+  free(lv);
+  free(ln);
+  free(wv);
+  free(wn);
+  return rc;
 }
 
-kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err) {
-  *out = NULL;
-  cJSON *arr = cJSON_CreateArray();
-  if (!arr)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+kj_code kjs_store_conflict_rows(kjs_store *s,
+                                kj_code (*each)(void *ctx, const kjs_conflict_view *v), void *ctx,
+                                kj_err *err) {
   kjs_dbc *c = acquire(s, err);
-  list_ctx x = {arr, err};
-  kj_code rc = c ? s->ops->conflict_list(c, conflict_row_json, &x, err) : code_of(err, KJ_EDB);
+  if (!c)
+    return code_of(err, KJ_EDB);
+  conflict_ctx x = {each, ctx, err};
+  kj_code rc = s->ops->conflict_list(c, conflict_view_each, &x, err);
   release(s, c);
-  if (rc)
-    cJSON_Delete(arr);
-  else
-    *out = arr;
   return rc;
 }
 
@@ -1467,48 +1409,39 @@ kj_code kjs_store_report_print(const char *json, const char *format, FILE *out, 
   return kjs_report_format(json, format, out, err);
 }
 
-static kj_code history_row_json(void *ud, const kjs_db_history *h) {
-  list_ctx *x = ud;
-  cJSON *o = cJSON_CreateObject();
-  if (!o || !cJSON_AddItemToArray(x->arr, o)) {
-    cJSON_Delete(o);
-    return kj_fail(x->err, KJ_ENOMEM, "out of memory");
-  }
-  char when[KJ_TIME_ZONE_STRLEN]; /* the office's zone, WIB/WITA/WIT (common/date.c) */
-  kj_time_format_zone(h->at, h->zone, when);
-  char hs[KJ_HLC_STRMAX];
-  kj_hlc_format((kj_hlc)h->hlc, hs);
-  cJSON *ch = cJSON_Parse(h->change ? h->change : "");
+typedef struct history_ctx {
+  kj_code (*each)(void *ctx, const kjs_history_view *v);
+  void *ctx;
+} history_ctx;
+
+static kj_code history_view_each(void *ud, const kjs_db_history *h) {
+  history_ctx *x = ud;
+  kjs_history_view v;
+  memset(&v, 0, sizeof v);
   /* made: the change's own time (its stamp's wall clock, the PC's clock
-   * as corrected at sync); when: when the server applied it */
-  char made[KJ_TIME_ZONE_STRLEN];
-  kj_time_format_zone((int64_t)KJ_HLC_MS((kj_hlc)h->hlc), h->zone, made);
-  if (!cJSON_AddStringToObject(o, "made", made) ||
-      !cJSON_AddNumberToObject(o, "made_at", (double)KJ_HLC_MS((kj_hlc)h->hlc)) ||
-      !cJSON_AddStringToObject(o, "when", when) ||
-      !cJSON_AddNumberToObject(o, "at", (double)h->at) ||
-      !cJSON_AddStringToObject(o, "type", h->type ? h->type : "") ||
-      !cJSON_AddStringToObject(o, "author", h->author ? h->author : "") ||
-      !cJSON_AddStringToObject(o, "device", h->device ? h->device : "") ||
-      !cJSON_AddStringToObject(o, "hlc", hs) ||
-      !cJSON_AddItemToObject(o, "change", ch ? ch : cJSON_CreateNull()))
-    return kj_fail(x->err, KJ_ENOMEM, "out of memory");
-  return KJ_OK;
+   * as corrected at sync); when: when the server applied it; both in the
+   * office's zone, WIB/WITA/WIT (common/date.c) */
+  v.made_at = (int64_t)KJ_HLC_MS((kj_hlc)h->hlc);
+  kj_time_format_zone(v.made_at, h->zone, v.made);
+  v.at = h->at;
+  kj_time_format_zone(h->at, h->zone, v.when);
+  v.type = h->type ? h->type : "";
+  v.author = h->author ? h->author : "";
+  v.device = h->device ? h->device : "";
+  kj_hlc_format((kj_hlc)h->hlc, v.hlc);
+  v.change = h->change;
+  return x->each(x->ctx, &v);
 }
 
-kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err) {
-  *out = NULL;
-  cJSON *arr = cJSON_CreateArray();
-  if (!arr)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+kj_code kjs_store_history_rows(kjs_store *s, const char *id,
+                               kj_code (*each)(void *ctx, const kjs_history_view *v), void *ctx,
+                               kj_err *err) {
   kjs_dbc *c = acquire(s, err);
-  list_ctx x = {arr, err};
-  kj_code rc = c ? s->ops->history_list(c, id, history_row_json, &x, err) : code_of(err, KJ_EDB);
+  if (!c)
+    return code_of(err, KJ_EDB);
+  history_ctx x = {each, ctx};
+  kj_code rc = s->ops->history_list(c, id, history_view_each, &x, err);
   release(s, c);
-  if (rc)
-    cJSON_Delete(arr);
-  else
-    *out = arr;
   return rc;
 }
 
@@ -1979,33 +1912,13 @@ kj_code kjs_store_user_add(kjs_store *s, const char *name, const char *role, con
   return rc;
 }
 
-static kj_code user_row_json(void *ud, const kjs_db_user *u) {
-  list_ctx *x = ud;
-  cJSON *o = cJSON_CreateObject();
-  if (!o || !cJSON_AddItemToArray(x->arr, o)) {
-    cJSON_Delete(o);
-    return kj_fail(x->err, KJ_ENOMEM, "out of memory");
-  }
-  json_add_text_or_null(o, "name", u->name);
-  json_add_text_or_null(o, "role", u->role);
-  cJSON_AddNumberToObject(o, "created", (double)u->created);
-  json_add_ms_or_null(o, "last_login", u->has_last_login, u->last_login);
-  return KJ_OK;
-}
-
-kj_code kjs_store_user_list(kjs_store *s, cJSON **out, kj_err *err) {
-  *out = NULL;
-  cJSON *arr = cJSON_CreateArray();
-  if (!arr)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+kj_code kjs_store_users(kjs_store *s, kj_code (*each)(void *ctx, const kjs_db_user *u), void *ctx,
+                        kj_err *err) {
   kjs_dbc *c = acquire(s, err);
-  list_ctx x = {arr, err};
-  kj_code rc = c ? s->ops->user_list(c, user_row_json, &x, err) : code_of(err, KJ_EDB);
+  if (!c)
+    return code_of(err, KJ_EDB);
+  kj_code rc = s->ops->user_list(c, each, ctx, err);
   release(s, c);
-  if (rc)
-    cJSON_Delete(arr);
-  else
-    *out = arr;
   return rc;
 }
 

@@ -18,7 +18,10 @@
 
 #include "buf.h"
 #include "config.h"
+#include "date.h"
+#include "db.h"
 #include "err.h"
+#include "hlc.h"
 #include "msg.h"
 #include "wire.h"
 
@@ -71,6 +74,12 @@ kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err);
  * enrolment code of a device, null when none)} (devices only when
  * devices_only); times in ms since the epoch. */
 kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err *err);
+/* The rows behind it (what the store returns; the JSON above is
+ * server/store_json.c's): each token, devices only when devices_only, by
+ * (created, id), with the state of its newest enrolment code; the hash is
+ * not read.  each's return stops the read and is returned.  KJ_EDB... */
+kj_code kjs_store_tokens(kjs_store *s, int devices_only,
+                         kj_code (*each)(void *ctx, const kjs_db_token *t), void *ctx, kj_err *err);
 
 /* --- people of the dashboard and enrolment codes (issue 18) --------------- */
 
@@ -86,6 +95,9 @@ kj_code kjs_store_user_add(kjs_store *s, const char *name, const char *role, con
 /* Every user, by name: an array of {"name","role","created" (ms),
  * "last_login" (ms or null)}; the caller deletes it.  No hash is listed. */
 kj_code kjs_store_user_list(kjs_store *s, cJSON **out, kj_err *err);
+/* The rows behind it: every user by name (hash left NULL). */
+kj_code kjs_store_users(kjs_store *s, kj_code (*each)(void *ctx, const kjs_db_user *u), void *ctx,
+                        kj_err *err);
 /* KJ_ENOENT when there is no such user. */
 kj_code kjs_store_user_remove(kjs_store *s, const char *name, kj_err *err);
 /* Sign-in check of the dashboard: KJ_OK with role filled when password is
@@ -242,6 +254,21 @@ kj_code kjs_store_pull_moved(kjs_store *s, const kjs_principal *who, int64_t sin
  * "at": ms, "type", "author", "device", "hlc", "change": {"f":{..}} or
  * {"del":true}}.  An empty array when the id is unknown. */
 kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err);
+/* One applied change as kinerjad history shows it (strings valid during
+ * the callback only). */
+typedef struct kjs_history_view {
+  char made[KJ_TIME_ZONE_STRLEN]; /* the stamp's wall time in the office's zone */
+  int64_t made_at;                /* ms */
+  char when[KJ_TIME_ZONE_STRLEN]; /* when the server applied it, same zone */
+  int64_t at;                     /* ms */
+  const char *type, *author, *device;
+  char hlc[KJ_HLC_STRMAX];
+  const char *change; /* {"f":{..}} or {"del":true} as stored */
+} kjs_history_view;
+/* The rows behind kjs_store_history, oldest first. */
+kj_code kjs_store_history_rows(kjs_store *s, const char *id,
+                               kj_code (*each)(void *ctx, const kjs_history_view *v), void *ctx,
+                               kj_err *err);
 
 /* One record's state as JSON text (caller frees); KJ_ENOENT when absent. */
 kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **json, kj_err *err);
@@ -257,6 +284,24 @@ kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **jso
  * the log validated them), so every string is valid UTF-8 and the array
  * prints as valid JSON with cJSON.  The caller frees *out (cJSON_Delete). */
 kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err);
+/* One row of the conflict log as the listing shows it: every string valid
+ * UTF-8 or NULL; a value NULL with its note when it is not kept; times in
+ * the zone of the record's office ("" when the stamp has none). */
+typedef struct kjs_conflict_view {
+  int64_t n;
+  const char *type, *id, *field;
+  const char *loser, *loser_note, *winner, *winner_note;
+  const char *loser_stamp, *winner_stamp;
+  int64_t at;
+  char when[KJ_TIME_ZONE_STRLEN];
+  const char *loser_author, *winner_author;
+  char loser_time[KJ_TIME_ZONE_STRLEN], winner_time[KJ_TIME_ZONE_STRLEN];
+} kjs_conflict_view;
+/* The rows behind kjs_store_conflicts, oldest first (strings valid during
+ * the callback only). */
+kj_code kjs_store_conflict_rows(kjs_store *s,
+                                kj_code (*each)(void *ctx, const kjs_conflict_view *v), void *ctx,
+                                kj_err *err);
 
 /* A digest of every record (type, id, office, deleted, state; not seq):
  * equal digests mean equal records tables.  out: 64 hex chars + NUL. */
