@@ -2,6 +2,7 @@
 #include "admin.h"
 #include "admin_bkd.h"
 #include "dash.h"
+#include "db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,29 +109,41 @@ static int open_dir(cmd_ctx *c, kjs_store **st) {
 
 static int cmd_init(cmd_ctx *c) {
   if (kjs_adm_want_help(c->argc, c->argv)) {
-    fputs("usage: kinerjad init [--host NAME ...]\n\n"
+    fputs("usage: kinerjad init [--host NAME ...] [--store postgresql://...]\n\n"
           "Create the data directory (mode 0700) with the database, kinerjad.conf,\n"
           "an ECDSA P-256 key (key.pem) and a self-signed certificate (cert.pem) for\n"
           "localhost, 127.0.0.1 and every --host.  Prints the admin token once.\n"
           "Refuses a directory that already holds a kinerjad database.\n\n"
           "  --host NAME  one more DNS name or IP address for the certificate\n"
           "               (repeatable; default: localhost and 127.0.0.1 only)\n"
+          "  --store URL  keep the records, devices, tokens, people, scores and\n"
+          "               conflict log in PostgreSQL (postgresql://USER@HOST/DB,\n"
+          "               written to kinerjad.conf as `store`); DIR then keeps only\n"
+          "               its config, key and certificate.  Several instances,\n"
+          "               each with its own DIR, share one store; the schema is\n"
+          "               made or upgraded by whichever comes first\n"
           "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
           "\nexample: kinerjad --data /var/lib/kinerjad init --host bkd.example.go.id\n",
           stdout);
     return 0;
   }
-  const char *hosts[64];
+  const char *hosts[64], *store = NULL;
   int nhosts = 0;
   for (int i = 0; i < c->argc; i++) {
-    if (!strcmp(c->argv[i], "--host") && i + 1 < c->argc) {
+    if (!strcmp(c->argv[i], "--store") && i + 1 < c->argc) {
+      store = c->argv[++i];
+      if (!kjs_db_is_pg(store) || strlen(store) >= sizeof c->cfg.db_file) {
+        kjs_adm_error("--store '%s': expected postgresql://USER@HOST/DB", store);
+        return 1;
+      }
+    } else if (!strcmp(c->argv[i], "--host") && i + 1 < c->argc) {
       if (nhosts == 64) {
         kjs_adm_error("too many --host names");
         return 1;
       }
       hosts[nhosts++] = c->argv[++i];
     } else {
-      static const char *const known[] = {"--host", NULL};
+      static const char *const known[] = {"--host", "--store", NULL};
       kjs_adm_bad_arg("init", c->argv[i], known);
       return 1;
     }
@@ -158,12 +171,19 @@ static int cmd_init(cmd_ctx *c) {
   }
   const char *text = kjs_config_default_text();
   size_t len = strlen(text);
-  if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+  if (write(fd, text, len) != (ssize_t)len ||
+      (store && (dprintf(fd,
+                         "\n# The store (records, devices, tokens, people, scores): "
+                         "PostgreSQL.\nstore = %s\n",
+                         store) < 0)) ||
+      fsync(fd) != 0) {
     kjs_adm_error("cannot write '%s': %s", c->cfg.conf_file, strerror(errno));
     close(fd);
     return 1;
   }
   close(fd);
+  if (store)
+    snprintf(c->cfg.db_file, sizeof c->cfg.db_file, "%s", store);
   kj_err e;
   kj_err_clear(&e);
   if (kjh_tls_make_cert(c->cfg.key_file, c->cfg.cert_file, "kinerjad", hosts, nhosts, &e) != 0) {
@@ -995,6 +1015,11 @@ static int cmd_backup(cmd_ctx *c) {
                     c->cfg.data_dir);
     else
       kjs_adm_error("%s", e.msg);
+    return 1;
+  }
+  if (kjs_db_is_pg(c->cfg.db_file)) {
+    kjs_adm_error("backup: the store is PostgreSQL: back it up with pg_dump or a base backup "
+                  "(docs/operations.md)");
     return 1;
   }
   int pages = 0;

@@ -1,6 +1,8 @@
 /* config.c - the data directory and the `key = value` config file. */
 #include "config.h"
+
 #include "dash_trend.h"
+#include "db.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -101,6 +103,21 @@ static kj_code set_key(kjs_config *c, const char *k, const char *v, kj_err *err)
   long long x;
   if (!strcmp(k, "listen"))
     return kjs_parse_listen(v, c->net.host, sizeof c->net.host, &c->net.port, err);
+  if (!strcmp(k, "store")) {
+    /* a postgresql:// URL (issue 19: the records, devices, tokens, people,
+     * scores and conflict log there; DIR keeps cert, key and this file),
+     * else a database file, relative to the data directory */
+    if (kjs_db_is_pg(v)) {
+      if (strlen(v) >= sizeof c->db_file)
+        return kj_fail(err, KJ_EINVAL, "'store' is too long");
+      snprintf(c->db_file, sizeof c->db_file, "%s", v);
+      return KJ_OK;
+    }
+    if (!strncmp(v, "postgres", 8))
+      return kj_fail(err, KJ_EINVAL,
+                     "'store' must be postgresql://USER@HOST/DB or a database file");
+    return join(c->db_file, c->data_dir, v, err);
+  }
   if (!strcmp(k, "cert"))
     return join(c->cert_file, c->data_dir, v, err);
   if (!strcmp(k, "key"))

@@ -3,7 +3,8 @@
  * The data directory is --data DIR, else $KINERJAD_DATA, else
  * ./kinerjad-data.  It holds kinerjad.db, kinerjad.conf, key.pem and
  * cert.pem.  The config file is `key = value` lines; `#` starts a comment.
- * Keys: listen, cert, key, max_body, max_conns, header_timeout_ms,
+ * Keys: store (a postgresql:// URL, else the database file; default
+ * DIR/kinerjad.db), listen, cert, key, max_body, max_conns, header_timeout_ms,
  * idle_timeout_ms, max_batch, clock_ahead_max, trend.ikk_drop, trend.ikm_drop,
  * trend.on_time_drop, trend.compliance_drop, dash.stale_days, publik.exclude,
  * and score.* (handed to the scores module).
@@ -25,7 +26,7 @@
 
 typedef struct kjs_config {
   char data_dir[KJS_PATH_MAX];
-  char db_file[KJS_PATH_MAX];
+  char db_file[KJS_PATH_MAX]; /* the store: a file, or a postgresql:// URL (`store`) */
   char conf_file[KJS_PATH_MAX];
   char cert_file[KJS_PATH_MAX];
   char key_file[KJS_PATH_MAX];

@@ -1,12 +1,12 @@
-/* store.h - kinerjad's SQLite database: the one server file with SQL.
+/* store.h - kinerjad's store: records, merge, exactly once, tokens, people.
  *
- * Every statement text, the schema and its migrations live in store.c.  A
- * store is shared by the threadpool threads: it keeps a small pool of
- * connections (one per concurrent caller, WAL, synchronous=FULL,
- * busy_timeout) and serialises writers of this process on a mutex, then on
- * BEGIN IMMEDIATE against other processes (admin commands while `serve`
- * runs).  The scores module is called from here, inside the same
- * transactions.
+ * The logic lives in store.c; the database behind it is reached only
+ * through server/db.h (SQLite in server/db_sqlite.c, the default; PostgreSQL
+ * in server/db_pg.c, chosen by a postgresql:// store).  A store is shared by
+ * the threadpool threads: the database keeps a small pool of connections;
+ * writers of this process are serialised on a mutex, then on the database's
+ * one write lock against other processes and instances.  The scores module
+ * is called from here, inside the same transactions.
  */
 #ifndef KJS_STORE_H
 #define KJS_STORE_H
@@ -18,7 +18,10 @@
 
 #include "buf.h"
 #include "config.h"
+#include "date.h"
+#include "db.h"
 #include "err.h"
+#include "hlc.h"
 #include "msg.h"
 #include "wire.h"
 
@@ -41,12 +44,17 @@ typedef struct kjs_principal {
   char inc[KJ_INCARNATION_MAX + 1];
 } kjs_principal;
 
-/* Open dir's database.  create: make it (init); else it must exist.  The
- * schema is migrated to the current version either way; a database from a
- * newer kinerjad is KJ_EVERSION.  cfg (may be NULL) gives the score.* keys. */
+/* Open the store at path: a database file (SQLite), or a
+ * "postgresql://..." URL (PostgreSQL, when built with libpq; else
+ * KJ_EINVAL).  create: make it (init); else it must exist.  The schema is
+ * migrated to the current version either way, once, whichever process comes
+ * first; a database from a newer kinerjad is KJ_EVERSION.  cfg (may be NULL)
+ * gives the score.* keys. */
 kj_code kjs_store_open(kjs_store **out, const char *path, const kjs_config *cfg, int create,
                        kj_err *err);
 void kjs_store_close(kjs_store *s);
+/* The database behind s: "sqlite" or "postgresql" (static text). */
+const char *kjs_store_backend(const kjs_store *s);
 
 /* --- tokens ------------------------------------------------------------ */
 
@@ -66,6 +74,12 @@ kj_code kjs_store_token_revoke(kjs_store *s, const char *id, kj_err *err);
  * enrolment code of a device, null when none)} (devices only when
  * devices_only); times in ms since the epoch. */
 kj_code kjs_store_token_list(kjs_store *s, int devices_only, cJSON **out, kj_err *err);
+/* The rows behind it (what the store returns; the JSON above is
+ * server/store_json.c's): each token, devices only when devices_only, by
+ * (created, id), with the state of its newest enrolment code; the hash is
+ * not read.  each's return stops the read and is returned.  KJ_EDB... */
+kj_code kjs_store_tokens(kjs_store *s, int devices_only,
+                         kj_code (*each)(void *ctx, const kjs_db_token *t), void *ctx, kj_err *err);
 
 /* --- people of the dashboard and enrolment codes (issue 18) --------------- */
 
@@ -81,6 +95,9 @@ kj_code kjs_store_user_add(kjs_store *s, const char *name, const char *role, con
 /* Every user, by name: an array of {"name","role","created" (ms),
  * "last_login" (ms or null)}; the caller deletes it.  No hash is listed. */
 kj_code kjs_store_user_list(kjs_store *s, cJSON **out, kj_err *err);
+/* The rows behind it: every user by name (hash left NULL). */
+kj_code kjs_store_users(kjs_store *s, kj_code (*each)(void *ctx, const kjs_db_user *u), void *ctx,
+                        kj_err *err);
 /* KJ_ENOENT when there is no such user. */
 kj_code kjs_store_user_remove(kjs_store *s, const char *name, kj_err *err);
 /* Sign-in check of the dashboard: KJ_OK with role filled when password is
@@ -237,6 +254,21 @@ kj_code kjs_store_pull_moved(kjs_store *s, const kjs_principal *who, int64_t sin
  * "at": ms, "type", "author", "device", "hlc", "change": {"f":{..}} or
  * {"del":true}}.  An empty array when the id is unknown. */
 kj_code kjs_store_history(kjs_store *s, const char *id, cJSON **out, kj_err *err);
+/* One applied change as kinerjad history shows it (strings valid during
+ * the callback only). */
+typedef struct kjs_history_view {
+  char made[KJ_TIME_ZONE_STRLEN]; /* the stamp's wall time in the office's zone */
+  int64_t made_at;                /* ms */
+  char when[KJ_TIME_ZONE_STRLEN]; /* when the server applied it, same zone */
+  int64_t at;                     /* ms */
+  const char *type, *author, *device;
+  char hlc[KJ_HLC_STRMAX];
+  const char *change; /* {"f":{..}} or {"del":true} as stored */
+} kjs_history_view;
+/* The rows behind kjs_store_history, oldest first. */
+kj_code kjs_store_history_rows(kjs_store *s, const char *id,
+                               kj_code (*each)(void *ctx, const kjs_history_view *v), void *ctx,
+                               kj_err *err);
 
 /* One record's state as JSON text (caller frees); KJ_ENOENT when absent. */
 kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **json, kj_err *err);
@@ -252,6 +284,24 @@ kj_code kjs_store_get_state(kjs_store *s, kj_rtype t, const char *id, char **jso
  * the log validated them), so every string is valid UTF-8 and the array
  * prints as valid JSON with cJSON.  The caller frees *out (cJSON_Delete). */
 kj_code kjs_store_conflicts(kjs_store *s, cJSON **out, kj_err *err);
+/* One row of the conflict log as the listing shows it: every string valid
+ * UTF-8 or NULL; a value NULL with its note when it is not kept; times in
+ * the zone of the record's office ("" when the stamp has none). */
+typedef struct kjs_conflict_view {
+  int64_t n;
+  const char *type, *id, *field;
+  const char *loser, *loser_note, *winner, *winner_note;
+  const char *loser_stamp, *winner_stamp;
+  int64_t at;
+  char when[KJ_TIME_ZONE_STRLEN];
+  const char *loser_author, *winner_author;
+  char loser_time[KJ_TIME_ZONE_STRLEN], winner_time[KJ_TIME_ZONE_STRLEN];
+} kjs_conflict_view;
+/* The rows behind kjs_store_conflicts, oldest first (strings valid during
+ * the callback only). */
+kj_code kjs_store_conflict_rows(kjs_store *s,
+                                kj_code (*each)(void *ctx, const kjs_conflict_view *v), void *ctx,
+                                kj_err *err);
 
 /* A digest of every record (type, id, office, deleted, state; not seq):
  * equal digests mean equal records tables.  out: 64 hex chars + NUL. */
@@ -345,8 +395,13 @@ kj_code kjs_store_device_report_put(kjs_store *s, const char *device, const char
                                     int64_t pending, int64_t rejected, int64_t at_ms, kj_err *err);
 /* Every device's last report as an object device id -> {"version",
  * "pending", "rejected", "at" (ms)}; devices that never reported are not
- * in it.  The caller deletes *out.  KJ_EDB, KJ_ENOMEM. */
+ * in it (built in store_json.c).  The caller deletes *out.  KJ_EDB, KJ_ENOMEM. */
 kj_code kjs_store_device_reports(kjs_store *s, cJSON **out, kj_err *err);
+/* The same reports as rows (server/db.h's kjs_db_report), in no set order;
+ * each's strings are valid during the call.  KJ_EDB. */
+kj_code kjs_store_device_report_rows(kjs_store *s,
+                                     kj_code (*each)(void *ctx, const kjs_db_report *r),
+                                     void *ctx, kj_err *err);
 /* The role of dashboard user name: KJ_OK with role filled, KJ_ENOENT when
  * there is no such user (removed), KJ_EDB. */
 kj_code kjs_store_user_role(kjs_store *s, const char *name, char role[KJS_USER_ROLE_MAX + 1],

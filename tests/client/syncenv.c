@@ -22,6 +22,9 @@
 #include <cmocka.h>
 
 #include "kjt.h"
+#ifdef KJT_PG /* tests/client/CMakeLists.txt: linked with pgtest.c and libpq */
+#include "pgtest.h"
+#endif
 
 #ifndef KINERJA_BIN
 #error "KINERJA_BIN must name the kinerja binary"
@@ -201,7 +204,21 @@ syncenv *syncenv_new(void) {
   snprintf(e->data, sizeof e->data, "%s/srv", e->dir);
   snprintf(e->cert, sizeof e->cert, "%s/cert.pem", e->data);
   char out[4096];
-  assert_int_equal(syncenv_admin(e, out, sizeof out, (const char *const[]){"init", NULL}), 0);
+#ifdef KJT_PG
+  const char *store = getenv("KJ_TEST_STORE");
+  if (store && !strcmp(store, "postgresql")) {
+    static int n;
+    char name[32], url[1200];
+    snprintf(name, sizeof name, "kjt_sync%d", n++);
+    PQfinish(kjt_pg_fresh_db(name, e->pg_db, sizeof e->pg_db));
+    snprintf(url, sizeof url, "%s&dbname=%s", kjt_pg_url(), e->pg_db);
+    assert_int_equal(
+        syncenv_admin(e, out, sizeof out, (const char *const[]){"init", "--store", url, NULL}), 0);
+  } else
+#endif
+  {
+    assert_int_equal(syncenv_admin(e, out, sizeof out, (const char *const[]){"init", NULL}), 0);
+  }
   grab(out, "admin token: ", e->admin, sizeof e->admin);
   const char *data = getenv("KJ_TEST_DATA");
   assert_non_null(data);
@@ -244,6 +261,10 @@ void syncenv_free(syncenv *e) {
     }
   if (!e)
     return;
+#ifdef KJT_PG
+  if (e->pg_db[0])
+    kjt_pg_drop_db(e->pg_db);
+#endif
   kjt_rmdir(e->dir);
   free(e);
 }

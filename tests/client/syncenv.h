@@ -20,9 +20,13 @@ typedef struct syncenv {
   int proxy_port;
   char proxy_url[64];
   int ndev;
+  char pg_db[64]; /* KJ_TEST_STORE=postgresql: the server's own database */
 } syncenv;
 
-/* kinerjad init + master data (tests/data/server). */
+/* kinerjad init + master data (tests/data/server).  With
+ * KJ_TEST_STORE=postgresql the server's store is a fresh database of the
+ * test cluster (tests/server/pgtest.h; `init --store`), dropped by
+ * syncenv_free. */
 syncenv *syncenv_new(void);
 void syncenv_free(syncenv *e); /* kills the children, removes the dir */
 

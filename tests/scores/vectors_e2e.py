@@ -96,6 +96,25 @@ def numbers_equal(got, want, path, diffs):
                 numbers_equal(got[k], want[k], "%s.%s" % (path, k), diffs)
 
 
+PG_DBS = []  # databases made for KJ_TEST_STORE=postgresql, dropped at the end
+
+
+def pg_psql(url, sql):
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True,
+                   stdout=subprocess.DEVNULL, timeout=60)
+
+
+def pg_cluster_url():
+    """The test cluster's URL (tests/tools/pgcluster, fixture pg); exit 77
+    (skipped) without one."""
+    try:
+        with open(os.path.join(os.environ.get("KJ_PG_STATE", "."), "url")) as f:
+            return f.readline().strip()
+    except OSError:
+        print("vectors_e2e: KJ_TEST_STORE=postgresql but no test cluster: skipped")
+        sys.exit(77)
+
+
 class Server:
     def __init__(self, tmp):
         self.tmp = tmp
@@ -104,9 +123,19 @@ class Server:
         self.port = free_port()
         self.url = "https://127.0.0.1:%d" % self.port
         self.proc = None
+        self.store = None
+        if os.environ.get("KJ_TEST_STORE") == "postgresql":
+            # the server's store: a fresh database of the test cluster
+            base = pg_cluster_url()
+            db = "kjt_vec%d_%d" % (os.getpid(), len(PG_DBS))
+            pg_psql(base, "DROP DATABASE IF EXISTS %s" % db)
+            pg_psql(base, "CREATE DATABASE %s" % db)
+            PG_DBS.append((base, db))
+            self.store = base + "&dbname=" + db
 
     def cmd(self, *a):
-        return run([KINERJAD, "--data", self.data] + list(a))
+        extra = ["--store", self.store] if self.store and a and a[0] == "init" else []
+        return run([KINERJAD, "--data", self.data] + list(a) + extra)
 
     def start(self, skew_ms=0):
         env = dict(os.environ)
@@ -281,6 +310,8 @@ def main():
         else:
             print("vectors_e2e: %s: every case holds (kinerjad and the PCs) in %.1f s" % (name, dt))
             shutil.rmtree(tmp, ignore_errors=True)
+    for base, db in PG_DBS:
+        pg_psql(base, "DROP DATABASE IF EXISTS %s" % db)
     sys.exit(1 if failed else 0)
 
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hlc.h"
+#include "pgtest.h"
 #include "test_app_util.h"
 
 #define T0 1767225600000ULL /* 2026-01-01T00:00:00Z in ms: a stamp well in the past */
@@ -820,13 +821,22 @@ static void test_push_db_error_503(void **state) {
   tapp *t = *state;
   if (!kjs_store_has_scores())
     skip();
-  sqlite3 *db;
-  assert_int_equal(sqlite3_open(t->cfg.db_file, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db,
-                                "CREATE TRIGGER kjt_fail BEFORE INSERT ON sc_survey BEGIN "
-                                "SELECT RAISE(ABORT, 'injected failure'); END",
-                                NULL, NULL, NULL),
-                   SQLITE_OK);
+  sqlite3 *db = NULL;
+  PGconn *pc = NULL;
+  if (tapp_on_pg()) { /* the same trigger on PostgreSQL */
+    pc = PQconnectdb(t->cfg.db_file);
+    PQclear(kjt_pg_exec(pc, "CREATE FUNCTION kjt_fail() RETURNS trigger LANGUAGE plpgsql AS "
+                            "$$BEGIN RAISE EXCEPTION 'injected failure'; END$$"));
+    PQclear(kjt_pg_exec(pc, "CREATE TRIGGER kjt_fail BEFORE INSERT ON sc_survey FOR EACH ROW "
+                            "EXECUTE FUNCTION kjt_fail()"));
+  } else {
+    assert_int_equal(sqlite3_open(t->cfg.db_file, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TRIGGER kjt_fail BEFORE INSERT ON sc_survey BEGIN "
+                                  "SELECT RAISE(ABORT, 'injected failure'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+  }
   char *c[2] = {survey_change(1, uid(1), OFFICE_A, T0, 4),
                 survey_change(2, uid(2), OFFICE_A, T0, 3)};
   tresp r;
@@ -841,8 +851,13 @@ static void test_push_db_error_503(void **state) {
   kj_err e;
   assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_ENOENT);
   assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(2), &sj, &e), KJ_ENOENT);
-  assert_int_equal(sqlite3_exec(db, "DROP TRIGGER kjt_fail", NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close(db);
+  if (pc) {
+    PQclear(kjt_pg_exec(pc, "DROP TRIGGER kjt_fail ON sc_survey"));
+    PQfinish(pc);
+  } else {
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER kjt_fail", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+  }
   push(t, &r, t->dev_a, (const char *const *)c, 2);
   assert_int_equal(r.status, 200);
   assert_string_equal(jstr(result(&r, 0), "status"), "applied");
@@ -861,6 +876,8 @@ static void test_push_db_error_503(void **state) {
  * clock is a day behind, and is refused when that is beyond the bound. */
 static void test_migration_8(void **state) {
   tapp *t = *state;
+  if (tapp_on_pg())
+    skip(); /* SQLite's schema 7 (PostgreSQL starts at the current schema) */
   tresp r;
   unsigned long long ahead = kj_wall_ms() + 3600000ULL;
   push1(t, &r, t->dev_a, survey_change(1, uid(1), OFFICE_A, ahead, 4));

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "hlc.h"
+#include "pgtest.h"
 
 static void rm_rf(const char *dir) {
   const char *names[] = {"kinerjad.db",   "kinerjad.db-wal", "kinerjad.db-shm",
@@ -36,6 +37,11 @@ static void add_token(tapp *t, kjs_role role, const char *id, const char *office
     strcpy(idout, id);
 }
 
+int tapp_on_pg(void) {
+  const char *s = getenv("KJ_TEST_STORE");
+  return s && !strcmp(s, "postgresql");
+}
+
 tapp *tapp_new(void) {
   tapp *t = calloc(1, sizeof *t);
   assert_non_null(t);
@@ -44,6 +50,13 @@ tapp *tapp_new(void) {
   kj_err e;
   kj_err_clear(&e);
   assert_int_equal(kjs_config_init(&t->cfg, t->dir, &e), KJ_OK);
+  if (tapp_on_pg()) {
+    static int n;
+    char name[32];
+    snprintf(name, sizeof name, "kjt_app%d", n++);
+    PQfinish(kjt_pg_fresh_db(name, t->pg_db, sizeof t->pg_db));
+    snprintf(t->cfg.db_file, sizeof t->cfg.db_file, "%s&dbname=%s", kjt_pg_url(), t->pg_db);
+  }
   assert_int_equal(kjs_store_open(&t->store, t->cfg.db_file, &t->cfg, 1, &e), KJ_OK);
   kjs_app_init(&t->app, t->store, &t->cfg);
   add_token(t, KJS_ROLE_ADMIN, "tok-admin", NULL, t->admin, NULL);
@@ -58,6 +71,8 @@ void tapp_free(tapp *t) {
   if (!t)
     return;
   kjs_store_close(t->store);
+  if (t->pg_db[0])
+    kjt_pg_drop_db(t->pg_db);
   kjs_config_release(&t->cfg);
   rm_rf(t->dir);
   free(t);

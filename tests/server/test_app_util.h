@@ -17,13 +17,21 @@ typedef struct tapp {
   char admin[KJS_TOKEN_LEN + 1], viewer[KJS_TOKEN_LEN + 1];
   char dev_a[KJS_TOKEN_LEN + 1], dev_a2[KJS_TOKEN_LEN + 1], dev_b[KJS_TOKEN_LEN + 1];
   char dev_a_id[32], dev_a2_id[32], dev_b_id[32];
+  char pg_db[64]; /* KJ_TEST_STORE=postgresql: this tapp's own database, else "" */
 } tapp;
+
+/* 1 when the tests run on PostgreSQL: KJ_TEST_STORE=postgresql (the
+ * cluster of the ctest fixture `pg`, tests/server/pgtest.h; exit 77, a
+ * skip, without one).  Every tapp then gets a fresh database of its own. */
+int tapp_on_pg(void);
 
 #define OFFICE_A "36.73.01"
 #define OFFICE_B "36.73.02"
 
 /* A fresh data dir with a store and tokens: admin, viewer, two devices of
- * office A and one of office B. */
+ * office A and one of office B.  The store is DIR/kinerjad.db, or with
+ * tapp_on_pg() a new PostgreSQL database (t->cfg.db_file its URL), dropped
+ * by tapp_free. */
 tapp *tapp_new(void);
 void tapp_free(tapp *t);
 

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "hlc.h"
+#include "pgtest.h"
 #include "store.h"
 
 #ifndef KINERJAD_BIN
@@ -38,6 +39,9 @@ typedef struct env {
   int out_fd; /* its stdout */
   char base[64];
   CURL *curl;
+  /* KJ_TEST_STORE=postgresql: the store's URL (init --store) and its own
+   * database of the test cluster (tests/server/pgtest.h); else "" */
+  char store[1200], pg_db[64];
 } env;
 
 static env *g_env; /* for teardown */
@@ -166,7 +170,17 @@ static env *env_new(void) {
   rmdir(e->dir); /* init creates it */
   snprintf(e->cert, sizeof e->cert, "%s/cert.pem", e->dir);
   char out[4096];
-  const char *init[] = {"init", NULL};
+  const char *init[] = {"init", NULL, NULL, NULL};
+  const char *ts = getenv("KJ_TEST_STORE");
+  if (ts && !strcmp(ts, "postgresql")) {
+    static int n;
+    char name[32];
+    snprintf(name, sizeof name, "kjt_e2e%d", n++);
+    PQfinish(kjt_pg_fresh_db(name, e->pg_db, sizeof e->pg_db));
+    snprintf(e->store, sizeof e->store, "%s&dbname=%s", kjt_pg_url(), e->pg_db);
+    init[1] = "--store";
+    init[2] = e->store;
+  }
   assert_int_equal(run(e, out, sizeof out, init), 0);
   grab(out, "admin token: ", e->admin, sizeof e->admin);
   struct stat sb;
@@ -232,6 +246,8 @@ static void env_free(env *e) {
     close(e->out_fd);
   }
   curl_easy_cleanup(e->curl);
+  if (e->pg_db[0])
+    kjt_pg_drop_db(e->pg_db);
   rm_rf(e->dir);
   free(e);
 }
@@ -842,7 +858,7 @@ static void test_sigterm_during_push(void **state) {
   kj_err_clear(&er);
   char db[300];
   snprintf(db, sizeof db, "%s/kinerjad.db", e->dir);
-  assert_int_equal(kjs_store_open(&st, db, NULL, 0, &er), KJ_OK);
+  assert_int_equal(kjs_store_open(&st, e->store[0] ? e->store : db, NULL, 0, &er), KJ_OK);
   for (int i = 0; i < nacked; i++) {
     char id[40], *js = NULL;
     snprintf(id, sizeof id, "01900000-0000-7000-8000-%012d", acked[i]);
