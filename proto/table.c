@@ -297,6 +297,7 @@ static kj_code table_xlsx(const char *path, const char *sheet, const cJSON *head
 kj_code kj_table_write_report(const char *sheet, const cJSON *head, const cJSON *rows, int xlsx,
                               kj_buf *out, kj_err *err) {
 #ifndef KJ_HAVE_XLSX
+  (void)sheet;
   if (xlsx)
     return kj_fail(err, KJ_EINVAL, "this build of the program has no XLSX writer: export as csv");
 #endif
