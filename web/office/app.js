@@ -451,13 +451,28 @@ async function kegiatan() {
 
 // ---- Persetujuan ----------------------------------------------------------
 
+const INBOX_PAGE = 100; // rows of the approval inbox drawn at once
+
 async function persetujuan() {
   const q = new URLSearchParams(location.search);
   const status = q.get("status") || "submitted";
   const nip = q.get("nip") || "";
   const r = await api(`/api/approvals?${new URLSearchParams({ status, nip })}`);
   const team = r.data.team || {};
-  const acts = r.data.activities || [];
+  const every = r.data.activities || [];
+  // a page of INBOX_PAGE rows at a time (the page number in the address)
+  const pages = Math.max(1, Math.ceil(every.length / INBOX_PAGE));
+  const page = Math.min(pages, Math.max(1, parseInt(q.get("page") || "1", 10) || 1));
+  const acts = every.slice((page - 1) * INBOX_PAGE, page * INBOX_PAGE);
+  const pageLink = (n, text) => {
+    const p = new URLSearchParams(location.search);
+    p.set("page", String(n));
+    return h("a", { href: `/persetujuan?${p}`, "data-page": "1", text });
+  };
+  const pager = pages > 1 ? h("p", { id: "inbox-pages", class: "row" },
+    page > 1 ? pageLink(page - 1, `‹ ${t("Sebelumnya")}`) : null,
+    h("span", { text: `${t("Halaman")} ${num(page)} / ${num(pages)} · ${num(every.length)} ${t("kegiatan")}` }),
+    page < pages ? pageLink(page + 1, `${t("Berikutnya")} ›`) : null) : null;
   const inds = Object.fromEntries((meta.indicators || []).map((i) => [i.id, i.name]));
   const filter = h("form", { id: "filter", class: "card row" },
     h("div", {}, h("label", { for: "f-status", text: t("Status") }),
@@ -506,7 +521,8 @@ async function persetujuan() {
   main.append(h("h1", { text: t("Persetujuan") }), msg, filter, form,
     h("div", { class: "table-wrap" }, h("table", { id: "inbox" }, h("thead", {}, h("tr", {},
       h("th", {}, all), h("th", { text: t("Tanggal") }), h("th", { text: t("Nama") }), h("th", { text: t("Indikator") }),
-      h("th", { class: "num", text: t("Jumlah") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }))), tbody)));
+      h("th", { class: "num", text: t("Jumlah") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }))), tbody)),
+    pager);
 }
 
 // ---- Pengaduan: complaints and the SP4N-LAPOR! 5-day clock ---------------

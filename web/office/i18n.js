@@ -167,6 +167,11 @@ const EN = {
   "NRR tertimbang": "Weighted mean score",
   "Data per": "Data as of",
   "Kinerja unit pelayanan": "Service unit performance",
+  // Persetujuan: the inbox in pages
+  "Sebelumnya": "Previous",
+  "Berikutnya": "Next",
+  "Halaman": "Page",
+  "kegiatan": "activities",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
