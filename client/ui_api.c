@@ -296,8 +296,8 @@ static void api_signin(kjc_ui *ui, const kjh_request *req, const cJSON *body, kj
     kjc_meta_get(s, KJC_META_OPERATOR_HASH, &hash, &err);
     if (!hash) {
       reply_err(resp, 403,
-                "no operator password is set at this PC: run 'kinerja ui "
-                "--operator-password-file FILE'",
+                _("no operator password is set at this PC: run 'kinerja ui "
+                  "--operator-password-file FILE'"),
                 "password");
       return;
     }
@@ -307,8 +307,8 @@ static void api_signin(kjc_ui *ui, const kjh_request *req, const cJSON *body, kj
       kjc_office_time(s, ui->op_locked_until, when, sizeof when);
       cJSON *o = cJSON_CreateObject();
       char msg[160];
-      snprintf(msg, sizeof msg, "operator is locked after %d wrong tries until %s", OPERATOR_TRIES,
-               when);
+      snprintf(msg, sizeof msg, _("operator is locked after %d wrong tries until %s"),
+               OPERATOR_TRIES, when);
       cJSON_AddStringToObject(o, "error", msg);
       cJSON_AddStringToObject(o, "field", "password");
       cJSON_AddStringToObject(o, "locked_until", when);
@@ -328,7 +328,7 @@ static void api_signin(kjc_ui *ui, const kjh_request *req, const cJSON *body, kj
         cJSON_AddStringToObject(o, "locked_until", when);
         left = 0;
       }
-      cJSON_AddStringToObject(o, "error", "wrong operator password");
+      cJSON_AddStringToObject(o, "error", _("wrong operator password"));
       cJSON_AddStringToObject(o, "field", "password");
       cJSON_AddNumberToObject(o, "tries_left", left);
       reply(resp, 403, o);
@@ -569,7 +569,7 @@ static void write_form(kjc_ui *ui, kj_change *c, const cJSON *body, const char *
   }
   if (!c->rec.id[0] && kj_uuid_v7(c->rec.id)) {
     cJSON_Delete(errors);
-    reply_err(resp, 500, "cannot make an id: no randomness", "");
+    reply_err(resp, 500, _("cannot make an id: no randomness"), "");
     return;
   }
   kj_record_check(&c->rec, problem, errors);
@@ -616,8 +616,8 @@ static int service_known(kjc_store *s, const cJSON *body) {
 static void survey_write(kjc_ui *ui, const cJSON *body, const char *author, kjh_response *resp) {
   if (!service_known(ui->s, body)) {
     cJSON *o = cJSON_CreateObject(), *errors = cJSON_CreateArray();
-    problem(errors, "field 'service': not a service of this office (its list of services)");
-    cJSON_AddStringToObject(o, "error", "field 'service': not a service of this office");
+    problem(errors, _("field 'service': not a service of this office (its list of services)"));
+    cJSON_AddStringToObject(o, "error", _("field 'service': not a service of this office"));
     cJSON_AddItemToObject(o, "errors", errors);
     reply(resp, 400, o);
     return;
@@ -633,7 +633,7 @@ static void survey_write(kjc_ui *ui, const cJSON *body, const char *author, kjh_
  * URL, kjh_qr_data_url) for Laporan's printable poster. */
 static void api_kiosk_qr(kjc_ui *ui, kjh_response *resp) {
   if (!ui->kiosk_url[0]) {
-    reply_err(resp, 503, "the app is not listening yet", "");
+    reply_err(resp, 503, _("the app is not listening yet"), "");
     return;
   }
   char *qr = NULL;
@@ -669,7 +669,7 @@ static void api_kiosk_survey(kjc_ui *ui, const kjh_request *req, const cJSON *bo
     cJSON *o = cJSON_CreateObject();
     long wait = (long)((ui->kiosk_pause_ms - (now - ui->kiosk[slot].at_ms) + 999) / 1000);
     char msg[128];
-    snprintf(msg, sizeof msg, "one survey per %lld s from a device: wait %ld s",
+    snprintf(msg, sizeof msg, _("one survey per %lld s from a device: wait %ld s"),
              (long long)(ui->kiosk_pause_ms / 1000), wait);
     cJSON_AddStringToObject(o, "error", msg);
     cJSON_AddNumberToObject(o, "wait_s", (double)wait);
@@ -813,7 +813,7 @@ static void activity_update(kjc_ui *ui, const kjh_session *ss, const cJSON *body
   kjc_store *s = ui->s;
   const char *id = jstr(body, "id");
   if (!id || !id[0]) {
-    reply_err(resp, 400, "choose the activity to change", "id");
+    reply_err(resp, 400, _("choose the activity to change"), "id");
     return;
   }
   kj_err err;
@@ -832,7 +832,7 @@ static void activity_update(kjc_ui *ui, const kjh_session *ss, const cJSON *body
   }
   if (!mine) {
     char msg[160];
-    snprintf(msg, sizeof msg, "record '%s': not an activity of yours", id);
+    snprintf(msg, sizeof msg, _("record '%s': not an activity of yours"), id);
     reply_err(resp, 404, msg, "id");
     return;
   }
@@ -903,7 +903,7 @@ static void activity_submit(kjc_ui *ui, const kjh_session *ss, const cJSON *body
   kjc_store *s = ui->s;
   const cJSON *ids = cJSON_GetObjectItemCaseSensitive(body, "ids");
   if (!cJSON_IsArray(ids) || cJSON_GetArraySize(ids) == 0) {
-    reply_err(resp, 400, "choose at least one activity", "ids");
+    reply_err(resp, 400, _("choose at least one activity"), "ids");
     return;
   }
   kj_err err;
@@ -1042,14 +1042,14 @@ static void api_approvals_post(kjc_ui *ui, const kjh_session *ss, const cJSON *b
   const char *action = jstr(body, "action"), *reason = jstr(body, "reason");
   const cJSON *ids = cJSON_GetObjectItemCaseSensitive(body, "ids");
   if (!action || (strcmp(action, "approve") != 0 && strcmp(action, "reject") != 0)) {
-    reply_err(resp, 400, "action: approve or reject", "action");
+    reply_err(resp, 400, _("action: approve or reject"), "action");
     return;
   }
   int rejecting = !strcmp(action, "reject");
   if (reason && !reason[0])
     reason = NULL;
   if (rejecting && !reason) {
-    reply_err(resp, 400, "field 'reason': a rejection needs a reason", "reason");
+    reply_err(resp, 400, _("field 'reason': a rejection needs a reason"), "reason");
     return;
   }
   if (reason) {
@@ -1062,7 +1062,7 @@ static void api_approvals_post(kjc_ui *ui, const kjh_session *ss, const cJSON *b
     }
   }
   if (!cJSON_IsArray(ids) || cJSON_GetArraySize(ids) == 0) {
-    reply_err(resp, 400, "choose at least one activity", "ids");
+    reply_err(resp, 400, _("choose at least one activity"), "ids");
     return;
   }
   cJSON *team = roster(s, ss->user, NULL);
@@ -1201,7 +1201,7 @@ static void api_report(kjc_ui *ui, const kjh_session *ss, const kjh_request *req
     return;
   }
   if (!doc) {
-    reply_err(resp, 404, "no scores yet: they come with the next sync", "period");
+    reply_err(resp, 404, _("no scores yet: they come with the next sync"), "period");
     return;
   }
   kj_report_scores sc;
@@ -1210,7 +1210,7 @@ static void api_report(kjc_ui *ui, const kjh_session *ss, const kjh_request *req
   cJSON *d = c ? NULL : cJSON_Parse(doc);
   free(doc);
   if (!d) {
-    reply_err(resp, 500, "the stored scores cannot be read: sync again", "");
+    reply_err(resp, 500, _("the stored scores cannot be read: sync again"), "");
     return;
   }
   if (!strcmp(ss->role, "employee")) {
@@ -1296,7 +1296,7 @@ static void complaint_resolve(kjc_ui *ui, const cJSON *body, kjh_response *resp)
     int idx = kj_field_index(t, names[i]);
     if (!v) {
       char msg[64];
-      snprintf(msg, sizeof msg, "field '%s': is required", names[i]);
+      snprintf(msg, sizeof msg, _("field '%s': is required"), names[i]);
       problem(errors, msg);
       continue;
     }
@@ -1343,7 +1343,7 @@ static int need_role(const kjh_session *ss, const char *role, kjh_response *resp
   if (!strcmp(ss->role, role))
     return 1;
   char msg[128];
-  snprintf(msg, sizeof msg, "this page is for the %s; you are signed in as %s", role, ss->role);
+  snprintf(msg, sizeof msg, _("this page is for the %s; you are signed in as %s"), role, ss->role);
   reply_err(resp, 403, msg, "");
   return 0;
 }
@@ -1355,17 +1355,17 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
   if (post) {
     const char *ct = kjh_header(req, "Content-Type");
     if (!ct || strncmp(ct, "application/json", 16) != 0) {
-      reply_err(resp, 415, "send JSON (Content-Type: application/json)", "");
+      reply_err(resp, 415, _("send JSON (Content-Type: application/json)"), "");
       return;
     }
     body = cJSON_ParseWithLength(req->body, req->body_len);
     if (!cJSON_IsObject(body)) {
       cJSON_Delete(body);
-      reply_err(resp, 400, "the body is not a JSON object", "");
+      reply_err(resp, 400, _("the body is not a JSON object"), "");
       return;
     }
   } else if (strcmp(req->method, "GET") != 0) {
-    reply_err(resp, 405, "GET or POST", "");
+    reply_err(resp, 405, _("GET or POST"), "");
     return;
   }
   if (is(req, "GET", "/api/kiosk")) {
@@ -1424,7 +1424,7 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
       if (need_role(&ss, "operator", resp))
         survey_write(ui, body, "operator", resp);
     } else if (!strncmp(req->path, "/api/activities", 15) && !strcmp(ss.role, "operator")) {
-      reply_err(resp, 403, "the operator has no activities: sign in with your NIP", "");
+      reply_err(resp, 403, _("the operator has no activities: sign in with your NIP"), "");
     } else if (is(req, "GET", "/api/activities")) {
       cJSON *o = cJSON_CreateObject();
       cJSON_AddItemToObject(o, "activities",
@@ -1445,7 +1445,7 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
       if (need_role(&ss, "supervisor", resp))
         api_approvals_post(ui, &ss, body, resp);
     } else if (!kjc_ui_data_api(ui, &ss, req, body, resp)) {
-      reply_err(resp, 404, "no such API", "");
+      reply_err(resp, 404, _("no such API"), "");
     }
   }
   cJSON_Delete(body);

@@ -195,12 +195,12 @@ def test_kiosk(o, url):
         b.click("#lagi")
         b.find("#kirim")
         assert b.js("return document.querySelectorAll('[aria-checked=true]').length") == 0
-        # a second one at once is refused by the pause
+        # a second one at once is refused by the pause, in the page's language
         b.click("#layanan button[data-value='KTP-el']")
         for i in range(1, 10):
             b.click(f"#q-u{i} button[data-value='2']")
         b.click("#kirim")
-        b.wait_text("#ringkasan-galat", "wait")
+        b.wait_text("#ringkasan-galat", "satu survei per 60 detik dari satu perangkat: tunggu")
         clean(b, "kiosk")
     new = [line for line in o.k("list", "survey").stdout.splitlines()
            if line.split(" ", 1)[0] not in before]
@@ -274,7 +274,7 @@ def test_approve_twenty(o, url):
         assert b.text("#picked") == "20"
         shot(b, "persetujuan")
         b.click("#reject")
-        b.wait_text("[data-error-for=reason]", "needs a reason")
+        b.wait_text("[data-error-for=reason]", "penolakan memerlukan alasan")
         b.click("#approve")
         b.wait_text("#r-msg", "Disetujui: 20")
         wait_until(lambda: not b.find_all("#inbox input.pick"), what="inbox empty")

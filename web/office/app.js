@@ -21,7 +21,7 @@ document.getElementById("sync-now").addEventListener("click", async (ev) => {
 // Persetujuan and Sinkronisasi.  Every change goes to the JSON API under
 // /api/ (client/ui_api.c) with the session's CSRF token; the server's rules
 // decide, and their messages are shown against the field.
-import { t, num, day, STATUS } from "./i18n.js";
+import { t, num, day, STATUS, wireLangSwitch } from "./i18n.js";
 import { penilaian } from "./page_penilaian.js";
 import { target } from "./page_target.js";
 import { impor } from "./page_impor.js";
@@ -146,6 +146,8 @@ function drawChrome() {
   document.getElementById("signout").hidden = !session;
   menu.hidden = !session;
   document.getElementById("who").textContent = !session ? "" : session.role === "operator" ? t("Operator") : `${session.name} (${t(ROLE[session.role])})`;
+  document.getElementById("signout").textContent = t("Keluar");
+  document.getElementById("sync-now").textContent = t("Sinkronkan sekarang");
   document.getElementById("brand").textContent = session ? `Kinerja · ${session.office_name}` : "Kinerja";
   if (!session) return;
   for (const p of PAGES.filter((p) => p.roles.includes(session.role))) {
@@ -757,6 +759,7 @@ async function sinkronisasi() {
     h("div", { class: "table-wrap" }, h("table", { id: "pending" }, head(), h("tbody", {}, rows(r.data.pending || [])))));
 }
 
+wireLangSwitch();
 route();
 // the header follows the sync thread: every 5 s while changes wait or the
 // server is away, else every 15 s

@@ -172,6 +172,22 @@ const EN = {
   "Berikutnya": "Next",
   "Halaman": "Page",
   "kegiatan": "activities",
+  // the kiosk (kiosk.html, kiosk.js)
+  "Survei Kepuasan Masyarakat": "Citizen satisfaction survey",
+  "Mohon lengkapi isian berikut": "Please complete the following",
+  "Layanan yang Anda terima": "The service you received",
+  "Tentang Anda (boleh dilewati)": "About you (optional)",
+  "Laki-laki": "Male",
+  "Perempuan": "Female",
+  "Saran dan masukan (boleh dilewati)": "Suggestions and comments (optional)",
+  "Terima kasih!": "Thank you!",
+  "Jawaban Anda sudah kami terima dan membantu kami memperbaiki pelayanan.": "We have received your answers; they help us improve our service.",
+  "Isi survei baru": "Fill in a new survey",
+  "Pilih layanan yang Anda terima.": "Choose the service you received.",
+  "Jawab pertanyaan": "Answer question",
+  "Jawaban belum dapat disimpan, coba lagi.": "Your answers could not be saved yet, please try again.",
+  "Belum ada daftar layanan: minta petugas mengisinya.": "No list of services yet: ask the staff to fill it in.",
+  "Daftar layanan tidak dapat dimuat.": "The list of services could not be loaded.",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
@@ -188,6 +204,21 @@ export function setLang(l) {
   try { localStorage.setItem("kj_lang", l === "en" ? "en" : "id"); } catch (e) { /* kept for this page only */ }
   document.cookie = `kj_lang=${l === "en" ? "en" : "id"}; Path=/; SameSite=Strict`;
   location.reload();
+}
+
+// The ID | EN switch in a page's header (index.html, kiosk.html): the
+// language shown is pressed; a click on the other calls setLang().
+export function wireLangSwitch() {
+  document.documentElement.lang = lang;
+  for (const b of document.querySelectorAll("#lang-switch button[data-lang]")) {
+    b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
+    b.addEventListener("click", () => { if (b.dataset.lang !== lang) setLang(b.dataset.lang); });
+  }
+}
+
+// Static words in a page's HTML marked data-t: shown in the page's language.
+export function translateStatic(root = document) {
+  for (const e of root.querySelectorAll("[data-t]")) e.textContent = t(e.textContent.trim());
 }
 
 export function t(text) {

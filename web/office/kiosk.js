@@ -3,6 +3,8 @@
 // buttons, no typing needed, no account; one submission = one survey
 // record, sent to the office app's /api/kiosk/survey.  The unsur and their
 // words come from GET /api/kiosk (proto/unsur.c: one table for every form).
+import { t, wireLangSwitch, translateStatic } from "./i18n.js";
+
 const form = document.getElementById("survei");
 const answers = {};
 let UNSUR = [];
@@ -59,10 +61,10 @@ async function loadServices() {
       group.append(el("button", { type: "button", "data-value": s, role: "radio", "aria-checked": "false" }, s));
     }
     if (!(d.services || []).length) {
-      group.append(el("p", { class: "muted" }, "Belum ada daftar layanan: minta petugas mengisinya."));
+      group.append(el("p", { class: "muted" }, t("Belum ada daftar layanan: minta petugas mengisinya.")));
     }
   } catch (e) {
-    group.append(el("p", { class: "muted" }, "Daftar layanan tidak dapat dimuat."));
+    group.append(el("p", { class: "muted" }, t("Daftar layanan tidak dapat dimuat.")));
   }
 }
 
@@ -111,9 +113,9 @@ function thanks() {
 form.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const missing = [];
-  if (!answers.service) missing.push({ field: "service", message: "Pilih layanan yang Anda terima." });
+  if (!answers.service) missing.push({ field: "service", message: t("Pilih layanan yang Anda terima.") });
   UNSUR.forEach((u, i) => {
-    if (!answers[`u${i + 1}`]) missing.push({ field: `u${i + 1}`, message: `Jawab pertanyaan ${i + 1}: ${u.name}.` });
+    if (!answers[`u${i + 1}`]) missing.push({ field: `u${i + 1}`, message: `${t("Jawab pertanyaan")} ${i + 1}: ${u.name}.` });
   });
   if (missing.length) return showErrors(missing);
   const body = { ...answers };
@@ -133,13 +135,16 @@ form.addEventListener("submit", async (ev) => {
     });
     const d = await r.json().catch(() => ({}));
     if (r.ok) thanks();
-    else showErrors(d.errors || [{ field: "service", message: d.error || "Jawaban belum dapat disimpan, coba lagi." }]);
+    else showErrors(d.errors || [{ field: "service", message: d.error || t("Jawaban belum dapat disimpan, coba lagi.") }]);
   } catch (e) {
-    showErrors([{ field: "service", message: "Jawaban belum dapat disimpan, coba lagi." }]);
+    showErrors([{ field: "service", message: t("Jawaban belum dapat disimpan, coba lagi.") }]);
   } finally {
     btn.disabled = false;
   }
 });
 
 document.getElementById("lagi").addEventListener("click", reset);
+wireLangSwitch();
+translateStatic();
+document.title = t("Survei Kepuasan Masyarakat");
 loadServices().then(wire).then(() => performance.mark("kj-page-drawn"));
