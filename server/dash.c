@@ -864,6 +864,54 @@ static void a_tren(dctx *c) {
     reply_json(c, out);
 }
 
+/* The offices reports of up to twelve months, built by two threads (the
+ * caller's and one more: the months are independent and the store serves
+ * each read on its own connection), each parsed.  Filled by months_build:
+ * doc[m] (owned by the caller), or rc[m] with err[m], or bad[m] 1 when the
+ * document does not parse. */
+typedef struct month_job {
+  kjs_store *store;
+  size_t max; /* the largest document, bytes */
+  char as_of[KJ_DATE_STRLEN + 1];
+  char period[12][16];
+  int months;
+  cJSON *doc[12];
+  kj_code rc[12];
+  kj_err err[12];
+  int bad[12];
+  int err_m; /* 1 + the first month that failed, 0 none */
+  int next;  /* the next month to build, under mu */
+  pthread_mutex_t mu;
+} month_job;
+
+static void *months_work(void *arg) {
+  month_job *j = arg;
+  for (;;) {
+    pthread_mutex_lock(&j->mu);
+    int m = j->next++;
+    pthread_mutex_unlock(&j->mu);
+    if (m >= j->months)
+      return NULL;
+    kj_buf doc;
+    kj_buf_init(&doc, j->max);
+    kj_err_clear(&j->err[m]);
+    j->rc[m] = kjs_store_report_offices(j->store, j->period[m], j->as_of, &doc, &j->err[m]);
+    if (!j->rc[m] && !(j->doc[m] = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
+      j->bad[m] = 1;
+    kj_buf_release(&doc);
+  }
+}
+
+static void months_build(month_job *j) {
+  pthread_t t;
+  pthread_mutex_init(&j->mu, NULL);
+  int helper = j->months > 1 && !pthread_create(&t, NULL, months_work, j);
+  months_work(j);
+  if (helper)
+    pthread_join(t, NULL);
+  pthread_mutex_destroy(&j->mu);
+}
+
 /* The Tren page's document of year (a valid year); NULL after an answer. */
 static cJSON *tren_doc(dctx *c, const char *year) {
   char day[KJ_DATE_STRLEN + 1];
@@ -875,17 +923,33 @@ static cJSON *tren_doc(dctx *c, const char *year) {
   trend_office *offs = NULL;
   size_t n = 0;
   int months = 0;
+  month_job job = {.store = c->d->app->store, .max = c->resp->body.max};
+  snprintf(job.as_of, sizeof job.as_of, "%s", day);
   for (int m = 0; m < 12; m++) {
-    char period[16];
-    snprintf(period, sizeof period, "%s-%02d", year, m + 1);
-    if (strcmp(period, day) > 0) /* a month not begun: no data yet */
+    snprintf(job.period[m], sizeof job.period[m], "%s-%02d", year, m + 1);
+    if (strcmp(job.period[m], day) > 0) /* a month not begun: no data yet */
       break;
     months = m + 1;
-    cJSON *doc = offices_doc(c, period, NULL);
-    if (!doc) {
-      free(offs);
-      return NULL;
-    }
+  }
+  job.months = months;
+  months_build(&job);
+  for (int m = 0; m < months; m++) {
+    if ((job.rc[m] || job.bad[m]) && !job.err_m)
+      job.err_m = m + 1;
+  }
+  if (job.err_m) {
+    int m = job.err_m - 1;
+    if (job.bad[m])
+      reply_err(c, 500, L(c, "laporan tidak terbaca", "the report cannot be read"));
+    else
+      reply_err(c, store_status(job.rc[m]), "%s", job.err[m].msg);
+    for (int k = 0; k < months; k++)
+      cJSON_Delete(job.doc[k]);
+    return NULL;
+  }
+  for (int m = 0; m < months; m++) {
+    cJSON *doc = job.doc[m];
+    job.doc[m] = NULL;
     cJSON *o;
     cJSON_ArrayForEach(o, cJSON_GetObjectItem(doc, "offices")) {
       const cJSON *code = cJSON_GetObjectItem(o, "office"), *nm = cJSON_GetObjectItem(o, "name");
@@ -898,6 +962,8 @@ static cJSON *tren_doc(dctx *c, const char *year) {
         trend_office *no = realloc(offs, (n + 1) * sizeof *no);
         if (!no) {
           cJSON_Delete(doc);
+          for (int r = m + 1; r < months; r++)
+            cJSON_Delete(job.doc[r]);
           free(offs);
           reply_err(c, 500, L(c, "kehabisan memori", "out of memory"));
           return NULL;

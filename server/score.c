@@ -341,8 +341,21 @@ static kj_code bq_cmp_int(const bq *x, long long k, int *out) {
   return rc;
 }
 
-/* half up (values are >= 0) to hundredths: floor((200 n + d) / 2d) */
+/* half up (values are >= 0) to hundredths: floor((200 n + d) / 2d), in
+ * 128 bits when n and d fit (nearly always: bq_norm keeps them small),
+ * else by a binary search over big products (the same result, capped at
+ * 2^63 - 1). */
 static kj_code bq_round2(const bq *x, long long *out) {
+  if (x->d.n && big_fits(&x->n) && big_fits(&x->d)) {
+    i128 n = big_to_i128(&x->n), d = big_to_i128(&x->d), t, h, d2;
+    if (!mul128(n, 200, &t) && !add128(t, d, &h) && !mul128(2, d, &d2)) {
+      h /= d2;
+      if (h <= LLONG_MAX) {
+        *out = (long long)h;
+        return KJ_OK;
+      }
+    }
+  }
   big t = {0}, num = {0}, den = {0}, k = {0}, p = {0};
   kj_code rc = big_set_u128(&k, 200);
   if (!rc)
