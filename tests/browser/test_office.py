@@ -25,10 +25,12 @@ import kjbrowser  # noqa: E402
 import office_env as oe  # noqa: E402
 from kjbrowser import wait_until  # noqa: E402
 
-# The C rules' messages as the pages show them: Indonesian from kinerja's
+# The C rules' and the app's messages as the pages show them: Indonesian from kinerja's
 # catalogue (po/id.po).  kinerja.exe has no catalogue and says them in
 # English (docs/windows-port.md), so test_office_wine.py swaps these.
-RULE_WORDS = {"required": "wajib diisi", "range": "dari 10 sampai 120", "must": "harus"}
+RULE_WORDS = {"required": "wajib diisi", "range": "dari 10 sampai 120", "must": "harus",
+              "pause": "satu survei per 60 detik dari satu perangkat: tunggu",
+              "reason": "penolakan memerlukan alasan"}
 
 RENDERS = {}
 
@@ -200,7 +202,7 @@ def test_kiosk(o, url):
         for i in range(1, 10):
             b.click(f"#q-u{i} button[data-value='2']")
         b.click("#kirim")
-        b.wait_text("#ringkasan-galat", "satu survei per 60 detik dari satu perangkat: tunggu")
+        b.wait_text("#ringkasan-galat", RULE_WORDS["pause"])
         clean(b, "kiosk")
     new = [line for line in o.k("list", "survey").stdout.splitlines()
            if line.split(" ", 1)[0] not in before]
@@ -274,7 +276,7 @@ def test_approve_twenty(o, url):
         assert b.text("#picked") == "20"
         shot(b, "persetujuan")
         b.click("#reject")
-        b.wait_text("[data-error-for=reason]", "penolakan memerlukan alasan")
+        b.wait_text("[data-error-for=reason]", RULE_WORDS["reason"])
         b.click("#approve")
         b.wait_text("#r-msg", "Disetujui: 20")
         wait_until(lambda: not b.find_all("#inbox input.pick"), what="inbox empty")

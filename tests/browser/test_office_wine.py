@@ -40,7 +40,9 @@ import office_env as oe  # noqa: E402
 import test_office  # noqa: E402
 
 # kinerja.exe speaks the rules in English (no gettext catalogue on Windows)
-test_office.RULE_WORDS = {"required": "is required", "range": "from 10 to 120", "must": "must"}
+test_office.RULE_WORDS = {"required": "is required", "range": "from 10 to 120", "must": "must",
+                          "pause": "one survey per 60 s from a device: wait",
+                          "reason": "a rejection needs a reason"}
 
 # test_office.py's tests run here, by name: sign-in with the sync badge, a
 # survey typed by an operator, one on the kiosk, the sync state (a rejected
