@@ -520,18 +520,43 @@ static void flight_release(flight *f) {
  * "later", a new incarnation, a closed connection) stops the sending: the
  * batches in flight are answered, then the push starts again from the
  * oldest pending change.  Without pipelining, one batch at a time. */
+static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, kj_err *err);
+
+/* A pipelined push that fails on the network before any batch was answered
+ * goes once more one batch at a time: a server that refuses the device
+ * (401) closes the connection while the pushes are still arriving, and a
+ * TLS stack that drops the unread answer then (Windows' Schannel) would
+ * report the link as down instead of the refusal. */
 static kj_code push(engine *e, kj_err *err) {
+  long answered = 0;
+  int piped = 0;
+  kj_code c = push_with(e, 0, &answered, &piped, err);
+  if (c == KJ_ENET && piped && answered == 0 && !cancelled(e)) {
+    kj_err_clear(err);
+    kjc_net_pipe_close(e->net);
+    e->pre_sent = 0;
+    c = push_with(e, 1, &answered, &piped, err);
+  }
+  return c;
+}
+
+static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, kj_err *err) {
   int64_t mb = 0, pl = 0;
+  *answered = 0;
+  *was_piped = 0;
   kj_code c = kjc_meta_get_i64(e->s, KJC_META_MAX_BATCH, 0, &mb, err);
   if (!c)
     c = kjc_meta_get_i64(e->s, KJC_META_SERVER_PIPELINE, 0, &pl, err);
   if (c)
     return c;
+  if (plain)
+    pl = 1;
   int batch = e->o->batch > 0 ? e->o->batch : DEFAULT_BATCH;
   if (mb > 0 && batch > mb)
     batch = (int)mb;
   int depth = pl > KJC_PIPE_MAX ? KJC_PIPE_MAX : pl < 1 ? 1 : (int)pl;
   int piped = depth > 1;
+  *was_piped = piped;
   flight fl[KJC_PIPE_MAX];
   memset(fl, 0, sizeof fl);
   int nfl = 0, again = 0, drained = 0;
@@ -625,6 +650,7 @@ static kj_code push(engine *e, kj_err *err) {
   }
   for (int i = 0; i < nfl; i++)
     flight_release(&fl[i]);
+  *answered = done;
   return c;
 }
 

@@ -421,7 +421,9 @@ static void test_revoked(void **state) {
       syncenv_admin(g, out, sizeof out, (const char *const[]){"device", "revoke", id, NULL}), 0);
   char *before = syncenv_export(db);
   char *err = NULL;
-  assert_int_equal(syncenv_kinerja(db, NULL, NULL, &err, (const char *const[]){"sync", NULL}), 1);
+  int rrc = syncenv_kinerja(db, NULL, NULL, &err, (const char *const[]){"sync", NULL});
+  print_message("revoked sync: rc %d: %s\n", rrc, err ? err : "");
+  assert_int_equal(rrc, 1);
   assert_non_null(strstr(err, "kinerja: server refused this device: token revoked"));
   free(err);
   char *after = syncenv_export(db);
