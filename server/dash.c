@@ -281,6 +281,8 @@ static cJSON *offices_doc(dctx *c, const char *period, const char *as_of) {
     reply_err(c, store_status(rc), "%s", e.msg);
   else if (!(j = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
     reply_err(c, 500, L(c, "laporan tidak terbaca", "the report cannot be read"));
+  else
+    kjs_dash_mark_no_data(j); /* offices with nothing to judge: no data, unranked */
   kj_buf_release(&doc);
   return j;
 }
@@ -898,6 +900,8 @@ static void *months_work(void *arg) {
     j->rc[m] = kjs_store_report_offices(j->store, j->period[m], j->as_of, &doc, &j->err[m]);
     if (!j->rc[m] && !(j->doc[m] = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
       j->bad[m] = 1;
+    else if (!j->rc[m])
+      kjs_dash_mark_no_data(j->doc[m]); /* a month without data: no data, not 0 */
     kj_buf_release(&doc);
   }
 }

@@ -70,3 +70,47 @@ int kjs_trend_parse_limit(const char *s, long long *out) {
   *out = v;
   return 0;
 }
+
+static int zero_or_null(const cJSON *v) {
+  return !cJSON_IsNumber(v) || v->valuedouble == 0;
+}
+
+int kjs_dash_mark_no_data(cJSON *doc) {
+  cJSON *offices = cJSON_GetObjectItem(doc, "offices");
+  if (!cJSON_IsArray(offices))
+    return 0;
+  int marked = 0;
+  cJSON *o;
+  cJSON_ArrayForEach(o, offices) {
+    const cJSON *ikm = cJSON_GetObjectItem(o, "ikm"), *cp = cJSON_GetObjectItem(o, "complaints"),
+                *em = cJSON_GetObjectItem(o, "employees");
+    int data = !zero_or_null(cJSON_GetObjectItem(ikm, "n")) ||
+               !zero_or_null(cJSON_GetObjectItem(cp, "received")) ||
+               !zero_or_null(cJSON_GetObjectItem(o, "compliance")) ||
+               cJSON_IsNumber(cJSON_GetObjectItem(em, "capaian_mean"));
+    if (data)
+      continue;
+    cJSON_ReplaceItemInObject(o, "ikk", cJSON_CreateNull());
+    cJSON_ReplaceItemInObject(o, "rank", cJSON_CreateNull());
+    if (cJSON_GetObjectItem(o, "compliance"))
+      cJSON_ReplaceItemInObject(o, "compliance", cJSON_CreateNull());
+    if (!cJSON_GetObjectItem(o, "no_data"))
+      cJSON_AddBoolToObject(o, "no_data", 1);
+    marked++;
+  }
+  if (!marked)
+    return 0;
+  /* the ranked ones again 1..k in their rank order (the report's order
+   * is by rank already, nulls last; kept as it is) */
+  int n = cJSON_GetArraySize(offices), k = 0;
+  for (int r = 1; r <= n; r++) {
+    cJSON_ArrayForEach(o, offices) {
+      const cJSON *rk = cJSON_GetObjectItem(o, "rank");
+      if (cJSON_IsNumber(rk) && (int)rk->valuedouble == r) {
+        cJSON_ReplaceItemInObject(o, "rank", cJSON_CreateNumber(++k));
+        break;
+      }
+    }
+  }
+  return marked;
+}

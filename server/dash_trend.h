@@ -13,6 +13,8 @@
 #define KJS_DASH_TREND_H
 #include <stddef.h>
 
+#include <cJSON.h>
+
 /* The figures compared, in this order in kjs_trend_month.v. */
 enum { KJS_TM_IKK, KJS_TM_IKM, KJS_TM_ON_TIME, KJS_TM_COMPLIANCE, KJS_TM_CAPAIAN, KJS_TM__COUNT };
 
@@ -52,4 +54,15 @@ unsigned kjs_trend_flags(const kjs_trend_month *months, size_t n, size_t m,
 /* Parse a threshold as written in kinerjad.conf ("5", "5.00", "20.5": at
  * most 2 decimals, 0..100) into hundredths: 0 on success, -1 when bad. */
 int kjs_trend_parse_limit(const char *s, long long *out);
+/* Offices without data in an offices report document (proto/reportdoc.h's
+ * JSON, doc["offices"]): an office with no survey (ikm.n 0), no complaint
+ * received, no activity (compliance null or 0) and no capaian has nothing
+ * to be judged by, so the dashboard shows it as no data (domain.md: "a
+ * figure that is null is shown as no data, never as 0") instead of the IKK
+ * its empty compliance alone would give.  Such an office gets "no_data":
+ * true, "ikk", "rank" and "compliance" null; the others are ranked again
+ * 1, 2, ... in their report order (rounded IKK descending, ties by code).
+ * Returns how many offices were marked; a document without "offices" is
+ * left alone (0). */
+int kjs_dash_mark_no_data(cJSON *doc);
 #endif

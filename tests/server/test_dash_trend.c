@@ -137,12 +137,43 @@ static void test_config(void **state) {
   kjs_config_release(&c);
 }
 
+/* Offices with nothing to judge are no data and unranked; the others are
+ * ranked again in their order. */
+static void test_no_data(void **state) {
+  (void)state;
+  const char *doc =
+      "{\"offices\":["
+      "{\"office\":\"A\",\"rank\":1,\"ikk\":80.5,\"ikm\":{\"n\":3},\"complaints\":{\"received\":0},"
+      "\"compliance\":50.0,\"employees\":{\"capaian_mean\":null}},"
+      "{\"office\":\"B\",\"rank\":2,\"ikk\":0.0,\"ikm\":{\"n\":0},\"complaints\":{\"received\":0},"
+      "\"compliance\":0.0,\"employees\":{\"capaian_mean\":null}},"
+      "{\"office\":\"C\",\"rank\":3,\"ikk\":0.0,\"ikm\":{\"n\":0},\"complaints\":{\"received\":1},"
+      "\"compliance\":0.0,\"employees\":{\"capaian_mean\":null}},"
+      "{\"office\":\"D\",\"rank\":4,\"ikk\":0.0,\"ikm\":{\"n\":0},\"complaints\":{\"received\":0},"
+      "\"compliance\":null,\"employees\":{\"capaian_mean\":null}}]}";
+  cJSON *j = cJSON_Parse(doc);
+  assert_int_equal(kjs_dash_mark_no_data(j), 2);
+  cJSON *o = cJSON_GetObjectItem(j, "offices");
+  /* A keeps rank 1; B no data; C (a complaint) is ranked 2; D no data */
+  assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "rank")->valueint, 1);
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 1), "rank")));
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 1), "ikk")));
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 1), "compliance")));
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 1), "no_data")));
+  assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 2), "rank")->valueint, 2);
+  assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 2), "no_data"));
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 3), "no_data")));
+  /* marking again changes nothing */
+  assert_int_equal(kjs_dash_mark_no_data(j), 2);
+  assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 2), "rank")->valueint, 2);
+  cJSON_Delete(j);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_thresholds),
-      cmocka_unit_test(test_nulls),
-      cmocka_unit_test(test_limits),
-      cmocka_unit_test(test_config),
+      cmocka_unit_test(test_thresholds), cmocka_unit_test(test_nulls),
+      cmocka_unit_test(test_limits),     cmocka_unit_test(test_config),
+      cmocka_unit_test(test_no_data),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
