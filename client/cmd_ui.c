@@ -119,7 +119,7 @@ static void *sync_thread(void *arg) {
 
 static const char ui_help[] =
     N_("usage: kinerja ui [--listen ADDR:PORT] [--operator-password-file FILE]\n"
-       "                  [--kiosk-pause SECONDS]\n"
+       "                  [--kiosk-pause SECONDS] [--https]\n"
        "\n"
        "Serve the office web app and keep syncing in the background as\n"
        "'sync --watch' does, in one process.  Prints 'open http://ADDR:PORT/ in\n"
