@@ -159,8 +159,10 @@ enum {
   ST__COUNT
 };
 
+/* a code whose token was already used directly (--token) is spent */
 #define ENROL_GET_SQL                                                                              \
-  "SELECT e.device, e.used, e.expires, (t.revoked IS NOT NULL)::int, (t.id IS NULL)::int, "        \
+  "SELECT e.device, COALESCE(e.used, t.last_seen), e.expires, (t.revoked IS NOT NULL)::int, "      \
+  "(t.id IS NULL)::int, "                                                                          \
   "e.sealed, t.office, t.hash FROM enrol_codes e LEFT JOIN tokens t ON t.id = e.device "           \
   "WHERE e.hash = $1"
 
@@ -175,7 +177,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = $2 WHERE id = $1 AND revoked IS NULL",
     [ST_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE id = $1",
     [ST_TOKEN_LIST] = "SELECT id, role, office, name, created, revoked, last_seen, "
-                      "(SELECT CASE WHEN e.used IS NOT NULL THEN 'used' WHEN e.expires <= $2 "
+                      "(SELECT CASE WHEN e.used IS NOT NULL OR tokens.last_seen IS NOT NULL THEN "
+                      "'used' WHEN e.expires <= $2 "
                       "THEN 'expired' ELSE 'pending' END FROM enrol_codes e WHERE e.device = "
                       "tokens.id ORDER BY e.created DESC LIMIT 1) "
                       "FROM tokens WHERE $1::int = 0 OR role = 'device' ORDER BY created, id",
@@ -1221,8 +1224,8 @@ static kj_code p_device_report_put(conn *c, const kjs_db_report *rp, kj_err *err
   return q_run(c, ST_REPORT_PUT, &a, NULL, "cannot store the device's report", err);
 }
 
-static kj_code p_device_reports(conn *c, kj_code (*each)(void *, const kjs_db_report *),
-                                void *ctx, kj_err *err) {
+static kj_code p_device_reports(conn *c, kj_code (*each)(void *, const kjs_db_report *), void *ctx,
+                                kj_err *err) {
   PGresult *r;
   kj_code rc = q(c, ST_REPORT_LIST, NULL, &r, "cannot read the devices' reports", err);
   for (int i = 0; !rc && i < PQntuples(r); i++) {

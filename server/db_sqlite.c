@@ -99,7 +99,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
     [ST_TOKEN_EXISTS] = "SELECT 1 FROM tokens WHERE id = ?1",
     [ST_TOKEN_LIST] = "SELECT id, role, office, name, created, revoked, last_seen, "
-                      "(SELECT CASE WHEN e.used IS NOT NULL THEN 'used' WHEN e.expires <= ?2 "
+                      "(SELECT CASE WHEN e.used IS NOT NULL OR tokens.last_seen IS NOT NULL THEN "
+                      "'used' WHEN e.expires <= ?2 "
                       "THEN 'expired' ELSE 'pending' END FROM enrol_codes e WHERE e.device = "
                       "tokens.id ORDER BY e.created DESC LIMIT 1) "
                       "FROM tokens WHERE ?1 = 0 OR role = 'device' ORDER BY created, id",
@@ -196,7 +197,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_USER_LOGIN] = "UPDATE users SET last_login = ?2 WHERE name = ?1",
     [ST_ENROL_ADD] = "INSERT INTO enrol_codes(hash, device, sealed, created, expires) "
                      "VALUES(?1,?2,?3,?4,?5)",
-    [ST_ENROL_GET] = "SELECT e.device, e.used, e.expires, t.revoked IS NOT NULL, t.id IS NULL, "
+    /* a code whose token was already used directly (--token) is spent:
+     * used then is when the token was last seen */
+    [ST_ENROL_GET] = "SELECT e.device, COALESCE(e.used, t.last_seen), e.expires, t.revoked IS NOT "
+                     "NULL, t.id IS NULL, "
                      "e.sealed, t.office, t.hash FROM enrol_codes e "
                      "LEFT JOIN tokens t ON t.id = e.device WHERE e.hash = ?1",
     [ST_ENROL_SPEND] = "UPDATE enrol_codes SET used = ?2, used_by = ?3, sealed = NULL "
@@ -1291,8 +1295,8 @@ static kj_code q_device_report_put(conn *c, const kjs_db_report *rp, kj_err *err
   return run(c, st, "cannot store the device's report", err);
 }
 
-static kj_code q_device_reports(conn *c, kj_code (*each)(void *, const kjs_db_report *),
-                                void *ctx, kj_err *err) {
+static kj_code q_device_reports(conn *c, kj_code (*each)(void *, const kjs_db_report *), void *ctx,
+                                kj_err *err) {
   PREP(st, c, ST_REPORT_LIST, err);
   int r;
   kj_code rc = KJ_OK;

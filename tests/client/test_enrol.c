@@ -168,6 +168,20 @@ static void test_refusals(void **state) {
   assert_non_null(strstr(err, "enrolment code expired"));
   free(err);
   assert_null(kjt_read(db));
+  /* a device first set up with its token (--token) and synced: its code
+   * is spent with that, and cannot hand the token to a second PC */
+  char code3[64], tok3[128];
+  device_code(g, code3, tok3);
+  const char *direct = kjt_path(g->dir, "direct.db");
+  assert_int_equal(syncenv_kinerja(direct, NULL, NULL, NULL,
+                                   (const char *const[]){"init", "--office", OA, "--server", g->url,
+                                                         "--token", tok3, "--ca", g->cert, NULL}),
+                   0);
+  assert_int_equal(syncenv_sync_until_ok(direct, 3), 0);
+  assert_int_equal(init_enrol(db, g->url, code3, &err), 1);
+  assert_non_null(strstr(err, "already used"));
+  free(err);
+  assert_null(kjt_read(db));
 }
 
 static void test_impostor(void **state) {
