@@ -316,6 +316,11 @@ def test_export(o, url):
         text = b.js("return fetch(document.getElementById('e-csv').href).then(r => r.text())")
         assert text.splitlines() == ["id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,"
                                      "education,occupation,comment"], text[:200]
+        # a period the export cannot take: named at its field, no download
+        b.type("#e-period", "2026-13")
+        b.wait_text("[data-error-for=period]", "2026-Q1")
+        assert b.find("#e-csv").get_attribute("href") is None
+        assert b.find("#e-xlsx").get_attribute("aria-disabled") == "true"
         b.type("#e-period", "")
         text = b.js("return fetch(document.getElementById('e-csv').href).then(r => r.text())")
         got_ids = {row["id"] for row in csv.DictReader(io.StringIO(text))}

@@ -24,7 +24,7 @@ document.getElementById("sync-now").addEventListener("click", async (ev) => {
 import { t, num, day, STATUS, wireLangSwitch } from "./i18n.js";
 import { penilaian } from "./page_penilaian.js";
 import { target } from "./page_target.js";
-import { impor } from "./page_impor.js";
+import { impor, TYPE_WORD } from "./page_impor.js";
 
 const main = document.getElementById("main");
 let session = null;
@@ -744,7 +744,7 @@ async function sinkronisasi() {
     if (d.ok) await route();
   };
   const rows = (list, rejected) => list.length ? list.map((x) => h("tr", { "data-id": x.id },
-    h("td", { text: x.type }), h("td", { text: day(x.date) }), h("td", { class: "id", text: x.id }), h("td", { text: x.reason || "" }),
+    h("td", { text: TYPE_WORD[x.type] ? t(TYPE_WORD[x.type]) : x.type }), h("td", { text: day(x.date) }), h("td", { class: "id", text: x.id }), h("td", { text: x.reason || "" }),
     rejected && canDiscard ? h("td", {}, h("button", { type: "button", class: "danger discard", onclick: () => discard(x.id), text: t("Buang") })) : null))
     : [h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))];
   const head = (rejected) => h("thead", {}, h("tr", {}, h("th", { text: t("Jenis") }), h("th", { text: t("Tanggal") }), h("th", { text: "ID" }),

@@ -188,6 +188,7 @@ const EN = {
   "Jawaban belum dapat disimpan, coba lagi.": "Your answers could not be saved yet, please try again.",
   "Belum ada daftar layanan: minta petugas mengisinya.": "No list of services yet: ask the staff to fill it in.",
   "Daftar layanan tidak dapat dimuat.": "The list of services could not be loaded.",
+  "Periode seperti 2026, 2026-Q1 atau 2026-01": "A period like 2026, 2026-Q1 or 2026-01",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];

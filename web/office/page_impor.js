@@ -49,12 +49,12 @@ export async function impor(kit) {
   const etype = EXPORT_TYPES.includes(q.get("export")) ? q.get("export") : "survey";
   const csv = h("a", { id: "e-csv", class: "button primary", download: "" , text: t("Unduh CSV") });
   const xlsx = h("a", { id: "e-xlsx", class: "button primary", download: "", text: t("Unduh XLSX") });
-  const exp = h("form", { id: "export-form", class: "card", novalidate: true },
+  const exp = h("form", { id: "export-form", class: "card", novalidate: true }, summary(),
     h("h2", { text: t("Ekspor") }),
     h("div", { class: "row" },
       h("div", {}, h("label", { for: "e-type", text: t("Jenis") }),
         h("select", { id: "e-type" }, EXPORT_TYPES.map((x) => h("option", { value: x, selected: x === etype, text: t(TYPE_WORD[x]) })))),
-      h("div", {}, h("label", { for: "e-period", text: t("Periode") }),
+      h("div", { "data-field": "period" }, h("label", { for: "e-period", text: t("Periode") }),
         h("input", { id: "e-period", maxlength: "7", value: q.get("period") || "", placeholder: t("Semua") }))),
     h("p", { class: "hint", text: t("Data kantor ini, kolom sama dengan berkas impor.") }),
     h("div", { class: "actions" }, csv, xlsx));
@@ -62,8 +62,15 @@ export async function impor(kit) {
     const base = { type: exp.querySelector("#e-type").value };
     const p = exp.querySelector("#e-period").value.trim();
     if (p) base.period = p;
-    csv.href = `/api/export?${new URLSearchParams({ ...base, format: "csv" })}`;
-    xlsx.href = `/api/export?${new URLSearchParams({ ...base, format: "xlsx" })}`;
+    // a period as the export takes it (2026, 2026-Q1, 2026-01): a bad one is
+    // named at its field and the links wait, never a silent failed download
+    const bad = p && !/^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$/.test(p);
+    showErrors(exp, bad ? [{ field: "period", message: t("Periode seperti 2026, 2026-Q1 atau 2026-01") }] : []);
+    for (const a of [csv, xlsx]) {
+      if (bad) a.removeAttribute("href");
+      else a.href = `/api/export?${new URLSearchParams({ ...base, format: a === csv ? "csv" : "xlsx" })}`;
+      a.setAttribute("aria-disabled", bad ? "true" : "false");
+    }
   };
   exp.addEventListener("input", links);
   exp.addEventListener("change", links);
