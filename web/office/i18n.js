@@ -172,6 +172,11 @@ const EN = {
   "Berikutnya": "Next",
   "Halaman": "Page",
   "kegiatan": "activities",
+  // Kegiatan harian: "1 kegiatan disalin dari 29 Nov 2026"; Laporan: charts, period
+  "kegiatan disalin dari": "activities copied from",
+  "IKM per layanan": "IKM per service",
+  "IKM per bulan": "IKM per month",
+  "Belum ada nilai: nilai datang bersama sinkronisasi berikutnya.": "No scores yet: they come with the next sync.",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
