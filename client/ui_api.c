@@ -743,7 +743,23 @@ static int newest_first(const void *a, const void *b) {
   return strcmp(iy ? iy : "", ix ? ix : "");
 }
 
-static cJSON *sorted(cJSON *arr, int limit) {
+/* Newest first by the date received (complaints), then by id. */
+static int newest_received_first(const void *a, const void *b) {
+  const cJSON *x = *(void *const *)a, *y = *(void *const *)b;
+  const char *dx = jstr(x, "received"), *dy = jstr(y, "received");
+  int c = strcmp(dy ? dy : "", dx ? dx : "");
+  if (c)
+    return c;
+  const char *ix = jstr(x, "id"), *iy = jstr(y, "id");
+  return strcmp(iy ? iy : "", ix ? ix : "");
+}
+
+/* The items of arr (freed) in a new array ordered by cmp (qsort's
+ * comparator over cJSON item pointers), the first limit of them (all when
+ * limit <= 0).  The order is made on an array of pointers: moving items
+ * inside a cJSON array (detach + cJSON_InsertItemInArray) corrupts it in
+ * the Debian cJSON 1.7.15 and lost complaints from Pengaduan. */
+static cJSON *sorted_by(cJSON *arr, int limit, int (*cmp)(const void *, const void *)) {
   int n = cJSON_GetArraySize(arr);
   void **v = calloc((size_t)n + 1, sizeof *v); /* cJSON items */
   cJSON *out = cJSON_CreateArray();
@@ -752,7 +768,7 @@ static cJSON *sorted(cJSON *arr, int limit) {
   int i = 0;
   while (arr->child)
     v[i++] = cJSON_DetachItemViaPointer(arr, arr->child);
-  qsort(v, (size_t)n, sizeof *v, newest_first);
+  qsort(v, (size_t)n, sizeof *v, cmp);
   for (i = 0; i < n; i++) {
     if (limit <= 0 || i < limit)
       cJSON_AddItemToArray(out, v[i]);
@@ -762,6 +778,10 @@ static cJSON *sorted(cJSON *arr, int limit) {
   free(v);
   cJSON_Delete(arr);
   return out;
+}
+
+static cJSON *sorted(cJSON *arr, int limit) {
+  return sorted_by(arr, limit, newest_first);
 }
 
 static cJSON *records(kjc_store *s, kj_rtype t, const char *nip, cJSON *team, const char *status,
@@ -1177,9 +1197,71 @@ static void api_discard(kjc_ui *ui, const cJSON *body, kjh_response *resp) {
   reply(resp, 200, o);
 }
 
+/* Adds to the report document d (its "period" names the year YYYY...):
+ * "periods", the periods of that year whose scores this PC holds (the year,
+ * its quarters YYYY-Qn, its months YYYY-MM: what the server sent, see
+ * `kinerja report --period`), for Laporan's period picker; with office set,
+ * "months", [{period, ikm, mutu, n, ikk}] of each month held (from the
+ * office's figures of that month's document, ikm null when none), for the
+ * chart of the months of the year.  Read through kjc_scores_get as
+ * `kinerja report` does; a month that cannot be read is left out. */
+static void report_periods(kjc_store *s, cJSON *d, int office) {
+  const char *p = jstr(d, "period");
+  if (!p || strlen(p) < 4)
+    return;
+  char year[5];
+  memcpy(year, p, 4);
+  year[4] = 0;
+  cJSON *periods = cJSON_AddArrayToObject(d, "periods");
+  cJSON *months = office ? cJSON_AddArrayToObject(d, "months") : NULL;
+  for (int i = 0; i <= 16; i++) { /* the year, Q1..Q4, 01..12 */
+    char per[16];
+    if (i == 0)
+      snprintf(per, sizeof per, "%s", year);
+    else if (i <= 4)
+      snprintf(per, sizeof per, "%s-Q%d", year, i);
+    else
+      snprintf(per, sizeof per, "%s-%02d", year, i - 4);
+    char *doc = NULL, *got = NULL;
+    kj_err err;
+    kj_err_clear(&err);
+    if (kjc_scores_get(s, KJC_SCORES_KIND, per, kjc_store_office(s), &doc, &got, &err) || !doc) {
+      free(doc);
+      free(got);
+      continue;
+    }
+    cJSON_AddItemToArray(periods, cJSON_CreateString(per));
+    cJSON *m = months && i > 4 ? cJSON_Parse(doc) : NULL;
+    if (m) {
+      const cJSON *o = cJSON_GetObjectItemCaseSensitive(m, "office");
+      const cJSON *ikm = cJSON_GetObjectItemCaseSensitive(o, "ikm");
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive(ikm, "value");
+      const cJSON *n = cJSON_GetObjectItemCaseSensitive(ikm, "n");
+      const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "ikk");
+      const char *mutu = jstr(ikm, "mutu");
+      cJSON *row = cJSON_CreateObject();
+      cJSON_AddStringToObject(row, "period", per);
+      if (cJSON_IsNumber(v))
+        cJSON_AddNumberToObject(row, "ikm", v->valuedouble);
+      else
+        cJSON_AddNullToObject(row, "ikm");
+      if (mutu)
+        cJSON_AddStringToObject(row, "mutu", mutu);
+      cJSON_AddNumberToObject(row, "n", cJSON_IsNumber(n) ? n->valuedouble : 0);
+      if (cJSON_IsNumber(k))
+        cJSON_AddNumberToObject(row, "ikk", k->valuedouble);
+      cJSON_AddItemToArray(months, row);
+      cJSON_Delete(m);
+    }
+    free(doc);
+    free(got);
+  }
+}
+
 /* The scores the server sent for this office (as `kinerja report --json`):
- * ?period=P, else the year last pulled.  An employee gets their own row
- * only (no office figures, no colleague). */
+ * ?period=P, else the year last pulled, with "periods" and "months"
+ * (report_periods).  An employee gets their own row only (no office
+ * figures, no months, no colleague). */
 static void api_report(kjc_ui *ui, const kjh_session *ss, const kjh_request *req,
                        kjh_response *resp) {
   kjc_store *s = ui->s;
@@ -1213,6 +1295,7 @@ static void api_report(kjc_ui *ui, const kjh_session *ss, const kjh_request *req
     reply_err(resp, 500, _("the stored scores cannot be read: sync again"), "");
     return;
   }
+  report_periods(s, d, strcmp(ss->role, "employee") != 0);
   if (!strcmp(ss->role, "employee")) {
     cJSON_DeleteItemFromObjectCaseSensitive(d, "office");
     cJSON *emps = cJSON_GetObjectItemCaseSensitive(d, "employees");
@@ -1258,17 +1341,7 @@ static void api_complaints_get(kjc_ui *ui, const kjh_request *req, kjh_response 
       cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(all, it));
   }
   cJSON_Delete(all);
-  /* newest first by the date received */
-  int n = cJSON_GetArraySize(out);
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0; j--) {
-      cJSON *a = cJSON_GetArrayItem(out, j - 1), *b = cJSON_GetArrayItem(out, j);
-      const char *ra = jstr(a, "received"), *rb = jstr(b, "received");
-      if (strcmp(ra ? ra : "", rb ? rb : "") >= 0)
-        break;
-      cJSON_DetachItemViaPointer(out, b);
-      cJSON_InsertItemInArray(out, j - 1, b);
-    }
+  out = sorted_by(out, 0, newest_received_first);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "open", open);
   cJSON_AddNumberToObject(o, "overdue", overdue);

@@ -234,6 +234,7 @@ def test_activities(o, url):
         wait_until(lambda: len(b.find_all("#activities tbody tr[data-id]")) == 2, what="2 rows")
         b.click("#a-copy")
         wait_until(lambda: len(b.find_all("#activities tbody tr[data-id]")) == 3, what="3 rows")
+        b.wait_text("#a-msg", "1 kegiatan disalin dari")  # a sentence, not "1 ← 29 Nov"
         dates = [r.find_element("css selector", "td:nth-child(2)").text
                  for r in b.find_all("#activities tbody tr[data-id]")]
         assert dates[-1].startswith(str(yesterday.split("-")[2].lstrip("0"))), dates
@@ -413,6 +414,30 @@ def test_laporan(o, url):
         want = f"{ikm:.2f}".replace(".", ",")
         b.wait_text("#card-ikm .figure", want)
         wait_until(lambda: b.find_all("#chart-unsur[data-drawn='1']"), what="chart drawn")
+        for c in ("#chart-services", "#chart-months"):
+            wait_until(lambda: b.find_all(c + "[data-drawn='1']"), what=c + " drawn")
+        # the months of the year held on the PC with an IKM, as `kinerja report --period`
+        held = []
+        for m in range(1, 13):
+            r = o.k("report", "--period", f"{rep['period'][:4]}-{m:02d}", "--json", check=False)
+            if r.returncode == 0:
+                held.append(f"{rep['period'][:4]}-{m:02d}")
+                if json.loads(r.stdout)["office"]["ikm"].get("value") is None:
+                    held.pop()
+        assert held, "the server sent no month with an IKM"
+        assert b.js("return document.getElementById('chart-months').dataset.months") == str(len(held))
+        # the period picker: the months held are there; picking one shows it
+        opts = b.js("return [...document.querySelectorAll('#r-period option')].map(o => o.value)")
+        assert rep["period"] in opts and all(m in opts for m in held), (opts, held)
+        b.js(f"const s = document.getElementById('r-period'); s.value = '{held[-1]}';"
+             "s.dispatchEvent(new Event('change'))")
+        b.wait_text("#report-period", held[-1])
+        b.find("#chart-months[data-drawn='1']")
+        # a period with no scores on this PC: said in Indonesian like the page
+        b.get(url + "/laporan?period=1999")
+        b.wait_text("#no-report", "Belum ada nilai")
+        b.get(url + "/laporan")
+        b.wait_text("#card-ikm .figure", want)
         rows = b.find_all("#table-unsur tbody tr")
         assert len(rows) == 9, len(rows)
         assert "KTP-el" in b.text("#table-services")
@@ -484,6 +509,43 @@ def test_pengaduan(o, url):
                for x in json.loads(o.k("list", "complaint", "--json").stdout))
 
 
+def test_complaint_lists(o, url):
+    """Ten more complaints over three weeks, two of today, some resolved:
+    every state of Pengaduan's list (open, resolved, all) lists exactly the
+    complaints of that state in the database, each once, newest received
+    first, and the open count is the open list's length (a sort that moved
+    items inside the cJSON array lost some: 5 of 6 open were listed)."""
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))).date()
+    for i in range(10):
+        rec = today - datetime.timedelta(days=2 * i if i != 1 else 0)
+        extra = []
+        if i % 3 == 2:
+            extra = [f"resolved={(rec + datetime.timedelta(days=1)).isoformat()}",
+                     "resolution=Selesai"]
+        o.k("add", "complaint", f"received={rec.isoformat()}", "channel=langsung", "category=Layanan",
+            f"summary=Aduan nomor {i}", *extra)
+    db = json.loads(o.k("list", "complaint", "--json").stdout)
+    assert len(db) >= 12, len(db)
+    want = {"open": {c["id"] for c in db if not c.get("resolved")},
+            "resolved": {c["id"] for c in db if c.get("resolved")},
+            "all": {c["id"] for c in db}}
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        for state, ids in want.items():
+            r = b.js(f"return fetch('/api/complaints?state={state}').then(r => r.json())")
+            got = [c["id"] for c in r["complaints"]]
+            assert len(got) == len(set(got)) and set(got) == ids, (state, len(got), len(ids))
+            rec = [c["received"] for c in r["complaints"]]
+            assert rec == sorted(rec, reverse=True), (state, rec)
+            assert r["open"] == len(want["open"]), (state, r["open"], len(want["open"]))
+        b.get(url + "/pengaduan")
+        wait_until(lambda: len(b.find_all("#complaints tr[data-id]")) == len(want["open"]),
+                   what="every open complaint in the Pengaduan table")
+        clean(b, "pengaduan lists")
+
+
 def test_phone(o, url):
     """The signed-in pages at 360 px: nothing wider than the screen (tables
     scroll inside their box)."""
@@ -509,7 +571,8 @@ def main():
         url = o.start_ui()
         for t in (test_signin_and_lockout, test_paper_surveys, test_kiosk, test_activities,
                   test_approve_twenty, test_edit_activity, test_rejected_and_discard,
-                  test_sync_page_and_english, test_laporan, test_pengaduan, test_phone):
+                  test_sync_page_and_english, test_laporan, test_pengaduan, test_complaint_lists,
+                  test_phone):
             t(o, url)
             print(f"ok {t.__name__}", flush=True)
         o.stop_ui()

@@ -439,7 +439,7 @@ async function kegiatan() {
   });
   form.querySelector("#a-copy").addEventListener("click", async () => {
     const r = await api("/api/activities/copy", {});
-    say(r.ok ? `${num(r.data.copied)} ← ${day(r.data.from)}` : r.data.error);
+    say(r.ok ? `${num(r.data.copied)} ${t("kegiatan disalin dari")} ${day(r.data.from)}` : r.data.error);
     await load();
   });
   submit.addEventListener("click", async () => {
@@ -623,12 +623,18 @@ async function laporan() {
   const r = await api("/api/report" + (q.get("period") ? `?period=${encodeURIComponent(q.get("period"))}` : ""));
   main.append(h("h1", { text: t("Laporan") }));
   if (!r.ok) {
-    main.append(h("p", { class: "notice", id: "no-report", text: r.data.error || t("Tidak ada data") }));
+    main.append(h("p", { class: "notice", id: "no-report",
+      text: r.status === 404 ? t("Belum ada nilai: nilai datang bersama sinkronisasi berikutnya.") : r.data.error || t("Tidak ada data") }));
     return;
   }
   const d = r.data;
   const o = d.office;
-  main.append(h("p", { class: "muted", id: "report-period" }, `${t("Periode")} ${d.period} · ${t("per")} ${day(d.as_of)}`),
+  // the periods of the year this PC holds (the year, its quarters, its months)
+  const picker = h("select", { id: "r-period", "aria-label": t("Periode") },
+    (d.periods || [d.period]).map((p) => h("option", { value: p, selected: p === d.period, text: p })));
+  picker.addEventListener("change", () => go(`/laporan?period=${encodeURIComponent(picker.value)}`));
+  main.append(h("div", { class: "row" }, h("div", {}, h("label", { for: "r-period", text: t("Periode") }), picker)),
+    h("p", { class: "muted", id: "report-period" }, `${t("Periode")} ${d.period} · ${t("per")} ${day(d.as_of)}`),
     h("div", { class: "actions" }, h("button", { type: "button", id: "print", onclick: () => printAs("scorecard"), text: t("Cetak") }),
       o ? h("button", { type: "button", id: "print-ikm", onclick: () => printAs("ikm"), text: t("Cetak lembar IKM") }) : null,
       o ? h("button", { type: "button", id: "print-qr", onclick: () => printAs("qr"), text: t("Cetak kode QR") }) : null));
@@ -654,16 +660,31 @@ async function laporan() {
         h("tbody", {}, (o.services || []).length ? o.services.map((x) => h("tr", {}, h("td", { text: x.service }), h("td", { class: "num", text: num(x.n) }),
           h("td", { class: "num", text: num(x.ikm, 2) }), h("td", { text: x.mutu || "-" })))
           : h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))))));
+    // IKM per service and per month of the year (the months this PC holds)
+    const services = o.services || [];
+    const cServices = h("canvas", { id: "chart-services", role: "img", "aria-label": t("IKM per layanan"), width: "640", height: "300" });
+    const year = String(d.period).slice(0, 4);
+    const held = Object.fromEntries((d.months || []).map((m) => [m.period, m]));
+    const months = Array.from({ length: 12 }, (_, i) => `${year}-${String(i + 1).padStart(2, "0")}`);
+    const cMonths = h("canvas", { id: "chart-months", role: "img", "aria-label": t("IKM per bulan"), width: "640", height: "300" });
+    main.append(h("h2", { text: t("IKM per layanan") }), h("div", { class: "chart-box" }, cServices),
+      h("h2", { text: `${t("IKM per bulan")} ${year}` }), h("div", { class: "chart-box" }, cMonths));
+    const bars = (c, labels, data, max) => ({
+      type: "bar",
+      data: { labels, datasets: [{ label: c, data, backgroundColor: "#0b5394" }] },
+      options: { animation: false, responsive: false, scales: { y: { min: 0, max } }, plugins: { legend: { display: false } } },
+    });
     try {
       const Chart = await loadChart();
-      new Chart(canvas, {
-        type: "bar",
-        data: { labels: unsur.map((u, i) => `U${i + 1}`), datasets: [{ label: "NRR", data: nrr, backgroundColor: "#0b5394" }] },
-        options: { animation: false, responsive: false, scales: { y: { min: 0, max: 4 } }, plugins: { legend: { display: false } } },
-      });
+      new Chart(canvas, bars("NRR", unsur.map((u, i) => `U${i + 1}`), nrr, 4));
       canvas.dataset.drawn = "1";
+      new Chart(cServices, bars("IKM", services.map((x) => x.service), services.map((x) => x.ikm ?? null), 100));
+      cServices.dataset.drawn = "1";
+      new Chart(cMonths, bars("IKM", months.map((m) => day(`${m}-01`).split(" ")[1]), months.map((m) => held[m]?.ikm ?? null), 100));
+      cMonths.dataset.drawn = "1";
+      cMonths.dataset.months = String((d.months || []).filter((m) => m.ikm !== null && m.ikm !== undefined).length);
     } catch (e) {
-      canvas.replaceWith(h("p", { class: "muted", text: t("Tidak ada data") }));
+      for (const c of [canvas, cServices, cMonths]) if (!c.dataset.drawn) c.replaceWith(h("p", { class: "muted", text: t("Tidak ada data") }));
     }
   }
   const emps = d.employees || [];

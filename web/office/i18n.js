@@ -189,6 +189,11 @@ const EN = {
   "Belum ada daftar layanan: minta petugas mengisinya.": "No list of services yet: ask the staff to fill it in.",
   "Daftar layanan tidak dapat dimuat.": "The list of services could not be loaded.",
   "Periode seperti 2026, 2026-Q1 atau 2026-01": "A period like 2026, 2026-Q1 or 2026-01",
+  // Kegiatan harian: "1 kegiatan disalin dari 29 Nov 2026"; Laporan: charts, period
+  "kegiatan disalin dari": "activities copied from",
+  "IKM per layanan": "IKM per service",
+  "IKM per bulan": "IKM per month",
+  "Belum ada nilai: nilai datang bersama sinkronisasi berikutnya.": "No scores yet: they come with the next sync.",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
