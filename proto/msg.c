@@ -678,11 +678,13 @@ typedef struct achunk {
 } achunk;
 static _Thread_local achunk *t_arena; /* the chunks, newest (being filled) first */
 static _Thread_local int t_arena_on;
+static _Thread_local int t_arena_used; /* arena_malloc served this decode */
 static atomic_int k_arena_hooks;
 
 static void *arena_malloc(size_t n) {
   if (!t_arena_on)
     return malloc(n);
+  t_arena_used = 1;
   n = (n + 15) & ~(size_t)15;
   achunk *c = t_arena;
   if (!c || c->size - c->used < n) {
@@ -725,6 +727,7 @@ static int arena_begin(void) {
     return 0;
   t_arena = NULL;
   t_arena_on = 1;
+  t_arena_used = 0;
   return 1;
 }
 
@@ -805,7 +808,10 @@ static kj_code push_decode(const char *body, size_t len, int max_batch, kj_push_
     req->n++;
   }
 out:
-  if (!t_arena_on) /* else the arena's chunks go at once */
+  /* the arena's chunks go at once; a tree made by other hooks (installed
+   * after kj_json_arena_install, e.g. a test's failing allocator) is freed
+   * node by node as usual */
+  if (!t_arena_on || !t_arena_used)
     cJSON_Delete(doc);
   if (rc)
     kj_push_req_release(req);
