@@ -93,13 +93,13 @@ static int newest_first(const void *a, const void *b) {
 /* arr sorted by each item's "sort" key (removed), newest first. */
 static cJSON *sort_newest(cJSON *arr) {
   int n = cJSON_GetArraySize(arr);
-  cJSON **v = calloc((size_t)n + 1, sizeof *v);
+  cJSON **v = calloc((size_t)n + 1, sizeof(cJSON *)); /* NOLINT(bugprone-sizeof-expression) */
   if (!v)
     return arr;
   int i = 0;
   while (arr->child)
     v[i++] = cJSON_DetachItemViaPointer(arr, arr->child);
-  qsort(v, (size_t)n, sizeof *v, newest_first);
+  qsort(v, (size_t)n, sizeof(cJSON *), newest_first); /* NOLINT(bugprone-sizeof-expression) */
   for (i = 0; i < n; i++) {
     cJSON_DeleteItemFromObjectCaseSensitive(v[i], "sort");
     cJSON_AddItemToArray(arr, v[i]);

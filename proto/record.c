@@ -284,9 +284,9 @@ int kj_field_index(const kj_type_def *t, const char *name) {
   const signed char *x = fidx_of(t);
   if (x) {
     for (unsigned h = fidx_hash(name);; h = (h + 1) & (FIDX_SLOTS - 1)) {
-      int i = x[h];
-      if (i < 0)
+      if (x[h] < 0) /* the empty mark */
         return -1;
+      int i = (unsigned char)x[h];
       if (strcmp(t->fields[i].name, name) == 0)
         return i;
     }

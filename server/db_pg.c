@@ -438,15 +438,18 @@ static void conn_close(conn *c) {
 
 static kj_code conn_open(const char *url, conn **out, kj_err *err) {
   conn *c = calloc(1, sizeof *c);
-  if (!c)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!c) {
+    kj_fail(err, KJ_ENOMEM, "out of memory");
+    return KJ_ENOMEM;
+  }
   c->pg = PQconnectdb(url);
   if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
     char m[KJ_ERR_MSG_MAX];
     snprintf(m, sizeof m, "%s", c->pg ? PQerrorMessage(c->pg) : "out of memory");
     m[strcspn(m, "\n")] = 0;
     conn_close(c);
-    return kj_fail(err, KJ_EDB, "cannot connect to the PostgreSQL store: %s", m);
+    kj_fail(err, KJ_EDB, "cannot connect to the PostgreSQL store: %s", m);
+    return KJ_EDB;
   }
   kj_code rc = exec(c, "SET client_min_messages = warning", err);
   if (rc) {

@@ -414,10 +414,12 @@ static kj_code run(conn *c, sqlite3_stmt *st, const char *what, kj_err *err) {
   return rc;
 }
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): st is the name being declared */
 #define PREP(st, c, which, err)                                                                    \
   sqlite3_stmt *st = stmt((c), (which), (err));                                                    \
   if (!st)                                                                                         \
   return KJ_EDB
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static void conn_close(conn *c) {
   if (!c)
@@ -430,8 +432,10 @@ static void conn_close(conn *c) {
 
 static kj_code conn_open(const char *path, int create, conn **out, kj_err *err) {
   conn *c = calloc(1, sizeof *c);
-  if (!c)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!c) {
+    kj_fail(err, KJ_ENOMEM, "out of memory");
+    return KJ_ENOMEM;
+  }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
   if (rc != SQLITE_OK) {

@@ -424,7 +424,7 @@ static void test_revoked(void **state) {
   int rrc = syncenv_kinerja(db, NULL, NULL, &err, (const char *const[]){"sync", NULL});
   print_message("revoked sync: rc %d: %s\n", rrc, err ? err : "");
   assert_int_equal(rrc, 1);
-  assert_non_null(strstr(err, "kinerja: server refused this device: token revoked"));
+  assert_true(err && strstr(err, "kinerja: server refused this device: token revoked"));
   free(err);
   char *after = syncenv_export(db);
   assert_string_equal(before, after);

@@ -210,7 +210,7 @@ static void test_pipelined_cut(void **state) {
   assert_int_equal(pending(a), 0);
   long replayed = syncenv_metric(g, "replayed") - replayed0;
   print_message("sent again: %ld, of them replays: %ld\n", left, replayed);
-  assert_true(replayed <= 4 * 100);
+  assert_true(replayed <= 4L * 100);
   assert_int_equal(syncenv_metric(g, "applied") - applied0, 3000);
   assert_agree(a);
 }
