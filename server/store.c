@@ -2109,8 +2109,8 @@ kj_code kjs_store_device_report_put(kjs_store *s, const char *device, const char
 }
 
 kj_code kjs_store_device_report_rows(kjs_store *s,
-                                     kj_code (*each)(void *ctx, const kjs_db_report *r), void *ctx,
-                                     kj_err *err) {
+                                     kj_code (*each)(void *ctx, const kjs_db_report *r),
+                                     void *ctx, kj_err *err) {
   kjs_dbc *c = acquire(s, err);
   if (!c)
     return code_of(err, KJ_EDB);

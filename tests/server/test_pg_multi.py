@@ -320,7 +320,7 @@ def scenario_kill(srv, pcs, kill):
         pc.sync()
     else:
         target = 1
-        lk = subprocess.Popen([A.linkem, "--to", str(srv.inst[target][1]), "--rate", "100",
+        lk = subprocess.Popen([A.linkem, "--to", str(srv.inst[target][1]), "--rate", "50",
                                "--delay", "20"], stdout=subprocess.PIPE, text=True)
         PROCS.append(lk)
         m = re.search(r"listening on (\d+)", lk.stdout.readline())
