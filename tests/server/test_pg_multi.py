@@ -567,10 +567,6 @@ def case_shuffle():
          "winner_stamp, loser_note, winner_note), ',' ORDER BY n)) FROM conflicts")
     expect(psql(q, a_db) == psql(q, b_db), "the conflicts tables are identical (all columns "
                                            "but the time of logging, in the same order)")
-    if os.environ.get("KJ_TEST_DUMP"):
-        for suffix, log in ((".1", ca), (".3", cb)):
-            with open(os.environ["KJ_TEST_DUMP"] + suffix, "w") as f:
-                json.dump(log, f, indent=1)
     pairs_logged = sum(1 for c in ca if c["loser_stamp"].split("/")[0] == c["winner_stamp"].split("/")[0])
     expect(len(ca) > 0 and ca == cb and pairs_logged > 0,
            "the conflict logs (kinerjad conflicts --json) are identical, in the same order (%d "
