@@ -253,6 +253,15 @@ typedef struct kjs_db_ops {
                        const char *how, kj_err *err);
   kj_code (*epochs)(kjs_dbc *c, kj_code (*each)(void *ctx, const kjs_db_epoch *e), void *ctx,
                     kj_err *err);
+  /* The restore check of a store without a mark file (PostgreSQL; NULL on
+   * SQLite, whose mark file beside the database does it): compare the
+   * database's identity (PostgreSQL: the database's OID, the cluster's
+   * system identifier and WAL timeline, which a pg_restore into a new
+   * database, a point-in-time recovery and a promoted standby change) with
+   * the one the last open recorded in the database, and record the current
+   * one.  Inside the caller's write transaction.  why (size bytes) gets ""
+   * when they are the same or none was recorded, else what differs. */
+  kj_code (*lineage)(kjs_dbc *c, char *why, size_t size, kj_err *err);
 
   /* --- tokens, users, enrolment codes -------------------------------- */
   /* Insert a token (t->hash, id, role, office, name, created).  ignore: an

@@ -524,6 +524,14 @@ static kj_code migrate(conn *c, int create, kj_err *err) {
     rc = err && err->code ? err->code : KJ_EDB;
     goto fail;
   }
+  /* the identity the restore check compares (p_lineage); outside the
+   * numbered migrations: SQLite has no counterpart (its mark file) */
+  if ((rc =
+           exec(c,
+                "CREATE TABLE IF NOT EXISTS kinerjad_lineage(id INTEGER PRIMARY KEY CHECK (id = 1),"
+                " ident TEXT NOT NULL, at BIGINT NOT NULL)",
+                err)))
+    goto fail;
   rc = exec(c, "COMMIT", err);
   if (!rc && ver < NMIGRATIONS && ver > 0)
     KJ_INFO("database upgraded from schema %lld to %d", ver, NMIGRATIONS);
@@ -1055,6 +1063,57 @@ static kj_code p_epochs(conn *c, kj_code (*each)(void *, const kjs_db_epoch *), 
   return rc;
 }
 
+/* --- restores ----------------------------------------------------------- */
+
+/* The database's identity "OID/SYSTEM/TIMELINE": the database's OID (a new
+ * one for a database pg_restore filled), the cluster's system identifier
+ * (another cluster's) and the timeline of the WAL being written (a
+ * point-in-time recovery and a promoted standby start a new one). */
+#define LINEAGE_SQL                                                                                \
+  "SELECT d.oid::text || '/' || s.system_identifier::text || '/' || ('x' || "                      \
+  "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int::text "                      \
+  "FROM pg_database d, pg_control_system() s WHERE d.datname = current_database()"
+
+static kj_code p_lineage(conn *c, char *why, size_t size, kj_err *err) {
+  why[0] = 0;
+  PGresult *r = PQexec(c->pg, LINEAGE_SQL);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    kj_code rc = pg_fail(c, r, err, "cannot read the database's identity");
+    PQclear(r);
+    return rc;
+  }
+  char now[128];
+  snprintf(now, sizeof now, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  r = PQexec(c->pg, "SELECT ident FROM kinerjad_lineage WHERE id = 1");
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    kj_code rc = pg_fail(c, r, err, "cannot read the recorded identity");
+    PQclear(r);
+    return rc;
+  }
+  int same = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), now);
+  if (PQntuples(r) == 1 && !same)
+    snprintf(why, size,
+             "its identity (oid/system/timeline) %s is not the %s the last start saw (restored or "
+             "promoted?)",
+             now, PQgetvalue(r, 0, 0));
+  int have = PQntuples(r) == 1;
+  PQclear(r);
+  if (have && same)
+    return KJ_OK;
+  const char *vals[1] = {now};
+  r = PQexecParams(c->pg,
+                   "INSERT INTO kinerjad_lineage(id, ident, at) VALUES(1, $1, "
+                   "(extract(epoch from clock_timestamp()) * 1000)::bigint) "
+                   "ON CONFLICT (id) DO UPDATE SET ident = EXCLUDED.ident, at = EXCLUDED.at",
+                   1, NULL, vals, NULL, NULL, 0);
+  kj_code rc = PQresultStatus(r) == PGRES_COMMAND_OK
+                   ? KJ_OK
+                   : pg_fail(c, r, err, "cannot record the database's identity");
+  PQclear(r);
+  return rc;
+}
+
 /* --- tokens, users, enrolment codes ------------------------------------ */
 
 static kj_code p_token_add(conn *c, const kjs_db_token *t, int ignore, int *added, kj_err *err) {
@@ -1431,6 +1490,7 @@ const kjs_db_ops kjs_db_pg_ops = {
     .epoch_current = p_epoch_current,
     .epoch_add = p_epoch_add,
     .epochs = p_epochs,
+    .lineage = p_lineage,
     .token_add = p_token_add,
     .token_get = p_token_get,
     .token_seen = p_token_seen,

@@ -1679,6 +1679,10 @@ static kj_code restore_check(kjs_store *s, kjs_dbc *c, int forced, kj_err *err) 
   if ((rc = s->ops->position_max(c, &in->max_seq, err)) ||
       (rc = s->ops->records_count(c, &in->records, err)))
     goto fail;
+  /* a store without a mark file: its identity recorded at the last open */
+  char moved[sizeof in->why] = "";
+  if (s->ops->lineage && (rc = s->ops->lineage(c, moved, sizeof moved, err)))
+    goto fail;
   snprintf(in->old_epoch, sizeof in->old_epoch, "%s", s->epoch);
   if (forced)
     snprintf(in->why, sizeof in->why, "kinerjad restore");
@@ -1691,6 +1695,8 @@ static kj_code restore_check(kjs_store *s, kjs_dbc *c, int forced, kj_err *err) 
              "it ends at position %" PRId64 ", the last run reached %lld (copied back from a "
              "backup?)",
              in->max_seq, mseq);
+  else if (moved[0])
+    snprintf(in->why, sizeof in->why, "%s", moved);
   if (in->why[0]) {
     in->restored = 1;
     if ((rc = epoch_new(s, c, s->epoch, in->max_seq,

@@ -345,8 +345,10 @@ typedef struct kjs_open_info {
 
 /* What the last kjs_store_open of s found: a restore is detected when the
  * database's epoch differs from the mark's or its highest position is
- * below the mark's; the database then starts a new epoch (parent: its
- * own, base: its highest position).  A detected restore is also logged. */
+ * below the mark's, or (PostgreSQL, no mark) when the database's identity
+ * differs from the one the last open recorded (db.h `lineage`); the
+ * database then starts a new epoch (parent: its own, base: its highest
+ * position).  A detected restore is also logged. */
 void kjs_store_open_info(const kjs_store *s, kjs_open_info *out);
 
 /* The current epoch (16 hex digits) into out. */
