@@ -378,13 +378,18 @@ typedef struct kjs_db_bulk {
   kj_code (*import_begin)(kjs_dbc *c, const kjs_db_table *t, kj_err *err);
   kj_code (*import_row)(kjs_dbc *c, const kjs_db_table *t, const kjs_db_cell *row, kj_err *err);
   kj_code (*import_end)(kjs_dbc *c, const kjs_db_table *t, int ok, kj_err *err);
+  /* Every column of the store's own tables, each(ctx, table, column) (no
+   * set order; SQLite's internal tables and PostgreSQL's kinerjad_schema
+   * left out): the copy checks them against kjs_db_tables first. */
+  kj_code (*columns)(kjs_dbc *c, kj_code (*each)(void *ctx, const char *table, const char *column),
+                     void *ctx, kj_err *err);
   /* The schema version of the store (SQLite user_version, PostgreSQL
    * kinerjad_schema.version). */
   kj_code (*schema_version)(kjs_dbc *c, long long *v, kj_err *err);
 } kjs_db_bulk;
-/* server/db_sqlite.c: count, export_rows, schema_version. */
+/* server/db_sqlite.c: count, export_rows, columns, schema_version. */
 extern const kjs_db_bulk kjs_db_sqlite_bulk;
-/* server/db_pg.c (KJS_HAVE_PG): count, clear, import_*, schema_version. */
+/* server/db_pg.c (KJS_HAVE_PG): count, clear, import_*, columns, schema_version. */
 extern const kjs_db_bulk kjs_db_pg_bulk;
 
 #endif

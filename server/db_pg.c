@@ -1574,11 +1574,30 @@ static kj_code pb_version(conn *c, long long *v, kj_err *err) {
   return KJ_OK;
 }
 
+static kj_code pb_columns(conn *c,
+                          kj_code (*each)(void *ctx, const char *table, const char *column),
+                          void *ctx, kj_err *err) {
+  PGresult *r = PQexec(c->pg, "SELECT table_name, column_name FROM information_schema.columns "
+                              "WHERE table_schema = current_schema() AND table_name <> "
+                              "'kinerjad_schema'");
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    kj_code rc = pg_fail(c, r, err, "cannot list the tables");
+    PQclear(r);
+    return rc;
+  }
+  kj_code rc = KJ_OK;
+  for (int i = 0; !rc && i < PQntuples(r); i++)
+    rc = each(ctx, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+  PQclear(r);
+  return rc;
+}
+
 const kjs_db_bulk kjs_db_pg_bulk = {
     .count = pb_count,
     .clear = pb_clear,
     .import_begin = pb_begin,
     .import_row = pb_row,
     .import_end = pb_end,
+    .columns = pb_columns,
     .schema_version = pb_version,
 };

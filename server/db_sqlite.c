@@ -1627,8 +1627,29 @@ static kj_code qb_version(conn *c, long long *v, kj_err *err) {
   return pragma_int(c->db, "PRAGMA user_version", v) ? db_fail(c->db, err, "user_version") : KJ_OK;
 }
 
+static kj_code qb_columns(conn *c,
+                          kj_code (*each)(void *ctx, const char *table, const char *column),
+                          void *ctx, kj_err *err) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(c->db,
+                         "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+                         "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite!_%' ESCAPE '!'",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(c->db, err, "cannot list the tables");
+  kj_code rc = KJ_OK;
+  int step;
+  while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+    rc =
+        each(ctx, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1));
+  if (!rc && step != SQLITE_DONE)
+    rc = db_fail(c->db, err, "cannot list the tables");
+  sqlite3_finalize(s);
+  return rc;
+}
+
 const kjs_db_bulk kjs_db_sqlite_bulk = {
     .count = qb_count,
     .export_rows = qb_export,
+    .columns = qb_columns,
     .schema_version = qb_version,
 };

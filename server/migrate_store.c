@@ -157,6 +157,47 @@ static kj_code switch_config(const char *conf, const char *url, const char *from
 
 /* ---------------------------------------------------------------------- */
 
+/* The store's columns against kjs_db_tables: a column the copy would leave
+ * behind, or one it would look for in vain, refuses the migration. */
+typedef struct schema_ctx {
+  const char *store;
+  int seen[KJS_MIGRATE_TABLES_MAX];
+  kj_err *err;
+} schema_ctx;
+
+static kj_code schema_col(void *ctx, const char *table, const char *column) {
+  schema_ctx *x = ctx;
+  for (int i = 0; i < kjs_db_ntables; i++) {
+    const kjs_db_table *t = &kjs_db_tables[i];
+    if (strcmp(t->name, table) != 0)
+      continue;
+    for (int k = 0; k < t->ncols; k++) {
+      if (!strcmp(t->cols[k], column)) {
+        x->seen[i]++;
+        return KJ_OK;
+      }
+    }
+    break;
+  }
+  return kj_fail(x->err, KJ_EVERSION,
+                 "the %s store has %s.%s, which this kinerjad's migrate-store does not copy: "
+                 "use the kinerjad that made it",
+                 x->store, table, column);
+}
+
+static kj_code schema_check(const kjs_db_bulk *b, kjs_dbc *c, const char *store, kj_err *err) {
+  schema_ctx x = {.store = store, .err = err};
+  kj_code rc = b->columns(c, schema_col, &x, err);
+  for (int i = 0; !rc && i < kjs_db_ntables; i++) {
+    if (x.seen[i] != kjs_db_tables[i].ncols)
+      rc = kj_fail(err, KJ_EVERSION,
+                   "the %s store lacks columns of table %s (%d of %d): not a kinerjad store of "
+                   "this version",
+                   store, kjs_db_tables[i].name, x.seen[i], kjs_db_tables[i].ncols);
+  }
+  return rc;
+}
+
 static void progress(const kjs_migrate_opts *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void progress(const kjs_migrate_opts *o, const char *fmt, ...) {
@@ -177,6 +218,9 @@ static kj_code copy_all(kjs_dbc *sc, kjs_dbc *dc, const kjs_migrate_opts *o, kjs
   kj_code rc;
   if ((rc = kjs_db_sqlite_bulk.schema_version(sc, &r->src_version, err)) ||
       (rc = kjs_db_pg_bulk.schema_version(dc, &r->dst_version, err)))
+    return rc;
+  if ((rc = schema_check(&kjs_db_sqlite_bulk, sc, "SQLite", err)) ||
+      (rc = schema_check(&kjs_db_pg_bulk, dc, "PostgreSQL", err)))
     return rc;
   /* an empty target: no rows but the first epoch its schema made */
   for (int i = 0; i < kjs_db_ntables; i++) {

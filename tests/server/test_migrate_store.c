@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
 #include <cmocka.h>
 
 #include "hlc.h"
@@ -533,12 +534,41 @@ static void test_broken_count(void **state) {
   broken(drop_conflicts, "conflicts: ");
 }
 
+/* a column this kinerjad does not know (a newer kinerjad's store, or a
+ * table changed by hand): refused before anything is copied */
+static void test_unknown_column(void **state) {
+  (void)state;
+  kjt_pg_url();
+  tapp *t = tapp_new();
+  write_conf(t);
+  kjs_store_close(t->store);
+  t->store = NULL;
+  sqlite3 *q;
+  assert_int_equal(sqlite3_open(t->cfg.db_file, &q), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(q, "ALTER TABLE tokens ADD COLUMN colour TEXT", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(q);
+  char db[64], url[1200];
+  PQfinish(kjt_pg_fresh_db("kjt_migr_col", db, sizeof db));
+  url_of(db, url, sizeof url);
+  snprintf(t->pg_db, sizeof t->pg_db, "%s", db);
+  char *out;
+  assert_int_equal(kjd(t, &out, "migrate-store --to '%s'", url), 1);
+  assert_non_null(strstr(out, "the SQLite store has tokens.colour, which this kinerjad's "
+                              "migrate-store does not copy"));
+  free(out);
+  assert_int_equal(pg_count(db, "tokens"), 0);
+  cleanup(t);
+  tapp_free(t);
+}
+
 int main(void) {
   unsetenv("KJ_TEST_STORE"); /* the source is SQLite */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_migrate),
       cmocka_unit_test(test_broken_record),
       cmocka_unit_test(test_broken_count),
+      cmocka_unit_test(test_unknown_column),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
