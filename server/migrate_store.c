@@ -44,18 +44,24 @@ typedef struct copy_ctx {
   kjs_dbc *dc;
   const kjs_db_table *t;
   long long rows;
+  FILE *progress; /* a line every KJS_MIGRATE_PROGRESS_ROWS rows */
   kj_err *err;
 } copy_ctx;
 
+#define KJS_MIGRATE_PROGRESS_ROWS 100000
+
 static kj_code copy_row(void *ctx, const kjs_db_cell *row) {
   copy_ctx *x = ctx;
-  x->rows++;
+  if (++x->rows % KJS_MIGRATE_PROGRESS_ROWS == 0 && x->progress) {
+    fprintf(x->progress, "  %-15s %10lld rows so far\n", x->t->name, x->rows);
+    fflush(x->progress);
+  }
   return x->dst->import_row(x->dc, x->t, row, x->err);
 }
 
-static kj_code copy_table(const kjs_db_table *t, kjs_dbc *sc, kjs_dbc *dc, long long *rows,
-                          kj_err *err) {
-  copy_ctx x = {.dst = &kjs_db_pg_bulk, .dc = dc, .t = t, .err = err};
+static kj_code copy_table(const kjs_db_table *t, kjs_dbc *sc, kjs_dbc *dc, FILE *progress,
+                          long long *rows, kj_err *err) {
+  copy_ctx x = {.dst = &kjs_db_pg_bulk, .dc = dc, .t = t, .progress = progress, .err = err};
   kj_code rc = kjs_db_pg_bulk.import_begin(dc, t, err);
   if (rc)
     return rc;
@@ -246,7 +252,7 @@ static kj_code copy_all(kjs_dbc *sc, kjs_dbc *dc, const kjs_migrate_opts *o, kjs
     const kjs_db_table *t = &kjs_db_tables[i];
     uint64_t t0 = kj_wall_ms();
     if ((rc = kjs_db_sqlite_bulk.count(sc, t, &r->src[i], err)) ||
-        (rc = copy_table(t, sc, dc, &r->copied[i], err)))
+        (rc = copy_table(t, sc, dc, o->progress, &r->copied[i], err)))
       return rc;
     progress(o, "  %-15s %10lld rows  %6.1f s\n", t->name, r->copied[i],
              (double)(kj_wall_ms() - t0) / 1000.0);
@@ -390,10 +396,9 @@ static const char help_text[] =
     "\nexample: systemctl stop kinerjad && kinerjad --data /var/lib/kinerjad migrate-store "
     "--to postgresql://kinerjad@db.example/kinerjad\n";
 
-static int usage(const char *fmt, const char *a) {
-  char m[512];
-  snprintf(m, sizeof m, fmt, a);
-  kjs_adm_error("migrate-store: %s (kinerjad migrate-store --help)", m);
+static int usage(const char *msg, const char *to) {
+  kjs_adm_error("migrate-store: %s%s%s (see 'kinerjad migrate-store --help')", to ? "--to '" : "",
+                to ? to : "", msg);
   return 2;
 }
 
@@ -401,12 +406,15 @@ int kjs_migrate_store_main(int argc, char **argv) {
   kj_log_init("kinerjad");
   signal(SIGPIPE, SIG_IGN);
   const char *data = NULL, *to = NULL;
+  static const char *const known[] = {"--to", "--data", "--help", NULL};
   int seen_cmd = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--data") || !strcmp(a, "--to")) {
-      if (i + 1 >= argc)
-        return usage("%s needs a value", a);
+      if (i + 1 >= argc) {
+        kjs_adm_bad_arg("migrate-store", a, known);
+        return 2;
+      }
       if (!strcmp(a, "--data"))
         data = argv[++i];
       else
@@ -421,13 +429,14 @@ int kjs_migrate_store_main(int argc, char **argv) {
     } else if (!seen_cmd && !strcmp(a, "migrate-store")) {
       seen_cmd = 1;
     } else {
-      return usage(a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
+      kjs_adm_bad_arg("migrate-store", a, known);
+      return 2;
     }
   }
   if (!to)
-    return usage("%s", "which database? --to postgresql://USER@HOST/DB is needed");
+    return usage("which database? --to postgresql://USER@HOST/DB is needed", NULL);
   if (!kjs_db_is_pg(to))
-    return usage("--to '%s': expected postgresql://USER@HOST/DB", to);
+    return usage("': expected postgresql://USER@HOST/DB", to);
   kjs_config cfg;
   kj_err e;
   kj_err_clear(&e);

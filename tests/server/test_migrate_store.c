@@ -288,6 +288,9 @@ static void test_migrate(void **state) {
   assert_int_equal(kjd(t, &out, "migrate-store --to '%s' --fast", url), 2);
   assert_non_null(strstr(out, "unknown option '--fast'"));
   free(out);
+  assert_int_equal(kjd(t, &out, "migrate-store --ot '%s'", url), 2);
+  assert_non_null(strstr(out, "did you mean '--to'?"));
+  free(out);
   assert_int_equal(kjd(t, &out, "migrate-store --help"), 0);
   assert_non_null(strstr(out, "usage: kinerjad [--data DIR] migrate-store --to"));
   free(out);
