@@ -25,6 +25,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "store.h"
+#include "text.h"
 
 void kjs_migrate_result_init(kjs_migrate_result *r) {
   memset(r, 0, sizeof *r);
@@ -462,7 +463,13 @@ int kjs_migrate_store_main(int argc, char **argv) {
     kjs_adm_error("migrate-store: %s", e.msg);
     status = 1;
   } else if (!r.passed) {
-    fwrite(kj_buf_str(&r.diffs), 1, r.diffs.len, stdout);
+    /* one line per difference, each escaped: rows' text from the database */
+    char *save = NULL;
+    for (char *line = r.diffs.data ? strtok_r(r.diffs.data, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+      kj_term_fputs(line, stdout);
+      fputc('\n', stdout);
+    }
     kjs_adm_error("migrate-store: the check failed (%d tables with other counts, %d score rows "
                   "differ): nothing was committed, the store is still %s",
                   r.ndiff_counts, r.ndiff_scores, cfg.db_file);
