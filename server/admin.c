@@ -95,6 +95,8 @@ static const char usage_text[] =
     "  recompute [--verify]                rebuild (or check) the score aggregates\n"
     "  backup FILE                         copy the database, also while serve runs\n"
     "  restore FILE                        put a backup in place (serve stopped)\n"
+    "  migrate-store --to URL              copy the SQLite store to PostgreSQL, check it,\n"
+    "                                      switch to it (serve stopped)\n"
     "\n"
     "Every command takes --help.\n";
 

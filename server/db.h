@@ -334,4 +334,71 @@ extern const kjs_db_ops kjs_db_pg_ops;
  * "postgres://..."), else 0 (a file path). */
 int kjs_db_is_pg(const char *where);
 
+/* --- bulk copy between stores (kinerjad migrate-store, issue 19) ---------
+ * server/migrate_store.c copies an SQLite store into PostgreSQL table by
+ * table through these, in one transaction of the target.  Both stores hold
+ * the same tables with the same columns (SQLite's schema version 12 is
+ * PostgreSQL's 2); kjs_db_tables lists them in copy order. */
+
+/* One column's value: NULL, an integer (i), text or bytes (p, len bytes;
+ * text need not be NUL-terminated). */
+typedef enum { KJS_CELL_NULL, KJS_CELL_INT, KJS_CELL_TEXT, KJS_CELL_BLOB } kjs_db_cell_kind;
+typedef struct kjs_db_cell {
+  kjs_db_cell_kind kind;
+  int64_t i;
+  const void *p;
+  size_t len;
+} kjs_db_cell;
+
+/* A table of the store: its name and its columns (ncols <= KJS_DB_COLS_MAX). */
+#define KJS_DB_COLS_MAX 16
+typedef struct kjs_db_table {
+  const char *name;
+  const char *const *cols;
+  int ncols;
+} kjs_db_table;
+/* Every table of the store (records, tokens, applied, conflicts, moved,
+ * history, imports, clock, epochs, users, enrol_codes, device_reports and
+ * the nine sc_* score tables), kjs_db_ntables of them (db_sqlite.c). */
+extern const kjs_db_table kjs_db_tables[];
+extern const int kjs_db_ntables;
+
+/* A store's side of the copy; a function is NULL where that store does not
+ * do it (SQLite exports, PostgreSQL imports).  Every one runs inside the
+ * caller's transaction on connection c. */
+typedef struct kjs_db_bulk {
+  /* The rows of table t into *n. */
+  kj_code (*count)(kjs_dbc *c, const kjs_db_table *t, long long *n, kj_err *err);
+  /* Every row of t, each(ctx, cells) with t->ncols cells in t->cols order
+   * (valid during the call), in no set order; each's non-zero return stops
+   * the read and is returned. */
+  kj_code (*export_rows)(kjs_dbc *c, const kjs_db_table *t,
+                         kj_code (*each)(void *ctx, const kjs_db_cell *row), void *ctx,
+                         kj_err *err);
+  /* Delete every row of t (the target's own first epoch before the copy). */
+  kj_code (*clear)(kjs_dbc *c, const kjs_db_table *t, kj_err *err);
+  /* Rows into t: import_begin, import_row per row (t->ncols cells), then
+   * import_end (ok 0: abandon the rows, the caller rolls back); nothing
+   * else runs on c in between.  Values
+   * are kept as given, keys and sequence numbers included; a serial column
+   * n continues after the highest copied.  A row the table refuses (a
+   * type, a constraint) fails import_row or import_end with the
+   * database's message naming the table. */
+  kj_code (*import_begin)(kjs_dbc *c, const kjs_db_table *t, kj_err *err);
+  kj_code (*import_row)(kjs_dbc *c, const kjs_db_table *t, const kjs_db_cell *row, kj_err *err);
+  kj_code (*import_end)(kjs_dbc *c, const kjs_db_table *t, int ok, kj_err *err);
+  /* Every column of the store's own tables, each(ctx, table, column) (no
+   * set order; SQLite's internal tables and PostgreSQL's kinerjad_schema
+   * left out): the copy checks them against kjs_db_tables first. */
+  kj_code (*columns)(kjs_dbc *c, kj_code (*each)(void *ctx, const char *table, const char *column),
+                     void *ctx, kj_err *err);
+  /* The schema version of the store (SQLite user_version, PostgreSQL
+   * kinerjad_schema.version). */
+  kj_code (*schema_version)(kjs_dbc *c, long long *v, kj_err *err);
+} kjs_db_bulk;
+/* server/db_sqlite.c: count, export_rows, columns, schema_version. */
+extern const kjs_db_bulk kjs_db_sqlite_bulk;
+/* server/db_pg.c (KJS_HAVE_PG): count, clear, import_*, columns, schema_version. */
+extern const kjs_db_bulk kjs_db_pg_bulk;
+
 #endif

@@ -1511,3 +1511,156 @@ const kjs_db_ops kjs_db_pg_ops = {
     .score_rebuild = p_score_rebuild,
     .restore_file = NULL,
 };
+
+/* ---------------------------------------------------------------------- */
+/* bulk copy (db.h "bulk copy between stores"; kinerjad migrate-store):
+ * rows go in through COPY ... FROM STDIN in CSV form (libcsv quotes the
+ * text), about ten times the speed of one INSERT per row. */
+
+#include <csv.h>
+
+static kj_code pb_count(conn *c, const kjs_db_table *t, long long *n, kj_err *err) {
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", t->name);
+  *n = 0;
+  PGresult *r = PQexec(c->pg, sql);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    kj_code rc = pg_fail(c, r, err, t->name);
+    PQclear(r);
+    return rc;
+  }
+  *n = atoll(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return KJ_OK;
+}
+
+static kj_code pb_clear(conn *c, const kjs_db_table *t, kj_err *err) {
+  char sql[128];
+  snprintf(sql, sizeof sql, "DELETE FROM \"%s\"", t->name);
+  return exec(c, sql, err);
+}
+
+static kj_code pb_begin(conn *c, const kjs_db_table *t, kj_err *err) {
+  char sql[1024];
+  int o = snprintf(sql, sizeof sql, "COPY \"%s\"(", t->name);
+  for (int i = 0; i < t->ncols && o < (int)sizeof sql; i++)
+    o += snprintf(sql + o, sizeof sql - (size_t)o, "%s\"%s\"", i ? ", " : "", t->cols[i]);
+  if (o < (int)sizeof sql)
+    snprintf(sql + o, sizeof sql - (size_t)o, ") FROM STDIN (FORMAT csv)");
+  PGresult *r = PQexec(c->pg, sql);
+  if (PQresultStatus(r) != PGRES_COPY_IN) {
+    kj_code rc = pg_fail(c, r, err, t->name);
+    PQclear(r);
+    return rc;
+  }
+  PQclear(r);
+  return KJ_OK;
+}
+
+static kj_code pb_row(conn *c, const kjs_db_table *t, const kjs_db_cell *row, kj_err *err) {
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  unsigned long nomem = kj_buf_nomem();
+  for (int i = 0; i < t->ncols; i++) {
+    const kjs_db_cell *v = &row[i];
+    if (i)
+      kj_buf_add(&b, ",", 1);
+    if (v->kind == KJS_CELL_INT) {
+      kj_buf_addf(&b, "%" PRId64, v->i);
+    } else if (v->kind == KJS_CELL_BLOB) {
+      static const char hex[] = "0123456789abcdef";
+      kj_buf_add(&b, "\\x", 2);
+      const unsigned char *p = v->p;
+      for (size_t k = 0; k < v->len; k++) {
+        char h[2] = {hex[p[k] >> 4], hex[p[k] & 15]};
+        kj_buf_add(&b, h, 2);
+      }
+    } else if (v->kind == KJS_CELL_TEXT) {
+      /* always quoted: an empty text is "" (an empty field is NULL) */
+      size_t need = csv_write(NULL, 0, v->p, v->len);
+      char *q = malloc(need ? need : 1);
+      if (!q) {
+        kj_buf_release(&b);
+        return kj_fail(err, KJ_ENOMEM, "%s: out of memory", t->name);
+      }
+      csv_write(q, need, v->p, v->len);
+      kj_buf_add(&b, q, need);
+      free(q);
+    }
+  }
+  kj_buf_add(&b, "\n", 1);
+  kj_code rc = KJ_OK;
+  if (kj_buf_nomem() != nomem)
+    rc = kj_fail(err, KJ_ENOMEM, "%s: out of memory", t->name);
+  else if (PQputCopyData(c->pg, kj_buf_str(&b), (int)b.len) != 1)
+    rc = pg_fail(c, NULL, err, t->name);
+  kj_buf_release(&b);
+  return rc;
+}
+
+static kj_code pb_end(conn *c, const kjs_db_table *t, int ok, kj_err *err) {
+  kj_code rc = KJ_OK;
+  if (PQputCopyEnd(c->pg, ok ? NULL : "abandoned") != 1)
+    rc = pg_fail(c, NULL, err, t->name);
+  PGresult *r;
+  while ((r = PQgetResult(c->pg)) != NULL) {
+    if (!rc && ok && PQresultStatus(r) != PGRES_COMMAND_OK)
+      rc = pg_fail(c, r, err, t->name);
+    PQclear(r);
+  }
+  if (rc || !ok)
+    return rc;
+  /* a serial key (conflicts, history, epochs: n) continues after the copy */
+  for (int i = 0; i < t->ncols; i++) {
+    if (strcmp(t->cols[i], "n") != 0)
+      continue;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT setval(pg_get_serial_sequence('\"%s\"', 'n'), MAX(n)) FROM \"%s\" "
+             "HAVING MAX(n) IS NOT NULL",
+             t->name, t->name);
+    rc = exec(c, sql, err);
+  }
+  return rc;
+}
+
+static kj_code pb_version(conn *c, long long *v, kj_err *err) {
+  *v = 0;
+  PGresult *r = PQexec(c->pg, "SELECT version FROM kinerjad_schema");
+  if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    kj_code rc = pg_fail(c, r, err, "cannot read the schema version");
+    PQclear(r);
+    return rc;
+  }
+  *v = atoll(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return KJ_OK;
+}
+
+static kj_code pb_columns(conn *c,
+                          kj_code (*each)(void *ctx, const char *table, const char *column),
+                          void *ctx, kj_err *err) {
+  PGresult *r = PQexec(c->pg, "SELECT table_name, column_name FROM information_schema.columns "
+                              "WHERE table_schema = current_schema() AND table_name <> "
+                              "'kinerjad_schema'");
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    kj_code rc = pg_fail(c, r, err, "cannot list the tables");
+    PQclear(r);
+    return rc;
+  }
+  kj_code rc = KJ_OK;
+  for (int i = 0; !rc && i < PQntuples(r); i++)
+    rc = each(ctx, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+  PQclear(r);
+  return rc;
+}
+
+const kjs_db_bulk kjs_db_pg_bulk = {
+    .count = pb_count,
+    .clear = pb_clear,
+    .import_begin = pb_begin,
+    .import_row = pb_row,
+    .import_end = pb_end,
+    .columns = pb_columns,
+    .schema_version = pb_version,
+};

@@ -1523,3 +1523,137 @@ const kjs_db_ops kjs_db_sqlite_ops = {
 int kjs_db_is_pg(const char *where) {
   return where && (!strncmp(where, "postgresql://", 13) || !strncmp(where, "postgres://", 11));
 }
+
+/* ---------------------------------------------------------------------- */
+/* bulk copy (db.h "bulk copy between stores"; kinerjad migrate-store) */
+
+#define COLS(...)                                                                                  \
+  (const char *const[]){__VA_ARGS__},                                                              \
+      (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+/* The tables of schema version 12 (PostgreSQL's 2), records first. */
+const kjs_db_table kjs_db_tables[] = {
+    {"records", COLS("type", "id", "office", "deleted", "state", "seq", "origin")},
+    {"moved", COLS("office", "type", "id", "seq")},
+    {"tokens", COLS("hash", "id", "role", "office", "name", "created", "revoked", "last_seen")},
+    {"applied", COLS("device", "inc", "seq", "status", "error", "digest")},
+    {"conflicts", COLS("n", "type", "id", "field", "loser", "loser_stamp", "winner", "winner_stamp",
+                       "at", "loser_note", "winner_note")},
+    {"history", COLS("n", "type", "id", "device", "author", "hlc", "change", "at")},
+    {"imports", COLS("digest", "type", "file", "rows", "at")},
+    {"clock", COLS("id", "hlc")},
+    {"epochs", COLS("n", "epoch", "parent", "base", "at", "how")},
+    {"users", COLS("name", "role", "hash", "created", "last_login")},
+    {"enrol_codes", COLS("hash", "device", "sealed", "created", "expires", "used", "used_by")},
+    {"device_reports", COLS("device", "version", "pending", "rejected", "at")},
+    {"sc_office", COLS("code", "name", "population")},
+    {"sc_emp", COLS("nip", "office", "name")},
+    {"sc_survey",
+     COLS("office", "ym", "service", "n", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9")},
+    {"sc_cdays", COLS("office", "ym", "days", "cnt")},
+    {"sc_real", COLS("office", "nip", "indicator", "ym", "qty_hi", "qty_lo", "cnt")},
+    {"sc_actday", COLS("office", "nip", "day", "wd", "cnt")},
+    {"sc_actmonth", COLS("office", "nip", "ym", "days")},
+    {"sc_target", COLS("office", "nip", "period", "indicator", "target_hi", "target_lo",
+                       "weight_hi", "weight_lo", "cnt")},
+    {"sc_rating", COLS("office", "ratee", "period", "role", "total", "cnt")},
+};
+const int kjs_db_ntables = (int)(sizeof kjs_db_tables / sizeof kjs_db_tables[0]);
+#undef COLS
+
+static kj_code qb_count(conn *c, const kjs_db_table *t, long long *n, kj_err *err) {
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", t->name);
+  *n = 0;
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(c->db, err, t->name);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    *n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? KJ_OK : db_fail(c->db, err, t->name);
+}
+
+static kj_code qb_export(conn *c, const kjs_db_table *t,
+                         kj_code (*each)(void *ctx, const kjs_db_cell *row), void *ctx,
+                         kj_err *err) {
+  char sql[1024];
+  int o = snprintf(sql, sizeof sql, "SELECT ");
+  for (int i = 0; i < t->ncols && o < (int)sizeof sql; i++)
+    o += snprintf(sql + o, sizeof sql - (size_t)o, "%s\"%s\"", i ? ", " : "", t->cols[i]);
+  if (o < (int)sizeof sql)
+    snprintf(sql + o, sizeof sql - (size_t)o, " FROM \"%s\"", t->name);
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(c->db, err, t->name);
+  kjs_db_cell row[KJS_DB_COLS_MAX];
+  kj_code rc = KJ_OK;
+  int step;
+  while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+    for (int i = 0; i < t->ncols; i++) {
+      kjs_db_cell *v = &row[i];
+      memset(v, 0, sizeof *v);
+      switch (sqlite3_column_type(s, i)) {
+      case SQLITE_NULL:
+        v->kind = KJS_CELL_NULL;
+        break;
+      case SQLITE_INTEGER:
+        v->kind = KJS_CELL_INT;
+        v->i = sqlite3_column_int64(s, i);
+        break;
+      case SQLITE_BLOB:
+        v->kind = KJS_CELL_BLOB;
+        v->p = sqlite3_column_blob(s, i);
+        v->len = (size_t)sqlite3_column_bytes(s, i);
+        break;
+      default: /* text, and a float as its text (no column of the store is REAL) */
+        v->kind = KJS_CELL_TEXT;
+        v->p = sqlite3_column_text(s, i);
+        v->len = (size_t)sqlite3_column_bytes(s, i);
+        break;
+      }
+      if (v->kind != KJS_CELL_NULL && v->kind != KJS_CELL_INT && !v->p && v->len) {
+        sqlite3_finalize(s);
+        return kj_fail(err, KJ_ENOMEM, "%s: out of memory", t->name);
+      }
+    }
+    rc = each(ctx, row);
+  }
+  if (!rc && step != SQLITE_DONE)
+    rc = db_fail(c->db, err, t->name);
+  sqlite3_finalize(s);
+  return rc;
+}
+
+static kj_code qb_version(conn *c, long long *v, kj_err *err) {
+  *v = 0;
+  return pragma_int(c->db, "PRAGMA user_version", v) ? db_fail(c->db, err, "user_version") : KJ_OK;
+}
+
+static kj_code qb_columns(conn *c,
+                          kj_code (*each)(void *ctx, const char *table, const char *column),
+                          void *ctx, kj_err *err) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(c->db,
+                         "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+                         "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite!_%' ESCAPE '!'",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(c->db, err, "cannot list the tables");
+  kj_code rc = KJ_OK;
+  int step;
+  while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+    rc =
+        each(ctx, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1));
+  if (!rc && step != SQLITE_DONE)
+    rc = db_fail(c->db, err, "cannot list the tables");
+  sqlite3_finalize(s);
+  return rc;
+}
+
+const kjs_db_bulk kjs_db_sqlite_bulk = {
+    .count = qb_count,
+    .export_rows = qb_export,
+    .columns = qb_columns,
+    .schema_version = qb_version,
+};
