@@ -458,60 +458,28 @@ static cJSON *find_office(cJSON *doc, const char *office) {
   return NULL;
 }
 
-typedef struct comments_ctx {
-  kj_period period;
-  cJSON *list;
-} comments_ctx;
-
-static int comment_each(void *ud, const char *state) {
-  comments_ctx *x = ud;
-  cJSON *s = cJSON_Parse(state);
-  const cJSON *f = cJSON_GetObjectItem(s, "f");
-  const cJSON *cm = cJSON_GetObjectItem(f, "comment"), *dt = cJSON_GetObjectItem(f, "date"),
-              *sv = cJSON_GetObjectItem(f, "service");
-  kj_day day;
-  if (cJSON_IsString(cm) && cm->valuestring[0] && cJSON_IsString(dt) &&
-      !kj_date_parse(dt->valuestring, &day) && kj_period_contains(&x->period, day)) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "date", dt->valuestring);
-    cJSON_AddStringToObject(o, "service", cJSON_IsString(sv) ? sv->valuestring : "");
-    cJSON_AddStringToObject(o, "comment", cm->valuestring);
-    cJSON_AddItemToArray(x->list, o);
+static kj_code comment_each(void *ctx, const char *date, const char *service, const char *comment) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddStringToObject(o, "date", date) ||
+      !cJSON_AddStringToObject(o, "service", service) ||
+      !cJSON_AddStringToObject(o, "comment", comment) || !cJSON_AddItemToArray(ctx, o)) {
+    cJSON_Delete(o);
+    return KJ_ENOMEM;
   }
-  cJSON_Delete(s);
-  return 0;
+  return KJ_OK;
 }
 
-static int by_date_desc(const void *a, const void *b) {
-  const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-  return strcmp(cJSON_GetObjectItem(y, "date")->valuestring,
-                cJSON_GetObjectItem(x, "date")->valuestring);
-}
-
-/* The newest `max` comments of office's surveys in period, newest first. */
+/* The newest `max` comments of office's surveys in period, newest first
+ * (one store query: kjs_store_comments); NULL when the store fails. */
 static cJSON *comments(dctx *c, const char *office, const char *period, int max) {
-  comments_ctx x = {.list = cJSON_CreateArray()};
-  kj_period_parse(period, &x.period);
+  cJSON *list = cJSON_CreateArray();
   kj_err e;
   kj_err_clear(&e);
-  if (kjs_store_each_state(c->d->app->store, KJ_T_SURVEY, office, comment_each, &x, &e)) {
-    cJSON_Delete(x.list);
+  if (!list || kjs_store_comments(c->d->app->store, office, period, max, comment_each, list, &e)) {
+    cJSON_Delete(list);
     return NULL;
   }
-  int n = cJSON_GetArraySize(x.list);
-  cJSON **v = n ? malloc((size_t)n * sizeof(cJSON *)) : NULL;
-  cJSON *out = cJSON_CreateArray();
-  if (v) {
-    int i = 0;
-    cJSON *o;
-    cJSON_ArrayForEach(o, x.list) v[i++] = o;
-    qsort((void *)v, (size_t)n, sizeof(cJSON *), by_date_desc);
-    for (i = 0; i < n && i < max; i++)
-      cJSON_AddItemToArray(out, cJSON_Duplicate(v[i], 1));
-    free(v);
-  }
-  cJSON_Delete(x.list);
-  return out;
+  return list;
 }
 
 static void a_kantor(dctx *c) {
