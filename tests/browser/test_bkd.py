@@ -597,6 +597,16 @@ def main():
             assert st == 403, st
             st = b.js("""return fetch('/api/keluar', {method: 'POST'}).then(r => r.status)""")
             assert st == 403, f"a change without the CSRF token: {st}"
+            # the API's answers in the page's language (Indonesian here), the
+            # role in words in the header
+            assert "ana (analis)" in b.text("nav"), b.text("nav")
+            answer = "return fetch(arguments[0], arguments[1]).then(r => r.json()).then(j => j.error)"
+            said = b.js(answer, "/api/keluar", {"method": "POST"})
+            assert said.startswith("token CSRF tidak ada atau salah"), said
+            said = b.js(answer, "/api/ringkasan?period=2025", {"credentials": "omit"})
+            assert said == "silakan masuk dulu", said
+            said = b.js(answer, "/api/ekspor?type=surveys&format=csv&period=2025-13", {})
+            assert said.startswith("periode '2025-13' tidak sah"), said
 
             # --- sign out, the admin enrols a device --------------------------
             b.click("#keluar")
@@ -607,6 +617,12 @@ def main():
             b.find("#keluar")
             b.get(url + "/#perangkat")
             b.find("#daftar")
+            # an office the server does not know: no device, said in words
+            st, said = b.js("""return fetch('/api/saya').then(r => r.json()).then(me =>
+                fetch('/api/perangkat', {method: 'POST', body: 'office=99.99.99&name=x', headers: {
+                  'X-CSRF-Token': me.csrf, 'Content-Type': 'application/x-www-form-urlencoded'}}))
+                .then(r => r.json().then(j => [r.status, j.error]))""")
+            assert st == 404 and said == "kantor '99.99.99' tidak ada", (st, said)
             b.type("#nama-perangkat", "PC loket depan")
             b.click("#daftar button[type=submit]")
             code = b.text("#kode")
