@@ -259,8 +259,14 @@ static int init_enrol(const char *server, const char *code, const char *office) 
     return KJC_EXIT_FAIL;
   }
   kj_enrol_answer a;
-  kj_code c = kjc_net_enrol(server, secret, pin, 30000, &a, &err);
+  kj_code c = kjc_net_enrol(server, secret, pin, office, 30000, &a, &err);
   memset(secret, 0, sizeof secret);
+  if (c == KJ_EINVAL && office) { /* refused before it was spent */
+    kjc_error(_("init: the enrolment code is for office %s, not %s: nothing created, and the code "
+                "is not spent (run 'kinerja init' again with --office %s, or without --office)"),
+              a.office, office, a.office);
+    return KJC_EXIT_FAIL;
+  }
   if (c) {
     kjc_error(_("init: %s"), err.msg);
     return KJC_EXIT_FAIL;
@@ -273,6 +279,7 @@ static int init_enrol(const char *server, const char *code, const char *office) 
     return KJC_EXIT_FAIL;
   }
   if (office && strcmp(office, a.office) != 0) {
+    /* a server older than the ?office= check spent the code already */
     kjc_error(_("init: the enrolment code is for office %s, not %s: nothing created (the code is "
                 "spent: revoke device %s and ask the BKD for a new one)"),
               a.office, office, a.device);

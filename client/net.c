@@ -387,8 +387,8 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
 
 /* The connection failed: it is closed, the error names the cause. */
 static kj_code pipe_fail(kjc_net *n, CURLcode rc, const char *what, kj_err *err) {
-  kj_code c =
-      rc == CURLE_OK ? kj_fail(err, KJ_ENET, _("server unreachable: %s"), what) : classify(n, rc, err);
+  kj_code c = rc == CURLE_OK ? kj_fail(err, KJ_ENET, _("server unreachable: %s"), what)
+                             : classify(n, rc, err);
   kjc_net_pipe_close(n);
   return c;
 }
@@ -692,7 +692,7 @@ static kj_code fetch_leaf(const char *base, long timeout_ms, char **pem, kj_err 
 }
 
 kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const unsigned char *pin,
-                      long timeout_ms, kj_enrol_answer *out, kj_err *err) {
+                      const char *office, long timeout_ms, kj_enrol_answer *out, kj_err *err) {
   memset(out, 0, sizeof *out);
   if (!server || strncmp(server, "https://", 8) != 0)
     return kj_fail(err, KJ_EINVAL, _("server '%s' is not an https:// URL"), server ? server : "");
@@ -730,7 +730,9 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   kj_enrol_secret_hex(secret, hex);
   snprintf(auth, sizeof auth, "Authorization: Enrol %s", hex);
   memset(hex, 0, sizeof hex);
-  snprintf(url, sizeof url, "%s/v1/enrol", base);
+  /* an office code is digits and dots (validated by the caller): no escaping */
+  snprintf(url, sizeof url, "%s/v1/enrol%s%s", base, office ? "?office=" : "",
+           office ? office : "");
   if ((rc = kj_enrol_request_encode(&body, KJ_PROTOCOL_MAX, err)))
     goto out;
   c = curl_easy_init();
@@ -782,6 +784,17 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
       snprintf(msg, sizeof msg, "HTTP %ld", status);
     rc = kj_fail(err, status == 401 || status == 429 ? KJ_EAUTH : KJ_EPROTO,
                  _("the server refused the enrolment: %s"), msg);
+    if (status == 409 && office) { /* the code is another office's: whose */
+      cJSON *o = cJSON_ParseWithLength(reply.data ? reply.data : "", reply.len);
+      const cJSON *of = cJSON_GetObjectItemCaseSensitive(o, "office");
+      if (cJSON_IsString(of) && strlen(of->valuestring) < sizeof out->office) {
+        snprintf(out->office, sizeof out->office, "%s", of->valuestring);
+        rc = KJ_EINVAL;
+        if (err)
+          err->code = KJ_EINVAL;
+      }
+      cJSON_Delete(o);
+    }
     goto out;
   }
   if ((rc = kj_enrol_answer_decode(reply.data, reply.len, out, err)))

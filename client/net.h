@@ -106,10 +106,15 @@ int64_t kjc_net_now_ms(void);
  *     pinned to the full hash of its key (CURLOPT_PINNEDPUBLICKEY): only
  *     the holder of that key can read the secret.
  *  3. The answer's certificate must carry the same key.
+ * office (NULL: none) is the office the PC is set up for (`kinerja init
+ * --office`), sent as ?office=: a server that knows it refuses a code of
+ * another office without spending it (HTTP 409: KJ_EINVAL here, with
+ * only out->office set, to the code's office); an older server ignores it
+ * (the caller compares out->office of the answer).
  * On KJ_OK *out holds the device, office, token and certificate PEM
  * (kj_enrol_answer_release).  KJ_EAUTH: the server refused the code (its
  * reason in err); KJ_ENET unreachable; KJ_ECRYPTO as above; KJ_EPROTO. */
 kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const unsigned char *pin,
-                      long timeout_ms, kj_enrol_answer *out, kj_err *err);
+                      const char *office, long timeout_ms, kj_enrol_answer *out, kj_err *err);
 
 #endif

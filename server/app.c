@@ -669,12 +669,37 @@ static void h_enrol(ctx *c) {
     reply_error(c->resp, 400, "%s", e.msg);
     return;
   }
+  /* the office the PC is set up for (kinerja init --office), if it says:
+   * a code of another office is refused and stays unspent */
+  char office[KJ_ID_MAX + 1] = "";
+  kj_code oq = kjs_query_get(c->req->query, "office", office, sizeof office);
+  kj_err oe;
+  kj_err_clear(&oe);
+  if (oq == KJ_EINVAL || (oq == KJ_OK && kj_record_validate_id(KJ_T_OFFICE, office, &oe))) {
+    reply_error(c->resp, 400, "bad 'office': expected an office code such as 36.73.01");
+    return;
+  }
   kjs_enrol_hash(secret, hash);
   kjs_enrol_use use;
-  rc = kjs_store_enrol_use(c->app->store, hash, c->req->remote, &use, &e);
+  rc = kjs_store_enrol_use(c->app->store, hash, c->req->remote, oq == KJ_OK ? office : NULL, &use,
+                           &e);
   if (rc == KJ_EAUTH) {
     kjs_enrol_fail_note(now);
     reply_error(c->resp, 401, "%s", e.msg);
+    return;
+  }
+  if (rc == KJ_EINVAL) { /* another office's code, not spent: say whose */
+    reply_error(c->resp, 409, "%s", e.msg);
+    cJSON *o = cJSON_CreateObject();
+    char *text = NULL;
+    if (o && cJSON_AddStringToObject(o, "error", e.msg) &&
+        cJSON_AddStringToObject(o, "office", use.office) && (text = cJSON_PrintUnformatted(o))) {
+      kj_buf_reset(&c->resp->body);
+      kj_buf_adds(&c->resp->body, text);
+      kj_buf_adds(&c->resp->body, "\n");
+    }
+    cJSON_free(text);
+    cJSON_Delete(o);
     return;
   }
   if (rc) {

@@ -218,6 +218,20 @@ static int store_status(kj_code rc) {
   return rc == KJ_EINVAL ? 400 : rc == KJ_ENOENT ? 404 : rc == KJ_EBUSY ? 503 : 500;
 }
 
+/* A failure of the store (rc, its message msg: the database's words, in
+ * English) answered in the page's language, msg kept as the detail. */
+static void reply_store(dctx *c, kj_code rc, const char *msg) {
+  if (rc == KJ_EBUSY)
+    reply_err(c, 503,
+              L(c, "basis data sedang sibuk: coba lagi sebentar lagi (%s)",
+                "the database is busy: try again in a moment (%s)"),
+              msg);
+  else if (rc == KJ_ENOMEM)
+    reply_err(c, 500, L(c, "kehabisan memori", "out of memory"));
+  else
+    reply_err(c, store_status(rc), L(c, "basis data gagal (%s)", "the database failed (%s)"), msg);
+}
+
 /* A query (or form body) parameter; "" when absent.  0, or -1 after a 400. */
 static int param(dctx *c, const char *src, const char *name, char *out, size_t size) {
   kj_code r = kjh_query_get(src, name, out, size);
@@ -278,7 +292,7 @@ static cJSON *offices_doc(dctx *c, const char *period, const char *as_of) {
   kj_code rc = kjs_store_report_offices(c->d->app->store, period, as_of, &doc, &e);
   cJSON *j = NULL;
   if (rc)
-    reply_err(c, store_status(rc), "%s", e.msg);
+    reply_store(c, rc, e.msg);
   else if (!(j = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
     reply_err(c, 500, L(c, "laporan tidak terbaca", "the report cannot be read"));
   else
@@ -295,7 +309,7 @@ static cJSON *employees_doc(dctx *c, const char *period, const char *office) {
   kj_code rc = kjs_store_report_employees(c->d->app->store, period, office, &doc, &e);
   cJSON *j = NULL;
   if (rc)
-    reply_err(c, store_status(rc), "%s", e.msg);
+    reply_store(c, rc, e.msg);
   else if (!(j = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
     reply_err(c, 500, L(c, "laporan tidak terbaca", "the report cannot be read"));
   kj_buf_release(&doc);
@@ -458,60 +472,28 @@ static cJSON *find_office(cJSON *doc, const char *office) {
   return NULL;
 }
 
-typedef struct comments_ctx {
-  kj_period period;
-  cJSON *list;
-} comments_ctx;
-
-static int comment_each(void *ud, const char *state) {
-  comments_ctx *x = ud;
-  cJSON *s = cJSON_Parse(state);
-  const cJSON *f = cJSON_GetObjectItem(s, "f");
-  const cJSON *cm = cJSON_GetObjectItem(f, "comment"), *dt = cJSON_GetObjectItem(f, "date"),
-              *sv = cJSON_GetObjectItem(f, "service");
-  kj_day day;
-  if (cJSON_IsString(cm) && cm->valuestring[0] && cJSON_IsString(dt) &&
-      !kj_date_parse(dt->valuestring, &day) && kj_period_contains(&x->period, day)) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "date", dt->valuestring);
-    cJSON_AddStringToObject(o, "service", cJSON_IsString(sv) ? sv->valuestring : "");
-    cJSON_AddStringToObject(o, "comment", cm->valuestring);
-    cJSON_AddItemToArray(x->list, o);
+static kj_code comment_each(void *ctx, const char *date, const char *service, const char *comment) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddStringToObject(o, "date", date) ||
+      !cJSON_AddStringToObject(o, "service", service) ||
+      !cJSON_AddStringToObject(o, "comment", comment) || !cJSON_AddItemToArray(ctx, o)) {
+    cJSON_Delete(o);
+    return KJ_ENOMEM;
   }
-  cJSON_Delete(s);
-  return 0;
+  return KJ_OK;
 }
 
-static int by_date_desc(const void *a, const void *b) {
-  const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-  return strcmp(cJSON_GetObjectItem(y, "date")->valuestring,
-                cJSON_GetObjectItem(x, "date")->valuestring);
-}
-
-/* The newest `max` comments of office's surveys in period, newest first. */
+/* The newest `max` comments of office's surveys in period, newest first
+ * (one store query: kjs_store_comments); NULL when the store fails. */
 static cJSON *comments(dctx *c, const char *office, const char *period, int max) {
-  comments_ctx x = {.list = cJSON_CreateArray()};
-  kj_period_parse(period, &x.period);
+  cJSON *list = cJSON_CreateArray();
   kj_err e;
   kj_err_clear(&e);
-  if (kjs_store_each_state(c->d->app->store, KJ_T_SURVEY, office, comment_each, &x, &e)) {
-    cJSON_Delete(x.list);
+  if (!list || kjs_store_comments(c->d->app->store, office, period, max, comment_each, list, &e)) {
+    cJSON_Delete(list);
     return NULL;
   }
-  int n = cJSON_GetArraySize(x.list);
-  cJSON **v = n ? malloc((size_t)n * sizeof(cJSON *)) : NULL;
-  cJSON *out = cJSON_CreateArray();
-  if (v) {
-    int i = 0;
-    cJSON *o;
-    cJSON_ArrayForEach(o, x.list) v[i++] = o;
-    qsort((void *)v, (size_t)n, sizeof(cJSON *), by_date_desc);
-    for (i = 0; i < n && i < max; i++)
-      cJSON_AddItemToArray(out, cJSON_Duplicate(v[i], 1));
-    free(v);
-  }
-  cJSON_Delete(x.list);
-  return out;
+  return list;
 }
 
 static void a_kantor(dctx *c) {
@@ -724,7 +706,7 @@ static void a_records(dctx *c) {
   kj_code rc = kjs_store_each_state(c->d->app->store, td->type, office, record_each, &x, &e);
   if (rc) {
     cJSON_Delete(x.list);
-    reply_err(c, store_status(rc), "%s", e.msg);
+    reply_store(c, rc, e.msg);
     return;
   }
   int n = cJSON_GetArraySize(x.list);
@@ -946,7 +928,7 @@ static cJSON *tren_doc(dctx *c, const char *year) {
     if (job.bad[m])
       reply_err(c, 500, L(c, "laporan tidak terbaca", "the report cannot be read"));
     else
-      reply_err(c, store_status(job.rc[m]), "%s", job.err[m].msg);
+      reply_store(c, job.rc[m], job.err[m].msg);
     for (int k = 0; k < months; k++)
       cJSON_Delete(job.doc[k]);
     return NULL;
@@ -1087,7 +1069,7 @@ static void a_konflik(dctx *c) {
   cJSON *arr = NULL;
   kj_code rc = kjs_store_conflicts(c->d->app->store, &arr, &e);
   if (rc) {
-    reply_err(c, store_status(rc), "%s", e.msg);
+    reply_store(c, rc, e.msg);
     return;
   }
   int n = cJSON_GetArraySize(arr);
@@ -1147,7 +1129,7 @@ static void a_devices(dctx *c) {
   cJSON *arr = NULL;
   kj_code rc = kjs_store_token_list(c->d->app->store, 1, &arr, &e);
   if (rc) {
-    reply_err(c, store_status(rc), "%s", e.msg);
+    reply_store(c, rc, e.msg);
     return;
   }
   office_names on = {.map = cJSON_CreateObject(), .tz = cJSON_CreateObject()};
@@ -1159,7 +1141,7 @@ static void a_devices(dctx *c) {
     cJSON_Delete(arr);
     cJSON_Delete(on.map);
     cJSON_Delete(on.tz);
-    reply_err(c, store_status(rc), "%s", e.msg);
+    reply_store(c, rc, e.msg);
     return;
   }
   int stale_days = c->d->app->cfg->stale_days;
@@ -1234,6 +1216,20 @@ static void a_device_add(dctx *c) {
                   "the device name holds control characters"));
       return;
     }
+  /* an office the store knows (the page offers those; a stale page or a
+   * script may not) */
+  char *ostate = NULL;
+  kj_code orc = kjs_store_get_state(c->d->app->store, KJ_T_OFFICE, office, &ostate, &e);
+  if (orc == KJ_OK && !ostate)
+    orc = KJ_ENOENT;
+  free(ostate);
+  if (orc) {
+    if (orc == KJ_ENOENT)
+      reply_err(c, 404, L(c, "kantor '%s' tidak ada", "no office '%s'"), office);
+    else
+      reply_store(c, orc, e.msg);
+    return;
+  }
   char token[KJS_TOKEN_LEN + 1], did[32], code[KJ_ENROL_CODE_SIZE];
   unsigned char hash[32];
   int64_t expires = 0;
@@ -1244,7 +1240,9 @@ static void a_device_add(dctx *c) {
       (rc = kjs_enrol_issue(c->d->app->store, c->d->app->cfg->cert_file, did, token, code, &expires,
                             &e))) {
     memset(token, 0, sizeof token);
-    reply_err(c, store_status(rc), "%s", e.msg);
+    reply_err(c, rc == KJ_EBUSY ? 503 : 500,
+              L(c, "perangkat tidak dapat didaftarkan (%s)", "the device cannot be enrolled (%s)"),
+              e.msg);
     return;
   }
   memset(token, 0, sizeof token);
@@ -1287,7 +1285,7 @@ static void a_device_revoke(dctx *c) {
     return;
   }
   if (rc) {
-    reply_err(c, store_status(rc), "%s", e.msg);
+    reply_store(c, rc, e.msg);
     return;
   }
   cJSON *o = cJSON_CreateObject();
@@ -1560,6 +1558,20 @@ static void a_export(dctx *c) {
               type);
     return;
   }
+  kj_period pp;
+  if (period[0] && kj_period_parse(period, &pp)) {
+    reply_err(c, 400,
+              L(c, "periode '%s' tidak sah: contoh 2026, 2026-Q1 atau 2026-01",
+                "period '%s' is not valid: e.g. 2026, 2026-Q1 or 2026-01"),
+              period);
+    return;
+  }
+  kj_err oe;
+  kj_err_clear(&oe);
+  if (office[0] && kj_record_validate_id(KJ_T_OFFICE, office, &oe)) {
+    reply_err(c, 400, L(c, "kode kantor '%s' tidak sah", "office code '%s' is not valid"), office);
+    return;
+  }
   const char *td_env = getenv("TMPDIR");
   char dir[4096], out[4200], errf[4200];
   snprintf(dir, sizeof dir, "%s/kinerjad-dash-XXXXXX", td_env && *td_env ? td_env : "/tmp");
@@ -1612,8 +1624,12 @@ static void a_export(dctx *c) {
     read_file(errf, &msg);
     while (msg.len && (msg.data[msg.len - 1] == '\n'))
       msg.len--;
-    reply_err(c, 400, "%.*s", (int)msg.len,
-              msg.data ? msg.data : L(c, "ekspor gagal", "the export failed"));
+    /* kinerjad export's own words (English) as the detail */
+    if (msg.len && msg.data)
+      reply_err(c, 400, L(c, "ekspor gagal (%.*s)", "the export failed (%.*s)"), (int)msg.len,
+                msg.data);
+    else
+      reply_err(c, 400, L(c, "ekspor gagal", "the export failed"));
   } else {
     kj_buf_reset(&c->resp->body);
     if (read_file(out, &c->resp->body)) {
@@ -1786,8 +1802,17 @@ int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
     return 1;
   }
   if (r->need != NEED_NONE) {
-    if (kjh_session_require(d->sessions, req, resp, &c.ss) != KJ_OK)
-      return 1; /* 401 or 403 answered */
+    if (kjh_session_require(d->sessions, req, resp, &c.ss) != KJ_OK) {
+      /* http/session.c answers in English (it serves the office app too):
+       * the same status in the page's language */
+      if (resp->status == 401)
+        reply_err(&c, 401, L(&c, "silakan masuk dulu", "sign in first"));
+      else
+        reply_err(&c, 403,
+                  L(&c, "token CSRF tidak ada atau salah: muat ulang halaman",
+                    "missing or wrong CSRF token: reload the page"));
+      return 1;
+    }
     /* the user as the store has them now: `kinerjad user remove` (another
      * process) ends their sessions at their next request, and a changed
      * role holds at once */
@@ -1804,7 +1829,7 @@ int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
       return 1;
     }
     if (urc) {
-      reply_err(&c, store_status(urc), "%s", e.msg);
+      reply_store(&c, urc, e.msg);
       return 1;
     }
     snprintf(c.ss.role, sizeof c.ss.role, "%s", role);

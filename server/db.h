@@ -322,6 +322,18 @@ typedef struct kjs_db_ops {
    * move the database at path aside (path.before-restore) and put the copy
    * in its place.  The caller holds the mark's exclusive lock. */
   kj_code (*restore_file)(const char *path, const char *file, kj_err *err);
+
+  /* --- the dashboard's Kantor (issue 18) ------------------------------ */
+  /* Citizens' comments: the newest max (1..1000) live surveys of office
+   * dated from..to (YYYY-MM-DD, inclusive) whose comment is not empty,
+   * newest date first (a day's in reverse order of storing), each as its
+   * date, service ("" when none) and comment.  Reads only office's rows
+   * (the records_office index), not every record. */
+  kj_code (*survey_comments)(kjs_dbc *c, const char *office, const char *from, const char *to,
+                             int max,
+                             kj_code (*each)(void *ctx, const char *date, const char *service,
+                                             const char *comment),
+                             void *ctx, kj_err *err);
 } kjs_db_ops;
 
 /* The SQLite implementation (server/db_sqlite.c). */

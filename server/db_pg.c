@@ -1450,6 +1450,11 @@ static kj_code p_score_rebuild(conn *c, int verify, kj_buf *diffs, int *ndiff, k
   return rc;
 }
 
+static kj_code p_survey_comments(conn *c, const char *office, const char *from, const char *to,
+                                 int max,
+                                 kj_code (*each)(void *, const char *, const char *, const char *),
+                                 void *ctx, kj_err *err);
+
 const kjs_db_ops kjs_db_pg_ops = {
     .name = "postgresql",
     .local_file = 0,
@@ -1510,6 +1515,7 @@ const kjs_db_ops kjs_db_pg_ops = {
     .score = p_score,
     .score_rebuild = p_score_rebuild,
     .restore_file = NULL,
+    .survey_comments = p_survey_comments,
 };
 
 /* ---------------------------------------------------------------------- */
@@ -1645,6 +1651,28 @@ static kj_code pb_columns(conn *c,
                               "'kinerjad_schema'");
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     kj_code rc = pg_fail(c, r, err, "cannot list the tables");
+/* db.h survey_comments: one statement with parameters (PQexecParams), so
+ * that it stays out of the prepared statement table. */
+static kj_code p_survey_comments(conn *c, const char *office, const char *from, const char *to,
+                                 int max,
+                                 kj_code (*each)(void *, const char *, const char *, const char *),
+                                 void *ctx, kj_err *err) {
+  static const char sql[] =
+      "SELECT d, coalesce(j->'f'->>'service', ''), cm FROM ("
+      "SELECT j, j->'f'->>'date' AS d, j->'f'->>'comment' AS cm, seq FROM ("
+      "SELECT state::jsonb AS j, seq FROM records WHERE office = $1 AND type = 'survey'"
+      " AND deleted = 0) r) s"
+      " WHERE jsonb_typeof(j->'f'->'comment') = 'string' AND cm <> ''"
+      " AND jsonb_typeof(j->'f'->'date') = 'string' AND d BETWEEN $2 AND $3"
+      " ORDER BY d DESC, seq DESC LIMIT $4::int";
+  args a = {.n = 0};
+  a_text(&a, office);
+  a_text(&a, from);
+  a_text(&a, to);
+  a_i64(&a, max);
+  PGresult *r = PQexecParams(c->pg, sql, a.n, NULL, a.v, a.len, a.fmt, 0);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    kj_code rc = pg_fail(c, r, err, "cannot read the comments");
     PQclear(r);
     return rc;
   }
@@ -1664,3 +1692,8 @@ const kjs_db_bulk kjs_db_pg_bulk = {
     .columns = pb_columns,
     .schema_version = pb_version,
 };
+  for (int i = 0, n = PQntuples(r); i < n && !rc; i++)
+    rc = each(ctx, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+  PQclear(r);
+  return rc;
+}

@@ -2031,7 +2031,7 @@ kj_code kjs_store_enrol_check(kjs_store *s, const unsigned char hash[32], kj_err
 }
 
 kj_code kjs_store_enrol_use(kjs_store *s, const unsigned char hash[32], const char *used_by,
-                            kjs_enrol_use *out, kj_err *err) {
+                            const char *office, kjs_enrol_use *out, kj_err *err) {
   memset(out, 0, sizeof *out);
   kjs_dbc *c = acquire(s, err);
   if (!c)
@@ -2044,6 +2044,14 @@ kj_code kjs_store_enrol_use(kjs_store *s, const unsigned char hash[32], const ch
     goto out;
   if ((rc = enrol_refusal(s, c, hash, now, 1, &row, err)))
     goto out;
+  if (office && strcmp(office, row.office) != 0) {
+    snprintf(out->office, sizeof out->office, "%.*s", (int)sizeof out->office - 1, row.office);
+    rc = kj_fail(err, KJ_EINVAL,
+                 "this enrolment code is for office %s, not %s: the code is not spent (enrol "
+                 "again without --office, or with --office %s)",
+                 row.office, office, row.office);
+    goto out;
+  }
   snprintf(out->device, sizeof out->device, "%.*s", (int)sizeof out->device - 1, row.device);
   if (row.sealed_len && row.sealed_len <= sizeof out->sealed) {
     memcpy(out->sealed, row.sealed, row.sealed_len);
@@ -2109,8 +2117,8 @@ kj_code kjs_store_device_report_put(kjs_store *s, const char *device, const char
 }
 
 kj_code kjs_store_device_report_rows(kjs_store *s,
-                                     kj_code (*each)(void *ctx, const kjs_db_report *r),
-                                     void *ctx, kj_err *err) {
+                                     kj_code (*each)(void *ctx, const kjs_db_report *r), void *ctx,
+                                     kj_err *err) {
   kjs_dbc *c = acquire(s, err);
   if (!c)
     return code_of(err, KJ_EDB);
@@ -2133,5 +2141,30 @@ kj_code kjs_store_user_role(kjs_store *s, const char *name, char role[KJS_USER_R
   memset(hash, 0, sizeof hash);
   if (!rc && !found)
     rc = kj_fail(err, KJ_ENOENT, "no user '%s'", name);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* the dashboard's citizens' comments */
+
+kj_code kjs_store_comments(kjs_store *s, const char *office, const char *period, int max,
+                           kj_code (*each)(void *ctx, const char *date, const char *service,
+                                           const char *comment),
+                           void *ctx, kj_err *err) {
+  kj_period p;
+  if (kj_period_parse(period, &p))
+    return kj_fail(err, KJ_EINVAL, "bad period '%s'", period);
+  char from[KJ_DATE_STRLEN + 1], to[KJ_DATE_STRLEN + 1];
+  kj_date_format(p.first, from);
+  kj_date_format(p.last, to);
+  kjs_dbc *c = acquire(s, err);
+  if (!c)
+    return code_of(err, KJ_EDB);
+  kj_code rc = s->ops->survey_comments(c, office, from, to,
+                                       max < 1      ? 1
+                                       : max > 1000 ? 1000
+                                                    : max,
+                                       each, ctx, err);
+  release(s, c);
   return rc;
 }

@@ -130,9 +130,12 @@ typedef struct kjs_enrol_use {
 /* Spend the code of hash: in one write transaction, check it as
  * kjs_store_enrol_check does, mark it used (now, by used_by: the address)
  * and clear its sealed token, and give *out.  Of two PCs racing with one
- * code exactly one gets KJ_OK; the other KJ_EAUTH "already used". */
+ * code exactly one gets KJ_OK; the other KJ_EAUTH "already used".  office
+ * (NULL: any) is the office the PC says it is for: a code of another
+ * office is KJ_EINVAL, naming both (out->office the code's), and is NOT
+ * spent (a PC set up with the wrong --office keeps the code usable). */
 kj_code kjs_store_enrol_use(kjs_store *s, const unsigned char hash[32], const char *used_by,
-                            kjs_enrol_use *out, kj_err *err);
+                            const char *office, kjs_enrol_use *out, kj_err *err);
 
 /* Every live (not deleted) record of type, of office when office is not
  * NULL (the record's office; for offices their own code), in the order
@@ -408,5 +411,16 @@ kj_code kjs_store_device_report_rows(kjs_store *s,
  * there is no such user (removed), KJ_EDB. */
 kj_code kjs_store_user_role(kjs_store *s, const char *name, char role[KJS_USER_ROLE_MAX + 1],
                             kj_err *err);
+
+/* Citizens' comments of the dashboard's Kantor (issue 18): the newest max
+ * (1..1000) live surveys of office dated in period whose comment is not
+ * empty, newest first: each gets date (YYYY-MM-DD), service ("" when none)
+ * and comment, valid during the call; a non-zero return stops the read and
+ * is returned.  One query on office's rows (server/db.h survey_comments).
+ * KJ_EINVAL for a bad period, KJ_EDB. */
+kj_code kjs_store_comments(kjs_store *s, const char *office, const char *period, int max,
+                           kj_code (*each)(void *ctx, const char *date, const char *service,
+                                           const char *comment),
+                           void *ctx, kj_err *err);
 
 #endif

@@ -156,6 +156,20 @@ def push_conflict(url, admin, device):
     return rid
 
 
+def charts_drawn(b):
+    """Wait until every chart of the page is drawn: bkd.js draws them after
+    the page's tables (Chart.js loaded then), marking each canvas
+    data-drawn."""
+    kjbrowser.wait_until(lambda: b.js("return [...document.querySelectorAll('main canvas')]"
+                                      ".every((c) => c.hasAttribute('data-drawn'))"),
+                         timeout=15, step=0.05, what="charts drawn")
+
+
+def shot(b, name):
+    charts_drawn(b)
+    b.screenshot(name)
+
+
 def pc(db, *args, ok=(0,)):
     r = subprocess.run([KINERJA, "--db", db, *args], capture_output=True, text=True)
     if r.returncode not in ok:
@@ -220,7 +234,7 @@ def check_records(b, url):
     assert len(want) <= 50 and sorted(ids) == sorted(r["id"] for r in want), (len(ids), len(want))
     assert f"{len(want)} catatan" in b.text("#catatan-jumlah"), b.text("#catatan-jumlah")
     b.js("document.getElementById('catatan-kantor').scrollIntoView()")
-    b.screenshot("bkd-kantor-catatan")
+    shot(b, "bkd-kantor-catatan")
     # one employee's
     nip = want[0]["nip"]
     b.get(url + f"/#kantor?office=36.73.02&period=2025&jenis=activity&nip={nip}")
@@ -290,7 +304,18 @@ def check_enrol_e2e(b, url, d, tmp):
     p, tls_url = start(d, log, tls=True)
     try:
         db = os.path.join(tmp, "pc.db")
-        out = pc(db, "init", "--server", tls_url, "--enrol", code)
+        # a PC set up for another office: refused with both offices named,
+        # nothing created, and the code is not spent (the init below uses it)
+        r = subprocess.run([KINERJA, "--db", db, "init", "--server", tls_url, "--enrol", code,
+                            "--office", "36.73.01"], capture_output=True, text=True,
+                           env=dict(os.environ, LANGUAGE="en"))
+        assert r.returncode == 1, (r.returncode, r.stderr)
+        assert "for office 36.73.02, not 36.73.01" in r.stderr, r.stderr
+        assert "code is not spent" in r.stderr and "nothing created" in r.stderr, r.stderr
+        assert not os.path.exists(db)
+        enrol = [t for t in json.loads(run(d, "device", "list", "--json")) if t["id"] == dev]
+        assert enrol[0]["enrolment"] == "pending", enrol
+        out = pc(db, "init", "--server", tls_url, "--enrol", code, "--office", "36.73.02")
         assert dev in out, out
         # an activity of a NIP not on the roster: refused by the server
         pc(db, "add", "activity", "nip=198512312010121001", "date=2025-01-10",
@@ -332,7 +357,7 @@ def check_english(b, url):
     b.wait_text("h1", "Summary")
     assert "Ranking of offices" in b.text("#peringkat caption")
     assert "Tidak ada data" not in b.text("main")
-    b.screenshot("bkd-ringkasan-en")
+    shot(b, "bkd-ringkasan-en")
     b.get(url + "/#kantor?office=36.73.99&period=2025")
     b.wait_text(".error", "no office '36.73.99'")
     b.get(url + "/#tren?year=2023")
@@ -419,6 +444,7 @@ def check_ringkasan(b, url, d):
             assert cells[2].text == "Tidak ada data", cells[2].text
             assert cells[0].text == "-", cells[0].text
     # the chart: its data are the ranked offices' IKK, and it was drawn
+    charts_drawn(b)
     data = b.js("return Chart.getChart('grafik-ikk').data.datasets[0].data")
     assert data == [o["ikk"] for o in ranked], (data, ranked)
     inked = b.js("""const c = document.getElementById('grafik-ikk');
@@ -429,7 +455,7 @@ def check_ringkasan(b, url, d):
     b.get(url + "/#ringkasan?period=2025")
     b.find("#peringkat tbody tr")
     assert "null" not in b.text("main"), b.text("main")
-    b.screenshot("bkd-ringkasan")
+    shot(b, "bkd-ringkasan")
     return doc
 
 
@@ -499,7 +525,7 @@ def main():
             sign_in(b, "ana", "bukan-sandinya")
             b.wait_text("#masuk-pesan", "salah")
             assert "kj_bkd" not in b.cookies(), b.cookies()
-            b.screenshot("bkd-masuk")
+            shot(b, "bkd-masuk")
             sign_in(b, "ana", PW_ANA)
             b.find("#keluar")
             ck = b.cookies()["kj_bkd"]
@@ -525,7 +551,7 @@ def main():
             page = " ".join(b.find("#komentar").text.split())
             for r in mine:
                 assert " ".join(r["comment"].split()) in page, r["comment"]
-            b.screenshot("bkd-kantor")
+            shot(b, "bkd-kantor")
             check_records(b, url)
 
             # --- Tren: the offices that need attention first -----------------
@@ -539,7 +565,7 @@ def main():
             listed = {li.get_attribute("data-office") for li in b.find_all("#perhatian li")}
             assert listed == want, (listed, want)
             assert b.find_all(".tren-kantor.attention .badge")
-            b.screenshot("bkd-tren")
+            shot(b, "bkd-tren")
 
             # --- Pegawai: sortable, filterable --------------------------------
             b.get(url + "/#pegawai?period=2025&sort=capaian&dir=desc")
@@ -549,7 +575,7 @@ def main():
             known = [c for c in caps if c is not None]
             assert known == sorted(known, reverse=True), caps
             assert caps[:len(known)] == known, "no data sorts last"
-            b.screenshot("bkd-pegawai")
+            shot(b, "bkd-pegawai")
             b.get(url + "/#pegawai?period=2025&q=36.73.02")
             b.find("#daftar-pegawai")
             offices = {t.text for t in b.find_all("#daftar-pegawai tbody tr td:nth-child(1)")}
@@ -561,7 +587,7 @@ def main():
             words = " ".join(li.text.split())
             assert "«KTP-el»" in words and "«Kartu Keluarga»" in words, words
             assert "Kecamatan Cipocok Jaya" in words and " WIT" in words, words  # Asia/Jayapura
-            b.screenshot("bkd-konflik")
+            shot(b, "bkd-konflik")
 
             # --- the analyst cannot reach Perangkat ---------------------------
             assert not [a for a in b.find_all("nav a") if a.text == "Perangkat"]
@@ -571,6 +597,16 @@ def main():
             assert st == 403, st
             st = b.js("""return fetch('/api/keluar', {method: 'POST'}).then(r => r.status)""")
             assert st == 403, f"a change without the CSRF token: {st}"
+            # the API's answers in the page's language (Indonesian here), the
+            # role in words in the header
+            assert "ana (analis)" in b.text("nav"), b.text("nav")
+            answer = "return fetch(arguments[0], arguments[1]).then(r => r.json()).then(j => j.error)"
+            said = b.js(answer, "/api/keluar", {"method": "POST"})
+            assert said.startswith("token CSRF tidak ada atau salah"), said
+            said = b.js(answer, "/api/ringkasan?period=2025", {"credentials": "omit"})
+            assert said == "silakan masuk dulu", said
+            said = b.js(answer, "/api/ekspor?type=surveys&format=csv&period=2025-13", {})
+            assert said.startswith("periode '2025-13' tidak sah"), said
 
             # --- sign out, the admin enrols a device --------------------------
             b.click("#keluar")
@@ -581,6 +617,12 @@ def main():
             b.find("#keluar")
             b.get(url + "/#perangkat")
             b.find("#daftar")
+            # an office the server does not know: no device, said in words
+            st, said = b.js("""return fetch('/api/saya').then(r => r.json()).then(me =>
+                fetch('/api/perangkat', {method: 'POST', body: 'office=99.99.99&name=x', headers: {
+                  'X-CSRF-Token': me.csrf, 'Content-Type': 'application/x-www-form-urlencoded'}}))
+                .then(r => r.json().then(j => [r.status, j.error]))""")
+            assert st == 404 and said == "kantor '99.99.99' tidak ada", (st, said)
             b.type("#nama-perangkat", "PC loket depan")
             b.click("#daftar button[type=submit]")
             code = b.text("#kode")
@@ -592,12 +634,12 @@ def main():
             diam = b.text("#kantor-diam")
             assert "36.73.01" in diam and "36.73.02" not in diam, diam  # 02's PC pushed
             b.js("document.getElementById('hasil-daftar').scrollIntoView()")
-            b.screenshot("bkd-perangkat")
+            shot(b, "bkd-perangkat")
             tokens = json.loads(run(d, "device", "list", "--json"))
             assert any(t.get("name") == "PC loket depan" and t.get("enrolment") == "pending"
                        for t in tokens), tokens
             check_enrol_e2e(b, url, d, tmp)
-            b.screenshot("bkd-perangkat-laporan")
+            shot(b, "bkd-perangkat-laporan")
 
             # --- an XLSX export opens ------------------------------------------
             op = cookie_opener(b)
@@ -619,7 +661,7 @@ def main():
             b.get(url + "/#ekspor?period=2025-Q1")
             href = b.find("#ekspor-peringkat-xlsx").get_attribute("href")
             assert href.endswith("/api/ekspor?type=ranking&period=2025-Q1&format=xlsx"), href
-            b.screenshot("bkd-ekspor")
+            shot(b, "bkd-ekspor")
 
             check_english(b, url)
 
@@ -645,7 +687,7 @@ def main():
                 w = b.js("return [document.documentElement.scrollWidth, window.innerWidth]")
                 assert w[0] <= w[1], (name, w)
                 if name in ("ringkasan", "perangkat"):
-                    b.screenshot(f"bkd-{name}-ponsel")
+                    shot(b, f"bkd-{name}-ponsel")
             b.get(url + "/publik?period=2025-Q1")
             b.find(".kantor-publik")
             w = b.js("return [document.documentElement.scrollWidth, window.innerWidth]")
@@ -673,7 +715,7 @@ def main():
                 assert e["name"] not in text, f"name shown: {e['name']}"
             assert not b.other_hosts(), b.other_hosts()
             assert not b.js_errors(), b.js_errors()
-            b.screenshot("bkd-publik")
+            shot(b, "bkd-publik")
             # A4: the print stylesheet hides the controls
             b.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
             assert not b.find_all(".tools")[0].is_displayed()

@@ -288,14 +288,21 @@ static void test_tokens_and_codes(void **state) {
   kj_err_clear(&er);
   assert_int_equal(kjs_store_enrol_check(s, hash, &er), KJ_OK);
   kjs_enrol_use use;
-  assert_int_equal(kjs_store_enrol_use(s, hash, "127.0.0.1:1", &use, &er), KJ_OK);
+  /* a PC set up for another office: refused, naming both, and not spent */
+  assert_int_equal(kjs_store_enrol_use(s, hash, "127.0.0.1:1", "36.73.02", &use, &er), KJ_EINVAL);
+  assert_non_null(strstr(er.msg, "for office 36.73.01, not 36.73.02"));
+  assert_non_null(strstr(er.msg, "not spent"));
+  assert_string_equal(use.office, "36.73.01");
+  assert_int_equal(use.sealed_len, 0); /* nothing of the token given */
+  assert_int_equal(kjs_store_enrol_check(s, hash, &er), KJ_OK);
+  assert_int_equal(kjs_store_enrol_use(s, hash, "127.0.0.1:1", "36.73.01", &use, &er), KJ_OK);
   assert_string_equal(use.device, dev);
   assert_string_equal(use.office, "36.73.01");
   char plain[129];
   kjs_enrol_seal(secret, use.sealed, use.sealed_len, (unsigned char *)plain);
   plain[use.sealed_len] = 0;
   assert_string_equal(plain, tok);
-  assert_int_equal(kjs_store_enrol_use(s, hash, "127.0.0.1:2", &use, &er), KJ_EAUTH);
+  assert_int_equal(kjs_store_enrol_use(s, hash, "127.0.0.1:2", NULL, &use, &er), KJ_EAUTH);
   assert_non_null(strstr(er.msg, "enrolment code already used"));
   assert_int_equal(kjs_store_enrol_check(s, hash, &er), KJ_EAUTH);
   /* a request with the token: last seen */
@@ -324,7 +331,7 @@ static void test_tokens_and_codes(void **state) {
   assert_int_equal(kj_enrol_code_parse(code2, secret, pin, NULL), KJ_OK);
   kjs_enrol_hash(secret, hash);
   s = open_store(e);
-  assert_int_equal(kjs_store_enrol_use(s, hash, "x", &use, &er), KJ_EAUTH);
+  assert_int_equal(kjs_store_enrol_use(s, hash, "x", NULL, &use, &er), KJ_EAUTH);
   assert_non_null(strstr(er.msg, "revoked device"));
   kjs_store_close(s);
   o = token_json(e, dev2);
@@ -365,6 +372,60 @@ static void import_surveys(cenv *e) {
              "0190c2a4-7d1e-7b3a-9c41-000000000003,36.73.02,2026-09-07,KK,2,2,2,2,2,2,2,2,2,,,,,\n",
              0600);
   assert_int_equal(RUN(e, "import", "survey", f), 0);
+}
+
+typedef struct seen_comments {
+  int n;
+  char text[16][160];
+} seen_comments;
+
+static kj_code note_comment(void *ctx, const char *date, const char *service, const char *comment) {
+  seen_comments *x = ctx;
+  if (x->n < 16)
+    snprintf(x->text[x->n++], sizeof x->text[0], "%s|%s|%s", date, service, comment);
+  return KJ_OK;
+}
+
+/* The Kantor page's citizens' comments (kjs_store_comments): the office's
+ * own, in the period, not empty, newest first, at most max. */
+static void test_comments(void **state) {
+  cenv *e = *state;
+  import_surveys(e);
+  char f[400];
+  snprintf(f, sizeof f, "%s/s2.csv", e->dir);
+  write_file(f,
+             "id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,"
+             "comment\n"
+             "0190c2a4-7d1e-7b3a-9c41-000000000011,36.73.01,2026-09-30,KK,3,3,3,3,3,3,3,3,3,"
+             ",,,,antre lama\n"
+             "0190c2a4-7d1e-7b3a-9c41-000000000012,36.73.01,2026-10-31,KK,3,3,3,3,3,3,3,3,3,"
+             ",,,,\n"
+             "0190c2a4-7d1e-7b3a-9c41-000000000013,36.73.01,2026-11-01,KK,3,3,3,3,3,3,3,3,3,"
+             ",,,,bulan lain\n"
+             "0190c2a4-7d1e-7b3a-9c41-000000000014,36.73.02,2026-10-01,KK,3,3,3,3,3,3,3,3,3,"
+             ",,,,kantor lain\n",
+             0600);
+  assert_int_equal(RUN(e, "import", "survey", f), 0);
+  kjs_store *s = open_store(e);
+  kj_err er;
+  kj_err_clear(&er);
+  seen_comments x = {0};
+  assert_int_equal(kjs_store_comments(s, "36.73.01", "2026-Q3", 50, note_comment, &x, &er), KJ_OK);
+  assert_int_equal(x.n, 2);
+  assert_string_equal(x.text[0], "2026-09-30|KK|antre lama");
+  assert_string_equal(x.text[1], "2026-09-02|KTP-el|=HYPERLINK(\"http://x\")");
+  memset(&x, 0, sizeof x);
+  assert_int_equal(kjs_store_comments(s, "36.73.01", "2026", 2, note_comment, &x, &er), KJ_OK);
+  assert_int_equal(x.n, 2); /* the newest two of four, the empty one left out */
+  assert_string_equal(x.text[0], "2026-11-01|KK|bulan lain");
+  assert_string_equal(x.text[1], "2026-10-05|KTP-el|biasa");
+  memset(&x, 0, sizeof x);
+  assert_int_equal(kjs_store_comments(s, "36.73.02", "2026-10", 50, note_comment, &x, &er), KJ_OK);
+  assert_int_equal(x.n, 1);
+  assert_string_equal(x.text[0], "2026-10-01|KK|kantor lain");
+  assert_int_equal(kjs_store_comments(s, "36.73.01", "2026-13", 50, note_comment, &x, &er),
+                   KJ_EINVAL);
+  kjs_store_close(s);
 }
 
 static void test_export(void **state) {
@@ -440,6 +501,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_users, setup, teardown),
       cmocka_unit_test_setup_teardown(test_tokens_and_codes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_export, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_comments, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

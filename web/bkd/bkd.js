@@ -22,7 +22,9 @@ async function api(path, form) {
     if (me) opt.headers["X-CSRF-Token"] = me.csrf;
     opt.body = new URLSearchParams(form).toString();
   }
-  const r = await fetch(path, opt);
+  const early = !form && prefetched.get(path);
+  prefetched.delete(path);
+  const r = await (early || fetch(path, opt));
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
   if (r.status === 401 && path !== "/api/masuk") {
@@ -34,6 +36,15 @@ async function api(path, form) {
   }
   if (!r.ok) throw new Error((body && body.error) || `HTTP ${r.status}`);
   return body;
+}
+
+// A page's own answer asked for while /api/saya is on its way (a first
+// visit): one round trip less before the page shows.  api() takes it.
+const prefetched = new Map();
+function prefetch(path) {
+  const r = fetch(path, { credentials: "same-origin", headers: { "Accept-Language": lang() } });
+  r.catch(() => {}); // unused when not signed in
+  prefetched.set(path, r);
 }
 
 // --- address ---------------------------------------------------------------
@@ -62,10 +73,43 @@ function clearCharts() {
   while (charts.length) charts.pop().destroy();
 }
 
+// Chart.js (66 KB compressed) is loaded once, when a page first has a chart
+// to draw, and not before its tables: a first render waits for no chart.
+let chartLib = null;
+function chartJs() {
+  if (window.Chart) return Promise.resolve(window.Chart);
+  if (!chartLib) {
+    chartLib = new Promise((ok, no) => {
+      const s = document.createElement("script");
+      s.src = "/assets/chart.min.js";
+      s.onload = () => ok(window.Chart);
+      s.onerror = () => { chartLib = null; no(new Error("chart.min.js")); };
+      document.head.append(s);
+    });
+  }
+  return chartLib;
+}
+
+// Draw a chart on canvas once the page around it is shown (the frame after
+// this one, Chart.js loaded), unless the page was left meanwhile; the canvas
+// then carries data-drawn (tests and screenshots wait for it).
+function drawChart(canvas, config) {
+  const shown = new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 0)));
+  Promise.all([chartJs(), shown]).then(([Chart]) => {
+    if (!canvas.isConnected) return;
+    charts.push(new Chart(canvas, config));
+    canvas.setAttribute("data-drawn", "1");
+  }).catch(() => canvas.replaceWith(h("p", { class: "muted" }, t("Grafik tidak dapat dimuat."))));
+}
+
 // a records' filter or page keeps the reader at the records (records())
 let toRecords = false;
 
+// which page is drawn: work left for later frames stops when it changes
+let drawn = 0;
+
 function page(title, ...kids) {
+  drawn++;
   clearCharts();
   main.replaceChildren(h("h1", {}, title), ...kids);
   if (!toRecords) window.scrollTo(0, 0); // a new page starts at its top
@@ -85,13 +129,19 @@ function drawFrame() {
   sw.replaceChildren(langSwitch(h, () => { drawFrame(); me ? render() : showSignin(); }));
 }
 
+// the API's role codes (GET /api/saya) in words
+const ROLES = { admin: "admin", analyst: "analis" };
+function roleName(r) {
+  return ROLES[r] ? t(ROLES[r]) : r;
+}
+
 function drawNav() {
   const cur = route().page;
   const items = [["ringkasan", "Ringkasan"], ["tren", "Tren"], ["pegawai", "Pegawai"], ["konflik", "Konflik"], ["ekspor", "Ekspor"]];
   if (me && me.role === "admin") items.push(["perangkat", "Perangkat"]);
   nav.replaceChildren(
     ...items.map(([p, w]) => h("a", { href: "#" + p, "aria-current": cur === p ? "page" : null }, t(w))),
-    h("span", { class: "who" }, me ? `${me.user} (${me.role})` : ""),
+    h("span", { class: "who" }, me ? `${me.user} (${roleName(me.role)})` : ""),
     me ? h("button", { id: "keluar", type: "button", onclick: signout }, t("Keluar")) : null,
   );
 }
@@ -206,11 +256,11 @@ async function ringkasan(q) {
     table(t("Peringkat kantor (IKK)"), [t("Peringkat"), t("Kantor"), "IKK", t("IKM (mutu)"), t("Survei"), t("Pengaduan tepat waktu (%)"), t("Kepatuhan (%)"), t("Capaian rata-rata"), t("Pegawai")], rows, { id: "peringkat" }),
     ...(nodataRows.length ? [h("p", { class: "muted" }, t("Tidak ada data (tidak diperingkat): "), nodataRows.map((o) => o.name || o.office).join(", "))] : []),
     reportExport(() => ({ type: "ranking", period })));
-  charts.push(new Chart(canvas, {
+  drawChart(canvas, {
     type: "bar",
     data: { labels: ranked.map((o) => o.name || o.office), datasets: [{ label: "IKK", data: ranked.map((o) => o.ikk), backgroundColor: "#1d70b8" }] },
     options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, max: 100 } } },
-  }));
+  });
 }
 
 // --- Kantor -------------------------------------------------------------------
@@ -333,16 +383,16 @@ async function kantor(q) {
       d.comments.length ? h("ul", { id: "komentar", class: "comments" }, d.comments.map((k) => h("li", {}, h("small", {}, date(k.date), " · ", k.service), h("br"), k.comment))) : h("p", { class: "muted" }, t("Belum ada komentar pada periode ini."))),
     recBox,
     rawExport(o.office, period));
-  charts.push(new Chart(canvas, {
+  drawChart(canvas, {
     type: "bar",
     data: { labels: d.unsur.map(uname), datasets: [{ label: "NRR", data: nrr, backgroundColor: "#00703c" }] },
     options: { animation: false, indexAxis: "y", maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 4 } } },
-  }));
-  charts.push(new Chart(svcCanvas, {
+  });
+  drawChart(svcCanvas, {
     type: "bar",
     data: { labels: (o.services || []).map((s) => s.service), datasets: [{ label: "IKM", data: (o.services || []).map((s) => s.ikm), backgroundColor: "#1d70b8" }] },
     options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, max: 100 } } },
-  }));
+  });
   records(recBox, o.office, period, q, d.employees);
 }
 
@@ -370,18 +420,29 @@ async function tren(q) {
         o.months.filter((m) => m.declined.length).map((m) => `${periodName(m.period)} (${m.declined.map((f) => tname(f) + " " + change(m.change[f])).join(", ")})`).join("; ")))))
       : h("p", { id: "perhatian-kosong" }, t("Tidak ada kantor yang perlu perhatian.")),
     h("div", { class: "chart" }, canvas),
-    reportExport(() => ({ type: "tren", year })),
-    ...d.offices.map((o) => h("section", { class: "tren-kantor" + (o.attention ? " attention" : ""), "data-office": o.office },
-      h("h2", {}, o.name || o.office, " ", h("small", {}, o.office), o.attention ? h("span", { class: "badge" }, t("Perlu perhatian")) : null),
-      table(null, [t("Bulan"), ...TREND.map((x) => t(x[1]))],
-        o.months.map((m) => h("tr", {}, h("td", {}, periodName(m.period)),
-          TREND.map(([k]) => h("td", { class: "n" + (m.declined.includes(k) ? " decline" : "") }, num(m[k]), m.change[k] !== null ? h("small", {}, " ", change(m.change[k])) : null)))),
-        { class: "tren" }))));
-  charts.push(new Chart(canvas, {
+    reportExport(() => ({ type: "tren", year })));
+  // an office's months; the first offices (those needing attention lead)
+  // are drawn at once, the rest a few at a time in the frames after, so
+  // the page shows before 50 tables of 12 months are built
+  const section = (o) => h("section", { class: "tren-kantor" + (o.attention ? " attention" : ""), "data-office": o.office },
+    h("h2", {}, o.name || o.office, " ", h("small", {}, o.office), o.attention ? h("span", { class: "badge" }, t("Perlu perhatian")) : null),
+    table(null, [t("Bulan"), ...TREND.map((x) => t(x[1]))],
+      o.months.map((m) => h("tr", {}, h("td", {}, periodName(m.period)),
+        TREND.map(([k]) => h("td", { class: "n" + (m.declined.includes(k) ? " decline" : "") }, num(m[k]), m.change[k] !== null ? h("small", {}, " ", change(m.change[k])) : null)))),
+      { class: "tren" }));
+  const mine = drawn;
+  const more = (from, n) => {
+    if (drawn !== mine) return; // another page meanwhile
+    box.append(...d.offices.slice(from, from + n).map(section));
+    if (from + n < d.offices.length) setTimeout(() => more(from + n, 10), 0);
+    else box.setAttribute("data-complete", "1");
+  };
+  more(0, 4);
+  drawChart(canvas, {
     type: "line",
     data: { labels: months, datasets: d.offices.map((o, i) => ({ label: o.name || o.office, data: o.months.map((m) => m.ikk), borderColor: `hsl(${(i * 67) % 360} 60% 40%)`, spanGaps: false })) },
     options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true, max: 100 } } },
-  }));
+  });
 }
 
 // --- Pegawai ------------------------------------------------------------------
@@ -433,8 +494,16 @@ function stampDevice(st) {
   return i < 0 ? "?" : st.slice(i + 1);
 }
 
+// why a value was not kept, as the store says it (docs/protocol.md: "not
+// kept: field 'comment': must be 1 to 2000 characters (158000 bytes)"):
+// in words, the field's rule left in the store's own (English) words
+function note(n) {
+  const m = /^not kept: (.*) \((\d+) bytes\)$/.exec(n);
+  return m ? t("tidak disimpan: tidak sah, {b} byte ({why})", { b: int(Number(m[2])), why: m[1] }) : n;
+}
+
 function value(o, k) {
-  if (o[k] === null || o[k] === undefined) return o[k + "_note"] ? `(${o[k + "_note"]})` : t("(kosong)");
+  if (o[k] === null || o[k] === undefined) return o[k + "_note"] ? `(${note(o[k + "_note"])})` : t("(kosong)");
   return `«${o[k]}»`;
 }
 
@@ -535,9 +604,23 @@ async function ekspor(q) {
 
 const PAGES = { ringkasan, kantor, tren, pegawai, konflik, perangkat, ekspor };
 
+// The answer a page asks for first (as the page builds its path), or null.
+function firstAnswer(p, q) {
+  const period = encodeURIComponent(q.get("period") || defaultPeriod());
+  if (p === "ringkasan" || p === "ekspor") return "/api/ringkasan?period=" + period;
+  if (p === "tren") return "/api/tren?year=" + encodeURIComponent(q.get("year") || String(new Date().getFullYear()));
+  if (p === "kantor") return `/api/kantor?office=${encodeURIComponent(q.get("office") || "")}&period=${period}`;
+  if (p === "pegawai") return "/api/pegawai?period=" + period;
+  if (p === "konflik") return "/api/konflik";
+  return null;
+}
+
 async function render() {
   if (!me) {
-    try { me = await api("/api/saya"); } catch (e) { return; }
+    const { page: p0, q: q0 } = route();
+    const first = firstAnswer(PAGES[p0] ? p0 : "ringkasan", q0);
+    if (first) prefetch(first);
+    try { me = await api("/api/saya"); } catch (e) { prefetched.clear(); return; }
   }
   drawNav();
   const { page: p, q } = route();
@@ -546,6 +629,7 @@ async function render() {
     return;
   }
   (PAGES[p] || ringkasan)(q);
+  prefetched.clear(); // taken by the page above, or not wanted
 }
 
 window.addEventListener("hashchange", render);

@@ -10,17 +10,27 @@ export function nodata() {
   return t("Tidak ada data");
 }
 
+// Formatters made once per locale and options: toLocaleString() makes a new
+// Intl formatter at every call (Tren formats some 6,000 numbers).
+const formatters = new Map();
+function formatter(kind, opts) {
+  const key = kind + " " + locale() + " " + JSON.stringify(opts);
+  let f = formatters.get(key);
+  if (!f) {
+    f = kind === "n" ? new Intl.NumberFormat(locale(), opts) : new Intl.DateTimeFormat(locale(), opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 export function num(v, digits = 2) {
   if (v === null || v === undefined) return nodata();
-  return Number(v).toLocaleString(locale(), {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
+  return formatter("n", { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(Number(v));
 }
 
 export function int(v) {
   if (v === null || v === undefined) return nodata();
-  return Number(v).toLocaleString(locale());
+  return formatter("n", {}).format(Number(v));
 }
 
 export function change(v) {
@@ -37,8 +47,8 @@ export function zoned(ms, tz) {
   if (!ms) return t("belum pernah");
   const zone = ZONES[tz] ? tz : "Asia/Jakarta";
   const d = new Date(ms);
-  const day = d.toLocaleDateString(locale(), { day: "numeric", month: "short", year: "numeric", timeZone: zone });
-  const time = d.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: zone });
+  const day = formatter("d", { day: "numeric", month: "short", year: "numeric", timeZone: zone }).format(d);
+  const time = formatter("d", { hour: "2-digit", minute: "2-digit", timeZone: zone }).format(d);
   return `${day} ${time} ${ZONES[zone]}`;
 }
 
@@ -49,9 +59,7 @@ export function dateTime(ms) {
 export function date(iso) {
   if (!iso) return "";
   const [y, m, d] = iso.split("-").map(Number);
-  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString(locale(), {
-    day: "numeric", month: "short", year: "numeric", timeZone: "UTC",
-  });
+  return formatter("d", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d)));
 }
 
 export const MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
