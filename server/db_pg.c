@@ -1651,6 +1651,26 @@ static kj_code pb_columns(conn *c,
                               "'kinerjad_schema'");
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     kj_code rc = pg_fail(c, r, err, "cannot list the tables");
+    PQclear(r);
+    return rc;
+  }
+  kj_code rc = KJ_OK;
+  for (int i = 0; !rc && i < PQntuples(r); i++)
+    rc = each(ctx, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+  PQclear(r);
+  return rc;
+}
+
+const kjs_db_bulk kjs_db_pg_bulk = {
+    .count = pb_count,
+    .clear = pb_clear,
+    .import_begin = pb_begin,
+    .import_row = pb_row,
+    .import_end = pb_end,
+    .columns = pb_columns,
+    .schema_version = pb_version,
+};
+
 /* db.h survey_comments: one statement with parameters (PQexecParams), so
  * that it stays out of the prepared statement table. */
 static kj_code p_survey_comments(conn *c, const char *office, const char *from, const char *to,
@@ -1677,21 +1697,6 @@ static kj_code p_survey_comments(conn *c, const char *office, const char *from, 
     return rc;
   }
   kj_code rc = KJ_OK;
-  for (int i = 0; !rc && i < PQntuples(r); i++)
-    rc = each(ctx, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-  PQclear(r);
-  return rc;
-}
-
-const kjs_db_bulk kjs_db_pg_bulk = {
-    .count = pb_count,
-    .clear = pb_clear,
-    .import_begin = pb_begin,
-    .import_row = pb_row,
-    .import_end = pb_end,
-    .columns = pb_columns,
-    .schema_version = pb_version,
-};
   for (int i = 0, n = PQntuples(r); i < n && !rc; i++)
     rc = each(ctx, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
   PQclear(r);

@@ -1663,6 +1663,7 @@ const kjs_db_bulk kjs_db_sqlite_bulk = {
     .columns = qb_columns,
     .schema_version = qb_version,
 };
+
 /* db.h survey_comments: prepared per call (once per Kantor page), so that
  * it stays out of the statement table.  "+type" keeps the planner on
  * records_office (without ANALYZE it takes the primary key's type and reads
