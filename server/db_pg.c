@@ -1646,9 +1646,11 @@ static kj_code pb_version(conn *c, long long *v, kj_err *err) {
 static kj_code pb_columns(conn *c,
                           kj_code (*each)(void *ctx, const char *table, const char *column),
                           void *ctx, kj_err *err) {
+  /* kinerjad_lineage is not copied: it is this database's own identity (the
+   * restore check, "Restores" in docs/protocol.md), written at open */
   PGresult *r = PQexec(c->pg, "SELECT table_name, column_name FROM information_schema.columns "
                               "WHERE table_schema = current_schema() AND table_name <> "
-                              "'kinerjad_schema'");
+                              "'kinerjad_schema' AND table_name <> 'kinerjad_lineage'");
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     kj_code rc = pg_fail(c, r, err, "cannot list the tables");
     PQclear(r);
