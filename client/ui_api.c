@@ -67,7 +67,7 @@ struct kjc_ui {
 kj_code kjc_ui_new(kjc_ui **out, kjc_store *s, int64_t kiosk_pause_ms, kj_err *err) {
   kjc_ui *ui = calloc(1, sizeof *ui);
   if (!ui)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   kjh_session_config sc = {.cookie = "kinerja_ui"};
   kj_code c = kjh_sessions_new(&ui->sessions, &sc, err);
   if (c) {
@@ -1050,9 +1050,13 @@ static void activity_submit(kjc_ui *ui, const kjh_session *ss, const cJSON *body
     const char *nip = c ? NULL : kj_record_get(&st.rec, "nip");
     const char *status = c ? NULL : kj_record_get(&st.rec, "status");
     if (!c && (st.rec.deleted || !nip || strcmp(nip, ss->user) != 0))
-      c = kj_fail(&err, KJ_ENOENT, "record '%s': not an activity of yours", id);
+      c = kj_fail(&err, KJ_ENOENT, _("record '%s': not an activity of yours"), id);
     else if (!c && status && strcmp(status, "draft") != 0 && strcmp(status, "rejected") != 0)
-      c = kj_fail(&err, KJ_EINVAL, "record '%s': is %s already", id, status);
+      c = kj_fail(&err, KJ_EINVAL, _("record '%s': is %s already"), id,
+                  !strcmp(status, "submitted")  ? _("submitted")
+                  : !strcmp(status, "approved") ? _("approved")
+                  : !strcmp(status, "rejected") ? _("rejected")
+                                                : status);
     kj_rstate_release(&st);
     if (!c) {
       kj_change ch;
@@ -1126,7 +1130,7 @@ static void activity_copy(kjc_ui *ui, const kjh_session *ss, kjh_response *resp)
     kj_record_set(&ch.rec, fs, "draft");
     ch.mask |= (1u << fd) | (1u << fs);
     if (kj_uuid_v7(ch.rec.id))
-      c = kj_fail(&err, KJ_EIO, "cannot make an id: no randomness");
+      c = kj_fail(&err, KJ_EIO, _("cannot make an id: no randomness"));
     else
       c = kjc_store_write(s, &ch, KJC_CHANGE_NEW | KJC_CHANGE_DIFF | KJC_CHANGE_NAME_RECORD, NULL,
                           &err);
