@@ -209,6 +209,19 @@ def test_target(o, url):
         assert "30" in rows[0].text and "30,00 %" in rows[0].text, rows[0].text
         shot(b, "target-pegawai")
         clean(b, "target employee")
+    # Laporan: Maya's capaian on the employees' chart, as the server scored it
+    rep = json.loads(o.k("report", "--json").stdout)
+    maya = [e for e in rep["employees"] if e["nip"] == oe.STAFF][0]
+    with kjbrowser.Browser() as b:
+        signin_operator(b, url)
+        b.get(url + "/laporan")
+        wait_until(lambda: b.find_all("#chart-employees[data-drawn='1']"), what="employees' chart")
+        bars = b.js("const c = Chart.getChart(document.getElementById('chart-employees'));"
+                    "return Object.fromEntries(c.data.labels.map((l, i) => [l, c.data.datasets[0].data[i]]))")
+        assert maya["capaian"] is not None and bars["Maya Wulan"] == maya["capaian"], (bars, maya)
+        b.js("document.getElementById('h-employees').scrollIntoView()")
+        b.screenshot("laporan-pegawai")
+        clean(b, "laporan employees' chart")
     t = [x for x in json.loads(o.k("list", "target", "--json").stdout) if x["nip"] == oe.STAFF]
     assert len(t) == 1 and t[0]["target"] == "100" and t[0]["weight"] == "2", t
 

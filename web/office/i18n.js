@@ -205,6 +205,7 @@ const EN = {
   "Sangat Kurang": "Very poor",
   "Kurang Baik": "Fair",
   "Tidak Baik": "Poor",
+  "Belum ada predikat": "No rating yet",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
