@@ -219,6 +219,10 @@ def test_target(o, url):
         bars = b.js("const c = Chart.getChart(document.getElementById('chart-employees'));"
                     "return Object.fromEntries(c.data.labels.map((l, i) => [l, c.data.datasets[0].data[i]]))")
         assert maya["capaian"] is not None and bars["Maya Wulan"] == maya["capaian"], (bars, maya)
+        # the legend's swatches are coloured (by class: the CSP refuses inline styles)
+        bg = b.js("return [...document.querySelectorAll('#legend-predikat .swatch')]"
+                  ".map(e => getComputedStyle(e).backgroundColor)")
+        assert len(bg) >= 5 and "rgba(0, 0, 0, 0)" not in bg, bg
         b.js("document.getElementById('h-employees').scrollIntoView()")
         b.screenshot("laporan-pegawai")
         clean(b, "laporan employees' chart")

@@ -660,7 +660,8 @@ function loadChart() {
 }
 
 // The predikat of PermenPANRB 6/2022, best first, each with its colour in
-// the chart of the employees (docs/scoring.md "Predikat").
+// the chart of the employees (docs/scoring.md "Predikat"); the legend's
+// swatches are style.css's .swatch.p0-.p4 (no inline style: the CSP).
 const PREDIKAT = [["Sangat Baik", "#1b7837"], ["Baik", "#0b5394"], ["Butuh Perbaikan", "#e69f00"],
   ["Kurang", "#d55e00"], ["Sangat Kurang", "#b2182b"]];
 
@@ -755,9 +756,9 @@ async function laporan() {
     const none = emps.filter((e) => !colour[e.predikat]).length;
     const legend = h("ul", { class: "legend", id: "legend-predikat" }, PREDIKAT.map(([p, c]) =>
       h("li", { "data-predikat": p, "data-count": String(emps.filter((e) => e.predikat === p).length) },
-        h("span", { class: "swatch", style: `background:${c}` }), `${t(p)}: ${num(emps.filter((e) => e.predikat === p).length)}`)),
+        h("span", { class: `swatch p${PREDIKAT.findIndex((x) => x[1] === c)}` }), `${t(p)}: ${num(emps.filter((e) => e.predikat === p).length)}`)),
       none ? h("li", { "data-predikat": "", "data-count": String(none) },
-        h("span", { class: "swatch", style: "background:#999999" }), `${t("Belum ada predikat")}: ${num(none)}`) : null);
+        h("span", { class: "swatch pn" }), `${t("Belum ada predikat")}: ${num(none)}`) : null);
     main.append(h("div", { class: "chart-box" }, cEmps), legend);
     charts.push([cEmps, cfg]);
   }
