@@ -131,6 +131,30 @@ static kj_code note_import(kjc_store *s, const char *digest, const char *fname, 
   return c;
 }
 
+/* What kj_csv_info_describe says (proto/csvio.c, shared with kinerjad,
+ * which stays English), in the user's language: the spreadsheet variants
+ * the scan saw, comma-separated, into out[n] ("" for canonical CSV). */
+static void read_as_words(const kj_csv_info *info, char *out, size_t n) {
+  const char *parts[4];
+  int k = 0;
+  if (info->sep == ';')
+    parts[k++] = _("';'-separated");
+  if (info->dates_dmy)
+    parts[k++] = _("dates DD/MM/YYYY");
+  if (info->decimal_comma)
+    parts[k++] = _("decimal commas");
+  if (info->header_case)
+    parts[k++] = _("column names in any letter case");
+  size_t used = 0;
+  out[0] = 0;
+  for (int i = 0; i < k; i++) {
+    int w = snprintf(out + used, n - used, "%s%s", i ? ", " : "", parts[i]);
+    if (w < 0 || (size_t)w >= n - used)
+      break;
+    used += (size_t)w;
+  }
+}
+
 kj_code kjc_import(kjc_store *s, const kj_type_def *t, FILE *f, const char *fname,
                    const kjc_import_opts *opts, kjc_import_result *res, kj_err *err) {
   memset(res, 0, sizeof *res);
@@ -148,7 +172,7 @@ kj_code kjc_import(kjc_store *s, const kj_type_def *t, FILE *f, const char *fnam
   /* First look: the variants, the header, and whether these rows came before. */
   kj_code c = kj_csv_read_info(f, fname, t, kjc_store_office(s), NULL, NULL, &info, err);
   if (!c) {
-    kj_csv_info_describe(&info, res->read_as, sizeof res->read_as);
+    read_as_words(&info, res->read_as, sizeof res->read_as);
     int seen = opts->again ? 0 : imported_before(s, info.digest, res, err);
     if (seen < 0) {
       c = err->code ? err->code : KJ_EDB;

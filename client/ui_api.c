@@ -67,7 +67,7 @@ struct kjc_ui {
 kj_code kjc_ui_new(kjc_ui **out, kjc_store *s, int64_t kiosk_pause_ms, kj_err *err) {
   kjc_ui *ui = calloc(1, sizeof *ui);
   if (!ui)
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
   kjh_session_config sc = {.cookie = "kinerja_ui"};
   kj_code c = kjh_sessions_new(&ui->sessions, &sc, err);
   if (c) {
@@ -631,24 +631,35 @@ static void survey_write(kjc_ui *ui, const cJSON *body, const char *author, kjh_
 
 /* GET /api/kiosk/qr: the kiosk's address and its QR code (an SVG data:
  * URL, kjh_qr_data_url) for Laporan's printable poster. */
-static void api_kiosk_qr(kjc_ui *ui, kjh_response *resp) {
+/* {url, qr} of the kiosk as this PC serves it (its QR code an SVG data:
+ * URL), or {error} when the app does not listen yet or the code cannot be
+ * made; *status gets the HTTP status of that answer. */
+static cJSON *kiosk_qr(kjc_ui *ui, int *status) {
+  cJSON *o = cJSON_CreateObject();
   if (!ui->kiosk_url[0]) {
-    reply_err(resp, 503, _("the app is not listening yet"), "");
-    return;
+    *status = 503;
+    cJSON_AddStringToObject(o, "error", _("the app is not listening yet"));
+    return o;
   }
   char *qr = NULL;
   kj_err err;
   kj_err_clear(&err);
-  kj_code c = kjh_qr_data_url(ui->kiosk_url, &qr, &err);
-  if (c) {
-    reply_err(resp, 500, err.msg, "");
-    return;
+  if (kjh_qr_data_url(ui->kiosk_url, &qr, &err)) {
+    *status = 500;
+    cJSON_AddStringToObject(o, "error", err.msg);
+    return o;
   }
-  cJSON *o = cJSON_CreateObject();
+  *status = 200;
   cJSON_AddStringToObject(o, "url", ui->kiosk_url);
   cJSON_AddStringToObject(o, "qr", qr);
   free(qr);
-  reply(resp, 200, o);
+  return o;
+}
+
+static void api_kiosk_qr(kjc_ui *ui, kjh_response *resp) {
+  int status = 200;
+  cJSON *o = kiosk_qr(ui, &status);
+  reply(resp, status, o);
 }
 
 static void api_kiosk_survey(kjc_ui *ui, const kjh_request *req, const cJSON *body,
@@ -697,9 +708,45 @@ typedef struct rec_q {
   const char *nip; /* activities of this NIP only, or NULL */
   cJSON *team;     /* activities of these NIPs only ({nip: name}), or NULL */
   const char *status;
-  const char *date;
+  const char *date;    /* this day only ("" or NULL: any) */
+  const char *from;    /* from this day on ("" or NULL: any) */
+  const char *to;      /* up to this day ("" or NULL: any) */
+  const char *service; /* surveys of this service only ("" or NULL: any) */
+  cJSON *names;        /* {nip: name} of the office: the names beside NIPs */
   cJSON *arr;
 } rec_q;
+
+/* The name beside nip ({nip: name} names), "" when none. */
+static const char *name_of(const cJSON *names, const char *nip) {
+  const cJSON *n = nip && names ? cJSON_GetObjectItemCaseSensitive(names, nip) : NULL;
+  return cJSON_IsString(n) ? n->valuestring : "";
+}
+
+/* An activity's decision in words of the page's language, naming the
+ * approver by name: "Ditolak oleh NAME: REASON".  The reason is the one
+ * kept at this PC (kjc_review_last: "rejected by NIP at this PC: REASON",
+ * store.h); a decision pulled from the server has none. */
+static void review_text(const rec_q *q, const kj_rstate *st, const char *status, cJSON *o) {
+  const char *who = kj_record_get(&st->rec, "reviewed_by");
+  char *rv = NULL, *reason = NULL;
+  if (kjc_review_last(q->s, st->rec.id, &rv, NULL) == KJ_OK && rv) {
+    char *at = strstr(rv, " at this PC: ");
+    if (at && !strncmp(rv, status, strlen(status)))
+      reason = at + strlen(" at this PC: ");
+  }
+  const char *name = name_of(q->names, who);
+  char by[256];
+  snprintf(by, sizeof by, "%s%s%s%s", name[0] ? name : (who ? who : ""), name[0] && who ? " (" : "",
+           name[0] && who ? who : "", name[0] && who ? ")" : "");
+  char text[2600];
+  snprintf(text, sizeof text,
+           !strcmp(status, "rejected") ? _("rejected by %s%s%s") : _("approved by %s%s%s"), by,
+           reason ? ": " : "", reason ? reason : "");
+  cJSON_AddStringToObject(o, "review", text);
+  if (who)
+    cJSON_AddStringToObject(o, "reviewer_name", name);
+  free(rv);
+}
 
 static int rec_row(void *ud, const kj_rstate *st, const char *reason) {
   rec_q *q = ud;
@@ -716,18 +763,21 @@ static int rec_row(void *ud, const kj_rstate *st, const char *reason) {
   const char *date = kj_record_get(&st->rec, "date");
   if (q->date && q->date[0] && !(date && !strcmp(date, q->date)))
     return 0;
+  if (q->from && q->from[0] && !(date && strcmp(date, q->from) >= 0))
+    return 0;
+  if (q->to && q->to[0] && !(date && strcmp(date, q->to) <= 0))
+    return 0;
+  const char *svc = kj_record_get(&st->rec, "service");
+  if (q->service && q->service[0] && !(svc && !strcmp(svc, q->service)))
+    return 0;
   cJSON *o = kjc_record_json(&st->rec);
-  if (q->team && nip) {
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(q->team, nip);
-    cJSON_AddStringToObject(o, "name", cJSON_IsString(n) ? n->valuestring : "");
-  }
+  if (nip)
+    cJSON_AddStringToObject(o, "name", name_of(q->team ? q->team : q->names, nip));
   if (reason)
     cJSON_AddStringToObject(o, "rejected_reason", reason);
-  char *rv = NULL;
-  if (q->type == KJ_T_ACTIVITY && status && !strcmp(status, "rejected") &&
-      kjc_review_last(q->s, st->rec.id, &rv, NULL) == KJ_OK && rv)
-    cJSON_AddStringToObject(o, "review", rv);
-  free(rv);
+  if (q->type == KJ_T_ACTIVITY && status &&
+      (!strcmp(status, "rejected") || !strcmp(status, "approved")))
+    review_text(q, st, status, o);
   cJSON_AddItemToArray(q->arr, o);
   return 0;
 }
@@ -784,21 +834,77 @@ static cJSON *sorted(cJSON *arr, int limit) {
   return sorted_by(arr, limit, newest_first);
 }
 
-static cJSON *records(kjc_store *s, kj_rtype t, const char *nip, cJSON *team, const char *status,
-                      const char *date, int limit) {
-  kj_err err;
-  rec_q q = {s, t, nip, team, status, date, cJSON_CreateArray()};
-  kjc_store_each(s, t, 0, rec_row, &q, &err);
-  return sorted(q.arr, limit);
+/* The list filters of a request's query: from/to (YYYY-MM-DD, either may
+ * be empty) into from[11], to[11]; 0, or -1 with resp answered 400 naming
+ * the parameter when one is not a date. */
+static int date_range(const kjh_request *req, char from[11], char to[11], kjh_response *resp) {
+  const char *names[2] = {"from", "to"};
+  char *out[2] = {from, to};
+  for (int i = 0; i < 2; i++) {
+    char v[32] = "";
+    kjh_query_get(req->query, names[i], v, sizeof v);
+    out[i][0] = 0;
+    if (!v[0])
+      continue;
+    kj_err e;
+    kj_err_clear(&e);
+    static const kj_field_def def = {.name = "date", .ft = KJ_FT_DATE};
+    if (strlen(v) != 10 || kj_field_validate(&def, v, &e)) {
+      char msg[160];
+      snprintf(msg, sizeof msg, _("field '%s': a date YYYY-MM-DD"), names[i]);
+      reply_err(resp, 400, msg, names[i]);
+      return -1;
+    }
+    memcpy(out[i], v, 11);
+  }
+  return 0;
 }
 
-static void api_surveys_get(kjc_ui *ui, kjh_response *resp) {
+/* The live records of type q->type that pass q's filters, newest first,
+ * the first limit of them (all when limit <= 0); q->arr is made here and
+ * q->names (may be NULL) stays the caller's. */
+static cJSON *records_q(rec_q *q, int limit) {
+  kj_err err;
+  q->arr = cJSON_CreateArray();
+  kjc_store_each(q->s, q->type, 0, rec_row, q, &err);
+  return sorted(q->arr, limit);
+}
+
+/* GET /api/surveys?from=&to=&service=: the newest 100 paper forms (all
+ * authors: the kiosk's too) of the office that pass the filters. */
+static void api_surveys_get(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
+  char from[11], to[11], service[256] = "";
+  if (date_range(req, from, to, resp))
+    return;
+  kjh_query_get(req->query, "service", service, sizeof service);
+  rec_q q = {.s = ui->s, .type = KJ_T_SURVEY, .from = from, .to = to, .service = service};
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddItemToObject(o, "surveys", records(ui->s, KJ_T_SURVEY, NULL, NULL, NULL, NULL, 20));
+  cJSON_AddItemToObject(o, "surveys", records_q(&q, 100));
   reply(resp, 200, o);
 }
 
-/* ---- activities ---------------------------------------------------------- */
+/* GET /api/activities?status=&from=&to=: the person's own activities. */
+static void api_activities_get(kjc_ui *ui, const kjh_session *ss, const kjh_request *req,
+                               kjh_response *resp) {
+  char from[11], to[11], status[16] = "";
+  if (date_range(req, from, to, resp))
+    return;
+  kjh_query_get(req->query, "status", status, sizeof status);
+  if (!strcmp(status, "all"))
+    status[0] = 0;
+  cJSON *names = roster(ui->s, NULL, NULL);
+  rec_q q = {.s = ui->s,
+             .type = KJ_T_ACTIVITY,
+             .nip = ss->user,
+             .status = status,
+             .from = from,
+             .to = to,
+             .names = names};
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddItemToObject(o, "activities", records_q(&q, 0));
+  cJSON_Delete(names);
+  reply(resp, 200, o);
+}
 
 static const char *const k_activity_fields[] = {"date",        "indicator", "quantity", "minutes",
                                                 "description", "evidence",  NULL};
@@ -944,9 +1050,13 @@ static void activity_submit(kjc_ui *ui, const kjh_session *ss, const cJSON *body
     const char *nip = c ? NULL : kj_record_get(&st.rec, "nip");
     const char *status = c ? NULL : kj_record_get(&st.rec, "status");
     if (!c && (st.rec.deleted || !nip || strcmp(nip, ss->user) != 0))
-      c = kj_fail(&err, KJ_ENOENT, "record '%s': not an activity of yours", id);
+      c = kj_fail(&err, KJ_ENOENT, _("record '%s': not an activity of yours"), id);
     else if (!c && status && strcmp(status, "draft") != 0 && strcmp(status, "rejected") != 0)
-      c = kj_fail(&err, KJ_EINVAL, "record '%s': is %s already", id, status);
+      c = kj_fail(&err, KJ_EINVAL, _("record '%s': is %s already"), id,
+                  !strcmp(status, "submitted")  ? _("submitted")
+                  : !strcmp(status, "approved") ? _("approved")
+                  : !strcmp(status, "rejected") ? _("rejected")
+                                                : status);
     kj_rstate_release(&st);
     if (!c) {
       kj_change ch;
@@ -994,7 +1104,8 @@ static void activity_copy(kjc_ui *ui, const kjh_session *ss, kjh_response *resp)
   char today[11], yesterday[11];
   office_day(s, now, today);
   office_day(s, now - 86400000LL, yesterday);
-  cJSON *prev = records(s, KJ_T_ACTIVITY, ss->user, NULL, NULL, yesterday, 0);
+  rec_q q = {.s = s, .type = KJ_T_ACTIVITY, .nip = ss->user, .date = yesterday};
+  cJSON *prev = records_q(&q, 0);
   kj_err err;
   kj_err_clear(&err);
   int n = 0;
@@ -1019,7 +1130,7 @@ static void activity_copy(kjc_ui *ui, const kjh_session *ss, kjh_response *resp)
     kj_record_set(&ch.rec, fs, "draft");
     ch.mask |= (1u << fd) | (1u << fs);
     if (kj_uuid_v7(ch.rec.id))
-      c = kj_fail(&err, KJ_EIO, "cannot make an id: no randomness");
+      c = kj_fail(&err, KJ_EIO, _("cannot make an id: no randomness"));
     else
       c = kjc_store_write(s, &ch, KJC_CHANGE_NEW | KJC_CHANGE_DIFF | KJC_CHANGE_NAME_RECORD, NULL,
                           &err);
@@ -1042,14 +1153,27 @@ static void activity_copy(kjc_ui *ui, const kjh_session *ss, kjh_response *resp)
 
 static void api_approvals_get(kjc_ui *ui, const kjh_session *ss, const kjh_request *req,
                               kjh_response *resp) {
-  char status[16] = "submitted", nip[32] = "", date[16] = "";
+  char status[16] = "submitted", nip[32] = "", date[16] = "", from[11], to[11];
+  if (date_range(req, from, to, resp))
+    return;
   kjh_query_get(req->query, "status", status, sizeof status);
   kjh_query_get(req->query, "nip", nip, sizeof nip);
   kjh_query_get(req->query, "date", date, sizeof date);
   if (!strcmp(status, "all"))
     status[0] = 0;
   cJSON *team = roster(ui->s, ss->user, NULL);
-  cJSON *list = records(ui->s, KJ_T_ACTIVITY, nip[0] ? nip : NULL, team, status, date, 0);
+  cJSON *names = roster(ui->s, NULL, NULL);
+  rec_q q = {.s = ui->s,
+             .type = KJ_T_ACTIVITY,
+             .nip = nip[0] ? nip : NULL,
+             .team = team,
+             .status = status,
+             .date = date,
+             .from = from,
+             .to = to,
+             .names = names};
+  cJSON *list = records_q(&q, 0);
+  cJSON_Delete(names);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddItemToObject(o, "team", team);
   cJSON_AddItemToObject(o, "activities", list);
@@ -1104,7 +1228,8 @@ static void api_approvals_post(kjc_ui *ui, const kjh_session *ss, const cJSON *b
     char *nip = record_value_dup(s, KJ_T_ACTIVITY, id, "nip");
     kj_code c = KJ_OK;
     if (nip && !cJSON_GetObjectItemCaseSensitive(team, nip))
-      c = kj_fail(&err, KJ_EAUTH, "record '%s': %s is not supervised by %s", id, nip, ss->user);
+      c = kj_fail(&err, KJ_EAUTH, _("record '%s': %s is not one of the people you supervise"), id,
+                  nip);
     free(nip);
     if (!c) {
       kj_rstate st;
@@ -1144,6 +1269,7 @@ static void api_approvals_post(kjc_ui *ui, const kjh_session *ss, const cJSON *b
 typedef struct outbox_q {
   cJSON *arr;
   const char *state;
+  const cJSON *names; /* {nip: name} of the office */
 } outbox_q;
 
 static int outbox_row(void *ud, const kj_rstate *st, const char *reason) {
@@ -1156,22 +1282,44 @@ static int outbox_row(void *ud, const kj_rstate *st, const char *reason) {
   if (!d)
     d = kj_record_get(&st->rec, "received");
   cJSON_AddStringToObject(o, "date", d ? d : "");
+  /* whose record it is: an activity's or target's nip, a rating's ratee */
+  const char *nip = kj_record_get(&st->rec, "nip");
+  if (!nip)
+    nip = kj_record_get(&st->rec, "ratee");
+  if (nip) {
+    cJSON_AddStringToObject(o, "nip", nip);
+    cJSON_AddStringToObject(o, "name", name_of(q->names, nip));
+  }
   if (reason)
     cJSON_AddStringToObject(o, "reason", reason);
   cJSON_AddItemToArray(q->arr, o);
   return 0;
 }
 
-static void api_outbox(kjc_ui *ui, kjh_response *resp) {
+/* GET /api/outbox?type=: the records waiting to be sent and those the
+ * server refused, each newest first (their date, then id), with the name
+ * beside the NIP; type (survey, activity, ...) keeps one type. */
+static void api_outbox(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
   kj_err err;
+  char type[32] = "";
+  kjh_query_get(req->query, "type", type, sizeof type);
+  const kj_type_def *only = type[0] ? kj_type_by_name(type) : NULL;
+  if (type[0] && (!only || only->type < KJ_T_SURVEY || only->type > KJ_T_TARGET)) {
+    reply_err(resp, 400, _("type: survey, activity, complaint, rating or target"), "type");
+    return;
+  }
+  cJSON *names = roster(ui->s, NULL, NULL);
   cJSON *o = cJSON_CreateObject(), *pend = cJSON_CreateArray(), *rej = cJSON_CreateArray();
   for (int t = KJ_T_SURVEY; t <= KJ_T_TARGET; t++) {
-    outbox_q p = {pend, "pending"}, r = {rej, "rejected"};
+    if (only && only->type != (kj_rtype)t)
+      continue;
+    outbox_q p = {pend, "pending", names}, r = {rej, "rejected", names};
     kjc_store_each(ui->s, (kj_rtype)t, KJC_EACH_PENDING, outbox_row, &p, &err);
     kjc_store_each(ui->s, (kj_rtype)t, KJC_EACH_REJECTED, outbox_row, &r, &err);
   }
-  cJSON_AddItemToObject(o, "pending", pend);
-  cJSON_AddItemToObject(o, "rejected", rej);
+  cJSON_Delete(names);
+  cJSON_AddItemToObject(o, "pending", sorted(pend, 0));
+  cJSON_AddItemToObject(o, "rejected", sorted(rej, 0));
   reply(resp, 200, o);
 }
 
@@ -1296,6 +1444,11 @@ static void api_report(kjc_ui *ui, const kjh_session *ss, const kjh_request *req
     return;
   }
   report_periods(s, d, strcmp(ss->role, "employee") != 0);
+  if (strcmp(ss->role, "employee") != 0) {
+    /* Laporan's kiosk poster in the same answer: one request per page */
+    int status;
+    cJSON_AddItemToObject(d, "kiosk", kiosk_qr(ui, &status));
+  }
   if (!strcmp(ss->role, "employee")) {
     cJSON_DeleteItemFromObjectCaseSensitive(d, "office");
     cJSON *emps = cJSON_GetObjectItemCaseSensitive(d, "employees");
@@ -1313,15 +1466,20 @@ static void api_report(kjc_ui *ui, const kjh_session *ss, const kjh_request *req
 
 #define COMPLAINT_DAYS 5 /* SP4N-LAPOR!: resolved within 5 calendar days (domain.md) */
 
+/* GET /api/complaints?state=open|resolved|all&from=&to= (received). */
 static void api_complaints_get(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
   kjc_store *s = ui->s;
-  char state[16] = "open";
+  char state[16] = "open", from[11], to[11];
+  if (date_range(req, from, to, resp))
+    return;
   kjh_query_get(req->query, "state", state, sizeof state);
   char today[11];
   office_day(s, kjc_store_now_ms(s), today);
   kj_day tday = 0;
   kj_date_parse(today, &tday);
-  cJSON *all = records(s, KJ_T_COMPLAINT, NULL, NULL, NULL, NULL, 0);
+  /* the counts are the office's; from/to narrow the list only */
+  rec_q q = {.s = s, .type = KJ_T_COMPLAINT};
+  cJSON *all = records_q(&q, 0);
   cJSON *out = cJSON_CreateArray();
   int open = 0, overdue = 0;
   for (cJSON *it = all->child, *next; it; it = next) {
@@ -1336,8 +1494,10 @@ static void api_complaints_get(kjc_ui *ui, const kjh_request *req, kjh_response 
       open++;
       overdue += days > COMPLAINT_DAYS;
     }
-    if (!strcmp(state, "all") || (!strcmp(state, "open") && !res) ||
-        (!strcmp(state, "resolved") && res))
+    int in_range =
+        (!from[0] || (rec && strcmp(rec, from) >= 0)) && (!to[0] || (rec && strcmp(rec, to) <= 0));
+    if (in_range && (!strcmp(state, "all") || (!strcmp(state, "open") && !res) ||
+                     (!strcmp(state, "resolved") && res)))
       cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(all, it));
   }
   cJSON_Delete(all);
@@ -1412,11 +1572,23 @@ static int is(const kjh_request *req, const char *method, const char *path) {
   return !strcmp(req->method, method) && !strcmp(req->path, path);
 }
 
+/* A role (operator, supervisor, employee) in words of the page's language. */
+static const char *role_word(const char *role) {
+  if (!strcmp(role, "operator"))
+    return _("the operator");
+  if (!strcmp(role, "supervisor"))
+    return _("a supervisor");
+  if (!strcmp(role, "employee"))
+    return _("an employee");
+  return role;
+}
+
 static int need_role(const kjh_session *ss, const char *role, kjh_response *resp) {
   if (!strcmp(ss->role, role))
     return 1;
-  char msg[128];
-  snprintf(msg, sizeof msg, _("this page is for the %s; you are signed in as %s"), role, ss->role);
+  char msg[256];
+  snprintf(msg, sizeof msg, _("this page is for %s; you are signed in as %s"), role_word(role),
+           role_word(ss->role));
   reply_err(resp, 403, msg, "");
   return 0;
 }
@@ -1453,7 +1625,15 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
   } else {
     kjh_session ss;
     if (kjh_session_require(ui->sessions, req, resp, &ss)) {
-      kjh_security_headers(resp);
+      /* the session library answers in English for kinerjad's dashboard
+       * (its contract); the office app says it in the page's language,
+       * the status and the cleared cookie kept */
+      kj_buf_reset(&resp->body);
+      reply_err(resp, resp->status,
+                resp->status == 401
+                    ? _("sign in first: your session ended or you have not signed in")
+                    : _("missing or wrong CSRF token: reload the page"),
+                "");
       cJSON_Delete(body);
       return;
     }
@@ -1486,23 +1666,20 @@ static void api(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
     } else if (is(req, "GET", "/api/report")) {
       api_report(ui, &ss, req, resp);
     } else if (is(req, "GET", "/api/outbox")) {
-      api_outbox(ui, resp);
+      api_outbox(ui, req, resp);
     } else if (is(req, "POST", "/api/outbox/discard")) {
       if (need_role(&ss, "operator", resp))
         api_discard(ui, body, resp);
     } else if (is(req, "GET", "/api/surveys")) {
       if (need_role(&ss, "operator", resp))
-        api_surveys_get(ui, resp);
+        api_surveys_get(ui, req, resp);
     } else if (is(req, "POST", "/api/surveys")) {
       if (need_role(&ss, "operator", resp))
         survey_write(ui, body, "operator", resp);
     } else if (!strncmp(req->path, "/api/activities", 15) && !strcmp(ss.role, "operator")) {
       reply_err(resp, 403, _("the operator has no activities: sign in with your NIP"), "");
     } else if (is(req, "GET", "/api/activities")) {
-      cJSON *o = cJSON_CreateObject();
-      cJSON_AddItemToObject(o, "activities",
-                            records(ui->s, KJ_T_ACTIVITY, ss.user, NULL, NULL, NULL, 0));
-      reply(resp, 200, o);
+      api_activities_get(ui, &ss, req, resp);
     } else if (is(req, "POST", "/api/activities")) {
       activity_add(ui, &ss, body, resp);
     } else if (is(req, "POST", "/api/activities/update")) {

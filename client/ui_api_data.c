@@ -28,6 +28,7 @@
 
 #include "assets.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "import.h"
 #include "person.h"
 #include "sync.h"
@@ -248,8 +249,84 @@ static void ratings_get(kjc_ui *ui, const kjh_session *ss, const kjh_request *re
 static const char *const k_rating_fields[] = {"period", "ratee", "role", "s1", "s2",      "s3",
                                               "s4",     "s5",    "s6",   "s7", "comment", NULL};
 
+typedef struct given_q {
+  kjc_store *s;
+  const char *rater, *ratee, *period;
+  char day[11]; /* the day the rating found was written ("" none found) */
+  int found;
+} given_q;
+
+static int given_row(void *ud, const kj_rstate *st, const char *reason) {
+  (void)reason;
+  given_q *q = ud;
+  const char *rater = kj_record_get(&st->rec, "rater"), *ratee = kj_record_get(&st->rec, "ratee");
+  const char *period = kj_record_get(&st->rec, "period");
+  if (q->found || !rater || !ratee || !period || strcmp(rater, q->rater) != 0 ||
+      strcmp(ratee, q->ratee) != 0 || strcmp(period, q->period) != 0)
+    return 0;
+  q->found = 1;
+  entered_day(q->s, st, q->day);
+  return 0;
+}
+
+/* Refuse, before the store's rules do, what they would refuse naming
+ * UUIDs and NIPs (proto/rules.c check_rating): a second rating of the
+ * same person for the same period, or a role the roster does not give.
+ * Here the people are named by name and the message says what to do.
+ * 1 when resp was answered (400, the field named), 0 to go on. */
+static int rating_refused(kjc_store *s, const char *rater, const cJSON *body, const cJSON *ppl,
+                          kjh_response *resp) {
+  const char *ratee = jstr(body, "ratee"), *period = jstr(body, "period");
+  const char *role = jstr(body, "role");
+  if (!ratee || !ratee[0])
+    return 0;
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(ppl, ratee);
+  const char *pn = p ? jstr(p, "name") : NULL;
+  const char *name = pn && pn[0] ? pn : ratee;
+  char msg[512];
+  const char *field = NULL;
+  const char *by_roster = role_towards(ppl, rater, ratee);
+  if (role && role[0] && by_roster && strcmp(role, by_roster) != 0) {
+    snprintf(msg, sizeof msg,
+             _("field 'role': by the office's roster you rate %s as %s, not as %s: choose "
+               "%s again in the list and the role follows"),
+             name, by_roster, role, name);
+    field = "role";
+  } else if (period && period[0]) {
+    given_q q = {s, rater, ratee, period, "", 0};
+    kj_err err;
+    kjc_store_each(s, KJ_T_RATING, 0, given_row, &q, &err);
+    if (q.found) {
+      snprintf(msg, sizeof msg,
+               _("field 'ratee': you already rated %s for %s (on %s): one rating per person "
+                 "and period. Choose another person or period; your rating is in the list "
+                 "below"),
+               name, period, q.day);
+      field = "ratee";
+    }
+  }
+  if (!field)
+    return 0;
+  cJSON *o = cJSON_CreateObject(), *errors = cJSON_AddArrayToObject(o, "errors");
+  cJSON *e = cJSON_CreateObject();
+  cJSON_AddStringToObject(e, "field", field);
+  cJSON_AddStringToObject(e, "message", msg);
+  cJSON_AddItemToArray(errors, e);
+  cJSON_AddStringToObject(o, "error", msg);
+  cJSON_AddStringToObject(o, "field", field);
+  kjc_ui_reply(resp, 400, o);
+  return 1;
+}
+
 static void ratings_post(kjc_ui *ui, const kjh_session *ss, const cJSON *body, kjh_response *resp) {
   kjc_store *s = kjc_ui_store(ui);
+  {
+    cJSON *ppl = people(s);
+    int refused = rating_refused(s, ss->user, body, ppl, resp);
+    cJSON_Delete(ppl);
+    if (refused)
+      return;
+  }
   kj_change c;
   kj_change_init(&c, KJ_T_RATING);
   set_author(&c, ss->user);
@@ -432,12 +509,14 @@ static void targets_post(kjc_ui *ui, const kjh_session *ss, const cJSON *body, k
   if (!ok) {
     char msg[160];
     if (!strcmp(ss->role, "employee"))
-      snprintf(msg, sizeof msg,
-               "field 'nip': targets are entered by the operator or your supervisor");
+      snprintf(msg, sizeof msg, "%s",
+               _("field 'nip': targets are entered by the operator or your supervisor"));
     else
-      snprintf(msg, sizeof msg, "field 'nip': '%s' is not %s", nip ? nip : "",
-               !strcmp(ss->role, "supervisor") ? "someone you supervise"
-                                               : "on the office's roster");
+      snprintf(msg, sizeof msg,
+               !strcmp(ss->role, "supervisor")
+                   ? _("field 'nip': '%s' is not someone you supervise")
+                   : _("field 'nip': '%s' is not on the office's roster"),
+               nip ? nip : "");
     cJSON *o = cJSON_CreateObject(), *errors = cJSON_AddArrayToObject(o, "errors");
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "field", "nip");
@@ -490,13 +569,13 @@ static void import_post(kjc_ui *ui, const cJSON *body, kjh_response *resp) {
   const kj_type_def *t = import_type(type);
   if (!t) {
     kjc_ui_reply_err(resp, 400,
-                     "type: survey, activity, complaint or target (ratings are entered by their "
-                     "rater on Penilaian Perilaku)",
+                     _("type: survey, activity, complaint or target (ratings are entered by "
+                       "their rater on Penilaian Perilaku)"),
                      "type");
     return;
   }
   if (!csv || !csv[0]) {
-    kjc_ui_reply_err(resp, 400, "choose a CSV file", "file");
+    kjc_ui_reply_err(resp, 400, _("choose a CSV file"), "file");
     return;
   }
   char fname[128];
@@ -507,7 +586,7 @@ static void import_post(kjc_ui *ui, const cJSON *body, kjh_response *resp) {
   FILE *f = tmpfile(); /* kjc_import reads twice: a seekable file */
   if (!f || fwrite(csv, 1, strlen(csv), f) != strlen(csv) || fseek(f, 0, SEEK_SET) != 0) {
     char msg[160];
-    snprintf(msg, sizeof msg, "cannot keep the file for the import: %s", strerror(errno));
+    snprintf(msg, sizeof msg, _("cannot keep the file for the import: %s"), strerror(errno));
     if (f)
       fclose(f);
     kjc_ui_reply_err(resp, 500, msg, "");
@@ -594,17 +673,18 @@ static void export_get(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
   q.s = s;
   q.t = kj_type_by_name(type);
   if (!q.t || q.t->office_field < 0) {
-    kjc_ui_reply_err(resp, 400, "type: survey, activity, complaint, rating or target", "type");
+    kjc_ui_reply_err(resp, 400, _("type: survey, activity, complaint, rating or target"), "type");
     return;
   }
   kj_table_format fmt;
   if (kj_table_format_parse(format, &fmt)) {
-    kjc_ui_reply_err(resp, 400, "format: csv or xlsx", "format");
+    kjc_ui_reply_err(resp, 400, _("format: csv or xlsx"), "format");
     return;
   }
   if (period[0]) {
     if (kj_period_parse(period, &q.period)) {
-      kjc_ui_reply_err(resp, 400, "period: a year (2026), a quarter (2026-Q3) or a month (2026-09)",
+      kjc_ui_reply_err(resp, 400,
+                       _("period: a year (2026), a quarter (2026-Q3) or a month (2026-09)"),
                        "period");
       return;
     }
@@ -616,14 +696,14 @@ static void export_get(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
   if (fmt == KJ_TABLE_CSV) {
     f = tmpfile();
     q.fail = f ? kj_table_open_csv(&q.tb, f, q.t, &q.err)
-               : kj_fail(&q.err, KJ_EIO, "cannot make a temporary file: %s", strerror(errno));
+               : kj_fail(&q.err, KJ_EIO, _("cannot make a temporary file: %s"), strerror(errno));
   } else {
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
       dir = getenv("TEMP");
     char id[KJ_UUID_STRLEN + 1] = "";
     if (kj_uuid_v7(id))
-      q.fail = kj_fail(&q.err, KJ_EIO, "cannot make a file name: no randomness");
+      q.fail = kj_fail(&q.err, KJ_EIO, _("cannot make a file name: no randomness"));
     else {
       snprintf(path, sizeof path, "%s/kinerja-export-%s.xlsx", dir && *dir ? dir : "/tmp", id);
       q.fail = kj_table_open_xlsx(&q.tb, path, q.t, &q.err);
@@ -641,9 +721,9 @@ static void export_get(kjc_ui *ui, const kjh_request *req, kjh_response *resp) {
   if (kj_table_close(q.tb, &ce) && !q.fail)
     q.fail = kj_fail(&q.err, ce.code, "%s", ce.msg);
   if (!q.fail && path[0] && !(f = fopen(path, "rb")))
-    q.fail = kj_fail(&q.err, KJ_EIO, "cannot read the xlsx file: %s", strerror(errno));
+    q.fail = kj_fail(&q.err, KJ_EIO, _("cannot read the xlsx file: %s"), strerror(errno));
   if (!q.fail && slurp(f, &resp->body))
-    q.fail = kj_fail(&q.err, KJ_ETOOBIG, "the export is too big to download: choose a period");
+    q.fail = kj_fail(&q.err, KJ_ETOOBIG, _("the export is too big to download: choose a period"));
   if (f)
     fclose(f);
   if (path[0])
@@ -680,8 +760,8 @@ int kjc_ui_data_api(kjc_ui *ui, const kjh_session *ss, const kjh_request *req, c
                     kjh_response *resp) {
   int op = !strcmp(ss->role, "operator");
   if (!strcmp(req->path, "/api/ratings") && op)
-    return refuse(resp, "the operator does not rate anyone: each person signs in with their NIP "
-                        "to rate");
+    return refuse(resp, _("the operator does not rate anyone: each person signs in with "
+                          "their NIP to rate"));
   if (is(req, "GET", "/api/ratings"))
     ratings_get(ui, ss, req, resp);
   else if (is(req, "POST", "/api/ratings"))
@@ -691,7 +771,7 @@ int kjc_ui_data_api(kjc_ui *ui, const kjh_session *ss, const kjh_request *req, c
   else if (is(req, "POST", "/api/targets"))
     targets_post(ui, ss, body, resp);
   else if ((is(req, "POST", "/api/import") || is(req, "GET", "/api/export")) && !op)
-    return refuse(resp, "this page is for the operator");
+    return refuse(resp, _("this page is for the operator"));
   else if (is(req, "POST", "/api/import"))
     import_post(ui, body, resp);
   else if (is(req, "GET", "/api/export"))

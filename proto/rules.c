@@ -340,6 +340,18 @@ static kj_code check_delete(judge *j) {
   return KJ_OK;
 }
 
+/* A complaint says what it is about: a new one needs its summary, and an
+ * edit never clears it (docs/protocol.md "Record types"; a complaint of
+ * old data without one can still be resolved). */
+static kj_code check_complaint(judge *j) {
+  const char *sum = get(j->after, "summary");
+  if (sum && sum[0])
+    return KJ_OK;
+  if (!j->before || writes(j->c, "summary"))
+    return refuse(j, _("field 'summary': is required: say what the complaint is about"));
+  return KJ_OK;
+}
+
 kj_code kj_rules_check(const kj_change *c, const kj_record *before, const kj_record *after,
                        const kj_rules_ctx *ctx, kj_err *err) {
   const kj_type_def *td = kj_type(c->rec.type);
@@ -369,6 +381,8 @@ kj_code kj_rules_check(const kj_change *c, const kj_record *before, const kj_rec
     return check_activity(&j);
   if (c->rec.type == KJ_T_RATING)
     return check_rating(&j);
+  if (c->rec.type == KJ_T_COMPLAINT)
+    return check_complaint(&j);
   return KJ_OK;
 }
 

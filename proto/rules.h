@@ -84,7 +84,9 @@ typedef struct kj_rules_ctx {
  *  - ratings (not admin): the author is the rater; rater is not ratee;
  *    atasan: the rater is the ratee's supervisor; bawahan: the ratee is the
  *    rater's supervisor; rekan: neither is the other's supervisor; one
- *    live rating per (period, rater, ratee). */
+ *    live rating per (period, rater, ratee);
+ *  - complaints (not admin): a new one has a summary, and a change never
+ *    clears it. */
 kj_code kj_rules_check(const kj_change *c, const kj_record *before, const kj_record *after,
                        const kj_rules_ctx *ctx, kj_err *err);
 

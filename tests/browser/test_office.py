@@ -168,6 +168,21 @@ def test_paper_surveys(o, url):
         assert b.js("return document.getElementById('age').value") == "7"
         assert b.text("#count") == "10"
         shot(b, "survei")
+        # the list's filter, kept in the address: the service, then dates
+        b.js("const f = document.getElementById('sf-service'); f.value = 'Kartu Keluarga';"
+             "f.dispatchEvent(new Event('change', {bubbles: true}))")
+        wait_until(lambda: "service=Kartu+Keluarga" in b.driver.current_url
+                   and not b.find_all("#surveys tbody tr[data-id]")
+                   and "Tidak ada data" in b.text("#surveys tbody"), what="no Kartu Keluarga survey")
+        b.get(url + "/survei?service=KTP-el")
+        wait_until(lambda: len(b.find_all("#surveys tbody tr[data-id]")) == 10, what="10 KTP-el")
+        tomorrow = (datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))).date()
+                    + datetime.timedelta(days=1)).isoformat()
+        b.get(url + f"/survei?service=KTP-el&from={tomorrow}")
+        wait_until(lambda: "Tidak ada data" in b.text("#surveys tbody"), what="none from tomorrow")
+        assert b.js("return document.getElementById('sf-from').value") == tomorrow
+        b.get(url + f"/survei?to={tomorrow}")
+        wait_until(lambda: len(b.find_all("#surveys tbody tr[data-id]")) == 10, what="10 up to tomorrow")
         clean(b, "survei")
     after = json.loads(o.k("list", "survey", "--json").stdout)
     assert len(after) == before + 10, (before, len(after))
@@ -272,6 +287,23 @@ def test_approve_twenty(o, url):
         wait_until(lambda: f"nip={oe.STAFF2}" in b.driver.current_url, what="filter in URL")
         wait_until(lambda: len(b.find_all("#inbox input.pick")) == 20, what="20 rows")
         assert "Ahmad Ahmad" in b.text("#inbox tbody")
+        # from/to dates: the five days 5-9 Nov, kept in the address with the NIP
+        b.js("const f = document.getElementById('f-from'); f.value = '2026-11-05';"
+             "f.dispatchEvent(new Event('change', {bubbles: true}))")
+        wait_until(lambda: "from=2026-11-05" in b.driver.current_url, what="from in URL")
+        b.js("const f = document.getElementById('f-to'); f.value = '2026-11-09';"
+             "f.dispatchEvent(new Event('change', {bubbles: true}))")
+        wait_until(lambda: "to=2026-11-09" in b.driver.current_url
+                   and len(b.find_all("#inbox input.pick")) == 5, what="5 rows of 5-9 Nov")
+        assert f"nip={oe.STAFF2}" in b.driver.current_url, b.driver.current_url
+        dates = [r.find_element("css selector", "td:nth-child(2)").text
+                 for r in b.find_all("#inbox tbody tr[data-id]")]
+        assert [d.split(" ")[0] for d in dates] == ["9", "8", "7", "6", "5"], dates  # newest first
+        # a date the API cannot read is named, not ignored
+        st = b.js("return fetch('/api/approvals?from=5-11-2026').then(r => r.json())")
+        assert st.get("field") == "from", st
+        b.get(url + f"/persetujuan?nip={oe.STAFF2}")
+        wait_until(lambda: len(b.find_all("#inbox input.pick")) == 20, what="20 rows again")
         # a rejection needs a reason
         b.click("#pick-all")
         assert b.text("#picked") == "20"
@@ -323,6 +355,16 @@ def test_edit_activity(o, url):
         # the rejected one: the camat's reason is shown, an edit resubmits it
         row = f"#activities tr[data-id='{rid}']"
         assert "jumlah laporan salah" in b.text(row), b.text(row)
+        # the decision in the page's language, the camat named by name
+        assert "ditolak oleh Nur Dewi" in b.text(row), b.text(row)
+        assert "rejected by" not in b.text(row) and "at this PC" not in b.text(row), b.text(row)
+        # the filter: rejected ones only, kept in the address
+        b.get(url + "/kegiatan?status=rejected")
+        wait_until(lambda: [r.get_attribute("data-id") for r in b.find_all("#activities tr[data-id]")]
+                   == [rid], what="only the rejected activity")
+        assert b.js("return document.getElementById('kf-status').value") == "rejected"
+        b.get(url + "/kegiatan")
+        b.find(row)
         b.click(row + " button.edit")
         b.wait_text("#a-edit-note", "diajukan lagi")
         b.type("#a-quantity", "3")
@@ -375,7 +417,16 @@ def test_rejected_and_discard(o, url):
         row = f"#rejected tr[data-id='{aid}']"
         t = b.wait_text(row, "supervisor")
         assert "197412122018081005" in t, t
+        # whose record: the name beside the NIP
+        assert "Ahmad Ahmad" in b.text(row + " td.who") and oe.STAFF2 in b.text(row + " td.who"), t
         shot(b, "sinkronisasi")
+        # the filter by type, in the address: no survey is rejected
+        b.js("const f = document.getElementById('of-type'); f.value = 'survey';"
+             "f.dispatchEvent(new Event('change', {bubbles: true}))")
+        wait_until(lambda: "type=survey" in b.driver.current_url and not b.find_all(row),
+                   what="surveys only")
+        b.get(url + "/sinkronisasi?type=activity")
+        b.find(row)
         b.click(row + " button.discard")
         wait_until(lambda: not b.find_all(row), what="rejected row gone")
         clean(b, "discard")
@@ -443,7 +494,27 @@ def test_laporan(o, url):
         assert "KTP-el" in b.text("#table-services")
         assert len(b.find_all("#table-employees tbody tr")) == len(rep["employees"])
         render(b, "laporan")
-        wait_until(lambda: b.find_all("#chart-unsur[data-drawn='1']"), what="chart drawn")
+        # one request for the page's data: the report brings the kiosk's QR code
+        apis = b.js("return performance.getEntriesByType('resource').map(r => new URL(r.name).pathname)"
+                    ".filter(p => p.startsWith('/api/'))")
+        assert apis.count("/api/report") == 1 and "/api/kiosk/qr" not in apis, apis
+        for c in ("#chart-unsur", "#chart-services", "#chart-months", "#chart-employees"):
+            wait_until(lambda: b.find_all(c + "[data-drawn='1']"), what=c + " drawn")
+        # every month of the year on the months chart, those without an IKM as gaps
+        months = b.js("const c = Chart.getChart(document.getElementById('chart-months'));"
+                      "return [c.data.labels.length, c.data.datasets[0].data.filter(v => v === null).length]")
+        assert months == [12, 12 - len(held)], (months, held)
+        # the employees' capaian and predikat as a chart: a bar each, coloured by predikat
+        emp = b.js("const c = Chart.getChart(document.getElementById('chart-employees'));"
+                   "return [c.data.labels, c.data.datasets[0].data, c.options.animation]")
+        assert len(emp[0]) == len(rep["employees"]), emp
+        assert sorted(x for x in emp[1] if x is not None) == sorted(
+            e["capaian"] for e in rep["employees"] if e.get("capaian") is not None), emp
+        assert emp[2] is False, "charts are drawn without animation"
+        counts = {li.get_attribute("data-predikat"): int(li.get_attribute("data-count"))
+                  for li in b.find_all("#legend-predikat li")}
+        for p in {e.get("predikat") or "" for e in rep["employees"]}:
+            assert counts[p] == sum(1 for e in rep["employees"] if (e.get("predikat") or "") == p), (p, counts)
         shot(b, "laporan")
         # the kiosk's address as this PC serves it, with its QR code
         assert b.text("#kiosk-url") == url + "/kiosk", b.text("#kiosk-url")
@@ -488,6 +559,9 @@ def test_pengaduan(o, url):
         row = f"#complaints tr[data-id='{cid}']"
         assert "10 hari" in b.text(row) and "Lewat 5 hari" in b.text(row), b.text(row)
         render(b, "pengaduan")
+        # a refused form: no summary (the rule of proto/rules.c, as `kinerja add`)
+        b.click("#c-add")
+        b.wait_text("[data-error-for=summary]", "tuliskan isi pengaduannya")
         # a refused form: no date received
         b.js("document.getElementById('c-received').value = ''")
         b.type("#c-summary", "Antrean KTP lama")
@@ -540,6 +614,16 @@ def test_complaint_lists(o, url):
             rec = [c["received"] for c in r["complaints"]]
             assert rec == sorted(rec, reverse=True), (state, rec)
             assert r["open"] == len(want["open"]), (state, r["open"], len(want["open"]))
+        # from/to narrow the list by the date received (the counts stay the office's)
+        lo, hi = (today - datetime.timedelta(days=8)).isoformat(), (today - datetime.timedelta(days=2)).isoformat()
+        r = b.js(f"return fetch('/api/complaints?state=all&from={lo}&to={hi}').then(r => r.json())")
+        got = {c["id"] for c in r["complaints"]}
+        assert got == {c["id"] for c in db if lo <= c["received"] <= hi} and got, (lo, hi, len(got))
+        assert r["open"] == len(want["open"]), r["open"]
+        b.get(url + f"/pengaduan?state=all&from={lo}&to={hi}")
+        wait_until(lambda: len(b.find_all("#complaints tr[data-id]")) == len(got),
+                   what="the complaints received in the dates")
+        assert b.js("return document.getElementById('cf-to').value") == hi
         b.get(url + "/pengaduan")
         wait_until(lambda: len(b.find_all("#complaints tr[data-id]")) == len(want["open"]),
                    what="every open complaint in the Pengaduan table")

@@ -111,8 +111,12 @@ def test_rating(o, url):
         for i in range(1, 8):
             pick(b, f"#p-s{i}", "3")
         b.click("#p-save")
-        t = b.wait_text("#rating-form .error-summary", first)
-        assert "satu penilaian per periode" in t, t
+        # (refused by the app before the store's rule, which names the
+        # rating's UUID and NIPs: people by name, and what to do)
+        t = b.wait_text("#rating-form .error-summary", "Nur Dewi")
+        assert "sudah menilai" in t and "Pilih pegawai atau periode lain" in t, t
+        assert first not in t and oe.HEAD not in t and oe.STAFF not in t, t
+        assert b.find_all("[data-field=ratee].invalid"), "the refusal is shown at Pegawai"
         # a colleague: rekan
         pick(b, "#p-ratee", oe.STAFF2)
         b.wait_text("#p-role", "Rekan")
@@ -205,6 +209,23 @@ def test_target(o, url):
         assert "30" in rows[0].text and "30,00 %" in rows[0].text, rows[0].text
         shot(b, "target-pegawai")
         clean(b, "target employee")
+    # Laporan: Maya's capaian on the employees' chart, as the server scored it
+    rep = json.loads(o.k("report", "--json").stdout)
+    maya = [e for e in rep["employees"] if e["nip"] == oe.STAFF][0]
+    with kjbrowser.Browser() as b:
+        signin_operator(b, url)
+        b.get(url + "/laporan")
+        wait_until(lambda: b.find_all("#chart-employees[data-drawn='1']"), what="employees' chart")
+        bars = b.js("const c = Chart.getChart(document.getElementById('chart-employees'));"
+                    "return Object.fromEntries(c.data.labels.map((l, i) => [l, c.data.datasets[0].data[i]]))")
+        assert maya["capaian"] is not None and bars["Maya Wulan"] == maya["capaian"], (bars, maya)
+        # the legend's swatches are coloured (by class: the CSP refuses inline styles)
+        bg = b.js("return [...document.querySelectorAll('#legend-predikat .swatch')]"
+                  ".map(e => getComputedStyle(e).backgroundColor)")
+        assert len(bg) >= 5 and "rgba(0, 0, 0, 0)" not in bg, bg
+        b.js("document.getElementById('h-employees').scrollIntoView()")
+        b.screenshot("laporan-pegawai")
+        clean(b, "laporan employees' chart")
     t = [x for x in json.loads(o.k("list", "target", "--json").stdout) if x["nip"] == oe.STAFF]
     assert len(t) == 1 and t[0]["target"] == "100" and t[0]["weight"] == "2", t
 
@@ -242,6 +263,15 @@ def test_import(o, url):
         # again: nothing added, and it says so
         b.click("#i-go")
         b.wait_text("#i-seen", "sudah diimpor")
+        # a spreadsheet's CSV (';', DD/MM/YYYY): what it was read as, in Indonesian
+        sheet = os.path.join(o.tmp, "survei-spreadsheet.csv")
+        with open(sheet, "w") as f:
+            f.write("date;service;u1;u2;u3;u4;u5;u6;u7;u8;u9\n"
+                    f"{TODAY.strftime('%d/%m/%Y')};Surat Pindah;4;4;4;4;4;4;4;4;4\n")
+        b.driver.find_element("css selector", "#i-file").send_keys(sheet)
+        b.click("#i-go")
+        t = b.wait_text("#import-result", "Dibaca sebagai")
+        assert "dipisah ';', tanggal DD/MM/YYYY" in t and "separated" not in t, t
         # a header the type does not have: the whole file is refused, by name
         bad = os.path.join(o.tmp, "salah.csv")
         with open(bad, "w") as f:
@@ -251,7 +281,7 @@ def test_import(o, url):
         b.wait_text("#import-form .error-summary", "tidak dikenal")
         clean(b, "impor")
     after = json.loads(o.k("list", "survey", "--json").stdout)
-    assert len(after) == before + 2, (before, len(after))
+    assert len(after) == before + 3, (before, len(after))
     comments = {s.get("comment") for s in after}
     assert {"Impor baris baik satu", "Impor baris baik dua"} <= comments
     assert not comments & {"nilai u3 salah", "tanggal salah", "u4 kosong"}

@@ -58,6 +58,10 @@ def test_app(url):
         t = refused_operator(b)
         assert "kata sandi operator salah" in t and "sisa percobaan" in t, t
         assert "wrong operator password" not in t, t
+        # the session library's refusal (http/session.c, English for kinerjad)
+        # in the page's language: not signed in, then no CSRF token
+        e = b.js("return fetch('/api/status').then(r => r.json().then(d => [r.status, d.error]))")
+        assert e[0] == 401 and "masuk dulu" in e[1] and "sign in" not in e[1], e
 
         switch(b, "en")
         b.wait_text("#masuk", "Sign in")
@@ -66,6 +70,8 @@ def test_app(url):
         t = refused_operator(b)
         assert "wrong operator password" in t and "tries left" in t, t
         assert "salah" not in t, t
+        e = b.js("return fetch('/api/status').then(r => r.json().then(d => [r.status, d.error]))")
+        assert e[0] == 401 and "sign in first" in e[1], e
 
         # signed in, in English: the menu and the home page
         b.type("#nip", oe.HEAD)
@@ -80,6 +86,12 @@ def test_app(url):
         # back to Indonesian, still signed in
         switch(b, "id")
         b.wait_text("nav.menu", "Beranda")
+        e = b.js("return fetch('/api/sync', {method: 'POST', headers: {'Content-Type': "
+                 "'application/json'}, body: '{}'}).then(r => r.json().then(d => [r.status, d.error]))")
+        assert e[0] == 403 and "token CSRF" in e[1] and "missing" not in e[1], e
+        # a page of another role says both roles in words of the page
+        e = b.js("return fetch('/api/surveys').then(r => r.json().then(d => [r.status, d.error]))")
+        assert e[0] == 403 and "untuk operator" in e[1] and "atasan" in e[1], e
         menu = b.text("nav.menu")
         assert "Kegiatan harian" in menu and "Persetujuan" in menu and "Home" not in menu, menu
         b.wait_text("main h1", "Beranda")

@@ -174,7 +174,8 @@ static void t_roster(void **state) {
                 L("received=2026-03-01", "resolved=2026-03-02", ("resolved_by=" OTHER))),
           "complaint " ID1 ": resolved_by " OTHER " is not on the roster");
   assert_int_equal(judge(KJ_T_COMPLAINT, NULL, "operator",
-                         L("received=2026-03-01", "resolved=2026-03-02", ("resolved_by=" PEER))),
+                         L("received=2026-03-01", "resolved=2026-03-02", ("resolved_by=" PEER),
+                           "summary=jalan rusak")),
                    KJ_OK);
   refused(judge(KJ_T_RATING, NULL, B_HEAD,
                 L("period=2026", ("rater=" B_HEAD), ("ratee=" OTHER), "role=atasan")),
@@ -563,11 +564,32 @@ static void t_deletes(void **state) {
                    KJ_OK);
 }
 
+/* --- a complaint says what it is about ------------------------------------ */
+
+static void t_complaints(void **state) {
+  (void)state;
+  /* a new one without a summary, by the operator (the office app, kinerja add) */
+  refused(judge(KJ_T_COMPLAINT, NULL, "operator", L("received=2026-03-01", "channel=surat")),
+          "complaint " ID1 ": field 'summary': is required");
+  assert_int_equal(
+      judge(KJ_T_COMPLAINT, NULL, "operator", L("received=2026-03-01", "summary=lampu jalan mati")),
+      KJ_OK);
+  /* an edit that clears it */
+  refused(judge(KJ_T_COMPLAINT, L("received=2026-03-01", "summary=x"), "operator", L("summary=")),
+          "field 'summary'");
+  /* one stored without it (older data) can still be resolved */
+  assert_int_equal(judge(KJ_T_COMPLAINT, L("received=2026-03-01"), "operator",
+                         L("resolved=2026-03-02", "resolution=diperbaiki")),
+                   KJ_OK);
+  /* the BKD's own writes (kinerjad import, admin tokens) are not held to it */
+  assert_int_equal(judge(KJ_T_COMPLAINT, NULL, "admin", L("received=2026-03-01")), KJ_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(t_roster),  cmocka_unit_test(t_approval), cmocka_unit_test(t_decided),
-      cmocka_unit_test(t_ratings), cmocka_unit_test(t_dates),    cmocka_unit_test(t_resubmit),
-      cmocka_unit_test(t_deletes),
+      cmocka_unit_test(t_roster),  cmocka_unit_test(t_approval),   cmocka_unit_test(t_decided),
+      cmocka_unit_test(t_ratings), cmocka_unit_test(t_dates),      cmocka_unit_test(t_resubmit),
+      cmocka_unit_test(t_deletes), cmocka_unit_test(t_complaints),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,21 +1,3 @@
-// "Sinkronkan sekarang": the app's sync thread syncs at once; the answer
-// comes when it ended (or after 10 s while it goes on: the header then
-// follows it through /api/status)
-document.getElementById("sync-now").addEventListener("click", async (ev) => {
-  const b = ev.currentTarget;
-  b.disabled = true;
-  b.textContent = t("Menyinkronkan...");
-  const r = await api("/api/sync", {});
-  let s = await refreshStatus();
-  while (s && s.syncing) {
-    await new Promise((ok) => setTimeout(ok, 2000));
-    s = await refreshStatus();
-  }
-  b.disabled = false;
-  b.textContent = t("Sinkronkan sekarang");
-  if (r.ok && r.data.ok === false) document.getElementById("sync-badge").title = r.data.error || "";
-});
-
 // app.js - the office app (kinerja ui): sign-in, the header with the sync
 // state, the menu by role and the pages Beranda, Survei, Kegiatan harian,
 // Persetujuan and Sinkronisasi.  Every change goes to the JSON API under
@@ -90,6 +72,37 @@ function showErrors(form, errors) {
     }
   }
   box.hidden = errors.length === 0;
+}
+
+// A list's filter form (its fields named as the API's query), kept in the
+// address: a change draws the page again from it.  dates: the from/to pair
+// ("Dari tanggal", "Sampai tanggal") every list that has dates gets.
+function listFilter(id, path, q, ...fields) {
+  const f = h("form", { id, class: "card row filter", novalidate: true }, summary(), ...fields);
+  const apply = () => {
+    const p = new URLSearchParams();
+    for (const [k, v] of new FormData(f)) if (v) p.set(k, v);
+    go(p.toString() ? `${path}?${p}` : path);
+  };
+  f.addEventListener("change", apply);
+  f.addEventListener("submit", (ev) => { ev.preventDefault(); apply(); });
+  return f;
+}
+
+function dateFields(prefix, q) {
+  return [
+    h("div", {}, h("label", { for: `${prefix}-from`, text: t("Dari tanggal") }),
+      h("input", { id: `${prefix}-from`, name: "from", type: "date", value: q.get("from") || "" })),
+    h("div", {}, h("label", { for: `${prefix}-to`, text: t("Sampai tanggal") }),
+      h("input", { id: `${prefix}-to`, name: "to", type: "date", value: q.get("to") || "" })),
+  ];
+}
+
+// The query of a list's API from the page's address: only the names given.
+function listQuery(q, ...names) {
+  const p = new URLSearchParams();
+  for (const n of names) if (q.get(n)) p.set(n, q.get(n));
+  return p.toString() ? `?${p}` : "";
 }
 
 function summary() {
@@ -173,15 +186,22 @@ document.addEventListener("click", (ev) => {
 });
 window.addEventListener("popstate", () => route());
 
+// "Sinkronkan sekarang": the app's sync thread syncs at once; the answer
+// comes when it ended (or after 10 s while it goes on: the header then
+// follows it through /api/status)
 document.getElementById("sync-now").addEventListener("click", async (ev) => {
   const b = ev.currentTarget;
   b.disabled = true;
   b.textContent = t("Menyinkronkan...");
   const r = await api("/api/sync", {});
+  let s = await refreshStatus();
+  while (s && s.syncing) {
+    await new Promise((ok) => setTimeout(ok, 2000));
+    s = await refreshStatus();
+  }
   b.disabled = false;
   b.textContent = t("Sinkronkan sekarang");
-  await refreshStatus();
-  if (r.ok && !r.data.ok) document.getElementById("sync-badge").title = r.data.error || "";
+  if (r.ok && r.data.ok === false) document.getElementById("sync-badge").title = r.data.error || "";
 });
 
 document.getElementById("signout").addEventListener("click", async () => {
@@ -193,8 +213,15 @@ document.getElementById("signout").addEventListener("click", async () => {
 
 async function route() {
   if (!session) {
+    // the session and the office's lists (the same for everyone signed
+    // in) asked for at once: one round trip before a first page, not two
+    const m = meta ? null : fetch("/api/meta", { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((x) => (x.ok ? x.json() : null)).catch(() => null);
     const r = await api("/api/session");
-    if (r.ok) session = r.data;
+    if (r.ok) {
+      session = r.data;
+      meta ||= await m;
+    }
   }
   drawChrome();
   main.replaceChildren();
@@ -305,8 +332,14 @@ async function survei() {
       h("span", { id: "saved", class: "notice-inline", "aria-live": "polite" })));
   const list = h("tbody");
   const count = h("span", { id: "count", text: "0" });
+  // the list: newest first, filtered by dates and service (in the address)
+  const q = new URLSearchParams(location.search);
+  const filter = listFilter("s-filter", "/survei", q, ...dateFields("sf", q),
+    h("div", {}, h("label", { for: "sf-service", text: t("Layanan") }),
+      h("select", { id: "sf-service", name: "service" }, h("option", { value: "", text: t("Semua") }),
+        svc.map((x) => h("option", { value: x, selected: x === q.get("service"), text: x })))));
   main.append(h("h1", { text: t("Entri survei kertas") }), form,
-    h("h2", {}, `${t("Survei tersimpan")}: `, count),
+    h("h2", {}, `${t("Survei tersimpan")}: `, count), filter,
     h("div", { class: "table-wrap" }, h("table", { id: "surveys" },
       h("thead", {}, h("tr", {}, h("th", { text: t("Tanggal") }), h("th", { text: t("Layanan") }),
         unsur.map((u, i) => h("th", { class: "num", title: u.name, text: `U${i + 1}` })))), list)));
@@ -322,9 +355,12 @@ async function survei() {
     });
   });
   const load = async () => {
-    const r = await api("/api/surveys");
-    list.replaceChildren(...(r.data.surveys || []).map((s) => h("tr", {},
+    const r = await api("/api/surveys" + listQuery(q, "from", "to", "service"));
+    if (!r.ok) return showErrors(filter, errorsOf(r.data));
+    const rows = r.data.surveys || [];
+    list.replaceChildren(...rows.map((s) => h("tr", { "data-id": s.id },
       h("td", { text: day(s.date) }), h("td", { text: s.service }), unsur.map((u) => h("td", { class: "num", text: s[u.field] || "" })))));
+    if (!rows.length) list.append(h("tr", {}, h("td", { colspan: String(2 + unsur.length), class: "muted", text: t("Tidak ada data") })));
   };
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -392,14 +428,21 @@ async function kegiatan() {
   const tbody = h("tbody");
   const msg = h("p", { id: "a-msg", class: "notice", hidden: true, "aria-live": "polite" });
   const submit = h("button", { class: "primary", type: "button", id: "a-submit", text: t("Ajukan yang dipilih") });
-  main.append(h("h1", { text: t("Kegiatan harian") }), form, msg,
+  const q = new URLSearchParams(location.search);
+  const filter = listFilter("k-filter", "/kegiatan", q,
+    h("div", {}, h("label", { for: "kf-status", text: t("Status") }),
+      h("select", { id: "kf-status", name: "status" }, h("option", { value: "", text: t("Semua") }),
+        ["draft", "submitted", "approved", "rejected"].map((x) => h("option", { value: x, selected: x === q.get("status"), text: t(STATUS[x]) })))),
+    ...dateFields("kf", q));
+  main.append(h("h1", { text: t("Kegiatan harian") }), form, msg, filter,
     h("div", { class: "table-wrap" }, h("table", { id: "activities" }, h("thead", {}, h("tr", {},
       h("th", {}, ""), h("th", { text: t("Tanggal") }), h("th", { text: t("Indikator") }), h("th", { class: "num", text: t("Jumlah") }),
       h("th", { class: "num", text: t("Menit") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }), h("th", {}, ""))), tbody)),
     h("div", { class: "actions" }, submit));
   const indName = Object.fromEntries(inds.map((i) => [i.id, i.name]));
   const load = async () => {
-    const r = await api("/api/activities");
+    const r = await api("/api/activities" + listQuery(q, "status", "from", "to"));
+    if (!r.ok) return showErrors(filter, errorsOf(r.data));
     const acts = r.data.activities || [];
     tbody.replaceChildren(...acts.map((a) => {
       const st = a.status || "draft";
@@ -459,7 +502,7 @@ async function persetujuan() {
   const q = new URLSearchParams(location.search);
   const status = q.get("status") || "submitted";
   const nip = q.get("nip") || "";
-  const r = await api(`/api/approvals?${new URLSearchParams({ status, nip })}`);
+  const r = await api(`/api/approvals?${new URLSearchParams({ status, nip, from: q.get("from") || "", to: q.get("to") || "" })}`);
   const team = r.data.team || {};
   const every = r.data.activities || [];
   // a page of INBOX_PAGE rows at a time (the page number in the address)
@@ -476,17 +519,15 @@ async function persetujuan() {
     h("span", { text: `${t("Halaman")} ${num(page)} / ${num(pages)} · ${num(every.length)} ${t("kegiatan")}` }),
     page < pages ? pageLink(page + 1, `${t("Berikutnya")} ›`) : null) : null;
   const inds = Object.fromEntries((meta.indicators || []).map((i) => [i.id, i.name]));
-  const filter = h("form", { id: "filter", class: "card row" },
+  const filter = listFilter("filter", "/persetujuan", q,
     h("div", {}, h("label", { for: "f-status", text: t("Status") }),
       h("select", { id: "f-status", name: "status" }, ["submitted", "approved", "rejected", "all"].map((s) =>
         h("option", { value: s, selected: s === status, text: t(s === "all" ? "Semua" : STATUS[s]) })))),
     h("div", {}, h("label", { for: "f-nip", text: t("Pegawai") }),
       h("select", { id: "f-nip", name: "nip" }, h("option", { value: "", text: t("Semua pegawai") }),
-        Object.entries(team).map(([n, name]) => h("option", { value: n, selected: n === nip, text: `${name} · ${n}` })))));
-  filter.addEventListener("change", () => {
-    const p = new URLSearchParams(new FormData(filter));
-    go(`/persetujuan?${p}`);
-  });
+        Object.entries(team).map(([n, name]) => h("option", { value: n, selected: n === nip, text: `${name} · ${n}` })))),
+    ...dateFields("f", q));
+  if (!r.ok) showErrors(filter, errorsOf(r.data));
   const all = h("input", { type: "checkbox", id: "pick-all", "aria-label": t("Pilih semua") });
   const tbody = h("tbody", {}, acts.map((a) => h("tr", { "data-id": a.id },
     h("td", {}, h("input", { type: "checkbox", class: "pick", value: a.id, "aria-label": a.id })),
@@ -534,7 +575,7 @@ const CHANNELS = ["langsung", "telepon", "whatsapp", "sp4n-lapor", "media-sosial
 async function pengaduan() {
   const q = new URLSearchParams(location.search);
   const state = q.get("state") || "open";
-  const r = await api(`/api/complaints?state=${encodeURIComponent(state)}`);
+  const r = await api(`/api/complaints?${new URLSearchParams({ state, from: q.get("from") || "", to: q.get("to") || "" })}`);
   const d = r.data;
   const add = h("form", { id: "complaint-form", class: "card", novalidate: true },
     h("h2", { text: t("Catat pengaduan") }), summary(),
@@ -575,10 +616,10 @@ async function pengaduan() {
     if (!res.ok) return showErrors(resolve, errorsOf(res.data));
     route();
   });
-  const filter = h("form", { id: "c-filter", class: "row" }, h("div", {}, h("label", { for: "c-state", text: t("Status") }),
+  const filter = listFilter("c-filter", "/pengaduan", q, h("div", {}, h("label", { for: "c-state", text: t("Status") }),
     h("select", { id: "c-state", name: "state" }, [["open", "Terbuka"], ["resolved", "Selesai"], ["all", "Semua"]].map(([v, w]) =>
-      h("option", { value: v, selected: v === state, text: t(w) })))));
-  filter.addEventListener("change", () => go(`/pengaduan?${new URLSearchParams(new FormData(filter))}`));
+      h("option", { value: v, selected: v === state, text: t(w) })))), ...dateFields("cf", q));
+  if (!r.ok) showErrors(filter, errorsOf(d));
   const list = d.complaints || [];
   const tbody = h("tbody", {}, list.length ? list.map((c) => h("tr", { "data-id": c.id, class: c.late && !c.resolved ? "late" : null },
     h("td", { text: day(c.received) }), h("td", { text: c.channel || "" }), h("td", { text: c.category || "" }), h("td", { text: c.summary || "" }),
@@ -618,8 +659,20 @@ function loadChart() {
   return chartLib;
 }
 
+// The predikat of PermenPANRB 6/2022, best first, each with its colour in
+// the chart of the employees (docs/scoring.md "Predikat"); the legend's
+// swatches are style.css's .swatch.p0-.p4 (no inline style: the CSP).
+const PREDIKAT = [["Sangat Baik", "#1b7837"], ["Baik", "#0b5394"], ["Butuh Perbaikan", "#e69f00"],
+  ["Kurang", "#d55e00"], ["Sangat Kurang", "#b2182b"]];
+
+// Laporan: one request (/api/report: the scores, the periods and months
+// held and, for the operator, the kiosk's QR code), the tables drawn first
+// (the page's figures: kj-page-drawn), the charts after them, without
+// animation, once Chart.js is loaded.
 async function laporan() {
   const q = new URLSearchParams(location.search);
+  const chart = loadChart(); // fetched while the report is asked for and drawn
+  chart.catch(() => null);
   const r = await api("/api/report" + (q.get("period") ? `?period=${encodeURIComponent(q.get("period"))}` : ""));
   main.append(h("h1", { text: t("Laporan") }));
   if (!r.ok) {
@@ -638,7 +691,13 @@ async function laporan() {
     h("div", { class: "actions" }, h("button", { type: "button", id: "print", onclick: () => printAs("scorecard"), text: t("Cetak") }),
       o ? h("button", { type: "button", id: "print-ikm", onclick: () => printAs("ikm"), text: t("Cetak lembar IKM") }) : null,
       o ? h("button", { type: "button", id: "print-qr", onclick: () => printAs("qr"), text: t("Cetak kode QR") }) : null));
-  const qr = o ? kioskCard() : null; // its request goes while the rest is drawn
+  const charts = []; // [canvas, Chart.js config] drawn once the tables are in
+  const canvasOf = (id, label, height) => h("canvas", { id, role: "img", "aria-label": label, width: "640", height: String(height || 300) });
+  const bars = (c, labels, data, max, colors) => ({
+    type: "bar",
+    data: { labels, datasets: [{ label: c, data, backgroundColor: colors || "#0b5394" }] },
+    options: { animation: false, responsive: false, events: [], scales: { y: { min: 0, max } }, plugins: { legend: { display: false }, tooltip: { enabled: false } } },
+  });
   if (o) {
     main.append(ikmSheet(d));
     const ikm = o.ikm || {};
@@ -649,52 +708,81 @@ async function laporan() {
         h("p", {}, `${t("Mutu pelayanan")}: ${ikm.mutu || "-"} · n = ${num(ikm.n)}`))));
     const unsur = meta.unsur || [];
     const nrr = ikm.nrr || [];
-    const canvas = h("canvas", { id: "chart-unsur", role: "img", "aria-label": t("NRR per unsur"), width: "640", height: "300" });
+    const canvas = canvasOf("chart-unsur", t("NRR per unsur"));
     main.append(h("h2", { text: t("NRR per unsur") }),
       h("div", { class: "chart-row" }, h("div", { class: "chart-box" }, canvas),
         h("table", { id: "table-unsur" }, h("thead", {}, h("tr", {}, h("th", { text: t("Unsur pelayanan") }), h("th", { class: "num", text: "NRR" }))),
           h("tbody", {}, unsur.map((u, i) => h("tr", {}, h("td", { text: `U${i + 1} ${u.name}` }), h("td", { class: "num", text: num(nrr[i], 2) })))))));
+    charts.push([canvas, bars("NRR", unsur.map((u, i) => `U${i + 1}`), nrr, 4)]);
+    const services = o.services || [];
     main.append(h("h2", { text: t("Layanan") }),
       h("div", { class: "table-wrap" }, h("table", { id: "table-services" },
         h("thead", {}, h("tr", {}, h("th", { text: t("Layanan") }), h("th", { class: "num", text: "n" }), h("th", { class: "num", text: "IKM" }), h("th", { text: t("Mutu pelayanan") }))),
-        h("tbody", {}, (o.services || []).length ? o.services.map((x) => h("tr", {}, h("td", { text: x.service }), h("td", { class: "num", text: num(x.n) }),
+        h("tbody", {}, services.length ? services.map((x) => h("tr", {}, h("td", { text: x.service }), h("td", { class: "num", text: num(x.n) }),
           h("td", { class: "num", text: num(x.ikm, 2) }), h("td", { text: x.mutu || "-" })))
           : h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))))));
-    // IKM per service and per month of the year (the months this PC holds)
-    const services = o.services || [];
-    const cServices = h("canvas", { id: "chart-services", role: "img", "aria-label": t("IKM per layanan"), width: "640", height: "300" });
+    // IKM per service, and per month: all 12 months of the year, a month
+    // this PC holds no IKM for is a gap (null)
+    const cServices = canvasOf("chart-services", t("IKM per layanan"));
     const year = String(d.period).slice(0, 4);
     const held = Object.fromEntries((d.months || []).map((m) => [m.period, m]));
     const months = Array.from({ length: 12 }, (_, i) => `${year}-${String(i + 1).padStart(2, "0")}`);
-    const cMonths = h("canvas", { id: "chart-months", role: "img", "aria-label": t("IKM per bulan"), width: "640", height: "300" });
+    const cMonths = canvasOf("chart-months", t("IKM per bulan"));
+    const monthIkm = months.map((m) => held[m]?.ikm ?? null);
+    cMonths.dataset.months = String(monthIkm.filter((v) => v !== null).length);
+    cMonths.dataset.labels = String(months.length);
     main.append(h("h2", { text: t("IKM per layanan") }), h("div", { class: "chart-box" }, cServices),
       h("h2", { text: `${t("IKM per bulan")} ${year}` }), h("div", { class: "chart-box" }, cMonths));
-    const bars = (c, labels, data, max) => ({
-      type: "bar",
-      data: { labels, datasets: [{ label: c, data, backgroundColor: "#0b5394" }] },
-      options: { animation: false, responsive: false, scales: { y: { min: 0, max } }, plugins: { legend: { display: false } } },
-    });
-    try {
-      const Chart = await loadChart();
-      new Chart(canvas, bars("NRR", unsur.map((u, i) => `U${i + 1}`), nrr, 4));
-      canvas.dataset.drawn = "1";
-      new Chart(cServices, bars("IKM", services.map((x) => x.service), services.map((x) => x.ikm ?? null), 100));
-      cServices.dataset.drawn = "1";
-      new Chart(cMonths, bars("IKM", months.map((m) => day(`${m}-01`).split(" ")[1]), months.map((m) => held[m]?.ikm ?? null), 100));
-      cMonths.dataset.drawn = "1";
-      cMonths.dataset.months = String((d.months || []).filter((m) => m.ikm !== null && m.ikm !== undefined).length);
-    } catch (e) {
-      for (const c of [canvas, cServices, cMonths]) if (!c.dataset.drawn) c.replaceWith(h("p", { class: "muted", text: t("Tidak ada data") }));
-    }
+    charts.push([cServices, bars("IKM", services.map((x) => x.service), services.map((x) => x.ikm ?? null), 100)]);
+    charts.push([cMonths, bars("IKM", months.map((m) => day(`${m}-01`).split(" ")[1]), monthIkm, 100)]);
   }
+  // the employees: capaian (0-100+, %) and predikat, in a table and a chart
+  // whose bars take the colour of their predikat
   const emps = d.employees || [];
-  main.append(h("h2", { text: t("Predikat kinerja") }),
+  const colour = Object.fromEntries(PREDIKAT);
+  main.append(h("h2", { id: "h-employees", text: t("Capaian dan predikat pegawai") }),
     h("div", { class: "table-wrap" }, h("table", { id: "table-employees" },
       h("thead", {}, h("tr", {}, h("th", { text: t("Nama") }), h("th", { text: "NIP" }), h("th", { class: "num", text: t("Capaian") }), h("th", { text: t("Predikat kinerja") }))),
       h("tbody", {}, emps.length ? emps.map((e) => h("tr", {}, h("td", { text: e.name || "" }), h("td", { text: e.nip }),
-        h("td", { class: "num", text: num(e.capaian, 2) }), h("td", { text: e.predikat || t("Tidak ada data") })))
+        h("td", { class: "num", text: num(e.capaian, 2) }), h("td", { text: e.predikat ? t(e.predikat) : t("Tidak ada data") })))
         : h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))))));
-  if (qr) main.append(await qr);
+  if (emps.length) {
+    const cEmps = canvasOf("chart-employees", t("Capaian dan predikat pegawai"), Math.max(160, 28 * emps.length + 60));
+    const top = Math.max(100, ...emps.map((e) => Number(e.capaian) || 0));
+    const cfg = bars(t("Capaian"), emps.map((e) => e.name || e.nip), emps.map((e) => e.capaian ?? null), Math.ceil(top / 10) * 10,
+      emps.map((e) => colour[e.predikat] || "#999999"));
+    cfg.options.indexAxis = "y";
+    cfg.options.scales = { x: { min: 0, max: cfg.options.scales.y.max } };
+    const none = emps.filter((e) => !colour[e.predikat]).length;
+    const legend = h("ul", { class: "legend", id: "legend-predikat" }, PREDIKAT.map(([p, c]) =>
+      h("li", { "data-predikat": p, "data-count": String(emps.filter((e) => e.predikat === p).length) },
+        h("span", { class: `swatch p${PREDIKAT.findIndex((x) => x[1] === c)}` }), `${t(p)}: ${num(emps.filter((e) => e.predikat === p).length)}`)),
+      none ? h("li", { "data-predikat": "", "data-count": String(none) },
+        h("span", { class: "swatch pn" }), `${t("Belum ada predikat")}: ${num(none)}`) : null);
+    main.append(h("div", { class: "chart-box" }, cEmps), legend);
+    charts.push([cEmps, cfg]);
+  }
+  if (o && d.kiosk) main.append(kioskCard(d.kiosk));
+  // the figures are on the page (route() marks kj-page-drawn when this
+  // returns); the charts follow as soon as Chart.js is there, one a frame
+  drawCharts(chart, charts);
+}
+
+async function drawCharts(chart, charts) {
+  let Chart;
+  try {
+    Chart = await chart;
+  } catch (e) {
+    for (const [c] of charts) c.replaceWith(h("p", { class: "muted", text: t("Tidak ada data") }));
+    return;
+  }
+  for (const [c, cfg] of charts) {
+    await new Promise((ok) => requestAnimationFrame(ok));
+    if (!c.isConnected) return; // another page was drawn meanwhile
+    new Chart(c, cfg);
+    c.dataset.drawn = "1";
+  }
+  performance.mark("kj-charts-drawn");
 }
 
 // What a print of Laporan holds (style.css "@media print"): the scorecard
@@ -741,39 +829,47 @@ function ikmSheet(d) {
     h("p", { class: "sheet-foot", text: "PermenPANRB No. 14 Tahun 2017" }));
 }
 
-// The kiosk's address (as this PC serves it) and its QR code, printable as
-// a poster for the counter.
-async function kioskCard() {
-  const r = await api("/api/kiosk/qr");
-  if (!r.ok) return h("p", { class: "muted", id: "kiosk-qr-missing", text: r.data.error || "" });
+// The kiosk's address (as this PC serves it) and its QR code ({url, qr}:
+// /api/report's `kiosk`), printable as a poster for the counter.
+function kioskCard(k) {
+  if (k.error) return h("p", { class: "muted", id: "kiosk-qr-missing", text: k.error });
   return h("section", { class: "card print-qr", id: "kiosk-qr" },
     h("h2", { text: t("Kode QR kios survei") }),
     h("p", { class: "qr-office", text: session.office_name }),
-    h("img", { id: "kiosk-qr-img", src: r.data.qr, alt: r.data.url, width: "220", height: "220" }),
+    h("img", { id: "kiosk-qr-img", src: k.qr, alt: k.url, width: "220", height: "220" }),
     h("p", { class: "qr-say", text: t("Pindai untuk mengisi survei kepuasan") }),
-    h("p", { class: "qr-url", id: "kiosk-url", text: r.data.url }));
+    h("p", { class: "qr-url", id: "kiosk-url", text: k.url }));
 }
 
 // ---- Sinkronisasi ---------------------------------------------------------
 
 async function sinkronisasi() {
-  const s = (await refreshStatus()) || {};
-  const r = await api("/api/outbox");
+  const q = new URLSearchParams(location.search);
+  const [s0, r] = await Promise.all([refreshStatus(), api("/api/outbox" + listQuery(q, "type"))]);
+  const s = s0 || {};
   const canDiscard = session.role === "operator";
+  const filter = listFilter("o-filter", "/sinkronisasi", q,
+    h("div", {}, h("label", { for: "of-type", text: t("Jenis") }),
+      h("select", { id: "of-type", name: "type" }, h("option", { value: "", text: t("Semua") }),
+        Object.entries(TYPE_WORD).map(([k, w]) => h("option", { value: k, selected: k === q.get("type"), text: t(w) })))));
+  if (!r.ok) showErrors(filter, errorsOf(r.data));
   const discard = async (id) => {
     const d = await api("/api/outbox/discard", { id });
     if (d.ok) await route();
   };
   const rows = (list, rejected) => list.length ? list.map((x) => h("tr", { "data-id": x.id },
-    h("td", { text: TYPE_WORD[x.type] ? t(TYPE_WORD[x.type]) : x.type }), h("td", { text: day(x.date) }), h("td", { class: "id", text: x.id }), h("td", { text: x.reason || "" }),
+    h("td", { text: TYPE_WORD[x.type] ? t(TYPE_WORD[x.type]) : x.type }), h("td", { text: day(x.date) }),
+    h("td", { class: "who" }, x.nip ? [x.name || "", h("div", { class: "hint", text: x.nip })] : ""),
+    h("td", { class: "id", text: x.id }), h("td", { text: x.reason || "" }),
     rejected && canDiscard ? h("td", {}, h("button", { type: "button", class: "danger discard", onclick: () => discard(x.id), text: t("Buang") })) : null))
-    : [h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))];
-  const head = (rejected) => h("thead", {}, h("tr", {}, h("th", { text: t("Jenis") }), h("th", { text: t("Tanggal") }), h("th", { text: "ID" }),
-    h("th", { text: t("Alasan") }), rejected && canDiscard ? h("th", {}, "") : null));
+    : [h("tr", {}, h("td", { colspan: "5", class: "muted", text: t("Tidak ada data") }))];
+  const head = (rejected) => h("thead", {}, h("tr", {}, h("th", { text: t("Jenis") }), h("th", { text: t("Tanggal") }), h("th", { text: t("Nama") }),
+    h("th", { text: "ID" }), h("th", { text: t("Alasan") }), rejected && canDiscard ? h("th", {}, "") : null));
   main.append(h("h1", { text: t("Sinkronisasi") }),
     h("div", { class: "card" }, h("p", {}, h("strong", { text: t(s.online ? "Daring" : "Luring") }),
       ` · ${t("Terakhir tersinkron")}: ${s.last_sync ? `${day(s.last_sync_day)} ${s.last_sync}` : t("belum pernah")}`),
       s.last_error ? h("p", { class: "hint", text: s.last_error }) : null),
+    filter,
     h("h2", { text: `${t("Ditolak server")} (${num((r.data.rejected || []).length)})` }),
     h("div", { class: "table-wrap" }, h("table", { id: "rejected" }, head(true), h("tbody", {}, rows(r.data.rejected || [], true)))),
     h("h2", { text: `${t("Perubahan menunggu")} (${num((r.data.pending || []).length)})` }),

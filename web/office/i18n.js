@@ -194,6 +194,18 @@ const EN = {
   "IKM per layanan": "IKM per service",
   "IKM per bulan": "IKM per month",
   "Belum ada nilai: nilai datang bersama sinkronisasi berikutnya.": "No scores yet: they come with the next sync.",
+  // the lists' filters; Laporan: the employees' chart and the predikat
+  "Dari tanggal": "From",
+  "Sampai tanggal": "To",
+  "Capaian dan predikat pegawai": "Employees' achievement and rating",
+  "Sangat Baik": "Very good",
+  "Baik": "Good",
+  "Butuh Perbaikan": "Needs improvement",
+  "Kurang": "Poor",
+  "Sangat Kurang": "Very poor",
+  "Kurang Baik": "Fair",
+  "Tidak Baik": "Poor",
+  "Belum ada predikat": "No rating yet",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
