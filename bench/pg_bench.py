@@ -42,7 +42,8 @@ Environment: PG_SURVEYS (default 10000000; 200000 with BENCH_QUICK),
 PG_DEVICES (default 1000; 200 with BENCH_QUICK), PG_PUSH_RUNS (rounds of
 the push, default BENCH_RUNS), PG_REPORT_BEFORE=PATH (another build's
 kinerjad, e.g. before a change, timed in turn with this one on the same
-database).
+database), PG_PARTS (report,push: the parts to run), PG_HEADER_TIMEOUT_MS (the instances'
+header_timeout_ms, default kinerjad's).
 """
 import concurrent.futures
 import importlib.machinery
@@ -55,6 +56,7 @@ import ssl
 import http.client
 import subprocess
 import tempfile
+import threading
 import statistics
 import time
 
@@ -172,6 +174,37 @@ class Cluster:
 
 # --- kinerjad on a store -------------------------------------------------------------
 
+class Sampler:
+    """Every 0.2 s during a push, the backends of database db (pg_stat_activity):
+    how many wait for the write lock (the advisory lock) and how many are
+    busy otherwise (running a statement, or waiting for the disk).  stop()
+    returns their means and the number of samples."""
+
+    def __init__(self, cl, db):
+        self.cl, self.db, self.samples, self.done = cl, db, [], threading.Event()
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.t.start()
+
+    def loop(self):
+        q = ("SELECT count(*) FILTER (WHERE wait_event = 'advisory'), count(*) FILTER (WHERE "
+             "state = 'active' AND wait_event IS DISTINCT FROM 'advisory') FROM pg_stat_activity "
+             "WHERE datname = '%s' AND pid <> pg_backend_pid()" % self.db)
+        while not self.done.wait(0.2):
+            try:
+                w, a = self.cl.sql(q).split("|")
+                self.samples.append((int(w), int(a)))
+            except (RuntimeError, ValueError, subprocess.SubprocessError):
+                pass
+
+    def stop(self):
+        self.done.set()
+        self.t.join()
+        n = len(self.samples)
+        if not n:
+            return None
+        return (sum(x[0] for x in self.samples) / n, sum(x[1] for x in self.samples) / n, n)
+
+
 def set_store(datadir, store):
     """Point the instance in datadir at store (rewrites `store =` of its config)."""
     conf = os.path.join(datadir, "kinerjad.conf")
@@ -226,6 +259,11 @@ def bench_push(B, b, tmp, cl, ndev):
     pg1 = B.Server(b, dirs[0])
     pg1.cmd("import", "office", offices)
     pg_dev = enrol(B, pg1, ndev, os.path.join(tmp, "pg-pg-devices.txt"))
+    hto = os.environ.get("PG_HEADER_TIMEOUT_MS")
+    if hto:  # time for 1,000 TLS handshakes queued on a loaded machine
+        for dd in [sq.dir] + dirs:
+            with open(os.path.join(dd, "kinerjad.conf"), "a") as f:
+                f.write("header_timeout_ms = %d\n" % int(hto))
     setups = [("SQLite, 1 instance", "sqlite", 1), ("PostgreSQL, 1 instance", "pg", 1),
               ("PostgreSQL, 2 instances", "pg", 2), ("PostgreSQL, 3 instances", "pg", 3)]
     out = {name: [] for name, _, _ in setups}
@@ -247,8 +285,10 @@ def bench_push(B, b, tmp, cl, ndev):
                 devfile = pg_dev
                 pg_cpu0, wal0 = cl.cpu(), cl.wal()
             urls = ",".join(s.url for s in srvs)
+            smp = Sampler(cl, db) if kind == "pg" else None
             text = B.run([b.many_devices, urls, srvs[0].ca, devfile, str(DEVICE_RECORDS)],
                          check=False)[0]
+            waits = smp.stop() if smp else None
             driver_cpu = B.LAST["cpu"]
             kcpu = sum(s.usage()[1] for s in srvs)
             for s in srvs:
@@ -258,6 +298,8 @@ def bench_push(B, b, tmp, cl, ndev):
                 raise RuntimeError("many_devices said nothing (%s)" % name)
             res = {t[i]: float(t[i + 1]) for i in range(0, len(t) - 1, 2)}
             res["kinerjad_cpu"], res["driver_cpu"] = kcpu, driver_cpu
+            if waits:
+                res["lock_waiting"], res["busy"], res["samples"] = waits
             if kind == "pg":
                 res["pg_cpu"] = cl.cpu() - pg_cpu0
                 w = cl.wal()
@@ -277,7 +319,8 @@ def bench_push(B, b, tmp, cl, ndev):
 
 # One survey per g in [lo, hi]: office g mod NOFF (of the offices in
 # records, in code order), service (g div NOFF) mod 5, a date in 2026 (month
-# from g, day 1-28), u1..u9 in 1..4, an id that is a UUIDv7 text unique in g,
+# (g div 5 NOFF) mod 12: every office has every service in every month from
+# 60 NOFF surveys on; day 1-28), u1..u9 in 1..4, an id that is a UUIDv7 text unique in g,
 # position BASE + g, every field stamped by one HLC (as a device writes a
 # new record) and the state JSON in the store's own key order; sc_survey
 # gets, in the same statement, what kjs_score_update adds for a survey.
@@ -302,7 +345,7 @@ g AS (
          o.a[1 + (g % @NOFF@)] AS office,
          (ARRAY['KTP-el','Kartu Keluarga','Akta Kelahiran','Surat Pindah','Izin Usaha Mikro'])
            [1 + ((g / @NOFF@) % 5)] AS service,
-         make_date(2026, 1 + ((g * 7) % 12)::int, 1 + ((g * 13) % 28)::int) AS day,
+         make_date(2026, 1 + ((g / (5 * @NOFF@)) % 12)::int, 1 + ((g * 13) % 28)::int) AS day,
          1 + (g * 3) % 4 AS u1, 1 + (g * 5 / 3) % 4 AS u2, 1 + (g / 7) % 4 AS u3,
          1 + (g / 11) % 4 AS u4, 1 + (g * 7 / 5) % 4 AS u5, 1 + (g / 13) % 4 AS u6,
          1 + (g / 17) % 4 AS u7, 1 + (g * 11 / 7) % 4 AS u8, 1 + (g / 19) % 4 AS u9,
@@ -470,10 +513,14 @@ def run(B, b, tmp):
     try:
         cl.start()
         R["pg_version"] = cl.version()
-        R["report"] = bench_report(B, b, tmp, cl, nsurv, min(20000, nsurv))
+        parts = os.environ.get("PG_PARTS", "report,push").split(",")
+        if "report" in parts:
+            R["report"] = bench_report(B, b, tmp, cl, nsurv, min(20000, nsurv))
         R["load_mid"] = load_avg()
-        R["push"] = bench_push(B, b, tmp, cl, ndev)
-        R["devices"] = ndev
+        if "push" in parts:
+            R["push"] = bench_push(B, b, tmp, cl, ndev)
+            R["devices"] = ndev
+            R["header_timeout_ms"] = os.environ.get("PG_HEADER_TIMEOUT_MS")
     finally:
         cl.stop()
     R["load_end"] = load_avg()
@@ -487,7 +534,7 @@ def med(v):
 def render(B, R):
     fmt, runs = B.fmt, B.runs
     out = []
-    rep = R["report"]
+    rep = R.get("report")
     out.append("Measured by `BENCH_ONLY=pg make bench` (bench/pg_bench.py) on %s UTC; load "
                "average %s at the start, %s after the report part, %s at the end (2 cores, "
                "shared). PostgreSQL %s, a throwaway cluster on the same machine: fsync, "
@@ -495,6 +542,14 @@ def render(B, R):
                "talks to it over its unix socket." % (
                    R["date"], R["load_start"], R.get("load_mid", "?"), R["load_end"],
                    R["pg_version"]))
+    if rep:
+        render_report(out, fmt, rep)
+    if R.get("push"):
+        render_push(out, fmt, runs, R)
+    return "\n".join(out)
+
+
+def render_report(out, fmt, rep):
     out.append("")
     out.append("**Offices report over %s surveys** (%d offices, one year; %s of records and "
                "aggregates, %s rows in `sc_survey`; loaded in %.0f s, the loader checked on %s "
@@ -522,22 +577,31 @@ def render(B, R):
         out.append("Both builds' answers byte-identical: year %s, month %s." % (
             "yes" if rep["same_bytes_2026"] else "**no**",
             "yes" if rep["same_bytes_2026-08"] else "**no**"))
+
+
+def render_push(out, fmt, runs, R):
     out.append("")
     out.append("**%s devices x %d new surveys at once**, each device its own TLS connection "
                "(bench/many_devices), %d runs per set-up, interleaved; medians (each run's "
-               "figure after the slash list)." % (fmt(R["devices"]), DEVICE_RECORDS, R["runs"]))
+               "figure after the slash list)%s." % (
+                   fmt(R["devices"]), DEVICE_RECORDS, R["runs"],
+                   "; every instance with `header_timeout_ms = %s` (default 10000: TLS "
+                   "handshake and headers within 10 s)" % R["header_timeout_ms"]
+                   if R.get("header_timeout_ms") else ""))
     out.append("")
     out.append("| set-up | acknowledged | devices with errors | wall | records/s | p50 | p99 | "
-               "kinerjad CPU | PostgreSQL CPU | WAL flushes | commits |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+               "kinerjad CPU | PostgreSQL CPU | WAL flushes | commits | waiting for the lock / "
+               "busy (backends, mean) |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, rs in R["push"].items():
         def col(k, nd=0, scale=1.0):
             return fmt(med([r[k] * scale for r in rs]), nd)
         pg = "pg_cpu" in rs[0]
         rate = [r["applied"] / (r["wall_ms"] / 1e3) for r in rs]
-        out.append("| %s | %s | %s | %s s (%s) | %s | %s s | %s s | %s s | %s | %s | %s |" % (
+        lk = all("lock_waiting" in r for r in rs)
+        out.append("| %s | %s | %s | %s s (%s) | %s | %s s | %s s | %s s | %s | %s | %s | %s |" % (
             name, col("applied"), col("errors"), col("wall_ms", 1, 1e-3),
             runs([r["wall_ms"] / 1e3 for r in rs], 1), fmt(med(rate)), col("p50_ms", 1, 1e-3),
             col("p99_ms", 1, 1e-3), col("kinerjad_cpu", 1), col("pg_cpu", 1) + " s" if pg else "-",
-            col("wal_syncs") if pg else "-", col("commits") if pg else "-"))
-    return "\n".join(out)
+            col("wal_syncs") if pg else "-", col("commits") if pg else "-",
+            "%s / %s" % (col("lock_waiting", 1), col("busy", 1)) if lk else "-"))
