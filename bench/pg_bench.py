@@ -582,9 +582,10 @@ def render_report(out, fmt, rep):
 def render_push(out, fmt, runs, R):
     out.append("")
     out.append("**%s devices x %d new surveys at once**, each device its own TLS connection "
-               "(bench/many_devices), %d runs per set-up, interleaved; medians (each run's "
-               "figure after the slash list)%s." % (
-                   fmt(R["devices"]), DEVICE_RECORDS, R["runs"],
+               "(bench/many_devices), %s per set-up, interleaved; medians (each run's "
+               "figure in brackets)%s." % (
+                   fmt(R["devices"]), DEVICE_RECORDS,
+                   "1 run" if R["runs"] == 1 else "%d runs" % R["runs"],
                    "; every instance with `header_timeout_ms = %s` (default 10000: TLS "
                    "handshake and headers within 10 s)" % R["header_timeout_ms"]
                    if R.get("header_timeout_ms") else ""))
