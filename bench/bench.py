@@ -25,6 +25,12 @@ Environment:
                   kinerja and kinerjad, e.g. of the last release) its push is
                   run in turn with this one, same machine, same load; prints
                   medians, leaves the doc alone
+  BENCH_ONLY=pg   only the PostgreSQL part (issue 19, bench/pg_bench.py: the
+                  many-devices push on SQLite and on 1, 2 and 3 instances on
+                  one PostgreSQL, the offices report over 10,000,000 surveys);
+                  rewrites only its block (`bench-pg`); skipped, with a
+                  message, when PostgreSQL is not installed.  Also part of
+                  the full run.
 
 Everything binds 127.0.0.1 with port 0, lives in one temporary directory
 (removed at the end) and every process started here is killed at exit.
@@ -1181,6 +1187,18 @@ def main():
         if os.environ.get("BENCH_NO_DOC", "0") == "0":
             write_doc(block, "bench-web")
         return
+    if ONLY == "pg":
+        import pg_bench
+        try:
+            P = pg_bench.run(sys.modules[__name__], b, TMP)
+        finally:
+            cleanup()
+        if P:
+            block = pg_bench.render(sys.modules[__name__], P)
+            print(block)
+            if os.environ.get("BENCH_NO_DOC", "0") == "0":
+                write_doc(block, "bench-pg")
+        return
     if ONLY == "links":
         try:
             date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
@@ -1217,6 +1235,9 @@ def main():
         R["links"] = bench_links(b, TMP)
         log("web apps' render budget (about 3 minutes)")
         R["web"] = bench_web(b, TMP)
+        log("PostgreSQL (issue 19): several instances, 10,000,000 surveys (about 30 minutes)")
+        import pg_bench
+        R["pg"] = pg_bench.run(sys.modules[__name__], b, TMP)
     finally:
         cleanup()
     rows = table(R)
@@ -1232,6 +1253,8 @@ def main():
         write_doc(block)
         write_doc(links, "bench-links")
         write_doc(web, "bench-web")
+        if R["pg"]:
+            write_doc(pg_bench.render(sys.modules[__name__], R["pg"]), "bench-pg")
 
 
 CIPHER_SEEN = []

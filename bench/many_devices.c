@@ -1,7 +1,9 @@
 /* many_devices.c - many offices syncing at once (issue "Benchmarks", item 5).
  *
- *   many_devices URL CAFILE DEVICES_FILE RECORDS
- * DEVICES_FILE has one "TOKEN OFFICE" line per device.  Every device gets
+ *   many_devices URL[,URL...] CAFILE DEVICES_FILE RECORDS
+ * DEVICES_FILE has one "TOKEN OFFICE" line per device.  With several URLs
+ * (instances of one store serving the same certificate, CAFILE), device i
+ * talks to URL i mod their number.  Every device gets
  * its own libcurl easy handle and its own TLS connection (fresh, never
  * reused), all added to one multi handle at once, and POSTs one
  * /v1/push of RECORDS new survey records of its office, built with
@@ -139,7 +141,7 @@ static double now_ms(void) {
 
 int main(int argc, char **argv) {
   if (argc != 5) {
-    fprintf(stderr, "usage: many_devices URL CAFILE DEVICES_FILE RECORDS\n");
+    fprintf(stderr, "usage: many_devices URL[,URL...] CAFILE DEVICES_FILE RECORDS\n");
     return 2;
   }
   int records = atoi(argv[4]);
@@ -165,8 +167,15 @@ int main(int argc, char **argv) {
   fclose(f);
   if (n == 0)
     die(argv[3], "no devices in the file");
-  char url[512];
-  snprintf(url, sizeof url, "%s/v1/push", argv[1]);
+  char urls[16][512];
+  int nurl = 0;
+  for (const char *u = argv[1]; *u && nurl < 16;) {
+    size_t len = strcspn(u, ",");
+    snprintf(urls[nurl++], sizeof urls[0], "%.*s/v1/push", (int)len, u);
+    u += len + (u[len] == ',');
+  }
+  if (nurl == 0)
+    die(argv[1], "no URL");
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURLM *m = curl_multi_init();
   curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)n + 1);
@@ -182,7 +191,7 @@ int main(int argc, char **argv) {
     d->hdr = curl_slist_append(d->hdr, "Content-Encoding: gzip");
     d->hdr = curl_slist_append(d->hdr, "Expect:");
     CURL *h = d->h = curl_easy_init();
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_URL, urls[i % nurl]);
     curl_easy_setopt(h, CURLOPT_CAINFO, argv[2]);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, d->hdr);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, d->body.data);
@@ -192,7 +201,7 @@ int main(int argc, char **argv) {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &d->reply);
     curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 300000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 900000L); /* a slow store: minutes */
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 120000L);
     curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
     curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);

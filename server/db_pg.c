@@ -635,6 +635,7 @@ static void p_release(kjs_db *d, conn *c) {
 /* --- transactions ------------------------------------------------------ */
 
 static kj_code p_begin(conn *c, int write, kj_err *err) {
+  kjs_score_pg_forget(&c->score); /* its batch reads were of another snapshot */
   if (!write)
     return exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ", err);
   char sql[96];
@@ -647,10 +648,13 @@ static kj_code p_begin(conn *c, int write, kj_err *err) {
 }
 
 static kj_code p_commit(conn *c, kj_err *err) {
+  kjs_score_pg_forget(&c->score);
   return exec(c, "COMMIT", err);
 }
 
 static void p_rollback(conn *c) {
+  if (c)
+    kjs_score_pg_forget(&c->score);
   if (c && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
     exec(c, "ROLLBACK", NULL);
 }

@@ -90,6 +90,9 @@ enum {
   S_CMP_MONTHS,
   S_CMP_DAYS,
   S_CMP_DAY,
+  S_SURVEYS_ALL,
+  S_CDAYS_ALL,
+  S_ROSTER_ALL,
   S__COUNT
 };
 
@@ -161,6 +164,14 @@ static const char *const k_sql[S__COUNT] = {
                    "d.nip=e.nip WHERE e.office=$1 AND d.day BETWEEN $2 AND $3 AND d.wd=1",
     [S_CMP_DAY] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
                   "d.nip=e.nip WHERE e.office=$1 AND d.day=$2",
+    /* the offices report's batch reads: S_SURVEYS, S_CDAYS and S_ROSTER of
+     * every office at once, office first, in office order */
+    [S_SURVEYS_ALL] = "SELECT office,service,sum(n),sum(u1),sum(u2),sum(u3),sum(u4),sum(u5),"
+                      "sum(u6),sum(u7),sum(u8),sum(u9) FROM sc_survey WHERE ym BETWEEN $1 AND $2 "
+                      "GROUP BY office,service ORDER BY office,service",
+    [S_CDAYS_ALL] = "SELECT office,days,sum(cnt) FROM sc_cdays WHERE ym BETWEEN $1 AND $2 GROUP "
+                    "BY office,days ORDER BY office,days",
+    [S_ROSTER_ALL] = "SELECT office,nip,name FROM sc_emp ORDER BY office,nip",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -216,6 +227,8 @@ static kj_code run(kjs_score_pg *h, int i, int nparam, const char *const *params
   char name[16];
   snprintf(name, sizeof name, "kjsc_%d", i);
   *out = NULL;
+  if (i < S_OFFICES) /* a write: the batch reads are out of date */
+    kjs_score_pg_forget(h);
   if (!h->checked) {
     kj_code rc = list_prepared(h, err);
     if (rc)
@@ -413,8 +426,90 @@ static kj_code w_rating_add(void *h, const char *office, const char *ratee, cons
     return cb_;                                                                                    \
   } while (0)
 
+/* Batch reads.  The offices report reads the office list, then for each
+ * office its surveys, its complaints and its roster: three statements per
+ * office, 1,500 round trips for 500 offices.  Instead, reading the office
+ * list turns batch reads on: the first surveys (complaints, roster) read
+ * then reads those of every office at once (S_*_ALL, rows in office order,
+ * kept in h->batch) and each office's rows are found there by binary
+ * search; the rows and their order are those of the one-office statement.
+ * The batch belongs to the transaction that read it (one REPEATABLE READ
+ * snapshot for a report): kjs_score_pg_forget drops it at the transaction's
+ * begin and end (db_pg.c), and any write here drops it too. */
+enum { B_SURVEYS, B_CDAYS, B_ROSTER };
+
+void kjs_score_pg_forget(kjs_score_pg *h) {
+  for (int i = 0; i < 3; i++) {
+    PQclear(h->batch[i]);
+    h->batch[i] = NULL;
+  }
+  h->batch_on = 0;
+}
+
+/* The batch b (statement i, months lo..hi; S_ROSTER_ALL takes none): *out
+ * = its result, owned by h. */
+static kj_code batch_get(kjs_score_pg *h, int b, int i, long long lo, long long hi, PGresult **out,
+                         kj_err *err, const char *what) {
+  if (!h->batch[b] || h->batch_lo[b] != lo || h->batch_hi[b] != hi) {
+    PQclear(h->batch[b]);
+    h->batch[b] = NULL;
+    num n[2];
+    const char *p[2] = {fmt(&n[0], lo), fmt(&n[1], hi)};
+    PGresult *r;
+    kj_code rc = run(h, i, i == S_ROSTER_ALL ? 0 : 2, p, &r, err, what);
+    if (rc)
+      return rc;
+    h->batch[b] = r;
+    h->batch_lo[b] = lo;
+    h->batch_hi[b] = hi;
+  }
+  *out = h->batch[b];
+  return KJ_OK;
+}
+
+/* The first row of r whose column 0 (an office, byte order as COLLATE "C")
+ * is not below office. */
+static int batch_first(const PGresult *r, const char *office) {
+  int lo = 0, hi = PQntuples(r);
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (strcmp(PQgetvalue(r, mid, 0), office) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* Rows of one office: those of its batch when batch reads are on (office
+ * in column 0, the one-office statement's columns from column 1), else
+ * statement one's with params p.  For each row, the block given last reads
+ * row r_ of res_ from column c_ and sets cb_. */
+#define READ_OFFICE_ROWS(h, b, all, lo, hi, one, np, p, office, err, what, ...)                    \
+  do {                                                                                             \
+    kjs_score_pg *hh_ = (h);                                                                       \
+    if (!hh_->batch_on)                                                                            \
+      READ_ROWS(hh_, one, np, p, err, what, {                                                      \
+        const int c_ = 0;                                                                          \
+        __VA_ARGS__;                                                                               \
+      });                                                                                          \
+    PGresult *res_;                                                                                \
+    kj_code cb_ = batch_get(hh_, b, all, lo, hi, &res_, err, what);                                \
+    if (cb_)                                                                                       \
+      return cb_;                                                                                  \
+    for (int r_ = batch_first(res_, office);                                                       \
+         !cb_ && r_ < PQntuples(res_) && !strcmp(PQgetvalue(res_, r_, 0), office); r_++) {         \
+      const int c_ = 1;                                                                            \
+      __VA_ARGS__;                                                                                 \
+    }                                                                                              \
+    return cb_;                                                                                    \
+  } while (0)
+
 static kj_code r_offices(void *h, kj_code (*each)(void *, const kjs_sc_office *), void *ctx,
                          kj_err *err) {
+  /* the offices report starts here: batch reads from now on, fresh ones */
+  kjs_score_pg_forget(h);
+  ((kjs_score_pg *)h)->batch_on = 1;
   READ_ROWS(h, S_OFFICES, 0, NULL, err, "cannot read offices", {
     kjs_sc_office o = {col_text(res_, r_, 0), col_text(res_, r_, 1), !PQgetisnull(res_, r_, 2), 0};
     if (o.have_pop)
@@ -427,10 +522,11 @@ static kj_code r_offices(void *h, kj_code (*each)(void *, const kjs_sc_office *)
 static kj_code r_roster(void *h, const char *office, kj_code (*each)(void *, const kjs_sc_emp *),
                         void *ctx, kj_err *err) {
   const char *p[1] = {office};
-  READ_ROWS(h, S_ROSTER, 1, p, err, "cannot read the roster", {
-    kjs_sc_emp e = {col_text(res_, r_, 0), office, col_text(res_, r_, 1)};
-    cb_ = each(ctx, &e);
-  });
+  READ_OFFICE_ROWS(h, B_ROSTER, S_ROSTER_ALL, 0, 0, S_ROSTER, 1, p, office, err,
+                   "cannot read the roster", {
+                     kjs_sc_emp e = {col_text(res_, r_, c_), office, col_text(res_, r_, c_ + 1)};
+                     cb_ = each(ctx, &e);
+                   });
 }
 
 /* a (hi, lo) column pair */
@@ -482,29 +578,31 @@ static kj_code r_surveys(void *h, const char *office, long long ym_lo, long long
                          kj_code (*each)(void *, const kjs_sc_survey *), void *ctx, kj_err *err) {
   num n[2];
   const char *p[3] = {office, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
-  READ_ROWS(h, S_SURVEYS, 3, p, err, "cannot read surveys", {
-    kjs_sc_survey v;
-    v.service = col_text(res_, r_, 0);
-    cb_ = col_ll(res_, r_, 1, &v.n, err);
-    for (int i = 0; !cb_ && i < 9; i++)
-      cb_ = col_ll(res_, r_, 2 + i, &v.u[i], err);
-    if (!cb_)
-      cb_ = each(ctx, &v);
-  });
+  READ_OFFICE_ROWS(h, B_SURVEYS, S_SURVEYS_ALL, ym_lo, ym_hi, S_SURVEYS, 3, p, office, err,
+                   "cannot read surveys", {
+                     kjs_sc_survey v;
+                     v.service = col_text(res_, r_, c_);
+                     cb_ = col_ll(res_, r_, c_ + 1, &v.n, err);
+                     for (int i = 0; !cb_ && i < 9; i++)
+                       cb_ = col_ll(res_, r_, c_ + 2 + i, &v.u[i], err);
+                     if (!cb_)
+                       cb_ = each(ctx, &v);
+                   });
 }
 
 static kj_code r_cdays(void *h, const char *office, long long ym_lo, long long ym_hi,
                        kj_code (*each)(void *, const kjs_sc_cdays *), void *ctx, kj_err *err) {
   num n[2];
   const char *p[3] = {office, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
-  READ_ROWS(h, S_CDAYS, 3, p, err, "cannot read complaints", {
-    kjs_sc_cdays c = {0, 0};
-    cb_ = col_ll(res_, r_, 0, &c.days, err);
-    if (!cb_)
-      cb_ = col_ll(res_, r_, 1, &c.cnt, err);
-    if (!cb_)
-      cb_ = each(ctx, &c);
-  });
+  READ_OFFICE_ROWS(h, B_CDAYS, S_CDAYS_ALL, ym_lo, ym_hi, S_CDAYS, 3, p, office, err,
+                   "cannot read complaints", {
+                     kjs_sc_cdays c = {0, 0};
+                     cb_ = col_ll(res_, r_, c_, &c.days, err);
+                     if (!cb_)
+                       cb_ = col_ll(res_, r_, c_ + 1, &c.cnt, err);
+                     if (!cb_)
+                       cb_ = each(ctx, &c);
+                   });
 }
 
 /* the one number of a counting statement i with np parameters */
@@ -578,6 +676,7 @@ void kjs_score_pg_init(kjs_score_pg *h, PGconn *conn) {
 }
 
 void kjs_score_pg_release(kjs_score_pg *h) {
+  kjs_score_pg_forget(h);
   memset(h, 0, sizeof *h);
 }
 

@@ -29,6 +29,11 @@ typedef struct kjs_score_pg {
   PGconn *conn;
   unsigned long long prepared; /* bit i: statement i is prepared on conn */
   int checked;                 /* the connection's prepared statements were listed */
+  /* The offices report's reads of all offices at once (score_pg.c "Batch
+   * reads"): on from its office list to kjs_score_pg_forget or a write. */
+  int batch_on;
+  PGresult *batch[3];                 /* surveys, complaints, roster; NULL: not read */
+  long long batch_lo[3], batch_hi[3]; /* the months each was read for */
 } kjs_score_pg;
 
 /* Make h the score store of conn (borrowed: it must outlive h, and is used
@@ -38,9 +43,13 @@ typedef struct kjs_score_pg {
  * After a reconnect (PQreset) or a DISCARD ALL / DEALLOCATE ALL, init h
  * again. */
 void kjs_score_pg_init(kjs_score_pg *h, PGconn *conn);
-/* Nothing to free (the prepared statements stay with the connection and go
- * when it closes); h is zeroed. */
+/* Frees h's batch reads (the prepared statements stay with the connection
+ * and go when it closes); h is zeroed. */
 void kjs_score_pg_release(kjs_score_pg *h);
+
+/* Drop h's batch reads: call it at every transaction's begin and end (the
+ * rows were read in that transaction's snapshot).  Never fails. */
+void kjs_score_pg_forget(kjs_score_pg *h);
 
 /* Create the nine aggregate tables and their index if absent (CREATE TABLE
  * IF NOT EXISTS, BIGINT numbers, text COLLATE "C"), in the schema first on
