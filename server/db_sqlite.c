@@ -605,15 +605,25 @@ static void q_release(kjs_db *d, conn *c) {
 
 /* --- transactions ------------------------------------------------------ */
 
+/* The score store of a connection holds survey sums back until the
+ * commit (score_sqlite.h): written before COMMIT, forgotten at a rollback. */
 static kj_code q_begin(conn *c, int write, kj_err *err) {
-  return exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
+  if (c)
+    kjs_score_sqlite_discard(c->db);
+  kj_code rc = exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
+  if (!rc && write)
+    kjs_score_sqlite_hold(c->db);
+  return rc;
 }
 
 static kj_code q_commit(conn *c, kj_err *err) {
-  return exec(c, "COMMIT", err);
+  kj_code rc = c ? kjs_score_sqlite_flush(c->db, err) : KJ_OK;
+  return rc ? rc : exec(c, "COMMIT", err);
 }
 
 static void q_rollback(conn *c) {
+  if (c)
+    kjs_score_sqlite_discard(c->db);
   if (c && !sqlite3_get_autocommit(c->db))
     exec(c, "ROLLBACK", NULL);
 }
@@ -622,6 +632,13 @@ static kj_code q_savepoint(conn *c, kjs_db_sp op, kj_err *err) {
   int which = op == KJS_SP_BEGIN     ? ST_SP_BEGIN
               : op == KJS_SP_RELEASE ? ST_SP_RELEASE
                                      : ST_SP_ROLLBACK;
+  /* the sums held back are written before the savepoint begins or ends,
+   * forgotten when it rolls back */
+  if (op == KJS_SP_ROLLBACK)
+    kjs_score_sqlite_discard(c->db);
+  else if (kjs_score_sqlite_flush(c->db, err))
+    return KJ_EDB;
+  kjs_score_sqlite_hold(c->db);
   PREP(st, c, which, err);
   return run(c, st, "cannot keep a savepoint", err);
 }
