@@ -402,6 +402,15 @@ static void btext(sqlite3_stmt *st, int i, const char *v) {
     sqlite3_bind_null(st, i);
 }
 
+/* btext of a string that outlives the step (bound, stepped and reset in
+ * one function): no copy. */
+static void bstatic(sqlite3_stmt *st, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+
 static const char *ctext(sqlite3_stmt *st, int i) {
   return (const char *)sqlite3_column_text(st, i);
 }
@@ -674,7 +683,7 @@ static kj_code q_rec_get(conn *c, const char *type, const char *id, int lock, ch
   *state = NULL;
   PREP(st, c, ST_REC_GET, err);
   sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
   int r = sqlite3_step(st);
   kj_code rc = KJ_OK;
   if (r == SQLITE_ROW) {
@@ -691,12 +700,12 @@ static kj_code q_rec_get(conn *c, const char *type, const char *id, int lock, ch
 static kj_code q_rec_put(conn *c, const kjs_db_rec *r, kj_err *err) {
   PREP(st, c, ST_REC_PUT, err);
   sqlite3_bind_text(st, 1, r->type, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, r->id, -1, SQLITE_TRANSIENT);
-  btext(st, 3, r->office && *r->office ? r->office : NULL);
+  sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
+  bstatic(st, 3, r->office && *r->office ? r->office : NULL);
   sqlite3_bind_int(st, 4, r->deleted ? 1 : 0);
   sqlite3_bind_text(st, 5, r->state, (int)r->state_len, SQLITE_STATIC);
   sqlite3_bind_int64(st, 6, (sqlite3_int64)r->seq);
-  btext(st, 7, r->origin);
+  bstatic(st, 7, r->origin);
   return run(c, st, "cannot store record", err);
 }
 
@@ -906,7 +915,7 @@ static kj_code q_applied_put(conn *c, const char *device, const char *inc, int64
   sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
   sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-  btext(st, 4, error);
+  bstatic(st, 4, error);
   sqlite3_bind_text(st, 5, inc, -1, SQLITE_STATIC);
   if (digest_len)
     sqlite3_bind_blob(st, 6, digest, (int)digest_len, SQLITE_STATIC);

@@ -261,11 +261,21 @@ static const char *const k_rsql[R__COUNT] = {
  * 1,000 surveys adds to a handful of sc_survey rows, one upsert each at
  * the end instead of one per survey (docs/performance.md "Server cost per
  * record"). */
-#define SV_PEND_MAX 32
+#define SV_PEND_MAX 256
+#define SV_SLOTS 512 /* open addressing over pend, a power of two */
 typedef struct sv_pend {
   char office[64], service[256];
   long long ym, n, u[9];
 } sv_pend;
+
+static unsigned sv_hash(const char *office, long long ym, const char *service) {
+  unsigned h = 2166136261u ^ (unsigned)ym; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)office; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  for (const unsigned char *p = (const unsigned char *)service; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return h;
+}
 
 typedef struct sq {
   kjs_score_store store;
@@ -276,11 +286,19 @@ typedef struct sq {
   /* batch: survey_add holds its sums back in pend until sv_flush (the
    * connection's store: kjs_score_sqlite_flush before its commit, and
    * before any read of the scores) */
-  int batch, flushing, npend, last;
+  int batch, flushing, npend;
   sv_pend pend[SV_PEND_MAX];
+  short slot[SV_SLOTS]; /* index + 1 into pend by sv_hash, 0 empty */
 } sq;
 
 static kj_code sv_flush(sq *u, kj_err *err);
+
+/* Nothing held back any more. */
+static void sv_forget(sq *u) {
+  if (u->npend)
+    memset(u->slot, 0, sizeof u->slot);
+  u->npend = 0;
+}
 
 static void sq_release(sq *u) {
   for (int i = 0; i < U__COUNT; i++)
@@ -424,25 +442,23 @@ static kj_code w_survey_add(void *h, const char *office, long long ym, const cha
   if (u->batch && !sqlite3_get_autocommit(u->db) && office && service &&
       strlen(office) < sizeof u->pend[0].office && strlen(service) < sizeof u->pend[0].service) {
     sv_pend *p = NULL;
-    if (u->last < u->npend) {
-      sv_pend *q = &u->pend[u->last];
-      if (q->ym == ym && !strcmp(q->office, office) && !strcmp(q->service, service))
+    unsigned at = sv_hash(office, ym, service) & (SV_SLOTS - 1);
+    for (; u->slot[at]; at = (at + 1) & (SV_SLOTS - 1)) {
+      sv_pend *q = &u->pend[u->slot[at] - 1];
+      if (q->ym == ym && !strcmp(q->office, office) && !strcmp(q->service, service)) {
         p = q;
-    }
-    for (int i = 0; !p && i < u->npend; i++)
-      if (u->pend[i].ym == ym && !strcmp(u->pend[i].office, office) &&
-          !strcmp(u->pend[i].service, service)) {
-        p = &u->pend[i];
-        u->last = i;
+        break;
       }
+    }
     if (!p) {
       if (u->npend == SV_PEND_MAX) {
         kj_code rc = sv_flush(u, err);
         if (rc)
           return rc;
+        at = sv_hash(office, ym, service) & (SV_SLOTS - 1);
       }
-      u->last = u->npend++;
-      p = &u->pend[u->last];
+      p = &u->pend[u->npend++];
+      u->slot[at] = (short)u->npend;
       memset(p, 0, sizeof *p);
       strcpy(p->office, office);
       strcpy(p->service, service);
@@ -492,7 +508,7 @@ static kj_code sv_flush(sq *u, kj_err *err) {
     rc = urun(u, s, NULL, err);
   }
   u->flushing = 0;
-  u->npend = u->last = 0;
+  sv_forget(u);
   return rc;
 }
 
@@ -866,7 +882,7 @@ void kjs_score_sqlite_hold(sqlite3 *db) {
   kjs_score_store *ss = kjs_score_sqlite(db);
   sq *u = ss ? ss->h : NULL;
   if (u) {
-    u->npend = u->last = 0;
+    sv_forget(u);
     u->batch = 1;
   }
 }
@@ -882,7 +898,7 @@ kj_code kjs_score_sqlite_flush(sqlite3 *db, kj_err *err) {
 void kjs_score_sqlite_discard(sqlite3 *db) {
   sq *u = cached(db);
   if (u) {
-    u->npend = u->last = 0;
+    sv_forget(u);
     u->batch = 0;
   }
 }
