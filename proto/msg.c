@@ -363,14 +363,26 @@ static kj_code json_str(kj_buf *b, const char *s) {
 
 /* The decimal digits of v, into out (at least 21 bytes); their count. */
 static size_t u64_digits(uint64_t v, char *out) {
-  char tmp[21];
-  size_t n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < n; i++)
-    out[i] = tmp[n - 1 - i];
+  /* two digits a division (a stamp has 19) */
+  static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                              "34353637383940414243444546474849505152535455565758596061626364656667"
+                              "6869707172737475767778798081828384858687888990919293949596979899";
+  char tmp[24];
+  char *p = tmp + sizeof tmp;
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    p -= 2;
+    memcpy(p, pairs + 2 * r, 2);
+  }
+  if (v >= 10) {
+    p -= 2;
+    memcpy(p, pairs + 2 * v, 2);
+  } else {
+    *--p = (char)('0' + v);
+  }
+  size_t n = (size_t)(tmp + sizeof tmp - p);
+  memcpy(out, p, n);
   out[n] = 0;
   return n;
 }
@@ -484,7 +496,43 @@ static kj_code json_stamp(kj_buf *b, const kj_stamp *st) {
   return json_str(b, txt);
 }
 
+/* The last stamp json_stamp_c wrote, kept as text: the stamps of one
+ * state are mostly the same (one change writes all of a new record's
+ * fields), and a copy costs less than the digits again. */
+typedef struct stamp_cache {
+  kj_hlc hlc;
+  const char *device; /* NULL: empty */
+  size_t len;
+  char text[32 + KJ_DEVICE_MAX];
+} stamp_cache;
+
+/* json_stamp through cache c. */
+static kj_code json_stamp_c(kj_buf *b, const kj_stamp *st, stamp_cache *c) {
+  if (c->device && c->hlc == st->hlc && !strcmp(c->device, st->device)) {
+    if ((!b->data || b->len + c->len + 1 > b->cap) && kj_buf_reserve(b, c->len))
+      return KJ_ENOMEM;
+    memcpy(b->data + b->len, c->text, c->len + 1);
+    b->len += c->len;
+    return KJ_OK;
+  }
+  size_t at = b->len;
+  if (json_stamp(b, st))
+    return KJ_ENOMEM;
+  size_t n = b->len - at;
+  if (n < sizeof c->text) {
+    memcpy(c->text, b->data + at, n);
+    c->text[n] = 0;
+    c->len = n;
+    c->hlc = st->hlc;
+    c->device = st->device;
+  } else {
+    c->device = NULL;
+  }
+  return KJ_OK;
+}
+
 kj_code kj_rstate_json(const kj_rstate *s, kj_buf *out, kj_err *err) {
+  stamp_cache sc = {0, NULL, 0, {0}};
   const kj_type_def *t = kj_type(s->rec.type);
   if (!t)
     return kj_fail(err, KJ_EINVAL, "state of '%s': unknown type", s->rec.id);
@@ -517,13 +565,13 @@ kj_code kj_rstate_json(const kj_rstate *s, kj_buf *out, kj_err *err) {
     if (!s->st[i].hlc && !s->rec.v[i])
       continue;
     if ((!first && addc(b, ',')) || json_str(b, t->fields[i].name) || addc(b, ':') ||
-        json_stamp(b, &s->st[i]))
+        json_stamp_c(b, &s->st[i], &sc))
       goto nomem;
     first = 0;
   }
   for (int i = 0; i < s->nx; i++) {
     if ((!first && addc(b, ',')) || json_str(b, s->x[i].name) || addc(b, ':') ||
-        json_stamp(b, &s->x[i].st))
+        json_stamp_c(b, &s->x[i].st, &sc))
       goto nomem;
     first = 0;
   }

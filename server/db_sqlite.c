@@ -402,6 +402,15 @@ static void btext(sqlite3_stmt *st, int i, const char *v) {
     sqlite3_bind_null(st, i);
 }
 
+/* btext of a string that outlives the step (bound, stepped and reset in
+ * one function): no copy. */
+static void bstatic(sqlite3_stmt *st, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+
 static const char *ctext(sqlite3_stmt *st, int i) {
   return (const char *)sqlite3_column_text(st, i);
 }
@@ -609,15 +618,25 @@ static void q_release(kjs_db *d, conn *c) {
 
 /* --- transactions ------------------------------------------------------ */
 
+/* The score store of a connection holds survey sums back until the
+ * commit (score_sqlite.h): written before COMMIT, forgotten at a rollback. */
 static kj_code q_begin(conn *c, int write, kj_err *err) {
-  return exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
+  if (c)
+    kjs_score_sqlite_discard(c->db);
+  kj_code rc = exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
+  if (!rc && write)
+    kjs_score_sqlite_hold(c->db);
+  return rc;
 }
 
 static kj_code q_commit(conn *c, kj_err *err) {
-  return exec(c, "COMMIT", err);
+  kj_code rc = c ? kjs_score_sqlite_flush(c->db, err) : KJ_OK;
+  return rc ? rc : exec(c, "COMMIT", err);
 }
 
 static void q_rollback(conn *c) {
+  if (c)
+    kjs_score_sqlite_discard(c->db);
   if (c && !sqlite3_get_autocommit(c->db))
     exec(c, "ROLLBACK", NULL);
 }
@@ -626,6 +645,13 @@ static kj_code q_savepoint(conn *c, kjs_db_sp op, kj_err *err) {
   int which = op == KJS_SP_BEGIN     ? ST_SP_BEGIN
               : op == KJS_SP_RELEASE ? ST_SP_RELEASE
                                      : ST_SP_ROLLBACK;
+  /* the sums held back are written before the savepoint begins or ends,
+   * forgotten when it rolls back */
+  if (op == KJS_SP_ROLLBACK)
+    kjs_score_sqlite_discard(c->db);
+  else if (kjs_score_sqlite_flush(c->db, err))
+    return KJ_EDB;
+  kjs_score_sqlite_hold(c->db);
   PREP(st, c, which, err);
   return run(c, st, "cannot keep a savepoint", err);
 }
@@ -661,7 +687,7 @@ static kj_code q_rec_get(conn *c, const char *type, const char *id, int lock, ch
   *state = NULL;
   PREP(st, c, ST_REC_GET, err);
   sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
   int r = sqlite3_step(st);
   kj_code rc = KJ_OK;
   if (r == SQLITE_ROW) {
@@ -678,12 +704,12 @@ static kj_code q_rec_get(conn *c, const char *type, const char *id, int lock, ch
 static kj_code q_rec_put(conn *c, const kjs_db_rec *r, kj_err *err) {
   PREP(st, c, ST_REC_PUT, err);
   sqlite3_bind_text(st, 1, r->type, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, r->id, -1, SQLITE_TRANSIENT);
-  btext(st, 3, r->office && *r->office ? r->office : NULL);
+  sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
+  bstatic(st, 3, r->office && *r->office ? r->office : NULL);
   sqlite3_bind_int(st, 4, r->deleted ? 1 : 0);
   sqlite3_bind_text(st, 5, r->state, (int)r->state_len, SQLITE_STATIC);
   sqlite3_bind_int64(st, 6, (sqlite3_int64)r->seq);
-  btext(st, 7, r->origin);
+  bstatic(st, 7, r->origin);
   return run(c, st, "cannot store record", err);
 }
 
@@ -893,7 +919,7 @@ static kj_code q_applied_put(conn *c, const char *device, const char *inc, int64
   sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
   sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-  btext(st, 4, error);
+  bstatic(st, 4, error);
   sqlite3_bind_text(st, 5, inc, -1, SQLITE_STATIC);
   if (digest_len)
     sqlite3_bind_blob(st, 6, digest, (int)digest_len, SQLITE_STATIC);

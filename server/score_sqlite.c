@@ -257,13 +257,48 @@ static const char *const k_rsql[R__COUNT] = {
 /* ---------------------------------------------------------------------- */
 /* the store of one connection and schema */
 
+/* The survey sums of one (office, ym, service) held back: a push of
+ * 1,000 surveys adds to a handful of sc_survey rows, one upsert each at
+ * the end instead of one per survey (docs/performance.md "Server cost per
+ * record"). */
+#define SV_PEND_MAX 256
+#define SV_SLOTS 512 /* open addressing over pend, a power of two */
+typedef struct sv_pend {
+  char office[64], service[256];
+  long long ym, n, u[9];
+} sv_pend;
+
+static unsigned sv_hash(const char *office, long long ym, const char *service) {
+  unsigned h = 2166136261u ^ (unsigned)ym; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)office; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  for (const unsigned char *p = (const unsigned char *)service; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return h;
+}
+
 typedef struct sq {
   kjs_score_store store;
   sqlite3 *db;
   const char *schema;         /* of the update statements: "main" or "temp" */
   sqlite3_stmt *st[U__COUNT]; /* updates */
   sqlite3_stmt *rs[R__COUNT]; /* reports (unqualified names) */
+  /* batch: survey_add holds its sums back in pend until sv_flush (the
+   * connection's store: kjs_score_sqlite_flush before its commit, and
+   * before any read of the scores) */
+  int batch, flushing, npend;
+  sv_pend pend[SV_PEND_MAX];
+  short slot[SV_SLOTS]; /* index + 1 into pend by sv_hash, 0 empty */
 } sq;
+
+static kj_code sv_flush(sq *u, kj_err *err);
+
+/* Nothing held back any more. */
+static void sv_forget(sq *u) {
+  if (u->npend)
+    memset(u->slot, 0, sizeof u->slot);
+  u->npend = 0;
+}
 
 static void sq_release(sq *u) {
   for (int i = 0; i < U__COUNT; i++)
@@ -275,6 +310,8 @@ static void sq_release(sq *u) {
 }
 
 static sqlite3_stmt *ust(sq *u, int i, kj_err *err) {
+  if ((i == U_SURVEY_ADD || i == U_SURVEY_GC) && u->npend && !u->flushing && sv_flush(u, err))
+    return NULL;
   if (!u->st[i]) {
     char sql[700];
     snprintf(sql, sizeof sql, k_usql[i], u->schema);
@@ -401,8 +438,78 @@ static kj_code w_emp_del(void *h, const char *nip, kj_err *err) {
 
 static kj_code w_survey_add(void *h, const char *office, long long ym, const char *service,
                             const long long u9[9], int sign, kj_err *err) {
+  sq *u = h;
+  if (u->batch && !sqlite3_get_autocommit(u->db) && office && service &&
+      strlen(office) < sizeof u->pend[0].office && strlen(service) < sizeof u->pend[0].service) {
+    sv_pend *p = NULL;
+    unsigned at = sv_hash(office, ym, service) & (SV_SLOTS - 1);
+    for (; u->slot[at]; at = (at + 1) & (SV_SLOTS - 1)) {
+      sv_pend *q = &u->pend[u->slot[at] - 1];
+      if (q->ym == ym && !strcmp(q->office, office) && !strcmp(q->service, service)) {
+        p = q;
+        break;
+      }
+    }
+    if (!p) {
+      if (u->npend == SV_PEND_MAX) {
+        kj_code rc = sv_flush(u, err);
+        if (rc)
+          return rc;
+        at = sv_hash(office, ym, service) & (SV_SLOTS - 1);
+      }
+      p = &u->pend[u->npend++];
+      u->slot[at] = (short)u->npend;
+      memset(p, 0, sizeof *p);
+      strcpy(p->office, office);
+      strcpy(p->service, service);
+      p->ym = ym;
+    }
+    for (int i = 0; i < 9; i++)
+      p->u[i] += sign * u9[i];
+    p->n += sign;
+    return KJ_OK;
+  }
+  /* (ust writes what is held back first: the sums of one row stay in order) */
   const ukey k[] = {{office, 0, 0}, {NULL, ym, 1}, {service, 0, 0}};
   return add_row(h, U_SURVEY_ADD, U_SURVEY_GC, k, 3, u9, 9, 0, sign, err);
+}
+
+/* Write the survey sums held back: one upsert per row (the net of its
+ * adds and takes), and the row dropped when its count went down (back to
+ * zero it is gone, as add_row does).  KJ_OK or KJ_EDB; either way nothing
+ * is held back after. */
+static kj_code sv_flush(sq *u, kj_err *err) {
+  kj_code rc = KJ_OK;
+  u->flushing = 1;
+  for (int i = 0; !rc && i < u->npend; i++) {
+    sv_pend *p = &u->pend[i];
+    int zero = !p->n;
+    for (int j = 0; j < 9; j++)
+      zero = zero && !p->u[j];
+    if (zero) /* added and taken away within the batch */
+      continue;
+    const ukey k[] = {{p->office, 0, 0}, {NULL, p->ym, 1}, {p->service, 0, 0}};
+    sqlite3_stmt *s = ust(u, U_SURVEY_ADD, err);
+    if (!s) {
+      rc = KJ_EDB;
+      break;
+    }
+    bind_keys(s, k, 3);
+    for (int j = 0; j < 9; j++)
+      sqlite3_bind_int64(s, 4 + j, p->u[j]);
+    sqlite3_bind_int64(s, 13, p->n);
+    if ((rc = urun(u, s, NULL, err)) || p->n >= 0)
+      continue;
+    if (!(s = ust(u, U_SURVEY_GC, err))) {
+      rc = KJ_EDB;
+      break;
+    }
+    bind_keys(s, k, 3);
+    rc = urun(u, s, NULL, err);
+  }
+  u->flushing = 0;
+  sv_forget(u);
+  return rc;
 }
 
 static kj_code w_cdays_add(void *h, const char *office, long long ym, long long days, int sign,
@@ -478,6 +585,8 @@ static kj_code w_rating_add(void *h, const char *office, const char *ratee, cons
 /* --- reads --- */
 
 static sqlite3_stmt *rst(sq *u, int i, kj_err *err) {
+  if (u->npend && sv_flush(u, err))
+    return NULL;
   if (!u->rs[i]) {
     if (sqlite3_prepare_v2(u->db, k_rsql[i], -1, &u->rs[i], NULL) != SQLITE_OK) {
       db_fail(u->db, err, "cannot prepare report");
@@ -759,6 +868,41 @@ kjs_score_store *kjs_score_sqlite(sqlite3 *db) {
   return c ? &c->u.store : NULL;
 }
 
+/* The store of db when there is one (no new one made). */
+static sq *cached(sqlite3 *db) {
+  pthread_mutex_lock(&g_cache_mu);
+  ucache *c = g_caches;
+  while (c && c->db != db)
+    c = c->next;
+  pthread_mutex_unlock(&g_cache_mu);
+  return c ? &c->u : NULL;
+}
+
+void kjs_score_sqlite_hold(sqlite3 *db) {
+  kjs_score_store *ss = kjs_score_sqlite(db);
+  sq *u = ss ? ss->h : NULL;
+  if (u) {
+    sv_forget(u);
+    u->batch = 1;
+  }
+}
+
+kj_code kjs_score_sqlite_flush(sqlite3 *db, kj_err *err) {
+  sq *u = cached(db);
+  if (!u)
+    return KJ_OK;
+  u->batch = 0;
+  return u->npend ? sv_flush(u, err) : KJ_OK;
+}
+
+void kjs_score_sqlite_discard(sqlite3 *db) {
+  sq *u = cached(db);
+  if (u) {
+    sv_forget(u);
+    u->batch = 0;
+  }
+}
+
 /* ---------------------------------------------------------------------- */
 /* recompute */
 
@@ -841,7 +985,9 @@ static kj_code list_only(sqlite3 *db, const char *table, const char *a, const ch
 }
 
 kj_code kjs_score_sqlite_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *ndiff, kj_err *err) {
-  kj_code rc = kjs_score_sqlite_schema(db, err);
+  kj_code rc = kjs_score_sqlite_flush(db, err); /* what is held back is compared too */
+  if (!rc)
+    rc = kjs_score_sqlite_schema(db, err);
   if (ndiff)
     *ndiff = 0;
   if (rc)

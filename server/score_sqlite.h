@@ -23,6 +23,16 @@
  * connection, as for the connection itself. */
 kjs_score_store *kjs_score_sqlite(sqlite3 *db);
 
+/* Within a write transaction the store of db may hold the sums of surveys
+ * back (the adds of one sc_survey row summed, one upsert at the end): hold
+ * starts that (at BEGIN; whatever was held is forgotten), flush writes what
+ * is held and stops (before COMMIT: KJ_OK, or KJ_EDB with err filled; a
+ * read of the store flushes first itself), discard forgets it and stops
+ * (at a ROLLBACK).  Without hold every write goes straight to its table. */
+void kjs_score_sqlite_hold(sqlite3 *db);
+kj_code kjs_score_sqlite_flush(sqlite3 *db, kj_err *err);
+void kjs_score_sqlite_discard(sqlite3 *db);
+
 /* Create the aggregate tables (IF NOT EXISTS); tables of an older layout are
  * rebuilt from the live rows of `records`.  KJ_OK, or KJ_EDB with err
  * filled.  The store runs it on every open, inside its transaction. */
