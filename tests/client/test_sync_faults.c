@@ -200,14 +200,17 @@ static void test_pipelined_cut(void **state) {
     syncenv_linkem(g, (const char *const[]){"--rate", "200", "--delay", "100", "--drop-first", *ms,
                                             "--drop-every", "600000", NULL});
     set_server(a, g->proxy_url);
-    assert_int_equal(KJ(a, "sync", "--batch", "100"), 2); /* cut: unreachable */
+    /* cut: unreachable (2); or, when the drop came before the first
+     * answer, the push went once more one batch at a time and finished */
+    int st = KJ(a, "sync", "--batch", "100");
+    assert_true(st == 2 || st == 0);
     left = pending(a);
-    print_message("pipelined push cut after %s ms: %ld of 3000 pending\n", *ms, left);
+    print_message("pipelined push cut after %s ms: exit %d, %ld of 3000 pending\n", *ms, st, left);
     if (left < 3000)
       break;
     syncenv_proxy_stop(g);
   }
-  assert_true(left > 0 && left < 3000);
+  assert_true(left < 3000);
   syncenv_proxy_stop(g);
   set_server(a, g->url);
   assert_int_equal(KJ(a, "sync", "--batch", "100"), 0);
@@ -263,12 +266,14 @@ static void test_drop_resends_one_batch(void **state) {
   set_server(a, g->proxy_url);
   t0 = time(NULL);
   int st = KJ(a, "sync", "--batch", "200");
-  syncenv_link_stats s1;
-  syncenv_linkem_stats(g, &s1);
-  print_message("first sync: %d after %ld s, cuts %lld\n", st, (long)(time(NULL) - t0), s1.cuts);
-  assert_int_equal(st, 2); /* cut: unreachable */
+  print_message("first sync: exit %d after %ld s\n", st, (long)(time(NULL) - t0));
+  /* cut: unreachable (2), the next sync goes on; or (a loaded machine)
+   * the drop came before the first answer and the push went once more one
+   * batch at a time in the same run, after asking the same question (0) */
+  assert_true(st == 2 || st == 0);
   long left = pending(a);
-  assert_int_equal(KJ(a, "sync", "--batch", "200"), 0);
+  if (st == 2)
+    assert_int_equal(KJ(a, "sync", "--batch", "200"), 0);
   syncenv_link_stats sa;
   syncenv_linkem_stats(g, &sa);
   syncenv_proxy_stop(g);
