@@ -1012,7 +1012,7 @@ def render_links(R, date):
             continue
         t = med([r["wall"] for r in ob])
         t0 = med([r["wall"] for r in L["profiles"][name]])
-        pushes = med([sum(1 for a in r["answers"] if a[0].startswith("POST /v1/push")) for r in ob])
+        pushes = med([sum(1 for a in r["answers"] if a[0] == "POST /v1/push") for r in ob])
         out.append("| %s | %s | %s s | %s | %.2fx | %s s | %s s |" % (
             name, fmt(med([r["requests"] for r in ob])), fmt(t, 2), runs([r["wall"] for r in ob], 2),
             med([r["wall"] / r["floor"] for r in ob]), fmt(t - t0, 2), fmt((pushes - 1) * 2 * delay / 1e3, 2)))
@@ -1030,14 +1030,18 @@ def render_links(R, date):
         e = L["profiles"][name]
         batch = L["work_c2s"] * 1000.0 / changes
         resent = [r["resent"] / max(1, r["cuts"]) for r in e]
+        probes = [sum(1 for a in r["answers"] if a[0] == "POST /v1/push/status") for r in e]
         out.append("")
         out.append("%s with a drop: %s cut(s) and %s run(s) of `kinerja sync` each time; bytes sent again "
                    "per drop %s B (runs %s: the client's bytes on the wire less those of the work without a "
                    "drop), against %s B for one batch of 1,000 changes (the work's bytes per change x "
-                   "1,000): %s." % (name, runs([r["cuts"] for r in e]), runs([r["attempts"] for r in e]),
-                                    fmt(med(resent)), runs(resent), fmt(batch),
-                                    "at most one batch per drop" if max(resent) <= batch
-                                    else "**more than one batch per drop**"))
+                   "1,000): %s. The runs after a drop asked which batches cut in flight the server had "
+                   "applied (`POST /v1/push/status`, docs/protocol.md \"Batches cut in flight\") %s "
+                   "time(s) and sent only the others." % (
+                       name, runs([r["cuts"] for r in e]), runs([r["attempts"] for r in e]),
+                       fmt(med(resent)), runs(resent), fmt(batch),
+                       "at most one batch per drop" if max(resent) <= batch
+                       else "**more than one batch per drop**", runs(probes)))
     return "\n".join(out)
 
 

@@ -74,6 +74,11 @@
 #define KJC_META_INCARNATION "incarnation"
 #define KJC_META_SERVER_EPOCH "server_epoch"
 #define KJC_META_PULL_FULL "pull_full"
+/* The pipelined batches a cut left without their answers (client/sync.c,
+ * docs/protocol.md "Batches cut in flight"): the incarnation on the first
+ * line, then one line per batch of seq runs "A-B,C-D"; "" or absent when
+ * none.  The next push asks the server which of them it applied. */
+#define KJC_META_PUSH_CUT "push_cut"
 /* Acknowledged changes are kept this long in the table `sent`, to send
  * again when the server was restored from a backup. */
 #define KJC_SENT_KEEP_DAYS 60

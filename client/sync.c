@@ -522,6 +522,202 @@ static void flight_release(flight *f) {
  * oldest pending change.  Without pipelining, one batch at a time. */
 static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, kj_err *err);
 
+/* ---- batches cut in flight (docs/protocol.md "Batches cut in flight") ---- */
+
+/* The batches fl[0..nfl) were sent and their answers never came (a cut, a
+ * timeout): their seqs go into KJC_META_PUSH_CUT so that the next push
+ * asks the server which of them it applied instead of sending them again.
+ * Best effort: when it cannot be written the batches are simply sent
+ * again (the server answers replays), so a failure is only logged. */
+static void cut_record(engine *e, const flight *fl, int nfl) {
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  kj_code c = kj_buf_adds(&b, e->inc);
+  int any = 0;
+  for (int i = 0; !c && i < nfl; i++) {
+    if (fl[i].n <= 0)
+      continue;
+    any = 1;
+    c = kj_buf_addc(&b, '\n');
+    for (int k = 0; !c && k < fl[i].n;) {
+      int j = k;
+      while (j + 1 < fl[i].n && fl[i].ch[j + 1].seq == fl[i].ch[j].seq + 1)
+        j++;
+      c = kj_buf_addf(&b, "%s%" PRId64 "-%" PRId64, k ? "," : "", fl[i].ch[k].seq, fl[i].ch[j].seq);
+      k = j + 1;
+    }
+  }
+  kj_err x;
+  kj_err_clear(&x);
+  if (!c && any && !(c = kjc_store_begin(e->s, &x))) {
+    if ((c = kjc_meta_set(e->s, KJC_META_PUSH_CUT, kj_buf_str(&b), &x)))
+      kjc_store_rollback(e->s);
+    else
+      c = kjc_store_commit(e->s, &x);
+  }
+  if (c)
+    KJ_WARN("cannot note the batches cut in flight (they will be sent again): %s",
+            x.msg[0] ? x.msg : "out of memory");
+  kj_buf_release(&b);
+}
+
+static kj_code cut_clear(engine *e, kj_err *err) {
+  kj_code c = kjc_store_begin(e->s, err);
+  if (!c && (c = kjc_meta_set(e->s, KJC_META_PUSH_CUT, "", err)) == KJ_OK)
+    return kjc_store_commit(e->s, err);
+  if (!c)
+    return c;
+  kjc_store_rollback(e->s);
+  return c;
+}
+
+/* One batch of KJC_META_PUSH_CUT ("A-B,C-D") read back from the outbox
+ * into pb and ch (at most max changes): 1 when every seq is still pending
+ * in the outbox and nothing else lies between them (the batch as it was
+ * sent), else 0 (it goes as a push).  Errors are the outbox's. */
+static kj_code cut_batch(engine *e, const char *line, kj_probe_batch *pb, kj_change *ch, int max,
+                         int *ok, kj_err *err) {
+  *ok = 0;
+  pb->n = 0;
+  for (const char *p = line; *p && *p != '\n';) {
+    char *end;
+    long long a = strtoll(p, &end, 10), z = a;
+    if (end == p || a < 0)
+      return KJ_OK;
+    p = end;
+    if (*p == '-') {
+      z = strtoll(p + 1, &end, 10);
+      p = end;
+    }
+    if (z < a || z - a >= max - pb->n)
+      return KJ_OK;
+    for (long long s = a; s <= z; s++)
+      pb->seq[pb->n++] = s;
+    if (*p == ',')
+      p++;
+    else if (*p && *p != '\n')
+      return KJ_OK;
+  }
+  if (pb->n == 0)
+    return KJ_OK;
+  int got = 0;
+  kj_code c = kjc_outbox_batch_after(e->s, pb->seq[0] - 1, pb->n, ch, &got, err);
+  if (c)
+    return c;
+  int same = got == pb->n;
+  for (int i = 0; same && i < got; i++)
+    same = ch[i].seq == pb->seq[i];
+  if (same)
+    c = kj_push_probe_digest(ch, got, pb->digest, err);
+  if (c || !same) {
+    for (int i = 0; i < got; i++)
+      kj_change_release(&ch[i]);
+    return c;
+  }
+  *ok = 1;
+  return KJ_OK;
+}
+
+/* Before a push: when the last one was cut with batches in flight
+ * (KJC_META_PUSH_CUT), ask the server which of them it applied
+ * (POST /v1/push/status) and take their stored results as their answers,
+ * so that a cut costs at most the batch that was on its way, not the ones
+ * applied whose answers were lost.  What the server does not vouch for
+ * stays pending and goes as a push; a server without the route (404, the
+ * releases before) gets them all again as before. */
+static kj_code push_resume(engine *e, kj_err *err) {
+  char *v = NULL;
+  kj_code c = kjc_meta_get(e->s, KJC_META_PUSH_CUT, &v, err);
+  if (c || !v || !v[0]) {
+    free(v);
+    return c;
+  }
+  const char *nl = strchr(v, '\n');
+  size_t il = nl ? (size_t)(nl - v) : strlen(v);
+  if (!nl || il != strlen(e->inc) || memcmp(v, e->inc, il) != 0) {
+    free(v); /* another incarnation since: everything pending goes again */
+    return cut_clear(e, err);
+  }
+  int cap = (int)(e->o->batch > 0 ? e->o->batch : DEFAULT_BATCH);
+  int64_t mb = 0;
+  kj_err x;
+  if (!kjc_meta_get_i64(e->s, KJC_META_MAX_BATCH, 0, &mb, &x) && mb > cap)
+    cap = (int)(mb < 100000 ? mb : 100000);
+  kj_push_probe p;
+  memset(&p, 0, sizeof p);
+  snprintf(p.incarnation, sizeof p.incarnation, "%s", e->inc);
+  kj_change *all = NULL;
+  int nall = 0;
+  for (const char *line = nl + 1; !c && *line && p.nb < KJC_PIPE_MAX;) {
+    kj_probe_batch *pb = &p.b[p.nb];
+    kj_change *grown = realloc(all, (size_t)(nall + cap) * sizeof *all);
+    if (!grown || !(pb->seq = malloc((size_t)cap * sizeof *pb->seq))) {
+      if (grown)
+        all = grown;
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
+      break;
+    }
+    all = grown;
+    int ok = 0;
+    c = cut_batch(e, line, pb, all + nall, cap, &ok, err);
+    if (!c && ok) {
+      nall += pb->n;
+      p.nb++;
+    } else {
+      free(pb->seq);
+      pb->seq = NULL;
+      pb->n = 0;
+    }
+    const char *next = strchr(line, '\n');
+    line = next ? next + 1 : line + strlen(line);
+  }
+  free(v);
+  if (!c && p.nb > 0) {
+    kj_buf body;
+    kj_buf_init(&body, KJ_BUF_UNLIMITED);
+    kjc_net_reply r;
+    memset(&r, 0, sizeof r);
+    c = kj_push_probe_encode(&body, &p, err);
+    if (!c)
+      c = request(e, "POST", "/v1/push/status", kj_buf_str(&body), body.len, &r, "push status",
+                  err);
+    kj_buf_release(&body);
+    if (c && c != KJ_ENET && c != KJ_EAUTH && c != KJ_EINTR && c != KJ_ENOMEM) {
+      /* a server without the route (404) or that cannot tell: every
+       * batch goes again as a push, answered from the replay check */
+      kj_err_clear(err);
+      c = KJ_OK;
+    } else if (!c) {
+      kj_push_answer a;
+      c = kj_push_answer_decode(kj_buf_str(&r.body), r.body.len, &a, err);
+      if (!c)
+        KJ_DEBUG("push status: %d batch%s of %d changes cut in flight asked, %d answered", p.nb,
+                 p.nb == 1 ? "" : "es", nall, a.n);
+      int prog = 0, reused = 0, left = 0;
+      long pushed0 = e->res->pushed;
+      if (!c && a.n > 0) {
+        c = push_results(e, &a, all, nall, &prog, &reused, &left, err);
+        if (!c) {
+          KJ_INFO("push: %ld change%s of the batches cut in flight had been applied: not sent "
+                  "again",
+                  e->res->pushed - pushed0, e->res->pushed - pushed0 == 1 ? "" : "s");
+          e->res->resumed += e->res->pushed - pushed0;
+        }
+      }
+      if (!c)
+        kj_push_answer_release(&a);
+    }
+    kjc_net_reply_release(&r);
+  }
+  for (int i = 0; i < nall; i++)
+    kj_change_release(&all[i]);
+  free(all);
+  kj_push_probe_release(&p);
+  if (!c)
+    c = cut_clear(e, err);
+  return c;
+}
+
 /* A pipelined push that fails on the network before any batch was answered
  * goes once more one batch at a time: a server that refuses the device
  * (401) closes the connection while the pushes are still arriving, and a
@@ -530,12 +726,16 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
 static kj_code push(engine *e, kj_err *err) {
   long answered = 0;
   int piped = 0;
-  kj_code c = push_with(e, 0, &answered, &piped, err);
+  kj_code c = push_resume(e, err);
+  if (!c)
+    c = push_with(e, 0, &answered, &piped, err);
   if (c == KJ_ENET && piped && answered == 0 && !cancelled(e)) {
     kj_err_clear(err);
     kjc_net_pipe_close(e->net);
     e->pre_sent = 0;
-    c = push_with(e, 1, &answered, &piped, err);
+    c = push_resume(e, err); /* what of the batches sent the server applied */
+    if (!c)
+      c = push_with(e, 1, &answered, &piped, err);
   }
   return c;
 }
@@ -559,7 +759,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
   *was_piped = piped;
   flight fl[KJC_PIPE_MAX];
   memset(fl, 0, sizeof fl);
-  int nfl = 0, again = 0, drained = 0;
+  int nfl = 0, again = 0, drained = 0, recorded = 0;
   int64_t after = INT64_MIN; /* the last seq sent */
   long done = 0;
   char inc_why[160] = "";
@@ -634,6 +834,10 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
     }
     c = push_answer(e, f->rc, &f->r, f->ch, f->n, &batch, &again, inc_why, sizeof inc_why, &done,
                     err);
+    if (c && piped) {
+      cut_record(e, fl, nfl); /* this batch and those behind it: unanswered */
+      recorded = 1;
+    }
     flight_release(f);
     memmove(fl, fl + 1, (size_t)(nfl - 1) * sizeof fl[0]);
     memset(&fl[--nfl], 0, sizeof fl[0]);
@@ -648,6 +852,8 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
     if (!c && !kjc_net_pipe_is_open(e->net))
       e->pre_sent = 0; /* closed: a pull asked ahead goes again */
   }
+  if (c && piped && nfl > 0 && !recorded)
+    cut_record(e, fl, nfl);
   for (int i = 0; i < nfl; i++)
     flight_release(&fl[i]);
   *answered = done;

@@ -56,6 +56,9 @@ typedef struct kjc_sync_opts {
 typedef struct kjc_sync_result {
   long pushed; /* applied + duplicate */
   long duplicate;
+  long resumed; /* of pushed: changes of batches cut in flight by the last
+                 * sync that the server had applied (push status), not sent
+                 * again */
   long rejected;
   long pulled;  /* record states received */
   long moved;   /* records dropped: moved to another office (moved notices) */

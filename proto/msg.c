@@ -995,6 +995,163 @@ void kj_push_answer_release(kj_push_answer *a) {
   a->n = 0;
 }
 
+/* ---- push status (batches cut in flight) -------------------------------- */
+
+kj_code kj_push_probe_digest(const kj_change *ch, int n, unsigned char out[32], kj_err *err) {
+  mbedtls_sha256_context x;
+  mbedtls_sha256_init(&x);
+  mbedtls_sha256_starts_ret(&x, 0);
+  kj_code rc = KJ_OK;
+  for (int i = 0; !rc && i < n; i++) {
+    unsigned char d[KJ_CHANGE_DIGEST_LEN];
+    if (!(rc = kj_change_digest(&ch[i], d, err)))
+      mbedtls_sha256_update_ret(&x, d, sizeof d);
+  }
+  if (!rc)
+    mbedtls_sha256_finish_ret(&x, out);
+  mbedtls_sha256_free(&x);
+  return rc;
+}
+
+kj_code kj_push_probe_encode(kj_buf *out, const kj_push_probe *p, kj_err *err) {
+  static const char hex[] = "0123456789abcdef";
+  if (kj_buf_adds(out, "{"))
+    goto oom;
+  if (p->incarnation[0] && (kj_buf_adds(out, "\"incarnation\":") || json_str(out, p->incarnation) ||
+                            kj_buf_addc(out, ',')))
+    goto oom;
+  if (kj_buf_adds(out, "\"batches\":["))
+    goto oom;
+  for (int b = 0; b < p->nb; b++) {
+    const kj_probe_batch *pb = &p->b[b];
+    if ((b && kj_buf_addc(out, ',')) || kj_buf_adds(out, "{\"seqs\":["))
+      goto oom;
+    for (int i = 0; i < pb->n;) {
+      int j = i;
+      while (j + 1 < pb->n && pb->seq[j + 1] == pb->seq[j] + 1)
+        j++;
+      if ((i && kj_buf_addc(out, ',')) || kj_buf_addc(out, '[') || json_seq(out, pb->seq[i]) ||
+          kj_buf_addc(out, ',') || json_seq(out, pb->seq[j]) || kj_buf_addc(out, ']'))
+        goto oom;
+      i = j + 1;
+    }
+    char d[65];
+    for (int i = 0; i < 32; i++) {
+      d[2 * i] = hex[pb->digest[i] >> 4];
+      d[2 * i + 1] = hex[pb->digest[i] & 15];
+    }
+    d[64] = 0;
+    if (kj_buf_adds(out, "],\"digest\":\"") || kj_buf_adds(out, d) || kj_buf_adds(out, "\"}"))
+      goto oom;
+  }
+  if (kj_buf_adds(out, "]}"))
+    goto oom;
+  return KJ_OK;
+oom:
+  return kj_fail(err, KJ_ENOMEM, "out of memory");
+}
+
+static int hex_nibble(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+kj_code kj_push_probe_decode(const char *text, size_t len, long max_seqs, kj_push_probe *p,
+                             kj_err *err) {
+  memset(p, 0, sizeof *p);
+  kj_code rc = KJ_OK;
+  cJSON *o = cJSON_ParseWithLength(text, len);
+  if (!cJSON_IsObject(o)) {
+    rc = kj_fail(err, KJ_EPROTO, "push status: the body is not a JSON object");
+    goto out;
+  }
+  const cJSON *inc = get(o, "incarnation");
+  if (inc && (!cJSON_IsString(inc) || !kj_incarnation_valid(inc->valuestring))) {
+    rc = kj_fail(err, KJ_EPROTO, "push status: bad 'incarnation'");
+    goto out;
+  }
+  if (inc)
+    snprintf(p->incarnation, sizeof p->incarnation, "%s", inc->valuestring);
+  const cJSON *bs = get(o, "batches");
+  if (!cJSON_IsArray(bs)) {
+    rc = kj_fail(err, KJ_EPROTO, "push status: 'batches' is missing or not an array");
+    goto out;
+  }
+  if (cJSON_GetArraySize(bs) > KJ_PROBE_MAX_BATCHES) {
+    rc = kj_fail(err, KJ_ETOOBIG, "push status: more than %d batches", KJ_PROBE_MAX_BATCHES);
+    goto out;
+  }
+  long total = 0;
+  const cJSON *b;
+  cJSON_ArrayForEach(b, bs) {
+    kj_probe_batch *pb = &p->b[p->nb];
+    int at = p->nb++;
+    const cJSON *seqs = get(b, "seqs"), *dg = get(b, "digest");
+    if (!cJSON_IsArray(seqs)) {
+      rc = kj_fail(err, KJ_EPROTO, "push status: batches[%d].seqs is missing or not an array", at);
+      goto out;
+    }
+    if (!cJSON_IsString(dg) || strlen(dg->valuestring) != 64) {
+      rc = kj_fail(err, KJ_EPROTO, "push status: batches[%d].digest is not 64 hex digits", at);
+      goto out;
+    }
+    for (int i = 0; i < 32; i++) {
+      int hi = hex_nibble(dg->valuestring[2 * i]), lo = hex_nibble(dg->valuestring[2 * i + 1]);
+      if (hi < 0 || lo < 0) {
+        rc = kj_fail(err, KJ_EPROTO, "push status: batches[%d].digest is not 64 hex digits", at);
+        goto out;
+      }
+      pb->digest[i] = (unsigned char)(hi << 4 | lo);
+    }
+    /* count first, then fill: runs [A,B], ascending, not overlapping */
+    long n = 0;
+    int64_t last = -1;
+    const cJSON *run;
+    cJSON_ArrayForEach(run, seqs) {
+      int64_t a, z;
+      if (!cJSON_IsArray(run) || cJSON_GetArraySize(run) != 2 ||
+          !has_count(cJSON_GetArrayItem(run, 0), &a) ||
+          !has_count(cJSON_GetArrayItem(run, 1), &z) || z < a || a <= last) {
+        rc = kj_fail(err, KJ_EPROTO,
+                     "push status: batches[%d].seqs: expected ascending runs [first,last] of "
+                     "seqs >= 0",
+                     at);
+        goto out;
+      }
+      if (z - a >= max_seqs - total - n) {
+        rc = kj_fail(err, KJ_ETOOBIG, "push status: more than %ld seqs", max_seqs);
+        goto out;
+      }
+      n += (long)(z - a + 1);
+      last = z;
+    }
+    total += n;
+    if (!(pb->seq = malloc((size_t)(n ? n : 1) * sizeof *pb->seq))) {
+      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      goto out;
+    }
+    cJSON_ArrayForEach(run, seqs) {
+      int64_t a = 0, z = -1;
+      has_count(cJSON_GetArrayItem(run, 0), &a);
+      has_count(cJSON_GetArrayItem(run, 1), &z);
+      for (int64_t s = a; s <= z; s++)
+        pb->seq[pb->n++] = s;
+    }
+  }
+out:
+  cJSON_Delete(o);
+  if (rc)
+    kj_push_probe_release(p);
+  return rc;
+}
+
+void kj_push_probe_release(kj_push_probe *p) {
+  if (!p)
+    return;
+  for (int i = 0; i < p->nb; i++)
+    free(p->b[i].seq);
+  memset(p, 0, sizeof *p);
+}
+
 /* ---- pull --------------------------------------------------------------- */
 
 kj_code kj_pull_begin(kj_buf *out) {

@@ -9,6 +9,8 @@
  *   hello       server  GET /v1/hello                      kj_hello_*
  *   push        client  POST /v1/push body                 kj_push_encode / kj_push_decode
  *   results     server  POST /v1/push answer               kj_push_results_* / kj_push_answer_*
+ *   probe       client  POST /v1/push/status body          kj_push_probe_*
+ *               (answered with results, kj_push_results_*)
  *   pull page   server  GET /v1/pull answer                kj_pull_* / kj_pull_page_*
  * Record changes and states inside them are wire.h's; the scores inside a
  * pull page are report documents (report.h).
@@ -208,6 +210,43 @@ typedef struct kj_push_answer {
  * KJ_EPROTO when "results" is missing or not an array. */
 kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, kj_err *err);
 void kj_push_answer_release(kj_push_answer *a);
+
+/* ---- POST /v1/push/status ---------------------------------------------- */
+
+/* After a cut, the batches a client had sent without their answers
+ * (docs/protocol.md "Batches cut in flight"): for each, its seqs and one
+ * digest of its changes; the server answers (kj_push_results_encode) with
+ * the stored results of every batch it applied whole with the same
+ * changes, and nothing for the others (sent again as pushes).
+ *
+ * {"incarnation":"ID","batches":[{"seqs":[[A,B],[C,C]],"digest":"HEX64"}]}
+ * seqs: inclusive runs, ascending; digest: kj_push_probe_digest. */
+#define KJ_PROBE_MAX_BATCHES 16
+
+typedef struct kj_probe_batch {
+  int64_t *seq; /* n seqs, ascending, owned */
+  int n;
+  unsigned char digest[32];
+} kj_probe_batch;
+
+typedef struct kj_push_probe {
+  char incarnation[KJ_INCARNATION_MAX + 1]; /* "" when absent */
+  kj_probe_batch b[KJ_PROBE_MAX_BATCHES];
+  int nb;
+} kj_push_probe;
+
+/* The SHA-256 of the kj_change_digest of ch[0..n), concatenated in that
+ * order, into out: what a probe batch and the server's stored digests of
+ * the same seqs must both give.  KJ_ENOMEM. */
+kj_code kj_push_probe_digest(const kj_change *ch, int n, unsigned char out[32], kj_err *err);
+/* Client: the body for p (its batches' seqs ascending); KJ_ENOMEM. */
+kj_code kj_push_probe_encode(kj_buf *out, const kj_push_probe *p, kj_err *err);
+/* Server: the body into p (release with kj_push_probe_release); at most
+ * KJ_PROBE_MAX_BATCHES batches and max_seqs seqs in all; KJ_EPROTO naming
+ * the bad field, KJ_ETOOBIG over the bounds, KJ_ENOMEM. */
+kj_code kj_push_probe_decode(const char *text, size_t len, long max_seqs, kj_push_probe *p,
+                             kj_err *err);
+void kj_push_probe_release(kj_push_probe *p);
 
 /* ---- GET /v1/pull ------------------------------------------------------- */
 

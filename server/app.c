@@ -299,6 +299,83 @@ static void h_push(ctx *c) {
   free(res);
 }
 
+/* POST /v1/push/status (docs/protocol.md "Batches cut in flight"): the
+ * stored results of each asked batch that was applied whole with the same
+ * changes (every seq found, the digest of their stored digests equal to
+ * the batch's), as a push answer; nothing for the others (not applied, or
+ * not provably the same changes: they come again as pushes, where the
+ * replay check answers them).  A reader: nothing is written. */
+static void h_push_status(ctx *c) {
+  kjs_app *a = c->app;
+  kj_push_probe p;
+  kj_err e;
+  kj_err_clear(&e);
+  long max_seqs = (long)a->cfg->max_batch * KJS_PIPELINE_MAX;
+  kj_code rc = kj_push_probe_decode(c->req->body, c->req->body_len, max_seqs, &p, &e);
+  if (rc) {
+    reply_error(c->resp, rc == KJ_ETOOBIG ? 413 : rc == KJ_ENOMEM ? 503 : 400, "%s", e.msg);
+    return;
+  }
+  if (c->who.role == KJS_ROLE_DEVICE && set_incarnation(c, p.incarnation)) {
+    kj_push_probe_release(&p);
+    return;
+  }
+  long total = 0;
+  for (int b = 0; b < p.nb; b++)
+    total += p.b[b].n;
+  kj_push_result *res = calloc(total ? (size_t)total : 1, sizeof *res);
+  kjs_db_applied *row = malloc(sizeof *row);
+  char **errs = calloc(total ? (size_t)total : 1, sizeof *errs);
+  int n = 0;
+  if (!res || !row || !errs)
+    rc = kj_fail(&e, KJ_ENOMEM, "out of memory");
+  for (int b = 0; !rc && b < p.nb; b++) {
+    const kj_probe_batch *pb = &p.b[b];
+    mbedtls_sha256_context x;
+    mbedtls_sha256_init(&x);
+    mbedtls_sha256_starts_ret(&x, 0);
+    int n0 = n, same = pb->n > 0;
+    for (int i = 0; !rc && same && i < pb->n; i++) {
+      int found = 0;
+      rc = kjs_store_applied_get(a->store, &c->who, pb->seq[i], &found, row, &e);
+      if (rc || !found || row->digest_len != KJ_CHANGE_DIGEST_LEN) {
+        same = 0; /* not applied, or stored before digests were kept */
+        break;
+      }
+      mbedtls_sha256_update_ret(&x, row->digest, row->digest_len);
+      res[n].seq = pb->seq[i];
+      res[n].status = !strcmp(row->status, "applied")     ? KJ_PUSH_APPLIED
+                      : !strcmp(row->status, "duplicate") ? KJ_PUSH_DUPLICATE
+                                                          : KJ_PUSH_REJECTED;
+      if (res[n].status == KJ_PUSH_REJECTED && !(res[n].error = errs[n] = strdup(row->error)))
+        rc = kj_fail(&e, KJ_ENOMEM, "out of memory");
+      n++;
+    }
+    unsigned char d[32];
+    mbedtls_sha256_finish_ret(&x, d);
+    mbedtls_sha256_free(&x);
+    if (!rc && (!same || memcmp(d, pb->digest, sizeof d) != 0)) {
+      for (int i = n0; i < n; i++) {
+        free(errs[i]);
+        errs[i] = NULL;
+      }
+      n = n0; /* this batch goes again as a push */
+    }
+  }
+  if (rc) {
+    reply_error(c->resp, rc == KJ_ENOMEM ? 503 : 500, "cannot read the results: %s", e.msg);
+  } else {
+    kj_buf_reset(&c->resp->body);
+    reply_msg(c, kj_push_results_encode(&c->resp->body, res, n, (int64_t)kj_wall_ms(), &e), &e);
+  }
+  for (int i = 0; errs && i < n; i++)
+    free(errs[i]);
+  free(errs);
+  free(row);
+  free(res);
+  kj_push_probe_release(&p);
+}
+
 /* The device's office scorecard and employee scores for the current year,
  * quarter and month and the previous quarter and month (the ones an office
  * reports on), appended to out as a JSON array: the server's report
@@ -784,6 +861,7 @@ static const route routes[] = {
     {"/healthz", "GET", R_NONE, h_healthz},
     {"/v1/hello", "GET", R_ANY, h_hello},
     {"/v1/push", "POST", R_ADMIN | R_DEVICE, h_push},
+    {"/v1/push/status", "POST", R_ADMIN | R_DEVICE, h_push_status},
     {"/v1/pull", "GET", R_ADMIN | R_DEVICE, h_pull},
     {"/v1/reports/offices", "GET", R_ADMIN | R_VIEWER, h_report_offices},
     {"/v1/reports/employees", "GET", R_ANY, h_report_employees},

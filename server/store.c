@@ -1898,6 +1898,17 @@ kj_code kjs_store_device_high(kjs_store *s, const kjs_principal *who, int64_t *h
   return rc;
 }
 
+kj_code kjs_store_applied_get(kjs_store *s, const kjs_principal *who, int64_t seq, int *found,
+                              kjs_db_applied *out, kj_err *err) {
+  *found = 0;
+  kjs_dbc *c = acquire(s, err);
+  if (!c)
+    return code_of(err, KJ_EDB);
+  kj_code rc = s->ops->applied_get(c, who->id, who->inc, seq, 0, found, out, err);
+  release(s, c);
+  return rc;
+}
+
 kj_code kjs_store_restore(const char *db_path, const char *file, const kjs_config *cfg,
                           kjs_open_info *info, kj_err *err) {
   memset(info, 0, sizeof *info);

@@ -372,6 +372,10 @@ kj_code kjs_store_pull_since(kjs_store *s, const char *peer_epoch, int64_t since
 /* The highest seq the server holds in its applied table for who's device
  * and incarnation (who->id, who->inc), 0 when none. */
 kj_code kjs_store_device_high(kjs_store *s, const kjs_principal *who, int64_t *high, kj_err *err);
+/* The stored result of who's device, incarnation and seq (a reader, no
+ * lock): *found 1 and the row in *out, or 0.  KJ_EDB. */
+kj_code kjs_store_applied_get(kjs_store *s, const kjs_principal *who, int64_t seq, int *found,
+                              kjs_db_applied *out, kj_err *err);
 
 /* `kinerjad restore FILE`: refuses when a kinerjad process has db_path open
  * (KJ_EBUSY: stop it first); checks FILE (integrity_check, a kinerjad

@@ -5,6 +5,7 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -387,18 +388,46 @@ void syncenv_linkem(syncenv *e, const char *const *args) {
   e->proxy = pid;
   char line[128];
   ssize_t r = read(p[0], line, sizeof line - 1);
-  close(p[0]);
+  e->proxy_out = p[0]; /* kept for its counters */
   assert_true(r > 0);
   line[r] = 0;
   assert_non_null(strstr(line, "listening on "));
   e->proxy_port = atoi(line + strlen("listening on "));
   snprintf(e->proxy_url, sizeof e->proxy_url, "https://%s:%d", kjt_tls_host(), e->proxy_port);
 }
+
+void syncenv_linkem_stats(syncenv *e, syncenv_link_stats *out) {
+  memset(out, 0, sizeof *out);
+  assert_true(e->proxy > 0 && e->proxy_out > 0);
+  assert_int_equal(kill(e->proxy, SIGUSR1), 0);
+  char line[256];
+  size_t n = 0;
+  while (n < sizeof line - 1) { /* one line, byte by byte: nothing read ahead */
+    struct pollfd pf = {e->proxy_out, POLLIN, 0};
+    assert_int_equal(poll(&pf, 1, 10000), 1);
+    ssize_t r = read(e->proxy_out, line + n, 1);
+    assert_int_equal(r, 1);
+    if (line[n] == '\n')
+      break;
+    n++;
+  }
+  line[n] = 0;
+  long long conns = 0, lost = 0, unsent_s2c = 0;
+  assert_int_equal(sscanf(line,
+                          "stats c2s %lld s2c %lld conns %lld cuts %lld lost %lld unsent_c2s %lld "
+                          "unsent_s2c %lld",
+                          &out->c2s, &out->s2c, &conns, &out->cuts, &lost, &out->unsent_c2s,
+                          &unsent_s2c),
+                   7);
+}
 #endif
 
 void syncenv_proxy_stop(syncenv *e) {
   kill_wait(e->proxy, SIGTERM);
   e->proxy = 0;
+  if (e->proxy_out > 0)
+    close(e->proxy_out);
+  e->proxy_out = 0;
 }
 
 const char *syncenv_client(syncenv *e, const char *name, const char *office, const char *url) {

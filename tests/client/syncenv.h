@@ -19,6 +19,7 @@ typedef struct syncenv {
   pid_t proxy;
   int proxy_port;
   char proxy_url[64];
+  int proxy_out; /* linkem's stdout (its counters), 0 when none */
   int ndev;
   char pg_db[64]; /* KJ_TEST_STORE=postgresql: the server's own database */
 } syncenv;
@@ -51,6 +52,14 @@ void syncenv_proxy_stop(syncenv *e);
  * its options (NULL-terminated, e.g. "--delay", "300"); stopped as the
  * proxy.  Only where the test is built with LINKEM_BIN. */
 void syncenv_linkem(syncenv *e, const char *const *args);
+/* linkem's counters now (SIGUSR1, its "stats" line; tests/tools/linkem.c):
+ * bytes read from the client's side and those of them a drop threw away
+ * before they crossed (so c2s - unsent_c2s went over the link), and the
+ * drops so far. */
+typedef struct syncenv_link_stats {
+  long long c2s, s2c, unsent_c2s, cuts;
+} syncenv_link_stats;
+void syncenv_linkem_stats(syncenv *e, syncenv_link_stats *out);
 
 /* dir/NAME.db initialised for office with a new device token and url. */
 const char *syncenv_client(syncenv *e, const char *name, const char *office, const char *url);

@@ -22,6 +22,9 @@
  *   go, never before the segment ahead of it (bytes are never reordered).
  *   A new connection pays the TCP handshake: its first bytes leave 2 x
  *   --delay after the accept (SYN, SYN-ACK), as on the real link.
+ *   --delay-down MS gives the server-to-client direction a delay of its
+ *   own (an asymmetric path: answers that take longer to come back than
+ *   requests to go).
  * - Loss (--loss, percent of packets): each block of 1448 bytes of a
  *   stream is lost or not by a hash of the seed, the connection's number
  *   and the block's position, so the same traffic loses the same bytes in
@@ -107,16 +110,22 @@ typedef struct bucket {
 } bucket;
 
 static struct {
-  double rate;   /* bytes per us; 0 unlimited */
-  int64_t delay; /* us each way */
-  double loss;   /* probability per segment */
-  int64_t stall; /* us a lost segment is late */
-  double burst;  /* bucket depth, bytes */
-  int64_t every; /* us between drops; 0 none */
-  int64_t first; /* us from the start to the first drop; < 0 drawn */
-  int64_t down;  /* us the link stays down after a drop */
+  double rate;        /* bytes per us; 0 unlimited */
+  int64_t delay;      /* us each way */
+  int64_t delay_down; /* us server to client (--delay-down); < 0: delay */
+  double loss;        /* probability per segment */
+  int64_t stall;      /* us a lost segment is late */
+  double burst;       /* bucket depth, bytes */
+  int64_t every;      /* us between drops; 0 none */
+  int64_t first;      /* us from the start to the first drop; < 0 drawn */
+  int64_t down;       /* us the link stays down after a drop */
   uint64_t seed;
-} cfg = {0, 0, 0, -1, 0, 0, -1, 0, 0};
+} cfg = {0, 0, -1, 0, -1, 0, 0, -1, 0, 0};
+
+/* The delay of direction d (0 client to server, 1 server to client). */
+static int64_t delay_of(int d) {
+  return d == 1 && cfg.delay_down >= 0 ? cfg.delay_down : cfg.delay;
+}
 
 static bucket link_bucket[2];
 static conn **conns;
@@ -214,7 +223,7 @@ static int enqueue(conn *c, int d, const char *p, size_t n, int64_t at) {
     s->off = 0;
     s->next = NULL;
     int64_t t = depart(d, len, at > q->not_before ? at : q->not_before);
-    int64_t due = t + cfg.delay;
+    int64_t due = t + delay_of(d);
     s->left = t;
     int lost = 0;
     if (cfg.loss > 0) /* the blocks that start in this segment */
@@ -276,7 +285,7 @@ static int pull_in(conn *c, int d, int64_t now) {
     }
     if (r == 0) {
       q->eof = 1;
-      int64_t t = now + cfg.delay;
+      int64_t t = now + delay_of(d);
       q->eof_due = t > q->last_due ? t : q->last_due;
       return 0;
     }
@@ -391,7 +400,7 @@ static void accept_one(int ls, int to_port, int64_t now, int64_t down_until) {
   c->fd[0] = a;
   c->fd[1] = s;
   /* SYN and SYN-ACK: the client's first bytes leave one round trip later */
-  c->d[0].not_before = now + 2 * cfg.delay;
+  c->d[0].not_before = now + delay_of(0) + delay_of(1);
   conns[nconns++] = c;
 }
 
@@ -455,6 +464,8 @@ int main(int argc, char **argv) {
       cfg.rate = parse_dbl(v, o);
     else if (!strcmp(o, "--delay"))
       cfg.delay = parse_num(v, o);
+    else if (!strcmp(o, "--delay-down"))
+      cfg.delay_down = parse_num(v, o);
     else if (!strcmp(o, "--loss"))
       loss_pct = parse_dbl(v, o);
     else if (!strcmp(o, "--stall"))
@@ -485,6 +496,8 @@ int main(int argc, char **argv) {
   if (cfg.stall < 0)
     cfg.stall = 2 * cfg.delay + 200;
   cfg.delay *= 1000;
+  if (cfg.delay_down >= 0)
+    cfg.delay_down *= 1000;
   cfg.stall *= 1000;
   cfg.every *= 1000;
   cfg.down *= 1000;
