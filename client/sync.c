@@ -15,6 +15,7 @@
 #include "text.h"
 #include "uuid.h"
 #include "wire.h"
+#include "zst.h"
 
 #define DEFAULT_BATCH 1000
 #define DEFAULT_PULL 1000
@@ -180,6 +181,10 @@ static kj_code hello(engine *e, const char *key, kj_err *err) {
         c = kjc_meta_set_i64(e->s, KJC_META_MAX_BATCH, h.max_batch, err);
       if (!c)
         c = kjc_meta_set_i64(e->s, KJC_META_SERVER_PIPELINE, h.max_pipeline, err);
+      if (!c) /* the dictionary both hold, or gzip (docs/protocol.md "Compression") */
+        c = kjc_meta_set(e->s, KJC_META_SERVER_CODING, h.zst ? kj_zst_coding() : "gzip", err);
+      if (!c)
+        kjc_net_set_zst(e->net, h.zst);
       if (!c)
         c = kjc_meta_set_i64(e->s, KJC_META_SERVER_PROTOCOL,
                              h.protocol_max < KJ_PROTOCOL_MAX ? h.protocol_max : KJ_PROTOCOL_MAX,
@@ -1075,19 +1080,24 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     snprintf(key, sizeof key, "%016" PRIx64, fnv64(g.server, g.token));
     kjc_outbox_stats st;
     memset(&st, 0, sizeof st);
-    char *proto = NULL, *pipe = NULL;
+    char *proto = NULL, *pipe = NULL, *coding = NULL;
     c = kjc_meta_get(s, KJC_META_HELLO_KEY, &old, err);
     if (!c)
       c = kjc_meta_get(s, KJC_META_SERVER_PROTOCOL, &proto, err);
     if (!c) /* absent: this PC has not asked since it learnt to pipeline */
       c = kjc_meta_get(s, KJC_META_SERVER_PIPELINE, &pipe, err);
+    if (!c) /* absent, forgotten, or another dictionary than this program's: ask */
+      c = kjc_meta_get(s, KJC_META_SERVER_CODING, &coding, err);
+    if (!c && coding)
+      kjc_net_set_zst(e.net, kj_zst_is_coding(coding));
+    int coding_known = coding && (!strcmp(coding, "gzip") || kj_zst_is_coding(coding));
     if (!c)
       c = kjc_outbox_stats_get(s, &st, err);
     /* hello on a new server or token, once after an upgrade of this
      * program, and while the server speaks an older protocol: it says when
      * held changes may go and when to pull again (docs/protocol.md
      * "Versions") */
-    if (!c && (!old || strcmp(old, key) != 0 || !proto || !pipe || st.held > 0 ||
+    if (!c && (!old || strcmp(old, key) != 0 || !proto || !pipe || !coding_known || st.held > 0 ||
                kjc_server_protocol(s) < KJ_PROTOCOL_MAX)) {
       c = hello(&e, key, err);
       if (!c)
@@ -1096,6 +1106,7 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     free(old);
     free(proto);
     free(pipe);
+    free(coding);
     if (!c)
       c = load_incarnation(&e, err);
     if (!c)
@@ -1118,6 +1129,8 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     }
     kjc_net_counters(e.net, &res->bytes_sent, &res->bytes_received);
   }
+  if (e.net && kjc_net_zst_refused(e.net)) /* a server rolled back: hello next time */
+    kjc_meta_set(s, KJC_META_SERVER_CODING, "", NULL);
   kjc_net_close(e.net);
   config_release(&g);
   if (c != KJ_EINTR)
