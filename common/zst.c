@@ -49,7 +49,7 @@ kj_code kj_zst_compress(const void *in, size_t len, kj_buf *out, kj_err *err) {
   }
   size_t r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, KJ_ZST_LEVEL);
   if (!ZSTD_isError(r))
-    r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0);
+    r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
   if (!ZSTD_isError(r))
     r = ZSTD_CCtx_refPrefix(cc, kj_zdict_data, kj_zdict_size);
   if (!ZSTD_isError(r))

@@ -30,16 +30,17 @@ const unsigned char *kj_zst_dict(size_t *len);
 int kj_zst_is_coding(const char *value);
 
 /* Compress in[0..len) as one zstd frame with the dictionary (level
- * KJ_ZST_LEVEL, content size in the frame header, no checksum: TLS
- * protects the bytes) and append it to out.  KJ_ETOOBIG when out->max
+ * KJ_ZST_LEVEL, content size and a 4-byte checksum of the content in the
+ * frame: a raw dictionary leaves no id in the frame, so the checksum is
+ * what tells a frame made with another dictionary) and append it to out.  KJ_ETOOBIG when out->max
  * would be passed (out is released then), KJ_ENOMEM. */
 kj_code kj_zst_compress(const void *in, size_t len, kj_buf *out, kj_err *err);
 
 /* Decompress zstd data made with the dictionary (one or more frames) and
  * append it to out.  KJ_ETOOBIG when the result would pass out->max (a
  * bomb stops at the limit), KJ_EPROTO when the data is not a valid frame,
- * is truncated, was made with another dictionary (the frame cannot be
- * decoded) or asks for a window over 8 MiB.  On failure out is released. */
+ * is truncated, was made with another dictionary (its checksum fails) or
+ * asks for a window over 8 MiB.  On failure out is released. */
 kj_code kj_zst_decompress(const void *in, size_t len, kj_buf *out, kj_err *err);
 
 /* zstd level of kj_zst_compress: 9 makes a push batch of 1,000 surveys
