@@ -534,13 +534,22 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
  * report the link as down instead of the refusal. */
 static kj_code push(engine *e, kj_err *err) {
   long answered = 0;
-  int piped = 0;
+  int piped = 0, refused = kjc_net_zst_refused(e->net);
   kj_code c = push_with(e, 0, &answered, &piped, err);
   if (c == KJ_ENET && piped && answered == 0 && !cancelled(e)) {
     kj_err_clear(err);
     kjc_net_pipe_close(e->net);
     e->pre_sent = 0;
     c = push_with(e, 1, &answered, &piped, err);
+  }
+  if (c && !refused && kjc_net_zst_refused(e->net) && !cancelled(e)) {
+    /* 415 to a body in the dictionary's coding: a server rolled back to a
+     * release without it; once more in gzip (docs/protocol.md "Compression") */
+    KJ_INFO("the server no longer takes zstd bodies: sending gzip");
+    kj_err_clear(err);
+    kjc_net_pipe_close(e->net);
+    e->pre_sent = 0;
+    c = push_with(e, 0, &answered, &piped, err);
   }
   return c;
 }
