@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -23,6 +22,11 @@ const unsigned char *kj_zst_dict(size_t *len) {
   return kj_zdict_data;
 }
 
+/* ASCII lowercase: content-coding tokens are case-insensitive (RFC 9110 8.4.1) */
+static char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
 int kj_zst_is_coding(const char *value) {
   if (!value)
     return 0;
@@ -31,7 +35,12 @@ int kj_zst_is_coding(const char *value) {
   size_t n = strlen(kj_zdict_coding), k = strlen(value);
   while (k > n && (value[k - 1] == ' ' || value[k - 1] == '\t'))
     k--;
-  return k == n && !strncasecmp(value, kj_zdict_coding, n);
+  if (k != n)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (lower(value[i]) != kj_zdict_coding[i])
+      return 0;
+  return 1;
 }
 
 kj_code kj_zst_compress(const void *in, size_t len, kj_buf *out, kj_err *err) {
