@@ -43,9 +43,12 @@ kj_code kj_zst_compress(const void *in, size_t len, kj_buf *out, kj_err *err);
  * asks for a window over 8 MiB.  On failure out is released. */
 kj_code kj_zst_decompress(const void *in, size_t len, kj_buf *out, kj_err *err);
 
-/* zstd level of kj_zst_compress: 9 makes a push batch of 1,000 surveys
- * (330 KB of JSON) about 30 KB, 18% less than gzip -6, at about 20 MB/s
- * (docs/performance.md "Rural links"). */
-#define KJ_ZST_LEVEL 9
+/* zstd level of kj_zst_compress.  On the week of one office (docs/
+ * performance.md "Rural links": 3 push bodies, 670 KB of JSON, and 4
+ * answers) gzip -6 gives 80,800 B; with the dictionary level 9 61,500 B in
+ * 16 ms of CPU, 12 60,000 B in 27 ms, 15 58,900 B in 58 ms, 19 54,300 B in
+ * 260 ms.  12: the client's cost stays under the server's time to apply a
+ * batch, so the pipelined push hides it. */
+#define KJ_ZST_LEVEL 12
 
 #endif
