@@ -30,6 +30,7 @@ struct kjc_net {
   long low_speed_ms; /* no byte either way for this long: the link is gone */
   int zst;           /* request bodies in the dictionary coding (kjc_net_set_zst) */
   int zst_refused;   /* the server answered 415 to one: it no longer takes it */
+  int zst_seen;      /* an answer came in the dictionary coding: the server holds it */
   /* the pipelining connection (kjc_net_pipe_open), NULL when none */
   CURL *pc;
   curl_socket_t sock;
@@ -196,6 +197,10 @@ void kjc_net_set_zst(kjc_net *n, int on) {
 
 int kjc_net_zst_refused(const kjc_net *n) {
   return n->zst_refused;
+}
+
+int kjc_net_zst_learnt(const kjc_net *n) {
+  return n->zst_seen && !n->zst && !n->zst_refused;
 }
 
 /* A request body compressed into packed: the dictionary's coding when the
@@ -424,8 +429,8 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
 
 /* The connection failed: it is closed, the error names the cause. */
 static kj_code pipe_fail(kjc_net *n, CURLcode rc, const char *what, kj_err *err) {
-  kj_code c = rc == CURLE_OK ? kj_fail(err, KJ_ENET, _("server unreachable: %s"), what)
-                             : classify(n, rc, err);
+  kj_code c =
+      rc == CURLE_OK ? kj_fail(err, KJ_ENET, _("server unreachable: %s"), what) : classify(n, rc, err);
   kjc_net_pipe_close(n);
   return c;
 }
@@ -673,6 +678,7 @@ kj_code kjc_net_recv(kjc_net *n, kjc_net_reply *reply, kj_err *err) {
     reply->status = (long)p.status_code;
     reply->closed = !http_should_keep_alive(&p);
     note_refusal(n, reply->status);
+    n->zst_seen |= a.zst;
     if (a.zst)
       c = kj_zst_decompress(a.raw.data ? a.raw.data : "", a.raw.len, &reply->body, err);
     else if (a.gzip)

@@ -99,6 +99,10 @@ void kjc_net_set_zst(kjc_net *n, int on);
  * server rolled back to a release without it): this kjc_net has gone back
  * to gzip, and the caller forgets the coding so the next sync asks hello. */
 int kjc_net_zst_refused(const kjc_net *n);
+/* 1 when request bodies went gzip but an answer came in the dictionary's
+ * coding: the server (upgraded since its hello) holds the dictionary, and
+ * the caller keeps the coding for the next sync. */
+int kjc_net_zst_learnt(const kjc_net *n);
 
 /* Bytes sent and received on the wire so far (headers and bodies). */
 void kjc_net_counters(const kjc_net *n, uint64_t *sent, uint64_t *received);

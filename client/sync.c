@@ -1140,6 +1140,8 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
   }
   if (e.net && kjc_net_zst_refused(e.net)) /* a server rolled back: hello next time */
     kjc_meta_set(s, KJC_META_SERVER_CODING, "", NULL);
+  else if (e.net && kjc_net_zst_learnt(e.net)) /* a server upgraded: zstd bodies next time */
+    kjc_meta_set(s, KJC_META_SERVER_CODING, kj_zst_coding(), NULL);
   kjc_net_close(e.net);
   config_release(&g);
   if (c != KJ_EINTR)
