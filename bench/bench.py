@@ -1017,7 +1017,8 @@ def render_links(R, date):
             name, fmt(med([r["requests"] for r in ob])), fmt(t, 2), runs([r["wall"] for r in ob], 2),
             med([r["wall"] / r["floor"] for r in ob]), fmt(t - t0, 2), fmt((pushes - 1) * 2 * delay / 1e3, 2)))
     out.append("")
-    out.append("Server answers, body bytes as sent (gzipped over 1 KiB), request by request, first run "
+    out.append("Server answers, body bytes as sent (over 128 B in zstd with the shared dictionary, "
+               "docs/protocol.md \"Compression\"), request by request, first run "
                "of each link (from kinerjad's request log):")
     out.append("")
     for name in ["loopback"] + [x[0] for x in LINKS]:

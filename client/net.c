@@ -14,6 +14,7 @@
 #include "enrol.h"
 #include "gz.h"
 #include "text.h"
+#include "zst.h"
 
 #define REPLY_MAX ((size_t)256 << 20) /* a pull page is far smaller */
 
@@ -27,6 +28,9 @@ struct kjc_net {
   char errbuf[CURL_ERROR_SIZE];
   uint64_t sent, received;
   long low_speed_ms; /* no byte either way for this long: the link is gone */
+  int zst;           /* request bodies in the dictionary coding (kjc_net_set_zst) */
+  int zst_refused;   /* the server answered 415 to one: it no longer takes it */
+  int zst_seen;      /* an answer came in the dictionary coding: the server holds it */
   /* the pipelining connection (kjc_net_pipe_open), NULL when none */
   CURL *pc;
   curl_socket_t sock;
@@ -187,6 +191,40 @@ void kjc_net_reply_release(kjc_net_reply *r) {
     kj_buf_release(&r->body);
 }
 
+void kjc_net_set_zst(kjc_net *n, int on) {
+  n->zst = on != 0;
+}
+
+int kjc_net_zst_refused(const kjc_net *n) {
+  return n->zst_refused;
+}
+
+int kjc_net_zst_learnt(const kjc_net *n) {
+  return n->zst_seen && !n->zst && !n->zst_refused;
+}
+
+/* A request body compressed into packed: the dictionary's coding when the
+ * server named it, else gzip; its Content-Encoding, or NULL when it goes
+ * as it is (empty, or compression failed). */
+static const char *pack(const kjc_net *n, const char *body, size_t len, kj_buf *packed) {
+  if (!body || len == 0)
+    return NULL;
+  if (n->zst && kj_zst_compress(body, len, packed, NULL) == KJ_OK)
+    return kj_zst_coding();
+  kj_buf_reset(packed);
+  return kj_gzip(body, len, packed, NULL) == KJ_OK ? "gzip" : NULL;
+}
+
+/* An answer of 415 to a body in the dictionary's coding: a server rolled
+ * back to a release without it; gzip from now on (the caller forgets the
+ * coding, and the next sync asks hello again). */
+static void note_refusal(kjc_net *n, long status) {
+  if (status == 415 && n->zst) {
+    n->zst = 0;
+    n->zst_refused = 1;
+  }
+}
+
 void kjc_net_counters(const kjc_net *n, uint64_t *sent, uint64_t *received) {
   *sent = n->sent;
   *received = n->received;
@@ -267,10 +305,13 @@ kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const 
   if (post) {
     h = curl_slist_append(h, "Content-Type: application/json");
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
-    if (body && body_len > 0 && kj_gzip(body, body_len, &packed, NULL) == KJ_OK) {
+    const char *coding = pack(n, body, body_len, &packed);
+    if (coding) {
+      char ce[64];
+      snprintf(ce, sizeof ce, "Content-Encoding: %s", coding);
       send = packed.data;
       send_len = packed.len;
-      h = curl_slist_append(h, "Content-Encoding: gzip");
+      h = curl_slist_append(h, ce);
     }
   }
   n->errbuf[0] = 0;
@@ -303,6 +344,7 @@ kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const 
     return classify(n, rc, err);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
+  note_refusal(n, reply->status);
   KJ_DEBUG("%s %s -> %ld (%zu bytes, %lld ms)", method, path, reply->status, reply->body.len,
            (long long)(reply->recv_ms - reply->sent_ms));
   return KJ_OK;
@@ -486,18 +528,21 @@ kj_code kjc_net_send(kjc_net *n, const char *method, const char *path, const cha
   int post = body != NULL || !strcmp(method, "POST");
   const char *send = body ? body : "";
   size_t send_len = body ? body_len : 0;
-  int gz = post && body && body_len > 0 && kj_gzip(body, body_len, &packed, NULL) == KJ_OK;
-  if (gz) {
+  const char *coding = post ? pack(n, body, body_len, &packed) : NULL;
+  if (coding) {
     send = packed.data;
     send_len = packed.len;
   }
+  /* answers: the dictionary's coding from a server that holds it, gzip
+   * from any other (an older server ignores the token it does not know) */
   kj_buf_addf(&req,
               "%s %s%s HTTP/1.1\r\nHost: %.*s\r\n%s\r\nUser-Agent: kinerja/" KJ_VERSION
-              "\r\nAccept: application/json\r\nAccept-Encoding: gzip\r\n",
-              method, slash ? slash : "", path, (int)hl, host, n->auth);
+              "\r\nAccept: application/json\r\nAccept-Encoding: %s, gzip\r\n",
+              method, slash ? slash : "", path, (int)hl, host, n->auth, kj_zst_coding());
   if (post)
-    kj_buf_addf(&req, "Content-Type: application/json\r\n%sContent-Length: %zu\r\n",
-                gz ? "Content-Encoding: gzip\r\n" : "", send_len);
+    kj_buf_addf(&req, "Content-Type: application/json\r\n%s%s%sContent-Length: %zu\r\n",
+                coding ? "Content-Encoding: " : "", coding ? coding : "", coding ? "\r\n" : "",
+                send_len);
   kj_buf_adds(&req, "\r\n");
   if (post)
     kj_buf_add(&req, send, send_len);
@@ -523,7 +568,7 @@ typedef struct answer {
   kj_buf raw;         /* the body as sent */
   kj_buf name, value; /* the header being read */
   int in_value;
-  int gzip;
+  int gzip, zst; /* its Content-Encoding */
   int done;
 } answer;
 
@@ -537,8 +582,10 @@ static int starts_nocase(const char *s, size_t len, const char *lower) {
 }
 
 static void answer_header(answer *a) {
-  if (a->name.len == 16 && starts_nocase(a->name.data, a->name.len, "content-encoding"))
+  if (a->name.len == 16 && starts_nocase(a->name.data, a->name.len, "content-encoding")) {
     a->gzip = starts_nocase(a->value.data, a->value.len, "gzip");
+    a->zst = kj_zst_is_coding(kj_buf_str(&a->value));
+  }
   kj_buf_reset(&a->name);
   kj_buf_reset(&a->value);
   a->in_value = 0;
@@ -630,7 +677,11 @@ kj_code kjc_net_recv(kjc_net *n, kjc_net_reply *reply, kj_err *err) {
     reply->recv_ms = kjc_net_now_ms();
     reply->status = (long)p.status_code;
     reply->closed = !http_should_keep_alive(&p);
-    if (a.gzip)
+    note_refusal(n, reply->status);
+    n->zst_seen |= a.zst;
+    if (a.zst)
+      c = kj_zst_decompress(a.raw.data ? a.raw.data : "", a.raw.len, &reply->body, err);
+    else if (a.gzip)
       c = kj_gunzip(a.raw.data ? a.raw.data : "", a.raw.len, &reply->body, err);
     else if (a.raw.len && kj_buf_add(&reply->body, a.raw.data, a.raw.len) != KJ_OK)
       c = kj_fail(err, KJ_ETOOBIG, _("the server's answer is too large"));

@@ -12,8 +12,11 @@
  *  - else the system store: libcurl's built-in bundle and directory, each
  *    replaced by $SSL_CERT_FILE / $SSL_CERT_DIR when set (OpenSSL's names).
  *
- * Request bodies are sent gzip-compressed (common/gz.h); responses are
- * accepted gzip (curl decodes them).
+ * Request bodies are sent compressed: zstd with the shared dictionary
+ * (common/zst.h) once the server's hello named it (kjc_net_set_zst), else
+ * gzip (common/gz.h).  Answers on the pipelining connection are accepted
+ * in the dictionary's coding or gzip, those of libcurl's own requests in
+ * gzip (curl decodes them).  docs/protocol.md "Compression".
  */
 #ifndef KJC_NET_H
 #define KJC_NET_H
@@ -70,7 +73,7 @@ void kjc_net_reply_release(kjc_net_reply *r);
  * kjc_net_pipe_open opens the connection (verified as for a request;
  * errors as kjc_net_request's); while it is open, kjc_net_request goes
  * through it too when nothing is in flight.  kjc_net_send writes one
- * request (POST bodies gzipped; at most KJC_PIPE_MAX in flight) without
+ * request (POST bodies compressed; at most KJC_PIPE_MAX in flight) without
  * waiting for its answer; kjc_net_recv waits for the oldest answer
  * (reply initialised by the call, release it).  Any error closes the
  * connection: the requests in flight are then unanswered (KJ_ENET for a
@@ -88,6 +91,18 @@ kj_code kjc_net_recv(kjc_net *n, kjc_net_reply *reply, kj_err *err);
 /* Open a TLS connection to the server (verified like a request) and close
  * it: a cheap reachability probe.  KJ_OK when it connected. */
 kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err);
+
+/* on: request bodies go in the dictionary's coding (common/zst.h), what
+ * the server's hello named (kj_hello.zst); off (the default): gzip. */
+void kjc_net_set_zst(kjc_net *n, int on);
+/* 1 when the server answered 415 to a body in the dictionary's coding (a
+ * server rolled back to a release without it): this kjc_net has gone back
+ * to gzip, and the caller forgets the coding so the next sync asks hello. */
+int kjc_net_zst_refused(const kjc_net *n);
+/* 1 when request bodies went gzip but an answer came in the dictionary's
+ * coding: the server (upgraded since its hello) holds the dictionary, and
+ * the caller keeps the coding for the next sync. */
+int kjc_net_zst_learnt(const kjc_net *n);
 
 /* Bytes sent and received on the wire so far (headers and bodies). */
 void kjc_net_counters(const kjc_net *n, uint64_t *sent, uint64_t *received);

@@ -63,6 +63,10 @@
  * limits.max_pipeline; "0" when it said none: stop-and-wait; absent: ask
  * with the next sync's hello). */
 #define KJC_META_SERVER_PIPELINE "server_pipeline"
+/* The content coding the server's hello named for bodies: kj_zst_coding()
+ * of common/zst.h (zstd with the shared dictionary) or "gzip"; absent or
+ * "" (forgotten after a 415): ask with the next sync's hello. */
+#define KJC_META_SERVER_CODING "server_coding"
 /* The protocol the pull cursor was advanced under (client/sync.c). */
 #define KJC_META_PULL_PROTOCOL "pull_protocol"
 /* Restores (docs/protocol.md "Restores"): the incarnation of this database

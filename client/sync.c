@@ -15,6 +15,7 @@
 #include "text.h"
 #include "uuid.h"
 #include "wire.h"
+#include "zst.h"
 
 #define DEFAULT_BATCH 1000
 #define DEFAULT_PULL 1000
@@ -180,6 +181,10 @@ static kj_code hello(engine *e, const char *key, kj_err *err) {
         c = kjc_meta_set_i64(e->s, KJC_META_MAX_BATCH, h.max_batch, err);
       if (!c)
         c = kjc_meta_set_i64(e->s, KJC_META_SERVER_PIPELINE, h.max_pipeline, err);
+      if (!c) /* the dictionary both hold, or gzip (docs/protocol.md "Compression") */
+        c = kjc_meta_set(e->s, KJC_META_SERVER_CODING, h.zst ? kj_zst_coding() : "gzip", err);
+      if (!c)
+        kjc_net_set_zst(e->net, h.zst);
       if (!c)
         c = kjc_meta_set_i64(e->s, KJC_META_SERVER_PROTOCOL,
                              h.protocol_max < KJ_PROTOCOL_MAX ? h.protocol_max : KJ_PROTOCOL_MAX,
@@ -725,7 +730,7 @@ static kj_code push_resume(engine *e, kj_err *err) {
  * report the link as down instead of the refusal. */
 static kj_code push(engine *e, kj_err *err) {
   long answered = 0;
-  int piped = 0;
+  int piped = 0, refused = kjc_net_zst_refused(e->net);
   kj_code c = push_resume(e, err);
   if (!c)
     c = push_with(e, 0, &answered, &piped, err);
@@ -736,6 +741,15 @@ static kj_code push(engine *e, kj_err *err) {
     c = push_resume(e, err); /* what of the batches sent the server applied */
     if (!c)
       c = push_with(e, 1, &answered, &piped, err);
+  }
+  if (c && !refused && kjc_net_zst_refused(e->net) && !cancelled(e)) {
+    /* 415 to a body in the dictionary's coding: a server rolled back to a
+     * release without it; once more in gzip (docs/protocol.md "Compression") */
+    KJ_INFO("the server no longer takes zstd bodies: sending gzip");
+    kj_err_clear(err);
+    kjc_net_pipe_close(e->net);
+    e->pre_sent = 0;
+    c = push_with(e, 0, &answered, &piped, err);
   }
   return c;
 }
@@ -1281,19 +1295,24 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     snprintf(key, sizeof key, "%016" PRIx64, fnv64(g.server, g.token));
     kjc_outbox_stats st;
     memset(&st, 0, sizeof st);
-    char *proto = NULL, *pipe = NULL;
+    char *proto = NULL, *pipe = NULL, *coding = NULL;
     c = kjc_meta_get(s, KJC_META_HELLO_KEY, &old, err);
     if (!c)
       c = kjc_meta_get(s, KJC_META_SERVER_PROTOCOL, &proto, err);
     if (!c) /* absent: this PC has not asked since it learnt to pipeline */
       c = kjc_meta_get(s, KJC_META_SERVER_PIPELINE, &pipe, err);
+    if (!c) /* absent, forgotten, or another dictionary than this program's: ask */
+      c = kjc_meta_get(s, KJC_META_SERVER_CODING, &coding, err);
+    if (!c && coding)
+      kjc_net_set_zst(e.net, kj_zst_is_coding(coding));
+    int coding_known = coding && (!strcmp(coding, "gzip") || kj_zst_is_coding(coding));
     if (!c)
       c = kjc_outbox_stats_get(s, &st, err);
     /* hello on a new server or token, once after an upgrade of this
      * program, and while the server speaks an older protocol: it says when
      * held changes may go and when to pull again (docs/protocol.md
      * "Versions") */
-    if (!c && (!old || strcmp(old, key) != 0 || !proto || !pipe || st.held > 0 ||
+    if (!c && (!old || strcmp(old, key) != 0 || !proto || !pipe || !coding_known || st.held > 0 ||
                kjc_server_protocol(s) < KJ_PROTOCOL_MAX)) {
       c = hello(&e, key, err);
       if (!c)
@@ -1302,6 +1321,7 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     free(old);
     free(proto);
     free(pipe);
+    free(coding);
     if (!c)
       c = load_incarnation(&e, err);
     if (!c)
@@ -1324,6 +1344,10 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     }
     kjc_net_counters(e.net, &res->bytes_sent, &res->bytes_received);
   }
+  if (e.net && kjc_net_zst_refused(e.net)) /* a server rolled back: hello next time */
+    kjc_meta_set(s, KJC_META_SERVER_CODING, "", NULL);
+  else if (e.net && kjc_net_zst_learnt(e.net)) /* a server upgraded: zstd bodies next time */
+    kjc_meta_set(s, KJC_META_SERVER_CODING, kj_zst_coding(), NULL);
   kjc_net_close(e.net);
   config_release(&g);
   if (c != KJ_EINTR)

@@ -14,6 +14,8 @@ pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
 pkg_check_modules(UV REQUIRED IMPORTED_TARGET libuv)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+# zstd with the shared dictionary (common/zst.c, issue 21): libzstd-dev
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
 # XLSX export (proto/table.c: kinerjad export, the office app's Impor &
 # Ekspor); optional in a client-only cross build, which then exports CSV only
@@ -52,7 +54,7 @@ kj_find_plain(mbedtls mbedtls/ssl.h LIBS mbedtls mbedx509 mbedcrypto)
 kj_find_plain(http_parser http_parser.h LIBS http_parser)
 kj_find_plain(csv csv.h LIBS csv)
 
-set(kj_pc_deps CURL SQLITE CJSON UV ZLIB ARGON2)
+set(kj_pc_deps CURL SQLITE CJSON UV ZLIB ZSTD ARGON2)
 if(XLSXWRITER_FOUND)
   list(APPEND kj_pc_deps XLSXWRITER)
 endif()

@@ -13,6 +13,7 @@
 
 #include <mbedtls/sha256.h>
 #include "reportdoc.h"
+#include "zst.h"
 
 static const cJSON *get(const cJSON *o, const char *k) {
   return cJSON_GetObjectItemCaseSensitive(o, k);
@@ -120,7 +121,9 @@ kj_code kj_hello_encode(const kj_hello *h, int peer, kj_buf *out, kj_err *err) {
       !cJSON_AddNumberToObject(l, "max_pull", (double)h->max_pull) ||
       (h->max_pipeline > 0 &&
        !cJSON_AddNumberToObject(l, "max_pipeline", (double)h->max_pipeline)) ||
-      !(types = cJSON_AddObjectToObject(o, "types"))) {
+      !(types = cJSON_AddObjectToObject(o, "types")) ||
+      !add_owned(o, "encodings",
+                 cJSON_CreateStringArray((const char *[]){kj_zst_coding(), "gzip"}, 2))) {
     cJSON_Delete(o);
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   }
@@ -201,6 +204,13 @@ kj_code kj_hello_decode(const char *text, size_t len, kj_hello *h, kj_err *err) 
       get_count(get(l, "max_pipeline"), &h->max_pipeline, NULL)) {
     rc = kj_fail(err, KJ_EPROTO, "hello: 'limits' must hold whole numbers");
     goto out;
+  }
+  const cJSON *enc = get(o, "encodings"), *en;
+  if (!cJSON_IsArray(enc))
+    enc = NULL; /* an older server: gzip */
+  cJSON_ArrayForEach(en, enc) {
+    if (cJSON_IsString(en) && kj_zst_is_coding(en->valuestring))
+      h->zst = 1;
   }
   const cJSON *types = get(o, "types");
   if (cJSON_IsObject(types)) {

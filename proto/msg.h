@@ -55,6 +55,12 @@ typedef struct kj_hello {
    * push"): limits.max_pipeline, 0 = not said (an older server: one at a
    * time, stop-and-wait). */
   int64_t max_pipeline;
+  /* hello's "encodings" (docs/protocol.md "Compression"): the content
+   * codings the server takes in request bodies and gives in answers, best
+   * first; zst is 1 when it names this program's dictionary coding
+   * (kj_zst_coding, common/zst.h), 0 when not or absent (an older server:
+   * gzip). */
+  int zst;
   /* What the server knows, in this program's terms: bit t of types_known
    * for type t, bit i of fields_known[t] for its field i.  From "types"
    * when the server lists them, else from protocol_max and the `since` of
@@ -64,10 +70,10 @@ typedef struct kj_hello {
 } kj_hello;
 
 /* Server: the hello of this program (server, version, protocol range,
- * every type with its field names) for a caller that speaks `peer` (the
- * `protocol` query parameter, 1 when absent), its role, office, device
- * and limits from h (types and protocol fields of h are ignored), as one
- * JSON object appended to out.  KJ_ENOMEM / KJ_ETOOBIG from the buffer. */
+ * every type with its field names, the content codings it speaks) for a caller that speaks `peer`
+ * (the `protocol` query parameter, 1 when absent), its role, office, device and limits from h
+ * (types and protocol fields of h are ignored), as one JSON object appended to out.  KJ_ENOMEM /
+ * KJ_ETOOBIG from the buffer. */
 kj_code kj_hello_encode(const kj_hello *h, int peer, kj_buf *out, kj_err *err);
 
 /* Client: the server's hello.  KJ_EPROTO (naming the key) when the text is

@@ -139,6 +139,70 @@ static void set_meta(const char *db, const char *key, const char *value) {
   sqlite3_close(d);
 }
 
+/* meta KEY of the PC's database into out ("" when absent). */
+static void get_meta(const char *db, const char *key, char *out, size_t size) {
+  sqlite3 *d = NULL;
+  assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(d, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL),
+                   SQLITE_OK);
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  out[0] = 0;
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+    snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(d);
+}
+
+/* Issue 21 point 3 (docs/protocol.md "Compression"): the body coding the
+ * PC keeps from hello.  A PC whose hello came from a server without the
+ * dictionary (meta server_coding "gzip") pushes gzip; the server, upgraded
+ * since, answers in the dictionary's coding (the PC's Accept-Encoding names
+ * it), and the PC keeps that coding for its next sync, whose push is then
+ * smaller for the same changes.  A PC whose coding was forgotten (after a
+ * 415) asks hello again at its next sync. */
+static void test_coding_negotiated(void **state) {
+  (void)state;
+  const char *a = syncenv_client(g, "a", OA, g->url);
+  assert_int_equal(KJ(a, "sync"), 0); /* hello: the server names the dictionary */
+  char zst[64], got[64];
+  get_meta(a, "server_coding", zst, sizeof zst);
+  assert_true(!strncmp(zst, "kjzstd-", 7) && strlen(zst) == 23);
+  set_meta(a, "server_coding", "gzip"); /* as an older server's hello leaves it */
+  import_surveys(a, 1000, 7);
+  long gz = 0, zs = 0;
+  for (int round = 0; round < 2; round++) {
+    char *out = NULL;
+    assert_int_equal(
+        syncenv_kinerja(a, NULL, &out, NULL, (const char *const[]){"sync", "--json", NULL}), 0);
+    cJSON *d = cJSON_Parse(out);
+    free(out);
+    assert_non_null(d);
+    assert_int_equal(cJSON_GetObjectItem(d, "pushed")->valuedouble, 1000);
+    assert_int_equal(cJSON_GetObjectItem(d, "requests")->valuedouble, 2); /* no hello */
+    *(round ? &zs : &gz) = (long)cJSON_GetObjectItem(d, "bytes_sent")->valuedouble;
+    cJSON_Delete(d);
+    get_meta(a, "server_coding", got, sizeof got);
+    assert_string_equal(got, zst); /* learnt from the answers */
+    if (!round)                    /* the same 1,000 surveys again, as new records */
+      import_surveys(a, 1000, 8);
+  }
+  print_message("1,000 surveys pushed: %ld bytes in gzip, %ld in zstd with the dictionary\n", gz,
+                zs);
+  assert_true(zs * 10 < gz * 9);
+  /* forgotten (a 415 from a rolled-back server): the next sync asks hello */
+  set_meta(a, "server_coding", "");
+  char *out = NULL;
+  assert_int_equal(
+      syncenv_kinerja(a, NULL, &out, NULL, (const char *const[]){"sync", "--json", NULL}), 0);
+  cJSON *d = cJSON_Parse(out);
+  free(out);
+  assert_int_equal(cJSON_GetObjectItem(d, "requests")->valuedouble, 2); /* hello, pull */
+  cJSON_Delete(d);
+  get_meta(a, "server_coding", got, sizeof got);
+  assert_string_equal(got, zst);
+}
+
 /* `kinerja sync` (it must succeed): its wall time in seconds. */
 static double timed_sync(const char *db) {
   struct timespec t0, t1;
@@ -692,6 +756,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_cut_connections, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pipelined_push, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_coding_negotiated, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pipelined_cut, setup, teardown),
       cmocka_unit_test_setup_teardown(test_drop_resends_one_batch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_client_killed, setup, teardown),

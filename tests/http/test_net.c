@@ -37,6 +37,7 @@
 #include "http.h"
 #include "log.h"
 #include "net_int.h"
+#include "zst.h"
 
 typedef struct env {
   char dir[64];
@@ -480,6 +481,112 @@ static void test_gzip_both_ways(void **state) {
   curl_easy_cleanup(c);
   kj_buf_release(&text);
   kj_buf_release(&z);
+  assert_int_equal(srv_stop(e), 0);
+}
+
+/* zstd with the shared dictionary (common/zst.h, docs/protocol.md
+ * "Compression"): a body in its coding reaches the handler decoded; an
+ * answer comes in it when the client names it, in gzip for a client that
+ * names only gzip (an older kinerja), never in a coding not asked for. */
+static void test_zstd_both_ways(void **state) {
+  env *e = *state;
+  srv_start(e, NULL);
+  kj_buf text, z;
+  kj_buf_init(&text, KJ_BUF_UNLIMITED);
+  kj_buf_init(&z, KJ_BUF_UNLIMITED);
+  for (int i = 0; i < 5000; i++)
+    kj_buf_addf(&text, "{\"seq\":%d,\"status\":\"applied\"},", i);
+  assert_int_equal(kj_zst_compress(text.data, text.len, &z, NULL), KJ_OK);
+  char ce[80], ae[96], other[] = "Content-Encoding: kjzstd-0000000000000000";
+  snprintf(ce, sizeof ce, "Content-Encoding: %s", kj_zst_coding());
+  snprintf(ae, sizeof ae, "Accept-Encoding: %s, gzip", kj_zst_coding());
+  CURL *c = client(e);
+  hresp r;
+  const char *zh[] = {ce, NULL};
+  request(e, c, &r, "POST", "/echo", z.data, z.len, zh);
+  assert_int_equal(r.rc, CURLE_OK);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(r.body.len, text.len);
+  assert_memory_equal(r.body.data, text.data, text.len);
+  assert_null(strstr(kj_buf_str(&r.headers), "Content-Encoding")); /* not asked for */
+  hresp_release(&r);
+  /* asked for with gzip beside it: the dictionary's coding, smaller than gzip */
+  const char *both[] = {ae, NULL};
+  request(e, c, &r, "GET", "/big", NULL, 0, both);
+  assert_int_equal(r.status, 200);
+  char want[80];
+  snprintf(want, sizeof want, "Content-Encoding: %s\r\n", kj_zst_coding());
+  assert_non_null(strstr(kj_buf_str(&r.headers), want));
+  assert_non_null(strstr(kj_buf_str(&r.headers), "Vary: Accept-Encoding"));
+  kj_buf plain, g;
+  kj_buf_init(&plain, KJ_BUF_UNLIMITED);
+  kj_buf_init(&g, KJ_BUF_UNLIMITED);
+  assert_int_equal(kj_zst_decompress(r.body.data, r.body.len, &plain, NULL), KJ_OK);
+  assert_non_null(strstr(kj_buf_str(&plain), "line 1999 of a big answer\n"));
+  assert_int_equal(kj_gzip(plain.data, plain.len, &g, NULL), KJ_OK);
+  assert_true(r.body.len < g.len);
+  kj_buf_release(&plain);
+  kj_buf_release(&g);
+  hresp_release(&r);
+  /* a small answer too (over 128 bytes; gzip waits for 1 KiB) */
+  request(e, c, &r, "POST", "/echo", text.data, 300, both);
+  assert_non_null(strstr(kj_buf_str(&r.headers), want));
+  hresp_release(&r);
+  /* an older kinerja names gzip only: gzip */
+  const char *gzonly[] = {"Accept-Encoding: gzip", NULL};
+  request(e, c, &r, "GET", "/big", NULL, 0, gzonly);
+  assert_non_null(strstr(kj_buf_str(&r.headers), "Content-Encoding: gzip\r\n"));
+  hresp_release(&r);
+  /* another dictionary's coding: not taken for a body, not given */
+  const char *oh[] = {other, NULL};
+  request(e, c, &r, "POST", "/echo", z.data, z.len, oh);
+  assert_int_equal(r.status, 415);
+  hresp_release(&r);
+  c = (curl_easy_cleanup(c), client(e)); /* 415 closes the connection */
+  const char *oa[] = {"Accept-Encoding: kjzstd-0000000000000000", NULL};
+  request(e, c, &r, "GET", "/big", NULL, 0, oa);
+  assert_int_equal(r.status, 200);
+  assert_null(strstr(kj_buf_str(&r.headers), "Content-Encoding"));
+  hresp_release(&r);
+  /* bad and truncated data: 400 naming the coding, and the server goes on */
+  request(e, c, &r, "POST", "/echo", "not zstd at all", 15, zh);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(kj_buf_str(&r.body), "bad zstd body"));
+  hresp_release(&r);
+  c = (curl_easy_cleanup(c), client(e));
+  request(e, c, &r, "POST", "/echo", z.data, z.len / 2, zh);
+  assert_int_equal(r.status, 400);
+  hresp_release(&r);
+  curl_easy_cleanup(c);
+  kj_buf_release(&text);
+  kj_buf_release(&z);
+  assert_int_equal(get(e, "/healthz", NULL), 200);
+  assert_int_equal(srv_stop(e), 0);
+}
+
+/* A zstd bomb stops at max_body as a gzip one does. */
+static void test_zstd_bomb_413(void **state) {
+  env *e = *state;
+  opts o = {.max_body = 1 << 20};
+  srv_start(e, &o);
+  size_t n = 64u << 20;
+  char *zeros = calloc(1, n);
+  kj_buf z;
+  kj_buf_init(&z, KJ_BUF_UNLIMITED);
+  assert_int_equal(kj_zst_compress(zeros, n, &z, NULL), KJ_OK);
+  free(zeros);
+  assert_true(z.len < (1u << 20));
+  char ce[80];
+  snprintf(ce, sizeof ce, "Content-Encoding: %s", kj_zst_coding());
+  const char *zh[] = {ce, NULL};
+  CURL *c = client(e);
+  hresp r;
+  request(e, c, &r, "POST", "/echo", z.data, z.len, zh);
+  assert_int_equal(r.status, 413);
+  hresp_release(&r);
+  curl_easy_cleanup(c);
+  kj_buf_release(&z);
+  assert_int_equal(get(e, "/healthz", NULL), 200);
   assert_int_equal(srv_stop(e), 0);
 }
 
@@ -1395,6 +1502,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_healthz_and_404, setup, teardown),
       cmocka_unit_test_setup_teardown(test_keepalive_reuse, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gzip_both_ways, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_zstd_both_ways, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_zstd_bomb_413, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gzip_bomb_413, setup, teardown),
       cmocka_unit_test_setup_teardown(test_malformed_400_close, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pipelining, setup, teardown),
