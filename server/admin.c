@@ -73,8 +73,9 @@ static const char usage_text[] =
     "The data directory is --data DIR, else $KINERJAD_DATA, else ./kinerjad-data.\n"
     "\n"
     "commands:\n"
-    "  init [--host NAME ...]              create the data directory, database, TLS key\n"
-    "                                      and certificate; prints the admin token once\n"
+    "  init [--host NAME ...] [--store URL]  create the data directory, database, TLS\n"
+    "                                      key and certificate; prints the admin token\n"
+    "                                      once (none on a store that has one)\n"
     "  serve [--listen ADDR:PORT] [--plain-http]\n"
     "                                      serve HTTPS (default 127.0.0.1:8443)\n"
     "  device add --office CODE [--name TEXT]  enrol a device; prints its token and\n"
@@ -109,12 +110,20 @@ static int open_dir(cmd_ctx *c, kjs_store **st) {
 
 /* ---------------------------------------------------------------------- */
 
+/* kjs_store_tokens callback: counts the live admin tokens into *ctx. */
+static kj_code count_live_admin(void *ctx, const kjs_db_token *t) {
+  if (!t->has_revoked && t->role && !strcmp(t->role, "admin"))
+    ++*(int *)ctx;
+  return KJ_OK;
+}
+
 static int cmd_init(cmd_ctx *c) {
   if (kjs_adm_want_help(c->argc, c->argv)) {
     fputs("usage: kinerjad init [--host NAME ...] [--store postgresql://...]\n\n"
           "Create the data directory (mode 0700) with the database, kinerjad.conf,\n"
           "an ECDSA P-256 key (key.pem) and a self-signed certificate (cert.pem) for\n"
-          "localhost, 127.0.0.1 and every --host.  Prints the admin token once.\n"
+          "localhost, 127.0.0.1 and every --host.  Prints the admin token once\n"
+          "(none when --store names a store that already has an admin token).\n"
           "Refuses a directory that already holds a kinerjad database.\n\n"
           "  --host NAME  one more DNS name or IP address for the certificate\n"
           "               (repeatable; default: localhost and 127.0.0.1 only)\n"
@@ -196,6 +205,22 @@ static int cmd_init(cmd_ctx *c) {
   if (kjs_store_open(&st, c->cfg.db_file, NULL, 1, &e)) {
     kjs_adm_error("%s", e.msg);
     return 1;
+  }
+  /* A shared PostgreSQL store that another instance initialised keeps its
+   * admin tokens: this instance joins it and adds none (each one more
+   * would be one more admin credential nobody asked for). */
+  int admins = 0;
+  if (store && kjs_store_tokens(st, 0, count_live_admin, &admins, &e)) {
+    kjs_adm_error("%s", e.msg);
+    kjs_store_close(st);
+    return 1;
+  }
+  if (admins > 0) {
+    printf("initialised '%s' on the existing store, which has %d admin token(s): "
+           "no new one made ('kinerjad token list' shows them)\n",
+           dir, admins);
+    kjs_store_close(st);
+    return 0;
   }
   char token[KJS_TOKEN_LEN + 1], id[32];
   unsigned char hash[32];

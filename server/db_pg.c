@@ -448,7 +448,13 @@ static kj_code conn_open(const char *url, conn **out, kj_err *err) {
     snprintf(m, sizeof m, "%s", c->pg ? PQerrorMessage(c->pg) : "out of memory");
     m[strcspn(m, "\n")] = 0;
     conn_close(c);
-    kj_fail(err, KJ_EDB, "cannot connect to the PostgreSQL store: %s", m);
+    /* libpq's words for a missing or wrong password say nothing of where
+     * kinerjad looks for it */
+    kj_fail(err, KJ_EDB, "cannot connect to the PostgreSQL store: %s%s", m,
+            strstr(m, "password") ? " (kinerjad reads the password from the ~/.pgpass file of the "
+                                    "user it runs as, or the file PGPASSFILE names: "
+                                    "docs/operations.md \"National scale: PostgreSQL\")"
+                                  : "");
     return KJ_EDB;
   }
   kj_code rc = exec(c, "SET client_min_messages = warning", err);

@@ -239,7 +239,8 @@ static kj_code copy_all(kjs_dbc *sc, kjs_dbc *dc, const kjs_migrate_opts *o, kjs
       return kj_fail(err, KJ_EEXIST,
                      "the PostgreSQL database already holds kinerjad data (table %s: %lld rows): "
                      "migrate-store copies into an empty database only; empty it (dropdb NAME; "
-                     "createdb -O USER NAME) or name a new one",
+                     "createdb -O USER -E UTF8 --locale C.UTF-8 -T template0 NAME) or name a "
+                     "new one",
                      t->name, n);
   }
   for (int i = 0; i < kjs_db_ntables; i++) {
@@ -340,7 +341,10 @@ static kj_code migrate_pg(const kjs_config *cfg, const kjs_migrate_opts *o, kjs_
   if (!rc && (rc = kjs_db_pg_ops.open(o->to, 1, &dst, err)) && err) {
     char m[KJ_ERR_MSG_MAX];
     snprintf(m, sizeof m, "%s", err->msg);
-    kj_fail(err, rc, "the PostgreSQL store: %s", m);
+    if (strstr(m, "PostgreSQL store"))
+      kj_fail(err, rc, "%s", m); /* db_pg.c named it already */
+    else
+      kj_fail(err, rc, "the PostgreSQL store: %s", m);
   }
   if (!rc && !(dc = kjs_db_pg_ops.acquire(dst, err)))
     rc = err && err->code ? err->code : KJ_EDB;
@@ -395,7 +399,7 @@ static const char help_text[] =
     "exit status: 0 copied, checked and switched; 1 not done (the check failed, or\n"
     "refused, or PostgreSQL unreachable): nothing switched; 2 usage.\n"
     "\nexample: systemctl stop kinerjad && kinerjad --data /var/lib/kinerjad migrate-store "
-    "--to postgresql://kinerjad@db.example/kinerjad\n";
+    "--to postgresql://kinerjad@db.example/kinerja\n";
 
 static int usage(const char *msg, const char *to) {
   kjs_adm_error("migrate-store: %s%s%s (see 'kinerjad migrate-store --help')", to ? "--to '" : "",

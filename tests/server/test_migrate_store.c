@@ -299,7 +299,7 @@ static void test_migrate(void **state) {
   free(out);
   /* an unreachable server: a clear message, 1 */
   assert_int_equal(kjd(t, &out, "migrate-store --to postgresql://kinerja@127.0.0.1:1/none"), 1);
-  assert_non_null(strstr(out, "kinerjad: migrate-store: the PostgreSQL store: cannot connect"));
+  assert_non_null(strstr(out, "kinerjad: migrate-store: cannot connect to the PostgreSQL store: "));
   free(out);
   char *conf_now = slurp(t->cfg.conf_file);
   assert_string_equal(conf_now, conf_before);

@@ -371,6 +371,13 @@ def scenario_kill(srv, pcs, kill):
 def case_kill():
     db = fresh_db("kjt_kill")
     pg = Server("pg", db)
+    # an instance initialised on the store another one made joins it: no
+    # second admin token (one more credential nobody asked for)
+    out = kd(os.path.join(TMP, "pg-joined"), "init", "--store", db_url(db)).stdout
+    expect("admin token:" not in out and "no new one made" in out,
+           "init on an existing store adds no admin token: " + out)
+    expect(psql("SELECT count(*) FROM tokens WHERE role = 'admin'", db) == "1",
+           "one admin token on the store")
     pg.start(3, conf_extra="max_batch = 25\n")
     pcs = [PC(pg, "a", OA, pg.url(0)), PC(pg, "b", OA, pg.url(1)), PC(pg, "c", OB, pg.url(2))]
     typed = scenario_kill(pg, pcs, kill=True)
