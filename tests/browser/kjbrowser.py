@@ -16,7 +16,7 @@ import time
 import urllib.parse
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -121,13 +121,18 @@ class Browser:
 
     def wait_text(self, css, needle, timeout=10):
         """Wait until the element's text contains needle; returns the text."""
+        # the text is read in the same step that finds it: a page that
+        # draws the element again between a find and a read (a re-render)
+        # makes a stale element, and the wait then simply looks again
+        def shown(d):
+            t = d.find_element(By.CSS_SELECTOR, css).text
+            return t if needle in t else False
         try:
-            WebDriverWait(self.driver, timeout).until(
-                EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), needle))
+            return WebDriverWait(self.driver, timeout,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(shown)
         except TimeoutException:
             got = [e.text for e in self.find_all(css)]
             raise AssertionError(f"{css}: {needle!r} not shown within {timeout} s; shown: {got!r}")
-        return self.find(css).text
 
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
