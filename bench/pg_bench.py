@@ -398,10 +398,10 @@ def load_surveys(cl, db, n, chunk=1000000):
 def people_csvs(tmp, noffices, per_office):
     """CSV files of per_office employees in each of the first noffices bench
     offices (B.offices_csv's codes), 2 indicators, and of each employee: 2
-    yearly targets (2026), one activity a month January-November (a weekday, alternating the
-    indicators) and one rating by the office's first employee (atasan; the
-    first employee by the second, bawahan).  [(type, path)] in import
-    order."""
+    yearly targets (2026), one approved activity a month January-November
+    (a weekday, alternating the indicators: realisasi) and one rating by
+    the office's first employee (atasan; the first employee by the second,
+    bawahan).  [(type, path)] in import order."""
     def code(i):
         return "71.%02d.%02d" % (i // 100, i % 100)
 
@@ -437,9 +437,9 @@ def people_csvs(tmp, noffices, per_office):
                 day = 2 + (k + m) % 5  # 2026-MM-02..06 cover Monday-Friday
                 while time.strptime("2026-%02d-%02d" % (m + 1, day), "%Y-%m-%d").tm_wday > 4:
                     day += 1
-                rows["activity"].append("%s,%s,%s,2026-%02d-%02d,%s,%d,60,Kegiatan,,submitted," % (
+                rows["activity"].append("%s,%s,%s,2026-%02d-%02d,%s,%d,60,Kegiatan,,approved,%s" % (
                     uid(2, 12 * n + m), code(o), me, m + 1, day, ("DOC", "LYN")[m % 2],
-                    5 + (k + m) % 20))
+                    5 + (k + m) % 20, boss))
             s = [1 + (o + k + i) % 5 for i in range(7)]
             rows["rating"].append("%s,%s,2026,%s,%s,%s,%s," % (
                 uid(3, n), code(o), boss, me, "atasan" if k else "bawahan",
