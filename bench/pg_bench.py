@@ -29,7 +29,11 @@ What it measures (docs/performance.md, section "PostgreSQL", block
    difference.  Then `GET /v1/reports/offices?period=2026` (and 2026-08)
    through `kinerjad serve`, REPORT_RUNS times on one kept-alive connection:
    medians of the answer time seen by the client and of the handler time in
-   kinerjad's request log.
+   kinerjad's request log.  Before the surveys, PG_EMPLOYEES (default 20)
+   employees per office are imported by kinerjad, each with 2 yearly
+   targets, an activity a month and a rating, so the report reads per
+   employee too.  After the timed requests, one more of each with
+   log_statement = 'all' counts the statements PostgreSQL runs per report.
 
 The cluster is like tests/tools/pgcluster's (its functions are reused):
 initdb as an unprivileged user in a fresh folder /tmp/kjbench-pg-XXXXXX, a
@@ -391,6 +395,63 @@ def load_surveys(cl, db, n, chunk=1000000):
     return {"insert_s": t_ins, "load_s": t_all, "offices": noff}
 
 
+def people_csvs(tmp, noffices, per_office):
+    """CSV files of per_office employees in each of the first noffices bench
+    offices (B.offices_csv's codes), 2 indicators, and of each employee: 2
+    yearly targets (2026), one approved activity a month January-November
+    (a weekday, alternating the indicators: realisasi) and one rating by
+    the office's first employee (atasan; the first employee by the second,
+    bawahan).  [(type, path)] in import order."""
+    def code(i):
+        return "71.%02d.%02d" % (i // 100, i % 100)
+
+    def nip(o, k):  # born 1960-01-01.. (unique up to 13,440), TMT 2010-01, male, 001
+        n = o * per_office + k
+        return "%04d%02d%02d2010011%03d" % (1960 + n % 40, 1 + (n // 40) % 12,
+                                             1 + (n // 480) % 28, 1)
+
+    def uid(kind, n):
+        return "01960001-%04x-7000-8000-%012x" % (kind, n)
+
+    files = []
+    path = os.path.join(tmp, "pg-rep-indicators.csv")
+    with open(path, "w") as f:
+        f.write("id,name,unit\nDOC,Dokumen selesai,dokumen\nLYN,Layanan tatap muka,layanan\n")
+    files.append(("indicator", path))
+    rows = {"employee": ["nip,name,office,position,supervisor"],
+            "target": ["id,office,nip,indicator,period,target,weight"],
+            "activity": ["id,office,nip,date,indicator,quantity,minutes,description,evidence,"
+                         "status,reviewed_by"],
+            "rating": ["id,office,period,rater,ratee,role,s1,s2,s3,s4,s5,s6,s7,comment"]}
+    n = 0
+    for o in range(noffices):
+        for k in range(per_office):
+            me, boss = nip(o, k), nip(o, 0 if k else 1)
+            n += 1
+            rows["employee"].append("%s,Pegawai %d %d,%s,Analis,%s" % (
+                me, o, k, code(o), "" if not k else boss))
+            for j, ind in enumerate(("DOC", "LYN")):
+                rows["target"].append("%s,%s,%s,%s,2026,%d,%s" % (
+                    uid(1, 2 * n + j), code(o), me, ind, 120 + 12 * k, "0.5"))
+            for m in range(11):  # January to November (not after today)
+                day = 2 + (k + m) % 5  # 2026-MM-02..06 cover Monday-Friday
+                while time.strptime("2026-%02d-%02d" % (m + 1, day), "%Y-%m-%d").tm_wday > 4:
+                    day += 1
+                rows["activity"].append("%s,%s,%s,2026-%02d-%02d,%s,%d,60,Kegiatan,,approved,%s" % (
+                    uid(2, 12 * n + m), code(o), me, m + 1, day, ("DOC", "LYN")[m % 2],
+                    5 + (k + m) % 20, boss))
+            s = [1 + (o + k + i) % 5 for i in range(7)]
+            rows["rating"].append("%s,%s,2026,%s,%s,%s,%s," % (
+                uid(3, n), code(o), boss, me, "atasan" if k else "bawahan",
+                ",".join(map(str, s))))
+    for t in ("employee", "target", "activity", "rating"):
+        path = os.path.join(tmp, "pg-rep-%s.csv" % t)
+        with open(path, "w") as f:
+            f.write("\n".join(rows[t]) + "\n")
+        files.append((t, path))
+    return files
+
+
 def get_report(conn, token, period):
     t0 = time.monotonic()
     conn.request("GET", "/v1/reports/offices?period=" + period,
@@ -436,6 +497,18 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
     out = B.run([b.kinerjad, "--data", d, "init", "--store", cl.url("kjreport")])[0]
     token = re.search(r"admin token: (\S+)", out).group(1)
     B.run([b.kinerjad, "--data", d, "import", "office", offices])
+    # employees with targets, activities and ratings: the report's reads per
+    # employee (PG_EMPLOYEES per office, 0: none)
+    per = int(os.environ.get("PG_EMPLOYEES", "20"))
+    R["employees"] = per * REPORT_OFFICES
+    if per:
+        t0 = time.monotonic()
+        for typ, path in people_csvs(tmp, REPORT_OFFICES, per):
+            B.run([b.kinerjad, "--data", d, "import", typ, path])
+        R["people_records"] = int(cl.sql("SELECT count(*) FROM records WHERE type IN ('employee', "
+                                         "'target', 'activity', 'rating')", db="kjreport"))
+        B.log("imported %d employees' records in %.0f s" % (R["people_records"],
+                                                            time.monotonic() - t0))
     B.log("loading %d surveys into PostgreSQL (minutes)" % nsurveys)
     R.update(load_surveys(cl, "kjreport", nsurveys))
     R["db_bytes"] = int(cl.sql("SELECT pg_database_size('kjreport')"))
@@ -479,6 +552,7 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
                 R[name][period]["ms"].append(get_report(conn, token, period)[0])
                 R[name][period].setdefault("kinerjad_cpu_ms", []).append((s.usage()[1] - k0) * 1e3)
                 R[name][period].setdefault("pg_cpu_ms", []).append((cl.cpu() - p0) * 1e3)
+    count_statements(cl, srvs, token, R)
     for name, s, conn in srvs:
         conn.close()
         s.stop()
@@ -488,6 +562,32 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
         B.log("offices reports (%s): %s" % (name, json.dumps(R[name])))
     cl.sql("DROP DATABASE kjreport")
     return R
+
+
+def count_statements(cl, srvs, token, R):
+    """The statements PostgreSQL runs for one report of each period and
+    build (into R[build][period]["statements"]): log_statement = 'all' for
+    one more request each (after the timed ones: logging costs), counting
+    the log's "statement:" and "execute" lines (kinerjad's BEGIN, COMMIT and
+    prepared statements)."""
+    cl.sql("ALTER SYSTEM SET log_statement = 'all'")
+    cl.sql("SELECT pg_reload_conf()")
+    time.sleep(1)  # a backend reloads before its next command
+    try:
+        for period in ("2026", "2026-08"):
+            for name, s, conn in srvs:
+                off = os.path.getsize(cl.log)
+                get_report(conn, token, period)
+                n = 0
+                with open(cl.log, errors="replace") as f:
+                    f.seek(off)
+                    for line in f:
+                        if re.search(r"LOG:  (statement: |execute )", line):
+                            n += 1
+                R[name][period]["statements"] = n
+    finally:
+        cl.sql("ALTER SYSTEM RESET log_statement")
+        cl.sql("SELECT pg_reload_conf()")
 
 
 # --- the whole part, and its block of docs/performance.md ------------------------------
@@ -552,26 +652,32 @@ def render(B, R):
 def render_report(out, fmt, rep):
     out.append("")
     out.append("**Offices report over %s surveys** (%d offices, one year; %s of records and "
-               "aggregates, %s rows in `sc_survey`; loaded in %.0f s, the loader checked on %s "
+               "aggregates, %s rows in `sc_survey`; %s; loaded in %.0f s, the loader checked on %s "
                "surveys by `kinerjad recompute --verify`: aggregates match the records). "
                "Times: medians of %d requests on one kept-alive connection, each build's "
                "requests alternating with the other's; CPU: means per request." % (
                    fmt(rep["surveys"]), rep["offices"], "%.1f GB" % (rep["db_bytes"] / 1e9),
-                   fmt(rep["sc_survey_rows"]), rep["load_s"], fmt(rep["check"]), REPORT_RUNS))
+                   fmt(rep["sc_survey_rows"]),
+                   "%s employees, each with 2 yearly targets, 11 activities and a rating "
+                   "(%s records, by `kinerjad import`)" % (
+                       fmt(rep["employees"]), fmt(rep["people_records"]))
+                   if rep.get("employees") else "no employees",
+                   rep["load_s"], fmt(rep["check"]), REPORT_RUNS))
     out.append("")
     out.append("| report | build | answer (client) | handler (kinerjad log) | kinerjad CPU | "
-               "PostgreSQL CPU | bytes | target |")
-    out.append("|---|---|---:|---:|---:|---:|---:|---|")
+               "PostgreSQL CPU | statements | bytes | target |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
     for period, label in (("2026", "year 2026"), ("2026-08", "month 2026-08")):
         for name in rep["builds"]:
             x = rep[name][period]
             ms = med(x["ms"])
             tgt = ("< 100 ms: %s" % ("met" if ms < 100 else "**missed**")
                    if period == "2026" and name == "this" else "")
-            out.append("| %s | %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %s | %s |" % (
+            out.append("| %s | %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %s | %s | %s |" % (
                 label, "this" if name == "this" else "before (PG_REPORT_BEFORE)", ms,
                 med(x["handler_ms"]), statistics.mean(x["kinerjad_cpu_ms"]),
-                statistics.mean(x["pg_cpu_ms"]), fmt(x["bytes"]), tgt))
+                statistics.mean(x["pg_cpu_ms"]), fmt(x.get("statements", 0)), fmt(x["bytes"]),
+                tgt))
     if len(rep["builds"]) > 1:
         out.append("")
         out.append("Both builds' answers byte-identical: year %s, month %s." % (

@@ -93,6 +93,12 @@ enum {
   S_SURVEYS_ALL,
   S_CDAYS_ALL,
   S_ROSTER_ALL,
+  S_TARGETS_ALL,
+  S_REALS_ALL,
+  S_RATINGS_ALL,
+  S_CMP_MONTHS_ALL,
+  S_CMP_DAYS_ALL,
+  S_CMP_DAY_ALL,
   S__COUNT
 };
 
@@ -164,14 +170,36 @@ static const char *const k_sql[S__COUNT] = {
                    "d.nip=e.nip WHERE e.office=$1 AND d.day BETWEEN $2 AND $3 AND d.wd=1",
     [S_CMP_DAY] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
                   "d.nip=e.nip WHERE e.office=$1 AND d.day=$2",
-    /* the offices report's batch reads: S_SURVEYS, S_CDAYS and S_ROSTER of
-     * every office at once, office first, in office order */
+    /* the offices report's batch reads (see "Batch reads"): S_SURVEYS,
+     * S_CDAYS and S_ROSTER of every office at once, office first, in office
+     * order */
     [S_SURVEYS_ALL] = "SELECT office,service,sum(n),sum(u1),sum(u2),sum(u3),sum(u4),sum(u5),"
                       "sum(u6),sum(u7),sum(u8),sum(u9) FROM sc_survey WHERE ym BETWEEN $1 AND $2 "
                       "GROUP BY office,service ORDER BY office,service",
     [S_CDAYS_ALL] = "SELECT office,days,sum(cnt) FROM sc_cdays WHERE ym BETWEEN $1 AND $2 GROUP "
                     "BY office,days ORDER BY office,days",
     [S_ROSTER_ALL] = "SELECT office,nip,name FROM sc_emp ORDER BY office,nip",
+    /* ... and S_TARGETS, S_REALS (summed per indicator, (hi, lo) with
+     * 0 <= lo < 1e18 as stored), S_RATINGS of every employee, office and
+     * NIP first, in that order */
+    [S_TARGETS_ALL] = "SELECT office,nip,indicator,target_hi,target_lo,weight_hi,weight_lo FROM "
+                      "sc_target WHERE period=$1 ORDER BY office,nip,indicator",
+    [S_REALS_ALL] = "SELECT office,nip,indicator,sum(qty_hi)+div(sum(qty_lo)," E18S
+                    "),mod(sum(qty_lo)," E18S ") FROM sc_real WHERE ym BETWEEN $1 AND $2 "
+                    "GROUP BY office,nip,indicator ORDER BY office,nip,indicator",
+    [S_RATINGS_ALL] = "SELECT office,ratee,role,total,cnt FROM sc_rating WHERE period=$1 ORDER BY "
+                      "office,ratee,role",
+    /* ... and the compliance counts of every office with any, in office
+     * order (S_CMP_DAY_ALL: one day, all offices) */
+    [S_CMP_MONTHS_ALL] = "SELECT e.office,sum(m.days) FROM sc_emp e JOIN sc_actmonth m ON "
+                         "m.office=e.office AND m.nip=e.nip WHERE m.ym BETWEEN $1 AND $2 GROUP BY "
+                         "e.office ORDER BY e.office",
+    [S_CMP_DAYS_ALL] = "SELECT e.office,count(*) FROM sc_emp e JOIN sc_actday d ON "
+                       "d.office=e.office AND d.nip=e.nip WHERE d.day BETWEEN $1 AND $2 AND "
+                       "d.wd=1 GROUP BY e.office ORDER BY e.office",
+    [S_CMP_DAY_ALL] = "SELECT e.office,count(*) FROM sc_emp e JOIN sc_actday d ON "
+                      "d.office=e.office AND d.nip=e.nip WHERE d.day=$1 GROUP BY e.office ORDER "
+                      "BY e.office",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -244,6 +272,7 @@ static kj_code run(kjs_score_pg *h, int i, int nparam, const char *const *params
     PQclear(p);
     h->prepared |= 1ULL << i;
   }
+  h->statements++;
   PGresult *r = PQexecPrepared(h->conn, name, nparam, params, NULL, NULL, 0);
   ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -427,53 +456,81 @@ static kj_code w_rating_add(void *h, const char *office, const char *ratee, cons
   } while (0)
 
 /* Batch reads.  The offices report reads the office list, then for each
- * office its surveys, its complaints and its roster: three statements per
- * office, 1,500 round trips for 500 offices.  Instead, reading the office
- * list turns batch reads on: the first surveys (complaints, roster) read
- * then reads those of every office at once (S_*_ALL, rows in office order,
- * kept in h->batch) and each office's rows are found there by binary
- * search; the rows and their order are those of the one-office statement.
- * The batch belongs to the transaction that read it (one REPEATABLE READ
- * snapshot for a report): kjs_score_pg_forget drops it at the transaction's
- * begin and end (db_pg.c), and any write here drops it too. */
-enum { B_SURVEYS, B_CDAYS, B_ROSTER };
-
+ * office its surveys, complaints, roster and compliance counts (activity
+ * months, days of a partial month, each weekday holiday), and for each
+ * employee of the roster its targets, realisasi and ratings: with 500
+ * offices of 20 employees about 30,000 statements, each a round trip.
+ * Instead, reading the office list turns batch reads on: the first read of
+ * each kind then reads that kind for every office at once (S_*_ALL, rows
+ * ordered by office, then NIP, kept in h->batch) and each office's (each
+ * employee's) rows are found there by binary search; the rows and their
+ * order are those of the one-office statement (realisasi come summed per
+ * indicator, which is what the caller does with them).  Compliance counts
+ * come one row per office with any (none: 0); the holiday count is one
+ * statement per holiday, for all offices.  A report is so about 10
+ * statements plus one per weekday holiday, whatever the number of offices
+ * and employees.  The batch belongs to the transaction that read it (one
+ * REPEATABLE READ snapshot for a report): kjs_score_pg_forget drops it at
+ * the transaction's begin and end (db_pg.c), and any write here drops it
+ * too. */
 void kjs_score_pg_forget(kjs_score_pg *h) {
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < KJS_PG_B__COUNT; i++) {
     PQclear(h->batch[i]);
     h->batch[i] = NULL;
   }
+  for (int i = 0; i < h->nday; i++)
+    PQclear(h->day_res[i]);
+  free(h->day_res);
+  free(h->day_key);
+  h->day_res = NULL;
+  h->day_key = NULL;
+  h->nday = h->cap_day = 0;
   h->batch_on = 0;
 }
 
-/* The batch b (statement i, months lo..hi; S_ROSTER_ALL takes none): *out
- * = its result, owned by h. */
-static kj_code batch_get(kjs_score_pg *h, int b, int i, long long lo, long long hi, PGresult **out,
-                         kj_err *err, const char *what) {
-  if (!h->batch[b] || h->batch_lo[b] != lo || h->batch_hi[b] != hi) {
+/* The batch b: statement i with the np parameters p, read for months (or
+ * days) lo..hi and period (NULL: none), which tell a held batch is the
+ * same.  *out = its result, owned by h. */
+static kj_code batch_get(kjs_score_pg *h, int b, int i, int np, const char *const *p, long long lo,
+                         long long hi, const char *period, PGresult **out, kj_err *err,
+                         const char *what) {
+  const char *per = period ? period : "";
+  if (!h->batch[b] || h->batch_lo[b] != lo || h->batch_hi[b] != hi ||
+      strcmp(h->batch_period[b], per)) {
     PQclear(h->batch[b]);
     h->batch[b] = NULL;
-    num n[2];
-    const char *p[2] = {fmt(&n[0], lo), fmt(&n[1], hi)};
+    if (strlen(per) >= sizeof h->batch_period[b])
+      return kj_fail(err, KJ_EINVAL, "scores: %s: period '%.40s' is too long", what, per);
     PGresult *r;
-    kj_code rc = run(h, i, i == S_ROSTER_ALL ? 0 : 2, p, &r, err, what);
+    kj_code rc = run(h, i, np, p, &r, err, what);
     if (rc)
       return rc;
     h->batch[b] = r;
     h->batch_lo[b] = lo;
     h->batch_hi[b] = hi;
+    snprintf(h->batch_period[b], sizeof h->batch_period[b], "%s", per);
   }
   *out = h->batch[b];
   return KJ_OK;
 }
 
-/* The first row of r whose column 0 (an office, byte order as COLLATE "C")
- * is not below office. */
-static int batch_first(const PGresult *r, const char *office) {
+/* Row row of r against the key k[0..nk) (columns 0..nk-1, byte order as
+ * COLLATE "C"): <0, 0, >0. */
+static int key_cmp(const PGresult *r, int row, const char *const *k, int nk) {
+  for (int i = 0; i < nk; i++) {
+    int c = strcmp(PQgetvalue(r, row, i), k[i]);
+    if (c)
+      return c;
+  }
+  return 0;
+}
+
+/* The first row of r whose key (columns 0..nk-1) is not below k. */
+static int batch_first(const PGresult *r, const char *const *k, int nk) {
   int lo = 0, hi = PQntuples(r);
   while (lo < hi) {
     int mid = lo + (hi - lo) / 2;
-    if (strcmp(PQgetvalue(r, mid, 0), office) < 0)
+    if (key_cmp(r, mid, k, nk) < 0)
       lo = mid + 1;
     else
       hi = mid;
@@ -481,11 +538,12 @@ static int batch_first(const PGresult *r, const char *office) {
   return lo;
 }
 
-/* Rows of one office: those of its batch when batch reads are on (office
- * in column 0, the one-office statement's columns from column 1), else
- * statement one's with params p.  For each row, the block given last reads
- * row r_ of res_ from column c_ and sets cb_. */
-#define READ_OFFICE_ROWS(h, b, all, lo, hi, one, np, p, office, err, what, ...)                    \
+/* Rows of one office (one employee): those of batch b when batch reads are
+ * on (statement all with its params pall, keyed by months lo..hi and
+ * period; the key k[0..nk) in columns 0..nk-1, the one-office statement's
+ * columns after them), else statement one's with params p.  For each row,
+ * the block given last reads row r_ of res_ from column c_ and sets cb_. */
+#define READ_BATCH_ROWS(h, b, all, npall, pall, lo, hi, period, one, np, p, k, nk, err, what, ...) \
   do {                                                                                             \
     kjs_score_pg *hh_ = (h);                                                                       \
     if (!hh_->batch_on)                                                                            \
@@ -494,12 +552,12 @@ static int batch_first(const PGresult *r, const char *office) {
         __VA_ARGS__;                                                                               \
       });                                                                                          \
     PGresult *res_;                                                                                \
-    kj_code cb_ = batch_get(hh_, b, all, lo, hi, &res_, err, what);                                \
+    kj_code cb_ = batch_get(hh_, b, all, npall, pall, lo, hi, period, &res_, err, what);           \
     if (cb_)                                                                                       \
       return cb_;                                                                                  \
-    for (int r_ = batch_first(res_, office);                                                       \
-         !cb_ && r_ < PQntuples(res_) && !strcmp(PQgetvalue(res_, r_, 0), office); r_++) {         \
-      const int c_ = 1;                                                                            \
+    for (int r_ = batch_first(res_, k, nk);                                                        \
+         !cb_ && r_ < PQntuples(res_) && !key_cmp(res_, r_, k, nk); r_++) {                        \
+      const int c_ = (nk);                                                                         \
       __VA_ARGS__;                                                                                 \
     }                                                                                              \
     return cb_;                                                                                    \
@@ -522,11 +580,11 @@ static kj_code r_offices(void *h, kj_code (*each)(void *, const kjs_sc_office *)
 static kj_code r_roster(void *h, const char *office, kj_code (*each)(void *, const kjs_sc_emp *),
                         void *ctx, kj_err *err) {
   const char *p[1] = {office};
-  READ_OFFICE_ROWS(h, B_ROSTER, S_ROSTER_ALL, 0, 0, S_ROSTER, 1, p, office, err,
-                   "cannot read the roster", {
-                     kjs_sc_emp e = {col_text(res_, r_, c_), office, col_text(res_, r_, c_ + 1)};
-                     cb_ = each(ctx, &e);
-                   });
+  READ_BATCH_ROWS(h, KJS_PG_B_ROSTER, S_ROSTER_ALL, 0, NULL, 0, 0, NULL, S_ROSTER, 1, p, p, 1, err,
+                  "cannot read the roster", {
+                    kjs_sc_emp e = {col_text(res_, r_, c_), office, col_text(res_, r_, c_ + 1)};
+                    cb_ = each(ctx, &e);
+                  });
 }
 
 /* a (hi, lo) column pair */
@@ -538,14 +596,15 @@ static kj_code col_sum(const PGresult *r, int row, int col, kjs_sc_sum *s, kj_er
 static kj_code r_targets(void *h, const char *office, const char *nip, const char *period,
                          kj_code (*each)(void *, const kjs_sc_target *), void *ctx, kj_err *err) {
   const char *p[3] = {office, nip, period};
-  READ_ROWS(h, S_TARGETS, 3, p, err, "cannot read targets", {
-    kjs_sc_target t = {col_text(res_, r_, 0), {0, 0}, {0, 0}};
-    cb_ = col_sum(res_, r_, 1, &t.target, err);
-    if (!cb_)
-      cb_ = col_sum(res_, r_, 3, &t.weight, err);
-    if (!cb_)
-      cb_ = each(ctx, &t);
-  });
+  READ_BATCH_ROWS(h, KJS_PG_B_TARGETS, S_TARGETS_ALL, 1, p + 2, 0, 0, period, S_TARGETS, 3, p, p, 2,
+                  err, "cannot read targets", {
+                    kjs_sc_target t = {col_text(res_, r_, c_), {0, 0}, {0, 0}};
+                    cb_ = col_sum(res_, r_, c_ + 1, &t.target, err);
+                    if (!cb_)
+                      cb_ = col_sum(res_, r_, c_ + 3, &t.weight, err);
+                    if (!cb_)
+                      cb_ = each(ctx, &t);
+                  });
 }
 
 static kj_code r_reals(void *h, const char *office, const char *nip, long long ym_lo,
@@ -553,56 +612,58 @@ static kj_code r_reals(void *h, const char *office, const char *nip, long long y
                        kj_err *err) {
   num n[2];
   const char *p[4] = {office, nip, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
-  READ_ROWS(h, S_REALS, 4, p, err, "cannot read realisasi", {
-    kjs_sc_real x = {col_text(res_, r_, 0), {0, 0}};
-    cb_ = col_sum(res_, r_, 1, &x.qty, err);
-    if (!cb_)
-      cb_ = each(ctx, &x);
-  });
+  READ_BATCH_ROWS(h, KJS_PG_B_REALS, S_REALS_ALL, 2, p + 2, ym_lo, ym_hi, NULL, S_REALS, 4, p, p, 2,
+                  err, "cannot read realisasi", {
+                    kjs_sc_real x = {col_text(res_, r_, c_), {0, 0}};
+                    cb_ = col_sum(res_, r_, c_ + 1, &x.qty, err);
+                    if (!cb_)
+                      cb_ = each(ctx, &x);
+                  });
 }
 
 static kj_code r_ratings(void *h, const char *office, const char *ratee, const char *period,
                          kj_code (*each)(void *, const kjs_sc_rating *), void *ctx, kj_err *err) {
   const char *p[3] = {office, ratee, period};
-  READ_ROWS(h, S_RATINGS, 3, p, err, "cannot read ratings", {
-    kjs_sc_rating x = {col_text(res_, r_, 0), 0, 0};
-    cb_ = col_ll(res_, r_, 1, &x.total, err);
-    if (!cb_)
-      cb_ = col_ll(res_, r_, 2, &x.cnt, err);
-    if (!cb_)
-      cb_ = each(ctx, &x);
-  });
+  READ_BATCH_ROWS(h, KJS_PG_B_RATINGS, S_RATINGS_ALL, 1, p + 2, 0, 0, period, S_RATINGS, 3, p, p, 2,
+                  err, "cannot read ratings", {
+                    kjs_sc_rating x = {col_text(res_, r_, c_), 0, 0};
+                    cb_ = col_ll(res_, r_, c_ + 1, &x.total, err);
+                    if (!cb_)
+                      cb_ = col_ll(res_, r_, c_ + 2, &x.cnt, err);
+                    if (!cb_)
+                      cb_ = each(ctx, &x);
+                  });
 }
 
 static kj_code r_surveys(void *h, const char *office, long long ym_lo, long long ym_hi,
                          kj_code (*each)(void *, const kjs_sc_survey *), void *ctx, kj_err *err) {
   num n[2];
   const char *p[3] = {office, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
-  READ_OFFICE_ROWS(h, B_SURVEYS, S_SURVEYS_ALL, ym_lo, ym_hi, S_SURVEYS, 3, p, office, err,
-                   "cannot read surveys", {
-                     kjs_sc_survey v;
-                     v.service = col_text(res_, r_, c_);
-                     cb_ = col_ll(res_, r_, c_ + 1, &v.n, err);
-                     for (int i = 0; !cb_ && i < 9; i++)
-                       cb_ = col_ll(res_, r_, c_ + 2 + i, &v.u[i], err);
-                     if (!cb_)
-                       cb_ = each(ctx, &v);
-                   });
+  READ_BATCH_ROWS(h, KJS_PG_B_SURVEYS, S_SURVEYS_ALL, 2, p + 1, ym_lo, ym_hi, NULL, S_SURVEYS, 3, p,
+                  p, 1, err, "cannot read surveys", {
+                    kjs_sc_survey v;
+                    v.service = col_text(res_, r_, c_);
+                    cb_ = col_ll(res_, r_, c_ + 1, &v.n, err);
+                    for (int i = 0; !cb_ && i < 9; i++)
+                      cb_ = col_ll(res_, r_, c_ + 2 + i, &v.u[i], err);
+                    if (!cb_)
+                      cb_ = each(ctx, &v);
+                  });
 }
 
 static kj_code r_cdays(void *h, const char *office, long long ym_lo, long long ym_hi,
                        kj_code (*each)(void *, const kjs_sc_cdays *), void *ctx, kj_err *err) {
   num n[2];
   const char *p[3] = {office, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
-  READ_OFFICE_ROWS(h, B_CDAYS, S_CDAYS_ALL, ym_lo, ym_hi, S_CDAYS, 3, p, office, err,
-                   "cannot read complaints", {
-                     kjs_sc_cdays c = {0, 0};
-                     cb_ = col_ll(res_, r_, c_, &c.days, err);
-                     if (!cb_)
-                       cb_ = col_ll(res_, r_, c_ + 1, &c.cnt, err);
-                     if (!cb_)
-                       cb_ = each(ctx, &c);
-                   });
+  READ_BATCH_ROWS(h, KJS_PG_B_CDAYS, S_CDAYS_ALL, 2, p + 1, ym_lo, ym_hi, NULL, S_CDAYS, 3, p, p, 1,
+                  err, "cannot read complaints", {
+                    kjs_sc_cdays c = {0, 0};
+                    cb_ = col_ll(res_, r_, c_, &c.days, err);
+                    if (!cb_)
+                      cb_ = col_ll(res_, r_, c_ + 1, &c.cnt, err);
+                    if (!cb_)
+                      cb_ = each(ctx, &c);
+                  });
 }
 
 /* the one number of a counting statement i with np parameters */
@@ -621,24 +682,77 @@ static kj_code count(kjs_score_pg *h, int i, int np, const char *const *p, long 
   return rc;
 }
 
+/* office's count in a batch of counts (rows office, count in office
+ * order): 0 when it has no row */
+static kj_code batch_count(const PGresult *r, const char *office, long long *out, kj_err *err) {
+  const char *k[1] = {office};
+  int row = batch_first(r, k, 1);
+  *out = 0;
+  if (row < PQntuples(r) && !key_cmp(r, row, k, 1))
+    return col_ll(r, row, 1, out, err);
+  return KJ_OK;
+}
+
 static kj_code r_cmp_months(void *h, const char *office, long long ym_lo, long long ym_hi,
                             long long *out, kj_err *err) {
+  kjs_score_pg *hh = h;
   num n[2];
   const char *p[3] = {office, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
-  return count(h, S_CMP_MONTHS, 3, p, out, err);
+  if (!hh->batch_on)
+    return count(h, S_CMP_MONTHS, 3, p, out, err);
+  PGresult *r;
+  *out = 0;
+  kj_code rc = batch_get(hh, KJS_PG_B_CMP_MONTHS, S_CMP_MONTHS_ALL, 2, p + 1, ym_lo, ym_hi, NULL,
+                         &r, err, "cannot read compliance");
+  return rc ? rc : batch_count(r, office, out, err);
 }
 
 static kj_code r_cmp_days(void *h, const char *office, long long day_lo, long long day_hi,
                           long long *out, kj_err *err) {
+  kjs_score_pg *hh = h;
   num n[2];
   const char *p[3] = {office, fmt(&n[0], day_lo), fmt(&n[1], day_hi)};
-  return count(h, S_CMP_DAYS, 3, p, out, err);
+  if (!hh->batch_on)
+    return count(h, S_CMP_DAYS, 3, p, out, err);
+  PGresult *r;
+  *out = 0;
+  kj_code rc = batch_get(hh, KJS_PG_B_CMP_DAYS, S_CMP_DAYS_ALL, 2, p + 1, day_lo, day_hi, NULL, &r,
+                         err, "cannot read compliance");
+  return rc ? rc : batch_count(r, office, out, err);
 }
 
 static kj_code r_cmp_day(void *h, const char *office, long long day, long long *out, kj_err *err) {
+  kjs_score_pg *hh = h;
   num n[1];
   const char *p[2] = {office, fmt(&n[0], day)};
-  return count(h, S_CMP_DAY, 2, p, out, err);
+  if (!hh->batch_on)
+    return count(h, S_CMP_DAY, 2, p, out, err);
+  /* one batch per holiday, all offices' counts on that day */
+  int i = 0;
+  while (i < hh->nday && hh->day_key[i] != day)
+    i++;
+  if (i == hh->nday) {
+    if (hh->nday == hh->cap_day) {
+      int cap = hh->cap_day ? 2 * hh->cap_day : 16;
+      PGresult **res = realloc(hh->day_res, (size_t)cap * sizeof *res);
+      if (!res)
+        return kj_fail(err, KJ_ENOMEM, "out of memory");
+      hh->day_res = res;
+      long long *key = realloc(hh->day_key, (size_t)cap * sizeof *key);
+      if (!key)
+        return kj_fail(err, KJ_ENOMEM, "out of memory");
+      hh->day_key = key;
+      hh->cap_day = cap;
+    }
+    PGresult *r;
+    kj_code rc = run(hh, S_CMP_DAY_ALL, 1, p + 1, &r, err, "cannot read compliance");
+    if (rc)
+      return rc;
+    hh->day_res[i] = r;
+    hh->day_key[i] = day;
+    hh->nday++;
+  }
+  return batch_count(hh->day_res[i], office, out, err);
 }
 
 static const kjs_score_store_ops k_pg_ops = {

@@ -22,6 +22,19 @@
 #include "err.h"
 #include "score_store.h"
 
+/* The kinds of the offices report's batch reads (score_pg.c "Batch reads"). */
+enum {
+  KJS_PG_B_SURVEYS,
+  KJS_PG_B_CDAYS,
+  KJS_PG_B_ROSTER,
+  KJS_PG_B_TARGETS,
+  KJS_PG_B_REALS,
+  KJS_PG_B_RATINGS,
+  KJS_PG_B_CMP_MONTHS,
+  KJS_PG_B_CMP_DAYS,
+  KJS_PG_B__COUNT
+};
+
 /* The score store of one connection.  Fill it with kjs_score_pg_init; pass
  * &h->store to the score functions (score.h). */
 typedef struct kjs_score_pg {
@@ -29,11 +42,22 @@ typedef struct kjs_score_pg {
   PGconn *conn;
   unsigned long long prepared; /* bit i: statement i is prepared on conn */
   int checked;                 /* the connection's prepared statements were listed */
+  /* Statements executed on conn through h since init (reads and writes;
+   * not the one listing of prepared statements nor the PREPAREs): what
+   * tests and the bench count round trips with. */
+  unsigned long long statements;
   /* The offices report's reads of all offices at once (score_pg.c "Batch
-   * reads"): on from its office list to kjs_score_pg_forget or a write. */
+   * reads"): on from its office list to kjs_score_pg_forget or a write.
+   * batch[k]: kind k's rows, NULL when not read; read for months (days)
+   * batch_lo..batch_hi and period batch_period ("" when none). */
   int batch_on;
-  PGresult *batch[3];                 /* surveys, complaints, roster; NULL: not read */
-  long long batch_lo[3], batch_hi[3]; /* the months each was read for */
+  PGresult *batch[KJS_PG_B__COUNT];
+  long long batch_lo[KJS_PG_B__COUNT], batch_hi[KJS_PG_B__COUNT];
+  char batch_period[KJS_PG_B__COUNT][24];
+  /* the holidays' counts: day_res[i] for day day_key[i], i < nday */
+  PGresult **day_res;
+  long long *day_key;
+  int nday, cap_day;
 } kjs_score_pg;
 
 /* Make h the score store of conn (borrowed: it must outlive h, and is used
