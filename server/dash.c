@@ -50,12 +50,41 @@ typedef struct fail_slot {
   int count;
 } fail_slot;
 
+/* Report documents kept between requests (issue 18 point 4): the offices
+ * report of a period ("o PERIOD AS_OF") and the Tren page's answer ("t
+ * YEAR AS_OF"), as text, keyed by what they are built from: the store's
+ * change mark (kjs_store_change_mark: the highest position and the newest
+ * epoch, read from the shared database before the build, so a document is
+ * never older than its key) and the day they are built for (a month in
+ * progress depends on today).  Least recently used out. */
+#define DOC_SLOTS 32                    /* twelve months twice over and a few more */
+#define DOC_TEXT_MAX (4u * 1024 * 1024) /* a larger document is built every time */
+
+typedef struct doc_mark {
+  int64_t pos;
+  char epoch[KJ_INCARNATION_MAX + 1];
+} doc_mark;
+
+typedef struct doc_slot {
+  char key[48];
+  doc_mark mark;
+  char *text; /* NULL: empty */
+  size_t len;
+  uint64_t used; /* d->tick when last used */
+} doc_slot;
+
 struct kjs_dash {
   kjs_app *app;
   int public_only;
   kjh_sessions *sessions;
   pthread_mutex_t mu; /* guards fails */
   fail_slot fails[FAIL_SLOTS];
+  pthread_mutex_t dmu; /* guards docs, tick, builds */
+  doc_slot docs[DOC_SLOTS];
+  uint64_t tick;
+  long builds;
+  uint64_t (*now_ms)(void *ctx); /* NULL: the wall clock */
+  void *now_ctx;
 };
 
 /* publik.exclude: every word an office code the store knows.  KJ_OK, or
@@ -115,6 +144,7 @@ kj_code kjs_dash_new(kjs_dash **out, kjs_app *app, int public_only, kj_err *err)
     return rc;
   }
   pthread_mutex_init(&d->mu, NULL);
+  pthread_mutex_init(&d->dmu, NULL);
   *out = d;
   return KJ_OK;
 }
@@ -124,11 +154,106 @@ void kjs_dash_free(kjs_dash *d) {
     return;
   kjh_sessions_free(d->sessions);
   pthread_mutex_destroy(&d->mu);
+  pthread_mutex_destroy(&d->dmu);
+  for (int i = 0; i < DOC_SLOTS; i++)
+    free(d->docs[i].text);
   free(d);
 }
 
 int kjs_dash_sessions(kjs_dash *d) {
   return d ? kjh_sessions_count(d->sessions) : 0;
+}
+
+void kjs_dash_set_clock(kjs_dash *d, uint64_t (*now_ms)(void *ctx), void *ctx) {
+  d->now_ms = now_ms;
+  d->now_ctx = ctx;
+}
+
+long kjs_dash_builds(kjs_dash *d) {
+  pthread_mutex_lock(&d->dmu);
+  long n = d->builds;
+  pthread_mutex_unlock(&d->dmu);
+  return n;
+}
+
+static int same_mark(const doc_mark *a, const doc_mark *b) {
+  return a->pos == b->pos && !strcmp(a->epoch, b->epoch);
+}
+
+/* The text kept for key at mark, copied into out: 1, else 0 (out
+ * untouched).  KJ_ENOMEM or KJ_ETOOBIG of the copy: 0 with out reset. */
+static int doc_get(kjs_dash *d, const doc_mark *mark, const char *key, kj_buf *out) {
+  int hit = 0;
+  pthread_mutex_lock(&d->dmu);
+  for (int i = 0; i < DOC_SLOTS; i++) {
+    doc_slot *s = &d->docs[i];
+    if (s->text && same_mark(&s->mark, mark) && !strcmp(s->key, key)) {
+      s->used = ++d->tick;
+      kj_buf_reset(out);
+      hit = kj_buf_add(out, s->text, s->len) == KJ_OK;
+      if (!hit)
+        kj_buf_reset(out);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&d->dmu);
+  return hit;
+}
+
+/* Keep a copy of text (len bytes), built for key at mark: in an empty
+ * slot, or one of another mark (never to be asked again once the store
+ * moved on), or the least recently used.  Best effort: nothing kept when
+ * out of memory or over DOC_TEXT_MAX. */
+static void doc_put(kjs_dash *d, const doc_mark *mark, const char *key, const char *text,
+                    size_t len) {
+  if (len > DOC_TEXT_MAX || strlen(key) >= sizeof d->docs[0].key)
+    return;
+  char *copy = malloc(len + 1);
+  if (!copy)
+    return;
+  memcpy(copy, text, len);
+  copy[len] = 0;
+  pthread_mutex_lock(&d->dmu);
+  doc_slot *v = NULL;
+  for (int i = 0; i < DOC_SLOTS; i++) {
+    doc_slot *s = &d->docs[i];
+    if (s->text && same_mark(&s->mark, mark) && !strcmp(s->key, key)) {
+      v = s; /* another thread built it too */
+      break;
+    }
+    if (s->text && !same_mark(&s->mark, mark) && s->mark.pos <= mark->pos) {
+      free(s->text); /* built from an older store */
+      s->text = NULL;
+    }
+    if (!v || (v->text && (!s->text || s->used < v->used)))
+      v = s;
+  }
+  free(v->text);
+  snprintf(v->key, sizeof v->key, "%s", key);
+  v->mark = *mark;
+  v->text = copy;
+  v->len = len;
+  v->used = ++d->tick;
+  pthread_mutex_unlock(&d->dmu);
+}
+
+/* The offices report of period as of as_of at mark into out (reset
+ * first): the kept one, or built (and kept).  KJ_OK, or the store's code
+ * with err. */
+static kj_code report_text(kjs_dash *d, const doc_mark *mark, const char *period, const char *as_of,
+                           kj_buf *out, kj_err *err) {
+  char key[48];
+  snprintf(key, sizeof key, "o %s %s", period, as_of);
+  if (doc_get(d, mark, key, out))
+    return KJ_OK;
+  kj_buf_reset(out);
+  kj_code rc = kjs_store_report_offices(d->app->store, period, as_of, out, err);
+  pthread_mutex_lock(&d->dmu);
+  d->builds++;
+  pthread_mutex_unlock(&d->dmu);
+  if (!rc)
+    doc_put(d, mark, key, out->data ? out->data : "", out->len);
+  return rc;
 }
 
 static int is_dash_path(const char *path) {
@@ -270,11 +395,13 @@ static int get_office(dctx *c, char *office, size_t size) {
   return 0;
 }
 
-static void today(char out[KJ_DATE_STRLEN + 1]) {
-  time_t t = time(NULL);
+/* Today in the server's zone (the dashboard's clock: kjs_dash_set_clock). */
+static void today(kjs_dash *d, char out[KJ_DATE_STRLEN + 1]) {
+  time_t t = d->now_ms ? (time_t)(d->now_ms(d->now_ctx) / 1000) : time(NULL);
   struct tm tm;
   localtime_r(&t, &tm);
-  kj_date_format(kj_today((int)(tm.tm_gmtoff / 60)), out); /* as app.c's routes do */
+  /* the day in the server's zone, as app.c's routes do (kj_today) */
+  kj_date_format((kj_day)((t + (time_t)tm.tm_gmtoff) / 86400), out);
 }
 
 /* The offices report of period as of as_of (today when NULL), parsed.
@@ -282,14 +409,17 @@ static void today(char out[KJ_DATE_STRLEN + 1]) {
 static cJSON *offices_doc(dctx *c, const char *period, const char *as_of) {
   char day[KJ_DATE_STRLEN + 1];
   if (!as_of) {
-    today(day);
+    today(c->d, day);
     as_of = day;
   }
   kj_buf doc;
   kj_buf_init(&doc, c->resp->body.max);
   kj_err e;
   kj_err_clear(&e);
-  kj_code rc = kjs_store_report_offices(c->d->app->store, period, as_of, &doc, &e);
+  doc_mark mk;
+  kj_code rc = kjs_store_change_mark(c->d->app->store, &mk.pos, mk.epoch, sizeof mk.epoch, &e);
+  if (!rc)
+    rc = report_text(c->d, &mk, period, as_of, &doc, &e);
   cJSON *j = NULL;
   if (rc)
     reply_store(c, rc, e.msg);
@@ -825,7 +955,7 @@ static int trend_cmp(const void *a, const void *b) {
 /* GET /api/tren?year=Y: months 1..12 of every office, the change from the
  * month before and the declines (dash_trend.h); offices that need
  * attention first. */
-static cJSON *tren_doc(dctx *c, const char *year);
+static cJSON *tren_doc(dctx *c, const char *year, const doc_mark *mark, const char *day);
 
 static int get_year(dctx *c, char *year, size_t size) {
   if (param(c, c->req->query, "year", year, size))
@@ -839,13 +969,37 @@ static int get_year(dctx *c, char *year, size_t size) {
   return 0;
 }
 
+/* The store's change mark, NULL after an answer. */
+static doc_mark *read_mark(dctx *c, doc_mark *mk) {
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code rc = kjs_store_change_mark(c->d->app->store, &mk->pos, mk->epoch, sizeof mk->epoch, &e);
+  if (rc) {
+    reply_store(c, rc, e.msg);
+    return NULL;
+  }
+  return mk;
+}
+
 static void a_tren(dctx *c) {
-  char year[8];
-  if (get_year(c, year, sizeof year))
+  char year[8], day[KJ_DATE_STRLEN + 1], key[48];
+  doc_mark mk;
+  if (get_year(c, year, sizeof year) || !read_mark(c, &mk))
     return;
-  cJSON *out = tren_doc(c, year);
-  if (out)
-    reply_json(c, out);
+  today(c->d, day);
+  snprintf(key, sizeof key, "t %s %s", year, day);
+  if (doc_get(c->d, &mk, key, &c->resp->body)) { /* the answer kept */
+    c->resp->status = 200;
+    c->resp->content_type = "application/json";
+    kjh_response_header(c->resp, "Cache-Control", "no-store");
+    return;
+  }
+  cJSON *out = tren_doc(c, year, &mk, day);
+  if (!out)
+    return;
+  reply_json(c, out);
+  if (c->resp->status == 200)
+    doc_put(c->d, &mk, key, c->resp->body.data, c->resp->body.len);
 }
 
 /* The offices reports of up to twelve months, built by two threads (the
@@ -854,7 +1008,8 @@ static void a_tren(dctx *c) {
  * doc[m] (owned by the caller), or rc[m] with err[m], or bad[m] 1 when the
  * document does not parse. */
 typedef struct month_job {
-  kjs_store *store;
+  kjs_dash *d;
+  doc_mark mark;
   size_t max; /* the largest document, bytes */
   char as_of[KJ_DATE_STRLEN + 1];
   char period[12][16];
@@ -879,7 +1034,7 @@ static void *months_work(void *arg) {
     kj_buf doc;
     kj_buf_init(&doc, j->max);
     kj_err_clear(&j->err[m]);
-    j->rc[m] = kjs_store_report_offices(j->store, j->period[m], j->as_of, &doc, &j->err[m]);
+    j->rc[m] = report_text(j->d, &j->mark, j->period[m], j->as_of, &doc, &j->err[m]);
     if (!j->rc[m] && !(j->doc[m] = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
       j->bad[m] = 1;
     else if (!j->rc[m])
@@ -898,10 +1053,9 @@ static void months_build(month_job *j) {
   pthread_mutex_destroy(&j->mu);
 }
 
-/* The Tren page's document of year (a valid year); NULL after an answer. */
-static cJSON *tren_doc(dctx *c, const char *year) {
-  char day[KJ_DATE_STRLEN + 1];
-  today(day);
+/* The Tren page's document of year (a valid year) as of day, from the
+ * offices reports at mark (report_text); NULL after an answer. */
+static cJSON *tren_doc(dctx *c, const char *year, const doc_mark *mark, const char *day) {
   kjs_trend_limits lim;
   kjs_trend_limits_defaults(&lim);
   for (int i = 0; i < 4; i++)
@@ -909,7 +1063,7 @@ static cJSON *tren_doc(dctx *c, const char *year) {
   trend_office *offs = NULL;
   size_t n = 0;
   int months = 0;
-  month_job job = {.store = c->d->app->store, .max = c->resp->body.max};
+  month_job job = {.d = c->d, .mark = *mark, .max = c->resp->body.max};
   snprintf(job.as_of, sizeof job.as_of, "%s", day);
   for (int m = 0; m < 12; m++) {
     snprintf(job.period[m], sizeof job.period[m], "%s-%02d", year, m + 1);
@@ -1416,7 +1570,12 @@ static int table_tren(dctx *c, const char *year, cJSON **head, cJSON **rows) {
                                    "Capaian",
                                    "Capaian change",
                                    "Declined"};
-  cJSON *doc = tren_doc(c, year);
+  char day[KJ_DATE_STRLEN + 1];
+  doc_mark mk;
+  if (!read_mark(c, &mk))
+    return -1;
+  today(c->d, day);
+  cJSON *doc = tren_doc(c, year, &mk, day);
   if (!doc)
     return -1;
   *head = head_of(c, id, en, sizeof id / sizeof id[0]);

@@ -5,6 +5,8 @@
  * a bearer token.  The bearer API of app.c (/v1/...) is unchanged. */
 #ifndef KJS_DASH_H
 #define KJS_DASH_H
+#include <stdint.h>
+
 #include "app.h"
 #include "err.h"
 #include "http.h"
@@ -36,4 +38,15 @@ int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp);
 /* Sessions held now (for `kinerjad token list`: none across processes, so
  * this is only for the log). */
 int kjs_dash_sessions(kjs_dash *d);
+
+/* For tests: the dashboard's clock (today's date in the server's zone:
+ * the month in progress of Ringkasan and Tren) read from now_ms(ctx), ms
+ * since the epoch, instead of the wall clock; now_ms NULL: the wall clock
+ * again.  Set it before requests are served. */
+void kjs_dash_set_clock(kjs_dash *d, uint64_t (*now_ms)(void *ctx), void *ctx);
+
+/* How many offices report documents d built since kjs_dash_new (those
+ * kept between requests, server/dash.c, are not counted again): for
+ * tests and the log. */
+long kjs_dash_builds(kjs_dash *d);
 #endif

@@ -1425,6 +1425,18 @@ static kj_code score_read(kjs_store *s, const char *period, const char *arg, int
   return rc;
 }
 
+kj_code kjs_store_change_mark(kjs_store *s, int64_t *position, char *epoch, size_t size,
+                              kj_err *err) {
+  kjs_dbc *c = acquire(s, err);
+  if (!c)
+    return code_of(err, KJ_EDB);
+  kj_code rc = s->ops->position_max(c, position, err);
+  if (!rc)
+    rc = s->ops->epoch_current(c, epoch, size, err);
+  release(s, c);
+  return rc;
+}
+
 kj_code kjs_store_report_offices(kjs_store *s, const char *period, const char *as_of, kj_buf *out,
                                  kj_err *err) {
   return score_read(s, period, as_of, 1, out, err);

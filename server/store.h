@@ -314,6 +314,15 @@ kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords
 
 /* 1 when the scores module is built in. */
 int kjs_store_has_scores(void);
+/* Where the shared store stands now, for caches of what is built from it
+ * (server/dash.c's report documents): *position the highest position
+ * given (records and moved notices: every push, delete and move raises
+ * it), epoch (size bytes) the newest epoch ("" when none: a restore
+ * changes it), both read from the database, not this process's memory,
+ * so another kinerjad on the same PostgreSQL changes them too.  KJ_OK,
+ * or KJ_EDB with err. */
+kj_code kjs_store_change_mark(kjs_store *s, int64_t *position, char *epoch, size_t size,
+                              kj_err *err);
 /* The report documents of domain.md; KJ_EINVAL for a bad period/date. */
 kj_code kjs_store_report_offices(kjs_store *s, const char *period, const char *as_of, kj_buf *out,
                                  kj_err *err);
