@@ -8,7 +8,7 @@ kj_code kjs_pool_init(kjs_pool *p, int max, const kjs_pool_ops *ops, void *ctx, 
   memset(p, 0, sizeof *p);
   if (max < 1)
     max = 1;
-  p->idle = calloc((size_t)max, sizeof *p->idle);
+  p->idle = calloc((size_t)max, sizeof(kjs_dbc *));
   if (!p->idle)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   p->max = max;
