@@ -719,7 +719,7 @@ typedef struct rec_q {
 /* The name beside nip ({nip: name} names), "" when none. */
 static const char *name_of(const cJSON *names, const char *nip) {
   const cJSON *n = nip && names ? cJSON_GetObjectItemCaseSensitive(names, nip) : NULL;
-  return cJSON_IsString(n) ? n->valuestring : "";
+  return n && cJSON_IsString(n) ? n->valuestring : "";
 }
 
 /* An activity's decision in words of the page's language, naming the
