@@ -52,21 +52,23 @@ static int f_alive(kjs_dbc *c) {
 
 static const kjs_pool_ops ops = {f_open, f_close, f_alive};
 
-static kjs_dbc *first(fake *f) {
+/* A pool of max over f, holding the first connection (id 1) as the
+ * drivers' open does. */
+static kjs_dbc *start(kjs_pool *p, fake *f, int max) {
+  closing = f;
   kjs_dbc *c = NULL;
+  assert_int_equal(kjs_pool_init(p, max, &ops, f, NULL), KJ_OK);
   assert_int_equal(f_open(f, &c, NULL), KJ_OK);
+  kjs_pool_add(p, c);
   return c;
 }
 
 static void test_reuse_and_open(void **state) {
   (void)state;
   fake f = {0};
-  closing = &f;
   kjs_pool p;
   kj_err err;
-  assert_int_equal(kjs_pool_init(&p, 2, &ops, &f, &err), KJ_OK);
-  kjs_dbc *c1 = first(&f);
-  kjs_pool_add(&p, c1);
+  kjs_dbc *c1 = start(&p, &f, 2);
   assert_ptr_equal(kjs_pool_get(&p, &err), c1); /* the idle one, no open */
   assert_int_equal(f.opened, 1);
   kjs_dbc *c2 = kjs_pool_get(&p, &err); /* none idle, room for one more */
@@ -98,11 +100,9 @@ static void *wait_get(void *arg) {
 static void test_waits_at_max(void **state) {
   (void)state;
   fake f = {0};
-  closing = &f;
   kjs_pool p;
   kj_err err;
-  assert_int_equal(kjs_pool_init(&p, 1, &ops, &f, &err), KJ_OK);
-  kjs_pool_add(&p, first(&f));
+  start(&p, &f, 1);
   kjs_dbc *c = kjs_pool_get(&p, &err);
   waiter w = {.p = &p};
   pthread_t t;
@@ -121,11 +121,9 @@ static void test_waits_at_max(void **state) {
 static void test_drop_dead_and_failed_open(void **state) {
   (void)state;
   fake f = {0};
-  closing = &f;
   kjs_pool p;
   kj_err err;
-  assert_int_equal(kjs_pool_init(&p, 1, &ops, &f, &err), KJ_OK);
-  kjs_pool_add(&p, first(&f));
+  start(&p, &f, 1);
   kjs_dbc *c = kjs_pool_get(&p, &err);
   kjs_pool_drop(&p, c); /* left in a transaction: closed, its place free */
   assert_int_equal(f.closed, 1);
