@@ -719,7 +719,7 @@ typedef struct rec_q {
 /* The name beside nip ({nip: name} names), "" when none. */
 static const char *name_of(const cJSON *names, const char *nip) {
   const cJSON *n = nip && names ? cJSON_GetObjectItemCaseSensitive(names, nip) : NULL;
-  return cJSON_IsString(n) ? n->valuestring : "";
+  return n && cJSON_IsString(n) ? n->valuestring : "";
 }
 
 /* An activity's decision in words of the page's language, naming the
@@ -1022,6 +1022,37 @@ static void activity_update(kjc_ui *ui, const kjh_session *ss, const cJSON *body
   reply(resp, 200, o);
 }
 
+/* Roll back the transaction of s and answer status with err's message
+ * (field as reply_err's): a handler's way out when a store call failed. */
+static void rollback_reply(kjc_store *s, kjh_response *resp, int status, const kj_err *err,
+                           const char *field) {
+  kjc_store_rollback(s);
+  reply_err(resp, status, err->msg, field);
+}
+
+/* The outcome c (err its message) of item id of a batch of records
+ * (activities submitted, approved or rejected) in one transaction of s;
+ * wrote: c is the store write's code.  A refusal (any code before the
+ * write; KJ_EINVAL, KJ_ENOENT or KJ_EEXIST of the write) is added to the
+ * array refused as {"id", "error"}; KJ_OK adds 1 to *done; both return 0.
+ * Another code of the write is a store error: the whole batch is rolled
+ * back, resp answers 500 and -1 is returned (the caller frees and returns). */
+static int batch_item(kjc_store *s, const char *id, kj_code c, int wrote, const kj_err *err,
+                      cJSON *refused, int *done, kjh_response *resp) {
+  if (wrote && c && c != KJ_EINVAL && c != KJ_ENOENT && c != KJ_EEXIST) {
+    rollback_reply(s, resp, 500, err, "");
+    return -1;
+  }
+  if (c) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "id", id);
+    cJSON_AddStringToObject(e, "error", err->msg);
+    cJSON_AddItemToArray(refused, e);
+  } else
+    (*done)++;
+  return 0;
+}
+
 /* Set the status of each of ids (own activities, draft or rejected) to
  * submitted, in one transaction; refusals per id. */
 static void activity_submit(kjc_ui *ui, const kjh_session *ss, const cJSON *body,
@@ -1058,7 +1089,8 @@ static void activity_submit(kjc_ui *ui, const kjh_session *ss, const cJSON *body
                   : !strcmp(status, "rejected") ? _("rejected")
                                                 : status);
     kj_rstate_release(&st);
-    if (!c) {
+    int wrote = !c;
+    if (wrote) {
       kj_change ch;
       kj_change_init(&ch, KJ_T_ACTIVITY);
       snprintf(ch.rec.id, sizeof ch.rec.id, "%s", id);
@@ -1069,21 +1101,12 @@ static void activity_submit(kjc_ui *ui, const kjh_session *ss, const cJSON *body
       c = kjc_store_write(s, &ch, KJC_CHANGE_DIFF | KJC_CHANGE_EXISTING | KJC_CHANGE_NAME_RECORD,
                           &res, &err);
       kj_change_release(&ch);
-      if (c && c != KJ_EINVAL && c != KJ_ENOENT && c != KJ_EEXIST) {
-        kjc_store_rollback(s);
-        cJSON_Delete(o);
-        cJSON_Delete(refused);
-        reply_err(resp, 500, err.msg, "");
-        return;
-      }
     }
-    if (c) {
-      cJSON *e = cJSON_CreateObject();
-      cJSON_AddStringToObject(e, "id", id);
-      cJSON_AddStringToObject(e, "error", err.msg);
-      cJSON_AddItemToArray(refused, e);
-    } else
-      done++;
+    if (batch_item(s, id, c, wrote, &err, refused, &done, resp)) {
+      cJSON_Delete(o);
+      cJSON_Delete(refused);
+      return;
+    }
   }
   if (kjc_store_commit(s, &err)) {
     cJSON_Delete(o);
@@ -1139,8 +1162,7 @@ static void activity_copy(kjc_ui *ui, const kjh_session *ss, kjh_response *resp)
   }
   cJSON_Delete(prev);
   if (c || (c = kjc_store_commit(s, &err))) {
-    kjc_store_rollback(s);
-    reply_err(resp, status_of(c), err.msg, NULL);
+    rollback_reply(s, resp, status_of(c), &err, NULL);
     return;
   }
   cJSON *o = cJSON_CreateObject();
@@ -1231,25 +1253,17 @@ static void api_approvals_post(kjc_ui *ui, const kjh_session *ss, const cJSON *b
       c = kj_fail(&err, KJ_EAUTH, _("record '%s': %s is not one of the people you supervise"), id,
                   nip);
     free(nip);
-    if (!c) {
+    int wrote = !c;
+    if (wrote) {
       kj_rstate st;
       c = kjc_review_activity(s, id, status, ss->user, reason, now, &st, NULL, &err);
       kj_rstate_release(&st);
-      if (c && c != KJ_EINVAL && c != KJ_ENOENT && c != KJ_EEXIST) {
-        kjc_store_rollback(s);
-        cJSON_Delete(team);
-        cJSON_Delete(refused);
-        reply_err(resp, 500, err.msg, "");
-        return;
-      }
     }
-    if (c) {
-      cJSON *e = cJSON_CreateObject();
-      cJSON_AddStringToObject(e, "id", id);
-      cJSON_AddStringToObject(e, "error", err.msg);
-      cJSON_AddItemToArray(refused, e);
-    } else
-      done++;
+    if (batch_item(s, id, c, wrote, &err, refused, &done, resp)) {
+      cJSON_Delete(team);
+      cJSON_Delete(refused);
+      return;
+    }
   }
   cJSON_Delete(team);
   if (kjc_store_commit(s, &err)) {

@@ -11,6 +11,7 @@
 #define KJ_PLAT_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -94,6 +95,15 @@ kj_code kj_path_absolute(const char *path, char *out, size_t size, kj_err *err);
  * %ProgramData%\kinerja\kinerja.db on Windows, where the installer keeps
  * it (the folder is made when missing). */
 const char *kj_default_db(void);
+
+/* The directory for temporary files (static or environment storage, no
+ * trailing slash): $TMPDIR when set and not empty, else "/tmp".  The same
+ * rule on both systems (kinerja's export and kinerjad's dashboard export
+ * name their temporary files under it), hence defined here once. */
+static inline const char *kj_tmp_dir(void) {
+  const char *d = getenv("TMPDIR");
+  return d && *d ? d : "/tmp";
+}
 
 /* Set the environment variable name to value unless it is set already. */
 void kj_env_default(const char *name, const char *value);

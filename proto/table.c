@@ -11,6 +11,7 @@
 #include <csv.h>
 
 #include "csvio.h"
+#include "plat.h"
 
 #ifdef KJ_HAVE_XLSX
 #include <xlsxwriter.h>
@@ -301,9 +302,8 @@ kj_code kj_table_write_report(const char *sheet, const cJSON *head, const cJSON 
   if (xlsx)
     return kj_fail(err, KJ_EINVAL, "this build of the program has no XLSX writer: export as csv");
 #endif
-  const char *td = getenv("TMPDIR");
   char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s/kinerja-table-XXXXXX", td && *td ? td : "/tmp");
+  snprintf(tmp, sizeof tmp, "%s/kinerja-table-XXXXXX", kj_tmp_dir());
   int fd = mkstemp(tmp);
   if (fd < 0)
     return kj_fail(err, KJ_EIO, "cannot make a temporary file '%s': %s", tmp, strerror(errno));

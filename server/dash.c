@@ -28,6 +28,7 @@
 #include "date.h"
 #include "hlc.h"
 #include "kjs_enrol.h"
+#include "plat.h"
 #include "qr.h"
 #include "record.h"
 #include "reportdoc.h"
@@ -1731,9 +1732,8 @@ static void a_export(dctx *c) {
     reply_err(c, 400, L(c, "kode kantor '%s' tidak sah", "office code '%s' is not valid"), office);
     return;
   }
-  const char *td_env = getenv("TMPDIR");
   char dir[4096], out[4200], errf[4200];
-  snprintf(dir, sizeof dir, "%s/kinerjad-dash-XXXXXX", td_env && *td_env ? td_env : "/tmp");
+  snprintf(dir, sizeof dir, "%s/kinerjad-dash-XXXXXX", kj_tmp_dir());
   if (!mkdtemp(dir)) {
     reply_err(c, 500,
               L(c, "tidak bisa membuat berkas sementara: %s", "cannot make a temporary file: %s"),

@@ -21,7 +21,6 @@
 #include "db.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include <cJSON.h>
 #include <libpq-fe.h>
 
+#include "db_pool.h"
 #include "log.h"
 #include "merge.h"
 #include "score.h"
@@ -275,17 +275,13 @@ struct kjs_dbc {
   PGconn *pg;
   unsigned char prepared[ST__COUNT];
   kjs_score_pg score;
-  struct kjs_dbc *next;
   char t_id[128], t_role[16], t_office[64], t_name[256]; /* token_get's strings */
 };
 typedef struct kjs_dbc conn;
 
 struct kjs_db {
   char *url;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  conn *free_list;
-  int nconns;
+  kjs_pool pool; /* db_pool.h: conn_open, conn_close, conn_alive */
 };
 
 /* --- parameters and results ------------------------------------------- */
@@ -549,6 +545,19 @@ fail:
 
 static void p_close(kjs_db *d);
 
+/* db_pool.h's callbacks: the connections after the first, which migrated
+ * the schema; an idle one the server closed (restarted, idle timeout) is
+ * replaced by a new one */
+static kj_code pool_open(void *ctx, conn **out, kj_err *err) {
+  return conn_open(((kjs_db *)ctx)->url, out, err);
+}
+
+static int conn_alive(conn *c) {
+  return PQstatus(c->pg) == CONNECTION_OK;
+}
+
+static const kjs_pool_ops pool_ops = {pool_open, conn_close, conn_alive};
+
 static kj_code p_open(const char *where, int create, kjs_db **out, kj_err *err) {
   *out = NULL;
   kjs_db *d = calloc(1, sizeof *d);
@@ -556,8 +565,11 @@ static kj_code p_open(const char *where, int create, kjs_db **out, kj_err *err) 
     free(d);
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   }
-  pthread_mutex_init(&d->mu, NULL);
-  pthread_cond_init(&d->cv, NULL);
+  if (kjs_pool_init(&d->pool, KJS_PG_POOL_MAX, &pool_ops, d, err)) {
+    free(d->url);
+    free(d);
+    return KJ_ENOMEM;
+  }
   conn *c = NULL;
   kj_code rc = conn_open(where, &c, err);
   if (!rc && (rc = migrate(c, create, err))) {
@@ -568,8 +580,7 @@ static kj_code p_open(const char *where, int create, kjs_db **out, kj_err *err) 
     p_close(d);
     return rc;
   }
-  d->nconns = 1;
-  d->free_list = c;
+  kjs_pool_add(&d->pool, c);
   *out = d;
   return KJ_OK;
 }
@@ -577,44 +588,13 @@ static kj_code p_open(const char *where, int create, kjs_db **out, kj_err *err) 
 static void p_close(kjs_db *d) {
   if (!d)
     return;
-  conn *c = d->free_list;
-  while (c) {
-    conn *n = c->next;
-    conn_close(c);
-    c = n;
-  }
-  pthread_mutex_destroy(&d->mu);
-  pthread_cond_destroy(&d->cv);
+  kjs_pool_release(&d->pool);
   free(d->url);
   free(d);
 }
 
 static conn *p_acquire(kjs_db *d, kj_err *err) {
-  pthread_mutex_lock(&d->mu);
-  while (!d->free_list && d->nconns >= KJS_PG_POOL_MAX)
-    pthread_cond_wait(&d->cv, &d->mu);
-  conn *c = d->free_list;
-  if (c) {
-    d->free_list = c->next;
-    pthread_mutex_unlock(&d->mu);
-    if (PQstatus(c->pg) == CONNECTION_OK)
-      return c;
-    /* the server closed it (restarted, idle timeout): a new one */
-    conn_close(c);
-    c = NULL;
-    pthread_mutex_lock(&d->mu);
-    d->nconns--;
-  }
-  d->nconns++;
-  pthread_mutex_unlock(&d->mu);
-  if (conn_open(d->url, &c, err) != KJ_OK) {
-    pthread_mutex_lock(&d->mu);
-    d->nconns--;
-    pthread_cond_signal(&d->cv);
-    pthread_mutex_unlock(&d->mu);
-    return NULL;
-  }
-  return c;
+  return kjs_pool_get(&d->pool, err);
 }
 
 static void p_release(kjs_db *d, conn *c) {
@@ -624,18 +604,10 @@ static void p_release(kjs_db *d, conn *c) {
   if (ts != PQTRANS_IDLE && ts != PQTRANS_UNKNOWN)
     exec(c, "ROLLBACK", NULL);
   if (PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
-    conn_close(c);
-    pthread_mutex_lock(&d->mu);
-    d->nconns--;
-    pthread_cond_signal(&d->cv);
-    pthread_mutex_unlock(&d->mu);
+    kjs_pool_drop(&d->pool, c);
     return;
   }
-  pthread_mutex_lock(&d->mu);
-  c->next = d->free_list;
-  d->free_list = c;
-  pthread_cond_signal(&d->cv);
-  pthread_mutex_unlock(&d->mu);
+  kjs_pool_put(&d->pool, c);
 }
 
 /* --- transactions ------------------------------------------------------ */

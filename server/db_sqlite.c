@@ -12,7 +12,6 @@
 #include "db.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "db_pool.h"
 #include "dbbackup.h"
 #include "log.h"
 #include "score_sqlite.h"
@@ -336,7 +336,6 @@ static const char *const migrations[] = {
 struct kjs_dbc {
   sqlite3 *db;
   sqlite3_stmt *st[ST__COUNT];
-  struct kjs_dbc *next;
   /* token_get's strings, valid until the next call */
   char t_id[128], t_role[16], t_office[64], t_name[256];
 };
@@ -344,10 +343,7 @@ typedef struct kjs_dbc conn;
 
 struct kjs_db {
   char *path;
-  pthread_mutex_t mu; /* pool */
-  pthread_cond_t cv;
-  conn *free_list;
-  int nconns;
+  kjs_pool pool; /* db_pool.h: conn_open, conn_close */
 };
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
@@ -530,6 +526,14 @@ fail:
 
 static void q_close(kjs_db *d);
 
+/* db_pool.h's callbacks: the connections after the first, which made the
+ * schema */
+static kj_code pool_open(void *ctx, conn **out, kj_err *err) {
+  return conn_open(((kjs_db *)ctx)->path, 0, out, err);
+}
+
+static const kjs_pool_ops pool_ops = {pool_open, conn_close, NULL};
+
 static kj_code q_open(const char *where, int create, kjs_db **out, kj_err *err) {
   *out = NULL;
   kjs_db *d = calloc(1, sizeof *d);
@@ -537,8 +541,11 @@ static kj_code q_open(const char *where, int create, kjs_db **out, kj_err *err) 
     free(d);
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   }
-  pthread_mutex_init(&d->mu, NULL);
-  pthread_cond_init(&d->cv, NULL);
+  if (kjs_pool_init(&d->pool, KJS_POOL_MAX, &pool_ops, d, err)) {
+    free(d->path);
+    free(d);
+    return KJ_ENOMEM;
+  }
   conn *c = NULL;
   kj_code rc = conn_open(where, create, &c, err);
   if (rc == KJ_ENOENT)
@@ -551,8 +558,7 @@ static kj_code q_open(const char *where, int create, kjs_db **out, kj_err *err) 
     q_close(d);
     return rc;
   }
-  d->nconns = 1;
-  d->free_list = c;
+  kjs_pool_add(&d->pool, c);
   *out = d;
   return KJ_OK;
 }
@@ -560,38 +566,13 @@ static kj_code q_open(const char *where, int create, kjs_db **out, kj_err *err) 
 static void q_close(kjs_db *d) {
   if (!d)
     return;
-  conn *c = d->free_list;
-  while (c) {
-    conn *n = c->next;
-    conn_close(c);
-    c = n;
-  }
-  pthread_mutex_destroy(&d->mu);
-  pthread_cond_destroy(&d->cv);
+  kjs_pool_release(&d->pool);
   free(d->path);
   free(d);
 }
 
 static conn *q_acquire(kjs_db *d, kj_err *err) {
-  pthread_mutex_lock(&d->mu);
-  while (!d->free_list && d->nconns >= KJS_POOL_MAX)
-    pthread_cond_wait(&d->cv, &d->mu);
-  conn *c = d->free_list;
-  if (c) {
-    d->free_list = c->next;
-    pthread_mutex_unlock(&d->mu);
-    return c;
-  }
-  d->nconns++;
-  pthread_mutex_unlock(&d->mu);
-  if (conn_open(d->path, 0, &c, err) != KJ_OK) {
-    pthread_mutex_lock(&d->mu);
-    d->nconns--;
-    pthread_cond_signal(&d->cv);
-    pthread_mutex_unlock(&d->mu);
-    return NULL;
-  }
-  return c;
+  return kjs_pool_get(&d->pool, err);
 }
 
 static void q_release(kjs_db *d, conn *c) {
@@ -602,18 +583,10 @@ static void q_release(kjs_db *d, conn *c) {
    * close the connection (the pool opens a new one). */
   if (!sqlite3_get_autocommit(c->db) &&
       (exec(c, "ROLLBACK", NULL) || !sqlite3_get_autocommit(c->db))) {
-    conn_close(c);
-    pthread_mutex_lock(&d->mu);
-    d->nconns--;
-    pthread_cond_signal(&d->cv);
-    pthread_mutex_unlock(&d->mu);
+    kjs_pool_drop(&d->pool, c);
     return;
   }
-  pthread_mutex_lock(&d->mu);
-  c->next = d->free_list;
-  d->free_list = c;
-  pthread_cond_signal(&d->cv);
-  pthread_mutex_unlock(&d->mu);
+  kjs_pool_put(&d->pool, c);
 }
 
 /* --- transactions ------------------------------------------------------ */

@@ -112,6 +112,17 @@ static void t_paths(void) {
   CHECK(n >= 10 && strcmp(db + n - 10, "kinerja.db") == 0);
 }
 
+/* kj_tmp_dir: $TMPDIR when set and not empty, else /tmp */
+static void t_tmp_dir(void) {
+  const char *was = getenv("TMPDIR");
+  if (!was || !*was)
+    CHECK(strcmp(kj_tmp_dir(), "/tmp") == 0);
+  kj_env_default("TMPDIR", "kjt-plat-tmp"); /* sets it only where unset */
+  const char *now = getenv("TMPDIR");
+  if (now && *now)
+    CHECK(strcmp(kj_tmp_dir(), now) == 0);
+}
+
 static void t_time(void) {
   struct tm tm;
   CHECK(kj_time_utc(0, &tm) == &tm && tm.tm_year == 70 && tm.tm_mon == 0 && tm.tm_mday == 1);
@@ -152,6 +163,7 @@ int main(void) {
   t_random();
   t_private_and_replace(pre);
   t_paths();
+  t_tmp_dir();
   t_time();
   t_sleep();
   t_text();
