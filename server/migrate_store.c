@@ -24,6 +24,7 @@
 #include "admin_bkd.h"
 #include "hlc.h"
 #include "log.h"
+#include "plat.h"
 #include "store.h"
 #include "text.h"
 
@@ -153,11 +154,8 @@ static kj_code switch_config(const char *conf, const char *url, const char *from
     char *slash = strrchr(dir, '/');
     if (slash)
       *slash = 0;
-    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      (void)fsync(dfd);
-      close(dfd);
-    }
+    kj_err ignored; /* best effort, as before: the file itself is durable */
+    (void)kj_dir_sync(slash ? dir : ".", &ignored);
   }
   return rc;
 }

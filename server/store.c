@@ -28,6 +28,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "merge.h"
+#include "plat.h"
 #include "msg.h"
 #include "passhash.h"
 #include "rules.h"
@@ -1949,11 +1950,8 @@ kj_code kjs_store_restore(const char *db_path, const char *file, const kjs_confi
     char *slash = strrchr(dir, '/');
     if (slash)
       *slash = 0;
-    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      (void)fsync(dfd);
-      close(dfd);
-    }
+    kj_err ignored; /* best effort, as before: the file itself is durable */
+    (void)kj_dir_sync(slash ? dir : ".", &ignored);
   }
   close(fd); /* the lock goes with it; the open below takes its shared one */
   if (rc)
