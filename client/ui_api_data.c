@@ -31,6 +31,7 @@
 #include "i18n.h"
 #include "import.h"
 #include "person.h"
+#include "rules.h"
 #include "sync.h"
 #include "table.h"
 #include "ui_int.h"
@@ -203,8 +204,10 @@ static int rating_row(void *ud, const kj_rstate *st, const char *reason) {
   const char *comment = kj_record_get(r, "comment");
   if (comment)
     cJSON_AddStringToObject(o, "comment", comment);
+  char said[1024]; /* the server's reason: a rule's in the page's language */
   if (reason)
-    cJSON_AddStringToObject(o, "rejected_reason", reason);
+    cJSON_AddStringToObject(o, "rejected_reason",
+                            kj_refusal_reason(reason, said, sizeof said, NULL));
   cJSON_AddItemToArray(q->arr, o);
   return 0;
 }
@@ -389,8 +392,10 @@ static int target_row(void *ud, const kj_rstate *st, const char *reason) {
   const char *tv = kj_record_get(r, "target"), *wv = kj_record_get(r, "weight");
   cJSON_AddNumberToObject(o, "target", tv ? strtod(tv, NULL) : 0);
   cJSON_AddNumberToObject(o, "weight", wv ? strtod(wv, NULL) : 1);
+  char said[1024]; /* the server's reason: a rule's in the page's language */
   if (reason)
-    cJSON_AddStringToObject(o, "rejected_reason", reason);
+    cJSON_AddStringToObject(o, "rejected_reason",
+                            kj_refusal_reason(reason, said, sizeof said, NULL));
   cJSON_AddItemToArray(q->arr, o);
   return 0;
 }

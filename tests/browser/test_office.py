@@ -408,15 +408,31 @@ def test_rejected_and_discard(o, url):
     o.d("import", "employee", roster)
     o.k("approve", aid, "--as", oe.HEAD, env={"KINERJA_PIN": oe.PIN})
     o.k("sync", check=False)
-    assert aid in o.k("list", "--rejected").stdout
+    # kinerjad says its rules in English; the answer carries the rule's code
+    # and values, and kinerja says it in its reader's language
+    new_sup = "197412122018081005"
+    rule_en = f"only the supervisor of {oe.STAFF2} ({new_sup}) approves their activities"
+    rule_id = f"hanya atasan {oe.STAFF2} ({new_sup}) yang menyetujui kegiatannya"
+    out = o.k("list", "--rejected", env={"LANGUAGE": "id"}).stdout
+    assert aid in out and f"[ditolak: {rule_id}]" in out, out
+    out = o.k("list", "--rejected", env={"LANGUAGE": "en"}).stdout
+    assert f"[rejected: {rule_en}]" in out, out
+    out = o.k("show", aid, env={"LANGUAGE": "id"}).stdout
+    assert rule_id in out, out
     with kjbrowser.Browser() as b:
         b.get(url + "/")
         b.type("#password", oe.OPERATOR_PASSWORD + "\n")
         b.wait_text("#sync-waiting", "Ditolak server: 1")
+        # the app's API: the reason in the page's language, with its field
+        api = b.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch('/api/outbox').then(r => r.json()).then(done, e => done(String(e)))")
+        rej = [r for r in api["rejected"] if r["id"] == aid]
+        assert rej and rej[0]["reason"] == rule_id and rej[0]["field"] == "status", api
         b.click("a[href='/sinkronisasi']")
         row = f"#rejected tr[data-id='{aid}']"
-        t = b.wait_text(row, "supervisor")
-        assert "197412122018081005" in t, t
+        t = b.wait_text(row, rule_id)
+        assert "supervisor" not in t, t
         # whose record: the name beside the NIP
         assert "Ahmad Ahmad" in b.text(row + " td.who") and oe.STAFF2 in b.text(row + " td.who"), t
         shot(b, "sinkronisasi")
