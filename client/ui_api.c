@@ -863,6 +863,21 @@ static int date_range(const kjh_request *req, char from[11], char to[11], kjh_re
   return 0;
 }
 
+int kjc_ui_date_range(const kjh_request *req, kj_period *range, int *any, kjh_response *resp) {
+  char from[11], to[11];
+  if (date_range(req, from, to, resp))
+    return -1;
+  memset(range, 0, sizeof *range);
+  range->first = kj_day_from_civil(1900, 1, 1); /* the dates kj_date_parse takes */
+  range->last = kj_day_from_civil(2999, 12, 31);
+  if (from[0])
+    kj_date_parse(from, &range->first);
+  if (to[0])
+    kj_date_parse(to, &range->last);
+  *any = from[0] || to[0];
+  return 0;
+}
+
 /* The live records of type q->type that pass q's filters, newest first,
  * the first limit of them (all when limit <= 0); q->arr is made here and
  * q->names (may be NULL) stays the caller's. */

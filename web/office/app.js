@@ -47,7 +47,7 @@ const FIELD_LABEL = {
   nip: "NIP", pin: "PIN", password: "Kata sandi operator", date: "Tanggal", service: "Layanan",
   age: "Umur", sex: "Jenis kelamin", education: "Pendidikan", occupation: "Pekerjaan",
   comment: "Saran", indicator: "Indikator", quantity: "Jumlah", minutes: "Menit",
-  description: "Uraian", reason: "Alasan",
+  description: "Uraian", reason: "Alasan", from: "Dari tanggal", to: "Sampai tanggal",
 };
 
 // Show errors [{field, message}] in the form's summary and against each
@@ -91,11 +91,27 @@ function listFilter(id, path, q, ...fields) {
 
 function dateFields(prefix, q) {
   return [
-    h("div", {}, h("label", { for: `${prefix}-from`, text: t("Dari tanggal") }),
+    h("div", { "data-field": "from" }, h("label", { for: `${prefix}-from`, text: t("Dari tanggal") }),
       h("input", { id: `${prefix}-from`, name: "from", type: "date", value: q.get("from") || "" })),
-    h("div", {}, h("label", { for: `${prefix}-to`, text: t("Sampai tanggal") }),
+    h("div", { "data-field": "to" }, h("label", { for: `${prefix}-to`, text: t("Sampai tanggal") }),
       h("input", { id: `${prefix}-to`, name: "to", type: "date", value: q.get("to") || "" })),
   ];
+}
+
+// The person filter of a list (the API's nip=): people {nip: name}, each
+// by name beside the NIP, by name.
+function personField(prefix, q, people) {
+  const nip = q.get("nip") || "";
+  return h("div", {}, h("label", { for: `${prefix}-nip`, text: t("Pegawai") }),
+    h("select", { id: `${prefix}-nip`, name: "nip" }, h("option", { value: "", text: t("Semua pegawai") }),
+      Object.entries(people || {}).sort((a, b) => a[1].localeCompare(b[1]))
+        .map(([n, name]) => h("option", { value: n, selected: n === nip, text: `${name} · ${n}` }))));
+}
+
+// The period filter (period=: 2026, 2026-Q1, 2026-01) of the lists of records with a period.
+function periodField(prefix, q) {
+  return h("div", {}, h("label", { for: `${prefix}-period`, text: t("Periode") }),
+    h("input", { id: `${prefix}-period`, name: "period", value: q.get("period") || "", maxlength: "7", placeholder: t("Semua") }));
 }
 
 // The query of a list's API from the page's address: only the names given.
@@ -148,7 +164,8 @@ const PAGES = [
 
 // What the pages in their own files (page_*.js) draw with.
 function kit() {
-  return { h, api, showErrors, summary, errorsOf, session, meta, main, go, route, labels: FIELD_LABEL };
+  return { h, api, showErrors, summary, errorsOf, session, meta, main, go, route, labels: FIELD_LABEL,
+    listFilter, listQuery, dateFields, personField, periodField };
 }
 
 function drawChrome() {
@@ -523,10 +540,7 @@ async function persetujuan() {
     h("div", {}, h("label", { for: "f-status", text: t("Status") }),
       h("select", { id: "f-status", name: "status" }, ["submitted", "approved", "rejected", "all"].map((s) =>
         h("option", { value: s, selected: s === status, text: t(s === "all" ? "Semua" : STATUS[s]) })))),
-    h("div", {}, h("label", { for: "f-nip", text: t("Pegawai") }),
-      h("select", { id: "f-nip", name: "nip" }, h("option", { value: "", text: t("Semua pegawai") }),
-        Object.entries(team).map(([n, name]) => h("option", { value: n, selected: n === nip, text: `${name} · ${n}` })))),
-    ...dateFields("f", q));
+    personField("f", q, team), ...dateFields("f", q));
   if (!r.ok) showErrors(filter, errorsOf(r.data));
   const all = h("input", { type: "checkbox", id: "pick-all", "aria-label": t("Pilih semua") });
   const tbody = h("tbody", {}, acts.map((a) => h("tr", { "data-id": a.id },
