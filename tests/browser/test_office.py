@@ -436,6 +436,25 @@ def test_rejected_and_discard(o, url):
         # whose record: the name beside the NIP
         assert "Ahmad Ahmad" in b.text(row + " td.who") and oe.STAFF2 in b.text(row + " td.who"), t
         shot(b, "sinkronisasi")
+    with kjbrowser.Browser(kjbrowser.PHONE) as b:
+        # on a phone each change is a card: the reason and Buang on screen
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        b.get(url + "/sinkronisasi")
+        b.wait_text(row + " td.reason", rule_id)
+        out = b.js("return [...document.querySelectorAll(arguments[0] + ' td, ' + arguments[0] + ' button')]"
+                   ".filter(e => e.getBoundingClientRect().right > window.innerWidth)"
+                   ".map(e => e.className || e.tagName)", row)
+        assert not out, f"Sinkronisasi at 360 px: off the screen: {out}"
+        shot(b, "sinkronisasi-ponsel")
+        clean(b, "sinkronisasi phone")
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        b.get(url + "/sinkronisasi")
+        b.find(row)
         # the filter by type, in the address: no survey is rejected
         b.js("const f = document.getElementById('of-type'); f.value = 'survey';"
              "f.dispatchEvent(new Event('change', {bubbles: true}))")
@@ -658,6 +677,12 @@ def test_phone(o, url):
                        what=f"{path} drawn")
             w = b.js("return document.documentElement.scrollWidth")
             assert w <= 360, f"{path}: {w} px wide on a 360 px phone"
+            # Laporan's charts fit the screen (scaled down), none cut off in its box
+            cut = b.js("return [...document.querySelectorAll('canvas')].filter(c =>"
+                       " c.getBoundingClientRect().right > window.innerWidth).map(c => c.id)")
+            assert not cut, f"{path}: charts wider than the phone: {cut}"
+            if path == "/laporan":
+                assert b.find_all("canvas#chart-unsur"), "Laporan has its charts"
         b.get(url + "/persetujuan?status=all")
         b.find("#inbox")
         shot(b, "persetujuan-ponsel")

@@ -356,7 +356,8 @@ async function survei() {
       h("select", { id: "sf-service", name: "service" }, h("option", { value: "", text: t("Semua") }),
         svc.map((x) => h("option", { value: x, selected: x === q.get("service"), text: x })))));
   main.append(h("h1", { text: t("Entri survei kertas") }), form,
-    h("h2", {}, `${t("Survei tersimpan")}: `, count), filter,
+    // the list holds every survey; count, the forms entered since this page opened
+    h("h2", {}, t("Survei tersimpan"), h("span", { class: "muted" }, ` · ${t("dientri sekarang")}: `, count)), filter,
     h("div", { class: "table-wrap" }, h("table", { id: "surveys" },
       h("thead", {}, h("tr", {}, h("th", { text: t("Tanggal") }), h("th", { text: t("Layanan") }),
         unsur.map((u, i) => h("th", { class: "num", title: u.name, text: `U${i + 1}` })))), list)));
@@ -871,10 +872,13 @@ async function sinkronisasi() {
     const d = await api("/api/outbox/discard", { id });
     if (d.ok) await route();
   };
+  // (each cell names its column: on a phone a row is drawn as a card, style.css table.stack)
   const rows = (list, rejected) => list.length ? list.map((x) => h("tr", { "data-id": x.id },
-    h("td", { text: TYPE_WORD[x.type] ? t(TYPE_WORD[x.type]) : x.type }), h("td", { text: day(x.date) }),
-    h("td", { class: "who" }, x.nip ? [x.name || "", h("div", { class: "hint", text: x.nip })] : ""),
-    h("td", { class: "id", text: x.id }), h("td", { text: x.reason || "" }),
+    h("td", { "data-label": t("Jenis"), text: TYPE_WORD[x.type] ? t(TYPE_WORD[x.type]) : x.type }),
+    h("td", { "data-label": t("Tanggal"), text: day(x.date) }),
+    h("td", { class: "who", "data-label": t("Nama") }, x.nip ? [x.name || "", h("div", { class: "hint", text: x.nip })] : ""),
+    h("td", { class: "id", "data-label": "ID", text: x.id }),
+    h("td", { class: "reason", "data-label": t("Alasan"), text: x.reason || "" }),
     rejected && canDiscard ? h("td", {}, h("button", { type: "button", class: "danger discard", onclick: () => discard(x.id), text: t("Buang") })) : null))
     : [h("tr", {}, h("td", { colspan: "5", class: "muted", text: t("Tidak ada data") }))];
   const head = (rejected) => h("thead", {}, h("tr", {}, h("th", { text: t("Jenis") }), h("th", { text: t("Tanggal") }), h("th", { text: t("Nama") }),
@@ -885,9 +889,9 @@ async function sinkronisasi() {
       s.last_error ? h("p", { class: "hint", text: s.last_error }) : null),
     filter,
     h("h2", { text: `${t("Ditolak server")} (${num((r.data.rejected || []).length)})` }),
-    h("div", { class: "table-wrap" }, h("table", { id: "rejected" }, head(true), h("tbody", {}, rows(r.data.rejected || [], true)))),
+    h("div", { class: "table-wrap" }, h("table", { id: "rejected", class: "stack" }, head(true), h("tbody", {}, rows(r.data.rejected || [], true)))),
     h("h2", { text: `${t("Perubahan menunggu")} (${num((r.data.pending || []).length)})` }),
-    h("div", { class: "table-wrap" }, h("table", { id: "pending" }, head(), h("tbody", {}, rows(r.data.pending || [])))));
+    h("div", { class: "table-wrap" }, h("table", { id: "pending", class: "stack" }, head(), h("tbody", {}, rows(r.data.pending || [])))));
 }
 
 wireLangSwitch();
