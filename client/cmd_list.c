@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "csvio.h"
 #include "i18n.h"
+#include "rules.h"
 #include "text.h"
 
 typedef struct list_ctx {
@@ -51,10 +52,12 @@ static void print_value(const char *v) {
   free(esc);
 }
 
-static int list_row(void *ud, const kj_rstate *st, const char *reason) {
+static int list_row(void *ud, const kj_rstate *st, const char *kept) {
   list_ctx *l = ud;
   if (filtered_out(l, &st->rec))
     return 0;
+  char said[1024]; /* the server's reason, a rule's in this language */
+  const char *reason = kj_refusal_reason(kept, said, sizeof said, NULL);
   int pending = 0;
   kjc_record_outbox(l->s, st->rec.id, &pending, NULL, NULL, NULL);
   int held = pending ? kjc_record_held(l->s, st->rec.id) : 0;
@@ -100,8 +103,10 @@ static int list_row(void *ud, const kj_rstate *st, const char *reason) {
 
 /* A rejected record without a local state (a moved notice dropped it):
  * listed with --rejected, so that status and list count the same. */
-static int list_orphan(void *ud, kj_rtype t, const char *id, const char *reason) {
+static int list_orphan(void *ud, kj_rtype t, const char *id, const char *kept) {
   list_ctx *l = ud;
+  char said[1024];
+  const char *reason = kj_refusal_reason(kept, said, sizeof said, NULL);
   if (l->json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", id);

@@ -7,6 +7,7 @@
 #include "i18n.h"
 #include "person.h"
 #include "review.h"
+#include "rules.h"
 #include "text.h"
 #include "uuid.h"
 
@@ -358,11 +359,13 @@ int kjc_cmd_show(int argc, char **argv) {
                          : pending && held == pending ? "held"
                          : pending                    ? "pending"
                                                       : "synced";
+    char said[1024]; /* the server's reason, a rule's in this language */
+    const char *why = kj_refusal_reason(reason, said, sizeof said, NULL);
     if (json) {
       cJSON *o = kjc_record_json(&st.rec);
       cJSON_AddStringToObject(o, "sync", status);
-      if (reason)
-        cJSON_AddStringToObject(o, "reason", reason);
+      if (why)
+        cJSON_AddStringToObject(o, "reason", why);
       if (review)
         cJSON_AddStringToObject(o, "review", review);
       kjc_print_json(o);
@@ -381,8 +384,8 @@ int kjc_cmd_show(int argc, char **argv) {
         printf("%-12s ", "review");
         show_value(review);
       }
-      printf("%-12s %s%s", "sync", status, reason ? ": " : "");
-      kj_term_fputs(reason, stdout);
+      printf("%-12s %s%s", "sync", status, why ? ": " : "");
+      kj_term_fputs(why, stdout);
       putchar('\n');
     }
   }

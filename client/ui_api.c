@@ -37,6 +37,7 @@
 #include "qr.h"
 #include "reportdoc.h"
 #include "review.h"
+#include "rules.h"
 #include "session.h"
 #include "sync.h"
 #include "ui_lang.h"
@@ -773,8 +774,10 @@ static int rec_row(void *ud, const kj_rstate *st, const char *reason) {
   cJSON *o = kjc_record_json(&st->rec);
   if (nip)
     cJSON_AddStringToObject(o, "name", name_of(q->team ? q->team : q->names, nip));
+  char said[1024]; /* the server's reason: a rule's in the page's language */
   if (reason)
-    cJSON_AddStringToObject(o, "rejected_reason", reason);
+    cJSON_AddStringToObject(o, "rejected_reason",
+                            kj_refusal_reason(reason, said, sizeof said, NULL));
   if (q->type == KJ_T_ACTIVITY && status &&
       (!strcmp(status, "rejected") || !strcmp(status, "approved")))
     review_text(q, st, status, o);
@@ -857,6 +860,21 @@ static int date_range(const kjh_request *req, char from[11], char to[11], kjh_re
     }
     memcpy(out[i], v, 11);
   }
+  return 0;
+}
+
+int kjc_ui_date_range(const kjh_request *req, kj_period *range, int *any, kjh_response *resp) {
+  char from[11], to[11];
+  if (date_range(req, from, to, resp))
+    return -1;
+  memset(range, 0, sizeof *range);
+  range->first = kj_day_from_civil(1900, 1, 1); /* the dates kj_date_parse takes */
+  range->last = kj_day_from_civil(2999, 12, 31);
+  if (from[0])
+    kj_date_parse(from, &range->first);
+  if (to[0])
+    kj_date_parse(to, &range->last);
+  *any = from[0] || to[0];
   return 0;
 }
 
@@ -1304,8 +1322,12 @@ static int outbox_row(void *ud, const kj_rstate *st, const char *reason) {
     cJSON_AddStringToObject(o, "nip", nip);
     cJSON_AddStringToObject(o, "name", name_of(q->names, nip));
   }
-  if (reason)
-    cJSON_AddStringToObject(o, "reason", reason);
+  if (reason) { /* a rule's refusal in the page's language, with its field */
+    char said[1024], field[KJ_REFUSAL_ARG_MAX + 1];
+    cJSON_AddStringToObject(o, "reason", kj_refusal_reason(reason, said, sizeof said, field));
+    if (field[0])
+      cJSON_AddStringToObject(o, "field", field);
+  }
   cJSON_AddItemToArray(q->arr, o);
   return 0;
 }

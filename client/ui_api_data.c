@@ -2,14 +2,17 @@
  * Kinerja and Impor & Ekspor: their JSON API (ui_int.h).
  *
  * Routes (signed in; every POST with the session's CSRF token):
- *   GET  /api/ratings?period=&ratee=&role=  the ratings the person gave
- *        (newest first, names beside NIPs) and whom they may rate, with the
- *        role the roster gives (employee, supervisor)
+ *   GET  /api/ratings?period=&nip=&role=&from=&to=  the ratings the
+ *        person gave (newest first, names beside NIPs; nip: the ratee, also
+ *        as ratee=; from/to: the period overlaps them), whom they may rate
+ *        with the role the roster gives (employee, supervisor), and
+ *        `people`, everyone they rated or may rate (the person filter)
  *   POST /api/ratings {period, ratee, role?, s1..s7, comment?}  a rating by
  *        the signed-in person (the rater and author); the operator never rates
- *   GET  /api/targets?period=&nip=  targets: the employee their own, a
- *        supervisor their own and their team's, the operator the office's;
- *        with realisasi and capaian from the scores the server sent
+ *   GET  /api/targets?period=&nip=&from=&to=  targets: the employee their
+ *        own, a supervisor their own and their team's, the operator the
+ *        office's (from/to: the period overlaps them); with realisasi and
+ *        capaian from the scores the server sent
  *   POST /api/targets {nip, indicator, period, target, weight?}  the
  *        operator for anyone of the office, a supervisor for their team
  *   POST /api/import {type, name, csv, again?}  (operator) the CSV text
@@ -31,6 +34,7 @@
 #include "i18n.h"
 #include "import.h"
 #include "person.h"
+#include "rules.h"
 #include "sync.h"
 #include "table.h"
 #include "ui_int.h"
@@ -160,8 +164,10 @@ static const char *role_towards(const cJSON *ppl, const char *rater, const char 
 typedef struct rating_q {
   kjc_store *s;
   const char *rater, *period, *ratee, *role;
+  const kj_period *range; /* from/to: the rating's period overlaps it (NULL: any) */
   const cJSON *ppl;
   cJSON *arr;
+  cJSON *rated; /* {nip: name} of everyone the rater rated (the person filter) */
 } rating_q;
 
 static int rating_row(void *ud, const kj_rstate *st, const char *reason) {
@@ -172,9 +178,14 @@ static int rating_row(void *ud, const kj_rstate *st, const char *reason) {
   const char *of = kj_record_get(r, "office");
   if (!rater || strcmp(rater, q->rater) != 0 || !of || strcmp(of, kjc_store_office(q->s)) != 0)
     return 0;
+  if (ratee && !cJSON_GetObjectItemCaseSensitive(q->rated, ratee)) {
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(q->ppl, ratee);
+    cJSON_AddStringToObject(q->rated, ratee, p ? jstr(p, "name") : "");
+  }
   if ((q->period[0] && !(period && !strcmp(period, q->period))) ||
       (q->ratee[0] && !(ratee && !strcmp(ratee, q->ratee))) ||
-      (q->role[0] && !(role && !strcmp(role, q->role))))
+      (q->role[0] && !(role && !strcmp(role, q->role))) ||
+      (q->range && !kj_table_in_period(kj_type(KJ_T_RATING), r, q->range)))
     return 0;
   cJSON *o = cJSON_CreateObject();
   char day[11];
@@ -203,8 +214,10 @@ static int rating_row(void *ud, const kj_rstate *st, const char *reason) {
   const char *comment = kj_record_get(r, "comment");
   if (comment)
     cJSON_AddStringToObject(o, "comment", comment);
+  char said[1024]; /* the server's reason: a rule's in the page's language */
   if (reason)
-    cJSON_AddStringToObject(o, "rejected_reason", reason);
+    cJSON_AddStringToObject(o, "rejected_reason",
+                            kj_refusal_reason(reason, said, sizeof said, NULL));
   cJSON_AddItemToArray(q->arr, o);
   return 0;
 }
@@ -213,16 +226,32 @@ static void ratings_get(kjc_ui *ui, const kjh_session *ss, const kjh_request *re
                         kjh_response *resp) {
   kjc_store *s = kjc_ui_store(ui);
   char period[16] = "", ratee[32] = "", role[16] = "";
+  kj_period range;
+  int ranged = 0;
+  if (kjc_ui_date_range(req, &range, &ranged, resp))
+    return;
   kjh_query_get(req->query, "period", period, sizeof period);
-  kjh_query_get(req->query, "ratee", ratee, sizeof ratee);
+  /* the person: nip= as the other lists name it (ratee= as before) */
+  kjh_query_get(req->query, "nip", ratee, sizeof ratee);
+  if (!ratee[0])
+    kjh_query_get(req->query, "ratee", ratee, sizeof ratee);
   kjh_query_get(req->query, "role", role, sizeof role);
   cJSON *ppl = people(s);
-  rating_q q = {s, ss->user, period, ratee, role, ppl, cJSON_CreateArray()};
+  rating_q q = {s,
+                ss->user,
+                period,
+                ratee,
+                role,
+                ranged ? &range : NULL,
+                ppl,
+                cJSON_CreateArray(),
+                cJSON_CreateObject()};
   kj_err err;
   kj_err_clear(&err);
   if (kjc_store_each(s, KJ_T_RATING, 0, rating_row, &q, &err)) {
     cJSON_Delete(ppl);
     cJSON_Delete(q.arr);
+    cJSON_Delete(q.rated);
     kjc_ui_reply_err(resp, 500, err.msg, "");
     return;
   }
@@ -231,6 +260,8 @@ static void ratings_get(kjc_ui *ui, const kjh_session *ss, const kjh_request *re
   cJSON *choices = cJSON_AddArrayToObject(o, "choices");
   for (const cJSON *p = ppl->child; p; p = p->next) {
     const char *r = role_towards(ppl, ss->user, p->string);
+    if (r && !cJSON_GetObjectItemCaseSensitive(q.rated, p->string))
+      cJSON_AddStringToObject(q.rated, p->string, jstr(p, "name"));
     if (!r)
       continue;
     cJSON *c = cJSON_CreateObject();
@@ -239,6 +270,7 @@ static void ratings_get(kjc_ui *ui, const kjh_session *ss, const kjh_request *re
     cJSON_AddStringToObject(c, "role", r);
     cJSON_AddItemToArray(choices, c);
   }
+  cJSON_AddItemToObject(o, "people", q.rated); /* whom the person filter offers */
   cJSON *asp = cJSON_AddArrayToObject(o, "aspects");
   for (int i = 0; i < 7; i++)
     cJSON_AddItemToArray(asp, cJSON_CreateString(k_aspects[i]));
@@ -354,8 +386,9 @@ static void ratings_post(kjc_ui *ui, const kjh_session *ss, const cJSON *body, k
 typedef struct target_q {
   kjc_store *s;
   const char *period, *nip;
-  const cJSON *allowed; /* {nip: name} whose targets are shown */
-  cJSON *indicators;    /* {id: {"name", "unit"}} */
+  const kj_period *range; /* from/to: the target's period overlaps it (NULL: any) */
+  const cJSON *allowed;   /* {nip: name} whose targets are shown */
+  cJSON *indicators;      /* {id: {"name", "unit"}} */
   cJSON *arr;
 } target_q;
 
@@ -368,7 +401,8 @@ static int target_row(void *ud, const kj_rstate *st, const char *reason) {
       strcmp(of, kjc_store_office(q->s)) != 0)
     return 0;
   if ((q->period[0] && !(period && !strcmp(period, q->period))) ||
-      (q->nip[0] && strcmp(nip, q->nip) != 0))
+      (q->nip[0] && strcmp(nip, q->nip) != 0) ||
+      (q->range && !kj_table_in_period(kj_type(KJ_T_TARGET), r, q->range)))
     return 0;
   cJSON *o = cJSON_CreateObject();
   char day[11];
@@ -389,8 +423,10 @@ static int target_row(void *ud, const kj_rstate *st, const char *reason) {
   const char *tv = kj_record_get(r, "target"), *wv = kj_record_get(r, "weight");
   cJSON_AddNumberToObject(o, "target", tv ? strtod(tv, NULL) : 0);
   cJSON_AddNumberToObject(o, "weight", wv ? strtod(wv, NULL) : 1);
+  char said[1024]; /* the server's reason: a rule's in the page's language */
   if (reason)
-    cJSON_AddStringToObject(o, "rejected_reason", reason);
+    cJSON_AddStringToObject(o, "rejected_reason",
+                            kj_refusal_reason(reason, said, sizeof said, NULL));
   cJSON_AddItemToArray(q->arr, o);
   return 0;
 }
@@ -473,10 +509,15 @@ static void targets_get(kjc_ui *ui, const kjh_session *ss, const kjh_request *re
                         kjh_response *resp) {
   kjc_store *s = kjc_ui_store(ui);
   char period[16] = "", nip[32] = "";
+  kj_period range;
+  int ranged = 0;
+  if (kjc_ui_date_range(req, &range, &ranged, resp))
+    return;
   kjh_query_get(req->query, "period", period, sizeof period);
   kjh_query_get(req->query, "nip", nip, sizeof nip);
   cJSON *scope = target_scope(s, ss);
-  target_q q = {s, period, nip, scope, cJSON_CreateObject(), cJSON_CreateArray()};
+  target_q q = {
+      s, period, nip, ranged ? &range : NULL, scope, cJSON_CreateObject(), cJSON_CreateArray()};
   kj_err err;
   kj_err_clear(&err);
   kjc_store_each(s, KJ_T_INDICATOR, 0, indicator_row, q.indicators, &err);

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "date.h"
 #include "http.h"
 #include "session.h"
 #include "store.h"
@@ -32,6 +33,13 @@ cJSON *kjc_ui_roster(kjc_store *s, const char *supervisor, int *team);
  * {"id"} or 400 {"error", "errors": [{field, message}...]}. */
 void kjc_ui_write_form(kjc_ui *ui, kj_change *c, const cJSON *body, const char *const *names,
                        kjh_response *resp);
+
+/* The from/to filter of a list's query (dates YYYY-MM-DD, either may be
+ * left out: that end is open) as the day range *range, for
+ * kj_table_in_period (a dated record's date in it, a period overlapping
+ * it); *any = 0 when both are left out.  0, or -1 with resp answered 400
+ * naming the parameter when one is not a date. */
+int kjc_ui_date_range(const kjh_request *req, kj_period *range, int *any, kjh_response *resp);
 
 /* The routes of ui_api_data.c (signed-in requests; body: the JSON object
  * of a POST, CSRF already checked, else NULL): 1 when req was one of

@@ -914,6 +914,18 @@ kj_code kj_push_results_encode_high(kj_buf *out, const kj_push_result *r, int n,
         (kj_buf_adds(out, ",\"error\":") || json_str(out, r[i].error ? r[i].error : "") ||
          (r[i].retry && kj_buf_adds(out, ",\"retry\":true"))))
       goto oom;
+    if (r[i].status == KJ_PUSH_REJECTED && r[i].why && r[i].why->code) {
+      const kj_refusal *w = r[i].why;
+      if (kj_buf_adds(out, ",\"code\":") || json_str(out, w->code) ||
+          kj_buf_adds(out, ",\"field\":") || json_str(out, w->field) ||
+          kj_buf_adds(out, ",\"args\":["))
+        goto oom;
+      for (int k = 0; k < w->nargs && k < KJ_REFUSAL_NARGS; k++)
+        if ((k && kj_buf_addc(out, ',')) || json_str(out, w->args[k]))
+          goto oom;
+      if (kj_buf_addc(out, ']'))
+        goto oom;
+    }
     if (kj_buf_addc(out, '}'))
       goto oom;
   }
@@ -931,6 +943,35 @@ oom:
     out->data[len0] = 0;
   }
   return kj_fail(err, KJ_ENOMEM, "out of memory");
+}
+
+/* A rejected result `it` that names a rule's "code" with its "args" (at
+ * most KJ_REFUSAL_NARGS strings): *out = the reason kinerja keeps,
+ * {"code","field","args","text"} as JSON (kj_refusal_reason reads it).
+ * Anything else leaves *out NULL (the text alone is kept).  KJ_ENOMEM. */
+static kj_code refusal_keep(const cJSON *it, const char *text, char **out, kj_err *err) {
+  const cJSON *code = get(it, "code"), *field = get(it, "field"), *args = get(it, "args");
+  *out = NULL;
+  if (!cJSON_IsString(code) || !code->valuestring[0] || !cJSON_IsArray(args) ||
+      cJSON_GetArraySize(args) > KJ_REFUSAL_NARGS)
+    return KJ_OK;
+  const cJSON *el;
+  cJSON_ArrayForEach(el, args) if (!cJSON_IsString(el)) return KJ_OK;
+  cJSON *o = cJSON_CreateObject();
+  cJSON *a = cJSON_Duplicate(args, 1);
+  if (!o || !a || !cJSON_AddStringToObject(o, "code", code->valuestring) ||
+      !cJSON_AddStringToObject(o, "field", cJSON_IsString(field) ? field->valuestring : "") ||
+      !cJSON_AddItemToObject(o, "args", a) || (a = NULL) ||
+      !cJSON_AddStringToObject(o, "text", text ? text : "")) {
+    cJSON_Delete(a);
+    cJSON_Delete(o);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  char *p = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  *out = p ? strdup(p) : NULL; /* the caller frees with free() */
+  cJSON_free(p);
+  return *out ? KJ_OK : kj_fail(err, KJ_ENOMEM, "out of memory");
 }
 
 kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, kj_err *err) {
@@ -983,7 +1024,10 @@ kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, k
       }
     }
     r->retry = r->status == KJ_PUSH_REJECTED && cJSON_IsTrue(get(it, "retry"));
-    if (r->status == KJ_PUSH_REJECTED && !(r->error = strdup(why ? why : ""))) {
+    if (r->status == KJ_PUSH_REJECTED && !r->retry && why == (er ? er->valuestring : NULL) &&
+        (rc = refusal_keep(it, why, &r->error, err)))
+      goto out;
+    if (r->status == KJ_PUSH_REJECTED && !r->error && !(r->error = strdup(why ? why : ""))) {
       rc = kj_fail(err, KJ_ENOMEM, "out of memory");
       goto out;
     }

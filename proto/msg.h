@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "rules.h"
 #include "wire.h"
 
 /* The largest integer a JSON number carries exactly (2^53 - 1). */
@@ -191,11 +192,16 @@ typedef struct kj_push_result {
    * the client keeps it in its outbox (stamped again) and sends it again.
    * A client of protocol 1 ignores the key and keeps it as rejected. */
   int retry;
+  /* REJECTED by a rule of proto/rules.c (server, may be NULL): the answer
+   * also carries its "code", "field" and "args" (docs/protocol.md "Push"),
+   * which kinerja says in its own language (kj_refusal_reason) */
+  const kj_refusal *why;
 } kj_push_result;
 
 /* Server: {"results":[{"seq":S,"status":"applied"},...],"server_time":T,
  * "protocol":P}, P the newest protocol this server speaks; a REJECTED
- * result carries "error" and, when r.retry, "retry": true. */
+ * result carries "error" and, when r.retry, "retry": true, when r.why,
+ * "code", "field" and "args" (strings). */
 kj_code kj_push_results_encode(kj_buf *out, const kj_push_result *r, int n, int64_t server_time,
                                kj_err *err);
 /* The same with "device_high":H, the highest seq the server holds for the
@@ -212,7 +218,11 @@ typedef struct kj_push_answer {
 } kj_push_answer;
 
 /* Client: the server's answer to a push.  A result with an unknown status
- * (a newer server) is kept as REJECTED with that status as its reason;
+ * (a newer server) is kept as REJECTED with that status as its reason; a
+ * REJECTED one with a rule's "code" (and "args": at most
+ * KJ_REFUSAL_NARGS strings) has as its error, the reason kinerja keeps,
+ * {"code","field","args","text": the server's "error"} as JSON text, said
+ * by kj_refusal_reason (proto/rules.h) in the reader's language.
  * KJ_EPROTO when "results" is missing or not an array. */
 kj_code kj_push_answer_decode(const char *text, size_t len, kj_push_answer *a, kj_err *err);
 void kj_push_answer_release(kj_push_answer *a);

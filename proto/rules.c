@@ -47,6 +47,90 @@ static int writes_content(const kj_change *c) {
   return 0;
 }
 
+/* --- the refusals ----------------------------------------------------------- */
+
+/* Every refusal: its stable code (sent in a rejected push result, never
+ * renamed: docs/protocol.md "Push") and its message, each %s one value of
+ * the refusal's args.  A new rule is a new line here. */
+#define KJ_REFUSALS(X)                                                                             \
+  X(RF_ROSTER_NONE, "roster_none", N_("%s %s is not on the roster (no such employee)"))            \
+  X(RF_ROSTER_OFFICE, "roster_office",                                                             \
+    N_("%s %s is not on the roster of office '%s' (their office is '%s')"))                        \
+  X(RF_DATE_FUTURE, "date_future", N_("%s %s is after the office's today (%s in %s)"))             \
+  X(RF_NEW_DECIDED, "new_decided",                                                                 \
+    N_("a new activity is draft or submitted: it is %s by its approver later"))                    \
+  X(RF_DRAFT_DECIDED, "draft_decided",                                                             \
+    N_("a draft is submitted before it is approved or rejected"))                                  \
+  X(RF_OWN_APPROVAL, "own_approval", N_("nobody approves their own activity (%s)"))                \
+  X(RF_NO_SUPERVISOR, "no_supervisor",                                                             \
+    N_("%s has no supervisor: their activities are approved at the BKD"))                          \
+  X(RF_NOT_SUPERVISOR, "not_supervisor",                                                           \
+    N_("only the supervisor of %s (%s) approves their activities"))                                \
+  X(RF_APPROVER_SIGNED_IN, "approver_signed_in",                                                   \
+    N_("an activity is approved or rejected by its approver signed in, not by '%s'"))              \
+  X(RF_REVIEWED_BY_APPROVER, "reviewed_by_approver",                                               \
+    N_("an approval sets reviewed_by to its approver (%s)"))                                       \
+  X(RF_NEW_STATUS, "new_status", N_("a new activity is draft or submitted"))                       \
+  X(RF_REVIEWED_BY_SET, "reviewed_by_set",                                                         \
+    N_("reviewed_by is set only by an approve or reject of the approver"))                         \
+  X(RF_REVIEWED_BY_CLEARED, "reviewed_by_cleared",                                                 \
+    N_("reviewed_by of an activity that is %s is cleared only with its status"))                   \
+  X(RF_APPROVER_STATUS, "approver_status",                                                         \
+    N_("only the approver (%s) changes the status of an activity that is %s"))                     \
+  X(RF_RATING_AUTHOR, "rating_author", N_("a rating is written by its rater (%s), not by '%s'"))   \
+  X(RF_RATING_SELF, "rating_self", N_("nobody rates themselves (%s)"))                             \
+  X(RF_RATING_ATASAN, "rating_atasan",                                                             \
+    N_("an atasan rating is made by the ratee's supervisor (%s), not by %s"))                      \
+  X(RF_RATING_BAWAHAN, "rating_bawahan",                                                           \
+    N_("a bawahan rating rates the rater's own supervisor (%s), not %s"))                          \
+  X(RF_RATING_REKAN, "rating_rekan",                                                               \
+    N_("a rekan rating is between colleagues: %s is the supervisor of %s"))                        \
+  X(RF_RATING_TWICE, "rating_twice",                                                               \
+    N_("%s already rated %s for %s in rating %s (one rating per period, rater and ratee)"))        \
+  X(RF_DELETE_AT_BKD, "delete_at_bkd",                                                             \
+    N_("an activity that is %s is deleted at the BKD (%s has no supervisor)"))                     \
+  X(RF_DELETE_APPROVER, "delete_approver",                                                         \
+    N_("an activity that is %s is deleted only by its approver (%s), not by '%s'"))                \
+  X(RF_RATING_DELETE, "rating_delete", N_("a rating is deleted by its rater (%s), not by '%s'"))   \
+  X(RF_SUMMARY, "summary_required",                                                                \
+    N_("field 'summary': is required: say what the complaint is about"))
+
+typedef enum {
+#define X(e, code, msg) e,
+  KJ_REFUSALS(X)
+#undef X
+      RF_COUNT
+} refusal_id;
+
+static const struct {
+  const char *code, *msg;
+} k_refusals[RF_COUNT] = {
+#define X(e, code, msg) {code, msg},
+    KJ_REFUSALS(X)
+#undef X
+};
+
+/* The words rules.c puts in a refusal's args instead of a NIP: kept in
+ * English in the args, translated where the message is said. */
+static const char *const k_words[] = {N_("a BKD administrator"), N_("the reviewer"),
+                                      N_("none on the roster"), N_("the supervisor signed in"),
+                                      NULL};
+
+static const char *word(const char *s) {
+  for (int i = 0; k_words[i]; i++)
+    if (s && !strcmp(s, k_words[i]))
+      return _(k_words[i]);
+  return s;
+}
+
+/* The number of values message m names (each a %s). */
+static int msg_nargs(const char *m) {
+  int n = 0;
+  for (const char *p = strchr(m, '%'); p; p = strchr(p + 2, '%'))
+    n++;
+  return n;
+}
+
 /* --- the judge ------------------------------------------------------------- */
 
 typedef struct judge {
@@ -59,13 +143,32 @@ typedef struct judge {
   kj_err *err;
 } judge;
 
-static kj_code refuse(judge *j, const char *fmt, ...) KJ_PRINTF(2, 3);
-static kj_code refuse(judge *j, const char *fmt, ...) {
-  char msg[KJ_ERR_MSG_MAX];
+/* Refuse with rule rf about the record's field `field`: its message's
+ * values follow, each a const char * (English words of k_words as they
+ * are: translated here and by kj_refusal_format).  KJ_EINVAL, with the
+ * refusal's data in ctx->why too. */
+static kj_code refuse(judge *j, refusal_id rf, const char *field, ...) {
+  const char *a[KJ_REFUSAL_NARGS] = {"", "", "", ""};
+  int n = msg_nargs(k_refusals[rf].msg);
   va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_start(ap, field);
+  for (int i = 0; i < n && i < KJ_REFUSAL_NARGS; i++) {
+    a[i] = va_arg(ap, const char *);
+    if (!a[i])
+      a[i] = "";
+  }
   va_end(ap);
+  kj_refusal *why = j->ctx->why;
+  if (why) {
+    memset(why, 0, sizeof *why);
+    why->code = k_refusals[rf].code;
+    snprintf(why->field, sizeof why->field, "%s", field);
+    why->nargs = n;
+    for (int i = 0; i < n && i < KJ_REFUSAL_NARGS; i++)
+      snprintf(why->args[i], sizeof why->args[i], "%s", a[i]);
+  }
+  char msg[KJ_ERR_MSG_MAX];
+  kj_refusal_format(k_refusals[rf].code, a, n, msg, sizeof msg);
   return kj_fail(j->err, KJ_EINVAL, "%s %s: %s", j->type, j->id, msg);
 }
 
@@ -100,10 +203,9 @@ static kj_code on_roster(judge *j, const char *field, int exempt) {
   if (rc)
     return rc;
   if (!found)
-    return refuse(j, _("%s %s is not on the roster (no such employee)"), field, nip);
+    return refuse(j, RF_ROSTER_NONE, field, field, nip);
   if (!office || strcmp(e.office, office) != 0)
-    return refuse(j, _("%s %s is not on the roster of office '%s' (their office is '%s')"), field,
-                  nip, office ? office : "", e.office);
+    return refuse(j, RF_ROSTER_OFFICE, field, field, nip, office ? office : "", e.office);
   return KJ_OK;
 }
 
@@ -182,8 +284,7 @@ static kj_code check_dates(judge *j) {
     if (d > today + j->ctx->slack_days) {
       char t[KJ_DATE_STRLEN + 1];
       kj_date_format(today, t);
-      return refuse(j, _("%s %s is after the office's today (%s in %s)"), dated[k].field, v, t,
-                    zone);
+      return refuse(j, RF_DATE_FUTURE, dated[k].field, dated[k].field, v, t, zone);
     }
   }
   return KJ_OK;
@@ -216,38 +317,34 @@ static kj_code check_activity(judge *j) {
   if (w_status && decided(status)) {
     /* an approve or reject action */
     if (!j->before)
-      return refuse(j, _("a new activity is draft or submitted: it is %s by its approver later"),
-                    status);
+      return refuse(j, RF_NEW_DECIDED, "status", status);
     if (strcmp(old, "draft") == 0)
-      return refuse(j, _("a draft is submitted before it is approved or rejected"));
+      return refuse(j, RF_DRAFT_DECIDED, "status");
     if (same(nip, j->author))
-      return refuse(j, _("nobody approves their own activity (%s)"), nip);
+      return refuse(j, RF_OWN_APPROVAL, "status", nip);
     int known = approver_of(j, nip, sup, &rc);
     if (rc)
       return rc;
     if (known && !sup[0])
-      return refuse(j, _("%s has no supervisor: their activities are approved at the BKD"), nip);
+      return refuse(j, RF_NO_SUPERVISOR, "status", nip);
     if (known && strcmp(sup, j->author) != 0)
-      return refuse(j, _("only the supervisor of %s (%s) approves their activities"), nip, sup);
+      return refuse(j, RF_NOT_SUPERVISOR, "status", nip, sup);
     if (!known && !kj_nip_valid(j->author))
-      return refuse(j,
-                    _("an activity is approved or rejected by its approver signed in, not by '%s'"),
-                    j->author);
+      return refuse(j, RF_APPROVER_SIGNED_IN, "status", j->author);
     /* the decision leaves reviewed_by = the approver: written by this
      * change, or already so (a change of decision by the same approver,
      * whose unchanged reviewed_by an import or approve drops as no change) */
     if (w_rev ? !same(rev, j->author) : !same(get(j->after, "reviewed_by"), j->author))
-      return refuse(j, _("an approval sets reviewed_by to its approver (%s)"), j->author);
+      return refuse(j, RF_REVIEWED_BY_APPROVER, "reviewed_by", j->author);
     return KJ_OK;
   }
   if (!j->before && w_status && status && strcmp(status, "draft") != 0 &&
       strcmp(status, "submitted") != 0)
-    return refuse(j, _("a new activity is draft or submitted"));
+    return refuse(j, RF_NEW_STATUS, "status");
   if (w_rev && rev)
-    return refuse(j, _("reviewed_by is set only by an approve or reject of the approver"));
+    return refuse(j, RF_REVIEWED_BY_SET, "reviewed_by");
   if (w_rev && decided(status_of(j->after)))
-    return refuse(j, _("reviewed_by of an activity that is %s is cleared only with its status"),
-                  status_of(j->after));
+    return refuse(j, RF_REVIEWED_BY_CLEARED, "reviewed_by", status_of(j->after));
   if (w_status && j->before && decided(old)) {
     /* away from a decision: the approver's, or an edit sent for review again */
     if (writes_content(c) && same(status, "submitted") && w_rev && !rev)
@@ -261,8 +358,7 @@ static kj_code check_activity(judge *j) {
     const char *who =
         known ? (sup[0] ? sup : "a BKD administrator") : (reviewer ? reviewer : "the reviewer");
     if (!approver)
-      return refuse(j, _("only the approver (%s) changes the status of an activity that is %s"),
-                    who, old);
+      return refuse(j, RF_APPROVER_STATUS, "status", who, old);
   }
   return KJ_OK;
 }
@@ -272,28 +368,25 @@ static kj_code check_rating(judge *j) {
   const char *role = get(j->after, "role"), *period = get(j->after, "period");
   kj_code rc;
   if (!same(rater, j->author))
-    return refuse(j, _("a rating is written by its rater (%s), not by '%s'"), rater ? rater : "",
-                  j->author);
+    return refuse(j, RF_RATING_AUTHOR, "rater", rater ? rater : "", j->author);
   if (same(rater, ratee))
-    return refuse(j, _("nobody rates themselves (%s)"), rater);
+    return refuse(j, RF_RATING_SELF, "ratee", rater);
   if (j->ctx->has_roster && role) {
     kj_roster_entry er, ee;
     int fr, fe;
     if ((rc = lookup(j, rater, &er, &fr)) || (rc = lookup(j, ratee, &ee, &fe)))
       return rc;
     if (strcmp(role, "atasan") == 0 && !(fe && same(ee.supervisor, rater)))
-      return refuse(j, _("an atasan rating is made by the ratee's supervisor (%s), not by %s"),
+      return refuse(j, RF_RATING_ATASAN, "role",
                     fe && ee.supervisor[0] ? ee.supervisor : "none on the roster", rater);
     if (strcmp(role, "bawahan") == 0 && !(fr && same(er.supervisor, ratee)))
-      return refuse(j, _("a bawahan rating rates the rater's own supervisor (%s), not %s"),
+      return refuse(j, RF_RATING_BAWAHAN, "role",
                     fr && er.supervisor[0] ? er.supervisor : "none on the roster", ratee);
     if (strcmp(role, "rekan") == 0) {
       if (fe && same(ee.supervisor, rater))
-        return refuse(j, _("a rekan rating is between colleagues: %s is the supervisor of %s"),
-                      rater, ratee);
+        return refuse(j, RF_RATING_REKAN, "role", rater, ratee);
       if (fr && same(er.supervisor, ratee))
-        return refuse(j, _("a rekan rating is between colleagues: %s is the supervisor of %s"),
-                      ratee, rater);
+        return refuse(j, RF_RATING_REKAN, "role", ratee, rater);
     }
   }
   if (period && rater && ratee && j->ctx->roster->rating) {
@@ -302,10 +395,7 @@ static kj_code check_rating(judge *j) {
                                      j->err)))
       return rc;
     if (other[0])
-      return refuse(j,
-                    _("%s already rated %s for %s in rating %s (one rating per period, rater "
-                      "and ratee)"),
-                    rater, ratee, period, other);
+      return refuse(j, RF_RATING_TWICE, "ratee", rater, ratee, period, other);
   }
   return KJ_OK;
 }
@@ -323,19 +413,16 @@ static kj_code check_delete(judge *j) {
     if (rc)
       return rc;
     if (known && !sup[0])
-      return refuse(j, _("an activity that is %s is deleted at the BKD (%s has no supervisor)"),
-                    status, nip ? nip : "");
+      return refuse(j, RF_DELETE_AT_BKD, "", status, nip ? nip : "");
     if (known ? !same(sup, j->author) : (!kj_nip_valid(j->author) || same(nip, j->author)))
-      return refuse(j,
-                    _("an activity that is %s is deleted only by its approver (%s), not by '%s'"),
-                    status, known ? sup : "the supervisor signed in", j->author);
+      return refuse(j, RF_DELETE_APPROVER, "", status, known ? sup : "the supervisor signed in",
+                    j->author);
     return KJ_OK;
   }
   if (j->c->rec.type == KJ_T_RATING) {
     const char *rater = get(b, "rater");
     if (!same(rater, j->author))
-      return refuse(j, _("a rating is deleted by its rater (%s), not by '%s'"), rater ? rater : "",
-                    j->author);
+      return refuse(j, RF_RATING_DELETE, "", rater ? rater : "", j->author);
   }
   return KJ_OK;
 }
@@ -348,7 +435,7 @@ static kj_code check_complaint(judge *j) {
   if (sum && sum[0])
     return KJ_OK;
   if (!j->before || writes(j->c, "summary"))
-    return refuse(j, _("field 'summary': is required: say what the complaint is about"));
+    return refuse(j, RF_SUMMARY, "summary");
   return KJ_OK;
 }
 
@@ -434,4 +521,59 @@ kj_code kj_rules_settle(kj_rstate *s, int *changed) {
   }
   *changed = 1;
   return KJ_OK;
+}
+
+/* --- refusals said in the reader's language ------------------------------- */
+
+kj_code kj_refusal_format(const char *code, const char *const *args, int nargs, char *out,
+                          size_t n) {
+  int rf = -1;
+  for (int i = 0; code && i < RF_COUNT && rf < 0; i++)
+    if (!strcmp(code, k_refusals[i].code))
+      rf = i;
+  if (rf < 0 || nargs != msg_nargs(k_refusals[rf].msg) || nargs > KJ_REFUSAL_NARGS)
+    return KJ_EINVAL;
+  const char *a[KJ_REFUSAL_NARGS] = {"", "", "", ""};
+  for (int i = 0; i < nargs; i++)
+    a[i] = word(args[i] ? args[i] : "");
+  /* the message is ours, each translation keeps its %s (msgfmt -c), and
+   * a message of fewer than four takes the others as unused arguments */
+  snprintf(out, n, _(k_refusals[rf].msg), a[0], a[1], a[2], a[3]);
+  return KJ_OK;
+}
+
+const char *kj_refusal_reason(const char *stored, char *buf, size_t n,
+                              char field[KJ_REFUSAL_ARG_MAX + 1]) {
+  if (field)
+    field[0] = 0;
+  if (!stored || stored[0] != '{')
+    return stored;
+  cJSON *o = cJSON_Parse(stored);
+  const cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
+  const cJSON *text = cJSON_GetObjectItemCaseSensitive(o, "text");
+  const cJSON *fld = cJSON_GetObjectItemCaseSensitive(o, "field");
+  const cJSON *args = cJSON_GetObjectItemCaseSensitive(o, "args");
+  const char *out = stored; /* not ours: the text as it is */
+  if (cJSON_IsString(text) || cJSON_IsString(code)) {
+    const char *a[KJ_REFUSAL_NARGS];
+    int na = 0, ok = cJSON_IsString(code) && cJSON_IsArray(args);
+    const cJSON *el;
+    cJSON_ArrayForEach(el, args) {
+      if (!cJSON_IsString(el) || na == KJ_REFUSAL_NARGS) {
+        ok = 0;
+        break;
+      }
+      a[na++] = el->valuestring;
+    }
+    if (ok && kj_refusal_format(code->valuestring, a, na, buf, n) == KJ_OK) {
+      out = buf;
+      if (field && cJSON_IsString(fld))
+        snprintf(field, KJ_REFUSAL_ARG_MAX + 1, "%s", fld->valuestring);
+    } else if (cJSON_IsString(text)) {
+      snprintf(buf, n, "%s", text->valuestring);
+      out = buf;
+    }
+  }
+  cJSON_Delete(o);
+  return out;
 }

@@ -15,6 +15,7 @@
 #ifndef KJ_RULES_H
 #define KJ_RULES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "date.h"
@@ -44,6 +45,22 @@ typedef struct kj_roster {
   kj_code (*zone)(void *ud, const char *office, char out[KJ_ZONE_MAX + 1], kj_err *err);
 } kj_roster;
 
+/* A refusal of the rules as data (docs/protocol.md "Push": a rejected
+ * result's "code", "field" and "args"), so that the client says it in its
+ * own language (kj_refusal_text) whatever the server's: code is the rule's
+ * stable name (a static string of rules.c, NULL: none), field the record's
+ * field the rule is about ("" for a delete), args the values its message
+ * names, in order (NIPs, ids, a status, a date...; cut at
+ * KJ_REFUSAL_ARG_MAX bytes). */
+#define KJ_REFUSAL_NARGS 4
+#define KJ_REFUSAL_ARG_MAX 64
+typedef struct kj_refusal {
+  const char *code;
+  char field[KJ_REFUSAL_ARG_MAX + 1];
+  int nargs;
+  char args[KJ_REFUSAL_NARGS][KJ_REFUSAL_ARG_MAX + 1];
+} kj_refusal;
+
 typedef struct kj_rules_ctx {
   int admin;               /* the writer is a BKD administrator (author "admin") */
   int has_roster;          /* the employee master data is present: the rules that
@@ -51,6 +68,7 @@ typedef struct kj_rules_ctx {
   uint64_t now_ms;         /* the clock, ms since the epoch; 0 = no date rule */
   int slack_days;          /* days a date may be past the office's today (server: 1) */
   const kj_roster *roster; /* never NULL */
+  kj_refusal *why;         /* NULL, or filled with a refusal's code (server) */
 } kj_rules_ctx;
 
 /* Judge change c against the rules.  before: the record's merged values
@@ -89,6 +107,25 @@ typedef struct kj_rules_ctx {
  *    clears it. */
 kj_code kj_rules_check(const kj_change *c, const kj_record *before, const kj_record *after,
                        const kj_rules_ctx *ctx, kj_err *err);
+
+/* The message of refusal `code` with its args (nargs of them, as a
+ * kj_refusal carries them) into out (n bytes), in the language of the
+ * thread (_(): the catalogue of kinerja), without the record's "TYPE ID: "
+ * prefix: "hanya atasan N (S) yang menyetujui kegiatannya".  The words
+ * rules.c puts in args ("none on the roster") are translated too.
+ * KJ_EINVAL when code is not one this program knows or nargs is not its
+ * message's count (a newer server: the caller shows the server's text). */
+kj_code kj_refusal_format(const char *code, const char *const *args, int nargs, char *out,
+                          size_t n);
+
+/* A rejected change's reason as kinerja keeps it in its outbox
+ * (kj_push_answer_decode: the server's text, or, when the server sent the
+ * refusal's code, {"code","field","args","text"} as JSON) into the text to
+ * show: the refusal in the thread's language (kj_refusal_format), else the
+ * server's text.  Returns buf (n bytes) or stored itself (NULL: NULL); the
+ * refusal's field into field when it is not NULL ("" when none). */
+const char *kj_refusal_reason(const char *stored, char *buf, size_t n,
+                              char field[KJ_REFUSAL_ARG_MAX + 1]);
 
 /* 1 when c edits a content field (nip, date, indicator, quantity, minutes,
  * description, evidence) of activity `before` whose status is approved or

@@ -280,6 +280,7 @@ static void h_push(ctx *c) {
       res[i].status = push_status(items[i].status);
       res[i].retry = items[i].status == KJS_RETRY;
       res[i].error = items[i].error;
+      res[i].why = items[i].status == KJS_REJECTED ? &items[i].why : NULL;
       if (items[i].status == KJS_APPLIED && !items[i].replayed)
         applied++;
     }

@@ -906,7 +906,8 @@ static int check_rules(kjs_txn *t, kjs_item *it, const char *author, const kj_re
                        * writes (kinerjad import, admin tokens) go by the
                        * server's clock */
                       .slack_days = strcmp(author, "admin") ? 1 : 0,
-                      .roster = &roster};
+                      .roster = &roster,
+                      .why = &it->why};
   kj_change ch = it->ch; /* shallow: the author the change is kept with */
   copy_str(ch.author, sizeof ch.author, author);
   kj_err e;
@@ -939,6 +940,7 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   it->status = KJS_REJECTED;
   it->replayed = 0;
   it->conflicts = 0;
+  it->why.code = NULL;
   if (!it->decoded && !it->error[0])
     snprintf(it->error, sizeof it->error, "%s: malformed change", it->label ? it->label : "change");
   if (it->decoded)

@@ -185,6 +185,8 @@ typedef struct kjs_item {
   int replayed;  /* the answer came from the applied table */
   int conflicts; /* values logged as conflicts */
   char error[KJ_ERR_MSG_MAX + 128];
+  kj_refusal why; /* refused by a rule (why.code set): its code for the push
+                     answer (not kept in `applied`: a replay says the text) */
 } kjs_item;
 
 typedef struct kjs_txn kjs_txn;
@@ -418,8 +420,8 @@ kj_code kjs_store_device_reports(kjs_store *s, cJSON **out, kj_err *err);
 /* The same reports as rows (server/db.h's kjs_db_report), in no set order;
  * each's strings are valid during the call.  KJ_EDB. */
 kj_code kjs_store_device_report_rows(kjs_store *s,
-                                     kj_code (*each)(void *ctx, const kjs_db_report *r),
-                                     void *ctx, kj_err *err);
+                                     kj_code (*each)(void *ctx, const kjs_db_report *r), void *ctx,
+                                     kj_err *err);
 /* The role of dashboard user name: KJ_OK with role filled, KJ_ENOENT when
  * there is no such user (removed), KJ_EDB. */
 kj_code kjs_store_user_role(kjs_store *s, const char *name, char role[KJS_USER_ROLE_MAX + 1],

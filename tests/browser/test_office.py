@@ -30,7 +30,10 @@ from kjbrowser import wait_until  # noqa: E402
 # English (docs/windows-port.md), so test_office_wine.py swaps these.
 RULE_WORDS = {"required": "wajib diisi", "range": "dari 10 sampai 120", "must": "harus",
               "pause": "satu survei per 60 detik dari satu perangkat: tunggu",
-              "reason": "penolakan memerlukan alasan"}
+              "reason": "penolakan memerlukan alasan",
+              # kinerjad's refusal (English on the wire) as kinerja says it
+              "supervisor": "hanya atasan {nip} ({sup}) yang menyetujui kegiatannya",
+              "rejected": "ditolak"}
 
 RENDERS = {}
 
@@ -408,18 +411,52 @@ def test_rejected_and_discard(o, url):
     o.d("import", "employee", roster)
     o.k("approve", aid, "--as", oe.HEAD, env={"KINERJA_PIN": oe.PIN})
     o.k("sync", check=False)
-    assert aid in o.k("list", "--rejected").stdout
+    # kinerjad says its rules in English; the answer carries the rule's code
+    # and values, and kinerja says it in its reader's language
+    new_sup = "197412122018081005"
+    rule_en = f"only the supervisor of {oe.STAFF2} ({new_sup}) approves their activities"
+    rule_id = RULE_WORDS["supervisor"].format(nip=oe.STAFF2, sup=new_sup)
+    out = o.k("list", "--rejected", env={"LANGUAGE": "id"}).stdout
+    assert aid in out and f"[{RULE_WORDS['rejected']}: {rule_id}]" in out, out
+    out = o.k("list", "--rejected", env={"LANGUAGE": "en"}).stdout
+    assert f"[rejected: {rule_en}]" in out, out
+    out = o.k("show", aid, env={"LANGUAGE": "id"}).stdout
+    assert rule_id in out, out
     with kjbrowser.Browser() as b:
         b.get(url + "/")
         b.type("#password", oe.OPERATOR_PASSWORD + "\n")
         b.wait_text("#sync-waiting", "Ditolak server: 1")
+        # the app's API: the reason in the page's language, with its field
+        api = b.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch('/api/outbox').then(r => r.json()).then(done, e => done(String(e)))")
+        rej = [r for r in api["rejected"] if r["id"] == aid]
+        assert rej and rej[0]["reason"] == rule_id and rej[0]["field"] == "status", api
         b.click("a[href='/sinkronisasi']")
         row = f"#rejected tr[data-id='{aid}']"
-        t = b.wait_text(row, "supervisor")
-        assert "197412122018081005" in t, t
+        t = b.wait_text(row, rule_id)
         # whose record: the name beside the NIP
         assert "Ahmad Ahmad" in b.text(row + " td.who") and oe.STAFF2 in b.text(row + " td.who"), t
         shot(b, "sinkronisasi")
+    with kjbrowser.Browser(kjbrowser.PHONE) as b:
+        # on a phone each change is a card: the reason and Buang on screen
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        b.get(url + "/sinkronisasi")
+        b.wait_text(row + " td.reason", rule_id)
+        out = b.js("return [...document.querySelectorAll(arguments[0] + ' td, ' + arguments[0] + ' button')]"
+                   ".filter(e => e.getBoundingClientRect().right > window.innerWidth)"
+                   ".map(e => e.className || e.tagName)", row)
+        assert not out, f"Sinkronisasi at 360 px: off the screen: {out}"
+        shot(b, "sinkronisasi-ponsel")
+        clean(b, "sinkronisasi phone")
+    with kjbrowser.Browser() as b:
+        b.get(url + "/")
+        b.type("#password", oe.OPERATOR_PASSWORD + "\n")
+        b.wait_text("h1", "Beranda")
+        b.get(url + "/sinkronisasi")
+        b.find(row)
         # the filter by type, in the address: no survey is rejected
         b.js("const f = document.getElementById('of-type'); f.value = 'survey';"
              "f.dispatchEvent(new Event('change', {bubbles: true}))")
@@ -642,6 +679,12 @@ def test_phone(o, url):
                        what=f"{path} drawn")
             w = b.js("return document.documentElement.scrollWidth")
             assert w <= 360, f"{path}: {w} px wide on a 360 px phone"
+            # Laporan's charts fit the screen (scaled down), none cut off in its box
+            cut = b.js("return [...document.querySelectorAll('canvas')].filter(c =>"
+                       " c.getBoundingClientRect().right > window.innerWidth).map(c => c.id)")
+            assert not cut, f"{path}: charts wider than the phone: {cut}"
+            if path == "/laporan":
+                assert b.find_all("canvas#chart-unsur"), "Laporan has its charts"
         b.get(url + "/persetujuan?status=all")
         b.find("#inbox")
         shot(b, "persetujuan-ponsel")

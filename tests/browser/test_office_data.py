@@ -74,6 +74,18 @@ def pick(b, css, value):
     b.driver.find_element("css selector", f"{css} option[value='{value}']").click()
 
 
+def set_filter(b, css, value):
+    """Type value into a list filter's field as a person would (a date
+    input's value), firing the change that draws the list again."""
+    e = b.find(css)  # (the list drawn again after the last change)
+    b.js("arguments[0].value = arguments[1];"
+         "arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", e, value)
+
+
+def rows_of(b, table):
+    return [r.text for r in b.find_all(f"#{table} tbody tr[data-id]")]
+
+
 def test_rating(o, url):
     """Maya (STAFF) rates the camat, her supervisor (role bawahan from the
     roster), and a colleague (rekan); a second rating of the camat in the
@@ -136,6 +148,32 @@ def test_rating(o, url):
         b.get(b.driver.current_url)  # a shared link gives the same list
         drawn(b, "penilaian filtered")
         assert len(b.find_all("#ratings tbody tr[data-id]")) == 1
+        # by person (name beside NIP, as Persetujuan) and by the dates the
+        # rating's period overlaps (as the other lists' from/to)
+        b.get(url + "/penilaian")
+        drawn(b, "penilaian")
+        opts = [e.text for e in b.find_all("#pf-nip option")]
+        assert f"Ahmad Ahmad · {oe.STAFF2}" in opts and f"Nur Dewi · {oe.HEAD}" in opts, opts
+        pick(b, "#pf-nip", oe.STAFF2)
+        wait_until(lambda: f"nip={oe.STAFF2}" in b.driver.current_url and
+                   len(rows_of(b, "ratings")) == 1, what="one person's ratings")
+        assert "Ahmad Ahmad" in rows_of(b, "ratings")[0]
+        b.get(url + "/penilaian")
+        drawn(b, "penilaian")
+        set_filter(b, "#pf-from", f"{YEAR}-06-01")
+        wait_until(lambda: "from=" in b.driver.current_url, what="from in URL")
+        set_filter(b, "#pf-to", f"{YEAR}-06-30")
+        wait_until(lambda: "to=" in b.driver.current_url and len(rows_of(b, "ratings")) == 2,
+                   what="the year's ratings overlap June")
+        set_filter(b, "#pf-from", f"{int(YEAR) + 1}-01-01")
+        set_filter(b, "#pf-to", "")
+        wait_until(lambda: f"from={int(YEAR) + 1}" in b.driver.current_url and
+                   not b.find_all("#ratings tbody tr[data-id]") and
+                   "Tidak ada data" in b.text("#ratings tbody"), what="none next year")
+        # a date that is not one is refused naming the field
+        b.get(url + "/penilaian?from=2026-13-01")
+        b.wait_text("#p-filter .error-summary", "Dari tanggal: harus tanggal YYYY-MM-DD")
+        assert b.find_all("#p-filter [data-field=from].invalid")
         clean(b, "penilaian")
     mine = [r for r in json.loads(o.k("list", "rating", "--json").stdout) if r["rater"] == oe.STAFF]
     assert sorted((r["ratee"], r["role"]) for r in mine) == sorted(
@@ -178,6 +216,18 @@ def test_target(o, url):
         wait_until(lambda: len(b.find_all("#targets tbody tr[data-id]")) == 2, what="2 targets")
         render(b, "target")
         shot(b, "target")
+        # the filters: by person, and by the dates the target's period overlaps
+        pick(b, "#tf-nip", oe.STAFF2)
+        wait_until(lambda: f"nip={oe.STAFF2}" in b.driver.current_url and
+                   len(rows_of(b, "targets")) == 1, what="one person's targets")
+        assert "Ahmad Ahmad" in rows_of(b, "targets")[0]
+        b.get(url + "/target")
+        drawn(b, "target")
+        set_filter(b, "#tf-to", f"{int(YEAR) - 1}-12-31")
+        wait_until(lambda: "to=" in b.driver.current_url and
+                   not b.find_all("#targets tbody tr[data-id]"), what="none up to last year")
+        set_filter(b, "#tf-to", f"{YEAR}-01-01")
+        wait_until(lambda: len(rows_of(b, "targets")) == 2, what="the year's targets")
         clean(b, "target operator")
     with kjbrowser.Browser() as b:
         signin_asn(b, url, oe.HEAD)

@@ -42,7 +42,10 @@ import test_office  # noqa: E402
 # kinerja.exe speaks the rules in English (no gettext catalogue on Windows)
 test_office.RULE_WORDS = {"required": "is required", "range": "from 10 to 120", "must": "must",
                           "pause": "one survey per 60 s from a device: wait",
-                          "reason": "a rejection needs a reason"}
+                          "reason": "a rejection needs a reason",
+                          "supervisor": "only the supervisor of {nip} ({sup}) approves their "
+                                        "activities",
+                          "rejected": "rejected"}
 
 # test_office.py's tests run here, by name: sign-in with the sync badge, a
 # survey typed by an operator, one on the kiosk, the sync state (a rejected

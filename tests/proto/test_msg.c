@@ -257,9 +257,9 @@ static void test_push(void **state) {
 
 static void test_push_results(void **state) {
   (void)state;
-  kj_push_result r[3] = {{5, KJ_PUSH_APPLIED, NULL, 0},
-                         {6, KJ_PUSH_REJECTED, "changes[1]: field 'u1': must be 1 to 4", 0},
-                         {-1, KJ_PUSH_DUPLICATE, NULL, 0}};
+  kj_push_result r[3] = {{5, KJ_PUSH_APPLIED, NULL, 0, NULL},
+                         {6, KJ_PUSH_REJECTED, "changes[1]: field 'u1': must be 1 to 4", 0, NULL},
+                         {-1, KJ_PUSH_DUPLICATE, NULL, 0, NULL}};
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
@@ -289,7 +289,7 @@ static void test_push_results(void **state) {
   kj_push_answer_release(&a);
   assert_int_equal(kj_push_answer_decode("{}", 2, &a, &e), KJ_EPROTO);
   /* refused for now: "retry": true, read back; absent means for good */
-  kj_push_result later = {7, KJ_PUSH_REJECTED, "the clock of this PC is 2 days ahead", 1};
+  kj_push_result later = {7, KJ_PUSH_REJECTED, "the clock of this PC is 2 days ahead", 1, NULL};
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   assert_int_equal(kj_push_results_encode(&b, &later, 1, 42, &e), KJ_OK);
   assert_non_null(strstr(kj_buf_str(&b), "\"retry\":true"));
@@ -301,6 +301,63 @@ static void test_push_results(void **state) {
   assert_int_equal(kj_push_answer_decode(newer, strlen(newer), &a, &e), KJ_OK);
   assert_int_equal(a.r[0].retry, 0);
   kj_push_answer_release(&a);
+}
+
+/* A rule's refusal travels as its code, field and values (docs/protocol.md
+ * "Push"): kinerja keeps them with the server's text and says the rule in
+ * its own language (here English: no catalogue in unit tests); an unknown
+ * code, a wrong count of values or an old server's text alone: the text. */
+static void test_push_refusal(void **state) {
+  (void)state;
+  kj_refusal why = {.code = "not_supervisor",
+                    .field = "status",
+                    .nargs = 2,
+                    .args = {"199001012015011003", "198001012005011002"}};
+  const char *text = "changes[0] (id X): activity X: only the supervisor of "
+                     "199001012015011003 (198001012005011002) approves their activities";
+  kj_push_result r = {3, KJ_PUSH_REJECTED, (char *)text, 0, &why};
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  kj_err e;
+  assert_int_equal(kj_push_results_encode(&b, &r, 1, 42, &e), KJ_OK);
+  assert_non_null(strstr(kj_buf_str(&b),
+                         "\"code\":\"not_supervisor\",\"field\":\"status\",\"args\":["
+                         "\"199001012015011003\",\"198001012005011002\"]}"));
+  kj_push_answer a;
+  assert_int_equal(kj_push_answer_decode(kj_buf_str(&b), b.len, &a, &e), KJ_OK);
+  assert_int_equal(a.r[0].status, KJ_PUSH_REJECTED);
+  char buf[512], field[KJ_REFUSAL_ARG_MAX + 1];
+  assert_string_equal(kj_refusal_reason(a.r[0].error, buf, sizeof buf, field),
+                      "only the supervisor of 199001012015011003 (198001012005011002) approves "
+                      "their activities");
+  assert_string_equal(field, "status");
+  kj_push_answer_release(&a);
+  kj_buf_release(&b);
+  /* a code this kinerja does not know, or the wrong number of values: the
+   * server's text */
+  const char *newer = "{\"results\":[{\"seq\":1,\"status\":\"rejected\",\"error\":\"T1\","
+                      "\"code\":\"rule_of_2030\",\"field\":\"nip\",\"args\":[\"a\"]},"
+                      "{\"seq\":2,\"status\":\"rejected\",\"error\":\"T2\","
+                      "\"code\":\"not_supervisor\",\"field\":\"status\",\"args\":[\"a\"]},"
+                      "{\"seq\":3,\"status\":\"rejected\",\"error\":\"T3\"},"
+                      "{\"seq\":4,\"status\":\"rejected\",\"error\":\"T4\",\"code\":\"x\","
+                      "\"args\":[1]}]}";
+  assert_int_equal(kj_push_answer_decode(newer, strlen(newer), &a, &e), KJ_OK);
+  assert_int_equal(a.n, 4);
+  assert_string_equal(kj_refusal_reason(a.r[0].error, buf, sizeof buf, field), "T1");
+  assert_string_equal(field, "");
+  assert_string_equal(kj_refusal_reason(a.r[1].error, buf, sizeof buf, NULL), "T2");
+  assert_string_equal(a.r[2].error, "T3"); /* an old server: kept as it came */
+  assert_string_equal(kj_refusal_reason(a.r[2].error, buf, sizeof buf, NULL), "T3");
+  assert_string_equal(a.r[3].error, "T4"); /* args that are not strings */
+  kj_push_answer_release(&a);
+  /* the words rules.c puts among the values are said too */
+  const char *args[2] = {"none on the roster", "199001012015011003"};
+  assert_int_equal(kj_refusal_format("rating_atasan", args, 2, buf, sizeof buf), KJ_OK);
+  assert_string_equal(buf, "an atasan rating is made by the ratee's supervisor (none on the "
+                           "roster), not by 199001012015011003");
+  assert_int_equal(kj_refusal_format("rating_atasan", args, 1, buf, sizeof buf), KJ_EINVAL);
+  assert_null(kj_refusal_reason(NULL, buf, sizeof buf, NULL));
 }
 
 /* A page with moved notices: the first opens the array, the next extend
@@ -591,6 +648,7 @@ int main(void) {
       cmocka_unit_test(test_hello),
       cmocka_unit_test(test_push),
       cmocka_unit_test(test_push_results),
+      cmocka_unit_test(test_push_refusal),
       cmocka_unit_test(test_pull_moved),
       cmocka_unit_test(test_pull_for_each_protocol),
       cmocka_unit_test(test_unknown_fields_kept),

@@ -223,9 +223,9 @@ static void test_push_incarnation(void **state) {
  * without them gives device_high -1. */
 static void test_results(void **state) {
   (void)state;
-  kj_push_result r[3] = {{1, KJ_PUSH_APPLIED, NULL, 0},
-                         {2, KJ_PUSH_REUSED, "seq 2 holds another change", 0},
-                         {3, KJ_PUSH_MISSING, "the server does not hold this record", 0}};
+  kj_push_result r[3] = {{1, KJ_PUSH_APPLIED, NULL, 0, NULL},
+                         {2, KJ_PUSH_REUSED, "seq 2 holds another change", 0, NULL},
+                         {3, KJ_PUSH_MISSING, "the server does not hold this record", 0, NULL}};
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
@@ -247,9 +247,9 @@ static void test_results(void **state) {
   kj_push_answer_release(&a);
   /* the answer is written straight: the text cJSON printed before, byte
    * for byte (a rejection with its error escaped and "retry", a null seq) */
-  kj_push_result x[3] = {{-1, KJ_PUSH_REJECTED, "changes[0]: \"x\"\n", 1},
-                         {2147483648LL, KJ_PUSH_DUPLICATE, NULL, 0},
-                         {9, KJ_PUSH_REJECTED, NULL, 0}};
+  kj_push_result x[3] = {{-1, KJ_PUSH_REJECTED, "changes[0]: \"x\"\n", 1, NULL},
+                         {2147483648LL, KJ_PUSH_DUPLICATE, NULL, 0, NULL},
+                         {9, KJ_PUSH_REJECTED, NULL, 0, NULL}};
   kj_buf_reset(&b);
   assert_int_equal(kj_push_results_encode_high(&b, x, 3, 1772500000000, 0, &e), KJ_OK);
   char want[400];

@@ -95,6 +95,23 @@ static void fill(kj_record *r, uint32_t *mask, const char *const *kv) {
   }
 }
 
+static kj_refusal g_why;
+
+/* Every refusal also comes as data (the push answer's code, field and
+ * args): said again from them it is the message, less "TYPE ID: ". */
+static void same_as_data(kj_rtype t, int deleting) {
+  char prefix[128], again[KJ_ERR_MSG_MAX];
+  snprintf(prefix, sizeof prefix, "%s %s: ", kj_type(t)->name, ID1);
+  assert_non_null(g_why.code);
+  const char *args[KJ_REFUSAL_NARGS];
+  for (int i = 0; i < KJ_REFUSAL_NARGS; i++)
+    args[i] = g_why.args[i];
+  assert_int_equal(kj_refusal_format(g_why.code, args, g_why.nargs, again, sizeof again), KJ_OK);
+  assert_int_equal(strncmp(g_msg, prefix, strlen(prefix)), 0);
+  assert_string_equal(g_msg + strlen(prefix), again);
+  assert_true(g_why.field[0] || deleting);
+}
+
 /* Judge the change `ch` (fields, by `author`) of a record whose values are
  * `before` (NULL: a new record).  The record's office is OFF_A unless a
  * field says otherwise.  The message lands in g_msg. */
@@ -124,11 +141,15 @@ static kj_code judge_as(kj_rtype t, const char *const *before, const char *autho
                       .has_roster = has_roster,
                       .now_ms = NOW_MS,
                       .slack_days = slack,
-                      .roster = &k_fake};
+                      .roster = &k_fake,
+                      .why = &g_why};
   kj_err e;
   kj_err_clear(&e);
+  memset(&g_why, 0, sizeof g_why);
   kj_code rc = kj_rules_check(&c, before ? &b : NULL, &a, &ctx, &e);
   snprintf(g_msg, sizeof g_msg, "%s", e.msg);
+  if (rc == KJ_EINVAL)
+    same_as_data(t, 0);
   if (rc == KJ_OK)
     assert_string_equal(e.msg, "");
   kj_change_release(&c);
@@ -514,11 +535,15 @@ static kj_code judge_delete(kj_rtype t, const char *const *before, const char *a
                       .has_roster = 1,
                       .now_ms = NOW_MS,
                       .slack_days = 0,
-                      .roster = &k_fake};
+                      .roster = &k_fake,
+                      .why = &g_why};
   kj_err e;
   kj_err_clear(&e);
+  memset(&g_why, 0, sizeof g_why);
   kj_code rc = kj_rules_check(&c, &b, &a, &ctx, &e);
   snprintf(g_msg, sizeof g_msg, "%s", e.msg);
+  if (rc == KJ_EINVAL)
+    same_as_data(t, 1);
   kj_change_release(&c);
   kj_record_release(&b);
   kj_record_release(&a);

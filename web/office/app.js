@@ -47,7 +47,7 @@ const FIELD_LABEL = {
   nip: "NIP", pin: "PIN", password: "Kata sandi operator", date: "Tanggal", service: "Layanan",
   age: "Umur", sex: "Jenis kelamin", education: "Pendidikan", occupation: "Pekerjaan",
   comment: "Saran", indicator: "Indikator", quantity: "Jumlah", minutes: "Menit",
-  description: "Uraian", reason: "Alasan",
+  description: "Uraian", reason: "Alasan", from: "Dari tanggal", to: "Sampai tanggal",
 };
 
 // Show errors [{field, message}] in the form's summary and against each
@@ -91,11 +91,27 @@ function listFilter(id, path, q, ...fields) {
 
 function dateFields(prefix, q) {
   return [
-    h("div", {}, h("label", { for: `${prefix}-from`, text: t("Dari tanggal") }),
+    h("div", { "data-field": "from" }, h("label", { for: `${prefix}-from`, text: t("Dari tanggal") }),
       h("input", { id: `${prefix}-from`, name: "from", type: "date", value: q.get("from") || "" })),
-    h("div", {}, h("label", { for: `${prefix}-to`, text: t("Sampai tanggal") }),
+    h("div", { "data-field": "to" }, h("label", { for: `${prefix}-to`, text: t("Sampai tanggal") }),
       h("input", { id: `${prefix}-to`, name: "to", type: "date", value: q.get("to") || "" })),
   ];
+}
+
+// The person filter of a list (the API's nip=): people {nip: name}, each
+// by name beside the NIP, by name.
+function personField(prefix, q, people) {
+  const nip = q.get("nip") || "";
+  return h("div", {}, h("label", { for: `${prefix}-nip`, text: t("Pegawai") }),
+    h("select", { id: `${prefix}-nip`, name: "nip" }, h("option", { value: "", text: t("Semua pegawai") }),
+      Object.entries(people || {}).sort((a, b) => a[1].localeCompare(b[1]))
+        .map(([n, name]) => h("option", { value: n, selected: n === nip, text: `${name} · ${n}` }))));
+}
+
+// The period filter (period=: 2026, 2026-Q1, 2026-01) of the lists of records with a period.
+function periodField(prefix, q) {
+  return h("div", {}, h("label", { for: `${prefix}-period`, text: t("Periode") }),
+    h("input", { id: `${prefix}-period`, name: "period", value: q.get("period") || "", maxlength: "7", placeholder: t("Semua") }));
 }
 
 // The query of a list's API from the page's address: only the names given.
@@ -148,7 +164,8 @@ const PAGES = [
 
 // What the pages in their own files (page_*.js) draw with.
 function kit() {
-  return { h, api, showErrors, summary, errorsOf, session, meta, main, go, route, labels: FIELD_LABEL };
+  return { h, api, showErrors, summary, errorsOf, session, meta, main, go, route, labels: FIELD_LABEL,
+    listFilter, listQuery, dateFields, personField, periodField };
 }
 
 function drawChrome() {
@@ -339,7 +356,8 @@ async function survei() {
       h("select", { id: "sf-service", name: "service" }, h("option", { value: "", text: t("Semua") }),
         svc.map((x) => h("option", { value: x, selected: x === q.get("service"), text: x })))));
   main.append(h("h1", { text: t("Entri survei kertas") }), form,
-    h("h2", {}, `${t("Survei tersimpan")}: `, count), filter,
+    // the list holds every survey; count, the forms entered since this page opened
+    h("h2", {}, t("Survei tersimpan"), h("span", { class: "muted" }, ` · ${t("dientri sekarang")}: `, count)), filter,
     h("div", { class: "table-wrap" }, h("table", { id: "surveys" },
       h("thead", {}, h("tr", {}, h("th", { text: t("Tanggal") }), h("th", { text: t("Layanan") }),
         unsur.map((u, i) => h("th", { class: "num", title: u.name, text: `U${i + 1}` })))), list)));
@@ -523,10 +541,7 @@ async function persetujuan() {
     h("div", {}, h("label", { for: "f-status", text: t("Status") }),
       h("select", { id: "f-status", name: "status" }, ["submitted", "approved", "rejected", "all"].map((s) =>
         h("option", { value: s, selected: s === status, text: t(s === "all" ? "Semua" : STATUS[s]) })))),
-    h("div", {}, h("label", { for: "f-nip", text: t("Pegawai") }),
-      h("select", { id: "f-nip", name: "nip" }, h("option", { value: "", text: t("Semua pegawai") }),
-        Object.entries(team).map(([n, name]) => h("option", { value: n, selected: n === nip, text: `${name} · ${n}` })))),
-    ...dateFields("f", q));
+    personField("f", q, team), ...dateFields("f", q));
   if (!r.ok) showErrors(filter, errorsOf(r.data));
   const all = h("input", { type: "checkbox", id: "pick-all", "aria-label": t("Pilih semua") });
   const tbody = h("tbody", {}, acts.map((a) => h("tr", { "data-id": a.id },
@@ -857,10 +872,13 @@ async function sinkronisasi() {
     const d = await api("/api/outbox/discard", { id });
     if (d.ok) await route();
   };
+  // (each cell names its column: on a phone a row is drawn as a card, style.css table.stack)
   const rows = (list, rejected) => list.length ? list.map((x) => h("tr", { "data-id": x.id },
-    h("td", { text: TYPE_WORD[x.type] ? t(TYPE_WORD[x.type]) : x.type }), h("td", { text: day(x.date) }),
-    h("td", { class: "who" }, x.nip ? [x.name || "", h("div", { class: "hint", text: x.nip })] : ""),
-    h("td", { class: "id", text: x.id }), h("td", { text: x.reason || "" }),
+    h("td", { "data-label": t("Jenis"), text: TYPE_WORD[x.type] ? t(TYPE_WORD[x.type]) : x.type }),
+    h("td", { "data-label": t("Tanggal"), text: day(x.date) }),
+    h("td", { class: "who", "data-label": t("Nama") }, x.nip ? [x.name || "", h("div", { class: "hint", text: x.nip })] : ""),
+    h("td", { class: "id", "data-label": "ID", text: x.id }),
+    h("td", { class: "reason", "data-label": t("Alasan"), text: x.reason || "" }),
     rejected && canDiscard ? h("td", {}, h("button", { type: "button", class: "danger discard", onclick: () => discard(x.id), text: t("Buang") })) : null))
     : [h("tr", {}, h("td", { colspan: "5", class: "muted", text: t("Tidak ada data") }))];
   const head = (rejected) => h("thead", {}, h("tr", {}, h("th", { text: t("Jenis") }), h("th", { text: t("Tanggal") }), h("th", { text: t("Nama") }),
@@ -871,9 +889,9 @@ async function sinkronisasi() {
       s.last_error ? h("p", { class: "hint", text: s.last_error }) : null),
     filter,
     h("h2", { text: `${t("Ditolak server")} (${num((r.data.rejected || []).length)})` }),
-    h("div", { class: "table-wrap" }, h("table", { id: "rejected" }, head(true), h("tbody", {}, rows(r.data.rejected || [], true)))),
+    h("div", { class: "table-wrap" }, h("table", { id: "rejected", class: "stack" }, head(true), h("tbody", {}, rows(r.data.rejected || [], true)))),
     h("h2", { text: `${t("Perubahan menunggu")} (${num((r.data.pending || []).length)})` }),
-    h("div", { class: "table-wrap" }, h("table", { id: "pending" }, head(), h("tbody", {}, rows(r.data.pending || [])))));
+    h("div", { class: "table-wrap" }, h("table", { id: "pending", class: "stack" }, head(), h("tbody", {}, rows(r.data.pending || [])))));
 }
 
 wireLangSwitch();

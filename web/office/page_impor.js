@@ -22,11 +22,20 @@ export async function impor(kit) {
     h("div", { class: "row" },
       h("div", { "data-field": "type" }, h("label", { for: "i-type", text: t("Jenis") }),
         h("select", { id: "i-type" }, IMPORT_TYPES.map((x) => h("option", { value: x, selected: x === itype, text: t(TYPE_WORD[x]) })))),
+      // the file picker in the page's words (the browser's own button
+      // speaks the browser's language): the input, hidden, behind a label
       h("div", { "data-field": "file" }, h("label", { for: "i-file", text: t("Berkas CSV") }),
-        h("input", { id: "i-file", type: "file", accept: ".csv,text/csv" }))),
+        h("div", { class: "file-pick" },
+          h("input", { id: "i-file", class: "file-input", type: "file", accept: ".csv,text/csv" }),
+          h("label", { for: "i-file", class: "button", id: "i-file-pick", text: t("Pilih berkas") }),
+          h("span", { id: "i-file-name", class: "hint", text: t("Belum ada berkas dipilih") })))),
     h("p", { class: "hint", text: t("Baris pertama: nama kolom (mis. date,service,u1,...,u9). Pemisah ; dan tanggal DD/MM/YYYY dari spreadsheet juga dibaca.") }),
     h("label", { class: "check" }, h("input", { id: "i-again", type: "checkbox" }), ` ${t("Impor lagi walau baris ini pernah diimpor")}`),
     h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "i-go", text: t("Impor") })));
+  form.querySelector("#i-file").addEventListener("change", (ev) => {
+    const f = ev.target.files[0];
+    form.querySelector("#i-file-name").textContent = f ? f.name : t("Belum ada berkas dipilih");
+  });
   const result = h("div", { id: "import-result" });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();

@@ -11,11 +11,11 @@ export const ROLE_WORD = { atasan: "Atasan", rekan: "Rekan", bawahan: "Bawahan" 
 const SCALE = ["1", "2", "3", "4", "5"];
 
 export async function penilaian(kit) {
-  const { h, api, showErrors, summary, errorsOf, session, main, go, route } = kit;
+  const { h, api, showErrors, summary, errorsOf, session, main, route, listFilter, listQuery, dateFields, personField, periodField } = kit;
   const q = new URLSearchParams(location.search);
-  const f = { period: q.get("period") || "", ratee: q.get("ratee") || "", role: q.get("role") || "" };
-  const r = await api(`/api/ratings?${new URLSearchParams(f)}`);
-  const d = r.data || {};
+  const f = { period: q.get("period") || "", role: q.get("role") || "" };
+  const r = await api("/api/ratings" + listQuery(q, "period", "role", "nip", "from", "to"));
+  const d = r.ok ? r.data : {};
   const choices = d.choices || [];
   const aspects = d.aspects || [];
   const year = (session.today || "").slice(0, 4);
@@ -62,18 +62,14 @@ export async function penilaian(kit) {
     const m = document.getElementById("p-msg");
     if (m) { m.textContent = t("Tersimpan."); m.hidden = false; }
   });
-  // the list: filters in the address
-  const filter = h("form", { id: "p-filter", class: "card row" },
-    h("div", {}, h("label", { for: "pf-period", text: t("Periode") }),
-      h("input", { id: "pf-period", name: "period", value: f.period, maxlength: "7", placeholder: t("Semua") })),
+  // the list: filters in the address (app.js's, as every list has them):
+  // the period, the role, the person rated, the dates the period overlaps
+  const filter = listFilter("p-filter", "/penilaian", q, periodField("pf", q),
     h("div", {}, h("label", { for: "pf-role", text: t("Peran") }),
       h("select", { id: "pf-role", name: "role" }, h("option", { value: "", text: t("Semua") }),
         Object.entries(ROLE_WORD).map(([k, w]) => h("option", { value: k, selected: k === f.role, text: t(w) })))),
-    h("div", {}, h("label", { for: "pf-ratee", text: t("Pegawai") }),
-      h("select", { id: "pf-ratee", name: "ratee" }, h("option", { value: "", text: t("Semua pegawai") }),
-        choices.map((c) => h("option", { value: c.nip, selected: c.nip === f.ratee, text: `${c.name} · ${c.nip}` })))));
-  filter.addEventListener("change", () => go(`/penilaian?${new URLSearchParams(new FormData(filter))}`));
-  filter.addEventListener("submit", (ev) => { ev.preventDefault(); go(`/penilaian?${new URLSearchParams(new FormData(filter))}`); });
+    personField("pf", q, d.people), ...dateFields("pf", q));
+  if (!r.ok) showErrors(filter, errorsOf(r.data));
   const list = d.ratings || [];
   const tbody = h("tbody", {}, list.length ? list.map((x) => h("tr", { "data-id": x.id },
     h("td", { text: day(x.date) }),

@@ -8,11 +8,11 @@
 import { t, num, day } from "./i18n.js";
 
 export async function target(kit) {
-  const { h, api, showErrors, summary, errorsOf, session, meta, main, go, route } = kit;
+  const { h, api, showErrors, summary, errorsOf, session, meta, main, route, listFilter, listQuery, dateFields, personField, periodField } = kit;
   const q = new URLSearchParams(location.search);
-  const f = { period: q.get("period") || "", nip: q.get("nip") || "" };
-  const r = await api(`/api/targets?${new URLSearchParams(f)}`);
-  const d = r.data || {};
+  const f = { period: q.get("period") || "" };
+  const r = await api("/api/targets" + listQuery(q, "period", "nip", "from", "to"));
+  const d = r.ok ? r.data : {};
   const people = d.people || {};
   const canEnter = Object.entries(d.can_enter || {});
   const inds = meta.indicators || [];
@@ -49,15 +49,11 @@ export async function target(kit) {
     const m = document.getElementById("t-msg");
     if (m) { m.textContent = t("Tersimpan."); m.hidden = false; }
   });
-  const filter = h("form", { id: "t-filter", class: "card row" },
-    h("div", {}, h("label", { for: "tf-period", text: t("Periode") }),
-      h("input", { id: "tf-period", name: "period", value: f.period, maxlength: "7", placeholder: t("Semua") })),
-    Object.keys(people).length > 1 ? h("div", {}, h("label", { for: "tf-nip", text: t("Pegawai") }),
-      h("select", { id: "tf-nip", name: "nip" }, h("option", { value: "", text: t("Semua pegawai") }),
-        Object.entries(people).map(([n, name]) => h("option", { value: n, selected: n === f.nip, text: `${name} · ${n}` })))) : null);
-  const apply = () => go(`/target?${new URLSearchParams(new FormData(filter))}`);
-  filter.addEventListener("change", apply);
-  filter.addEventListener("submit", (ev) => { ev.preventDefault(); apply(); });
+  // the list's filters (app.js's, as every list has them): the period, the
+  // person (when there is more than one), the dates the period overlaps
+  const filter = listFilter("t-filter", "/target", q, periodField("tf", q),
+    Object.keys(people).length > 1 ? personField("tf", q, people) : null, ...dateFields("tf", q));
+  if (!r.ok) showErrors(filter, errorsOf(r.data));
   const list = d.targets || [];
   const tbody = h("tbody", {}, list.length ? list.map((x) => h("tr", { "data-id": x.id },
     h("td", { text: x.period }),
