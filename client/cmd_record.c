@@ -452,7 +452,7 @@ static int review_one(kjc_store *s, const char *id, const char *status, const ch
     goto out;
   }
   const char *v;
-  printf("%-8s %s", status, st.rec.id);
+  printf("%-8s %s", _(status), st.rec.id);
   if ((v = kj_record_get(&st.rec, "nip")))
     printf("  %s", v);
   if ((v = kj_record_get(&st.rec, "date")))
