@@ -58,11 +58,18 @@ static const char *const k_tables[] = {
     "sc_rating(office TEXT NOT NULL, ratee TEXT NOT NULL, period TEXT NOT NULL, role TEXT NOT "
     "NULL, total INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, ratee, period, "
     "role)) WITHOUT ROWID",
+    /* report aggregates: the year sums of sc_real, the roster's sums of
+     * sc_actmonth (filled from those when made: kjs_score_sqlite_schema) */
+    "sc_realyear(y INTEGER NOT NULL, office TEXT NOT NULL, nip TEXT NOT NULL, indicator TEXT NOT "
+    "NULL, qty_hi INTEGER NOT NULL, qty_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(y, "
+    "office, nip, indicator)) WITHOUT ROWID",
+    "sc_cmpmonth(office TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, PRIMARY "
+    "KEY(office, ym)) WITHOUT ROWID",
 };
 #define NTABLES ((int)(sizeof k_tables / sizeof k_tables[0]))
-static const char *const k_names[NTABLES] = {"sc_office",   "sc_emp",    "sc_survey",
-                                             "sc_cdays",    "sc_real",   "sc_actday",
-                                             "sc_actmonth", "sc_target", "sc_rating"};
+static const char *const k_names[NTABLES] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
+                                             "sc_real",   "sc_actday",   "sc_actmonth", "sc_target",
+                                             "sc_rating", "sc_realyear", "sc_cmpmonth"};
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
   int ec = sqlite3_errcode(db) & 0xff;
@@ -107,6 +114,37 @@ static kj_code has_column(sqlite3 *db, const char *table, const char *col, int *
 static const char *const k_office_keyed[] = {"sc_real", "sc_actday", "sc_actmonth", "sc_target",
                                              "sc_rating"};
 
+/* *absent = 1 when main has no table named table */
+static kj_code table_absent(sqlite3 *db, const char *table, int *absent, kj_err *err) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT count(*) FROM main.sqlite_master WHERE type='table' AND name=?1",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot read the table list");
+  sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  *absent = rc == SQLITE_ROW && sqlite3_column_int(s, 0) == 0;
+  if (rc != SQLITE_ROW)
+    db_fail(db, err, "cannot read the table list");
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? KJ_OK : KJ_EDB;
+}
+
+/* The fills of the report aggregates from the tables they sum, for a
+ * database made before them (as score_pg.c's): sc_realyear from sc_real,
+ * (hi, lo) summed with lo in halves of 10^9 (no sum beyond 2^63 up to 9 *
+ * 10^9 rows), sc_cmpmonth from sc_actmonth on the roster. */
+static const char *const k_fill_realyear =
+    "INSERT INTO main.sc_realyear(y,office,nip,indicator,qty_hi,qty_lo,cnt) SELECT y,office,nip,"
+    "indicator,h+(a+b/1000000000)/1000000000,((a+b/1000000000)%1000000000)*1000000000+b%1000000000,"
+    "c FROM (SELECT ym/100 AS y,office,nip,indicator,sum(qty_hi) AS h,sum(qty_lo/1000000000) AS a,"
+    "sum(qty_lo%1000000000) AS b,sum(cnt) AS c FROM main.sc_real GROUP BY ym/100,office,nip,"
+    "indicator)";
+static const char *const k_fill_cmpmonth =
+    "INSERT INTO main.sc_cmpmonth(office,ym,days) SELECT m.office,m.ym,sum(m.days) FROM "
+    "main.sc_actmonth m JOIN main.sc_emp e ON e.office=m.office AND e.nip=m.nip GROUP BY m.office,"
+    "m.ym";
+
 kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err) {
   /* tables of an older layout, rebuilt from the records in the caller's
    * transaction: before the (hi, lo) sums (one 64-bit column, which
@@ -136,7 +174,15 @@ kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err) {
       return rc;
     return fill_from_records(db, "main", err);
   }
-  return create_tables(db, "main", err);
+  int no_ry = 0, no_cm = 0;
+  if ((rc = table_absent(db, "sc_realyear", &no_ry, err)) ||
+      (rc = table_absent(db, "sc_cmpmonth", &no_cm, err)) || (rc = create_tables(db, "main", err)))
+    return rc;
+  if (no_ry && sqlite3_exec(db, k_fill_realyear, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot fill sc_realyear");
+  if (no_cm && sqlite3_exec(db, k_fill_cmpmonth, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot fill sc_cmpmonth");
+  return KJ_OK;
 }
 
 /* Update statements, "%s" = schema.  A counted aggregate row has an _ADD
@@ -162,6 +208,13 @@ enum {
   U_TARGET_GC,
   U_RATING_ADD,
   U_RATING_GC,
+  U_REALY_ADD,
+  U_REALY_GC,
+  U_CMPM_ADD,
+  U_CMPM_GC,
+  U_CMPM_SUB,
+  U_CMPM_SUBGC,
+  U_CMPM_PLUS,
   U__COUNT
 };
 
@@ -212,6 +265,29 @@ static const char *const k_usql[U__COUNT] = {
         "ON CONFLICT(office,ratee,period,role) DO UPDATE SET total=total+?5,cnt=cnt+?6",
     [U_RATING_GC] = "DELETE FROM %s.sc_rating WHERE office=?1 AND ratee=?2 AND period=?3 AND "
                     "role=?4 AND cnt=0",
+    /* report aggregates (the statements with several tables name the
+     * schema for each: ust formats with it four times) */
+    [U_REALY_ADD] =
+        "INSERT INTO %s.sc_realyear(y,office,nip,indicator,qty_hi,qty_lo,cnt) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(y,office,nip,indicator) DO UPDATE "
+        "SET qty_hi=qty_hi+?5+(qty_lo+?6>=" E18S "),qty_lo=(qty_lo+?6)%%" E18S ",cnt=cnt+?7",
+    [U_REALY_GC] = "DELETE FROM %s.sc_realyear WHERE y=?1 AND office=?2 AND nip=?3 AND "
+                   "indicator=?4 AND cnt=0",
+    /* ?1 office, ?2 nip, ?3 ym, ?4 sign: a row only when nip is on office's
+     * roster */
+    [U_CMPM_ADD] =
+        "INSERT INTO %s.sc_cmpmonth(office,ym,days) SELECT ?1,?3,?4 FROM %s.sc_emp WHERE "
+        "nip=?2 AND office=?1 ON CONFLICT(office,ym) DO UPDATE SET days=days+?4 "
+        "RETURNING days",
+    [U_CMPM_GC] = "DELETE FROM %s.sc_cmpmonth WHERE office=?1 AND ym=?2 AND days=0",
+    [U_CMPM_SUB] = "UPDATE %s.sc_cmpmonth SET days=sc_cmpmonth.days-m.days FROM %s.sc_actmonth m "
+                   "JOIN %s.sc_emp e ON m.office=e.office AND m.nip=e.nip WHERE e.nip=?1 AND "
+                   "sc_cmpmonth.office=m.office AND sc_cmpmonth.ym=m.ym",
+    [U_CMPM_SUBGC] = "DELETE FROM %s.sc_cmpmonth WHERE days=0 AND office=(SELECT office FROM "
+                     "%s.sc_emp WHERE nip=?1)",
+    [U_CMPM_PLUS] = "INSERT INTO %s.sc_cmpmonth(office,ym,days) SELECT m.office,m.ym,m.days FROM "
+                    "%s.sc_actmonth m JOIN %s.sc_emp e ON m.office=e.office AND m.nip=e.nip WHERE "
+                    "e.nip=?1 ON CONFLICT(office,ym) DO UPDATE SET days=days+excluded.days",
 };
 
 /* Report statements (unqualified: main, or temp while a verify runs). */
@@ -226,6 +302,7 @@ enum {
   R_CMP_MONTHS,
   R_CMP_DAYS,
   R_CMP_DAY,
+  R_REAL_YEAR,
   R__COUNT
 };
 
@@ -246,12 +323,15 @@ static const char *const k_rsql[R__COUNT] = {
                 "GROUP BY days ORDER BY days",
     [R_ROSTER] = "SELECT nip, name FROM sc_emp WHERE office=?1 ORDER BY nip",
     /* compliance: activities of this office by its roster */
-    [R_CMP_MONTHS] = "SELECT total(m.days) FROM sc_emp e JOIN sc_actmonth m ON m.office=e.office "
-                     "AND m.nip=e.nip WHERE e.office=?1 AND m.ym BETWEEN ?2 AND ?3",
+    [R_CMP_MONTHS] = "SELECT coalesce(sum(days),0) FROM sc_cmpmonth WHERE office=?1 AND ym "
+                     "BETWEEN ?2 AND ?3",
     [R_CMP_DAYS] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
                    "d.nip=e.nip WHERE e.office=?1 AND d.day BETWEEN ?2 AND ?3 AND d.wd=1",
     [R_CMP_DAY] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
                   "d.nip=e.nip WHERE e.office=?1 AND d.day=?2",
+    /* R_REAL of a whole year ?2 */
+    [R_REAL_YEAR] = "SELECT indicator, qty_hi, qty_lo FROM sc_realyear WHERE y=?2 AND office=?4 "
+                    "AND nip=?1",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -314,7 +394,7 @@ static sqlite3_stmt *ust(sq *u, int i, kj_err *err) {
     return NULL;
   if (!u->st[i]) {
     char sql[700];
-    snprintf(sql, sizeof sql, k_usql[i], u->schema);
+    snprintf(sql, sizeof sql, k_usql[i], u->schema, u->schema, u->schema, u->schema);
     if (sqlite3_prepare_v2(u->db, sql, -1, &u->st[i], NULL) != SQLITE_OK) {
       db_fail(u->db, err, "cannot prepare");
       return NULL;
@@ -416,24 +496,44 @@ static kj_code w_office_del(void *h, const char *code, kj_err *err) {
   return urun(u, s, NULL, err);
 }
 
+/* Run statements i[0..n) in turn with the one parameter nip. */
+static kj_code run_nip(sq *u, const int *i, int n, const char *nip, kj_err *err) {
+  kj_code rc = KJ_OK;
+  for (int k = 0; !rc && k < n; k++) {
+    sqlite3_stmt *s = ust(u, i[k], err);
+    if (!s)
+      return KJ_EDB;
+    btext(s, 1, nip);
+    rc = urun(u, s, NULL, err);
+  }
+  return rc;
+}
+
+/* A roster change moves nip's compliance months in sc_cmpmonth: those of
+ * its old office's rows go out before, those of its new office's come in
+ * after (docs/scoring.md "Aggregates"). */
+static const int k_emp_out[] = {U_CMPM_SUB, U_CMPM_SUBGC};
+
 static kj_code w_emp_put(void *h, const kjs_sc_emp *e, kj_err *err) {
   sq *u = h;
+  kj_code rc = run_nip(u, k_emp_out, 2, e->nip, err);
+  if (rc)
+    return rc;
   sqlite3_stmt *s = ust(u, U_EMP_PUT, err);
   if (!s)
     return KJ_EDB;
   btext(s, 1, e->nip);
   btext(s, 2, e->office);
   btext(s, 3, e->name);
-  return urun(u, s, NULL, err);
+  if ((rc = urun(u, s, NULL, err)))
+    return rc;
+  const int in[] = {U_CMPM_PLUS};
+  return run_nip(u, in, 1, e->nip, err);
 }
 
 static kj_code w_emp_del(void *h, const char *nip, kj_err *err) {
-  sq *u = h;
-  sqlite3_stmt *s = ust(u, U_EMP_DEL, err);
-  if (!s)
-    return KJ_EDB;
-  btext(s, 1, nip);
-  return urun(u, s, NULL, err);
+  const int i[] = {U_CMPM_SUB, U_CMPM_SUBGC, U_EMP_DEL};
+  return run_nip(h, i, 3, nip, err);
 }
 
 static kj_code w_survey_add(void *h, const char *office, long long ym, const char *service,
@@ -521,7 +621,12 @@ static kj_code w_cdays_add(void *h, const char *office, long long ym, long long 
 static kj_code w_real_add(void *h, const char *office, const char *nip, const char *indicator,
                           long long ym, long long qty, int sign, kj_err *err) {
   const ukey k[] = {{office, 0, 0}, {nip, 0, 0}, {indicator, 0, 0}, {NULL, ym, 1}};
-  return add_row(h, U_REAL_ADD, U_REAL_GC, k, 4, &qty, 1, 1, sign, err);
+  kj_code rc = add_row(h, U_REAL_ADD, U_REAL_GC, k, 4, &qty, 1, 1, sign, err);
+  if (rc)
+    return rc;
+  /* and its year's sum (sc_realyear: the year report reads one row) */
+  const ukey ky[] = {{NULL, ym / 100, 1}, {office, 0, 0}, {nip, 0, 0}, {indicator, 0, 0}};
+  return add_row(h, U_REALY_ADD, U_REALY_GC, ky, 4, &qty, 1, 1, sign, err);
 }
 
 static kj_code w_actday_add(void *h, const char *office, const char *nip, long long day, int wd,
@@ -558,13 +663,31 @@ static kj_code w_actmonth_add(void *h, const char *office, const char *nip, long
   sqlite3_bind_int64(s, 3, ym);
   sqlite3_bind_int64(s, 4, sign);
   kj_code rc = urun(u, s, NULL, err);
-  if (rc || sign > 0)
+  if (rc)
     return rc;
-  if (!(s = ust(u, U_ACTMONTH_GC, err)))
+  if (sign < 0) {
+    if (!(s = ust(u, U_ACTMONTH_GC, err)))
+      return KJ_EDB;
+    btext(s, 1, office);
+    btext(s, 2, nip);
+    sqlite3_bind_int64(s, 3, ym);
+    if ((rc = urun(u, s, NULL, err)))
+      return rc;
+  }
+  /* and the office's month when nip is on its roster (sc_cmpmonth) */
+  if (!(s = ust(u, U_CMPM_ADD, err)))
     return KJ_EDB;
   btext(s, 1, office);
   btext(s, 2, nip);
   sqlite3_bind_int64(s, 3, ym);
+  sqlite3_bind_int64(s, 4, sign);
+  long long days = -1; /* -1: not on the roster, no row */
+  if ((rc = urun(u, s, &days, err)) || days != 0)
+    return rc;
+  if (!(s = ust(u, U_CMPM_GC, err)))
+    return KJ_EDB;
+  btext(s, 1, office);
+  sqlite3_bind_int64(s, 2, ym);
   return urun(u, s, NULL, err);
 }
 
@@ -673,12 +796,15 @@ static kj_code r_reals(void *h, const char *office, const char *nip, long long y
                        long long ym_hi, kj_code (*each)(void *, const kjs_sc_real *), void *ctx,
                        kj_err *err) {
   sq *u = h;
-  sqlite3_stmt *s = rst(u, R_REAL, err);
+  /* a whole year: its sums in sc_realyear, one row per indicator */
+  int year = ym_lo % 100 == 1 && ym_hi == ym_lo + 11;
+  sqlite3_stmt *s = rst(u, year ? R_REAL_YEAR : R_REAL, err);
   if (!s)
     return KJ_EDB;
   btext(s, 1, nip);
-  sqlite3_bind_int64(s, 2, ym_lo);
-  sqlite3_bind_int64(s, 3, ym_hi);
+  sqlite3_bind_int64(s, 2, year ? ym_lo / 100 : ym_lo);
+  if (!year)
+    sqlite3_bind_int64(s, 3, ym_hi);
   btext(s, 4, office);
   READ_ROWS(u, s, err, "cannot read realisasi", {
     kjs_sc_real r = {ctext(s, 0), col_sum(s, 1)};
