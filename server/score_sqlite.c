@@ -14,6 +14,10 @@
  *   sc_target(office, nip, period, indicator, target_hi, target_lo,
  *             weight_hi, weight_lo, cnt)          (* 1e6, hi * 1e18 + lo)
  *   sc_rating(office, ratee, period, role, total, cnt)  total = sum of s1..s7
+ *   sc_realyear(y, office, nip, indicator, qty_hi, qty_lo, cnt)
+ *                                                 sc_real's sums per year
+ *   sc_cmpmonth(office, ym, days)                 sc_actmonth's days of the
+ *                                                 office's roster per month
  * ym is year*100+month.  A row whose count drops to 0 is deleted, so a
  * recompute from the records gives exactly the same rows.  The per-employee
  * tables are keyed by the record's own office before the NIP (the own-office
