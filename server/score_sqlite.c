@@ -360,6 +360,37 @@ static unsigned sv_hash(const char *office, long long ym, const char *service) {
   return h;
 }
 
+/* The year sums of sc_realyear held back the same way (key y, office, nip,
+ * indicator; the signed sum of the records' quantities * 1e6 and of their
+ * counts): a push's activities of one employee and indicator are one
+ * upsert at the end, not one each. */
+#define RY_PEND_MAX 128
+#define RY_SLOTS 256 /* a power of two */
+typedef struct ry_pend {
+  char office[64], nip[64], indicator[128];
+  long long y, cnt;
+  __int128 qty;
+} ry_pend;
+
+static unsigned ry_hash(long long y, const char *office, const char *nip, const char *indicator) {
+  unsigned h = sv_hash(office, y, nip);
+  for (const unsigned char *p = (const unsigned char *)indicator; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return h;
+}
+
+/* The roster's activity days of sc_cmpmonth held back too, as the
+ * sc_actmonth changes (key office, nip, ym; the signed sum of days) that
+ * U_CMPM_ADD applies at the flush when nip is on office's roster: a push's
+ * days of one employee and month are one statement.  An emp_put/emp_del
+ * flushes first (it moves the months already in). */
+#define CM_PEND_MAX 128
+#define CM_SLOTS 256 /* a power of two */
+typedef struct cm_pend {
+  char office[64], nip[64];
+  long long ym, days;
+} cm_pend;
+
 typedef struct sq {
   kjs_score_store store;
   sqlite3 *db;
@@ -372,15 +403,34 @@ typedef struct sq {
   int batch, flushing, npend;
   sv_pend pend[SV_PEND_MAX];
   short slot[SV_SLOTS]; /* index + 1 into pend by sv_hash, 0 empty */
+  int nry;
+  ry_pend ry[RY_PEND_MAX];
+  short ryslot[RY_SLOTS]; /* index + 1 into ry by ry_hash, 0 empty */
+  int ncm;
+  cm_pend cm[CM_PEND_MAX];
+  short cmslot[CM_SLOTS]; /* index + 1 into cm by sv_hash(office, ym, nip) */
 } sq;
 
 static kj_code sv_flush(sq *u, kj_err *err);
+static kj_code cmpm_add(sq *u, const char *office, const char *nip, long long ym, long long days,
+                        kj_err *err);
 
 /* Nothing held back any more. */
 static void sv_forget(sq *u) {
   if (u->npend)
     memset(u->slot, 0, sizeof u->slot);
   u->npend = 0;
+  if (u->nry)
+    memset(u->ryslot, 0, sizeof u->ryslot);
+  u->nry = 0;
+  if (u->ncm)
+    memset(u->cmslot, 0, sizeof u->cmslot);
+  u->ncm = 0;
+}
+
+/* something held back (sv_flush writes it) */
+static int held(const sq *u) {
+  return u->npend || u->nry || u->ncm;
 }
 
 static void sq_release(sq *u) {
@@ -519,7 +569,9 @@ static const int k_emp_out[] = {U_CMPM_SUB, U_CMPM_SUBGC};
 
 static kj_code w_emp_put(void *h, const kjs_sc_emp *e, kj_err *err) {
   sq *u = h;
-  kj_code rc = run_nip(u, k_emp_out, 2, e->nip, err);
+  kj_code rc = u->ncm ? sv_flush(u, err) : KJ_OK; /* the held days first */
+  if (!rc)
+    rc = run_nip(u, k_emp_out, 2, e->nip, err);
   if (rc)
     return rc;
   sqlite3_stmt *s = ust(u, U_EMP_PUT, err);
@@ -535,8 +587,10 @@ static kj_code w_emp_put(void *h, const kjs_sc_emp *e, kj_err *err) {
 }
 
 static kj_code w_emp_del(void *h, const char *nip, kj_err *err) {
+  sq *u = h;
   const int i[] = {U_CMPM_SUB, U_CMPM_SUBGC, U_EMP_DEL};
-  return run_nip(h, i, 3, nip, err);
+  kj_code rc = u->ncm ? sv_flush(u, err) : KJ_OK; /* the held days first */
+  return rc ? rc : run_nip(u, i, 3, nip, err);
 }
 
 static kj_code w_survey_add(void *h, const char *office, long long ym, const char *service,
@@ -610,6 +664,39 @@ static kj_code sv_flush(sq *u, kj_err *err) {
     bind_keys(s, k, 3);
     rc = urun(u, s, NULL, err);
   }
+  for (int i = 0; !rc && i < u->nry; i++) {
+    ry_pend *p = &u->ry[i];
+    if (!p->cnt && !p->qty) /* added and taken away within the batch */
+      continue;
+    /* the held sum as dh * 1e18 + dl, 0 <= dl < 1e18 (U_REALY_ADD's carry
+     * takes any dh) */
+    __int128 dh = p->qty / E18, dl = p->qty % E18;
+    if (dl < 0) {
+      dl += E18;
+      dh--;
+    }
+    const ukey k[] = {{NULL, p->y, 1}, {p->office, 0, 0}, {p->nip, 0, 0}, {p->indicator, 0, 0}};
+    sqlite3_stmt *s = ust(u, U_REALY_ADD, err);
+    if (!s) {
+      rc = KJ_EDB;
+      break;
+    }
+    bind_keys(s, k, 4);
+    sqlite3_bind_int64(s, 5, (long long)dh);
+    sqlite3_bind_int64(s, 6, (long long)dl);
+    sqlite3_bind_int64(s, 7, p->cnt);
+    if ((rc = urun(u, s, NULL, err)) || p->cnt >= 0)
+      continue;
+    if (!(s = ust(u, U_REALY_GC, err))) {
+      rc = KJ_EDB;
+      break;
+    }
+    bind_keys(s, k, 4);
+    rc = urun(u, s, NULL, err);
+  }
+  for (int i = 0; !rc && i < u->ncm; i++)
+    if (u->cm[i].days)
+      rc = cmpm_add(u, u->cm[i].office, u->cm[i].nip, u->cm[i].ym, u->cm[i].days, err);
   u->flushing = 0;
   sv_forget(u);
   return rc;
@@ -627,8 +714,42 @@ static kj_code w_real_add(void *h, const char *office, const char *nip, const ch
   kj_code rc = add_row(h, U_REAL_ADD, U_REAL_GC, k, 4, &qty, 1, 1, sign, err);
   if (rc)
     return rc;
-  /* and its year's sum (sc_realyear: the year report reads one row) */
-  const ukey ky[] = {{NULL, ym / 100, 1}, {office, 0, 0}, {nip, 0, 0}, {indicator, 0, 0}};
+  /* and its year's sum (sc_realyear: the year report reads one row), held
+   * back in a write transaction like the survey sums */
+  sq *u = h;
+  long long y = ym / 100;
+  if (u->batch && !sqlite3_get_autocommit(u->db) && office && nip && indicator &&
+      strlen(office) < sizeof u->ry[0].office && strlen(nip) < sizeof u->ry[0].nip &&
+      strlen(indicator) < sizeof u->ry[0].indicator) {
+    ry_pend *p = NULL;
+    unsigned at = ry_hash(y, office, nip, indicator) & (RY_SLOTS - 1);
+    for (; u->ryslot[at]; at = (at + 1) & (RY_SLOTS - 1)) {
+      ry_pend *q = &u->ry[u->ryslot[at] - 1];
+      if (q->y == y && !strcmp(q->office, office) && !strcmp(q->nip, nip) &&
+          !strcmp(q->indicator, indicator)) {
+        p = q;
+        break;
+      }
+    }
+    if (!p) {
+      if (u->nry == RY_PEND_MAX) {
+        if ((rc = sv_flush(u, err)))
+          return rc;
+        at = ry_hash(y, office, nip, indicator) & (RY_SLOTS - 1);
+      }
+      p = &u->ry[u->nry++];
+      u->ryslot[at] = (short)u->nry;
+      memset(p, 0, sizeof *p);
+      strcpy(p->office, office);
+      strcpy(p->nip, nip);
+      strcpy(p->indicator, indicator);
+      p->y = y;
+    }
+    p->qty += (__int128)sign * qty;
+    p->cnt += sign;
+    return KJ_OK;
+  }
+  const ukey ky[] = {{NULL, y, 1}, {office, 0, 0}, {nip, 0, 0}, {indicator, 0, 0}};
   return add_row(h, U_REALY_ADD, U_REALY_GC, ky, 4, &qty, 1, 1, sign, err);
 }
 
@@ -655,6 +776,29 @@ static kj_code w_actday_add(void *h, const char *office, const char *nip, long l
   return urun(u, s, NULL, err);
 }
 
+/* sc_cmpmonth(office, ym) += days when nip is on office's roster; a row
+ * back at zero is dropped */
+static kj_code cmpm_add(sq *u, const char *office, const char *nip, long long ym, long long days,
+                        kj_err *err) {
+  sqlite3_stmt *s = ust(u, U_CMPM_ADD, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, office);
+  btext(s, 2, nip);
+  sqlite3_bind_int64(s, 3, ym);
+  sqlite3_bind_int64(s, 4, days);
+  /* no RETURNING (in SQLite it costs three plain upserts): a take-away
+   * runs the _GC statement, as add_row */
+  kj_code rc = urun(u, s, NULL, err);
+  if (rc || days > 0)
+    return rc;
+  if (!(s = ust(u, U_CMPM_GC, err)))
+    return KJ_EDB;
+  btext(s, 1, office);
+  sqlite3_bind_int64(s, 2, ym);
+  return urun(u, s, NULL, err);
+}
+
 static kj_code w_actmonth_add(void *h, const char *office, const char *nip, long long ym, int sign,
                               kj_err *err) {
   sq *u = h;
@@ -677,22 +821,36 @@ static kj_code w_actmonth_add(void *h, const char *office, const char *nip, long
     if ((rc = urun(u, s, NULL, err)))
       return rc;
   }
-  /* and the office's month when nip is on its roster (sc_cmpmonth) */
-  if (!(s = ust(u, U_CMPM_ADD, err)))
-    return KJ_EDB;
-  btext(s, 1, office);
-  btext(s, 2, nip);
-  sqlite3_bind_int64(s, 3, ym);
-  sqlite3_bind_int64(s, 4, sign);
-  /* no RETURNING (in SQLite it costs three plain upserts): a take-away
-   * runs the _GC statement, as add_row */
-  if ((rc = urun(u, s, NULL, err)) || sign > 0)
-    return rc;
-  if (!(s = ust(u, U_CMPM_GC, err)))
-    return KJ_EDB;
-  btext(s, 1, office);
-  sqlite3_bind_int64(s, 2, ym);
-  return urun(u, s, NULL, err);
+  /* and the office's month when nip is on its roster (sc_cmpmonth), held
+   * back in a write transaction */
+  if (u->batch && !sqlite3_get_autocommit(u->db) && office && nip &&
+      strlen(office) < sizeof u->cm[0].office && strlen(nip) < sizeof u->cm[0].nip) {
+    cm_pend *p = NULL;
+    unsigned at = sv_hash(office, ym, nip) & (CM_SLOTS - 1);
+    for (; u->cmslot[at]; at = (at + 1) & (CM_SLOTS - 1)) {
+      cm_pend *q = &u->cm[u->cmslot[at] - 1];
+      if (q->ym == ym && !strcmp(q->office, office) && !strcmp(q->nip, nip)) {
+        p = q;
+        break;
+      }
+    }
+    if (!p) {
+      if (u->ncm == CM_PEND_MAX) {
+        if ((rc = sv_flush(u, err)))
+          return rc;
+        at = sv_hash(office, ym, nip) & (CM_SLOTS - 1);
+      }
+      p = &u->cm[u->ncm++];
+      u->cmslot[at] = (short)u->ncm;
+      memset(p, 0, sizeof *p);
+      strcpy(p->office, office);
+      strcpy(p->nip, nip);
+      p->ym = ym;
+    }
+    p->days += sign;
+    return KJ_OK;
+  }
+  return cmpm_add(u, office, nip, ym, sign, err);
 }
 
 static kj_code w_target_add(void *h, const char *office, const char *nip, const char *period,
@@ -712,7 +870,7 @@ static kj_code w_rating_add(void *h, const char *office, const char *ratee, cons
 /* --- reads --- */
 
 static sqlite3_stmt *rst(sq *u, int i, kj_err *err) {
-  if (u->npend && sv_flush(u, err))
+  if (held(u) && sv_flush(u, err))
     return NULL;
   if (!u->rs[i]) {
     if (sqlite3_prepare_v2(u->db, k_rsql[i], -1, &u->rs[i], NULL) != SQLITE_OK) {
@@ -1022,7 +1180,7 @@ kj_code kjs_score_sqlite_flush(sqlite3 *db, kj_err *err) {
   if (!u)
     return KJ_OK;
   u->batch = 0;
-  return u->npend ? sv_flush(u, err) : KJ_OK;
+  return held(u) ? sv_flush(u, err) : KJ_OK;
 }
 
 void kjs_score_sqlite_discard(sqlite3 *db) {
