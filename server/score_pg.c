@@ -78,11 +78,9 @@ enum {
   S_SURVEY_GC,
   S_CDAYS_ADD,
   S_CDAYS_GC,
-  S_REAL_ADD,
   S_REAL_GC,
   S_ACTDAY_ADD,
   S_ACTDAY_GC,
-  S_ACTMONTH_ADD,
   S_ACTMONTH_GC,
   S_TARGET_ADD,
   S_TARGET_GC,
@@ -141,17 +139,13 @@ static const char *const k_sql[S__COUNT] = {
     [S_CDAYS_ADD] = "INSERT INTO sc_cdays AS t(office,ym,days,cnt) VALUES($1,$2,$3,$4) ON "
                     "CONFLICT(office,ym,days) DO UPDATE SET cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
     [S_CDAYS_GC] = "DELETE FROM sc_cdays WHERE office=$1 AND ym=$2 AND days=$3 AND cnt=0",
-    [S_REAL_ADD] = "INSERT INTO sc_real AS t(office,nip,indicator,ym,qty_hi,qty_lo,cnt) "
-                   "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(office,nip,indicator,ym) DO UPDATE "
-                   "SET " CARRY("qty") LOW("qty") "cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
+    /* sc_real's and sc_actmonth's _ADD are S_REAL2_ADD and S_ACTMONTH2_ADD
+     * (below: with their report aggregates) */
     [S_REAL_GC] = "DELETE FROM sc_real WHERE office=$1 AND nip=$2 AND indicator=$3 AND ym=$4 AND "
                   "cnt=0",
     [S_ACTDAY_ADD] = "INSERT INTO sc_actday AS t(office,nip,day,wd,cnt) VALUES($1,$2,$3,$4,$5) ON "
                      "CONFLICT(office,nip,day) DO UPDATE SET cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
     [S_ACTDAY_GC] = "DELETE FROM sc_actday WHERE office=$1 AND nip=$2 AND day=$3 AND cnt=0",
-    [S_ACTMONTH_ADD] = "INSERT INTO sc_actmonth AS t(office,nip,ym,days) VALUES($1,$2,$3,$4) ON "
-                       "CONFLICT(office,nip,ym) DO UPDATE SET days=t.days+EXCLUDED.days "
-                       "RETURNING days",
     [S_ACTMONTH_GC] = "DELETE FROM sc_actmonth WHERE office=$1 AND nip=$2 AND ym=$3 AND days=0",
     [S_TARGET_ADD] = "INSERT INTO sc_target AS t(office,nip,period,indicator,target_hi,target_lo,"
                      "weight_hi,weight_lo,cnt) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ON "
