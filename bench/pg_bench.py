@@ -514,6 +514,14 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
     R["db_bytes"] = int(cl.sql("SELECT pg_database_size('kjreport')"))
     R["records"] = int(cl.sql("SELECT count(*) FROM records WHERE type = 'survey'", db="kjreport"))
     R["sc_survey_rows"] = int(cl.sql("SELECT count(*) FROM sc_survey", db="kjreport"))
+    # what a year report reads per employee and office (the report
+    # aggregates, docs/scoring.md "Aggregates"), against the month rows
+    # they sum
+    for t in ("sc_real", "sc_realyear", "sc_actmonth", "sc_cmpmonth", "sc_target", "sc_rating",
+              "sc_emp"):
+        R[t + "_rows"] = int(cl.sql("SELECT count(*) FROM pg_class WHERE relname = '%s'" % t,
+                                    db="kjreport")) and int(cl.sql("SELECT count(*) FROM %s" % t,
+                                                                  db="kjreport"))
     B.log("loaded: %s" % json.dumps(R))
     # this build's kinerjad and, with PG_REPORT_BEFORE=PATH, another one (the
     # code before a change) as a second instance on the same database; their
@@ -678,6 +686,12 @@ def render_report(out, fmt, rep):
                 med(x["handler_ms"]), statistics.mean(x["kinerjad_cpu_ms"]),
                 statistics.mean(x["pg_cpu_ms"]), fmt(x.get("statements", 0)), fmt(x["bytes"]),
                 tgt))
+    if rep.get("employees"):
+        out.append("")
+        out.append("Aggregate rows: " + ", ".join(
+            "%s `%s`" % (fmt(rep[t + "_rows"]), t) for t in (
+                "sc_emp", "sc_target", "sc_rating", "sc_real", "sc_realyear", "sc_actmonth",
+                "sc_cmpmonth") if t + "_rows" in rep) + ".")
     if len(rep["builds"]) > 1:
         out.append("")
         out.append("Both builds' answers byte-identical: year %s, month %s." % (

@@ -371,7 +371,7 @@ typedef struct kjs_db_table {
 } kjs_db_table;
 /* Every table of the store (records, tokens, applied, conflicts, moved,
  * history, imports, clock, epochs, users, enrol_codes, device_reports and
- * the nine sc_* score tables), kjs_db_ntables of them (db_sqlite.c). */
+ * the eleven sc_* score tables), kjs_db_ntables of them (db_sqlite.c). */
 extern const kjs_db_table kjs_db_tables[];
 extern const int kjs_db_ntables;
 

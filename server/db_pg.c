@@ -1337,9 +1337,9 @@ static kjs_score_store *p_score(conn *c) {
   return &c->score.store;
 }
 
-static const char *const k_sc_tables[] = {"sc_office",   "sc_emp",    "sc_survey",
-                                          "sc_cdays",    "sc_real",   "sc_actday",
-                                          "sc_actmonth", "sc_target", "sc_rating"};
+static const char *const k_sc_tables[] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
+                                          "sc_real",   "sc_actday",   "sc_actmonth", "sc_target",
+                                          "sc_rating", "sc_realyear", "sc_cmpmonth"};
 #define NSC ((int)(sizeof k_sc_tables / sizeof k_sc_tables[0]))
 
 /* Empty the score tables and feed every live record through

@@ -1562,6 +1562,8 @@ const kjs_db_table kjs_db_tables[] = {
     {"sc_target", COLS("office", "nip", "period", "indicator", "target_hi", "target_lo",
                        "weight_hi", "weight_lo", "cnt")},
     {"sc_rating", COLS("office", "ratee", "period", "role", "total", "cnt")},
+    {"sc_realyear", COLS("y", "office", "nip", "indicator", "qty_hi", "qty_lo", "cnt")},
+    {"sc_cmpmonth", COLS("office", "ym", "days")},
 };
 const int kjs_db_ntables = (int)(sizeof kjs_db_tables / sizeof kjs_db_tables[0]);
 #undef COLS

@@ -1,6 +1,6 @@
 /* score_pg.c - the score store (score_store.h) on PostgreSQL, through libpq.
  *
- * The same nine tables as server/score_sqlite.c (docs/scoring.md
+ * The same eleven tables as server/score_sqlite.c (docs/scoring.md
  * "Aggregates"), with BIGINT numbers and text keys COLLATE "C" (byte order,
  * as SQLite's BINARY), so the reports built from either store are the same
  * bytes.  Sums of values * 1e6 are two columns hi * 1e18 + lo, 0 <= lo <
@@ -51,11 +51,19 @@ static const char *const k_ddl[] = {
     "\"C\" NOT NULL, period TEXT COLLATE \"C\" NOT NULL, role TEXT COLLATE \"C\" NOT NULL, total "
     "BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(office, ratee, period, role))",
     "CREATE INDEX IF NOT EXISTS sc_emp_office ON sc_emp(office, nip)",
+    /* the year sums of sc_real and the roster's sums of sc_actmonth (see
+     * "Report aggregates"; filled from those by kjs_score_pg_schema when
+     * made) */
+    "CREATE TABLE IF NOT EXISTS sc_realyear(y BIGINT NOT NULL, office TEXT COLLATE \"C\" NOT NULL, "
+    "nip TEXT COLLATE \"C\" NOT NULL, indicator TEXT COLLATE \"C\" NOT NULL, qty_hi BIGINT NOT "
+    "NULL, qty_lo BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(y, office, nip, indicator))",
+    "CREATE TABLE IF NOT EXISTS sc_cmpmonth(office TEXT COLLATE \"C\" NOT NULL, ym BIGINT NOT "
+    "NULL, days BIGINT NOT NULL, PRIMARY KEY(office, ym))",
 };
 
-static const char *const k_tables[] = {"sc_office",   "sc_emp",    "sc_survey",
-                                       "sc_cdays",    "sc_real",   "sc_actday",
-                                       "sc_actmonth", "sc_target", "sc_rating"};
+static const char *const k_tables[] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
+                                       "sc_real",   "sc_actday",   "sc_actmonth", "sc_target",
+                                       "sc_rating", "sc_realyear", "sc_cmpmonth"};
 
 /* The statements, prepared as "kjsc_<index>".  An _ADD statement's
  * parameters are the row's keys, then the signed values, then the signed
@@ -70,11 +78,9 @@ enum {
   S_SURVEY_GC,
   S_CDAYS_ADD,
   S_CDAYS_GC,
-  S_REAL_ADD,
   S_REAL_GC,
   S_ACTDAY_ADD,
   S_ACTDAY_GC,
-  S_ACTMONTH_ADD,
   S_ACTMONTH_GC,
   S_TARGET_ADD,
   S_TARGET_GC,
@@ -99,6 +105,15 @@ enum {
   S_CMP_MONTHS_ALL,
   S_CMP_DAYS_ALL,
   S_CMP_DAY_ALL,
+  S_REAL2_ADD,
+  S_REALY_GC,
+  S_ACTMONTH2_ADD,
+  S_CMPM_GC,
+  S_CMPM_SUB,
+  S_CMPM_SUBGC,
+  S_CMPM_PLUS,
+  S_REALS_YEAR,
+  S_REALS_YEAR_ALL,
   S__COUNT
 };
 
@@ -124,17 +139,13 @@ static const char *const k_sql[S__COUNT] = {
     [S_CDAYS_ADD] = "INSERT INTO sc_cdays AS t(office,ym,days,cnt) VALUES($1,$2,$3,$4) ON "
                     "CONFLICT(office,ym,days) DO UPDATE SET cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
     [S_CDAYS_GC] = "DELETE FROM sc_cdays WHERE office=$1 AND ym=$2 AND days=$3 AND cnt=0",
-    [S_REAL_ADD] = "INSERT INTO sc_real AS t(office,nip,indicator,ym,qty_hi,qty_lo,cnt) "
-                   "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(office,nip,indicator,ym) DO UPDATE "
-                   "SET " CARRY("qty") LOW("qty") "cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
+    /* sc_real's and sc_actmonth's _ADD are S_REAL2_ADD and S_ACTMONTH2_ADD
+     * (below: with their report aggregates) */
     [S_REAL_GC] = "DELETE FROM sc_real WHERE office=$1 AND nip=$2 AND indicator=$3 AND ym=$4 AND "
                   "cnt=0",
     [S_ACTDAY_ADD] = "INSERT INTO sc_actday AS t(office,nip,day,wd,cnt) VALUES($1,$2,$3,$4,$5) ON "
                      "CONFLICT(office,nip,day) DO UPDATE SET cnt=t.cnt+EXCLUDED.cnt RETURNING cnt",
     [S_ACTDAY_GC] = "DELETE FROM sc_actday WHERE office=$1 AND nip=$2 AND day=$3 AND cnt=0",
-    [S_ACTMONTH_ADD] = "INSERT INTO sc_actmonth AS t(office,nip,ym,days) VALUES($1,$2,$3,$4) ON "
-                       "CONFLICT(office,nip,ym) DO UPDATE SET days=t.days+EXCLUDED.days "
-                       "RETURNING days",
     [S_ACTMONTH_GC] = "DELETE FROM sc_actmonth WHERE office=$1 AND nip=$2 AND ym=$3 AND days=0",
     [S_TARGET_ADD] = "INSERT INTO sc_target AS t(office,nip,period,indicator,target_hi,target_lo,"
                      "weight_hi,weight_lo,cnt) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ON "
@@ -163,9 +174,8 @@ static const char *const k_sql[S__COUNT] = {
     [S_CDAYS] = "SELECT days,sum(cnt) FROM sc_cdays WHERE office=$1 AND ym BETWEEN $2 AND $3 "
                 "GROUP BY days ORDER BY days",
     /* compliance: activities of this office by its roster */
-    [S_CMP_MONTHS] = "SELECT coalesce(sum(m.days),0) FROM sc_emp e JOIN sc_actmonth m ON "
-                     "m.office=e.office AND m.nip=e.nip WHERE e.office=$1 AND m.ym BETWEEN $2 AND "
-                     "$3",
+    [S_CMP_MONTHS] = "SELECT coalesce(sum(days),0) FROM sc_cmpmonth WHERE office=$1 AND ym "
+                     "BETWEEN $2 AND $3",
     [S_CMP_DAYS] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
                    "d.nip=e.nip WHERE e.office=$1 AND d.day BETWEEN $2 AND $3 AND d.wd=1",
     [S_CMP_DAY] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
@@ -191,15 +201,55 @@ static const char *const k_sql[S__COUNT] = {
                       "office,ratee,role",
     /* ... and the compliance counts of every office with any, in office
      * order (S_CMP_DAY_ALL: one day, all offices) */
-    [S_CMP_MONTHS_ALL] = "SELECT e.office,sum(m.days) FROM sc_emp e JOIN sc_actmonth m ON "
-                         "m.office=e.office AND m.nip=e.nip WHERE m.ym BETWEEN $1 AND $2 GROUP BY "
-                         "e.office ORDER BY e.office",
+    [S_CMP_MONTHS_ALL] = "SELECT office,sum(days) FROM sc_cmpmonth WHERE ym BETWEEN $1 AND $2 "
+                         "GROUP BY office ORDER BY office",
     [S_CMP_DAYS_ALL] = "SELECT e.office,count(*) FROM sc_emp e JOIN sc_actday d ON "
                        "d.office=e.office AND d.nip=e.nip WHERE d.day BETWEEN $1 AND $2 AND "
                        "d.wd=1 GROUP BY e.office ORDER BY e.office",
     [S_CMP_DAY_ALL] = "SELECT e.office,count(*) FROM sc_emp e JOIN sc_actday d ON "
                       "d.office=e.office AND d.nip=e.nip WHERE d.day=$1 GROUP BY e.office ORDER "
                       "BY e.office",
+    /* Report aggregates.  sc_real and sc_realyear (its year, ym / 100)
+     * in one round trip: the counts after, month row's then year row's */
+    [S_REAL2_ADD] =
+        "WITH y AS (INSERT INTO sc_realyear AS t(y,office,nip,indicator,qty_hi,qty_lo,cnt) "
+        "VALUES($4::bigint/100,$1,$2,$3,$5,$6,$7) ON CONFLICT(y,office,nip,indicator) DO UPDATE "
+        "SET " CARRY("qty")
+            LOW("qty") "cnt=t.cnt+EXCLUDED.cnt RETURNING cnt), m AS (INSERT INTO "
+                       "sc_real AS t(office,nip,indicator,ym,qty_hi,qty_lo,cnt) "
+                       "VALUES($1,$2,$3,$4,$5,$6,$7) ON "
+                       "CONFLICT(office,nip,indicator,ym) DO UPDATE SET " CARRY("qty")
+                           LOW("qty") "cnt=t.cnt+"
+                                      "EXCLUDED.cnt RETURNING cnt) SELECT m.cnt,y.cnt FROM m,y",
+    [S_REALY_GC] = "DELETE FROM sc_realyear WHERE office=$1 AND nip=$2 AND indicator=$3 AND y=$4 "
+                   "AND cnt=0",
+    /* sc_actmonth and, when nip is on office's roster, sc_cmpmonth: the
+     * days after, the month row's then the office row's (NULL: not on the
+     * roster) */
+    [S_ACTMONTH2_ADD] =
+        "WITH m AS (INSERT INTO sc_actmonth AS t(office,nip,ym,days) VALUES($1,$2,$3,$4) ON "
+        "CONFLICT(office,nip,ym) DO UPDATE SET days=t.days+EXCLUDED.days RETURNING days), c AS "
+        "(INSERT INTO sc_cmpmonth AS t(office,ym,days) SELECT $1::text,$3::bigint,$4::bigint FROM "
+        "sc_emp WHERE nip=$2 AND office=$1 ON CONFLICT(office,ym) DO UPDATE SET "
+        "days=t.days+EXCLUDED.days RETURNING days) SELECT (SELECT days FROM m),(SELECT days FROM "
+        "c)",
+    [S_CMPM_GC] = "DELETE FROM sc_cmpmonth WHERE office=$1 AND ym=$2 AND days=0",
+    /* a roster change of nip: its months out of sc_cmpmonth (before),
+     * back in (after) */
+    [S_CMPM_SUB] = "UPDATE sc_cmpmonth c SET days=c.days-m.days FROM sc_actmonth m JOIN sc_emp e "
+                   "ON m.office=e.office AND m.nip=e.nip WHERE e.nip=$1 AND c.office=m.office AND "
+                   "c.ym=m.ym",
+    [S_CMPM_SUBGC] =
+        "DELETE FROM sc_cmpmonth c USING sc_emp e WHERE e.nip=$1 AND c.office=e.office "
+        "AND c.days=0",
+    [S_CMPM_PLUS] = "INSERT INTO sc_cmpmonth AS t(office,ym,days) SELECT m.office,m.ym,m.days FROM "
+                    "sc_actmonth m JOIN sc_emp e ON m.office=e.office AND m.nip=e.nip WHERE "
+                    "e.nip=$1 ON CONFLICT(office,ym) DO UPDATE SET days=t.days+EXCLUDED.days",
+    /* S_REALS and S_REALS_ALL of a whole year */
+    [S_REALS_YEAR] = "SELECT indicator,qty_hi,qty_lo FROM sc_realyear WHERE y=$3 AND office=$1 AND "
+                     "nip=$2",
+    [S_REALS_YEAR_ALL] = "SELECT office,nip,indicator,qty_hi,qty_lo FROM sc_realyear WHERE y=$1 "
+                         "ORDER BY office,nip,indicator",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -255,7 +305,8 @@ static kj_code run(kjs_score_pg *h, int i, int nparam, const char *const *params
   char name[16];
   snprintf(name, sizeof name, "kjsc_%d", i);
   *out = NULL;
-  if (i < S_OFFICES) /* a write: the batch reads are out of date */
+  if (i < S_OFFICES || (i >= S_REAL2_ADD && i <= S_CMPM_PLUS)) /* a write: the batch reads
+                                                                * are out of date */
     kjs_score_pg_forget(h);
   if (!h->checked) {
     kj_code rc = list_prepared(h, err);
@@ -288,6 +339,17 @@ static kj_code run(kjs_score_pg *h, int i, int nparam, const char *const *params
  * err when it is not an integer that fits a long long. */
 static kj_code col_ll(const PGresult *r, int row, int col, long long *out, kj_err *err) {
   const char *s = PQgetvalue(r, row, col);
+  /* the common case, at most 18 digits (no overflow), without strtoll:
+   * a report parses about 200,000 of them */
+  const char *d = s + (*s == '-');
+  long long v = 0;
+  int n = 0;
+  while (d[n] >= '0' && d[n] <= '9' && n < 19)
+    v = v * 10 + (d[n++] - '0');
+  if (n > 0 && n <= 18 && !d[n]) {
+    *out = *s == '-' ? -v : v;
+    return KJ_OK;
+  }
   char *end = NULL;
   errno = 0;
   *out = strtoll(s, &end, 10);
@@ -309,7 +371,18 @@ typedef struct num {
 } num;
 
 static const char *fmt(num *n, long long v) {
-  snprintf(n->s, sizeof n->s, "%lld", v);
+  /* decimal digits from the end, as "%lld" (statement parameters: a report
+   * formats tens of thousands) */
+  char t[sizeof n->s];
+  char *p = t + sizeof t - 1;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  *p = 0;
+  do
+    *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0)
+    *--p = '-';
+  memcpy(n->s, p, (size_t)(t + sizeof t - p));
   return n->s;
 }
 
@@ -367,18 +440,67 @@ static kj_code w_office_del(void *h, const char *code, kj_err *err) {
   return rc;
 }
 
-static kj_code w_emp_put(void *h, const kjs_sc_emp *e, kj_err *err) {
-  const char *p[3] = {e->nip, e->office, e->name};
-  PGresult *r;
-  kj_code rc = run(h, S_EMP_PUT, 3, p, &r, err, "cannot update the roster");
-  PQclear(r);
+/* Run statements i[0..n) in turn with the one parameter nip. */
+static kj_code run_nip(kjs_score_pg *h, const int *i, int n, const char *nip, kj_err *err) {
+  kj_code rc = KJ_OK;
+  for (int k = 0; !rc && k < n; k++) {
+    PGresult *r;
+    rc = run(h, i[k], 1, &nip, &r, err, "cannot update the roster");
+    PQclear(r);
+  }
   return rc;
 }
 
-static kj_code w_emp_del(void *h, const char *nip, kj_err *err) {
+/* A roster change moves nip's compliance months in sc_cmpmonth: those of
+ * its old office's rows go out before, those of its new office's come in
+ * after (docs/scoring.md "Aggregates"). */
+static const int k_emp_out[] = {S_CMPM_SUB, S_CMPM_SUBGC};
+
+static kj_code w_emp_put(void *h, const kjs_sc_emp *e, kj_err *err) {
+  const char *p[3] = {e->nip, e->office, e->name};
   PGresult *r;
-  kj_code rc = run(h, S_EMP_DEL, 1, &nip, &r, err, "cannot update the roster");
+  kj_code rc = run_nip(h, k_emp_out, 2, e->nip, err);
+  if (rc)
+    return rc;
+  rc = run(h, S_EMP_PUT, 3, p, &r, err, "cannot update the roster");
   PQclear(r);
+  if (rc)
+    return rc;
+  const int in[] = {S_CMPM_PLUS};
+  return run_nip(h, in, 1, e->nip, err);
+}
+
+static kj_code w_emp_del(void *h, const char *nip, kj_err *err) {
+  const int i[] = {S_CMPM_SUB, S_CMPM_SUBGC, S_EMP_DEL};
+  return run_nip(h, i, 3, nip, err);
+}
+
+/* Run the two-table _ADD statement add (its parameters p[0..np)): it
+ * returns the count after the change of each row, NULL when the second row
+ * was not touched; a row whose count is back to zero is dropped by its
+ * _GC statement (gc1 over p1[0..nk1), gc2 over p2[0..nk2)). */
+static kj_code add_two(kjs_score_pg *h, int add, const char *const *p, int np, int gc1,
+                       const char *const *p1, int nk1, int gc2, const char *const *p2, int nk2,
+                       kj_err *err) {
+  PGresult *r;
+  kj_code rc = run(h, add, np, p, &r, err, "cannot update aggregates");
+  if (rc)
+    return rc;
+  long long n[2] = {1, 1};
+  if (PQntuples(r) != 1)
+    rc = kj_fail(err, KJ_EDB, "scores: an upsert returned %d rows", PQntuples(r));
+  for (int k = 0; !rc && k < 2; k++)
+    if (!PQgetisnull(r, 0, k))
+      rc = col_ll(r, 0, k, &n[k], err);
+  PQclear(r);
+  if (!rc && n[0] == 0) {
+    rc = run(h, gc1, nk1, p1, &r, err, "cannot update aggregates");
+    PQclear(r);
+  }
+  if (!rc && n[1] == 0) {
+    rc = run(h, gc2, nk2, p2, &r, err, "cannot update aggregates");
+    PQclear(r);
+  }
   return rc;
 }
 
@@ -404,7 +526,9 @@ static kj_code w_real_add(void *h, const char *office, const char *nip, const ch
   num n[4];
   split(sign * qty, &n[1], &n[2]);
   const char *p[7] = {office, nip, indicator, fmt(&n[0], ym), n[1].s, n[2].s, fmt(&n[3], sign)};
-  return add_row(h, S_REAL_ADD, S_REAL_GC, p, 7, 4, NULL, err);
+  num y;
+  const char *py[4] = {office, nip, indicator, fmt(&y, ym / 100)};
+  return add_two(h, S_REAL2_ADD, p, 7, S_REAL_GC, p, 4, S_REALY_GC, py, 4, err);
 }
 
 static kj_code w_actday_add(void *h, const char *office, const char *nip, long long day, int wd,
@@ -418,7 +542,8 @@ static kj_code w_actmonth_add(void *h, const char *office, const char *nip, long
                               kj_err *err) {
   num n[2];
   const char *p[4] = {office, nip, fmt(&n[0], ym), fmt(&n[1], sign)};
-  return add_row(h, S_ACTMONTH_ADD, S_ACTMONTH_GC, p, 4, 3, NULL, err);
+  const char *pc[2] = {office, n[0].s};
+  return add_two(h, S_ACTMONTH2_ADD, p, 4, S_ACTMONTH_GC, p, 3, S_CMPM_GC, pc, 2, err);
 }
 
 static kj_code w_target_add(void *h, const char *office, const char *nip, const char *period,
@@ -506,6 +631,7 @@ static kj_code batch_get(kjs_score_pg *h, int b, int i, int np, const char *cons
     if (rc)
       return rc;
     h->batch[b] = r;
+    h->batch_pos[b] = 0;
     h->batch_lo[b] = lo;
     h->batch_hi[b] = hi;
     snprintf(h->batch_period[b], sizeof h->batch_period[b], "%s", per);
@@ -538,6 +664,18 @@ static int batch_first(const PGresult *r, const char *const *k, int nk) {
   return lo;
 }
 
+/* The first row of batch b (its result r) whose key is not below k: the
+ * row after the last read when that is it (the report asks for offices and
+ * employees in key order: two comparisons), else by binary search. */
+static int batch_seek(const kjs_score_pg *h, int b, const PGresult *r, const char *const *k,
+                      int nk) {
+  int at = h->batch_pos[b];
+  if (at >= 0 && at <= PQntuples(r) && (at == PQntuples(r) || key_cmp(r, at, k, nk) >= 0) &&
+      (at == 0 || key_cmp(r, at - 1, k, nk) < 0))
+    return at;
+  return batch_first(r, k, nk);
+}
+
 /* Rows of one office (one employee): those of batch b when batch reads are
  * on (statement all with its params pall, keyed by months lo..hi and
  * period; the key k[0..nk) in columns 0..nk-1, the one-office statement's
@@ -555,11 +693,12 @@ static int batch_first(const PGresult *r, const char *const *k, int nk) {
     kj_code cb_ = batch_get(hh_, b, all, npall, pall, lo, hi, period, &res_, err, what);           \
     if (cb_)                                                                                       \
       return cb_;                                                                                  \
-    for (int r_ = batch_first(res_, k, nk);                                                        \
-         !cb_ && r_ < PQntuples(res_) && !key_cmp(res_, r_, k, nk); r_++) {                        \
+    int r_ = batch_seek(hh_, b, res_, k, nk);                                                      \
+    for (; !cb_ && r_ < PQntuples(res_) && !key_cmp(res_, r_, k, nk); r_++) {                      \
       const int c_ = (nk);                                                                         \
       __VA_ARGS__;                                                                                 \
     }                                                                                              \
+    hh_->batch_pos[b] = r_;                                                                        \
     return cb_;                                                                                    \
   } while (0)
 
@@ -612,6 +751,18 @@ static kj_code r_reals(void *h, const char *office, const char *nip, long long y
                        kj_err *err) {
   num n[2];
   const char *p[4] = {office, nip, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
+  if (ym_lo % 100 == 1 && ym_hi == ym_lo + 11) {
+    /* a whole year: its sums in sc_realyear, one row per indicator */
+    num y;
+    const char *py[3] = {office, nip, fmt(&y, ym_lo / 100)};
+    READ_BATCH_ROWS(h, KJS_PG_B_REALS, S_REALS_YEAR_ALL, 1, py + 2, ym_lo, ym_hi, NULL,
+                    S_REALS_YEAR, 3, py, py, 2, err, "cannot read realisasi", {
+                      kjs_sc_real x = {col_text(res_, r_, c_), {0, 0}};
+                      cb_ = col_sum(res_, r_, c_ + 1, &x.qty, err);
+                      if (!cb_)
+                        cb_ = each(ctx, &x);
+                    });
+  }
   READ_BATCH_ROWS(h, KJS_PG_B_REALS, S_REALS_ALL, 2, p + 2, ym_lo, ym_hi, NULL, S_REALS, 4, p, p, 2,
                   err, "cannot read realisasi", {
                     kjs_sc_real x = {col_text(res_, r_, c_), {0, 0}};
@@ -808,8 +959,46 @@ static kj_code exec_all(PGconn *c, const char *const *sql, size_t n, kj_err *err
   return KJ_OK;
 }
 
+/* The fills of the report aggregates from the tables they sum, for a
+ * database made before them: sc_realyear from sc_real (hi, lo summed
+ * without overflow: lo in halves of 10^9, each sum below 2^63 up to 9 * 10^9
+ * rows), sc_cmpmonth from sc_actmonth on the roster. */
+static const char *const k_fill_realyear =
+    "INSERT INTO sc_realyear(y,office,nip,indicator,qty_hi,qty_lo,cnt) SELECT y,office,nip,"
+    "indicator,h+(a+b/1000000000)/1000000000,((a+b/1000000000)%1000000000)*1000000000+b%1000000000,"
+    "c FROM (SELECT ym/100 AS y,office,nip,indicator,sum(qty_hi)::bigint AS h,"
+    "sum(qty_lo/1000000000)::bigint AS a,sum(qty_lo%1000000000)::bigint AS b,sum(cnt)::bigint AS c "
+    "FROM sc_real GROUP BY ym/100,office,nip,indicator) s";
+static const char *const k_fill_cmpmonth =
+    "INSERT INTO sc_cmpmonth(office,ym,days) SELECT m.office,m.ym,sum(m.days) FROM sc_actmonth m "
+    "JOIN sc_emp e ON e.office=m.office AND e.nip=m.nip GROUP BY m.office,m.ym";
+
+/* *absent = 1 when table is not in the schema (to_regclass) */
+static kj_code table_absent(PGconn *c, const char *table, int *absent, kj_err *err) {
+  const char *p[1] = {table};
+  PGresult *r = PQexecParams(c, "SELECT to_regclass($1) IS NULL", 1, NULL, p, NULL, NULL, 0);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    kj_code rc = fail_res(c, r, err, "cannot read the table list");
+    PQclear(r);
+    return rc;
+  }
+  *absent = !strcmp(PQgetvalue(r, 0, 0), "t");
+  PQclear(r);
+  return KJ_OK;
+}
+
 kj_code kjs_score_pg_schema(PGconn *conn, kj_err *err) {
-  return exec_all(conn, k_ddl, sizeof k_ddl / sizeof *k_ddl, err, "cannot create tables");
+  int no_ry = 0, no_cm = 0;
+  kj_code rc = table_absent(conn, "sc_realyear", &no_ry, err);
+  if (!rc)
+    rc = table_absent(conn, "sc_cmpmonth", &no_cm, err);
+  if (!rc)
+    rc = exec_all(conn, k_ddl, sizeof k_ddl / sizeof *k_ddl, err, "cannot create tables");
+  if (!rc && no_ry)
+    rc = exec_all(conn, &k_fill_realyear, 1, err, "cannot fill sc_realyear");
+  if (!rc && no_cm)
+    rc = exec_all(conn, &k_fill_cmpmonth, 1, err, "cannot fill sc_cmpmonth");
+  return rc;
 }
 
 kj_code kjs_score_pg_clear(PGconn *conn, kj_err *err) {

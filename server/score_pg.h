@@ -1,5 +1,5 @@
 /* score_pg.h - the PostgreSQL implementation of the score store
- * (score_store.h): the nine sc_* aggregate tables of docs/scoring.md
+ * (score_store.h): the eleven sc_* aggregate tables of docs/scoring.md
  * "Aggregates" in the server's PostgreSQL database (issue 19), next to the
  * records of the PostgreSQL store.
  *
@@ -53,6 +53,7 @@ typedef struct kjs_score_pg {
   int batch_on;
   PGresult *batch[KJS_PG_B__COUNT];
   long long batch_lo[KJS_PG_B__COUNT], batch_hi[KJS_PG_B__COUNT];
+  int batch_pos[KJS_PG_B__COUNT]; /* the row after the last one read */
   char batch_period[KJS_PG_B__COUNT][24];
   /* the holidays' counts: day_res[i] for day day_key[i], i < nday */
   PGresult **day_res;
@@ -75,16 +76,17 @@ void kjs_score_pg_release(kjs_score_pg *h);
  * rows were read in that transaction's snapshot).  Never fails. */
 void kjs_score_pg_forget(kjs_score_pg *h);
 
-/* Create the nine aggregate tables and their index if absent (CREATE TABLE
+/* Create the eleven aggregate tables and their index if absent (CREATE TABLE
  * IF NOT EXISTS, BIGINT numbers, text COLLATE "C"), in the schema first on
- * the connection's search_path.  Run it inside the caller's migration
- * transaction, under the migration's lock: two sessions creating the same
- * table at the same moment make one of them fail (a unique violation in
- * pg_type), PostgreSQL's rule for concurrent DDL.  KJ_OK, or KJ_EDB with
- * err filled (the transaction must then be rolled back). */
+ * the connection's search_path; the report aggregates sc_realyear and
+ * sc_cmpmonth, when absent before, are filled from sc_real and sc_actmonth
+ * (a database made before them, docs/scoring.md "Aggregates").  Run it inside the caller's
+ * migration transaction, under the migration's lock: two sessions creating the same table at the
+ * same moment make one of them fail (a unique violation in pg_type), PostgreSQL's rule for
+ * concurrent DDL.  KJ_OK, or KJ_EDB with err filled (the transaction must then be rolled back). */
 kj_code kjs_score_pg_schema(PGconn *conn, kj_err *err);
 
-/* Empty the nine tables (before a rebuild from the records: every live
+/* Empty the eleven tables (before a rebuild from the records: every live
  * record through kjs_score_update).  Inside the caller's write
  * transaction.  KJ_OK or KJ_EDB with err filled. */
 kj_code kjs_score_pg_clear(PGconn *conn, kj_err *err);

@@ -14,6 +14,10 @@
  *   sc_target(office, nip, period, indicator, target_hi, target_lo,
  *             weight_hi, weight_lo, cnt)          (* 1e6, hi * 1e18 + lo)
  *   sc_rating(office, ratee, period, role, total, cnt)  total = sum of s1..s7
+ *   sc_realyear(y, office, nip, indicator, qty_hi, qty_lo, cnt)
+ *                                                 sc_real's sums per year
+ *   sc_cmpmonth(office, ym, days)                 sc_actmonth's days of the
+ *                                                 office's roster per month
  * ym is year*100+month.  A row whose count drops to 0 is deleted, so a
  * recompute from the records gives exactly the same rows.  The per-employee
  * tables are keyed by the record's own office before the NIP (the own-office
@@ -58,11 +62,18 @@ static const char *const k_tables[] = {
     "sc_rating(office TEXT NOT NULL, ratee TEXT NOT NULL, period TEXT NOT NULL, role TEXT NOT "
     "NULL, total INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(office, ratee, period, "
     "role)) WITHOUT ROWID",
+    /* report aggregates: the year sums of sc_real, the roster's sums of
+     * sc_actmonth (filled from those when made: kjs_score_sqlite_schema) */
+    "sc_realyear(y INTEGER NOT NULL, office TEXT NOT NULL, nip TEXT NOT NULL, indicator TEXT NOT "
+    "NULL, qty_hi INTEGER NOT NULL, qty_lo INTEGER NOT NULL, cnt INTEGER NOT NULL, PRIMARY KEY(y, "
+    "office, nip, indicator)) WITHOUT ROWID",
+    "sc_cmpmonth(office TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, PRIMARY "
+    "KEY(office, ym)) WITHOUT ROWID",
 };
 #define NTABLES ((int)(sizeof k_tables / sizeof k_tables[0]))
-static const char *const k_names[NTABLES] = {"sc_office",   "sc_emp",    "sc_survey",
-                                             "sc_cdays",    "sc_real",   "sc_actday",
-                                             "sc_actmonth", "sc_target", "sc_rating"};
+static const char *const k_names[NTABLES] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
+                                             "sc_real",   "sc_actday",   "sc_actmonth", "sc_target",
+                                             "sc_rating", "sc_realyear", "sc_cmpmonth"};
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
   int ec = sqlite3_errcode(db) & 0xff;
@@ -107,6 +118,37 @@ static kj_code has_column(sqlite3 *db, const char *table, const char *col, int *
 static const char *const k_office_keyed[] = {"sc_real", "sc_actday", "sc_actmonth", "sc_target",
                                              "sc_rating"};
 
+/* *absent = 1 when main has no table named table */
+static kj_code table_absent(sqlite3 *db, const char *table, int *absent, kj_err *err) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT count(*) FROM main.sqlite_master WHERE type='table' AND name=?1",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot read the table list");
+  sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  *absent = rc == SQLITE_ROW && sqlite3_column_int(s, 0) == 0;
+  if (rc != SQLITE_ROW)
+    db_fail(db, err, "cannot read the table list");
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? KJ_OK : KJ_EDB;
+}
+
+/* The fills of the report aggregates from the tables they sum, for a
+ * database made before them (as score_pg.c's): sc_realyear from sc_real,
+ * (hi, lo) summed with lo in halves of 10^9 (no sum beyond 2^63 up to 9 *
+ * 10^9 rows), sc_cmpmonth from sc_actmonth on the roster. */
+static const char *const k_fill_realyear =
+    "INSERT INTO main.sc_realyear(y,office,nip,indicator,qty_hi,qty_lo,cnt) SELECT y,office,nip,"
+    "indicator,h+(a+b/1000000000)/1000000000,((a+b/1000000000)%1000000000)*1000000000+b%1000000000,"
+    "c FROM (SELECT ym/100 AS y,office,nip,indicator,sum(qty_hi) AS h,sum(qty_lo/1000000000) AS a,"
+    "sum(qty_lo%1000000000) AS b,sum(cnt) AS c FROM main.sc_real GROUP BY ym/100,office,nip,"
+    "indicator)";
+static const char *const k_fill_cmpmonth =
+    "INSERT INTO main.sc_cmpmonth(office,ym,days) SELECT m.office,m.ym,sum(m.days) FROM "
+    "main.sc_actmonth m JOIN main.sc_emp e ON e.office=m.office AND e.nip=m.nip GROUP BY m.office,"
+    "m.ym";
+
 kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err) {
   /* tables of an older layout, rebuilt from the records in the caller's
    * transaction: before the (hi, lo) sums (one 64-bit column, which
@@ -136,7 +178,15 @@ kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err) {
       return rc;
     return fill_from_records(db, "main", err);
   }
-  return create_tables(db, "main", err);
+  int no_ry = 0, no_cm = 0;
+  if ((rc = table_absent(db, "sc_realyear", &no_ry, err)) ||
+      (rc = table_absent(db, "sc_cmpmonth", &no_cm, err)) || (rc = create_tables(db, "main", err)))
+    return rc;
+  if (no_ry && sqlite3_exec(db, k_fill_realyear, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot fill sc_realyear");
+  if (no_cm && sqlite3_exec(db, k_fill_cmpmonth, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot fill sc_cmpmonth");
+  return KJ_OK;
 }
 
 /* Update statements, "%s" = schema.  A counted aggregate row has an _ADD
@@ -162,6 +212,13 @@ enum {
   U_TARGET_GC,
   U_RATING_ADD,
   U_RATING_GC,
+  U_REALY_ADD,
+  U_REALY_GC,
+  U_CMPM_ADD,
+  U_CMPM_GC,
+  U_CMPM_SUB,
+  U_CMPM_SUBGC,
+  U_CMPM_PLUS,
   U__COUNT
 };
 
@@ -212,6 +269,28 @@ static const char *const k_usql[U__COUNT] = {
         "ON CONFLICT(office,ratee,period,role) DO UPDATE SET total=total+?5,cnt=cnt+?6",
     [U_RATING_GC] = "DELETE FROM %s.sc_rating WHERE office=?1 AND ratee=?2 AND period=?3 AND "
                     "role=?4 AND cnt=0",
+    /* report aggregates (the statements with several tables name the
+     * schema for each: ust formats with it four times) */
+    [U_REALY_ADD] =
+        "INSERT INTO %s.sc_realyear(y,office,nip,indicator,qty_hi,qty_lo,cnt) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(y,office,nip,indicator) DO UPDATE "
+        "SET qty_hi=qty_hi+?5+(qty_lo+?6>=" E18S "),qty_lo=(qty_lo+?6)%%" E18S ",cnt=cnt+?7",
+    [U_REALY_GC] = "DELETE FROM %s.sc_realyear WHERE y=?1 AND office=?2 AND nip=?3 AND "
+                   "indicator=?4 AND cnt=0",
+    /* ?1 office, ?2 nip, ?3 ym, ?4 sign: a row only when nip is on office's
+     * roster */
+    [U_CMPM_ADD] =
+        "INSERT INTO %s.sc_cmpmonth(office,ym,days) SELECT ?1,?3,?4 FROM %s.sc_emp WHERE "
+        "nip=?2 AND office=?1 ON CONFLICT(office,ym) DO UPDATE SET days=days+?4",
+    [U_CMPM_GC] = "DELETE FROM %s.sc_cmpmonth WHERE office=?1 AND ym=?2 AND days=0",
+    [U_CMPM_SUB] = "UPDATE %s.sc_cmpmonth SET days=sc_cmpmonth.days-m.days FROM %s.sc_actmonth m "
+                   "JOIN %s.sc_emp e ON m.office=e.office AND m.nip=e.nip WHERE e.nip=?1 AND "
+                   "sc_cmpmonth.office=m.office AND sc_cmpmonth.ym=m.ym",
+    [U_CMPM_SUBGC] = "DELETE FROM %s.sc_cmpmonth WHERE days=0 AND office=(SELECT office FROM "
+                     "%s.sc_emp WHERE nip=?1)",
+    [U_CMPM_PLUS] = "INSERT INTO %s.sc_cmpmonth(office,ym,days) SELECT m.office,m.ym,m.days FROM "
+                    "%s.sc_actmonth m JOIN %s.sc_emp e ON m.office=e.office AND m.nip=e.nip WHERE "
+                    "e.nip=?1 ON CONFLICT(office,ym) DO UPDATE SET days=days+excluded.days",
 };
 
 /* Report statements (unqualified: main, or temp while a verify runs). */
@@ -226,6 +305,7 @@ enum {
   R_CMP_MONTHS,
   R_CMP_DAYS,
   R_CMP_DAY,
+  R_REAL_YEAR,
   R__COUNT
 };
 
@@ -246,12 +326,15 @@ static const char *const k_rsql[R__COUNT] = {
                 "GROUP BY days ORDER BY days",
     [R_ROSTER] = "SELECT nip, name FROM sc_emp WHERE office=?1 ORDER BY nip",
     /* compliance: activities of this office by its roster */
-    [R_CMP_MONTHS] = "SELECT total(m.days) FROM sc_emp e JOIN sc_actmonth m ON m.office=e.office "
-                     "AND m.nip=e.nip WHERE e.office=?1 AND m.ym BETWEEN ?2 AND ?3",
+    [R_CMP_MONTHS] = "SELECT coalesce(sum(days),0) FROM sc_cmpmonth WHERE office=?1 AND ym "
+                     "BETWEEN ?2 AND ?3",
     [R_CMP_DAYS] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
                    "d.nip=e.nip WHERE e.office=?1 AND d.day BETWEEN ?2 AND ?3 AND d.wd=1",
     [R_CMP_DAY] = "SELECT count(*) FROM sc_emp e JOIN sc_actday d ON d.office=e.office AND "
                   "d.nip=e.nip WHERE e.office=?1 AND d.day=?2",
+    /* R_REAL of a whole year ?2 */
+    [R_REAL_YEAR] = "SELECT indicator, qty_hi, qty_lo FROM sc_realyear WHERE y=?2 AND office=?4 "
+                    "AND nip=?1",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -277,6 +360,37 @@ static unsigned sv_hash(const char *office, long long ym, const char *service) {
   return h;
 }
 
+/* The year sums of sc_realyear held back the same way (key y, office, nip,
+ * indicator; the signed sum of the records' quantities * 1e6 and of their
+ * counts): a push's activities of one employee and indicator are one
+ * upsert at the end, not one each. */
+#define RY_PEND_MAX 128
+#define RY_SLOTS 256 /* a power of two */
+typedef struct ry_pend {
+  char office[64], nip[64], indicator[128];
+  long long y, cnt;
+  __int128 qty;
+} ry_pend;
+
+static unsigned ry_hash(long long y, const char *office, const char *nip, const char *indicator) {
+  unsigned h = sv_hash(office, y, nip);
+  for (const unsigned char *p = (const unsigned char *)indicator; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return h;
+}
+
+/* The roster's activity days of sc_cmpmonth held back too, as the
+ * sc_actmonth changes (key office, nip, ym; the signed sum of days) that
+ * U_CMPM_ADD applies at the flush when nip is on office's roster: a push's
+ * days of one employee and month are one statement.  An emp_put/emp_del
+ * flushes first (it moves the months already in). */
+#define CM_PEND_MAX 128
+#define CM_SLOTS 256 /* a power of two */
+typedef struct cm_pend {
+  char office[64], nip[64];
+  long long ym, days;
+} cm_pend;
+
 typedef struct sq {
   kjs_score_store store;
   sqlite3 *db;
@@ -289,15 +403,34 @@ typedef struct sq {
   int batch, flushing, npend;
   sv_pend pend[SV_PEND_MAX];
   short slot[SV_SLOTS]; /* index + 1 into pend by sv_hash, 0 empty */
+  int nry;
+  ry_pend ry[RY_PEND_MAX];
+  short ryslot[RY_SLOTS]; /* index + 1 into ry by ry_hash, 0 empty */
+  int ncm;
+  cm_pend cm[CM_PEND_MAX];
+  short cmslot[CM_SLOTS]; /* index + 1 into cm by sv_hash(office, ym, nip) */
 } sq;
 
 static kj_code sv_flush(sq *u, kj_err *err);
+static kj_code cmpm_add(sq *u, const char *office, const char *nip, long long ym, long long days,
+                        kj_err *err);
 
 /* Nothing held back any more. */
 static void sv_forget(sq *u) {
   if (u->npend)
     memset(u->slot, 0, sizeof u->slot);
   u->npend = 0;
+  if (u->nry)
+    memset(u->ryslot, 0, sizeof u->ryslot);
+  u->nry = 0;
+  if (u->ncm)
+    memset(u->cmslot, 0, sizeof u->cmslot);
+  u->ncm = 0;
+}
+
+/* something held back (sv_flush writes it) */
+static int held(const sq *u) {
+  return u->npend || u->nry || u->ncm;
 }
 
 static void sq_release(sq *u) {
@@ -314,7 +447,7 @@ static sqlite3_stmt *ust(sq *u, int i, kj_err *err) {
     return NULL;
   if (!u->st[i]) {
     char sql[700];
-    snprintf(sql, sizeof sql, k_usql[i], u->schema);
+    snprintf(sql, sizeof sql, k_usql[i], u->schema, u->schema, u->schema, u->schema);
     if (sqlite3_prepare_v2(u->db, sql, -1, &u->st[i], NULL) != SQLITE_OK) {
       db_fail(u->db, err, "cannot prepare");
       return NULL;
@@ -416,24 +549,48 @@ static kj_code w_office_del(void *h, const char *code, kj_err *err) {
   return urun(u, s, NULL, err);
 }
 
+/* Run statements i[0..n) in turn with the one parameter nip. */
+static kj_code run_nip(sq *u, const int *i, int n, const char *nip, kj_err *err) {
+  kj_code rc = KJ_OK;
+  for (int k = 0; !rc && k < n; k++) {
+    sqlite3_stmt *s = ust(u, i[k], err);
+    if (!s)
+      return KJ_EDB;
+    btext(s, 1, nip);
+    rc = urun(u, s, NULL, err);
+  }
+  return rc;
+}
+
+/* A roster change moves nip's compliance months in sc_cmpmonth: those of
+ * its old office's rows go out before, those of its new office's come in
+ * after (docs/scoring.md "Aggregates"). */
+static const int k_emp_out[] = {U_CMPM_SUB, U_CMPM_SUBGC};
+
 static kj_code w_emp_put(void *h, const kjs_sc_emp *e, kj_err *err) {
   sq *u = h;
+  kj_code rc = u->ncm ? sv_flush(u, err) : KJ_OK; /* the held days first */
+  if (!rc)
+    rc = run_nip(u, k_emp_out, 2, e->nip, err);
+  if (rc)
+    return rc;
   sqlite3_stmt *s = ust(u, U_EMP_PUT, err);
   if (!s)
     return KJ_EDB;
   btext(s, 1, e->nip);
   btext(s, 2, e->office);
   btext(s, 3, e->name);
-  return urun(u, s, NULL, err);
+  if ((rc = urun(u, s, NULL, err)))
+    return rc;
+  const int in[] = {U_CMPM_PLUS};
+  return run_nip(u, in, 1, e->nip, err);
 }
 
 static kj_code w_emp_del(void *h, const char *nip, kj_err *err) {
   sq *u = h;
-  sqlite3_stmt *s = ust(u, U_EMP_DEL, err);
-  if (!s)
-    return KJ_EDB;
-  btext(s, 1, nip);
-  return urun(u, s, NULL, err);
+  const int i[] = {U_CMPM_SUB, U_CMPM_SUBGC, U_EMP_DEL};
+  kj_code rc = u->ncm ? sv_flush(u, err) : KJ_OK; /* the held days first */
+  return rc ? rc : run_nip(u, i, 3, nip, err);
 }
 
 static kj_code w_survey_add(void *h, const char *office, long long ym, const char *service,
@@ -507,6 +664,39 @@ static kj_code sv_flush(sq *u, kj_err *err) {
     bind_keys(s, k, 3);
     rc = urun(u, s, NULL, err);
   }
+  for (int i = 0; !rc && i < u->nry; i++) {
+    ry_pend *p = &u->ry[i];
+    if (!p->cnt && !p->qty) /* added and taken away within the batch */
+      continue;
+    /* the held sum as dh * 1e18 + dl, 0 <= dl < 1e18 (U_REALY_ADD's carry
+     * takes any dh) */
+    __int128 dh = p->qty / E18, dl = p->qty % E18;
+    if (dl < 0) {
+      dl += E18;
+      dh--;
+    }
+    const ukey k[] = {{NULL, p->y, 1}, {p->office, 0, 0}, {p->nip, 0, 0}, {p->indicator, 0, 0}};
+    sqlite3_stmt *s = ust(u, U_REALY_ADD, err);
+    if (!s) {
+      rc = KJ_EDB;
+      break;
+    }
+    bind_keys(s, k, 4);
+    sqlite3_bind_int64(s, 5, (long long)dh);
+    sqlite3_bind_int64(s, 6, (long long)dl);
+    sqlite3_bind_int64(s, 7, p->cnt);
+    if ((rc = urun(u, s, NULL, err)) || p->cnt >= 0)
+      continue;
+    if (!(s = ust(u, U_REALY_GC, err))) {
+      rc = KJ_EDB;
+      break;
+    }
+    bind_keys(s, k, 4);
+    rc = urun(u, s, NULL, err);
+  }
+  for (int i = 0; !rc && i < u->ncm; i++)
+    if (u->cm[i].days)
+      rc = cmpm_add(u, u->cm[i].office, u->cm[i].nip, u->cm[i].ym, u->cm[i].days, err);
   u->flushing = 0;
   sv_forget(u);
   return rc;
@@ -521,7 +711,46 @@ static kj_code w_cdays_add(void *h, const char *office, long long ym, long long 
 static kj_code w_real_add(void *h, const char *office, const char *nip, const char *indicator,
                           long long ym, long long qty, int sign, kj_err *err) {
   const ukey k[] = {{office, 0, 0}, {nip, 0, 0}, {indicator, 0, 0}, {NULL, ym, 1}};
-  return add_row(h, U_REAL_ADD, U_REAL_GC, k, 4, &qty, 1, 1, sign, err);
+  kj_code rc = add_row(h, U_REAL_ADD, U_REAL_GC, k, 4, &qty, 1, 1, sign, err);
+  if (rc)
+    return rc;
+  /* and its year's sum (sc_realyear: the year report reads one row), held
+   * back in a write transaction like the survey sums */
+  sq *u = h;
+  long long y = ym / 100;
+  if (u->batch && !sqlite3_get_autocommit(u->db) && office && nip && indicator &&
+      strlen(office) < sizeof u->ry[0].office && strlen(nip) < sizeof u->ry[0].nip &&
+      strlen(indicator) < sizeof u->ry[0].indicator) {
+    ry_pend *p = NULL;
+    unsigned at = ry_hash(y, office, nip, indicator) & (RY_SLOTS - 1);
+    for (; u->ryslot[at]; at = (at + 1) & (RY_SLOTS - 1)) {
+      ry_pend *q = &u->ry[u->ryslot[at] - 1];
+      if (q->y == y && !strcmp(q->office, office) && !strcmp(q->nip, nip) &&
+          !strcmp(q->indicator, indicator)) {
+        p = q;
+        break;
+      }
+    }
+    if (!p) {
+      if (u->nry == RY_PEND_MAX) {
+        if ((rc = sv_flush(u, err)))
+          return rc;
+        at = ry_hash(y, office, nip, indicator) & (RY_SLOTS - 1);
+      }
+      p = &u->ry[u->nry++];
+      u->ryslot[at] = (short)u->nry;
+      memset(p, 0, sizeof *p);
+      strcpy(p->office, office);
+      strcpy(p->nip, nip);
+      strcpy(p->indicator, indicator);
+      p->y = y;
+    }
+    p->qty += (__int128)sign * qty;
+    p->cnt += sign;
+    return KJ_OK;
+  }
+  const ukey ky[] = {{NULL, y, 1}, {office, 0, 0}, {nip, 0, 0}, {indicator, 0, 0}};
+  return add_row(h, U_REALY_ADD, U_REALY_GC, ky, 4, &qty, 1, 1, sign, err);
 }
 
 static kj_code w_actday_add(void *h, const char *office, const char *nip, long long day, int wd,
@@ -547,6 +776,29 @@ static kj_code w_actday_add(void *h, const char *office, const char *nip, long l
   return urun(u, s, NULL, err);
 }
 
+/* sc_cmpmonth(office, ym) += days when nip is on office's roster; a row
+ * back at zero is dropped */
+static kj_code cmpm_add(sq *u, const char *office, const char *nip, long long ym, long long days,
+                        kj_err *err) {
+  sqlite3_stmt *s = ust(u, U_CMPM_ADD, err);
+  if (!s)
+    return KJ_EDB;
+  btext(s, 1, office);
+  btext(s, 2, nip);
+  sqlite3_bind_int64(s, 3, ym);
+  sqlite3_bind_int64(s, 4, days);
+  /* no RETURNING (in SQLite it costs three plain upserts): a take-away
+   * runs the _GC statement, as add_row */
+  kj_code rc = urun(u, s, NULL, err);
+  if (rc || days > 0)
+    return rc;
+  if (!(s = ust(u, U_CMPM_GC, err)))
+    return KJ_EDB;
+  btext(s, 1, office);
+  sqlite3_bind_int64(s, 2, ym);
+  return urun(u, s, NULL, err);
+}
+
 static kj_code w_actmonth_add(void *h, const char *office, const char *nip, long long ym, int sign,
                               kj_err *err) {
   sq *u = h;
@@ -558,14 +810,47 @@ static kj_code w_actmonth_add(void *h, const char *office, const char *nip, long
   sqlite3_bind_int64(s, 3, ym);
   sqlite3_bind_int64(s, 4, sign);
   kj_code rc = urun(u, s, NULL, err);
-  if (rc || sign > 0)
+  if (rc)
     return rc;
-  if (!(s = ust(u, U_ACTMONTH_GC, err)))
-    return KJ_EDB;
-  btext(s, 1, office);
-  btext(s, 2, nip);
-  sqlite3_bind_int64(s, 3, ym);
-  return urun(u, s, NULL, err);
+  if (sign < 0) {
+    if (!(s = ust(u, U_ACTMONTH_GC, err)))
+      return KJ_EDB;
+    btext(s, 1, office);
+    btext(s, 2, nip);
+    sqlite3_bind_int64(s, 3, ym);
+    if ((rc = urun(u, s, NULL, err)))
+      return rc;
+  }
+  /* and the office's month when nip is on its roster (sc_cmpmonth), held
+   * back in a write transaction */
+  if (u->batch && !sqlite3_get_autocommit(u->db) && office && nip &&
+      strlen(office) < sizeof u->cm[0].office && strlen(nip) < sizeof u->cm[0].nip) {
+    cm_pend *p = NULL;
+    unsigned at = sv_hash(office, ym, nip) & (CM_SLOTS - 1);
+    for (; u->cmslot[at]; at = (at + 1) & (CM_SLOTS - 1)) {
+      cm_pend *q = &u->cm[u->cmslot[at] - 1];
+      if (q->ym == ym && !strcmp(q->office, office) && !strcmp(q->nip, nip)) {
+        p = q;
+        break;
+      }
+    }
+    if (!p) {
+      if (u->ncm == CM_PEND_MAX) {
+        if ((rc = sv_flush(u, err)))
+          return rc;
+        at = sv_hash(office, ym, nip) & (CM_SLOTS - 1);
+      }
+      p = &u->cm[u->ncm++];
+      u->cmslot[at] = (short)u->ncm;
+      memset(p, 0, sizeof *p);
+      strcpy(p->office, office);
+      strcpy(p->nip, nip);
+      p->ym = ym;
+    }
+    p->days += sign;
+    return KJ_OK;
+  }
+  return cmpm_add(u, office, nip, ym, sign, err);
 }
 
 static kj_code w_target_add(void *h, const char *office, const char *nip, const char *period,
@@ -585,7 +870,7 @@ static kj_code w_rating_add(void *h, const char *office, const char *ratee, cons
 /* --- reads --- */
 
 static sqlite3_stmt *rst(sq *u, int i, kj_err *err) {
-  if (u->npend && sv_flush(u, err))
+  if (held(u) && sv_flush(u, err))
     return NULL;
   if (!u->rs[i]) {
     if (sqlite3_prepare_v2(u->db, k_rsql[i], -1, &u->rs[i], NULL) != SQLITE_OK) {
@@ -673,12 +958,15 @@ static kj_code r_reals(void *h, const char *office, const char *nip, long long y
                        long long ym_hi, kj_code (*each)(void *, const kjs_sc_real *), void *ctx,
                        kj_err *err) {
   sq *u = h;
-  sqlite3_stmt *s = rst(u, R_REAL, err);
+  /* a whole year: its sums in sc_realyear, one row per indicator */
+  int year = ym_lo % 100 == 1 && ym_hi == ym_lo + 11;
+  sqlite3_stmt *s = rst(u, year ? R_REAL_YEAR : R_REAL, err);
   if (!s)
     return KJ_EDB;
   btext(s, 1, nip);
-  sqlite3_bind_int64(s, 2, ym_lo);
-  sqlite3_bind_int64(s, 3, ym_hi);
+  sqlite3_bind_int64(s, 2, year ? ym_lo / 100 : ym_lo);
+  if (!year)
+    sqlite3_bind_int64(s, 3, ym_hi);
   btext(s, 4, office);
   READ_ROWS(u, s, err, "cannot read realisasi", {
     kjs_sc_real r = {ctext(s, 0), col_sum(s, 1)};
@@ -892,7 +1180,7 @@ kj_code kjs_score_sqlite_flush(sqlite3 *db, kj_err *err) {
   if (!u)
     return KJ_OK;
   u->batch = 0;
-  return u->npend ? sv_flush(u, err) : KJ_OK;
+  return held(u) ? sv_flush(u, err) : KJ_OK;
 }
 
 void kjs_score_sqlite_discard(sqlite3 *db) {

@@ -1,5 +1,5 @@
 /* score_sqlite.h - the SQLite implementation of the score store
- * (score_store.h): the nine sc_* aggregate tables of docs/scoring.md
+ * (score_store.h): the eleven sc_* aggregate tables of docs/scoring.md
  * "Aggregates" in the server's database, next to `records`.
  *
  * Only server/store.c (and the tests and bench/score_bench of the scores)
@@ -34,7 +34,9 @@ kj_code kjs_score_sqlite_flush(sqlite3 *db, kj_err *err);
 void kjs_score_sqlite_discard(sqlite3 *db);
 
 /* Create the aggregate tables (IF NOT EXISTS); tables of an older layout are
- * rebuilt from the live rows of `records`.  KJ_OK, or KJ_EDB with err
+ * rebuilt from the live rows of `records`, and the report aggregates
+ * sc_realyear and sc_cmpmonth, when absent before, filled from sc_real and
+ * sc_actmonth (docs/scoring.md "Aggregates").  KJ_OK, or KJ_EDB with err
  * filled.  The store runs it on every open, inside its transaction. */
 kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err);
 

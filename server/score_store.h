@@ -5,7 +5,7 @@
  * docs/scoring.md "Aggregates" only through a kjs_score_store: a table of
  * functions over plain C values and row structs, with no SQL and no
  * database handle.  server/score_sqlite.c is the SQLite implementation
- * (the nine sc_* tables); a PostgreSQL implementation provides the same
+ * (the eleven sc_* tables); a PostgreSQL implementation provides the same
  * functions.  docs/architecture.md "server/score" shows the seam.
  *
  * Every function takes the implementation's handle h first and err last,
@@ -81,7 +81,8 @@ typedef struct kjs_score_store_ops {
   /* office code: replace its row / delete it */
   kj_code (*office_put)(void *h, const kjs_sc_office *o, kj_err *err);
   kj_code (*office_del)(void *h, const char *code, kj_err *err);
-  /* employee nip: replace its row / delete it */
+  /* employee nip: replace its row / delete it (and move nip's months in
+   * sc_cmpmonth from its old office to its new one) */
   kj_code (*emp_put)(void *h, const kjs_sc_emp *e, kj_err *err);
   kj_code (*emp_del)(void *h, const char *nip, kj_err *err);
   /* sc_survey(office, ym, service): u[0..9) and n += sign */
@@ -90,15 +91,16 @@ typedef struct kjs_score_store_ops {
   /* sc_cdays(office, ym, days): cnt += sign */
   kj_code (*cdays_add)(void *h, const char *office, long long ym, long long days, int sign,
                        kj_err *err);
-  /* sc_real(office, nip, indicator, ym): qty += sign * qty (0 <= qty < 1e18),
-   * cnt += sign */
+  /* sc_real(office, nip, indicator, ym) and sc_realyear(ym / 100, office,
+   * nip, indicator): qty += sign * qty (0 <= qty < 1e18), cnt += sign */
   kj_code (*real_add)(void *h, const char *office, const char *nip, const char *indicator,
                       long long ym, long long qty, int sign, kj_err *err);
   /* sc_actday(office, nip, day): cnt += sign (wd: day is Monday-Friday);
    * *cnt = the count after the change (0: the row is gone) */
   kj_code (*actday_add)(void *h, const char *office, const char *nip, long long day, int wd,
                         int sign, long long *cnt, kj_err *err);
-  /* sc_actmonth(office, nip, ym): days += sign */
+  /* sc_actmonth(office, nip, ym): days += sign; and sc_cmpmonth(office, ym)
+   * when nip is on office's roster */
   kj_code (*actmonth_add)(void *h, const char *office, const char *nip, long long ym, int sign,
                           kj_err *err);
   /* sc_target(office, nip, period, indicator): target, weight (* 1e6, each
@@ -122,7 +124,8 @@ typedef struct kjs_score_store_ops {
   kj_code (*targets)(void *h, const char *office, const char *nip, const char *period,
                      kj_code (*each)(void *ctx, const kjs_sc_target *t), void *ctx, kj_err *err);
   /* the approved quantities of nip's records of office, months ym_lo..ym_hi,
-   * one row per (indicator, month), any order */
+   * one row per (indicator, month), any order (a whole year: one row per
+   * indicator, from sc_realyear) */
   kj_code (*reals)(void *h, const char *office, const char *nip, long long ym_lo, long long ym_hi,
                    kj_code (*each)(void *ctx, const kjs_sc_real *r), void *ctx, kj_err *err);
   /* the ratings of ratee in records of office for period, one row per role */
@@ -137,7 +140,8 @@ typedef struct kjs_score_store_ops {
   kj_code (*cdays)(void *h, const char *office, long long ym_lo, long long ym_hi,
                    kj_code (*each)(void *ctx, const kjs_sc_cdays *c), void *ctx, kj_err *err);
   /* compliance, over the employees of office's roster and their own
-   * office's rows: *out = the sum of sc_actmonth days in ym_lo..ym_hi */
+   * office's rows: *out = the sum of sc_actmonth days in ym_lo..ym_hi (read
+   * from sc_cmpmonth, which keeps that sum per office and month) */
   kj_code (*cmp_months)(void *h, const char *office, long long ym_lo, long long ym_hi,
                         long long *out, kj_err *err);
   /* the same: *out = the number of (employee, Monday-Friday day) in

@@ -127,6 +127,11 @@ static void test_aggregates_at_bound(void **state) {
               /* 1e9 * 999999999999999999 = 999999999 * 1e18 + 999999999000000000 */
               "INSERT INTO sc_real(office,nip,indicator,ym,qty_hi,qty_lo,cnt) VALUES('X1','" NIP2
               "','B',202612,999999999,999999999000000000,1000000000);"
+              /* and their year sums, which a year's reports read: 10 months
+               * of 10 * 1e18 (NIP1), NIP2's one month */
+              "INSERT INTO sc_realyear(y,office,nip,indicator,qty_hi,qty_lo,cnt) VALUES(2026,"
+              "'X1','" NIP1 "','A',100,0,1000000000),(2026,'X1','" NIP2
+              "','B',999999999,999999999000000000,1000000000);"
               /* targets: 1e9 * 1e12 = 1e21 = 1000 * 1e18; weights 1e9 * 1e8 = 1e17 */
               "INSERT INTO sc_target(office,nip,period,indicator,target_hi,target_lo,weight_hi,"
               "weight_lo,cnt) VALUES('X1','" NIP1 "','2026','A',1000,0,0,100000000000000000,"

@@ -8,8 +8,9 @@
  * and with weekday holidays; an offices report on PostgreSQL runs at most
  * 9 statements plus one per holiday (its batch reads), whatever the number
  * of offices and employees.  Plus the 128-bit (hi, lo)
- * carries at the bounds, a second handle on a used connection, and a clear
- * error without the tables. */
+ * carries at the bounds, the report aggregates (sc_realyear, sc_cmpmonth:
+ * kept alike, and filled for a database made before them), a second handle
+ * on a used connection, and a clear error without the tables. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,8 +225,9 @@ static int compare_reports(env *e, const char *dir, int want_expected) {
 
 /* the number of rows in all sc_* tables of PostgreSQL and of SQLite */
 static void count_rows(env *e, long long *pg, long long *sq) {
-  static const char *const t[] = {"sc_office", "sc_emp",      "sc_survey", "sc_cdays", "sc_real",
-                                  "sc_actday", "sc_actmonth", "sc_target", "sc_rating"};
+  static const char *const t[] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
+                                  "sc_real",   "sc_actday",   "sc_actmonth", "sc_target",
+                                  "sc_rating", "sc_realyear", "sc_cmpmonth"};
   *pg = *sq = 0;
   for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
     char sql[64];
@@ -398,6 +400,151 @@ static void test_second_handle(void **state) {
   kj_buf_release(&b);
 }
 
+static kj_code on_real_sum(void *ctx, const kjs_sc_real *r) {
+  __int128 *s = ctx;
+  *s += (__int128)r->qty.hi * 1000000000000000000LL + r->qty.lo;
+  return KJ_OK;
+}
+
+/* The rows of table, one line each in key order (both stores: the same
+ * text). */
+static void rows_pg(env *e, const char *sql, kj_buf *out) {
+  PGresult *r = kjt_pg_exec(e->pg, sql);
+  for (int i = 0; i < PQntuples(r); i++)
+    for (int k = 0; k < PQnfields(r); k++)
+      kj_buf_addf(out, "%s%s", PQgetvalue(r, i, k), k + 1 < PQnfields(r) ? "|" : "\n");
+  PQclear(r);
+}
+
+static void rows_sq(env *e, const char *sql, kj_buf *out) {
+  sqlite3_stmt *s;
+  assert_int_equal(sqlite3_prepare_v2(e->sq, sql, -1, &s, NULL), SQLITE_OK);
+  while (sqlite3_step(s) == SQLITE_ROW)
+    for (int k = 0; k < sqlite3_column_count(s); k++)
+      kj_buf_addf(out, "%s%s", (const char *)sqlite3_column_text(s, k),
+                  k + 1 < sqlite3_column_count(s) ? "|" : "\n");
+  sqlite3_finalize(s);
+}
+
+static const char *const k_ry = "SELECT * FROM sc_realyear ORDER BY y, office, nip, indicator";
+static const char *const k_cm = "SELECT * FROM sc_cmpmonth ORDER BY office, ym";
+
+/* The report aggregates (docs/scoring.md "Aggregates"): sc_realyear is the
+ * year sums of sc_real (the (hi, lo) carry included) and a year's reals
+ * come from it; sc_cmpmonth is the sum of sc_actmonth over the rows whose
+ * (office, nip) is on the roster, kept through activities before their
+ * employee, a move of office and a delete; both stores keep the same rows,
+ * and a database made before the tables gets them filled from sc_real and
+ * sc_actmonth when the schema runs, equal to what the upkeep kept. */
+static void test_report_aggregates(void **state) {
+  env *e = *state;
+  const long long big = 999999999999999999LL;
+  const kjs_score_store *ss[2] = {kjs_score_sqlite(e->sq), &e->h.store};
+  kj_err err;
+  kj_err_clear(&err);
+  const kjs_sc_emp e1a = {"E1", "A", "Satu"}, e2a = {"E2", "A", "Dua"}, e1b = {"E1", "B", "Satu"};
+  /* SQLite as the server writes: a transaction with the sums held back
+   * (kjs_score_sqlite_hold) and flushed at a read, a roster change and the
+   * end */
+  exec_pg(e, "BEGIN");
+  sqlite3_exec(e->sq, "BEGIN", NULL, NULL, NULL);
+  kjs_score_sqlite_hold(e->sq);
+  long long cm[2][3];
+  for (int s = 0; s < 2; s++) {
+    const kjs_score_store_ops *o = ss[s]->ops;
+    void *h = ss[s]->h;
+    /* realisasi: two months of 2026 past 1e18, one of 2027 */
+    assert_int_equal(o->real_add(h, "A", "E1", "I", 202601, big, 1, &err), KJ_OK);
+    assert_int_equal(o->real_add(h, "A", "E1", "I", 202612, big, 1, &err), KJ_OK);
+    assert_int_equal(o->real_add(h, "A", "E1", "I", 202612, 7, 1, &err), KJ_OK);
+    assert_int_equal(o->real_add(h, "A", "E1", "I", 202701, 5, 1, &err), KJ_OK);
+    /* activity months: E2's before E2 is on the roster, one of office B
+     * naming E1 (not on B's roster) */
+    assert_int_equal(o->emp_put(h, &e1a, &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "A", "E1", 202601, 1, &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "A", "E1", 202601, 1, &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "A", "E1", 202602, 1, &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "B", "E1", 202602, 1, &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "A", "E2", 202601, 1, &err), KJ_OK);
+    assert_int_equal(o->emp_put(h, &e2a, &err), KJ_OK);
+    assert_int_equal(o->cmp_months(h, "A", 202601, 202612, &cm[s][0], &err), KJ_OK);
+    /* E1 moves to B: its A months leave A, its B month counts for B */
+    assert_int_equal(o->emp_put(h, &e1b, &err), KJ_OK);
+    assert_int_equal(o->cmp_months(h, "A", 202601, 202612, &cm[s][1], &err), KJ_OK);
+    assert_int_equal(o->cmp_months(h, "B", 202601, 202601, &cm[s][2], &err), KJ_OK);
+  }
+  assert_int_equal(kjs_score_sqlite_flush(e->sq, &err), KJ_OK);
+  sqlite3_exec(e->sq, "COMMIT", NULL, NULL, NULL);
+  exec_pg(e, "COMMIT");
+  for (int s = 0; s < 2; s++) {
+    assert_int_equal(cm[s][0], 4); /* E1 3 days in A, E2 1 */
+    assert_int_equal(cm[s][1], 1); /* E2 */
+    assert_int_equal(cm[s][2], 0); /* B's month is 202602 */
+  }
+  /* a year's reals: one row, 2 * (1e18 - 1) + 7 = 2e18 + 5 */
+  for (int s = 0; s < 2; s++) {
+    __int128 sum = 0;
+    assert_int_equal(
+        ss[s]->ops->reals(ss[s]->h, "A", "E1", 202601, 202612, on_real_sum, &sum, &err), KJ_OK);
+    assert_true(sum == (__int128)2 * 1000000000000000000LL + 5);
+  }
+  kj_buf a, b;
+  kj_buf_init(&a, KJ_BUF_UNLIMITED);
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  rows_pg(e, k_ry, &a);
+  rows_pg(e, k_cm, &a);
+  rows_sq(e, k_ry, &b);
+  rows_sq(e, k_cm, &b);
+  assert_string_equal(kj_buf_str(&a),
+                      "2026|A|E1|I|2|5|3\n2027|A|E1|I|0|5|1\nA|202601|1\nB|202602|1\n");
+  assert_string_equal(kj_buf_str(&a), kj_buf_str(&b));
+  /* made before the tables: dropped, then the schema fills them the same */
+  exec_pg(e, "DROP TABLE sc_realyear; DROP TABLE sc_cmpmonth");
+  sqlite3_exec(e->sq, "DROP TABLE sc_realyear; DROP TABLE sc_cmpmonth", NULL, NULL, NULL);
+  assert_int_equal(kjs_score_pg_schema(e->pg, &err), KJ_OK);
+  assert_int_equal(kjs_score_sqlite_schema(e->sq, &err), KJ_OK);
+  kj_buf c, d;
+  kj_buf_init(&c, KJ_BUF_UNLIMITED);
+  kj_buf_init(&d, KJ_BUF_UNLIMITED);
+  rows_pg(e, k_ry, &c);
+  rows_pg(e, k_cm, &c);
+  rows_sq(e, k_ry, &d);
+  rows_sq(e, k_cm, &d);
+  assert_string_equal(kj_buf_str(&c), kj_buf_str(&a));
+  assert_string_equal(kj_buf_str(&d), kj_buf_str(&a));
+  kj_buf_release(&a);
+  kj_buf_release(&b);
+  kj_buf_release(&c);
+  kj_buf_release(&d);
+  /* everything taken away again: no row left in either store */
+  exec_pg(e, "BEGIN");
+  sqlite3_exec(e->sq, "BEGIN", NULL, NULL, NULL);
+  kjs_score_sqlite_hold(e->sq);
+  kjs_score_pg_release(&e->h); /* the tables were made again */
+  kjs_score_pg_init(&e->h, e->pg);
+  for (int s = 0; s < 2; s++) {
+    const kjs_score_store_ops *o = ss[s]->ops;
+    void *h = ss[s]->h;
+    assert_int_equal(o->emp_del(h, "E2", &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "A", "E1", 202601, -1, &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "A", "E1", 202601, -1, &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "A", "E1", 202602, -1, &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "B", "E1", 202602, -1, &err), KJ_OK);
+    assert_int_equal(o->actmonth_add(h, "A", "E2", 202601, -1, &err), KJ_OK);
+    assert_int_equal(o->emp_del(h, "E1", &err), KJ_OK);
+    assert_int_equal(o->real_add(h, "A", "E1", "I", 202601, big, -1, &err), KJ_OK);
+    assert_int_equal(o->real_add(h, "A", "E1", "I", 202612, big, -1, &err), KJ_OK);
+    assert_int_equal(o->real_add(h, "A", "E1", "I", 202612, 7, -1, &err), KJ_OK);
+    assert_int_equal(o->real_add(h, "A", "E1", "I", 202701, 5, -1, &err), KJ_OK);
+  }
+  assert_int_equal(kjs_score_sqlite_flush(e->sq, &err), KJ_OK);
+  sqlite3_exec(e->sq, "COMMIT", NULL, NULL, NULL);
+  exec_pg(e, "COMMIT");
+  long long pg, sq;
+  count_rows(e, &pg, &sq);
+  assert_int_equal(pg + sq, 0);
+}
+
 /* Without the tables: KJ_EDB naming what failed and the server's reason. */
 static void test_no_tables(void **state) {
   (void)state;
@@ -421,7 +568,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_set1),          cmocka_unit_test(test_set2),
       cmocka_unit_test(test_set3),          cmocka_unit_test(test_sum_carry),
-      cmocka_unit_test(test_second_handle), cmocka_unit_test(test_no_tables),
+      cmocka_unit_test(test_second_handle), cmocka_unit_test(test_report_aggregates),
+      cmocka_unit_test(test_no_tables),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
