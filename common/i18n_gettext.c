@@ -29,11 +29,10 @@
 /* a then b into out[size]: 0, or -1 when they do not fit.  (No snprintf:
  * GNU libintl's libintl.h redefines the printf family.) */
 static int join(char *out, size_t size, const char *a, const char *b) {
-  size_t na = strlen(a), nb = strlen(b);
-  if (na + nb >= size)
+  if (strlen(a) + strlen(b) >= size)
     return -1;
-  memcpy(out, a, na);
-  memcpy(out + na, b, nb + 1);
+  strcpy(out, a);
+  strcat(out, b);
   return 0;
 }
 
