@@ -1,5 +1,5 @@
 /* i18n.c - the language of `kinerja`'s messages (see i18n.h); the
- * catalogue itself is i18n_gettext.c (libintl) or i18n_none.c (Windows). */
+ * catalogue itself is i18n_gettext.c (libintl, on Linux and Windows). */
 #include "i18n.h"
 
 #include <stdlib.h>

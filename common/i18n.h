@@ -22,8 +22,12 @@
  * per thread (kj_lang_set_thread): `kinerja ui` answers each request in
  * the language of its page on the thread pool thread that handles it.
  *
- * Windows (MinGW, no libintl): i18n_none.c, everything stays English
- * (docs/windows-port.md).
+ * One implementation of the catalogue, i18n_gettext.c, for both systems:
+ * glibc's libintl on Linux; on Windows GNU gettext's libintl, built static
+ * from Debian's gettext source package by scripts/windows-deps, with the
+ * catalogue installed beside kinerja.exe (docs/windows-port.md
+ * "Indonesian").  The lookups are always Indonesian; how libintl is made
+ * to find "id" differs per system (common/plat.h kj_messages_lang_init).
  */
 #ifndef KJ_I18N_H
 #define KJ_I18N_H
@@ -49,14 +53,16 @@ kj_lang kj_lang_from_env(void);
 int kj_lang_parse(const char *tag, int dflt);
 
 /* Set up translation for this process in the language of the environment
- * (kj_lang_from_env) and return it.  Finds po/'s catalogue next to the
- * program (DIR/../share/locale, the build tree's and an installed
- * prefix's layout), else in the configured install prefix
- * (KJ_LOCALEDIR).  When the catalogue or the C.UTF-8 locale is missing,
- * everything stays English (returns KJ_LANG_EN).  Call once, in main,
- * before any thread starts (it sets $LANGUAGE to "id" for libintl's
- * lookups; the global locale is left "C", so numbers, strerror and
- * collation do not change). */
+ * (kj_lang_from_env) and return it.  Finds po/'s catalogue
+ * id/LC_MESSAGES/kinerja.mo next to the program (DIR/../share/locale, the
+ * build tree's and an installed prefix's layout; DIR/share/locale, the
+ * Windows installer's), else in the configured install prefix
+ * (KJ_LOCALEDIR, Linux only).  When the catalogue (or on Linux the C.UTF-8
+ * locale) is missing, everything stays English (returns KJ_LANG_EN).  Call
+ * once, in main, before any thread starts: it sets $LANGUAGE to "id" for
+ * libintl's lookups (and on Windows $LC_ALL: plat.h); the C library's
+ * global locale is left "C", so numbers, strerror and collation do not
+ * change. */
 kj_lang kj_i18n_init(void);
 
 /* The language of this thread: the process's (kj_i18n_init), or the one
@@ -75,8 +81,9 @@ const char *kj_gettext(const char *msgid) __attribute__((format_arg(1)));
 const char *kj_ngettext(const char *one, const char *many, unsigned long n)
     __attribute__((format_arg(1))) __attribute__((format_arg(2)));
 
-/* Implementation (i18n_gettext.c or i18n_none.c): open the catalogue of
- * KJ_TEXTDOMAIN for Indonesian; 0 on success.  Look one message up. */
+/* Implementation (i18n_gettext.c): open the catalogue of KJ_TEXTDOMAIN for
+ * Indonesian; 0 on success.  Look one message up in Indonesian: the
+ * catalogue's string, or one / many (by n) when it has none. */
 int kj__catalog_open(void);
 const char *kj__catalog_text(const char *one, const char *many, unsigned long n, int plural);
 

@@ -105,6 +105,34 @@ static inline const char *kj_tmp_dir(void) {
   return d && *d ? d : "/tmp";
 }
 
+/* The folder of the running program, UTF-8 without a trailing separator
+ * ("/usr/local/bin", C:\Program Files\kinerja), into out[size]: 0, or -1
+ * when it cannot be known or does not fit (Linux: /proc/self/exe; Windows:
+ * GetModuleFileNameW).  i18n_gettext.c finds the catalogue from it. */
+int kj_program_dir(char *out, size_t size);
+
+/* Make libintl look messages up in language lang (a catalogue's: "id")
+ * whatever the environment asks for, without changing the C library's
+ * global locale (numbers, strerror and collation stay "C").  For
+ * i18n_gettext.c, whose lookups are all Indonesian (i18n.c answers English
+ * itself).
+ *   kj_messages_lang_init(lang): once, in main before any thread starts;
+ *     0, or -1 when it cannot be done.
+ *   kj_messages_lang_enter() before each lookup, on the calling thread;
+ *     kj_messages_lang_leave(its result) after it.
+ * Linux (glibc's libintl translates nothing under the "C" locale, and
+ * reads $LANGUAGE under any other): $LANGUAGE=lang, and a C.UTF-8 locale
+ * (newlocale) that enter makes the calling thread's own (uselocale) and
+ * leave takes back.  Windows (GNU libintl, scripts/windows-deps: no
+ * per-thread locale; at each lookup it reads $LANGUAGE unless the first
+ * set of $LC_ALL, $LC_MESSAGES, $LANG is "C", else the user's Windows
+ * language): $LANGUAGE=lang and $LC_ALL=lang in the process's environment,
+ * which the C runtime's locale never reads (its setlocale ignores the
+ * environment); enter and leave do nothing. */
+int kj_messages_lang_init(const char *lang);
+void *kj_messages_lang_enter(void);
+void kj_messages_lang_leave(void *saved);
+
 /* Set the environment variable name to value unless it is set already. */
 void kj_env_default(const char *name, const char *value);
 

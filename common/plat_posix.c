@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
+#include <locale.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -138,6 +139,42 @@ kj_code kj_path_absolute(const char *path, char *out, size_t size, kj_err *err) 
 
 const char *kj_default_db(void) {
   return "kinerja.db";
+}
+
+int kj_program_dir(char *out, size_t size) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return -1;
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (!slash)
+    return -1;
+  *slash = 0;
+  size_t len = (size_t)(slash - exe);
+  if (len >= size)
+    return -1;
+  memcpy(out, exe, len + 1);
+  return 0;
+}
+
+static locale_t messages_locale;
+
+int kj_messages_lang_init(const char *lang) {
+  if (!messages_locale)
+    messages_locale = newlocale(LC_MESSAGES_MASK, "C.UTF-8", (locale_t)0);
+  if (!messages_locale)
+    return -1;
+  return setenv("LANGUAGE", lang, 1) ? -1 : 0;
+}
+
+void *kj_messages_lang_enter(void) {
+  /* (locale_t)0, before kj_messages_lang_init, changes nothing */
+  return uselocale(messages_locale);
+}
+
+void kj_messages_lang_leave(void *saved) {
+  uselocale((locale_t)saved);
 }
 
 void kj_env_default(const char *name, const char *value) {

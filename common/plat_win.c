@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,36 @@ const char *kj_default_db(void) {
     return "kinerja.db";
   }
   return path;
+}
+
+int kj_program_dir(char *out, size_t size) {
+  enum { WMAX = 32768 }; /* the longest path Windows has */
+  wchar_t *w = malloc(WMAX * sizeof *w);
+  if (!w)
+    return -1;
+  DWORD n = GetModuleFileNameW(NULL, w, WMAX);
+  int ok = n > 0 && n < WMAX;
+  while (ok && n > 0 && w[n - 1] != L'\\' && w[n - 1] != L'/')
+    n--;
+  ok = ok && n > 0 && size > 0 && size <= INT_MAX;
+  if (ok) {
+    w[n - 1] = 0; /* the exe's name gone, and its separator */
+    ok = WideCharToMultiByte(CP_UTF8, 0, w, -1, out, (int)size, NULL, NULL) > 0;
+  }
+  free(w);
+  return ok ? 0 : -1;
+}
+
+int kj_messages_lang_init(const char *lang) {
+  return _putenv_s("LANGUAGE", lang) || _putenv_s("LC_ALL", lang) ? -1 : 0;
+}
+
+void *kj_messages_lang_enter(void) {
+  return NULL;
+}
+
+void kj_messages_lang_leave(void *saved) {
+  (void)saved;
 }
 
 void kj_env_default(const char *name, const char *value) {

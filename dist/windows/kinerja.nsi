@@ -1,14 +1,17 @@
 ; kinerja.nsi - the Windows installer, kinerja-setup-VERSION.exe (issue 20
 ; point 3; docs/operations.md "Office PCs on Windows").  Built by `make
 ; windows` (dist/windows/CMakeLists.txt) with Debian's NSIS:
-;   makensis -DVERSION=0.2.0 -DEXE=kinerja.exe -DOUTFILE=kinerja-setup-0.2.0.exe kinerja.nsi
-; It installs kinerja.exe to Program Files, makes %ProgramData%\kinerja for
+;   makensis -DVERSION=0.2.0 -DEXE=kinerja.exe -DMO=kinerja.mo \
+;            -DOUTFILE=kinerja-setup-0.2.0.exe kinerja.nsi
+; It installs kinerja.exe to Program Files with its Indonesian catalogue
+; (MO, po/id.po compiled, as share\locale\id\LC_MESSAGES\kinerja.mo beside
+; it: common/i18n_gettext.c looks there), makes %ProgramData%\kinerja for
 ; the database (kept on uninstall), a Start-menu entry that opens the office
 ; app (http://127.0.0.1:8080/, what `kinerja ui` serves) in the default
 ; browser, and starts `kinerja ui` at every logon (HKLM Run).  /S installs
 ; and uninstalls silently.
-!ifndef VERSION | EXE | OUTFILE
-  !error "give -DVERSION=, -DEXE= and -DOUTFILE="
+!ifndef VERSION | EXE | MO | OUTFILE
+  !error "give -DVERSION=, -DEXE=, -DMO= and -DOUTFILE="
 !endif
 
 Unicode true
@@ -42,6 +45,9 @@ Section "kinerja"
   nsExec::Exec 'taskkill /F /IM kinerja.exe'
   SetOutPath "$INSTDIR"
   File "/oname=kinerja.exe" "${EXE}"
+  SetOutPath "$INSTDIR\share\locale\id\LC_MESSAGES"
+  File "/oname=kinerja.mo" "${MO}"
+  SetOutPath "$INSTDIR"
   CreateDirectory "$APPDATA\kinerja" ; the database: kept on uninstall
   CreateDirectory "$SMPROGRAMS\kinerja"
   WriteINIStr "$SMPROGRAMS\kinerja\kinerja.url" "InternetShortcut" "URL" "${APP_URL}"
@@ -65,6 +71,11 @@ Section "Uninstall"
   Delete "$SMPROGRAMS\kinerja\kinerja.url"
   RMDir "$SMPROGRAMS\kinerja"
   Delete "$INSTDIR\kinerja.exe"
+  Delete "$INSTDIR\share\locale\id\LC_MESSAGES\kinerja.mo"
+  RMDir "$INSTDIR\share\locale\id\LC_MESSAGES"
+  RMDir "$INSTDIR\share\locale\id"
+  RMDir "$INSTDIR\share\locale"
+  RMDir "$INSTDIR\share"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
   DeleteRegKey HKLM "${UNINST}"
