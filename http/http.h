@@ -116,17 +116,24 @@ typedef struct kjh_metric_names {
 } kjh_metric_names;
 
 typedef struct kjh_config {
-  char host[256];                  /* "127.0.0.1" */
-  int port;                        /* 0 = any free port */
-  const char *cert_file;           /* PEM */
-  const char *key_file;            /* PEM */
-  int plain_http;                  /* plain HTTP, loopback addresses only */
-  size_t max_body;                 /* default 16 MiB */
-  int max_conns;                   /* default 4096 */
-  kjh_auth_fn auth;                /* NULL: no check at the headers (the handler's job) */
-  kjh_public_fn is_public;         /* with auth: requests that skip it; NULL: only /healthz */
-  int max_anon_conns;              /* with auth: connections not yet past the check; default 1024 */
-  int header_timeout_ms;           /* default 10000 */
+  char host[256];          /* "127.0.0.1" */
+  int port;                /* 0 = any free port */
+  const char *cert_file;   /* PEM */
+  const char *key_file;    /* PEM */
+  int plain_http;          /* plain HTTP, loopback addresses only */
+  size_t max_body;         /* default 16 MiB */
+  int max_conns;           /* default 4096 */
+  kjh_auth_fn auth;        /* NULL: no check at the headers (the handler's job) */
+  kjh_public_fn is_public; /* with auth: requests that skip it; NULL: only /healthz */
+  int max_anon_conns;      /* with auth: connections not yet past the check; default 1024 */
+  /* TLS handshakes in progress at once (default 32): a connection past the
+   * limit waits in the kernel's listen backlog, unaccepted, until one ends,
+   * so a burst of devices queues instead of timing out (nginx and HAProxy
+   * bound it the same way: ssl handshake rate / maxsslconn) */
+  int max_handshakes;
+  int handshake_timeout_ms;        /* from accept to the end of the TLS handshake; default 10000 */
+  int header_timeout_ms;           /* to the end of a request's headers, from the end of the
+                                    * handshake (plain HTTP: accept); default 10000 */
   int idle_timeout_ms;             /* default 60000 */
   const kjh_metric_names *metrics; /* NULL: prefix "http", no timed route */
   kjh_listen_fn on_listen;         /* NULL: print "listening on ..." */
