@@ -755,19 +755,28 @@ static kj_code push(engine *e, kj_err *err) {
        k++) {
     KJ_INFO("push: the connection dropped after %ld change%s answered: connecting again", answered,
             answered == 1 ? "" : "s");
-    kj_err_clear(err);
     kjc_net_pipe_close(e->net);
     e->pre_sent = 0;
-    for (int t = 0; t < 3 && !cancelled(e); t++) {
+    kj_err x;
+    kj_err_clear(&x);
+    kj_code o = KJ_ENET;
+    for (int t = 0; t < 3 && o == KJ_ENET && !cancelled(e); t++) {
       kj_sleep_ms(1000);
-      kj_err_clear(err);
-      if ((c = kjc_net_pipe_open(e->net, err)) != KJ_ENET)
-        break;
+      if (!cancelled(e))
+        o = kjc_net_pipe_open(e->net, &x);
     }
-    if (!c && cancelled(e))
+    if (cancelled(e)) {
       c = kj_fail(err, KJ_EINTR, _("interrupted"));
-    if (!c)
-      c = push_resume(e, err); /* on the new connection */
+      break;
+    }
+    if (o) { /* still unreachable: the drop's error stands (exit 2) */
+      if (o != KJ_ENET && err)
+        *err = x;
+      c = o;
+      break;
+    }
+    kj_err_clear(err);
+    c = push_resume(e, err); /* on the new connection */
     if (!c)
       c = push_with(e, 0, &answered, &piped, err);
   }
