@@ -126,14 +126,19 @@ typedef struct kjh_config {
   kjh_auth_fn auth;        /* NULL: no check at the headers (the handler's job) */
   kjh_public_fn is_public; /* with auth: requests that skip it; NULL: only /healthz */
   int max_anon_conns;      /* with auth: connections not yet past the check; default 1024 */
-  /* TLS handshakes in progress at once (default 32): a connection past the
-   * limit waits in the kernel's listen backlog, unaccepted, until one ends,
-   * so a burst of devices queues instead of timing out (nginx and HAProxy
-   * bound it the same way: ssl handshake rate / maxsslconn) */
+  /* TLS handshakes in progress at once (default 32; 0: no limit).  A
+   * connection takes a slot with its first bytes; without a free one it
+   * waits its turn (reading stopped, no timer), so a burst of devices
+   * queues instead of sharing the loop between handshakes that all finish
+   * after their timeouts (HAProxy's maxsslconn is the same idea). */
   int max_handshakes;
-  int handshake_timeout_ms;        /* from accept to the end of the TLS handshake; default 10000 */
-  int header_timeout_ms;           /* to the end of a request's headers, from the end of the
-                                    * handshake (plain HTTP: accept); default 10000 */
+  /* the TLS handshake's time: from accept until the first byte, then from
+   * its slot; default 10000 */
+  int handshake_timeout_ms;
+  /* the request headers' time: the first request's from the end of the
+   * handshake (plain HTTP: from accept), a later one's from its first
+   * byte; default 10000 */
+  int header_timeout_ms;
   int idle_timeout_ms;             /* default 60000 */
   const kjh_metric_names *metrics; /* NULL: prefix "http", no timed route */
   kjh_listen_fn on_listen;         /* NULL: print "listening on ..." */
