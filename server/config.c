@@ -142,7 +142,7 @@ static kj_code set_key(kjs_config *c, const char *k, const char *v, kj_err *err)
   }
   if (!strcmp(k, "max_handshakes")) {
     /* TLS handshakes in progress at once; the others wait their turn
-     * (docs/operations.md "Connections") */
+     * (docs/operations.md "Configuration") */
     if (parse_long(v, 1, 100000, &x))
       return kj_fail(err, KJ_EINVAL, "'max_handshakes' must be a positive integer");
     c->net.max_handshakes = (int)x;
