@@ -950,7 +950,8 @@ def render_links(R, date):
                "scores." % (fmt(WEEK_SURVEYS), fmt(WEEK_ACTIVITIES), WEEK_EDITS_ACT, WEEK_EDITS_SURV,
                             WEEK_DELETES, fmt(changes)))
     out.append("- Time: `kinerja sync` from its start to its exit (EDGE: to the exit of the run that "
-               "finished, runs after a drop started 1 s after the failed one, as `--watch` does). "
+               "finished: a run that a drop ends is followed 1 s later by another, as `--watch` does; "
+               "a drop after answers the run survives, connecting again itself). "
                "Floor: the bytes on the wire both ways (TCP payload as linkem counts it: TLS records, "
                "handshake included) / the bandwidth + 4 round trips (TCP connect, the two of the TLS 1.2 "
                "handshake, one exchange). Bytes per record are per new record (%s), both directions." % fmt(recs))
@@ -971,8 +972,9 @@ def render_links(R, date):
                "adds (the pushes are pipelined, docs/protocol.md \"Pipelined push\": they and the first "
                "pull page cost one exchange together, each later page one more) + the work of "
                "the two programs (the same sync through linkem with no bandwidth limit and no delay: "
-               "%s s, runs %s) + for a drop, the bytes sent again, the 1 s before the next run and its "
-               "TCP and TLS handshakes (3 round trips)." % (fmt(lo, 2), runs([x["wall"] for x in L["loopback"]], 2)))
+               "%s s, runs %s) + for a drop, the bytes sent again, the 1 s before connecting again, the "
+               "TCP and TLS handshakes (3 round trips; 2 when the same run connects again and resumes "
+               "its TLS session) and the push/status question (1)." % (fmt(lo, 2), runs([x["wall"] for x in L["loopback"]], 2)))
     out.append("")
     out.append("| link | requests | round trips beyond the floor | share of the time | model: floor + round "
                "trips + work (+ drop) | measured | wire up / down | B/record on the wire | HTTP B/record "
@@ -988,8 +990,15 @@ def render_links(R, date):
             # page is pipelined behind the pushes), later pages one each; a
             # cut exchange got no answer
             pulls = sum(1 for a in r["answers"] if a[0].startswith("GET /v1/pull"))
-            rt = (r["attempts"] - 1 - r["cuts"] + max(0, pulls - 1)) * rtt
-            drop = (r["attempts"] - 1) * (1.0 + 3 * rtt) + max(0, r["resent"]) * 8 / (kbit * 1000.0)
+            rt = max(0, pulls - 1) * rtt
+            # a drop: the 1 s before connecting again, then TCP and a TLS
+            # handshake (a new run: 3 round trips; the same run connecting
+            # again: 2, the session resumed), the push/status question
+            # (1) and the bytes sent again
+            restarts = r["attempts"] - 1
+            again = max(0, r["cuts"] - restarts)
+            drop = (restarts * (1.0 + 4 * rtt) + again * (1.0 + 3 * rtt) +
+                    max(0, r["resent"]) * 8 / (kbit * 1000.0))
             rts.append(rt)
             models.append(r["floor"] + rt + lo + drop)
         up, down = med([r["c2s"] for r in rs]), med([r["s2c"] for r in rs])
@@ -1033,10 +1042,12 @@ def render_links(R, date):
         resent = [r["resent"] / max(1, r["cuts"]) for r in e]
         probes = [sum(1 for a in r["answers"] if a[0] == "POST /v1/push/status") for r in e]
         out.append("")
-        out.append("%s with a drop: %s cut(s) and %s run(s) of `kinerja sync` each time; bytes sent again "
+        out.append("%s with a drop: %s cut(s) and %s run(s) of `kinerja sync` each time (a drop after "
+                   "batches were answered: the same run connects again 1 s later, docs/protocol.md "
+                   "\"Batches cut in flight\"); bytes sent again "
                    "per drop %s B (runs %s: the client's bytes on the wire less those of the work without a "
                    "drop), against %s B for one batch of 1,000 changes (the work's bytes per change x "
-                   "1,000): %s. The runs after a drop asked which batches cut in flight the server had "
+                   "1,000): %s. After a drop the sync asked which batches cut in flight the server had "
                    "applied (`POST /v1/push/status`, docs/protocol.md \"Batches cut in flight\") %s "
                    "time(s) and sent only the others." % (
                        name, runs([r["cuts"] for r in e]), runs([r["attempts"] for r in e]),

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <http_parser.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,10 +76,38 @@ static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *
   return 0;
 }
 
+/* TLS sessions shared by every handle of the process (libcurl keeps them
+ * per easy handle otherwise): a connection opened again after a drop, the
+ * next sync of --watch or of `kinerja ui` resumes the last session (the
+ * server's session ticket): one round trip less and no certificate on the
+ * link.  libcurl keys a session by host, port and TLS settings (the pinned
+ * CA included), so a session is never offered to another server. */
+static CURLSH *g_share;
+static pthread_mutex_t g_share_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *ud) {
+  (void)h, (void)d, (void)a, (void)ud;
+  pthread_mutex_lock(&g_share_mu);
+}
+
+static void share_unlock(CURL *h, curl_lock_data d, void *ud) {
+  (void)h, (void)d, (void)ud;
+  pthread_mutex_unlock(&g_share_mu);
+}
+
 static void curl_init_once(void) {
   static int done;
   if (!done) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    g_share = curl_share_init();
+    if (g_share) {
+      curl_share_setopt(g_share, CURLSHOPT_LOCKFUNC, share_lock);
+      curl_share_setopt(g_share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+      if (curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+        curl_share_cleanup(g_share); /* no sharing: every handle keeps its own */
+        g_share = NULL;
+      }
+    }
     done = 1;
   }
 }
@@ -113,6 +142,8 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   CURL *c = n->curl;
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, n->errbuf);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (g_share)
+    curl_easy_setopt(c, CURLOPT_SHARE, g_share);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -363,6 +394,8 @@ kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err) {
   }
   curl_easy_setopt(c, CURLOPT_URL, n->base);
   curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+  if (g_share)
+    curl_easy_setopt(c, CURLOPT_SHARE, g_share); /* a duplicate leaves the share out */
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, n);
@@ -410,6 +443,8 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
   }
   curl_easy_setopt(c, CURLOPT_URL, n->base);
   curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+  if (g_share) /* resume the session of the last connection (one dropped) */
+    curl_easy_setopt(c, CURLOPT_SHARE, g_share);
   curl_easy_setopt(c, CURLOPT_VERBOSE, 0L); /* bytes are counted here */
   CURLcode rc = curl_easy_perform(c);
   curl_socket_t sock = CURL_SOCKET_BAD;

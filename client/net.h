@@ -12,6 +12,11 @@
  *  - else the system store: libcurl's built-in bundle and directory, each
  *    replaced by $SSL_CERT_FILE / $SSL_CERT_DIR when set (OpenSSL's names).
  *
+ * Every handle of the process shares one cache of TLS sessions (a libcurl
+ * share): a connection opened again (after a drop, the next sync of
+ * --watch) resumes the last session with the server, one round trip and
+ * the certificate less (docs/protocol.md "Sync (client side)").
+ *
  * Request bodies are sent compressed: zstd with the shared dictionary
  * (common/zst.h) once the server's hello named it (kjc_net_set_zst), else
  * gzip (common/gz.h).  Answers on the pipelining connection are accepted

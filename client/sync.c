@@ -12,12 +12,14 @@
 #include "log.h"
 #include "msg.h"
 #include "net.h"
+#include "plat.h"
 #include "text.h"
 #include "uuid.h"
 #include "wire.h"
 #include "zst.h"
 
 #define DEFAULT_BATCH 1000
+#define MAX_RECONNECTS 3 /* connections opened again after a drop, a sync */
 #define DEFAULT_PULL 1000
 /* The page cache of a sync: it reads the outbox once, in order, and pulls
  * in pages of 1,000; 4 MiB holds the indexes a pull writes into. */
@@ -741,6 +743,42 @@ static kj_code push(engine *e, kj_err *err) {
     c = push_resume(e, err); /* what of the batches sent the server applied */
     if (!c)
       c = push_with(e, 1, &answered, &piped, err);
+  }
+  /* A drop after progress (batches answered): the link came and went, as a
+   * rural one does.  Connect again once it may be back (1 s, the first
+   * backoff of --watch; three tries), resuming the TLS session (client/net.c:
+   * one round trip and the certificate less), ask what of the batches cut
+   * in flight the server applied and go on, instead of ending the sync.  At
+   * most MAX_RECONNECTS a sync, each after a connection that moved the
+   * outbox forward. */
+  for (int k = 0; c == KJ_ENET && piped && answered > 0 && k < MAX_RECONNECTS && !cancelled(e);
+       k++) {
+    KJ_INFO("push: the connection dropped after %ld change%s answered: connecting again", answered,
+            answered == 1 ? "" : "s");
+    kjc_net_pipe_close(e->net);
+    e->pre_sent = 0;
+    kj_err x;
+    kj_err_clear(&x);
+    kj_code o = KJ_ENET;
+    for (int t = 0; t < 3 && o == KJ_ENET && !cancelled(e); t++) {
+      kj_sleep_ms(1000);
+      if (!cancelled(e))
+        o = kjc_net_pipe_open(e->net, &x);
+    }
+    if (cancelled(e)) {
+      c = kj_fail(err, KJ_EINTR, _("interrupted"));
+      break;
+    }
+    if (o) { /* still unreachable: the drop's error stands (exit 2) */
+      if (o != KJ_ENET && err)
+        *err = x;
+      c = o;
+      break;
+    }
+    kj_err_clear(err);
+    c = push_resume(e, err); /* on the new connection */
+    if (!c)
+      c = push_with(e, 0, &answered, &piped, err);
   }
   if (c && !refused && kjc_net_zst_refused(e->net) && !cancelled(e)) {
     /* 415 to a body in the dictionary's coding: a server rolled back to a

@@ -116,17 +116,29 @@ typedef struct kjh_metric_names {
 } kjh_metric_names;
 
 typedef struct kjh_config {
-  char host[256];                  /* "127.0.0.1" */
-  int port;                        /* 0 = any free port */
-  const char *cert_file;           /* PEM */
-  const char *key_file;            /* PEM */
-  int plain_http;                  /* plain HTTP, loopback addresses only */
-  size_t max_body;                 /* default 16 MiB */
-  int max_conns;                   /* default 4096 */
-  kjh_auth_fn auth;                /* NULL: no check at the headers (the handler's job) */
-  kjh_public_fn is_public;         /* with auth: requests that skip it; NULL: only /healthz */
-  int max_anon_conns;              /* with auth: connections not yet past the check; default 1024 */
-  int header_timeout_ms;           /* default 10000 */
+  char host[256];          /* "127.0.0.1" */
+  int port;                /* 0 = any free port */
+  const char *cert_file;   /* PEM */
+  const char *key_file;    /* PEM */
+  int plain_http;          /* plain HTTP, loopback addresses only */
+  size_t max_body;         /* default 16 MiB */
+  int max_conns;           /* default 4096 */
+  kjh_auth_fn auth;        /* NULL: no check at the headers (the handler's job) */
+  kjh_public_fn is_public; /* with auth: requests that skip it; NULL: only /healthz */
+  int max_anon_conns;      /* with auth: connections not yet past the check; default 1024 */
+  /* TLS handshakes in progress at once (default 32; 0: no limit).  A
+   * connection takes a slot with its first bytes; without a free one it
+   * waits its turn (reading stopped, no timer), so a burst of devices
+   * queues instead of sharing the loop between handshakes that all finish
+   * after their timeouts (HAProxy's maxsslconn is the same idea). */
+  int max_handshakes;
+  /* the TLS handshake's time: from accept until the first byte, then from
+   * its slot; default 10000 */
+  int handshake_timeout_ms;
+  /* the request headers' time: the first request's from the end of the
+   * handshake (plain HTTP: from accept), a later one's from its first
+   * byte; default 10000 */
+  int header_timeout_ms;
   int idle_timeout_ms;             /* default 60000 */
   const kjh_metric_names *metrics; /* NULL: prefix "http", no timed route */
   kjh_listen_fn on_listen;         /* NULL: print "listening on ..." */

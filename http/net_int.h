@@ -12,7 +12,10 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_cache.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
+#include <stdatomic.h>
 
 #include "buf.h"
 #include "err.h"
@@ -24,7 +27,17 @@ typedef struct kjh_tls_ctx {
   mbedtls_pk_context key;
   mbedtls_entropy_context entropy;
   mbedtls_ctr_drbg_context drbg;
+  mbedtls_ssl_ticket_context ticket; /* session tickets (RFC 5077): resumption */
+  mbedtls_ssl_cache_context cache;   /* sessions by id: resumption for the others */
 } kjh_tls_ctx;
+
+/* How long a session resumes (seconds), by ticket or by id; the ticket key
+ * turns over as often.  A restart of the server forgets them all (random
+ * ticket key, the cache in memory). */
+#define KJH_TICKET_LIFETIME 86400
+/* Sessions the cache holds (the oldest goes first): a few hundred bytes
+ * each, one per device that synced within the lifetime. */
+#define KJH_SESSION_CACHE 10000
 
 typedef struct kjh_tls_conn {
   mbedtls_ssl_context ssl;
@@ -34,7 +47,12 @@ typedef struct kjh_tls_conn {
   int handshake_done;
 } kjh_tls_conn;
 
-/* Load cert and key (PEM); TLS 1.2 or newer. */
+/* Handshakes that resumed a session, by id or ticket (the process's count;
+ * PREFIX_tls_resumed_total). */
+extern atomic_ulong kjh__tls_resumed;
+
+/* Load cert and key (PEM); TLS 1.2 or newer; session tickets on (a
+ * client that comes back resumes in one round trip, no certificate). */
 kj_code kjh__tls_ctx_init(kjh_tls_ctx *t, const char *cert_file, const char *key_file, kj_err *err);
 void kjh__tls_ctx_release(kjh_tls_ctx *t);
 

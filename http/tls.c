@@ -30,6 +30,25 @@ static const char *tls_strerror(int rc, char *buf, size_t size) {
 /* ---------------------------------------------------------------------- */
 /* context */
 
+atomic_ulong kjh__tls_resumed;
+
+/* mbedtls_ssl_ticket_parse, counting the tickets that resume a session */
+static int ticket_parse(void *p_ticket, mbedtls_ssl_session *session, unsigned char *buf,
+                        size_t len) {
+  int rc = mbedtls_ssl_ticket_parse(p_ticket, session, buf, len);
+  if (rc == 0)
+    atomic_fetch_add(&kjh__tls_resumed, 1);
+  return rc;
+}
+
+/* mbedtls_ssl_cache_get, counting the session ids that resume a session */
+static int cache_get(void *data, mbedtls_ssl_session *session) {
+  int rc = mbedtls_ssl_cache_get(data, session);
+  if (rc == 0)
+    atomic_fetch_add(&kjh__tls_resumed, 1);
+  return rc;
+}
+
 static kj_code seed(mbedtls_entropy_context *ent, mbedtls_ctr_drbg_context *drbg, kj_err *err) {
   static const char pers[] = "kj_http";
   int rc = mbedtls_ctr_drbg_seed(drbg, mbedtls_entropy_func, ent, (const unsigned char *)pers,
@@ -50,6 +69,8 @@ kj_code kjh__tls_ctx_init(kjh_tls_ctx *t, const char *cert_file, const char *key
   mbedtls_pk_init(&t->key);
   mbedtls_entropy_init(&t->entropy);
   mbedtls_ctr_drbg_init(&t->drbg);
+  mbedtls_ssl_ticket_init(&t->ticket);
+  mbedtls_ssl_cache_init(&t->cache);
   kj_code code = seed(&t->entropy, &t->drbg, err);
   if (code)
     return code;
@@ -77,6 +98,19 @@ kj_code kjh__tls_ctx_init(kjh_tls_ctx *t, const char *cert_file, const char *key
   if (rc)
     return kj_fail(err, KJ_ECRYPTO, "certificate '%s' does not match key '%s': %s", cert_file,
                    key_file, tls_strerror(rc, m, sizeof m));
+  /* resumption: a device whose link dropped comes back with an
+   * abbreviated handshake (one round trip less, no certificate sent), by
+   * a session id from the cache (what libcurl with OpenSSL offers: it
+   * turns TLS 1.2 tickets off) or a session ticket (RFC 5077) */
+  mbedtls_ssl_cache_set_max_entries(&t->cache, KJH_SESSION_CACHE);
+  mbedtls_ssl_cache_set_timeout(&t->cache, KJH_TICKET_LIFETIME);
+  mbedtls_ssl_conf_session_cache(&t->conf, &t->cache, cache_get, mbedtls_ssl_cache_set);
+  rc = mbedtls_ssl_ticket_setup(&t->ticket, mbedtls_ctr_drbg_random, &t->drbg,
+                                MBEDTLS_CIPHER_AES_256_GCM, KJH_TICKET_LIFETIME);
+  if (rc)
+    return kj_fail(err, KJ_ECRYPTO, "cannot set up session tickets: %s",
+                   tls_strerror(rc, m, sizeof m));
+  mbedtls_ssl_conf_session_tickets_cb(&t->conf, mbedtls_ssl_ticket_write, ticket_parse, &t->ticket);
   return KJ_OK;
 }
 
@@ -84,6 +118,8 @@ void kjh__tls_ctx_release(kjh_tls_ctx *t) {
   if (!t)
     return;
   mbedtls_ssl_config_free(&t->conf);
+  mbedtls_ssl_ticket_free(&t->ticket);
+  mbedtls_ssl_cache_free(&t->cache);
   mbedtls_x509_crt_free(&t->cert);
   mbedtls_pk_free(&t->key);
   mbedtls_ctr_drbg_free(&t->drbg);

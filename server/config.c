@@ -140,6 +140,20 @@ static kj_code set_key(kjs_config *c, const char *k, const char *v, kj_err *err)
     c->net.max_anon_conns = (int)x;
     return KJ_OK;
   }
+  if (!strcmp(k, "max_handshakes")) {
+    /* TLS handshakes in progress at once; the others wait their turn
+     * (docs/operations.md "Configuration") */
+    if (parse_long(v, 1, 100000, &x))
+      return kj_fail(err, KJ_EINVAL, "'max_handshakes' must be a positive integer");
+    c->net.max_handshakes = (int)x;
+    return KJ_OK;
+  }
+  if (!strcmp(k, "handshake_timeout_ms")) {
+    if (parse_long(v, 1, 86400000, &x))
+      return kj_fail(err, KJ_EINVAL, "'handshake_timeout_ms' must be a positive integer");
+    c->net.handshake_timeout_ms = (int)x;
+    return KJ_OK;
+  }
   if (!strcmp(k, "header_timeout_ms") || !strcmp(k, "idle_timeout_ms")) {
     if (parse_long(v, 1, 86400000, &x))
       return kj_fail(err, KJ_EINVAL, "'%s' must be a positive integer", k);
@@ -254,6 +268,11 @@ const char *kjs_config_default_text(void) {
          "max_conns = 4096\n"
          "# Of those, connections whose token is not checked yet (new, /healthz only).\n"
          "max_anon_conns = 1024\n"
+         "# TLS handshakes in progress at once (the others wait their turn, their\n"
+         "# clocks stopped) and the time one may take; then the request headers'.\n"
+         "max_handshakes = 32\n"
+         "handshake_timeout_ms = 10000\n"
+         "header_timeout_ms = 10000\n"
          "max_batch = 5000\n"
          "# Seconds a change's stamp may be ahead of this server's clock; a change\n"
          "# stamped further ahead is refused for now (the PC stamps it again).\n"

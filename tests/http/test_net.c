@@ -31,6 +31,7 @@
 #include <curl/curl.h>
 #include <cmocka.h>
 
+#include <mbedtls/net_sockets.h>
 #include "buf.h"
 #include "err.h"
 #include "gz.h"
@@ -134,6 +135,8 @@ typedef struct opts {
   int max_conns;
   int header_timeout_ms;
   int idle_timeout_ms;
+  int max_handshakes;
+  int handshake_timeout_ms;
 } opts;
 
 static void srv_start(env *e, const opts *o) {
@@ -168,6 +171,10 @@ static void srv_start(env *e, const opts *o) {
       cfg.header_timeout_ms = o->header_timeout_ms;
     if (o && o->idle_timeout_ms)
       cfg.idle_timeout_ms = o->idle_timeout_ms;
+    if (o && o->max_handshakes)
+      cfg.max_handshakes = o->max_handshakes;
+    if (o && o->handshake_timeout_ms)
+      cfg.handshake_timeout_ms = o->handshake_timeout_ms;
     kj_err err;
     kj_err_clear(&err);
     kj_code rc = kjh_server_serve(&cfg, test_handler, NULL, &err);
@@ -833,7 +840,7 @@ static void test_header_timeout(void **state) {
   close(fd);
   /* over TLS: a client that stops in the middle of the handshake */
   assert_int_equal(srv_stop(e), 0);
-  opts o2 = {.header_timeout_ms = 300};
+  opts o2 = {.header_timeout_ms = 300, .handshake_timeout_ms = 300};
   srv_start(e, &o2);
   fd = raw_connect(e);
   static const unsigned char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01};
@@ -1495,6 +1502,228 @@ static void test_auth_gate(void **state) {
   kj_log_set_level(level);
 }
 
+/* ---------------------------------------------------------------------- */
+/* TLS handshakes: a bounded number in progress, their own timeout, the
+ * header timer from the end of the handshake, session tickets */
+
+static const unsigned char hello_part[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01};
+
+typedef struct bg_get {
+  env *e;
+  long status;
+  atomic_int done;
+} bg_get;
+
+static void *bg_get_run(void *ud) {
+  bg_get *g = ud;
+  g->status = get(g->e, "/healthz", NULL);
+  atomic_store(&g->done, 1);
+  return NULL;
+}
+
+/* Two clients that stop in the middle of their handshakes hold the two
+ * slots: a third waits (accepted, its clock stopped: far longer than the
+ * header timeout) and is served once one of them leaves.  Then 40
+ * handshakes at once through the two slots all succeed. */
+static void test_handshake_slots(void **state) {
+  env *e = *state;
+  opts o = {.max_handshakes = 2, .handshake_timeout_ms = 60000, .header_timeout_ms = 300};
+  srv_start(e, &o);
+  int a = raw_connect(e), b = raw_connect(e);
+  raw_send(a, hello_part, sizeof hello_part);
+  raw_send(b, hello_part, sizeof hello_part);
+  usleep(300000); /* the server reads them first */
+  bg_get g = {.e = e};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, bg_get_run, &g), 0);
+  usleep(1500000);
+  int waited = !atomic_load(&g.done); /* no slot: still waiting */
+  close(a);
+  pthread_join(th, NULL);
+  close(b);
+  assert_true(waited);
+  assert_int_equal(g.status, 200);
+  /* many at once, each on its own connection */
+  enum { N = 40 };
+  CURLM *m = curl_multi_init();
+  CURL *h[N];
+  char url[96];
+  snprintf(url, sizeof url, "%s/healthz", e->base);
+  for (int i = 0; i < N; i++) {
+    h[i] = client(e);
+    curl_easy_setopt(h[i], CURLOPT_URL, url);
+    curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, on_data);
+    kj_buf *sink = malloc(sizeof *sink);
+    kj_buf_init(sink, KJ_BUF_UNLIMITED);
+    curl_easy_setopt(h[i], CURLOPT_WRITEDATA, sink);
+    curl_easy_setopt(h[i], CURLOPT_PRIVATE, sink);
+    curl_easy_setopt(h[i], CURLOPT_TIMEOUT_MS, 60000L);
+    curl_multi_add_handle(m, h[i]);
+  }
+  int running = 1;
+  while (running) {
+    curl_multi_perform(m, &running);
+    if (running)
+      curl_multi_poll(m, NULL, 0, 200, NULL);
+  }
+  int ok = 0;
+  for (int i = 0; i < N; i++) {
+    long st = 0;
+    curl_easy_getinfo(h[i], CURLINFO_RESPONSE_CODE, &st);
+    ok += st == 200;
+    kj_buf *sink = NULL;
+    curl_easy_getinfo(h[i], CURLINFO_PRIVATE, (char **)&sink);
+    kj_buf_release(sink);
+    free(sink);
+    curl_multi_remove_handle(m, h[i]);
+    curl_easy_cleanup(h[i]);
+  }
+  curl_multi_cleanup(m);
+  assert_int_equal(ok, N);
+  assert_int_equal(srv_stop(e), 0);
+}
+
+/* A TLS client over a socket already open (mbedTLS; the certificate is
+ * checked against e->cert): GET path, the status of the answer (0: the
+ * handshake or the exchange failed). */
+static int fd_send(void *ctx, const unsigned char *b, size_t n) {
+  ssize_t r = send(*(int *)ctx, b, n, MSG_NOSIGNAL);
+  return r < 0 ? MBEDTLS_ERR_NET_SEND_FAILED : (int)r;
+}
+
+static int fd_recv(void *ctx, unsigned char *b, size_t n) {
+  ssize_t r = recv(*(int *)ctx, b, n, 0);
+  return r == 0 ? MBEDTLS_ERR_NET_CONN_RESET : r < 0 ? MBEDTLS_ERR_NET_RECV_FAILED : (int)r;
+}
+
+static long tls_get_on(env *e, int fd, const char *path) {
+  mbedtls_entropy_context ent;
+  mbedtls_ctr_drbg_context drbg;
+  mbedtls_x509_crt ca;
+  mbedtls_ssl_config conf;
+  mbedtls_ssl_context ssl;
+  mbedtls_entropy_init(&ent);
+  mbedtls_ctr_drbg_init(&drbg);
+  mbedtls_x509_crt_init(&ca);
+  mbedtls_ssl_config_init(&conf);
+  mbedtls_ssl_init(&ssl);
+  long status = 0;
+  char req[256], ans[512];
+  int n = 0;
+  if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, NULL, 0) ||
+      mbedtls_x509_crt_parse_file(&ca, e->cert) ||
+      mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                  MBEDTLS_SSL_PRESET_DEFAULT))
+    goto done;
+  mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+  mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
+  mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
+  if (mbedtls_ssl_setup(&ssl, &conf) || mbedtls_ssl_set_hostname(&ssl, "localhost"))
+    goto done;
+  mbedtls_ssl_set_bio(&ssl, &fd, fd_send, fd_recv, NULL);
+  int rc = mbedtls_ssl_handshake(&ssl);
+  if (rc) {
+    fprintf(stderr, "# handshake: -0x%x\n", (unsigned)-rc);
+    goto done;
+  }
+  snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+           path);
+  if (mbedtls_ssl_write(&ssl, (const unsigned char *)req, strlen(req)) != (int)strlen(req))
+    goto done;
+  while (n < (int)sizeof ans - 1) {
+    int r = mbedtls_ssl_read(&ssl, (unsigned char *)ans + n, sizeof ans - 1 - (size_t)n);
+    if (r <= 0)
+      break;
+    n += r;
+  }
+  ans[n] = '\0';
+  if (!strncmp(ans, "HTTP/1.1 ", 9))
+    status = atol(ans + 9);
+done:
+  mbedtls_ssl_free(&ssl);
+  mbedtls_ssl_config_free(&conf);
+  mbedtls_x509_crt_free(&ca);
+  mbedtls_ctr_drbg_free(&drbg);
+  mbedtls_entropy_free(&ent);
+  return status;
+}
+
+/* The handshake has its own clock: a client that says nothing, or stops
+ * in the middle, is cut after handshake_timeout_ms (the header timeout is
+ * long here), and the header timer starts when the handshake ends (a
+ * client that starts its handshake after longer than the header timeout
+ * is served). */
+static void test_handshake_timeout(void **state) {
+  env *e = *state;
+  opts o = {.handshake_timeout_ms = 300, .header_timeout_ms = 60000};
+  srv_start(e, &o);
+  int a = raw_connect(e), b = raw_connect(e);
+  raw_send(b, hello_part, sizeof hello_part);
+  kj_buf out;
+  kj_buf_init(&out, KJ_BUF_UNLIMITED);
+  assert_int_equal(raw_read_all(a, &out), 1); /* closed by the server, silent */
+  assert_int_equal(raw_read_all(b, &out), 1); /* ... and stalled */
+  kj_buf_release(&out);
+  close(a);
+  close(b);
+  assert_int_equal(srv_stop(e), 0);
+  opts o2 = {.handshake_timeout_ms = 30000, .header_timeout_ms = 500};
+  srv_start(e, &o2);
+  int fd = raw_connect(e);
+  usleep(1500000); /* three header timeouts before the first byte */
+  assert_int_equal(tls_get_on(e, fd, "/healthz"), 200);
+  close(fd);
+  assert_int_equal(srv_stop(e), 0);
+}
+
+static long metric_of(const char *text, const char *name) {
+  char key[128];
+  snprintf(key, sizeof key, "\n%s ", name);
+  const char *p = strstr(text, key);
+  return p ? atol(p + strlen(key)) : -1;
+}
+
+/* A second connection of a client that keeps its TLS sessions resumes the
+ * first one's session from the server's ticket (no certificate, one round
+ * trip less): counted by kinerjad_tls_resumed_total. */
+static void test_tls_resumption(void **state) {
+  env *e = *state;
+  srv_start(e, NULL);
+  CURLSH *sh = curl_share_init();
+  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  long sizes[2] = {0, 0};
+  for (int i = 0; i < 2; i++) {
+    CURL *c = client(e);
+    curl_easy_setopt(c, CURLOPT_SHARE, sh);
+    hresp r;
+    request(e, c, &r, "GET", "/healthz", NULL, 0, NULL);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.status, 200);
+    curl_off_t up = 0;
+    curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &up);
+    hresp_release(&r);
+    curl_easy_cleanup(c); /* its connection closes: the next one is new */
+    sizes[i] = (long)up;
+  }
+  kj_buf m;
+  kj_buf_init(&m, KJ_BUF_UNLIMITED);
+  CURL *c = client(e); /* no share: a full handshake */
+  hresp r;
+  request(e, c, &r, "GET", "/metrics", NULL, 0, NULL);
+  assert_int_equal(r.status, 200);
+  long full = metric_of(kj_buf_str(&r.body), "kinerjad_tls_handshakes_total");
+  long resumed = metric_of(kj_buf_str(&r.body), "kinerjad_tls_resumed_total");
+  fprintf(stderr, "# handshakes %ld, resumed %ld (appconnect %ld / %ld us)\n", full, resumed,
+          sizes[0], sizes[1]);
+  assert_int_equal(full, 3);
+  assert_int_equal(resumed, 1);
+  hresp_release(&r);
+  kj_buf_release(&m);
+  curl_easy_cleanup(c);
+  curl_share_cleanup(sh);
+  assert_int_equal(srv_stop(e), 0);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   signal(SIGPIPE, SIG_IGN);
@@ -1512,6 +1741,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_header_limits, setup, teardown),
       cmocka_unit_test_setup_teardown(test_header_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_handshake_slots, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_handshake_timeout, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tls_resumption, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connection_cap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_many_connections, setup, teardown),
       cmocka_unit_test_setup_teardown(test_healthz_while_slow, setup, teardown),

@@ -161,8 +161,10 @@ static int group_setup(void **state) {
   FILE *cf = fopen(conf, "a");
   if (!cf)
     return -1;
-  fprintf(cf, "header_timeout_ms = %d\nidle_timeout_ms = %d\nmax_anon_conns = 64\n",
-          HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+  fprintf(cf,
+          "header_timeout_ms = %d\nhandshake_timeout_ms = %d\nidle_timeout_ms = %d\n"
+          "max_anon_conns = 64\n",
+          HEADER_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS);
   fclose(cf);
   int p[2];
   if (pipe(p) != 0)
@@ -721,7 +723,8 @@ static void test_slowloris(void **state) {
 }
 
 /* A client that stops in the middle of the handshake (and one that sends
- * nothing): closed at the header timeout, others served meanwhile. */
+ * nothing): closed at the handshake timeout (handshake_timeout_ms, set to
+ * the header timeout here), others served meanwhile. */
 static void test_stalled_handshake(void **state) {
   (void)state;
   static const unsigned char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01};
