@@ -172,6 +172,8 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
   XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'")   \
   XX(OB_BATCH, "SELECT seq, type, id, hlc, change, needs FROM outbox WHERE status = 'pending' "    \
                "AND needs <= ?2 AND seq > ?3 ORDER BY seq LIMIT ?1")                               \
+  XX(OB_BATCH_WIRE, "SELECT seq, type, id, hlc, change, needs, deleted FROM outbox "               \
+                    "WHERE status = 'pending' AND needs <= ?2 AND seq > ?3 ORDER BY seq LIMIT ?1") \
   /* an acknowledgement, one run of consecutive seqs [?1, ?2] at a time */                         \
   XX(OB_KEEP_RUN, "INSERT OR REPLACE INTO sent(seq, type, id, hlc, deleted, change, created_ms, "  \
                   "needs, acked_ms) SELECT seq, type, id, hlc, deleted, change, created_ms, "      \
@@ -1512,6 +1514,61 @@ kj_code kjc_outbox_batch_after(kjc_store *s, int64_t after, int max, kj_change *
     for (int i = 0; i < *n; i++)
       kj_change_release(&out[i]);
     *n = 0;
+  }
+  return c;
+}
+
+kj_code kjc_outbox_batch_wire(kjc_store *s, int64_t after, int max, kj_change *out, int *n,
+                              kj_buf *body, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_OB_BATCH_WIRE];
+  *n = 0;
+  sqlite3_bind_int(st, 1, max);
+  sqlite3_bind_int(st, 2, kjc_server_protocol(s));
+  sqlite3_bind_int64(st, 3, after);
+  size_t len0 = body->len;
+  int rc = SQLITE_DONE;
+  kj_code c = KJ_OK;
+  while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t seq = (int64_t)sqlite3_column_int64(st, 0);
+    const char *type = (const char *)sqlite3_column_text(st, 1);
+    const char *id = (const char *)sqlite3_column_text(st, 2);
+    kj_hlc hlc = (kj_hlc)sqlite3_column_int64(st, 3);
+    const char *text = (const char *)sqlite3_column_text(st, 4);
+    size_t len = (size_t)sqlite3_column_bytes(st, 4);
+    const kj_type_def *t = type ? kj_type_by_name(type) : NULL;
+    if (!t || !id || !*id || strlen(id) > KJ_ID_MAX || hlc == 0) {
+      c = kj_fail(err, KJ_EDB, _("database '%s' is damaged: an outbox row is not JSON"), s->path);
+      break;
+    }
+    kj_err e;
+    kj_err_clear(&e);
+    if ((c = kj_push_wire_change(body, *n == 0, seq, id, t->name, hlc, text, len, &e))) {
+      c = c == KJ_ENOMEM
+              ? kj_fail(err, KJ_ENOMEM, _("out of memory"))
+              : kj_fail(err, KJ_EDB, _("database '%s' is damaged: outbox: %s"), s->path, e.msg);
+      break;
+    }
+    kj_change *ch = &out[*n];
+    kj_change_init(ch, t->type);
+    copy_str(ch->rec.id, sizeof ch->rec.id, id);
+    ch->rec.deleted = sqlite3_column_int(st, 6) != 0;
+    ch->seq = seq;
+    ch->hlc = hlc;
+    ch->needs = sqlite3_column_int(st, 5);
+    copy_str(ch->device, sizeof ch->device, s->device);
+    (*n)++;
+  }
+  if (!c && *n < max && rc != SQLITE_DONE)
+    c = st_fail(s, rc, err, "read outbox");
+  done(st);
+  if (c) {
+    for (int i = 0; i < *n; i++)
+      kj_change_release(&out[i]);
+    *n = 0;
+    if (body->data && body->len >= len0) {
+      body->len = len0;
+      body->data[len0] = 0;
+    }
   }
   return c;
 }
