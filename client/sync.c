@@ -1317,18 +1317,17 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     if (!c && coding)
       kjc_net_set_zst(e.net, kj_zst_is_coding(coding));
     int coding_known = coding && (!strcmp(coding, "gzip") || kj_zst_is_coding(coding));
-    if (!c)
-      c = kjc_outbox_stats_get(s, &st, err);
     /* hello on a new server or token, once after an upgrade of this
      * program, and while the server speaks an older protocol: it says when
      * held changes may go and when to pull again (docs/protocol.md
-     * "Versions") */
-    if (!c && (!old || strcmp(old, key) != 0 || !proto || !pipe || !coding_known || st.held > 0 ||
-               kjc_server_protocol(s) < KJ_PROTOCOL_MAX)) {
+     * "Versions"); the outbox is counted (held changes?) only when nothing
+     * else asks for hello: a count reads its whole index */
+    int ask = !old || strcmp(old, key) != 0 || !proto || !pipe || !coding_known ||
+              kjc_server_protocol(s) < KJ_PROTOCOL_MAX;
+    if (!c && !ask && (c = kjc_outbox_stats_get(s, &st, err)) == KJ_OK)
+      ask = st.held > 0;
+    if (!c && ask)
       c = hello(&e, key, err);
-      if (!c)
-        c = kjc_outbox_stats_get(s, &st, err);
-    }
     free(old);
     free(proto);
     free(pipe);
