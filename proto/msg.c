@@ -688,9 +688,19 @@ static int stored_object_ok(const char *s, size_t len) {
     } else if (ch == '}' || ch == ']') {
       if (--depth < 0 || (depth == 0 && i != len - 1))
         return 0;
-    } else if (!(ch == ',' || ch == ':' || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                 ch == '-' || ch == '+' || ch == '.' || ch == 'E' || ch == ' ' || ch == '\t' ||
-                 ch == '\n' || ch == '\r')) {
+    } else if (ch >= 'a' && ch <= 'z' && !(ch == 'e' && isdigit((unsigned char)s[i - 1]))) {
+      /* only the literals (an 'e' after a digit is a number's exponent) */
+      static const char *const lit[] = {"true", "false", "null"};
+      size_t k = 0, m = 0;
+      for (; k < 3; k++)
+        if (len - i >= (m = strlen(lit[k])) && !memcmp(s + i, lit[k], m))
+          break;
+      if (k == 3)
+        return 0;
+      i += m - 1;
+    } else if (!(ch == ',' || ch == ':' || (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' ||
+                 ch == '.' || ch == 'E' || ch == 'e' || ch == ' ' || ch == '\t' || ch == '\n' ||
+                 ch == '\r')) {
       return 0;
     }
   }

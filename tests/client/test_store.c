@@ -449,6 +449,8 @@ static void t_wire_change_lexical(void **state) {
       "{\"f\":\"\\u12\"}",
       "{\"f\":#}",
       "[1]",
+      "{\"f\":nul}",
+      "{\"f\":abc}",
   };
   kj_err err;
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -466,6 +468,12 @@ static void t_wire_change_lexical(void **state) {
   assert_int_equal(kj_push_wire_change(&b, 0, 9, ID1, "survey", 5, "{}", 2, &err), KJ_OK);
   assert_int_equal(kj_push_wire_change(&b, 0, 10, ID2, "survey", 6, "{\"del\":true}", 12, &err),
                    KJ_OK);
+  const char *lits = "{\"f\":{\"a\":null,\"b\":false,\"c\":[1.5e3,-2]}}";
+  kj_buf l;
+  kj_buf_init(&l, KJ_BUF_UNLIMITED);
+  assert_int_equal(kj_push_wire_change(&l, 1, 1, ID1, "survey", 1, lits, strlen(lits), &err),
+                   KJ_OK);
+  kj_buf_release(&l);
   assert_string_equal(kj_buf_str(&b),
                       ",{\"seq\":9,\"id\":\"" ID1 "\",\"type\":\"survey\",\"hlc\":\"5\"}"
                       ",{\"seq\":10,\"id\":\"" ID2
