@@ -172,10 +172,16 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
   XX(OB_DROP_REJECTED, "DELETE FROM outbox WHERE id = ?1 AND type = ?2 AND status = 'rejected'")   \
   XX(OB_BATCH, "SELECT seq, type, id, hlc, change, needs FROM outbox WHERE status = 'pending' "    \
                "AND needs <= ?2 AND seq > ?3 ORDER BY seq LIMIT ?1")                               \
-  XX(OB_KEEP, "INSERT OR REPLACE INTO sent(seq, type, id, hlc, deleted, change, created_ms, "      \
-              "needs, acked_ms) SELECT seq, type, id, hlc, deleted, change, created_ms, "          \
-              "needs, ?2 FROM outbox WHERE seq = ?1")                                              \
-  XX(OB_ACK, "DELETE FROM outbox WHERE seq = ?1")                                                  \
+  XX(OB_BATCH_WIRE, "SELECT seq, type, id, hlc, change, needs, deleted FROM outbox "               \
+                    "WHERE status = 'pending' AND needs <= ?2 AND seq > ?3 ORDER BY seq LIMIT ?1") \
+  /* an acknowledgement, one run of consecutive seqs [?1, ?2] at a time */                         \
+  XX(OB_KEEP_RUN, "INSERT OR REPLACE INTO sent(seq, type, id, hlc, deleted, change, created_ms, "  \
+                  "needs, acked_ms) SELECT seq, type, id, hlc, deleted, change, created_ms, "      \
+                  "needs, ?3 FROM outbox WHERE seq BETWEEN ?1 AND ?2")                             \
+  XX(OB_ACK_OTHERS, "SELECT type, id, hlc, change FROM outbox o WHERE seq BETWEEN ?1 AND ?2 "      \
+                    "AND EXISTS(SELECT 1 FROM outbox p WHERE p.id = o.id AND p.type = o.type "     \
+                    "AND (p.seq < ?1 OR p.seq > ?2)) ORDER BY seq")                                \
+  XX(OB_ACK_RUN, "DELETE FROM outbox WHERE seq BETWEEN ?1 AND ?2")                                 \
   XX(OB_REJECT, "UPDATE outbox SET status = 'rejected', reason = ?2, parked = ?3 WHERE seq = ?1")  \
   /* Each part reads the outbox_status index only (a covering count and                            \
    * one row), not the whole outbox: a big push stays small in memory. */                          \
@@ -201,7 +207,6 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
   XX(BASE_GET, "SELECT base FROM records WHERE id = ?2 AND type = ?1")                             \
   XX(BASE_SET, "UPDATE records SET base = ?3 WHERE id = ?2 AND type = ?1")                         \
   XX(OB_ROWS, "SELECT EXISTS(SELECT 1 FROM outbox WHERE id = ?2 AND type = ?1)")                   \
-  XX(OB_ROW, "SELECT type, id, hlc, change FROM outbox WHERE seq = ?1")                            \
   XX(SC_PUT, "INSERT INTO scores(kind, period, office, doc, stored_ms) "                           \
              "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, period, office) DO UPDATE SET "         \
              "doc = excluded.doc, stored_ms = excluded.stored_ms")                                 \
@@ -1513,6 +1518,61 @@ kj_code kjc_outbox_batch_after(kjc_store *s, int64_t after, int max, kj_change *
   return c;
 }
 
+kj_code kjc_outbox_batch_wire(kjc_store *s, int64_t after, int max, kj_change *out, int *n,
+                              kj_buf *body, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_OB_BATCH_WIRE];
+  *n = 0;
+  sqlite3_bind_int(st, 1, max);
+  sqlite3_bind_int(st, 2, kjc_server_protocol(s));
+  sqlite3_bind_int64(st, 3, after);
+  size_t len0 = body->len;
+  int rc = SQLITE_DONE;
+  kj_code c = KJ_OK;
+  while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t seq = (int64_t)sqlite3_column_int64(st, 0);
+    const char *type = (const char *)sqlite3_column_text(st, 1);
+    const char *id = (const char *)sqlite3_column_text(st, 2);
+    kj_hlc hlc = (kj_hlc)sqlite3_column_int64(st, 3);
+    const char *text = (const char *)sqlite3_column_text(st, 4);
+    size_t len = (size_t)sqlite3_column_bytes(st, 4);
+    const kj_type_def *t = type ? kj_type_by_name(type) : NULL;
+    if (!t || !id || !*id || strlen(id) > KJ_ID_MAX || hlc == 0) {
+      c = kj_fail(err, KJ_EDB, _("database '%s' is damaged: an outbox row is not JSON"), s->path);
+      break;
+    }
+    kj_err e;
+    kj_err_clear(&e);
+    if ((c = kj_push_wire_change(body, *n == 0, seq, id, t->name, hlc, text, len, &e))) {
+      c = c == KJ_ENOMEM
+              ? kj_fail(err, KJ_ENOMEM, _("out of memory"))
+              : kj_fail(err, KJ_EDB, _("database '%s' is damaged: outbox: %s"), s->path, e.msg);
+      break;
+    }
+    kj_change *ch = &out[*n];
+    kj_change_init(ch, t->type);
+    copy_str(ch->rec.id, sizeof ch->rec.id, id);
+    ch->rec.deleted = sqlite3_column_int(st, 6) != 0;
+    ch->seq = seq;
+    ch->hlc = hlc;
+    ch->needs = sqlite3_column_int(st, 5);
+    copy_str(ch->device, sizeof ch->device, s->device);
+    (*n)++;
+  }
+  if (!c && *n < max && rc != SQLITE_DONE)
+    c = st_fail(s, rc, err, "read outbox");
+  done(st);
+  if (c) {
+    for (int i = 0; i < *n; i++)
+      kj_change_release(&out[i]);
+    *n = 0;
+    if (body->data && body->len >= len0) {
+      body->len = len0;
+      body->data[len0] = 0;
+    }
+  }
+  return c;
+}
+
 /* An outbox row as it was before its acknowledgement deleted it. */
 typedef struct ob_row {
   int found; /* 0: no such row (discarded while it was on its way) */
@@ -1521,27 +1581,6 @@ typedef struct ob_row {
   kj_hlc hlc;
   char *change; /* the column, malloc'd */
 } ob_row;
-
-static kj_code outbox_row(kjc_store *s, int64_t seq, ob_row *r, kj_err *err) {
-  sqlite3_stmt *st = s->st[S_OB_ROW];
-  sqlite3_bind_int64(st, 1, seq);
-  int rc = sqlite3_step(st);
-  kj_code c = KJ_OK;
-  memset(r, 0, sizeof *r);
-  if (rc == SQLITE_ROW) {
-    copy_str(r->type, sizeof r->type, (const char *)sqlite3_column_text(st, 0));
-    copy_str(r->id, sizeof r->id, (const char *)sqlite3_column_text(st, 1));
-    r->hlc = (kj_hlc)sqlite3_column_int64(st, 2);
-    r->change = xstrdup((const char *)sqlite3_column_text(st, 3));
-    r->found = 1;
-    if (!r->change)
-      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
-  } else if (rc != SQLITE_DONE) {
-    c = st_fail(s, rc, err, "read outbox");
-  }
-  done(st);
-  return c;
-}
 
 /* The row as a change, as kjc_outbox_batch reads it. */
 static kj_code ob_row_change(kjc_store *s, const ob_row *r, kj_change *out, kj_err *err) {
@@ -1601,29 +1640,90 @@ static kj_code base_ack(kjc_store *s, const ob_row *r, kj_err *err) {
   return c;
 }
 
+/* The rows of the run [a, z] whose record keeps outbox rows outside it,
+ * in seq order, into *out (malloc'd array of *n; free each change): the
+ * acknowledged changes the server's version (base_ack) must take. */
+static kj_code ack_others(kjc_store *s, int64_t a, int64_t z, ob_row **out, int *n, kj_err *err) {
+  sqlite3_stmt *st = s->st[S_OB_ACK_OTHERS];
+  sqlite3_bind_int64(st, 1, a);
+  sqlite3_bind_int64(st, 2, z);
+  *out = NULL;
+  *n = 0;
+  int rc = SQLITE_DONE, cap = 0;
+  kj_code c = KJ_OK;
+  while (!c && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      ob_row *g = realloc(*out, (size_t)(cap = cap ? 2 * cap : 4) * sizeof *g);
+      if (!g) {
+        c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
+        break;
+      }
+      *out = g;
+    }
+    ob_row *r = &(*out)[*n];
+    memset(r, 0, sizeof *r);
+    copy_str(r->type, sizeof r->type, (const char *)sqlite3_column_text(st, 0));
+    copy_str(r->id, sizeof r->id, (const char *)sqlite3_column_text(st, 1));
+    r->hlc = (kj_hlc)sqlite3_column_int64(st, 2);
+    r->change = xstrdup((const char *)sqlite3_column_text(st, 3));
+    r->found = 1;
+    if (!r->change)
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
+    else
+      (*n)++;
+  }
+  if (!c && rc != SQLITE_DONE)
+    c = st_fail(s, rc, err, "read outbox");
+  done(st);
+  return c;
+}
+
+/* One run of consecutive acknowledged seqs [a, z]: kept in `sent`, deleted
+ * from the outbox with one statement each; *gone gets how many of them
+ * were no longer in the outbox.  What the per-row version did (keep,
+ * delete, then base_ack while rows of the record wait) gives the same
+ * result: a row whose record keeps rows only inside the run is merged
+ * there into a base that stops mattering when the run is gone. */
+static kj_code ack_run(kjc_store *s, int64_t a, int64_t z, int64_t now, int64_t *gone,
+                       kj_err *err) {
+  ob_row *others = NULL;
+  int nothers = 0;
+  kj_code c = ack_others(s, a, z, &others, &nothers, err);
+  if (!c) {
+    sqlite3_stmt *st = s->st[S_OB_KEEP_RUN];
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, z);
+    sqlite3_bind_int64(st, 3, now);
+    c = run(s, st, err);
+  }
+  if (!c) {
+    sqlite3_stmt *st = s->st[S_OB_ACK_RUN];
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, z);
+    c = run(s, st, err);
+    if (!c)
+      *gone += (z - a + 1) - (int64_t)sqlite3_changes(s->db);
+  }
+  for (int i = 0; !c && i < nothers; i++)
+    c = base_ack(s, &others[i], err);
+  for (int i = 0; i < nothers; i++)
+    free(others[i].change);
+  free(others);
+  return c;
+}
+
 kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err) {
   OWN_BEGIN(s, err);
   kj_code c = KJ_OK;
   int64_t now = kjc_store_now_ms(s); /* the server's time: a wrong PC clock keeps nothing too
                                        short or too long */
-  int gone = 0;
-  for (int i = 0; i < n && !c; i++) {
-    ob_row row;
-    c = outbox_row(s, seqs[i], &row, err);
-    if (!c && !row.found)
-      gone++;
-    if (!c) {
-      sqlite3_bind_int64(s->st[S_OB_KEEP], 1, seqs[i]);
-      sqlite3_bind_int64(s->st[S_OB_KEEP], 2, now);
-      c = run(s, s->st[S_OB_KEEP], err);
-    }
-    if (!c) {
-      sqlite3_bind_int64(s->st[S_OB_ACK], 1, seqs[i]);
-      c = run(s, s->st[S_OB_ACK], err);
-    }
-    if (!c && row.found)
-      c = base_ack(s, &row, err);
-    free(row.change);
+  int64_t gone = 0;
+  for (int i = 0; i < n && !c;) {
+    int j = i; /* seqs[i..j] are consecutive: one run */
+    while (j + 1 < n && seqs[j + 1] == seqs[j] + 1)
+      j++;
+    c = ack_run(s, seqs[i], seqs[j], now, &gone, err);
+    i = j + 1;
   }
   /* a change discarded while it was on its way: the server has it, this
    * PC went back to before it; the next pull brings this PC's own records
@@ -1639,8 +1739,9 @@ kj_code kjc_outbox_requeue(kjc_store *s, int64_t seq, kj_err *err) {
   sqlite3_bind_int64(s->st[S_OB_REQUEUE], 1, seq);
   kj_code c = run(s, s->st[S_OB_REQUEUE], err);
   if (!c) {
-    sqlite3_bind_int64(s->st[S_OB_ACK], 1, seq);
-    c = run(s, s->st[S_OB_ACK], err);
+    sqlite3_bind_int64(s->st[S_OB_ACK_RUN], 1, seq);
+    sqlite3_bind_int64(s->st[S_OB_ACK_RUN], 2, seq);
+    c = run(s, s->st[S_OB_ACK_RUN], err);
   }
   OWN_END(s, c, err);
   return c;

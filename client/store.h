@@ -31,6 +31,7 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 #include "hlc.h"
 #include "record.h"
@@ -231,7 +232,20 @@ kj_code kjc_outbox_batch(kjc_store *s, int max, kj_change *out, int *n, kj_err *
  * batch while the earlier ones are still in flight (a pipelined push). */
 kj_code kjc_outbox_batch_after(kjc_store *s, int64_t after, int max, kj_change *out, int *n,
                                kj_err *err);
-/* The server took these (applied or duplicate): delete them. */
+/* The same batch for a server of protocol 2 or later, without decoding
+ * the changes: each row's stored change goes into body as the push
+ * carries it (kj_push_wire_change of proto/msg.h: after
+ * kj_push_wire_open, before kj_push_wire_close; the text
+ * kj_push_encode_inc gives for the decoded changes), and out[i] gets only
+ * its head: seq, type, id, hlc, deleted, needs and this device (no field
+ * values, mask 0, author "": what the answer's handling needs; release
+ * each).  A row that is not a JSON object is KJ_EDB ("damaged"), body
+ * then as it was. */
+kj_code kjc_outbox_batch_wire(kjc_store *s, int64_t after, int max, kj_change *out, int *n,
+                              kj_buf *body, kj_err *err);
+/* The server took these (applied or duplicate): keep them in `sent` and
+ * delete them from the outbox, by runs of consecutive seqs (one statement
+ * each, not one per row). */
 kj_code kjc_outbox_ack(kjc_store *s, const int64_t *seqs, int n, kj_err *err);
 /* The server could not take seq because it speaks an older protocol than
  * the change needs (a server rolled back): the change goes back to the

@@ -827,7 +827,24 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
         break;
       }
-      if ((c = kjc_outbox_batch_after(e->s, after, batch, f->ch, &f->n, err)) || f->n == 0) {
+      /* device_time: the clock this PC stamps with now (wall + offset);
+       * the server takes the stamps as sent (docs/protocol.md "Clocks").
+       * From protocol 2 on the stored changes go into the body as they
+       * are (kjc_outbox_batch_wire), before it decoded and encoded again */
+      kj_buf body;
+      kj_buf_init(&body, KJ_BUF_UNLIMITED);
+      int peer = kjc_server_protocol(e->s), wire = peer >= 2;
+      int64_t now = kjc_net_now_ms() + stored_offset(e);
+      if (wire)
+        c = kj_push_wire_open(&body, now, e->inc, err);
+      if (!c)
+        c = wire ? kjc_outbox_batch_wire(e->s, after, batch, f->ch, &f->n, &body, err)
+                 : kjc_outbox_batch_after(e->s, after, batch, f->ch, &f->n, err);
+      if (!c && f->n > 0)
+        c = wire ? kj_push_wire_close(&body, err)
+                 : kj_push_encode_inc(&body, now, e->inc, f->ch, f->n, peer, err);
+      if (c || f->n == 0) {
+        kj_buf_release(&body);
         flight_release(f);
         drained = 1;
         if (!c && piped && nfl > 0 && !e->pre_sent && nfl < KJC_PIPE_MAX) {
@@ -838,13 +855,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         }
         break;
       }
-      /* device_time: the clock this PC stamps with now (wall + offset);
-       * the server takes the stamps as sent (docs/protocol.md "Clocks") */
-      kj_buf body;
-      kj_buf_init(&body, KJ_BUF_UNLIMITED);
-      c = kj_push_encode_inc(&body, kjc_net_now_ms() + stored_offset(e), e->inc, f->ch, f->n,
-                             kjc_server_protocol(e->s), err);
-      if (!c && piped && !kjc_net_pipe_is_open(e->net))
+      if (piped && !kjc_net_pipe_is_open(e->net))
         c = kjc_net_pipe_open(e->net, err);
       if (!c && piped) {
         e->res->requests++;
@@ -1344,18 +1355,17 @@ kj_code kjc_sync_run(kjc_store *s, const kjc_sync_opts *opts, kjc_sync_result *r
     if (!c && coding)
       kjc_net_set_zst(e.net, kj_zst_is_coding(coding));
     int coding_known = coding && (!strcmp(coding, "gzip") || kj_zst_is_coding(coding));
-    if (!c)
-      c = kjc_outbox_stats_get(s, &st, err);
     /* hello on a new server or token, once after an upgrade of this
      * program, and while the server speaks an older protocol: it says when
      * held changes may go and when to pull again (docs/protocol.md
-     * "Versions") */
-    if (!c && (!old || strcmp(old, key) != 0 || !proto || !pipe || !coding_known || st.held > 0 ||
-               kjc_server_protocol(s) < KJ_PROTOCOL_MAX)) {
+     * "Versions"); the outbox is counted (held changes?) only when nothing
+     * else asks for hello: a count reads its whole index */
+    int ask = !old || strcmp(old, key) != 0 || !proto || !pipe || !coding_known ||
+              kjc_server_protocol(s) < KJ_PROTOCOL_MAX;
+    if (!c && !ask && (c = kjc_outbox_stats_get(s, &st, err)) == KJ_OK)
+      ask = st.held > 0;
+    if (!c && ask)
       c = hello(&e, key, err);
-      if (!c)
-        c = kjc_outbox_stats_get(s, &st, err);
-    }
     free(old);
     free(proto);
     free(pipe);

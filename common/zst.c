@@ -57,6 +57,10 @@ kj_code kj_zst_compress(const void *in, size_t len, kj_buf *out, kj_err *err) {
                    out->max);
   }
   size_t r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, KJ_ZST_LEVEL);
+  if (!ZSTD_isError(r) && len >= KJ_ZST_SMALL_TABLES_FROM) /* big bodies: zst.h */
+    r = ZSTD_CCtx_setParameter(cc, ZSTD_c_hashLog, KJ_ZST_HASH_LOG);
+  if (!ZSTD_isError(r) && len >= KJ_ZST_SMALL_TABLES_FROM)
+    r = ZSTD_CCtx_setParameter(cc, ZSTD_c_chainLog, KJ_ZST_CHAIN_LOG);
   if (!ZSTD_isError(r))
     r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
   if (!ZSTD_isError(r))

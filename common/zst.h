@@ -50,5 +50,16 @@ kj_code kj_zst_decompress(const void *in, size_t len, kj_buf *out, kj_err *err);
  * 260 ms.  12: the client's cost stays under the server's time to apply a
  * batch, so the pipelined push hides it. */
 #define KJ_ZST_LEVEL 12
+/* From KJ_ZST_SMALL_TABLES_FROM bytes of input on, match tables smaller
+ * than the level's own (for a 360 KB push body of 1,000 surveys level 12
+ * takes 2^20 hash and 2^19 chain entries, cleared for every frame): 2^13
+ * and 2^14 give fewer bytes (39.5 against 40.3 B per survey on 5 such
+ * bodies) in 41 % of the CPU (docs/performance.md "Push throughput").
+ * Smaller inputs (push answers, small pushes) keep the level's tables,
+ * which zstd already sizes to them and which compress them a little
+ * better.  No frame parameter changes: any decoder reads them as before. */
+#define KJ_ZST_SMALL_TABLES_FROM ((size_t)128 << 10)
+#define KJ_ZST_HASH_LOG 13
+#define KJ_ZST_CHAIN_LOG 14
 
 #endif

@@ -1,6 +1,7 @@
 /* msg.c - the messages of HTTP API v1 (msg.h; docs/protocol.md). */
 #include "msg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -612,19 +613,24 @@ kj_code kj_change_digest_tree(const kj_change *c, unsigned char out[KJ_CHANGE_DI
   return KJ_OK;
 }
 
+/* {"device_time":T,"protocol":P[,"incarnation":I],"changes":[ */
+static kj_code push_head(kj_buf *out, int64_t device_time, const char *incarnation) {
+  if (kj_buf_adds(out, "{\"device_time\":") || json_seq(out, device_time) ||
+      kj_buf_adds(out, ",\"protocol\":") || json_seq(out, KJ_PROTOCOL_MAX))
+    return KJ_ENOMEM;
+  if (incarnation && incarnation[0] &&
+      (kj_buf_adds(out, ",\"incarnation\":") || json_str(out, incarnation)))
+    return KJ_ENOMEM;
+  return kj_buf_adds(out, ",\"changes\":[") ? KJ_ENOMEM : KJ_OK;
+}
+
 kj_code kj_push_encode_inc(kj_buf *out, int64_t device_time, const char *incarnation,
                            const kj_change *ch, int n, int peer, kj_err *err) {
   /* written straight, the text cJSON printed of kj_change_to_json less
    * "device" (the server knows it) and, for a peer before protocol 2,
    * "author" */
   size_t len0 = out->len;
-  if (kj_buf_adds(out, "{\"device_time\":") || json_seq(out, device_time) ||
-      kj_buf_adds(out, ",\"protocol\":") || json_seq(out, KJ_PROTOCOL_MAX))
-    goto oom;
-  if (incarnation && incarnation[0] &&
-      (kj_buf_adds(out, ",\"incarnation\":") || json_str(out, incarnation)))
-    goto oom;
-  if (kj_buf_adds(out, ",\"changes\":["))
+  if (push_head(out, device_time, incarnation))
     goto oom;
   for (int i = 0; i < n; i++)
     if ((i && kj_buf_addc(out, ',')) || change_text(&ch[i], peer >= 2, out))
@@ -638,6 +644,98 @@ oom:
     out->data[len0] = 0;
   }
   return kj_fail(err, KJ_ENOMEM, "out of memory");
+}
+
+kj_code kj_push_wire_open(kj_buf *out, int64_t device_time, const char *incarnation, kj_err *err) {
+  size_t len0 = out->len;
+  if (!push_head(out, device_time, incarnation))
+    return KJ_OK;
+  if (out->data && out->len >= len0) {
+    out->len = len0;
+    out->data[len0] = 0;
+  }
+  return kj_fail(err, KJ_ENOMEM, "out of memory");
+}
+
+/* 1 when s[0..len) is one JSON object whose values are strings, literals,
+ * numbers, objects and arrays, well nested and well quoted, as a stored
+ * change always is: a lexical check, not a parse (the server parses it);
+ * it keeps a damaged row from breaking the JSON of the whole body. */
+static int stored_object_ok(const char *s, size_t len) {
+  if (len < 2 || s[0] != '{' || s[len - 1] != '}')
+    return 0;
+  int depth = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (ch == '"') {
+      for (i++; i < len && s[i] != '"'; i++) {
+        if ((unsigned char)s[i] < 0x20)
+          return 0;
+        if (s[i] != '\\')
+          continue;
+        if (++i >= len || !strchr("\"\\/bfnrtu", s[i]) || !s[i])
+          return 0;
+        if (s[i] == 'u') {
+          for (int k = 0; k < 4; k++)
+            if (++i >= len || !isxdigit((unsigned char)s[i]))
+              return 0;
+        }
+      }
+      if (i >= len)
+        return 0; /* unterminated */
+    } else if (ch == '{' || ch == '[') {
+      depth++;
+    } else if (ch == '}' || ch == ']') {
+      if (--depth < 0 || (depth == 0 && i != len - 1))
+        return 0;
+    } else if (ch >= 'a' && ch <= 'z' && !(ch == 'e' && isdigit((unsigned char)s[i - 1]))) {
+      /* only the literals (an 'e' after a digit is a number's exponent) */
+      static const char *const lit[] = {"true", "false", "null"};
+      size_t k = 0, m = 0;
+      for (; k < 3; k++)
+        if (len - i >= (m = strlen(lit[k])) && !memcmp(s + i, lit[k], m))
+          break;
+      if (k == 3)
+        return 0;
+      i += m - 1;
+    } else if (!(ch == ',' || ch == ':' || (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' ||
+                 ch == '.' || ch == 'E' || ch == 'e' || ch == ' ' || ch == '\t' || ch == '\n' ||
+                 ch == '\r')) {
+      return 0;
+    }
+  }
+  return depth == 0;
+}
+
+kj_code kj_push_wire_change(kj_buf *out, int first, int64_t seq, const char *id, const char *type,
+                            kj_hlc hlc, const char *stored, size_t len, kj_err *err) {
+  if (!stored || !stored_object_ok(stored, len))
+    return kj_fail(err, KJ_EPROTO, "change %lld of '%s': the stored change is not a JSON object",
+                   (long long)seq, id);
+  size_t len0 = out->len;
+  char h[24];
+  u64_digits(hlc, h);
+  if ((!first && addc(out, ',')) || kj_buf_adds(out, "{\"seq\":") || json_seq(out, seq) ||
+      kj_buf_adds(out, ",\"id\":") || json_str(out, id) || kj_buf_adds(out, ",\"type\":") ||
+      json_str(out, type) || kj_buf_adds(out, ",\"hlc\":\"") || kj_buf_adds(out, h) ||
+      kj_buf_addc(out, '"'))
+    goto oom;
+  /* the stored object's members follow the head's; {} has none */
+  if (len > 2 && addc(out, ','))
+    goto oom;
+  if (kj_buf_add(out, stored + 1, len - 1))
+    goto oom;
+  return KJ_OK;
+oom:
+  if (out->data && out->len >= len0) {
+    out->len = len0;
+    out->data[len0] = 0;
+  }
+  return kj_fail(err, KJ_ENOMEM, "out of memory");
+}
+
+kj_code kj_push_wire_close(kj_buf *out, kj_err *err) {
+  return kj_buf_adds(out, "]}") ? kj_fail(err, KJ_ENOMEM, "out of memory") : KJ_OK;
 }
 
 /* Offset of a NUL byte or a \u0000 escape in JSON text, or -1.  cJSON would

@@ -100,6 +100,26 @@ kj_code kj_push_encode(kj_buf *out, int64_t device_time, const kj_change *ch, in
 kj_code kj_push_encode_inc(kj_buf *out, int64_t device_time, const char *incarnation,
                            const kj_change *ch, int n, int peer, kj_err *err);
 
+/* Client: the same body written from the outbox's stored changes, without
+ * decoding them (client/store.c kjc_outbox_batch_wire): open, one
+ * kj_push_wire_change per change, close.  For a server of protocol 2 or
+ * later only (a stored change keeps its "author").
+ * kj_push_wire_open appends {"device_time":T,"protocol":P[,"incarnation":I],
+ * "changes":[ exactly as kj_push_encode_inc begins.  KJ_ENOMEM. */
+kj_code kj_push_wire_open(kj_buf *out, int64_t device_time, const char *incarnation, kj_err *err);
+/* One change: stored[0..len) is what the outbox keeps of it, the change's
+ * JSON object less seq, id, type, hlc and device ({"author":A,"f":{...}}
+ * or {"del":true}, as kj_change_to_json and cJSON_PrintUnformatted give
+ * it); appended as {"seq":S,"id":ID,"type":T,"hlc":"H",...rest of stored},
+ * after a ',' unless first: the text kj_push_encode_inc writes for the
+ * decoded change.  KJ_EPROTO (out unchanged) when stored is not one JSON
+ * object of strings, literals and numbers (a damaged row: it must not
+ * break the body of the whole batch), KJ_ENOMEM. */
+kj_code kj_push_wire_change(kj_buf *out, int first, int64_t seq, const char *id, const char *type,
+                            kj_hlc hlc, const char *stored, size_t len, kj_err *err);
+/* Appends the "]}" that ends the body.  KJ_ENOMEM. */
+kj_code kj_push_wire_close(kj_buf *out, kj_err *err);
+
 /* An incarnation id is 1 to KJ_INCARNATION_MAX characters of [0-9a-z];
  * "" is the first incarnation of every device. */
 #define KJ_INCARNATION_MAX 32
