@@ -447,8 +447,9 @@ kj_code kj_change_body_json(const kj_change *c, kj_buf *out, kj_err *err) {
 /* A change as a push carries it and as its digest is taken of:
  * kj_change_to_json without "device" (and without "author" unless
  * with_author), as cJSON_PrintUnformatted writes it (same keys, same
- * order, same escapes), appended to b. */
-static kj_code change_text(const kj_change *c, int with_author, kj_buf *b) {
+ * order, same escapes), appended to b.  *body_at (when not NULL): the
+ * offset of the ',' before the body ("f" or "del"), which ends the text. */
+static kj_code change_text(const kj_change *c, int with_author, kj_buf *b, size_t *body_at) {
   const kj_type_def *t = kj_type(c->rec.type);
   if (!t)
     return KJ_ENOMEM; /* as before: kj_change_to_json gave NULL */
@@ -460,22 +461,43 @@ static kj_code change_text(const kj_change *c, int with_author, kj_buf *b) {
     return KJ_ENOMEM;
   if (with_author && c->author[0] && (kj_buf_adds(b, ",\"author\":") || json_str(b, c->author)))
     return KJ_ENOMEM;
+  if (body_at)
+    *body_at = b->len;
   if (addc(b, ',') || change_body(b, c, t) || kj_buf_addc(b, '}'))
     return KJ_ENOMEM;
   return KJ_OK;
 }
 
+static void sha256_mbedtls(const void *data, size_t len, unsigned char out[32]) {
+  mbedtls_sha256_ret((const unsigned char *)data, len, out, 0);
+}
+
 kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err) {
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
-  if (kj_buf_reserve(&b, 512) || change_text(c, 1, &b)) {
-    kj_buf_release(&b);
+  size_t body;
+  kj_code rc = kj_buf_reserve(&b, 512)
+                   ? kj_fail(err, KJ_ENOMEM, "out of memory")
+                   : kj_change_digest_text(c, sha256_mbedtls, &b, &body, out, err);
+  kj_buf_release(&b);
+  return rc;
+}
+
+kj_code kj_change_digest_text(const kj_change *c, kj_sha256_fn sha, kj_buf *text, size_t *body,
+                              unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err) {
+  size_t at = text->len, comma = 0;
+  if (change_text(c, 1, text, &comma) || kj_buf_addc(text, 0)) {
+    if (text->data && text->len > at) {
+      text->len = at;
+      text->data[at] = 0;
+    }
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   }
   unsigned char h[32];
-  mbedtls_sha256_ret((const unsigned char *)b.data, b.len, h, 0);
-  kj_buf_release(&b);
+  sha(text->data + at, text->len - 1 - at, h); /* less the NUL byte */
   memcpy(out, h, KJ_CHANGE_DIGEST_LEN);
+  text->data[comma] = '{'; /* the body, as kj_change_body_json writes it */
+  *body = comma;
   return KJ_OK;
 }
 
@@ -627,7 +649,7 @@ kj_code kj_push_encode_inc(kj_buf *out, int64_t device_time, const char *incarna
   if (kj_buf_adds(out, ",\"changes\":["))
     goto oom;
   for (int i = 0; i < n; i++)
-    if ((i && kj_buf_addc(out, ',')) || change_text(&ch[i], peer >= 2, out))
+    if ((i && kj_buf_addc(out, ',')) || change_text(&ch[i], peer >= 2, out, NULL))
       goto oom;
   if (kj_buf_adds(out, "]}"))
     goto oom;

@@ -112,6 +112,17 @@ int kj_incarnation_valid(const char *s);
  * not.  KJ_ENOMEM. */
 #define KJ_CHANGE_DIGEST_LEN 16
 kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err);
+/* A SHA-256 function: the digest of len bytes at data into out (32 bytes). */
+typedef void (*kj_sha256_fn)(const void *data, size_t len, unsigned char out[32]);
+/* kj_change_digest with the SHA-256 of sha (kinerjad's libcrypto one,
+ * server/hash.h) and its text kept: the text is appended to text and a
+ * NUL byte after it (text->len counts it); *body is the offset in
+ * text->data where c's kj_change_body_json text begins, NUL-terminated at
+ * the end: the digest text ends with the body, whose ',' is made a '{'
+ * once hashed, so a server writes that text once for the digest and the
+ * history.  KJ_ENOMEM (text as it was). */
+kj_code kj_change_digest_text(const kj_change *c, kj_sha256_fn sha, kj_buf *text, size_t *body,
+                              unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err);
 /* The same digest taken the slow way (kj_change_to_json, then cJSON's
  * text): the definition kj_change_digest must keep, for the tests that
  * hold the fast writer to it.  KJ_ENOMEM. */

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "dash.h"
 #include "date.h"
+#include "hash.h"
 #include "hlc.h"
 #include "kjs_enrol.h"
 #include "log.h"
@@ -174,14 +175,32 @@ static int set_incarnation(ctx *c, const char *inc) {
   return 0;
 }
 
-/* The digest of each decoded change of a push, as the device sent it. */
-static void push_digests(kj_push_req *req, kjs_item *items) {
+/* The digest of each decoded change of a push, as the device sent it, by
+ * libcrypto's SHA-256 (hash.h); each digest text is kept in texts, whose
+ * tail is the change's history body (items[i].body, kj_change_digest_text):
+ * written once.  A change whose digest cannot be taken (out of memory) has
+ * none (has_digest 0) and its history body is written at its apply. */
+static void push_digests(kj_push_req *req, kjs_item *items, kj_buf *texts) {
+  size_t *at = calloc(req->n ? (size_t)req->n : 1, sizeof *at);
+  if (at)
+    kj_buf_reserve(texts, (size_t)req->n * 512); /* a hint: it grows when short */
   for (int i = 0; i < req->n; i++) {
     kj_err e;
     kj_err_clear(&e);
-    if (req->e[i].ok && kj_change_digest(&req->e[i].ch, items[i].digest, &e) == KJ_OK)
+    if (!req->e[i].ok)
+      continue;
+    if (at && kj_change_digest_text(&req->e[i].ch, kjs_sha256, texts, &at[i], items[i].digest,
+                                    &e) == KJ_OK) {
       items[i].has_digest = 1;
+      items[i].body = texts->data; /* the offset is made a pointer below */
+    } else if (kj_change_digest(&req->e[i].ch, items[i].digest, &e) == KJ_OK) {
+      items[i].has_digest = 1;
+    }
   }
+  for (int i = 0; at && i < req->n; i++) /* texts moved as it grew */
+    if (items[i].body)
+      items[i].body = texts->data + at[i];
+  free(at);
 }
 
 /* "changes[I]" into out (24 bytes): snprintf's cost was 1,400
@@ -236,7 +255,9 @@ static void h_push(ctx *c) {
     kj_push_req_release(&req);
     return;
   }
-  push_digests(&req, items);
+  kj_buf texts; /* the digest texts, and in them the history bodies */
+  kj_buf_init(&texts, KJ_BUF_UNLIMITED);
+  push_digests(&req, items, &texts);
   for (int i = 0; i < n; i++) {
     kj_push_entry *pe = &req.e[i];
     kjs_item *it = &items[i];
@@ -294,6 +315,7 @@ static void h_push(ctx *c) {
   for (int i = 0; i < n; i++)
     if (items[i].decoded)
       kj_change_release(&items[i].ch);
+  kj_buf_release(&texts);
   free(items);
   free(labels);
   free(res);

@@ -922,14 +922,21 @@ static int check_rules(kjs_txn *t, kjs_item *it, const char *author, const kj_re
   return 0;
 }
 
-/* One row of the history: what change ch wrote, by whom. */
-static kj_code put_history(kjs_txn *t, const kj_change *ch, const char *author, kj_err *err) {
-  kj_buf_reset(&t->json);
-  kj_code rc = kj_change_body_json(ch, &t->json, err);
-  if (rc)
-    return rc;
+/* One row of the history: what the change of it wrote, by whom (its body
+ * as the caller kept it, it->body, unless an import's diff_only dropped
+ * fields of it). */
+static kj_code put_history(kjs_txn *t, const kjs_item *it, const char *author, kj_err *err) {
+  const kj_change *ch = &it->ch;
+  const char *body = it->body;
+  if (!body || it->diff_only) {
+    kj_buf_reset(&t->json);
+    kj_code rc = kj_change_body_json(ch, &t->json, err);
+    if (rc)
+      return rc;
+    body = t->json.data;
+  }
   kjs_db_history h = {
-      kj_type(ch->rec.type)->name, ch->rec.id, ch->device, author, (int64_t)ch->hlc, t->json.data,
+      kj_type(ch->rec.type)->name, ch->rec.id, ch->device, author, (int64_t)ch->hlc, body,
       (int64_t)kj_wall_ms(),       NULL};
   return t->ops->history_put(t->c, &h, err);
 }
@@ -1121,7 +1128,7 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
                            : NULL;
   if ((rc = put_state(t, &s, origin, err)) || (rc = put_conflicts(t, &s, err)) ||
       (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err)) ||
-      (rc = put_history(t, ch, author, err)))
+      (rc = put_history(t, it, author, err)))
     goto out;
   kj_err_clear(&e);
   kj_code sc = kjs_score_update(t->ops->score(t->c), have_before ? &before : NULL, &s.rec, &e);

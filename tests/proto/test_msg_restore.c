@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/sha256.h>
+
 #include "msg.h"
 
 #define UUID "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0b"
@@ -113,6 +115,45 @@ static void test_digest_definition(void **state) {
   assert_string_equal(hex, PINNED_DIGEST);
   for (int k = 0; k < 6; k++)
     kj_change_release(&ch[k]);
+}
+
+static void sha256_ref(const void *data, size_t len, unsigned char out[32]) {
+  mbedtls_sha256_ret((const unsigned char *)data, len, out, 0);
+}
+
+/* The digest with its text kept (the server's, kj_change_digest_text):
+ * the same digest as kj_change_digest, texts appended one after another
+ * to one buffer, and each text's tail is the change's history body as
+ * kj_change_body_json writes it. */
+static void test_digest_text(void **state) {
+  (void)state;
+  kj_change ch[6];
+  awkward_changes(ch);
+  kj_err e;
+  kj_err_clear(&e);
+  kj_buf text;
+  kj_buf_init(&text, KJ_BUF_UNLIMITED);
+  assert_int_equal(kj_buf_adds(&text, "before"), KJ_OK);
+  size_t body[6];
+  for (int k = 0; k < 6; k++) {
+    unsigned char d[KJ_CHANGE_DIGEST_LEN], want[KJ_CHANGE_DIGEST_LEN];
+    size_t at = text.len;
+    assert_int_equal(kj_change_digest_text(&ch[k], sha256_ref, &text, &body[k], d, &e), KJ_OK);
+    assert_int_equal(kj_change_digest(&ch[k], want, &e), KJ_OK);
+    assert_memory_equal(d, want, KJ_CHANGE_DIGEST_LEN);
+    assert_true(body[k] > at && body[k] < text.len);
+    assert_int_equal(text.data[text.len - 1], 0);
+  }
+  assert_memory_equal(text.data, "before", 6);
+  for (int k = 0; k < 6; k++) {
+    kj_buf b;
+    kj_buf_init(&b, KJ_BUF_UNLIMITED);
+    assert_int_equal(kj_change_body_json(&ch[k], &b, &e), KJ_OK);
+    assert_string_equal(text.data + body[k], kj_buf_str(&b));
+    kj_buf_release(&b);
+    kj_change_release(&ch[k]);
+  }
+  kj_buf_release(&text);
 }
 
 /* The history's text of a change is kj_change_to_json less its head, as
@@ -299,6 +340,7 @@ int main(void) {
       cmocka_unit_test(test_push_incarnation),  cmocka_unit_test(test_results),
       cmocka_unit_test(test_pull_page),         cmocka_unit_test(test_digest_definition),
       cmocka_unit_test(test_body_json),         cmocka_unit_test(test_state_json),
+      cmocka_unit_test(test_digest_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
