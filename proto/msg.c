@@ -707,7 +707,7 @@ static cJSON *parse_object(const char *body, size_t len, kj_err *err) {
 
 /* KJ_ENOMEM when the change could not be read for want of memory (the
  * request fails: the change is not bad), else KJ_OK. */
-static kj_code decode_entry(kj_push_entry *it, const cJSON *el, int i) {
+static kj_code decode_entry(kj_push_entry *it, const cJSON *el, int i, int lend) {
   kj_err e;
   kj_err_clear(&e);
   it->seq = -1;
@@ -715,7 +715,9 @@ static kj_code decode_entry(kj_push_entry *it, const cJSON *el, int i) {
   int64_t s;
   if (has_count(seq, &s))
     it->seq = s;
-  kj_code rc = kj_change_from_json(el, &it->ch, &e);
+  /* lend: the values stay in the body's tree, kept with the request */
+  kj_code rc =
+      lend ? kj_change_from_json_lent(el, &it->ch, &e) : kj_change_from_json(el, &it->ch, &e);
   if (rc == KJ_OK && !seq) {
     kj_change_release(&it->ch);
     rc = kj_fail(&e, KJ_EPROTO, "'seq': is required");
@@ -823,6 +825,10 @@ static void arena_end(void) {
 kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err) {
   int arena = arena_begin();
   kj_code rc = push_decode(body, len, max_batch, req, err);
+  if (arena && !rc && t_arena_used) { /* the changes' values are in it: the request keeps it */
+    req->arena = t_arena;
+    t_arena = NULL;
+  }
   if (arena)
     arena_end();
   return rc;
@@ -881,7 +887,7 @@ static kj_code push_decode(const char *body, size_t len, int max_batch, kj_push_
   }
   const cJSON *el;
   cJSON_ArrayForEach(el, changes) {
-    if (decode_entry(&req->e[req->n], el, req->n) == KJ_ENOMEM) {
+    if (decode_entry(&req->e[req->n], el, req->n, t_arena_on && t_arena_used) == KJ_ENOMEM) {
       rc = kj_fail(err, KJ_ENOMEM, "out of memory");
       goto out;
     }
@@ -907,6 +913,11 @@ void kj_push_req_release(kj_push_req *req) {
   free(req->e);
   req->e = NULL;
   req->n = 0;
+  for (achunk *c = req->arena, *next; c; c = next) {
+    next = c->next;
+    free(c);
+  }
+  req->arena = NULL;
 }
 
 static const char *const k_status[] = {"applied", "duplicate", "rejected", "reused", "missing"};

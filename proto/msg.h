@@ -158,6 +158,10 @@ typedef struct kj_push_req {
   char incarnation[KJ_INCARNATION_MAX + 1]; /* "" when absent */
   int n;
   kj_push_entry *e; /* n entries, owned */
+  /* with kj_json_arena_install: the arena of the parsed body, which holds
+   * the changes' values (lent, kj_change_from_json_lent): freed by
+   * kj_push_req_release, so a change taken out of e lives until then */
+  void *arena;
 } kj_push_req;
 
 /* Server: decode a push body of len bytes.  A body that is not one JSON
@@ -167,7 +171,9 @@ typedef struct kj_push_req {
  * change that cannot be read does not fail the request: its entry has
  * ok = 0 and the error (the server answers it `rejected`); one that cannot
  * be read for want of memory is KJ_ENOMEM for the whole request (503).  req is
- * released on error. */
+ * released on error.  With kj_json_arena_install, the values of the
+ * changes are lent from the request (kj_push_req.arena): a change moved out
+ * of req must be released before req is. */
 kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err);
 /* Install cJSON hooks (cJSON_InitHooks, once per process, before threads
  * use cJSON: kinerjad at start) with which kj_push_decode parses a body

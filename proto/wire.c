@@ -185,8 +185,8 @@ static kj_code get_del(const cJSON *o, int *del, kj_err *err) {
 }
 
 /* The values of "f": strings, or null for a cleared field; *mask gets the
- * fields named. */
-static kj_code get_fields(const cJSON *f, kj_record *rec, uint32_t *mask, kj_err *err) {
+ * fields named.  lend: the values point into f's strings (kj_record_lend). */
+static kj_code get_fields(const cJSON *f, kj_record *rec, uint32_t *mask, int lend, kj_err *err) {
   const kj_type_def *t = kj_type(rec->type);
   if (!cJSON_IsObject(f))
     return kj_fail(err, KJ_EPROTO, "'f': must be an object");
@@ -197,7 +197,9 @@ static kj_code get_fields(const cJSON *f, kj_record *rec, uint32_t *mask, kj_err
     if (*mask & (1u << i))
       return kj_fail(err, KJ_EPROTO, "field '%s': given twice", it->string);
     if (cJSON_IsString(it)) {
-      if (kj_record_set(rec, i, it->valuestring))
+      if (lend)
+        kj_record_lend(rec, i, it->valuestring);
+      else if (kj_record_set(rec, i, it->valuestring))
         return kj_fail(err, KJ_ENOMEM, "out of memory");
     } else if (!cJSON_IsNull(it)) {
       return kj_fail(err, KJ_EPROTO, "field '%s': must be a string or null", it->string);
@@ -245,7 +247,7 @@ fail:
   return NULL;
 }
 
-static kj_code change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
+static kj_code change_from_json(const cJSON *o, kj_change *c, int lend, kj_err *err) {
   static const char *const keys[] = {"seq", "id", "type",   "hlc", "device",
                                      "del", "f",  "author", NULL};
   kj_code rc;
@@ -287,12 +289,19 @@ static kj_code change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
   }
   if (!f)
     return kj_fail(err, KJ_EPROTO, "'f': is required");
-  return get_fields(f, &c->rec, &c->mask, err);
+  return get_fields(f, &c->rec, &c->mask, lend, err);
 }
 
 /* On error nothing stays allocated (and releasing c again is harmless). */
 kj_code kj_change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
-  kj_code rc = change_from_json(o, c, err);
+  kj_code rc = change_from_json(o, c, 0, err);
+  if (rc)
+    kj_change_release(c);
+  return rc;
+}
+
+kj_code kj_change_from_json_lent(const cJSON *o, kj_change *c, kj_err *err) {
+  kj_code rc = change_from_json(o, c, 1, err);
   if (rc)
     kj_change_release(c);
   return rc;

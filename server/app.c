@@ -270,13 +270,13 @@ static void h_push(ctx *c) {
       snprintf(it->error, sizeof it->error, "%s", pe->error);
       continue;
     }
-    it->ch = pe->ch; /* the item takes the change */
+    it->ch = pe->ch; /* the item takes the change (its values may be req's) */
+    it->ch.lend = 1; /* the states of the transaction go before it */
     pe->ok = 0;
     snprintf(it->ch.device, sizeof it->ch.device, "%s", c->who.id);
     it->stamp_max = stamp_max;
     it->now_ms = now;
   }
-  kj_push_req_release(&req);
 
   kjs_txn *t = NULL;
   rc = kjs_txn_begin(a->store, &t, &e);
@@ -315,6 +315,7 @@ static void h_push(ctx *c) {
   for (int i = 0; i < n; i++)
     if (items[i].decoded)
       kj_change_release(&items[i].ch);
+  kj_push_req_release(&req); /* the changes' values were lent from it */
   kj_buf_release(&texts);
   free(items);
   free(labels);
