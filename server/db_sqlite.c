@@ -12,6 +12,7 @@
 #include "db.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -534,8 +535,20 @@ static kj_code pool_open(void *ctx, conn **out, kj_err *err) {
 
 static const kjs_pool_ops pool_ops = {pool_open, conn_close, NULL};
 
+/* SQLite's memory statistics cost a mutex and counters at every malloc and
+ * free of SQLite's (Debian's build has no lookaside buffers: about 35 of
+ * each per pushed record) and nothing here reads them: off for the
+ * process.  sqlite3_config is taken only before SQLite is initialised
+ * (kinerjad opens its store first, on one thread); later it is refused and
+ * changes nothing. */
+static pthread_once_t g_config_once = PTHREAD_ONCE_INIT;
+static void sqlite_config(void) {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static kj_code q_open(const char *where, int create, kjs_db **out, kj_err *err) {
   *out = NULL;
+  pthread_once(&g_config_once, sqlite_config);
   kjs_db *d = calloc(1, sizeof *d);
   if (!d || !(d->path = strdup(where))) {
     free(d);
