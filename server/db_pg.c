@@ -880,6 +880,19 @@ static kj_code p_applied_put(conn *c, const char *device, const char *inc, int64
   return q_run(c, ST_APPLIED_PUT, &a, NULL, "cannot record the result", err);
 }
 
+/* applied_put_many: one statement per row (PostgreSQL's round trip is per
+ * statement too; the push's cost per row there is another matter). */
+static kj_code p_applied_put_many(conn *c, const kjs_db_applied_row *rows, int n, kj_err *err) {
+  for (int i = 0; i < n; i++) {
+    const kjs_db_applied_row *a = &rows[i];
+    kj_code rc = p_applied_put(c, a->device, a->inc, a->seq, a->status, a->error, a->digest,
+                               a->digest_len, err);
+    if (rc)
+      return rc;
+  }
+  return KJ_OK;
+}
+
 static kj_code p_applied_high(conn *c, const char *device, const char *inc, int64_t *high,
                               kj_err *err) {
   args a = {0};
@@ -947,6 +960,15 @@ static kj_code p_history_put(conn *c, const kjs_db_history *h, kj_err *err) {
   a_text(&a, h->change);
   a_i64(&a, h->at);
   return q_run(c, ST_HISTORY_PUT, &a, NULL, "cannot keep the history", err);
+}
+
+static kj_code p_history_put_many(conn *c, const kjs_db_history *h, int n, kj_err *err) {
+  for (int i = 0; i < n; i++) {
+    kj_code rc = p_history_put(c, &h[i], err);
+    if (rc)
+      return rc;
+  }
+  return KJ_OK;
 }
 
 static kj_code p_history_list(conn *c, const char *id,
@@ -1464,11 +1486,13 @@ const kjs_db_ops kjs_db_pg_ops = {
     .services = p_services,
     .applied_get = p_applied_get,
     .applied_put = p_applied_put,
+    .applied_put_many = p_applied_put_many,
     .applied_high = p_applied_high,
     .conflict_put = p_conflict_put,
     .conflict_trim = p_conflict_trim,
     .conflict_list = p_conflict_list,
     .history_put = p_history_put,
+    .history_put_many = p_history_put_many,
     .history_list = p_history_list,
     .clock_get = p_clock_get,
     .clock_put = p_clock_put,

@@ -334,9 +334,14 @@ static const char *const migrations[] = {
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+/* Rows of one multi-row INSERT of applied_put_many / history_put_many
+ * (a chunk; fewer go one by one) */
+#define MANY_ROWS 32
+
 struct kjs_dbc {
   sqlite3 *db;
   sqlite3_stmt *st[ST__COUNT];
+  sqlite3_stmt *applied_many, *history_many; /* MANY_ROWS rows each, prepared at first use */
   /* token_get's strings, valid until the next call */
   char t_id[128], t_role[16], t_office[64], t_name[256];
 };
@@ -432,6 +437,8 @@ static void conn_close(conn *c) {
     return;
   for (int i = 0; i < ST__COUNT; i++)
     sqlite3_finalize(c->st[i]);
+  sqlite3_finalize(c->applied_many);
+  sqlite3_finalize(c->history_many);
   sqlite3_close(c->db);
   free(c);
 }
@@ -898,20 +905,107 @@ static kj_code q_applied_get(conn *c, const char *device, const char *inc, int64
   return rc;
 }
 
+static kj_code q_applied_put_many(conn *c, const kjs_db_applied_row *rows, int n, kj_err *err);
+
 static kj_code q_applied_put(conn *c, const char *device, const char *inc, int64_t seq,
                              const char *status, const char *error, const unsigned char *digest,
                              size_t digest_len, kj_err *err) {
-  PREP(st, c, ST_APPLIED_PUT, err);
-  sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-  sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-  bstatic(st, 4, error);
-  sqlite3_bind_text(st, 5, inc, -1, SQLITE_STATIC);
-  if (digest_len)
-    sqlite3_bind_blob(st, 6, digest, (int)digest_len, SQLITE_STATIC);
+  kjs_db_applied_row a = {device, inc, seq, status, error, digest, digest_len};
+  return q_applied_put_many(c, &a, 1, err);
+}
+
+/* The statement head "VALUES(?,...),(...)" of MANY_ROWS rows of ncols
+ * values into *st (prepared once per connection). */
+static kj_code many_stmt(conn *c, sqlite3_stmt **st, const char *head, int ncols, kj_err *err) {
+  if (*st)
+    return KJ_OK;
+  kj_buf sql;
+  kj_buf_init(&sql, KJ_BUF_UNLIMITED);
+  kj_code rc = kj_buf_adds(&sql, head);
+  for (int r = 0; !rc && r < MANY_ROWS; r++)
+    for (int k = 0; !rc && k < ncols; k++)
+      rc = kj_buf_adds(&sql, k == 0 ? (r ? ",(?" : "(?") : k == ncols - 1 ? ",?)" : ",?");
+  if (rc) {
+    kj_buf_release(&sql);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  int r = sqlite3_prepare_v3(c->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+  kj_buf_release(&sql);
+  return r == SQLITE_OK ? KJ_OK : db_fail(c->db, err, "cannot prepare statement");
+}
+
+/* Bind the applied row a at parameters base + 1.. (ST_APPLIED_PUT's order). */
+static void bind_applied(sqlite3_stmt *st, int base, const kjs_db_applied_row *a) {
+  sqlite3_bind_text(st, base + 1, a->device, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, base + 2, (sqlite3_int64)a->seq);
+  sqlite3_bind_text(st, base + 3, a->status, -1, SQLITE_STATIC);
+  bstatic(st, base + 4, a->error);
+  sqlite3_bind_text(st, base + 5, a->inc, -1, SQLITE_STATIC);
+  if (a->digest_len)
+    sqlite3_bind_blob(st, base + 6, a->digest, (int)a->digest_len, SQLITE_STATIC);
   else
-    sqlite3_bind_null(st, 6);
-  return run(c, st, "cannot record the result", err);
+    sqlite3_bind_null(st, base + 6);
+}
+
+/* Bind the history row h at parameters base + 1.. (ST_HISTORY_PUT's order). */
+static void bind_history(sqlite3_stmt *st, int base, const kjs_db_history *h) {
+  sqlite3_bind_text(st, base + 1, h->type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, base + 2, h->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, base + 3, h->device, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, base + 4, h->author, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, base + 5, (sqlite3_int64)h->hlc);
+  sqlite3_bind_text(st, base + 6, h->change, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, base + 7, (sqlite3_int64)h->at);
+}
+
+static kj_code q_applied_put_many(conn *c, const kjs_db_applied_row *rows, int n, kj_err *err) {
+  int i = 0;
+  if (n >= MANY_ROWS) {
+    kj_code rc =
+        many_stmt(c, &c->applied_many,
+                  "INSERT INTO applied(device, seq, status, error, inc, digest) VALUES", 6, err);
+    if (rc)
+      return rc;
+    for (; n - i >= MANY_ROWS; i += MANY_ROWS) {
+      for (int k = 0; k < MANY_ROWS; k++)
+        bind_applied(c->applied_many, 6 * k, &rows[i + k]);
+      if ((rc = run(c, c->applied_many, "cannot record the result", err)))
+        return rc;
+    }
+  }
+  for (; i < n; i++) {
+    PREP(st, c, ST_APPLIED_PUT, err);
+    bind_applied(st, 0, &rows[i]);
+    kj_code rc = run(c, st, "cannot record the result", err);
+    if (rc)
+      return rc;
+  }
+  return KJ_OK;
+}
+
+static kj_code q_history_put_many(conn *c, const kjs_db_history *h, int n, kj_err *err) {
+  int i = 0;
+  if (n >= MANY_ROWS) {
+    kj_code rc =
+        many_stmt(c, &c->history_many,
+                  "INSERT INTO history(type, id, device, author, hlc, change, at) VALUES", 7, err);
+    if (rc)
+      return rc;
+    for (; n - i >= MANY_ROWS; i += MANY_ROWS) {
+      for (int k = 0; k < MANY_ROWS; k++)
+        bind_history(c->history_many, 7 * k, &h[i + k]);
+      if ((rc = run(c, c->history_many, "cannot keep the history", err)))
+        return rc;
+    }
+  }
+  for (; i < n; i++) {
+    PREP(st, c, ST_HISTORY_PUT, err);
+    bind_history(st, 0, &h[i]);
+    kj_code rc = run(c, st, "cannot keep the history", err);
+    if (rc)
+      return rc;
+  }
+  return KJ_OK;
 }
 
 static kj_code q_applied_high(conn *c, const char *device, const char *inc, int64_t *high,
@@ -987,15 +1081,7 @@ static kj_code q_conflict_list(conn *c, kj_code (*each)(void *, const kjs_db_con
 }
 
 static kj_code q_history_put(conn *c, const kjs_db_history *h, kj_err *err) {
-  PREP(st, c, ST_HISTORY_PUT, err);
-  sqlite3_bind_text(st, 1, h->type, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, h->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, h->device, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, h->author, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 5, (sqlite3_int64)h->hlc);
-  sqlite3_bind_text(st, 6, h->change, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 7, (sqlite3_int64)h->at);
-  return run(c, st, "cannot keep the history", err);
+  return q_history_put_many(c, h, 1, err);
 }
 
 static kj_code q_history_list(conn *c, const char *id,
@@ -1504,11 +1590,13 @@ const kjs_db_ops kjs_db_sqlite_ops = {
     .applied_get = q_applied_get,
     .applied_put = q_applied_put,
     .applied_high = q_applied_high,
+    .applied_put_many = q_applied_put_many,
     .conflict_put = q_conflict_put,
     .conflict_trim = q_conflict_trim,
     .conflict_list = q_conflict_list,
     .history_put = q_history_put,
     .history_list = q_history_list,
+    .history_put_many = q_history_put_many,
     .clock_get = q_clock_get,
     .clock_put = q_clock_put,
     .import_get = q_import_get,

@@ -372,6 +372,24 @@ static kj_code status_parse(const char *s, kjs_status *out) {
   return KJ_EINVAL;
 }
 
+/* Rows of the applied and history tables a transaction holds and writes
+ * together (flush_held: db.h applied_put_many, history_put_many), at most
+ * HELD_MAX of each; their strings are copied into kjs_txn.held, named by
+ * offset. */
+#define HELD_MAX 256
+typedef struct held_applied {
+  size_t device, inc, error; /* error: (size_t)-1 when none */
+  int64_t seq;
+  const char *status; /* kjs_status_name's */
+  unsigned char digest[KJ_CHANGE_DIGEST_LEN];
+  size_t digest_len;
+} held_applied;
+typedef struct held_history {
+  const char *type; /* the type table's */
+  size_t id, device, author, change;
+  int64_t hlc, at;
+} held_history;
+
 typedef struct saved_conflict {
   char *field, *loser, *winner;
   char *loser_note, *winner_note; /* why the value is not kept, NULL when it is */
@@ -405,7 +423,53 @@ struct kjs_txn {
   int64_t ah_high;
   char ah_dev[KJ_DEVICE_MAX + 1];
   char ah_inc[KJ_INCARNATION_MAX + 1];
+  /* applied and history rows not written yet (flush_held): written before
+   * the applied table is read and at commit, so nothing reads around them;
+   * a statement per row cost a third of the row (HELD_MAX above) */
+  kj_buf held; /* their strings, NUL-terminated */
+  held_applied ha[HELD_MAX];
+  held_history hh[HELD_MAX];
+  int nha, nhh;
 };
+
+/* Write the held rows (the history's in the order held) and forget them.
+ * KJ_OK or the store's error. */
+static kj_code flush_held(kjs_txn *t, kj_err *err) {
+  kj_code rc = KJ_OK;
+  const char *b = t->held.data;
+  if (t->nhh) {
+    kjs_db_history rows[HELD_MAX];
+    for (int i = 0; i < t->nhh; i++) {
+      const held_history *h = &t->hh[i];
+      rows[i] = (kjs_db_history){h->type, b + h->id,     b + h->device, b + h->author,
+                                 h->hlc,  b + h->change, h->at,         NULL};
+    }
+    rc = t->ops->history_put_many(t->c, rows, t->nhh, err);
+  }
+  if (!rc && t->nha) {
+    kjs_db_applied_row rows[HELD_MAX];
+    for (int i = 0; i < t->nha; i++) {
+      const held_applied *a = &t->ha[i];
+      rows[i] = (kjs_db_applied_row){b + a->device,
+                                     b + a->inc,
+                                     a->seq,
+                                     a->status,
+                                     a->error == (size_t)-1 ? NULL : b + a->error,
+                                     a->digest_len ? a->digest : NULL,
+                                     a->digest_len};
+    }
+    rc = t->ops->applied_put_many(t->c, rows, t->nha, err);
+  }
+  t->nha = t->nhh = 0;
+  kj_buf_reset(&t->held);
+  return rc;
+}
+
+/* s copied into t->held at *off; KJ_ENOMEM. */
+static kj_code hold_str(kjs_txn *t, const char *s, size_t *off) {
+  *off = t->held.len;
+  return kj_buf_add(&t->held, s, strlen(s) + 1) ? KJ_ENOMEM : KJ_OK;
+}
 
 /* s into out (size bytes), cut to fit: snprintf(out, size, "%s", s)
  * without the format's cost (three of them per pushed record). */
@@ -532,6 +596,7 @@ kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err) {
   t->s = s;
   t->ops = s->ops;
   kj_buf_init(&t->json, KJ_BUF_UNLIMITED);
+  kj_buf_init(&t->held, KJ_BUF_UNLIMITED);
   t->has_employees = -1;
   pthread_mutex_lock(&s->wmu);
   t->c = acquire(s, err);
@@ -554,6 +619,7 @@ fail:
   release(s, t->c);
   pthread_mutex_unlock(&s->wmu);
   kj_buf_release(&t->json);
+  kj_buf_release(&t->held);
   free(t);
   return rc;
 }
@@ -562,13 +628,16 @@ static void txn_free(kjs_txn *t) {
   conflicts_clear(t);
   free(t->cf);
   kj_buf_release(&t->json);
+  kj_buf_release(&t->held);
   release(t->s, t->c);
   pthread_mutex_unlock(&t->s->wmu);
   free(t);
 }
 
 kj_code kjs_txn_commit(kjs_txn *t, kj_err *err) {
-  kj_code rc = clock_save(t, err);
+  kj_code rc = flush_held(t, err);
+  if (!rc)
+    rc = clock_save(t, err);
   if (!rc)
     rc = t->ops->commit(t->c, err);
   if (rc) {
@@ -721,12 +790,25 @@ static int ah_is(const kjs_txn *t, const kjs_principal *who) {
 static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item *it, kj_err *err) {
   if (!it->track || !who || it->seq < 0)
     return KJ_OK;
-  kj_code rc = t->ops->applied_put(t->c, who->id, who->inc, it->seq, kjs_status_name(it->status),
-                                   it->status == KJS_REJECTED ? it->error : NULL, it->digest,
-                                   it->has_digest ? KJ_CHANGE_DIGEST_LEN : 0, err);
-  if (!rc && ah_is(t, who) && it->seq > t->ah_high)
+  if (t->nha == HELD_MAX) {
+    kj_code rc = flush_held(t, err);
+    if (rc)
+      return rc;
+  }
+  held_applied *a = &t->ha[t->nha];
+  a->seq = it->seq;
+  a->status = kjs_status_name(it->status);
+  a->error = (size_t)-1;
+  a->digest_len = it->has_digest ? KJ_CHANGE_DIGEST_LEN : 0;
+  if (a->digest_len)
+    memcpy(a->digest, it->digest, KJ_CHANGE_DIGEST_LEN);
+  if (hold_str(t, who->id, &a->device) || hold_str(t, who->inc, &a->inc) ||
+      (it->status == KJS_REJECTED && hold_str(t, it->error, &a->error)))
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  t->nha++;
+  if (ah_is(t, who) && it->seq > t->ah_high)
     t->ah_high = it->seq;
-  return rc;
+  return KJ_OK;
 }
 
 /* *maybe = 0 when seq of who's device incarnation is above every seq of
@@ -740,7 +822,9 @@ static kj_code applied_maybe(kjs_txn *t, const kjs_principal *who, int64_t seq, 
     if (strlen(who->id) >= sizeof t->ah_dev || strlen(who->inc) >= sizeof t->ah_inc)
       return KJ_OK; /* cannot be kept: look every item up */
     int64_t high = 0;
-    kj_code rc = t->ops->applied_high(t->c, who->id, who->inc, &high, err);
+    kj_code rc = flush_held(t, err); /* the table as read holds every row put */
+    if (!rc)
+      rc = t->ops->applied_high(t->c, who->id, who->inc, &high, err);
     if (rc)
       return rc;
     snprintf(t->ah_dev, sizeof t->ah_dev, "%s", who->id);
@@ -774,7 +858,9 @@ static kj_code lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it
   *seen = 0;
   int found = 0;
   kjs_db_applied row;
-  kj_code rc = t->ops->applied_get(t->c, who->id, who->inc, it->seq, 1, &found, &row, err);
+  kj_code rc = flush_held(t, err); /* the table as read holds every row put */
+  if (!rc)
+    rc = t->ops->applied_get(t->c, who->id, who->inc, it->seq, 1, &found, &row, err);
   if (rc || !found)
     return rc;
   *seen = 1;
@@ -922,7 +1008,7 @@ static int check_rules(kjs_txn *t, kjs_item *it, const char *author, const kj_re
   return 0;
 }
 
-/* One row of the history: what the change of it wrote, by whom (its body
+/* One row of the history, held to flush_held: what the change of it wrote, by whom (its body
  * as the caller kept it, it->body, unless an import's diff_only dropped
  * fields of it). */
 static kj_code put_history(kjs_txn *t, const kjs_item *it, const char *author, kj_err *err) {
@@ -935,10 +1021,20 @@ static kj_code put_history(kjs_txn *t, const kjs_item *it, const char *author, k
       return rc;
     body = t->json.data;
   }
-  kjs_db_history h = {
-      kj_type(ch->rec.type)->name, ch->rec.id, ch->device, author, (int64_t)ch->hlc, body,
-      (int64_t)kj_wall_ms(),       NULL};
-  return t->ops->history_put(t->c, &h, err);
+  if (t->nhh == HELD_MAX) {
+    kj_code rc = flush_held(t, err);
+    if (rc)
+      return rc;
+  }
+  held_history *h = &t->hh[t->nhh];
+  h->type = kj_type(ch->rec.type)->name;
+  h->hlc = (int64_t)ch->hlc;
+  h->at = (int64_t)kj_wall_ms();
+  if (hold_str(t, ch->rec.id, &h->id) || hold_str(t, ch->device, &h->device) ||
+      hold_str(t, author, &h->author) || hold_str(t, body, &h->change))
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  t->nhh++;
+  return KJ_OK;
 }
 
 kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
