@@ -371,6 +371,23 @@ static kj_code json_str(kj_buf *b, const char *s) {
   return kj_buf_addc(b, '"') ? KJ_ENOMEM : KJ_OK;
 }
 
+/* "name": of a field of the type table, appended to b: its names are
+ * [a-z0-9_] (proto/record.c), nothing to escape, so one copy without
+ * json_str's scan (about 50 of them per pushed record). */
+static kj_code json_key(kj_buf *b, const char *name) {
+  size_t n = strlen(name);
+  if ((!b->data || b->len + n + 4 > b->cap) && kj_buf_reserve(b, n + 3))
+    return KJ_ENOMEM;
+  char *p = b->data + b->len;
+  p[0] = '"';
+  memcpy(p + 1, name, n);
+  p[n + 1] = '"';
+  p[n + 2] = ':';
+  p[n + 3] = 0;
+  b->len += n + 3;
+  return KJ_OK;
+}
+
 /* The decimal digits of v, into out (at least 21 bytes); their count. */
 static size_t u64_digits(uint64_t v, char *out) {
   /* two digits a division (a stamp has 19) */
@@ -425,7 +442,7 @@ static kj_code change_body(kj_buf *b, const kj_change *c, const kj_type_def *t) 
   for (int i = 0; i < t->nfields; i++) {
     if (!(c->mask & (1u << i)))
       continue;
-    if ((!first && addc(b, ',')) || json_str(b, t->fields[i].name) || addc(b, ':'))
+    if ((!first && addc(b, ',')) || json_key(b, t->fields[i].name))
       return KJ_ENOMEM;
     first = 0;
     const char *v = c->rec.v[i];
@@ -577,8 +594,7 @@ kj_code kj_rstate_json(const kj_rstate *s, kj_buf *out, kj_err *err) {
   for (int i = 0; i < t->nfields; i++) {
     if (!s->rec.v[i])
       continue;
-    if ((!first && addc(b, ',')) || json_str(b, t->fields[i].name) || addc(b, ':') ||
-        json_str(b, s->rec.v[i]))
+    if ((!first && addc(b, ',')) || json_key(b, t->fields[i].name) || json_str(b, s->rec.v[i]))
       goto nomem;
     first = 0;
   }
@@ -596,7 +612,7 @@ kj_code kj_rstate_json(const kj_rstate *s, kj_buf *out, kj_err *err) {
   for (int i = 0; i < t->nfields; i++) {
     if (!s->st[i].hlc && !s->rec.v[i])
       continue;
-    if ((!first && addc(b, ',')) || json_str(b, t->fields[i].name) || addc(b, ':') ||
+    if ((!first && addc(b, ',')) || json_key(b, t->fields[i].name) ||
         json_stamp_c(b, &s->st[i], &sc))
       goto nomem;
     first = 0;
@@ -669,12 +685,13 @@ static long find_nul_escape(const char *s, size_t len) {
   const char *raw = memchr(s, 0, len);
   if (raw)
     return (long)(raw - s);
-  for (size_t i = 0; i + 6 <= len; i++) {
-    if (s[i] != '\\')
-      continue;
-    if (!memcmp(s + i + 1, "u0000", 5))
-      return (long)i;
-    i++; /* skip the escaped character */
+  /* from backslash to backslash (memchr: a push body has few; a byte loop
+   * cost 3,000 instructions per pushed change) */
+  for (const char *p = memchr(s, '\\', len); p && (size_t)(p - s) + 6 <= len;
+       p = (size_t)(p - s) + 2 < len ? memchr(p + 2, '\\', len - (size_t)(p - s) - 2) : NULL) {
+    if (!memcmp(p + 1, "u0000", 5))
+      return (long)(p - s);
+    /* p + 1 is the escaped character: skipped */
   }
   return -1;
 }

@@ -450,7 +450,7 @@ kj_code kj_record_set(kj_record *r, int i, const char *value) {
 void kj_record_lend(kj_record *r, int i, const char *value) {
   if (i < 0 || i >= KJ_MAX_FIELDS)
     return;
-  if (!((r->lent >> i) & 1u))
+  if (r->v[i] && !((r->lent >> i) & 1u))
     free(r->v[i]);
   r->v[i] = (char *)value; /* never freed or written through: lent */
   r->lent |= 1u << i;

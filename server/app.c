@@ -273,7 +273,9 @@ static void h_push(ctx *c) {
     it->ch = pe->ch; /* the item takes the change (its values may be req's) */
     it->ch.lend = 1; /* the states of the transaction go before it */
     pe->ok = 0;
-    snprintf(it->ch.device, sizeof it->ch.device, "%s", c->who.id);
+    size_t dl = strnlen(c->who.id, sizeof it->ch.device - 1); /* snprintf's cost: 600 a change */
+    memcpy(it->ch.device, c->who.id, dl);
+    it->ch.device[dl] = 0;
     it->stamp_max = stamp_max;
     it->now_ms = now;
   }

@@ -182,6 +182,10 @@ typedef struct kjs_db_ops {
                      kj_err *err);
   /* Insert or replace record (type, id). */
   kj_code (*rec_put)(kjs_dbc *c, const kjs_db_rec *r, kj_err *err);
+  /* Insert record (type, id) when there is none (*added 1); else nothing
+   * changes (*added 0).  A push's new records go in without a read first
+   * (server/store.c apply_fresh). */
+  kj_code (*rec_add)(kjs_dbc *c, const kjs_db_rec *r, int *added, kj_err *err);
   /* Records of type (NULL: all), of office (NULL: any), live only when
    * live_only; by seq when by_seq else by (type, id). */
   kj_code (*records_scan)(kjs_dbc *c, const char *type, const char *office, int live_only,

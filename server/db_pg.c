@@ -116,6 +116,7 @@ enum {
   ST_REC_GET,
   ST_REC_GET_LOCK,
   ST_REC_PUT,
+  ST_REC_ADD,
   ST_APPLIED_GET,
   ST_APPLIED_GET_LOCK,
   ST_APPLIED_PUT,
@@ -190,6 +191,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                    "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(type, id) DO UPDATE SET "
                    "office = EXCLUDED.office, deleted = EXCLUDED.deleted, state = EXCLUDED.state, "
                    "seq = EXCLUDED.seq, origin = EXCLUDED.origin",
+    [ST_REC_ADD] = "INSERT INTO records(type, id, office, deleted, state, seq, origin) "
+                   "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(type, id) DO NOTHING",
     [ST_APPLIED_GET] =
         "SELECT status, error, digest FROM applied WHERE device = $1 AND inc = $2 AND seq = $3",
     [ST_APPLIED_GET_LOCK] = "SELECT status, error, digest FROM applied WHERE device = $1 AND "
@@ -682,16 +685,31 @@ static kj_code p_rec_get(conn *c, const char *type, const char *id, int lock, ch
   return rc;
 }
 
+/* The parameters of ST_REC_PUT and ST_REC_ADD into a. */
+static void rec_args(args *a, const kjs_db_rec *rec) {
+  a_text(a, rec->type);
+  a_text(a, rec->id);
+  a_text(a, rec->office && *rec->office ? rec->office : NULL);
+  a_i64(a, rec->deleted ? 1 : 0);
+  a_text(a, rec->state); /* NUL-terminated: kj_buf */
+  a_i64(a, rec->seq);
+  a_text(a, rec->origin);
+}
+
 static kj_code p_rec_put(conn *c, const kjs_db_rec *rec, kj_err *err) {
   args a = {0};
-  a_text(&a, rec->type);
-  a_text(&a, rec->id);
-  a_text(&a, rec->office && *rec->office ? rec->office : NULL);
-  a_i64(&a, rec->deleted ? 1 : 0);
-  a_text(&a, rec->state); /* NUL-terminated: kj_buf */
-  a_i64(&a, rec->seq);
-  a_text(&a, rec->origin);
+  rec_args(&a, rec);
   return q_run(c, ST_REC_PUT, &a, NULL, "cannot store record", err);
+}
+
+/* rec_add: one statement; the count of rows it inserted says which. */
+static kj_code p_rec_add(conn *c, const kjs_db_rec *rec, int *added, kj_err *err) {
+  args a = {0};
+  rec_args(&a, rec);
+  int n = 0;
+  kj_code rc = q_run(c, ST_REC_ADD, &a, &n, "cannot store record", err);
+  *added = !rc && n > 0;
+  return rc;
 }
 
 static kj_code p_records_scan(conn *c, const char *type, const char *office, int live_only,
@@ -1474,6 +1492,7 @@ const kjs_db_ops kjs_db_pg_ops = {
     .records_count = p_records_count,
     .rec_get = p_rec_get,
     .rec_put = p_rec_put,
+    .rec_add = p_rec_add,
     .records_scan = p_records_scan,
     .pull = p_pull,
     .moved_put = p_moved_put,

@@ -157,6 +157,21 @@ static void test_digest_text(void **state) {
   kj_buf_release(&text);
 }
 
+/* The writers put the type table's field names into JSON without escaping
+ * them (msg.c json_key): every name is [a-z0-9_]. */
+static void test_field_names_plain(void **state) {
+  (void)state;
+  for (int ty = 0; ty < KJ_T__COUNT; ty++) {
+    const kj_type_def *t = kj_type((kj_rtype)ty);
+    for (int i = 0; t && i < t->nfields; i++) {
+      const char *n = t->fields[i].name;
+      assert_true(n[0] != 0);
+      for (const char *p = n; *p; p++)
+        assert_true((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+    }
+  }
+}
+
 /* The history's text of a change is kj_change_to_json less its head, as
  * cJSON prints it. */
 static void test_body_json(void **state) {
@@ -393,7 +408,8 @@ int main(void) {
       cmocka_unit_test(test_push_incarnation),  cmocka_unit_test(test_results),
       cmocka_unit_test(test_pull_page),         cmocka_unit_test(test_digest_definition),
       cmocka_unit_test(test_body_json),         cmocka_unit_test(test_state_json),
-      cmocka_unit_test(test_digest_text),       cmocka_unit_test(test_push_lent),
+      cmocka_unit_test(test_digest_text),       cmocka_unit_test(test_field_names_plain),
+      cmocka_unit_test(test_push_lent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
