@@ -178,10 +178,12 @@ static int set_incarnation(ctx *c, const char *inc) {
 /* The digest of each decoded change of a push, as the device sent it, by
  * libcrypto's SHA-256 (hash.h); each digest text is kept in texts, whose
  * tail is the change's history body (items[i].body, kj_change_digest_text):
- * written once.  A change whose digest cannot be taken (out of memory) has
- * none (has_digest 0) and its history body is written at its apply. */
+ * written once.  Out of memory, a change's digest is taken alone
+ * (kj_change_digest; none: has_digest 0) and no item keeps a body (the
+ * texts went): each history body is written at its apply. */
 static void push_digests(kj_push_req *req, kjs_item *items, kj_buf *texts) {
   size_t *at = calloc(req->n ? (size_t)req->n : 1, sizeof *at);
+  int kept = at != NULL; /* 0: texts failed once (kj_buf lets go of all it held) */
   if (at)
     kj_buf_reserve(texts, (size_t)req->n * 512); /* a hint: it grows when short */
   for (int i = 0; i < req->n; i++) {
@@ -189,17 +191,18 @@ static void push_digests(kj_push_req *req, kjs_item *items, kj_buf *texts) {
     kj_err_clear(&e);
     if (!req->e[i].ok)
       continue;
-    if (at && kj_change_digest_text(&req->e[i].ch, kjs_sha256, texts, &at[i], items[i].digest,
-                                    &e) == KJ_OK) {
+    if (kept && kj_change_digest_text(&req->e[i].ch, kjs_sha256, texts, &at[i], items[i].digest,
+                                      &e) == KJ_OK) {
       items[i].has_digest = 1;
       items[i].body = texts->data; /* the offset is made a pointer below */
-    } else if (kj_change_digest(&req->e[i].ch, items[i].digest, &e) == KJ_OK) {
-      items[i].has_digest = 1;
+      continue;
     }
+    kept = 0;
+    if (kj_change_digest(&req->e[i].ch, items[i].digest, &e) == KJ_OK)
+      items[i].has_digest = 1;
   }
-  for (int i = 0; at && i < req->n; i++) /* texts moved as it grew */
-    if (items[i].body)
-      items[i].body = texts->data + at[i];
+  for (int i = 0; i < req->n; i++) /* texts moved as it grew; none when it failed */
+    items[i].body = kept && items[i].body ? texts->data + at[i] : NULL;
   free(at);
 }
 
