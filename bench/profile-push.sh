@@ -6,6 +6,7 @@
 # it calls (callgrind counts instructions: the figure does not depend on
 # the machine's load).
 #   bench/profile-push.sh [BUILD] [N]       (docs/performance.md cites its output)
+#   SIDES=server: profile one side only; KEEP=DIR: keep the callgrind files
 # Valgrind slows the profiled side ~50x: the shares matter, not the times.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,7 @@ cleanup() {
   [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null || true
   rm -rf "$WORK"
 }
+# KEEP=DIR: each side's callgrind output is kept as DIR/server.cg, DIR/client.cg
 trap cleanup EXIT
 python3 "$ROOT/scripts/gen-data.py" surveys "$WORK/s.csv" --rows "$N" --office 36.73.01
 
@@ -52,6 +54,7 @@ one() { # SIDE: server|client
   kill -TERM "$SRV_PID"
   wait "$SRV_PID" || true
   SRV_PID=
+  [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$d/cg.out" "$KEEP/$side.cg"
   if [ "$side" = server ]; then
     # instructions per record: the push handler's inclusive cost (decode,
     # digests, the transaction, the answer) over the records pushed
@@ -66,5 +69,4 @@ one() { # SIDE: server|client
   echo "=== $side: self"
   callgrind_annotate "$d/cg.out" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | head -25 || true
 }
-one server
-one client
+for side in ${SIDES:-server client}; do one "$side"; done

@@ -41,7 +41,7 @@ static kj_code adopt(kj_rstate *s, const kj_record *rec, kj_err *err) {
 
 /* Merge the value v stamped st into field i of s; *changed |= 1 when s
  * changed.  KJ_OK or KJ_ENOMEM (err filled). */
-static kj_code merge_field(kj_rstate *s, int i, const char *v, const kj_stamp *st,
+static kj_code merge_field(kj_rstate *s, int i, const char *v, int lend, const kj_stamp *st,
                            kj_conflict_fn fn, void *ud, int *changed, kj_err *err) {
   kj_stamp *cur = &s->st[i];
   int c = kj_stamp_cmp(st, cur);
@@ -61,8 +61,12 @@ static kj_code merge_field(kj_rstate *s, int i, const char *v, const kj_stamp *s
     kj_conflict k = {s->rec.id, field, kept, v, cur, st};
     fn(&k, ud);
   }
-  if (!same_value(kept, v) && kj_record_set(&s->rec, i, v))
-    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!same_value(kept, v)) {
+    if (lend)
+      kj_record_lend(&s->rec, i, v);
+    else if (kj_record_set(&s->rec, i, v))
+      return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
   *cur = *st;
   *changed = 1;
   return KJ_OK;
@@ -99,7 +103,7 @@ kj_code kj_merge_apply(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void
   for (int i = 0; i < t->nfields; i++) {
     if (!(c->mask & (1u << i)))
       continue;
-    if ((rc = merge_field(s, i, c->rec.v[i], &st, fn, ud, &ch, err)))
+    if ((rc = merge_field(s, i, c->rec.v[i], c->lend, &st, fn, ud, &ch, err)))
       return rc;
   }
   if (c->rec.deleted)
@@ -119,7 +123,7 @@ kj_code kj_merge_join(kj_rstate *s, const kj_rstate *remote, kj_conflict_fn fn, 
   for (int i = 0; i < t->nfields; i++) {
     if (remote->st[i].hlc == 0)
       continue;
-    if ((rc = merge_field(s, i, remote->rec.v[i], &remote->st[i], fn, ud, &ch, err)))
+    if ((rc = merge_field(s, i, remote->rec.v[i], 0, &remote->st[i], fn, ud, &ch, err)))
       return rc;
   }
   /* fields of a newer version, kept by name under the same rule */

@@ -36,7 +36,9 @@ typedef void (*kj_conflict_fn)(const kj_conflict *c, void *ud);
  * different device's value is reported through fn (may be NULL): a kept
  * value beaten by the change, or a change's value beaten by the kept one.
  * *changed = 1 when s changed, else 0.  KJ_OK, or KJ_EINVAL / KJ_ENOMEM with
- * err filled (s may then be partly merged: the caller drops it). */
+ * err filled (s may then be partly merged: the caller drops it).  With
+ * c->lend, s points at c's values instead of copying them (s must then be
+ * released before c's values go). */
 kj_code kj_merge_apply(kj_rstate *s, const kj_change *c, kj_conflict_fn fn, void *ud, int *changed,
                        kj_err *err);
 

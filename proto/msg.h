@@ -133,6 +133,17 @@ int kj_incarnation_valid(const char *s);
  * not.  KJ_ENOMEM. */
 #define KJ_CHANGE_DIGEST_LEN 16
 kj_code kj_change_digest(const kj_change *c, unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err);
+/* A SHA-256 function: the digest of len bytes at data into out (32 bytes). */
+typedef void (*kj_sha256_fn)(const void *data, size_t len, unsigned char out[32]);
+/* kj_change_digest with the SHA-256 of sha (kinerjad's libcrypto one,
+ * server/hash.h) and its text kept: the text is appended to text and a
+ * NUL byte after it (text->len counts it); *body is the offset in
+ * text->data where c's kj_change_body_json text begins, NUL-terminated at
+ * the end: the digest text ends with the body, whose ',' is made a '{'
+ * once hashed, so a server writes that text once for the digest and the
+ * history.  KJ_ENOMEM (text as it was). */
+kj_code kj_change_digest_text(const kj_change *c, kj_sha256_fn sha, kj_buf *text, size_t *body,
+                              unsigned char out[KJ_CHANGE_DIGEST_LEN], kj_err *err);
 /* The same digest taken the slow way (kj_change_to_json, then cJSON's
  * text): the definition kj_change_digest must keep, for the tests that
  * hold the fast writer to it.  KJ_ENOMEM. */
@@ -168,6 +179,10 @@ typedef struct kj_push_req {
   char incarnation[KJ_INCARNATION_MAX + 1]; /* "" when absent */
   int n;
   kj_push_entry *e; /* n entries, owned */
+  /* with kj_json_arena_install: the arena of the parsed body, which holds
+   * the changes' values (lent, kj_change_from_json_lent): freed by
+   * kj_push_req_release, so a change taken out of e lives until then */
+  void *arena;
 } kj_push_req;
 
 /* Server: decode a push body of len bytes.  A body that is not one JSON
@@ -177,7 +192,9 @@ typedef struct kj_push_req {
  * change that cannot be read does not fail the request: its entry has
  * ok = 0 and the error (the server answers it `rejected`); one that cannot
  * be read for want of memory is KJ_ENOMEM for the whole request (503).  req is
- * released on error. */
+ * released on error.  With kj_json_arena_install, the values of the
+ * changes are lent from the request (kj_push_req.arena): a change moved out
+ * of req must be released before req is. */
 kj_code kj_push_decode(const char *body, size_t len, int max_batch, kj_push_req *req, kj_err *err);
 /* Install cJSON hooks (cJSON_InitHooks, once per process, before threads
  * use cJSON: kinerjad at start) with which kj_push_decode parses a body

@@ -414,9 +414,11 @@ void kj_record_release(kj_record *r) {
   if (!r)
     return;
   for (int i = 0; i < KJ_MAX_FIELDS; i++) {
-    free(r->v[i]);
+    if (!((r->lent >> i) & 1u))
+      free(r->v[i]);
     r->v[i] = NULL;
   }
+  r->lent = 0;
 }
 
 kj_code kj_record_copy(kj_record *dst, const kj_record *src) {
@@ -438,9 +440,20 @@ kj_code kj_record_set(kj_record *r, int i, const char *value) {
   char *copy = NULL;
   if (value && !(copy = strdup(value)))
     return KJ_ENOMEM;
-  free(r->v[i]);
+  if (!((r->lent >> i) & 1u))
+    free(r->v[i]);
   r->v[i] = copy;
+  r->lent &= ~(1u << i);
   return KJ_OK;
+}
+
+void kj_record_lend(kj_record *r, int i, const char *value) {
+  if (i < 0 || i >= KJ_MAX_FIELDS)
+    return;
+  if (r->v[i] && !((r->lent >> i) & 1u))
+    free(r->v[i]);
+  r->v[i] = (char *)value; /* never freed or written through: lent */
+  r->lent |= 1u << i;
 }
 
 kj_code kj_record_set_named(kj_record *r, const char *name, const char *value, kj_err *err) {

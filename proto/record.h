@@ -92,7 +92,10 @@ typedef struct kj_record {
   kj_rtype type;
   char id[KJ_ID_MAX + 1];
   int deleted;
-  char *v[KJ_MAX_FIELDS]; /* owned; NULL = absent */
+  char *v[KJ_MAX_FIELDS]; /* owned unless lent; NULL = absent */
+  /* bit i: v[i] is lent (kj_record_lend): storage of someone else's that
+   * outlives the record, never freed here */
+  uint32_t lent;
 } kj_record;
 
 /* The type table. */
@@ -125,7 +128,6 @@ kj_code kj_service_id(const char *office, const char *name, char out[KJ_ID_MAX +
  * gets 36 characters and a NUL.  KJ_EINVAL when nip is empty. */
 kj_code kj_activation_id(const char *nip, char out[KJ_ID_MAX + 1]);
 
-
 /* The key that names a service (the one kj_service_id hashes): name in
  * lower case, every run of characters other than ASCII letters and digits
  * (bytes >= 0x80 count as letters) taken as one space, none at either end.
@@ -153,6 +155,11 @@ void kj_record_release(kj_record *r); /* frees the values; r reusable after init
 kj_code kj_record_copy(kj_record *dst, const kj_record *src); /* dst uninitialised */
 /* Set (copy) or clear (value NULL) field i. */
 kj_code kj_record_set(kj_record *r, int i, const char *value);
+/* Point field i at value without a copy (NULL clears it): value must
+ * outlive r and every copy of its pointers (the server's push: values in
+ * the request's parsed body, kept to the end of the request); release and
+ * set then leave it alone, kj_record_copy copies it. */
+void kj_record_lend(kj_record *r, int i, const char *value);
 /* By field name; KJ_EINVAL with "unknown field 'x'" in err when there is none.
  * The type's id_name ("id", "code", "nip") sets or clears r->id (an id longer
  * than KJ_ID_MAX fails with the id rule's message). */

@@ -157,19 +157,24 @@ static kj_code only_keys(const cJSON *o, const char *const *known, kj_err *err) 
   return KJ_OK;
 }
 
-static kj_code get_head(const cJSON *o, kj_record *rec, kj_code unknown_type_code, kj_err *err) {
-  const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+/* get_head of the members type and id (NULL: absent). */
+static kj_code get_head_of(const cJSON *type, const cJSON *id, kj_record *rec,
+                           kj_code unknown_type_code, kj_err *err) {
   if (!cJSON_IsString(type))
     return kj_fail(err, KJ_EPROTO, "'type': must be a string");
   const kj_type_def *t = kj_type_by_name(type->valuestring);
   if (!t || strcmp(t->name, type->valuestring) != 0)
     return kj_fail(err, unknown_type_code, "unknown type '%.40s'", type->valuestring);
   kj_record_init(rec, t->type);
-  const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
   if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) > KJ_ID_MAX)
     return kj_fail(err, KJ_EPROTO, "'id': must be a string of 1 to %d characters", KJ_ID_MAX);
   memcpy(rec->id, id->valuestring, strlen(id->valuestring) + 1);
   return KJ_OK;
+}
+
+static kj_code get_head(const cJSON *o, kj_record *rec, kj_code unknown_type_code, kj_err *err) {
+  return get_head_of(cJSON_GetObjectItemCaseSensitive(o, "type"),
+                     cJSON_GetObjectItemCaseSensitive(o, "id"), rec, unknown_type_code, err);
 }
 
 /* "del": absent, true or false. */
@@ -185,19 +190,25 @@ static kj_code get_del(const cJSON *o, int *del, kj_err *err) {
 }
 
 /* The values of "f": strings, or null for a cleared field; *mask gets the
- * fields named. */
-static kj_code get_fields(const cJSON *f, kj_record *rec, uint32_t *mask, kj_err *err) {
+ * fields named.  lend: the values point into f's strings (kj_record_lend). */
+static kj_code get_fields(const cJSON *f, kj_record *rec, uint32_t *mask, int lend, kj_err *err) {
   const kj_type_def *t = kj_type(rec->type);
   if (!cJSON_IsObject(f))
     return kj_fail(err, KJ_EPROTO, "'f': must be an object");
+  int next = 0; /* writers send the fields in the type's order: tried first */
   for (const cJSON *it = f->child; it; it = it->next) {
-    int i = kj_field_index(t, it->string);
+    int i = next < t->nfields && it->string && !strcmp(t->fields[next].name, it->string)
+                ? next
+                : kj_field_index(t, it->string);
+    next = i + 1;
     if (i < 0)
       return kj_fail(err, KJ_EPROTO, "unknown field '%s'", it->string ? it->string : "");
     if (*mask & (1u << i))
       return kj_fail(err, KJ_EPROTO, "field '%s': given twice", it->string);
     if (cJSON_IsString(it)) {
-      if (kj_record_set(rec, i, it->valuestring))
+      if (lend)
+        kj_record_lend(rec, i, it->valuestring);
+      else if (kj_record_set(rec, i, it->valuestring))
         return kj_fail(err, KJ_ENOMEM, "out of memory");
     } else if (!cJSON_IsNull(it)) {
       return kj_fail(err, KJ_EPROTO, "field '%s': must be a string or null", it->string);
@@ -245,41 +256,90 @@ fail:
   return NULL;
 }
 
-static kj_code change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
-  static const char *const keys[] = {"seq", "id", "type",   "hlc", "device",
-                                     "del", "f",  "author", NULL};
+/* The keys of a change object, in the slots of change_keys. */
+enum { CK_SEQ, CK_ID, CK_TYPE, CK_HLC, CK_DEVICE, CK_DEL, CK_F, CK_AUTHOR, CK__N };
+static const char *const change_keys[CK__N] = {"seq",    "id",  "type", "hlc",
+                                               "device", "del", "f",    "author"};
+
+/* The slot of key s, -1 when a change has no such key: one strcmp, by its
+ * first letters (a push reads about 7 keys per change). */
+static int change_key(const char *s) {
+  int k;
+  if (!s)
+    return -1;
+  switch (s[0]) {
+  case 's':
+    k = CK_SEQ;
+    break;
+  case 'i':
+    k = CK_ID;
+    break;
+  case 't':
+    k = CK_TYPE;
+    break;
+  case 'h':
+    k = CK_HLC;
+    break;
+  case 'd':
+    k = s[1] == 'e' && s[2] == 'v' ? CK_DEVICE : CK_DEL;
+    break;
+  case 'f':
+    k = CK_F;
+    break;
+  case 'a':
+    k = CK_AUTHOR;
+    break;
+  default:
+    return -1;
+  }
+  return strcmp(s, change_keys[k]) ? -1 : k;
+}
+
+static kj_code change_from_json(const cJSON *o, kj_change *c, int lend, kj_err *err) {
   kj_code rc;
   kj_change_init(c, KJ_T_NONE);
   if (!cJSON_IsObject(o))
     return kj_fail(err, KJ_EPROTO, "must be an object");
-  if ((rc = only_keys(o, keys, err)) || (rc = get_head(o, &c->rec, KJ_EPROTO, err)))
+  /* every key known (as only_keys), each found once: the first of a key
+   * given twice, as cJSON_GetObjectItemCaseSensitive finds it */
+  const cJSON *key[CK__N] = {0};
+  for (const cJSON *it = o->child; it; it = it->next) {
+    int k = change_key(it->string);
+    if (k < 0)
+      return kj_fail(err, KJ_EPROTO, "unknown key '%s'", it->string ? it->string : "");
+    if (!key[k])
+      key[k] = it;
+  }
+  if ((rc = get_head_of(key[CK_TYPE], key[CK_ID], &c->rec, KJ_EPROTO, err)))
     return rc;
-  const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
+  const cJSON *seq = key[CK_SEQ];
   if (seq) {
     double d = cJSON_IsNumber(seq) ? seq->valuedouble : -1;
     if (d < 0 || d > 9007199254740991.0 || floor(d) != d)
       return kj_fail(err, KJ_EPROTO, "'seq': must be a whole number >= 0");
     c->seq = (int64_t)d;
   }
-  const cJSON *hlc = cJSON_GetObjectItemCaseSensitive(o, "hlc");
+  const cJSON *hlc = key[CK_HLC];
   if (!cJSON_IsString(hlc) || kj_hlc_parse(hlc->valuestring, &c->hlc) || c->hlc == 0)
     return kj_fail(err, KJ_EPROTO, "'hlc': must be a stamp (a decimal string)");
-  const cJSON *au = cJSON_GetObjectItemCaseSensitive(o, "author");
+  const cJSON *au = key[CK_AUTHOR];
   if (au) {
     if (!cJSON_IsString(au) || !kj_author_valid(au->valuestring))
       return kj_fail(err, KJ_EPROTO, "'author': must be operator, admin, kiosk or an 18-digit NIP");
     memcpy(c->author, au->valuestring, strlen(au->valuestring) + 1);
   }
-  const cJSON *dev = cJSON_GetObjectItemCaseSensitive(o, "device");
+  const cJSON *dev = key[CK_DEVICE];
   if (dev) {
     if (!cJSON_IsString(dev) || !device_valid(dev->valuestring, strlen(dev->valuestring)))
       return kj_fail(err, KJ_EPROTO, "'device': must be 1 to %d characters other than '/'",
                      KJ_DEVICE_MAX);
     memcpy(c->device, dev->valuestring, strlen(dev->valuestring) + 1);
   }
-  if ((rc = get_del(o, &c->rec.deleted, err)))
-    return rc;
-  const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "f");
+  const cJSON *d = key[CK_DEL];
+  if (d && !cJSON_IsBool(d)) /* get_del's rule */
+    return kj_fail(err, KJ_EPROTO, "'del': must be true or false");
+  c->rec.deleted = d && cJSON_IsTrue(d);
+  const cJSON *f = key[CK_F];
   if (c->rec.deleted) {
     if (f && (!cJSON_IsObject(f) || f->child))
       return kj_fail(err, KJ_EPROTO, "a delete sets no fields");
@@ -287,12 +347,19 @@ static kj_code change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
   }
   if (!f)
     return kj_fail(err, KJ_EPROTO, "'f': is required");
-  return get_fields(f, &c->rec, &c->mask, err);
+  return get_fields(f, &c->rec, &c->mask, lend, err);
 }
 
 /* On error nothing stays allocated (and releasing c again is harmless). */
 kj_code kj_change_from_json(const cJSON *o, kj_change *c, kj_err *err) {
-  kj_code rc = change_from_json(o, c, err);
+  kj_code rc = change_from_json(o, c, 0, err);
+  if (rc)
+    kj_change_release(c);
+  return rc;
+}
+
+kj_code kj_change_from_json_lent(const cJSON *o, kj_change *c, kj_err *err) {
+  kj_code rc = change_from_json(o, c, 1, err);
   if (rc)
     kj_change_release(c);
   return rc;

@@ -36,6 +36,10 @@ typedef struct kj_change {
   char device[KJ_DEVICE_MAX + 1]; /* origin device (set by the server from the token) */
   int needs;                      /* client outbox: the protocol its row waits for (not sent) */
   char author[KJ_AUTHOR_MAX + 1]; /* who made it: "operator", "admin" or a NIP; "" = not said */
+  /* 1: the values outlive every state merged from this change, which may
+   * then point at them instead of copying (kj_merge_apply, kj_record_lend):
+   * the server's push, whose states live within the request */
+  int lend;
 } kj_change;
 
 /* A field this program does not know, received from a newer peer (a pull
@@ -67,17 +71,18 @@ void kj_rstate_release(kj_rstate *s);
  *    "f":{"office":"36.73.01","u1":"4","comment":null}}
  * "del" is present only for a delete (a delete has no "f"); "f" only names
  * fields in mask.  "author" (protocol 2, see kj_author_valid) is written
- * when c->author is set and is optional on input.  "seq" is optional on input (default 0); an optional
- * "device" (1-40 characters, no '/' or spaces) is written when c->device is
- * set; a server overwrites it with the device of the token.  Unknown keys
- * are an error.
- * Decoding validates shape (types, known type and field names, a stamp) but
- * not field values: callers run kj_record_validate on the merged record.
- * On error (KJ_EPROTO) err names what is wrong, the caller adds where:
- * "field 'u1': must be a string or null", "unknown type 'x'", "unknown field
- * 'x'", "'hlc': must be a stamp (a decimal string)"; c is then released. */
+ * when c->author is set and is optional on input.  "seq" is optional on input (default 0); an
+ * optional "device" (1-40 characters, no '/' or spaces) is written when c->device is set; a server
+ * overwrites it with the device of the token.  Unknown keys are an error. Decoding validates shape
+ * (types, known type and field names, a stamp) but not field values: callers run kj_record_validate
+ * on the merged record. On error (KJ_EPROTO) err names what is wrong, the caller adds where: "field
+ * 'u1': must be a string or null", "unknown type 'x'", "unknown field 'x'", "'hlc': must be a stamp
+ * (a decimal string)"; c is then released. */
 cJSON *kj_change_to_json(const kj_change *c);
 kj_code kj_change_from_json(const cJSON *o, kj_change *c, kj_err *err); /* c uninitialised */
+/* The same with the values lent from o's strings (kj_record_lend), no copy:
+ * o must outlive c (kj_push_decode's parsed body, kept in the request). */
+kj_code kj_change_from_json_lent(const cJSON *o, kj_change *c, kj_err *err);
 
 /* Record state <-> JSON object (pull pages, the server's storage):
  *   {"id":..,"type":..,"del":false,"f":{"u1":"4",...},

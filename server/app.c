@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "dash.h"
 #include "date.h"
+#include "hash.h"
 #include "hlc.h"
 #include "kjs_enrol.h"
 #include "log.h"
@@ -174,14 +175,35 @@ static int set_incarnation(ctx *c, const char *inc) {
   return 0;
 }
 
-/* The digest of each decoded change of a push, as the device sent it. */
-static void push_digests(kj_push_req *req, kjs_item *items) {
+/* The digest of each decoded change of a push, as the device sent it, by
+ * libcrypto's SHA-256 (hash.h); each digest text is kept in texts, whose
+ * tail is the change's history body (items[i].body, kj_change_digest_text):
+ * written once.  Out of memory, a change's digest is taken alone
+ * (kj_change_digest; none: has_digest 0) and no item keeps a body (the
+ * texts went): each history body is written at its apply. */
+static void push_digests(kj_push_req *req, kjs_item *items, kj_buf *texts) {
+  size_t *at = calloc(req->n ? (size_t)req->n : 1, sizeof *at);
+  int kept = at != NULL; /* 0: texts failed once (kj_buf lets go of all it held) */
+  if (at)
+    kj_buf_reserve(texts, (size_t)req->n * 512); /* a hint: it grows when short */
   for (int i = 0; i < req->n; i++) {
     kj_err e;
     kj_err_clear(&e);
-    if (req->e[i].ok && kj_change_digest(&req->e[i].ch, items[i].digest, &e) == KJ_OK)
+    if (!req->e[i].ok)
+      continue;
+    if (kept && kj_change_digest_text(&req->e[i].ch, kjs_sha256, texts, &at[i], items[i].digest,
+                                      &e) == KJ_OK) {
+      items[i].has_digest = 1;
+      items[i].body = texts->data; /* the offset is made a pointer below */
+      continue;
+    }
+    kept = 0;
+    if (kj_change_digest(&req->e[i].ch, items[i].digest, &e) == KJ_OK)
       items[i].has_digest = 1;
   }
+  for (int i = 0; i < req->n; i++) /* texts moved as it grew; none when it failed */
+    items[i].body = kept && items[i].body ? texts->data + at[i] : NULL;
+  free(at);
 }
 
 /* "changes[I]" into out (24 bytes): snprintf's cost was 1,400
@@ -236,7 +258,9 @@ static void h_push(ctx *c) {
     kj_push_req_release(&req);
     return;
   }
-  push_digests(&req, items);
+  kj_buf texts; /* the digest texts, and in them the history bodies */
+  kj_buf_init(&texts, KJ_BUF_UNLIMITED);
+  push_digests(&req, items, &texts);
   for (int i = 0; i < n; i++) {
     kj_push_entry *pe = &req.e[i];
     kjs_item *it = &items[i];
@@ -249,13 +273,15 @@ static void h_push(ctx *c) {
       snprintf(it->error, sizeof it->error, "%s", pe->error);
       continue;
     }
-    it->ch = pe->ch; /* the item takes the change */
+    it->ch = pe->ch; /* the item takes the change (its values may be req's) */
+    it->ch.lend = 1; /* the states of the transaction go before it */
     pe->ok = 0;
-    snprintf(it->ch.device, sizeof it->ch.device, "%s", c->who.id);
+    size_t dl = strnlen(c->who.id, sizeof it->ch.device - 1); /* snprintf's cost: 600 a change */
+    memcpy(it->ch.device, c->who.id, dl);
+    it->ch.device[dl] = 0;
     it->stamp_max = stamp_max;
     it->now_ms = now;
   }
-  kj_push_req_release(&req);
 
   kjs_txn *t = NULL;
   rc = kjs_txn_begin(a->store, &t, &e);
@@ -295,6 +321,8 @@ static void h_push(ctx *c) {
   for (int i = 0; i < n; i++)
     if (items[i].decoded)
       kj_change_release(&items[i].ch);
+  kj_push_req_release(&req); /* the changes' values were lent from it */
+  kj_buf_release(&texts);
   free(items);
   free(labels);
   free(res);

@@ -82,6 +82,16 @@ typedef struct kjs_db_applied {
   size_t digest_len;
 } kjs_db_applied;
 
+/* A row to insert into the applied table (applied_put's arguments):
+ * error NULL but for a rejection, digest_len 0 when none. */
+typedef struct kjs_db_applied_row {
+  const char *device, *inc;
+  int64_t seq;
+  const char *status, *error;
+  const unsigned char *digest;
+  size_t digest_len;
+} kjs_db_applied_row;
+
 /* A token row.  role "admin", "viewer" or "device"; office and name may be
  * NULL; revoked / last_seen 0 when never (has_* says which); enrolment
  * (lists only): the state of the device's newest enrolment code "pending",
@@ -172,6 +182,10 @@ typedef struct kjs_db_ops {
                      kj_err *err);
   /* Insert or replace record (type, id). */
   kj_code (*rec_put)(kjs_dbc *c, const kjs_db_rec *r, kj_err *err);
+  /* Insert record (type, id) when there is none (*added 1); else nothing
+   * changes (*added 0).  A push's new records go in without a read first
+   * (server/store.c apply_fresh). */
+  kj_code (*rec_add)(kjs_dbc *c, const kjs_db_rec *r, int *added, kj_err *err);
   /* Records of type (NULL: all), of office (NULL: any), live only when
    * live_only; by seq when by_seq else by (type, id). */
   kj_code (*records_scan)(kjs_dbc *c, const char *type, const char *office, int live_only,
@@ -231,6 +245,11 @@ typedef struct kjs_db_ops {
   kj_code (*conflict_list)(kjs_dbc *c, kj_code (*each)(void *ctx, const kjs_db_conflict *k),
                            void *ctx, kj_err *err);
   kj_code (*history_put)(kjs_dbc *c, const kjs_db_history *h, kj_err *err);
+  /* The same as n calls of applied_put / history_put, in order, with fewer
+   * statements (server/store.c holds a transaction's rows and writes them
+   * together: a statement's own cost was a third of a row's) */
+  kj_code (*applied_put_many)(kjs_dbc *c, const kjs_db_applied_row *rows, int n, kj_err *err);
+  kj_code (*history_put_many)(kjs_dbc *c, const kjs_db_history *h, int n, kj_err *err);
   /* The history of record id (any type), oldest first. */
   kj_code (*history_list)(kjs_dbc *c, const char *id,
                           kj_code (*each)(void *ctx, const kjs_db_history *h), void *ctx,

@@ -116,6 +116,7 @@ enum {
   ST_REC_GET,
   ST_REC_GET_LOCK,
   ST_REC_PUT,
+  ST_REC_ADD,
   ST_APPLIED_GET,
   ST_APPLIED_GET_LOCK,
   ST_APPLIED_PUT,
@@ -190,6 +191,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                    "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(type, id) DO UPDATE SET "
                    "office = EXCLUDED.office, deleted = EXCLUDED.deleted, state = EXCLUDED.state, "
                    "seq = EXCLUDED.seq, origin = EXCLUDED.origin",
+    [ST_REC_ADD] = "INSERT INTO records(type, id, office, deleted, state, seq, origin) "
+                   "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(type, id) DO NOTHING",
     [ST_APPLIED_GET] =
         "SELECT status, error, digest FROM applied WHERE device = $1 AND inc = $2 AND seq = $3",
     [ST_APPLIED_GET_LOCK] = "SELECT status, error, digest FROM applied WHERE device = $1 AND "
@@ -682,16 +685,31 @@ static kj_code p_rec_get(conn *c, const char *type, const char *id, int lock, ch
   return rc;
 }
 
+/* The parameters of ST_REC_PUT and ST_REC_ADD into a. */
+static void rec_args(args *a, const kjs_db_rec *rec) {
+  a_text(a, rec->type);
+  a_text(a, rec->id);
+  a_text(a, rec->office && *rec->office ? rec->office : NULL);
+  a_i64(a, rec->deleted ? 1 : 0);
+  a_text(a, rec->state); /* NUL-terminated: kj_buf */
+  a_i64(a, rec->seq);
+  a_text(a, rec->origin);
+}
+
 static kj_code p_rec_put(conn *c, const kjs_db_rec *rec, kj_err *err) {
   args a = {0};
-  a_text(&a, rec->type);
-  a_text(&a, rec->id);
-  a_text(&a, rec->office && *rec->office ? rec->office : NULL);
-  a_i64(&a, rec->deleted ? 1 : 0);
-  a_text(&a, rec->state); /* NUL-terminated: kj_buf */
-  a_i64(&a, rec->seq);
-  a_text(&a, rec->origin);
+  rec_args(&a, rec);
   return q_run(c, ST_REC_PUT, &a, NULL, "cannot store record", err);
+}
+
+/* rec_add: one statement; the count of rows it inserted says which. */
+static kj_code p_rec_add(conn *c, const kjs_db_rec *rec, int *added, kj_err *err) {
+  args a = {0};
+  rec_args(&a, rec);
+  int n = 0;
+  kj_code rc = q_run(c, ST_REC_ADD, &a, &n, "cannot store record", err);
+  *added = !rc && n > 0;
+  return rc;
 }
 
 static kj_code p_records_scan(conn *c, const char *type, const char *office, int live_only,
@@ -880,6 +898,19 @@ static kj_code p_applied_put(conn *c, const char *device, const char *inc, int64
   return q_run(c, ST_APPLIED_PUT, &a, NULL, "cannot record the result", err);
 }
 
+/* applied_put_many: one statement per row (PostgreSQL's round trip is per
+ * statement too; the push's cost per row there is another matter). */
+static kj_code p_applied_put_many(conn *c, const kjs_db_applied_row *rows, int n, kj_err *err) {
+  for (int i = 0; i < n; i++) {
+    const kjs_db_applied_row *a = &rows[i];
+    kj_code rc = p_applied_put(c, a->device, a->inc, a->seq, a->status, a->error, a->digest,
+                               a->digest_len, err);
+    if (rc)
+      return rc;
+  }
+  return KJ_OK;
+}
+
 static kj_code p_applied_high(conn *c, const char *device, const char *inc, int64_t *high,
                               kj_err *err) {
   args a = {0};
@@ -947,6 +978,15 @@ static kj_code p_history_put(conn *c, const kjs_db_history *h, kj_err *err) {
   a_text(&a, h->change);
   a_i64(&a, h->at);
   return q_run(c, ST_HISTORY_PUT, &a, NULL, "cannot keep the history", err);
+}
+
+static kj_code p_history_put_many(conn *c, const kjs_db_history *h, int n, kj_err *err) {
+  for (int i = 0; i < n; i++) {
+    kj_code rc = p_history_put(c, &h[i], err);
+    if (rc)
+      return rc;
+  }
+  return KJ_OK;
 }
 
 static kj_code p_history_list(conn *c, const char *id,
@@ -1452,6 +1492,7 @@ const kjs_db_ops kjs_db_pg_ops = {
     .records_count = p_records_count,
     .rec_get = p_rec_get,
     .rec_put = p_rec_put,
+    .rec_add = p_rec_add,
     .records_scan = p_records_scan,
     .pull = p_pull,
     .moved_put = p_moved_put,
@@ -1464,11 +1505,13 @@ const kjs_db_ops kjs_db_pg_ops = {
     .services = p_services,
     .applied_get = p_applied_get,
     .applied_put = p_applied_put,
+    .applied_put_many = p_applied_put_many,
     .applied_high = p_applied_high,
     .conflict_put = p_conflict_put,
     .conflict_trim = p_conflict_trim,
     .conflict_list = p_conflict_list,
     .history_put = p_history_put,
+    .history_put_many = p_history_put_many,
     .history_list = p_history_list,
     .clock_get = p_clock_get,
     .clock_put = p_clock_put,

@@ -12,6 +12,7 @@
 #include "db.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,9 +334,17 @@ static const char *const migrations[] = {
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+/* Rows of one multi-row INSERT of applied_put_many / history_put_many
+ * (a chunk; fewer go one by one) */
+#define MANY_ROWS 64
+#define MANY_ROWS_SMALL 8
+
 struct kjs_dbc {
   sqlite3 *db;
   sqlite3_stmt *st[ST__COUNT];
+  /* MANY_ROWS and MANY_ROWS_SMALL rows, prepared at first use */
+  sqlite3_stmt *applied_many[2], *history_many[2];
+  sqlite3_stmt *rec_add; /* q_rec_add's, prepared at first use */
   /* token_get's strings, valid until the next call */
   char t_id[128], t_role[16], t_office[64], t_name[256];
 };
@@ -431,6 +440,11 @@ static void conn_close(conn *c) {
     return;
   for (int i = 0; i < ST__COUNT; i++)
     sqlite3_finalize(c->st[i]);
+  for (int i = 0; i < 2; i++) {
+    sqlite3_finalize(c->applied_many[i]);
+    sqlite3_finalize(c->history_many[i]);
+  }
+  sqlite3_finalize(c->rec_add);
   sqlite3_close(c->db);
   free(c);
 }
@@ -534,8 +548,20 @@ static kj_code pool_open(void *ctx, conn **out, kj_err *err) {
 
 static const kjs_pool_ops pool_ops = {pool_open, conn_close, NULL};
 
+/* SQLite's memory statistics cost a mutex and counters at every malloc and
+ * free of SQLite's (Debian's build has no lookaside buffers: about 35 of
+ * each per pushed record) and nothing here reads them: off for the
+ * process.  sqlite3_config is taken only before SQLite is initialised
+ * (kinerjad opens its store first, on one thread); later it is refused and
+ * changes nothing. */
+static pthread_once_t g_config_once = PTHREAD_ONCE_INIT;
+static void sqlite_config(void) {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static kj_code q_open(const char *where, int create, kjs_db **out, kj_err *err) {
   *out = NULL;
+  pthread_once(&g_config_once, sqlite_config);
   kjs_db *d = calloc(1, sizeof *d);
   if (!d || !(d->path = strdup(where))) {
     free(d);
@@ -684,6 +710,28 @@ static kj_code q_rec_put(conn *c, const kjs_db_rec *r, kj_err *err) {
   sqlite3_bind_int64(st, 6, (sqlite3_int64)r->seq);
   bstatic(st, 7, r->origin);
   return run(c, st, "cannot store record", err);
+}
+
+static kj_code q_rec_add(conn *c, const kjs_db_rec *r, int *added, kj_err *err) {
+  *added = 0;
+  if (!c->rec_add &&
+      sqlite3_prepare_v3(c->db,
+                         "INSERT INTO records(type, id, office, deleted, state, seq, origin) "
+                         "VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(type, id) DO NOTHING",
+                         -1, SQLITE_PREPARE_PERSISTENT, &c->rec_add, NULL) != SQLITE_OK)
+    return db_fail(c->db, err, "cannot prepare statement");
+  sqlite3_stmt *st = c->rec_add;
+  sqlite3_bind_text(st, 1, r->type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
+  bstatic(st, 3, r->office && *r->office ? r->office : NULL);
+  sqlite3_bind_int(st, 4, r->deleted ? 1 : 0);
+  sqlite3_bind_text(st, 5, r->state, (int)r->state_len, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 6, (sqlite3_int64)r->seq);
+  bstatic(st, 7, r->origin);
+  kj_code rc = run(c, st, "cannot store record", err);
+  if (!rc)
+    *added = sqlite3_changes(c->db) > 0;
+  return rc;
 }
 
 static kj_code q_records_scan(conn *c, const char *type, const char *office, int live_only,
@@ -885,20 +933,104 @@ static kj_code q_applied_get(conn *c, const char *device, const char *inc, int64
   return rc;
 }
 
+static kj_code q_applied_put_many(conn *c, const kjs_db_applied_row *rows, int n, kj_err *err);
+
 static kj_code q_applied_put(conn *c, const char *device, const char *inc, int64_t seq,
                              const char *status, const char *error, const unsigned char *digest,
                              size_t digest_len, kj_err *err) {
-  PREP(st, c, ST_APPLIED_PUT, err);
-  sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-  sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-  bstatic(st, 4, error);
-  sqlite3_bind_text(st, 5, inc, -1, SQLITE_STATIC);
-  if (digest_len)
-    sqlite3_bind_blob(st, 6, digest, (int)digest_len, SQLITE_STATIC);
+  kjs_db_applied_row a = {device, inc, seq, status, error, digest, digest_len};
+  return q_applied_put_many(c, &a, 1, err);
+}
+
+/* "INSERT ... VALUES(?,...),(...)" of rows rows of ncols values each:
+ * head then the rows' parameters, prepared into *st at first use. */
+static kj_code many_stmt(conn *c, sqlite3_stmt **st, const char *head, int rows, int ncols,
+                         kj_err *err) {
+  if (*st)
+    return KJ_OK;
+  kj_buf sql;
+  kj_buf_init(&sql, KJ_BUF_UNLIMITED);
+  kj_code rc = kj_buf_adds(&sql, head);
+  for (int r = 0; !rc && r < rows; r++)
+    for (int k = 0; !rc && k < ncols; k++)
+      rc = kj_buf_adds(&sql, k == 0 ? (r ? ",(?" : "(?") : k == ncols - 1 ? ",?)" : ",?");
+  if (rc) {
+    kj_buf_release(&sql);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  int r = sqlite3_prepare_v3(c->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+  kj_buf_release(&sql);
+  return r == SQLITE_OK ? KJ_OK : db_fail(c->db, err, "cannot prepare statement");
+}
+
+/* Bind the applied row a at parameters base + 1.. (ST_APPLIED_PUT's order). */
+static void bind_applied(sqlite3_stmt *st, int base, const void *row) {
+  const kjs_db_applied_row *a = row;
+  sqlite3_bind_text(st, base + 1, a->device, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, base + 2, (sqlite3_int64)a->seq);
+  sqlite3_bind_text(st, base + 3, a->status, -1, SQLITE_STATIC);
+  bstatic(st, base + 4, a->error);
+  sqlite3_bind_text(st, base + 5, a->inc, -1, SQLITE_STATIC);
+  if (a->digest_len)
+    sqlite3_bind_blob(st, base + 6, a->digest, (int)a->digest_len, SQLITE_STATIC);
   else
-    sqlite3_bind_null(st, 6);
-  return run(c, st, "cannot record the result", err);
+    sqlite3_bind_null(st, base + 6);
+}
+
+/* Bind the history row h at parameters base + 1.. (ST_HISTORY_PUT's order). */
+static void bind_history(sqlite3_stmt *st, int base, const void *row) {
+  const kjs_db_history *h = row;
+  sqlite3_bind_text(st, base + 1, h->type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, base + 2, h->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, base + 3, h->device, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, base + 4, h->author, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, base + 5, (sqlite3_int64)h->hlc);
+  sqlite3_bind_text(st, base + 6, h->change, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, base + 7, (sqlite3_int64)h->at);
+}
+
+/* n rows (of size bytes each, bound by bind: ncols parameters) by head's
+ * INSERT: chunks of MANY_ROWS, then of MANY_ROWS_SMALL, then one by one
+ * (single: the one-row statement).  what names a failure. */
+static kj_code put_many(conn *c, sqlite3_stmt *many[2], const char *head, int ncols, int single,
+                        const void *rows, size_t size, int n,
+                        void (*bind)(sqlite3_stmt *, int, const void *), const char *what,
+                        kj_err *err) {
+  static const int chunk[2] = {MANY_ROWS, MANY_ROWS_SMALL};
+  int i = 0;
+  for (int s = 0; s < 2; s++) {
+    if (n - i < chunk[s])
+      continue;
+    kj_code rc = many_stmt(c, &many[s], head, chunk[s], ncols, err);
+    if (rc)
+      return rc;
+    for (; n - i >= chunk[s]; i += chunk[s]) {
+      for (int k = 0; k < chunk[s]; k++)
+        bind(many[s], ncols * k, (const char *)rows + (size_t)(i + k) * size);
+      if ((rc = run(c, many[s], what, err)))
+        return rc;
+    }
+  }
+  for (; i < n; i++) {
+    PREP(st, c, single, err);
+    bind(st, 0, (const char *)rows + (size_t)i * size);
+    kj_code rc = run(c, st, what, err);
+    if (rc)
+      return rc;
+  }
+  return KJ_OK;
+}
+
+static kj_code q_applied_put_many(conn *c, const kjs_db_applied_row *rows, int n, kj_err *err) {
+  return put_many(
+      c, c->applied_many, "INSERT INTO applied(device, seq, status, error, inc, digest) VALUES", 6,
+      ST_APPLIED_PUT, rows, sizeof *rows, n, bind_applied, "cannot record the result", err);
+}
+
+static kj_code q_history_put_many(conn *c, const kjs_db_history *h, int n, kj_err *err) {
+  return put_many(c, c->history_many,
+                  "INSERT INTO history(type, id, device, author, hlc, change, at) VALUES", 7,
+                  ST_HISTORY_PUT, h, sizeof *h, n, bind_history, "cannot keep the history", err);
 }
 
 static kj_code q_applied_high(conn *c, const char *device, const char *inc, int64_t *high,
@@ -974,15 +1106,7 @@ static kj_code q_conflict_list(conn *c, kj_code (*each)(void *, const kjs_db_con
 }
 
 static kj_code q_history_put(conn *c, const kjs_db_history *h, kj_err *err) {
-  PREP(st, c, ST_HISTORY_PUT, err);
-  sqlite3_bind_text(st, 1, h->type, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, h->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, h->device, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, h->author, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 5, (sqlite3_int64)h->hlc);
-  sqlite3_bind_text(st, 6, h->change, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 7, (sqlite3_int64)h->at);
-  return run(c, st, "cannot keep the history", err);
+  return q_history_put_many(c, h, 1, err);
 }
 
 static kj_code q_history_list(conn *c, const char *id,
@@ -1478,6 +1602,7 @@ const kjs_db_ops kjs_db_sqlite_ops = {
     .records_count = q_records_count,
     .rec_get = q_rec_get,
     .rec_put = q_rec_put,
+    .rec_add = q_rec_add,
     .records_scan = q_records_scan,
     .pull = q_pull,
     .moved_put = q_moved_put,
@@ -1491,11 +1616,13 @@ const kjs_db_ops kjs_db_sqlite_ops = {
     .applied_get = q_applied_get,
     .applied_put = q_applied_put,
     .applied_high = q_applied_high,
+    .applied_put_many = q_applied_put_many,
     .conflict_put = q_conflict_put,
     .conflict_trim = q_conflict_trim,
     .conflict_list = q_conflict_list,
     .history_put = q_history_put,
     .history_list = q_history_list,
+    .history_put_many = q_history_put_many,
     .clock_get = q_clock_get,
     .clock_put = q_clock_put,
     .import_get = q_import_get,

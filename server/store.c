@@ -373,6 +373,24 @@ static kj_code status_parse(const char *s, kjs_status *out) {
   return KJ_EINVAL;
 }
 
+/* Rows of the applied and history tables a transaction holds and writes
+ * together (flush_held: db.h applied_put_many, history_put_many), at most
+ * HELD_MAX of each; their strings are copied into kjs_txn.held, named by
+ * offset. */
+#define HELD_MAX 512
+typedef struct held_applied {
+  size_t device, inc, error; /* error: (size_t)-1 when none */
+  int64_t seq;
+  const char *status; /* kjs_status_name's */
+  unsigned char digest[KJ_CHANGE_DIGEST_LEN];
+  size_t digest_len;
+} held_applied;
+typedef struct held_history {
+  const char *type; /* the type table's */
+  size_t id, device, author, change;
+  int64_t hlc, at;
+} held_history;
+
 typedef struct saved_conflict {
   char *field, *loser, *winner;
   char *loser_note, *winner_note; /* why the value is not kept, NULL when it is */
@@ -406,7 +424,53 @@ struct kjs_txn {
   int64_t ah_high;
   char ah_dev[KJ_DEVICE_MAX + 1];
   char ah_inc[KJ_INCARNATION_MAX + 1];
+  /* applied and history rows not written yet (flush_held): written before
+   * the applied table is read and at commit, so nothing reads around them;
+   * a statement per row cost a third of the row (HELD_MAX above) */
+  kj_buf held; /* their strings, NUL-terminated */
+  held_applied ha[HELD_MAX];
+  held_history hh[HELD_MAX];
+  int nha, nhh;
 };
+
+/* Write the held rows (the history's in the order held) and forget them.
+ * KJ_OK or the store's error. */
+static kj_code flush_held(kjs_txn *t, kj_err *err) {
+  kj_code rc = KJ_OK;
+  const char *b = t->held.data;
+  if (t->nhh) {
+    kjs_db_history rows[HELD_MAX];
+    for (int i = 0; i < t->nhh; i++) {
+      const held_history *h = &t->hh[i];
+      rows[i] = (kjs_db_history){h->type, b + h->id,     b + h->device, b + h->author,
+                                 h->hlc,  b + h->change, h->at,         NULL};
+    }
+    rc = t->ops->history_put_many(t->c, rows, t->nhh, err);
+  }
+  if (!rc && t->nha) {
+    kjs_db_applied_row rows[HELD_MAX];
+    for (int i = 0; i < t->nha; i++) {
+      const held_applied *a = &t->ha[i];
+      rows[i] = (kjs_db_applied_row){b + a->device,
+                                     b + a->inc,
+                                     a->seq,
+                                     a->status,
+                                     a->error == (size_t)-1 ? NULL : b + a->error,
+                                     a->digest_len ? a->digest : NULL,
+                                     a->digest_len};
+    }
+    rc = t->ops->applied_put_many(t->c, rows, t->nha, err);
+  }
+  t->nha = t->nhh = 0;
+  kj_buf_reset(&t->held);
+  return rc;
+}
+
+/* s copied into t->held at *off; KJ_ENOMEM. */
+static kj_code hold_str(kjs_txn *t, const char *s, size_t *off) {
+  *off = t->held.len;
+  return kj_buf_add(&t->held, s, strlen(s) + 1) ? KJ_ENOMEM : KJ_OK;
+}
 
 /* s into out (size bytes), cut to fit: snprintf(out, size, "%s", s)
  * without the format's cost (three of them per pushed record). */
@@ -533,6 +597,7 @@ kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err) {
   t->s = s;
   t->ops = s->ops;
   kj_buf_init(&t->json, KJ_BUF_UNLIMITED);
+  kj_buf_init(&t->held, KJ_BUF_UNLIMITED);
   t->has_employees = -1;
   pthread_mutex_lock(&s->wmu);
   t->c = acquire(s, err);
@@ -555,6 +620,7 @@ fail:
   release(s, t->c);
   pthread_mutex_unlock(&s->wmu);
   kj_buf_release(&t->json);
+  kj_buf_release(&t->held);
   free(t);
   return rc;
 }
@@ -563,13 +629,16 @@ static void txn_free(kjs_txn *t) {
   conflicts_clear(t);
   free(t->cf);
   kj_buf_release(&t->json);
+  kj_buf_release(&t->held);
   release(t->s, t->c);
   pthread_mutex_unlock(&t->s->wmu);
   free(t);
 }
 
 kj_code kjs_txn_commit(kjs_txn *t, kj_err *err) {
-  kj_code rc = clock_save(t, err);
+  kj_code rc = flush_held(t, err);
+  if (!rc)
+    rc = clock_save(t, err);
   if (!rc)
     rc = t->ops->commit(t->c, err);
   if (rc) {
@@ -652,7 +721,11 @@ static kj_code load_state(kjs_txn *t, kj_rtype type, const char *id, kj_rstate *
   return rc;
 }
 
-static kj_code put_state(kjs_txn *t, const kj_rstate *s, const char *origin, kj_err *err) {
+/* Store state s at the next position: replacing the record (added NULL),
+ * or only when there is no record (type, id) (*added says whether it went
+ * in: apply_fresh). */
+static kj_code put_state(kjs_txn *t, const kj_rstate *s, const char *origin, int *added,
+                         kj_err *err) {
   kj_buf_reset(&t->json);
   kj_code rc = kj_rstate_json(s, &t->json, err);
   if (rc)
@@ -665,7 +738,11 @@ static kj_code put_state(kjs_txn *t, const kj_rstate *s, const char *origin, kj_
                   t->json.len,
                   t->seq + 1,
                   origin};
-  if (!(rc = t->ops->rec_put(t->c, &r, err)))
+  int in = 1;
+  rc = added ? t->ops->rec_add(t->c, &r, &in, err) : t->ops->rec_put(t->c, &r, err);
+  if (added)
+    *added = !rc && in;
+  if (!rc && in)
     t->seq++;
   /* the roster check_rules read may have changed (forgetting is always
    * safe) */
@@ -722,12 +799,25 @@ static int ah_is(const kjs_txn *t, const kjs_principal *who) {
 static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item *it, kj_err *err) {
   if (!it->track || !who || it->seq < 0)
     return KJ_OK;
-  kj_code rc = t->ops->applied_put(t->c, who->id, who->inc, it->seq, kjs_status_name(it->status),
-                                   it->status == KJS_REJECTED ? it->error : NULL, it->digest,
-                                   it->has_digest ? KJ_CHANGE_DIGEST_LEN : 0, err);
-  if (!rc && ah_is(t, who) && it->seq > t->ah_high)
+  if (t->nha == HELD_MAX) {
+    kj_code rc = flush_held(t, err);
+    if (rc)
+      return rc;
+  }
+  held_applied *a = &t->ha[t->nha];
+  a->seq = it->seq;
+  a->status = kjs_status_name(it->status);
+  a->error = (size_t)-1;
+  a->digest_len = it->has_digest ? KJ_CHANGE_DIGEST_LEN : 0;
+  if (a->digest_len)
+    memcpy(a->digest, it->digest, KJ_CHANGE_DIGEST_LEN);
+  if (hold_str(t, who->id, &a->device) || hold_str(t, who->inc, &a->inc) ||
+      (it->status == KJS_REJECTED && hold_str(t, it->error, &a->error)))
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  t->nha++;
+  if (ah_is(t, who) && it->seq > t->ah_high)
     t->ah_high = it->seq;
-  return rc;
+  return KJ_OK;
 }
 
 /* *maybe = 0 when seq of who's device incarnation is above every seq of
@@ -741,7 +831,9 @@ static kj_code applied_maybe(kjs_txn *t, const kjs_principal *who, int64_t seq, 
     if (strlen(who->id) >= sizeof t->ah_dev || strlen(who->inc) >= sizeof t->ah_inc)
       return KJ_OK; /* cannot be kept: look every item up */
     int64_t high = 0;
-    kj_code rc = t->ops->applied_high(t->c, who->id, who->inc, &high, err);
+    kj_code rc = flush_held(t, err); /* the table as read holds every row put */
+    if (!rc)
+      rc = t->ops->applied_high(t->c, who->id, who->inc, &high, err);
     if (rc)
       return rc;
     snprintf(t->ah_dev, sizeof t->ah_dev, "%s", who->id);
@@ -775,7 +867,9 @@ static kj_code lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it
   *seen = 0;
   int found = 0;
   kjs_db_applied row;
-  kj_code rc = t->ops->applied_get(t->c, who->id, who->inc, it->seq, 1, &found, &row, err);
+  kj_code rc = flush_held(t, err); /* the table as read holds every row put */
+  if (!rc)
+    rc = t->ops->applied_get(t->c, who->id, who->inc, it->seq, 1, &found, &row, err);
   if (rc || !found)
     return rc;
   *seen = 1;
@@ -924,16 +1018,119 @@ static int check_rules(kjs_txn *t, kjs_item *it, const char *author, const kj_re
   return 0;
 }
 
-/* One row of the history: what change ch wrote, by whom. */
-static kj_code put_history(kjs_txn *t, const kj_change *ch, const char *author, kj_err *err) {
-  kj_buf_reset(&t->json);
-  kj_code rc = kj_change_body_json(ch, &t->json, err);
-  if (rc)
-    return rc;
-  kjs_db_history h = {
-      kj_type(ch->rec.type)->name, ch->rec.id, ch->device, author, (int64_t)ch->hlc, t->json.data,
-      (int64_t)kj_wall_ms(),       NULL};
-  return t->ops->history_put(t->c, &h, err);
+/* One row of the history, held to flush_held: what the change of it wrote, by whom (its body
+ * as the caller kept it, it->body, unless an import's diff_only dropped
+ * fields of it). */
+static kj_code put_history(kjs_txn *t, const kjs_item *it, const char *author, kj_err *err) {
+  const kj_change *ch = &it->ch;
+  const char *body = it->body;
+  if (!body || it->diff_only) {
+    kj_buf_reset(&t->json);
+    kj_code rc = kj_change_body_json(ch, &t->json, err);
+    if (rc)
+      return rc;
+    body = t->json.data;
+  }
+  if (t->nhh == HELD_MAX) {
+    kj_code rc = flush_held(t, err);
+    if (rc)
+      return rc;
+  }
+  held_history *h = &t->hh[t->nhh];
+  h->type = kj_type(ch->rec.type)->name;
+  h->hlc = (int64_t)ch->hlc;
+  h->at = (int64_t)kj_wall_ms();
+  if (hold_str(t, ch->rec.id, &h->id) || hold_str(t, ch->device, &h->device) ||
+      hold_str(t, author, &h->author) || hold_str(t, body, &h->change))
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  t->nhh++;
+  return KJ_OK;
+}
+
+/* The scores' upkeep of a record written (before NULL: new).  A failure
+ * (a database error, out of memory) is the request's, never a stored
+ * rejection: the record is valid; the caller rolls the whole transaction
+ * back.  KJ_OK or that error (err). */
+static kj_code score_upkeep(kjs_txn *t, const kj_record *before, const kj_record *after,
+                            kj_err *err) {
+  kj_err e;
+  kj_err_clear(&e);
+  kj_code sc = kjs_score_update(t->ops->score(t->c), before, after, &e);
+  if (sc == 0)
+    return KJ_OK;
+  return kj_fail(err, sc == KJ_ENOMEM || sc == KJ_EBUSY || sc == KJ_EFULL ? sc : KJ_EDB,
+                 "cannot update scores for %s '%s': %s", kj_type(after->type)->name, after->id,
+                 e.msg[0] ? e.msg : "unknown error");
+}
+
+/* 1 when change ch looks like the creation of its record: it sets the
+ * record's office (an edit sends only what changed).  Only a guess, for
+ * apply_fresh: a wrong one costs time, never a result. */
+static int looks_new(const kj_change *ch) {
+  return !ch->rec.deleted && kj_record_office(&ch->rec) != NULL;
+}
+
+/* The apply of a change that creates its record, without reading the
+ * record first (a push is mostly new records; the read cost 5,400
+ * instructions each): merged into an empty state, checked as a new record
+ * (validation, rules), and inserted only when there is no record (type,
+ * id) (db.h rec_add).  1: applied (it's status set); 0: not so simple (the
+ * record exists; or as new it would be refused, conflict, be settled or
+ * belong elsewhere: the full path of kjs_txn_apply decides), nothing
+ * stored and it as it was; -1: the store's error (err). */
+static int apply_fresh(kjs_txn *t, const kjs_principal *who, kjs_item *it, const char *author,
+                       kj_err *err) {
+  const kj_change *ch = &it->ch;
+  int device = who && who->role == KJS_ROLE_DEVICE;
+  kj_rstate s;
+  kj_rstate_init(&s, ch->rec.type);
+  s.rec.type = KJ_T_NONE;
+  copy_str(s.rec.id, sizeof s.rec.id, ch->rec.id);
+  kj_err e;
+  kj_err_clear(&e);
+  conflicts_clear(t);
+  t->cf_type = ch->rec.type;
+  int changed = 0, settled = 0, r = 0, added = 0;
+  if (kj_merge_apply(&s, ch, on_conflict, t, &changed, &e) || t->cf_oom || t->ncf || !changed)
+    goto out;
+  const char *office = kj_record_office(&s.rec);
+  if (!office || (device && !office_is(office, who->office)))
+    goto out;
+  if (kj_rules_settle(&s, &settled) || settled)
+    goto out;
+  kj_err_clear(&e);
+  if (kj_record_validate(&s.rec, &e) != KJ_OK)
+    goto out;
+  int rr = check_rules(t, it, author, NULL, &s.rec, err);
+  if (rr) { /* refused as new (it's answer undone: the full path decides), or -1 */
+    it->status = KJS_REJECTED;
+    it->error[0] = 0;
+    r = rr < 0 ? -1 : 0;
+    goto out;
+  }
+  /* every stamp of s is the change's (merged into nothing): only_stamped_by
+   * is whether the change's device is who */
+  char oname[KJ_DEVICE_MAX + KJ_INCARNATION_MAX + 2];
+  const char *origin =
+      device && !strcmp(ch->device, who->id) ? origin_name(who, oname, sizeof oname) : NULL;
+  if (put_state(t, &s, origin, &added, err)) {
+    r = -1;
+    goto out;
+  }
+  if (!added)
+    goto out;
+  if (put_history(t, it, author, err) || score_upkeep(t, NULL, &s.rec, err)) {
+    r = -1;
+    goto out;
+  }
+  it->status = KJS_APPLIED;
+  it->conflicts = 0;
+  t->applied++;
+  r = 1;
+out:
+  conflicts_clear(t);
+  kj_rstate_release(&s);
+  return r;
 }
 
 kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err *err) {
@@ -998,6 +1195,13 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   if (ar > 0) {
     t->rejected++;
     return put_applied(t, who, it, err);
+  }
+  if (!it->diff_only && looks_new(ch)) {
+    int fr = apply_fresh(t, who, it, author, err);
+    if (fr < 0)
+      return err && err->code ? err->code : KJ_EDB;
+    if (fr > 0)
+      return put_applied(t, who, it, err);
   }
 
   kj_rstate s;
@@ -1122,21 +1326,12 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   const char *origin = device && !settled && only_stamped_by(&s, who->id)
                            ? origin_name(who, oname, sizeof oname)
                            : NULL;
-  if ((rc = put_state(t, &s, origin, err)) || (rc = put_conflicts(t, &s, err)) ||
+  if ((rc = put_state(t, &s, origin, NULL, err)) || (rc = put_conflicts(t, &s, err)) ||
       (rc = put_moved(t, have_before ? &before : NULL, &s.rec, err)) ||
-      (rc = put_history(t, ch, author, err)))
+      (rc = put_history(t, it, author, err)))
     goto out;
-  kj_err_clear(&e);
-  kj_code sc = kjs_score_update(t->ops->score(t->c), have_before ? &before : NULL, &s.rec, &e);
-  if (sc != 0) {
-    /* the scores could not be kept (a database error, out of memory): the
-     * record is valid, so this is the request's failure, never a stored
-     * rejection; the caller rolls the whole transaction back */
-    rc = kj_fail(err, sc == KJ_ENOMEM || sc == KJ_EBUSY || sc == KJ_EFULL ? sc : KJ_EDB,
-                 "cannot update scores for %s '%s': %s", td->name, ch->rec.id,
-                 e.msg[0] ? e.msg : "unknown error");
+  if ((rc = score_upkeep(t, have_before ? &before : NULL, &s.rec, err)))
     goto out;
-  }
   it->status = KJS_APPLIED;
   it->conflicts = t->ncf;
   t->applied++;

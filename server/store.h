@@ -180,6 +180,10 @@ typedef struct kjs_item {
   uint64_t now_ms;
   int has_digest; /* push: digest holds kj_change_digest of the change as sent */
   unsigned char digest[KJ_CHANGE_DIGEST_LEN];
+  /* push: kj_change_body_json of ch as sent (NUL-terminated, the caller's:
+   * the tail of its digest text, kj_change_digest_text), kept as the
+   * history row's body; NULL: kjs_txn_apply writes it */
+  const char *body;
   /* out */
   kjs_status status;
   int replayed;  /* the answer came from the applied table */

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/sha256.h>
+
+#include "merge.h"
 #include "msg.h"
 
 #define UUID "0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0b"
@@ -115,6 +118,60 @@ static void test_digest_definition(void **state) {
     kj_change_release(&ch[k]);
 }
 
+static void sha256_ref(const void *data, size_t len, unsigned char out[32]) {
+  mbedtls_sha256_ret((const unsigned char *)data, len, out, 0);
+}
+
+/* The digest with its text kept (the server's, kj_change_digest_text):
+ * the same digest as kj_change_digest, texts appended one after another
+ * to one buffer, and each text's tail is the change's history body as
+ * kj_change_body_json writes it. */
+static void test_digest_text(void **state) {
+  (void)state;
+  kj_change ch[6];
+  awkward_changes(ch);
+  kj_err e;
+  kj_err_clear(&e);
+  kj_buf text;
+  kj_buf_init(&text, KJ_BUF_UNLIMITED);
+  assert_int_equal(kj_buf_adds(&text, "before"), KJ_OK);
+  size_t body[6];
+  for (int k = 0; k < 6; k++) {
+    unsigned char d[KJ_CHANGE_DIGEST_LEN], want[KJ_CHANGE_DIGEST_LEN];
+    size_t at = text.len;
+    assert_int_equal(kj_change_digest_text(&ch[k], sha256_ref, &text, &body[k], d, &e), KJ_OK);
+    assert_int_equal(kj_change_digest(&ch[k], want, &e), KJ_OK);
+    assert_memory_equal(d, want, KJ_CHANGE_DIGEST_LEN);
+    assert_true(body[k] > at && body[k] < text.len);
+    assert_int_equal(text.data[text.len - 1], 0);
+  }
+  assert_memory_equal(text.data, "before", 6);
+  for (int k = 0; k < 6; k++) {
+    kj_buf b;
+    kj_buf_init(&b, KJ_BUF_UNLIMITED);
+    assert_int_equal(kj_change_body_json(&ch[k], &b, &e), KJ_OK);
+    assert_string_equal(text.data + body[k], kj_buf_str(&b));
+    kj_buf_release(&b);
+    kj_change_release(&ch[k]);
+  }
+  kj_buf_release(&text);
+}
+
+/* The writers put the type table's field names into JSON without escaping
+ * them (msg.c json_key): every name is [a-z0-9_]. */
+static void test_field_names_plain(void **state) {
+  (void)state;
+  for (int ty = 0; ty < KJ_T__COUNT; ty++) {
+    const kj_type_def *t = kj_type((kj_rtype)ty);
+    for (int i = 0; t && i < t->nfields; i++) {
+      const char *n = t->fields[i].name;
+      assert_true(n[0] != 0);
+      for (const char *p = n; *p; p++)
+        assert_true((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+    }
+  }
+}
+
 /* The history's text of a change is kj_change_to_json less its head, as
  * cJSON prints it. */
 static void test_body_json(void **state) {
@@ -181,6 +238,58 @@ static void test_state_json(void **state) {
     kj_rstate_release(&s);
     kj_rstate_release(&t);
   }
+}
+
+/* With the arena of kj_json_arena_install, a push's values are lent from
+ * the request, not copied: they outlive the change taken out of it until
+ * kj_push_req_release, and a state merged from a lending change points at
+ * them too; releasing the state, then the change, then the request frees
+ * each once (ASan's build checks).  Without c.lend the state copies. */
+static void test_push_lent(void **state) {
+  (void)state;
+  kj_json_arena_install();
+  kj_change ch[2];
+  survey_change(&ch[0], 3, "2");
+  survey_change(&ch[1], 4, "5");
+  kj_buf b;
+  kj_buf_init(&b, KJ_BUF_UNLIMITED);
+  kj_err e;
+  kj_err_clear(&e);
+  assert_int_equal(kj_push_encode_inc(&b, 1772500000000, "", ch, 2, 2, &e), KJ_OK);
+  kj_push_req req;
+  assert_int_equal(kj_push_decode(kj_buf_str(&b), b.len, 10, &req, &e), KJ_OK);
+  kj_buf_release(&b);
+  assert_int_equal(req.n, 2);
+  assert_non_null(req.arena);
+  int u1 = kj_field_index(kj_type(KJ_T_SURVEY), "u1");
+  kj_change c = req.e[1].ch; /* taken out, as kinerjad's push does */
+  req.e[1].ok = 0;
+  assert_true((c.rec.lent >> u1) & 1u);
+  assert_string_equal(c.rec.v[u1], "5");
+  snprintf(c.device, sizeof c.device, "dev-1");
+  for (int lend = 0; lend < 2; lend++) {
+    c.lend = lend;
+    kj_rstate s;
+    kj_rstate_init(&s, KJ_T_NONE);
+    int changed = 0;
+    assert_int_equal(kj_merge_apply(&s, &c, NULL, NULL, &changed, &e), KJ_OK);
+    assert_int_equal(changed, 1);
+    assert_string_equal(s.rec.v[u1], "5");
+    if (lend)
+      assert_ptr_equal(s.rec.v[u1], c.rec.v[u1]);
+    else
+      assert_ptr_not_equal(s.rec.v[u1], c.rec.v[u1]);
+    /* a value set afterwards is the state's own again */
+    assert_int_equal(kj_record_set(&s.rec, u1, "3"), KJ_OK);
+    assert_false((s.rec.lent >> u1) & 1u);
+    kj_rstate_release(&s);
+  }
+  kj_change_release(&c);
+  assert_string_equal(req.e[0].ch.rec.v[u1], "2");
+  kj_push_req_release(&req);
+  assert_null(req.arena);
+  kj_change_release(&ch[0]);
+  kj_change_release(&ch[1]);
 }
 
 /* The push carries the incarnation when there is one; the server reads it
@@ -299,6 +408,8 @@ int main(void) {
       cmocka_unit_test(test_push_incarnation),  cmocka_unit_test(test_results),
       cmocka_unit_test(test_pull_page),         cmocka_unit_test(test_digest_definition),
       cmocka_unit_test(test_body_json),         cmocka_unit_test(test_state_json),
+      cmocka_unit_test(test_digest_text),       cmocka_unit_test(test_field_names_plain),
+      cmocka_unit_test(test_push_lent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

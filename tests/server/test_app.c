@@ -635,6 +635,76 @@ static void test_conflicts(void **state) {
   cJSON_Delete(s);
 }
 
+static kj_code count_history(void *ctx, const kjs_history_view *v) {
+  (void)v;
+  ++*(int *)ctx;
+  return KJ_OK;
+}
+
+static const char *state_u1(tapp *t, const char *id, char *out, size_t size) {
+  char *sj = NULL;
+  kj_err e;
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, id, &sj, &e), KJ_OK);
+  cJSON *s = cJSON_Parse(sj);
+  free(sj);
+  snprintf(out, size, "%s", jstr(cJSON_GetObjectItem(s, "f"), "u1"));
+  cJSON_Delete(s);
+  return out;
+}
+
+/* A change that looks like a creation (it sets the office) is stored
+ * without a read of its record (store.c apply_fresh); when the record is
+ * there after all (sent again by another device, or twice in one batch)
+ * it is merged as an edit: last writer wins per field, the loser logged,
+ * one record, one history row per change applied. */
+static void test_fresh_existing(void **state) {
+  tapp *t = *state;
+  tresp r;
+  push1(t, &r, t->dev_a, survey_change(1, uid(7), OFFICE_A, T0, 4));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  /* the same record "created" again, later, by another device */
+  push1(t, &r, t->dev_a2, survey_change(1, uid(7), OFFICE_A, T0 + 100, 2));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  /* and earlier by the first: every value loses, nothing changes */
+  push1(t, &r, t->dev_a, survey_change(2, uid(7), OFFICE_A, T0 + 50, 3));
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  tresp_release(&r);
+  char u1[16];
+  assert_string_equal(state_u1(t, uid(7), u1, sizeof u1), "2");
+  cJSON *arr;
+  kj_err e;
+  assert_int_equal(kjs_store_conflicts(t->store, &arr, &e), KJ_OK);
+  int lost4 = 0, lost3 = 0;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, arr) {
+    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "winner"), "2")) {
+      lost4 |= !strcmp(jstr(o, "loser"), "4");
+      lost3 |= !strcmp(jstr(o, "loser"), "3");
+    }
+  }
+  cJSON_Delete(arr);
+  assert_true(lost4);
+  assert_true(lost3);
+  int nh = 0;
+  assert_int_equal(kjs_store_history_rows(t->store, uid(7), count_history, &nh, &e), KJ_OK);
+  assert_int_equal(nh, 2); /* the third wrote nothing */
+  /* a creation and its edit in one batch: both applied, the edit wins */
+  char *two[2] = {survey_change(3, uid(8), OFFICE_A, T0, 3),
+                  survey_change(4, uid(8), OFFICE_A, T0 + 10, 1)};
+  push(t, &r, t->dev_a, (const char *const *)two, 2);
+  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(jstr(result(&r, 1), "status"), "applied");
+  tresp_release(&r);
+  free(two[0]);
+  free(two[1]);
+  assert_string_equal(state_u1(t, uid(8), u1, sizeof u1), "1");
+  nh = 0;
+  assert_int_equal(kjs_store_history_rows(t->store, uid(8), count_history, &nh, &e), KJ_OK);
+  assert_int_equal(nh, 2);
+}
+
 static long long file_size(const char *path) {
   struct stat sb;
   return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
@@ -1126,6 +1196,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
       cmocka_unit_test_setup_teardown(test_authors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fresh_existing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts_hostile, setup, teardown),
       cmocka_unit_test_setup_teardown(test_clock_skew, setup, teardown),
       cmocka_unit_test_setup_teardown(test_push_db_error_503, setup, teardown),
