@@ -1573,9 +1573,6 @@ static void mset_clear(mset *m) {
 void kjs_report_memo_enable(int on) {
   pthread_mutex_lock(&g_memo_mu);
   g_memo_state = on ? 1 : -1;
-  if (!on)
-    for (int i = 0; i < MEMO_SETS; i++)
-      mset_clear(&g_memo[i]);
   pthread_mutex_unlock(&g_memo_mu);
 }
 
@@ -1588,11 +1585,14 @@ long kjs_report_memo_built(void) {
 
 /* on unless KJ_REPORT_MEMO=off (the bench's cold builds) or turned off */
 static int memo_on(void) {
+  pthread_mutex_lock(&g_memo_mu);
   if (!g_memo_state) {
     const char *e = getenv("KJ_REPORT_MEMO");
     g_memo_state = e && !strcmp(e, "off") ? -1 : 1;
   }
-  return g_memo_state > 0;
+  int on = g_memo_state > 0;
+  pthread_mutex_unlock(&g_memo_mu);
+  return on;
 }
 
 /* a deep copy of src into dst (dst's strings and services its own):

@@ -85,9 +85,10 @@ kj_code kjs_report_offices_build(const kjs_score_store *ss, const kjs_score_conf
  * memo"): an office's row is built again only when the store's change
  * counter of that office, its epoch, the period, as_of or cfg changed.  The
  * result is the same bytes as a build from scratch.  Two switches for
- * tests and the bench: kjs_report_memo_enable(0) forgets every kept row and
- * builds every office from scratch until enabled again (also the start
- * state when the environment has KJ_REPORT_MEMO=off); kjs_report_memo_built
+ * tests and the bench: kjs_report_memo_enable(0) builds every office from
+ * scratch, neither reading nor changing the kept rows, until enabled again
+ * (also the start state when the environment has KJ_REPORT_MEMO=off; the
+ * kept rows stay valid: the counters move all the same); kjs_report_memo_built
  * counts the office rows built (not taken from the memo) since the process
  * started. */
 void kjs_report_memo_enable(int on);
