@@ -868,6 +868,8 @@ static i128 sum128(kjs_sc_sum s) {
 
 typedef struct escore {
   int has_cap, has_pl;
+  int cap_small; /* the capaian is capq (it fit in 128 bits), else cap */
+  q_t capq;
   bq cap; /* the capaian chain: big fractions */
   q_t pl;
   long long cap_r, pl_r; /* cap and pl rounded, hundredths */
@@ -883,6 +885,10 @@ typedef struct rctx {
   kj_period p;
   char period[8];
   long long ym_lo, ym_hi;
+  /* the targets array of one employee, handed from one to the next
+   * (emp_score, escore_done): no allocation per employee */
+  tgt *tbuf;
+  size_t tcap;
 } rctx;
 
 static kj_code rctx_init(rctx *r, const kjs_score_store *ss, const kjs_score_config *cfg,
@@ -908,6 +914,16 @@ static void escore_release(escore *e) {
   memset(e, 0, sizeof *e);
 }
 
+/* escore_release, but e's targets array goes back to r for the next
+ * employee */
+static void escore_done(rctx *r, escore *e) {
+  free(r->tbuf);
+  r->tbuf = e->t;
+  r->tcap = e->cap_t;
+  e->t = NULL;
+  escore_release(e);
+}
+
 static int class_of(long long rounded, long long diatas, long long sesuai) {
   return rounded >= diatas ? KJS_DIATAS : rounded >= sesuai ? KJS_SESUAI : KJS_DIBAWAH;
 }
@@ -930,7 +946,10 @@ static kj_code grow(void **arr, size_t *cap, size_t n, size_t size) {
 static kj_code emp_capaian(const kjs_score_config *cfg, escore *e) {
   i128 wsum = 0;
   q_t cap120 = q_int(120);
-  TRY(bq_set_q(&e->cap, q_int(0)));
+  /* the fast path: the weighted sum in 128-bit fractions while it fits
+   * (exact, so the same result); the big fractions below when it does not */
+  q_t acc = q_int(0);
+  int small = 1;
   for (size_t i = 0; i < e->nt; i++) {
     tgt *t = &e->t[i];
     i128 n;
@@ -941,6 +960,23 @@ static kj_code emp_capaian(const kjs_score_config *cfg, escore *e) {
     if (c > 0)
       t->cap = cap120;
     TRY(q_round2(t->cap, &t->cap_r));
+    q_t term;
+    if (small && (q_mul(t->cap, q_make(t->weight, 1), &term) || q_add(acc, term, &acc)))
+      small = 0;
+    if (small && add128(wsum, t->weight, &wsum))
+      small = 0;
+  }
+  e->has_cap = 1;
+  if (small && !q_mul(acc, q_make(1, wsum), &e->capq) && !q_round2(e->capq, &e->cap_r)) {
+    e->cap_small = 1;
+    e->hk = class_of(e->cap_r, cfg->hk_diatas, cfg->hk_sesuai);
+    return KJ_OK;
+  }
+  e->cap_small = 0;
+  wsum = 0;
+  TRY(bq_set_q(&e->cap, q_int(0)));
+  for (size_t i = 0; i < e->nt; i++) {
+    tgt *t = &e->t[i];
     bq term;
     bq_init(&term);
     kj_code rc = bq_set_q(&term, t->cap);
@@ -1029,6 +1065,10 @@ static kj_code on_rating(void *ctx, const kjs_sc_rating *row) {
 static kj_code emp_score(rctx *r, const char *office, const char *nip, escore *e) {
   memset(e, 0, sizeof *e);
   e->hk = e->pr = e->pred = -1;
+  e->t = r->tbuf; /* the previous employee's array, if any (escore_done) */
+  e->cap_t = r->tcap;
+  r->tbuf = NULL;
+  r->tcap = 0;
   const kjs_score_store_ops *o = r->ss->ops;
   ectx x = {e, r->err, 0, 0, 0, 0};
   kj_code rc = o->targets(r->ss->h, office, nip, r->period, on_target, &x, r->err);
@@ -1428,6 +1468,8 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
     return rc;
   }
   long long count = (long long)rs.n, ncap = 0, pred[KJS_PRED__COUNT] = {0};
+  q_t capq = q_int(0); /* the sum of the capped capaian while csmall */
+  int csmall = 1;
   bq capsum, capmean;
   bq_init(&capsum);
   bq_init(&capmean);
@@ -1439,9 +1481,35 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
   for (long long i = 0; i < count; i++) {
     escore e;
     kj_code erc = emp_score(r, code, rs.nip[i], &e);
-    if (!erc && e.has_cap) {
+    if (!erc && e.has_cap && e.cap_small) {
+      /* in 128 bits while the sum fits (capq), else the big capsum */
       int c = 0;
-      arc = bq_cmp_int(&e.cap, 100, &c);
+      arc = q_cmp(e.capq, q_int(100), &c);
+      q_t x = c > 0 ? q_int(100) : e.capq, sum;
+      if (!arc && csmall && q_add(capq, x, &sum) == KJ_OK) {
+        capq = sum;
+      } else if (!arc) {
+        if (csmall) {
+          csmall = 0;
+          arc = bq_set_q(&capsum, capq);
+        }
+        bq t;
+        bq_init(&t);
+        if (!arc)
+          arc = bq_set_q(&t, x);
+        if (!arc)
+          arc = bq_add(&capsum, &t);
+        bq_free(&t);
+      }
+      ncap++;
+    } else if (!erc && e.has_cap) {
+      int c = 0;
+      if (csmall) {
+        csmall = 0;
+        arc = bq_set_q(&capsum, capq);
+      }
+      if (!arc)
+        arc = bq_cmp_int(&e.cap, 100, &c);
       if (!arc && c > 0)
         arc = bq_set_q(&e.cap, q_int(100));
       if (!arc)
@@ -1450,7 +1518,7 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
     }
     if (!erc && e.pred >= 0)
       pred[e.pred]++;
-    escore_release(&e);
+    escore_done(r, &e);
     if (erc || arc) {
       roster_release(&rs);
       bq_free(&capsum);
@@ -1458,6 +1526,10 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
     }
   }
   roster_release(&rs);
+  if (csmall && (arc = bq_set_q(&capsum, capq))) {
+    bq_free(&capsum);
+    return arith_fail(err, arc);
+  }
 
   long long pairs = 0;
   int has_cmp = count > 0 && ci->workdays > 0;
@@ -1873,6 +1945,7 @@ kj_code kjs_report_offices_build(const kjs_score_store *ss, const kjs_score_conf
   }
   free(rows);
   free(kept);
+  free(r.tbuf);
   vlist_release(&vl);
   if (rc && offs)
     noffs = nrows; /* rows kept from the memo past the failure are released too */
