@@ -641,6 +641,7 @@ def count_statements(cl, srvs, token, R, change=None):
                 # this build: after one office's change too (change(k); its
                 # own statements are not counted: they come before off)
                 if name == "this" and change:
+                    get_report(conn, token, period)  # up to date: then one office changes
                     change(k)
                     time.sleep(1)  # the import's statements logged before off
                     off = os.path.getsize(cl.log)
