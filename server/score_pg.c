@@ -60,11 +60,10 @@ static const char *const k_ddl[] = {
     "CREATE TABLE IF NOT EXISTS sc_cmpmonth(office TEXT COLLATE \"C\" NOT NULL, ym BIGINT NOT "
     "NULL, days BIGINT NOT NULL, PRIMARY KEY(office, ym))",
     /* the offices' change counters (the report memo, server/score.c); ""
-     * is the store's own row, from a random start */
+     * is the store's own row, from a random start at the first write (an
+     * empty store stays empty: migrate-store copies into one) */
     "CREATE TABLE IF NOT EXISTS sc_office_ver(office TEXT COLLATE \"C\" PRIMARY KEY, ver BIGINT "
     "NOT NULL)",
-    "INSERT INTO sc_office_ver(office,ver) VALUES('',(random()*1e15)::bigint) ON CONFLICT "
-    "DO NOTHING",
 };
 
 static const char *const k_tables[] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
@@ -261,8 +260,9 @@ static const char *const k_sql[S__COUNT] = {
                          "ORDER BY office,nip,indicator",
     /* the report memo's change counters (score_store.h office_touch,
      * office_vers) */
-    [S_VER_TOUCH] = "INSERT INTO sc_office_ver AS t(office,ver) VALUES($1,1) ON CONFLICT(office) "
-                    "DO UPDATE SET ver=t.ver+1",
+    [S_VER_TOUCH] = "WITH g AS (INSERT INTO sc_office_ver(office,ver) VALUES('',(random()*1e15)"
+                    "::bigint) ON CONFLICT DO NOTHING) INSERT INTO sc_office_ver AS t(office,ver) "
+                    "VALUES($1,1) ON CONFLICT(office) DO UPDATE SET ver=t.ver+1",
     [S_VERS] = "SELECT office,ver,'' FROM sc_office_ver",
     [S_VERS_EPOCH] = "SELECT office,ver,(SELECT epoch FROM epochs ORDER BY n DESC LIMIT 1) FROM "
                      "sc_office_ver",
@@ -941,7 +941,7 @@ static kj_code table_absent(PGconn *c, const char *table, int *absent, kj_err *e
  * 4096 of them every touch runs, which is only slower). */
 static kj_code w_office_touch(void *h, const char *office, kj_err *err) {
   kjs_score_pg *hh = h;
-  if (!office)
+  if (!office || !*office) /* "" is the store's own row (no office has that code) */
     return KJ_OK;
   for (int i = hh->ntouched - 1; i >= 0; i--)
     if (!strcmp(hh->touched[i], office))

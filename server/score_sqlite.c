@@ -150,12 +150,12 @@ static const char *const k_fill_cmpmonth =
     "m.ym";
 
 /* The offices' change counters of the report memo (server/score.c), with
- * the store's own row "" from a random start; raised by one at a clear. */
+ * the store's own row "" from a random start at the first write (an empty
+ * store stays empty: migrate-store copies into one); raised at a clear. */
 static kj_code ver_table(sqlite3 *db, kj_err *err) {
   if (sqlite3_exec(db,
                    "CREATE TABLE IF NOT EXISTS main.sc_office_ver(office TEXT PRIMARY KEY, ver "
-                   "INTEGER NOT NULL); INSERT INTO main.sc_office_ver(office,ver) "
-                   "VALUES('',abs(random()%1000000000000000)) ON CONFLICT DO NOTHING",
+                   "INTEGER NOT NULL)",
                    NULL, NULL, NULL) != SQLITE_OK)
     return db_fail(db, err, "cannot create tables");
   return KJ_OK;
@@ -1107,7 +1107,8 @@ static kj_code r_cmp_day(void *h, const char *office, long long day, long long *
  * 4096 offices every touch runs, which is only slower). */
 static kj_code w_office_touch(void *h, const char *office, kj_err *err) {
   sq *u = h;
-  if (!office || strcmp(u->schema, "main")) /* recompute --verify's copy: no change */
+  /* recompute --verify's copy: no change; "" is the store's own row */
+  if (!office || !*office || strcmp(u->schema, "main"))
     return KJ_OK;
   for (int i = u->ntouched - 1; i >= 0; i--)
     if (!strcmp(u->touched[i], office))
@@ -1117,6 +1118,13 @@ static kj_code w_office_touch(void *h, const char *office, kj_err *err) {
                          "INSERT INTO main.sc_office_ver(office,ver) VALUES(?1,1) ON "
                          "CONFLICT(office) DO UPDATE SET ver=ver+1",
                          -1, &u->ver_touch, NULL) != SQLITE_OK)
+    return db_fail(u->db, err, "cannot update the change counters");
+  /* the store's own row, at its first write */
+  if (!u->ntouched &&
+      sqlite3_exec(u->db,
+                   "INSERT INTO main.sc_office_ver(office,ver) "
+                   "VALUES('',abs(random()%1000000000000000)) ON CONFLICT DO NOTHING",
+                   NULL, NULL, NULL) != SQLITE_OK)
     return db_fail(u->db, err, "cannot update the change counters");
   sqlite3_bind_text(u->ver_touch, 1, office, -1, SQLITE_STATIC);
   int src = sqlite3_step(u->ver_touch);
@@ -1395,8 +1403,10 @@ kj_code kjs_score_sqlite_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *nd
       if ((rc = exec_fmt(db, err, "DELETE FROM %s.%s", "main", k_names[i])))
         return rc;
     /* the store's own change counter: reports kept from before are old */
-    if ((rc = exec_fmt(db, err, "UPDATE %s.sc_office_ver SET ver=ver+1 WHERE office='%s'", "main",
-                       "")))
+    if ((rc = exec_fmt(db, err,
+                       "INSERT INTO %s.sc_office_ver(office,ver) VALUES('%s',abs(random()%%"
+                       "1000000000000000)) ON CONFLICT(office) DO UPDATE SET ver=ver+1",
+                       "main", "")))
       return rc;
     return fill_from_records(db, "main", err);
   }
