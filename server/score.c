@@ -1611,7 +1611,7 @@ static kj_code on_office(void *ctx, const kjs_sc_office *row) {
  * it; a report reads every counter (one statement), reuses the rows whose
  * counter is unchanged, builds the others, then ranks.  The memo is shared
  * by every store of the process: the store's own counter (random at
- * creation) and epoch tell their rows apart. */
+ * its first write) and epoch tell their rows apart. */
 #define MEMO_SETS 16
 
 typedef struct mpart {

@@ -160,7 +160,7 @@ typedef struct kjs_score_store_ops {
   kj_code (*office_touch)(void *h, const char *office, kj_err *err);
   /* In the report's read transaction: every counter, any order, as
    * each(ctx, office, ver); office "" is the store's own row (random at
-   * creation, up at every clear of the aggregates: it tells stores and
+   * its first write, up at every clear of the aggregates: it tells stores and
    * their rebuilds apart).  epoch (size bytes) = the store's current epoch
    * (its newest row of table epochs), "" when it has none. */
   kj_code (*office_vers)(void *h, char *epoch, size_t size,
