@@ -406,9 +406,7 @@ def people_csvs(tmp, noffices, per_office):
         return "71.%02d.%02d" % (i // 100, i % 100)
 
     def nip(o, k):  # born 1960-01-01.. (unique up to 13,440), TMT 2010-01, male, 001
-        n = o * per_office + k
-        return "%04d%02d%02d2010011%03d" % (1960 + n % 40, 1 + (n // 40) % 12,
-                                             1 + (n // 480) % 28, 1)
+        return bench_nip(o, k, per_office)
 
     def uid(kind, n):
         return "01960001-%04x-7000-8000-%012x" % (kind, n)
@@ -450,6 +448,27 @@ def people_csvs(tmp, noffices, per_office):
             f.write("\n".join(rows[t]) + "\n")
         files.append((t, path))
     return files
+
+
+def bench_nip(o, k, per_office):
+    """people_csvs' NIP of employee k of office o."""
+    n = o * per_office + k
+    return "%04d%02d%02d2010011%03d" % (1960 + n % 40, 1 + (n // 40) % 12, 1 + (n // 480) % 28, 1)
+
+
+def one_office_change(B, b, d, tmp, i, per):
+    """One more approved activity of employee 1 of bench office i (one
+    office's data changes), imported by `kinerjad import` (another process
+    on the same database)."""
+    o = (7 * i) % REPORT_OFFICES
+    path = os.path.join(tmp, "pg-rep-one.csv")
+    with open(path, "w") as f:
+        f.write("id,office,nip,date,indicator,quantity,minutes,description,evidence,status,"
+                "reviewed_by\n")
+        f.write("01960001-0004-7000-8000-%012x,71.%02d.%02d,%s,2026-08-%02d,DOC,3,60,Kegiatan,,"
+                "approved,%s\n" % (i, o // 100, o % 100, bench_nip(o, 1, per), 10 + i % 5,
+                                    bench_nip(o, 0, per)))
+    B.run([b.kinerjad, "--data", d, "import", "activity", path])
 
 
 def get_report(conn, token, period):
@@ -526,7 +545,9 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
     # this build's kinerjad and, with PG_REPORT_BEFORE=PATH, another one (the
     # code before a change) as a second instance on the same database; their
     # requests alternate
-    bins = [("this", b.kinerjad)]
+    # "cold": this build with the report memo off (KJ_REPORT_MEMO=off:
+    # every office built from scratch at every request)
+    bins = [("this", b.kinerjad), ("cold", b.kinerjad)]
     if os.environ.get("PG_REPORT_BEFORE"):
         bins.append(("before", os.path.abspath(os.environ["PG_REPORT_BEFORE"])))
     srvs = []
@@ -538,7 +559,10 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
                 shutil.copy(os.path.join(d, f), os.path.join(dd, f))
         bb = B.Bin.__new__(B.Bin)
         bb.kinerjad = path
-        s = B.Server(bb, dd).start()
+        s = B.Server(bb, dd)
+        if name == "cold":
+            s.env["KJ_REPORT_MEMO"] = "off"
+        s.start()
         port = int(s.url.rsplit(":", 1)[1])
         ctx = ssl.create_default_context(cafile=s.ca)
         ctx.check_hostname = False
@@ -554,25 +578,55 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
             R.setdefault(name, {})[period] = {"first_ms": first, "ms": [], "bytes": len(body),
                                               "offices": len(doc.get("offices", []))}
         R["same_bytes_" + period] = len(bodies) == 1
-        for _ in range(REPORT_RUNS):
+        for i in range(REPORT_RUNS):
+            # the national steady state: one office changed since the last
+            # report (one more approved activity of one of its employees,
+            # imported by another kinerjad on the same database, as a second
+            # instance writes)
+            if per:
+                one_office_change(B, b, d, tmp, i + (REPORT_RUNS if period != "2026" else 0), per)
             for name, s, conn in srvs:
                 k0, p0 = s.usage()[1], cl.cpu()
-                R[name][period]["ms"].append(get_report(conn, token, period)[0])
+                ms, body = get_report(conn, token, period)
+                R[name][period]["ms"].append(ms)
                 R[name][period].setdefault("kinerjad_cpu_ms", []).append((s.usage()[1] - k0) * 1e3)
                 R[name][period].setdefault("pg_cpu_ms", []).append((cl.cpu() - p0) * 1e3)
-    count_statements(cl, srvs, token, R)
+                R[name][period].setdefault("bodies", set()).add(body)
+            # ... and the same report again, nothing changed
+            name, s, conn = srvs[0]
+            k0, p0 = s.usage()[1], cl.cpu()
+            R[name][period].setdefault("same_ms", []).append(get_report(conn, token, period)[0])
+            R[name][period].setdefault("same_kinerjad_cpu_ms", []).append(
+                (s.usage()[1] - k0) * 1e3)
+            R[name][period].setdefault("same_pg_cpu_ms", []).append((cl.cpu() - p0) * 1e3)
+        # the memo's answer after each change equals the cold build's
+        R["memo_equals_cold_" + period] = all(
+            a == c for a, c in zip(sorted(R["this"][period].pop("bodies")),
+                                   sorted(R["cold"][period].pop("bodies"))))
+        for name, _, _ in srvs[2:]:
+            R[name][period].pop("bodies", None)
+    count_statements(cl, srvs, token, R,
+                     lambda k: one_office_change(B, b, d, tmp, 2 * REPORT_RUNS + k, per)
+                     if per else None)
     for name, s, conn in srvs:
         conn.close()
         s.stop()
         h = handler_ms(os.path.join(s.dir, "serve.log"))
-        R[name]["2026"]["handler_ms"] = h[1:1 + REPORT_RUNS]
-        R[name]["2026-08"]["handler_ms"] = h[2 + REPORT_RUNS:]
+        if name == "this":  # first, then (after a change, again) per run
+            R[name]["2026"]["handler_ms"] = h[1:1 + 2 * REPORT_RUNS:2]
+            R[name]["2026"]["same_handler_ms"] = h[2:2 + 2 * REPORT_RUNS:2]
+            k = 1 + 2 * REPORT_RUNS
+            R[name]["2026-08"]["handler_ms"] = h[k + 1:k + 1 + 2 * REPORT_RUNS:2]
+            R[name]["2026-08"]["same_handler_ms"] = h[k + 2:k + 2 + 2 * REPORT_RUNS:2]
+        else:
+            R[name]["2026"]["handler_ms"] = h[1:1 + REPORT_RUNS]
+            R[name]["2026-08"]["handler_ms"] = h[2 + REPORT_RUNS:2 + 2 * REPORT_RUNS]
         B.log("offices reports (%s): %s" % (name, json.dumps(R[name])))
     cl.sql("DROP DATABASE kjreport")
     return R
 
 
-def count_statements(cl, srvs, token, R):
+def count_statements(cl, srvs, token, R, change=None):
     """The statements PostgreSQL runs for one report of each period and
     build (into R[build][period]["statements"]): log_statement = 'all' for
     one more request each (after the timed ones: logging costs), counting
@@ -582,20 +636,34 @@ def count_statements(cl, srvs, token, R):
     cl.sql("SELECT pg_reload_conf()")
     time.sleep(1)  # a backend reloads before its next command
     try:
-        for period in ("2026", "2026-08"):
+        for k, period in enumerate(("2026", "2026-08")):
             for name, s, conn in srvs:
+                # this build: after one office's change too (change(k); its
+                # own statements are not counted: they come before off)
+                if name == "this" and change:
+                    get_report(conn, token, period)  # up to date: then one office changes
+                    change(k)
+                    time.sleep(1)  # the import's statements logged before off
+                    off = os.path.getsize(cl.log)
+                    get_report(conn, token, period)
+                    R[name][period]["changed_statements"] = statements_since(cl.log, off)
                 off = os.path.getsize(cl.log)
                 get_report(conn, token, period)
-                n = 0
-                with open(cl.log, errors="replace") as f:
-                    f.seek(off)
-                    for line in f:
-                        if re.search(r"LOG:  (statement: |execute )", line):
-                            n += 1
-                R[name][period]["statements"] = n
+                R[name][period]["statements"] = statements_since(cl.log, off)
     finally:
         cl.sql("ALTER SYSTEM RESET log_statement")
         cl.sql("SELECT pg_reload_conf()")
+
+
+def statements_since(log, off):
+    """The statements in PostgreSQL's log after offset off."""
+    n = 0
+    with open(log, errors="replace") as f:
+        f.seek(off)
+        for line in f:
+            if re.search(r"LOG:  (statement: |execute )", line):
+                n += 1
+    return n
 
 
 # --- the whole part, and its block of docs/performance.md ------------------------------
@@ -675,24 +743,38 @@ def render_report(out, fmt, rep):
     out.append("| report | build | answer (client) | handler (kinerjad log) | kinerjad CPU | "
                "PostgreSQL CPU | statements | bytes | target |")
     out.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    labels = {"this": "this: one office changed since the last report (report memo)",
+              "cold": "this, memo off (KJ_REPORT_MEMO=off): every office built, the cold build",
+              "before": "before (PG_REPORT_BEFORE)"}
     for period, label in (("2026", "year 2026"), ("2026-08", "month 2026-08")):
         for name in rep["builds"]:
             x = rep[name][period]
             ms = med(x["ms"])
             tgt = ("< 100 ms: %s" % ("met" if ms < 100 else "**missed**")
-                   if period == "2026" and name == "this" else "")
+                   if period == "2026" and name in ("this", "cold") else "")
             out.append("| %s | %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %s | %s | %s |" % (
-                label, "this" if name == "this" else "before (PG_REPORT_BEFORE)", ms,
-                med(x["handler_ms"]), statistics.mean(x["kinerjad_cpu_ms"]),
-                statistics.mean(x["pg_cpu_ms"]), fmt(x.get("statements", 0)), fmt(x["bytes"]),
-                tgt))
+                label, labels.get(name, name), ms, med(x["handler_ms"]),
+                statistics.mean(x["kinerjad_cpu_ms"]), statistics.mean(x["pg_cpu_ms"]),
+                fmt(x.get("changed_statements" if name == "this" else "statements", 0)),
+                fmt(x["bytes"]), tgt))
+            if name == "this" and x.get("same_ms"):
+                out.append("| %s | this: nothing changed (every office reused) | %.1f ms | %.1f ms "
+                           "| %.1f ms | %.1f ms | %s | %s | |" % (
+                               label, med(x["same_ms"]), med(x["same_handler_ms"]),
+                               statistics.mean(x["same_kinerjad_cpu_ms"]),
+                               statistics.mean(x["same_pg_cpu_ms"]),
+                               fmt(x.get("statements", 0)), fmt(x["bytes"])))
+    out.append("")
+    out.append("The memo's answers equal the cold build's after every change: year %s, month %s." % (
+        "yes" if rep.get("memo_equals_cold_2026") else "**no**",
+        "yes" if rep.get("memo_equals_cold_2026-08") else "**no**"))
     if rep.get("employees"):
         out.append("")
         out.append("Aggregate rows: " + ", ".join(
             "%s `%s`" % (fmt(rep[t + "_rows"]), t) for t in (
                 "sc_emp", "sc_target", "sc_rating", "sc_real", "sc_realyear", "sc_actmonth",
                 "sc_cmpmonth") if t + "_rows" in rep) + ".")
-    if len(rep["builds"]) > 1:
+    if len(rep["builds"]) > 2:
         out.append("")
         out.append("Both builds' answers byte-identical: year %s, month %s." % (
             "yes" if rep["same_bytes_2026"] else "**no**",

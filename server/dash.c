@@ -57,7 +57,11 @@ typedef struct fail_slot {
  * change mark (kjs_store_change_mark: the highest position and the newest
  * epoch, read from the shared database before the build, so a document is
  * never older than its key) and the day they are built for (a month in
- * progress depends on today).  Least recently used out. */
+ * progress depends on today).  Least recently used out.  A document built
+ * again after a change is assembled by the scores module from the rows of
+ * the offices that did not change (the report memo, server/score.c): this
+ * cache answers an unchanged store without a read, that one makes the build
+ * after a change cost the changed offices only. */
 #define DOC_SLOTS 32                    /* twelve months twice over and a few more */
 #define DOC_TEXT_MAX (4u * 1024 * 1024) /* a larger document is built every time */
 

@@ -641,6 +641,8 @@ static void p_rollback(conn *c) {
 }
 
 static kj_code p_savepoint(conn *c, kjs_db_sp op, kj_err *err) {
+  if (op == KJS_SP_ROLLBACK) /* its change counters' raises are undone too */
+    kjs_score_pg_forget(&c->score);
   return exec(c,
               op == KJS_SP_BEGIN     ? "SAVEPOINT item"
               : op == KJS_SP_RELEASE ? "RELEASE SAVEPOINT item"

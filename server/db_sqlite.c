@@ -1691,6 +1691,7 @@ const kjs_db_table kjs_db_tables[] = {
     {"sc_rating", COLS("office", "ratee", "period", "role", "total", "cnt")},
     {"sc_realyear", COLS("y", "office", "nip", "indicator", "qty_hi", "qty_lo", "cnt")},
     {"sc_cmpmonth", COLS("office", "ym", "days")},
+    {"sc_office_ver", COLS("office", "ver")}, /* the report memo's change counters */
 };
 const int kjs_db_ntables = (int)(sizeof kjs_db_tables / sizeof kjs_db_tables[0]);
 #undef COLS

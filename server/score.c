@@ -17,7 +17,9 @@
  */
 #include "score.h"
 
+#include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -802,6 +804,24 @@ static kj_code apply(const kjs_score_store *ss, const contrib *c, int sign, kj_e
   }
 }
 
+/* The office whose part of the offices report c changes (NULL: none). */
+static const char *office_of(const contrib *c) {
+  switch (c->type) {
+  case KJ_T_OFFICE:
+  case KJ_T_SURVEY:
+  case KJ_T_COMPLAINT:
+    return c->k1;
+  case KJ_T_EMPLOYEE:
+    return c->k2;
+  case KJ_T_ACTIVITY:
+  case KJ_T_TARGET:
+  case KJ_T_RATING:
+    return c->office;
+  default:
+    return NULL;
+  }
+}
+
 kj_code kjs_score_update(const kjs_score_store *ss, const kj_record *before, const kj_record *after,
                          kj_err *err) {
   contrib a, b;
@@ -812,6 +832,18 @@ kj_code kjs_score_update(const kjs_score_store *ss, const kj_record *before, con
   if (!ss)
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   kj_code rc = KJ_OK;
+  /* the report memo: both offices' change counters (a move touches the
+   * old office and the new) */
+  if (ss->ops->office_touch) {
+    const char *ob = b.type != KJ_T_NONE ? office_of(&b) : NULL;
+    const char *oa = a.type != KJ_T_NONE ? office_of(&a) : NULL;
+    if (ob)
+      rc = ss->ops->office_touch(ss->h, ob, err);
+    if (!rc && oa && !streq0(oa, ob))
+      rc = ss->ops->office_touch(ss->h, oa, err);
+    if (rc)
+      return rc;
+  }
   if (b.type != KJ_T_NONE)
     rc = apply(ss, &b, -1, err);
   if (!rc && a.type != KJ_T_NONE)
@@ -836,6 +868,8 @@ static i128 sum128(kjs_sc_sum s) {
 
 typedef struct escore {
   int has_cap, has_pl;
+  int cap_small; /* the capaian is capq (it fit in 128 bits), else cap */
+  q_t capq;
   bq cap; /* the capaian chain: big fractions */
   q_t pl;
   long long cap_r, pl_r; /* cap and pl rounded, hundredths */
@@ -851,6 +885,10 @@ typedef struct rctx {
   kj_period p;
   char period[8];
   long long ym_lo, ym_hi;
+  /* the targets array of one employee, handed from one to the next
+   * (emp_score, escore_done): no allocation per employee */
+  tgt *tbuf;
+  size_t tcap;
 } rctx;
 
 static kj_code rctx_init(rctx *r, const kjs_score_store *ss, const kjs_score_config *cfg,
@@ -876,6 +914,16 @@ static void escore_release(escore *e) {
   memset(e, 0, sizeof *e);
 }
 
+/* escore_release, but e's targets array goes back to r for the next
+ * employee */
+static void escore_done(rctx *r, escore *e) {
+  free(r->tbuf);
+  r->tbuf = e->t;
+  r->tcap = e->cap_t;
+  e->t = NULL;
+  escore_release(e);
+}
+
 static int class_of(long long rounded, long long diatas, long long sesuai) {
   return rounded >= diatas ? KJS_DIATAS : rounded >= sesuai ? KJS_SESUAI : KJS_DIBAWAH;
 }
@@ -898,7 +946,10 @@ static kj_code grow(void **arr, size_t *cap, size_t n, size_t size) {
 static kj_code emp_capaian(const kjs_score_config *cfg, escore *e) {
   i128 wsum = 0;
   q_t cap120 = q_int(120);
-  TRY(bq_set_q(&e->cap, q_int(0)));
+  /* the fast path: the weighted sum in 128-bit fractions while it fits
+   * (exact, so the same result); the big fractions below when it does not */
+  q_t acc = q_int(0);
+  int small = 1;
   for (size_t i = 0; i < e->nt; i++) {
     tgt *t = &e->t[i];
     i128 n;
@@ -909,6 +960,23 @@ static kj_code emp_capaian(const kjs_score_config *cfg, escore *e) {
     if (c > 0)
       t->cap = cap120;
     TRY(q_round2(t->cap, &t->cap_r));
+    q_t term;
+    if (small && (q_mul(t->cap, q_make(t->weight, 1), &term) || q_add(acc, term, &acc)))
+      small = 0;
+    if (small && add128(wsum, t->weight, &wsum))
+      small = 0;
+  }
+  e->has_cap = 1;
+  if (small && !q_mul(acc, q_make(1, wsum), &e->capq) && !q_round2(e->capq, &e->cap_r)) {
+    e->cap_small = 1;
+    e->hk = class_of(e->cap_r, cfg->hk_diatas, cfg->hk_sesuai);
+    return KJ_OK;
+  }
+  e->cap_small = 0;
+  wsum = 0;
+  TRY(bq_set_q(&e->cap, q_int(0)));
+  for (size_t i = 0; i < e->nt; i++) {
+    tgt *t = &e->t[i];
     bq term;
     bq_init(&term);
     kj_code rc = bq_set_q(&term, t->cap);
@@ -997,6 +1065,10 @@ static kj_code on_rating(void *ctx, const kjs_sc_rating *row) {
 static kj_code emp_score(rctx *r, const char *office, const char *nip, escore *e) {
   memset(e, 0, sizeof *e);
   e->hk = e->pr = e->pred = -1;
+  e->t = r->tbuf; /* the previous employee's array, if any (escore_done) */
+  e->cap_t = r->tcap;
+  r->tbuf = NULL;
+  r->tcap = 0;
   const kjs_score_store_ops *o = r->ss->ops;
   ectx x = {e, r->err, 0, 0, 0, 0};
   kj_code rc = o->targets(r->ss->h, office, nip, r->period, on_target, &x, r->err);
@@ -1396,6 +1468,8 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
     return rc;
   }
   long long count = (long long)rs.n, ncap = 0, pred[KJS_PRED__COUNT] = {0};
+  q_t capq = q_int(0); /* the sum of the capped capaian while csmall */
+  int csmall = 1;
   bq capsum, capmean;
   bq_init(&capsum);
   bq_init(&capmean);
@@ -1407,9 +1481,35 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
   for (long long i = 0; i < count; i++) {
     escore e;
     kj_code erc = emp_score(r, code, rs.nip[i], &e);
-    if (!erc && e.has_cap) {
+    if (!erc && e.has_cap && e.cap_small) {
+      /* in 128 bits while the sum fits (capq), else the big capsum */
       int c = 0;
-      arc = bq_cmp_int(&e.cap, 100, &c);
+      arc = q_cmp(e.capq, q_int(100), &c);
+      q_t x = c > 0 ? q_int(100) : e.capq, sum;
+      if (!arc && csmall && q_add(capq, x, &sum) == KJ_OK) {
+        capq = sum;
+      } else if (!arc) {
+        if (csmall) {
+          csmall = 0;
+          arc = bq_set_q(&capsum, capq);
+        }
+        bq t;
+        bq_init(&t);
+        if (!arc)
+          arc = bq_set_q(&t, x);
+        if (!arc)
+          arc = bq_add(&capsum, &t);
+        bq_free(&t);
+      }
+      ncap++;
+    } else if (!erc && e.has_cap) {
+      int c = 0;
+      if (csmall) {
+        csmall = 0;
+        arc = bq_set_q(&capsum, capq);
+      }
+      if (!arc)
+        arc = bq_cmp_int(&e.cap, 100, &c);
       if (!arc && c > 0)
         arc = bq_set_q(&e.cap, q_int(100));
       if (!arc)
@@ -1418,7 +1518,7 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
     }
     if (!erc && e.pred >= 0)
       pred[e.pred]++;
-    escore_release(&e);
+    escore_done(r, &e);
     if (erc || arc) {
       roster_release(&rs);
       bq_free(&capsum);
@@ -1426,6 +1526,10 @@ static kj_code office_report(rctx *r, const cmpinfo *ci, const char *code, const
     }
   }
   roster_release(&rs);
+  if (csmall && (arc = bq_set_q(&capsum, capq))) {
+    bq_free(&capsum);
+    return arith_fail(err, arc);
+  }
 
   long long pairs = 0;
   int has_cmp = count > 0 && ci->workdays > 0;
@@ -1495,6 +1599,242 @@ static kj_code on_office(void *ctx, const kjs_sc_office *row) {
   return KJ_OK;
 }
 
+/* ---------------------------------------------------------------------- */
+/* The report memo (docs/scoring.md "The report memo").  An office's row of
+ * the offices report depends only on that office's aggregate rows, the
+ * period, the day it is built for and the score configuration; the store
+ * raises the office's change counter (sc_office_ver) in every write
+ * transaction that touches one of its rows (kjs_score_update), and its own
+ * row "" at every clear.  So each office's row is kept here, per process,
+ * keyed by (period, as_of, epoch, the store's own counter, the
+ * configuration's fingerprint) for the set and by (office, counter) within
+ * it; a report reads every counter (one statement), reuses the rows whose
+ * counter is unchanged, builds the others, then ranks.  The memo is shared
+ * by every store of the process: the store's own counter (random at
+ * its first write) and epoch tell their rows apart. */
+#define MEMO_SETS 16
+
+typedef struct mpart {
+  char *code;
+  long long ver;
+  offrep rep; /* unranked */
+} mpart;
+
+typedef struct mset {
+  char key[200]; /* "" = empty */
+  mpart *parts;  /* by code */
+  int n;
+  uint64_t used;
+} mset;
+
+static pthread_mutex_t g_memo_mu = PTHREAD_MUTEX_INITIALIZER;
+static mset g_memo[MEMO_SETS];
+static uint64_t g_memo_tick;
+static int g_memo_state; /* 0: not decided, 1: on, -1: off */
+static long g_memo_built;
+
+static void mset_clear(mset *m) {
+  for (int i = 0; i < m->n; i++) {
+    free(m->parts[i].code);
+    kj_report_office_release(&m->parts[i].rep.row);
+  }
+  free(m->parts);
+  memset(m, 0, sizeof *m);
+}
+
+void kjs_report_memo_enable(int on) {
+  pthread_mutex_lock(&g_memo_mu);
+  g_memo_state = on ? 1 : -1;
+  pthread_mutex_unlock(&g_memo_mu);
+}
+
+long kjs_report_memo_built(void) {
+  pthread_mutex_lock(&g_memo_mu);
+  long n = g_memo_built;
+  pthread_mutex_unlock(&g_memo_mu);
+  return n;
+}
+
+/* on unless KJ_REPORT_MEMO=off (the bench's cold builds) or turned off */
+static int memo_on(void) {
+  pthread_mutex_lock(&g_memo_mu);
+  if (!g_memo_state) {
+    const char *e = getenv("KJ_REPORT_MEMO");
+    g_memo_state = e && !strcmp(e, "off") ? -1 : 1;
+  }
+  int on = g_memo_state > 0;
+  pthread_mutex_unlock(&g_memo_mu);
+  return on;
+}
+
+/* a deep copy of src into dst (dst's strings and services its own):
+ * 0, or -1 out of memory (dst then released) */
+static int offrep_copy(offrep *dst, const offrep *src) {
+  *dst = *src;
+  kj_report_office *o = &dst->row;
+  const kj_report_office *x = &src->row;
+  int nomem = 0;
+  o->office = kj_report_strdup(x->office, &nomem);
+  o->name = kj_report_strdup(x->name, &nomem);
+  o->ikm.mutu = kj_report_strdup(x->ikm.mutu, &nomem);
+  o->ikm.kinerja = kj_report_strdup(x->ikm.kinerja, &nomem);
+  o->services = NULL;
+  o->nservices = 0;
+  if (x->nservices && !(o->services = calloc(x->nservices, sizeof *o->services)))
+    nomem = 1;
+  for (size_t i = 0; o->services && i < x->nservices; i++) {
+    o->services[i] = x->services[i];
+    o->services[i].service = kj_report_strdup(x->services[i].service, &nomem);
+    o->services[i].mutu = kj_report_strdup(x->services[i].mutu, &nomem);
+    o->nservices++;
+  }
+  if (nomem) {
+    kj_report_office_release(o);
+    return -1;
+  }
+  return 0;
+}
+
+/* the configuration's fingerprint (FNV-1a over its values) */
+static uint64_t cfg_hash(const kjs_score_config *c) {
+  long long v[32];
+  int n = 0;
+  v[n++] = c->hk_diatas;
+  v[n++] = c->hk_sesuai;
+  v[n++] = c->pl_diatas;
+  v[n++] = c->pl_sesuai;
+  v[n++] = c->w_atasan;
+  v[n++] = c->w_others;
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      v[n++] = c->predikat[i][j];
+  for (int i = 0; i < 4; i++)
+    v[n++] = c->w_ikk[i];
+  v[n++] = c->ontime_days;
+  v[n++] = c->nholidays;
+  uint64_t h = 1469598103934665603ULL;
+  const unsigned char *p = (const unsigned char *)v;
+  for (size_t i = 0; i < (size_t)n * sizeof *v; i++)
+    h = (h ^ p[i]) * 1099511628211ULL;
+  for (int i = 0; i < c->nholidays; i++) {
+    long long d = c->holidays[i];
+    p = (const unsigned char *)&d;
+    for (size_t k = 0; k < sizeof d; k++)
+      h = (h ^ p[k]) * 1099511628211ULL;
+  }
+  return h;
+}
+
+/* the change counters of a report: (office, ver) by office */
+typedef struct vent {
+  char *code;
+  long long ver;
+} vent;
+typedef struct vlist {
+  vent *v;
+  int n, cap;
+  long long own; /* the store's own row "" */
+  kj_err *err;
+} vlist;
+
+static kj_code on_ver(void *ctx, const char *office, long long ver) {
+  vlist *l = ctx;
+  if (!*office) {
+    l->own = ver;
+    return KJ_OK;
+  }
+  if (l->n == l->cap) {
+    int cap = l->cap ? 2 * l->cap : 64;
+    vent *nv = realloc(l->v, (size_t)cap * sizeof *nv);
+    if (!nv)
+      return kj_fail(l->err, KJ_ENOMEM, "out of memory");
+    l->v = nv;
+    l->cap = cap;
+  }
+  if (!(l->v[l->n].code = strdup(office)))
+    return kj_fail(l->err, KJ_ENOMEM, "out of memory");
+  l->v[l->n++].ver = ver;
+  return KJ_OK;
+}
+
+static int cmp_vent(const void *a, const void *b) {
+  return strcmp(((const vent *)a)->code, ((const vent *)b)->code);
+}
+
+static void vlist_release(vlist *l) {
+  for (int i = 0; i < l->n; i++)
+    free(l->v[i].code);
+  free(l->v);
+  memset(l, 0, sizeof *l);
+}
+
+/* office's counter in l (sorted): 0 when it has none (never written since
+ * the counters exist) */
+static long long ver_of(const vlist *l, const char *office) {
+  vent k = {(char *)office, 0};
+  const vent *f = l->n ? bsearch(&k, l->v, (size_t)l->n, sizeof *l->v, cmp_vent) : NULL;
+  return f ? f->ver : 0;
+}
+
+static int cmp_mpart(const void *a, const void *b) {
+  return strcmp(((const mpart *)a)->code, ((const mpart *)b)->code);
+}
+
+/* The kept row of office at ver in the set of key, copied into o: 1, else
+ * 0 (o untouched).  Caller holds g_memo_mu. */
+static int memo_find(mset *m, const char *office, long long ver, offrep *o) {
+  if (!m)
+    return 0;
+  mpart k = {(char *)office, 0, {{0}, 0, 0}};
+  mpart *f = m->n ? bsearch(&k, m->parts, (size_t)m->n, sizeof *m->parts, cmp_mpart) : NULL;
+  if (!f || f->ver != ver)
+    return 0;
+  return offrep_copy(o, &f->rep) == 0;
+}
+
+/* Keep offs[0..n) (unranked, codes in ascending order, vers[i] each) as the
+ * set of key: best effort (nothing kept when out of memory). */
+static void memo_put(const char *key, const offrep *offs, const long long *vers, int n) {
+  mpart *parts = n ? calloc((size_t)n, sizeof *parts) : NULL;
+  if (n && !parts)
+    return;
+  for (int i = 0; i < n; i++) {
+    int bad = offrep_copy(&parts[i].rep, &offs[i]); /* released when it fails */
+    if (!bad && !(parts[i].code = strdup(offs[i].row.office))) {
+      kj_report_office_release(&parts[i].rep.row);
+      bad = 1;
+    }
+    if (bad) {
+      mset tmp = {"", parts, i, 0};
+      mset_clear(&tmp);
+      return;
+    }
+    parts[i].ver = vers[i];
+  }
+  if (n > 1)
+    qsort(parts, (size_t)n, sizeof *parts, cmp_mpart);
+  pthread_mutex_lock(&g_memo_mu);
+  mset *v = NULL;
+  for (int i = 0; i < MEMO_SETS && !v; i++)
+    if (!strcmp(g_memo[i].key, key))
+      v = &g_memo[i];
+  for (int i = 0; i < MEMO_SETS && !v; i++)
+    if (!g_memo[i].key[0])
+      v = &g_memo[i];
+  if (!v) { /* the least recently used */
+    v = &g_memo[0];
+    for (int i = 1; i < MEMO_SETS; i++)
+      if (g_memo[i].used < v->used)
+        v = &g_memo[i];
+  }
+  mset_clear(v);
+  snprintf(v->key, sizeof v->key, "%s", key);
+  v->parts = parts;
+  v->n = n;
+  v->used = ++g_memo_tick;
+  pthread_mutex_unlock(&g_memo_mu);
+}
+
 kj_code kjs_report_offices_build(const kjs_score_store *ss, const kjs_score_config *cfg,
                                  const char *period, const char *as_of, kj_report_offices *d,
                                  kj_err *err) {
@@ -1542,26 +1882,79 @@ kj_code kjs_report_offices_build(const kjs_score_store *ss, const kjs_score_conf
       hol[ci.nhol++] = h;
   }
 
+  /* the memo's key and the change counters, in this transaction */
+  int memo = memo_on() && ss->ops->office_vers;
+  vlist vl = {NULL, 0, 0, 0, err};
+  char epoch[64] = "", mkey[200] = "";
+  if (memo) {
+    rc = ss->ops->office_vers(ss->h, epoch, sizeof epoch, on_ver, &vl, err);
+    if (rc) {
+      vlist_release(&vl);
+      return rc;
+    }
+    if (vl.n > 1)
+      qsort(vl.v, (size_t)vl.n, sizeof *vl.v, cmp_vent);
+    snprintf(mkey, sizeof mkey, "%s %s %.64s %lld %016" PRIx64, r.period, asof_s, epoch, vl.own,
+             cfg_hash(cfg));
+  }
+
   offrep *offs = NULL;
-  int noffs = 0;
+  long long *vers = NULL;
+  char *kept = NULL; /* kept[i]: offs[i] came from the memo */
+  int noffs = 0, nbuild = 0;
   /* read the office list first: office_report reads the store again */
   olist ol = {NULL, 0, 0, err};
   rc = ss->ops->offices(ss->h, on_office, &ol, err);
   orow *rows = ol.rows;
   int nrows = ol.n;
-  if (!rc && nrows && !(offs = calloc((size_t)nrows, sizeof *offs)))
+  if (!rc && nrows &&
+      (!(offs = calloc((size_t)nrows, sizeof *offs)) ||
+       !(vers = calloc((size_t)nrows, sizeof *vers)) || !(kept = calloc((size_t)nrows, 1))))
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+  if (!rc && memo && nrows) {
+    pthread_mutex_lock(&g_memo_mu);
+    mset *m = NULL;
+    for (int i = 0; i < MEMO_SETS && !m; i++)
+      if (!strcmp(g_memo[i].key, mkey))
+        m = &g_memo[i];
+    if (m)
+      m->used = ++g_memo_tick;
+    for (int i = 0; i < nrows; i++) {
+      vers[i] = ver_of(&vl, rows[i].code);
+      kept[i] = (char)memo_find(m, rows[i].code, vers[i], &offs[i]);
+      nbuild += !kept[i];
+    }
+    pthread_mutex_unlock(&g_memo_mu);
+    /* a few offices: their own reads, not every office's at once */
+    if (nbuild * 8 < nrows && ss->ops->few_offices)
+      ss->ops->few_offices(ss->h);
+  } else {
+    nbuild = nrows;
+  }
   for (int i = 0; !rc && offs && i < nrows; i++) {
-    kj_report_office_init(&offs[noffs].row);
-    rc = office_report(&r, &ci, rows[i].code, rows[i].name, rows[i].have_pop, rows[i].pop,
-                       &offs[noffs]);
     noffs++;
+    if (kept[i])
+      continue;
+    kj_report_office_init(&offs[i].row);
+    rc =
+        office_report(&r, &ci, rows[i].code, rows[i].name, rows[i].have_pop, rows[i].pop, &offs[i]);
   }
   for (int i = 0; i < nrows; i++) {
     free(rows[i].code);
     free(rows[i].name);
   }
   free(rows);
+  free(kept);
+  free(r.tbuf);
+  vlist_release(&vl);
+  if (rc && offs)
+    noffs = nrows; /* rows kept from the memo past the failure are released too */
+  pthread_mutex_lock(&g_memo_mu);
+  g_memo_built += nbuild;
+  pthread_mutex_unlock(&g_memo_mu);
+  if (!rc && memo)
+    memo_put(mkey, offs, vers, noffs); /* the office list comes by code */
+  free(vers);
   int nomem = 0;
   if (!rc) {
     d->period = kj_report_strdup(r.period, &nomem);

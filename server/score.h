@@ -80,6 +80,20 @@ kj_code kjs_score_update(const kjs_score_store *ss, const kj_record *before, con
 kj_code kjs_report_offices_build(const kjs_score_store *ss, const kjs_score_config *cfg,
                                  const char *period, const char *as_of, kj_report_offices *d,
                                  kj_err *err);
+/* The offices document is assembled from per-office rows kept between
+ * reports in this process (the report memo, docs/scoring.md "The report
+ * memo"): an office's row is built again only when the store's change
+ * counter of that office, its epoch, the period, as_of or cfg changed.  The
+ * result is the same bytes as a build from scratch.  Two switches for
+ * tests and the bench: kjs_report_memo_enable(0) builds every office from
+ * scratch, neither reading nor changing the kept rows, until enabled again
+ * (also the start state when the environment has KJ_REPORT_MEMO=off; the
+ * kept rows stay valid: the counters move all the same); kjs_report_memo_built
+ * counts the office rows built (not taken from the memo) since the process
+ * started. */
+void kjs_report_memo_enable(int on);
+long kjs_report_memo_built(void);
+
 /* The employee document of domain.md for the roster of office, the same way. */
 kj_code kjs_report_employees_build(const kjs_score_store *ss, const kjs_score_config *cfg,
                                    const char *period, const char *office, kj_report_employees *d,

@@ -59,6 +59,11 @@ static const char *const k_ddl[] = {
     "NULL, qty_lo BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(y, office, nip, indicator))",
     "CREATE TABLE IF NOT EXISTS sc_cmpmonth(office TEXT COLLATE \"C\" NOT NULL, ym BIGINT NOT "
     "NULL, days BIGINT NOT NULL, PRIMARY KEY(office, ym))",
+    /* the offices' change counters (the report memo, server/score.c); ""
+     * is the store's own row, from a random start at the first write (an
+     * empty store stays empty: migrate-store copies into one) */
+    "CREATE TABLE IF NOT EXISTS sc_office_ver(office TEXT COLLATE \"C\" PRIMARY KEY, ver BIGINT "
+    "NOT NULL)",
 };
 
 static const char *const k_tables[] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
@@ -114,6 +119,9 @@ enum {
   S_CMPM_PLUS,
   S_REALS_YEAR,
   S_REALS_YEAR_ALL,
+  S_VER_TOUCH,
+  S_VERS,
+  S_VERS_EPOCH,
   S__COUNT
 };
 
@@ -250,6 +258,14 @@ static const char *const k_sql[S__COUNT] = {
                      "nip=$2",
     [S_REALS_YEAR_ALL] = "SELECT office,nip,indicator,qty_hi,qty_lo FROM sc_realyear WHERE y=$1 "
                          "ORDER BY office,nip,indicator",
+    /* the report memo's change counters (score_store.h office_touch,
+     * office_vers) */
+    [S_VER_TOUCH] = "WITH g AS (INSERT INTO sc_office_ver(office,ver) VALUES('',(random()*1e15)"
+                    "::bigint) ON CONFLICT DO NOTHING) INSERT INTO sc_office_ver AS t(office,ver) "
+                    "VALUES($1,1) ON CONFLICT(office) DO UPDATE SET ver=t.ver+1",
+    [S_VERS] = "SELECT office,ver,'' FROM sc_office_ver",
+    [S_VERS_EPOCH] = "SELECT office,ver,(SELECT epoch FROM epochs ORDER BY n DESC LIMIT 1) FROM "
+                     "sc_office_ver",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -297,6 +313,8 @@ static kj_code list_prepared(kjs_score_pg *h, kj_err *err) {
   return KJ_OK;
 }
 
+static void drop_batch(kjs_score_pg *h);
+
 /* Run statement i with its nparam text parameters (NULL = SQL NULL):
  * *out = the result (caller PQclears) when it succeeded, else a kj_code
  * with err naming what. */
@@ -307,7 +325,7 @@ static kj_code run(kjs_score_pg *h, int i, int nparam, const char *const *params
   *out = NULL;
   if (i < S_OFFICES || (i >= S_REAL2_ADD && i <= S_CMPM_PLUS)) /* a write: the batch reads
                                                                 * are out of date */
-    kjs_score_pg_forget(h);
+    drop_batch(h);
   if (!h->checked) {
     kj_code rc = list_prepared(h, err);
     if (rc)
@@ -598,7 +616,7 @@ static kj_code w_rating_add(void *h, const char *office, const char *ratee, cons
  * REPEATABLE READ snapshot for a report): kjs_score_pg_forget drops it at
  * the transaction's begin and end (db_pg.c), and any write here drops it
  * too. */
-void kjs_score_pg_forget(kjs_score_pg *h) {
+static void drop_batch(kjs_score_pg *h) {
   for (int i = 0; i < KJS_PG_B__COUNT; i++) {
     PQclear(h->batch[i]);
     h->batch[i] = NULL;
@@ -611,6 +629,15 @@ void kjs_score_pg_forget(kjs_score_pg *h) {
   h->day_key = NULL;
   h->nday = h->cap_day = 0;
   h->batch_on = 0;
+}
+
+void kjs_score_pg_forget(kjs_score_pg *h) {
+  drop_batch(h);
+  for (int i = 0; i < h->ntouched; i++)
+    free(h->touched[i]);
+  free(h->touched);
+  h->touched = NULL;
+  h->ntouched = h->cap_touched = 0;
 }
 
 /* The batch b: statement i with the np parameters p, read for months (or
@@ -705,7 +732,7 @@ static int batch_seek(const kjs_score_pg *h, int b, const PGresult *r, const cha
 static kj_code r_offices(void *h, kj_code (*each)(void *, const kjs_sc_office *), void *ctx,
                          kj_err *err) {
   /* the offices report starts here: batch reads from now on, fresh ones */
-  kjs_score_pg_forget(h);
+  drop_batch(h);
   ((kjs_score_pg *)h)->batch_on = 1;
   READ_ROWS(h, S_OFFICES, 0, NULL, err, "cannot read offices", {
     kjs_sc_office o = {col_text(res_, r_, 0), col_text(res_, r_, 1), !PQgetisnull(res_, r_, 2), 0};
@@ -906,6 +933,68 @@ static kj_code r_cmp_day(void *h, const char *office, long long day, long long *
   return batch_count(hh->day_res[i], office, out, err);
 }
 
+static kj_code table_absent(PGconn *c, const char *table, int *absent, kj_err *err);
+
+/* The report memo's change counters (score_store.h).  office_touch runs
+ * its upsert once per office per transaction: h->touched lists the offices
+ * done (a linear search from the newest: a push touches a few offices; past
+ * 4096 of them every touch runs, which is only slower). */
+static kj_code w_office_touch(void *h, const char *office, kj_err *err) {
+  kjs_score_pg *hh = h;
+  if (!office || !*office) /* "" is the store's own row (no office has that code) */
+    return KJ_OK;
+  for (int i = hh->ntouched - 1; i >= 0; i--)
+    if (!strcmp(hh->touched[i], office))
+      return KJ_OK;
+  PGresult *r;
+  kj_code rc = run(hh, S_VER_TOUCH, 1, &office, &r, err, "cannot update the change counters");
+  PQclear(r);
+  /* listed inside a transaction only (kjs_score_pg_forget at its begin and
+   * end empties the list) */
+  if (rc || hh->ntouched >= 4096 || PQtransactionStatus(hh->conn) == PQTRANS_IDLE)
+    return rc;
+  if (hh->ntouched == hh->cap_touched) {
+    int cap = hh->cap_touched ? 2 * hh->cap_touched : 16;
+    char **t = realloc(hh->touched, (size_t)cap * sizeof *t);
+    if (!t)
+      return KJ_OK; /* not listed: touched again next time */
+    hh->touched = t;
+    hh->cap_touched = cap;
+  }
+  char *c = strdup(office);
+  if (c)
+    hh->touched[hh->ntouched++] = c;
+  return KJ_OK;
+}
+
+static kj_code r_office_vers(void *h, char *epoch, size_t size,
+                             kj_code (*each)(void *, const char *, long long), void *ctx,
+                             kj_err *err) {
+  kjs_score_pg *hh = h;
+  if (size)
+    epoch[0] = 0;
+  if (!hh->epochs) {
+    int absent = 0;
+    kj_code rc = table_absent(hh->conn, "epochs", &absent, err);
+    if (rc)
+      return rc;
+    hh->epochs = absent ? -1 : 1;
+  }
+  READ_ROWS(h, hh->epochs > 0 ? S_VERS_EPOCH : S_VERS, 0, NULL, err,
+            "cannot read the change counters", {
+              long long v = 0;
+              cb_ = col_ll(res_, r_, 1, &v, err);
+              if (!cb_ && r_ == 0 && size)
+                snprintf(epoch, size, "%s", PQgetvalue(res_, r_, 2));
+              if (!cb_)
+                cb_ = each(ctx, PQgetvalue(res_, r_, 0), v);
+            });
+}
+
+static void few_offices(void *h) {
+  drop_batch(h);
+}
+
 static const kjs_score_store_ops k_pg_ops = {
     .office_put = w_office_put,
     .office_del = w_office_del,
@@ -928,6 +1017,9 @@ static const kjs_score_store_ops k_pg_ops = {
     .cmp_months = r_cmp_months,
     .cmp_days = r_cmp_days,
     .cmp_day = r_cmp_day,
+    .office_touch = w_office_touch,
+    .office_vers = r_office_vers,
+    .few_offices = few_offices,
 };
 
 /* ---------------------------------------------------------------------- */
@@ -1009,5 +1101,12 @@ kj_code kjs_score_pg_clear(PGconn *conn, kj_err *err) {
     snprintf(sql[i], sizeof sql[i], "DELETE FROM %s", k_tables[i]);
     p[i] = sql[i];
   }
-  return exec_all(conn, p, N, err, "cannot clear the aggregates");
+  kj_code rc = exec_all(conn, p, N, err, "cannot clear the aggregates");
+  /* the store's own change counter: reports kept from before are old */
+  static const char *const bump[] = {
+      "CREATE TABLE IF NOT EXISTS sc_office_ver(office TEXT COLLATE \"C\" PRIMARY KEY, ver BIGINT "
+      "NOT NULL)",
+      "INSERT INTO sc_office_ver AS t(office,ver) VALUES('',(random()*1e15)::bigint) ON "
+      "CONFLICT(office) DO UPDATE SET ver=t.ver+1"};
+  return rc ? rc : exec_all(conn, bump, 2, err, "cannot clear the aggregates");
 }

@@ -59,6 +59,12 @@ typedef struct kjs_score_pg {
   PGresult **day_res;
   long long *day_key;
   int nday, cap_day;
+  /* the offices whose change counter this transaction already raised
+   * (office_touch: one upsert per office per transaction), ntouched of
+   * cap_touched; emptied by kjs_score_pg_forget */
+  char **touched;
+  int ntouched, cap_touched;
+  int epochs; /* 0: not looked, 1: the database has table epochs, -1: not */
 } kjs_score_pg;
 
 /* Make h the score store of conn (borrowed: it must outlive h, and is used
@@ -72,8 +78,9 @@ void kjs_score_pg_init(kjs_score_pg *h, PGconn *conn);
  * and go when it closes); h is zeroed. */
 void kjs_score_pg_release(kjs_score_pg *h);
 
-/* Drop h's batch reads: call it at every transaction's begin and end (the
- * rows were read in that transaction's snapshot).  Never fails. */
+/* Drop h's batch reads and its list of offices touched: call it at every
+ * transaction's begin and end (the rows were read in that transaction's
+ * snapshot).  Never fails. */
 void kjs_score_pg_forget(kjs_score_pg *h);
 
 /* Create the eleven aggregate tables and their index if absent (CREATE TABLE

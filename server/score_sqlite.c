@@ -149,6 +149,18 @@ static const char *const k_fill_cmpmonth =
     "main.sc_actmonth m JOIN main.sc_emp e ON e.office=m.office AND e.nip=m.nip GROUP BY m.office,"
     "m.ym";
 
+/* The offices' change counters of the report memo (server/score.c), with
+ * the store's own row "" from a random start at the first write (an empty
+ * store stays empty: migrate-store copies into one); raised at a clear. */
+static kj_code ver_table(sqlite3 *db, kj_err *err) {
+  if (sqlite3_exec(db,
+                   "CREATE TABLE IF NOT EXISTS main.sc_office_ver(office TEXT PRIMARY KEY, ver "
+                   "INTEGER NOT NULL)",
+                   NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, "cannot create tables");
+  return KJ_OK;
+}
+
 kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err) {
   /* tables of an older layout, rebuilt from the records in the caller's
    * transaction: before the (hi, lo) sums (one 64-bit column, which
@@ -174,13 +186,15 @@ kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err) {
       if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(db, err, "cannot upgrade the score tables");
     }
-    if ((rc = create_tables(db, "main", err)))
+    if ((rc = create_tables(db, "main", err)) || (rc = ver_table(db, err)))
       return rc;
     return fill_from_records(db, "main", err);
   }
   int no_ry = 0, no_cm = 0;
   if ((rc = table_absent(db, "sc_realyear", &no_ry, err)) ||
       (rc = table_absent(db, "sc_cmpmonth", &no_cm, err)) || (rc = create_tables(db, "main", err)))
+    return rc;
+  if ((rc = ver_table(db, err)))
     return rc;
   if (no_ry && sqlite3_exec(db, k_fill_realyear, NULL, NULL, NULL) != SQLITE_OK)
     return db_fail(db, err, "cannot fill sc_realyear");
@@ -409,6 +423,12 @@ typedef struct sq {
   int ncm;
   cm_pend cm[CM_PEND_MAX];
   short cmslot[CM_SLOTS]; /* index + 1 into cm by sv_hash(office, ym, nip) */
+  /* the report memo's change counters: the offices whose counter this
+   * transaction raised already (emptied at its begin, end and a savepoint's
+   * rollback: kjs_score_sqlite_hold, _flush, _discard) */
+  sqlite3_stmt *ver_touch, *ver_read;
+  char **touched;
+  int ntouched, cap_touched;
 } sq;
 
 static kj_code sv_flush(sq *u, kj_err *err);
@@ -433,7 +453,19 @@ static int held(const sq *u) {
   return u->npend || u->nry || u->ncm;
 }
 
+static void touched_forget(sq *u) {
+  for (int i = 0; i < u->ntouched; i++)
+    free(u->touched[i]);
+  free(u->touched);
+  u->touched = NULL;
+  u->ntouched = u->cap_touched = 0;
+}
+
 static void sq_release(sq *u) {
+  touched_forget(u);
+  sqlite3_finalize(u->ver_touch);
+  sqlite3_finalize(u->ver_read);
+  u->ver_touch = u->ver_read = NULL;
   for (int i = 0; i < U__COUNT; i++)
     sqlite3_finalize(u->st[i]);
   for (int i = 0; i < R__COUNT; i++)
@@ -1070,6 +1102,87 @@ static kj_code r_cmp_day(void *h, const char *office, long long day, long long *
   return step_count(u, s, out, err);
 }
 
+/* The report memo's change counters (score_store.h): main.sc_office_ver,
+ * one upsert per office per transaction (u->touched lists those done; past
+ * 4096 offices every touch runs, which is only slower). */
+static kj_code w_office_touch(void *h, const char *office, kj_err *err) {
+  sq *u = h;
+  /* recompute --verify's copy: no change; "" is the store's own row */
+  if (!office || !*office || strcmp(u->schema, "main"))
+    return KJ_OK;
+  for (int i = u->ntouched - 1; i >= 0; i--)
+    if (!strcmp(u->touched[i], office))
+      return KJ_OK;
+  if (!u->ver_touch &&
+      sqlite3_prepare_v2(u->db,
+                         "INSERT INTO main.sc_office_ver(office,ver) VALUES(?1,1) ON "
+                         "CONFLICT(office) DO UPDATE SET ver=ver+1",
+                         -1, &u->ver_touch, NULL) != SQLITE_OK)
+    return db_fail(u->db, err, "cannot update the change counters");
+  /* the store's own row, at its first write */
+  if (!u->ntouched &&
+      sqlite3_exec(u->db,
+                   "INSERT INTO main.sc_office_ver(office,ver) "
+                   "VALUES('',abs(random()%1000000000000000)) ON CONFLICT DO NOTHING",
+                   NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(u->db, err, "cannot update the change counters");
+  sqlite3_bind_text(u->ver_touch, 1, office, -1, SQLITE_STATIC);
+  int src = sqlite3_step(u->ver_touch);
+  sqlite3_reset(u->ver_touch);
+  sqlite3_clear_bindings(u->ver_touch);
+  if (src != SQLITE_DONE)
+    return db_fail(u->db, err, "cannot update the change counters");
+  /* listed only inside the store's write transactions (kjs_score_sqlite_hold
+   * to _flush or _discard) */
+  if (!u->batch || u->ntouched >= 4096)
+    return KJ_OK;
+  if (u->ntouched == u->cap_touched) {
+    int cap = u->cap_touched ? 2 * u->cap_touched : 16;
+    char **t = realloc(u->touched, (size_t)cap * sizeof *t);
+    if (!t)
+      return KJ_OK; /* not listed: touched again next time */
+    u->touched = t;
+    u->cap_touched = cap;
+  }
+  char *c = strdup(office);
+  if (c)
+    u->touched[u->ntouched++] = c;
+  return KJ_OK;
+}
+
+static kj_code r_office_vers(void *h, char *epoch, size_t size,
+                             kj_code (*each)(void *, const char *, long long), void *ctx,
+                             kj_err *err) {
+  sq *u = h;
+  if (size)
+    epoch[0] = 0;
+  int absent = 1;
+  kj_code rc = table_absent(u->db, "epochs", &absent, err);
+  if (rc)
+    return rc;
+  sqlite3_finalize(u->ver_read);
+  u->ver_read = NULL;
+  if (sqlite3_prepare_v2(u->db,
+                         absent ? "SELECT office,ver,'' FROM main.sc_office_ver"
+                                : "SELECT office,ver,(SELECT epoch FROM main.epochs ORDER BY n "
+                                  "DESC LIMIT 1) FROM main.sc_office_ver",
+                         -1, &u->ver_read, NULL) != SQLITE_OK)
+    return db_fail(u->db, err, "cannot read the change counters");
+  int src, first = 1;
+  while (!rc && (src = sqlite3_step(u->ver_read)) == SQLITE_ROW) {
+    const char *e = (const char *)sqlite3_column_text(u->ver_read, 2);
+    if (first && size)
+      snprintf(epoch, size, "%s", e ? e : "");
+    first = 0;
+    const char *o = (const char *)sqlite3_column_text(u->ver_read, 0);
+    rc = each(ctx, o ? o : "", sqlite3_column_int64(u->ver_read, 1));
+  }
+  if (!rc && src != SQLITE_DONE)
+    rc = db_fail(u->db, err, "cannot read the change counters");
+  sqlite3_reset(u->ver_read);
+  return rc;
+}
+
 static const kjs_score_store_ops k_sqlite_ops = {
     .office_put = w_office_put,
     .office_del = w_office_del,
@@ -1092,6 +1205,8 @@ static const kjs_score_store_ops k_sqlite_ops = {
     .cmp_months = r_cmp_months,
     .cmp_days = r_cmp_days,
     .cmp_day = r_cmp_day,
+    .office_touch = w_office_touch,
+    .office_vers = r_office_vers,
 };
 
 static void sq_init(sq *u, sqlite3 *db, const char *schema) {
@@ -1171,6 +1286,7 @@ void kjs_score_sqlite_hold(sqlite3 *db) {
   sq *u = ss ? ss->h : NULL;
   if (u) {
     sv_forget(u);
+    touched_forget(u);
     u->batch = 1;
   }
 }
@@ -1180,6 +1296,7 @@ kj_code kjs_score_sqlite_flush(sqlite3 *db, kj_err *err) {
   if (!u)
     return KJ_OK;
   u->batch = 0;
+  touched_forget(u);
   return held(u) ? sv_flush(u, err) : KJ_OK;
 }
 
@@ -1187,6 +1304,7 @@ void kjs_score_sqlite_discard(sqlite3 *db) {
   sq *u = cached(db);
   if (u) {
     sv_forget(u);
+    touched_forget(u);
     u->batch = 0;
   }
 }
@@ -1284,6 +1402,12 @@ kj_code kjs_score_sqlite_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *nd
     for (int i = 0; i < NTABLES; i++)
       if ((rc = exec_fmt(db, err, "DELETE FROM %s.%s", "main", k_names[i])))
         return rc;
+    /* the store's own change counter: reports kept from before are old */
+    if ((rc = exec_fmt(db, err,
+                       "INSERT INTO %s.sc_office_ver(office,ver) VALUES('%s',abs(random()%%"
+                       "1000000000000000)) ON CONFLICT(office) DO UPDATE SET ver=ver+1",
+                       "main", "")))
+      return rc;
     return fill_from_records(db, "main", err);
   }
   for (int i = 0; i < NTABLES; i++)

@@ -26,6 +26,8 @@
 #ifndef KJS_SCORE_STORE_H
 #define KJS_SCORE_STORE_H
 
+#include <stddef.h>
+
 #include "err.h"
 
 /* A sum kept as hi * 1e18 + lo, 0 <= lo < 1e18 (docs/scoring.md "Number
@@ -150,6 +152,24 @@ typedef struct kjs_score_store_ops {
                       long long *out, kj_err *err);
   /* the same: *out = the number of employees with an activity on day */
   kj_code (*cmp_day)(void *h, const char *office, long long day, long long *out, kj_err *err);
+
+  /* --- office change counters (docs/scoring.md "The report memo") --- */
+  /* Inside a write transaction: office's counter in sc_office_ver goes up,
+   * at most once per transaction (the store may hold it to the commit).
+   * kjs_score_update calls it for every office a change touches. */
+  kj_code (*office_touch)(void *h, const char *office, kj_err *err);
+  /* In the report's read transaction: every counter, any order, as
+   * each(ctx, office, ver); office "" is the store's own row (random at
+   * its first write, up at every clear of the aggregates: it tells stores and
+   * their rebuilds apart).  epoch (size bytes) = the store's current epoch
+   * (its newest row of table epochs), "" when it has none. */
+  kj_code (*office_vers)(void *h, char *epoch, size_t size,
+                         kj_code (*each)(void *ctx, const char *office, long long ver), void *ctx,
+                         kj_err *err);
+  /* Optional (NULL: nothing to do): reads of one office at a time from now
+   * on in this transaction, for a report that rebuilds a few offices only
+   * (the PostgreSQL store's batch reads of all offices cost more then). */
+  void (*few_offices)(void *h);
 } kjs_score_store_ops;
 
 /* A store: its functions and its handle. */

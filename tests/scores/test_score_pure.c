@@ -228,6 +228,7 @@ static const kjs_score_store_ops k_fake_ops = {
     w_office_put, w_office_del,   w_emp_put,    w_emp_del,    w_survey_add, w_cdays_add, w_real_add,
     w_actday_add, w_actmonth_add, w_target_add, w_rating_add, r_offices,    r_roster,    r_targets,
     r_reals,      r_ratings,      r_surveys,    r_cdays,      r_cmp_months, r_cmp_days,  r_cmp_day,
+    NULL,         NULL,           NULL, /* no change counters: no report memo */
 };
 
 static void fake_init(fake *f, kjs_score_store *ss) {
