@@ -5,7 +5,8 @@ The real binaries, each run with an environment of our own (not the
 suite's LANGUAGE=en):
   1. no LANG at all, LANG=C, C.UTF-8, POSIX, fr_FR.UTF-8, LANGUAGE=id:en:
      Indonesian --help, errors naming the record and field, status, CSV
-     import errors (exactly: a problem reported once);
+     import errors (exactly: a problem reported once), a pending record's
+     state in list and show;
   2. LANG=en_US.UTF-8, LANGUAGE=en, LC_ALL=en_GB.UTF-8 over LANG=id_ID,
      LANGUAGE=fr:en: the same in English;
   3. kinerjad stays English in an environment kinerja reads as Indonesian
@@ -60,6 +61,8 @@ ID = {
               f"{csv}:2: isian 'u2': wajib diisi\n",
     "import_out": "diimpor 0 baris dari '%s': 0 baru" % csv,
     "cmd": "kinerja: perintah 'stauts' tidak dikenal (maksud Anda 'status'?)\n",
+    "pending": " [tertunda]\n",
+    "sync": "sync         tertunda\n",
 }
 EN = {
     "help": "usage: kinerja [--db PATH] COMMAND [ARGS]\n",
@@ -72,6 +75,8 @@ EN = {
               f"{csv}:2: field 'u2': is required\n",
     "import_out": "imported 0 rows from '%s': 0 new" % csv,
     "cmd": "kinerja: unknown command 'stauts' (did you mean 'status'?)\n",
+    "pending": " [pending]\n",
+    "sync": "sync         pending\n",
 }
 
 
@@ -94,6 +99,17 @@ def language_case(name, e, want):
     lines = err.splitlines(True)
     check(rc == 1 and "".join(lines[:2]) == want["import"] and len(lines) == 9
           and out.startswith(want["import_out"]), f"{name}: import: {out!r} {err!r}")
+    # a record not yet sent: its state in list and show (JSON stays English)
+    rc, out, err = run(["add", "survey"] + SURVEY + ["u9=4"], e, db)
+    check(rc == 0, f"{name}: add survey: {err!r}")
+    sid = out.strip()
+    rc, out, err = run(["list", "survey"], e, db)
+    check(rc == 0 and out.startswith(sid) and out.endswith(want["pending"]),
+          f"{name}: list survey: {out!r} {err!r}")
+    rc, out, err = run(["show", sid], e, db)
+    check(rc == 0 and want["sync"] in out, f"{name}: show: {out!r} {err!r}")
+    rc, out, err = run(["list", "survey", "--json"], e, db)
+    check(rc == 0 and json.loads(out)[0]["sync"] == "pending", f"{name}: list --json: {out!r}")
     rc, out, err = run(["stauts"], e)
     check(rc == 2 and err == want["cmd"], f"{name}: unknown command: {err!r}")
 
