@@ -57,6 +57,9 @@ ID = {
     "add": "kinerja: survey: isian 'u9': wajib diisi\n",
     "status": "kantor:        36.73.04\n",
     "status2": "tertunda:      0 perubahan\n",
+    "skew": "selisih jam:   0 ms\n",
+    "state": "keadaan:       belum pernah\n",
+    "oldest": "tertunda:      1 perubahan (terlama ",
     "import": f"{csv}:2: isian 'u1': harus bilangan bulat dari 1 sampai 4\n"
               f"{csv}:2: isian 'u2': wajib diisi\n",
     "import_out": "diimpor 0 baris dari '%s': 0 baru" % csv,
@@ -71,6 +74,9 @@ EN = {
     "add": "kinerja: survey: field 'u9': is required\n",
     "status": "office:        36.73.04\n",
     "status2": "pending:       0 changes\n",
+    "skew": "clock skew:    0 ms\n",
+    "state": "state:         never\n",
+    "oldest": "pending:       1 change (oldest ",
     "import": f"{csv}:2: field 'u1': must be an integer from 1 to 4\n"
               f"{csv}:2: field 'u2': is required\n",
     "import_out": "imported 0 rows from '%s': 0 new" % csv,
@@ -92,7 +98,8 @@ def language_case(name, e, want):
     rc, out, err = run(["add", "survey"] + SURVEY, e, db)
     check(rc == 1 and err == want["add"], f"{name}: add without u9: {err!r}")
     rc, out, err = run(["status"], e, db)
-    check(rc == 0 and want["status"] in out and want["status2"] in out,
+    check(rc == 0 and want["status"] in out and want["status2"] in out and want["skew"] in out
+          and want["state"] in out,
           f"{name}: status: {out!r}")
     rc, out, err = run(["import", "survey", csv], e, db)
     # each problem once: the id's rule is skipped (csvio.c skipped())
@@ -106,6 +113,8 @@ def language_case(name, e, want):
     rc, out, err = run(["list", "survey"], e, db)
     check(rc == 0 and out.startswith(sid) and out.endswith(want["pending"]),
           f"{name}: list survey: {out!r} {err!r}")
+    rc, out, err = run(["status"], e, db)
+    check(rc == 0 and want["oldest"] in out, f"{name}: status with one pending: {out!r}")
     rc, out, err = run(["show", sid], e, db)
     check(rc == 0 and want["sync"] in out, f"{name}: show: {out!r} {err!r}")
     rc, out, err = run(["list", "survey", "--json"], e, db)
