@@ -54,7 +54,7 @@ void kjc_error(const char *fmt, ...) {
 void kjc_warn(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vmessage("kinerja: warning: ", fmt, ap);
+  vmessage(_("kinerja: warning: "), fmt, ap);
   va_end(ap);
 }
 
@@ -226,8 +226,8 @@ kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, con
   }
   char msg[640];
   snprintf(msg, sizeof msg,
-           "field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); stored "
-           "as typed",
+           _("field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); "
+             "stored as typed"),
            rec->v[f], kjc_store_office(r->s), closest ? closest : "");
   warn(ud, msg);
   return KJ_OK;
@@ -262,10 +262,13 @@ void kjc_refs_check(kjc_refs *r, const kj_record *rec, void (*warn)(void *ud, co
     int exists;
     if (kjc_record_exists(r->s, (kj_rtype)k, rec->v[i], &exists) || exists)
       continue;
-    char msg[256];
-    snprintf(msg, sizeof msg, "field '%s': unknown %s '%s' (not in the %s)", t->fields[i].name,
-             k == KJ_T_EMPLOYEE ? "employee" : "indicator", rec->v[i],
-             k == KJ_T_EMPLOYEE ? "roster" : "indicator list");
+    char msg[384];
+    if (k == KJ_T_EMPLOYEE)
+      snprintf(msg, sizeof msg, _("field '%s': unknown employee '%s' (not in the roster)"),
+               t->fields[i].name, rec->v[i]);
+    else
+      snprintf(msg, sizeof msg, _("field '%s': unknown indicator '%s' (not in the indicator list)"),
+               t->fields[i].name, rec->v[i]);
     warn(ud, msg);
   }
 }

@@ -61,10 +61,10 @@ static int list_row(void *ud, const kj_rstate *st, const char *kept) {
   int pending = 0;
   kjc_record_outbox(l->s, st->rec.id, &pending, NULL, NULL, NULL);
   int held = pending ? kjc_record_held(l->s, st->rec.id) : 0;
-  const char *status = reason                       ? "rejected"
-                       : pending && held == pending ? "held"
-                       : pending                    ? "pending"
-                                                    : "synced";
+  const char *status = reason                       ? N_("rejected")
+                       : pending && held == pending ? N_("held")
+                       : pending                    ? N_("pending")
+                                                    : N_("synced");
   if (l->json) {
     cJSON *o = kjc_record_json(&st->rec);
     if (st->rec.deleted)
@@ -93,7 +93,7 @@ static int list_row(void *ud, const kj_rstate *st, const char *kept) {
       kj_term_fputs(reason, stdout);
       putchar(']');
     } else if (pending) {
-      printf(" [%s]", status);
+      printf(" [%s]", _(status)); /* JSON keeps the English word */
     }
     putchar('\n');
   }

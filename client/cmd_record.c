@@ -355,10 +355,10 @@ int kjc_cmd_show(int argc, char **argv) {
     r = KJC_EXIT_FAIL;
   } else {
     int held = pending ? kjc_record_held(s, st.rec.id) : 0;
-    const char *status = rejected                     ? "rejected"
-                         : pending && held == pending ? "held"
-                         : pending                    ? "pending"
-                                                      : "synced";
+    const char *status = rejected                     ? N_("rejected")
+                         : pending && held == pending ? N_("held")
+                         : pending                    ? N_("pending")
+                                                      : N_("synced");
     char said[1024]; /* the server's reason, a rule's in this language */
     const char *why = kj_refusal_reason(reason, said, sizeof said, NULL);
     if (json) {
@@ -384,7 +384,7 @@ int kjc_cmd_show(int argc, char **argv) {
         printf("%-12s ", "review");
         show_value(review);
       }
-      printf("%-12s %s%s", "sync", status, why ? ": " : "");
+      printf("%-12s %s%s", "sync", _(status), why ? ": " : "");
       kj_term_fputs(why, stdout);
       putchar('\n');
     }

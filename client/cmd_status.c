@@ -137,10 +137,18 @@ int kjc_cmd_status(int argc, char **argv) {
     fputs(_("server:        "), stdout);
     kj_term_fputs(server ? server : _("(not set: kinerja config set server URL)"), stdout);
     printf("%s\n", server && !token ? _(" (no token: kinerja config set token TOKEN)") : "");
-    printf(_("state:         %s\n"), st);
+    /* the stored state (sync.c: ok, offline, error; never before the first
+     * sync) in words; --json keeps it as stored */
+    const char *said = !strcmp(st, "offline") ? _("offline")
+                       : !strcmp(st, "error") ? _("error")
+                       : !strcmp(st, "never") ? _("never")
+                                              : st;
+    printf(_("state:         %s\n"), said);
     printf(_("pending:       %ld change%s"), ob.pending, ob.pending == 1 ? "" : "s");
+    /* %lld, not PRId64, in a msgid: the Windows libintl finds no translation
+     * of a <PRId64> message (kinerja.exe said "clock skew" in English) */
     if (ob.pending)
-      printf(_(" (oldest %" PRId64 " s ago)"), age_s);
+      printf(_(" (oldest %lld s ago)"), (long long)age_s);
     printf(_("\nrejected:      %ld record%s\n"), ob.rejected, ob.rejected == 1 ? "" : "s");
     if (ob.rejected)
       printf(_("               the server refused %s: 'kinerja list --rejected' says why;\n"
@@ -160,7 +168,7 @@ int kjc_cmd_status(int argc, char **argv) {
     fputs(_("last error:    "), stdout); /* may quote the server: escaped */
     kj_term_fputs(last_error ? last_error : _("none"), stdout);
     putchar('\n');
-    printf(_("clock skew:    %" PRId64 " ms\n"), skew);
+    printf(_("clock skew:    %lld ms\n"), (long long)skew);
   }
 out:
   free(server);

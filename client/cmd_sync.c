@@ -263,7 +263,7 @@ static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
         break;
       now = (int64_t)kj_wall_ms();
       if (c == KJ_OK) {
-        snprintf(msg, sizeof msg, "online: %s", kjc_store_office(s));
+        snprintf(msg, sizeof msg, _("online: %s"), kjc_store_office(s));
         log_state(&st, W_ONLINE, msg);
         if (r.pushed || r.rejected || r.pulled)
           fprintf(stderr, _("kinerja: pushed %ld, rejected %ld, pulled %ld\n"), r.pushed,
@@ -276,7 +276,7 @@ static int watch(kjc_store *s, long interval_s, const kjc_sync_opts *opts) {
           backoff_ms = max_backoff_ms;
         next_sync = now + jitter(backoff_ms);
         next_probe = now + probe_ms;
-        snprintf(msg, sizeof msg, "%s: %s", c == KJ_ENET ? "offline" : "error", err.msg);
+        snprintf(msg, sizeof msg, c == KJ_ENET ? _("offline: %s") : _("error: %s"), err.msg);
         log_state(&st, c == KJ_ENET ? W_OFFLINE : W_ERROR, msg);
       }
     }

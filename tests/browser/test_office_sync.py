@@ -27,7 +27,8 @@ def clean(b, what):
 
 
 def pending_lines(o):
-    return [line for line in o.k("list", "survey").stdout.splitlines() if "[pending]" in line]
+    # the JSON's "sync" (the text's "[tertunda]" follows the language)
+    return [s for s in json.loads(o.k("list", "survey", "--json").stdout) if s["sync"] == "pending"]
 
 
 def main():

@@ -5,7 +5,8 @@ The real binaries, each run with an environment of our own (not the
 suite's LANGUAGE=en):
   1. no LANG at all, LANG=C, C.UTF-8, POSIX, fr_FR.UTF-8, LANGUAGE=id:en:
      Indonesian --help, errors naming the record and field, status, CSV
-     import errors (exactly: a problem reported once);
+     import errors (exactly: a problem reported once), a pending record's
+     state in list and show;
   2. LANG=en_US.UTF-8, LANGUAGE=en, LC_ALL=en_GB.UTF-8 over LANG=id_ID,
      LANGUAGE=fr:en: the same in English;
   3. kinerjad stays English in an environment kinerja reads as Indonesian
@@ -56,10 +57,15 @@ ID = {
     "add": "kinerja: survey: isian 'u9': wajib diisi\n",
     "status": "kantor:        36.73.04\n",
     "status2": "tertunda:      0 perubahan\n",
+    "skew": "selisih jam:   0 ms\n",
+    "state": "keadaan:       belum pernah\n",
+    "oldest": "tertunda:      1 perubahan (terlama ",
     "import": f"{csv}:2: isian 'u1': harus bilangan bulat dari 1 sampai 4\n"
               f"{csv}:2: isian 'u2': wajib diisi\n",
     "import_out": "diimpor 0 baris dari '%s': 0 baru" % csv,
     "cmd": "kinerja: perintah 'stauts' tidak dikenal (maksud Anda 'status'?)\n",
+    "pending": " [tertunda]\n",
+    "sync": "sync         tertunda\n",
 }
 EN = {
     "help": "usage: kinerja [--db PATH] COMMAND [ARGS]\n",
@@ -68,10 +74,15 @@ EN = {
     "add": "kinerja: survey: field 'u9': is required\n",
     "status": "office:        36.73.04\n",
     "status2": "pending:       0 changes\n",
+    "skew": "clock skew:    0 ms\n",
+    "state": "state:         never\n",
+    "oldest": "pending:       1 change (oldest ",
     "import": f"{csv}:2: field 'u1': must be an integer from 1 to 4\n"
               f"{csv}:2: field 'u2': is required\n",
     "import_out": "imported 0 rows from '%s': 0 new" % csv,
     "cmd": "kinerja: unknown command 'stauts' (did you mean 'status'?)\n",
+    "pending": " [pending]\n",
+    "sync": "sync         pending\n",
 }
 
 
@@ -87,13 +98,27 @@ def language_case(name, e, want):
     rc, out, err = run(["add", "survey"] + SURVEY, e, db)
     check(rc == 1 and err == want["add"], f"{name}: add without u9: {err!r}")
     rc, out, err = run(["status"], e, db)
-    check(rc == 0 and want["status"] in out and want["status2"] in out,
+    check(rc == 0 and want["status"] in out and want["status2"] in out and want["skew"] in out
+          and want["state"] in out,
           f"{name}: status: {out!r}")
     rc, out, err = run(["import", "survey", csv], e, db)
     # each problem once: the id's rule is skipped (csvio.c skipped())
     lines = err.splitlines(True)
     check(rc == 1 and "".join(lines[:2]) == want["import"] and len(lines) == 9
           and out.startswith(want["import_out"]), f"{name}: import: {out!r} {err!r}")
+    # a record not yet sent: its state in list and show (JSON stays English)
+    rc, out, err = run(["add", "survey"] + SURVEY + ["u9=4"], e, db)
+    check(rc == 0, f"{name}: add survey: {err!r}")
+    sid = out.strip()
+    rc, out, err = run(["list", "survey"], e, db)
+    check(rc == 0 and out.startswith(sid) and out.endswith(want["pending"]),
+          f"{name}: list survey: {out!r} {err!r}")
+    rc, out, err = run(["status"], e, db)
+    check(rc == 0 and want["oldest"] in out, f"{name}: status with one pending: {out!r}")
+    rc, out, err = run(["show", sid], e, db)
+    check(rc == 0 and want["sync"] in out, f"{name}: show: {out!r} {err!r}")
+    rc, out, err = run(["list", "survey", "--json"], e, db)
+    check(rc == 0 and json.loads(out)[0]["sync"] == "pending", f"{name}: list --json: {out!r}")
     rc, out, err = run(["stauts"], e)
     check(rc == 2 and err == want["cmd"], f"{name}: unknown command: {err!r}")
 

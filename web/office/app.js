@@ -580,7 +580,7 @@ async function persetujuan() {
     h("div", { class: "table-wrap" }, h("table", { id: "inbox" }, h("thead", {}, h("tr", {},
       h("th", {}, all), h("th", { text: t("Tanggal") }), h("th", { text: t("Nama") }), h("th", { text: t("Indikator") }),
       h("th", { class: "num", text: t("Jumlah") }), h("th", { text: t("Uraian") }), h("th", { text: t("Status") }))), tbody)),
-    pager);
+    ...(pager ? [pager] : [])); // append(null) would show the word "null"
 }
 
 // ---- Pengaduan: complaints and the SP4N-LAPOR! 5-day clock ---------------
