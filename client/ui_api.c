@@ -384,7 +384,7 @@ static int count_submitted(void *ud, const kj_rstate *st, const char *reason) {
   (void)reason;
   count_q *q = ud;
   const char *nip = kj_record_get(&st->rec, "nip"), *status = kj_record_get(&st->rec, "status");
-  if (nip && status && !strcmp(status, "submitted") &&
+  if (nip && (!status || !strcmp(status, "submitted")) && /* absent is submitted */
       cJSON_GetObjectItemCaseSensitive(q->team, nip))
     q->n++;
   return 0;
@@ -759,7 +759,8 @@ static int rec_row(void *ud, const kj_rstate *st, const char *reason) {
   if (q->team && !(nip && cJSON_GetObjectItemCaseSensitive(q->team, nip)))
     return 0;
   const char *status = kj_record_get(&st->rec, "status");
-  if (q->status && q->status[0] && strcmp(status ? status : "draft", q->status) != 0)
+  /* absent is submitted, as everywhere (docs/protocol.md, proto/rules.c) */
+  if (q->status && q->status[0] && strcmp(status ? status : "submitted", q->status) != 0)
     return 0;
   const char *date = kj_record_get(&st->rec, "date");
   if (q->date && q->date[0] && !(date && !strcmp(date, q->date)))
@@ -967,7 +968,7 @@ static void activity_update(kjc_ui *ui, const kjh_session *ss, const cJSON *body
   const char *nip = code ? NULL : kj_record_get(&st.rec, "nip");
   const char *was = code ? NULL : kj_record_get(&st.rec, "status");
   char before[16];
-  cpy(before, sizeof before, was ? was : "draft");
+  cpy(before, sizeof before, was ? was : "submitted");
   int mine = !code && !st.rec.deleted && nip && !strcmp(nip, ss->user);
   kj_rstate_release(&st);
   if (code && code != KJ_ENOENT) {
@@ -1031,9 +1032,9 @@ static void activity_update(kjc_ui *ui, const kjh_session *ss, const cJSON *body
   }
   cJSON_Delete(errors);
   char *now = record_value_dup(s, KJ_T_ACTIVITY, id, "status");
-  resubmit = strcmp(before, "submitted") != 0 && now && !strcmp(now, "submitted");
+  resubmit = strcmp(before, "submitted") != 0 && (!now || !strcmp(now, "submitted"));
   cJSON_AddStringToObject(o, "id", id);
-  cJSON_AddStringToObject(o, "status", now ? now : "draft");
+  cJSON_AddStringToObject(o, "status", now ? now : "submitted");
   cJSON_AddBoolToObject(o, "resubmitted", resubmit);
   cJSON_AddItemToObject(o, "warnings", warnings);
   free(now);
@@ -1098,9 +1099,11 @@ static void activity_submit(kjc_ui *ui, const kjh_session *ss, const cJSON *body
     kj_code c = kjc_record_get(s, KJ_T_ACTIVITY, id, &st, &err);
     const char *nip = c ? NULL : kj_record_get(&st.rec, "nip");
     const char *status = c ? NULL : kj_record_get(&st.rec, "status");
+    if (!c && !status)
+      status = "submitted"; /* absent is submitted (docs/protocol.md) */
     if (!c && (st.rec.deleted || !nip || strcmp(nip, ss->user) != 0))
       c = kj_fail(&err, KJ_ENOENT, _("record '%s': not an activity of yours"), id);
-    else if (!c && status && strcmp(status, "draft") != 0 && strcmp(status, "rejected") != 0)
+    else if (!c && strcmp(status, "draft") != 0 && strcmp(status, "rejected") != 0)
       c = kj_fail(&err, KJ_EINVAL, _("record '%s': is %s already"), id,
                   !strcmp(status, "submitted")  ? _("submitted")
                   : !strcmp(status, "approved") ? _("approved")

@@ -261,12 +261,16 @@ def test_activities(o, url):
             c.click()
         b.click("#a-submit")
         b.wait_text("#a-msg", "Diajukan: 2")
-        wait_until(lambda: len(b.find_all("#activities tr[data-status=submitted]")) == 2,
-                   what="2 submitted")
+        # the two drafts, and yesterday's from the command line: a record
+        # without a status is submitted (docs/protocol.md), in the app too
+        wait_until(lambda: len(b.find_all("#activities tr[data-status=submitted]")) == 3,
+                   what="3 submitted")
+        assert not b.find_all("#activities tr[data-status=draft]")
         shot(b, "kegiatan")
         clean(b, "kegiatan")
     mine = json.loads(o.k("list", "activity", "--nip", oe.STAFF, "--json").stdout)
-    assert sorted(a.get("status", "draft") for a in mine) == ["draft", "submitted", "submitted"], mine
+    assert sorted(a.get("status", "submitted") for a in mine) == ["submitted"] * 3, mine
+    assert sum(1 for a in mine if "status" not in a) == 1, mine  # the command line's
 
 
 def test_approve_twenty(o, url):
@@ -281,7 +285,7 @@ def test_approve_twenty(o, url):
         assert not b.find_all("a[href='/persetujuan']")
         b.click("#signout")
         signin_asn(b, url, oe.HEAD, oe.PIN)
-        b.wait_text("#card-approve", "22")  # 20 of STAFF2, 2 of STAFF
+        b.wait_text("#card-approve", "23")  # 20 of STAFF2, 3 of STAFF
         b.click("a[href='/persetujuan']")
         b.find("#inbox")
         render(b, "persetujuan")
@@ -335,8 +339,9 @@ def test_edit_activity(o, url):
               env={"KINERJA_PIN": oe.PIN}).stdout.strip().splitlines()[-1]
     o.k("reject", rid, "--as", oe.HEAD, "--reason", "jumlah laporan salah",
         env={"KINERJA_PIN": oe.PIN})
-    mine = json.loads(o.k("list", "activity", "--nip", oe.STAFF, "--json").stdout)
-    draft = [a for a in mine if a.get("status", "draft") == "draft"][0]["id"]
+    draft = o.k("add", "activity", f"nip={oe.STAFF}", "date=2026-11-23", "indicator=DOC",
+                "quantity=2", "description=Dokumen", "status=draft", "--as", oe.STAFF,
+                env={"KINERJA_PIN": oe.PIN}).stdout.strip().splitlines()[-1]
     other = json.loads(o.k("list", "activity", "--nip", oe.STAFF2, "--json").stdout)[0]
     with kjbrowser.Browser() as b:
         signin_asn(b, url, oe.STAFF, oe.PIN)

@@ -463,7 +463,7 @@ async function kegiatan() {
     if (!r.ok) return showErrors(filter, errorsOf(r.data));
     const acts = r.data.activities || [];
     tbody.replaceChildren(...acts.map((a) => {
-      const st = a.status || "draft";
+      const st = a.status || "submitted"; // absent is submitted (docs/protocol.md)
       const can = st === "draft" || st === "rejected";
       const editable = can || st === "submitted";
       return h("tr", { "data-id": a.id, "data-status": st },
@@ -548,7 +548,7 @@ async function persetujuan() {
     h("td", {}, h("input", { type: "checkbox", class: "pick", value: a.id, "aria-label": a.id })),
     h("td", { text: day(a.date) }), h("td", {}, a.name || "", h("div", { class: "hint", text: a.nip })),
     h("td", { text: inds[a.indicator] || a.indicator }), h("td", { class: "num", text: num(a.quantity, String(a.quantity).includes(".") ? 2 : 0) }),
-    h("td", { text: a.description || "" }), h("td", { text: t(STATUS[a.status || "draft"]) }))));
+    h("td", { text: a.description || "" }), h("td", { text: t(STATUS[a.status || "submitted"]) }))));
   if (!acts.length) tbody.append(h("tr", {}, h("td", { colspan: "7", class: "muted", text: t("Tidak ada data") })));
   all.addEventListener("change", () => { for (const c of tbody.querySelectorAll("input.pick")) c.checked = all.checked; count(); });
   const picked = h("span", { id: "picked", text: "0" });
