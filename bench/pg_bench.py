@@ -585,6 +585,10 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
             # instance writes)
             if per:
                 one_office_change(B, b, d, tmp, i + (REPORT_RUNS if period != "2026" else 0), per)
+                # the importer's backend exits after it: let the postmaster
+                # reap it first, or its CPU leaves the sum mid-request (a
+                # negative PostgreSQL CPU in the 14:33 UTC run)
+                time.sleep(0.5)
             for name, s, conn in srvs:
                 k0, p0 = s.usage()[1], cl.cpu()
                 ms, body = get_report(conn, token, period)
