@@ -651,6 +651,16 @@ kj_code kj_change_digest_tree(const kj_change *c, unsigned char out[KJ_CHANGE_DI
   return KJ_OK;
 }
 
+/* Out of memory while writing at out[len0..]: out left as it was before
+ * (its first len0 bytes), and KJ_ENOMEM in err. */
+static kj_code wire_oom(kj_buf *out, size_t len0, kj_err *err) {
+  if (out->data && out->len >= len0) {
+    out->len = len0;
+    out->data[len0] = 0;
+  }
+  return kj_fail(err, KJ_ENOMEM, "out of memory");
+}
+
 /* {"device_time":T,"protocol":P[,"incarnation":I],"changes":[ */
 static kj_code push_head(kj_buf *out, int64_t device_time, const char *incarnation) {
   if (kj_buf_adds(out, "{\"device_time\":") || json_seq(out, device_time) ||
@@ -677,22 +687,14 @@ kj_code kj_push_encode_inc(kj_buf *out, int64_t device_time, const char *incarna
     goto oom;
   return KJ_OK;
 oom:
-  if (out->data && out->len >= len0) {
-    out->len = len0;
-    out->data[len0] = 0;
-  }
-  return kj_fail(err, KJ_ENOMEM, "out of memory");
+  return wire_oom(out, len0, err);
 }
 
 kj_code kj_push_wire_open(kj_buf *out, int64_t device_time, const char *incarnation, kj_err *err) {
   size_t len0 = out->len;
   if (!push_head(out, device_time, incarnation))
     return KJ_OK;
-  if (out->data && out->len >= len0) {
-    out->len = len0;
-    out->data[len0] = 0;
-  }
-  return kj_fail(err, KJ_ENOMEM, "out of memory");
+  return wire_oom(out, len0, err);
 }
 
 /* 1 when s[0..len) is one JSON object whose values are strings, literals,
@@ -765,11 +767,7 @@ kj_code kj_push_wire_change(kj_buf *out, int first, int64_t seq, const char *id,
     goto oom;
   return KJ_OK;
 oom:
-  if (out->data && out->len >= len0) {
-    out->len = len0;
-    out->data[len0] = 0;
-  }
-  return kj_fail(err, KJ_ENOMEM, "out of memory");
+  return wire_oom(out, len0, err);
 }
 
 kj_code kj_push_wire_close(kj_buf *out, kj_err *err) {
@@ -1086,11 +1084,7 @@ kj_code kj_push_results_encode_high(kj_buf *out, const kj_push_result *r, int n,
     goto oom;
   return KJ_OK;
 oom:
-  if (out->data && out->len >= len0) { /* leave out as it was */
-    out->len = len0;
-    out->data[len0] = 0;
-  }
-  return kj_fail(err, KJ_ENOMEM, "out of memory");
+  return wire_oom(out, len0, err);
 }
 
 /* A rejected result `it` that names a rule's "code" with its "args" (at

@@ -700,8 +700,9 @@ static kj_code q_rec_get(conn *c, const char *type, const char *id, int lock, ch
   return rc;
 }
 
-static kj_code q_rec_put(conn *c, const kjs_db_rec *r, kj_err *err) {
-  PREP(st, c, ST_REC_PUT, err);
+/* A record's seven columns (type, id, office, deleted, state, seq, origin)
+ * bound to ?1..?7 of ST_REC_PUT or the rec_add statement, without copies. */
+static void bind_rec(sqlite3_stmt *st, const kjs_db_rec *r) {
   sqlite3_bind_text(st, 1, r->type, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
   bstatic(st, 3, r->office && *r->office ? r->office : NULL);
@@ -709,6 +710,11 @@ static kj_code q_rec_put(conn *c, const kjs_db_rec *r, kj_err *err) {
   sqlite3_bind_text(st, 5, r->state, (int)r->state_len, SQLITE_STATIC);
   sqlite3_bind_int64(st, 6, (sqlite3_int64)r->seq);
   bstatic(st, 7, r->origin);
+}
+
+static kj_code q_rec_put(conn *c, const kjs_db_rec *r, kj_err *err) {
+  PREP(st, c, ST_REC_PUT, err);
+  bind_rec(st, r);
   return run(c, st, "cannot store record", err);
 }
 
@@ -721,13 +727,7 @@ static kj_code q_rec_add(conn *c, const kjs_db_rec *r, int *added, kj_err *err) 
                          -1, SQLITE_PREPARE_PERSISTENT, &c->rec_add, NULL) != SQLITE_OK)
     return db_fail(c->db, err, "cannot prepare statement");
   sqlite3_stmt *st = c->rec_add;
-  sqlite3_bind_text(st, 1, r->type, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
-  bstatic(st, 3, r->office && *r->office ? r->office : NULL);
-  sqlite3_bind_int(st, 4, r->deleted ? 1 : 0);
-  sqlite3_bind_text(st, 5, r->state, (int)r->state_len, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 6, (sqlite3_int64)r->seq);
-  bstatic(st, 7, r->origin);
+  bind_rec(st, r);
   kj_code rc = run(c, st, "cannot store record", err);
   if (!rc)
     *added = sqlite3_changes(c->db) > 0;
