@@ -224,11 +224,42 @@ kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, con
       return kj_fail(err, KJ_ENOMEM, _("out of memory"));
     return KJ_OK;
   }
+  /* the closest only when it is near enough to be what was meant
+   * (kj_suggest_near on the names' keys: "Paspor" is not "KTP-el"), else
+   * the office's services */
   char msg[640];
-  snprintf(msg, sizeof msg,
-           _("field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); "
-             "stored as typed"),
-           rec->v[f], kjc_store_office(r->s), closest ? closest : "");
+  size_t lt = strlen(rec->v[f]), lc = closest ? strlen(closest) : 0;
+  char *kt = malloc(lt + 1), *kc = malloc(lc + 1);
+  int near = 0;
+  if (kt && kc && closest) {
+    kj_service_key(rec->v[f], kt);
+    kj_service_key(closest, kc);
+    near = kj_suggest_near(kt, kc);
+  }
+  free(kt);
+  free(kc);
+  if (near) {
+    snprintf(msg, sizeof msg,
+             _("field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); "
+               "stored as typed"),
+             rec->v[f], kjc_store_office(r->s), closest);
+  } else {
+    char list[400];
+    size_t used = 0;
+    list[0] = 0;
+    for (long i = 0; i < r->nservices; i++) {
+      int w = snprintf(list + used, sizeof list - used, "%s'%s'", i ? ", " : "", r->services[i]);
+      if (w < 0 || (size_t)w >= sizeof list - used) {
+        snprintf(list + used, sizeof list - used, "%s", i ? ", ..." : "...");
+        break;
+      }
+      used += (size_t)w;
+    }
+    snprintf(msg, sizeof msg,
+             _("field 'service': '%.200s' is not a service of office '%s' (its services: %s); "
+               "stored as typed"),
+             rec->v[f], kjc_store_office(r->s), list);
+  }
   warn(ud, msg);
   return KJ_OK;
 }

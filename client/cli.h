@@ -72,7 +72,8 @@ void kjc_refs_release(kjc_refs *r);
  * differs from a listed one only in letter case, spaces or punctuation is
  * replaced in rec by the listed name; an unknown one stays as typed and
  * warn gets "field 'service': 'X' is not a service of office 'O' (closest:
- * 'Y'); stored as typed".  Other types: nothing.  KJ_OK, or the store's
+ * 'Y'); stored as typed" when Y is near X (kj_suggest_near on the keys),
+ * else "(its services: 'A', 'B', ...)".  Other types: nothing.  KJ_OK, or the store's
  * error (KJ_ENOMEM, KJ_EDB ...: the caller stops, its transaction may be
  * gone) in err. */
 kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const char *msg),

@@ -11,8 +11,25 @@
 #include "text.h"
 #include "uuid.h"
 
+/* The master-data warnings of one record (kjc_refs_*), held until its
+ * write: said when it is stored, dropped when it is refused (the refusal
+ * alone says what is wrong; an unknown nip is one message, not a warning
+ * and a refusal). */
+typedef struct held_warnings {
+  const char *id;
+  int n;
+  char msg[8][640];
+} held_warnings;
+
 static void warn_cb(void *ud, const char *msg) {
-  kjc_warn(_("record '%s': %s"), (const char *)ud, msg);
+  held_warnings *h = ud;
+  if (h->n < (int)(sizeof h->msg / sizeof h->msg[0]))
+    snprintf(h->msg[h->n++], sizeof h->msg[0], "%s", msg);
+}
+
+static void say_held(const held_warnings *h) {
+  for (int i = 0; i < h->n; i++)
+    kjc_warn(_("record '%s': %s"), h->id, h->msg[i]);
 }
 
 static void problem_cb(void *ud, const char *msg) {
@@ -148,17 +165,20 @@ int kjc_cmd_add(int argc, char **argv) {
   kjc_refs refs;
   kjc_refs_init(&refs, s);
   kj_err rerr;
-  if (kjc_refs_service(&refs, &c.rec, warn_cb, c.rec.id, &rerr)) {
+  held_warnings held = {c.rec.id, 0, {{0}}};
+  if (kjc_refs_service(&refs, &c.rec, warn_cb, &held, &rerr)) {
     kjc_error("%s", rerr.msg);
     kjc_refs_release(&refs);
     rc = KJC_EXIT_FAIL;
     goto out;
   }
-  kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
+  kjc_refs_check(&refs, &c.rec, warn_cb, &held);
   kjc_refs_release(&refs);
   rc = write_change(s, &c, KJC_CHANGE_NEW);
-  if (!rc)
+  if (!rc) {
+    say_held(&held);
     printf("%s\n", c.rec.id);
+  }
 out:
   kjc_store_close(s);
   kj_change_release(&c);
@@ -227,14 +247,17 @@ int kjc_cmd_update(int argc, char **argv) {
     kjc_refs refs;
     kjc_refs_init(&refs, s);
     kj_err rerr;
-    if (kjc_refs_service(&refs, &c.rec, warn_cb, c.rec.id, &rerr)) {
+    held_warnings held = {c.rec.id, 0, {{0}}};
+    if (kjc_refs_service(&refs, &c.rec, warn_cb, &held, &rerr)) {
       kjc_error("%s", rerr.msg);
       kjc_refs_release(&refs);
       r = KJC_EXIT_FAIL;
     } else {
-      kjc_refs_check(&refs, &c.rec, warn_cb, c.rec.id);
+      kjc_refs_check(&refs, &c.rec, warn_cb, &held);
       kjc_refs_release(&refs);
       r = write_change(s, &c, KJC_CHANGE_EXISTING);
+      if (!r)
+        say_held(&held);
     }
   }
   kj_change_release(&c);
@@ -442,7 +465,12 @@ static int review_one(kjc_store *s, const char *id, const char *status, const ch
   int res, r = 0;
   kj_code c = kjc_review_activity(s, id, status, as, reason, now, &st, &res, &err);
   if (c == KJ_EINVAL || c == KJ_ENOENT || c == KJ_EEXIST) {
-    printf(_("refused  %s: %s\n"), id, err.msg);
+    /* the message names the record ("activity ID: ...", "no record 'ID'"):
+     * the ID once on the line */
+    if (strstr(err.msg, id) || (st.rec.id[0] && strstr(err.msg, st.rec.id)))
+      printf(_("refused  %s\n"), err.msg);
+    else
+      printf(_("refused  %s: %s\n"), id, err.msg);
     r = 1;
     goto out;
   }

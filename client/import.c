@@ -23,6 +23,8 @@ typedef struct import_ctx {
   kjc_refs refs;
   kj_change c;
   kj_err fatal; /* a store failure that stops the import (disk full ...) */
+  int nheld;    /* the row's warnings, said once it is stored */
+  char held[8][640];
 } import_ctx;
 
 static void say(import_ctx *x, long line, const char *msg, int warning) {
@@ -30,9 +32,14 @@ static void say(import_ctx *x, long line, const char *msg, int warning) {
     x->o->line(x->o->ud, line, msg, warning);
 }
 
+/* A row's master-data warnings (kjc_refs_*) wait for its write: said when
+ * the row is stored, dropped when it is refused (the refusal alone says
+ * what is wrong: an unknown nip is one message, not a warning and a
+ * refusal). */
 static void row_warn(void *ud, const char *msg) {
   import_ctx *x = ud;
-  say(x, x->line, msg, 1);
+  if (x->nheld < (int)(sizeof x->held / sizeof x->held[0]))
+    snprintf(x->held[x->nheld++], sizeof x->held[0], "%s", msg);
 }
 
 /* 1 after reporting the refusal when rec belongs to another office than
@@ -65,7 +72,9 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
   kj_record_init(rec, x->t->type);
   x->c.mask = (x->t->nfields >= 32 ? 0xffffffffu : (1u << x->t->nfields) - 1);
   x->c.seq = 0;
-  if (!x->c.rec.id[0] && kj_uuid_v7(x->c.rec.id)) {
+  x->nheld = 0;
+  int made_id = !x->c.rec.id[0];
+  if (made_id && kj_uuid_v7(x->c.rec.id)) {
     kj_fail(&x->fatal, KJ_EIO, _("cannot make an id: no randomness"));
     return 1;
   }
@@ -77,7 +86,14 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
   int res = 0;
   kj_code c = kjc_store_write(x->s, &x->c, KJC_CHANGE_DIFF, &res, &err);
   if (c == KJ_EINVAL || c == KJ_ENOENT || c == KJ_EEXIST) {
-    say(x, line, err.msg, 0);
+    /* "activity ID: nip ... is not on the roster": an id the import made
+     * means nothing to the reader, the line names the row */
+    const char *msg = err.msg;
+    size_t lt = strlen(x->t->name), li = strlen(x->c.rec.id);
+    if (made_id && !strncmp(msg, x->t->name, lt) && msg[lt] == ' ' &&
+        !strncmp(msg + lt + 1, x->c.rec.id, li) && !strncmp(msg + lt + 1 + li, ": ", 2))
+      msg += lt + 1 + li + 2;
+    say(x, line, msg, 0);
     x->res->bad++;
     return 0;
   }
@@ -85,6 +101,8 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     x->fatal = err;
     return 1;
   }
+  for (int i = 0; i < x->nheld; i++)
+    say(x, line, x->held[i], 1);
   if (res == KJC_WRITE_CREATED)
     x->res->created++;
   else if (res == KJC_WRITE_UPDATED)

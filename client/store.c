@@ -139,6 +139,8 @@ _Static_assert(sizeof migration_code / sizeof migration_code[0] == NMIGRATIONS,
   XX(RULE_EMPLOYEE, "SELECT json_extract(state, '$.f.office'), "                                   \
                     "json_extract(state, '$.f.supervisor') FROM records "                          \
                     "WHERE id = ?1 AND type = 'employee' AND deleted = 0")                         \
+  XX(RULE_NAME, "SELECT json_extract(state, '$.f.name') FROM records "                             \
+                "WHERE id = ?1 AND type = 'employee' AND deleted = 0")                             \
   XX(RULE_RATING, "SELECT id FROM records WHERE type = 'rating' AND deleted = 0 "                  \
                   "AND json_extract(state, '$.f.period') = ?1 "                                    \
                   "AND json_extract(state, '$.f.rater') = ?2 "                                     \
@@ -1084,6 +1086,18 @@ static kj_code roster_rating(void *ud, const char *period, const char *rater, co
   return c;
 }
 
+/* A refusal names the people it is about (proto/rules.h kj_roster.name). */
+static kj_code roster_name(void *ud, const char *nip, char out[KJ_ROSTER_NAME_MAX + 1],
+                           kj_err *err) {
+  kjc_store *s = ud;
+  sqlite3_stmt *st = s->st[S_RULE_NAME];
+  out[0] = 0;
+  sqlite3_bind_text(st, 1, nip, -1, SQLITE_TRANSIENT);
+  kj_code c = rule_text(s, st, out, KJ_ROSTER_NAME_MAX + 1, 0, NULL, err);
+  done(st);
+  return c;
+}
+
 static kj_code roster_zone(void *ud, const char *office, char out[KJ_ZONE_MAX + 1], kj_err *err) {
   kjc_store *s = ud;
   sqlite3_stmt *st = s->st[S_RULE_ZONE];
@@ -1118,7 +1132,8 @@ static kj_code check_rules(kjc_store *s, const kj_change *ch, const kj_record *b
                       .has_roster = s->roster == 2,
                       .now_ms = (uint64_t)((int64_t)kj_wall_ms() + s->clock.offset_ms),
                       .slack_days = 0,
-                      .roster = &roster};
+                      .roster = &roster,
+                      .name = roster_name};
   return kj_rules_check(ch, before, after, &ctx, err);
 }
 

@@ -28,16 +28,22 @@ int kj_edit_distance(const char *a, const char *b) {
   return d[la][lb];
 }
 
+int kj_suggest_near(const char *typed, const char *candidate) {
+  if (!typed || !candidate)
+    return 0;
+  size_t lt = strlen(typed), lc = strlen(candidate), longer = lt > lc ? lt : lc;
+  int dist = kj_edit_distance(typed, candidate);
+  return dist <= 2 && (size_t)dist * 2 < longer;
+}
+
 const char *kj_suggest(const char *typed, const char *const *candidates, size_t n) {
   const char *best = NULL;
   int bestd = 3; /* at most 2 edits */
-  size_t lt = strlen(typed);
   for (size_t k = 0; k < n; k++) {
-    if (!candidates[k])
+    if (!candidates[k] || !kj_suggest_near(typed, candidates[k]))
       continue;
     int dist = kj_edit_distance(typed, candidates[k]);
-    size_t lc = strlen(candidates[k]), longer = lt > lc ? lt : lc;
-    if (dist < bestd && (size_t)dist * 2 < longer) {
+    if (dist < bestd) {
       bestd = dist;
       best = candidates[k];
     }

@@ -110,6 +110,16 @@ static const struct {
 #undef X
 };
 
+/* A refusal's message when its people are named ("Name (NIP)"), where the
+ * plain one's "%s (%s)" would put one name's parentheses after another's;
+ * the same values in the same order. */
+static const struct {
+  refusal_id rf;
+  const char *msg;
+} k_named[] = {
+    {RF_NOT_SUPERVISOR, N_("only the supervisor of %s approves their activities: %s")},
+};
+
 /* The words rules.c puts in a refusal's args instead of a NIP: kept in
  * English in the args, translated where the message is said. */
 static const char *const k_words[] = {N_("a BKD administrator"), N_("the reviewer"),
@@ -129,6 +139,39 @@ static int msg_nargs(const char *m) {
   for (const char *p = strchr(m, '%'); p; p = strchr(p + 2, '%'))
     n++;
   return n;
+}
+
+/* Refusal rf said with its nargs values into out (n bytes), in the
+ * thread's language; names (NULL: none) gives a name for each value, ""
+ * when it has none: a named value is said "Name (NIP)", or "Name, NIP"
+ * right after an opening parenthesis of the message.  snprintf's count. */
+static int render(int rf, const char *const *args, int nargs,
+                  const char names[][KJ_ROSTER_NAME_MAX + 1], char *out, size_t n) {
+  const char *m = k_refusals[rf].msg;
+  int named = 0;
+  for (int i = 0; names && i < nargs; i++)
+    named |= names[i][0] != 0;
+  for (size_t k = 0; named && k < sizeof k_named / sizeof k_named[0]; k++)
+    if (k_named[k].rf == (refusal_id)rf)
+      m = k_named[k].msg;
+  m = _(m);
+  char shown[KJ_REFUSAL_NARGS][KJ_ROSTER_NAME_MAX + KJ_REFUSAL_ARG_MAX + 8];
+  const char *a[KJ_REFUSAL_NARGS] = {"", "", "", ""};
+  const char *p = m;
+  for (int i = 0; i < nargs; i++) {
+    a[i] = word(args[i] ? args[i] : "");
+    if ((p = strstr(p, "%s")) == NULL)
+      break;
+    int paren = p > m && p[-1] == '(';
+    p += 2;
+    if (names && names[i][0]) {
+      snprintf(shown[i], sizeof shown[i], paren ? "%s, %s" : "%s (%s)", names[i], a[i]);
+      a[i] = shown[i];
+    }
+  }
+  /* the message is ours, each translation keeps its %s (msgfmt -c), and
+   * a message of fewer than four takes the others as unused arguments */
+  return snprintf(out, n, m, a[0], a[1], a[2], a[3]);
 }
 
 /* --- the judge ------------------------------------------------------------- */
@@ -167,8 +210,25 @@ static kj_code refuse(judge *j, refusal_id rf, const char *field, ...) {
     for (int i = 0; i < n && i < KJ_REFUSAL_NARGS; i++)
       snprintf(why->args[i], sizeof why->args[i], "%s", a[i]);
   }
+  /* the people named where the roster knows them (the client's); the
+   * NIPs alone when the names would not fit the message */
+  char names[KJ_REFUSAL_NARGS][KJ_ROSTER_NAME_MAX + 1];
+  int named = 0;
+  const kj_rules_ctx *ctx = j->ctx;
+  for (int i = 0; i < KJ_REFUSAL_NARGS; i++) {
+    names[i][0] = 0;
+    kj_err scratch;
+    if (i < n && ctx->name && kj_nip_valid(a[i]) &&
+        ctx->name(ctx->roster->ud, a[i], names[i], &scratch))
+      names[i][0] = 0;
+    named |= names[i][0] != 0;
+  }
   char msg[KJ_ERR_MSG_MAX];
-  kj_refusal_format(k_refusals[rf].code, a, n, msg, sizeof msg);
+  size_t room = sizeof msg - strlen(j->type) - strlen(j->id) - 3;
+  int w =
+      named ? render(rf, a, n, (const char(*)[KJ_ROSTER_NAME_MAX + 1]) names, msg, sizeof msg) : -1;
+  if (w < 0 || (size_t)w >= room)
+    render(rf, a, n, NULL, msg, sizeof msg);
   return kj_fail(j->err, KJ_EINVAL, "%s %s: %s", j->type, j->id, msg);
 }
 
@@ -533,12 +593,7 @@ kj_code kj_refusal_format(const char *code, const char *const *args, int nargs, 
       rf = i;
   if (rf < 0 || nargs != msg_nargs(k_refusals[rf].msg) || nargs > KJ_REFUSAL_NARGS)
     return KJ_EINVAL;
-  const char *a[KJ_REFUSAL_NARGS] = {"", "", "", ""};
-  for (int i = 0; i < nargs; i++)
-    a[i] = word(args[i] ? args[i] : "");
-  /* the message is ours, each translation keeps its %s (msgfmt -c), and
-   * a message of fewer than four takes the others as unused arguments */
-  snprintf(out, n, _(k_refusals[rf].msg), a[0], a[1], a[2], a[3]);
+  render(rf, args, nargs, NULL, out, n);
   return KJ_OK;
 }
 

@@ -10,6 +10,10 @@
  * rule, in the style of proto/record.c:
  *   "activity 0190...: only the supervisor of 199001012015011001
  *    (198001012005011002) approves their activities"
+ * or, when the roster names the people (kj_roster.name, the client):
+ *   "activity 0190...: only the supervisor of Siti Aminah
+ *    (199001012015011001) approves their activities: Budi Santoso
+ *    (198001012005011002)"
  * Any other code is a failed lookup (the callback's code and message).
  */
 #ifndef KJ_RULES_H
@@ -29,6 +33,8 @@ typedef struct kj_roster_entry {
 } kj_roster_entry;
 
 #define KJ_ZONE_MAX 32 /* "Asia/Jayapura" */
+
+#define KJ_ROSTER_NAME_MAX 80 /* a name is cut to this many bytes in a message */
 
 /* What the caller knows.  Each callback returns KJ_OK, or another code
  * with err filled when the lookup itself failed (a database error). */
@@ -69,6 +75,13 @@ typedef struct kj_rules_ctx {
   int slack_days;          /* days a date may be past the office's today (server: 1) */
   const kj_roster *roster; /* never NULL */
   kj_refusal *why;         /* NULL, or filled with a refusal's code (server) */
+  /* The `name` of employee `nip` into out ("" when unknown), given
+   * roster->ud, asked only to say a refusal: its message names each
+   * person of its values it knows as "Name (NIP)" (the client, whose
+   * reader knows people by name; the refusal's data keeps the NIPs, and a
+   * message the names would overflow says the NIPs alone).  NULL: NIPs
+   * alone (the server).  A failed lookup is no name. */
+  kj_code (*name)(void *ud, const char *nip, char out[KJ_ROSTER_NAME_MAX + 1], kj_err *err);
 } kj_rules_ctx;
 
 /* Judge change c against the rules.  before: the record's merged values
