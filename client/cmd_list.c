@@ -101,6 +101,75 @@ static int list_row(void *ud, const kj_rstate *st, const char *kept) {
   return 0;
 }
 
+/* Targets are listed by period, employee and indicator, then id (they
+ * carry no date, and their ids' order says only who entered them first on
+ * which PC): gathered, sorted, then said by list_row. */
+typedef struct target_row {
+  kj_rstate st; /* rec copied; stamps unused by list_row */
+  char *reason; /* the kept rejection, or NULL */
+} target_row;
+
+typedef struct target_rows {
+  target_row *v;
+  size_t n, cap;
+  int oom;
+} target_rows;
+
+static int gather_target(void *ud, const kj_rstate *st, const char *kept) {
+  target_rows *g = ud;
+  if (g->n == g->cap) {
+    size_t cap = g->cap ? 2 * g->cap : 64;
+    target_row *v = realloc(g->v, cap * sizeof *v);
+    if (!v)
+      return g->oom = 1;
+    g->v = v;
+    g->cap = cap;
+  }
+  target_row *row = &g->v[g->n];
+  memset(row, 0, sizeof *row);
+  if (kj_record_copy(&row->st.rec, &st->rec))
+    return g->oom = 1;
+  if (kept && !(row->reason = strdup(kept))) {
+    kj_record_release(&row->st.rec);
+    return g->oom = 1;
+  }
+  g->n++;
+  return 0;
+}
+
+static int cmp_field(const target_row *a, const target_row *b, const char *field) {
+  const char *x = kj_record_get(&a->st.rec, field), *y = kj_record_get(&b->st.rec, field);
+  return strcmp(x ? x : "", y ? y : "");
+}
+
+static int by_target_key(const void *pa, const void *pb) {
+  const target_row *a = pa, *b = pb;
+  int c;
+  if ((c = cmp_field(a, b, "period")) || (c = cmp_field(a, b, "nip")) ||
+      (c = cmp_field(a, b, "indicator")))
+    return c;
+  return strcmp(a->st.rec.id, b->st.rec.id);
+}
+
+/* The targets (flags of kjc_store_each) through list_row, in that order. */
+static kj_code list_targets(list_ctx *l, unsigned flags, kj_err *err) {
+  target_rows g = {NULL, 0, 0, 0};
+  kj_code c = kjc_store_each(l->s, KJ_T_TARGET, flags, gather_target, &g, err);
+  if (g.oom)
+    c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
+  if (!c) {
+    qsort(g.v, g.n, sizeof *g.v, by_target_key);
+    for (size_t i = 0; i < g.n; i++)
+      list_row(l, &g.v[i].st, g.v[i].reason);
+  }
+  for (size_t i = 0; i < g.n; i++) {
+    kj_record_release(&g.v[i].st.rec);
+    free(g.v[i].reason);
+  }
+  free(g.v);
+  return c;
+}
+
 /* A rejected record without a local state (a moved notice dropped it):
  * listed with --rejected, so that status and list count the same. */
 static int list_orphan(void *ud, kj_rtype t, const char *id, const char *kept) {
@@ -134,7 +203,8 @@ static const char list_help[] =
     N_("usage: kinerja list [TYPE] [--pending] [--rejected] [--json]\n"
        "\n"
        "List the live records of TYPE (survey, activity, complaint, rating, target,\n"
-       "or the master data: office, employee, indicator, service), oldest first.\n"
+       "or the master data: office, employee, indicator, service), oldest first;\n"
+       "targets by period, employee (nip) and indicator.\n"
        "\n"
        "  --pending   only records with changes not yet pushed to the server\n"
        "  --rejected  only records the server rejected, with its reason (deleted\n"
@@ -206,7 +276,8 @@ int kjc_cmd_list(int argc, char **argv) {
   for (int t = 0; t < KJ_T__COUNT && !c; t++) {
     if (only ? only->type != (kj_rtype)t : kj_type((kj_rtype)t)->master)
       continue;
-    c = kjc_store_each(s, (kj_rtype)t, flags, list_row, &l, &err);
+    c = t == KJ_T_TARGET ? list_targets(&l, flags, &err)
+                         : kjc_store_each(s, (kj_rtype)t, flags, list_row, &l, &err);
     if (!c && rejected && !pending)
       c = kjc_outbox_orphans(s, (kj_rtype)t, list_orphan, &l, &err);
   }

@@ -12,7 +12,8 @@
  *   GET  /api/targets?period=&nip=&from=&to=  targets: the employee their
  *        own, a supervisor their own and their team's, the operator the
  *        office's (from/to: the period overlaps them); with realisasi and
- *        capaian from the scores the server sent
+ *        capaian from the scores the server sent; newest period and date
+ *        entered first, then by name, nip, indicator and id
  *   POST /api/targets {nip, indicator, period, target, weight?}  the
  *        operator for anyone of the office, a supervisor for their team
  *   POST /api/import {type, name, csv, again?}  (operator) the CSV text
@@ -95,8 +96,8 @@ static int newest_first(const void *a, const void *b) {
   return strcmp(iy ? iy : "", ix ? ix : "");
 }
 
-/* arr sorted by each item's "sort" key (removed), newest first. */
-static cJSON *sort_newest(cJSON *arr) {
+/* arr sorted by cmp (over two cJSON **), each item's "sort" key removed. */
+static cJSON *sort_items(cJSON *arr, int (*cmp)(const void *, const void *)) {
   int n = cJSON_GetArraySize(arr);
   cJSON **v = calloc((size_t)n + 1, sizeof(cJSON *)); /* NOLINT(bugprone-sizeof-expression) */
   if (!v)
@@ -104,13 +105,38 @@ static cJSON *sort_newest(cJSON *arr) {
   int i = 0;
   while (arr->child)
     v[i++] = cJSON_DetachItemViaPointer(arr, arr->child);
-  qsort(v, (size_t)n, sizeof(cJSON *), newest_first); /* NOLINT(bugprone-sizeof-expression) */
+  qsort(v, (size_t)n, sizeof(cJSON *), cmp); /* NOLINT(bugprone-sizeof-expression) */
   for (i = 0; i < n; i++) {
     cJSON_DeleteItemFromObjectCaseSensitive(v[i], "sort");
     cJSON_AddItemToArray(arr, v[i]);
   }
   free(v);
   return arr;
+}
+
+/* arr sorted by each item's "sort" key (removed), newest first. */
+static cJSON *sort_newest(cJSON *arr) {
+  return sort_items(arr, newest_first);
+}
+
+static int jcmp(const cJSON *x, const cJSON *y, const char *key) {
+  const char *a = jstr(x, key), *b = jstr(y, key);
+  return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Targets: newest period, then newest date first ("sort": "PERIOD DAY",
+ * descending), then a key that stays put whoever entered them when: the
+ * employee's name, nip, the indicator, the id. */
+static int targets_order(const void *a, const void *b) {
+  const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+  int c = jcmp(y, x, "sort");
+  if (!c)
+    c = jcmp(x, y, "name");
+  if (!c)
+    c = jcmp(x, y, "nip");
+  if (!c)
+    c = jcmp(x, y, "indicator");
+  return c ? c : jcmp(x, y, "id");
 }
 
 /* ---- the roster with supervisors ------------------------------------- */
@@ -529,7 +555,7 @@ static void targets_get(kjc_ui *ui, const kjh_session *ss, const kjh_request *re
     return;
   }
   cJSON_Delete(q.indicators);
-  sort_newest(q.arr);
+  sort_items(q.arr, targets_order);
   add_capaian(s, q.arr);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddItemToObject(o, "targets", q.arr);

@@ -536,6 +536,19 @@ def test_laporan(o, url):
         assert len(rows) == 9, len(rows)
         assert "KTP-el" in b.text("#table-services")
         assert len(b.find_all("#table-employees tbody tr")) == len(rep["employees"])
+        # an employee without a predikat: why (docs/scoring.md "either rating
+        # null: null"), not "Tidak ada data"
+        cells = [c.text for c in b.find_all("#table-employees tbody td:nth-child(4)")]
+        unrated = 0
+        for e, cell in zip(rep["employees"], cells):
+            if e.get("predikat"):
+                continue
+            unrated += 1
+            why = ("Belum ada target dan penilaian atasan" if e.get("capaian") is None and e.get("perilaku") is None
+                   else "Belum ada penilaian atasan" if e.get("perilaku") is None
+                   else "Belum ada target" if e.get("capaian") is None else "Tidak ada data")
+            assert cell == why, (e, cell)
+        assert unrated and "Tidak ada data" not in cells, cells
         render(b, "laporan")
         # one request for the page's data: the report brings the kiosk's QR code
         apis = b.js("return performance.getEntriesByType('resource').map(r => new URL(r.name).pathname)"

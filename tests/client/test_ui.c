@@ -18,10 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cJSON.h>
 #include <curl/curl.h>
 #include <cmocka.h>
 
 #include "kjt.h"
+#include "store.h"
 
 typedef struct ui {
   char *dir;
@@ -276,6 +278,142 @@ static void test_https(void **state) {
   kjt_rmdir(tmp);
 }
 
+/* The body of a request into a growing string. */
+typedef struct body {
+  char *p;
+  size_t n;
+} body;
+
+static size_t grow(char *p, size_t size, size_t n, void *ud) {
+  body *b = ud;
+  size_t len = size * n;
+  char *q = realloc(b->p, b->n + len + 1);
+  if (!q)
+    return 0;
+  memcpy(q + b->n, p, len);
+  b->n += len;
+  q[b->n] = 0;
+  b->p = q;
+  return len;
+}
+
+/* An employee of 36.73.04 as pulled from the server. */
+static void pulled_employee(kjc_store *s, const char *nip, const char *name) {
+  kj_rstate e;
+  kj_err err;
+  kj_rstate_init(&e, KJ_T_EMPLOYEE);
+  snprintf(e.rec.id, sizeof e.rec.id, "%s", nip);
+  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
+  const char *vals[][2] = {{"name", name}, {"office", "36.73.04"}};
+  for (int i = 0; i < 2; i++) {
+    int k = kj_field_index(et, vals[i][0]);
+    kj_record_set(&e.rec, k, vals[i][1]);
+    e.st[k].hlc = KJ_HLC_MAKE(1000, 0);
+    snprintf(e.st[k].device, sizeof e.st[k].device, "server");
+  }
+  assert_int_equal(kjc_store_apply_remote(s, &e, NULL, &err), KJ_OK);
+  kj_rstate_release(&e);
+}
+
+/* Target Kinerja entered the same day keep one order, whoever was entered
+ * first: by name, then indicator (the trial saw them in entry order, newest
+ * first); `kinerja list target` by period, nip and indicator. */
+static void test_targets_order(void **state) {
+  (void)state;
+  ui u;
+  memset(&u, 0, sizeof u);
+  char *tmp = kjt_tmpdir();
+  char pwf[4096];
+  snprintf(pwf, sizeof pwf, "%s", kjt_path(tmp, "pw.txt"));
+  FILE *f = fopen(pwf, "w");
+  assert_non_null(f);
+  fputs("kata-sandi-operator\n", f);
+  fclose(f);
+  u.extra[0] = "--operator-password-file";
+  u.extra[1] = pwf;
+  ui_start(&u);
+  kjc_store *s = NULL;
+  kj_err err;
+  assert_int_equal(kjc_store_open(&s, u.db, KJC_OPEN_WRITE, &err), KJ_OK);
+  pulled_employee(s, "199001012015011003", "Maya Wulan");
+  pulled_employee(s, "198001012005011002", "Ahmad Ahmad");
+  kjc_store_close(s);
+  /* entered Maya DOC, Ahmad DOC, Maya LYN: all today, one period */
+  const char *entered[][2] = {
+      {"199001012015011003", "DOC"}, {"198001012005011002", "DOC"}, {"199001012015011003", "LYN"}};
+  for (int i = 0; i < 3; i++) {
+    char nip[32], ind[32];
+    snprintf(nip, sizeof nip, "nip=%s", entered[i][0]);
+    snprintf(ind, sizeof ind, "indicator=%s", entered[i][1]);
+    kjt_run r;
+    assert_int_equal(KJT(&r, u.db, "add", "target", nip, ind, "period=2026", "target=10"), 0);
+    kjt_run_release(&r);
+  }
+  /* the app's list, as the operator */
+  char url[128], hdr[4096] = "";
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/signin", u.port);
+  CURL *c = curl_easy_init();
+  size_t blen = 0;
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+                   "{\"operator\":true,\"password\":\"kata-sandi-operator\"}");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &blen);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_headers);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, hdr);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  const char *sc = strstr(hdr, "Set-Cookie: ");
+  assert_non_null(sc);
+  sc += strlen("Set-Cookie: ");
+  char cookie[512];
+  snprintf(cookie, sizeof cookie, "Cookie: %.*s", (int)strcspn(sc, ";\r\n"), sc);
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/targets", u.port);
+  body b = {NULL, 0};
+  c = curl_easy_init();
+  h = curl_slist_append(NULL, cookie);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grow);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  long code = 0;
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  assert_int_equal(code, 200);
+  cJSON *o = cJSON_Parse(b.p);
+  free(b.p);
+  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "targets");
+  assert_int_equal(cJSON_GetArraySize(ts), 3);
+  char got[256] = "";
+  const cJSON *t;
+  cJSON_ArrayForEach(t, ts) {
+    size_t at = strlen(got);
+    snprintf(got + at, sizeof got - at, "%s %s; ",
+             cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring,
+             cJSON_GetObjectItemCaseSensitive(t, "indicator")->valuestring);
+  }
+  cJSON_Delete(o);
+  assert_string_equal(got, "Ahmad Ahmad DOC; Maya Wulan DOC; Maya Wulan LYN; ");
+  /* the command line's list: by period, nip and indicator */
+  kjt_run r;
+  assert_int_equal(KJT(&r, u.db, "list", "target"), 0);
+  const char *a = strstr(r.out, "nip=198001012005011002 indicator=DOC");
+  const char *m1 = strstr(r.out, "nip=199001012015011003 indicator=DOC");
+  const char *m2 = strstr(r.out, "nip=199001012015011003 indicator=LYN");
+  assert_true(a && m1 && m2 && a < m1 && m1 < m2);
+  kjt_run_release(&r);
+  assert_int_equal(ui_stop(&u, SIGTERM), 0);
+  ui_free(&u);
+  kjt_rmdir(tmp);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -283,6 +421,7 @@ int main(void) {
       cmocka_unit_test(test_serve_and_stop),
       cmocka_unit_test(test_bad_listen),
       cmocka_unit_test(test_https),
+      cmocka_unit_test(test_targets_order),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();

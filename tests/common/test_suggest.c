@@ -42,10 +42,24 @@ static void t_suggest(void **state) {
   assert_null(kj_suggest("anything", NULL, 0));
 }
 
+/* Near enough to be what was meant: the trial's "Paspor" is not "KTP-el". */
+static void t_near(void **state) {
+  (void)state;
+  assert_true(kj_suggest_near("akta kelahran", "akta kelahiran"));  /* 1 edit of 14 */
+  assert_true(kj_suggest_near("kartu keluarag", "kartu keluarga")); /* a swap */
+  assert_false(kj_suggest_near("paspor", "ktp el"));                /* 6 edits */
+  assert_false(kj_suggest_near("surat pindah", "akta kelahiran"));
+  assert_false(kj_suggest_near("kk", "kb"));                           /* 1 edit of 2: a guess */
+  assert_false(kj_suggest_near("surat keterangan", "surat kematian")); /* > 2 edits */
+  assert_false(kj_suggest_near(NULL, "x"));
+  assert_false(kj_suggest_near("x", NULL));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_distance),
       cmocka_unit_test(t_suggest),
+      cmocka_unit_test(t_near),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -752,14 +752,24 @@ async function laporan() {
     charts.push([cMonths, bars("IKM", months.map((m) => day(`${m}-01`).split(" ")[1]), monthIkm, 100)]);
   }
   // the employees: capaian (0-100+, %) and predikat, in a table and a chart
-  // whose bars take the colour of their predikat
+  // whose bars take the colour of their predikat; without one, why
+  // (docs/scoring.md: no target, capaian null; no atasan rating, perilaku
+  // null; either null, predikat null)
   const emps = d.employees || [];
+  const predikatCell = (e) => {
+    if (e.predikat) return h("td", { text: t(e.predikat) });
+    const noTarget = e.capaian === null || e.capaian === undefined;
+    const noAtasan = e.perilaku === null || e.perilaku === undefined;
+    const why = noTarget && noAtasan ? "Belum ada target dan penilaian atasan"
+      : noAtasan ? "Belum ada penilaian atasan" : noTarget ? "Belum ada target" : "Tidak ada data";
+    return h("td", { class: "muted", "data-why": why, text: t(why) });
+  };
   const colour = Object.fromEntries(PREDIKAT);
   main.append(h("h2", { id: "h-employees", text: t("Capaian dan predikat pegawai") }),
     h("div", { class: "table-wrap" }, h("table", { id: "table-employees" },
       h("thead", {}, h("tr", {}, h("th", { text: t("Nama") }), h("th", { text: "NIP" }), h("th", { class: "num", text: t("Capaian") }), h("th", { text: t("Predikat kinerja") }))),
       h("tbody", {}, emps.length ? emps.map((e) => h("tr", {}, h("td", { text: e.name || "" }), h("td", { text: e.nip }),
-        h("td", { class: "num", text: num(e.capaian, 2) }), h("td", { text: e.predikat ? t(e.predikat) : t("Tidak ada data") })))
+        h("td", { class: "num", text: num(e.capaian, 2) }), predikatCell(e)))
         : h("tr", {}, h("td", { colspan: "4", class: "muted", text: t("Tidak ada data") }))))));
   if (emps.length) {
     const cEmps = canvasOf("chart-employees", t("Capaian dan predikat pegawai"), Math.max(160, 28 * emps.length + 60));

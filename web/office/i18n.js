@@ -209,6 +209,9 @@ const EN = {
   "Kurang Baik": "Fair",
   "Tidak Baik": "Poor",
   "Belum ada predikat": "No rating yet",
+  "Belum ada penilaian atasan": "No atasan (supervisor) rating yet",
+  "Belum ada target": "No target yet",
+  "Belum ada target dan penilaian atasan": "No target and no atasan rating yet",
 };
 
 const langs = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language || "id"];
