@@ -158,7 +158,8 @@ static kj_code list_targets(list_ctx *l, unsigned flags, kj_err *err) {
   if (g.oom)
     c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
   if (!c) {
-    qsort(g.v, g.n, sizeof *g.v, by_target_key);
+    if (g.n)
+      qsort(g.v, g.n, sizeof *g.v, by_target_key);
     for (size_t i = 0; i < g.n; i++)
       list_row(l, &g.v[i].st, g.v[i].reason);
   }
