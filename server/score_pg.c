@@ -72,6 +72,13 @@ static const char *const k_ddl_aggr[] = {
     "NULL, service TEXT COLLATE \"C\" NOT NULL, n BIGINT NOT NULL, u1 BIGINT NOT NULL, u2 BIGINT "
     "NOT NULL, u3 BIGINT NOT NULL, u4 BIGINT NOT NULL, u5 BIGINT NOT NULL, u6 BIGINT NOT NULL, u7 "
     "BIGINT NOT NULL, u8 BIGINT NOT NULL, u9 BIGINT NOT NULL, PRIMARY KEY(y, office, service))",
+    /* the year report's reads of a period's targets and ratings in the
+     * order of S_TARGETS_ALL and S_RATINGS_ALL (no sort), the columns read
+     * included (an index-only scan once vacuumed) */
+    "CREATE INDEX IF NOT EXISTS sc_target_period ON sc_target(period, office, nip, indicator) "
+    "INCLUDE (target_hi, target_lo, weight_hi, weight_lo)",
+    "CREATE INDEX IF NOT EXISTS sc_rating_period ON sc_rating(period, office, ratee, role) "
+    "INCLUDE (total, cnt)",
 };
 
 static const char *const k_tables[] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
