@@ -558,6 +558,8 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
                                                                   db="kjreport"))
     B.log("loaded: %s" % json.dumps(R))
     R["explain"] = explain_reads(cl, "kjreport")
+    for name, plan in R["explain"].items():
+        B.log("EXPLAIN (ANALYZE, BUFFERS) %s:\n%s" % (name, plan))
     # this build's kinerjad and, with PG_REPORT_BEFORE=PATH, another one (the
     # code before a change) as a second instance on the same database; their
     # requests alternate

@@ -715,10 +715,39 @@ static kj_code w_survey_add(void *h, const char *office, long long ym, const cha
   return rc ? rc : add_row(h, U_SURVEYY_ADD, U_SURVEYY_GC, ky, 3, u9, 9, 0, sign, err);
 }
 
+/* Upsert the net sums n, v[0..9) of survey row (office, key, service) of
+ * sc_survey (key ym) or sc_surveyyear (year: key y), and drop the row when
+ * its count went down (back to zero it is gone, as add_row does). */
+static kj_code sv_write(sq *u, int year, const char *office, long long key, const char *service,
+                        long long n, const long long *v, kj_err *err) {
+  const ukey k[] = {{office, 0, 0}, {NULL, key, 1}, {service, 0, 0}};
+  sqlite3_stmt *s = ust(u, year ? U_SURVEYY_ADD : U_SURVEY_ADD, err);
+  if (!s)
+    return KJ_EDB;
+  bind_keys(s, k, 3);
+  for (int j = 0; j < 9; j++)
+    sqlite3_bind_int64(s, 4 + j, v[j]);
+  sqlite3_bind_int64(s, 13, n);
+  kj_code rc = urun(u, s, NULL, err);
+  if (rc || n >= 0)
+    return rc;
+  if (!(s = ust(u, year ? U_SURVEYY_GC : U_SURVEY_GC, err)))
+    return KJ_EDB;
+  bind_keys(s, k, 3);
+  return urun(u, s, NULL, err);
+}
+
+/* 1 when held rows a and b fall in the same sc_surveyyear row */
+static int same_year_row(const sv_pend *a, const sv_pend *b) {
+  return a->ym / 100 == b->ym / 100 && !strcmp(a->office, b->office) &&
+         !strcmp(a->service, b->service);
+}
+
 /* Write the survey sums held back: one upsert per row (the net of its
- * adds and takes), and the row dropped when its count went down (back to
- * zero it is gone, as add_row does).  KJ_OK or KJ_EDB; either way nothing
- * is held back after. */
+ * adds and takes), then one per year row of sc_surveyyear (the months of a
+ * year summed here first: a push's surveys of a dozen months are one year
+ * upsert), and the rest held back (realisasi's years, compliance months).
+ * KJ_OK or KJ_EDB; either way nothing is held back after. */
 static kj_code sv_flush(sq *u, kj_err *err) {
   kj_code rc = KJ_OK;
   u->flushing = 1;
@@ -727,29 +756,29 @@ static kj_code sv_flush(sq *u, kj_err *err) {
     int zero = !p->n;
     for (int j = 0; j < 9; j++)
       zero = zero && !p->u[j];
-    if (zero) /* added and taken away within the batch */
+    if (!zero) /* else added and taken away within the batch */
+      rc = sv_write(u, 0, p->office, p->ym, p->service, p->n, p->u, err);
+  }
+  for (int i = 0; !rc && i < u->npend; i++) {
+    const sv_pend *p = &u->pend[i];
+    int done = 0;
+    for (int j = 0; !done && j < i; j++)
+      done = same_year_row(&u->pend[j], p);
+    if (done) /* summed with an earlier month of its year */
       continue;
-    /* the month row, then its year's row (sc_surveyyear) the same way */
-    for (int y = 0; !rc && y < 2; y++) {
-      const ukey k[] = {{p->office, 0, 0}, {NULL, y ? p->ym / 100 : p->ym, 1}, {p->service, 0, 0}};
-      sqlite3_stmt *s = ust(u, y ? U_SURVEYY_ADD : U_SURVEY_ADD, err);
-      if (!s) {
-        rc = KJ_EDB;
-        break;
+    long long n = p->n, v[9];
+    memcpy(v, p->u, sizeof v);
+    for (int j = i + 1; j < u->npend; j++)
+      if (same_year_row(&u->pend[j], p)) {
+        n += u->pend[j].n;
+        for (int k = 0; k < 9; k++)
+          v[k] += u->pend[j].u[k];
       }
-      bind_keys(s, k, 3);
-      for (int j = 0; j < 9; j++)
-        sqlite3_bind_int64(s, 4 + j, p->u[j]);
-      sqlite3_bind_int64(s, 13, p->n);
-      if ((rc = urun(u, s, NULL, err)) || p->n >= 0)
-        continue;
-      if (!(s = ust(u, y ? U_SURVEYY_GC : U_SURVEY_GC, err))) {
-        rc = KJ_EDB;
-        break;
-      }
-      bind_keys(s, k, 3);
-      rc = urun(u, s, NULL, err);
-    }
+    int zero = !n;
+    for (int k = 0; k < 9; k++)
+      zero = zero && !v[k];
+    if (!zero)
+      rc = sv_write(u, 1, p->office, p->ym / 100, p->service, n, v, err);
   }
   for (int i = 0; !rc && i < u->nry; i++) {
     ry_pend *p = &u->ry[i];
