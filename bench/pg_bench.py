@@ -683,6 +683,9 @@ EXPLAIN_READS = {
                "office,ratee,role",
     "reals_year": "SELECT office,nip,indicator,qty_hi,qty_lo FROM sc_realyear WHERE y=2026 "
                   "ORDER BY office,nip,indicator",
+    "roster": "SELECT office,nip,name FROM sc_emp ORDER BY office,nip",
+    "cmp_months": "SELECT office,sum(days) FROM sc_cmpmonth WHERE ym BETWEEN 202601 AND 202610 "
+                  "GROUP BY office ORDER BY office",
 }
 
 
