@@ -568,6 +568,8 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
     bins = [("this", b.kinerjad), ("cold", b.kinerjad)]
     if os.environ.get("PG_REPORT_BEFORE"):
         bins.append(("before", os.path.abspath(os.environ["PG_REPORT_BEFORE"])))
+        # ... and its cold build (memo off), the figure to compare with "cold"
+        bins.append(("before-cold", os.path.abspath(os.environ["PG_REPORT_BEFORE"])))
     srvs = []
     for k, (name, path) in enumerate(bins):
         dd = d if k == 0 else d + "-" + name
@@ -575,7 +577,7 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
         # kinerjad_schema): "before" is started with the version set back
         # to what it knows for its open only (it only reads: the changes
         # below are imported by this build)
-        older = name == "before" and schema_known(path) < int(
+        older = name.startswith("before") and schema_known(path) < int(
             cl.sql("SELECT version FROM kinerjad_schema", db="kjreport"))
         if older:
             ver = cl.sql("SELECT version FROM kinerjad_schema", db="kjreport")
@@ -587,7 +589,7 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
         bb = B.Bin.__new__(B.Bin)
         bb.kinerjad = path
         s = B.Server(bb, dd)
-        if name == "cold":
+        if name in ("cold", "before-cold"):
             s.env["KJ_REPORT_MEMO"] = "off"
         s.start()
         if older:
@@ -825,7 +827,8 @@ def render_report(out, fmt, rep):
     out.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
     labels = {"this": "this: one office changed since the last report (report memo)",
               "cold": "this, memo off (KJ_REPORT_MEMO=off): every office built, the cold build",
-              "before": "before (PG_REPORT_BEFORE)"}
+              "before": "before (PG_REPORT_BEFORE)",
+              "before-cold": "before, memo off: the cold build"}
     for period, label in (("2026", "year 2026"), ("2026-08", "month 2026-08")):
         for name in rep["builds"]:
             x = rep[name][period]

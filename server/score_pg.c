@@ -60,8 +60,7 @@ static const char *const k_ddl[] = {
 static const char *const k_ddl_aggr[] = {
     "CREATE TABLE IF NOT EXISTS sc_realyear(y BIGINT NOT NULL, office TEXT COLLATE \"C\" NOT NULL, "
     "nip TEXT COLLATE \"C\" NOT NULL, indicator TEXT COLLATE \"C\" NOT NULL, qty_hi BIGINT NOT "
-    "NULL, qty_lo BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(y, office, nip, indicator) "
-    "INCLUDE (qty_hi, qty_lo))",
+    "NULL, qty_lo BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(y, office, nip, indicator))",
     "CREATE TABLE IF NOT EXISTS sc_cmpmonth(office TEXT COLLATE \"C\" NOT NULL, ym BIGINT NOT "
     "NULL, days BIGINT NOT NULL, PRIMARY KEY(office, ym))",
     /* the offices' change counters (the report memo, server/score.c); ""
@@ -73,8 +72,6 @@ static const char *const k_ddl_aggr[] = {
     "NULL, service TEXT COLLATE \"C\" NOT NULL, n BIGINT NOT NULL, u1 BIGINT NOT NULL, u2 BIGINT "
     "NOT NULL, u3 BIGINT NOT NULL, u4 BIGINT NOT NULL, u5 BIGINT NOT NULL, u6 BIGINT NOT NULL, u7 "
     "BIGINT NOT NULL, u8 BIGINT NOT NULL, u9 BIGINT NOT NULL, PRIMARY KEY(y, office, service))",
-    /* (sc_realyear's key includes the sums: S_REALS_YEAR_ALL is an
-     * index-only scan in its order, not a sort of 20,000 rows) */
     /* the year report's reads of a period's targets and ratings in the
      * order of S_TARGETS_ALL and S_RATINGS_ALL (no sort), the columns read
      * included (an index-only scan once vacuumed) */
