@@ -23,9 +23,9 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "score.h"
 #include "hlc.h"
 #include "pgtest.h"
+#include "score.h"
 #include "test_app_util.h"
 
 #define T0 1767225600000ULL /* 2026-01-01T00:00:00Z */
