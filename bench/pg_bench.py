@@ -327,7 +327,8 @@ def bench_push(B, b, tmp, cl, ndev):
 # 60 NOFF surveys on; day 1-28), u1..u9 in 1..4, an id that is a UUIDv7 text unique in g,
 # position BASE + g, every field stamped by one HLC (as a device writes a
 # new record) and the state JSON in the store's own key order; sc_survey
-# gets, in the same statement, what kjs_score_update adds for a survey.
+# and its year sums sc_surveyyear get, in the same statement, what
+# kjs_score_update adds for a survey.
 STATE = ("format('{\"id\":\"%1$s\",\"type\":\"survey\",\"del\":false,\"f\":{\"office\":\"%2$s\","
          "\"date\":\"%3$s\",\"service\":\"%4$s\",\"u1\":\"%5$s\",\"u2\":\"%6$s\",\"u3\":\"%7$s\","
          "\"u4\":\"%8$s\",\"u5\":\"%9$s\",\"u6\":\"%10$s\",\"u7\":\"%11$s\",\"u8\":\"%12$s\","
@@ -359,11 +360,25 @@ g AS (
 ins AS (
   INSERT INTO records(type, id, office, deleted, state, seq, origin)
   SELECT 'survey', id, office, 0, @STATE@, @BASE@ + g, 'dev-bench' FROM g
+),
+sv AS (
+  SELECT office, extract(year FROM day)::bigint * 100 + extract(month FROM day)::bigint AS ym,
+         service, count(*) AS n, sum(u1) AS u1, sum(u2) AS u2, sum(u3) AS u3, sum(u4) AS u4,
+         sum(u5) AS u5, sum(u6) AS u6, sum(u7) AS u7, sum(u8) AS u8, sum(u9) AS u9
+  FROM g GROUP BY 1, 2, 3
+),
+sy AS (
+  INSERT INTO sc_surveyyear AS t(y, office, service, n, u1, u2, u3, u4, u5, u6, u7, u8, u9)
+  SELECT ym / 100, office, service, sum(n), sum(u1), sum(u2), sum(u3), sum(u4), sum(u5), sum(u6),
+         sum(u7), sum(u8), sum(u9)
+  FROM sv GROUP BY 1, 2, 3
+  ON CONFLICT (y, office, service) DO UPDATE SET n = t.n + EXCLUDED.n,
+    u1 = t.u1 + EXCLUDED.u1, u2 = t.u2 + EXCLUDED.u2, u3 = t.u3 + EXCLUDED.u3,
+    u4 = t.u4 + EXCLUDED.u4, u5 = t.u5 + EXCLUDED.u5, u6 = t.u6 + EXCLUDED.u6,
+    u7 = t.u7 + EXCLUDED.u7, u8 = t.u8 + EXCLUDED.u8, u9 = t.u9 + EXCLUDED.u9
 )
 INSERT INTO sc_survey(office, ym, service, n, u1, u2, u3, u4, u5, u6, u7, u8, u9)
-SELECT office, extract(year FROM day)::bigint * 100 + extract(month FROM day)::bigint, service,
-       count(*), sum(u1), sum(u2), sum(u3), sum(u4), sum(u5), sum(u6), sum(u7), sum(u8), sum(u9)
-FROM g GROUP BY 1, 2, 3
+SELECT * FROM sv
 ON CONFLICT (office, ym, service) DO UPDATE SET n = sc_survey.n + EXCLUDED.n,
   u1 = sc_survey.u1 + EXCLUDED.u1, u2 = sc_survey.u2 + EXCLUDED.u2, u3 = sc_survey.u3 + EXCLUDED.u3,
   u4 = sc_survey.u4 + EXCLUDED.u4, u5 = sc_survey.u5 + EXCLUDED.u5, u6 = sc_survey.u6 + EXCLUDED.u6,
@@ -537,11 +552,14 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
     # aggregates, docs/scoring.md "Aggregates"), against the month rows
     # they sum
     for t in ("sc_real", "sc_realyear", "sc_actmonth", "sc_cmpmonth", "sc_target", "sc_rating",
-              "sc_emp"):
+              "sc_emp", "sc_surveyyear"):
         R[t + "_rows"] = int(cl.sql("SELECT count(*) FROM pg_class WHERE relname = '%s'" % t,
                                     db="kjreport")) and int(cl.sql("SELECT count(*) FROM %s" % t,
                                                                   db="kjreport"))
     B.log("loaded: %s" % json.dumps(R))
+    R["explain"] = explain_reads(cl, "kjreport")
+    for name, plan in R["explain"].items():
+        B.log("EXPLAIN (ANALYZE, BUFFERS) %s:\n%s" % (name, plan))
     # this build's kinerjad and, with PG_REPORT_BEFORE=PATH, another one (the
     # code before a change) as a second instance on the same database; their
     # requests alternate
@@ -550,9 +568,20 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
     bins = [("this", b.kinerjad), ("cold", b.kinerjad)]
     if os.environ.get("PG_REPORT_BEFORE"):
         bins.append(("before", os.path.abspath(os.environ["PG_REPORT_BEFORE"])))
+        # ... and its cold build (memo off), the figure to compare with "cold"
+        bins.append(("before-cold", os.path.abspath(os.environ["PG_REPORT_BEFORE"])))
     srvs = []
     for k, (name, path) in enumerate(bins):
         dd = d if k == 0 else d + "-" + name
+        # an older kinerjad refuses the store of this build's schema (3;
+        # kinerjad_schema): "before" is started with the version set back
+        # to what it knows for its open only (it only reads: the changes
+        # below are imported by this build)
+        older = name.startswith("before") and schema_known(path) < int(
+            cl.sql("SELECT version FROM kinerjad_schema", db="kjreport"))
+        if older:
+            ver = cl.sql("SELECT version FROM kinerjad_schema", db="kjreport")
+            cl.sql("UPDATE kinerjad_schema SET version = %d" % schema_known(path), db="kjreport")
         if k:
             B.run([path, "--data", dd, "init", "--store", cl.url("kjreport")])
             for f in ("cert.pem", "key.pem"):
@@ -560,9 +589,12 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
         bb = B.Bin.__new__(B.Bin)
         bb.kinerjad = path
         s = B.Server(bb, dd)
-        if name == "cold":
+        if name in ("cold", "before-cold"):
             s.env["KJ_REPORT_MEMO"] = "off"
         s.start()
+        if older:
+            cl.sql("UPDATE kinerjad_schema SET version = %s" % ver, db="kjreport")
+            R["before_schema"] = schema_known(path)
         port = int(s.url.rsplit(":", 1)[1])
         ctx = ssl.create_default_context(cafile=s.ca)
         ctx.check_hostname = False
@@ -628,6 +660,52 @@ def bench_report(B, b, tmp, cl, nsurveys, ncheck):
         B.log("offices reports (%s): %s" % (name, json.dumps(R[name])))
     cl.sql("DROP DATABASE kjreport")
     return R
+
+
+def schema_known(path):
+    """The PostgreSQL schema version kinerjad at path knows: 3 from the
+    build with sc_surveyyear (its migration 3) on, 2 before; read from
+    the binary's text (the statement that only those builds have)."""
+    with open(path, "rb") as f:
+        return 3 if b"sc_surveyyear" in f.read() else 2
+
+
+# the batch reads of a year report (server/score_pg.c S_*_ALL) whose cost
+# EXPLAIN shows: surveys from the year rows and, as before, summed from the
+# months; targets and ratings of the period
+EXPLAIN_READS = {
+    "surveys_year": "SELECT office,service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9 FROM sc_surveyyear "
+                    "WHERE y=2026 ORDER BY office,service",
+    "surveys_months": "SELECT office,service,sum(n),sum(u1),sum(u2),sum(u3),sum(u4),sum(u5),"
+                      "sum(u6),sum(u7),sum(u8),sum(u9) FROM sc_survey WHERE ym BETWEEN 202601 "
+                      "AND 202612 GROUP BY office,service ORDER BY office,service",
+    "targets": "SELECT office,nip,indicator,target_hi,target_lo,weight_hi,weight_lo FROM "
+               "sc_target WHERE period='2026' ORDER BY office,nip,indicator",
+    "ratings": "SELECT office,ratee,role,total,cnt FROM sc_rating WHERE period='2026' ORDER BY "
+               "office,ratee,role",
+    "reals_year": "SELECT office,nip,indicator,qty_hi,qty_lo FROM sc_realyear WHERE y=2026 "
+                  "ORDER BY office,nip,indicator",
+    "roster": "SELECT office,nip,name FROM sc_emp ORDER BY office,nip",
+    "cmp_months": "SELECT office,sum(days) FROM sc_cmpmonth WHERE ym BETWEEN 202601 AND 202610 "
+                  "GROUP BY office ORDER BY office",
+}
+
+
+def explain_reads(cl, db):
+    """EXPLAIN (ANALYZE, BUFFERS) of EXPLAIN_READS, each the second time
+    (warm, as a report reads them): {name: plan text}; and of the targets
+    and ratings without their period indexes (index scans off: the plan
+    before them), as name + "_noindex"."""
+    out = {}
+    noidx = ("SET enable_indexscan = off; SET enable_indexonlyscan = off; "
+             "SET enable_bitmapscan = off; ")
+    for name, q in EXPLAIN_READS.items():
+        for suffix, pre in (("", ""), ("_noindex", noidx)):
+            if suffix and name not in ("targets", "ratings"):
+                continue
+            cl.sql(pre + "EXPLAIN (ANALYZE) " + q, db=db)
+            out[name + suffix] = cl.sql(pre + "EXPLAIN (ANALYZE, BUFFERS) " + q, db=db)
+    return out
 
 
 def count_statements(cl, srvs, token, R, change=None):
@@ -749,7 +827,8 @@ def render_report(out, fmt, rep):
     out.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
     labels = {"this": "this: one office changed since the last report (report memo)",
               "cold": "this, memo off (KJ_REPORT_MEMO=off): every office built, the cold build",
-              "before": "before (PG_REPORT_BEFORE)"}
+              "before": "before (PG_REPORT_BEFORE)",
+              "before-cold": "before, memo off: the cold build"}
     for period, label in (("2026", "year 2026"), ("2026-08", "month 2026-08")):
         for name in rep["builds"]:
             x = rep[name][period]
@@ -777,7 +856,7 @@ def render_report(out, fmt, rep):
         out.append("Aggregate rows: " + ", ".join(
             "%s `%s`" % (fmt(rep[t + "_rows"]), t) for t in (
                 "sc_emp", "sc_target", "sc_rating", "sc_real", "sc_realyear", "sc_actmonth",
-                "sc_cmpmonth") if t + "_rows" in rep) + ".")
+                "sc_cmpmonth", "sc_surveyyear") if t + "_rows" in rep) + ".")
     if len(rep["builds"]) > 2:
         out.append("")
         out.append("Both builds' answers byte-identical: year %s, month %s." % (

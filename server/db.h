@@ -361,6 +361,11 @@ extern const kjs_db_ops kjs_db_sqlite_ops;
  * found: KJS_HAVE_PG). */
 extern const kjs_db_ops kjs_db_pg_ops;
 
+/* For tests only (0 in kinerjad): open acts as an older kinerjad that
+ * knows this many migrations fewer (SQLite's 12 and PostgreSQL's 2 with 1):
+ * it migrates no further, and a store of a later version is KJ_EVERSION. */
+extern int kjs_db_test_older;
+
 /* 1 when where names a PostgreSQL database ("postgresql://..." or
  * "postgres://..."), else 0 (a file path). */
 int kjs_db_is_pg(const char *where);
@@ -368,8 +373,8 @@ int kjs_db_is_pg(const char *where);
 /* --- bulk copy between stores (kinerjad migrate-store, issue 19) ---------
  * server/migrate_store.c copies an SQLite store into PostgreSQL table by
  * table through these, in one transaction of the target.  Both stores hold
- * the same tables with the same columns (SQLite's schema version 12 is
- * PostgreSQL's 2); kjs_db_tables lists them in copy order. */
+ * the same tables with the same columns (SQLite's schema version 13 is
+ * PostgreSQL's 3); kjs_db_tables lists them in copy order. */
 
 /* One column's value: NULL, an integer (i), text or bytes (p, len bytes;
  * text need not be NUL-terminated). */
@@ -390,7 +395,8 @@ typedef struct kjs_db_table {
 } kjs_db_table;
 /* Every table of the store (records, tokens, applied, conflicts, moved,
  * history, imports, clock, epochs, users, enrol_codes, device_reports and
- * the eleven sc_* score tables), kjs_db_ntables of them (db_sqlite.c). */
+ * the sc_* score tables, the report memo's sc_office_ver included),
+ * kjs_db_ntables of them (db_sqlite.c). */
 extern const kjs_db_table kjs_db_tables[];
 extern const int kjs_db_ntables;
 

@@ -1,6 +1,6 @@
 /* score_pg.c - the score store (score_store.h) on PostgreSQL, through libpq.
  *
- * The same eleven tables as server/score_sqlite.c (docs/scoring.md
+ * The same twelve tables as server/score_sqlite.c (docs/scoring.md
  * "Aggregates"), with BIGINT numbers and text keys COLLATE "C" (byte order,
  * as SQLite's BINARY), so the reports built from either store are the same
  * bytes.  Sums of values * 1e6 are two columns hi * 1e18 + lo, 0 <= lo <
@@ -51,9 +51,13 @@ static const char *const k_ddl[] = {
     "\"C\" NOT NULL, period TEXT COLLATE \"C\" NOT NULL, role TEXT COLLATE \"C\" NOT NULL, total "
     "BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(office, ratee, period, role))",
     "CREATE INDEX IF NOT EXISTS sc_emp_office ON sc_emp(office, nip)",
-    /* the year sums of sc_real and the roster's sums of sc_actmonth (see
-     * "Report aggregates"; filled from those by kjs_score_pg_schema when
-     * made) */
+};
+
+/* The report aggregates, made afresh and filled from the tables they sum by
+ * the schema migration 3 (kjs_score_pg_aggregates): the year sums of
+ * sc_real and of sc_survey, the roster's sums of sc_actmonth, and the
+ * report memo's change counters. */
+static const char *const k_ddl_aggr[] = {
     "CREATE TABLE IF NOT EXISTS sc_realyear(y BIGINT NOT NULL, office TEXT COLLATE \"C\" NOT NULL, "
     "nip TEXT COLLATE \"C\" NOT NULL, indicator TEXT COLLATE \"C\" NOT NULL, qty_hi BIGINT NOT "
     "NULL, qty_lo BIGINT NOT NULL, cnt BIGINT NOT NULL, PRIMARY KEY(y, office, nip, indicator))",
@@ -64,11 +68,22 @@ static const char *const k_ddl[] = {
      * empty store stays empty: migrate-store copies into one) */
     "CREATE TABLE IF NOT EXISTS sc_office_ver(office TEXT COLLATE \"C\" PRIMARY KEY, ver BIGINT "
     "NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS sc_surveyyear(y BIGINT NOT NULL, office TEXT COLLATE \"C\" NOT "
+    "NULL, service TEXT COLLATE \"C\" NOT NULL, n BIGINT NOT NULL, u1 BIGINT NOT NULL, u2 BIGINT "
+    "NOT NULL, u3 BIGINT NOT NULL, u4 BIGINT NOT NULL, u5 BIGINT NOT NULL, u6 BIGINT NOT NULL, u7 "
+    "BIGINT NOT NULL, u8 BIGINT NOT NULL, u9 BIGINT NOT NULL, PRIMARY KEY(y, office, service))",
+    /* the year report's reads of a period's targets and ratings in the
+     * order of S_TARGETS_ALL and S_RATINGS_ALL (no sort), the columns read
+     * included (an index-only scan once vacuumed) */
+    "CREATE INDEX IF NOT EXISTS sc_target_period ON sc_target(period, office, nip, indicator) "
+    "INCLUDE (target_hi, target_lo, weight_hi, weight_lo)",
+    "CREATE INDEX IF NOT EXISTS sc_rating_period ON sc_rating(period, office, ratee, role) "
+    "INCLUDE (total, cnt)",
 };
 
 static const char *const k_tables[] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
                                        "sc_real",   "sc_actday",   "sc_actmonth", "sc_target",
-                                       "sc_rating", "sc_realyear", "sc_cmpmonth"};
+                                       "sc_rating", "sc_realyear", "sc_cmpmonth", "sc_surveyyear"};
 
 /* The statements, prepared as "kjsc_<index>".  An _ADD statement's
  * parameters are the row's keys, then the signed values, then the signed
@@ -122,12 +137,21 @@ enum {
   S_VER_TOUCH,
   S_VERS,
   S_VERS_EPOCH,
+  S_SURVEY2_ADD,
+  S_SURVEYY_GC,
+  S_SURVEYS_YEAR,
+  S_SURVEYS_YEAR_ALL,
   S__COUNT
 };
 
 /* hi, lo of a (hi, lo) pair: hi + delta_hi, plus a carry when lo overflows */
 #define CARRY(c) c "_hi=t." c "_hi+EXCLUDED." c "_hi+(t." c "_lo+EXCLUDED." c "_lo>=" E18S ")::int,"
 #define LOW(c) c "_lo=(t." c "_lo+EXCLUDED." c "_lo)%" E18S ","
+/* a survey row's sums plus the added ones, returning its count */
+#define SV_SUMS                                                                                    \
+  "u1=t.u1+EXCLUDED.u1,u2=t.u2+EXCLUDED.u2,u3=t.u3+EXCLUDED.u3,u4=t.u4+EXCLUDED.u4,"               \
+  "u5=t.u5+EXCLUDED.u5,u6=t.u6+EXCLUDED.u6,u7=t.u7+EXCLUDED.u7,u8=t.u8+EXCLUDED.u8,"               \
+  "u9=t.u9+EXCLUDED.u9,n=t.n+EXCLUDED.n RETURNING n"
 
 static const char *const k_sql[S__COUNT] = {
     [S_OFFICE_PUT] =
@@ -266,6 +290,22 @@ static const char *const k_sql[S__COUNT] = {
     [S_VERS] = "SELECT office,ver,'' FROM sc_office_ver",
     [S_VERS_EPOCH] = "SELECT office,ver,(SELECT epoch FROM epochs ORDER BY n DESC LIMIT 1) FROM "
                      "sc_office_ver",
+    /* sc_survey and sc_surveyyear (its year, ym / 100) in one round trip:
+     * the counts after, month row's then year row's (S_SURVEY_ADD is kept
+     * for the held statements' numbering only) */
+    [S_SURVEY2_ADD] =
+        "WITH y AS (INSERT INTO sc_surveyyear AS t(y,office,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,n) "
+        "VALUES($2::bigint/100,$1,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON "
+        "CONFLICT(y,office,service) DO UPDATE SET " SV_SUMS "), m AS (INSERT INTO sc_survey AS "
+        "t(office,ym,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,n) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,"
+        "$11,$12,$13) ON CONFLICT(office,ym,service) DO UPDATE SET " SV_SUMS ") SELECT m.n,y.n "
+        "FROM m,y",
+    [S_SURVEYY_GC] = "DELETE FROM sc_surveyyear WHERE office=$1 AND service=$2 AND y=$3 AND n=0",
+    /* S_SURVEYS and S_SURVEYS_ALL of a whole year */
+    [S_SURVEYS_YEAR] = "SELECT service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9 FROM sc_surveyyear WHERE y=$2 "
+                       "AND office=$1 ORDER BY service",
+    [S_SURVEYS_YEAR_ALL] = "SELECT office,service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9 FROM sc_surveyyear "
+                           "WHERE y=$1 ORDER BY office,service",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -323,8 +363,9 @@ static kj_code run(kjs_score_pg *h, int i, int nparam, const char *const *params
   char name[16];
   snprintf(name, sizeof name, "kjsc_%d", i);
   *out = NULL;
-  if (i < S_OFFICES || (i >= S_REAL2_ADD && i <= S_CMPM_PLUS)) /* a write: the batch reads
-                                                                * are out of date */
+  /* a write: the batch reads are out of date */
+  if (i < S_OFFICES || (i >= S_REAL2_ADD && i <= S_CMPM_PLUS) || i == S_SURVEY2_ADD ||
+      i == S_SURVEYY_GC)
     drop_batch(h);
   if (!h->checked) {
     kj_code rc = list_prepared(h, err);
@@ -529,7 +570,9 @@ static kj_code w_survey_add(void *h, const char *office, long long ym, const cha
   for (int i = 0; i < 9; i++)
     p[3 + i] = fmt(&n[1 + i], sign * u[i]);
   p[12] = fmt(&n[10], sign);
-  return add_row(h, S_SURVEY_ADD, S_SURVEY_GC, p, 13, 3, NULL, err);
+  num y;
+  const char *py[3] = {office, service, fmt(&y, ym / 100)};
+  return add_two(h, S_SURVEY2_ADD, p, 13, S_SURVEY_GC, p, 3, S_SURVEYY_GC, py, 3, err);
 }
 
 static kj_code w_cdays_add(void *h, const char *office, long long ym, long long days, int sign,
@@ -817,6 +860,21 @@ static kj_code r_surveys(void *h, const char *office, long long ym_lo, long long
                          kj_code (*each)(void *, const kjs_sc_survey *), void *ctx, kj_err *err) {
   num n[2];
   const char *p[3] = {office, fmt(&n[0], ym_lo), fmt(&n[1], ym_hi)};
+  if (ym_lo % 100 == 1 && ym_hi == ym_lo + 11) {
+    /* a whole year: its sums in sc_surveyyear, one row per service */
+    num y;
+    const char *py[2] = {office, fmt(&y, ym_lo / 100)};
+    READ_BATCH_ROWS(h, KJS_PG_B_SURVEYS, S_SURVEYS_YEAR_ALL, 1, py + 1, ym_lo, ym_hi, NULL,
+                    S_SURVEYS_YEAR, 2, py, py, 1, err, "cannot read surveys", {
+                      kjs_sc_survey v;
+                      v.service = col_text(res_, r_, c_);
+                      cb_ = col_ll(res_, r_, c_ + 1, &v.n, err);
+                      for (int i = 0; !cb_ && i < 9; i++)
+                        cb_ = col_ll(res_, r_, c_ + 2 + i, &v.u[i], err);
+                      if (!cb_)
+                        cb_ = each(ctx, &v);
+                    });
+  }
   READ_BATCH_ROWS(h, KJS_PG_B_SURVEYS, S_SURVEYS_ALL, 2, p + 1, ym_lo, ym_hi, NULL, S_SURVEYS, 3, p,
                   p, 1, err, "cannot read surveys", {
                     kjs_sc_survey v;
@@ -1064,6 +1122,10 @@ static const char *const k_fill_realyear =
 static const char *const k_fill_cmpmonth =
     "INSERT INTO sc_cmpmonth(office,ym,days) SELECT m.office,m.ym,sum(m.days) FROM sc_actmonth m "
     "JOIN sc_emp e ON e.office=m.office AND e.nip=m.nip GROUP BY m.office,m.ym";
+static const char *const k_fill_surveyyear =
+    "INSERT INTO sc_surveyyear(y,office,service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9) SELECT ym/100,office,"
+    "service,sum(n),sum(u1),sum(u2),sum(u3),sum(u4),sum(u5),sum(u6),sum(u7),sum(u8),sum(u9) FROM "
+    "sc_survey GROUP BY ym/100,office,service";
 
 /* *absent = 1 when table is not in the schema (to_regclass) */
 static kj_code table_absent(PGconn *c, const char *table, int *absent, kj_err *err) {
@@ -1080,16 +1142,26 @@ static kj_code table_absent(PGconn *c, const char *table, int *absent, kj_err *e
 }
 
 kj_code kjs_score_pg_schema(PGconn *conn, kj_err *err) {
-  int no_ry = 0, no_cm = 0;
-  kj_code rc = table_absent(conn, "sc_realyear", &no_ry, err);
+  kj_code rc = exec_all(conn, k_ddl, sizeof k_ddl / sizeof *k_ddl, err, "cannot create tables");
+  return rc ? rc
+            : exec_all(conn, k_ddl_aggr, sizeof k_ddl_aggr / sizeof *k_ddl_aggr, err,
+                       "cannot create tables");
+}
+
+kj_code kjs_score_pg_aggregates(PGconn *conn, kj_err *err) {
+  static const char *const drop = "DROP TABLE IF EXISTS sc_realyear, sc_cmpmonth, sc_surveyyear";
+  static const char *const fill[] = {k_fill_realyear, k_fill_cmpmonth, k_fill_surveyyear,
+                                     /* the store's own change counter (when it has one): office
+                                      * rows kept by a report memo before are old */
+                                     "UPDATE sc_office_ver SET ver=ver+1 WHERE office=''"};
+  kj_code rc = kjs_score_pg_schema(conn, err);
   if (!rc)
-    rc = table_absent(conn, "sc_cmpmonth", &no_cm, err);
+    rc = exec_all(conn, &drop, 1, err, "cannot make the report aggregates");
   if (!rc)
-    rc = exec_all(conn, k_ddl, sizeof k_ddl / sizeof *k_ddl, err, "cannot create tables");
-  if (!rc && no_ry)
-    rc = exec_all(conn, &k_fill_realyear, 1, err, "cannot fill sc_realyear");
-  if (!rc && no_cm)
-    rc = exec_all(conn, &k_fill_cmpmonth, 1, err, "cannot fill sc_cmpmonth");
+    rc = exec_all(conn, k_ddl_aggr, sizeof k_ddl_aggr / sizeof *k_ddl_aggr, err,
+                  "cannot create tables");
+  if (!rc)
+    rc = exec_all(conn, fill, sizeof fill / sizeof *fill, err, "cannot fill the report aggregates");
   return rc;
 }
 

@@ -1,5 +1,5 @@
 /* score_pg.h - the PostgreSQL implementation of the score store
- * (score_store.h): the eleven sc_* aggregate tables of docs/scoring.md
+ * (score_store.h): the twelve sc_* aggregate tables of docs/scoring.md
  * "Aggregates" in the server's PostgreSQL database (issue 19), next to the
  * records of the PostgreSQL store.
  *
@@ -83,17 +83,26 @@ void kjs_score_pg_release(kjs_score_pg *h);
  * snapshot).  Never fails. */
 void kjs_score_pg_forget(kjs_score_pg *h);
 
-/* Create the eleven aggregate tables and their index if absent (CREATE TABLE
- * IF NOT EXISTS, BIGINT numbers, text COLLATE "C"), in the schema first on
- * the connection's search_path; the report aggregates sc_realyear and
- * sc_cmpmonth, when absent before, are filled from sc_real and sc_actmonth
- * (a database made before them, docs/scoring.md "Aggregates").  Run it inside the caller's
- * migration transaction, under the migration's lock: two sessions creating the same table at the
- * same moment make one of them fail (a unique violation in pg_type), PostgreSQL's rule for
- * concurrent DDL.  KJ_OK, or KJ_EDB with err filled (the transaction must then be rolled back). */
+/* Create the twelve aggregate tables, sc_office_ver and sc_emp's index if
+ * absent (the report aggregates empty: kjs_score_pg_aggregates fills them) (CREATE TABLE IF NOT
+ * EXISTS, BIGINT numbers, text COLLATE "C"), in the schema first on the connection's search_path.
+ * Run it inside the caller's migration transaction, under the migration's
+ * lock: two sessions creating the same table at the same moment make one of
+ * them fail (a unique violation in pg_type), PostgreSQL's rule for
+ * concurrent DDL.  KJ_OK, or KJ_EDB with err filled (the transaction must
+ * then be rolled back). */
 kj_code kjs_score_pg_schema(PGconn *conn, kj_err *err);
 
-/* Empty the eleven tables (before a rebuild from the records: every live
+/* The schema migration 3 (db_pg.c): kjs_score_pg_schema, then the report
+ * aggregates sc_realyear, sc_cmpmonth and sc_surveyyear made afresh (dropped
+ * when there: an older kinerjad may have written without keeping them) and
+ * filled from sc_real, sc_actmonth on the roster and sc_survey, and
+ * sc_office_ver made (its store row "" raised when there: reports kept by a
+ * memo are old).  docs/scoring.md "Aggregates".  Same transaction and lock
+ * as kjs_score_pg_schema; KJ_OK, or KJ_EDB with err filled. */
+kj_code kjs_score_pg_aggregates(PGconn *conn, kj_err *err);
+
+/* Empty the twelve tables (before a rebuild from the records: every live
  * record through kjs_score_update).  Inside the caller's write
  * transaction.  KJ_OK or KJ_EDB with err filled. */
 kj_code kjs_score_pg_clear(PGconn *conn, kj_err *err);

@@ -18,6 +18,9 @@
  *                                                 sc_real's sums per year
  *   sc_cmpmonth(office, ym, days)                 sc_actmonth's days of the
  *                                                 office's roster per month
+ *   sc_surveyyear(y, office, service, n, u1..u9)  sc_survey's sums per year
+ * The last three are the report aggregates: made and filled from the
+ * tables they sum by the schema migration 13 (kjs_score_sqlite_aggregates).
  * ym is year*100+month.  A row whose count drops to 0 is deleted, so a
  * recompute from the records gives exactly the same rows.  The per-employee
  * tables are keyed by the record's own office before the NIP (the own-office
@@ -69,11 +72,20 @@ static const char *const k_tables[] = {
     "office, nip, indicator)) WITHOUT ROWID",
     "sc_cmpmonth(office TEXT NOT NULL, ym INTEGER NOT NULL, days INTEGER NOT NULL, PRIMARY "
     "KEY(office, ym)) WITHOUT ROWID",
+    /* the year sums of sc_survey (the year report reads one row per office
+     * and service instead of summing twelve months) */
+    "sc_surveyyear(y INTEGER NOT NULL, office TEXT NOT NULL, service TEXT NOT NULL, n INTEGER NOT "
+    "NULL, u1 INTEGER NOT NULL, u2 INTEGER NOT NULL, u3 INTEGER NOT NULL, u4 INTEGER NOT NULL, "
+    "u5 INTEGER NOT NULL, u6 INTEGER NOT NULL, u7 INTEGER NOT NULL, u8 INTEGER NOT NULL, u9 "
+    "INTEGER NOT NULL, PRIMARY KEY(y, office, service)) WITHOUT ROWID",
 };
 #define NTABLES ((int)(sizeof k_tables / sizeof k_tables[0]))
-static const char *const k_names[NTABLES] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
-                                             "sc_real",   "sc_actday",   "sc_actmonth", "sc_target",
-                                             "sc_rating", "sc_realyear", "sc_cmpmonth"};
+static const char *const k_names[NTABLES] = {
+    "sc_office",   "sc_emp",    "sc_survey", "sc_cdays",    "sc_real",     "sc_actday",
+    "sc_actmonth", "sc_target", "sc_rating", "sc_realyear", "sc_cmpmonth", "sc_surveyyear"};
+/* k_tables[NBASE..) are the report aggregates, made afresh and filled by
+ * the migration (kjs_score_sqlite_aggregates) */
+#define NBASE 9
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
   int ec = sqlite3_errcode(db) & 0xff;
@@ -81,9 +93,10 @@ static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
                  sqlite3_errmsg(db));
 }
 
-static kj_code create_tables(sqlite3 *db, const char *schema, kj_err *err) {
+/* Create tables k_tables[from..to) in schema (and sc_emp's index). */
+static kj_code create_tables(sqlite3 *db, const char *schema, int from, int to, kj_err *err) {
   char sql[1024];
-  for (int i = 0; i < NTABLES; i++) {
+  for (int i = from; i < to; i++) {
     snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s.%s", schema, k_tables[i]);
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
       return db_fail(db, err, "cannot create tables");
@@ -148,6 +161,10 @@ static const char *const k_fill_cmpmonth =
     "INSERT INTO main.sc_cmpmonth(office,ym,days) SELECT m.office,m.ym,sum(m.days) FROM "
     "main.sc_actmonth m JOIN main.sc_emp e ON e.office=m.office AND e.nip=m.nip GROUP BY m.office,"
     "m.ym";
+static const char *const k_fill_surveyyear =
+    "INSERT INTO main.sc_surveyyear(y,office,service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9) SELECT ym/100,"
+    "office,service,sum(n),sum(u1),sum(u2),sum(u3),sum(u4),sum(u5),sum(u6),sum(u7),sum(u8),sum(u9) "
+    "FROM main.sc_survey GROUP BY ym/100,office,service";
 
 /* The offices' change counters of the report memo (server/score.c), with
  * the store's own row "" from a random start at the first write (an empty
@@ -186,20 +203,39 @@ kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err) {
       if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(db, err, "cannot upgrade the score tables");
     }
-    if ((rc = create_tables(db, "main", err)) || (rc = ver_table(db, err)))
+    if ((rc = create_tables(db, "main", 0, NTABLES, err)) || (rc = ver_table(db, err)))
       return rc;
     return fill_from_records(db, "main", err);
   }
-  int no_ry = 0, no_cm = 0;
-  if ((rc = table_absent(db, "sc_realyear", &no_ry, err)) ||
-      (rc = table_absent(db, "sc_cmpmonth", &no_cm, err)) || (rc = create_tables(db, "main", err)))
+  if ((rc = create_tables(db, "main", 0, NTABLES, err)))
     return rc;
-  if ((rc = ver_table(db, err)))
+  return ver_table(db, err);
+}
+
+kj_code kjs_score_sqlite_aggregates(sqlite3 *db, kj_err *err) {
+  kj_code rc = kjs_score_sqlite_schema(db, err);
+  if (rc)
     return rc;
-  if (no_ry && sqlite3_exec(db, k_fill_realyear, NULL, NULL, NULL) != SQLITE_OK)
-    return db_fail(db, err, "cannot fill sc_realyear");
-  if (no_cm && sqlite3_exec(db, k_fill_cmpmonth, NULL, NULL, NULL) != SQLITE_OK)
-    return db_fail(db, err, "cannot fill sc_cmpmonth");
+  char sql[128];
+  for (int i = NBASE; i < NTABLES; i++) {
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS main.%s", k_names[i]);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+      return db_fail(db, err, "cannot make the report aggregates");
+  }
+  if ((rc = create_tables(db, "main", NBASE, NTABLES, err)) || (rc = ver_table(db, err)))
+    return rc;
+  static const struct {
+    const char *sql, *what;
+  } fill[] = {{k_fill_realyear, "cannot fill sc_realyear"},
+              {k_fill_cmpmonth, "cannot fill sc_cmpmonth"},
+              {k_fill_surveyyear, "cannot fill sc_surveyyear"},
+              /* the store's own change counter (when it has one): office
+               * rows kept by a report memo before are old */
+              {"UPDATE main.sc_office_ver SET ver=ver+1 WHERE office=''",
+               "cannot raise the change counter"}};
+  for (size_t i = 0; i < sizeof fill / sizeof *fill; i++)
+    if (sqlite3_exec(db, fill[i].sql, NULL, NULL, NULL) != SQLITE_OK)
+      return db_fail(db, err, fill[i].what);
   return KJ_OK;
 }
 
@@ -233,6 +269,8 @@ enum {
   U_CMPM_SUB,
   U_CMPM_SUBGC,
   U_CMPM_PLUS,
+  U_SURVEYY_ADD,
+  U_SURVEYY_GC,
   U__COUNT
 };
 
@@ -305,6 +343,13 @@ static const char *const k_usql[U__COUNT] = {
     [U_CMPM_PLUS] = "INSERT INTO %s.sc_cmpmonth(office,ym,days) SELECT m.office,m.ym,m.days FROM "
                     "%s.sc_actmonth m JOIN %s.sc_emp e ON m.office=e.office AND m.nip=e.nip WHERE "
                     "e.nip=?1 ON CONFLICT(office,ym) DO UPDATE SET days=days+excluded.days",
+    /* sc_survey's year row: ?1 office, ?2 y, ?3 service, then as U_SURVEY_ADD */
+    [U_SURVEYY_ADD] =
+        "INSERT INTO %s.sc_surveyyear(office,y,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,n) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(y,office,service) DO "
+        "UPDATE SET u1=u1+?4,u2=u2+?5,u3=u3+?6,u4=u4+?7,u5=u5+?8,u6=u6+?9,u7=u7+?10,u8=u8+?11,"
+        "u9=u9+?12,n=n+?13",
+    [U_SURVEYY_GC] = "DELETE FROM %s.sc_surveyyear WHERE office=?1 AND y=?2 AND service=?3 AND n=0",
 };
 
 /* Report statements (unqualified: main, or temp while a verify runs). */
@@ -320,6 +365,7 @@ enum {
   R_CMP_DAYS,
   R_CMP_DAY,
   R_REAL_YEAR,
+  R_SURVEYS_YEAR,
   R__COUNT
 };
 
@@ -349,6 +395,9 @@ static const char *const k_rsql[R__COUNT] = {
     /* R_REAL of a whole year ?2 */
     [R_REAL_YEAR] = "SELECT indicator, qty_hi, qty_lo FROM sc_realyear WHERE y=?2 AND office=?4 "
                     "AND nip=?1",
+    /* R_SURVEYS of a whole year ?2 */
+    [R_SURVEYS_YEAR] = "SELECT service, n, u1, u2, u3, u4, u5, u6, u7, u8, u9 FROM sc_surveyyear "
+                       "WHERE y=?2 AND office=?1 ORDER BY service",
 };
 
 /* ---------------------------------------------------------------------- */
@@ -475,7 +524,8 @@ static void sq_release(sq *u) {
 }
 
 static sqlite3_stmt *ust(sq *u, int i, kj_err *err) {
-  if ((i == U_SURVEY_ADD || i == U_SURVEY_GC) && u->npend && !u->flushing && sv_flush(u, err))
+  if ((i == U_SURVEY_ADD || i == U_SURVEY_GC || i == U_SURVEYY_ADD || i == U_SURVEYY_GC) &&
+      u->npend && !u->flushing && sv_flush(u, err))
     return NULL;
   if (!u->st[i]) {
     char sql[700];
@@ -660,13 +710,44 @@ static kj_code w_survey_add(void *h, const char *office, long long ym, const cha
   }
   /* (ust writes what is held back first: the sums of one row stay in order) */
   const ukey k[] = {{office, 0, 0}, {NULL, ym, 1}, {service, 0, 0}};
-  return add_row(h, U_SURVEY_ADD, U_SURVEY_GC, k, 3, u9, 9, 0, sign, err);
+  const ukey ky[] = {{office, 0, 0}, {NULL, ym / 100, 1}, {service, 0, 0}};
+  kj_code rc = add_row(h, U_SURVEY_ADD, U_SURVEY_GC, k, 3, u9, 9, 0, sign, err);
+  return rc ? rc : add_row(h, U_SURVEYY_ADD, U_SURVEYY_GC, ky, 3, u9, 9, 0, sign, err);
+}
+
+/* Upsert the net sums n, v[0..9) of survey row (office, key, service) of
+ * sc_survey (key ym) or sc_surveyyear (year: key y), and drop the row when
+ * its count went down (back to zero it is gone, as add_row does). */
+static kj_code sv_write(sq *u, int year, const char *office, long long key, const char *service,
+                        long long n, const long long *v, kj_err *err) {
+  const ukey k[] = {{office, 0, 0}, {NULL, key, 1}, {service, 0, 0}};
+  sqlite3_stmt *s = ust(u, year ? U_SURVEYY_ADD : U_SURVEY_ADD, err);
+  if (!s)
+    return KJ_EDB;
+  bind_keys(s, k, 3);
+  for (int j = 0; j < 9; j++)
+    sqlite3_bind_int64(s, 4 + j, v[j]);
+  sqlite3_bind_int64(s, 13, n);
+  kj_code rc = urun(u, s, NULL, err);
+  if (rc || n >= 0)
+    return rc;
+  if (!(s = ust(u, year ? U_SURVEYY_GC : U_SURVEY_GC, err)))
+    return KJ_EDB;
+  bind_keys(s, k, 3);
+  return urun(u, s, NULL, err);
+}
+
+/* 1 when held rows a and b fall in the same sc_surveyyear row */
+static int same_year_row(const sv_pend *a, const sv_pend *b) {
+  return a->ym / 100 == b->ym / 100 && !strcmp(a->office, b->office) &&
+         !strcmp(a->service, b->service);
 }
 
 /* Write the survey sums held back: one upsert per row (the net of its
- * adds and takes), and the row dropped when its count went down (back to
- * zero it is gone, as add_row does).  KJ_OK or KJ_EDB; either way nothing
- * is held back after. */
+ * adds and takes), then one per year row of sc_surveyyear (the months of a
+ * year summed here first: a push's surveys of a dozen months are one year
+ * upsert), and the rest held back (realisasi's years, compliance months).
+ * KJ_OK or KJ_EDB; either way nothing is held back after. */
 static kj_code sv_flush(sq *u, kj_err *err) {
   kj_code rc = KJ_OK;
   u->flushing = 1;
@@ -675,26 +756,29 @@ static kj_code sv_flush(sq *u, kj_err *err) {
     int zero = !p->n;
     for (int j = 0; j < 9; j++)
       zero = zero && !p->u[j];
-    if (zero) /* added and taken away within the batch */
+    if (!zero) /* else added and taken away within the batch */
+      rc = sv_write(u, 0, p->office, p->ym, p->service, p->n, p->u, err);
+  }
+  for (int i = 0; !rc && i < u->npend; i++) {
+    const sv_pend *p = &u->pend[i];
+    int done = 0;
+    for (int j = 0; !done && j < i; j++)
+      done = same_year_row(&u->pend[j], p);
+    if (done) /* summed with an earlier month of its year */
       continue;
-    const ukey k[] = {{p->office, 0, 0}, {NULL, p->ym, 1}, {p->service, 0, 0}};
-    sqlite3_stmt *s = ust(u, U_SURVEY_ADD, err);
-    if (!s) {
-      rc = KJ_EDB;
-      break;
-    }
-    bind_keys(s, k, 3);
-    for (int j = 0; j < 9; j++)
-      sqlite3_bind_int64(s, 4 + j, p->u[j]);
-    sqlite3_bind_int64(s, 13, p->n);
-    if ((rc = urun(u, s, NULL, err)) || p->n >= 0)
-      continue;
-    if (!(s = ust(u, U_SURVEY_GC, err))) {
-      rc = KJ_EDB;
-      break;
-    }
-    bind_keys(s, k, 3);
-    rc = urun(u, s, NULL, err);
+    long long n = p->n, v[9];
+    memcpy(v, p->u, sizeof v);
+    for (int j = i + 1; j < u->npend; j++)
+      if (same_year_row(&u->pend[j], p)) {
+        n += u->pend[j].n;
+        for (int k = 0; k < 9; k++)
+          v[k] += u->pend[j].u[k];
+      }
+    int zero = !n;
+    for (int k = 0; k < 9; k++)
+      zero = zero && !v[k];
+    if (!zero)
+      rc = sv_write(u, 1, p->office, p->ym / 100, p->service, n, v, err);
   }
   for (int i = 0; !rc && i < u->nry; i++) {
     ry_pend *p = &u->ry[i];
@@ -1024,12 +1108,15 @@ static kj_code r_ratings(void *h, const char *office, const char *ratee, const c
 static kj_code r_surveys(void *h, const char *office, long long ym_lo, long long ym_hi,
                          kj_code (*each)(void *, const kjs_sc_survey *), void *ctx, kj_err *err) {
   sq *u = h;
-  sqlite3_stmt *s = rst(u, R_SURVEYS, err);
+  /* a whole year: its sums in sc_surveyyear, one row per service */
+  int year = ym_lo % 100 == 1 && ym_hi == ym_lo + 11;
+  sqlite3_stmt *s = rst(u, year ? R_SURVEYS_YEAR : R_SURVEYS, err);
   if (!s)
     return KJ_EDB;
   btext(s, 1, office);
-  sqlite3_bind_int64(s, 2, ym_lo);
-  sqlite3_bind_int64(s, 3, ym_hi);
+  sqlite3_bind_int64(s, 2, year ? ym_lo / 100 : ym_lo);
+  if (!year)
+    sqlite3_bind_int64(s, 3, ym_hi);
   READ_ROWS(u, s, err, "cannot read surveys", {
     kjs_sc_survey v;
     v.service = ctext(s, 0);
@@ -1413,7 +1500,7 @@ kj_code kjs_score_sqlite_rebuild(sqlite3 *db, int verify, kj_buf *diffs, int *nd
   for (int i = 0; i < NTABLES; i++)
     if ((rc = exec_fmt(db, err, "DROP TABLE IF EXISTS %s.%s", "temp", k_names[i])))
       return rc;
-  rc = create_tables(db, "temp", err);
+  rc = create_tables(db, "temp", 0, NTABLES, err);
   if (!rc)
     rc = fill_from_records(db, "temp", err);
   int n = 0;

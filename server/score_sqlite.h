@@ -1,5 +1,5 @@
 /* score_sqlite.h - the SQLite implementation of the score store
- * (score_store.h): the eleven sc_* aggregate tables of docs/scoring.md
+ * (score_store.h): the twelve sc_* aggregate tables of docs/scoring.md
  * "Aggregates" in the server's database, next to `records`.
  *
  * Only server/store.c (and the tests and bench/score_bench of the scores)
@@ -33,12 +33,20 @@ void kjs_score_sqlite_hold(sqlite3 *db);
 kj_code kjs_score_sqlite_flush(sqlite3 *db, kj_err *err);
 void kjs_score_sqlite_discard(sqlite3 *db);
 
-/* Create the aggregate tables (IF NOT EXISTS); tables of an older layout are
- * rebuilt from the live rows of `records`, and the report aggregates
- * sc_realyear and sc_cmpmonth, when absent before, filled from sc_real and
- * sc_actmonth (docs/scoring.md "Aggregates").  KJ_OK, or KJ_EDB with err
+/* Create the twelve aggregate tables (IF NOT EXISTS; the report aggregates
+ * empty: kjs_score_sqlite_aggregates fills them); tables of an older layout
+ * are rebuilt from the live rows of `records`.  KJ_OK, or KJ_EDB with err
  * filled.  The store runs it on every open, inside its transaction. */
 kj_code kjs_score_sqlite_schema(sqlite3 *db, kj_err *err);
+
+/* The schema migration 13 (db_sqlite.c): kjs_score_sqlite_schema, then the
+ * report aggregates sc_realyear, sc_cmpmonth and sc_surveyyear made afresh
+ * (dropped when there: an older kinerjad may have written without keeping
+ * them) and filled from sc_real, sc_actmonth on the roster and sc_survey,
+ * and sc_office_ver made (its store row "" raised when there: reports kept
+ * by a memo before are old).  docs/scoring.md "Aggregates".  Inside the
+ * migration's transaction; KJ_OK, or KJ_EDB with err filled (roll back). */
+kj_code kjs_score_sqlite_aggregates(sqlite3 *db, kj_err *err);
 
 /* Rebuild the aggregates from the live rows of `records` (state JSON
  * through kj_rstate_from_json, each record through kjs_score_update).

@@ -5,7 +5,7 @@
  * docs/scoring.md "Aggregates" only through a kjs_score_store: a table of
  * functions over plain C values and row structs, with no SQL and no
  * database handle.  server/score_sqlite.c is the SQLite implementation
- * (the eleven sc_* tables); a PostgreSQL implementation provides the same
+ * (the twelve sc_* tables); a PostgreSQL implementation provides the same
  * functions.  docs/architecture.md "server/score" shows the seam.
  *
  * Every function takes the implementation's handle h first and err last,

@@ -140,6 +140,10 @@ static void test_aggregates_at_bound(void **state) {
               "INSERT INTO sc_survey(office,ym,service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9) VALUES("
               "'X1',202606,'S',1000000000,4000000000,4000000000,4000000000,4000000000,4000000000,"
               "4000000000,4000000000,4000000000,4000000000);"
+              /* and its year sums, which a year's reports read */
+              "INSERT INTO sc_surveyyear(y,office,service,n,u1,u2,u3,u4,u5,u6,u7,u8,u9) VALUES("
+              "2026,'X1','S',1000000000,4000000000,4000000000,4000000000,4000000000,4000000000,"
+              "4000000000,4000000000,4000000000,4000000000);"
               "INSERT INTO sc_cdays(office,ym,days,cnt) VALUES('X1',202606,0,1000000000);"
               "INSERT INTO sc_rating(office,ratee,period,role,total,cnt) VALUES('X1','" NIP1
               "','2026','atasan',35000000000,1000000000),('X1','" NIP2

@@ -231,7 +231,7 @@ static int compare_reports(env *e, const char *dir, int want_expected) {
 static void count_rows(env *e, long long *pg, long long *sq) {
   static const char *const t[] = {"sc_office", "sc_emp",      "sc_survey",   "sc_cdays",
                                   "sc_real",   "sc_actday",   "sc_actmonth", "sc_target",
-                                  "sc_rating", "sc_realyear", "sc_cmpmonth"};
+                                  "sc_rating", "sc_realyear", "sc_cmpmonth", "sc_surveyyear"};
   *pg = *sq = 0;
   for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
     char sql[64];
@@ -430,16 +430,28 @@ static void rows_sq(env *e, const char *sql, kj_buf *out) {
   sqlite3_finalize(s);
 }
 
+/* each survey row as "SERVICE N U1 .. U9" a line into the kj_buf ctx */
+static kj_code on_survey_text(void *ctx, const kjs_sc_survey *v) {
+  kj_buf_addf(ctx, "%s %lld", v->service, v->n);
+  for (int i = 0; i < 9; i++)
+    kj_buf_addf(ctx, " %lld", v->u[i]);
+  kj_buf_addc(ctx, '\n');
+  return KJ_OK;
+}
+
 static const char *const k_ry = "SELECT * FROM sc_realyear ORDER BY y, office, nip, indicator";
 static const char *const k_cm = "SELECT * FROM sc_cmpmonth ORDER BY office, ym";
+static const char *const k_sy = "SELECT * FROM sc_surveyyear ORDER BY y, office, service";
 
 /* The report aggregates (docs/scoring.md "Aggregates"): sc_realyear is the
  * year sums of sc_real (the (hi, lo) carry included) and a year's reals
  * come from it; sc_cmpmonth is the sum of sc_actmonth over the rows whose
  * (office, nip) is on the roster, kept through activities before their
  * employee, a move of office and a delete; both stores keep the same rows,
- * and a database made before the tables gets them filled from sc_real and
- * sc_actmonth when the schema runs, equal to what the upkeep kept. */
+ * sc_surveyyear is the year sums of sc_survey (a whole year's surveys come
+ * from it); a database made before the tables (or whose tables an older
+ * kinerjad left behind) gets them filled from sc_real, sc_actmonth and
+ * sc_survey by the migration, equal to what the upkeep kept. */
 static void test_report_aggregates(void **state) {
   env *e = *state;
   const long long big = 999999999999999999LL;
@@ -462,6 +474,15 @@ static void test_report_aggregates(void **state) {
     assert_int_equal(o->real_add(h, "A", "E1", "I", 202612, big, 1, &err), KJ_OK);
     assert_int_equal(o->real_add(h, "A", "E1", "I", 202612, 7, 1, &err), KJ_OK);
     assert_int_equal(o->real_add(h, "A", "E1", "I", 202701, 5, 1, &err), KJ_OK);
+    /* surveys: three months of 2026 (one added and taken again), one of
+     * 2027 */
+    const long long u4[9] = {4, 4, 4, 4, 4, 4, 4, 4, 4}, u2[9] = {2, 3, 2, 3, 2, 3, 2, 3, 2};
+    assert_int_equal(o->survey_add(h, "A", 202603, "KK", u4, 1, &err), KJ_OK);
+    assert_int_equal(o->survey_add(h, "A", 202611, "KK", u2, 1, &err), KJ_OK);
+    assert_int_equal(o->survey_add(h, "A", 202611, "KTP", u2, 1, &err), KJ_OK);
+    assert_int_equal(o->survey_add(h, "A", 202605, "KK", u4, 1, &err), KJ_OK);
+    assert_int_equal(o->survey_add(h, "A", 202605, "KK", u4, -1, &err), KJ_OK);
+    assert_int_equal(o->survey_add(h, "A", 202701, "KK", u4, 1, &err), KJ_OK);
     /* activity months: E2's before E2 is on the roster, one of office B
      * naming E1 (not on B's roster) */
     assert_int_equal(o->emp_put(h, &e1a, &err), KJ_OK);
@@ -497,23 +518,46 @@ static void test_report_aggregates(void **state) {
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   rows_pg(e, k_ry, &a);
   rows_pg(e, k_cm, &a);
+  rows_pg(e, k_sy, &a);
   rows_sq(e, k_ry, &b);
   rows_sq(e, k_cm, &b);
+  rows_sq(e, k_sy, &b);
   assert_string_equal(kj_buf_str(&a),
-                      "2026|A|E1|I|2|5|3\n2027|A|E1|I|0|5|1\nA|202601|1\nB|202602|1\n");
+                      "2026|A|E1|I|2|5|3\n2027|A|E1|I|0|5|1\nA|202601|1\nB|202602|1\n"
+                      "2026|A|KK|2|6|7|6|7|6|7|6|7|6\n"
+                      "2026|A|KTP|1|2|3|2|3|2|3|2|3|2\n"
+                      "2027|A|KK|1|4|4|4|4|4|4|4|4|4\n");
+  /* a whole year's surveys: the year row, as the months summed */
+  for (int s = 0; s < 2; s++) {
+    kj_buf y, m;
+    kj_buf_init(&y, KJ_BUF_UNLIMITED);
+    kj_buf_init(&m, KJ_BUF_UNLIMITED);
+    assert_int_equal(ss[s]->ops->surveys(ss[s]->h, "A", 202601, 202612, on_survey_text, &y, &err),
+                     KJ_OK);
+    assert_int_equal(ss[s]->ops->surveys(ss[s]->h, "A", 202601, 202611, on_survey_text, &m, &err),
+                     KJ_OK);
+    assert_string_equal(kj_buf_str(&y), "KK 2 6 7 6 7 6 7 6 7 6\nKTP 1 2 3 2 3 2 3 2 3 2\n");
+    assert_string_equal(kj_buf_str(&y), kj_buf_str(&m));
+    kj_buf_release(&y);
+    kj_buf_release(&m);
+  }
   assert_string_equal(kj_buf_str(&a), kj_buf_str(&b));
-  /* made before the tables: dropped, then the schema fills them the same */
-  exec_pg(e, "DROP TABLE sc_realyear; DROP TABLE sc_cmpmonth");
-  sqlite3_exec(e->sq, "DROP TABLE sc_realyear; DROP TABLE sc_cmpmonth", NULL, NULL, NULL);
-  assert_int_equal(kjs_score_pg_schema(e->pg, &err), KJ_OK);
-  assert_int_equal(kjs_score_sqlite_schema(e->sq, &err), KJ_OK);
+  /* made before the tables (or kept by an older kinerjad: emptied here),
+   * the migration fills them the same */
+  exec_pg(e, "DROP TABLE sc_realyear; DELETE FROM sc_cmpmonth; DROP TABLE sc_surveyyear");
+  sqlite3_exec(e->sq, "DROP TABLE sc_realyear; DELETE FROM sc_cmpmonth; DROP TABLE sc_surveyyear",
+               NULL, NULL, NULL);
+  assert_int_equal(kjs_score_pg_aggregates(e->pg, &err), KJ_OK);
+  assert_int_equal(kjs_score_sqlite_aggregates(e->sq, &err), KJ_OK);
   kj_buf c, d;
   kj_buf_init(&c, KJ_BUF_UNLIMITED);
   kj_buf_init(&d, KJ_BUF_UNLIMITED);
   rows_pg(e, k_ry, &c);
   rows_pg(e, k_cm, &c);
+  rows_pg(e, k_sy, &c);
   rows_sq(e, k_ry, &d);
   rows_sq(e, k_cm, &d);
+  rows_sq(e, k_sy, &d);
   assert_string_equal(kj_buf_str(&c), kj_buf_str(&a));
   assert_string_equal(kj_buf_str(&d), kj_buf_str(&a));
   kj_buf_release(&a);
@@ -540,6 +584,11 @@ static void test_report_aggregates(void **state) {
     assert_int_equal(o->real_add(h, "A", "E1", "I", 202612, big, -1, &err), KJ_OK);
     assert_int_equal(o->real_add(h, "A", "E1", "I", 202612, 7, -1, &err), KJ_OK);
     assert_int_equal(o->real_add(h, "A", "E1", "I", 202701, 5, -1, &err), KJ_OK);
+    const long long u4[9] = {4, 4, 4, 4, 4, 4, 4, 4, 4}, u2[9] = {2, 3, 2, 3, 2, 3, 2, 3, 2};
+    assert_int_equal(o->survey_add(h, "A", 202603, "KK", u4, -1, &err), KJ_OK);
+    assert_int_equal(o->survey_add(h, "A", 202611, "KK", u2, -1, &err), KJ_OK);
+    assert_int_equal(o->survey_add(h, "A", 202611, "KTP", u2, -1, &err), KJ_OK);
+    assert_int_equal(o->survey_add(h, "A", 202701, "KK", u4, -1, &err), KJ_OK);
   }
   assert_int_equal(kjs_score_sqlite_flush(e->sq, &err), KJ_OK);
   sqlite3_exec(e->sq, "COMMIT", NULL, NULL, NULL);
