@@ -565,8 +565,6 @@ fail:
 
 static void q_close(kjs_db *d);
 
-/* db_pool.h's callbacks: the connections after the first, which made the
- * schema */
 /* --- the checkpointer ---------------------------------------------------
  *
  * SQLite checkpoints a WAL database inside the commit that takes the WAL past
@@ -650,6 +648,8 @@ static void ckpt_stop(kjs_db *d) {
     pthread_join(d->ckpt, NULL);
 }
 
+/* db_pool.h's callbacks: the connections after the first, which made the
+ * schema */
 static kj_code pool_open(void *ctx, conn **out, kj_err *err) {
   kjs_db *d = ctx;
   kj_code rc = conn_open(d->path, 0, out, err);
