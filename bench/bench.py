@@ -182,6 +182,13 @@ class Server:
         cpu = (int(fields[11]) + int(fields[12])) / clk_tck()  # utime, stime
         return hwm / 1024.0, cpu
 
+    def kernel(self):
+        """System CPU seconds and minor page faults of the running server so
+        far (docs/performance.md "Push throughput": the kernel's share)."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[12]) / clk_tck(), int(fields[7])  # stime, minflt
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -393,6 +400,7 @@ def bench_push(b, tmp, csv, run_no, proxy=False):
         if probe.returncode != 0 or hz.get("errors", 1) != 0:
             raise RuntimeError("healthz probe failed: %s" % t)
     srv_rss, srv_cpu = srv.usage()
+    srv_sys, srv_minflt = srv.kernel()
     srv.stop()
     handler_ms = 0.0  # the server's own time per push, from its request log
     with open(os.path.join(srv.dir, "serve.log")) as f:
@@ -405,7 +413,8 @@ def bench_push(b, tmp, csv, run_no, proxy=False):
     out = {"wall": wall, "rate": N / wall, "sync_rss": rss / 1024.0, "import_rss": imp_rss / 1024.0,
            "import_wall": imp_wall, "requests": res["requests"], "client_sent": res["bytes_sent"],
            "client_recv": res["bytes_received"], "healthz": hz, "srv_rss": srv_rss, "srv_cpu": srv_cpu,
-           "client_cpu": client_cpu, "handler_s": handler_ms / 1e3}
+           "client_cpu": client_cpu, "handler_s": handler_ms / 1e3, "srv_sys": srv_sys,
+           "srv_minflt": srv_minflt}
     if px:
         time.sleep(0.2)
         out["wire"] = wire(px.take())
@@ -1153,8 +1162,9 @@ def push_only(b, tmp):
         for name, bb in builds:
             p = bench_push(bb, tmp, csv, k)
             k += 1
-            log("%s push run %d: %.0f rec/s, server CPU %.2f s, handlers %.2f s" % (
-                name, r + 1, p["rate"], p["srv_cpu"], p["handler_s"]))
+            log("%s push run %d: %.0f rec/s, server CPU %.2f s (system %.2f s, %d minor faults), "
+                "handlers %.2f s, load %.1f" % (name, r + 1, p["rate"], p["srv_cpu"], p["srv_sys"],
+                                              p["srv_minflt"], p["handler_s"], os.getloadavg()[0]))
             res[name].append(p)
         db = os.path.join(tmp, "raw.db")
         raw.append(float(run([b.raw_sqlite, db, str(N), "durable"])[0].split()[1]))
@@ -1166,9 +1176,11 @@ def push_only(b, tmp):
     for name, _ in builds:
         ps = res[name]
         rate = [p["rate"] for p in ps]
-        print("  %s: %s rec/s (%s), ratio %.3f, server CPU %.2f s, handlers %.2f s, client CPU %.2f s" % (
-            name, fmt(med(rate)), runs(rate), med(rate) / med(raw), med([p["srv_cpu"] for p in ps]),
-            med([p["handler_s"] for p in ps]), med([p["client_cpu"] for p in ps])))
+        print("  %s: %s rec/s (%s), ratio %.3f, server CPU %.2f s (system %.2f s), handlers %.2f s, "
+              "client CPU %.2f s" % (
+                  name, fmt(med(rate)), runs(rate), med(rate) / med(raw), med([p["srv_cpu"] for p in ps]),
+                  med([p["srv_sys"] for p in ps]), med([p["handler_s"] for p in ps]),
+                  med([p["client_cpu"] for p in ps])))
 
 
 def main():

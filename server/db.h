@@ -161,6 +161,12 @@ typedef struct kjs_db_ops {
   /* A connection of the pool (waits while all are taken); NULL with err
    * filled.  release gives it back (rolling back a transaction left open). */
   kjs_dbc *(*acquire)(kjs_db *db, kj_err *err);
+  /* The connection for the process's write transactions (store.c's
+   * kjs_txn_begin, under its write mutex), given back with release: on
+   * SQLite one connection kept for them, with a bigger page cache (the
+   * pages of a push's indexes stay from batch to batch); on PostgreSQL a
+   * connection of the pool, as acquire.  NULL with err filled. */
+  kjs_dbc *(*acquire_writer)(kjs_db *db, kj_err *err);
   void (*release)(kjs_db *db, kjs_dbc *c);
 
   /* --- transactions ------------------------------------------------- */

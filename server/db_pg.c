@@ -1493,6 +1493,7 @@ const kjs_db_ops kjs_db_pg_ops = {
     .open = p_open,
     .close = p_close,
     .acquire = p_acquire,
+    .acquire_writer = p_acquire, /* no page cache of its own to keep */
     .release = p_release,
     .begin = p_begin,
     .commit = p_commit,

@@ -28,6 +28,18 @@
 #define KJS_APP_ID 0x4b4a5344 /* "KJSD" */
 #define KJS_POOL_MAX 8
 #define KJS_BUSY_MS 30000
+/* Page cache of the writer's connection (q_acquire_writer), KiB: the pages
+ * of a push's indexes stay between its batches instead of being read back
+ * (pread) from the WAL and the file; the other connections keep SQLite's
+ * default (2 MiB), so the pool (KJS_POOL_MAX) stays small for target 5.
+ * 16 MiB took as much system CPU off a 100,000-record push as 32 and 64
+ * (docs/performance.md "Push throughput"). */
+#define KJS_WRITER_CACHE_KIB 16384
+/* WAL pages (4 KiB) at which a commit asks the checkpointer thread for a
+ * checkpoint, and at which a commit checkpoints itself (the checkpointer
+ * behind or not running): SQLite's own would run inside the commit at 1,000 */
+#define KJS_CKPT_PAGES 4096
+#define KJS_CKPT_PAGES_SELF 16384
 
 /* The last position of the change sequence: records and moved notices. */
 #define POSITION_MAX_SQL                                                                           \
@@ -354,14 +366,27 @@ struct kjs_dbc {
   /* MANY_ROWS and MANY_ROWS_SMALL rows, prepared at first use */
   sqlite3_stmt *applied_many[2], *history_many[2];
   sqlite3_stmt *rec_add; /* q_rec_add's, prepared at first use */
+  int writer;            /* 1: the database's writer connection (q_acquire_writer) */
   /* token_get's strings, valid until the next call */
   char t_id[128], t_role[16], t_office[64], t_name[256];
 };
 typedef struct kjs_dbc conn;
 
+/* The checkpointer's state (kjs_db.ckpt_state) */
+enum { CKPT_NONE, CKPT_RUNNING, CKPT_FAILED };
+
 struct kjs_db {
   char *path;
-  kjs_pool pool; /* db_pool.h: conn_open, conn_close */
+  kjs_pool pool;      /* db_pool.h: conn_open, conn_close */
+  pthread_mutex_t mu; /* the fields below */
+  conn *writer;       /* kept out of the pool between write transactions */
+  int writer_out;     /* 1: acquired */
+  /* The checkpointer: a thread with its own connection, started at the first
+   * commit that leaves KJS_CKPT_PAGES in the WAL, then woken by such commits
+   * (ckpt_want) until close (ckpt_stop). */
+  pthread_t ckpt;
+  pthread_cond_t ckpt_cv;
+  int ckpt_started, ckpt_state, ckpt_want, ckpt_stop;
 };
 
 static kj_code db_fail(sqlite3 *db, kj_err *err, const char *what) {
@@ -554,10 +579,97 @@ fail:
 
 static void q_close(kjs_db *d);
 
+/* --- the checkpointer ---------------------------------------------------
+ *
+ * SQLite checkpoints a WAL database inside the commit that takes the WAL past
+ * wal_autocheckpoint (1,000 pages): on a push of 1,000 surveys, whose batch
+ * writes about 1,500 pages, every batch's answer waited for its pages to be
+ * copied into the database file and both files fsynced.  Every connection
+ * here has a WAL hook instead (it replaces SQLite's autocheckpoint): a
+ * commit that leaves KJS_CKPT_PAGES or more wakes a thread that runs a
+ * PASSIVE checkpoint on its own connection, beside the next transactions
+ * (a PASSIVE checkpoint takes no lock a writer or a reader waits for; the
+ * WAL starts again from its beginning at the first write after a complete
+ * one).  Past KJS_CKPT_PAGES_SELF (the thread behind, or it could not
+ * start or open its connection) the commit checkpoints itself, PASSIVE, as
+ * SQLite would: the WAL stays bounded. */
+
+static void *ckpt_main(void *arg) {
+  kjs_db *d = arg;
+  conn *c = NULL;
+  pthread_mutex_lock(&d->mu);
+  for (;;) {
+    while (!d->ckpt_want && !d->ckpt_stop)
+      pthread_cond_wait(&d->ckpt_cv, &d->mu);
+    if (d->ckpt_stop)
+      break;
+    d->ckpt_want = 0;
+    pthread_mutex_unlock(&d->mu);
+    kj_err e;
+    kj_err_clear(&e);
+    if (!c && conn_open(d->path, 0, &c, &e) != KJ_OK) {
+      KJ_WARN("checkpointer: %s; commits checkpoint themselves", e.msg);
+      pthread_mutex_lock(&d->mu);
+      d->ckpt_state = CKPT_FAILED;
+      break;
+    }
+    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+      KJ_WARN("checkpoint of '%s': %s", d->path, sqlite3_errmsg(c->db));
+    pthread_mutex_lock(&d->mu);
+  }
+  pthread_mutex_unlock(&d->mu);
+  conn_close(c);
+  return NULL;
+}
+
+/* sqlite3_wal_hook of every connection: pages is the WAL's size after the
+ * commit that just ended.  Always SQLITE_OK: the commit is done whatever a
+ * checkpoint does. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages) {
+  kjs_db *d = arg;
+  if (pages < KJS_CKPT_PAGES)
+    return SQLITE_OK;
+  int self = pages >= KJS_CKPT_PAGES_SELF;
+  if (!self) {
+    pthread_mutex_lock(&d->mu);
+    if (d->ckpt_state == CKPT_NONE && !d->ckpt_stop) {
+      d->ckpt_started = pthread_create(&d->ckpt, NULL, ckpt_main, d) == 0;
+      d->ckpt_state = d->ckpt_started ? CKPT_RUNNING : CKPT_FAILED;
+      if (!d->ckpt_started)
+        KJ_WARN("cannot start the checkpointer thread; commits checkpoint themselves");
+    }
+    self = d->ckpt_state != CKPT_RUNNING;
+    if (!self) {
+      d->ckpt_want = 1;
+      pthread_cond_signal(&d->ckpt_cv);
+    }
+    pthread_mutex_unlock(&d->mu);
+  }
+  if (self)
+    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return SQLITE_OK;
+}
+
+/* Stop the checkpointer thread (if it runs) and close its connection. */
+static void ckpt_stop(kjs_db *d) {
+  pthread_mutex_lock(&d->mu);
+  d->ckpt_stop = 1;
+  int started = d->ckpt_started;
+  pthread_cond_signal(&d->ckpt_cv);
+  pthread_mutex_unlock(&d->mu);
+  if (started)
+    pthread_join(d->ckpt, NULL);
+}
+
 /* db_pool.h's callbacks: the connections after the first, which made the
  * schema */
 static kj_code pool_open(void *ctx, conn **out, kj_err *err) {
-  return conn_open(((kjs_db *)ctx)->path, 0, out, err);
+  kjs_db *d = ctx;
+  kj_code rc = conn_open(d->path, 0, out, err);
+  if (!rc)
+    sqlite3_wal_hook((*out)->db, wal_hook, d);
+  return rc;
 }
 
 static const kjs_pool_ops pool_ops = {pool_open, conn_close, NULL};
@@ -586,8 +698,12 @@ static kj_code q_open(const char *where, int create, kjs_db **out, kj_err *err) 
     free(d);
     return KJ_ENOMEM;
   }
+  pthread_mutex_init(&d->mu, NULL);
+  pthread_cond_init(&d->ckpt_cv, NULL);
   conn *c = NULL;
   kj_code rc = conn_open(where, create, &c, err);
+  if (!rc)
+    sqlite3_wal_hook(c->db, wal_hook, d);
   if (rc == KJ_ENOENT)
     kj_fail(err, KJ_ENOENT, "no database at '%s': run 'kinerjad init' first", where);
   if (!rc && (rc = migrate(c, err))) {
@@ -606,7 +722,11 @@ static kj_code q_open(const char *where, int create, kjs_db **out, kj_err *err) 
 static void q_close(kjs_db *d) {
   if (!d)
     return;
+  ckpt_stop(d);
+  conn_close(d->writer);
   kjs_pool_release(&d->pool);
+  pthread_mutex_destroy(&d->mu);
+  pthread_cond_destroy(&d->ckpt_cv);
   free(d->path);
   free(d);
 }
@@ -615,18 +735,64 @@ static conn *q_acquire(kjs_db *d, kj_err *err) {
   return kjs_pool_get(&d->pool, err);
 }
 
+/* The writer's connection: kept out of the pool, with KJS_WRITER_CACHE_KIB
+ * of page cache, for store.c's write transactions (which take turns on its
+ * write mutex); opened at the first.  SQLite empties a connection's cache
+ * when another connection has written since its last transaction, so one
+ * connection for the pushes keeps their pages; another writer of the
+ * process (enrolment, the clock's seed) uses a pooled connection.  While
+ * the writer's is taken (not by store.c), a pooled one is given. */
+static conn *q_acquire_writer(kjs_db *d, kj_err *err) {
+  pthread_mutex_lock(&d->mu);
+  int take = !d->writer_out;
+  conn *c = take ? d->writer : NULL;
+  if (take)
+    d->writer_out = 1;
+  pthread_mutex_unlock(&d->mu);
+  if (!take)
+    return q_acquire(d, err);
+  if (c)
+    return c;
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", KJS_WRITER_CACHE_KIB);
+  if (conn_open(d->path, 0, &c, err) == KJ_OK && exec(c, sql, err) != KJ_OK) {
+    conn_close(c);
+    c = NULL;
+  }
+  pthread_mutex_lock(&d->mu);
+  if (c) {
+    sqlite3_wal_hook(c->db, wal_hook, d);
+    c->writer = 1;
+    d->writer = c;
+  } else {
+    d->writer_out = 0;
+  }
+  pthread_mutex_unlock(&d->mu);
+  return c;
+}
+
 static void q_release(kjs_db *d, conn *c) {
   if (!c)
     return;
   /* A COMMIT or ROLLBACK that failed (out of memory) must not leave the
    * next user of this connection inside the old transaction: roll back, or
-   * close the connection (the pool opens a new one). */
-  if (!sqlite3_get_autocommit(c->db) &&
-      (exec(c, "ROLLBACK", NULL) || !sqlite3_get_autocommit(c->db))) {
+   * close the connection (the pool, or the next q_acquire_writer, opens a
+   * new one). */
+  int stuck = !sqlite3_get_autocommit(c->db) &&
+              (exec(c, "ROLLBACK", NULL) || !sqlite3_get_autocommit(c->db));
+  if (c->writer) {
+    pthread_mutex_lock(&d->mu);
+    if (stuck)
+      d->writer = NULL;
+    d->writer_out = 0;
+    pthread_mutex_unlock(&d->mu);
+    if (stuck)
+      conn_close(c);
+  } else if (stuck) {
     kjs_pool_drop(&d->pool, c);
-    return;
+  } else {
+    kjs_pool_put(&d->pool, c);
   }
-  kjs_pool_put(&d->pool, c);
 }
 
 /* --- transactions ------------------------------------------------------ */
@@ -1607,6 +1773,7 @@ const kjs_db_ops kjs_db_sqlite_ops = {
     .open = q_open,
     .close = q_close,
     .acquire = q_acquire,
+    .acquire_writer = q_acquire_writer,
     .release = q_release,
     .begin = q_begin,
     .commit = q_commit,

@@ -600,7 +600,7 @@ kj_code kjs_txn_begin(kjs_store *s, kjs_txn **out, kj_err *err) {
   kj_buf_init(&t->held, KJ_BUF_UNLIMITED);
   t->has_employees = -1;
   pthread_mutex_lock(&s->wmu);
-  t->c = acquire(s, err);
+  t->c = s->ops->acquire_writer(s->db, err);
   kj_code rc = KJ_OK;
   if (!t->c) {
     rc = code_of(err, KJ_EDB);
