@@ -60,7 +60,10 @@ typedef struct kjc_net_reply {
  *   KJ_ENET  the server is unreachable: cannot resolve, connect, a timeout,
  *            the connection cut mid-request (retry later, nothing lost)
  *   KJ_ECRYPTO  TLS failed: the certificate does not verify (with a pin: the
- *               message says it is not from the pinned CA), bad CA file
+ *               message says it is not from the pinned CA; a certificate that
+ *               names another host than the URL's, which Windows' Schannel
+ *               reports for an IP address, has a message of its own with
+ *               curl's error code), bad CA file
  *   KJ_EINTR    cancelled through config.cancel
  *   KJ_EPROTO   anything else curl reports
  * An HTTP error status is not an error here: look at reply.status. */
@@ -100,6 +103,25 @@ kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err);
 /* on: request bodies go in the dictionary's coding (common/zst.h), what
  * the server's hello named (kj_hello.zst); off (the default): gzip. */
 void kjc_net_set_zst(kjc_net *n, int on);
+/* The zstd level of request bodies for the speed of the link (zstd
+ * --adapt's idea, fixed at three steps; docs/protocol.md "Compression"):
+ * bytes_per_s is the push's measured rate (client/sync.c: bytes of the
+ * answered pushes over the time since the first was sent; <= 0 = not
+ * known).  Below KJC_RATE_SLOW the strongest level (KJ_ZST_LEVEL_MAX:
+ * 9 % fewer bytes than KJ_ZST_LEVEL for 30 times its CPU, which such a
+ * link takes longer to carry than to compute), from KJC_RATE_FAST on
+ * level 1 (9 % more bytes in a sixth of the CPU: the link carries them
+ * faster than level 12 makes them), else KJ_ZST_LEVEL (also when not
+ * known).  The thresholds are where the time to compress plus the time
+ * to send (bytes / rate) of one level equals the next's, from the levels'
+ * bytes and CPU on a push of 1,000 surveys (docs/performance.md "Rural
+ * links"). */
+#define KJC_RATE_SLOW 24000.0   /* B/s */
+#define KJC_RATE_FAST 1000000.0 /* B/s */
+int kjc_net_level_for_rate(double bytes_per_s);
+void kjc_net_set_rate(kjc_net *n, double bytes_per_s);
+int kjc_net_level(const kjc_net *n); /* the level request bodies go in now */
+
 /* 1 when the server answered 415 to a body in the dictionary's coding (a
  * server rolled back to a release without it): this kjc_net has gone back
  * to gzip, and the caller forgets the coding so the next sync asks hello. */
