@@ -33,6 +33,7 @@ struct kjc_net {
   int zst_refused;   /* the server answered 415 to one: it no longer takes it */
   int zst_seen;      /* an answer came in the dictionary coding: the server holds it */
   int level;         /* zstd level of request bodies (kjc_net_set_rate) */
+  long connect_ms;   /* TCP + TLS of the last pipelining connection */
   /* the pipelining connection (kjc_net_pipe_open), NULL when none */
   CURL *pc;
   curl_socket_t sock;
@@ -240,6 +241,10 @@ int kjc_net_level_for_rate(double bytes_per_s) {
 
 void kjc_net_set_rate(kjc_net *n, double bytes_per_s) {
   n->level = kjc_net_level_for_rate(bytes_per_s);
+}
+
+long kjc_net_connect_ms(const kjc_net *n) {
+  return n->connect_ms;
 }
 
 int kjc_net_level(const kjc_net *n) {
@@ -490,6 +495,9 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
     curl_easy_cleanup(c);
     return classify(n, rc != CURLE_OK ? rc : CURLE_COULDNT_CONNECT, err);
   }
+  curl_off_t app = 0;
+  if (curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &app) == CURLE_OK && app > 0)
+    n->connect_ms = (long)(app / 1000);
   n->pc = c;
   n->sock = sock;
   n->inflight = 0;

@@ -90,6 +90,10 @@ void kjc_net_reply_release(kjc_net_reply *r);
  * and what was sent after it is unanswered (kjc_net_pipe_inflight is 0). */
 kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err);
 int kjc_net_pipe_is_open(const kjc_net *n);
+/* ms from the start of the last kjc_net_pipe_open to its TLS connection
+ * being up (libcurl's APPCONNECT time: the TCP connect and the TLS
+ * handshake, 3 round trips, 2 when the session was resumed); 0 none yet */
+long kjc_net_connect_ms(const kjc_net *n);
 int kjc_net_pipe_inflight(const kjc_net *n);
 void kjc_net_pipe_close(kjc_net *n);
 kj_code kjc_net_send(kjc_net *n, const char *method, const char *path, const char *body,
@@ -104,20 +108,22 @@ kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err);
  * the server's hello named (kj_hello.zst); off (the default): gzip. */
 void kjc_net_set_zst(kjc_net *n, int on);
 /* The zstd level of request bodies for the speed of the link (zstd
- * --adapt's idea, fixed at three steps; docs/protocol.md "Compression"):
+ * --adapt's idea, in three steps; docs/protocol.md "Compression"):
  * bytes_per_s is the push's measured rate (client/sync.c: bytes of the
  * answered pushes over the time since the first was sent; <= 0 = not
- * known).  Below KJC_RATE_SLOW the strongest level (KJ_ZST_LEVEL_MAX:
- * 9 % fewer bytes than KJ_ZST_LEVEL for 30 times its CPU, which such a
- * link takes longer to carry than to compute), from KJC_RATE_FAST on
- * level 1 (9 % more bytes in a sixth of the CPU: the link carries them
- * faster than level 12 makes them), else KJ_ZST_LEVEL (also when not
- * known).  The thresholds are where the time to compress plus the time
- * to send (bytes / rate) of one level equals the next's, from the levels'
- * bytes and CPU on a push of 1,000 surveys (docs/performance.md "Rural
- * links"). */
-#define KJC_RATE_SLOW 24000.0   /* B/s */
-#define KJC_RATE_FAST 1000000.0 /* B/s */
+ * known).  Measured on a push of 1,000 surveys (335 KB of JSON): level 1
+ * 38.5 KB in 0.8 ms of CPU, 12 35.3 KB in 4.7 ms, 19 32.1 KB in 134 ms.
+ *  - below KJC_RATE_SLOW: KJ_ZST_LEVEL_MAX (19): its 3.2 KB fewer take
+ *    longer to carry than its 130 ms more to make (the two are equal at
+ *    about 24 KB/s);
+ *  - from KJC_RATE_FAST on: level 1, a sixth of level 12's CPU (about 40 %
+ *    of the client's on a loopback push).  Its 3.2 KB more cost 12 ms of a
+ *    256 KB/s link against 4 ms of CPU saved, but a push at that rate is
+ *    paced by the server (a loopback push measures about 550 KB/s, the
+ *    server's pace), whose time hides both;
+ *  - else, and when not known, KJ_ZST_LEVEL (12). */
+#define KJC_RATE_SLOW 24000.0  /* B/s */
+#define KJC_RATE_FAST 256000.0 /* B/s */
 int kjc_net_level_for_rate(double bytes_per_s);
 void kjc_net_set_rate(kjc_net *n, double bytes_per_s);
 int kjc_net_level(const kjc_net *n); /* the level request bodies go in now */

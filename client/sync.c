@@ -25,7 +25,7 @@
  * RECONNECT_BUDGET_MS in all (a refused or reset connection fails at
  * once; one the link does not answer takes its connect timeout). */
 #define RECONNECT_FIRST_MS 50
-#define RECONNECT_GAP_MAX_MS 250
+#define RECONNECT_GAP_MAX_MS 100
 #define RECONNECT_BUDGET_MS 20000
 /* Batches sized to the link (docs/protocol.md "Pipelined push"): with a
  * measured rate, a batch holds what the link carries in about
@@ -33,6 +33,14 @@
  * MIN_BATCH changes nor more than the batch size. */
 #define BATCH_LINK_MS 1000
 #define MIN_BATCH 100
+/* With a rate known, the pushes in flight hold at most what the link
+ * carries in 2 round trips (a third of the connection's TCP + TLS time,
+ * a conservative guess) + BATCH_LINK_MS, at least one batch: enough for
+ * an answer to come back and the server to apply the next while a batch
+ * is on the wire, and no more, so that what a drop leaves unanswered
+ * stays small and the rest of the outbox goes on the next connection
+ * behind the push/status question instead of waiting for its answer */
+#define INFLIGHT_RTTS 1
 #define DEFAULT_CHANGE_BYTES 32.0 /* on the wire per change, before one is measured */
 /* a rate is measured from this many bytes of answered pushes, and over at
  * least RATE_MIN_MS unless RATE_ENOUGH_BYTES were answered (a small
@@ -696,17 +704,17 @@ static int cmp_id(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* 1 when a change of ch[0..n) is of a record of q's batches: sent before
- * the question is answered it could reach the server before a change of
- * its record that the server does not have yet (a batch the drop cut),
- * so it waits for the answer. */
+/* The index of the first change of ch[0..n) that is of a record of q's
+ * batches, n when none is: sent before the question is answered it could
+ * reach the server before a change of its record that the server does not
+ * have yet (a batch the drop cut), so it waits for the answer. */
 static int cut_conflicts(const cutq *q, const kj_change *ch, int n) {
   for (int i = 0; i < n; i++) {
     const char *id = ch[i].rec.id;
     if (q->nids && bsearch(&id, q->ids, (size_t)q->nids, sizeof *q->ids, cmp_id))
-      return 1;
+      return i;
   }
-  return 0;
+  return n;
 }
 
 /* When the last push was cut with batches in flight (KJC_META_PUSH_CUT),
@@ -859,21 +867,6 @@ static void rate_load(engine *e) {
   }
 }
 
-/* The rate measured by this sync, kept for the next (best effort). */
-static void rate_store(engine *e) {
-  if (!e->rate_measured)
-    return;
-  kj_err x;
-  kj_err_clear(&x);
-  kj_code c = kjc_store_begin(e->s, &x);
-  if (!c && (c = kjc_meta_set_i64(e->s, KJC_META_LINK_RATE, (int64_t)e->rate, &x)) != KJ_OK)
-    kjc_store_rollback(e->s);
-  else if (!c)
-    c = kjc_store_commit(e->s, &x);
-  if (c)
-    KJ_DEBUG("cannot keep the link's rate: %s", x.msg);
-}
-
 /* The next batch's size: the batch size, or with a known rate what the
  * link carries in BATCH_LINK_MS (at least MIN_BATCH).  A size given by the
  * caller (--batch) stays as it is. */
@@ -885,6 +878,24 @@ static int batch_for_link(const engine *e, int batch) {
   if (n < MIN_BATCH)
     n = MIN_BATCH;
   return n < batch ? (int)n : batch;
+}
+
+/* The rate measured by this sync, kept for the next (best effort). */
+static void rate_store(engine *e) {
+  if (!e->rate_measured)
+    return;
+  KJ_DEBUG("push: the link's rate %.0f B/s, %.1f B a change on the wire: batches of up to %d, zstd "
+           "level %d",
+           e->rate, e->change_bytes, batch_for_link(e, DEFAULT_BATCH), kjc_net_level(e->net));
+  kj_err x;
+  kj_err_clear(&x);
+  kj_code c = kjc_store_begin(e->s, &x);
+  if (!c && (c = kjc_meta_set_i64(e->s, KJC_META_LINK_RATE, (int64_t)e->rate, &x)) != KJ_OK)
+    kjc_store_rollback(e->s);
+  else if (!c)
+    c = kjc_store_commit(e->s, &x);
+  if (c)
+    KJ_DEBUG("cannot keep the link's rate: %s", x.msg);
 }
 
 /* A pipelined push that fails on the network before any batch was answered
@@ -999,8 +1010,13 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
    * `hold` stops the sending until the answer), then, once it is
    * answered, the cut batches it did not vouch for (`rq`), then the rest */
   resend rq[KJC_PIPE_MAX];
-  int nrq = 0, hold = 0, asking = 0;
-  int64_t t_first = 0; /* when the first push was sent */
+  int nrq = 0, hold = 0, asking = 0, upto = 0; /* upto: the next batch's size when cut short */
+  int64_t t_first = 0;                         /* when the first push was sent */
+  /* ms this process was busy since then (reading, encoding, compressing,
+   * acknowledging), not waiting for the link: left out of the rate, so a
+   * slow PC (or valgrind) does not take its own pace for the link's and
+   * compress harder still (zstd --adapt measures the output's wait too) */
+  int64_t busy = 0, b0 = 0;
   double ans_bytes = 0, sent_bytes = 0;
   long sent_changes = 0;
   if (!piped) {
@@ -1057,12 +1073,25 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       int res = nrq > 0 && !asking; /* a cut batch the answer did not vouch for */
       if (!res && (drained || hold))
         break;
+      if (piped && e->rate > 0) { /* the link's window (INFLIGHT_RTTS) */
+        double fb = 0;
+        int pushes = 0;
+        for (int i = 0; i < nfl; i++)
+          if (!fl[i].q) {
+            fb += (double)fl[i].bytes;
+            pushes++;
+          }
+        double rtt = (double)kjc_net_connect_ms(e->net) / 3.0;
+        if (pushes > 0 && fb >= e->rate * (INFLIGHT_RTTS * rtt + BATCH_LINK_MS) / 1000.0)
+          break;
+      }
       if (cancelled(e)) {
         c = kj_fail(err, KJ_EINTR, _("interrupted"));
         break;
       }
       flight *f = &fl[nfl];
-      int want = res ? rq[0].n : batch_for_link(e, batch);
+      b0 = kjc_net_now_ms();
+      int want = res ? rq[0].n : upto > 0 ? upto : batch_for_link(e, batch);
       int64_t from = res ? rq[0].after : after, last = res ? rq[0].last : INT64_MAX;
       if (!(f->ch = calloc((size_t)want, sizeof *f->ch))) {
         c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
@@ -1086,12 +1115,21 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       if (!c && f->n > 0)
         c = wire ? kj_push_wire_close(&body, err)
                  : kj_push_encode_inc(&body, now, e->inc, f->ch, f->n, peer, err);
-      if (!c && f->n > 0 && !res && asking && cut_conflicts(fl[0].q, f->ch, f->n)) {
-        kj_buf_release(&body); /* read again once the question is answered */
+      int k = !c && f->n > 0 && !res && asking ? cut_conflicts(fl[0].q, f->ch, f->n) : f->n;
+      if (k < f->n) {
+        /* the changes before the first of a cut batch's record go now
+         * (read again, k of them); that one and the rest once the
+         * question is answered */
+        kj_buf_release(&body);
         flight_release(f);
+        if (k > 0) {
+          upto = k;
+          continue;
+        }
         hold = 1;
         break;
       }
+      upto = 0;
       if (!c && res && (f->n == 0 || f->ch[f->n - 1].seq > last)) {
         /* not the batch that was cut (the outbox changed meanwhile): the
          * push starts again from the oldest pending change */
@@ -1124,6 +1162,8 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         flight_release(f);
         break;
       }
+      if (piped) /* the request was written: the time since it began or since t_first */
+        busy += kjc_net_now_ms() - (b0 > t_first ? b0 : t_first);
       f->bytes = s1 - s0;
       sent_bytes += (double)f->bytes;
       sent_changes += f->n;
@@ -1148,7 +1188,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
        * is answered first, and asked again later) */
       if ((c = pull_ahead_drop(e, err)))
         break;
-      again = drained = hold = 0;
+      again = drained = hold = upto = 0;
       nrq = 0; /* the oldest pending first: those too */
       after = INT64_MIN;
       if (inc_why[0]) {
@@ -1192,6 +1232,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         if (!f->rc && f->r.status != 200)
           f->rc = http_fail(&f->r, "push", err);
       }
+      b0 = kjc_net_now_ms();
       c = push_answer(e, f->rc, &f->r, f->ch, f->n, &batch, &again, inc_why, sizeof inc_why, &done,
                       err);
       if (c && piped) {
@@ -1200,7 +1241,9 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       }
       if (!c && t_first) { /* the link's rate, from what was answered */
         ans_bytes += (double)f->bytes;
-        int64_t ms = kjc_net_now_ms() - t_first;
+        int64_t now = kjc_net_now_ms();
+        busy += now - b0;
+        int64_t ms = now - t_first - busy;
         if (ms > 0 && ans_bytes >= RATE_MIN_BYTES &&
             (ms >= RATE_MIN_MS || ans_bytes >= RATE_ENOUGH_BYTES)) {
           e->rate = ans_bytes * 1000.0 / (double)ms;
