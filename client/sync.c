@@ -34,8 +34,9 @@
 #define BATCH_LINK_MS 1000
 #define MIN_BATCH 100
 /* With a rate known, the pushes in flight hold at most what the link
- * carries in 2 round trips (a third of the connection's TCP + TLS time,
- * a conservative guess) + BATCH_LINK_MS, at least one batch: enough for
+ * carries in INFLIGHT_RTTS round trips (a third of the connection's TCP +
+ * TLS time, a conservative guess) + BATCH_LINK_MS, at least two batches
+ * (a batch sized before the rate was known may be bigger than that): enough for
  * an answer to come back and the server to apply the next while a batch
  * is on the wire, and no more, so that what a drop leaves unanswered
  * stays small and the rest of the outbox goes on the next connection
@@ -1082,7 +1083,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
             pushes++;
           }
         double rtt = (double)kjc_net_connect_ms(e->net) / 3.0;
-        if (pushes > 0 && fb >= e->rate * (INFLIGHT_RTTS * rtt + BATCH_LINK_MS) / 1000.0)
+        if (pushes >= 2 && fb >= e->rate * (INFLIGHT_RTTS * rtt + BATCH_LINK_MS) / 1000.0)
           break;
       }
       if (cancelled(e)) {
