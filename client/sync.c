@@ -543,6 +543,8 @@ typedef struct flight {
   kjc_net_reply r;
   uint64_t bytes; /* of the request on the wire */
   cutq *q;        /* a push/status question (its batches), not a push */
+  int spec;       /* the last cut batch sent behind the question */
+  int vouched;    /* ... and the question's answer vouched for it: its own answer is a replay */
 } flight;
 
 static void flight_release(flight *f) {
@@ -1012,6 +1014,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
    * answered, the cut batches it did not vouch for (`rq`), then the rest */
   resend rq[KJC_PIPE_MAX];
   int nrq = 0, hold = 0, asking = 0, upto = 0; /* upto: the next batch's size when cut short */
+  int spec = -1;                               /* the cut batch sent behind the question, or -1 */
   int64_t t_first = 0;                         /* when the first push was sent */
   /* ms this process was busy since then (reading, encoding, compressing,
    * acknowledging), not waiting for the link: left out of the rate, so a
@@ -1064,14 +1067,38 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
           after = fl[0].q->all[fl[0].q->nall - 1].seq;
         else
           hold = 1; /* from the oldest pending once answered */
-      }             /* else not asked: the meta stays as it was */
+        /* the last cut batch is the one the drop found on its way, almost
+         * never applied (a batch is applied only once it all arrived, and
+         * its answer then came back within a round trip): it goes behind
+         * the question at once, unless a record of it is in an earlier
+         * cut batch (its order) */
+        cutq *cq = fl[0].q;
+        int lb = cq->p.nb - 1, off = cq->nall - cq->p.b[lb].n;
+        if (same && lb >= 1) {
+          cutq pre = *cq; /* the ids of the batches before it */
+          pre.nids = 0;
+          pre.ids = malloc((size_t)(off ? off : 1) * sizeof *pre.ids);
+          if (pre.ids) {
+            for (int i = 0; i < off; i++)
+              pre.ids[pre.nids++] = cq->all[i].rec.id;
+            qsort(pre.ids, (size_t)pre.nids, sizeof *pre.ids, cmp_id);
+            if (cut_conflicts(&pre, cq->all + off, cq->p.b[lb].n) == cq->p.b[lb].n) {
+              rq[nrq++] = (resend){cq->p.b[lb].seq[0] - 1, cq->p.b[lb].seq[cq->p.b[lb].n - 1],
+                                   cq->p.b[lb].n};
+              spec = lb;
+            }
+            free(pre.ids);
+          }
+        }
+      } /* else not asked: the meta stays as it was */
     }
     cutq_free(q);
   }
   while (!c) {
     /* send: up to depth batches in flight */
     while (!c && !again && nfl < depth) {
-      int res = nrq > 0 && !asking; /* a cut batch the answer did not vouch for */
+      /* a cut batch the answer did not vouch for, or the last one (spec) */
+      int res = nrq > 0 && (!asking || spec >= 0);
       if (!res && (drained || hold))
         break;
       if (piped && e->rate > 0) { /* the link's window (INFLIGHT_RTTS) */
@@ -1098,6 +1125,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
         break;
       }
+      int is_spec = res && asking;
       if (res)
         memmove(rq, rq + 1, (size_t)--nrq * sizeof rq[0]);
       /* device_time: the clock this PC stamps with now (wall + offset);
@@ -1166,6 +1194,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       if (piped) /* the request was written: the time since it began or since t_first */
         busy += kjc_net_now_ms() - (b0 > t_first ? b0 : t_first);
       f->bytes = s1 - s0;
+      f->spec = is_spec;
       sent_bytes += (double)f->bytes;
       sent_changes += f->n;
       e->change_bytes = sent_bytes / (double)sent_changes;
@@ -1190,6 +1219,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       if ((c = pull_ahead_drop(e, err)))
         break;
       again = drained = hold = upto = 0;
+      spec = -1;
       nrq = 0; /* the oldest pending first: those too */
       after = INT64_MIN;
       if (inc_why[0]) {
@@ -1215,7 +1245,14 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         /* the batches it did not vouch for go next, in their order */
         int off = 0;
         for (int k = 0; k < f->q->p.nb; k++) {
-          if (f->q->all[off].seq >= 0 && nrq < KJC_PIPE_MAX)
+          if (k == spec && f->q->all[off].seq < 0) { /* sent behind it, applied: a replay */
+            for (int i = 1; i < nfl; i++)
+              fl[i].vouched |= fl[i].spec;
+            for (int i = 0; i < nrq; i++) /* or not sent yet: it stays so */
+              if (rq[i].after == f->q->p.b[k].seq[0] - 1)
+                memmove(rq + i, rq + i + 1, (size_t)(--nrq - i) * sizeof rq[0]);
+          }
+          if (k != spec && f->q->all[off].seq >= 0 && nrq < KJC_PIPE_MAX)
             rq[nrq++] = (resend){f->q->p.b[k].seq[0] - 1, f->q->p.b[k].seq[f->q->p.b[k].n - 1],
                                  f->q->p.b[k].n};
           off += f->q->p.b[k].n;
@@ -1234,8 +1271,11 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
           f->rc = http_fail(&f->r, "push", err);
       }
       b0 = kjc_net_now_ms();
-      c = push_answer(e, f->rc, &f->r, f->ch, f->n, &batch, &again, inc_why, sizeof inc_why, &done,
-                      err);
+      if (f->vouched && !f->rc) /* a replay of a batch the question vouched for */
+        c = KJ_OK;
+      else
+        c = push_answer(e, f->rc, &f->r, f->ch, f->n, &batch, &again, inc_why, sizeof inc_why,
+                        &done, err);
       if (c && piped) {
         cut_record(e, fl, nfl); /* this batch and those behind it: unanswered */
         recorded = 1;
