@@ -1112,8 +1112,8 @@ def render_links(R, date):
                    "1,000 changes (the work's bytes per change x 1,000; this link's batches are "
                    "smaller): %s. After a drop the sync asked which batches cut in flight the server had "
                    "applied (`POST /v1/push/status`, docs/protocol.md \"Batches cut in flight\") %s "
-                   "time(s), sent the later batches behind the question and then only the batches it "
-                   "did not vouch for. With no rate known (the table's last row): sent again per drop "
+                   "time(s), sent the later batches and the last cut batch behind the question and then "
+                   "only the batches it did not vouch for. With no rate known (the table's last row): sent again per drop "
                    "%s B (runs %s, against the bytes of 3G's sync: the same batches of 1,000 and level)." % (
                        name, runs([r["cuts"] for r in e]), runs([r["attempts"] for r in e]),
                        fmt(med(resent)), runs(resent), fmt(nd["c2s"]), fmt(nd["s2c"]), nd["wall"],
