@@ -775,12 +775,17 @@ static kj_code cut_load(engine *e, cutq **out, kj_err *err) {
     line = next ? next + 1 : line + strlen(line);
   }
   free(v);
-  if (!c && q->nall && !(q->ids = malloc((size_t)q->nall * sizeof *q->ids)))
-    c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
-  if (!c) {
-    for (int i = 0; i < q->nall; i++)
-      q->ids[q->nids++] = q->all[i].rec.id;
-    qsort(q->ids, (size_t)q->nids, sizeof *q->ids, cmp_id);
+  if (!c && q->nall > 0) {
+    char **ids = malloc((size_t)q->nall * sizeof *ids);
+    if (!ids) {
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
+    } else {
+      for (int i = 0; i < q->nall; i++)
+        ids[i] = q->all[i].rec.id;
+      qsort(ids, (size_t)q->nall, sizeof *ids, cmp_id);
+      q->ids = ids;
+      q->nids = q->nall;
+    }
   }
   if (c || p->nb == 0) {
     cutq_free(q);
