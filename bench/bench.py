@@ -665,19 +665,25 @@ def links_template(b, tmp, port):
     return d
 
 
-def link_run(b, tmp, tpl, port, name, args, k, sync_args=(), stop_and_wait=False):
+def link_run(b, tmp, tpl, port, name, args, k, sync_args=(), stop_and_wait=False, rate=None):
     """One timed sync of the week through linkem: kinerja sync from its start
     to its exit, run again (after 1 s, the first backoff of --watch) while it
     exits 2 (a drop).  stop_and_wait: the PC is told the server takes no
     pipelined pushes (meta server_pipeline 0, what an older server's hello
-    leaves): one push at a time."""
+    leaves): one push at a time.  rate: the link's rate its last sync
+    measured (meta link_rate, B/s: a PC that synced over this link before);
+    None: not known (its last sync was the template's, which pushed
+    nothing).  The result's link_rate is what this sync measured."""
+    import sqlite3
     d = os.path.join(tmp, "link-%s-%d" % (name, k))
     shutil.copytree(tpl, d)
-    if stop_and_wait:
-        import sqlite3
+    if stop_and_wait or rate:
         con = sqlite3.connect(os.path.join(d, "c.db"))
         with con:
-            con.execute("UPDATE meta SET value = '0' WHERE key = 'server_pipeline'")
+            if stop_and_wait:
+                con.execute("UPDATE meta SET value = '0' WHERE key = 'server_pipeline'")
+            if rate:
+                con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('link_rate', ?)", (str(int(rate)),))
         con.close()
     srv = Server(b, os.path.join(d, "srv")).start()
     lk = Linkem(b, port, int(srv.url.rsplit(":", 1)[1]), args + ["--seed", str(k + 1)])
@@ -701,6 +707,9 @@ def link_run(b, tmp, tpl, port, name, args, k, sync_args=(), stop_and_wait=False
     srv.stop()
     if res.get("state") != "ok" or res.get("pending") != 0:
         raise RuntimeError("link %s run %d: %s" % (name, k, res))
+    con = sqlite3.connect(os.path.join(d, "c.db"))
+    row = con.execute("SELECT value FROM meta WHERE key = 'link_rate'").fetchone()
+    con.close()
     answers = []  # (method path, status, body bytes as sent) from the server's log
     with open(os.path.join(srv.dir, "serve.log")) as f:
         for line in f:
@@ -713,7 +722,8 @@ def link_run(b, tmp, tpl, port, name, args, k, sync_args=(), stop_and_wait=False
             "pushed": pushed, "pulled": res.get("pulled", 0),
             # bytes that went on the wire (a drop throws away what had not gone yet)
             "c2s": st["c2s"] - st["unsent_c2s"], "s2c": st["s2c"] - st["unsent_s2c"],
-            "conns": st["conns"], "cuts": st["cuts"], "answers": answers}
+            "conns": st["conns"], "cuts": st["cuts"], "answers": answers,
+            "link_rate": float(row[0]) if row and row[0] else 0.0}
 
 
 def bench_links(b, tmp):
@@ -723,14 +733,34 @@ def bench_links(b, tmp):
     for k in range(RUNS):  # the same sync without a link: what the two programs cost
         R["loopback"].append(link_run(b, tmp, tpl, port, "loopback", [], k))
     log("links: loopback %s s" % [round(x["wall"], 2) for x in R["loopback"]])
+    R["warm"], R["cold"] = {}, []
     for name, prof, kbit, delay, extra in LINKS:
+        # an untimed sync of the same week over the link first: the timed
+        # runs are a PC that synced over this link before (its meta
+        # link_rate: batch sizes and compression level from the start)
+        w = link_run(b, tmp, tpl, port, name + "-warm", ["--profile", prof] + extra, 0)
+        R["warm"][name] = w["link_rate"]
+        log("links: %s warm-up %.2f s, rate measured %.0f B/s" % (name, w["wall"], w["link_rate"]))
         rs = []
         for k in range(RUNS):
-            r = link_run(b, tmp, tpl, port, name, ["--profile", prof] + extra, k)
+            r = link_run(b, tmp, tpl, port, name, ["--profile", prof] + extra, k, rate=w["link_rate"])
             rs.append(r)
             log("links: %s run %d: %.2f s, %d requests, wire %d/%d B, answers %s" % (
                 name, k + 1, r["wall"], r["requests"], r["c2s"], r["s2c"], [a[2] for a in r["answers"]]))
         R["profiles"][name] = rs
+    # EDGE with a drop on a PC whose last sync measured no rate (the
+    # template's): batches of 1,000 and level 12 until the first answers
+    for name, prof, kbit, delay, extra in LINKS:
+        if extra:
+            R["cold"] = [link_run(b, tmp, tpl, port, name + "-cold", ["--profile", prof] + extra, k)
+                         for k in range(RUNS)]
+            log("links: %s, no rate known: %s s" % (name, [round(r["wall"], 2) for r in R["cold"]]))
+            # the same work without the drop (its first drop after the
+            # sync): the bytes this link's batches and level take
+            R["nodrop"] = link_run(b, tmp, tpl, port, name + "-nodrop",
+                                   ["--profile", prof, "--drop-first", "600000"], 0, rate=R["warm"][name])
+            log("links: %s without the drop: %.2f s, wire %d/%d B" % (
+                name, R["nodrop"]["wall"], R["nodrop"]["c2s"], R["nodrop"]["s2c"]))
     # The same sync stop-and-wait (one push at a time, as with a server that
     # takes no pipelined pushes): what the pipelined push saves
     R["one_batch"] = {}
@@ -740,15 +770,27 @@ def bench_links(b, tmp):
         R["one_batch"][name] = [link_run(b, tmp, tpl, port, name + "-saw", ["--profile", prof], k,
                                          stop_and_wait=True) for k in range(RUNS)]
         log("links: %s stop-and-wait: %s s" % (name, [round(r["wall"], 2) for r in R["one_batch"][name]]))
-    # The floor counts the bytes of the work: those of the first link without
-    # drops (the same on every link: see the answers), not the ones a drop
-    # made the client send again.
-    work = [r for name, _, _, _, extra in LINKS if not extra for r in R["profiles"][name]]
-    R["work_c2s"], R["work_s2c"] = med([r["c2s"] for r in work]), med([r["s2c"] for r in work])
+    # The floor counts the bytes of the work, not the ones a drop made the
+    # client send again: the fewest any link's sync without a drop put on
+    # the wire (each link's batches and compression level are its own: the
+    # links without drops, the median of their runs, and EDGE's run without
+    # its drop), the same for every link.
+    works = [(med([r["c2s"] for r in R["profiles"][name]]), med([r["s2c"] for r in R["profiles"][name]]))
+             for name, _, _, _, extra in LINKS if not extra] + [(R["nodrop"]["c2s"], R["nodrop"]["s2c"])]
+    R["work_c2s"], R["work_s2c"] = min(works, key=lambda w: w[0] + w[1])
     for name, prof, kbit, delay, extra in LINKS:
-        for r in R["profiles"][name]:
+        down = float(extra[extra.index("--down") + 1]) / 1e3 if "--down" in extra else 0.0
+        for r in R["profiles"][name] + (R["cold"] if extra else []):
             r["floor"] = (R["work_c2s"] + R["work_s2c"]) * 8 / (kbit * 1000.0) + 4 * 2 * delay / 1e3
-            r["resent"] = r["c2s"] - R["work_c2s"]
+            # sent again: the client's bytes less those of the same sync
+            # without the drop (the same batches and level)
+            r["resent"] = r["c2s"] - (R["nodrop"]["c2s"] if extra else R["work_c2s"])
+            # what the link itself imposes on top at each drop, which no
+            # protocol avoids: the time it is down, then the reconnect's TCP
+            # connect and resumed TLS handshake (2 round trips)
+            r["floor_link"] = r["floor"] + r["cuts"] * (down + 2 * 2 * delay / 1e3)
+        for r in R["cold"] if extra else []:  # batches of 1,000 at level 12, as 3G's
+            r["resent"] = r["c2s"] - med([x["c2s"] for x in R["profiles"][LINKS[0][0]]])
         for r in R["one_batch"].get(name, []):
             r["floor"] = (R["work_c2s"] + R["work_s2c"]) * 8 / (kbit * 1000.0) + 4 * 2 * delay / 1e3
     R["records"] = WEEK_SURVEYS + WEEK_ACTIVITIES
@@ -960,30 +1002,48 @@ def render_links(R, date):
                             WEEK_DELETES, fmt(changes)))
     out.append("- Time: `kinerja sync` from its start to its exit (EDGE: to the exit of the run that "
                "finished: a run that a drop ends is followed 1 s later by another, as `--watch` does; "
-               "a drop after answers the run survives, connecting again itself). "
-               "Floor: the bytes on the wire both ways (TCP payload as linkem counts it: TLS records, "
-               "handshake included) / the bandwidth + 4 round trips (TCP connect, the two of the TLS 1.2 "
-               "handshake, one exchange). Bytes per record are per new record (%s), both directions." % fmt(recs))
+               "a drop after answers the run survives, connecting again itself as soon as the link "
+               "answers). Each link's timed runs are a PC that synced over that link before: an "
+               "untimed sync of the same week first, whose measured rate (meta `link_rate`: %s) "
+               "sizes the batches and picks the compression level from the start "
+               "(docs/protocol.md \"Pipelined push\"). "
+               "Floor (the issue's): the bytes on the wire both ways (TCP payload as linkem counts "
+               "it: TLS records, handshake included) of the work, the fewest of any link's sync "
+               "without a drop (%s / %s B), / the bandwidth + 4 round trips (TCP connect, the two of "
+               "the TLS 1.2 handshake, one exchange). With a drop, a second floor also counts what "
+               "the link imposes, which no protocol avoids: the time it is down and the reconnect's "
+               "TCP connect and resumed TLS handshake (2 round trips). Bytes per record are per new "
+               "record (%s), both directions." % (
+                   ", ".join("%s %s B/s" % (n, fmt(L["warm"][n])) for n, _, _, _, _ in LINKS),
+                   fmt(L["work_c2s"]), fmt(L["work_s2c"]), fmt(recs)))
     out.append("")
-    out.append("| link | time | runs | floor | ratio | target | |")
-    out.append("|---|---:|---|---:|---:|---|---|")
-    for name, prof, kbit, delay, extra in LINKS:
-        rs = L["profiles"][name]
+    out.append("| link | time | runs | floor | ratio | target | | floor + the link's drop (down, reconnect) | ratio to it |")
+    out.append("|---|---:|---|---:|---:|---|---|---:|---:|")
+    rows = [(n, p, k, d, x, L["profiles"][n], "") for n, p, k, d, x in LINKS]
+    rows += [(n, p, k, d, x, L["cold"], ", no rate known: the PC's last sync pushed nothing")
+             for n, p, k, d, x in LINKS if x and L["cold"]]
+    for name, prof, kbit, delay, extra, rs, note in rows:
         t = med([r["wall"] for r in rs])
         fl = med([r["floor"] for r in rs])
         ratio = med([r["wall"] / r["floor"] for r in rs])
-        what = "%s (%s kbit/s, %d ms each way%s)" % (name, fmt(kbit), delay,
-                                                      ", a drop 8 s into the sync" if extra else "")
-        out.append("| %s | %s s | %s | %s s | %.2fx | <= 1.3x | %s |" % (
-            what, fmt(t, 2), runs([r["wall"] for r in rs], 2), fmt(fl, 2), ratio, verdict(ratio <= 1.3)))
+        what = "%s (%s kbit/s, %d ms each way%s%s)" % (name, fmt(kbit), delay,
+                                                        ", a drop 8 s into the sync" if extra else "", note)
+        if extra:
+            fll = med([r["floor_link"] for r in rs])
+            link = "%s s | %.2fx" % (fmt(fll, 2), med([r["wall"] / r["floor_link"] for r in rs]))
+        else:
+            link = "(no drop) | "
+        out.append("| %s | %s s | %s | %s s | %.2fx | <= 1.3x | %s | %s |" % (
+            what, fmt(t, 2), runs([r["wall"] for r in rs], 2), fmt(fl, 2), ratio, verdict(ratio <= 1.3), link))
     out.append("")
     out.append("Where the time goes: each link's time against its floor + the round trips the protocol "
                "adds (the pushes are pipelined, docs/protocol.md \"Pipelined push\": they and the first "
                "pull page cost one exchange together, each later page one more) + the work of "
                "the two programs (the same sync through linkem with no bandwidth limit and no delay: "
-               "%s s, runs %s) + for a drop, the bytes sent again, the 1 s before connecting again, the "
-               "TCP and TLS handshakes (3 round trips; 2 when the same run connects again and resumes "
-               "its TLS session) and the push/status question (1)." % (fmt(lo, 2), runs([x["wall"] for x in L["loopback"]], 2)))
+               "%s s, runs %s) + for a drop, the bytes sent again, the time the link is down (the "
+               "run connects again as soon as it answers), the TCP and TLS handshakes (3 round trips; "
+               "2 when the same run connects again and resumes its TLS session); the push/status "
+               "question costs no round trip of its own (the pushes go on behind it)." % (fmt(lo, 2), runs([x["wall"] for x in L["loopback"]], 2)))
     out.append("")
     out.append("| link | requests | round trips beyond the floor | share of the time | model: floor + round "
                "trips + work (+ drop) | measured | wire up / down | B/record on the wire | HTTP B/record "
@@ -1006,7 +1066,8 @@ def render_links(R, date):
             # (1) and the bytes sent again
             restarts = r["attempts"] - 1
             again = max(0, r["cuts"] - restarts)
-            drop = (restarts * (1.0 + 4 * rtt) + again * (1.0 + 3 * rtt) +
+            down = float(extra[extra.index("--down") + 1]) / 1e3 if "--down" in extra else 0.0
+            drop = (restarts * (1.0 + 4 * rtt) + again * (down + 2 * rtt) +
                     max(0, r["resent"]) * 8 / (kbit * 1000.0))
             rts.append(rt)
             models.append(r["floor"] + rt + lo + drop)
@@ -1051,18 +1112,24 @@ def render_links(R, date):
         resent = [r["resent"] / max(1, r["cuts"]) for r in e]
         probes = [sum(1 for a in r["answers"] if a[0] == "POST /v1/push/status") for r in e]
         out.append("")
+        nd = L["nodrop"]
         out.append("%s with a drop: %s cut(s) and %s run(s) of `kinerja sync` each time (a drop after "
-                   "batches were answered: the same run connects again 1 s later, docs/protocol.md "
-                   "\"Batches cut in flight\"); bytes sent again "
-                   "per drop %s B (runs %s: the client's bytes on the wire less those of the work without a "
-                   "drop), against %s B for one batch of 1,000 changes (the work's bytes per change x "
-                   "1,000): %s. After a drop the sync asked which batches cut in flight the server had "
+                   "batches were answered: the same run connects again as soon as the link answers, "
+                   "docs/protocol.md \"Batches cut in flight\"); bytes sent again "
+                   "per drop %s B (runs %s: the client's bytes on the wire less those of the same sync "
+                   "without the drop, %s / %s B in %.2f s, %s requests), against %s B for one batch of "
+                   "1,000 changes (the work's bytes per change x 1,000; this link's batches are "
+                   "smaller): %s. After a drop the sync asked which batches cut in flight the server had "
                    "applied (`POST /v1/push/status`, docs/protocol.md \"Batches cut in flight\") %s "
-                   "time(s) and sent only the others." % (
+                   "time(s), sent the later batches and the last cut batch behind the question and then "
+                   "only the batches it did not vouch for. With no rate known (the table's last row): sent again per drop "
+                   "%s B (runs %s, against the bytes of 3G's sync: the same batches of 1,000 and level)." % (
                        name, runs([r["cuts"] for r in e]), runs([r["attempts"] for r in e]),
-                       fmt(med(resent)), runs(resent), fmt(batch),
+                       fmt(med(resent)), runs(resent), fmt(nd["c2s"]), fmt(nd["s2c"]), nd["wall"],
+                       fmt(nd["requests"]), fmt(batch),
                        "at most one batch per drop" if max(resent) <= batch
-                       else "**more than one batch per drop**", runs(probes)))
+                       else "**more than one batch per drop**", runs(probes),
+                       fmt(med([r["resent"] for r in L["cold"]])), runs([r["resent"] for r in L["cold"]])))
     return "\n".join(out)
 
 

@@ -7,6 +7,10 @@
 # callgrind counts instructions: the figures do not depend on the
 # machine's load (docs/performance.md "Push throughput" cites them).
 #   bench/profile-client.sh [BUILD] [N] [OUT]   (OUT: keep callgrind's file there)
+# LINK_RATE=B/s: the PC's last sync measured that rate (meta link_rate:
+# batch sizes and zstd level from the first batch, docs/protocol.md
+# "Pipelined push"); unset: none known (the first batches at level 12, and
+# under valgrind the push measures the client's own slowed pace).
 # Valgrind slows kinerja ~50x: a push of 100,000 takes a few minutes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,6 +44,9 @@ url=$(sed -n 's/^listening on //p' "$WORK/out")
 "$KINERJA" --db "$WORK/c.db" init --office 36.73.01 --server "$url" --token "$tok" \
   --ca "$KINERJAD_DATA/cert.pem" >/dev/null
 "$KINERJA" --db "$WORK/c.db" import survey "$WORK/s.csv" >/dev/null
+if [ -n "${LINK_RATE:-}" ]; then
+  sqlite3 "$WORK/c.db" "INSERT OR REPLACE INTO meta(key, value) VALUES ('link_rate', '$LINK_RATE')"
+fi
 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" --log-file="$WORK/vg.log" \
   "$KINERJA" --db "$WORK/c.db" sync >"$WORK/sync.out" 2>&1 ||
   { cat "$WORK/sync.out" "$WORK/vg.log" >&2; exit 1; }
@@ -56,7 +63,7 @@ callgrind_annotate --inclusive=yes --threshold=100 "$WORK/cg.out" 2>/dev/null |
     BEGIN {
       split("main kjc_sync_run push_with kjc_outbox_batch_after kjc_outbox_batch_wire " \
             "kj_push_encode_inc kjc_outbox_body kjc_net_send kj_zst_compress kj_gz_compress " \
-            "kjc_net_recv kj_push_answer_decode push_results kjc_outbox_ack kjc_outbox_ack_range " \
+            "kj_zst_compress_level kjc_net_recv kj_push_answer_decode push_results kjc_outbox_ack kjc_outbox_ack_range " \
             "kjc_store_commit pull Curl_ssl_send mbedtls_ssl_write SSL_write SSL_read sqlite3_step " \
             "malloc free", want, " ")
       for (i in want) order[want[i]] = i

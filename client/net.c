@@ -32,6 +32,8 @@ struct kjc_net {
   int zst;           /* request bodies in the dictionary coding (kjc_net_set_zst) */
   int zst_refused;   /* the server answered 415 to one: it no longer takes it */
   int zst_seen;      /* an answer came in the dictionary coding: the server holds it */
+  int level;         /* zstd level of request bodies (kjc_net_set_rate) */
+  long connect_ms;   /* TCP + TLS of the last pipelining connection */
   /* the pipelining connection (kjc_net_pipe_open), NULL when none */
   CURL *pc;
   curl_socket_t sock;
@@ -137,6 +139,7 @@ kj_code kjc_net_open(kjc_net **out, const kjc_net_config *cfg, kj_err *err) {
   }
   snprintf(n->auth, al, "Authorization: Bearer %s", cfg->token);
   n->cancel = cfg->cancel;
+  n->level = KJ_ZST_LEVEL;
   n->low_speed_ms = 1000L * (cfg->low_speed_time_s > 0 ? cfg->low_speed_time_s : 30L);
   kj_buf_init(&n->in, REPLY_MAX);
   CURL *c = n->curl;
@@ -226,6 +229,28 @@ void kjc_net_set_zst(kjc_net *n, int on) {
   n->zst = on != 0;
 }
 
+int kjc_net_level_for_rate(double bytes_per_s) {
+  if (bytes_per_s <= 0)
+    return KJ_ZST_LEVEL;
+  if (bytes_per_s < KJC_RATE_SLOW)
+    return KJ_ZST_LEVEL_MAX;
+  if (bytes_per_s >= KJC_RATE_FAST)
+    return 1;
+  return KJ_ZST_LEVEL;
+}
+
+void kjc_net_set_rate(kjc_net *n, double bytes_per_s) {
+  n->level = kjc_net_level_for_rate(bytes_per_s);
+}
+
+long kjc_net_connect_ms(const kjc_net *n) {
+  return n->connect_ms;
+}
+
+int kjc_net_level(const kjc_net *n) {
+  return n->level;
+}
+
 int kjc_net_zst_refused(const kjc_net *n) {
   return n->zst_refused;
 }
@@ -240,7 +265,7 @@ int kjc_net_zst_learnt(const kjc_net *n) {
 static const char *pack(const kjc_net *n, const char *body, size_t len, kj_buf *packed) {
   if (!body || len == 0)
     return NULL;
-  if (n->zst && kj_zst_compress(body, len, packed, NULL) == KJ_OK)
+  if (n->zst && kj_zst_compress_level(body, len, n->level, packed, NULL) == KJ_OK)
     return kj_zst_coding();
   kj_buf_reset(packed);
   return kj_gzip(body, len, packed, NULL) == KJ_OK ? "gzip" : NULL;
@@ -259,6 +284,17 @@ static void note_refusal(kjc_net *n, long status) {
 void kjc_net_counters(const kjc_net *n, uint64_t *sent, uint64_t *received) {
   *sent = n->sent;
   *received = n->received;
+}
+
+/* curl's text for a certificate that verifies but names another host:
+ * OpenSSL "no alternative certificate subject name matches target host
+ * name", "certificate subject name ... does not match target host name";
+ * Schannel (Windows, Wine) "failed to match connection hostname ...
+ * against server certificate names" (it matches DNS names only,
+ * docs/windows-port.md "TLS"); mbedTLS "... CN mismatch". */
+static int name_mismatch(const char *why) {
+  return strstr(why, "target host name") || strstr(why, "match connection hostname") ||
+         strstr(why, "hostname mismatch") || strstr(why, "CN mismatch");
 }
 
 static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
@@ -285,6 +321,11 @@ static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
       return kj_fail(err, KJ_ECRYPTO, _("TLS: %s (this PC's date is %s: is its clock right?)"), why,
                      day);
     }
+    if (name_mismatch(why))
+      return kj_fail(err, KJ_ECRYPTO,
+                     _("TLS: %s (curl error %d: the server's certificate does not name this host: "
+                       "use a name it lists, on Windows not an IP address; nothing was sent)"),
+                     why, (int)rc);
     if (n->pinned)
       return kj_fail(err, KJ_ECRYPTO,
                      _("TLS: %s (the server's certificate is not from the CA pinned at init: "
@@ -454,6 +495,9 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
     curl_easy_cleanup(c);
     return classify(n, rc != CURLE_OK ? rc : CURLE_COULDNT_CONNECT, err);
   }
+  curl_off_t app = 0;
+  if (curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &app) == CURLE_OK && app > 0)
+    n->connect_ms = (long)(app / 1000);
   n->pc = c;
   n->sock = sock;
   n->inflight = 0;

@@ -60,7 +60,10 @@ typedef struct kjc_net_reply {
  *   KJ_ENET  the server is unreachable: cannot resolve, connect, a timeout,
  *            the connection cut mid-request (retry later, nothing lost)
  *   KJ_ECRYPTO  TLS failed: the certificate does not verify (with a pin: the
- *               message says it is not from the pinned CA), bad CA file
+ *               message says it is not from the pinned CA; a certificate that
+ *               names another host than the URL's, which Windows' Schannel
+ *               reports for an IP address, has a message of its own with
+ *               curl's error code), bad CA file
  *   KJ_EINTR    cancelled through config.cancel
  *   KJ_EPROTO   anything else curl reports
  * An HTTP error status is not an error here: look at reply.status. */
@@ -87,6 +90,10 @@ void kjc_net_reply_release(kjc_net_reply *r);
  * and what was sent after it is unanswered (kjc_net_pipe_inflight is 0). */
 kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err);
 int kjc_net_pipe_is_open(const kjc_net *n);
+/* ms from the start of the last kjc_net_pipe_open to its TLS connection
+ * being up (libcurl's APPCONNECT time: the TCP connect and the TLS
+ * handshake, 3 round trips, 2 when the session was resumed); 0 none yet */
+long kjc_net_connect_ms(const kjc_net *n);
 int kjc_net_pipe_inflight(const kjc_net *n);
 void kjc_net_pipe_close(kjc_net *n);
 kj_code kjc_net_send(kjc_net *n, const char *method, const char *path, const char *body,
@@ -100,6 +107,27 @@ kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err);
 /* on: request bodies go in the dictionary's coding (common/zst.h), what
  * the server's hello named (kj_hello.zst); off (the default): gzip. */
 void kjc_net_set_zst(kjc_net *n, int on);
+/* The zstd level of request bodies for the speed of the link (zstd
+ * --adapt's idea, in three steps; docs/protocol.md "Compression"):
+ * bytes_per_s is the push's measured rate (client/sync.c: bytes of the
+ * answered pushes over the time since the first was sent; <= 0 = not
+ * known).  Measured on a push of 1,000 surveys (335 KB of JSON): level 1
+ * 38.5 KB in 0.8 ms of CPU, 12 35.3 KB in 4.7 ms, 19 32.1 KB in 134 ms.
+ *  - below KJC_RATE_SLOW: KJ_ZST_LEVEL_MAX (19): its 3.2 KB fewer take
+ *    longer to carry than its 130 ms more to make (the two are equal at
+ *    about 24 KB/s);
+ *  - from KJC_RATE_FAST on: level 1, a sixth of level 12's CPU (about 40 %
+ *    of the client's on a loopback push).  Its 3.2 KB more cost 12 ms of a
+ *    256 KB/s link against 4 ms of CPU saved, but a push at that rate is
+ *    paced by the server (a loopback push measures about 550 KB/s, the
+ *    server's pace), whose time hides both;
+ *  - else, and when not known, KJ_ZST_LEVEL (12). */
+#define KJC_RATE_SLOW 24000.0  /* B/s */
+#define KJC_RATE_FAST 256000.0 /* B/s */
+int kjc_net_level_for_rate(double bytes_per_s);
+void kjc_net_set_rate(kjc_net *n, double bytes_per_s);
+int kjc_net_level(const kjc_net *n); /* the level request bodies go in now */
+
 /* 1 when the server answered 415 to a body in the dictionary's coding (a
  * server rolled back to a release without it): this kjc_net has gone back
  * to gzip, and the caller forgets the coding so the next sync asks hello. */

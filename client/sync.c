@@ -20,6 +20,35 @@
 
 #define DEFAULT_BATCH 1000
 #define MAX_RECONNECTS 3 /* connections opened again after a drop, a sync */
+/* After a drop, tries to connect again: the first RECONNECT_FIRST_MS after
+ * the cut, then each gap doubled up to RECONNECT_GAP_MAX_MS, for at most
+ * RECONNECT_BUDGET_MS in all (a refused or reset connection fails at
+ * once; one the link does not answer takes its connect timeout). */
+#define RECONNECT_FIRST_MS 50
+#define RECONNECT_GAP_MAX_MS 100
+#define RECONNECT_BUDGET_MS 20000
+/* Batches sized to the link (docs/protocol.md "Pipelined push"): with a
+ * measured rate, a batch holds what the link carries in about
+ * BATCH_LINK_MS (what a drop in its middle costs again), never fewer than
+ * MIN_BATCH changes nor more than the batch size. */
+#define BATCH_LINK_MS 1000
+#define MIN_BATCH 100
+/* With a rate known, the pushes in flight hold at most what the link
+ * carries in INFLIGHT_RTTS round trips (a third of the connection's TCP +
+ * TLS time, a conservative guess) + BATCH_LINK_MS, at least two batches
+ * (a batch sized before the rate was known may be bigger than that): enough for
+ * an answer to come back and the server to apply the next while a batch
+ * is on the wire, and no more, so that what a drop leaves unanswered
+ * stays small and the rest of the outbox goes on the next connection
+ * behind the push/status question instead of waiting for its answer */
+#define INFLIGHT_RTTS 1
+#define DEFAULT_CHANGE_BYTES 32.0 /* on the wire per change, before one is measured */
+/* a rate is measured from this many bytes of answered pushes, and over at
+ * least RATE_MIN_MS unless RATE_ENOUGH_BYTES were answered (a small
+ * push's time is its round trip, not the link's rate) */
+#define RATE_MIN_BYTES 8192.0
+#define RATE_MIN_MS 1000
+#define RATE_ENOUGH_BYTES 65536.0
 #define DEFAULT_PULL 1000
 /* The page cache of a sync: it reads the outbox once, in order, and pulls
  * in pages of 1,000; 4 MiB holds the indexes a pull writes into. */
@@ -40,6 +69,9 @@ typedef struct engine {
   char pre_path[768];
   size_t pre_base; /* pre_path's length without the PC's report */
   int pre_sent;
+  double rate;         /* the push's rate, B/s (meta link_rate, then measured); 0 unknown */
+  int rate_measured;   /* this sync measured it */
+  double change_bytes; /* on the wire per change of the pushes sent, 0 none yet */
 } engine;
 
 static int cancelled(const engine *e) {
@@ -501,11 +533,18 @@ static kj_code push_answer(engine *e, kj_code c, const kjc_net_reply *r, kj_chan
 
 /* One batch sent and not answered yet (a stop-and-wait one holds its
  * answer already). */
+typedef struct cutq cutq;
+static void cutq_free(cutq *q);
+
 typedef struct flight {
   kj_change *ch;
   int n;
   kj_code rc; /* stop-and-wait: the request's code */
   kjc_net_reply r;
+  uint64_t bytes; /* of the request on the wire */
+  cutq *q;        /* a push/status question (its batches), not a push */
+  int spec;       /* the last cut batch sent behind the question */
+  int vouched;    /* ... and the question's answer vouched for it: its own answer is a replay */
 } flight;
 
 static void flight_release(flight *f) {
@@ -513,6 +552,7 @@ static void flight_release(flight *f) {
     kj_change_release(&f->ch[i]);
   free(f->ch);
   kjc_net_reply_release(&f->r);
+  cutq_free(f->q);
   memset(f, 0, sizeof *f);
 }
 
@@ -536,23 +576,50 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
  * asks the server which of them it applied instead of sending them again.
  * Best effort: when it cannot be written the batches are simply sent
  * again (the server answers replays), so a failure is only logged. */
+/* One line of KJC_META_PUSH_CUT: "\nA-B,C-D" of the ascending seqs seq[0..n). */
+static kj_code cut_line(kj_buf *b, const int64_t *seq, int n) {
+  kj_code c = kj_buf_addc(b, '\n');
+  for (int k = 0; !c && k < n;) {
+    int j = k;
+    while (j + 1 < n && seq[j + 1] == seq[j] + 1)
+      j++;
+    c = kj_buf_addf(b, "%s%" PRId64 "-%" PRId64, k ? "," : "", seq[k], seq[j]);
+    k = j + 1;
+  }
+  return c;
+}
+
+struct cutq {      /* the batches of KJC_META_PUSH_CUT read back (cut_load) */
+  kj_push_probe p; /* the question: each batch's seqs and digest */
+  kj_change *all;  /* their changes, batch after batch */
+  int nall;
+  char **ids; /* their record ids, sorted (cut_conflicts) */
+  int nids;
+};
+
 static void cut_record(engine *e, const flight *fl, int nfl) {
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_code c = kj_buf_adds(&b, e->inc);
   int any = 0;
   for (int i = 0; !c && i < nfl; i++) {
+    if (fl[i].q) { /* a question cut in its turn: its batches are still unanswered */
+      for (int k = 0; !c && k < fl[i].q->p.nb; k++, any = 1)
+        c = cut_line(&b, fl[i].q->p.b[k].seq, fl[i].q->p.b[k].n);
+      continue;
+    }
     if (fl[i].n <= 0)
       continue;
-    any = 1;
-    c = kj_buf_addc(&b, '\n');
-    for (int k = 0; !c && k < fl[i].n;) {
-      int j = k;
-      while (j + 1 < fl[i].n && fl[i].ch[j + 1].seq == fl[i].ch[j].seq + 1)
-        j++;
-      c = kj_buf_addf(&b, "%s%" PRId64 "-%" PRId64, k ? "," : "", fl[i].ch[k].seq, fl[i].ch[j].seq);
-      k = j + 1;
+    int64_t *seq = malloc((size_t)fl[i].n * sizeof *seq);
+    if (!seq) {
+      c = KJ_ENOMEM;
+      break;
     }
+    for (int k = 0; k < fl[i].n; k++)
+      seq[k] = fl[i].ch[k].seq;
+    any = 1;
+    c = cut_line(&b, seq, fl[i].n);
+    free(seq);
   }
   kj_err x;
   kj_err_clear(&x);
@@ -625,14 +692,41 @@ static kj_code cut_batch(engine *e, const char *line, kj_probe_batch *pb, kj_cha
   return KJ_OK;
 }
 
-/* Before a push: when the last one was cut with batches in flight
- * (KJC_META_PUSH_CUT), ask the server which of them it applied
- * (POST /v1/push/status) and take their stored results as their answers,
- * so that a cut costs at most the batch that was on its way, not the ones
- * applied whose answers were lost.  What the server does not vouch for
- * stays pending and goes as a push; a server without the route (404, the
- * releases before) gets them all again as before. */
-static kj_code push_resume(engine *e, kj_err *err) {
+static void cutq_free(cutq *q) {
+  if (!q)
+    return;
+  for (int i = 0; i < q->nall; i++)
+    kj_change_release(&q->all[i]);
+  free(q->all);
+  free(q->ids);
+  kj_push_probe_release(&q->p);
+  free(q);
+}
+
+static int cmp_id(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The index of the first change of ch[0..n) that is of a record of q's
+ * batches, n when none is: sent before the question is answered it could
+ * reach the server before a change of its record that the server does not
+ * have yet (a batch the drop cut), so it waits for the answer. */
+static int cut_conflicts(const cutq *q, const kj_change *ch, int n) {
+  for (int i = 0; i < n; i++) {
+    const char *id = ch[i].rec.id;
+    if (q->nids && bsearch(&id, q->ids, (size_t)q->nids, sizeof *q->ids, cmp_id))
+      return i;
+  }
+  return n;
+}
+
+/* When the last push was cut with batches in flight (KJC_META_PUSH_CUT),
+ * *out gets them read back from the outbox with the question about them
+ * (a batch no longer pending exactly as sent is left out: it goes as a
+ * push); NULL when there is nothing to ask (the meta of another
+ * incarnation is cleared). */
+static kj_code cut_load(engine *e, cutq **out, kj_err *err) {
+  *out = NULL;
   char *v = NULL;
   kj_code c = kjc_meta_get(e->s, KJC_META_PUSH_CUT, &v, err);
   if (c || !v || !v[0]) {
@@ -650,26 +744,28 @@ static kj_code push_resume(engine *e, kj_err *err) {
   kj_err x;
   if (!kjc_meta_get_i64(e->s, KJC_META_MAX_BATCH, 0, &mb, &x) && mb > cap)
     cap = (int)(mb < 100000 ? mb : 100000);
-  kj_push_probe p;
-  memset(&p, 0, sizeof p);
-  snprintf(p.incarnation, sizeof p.incarnation, "%s", e->inc);
-  kj_change *all = NULL;
-  int nall = 0;
-  for (const char *line = nl + 1; !c && *line && p.nb < KJC_PIPE_MAX;) {
-    kj_probe_batch *pb = &p.b[p.nb];
-    kj_change *grown = realloc(all, (size_t)(nall + cap) * sizeof *all);
+  cutq *q = calloc(1, sizeof *q);
+  if (!q) {
+    free(v);
+    return kj_fail(err, KJ_ENOMEM, _("out of memory"));
+  }
+  kj_push_probe *p = &q->p;
+  snprintf(p->incarnation, sizeof p->incarnation, "%s", e->inc);
+  for (const char *line = nl + 1; !c && *line && p->nb < KJC_PIPE_MAX;) {
+    kj_probe_batch *pb = &p->b[p->nb];
+    kj_change *grown = realloc(q->all, (size_t)(q->nall + cap) * sizeof *q->all);
     if (!grown || !(pb->seq = malloc((size_t)cap * sizeof *pb->seq))) {
       if (grown)
-        all = grown;
+        q->all = grown;
       c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
       break;
     }
-    all = grown;
+    q->all = grown;
     int ok = 0;
-    c = cut_batch(e, line, pb, all + nall, cap, &ok, err);
+    c = cut_batch(e, line, pb, q->all + q->nall, cap, &ok, err);
     if (!c && ok) {
-      nall += pb->n;
-      p.nb++;
+      q->nall += pb->n;
+      p->nb++;
     } else {
       free(pb->seq);
       pb->seq = NULL;
@@ -679,50 +775,135 @@ static kj_code push_resume(engine *e, kj_err *err) {
     line = next ? next + 1 : line + strlen(line);
   }
   free(v);
-  if (!c && p.nb > 0) {
-    kj_buf body;
-    kj_buf_init(&body, KJ_BUF_UNLIMITED);
-    kjc_net_reply r;
-    memset(&r, 0, sizeof r);
-    c = kj_push_probe_encode(&body, &p, err);
-    if (!c)
-      c = request(e, "POST", "/v1/push/status", kj_buf_str(&body), body.len, &r, "push status",
-                  err);
-    kj_buf_release(&body);
-    if (c && c != KJ_ENET && c != KJ_EAUTH && c != KJ_EINTR && c != KJ_ENOMEM) {
-      /* a server without the route (404) or that cannot tell: every
-       * batch goes again as a push, answered from the replay check */
-      kj_err_clear(err);
-      c = KJ_OK;
-    } else if (!c) {
-      kj_push_answer a;
-      c = kj_push_answer_decode(kj_buf_str(&r.body), r.body.len, &a, err);
-      if (!c)
-        KJ_DEBUG("push status: %d batch%s of %d changes cut in flight asked, %d answered", p.nb,
-                 p.nb == 1 ? "" : "es", nall, a.n);
-      int prog = 0, reused = 0, left = 0;
-      long pushed0 = e->res->pushed;
-      if (!c && a.n > 0) {
-        c = push_results(e, &a, all, nall, &prog, &reused, &left, err);
-        if (!c) {
-          KJ_INFO("push: %ld change%s of the batches cut in flight had been applied: not sent "
-                  "again",
-                  e->res->pushed - pushed0, e->res->pushed - pushed0 == 1 ? "" : "s");
-          e->res->resumed += e->res->pushed - pushed0;
-        }
-      }
-      if (!c)
-        kj_push_answer_release(&a);
+  if (!c && q->nall > 0) {
+    char **ids = malloc((size_t)q->nall * sizeof *ids);
+    if (!ids) {
+      c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
+    } else {
+      for (int i = 0; i < q->nall; i++)
+        ids[i] = q->all[i].rec.id;
+      qsort(ids, (size_t)q->nall, sizeof *ids, cmp_id);
+      q->ids = ids;
+      q->nids = q->nall;
     }
-    kjc_net_reply_release(&r);
   }
-  for (int i = 0; i < nall; i++)
-    kj_change_release(&all[i]);
-  free(all);
-  kj_push_probe_release(&p);
+  if (c || p->nb == 0) {
+    cutq_free(q);
+    return c ? c : cut_clear(e, err);
+  }
+  *out = q;
+  return KJ_OK;
+}
+
+/* The answer to q's question (c: the request's code, r its reply): the
+ * results it holds taken like a push's answers (applied and duplicate
+ * acknowledged, rejected kept with the reason); the batches it does not
+ * vouch for stay pending (a server without the route, 404, or that cannot
+ * tell: all of them).  KJC_META_PUSH_CUT is cleared; *done (may be NULL)
+ * grows by the changes answered.  Fails only on what
+ * ends the push (network, refusal, interrupt, memory, the outbox). */
+static kj_code cut_answer(engine *e, cutq *q, kj_code c, const kjc_net_reply *r, long *done,
+                          kj_err *err) {
+  if (c && c != KJ_ENET && c != KJ_EAUTH && c != KJ_EINTR && c != KJ_ENOMEM) {
+    kj_err_clear(err);
+    c = KJ_OK;
+  } else if (!c) {
+    kj_push_answer a;
+    c = kj_push_answer_decode(kj_buf_str(&r->body), r->body.len, &a, err);
+    if (!c)
+      KJ_DEBUG("push status: %d batch%s of %d changes cut in flight asked, %d answered", q->p.nb,
+               q->p.nb == 1 ? "" : "es", q->nall, a.n);
+    int prog = 0, reused = 0, left = 0;
+    long pushed0 = e->res->pushed;
+    if (!c && a.n > 0) {
+      c = push_results(e, &a, q->all, q->nall, &prog, &reused, &left, err);
+      if (!c && done)
+        *done += prog;
+      if (!c) {
+        KJ_INFO("push: %ld change%s of the batches cut in flight had been applied: not sent "
+                "again",
+                e->res->pushed - pushed0, e->res->pushed - pushed0 == 1 ? "" : "s");
+        e->res->resumed += e->res->pushed - pushed0;
+      }
+    }
+    if (!c)
+      kj_push_answer_release(&a);
+  }
   if (!c)
     c = cut_clear(e, err);
   return c;
+}
+
+/* The question's body (POST /v1/push/status) into body (initialised by
+ * the call; release it in every case). */
+static kj_code cut_body(const cutq *q, kj_buf *body, kj_err *err) {
+  kj_buf_init(body, KJ_BUF_UNLIMITED);
+  return kj_push_probe_encode(body, &q->p, err);
+}
+
+/* Before a push one batch at a time: when the last one was cut with
+ * batches in flight, ask the server which of them it applied and wait for
+ * the answer (a pipelined push asks it on its connection and sends on
+ * meanwhile: push_with), so that a cut costs at most the batch that was on
+ * its way, not the ones applied whose answers were lost. */
+static kj_code push_resume(engine *e, kj_err *err) {
+  cutq *q = NULL;
+  kj_code c = cut_load(e, &q, err);
+  if (c || !q)
+    return c;
+  kj_buf body;
+  kjc_net_reply r;
+  memset(&r, 0, sizeof r);
+  kj_code rc = cut_body(q, &body, err);
+  if (!rc)
+    rc = request(e, "POST", "/v1/push/status", kj_buf_str(&body), body.len, &r, "push status", err);
+  kj_buf_release(&body);
+  c = cut_answer(e, q, rc, &r, NULL, err);
+  kjc_net_reply_release(&r);
+  cutq_free(q);
+  return c;
+}
+
+/* The link's rate as the last sync measured it (meta link_rate, B/s),
+ * for this sync's first batches and their compression level. */
+static void rate_load(engine *e) {
+  int64_t v = 0;
+  kj_err x;
+  if (!kjc_meta_get_i64(e->s, KJC_META_LINK_RATE, 0, &v, &x) && v > 0) {
+    e->rate = (double)v;
+    kjc_net_set_rate(e->net, e->rate);
+  }
+}
+
+/* The next batch's size: the batch size, or with a known rate what the
+ * link carries in BATCH_LINK_MS (at least MIN_BATCH).  A size given by the
+ * caller (--batch) stays as it is. */
+static int batch_for_link(const engine *e, int batch) {
+  if (e->o->batch > 0 || e->rate <= 0 || batch <= MIN_BATCH)
+    return batch;
+  double per = e->change_bytes > 0 ? e->change_bytes : DEFAULT_CHANGE_BYTES;
+  double n = e->rate * BATCH_LINK_MS / 1000.0 / per;
+  if (n < MIN_BATCH)
+    n = MIN_BATCH;
+  return n < batch ? (int)n : batch;
+}
+
+/* The rate measured by this sync, kept for the next (best effort). */
+static void rate_store(engine *e) {
+  if (!e->rate_measured)
+    return;
+  KJ_DEBUG("push: the link's rate %.0f B/s, %.1f B a change on the wire: batches of up to %d, zstd "
+           "level %d",
+           e->rate, e->change_bytes, batch_for_link(e, DEFAULT_BATCH), kjc_net_level(e->net));
+  kj_err x;
+  kj_err_clear(&x);
+  kj_code c = kjc_store_begin(e->s, &x);
+  if (!c && (c = kjc_meta_set_i64(e->s, KJC_META_LINK_RATE, (int64_t)e->rate, &x)) != KJ_OK)
+    kjc_store_rollback(e->s);
+  else if (!c)
+    c = kjc_store_commit(e->s, &x);
+  if (c)
+    KJ_DEBUG("cannot keep the link's rate: %s", x.msg);
 }
 
 /* A pipelined push that fails on the network before any batch was answered
@@ -733,24 +914,23 @@ static kj_code push_resume(engine *e, kj_err *err) {
 static kj_code push(engine *e, kj_err *err) {
   long answered = 0;
   int piped = 0, refused = kjc_net_zst_refused(e->net);
-  kj_code c = push_resume(e, err);
-  if (!c)
-    c = push_with(e, 0, &answered, &piped, err);
+  rate_load(e);
+  kj_code c = push_with(e, 0, &answered, &piped, err);
   if (c == KJ_ENET && piped && answered == 0 && !cancelled(e)) {
     kj_err_clear(err);
     kjc_net_pipe_close(e->net);
     e->pre_sent = 0;
-    c = push_resume(e, err); /* what of the batches sent the server applied */
-    if (!c)
-      c = push_with(e, 1, &answered, &piped, err);
+    c = push_with(e, 1, &answered, &piped, err); /* asks what of the batches sent was applied */
   }
   /* A drop after progress (batches answered): the link came and went, as a
-   * rural one does.  Connect again once it may be back (1 s, the first
-   * backoff of --watch; three tries), resuming the TLS session (client/net.c:
-   * one round trip and the certificate less), ask what of the batches cut
-   * in flight the server applied and go on, instead of ending the sync.  At
-   * most MAX_RECONNECTS a sync, each after a connection that moved the
-   * outbox forward. */
+   * rural one does.  Connect again as soon as the link answers (tries
+   * RECONNECT_FIRST_MS after the cut, then at gaps doubling to
+   * RECONNECT_GAP_MAX_MS, for RECONNECT_BUDGET_MS at most), resuming the
+   * TLS session (client/net.c: one round trip and the certificate less),
+   * ask what of the batches cut in flight the server applied and go on
+   * behind that question, instead of ending the sync.  At most
+   * MAX_RECONNECTS a sync, each after a connection that moved the outbox
+   * forward. */
   for (int k = 0; c == KJ_ENET && piped && answered > 0 && k < MAX_RECONNECTS && !cancelled(e);
        k++) {
     KJ_INFO("push: the connection dropped after %ld change%s answered: connecting again", answered,
@@ -760,10 +940,18 @@ static kj_code push(engine *e, kj_err *err) {
     kj_err x;
     kj_err_clear(&x);
     kj_code o = KJ_ENET;
-    for (int t = 0; t < 3 && o == KJ_ENET && !cancelled(e); t++) {
-      kj_sleep_ms(1000);
-      if (!cancelled(e))
-        o = kjc_net_pipe_open(e->net, &x);
+    int64_t t0 = kjc_net_now_ms();
+    int tries = 0;
+    for (long gap = RECONNECT_FIRST_MS; o == KJ_ENET && !cancelled(e);) {
+      int64_t spent = kjc_net_now_ms() - t0;
+      if (spent >= RECONNECT_BUDGET_MS)
+        break;
+      kj_sleep_ms(gap < RECONNECT_BUDGET_MS - spent ? gap : (long)(RECONNECT_BUDGET_MS - spent));
+      if (cancelled(e))
+        break;
+      tries++;
+      o = kjc_net_pipe_open(e->net, &x);
+      gap = gap * 2 < RECONNECT_GAP_MAX_MS ? gap * 2 : RECONNECT_GAP_MAX_MS;
     }
     if (cancelled(e)) {
       c = kj_fail(err, KJ_EINTR, _("interrupted"));
@@ -775,10 +963,10 @@ static kj_code push(engine *e, kj_err *err) {
       c = o;
       break;
     }
+    KJ_DEBUG("push: connected again after %d tr%s, %lld ms", tries, tries == 1 ? "y" : "ies",
+             (long long)(kjc_net_now_ms() - t0));
     kj_err_clear(err);
-    c = push_resume(e, err); /* on the new connection */
-    if (!c)
-      c = push_with(e, 0, &answered, &piped, err);
+    c = push_with(e, 0, &answered, &piped, err); /* the question first, on the new connection */
   }
   if (c && !refused && kjc_net_zst_refused(e->net) && !cancelled(e)) {
     /* 415 to a body in the dictionary's coding: a server rolled back to a
@@ -789,8 +977,16 @@ static kj_code push(engine *e, kj_err *err) {
     e->pre_sent = 0;
     c = push_with(e, 0, &answered, &piped, err);
   }
+  rate_store(e);
   return c;
 }
+
+/* A batch to send again after the question was answered: the cut batch
+ * the server did not vouch for, n changes from the one after seq after. */
+typedef struct resend {
+  int64_t after, last; /* its seqs are above after, up to last */
+  int n;
+} resend;
 
 static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, kj_err *err) {
   int64_t mb = 0, pl = 0;
@@ -815,18 +1011,128 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
   int64_t after = INT64_MIN; /* the last seq sent */
   long done = 0;
   char inc_why[160] = "";
+  /* batches cut in flight by the last push: asked about first (see
+   * push_resume); pipelined, the question goes first on the connection
+   * and the pushes go on behind it: the changes after the cut batches
+   * (when those are the oldest pending, and none is of their records:
+   * `hold` stops the sending until the answer), then, once it is
+   * answered, the cut batches it did not vouch for (`rq`), then the rest */
+  resend rq[KJC_PIPE_MAX];
+  int nrq = 0, hold = 0, asking = 0, upto = 0; /* upto: the next batch's size when cut short */
+  int spec = -1;                               /* the cut batch sent behind the question, or -1 */
+  int64_t t_first = 0;                         /* when the first push was sent */
+  /* ms this process was busy since then (reading, encoding, compressing,
+   * acknowledging), not waiting for the link: left out of the rate, so a
+   * slow PC (or valgrind) does not take its own pace for the link's and
+   * compress harder still (zstd --adapt measures the output's wait too) */
+  int64_t busy = 0, b0 = 0;
+  double ans_bytes = 0, sent_bytes = 0;
+  long sent_changes = 0;
+  if (!piped) {
+    c = push_resume(e, err);
+  } else {
+    cutq *q = NULL;
+    c = cut_load(e, &q, err);
+    if (!c && q && !kjc_net_pipe_is_open(e->net))
+      c = kjc_net_pipe_open(e->net, err);
+    if (!c && q) {
+      /* may the pushes go on behind it?  only when the cut batches are the
+       * oldest pending changes, in order: then the others come after */
+      kj_change *old = calloc((size_t)q->nall, sizeof *old);
+      int got = 0, same = 0;
+      if (!old)
+        c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
+      else if (!(c = kjc_outbox_batch_after(e->s, INT64_MIN, q->nall, old, &got, err))) {
+        same = got == q->nall;
+        for (int i = 0; same && i < got; i++)
+          same = old[i].seq == q->all[i].seq;
+      }
+      for (int i = 0; i < got; i++)
+        kj_change_release(&old[i]);
+      free(old);
+      kj_buf body;
+      uint64_t s0 = 0, s1 = 0, r0 = 0;
+      kjc_net_counters(e->net, &s0, &r0);
+      if (!c) {
+        c = cut_body(q, &body, err);
+        if (!c) {
+          e->res->requests++;
+          c = kjc_net_send(e->net, "POST", "/v1/push/status", kj_buf_str(&body), body.len, err);
+        }
+        kj_buf_release(&body);
+      }
+      kjc_net_counters(e->net, &s1, &r0);
+      if (!c) {
+        fl[0].q = q;
+        fl[0].bytes = s1 - s0;
+        q = NULL;
+        nfl = 1;
+        asking = 1;
+        if (same)
+          after = fl[0].q->all[fl[0].q->nall - 1].seq;
+        else
+          hold = 1; /* from the oldest pending once answered */
+        /* the last cut batch is the one the drop found on its way, almost
+         * never applied (a batch is applied only once it all arrived, and
+         * its answer then came back within a round trip): it goes behind
+         * the question at once, unless a record of it is in an earlier
+         * cut batch (its order) */
+        cutq *cq = fl[0].q;
+        int lb = cq->p.nb - 1, off = cq->nall - cq->p.b[lb].n;
+        if (same && lb >= 1) {
+          cutq pre = *cq; /* the ids of the batches before it */
+          pre.nids = 0;
+          pre.ids = malloc((size_t)(off ? off : 1) * sizeof *pre.ids);
+          if (pre.ids) {
+            for (int i = 0; i < off; i++)
+              pre.ids[pre.nids++] = cq->all[i].rec.id;
+            qsort(pre.ids, (size_t)pre.nids, sizeof *pre.ids, cmp_id);
+            if (cut_conflicts(&pre, cq->all + off, cq->p.b[lb].n) == cq->p.b[lb].n) {
+              rq[nrq++] = (resend){cq->p.b[lb].seq[0] - 1, cq->p.b[lb].seq[cq->p.b[lb].n - 1],
+                                   cq->p.b[lb].n};
+              spec = lb;
+            }
+            free(pre.ids);
+          }
+        }
+      } /* else not asked: the meta stays as it was */
+    }
+    cutq_free(q);
+  }
   while (!c) {
     /* send: up to depth batches in flight */
-    while (!c && !again && !drained && nfl < depth) {
+    while (!c && !again && nfl < depth) {
+      /* a cut batch the answer did not vouch for, or the last one (spec) */
+      int res = nrq > 0 && (!asking || spec >= 0);
+      if (!res && (drained || hold))
+        break;
+      if (piped && e->rate > 0) { /* the link's window (INFLIGHT_RTTS) */
+        double fb = 0;
+        int pushes = 0;
+        for (int i = 0; i < nfl; i++)
+          if (!fl[i].q) {
+            fb += (double)fl[i].bytes;
+            pushes++;
+          }
+        double rtt = (double)kjc_net_connect_ms(e->net) / 3.0;
+        if (pushes >= 2 && fb >= e->rate * (INFLIGHT_RTTS * rtt + BATCH_LINK_MS) / 1000.0)
+          break;
+      }
       if (cancelled(e)) {
         c = kj_fail(err, KJ_EINTR, _("interrupted"));
         break;
       }
       flight *f = &fl[nfl];
-      if (!(f->ch = calloc((size_t)batch, sizeof *f->ch))) {
+      b0 = kjc_net_now_ms();
+      int want = res ? rq[0].n : upto > 0 ? upto : batch_for_link(e, batch);
+      int64_t from = res ? rq[0].after : after, last = res ? rq[0].last : INT64_MAX;
+      if (!(f->ch = calloc((size_t)want, sizeof *f->ch))) {
         c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
         break;
       }
+      int is_spec = res && asking;
+      if (res)
+        memmove(rq, rq + 1, (size_t)--nrq * sizeof rq[0]);
       /* device_time: the clock this PC stamps with now (wall + offset);
        * the server takes the stamps as sent (docs/protocol.md "Clocks").
        * From protocol 2 on the stored changes go into the body as they
@@ -838,38 +1144,75 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       if (wire)
         c = kj_push_wire_open(&body, now, e->inc, err);
       if (!c)
-        c = wire ? kjc_outbox_batch_wire(e->s, after, batch, f->ch, &f->n, &body, err)
-                 : kjc_outbox_batch_after(e->s, after, batch, f->ch, &f->n, err);
+        c = wire ? kjc_outbox_batch_wire(e->s, from, want, f->ch, &f->n, &body, err)
+                 : kjc_outbox_batch_after(e->s, from, want, f->ch, &f->n, err);
       if (!c && f->n > 0)
         c = wire ? kj_push_wire_close(&body, err)
                  : kj_push_encode_inc(&body, now, e->inc, f->ch, f->n, peer, err);
+      int k = !c && f->n > 0 && !res && asking ? cut_conflicts(fl[0].q, f->ch, f->n) : f->n;
+      if (k < f->n) {
+        /* the changes before the first of a cut batch's record go now
+         * (read again, k of them); that one and the rest once the
+         * question is answered */
+        kj_buf_release(&body);
+        flight_release(f);
+        if (k > 0) {
+          upto = k;
+          continue;
+        }
+        hold = 1;
+        break;
+      }
+      upto = 0;
+      if (!c && res && (f->n == 0 || f->ch[f->n - 1].seq > last)) {
+        /* not the batch that was cut (the outbox changed meanwhile): the
+         * push starts again from the oldest pending change */
+        kj_buf_release(&body);
+        flight_release(f);
+        again = 1;
+        break;
+      }
       if (c || f->n == 0) {
         kj_buf_release(&body);
         flight_release(f);
         drained = 1;
-        if (!c && piped && nfl > 0 && !e->pre_sent && nfl < KJC_PIPE_MAX) {
-          long in_flight = 0; /* their answers will take them out of pending */
-          for (int i = 0; i < nfl; i++)
-            in_flight += fl[i].n;
-          c = pull_ahead(e, in_flight, err); /* everything pending is on its way */
-        }
         break;
       }
       if (piped && !kjc_net_pipe_is_open(e->net))
         c = kjc_net_pipe_open(e->net, err);
+      uint64_t s0 = 0, s1 = 0, r0 = 0;
+      kjc_net_counters(e->net, &s0, &r0);
+      if (!t_first)
+        t_first = kjc_net_now_ms();
       if (!c && piped) {
         e->res->requests++;
         c = kjc_net_send(e->net, "POST", "/v1/push", kj_buf_str(&body), body.len, err);
       } else if (!c) {
         f->rc = request(e, "POST", "/v1/push", kj_buf_str(&body), body.len, &f->r, "push", err);
       }
+      kjc_net_counters(e->net, &s1, &r0);
       kj_buf_release(&body);
       if (c) {
         flight_release(f);
         break;
       }
-      after = f->ch[f->n - 1].seq;
+      if (piped) /* the request was written: the time since it began or since t_first */
+        busy += kjc_net_now_ms() - (b0 > t_first ? b0 : t_first);
+      f->bytes = s1 - s0;
+      f->spec = is_spec;
+      sent_bytes += (double)f->bytes;
+      sent_changes += f->n;
+      e->change_bytes = sent_bytes / (double)sent_changes;
+      if (!res)
+        after = f->ch[f->n - 1].seq;
       nfl++;
+    }
+    if (!c && piped && drained && !nrq && !hold && !asking && nfl > 0 && !e->pre_sent &&
+        nfl < KJC_PIPE_MAX) {
+      long in_flight = 0; /* their answers will take them out of pending */
+      for (int i = 0; i < nfl; i++)
+        in_flight += fl[i].n;
+      c = pull_ahead(e, in_flight, err); /* everything pending is on its way */
     }
     if (c)
       break;
@@ -880,7 +1223,9 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
        * is answered first, and asked again later) */
       if ((c = pull_ahead_drop(e, err)))
         break;
-      again = drained = 0;
+      again = drained = hold = upto = 0;
+      spec = -1;
+      nrq = 0; /* the oldest pending first: those too */
       after = INT64_MIN;
       if (inc_why[0]) {
         c = take_incarnation(e, inc_why, err);
@@ -890,16 +1235,68 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
     }
     /* the oldest answer */
     flight *f = &fl[0];
-    if (piped) {
+    if (f->q) { /* the question about the batches cut in flight */
       f->rc = kjc_net_recv(e->net, &f->r, err);
       if (!f->rc && f->r.status != 200)
-        f->rc = http_fail(&f->r, "push", err);
-    }
-    c = push_answer(e, f->rc, &f->r, f->ch, f->n, &batch, &again, inc_why, sizeof inc_why, &done,
-                    err);
-    if (c && piped) {
-      cut_record(e, fl, nfl); /* this batch and those behind it: unanswered */
-      recorded = 1;
+        f->rc = http_fail(&f->r, "push status", err);
+      int behind = nfl - 1;
+      c = cut_answer(e, f->q, f->rc, &f->r, &done, err);
+      if (!c)
+        KJ_DEBUG("push status: answered with %d push%s sent behind the question", behind,
+                 behind == 1 ? "" : "es");
+      if (!c && hold && after == INT64_MIN) {
+        hold = 0; /* the oldest pending first, as without the question */
+      } else if (!c) {
+        /* the batches it did not vouch for go next, in their order */
+        int off = 0;
+        for (int k = 0; k < f->q->p.nb; k++) {
+          if (k == spec && f->q->all[off].seq < 0) { /* sent behind it, applied: a replay */
+            for (int i = 1; i < nfl; i++)
+              fl[i].vouched |= fl[i].spec;
+            for (int i = 0; i < nrq; i++) /* or not sent yet: it stays so */
+              if (rq[i].after == f->q->p.b[k].seq[0] - 1)
+                memmove(rq + i, rq + i + 1, (size_t)(--nrq - i) * sizeof rq[0]);
+          }
+          if (k != spec && f->q->all[off].seq >= 0 && nrq < KJC_PIPE_MAX)
+            rq[nrq++] = (resend){f->q->p.b[k].seq[0] - 1, f->q->p.b[k].seq[f->q->p.b[k].n - 1],
+                                 f->q->p.b[k].n};
+          off += f->q->p.b[k].n;
+        }
+        hold = 0;
+      }
+      asking = 0;
+      if (c) {
+        cut_record(e, fl, nfl); /* the question and the batches behind it */
+        recorded = 1;
+      }
+    } else {
+      if (piped) {
+        f->rc = kjc_net_recv(e->net, &f->r, err);
+        if (!f->rc && f->r.status != 200)
+          f->rc = http_fail(&f->r, "push", err);
+      }
+      b0 = kjc_net_now_ms();
+      if (f->vouched && !f->rc) /* a replay of a batch the question vouched for */
+        c = KJ_OK;
+      else
+        c = push_answer(e, f->rc, &f->r, f->ch, f->n, &batch, &again, inc_why, sizeof inc_why,
+                        &done, err);
+      if (c && piped) {
+        cut_record(e, fl, nfl); /* this batch and those behind it: unanswered */
+        recorded = 1;
+      }
+      if (!c && t_first) { /* the link's rate, from what was answered */
+        ans_bytes += (double)f->bytes;
+        int64_t now = kjc_net_now_ms();
+        busy += now - b0;
+        int64_t ms = now - t_first - busy;
+        if (ms > 0 && ans_bytes >= RATE_MIN_BYTES &&
+            (ms >= RATE_MIN_MS || ans_bytes >= RATE_ENOUGH_BYTES)) {
+          e->rate = ans_bytes * 1000.0 / (double)ms;
+          e->rate_measured = 1;
+          kjc_net_set_rate(e->net, e->rate);
+        }
+      }
     }
     flight_release(f);
     memmove(fl, fl + 1, (size_t)(nfl - 1) * sizeof fl[0]);
@@ -911,6 +1308,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         flight_release(&fl[i]);
       nfl = 0;
       again = 1;
+      asking = 0;
     }
     if (!c && !kjc_net_pipe_is_open(e->net))
       e->pre_sent = 0; /* closed: a pull asked ahead goes again */

@@ -33,6 +33,10 @@
 #define KJC_META_CLOCK_EPOCHS "clock_epochs"   /* of an older release: removed when seen */
 #define KJC_META_SCORES_PERIOD "scores_period" /* the year period of the last scores pulled */
 #define KJC_SCORES_KIND "scores"               /* kjc_scores_put kind of pulled entries */
+/* the push's rate the last sync measured, B/s (bytes of the answered
+ * pushes over the time since the first was sent): the next sync's first
+ * batch sizes and compression level (docs/protocol.md "Pipelined push") */
+#define KJC_META_LINK_RATE "link_rate"
 
 /* A new offset differs from the stored one by more than this: say so in
  * the log (the HLC never steps back; docs/protocol.md "Clocks"). */

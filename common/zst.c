@@ -44,6 +44,12 @@ int kj_zst_is_coding(const char *value) {
 }
 
 kj_code kj_zst_compress(const void *in, size_t len, kj_buf *out, kj_err *err) {
+  return kj_zst_compress_level(in, len, KJ_ZST_LEVEL, out, err);
+}
+
+kj_code kj_zst_compress_level(const void *in, size_t len, int level, kj_buf *out, kj_err *err) {
+  if (level < 1 || level > KJ_ZST_LEVEL_MAX)
+    level = KJ_ZST_LEVEL;
   ZSTD_CCtx *cc = ZSTD_createCCtx();
   if (!cc)
     return kj_fail(err, KJ_ENOMEM, "cannot start zstd");
@@ -56,10 +62,13 @@ kj_code kj_zst_compress(const void *in, size_t len, kj_buf *out, kj_err *err) {
     return kj_fail(err, rc, rc == KJ_ETOOBIG ? "zstd output over %zu bytes" : "out of memory",
                    out->max);
   }
-  size_t r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, KJ_ZST_LEVEL);
-  if (!ZSTD_isError(r) && len >= KJ_ZST_SMALL_TABLES_FROM) /* big bodies: zst.h */
+  size_t r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
+  /* big bodies at the default level: smaller tables (zst.h); the other
+   * levels keep their own */
+  int small = level == KJ_ZST_LEVEL && len >= KJ_ZST_SMALL_TABLES_FROM;
+  if (!ZSTD_isError(r) && small)
     r = ZSTD_CCtx_setParameter(cc, ZSTD_c_hashLog, KJ_ZST_HASH_LOG);
-  if (!ZSTD_isError(r) && len >= KJ_ZST_SMALL_TABLES_FROM)
+  if (!ZSTD_isError(r) && small)
     r = ZSTD_CCtx_setParameter(cc, ZSTD_c_chainLog, KJ_ZST_CHAIN_LOG);
   if (!ZSTD_isError(r))
     r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);

@@ -36,6 +36,14 @@ int kj_zst_is_coding(const char *value);
  * would be passed (out is released then), KJ_ENOMEM. */
 kj_code kj_zst_compress(const void *in, size_t len, kj_buf *out, kj_err *err);
 
+/* The same at zstd level `level` (1..KJ_ZST_LEVEL_MAX; another value is
+ * KJ_ZST_LEVEL): what a client picks for the speed of its link
+ * (client/net.c, docs/protocol.md "Compression"); any level is read by
+ * kj_zst_decompress alike (the window stays within the input: the
+ * content size is in the frame).  The small tables of
+ * KJ_ZST_SMALL_TABLES_FROM apply to KJ_ZST_LEVEL only. */
+kj_code kj_zst_compress_level(const void *in, size_t len, int level, kj_buf *out, kj_err *err);
+
 /* Decompress zstd data made with the dictionary (one or more frames) and
  * append it to out.  KJ_ETOOBIG when the result would pass out->max (a
  * bomb stops at the limit), KJ_EPROTO when the data is not a valid frame,
@@ -50,6 +58,7 @@ kj_code kj_zst_decompress(const void *in, size_t len, kj_buf *out, kj_err *err);
  * 260 ms.  12: the client's cost stays under the server's time to apply a
  * batch, so the pipelined push hides it. */
 #define KJ_ZST_LEVEL 12
+#define KJ_ZST_LEVEL_MAX 19 /* the strongest kj_zst_compress_level takes */
 /* From KJ_ZST_SMALL_TABLES_FROM bytes of input on, match tables smaller
  * than the level's own (for a 360 KB push body of 1,000 surveys level 12
  * takes 2^20 hash and 2^19 chain entries, cleared for every frame): 2^13

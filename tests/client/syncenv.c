@@ -412,11 +412,11 @@ void syncenv_linkem_stats(syncenv *e, syncenv_link_stats *out) {
     n++;
   }
   line[n] = 0;
-  long long conns = 0, lost = 0, unsent_s2c = 0;
+  long long lost = 0, unsent_s2c = 0;
   assert_int_equal(sscanf(line,
                           "stats c2s %lld s2c %lld conns %lld cuts %lld lost %lld unsent_c2s %lld "
                           "unsent_s2c %lld",
-                          &out->c2s, &out->s2c, &conns, &out->cuts, &lost, &out->unsent_c2s,
+                          &out->c2s, &out->s2c, &out->conns, &out->cuts, &lost, &out->unsent_c2s,
                           &unsent_s2c),
                    7);
 }

@@ -58,6 +58,7 @@ void syncenv_linkem(syncenv *e, const char *const *args);
  * drops so far. */
 typedef struct syncenv_link_stats {
   long long c2s, s2c, unsent_c2s, cuts;
+  long long conns; /* connections accepted, those refused while the link was down too */
 } syncenv_link_stats;
 void syncenv_linkem_stats(syncenv *e, syncenv_link_stats *out);
 
