@@ -407,8 +407,8 @@ static void h_push_status(ctx *c) {
 
 /* The device's office scorecard and employee scores for the current year,
  * quarter and month and the previous quarter and month (the ones an office
- * reports on), appended to out as a JSON array: the server's report
- * documents decoded (proto/reportdoc.h), the device's office row and its
+ * reports on, by the office's own calendar: kjs_store_office_today), appended to out as a JSON
+ * array: the server's report documents decoded (proto/reportdoc.h), the device's office row and its
  * employees taken out, and the entries encoded by kj_report_scores_encode
  * (docs/protocol.md "GET /v1/pull").  A report that cannot be read leaves
  * that part null/empty and is logged.  KJ_ENOMEM when memory ran out on the
@@ -416,7 +416,13 @@ static void h_push_status(ctx *c) {
 static kj_code scores_array(ctx *c, kj_buf *out) {
   if (c->who.role != KJS_ROLE_DEVICE || !kjs_store_has_scores())
     return kj_buf_adds(out, "[]") ? KJ_ENOMEM : KJ_OK;
-  kj_day today = server_today();
+  /* the office's calendar, not the server's: its current month may be the
+   * next one already (WIB is UTC+7) */
+  kj_day today;
+  kj_err ze;
+  kj_err_clear(&ze);
+  if (kjs_store_office_today(c->app->store, c->who.office, &today, &ze))
+    KJ_WARN("scores for office %s: %s (its day taken as WIB's)", c->who.office, ze.msg);
   char as_of[KJ_DATE_STRLEN + 1];
   kj_date_format(today, as_of);
   int y, m, d;

@@ -28,9 +28,9 @@
 #include "hlc.h"
 #include "log.h"
 #include "merge.h"
-#include "plat.h"
 #include "msg.h"
 #include "passhash.h"
+#include "plat.h"
 #include "rules.h"
 
 #include "score.h"
@@ -2360,6 +2360,24 @@ kj_code kjs_store_each_state(kjs_store *s, kj_rtype type, const char *office,
                                     state_each, &x, err);
   release(s, c);
   return rc == KJ_EINTR ? KJ_OK : rc;
+}
+
+kj_code kjs_store_office_today(kjs_store *s, const char *office, kj_day *today, kj_err *err) {
+  char zone[KJ_ZONE_MAX + 1] = "";
+  int offset;
+  const char *abbr;
+  kj_code rc = KJ_OK;
+  kjs_dbc *c = acquire(s, err);
+  if (!c)
+    rc = code_of(err, KJ_EDB);
+  else {
+    rc = s->ops->office_zone(c, office, zone, sizeof zone, err);
+    release(s, c);
+  }
+  if (rc || kj_zone(zone, &offset, &abbr) != KJ_OK)
+    (void)kj_zone(NULL, &offset, &abbr);
+  *today = kj_today(offset);
+  return rc;
 }
 
 /* ---------------------------------------------------------------------- */

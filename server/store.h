@@ -409,6 +409,14 @@ typedef struct kjs_store_stats {
 } kjs_store_stats;
 void kjs_store_stats_get(kjs_store *s, kjs_store_stats *out);
 
+/* Today in office's time zone: the office record's `timezone` (WIB, WITA
+ * or WIT; common/date.h kj_zone), WIB when it has none or the office is not
+ * known.  The scores sent to an office are for its current month, quarter
+ * and year: at 17:30 UTC on 30 November an office in WIB is already in
+ * December while a server in UTC is not.  KJ_OK with *today, or KJ_EDB /
+ * KJ_EBUSY (the database could not be read; *today is then the WIB day). */
+kj_code kjs_store_office_today(kjs_store *s, const char *office, kj_day *today, kj_err *err);
+
 /* --- what the PCs report and the dashboard's user check (issue 18) -------- */
 
 /* Keep what device's PC reported at its pull (docs/protocol.md "What the

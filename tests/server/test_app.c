@@ -496,6 +496,15 @@ static void test_authors(void **state) {
            (unsigned long long)KJ_HLC_MAKE(T0, 0));
   push1(t, &r, t->admin, strdup(office));
   tresp_release(&r);
+  /* the office's own calendar (the scores a pull sends are for its current
+   * month): today in WITA; office B has no record: WIB */
+  kj_day day;
+  kj_err ze;
+  kj_err_clear(&ze);
+  assert_int_equal(kjs_store_office_today(t->store, OFFICE_A, &day, &ze), KJ_OK);
+  assert_int_equal(day, kj_today(480));
+  assert_int_equal(kjs_store_office_today(t->store, OFFICE_B, &day, &ze), KJ_OK);
+  assert_int_equal(day, kj_today(420));
 
   push1(t, &r, t->dev_a, authored(10, uid(50), "198001012005011001"));
   assert_string_equal(jstr(result(&r, 0), "status"), "applied");
