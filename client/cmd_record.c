@@ -339,6 +339,25 @@ static const char show_help[] =
        "\n"
        "example: kinerja show 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --json\n");
 
+/* The review line of `show` in the user's language: rv is kjc_review_last's
+ * "STATUS by NIP at this PC[: REASON]" (English, as --json keeps it); out
+ * (n bytes) gets "ditolak oleh NIP di PC ini: REASON" in Indonesian.  A
+ * line of another shape is copied as it is.  Returns out. */
+static const char *review_words(const char *rv, char *out, size_t n) {
+  const char *by = strstr(rv, " by "), *at = by ? strstr(by, " at this PC") : NULL;
+  int rejected = !strncmp(rv, "rejected by ", 12), approved = !strncmp(rv, "approved by ", 12);
+  if (!at || !(rejected || approved)) {
+    snprintf(out, n, "%s", rv);
+    return out;
+  }
+  const char *who = by + 4, *rest = at + strlen(" at this PC");
+  int wn = (int)(at - who);
+  snprintf(out, n,
+           rejected ? _("rejected by %.*s at this PC%s") : _("approved by %.*s at this PC%s"), wn,
+           who, rest);
+  return out;
+}
+
 int kjc_cmd_show(int argc, char **argv) {
   int json = 0;
   kjc_opt opts[] = {{"--json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
@@ -404,8 +423,9 @@ int kjc_cmd_show(int argc, char **argv) {
           show_value(st.rec.v[i]);
         }
       if (review) {
+        char words[2600];
         printf("%-12s ", "review");
-        show_value(review);
+        show_value(review_words(review, words, sizeof words));
       }
       printf("%-12s %s%s", "sync", _(status), why ? ": " : "");
       kj_term_fputs(why, stdout);
