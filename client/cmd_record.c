@@ -86,14 +86,24 @@ static int parse_assignments(const kj_type_def *t, kj_change *c, char **args, in
   return 0;
 }
 
-static int write_change(kjc_store *s, kj_change *c, unsigned flags) {
+/* Store change c (flags of kjc_store_write); 0, or KJC_EXIT_FAIL with the
+ * message printed.  made_id: the id is one `add` made, never shown to the
+ * user, so a refusal "rating ID: ..." is said as "rating: ..." (as the
+ * import names the row instead of the id it made). */
+static int write_change(kjc_store *s, kj_change *c, unsigned flags, int made_id) {
   kj_err err;
   kj_err_clear(&err);
   int res;
   kj_code code =
       kjc_store_write(s, c, flags | KJC_CHANGE_DIFF | KJC_CHANGE_NAME_RECORD, &res, &err);
   if (code) {
-    kjc_error("%s", err.msg);
+    const char *name = kj_type(c->rec.type)->name, *msg = err.msg;
+    size_t lt = strlen(name), li = strlen(c->rec.id);
+    if (made_id && !strncmp(msg, name, lt) && msg[lt] == ' ' &&
+        !strncmp(msg + lt + 1, c->rec.id, li) && !strncmp(msg + lt + 1 + li, ": ", 2))
+      kjc_error("%s: %s", name, msg + lt + 1 + li + 2);
+    else
+      kjc_error("%s", msg);
     return KJC_EXIT_FAIL;
   }
   return 0;
@@ -151,7 +161,8 @@ int kjc_cmd_add(int argc, char **argv) {
     kj_record_set(&c.rec, t->office_field, kjc_store_office(s));
     c.mask |= 1u << t->office_field;
   }
-  if (!c.rec.id[0] && kj_uuid_v7(c.rec.id)) {
+  int made_id = !c.rec.id[0];
+  if (made_id && kj_uuid_v7(c.rec.id)) {
     kjc_error(_("cannot make an id: no randomness"));
     rc = KJC_EXIT_FAIL;
     goto out;
@@ -174,7 +185,7 @@ int kjc_cmd_add(int argc, char **argv) {
   }
   kjc_refs_check(&refs, &c.rec, warn_cb, &held);
   kjc_refs_release(&refs);
-  rc = write_change(s, &c, KJC_CHANGE_NEW);
+  rc = write_change(s, &c, KJC_CHANGE_NEW, made_id);
   if (!rc) {
     say_held(&held);
     printf("%s\n", c.rec.id);
@@ -255,7 +266,7 @@ int kjc_cmd_update(int argc, char **argv) {
     } else {
       kjc_refs_check(&refs, &c.rec, warn_cb, &held);
       kjc_refs_release(&refs);
-      r = write_change(s, &c, KJC_CHANGE_EXISTING);
+      r = write_change(s, &c, KJC_CHANGE_EXISTING, 0);
       if (!r)
         say_held(&held);
     }
@@ -302,7 +313,7 @@ int kjc_cmd_delete(int argc, char **argv) {
     if (as)
       r = kjc_sign_in(s, as, pin_file, c.author);
     if (!r)
-      r = write_change(s, &c, KJC_CHANGE_EXISTING);
+      r = write_change(s, &c, KJC_CHANGE_EXISTING, 0);
     kj_change_release(&c);
   }
   kj_rstate_release(&st);
