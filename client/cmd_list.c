@@ -202,6 +202,7 @@ static int list_orphan(void *ud, kj_rtype t, const char *id, const char *kept) {
 
 static const char list_help[] =
     N_("usage: kinerja list [TYPE] [--pending] [--rejected] [--json]\n"
+       "       kinerja list activity [--status S] [--nip NIP] [--from D] [--to D]\n"
        "\n"
        "List the live records of TYPE (survey, activity, complaint, rating, target,\n"
        "or the master data: office, employee, indicator, service), oldest first;\n"
@@ -213,6 +214,7 @@ static const char list_help[] =
        "              sends one again, 'kinerja discard ID' drops its changes)\n"
        "  --json      one JSON array on stdout\n"
        "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
        "activities only:\n"
        "  --status S  draft, submitted, approved or rejected (what waits for an\n"
        "              approver: --status submitted)\n"

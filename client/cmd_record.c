@@ -86,14 +86,24 @@ static int parse_assignments(const kj_type_def *t, kj_change *c, char **args, in
   return 0;
 }
 
-static int write_change(kjc_store *s, kj_change *c, unsigned flags) {
+/* Store change c (flags of kjc_store_write); 0, or KJC_EXIT_FAIL with the
+ * message printed.  made_id: the id is one `add` made, never shown to the
+ * user, so a refusal "rating ID: ..." is said as "rating: ..." (as the
+ * import names the row instead of the id it made). */
+static int write_change(kjc_store *s, kj_change *c, unsigned flags, int made_id) {
   kj_err err;
   kj_err_clear(&err);
   int res;
   kj_code code =
       kjc_store_write(s, c, flags | KJC_CHANGE_DIFF | KJC_CHANGE_NAME_RECORD, &res, &err);
   if (code) {
-    kjc_error("%s", err.msg);
+    const char *name = kj_type(c->rec.type)->name, *msg = err.msg;
+    size_t lt = strlen(name), li = strlen(c->rec.id);
+    if (made_id && !strncmp(msg, name, lt) && msg[lt] == ' ' &&
+        !strncmp(msg + lt + 1, c->rec.id, li) && !strncmp(msg + lt + 1 + li, ": ", 2))
+      kjc_error("%s: %s", name, msg + lt + 1 + li + 2);
+    else
+      kjc_error("%s", msg);
     return KJC_EXIT_FAIL;
   }
   return 0;
@@ -151,7 +161,8 @@ int kjc_cmd_add(int argc, char **argv) {
     kj_record_set(&c.rec, t->office_field, kjc_store_office(s));
     c.mask |= 1u << t->office_field;
   }
-  if (!c.rec.id[0] && kj_uuid_v7(c.rec.id)) {
+  int made_id = !c.rec.id[0];
+  if (made_id && kj_uuid_v7(c.rec.id)) {
     kjc_error(_("cannot make an id: no randomness"));
     rc = KJC_EXIT_FAIL;
     goto out;
@@ -174,7 +185,7 @@ int kjc_cmd_add(int argc, char **argv) {
   }
   kjc_refs_check(&refs, &c.rec, warn_cb, &held);
   kjc_refs_release(&refs);
-  rc = write_change(s, &c, KJC_CHANGE_NEW);
+  rc = write_change(s, &c, KJC_CHANGE_NEW, made_id);
   if (!rc) {
     say_held(&held);
     printf("%s\n", c.rec.id);
@@ -255,7 +266,7 @@ int kjc_cmd_update(int argc, char **argv) {
     } else {
       kjc_refs_check(&refs, &c.rec, warn_cb, &held);
       kjc_refs_release(&refs);
-      r = write_change(s, &c, KJC_CHANGE_EXISTING);
+      r = write_change(s, &c, KJC_CHANGE_EXISTING, 0);
       if (!r)
         say_held(&held);
     }
@@ -302,7 +313,7 @@ int kjc_cmd_delete(int argc, char **argv) {
     if (as)
       r = kjc_sign_in(s, as, pin_file, c.author);
     if (!r)
-      r = write_change(s, &c, KJC_CHANGE_EXISTING);
+      r = write_change(s, &c, KJC_CHANGE_EXISTING, 0);
     kj_change_release(&c);
   }
   kj_rstate_release(&st);
@@ -338,6 +349,25 @@ static const char show_help[] =
        "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
        "\n"
        "example: kinerja show 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --json\n");
+
+/* The review line of `show` in the user's language: rv is kjc_review_last's
+ * "STATUS by NIP at this PC[: REASON]" (English, as --json keeps it); out
+ * (n bytes) gets "ditolak oleh NIP di PC ini: REASON" in Indonesian.  A
+ * line of another shape is copied as it is.  Returns out. */
+static const char *review_words(const char *rv, char *out, size_t n) {
+  const char *by = strstr(rv, " by "), *at = by ? strstr(by, " at this PC") : NULL;
+  int rejected = !strncmp(rv, "rejected by ", 12), approved = !strncmp(rv, "approved by ", 12);
+  if (!at || !(rejected || approved)) {
+    snprintf(out, n, "%s", rv);
+    return out;
+  }
+  const char *who = by + 4, *rest = at + strlen(" at this PC");
+  int wn = (int)(at - who);
+  snprintf(out, n,
+           rejected ? _("rejected by %.*s at this PC%s") : _("approved by %.*s at this PC%s"), wn,
+           who, rest);
+  return out;
+}
 
 int kjc_cmd_show(int argc, char **argv) {
   int json = 0;
@@ -404,8 +434,9 @@ int kjc_cmd_show(int argc, char **argv) {
           show_value(st.rec.v[i]);
         }
       if (review) {
+        char words[2600];
         printf("%-12s ", "review");
-        show_value(review);
+        show_value(review_words(review, words, sizeof words));
       }
       printf("%-12s %s%s", "sync", _(status), why ? ": " : "");
       kj_term_fputs(why, stdout);

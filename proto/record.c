@@ -609,9 +609,6 @@ static int has_control(const char *s, int multiline) {
   return 0;
 }
 
-#define CODE_RULE "must be 1 to 32 of 0-9 A-Z a-z . _ -"
-#define NIP_RULE "must be an 18-digit NIP"
-
 kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err) {
   const char *n = f->name;
   if (!value)
@@ -628,9 +625,9 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
     if (has_control(value, f->ft == KJ_FT_MTEXT))
       return kj_fail(err, KJ_EINVAL,
                      f->ft == KJ_FT_MTEXT
-                         ? "field '%s': must not contain control characters (newline and tab "
-                           "are allowed)"
-                         : "field '%s': must not contain control characters",
+                         ? _("field '%s': must not contain control characters (newline and tab "
+                             "are allowed)")
+                         : _("field '%s': must not contain control characters"),
                      n);
     return KJ_OK;
   }
@@ -665,7 +662,7 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
     return KJ_OK;
   case KJ_FT_NIP:
     if (!kj_nip_valid(value))
-      return kj_fail(err, KJ_EINVAL, "field '%s': " NIP_RULE, n);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be an 18-digit NIP"), n);
     return KJ_OK;
   case KJ_FT_ENUM: {
     for (const char *const *c = f->choices; *c; c++)
@@ -683,7 +680,7 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
   }
   case KJ_FT_CODE:
     if (!kj_code_valid(value))
-      return kj_fail(err, KJ_EINVAL, "field '%s': " CODE_RULE, n);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be 1 to 32 of 0-9 A-Z a-z . _ -"), n);
     return KJ_OK;
   }
   return kj_fail(err, KJ_EINVAL, _("field '%s': unknown field type"), n);
@@ -700,11 +697,11 @@ kj_code kj_record_validate_id(kj_rtype t, const char *id, kj_err *err) {
   case KJ_T_OFFICE:
   case KJ_T_INDICATOR:
     if (!kj_code_valid(id))
-      return kj_fail(err, KJ_EINVAL, "field '%s': " CODE_RULE, n);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be 1 to 32 of 0-9 A-Z a-z . _ -"), n);
     return KJ_OK;
   case KJ_T_EMPLOYEE:
     if (!kj_nip_valid(id))
-      return kj_fail(err, KJ_EINVAL, "field '%s': " NIP_RULE, n);
+      return kj_fail(err, KJ_EINVAL, _("field '%s': must be an 18-digit NIP"), n);
     return KJ_OK;
   default:
     if (strlen(id) != KJ_UUID_STRLEN || !kj_uuid_valid(id))

@@ -900,8 +900,9 @@ static void t_master_data_warning(void **state) {
   RUN(r, f, 1, "add", "activity", "nip=198001012005011001", "date=2026-03-02", "indicator=DOC",
       "quantity=1");
   assert_null(strstr(r.err, "warning"));
-  assert_non_null(strstr(r.err, ": nip " NIP1 " is not on the roster (no such employee)"));
-  assert_int_equal(count_lines(r.err), 1);
+  /* the record by its type: the id add made for it was never stored */
+  assert_string_equal(r.err,
+                      "kinerja: activity: nip " NIP1 " is not on the roster (no such employee)\n");
   kjt_run_release(&r);
   RUN(r, f, 0, "add", "activity", "nip=198502022010012002", "date=2026-03-02", "indicator=DOC",
       "quantity=1");
@@ -1025,8 +1026,8 @@ static void t_rules(void **state) {
 
   /* issue 16: this office's PC names another office's staff */
   RUN(r, f, 1, "add", "target", ("nip=" R_OTHER), "indicator=DOC", "period=2026", "target=1000000");
-  assert_non_null(strstr(r.err, "kinerja: target "));
-  assert_non_null(strstr(r.err, ": nip Joko Susilo (" R_OTHER ") is not on the roster of office "
+  assert_non_null(strstr(r.err, "kinerja: target: nip Joko Susilo (" R_OTHER
+                                ") is not on the roster of office "
                                 "'36.73.04' (their office is '36.73.05')"));
   kjt_run_release(&r);
   RUN(r, f, 1, "add", "activity", ("nip=" R_OTHER), "date=2026-03-02", "indicator=DOC",

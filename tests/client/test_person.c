@@ -294,6 +294,12 @@ static void test_setup_and_approve_many(void **state) {
       syncenv_kinerja(a, NULL, &out, NULL, (const char *const[]){"show", ids[0], NULL}), 0);
   assert_non_null(strstr(out, "review       rejected by " HEAD " at this PC: bukti tidak ada"));
   free(out);
+  /* in Indonesian the review line is Indonesian too (--json keeps the English) */
+  assert_int_equal(syncenv_kinerja(a, (const char *const[]){"LANGUAGE=id", NULL}, &out, NULL,
+                                   (const char *const[]){"show", ids[0], NULL}),
+                   0);
+  assert_non_null(strstr(out, "review       ditolak oleh " HEAD " di PC ini: bukti tidak ada\n"));
+  free(out);
   for (int i = 0; i < 20; i++)
     free(ids[i]);
 }

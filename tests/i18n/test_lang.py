@@ -66,6 +66,10 @@ ID = {
     "cmd": "kinerja: perintah 'stauts' tidak dikenal (maksud Anda 'status'?)\n",
     "pending": " [tertunda]\n",
     "sync": "sync         tertunda\n",
+    "rules": ["isian 'nip': harus NIP 18 angka",
+              "isian 'indicator': harus 1 sampai 32 karakter dari 0-9 A-Z a-z . _ -",
+              "isian 'description': tidak boleh berisi karakter kendali (baris baru dan tab boleh)",
+              "isian 'evidence': tidak boleh berisi karakter kendali\n"],
 }
 EN = {
     "help": "usage: kinerja [--db PATH] COMMAND [ARGS]\n",
@@ -83,6 +87,11 @@ EN = {
     "cmd": "kinerja: unknown command 'stauts' (did you mean 'status'?)\n",
     "pending": " [pending]\n",
     "sync": "sync         pending\n",
+    "rules": ["field 'nip': must be an 18-digit NIP",
+              "field 'indicator': must be 1 to 32 of 0-9 A-Z a-z . _ -",
+              "field 'description': must not contain control characters (newline and tab are "
+              "allowed)",
+              "field 'evidence': must not contain control characters\n"],
 }
 
 
@@ -97,6 +106,10 @@ def language_case(name, e, want):
     check(rc == 0 and out == want["init"], f"{name}: init: {out!r} {err!r}")
     rc, out, err = run(["add", "survey"] + SURVEY, e, db)
     check(rc == 1 and err == want["add"], f"{name}: add without u9: {err!r}")
+    # the NIP, code and control-character rules are translated too
+    rc, out, err = run(["add", "activity", "nip=12345", "date=2026-03-02", "indicator=D!C",
+                        "quantity=1", "description=a\x01b", "evidence=c\x7fd"], e, db)
+    check(rc == 1 and all(m in err for m in want["rules"]), f"{name}: add activity: {err!r}")
     rc, out, err = run(["status"], e, db)
     check(rc == 0 and want["status"] in out and want["status2"] in out and want["skew"] in out
           and want["state"] in out,
