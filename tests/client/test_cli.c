@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "kjt.h"
+#include "kjt_pulled.h"
 #include "passhash.h"
 #include "store.h"
 #include "sync.h"
@@ -877,19 +878,8 @@ static void t_master_data_warning(void **state) {
   /* master data as pulled from the server */
   kjc_store *s = open_store(f);
   kj_err err;
-  kj_rstate e;
-  kj_rstate_init(&e, KJ_T_EMPLOYEE);
-  snprintf(e.rec.id, sizeof e.rec.id, "%s", NIP2);
-  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
-  const char *vals[][2] = {{"name", "Siti"}, {"office", "36.73.04"}, {"position", "Staf"}};
-  for (int i = 0; i < 3; i++) {
-    int k = kj_field_index(et, vals[i][0]);
-    kj_record_set(&e.rec, k, vals[i][1]);
-    e.st[k].hlc = KJ_HLC_MAKE(1000, 0);
-    snprintf(e.st[k].device, sizeof e.st[k].device, "server");
-  }
-  assert_int_equal(kjc_store_apply_remote(s, &e, NULL, &err), KJ_OK);
-  kj_rstate_release(&e);
+  const char *const vals[][2] = {{"name", "Siti"}, {"office", "36.73.04"}, {"position", "Staf"}};
+  kjt_pulled_employee(s, NIP2, vals, 3);
   kjc_outbox_stats stats;
   assert_int_equal(kjc_outbox_stats_get(s, &stats, &err), KJ_OK);
   assert_int_equal(stats.pending, 1); /* a pulled record makes no outbox row */
@@ -938,28 +928,14 @@ static void t_master_data_warning(void **state) {
 
 /* An employee as pulled from the server. */
 static void pulled_employee(kjc_store *s, const char *nip, const char *office, const char *sup) {
-  kj_rstate e;
-  kj_err err;
-  kj_rstate_init(&e, KJ_T_EMPLOYEE);
-  snprintf(e.rec.id, sizeof e.rec.id, "%s", nip);
-  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
   /* the people of the rules' messages (R_*): named as a roster names them */
   const char *name = !strcmp(nip, R_SUP)     ? "Budi Santoso"
                      : !strcmp(nip, R_STAFF) ? "Siti Aminah"
                      : !strcmp(nip, R_PEER)  ? "Rina Wati"
                      : !strcmp(nip, R_OTHER) ? "Joko Susilo"
                                              : "Hasan Basri";
-  const char *vals[][2] = {{"name", name}, {"office", office}, {"supervisor", sup}};
-  for (int i = 0; i < 3; i++) {
-    if (!vals[i][1])
-      continue;
-    int k = kj_field_index(et, vals[i][0]);
-    kj_record_set(&e.rec, k, vals[i][1]);
-    e.st[k].hlc = KJ_HLC_MAKE(1000, 0);
-    snprintf(e.st[k].device, sizeof e.st[k].device, "server");
-  }
-  assert_int_equal(kjc_store_apply_remote(s, &e, NULL, &err), KJ_OK);
-  kj_rstate_release(&e);
+  const char *const vals[][2] = {{"name", name}, {"office", office}, {"supervisor", sup}};
+  kjt_pulled_employee(s, nip, vals, 3);
 }
 
 /* An activation of nip pulled from the server (code "ABCD-EFGH-JKMN"),
