@@ -10,17 +10,17 @@
 #include "hlc.h"
 #include "store.h"
 
-/* Apply employee nip to s as pulled from the server: the n (field, value)
- * pairs of vals (a pair with a NULL value is left out), each stamped
- * KJ_HLC_MAKE(1000, 0) by device "server".  The test fails unless s
- * applies it. */
-static inline void kjt_pulled_employee(kjc_store *s, const char *nip, const char *const (*vals)[2],
-                                       int n) {
+/* Apply record (type, id) to s as pulled from the server: the n (field,
+ * value) pairs of vals (a pair with a NULL value is left out), each
+ * stamped KJ_HLC_MAKE(1000, 0) by device "server".  The test fails unless
+ * s applies it. */
+static inline void kjt_pulled(kjc_store *s, kj_rtype type, const char *id,
+                              const char *const (*vals)[2], int n) {
   kj_rstate e;
   kj_err err;
-  kj_rstate_init(&e, KJ_T_EMPLOYEE);
-  snprintf(e.rec.id, sizeof e.rec.id, "%s", nip);
-  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
+  kj_rstate_init(&e, type);
+  snprintf(e.rec.id, sizeof e.rec.id, "%s", id);
+  const kj_type_def *et = kj_type(type);
   for (int i = 0; i < n; i++) {
     if (!vals[i][1])
       continue;

@@ -879,7 +879,7 @@ static void t_master_data_warning(void **state) {
   kjc_store *s = open_store(f);
   kj_err err;
   const char *const vals[][2] = {{"name", "Siti"}, {"office", "36.73.04"}, {"position", "Staf"}};
-  kjt_pulled_employee(s, NIP2, vals, 3);
+  kjt_pulled(s, KJ_T_EMPLOYEE, NIP2, vals, 3);
   kjc_outbox_stats stats;
   assert_int_equal(kjc_outbox_stats_get(s, &stats, &err), KJ_OK);
   assert_int_equal(stats.pending, 1); /* a pulled record makes no outbox row */
@@ -935,31 +935,22 @@ static void pulled_employee(kjc_store *s, const char *nip, const char *office, c
                      : !strcmp(nip, R_OTHER) ? "Joko Susilo"
                                              : "Hasan Basri";
   const char *const vals[][2] = {{"name", name}, {"office", office}, {"supervisor", sup}};
-  kjt_pulled_employee(s, nip, vals, 3);
+  kjt_pulled(s, KJ_T_EMPLOYEE, nip, vals, 3);
 }
 
 /* An activation of nip pulled from the server (code "ABCD-EFGH-JKMN"),
  * then `person setup` with PIN 123456: nip can sign in with --as. */
 static void pulled_person(fx *f, const char *nip, const char *office) {
   kjc_store *s = open_store(f);
-  kj_rstate a;
   kj_err err;
   char hash[KJ_PASSHASH_MAX], expires[32];
   assert_int_equal(kj_pass_hash("ABCDEFGHJKMN", hash, sizeof hash, &err), KJ_OK);
   snprintf(expires, sizeof expires, "%lld", (long long)(time(NULL) + 86400) * 1000);
-  kj_rstate_init(&a, KJ_T_ACTIVATION);
-  assert_int_equal(kj_activation_id(nip, a.rec.id), KJ_OK);
-  const kj_type_def *t = kj_type(KJ_T_ACTIVATION);
-  const char *vals[][2] = {
+  char id[KJ_ID_MAX + 1];
+  assert_int_equal(kj_activation_id(nip, id), KJ_OK);
+  const char *const vals[][2] = {
       {"office", office}, {"nip", nip}, {"code_hash", hash}, {"expires", expires}};
-  for (int i = 0; i < 4; i++) {
-    int k = kj_field_index(t, vals[i][0]);
-    kj_record_set(&a.rec, k, vals[i][1]);
-    a.st[k].hlc = KJ_HLC_MAKE(1000, 0);
-    snprintf(a.st[k].device, sizeof a.st[k].device, "server");
-  }
-  assert_int_equal(kjc_store_apply_remote(s, &a, NULL, &err), KJ_OK);
-  kj_rstate_release(&a);
+  kjt_pulled(s, KJ_T_ACTIVATION, id, vals, 4);
   kjc_store_close(s);
   kjt_run r;
   RUN(r, f, 0, "person", "setup", nip, "--code", "ABCD-EFGH-JKMN");

@@ -311,7 +311,7 @@ static size_t grow(char *p, size_t size, size_t n, void *ud) {
 /* An employee of 36.73.04 as pulled from the server. */
 static void pulled_employee(kjc_store *s, const char *nip, const char *name) {
   const char *const vals[][2] = {{"name", name}, {"office", "36.73.04"}};
-  kjt_pulled_employee(s, nip, vals, 2);
+  kjt_pulled(s, KJ_T_EMPLOYEE, nip, vals, 2);
 }
 
 /* Target Kinerja entered the same day keep one order, whoever was entered
