@@ -1086,26 +1086,26 @@ static kj_code roster_rating(void *ud, const char *period, const char *rater, co
   return c;
 }
 
-/* A refusal names the people it is about (proto/rules.h kj_roster.name). */
-static kj_code roster_name(void *ud, const char *nip, char out[KJ_ROSTER_NAME_MAX + 1],
+/* The one text column of the rule statement which (a prepared S_RULE_*
+ * taking one text parameter) for key into out[size]; "" when no row. */
+static kj_code rule_by_key(kjc_store *s, int which, const char *key, char *out, size_t size,
                            kj_err *err) {
-  kjc_store *s = ud;
-  sqlite3_stmt *st = s->st[S_RULE_NAME];
+  sqlite3_stmt *st = s->st[which];
   out[0] = 0;
-  sqlite3_bind_text(st, 1, nip, -1, SQLITE_TRANSIENT);
-  kj_code c = rule_text(s, st, out, KJ_ROSTER_NAME_MAX + 1, 0, NULL, err);
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+  kj_code c = rule_text(s, st, out, size, 0, NULL, err);
   done(st);
   return c;
 }
 
+/* A refusal names the people it is about (proto/rules.h kj_roster.name). */
+static kj_code roster_name(void *ud, const char *nip, char out[KJ_ROSTER_NAME_MAX + 1],
+                           kj_err *err) {
+  return rule_by_key(ud, S_RULE_NAME, nip, out, KJ_ROSTER_NAME_MAX + 1, err);
+}
+
 static kj_code roster_zone(void *ud, const char *office, char out[KJ_ZONE_MAX + 1], kj_err *err) {
-  kjc_store *s = ud;
-  sqlite3_stmt *st = s->st[S_RULE_ZONE];
-  out[0] = 0;
-  sqlite3_bind_text(st, 1, office, -1, SQLITE_TRANSIENT);
-  kj_code c = rule_text(s, st, out, KJ_ZONE_MAX + 1, 0, NULL, err);
-  done(st);
-  return c;
+  return rule_by_key(ud, S_RULE_ZONE, office, out, KJ_ZONE_MAX + 1, err);
 }
 
 /* Judge ch against domain.md "Who may write what" (proto/rules.h) when

@@ -856,6 +856,19 @@ static kj_code r_ratings(void *h, const char *office, const char *ratee, const c
                   });
 }
 
+/* The survey sums of row r of res from column c on (service, n, u1..u9;
+ * sc_surveys and sc_surveyyear alike) handed to each; a column that is
+ * not a number fails with err. */
+static kj_code survey_row(const PGresult *res, int r, int c,
+                          kj_code (*each)(void *, const kjs_sc_survey *), void *ctx, kj_err *err) {
+  kjs_sc_survey v;
+  v.service = col_text(res, r, c);
+  kj_code rc = col_ll(res, r, c + 1, &v.n, err);
+  for (int i = 0; !rc && i < 9; i++)
+    rc = col_ll(res, r, c + 2 + i, &v.u[i], err);
+  return rc ? rc : each(ctx, &v);
+}
+
 static kj_code r_surveys(void *h, const char *office, long long ym_lo, long long ym_hi,
                          kj_code (*each)(void *, const kjs_sc_survey *), void *ctx, kj_err *err) {
   num n[2];
@@ -865,26 +878,12 @@ static kj_code r_surveys(void *h, const char *office, long long ym_lo, long long
     num y;
     const char *py[2] = {office, fmt(&y, ym_lo / 100)};
     READ_BATCH_ROWS(h, KJS_PG_B_SURVEYS, S_SURVEYS_YEAR_ALL, 1, py + 1, ym_lo, ym_hi, NULL,
-                    S_SURVEYS_YEAR, 2, py, py, 1, err, "cannot read surveys", {
-                      kjs_sc_survey v;
-                      v.service = col_text(res_, r_, c_);
-                      cb_ = col_ll(res_, r_, c_ + 1, &v.n, err);
-                      for (int i = 0; !cb_ && i < 9; i++)
-                        cb_ = col_ll(res_, r_, c_ + 2 + i, &v.u[i], err);
-                      if (!cb_)
-                        cb_ = each(ctx, &v);
-                    });
+                    S_SURVEYS_YEAR, 2, py, py, 1, err, "cannot read surveys",
+                    { cb_ = survey_row(res_, r_, c_, each, ctx, err); });
   }
   READ_BATCH_ROWS(h, KJS_PG_B_SURVEYS, S_SURVEYS_ALL, 2, p + 1, ym_lo, ym_hi, NULL, S_SURVEYS, 3, p,
-                  p, 1, err, "cannot read surveys", {
-                    kjs_sc_survey v;
-                    v.service = col_text(res_, r_, c_);
-                    cb_ = col_ll(res_, r_, c_ + 1, &v.n, err);
-                    for (int i = 0; !cb_ && i < 9; i++)
-                      cb_ = col_ll(res_, r_, c_ + 2 + i, &v.u[i], err);
-                    if (!cb_)
-                      cb_ = each(ctx, &v);
-                  });
+                  p, 1, err, "cannot read surveys",
+                  { cb_ = survey_row(res_, r_, c_, each, ctx, err); });
 }
 
 static kj_code r_cdays(void *h, const char *office, long long ym_lo, long long ym_hi,

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "kjt.h"
+#include "kjt_pulled.h"
 #include "passhash.h"
 #include "store.h"
 #include "sync.h"
@@ -877,19 +878,8 @@ static void t_master_data_warning(void **state) {
   /* master data as pulled from the server */
   kjc_store *s = open_store(f);
   kj_err err;
-  kj_rstate e;
-  kj_rstate_init(&e, KJ_T_EMPLOYEE);
-  snprintf(e.rec.id, sizeof e.rec.id, "%s", NIP2);
-  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
-  const char *vals[][2] = {{"name", "Siti"}, {"office", "36.73.04"}, {"position", "Staf"}};
-  for (int i = 0; i < 3; i++) {
-    int k = kj_field_index(et, vals[i][0]);
-    kj_record_set(&e.rec, k, vals[i][1]);
-    e.st[k].hlc = KJ_HLC_MAKE(1000, 0);
-    snprintf(e.st[k].device, sizeof e.st[k].device, "server");
-  }
-  assert_int_equal(kjc_store_apply_remote(s, &e, NULL, &err), KJ_OK);
-  kj_rstate_release(&e);
+  const char *const vals[][2] = {{"name", "Siti"}, {"office", "36.73.04"}, {"position", "Staf"}};
+  kjt_pulled(s, KJ_T_EMPLOYEE, NIP2, vals, 3);
   kjc_outbox_stats stats;
   assert_int_equal(kjc_outbox_stats_get(s, &stats, &err), KJ_OK);
   assert_int_equal(stats.pending, 1); /* a pulled record makes no outbox row */
@@ -939,52 +929,29 @@ static void t_master_data_warning(void **state) {
 
 /* An employee as pulled from the server. */
 static void pulled_employee(kjc_store *s, const char *nip, const char *office, const char *sup) {
-  kj_rstate e;
-  kj_err err;
-  kj_rstate_init(&e, KJ_T_EMPLOYEE);
-  snprintf(e.rec.id, sizeof e.rec.id, "%s", nip);
-  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
   /* the people of the rules' messages (R_*): named as a roster names them */
   const char *name = !strcmp(nip, R_SUP)     ? "Budi Santoso"
                      : !strcmp(nip, R_STAFF) ? "Siti Aminah"
                      : !strcmp(nip, R_PEER)  ? "Rina Wati"
                      : !strcmp(nip, R_OTHER) ? "Joko Susilo"
                                              : "Hasan Basri";
-  const char *vals[][2] = {{"name", name}, {"office", office}, {"supervisor", sup}};
-  for (int i = 0; i < 3; i++) {
-    if (!vals[i][1])
-      continue;
-    int k = kj_field_index(et, vals[i][0]);
-    kj_record_set(&e.rec, k, vals[i][1]);
-    e.st[k].hlc = KJ_HLC_MAKE(1000, 0);
-    snprintf(e.st[k].device, sizeof e.st[k].device, "server");
-  }
-  assert_int_equal(kjc_store_apply_remote(s, &e, NULL, &err), KJ_OK);
-  kj_rstate_release(&e);
+  const char *const vals[][2] = {{"name", name}, {"office", office}, {"supervisor", sup}};
+  kjt_pulled(s, KJ_T_EMPLOYEE, nip, vals, 3);
 }
 
 /* An activation of nip pulled from the server (code "ABCD-EFGH-JKMN"),
  * then `person setup` with PIN 123456: nip can sign in with --as. */
 static void pulled_person(fx *f, const char *nip, const char *office) {
   kjc_store *s = open_store(f);
-  kj_rstate a;
   kj_err err;
   char hash[KJ_PASSHASH_MAX], expires[32];
   assert_int_equal(kj_pass_hash("ABCDEFGHJKMN", hash, sizeof hash, &err), KJ_OK);
   snprintf(expires, sizeof expires, "%lld", (long long)(time(NULL) + 86400) * 1000);
-  kj_rstate_init(&a, KJ_T_ACTIVATION);
-  assert_int_equal(kj_activation_id(nip, a.rec.id), KJ_OK);
-  const kj_type_def *t = kj_type(KJ_T_ACTIVATION);
-  const char *vals[][2] = {
+  char id[KJ_ID_MAX + 1];
+  assert_int_equal(kj_activation_id(nip, id), KJ_OK);
+  const char *const vals[][2] = {
       {"office", office}, {"nip", nip}, {"code_hash", hash}, {"expires", expires}};
-  for (int i = 0; i < 4; i++) {
-    int k = kj_field_index(t, vals[i][0]);
-    kj_record_set(&a.rec, k, vals[i][1]);
-    a.st[k].hlc = KJ_HLC_MAKE(1000, 0);
-    snprintf(a.st[k].device, sizeof a.st[k].device, "server");
-  }
-  assert_int_equal(kjc_store_apply_remote(s, &a, NULL, &err), KJ_OK);
-  kj_rstate_release(&a);
+  kjt_pulled(s, KJ_T_ACTIVATION, id, vals, 4);
   kjc_store_close(s);
   kjt_run r;
   RUN(r, f, 0, "person", "setup", nip, "--code", "ABCD-EFGH-JKMN");

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "kjt.h"
+#include "kjt_pulled.h"
 #include "store.h"
 
 typedef struct ui {
@@ -148,6 +149,35 @@ static long get(const ui *u, const char *path, const char *extra, char *hdr, siz
   return code;
 }
 
+/* Sign in to u's app as the operator (password "kata-sandi-operator"):
+ * over https checked against cert, or over http when cert is NULL.
+ * Returns the status; the response headers into hdr (4096). */
+static long signin(const ui *u, const char *cert, char *hdr) {
+  char url[128];
+  snprintf(url, sizeof url, "%s://127.0.0.1:%d/api/signin", cert ? "https" : "http", u->port);
+  hdr[0] = 0;
+  CURL *c = curl_easy_init();
+  size_t blen = 0;
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  if (cert)
+    curl_easy_setopt(c, CURLOPT_CAINFO, cert);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+                   "{\"operator\":true,\"password\":\"kata-sandi-operator\"}");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &blen);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_headers);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, hdr);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  long code = 0;
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  return code;
+}
+
 static void test_serve_and_stop(void **state) {
   (void)state;
   ui u;
@@ -243,27 +273,8 @@ static void test_https(void **state) {
   char cert[4200];
   snprintf(cert, sizeof cert, "%s.ui-cert.pem", u.db);
   assert_int_equal(access(cert, R_OK), 0);
-  char url[128], hdr[4096] = "";
-  snprintf(url, sizeof url, "https://127.0.0.1:%d/api/signin", u.port);
-  CURL *c = curl_easy_init();
-  size_t blen = 0;
-  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CAINFO, cert);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-                   "{\"operator\":true,\"password\":\"kata-sandi-operator\"}");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &blen);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_headers);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, hdr);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-  long code = 0;
-  assert_int_equal(curl_easy_perform(c), CURLE_OK);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  assert_int_equal(code, 200);
+  char hdr[4096];
+  assert_int_equal(signin(&u, cert, hdr), 200);
   const char *sc = strstr(hdr, "Set-Cookie: kinerja_ui=");
   assert_non_null(sc);
   const char *eol = strstr(sc, "\r\n");
@@ -299,20 +310,8 @@ static size_t grow(char *p, size_t size, size_t n, void *ud) {
 
 /* An employee of 36.73.04 as pulled from the server. */
 static void pulled_employee(kjc_store *s, const char *nip, const char *name) {
-  kj_rstate e;
-  kj_err err;
-  kj_rstate_init(&e, KJ_T_EMPLOYEE);
-  snprintf(e.rec.id, sizeof e.rec.id, "%s", nip);
-  const kj_type_def *et = kj_type(KJ_T_EMPLOYEE);
-  const char *vals[][2] = {{"name", name}, {"office", "36.73.04"}};
-  for (int i = 0; i < 2; i++) {
-    int k = kj_field_index(et, vals[i][0]);
-    kj_record_set(&e.rec, k, vals[i][1]);
-    e.st[k].hlc = KJ_HLC_MAKE(1000, 0);
-    snprintf(e.st[k].device, sizeof e.st[k].device, "server");
-  }
-  assert_int_equal(kjc_store_apply_remote(s, &e, NULL, &err), KJ_OK);
-  kj_rstate_release(&e);
+  const char *const vals[][2] = {{"name", name}, {"office", "36.73.04"}};
+  kjt_pulled(s, KJ_T_EMPLOYEE, nip, vals, 2);
 }
 
 /* Target Kinerja entered the same day keep one order, whoever was entered
@@ -350,23 +349,8 @@ static void test_targets_order(void **state) {
     kjt_run_release(&r);
   }
   /* the app's list, as the operator */
-  char url[128], hdr[4096] = "";
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/signin", u.port);
-  CURL *c = curl_easy_init();
-  size_t blen = 0;
-  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-                   "{\"operator\":true,\"password\":\"kata-sandi-operator\"}");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &blen);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_headers);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, hdr);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-  assert_int_equal(curl_easy_perform(c), CURLE_OK);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
+  char url[128], hdr[4096];
+  signin(&u, NULL, hdr);
   const char *sc = strstr(hdr, "Set-Cookie: ");
   assert_non_null(sc);
   sc += strlen("Set-Cookie: ");
@@ -374,8 +358,8 @@ static void test_targets_order(void **state) {
   snprintf(cookie, sizeof cookie, "Cookie: %.*s", (int)strcspn(sc, ";\r\n"), sc);
   snprintf(url, sizeof url, "http://127.0.0.1:%d/api/targets", u.port);
   body b = {NULL, 0};
-  c = curl_easy_init();
-  h = curl_slist_append(NULL, cookie);
+  CURL *c = curl_easy_init();
+  struct curl_slist *h = curl_slist_append(NULL, cookie);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grow);

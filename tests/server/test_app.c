@@ -18,14 +18,6 @@
 
 #define T0 1767225600000ULL /* 2026-01-01T00:00:00Z in ms: a stamp well in the past */
 
-static char *uid(int n) {
-  static char ids[8][40];
-  static int k;
-  char *s = ids[k++ % 8];
-  snprintf(s, 40, "01900000-0000-7000-8000-%012d", n);
-  return s;
-}
-
 static int setup(void **state) {
   *state = tapp_new();
   return 0;
@@ -36,28 +28,9 @@ static int teardown(void **state) {
   return 0;
 }
 
-static const char *jstr(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static const cJSON *result(const tresp *r, int i) {
-  return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r->json, "results"), i);
-}
-
-/* push changes as token; asserts 200 */
-static void push(tapp *t, tresp *r, const char *token, const char *const *changes, int n) {
-  char *body = push_body(changes, n);
-  tcall(t, r, "POST", "/v1/push", NULL, token, body);
-  free(body);
-  if (r->status != 200)
-    fprintf(stderr, "push: %d %s\n", r->status, r->body);
-  assert_int_equal(r->status, 200);
-}
-
 static void push1(tapp *t, tresp *r, const char *token, char *change) {
   const char *c[1] = {change};
-  push(t, r, token, c, 1);
+  tpush(t, r, token, c, 1);
   free(change);
 }
 
@@ -71,7 +44,7 @@ static void test_statuses(void **state) {
   tresp_release(&r);
   tcall(t, &r, "GET", "/nope", NULL, t->admin, NULL);
   assert_int_equal(r.status, 404);
-  assert_non_null(strstr(jstr(r.json, "error"), "/nope"));
+  assert_non_null(strstr(tjstr(r.json, "error"), "/nope"));
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/push", NULL, t->dev_a, NULL);
   assert_int_equal(r.status, 405);
@@ -81,11 +54,11 @@ static void test_statuses(void **state) {
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/hello", NULL, NULL, NULL);
   assert_int_equal(r.status, 401);
-  assert_non_null(jstr(r.json, "error"));
+  assert_non_null(tjstr(r.json, "error"));
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/hello", NULL, "0123456789abcdef", NULL);
   assert_int_equal(r.status, 401);
-  assert_string_equal(jstr(r.json, "error"), "unknown token");
+  assert_string_equal(tjstr(r.json, "error"), "unknown token");
   tresp_release(&r);
   /* a token never appears in an answer */
   assert_null(strstr(r.body ? r.body : "", "0123456789abcdef"));
@@ -109,7 +82,7 @@ static void test_statuses(void **state) {
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/reports/offices", NULL, t->viewer, NULL);
   assert_int_equal(r.status, 400);
-  assert_non_null(strstr(jstr(r.json, "error"), "period"));
+  assert_non_null(strstr(tjstr(r.json, "error"), "period"));
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/reports/offices", "period=2026-Q5", t->viewer, NULL);
   assert_int_equal(r.status, 400);
@@ -123,22 +96,22 @@ static void test_statuses(void **state) {
   /* bad JSON names the problem */
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "{\"changes\": [1,");
   assert_int_equal(r.status, 400);
-  assert_non_null(strstr(jstr(r.json, "error"), "bad JSON at byte"));
+  assert_non_null(strstr(tjstr(r.json, "error"), "bad JSON at byte"));
   tresp_release(&r);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "");
   assert_int_equal(r.status, 400);
   tresp_release(&r);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "[]");
   assert_int_equal(r.status, 400);
-  assert_non_null(strstr(jstr(r.json, "error"), "object"));
+  assert_non_null(strstr(tjstr(r.json, "error"), "object"));
   tresp_release(&r);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "{\"changes\":{}}");
   assert_int_equal(r.status, 400);
-  assert_non_null(strstr(jstr(r.json, "error"), "'changes'"));
+  assert_non_null(strstr(tjstr(r.json, "error"), "'changes'"));
   tresp_release(&r);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, "{\"device_time\":\"x\",\"changes\":[]}");
   assert_int_equal(r.status, 400);
-  assert_non_null(strstr(jstr(r.json, "error"), "'device_time'"));
+  assert_non_null(strstr(tjstr(r.json, "error"), "'device_time'"));
   tresp_release(&r);
   /* batch over the limit */
   t->cfg.max_batch = 2;
@@ -171,14 +144,14 @@ static void test_hello(void **state) {
   tresp r;
   tcall(t, &r, "GET", "/v1/hello", NULL, t->dev_a, NULL);
   assert_int_equal(r.status, 200);
-  assert_string_equal(jstr(r.json, "server"), "kinerjad");
-  assert_string_equal(jstr(r.json, "version"), KJ_VERSION);
+  assert_string_equal(tjstr(r.json, "server"), "kinerjad");
+  assert_string_equal(tjstr(r.json, "version"), KJ_VERSION);
   assert_int_equal(cJSON_GetObjectItem(r.json, "protocol")->valueint, 1);
   double st = cJSON_GetObjectItem(r.json, "server_time")->valuedouble;
   assert_true(st > (double)kj_wall_ms() - 60000 && st <= (double)kj_wall_ms());
-  assert_string_equal(jstr(r.json, "role"), "device");
-  assert_string_equal(jstr(r.json, "office"), OFFICE_A);
-  assert_string_equal(jstr(r.json, "device"), t->dev_a_id);
+  assert_string_equal(tjstr(r.json, "role"), "device");
+  assert_string_equal(tjstr(r.json, "office"), OFFICE_A);
+  assert_string_equal(tjstr(r.json, "device"), t->dev_a_id);
   assert_string_equal(r.who, t->dev_a_id);
   const cJSON *l = cJSON_GetObjectItem(r.json, "limits");
   assert_int_equal(cJSON_GetObjectItem(l, "max_batch")->valueint, KJS_MAX_BATCH);
@@ -186,7 +159,7 @@ static void test_hello(void **state) {
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/hello", NULL, t->viewer, NULL);
   assert_int_equal(r.status, 200);
-  assert_string_equal(jstr(r.json, "role"), "viewer");
+  assert_string_equal(tjstr(r.json, "role"), "viewer");
   assert_true(cJSON_IsNull(cJSON_GetObjectItem(r.json, "office")));
   tresp_release(&r);
 }
@@ -195,83 +168,83 @@ static void test_push_pull(void **state) {
   tapp *t = *state;
   tresp r;
   char *c[4];
-  c[0] = survey_change(1, uid(1), OFFICE_A, T0, 4);
+  c[0] = survey_change(1, tuid(1), OFFICE_A, T0, 4);
   c[1] = strdup("{\"seq\":2,\"id\":\""
                 "01900000-0000-7000-8000-000000000002"
                 "\",\"type\":\"survey\",\"f\":{}}");
-  c[2] = survey_change(3, uid(3), OFFICE_A, T0, 9); /* u1 out of range */
-  c[3] = survey_change(4, uid(4), OFFICE_A, T0, 1);
-  push(t, &r, t->dev_a, (const char *const *)c, 4);
+  c[2] = survey_change(3, tuid(3), OFFICE_A, T0, 9); /* u1 out of range */
+  c[3] = survey_change(4, tuid(4), OFFICE_A, T0, 1);
+  tpush(t, &r, t->dev_a, (const char *const *)c, 4);
   for (int i = 0; i < 4; i++)
     free(c[i]);
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
-  assert_int_equal(cJSON_GetObjectItem(result(&r, 0), "seq")->valueint, 1);
-  assert_string_equal(jstr(result(&r, 1), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 1), "error"),
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
+  assert_int_equal(cJSON_GetObjectItem(tresult(&r, 0), "seq")->valueint, 1);
+  assert_string_equal(tjstr(tresult(&r, 1), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 1), "error"),
                          "changes[1] (id 01900000-0000-7000-8000-000000000002): "));
-  assert_non_null(strstr(jstr(result(&r, 1), "error"), "'hlc'"));
-  assert_string_equal(jstr(result(&r, 2), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 2), "error"),
+  assert_non_null(strstr(tjstr(tresult(&r, 1), "error"), "'hlc'"));
+  assert_string_equal(tjstr(tresult(&r, 2), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 2), "error"),
                          "changes[2] (id 01900000-0000-7000-8000-000000000003): field 'u1'"));
-  assert_string_equal(jstr(result(&r, 3), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 3), "status"), "applied");
   assert_non_null(cJSON_GetObjectItem(r.json, "server_time"));
   assert_int_equal(r.push_records, 2);
   tresp_release(&r);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a,
         "{\"changes\":[{\"id\":\"01900000-0000-7000-8000-000000000009\",\"type\":\"survey\","
         "\"hlc\":\"99\",\"f\":{}}]}");
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 0), "error"), "'seq'"));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"), "'seq'"));
   tresp_release(&r);
   /* the rejected one was not stored */
   char *state_json = NULL;
   kj_err e;
-  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(3), &state_json, &e), KJ_ENOENT);
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, tuid(3), &state_json, &e), KJ_ENOENT);
   /* pull in pages of one */
   tcall(t, &r, "GET", "/v1/pull", "since=0&limit=1", t->dev_a, NULL);
   assert_int_equal(r.status, 200);
   const cJSON *ch = cJSON_GetObjectItem(r.json, "changes");
   assert_int_equal(cJSON_GetArraySize(ch), 1);
-  assert_string_equal(jstr(cJSON_GetArrayItem(ch, 0), "id"), uid(1));
+  assert_string_equal(tjstr(cJSON_GetArrayItem(ch, 0), "id"), tuid(1));
   assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "more")));
   char next[32];
-  snprintf(next, sizeof next, "%s", jstr(r.json, "next"));
+  snprintf(next, sizeof next, "%s", tjstr(r.json, "next"));
   tresp_release(&r);
   char q[64];
   snprintf(q, sizeof q, "since=%s&limit=1", next);
   tcall(t, &r, "GET", "/v1/pull", q, t->dev_a, NULL);
   ch = cJSON_GetObjectItem(r.json, "changes");
   assert_int_equal(cJSON_GetArraySize(ch), 1);
-  assert_string_equal(jstr(cJSON_GetArrayItem(ch, 0), "id"), uid(4));
+  assert_string_equal(tjstr(cJSON_GetArrayItem(ch, 0), "id"), tuid(4));
   assert_true(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "more")));
   assert_true(cJSON_IsArray(cJSON_GetObjectItem(r.json, "scores")));
-  snprintf(q, sizeof q, "since=%s", jstr(r.json, "next"));
+  snprintf(q, sizeof q, "since=%s", tjstr(r.json, "next"));
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/pull", q, t->dev_a, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 0);
-  assert_string_equal(jstr(r.json, "next"), q + 6); /* the cursor stays */
+  assert_string_equal(tjstr(r.json, "next"), q + 6); /* the cursor stays */
   assert_non_null(cJSON_GetObjectItem(r.json, "server_time"));
   assert_true(cJSON_IsArray(cJSON_GetObjectItem(r.json, "scores")));
   /* a device that holds the scores of that tag gets none back */
   char tag[64], q2[160];
-  snprintf(tag, sizeof tag, "%s", jstr(r.json, "scores_tag"));
+  snprintf(tag, sizeof tag, "%s", tjstr(r.json, "scores_tag"));
   assert_int_equal(strlen(tag), 32);
   tresp_release(&r);
   snprintf(q2, sizeof q2, "%s&scores_tag=%s", q, tag);
   tcall(t, &r, "GET", "/v1/pull", q2, t->dev_a, NULL);
   assert_true(cJSON_IsNull(cJSON_GetObjectItem(r.json, "scores")));
-  assert_string_equal(jstr(r.json, "scores_tag"), tag);
+  assert_string_equal(tjstr(r.json, "scores_tag"), tag);
   tresp_release(&r);
   /* a device holding older scores (another tag) gets them */
   snprintf(q2, sizeof q2, "%s&scores_tag=0123456789abcdef0123456789abcdef", q);
   tcall(t, &r, "GET", "/v1/pull", q2, t->dev_a, NULL);
   assert_true(cJSON_IsArray(cJSON_GetObjectItem(r.json, "scores")));
-  assert_string_equal(jstr(r.json, "scores_tag"), tag);
+  assert_string_equal(tjstr(r.json, "scores_tag"), tag);
   tresp_release(&r);
   /* B sees none of them, and its cursor skips past them */
   tcall(t, &r, "GET", "/v1/pull", "since=0", t->dev_b, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 0);
-  assert_string_equal(jstr(r.json, "next"), "2");
+  assert_string_equal(tjstr(r.json, "next"), "2");
   tresp_release(&r);
 }
 
@@ -279,9 +252,9 @@ static void test_replay(void **state) {
   tapp *t = *state;
   tresp r1, r2;
   char *c[3];
-  c[0] = survey_change(10, uid(1), OFFICE_A, T0, 4);
-  c[1] = survey_change(11, uid(2), OFFICE_B, T0, 4); /* forbidden */
-  c[2] = survey_change(12, uid(3), OFFICE_A, T0, 0); /* invalid */
+  c[0] = survey_change(10, tuid(1), OFFICE_A, T0, 4);
+  c[1] = survey_change(11, tuid(2), OFFICE_B, T0, 4); /* forbidden */
+  c[2] = survey_change(12, tuid(3), OFFICE_A, T0, 0); /* invalid */
   char *body = push_body((const char *const *)c, 3);
   tcall(t, &r1, "POST", "/v1/push", NULL, t->dev_a, body);
   assert_int_equal(r1.status, 200);
@@ -302,9 +275,9 @@ static void test_replay(void **state) {
   /* the same change under a new seq (another path): a duplicate */
   free(c[1]);
   c[1] = NULL;
-  char *again = survey_change(13, uid(1), OFFICE_A, T0, 4);
+  char *again = survey_change(13, tuid(1), OFFICE_A, T0, 4);
   push1(t, &r1, t->dev_a, again);
-  assert_string_equal(jstr(result(&r1, 0), "status"), "duplicate");
+  assert_string_equal(tjstr(tresult(&r1, 0), "status"), "duplicate");
   tresp_release(&r1);
   tdigest(t, d2);
   assert_string_equal(d1, d2);
@@ -324,46 +297,46 @@ static void test_office_scope(void **state) {
       "\",\"type\":\"office\",\"hlc\":\"%llu\",\"f\":{\"name\":\"Kasemen\",\"region\":\"Serang\"}}",
       (unsigned long long)KJ_HLC_MAKE(T0, 0));
   push1(t, &r, t->dev_a, strdup(office));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 0), "error"), "forbidden office"));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"), "forbidden office"));
   tresp_release(&r);
   push1(t, &r, t->admin, strdup(office));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   /* another office's record */
-  push1(t, &r, t->dev_a, survey_change(2, uid(1), OFFICE_B, T0, 4));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 0), "error"), "forbidden office"));
+  push1(t, &r, t->dev_a, survey_change(2, tuid(1), OFFICE_B, T0, 4));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"), "forbidden office"));
   tresp_release(&r);
-  push1(t, &r, t->dev_a, survey_change(3, uid(2), OFFICE_A, T0, 4));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  push1(t, &r, t->dev_a, survey_change(3, tuid(2), OFFICE_A, T0, 4));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   /* B may not touch A's record, even claiming its own office */
-  push1(t, &r, t->dev_b, survey_change(1, uid(2), OFFICE_B, T0 + 10, 4));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 0), "error"), "forbidden office"));
+  push1(t, &r, t->dev_b, survey_change(1, tuid(2), OFFICE_B, T0 + 10, 4));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"), "forbidden office"));
   tresp_release(&r);
   char del[256];
   snprintf(del, sizeof del,
-           "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"del\":true}", uid(2),
+           "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"del\":true}", tuid(2),
            (unsigned long long)KJ_HLC_MAKE(T0 + 20, 0));
   push1(t, &r, t->dev_b, strdup(del));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
   tresp_release(&r);
   /* A may not move its record to B */
   snprintf(
       del, sizeof del,
       "{\"seq\":4,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"office\":\"" OFFICE_B
       "\"}}",
-      uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 30, 0));
+      tuid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 30, 0));
   push1(t, &r, t->dev_a, strdup(del));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
   tresp_release(&r);
   /* B sees the master data, not A's survey; A sees both; admin all */
   tcall(t, &r, "GET", "/v1/pull", NULL, t->dev_b, NULL);
   const cJSON *ch = cJSON_GetObjectItem(r.json, "changes");
   assert_int_equal(cJSON_GetArraySize(ch), 1);
-  assert_string_equal(jstr(cJSON_GetArrayItem(ch, 0), "type"), "office");
+  assert_string_equal(tjstr(cJSON_GetArrayItem(ch, 0), "type"), "office");
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/pull", NULL, t->dev_a, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 2);
@@ -373,7 +346,7 @@ static void test_office_scope(void **state) {
     const cJSON *sc = cJSON_GetObjectItem(r.json, "scores");
     assert_int_equal(cJSON_GetArraySize(sc), 5);
     int y, m;
-    assert_int_equal(sscanf(jstr(cJSON_GetArrayItem(sc, 0), "as_of"), "%4d-%2d", &y, &m), 2);
+    assert_int_equal(sscanf(tjstr(cJSON_GetArrayItem(sc, 0), "as_of"), "%4d-%2d", &y, &m), 2);
     int q = (m - 1) / 3 + 1;
     char want[5][32];
     snprintf(want[0], sizeof want[0], "%04d", y);
@@ -382,10 +355,10 @@ static void test_office_scope(void **state) {
     snprintf(want[3], sizeof want[3], "%04d-Q%d", q > 1 ? y : y - 1, q > 1 ? q - 1 : 4);
     snprintf(want[4], sizeof want[4], "%04d-%02d", m > 1 ? y : y - 1, m > 1 ? m - 1 : 12);
     for (int i = 0; i < 5; i++)
-      assert_string_equal(jstr(cJSON_GetArrayItem(sc, i), "period"), want[i]);
+      assert_string_equal(tjstr(cJSON_GetArrayItem(sc, i), "period"), want[i]);
     const cJSON *of = cJSON_GetObjectItem(cJSON_GetArrayItem(sc, 0), "office");
     assert_true(cJSON_IsObject(of));
-    assert_string_equal(jstr(of, "office"), OFFICE_A);
+    assert_string_equal(tjstr(of, "office"), OFFICE_A);
     assert_true(cJSON_IsArray(cJSON_GetObjectItem(cJSON_GetArrayItem(sc, 2), "employees")));
   }
   tresp_release(&r);
@@ -397,7 +370,7 @@ static void test_office_scope(void **state) {
   tcall(t, &r, "GET", "/v1/reports/offices", "period=2026-Q1&as_of=2026-03-31", t->viewer, NULL);
   assert_int_equal(r.status, kjs_store_has_scores() ? 200 : 404);
   if (kjs_store_has_scores())
-    assert_string_equal(jstr(r.json, "period"), "2026-Q1");
+    assert_string_equal(tjstr(r.json, "period"), "2026-Q1");
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/reports/employees", "period=2026&office=" OFFICE_A, t->dev_a, NULL);
   assert_int_equal(r.status, kjs_store_has_scores() ? 200 : 404);
@@ -405,14 +378,14 @@ static void test_office_scope(void **state) {
   /* a central correction flows down to A */
   snprintf(del, sizeof del,
            "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"1\"}}",
-           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 40, 0));
+           tuid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 40, 0));
   push1(t, &r, t->admin, strdup(del));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/pull", "since=2", t->dev_a, NULL);
   ch = cJSON_GetObjectItem(r.json, "changes");
   assert_int_equal(cJSON_GetArraySize(ch), 1);
-  assert_string_equal(jstr(cJSON_GetObjectItem(cJSON_GetArrayItem(ch, 0), "f"), "u1"), "1");
+  assert_string_equal(tjstr(cJSON_GetObjectItem(cJSON_GetArrayItem(ch, 0), "f"), "u1"), "1");
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/pull", NULL, t->admin, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 2);
@@ -421,19 +394,19 @@ static void test_office_scope(void **state) {
   snprintf(del, sizeof del,
            "{\"seq\":3,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{"
            "\"office\":\"" OFFICE_B "\"}}",
-           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 50, 0));
+           tuid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 50, 0));
   push1(t, &r, t->admin, strdup(del));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/pull", "since=3", t->dev_a, NULL);
   ch = cJSON_GetObjectItem(r.json, "changes");
   assert_int_equal(cJSON_GetArraySize(ch), 0);
   cJSON *mv = cJSON_GetObjectItem(r.json, "moved");
   assert_int_equal(cJSON_GetArraySize(mv), 1);
-  assert_string_equal(jstr(cJSON_GetArrayItem(mv, 0), "type"), "survey");
-  assert_string_equal(jstr(cJSON_GetArrayItem(mv, 0), "id"), uid(2));
+  assert_string_equal(tjstr(cJSON_GetArrayItem(mv, 0), "type"), "survey");
+  assert_string_equal(tjstr(cJSON_GetArrayItem(mv, 0), "id"), tuid(2));
   char after_move[32];
-  snprintf(after_move, sizeof after_move, "since=%s", jstr(r.json, "next"));
+  snprintf(after_move, sizeof after_move, "since=%s", tjstr(r.json, "next"));
   tresp_release(&r);
   /* once: the next pull has no notice */
   tcall(t, &r, "GET", "/v1/pull", after_move, t->dev_a, NULL);
@@ -445,17 +418,17 @@ static void test_office_scope(void **state) {
   /* A may no longer edit it */
   snprintf(del, sizeof del,
            "{\"seq\":5,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u2\":\"1\"}}",
-           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 60, 0));
+           tuid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 60, 0));
   push1(t, &r, t->dev_a, strdup(del));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_null(cJSON_GetObjectItem(result(&r, 0), "retry"));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_null(cJSON_GetObjectItem(tresult(&r, 0), "retry"));
   tresp_release(&r);
   /* B's later edits never reach A */
   snprintf(del, sizeof del,
            "{\"seq\":6,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u2\":\"2\"}}",
-           uid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 70, 0));
+           tuid(2), (unsigned long long)KJ_HLC_MAKE(T0 + 70, 0));
   push1(t, &r, t->dev_b, strdup(del));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/pull", after_move, t->dev_a, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 0);
@@ -487,7 +460,7 @@ static void test_authors(void **state) {
   char buf[400];
   snprintf(buf, sizeof buf, emp, (unsigned long long)KJ_HLC_MAKE(T0, 0));
   push1(t, &r, t->admin, strdup(buf));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   char office[300];
   snprintf(office, sizeof office,
@@ -506,57 +479,57 @@ static void test_authors(void **state) {
   assert_int_equal(kjs_store_office_today(t->store, OFFICE_B, &day, &ze), KJ_OK);
   assert_int_equal(day, kj_today(420));
 
-  push1(t, &r, t->dev_a, authored(10, uid(50), "198001012005011001"));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  push1(t, &r, t->dev_a, authored(10, tuid(50), "198001012005011001"));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
-  push1(t, &r, t->dev_a, authored(11, uid(51), "admin"));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 0), "error"), "author 'admin'"));
+  push1(t, &r, t->dev_a, authored(11, tuid(51), "admin"));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"), "author 'admin'"));
   tresp_release(&r);
-  push1(t, &r, t->dev_a, authored(12, uid(52), "199001012015011002"));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 0), "error"),
+  push1(t, &r, t->dev_a, authored(12, tuid(52), "199001012015011002"));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"),
                          "author '199001012015011002' is not on the roster of office '36.73.01'"));
   tresp_release(&r);
   /* a citizen at the office app's kiosk (kinerja ui): surveys only */
-  push1(t, &r, t->dev_a, authored(15, uid(54), "kiosk"));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  push1(t, &r, t->dev_a, authored(15, tuid(54), "kiosk"));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   char compl [400];
   snprintf(compl, sizeof compl,
            "{\"seq\":16,\"id\":\"%s\",\"type\":\"complaint\",\"hlc\":\"%llu\","
            "\"author\":\"kiosk\",\"f\":{\"office\":\"" OFFICE_A "\",\"received\":\"2026-03-02\"}}",
-           uid(55), (unsigned long long)KJ_HLC_MAKE(T0 + 16, 0));
+           tuid(55), (unsigned long long)KJ_HLC_MAKE(T0 + 16, 0));
   push1(t, &r, t->dev_a, strdup(compl ));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 0), "error"), "kiosk writes surveys only"));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"), "kiosk writes surveys only"));
   tresp_release(&r);
-  push1(t, &r, t->dev_a, authored(13, uid(53), "nobody"));
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_non_null(strstr(jstr(result(&r, 0), "error"), "'author': must be operator, admin"));
+  push1(t, &r, t->dev_a, authored(13, tuid(53), "nobody"));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"), "'author': must be operator, admin"));
   tresp_release(&r);
   /* no author (a PC of protocol 1): its operator */
-  push1(t, &r, t->dev_a, survey_change(14, uid(50), OFFICE_A, T0 + 100, 3));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  push1(t, &r, t->dev_a, survey_change(14, tuid(50), OFFICE_A, T0 + 100, 3));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
 
   cJSON *h;
   kj_err e;
-  assert_int_equal(kjs_store_history(t->store, uid(50), &h, &e), KJ_OK);
+  assert_int_equal(kjs_store_history(t->store, tuid(50), &h, &e), KJ_OK);
   assert_int_equal(cJSON_GetArraySize(h), 2);
-  assert_string_equal(jstr(cJSON_GetArrayItem(h, 0), "author"), "198001012005011001");
-  assert_string_equal(jstr(cJSON_GetArrayItem(h, 0), "device"), t->dev_a_id);
-  assert_string_equal(jstr(cJSON_GetArrayItem(h, 1), "author"), "operator");
-  assert_non_null(strstr(jstr(cJSON_GetArrayItem(h, 0), "when"), " WITA"));
+  assert_string_equal(tjstr(cJSON_GetArrayItem(h, 0), "author"), "198001012005011001");
+  assert_string_equal(tjstr(cJSON_GetArrayItem(h, 0), "device"), t->dev_a_id);
+  assert_string_equal(tjstr(cJSON_GetArrayItem(h, 1), "author"), "operator");
+  assert_non_null(strstr(tjstr(cJSON_GetArrayItem(h, 0), "when"), " WITA"));
   /* made: the change's own time (its stamp), not when the server got it */
-  assert_non_null(strstr(jstr(cJSON_GetArrayItem(h, 1), "made"), " WITA"));
+  assert_non_null(strstr(tjstr(cJSON_GetArrayItem(h, 1), "made"), " WITA"));
   assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(h, 1), "made_at")) ==
               (double)(T0 + 100));
   const cJSON *f =
       cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(h, 1), "change"), "f");
-  assert_string_equal(jstr(f, "u1"), "3");
+  assert_string_equal(tjstr(f, "u1"), "3");
   cJSON_Delete(h);
-  assert_int_equal(kjs_store_history(t->store, uid(52), &h, &e), KJ_OK);
+  assert_int_equal(kjs_store_history(t->store, tuid(52), &h, &e), KJ_OK);
   assert_int_equal(cJSON_GetArraySize(h), 0); /* a refused change leaves no history */
   cJSON_Delete(h);
 }
@@ -572,7 +545,7 @@ static void test_revoke(void **state) {
   assert_int_equal(kjs_store_token_revoke(t->store, t->dev_b_id, &e), KJ_OK);
   tcall(t, &r, "GET", "/v1/hello", NULL, t->dev_b, NULL);
   assert_int_equal(r.status, 401);
-  assert_string_equal(jstr(r.json, "error"), "token revoked"); /* the client says why */
+  assert_string_equal(tjstr(r.json, "error"), "token revoked"); /* the client says why */
   tresp_release(&r);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_b, "{\"changes\":[]}");
   assert_int_equal(r.status, 401);
@@ -587,23 +560,23 @@ static void test_revoke(void **state) {
 static void test_conflicts(void **state) {
   tapp *t = *state;
   tresp r;
-  push1(t, &r, t->dev_a, survey_change(1, uid(1), OFFICE_A, T0, 4));
+  push1(t, &r, t->dev_a, survey_change(1, tuid(1), OFFICE_A, T0, 4));
   tresp_release(&r);
   /* dev_a2 edits u1 later: wins, the old value is logged */
   char c[256];
   snprintf(c, sizeof c,
            "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"2\"}}",
-           uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 100, 0));
+           tuid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 100, 0));
   push1(t, &r, t->dev_a2, strdup(c));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   /* dev_a's concurrent older edit of u1 and a new one of u2: u1 loses, u2 wins */
   snprintf(c, sizeof c,
            "{\"seq\":2,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"3\","
            "\"u2\":\"1\"}}",
-           uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 50, 0));
+           tuid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 50, 0));
   push1(t, &r, t->dev_a, strdup(c));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   cJSON *arr;
   kj_err e;
@@ -613,34 +586,34 @@ static void test_conflicts(void **state) {
   int saw_first = 0, saw_second = 0;
   const cJSON *o;
   cJSON_ArrayForEach(o, arr) {
-    assert_string_equal(jstr(o, "id"), uid(1));
-    assert_string_equal(jstr(o, "type"), "survey");
-    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "loser"), "4") &&
-        !strcmp(jstr(o, "winner"), "2"))
+    assert_string_equal(tjstr(o, "id"), tuid(1));
+    assert_string_equal(tjstr(o, "type"), "survey");
+    if (!strcmp(tjstr(o, "field"), "u1") && !strcmp(tjstr(o, "loser"), "4") &&
+        !strcmp(tjstr(o, "winner"), "2"))
       saw_first = 1;
-    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "loser"), "3") &&
-        !strcmp(jstr(o, "winner"), "2")) {
+    if (!strcmp(tjstr(o, "field"), "u1") && !strcmp(tjstr(o, "loser"), "3") &&
+        !strcmp(tjstr(o, "winner"), "2")) {
       saw_second = 1;
-      assert_non_null(strstr(jstr(o, "loser_stamp"), t->dev_a_id));
-      assert_non_null(strstr(jstr(o, "winner_stamp"), t->dev_a2_id));
+      assert_non_null(strstr(tjstr(o, "loser_stamp"), t->dev_a_id));
+      assert_non_null(strstr(tjstr(o, "winner_stamp"), t->dev_a2_id));
       /* each side's author, from the history row of its stamp, and the
        * time of each side in the office's zone (no timezone: WIB) */
-      assert_string_equal(jstr(o, "loser_author"), "operator");
-      assert_string_equal(jstr(o, "winner_author"), "operator");
-      assert_non_null(strstr(jstr(o, "loser_time"), " WIB"));
-      assert_non_null(strstr(jstr(o, "winner_time"), " WIB"));
-      assert_non_null(strstr(jstr(o, "when"), " WIB"));
+      assert_string_equal(tjstr(o, "loser_author"), "operator");
+      assert_string_equal(tjstr(o, "winner_author"), "operator");
+      assert_non_null(strstr(tjstr(o, "loser_time"), " WIB"));
+      assert_non_null(strstr(tjstr(o, "winner_time"), " WIB"));
+      assert_non_null(strstr(tjstr(o, "when"), " WIB"));
     }
   }
   cJSON_Delete(arr);
   assert_true(saw_first);
   assert_true(saw_second);
   char *sj;
-  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_OK);
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, tuid(1), &sj, &e), KJ_OK);
   cJSON *s = cJSON_Parse(sj);
   free(sj);
-  assert_string_equal(jstr(cJSON_GetObjectItem(s, "f"), "u1"), "2");
-  assert_string_equal(jstr(cJSON_GetObjectItem(s, "f"), "u2"), "1");
+  assert_string_equal(tjstr(cJSON_GetObjectItem(s, "f"), "u1"), "2");
+  assert_string_equal(tjstr(cJSON_GetObjectItem(s, "f"), "u2"), "1");
   cJSON_Delete(s);
 }
 
@@ -656,7 +629,7 @@ static const char *state_u1(tapp *t, const char *id, char *out, size_t size) {
   assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, id, &sj, &e), KJ_OK);
   cJSON *s = cJSON_Parse(sj);
   free(sj);
-  snprintf(out, size, "%s", jstr(cJSON_GetObjectItem(s, "f"), "u1"));
+  snprintf(out, size, "%s", tjstr(cJSON_GetObjectItem(s, "f"), "u1"));
   cJSON_Delete(s);
   return out;
 }
@@ -669,48 +642,48 @@ static const char *state_u1(tapp *t, const char *id, char *out, size_t size) {
 static void test_fresh_existing(void **state) {
   tapp *t = *state;
   tresp r;
-  push1(t, &r, t->dev_a, survey_change(1, uid(7), OFFICE_A, T0, 4));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  push1(t, &r, t->dev_a, survey_change(1, tuid(7), OFFICE_A, T0, 4));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   /* the same record "created" again, later, by another device */
-  push1(t, &r, t->dev_a2, survey_change(1, uid(7), OFFICE_A, T0 + 100, 2));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  push1(t, &r, t->dev_a2, survey_change(1, tuid(7), OFFICE_A, T0 + 100, 2));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   /* and earlier by the first: every value loses, nothing changes */
-  push1(t, &r, t->dev_a, survey_change(2, uid(7), OFFICE_A, T0 + 50, 3));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  push1(t, &r, t->dev_a, survey_change(2, tuid(7), OFFICE_A, T0 + 50, 3));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   char u1[16];
-  assert_string_equal(state_u1(t, uid(7), u1, sizeof u1), "2");
+  assert_string_equal(state_u1(t, tuid(7), u1, sizeof u1), "2");
   cJSON *arr;
   kj_err e;
   assert_int_equal(kjs_store_conflicts(t->store, &arr, &e), KJ_OK);
   int lost4 = 0, lost3 = 0;
   const cJSON *o;
   cJSON_ArrayForEach(o, arr) {
-    if (!strcmp(jstr(o, "field"), "u1") && !strcmp(jstr(o, "winner"), "2")) {
-      lost4 |= !strcmp(jstr(o, "loser"), "4");
-      lost3 |= !strcmp(jstr(o, "loser"), "3");
+    if (!strcmp(tjstr(o, "field"), "u1") && !strcmp(tjstr(o, "winner"), "2")) {
+      lost4 |= !strcmp(tjstr(o, "loser"), "4");
+      lost3 |= !strcmp(tjstr(o, "loser"), "3");
     }
   }
   cJSON_Delete(arr);
   assert_true(lost4);
   assert_true(lost3);
   int nh = 0;
-  assert_int_equal(kjs_store_history_rows(t->store, uid(7), count_history, &nh, &e), KJ_OK);
+  assert_int_equal(kjs_store_history_rows(t->store, tuid(7), count_history, &nh, &e), KJ_OK);
   assert_int_equal(nh, 2); /* the third wrote nothing */
   /* a creation and its edit in one batch: both applied, the edit wins */
-  char *two[2] = {survey_change(3, uid(8), OFFICE_A, T0, 3),
-                  survey_change(4, uid(8), OFFICE_A, T0 + 10, 1)};
-  push(t, &r, t->dev_a, (const char *const *)two, 2);
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
-  assert_string_equal(jstr(result(&r, 1), "status"), "applied");
+  char *two[2] = {survey_change(3, tuid(8), OFFICE_A, T0, 3),
+                  survey_change(4, tuid(8), OFFICE_A, T0 + 10, 1)};
+  tpush(t, &r, t->dev_a, (const char *const *)two, 2);
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 1), "status"), "applied");
   tresp_release(&r);
   free(two[0]);
   free(two[1]);
-  assert_string_equal(state_u1(t, uid(8), u1, sizeof u1), "1");
+  assert_string_equal(state_u1(t, tuid(8), u1, sizeof u1), "1");
   nh = 0;
-  assert_int_equal(kjs_store_history_rows(t->store, uid(8), count_history, &nh, &e), KJ_OK);
+  assert_int_equal(kjs_store_history_rows(t->store, tuid(8), count_history, &nh, &e), KJ_OK);
   assert_int_equal(nh, 2);
 }
 
@@ -732,7 +705,7 @@ static long long db_bytes(tapp *t) {
 static void test_conflicts_hostile(void **state) {
   tapp *t = *state;
   tresp r;
-  const char *id = uid(50);
+  const char *id = tuid(50);
   push1(t, &r, t->dev_a, survey_change(1, id, OFFICE_A, T0 + 100000, 4));
   tresp_release(&r);
   char c0[512];
@@ -767,10 +740,10 @@ static void test_conflicts_hostile(void **state) {
                big, 7);
       seq++;
     }
-    push(t, &r, t->dev_a2, (const char *const *)changes, PER_PUSH);
+    tpush(t, &r, t->dev_a2, (const char *const *)changes, PER_PUSH);
     for (int k = 0; k < PER_PUSH; k++) {
       /* every value lost to dev_a's newer ones: nothing changed */
-      assert_string_equal(jstr(result(&r, k), "status"), "applied");
+      assert_string_equal(tjstr(tresult(&r, k), "status"), "applied");
       free(changes[k]);
     }
     tresp_release(&r);
@@ -787,10 +760,10 @@ static void test_conflicts_hostile(void **state) {
   int n = 0, saw_comment = 0, saw_occ = 0, saw_service = 0, saw_u1 = 0, saw_u2 = 0;
   const cJSON *o;
   cJSON_ArrayForEach(o, arr) {
-    if (strcmp(jstr(o, "id"), id) != 0)
+    if (strcmp(tjstr(o, "id"), id) != 0)
       continue;
     n++;
-    const char *f = jstr(o, "field"), *note = jstr(o, "loser_note");
+    const char *f = tjstr(o, "field"), *note = tjstr(o, "loser_note");
     const cJSON *loser = cJSON_GetObjectItemCaseSensitive(o, "loser");
     if (!strcmp(f, "comment")) {
       assert_true(cJSON_IsNull(loser));
@@ -811,11 +784,11 @@ static void test_conflicts_hostile(void **state) {
       assert_true(cJSON_IsNull(loser));
       saw_u1++;
     } else if (!strcmp(f, "u2")) {
-      assert_string_equal(jstr(o, "loser"), "1"); /* a valid losing value is kept */
-      assert_null(jstr(o, "loser_note"));
+      assert_string_equal(tjstr(o, "loser"), "1"); /* a valid losing value is kept */
+      assert_null(tjstr(o, "loser_note"));
       saw_u2++;
     }
-    assert_string_equal(jstr(o, "winner_stamp") ? "ok" : "", "ok");
+    assert_string_equal(tjstr(o, "winner_stamp") ? "ok" : "", "ok");
   }
   /* bounded per record: the newest rows, every kind of them */
   assert_int_equal(n, KJS_CONFLICTS_PER_RECORD);
@@ -842,36 +815,36 @@ static void test_clock_skew(void **state) {
   tapp *t = *state;
   tresp r;
   unsigned long long year = 365ULL * 86400 * 1000, now = kj_wall_ms();
-  char *ch = survey_change(1, uid(1), OFFICE_A, now + year, 4);
+  char *ch = survey_change(1, tuid(1), OFFICE_A, now + year, 4);
   char body[1400];
   snprintf(body, sizeof body, "{\"device_time\":%llu,\"changes\":[%s]}", now + year, ch);
   free(ch);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, body);
   assert_int_equal(r.status, 200);
-  assert_string_equal(jstr(result(&r, 0), "status"), "rejected");
-  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(result(&r, 0), "retry")));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "rejected");
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(tresult(&r, 0), "retry")));
   /* 364 or 365 days: the server's clock read a moment after ours */
-  assert_non_null(strstr(jstr(result(&r, 0), "error"), "the clock of this PC is 36"));
-  assert_non_null(strstr(jstr(result(&r, 0), "error"),
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"), "the clock of this PC is 36"));
+  assert_non_null(strstr(tjstr(tresult(&r, 0), "error"),
                          " days ahead of the server: set it right, then sync again"));
   tresp_release(&r);
   char *sj;
   kj_err e;
-  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_ENOENT);
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, tuid(1), &sj, &e), KJ_ENOENT);
   /* stamped again (an hour ahead: tolerated), the same seq goes through
    * with its stamp as sent */
   unsigned long long hour_ahead = kj_wall_ms() + 3600000ULL;
-  ch = survey_change(1, uid(1), OFFICE_A, hour_ahead, 4);
+  ch = survey_change(1, tuid(1), OFFICE_A, hour_ahead, 4);
   snprintf(body, sizeof body, "{\"device_time\":%llu,\"changes\":[%s]}", now, ch);
   free(ch);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, body);
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
-  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_OK);
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, tuid(1), &sj, &e), KJ_OK);
   cJSON *s = cJSON_Parse(sj);
   free(sj);
   kj_hlc h;
-  const char *st = jstr(cJSON_GetObjectItem(s, "t"), "u1");
+  const char *st = tjstr(cJSON_GetObjectItem(s, "t"), "u1");
   char hs[32];
   snprintf(hs, sizeof hs, "%.*s", (int)(strchr(st, '/') - st), st);
   assert_int_equal(kj_hlc_parse(hs, &h), 0);
@@ -881,14 +854,14 @@ static void test_clock_skew(void **state) {
   char c2[256];
   snprintf(c2, sizeof c2,
            "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"1\"}}",
-           uid(1), (unsigned long long)h + 1);
+           tuid(1), (unsigned long long)h + 1);
   push1(t, &r, t->dev_a2, strdup(c2));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
-  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_OK);
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, tuid(1), &sj, &e), KJ_OK);
   s = cJSON_Parse(sj);
   free(sj);
-  assert_string_equal(jstr(cJSON_GetObjectItem(s, "f"), "u1"), "1");
+  assert_string_equal(tjstr(cJSON_GetObjectItem(s, "f"), "u1"), "1");
   cJSON_Delete(s);
 }
 
@@ -916,20 +889,20 @@ static void test_push_db_error_503(void **state) {
                                   NULL, NULL, NULL),
                      SQLITE_OK);
   }
-  char *c[2] = {survey_change(1, uid(1), OFFICE_A, T0, 4),
-                survey_change(2, uid(2), OFFICE_A, T0, 3)};
+  char *c[2] = {survey_change(1, tuid(1), OFFICE_A, T0, 4),
+                survey_change(2, tuid(2), OFFICE_A, T0, 3)};
   tresp r;
   char *body = push_body((const char *const *)c, 2);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, body);
   free(body);
   assert_int_equal(r.status, 503);
-  assert_non_null(strstr(jstr(r.json, "error"), "injected failure"));
-  assert_non_null(strstr(jstr(r.json, "error"), "try again"));
+  assert_non_null(strstr(tjstr(r.json, "error"), "injected failure"));
+  assert_non_null(strstr(tjstr(r.json, "error"), "try again"));
   tresp_release(&r);
   char *sj;
   kj_err e;
-  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_ENOENT);
-  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(2), &sj, &e), KJ_ENOENT);
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, tuid(1), &sj, &e), KJ_ENOENT);
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, tuid(2), &sj, &e), KJ_ENOENT);
   if (pc) {
     PQclear(kjt_pg_exec(pc, "DROP TRIGGER kjt_fail ON sc_survey"));
     PQfinish(pc);
@@ -937,14 +910,14 @@ static void test_push_db_error_503(void **state) {
     assert_int_equal(sqlite3_exec(db, "DROP TRIGGER kjt_fail", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
   }
-  push(t, &r, t->dev_a, (const char *const *)c, 2);
+  tpush(t, &r, t->dev_a, (const char *const *)c, 2);
   assert_int_equal(r.status, 200);
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
-  assert_string_equal(jstr(result(&r, 1), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 1), "status"), "applied");
   tresp_release(&r);
   for (int i = 0; i < 2; i++)
     free(c[i]);
-  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, uid(1), &sj, &e), KJ_OK);
+  assert_int_equal(kjs_store_get_state(t->store, KJ_T_SURVEY, tuid(1), &sj, &e), KJ_OK);
   free(sj);
 }
 
@@ -959,8 +932,8 @@ static void test_migration_8(void **state) {
     skip(); /* SQLite's schema 7 (PostgreSQL starts at the current schema) */
   tresp r;
   unsigned long long ahead = kj_wall_ms() + 3600000ULL;
-  push1(t, &r, t->dev_a, survey_change(1, uid(1), OFFICE_A, ahead, 4));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  push1(t, &r, t->dev_a, survey_change(1, tuid(1), OFFICE_A, ahead, 4));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
   kjs_store_close(t->store);
   t->store = NULL;
@@ -975,7 +948,7 @@ static void test_migration_8(void **state) {
            "CREATE TABLE moved(office TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
            " PRIMARY KEY(office, type, id)) WITHOUT ROWID;"
            "INSERT INTO moved VALUES('%s', 'survey', '%s'); PRAGMA user_version = 7;",
-           OFFICE_B, uid(1));
+           OFFICE_B, tuid(1));
   assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   kj_err e;
@@ -994,17 +967,17 @@ static void test_migration_8(void **state) {
   tcall(t, &r, "GET", "/v1/pull", "since=1", t->dev_b, NULL);
   const cJSON *mv = cJSON_GetObjectItem(r.json, "moved");
   assert_int_equal(cJSON_GetArraySize(mv), 1);
-  assert_string_equal(jstr(cJSON_GetArrayItem(mv, 0), "id"), uid(1));
-  assert_string_equal(jstr(r.json, "next"), "2");
+  assert_string_equal(tjstr(cJSON_GetArrayItem(mv, 0), "id"), tuid(1));
+  assert_string_equal(tjstr(r.json, "next"), "2");
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/pull", "since=2", t->dev_b, NULL);
   assert_null(cJSON_GetObjectItem(r.json, "moved"));
   tresp_release(&r);
   /* a new change takes the position after the notice */
-  push1(t, &r, t->dev_a, survey_change(2, uid(2), OFFICE_A, kj_wall_ms(), 4));
+  push1(t, &r, t->dev_a, survey_change(2, tuid(2), OFFICE_A, kj_wall_ms(), 4));
   tresp_release(&r);
   tcall(t, &r, "GET", "/v1/pull", "since=2", t->admin, NULL);
-  assert_string_equal(jstr(r.json, "next"), "3");
+  assert_string_equal(tjstr(r.json, "next"), "3");
   tresp_release(&r);
 }
 
@@ -1033,7 +1006,7 @@ static void gen_changes(gen_change *out) {
     int kind = (int)(rnd(&s) % 10);
     if (i < 6) { /* create each record first in the list (but shuffled later) */
       free(j);
-      j = survey_change(i + 1, uid(i + 1), OFFICE_A, T0 - 1000, 3);
+      j = survey_change(i + 1, tuid(i + 1), OFFICE_A, T0 - 1000, 3);
       out[i].json = j;
       out[i].dev = 0;
       continue;
@@ -1041,12 +1014,12 @@ static void gen_changes(gen_change *out) {
     if (kind == 0)
       snprintf(j, 512,
                "{\"seq\":%d,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"del\":true}",
-               i + 1, uid(rec), (unsigned long long)KJ_HLC_MAKE(ms, 0));
+               i + 1, tuid(rec), (unsigned long long)KJ_HLC_MAKE(ms, 0));
     else
       snprintf(j, 512,
                "{\"seq\":%d,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u%d\":\"%"
                "u\",\"comment\":\"c%d\"}}",
-               i + 1, uid(rec), (unsigned long long)KJ_HLC_MAKE(ms, rnd(&s) % 3),
+               i + 1, tuid(rec), (unsigned long long)KJ_HLC_MAKE(ms, rnd(&s) % 3),
                (int)(rnd(&s) % 9) + 1, rnd(&s) % 4 + 1, i);
     out[i].json = j;
     out[i].dev = dev;
@@ -1065,9 +1038,9 @@ static void apply_in_order(const gen_change *g, const int *order, char digest[65
       if (!n)
         continue;
       tresp r;
-      push(t, &r, d == 0 ? t->dev_a : d == 1 ? t->dev_a2 : t->admin, cs, n);
+      tpush(t, &r, d == 0 ? t->dev_a : d == 1 ? t->dev_a2 : t->admin, cs, n);
       for (int k = 0; k < n; k++)
-        assert_string_not_equal(jstr(result(&r, k), "status"), "rejected");
+        assert_string_not_equal(tjstr(tresult(&r, k), "status"), "rejected");
       tresp_release(&r);
     }
   }
@@ -1085,7 +1058,7 @@ static int pulled_has(tapp *t, const char *token, const char *id) {
   int found = 0;
   const cJSON *it;
   cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "changes")) found |=
-      !strcmp(jstr(it, "id"), id);
+      !strcmp(tjstr(it, "id"), id);
   tresp_release(&r);
   return found;
 }
@@ -1093,10 +1066,10 @@ static int pulled_has(tapp *t, const char *token, const char *id) {
 static void test_skip_own(void **state) {
   tapp *t = *state;
   tresp r;
-  push1(t, &r, t->dev_a, survey_change(1, uid(1), OFFICE_A, T0, 4));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  push1(t, &r, t->dev_a, survey_change(1, tuid(1), OFFICE_A, T0, 4));
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
-  assert_false(pulled_has(t, t->dev_a, uid(1)));
+  assert_false(pulled_has(t, t->dev_a, tuid(1)));
   /* without skip_own it comes back as before */
   tcall(t, &r, "GET", "/v1/pull", "since=0", t->dev_a, NULL);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 1);
@@ -1105,22 +1078,22 @@ static void test_skip_own(void **state) {
   char edit[512];
   snprintf(edit, sizeof edit,
            "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u2\":\"1\"}}",
-           uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 10, 0));
+           tuid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 10, 0));
   push1(t, &r, t->admin, strdup(edit));
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
-  assert_true(pulled_has(t, t->dev_a, uid(1)));
+  assert_true(pulled_has(t, t->dev_a, tuid(1)));
   /* a push from a PC an hour fast: stamps taken as sent, so the record is
    * the device's own and does not come back */
-  char *sv = survey_change(2, uid(2), OFFICE_A, T0 + 3600000, 3);
+  char *sv = survey_change(2, tuid(2), OFFICE_A, T0 + 3600000, 3);
   char body[2048];
   snprintf(body, sizeof body, "{\"device_time\":%llu,\"changes\":[%s]}",
            (unsigned long long)kj_wall_ms() + 3600000ULL, sv);
   free(sv);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, body);
-  assert_string_equal(jstr(result(&r, 0), "status"), "applied");
+  assert_string_equal(tjstr(tresult(&r, 0), "status"), "applied");
   tresp_release(&r);
-  assert_false(pulled_has(t, t->dev_a, uid(2)));
+  assert_false(pulled_has(t, t->dev_a, tuid(2)));
 }
 
 static void test_order_independence(void **state) {

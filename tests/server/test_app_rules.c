@@ -26,56 +26,11 @@
 #define HEAD_B "197505052001011006"  /* B */
 #define STAFF_B "198503032010011005" /* B, under HEAD_B */
 
-static long long g_seq = 100;
-static unsigned long long g_ms = T0 + 1000;
-
-static char *uid(int n) {
-  static char ids[8][40];
-  static int k;
-  char *s = ids[k++ % 8];
-  snprintf(s, 40, "01900000-0000-7000-8000-%012d", n);
-  return s;
-}
-
-/* One change: type, id, author ("" = none), fields as a JSON object text. */
-static char *change(const char *type, const char *id, const char *author, const char *fields) {
-  cJSON *o = cJSON_CreateObject();
-  char hlc[32];
-  snprintf(hlc, sizeof hlc, "%llu", (unsigned long long)KJ_HLC_MAKE(g_ms, 0));
-  g_ms += 1000;
-  cJSON_AddNumberToObject(o, "seq", (double)g_seq++);
-  cJSON_AddStringToObject(o, "id", id);
-  cJSON_AddStringToObject(o, "type", type);
-  cJSON_AddStringToObject(o, "hlc", hlc);
-  if (author[0])
-    cJSON_AddStringToObject(o, "author", author);
-  cJSON *f = cJSON_Parse(fields);
-  assert_non_null(f);
-  cJSON_AddItemToObject(o, "f", f);
-  char *text = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  return text;
-}
-
 /* Push one change as token: its result's status, and its error into
  * g_error (""). */
 static char g_error[1024];
 static const char *push1(tapp *t, const char *token, char *ch) {
-  static char status[32];
-  const char *c[1] = {ch};
-  char *body = push_body(c, 1);
-  tresp r;
-  tcall(t, &r, "POST", "/v1/push", NULL, token, body);
-  free(body);
-  free(ch);
-  if (r.status != 200)
-    fail_msg("push: %d %s", r.status, r.body);
-  const cJSON *res = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "results"), 0);
-  const cJSON *e = cJSON_GetObjectItem(res, "error");
-  snprintf(status, sizeof status, "%s", cJSON_GetObjectItem(res, "status")->valuestring);
-  snprintf(g_error, sizeof g_error, "%s", cJSON_IsString(e) ? e->valuestring : "");
-  tresp_release(&r);
-  return status;
+  return tpush1(t, token, ch, g_error, sizeof g_error);
 }
 
 static void applied(const char *status) {
@@ -107,24 +62,17 @@ static char *stored(tapp *t, kj_rtype type, const char *id, const char *field) {
   return out;
 }
 
-static void employee(tapp *t, const char *nip, const char *office, const char *sup) {
-  char f[256];
-  snprintf(f, sizeof f, "{\"name\":\"N\",\"office\":\"%s\"%s%s%s}", office,
-           sup ? ",\"supervisor\":\"" : "", sup ? sup : "", sup ? "\"" : "");
-  applied(push1(t, t->admin, change("employee", nip, "", f)));
-}
-
 static int setup(void **state) {
   tapp *t = tapp_new();
   applied(push1(
       t, t->admin,
-      change("office", OFFICE_A, "", "{\"name\":\"Kasemen\",\"timezone\":\"Asia/Jayapura\"}")));
-  employee(t, HEAD_A, OFFICE_A, NULL);
-  employee(t, SUP_A, OFFICE_A, HEAD_A);
-  employee(t, STAFF_A, OFFICE_A, SUP_A);
-  employee(t, PEER_A, OFFICE_A, SUP_A);
-  employee(t, HEAD_B, OFFICE_B, NULL);
-  employee(t, STAFF_B, OFFICE_B, HEAD_B);
+      tchange("office", OFFICE_A, "", "{\"name\":\"Kasemen\",\"timezone\":\"Asia/Jayapura\"}")));
+  temployee(t, HEAD_A, OFFICE_A, NULL);
+  temployee(t, SUP_A, OFFICE_A, HEAD_A);
+  temployee(t, STAFF_A, OFFICE_A, SUP_A);
+  temployee(t, PEER_A, OFFICE_A, SUP_A);
+  temployee(t, HEAD_B, OFFICE_B, NULL);
+  temployee(t, STAFF_B, OFFICE_B, HEAD_B);
   *state = t;
   return 0;
 }
@@ -143,63 +91,63 @@ static int teardown(void **state) {
 static void test_cross_office(void **state) {
   tapp *t = *state;
   refused(push1(t, t->dev_a,
-                change("target", uid(1), "",
-                       "{\"office\":\"" OFFICE_A "\",\"nip\":\"" STAFF_B
-                       "\",\"indicator\":\"DOC\",\"period\":\"2026\",\"target\":\"1000000\"}")),
+                tchange("target", tuid(1), "",
+                        "{\"office\":\"" OFFICE_A "\",\"nip\":\"" STAFF_B
+                        "\",\"indicator\":\"DOC\",\"period\":\"2026\",\"target\":\"1000000\"}")),
           "target "
           "01900000-0000-7000-8000-000000000001: nip " STAFF_B
           " is not on the roster of office '" OFFICE_A "' (their office is '" OFFICE_B "')");
-  absent(t, KJ_T_TARGET, uid(1));
+  absent(t, KJ_T_TARGET, tuid(1));
   refused(push1(t, t->dev_a,
-                change("rating", uid(2), SUP_A,
-                       "{\"office\":\"" OFFICE_A "\",\"period\":\"2026\",\"rater\":\"" SUP_A
-                       "\",\"ratee\":\"" STAFF_B "\",\"role\":\"rekan\",\"s1\":\"1\",\"s2\":\"1\","
-                       "\"s3\":\"1\",\"s4\":\"1\",\"s5\":\"1\",\"s6\":\"1\",\"s7\":\"1\"}")),
+                tchange("rating", tuid(2), SUP_A,
+                        "{\"office\":\"" OFFICE_A "\",\"period\":\"2026\",\"rater\":\"" SUP_A
+                        "\",\"ratee\":\"" STAFF_B "\",\"role\":\"rekan\",\"s1\":\"1\",\"s2\":\"1\","
+                        "\"s3\":\"1\",\"s4\":\"1\",\"s5\":\"1\",\"s6\":\"1\",\"s7\":\"1\"}")),
           "ratee " STAFF_B " is not on the roster of office '" OFFICE_A "'");
-  absent(t, KJ_T_RATING, uid(2));
-  refused(push1(t, t->dev_a, change("activity", uid(3), "", ACT(STAFF_B, ""))),
+  absent(t, KJ_T_RATING, tuid(2));
+  refused(push1(t, t->dev_a, tchange("activity", tuid(3), "", ACT(STAFF_B, ""))),
           "nip " STAFF_B " is not on the roster");
   refused(push1(t, t->dev_a,
-                change("complaint", uid(4), "",
-                       "{\"office\":\"" OFFICE_A
-                       "\",\"received\":\"2026-02-01\",\"resolved_by\":\"" STAFF_B "\"}")),
+                tchange("complaint", tuid(4), "",
+                        "{\"office\":\"" OFFICE_A
+                        "\",\"received\":\"2026-02-01\",\"resolved_by\":\"" STAFF_B "\"}")),
           "resolved_by " STAFF_B " is not on the roster");
   /* the same records of its own staff are taken */
   applied(push1(t, t->dev_a,
-                change("target", uid(5), "",
-                       "{\"office\":\"" OFFICE_A "\",\"nip\":\"" STAFF_A
-                       "\",\"indicator\":\"DOC\",\"period\":\"2026\",\"target\":\"10\"}")));
+                tchange("target", tuid(5), "",
+                        "{\"office\":\"" OFFICE_A "\",\"nip\":\"" STAFF_A
+                        "\",\"indicator\":\"DOC\",\"period\":\"2026\",\"target\":\"10\"}")));
   /* and an administrator names only roster people too */
-  refused(push1(t, t->admin, change("activity", uid(6), "", ACT(STAFF_B, ""))),
+  refused(push1(t, t->admin, tchange("activity", tuid(6), "", ACT(STAFF_B, ""))),
           "nip " STAFF_B " is not on the roster of office '" OFFICE_A "'");
 }
 
 static void test_approval(void **state) {
   tapp *t = *state;
-  const char *id = uid(10);
-  refused(push1(t, t->dev_a, change("activity", id, "", ACT(STAFF_A, ",\"status\":\"approved\""))),
+  const char *id = tuid(10);
+  refused(push1(t, t->dev_a, tchange("activity", id, "", ACT(STAFF_A, ",\"status\":\"approved\""))),
           "activity 01900000-0000-7000-8000-000000000010: a new activity is draft or submitted");
   absent(t, KJ_T_ACTIVITY, id);
-  applied(push1(t, t->dev_a, change("activity", id, "", ACT(STAFF_A, ""))));
+  applied(push1(t, t->dev_a, tchange("activity", id, "", ACT(STAFF_A, ""))));
   /* the operator, a colleague, the employee: refused */
   refused(
       push1(t, t->dev_a,
-            change("activity", id, "", "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")),
+            tchange("activity", id, "", "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")),
       "only the supervisor of " STAFF_A " (" SUP_A ") approves their activities");
   refused(push1(t, t->dev_a,
-                change("activity", id, PEER_A,
-                       "{\"status\":\"approved\",\"reviewed_by\":\"" PEER_A "\"}")),
+                tchange("activity", id, PEER_A,
+                        "{\"status\":\"approved\",\"reviewed_by\":\"" PEER_A "\"}")),
           "activity 01900000-0000-7000-8000-000000000010: only the supervisor of " STAFF_A
           " (" SUP_A ") approves their activities");
   refused(push1(t, t->dev_a,
-                change("activity", id, STAFF_A,
-                       "{\"status\":\"approved\",\"reviewed_by\":\"" STAFF_A "\"}")),
+                tchange("activity", id, STAFF_A,
+                        "{\"status\":\"approved\",\"reviewed_by\":\"" STAFF_A "\"}")),
           "nobody approves their own activity (" STAFF_A ")");
   refused(push1(t, t->dev_a,
-                change("activity", id, SUP_A,
-                       "{\"status\":\"approved\",\"reviewed_by\":\"" HEAD_A "\"}")),
+                tchange("activity", id, SUP_A,
+                        "{\"status\":\"approved\",\"reviewed_by\":\"" HEAD_A "\"}")),
           "an approval sets reviewed_by to its approver (" SUP_A ")");
-  refused(push1(t, t->dev_a, change("activity", id, "", "{\"reviewed_by\":\"" SUP_A "\"}")),
+  refused(push1(t, t->dev_a, tchange("activity", id, "", "{\"reviewed_by\":\"" SUP_A "\"}")),
           "reviewed_by is set only by an approve or reject of the approver");
   char *st = stored(t, KJ_T_ACTIVITY, id, "status");
   assert_null(st); /* still the default, submitted */
@@ -207,29 +155,29 @@ static void test_approval(void **state) {
   /* the supervisor approves */
   applied(push1(
       t, t->dev_a,
-      change("activity", id, SUP_A, "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")));
+      tchange("activity", id, SUP_A, "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")));
   st = stored(t, KJ_T_ACTIVITY, id, "status");
   assert_string_equal(st, "approved");
   free(st);
   /* nobody but the approver takes a decision back */
   refused(push1(t, t->dev_a,
-                change("activity", id, "", "{\"status\":\"submitted\",\"reviewed_by\":null}")),
+                tchange("activity", id, "", "{\"status\":\"submitted\",\"reviewed_by\":null}")),
           "only the approver (" SUP_A ") changes the status of an activity that is approved");
   /* a draft is submitted first */
-  const char *d = uid(11);
-  applied(push1(t, t->dev_a, change("activity", d, "", ACT(STAFF_A, ",\"status\":\"draft\""))));
+  const char *d = tuid(11);
+  applied(push1(t, t->dev_a, tchange("activity", d, "", ACT(STAFF_A, ",\"status\":\"draft\""))));
   refused(push1(t, t->dev_a,
-                change("activity", d, SUP_A,
-                       "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")),
+                tchange("activity", d, SUP_A,
+                        "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")),
           "a draft is submitted before it is approved or rejected");
   /* the head has no supervisor: only the BKD approves */
-  const char *h = uid(12);
-  applied(push1(t, t->dev_a, change("activity", h, "", ACT(HEAD_A, ""))));
+  const char *h = tuid(12);
+  applied(push1(t, t->dev_a, tchange("activity", h, "", ACT(HEAD_A, ""))));
   refused(push1(t, t->dev_a,
-                change("activity", h, SUP_A,
-                       "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")),
+                tchange("activity", h, SUP_A,
+                        "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")),
           HEAD_A " has no supervisor: their activities are approved at the BKD");
-  applied(push1(t, t->admin, change("activity", h, "", "{\"status\":\"approved\"}")));
+  applied(push1(t, t->admin, tchange("activity", h, "", "{\"status\":\"approved\"}")));
 }
 
 /* An edit of an approved activity that does not send it for review again
@@ -237,13 +185,13 @@ static void test_approval(void **state) {
  * device that pushed pulls the result back. */
 static void test_resubmit(void **state) {
   tapp *t = *state;
-  const char *id = uid(20);
+  const char *id = tuid(20);
   /* every stamp of the record is this device's: only the derived ones are not */
-  applied(push1(t, t->dev_a2, change("activity", id, "", ACT(STAFF_A, ""))));
+  applied(push1(t, t->dev_a2, tchange("activity", id, "", ACT(STAFF_A, ""))));
   applied(push1(
       t, t->dev_a2,
-      change("activity", id, SUP_A, "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")));
-  applied(push1(t, t->dev_a2, change("activity", id, "", "{\"quantity\":\"300\"}")));
+      tchange("activity", id, SUP_A, "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")));
+  applied(push1(t, t->dev_a2, tchange("activity", id, "", "{\"quantity\":\"300\"}")));
   char *st = stored(t, KJ_T_ACTIVITY, id, "status");
   assert_string_equal(st, "submitted");
   free(st);
@@ -259,7 +207,7 @@ static void test_resubmit(void **state) {
   /* the supervisor approves what it is now */
   applied(push1(
       t, t->dev_a,
-      change("activity", id, SUP_A, "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")));
+      tchange("activity", id, SUP_A, "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}")));
   st = stored(t, KJ_T_ACTIVITY, id, "status");
   assert_string_equal(st, "approved");
   free(st);
@@ -273,33 +221,36 @@ static void test_resubmit(void **state) {
 
 static void test_ratings(void **state) {
   tapp *t = *state;
-  refused(push1(t, t->dev_a, change("rating", uid(30), "", RATING(SUP_A, STAFF_A, "atasan"))),
+  refused(push1(t, t->dev_a, tchange("rating", tuid(30), "", RATING(SUP_A, STAFF_A, "atasan"))),
           "rating 01900000-0000-7000-8000-000000000030: a rating is written by its rater (" SUP_A
           "), not by 'operator'");
-  refused(push1(t, t->dev_a, change("rating", uid(30), STAFF_A, RATING(STAFF_A, STAFF_A, "rekan"))),
-          "nobody rates themselves (" STAFF_A ")");
-  refused(push1(t, t->dev_a, change("rating", uid(30), PEER_A, RATING(PEER_A, STAFF_A, "atasan"))),
-          "an atasan rating is made by the ratee's supervisor (" SUP_A "), not by " PEER_A);
   refused(
-      push1(t, t->dev_a, change("rating", uid(30), STAFF_A, RATING(STAFF_A, HEAD_A, "bawahan"))),
+      push1(t, t->dev_a, tchange("rating", tuid(30), STAFF_A, RATING(STAFF_A, STAFF_A, "rekan"))),
+      "nobody rates themselves (" STAFF_A ")");
+  refused(
+      push1(t, t->dev_a, tchange("rating", tuid(30), PEER_A, RATING(PEER_A, STAFF_A, "atasan"))),
+      "an atasan rating is made by the ratee's supervisor (" SUP_A "), not by " PEER_A);
+  refused(
+      push1(t, t->dev_a, tchange("rating", tuid(30), STAFF_A, RATING(STAFF_A, HEAD_A, "bawahan"))),
       "a bawahan rating rates the rater's own supervisor (" SUP_A "), not " HEAD_A);
-  refused(push1(t, t->dev_a, change("rating", uid(30), SUP_A, RATING(SUP_A, STAFF_A, "rekan"))),
+  refused(push1(t, t->dev_a, tchange("rating", tuid(30), SUP_A, RATING(SUP_A, STAFF_A, "rekan"))),
           "a rekan rating is between colleagues: " SUP_A " is the supervisor of " STAFF_A);
-  absent(t, KJ_T_RATING, uid(30));
-  applied(push1(t, t->dev_a, change("rating", uid(30), SUP_A, RATING(SUP_A, STAFF_A, "atasan"))));
-  applied(push1(t, t->dev_a, change("rating", uid(31), STAFF_A, RATING(STAFF_A, PEER_A, "rekan"))));
+  absent(t, KJ_T_RATING, tuid(30));
+  applied(push1(t, t->dev_a, tchange("rating", tuid(30), SUP_A, RATING(SUP_A, STAFF_A, "atasan"))));
   applied(
-      push1(t, t->dev_a, change("rating", uid(32), STAFF_A, RATING(STAFF_A, SUP_A, "bawahan"))));
+      push1(t, t->dev_a, tchange("rating", tuid(31), STAFF_A, RATING(STAFF_A, PEER_A, "rekan"))));
+  applied(
+      push1(t, t->dev_a, tchange("rating", tuid(32), STAFF_A, RATING(STAFF_A, SUP_A, "bawahan"))));
   /* one live rating per (period, rater, ratee) */
-  refused(push1(t, t->dev_a, change("rating", uid(33), SUP_A, RATING(SUP_A, STAFF_A, "atasan"))),
+  refused(push1(t, t->dev_a, tchange("rating", tuid(33), SUP_A, RATING(SUP_A, STAFF_A, "atasan"))),
           SUP_A " already rated " STAFF_A
                 " for 2026 in rating 01900000-0000-7000-8000-000000000030");
   /* its own rater edits it */
-  applied(push1(t, t->dev_a, change("rating", uid(30), SUP_A, "{\"s1\":\"5\"}")));
-  refused(push1(t, t->dev_a, change("rating", uid(30), "", "{\"s1\":\"1\"}")),
+  applied(push1(t, t->dev_a, tchange("rating", tuid(30), SUP_A, "{\"s1\":\"5\"}")));
+  refused(push1(t, t->dev_a, tchange("rating", tuid(30), "", "{\"s1\":\"1\"}")),
           "a rating is written by its rater (" SUP_A "), not by 'operator'");
   /* after a delete, a new one may be made */
-  char *text = change("rating", uid(30), SUP_A, "{}");
+  char *text = tchange("rating", tuid(30), SUP_A, "{}");
   cJSON *o = cJSON_Parse(text);
   free(text);
   cJSON_DeleteItemFromObject(o, "f");
@@ -307,9 +258,9 @@ static void test_ratings(void **state) {
   char *del = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   applied(push1(t, t->dev_a, del));
-  applied(push1(t, t->dev_a, change("rating", uid(33), SUP_A, RATING(SUP_A, STAFF_A, "atasan"))));
+  applied(push1(t, t->dev_a, tchange("rating", tuid(33), SUP_A, RATING(SUP_A, STAFF_A, "atasan"))));
   /* an administrator may set any rating */
-  applied(push1(t, t->admin, change("rating", uid(34), "", RATING(PEER_A, STAFF_A, "atasan"))));
+  applied(push1(t, t->admin, tchange("rating", tuid(34), "", RATING(PEER_A, STAFF_A, "atasan"))));
 }
 
 /* No date after the office's today in its time zone (Asia/Jayapura here),
@@ -326,20 +277,20 @@ static void test_dates(void **state) {
            "\"u8\":\"4\",\"u9\":\"4\"}",
            d2);
   snprintf(want, sizeof want, "date %s is after the office's today", d2);
-  refused(push1(t, t->dev_a, change("survey", uid(40), "", f)), want);
+  refused(push1(t, t->dev_a, tchange("survey", tuid(40), "", f)), want);
   assert_non_null(strstr(g_error, "in Asia/Jayapura)"));
   memcpy(strstr(f, d2), d1, KJ_DATE_STRLEN); /* the day of slack */
-  applied(push1(t, t->dev_a, change("survey", uid(40), "", f)));
+  applied(push1(t, t->dev_a, tchange("survey", tuid(40), "", f)));
   snprintf(f, sizeof f, "{\"office\":\"" OFFICE_A "\",\"received\":\"%s\"}", d2);
   snprintf(want, sizeof want, "received %s is after the office's today", d2);
-  refused(push1(t, t->admin, change("complaint", uid(41), "", f)), want);
+  refused(push1(t, t->admin, tchange("complaint", tuid(41), "", f)), want);
   /* the BKD's own writes go by the server's clock: no day of slack (a
    * complaint says what it is about: proto/rules.c check_complaint) */
   snprintf(f, sizeof f,
            "{\"office\":\"" OFFICE_A "\",\"received\":\"%s\",\"summary\":\"jalan rusak\"}", d1);
   snprintf(want, sizeof want, "received %s is after the office's today", d1);
-  refused(push1(t, t->admin, change("complaint", uid(42), "", f)), want);
-  applied(push1(t, t->dev_a, change("complaint", uid(42), "", f)));
+  refused(push1(t, t->admin, tchange("complaint", tuid(42), "", f)), want);
+  applied(push1(t, t->dev_a, tchange("complaint", tuid(42), "", f)));
 }
 
 /* kinerjad import (the server itself, author admin) may set any status. */
@@ -351,7 +302,7 @@ static void test_import_admin(void **state) {
   kjs_item it;
   memset(&it, 0, sizeof it);
   kj_change_init(&it.ch, KJ_T_ACTIVITY);
-  snprintf(it.ch.rec.id, sizeof it.ch.rec.id, "%s", uid(50));
+  snprintf(it.ch.rec.id, sizeof it.ch.rec.id, "%s", tuid(50));
   const char *kv[][2] = {{"office", OFFICE_A},   {"nip", STAFF_A},  {"date", "2026-02-03"},
                          {"indicator", "DOC"},   {"quantity", "5"}, {"status", "approved"},
                          {"reviewed_by", HEAD_A}};
@@ -372,7 +323,7 @@ static void test_import_admin(void **state) {
   /* a nip of another office is refused all the same */
   int fn = kj_field_index(kj_type(KJ_T_ACTIVITY), "nip");
   kj_record_set(&it.ch.rec, fn, STAFF_B);
-  snprintf(it.ch.rec.id, sizeof it.ch.rec.id, "%s", uid(51));
+  snprintf(it.ch.rec.id, sizeof it.ch.rec.id, "%s", tuid(51));
   assert_int_equal(kjs_txn_stamp(x, kj_wall_ms(), 86400000, &it.ch.hlc, &e), KJ_OK);
   assert_int_equal(kjs_txn_apply(x, NULL, &it, &e), KJ_OK);
   assert_int_equal(it.status, KJS_REJECTED);
@@ -380,7 +331,7 @@ static void test_import_admin(void **state) {
   assert_non_null(strstr(it.error, "nip " STAFF_B " is not on the roster"));
   kj_change_release(&it.ch);
   assert_int_equal(kjs_txn_commit(x, &e), KJ_OK);
-  char *st = stored(t, KJ_T_ACTIVITY, uid(50), "status");
+  char *st = stored(t, KJ_T_ACTIVITY, tuid(50), "status");
   assert_string_equal(st, "approved");
   free(st);
 }

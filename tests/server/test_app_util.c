@@ -144,3 +144,86 @@ void tdigest(tapp *t, char out[65]) {
   kj_err_clear(&e);
   assert_int_equal(kjs_store_records_digest(t->store, out, NULL, &e), KJ_OK);
 }
+
+char *tuid(int n) {
+  static char ids[8][40];
+  static int k;
+  char *s = ids[k++ % 8];
+  snprintf(s, 40, "01900000-0000-7000-8000-%012d", n);
+  return s;
+}
+
+static long long g_seq = 100;
+static unsigned long long g_ms = 1767225600000ULL + 1000; /* 2026-01-01T00:00:01Z */
+
+char *tchange(const char *type, const char *id, const char *author, const char *fields) {
+  cJSON *o = cJSON_CreateObject();
+  char hlc[32];
+  snprintf(hlc, sizeof hlc, "%llu", (unsigned long long)KJ_HLC_MAKE(g_ms, 0));
+  g_ms += 1000;
+  cJSON_AddNumberToObject(o, "seq", (double)g_seq++);
+  cJSON_AddStringToObject(o, "id", id);
+  cJSON_AddStringToObject(o, "type", type);
+  cJSON_AddStringToObject(o, "hlc", hlc);
+  if (author[0])
+    cJSON_AddStringToObject(o, "author", author);
+  if (fields) {
+    cJSON *f = cJSON_Parse(fields);
+    assert_non_null(f);
+    cJSON_AddItemToObject(o, "f", f);
+  } else {
+    cJSON_AddBoolToObject(o, "del", 1);
+  }
+  char *text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return text;
+}
+
+const char *tjstr(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const cJSON *tresult(const tresp *r, int i) {
+  return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r->json, "results"), i);
+}
+
+void tpush(tapp *t, tresp *r, const char *token, const char *const *changes, int n) {
+  char *body = push_body(changes, n);
+  tcall(t, r, "POST", "/v1/push", NULL, token, body);
+  free(body);
+  if (r->status != 200)
+    fail_msg("push: %d %s", r->status, r->body);
+}
+
+const char *tpush1(tapp *t, const char *token, char *change, char *error, size_t size) {
+  static char status[32];
+  tresp r;
+  tpush(t, &r, token, (const char *const *)&change, 1);
+  free(change);
+  const cJSON *res = tresult(&r, 0);
+  const char *st = tjstr(res, "status");
+  if (!st)
+    fail_msg("push: no status: %s", r.body);
+  snprintf(status, sizeof status, "%s", st);
+  if (error) {
+    const char *e = tjstr(res, "error");
+    snprintf(error, size, "%s", e ? e : "");
+  }
+  tresp_release(&r);
+  return status;
+}
+
+void tpush1_applied(tapp *t, const char *token, char *change) {
+  char error[1024];
+  const char *st = tpush1(t, token, change, error, sizeof error);
+  if (strcmp(st, "applied"))
+    fail_msg("push: %s: %s", st, error);
+}
+
+void temployee(tapp *t, const char *nip, const char *office, const char *sup) {
+  char f[256];
+  snprintf(f, sizeof f, "{\"name\":\"N\",\"office\":\"%s\"%s%s%s}", office,
+           sup ? ",\"supervisor\":\"" : "", sup ? sup : "", sup ? "\"" : "");
+  tpush1_applied(t, t->admin, tchange("employee", nip, "", f));
+}

@@ -59,4 +59,34 @@ char *push_body(const char *const *changes, int n);
 /* The digest of the records table (seq excluded). */
 void tdigest(tapp *t, char out[65]);
 
+/* A UUIDv7-shaped record id for n ("01900000-0000-7000-8000-" and n in 12
+ * digits), in one of 8 static buffers used in turn: valid until the 8th
+ * call after. */
+char *tuid(int n);
+
+/* Text of one change (malloc'd, the caller frees): type, id, author (""
+ * = none) and fields, a JSON object's text ({"name":...}), or NULL for a
+ * delete ("del": true).  Stamped from a counter of the test program: seq
+ * from 100 up by one, hlc from 2026-01-01T00:00:01Z up by one second. */
+char *tchange(const char *type, const char *id, const char *author, const char *fields);
+
+/* The string member k of o, NULL when absent or not a string. */
+const char *tjstr(const cJSON *o, const char *k);
+/* Result i of a push response r ("results"[i]), NULL when absent. */
+const cJSON *tresult(const tresp *r, int i);
+
+/* Push the n changes as token into r (tresp_release it): the test fails
+ * unless the status is 200. */
+void tpush(tapp *t, tresp *r, const char *token, const char *const *changes, int n);
+/* Push one change (freed) as token: its result's status ("applied",
+ * "rejected", ...) in a static buffer valid until the next call, and its
+ * error ("" none) into error[size] when error is not NULL. */
+const char *tpush1(tapp *t, const char *token, char *change, char *error, size_t size);
+/* tpush1 that must be applied: the test fails naming the status and error. */
+void tpush1_applied(tapp *t, const char *token, char *change);
+
+/* The employee nip of office under supervisor sup (NULL: none), named "N",
+ * pushed by the admin through tchange: applied. */
+void temployee(tapp *t, const char *nip, const char *office, const char *sup);
+
 #endif

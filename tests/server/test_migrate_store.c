@@ -29,35 +29,9 @@
 #define T0 1767225600000ULL /* 2026-01-01T00:00:00Z */
 #define NIP_A "198503012020112001"
 
-static char *uid(int n) {
-  static char ids[8][40];
-  static int k;
-  char *s = ids[k++ % 8];
-  snprintf(s, 40, "01900000-0000-7000-8000-%012d", n);
-  return s;
-}
-
-static const char *jstr(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static const cJSON *result(const tresp *r, int i) {
-  return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r->json, "results"), i);
-}
-
-static void push(tapp *t, tresp *r, const char *token, const char *const *changes, int n) {
-  char *body = push_body(changes, n);
-  tcall(t, r, "POST", "/v1/push", NULL, token, body);
-  free(body);
-  if (r->status != 200)
-    fprintf(stderr, "push: %d %s\n", r->status, r->body);
-  assert_int_equal(r->status, 200);
-}
-
 static void push1(tapp *t, tresp *r, const char *token, const char *change, const char *want) {
-  push(t, r, token, &change, 1);
-  assert_string_equal(jstr(result(r, 0), "status"), want);
+  tpush(t, r, token, &change, 1);
+  assert_string_equal(tjstr(tresult(r, 0), "status"), want);
   tresp_release(r);
 }
 
@@ -142,16 +116,16 @@ static void seed(tapp *t, char **replay) {
                 "\"name\":\"Cipocok Jaya\",\"region\":\"Serang\",\"population\":\"1000\"");
   m[2] = master(3, "employee", NIP_A,
                 "\"name\":\"Nur Dewi\",\"office\":\"" OFFICE_A "\",\"position\":\"Analis\"");
-  push(t, &r, t->admin, (const char *const *)m, 3);
+  tpush(t, &r, t->admin, (const char *const *)m, 3);
   for (int i = 0; i < 3; i++) {
-    assert_string_equal(jstr(result(&r, i), "status"), "applied");
+    assert_string_equal(tjstr(tresult(&r, i), "status"), "applied");
     free(m[i]);
   }
   tresp_release(&r);
   /* dev_a: three surveys in one batch (kept to send again) */
   char *c[3];
   for (int i = 0; i < 3; i++)
-    c[i] = survey_change(i + 1, uid(i + 1), OFFICE_A, T0 + (unsigned long long)i, 4 - i);
+    c[i] = survey_change(i + 1, tuid(i + 1), OFFICE_A, T0 + (unsigned long long)i, 4 - i);
   *replay = push_body((const char *const *)c, 3);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, *replay);
   assert_int_equal(r.status, 200);
@@ -163,16 +137,16 @@ static void seed(tapp *t, char **replay) {
   char e[256];
   snprintf(e, sizeof e,
            "{\"seq\":1,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"2\"}}",
-           uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 100, 0));
+           tuid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 100, 0));
   push1(t, &r, t->dev_a2, e, "applied");
   snprintf(e, sizeof e,
            "{\"seq\":4,\"id\":\"%s\",\"type\":\"survey\",\"hlc\":\"%llu\",\"f\":{\"u1\":\"3\","
            "\"u2\":\"1\"}}",
-           uid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 50, 0));
+           tuid(1), (unsigned long long)KJ_HLC_MAKE(T0 + 50, 0));
   push1(t, &r, t->dev_a, e, "applied");
   /* dev_b: two surveys of office B */
   for (int i = 0; i < 2; i++) {
-    char *s = survey_change(i + 1, uid(10 + i), OFFICE_B, T0 + 200, 3);
+    char *s = survey_change(i + 1, tuid(10 + i), OFFICE_B, T0 + 200, 3);
     push1(t, &r, t->dev_b, s, "applied");
     free(s);
   }
@@ -253,8 +227,8 @@ static void test_migrate(void **state) {
   assert_int_equal(r.status, 200);
   int before_changes = cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes"));
   char cursor[32], epoch[64];
-  snprintf(cursor, sizeof cursor, "%s", jstr(r.json, "next"));
-  snprintf(epoch, sizeof epoch, "%s", jstr(r.json, "epoch") ? jstr(r.json, "epoch") : "");
+  snprintf(cursor, sizeof cursor, "%s", tjstr(r.json, "next"));
+  snprintf(epoch, sizeof epoch, "%s", tjstr(r.json, "epoch") ? tjstr(r.json, "epoch") : "");
   tresp_release(&r);
   assert_true(before_changes >= 5); /* 2 offices, the employee, 3 surveys... */
   /* the replay answered on SQLite, to compare with PostgreSQL's answer */
@@ -369,22 +343,22 @@ static void test_migrate(void **state) {
   tcall(t, &r, "GET", "/v1/pull", q, t->dev_a, NULL);
   assert_int_equal(r.status, 200);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "changes")), 0);
-  assert_string_equal(jstr(r.json, "next"), cursor);
+  assert_string_equal(tjstr(r.json, "next"), cursor);
   if (epoch[0])
-    assert_string_equal(jstr(r.json, "epoch"), epoch);
+    assert_string_equal(tjstr(r.json, "epoch"), epoch);
   tresp_release(&r);
-  char *s = survey_change(5, uid(4), OFFICE_A, T0 + 300, 4);
+  char *s = survey_change(5, tuid(4), OFFICE_A, T0 + 300, 4);
   push1(t, &r, t->dev_a, s, "applied");
   free(s);
-  s = survey_change(3, uid(12), OFFICE_B, T0 + 300, 4); /* B's: not for A */
+  s = survey_change(3, tuid(12), OFFICE_B, T0 + 300, 4); /* B's: not for A */
   push1(t, &r, t->dev_b, s, "applied");
   free(s);
   snprintf(q, sizeof q, "since=%s", cursor);
   tcall(t, &r, "GET", "/v1/pull", q, t->dev_a, NULL);
   const cJSON *ch = cJSON_GetObjectItem(r.json, "changes");
   assert_int_equal(cJSON_GetArraySize(ch), 1);
-  assert_string_equal(jstr(cJSON_GetArrayItem(ch, 0), "id"), uid(4));
-  assert_true(atoll(jstr(r.json, "next")) > atoll(cursor));
+  assert_string_equal(tjstr(cJSON_GetArrayItem(ch, 0), "id"), tuid(4));
+  assert_true(atoll(tjstr(r.json, "next")) > atoll(cursor));
   tresp_release(&r);
   /* recompute --verify on the new store through the real program */
   assert_int_equal(kjd(t, &out, "recompute --verify"), 0);
@@ -472,7 +446,7 @@ static kj_code tamper_record(void *ctx, const kjs_db_ops *ops, kjs_dbc *c, kj_er
 static kj_code drop_conflicts(void *ctx, const kjs_db_ops *ops, kjs_dbc *c, kj_err *err) {
   (void)ctx;
   int dropped = 0;
-  kj_code rc = ops->conflict_trim(c, "survey", uid(1), 0, &dropped, err);
+  kj_code rc = ops->conflict_trim(c, "survey", tuid(1), 0, &dropped, err);
   assert_int_equal(dropped >= 1, 1);
   return rc;
 }

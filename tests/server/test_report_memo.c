@@ -65,24 +65,6 @@ static char *office_rec(const char *code, const char *name) {
   return change("office", code, f);
 }
 
-/* push one change (freed) with token through t's app: applied */
-static void push1(tapp *t, const char *token, char *c) {
-  const char *cs[1] = {c};
-  char *body = push_body(cs, 1);
-  tresp r;
-  tcall(t, &r, "POST", "/v1/push", NULL, token, body);
-  free(body);
-  free(c);
-  assert_int_equal(r.status, 200);
-  const cJSON *x;
-  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r.json, "results")) {
-    const char *st = cJSON_GetObjectItemCaseSensitive(x, "status")->valuestring;
-    if (strcmp(st, "applied"))
-      fail_msg("push: %s: %s", st, r.body);
-  }
-  tresp_release(&r);
-}
-
 /* The offices report of period as of as_of from s: built with the memo,
  * it equals the build from scratch; returns the offices built (not
  * reused) by the memo's build. */
@@ -120,30 +102,30 @@ static void test_memo(void **state) {
   (void)state;
   kjs_report_memo_enable(1);
   tapp *t = tapp_new();
-  push1(t, t->admin, office_rec(OFFICE_A, "Kasemen"));
-  push1(t, t->admin, office_rec(OFFICE_B, "Cipocok Jaya"));
-  push1(t, t->admin, office_rec(OFFICE_C, "Banyumanik"));
-  push1(t, t->admin, employee(NIP1, OFFICE_A));
-  push1(t, t->admin, employee(NIP2, OFFICE_B));
-  push1(t, t->dev_a, survey(1, OFFICE_A, "2026-09-02", 4));
-  push1(t, t->dev_a, survey(2, OFFICE_A, "2026-08-10", 2));
-  push1(t, t->dev_b, survey(3, OFFICE_B, "2026-09-03", 3));
-  push1(t, t->dev_b, survey(4, OFFICE_B, "2026-09-04", 1));
+  tpush1_applied(t, t->admin, office_rec(OFFICE_A, "Kasemen"));
+  tpush1_applied(t, t->admin, office_rec(OFFICE_B, "Cipocok Jaya"));
+  tpush1_applied(t, t->admin, office_rec(OFFICE_C, "Banyumanik"));
+  tpush1_applied(t, t->admin, employee(NIP1, OFFICE_A));
+  tpush1_applied(t, t->admin, employee(NIP2, OFFICE_B));
+  tpush1_applied(t, t->dev_a, survey(1, OFFICE_A, "2026-09-02", 4));
+  tpush1_applied(t, t->dev_a, survey(2, OFFICE_A, "2026-08-10", 2));
+  tpush1_applied(t, t->dev_b, survey(3, OFFICE_B, "2026-09-03", 3));
+  tpush1_applied(t, t->dev_b, survey(4, OFFICE_B, "2026-09-04", 1));
 
   const char *day = "2026-09-20";
   expect(t->store, day, 3, 3); /* cold: every office */
   expect(t->store, day, 0, 0); /* nothing changed: every office reused */
 
   /* a push to one office: that office only */
-  push1(t, t->dev_a, survey(5, OFFICE_A, "2026-09-05", 1));
+  tpush1_applied(t, t->dev_a, survey(5, OFFICE_A, "2026-09-05", 1));
   expect(t->store, day, 1, 1);
 
   /* a roster move: the office left and the office joined */
-  push1(t, t->admin, employee(NIP1, OFFICE_B));
+  tpush1_applied(t, t->admin, employee(NIP1, OFFICE_B));
   expect(t->store, day, 2, 2);
 
   /* a delete */
-  push1(t, t->dev_b, change("survey", "0190c2a4-7d1e-7b3a-9c41-000000000204", NULL));
+  tpush1_applied(t, t->dev_b, change("survey", "0190c2a4-7d1e-7b3a-9c41-000000000204", NULL));
   expect(t->store, day, 1, 1);
 
   /* a write through another instance of the store (its own connections;
@@ -153,7 +135,7 @@ static void test_memo(void **state) {
   kj_err_clear(&e);
   assert_int_equal(kjs_store_open(&t2.store, t->cfg.db_file, &t->cfg, 0, &e), KJ_OK);
   kjs_app_init(&t2.app, t2.store, &t->cfg);
-  push1(&t2, t->dev_b, survey(6, OFFICE_B, "2026-09-07", 4));
+  tpush1_applied(&t2, t->dev_b, survey(6, OFFICE_B, "2026-09-07", 4));
   kjs_store_close(t2.store);
   expect(t->store, day, 1, 1);
 
@@ -189,7 +171,7 @@ static void test_memo(void **state) {
   expect(t->store, "2026-09-21", 3, 3);
   expect(t->store, "2026-09-21", 0, 0);
   /* and a push after it: one office again */
-  push1(t, t->dev_a, survey(7, OFFICE_A, "2026-09-11", 2));
+  tpush1_applied(t, t->dev_a, survey(7, OFFICE_A, "2026-09-11", 2));
   expect(t->store, "2026-09-21", 1, 1);
 
   tapp_free(t);

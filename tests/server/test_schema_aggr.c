@@ -38,75 +38,20 @@
 #define OLD_VERSION (tapp_on_pg() ? 2 : 12)
 #define NEW_VERSION (tapp_on_pg() ? 3 : 13)
 
-static long long g_seq = 100;
-static unsigned long long g_ms = T0 + 1000;
-
-static char *uid(int n) {
-  static char ids[8][40];
-  static int k;
-  char *s = ids[k++ % 8];
-  snprintf(s, 40, "01900000-0000-7000-8000-%012d", n);
-  return s;
-}
-
-/* One change: type, id, author ("" = none), fields as a JSON object text. */
-static char *change(const char *type, const char *id, const char *author, const char *fields) {
-  cJSON *o = cJSON_CreateObject();
-  char hlc[32];
-  snprintf(hlc, sizeof hlc, "%llu", (unsigned long long)KJ_HLC_MAKE(g_ms, 0));
-  g_ms += 1000;
-  cJSON_AddNumberToObject(o, "seq", (double)g_seq++);
-  cJSON_AddStringToObject(o, "id", id);
-  cJSON_AddStringToObject(o, "type", type);
-  cJSON_AddStringToObject(o, "hlc", hlc);
-  if (author[0])
-    cJSON_AddStringToObject(o, "author", author);
-  cJSON *f = cJSON_Parse(fields);
-  assert_non_null(f);
-  cJSON_AddItemToObject(o, "f", f);
-  char *text = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  return text;
-}
-
-/* Push one change (freed) as token: it must be applied. */
-static void push1(tapp *t, const char *token, char *ch) {
-  const char *c[1] = {ch};
-  char *body = push_body(c, 1);
-  tresp r;
-  tcall(t, &r, "POST", "/v1/push", NULL, token, body);
-  free(body);
-  free(ch);
-  if (r.status != 200)
-    fail_msg("push: %d %s", r.status, r.body);
-  const cJSON *res = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "results"), 0);
-  const char *st = cJSON_GetObjectItem(res, "status")->valuestring;
-  if (strcmp(st, "applied"))
-    fail_msg("push: %s: %s", st, r.body);
-  tresp_release(&r);
-}
-
-static void employee(tapp *t, const char *nip, const char *office, const char *sup) {
-  char f[256];
-  snprintf(f, sizeof f, "{\"name\":\"N\",\"office\":\"%s\"%s%s%s}", office,
-           sup ? ",\"supervisor\":\"" : "", sup ? sup : "", sup ? "\"" : "");
-  push1(t, t->admin, change("employee", nip, "", f));
-}
-
 /* Records behind every aggregate of a year report: two offices, a roster,
  * targets, activities in four months (three approved by the supervisor:
  * realisasi), a rating, surveys of two services in five months of 2026 and
  * one of 2025, one of them deleted again. */
 static void fill(tapp *t) {
-  push1(t, t->admin, change("office", OFFICE_A, "", "{\"name\":\"Kasemen\"}"));
-  push1(t, t->admin, change("office", OFFICE_B, "", "{\"name\":\"Cipocok Jaya\"}"));
-  employee(t, HEAD_A, OFFICE_A, NULL);
-  employee(t, SUP_A, OFFICE_A, HEAD_A);
-  employee(t, STAFF_A, OFFICE_A, SUP_A);
-  push1(t, t->dev_a,
-        change("target", uid(1), "",
-               "{\"office\":\"" OFFICE_A "\",\"nip\":\"" STAFF_A
-               "\",\"indicator\":\"DOC\",\"period\":\"2026\",\"target\":\"40\"}"));
+  tpush1_applied(t, t->admin, tchange("office", OFFICE_A, "", "{\"name\":\"Kasemen\"}"));
+  tpush1_applied(t, t->admin, tchange("office", OFFICE_B, "", "{\"name\":\"Cipocok Jaya\"}"));
+  temployee(t, HEAD_A, OFFICE_A, NULL);
+  temployee(t, SUP_A, OFFICE_A, HEAD_A);
+  temployee(t, STAFF_A, OFFICE_A, SUP_A);
+  tpush1_applied(t, t->dev_a,
+                 tchange("target", tuid(1), "",
+                         "{\"office\":\"" OFFICE_A "\",\"nip\":\"" STAFF_A
+                         "\",\"indicator\":\"DOC\",\"period\":\"2026\",\"target\":\"40\"}"));
   static const char *const days[] = {"2026-02-03", "2026-03-04", "2026-05-06", "2026-08-11"};
   for (int i = 0; i < 4; i++) {
     char f[300];
@@ -114,17 +59,18 @@ static void fill(tapp *t) {
              "{\"office\":\"" OFFICE_A "\",\"nip\":\"" STAFF_A "\",\"date\":\"%s\","
              "\"indicator\":\"DOC\",\"quantity\":\"%d.5\"}",
              days[i], 3 + i);
-    push1(t, t->dev_a, change("activity", uid(10 + i), "", f));
+    tpush1_applied(t, t->dev_a, tchange("activity", tuid(10 + i), "", f));
     if (i < 3)
-      push1(t, t->dev_a,
-            change("activity", uid(10 + i), SUP_A,
-                   "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}"));
+      tpush1_applied(t, t->dev_a,
+                     tchange("activity", tuid(10 + i), SUP_A,
+                             "{\"status\":\"approved\",\"reviewed_by\":\"" SUP_A "\"}"));
   }
-  push1(t, t->dev_a,
-        change("rating", uid(20), SUP_A,
-               "{\"office\":\"" OFFICE_A "\",\"period\":\"2026\",\"rater\":\"" SUP_A
-               "\",\"ratee\":\"" STAFF_A "\",\"role\":\"atasan\",\"s1\":\"4\",\"s2\":\"4\","
-               "\"s3\":\"5\",\"s4\":\"4\",\"s5\":\"3\",\"s6\":\"4\",\"s7\":\"4\"}"));
+  tpush1_applied(t, t->dev_a,
+                 tchange("rating", tuid(20), SUP_A,
+                         "{\"office\":\"" OFFICE_A "\",\"period\":\"2026\",\"rater\":\"" SUP_A
+                         "\",\"ratee\":\"" STAFF_A
+                         "\",\"role\":\"atasan\",\"s1\":\"4\",\"s2\":\"4\","
+                         "\"s3\":\"5\",\"s4\":\"4\",\"s5\":\"3\",\"s6\":\"4\",\"s7\":\"4\"}"));
   static const char *const sdays[] = {"2026-01-05", "2026-02-10", "2026-02-11", "2026-06-01",
                                       "2026-09-15", "2026-11-02", "2025-12-30"};
   for (int i = 0; i < 7; i++) {
@@ -134,19 +80,9 @@ static void fill(tapp *t) {
              "\"u3\":\"3\",\"u4\":\"4\",\"u5\":\"3\",\"u6\":\"3\",\"u7\":\"2\",\"u8\":\"3\","
              "\"u9\":\"3\"}",
              i % 3 ? OFFICE_A : OFFICE_B, sdays[i], i % 2 ? "KK" : "KTP", 1 + i % 4);
-    push1(t, i % 3 ? t->dev_a : t->dev_b, change("survey", uid(30 + i), "", f));
+    tpush1_applied(t, i % 3 ? t->dev_a : t->dev_b, tchange("survey", tuid(30 + i), "", f));
   }
-  cJSON *o = cJSON_CreateObject();
-  char hlc[32];
-  snprintf(hlc, sizeof hlc, "%llu", (unsigned long long)KJ_HLC_MAKE(g_ms, 0));
-  g_ms += 1000;
-  cJSON_AddNumberToObject(o, "seq", (double)g_seq++);
-  cJSON_AddStringToObject(o, "id", uid(32));
-  cJSON_AddStringToObject(o, "type", "survey");
-  cJSON_AddStringToObject(o, "hlc", hlc);
-  cJSON_AddBoolToObject(o, "del", 1);
-  push1(t, t->dev_a, cJSON_PrintUnformatted(o));
-  cJSON_Delete(o);
+  tpush1_applied(t, t->dev_a, tchange("survey", tuid(32), "", NULL));
 }
 
 /* Run sql on t's store outside kinerjad (its own connection). */
@@ -321,11 +257,12 @@ static void test_migrate_old(void **state) {
     reports(t->store, &after);
     assert_string_equal(kj_buf_str(&after), kj_buf_str(&before));
     /* and kept up after the migration */
-    push1(t, t->dev_a,
-          change("survey", uid(90), "",
-                 "{\"office\":\"" OFFICE_A "\",\"date\":\"2026-04-01\",\"service\":\"KK\","
-                 "\"u1\":\"4\",\"u2\":\"4\",\"u3\":\"4\",\"u4\":\"4\",\"u5\":\"4\",\"u6\":\"4\","
-                 "\"u7\":\"4\",\"u8\":\"4\",\"u9\":\"4\"}"));
+    tpush1_applied(
+        t, t->dev_a,
+        tchange("survey", tuid(90), "",
+                "{\"office\":\"" OFFICE_A "\",\"date\":\"2026-04-01\",\"service\":\"KK\","
+                "\"u1\":\"4\",\"u2\":\"4\",\"u3\":\"4\",\"u4\":\"4\",\"u5\":\"4\",\"u6\":\"4\","
+                "\"u7\":\"4\",\"u8\":\"4\",\"u9\":\"4\"}"));
     verified(t);
     kj_buf_release(&before);
     kj_buf_release(&after);
