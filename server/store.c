@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cJSON.h>
 #include <mbedtls/sha256.h>
 
 #include "date.h"
@@ -28,9 +29,9 @@
 #include "hlc.h"
 #include "log.h"
 #include "merge.h"
-#include "plat.h"
 #include "msg.h"
 #include "passhash.h"
+#include "plat.h"
 #include "rules.h"
 
 #include "score.h"
@@ -380,6 +381,7 @@ static kj_code status_parse(const char *s, kjs_status *out) {
 #define HELD_MAX 512
 typedef struct held_applied {
   size_t device, inc, error; /* error: (size_t)-1 when none */
+  size_t code, field, args;  /* a rule's refusal: code (size_t)-1 when none */
   int64_t seq;
   const char *status; /* kjs_status_name's */
   unsigned char digest[KJ_CHANGE_DIGEST_LEN];
@@ -457,7 +459,10 @@ static kj_code flush_held(kjs_txn *t, kj_err *err) {
                                      a->status,
                                      a->error == (size_t)-1 ? NULL : b + a->error,
                                      a->digest_len ? a->digest : NULL,
-                                     a->digest_len};
+                                     a->digest_len,
+                                     a->code == (size_t)-1 ? NULL : b + a->code,
+                                     a->code == (size_t)-1 ? NULL : b + a->field,
+                                     a->code == (size_t)-1 ? NULL : b + a->args};
     }
     rc = t->ops->applied_put_many(t->c, rows, t->nha, err);
   }
@@ -796,6 +801,25 @@ static int ah_is(const kjs_txn *t, const kjs_principal *who) {
   return t->ah_known && !strcmp(t->ah_dev, who->id) && !strcmp(t->ah_inc, who->inc);
 }
 
+/* The refusal why (why->code set) held in t->held for the applied row a:
+ * its code, field and args as a JSON array of strings.  KJ_ENOMEM. */
+static kj_code hold_refusal(kjs_txn *t, const kj_refusal *why, held_applied *a) {
+  cJSON *arr = cJSON_CreateArray();
+  for (int k = 0; arr && k < why->nargs && k < KJ_REFUSAL_NARGS; k++)
+    if (!cJSON_AddItemToArray(arr, cJSON_CreateString(why->args[k]))) {
+      cJSON_Delete(arr);
+      arr = NULL;
+    }
+  char *args = arr ? cJSON_PrintUnformatted(arr) : NULL;
+  cJSON_Delete(arr);
+  kj_code rc = !args || hold_str(t, why->code, &a->code) || hold_str(t, why->field, &a->field) ||
+                       hold_str(t, args, &a->args)
+                   ? KJ_ENOMEM
+                   : KJ_OK;
+  free(args);
+  return rc;
+}
+
 static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item *it, kj_err *err) {
   if (!it->track || !who || it->seq < 0)
     return KJ_OK;
@@ -807,12 +831,13 @@ static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item 
   held_applied *a = &t->ha[t->nha];
   a->seq = it->seq;
   a->status = kjs_status_name(it->status);
-  a->error = (size_t)-1;
+  a->error = a->code = (size_t)-1;
   a->digest_len = it->has_digest ? KJ_CHANGE_DIGEST_LEN : 0;
   if (a->digest_len)
     memcpy(a->digest, it->digest, KJ_CHANGE_DIGEST_LEN);
   if (hold_str(t, who->id, &a->device) || hold_str(t, who->inc, &a->inc) ||
-      (it->status == KJS_REJECTED && hold_str(t, it->error, &a->error)))
+      (it->status == KJS_REJECTED &&
+       (hold_str(t, it->error, &a->error) || (it->why.code && hold_refusal(t, &it->why, a)))))
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   t->nha++;
   if (ah_is(t, who) && it->seq > t->ah_high)
@@ -857,6 +882,33 @@ static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *a
   return t->ops->moved_put(t->c, from, td->name, after->id, t->seq, err);
 }
 
+/* The refusal a rejected applied row keeps (row->code set; args a JSON
+ * array of at most KJ_REFUSAL_NARGS strings) into it->why, code in
+ * it->why_code, as the first answer said it.  A row without one, or with
+ * args this server cannot read (or no memory to read them), leaves
+ * why.code NULL: the text alone, as rows of older releases are answered. */
+_Static_assert(KJS_DB_CODE_MAX == KJ_REFUSAL_ARG_MAX + 1, "db.h's code and field hold a refusal's");
+static void replay_refusal(const kjs_db_applied *row, kjs_item *it) {
+  it->why.code = NULL;
+  cJSON *arr = row->code[0] ? cJSON_Parse(row->args) : NULL;
+  if (!arr)
+    return;
+  int n = cJSON_GetArraySize(arr), ok = cJSON_IsArray(arr) && n <= KJ_REFUSAL_NARGS;
+  for (int k = 0; ok && k < n; k++) {
+    const cJSON *v = cJSON_GetArrayItem(arr, k);
+    ok = cJSON_IsString(v) && strlen(v->valuestring) <= KJ_REFUSAL_ARG_MAX;
+    if (ok)
+      copy_str(it->why.args[k], sizeof it->why.args[k], v->valuestring);
+  }
+  cJSON_Delete(arr);
+  if (!ok)
+    return;
+  it->why.nargs = n;
+  copy_str(it->why.field, sizeof it->why.field, row->field);
+  copy_str(it->why_code, sizeof it->why_code, row->code);
+  it->why.code = it->why_code;
+}
+
 /* *seen = 1 and the stored result in it when (device, incarnation, seq)
  * was seen before, else 0.  A stored digest that differs from the item's
  * means another change under that seq: status KJS_REUSED, never the stored
@@ -886,6 +938,8 @@ static kj_code lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it
     it->status = status_parse(row.status, &stt) ? KJS_REJECTED : stt;
     snprintf(it->error, sizeof it->error, "%.*s", (int)sizeof it->error - 1, row.error);
     it->replayed = 1;
+    if (it->status == KJS_REJECTED)
+      replay_refusal(&row, it);
   }
   return KJ_OK;
 }

@@ -190,7 +190,9 @@ typedef struct kjs_item {
   int conflicts; /* values logged as conflicts */
   char error[KJ_ERR_MSG_MAX + 128];
   kj_refusal why; /* refused by a rule (why.code set): its code for the push
-                     answer (not kept in `applied`: a replay says the text) */
+                     answer, kept in `applied` with the text: a replay answers
+                     the same (why.code then points to why_code) */
+  char why_code[KJ_REFUSAL_ARG_MAX + 1];
 } kjs_item;
 
 typedef struct kjs_txn kjs_txn;
