@@ -882,31 +882,29 @@ static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *a
   return t->ops->moved_put(t->c, from, td->name, after->id, t->seq, err);
 }
 
-/* The refusal a rejected applied row keeps (row->code set; args a JSON
- * array of at most KJ_REFUSAL_NARGS strings) into it->why, code in
- * it->why_code, as the first answer said it.  A row without one, or with
- * args this server cannot read (or no memory to read them), leaves
- * why.code NULL: the text alone, as rows of older releases are answered. */
 _Static_assert(KJS_DB_CODE_MAX == KJ_REFUSAL_ARG_MAX + 1, "db.h's code and field hold a refusal's");
-static void replay_refusal(const kjs_db_applied *row, kjs_item *it) {
-  it->why.code = NULL;
+
+int kjs_store_applied_refusal(const kjs_db_applied *row, kj_refusal *why,
+                              char code[KJS_DB_CODE_MAX]) {
+  why->code = NULL;
   cJSON *arr = row->code[0] ? cJSON_Parse(row->args) : NULL;
   if (!arr)
-    return;
+    return 0;
   int n = cJSON_GetArraySize(arr), ok = cJSON_IsArray(arr) && n <= KJ_REFUSAL_NARGS;
   for (int k = 0; ok && k < n; k++) {
     const cJSON *v = cJSON_GetArrayItem(arr, k);
     ok = cJSON_IsString(v) && strlen(v->valuestring) <= KJ_REFUSAL_ARG_MAX;
     if (ok)
-      copy_str(it->why.args[k], sizeof it->why.args[k], v->valuestring);
+      copy_str(why->args[k], sizeof why->args[k], v->valuestring);
   }
   cJSON_Delete(arr);
   if (!ok)
-    return;
-  it->why.nargs = n;
-  copy_str(it->why.field, sizeof it->why.field, row->field);
-  copy_str(it->why_code, sizeof it->why_code, row->code);
-  it->why.code = it->why_code;
+    return 0;
+  why->nargs = n;
+  copy_str(why->field, sizeof why->field, row->field);
+  copy_str(code, KJS_DB_CODE_MAX, row->code);
+  why->code = code;
+  return 1;
 }
 
 /* *seen = 1 and the stored result in it when (device, incarnation, seq)
@@ -939,7 +937,7 @@ static kj_code lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it
     snprintf(it->error, sizeof it->error, "%.*s", (int)sizeof it->error - 1, row.error);
     it->replayed = 1;
     if (it->status == KJS_REJECTED)
-      replay_refusal(&row, it);
+      kjs_store_applied_refusal(&row, &it->why, it->why_code);
   }
   return KJ_OK;
 }

@@ -393,6 +393,14 @@ kj_code kjs_store_device_high(kjs_store *s, const kjs_principal *who, int64_t *h
  * lock): *found 1 and the row in *out, or 0.  KJ_EDB. */
 kj_code kjs_store_applied_get(kjs_store *s, const kjs_principal *who, int64_t seq, int *found,
                               kjs_db_applied *out, kj_err *err);
+/* The refusal of a rule a rejected row of the applied table keeps (its
+ * code, field and args as the push first answered them) into *why, its
+ * code copied into code (why->code points there): 1.  0, why->code NULL,
+ * when the row keeps none (any other rejection, a row of a release before
+ * schema 14, args this build cannot read, or no memory to read them): the
+ * row's text alone is the answer, as before. */
+int kjs_store_applied_refusal(const kjs_db_applied *row, kj_refusal *why,
+                              char code[KJS_DB_CODE_MAX]);
 
 /* `kinerjad restore FILE`: refuses when a kinerjad process has db_path open
  * (KJ_EBUSY: stop it first); checks FILE (integrity_check, a kinerjad
