@@ -35,6 +35,7 @@
 #include "rules.h"
 
 #include "score.h"
+#include "suggest.h"
 #include "uuid.h"
 
 struct kjs_store {
@@ -1771,6 +1772,50 @@ static kj_code service_each(void *ud, const char *name) {
   return KJ_OK;
 }
 
+/* The warning for service `typed`, not one of office's n listed names,
+ * into out (size bytes): the closest listed one when kj_suggest_near says
+ * it is near on the names' keys (kj_service_key: "Akta Kelahran" is near
+ * "Akta Kelahiran", "Paspor" is not "KTP-el"), else the office's services
+ * (cut with "..." to fit; also when there is no memory to weigh the
+ * closest), as kinerja says it (client/cli.c). */
+static void service_warning(const char *typed, const char *office, const char *closest,
+                            const char *const *names, size_t n, char *out, size_t size) {
+  int near = 0;
+  if (closest) {
+    size_t lt = strlen(typed), lc = strlen(closest);
+    char *kt = malloc(lt + 1), *kc = malloc(lc + 1);
+    if (kt && kc) {
+      kj_service_key(typed, kt);
+      kj_service_key(closest, kc);
+      near = kj_suggest_near(kt, kc);
+    }
+    free(kt);
+    free(kc);
+  }
+  if (near) {
+    snprintf(out, size,
+             "field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); "
+             "stored as typed",
+             typed, office, closest);
+    return;
+  }
+  char list[400];
+  size_t used = 0;
+  list[0] = 0;
+  for (size_t i = 0; i < n; i++) {
+    int w = snprintf(list + used, sizeof list - used, "%s'%s'", i ? ", " : "", names[i]);
+    if (w < 0 || (size_t)w >= sizeof list - used) {
+      snprintf(list + used, sizeof list - used, "%s", i ? ", ..." : "...");
+      break;
+    }
+    used += (size_t)w;
+  }
+  snprintf(out, size,
+           "field 'service': '%.200s' is not a service of office '%s' (its services: %s); "
+           "stored as typed",
+           typed, office, list);
+}
+
 kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_t size,
                                 kj_err *err) {
   if (size)
@@ -1789,10 +1834,7 @@ kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_
   if (!rc && match && strcmp(match, rec->v[f]) != 0 && kj_record_set(rec, f, match))
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");
   if (!rc && x.n && !match && size)
-    snprintf(warning, size,
-             "field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); "
-             "stored as typed",
-             rec->v[f], office, closest ? closest : "");
+    service_warning(rec->v[f], office, closest, (const char *const *)x.names, x.n, warning, size);
   for (size_t i = 0; i < x.n; i++)
     free(x.names[i]);
   free(x.names);

@@ -238,8 +238,10 @@ kj_code kjs_txn_import_note(kjs_txn *t, const char *digest, const char *type, co
  * differs from a listed name only in letter case, spaces or punctuation is
  * replaced in rec by the listed name; an unknown one stays and warning
  * (size bytes) gets "field 'service': 'X' is not a service of office 'O'
- * (closest: 'Y'); stored as typed", else "".  Other types, no office or no
- * services listed: nothing.  KJ_OK, KJ_ENOMEM or a database error. */
+ * (closest: 'Y'); stored as typed" when Y is near X (common/suggest.h
+ * kj_suggest_near on the names' keys), else "... (its services: 'A', 'B');
+ * stored as typed", as kinerja says it; else "".  Other types, no office
+ * or no services listed: nothing.  KJ_OK, KJ_ENOMEM or a database error. */
 kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_t size,
                                 kj_err *err);
 
