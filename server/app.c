@@ -355,8 +355,14 @@ static void h_push_status(ctx *c) {
   kj_push_result *res = calloc(total ? (size_t)total : 1, sizeof *res);
   kjs_db_applied *row = malloc(sizeof *row);
   char **errs = calloc(total ? (size_t)total : 1, sizeof *errs);
+  /* a rule's refusal of a rejected result, as its push answered it */
+  typedef struct kept_refusal {
+    kj_refusal why;
+    char code[KJS_DB_CODE_MAX];
+  } kept_refusal;
+  kept_refusal **whys = calloc(total ? (size_t)total : 1, sizeof *whys);
   int n = 0;
-  if (!res || !row || !errs)
+  if (!res || !row || !errs || !whys)
     rc = kj_fail(&e, KJ_ENOMEM, "out of memory");
   for (int b = 0; !rc && b < p.nb; b++) {
     const kj_probe_batch *pb = &p.b[b];
@@ -378,6 +384,12 @@ static void h_push_status(ctx *c) {
                                                           : KJ_PUSH_REJECTED;
       if (res[n].status == KJ_PUSH_REJECTED && !(res[n].error = errs[n] = strdup(row->error)))
         rc = kj_fail(&e, KJ_ENOMEM, "out of memory");
+      if (!rc && res[n].status == KJ_PUSH_REJECTED && row->code[0]) {
+        if (!(whys[n] = malloc(sizeof *whys[n])))
+          rc = kj_fail(&e, KJ_ENOMEM, "out of memory");
+        else if (kjs_store_applied_refusal(row, &whys[n]->why, whys[n]->code))
+          res[n].why = &whys[n]->why;
+      }
       n++;
     }
     unsigned char d[32];
@@ -387,6 +399,8 @@ static void h_push_status(ctx *c) {
       for (int i = n0; i < n; i++) {
         free(errs[i]);
         errs[i] = NULL;
+        free(whys[i]);
+        whys[i] = NULL;
       }
       n = n0; /* this batch goes again as a push */
     }
@@ -399,7 +413,10 @@ static void h_push_status(ctx *c) {
   }
   for (int i = 0; errs && i < n; i++)
     free(errs[i]);
+  for (int i = 0; whys && i < n; i++)
+    free(whys[i]);
   free(errs);
+  free(whys);
   free(row);
   free(res);
   kj_push_probe_release(&p);

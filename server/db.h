@@ -74,22 +74,34 @@ typedef struct kjs_db_history {
 /* A row of the applied table (exactly once): status "applied",
  * "duplicate" or "rejected"; error only for a rejection; digest the
  * change's kj_change_digest (digest_len bytes, 0 = none stored: rows of
- * older releases). */
+ * older releases).  A rejection by a rule of proto/rules.c also keeps the
+ * refusal as the push answered it (docs/protocol.md "Push"): code (its
+ * stable name, "" when none: any other rejection, or a row of a release
+ * before schema 14 / PostgreSQL's 4), field, and args as a JSON array of
+ * strings (the text cut to fit is taken as none). */
+#define KJS_DB_CODE_MAX 65 /* proto/rules.h KJ_REFUSAL_ARG_MAX + 1 */
+#define KJS_DB_ARGS_MAX 2048
 typedef struct kjs_db_applied {
   char status[16];
   char error[1024];
   unsigned char digest[32];
   size_t digest_len;
+  char code[KJS_DB_CODE_MAX];
+  char field[KJS_DB_CODE_MAX];
+  char args[KJS_DB_ARGS_MAX];
 } kjs_db_applied;
 
 /* A row to insert into the applied table (applied_put's arguments):
- * error NULL but for a rejection, digest_len 0 when none. */
+ * error NULL but for a rejection, digest_len 0 when none; code NULL but
+ * for a rule's refusal, then field and args (a JSON array of strings) set
+ * too. */
 typedef struct kjs_db_applied_row {
   const char *device, *inc;
   int64_t seq;
   const char *status, *error;
   const unsigned char *digest;
   size_t digest_len;
+  const char *code, *field, *args;
 } kjs_db_applied_row;
 
 /* A token row.  role "admin", "viewer" or "device"; office and name may be

@@ -88,6 +88,9 @@ static const char *const migrations[] = {
      * counters, made and filled: kjs_score_pg_aggregates (SQLite's
      * migration 13) */
     NULL,
+    /* 4: a rejection's refusal as the push answered it (SQLite's
+     * migration 14) */
+    "ALTER TABLE applied ADD COLUMN code TEXT, ADD COLUMN field TEXT, ADD COLUMN args TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 #define MIGRATION_AGGREGATES 2 /* migrations[2] is kjs_score_pg_aggregates */
@@ -125,6 +128,7 @@ enum {
   ST_APPLIED_GET,
   ST_APPLIED_GET_LOCK,
   ST_APPLIED_PUT,
+  ST_APPLIED_PUT_WHY,
   ST_CONFLICT_PUT,
   ST_CONFLICT_LIST,
   ST_CONFLICT_TRIM,
@@ -198,12 +202,14 @@ static const char *const stmt_sql[ST__COUNT] = {
                    "seq = EXCLUDED.seq, origin = EXCLUDED.origin",
     [ST_REC_ADD] = "INSERT INTO records(type, id, office, deleted, state, seq, origin) "
                    "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(type, id) DO NOTHING",
-    [ST_APPLIED_GET] =
-        "SELECT status, error, digest FROM applied WHERE device = $1 AND inc = $2 AND seq = $3",
-    [ST_APPLIED_GET_LOCK] = "SELECT status, error, digest FROM applied WHERE device = $1 AND "
-                            "inc = $2 AND seq = $3 FOR UPDATE",
+    [ST_APPLIED_GET] = "SELECT status, error, digest, code, field, args FROM applied "
+                       "WHERE device = $1 AND inc = $2 AND seq = $3",
+    [ST_APPLIED_GET_LOCK] = "SELECT status, error, digest, code, field, args FROM applied "
+                            "WHERE device = $1 AND inc = $2 AND seq = $3 FOR UPDATE",
     [ST_APPLIED_PUT] =
         "INSERT INTO applied(device, inc, seq, status, error, digest) VALUES($1,$2,$3,$4,$5,$6)",
+    [ST_APPLIED_PUT_WHY] = "INSERT INTO applied(device, inc, seq, status, error, digest, code, "
+                           "field, args) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
     [ST_CONFLICT_PUT] = "INSERT INTO conflicts(type, id, field, loser, loser_stamp, winner, "
                         "winner_stamp, at, loser_note, winner_note) "
                         "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
@@ -887,34 +893,52 @@ static kj_code p_applied_get(conn *c, const char *device, const char *inc, int64
     snprintf(out->error, sizeof out->error, "%s", col(r, 0, 1) ? col(r, 0, 1) : "");
     size_t n = col_bytes(r, 0, 2, out->digest, sizeof out->digest);
     out->digest_len = n == (size_t)-1 ? sizeof out->digest + 1 : n; /* too long: differs */
+    const char *code = col(r, 0, 3), *field = col(r, 0, 4), *list = col(r, 0, 5);
+    out->code[0] = out->field[0] = out->args[0] = 0;
+    if (code && strlen(code) < sizeof out->code && (!field || strlen(field) < sizeof out->field) &&
+        (!list || strlen(list) < sizeof out->args)) {
+      snprintf(out->code, sizeof out->code, "%s", code);
+      snprintf(out->field, sizeof out->field, "%s", field ? field : "");
+      snprintf(out->args, sizeof out->args, "%s", list ? list : "[]");
+    }
   }
   PQclear(r);
   return rc;
 }
 
+/* The row a: with its refusal (code, field, args) when a->code is set. */
+static kj_code put_applied_row(conn *c, const kjs_db_applied_row *a, kj_err *err) {
+  args q = {0};
+  a_text(&q, a->device);
+  a_text(&q, a->inc);
+  a_i64(&q, a->seq);
+  a_text(&q, a->status);
+  a_text(&q, a->error);
+  if (a->digest_len)
+    a_bin(&q, a->digest, a->digest_len);
+  else
+    a_text(&q, NULL);
+  if (a->code) {
+    a_text(&q, a->code);
+    a_text(&q, a->field);
+    a_text(&q, a->args);
+  }
+  return q_run(c, a->code ? ST_APPLIED_PUT_WHY : ST_APPLIED_PUT, &q, NULL,
+               "cannot record the result", err);
+}
+
 static kj_code p_applied_put(conn *c, const char *device, const char *inc, int64_t seq,
                              const char *status, const char *error, const unsigned char *digest,
                              size_t digest_len, kj_err *err) {
-  args a = {0};
-  a_text(&a, device);
-  a_text(&a, inc);
-  a_i64(&a, seq);
-  a_text(&a, status);
-  a_text(&a, error);
-  if (digest_len)
-    a_bin(&a, digest, digest_len);
-  else
-    a_text(&a, NULL);
-  return q_run(c, ST_APPLIED_PUT, &a, NULL, "cannot record the result", err);
+  kjs_db_applied_row a = {device, inc, seq, status, error, digest, digest_len, NULL, NULL, NULL};
+  return put_applied_row(c, &a, err);
 }
 
 /* applied_put_many: one statement per row (PostgreSQL's round trip is per
  * statement too; the push's cost per row there is another matter). */
 static kj_code p_applied_put_many(conn *c, const kjs_db_applied_row *rows, int n, kj_err *err) {
   for (int i = 0; i < n; i++) {
-    const kjs_db_applied_row *a = &rows[i];
-    kj_code rc = p_applied_put(c, a->device, a->inc, a->seq, a->status, a->error, a->digest,
-                               a->digest_len, err);
+    kj_code rc = put_applied_row(c, &rows[i], err);
     if (rc)
       return rc;
   }

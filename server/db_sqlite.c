@@ -60,6 +60,7 @@ enum {
   ST_REC_PUT,
   ST_APPLIED_GET,
   ST_APPLIED_PUT,
+  ST_APPLIED_PUT_WHY,
   ST_CONFLICT_PUT,
   ST_CONFLICT_LIST,
   ST_CONFLICT_TRIM,
@@ -122,10 +123,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_REC_GET] = "SELECT state FROM records WHERE type = ?1 AND id = ?2",
     [ST_REC_PUT] = "INSERT OR REPLACE INTO records(type, id, office, deleted, state, seq, origin) "
                    "VALUES(?1,?2,?3,?4,?5,?6,?7)",
-    [ST_APPLIED_GET] =
-        "SELECT status, error, digest FROM applied WHERE device = ?1 AND inc = ?3 AND seq = ?2",
+    [ST_APPLIED_GET] = "SELECT status, error, digest, code, field, args FROM applied "
+                       "WHERE device = ?1 AND inc = ?3 AND seq = ?2",
     [ST_APPLIED_PUT] =
         "INSERT INTO applied(device, seq, status, error, inc, digest) VALUES(?1,?2,?3,?4,?5,?6)",
+    [ST_APPLIED_PUT_WHY] = "INSERT INTO applied(device, seq, status, error, inc, digest, code, "
+                           "field, args) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
     [ST_CONFLICT_PUT] = "INSERT INTO conflicts(type, id, field, loser, loser_stamp, winner, "
                         "winner_stamp, at, loser_note, winner_note) "
                         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
@@ -349,6 +352,12 @@ static const char *const migrations[] = {
      * (docs/scoring.md "Aggregates"); a kinerjad without them cannot open
      * the store any more (it would write without keeping them) */
     NULL,
+    /* 14: a rejection by a rule keeps its refusal as the push answered it
+     * (code, field, args: a JSON array of strings), so that its replay
+     * answers the same (docs/protocol.md "Push"); older rows keep NULL */
+    "ALTER TABLE applied ADD COLUMN code TEXT;"
+    "ALTER TABLE applied ADD COLUMN field TEXT;"
+    "ALTER TABLE applied ADD COLUMN args TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 #define MIGRATION_AGGREGATES 12 /* migrations[12] is kjs_score_sqlite_aggregates */
@@ -1106,6 +1115,14 @@ static kj_code q_applied_get(conn *c, const char *device, const char *inc, int64
     out->digest_len = dg ? (size_t)dl : 0;
     if (dg && (size_t)dl <= sizeof out->digest)
       memcpy(out->digest, dg, (size_t)dl);
+    const char *code = ctext(st, 3), *field = ctext(st, 4), *args = ctext(st, 5);
+    out->code[0] = out->field[0] = out->args[0] = 0;
+    if (code && strlen(code) < sizeof out->code && (!field || strlen(field) < sizeof out->field) &&
+        (!args || strlen(args) < sizeof out->args)) {
+      snprintf(out->code, sizeof out->code, "%s", code);
+      snprintf(out->field, sizeof out->field, "%s", field ? field : "");
+      snprintf(out->args, sizeof out->args, "%s", args ? args : "[]");
+    }
   } else if (r != SQLITE_DONE) {
     rc = db_fail(c->db, err, "cannot read the applied changes");
   }
@@ -1118,7 +1135,7 @@ static kj_code q_applied_put_many(conn *c, const kjs_db_applied_row *rows, int n
 static kj_code q_applied_put(conn *c, const char *device, const char *inc, int64_t seq,
                              const char *status, const char *error, const unsigned char *digest,
                              size_t digest_len, kj_err *err) {
-  kjs_db_applied_row a = {device, inc, seq, status, error, digest, digest_len};
+  kjs_db_applied_row a = {device, inc, seq, status, error, digest, digest_len, NULL, NULL, NULL};
   return q_applied_put_many(c, &a, 1, err);
 }
 
@@ -1201,10 +1218,30 @@ static kj_code put_many(conn *c, sqlite3_stmt *many[2], const char *head, int nc
   return KJ_OK;
 }
 
+/* A row with a rule's refusal (code set: rare, a rejection) goes alone by
+ * ST_APPLIED_PUT_WHY; the runs of rows between them as before, so that
+ * the rows without one (nearly all) cost a test of code each. */
 static kj_code q_applied_put_many(conn *c, const kjs_db_applied_row *rows, int n, kj_err *err) {
-  return put_many(
-      c, c->applied_many, "INSERT INTO applied(device, seq, status, error, inc, digest) VALUES", 6,
-      ST_APPLIED_PUT, rows, sizeof *rows, n, bind_applied, "cannot record the result", err);
+  int from = 0;
+  for (int i = 0; i <= n; i++) {
+    if (i < n && !rows[i].code)
+      continue;
+    kj_code rc = put_many(c, c->applied_many,
+                          "INSERT INTO applied(device, seq, status, error, inc, digest) VALUES", 6,
+                          ST_APPLIED_PUT, rows + from, sizeof *rows, i - from, bind_applied,
+                          "cannot record the result", err);
+    if (rc || i == n)
+      return rc;
+    PREP(st, c, ST_APPLIED_PUT_WHY, err);
+    bind_applied(st, 0, &rows[i]);
+    bstatic(st, 7, rows[i].code);
+    bstatic(st, 8, rows[i].field);
+    bstatic(st, 9, rows[i].args);
+    if ((rc = run(c, st, "cannot record the result", err)))
+      return rc;
+    from = i + 1;
+  }
+  return KJ_OK;
 }
 
 static kj_code q_history_put_many(conn *c, const kjs_db_history *h, int n, kj_err *err) {
@@ -1844,12 +1881,12 @@ int kjs_db_is_pg(const char *where) {
   (const char *const[]){__VA_ARGS__},                                                              \
       (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
-/* The tables of schema version 13 (PostgreSQL's 3), records first. */
+/* The tables of schema version 14 (PostgreSQL's 4), records first. */
 const kjs_db_table kjs_db_tables[] = {
     {"records", COLS("type", "id", "office", "deleted", "state", "seq", "origin")},
     {"moved", COLS("office", "type", "id", "seq")},
     {"tokens", COLS("hash", "id", "role", "office", "name", "created", "revoked", "last_seen")},
-    {"applied", COLS("device", "inc", "seq", "status", "error", "digest")},
+    {"applied", COLS("device", "inc", "seq", "status", "error", "digest", "code", "field", "args")},
     {"conflicts", COLS("n", "type", "id", "field", "loser", "loser_stamp", "winner", "winner_stamp",
                        "at", "loser_note", "winner_note")},
     {"history", COLS("n", "type", "id", "device", "author", "hlc", "change", "at")},

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cJSON.h>
 #include <mbedtls/sha256.h>
 
 #include "date.h"
@@ -34,6 +35,7 @@
 #include "rules.h"
 
 #include "score.h"
+#include "suggest.h"
 #include "uuid.h"
 
 struct kjs_store {
@@ -380,6 +382,7 @@ static kj_code status_parse(const char *s, kjs_status *out) {
 #define HELD_MAX 512
 typedef struct held_applied {
   size_t device, inc, error; /* error: (size_t)-1 when none */
+  size_t code, field, args;  /* a rule's refusal: code (size_t)-1 when none */
   int64_t seq;
   const char *status; /* kjs_status_name's */
   unsigned char digest[KJ_CHANGE_DIGEST_LEN];
@@ -457,7 +460,10 @@ static kj_code flush_held(kjs_txn *t, kj_err *err) {
                                      a->status,
                                      a->error == (size_t)-1 ? NULL : b + a->error,
                                      a->digest_len ? a->digest : NULL,
-                                     a->digest_len};
+                                     a->digest_len,
+                                     a->code == (size_t)-1 ? NULL : b + a->code,
+                                     a->code == (size_t)-1 ? NULL : b + a->field,
+                                     a->code == (size_t)-1 ? NULL : b + a->args};
     }
     rc = t->ops->applied_put_many(t->c, rows, t->nha, err);
   }
@@ -796,6 +802,25 @@ static int ah_is(const kjs_txn *t, const kjs_principal *who) {
   return t->ah_known && !strcmp(t->ah_dev, who->id) && !strcmp(t->ah_inc, who->inc);
 }
 
+/* The refusal why (why->code set) held in t->held for the applied row a:
+ * its code, field and args as a JSON array of strings.  KJ_ENOMEM. */
+static kj_code hold_refusal(kjs_txn *t, const kj_refusal *why, held_applied *a) {
+  cJSON *arr = cJSON_CreateArray();
+  for (int k = 0; arr && k < why->nargs && k < KJ_REFUSAL_NARGS; k++)
+    if (!cJSON_AddItemToArray(arr, cJSON_CreateString(why->args[k]))) {
+      cJSON_Delete(arr);
+      arr = NULL;
+    }
+  char *args = arr ? cJSON_PrintUnformatted(arr) : NULL;
+  cJSON_Delete(arr);
+  kj_code rc = !args || hold_str(t, why->code, &a->code) || hold_str(t, why->field, &a->field) ||
+                       hold_str(t, args, &a->args)
+                   ? KJ_ENOMEM
+                   : KJ_OK;
+  free(args);
+  return rc;
+}
+
 static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item *it, kj_err *err) {
   if (!it->track || !who || it->seq < 0)
     return KJ_OK;
@@ -807,12 +832,13 @@ static kj_code put_applied(kjs_txn *t, const kjs_principal *who, const kjs_item 
   held_applied *a = &t->ha[t->nha];
   a->seq = it->seq;
   a->status = kjs_status_name(it->status);
-  a->error = (size_t)-1;
+  a->error = a->code = (size_t)-1;
   a->digest_len = it->has_digest ? KJ_CHANGE_DIGEST_LEN : 0;
   if (a->digest_len)
     memcpy(a->digest, it->digest, KJ_CHANGE_DIGEST_LEN);
   if (hold_str(t, who->id, &a->device) || hold_str(t, who->inc, &a->inc) ||
-      (it->status == KJS_REJECTED && hold_str(t, it->error, &a->error)))
+      (it->status == KJS_REJECTED &&
+       (hold_str(t, it->error, &a->error) || (it->why.code && hold_refusal(t, &it->why, a)))))
     return kj_fail(err, KJ_ENOMEM, "out of memory");
   t->nha++;
   if (ah_is(t, who) && it->seq > t->ah_high)
@@ -857,6 +883,31 @@ static kj_code put_moved(kjs_txn *t, const kj_record *before, const kj_record *a
   return t->ops->moved_put(t->c, from, td->name, after->id, t->seq, err);
 }
 
+_Static_assert(KJS_DB_CODE_MAX == KJ_REFUSAL_ARG_MAX + 1, "db.h's code and field hold a refusal's");
+
+int kjs_store_applied_refusal(const kjs_db_applied *row, kj_refusal *why,
+                              char code[KJS_DB_CODE_MAX]) {
+  why->code = NULL;
+  cJSON *arr = row->code[0] ? cJSON_Parse(row->args) : NULL;
+  if (!arr)
+    return 0;
+  int n = cJSON_GetArraySize(arr), ok = cJSON_IsArray(arr) && n <= KJ_REFUSAL_NARGS;
+  for (int k = 0; ok && k < n; k++) {
+    const cJSON *v = cJSON_GetArrayItem(arr, k);
+    ok = cJSON_IsString(v) && strlen(v->valuestring) <= KJ_REFUSAL_ARG_MAX;
+    if (ok)
+      copy_str(why->args[k], sizeof why->args[k], v->valuestring);
+  }
+  cJSON_Delete(arr);
+  if (!ok)
+    return 0;
+  why->nargs = n;
+  copy_str(why->field, sizeof why->field, row->field);
+  copy_str(code, KJS_DB_CODE_MAX, row->code);
+  why->code = code;
+  return 1;
+}
+
 /* *seen = 1 and the stored result in it when (device, incarnation, seq)
  * was seen before, else 0.  A stored digest that differs from the item's
  * means another change under that seq: status KJS_REUSED, never the stored
@@ -886,6 +937,8 @@ static kj_code lookup_applied(kjs_txn *t, const kjs_principal *who, kjs_item *it
     it->status = status_parse(row.status, &stt) ? KJS_REJECTED : stt;
     snprintf(it->error, sizeof it->error, "%.*s", (int)sizeof it->error - 1, row.error);
     it->replayed = 1;
+    if (it->status == KJS_REJECTED)
+      kjs_store_applied_refusal(&row, &it->why, it->why_code);
   }
   return KJ_OK;
 }
@@ -1719,6 +1772,50 @@ static kj_code service_each(void *ud, const char *name) {
   return KJ_OK;
 }
 
+/* The warning for service `typed`, not one of office's n listed names,
+ * into out (size bytes): the closest listed one when kj_suggest_near says
+ * it is near on the names' keys (kj_service_key: "Akta Kelahran" is near
+ * "Akta Kelahiran", "Paspor" is not "KTP-el"), else the office's services
+ * (cut with "..." to fit; also when there is no memory to weigh the
+ * closest), as kinerja says it (client/cli.c). */
+static void service_warning(const char *typed, const char *office, const char *closest,
+                            const char *const *names, size_t n, char *out, size_t size) {
+  int near = 0;
+  if (closest) {
+    size_t lt = strlen(typed), lc = strlen(closest);
+    char *kt = malloc(lt + 1), *kc = malloc(lc + 1);
+    if (kt && kc) {
+      kj_service_key(typed, kt);
+      kj_service_key(closest, kc);
+      near = kj_suggest_near(kt, kc);
+    }
+    free(kt);
+    free(kc);
+  }
+  if (near) {
+    snprintf(out, size,
+             "field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); "
+             "stored as typed",
+             typed, office, closest);
+    return;
+  }
+  char list[400];
+  size_t used = 0;
+  list[0] = 0;
+  for (size_t i = 0; i < n; i++) {
+    int w = snprintf(list + used, sizeof list - used, "%s'%s'", i ? ", " : "", names[i]);
+    if (w < 0 || (size_t)w >= sizeof list - used) {
+      snprintf(list + used, sizeof list - used, "%s", i ? ", ..." : "...");
+      break;
+    }
+    used += (size_t)w;
+  }
+  snprintf(out, size,
+           "field 'service': '%.200s' is not a service of office '%s' (its services: %s); "
+           "stored as typed",
+           typed, office, list);
+}
+
 kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_t size,
                                 kj_err *err) {
   if (size)
@@ -1737,10 +1834,7 @@ kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_
   if (!rc && match && strcmp(match, rec->v[f]) != 0 && kj_record_set(rec, f, match))
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");
   if (!rc && x.n && !match && size)
-    snprintf(warning, size,
-             "field 'service': '%.200s' is not a service of office '%s' (closest: '%.200s'); "
-             "stored as typed",
-             rec->v[f], office, closest ? closest : "");
+    service_warning(rec->v[f], office, closest, (const char *const *)x.names, x.n, warning, size);
   for (size_t i = 0; i < x.n; i++)
     free(x.names[i]);
   free(x.names);

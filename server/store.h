@@ -190,7 +190,9 @@ typedef struct kjs_item {
   int conflicts; /* values logged as conflicts */
   char error[KJ_ERR_MSG_MAX + 128];
   kj_refusal why; /* refused by a rule (why.code set): its code for the push
-                     answer (not kept in `applied`: a replay says the text) */
+                     answer, kept in `applied` with the text: a replay answers
+                     the same (why.code then points to why_code) */
+  char why_code[KJ_REFUSAL_ARG_MAX + 1];
 } kjs_item;
 
 typedef struct kjs_txn kjs_txn;
@@ -236,8 +238,10 @@ kj_code kjs_txn_import_note(kjs_txn *t, const char *digest, const char *type, co
  * differs from a listed name only in letter case, spaces or punctuation is
  * replaced in rec by the listed name; an unknown one stays and warning
  * (size bytes) gets "field 'service': 'X' is not a service of office 'O'
- * (closest: 'Y'); stored as typed", else "".  Other types, no office or no
- * services listed: nothing.  KJ_OK, KJ_ENOMEM or a database error. */
+ * (closest: 'Y'); stored as typed" when Y is near X (common/suggest.h
+ * kj_suggest_near on the names' keys), else "... (its services: 'A', 'B');
+ * stored as typed", as kinerja says it; else "".  Other types, no office
+ * or no services listed: nothing.  KJ_OK, KJ_ENOMEM or a database error. */
 kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_t size,
                                 kj_err *err);
 
@@ -391,6 +395,14 @@ kj_code kjs_store_device_high(kjs_store *s, const kjs_principal *who, int64_t *h
  * lock): *found 1 and the row in *out, or 0.  KJ_EDB. */
 kj_code kjs_store_applied_get(kjs_store *s, const kjs_principal *who, int64_t seq, int *found,
                               kjs_db_applied *out, kj_err *err);
+/* The refusal of a rule a rejected row of the applied table keeps (its
+ * code, field and args as the push first answered them) into *why, its
+ * code copied into code (why->code points there): 1.  0, why->code NULL,
+ * when the row keeps none (any other rejection, a row of a release before
+ * schema 14, args this build cannot read, or no memory to read them): the
+ * row's text alone is the answer, as before. */
+int kjs_store_applied_refusal(const kjs_db_applied *row, kj_refusal *why,
+                              char code[KJS_DB_CODE_MAX]);
 
 /* `kinerjad restore FILE`: refuses when a kinerjad process has db_path open
  * (KJ_EBUSY: stop it first); checks FILE (integrity_check, a kinerjad

@@ -813,6 +813,75 @@ static void test_moved_record(void **state) {
   free(srv);
 }
 
+/* A rejection whose answer was lost, answered again from the server's
+ * applied table (docs/protocol.md "Push": exactly once): kinerja keeps it
+ * with the refusal's code as the first answer gave it, and says it in its
+ * reader's language (Indonesian), not the server's English.  The answer is
+ * lost as a PC loses it when it dies before keeping it: its database as
+ * it was before the sync (a copy taken then), the server having applied
+ * the batch. */
+#define STAFF "196604102014071002" /* Maya Wulan, of OA */
+static void test_replayed_refusal_said(void **state) {
+  (void)state;
+  const char *a = syncenv_client(g, "a", OA, g->url);
+  sync_db(a, NULL); /* the roster */
+  kj_ok(a, NULL,
+        (const char *const[]){"add", "activity", "nip=" STAFF, "date=2026-03-02", "indicator=DOC",
+                              "quantity=3", NULL});
+  /* the BKD moves the employee to another office before a's sync */
+  char move[256];
+  snprintf(move, sizeof move,
+           "{\"seq\":1,\"id\":\"" STAFF "\",\"type\":\"employee\",\"hlc\":\"%llu\","
+           "\"f\":{\"office\":\"36.73.02\"}}",
+           (unsigned long long)(now_ms() + 1000) << 16);
+  char *ans = NULL;
+  assert_int_equal(syncenv_admin_push(g, move, &ans), 200);
+  assert_non_null(strstr(ans, "\"applied\""));
+  free(ans);
+  /* a's database before the sync */
+  char copy[700], sql[800];
+  snprintf(copy, sizeof copy, "%s/a-before.db", g->dir);
+  snprintf(sql, sizeof sql, "VACUUM INTO '%s'", copy);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(a, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(KJ(a, "sync"), 3); /* a change stands rejected */
+  long replayed0 = syncenv_metric(g, "replayed");
+  /* the answer lost: a's database as before, the batch sent again */
+  char side[720];
+  for (const char *x = "-wal"; x; x = x[1] == 'w' ? "-shm" : NULL) {
+    snprintf(side, sizeof side, "%s%s", a, x);
+    unlink(side);
+  }
+  assert_int_equal(rename(copy, a), 0);
+  assert_int_equal(pending(a), 1);
+  assert_int_equal(KJ(a, "sync"), 3);
+  assert_int_equal(syncenv_metric(g, "replayed") - replayed0, 1);
+  assert_int_equal(syncenv_metric(g, "applied"), 1); /* the move alone */
+  /* kept with its code */
+  assert_int_equal(sqlite3_open(a, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  assert_int_equal(
+      sqlite3_prepare_v2(db, "SELECT reason FROM outbox WHERE status = 'rejected'", -1, &st, NULL),
+      SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  const char *reason = (const char *)sqlite3_column_text(st, 0);
+  if (!reason || !strstr(reason, "\"code\":\"roster_office\""))
+    fail_msg("kept without its code: %s", reason ? reason : "(null)");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  /* said in Indonesian */
+  char *out = NULL;
+  assert_int_equal(syncenv_kinerja(a, (const char *const[]){"LANGUAGE=id", NULL}, &out, NULL,
+                                   (const char *const[]){"list", "--rejected", NULL}),
+                   0);
+  if (!out || !strstr(out, "tidak ada di daftar pegawai kantor '" OA "' (kantornya '36.73.02')") ||
+      strstr(out, "is not on the roster"))
+    fail_msg("not said in Indonesian: %s", out ? out : "(null)");
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_cut_connections, setup, teardown),
@@ -831,6 +900,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_pc_clock_1970, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_server_behind, setup, teardown),
       cmocka_unit_test_setup_teardown(test_moved_record, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_replayed_refusal_said, setup, teardown),
   };
   if (getenv("KJT_ONLY")) /* one test by name (a cmocka pattern), when debugging */
     cmocka_set_test_filter(getenv("KJT_ONLY"));

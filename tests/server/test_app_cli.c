@@ -317,7 +317,8 @@ static void test_import_variants(void **state) {
 }
 
 /* Issue 16: a survey's service as the office lists it; an unknown one is
- * kept with a warning naming the closest. */
+ * kept with a warning naming the closest when it is near
+ * (kj_suggest_near), else the office's services. */
 static void test_import_services(void **state) {
   cenv *e = *state;
   char f[512], csv[300], expect[800];
@@ -333,6 +334,8 @@ static void test_import_services(void **state) {
                   "01900000-0000-7000-8000-000000005001,36.73.01,2026-02-01, ktp  EL.,4,3,3,3,3,3,"
                   "3,3,3\n"
                   "01900000-0000-7000-8000-000000005002,36.73.01,2026-02-01,Akta Kelahran,4,3,3,3,"
+                  "3,3,3,3,3\n"
+                  "01900000-0000-7000-8000-000000005003,36.73.01,2026-02-01,Paspor,4,3,3,3,"
                   "3,3,3,3,3\n");
   const char *sv[] = {"import", "survey", csv, NULL};
   assert_int_equal(run(e, sv), 0);
@@ -342,6 +345,13 @@ static void test_import_services(void **state) {
            csv);
   assert_non_null(strstr(e->err, expect));
   assert_null(strstr(e->err, ":2: warning"));
+  /* far from every listed name: the office's services, not "KTP-el" */
+  snprintf(expect, sizeof expect,
+           "%s:4: warning: field 'service': 'Paspor' is not a service of office '36.73.01' (its "
+           "services: 'KTP-el', 'Akta Kelahiran'); stored as typed\n",
+           csv);
+  if (!strstr(e->err, expect))
+    fail_msg("'%s' not in '%s'", expect, e->err);
   kjs_config c;
   kj_err er;
   kj_err_clear(&er);

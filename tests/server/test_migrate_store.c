@@ -4,11 +4,11 @@
  * token) copied to PostgreSQL by the real kinerjad; the same app then runs
  * on the PostgreSQL store and a device syncs on as before (its pull cursor
  * continues, its replayed push is answered from the applied table, not
- * applied again), reports and listings byte for byte the same, the revoked
- * token still refused.  Refusals (a running kinerjad, a target with data,
- * usage, an unreachable server) and broken copies (a record and a conflict
- * row changed before the check through the test hook) leave kinerjad.conf
- * and the target untouched.  Needs the `pg` fixture (exit 77 without). */
+ * applied again, a rule's refusal with its code), reports and listings byte for byte the same, the
+ * revoked token still refused.  Refusals (a running kinerjad, a target with data, usage, an
+ * unreachable server) and broken copies (a record and a conflict row changed before the check
+ * through the test hook) leave kinerjad.conf and the target untouched.  Needs the `pg` fixture
+ * (exit 77 without). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,16 +122,20 @@ static void seed(tapp *t, char **replay) {
     free(m[i]);
   }
   tresp_release(&r);
-  /* dev_a: three surveys in one batch (kept to send again) */
-  char *c[3];
+  /* dev_a: three surveys in one batch (kept to send again), and one dated
+   * in 2099 that a rule refuses (its refusal kept in the applied row) */
+  char *c[4];
   for (int i = 0; i < 3; i++)
     c[i] = survey_change(i + 1, tuid(i + 1), OFFICE_A, T0 + (unsigned long long)i, 4 - i);
-  *replay = push_body((const char *const *)c, 3);
+  c[3] = survey_change(100, tuid(9), OFFICE_A, T0 + 3, 4);
+  memcpy(strstr(c[3], "2026-02-03"), "2099", 4);
+  *replay = push_body((const char *const *)c, 4);
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, *replay);
   assert_int_equal(r.status, 200);
   assert_int_equal(r.push_records, 3);
+  assert_string_equal(jstr(result(&r, 3), "code"), "date_future");
   tresp_release(&r);
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     free(c[i]);
   /* a conflict: dev_a2 sets u1 later, dev_a's older edit of u1 loses */
   char e[256];
@@ -235,6 +239,7 @@ static void test_migrate(void **state) {
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, replay);
   assert_int_equal(r.push_records, 0);
   char *replay_sqlite = cJSON_PrintUnformatted(cJSON_GetObjectItem(r.json, "results"));
+  assert_string_equal(jstr(result(&r, 3), "code"), "date_future"); /* copied with the row */
   tresp_release(&r);
   snapshot a, b;
   snap(t, &a);

@@ -2,7 +2,7 @@
  * migration (issue 19; SQLite's migration 13, PostgreSQL's 3:
  * kjs_score_sqlite_aggregates, kjs_score_pg_aggregates; docs/scoring.md
  * "Aggregates"): a store opened by this build has the version with them; a
- * kinerjad that knows one migration fewer (kjs_db_test_older) refuses it
+ * kinerjad of before them (kjs_db_test_older) refuses it
  * with KJ_EVERSION; a store of the version before (the tables absent, or
  * left behind by an older kinerjad that wrote without keeping them) is
  * migrated and its aggregates equal recompute --verify's, with the reports
@@ -34,9 +34,10 @@
 #define SUP_A "198001012005011002"   /* A, under HEAD_A */
 #define STAFF_A "199001012015011003" /* A, under SUP_A */
 
-/* the schema versions: before the report aggregates, with them */
+/* the schema versions: before the report aggregates, this build's (the
+ * applied table's refusals came after them: SQLite's 14, PostgreSQL's 4) */
 #define OLD_VERSION (tapp_on_pg() ? 2 : 12)
-#define NEW_VERSION (tapp_on_pg() ? 3 : 13)
+#define NEW_VERSION (tapp_on_pg() ? 4 : 14)
 
 /* Records behind every aggregate of a year report: two offices, a roster,
  * targets, activities in four months (three approved by the supervisor:
@@ -152,18 +153,23 @@ static long long rows(tapp *t, const char *table) {
  * that had them left them, after an older kinerjad wrote without keeping
  * them (rows gone, one off); else drop them, as before they were made. */
 static void make_old(tapp *t, int stale) {
-  char sql[400];
+  char sql[700];
+  /* and without the applied table's refusal (the migration after) */
+  const char *old = tapp_on_pg() ? "ALTER TABLE applied DROP COLUMN code, DROP COLUMN field, DROP "
+                                   "COLUMN args; UPDATE kinerjad_schema SET version = 2"
+                                 : "ALTER TABLE applied DROP COLUMN code; ALTER TABLE applied DROP "
+                                   "COLUMN field; ALTER TABLE applied DROP COLUMN args; PRAGMA "
+                                   "user_version = 12";
   if (stale)
     snprintf(sql, sizeof sql,
              "DELETE FROM sc_surveyyear WHERE office = '%s'; DELETE FROM sc_realyear; UPDATE "
              "sc_cmpmonth SET days = days + 5; %s",
-             OFFICE_A,
-             tapp_on_pg() ? "UPDATE kinerjad_schema SET version = 2" : "PRAGMA user_version = 12");
+             OFFICE_A, old);
   else
     snprintf(sql, sizeof sql,
              "DROP TABLE sc_surveyyear; DROP TABLE sc_realyear; DROP TABLE sc_cmpmonth; DROP "
              "TABLE sc_office_ver; %s",
-             tapp_on_pg() ? "UPDATE kinerjad_schema SET version = 2" : "PRAGMA user_version = 12");
+             old);
   sql_exec(t, sql);
   assert_int_equal(version(t), OLD_VERSION);
 }
@@ -212,9 +218,9 @@ static void test_version(void **state) {
   assert_true(rows(t, "sc_realyear") >= 1);
   assert_true(rows(t, "sc_cmpmonth") >= 1);
   verified(t);
-  /* a kinerjad that knows one migration fewer refuses it, and the store is
-   * untouched */
-  kjs_db_test_older = 1;
+  /* a kinerjad of before the aggregates (that knows the migrations up to
+   * OLD_VERSION) refuses it, and the store is untouched */
+  kjs_db_test_older = NEW_VERSION - OLD_VERSION;
   kj_err e;
   kj_code rc = reopen(t, &e);
   kjs_db_test_older = 0;
