@@ -133,7 +133,7 @@ static void seed(tapp *t, char **replay) {
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, *replay);
   assert_int_equal(r.status, 200);
   assert_int_equal(r.push_records, 3);
-  assert_string_equal(jstr(result(&r, 3), "code"), "date_future");
+  assert_string_equal(tjstr(tresult(&r, 3), "code"), "date_future");
   tresp_release(&r);
   for (int i = 0; i < 4; i++)
     free(c[i]);
@@ -239,7 +239,7 @@ static void test_migrate(void **state) {
   tcall(t, &r, "POST", "/v1/push", NULL, t->dev_a, replay);
   assert_int_equal(r.push_records, 0);
   char *replay_sqlite = cJSON_PrintUnformatted(cJSON_GetObjectItem(r.json, "results"));
-  assert_string_equal(jstr(result(&r, 3), "code"), "date_future"); /* copied with the row */
+  assert_string_equal(tjstr(tresult(&r, 3), "code"), "date_future"); /* copied with the row */
   tresp_release(&r);
   snapshot a, b;
   snap(t, &a);
