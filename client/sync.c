@@ -556,6 +556,7 @@ typedef struct flight {
   cutq *q;        /* a push/status question (its batches), not a push */
   int spec;       /* the last cut batch sent behind the question */
   int vouched;    /* ... and the question's answer vouched for it: its own answer is a replay */
+  int64_t t_sent; /* when its request was written (ms, kjc_net_now_ms) */
 } flight;
 
 static void flight_release(flight *f) {
@@ -1085,6 +1086,14 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
   int64_t busy = 0, b0 = 0;
   double ans_bytes = 0, sent_bytes = 0;
   long sent_changes = 0;
+  /* slow start: the link's rate from the answers' spacing.  A push already
+   * written when the answer before it came was queued behind that one: it
+   * crossed the link between the two answers, so its bytes over that gap
+   * (less the time this process was busy) are a sample of the link's rate
+   * even while the small batches leave the link idle part of each round
+   * trip (the rate over the whole push then tells only what they carried) */
+  int64_t t_ans = 0, busy_ans = 0; /* the last answer's arrival, busy then */
+  double gap_bytes = 0, gap_ms = 0;
   if (!piped) {
     c = push_resume(e, err);
   } else {
@@ -1257,6 +1266,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         busy += kjc_net_now_ms() - (b0 > t_first ? b0 : t_first);
       f->bytes = s1 - s0;
       f->spec = is_spec;
+      f->t_sent = kjc_net_now_ms();
       KJ_DEBUG("push: a batch of %d change%s sent, %llu B", f->n, f->n == 1 ? "" : "s",
                (unsigned long long)f->bytes);
       sent_bytes += (double)f->bytes;
@@ -1348,12 +1358,24 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         e->answered_max = f->n; /* slow start: the next batches may be twice it */
       if (!c && t_first) {      /* the link's rate, from what was answered */
         ans_bytes += (double)f->bytes;
+        if (piped && t_ans > 0 && f->t_sent > 0 && f->t_sent <= t_ans) {
+          gap_bytes += (double)f->bytes;
+          gap_ms += (double)(b0 - t_ans - (busy - busy_ans));
+        }
+        t_ans = b0;
+        busy_ans = busy;
         int64_t now = kjc_net_now_ms();
         busy += now - b0;
         int64_t ms = now - t_first - busy;
         if (ms > 0 && ans_bytes >= RATE_MIN_BYTES &&
             (ms >= RATE_MIN_MS || ans_bytes >= RATE_ENOUGH_BYTES)) {
-          e->rate = ans_bytes * 1000.0 / (double)ms;
+          double r = ans_bytes * 1000.0 / (double)ms;
+          /* in a slow start, the spacing's rate once it rests on enough
+           * bytes, when higher (never below what the push carried) */
+          if (e->slow && gap_bytes >= RATE_MIN_BYTES && gap_ms > 0 &&
+              gap_bytes * 1000.0 / gap_ms > r)
+            r = gap_bytes * 1000.0 / gap_ms;
+          e->rate = r;
           e->rate_measured = 1;
           kjc_net_set_rate(e->net, e->rate);
         }
