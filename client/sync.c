@@ -885,7 +885,7 @@ static void rate_load(engine *e) {
   int64_t v = 0, at = 0;
   char *url = NULL, *was = NULL;
   kj_err x;
-  e->slow = 1;
+  e->slow = e->o->batch <= 0; /* --batch N: no slow start */
   if (kjc_meta_get_i64(e->s, KJC_META_LINK_RATE, 0, &v, &x) || v <= 0 ||
       kjc_meta_get_i64(e->s, KJC_META_LINK_RATE_MS, 0, &at, &x) ||
       kjc_meta_get(e->s, KJC_META_SERVER, &url, &x) ||
