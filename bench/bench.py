@@ -682,8 +682,11 @@ def link_run(b, tmp, tpl, port, name, args, k, sync_args=(), stop_and_wait=False
         with con:
             if stop_and_wait:
                 con.execute("UPDATE meta SET value = '0' WHERE key = 'server_pipeline'")
-            if rate:
-                con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('link_rate', ?)", (str(int(rate)),))
+            if rate:  # measured now against this server URL: used (older or another URL: slow start)
+                url = con.execute("SELECT value FROM meta WHERE key = 'server'").fetchone()[0]
+                for key, v in (("link_rate", str(int(rate))), ("link_rate_ms", str(int(time.time() * 1000))),
+                               ("link_rate_server", url)):
+                    con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, v))
         con.close()
     srv = Server(b, os.path.join(d, "srv")).start()
     lk = Linkem(b, port, int(srv.url.rsplit(":", 1)[1]), args + ["--seed", str(k + 1)])
@@ -749,12 +752,18 @@ def bench_links(b, tmp):
                 name, k + 1, r["wall"], r["requests"], r["c2s"], r["s2c"], [a[2] for a in r["answers"]]))
         R["profiles"][name] = rs
     # EDGE with a drop on a PC whose last sync measured no rate (the
-    # template's): batches of 1,000 and level 12 until the first answers
+    # template's): a slow start (batches of 125, each next at most twice
+    # the largest answered) at level 12 until the rate is measured
     for name, prof, kbit, delay, extra in LINKS:
         if extra:
             R["cold"] = [link_run(b, tmp, tpl, port, name + "-cold", ["--profile", prof] + extra, k)
                          for k in range(RUNS)]
             log("links: %s, no rate known: %s s" % (name, [round(r["wall"], 2) for r in R["cold"]]))
+            # the same without the drop: the bytes of a first sync's batches
+            R["cold_nodrop"] = link_run(b, tmp, tpl, port, name + "-coldnodrop",
+                                        ["--profile", prof, "--drop-first", "600000"], 0)
+            log("links: %s, no rate known, without the drop: %.2f s, wire %d/%d B" % (
+                name, R["cold_nodrop"]["wall"], R["cold_nodrop"]["c2s"], R["cold_nodrop"]["s2c"]))
             # the same work without the drop (its first drop after the
             # sync): the bytes this link's batches and level take
             R["nodrop"] = link_run(b, tmp, tpl, port, name + "-nodrop",
@@ -767,8 +776,9 @@ def bench_links(b, tmp):
     for name, prof, kbit, delay, extra in LINKS:
         if extra:
             continue
+        # with the link's rate known, as the pipelined runs (no slow start)
         R["one_batch"][name] = [link_run(b, tmp, tpl, port, name + "-saw", ["--profile", prof], k,
-                                         stop_and_wait=True) for k in range(RUNS)]
+                                         stop_and_wait=True, rate=R["warm"][name]) for k in range(RUNS)]
         log("links: %s stop-and-wait: %s s" % (name, [round(r["wall"], 2) for r in R["one_batch"][name]]))
     # The floor counts the bytes of the work, not the ones a drop made the
     # client send again: the fewest any link's sync without a drop put on
@@ -789,8 +799,8 @@ def bench_links(b, tmp):
             # protocol avoids: the time it is down, then the reconnect's TCP
             # connect and resumed TLS handshake (2 round trips)
             r["floor_link"] = r["floor"] + r["cuts"] * (down + 2 * 2 * delay / 1e3)
-        for r in R["cold"] if extra else []:  # batches of 1,000 at level 12, as 3G's
-            r["resent"] = r["c2s"] - med([x["c2s"] for x in R["profiles"][LINKS[0][0]]])
+        for r in R["cold"] if extra else []:  # against a first sync without the drop
+            r["resent"] = r["c2s"] - R["cold_nodrop"]["c2s"]
         for r in R["one_batch"].get(name, []):
             r["floor"] = (R["work_c2s"] + R["work_s2c"]) * 8 / (kbit * 1000.0) + 4 * 2 * delay / 1e3
     R["records"] = WEEK_SURVEYS + WEEK_ACTIVITIES
@@ -1079,7 +1089,8 @@ def render_links(R, date):
     out.append("")
     out.append("What the pipelined push saves, measured: the same sync of the %s changes stop-and-wait "
                "(one push of 1,000 at a time and its answer before the next; the PC's meta "
-               "`server_pipeline` set to 0, what the hello of a server without pipelining leaves), "
+               "`server_pipeline` set to 0, what the hello of a server without pipelining leaves; the link's rate known, "
+               "as in the pipelined runs), "
                "against the pipelined runs above:" % fmt(changes))
     out.append("")
     out.append("| link | requests | time stop-and-wait | runs | ratio to the floor | saved by pipelining | "
@@ -1123,13 +1134,16 @@ def render_links(R, date):
                    "applied (`POST /v1/push/status`, docs/protocol.md \"Batches cut in flight\") %s "
                    "time(s), sent the later batches and the last cut batch behind the question and then "
                    "only the batches it did not vouch for. With no rate known (the table's last row): sent again per drop "
-                   "%s B (runs %s, against the bytes of 3G's sync: the same batches of 1,000 and level)." % (
+                   "%s B (runs %s, against the same first sync without the drop, %s / %s B in %.2f s, %s requests: "
+                   "its slow start's batches, docs/protocol.md \"Pipelined push\")." % (
                        name, runs([r["cuts"] for r in e]), runs([r["attempts"] for r in e]),
                        fmt(med(resent)), runs(resent), fmt(nd["c2s"]), fmt(nd["s2c"]), nd["wall"],
                        fmt(nd["requests"]), fmt(batch),
                        "at most one batch per drop" if max(resent) <= batch
                        else "**more than one batch per drop**", runs(probes),
-                       fmt(med([r["resent"] for r in L["cold"]])), runs([r["resent"] for r in L["cold"]])))
+                       fmt(med([r["resent"] for r in L["cold"]])), runs([r["resent"] for r in L["cold"]]),
+                       fmt(L["cold_nodrop"]["c2s"]), fmt(L["cold_nodrop"]["s2c"]), L["cold_nodrop"]["wall"],
+                       fmt(L["cold_nodrop"]["requests"])))
     return "\n".join(out)
 
 

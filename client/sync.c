@@ -42,6 +42,15 @@
  * stays small and the rest of the outbox goes on the next connection
  * behind the push/status question instead of waiting for its answer */
 #define INFLIGHT_RTTS 1
+/* Slow start (docs/protocol.md "Pipelined push"), as TCP's: when no rate
+ * of this link is known (none kept, one older than LINK_RATE_MAX_DAYS or
+ * measured against another server URL), the first batches hold
+ * SLOW_START_BATCH changes and each later one at most twice the largest
+ * batch answered so far (up to the rate's size, then the batch size), so
+ * that a drop early in a PC's first sync over a slow link cuts a small
+ * batch, and on a LAN the batches reach 1,000 after a few answers */
+#define SLOW_START_BATCH 125
+#define LINK_RATE_MAX_DAYS 7
 #define DEFAULT_CHANGE_BYTES 32.0 /* on the wire per change, before one is measured */
 /* a rate is measured from this many bytes of answered pushes, and over at
  * least RATE_MIN_MS unless RATE_ENOUGH_BYTES were answered (a small
@@ -72,6 +81,8 @@ typedef struct engine {
   double rate;         /* the push's rate, B/s (meta link_rate, then measured); 0 unknown */
   int rate_measured;   /* this sync measured it */
   double change_bytes; /* on the wire per change of the pushes sent, 0 none yet */
+  int slow;            /* slow start: no rate of this link known at the start */
+  int answered_max;    /* the largest batch answered by this sync (slow start) */
 } engine;
 
 static int cancelled(const engine *e) {
@@ -545,6 +556,7 @@ typedef struct flight {
   cutq *q;        /* a push/status question (its batches), not a push */
   int spec;       /* the last cut batch sent behind the question */
   int vouched;    /* ... and the question's answer vouched for it: its own answer is a replay */
+  int64_t t_sent; /* when its request was written (ms, kjc_net_now_ms) */
 } flight;
 
 static void flight_release(flight *f) {
@@ -865,14 +877,35 @@ static kj_code push_resume(engine *e, kj_err *err) {
 }
 
 /* The link's rate as the last sync measured it (meta link_rate, B/s),
- * for this sync's first batches and their compression level. */
+ * for this sync's first batches and their compression level: only when it
+ * was measured within LINK_RATE_MAX_DAYS (meta link_rate_ms) against the
+ * server URL of this sync (meta link_rate_server); else none is known and
+ * the push starts slow (e->slow). */
 static void rate_load(engine *e) {
-  int64_t v = 0;
+  int64_t v = 0, at = 0;
+  char *url = NULL, *was = NULL;
   kj_err x;
-  if (!kjc_meta_get_i64(e->s, KJC_META_LINK_RATE, 0, &v, &x) && v > 0) {
-    e->rate = (double)v;
-    kjc_net_set_rate(e->net, e->rate);
+  e->slow = e->o->batch <= 0; /* --batch N: no slow start */
+  if (kjc_meta_get_i64(e->s, KJC_META_LINK_RATE, 0, &v, &x) || v <= 0 ||
+      kjc_meta_get_i64(e->s, KJC_META_LINK_RATE_MS, 0, &at, &x) ||
+      kjc_meta_get(e->s, KJC_META_SERVER, &url, &x) ||
+      kjc_meta_get(e->s, KJC_META_LINK_RATE_SERVER, &was, &x)) {
+    free(url);
+    return;
   }
+  int64_t age = (int64_t)kj_wall_ms() - at;
+  int fresh = at > 0 && age >= -86400000LL && age <= LINK_RATE_MAX_DAYS * 86400000LL;
+  int same = url && was && strcmp(url, was) == 0;
+  free(url);
+  free(was);
+  if (!fresh || !same) {
+    KJ_DEBUG("push: the link's rate kept (%lld B/s) is %s: starting slow", (long long)v,
+             !same ? "of another server URL" : "too old");
+    return;
+  }
+  e->slow = 0;
+  e->rate = (double)v;
+  kjc_net_set_rate(e->net, e->rate);
 }
 
 /* The next batch's size: the batch size, or with a known rate what the
@@ -888,6 +921,20 @@ static int batch_for_link(const engine *e, int batch) {
   return n < batch ? (int)n : batch;
 }
 
+/* The next new batch's size: batch_for_link's, and in a slow start
+ * (e->slow: no rate of this link known at the start; not with --batch)
+ * at most SLOW_START_BATCH before any answer, then twice the largest
+ * batch answered so far. */
+static int batch_next(const engine *e, int batch) {
+  int n = batch_for_link(e, batch);
+  if (!e->slow || e->o->batch > 0)
+    return n;
+  long cap = e->answered_max > 0 ? 2L * e->answered_max : SLOW_START_BATCH;
+  if (cap < SLOW_START_BATCH)
+    cap = SLOW_START_BATCH;
+  return cap < n ? (int)cap : n;
+}
+
 /* The rate measured by this sync, kept for the next (best effort). */
 static void rate_store(engine *e) {
   if (!e->rate_measured)
@@ -897,11 +944,22 @@ static void rate_store(engine *e) {
            e->rate, e->change_bytes, batch_for_link(e, DEFAULT_BATCH), kjc_net_level(e->net));
   kj_err x;
   kj_err_clear(&x);
-  kj_code c = kjc_store_begin(e->s, &x);
-  if (!c && (c = kjc_meta_set_i64(e->s, KJC_META_LINK_RATE, (int64_t)e->rate, &x)) != KJ_OK)
-    kjc_store_rollback(e->s);
-  else if (!c)
-    c = kjc_store_commit(e->s, &x);
+  char *url = NULL;
+  kj_code c = kjc_meta_get(e->s, KJC_META_SERVER, &url, &x);
+  if (!c)
+    c = kjc_store_begin(e->s, &x);
+  if (!c) {
+    c = kjc_meta_set_i64(e->s, KJC_META_LINK_RATE, (int64_t)e->rate, &x);
+    if (!c)
+      c = kjc_meta_set_i64(e->s, KJC_META_LINK_RATE_MS, (int64_t)kj_wall_ms(), &x);
+    if (!c)
+      c = kjc_meta_set(e->s, KJC_META_LINK_RATE_SERVER, url ? url : "", &x);
+    if (c)
+      kjc_store_rollback(e->s);
+    else
+      c = kjc_store_commit(e->s, &x);
+  }
+  free(url);
   if (c)
     KJ_DEBUG("cannot keep the link's rate: %s", x.msg);
 }
@@ -1028,6 +1086,14 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
   int64_t busy = 0, b0 = 0;
   double ans_bytes = 0, sent_bytes = 0;
   long sent_changes = 0;
+  /* slow start: the link's rate from the answers' spacing.  A push already
+   * written when the answer before it came was queued behind that one: it
+   * crossed the link between the two answers, so its bytes over that gap
+   * (less the time this process was busy) are a sample of the link's rate
+   * even while the small batches leave the link idle part of each round
+   * trip (the rate over the whole push then tells only what they carried) */
+  int64_t t_ans = 0, busy_ans = 0; /* the last answer's arrival, busy then */
+  double gap_bytes = 0, gap_ms = 0;
   if (!piped) {
     c = push_resume(e, err);
   } else {
@@ -1124,7 +1190,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       }
       flight *f = &fl[nfl];
       b0 = kjc_net_now_ms();
-      int want = res ? rq[0].n : upto > 0 ? upto : batch_for_link(e, batch);
+      int want = res ? rq[0].n : upto > 0 ? upto : batch_next(e, batch);
       int64_t from = res ? rq[0].after : after, last = res ? rq[0].last : INT64_MAX;
       if (!(f->ch = calloc((size_t)want, sizeof *f->ch))) {
         c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
@@ -1200,6 +1266,9 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         busy += kjc_net_now_ms() - (b0 > t_first ? b0 : t_first);
       f->bytes = s1 - s0;
       f->spec = is_spec;
+      f->t_sent = kjc_net_now_ms();
+      KJ_DEBUG("push: a batch of %d change%s sent, %llu B", f->n, f->n == 1 ? "" : "s",
+               (unsigned long long)f->bytes);
       sent_bytes += (double)f->bytes;
       sent_changes += f->n;
       e->change_bytes = sent_bytes / (double)sent_changes;
@@ -1285,14 +1354,28 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
         cut_record(e, fl, nfl); /* this batch and those behind it: unanswered */
         recorded = 1;
       }
-      if (!c && t_first) { /* the link's rate, from what was answered */
+      if (!c && f->n > e->answered_max)
+        e->answered_max = f->n; /* slow start: the next batches may be twice it */
+      if (!c && t_first) {      /* the link's rate, from what was answered */
         ans_bytes += (double)f->bytes;
+        if (piped && t_ans > 0 && f->t_sent > 0 && f->t_sent <= t_ans) {
+          gap_bytes += (double)f->bytes;
+          gap_ms += (double)(b0 - t_ans - (busy - busy_ans));
+        }
+        t_ans = b0;
+        busy_ans = busy;
         int64_t now = kjc_net_now_ms();
         busy += now - b0;
         int64_t ms = now - t_first - busy;
         if (ms > 0 && ans_bytes >= RATE_MIN_BYTES &&
             (ms >= RATE_MIN_MS || ans_bytes >= RATE_ENOUGH_BYTES)) {
-          e->rate = ans_bytes * 1000.0 / (double)ms;
+          double r = ans_bytes * 1000.0 / (double)ms;
+          /* in a slow start, the spacing's rate once it rests on enough
+           * bytes, when higher (never below what the push carried) */
+          if (e->slow && gap_bytes >= RATE_MIN_BYTES && gap_ms > 0 &&
+              gap_bytes * 1000.0 / gap_ms > r)
+            r = gap_bytes * 1000.0 / gap_ms;
+          e->rate = r;
           e->rate_measured = 1;
           kjc_net_set_rate(e->net, e->rate);
         }

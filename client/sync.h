@@ -37,6 +37,11 @@
  * pushes over the time since the first was sent): the next sync's first
  * batch sizes and compression level (docs/protocol.md "Pipelined push") */
 #define KJC_META_LINK_RATE "link_rate"
+/* when it was measured (ms since the epoch) and against which server URL
+ * (KJC_META_SERVER then): a rate older than 7 days or of another URL is
+ * not used, the push starts slow (docs/protocol.md "Pipelined push") */
+#define KJC_META_LINK_RATE_MS "link_rate_ms"
+#define KJC_META_LINK_RATE_SERVER "link_rate_server"
 
 /* A new offset differs from the stored one by more than this: say so in
  * the log (the HLC never steps back; docs/protocol.md "Clocks"). */
