@@ -23,7 +23,7 @@ KINERJA = os.path.join(build, "client", "kinerja")
 KINERJAD = os.path.join(build, "server", "kinerjad")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 N = 20000        # rows per import
-BATCH = 1000     # changes per push (client/sync.c DEFAULT_BATCH)
+BATCH = 1000     # changes per push in phase 3 (`sync --batch`: fixed sizes, no slow start)
 KILLS = 6        # random kills per phase
 rng = random.Random(seed)
 tmp = tempfile.mkdtemp(prefix="kj-crash-")
@@ -203,7 +203,10 @@ run(c.cmd("import", "survey", csv))
 theirs = c.surveys()
 for _ in range(KILLS):
     left = len(c.pending()) / N
-    p = subprocess.Popen(c.cmd("sync"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # --batch: every push holds BATCH changes (without it a PC that knows no
+    # rate of the link starts with smaller ones, client/sync.c "slow start")
+    p = subprocess.Popen(c.cmd("sync", "--batch", str(BATCH)), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
     procs["victim"] = p
     time.sleep(rng.uniform(0, t_sync * left * 0.9 + 0.02))
     server_kill()
