@@ -298,8 +298,13 @@ def test_approve_twenty(o, url):
         b.js("const f = document.getElementById('f-from'); f.value = '2026-11-05';"
              "f.dispatchEvent(new Event('change', {bubbles: true}))")
         wait_until(lambda: "from=2026-11-05" in b.driver.current_url, what="from in URL")
-        b.js("const f = document.getElementById('f-to'); f.value = '2026-11-09';"
-             "f.dispatchEvent(new Event('change', {bubbles: true}))")
+        # the list is drawn again for the new range: set 'to' once its field is there
+        wait_until(lambda: b.js("const f = document.getElementById('f-to');"
+                                "if (!f || document.getElementById('f-from').value !== '2026-11-05')"
+                                " return false;"
+                                "f.value = '2026-11-09';"
+                                "f.dispatchEvent(new Event('change', {bubbles: true})); return true;"),
+                   what="the 'to' field")
         wait_until(lambda: "to=2026-11-09" in b.driver.current_url
                    and len(b.find_all("#inbox input.pick")) == 5, what="5 rows of 5-9 Nov")
         assert f"nip={oe.STAFF2}" in b.driver.current_url, b.driver.current_url
