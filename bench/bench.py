@@ -57,6 +57,9 @@ QUICK = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
 N = int(os.environ.get("BENCH_N", "100000"))
 RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
 ONLY = os.environ.get("BENCH_ONLY", "")
+# The survey ids of the pushes: "v7", time-ordered as kinerja makes them
+# (the default), or "v4", random ids made elsewhere (the id indexes' worst case).
+IDS = os.environ.get("BENCH_IDS", "v7")
 DEVICES = 200 if QUICK else 1000
 DEVICE_RECORDS = 100
 SCORE_SURVEYS, SCORE_ACTIVITIES = (100000, 20000) if QUICK else (1000000, 200000)
@@ -351,7 +354,7 @@ def wire(conns):
 
 def gen_surveys(path, rows, office, seed):
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "gen-data.py"), "surveys", path,
-                    "--rows", str(rows), "--office", office, "--seed", str(seed)], check=True)
+                    "--rows", str(rows), "--office", office, "--seed", str(seed), "--ids", IDS], check=True)
     return path
 
 
@@ -1252,7 +1255,8 @@ def push_only(b, tmp):
         for suf in ("", "-wal", "-shm"):
             if os.path.exists(db + suf):
                 os.remove(db + suf)
-    print("push of %s surveys, medians of %d runs, interleaved:" % (fmt(N), RUNS))
+    print("push of %s surveys (%s ids), medians of %d runs, interleaved, load %.1f:" % (
+        fmt(N), "UUIDv7" if IDS == "v7" else "random UUIDv4", RUNS, os.getloadavg()[0]))
     print("  raw durable SQLite: %s rows/s (%s)" % (fmt(med(raw)), runs(raw)))
     for name, _ in builds:
         ps = res[name]

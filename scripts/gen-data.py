@@ -8,8 +8,11 @@
       surveys.csv, activities.csv, complaints.csv, ratings.csv, targets.csv
       for one office's month (its employees from OUTDIR/../employees.csv or
       --employees FILE)
-  scripts/gen-data.py surveys FILE --rows N --office CODE [--seed S]
-      N survey rows (benchmarks)
+  scripts/gen-data.py surveys FILE --rows N --office CODE [--seed S] [--ids v7|v4]
+      N survey rows (benchmarks); their ids are time-ordered UUIDv7 as
+      kinerja makes them (RFC 9562 section 5.7: one millisecond apart, in
+      row order), or random UUIDv4 (--ids v4: ids made elsewhere, the worst
+      case for the id indexes)
 """
 import argparse
 import calendar
@@ -38,6 +41,13 @@ INDICATORS = [("DOC", "Dokumen kependudukan selesai", "dokumen"),
 
 def uid(rng):
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def uid7(rng, ms):
+    """A UUIDv7 (RFC 9562 section 5.7): 48 bits of Unix milliseconds, the
+    version, 12 random bits, the variant, 62 random bits."""
+    v = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | rng.getrandbits(12) << 64 | 0b10 << 62 | rng.getrandbits(62)
+    return str(uuid.UUID(int=v))
 
 
 def nip(rng, seq):
@@ -144,8 +154,9 @@ def surveys(a):
         w = csv.writer(f, lineterminator="\n")
         w.writerow("id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9,age,sex,education,occupation,comment".split(","))
         base = datetime.date(2026, 1, 1)
-        for _ in range(a.rows):
-            w.writerow([uid(rng), a.office, (base + datetime.timedelta(days=rng.randrange(0, 300))).isoformat(),
+        made = 1793491200000  # 2026-11-01 00:00 UTC, in ms: when the rows were entered
+        for i in range(a.rows):
+            w.writerow([uid7(rng, made + i) if a.ids == "v7" else uid(rng), a.office, (base + datetime.timedelta(days=rng.randrange(0, 300))).isoformat(),
                         rng.choice(SERVICES)] + [rng.randrange(1, 5) for _ in range(9)] +
                        [rng.randrange(17, 80), rng.choice("LP"), "SMA", "Wiraswasta", "Pelayanan cepat"])
 
@@ -169,6 +180,7 @@ def main():
     s.add_argument("--rows", type=int, required=True)
     s.add_argument("--office", required=True)
     s.add_argument("--seed", default="1")
+    s.add_argument("--ids", choices=("v7", "v4"), default="v7")
     a = p.parse_args()
     {"master": master, "month": month, "surveys": surveys}[a.cmd](a)
 
