@@ -19,7 +19,9 @@ export async function target(kit) {
   const year = (session.today || "").slice(0, 4);
   // the names errors are shown with (added, never replacing another page's)
   for (const [k, v] of Object.entries({ period: "Periode", target: "Target", weight: "Bobot" })) kit.labels[k] ??= v;
-  const dec = (v) => num(v, Number.isInteger(Number(v)) ? 0 : 2);
+  // target and realisasi are exact decimals (docs/scoring.md): as many
+  // decimals as the value has (at most 6), so 2.5 is "2,5" and 0.1234 keeps four
+  const dec = (v) => num(v, Math.min((/\.(\d+)$/.exec(String(v ?? "")) || ["", ""])[1].length, 6));
   const form = h("form", { id: "target-form", class: "card", novalidate: true },
     h("h2", { text: t("Tetapkan target") }), summary(),
     h("div", { class: "row" },
