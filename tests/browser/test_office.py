@@ -552,7 +552,7 @@ def test_laporan(o, url):
             why = ("Belum ada target dan penilaian atasan" if e.get("capaian") is None and e.get("perilaku") is None
                    else "Belum ada penilaian atasan" if e.get("perilaku") is None
                    else "Belum ada target" if e.get("capaian") is None else "Tidak ada data")
-            assert cell == why, (e, cell)
+            assert cell == why + " untuk periode ini", (e, cell)
         assert unrated and "Tidak ada data" not in cells, cells
         render(b, "laporan")
         # one request for the page's data: the report brings the kiosk's QR code

@@ -762,7 +762,9 @@ async function laporan() {
     const noAtasan = e.perilaku === null || e.perilaku === undefined;
     const why = noTarget && noAtasan ? "Belum ada target dan penilaian atasan"
       : noAtasan ? "Belum ada penilaian atasan" : noTarget ? "Belum ada target" : "Tidak ada data";
-    return h("td", { class: "muted", "data-why": why, text: t(why) });
+    // for this period: a target or rating of one month counts in that month
+    // only, so the year can have none while a month has both
+    return h("td", { class: "muted", "data-why": why, text: `${t(why)} ${t("untuk periode ini")}` });
   };
   const colour = Object.fromEntries(PREDIKAT);
   main.append(h("h2", { id: "h-employees", text: t("Capaian dan predikat pegawai") }),

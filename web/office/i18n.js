@@ -211,6 +211,7 @@ const EN = {
   "Belum ada predikat": "No rating yet",
   "Belum ada penilaian atasan": "No atasan (supervisor) rating yet",
   "Belum ada target": "No target yet",
+  "untuk periode ini": "for this period",
   "Belum ada target dan penilaian atasan": "No target and no atasan rating yet",
 };
 
