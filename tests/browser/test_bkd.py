@@ -575,6 +575,19 @@ def main():
             known = [c for c in caps if c is not None]
             assert known == sorted(known, reverse=True), caps
             assert caps[:len(known)] == known, "no data sorts last"
+            # an employee without a predikat says why (docs/scoring.md: no
+            # target, capaian null; no atasan rating, perilaku null)
+            whys = 0
+            for tr in b.find_all("#daftar-pegawai tbody tr"):
+                td = tr.find_elements("css selector", "td")
+                cap, per, pred = id_num(td[3].text), id_num(td[4].text), td[5].text
+                if cap is not None and per is not None:
+                    continue
+                whys += 1
+                why = ("Belum ada target dan penilaian atasan" if cap is None and per is None
+                       else "Belum ada penilaian atasan" if per is None else "Belum ada target")
+                assert pred == why + " untuk periode ini", (td[1].text, pred)
+            assert whys, "no employee without a predikat in 2025"
             shot(b, "bkd-pegawai")
             b.get(url + "/#pegawai?period=2025&q=36.73.02")
             b.find("#daftar-pegawai")

@@ -3,7 +3,7 @@
 // (#ringkasan?period=...) so a link can be shared; every figure comes from
 // /api/ as the reports compute it; nothing is fetched from another host.
 // Every text goes through t() (lang.js): Indonesian, or English when chosen.
-import { nodata, h, num, int, change, zoned, date, periodName, periodPicker, yearSelect, table, t } from "./fmt.js";
+import { nodata, predikat, h, num, int, change, zoned, date, periodName, periodPicker, yearSelect, table, t } from "./fmt.js";
 import { lang, langSwitch } from "./lang.js";
 
 const main = document.getElementById("main");
@@ -378,7 +378,7 @@ async function kantor(q) {
       h("section", {}, h("h2", {}, t("Kepatuhan pelaporan")), h("p", { class: "big" }, num(o.compliance) + (o.compliance === null ? "" : " %")),
         h("h2", {}, t("Predikat kinerja")), h("p", {}, Object.entries(pred).map(([k, v]) => `${t(k)}: ${v}`).join(" · ")))),
     h("section", {}, h("h2", {}, t("Pegawai")),
-      table(null, ["NIP", t("Nama"), t("Capaian"), t("Perilaku"), t("Predikat")], d.employees.map((e) => h("tr", {}, h("td", {}, e.nip), h("td", {}, e.name || ""), h("td", { class: "n" }, num(e.capaian)), h("td", { class: "n" }, num(e.perilaku)), h("td", {}, e.predikat ? t(e.predikat) : nodata()))), { id: "pegawai-kantor" })),
+      table(null, ["NIP", t("Nama"), t("Capaian"), t("Perilaku"), t("Predikat")], d.employees.map((e) => h("tr", {}, h("td", {}, e.nip), h("td", {}, e.name || ""), h("td", { class: "n" }, num(e.capaian)), h("td", { class: "n" }, num(e.perilaku)), h("td", {}, predikat(e)))), { id: "pegawai-kantor" })),
     h("section", {}, h("h2", {}, t("Komentar warga")),
       d.comments.length ? h("ul", { id: "komentar", class: "comments" }, d.comments.map((k) => h("li", {}, h("small", {}, date(k.date), " · ", k.service), h("br"), k.comment))) : h("p", { class: "muted" }, t("Belum ada komentar pada periode ini."))),
     recBox,
@@ -480,7 +480,7 @@ async function pegawai(q) {
     h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); go("pegawai", { ...params(), sort: k, dir: sort === k && dir > 0 ? "desc" : "" }); } }, t(w), sort === k ? (dir > 0 ? " ▲" : " ▼") : "")));
   box.replaceChildren(h("p", {}, t("{n} dari {m} pegawai, {p}.", { n: rows.length, m: d.employees.length, p: periodName(period) })),
     table(null, head, rows.map((e) => h("tr", {}, h("td", {}, e.office_name || e.office), h("td", {}, e.nip), h("td", {}, e.name || ""),
-      h("td", { class: "n" }, num(e.capaian)), h("td", { class: "n" }, num(e.perilaku)), h("td", {}, e.predikat ? t(e.predikat) : nodata()))), { id: "daftar-pegawai" }),
+      h("td", { class: "n" }, num(e.capaian)), h("td", { class: "n" }, num(e.perilaku)), h("td", {}, predikat(e)))), { id: "daftar-pegawai" }),
     reportExport(() => ({ type: "pegawai", period })));
 }
 

@@ -10,6 +10,19 @@ export function nodata() {
   return t("Tidak ada data");
 }
 
+// An employee's predikat, or why there is none (docs/scoring.md: no
+// target, capaian null; no atasan rating, perilaku null; either null,
+// predikat null), for the period shown: a month's target or rating counts
+// in that month only.
+export function predikat(e) {
+  if (e.predikat) return t(e.predikat);
+  const noTarget = e.capaian === null || e.capaian === undefined;
+  const noAtasan = e.perilaku === null || e.perilaku === undefined;
+  const why = noTarget && noAtasan ? "Belum ada target dan penilaian atasan"
+    : noAtasan ? "Belum ada penilaian atasan" : noTarget ? "Belum ada target" : "Tidak ada data";
+  return `${t(why)} ${t("untuk periode ini")}`;
+}
+
 // Formatters made once per locale and options: toLocaleString() makes a new
 // Intl formatter at every call (Tren formats some 6,000 numbers).
 const formatters = new Map();
