@@ -277,7 +277,15 @@ static kj_code employees_table(const kj_report_employees *d, FILE *out, kj_err *
   int nomem = !cells;
   for (size_t i = 0; !nomem && i < d->n; i++) {
     row r;
-    emp_cells(&d->employees[i], &r);
+    const kj_report_employee *e = &d->employees[i];
+    emp_cells(e, &r);
+    /* no predikat: why (docs/scoring.md "either rating null: null"), as the
+     * web apps say it; the CSV and JSON keep the null */
+    if (!e->predikat)
+      r.v[6] = e->capaian == KJ_RNULL && e->perilaku == KJ_RNULL ? _("no target, no atasan rating")
+               : e->capaian == KJ_RNULL                          ? _("no target")
+               : e->perilaku == KJ_RNULL                         ? _("no atasan rating")
+                                                                 : "";
     for (int c = 0; c < EMP_TCOLS; c++)
       cells[i * EMP_TCOLS + (size_t)c] = escaped(r.v[c], &nomem);
   }
