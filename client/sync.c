@@ -620,7 +620,10 @@ static void cut_record(engine *e, const flight *fl, int nfl) {
         c = cut_line(&b, fl[i].q->p.b[k].seq, fl[i].q->p.b[k].n);
       continue;
     }
-    if (fl[i].n <= 0)
+    /* the last cut batch sent behind a question still unanswered: noted
+     * already among the question's batches (noted twice it was asked about
+     * twice and each of its changes acknowledged and counted twice) */
+    if (fl[i].n <= 0 || (fl[i].spec && fl[0].q))
       continue;
     int64_t *seq = malloc((size_t)fl[i].n * sizeof *seq);
     if (!seq) {
@@ -732,6 +735,20 @@ static int cut_conflicts(const cutq *q, const kj_change *ch, int n) {
   return n;
 }
 
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* 1 when a seq of pb is in one of p's batches (each batch's seqs ascend). */
+static int cut_overlaps(const kj_push_probe *p, const kj_probe_batch *pb) {
+  for (int k = 0; k < p->nb; k++)
+    for (int i = 0; i < pb->n; i++)
+      if (bsearch(&pb->seq[i], p->b[k].seq, (size_t)p->b[k].n, sizeof *pb->seq, cmp_i64))
+        return 1;
+  return 0;
+}
+
 /* When the last push was cut with batches in flight (KJC_META_PUSH_CUT),
  * *out gets them read back from the outbox with the question about them
  * (a batch no longer pending exactly as sent is left out: it goes as a
@@ -775,6 +792,14 @@ static kj_code cut_load(engine *e, cutq **out, kj_err *err) {
     q->all = grown;
     int ok = 0;
     c = cut_batch(e, line, pb, q->all + q->nall, cap, &ok, err);
+    if (!c && ok && cut_overlaps(p, pb)) {
+      /* a batch noted twice (a question cut with the last cut batch sent
+       * behind it, before cut_record skipped that one): asked about once,
+       * so that each change is acknowledged and counted once */
+      for (int i = 0; i < pb->n; i++)
+        kj_change_release(&q->all[q->nall + i]);
+      ok = 0;
+    }
     if (!c && ok) {
       q->nall += pb->n;
       p->nb++;

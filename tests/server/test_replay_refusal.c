@@ -14,13 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-#include <sqlite3.h>
 #include <cmocka.h>
 
 #include "hlc.h"
-#include "pgtest.h"
 #include "test_app_util.h"
+#include "test_store_sql.h"
 
 #define T0 1767225600000ULL /* 2026-01-01T00:00:00Z */
 
@@ -154,55 +152,11 @@ static void ask_status(tapp *t, tresp *r, const char *body) {
 }
 
 /* Run sql on t's store outside kinerjad (its own connection). */
-static void sql_exec(tapp *t, const char *sql) {
-  if (tapp_on_pg()) {
-    PGconn *c = PQconnectdb(t->cfg.db_file);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PQclear(kjt_pg_exec(c, sql));
-    PQfinish(c);
-    return;
-  }
-  sqlite3 *db;
-  assert_int_equal(sqlite3_open(t->cfg.db_file, &db), SQLITE_OK);
-  char *msg = NULL;
-  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-    fail_msg("%s: %s", sql, msg);
-  sqlite3_close(db);
-}
-
-/* The first column of sql's first row, as a number. */
-static long long sql_ll(tapp *t, const char *sql) {
-  long long v = -1;
-  if (tapp_on_pg()) {
-    PGconn *c = PQconnectdb(t->cfg.db_file);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PGresult *r = kjt_pg_exec(c, sql);
-    assert_int_equal(PQntuples(r), 1);
-    v = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    PQfinish(c);
-    return v;
-  }
-  sqlite3 *db;
-  sqlite3_stmt *s;
-  assert_int_equal(sqlite3_open(t->cfg.db_file, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-  v = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return v;
-}
-
-static long long version(tapp *t) {
-  return sql_ll(t, tapp_on_pg() ? "SELECT version FROM kinerjad_schema" : "PRAGMA user_version");
-}
-
 /* t's store closed, sql run on it, opened again as serve opens it */
 static void reopen_after(tapp *t, const char *sql) {
   kjs_store_close(t->store);
   t->store = NULL;
-  sql_exec(t, sql);
+  tsql_exec(t, sql);
   kj_err e;
   kj_err_clear(&e);
   if (kjs_store_open(&t->store, t->cfg.db_file, &t->cfg, 0, &e))
@@ -241,12 +195,12 @@ static void test_replay_same(void **state) {
   b = results_text(&r2);
   assert_string_equal(a, b);
   /* kept as one rejected row with its refusal, the others without */
-  assert_int_equal(sql_ll(t, "SELECT count(*) FROM applied WHERE code = 'roster_office' AND "
-                             "field = 'nip' AND status = 'rejected'"),
+  assert_int_equal(tsql_ll(t, "SELECT count(*) FROM applied WHERE code = 'roster_office' AND "
+                              "field = 'nip' AND status = 'rejected'"),
                    1);
-  assert_int_equal(sql_ll(t, "SELECT count(*) FROM applied WHERE code IS NULL AND field IS NULL "
-                             "AND args IS NULL"),
-                   sql_ll(t, "SELECT count(*) FROM applied") - 1);
+  assert_int_equal(tsql_ll(t, "SELECT count(*) FROM applied WHERE code IS NULL AND field IS NULL "
+                              "AND args IS NULL"),
+                   tsql_ll(t, "SELECT count(*) FROM applied") - 1);
   free(a);
   free(b);
   tresp_release(&r1);
@@ -294,9 +248,9 @@ static void test_migrate(void **state) {
                         "args; UPDATE kinerjad_schema SET version = 3"
                       : "ALTER TABLE applied DROP COLUMN code; ALTER TABLE applied DROP COLUMN "
                         "field; ALTER TABLE applied DROP COLUMN args; PRAGMA user_version = 13");
-  assert_int_equal(version(t), tapp_on_pg() ? 4 : 14);
-  assert_int_equal(sql_ll(t, "SELECT count(*) FROM applied WHERE code IS NOT NULL OR field IS "
-                             "NOT NULL OR args IS NOT NULL"),
+  assert_int_equal(tsql_version(t), tapp_on_pg() ? 4 : 14);
+  assert_int_equal(tsql_ll(t, "SELECT count(*) FROM applied WHERE code IS NOT NULL OR field IS "
+                              "NOT NULL OR args IS NOT NULL"),
                    0);
   push(t, &r2, t->dev_a, body);
   assert_non_null(strstr(r2.body, "\"status\":\"rejected\""));

@@ -18,15 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-#include <sqlite3.h>
 #include <cmocka.h>
 
 #include "db.h"
 #include "hlc.h"
-#include "pgtest.h"
 #include "score.h"
 #include "test_app_util.h"
+#include "test_store_sql.h"
 
 #define T0 1767225600000ULL /* 2026-01-01T00:00:00Z */
 
@@ -86,51 +84,6 @@ static void fill(tapp *t) {
   tpush1_applied(t, t->dev_a, tchange("survey", tuid(32), "", NULL));
 }
 
-/* Run sql on t's store outside kinerjad (its own connection). */
-static void sql_exec(tapp *t, const char *sql) {
-  if (tapp_on_pg()) {
-    PGconn *c = PQconnectdb(t->cfg.db_file);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PQclear(kjt_pg_exec(c, sql));
-    PQfinish(c);
-    return;
-  }
-  sqlite3 *db;
-  assert_int_equal(sqlite3_open(t->cfg.db_file, &db), SQLITE_OK);
-  char *msg = NULL;
-  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-    fail_msg("%s: %s", sql, msg);
-  sqlite3_close(db);
-}
-
-/* The first column of sql's first row, as a number. */
-static long long sql_ll(tapp *t, const char *sql) {
-  long long v = -1;
-  if (tapp_on_pg()) {
-    PGconn *c = PQconnectdb(t->cfg.db_file);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PGresult *r = kjt_pg_exec(c, sql);
-    assert_int_equal(PQntuples(r), 1);
-    v = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    PQfinish(c);
-    return v;
-  }
-  sqlite3 *db;
-  sqlite3_stmt *s;
-  assert_int_equal(sqlite3_open(t->cfg.db_file, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-  v = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return v;
-}
-
-static long long version(tapp *t) {
-  return sql_ll(t, tapp_on_pg() ? "SELECT version FROM kinerjad_schema" : "PRAGMA user_version");
-}
-
 /* 1 when t's store has table name */
 static int has_table(tapp *t, const char *name) {
   char sql[200];
@@ -138,13 +91,13 @@ static int has_table(tapp *t, const char *name) {
            tapp_on_pg() ? "SELECT count(*) FROM pg_tables WHERE tablename = '%s'"
                         : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
            name);
-  return sql_ll(t, sql) > 0;
+  return tsql_ll(t, sql) > 0;
 }
 
 static long long rows(tapp *t, const char *table) {
   char sql[100];
   snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-  return sql_ll(t, sql);
+  return tsql_ll(t, sql);
 }
 
 /* Set the store back to the version before the report aggregates: made
@@ -170,8 +123,8 @@ static void make_old(tapp *t, int stale) {
              "DROP TABLE sc_surveyyear; DROP TABLE sc_realyear; DROP TABLE sc_cmpmonth; DROP "
              "TABLE sc_office_ver; %s",
              old);
-  sql_exec(t, sql);
-  assert_int_equal(version(t), OLD_VERSION);
+  tsql_exec(t, sql);
+  assert_int_equal(tsql_version(t), OLD_VERSION);
 }
 
 static kj_code reopen(tapp *t, kj_err *e) {
@@ -213,7 +166,7 @@ static void test_version(void **state) {
   tapp *t = tapp_new();
   fill(t);
   /* this build's version, its tables filled */
-  assert_int_equal(version(t), NEW_VERSION);
+  assert_int_equal(tsql_version(t), NEW_VERSION);
   assert_true(rows(t, "sc_surveyyear") >= 3);
   assert_true(rows(t, "sc_realyear") >= 1);
   assert_true(rows(t, "sc_cmpmonth") >= 1);
@@ -230,7 +183,7 @@ static void test_version(void **state) {
            NEW_VERSION, OLD_VERSION);
   if (!strstr(e.msg, want))
     fail_msg("'%s' not in '%s'", want, e.msg);
-  assert_int_equal(version(t), NEW_VERSION);
+  assert_int_equal(tsql_version(t), NEW_VERSION);
   assert_int_equal(reopen(t, &e), KJ_OK);
   verified(t);
   tapp_free(t);
@@ -255,7 +208,7 @@ static void test_migrate_old(void **state) {
     assert_int_equal(has_table(t, "sc_surveyyear"), stale);
     kj_err e;
     assert_int_equal(reopen(t, &e), KJ_OK);
-    assert_int_equal(version(t), NEW_VERSION);
+    assert_int_equal(tsql_version(t), NEW_VERSION);
     assert_int_equal(rows(t, "sc_surveyyear"), sy);
     assert_int_equal(rows(t, "sc_realyear"), ry);
     assert_true(has_table(t, "sc_office_ver"));
@@ -299,7 +252,7 @@ static void test_migrate_together(void **state) {
   long long sy = rows(t, "sc_surveyyear");
   kjs_store_close(t->store);
   t->store = NULL;
-  long long ver = sql_ll(t, "SELECT ver FROM sc_office_ver WHERE office = ''");
+  long long ver = tsql_ll(t, "SELECT ver FROM sc_office_ver WHERE office = ''");
   make_old(t, 1);
   opener o[2] = {{.t = t}, {.t = t}};
   pthread_t th[2];
@@ -312,10 +265,10 @@ static void test_migrate_together(void **state) {
       fail_msg("open %d: %s", i, o[i].e.msg);
     kjs_store_close(o[i].store);
   }
-  assert_int_equal(version(t), NEW_VERSION);
+  assert_int_equal(tsql_version(t), NEW_VERSION);
   assert_int_equal(rows(t, "sc_surveyyear"), sy);
   /* the migration raised the store's own change counter once: it ran once */
-  assert_int_equal(sql_ll(t, "SELECT ver FROM sc_office_ver WHERE office = ''"), ver + 1);
+  assert_int_equal(tsql_ll(t, "SELECT ver FROM sc_office_ver WHERE office = ''"), ver + 1);
   kj_err e;
   assert_int_equal(reopen(t, &e), KJ_OK);
   verified(t);
