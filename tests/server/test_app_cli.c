@@ -484,6 +484,10 @@ static void test_help_and_errors(void **state) {
        "serve: unknown option '--listn' (did you mean '--listen'?)"},
       {{"serve", "--listen", NULL}, "serve: option '--listen' needs a value"},
       {{"conflicts", "--bogus", NULL}, "conflicts: unknown option '--bogus' (see"},
+      /* what is missing, in English that agrees */
+      {{"report", "employees", "--period", "2026"},
+       "kinerjad: report employees: --period and --office are required\n"},
+      {{"report", "offices", NULL}, "kinerjad: report offices: --period is required\n"},
   };
   for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++) {
     assert_int_equal(run(e, typos[i].a), 1);
