@@ -1293,8 +1293,9 @@ static void t_import_spreadsheet_variants(void **state) {
   kjt_write(sci, "nip;date;indicator;quantity\n1,98E+17;05/03/2026;DOC;1\n");
   RUN(r, f, 1, "import", "activity", sci);
   snprintf(want, sizeof want,
-           "%s:2: field 'nip': 1,98E+17 is a number in scientific notation (a spreadsheet "
-           "rounded it): format the column as text and export again\n",
+           "%s:2: field 'nip': 1,98E+17 is not a NIP: the spreadsheet turned the NIP into a "
+           "number and lost its last digits; format the column as text and type the NIPs "
+           "again\n",
            sci);
   assert_string_equal(r.err, want);
   kjt_run_release(&r);

@@ -241,8 +241,9 @@ static void test_import_variants(void **state) {
   assert_non_null(strstr(e->out, expect));
   assert_non_null(strstr(e->out, "imported 2 employees"));
   snprintf(expect, sizeof expect,
-           "%s:4: field 'nip': 1,98E+17 is a number in scientific notation (a spreadsheet "
-           "rounded it): format the column as text and export again\n",
+           "%s:4: field 'nip': 1,98E+17 is not a NIP: the spreadsheet turned the NIP into a "
+           "number and lost its last digits; format the column as text and type the NIPs "
+           "again\n",
            csv);
   assert_string_equal(e->err, expect);
   assert_int_equal(count_records(e), 5);
