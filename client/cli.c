@@ -197,6 +197,12 @@ static int collect_service(void *ud, const kj_rstate *st, const char *reason) {
   return 0;
 }
 
+/* qsort: service names in byte order (a plain, stable order for people:
+ * one office's names are distinct, kj_service_id) */
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, const char *msg),
                          void *ud, kj_err *err) {
   const kj_type_def *t = kj_type(rec->type);
@@ -212,6 +218,8 @@ kj_code kjc_refs_service(kjc_refs *r, kj_record *rec, void (*warn)(void *ud, con
       kjc_refs_release(r);
       return c;
     }
+    if (r->nservices > 1) /* listed by name in the warning, not in id order */
+      qsort(r->services, (size_t)r->nservices, sizeof *r->services, by_name);
   }
   if (r->nservices == 0)
     return KJ_OK;

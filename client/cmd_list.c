@@ -103,29 +103,30 @@ static int list_row(void *ud, const kj_rstate *st, const char *kept) {
 
 /* Targets are listed by period, employee and indicator, then id (they
  * carry no date, and their ids' order says only who entered them first on
- * which PC): gathered, sorted, then said by list_row. */
-typedef struct target_row {
+ * which PC), services by name, then id (their ids are a hash of office and
+ * name: kj_service_id): gathered, sorted, then said by list_row. */
+typedef struct gathered_row {
   kj_rstate st; /* rec copied; stamps unused by list_row */
   char *reason; /* the kept rejection, or NULL */
-} target_row;
+} gathered_row;
 
-typedef struct target_rows {
-  target_row *v;
+typedef struct gathered_rows {
+  gathered_row *v;
   size_t n, cap;
   int oom;
-} target_rows;
+} gathered_rows;
 
-static int gather_target(void *ud, const kj_rstate *st, const char *kept) {
-  target_rows *g = ud;
+static int gather_row(void *ud, const kj_rstate *st, const char *kept) {
+  gathered_rows *g = ud;
   if (g->n == g->cap) {
     size_t cap = g->cap ? 2 * g->cap : 64;
-    target_row *v = realloc(g->v, cap * sizeof *v);
+    gathered_row *v = realloc(g->v, cap * sizeof *v);
     if (!v)
       return g->oom = 1;
     g->v = v;
     g->cap = cap;
   }
-  target_row *row = &g->v[g->n];
+  gathered_row *row = &g->v[g->n];
   memset(row, 0, sizeof *row);
   if (kj_record_copy(&row->st.rec, &st->rec))
     return g->oom = 1;
@@ -137,13 +138,13 @@ static int gather_target(void *ud, const kj_rstate *st, const char *kept) {
   return 0;
 }
 
-static int cmp_field(const target_row *a, const target_row *b, const char *field) {
+static int cmp_field(const gathered_row *a, const gathered_row *b, const char *field) {
   const char *x = kj_record_get(&a->st.rec, field), *y = kj_record_get(&b->st.rec, field);
   return strcmp(x ? x : "", y ? y : "");
 }
 
 static int by_target_key(const void *pa, const void *pb) {
-  const target_row *a = pa, *b = pb;
+  const gathered_row *a = pa, *b = pb;
   int c;
   if ((c = cmp_field(a, b, "period")) || (c = cmp_field(a, b, "nip")) ||
       (c = cmp_field(a, b, "indicator")))
@@ -151,15 +152,24 @@ static int by_target_key(const void *pa, const void *pb) {
   return strcmp(a->st.rec.id, b->st.rec.id);
 }
 
-/* The targets (flags of kjc_store_each) through list_row, in that order. */
-static kj_code list_targets(list_ctx *l, unsigned flags, kj_err *err) {
-  target_rows g = {NULL, 0, 0, 0};
-  kj_code c = kjc_store_each(l->s, KJ_T_TARGET, flags, gather_target, &g, err);
+/* Services by name (byte order), then id. */
+static int by_service_name(const void *pa, const void *pb) {
+  const gathered_row *a = pa, *b = pb;
+  int c = cmp_field(a, b, "name");
+  return c ? c : strcmp(a->st.rec.id, b->st.rec.id);
+}
+
+/* The records of type t (flags of kjc_store_each) through list_row, in
+ * the order of cmp. */
+static kj_code list_sorted(list_ctx *l, kj_rtype t, int (*cmp)(const void *, const void *),
+                           unsigned flags, kj_err *err) {
+  gathered_rows g = {NULL, 0, 0, 0};
+  kj_code c = kjc_store_each(l->s, t, flags, gather_row, &g, err);
   if (g.oom)
     c = kj_fail(err, KJ_ENOMEM, _("out of memory"));
   if (!c) {
     if (g.n)
-      qsort(g.v, g.n, sizeof *g.v, by_target_key);
+      qsort(g.v, g.n, sizeof *g.v, cmp);
     for (size_t i = 0; i < g.n; i++)
       list_row(l, &g.v[i].st, g.v[i].reason);
   }
@@ -206,7 +216,7 @@ static const char list_help[] =
        "\n"
        "List the live records of TYPE (survey, activity, complaint, rating, target,\n"
        "or the master data: office, employee, indicator, service), oldest first;\n"
-       "targets by period, employee (nip) and indicator.\n"
+       "targets by period, employee (nip) and indicator, services by name.\n"
        "\n"
        "  --pending   only records with changes not yet pushed to the server\n"
        "  --rejected  only records the server rejected, with its reason (deleted\n"
@@ -279,8 +289,9 @@ int kjc_cmd_list(int argc, char **argv) {
   for (int t = 0; t < KJ_T__COUNT && !c; t++) {
     if (only ? only->type != (kj_rtype)t : kj_type((kj_rtype)t)->master)
       continue;
-    c = t == KJ_T_TARGET ? list_targets(&l, flags, &err)
-                         : kjc_store_each(s, (kj_rtype)t, flags, list_row, &l, &err);
+    c = t == KJ_T_TARGET    ? list_sorted(&l, KJ_T_TARGET, by_target_key, flags, &err)
+        : t == KJ_T_SERVICE ? list_sorted(&l, KJ_T_SERVICE, by_service_name, flags, &err)
+                            : kjc_store_each(s, (kj_rtype)t, flags, list_row, &l, &err);
     if (!c && rejected && !pending)
       c = kjc_outbox_orphans(s, (kj_rtype)t, list_orphan, &l, &err);
   }

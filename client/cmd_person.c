@@ -87,7 +87,7 @@ int kjc_sign_in(kjc_store *s, const char *nip, const char *pin_file,
     return KJC_EXIT_FAIL;
   if (!g) {
     char prompt[64];
-    snprintf(prompt, sizeof prompt, "PIN for %s: ", nip);
+    snprintf(prompt, sizeof prompt, _("PIN for %s: "), nip);
     read_line(prompt, 1, pin, sizeof pin);
   }
   if (!pin[0]) {
@@ -164,7 +164,7 @@ static int setup(int argc, char **argv) {
     goto out;
   }
   if (!code) {
-    read_line("activation code: ", 0, code_buf, sizeof code_buf);
+    read_line(_("activation code: "), 0, code_buf, sizeof code_buf);
     code = code_buf;
   }
   int g = pin_given(pin_file, pin, sizeof pin);
@@ -173,13 +173,13 @@ static int setup(int argc, char **argv) {
     goto out;
   }
   if (!g) {
-    read_line("new PIN (6 to 32 digits): ", 1, pin, sizeof pin);
+    read_line(_("new PIN (6 to 32 digits): "), 1, pin, sizeof pin);
     if (kjc_pin_check(pin, &err)) {
       kjc_error(_("person setup: %s"), err.msg);
       r = KJC_EXIT_FAIL;
       goto out;
     }
-    read_line("the new PIN again: ", 1, again, sizeof again);
+    read_line(_("the new PIN again: "), 1, again, sizeof again);
     if (strcmp(pin, again) != 0) {
       kjc_error(_("person setup: the two PINs differ: nothing changed"));
       r = KJC_EXIT_FAIL;

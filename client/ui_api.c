@@ -489,10 +489,27 @@ static int service_row(void *ud, const kj_rstate *st, const char *reason) {
   return 0;
 }
 
+static int by_valuestring(const void *a, const void *b) {
+  return strcmp((*(cJSON *const *)a)->valuestring, (*(cJSON *const *)b)->valuestring);
+}
+
+/* The office's service names, by name (byte order; one office's names are
+ * distinct), for the pickers of Survei and /kiosk: a JSON array of
+ * strings, the caller's. */
 static cJSON *services(kjc_store *s) {
   kj_err err;
   list_q q = {kjc_store_office(s), cJSON_CreateArray(), KJ_T_SERVICE};
   kjc_store_each(s, KJ_T_SERVICE, 0, service_row, &q, &err);
+  int n = cJSON_GetArraySize(q.arr);
+  cJSON **v = n > 1 ? malloc((size_t)n * sizeof *v) : NULL;
+  if (!v) /* none, one, or out of memory: as stored */
+    return q.arr;
+  for (int i = 0; i < n; i++)
+    v[i] = cJSON_DetachItemFromArray(q.arr, 0);
+  qsort(v, (size_t)n, sizeof *v, by_valuestring);
+  for (int i = 0; i < n; i++)
+    cJSON_AddItemToArray(q.arr, v[i]);
+  free(v);
   return q.arr;
 }
 

@@ -330,10 +330,18 @@ static kj_code data_row(reader *r) {
       kj_ftype ft = col >= 0 ? fd->ft : r->t->type == KJ_T_EMPLOYEE ? KJ_FT_NIP : KJ_FT_CODE;
       char iso[11];
       if ((ft == KJ_FT_NIP || ft == KJ_FT_INT || ft == KJ_FT_NUM) && scientific(v)) {
-        add_problemf(&pr,
-                     _("field '%s': %.40s is a number in scientific notation (a spreadsheet "
-                       "rounded it): format the column as text and export again"),
-                     fname, v);
+        /* one message for the cell: its field's own rule is skipped */
+        if (ft == KJ_FT_NIP)
+          add_problemf(&pr,
+                       _("field '%s': %.40s is not a NIP: the spreadsheet turned the NIP into a "
+                         "number and lost its last digits; format the column as text and type "
+                         "the NIPs again"),
+                       fname, v);
+        else
+          add_problemf(&pr,
+                       _("field '%s': %.40s is a number in scientific notation (a spreadsheet "
+                         "rounded it): format the column as text and export again"),
+                       fname, v);
         skip_field(&pr, fname);
         if (col == COL_ID)
           id_problem = 1;

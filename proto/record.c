@@ -717,7 +717,7 @@ int kj_record_check_written(const kj_record *r, uint32_t written,
   int n = 0;
   if (!t) {
     if (fn)
-      fn(ud, "unknown record type");
+      fn(ud, _("unknown record type"));
     return 1;
   }
   if (kj_record_validate_id(r->type, r->id, &e)) {
@@ -744,7 +744,7 @@ int kj_record_check_written(const kj_record *r, uint32_t written,
         kj_date_parse(r->v[ir], &dr) == 0 && kj_date_parse(r->v[is], &ds) == 0 && ds < dr) {
       n++;
       if (fn)
-        fn(ud, "field 'resolved': must not be before received");
+        fn(ud, _("field 'resolved': must not be before received"));
     }
   }
   return n;

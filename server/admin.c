@@ -971,7 +971,9 @@ static int cmd_report(cmd_ctx *c) {
     return 1;
   }
   if (!period || (!offices && !office)) {
-    kjs_adm_error("report %s: --period%s is required", what, offices ? "" : " and --office");
+    kjs_adm_error(offices ? "report %s: --period is required"
+                          : "report %s: --period and --office are required",
+                  what);
     return 1;
   }
   kjs_store *st;

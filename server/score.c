@@ -2026,8 +2026,10 @@ kj_code kjs_score_cli_report(const kjs_score_store *ss, const kjs_score_config *
   if (!offices && strcmp(what, "employees") != 0)
     return kj_fail(err, KJ_EINVAL, "unknown report '%s' (offices, employees)", what);
   if (!period || (!offices && !office))
-    return kj_fail(err, KJ_EINVAL, "report %s: --period%s is required", what,
-                   offices ? "" : " and --office");
+    return kj_fail(err, KJ_EINVAL,
+                   offices ? "report %s: --period is required"
+                           : "report %s: --period and --office are required",
+                   what);
   kj_buf b;
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_code rc = offices ? kjs_report_offices(ss, cfg, period, as_of, &b, err)

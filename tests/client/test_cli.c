@@ -784,6 +784,15 @@ static void t_service_matched(void **state) {
   put_remote(f,
              SERVICE_STATE("01900000-0000-8000-8000-000000000a02", "36.73.04", "Akta Kelahiran"));
   put_remote(f, SERVICE_STATE("01900000-0000-8000-8000-000000000a03", "36.73.01", "Surat Pindah"));
+  put_remote(f,
+             SERVICE_STATE("01900000-0000-8000-8000-000000000a00", "36.73.04", "Kartu Keluarga"));
+  /* listed by name (byte order), not in id or arrival order */
+  RUN(r, f, 0, "list", "service");
+  const char *akta = strstr(r.out, "name=\"Akta Kelahiran\""), *ktp = strstr(r.out, "name=KTP-el"),
+             *kk = strstr(r.out, "name=\"Kartu Keluarga\"");
+  assert_true(akta && ktp && kk && akta < ktp && ktp < kk);
+  assert_int_equal(kjt_lines(r.out), 4);
+  kjt_run_release(&r);
   RUN(r, f, 0, "add", "survey", "date=2026-03-02", "service= ktp  EL.", "u1=4", "u2=3", "u3=4",
       "u4=4", "u5=3", "u6=4", "u7=4", "u8=3", "u9=4");
   char *a = strdup(chomp(r.out));
@@ -811,16 +820,18 @@ static void t_service_matched(void **state) {
                                ",,2026-03-01,Surat Pindah,4,4,4,4,4,4,4,4,4,,,,,\n");
   RUN(r, f, 0, "import", "survey", csv);
   /* nothing of this office is near "Surat Pindah": its services, no guess */
-  assert_non_null(strstr(r.err, ":3: warning: field 'service': 'Surat Pindah' is not a service of "
-                                "office '36.73.04' (its services: 'KTP-el', 'Akta Kelahiran'); "
-                                "stored as typed"));
+  assert_non_null(strstr(
+      r.err, ":3: warning: field 'service': 'Surat Pindah' is not a service of "
+             "office '36.73.04' (its services: 'Akta Kelahiran', 'KTP-el', 'Kartu Keluarga'); "
+             "stored as typed"));
   assert_null(strstr(r.err, "closest"));
   kjt_run_release(&r);
   /* the trial's "Paspor" (6 edits from "KTP-el"): no "closest: 'KTP-el'" */
   RUN(r, f, 0, "add", "survey", "date=2026-03-02", "service=Paspor", "u1=4", "u2=3", "u3=4", "u4=4",
       "u5=3", "u6=4", "u7=4", "u8=3", "u9=4");
-  assert_non_null(strstr(r.err, "field 'service': 'Paspor' is not a service of office '36.73.04' "
-                                "(its services: 'KTP-el', 'Akta Kelahiran'); stored as typed"));
+  assert_non_null(strstr(
+      r.err, "field 'service': 'Paspor' is not a service of office '36.73.04' "
+             "(its services: 'Akta Kelahiran', 'KTP-el', 'Kartu Keluarga'); stored as typed"));
   assert_null(strstr(r.err, "closest"));
   kjt_run_release(&r);
   RUN(r, f, 0, "export", "survey");
@@ -1293,8 +1304,9 @@ static void t_import_spreadsheet_variants(void **state) {
   kjt_write(sci, "nip;date;indicator;quantity\n1,98E+17;05/03/2026;DOC;1\n");
   RUN(r, f, 1, "import", "activity", sci);
   snprintf(want, sizeof want,
-           "%s:2: field 'nip': 1,98E+17 is a number in scientific notation (a spreadsheet "
-           "rounded it): format the column as text and export again\n",
+           "%s:2: field 'nip': 1,98E+17 is not a NIP: the spreadsheet turned the NIP into a "
+           "number and lost its last digits; format the column as text and type the NIPs "
+           "again\n",
            sci);
   assert_string_equal(r.err, want);
   kjt_run_release(&r);

@@ -398,14 +398,65 @@ static void test_targets_order(void **state) {
   kjt_rmdir(tmp);
 }
 
+/* A service of office as pulled from the server. */
+static void pulled_service(kjc_store *s, const char *office, const char *name) {
+  char id[KJ_ID_MAX + 1];
+  assert_int_equal(kj_service_id(office, name, id), KJ_OK);
+  const char *const vals[][2] = {{"office", office}, {"name", name}};
+  kjt_pulled(s, KJ_T_SERVICE, id, vals, 2);
+}
+
+/* The pickers of Survei (/api/meta) and /kiosk list the office's services
+ * by name (the trial saw them in id order: 'Kartu Keluarga', 'KTP-el',
+ * 'Akta Kelahiran'), whatever order they came in. */
+static void test_services_order(void **state) {
+  (void)state;
+  ui u;
+  memset(&u, 0, sizeof u);
+  ui_start(&u);
+  kjc_store *s = NULL;
+  kj_err err;
+  assert_int_equal(kjc_store_open(&s, u.db, KJC_OPEN_WRITE, &err), KJ_OK);
+  static const char *const names[] = {"Surat Pindah", "Kartu Keluarga", "KTP-el", "Akta Kelahiran",
+                                      "Akta Kematian"};
+  for (int i = 0; i < 5; i++)
+    pulled_service(s, "36.73.04", names[i]);
+  pulled_service(s, "36.73.01", "Akta Cerai"); /* another office's: not listed */
+  kjc_store_close(s);
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/kiosk", u.port);
+  body b = {NULL, 0};
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grow);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  long code = 0;
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_cleanup(c);
+  assert_int_equal(code, 200);
+  cJSON *o = cJSON_Parse(b.p);
+  free(b.p);
+  char got[256] = "";
+  const cJSON *sv;
+  cJSON_ArrayForEach(sv, cJSON_GetObjectItemCaseSensitive(o, "services")) {
+    size_t at = strlen(got);
+    snprintf(got + at, sizeof got - at, "%s; ", sv->valuestring);
+  }
+  cJSON_Delete(o);
+  assert_string_equal(got, "Akta Kelahiran; Akta Kematian; KTP-el; Kartu Keluarga; Surat Pindah; ");
+  assert_int_equal(ui_stop(&u, SIGTERM), 0);
+  ui_free(&u);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_serve_and_stop),
-      cmocka_unit_test(test_bad_listen),
-      cmocka_unit_test(test_https),
-      cmocka_unit_test(test_targets_order),
+      cmocka_unit_test(test_serve_and_stop), cmocka_unit_test(test_bad_listen),
+      cmocka_unit_test(test_https),          cmocka_unit_test(test_targets_order),
+      cmocka_unit_test(test_services_order),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();

@@ -47,6 +47,9 @@ db = os.path.join(tmp, "k.db")
 csv = os.path.join(tmp, "bad.csv")
 with open(csv, "w") as f:
     f.write("date,service,u1\n2026-03-02,KTP-el,9\n")
+sci = os.path.join(tmp, "nip.csv")
+with open(sci, "w") as f:
+    f.write("nip,date,indicator,quantity\n1.98501E+17,2026-03-02,DOC,1\n")
 SURVEY = ["date=2026-03-02", "service=KTP-el", "u1=4", "u2=3", "u3=4", "u4=4",
           "u5=3", "u6=4", "u7=4", "u8=3"]  # u9 missing
 
@@ -66,6 +69,12 @@ ID = {
     "cmd": "kinerja: perintah 'stauts' tidak dikenal (maksud Anda 'status'?)\n",
     "pending": " [tertunda]\n",
     "sync": "sync         tertunda\n",
+    "sci": "{}:2: isian 'nip': 1.98501E+17 bukan NIP: spreadsheet mengubah NIP menjadi angka "
+           "dan kehilangan angka terakhirnya; format kolom sebagai teks lalu ketik NIP-nya lagi\n",
+    "resolved": "kinerja: complaint: isian 'resolved': tidak boleh sebelum isian 'received'\n",
+    "as": "kinerja: add rating: --as NIP wajib: penilaian ditulis oleh penilainya, yang masuk "
+          "dengan PIN-nya\n",
+    "prompt": "PIN 198001012005011001: ",
     "rules": ["isian 'nip': harus NIP 18 angka",
               "isian 'indicator': harus 1 sampai 32 karakter dari 0-9 A-Z a-z . _ -",
               "isian 'description': tidak boleh berisi karakter kendali (baris baru dan tab boleh)",
@@ -87,12 +96,54 @@ EN = {
     "cmd": "kinerja: unknown command 'stauts' (did you mean 'status'?)\n",
     "pending": " [pending]\n",
     "sync": "sync         pending\n",
+    "sci": "{}:2: field 'nip': 1.98501E+17 is not a NIP: the spreadsheet turned the NIP into a "
+           "number and lost its last digits; format the column as text and type the NIPs again\n",
+    "resolved": "kinerja: complaint: field 'resolved': must not be before received\n",
+    "as": "kinerja: add rating: --as NIP is required: a rating is written by its rater, signed in "
+          "with their PIN\n",
+    "prompt": "PIN for 198001012005011001: ",
     "rules": ["field 'nip': must be an 18-digit NIP",
               "field 'indicator': must be 1 to 32 of 0-9 A-Z a-z . _ -",
               "field 'description': must not contain control characters (newline and tab are "
               "allowed)",
               "field 'evidence': must not contain control characters\n"],
 }
+
+
+def prompt_of(args, e, db):
+    """What kinerja asks on a terminal (stdin and stderr a pty) before
+    reading the empty line sent back."""
+    import pty, select
+    master, slave = pty.openpty()
+    e = {k: v for k, v in e.items() if k != "KINERJA_PIN"}
+    p = subprocess.Popen([KINERJA, "--db", db] + args, env=e, stdin=slave, stdout=subprocess.PIPE,
+                         stderr=slave, close_fds=True)
+    os.close(slave)
+    said = b""
+    try:
+        while b": " not in said:
+            r, _, _ = select.select([master], [], [], 30)
+            if not r:
+                break
+            said += os.read(master, 1024)
+        # the line may be typed before the echo is off (a flush drops it):
+        # again until kinerja has read one
+        for _ in range(60):
+            os.write(master, b"\n")
+            try:
+                p.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+        p.communicate(timeout=30)
+    except OSError:
+        pass
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    return said.decode(errors="replace")
 
 
 def language_case(name, e, want):
@@ -132,6 +183,19 @@ def language_case(name, e, want):
     check(rc == 0 and want["sync"] in out, f"{name}: show: {out!r} {err!r}")
     rc, out, err = run(["list", "survey", "--json"], e, db)
     check(rc == 0 and json.loads(out)[0]["sync"] == "pending", f"{name}: list --json: {out!r}")
+    # a NIP a spreadsheet turned into a number: one line for the row, saying so
+    rc, out, err = run(["import", "activity", sci], e, db)
+    check(rc == 1 and err == want["sci"].format(sci), f"{name}: import NIP 1.98501E+17: {err!r}")
+    # a rule across two fields, and the command's words as typed
+    rc, out, err = run(["add", "complaint", "received=2026-03-05", "resolved=2026-03-01"], e, db)
+    check(rc == 1 and err == want["resolved"], f"{name}: add complaint: {err!r}")
+    rc, out, err = run(["add", "rating"], e, db)
+    check(rc == 2 and err == want["as"], f"{name}: add rating without --as: {err!r}")
+    # the PIN prompt at a terminal (a pty: not kinerja.exe's console under Wine)
+    if not os.environ.get("KJ_WINE_EXE"):
+        said = prompt_of(["approve", "01900000-0000-7000-8000-0000000000a1", "--as",
+                          "198001012005011001"], e, db)
+        check(said.startswith(want["prompt"]), f"{name}: PIN prompt: {said!r}")
     rc, out, err = run(["stauts"], e)
     check(rc == 2 and err == want["cmd"], f"{name}: unknown command: {err!r}")
 

@@ -786,13 +786,25 @@ static void test_scientific_notation(void **state) {
                             "1,98001E+17;Budi;36.73.04;\n" NIP1 ";Siti;36.73.04;1.98E+17\n";
   assert_int_equal(READ_INFO(emp, "employees", NULL, &rs, &info, &e), KJ_OK);
   assert_int_equal(rs.n, 2);
+  assert_int_equal(rs.r[0].nproblems, 1);
   assert_string_equal(rs.r[0].problems,
-                      "field 'nip': 1,98001E+17 is a number in scientific notation (a spreadsheet "
-                      "rounded it): format the column as text and export again");
+                      "field 'nip': 1,98001E+17 is not a NIP: the spreadsheet turned the NIP into "
+                      "a number and lost its last digits; format the column as text and type the "
+                      "NIPs again");
   assert_int_equal(rs.r[1].nproblems, 1);
   assert_string_equal(rs.r[1].problems,
-                      "field 'supervisor': 1.98E+17 is a number in scientific notation (a "
-                      "spreadsheet rounded it): format the column as text and export again");
+                      "field 'supervisor': 1.98E+17 is not a NIP: the spreadsheet turned the NIP "
+                      "into a number and lost its last digits; format the column as text and type "
+                      "the NIPs again");
+  rows_release(&rs);
+  /* an activity's NIP (a required field): one message, not the NIP rule too */
+  static const char act1[] = "nip,date,indicator,quantity\n1.98501E+17,2026-01-05,DOC,1\n";
+  assert_int_equal(READ_INFO(act1, "activities", "X", &rs, &info, &e), KJ_OK);
+  assert_int_equal(rs.r[0].nproblems, 1);
+  assert_string_equal(rs.r[0].problems,
+                      "field 'nip': 1.98501E+17 is not a NIP: the spreadsheet turned the NIP into "
+                      "a number and lost its last digits; format the column as text and type the "
+                      "NIPs again");
   rows_release(&rs);
   static const char act[] =
       "nip,date,indicator,quantity,minutes\n" NIP1 ",2026-01-05,DOC,1E+05,2e2\n";

@@ -630,7 +630,7 @@ static void test_cli(void **state) {
   char *a4[] = {"employees", "--period", "2026"};
   f = open_memstream(&buf, &len);
   assert_int_not_equal(kjs_score_cli_report(kjs_score_sqlite(db), &cfg, 3, a4, f, &e), 0);
-  assert_string_equal(e.msg, "report employees: --period and --office is required");
+  assert_string_equal(e.msg, "report employees: --period and --office are required");
   fclose(f);
   free(buf);
   sqlite3_close(db);

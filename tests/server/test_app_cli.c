@@ -241,8 +241,9 @@ static void test_import_variants(void **state) {
   assert_non_null(strstr(e->out, expect));
   assert_non_null(strstr(e->out, "imported 2 employees"));
   snprintf(expect, sizeof expect,
-           "%s:4: field 'nip': 1,98E+17 is a number in scientific notation (a spreadsheet "
-           "rounded it): format the column as text and export again\n",
+           "%s:4: field 'nip': 1,98E+17 is not a NIP: the spreadsheet turned the NIP into a "
+           "number and lost its last digits; format the column as text and type the NIPs "
+           "again\n",
            csv);
   assert_string_equal(e->err, expect);
   assert_int_equal(count_records(e), 5);
@@ -484,6 +485,10 @@ static void test_help_and_errors(void **state) {
        "serve: unknown option '--listn' (did you mean '--listen'?)"},
       {{"serve", "--listen", NULL}, "serve: option '--listen' needs a value"},
       {{"conflicts", "--bogus", NULL}, "conflicts: unknown option '--bogus' (see"},
+      /* what is missing, in English that agrees */
+      {{"report", "employees", "--period", "2026"},
+       "kinerjad: report employees: --period and --office are required\n"},
+      {{"report", "offices", NULL}, "kinerjad: report offices: --period is required\n"},
   };
   for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++) {
     assert_int_equal(run(e, typos[i].a), 1);
