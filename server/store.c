@@ -1772,6 +1772,10 @@ static kj_code service_each(void *ud, const char *name) {
   return KJ_OK;
 }
 
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The warning for service `typed`, not one of office's n listed names,
  * into out (size bytes): the closest listed one when kj_suggest_near says
  * it is near on the names' keys (kj_service_key: "Akta Kelahran" is near
@@ -1799,17 +1803,26 @@ static void service_warning(const char *typed, const char *office, const char *c
              typed, office, closest);
     return;
   }
+  /* by name (byte order), as kinerja lists them (client/cli.c); the
+   * store's order when there is no memory to sort */
+  const char **byname = n ? malloc(n * sizeof *byname) : NULL;
+  if (byname) {
+    memcpy(byname, names, n * sizeof *byname);
+    qsort(byname, n, sizeof *byname, cmp_name);
+  }
   char list[400];
   size_t used = 0;
   list[0] = 0;
   for (size_t i = 0; i < n; i++) {
-    int w = snprintf(list + used, sizeof list - used, "%s'%s'", i ? ", " : "", names[i]);
+    int w = snprintf(list + used, sizeof list - used, "%s'%s'", i ? ", " : "",
+                     byname ? byname[i] : names[i]);
     if (w < 0 || (size_t)w >= sizeof list - used) {
       snprintf(list + used, sizeof list - used, "%s", i ? ", ..." : "...");
       break;
     }
     used += (size_t)w;
   }
+  free(byname);
   snprintf(out, size,
            "field 'service': '%.200s' is not a service of office '%s' (its services: %s); "
            "stored as typed",
