@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "http.h"
 #include "i18n.h"
+#include "log.h"
 #include "passhash.h"
 #include "plat.h"
 #include "ui_api.h"
@@ -168,6 +169,11 @@ int kjc_cmd_ui(int argc, char **argv) {
     kjc_error(_("--kiosk-pause: '%s' is not a number of seconds (0-86400)"), pause);
     return KJC_EXIT_USAGE;
   }
+  /* the console window is the operator's: the state lines and warnings,
+   * not a line per request of the app (http/net.c logs those at info);
+   * $KJ_LOG=info shows them (common/log.h) */
+  if (!getenv("KJ_LOG"))
+    kj_log_set_level(KJ_LOG_WARN);
   static const kjh_metric_names names = {.prefix = "kinerja_ui"};
   char cert[4096], key[4096];
   cfg.plain_http = !https && loopback_host(cfg.host);

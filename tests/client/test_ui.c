@@ -222,13 +222,22 @@ static void test_serve_and_stop(void **state) {
   err = kjt_read(kjt_path(u.dir, "err.txt")); /* and it stopped with the server */
   assert_non_null(err);
   assert_non_null(strstr(err, "kinerja: stopped"));
+  /* the console (the operator's window) holds the state lines, not a line
+   * per request: those are info, shown with KJ_LOG=info (below) */
+  assert_null(strstr(err, " GET /healthz "));
   free(err);
   ui_free(&u);
 
   memset(&u, 0, sizeof u);
+  setenv("KJ_LOG", "info", 1);
   ui_start(&u);
+  unsetenv("KJ_LOG");
   assert_int_equal(get(&u, "/healthz", NULL, h, &n), 200);
   assert_int_equal(ui_stop(&u, SIGINT), 0);
+  err = kjt_read(kjt_path(u.dir, "err.txt"));
+  assert_non_null(err);
+  assert_non_null(strstr(err, " GET /healthz 200 "));
+  free(err);
   ui_free(&u);
 }
 
