@@ -243,6 +243,10 @@ void kjc_net_set_rate(kjc_net *n, double bytes_per_s) {
   n->level = kjc_net_level_for_rate(bytes_per_s);
 }
 
+void kjc_net_set_level(kjc_net *n, int level) {
+  n->level = level < 1 ? 1 : level > KJ_ZST_LEVEL_MAX ? KJ_ZST_LEVEL_MAX : level;
+}
+
 long kjc_net_connect_ms(const kjc_net *n) {
   return n->connect_ms;
 }

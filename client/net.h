@@ -127,6 +127,10 @@ void kjc_net_set_zst(kjc_net *n, int on);
 int kjc_net_level_for_rate(double bytes_per_s);
 void kjc_net_set_rate(kjc_net *n, double bytes_per_s);
 int kjc_net_level(const kjc_net *n); /* the level request bodies go in now */
+/* Request bodies at zstd level `level` (clamped to 1..KJ_ZST_LEVEL_MAX)
+ * until the next kjc_net_set_rate: a guess made before any rate is known
+ * (client/sync.c, a slow start over a connection whose handshake was long). */
+void kjc_net_set_level(kjc_net *n, int level);
 
 /* 1 when the server answered 415 to a body in the dictionary's coding (a
  * server rolled back to a release without it): this kjc_net has gone back
