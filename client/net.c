@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hlc.h"
 #include "i18n.h"
@@ -28,12 +29,13 @@ struct kjc_net {
   const volatile int *cancel;
   char errbuf[CURL_ERROR_SIZE];
   uint64_t sent, received;
-  long low_speed_ms; /* no byte either way for this long: the link is gone */
-  int zst;           /* request bodies in the dictionary coding (kjc_net_set_zst) */
-  int zst_refused;   /* the server answered 415 to one: it no longer takes it */
-  int zst_seen;      /* an answer came in the dictionary coding: the server holds it */
-  int level;         /* zstd level of request bodies (kjc_net_set_rate) */
-  long connect_ms;   /* TCP + TLS of the last pipelining connection */
+  long low_speed_ms;    /* no byte either way for this long: the link is gone */
+  int zst;              /* request bodies in the dictionary coding (kjc_net_set_zst) */
+  int zst_refused;      /* the server answered 415 to one: it no longer takes it */
+  int zst_seen;         /* an answer came in the dictionary coding: the server holds it */
+  int level;            /* zstd level of request bodies (kjc_net_set_rate) */
+  long connect_ms;      /* TCP + TLS of the last pipelining connection */
+  long connect_wait_ms; /* ... less this process's CPU time meanwhile */
   /* the pipelining connection (kjc_net_pipe_open), NULL when none */
   CURL *pc;
   curl_socket_t sock;
@@ -249,6 +251,10 @@ void kjc_net_set_level(kjc_net *n, int level) {
 
 long kjc_net_connect_ms(const kjc_net *n) {
   return n->connect_ms;
+}
+
+long kjc_net_connect_wait_ms(const kjc_net *n) {
+  return n->connect_wait_ms;
 }
 
 int kjc_net_level(const kjc_net *n) {
@@ -549,7 +555,9 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
   if (g_share) /* resume the session of the last connection (one dropped) */
     curl_easy_setopt(c, CURLOPT_SHARE, g_share);
   curl_easy_setopt(c, CURLOPT_VERBOSE, 0L); /* bytes are counted here */
+  clock_t cpu0 = clock();
   CURLcode rc = curl_easy_perform(c);
+  clock_t cpu1 = clock();
   curl_socket_t sock = CURL_SOCKET_BAD;
   if (rc == CURLE_OK)
     rc = curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &sock);
@@ -560,6 +568,11 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
   curl_off_t app = 0;
   if (curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &app) == CURLE_OK && app > 0)
     n->connect_ms = (long)(app / 1000);
+  long cpu = cpu0 != (clock_t)-1 && cpu1 != (clock_t)-1
+                 ? (long)((double)(cpu1 - cpu0) * 1000.0 / CLOCKS_PER_SEC)
+                 : n->connect_ms;
+  n->connect_wait_ms = n->connect_ms > cpu ? n->connect_ms - cpu : 0;
+  KJ_DEBUG("connected in %ld ms, %ld ms of them this process's CPU", n->connect_ms, cpu);
   n->pc = c;
   n->sock = sock;
   n->inflight = 0;

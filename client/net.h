@@ -94,6 +94,12 @@ int kjc_net_pipe_is_open(const kjc_net *n);
  * being up (libcurl's APPCONNECT time: the TCP connect and the TLS
  * handshake, 3 round trips, 2 when the session was resumed); 0 none yet */
 long kjc_net_connect_ms(const kjc_net *n);
+/* The same less the CPU time this process spent meanwhile (C11 clock():
+ * on POSIX the process's CPU time; where clock() counts wall time, as
+ * Windows' C runtime does, 0): the time the handshake waited for the
+ * link and the server, not for this PC (a slow PC, or valgrind, does not
+ * make a long link). */
+long kjc_net_connect_wait_ms(const kjc_net *n);
 int kjc_net_pipe_inflight(const kjc_net *n);
 void kjc_net_pipe_close(kjc_net *n);
 kj_code kjc_net_send(kjc_net *n, const char *method, const char *path, const char *body,
