@@ -756,7 +756,8 @@ def bench_links(b, tmp):
         R["profiles"][name] = rs
     # EDGE with a drop on a PC whose last sync measured no rate (the
     # template's): a slow start (batches of 125, each next at most twice
-    # the largest answered) at level 12 until the rate is measured
+    # the largest answered; level 19 over a long handshake, sized to the
+    # link from its first answer on, docs/protocol.md "Pipelined push")
     for name, prof, kbit, delay, extra in LINKS:
         if extra:
             R["cold"] = [link_run(b, tmp, tpl, port, name + "-cold", ["--profile", prof] + extra, k)
@@ -1138,7 +1139,8 @@ def render_links(R, date):
                    "time(s), sent the later batches and the last cut batch behind the question and then "
                    "only the batches it did not vouch for. With no rate known (the table's last row): sent again per drop "
                    "%s B (runs %s, against the same first sync without the drop, %s / %s B in %.2f s, %s requests: "
-                   "its slow start's batches, docs/protocol.md \"Pipelined push\")." % (
+                   "its slow start's batches, level 19 over the long handshake, sized to the link from the first answer on, "
+                   "docs/protocol.md \"Pipelined push\")." % (
                        name, runs([r["cuts"] for r in e]), runs([r["attempts"] for r in e]),
                        fmt(med(resent)), runs(resent), fmt(nd["c2s"]), fmt(nd["s2c"]), nd["wall"],
                        fmt(nd["requests"]), fmt(batch),

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hlc.h"
 #include "i18n.h"
@@ -28,12 +29,13 @@ struct kjc_net {
   const volatile int *cancel;
   char errbuf[CURL_ERROR_SIZE];
   uint64_t sent, received;
-  long low_speed_ms; /* no byte either way for this long: the link is gone */
-  int zst;           /* request bodies in the dictionary coding (kjc_net_set_zst) */
-  int zst_refused;   /* the server answered 415 to one: it no longer takes it */
-  int zst_seen;      /* an answer came in the dictionary coding: the server holds it */
-  int level;         /* zstd level of request bodies (kjc_net_set_rate) */
-  long connect_ms;   /* TCP + TLS of the last pipelining connection */
+  long low_speed_ms;    /* no byte either way for this long: the link is gone */
+  int zst;              /* request bodies in the dictionary coding (kjc_net_set_zst) */
+  int zst_refused;      /* the server answered 415 to one: it no longer takes it */
+  int zst_seen;         /* an answer came in the dictionary coding: the server holds it */
+  int level;            /* zstd level of request bodies (kjc_net_set_rate) */
+  long connect_ms;      /* TCP + TLS of the last pipelining connection */
+  long connect_wait_ms; /* ... less this process's CPU time meanwhile */
   /* the pipelining connection (kjc_net_pipe_open), NULL when none */
   CURL *pc;
   curl_socket_t sock;
@@ -243,8 +245,16 @@ void kjc_net_set_rate(kjc_net *n, double bytes_per_s) {
   n->level = kjc_net_level_for_rate(bytes_per_s);
 }
 
+void kjc_net_set_level(kjc_net *n, int level) {
+  n->level = level < 1 ? 1 : level > KJ_ZST_LEVEL_MAX ? KJ_ZST_LEVEL_MAX : level;
+}
+
 long kjc_net_connect_ms(const kjc_net *n) {
   return n->connect_ms;
+}
+
+long kjc_net_connect_wait_ms(const kjc_net *n) {
+  return n->connect_wait_ms;
 }
 
 int kjc_net_level(const kjc_net *n) {
@@ -297,8 +307,60 @@ static int name_mismatch(const char *why) {
          strstr(why, "hostname mismatch") || strstr(why, "CN mismatch");
 }
 
-static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
-  const char *why = n->errbuf[0] ? n->errbuf : curl_easy_strerror(rc);
+/* curl's common failures in words of our own, through _() (curl's text is
+ * English: it goes to the debug log, its code into the message for
+ * support); NULL for the others. */
+static const char *curl_words(CURLcode rc) {
+  switch (rc) {
+  case CURLE_COULDNT_RESOLVE_HOST:
+    return _("the server's name could not be resolved (no network, or a wrong name?)");
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    return _("the proxy's name could not be resolved");
+  case CURLE_COULDNT_CONNECT:
+    return _("the connection was refused or not answered (is the server running, the address "
+             "right?)");
+  case CURLE_OPERATION_TIMEDOUT:
+    return _("the connection timed out");
+  case CURLE_SEND_ERROR:
+    return _("sending to the server failed: the connection was cut");
+  case CURLE_RECV_ERROR:
+    return _("receiving from the server failed: the connection was cut");
+  case CURLE_GOT_NOTHING:
+    return _("the server closed the connection without an answer");
+  case CURLE_PARTIAL_FILE:
+  case CURLE_BAD_CONTENT_ENCODING: /* a gzip body cut short */
+    return _("the server's answer was cut short");
+  case CURLE_SSL_CONNECT_ERROR:
+    return _("the secure connection (TLS handshake) failed");
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+    return _("the HTTP/2 connection failed");
+  case CURLE_PEER_FAILED_VERIFICATION:
+    return _("the server's certificate was not accepted");
+  case CURLE_SSL_CACERT_BADFILE:
+    return _("the CA certificate cannot be read");
+  case CURLE_SSL_CERTPROBLEM:
+    return _("the client certificate cannot be used");
+  case CURLE_SSL_INVALIDCERTSTATUS:
+    return _("the server's certificate status is not valid");
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    return _("the server's key is not the pinned one");
+  default:
+    return NULL;
+  }
+}
+
+/* A failed transfer as an error: rc curl's code, why its text (errbuf, or
+ * "" for curl_easy_strerror's), pinned 1 when the CA was pinned at init.
+ * The message is in our words (curl_words) with curl's code; curl's own
+ * English text only goes to the debug log (KJ_LOG=debug), or into the
+ * message for the codes curl_words does not know. */
+static kj_code curl_fail(CURLcode rc, const char *why, int pinned, kj_err *err) {
+  if (!why || !why[0])
+    why = curl_easy_strerror(rc);
+  const char *w = curl_words(rc);
+  if (w)
+    KJ_DEBUG("curl error %d: %s", (int)rc, why);
   switch (rc) {
   case CURLE_COULDNT_RESOLVE_HOST:
   case CURLE_COULDNT_RESOLVE_PROXY:
@@ -311,32 +373,34 @@ static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
   case CURLE_SSL_CONNECT_ERROR: /* the handshake cut short */
   case CURLE_HTTP2:
   case CURLE_HTTP2_STREAM:
-  case CURLE_BAD_CONTENT_ENCODING: /* a gzip body cut short */
-    return kj_fail(err, KJ_ENET, _("server unreachable: %s"), why);
+  case CURLE_BAD_CONTENT_ENCODING:
+    return kj_fail(err, KJ_ENET, _("server unreachable: %s (curl error %d)"), w, (int)rc);
   case CURLE_PEER_FAILED_VERIFICATION:
     if (strstr(why, "not yet valid") || strstr(why, "expired")) {
       /* certificates are checked against this PC's clock */
       char day[KJ_DATE_STRLEN + 1];
       kj_date_format((kj_day)(kj_wall_ms() / 86400000u), day);
-      return kj_fail(err, KJ_ECRYPTO, _("TLS: %s (this PC's date is %s: is its clock right?)"), why,
+      return kj_fail(err, KJ_ECRYPTO, _("TLS: %s (this PC's date is %s: is its clock right?)"),
+                     strstr(why, "expired") ? _("the server's certificate has expired")
+                                            : _("the server's certificate is not valid yet"),
                      day);
     }
     if (name_mismatch(why))
       return kj_fail(err, KJ_ECRYPTO,
                      _("TLS: %s (curl error %d: the server's certificate does not name this host: "
                        "use a name it lists, on Windows not an IP address; nothing was sent)"),
-                     why, (int)rc);
-    if (n->pinned)
+                     w, (int)rc);
+    if (pinned)
       return kj_fail(err, KJ_ECRYPTO,
                      _("TLS: %s (the server's certificate is not from the CA pinned at init: "
                        "another server, or a proxy reading the traffic; nothing was sent)"),
-                     why);
-    return kj_fail(err, KJ_ECRYPTO, _("TLS: %s"), why);
+                     w);
+    return kj_fail(err, KJ_ECRYPTO, _("TLS: %s (curl error %d)"), w, (int)rc);
   case CURLE_SSL_CACERT_BADFILE:
   case CURLE_SSL_CERTPROBLEM:
   case CURLE_SSL_INVALIDCERTSTATUS:
   case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    return kj_fail(err, KJ_ECRYPTO, _("TLS: %s"), why);
+    return kj_fail(err, KJ_ECRYPTO, _("TLS: %s (curl error %d)"), w, (int)rc);
   case CURLE_ABORTED_BY_CALLBACK:
     return kj_fail(err, KJ_EINTR, _("interrupted"));
   case CURLE_WRITE_ERROR:
@@ -344,6 +408,10 @@ static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
   default:
     return kj_fail(err, KJ_EPROTO, "%s", why);
   }
+}
+
+static kj_code classify(kjc_net *n, CURLcode rc, kj_err *err) {
+  return curl_fail(rc, n->errbuf, n->pinned, err);
 }
 
 kj_code kjc_net_request(kjc_net *n, const char *method, const char *path, const char *body,
@@ -444,7 +512,7 @@ kj_code kjc_net_probe(kjc_net *n, long timeout_ms, kj_err *err) {
   curl_easy_cleanup(c);
   if (rc == CURLE_OK)
     return KJ_OK;
-  return kj_fail(err, KJ_ENET, _("server unreachable: %s"), eb[0] ? eb : curl_easy_strerror(rc));
+  return curl_fail(rc, eb, 0, err);
 }
 
 /* ---- pipelined requests on one connection ---------------------------------- */
@@ -487,7 +555,9 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
   if (g_share) /* resume the session of the last connection (one dropped) */
     curl_easy_setopt(c, CURLOPT_SHARE, g_share);
   curl_easy_setopt(c, CURLOPT_VERBOSE, 0L); /* bytes are counted here */
+  clock_t cpu0 = clock();
   CURLcode rc = curl_easy_perform(c);
+  clock_t cpu1 = clock();
   curl_socket_t sock = CURL_SOCKET_BAD;
   if (rc == CURLE_OK)
     rc = curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &sock);
@@ -498,6 +568,11 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
   curl_off_t app = 0;
   if (curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &app) == CURLE_OK && app > 0)
     n->connect_ms = (long)(app / 1000);
+  long cpu = cpu0 != (clock_t)-1 && cpu1 != (clock_t)-1
+                 ? (long)((double)(cpu1 - cpu0) * 1000.0 / CLOCKS_PER_SEC)
+                 : n->connect_ms;
+  n->connect_wait_ms = n->connect_ms > cpu ? n->connect_ms - cpu : 0;
+  KJ_DEBUG("connected in %ld ms, %ld ms of them this process's CPU", n->connect_ms, cpu);
   n->pc = c;
   n->sock = sock;
   n->inflight = 0;
@@ -523,8 +598,8 @@ static kj_code pipe_wait(kjc_net *n, int want_write, int64_t moved, kj_err *err)
     return kj_fail(err, KJ_EINTR, _("interrupted"));
   }
   if (kjc_net_now_ms() - moved > n->low_speed_ms) {
-    char why[64];
-    snprintf(why, sizeof why, "no byte moved for %ld s", n->low_speed_ms / 1000);
+    char why[160];
+    snprintf(why, sizeof why, _("no byte moved for %ld s"), n->low_speed_ms / 1000);
     return pipe_fail(n, CURLE_OK, why, err);
   }
   fd_set rd, wr;
@@ -549,7 +624,7 @@ static kj_code pipe_read(kjc_net *n, size_t *got, kj_err *err) {
     if (rc == CURLE_AGAIN)
       return KJ_OK;
     if (rc != CURLE_OK)
-      return pipe_fail(n, rc, "the connection was cut", err);
+      return pipe_fail(n, rc, _("the connection was cut"), err);
     if (k == 0) {
       n->eof = 1;
       return KJ_OK;
@@ -573,7 +648,7 @@ static kj_code pipe_write(kjc_net *n, const char *p, size_t len, kj_err *err) {
       size_t got = 0;
       kj_code c = pipe_read(n, &got, err);
       if (!c && n->eof)
-        return pipe_fail(n, CURLE_OK, "the server closed the connection", err);
+        return pipe_fail(n, CURLE_OK, _("the server closed the connection"), err);
       if (!c)
         c = pipe_wait(n, 1, got ? (moved = kjc_net_now_ms()) : moved, err);
       if (c)
@@ -581,7 +656,7 @@ static kj_code pipe_write(kjc_net *n, const char *p, size_t len, kj_err *err) {
       continue;
     }
     if (rc != CURLE_OK)
-      return pipe_fail(n, rc, "the connection was cut", err);
+      return pipe_fail(n, rc, _("the connection was cut"), err);
     p += k;
     len -= k;
     n->sent += (uint64_t)k;
@@ -742,7 +817,7 @@ kj_code kjc_net_recv(kjc_net *n, kjc_net_reply *reply, kj_err *err) {
         break;
     }
     if (n->eof) {
-      c = pipe_fail(n, CURLE_OK, "the server closed the connection before its answer", err);
+      c = pipe_fail(n, CURLE_OK, _("the server closed the connection before its answer"), err);
       break;
     }
     size_t got = 0;
@@ -807,7 +882,7 @@ static kj_code fetch_leaf(const char *base, long timeout_ms, char **pem, kj_err 
   kj_code out = KJ_OK;
   struct curl_certinfo *ci = NULL;
   if (rc != CURLE_OK)
-    out = kj_fail(err, KJ_ENET, _("server unreachable: %s"), eb[0] ? eb : curl_easy_strerror(rc));
+    out = curl_fail(rc, eb, 0, err);
   else if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs < 1)
     out = kj_fail(err, KJ_ECRYPTO, _("the server sent no certificate"));
   else {
@@ -900,11 +975,7 @@ kj_code kjc_net_enrol(const char *server, const unsigned char *secret, const uns
   CURLcode cr = curl_easy_perform(c);
   long status = 0;
   if (cr != CURLE_OK) {
-    kjc_net tmp;
-    memset(&tmp, 0, sizeof tmp);
-    snprintf(tmp.errbuf, sizeof tmp.errbuf, "%s", ebuf);
-    tmp.pinned = 1;
-    rc = classify(&tmp, cr, err);
+    rc = curl_fail(cr, ebuf, 1, err);
     goto out;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

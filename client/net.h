@@ -94,6 +94,12 @@ int kjc_net_pipe_is_open(const kjc_net *n);
  * being up (libcurl's APPCONNECT time: the TCP connect and the TLS
  * handshake, 3 round trips, 2 when the session was resumed); 0 none yet */
 long kjc_net_connect_ms(const kjc_net *n);
+/* The same less the CPU time this process spent meanwhile (C11 clock():
+ * on POSIX the process's CPU time; where clock() counts wall time, as
+ * Windows' C runtime does, 0): the time the handshake waited for the
+ * link and the server, not for this PC (a slow PC, or valgrind, does not
+ * make a long link). */
+long kjc_net_connect_wait_ms(const kjc_net *n);
 int kjc_net_pipe_inflight(const kjc_net *n);
 void kjc_net_pipe_close(kjc_net *n);
 kj_code kjc_net_send(kjc_net *n, const char *method, const char *path, const char *body,
@@ -127,6 +133,10 @@ void kjc_net_set_zst(kjc_net *n, int on);
 int kjc_net_level_for_rate(double bytes_per_s);
 void kjc_net_set_rate(kjc_net *n, double bytes_per_s);
 int kjc_net_level(const kjc_net *n); /* the level request bodies go in now */
+/* Request bodies at zstd level `level` (clamped to 1..KJ_ZST_LEVEL_MAX)
+ * until the next kjc_net_set_rate: a guess made before any rate is known
+ * (client/sync.c, a slow start over a connection whose handshake was long). */
+void kjc_net_set_level(kjc_net *n, int level);
 
 /* 1 when the server answered 415 to a body in the dictionary's coding (a
  * server rolled back to a release without it): this kjc_net has gone back

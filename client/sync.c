@@ -58,6 +58,23 @@
 #define RATE_MIN_BYTES 8192.0
 #define RATE_MIN_MS 1000
 #define RATE_ENOUGH_BYTES 65536.0
+/* the first answer's rate (first_answer_rate): only over a round trip of
+ * at least FIRST_ANSWER_MIN_RTT_MS, from an answer that came at least
+ * FIRST_ANSWER_MIN_MS after it */
+#define FIRST_ANSWER_MIN_RTT_MS 100.0
+#define FIRST_ANSWER_MIN_MS 150.0
+/* A slow start over a connection whose TCP + TLS handshake waited at
+ * least LONG_HANDSHAKE_MS for the link and the server
+ * (kjc_net_connect_wait_ms: this process's CPU left out, so a slow PC or
+ * valgrind is no long link; 3 round trips of half a second or more: EDGE,
+ * VSAT, a poor 3G signal; never a LAN) sends its batches at zstd's
+ * highest level until a rate is known: such a link idles most of each
+ * round trip while the slow start's small batches wait for their answers,
+ * so the level's CPU (about 17 ms for 125 changes here) is hidden, and its
+ * 10 % fewer bytes are what the first answers wait for on a slow link.
+ * (1,000 ms let a loaded machine's loopback handshake under valgrind
+ * through.) */
+#define LONG_HANDSHAKE_MS 1500
 #define DEFAULT_PULL 1000
 /* The page cache of a sync: it reads the outbox once, in order, and pulls
  * in pages of 1,000; 4 MiB holds the indexes a pull writes into. */
@@ -552,11 +569,12 @@ typedef struct flight {
   int n;
   kj_code rc; /* stop-and-wait: the request's code */
   kjc_net_reply r;
-  uint64_t bytes; /* of the request on the wire */
-  cutq *q;        /* a push/status question (its batches), not a push */
-  int spec;       /* the last cut batch sent behind the question */
-  int vouched;    /* ... and the question's answer vouched for it: its own answer is a replay */
-  int64_t t_sent; /* when its request was written (ms, kjc_net_now_ms) */
+  uint64_t bytes;    /* of the request on the wire */
+  cutq *q;           /* a push/status question (its batches), not a push */
+  int spec;          /* the last cut batch sent behind the question */
+  int vouched;       /* ... and the question's answer vouched for it: its own answer is a replay */
+  int64_t t_sent;    /* when its request was written (ms, kjc_net_now_ms) */
+  int64_t busy_sent; /* the push's busy ms then (push_with) */
 } flight;
 
 static void flight_release(flight *f) {
@@ -960,6 +978,38 @@ static int batch_next(const engine *e, int batch) {
   return cap < n ? (int)cap : n;
 }
 
+/* Slow start on a slow link: the first answer of a pipelined push (bytes
+ * of its request, ms from its request written to its answer read) came
+ * back later than a round trip (the connection's TCP + TLS wait / 3,
+ * kjc_net_connect_wait_ms: this process's CPU left out) would bring it by
+ * FIRST_ANSWER_MIN_MS or more, ms being from its request written to its
+ * answer read less the time this process was busy meanwhile (writing the
+ * batches behind it): the rest is the time the
+ * link took to carry the request (and the server to apply it, so the rate
+ * is rather under than over).  When that rate is below KJC_RATE_SLOW it is
+ * taken as this sync's rate until the answers measure one (not kept):
+ * the next batches are sized to it, go at the slow link's zstd level and
+ * within the link's window, instead of those of a slow start that does
+ * not know the link (round 8, docs/performance.md).  A round trip under
+ * FIRST_ANSWER_MIN_RTT_MS (a LAN, loopback) or an answer within the
+ * round trip + FIRST_ANSWER_MIN_MS (a busy server, not a slow link) tells
+ * nothing. */
+static void first_answer_rate(engine *e, uint64_t bytes, int64_t ms) {
+  double rtt = (double)kjc_net_connect_wait_ms(e->net) / 3.0;
+  double carry = (double)ms - rtt;
+  if (rtt < FIRST_ANSWER_MIN_RTT_MS || carry < FIRST_ANSWER_MIN_MS || bytes == 0)
+    return;
+  double r = (double)bytes * 1000.0 / carry;
+  KJ_DEBUG("push: the first answer after %lld ms (a round trip about %.0f ms): the link carries "
+           "about %.0f B/s%s",
+           (long long)ms, rtt, r,
+           r < KJC_RATE_SLOW ? ", a slow link: batches and level to it" : "");
+  if (r >= KJC_RATE_SLOW)
+    return;
+  e->rate = r;
+  kjc_net_set_rate(e->net, e->rate);
+}
+
 /* The rate measured by this sync, kept for the next (best effort). */
 static void rate_store(engine *e) {
   if (!e->rate_measured)
@@ -1205,9 +1255,24 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
             fb += (double)fl[i].bytes;
             pushes++;
           }
+        /* with the next batch (its bytes estimated: its size, or what is
+         * left after the last seq sent when less), at most the window: a
+         * third batch that would go beyond it waits for an answer */
+        long next = res ? rq[0].n : upto > 0 ? upto : batch_next(e, batch);
+        int64_t top = INT64_MAX;
+        kj_err x;
+        if (!res && !upto && after != INT64_MIN && !kjc_outbox_max_seq(e->s, &top, &x) &&
+            top - after < next)
+          next = top > after ? (long)(top - after) : 0;
+        fb += (double)next * (e->change_bytes > 0 ? e->change_bytes : DEFAULT_CHANGE_BYTES);
         double rtt = (double)kjc_net_connect_ms(e->net) / 3.0;
-        if (pushes >= 2 && fb >= e->rate * (INFLIGHT_RTTS * rtt + BATCH_LINK_MS) / 1000.0)
+        if (pushes >= 2 && fb > e->rate * (INFLIGHT_RTTS * rtt + BATCH_LINK_MS) / 1000.0) {
+          /* nothing left after the last batch sent: the first pull page
+           * may go behind them now (pull_ahead) */
+          if (next == 0 && !nrq && !asking)
+            drained = 1;
           break;
+        }
       }
       if (cancelled(e)) {
         c = kj_fail(err, KJ_EINTR, _("interrupted"));
@@ -1215,6 +1280,9 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       }
       flight *f = &fl[nfl];
       b0 = kjc_net_now_ms();
+      if (piped && e->slow && e->rate <= 0 && kjc_net_pipe_is_open(e->net) &&
+          kjc_net_connect_wait_ms(e->net) >= LONG_HANDSHAKE_MS)
+        kjc_net_set_level(e->net, KJ_ZST_LEVEL_MAX); /* a long link: see LONG_HANDSHAKE_MS */
       int want = res ? rq[0].n : upto > 0 ? upto : batch_next(e, batch);
       int64_t from = res ? rq[0].after : after, last = res ? rq[0].last : INT64_MAX;
       if (!(f->ch = calloc((size_t)want, sizeof *f->ch))) {
@@ -1292,6 +1360,7 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       f->bytes = s1 - s0;
       f->spec = is_spec;
       f->t_sent = kjc_net_now_ms();
+      f->busy_sent = busy;
       KJ_DEBUG("push: a batch of %d change%s sent, %llu B", f->n, f->n == 1 ? "" : "s",
                (unsigned long long)f->bytes);
       sent_bytes += (double)f->bytes;
@@ -1381,7 +1450,9 @@ static kj_code push_with(engine *e, int plain, long *answered, int *was_piped, k
       }
       if (!c && f->n > e->answered_max)
         e->answered_max = f->n; /* slow start: the next batches may be twice it */
-      if (!c && t_first) {      /* the link's rate, from what was answered */
+      if (!c && piped && e->slow && e->rate <= 0 && f->t_sent > 0 && ans_bytes == 0)
+        first_answer_rate(e, f->bytes, b0 - f->t_sent - (busy - f->busy_sent));
+      if (!c && t_first) { /* the link's rate, from what was answered */
         ans_bytes += (double)f->bytes;
         if (piped && t_ans > 0 && f->t_sent > 0 && f->t_sent <= t_ans) {
           gap_bytes += (double)f->bytes;

@@ -13,6 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include <cJSON.h>
 #include <cmocka.h>
 
@@ -628,6 +633,94 @@ static void test_rejected_discard(void **state) {
 #undef C1
 }
 
+/* A listening socket on 127.0.0.1 (its port in *port); not accepting yet. */
+static int listen_local(int *port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(s >= 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(s, 8), 0);
+  socklen_t n = sizeof a;
+  assert_int_equal(getsockname(s, (struct sockaddr *)&a, &n), 0);
+  *port = ntohs(a.sin_port);
+  return s;
+}
+
+/* err says the failure in Indonesian with curl's code (want_code), and
+ * none of curl's (or the TLS library's) English words */
+static void assert_said_in_indonesian(const char *err, const char *words, int want_code) {
+  static const char *const english[] = {
+      "Failed", "failed", "refused", "Connection", "connect to",         "Couldn't", "Could not",
+      "SSL",    "error",  "host",    "port",       "server unreachable", "routines", NULL};
+  char code[32];
+  snprintf(code, sizeof code, "(galat curl %d)", want_code);
+  if (!err || !strstr(err, "server tidak terjangkau: ") || !strstr(err, words) ||
+      !strstr(err, code))
+    fail_msg("not said in Indonesian with curl's code %d: %s", want_code, err ? err : "(null)");
+  for (int i = 0; english[i]; i++)
+    if (strstr(err, english[i]))
+      fail_msg("curl's English (\"%s\") in the Indonesian message: %s", english[i], err);
+}
+
+/* The common network failures are said in Indonesian words of their own
+ * (client/net.c curl_words), curl's code kept for support, never curl's
+ * English text inside an Indonesian message: a port nobody listens on
+ * (curl 7), and a server that answers the TLS handshake with plain text
+ * (curl 35, the handshake failed). */
+static void test_network_errors_indonesian(void **state) {
+  (void)state;
+  static const char *const id[] = {"LANGUAGE=id", NULL};
+  int port = 0;
+  int s = listen_local(&port);
+  close(s); /* nobody listens there now */
+  char url[64];
+  snprintf(url, sizeof url, "https://127.0.0.1:%d", port);
+  const char *pc = syncenv_client(g, "refused", OA, url);
+  char *err = NULL;
+  assert_int_equal(syncenv_kinerja(pc, id, NULL, &err, (const char *const[]){"sync", NULL}), 2);
+  fprintf(stderr, "# refused: %s", err);
+  assert_said_in_indonesian(err, "koneksi ditolak", 7);
+  free(err);
+  /* the same in English names the failure as curl does not */
+  err = NULL;
+  assert_int_equal(syncenv_kinerja(pc, NULL, NULL, &err, (const char *const[]){"sync", NULL}), 2);
+  if (!err || !strstr(err, "server unreachable: the connection was refused") ||
+      !strstr(err, "(curl error 7)"))
+    fail_msg("not said in English with curl's code: %s", err ? err : "(null)");
+  free(err);
+
+  /* a server that is no TLS server: plain text back, then closed */
+  s = listen_local(&port);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    for (;;) {
+      int c = accept(s, NULL, NULL);
+      if (c < 0)
+        _exit(0);
+      char buf[512];
+      (void)!read(c, buf, sizeof buf);
+      static const char junk[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+      (void)!write(c, junk, sizeof junk - 1);
+      close(c);
+    }
+  }
+  close(s);
+  snprintf(url, sizeof url, "https://127.0.0.1:%d", port);
+  pc = syncenv_client(g, "notls", OA, url);
+  err = NULL;
+  int st = syncenv_kinerja(pc, id, NULL, &err, (const char *const[]){"sync", NULL});
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  fprintf(stderr, "# not TLS: %s", err);
+  assert_int_equal(st, 2);
+  assert_said_in_indonesian(err, "TLS", 35);
+  free(err);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_offices_converge, setup, teardown),
@@ -636,6 +729,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_clock_behind, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bandwidth, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_network_errors_indonesian, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
