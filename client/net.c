@@ -11,6 +11,7 @@
 #include "hlc.h"
 #include "i18n.h"
 #include "log.h"
+#include "plat.h"
 
 #include "date.h"
 #include "enrol.h"
@@ -555,9 +556,9 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
   if (g_share) /* resume the session of the last connection (one dropped) */
     curl_easy_setopt(c, CURLOPT_SHARE, g_share);
   curl_easy_setopt(c, CURLOPT_VERBOSE, 0L); /* bytes are counted here */
-  clock_t cpu0 = clock();
+  int64_t cpu0 = kj_cpu_ms();
   CURLcode rc = curl_easy_perform(c);
-  clock_t cpu1 = clock();
+  int64_t cpu1 = kj_cpu_ms();
   curl_socket_t sock = CURL_SOCKET_BAD;
   if (rc == CURLE_OK)
     rc = curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &sock);
@@ -568,9 +569,7 @@ kj_code kjc_net_pipe_open(kjc_net *n, kj_err *err) {
   curl_off_t app = 0;
   if (curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &app) == CURLE_OK && app > 0)
     n->connect_ms = (long)(app / 1000);
-  long cpu = cpu0 != (clock_t)-1 && cpu1 != (clock_t)-1
-                 ? (long)((double)(cpu1 - cpu0) * 1000.0 / CLOCKS_PER_SEC)
-                 : n->connect_ms;
+  long cpu = cpu0 >= 0 && cpu1 >= 0 ? (long)(cpu1 - cpu0) : n->connect_ms;
   n->connect_wait_ms = n->connect_ms > cpu ? n->connect_ms - cpu : 0;
   KJ_DEBUG("connected in %ld ms, %ld ms of them this process's CPU", n->connect_ms, cpu);
   n->pc = c;

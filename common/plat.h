@@ -149,6 +149,11 @@ void kj_ignore_sigpipe(void);
  * set.  Never fails. */
 void kj_sleep_ms(long ms);
 
+/* The CPU time this process has used, user and system, in ms
+ * (clock_gettime(CLOCK_PROCESS_CPUTIME_ID); GetProcessTimes on Windows,
+ * where C's clock() counts wall time), or -1 when the system cannot say. */
+int64_t kj_cpu_ms(void);
+
 /* Broken-down UTC time of t seconds since the epoch (gmtime_r / gmtime_s):
  * tm, or NULL when t is out of range. */
 struct tm *kj_time_utc(int64_t t, struct tm *tm);

@@ -211,6 +211,13 @@ void kj_sleep_ms(long ms) {
     ;
 }
 
+int64_t kj_cpu_ms(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+    return -1;
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 struct tm *kj_time_utc(int64_t t, struct tm *tm) {
   time_t tt = (time_t)t;
   return gmtime_r(&tt, tm);

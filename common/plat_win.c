@@ -362,6 +362,15 @@ void kj_sleep_ms(long ms) {
     Sleep((DWORD)(ms < 0 ? 0 : ms));
 }
 
+int64_t kj_cpu_ms(void) {
+  FILETIME created, exited, kernel, user;
+  if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user))
+    return -1;
+  ULARGE_INTEGER k = {.u = {kernel.dwLowDateTime, kernel.dwHighDateTime}};
+  ULARGE_INTEGER u = {.u = {user.dwLowDateTime, user.dwHighDateTime}};
+  return (int64_t)((k.QuadPart + u.QuadPart) / 10000); /* 100 ns units */
+}
+
 struct tm *kj_time_utc(int64_t t, struct tm *tm) {
   __time64_t tt = (__time64_t)t;
   return _gmtime64_s(tm, &tt) == 0 ? tm : NULL;

@@ -133,6 +133,22 @@ static void t_time(void) {
         tm.tm_mday == 30 && tm.tm_hour == 1 && tm.tm_min == 1 && tm.tm_sec == 1);
 }
 
+/* kj_cpu_ms counts this process's CPU, not the wall: a sleep adds
+ * (almost) nothing, a busy loop adds its time (C's clock() on Windows
+ * counts the wall, hence kj_cpu_ms). */
+static void t_cpu(void) {
+  int64_t c0 = kj_cpu_ms();
+  CHECK(c0 >= 0);
+  kj_sleep_ms(300);
+  int64_t c1 = kj_cpu_ms();
+  CHECK(c1 >= c0 && c1 - c0 < 150);
+  uint64_t w0 = kj_wall_ms();
+  volatile uint64_t x = 0;
+  while (kj_cpu_ms() - c1 < 50 && kj_wall_ms() - w0 < 10000)
+    x++;
+  CHECK(kj_cpu_ms() - c1 >= 50);
+}
+
 static void t_sleep(void) {
   static volatile int stop;
   kj_on_interrupt(&stop);
@@ -165,6 +181,7 @@ int main(void) {
   t_paths();
   t_tmp_dir();
   t_time();
+  t_cpu();
   t_sleep();
   t_text();
   printf("%s: %d failed\n", failed ? "FAIL" : "ok", failed);
