@@ -372,6 +372,23 @@ def office_code(i):
 
 # --- benchmarks --------------------------------------------------------------------
 
+def threads_sched(pid):
+    """The server's threads so far (/proc/PID/task/*/schedstat): seconds on
+    a core in all, seconds waiting for one, and the two busiest threads'
+    seconds on a core (the push's handlers and the one reading ahead)."""
+    runs, wait = [], 0.0
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                r, w, _ = f.read().split()
+        except OSError:
+            continue
+        runs.append(int(r) / 1e9)
+        wait += int(w) / 1e9
+    runs.sort(reverse=True)
+    return {"on_cpu": sum(runs), "runq": wait, "top2": runs[:2]}
+
+
 def bench_push(b, tmp, csv, run_no, proxy=False):
     """Point 2 (and 3, 7, healthz): N surveys from one outbox, end to end."""
     d = os.path.join(tmp, "push%d" % run_no)
@@ -404,6 +421,7 @@ def bench_push(b, tmp, csv, run_no, proxy=False):
             raise RuntimeError("healthz probe failed: %s" % t)
     srv_rss, srv_cpu = srv.usage()
     srv_sys, srv_minflt = srv.kernel()
+    sched = threads_sched(srv.proc.pid)
     srv.stop()
     handler_ms = 0.0  # the server's own time per push, from its request log
     with open(os.path.join(srv.dir, "serve.log")) as f:
@@ -417,7 +435,7 @@ def bench_push(b, tmp, csv, run_no, proxy=False):
            "import_wall": imp_wall, "requests": res["requests"], "client_sent": res["bytes_sent"],
            "client_recv": res["bytes_received"], "healthz": hz, "srv_rss": srv_rss, "srv_cpu": srv_cpu,
            "client_cpu": client_cpu, "handler_s": handler_ms / 1e3, "srv_sys": srv_sys,
-           "srv_minflt": srv_minflt}
+           "srv_minflt": srv_minflt, "sched": sched}
     if px:
         time.sleep(0.2)
         out["wire"] = wire(px.take())
@@ -1248,9 +1266,13 @@ def push_only(b, tmp):
         for name, bb in builds:
             p = bench_push(bb, tmp, csv, k)
             k += 1
-            log("%s push run %d: %.0f rec/s, server CPU %.2f s (system %.2f s, %d minor faults), "
-                "handlers %.2f s, load %.1f" % (name, r + 1, p["rate"], p["srv_cpu"], p["srv_sys"],
-                                              p["srv_minflt"], p["handler_s"], os.getloadavg()[0]))
+            sc = p["sched"]
+            log("%s push run %d: %.0f rec/s (%.2f s), server CPU %.2f s (system %.2f s, %d minor faults), "
+                "handlers %.2f s, threads on a core %.2f s (busiest %s s), waiting for one %.2f s, "
+                "client CPU %.2f s, load %.1f" % (
+                    name, r + 1, p["rate"], p["wall"], p["srv_cpu"], p["srv_sys"], p["srv_minflt"],
+                    p["handler_s"], sc["on_cpu"], " / ".join("%.2f" % x for x in sc["top2"]),
+                    sc["runq"], p["client_cpu"], os.getloadavg()[0]))
             res[name].append(p)
         db = os.path.join(tmp, "raw.db")
         raw.append(float(run([b.raw_sqlite, db, str(N), "durable"])[0].split()[1]))
