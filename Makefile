@@ -51,7 +51,7 @@ screenshots: build
 	cd $(BUILD) && KJ_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots ctest -R 'browser_(office|bkd)' --output-on-failure
 
 # Every benchmark in one go; writes docs/performance.md (scripts/bench.sh).
-# BENCH_QUICK=1 skips the slowest ones.
+# BENCH_QUICK=1 skips the slowest ones; BENCH_PG=0 the PostgreSQL part (30 minutes).
 bench: build
 	scripts/bench.sh $(BUILD)
 
