@@ -317,6 +317,31 @@ static size_t grow(char *p, size_t size, size_t n, void *ud) {
   return len;
 }
 
+/* GET path of u's app (with the one extra header, e.g. a Cookie, or
+ * NULL): asserts 200 and returns its body parsed (the caller deletes it). */
+static cJSON *get_json(const ui *u, const char *path, const char *extra) {
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", u->port, path);
+  body b = {NULL, 0};
+  CURL *c = curl_easy_init();
+  struct curl_slist *h = extra ? curl_slist_append(NULL, extra) : NULL;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grow);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  long code = 0;
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  assert_int_equal(code, 200);
+  cJSON *o = cJSON_Parse(b.p);
+  free(b.p);
+  assert_non_null(o);
+  return o;
+}
+
 /* An employee of 36.73.04 as pulled from the server. */
 static void pulled_employee(kjc_store *s, const char *nip, const char *name) {
   const char *const vals[][2] = {{"name", name}, {"office", "36.73.04"}};
@@ -358,30 +383,14 @@ static void test_targets_order(void **state) {
     kjt_run_release(&r);
   }
   /* the app's list, as the operator */
-  char url[128], hdr[4096];
+  char hdr[4096];
   signin(&u, NULL, hdr);
   const char *sc = strstr(hdr, "Set-Cookie: ");
   assert_non_null(sc);
   sc += strlen("Set-Cookie: ");
   char cookie[512];
   snprintf(cookie, sizeof cookie, "Cookie: %.*s", (int)strcspn(sc, ";\r\n"), sc);
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/targets", u.port);
-  body b = {NULL, 0};
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = curl_slist_append(NULL, cookie);
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grow);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-  long code = 0;
-  assert_int_equal(curl_easy_perform(c), CURLE_OK);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  assert_int_equal(code, 200);
-  cJSON *o = cJSON_Parse(b.p);
-  free(b.p);
+  cJSON *o = get_json(&u, "/api/targets", cookie);
   const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "targets");
   assert_int_equal(cJSON_GetArraySize(ts), 3);
   char got[256] = "";
@@ -432,21 +441,7 @@ static void test_services_order(void **state) {
     pulled_service(s, "36.73.04", names[i]);
   pulled_service(s, "36.73.01", "Akta Cerai"); /* another office's: not listed */
   kjc_store_close(s);
-  char url[128];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/kiosk", u.port);
-  body b = {NULL, 0};
-  CURL *c = curl_easy_init();
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grow);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-  long code = 0;
-  assert_int_equal(curl_easy_perform(c), CURLE_OK);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  curl_easy_cleanup(c);
-  assert_int_equal(code, 200);
-  cJSON *o = cJSON_Parse(b.p);
-  free(b.p);
+  cJSON *o = get_json(&u, "/api/kiosk", NULL);
   char got[256] = "";
   const cJSON *sv;
   cJSON_ArrayForEach(sv, cJSON_GetObjectItemCaseSensitive(o, "services")) {
