@@ -21,29 +21,29 @@ static void print_line(void *ud, long line, const char *msg, int warning) {
 
 static const char import_help[] =
     N_("usage: kinerja import TYPE FILE.csv [--strict] [--again] [--as NIP]\n"
-    "\n"
-    "Import a CSV file of TYPE (survey, activity, complaint, rating, target;\n"
-    "plural accepted) in the format of docs/protocol.md \"Records\": a header row naming the\n"
-    "columns (any order, any letter case), RFC 4180 quoting, UTF-8 (a BOM is\n"
-    "fine), LF or CRLF.  A file saved by a spreadsheet set to Indonesian is read\n"
-    "too: a ';' separator, dates DD/MM/YYYY (day first) and decimal commas (0,5);\n"
-    "the import says which it saw (\"read as ';'-separated, dates DD/MM/YYYY\").\n"
-    "An empty id makes a new record; an existing id updates that record; an\n"
-    "empty office is this database's office, and a row of another office is\n"
-    "refused.  Valid rows are stored in one transaction; each problem of a bad\n"
-    "row is printed as FILE:LINE: ... and the exit code is then 1.  A file\n"
-    "whose rows were imported before (in any of these forms) adds nothing: it\n"
-    "says when that was, and exits 0.\n"
-    "\n"
-    "  --strict    store nothing when any row is bad\n"
-    "  --again     import a file again although its rows were imported before\n"
-    "  --as NIP    the rows are that person's changes (signs in with the PIN:\n"
-    "              asked, or --pin-file FILE, or $KINERJA_PIN); required for ratings\n"
-    "              (the rater); without it the author is 'operator'\n"
-    "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
-    "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
-    "\n"
-    "example: kinerja import survey surveys.csv --strict\n");
+       "\n"
+       "Import a CSV file of TYPE (survey, activity, complaint, rating, target;\n"
+       "plural accepted) in the format of docs/protocol.md \"Records\": a header row naming the\n"
+       "columns (any order, any letter case), RFC 4180 quoting, UTF-8 (a BOM is\n"
+       "fine), LF or CRLF.  A file saved by a spreadsheet set to Indonesian is read\n"
+       "too: a ';' separator, dates DD/MM/YYYY (day first) and decimal commas (0,5);\n"
+       "the import says which it saw (\"read as ';'-separated, dates DD/MM/YYYY\").\n"
+       "An empty id makes a new record; an existing id updates that record; an\n"
+       "empty office is this database's office, and a row of another office is\n"
+       "refused.  Valid rows are stored in one transaction; each problem of a bad\n"
+       "row is printed as FILE:LINE: ... and the exit code is then 1.  A file\n"
+       "whose rows were imported before (in any of these forms) adds nothing: it\n"
+       "says when that was, and exits 0.\n"
+       "\n"
+       "  --strict    store nothing when any row is bad\n"
+       "  --again     import a file again although its rows were imported before\n"
+       "  --as NIP    the rows are that person's changes (signs in with the PIN:\n"
+       "              asked, or --pin-file FILE, or $KINERJA_PIN); required for ratings\n"
+       "              (the rater); without it the author is 'operator'\n"
+       "  --pin-file FILE  the PIN of --as is the first line of FILE\n"
+       "  --db PATH   database file (default $KINERJA_DB, else ./kinerja.db)\n"
+       "\n"
+       "example: kinerja import survey surveys.csv --strict\n");
 
 int kjc_cmd_import(int argc, char **argv) {
   int strict = 0, again = 0;
@@ -97,10 +97,14 @@ int kjc_cmd_import(int argc, char **argv) {
   if (!c && x.seen_before) {
     char when[64];
     kjc_time_text(s, x.before_ms, when); /* the office's zone, WIB/WITA/WIT */
-    kjc_warn(_("the rows of '%s' were imported before, on %s%s%s%s: nothing added "
-               "(--again imports them again)"),
-             fname, when, x.before_file[0] ? " from '" : "", x.before_file,
-             x.before_file[0] ? "'" : "");
+    if (x.before_file[0])
+      kjc_warn(_("the rows of '%s' were imported before, on %s from '%s': nothing added "
+                 "(--again imports them again)"),
+               fname, when, x.before_file);
+    else
+      kjc_warn(_("the rows of '%s' were imported before, on %s: nothing added "
+                 "(--again imports them again)"),
+               fname, when);
     fclose(f);
     kjc_store_close(s);
     return 0;
@@ -124,5 +128,12 @@ int kjc_cmd_import(int argc, char **argv) {
   if (x.bad)
     printf(_(", %ld bad (not imported)"), x.bad);
   putchar('\n');
+  /* the usual next step, the corrected file imported whole, would store
+   * its new rows (those without an id get one now) a second time: its
+   * digest differs, so it is not "imported before" */
+  if (x.bad && x.created)
+    kjc_warn(_("fix the %ld bad row%s and import only them, in a file of their own: importing "
+               "all of '%s' again would store its %ld new row%s a second time"),
+             x.bad, x.bad == 1 ? "" : "s", fname, x.created, x.created == 1 ? "" : "s");
   return x.bad ? KJC_EXIT_FAIL : 0;
 }

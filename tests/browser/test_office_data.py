@@ -307,6 +307,9 @@ def test_import(o, url):
         b.click("#i-go")
         t = b.wait_text("#i-counts", "Tersimpan: 2")
         assert "Ditolak: 3" in t, t
+        # what to do next: import only the fixed rows (the whole file again
+        # would store its new rows twice)
+        assert "impor hanya baris itu" in b.text("#i-fix-only"), b.text("#i-fix-only")
         for line, word in ((3, "u3"), (4, "date"), (6, "u4")):
             r = b.text(f"#import-rows tr[data-line='{line}']")
             assert word in r and "bad" in b.find(f"#import-rows tr[data-line='{line}']").get_attribute("class"), r

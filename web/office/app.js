@@ -3,7 +3,7 @@
 // Persetujuan and Sinkronisasi.  Every change goes to the JSON API under
 // /api/ (client/ui_api.c) with the session's CSRF token; the server's rules
 // decide, and their messages are shown against the field.
-import { t, num, day, STATUS, wireLangSwitch } from "./i18n.js";
+import { t, num, day, exact, STATUS, wireLangSwitch } from "./i18n.js";
 import { penilaian } from "./page_penilaian.js";
 import { target } from "./page_target.js";
 import { impor, TYPE_WORD } from "./page_impor.js";
@@ -469,7 +469,7 @@ async function kegiatan() {
       return h("tr", { "data-id": a.id, "data-status": st },
         h("td", {}, can ? h("input", { type: "checkbox", class: "pick", value: a.id, "aria-label": a.id }) : ""),
         h("td", { text: day(a.date) }), h("td", { text: indName[a.indicator] || a.indicator }),
-        h("td", { class: "num", text: num(a.quantity, String(a.quantity).includes(".") ? 2 : 0) }),
+        h("td", { class: "num", text: exact(a.quantity) }),
         h("td", { class: "num", text: a.minutes ? num(a.minutes) : "" }), h("td", { text: a.description || "" }),
         h("td", {}, t(STATUS[st] || st), a.review ? h("div", { class: "hint", text: a.review }) : null),
         h("td", {}, editable ? h("button", { type: "button", class: "link edit", text: t("Ubah"), onclick: () => edit({ ...a, status: st }) }) : ""));
@@ -547,7 +547,7 @@ async function persetujuan() {
   const tbody = h("tbody", {}, acts.map((a) => h("tr", { "data-id": a.id },
     h("td", {}, h("input", { type: "checkbox", class: "pick", value: a.id, "aria-label": a.id })),
     h("td", { text: day(a.date) }), h("td", {}, a.name || "", h("div", { class: "hint", text: a.nip })),
-    h("td", { text: inds[a.indicator] || a.indicator }), h("td", { class: "num", text: num(a.quantity, String(a.quantity).includes(".") ? 2 : 0) }),
+    h("td", { text: inds[a.indicator] || a.indicator }), h("td", { class: "num", text: exact(a.quantity) }),
     h("td", { text: a.description || "" }), h("td", { text: t(STATUS[a.status || "submitted"]) }))));
   if (!acts.length) tbody.append(h("tr", {}, h("td", { colspan: "7", class: "muted", text: t("Tidak ada data") })));
   all.addEventListener("change", () => { for (const c of tbody.querySelectorAll("input.pick")) c.checked = all.checked; count(); });

@@ -140,6 +140,8 @@ const EN = {
   "Kegiatan": "Activities",
   "Penilaian": "Ratings",
   "Tersimpan": "Stored",
+  "Perbaiki baris yang ditolak lalu impor hanya baris itu, dalam berkas tersendiri: mengimpor seluruh berkas ini lagi akan menyimpan baris barunya dua kali.":
+    "Fix the rejected rows and import only them, in a file of their own: importing this whole file again would store its new rows a second time.",
   "baru": "new",
   "diperbarui": "updated",
   "tidak berubah": "unchanged",
@@ -257,6 +259,12 @@ export function num(n, dec = 0) {
   fmt[key] ||= new Intl.NumberFormat(lang === "en" ? "en-GB" : "id-ID",
     { minimumFractionDigits: dec, maximumFractionDigits: dec });
   return fmt[key].format(Number(n));
+}
+
+// An exact decimal (a quantity, target or realisasi: docs/scoring.md) with
+// as many decimals as it has, at most 6: 2.5 as "2,5", 0.1234 keeps four.
+export function exact(v) {
+  return num(v, Math.min((/\.(\d+)$/.exec(String(v ?? "")) || ["", ""])[1].length, 6));
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"];

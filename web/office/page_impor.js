@@ -103,6 +103,12 @@ function drawResult(h, box, d, text) {
       ` (${t("baru")} ${num(d.created)}, ${t("diperbarui")} ${num(d.updated)}, ${t("tidak berubah")} ${num(d.unchanged)}) · `,
       h("strong", { class: d.bad ? "bad-text" : "", text: `${t("Ditolak")}: ${num(d.bad)}` })));
   }
+  // the usual next step, the corrected file imported whole, would store its
+  // new rows a second time (its digest differs: not "imported before")
+  if (!d.seen_before && d.bad && d.created) {
+    head.push(h("p", { class: "notice", id: "i-fix-only",
+      text: t("Perbaiki baris yang ditolak lalu impor hanya baris itu, dalam berkas tersendiri: mengimpor seluruh berkas ini lagi akan menyimpan baris barunya dua kali.") }));
+  }
   if (d.read_as) head.push(h("p", { class: "hint", text: `${t("Dibaca sebagai")}: ${d.read_as}` }));
   const lines = text.replace(/\r\n?/g, "\n").replace(/\n$/, "").split("\n");
   const rows = [];

@@ -5,7 +5,7 @@
 // sent (null until the period is scored).  Newest period first, names
 // beside NIPs, filters kept in the address: GET/POST /api/targets
 // (client/ui_api_data.c).  kit: app.js's helpers (h, api, ...).
-import { t, num, day } from "./i18n.js";
+import { t, num, day, exact } from "./i18n.js";
 
 export async function target(kit) {
   const { h, api, showErrors, summary, errorsOf, session, meta, main, route, listFilter, listQuery, dateFields, personField, periodField } = kit;
@@ -19,9 +19,7 @@ export async function target(kit) {
   const year = (session.today || "").slice(0, 4);
   // the names errors are shown with (added, never replacing another page's)
   for (const [k, v] of Object.entries({ period: "Periode", target: "Target", weight: "Bobot" })) kit.labels[k] ??= v;
-  // target and realisasi are exact decimals (docs/scoring.md): as many
-  // decimals as the value has (at most 6), so 2.5 is "2,5" and 0.1234 keeps four
-  const dec = (v) => num(v, Math.min((/\.(\d+)$/.exec(String(v ?? "")) || ["", ""])[1].length, 6));
+  const dec = exact; // target and realisasi: exact decimals
   const form = h("form", { id: "target-form", class: "card", novalidate: true },
     h("h2", { text: t("Tetapkan target") }), summary(),
     h("div", { class: "row" },
