@@ -983,6 +983,22 @@ static int cmd_report(cmd_ctx *c) {
   kj_buf_init(&out, KJ_BUF_UNLIMITED);
   kj_err e;
   kj_err_clear(&e);
+  if (!offices) { /* a mistyped office is said, not an empty table */
+    char *state = NULL;
+    kj_code orc = kjs_store_get_state(st, KJ_T_OFFICE, office, &state, &e);
+    free(state);
+    if (orc) {
+      if (orc == KJ_ENOENT)
+        kjs_adm_error("report employees: no office '%s' (a typo? 'kinerjad export office' lists "
+                      "the codes)",
+                      office);
+      else
+        kjs_adm_error("report employees: cannot look up office '%s': %s", office, e.msg);
+      kj_buf_release(&out);
+      kjs_store_close(st);
+      return 1;
+    }
+  }
   char today[KJ_DATE_STRLEN + 1];
   time_t now = time(NULL);
   struct tm tm;

@@ -474,7 +474,7 @@ static void test_help_and_errors(void **state) {
   }
   /* a mistyped command, subcommand or option says what was meant */
   static const struct {
-    const char *a[5], *want;
+    const char *a[7], *want;
   } typos[] = {
       {{"devcie", "list", NULL}, "unknown command 'devcie' (did you mean 'device'?)"},
       {{"device", "ad", NULL}, "unknown device command 'ad' (did you mean 'add'?)"},
@@ -490,6 +490,9 @@ static void test_help_and_errors(void **state) {
       {{"report", "employees", "--period", "2026"},
        "kinerjad: report employees: --period and --office are required\n"},
       {{"report", "offices", NULL}, "kinerjad: report offices: --period is required\n"},
+      /* a mistyped office: said, not an empty table */
+      {{"report", "employees", "--period", "2026", "--office", "99.99.99", NULL},
+       "kinerjad: report employees: no office '99.99.99' (a typo?"},
   };
   for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++) {
     assert_int_equal(run(e, typos[i].a), 1);
