@@ -393,10 +393,15 @@ static kj_code curl_fail(CURLcode rc, const char *why, int pinned, kj_err *err) 
                      w, (int)rc);
     if (pinned)
       return kj_fail(err, KJ_ECRYPTO,
-                     _("TLS: %s (the server's certificate is not from the CA pinned at init: "
-                       "another server, or a proxy reading the traffic; nothing was sent)"),
-                     w);
-    return kj_fail(err, KJ_ECRYPTO, _("TLS: %s (curl error %d)"), w, (int)rc);
+                     _("TLS: %s (curl error %d: the server's certificate is not from the pinned "
+                       "CA, set by 'init --ca' or 'config set ca': another server, or a proxy "
+                       "reading the traffic; nothing was sent)"),
+                     w, (int)rc);
+    return kj_fail(err, KJ_ECRYPTO,
+                   _("TLS: %s (curl error %d: this PC does not trust the server's certificate: "
+                     "get the server's cert.pem from the BKD and run 'kinerja config set ca "
+                     "FILE'; nothing was sent)"),
+                   w, (int)rc);
   case CURLE_SSL_CACERT_BADFILE:
   case CURLE_SSL_CERTPROBLEM:
   case CURLE_SSL_INVALIDCERTSTATUS:
