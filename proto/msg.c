@@ -607,24 +607,32 @@ kj_code kj_rstate_json(const kj_rstate *s, kj_buf *out, kj_err *err) {
       goto nomem;
     first = 0;
   }
-  if (kj_buf_adds(b, "},\"t\":{"))
+  /* the common stamp once as "s", the others in "t" (proto/wire.h) */
+  const kj_stamp *cs = kj_rstate_common_stamp(s);
+  if (kj_buf_addc(b, '}') || (cs && (kj_buf_adds(b, ",\"s\":") || json_stamp_c(b, cs, &sc))))
     goto nomem;
   first = 1;
   for (int i = 0; i < t->nfields; i++) {
-    if (!s->st[i].hlc && !s->rec.v[i])
+    const kj_stamp *st = &s->st[i];
+    if (!st->hlc && !s->rec.v[i])
       continue;
-    if ((!first && addc(b, ',')) || json_key(b, t->fields[i].name) ||
-        json_stamp_c(b, &s->st[i], &sc))
+    if (s->rec.v[i] && cs && st->hlc == cs->hlc && !strcmp(st->device, cs->device))
+      continue;
+    if ((first ? kj_buf_adds(b, ",\"t\":{") : addc(b, ',')) || json_key(b, t->fields[i].name) ||
+        json_stamp_c(b, st, &sc))
       goto nomem;
     first = 0;
   }
   for (int i = 0; i < s->nx; i++) {
-    if ((!first && addc(b, ',')) || json_str(b, s->x[i].name) || addc(b, ':') ||
-        json_stamp_c(b, &s->x[i].st, &sc))
+    const kj_stamp *st = &s->x[i].st;
+    if (s->x[i].value && cs && st->hlc == cs->hlc && !strcmp(st->device, cs->device))
+      continue;
+    if ((first ? kj_buf_adds(b, ",\"t\":{") : addc(b, ',')) || json_str(b, s->x[i].name) ||
+        addc(b, ':') || json_stamp_c(b, st, &sc))
       goto nomem;
     first = 0;
   }
-  if (kj_buf_addc(b, '}'))
+  if (first ? !cs && kj_buf_adds(b, ",\"t\":{}") : kj_buf_addc(b, '}'))
     goto nomem;
   if (s->rec.deleted && (kj_buf_adds(b, ",\"dt\":") || json_stamp(b, &s->del)))
     goto nomem;
@@ -1361,7 +1369,9 @@ static int page_empty(const kj_buf *out) {
 
 kj_code kj_pull_add_stored(kj_buf *out, const char *state, int peer, int *added, kj_err *err) {
   *added = 0;
-  if (peer >= KJ_PROTOCOL_MAX) {
+  /* a state stored with "s" (protocol 3) or without it is read by a peer
+   * of protocol 3 as it is; an older one gets it written its way */
+  if (peer >= KJ_PROTOCOL_STATE_S) {
     if ((!page_empty(out) && kj_buf_addc(out, ',')) || kj_buf_adds(out, state))
       return kj_fail(err, KJ_ETOOBIG, "pull page too large");
     *added = 1;

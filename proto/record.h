@@ -55,11 +55,14 @@ typedef enum {
 
 /* Protocol versions (docs/protocol.md "Versions").  Version 1 is the
  * release of commit 0c3ceb2; version 2 added the fields and types of
- * domain.md v2.  A type, field or enum value carries the version that
+ * the records' second version; version 3 (KJ_PROTOCOL_STATE_S) lets a
+ * record state say its common stamp once ("s") instead of once per field
+ * (proto/wire.h).  A type, field or enum value carries the version that
  * introduced it (`since`, 0 meaning 1): a peer of version v is never sent
  * anything newer than v. */
 #define KJ_PROTOCOL_MIN 1
-#define KJ_PROTOCOL_MAX 2
+#define KJ_PROTOCOL_MAX 3
+#define KJ_PROTOCOL_STATE_S 3
 
 #define KJ_MAX_FIELDS 20
 #define KJ_ID_MAX 36     /* UUID, office code, nip, indicator id */

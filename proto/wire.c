@@ -367,6 +367,32 @@ kj_code kj_change_from_json_lent(const cJSON *o, kj_change *c, kj_err *err) {
 
 /* ---- record states ------------------------------------------------------ */
 
+const kj_stamp *kj_rstate_common_stamp(const kj_rstate *s) {
+  const kj_type_def *t = kj_type(s->rec.type);
+  int nfields = t ? t->nfields : 0;
+  const kj_stamp *best = NULL;
+  int best_n = 0;
+  for (int i = 0; i < nfields && best_n < nfields - i; i++) {
+    if (!s->st[i].hlc || !s->rec.v[i])
+      continue;
+    int n = 0;
+    for (int j = i; j < nfields; j++)
+      if (s->rec.v[j] && s->st[j].hlc == s->st[i].hlc && !strcmp(s->st[j].device, s->st[i].device))
+        n++;
+    if (n > best_n) {
+      best_n = n;
+      best = &s->st[i];
+    }
+  }
+  return best;
+}
+
+static int same_stamp(const kj_stamp *a, const kj_stamp *b) {
+  return a && b && a->hlc == b->hlc && !strcmp(a->device, b->device);
+}
+
+/* peer 0: this program's form; a peer of KJ_PROTOCOL_STATE_S and later
+ * gets the common stamp as "s" and in "t" only the stamps that differ */
 static cJSON *rstate_to_json(const kj_rstate *s, int peer) {
   const kj_type_def *t = kj_type(s->rec.type);
   if (!t || (peer && kj_type_since(t) > peer))
@@ -378,24 +404,32 @@ static cJSON *rstate_to_json(const kj_rstate *s, int peer) {
       !cJSON_AddBoolToObject(o, "del", s->rec.deleted))
     goto fail;
   cJSON *f = cJSON_AddObjectToObject(o, "f");
-  cJSON *ts = cJSON_AddObjectToObject(o, "t");
-  if (!f || !ts)
+  if (!f)
     goto fail;
-  for (int i = 0; i < t->nfields; i++) {
-    const char *name = t->fields[i].name;
-    if (peer && kj_value_since(t, i, s->rec.v[i]) > peer)
+  const kj_stamp *cs = !peer || peer >= KJ_PROTOCOL_STATE_S ? kj_rstate_common_stamp(s) : NULL;
+  cJSON *ts = NULL;
+  if (cs && put_stamp(o, "s", cs))
+    goto fail;
+  for (int i = 0; i < t->nfields + (peer ? 0 : s->nx); i++) {
+    int known = i < t->nfields;
+    const char *name = known ? t->fields[i].name : s->x[i - t->nfields].name;
+    const char *v = known ? s->rec.v[i] : s->x[i - t->nfields].value;
+    const kj_stamp *st = known ? &s->st[i] : &s->x[i - t->nfields].st;
+    if (known && peer && kj_value_since(t, i, v) > peer)
       continue;
-    if (s->rec.v[i] && put_str(f, name, s->rec.v[i]))
+    if (v && put_str(f, name, v))
       goto fail;
-    if ((s->st[i].hlc || s->rec.v[i]) && put_stamp(ts, name, &s->st[i]))
+    if (known && !st->hlc && !v)
+      continue;
+    if (v && same_stamp(st, cs))
+      continue;
+    if (!ts && !(ts = cJSON_AddObjectToObject(o, "t")))
+      goto fail;
+    if (put_stamp(ts, name, st))
       goto fail;
   }
-  for (int i = 0; !peer && i < s->nx; i++) {
-    if (s->x[i].value && put_str(f, s->x[i].name, s->x[i].value))
-      goto fail;
-    if (put_stamp(ts, s->x[i].name, &s->x[i].st))
-      goto fail;
-  }
+  if (!cs && !ts && !cJSON_AddObjectToObject(o, "t"))
+    goto fail;
   if (s->rec.deleted && put_stamp(o, "dt", &s->del))
     goto fail;
   return o;
@@ -414,7 +448,8 @@ cJSON *kj_rstate_to_json_for(const kj_rstate *s, int peer) {
 
 /* "f" and "t" of a state: known fields into s->rec / s->st, unknown ones
  * (valid names only) into s->x. */
-static kj_code get_state_fields(const cJSON *f, const cJSON *ts, kj_rstate *s, kj_err *err) {
+static kj_code get_state_fields(const cJSON *f, const cJSON *ts, const kj_stamp *cs, kj_rstate *s,
+                                kj_err *err) {
   const kj_type_def *t = kj_type(s->rec.type);
   uint32_t have = 0, stamped = 0;
   if (f && !cJSON_IsObject(f))
@@ -450,10 +485,18 @@ static kj_code get_state_fields(const cJSON *f, const cJSON *ts, kj_rstate *s, k
     const char *name = it->string ? it->string : "";
     int i = kj_field_index(t, name);
     if (i < 0) {
-      if (!kj_rstate_xfind(s, name))
+      if (kj_rstate_xfind(s, name))
+        continue;
+      if (!xname_valid(name) || !cs)
         return kj_fail(err, KJ_EPROTO,
                        xname_valid(name) ? "field '%.64s': has no stamp" : "unknown field '%.64s'",
                        name);
+      if (!cJSON_IsString(it) && !cJSON_IsNull(it))
+        return kj_fail(err, KJ_EPROTO, "field '%s': must be a string or null", name);
+      kj_code rc = kj_rstate_xput(s, name, cJSON_IsString(it) ? it->valuestring : NULL, cs);
+      if (rc)
+        return kj_fail(err, rc, rc == KJ_ENOMEM ? "out of memory" : "more than %d unknown fields",
+                       KJ_MAX_XFIELDS);
       continue;
     }
     if (have & (1u << i))
@@ -466,14 +509,18 @@ static kj_code get_state_fields(const cJSON *f, const cJSON *ts, kj_rstate *s, k
     }
     have |= 1u << i;
   }
-  for (int i = 0; i < t->nfields; i++)
-    if (s->rec.v[i] && !(stamped & (1u << i)))
+  for (int i = 0; i < t->nfields; i++) {
+    if (!s->rec.v[i] || (stamped & (1u << i)))
+      continue;
+    if (!cs)
       return kj_fail(err, KJ_EPROTO, "field '%s': has no stamp", t->fields[i].name);
+    s->st[i] = *cs;
+  }
   return KJ_OK;
 }
 
 static kj_code rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err) {
-  static const char *const keys[] = {"id", "type", "del", "f", "t", "dt", NULL};
+  static const char *const keys[] = {"id", "type", "del", "f", "s", "t", "dt", NULL};
   kj_code rc;
   kj_rstate_init(s, KJ_T_NONE);
   if (!cJSON_IsObject(o))
@@ -481,8 +528,13 @@ static kj_code rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err) {
   if ((rc = only_keys(o, keys, err)) || (rc = get_head(o, &s->rec, KJ_EVERSION, err)) ||
       (rc = get_del(o, &s->rec.deleted, err)))
     return rc;
+  const cJSON *cj = cJSON_GetObjectItemCaseSensitive(o, "s");
+  kj_stamp common;
+  if (cj && (!cJSON_IsString(cj) || kj_stamp_parse(cj->valuestring, &common)))
+    return kj_fail(err, KJ_EPROTO, "'s': must be a stamp \"HLC/DEVICE\"");
   if ((rc = get_state_fields(cJSON_GetObjectItemCaseSensitive(o, "f"),
-                             cJSON_GetObjectItemCaseSensitive(o, "t"), s, err)))
+                             cJSON_GetObjectItemCaseSensitive(o, "t"), cj ? &common : NULL, s,
+                             err)))
     return rc;
   const cJSON *dt = cJSON_GetObjectItemCaseSensitive(o, "dt");
   if (s->rec.deleted) {
@@ -503,34 +555,11 @@ kj_code kj_rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err) {
 
 /* ---- the client's stored form ------------------------------------------ */
 
-/* The stamp most fields of s carry (first of the most frequent). */
-static const kj_stamp *common_stamp(const kj_rstate *s, int nfields) {
-  const kj_stamp *best = NULL;
-  int best_n = 0;
-  for (int i = 0; i < nfields; i++) {
-    if (!s->st[i].hlc || !s->rec.v[i])
-      continue;
-    int n = 0;
-    for (int j = i; j < nfields; j++)
-      if (s->rec.v[j] && s->st[j].hlc == s->st[i].hlc && !strcmp(s->st[j].device, s->st[i].device))
-        n++;
-    if (n > best_n) {
-      best_n = n;
-      best = &s->st[i];
-    }
-  }
-  return best;
-}
-
-static int same_stamp(const kj_stamp *a, const kj_stamp *b) {
-  return a && b && a->hlc == b->hlc && !strcmp(a->device, b->device);
-}
-
 char *kj_rstate_store_encode(const kj_rstate *s) {
   const kj_type_def *t = kj_type(s->rec.type);
   if (!t)
     return NULL;
-  const kj_stamp *cs = common_stamp(s, t->nfields);
+  const kj_stamp *cs = kj_rstate_common_stamp(s);
   cJSON *o = cJSON_CreateObject();
   cJSON *f = o ? cJSON_AddObjectToObject(o, "f") : NULL;
   cJSON *ts = NULL;
@@ -589,29 +618,9 @@ static kj_code store_decode(const char *text, kj_rtype type, const char *id, int
     rc = kj_fail(err, KJ_EPROTO, "'f': must be an object");
   if (!rc && ts && !cJSON_IsObject(ts))
     rc = kj_fail(err, KJ_EPROTO, "'t': must be an object");
-  if (!rc) {
-    /* every value without its own stamp gets the common one: build the
-     * full "t" the state decoder wants */
-    cJSON *full = cJSON_CreateObject();
-    if (!full)
-      rc = kj_fail(err, KJ_ENOMEM, "out of memory");
-    for (const cJSON *it = ts ? ts->child : NULL; !rc && it; it = it->next)
-      if (!cJSON_AddItemToObject(full, it->string, cJSON_Duplicate(it, 0)))
-        rc = kj_fail(err, KJ_ENOMEM, "out of memory");
-    for (const cJSON *it = f->child; !rc && it; it = it->next) {
-      if (ts && cJSON_GetObjectItemCaseSensitive(ts, it->string))
-        continue;
-      if (!common.hlc) {
-        rc = kj_fail(err, KJ_EPROTO, "field '%.64s': has no stamp", it->string);
-        break;
-      }
-      if (put_stamp(full, it->string, &common))
-        rc = kj_fail(err, KJ_ENOMEM, "out of memory");
-    }
-    if (!rc)
-      rc = get_state_fields(f, full, s, err);
-    cJSON_Delete(full);
-  }
+  /* every value without its own stamp gets the common one */
+  if (!rc)
+    rc = get_state_fields(f, ts, cs ? &common : NULL, s, err);
   cJSON_Delete(o);
   return rc;
 }

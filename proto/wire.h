@@ -86,11 +86,20 @@ kj_code kj_change_from_json_lent(const cJSON *o, kj_change *c, kj_err *err);
 
 /* Record state <-> JSON object (pull pages, the server's storage):
  *   {"id":..,"type":..,"del":false,"f":{"u1":"4",...},
- *    "t":{"u1":"1234/dev-a",...}, "dt":"1234/dev-a"}
- * "t" holds the stamp of every field present in "f" or cleared; "dt" the
- * delete stamp, present exactly when "del" is true.  A value without a stamp
- * is an error; on error s is released. */
+ *    "s":"1234/dev-a", "t":{"u2":"1300/dev-b",...}, "dt":"1234/dev-a"}
+ * "s" (protocol 3, KJ_PROTOCOL_STATE_S) is the stamp of every value in "f"
+ * that "t" does not stamp; "t" holds the other stamps: the values stamped
+ * otherwise and the cleared fields (a stamp, no value); without "s" (the
+ * form of protocols 1 and 2, still read) "t" stamps every field.  "dt"
+ * is the delete stamp, present exactly when "del" is true.  A value
+ * without a stamp is an error; on error s is released.
+ * kj_rstate_to_json writes the form with "s" (the common stamp of
+ * kj_rstate_common_stamp; "t" left out when it would be empty); the
+ * server stores that text (kj_rstate_json, proto/msg.h). */
 cJSON *kj_rstate_to_json(const kj_rstate *s);
+/* The stamp most of s's valued known fields carry (the first of the most
+ * frequent), pointing into s; NULL when no known field has a value. */
+const kj_stamp *kj_rstate_common_stamp(const kj_rstate *s);
 /* Unknown fields of s: find by name (NULL when absent), or add/replace one
  * (copies name and value; KJ_ETOOBIG past KJ_MAX_XFIELDS, KJ_ENOMEM). */
 kj_xfield *kj_rstate_xfind(const kj_rstate *s, const char *name);
@@ -99,7 +108,8 @@ kj_code kj_rstate_from_json(const cJSON *o, kj_rstate *s, kj_err *err); /* s uni
 
 /* The same state for a peer of protocol version `peer` (>= 1): fields and
  * values newer than the peer (kj_value_since) and unknown fields are left
- * out, so an older program never meets a field it cannot read.  NULL when
+ * out, so an older program never meets a field it cannot read; a peer
+ * before KJ_PROTOCOL_STATE_S gets every stamp in "t" and no "s".  NULL when
  * the peer does not know the type (the caller skips the record) or on
  * out of memory; kj_type_since tells which. */
 cJSON *kj_rstate_to_json_for(const kj_rstate *s, int peer);

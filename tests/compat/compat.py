@@ -18,7 +18,7 @@ Then real processes over TLS (127.0.0.1, the server's cert.pem pinned), each
 section on its own data, so one failure does not hide the others:
 
   hello     GET /v1/hello of the new kinerjad states protocol_min 1,
-            protocol_max 2 and the fields of every type it knows.
+            protocol_max 3 and the fields of every type it knows.
   pairing1  old kinerja <-> new kinerjad holding the new fields (office head
             and timezone, services, a complaint's resolution and resolved_by,
             channel whatsapp): the old PC syncs (exit 0, nothing pending, a
@@ -313,6 +313,10 @@ class Server:
             page = json.loads(self.get("/v1/pull?since=%s&limit=5000&protocol=2" %
                                        urllib.parse.quote(str(since), safe="")))
             for st in page["changes"]:
+                # protocol 2 has no common stamp "s": every value is stamped in "t"
+                check("s" not in st and all(k in st.get("t", {}) for k in st.get("f", {})),
+                      "%s pull as protocol 2: a state not in protocol 2's form: %s" %
+                      (LABEL[self.bin], json.dumps(st)[:300]))
                 out[(st["type"], st["id"])] = st
             since = page["next"]
             if not page["more"]:
@@ -474,8 +478,8 @@ def section_hello():
                   "hello: 'protocol' is not a number: %r" % h["protocol"])
             check(h.get("protocol_min") == 1 and type(h.get("protocol_min")) is int,
                   "hello (%s): protocol_min is %r, expected 1" % (who, h.get("protocol_min")))
-            check(h.get("protocol_max") == 2 and type(h.get("protocol_max")) is int,
-                  "hello (%s): protocol_max is %r, expected 2" % (who, h.get("protocol_max")))
+            check(h.get("protocol_max") == 3 and type(h.get("protocol_max")) is int,
+                  "hello (%s): protocol_max is %r, expected 3" % (who, h.get("protocol_max")))
             types = h.get("types")
             check(isinstance(types, dict), "hello (%s): no 'types' object: %r" % (who, types))
             check(types.get("office") == V2_TYPES["office"], "hello: types.office is %r, "

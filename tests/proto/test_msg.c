@@ -133,12 +133,12 @@ static void test_hello(void **state) {
   kj_buf_init(&b, KJ_BUF_UNLIMITED);
   kj_err e;
   assert_int_equal(kj_hello_encode(&h, 2, &b, &e), KJ_OK);
-  assert_non_null(strstr(kj_buf_str(&b), "\"protocol\":2,\"protocol_min\":1,\"protocol_max\":2"));
+  assert_non_null(strstr(kj_buf_str(&b), "\"protocol\":2,\"protocol_min\":1,\"protocol_max\":3"));
   assert_non_null(strstr(kj_buf_str(&b), "\"office\":[\"name\",\"region\",\"population\",\"head\","
                                          "\"timezone\"]"));
   kj_hello d;
   assert_int_equal(kj_hello_decode(kj_buf_str(&b), b.len, &d, &e), KJ_OK);
-  assert_int_equal(d.protocol_max, 2);
+  assert_int_equal(d.protocol_max, 3);
   assert_int_equal(d.server_time, 1772500000123);
   assert_string_equal(d.office, "36.73.01");
   assert_string_equal(d.device, "dev-1");
@@ -268,12 +268,12 @@ static void test_push_results(void **state) {
       kj_buf_str(&b),
       "{\"results\":[{\"seq\":5,\"status\":\"applied\"},{\"seq\":6,\"status\":"
       "\"rejected\",\"error\":\"changes[1]: field 'u1': must be 1 to 4\"},"
-      "{\"seq\":null,\"status\":\"duplicate\"}],\"server_time\":42,\"protocol\":2}");
+      "{\"seq\":null,\"status\":\"duplicate\"}],\"server_time\":42,\"protocol\":3}");
   kj_push_answer a;
   assert_int_equal(kj_push_answer_decode(kj_buf_str(&b), b.len, &a, &e), KJ_OK);
   assert_int_equal(a.n, 3);
   assert_int_equal(a.server_time, 42);
-  assert_int_equal(a.protocol, 2);
+  assert_int_equal(a.protocol, 3);
   assert_int_equal(a.r[1].status, KJ_PUSH_REJECTED);
   assert_string_equal(a.r[1].error, "changes[1]: field 'u1': must be 1 to 4");
   assert_int_equal(a.r[2].seq, -1);

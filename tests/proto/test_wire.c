@@ -219,7 +219,7 @@ static void test_state_round_trip(void **state) {
     if (pass == 0)
       assert_string_equal(text, "{\"id\":\"" UUID "\",\"type\":\"complaint\",\"del\":false,"
                                 "\"f\":{\"office\":\"36.73.04\",\"received\":\"2026-01-05\"},"
-                                "\"t\":{\"office\":\"100/dev-a\",\"received\":\"200/dev-b\","
+                                "\"s\":\"100/dev-a\",\"t\":{\"received\":\"200/dev-b\","
                                 "\"category\":\"300/central\"}}");
     kj_rstate back;
     kj_err e;
@@ -237,6 +237,57 @@ static void test_state_round_trip(void **state) {
     s.rec.deleted = 1;
     s.del = (kj_stamp){.hlc = 400, .device = "dev-a"};
   }
+  kj_rstate_release(&s);
+}
+
+/* Protocol 3's state says the common stamp once ("s"); a peer of
+ * protocol 2 gets every stamp in "t"; both forms are read back the same,
+ * unknown fields included (docs/protocol.md "Record states"). */
+static void test_state_common_stamp(void **state) {
+  (void)state;
+  const char *v3 = "{\"id\":\"" UUID "\",\"type\":\"survey\",\"del\":false,"
+                   "\"f\":{\"u1\":\"4\",\"u2\":\"3\",\"age\":\"40\",\"later\":\"x\"},"
+                   "\"s\":\"500/dev-a\",\"t\":{\"u2\":\"600/dev-b\"}}";
+  kj_rstate s;
+  kj_err e;
+  assert_int_equal(state_from_text(v3, &s, &e), KJ_OK);
+  const kj_type_def *t = kj_type(KJ_T_SURVEY);
+  int u1 = kj_field_index(t, "u1"), u2 = kj_field_index(t, "u2"), age = kj_field_index(t, "age");
+  assert_true(s.st[u1].hlc == 500 && !strcmp(s.st[u1].device, "dev-a"));
+  assert_true(s.st[u2].hlc == 600 && !strcmp(s.st[u2].device, "dev-b"));
+  assert_true(s.st[age].hlc == 500);
+  kj_xfield *x = kj_rstate_xfind(&s, "later");
+  assert_non_null(x);
+  assert_true(x->st.hlc == 500 && !strcmp(x->value, "x"));
+  /* written again: the same text (the most frequent stamp is "s") */
+  cJSON *o = kj_rstate_to_json(&s);
+  char *text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  assert_string_equal(text, v3);
+  free(text);
+  /* for a peer of protocol 2: every stamp in "t", no "s", no unknown field */
+  o = kj_rstate_to_json_for(&s, 2);
+  text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  assert_string_equal(text, "{\"id\":\"" UUID "\",\"type\":\"survey\",\"del\":false,"
+                            "\"f\":{\"u1\":\"4\",\"u2\":\"3\",\"age\":\"40\"},"
+                            "\"t\":{\"u1\":\"500/dev-a\",\"u2\":\"600/dev-b\","
+                            "\"age\":\"500/dev-a\"}}");
+  /* and that old form is read as it always was */
+  kj_rstate back;
+  assert_int_equal(state_from_text(text, &back, &e), KJ_OK);
+  free(text);
+  for (int i = 0; i < t->nfields; i++)
+    assert_true(back.st[i].hlc == s.st[i].hlc);
+  kj_rstate_release(&back);
+  /* one writer for all fields: no "t" at all */
+  s.st[u2] = s.st[u1];
+  o = kj_rstate_to_json(&s);
+  text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  assert_null(strstr(text, "\"t\":"));
+  assert_non_null(strstr(text, "\"s\":\"500/dev-a\"}"));
+  free(text);
   kj_rstate_release(&s);
 }
 
@@ -258,6 +309,8 @@ static const bad_case k_bad_states[] = {
     {SHEAD "\"f\":{\"u1\":\"4\"},\"t\":{\"u1\":12}}",
      "field 'u1': bad stamp (want \"HLC/DEVICE\")"},
     {SHEAD "\"f\":{},\"t\":[]}", "'t': must be an object"},
+    {SHEAD "\"f\":{\"u1\":\"4\"},\"s\":\"1234\"}", "'s': must be a stamp \"HLC/DEVICE\""},
+    {SHEAD "\"f\":{\"u1\":\"4\"},\"s\":12}", "'s': must be a stamp \"HLC/DEVICE\""},
     {SHEAD "\"f\":{},\"t\":{\"U0\":\"1/d\"}}", "unknown field 'U0'"},
     {SHEAD "\"f\":{\"u0\":\"1\"}}", "field 'u0': has no stamp"},
     {SHEAD "\"f\":{\"u1\":4},\"t\":{\"u1\":\"1/d\"}}", "field 'u1': must be a string or null"},
@@ -344,6 +397,7 @@ int main(void) {
       cmocka_unit_test(test_change_round_trip),
       cmocka_unit_test(test_change_rejects),
       cmocka_unit_test(test_state_round_trip),
+      cmocka_unit_test(test_state_common_stamp),
       cmocka_unit_test(test_state_rejects),
       cmocka_unit_test(test_stamps),
   };
