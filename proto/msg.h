@@ -158,9 +158,9 @@ kj_code kj_change_digest_tree(const kj_change *c, unsigned char out[KJ_CHANGE_DI
 kj_code kj_change_body_json(const kj_change *c, kj_buf *out, kj_err *err);
 
 /* State s as the JSON object kj_rstate_to_json gives (all fields, unknown
- * ones kept: the server's stored form, read back by kj_rstate_from_json),
- * written straight into out without a cJSON tree: the same keys in the
- * same order, only "f" then "t" grouped as cJSON would print them.
+ * ones kept, the common stamp once as "s": protocol 3's form, proto/wire.h;
+ * the server's stored form, read back by kj_rstate_from_json), written
+ * straight into out without a cJSON tree: the same text cJSON prints.
  * KJ_EINVAL for an unknown type, KJ_ENOMEM; err names the record. */
 kj_code kj_rstate_json(const kj_rstate *s, kj_buf *out, kj_err *err);
 
