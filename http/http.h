@@ -66,6 +66,12 @@ typedef struct kjh_response {
   kj_buf headers;
   int encoded; /* body is already gzip: sent with Content-Encoding: gzip as it is */
   int vary;    /* send Vary: Accept-Encoding even when the body is not gzipped */
+  /* zstd level for the body (0: KJ_ZST_LEVEL, common/zst.h).  A body of
+   * many alike short lines (a push answer: 1,000 {"seq":N,"status":
+   * "applied"}) compresses as small at level 1 and costs far less: at 12
+   * such a 32 KB answer took 10 M instructions, 8 % of a push's server
+   * work (docs/performance.md "Push throughput", round 7). */
+  int zst_level;
 } kjh_response;
 
 /* Append "name: value\r\n" to resp->headers.  KJ_EINVAL when name is not
