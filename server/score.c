@@ -1203,10 +1203,26 @@ typedef struct offrep {
   kj_report_office row; /* rank set once every office is known */
   int has_ikk;
   long long ikk; /* rounded, hundredths */
+  int no_data;   /* nothing to judge it by: unranked, after the ranked ones */
 } offrep;
+
+static int zero_or_null(long long v) {
+  return v == 0 || v == KJ_RNULL;
+}
+
+/* An office of the period with no survey, no complaint received, no
+ * activity (compliance 0 or null) and no capaian: nothing to judge it by
+ * (docs/scoring.md "Ranking"; the dashboard's kjs_dash_mark_no_data says
+ * the same of a document). */
+static int office_no_data(const kj_report_office *o) {
+  return zero_or_null(o->ikm.n) && zero_or_null(o->complaints.received) &&
+         zero_or_null(o->compliance) && o->employees.capaian_mean == KJ_RNULL;
+}
 
 static int cmp_offrep(const void *a, const void *b) {
   const offrep *x = a, *y = b;
+  if (x->no_data != y->no_data)
+    return x->no_data ? 1 : -1;
   if (x->has_ikk != y->has_ikk)
     return x->has_ikk ? -1 : 1;
   if (x->has_ikk && x->ikk != y->ikk)
@@ -1785,7 +1801,7 @@ static int cmp_mpart(const void *a, const void *b) {
 static int memo_find(mset *m, const char *office, long long ver, offrep *o) {
   if (!m)
     return 0;
-  mpart k = {(char *)office, 0, {{0}, 0, 0}};
+  mpart k = {(char *)office, 0, {{0}, 0, 0, 0}};
   mpart *f = m->n ? bsearch(&k, m->parts, (size_t)m->n, sizeof *m->parts, cmp_mpart) : NULL;
   if (!f || f->ver != ver)
     return 0;
@@ -1973,11 +1989,21 @@ kj_code kjs_report_offices_build(const kjs_score_store *ss, const kjs_score_conf
     kj_report_offices_release(d);
     return rc;
   }
+  for (int i = 0; i < noffs; i++)
+    offs[i].no_data = office_no_data(&offs[i].row);
   if (noffs > 1)
     qsort(offs, (size_t)noffs, sizeof *offs, cmp_offrep);
+  /* ranks 1..k for the offices with data, in IKK order; an office without
+   * data has no rank, no IKK and no compliance (its 0 % of an empty
+   * roster's workdays would be its IKK 0.00), and takes no rank number */
+  long long rank = 0;
   for (int i = 0; i < noffs; i++) {
-    offs[i].row.rank = i + 1;
-    offs[i].row.ikk = offs[i].has_ikk ? offs[i].ikk : KJ_RNULL;
+    if (offs[i].no_data) {
+      offs[i].row.rank = offs[i].row.ikk = offs[i].row.compliance = KJ_RNULL;
+    } else {
+      offs[i].row.rank = ++rank;
+      offs[i].row.ikk = offs[i].has_ikk ? offs[i].ikk : KJ_RNULL;
+    }
     d->offices[d->n++] = offs[i].row; /* moves */
   }
   free(offs);
