@@ -937,7 +937,9 @@ static int cmd_report(cmd_ctx *c) {
           "The consolidated scores (docs/scoring.md).  P is a year (2026), a quarter\n"
           "(2026-Q3) or a month (2026-09).\n\n"
           "  --period P     the period (required)\n"
-          "  --as-of D      offices: the day complaints are judged on (default today)\n"
+          "  --as-of D      offices: the day complaints are judged on (default today in\n"
+          "                 the offices' time zone; offices in several zones: the\n"
+          "                 westernmost's day, named in the header)\n"
           "  --office CODE  employees: the office (required)\n"
           "  --json, --csv  the document as JSON or CSV (default a readable table)\n"
           "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
@@ -999,13 +1001,21 @@ static int cmd_report(cmd_ctx *c) {
       return 1;
     }
   }
-  char today[KJ_DATE_STRLEN + 1];
-  time_t now = time(NULL);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  kj_date_format(kj_today((int)(tm.tm_gmtoff / 60)), today); /* as the server's routes do */
-  kj_code rc = offices ? kjs_store_report_offices(st, period, as_of ? as_of : today, &out, &e)
-                       : kjs_store_report_employees(st, period, office, &out, &e);
+  /* the default day is the offices' own (docs/scoring.md "The day of a
+   * report"), not the server's: at 03:12 WIB on 1 December a server in UTC
+   * is still on 30 November */
+  char today[KJ_DATE_STRLEN + 1], shown[KJ_DATE_STRLEN + 8];
+  int zone_off = 0, mixed = 0;
+  const char *zone = NULL;
+  kj_code rc = KJ_OK;
+  if (offices && !as_of) {
+    rc = kjs_store_offices_zone(st, &zone_off, &zone, &mixed, &e);
+    kj_date_format(kj_today(zone_off), today);
+    snprintf(shown, sizeof shown, mixed ? "%s %s" : "%s", today, zone);
+  }
+  if (!rc)
+    rc = offices ? kjs_store_report_offices(st, period, as_of ? as_of : today, &out, &e)
+                 : kjs_store_report_employees(st, period, office, &out, &e);
   /* --json: the encoder's text as the HTTP route sends it; table and CSV
    * print the decoded document (proto/report.h) */
   if (!rc && !strcmp(format, "json")) {
@@ -1013,7 +1023,18 @@ static int cmd_report(cmd_ctx *c) {
       rc = kj_fail(&e, KJ_EIO, "cannot write the report");
   } else if (!rc && offices) {
     kj_report_offices d;
-    if (!(rc = kj_report_offices_decode(out.data, out.len, &d, &e)))
+    if (!(rc = kj_report_offices_decode(out.data, out.len, &d, &e)) && mixed) {
+      /* offices in several zones: the header names the zone of the day */
+      int nomem = 0;
+      char *s = kj_report_strdup(shown, &nomem);
+      if (nomem) {
+        rc = kj_fail(&e, KJ_ENOMEM, "out of memory");
+      } else {
+        free(d.as_of);
+        d.as_of = s;
+      }
+    }
+    if (!rc)
       rc = kj_report_print_offices(&d, format, stdout, &e);
     kj_report_offices_release(&d);
   } else if (!rc) {

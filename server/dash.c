@@ -28,6 +28,7 @@
 #include "date.h"
 #include "hlc.h"
 #include "kjs_enrol.h"
+#include "log.h"
 #include "plat.h"
 #include "qr.h"
 #include "record.h"
@@ -400,21 +401,29 @@ static int get_office(dctx *c, char *office, size_t size) {
   return 0;
 }
 
-/* Today in the server's zone (the dashboard's clock: kjs_dash_set_clock). */
-static void today(kjs_dash *d, char out[KJ_DATE_STRLEN + 1]) {
-  time_t t = d->now_ms ? (time_t)(d->now_ms(d->now_ctx) / 1000) : time(NULL);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  /* the day in the server's zone, as app.c's routes do (kj_today) */
-  kj_date_format((kj_day)((t + (time_t)tm.tm_gmtoff) / 86400), out);
+/* Today in the offices' zone (kjs_store_offices_zone, docs/scoring.md "The
+ * day of a report"; the dashboard's clock: kjs_dash_set_clock).  zone, when
+ * not NULL, gets the zone's abbreviation when the offices are in several
+ * zones (the day is then named with it), else "". */
+static void today(kjs_dash *d, char out[KJ_DATE_STRLEN + 1], char zone[8]) {
+  int64_t t = d->now_ms ? (int64_t)(d->now_ms(d->now_ctx) / 1000) : (int64_t)time(NULL);
+  int off = 0, mixed = 0;
+  const char *abbr = NULL;
+  kj_err e;
+  kj_err_clear(&e);
+  if (kjs_store_offices_zone(d->app->store, &off, &abbr, &mixed, &e))
+    KJ_WARN("the offices' time zone: %s (their day taken as WIB's)", e.msg);
+  kj_date_format((kj_day)((t + (int64_t)off * 60) / 86400), out);
+  if (zone)
+    snprintf(zone, 8, "%s", mixed && abbr ? abbr : "");
 }
 
 /* The offices report of period as of as_of (today when NULL), parsed.
  * NULL after an answer. */
 static cJSON *offices_doc(dctx *c, const char *period, const char *as_of) {
-  char day[KJ_DATE_STRLEN + 1];
+  char day[KJ_DATE_STRLEN + 1], zone[8] = "";
   if (!as_of) {
-    today(c->d, day);
+    today(c->d, day, zone);
     as_of = day;
   }
   kj_buf doc;
@@ -430,8 +439,11 @@ static cJSON *offices_doc(dctx *c, const char *period, const char *as_of) {
     reply_store(c, rc, e.msg);
   else if (!(j = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
     reply_err(c, 500, L(c, "laporan tidak terbaca", "the report cannot be read"));
-  else
+  else {
     kjs_dash_mark_no_data(j); /* offices with nothing to judge: no data, unranked */
+    if (zone[0])              /* offices in several zones: whose day it is */
+      cJSON_AddStringToObject(j, "as_of_zone", zone);
+  }
   kj_buf_release(&doc);
   return j;
 }
@@ -652,6 +664,9 @@ static void a_kantor(dctx *c) {
   cJSON *out = cJSON_CreateObject();
   cJSON_AddStringToObject(out, "period", period);
   cJSON_AddItemToObject(out, "as_of", cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of"), 1));
+  if (cJSON_GetObjectItem(doc, "as_of_zone"))
+    cJSON_AddItemToObject(out, "as_of_zone",
+                          cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of_zone"), 1));
   cJSON_AddItemToObject(out, "office", cJSON_Duplicate(entry, 1));
   cJSON_AddItemToObject(out, "employees", cJSON_DetachItemFromObject(emp, "employees"));
   cJSON *cm = comments(c, office, period, 50);
@@ -991,7 +1006,7 @@ static void a_tren(dctx *c) {
   doc_mark mk;
   if (get_year(c, year, sizeof year) || !read_mark(c, &mk))
     return;
-  today(c->d, day);
+  today(c->d, day, NULL);
   snprintf(key, sizeof key, "t %s %s", year, day);
   if (doc_get(c->d, &mk, key, &c->resp->body)) { /* the answer kept */
     c->resp->status = 200;
@@ -1579,7 +1594,7 @@ static int table_tren(dctx *c, const char *year, cJSON **head, cJSON **rows) {
   doc_mark mk;
   if (!read_mark(c, &mk))
     return -1;
-  today(c->d, day);
+  today(c->d, day, NULL);
   cJSON *doc = tren_doc(c, year, &mk, day);
   if (!doc)
     return -1;
@@ -1859,6 +1874,9 @@ static void a_publik(dctx *c) {
   cJSON *out = cJSON_CreateObject();
   cJSON_AddStringToObject(out, "period", period);
   cJSON_AddItemToObject(out, "as_of", cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of"), 1));
+  if (cJSON_GetObjectItem(doc, "as_of_zone"))
+    cJSON_AddItemToObject(out, "as_of_zone",
+                          cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of_zone"), 1));
   cJSON_AddItemToObject(out, "unsur", unsur_names());
   cJSON_AddItemToObject(out, "offices", arr);
   cJSON_Delete(doc);

@@ -2487,6 +2487,56 @@ kj_code kjs_store_office_today(kjs_store *s, const char *office, kj_day *today, 
   return rc;
 }
 
+typedef struct zones_ctx {
+  int n, offset, mixed, west;
+  const char *abbr, *west_abbr;
+  kj_code rc;
+  kj_err *err;
+} zones_ctx;
+
+static int zone_each(void *ud, const char *state) {
+  zones_ctx *x = ud;
+  cJSON *j = cJSON_Parse(state);
+  kj_rstate st;
+  kj_err e;
+  if (!j || kj_rstate_from_json(j, &st, &e)) {
+    cJSON_Delete(j);
+    return 0; /* an unreadable office state says no zone: WIB below */
+  }
+  int f = kj_field_index(kj_type(KJ_T_OFFICE), "timezone");
+  int off;
+  const char *abbr;
+  (void)kj_zone(f >= 0 ? st.rec.v[f] : NULL, &off, &abbr); /* unknown: WIB's */
+  kj_rstate_release(&st);
+  cJSON_Delete(j);
+  if (!x->n++) {
+    x->offset = x->west = off;
+    x->abbr = x->west_abbr = abbr;
+  } else if (off != x->offset) {
+    x->mixed = 1;
+  }
+  if (off < x->west) {
+    x->west = off;
+    x->west_abbr = abbr;
+  }
+  return 0;
+}
+
+kj_code kjs_store_offices_zone(kjs_store *s, int *offset_minutes, const char **abbr, int *mixed,
+                               kj_err *err) {
+  zones_ctx x = {0};
+  kj_code rc = kjs_store_each_state(s, KJ_T_OFFICE, NULL, zone_each, &x, err);
+  *mixed = 0;
+  if (rc || !x.n) {
+    (void)kj_zone(NULL, offset_minutes, abbr);
+    return rc;
+  }
+  *mixed = x.mixed;
+  *offset_minutes = x.mixed ? x.west : x.offset;
+  *abbr = x.mixed ? x.west_abbr : x.abbr;
+  return KJ_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* what the PCs report and the dashboard's user check */
 

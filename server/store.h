@@ -429,6 +429,18 @@ void kjs_store_stats_get(kjs_store *s, kjs_store_stats *out);
  * KJ_EBUSY (the database could not be read; *today is then the WIB day). */
 kj_code kjs_store_office_today(kjs_store *s, const char *office, kj_day *today, kj_err *err);
 
+/* The zone of the offices' day, for the default "as of" day of a report
+ * of every office (docs/scoring.md "The day of a report"): the zone of
+ * every live office's `timezone` (WIB when it has none) when they all have
+ * one, *mixed 0; when they differ, the westernmost of them (the smallest
+ * offset: its day is the earliest any office is in, so no office is judged
+ * on a day it has not begun), *mixed 1, and the report says the zone.  No
+ * office: WIB.  *offset_minutes east of UTC and *abbr ("WIB", "WITA",
+ * "WIT", static).  KJ_OK, or KJ_EDB / KJ_EBUSY / KJ_ENOMEM with err
+ * filled (then WIB, *mixed 0). */
+kj_code kjs_store_offices_zone(kjs_store *s, int *offset_minutes, const char **abbr, int *mixed,
+                               kj_err *err);
+
 /* --- what the PCs report and the dashboard's user check (issue 18) -------- */
 
 /* Keep what device's PC reported at its pull (docs/protocol.md "What the

@@ -4,11 +4,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -40,6 +42,12 @@ static void slurp(int fd, char *buf, size_t size) {
   buf[len] = 0;
 }
 
+/* When set, kinerjad runs with its wall clock at this instant (ms since
+ * the epoch; tests/tools/skewclock.c, skewed from the real clock just
+ * before the run) and TZ=UTC: a server in UTC, whatever this machine's
+ * zone. */
+static int64_t g_clock_ms;
+
 /* Run kinerjad --data DIR args...; stdout/stderr in e->out/e->err. */
 static int run(cenv *e, const char *const *args) {
   char of[300], ef[300];
@@ -52,6 +60,16 @@ static int run(cenv *e, const char *const *args) {
         x = open(ef, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(o, 1);
     dup2(x, 2);
+    if (g_clock_ms) {
+      struct timespec now;
+      clock_gettime(CLOCK_REALTIME, &now);
+      char skew[32];
+      snprintf(skew, sizeof skew, "%lld",
+               (long long)(g_clock_ms - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000)));
+      setenv("KJ_TEST_CLOCK_SKEW_MS", skew, 1);
+      setenv("LD_PRELOAD", SKEWCLOCK_LIB, 1);
+      setenv("TZ", "UTC", 1);
+    }
     const char *argv[32];
     int n = 0;
     argv[n++] = KINERJAD_BIN;
@@ -375,6 +393,45 @@ static void test_import_services(void **state) {
   kjs_config_release(&c);
 }
 
+/* The default "as of" day of 'report offices' is the offices' day, not
+ * the server's (a trial found 'as of 2026-11-30' at 03:12 WIB on 1
+ * December, the server's UTC day, where the office's report said
+ * 2026-12-01): the clock is fixed at 16:30 UTC on 30 November, 23:30 WIB
+ * and 00:30 WITA on 1 December.  Offices all in WITA: their day; offices
+ * in WIB and WITA: the westernmost's (WIB's) day, named in the header. */
+static void test_report_day(void **state) {
+  cenv *e = *state;
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/offices-wita.csv", e->dir);
+  write_file(csv, "code,name,region,population,timezone\n"
+                  "73.71.01,Kecamatan Mariso,Kota Makassar,,Asia/Makassar\n"
+                  "73.71.02,Kecamatan Mamajang,Kota Makassar,,Asia/Makassar\n");
+  const char *imp[] = {"import", "office", csv, NULL};
+  assert_int_equal(run(e, imp), 0);
+  g_clock_ms = (int64_t)1796056200 * 1000; /* 2026-11-30T16:30:00Z */
+  const char *rep[] = {"report", "offices", "--period", "2026-11", NULL};
+  assert_int_equal(run(e, rep), 0);
+  if (!strstr(e->out, "Offices, period 2026-11, as of 2026-12-01\n"))
+    fail_msg("not the WITA day: %s", e->out);
+  const char *js[] = {"report", "offices", "--period", "2026-12", "--json", NULL};
+  assert_int_equal(run(e, js), 0);
+  assert_non_null(strstr(e->out, "\"as_of\":\"2026-12-01\""));
+  /* --as-of still rules */
+  const char *asof[] = {"report", "offices", "--period", "2026-11", "--as-of", "2026-11-15", NULL};
+  assert_int_equal(run(e, asof), 0);
+  assert_non_null(strstr(e->out, "as of 2026-11-15\n"));
+  /* a WIB office too: WIB's day (still 30 November there), said so */
+  snprintf(csv, sizeof csv, "%s/offices-wib.csv", e->dir);
+  write_file(csv, "code,name,region,population,timezone\n"
+                  "36.73.01,Kecamatan Kasemen,Kota Serang,,Asia/Jakarta\n");
+  const char *imp2[] = {"import", "office", csv, NULL};
+  assert_int_equal(run(e, imp2), 0);
+  assert_int_equal(run(e, rep), 0);
+  if (!strstr(e->out, "Offices, period 2026-11, as of 2026-11-30 WIB\n"))
+    fail_msg("not WIB's day named: %s", e->out);
+  g_clock_ms = 0;
+}
+
 static void test_devices(void **state) {
   cenv *e = *state;
   const char *add[] = {"device", "add", "--office", "36.73.01", "--name", "PC 1", NULL};
@@ -656,6 +713,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_variants, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_services, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_report_day, setup, teardown),
       cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
       cmocka_unit_test_setup_teardown(test_help_and_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts_escaped, setup, teardown),

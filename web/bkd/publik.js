@@ -33,7 +33,7 @@ async function render() {
     return;
   }
   const uname = (u) => (lang() === "en" && u.name_en ? u.name_en : u.name);
-  box.replaceChildren(h("p", {}, t("Dihitung per {d}.", { d: date(d.as_of) })),
+  box.replaceChildren(h("p", {}, t("Dihitung per {d}.", { d: date(d.as_of) + (d.as_of_zone ? " " + d.as_of_zone : "") })),
     ...d.offices.map((o) => h("section", { class: "kantor-publik", "data-office": o.office },
       h("h2", {}, o.name || o.office),
       h("p", { class: "ikm" }, "IKM ", h("strong", { class: "ikm-value" }, num(o.ikm.value)),
