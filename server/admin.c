@@ -511,7 +511,7 @@ typedef struct import_ctx {
   const char *fname;
   const kj_type_def *td;
   long long ahead_max_ms; /* clock_ahead_max */
-  long good, unchanged, bad;
+  long created, updated, unchanged, bad;
   kj_code fatal;
   kj_err err;
 } import_ctx;
@@ -577,8 +577,10 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     ic->bad++;
   } else if (it.status == KJS_DUPLICATE) {
     ic->unchanged++;
+  } else if (it.created) {
+    ic->created++;
   } else {
-    ic->good++;
+    ic->updated++;
   }
   return 0;
 }
@@ -718,9 +720,9 @@ static int cmd_import(cmd_ctx *c) {
                   ic.bad == 1 ? "" : "s", file);
     goto out;
   }
-  if (ic.good + ic.unchanged > 0 &&
-      kjs_txn_import_note(ic.txn, info.digest, td->name, file, ic.good + ic.unchanged,
-                          (int64_t)time(NULL) * 1000, &e)) {
+  long rows = ic.created + ic.updated + ic.unchanged;
+  if (rows > 0 && kjs_txn_import_note(ic.txn, info.digest, td->name, file, rows,
+                                      (int64_t)time(NULL) * 1000, &e)) {
     kjs_txn_rollback(ic.txn);
     kjs_adm_error("%s: nothing imported", e.msg);
     goto out;
@@ -729,14 +731,22 @@ static int cmd_import(cmd_ctx *c) {
     kjs_adm_error("%s: nothing imported", e.msg);
     goto out;
   }
-  printf("imported %ld %s from '", ic.good, ic.good == 1 ? td->name : td->plural);
+  /* the summary of kinerja's import (client/cmd_import.c), in the same
+   * words: the rows stored, then new, updated, unchanged and bad */
+  printf("imported %ld row%s from '", rows, rows == 1 ? "" : "s");
   kj_term_fputs(file, stdout);
-  putchar('\'');
-  if (ic.unchanged)
-    printf(", %ld unchanged", ic.unchanged);
+  printf("': %ld new, %ld updated, %ld unchanged", ic.created, ic.updated, ic.unchanged);
   if (ic.bad)
-    printf(", %ld bad row%s skipped", ic.bad, ic.bad == 1 ? "" : "s");
+    printf(", %ld bad (not imported)", ic.bad);
   printf("\n");
+  fflush(stdout);
+  /* the usual next step, the corrected file imported whole, would store
+   * its new rows (those without an id get one now) a second time: its
+   * digest differs, so it is not "imported before" */
+  if (ic.bad && ic.created)
+    err_line("kinerjad: warning: fix the %ld bad row%s and import only them, in a file of their "
+             "own: importing all of '%s' again would store its %ld new row%s a second time",
+             ic.bad, ic.bad == 1 ? "" : "s", file, ic.created, ic.created == 1 ? "" : "s");
   rc = ic.bad ? 1 : 0;
 out:
   fclose(f);

@@ -1177,6 +1177,7 @@ static int apply_fresh(kjs_txn *t, const kjs_principal *who, kjs_item *it, const
     goto out;
   }
   it->status = KJS_APPLIED;
+  it->created = 1;
   it->conflicts = 0;
   t->applied++;
   r = 1;
@@ -1386,6 +1387,7 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   if ((rc = score_upkeep(t, have_before ? &before : NULL, &s.rec, err)))
     goto out;
   it->status = KJS_APPLIED;
+  it->created = !have_before;
   it->conflicts = t->ncf;
   t->applied++;
   rc = put_applied(t, who, it, err);

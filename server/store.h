@@ -187,6 +187,7 @@ typedef struct kjs_item {
   /* out */
   kjs_status status;
   int replayed;  /* the answer came from the applied table */
+  int created;   /* KJS_APPLIED: the record was not held before (new) */
   int conflicts; /* values logged as conflicts */
   char error[KJ_ERR_MSG_MAX + 128];
   kj_refusal why; /* refused by a rule (why.code set): its code for the push
