@@ -263,14 +263,15 @@ static kj_code report_text(kjs_dash *d, const doc_mark *mark, const char *period
 }
 
 static int is_dash_path(const char *path) {
-  return !strcmp(path, "/") || !strcmp(path, "/publik") || !strncmp(path, "/assets/", 8) ||
-         !strncmp(path, "/api/", 5);
+  return !strcmp(path, "/") || !strcmp(path, "/publik") || !strcmp(path, "/favicon.ico") ||
+         !strncmp(path, "/assets/", 8) || !strncmp(path, "/api/", 5);
 }
 
 /* What a public-only listener serves. */
 static int is_publik_path(const char *path) {
   static const char *const ok[] = {"/publik",        "/api/publik",     "/assets/publik.js",
-                                   "/assets/fmt.js", "/assets/lang.js", "/assets/bkd.css"};
+                                   "/assets/fmt.js", "/assets/lang.js", "/assets/bkd.css",
+                                   "/favicon.ico"};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
     if (!strcmp(path, ok[i]))
       return 1;
@@ -1868,7 +1869,36 @@ static void a_publik(dctx *c) {
     cJSON *xi = cJSON_AddObjectToObject(x, "ikm");
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
       cJSON_AddItemToObject(xi, keys[k], cJSON_Duplicate(cJSON_GetObjectItem(ikm, keys[k]), 1));
-    cJSON_AddItemToObject(x, "services", cJSON_Duplicate(cJSON_GetObjectItem(o, "services"), 1));
+    /* the office's listed services by name, every other name folded into
+     * one row "Layanan lain" (kjs_report_services_fold: IKM from the
+     * summed answers, exact); the office's IKM above counts them all */
+    kjs_service_fold f;
+    kj_err e;
+    kj_err_clear(&e);
+    kj_code rc = kjs_store_publik_services(c->d->app->store, period, code->valuestring, &f, &e);
+    if (rc) {
+      cJSON_Delete(x);
+      cJSON_Delete(arr);
+      cJSON_Delete(doc);
+      reply_store(c, rc, e.msg);
+      return;
+    }
+    cJSON *svs = cJSON_AddArrayToObject(x, "services");
+    for (size_t i = 0; i <= f.n; i++) {
+      const kj_report_service *sv = i < f.n ? &f.services[i] : f.has_other ? &f.other : NULL;
+      if (!sv)
+        break;
+      cJSON *r = cJSON_CreateObject();
+      if (i < f.n)
+        cJSON_AddStringToObject(r, "service", sv->service);
+      else
+        cJSON_AddBoolToObject(r, "other", 1); /* the page names it: "Layanan lain" */
+      cJSON_AddNumberToObject(r, "n", (double)sv->n);
+      cJSON_AddNumberToObject(r, "ikm", (double)sv->ikm / 100.0);
+      cJSON_AddStringToObject(r, "mutu", sv->mutu ? sv->mutu : "");
+      cJSON_AddItemToArray(svs, r);
+    }
+    kjs_service_fold_release(&f);
     cJSON_AddItemToArray(arr, x);
   }
   cJSON *out = cJSON_CreateObject();
@@ -1945,7 +1975,7 @@ int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
   if (strncmp(req->path, "/api/", 5) != 0) {
     resp->route = !strcmp(req->path, "/")         ? "/"
                   : !strcmp(req->path, "/publik") ? "/publik"
-                                                  : "/assets/";
+                                                  : "/assets/"; /* the icon too */
     /* kjh_asset_serve sets the security headers of a page itself */
     if (!kjh_asset_serve(&kjs_bkd_assets, req, resp)) {
       kjh_security_headers(resp);

@@ -1831,6 +1831,29 @@ static void service_warning(const char *typed, const char *office, const char *c
            typed, office, list);
 }
 
+kj_code kjs_store_publik_services(kjs_store *s, const char *period, const char *office,
+                                  kjs_service_fold *out, kj_err *err) {
+  memset(out, 0, sizeof *out);
+  kjs_dbc *c = acquire(s, err);
+  if (!c)
+    return code_of(err, KJ_EDB);
+  names_ctx x = {NULL, 0, err};
+  kj_code rc = s->ops->begin(c, 0, err);
+  if (!rc) {
+    rc = s->ops->services(c, office, service_each, &x, err);
+    kjs_score_store *ss = rc ? NULL : s->ops->score(c);
+    if (!rc)
+      rc =
+          kjs_report_services_fold(ss, period, office, (const char *const *)x.names, x.n, out, err);
+    s->ops->commit(c, NULL);
+  }
+  release(s, c);
+  for (size_t i = 0; i < x.n; i++)
+    free(x.names[i]);
+  free(x.names);
+  return rc;
+}
+
 kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_t size,
                                 kj_err *err) {
   if (size)

@@ -23,6 +23,7 @@
 #include "err.h"
 #include "hlc.h"
 #include "msg.h"
+#include "score.h"
 #include "wire.h"
 
 typedef struct kjs_store kjs_store;
@@ -322,6 +323,12 @@ kj_code kjs_store_conflict_rows(kjs_store *s,
 kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords, kj_err *err);
 
 /* --- scores (delegated to the scores module) ----------------------------- */
+
+/* /publik's services of office in period (score.h kjs_report_services_fold)
+ * with the office's listed services (`kinerjad import service`), in one
+ * read snapshot.  out is the caller's (kjs_service_fold_release). */
+kj_code kjs_store_publik_services(kjs_store *s, const char *period, const char *office,
+                                  kjs_service_fold *out, kj_err *err);
 
 /* 1 when the scores module is built in. */
 int kjs_store_has_scores(void);

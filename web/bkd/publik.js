@@ -40,7 +40,7 @@ async function render() {
         o.ikm.mutu ? t(" mutu {m} ({k})", { m: o.ikm.mutu, k: t(o.ikm.kinerja) }) : "", t(", {n} responden", { n: int(o.ikm.n) })),
       h("div", { class: "grid" },
         table(t("Per layanan"), [t("Layanan"), t("Responden"), "IKM", t("Mutu")],
-          (o.services || []).map((s) => h("tr", {}, h("td", {}, s.service), h("td", { class: "n" }, int(s.n)), h("td", { class: "n" }, num(s.ikm)), h("td", {}, s.mutu || "")))),
+          (o.services || []).map((s) => h("tr", s.other ? { class: "layanan-lain" } : {}, h("td", {}, s.other ? t("Layanan lain") : s.service), h("td", { class: "n" }, int(s.n)), h("td", { class: "n" }, num(s.ikm)), h("td", {}, s.mutu || "")))),
         table(t("Nilai per unsur (NRR)"), ["", t("Unsur pelayanan"), "NRR"],
           d.unsur.map((u, i) => h("tr", {}, h("td", {}, u.field.toUpperCase()), h("td", {}, uname(u)), h("td", { class: "n" }, o.ikm.nrr ? num(o.ikm.nrr[i]) : nodata()))))))));
 }
