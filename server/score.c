@@ -1332,7 +1332,9 @@ static kj_code office_ikk(const kjs_score_config *cfg, const int present[4], con
  * its mutu.  sv is filled (strings malloc'd; name NULL stays NULL). */
 static kj_code service_row(kj_report_service *sv, const char *name, long long n, i128 su,
                            kj_err *err) {
-  memset(sv, 0, sizeof *sv);
+  sv->service = sv->mutu = NULL;
+  sv->n = n;
+  sv->ikm = KJ_RNULL;
   long long ikm;
   kj_code arc = q_round2(q_make(25 * su, 9 * (i128)n), &ikm);
   if (arc)
@@ -1340,7 +1342,6 @@ static kj_code service_row(kj_report_service *sv, const char *name, long long n,
   const char *kin;
   int nomem = 0;
   sv->service = kj_report_strdup(name, &nomem);
-  sv->n = n;
   sv->ikm = ikm;
   sv->mutu = kj_report_strdup(mutu_of(ikm, &kin), &nomem);
   return nomem ? kj_fail(err, KJ_ENOMEM, "out of memory") : KJ_OK;
@@ -2116,10 +2117,15 @@ kj_code kjs_report_services_fold(const kjs_score_store *ss, const char *period, 
                0,
                err};
   x.keys = nlisted ? calloc(nlisted, sizeof *x.keys) : NULL;
-  kj_code rc = !x.n || !x.su || !x.seen || (nlisted && !x.keys)
-                   ? kj_fail(err, KJ_ENOMEM, "out of memory")
-                   : KJ_OK;
-  for (size_t i = 0; !rc && i < nlisted; i++)
+  if (!x.n || !x.su || !x.seen || (nlisted && !x.keys)) {
+    free(x.keys);
+    free(x.n);
+    free(x.su);
+    free(x.seen);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  kj_code rc = KJ_OK;
+  for (size_t i = 0; !rc && x.keys && i < nlisted; i++)
     if (listed[i]) {
       if (!(x.keys[i] = malloc(strlen(listed[i]) + 1)))
         rc = kj_fail(err, KJ_ENOMEM, "out of memory");
@@ -2136,7 +2142,7 @@ kj_code kjs_report_services_fold(const kjs_score_store *ss, const char *period, 
     nseen += (size_t)x.seen[i];
   if (!rc && nseen && !(out->services = calloc(nseen, sizeof *out->services)))
     rc = kj_fail(err, KJ_ENOMEM, "out of memory");
-  for (size_t i = 0; !rc && i < nlisted; i++)
+  for (size_t i = 0; !rc && out->services && i < nlisted; i++)
     if (x.seen[i] && x.n[i] > 0) {
       rc = service_row(&out->services[out->n], listed[i], x.n[i], x.su[i], err);
       out->n++; /* released with the others also when it failed */
@@ -2145,7 +2151,7 @@ kj_code kjs_report_services_fold(const kjs_score_store *ss, const char *period, 
     rc = service_row(&out->other, NULL, x.n[nlisted], x.su[nlisted], err);
     out->has_other = 1;
   }
-  if (!rc && out->n > 1)
+  if (!rc && out->services && out->n > 1)
     qsort(out->services, out->n, sizeof *out->services, cmp_service);
   for (size_t i = 0; x.keys && i < nlisted; i++)
     free(x.keys[i]);

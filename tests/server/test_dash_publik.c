@@ -168,8 +168,9 @@ static void survey(tapp *t, const char *token, const char *code, const char *svc
 
 /* 25 * su / (9 n) rounded half away from zero to hundredths, as a number */
 static double ikm_of(long long su, long long n) {
-  long long num = 2500 * su, den = 9 * n;
-  return (double)((num + den / 2) / den) / 100.0;
+  long long num = 2500 * su, den = 9 * n, half = den / 2;
+  long long h = (num + half) / den; /* num, den > 0 */
+  return (double)h / 100.0;
 }
 
 static void test_publik_services(void **state) {
