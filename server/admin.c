@@ -511,7 +511,7 @@ typedef struct import_ctx {
   const char *fname;
   const kj_type_def *td;
   long long ahead_max_ms; /* clock_ahead_max */
-  long good, unchanged, bad;
+  long created, updated, unchanged, bad;
   kj_code fatal;
   kj_err err;
 } import_ctx;
@@ -577,8 +577,10 @@ static int import_row(void *ud, long line, kj_record *rec, const char *const *pr
     ic->bad++;
   } else if (it.status == KJS_DUPLICATE) {
     ic->unchanged++;
+  } else if (it.created) {
+    ic->created++;
   } else {
-    ic->good++;
+    ic->updated++;
   }
   return 0;
 }
@@ -718,9 +720,9 @@ static int cmd_import(cmd_ctx *c) {
                   ic.bad == 1 ? "" : "s", file);
     goto out;
   }
-  if (ic.good + ic.unchanged > 0 &&
-      kjs_txn_import_note(ic.txn, info.digest, td->name, file, ic.good + ic.unchanged,
-                          (int64_t)time(NULL) * 1000, &e)) {
+  long rows = ic.created + ic.updated + ic.unchanged;
+  if (rows > 0 && kjs_txn_import_note(ic.txn, info.digest, td->name, file, rows,
+                                      (int64_t)time(NULL) * 1000, &e)) {
     kjs_txn_rollback(ic.txn);
     kjs_adm_error("%s: nothing imported", e.msg);
     goto out;
@@ -729,14 +731,22 @@ static int cmd_import(cmd_ctx *c) {
     kjs_adm_error("%s: nothing imported", e.msg);
     goto out;
   }
-  printf("imported %ld %s from '", ic.good, ic.good == 1 ? td->name : td->plural);
+  /* the summary of kinerja's import (client/cmd_import.c), in the same
+   * words: the rows stored, then new, updated, unchanged and bad */
+  printf("imported %ld row%s from '", rows, rows == 1 ? "" : "s");
   kj_term_fputs(file, stdout);
-  putchar('\'');
-  if (ic.unchanged)
-    printf(", %ld unchanged", ic.unchanged);
+  printf("': %ld new, %ld updated, %ld unchanged", ic.created, ic.updated, ic.unchanged);
   if (ic.bad)
-    printf(", %ld bad row%s skipped", ic.bad, ic.bad == 1 ? "" : "s");
+    printf(", %ld bad (not imported)", ic.bad);
   printf("\n");
+  fflush(stdout);
+  /* the usual next step, the corrected file imported whole, would store
+   * its new rows (those without an id get one now) a second time: its
+   * digest differs, so it is not "imported before" */
+  if (ic.bad && ic.created)
+    err_line("kinerjad: warning: fix the %ld bad row%s and import only them, in a file of their "
+             "own: importing all of '%s' again would store its %ld new row%s a second time",
+             ic.bad, ic.bad == 1 ? "" : "s", file, ic.created, ic.created == 1 ? "" : "s");
   rc = ic.bad ? 1 : 0;
 out:
   fclose(f);
@@ -937,7 +947,9 @@ static int cmd_report(cmd_ctx *c) {
           "The consolidated scores (docs/scoring.md).  P is a year (2026), a quarter\n"
           "(2026-Q3) or a month (2026-09).\n\n"
           "  --period P     the period (required)\n"
-          "  --as-of D      offices: the day complaints are judged on (default today)\n"
+          "  --as-of D      offices: the day complaints are judged on (default today in\n"
+          "                 the offices' time zone; offices in several zones: the\n"
+          "                 westernmost's day, named in the header)\n"
           "  --office CODE  employees: the office (required)\n"
           "  --json, --csv  the document as JSON or CSV (default a readable table)\n"
           "  --data DIR   data directory (default $KINERJAD_DATA, else ./kinerjad-data)\n"
@@ -999,13 +1011,21 @@ static int cmd_report(cmd_ctx *c) {
       return 1;
     }
   }
-  char today[KJ_DATE_STRLEN + 1];
-  time_t now = time(NULL);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  kj_date_format(kj_today((int)(tm.tm_gmtoff / 60)), today); /* as the server's routes do */
-  kj_code rc = offices ? kjs_store_report_offices(st, period, as_of ? as_of : today, &out, &e)
-                       : kjs_store_report_employees(st, period, office, &out, &e);
+  /* the default day is the offices' own (docs/scoring.md "The day of a
+   * report"), not the server's: at 03:12 WIB on 1 December a server in UTC
+   * is still on 30 November */
+  char today[KJ_DATE_STRLEN + 1], shown[KJ_DATE_STRLEN + 8];
+  int zone_off = 0, mixed = 0;
+  const char *zone = NULL;
+  kj_code rc = KJ_OK;
+  if (offices && !as_of) {
+    rc = kjs_store_offices_zone(st, &zone_off, &zone, &mixed, &e);
+    kj_date_format(kj_today(zone_off), today);
+    snprintf(shown, sizeof shown, mixed ? "%s %s" : "%s", today, zone);
+  }
+  if (!rc)
+    rc = offices ? kjs_store_report_offices(st, period, as_of ? as_of : today, &out, &e)
+                 : kjs_store_report_employees(st, period, office, &out, &e);
   /* --json: the encoder's text as the HTTP route sends it; table and CSV
    * print the decoded document (proto/report.h) */
   if (!rc && !strcmp(format, "json")) {
@@ -1013,7 +1033,18 @@ static int cmd_report(cmd_ctx *c) {
       rc = kj_fail(&e, KJ_EIO, "cannot write the report");
   } else if (!rc && offices) {
     kj_report_offices d;
-    if (!(rc = kj_report_offices_decode(out.data, out.len, &d, &e)))
+    if (!(rc = kj_report_offices_decode(out.data, out.len, &d, &e)) && mixed) {
+      /* offices in several zones: the header names the zone of the day */
+      int nomem = 0;
+      char *s = kj_report_strdup(shown, &nomem);
+      if (nomem) {
+        rc = kj_fail(&e, KJ_ENOMEM, "out of memory");
+      } else {
+        free(d.as_of);
+        d.as_of = s;
+      }
+    }
+    if (!rc)
       rc = kj_report_print_offices(&d, format, stdout, &e);
     kj_report_offices_release(&d);
   } else if (!rc) {

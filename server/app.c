@@ -76,13 +76,6 @@ static int store_status(kj_code rc) {
   }
 }
 
-static kj_day server_today(void) {
-  time_t now = time(NULL);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  return kj_today((int)(tm.tm_gmtoff / 60));
-}
-
 /* ---------------------------------------------------------------------- */
 /* handlers */
 
@@ -725,8 +718,15 @@ static void h_report_offices(ctx *c) {
     reply_error(c->resp, 400, "bad 'as_of': expected a date YYYY-MM-DD");
     return;
   }
-  if (r == KJ_ENOENT || !as_of[0])
-    kj_date_format(server_today(), as_of);
+  if (r == KJ_ENOENT || !as_of[0]) { /* the offices' day (docs/scoring.md "The day of a report") */
+    int off, mixed;
+    const char *abbr;
+    kj_err ze;
+    kj_err_clear(&ze);
+    if (kjs_store_offices_zone(c->app->store, &off, &abbr, &mixed, &ze))
+      KJ_WARN("the offices' time zone: %s (their day taken as WIB's)", ze.msg);
+    kj_date_format(kj_today(off), as_of);
+  }
   kj_buf doc;
   kj_buf_init(&doc, c->resp->body.max);
   kj_err e;

@@ -28,6 +28,7 @@
 #include "date.h"
 #include "hlc.h"
 #include "kjs_enrol.h"
+#include "log.h"
 #include "plat.h"
 #include "qr.h"
 #include "record.h"
@@ -262,14 +263,15 @@ static kj_code report_text(kjs_dash *d, const doc_mark *mark, const char *period
 }
 
 static int is_dash_path(const char *path) {
-  return !strcmp(path, "/") || !strcmp(path, "/publik") || !strncmp(path, "/assets/", 8) ||
-         !strncmp(path, "/api/", 5);
+  return !strcmp(path, "/") || !strcmp(path, "/publik") || !strcmp(path, "/favicon.ico") ||
+         !strncmp(path, "/assets/", 8) || !strncmp(path, "/api/", 5);
 }
 
 /* What a public-only listener serves. */
 static int is_publik_path(const char *path) {
   static const char *const ok[] = {"/publik",        "/api/publik",     "/assets/publik.js",
-                                   "/assets/fmt.js", "/assets/lang.js", "/assets/bkd.css"};
+                                   "/assets/fmt.js", "/assets/lang.js", "/assets/bkd.css",
+                                   "/favicon.ico"};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
     if (!strcmp(path, ok[i]))
       return 1;
@@ -400,21 +402,29 @@ static int get_office(dctx *c, char *office, size_t size) {
   return 0;
 }
 
-/* Today in the server's zone (the dashboard's clock: kjs_dash_set_clock). */
-static void today(kjs_dash *d, char out[KJ_DATE_STRLEN + 1]) {
-  time_t t = d->now_ms ? (time_t)(d->now_ms(d->now_ctx) / 1000) : time(NULL);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  /* the day in the server's zone, as app.c's routes do (kj_today) */
-  kj_date_format((kj_day)((t + (time_t)tm.tm_gmtoff) / 86400), out);
+/* Today in the offices' zone (kjs_store_offices_zone, docs/scoring.md "The
+ * day of a report"; the dashboard's clock: kjs_dash_set_clock).  zone, when
+ * not NULL, gets the zone's abbreviation when the offices are in several
+ * zones (the day is then named with it), else "". */
+static void today(kjs_dash *d, char out[KJ_DATE_STRLEN + 1], char zone[8]) {
+  int64_t t = d->now_ms ? (int64_t)(d->now_ms(d->now_ctx) / 1000) : (int64_t)time(NULL);
+  int off = 0, mixed = 0;
+  const char *abbr = NULL;
+  kj_err e;
+  kj_err_clear(&e);
+  if (kjs_store_offices_zone(d->app->store, &off, &abbr, &mixed, &e))
+    KJ_WARN("the offices' time zone: %s (their day taken as WIB's)", e.msg);
+  kj_date_format((kj_day)((t + (int64_t)off * 60) / 86400), out);
+  if (zone)
+    snprintf(zone, 8, "%s", mixed && abbr ? abbr : "");
 }
 
 /* The offices report of period as of as_of (today when NULL), parsed.
  * NULL after an answer. */
 static cJSON *offices_doc(dctx *c, const char *period, const char *as_of) {
-  char day[KJ_DATE_STRLEN + 1];
+  char day[KJ_DATE_STRLEN + 1], zone[8] = "";
   if (!as_of) {
-    today(c->d, day);
+    today(c->d, day, zone);
     as_of = day;
   }
   kj_buf doc;
@@ -430,8 +440,11 @@ static cJSON *offices_doc(dctx *c, const char *period, const char *as_of) {
     reply_store(c, rc, e.msg);
   else if (!(j = cJSON_ParseWithLength(doc.data ? doc.data : "", doc.len)))
     reply_err(c, 500, L(c, "laporan tidak terbaca", "the report cannot be read"));
-  else
+  else {
     kjs_dash_mark_no_data(j); /* offices with nothing to judge: no data, unranked */
+    if (zone[0])              /* offices in several zones: whose day it is */
+      cJSON_AddStringToObject(j, "as_of_zone", zone);
+  }
   kj_buf_release(&doc);
   return j;
 }
@@ -652,6 +665,9 @@ static void a_kantor(dctx *c) {
   cJSON *out = cJSON_CreateObject();
   cJSON_AddStringToObject(out, "period", period);
   cJSON_AddItemToObject(out, "as_of", cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of"), 1));
+  if (cJSON_GetObjectItem(doc, "as_of_zone"))
+    cJSON_AddItemToObject(out, "as_of_zone",
+                          cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of_zone"), 1));
   cJSON_AddItemToObject(out, "office", cJSON_Duplicate(entry, 1));
   cJSON_AddItemToObject(out, "employees", cJSON_DetachItemFromObject(emp, "employees"));
   cJSON *cm = comments(c, office, period, 50);
@@ -991,7 +1007,7 @@ static void a_tren(dctx *c) {
   doc_mark mk;
   if (get_year(c, year, sizeof year) || !read_mark(c, &mk))
     return;
-  today(c->d, day);
+  today(c->d, day, NULL);
   snprintf(key, sizeof key, "t %s %s", year, day);
   if (doc_get(c->d, &mk, key, &c->resp->body)) { /* the answer kept */
     c->resp->status = 200;
@@ -1579,7 +1595,7 @@ static int table_tren(dctx *c, const char *year, cJSON **head, cJSON **rows) {
   doc_mark mk;
   if (!read_mark(c, &mk))
     return -1;
-  today(c->d, day);
+  today(c->d, day, NULL);
   cJSON *doc = tren_doc(c, year, &mk, day);
   if (!doc)
     return -1;
@@ -1853,12 +1869,44 @@ static void a_publik(dctx *c) {
     cJSON *xi = cJSON_AddObjectToObject(x, "ikm");
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
       cJSON_AddItemToObject(xi, keys[k], cJSON_Duplicate(cJSON_GetObjectItem(ikm, keys[k]), 1));
-    cJSON_AddItemToObject(x, "services", cJSON_Duplicate(cJSON_GetObjectItem(o, "services"), 1));
+    /* the office's listed services by name, every other name folded into
+     * one row "Layanan lain" (kjs_report_services_fold: IKM from the
+     * summed answers, exact); the office's IKM above counts them all */
+    kjs_service_fold f;
+    kj_err e;
+    kj_err_clear(&e);
+    kj_code rc = kjs_store_publik_services(c->d->app->store, period, code->valuestring, &f, &e);
+    if (rc) {
+      cJSON_Delete(x);
+      cJSON_Delete(arr);
+      cJSON_Delete(doc);
+      reply_store(c, rc, e.msg);
+      return;
+    }
+    cJSON *svs = cJSON_AddArrayToObject(x, "services");
+    for (size_t i = 0; i <= f.n; i++) {
+      const kj_report_service *sv = i < f.n ? &f.services[i] : f.has_other ? &f.other : NULL;
+      if (!sv)
+        break;
+      cJSON *r = cJSON_CreateObject();
+      if (i < f.n)
+        cJSON_AddStringToObject(r, "service", sv->service);
+      else
+        cJSON_AddBoolToObject(r, "other", 1); /* the page names it: "Layanan lain" */
+      cJSON_AddNumberToObject(r, "n", (double)sv->n);
+      cJSON_AddNumberToObject(r, "ikm", (double)sv->ikm / 100.0);
+      cJSON_AddStringToObject(r, "mutu", sv->mutu ? sv->mutu : "");
+      cJSON_AddItemToArray(svs, r);
+    }
+    kjs_service_fold_release(&f);
     cJSON_AddItemToArray(arr, x);
   }
   cJSON *out = cJSON_CreateObject();
   cJSON_AddStringToObject(out, "period", period);
   cJSON_AddItemToObject(out, "as_of", cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of"), 1));
+  if (cJSON_GetObjectItem(doc, "as_of_zone"))
+    cJSON_AddItemToObject(out, "as_of_zone",
+                          cJSON_Duplicate(cJSON_GetObjectItem(doc, "as_of_zone"), 1));
   cJSON_AddItemToObject(out, "unsur", unsur_names());
   cJSON_AddItemToObject(out, "offices", arr);
   cJSON_Delete(doc);
@@ -1927,7 +1975,7 @@ int kjs_dash_handle(kjs_dash *d, const kjh_request *req, kjh_response *resp) {
   if (strncmp(req->path, "/api/", 5) != 0) {
     resp->route = !strcmp(req->path, "/")         ? "/"
                   : !strcmp(req->path, "/publik") ? "/publik"
-                                                  : "/assets/";
+                                                  : "/assets/"; /* the icon too */
     /* kjh_asset_serve sets the security headers of a page itself */
     if (!kjh_asset_serve(&kjs_bkd_assets, req, resp)) {
       kjh_security_headers(resp);

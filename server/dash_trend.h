@@ -62,6 +62,9 @@ int kjs_trend_parse_limit(const char *s, long long *out);
  * its empty compliance alone would give.  Such an office gets "no_data":
  * true, "ikk", "rank" and "compliance" null; the others are ranked again
  * 1, 2, ... in their report order (rounded IKK descending, ties by code).
+ * The report (kjs_report_offices_build) already leaves such offices
+ * unranked with the same test; here they get the "no_data" key, and a
+ * document of another source is made to agree.
  * Returns how many offices were marked; a document without "offices" is
  * left alone (0). */
 int kjs_dash_mark_no_data(cJSON *doc);

@@ -1203,10 +1203,26 @@ typedef struct offrep {
   kj_report_office row; /* rank set once every office is known */
   int has_ikk;
   long long ikk; /* rounded, hundredths */
+  int no_data;   /* nothing to judge it by: unranked, after the ranked ones */
 } offrep;
+
+static int zero_or_null(long long v) {
+  return v == 0 || v == KJ_RNULL;
+}
+
+/* An office of the period with no survey, no complaint received, no
+ * activity (compliance 0 or null) and no capaian: nothing to judge it by
+ * (docs/scoring.md "Ranking"; the dashboard's kjs_dash_mark_no_data says
+ * the same of a document). */
+static int office_no_data(const kj_report_office *o) {
+  return zero_or_null(o->ikm.n) && zero_or_null(o->complaints.received) &&
+         zero_or_null(o->compliance) && o->employees.capaian_mean == KJ_RNULL;
+}
 
 static int cmp_offrep(const void *a, const void *b) {
   const offrep *x = a, *y = b;
+  if (x->no_data != y->no_data)
+    return x->no_data ? 1 : -1;
   if (x->has_ikk != y->has_ikk)
     return x->has_ikk ? -1 : 1;
   if (x->has_ikk && x->ikk != y->ikk)
@@ -1311,6 +1327,26 @@ static kj_code office_ikk(const kjs_score_config *cfg, const int present[4], con
   return rc;
 }
 
+/* One service's row of the report: n surveys whose answers sum to su (all
+ * nine unsur), IKM = 25 * su / (9 n) rounded (docs/scoring.md "IKM"),
+ * its mutu.  sv is filled (strings malloc'd; name NULL stays NULL). */
+static kj_code service_row(kj_report_service *sv, const char *name, long long n, i128 su,
+                           kj_err *err) {
+  sv->service = sv->mutu = NULL;
+  sv->n = n;
+  sv->ikm = KJ_RNULL;
+  long long ikm;
+  kj_code arc = q_round2(q_make(25 * su, 9 * (i128)n), &ikm);
+  if (arc)
+    return arith_fail(err, arc);
+  const char *kin;
+  int nomem = 0;
+  sv->service = kj_report_strdup(name, &nomem);
+  sv->ikm = ikm;
+  sv->mutu = kj_report_strdup(mutu_of(ikm, &kin), &nomem);
+  return nomem ? kj_fail(err, KJ_ENOMEM, "out of memory") : KJ_OK;
+}
+
 /* what office_report's survey read fills */
 typedef struct svctx {
   kj_report_office *ro;
@@ -1328,20 +1364,9 @@ static kj_code on_survey(void *ctx, const kjs_sc_survey *row) {
     su += row->u[i];
   }
   x->n += row->n;
-  long long ikm;
-  kj_code arc = q_round2(q_make(25 * (i128)su, 9 * (i128)row->n), &ikm);
-  if (arc)
-    return arith_fail(x->err, arc);
   if (grow((void **)&ro->services, &x->cap, ro->nservices, sizeof *ro->services))
     return kj_fail(x->err, KJ_ENOMEM, "out of memory");
-  const char *kin;
-  int nomem = 0;
-  kj_report_service *sv = &ro->services[ro->nservices++];
-  sv->service = kj_report_strdup(row->service, &nomem);
-  sv->n = row->n;
-  sv->ikm = ikm;
-  sv->mutu = kj_report_strdup(mutu_of(ikm, &kin), &nomem);
-  return nomem ? kj_fail(x->err, KJ_ENOMEM, "out of memory") : KJ_OK;
+  return service_row(&ro->services[ro->nservices++], row->service, row->n, su, x->err);
 }
 
 /* what office_report's complaints read fills: counts and the histogram of
@@ -1785,7 +1810,7 @@ static int cmp_mpart(const void *a, const void *b) {
 static int memo_find(mset *m, const char *office, long long ver, offrep *o) {
   if (!m)
     return 0;
-  mpart k = {(char *)office, 0, {{0}, 0, 0}};
+  mpart k = {(char *)office, 0, {{0}, 0, 0, 0}};
   mpart *f = m->n ? bsearch(&k, m->parts, (size_t)m->n, sizeof *m->parts, cmp_mpart) : NULL;
   if (!f || f->ver != ver)
     return 0;
@@ -1973,11 +1998,21 @@ kj_code kjs_report_offices_build(const kjs_score_store *ss, const kjs_score_conf
     kj_report_offices_release(d);
     return rc;
   }
+  for (int i = 0; i < noffs; i++)
+    offs[i].no_data = office_no_data(&offs[i].row);
   if (noffs > 1)
     qsort(offs, (size_t)noffs, sizeof *offs, cmp_offrep);
+  /* ranks 1..k for the offices with data, in IKK order; an office without
+   * data has no rank, no IKK and no compliance (its 0 % of an empty
+   * roster's workdays would be its IKK 0.00), and takes no rank number */
+  long long rank = 0;
   for (int i = 0; i < noffs; i++) {
-    offs[i].row.rank = i + 1;
-    offs[i].row.ikk = offs[i].has_ikk ? offs[i].ikk : KJ_RNULL;
+    if (offs[i].no_data) {
+      offs[i].row.rank = offs[i].row.ikk = offs[i].row.compliance = KJ_RNULL;
+    } else {
+      offs[i].row.rank = ++rank;
+      offs[i].row.ikk = offs[i].has_ikk ? offs[i].ikk : KJ_RNULL;
+    }
     d->offices[d->n++] = offs[i].row; /* moves */
   }
   free(offs);
@@ -1991,6 +2026,141 @@ kj_code kjs_report_offices(const kjs_score_store *ss, const kjs_score_config *cf
   if (!rc)
     rc = kj_report_offices_encode(&d, out, err);
   kj_report_offices_release(&d);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* /publik's services */
+
+typedef struct foldctx {
+  const char *const *listed;
+  size_t nlisted;
+  char **keys;  /* kj_service_key of listed[i] */
+  long long *n; /* [nlisted + 1]: the last is the other services */
+  i128 *su;
+  int *seen;
+  /* no service listed: every stored name its own row, as the report has them */
+  kjs_service_fold *asis;
+  size_t cap;
+  kj_err *err;
+} foldctx;
+
+static kj_code on_fold(void *ctx, const kjs_sc_survey *row) {
+  foldctx *x = ctx;
+  if (x->asis) {
+    long long su = 0;
+    for (int i = 0; i < 9; i++)
+      su += row->u[i];
+    kjs_service_fold *o = x->asis;
+    if (grow((void **)&o->services, &x->cap, o->n, sizeof *o->services))
+      return kj_fail(x->err, KJ_ENOMEM, "out of memory");
+    return service_row(&o->services[o->n++], row->service, row->n, su, x->err);
+  }
+  const char *name = row->service ? row->service : "";
+  char *key = malloc(strlen(name) + 1);
+  if (!key)
+    return KJ_ENOMEM;
+  kj_service_key(name, key);
+  size_t g = x->nlisted; /* not listed: the other services */
+  for (size_t i = 0; i < x->nlisted; i++)
+    if (x->keys[i] && !strcmp(key, x->keys[i])) {
+      g = i;
+      break;
+    }
+  free(key);
+  i128 su = 0;
+  for (int i = 0; i < 9; i++)
+    su += row->u[i];
+  x->n[g] += row->n;
+  x->su[g] += su;
+  x->seen[g] = 1;
+  return KJ_OK;
+}
+
+void kjs_service_fold_release(kjs_service_fold *f) {
+  for (size_t i = 0; f && i < f->n; i++) {
+    free(f->services[i].service);
+    free(f->services[i].mutu);
+  }
+  if (f) {
+    free(f->services);
+    free(f->other.service);
+    free(f->other.mutu);
+    memset(f, 0, sizeof *f);
+  }
+}
+
+static int cmp_service(const void *a, const void *b) {
+  const char *x = ((const kj_report_service *)a)->service,
+             *y = ((const kj_report_service *)b)->service;
+  return strcmp(x ? x : "", y ? y : "");
+}
+
+kj_code kjs_report_services_fold(const kjs_score_store *ss, const char *period, const char *office,
+                                 const char *const *listed, size_t nlisted, kjs_service_fold *out,
+                                 kj_err *err) {
+  memset(out, 0, sizeof *out);
+  kj_period p;
+  if (!period || kj_period_parse(period, &p))
+    return kj_fail(err, KJ_EINVAL, "invalid period '%s' (2026, 2026-Q1 or 2026-01)",
+                   period ? period : "");
+  if (!ss)
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  size_t ng = nlisted + 1;
+  foldctx x = {listed,
+               nlisted,
+               NULL,
+               calloc(ng, sizeof(long long)),
+               calloc(ng, sizeof(i128)),
+               calloc(ng, sizeof(int)),
+               nlisted ? NULL : out,
+               0,
+               err};
+  x.keys = nlisted ? calloc(nlisted, sizeof *x.keys) : NULL;
+  if (!x.n || !x.su || !x.seen || (nlisted && !x.keys)) {
+    free(x.keys);
+    free(x.n);
+    free(x.su);
+    free(x.seen);
+    return kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  kj_code rc = KJ_OK;
+  for (size_t i = 0; !rc && x.keys && i < nlisted; i++)
+    if (listed[i]) {
+      if (!(x.keys[i] = malloc(strlen(listed[i]) + 1)))
+        rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+      else
+        kj_service_key(listed[i], x.keys[i]);
+    }
+  if (!rc) {
+    rc = ss->ops->surveys(ss->h, office, ym_of(p.first), ym_of(p.last), on_fold, &x, err);
+    if (rc == KJ_ENOMEM && err && !err->msg[0])
+      kj_fail(err, KJ_ENOMEM, "out of memory");
+  }
+  size_t nseen = 0;
+  for (size_t i = 0; !rc && i < nlisted; i++)
+    nseen += (size_t)x.seen[i];
+  if (!rc && nseen && !(out->services = calloc(nseen, sizeof *out->services)))
+    rc = kj_fail(err, KJ_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && out->services && i < nlisted; i++)
+    if (x.seen[i] && x.n[i] > 0) {
+      rc = service_row(&out->services[out->n], listed[i], x.n[i], x.su[i], err);
+      out->n++; /* released with the others also when it failed */
+    }
+  if (!rc && x.seen[nlisted] && x.n[nlisted] > 0) {
+    rc = service_row(&out->other, NULL, x.n[nlisted], x.su[nlisted], err);
+    out->has_other = 1;
+  }
+  if (!rc && out->services && out->n > 1)
+    qsort(out->services, out->n, sizeof *out->services, cmp_service);
+  for (size_t i = 0; x.keys && i < nlisted; i++)
+    free(x.keys[i]);
+  free(x.keys);
+  free(x.n);
+  free(x.su);
+  free(x.seen);
+  if (rc)
+    kjs_service_fold_release(out);
   return rc;
 }
 

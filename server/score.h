@@ -106,6 +106,32 @@ kj_code kjs_report_offices(const kjs_score_store *ss, const kjs_score_config *cf
 kj_code kjs_report_employees(const kjs_score_store *ss, const kjs_score_config *cfg,
                              const char *period, const char *office, kj_buf *out, kj_err *err);
 
+/* /publik's services of one office (docs/operations.md "The public IKM
+ * page"): the office's surveys dated in period, summed by service from the
+ * aggregates (n and the sums of u1..u9 per stored service name), folded by
+ * the services listed for the office (listed[0..nlisted), the `service`
+ * master data; NULL entries skipped): a stored name whose kj_service_key
+ * is a listed name's counts under the listed name, every other name is
+ * summed into `other` ("Layanan lain", has_other).  Each row's IKM is
+ * computed from its summed answers by the formula of every service row
+ * (25 * sum / (9 n), rounded once), so a folded row is exact, never an
+ * average of rounded IKMs.  services: by name, only those with surveys;
+ * other.service is NULL.  out is zeroed first and owned by the caller
+ * (kjs_service_fold_release), also after an error.  An office without a
+ * listed service has nothing to fold by: its services are the stored names,
+ * as in the offices report.  KJ_OK, KJ_EINVAL (bad
+ * period), the store's code, KJ_ENOMEM or KJ_ETOOBIG, err filled. */
+typedef struct kjs_service_fold {
+  kj_report_service *services;
+  size_t n;
+  int has_other;
+  kj_report_service other;
+} kjs_service_fold;
+kj_code kjs_report_services_fold(const kjs_score_store *ss, const char *period, const char *office,
+                                 const char *const *listed, size_t nlisted, kjs_service_fold *out,
+                                 kj_err *err);
+void kjs_service_fold_release(kjs_service_fold *f);
+
 /* A report document (from kjs_report_*) printed as "json" (as is), "csv"
  * or "table" (readable, offices in rank order): kj_report_format. */
 kj_code kjs_report_format(const char *json, const char *format, FILE *out, kj_err *err);

@@ -1177,6 +1177,7 @@ static int apply_fresh(kjs_txn *t, const kjs_principal *who, kjs_item *it, const
     goto out;
   }
   it->status = KJS_APPLIED;
+  it->created = 1;
   it->conflicts = 0;
   t->applied++;
   r = 1;
@@ -1386,6 +1387,7 @@ kj_code kjs_txn_apply(kjs_txn *t, const kjs_principal *who, kjs_item *it, kj_err
   if ((rc = score_upkeep(t, have_before ? &before : NULL, &s.rec, err)))
     goto out;
   it->status = KJS_APPLIED;
+  it->created = !have_before;
   it->conflicts = t->ncf;
   t->applied++;
   rc = put_applied(t, who, it, err);
@@ -1827,6 +1829,29 @@ static void service_warning(const char *typed, const char *office, const char *c
            "field 'service': '%.200s' is not a service of office '%s' (its services: %s); "
            "stored as typed",
            typed, office, list);
+}
+
+kj_code kjs_store_publik_services(kjs_store *s, const char *period, const char *office,
+                                  kjs_service_fold *out, kj_err *err) {
+  memset(out, 0, sizeof *out);
+  kjs_dbc *c = acquire(s, err);
+  if (!c)
+    return code_of(err, KJ_EDB);
+  names_ctx x = {NULL, 0, err};
+  kj_code rc = s->ops->begin(c, 0, err);
+  if (!rc) {
+    rc = s->ops->services(c, office, service_each, &x, err);
+    kjs_score_store *ss = rc ? NULL : s->ops->score(c);
+    if (!rc)
+      rc =
+          kjs_report_services_fold(ss, period, office, (const char *const *)x.names, x.n, out, err);
+    s->ops->commit(c, NULL);
+  }
+  release(s, c);
+  for (size_t i = 0; i < x.n; i++)
+    free(x.names[i]);
+  free(x.names);
+  return rc;
 }
 
 kj_code kjs_txn_service_resolve(kjs_txn *t, kj_record *rec, char *warning, size_t size,
@@ -2485,6 +2510,56 @@ kj_code kjs_store_office_today(kjs_store *s, const char *office, kj_day *today, 
     (void)kj_zone(NULL, &offset, &abbr);
   *today = kj_today(offset);
   return rc;
+}
+
+typedef struct zones_ctx {
+  int n, offset, mixed, west;
+  const char *abbr, *west_abbr;
+  kj_code rc;
+  kj_err *err;
+} zones_ctx;
+
+static int zone_each(void *ud, const char *state) {
+  zones_ctx *x = ud;
+  cJSON *j = cJSON_Parse(state);
+  kj_rstate st;
+  kj_err e;
+  if (!j || kj_rstate_from_json(j, &st, &e)) {
+    cJSON_Delete(j);
+    return 0; /* an unreadable office state says no zone: WIB below */
+  }
+  int f = kj_field_index(kj_type(KJ_T_OFFICE), "timezone");
+  int off;
+  const char *abbr;
+  (void)kj_zone(f >= 0 ? st.rec.v[f] : NULL, &off, &abbr); /* unknown: WIB's */
+  kj_rstate_release(&st);
+  cJSON_Delete(j);
+  if (!x->n++) {
+    x->offset = x->west = off;
+    x->abbr = x->west_abbr = abbr;
+  } else if (off != x->offset) {
+    x->mixed = 1;
+  }
+  if (off < x->west) {
+    x->west = off;
+    x->west_abbr = abbr;
+  }
+  return 0;
+}
+
+kj_code kjs_store_offices_zone(kjs_store *s, int *offset_minutes, const char **abbr, int *mixed,
+                               kj_err *err) {
+  zones_ctx x = {0};
+  kj_code rc = kjs_store_each_state(s, KJ_T_OFFICE, NULL, zone_each, &x, err);
+  *mixed = 0;
+  if (rc || !x.n) {
+    (void)kj_zone(NULL, offset_minutes, abbr);
+    return rc;
+  }
+  *mixed = x.mixed;
+  *offset_minutes = x.mixed ? x.west : x.offset;
+  *abbr = x.mixed ? x.west_abbr : x.abbr;
+  return KJ_OK;
 }
 
 /* ---------------------------------------------------------------------- */

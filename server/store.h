@@ -23,6 +23,7 @@
 #include "err.h"
 #include "hlc.h"
 #include "msg.h"
+#include "score.h"
 #include "wire.h"
 
 typedef struct kjs_store kjs_store;
@@ -187,6 +188,7 @@ typedef struct kjs_item {
   /* out */
   kjs_status status;
   int replayed;  /* the answer came from the applied table */
+  int created;   /* KJS_APPLIED: the record was not held before (new) */
   int conflicts; /* values logged as conflicts */
   char error[KJ_ERR_MSG_MAX + 128];
   kj_refusal why; /* refused by a rule (why.code set): its code for the push
@@ -322,6 +324,12 @@ kj_code kjs_store_records_digest(kjs_store *s, char out[65], long long *nrecords
 
 /* --- scores (delegated to the scores module) ----------------------------- */
 
+/* /publik's services of office in period (score.h kjs_report_services_fold)
+ * with the office's listed services (`kinerjad import service`), in one
+ * read snapshot.  out is the caller's (kjs_service_fold_release). */
+kj_code kjs_store_publik_services(kjs_store *s, const char *period, const char *office,
+                                  kjs_service_fold *out, kj_err *err);
+
 /* 1 when the scores module is built in. */
 int kjs_store_has_scores(void);
 /* Where the shared store stands now, for caches of what is built from it
@@ -428,6 +436,18 @@ void kjs_store_stats_get(kjs_store *s, kjs_store_stats *out);
  * December while a server in UTC is not.  KJ_OK with *today, or KJ_EDB /
  * KJ_EBUSY (the database could not be read; *today is then the WIB day). */
 kj_code kjs_store_office_today(kjs_store *s, const char *office, kj_day *today, kj_err *err);
+
+/* The zone of the offices' day, for the default "as of" day of a report
+ * of every office (docs/scoring.md "The day of a report"): the zone of
+ * every live office's `timezone` (WIB when it has none) when they all have
+ * one, *mixed 0; when they differ, the westernmost of them (the smallest
+ * offset: its day is the earliest any office is in, so no office is judged
+ * on a day it has not begun), *mixed 1, and the report says the zone.  No
+ * office: WIB.  *offset_minutes east of UTC and *abbr ("WIB", "WITA",
+ * "WIT", static).  KJ_OK, or KJ_EDB / KJ_EBUSY / KJ_ENOMEM with err
+ * filled (then WIB, *mixed 0). */
+kj_code kjs_store_offices_zone(kjs_store *s, int *offset_minutes, const char **abbr, int *mixed,
+                               kj_err *err);
 
 /* --- what the PCs report and the dashboard's user check (issue 18) -------- */
 

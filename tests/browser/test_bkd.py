@@ -368,9 +368,41 @@ def check_english(b, url):
     b.wait_text(".error", "kantor '36.73.99' tidak ada")
 
 
+def check_publik_other(b, url, d, tmp):
+    """/publik: a survey under a name the office does not list (a mistyped
+    'Akta Kelahran', kept as typed) is in the row 'Layanan lain' ('Other
+    services' in English), never a row of its own; 36.73.02 lists Akta
+    Kelahiran. 2024 holds nothing else."""
+    rows = ["id,office,date,service,u1,u2,u3,u4,u5,u6,u7,u8,u9"]
+    for i, (svc, v) in enumerate((("Akta Kelahiran", 4), ("Akta Kelahran", 4),
+                                  ("Akta Kelahran", 4), ("Paspor", 1))):
+        uid = uuid.uuid5(uuid.NAMESPACE_URL, f"kinerja/test_bkd/other/{i}")
+        rows.append(f"{uid},36.73.02,2024-03-0{i + 4},{svc},{v}," + ",".join(["3"] * 8))
+    f = os.path.join(tmp, "surveys-2024.csv")
+    with open(f, "w") as fh:
+        fh.write("\n".join(rows) + "\n")
+    subprocess.run([KINERJAD, "--data", d, "import", "survey", f], capture_output=True)
+    b.get(url + "/publik?period=2024")
+    sec = b.find(".kantor-publik[data-office='36.73.02']")
+    b.wait_text(".kantor-publik[data-office='36.73.02'] .layanan-lain", "Layanan lain")
+    other = sec.find_element("css selector", ".layanan-lain").find_elements("css selector", "td")
+    # n 3, IKM 25 * (28 + 28 + 25) / 27 = 75,00 from the summed answers
+    assert [c.text for c in other[1:]] == ["3", "75,00", "C"], [c.text for c in other]
+    assert "Akta Kelahran" not in sec.text and "Paspor" not in sec.text, sec.text
+    assert "Akta Kelahiran" in sec.text, sec.text
+    b.click("#bahasa")
+    b.wait_text(".kantor-publik[data-office='36.73.02'] .layanan-lain", "Other services")
+    b.click("#bahasa")
+    b.wait_text(".kantor-publik[data-office='36.73.02'] .layanan-lain", "Layanan lain")
+
+
 def check_headers(url):
-    """One Content-Security-Policy and one X-Frame-Options per answer."""
-    for path in ("/", "/publik", "/assets/bkd.js", "/api/saya", "/api/nope"):
+    """One Content-Security-Policy and one X-Frame-Options per answer; the
+    icon is served (it was a 404 at every page load)."""
+    r = urllib.request.urlopen(url + "/favicon.ico")
+    assert r.status == 200 and r.headers["Content-Type"] == "image/x-icon", r.headers
+    assert r.read()[:4] == b"\0\0\1\0"
+    for path in ("/", "/publik", "/favicon.ico", "/assets/bkd.js", "/api/saya", "/api/nope"):
         try:
             r = urllib.request.urlopen(url + path)
         except urllib.error.HTTPError as e:
@@ -729,6 +761,7 @@ def main():
             assert not b.other_hosts(), b.other_hosts()
             assert not b.js_errors(), b.js_errors()
             shot(b, "bkd-publik")
+            check_publik_other(b, url, d, tmp)
             # A4: the print stylesheet hides the controls
             b.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
             assert not b.find_all(".tools")[0].is_displayed()

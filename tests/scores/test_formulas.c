@@ -523,10 +523,71 @@ static void test_rank_and_ties(void **state) {
   for (int i = 0; i < 4; i++) {
     const cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "offices"), i);
     ASSERT_STR(o, "office", order[i]);
-    ASSERT_NUM(o, "rank", i + 1);
+    if (i < 3)
+      ASSERT_NUM(o, "rank", i + 1);
   }
+  /* C has no data: last, and neither rank nor IKK (docs/scoring.md "Ranking") */
+  ASSERT_NULL(office_of(doc, "C"), "rank");
   ASSERT_NULL(office_of(doc, "C"), "ikk");
   cJSON_Delete(doc);
+  sqlite3_close(db);
+  kjs_score_config_release(&cfg);
+}
+
+/* The trial's case: Kasemen has a roster but no record in November, so
+ * its compliance would be 0 % of its workdays and its IKK 0.00, ranked
+ * above nobody but still ranked (2), while the dashboard said "no data".
+ * The report itself now leaves it unranked, after the ranked ones, and
+ * the office after it keeps its rank number; the three outputs of the
+ * CLI (table, CSV, JSON) say the same. */
+static void test_no_data_unranked(void **state) {
+  (void)state;
+  kjs_score_config cfg;
+  kjs_score_config_defaults(&cfg);
+  sqlite3 *db = kjt_db_open(":memory:");
+  put(db, KJ_T_OFFICE, "A", "name=Kecamatan Cipocok", (const char *)NULL);
+  put(db, KJ_T_OFFICE, "B", "name=Kecamatan Kasemen", (const char *)NULL);
+  put(db, KJ_T_OFFICE, "C", "name=Kecamatan Taktakan", (const char *)NULL);
+  put(db, KJ_T_EMPLOYEE, NIP1, "name=Satu", "office=B", (const char *)NULL);
+  add_surveys(db, "A", "S", "2026-11-05", 2, 40);
+  add_surveys(db, "C", "S", "2026-11-05", 1, 10); /* a low IKK, still data */
+  cJSON *doc = offices(db, &cfg, "2026-11", "2026-11-30");
+  const char *order[] = {"A", "C", "B"};
+  for (int i = 0; i < 3; i++)
+    ASSERT_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "offices"), i), "office", order[i]);
+  ASSERT_NUM(office_of(doc, "A"), "rank", 1);
+  ASSERT_NUM(office_of(doc, "C"), "rank", 2);
+  ASSERT_NULL(office_of(doc, "B"), "rank");
+  ASSERT_NULL(office_of(doc, "B"), "ikk");
+  ASSERT_NULL(office_of(doc, "B"), "compliance");
+  ASSERT_NUM(office_of(doc, "B"), "employees.count", 1);
+  cJSON_Delete(doc);
+  char *buf = NULL;
+  size_t len = 0;
+  kj_err e;
+  FILE *f = open_memstream(&buf, &len);
+  char *a1[] = {"offices", "--period", "2026-11", "--as-of", "2026-11-30", "--csv"};
+  assert_int_equal(kjs_score_cli_report(kjs_score_sqlite(db), &cfg, 6, a1, f, &e), 0);
+  fflush(f);
+  /* rank and IKK empty, compliance empty, last */
+  const char *b = strstr(buf, "\n,B,Kecamatan Kasemen,,0,,,,");
+  assert_non_null(b);
+  const char *nl = strchr(b + 1, '\n');
+  assert_true(nl && !nl[1]); /* the last row */
+  assert_true(strstr(buf, "\n2,C,") && strstr(buf, "\n2,C,") < b);
+  fclose(f);
+  free(buf);
+  f = open_memstream(&buf, &len);
+  char *a2[] = {"offices", "--period", "2026-11", "--as-of", "2026-11-30"};
+  assert_int_equal(kjs_score_cli_report(kjs_score_sqlite(db), &cfg, 5, a2, f, &e), 0);
+  fflush(f);
+  const char *line =
+      strstr(buf, "\n   -  B            Kecamatan Kasemen                  -       -");
+  if (!line)
+    fail_msg("no unranked line for B in:\n%s", buf);
+  assert_non_null(strstr(buf, "\n   2  C "));
+  fclose(f);
+  free(buf);
   sqlite3_close(db);
   kjs_score_config_release(&cfg);
 }
@@ -639,12 +700,13 @@ static void test_cli(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round2),      cmocka_unit_test(test_sample_min),
-      cmocka_unit_test(test_parse_dec6),  cmocka_unit_test(test_ikm_grades),
-      cmocka_unit_test(test_complaints),  cmocka_unit_test(test_employee_scores),
-      cmocka_unit_test(test_compliance),  cmocka_unit_test(test_rank_and_ties),
-      cmocka_unit_test(test_config_keys), cmocka_unit_test(test_bad_arguments),
-      cmocka_unit_test(test_cli),         cmocka_unit_test(test_big_fractions),
+      cmocka_unit_test(test_round2),           cmocka_unit_test(test_sample_min),
+      cmocka_unit_test(test_parse_dec6),       cmocka_unit_test(test_ikm_grades),
+      cmocka_unit_test(test_complaints),       cmocka_unit_test(test_employee_scores),
+      cmocka_unit_test(test_compliance),       cmocka_unit_test(test_rank_and_ties),
+      cmocka_unit_test(test_no_data_unranked), cmocka_unit_test(test_config_keys),
+      cmocka_unit_test(test_bad_arguments),    cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_big_fractions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,11 +4,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -40,6 +42,12 @@ static void slurp(int fd, char *buf, size_t size) {
   buf[len] = 0;
 }
 
+/* When set, kinerjad runs with its wall clock at this instant (ms since
+ * the epoch; tests/tools/skewclock.c, skewed from the real clock just
+ * before the run) and TZ=UTC: a server in UTC, whatever this machine's
+ * zone. */
+static int64_t g_clock_ms;
+
 /* Run kinerjad --data DIR args...; stdout/stderr in e->out/e->err. */
 static int run(cenv *e, const char *const *args) {
   char of[300], ef[300];
@@ -52,6 +60,16 @@ static int run(cenv *e, const char *const *args) {
         x = open(ef, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(o, 1);
     dup2(x, 2);
+    if (g_clock_ms) {
+      struct timespec now;
+      clock_gettime(CLOCK_REALTIME, &now);
+      char skew[32];
+      snprintf(skew, sizeof skew, "%lld",
+               (long long)(g_clock_ms - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000)));
+      setenv("KJ_TEST_CLOCK_SKEW_MS", skew, 1);
+      setenv("LD_PRELOAD", SKEWCLOCK_LIB, 1);
+      setenv("TZ", "UTC", 1);
+    }
     const char *argv[32];
     int n = 0;
     argv[n++] = KINERJAD_BIN;
@@ -123,7 +141,10 @@ static void test_import(void **state) {
   snprintf(f, sizeof f, "%s/server/offices.csv", data_dir());
   const char *imp[] = {"import", "office", f, NULL};
   assert_int_equal(run(e, imp), 0);
-  assert_non_null(strstr(e->out, "imported 3 offices"));
+  /* the summary of kinerja's import, in its words (docs/operations.md) */
+  char sum[800];
+  snprintf(sum, sizeof sum, "imported 3 rows from '%s': 3 new, 0 updated, 0 unchanged\n", f);
+  assert_string_equal(e->out, sum);
   char d1[65], d2[65];
   long long n;
   digest(e, d1, &n);
@@ -132,7 +153,8 @@ static void test_import(void **state) {
    * not even a stamp */
   const char *imp2[] = {"import", "office", f, "--again", NULL};
   assert_int_equal(run(e, imp2), 0);
-  assert_non_null(strstr(e->out, "3 unchanged"));
+  snprintf(sum, sizeof sum, "imported 3 rows from '%s': 0 new, 0 updated, 3 unchanged\n", f);
+  assert_string_equal(e->out, sum);
   digest(e, d2, &n);
   assert_string_equal(d1, d2);
   snprintf(f, sizeof f, "%s/server/employees.csv", data_dir());
@@ -163,7 +185,14 @@ static void test_import(void **state) {
   assert_string_equal(d1, d2); /* --strict: nothing stored */
   const char *loose[] = {"import", "survey", bad, NULL};
   assert_int_equal(run(e, loose), 1);
-  assert_non_null(strstr(e->out, "imported 1 survey"));
+  snprintf(sum, sizeof sum,
+           "imported 1 row from '%s': 1 new, 0 updated, 0 unchanged, 2 bad (not imported)\n", bad);
+  assert_string_equal(e->out, sum);
+  snprintf(sum, sizeof sum,
+           "kinerjad: warning: fix the 2 bad rows and import only them, in a file of their own: "
+           "importing all of '%s' again would store its 1 new row a second time\n",
+           bad);
+  assert_non_null(strstr(e->err, sum));
   digest(e, d2, &n);
   assert_string_not_equal(d1, d2);
   /* an existing id updates the record */
@@ -173,7 +202,8 @@ static void test_import(void **state) {
   fclose(b);
   const char *upd[] = {"import", "office", bad, NULL};
   assert_int_equal(run(e, upd), 0);
-  assert_non_null(strstr(e->out, "imported 1 office"));
+  snprintf(sum, sizeof sum, "imported 1 row from '%s': 0 new, 1 updated, 0 unchanged\n", bad);
+  assert_string_equal(e->out, sum);
   kjs_config c;
   kj_err er;
   kjs_config_init(&c, e->dir, &er);
@@ -212,7 +242,7 @@ static long long count_records(cenv *e) {
 /* domain.md "CSV files": spreadsheet variants, re-import, --again. */
 static void test_import_variants(void **state) {
   cenv *e = *state;
-  char f[512], csv[300], expect[800];
+  char f[512], csv[300], expect[1400];
   snprintf(f, sizeof f, "%s/server/offices.csv", data_dir());
   const char *off[] = {"import", "office", f, NULL};
   assert_int_equal(run(e, off), 0);
@@ -239,12 +269,15 @@ static void test_import_variants(void **state) {
   snprintf(expect, sizeof expect, "%s: read as ';'-separated, column names in any letter case\n",
            csv);
   assert_non_null(strstr(e->out, expect));
-  assert_non_null(strstr(e->out, "imported 2 employees"));
+  assert_non_null(strstr(e->out, "imported 2 rows from"));
+  assert_non_null(strstr(e->out, "': 2 new, 0 updated, 0 unchanged, 1 bad (not imported)\n"));
   snprintf(expect, sizeof expect,
            "%s:4: field 'nip': 1,98E+17 is not a NIP: the spreadsheet turned the NIP into a "
            "number and lost its last digits; format the column as text and type the NIPs "
-           "again\n",
-           csv);
+           "again\n"
+           "kinerjad: warning: fix the 1 bad row and import only them, in a file of their own: "
+           "importing all of '%s' again would store its 2 new rows a second time\n",
+           csv, csv);
   assert_string_equal(e->err, expect);
   assert_int_equal(count_records(e), 5);
 
@@ -258,7 +291,8 @@ static void test_import_variants(void **state) {
   snprintf(expect, sizeof expect, "%s: read as ';'-separated, dates DD/MM/YYYY, decimal commas\n",
            csv);
   assert_non_null(strstr(e->out, expect));
-  assert_non_null(strstr(e->out, "imported 2 activities"));
+  assert_non_null(strstr(e->out, "imported 2 rows from"));
+  assert_non_null(strstr(e->out, "': 2 new, 0 updated, 0 unchanged\n"));
   assert_int_equal(count_records(e), 7);
   /* stored canonical */
   kjs_config c;
@@ -309,7 +343,7 @@ static void test_import_variants(void **state) {
   /* --again: imported again (no ids: two more activities) */
   const char *again[] = {"import", "activity", csv2, "--again", NULL};
   assert_int_equal(run(e, again), 0);
-  assert_non_null(strstr(e->out, "imported 2 activities"));
+  assert_non_null(strstr(e->out, "imported 2 rows from"));
   assert_string_equal(e->err, "");
   assert_int_equal(count_records(e), 9);
   assert_int_equal(run(e, act2), 0);
@@ -373,6 +407,45 @@ static void test_import_services(void **state) {
   sqlite3_finalize(q);
   sqlite3_close(db);
   kjs_config_release(&c);
+}
+
+/* The default "as of" day of 'report offices' is the offices' day, not
+ * the server's (a trial found 'as of 2026-11-30' at 03:12 WIB on 1
+ * December, the server's UTC day, where the office's report said
+ * 2026-12-01): the clock is fixed at 16:30 UTC on 30 November, 23:30 WIB
+ * and 00:30 WITA on 1 December.  Offices all in WITA: their day; offices
+ * in WIB and WITA: the westernmost's (WIB's) day, named in the header. */
+static void test_report_day(void **state) {
+  cenv *e = *state;
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/offices-wita.csv", e->dir);
+  write_file(csv, "code,name,region,population,timezone\n"
+                  "73.71.01,Kecamatan Mariso,Kota Makassar,,Asia/Makassar\n"
+                  "73.71.02,Kecamatan Mamajang,Kota Makassar,,Asia/Makassar\n");
+  const char *imp[] = {"import", "office", csv, NULL};
+  assert_int_equal(run(e, imp), 0);
+  g_clock_ms = (int64_t)1796056200 * 1000; /* 2026-11-30T16:30:00Z */
+  const char *rep[] = {"report", "offices", "--period", "2026-11", NULL};
+  assert_int_equal(run(e, rep), 0);
+  if (!strstr(e->out, "Offices, period 2026-11, as of 2026-12-01\n"))
+    fail_msg("not the WITA day: %s", e->out);
+  const char *js[] = {"report", "offices", "--period", "2026-12", "--json", NULL};
+  assert_int_equal(run(e, js), 0);
+  assert_non_null(strstr(e->out, "\"as_of\":\"2026-12-01\""));
+  /* --as-of still rules */
+  const char *asof[] = {"report", "offices", "--period", "2026-11", "--as-of", "2026-11-15", NULL};
+  assert_int_equal(run(e, asof), 0);
+  assert_non_null(strstr(e->out, "as of 2026-11-15\n"));
+  /* a WIB office too: WIB's day (still 30 November there), said so */
+  snprintf(csv, sizeof csv, "%s/offices-wib.csv", e->dir);
+  write_file(csv, "code,name,region,population,timezone\n"
+                  "36.73.01,Kecamatan Kasemen,Kota Serang,,Asia/Jakarta\n");
+  const char *imp2[] = {"import", "office", csv, NULL};
+  assert_int_equal(run(e, imp2), 0);
+  assert_int_equal(run(e, rep), 0);
+  if (!strstr(e->out, "Offices, period 2026-11, as of 2026-11-30 WIB\n"))
+    fail_msg("not WIB's day named: %s", e->out);
+  g_clock_ms = 0;
 }
 
 static void test_devices(void **state) {
@@ -656,6 +729,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_variants, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_services, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_report_day, setup, teardown),
       cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
       cmocka_unit_test_setup_teardown(test_help_and_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts_escaped, setup, teardown),

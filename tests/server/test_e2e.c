@@ -774,7 +774,7 @@ static void test_concurrent(void **state) {
   char out[4096];
   const char *imp[] = {"import", "survey", csv, NULL};
   assert_int_equal(run(e, out, sizeof out, imp), 0);
-  assert_non_null(strstr(out, "imported 3000 surveys"));
+  assert_non_null(strstr(out, "imported 3000 rows from"));
   for (int i = 0; i < CONC_THREADS; i++) {
     pthread_join(th[i], NULL);
     assert_int_equal(ps[i].ok, CONC_BATCHES);

@@ -251,7 +251,7 @@ async function ringkasan(q) {
     h("td", { class: "n" }, int(o.employees.count))));
   const canvas = h("canvas", { id: "grafik-ikk", role: "img", "aria-label": t("IKK per kantor") });
   box.replaceChildren(
-    h("p", {}, t("{p}, dihitung per {d}.", { p: periodName(d.period), d: date(d.as_of) })),
+    h("p", {}, t("{p}, dihitung per {d}.", { p: periodName(d.period), d: date(d.as_of) + (d.as_of_zone ? " " + d.as_of_zone : "") })),
     h("div", { class: "chart" }, canvas),
     table(t("Peringkat kantor (IKK)"), [t("Peringkat"), t("Kantor"), "IKK", t("IKM (mutu)"), t("Survei"), t("Pengaduan tepat waktu (%)"), t("Kepatuhan (%)"), t("Capaian rata-rata"), t("Pegawai")], rows, { id: "peringkat" }),
     ...(nodataRows.length ? [h("p", { class: "muted" }, t("Tidak ada data (tidak diperingkat): "), nodataRows.map((o) => o.name || o.office).join(", "))] : []),

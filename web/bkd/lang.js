@@ -109,6 +109,7 @@ const EN = {
   "IKM per unsur pelayanan": "IKM per service element",
   "Unsur": "Element",
   "Layanan": "Service",
+  "Layanan lain": "Other services",
   "Mutu": "Grade",
   "Pengaduan": "Complaints",
   "Diterima": "Received",

@@ -33,14 +33,14 @@ async function render() {
     return;
   }
   const uname = (u) => (lang() === "en" && u.name_en ? u.name_en : u.name);
-  box.replaceChildren(h("p", {}, t("Dihitung per {d}.", { d: date(d.as_of) })),
+  box.replaceChildren(h("p", {}, t("Dihitung per {d}.", { d: date(d.as_of) + (d.as_of_zone ? " " + d.as_of_zone : "") })),
     ...d.offices.map((o) => h("section", { class: "kantor-publik", "data-office": o.office },
       h("h2", {}, o.name || o.office),
       h("p", { class: "ikm" }, "IKM ", h("strong", { class: "ikm-value" }, num(o.ikm.value)),
         o.ikm.mutu ? t(" mutu {m} ({k})", { m: o.ikm.mutu, k: t(o.ikm.kinerja) }) : "", t(", {n} responden", { n: int(o.ikm.n) })),
       h("div", { class: "grid" },
         table(t("Per layanan"), [t("Layanan"), t("Responden"), "IKM", t("Mutu")],
-          (o.services || []).map((s) => h("tr", {}, h("td", {}, s.service), h("td", { class: "n" }, int(s.n)), h("td", { class: "n" }, num(s.ikm)), h("td", {}, s.mutu || "")))),
+          (o.services || []).map((s) => h("tr", s.other ? { class: "layanan-lain" } : {}, h("td", {}, s.other ? t("Layanan lain") : s.service), h("td", { class: "n" }, int(s.n)), h("td", { class: "n" }, num(s.ikm)), h("td", {}, s.mutu || "")))),
         table(t("Nilai per unsur (NRR)"), ["", t("Unsur pelayanan"), "NRR"],
           d.unsur.map((u, i) => h("tr", {}, h("td", {}, u.field.toUpperCase()), h("td", {}, uname(u)), h("td", { class: "n" }, o.ikm.nrr ? num(o.ikm.nrr[i]) : nodata()))))))));
 }
