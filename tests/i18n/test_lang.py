@@ -87,6 +87,11 @@ ID = {
           "dengan PIN-nya\n",
     "prompt": "PIN 198503012020112001: ",
     "nopin": "kinerja: 197412122018081005 belum punya PIN di PC ini",
+    # the employees' table: Indonesian heads; capaian, hasil, perilaku, predikat
+    # (and the values diatas/sesuai/dibawah) are the regulation's words
+    "emp_head": ["nip", "nama", "capaian", "hasil", "perilaku", "penilaian", "predikat"],
+    "comma": "kinerja: activity: isian 'quantity': '1,5' memakai koma desimal: pakai titik "
+             "desimal: 1.5\n",
     "rules": ["isian 'nip': harus NIP 18 angka",
               "isian 'indicator': harus 1 sampai 32 karakter dari 0-9 A-Z a-z . _ -",
               "isian 'description': tidak boleh berisi karakter kendali (baris baru dan tab boleh)",
@@ -115,6 +120,9 @@ EN = {
           "with their PIN\n",
     "prompt": "PIN for 198503012020112001: ",
     "nopin": "kinerja: 197412122018081005 has no PIN at this PC",
+    "emp_head": ["nip", "name", "capaian", "hasil", "perilaku", "rating", "predikat"],
+    "comma": "kinerja: activity: field 'quantity': '1,5' has a decimal comma: use a decimal "
+             "point: 1.5\n",
     "rules": ["field 'nip': must be an 18-digit NIP",
               "field 'indicator': must be 1 to 32 of 0-9 A-Z a-z . _ -",
               "field 'description': must not contain control characters (newline and tab are "
@@ -234,6 +242,10 @@ def language_case(name, e, want):
     rc, out, err = run(["import", "activity", sci], e, db)
     check(rc == 1 and err == want["sci"].format(sci), f"{name}: import NIP 1.98501E+17: {err!r}")
     # a rule across two fields, and the command's words as typed
+    # a decimal comma: use a point (never read as one: 1,500 is ambiguous)
+    rc, out, err = run(["add", "activity", "nip=198001012005011001", "date=2026-03-02",
+                        "indicator=DOC", "quantity=1,5"], e, db)
+    check(rc == 1 and err == want["comma"], f"{name}: quantity=1,5: {err!r}")
     rc, out, err = run(["add", "complaint", "received=2026-03-05", "resolved=2026-03-01"], e, db)
     check(rc == 1 and err == want["resolved"], f"{name}: add complaint: {err!r}")
     rc, out, err = run(["add", "rating"], e, db)
@@ -243,6 +255,10 @@ def language_case(name, e, want):
         said = prompt_of(["approve", "01900000-0000-7000-8000-0000000000a1", "--as",
                           office_env.HEAD], e, office.db)
         check(said.startswith(want["prompt"]), f"{name}: PIN prompt: {said!r}")
+        # the report's employees table (the scores as pulled), its heads
+        rc, out, err = run(["report"], e, office.db)
+        head = next((l for l in out.splitlines() if l.startswith("nip ")), "")
+        check(rc == 0 and head.split() == want["emp_head"], f"{name}: report heads: {out!r}")
         # someone without a PIN at this PC is told so, not asked for a PIN
         said = said_at_terminal(["approve", "01900000-0000-7000-8000-0000000000a1", "--as",
                                  NOPIN], e, office.db)
