@@ -105,7 +105,9 @@ void kjc_fputs_json(const char *text, FILE *out);
  * code after a message naming the fix ("chmod 600 FILE").  (cmd_init.c) */
 int kjc_check_token_private(kjc_store *s);
 
-/* Sign nip in for --as (cmd_person.c): the PIN from --pin-file FILE (its
+/* Sign nip in for --as (cmd_person.c): first kjc_person_can_signin (not on
+ * the roster, no PIN at this PC, locked: said before any PIN is asked or
+ * read); then the PIN from --pin-file FILE (its
  * first line, pin_file may be NULL), else $KINERJA_PIN, else asked at the
  * terminal without echo (a line of stdin when it is not a terminal); then
  * kjc_person_signin.  0 with author = nip, else an exit code after the

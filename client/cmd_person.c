@@ -81,6 +81,14 @@ int kjc_sign_in(kjc_store *s, const char *nip, const char *pin_file,
     kjc_error(_("--as: '%s' is not a NIP (18 digits)"), nip);
     return KJC_EXIT_USAGE;
   }
+  kj_err err;
+  kj_err_clear(&err);
+  /* no PIN here yet, or locked: say so before a PIN is typed for nothing
+   * (the same message and exit status as after it) */
+  if (kjc_person_can_signin(s, nip, NULL, &err)) {
+    kjc_error("%s", err.msg);
+    return KJC_EXIT_FAIL;
+  }
   char pin[KJC_PIN_MAX + 8];
   int g = pin_given(pin_file, pin, sizeof pin);
   if (g < 0)
@@ -96,8 +104,6 @@ int kjc_sign_in(kjc_store *s, const char *nip, const char *pin_file,
               nip);
     return KJC_EXIT_FAIL;
   }
-  kj_err err;
-  kj_err_clear(&err);
   kj_code c = kjc_person_signin(s, nip, pin, NULL, &err);
   memset(pin, 0, sizeof pin);
   if (c) {

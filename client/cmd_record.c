@@ -468,7 +468,7 @@ static const char approve_help[] =
        "\n"
        "example: kinerja approve 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001\n");
 static const char reject_help[] =
-    N_("usage: kinerja reject ID... --as NIP [--pin-file FILE] [--reason TEXT]\n"
+    N_("usage: kinerja reject ID... --as NIP --reason TEXT [--pin-file FILE]\n"
        "\n"
        "Reject activities as the approver NIP, signed in with their PIN (asked\n"
        "without echo, or the first line of --pin-file FILE, or $KINERJA_PIN): each\n"
@@ -480,11 +480,13 @@ static const char reject_help[] =
        "\n"
        "  --as NIP         the approver's 18-digit nip (required)\n"
        "  --pin-file FILE  the PIN is the first line of FILE\n"
-       "  --reason TEXT    why: printed, and kept on this PC with the review (shown\n"
-       "                   by 'kinerja show ID'); it is not sent to the server\n"
+       "  --reason TEXT    why (required: the employee must learn it): printed, and\n"
+       "                   kept on this PC with the review (shown by 'kinerja show\n"
+       "                   ID'); it is not sent to the server\n"
        "  --db PATH        database file (default $KINERJA_DB, else ./kinerja.db)\n"
        "\n"
-       "example: kinerja reject 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001\n");
+       "example: kinerja reject 0190c2a4-7d1e-7b3a-9c41-2f0e5d6a7b8c --as 198001012005011001 \\\n"
+       "           --reason 'no evidence attached'\n");
 
 /* One activity of approve/reject into the open transaction: 0 stored, 1
  * refused (line printed), -1 a store failure (message printed). */
@@ -557,6 +559,13 @@ static int review(int argc, char **argv, const char *status, const char *help) {
   }
   if (npos < 1 || !as) {
     kjc_error(_("%s: expected ID... --as NIP (see 'kinerja %s --help')"), argv[0], argv[0]);
+    free(pos);
+    return KJC_EXIT_USAGE;
+  }
+  /* the ASN must learn why (the office app's Persetujuan asks it too) */
+  if (rejecting && (!reason || !*reason)) {
+    kjc_error(_("reject: --reason TEXT is required: say why, so that the employee can correct "
+                "the activity"));
     free(pos);
     return KJC_EXIT_USAGE;
   }

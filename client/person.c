@@ -135,38 +135,63 @@ typedef struct signin_args {
   kjc_signin *info;
 } signin_args;
 
-static kj_code signin_txn(kjc_store *s, void *ud, kj_err *err) {
-  signin_args *a = ud;
-  kj_code c = on_roster(s, a->nip, err);
+/* Whether nip can sign in now, before a PIN is checked: on the roster,
+ * a PIN set here, not locked.  KJ_OK with *p filled (release it), else the
+ * error (p released); nothing is counted or written. */
+static kj_code signin_ready(kjc_store *s, const char *nip, kjc_person_row *p, kjc_signin *info,
+                            kj_err *err) {
+  memset(p, 0, sizeof *p);
+  kj_code c = on_roster(s, nip, err);
   if (c)
     return c;
-  kjc_person_row p;
-  int found;
-  if ((c = kjc_person_get(s, a->nip, &p, &found, err)))
-    return c;
-  int64_t now = kjc_store_now_ms(s);
-  if (!found || !p.pin_hash)
+  int found = 0;
+  c = kjc_person_get(s, nip, p, &found, err);
+  if (!c && (!found || !p->pin_hash))
     c = kj_fail(err, KJ_ENOENT,
                 _("%s has no PIN at this PC: set one with 'kinerja person setup %s' and the "
                   "activation code from the BKD"),
-                a->nip, a->nip);
-  else if (!(c = check_lock(s, &p, now, a->info, err))) {
-    kj_err e;
-    kj_err_clear(&e);
-    c = kj_pass_verify(p.pin_hash, a->pin ? a->pin : "", &e);
-    if (c == KJ_OK) {
-      if (p.failures || p.locked_until_ms) {
-        p.failures = 0;
-        p.locked_until_ms = 0;
-        c = kjc_person_put(s, &p, err);
-      }
-    } else if (c == KJ_EAUTH) {
-      c = wrong_try(s, &p, now, "PIN", a->info, err);
-    } else {
-      c = kj_fail(err, c, "%s: %s", a->nip, e.msg);
+                nip, nip);
+  else if (!c)
+    c = check_lock(s, p, kjc_store_now_ms(s), info, err);
+  if (c)
+    kjc_person_row_release(p);
+  return c;
+}
+
+static kj_code signin_txn(kjc_store *s, void *ud, kj_err *err) {
+  signin_args *a = ud;
+  kjc_person_row p;
+  kj_code c = signin_ready(s, a->nip, &p, a->info, err);
+  if (c)
+    return c;
+  int64_t now = kjc_store_now_ms(s);
+  kj_err e;
+  kj_err_clear(&e);
+  c = kj_pass_verify(p.pin_hash, a->pin ? a->pin : "", &e);
+  if (c == KJ_OK) {
+    if (p.failures || p.locked_until_ms) {
+      p.failures = 0;
+      p.locked_until_ms = 0;
+      c = kjc_person_put(s, &p, err);
     }
+  } else if (c == KJ_EAUTH) {
+    c = wrong_try(s, &p, now, "PIN", a->info, err);
+  } else {
+    c = kj_fail(err, c, "%s: %s", a->nip, e.msg);
   }
   kjc_person_row_release(&p);
+  return c;
+}
+
+kj_code kjc_person_can_signin(kjc_store *s, const char *nip, kjc_signin *info, kj_err *err) {
+  kjc_signin dummy;
+  if (!info)
+    info = &dummy;
+  memset(info, 0, sizeof *info);
+  kjc_person_row p;
+  kj_code c = signin_ready(s, nip, &p, info, err);
+  if (!c)
+    kjc_person_row_release(&p);
   return c;
 }
 

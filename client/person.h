@@ -56,6 +56,15 @@ kj_code kjc_pin_check(const char *pin, kj_err *err);
 kj_code kjc_person_signin(kjc_store *s, const char *nip, const char *pin, kjc_signin *info,
                           kj_err *err);
 
+/* Whether nip can sign in at this PC now, asked before the PIN is typed:
+ * on the roster of this office, a PIN set here, not locked.  Nothing is
+ * counted or written.  KJ_OK; else the error kjc_person_signin would give
+ * for any PIN, with its message naming nip: KJ_EINVAL (not a NIP),
+ * KJ_ENOENT (not on the roster, no PIN here yet: "... 'kinerja person
+ * setup NIP' ..."), KJ_EAUTH (locked: info->locked_until_ms set); KJ_EDB,
+ * KJ_ENOMEM.  info (may be NULL) is filled on every answer. */
+kj_code kjc_person_can_signin(kjc_store *s, const char *nip, kjc_signin *info, kj_err *err);
+
 /* Whether nip can set a PIN at this PC now: on the roster of this office
  * and an activation for nip has reached it (asked before the code and the
  * PIN are typed).  KJ_OK; KJ_ENOENT (not on the roster, no activation:

@@ -5,7 +5,8 @@
  *        /laporan, /pengaduan: the
  *        page shell (web/office/index.html; app.js draws the page)
  *   GET  /kiosk: the citizens' form (web/office/kiosk.html), no sign-in
- *   GET  /assets/...: scripts, styles (kjh_asset_serve)
+ *   GET  /assets/...: scripts, styles, the icon (kjh_asset_serve); /favicon.ico:
+ *        the icon too
  *   POST /api/signin {nip,pin} | {operator:true,password}; POST /api/signout
  *   GET  /api/session, /api/status, /api/meta, /api/kiosk,
  *        /api/kiosk/qr (signed in: the kiosk's address and QR code)
@@ -321,6 +322,9 @@ static void api_signin(kjc_ui *ui, const kjh_request *req, const cJSON *body, kj
     if (c) {
       int left = OPERATOR_TRIES - ++ui->op_failures;
       cJSON *o = cJSON_CreateObject();
+      /* the message says the tries left, or the lock, once (as a wrong
+       * PIN's): the page shows it as it is */
+      char msg[200];
       if (left <= 0) {
         ui->op_failures = 0;
         ui->op_locked_until = now + KJC_PIN_LOCK_MS;
@@ -328,8 +332,14 @@ static void api_signin(kjc_ui *ui, const kjh_request *req, const cJSON *body, kj
         kjc_office_time(s, ui->op_locked_until, when, sizeof when);
         cJSON_AddStringToObject(o, "locked_until", when);
         left = 0;
+        snprintf(msg, sizeof msg, _("wrong operator password: %d wrong tries, locked until %s"),
+                 OPERATOR_TRIES, when);
+      } else {
+        snprintf(msg, sizeof msg,
+                 _("wrong operator password: %d %s left before a %lld-minute lock"), left,
+                 left == 1 ? _("try") : _("tries"), KJC_PIN_LOCK_MS / 60000);
       }
-      cJSON_AddStringToObject(o, "error", _("wrong operator password"));
+      cJSON_AddStringToObject(o, "error", msg);
       cJSON_AddStringToObject(o, "field", "password");
       cJSON_AddNumberToObject(o, "tries_left", left);
       reply(resp, 403, o);
@@ -1784,6 +1794,15 @@ void kjc_ui_handle(void *app, const kjh_request *req, kjh_response *resp) {
     kjh_request r = *req;
     r.path = "/kiosk.html";
     resp->route = "/kiosk";
+    if (kjh_asset_serve(&kjc_ui_assets, &r, resp))
+      return;
+  }
+  /* a browser asks /favicon.ico of a page that names no icon (the pages
+   * name /assets/favicon.svg): the same icon, never a 404 in the log */
+  if (!strcmp(req->path, "/favicon.ico")) {
+    kjh_request r = *req;
+    r.path = "/assets/favicon.svg";
+    resp->route = "/assets";
     if (kjh_asset_serve(&kjc_ui_assets, &r, resp))
       return;
   }

@@ -609,6 +609,25 @@ static int has_control(const char *s, int multiline) {
   return 0;
 }
 
+/* The shape of a number field's value holding a comma (refused, never read
+ * as a decimal: '1,500' may be one and a half or fifteen hundred): 1 digits
+ * and one comma with other than three digits after it ('1,5': a decimal
+ * comma), 2 other digits, commas and points ('1,500', '1.234,5'), 0 not a
+ * number with a comma. */
+static int comma_shape(const char *value) {
+  size_t len = strlen(value), comma = strcspn(value, ",");
+  if (comma == len || len > 32)
+    return 0;
+  for (size_t i = 0; i < len; i++)
+    if (!((value[i] >= '0' && value[i] <= '9') || value[i] == ',' || value[i] == '.'))
+      return 0;
+  size_t after = len - comma - 1;
+  return comma > 0 && after > 0 && after != 3 && all_digits(value, comma) &&
+                 all_digits(value + comma + 1, after)
+             ? 1
+             : 2;
+}
+
 kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err) {
   const char *n = f->name;
   if (!value)
@@ -644,6 +663,20 @@ kj_code kj_field_validate(const kj_field_def *f, const char *value, kj_err *err)
     kj_code r = parse_num(value, f->max, &ndec, &zero, &big);
     if (!r && ndec > (size_t)dec)
       return kj_fail(err, KJ_EINVAL, _("field '%s': must have at most %d decimals"), n, dec);
+    int comma = r ? comma_shape(value) : 0;
+    if (comma == 1) {
+      char point[40];
+      snprintf(point, sizeof point, "%s", value);
+      point[strcspn(point, ",")] = '.';
+      return kj_fail(err, KJ_EINVAL,
+                     _("field '%s': '%s' has a decimal comma: use a decimal point: %s"), n, value,
+                     point);
+    }
+    if (comma == 2)
+      return kj_fail(err, KJ_EINVAL,
+                     _("field '%s': '%s' has a comma: write a decimal with a point (1.5) and a "
+                       "thousand without a separator (1500)"),
+                     n, value);
     if (r || (f->min == 1 && zero))
       return kj_fail(err, KJ_EINVAL, _("field '%s': must be a number %s 0"), n,
                      f->min == 1 ? ">" : ">=");

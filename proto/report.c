@@ -237,7 +237,7 @@ static const tcol k_off_table[] = {
 
 static const tcol k_emp_table[] = {
     {"nip", 18, 0, 0},     {N_("name"), 24, 24, 0}, {"capaian", 8, 0, 1},  {"hasil", 8, 0, 0},
-    {"perilaku", 8, 0, 1}, {"rating", 8, 0, 0},     {"predikat", 16, 0, 0}};
+    {"perilaku", 8, 0, 1}, {N_("rating"), 8, 0, 0}, {"predikat", 16, 0, 0}};
 #define EMP_TCOLS ((int)(sizeof k_emp_table / sizeof k_emp_table[0]))
 
 static kj_code offices_table(const kj_report_offices *d, FILE *out, kj_err *err) {

@@ -97,19 +97,33 @@ def test_signin_and_lockout(o, url):
         b.find("#signin-asn")
         render(b, "signin")
         shot(b, "masuk")
-        # four wrong PINs: each says how many tries are left
+        # the icon: declared by the page, served as SVG (and at /favicon.ico,
+        # which a browser asks of a page naming none): no 404 in the log
+        assert b.js("return document.querySelector('link[rel=icon]').getAttribute('href')") \
+            == "/assets/favicon.svg"
+        for path in ("/assets/favicon.svg", "/favicon.ico"):
+            st = b.js("return fetch(arguments[0]).then(r => [r.status, r.headers.get('Content-Type')])",
+                      path)
+            assert st == [200, "image/svg+xml"], (path, st)
+        # four wrong PINs: each says how many tries are left, once, in the
+        # form's summary only (not again under the field)
         for left in (4, 3, 2, 1):
             b.type("#nip", oe.LOCKME)
             b.type("#pin", "999999\n")
-            b.wait_text("#signin-asn .error-summary", f"sisa percobaan: {left}")
-        # the fifth locks, with the time in the office's zone
+            t = b.wait_text("#signin-asn .error-summary",
+                            f"sisa {left} percobaan sebelum terkunci 15 menit")
+            assert t.count("percobaan") == 1, t
+            assert not b.find_all("#signin-asn .field-error"), b.text("#signin-asn")
+        # the fifth locks, with the time in the office's zone, said once
         b.type("#pin", "999999\n")
-        t = b.wait_text("#signin-asn .error-summary", "Terkunci sampai")
-        assert "WIB" in t, t
+        t = b.wait_text("#signin-asn .error-summary", "5 kali salah, terkunci sampai")
+        assert t.count("WIB") == 1 and "Terkunci sampai" not in t, t
         # locked: the right PIN is refused too
         b.type("#pin", oe.PIN + "\n")
-        b.wait_text("#signin-asn .error-summary", "Terkunci sampai")
-        assert "#pin" and b.find("[data-field=pin].invalid")
+        t = b.wait_text("#signin-asn .error-summary", "terkunci setelah 5 kali salah sampai")
+        assert t.count("WIB") == 1 and t.count("terkunci") == 1, t
+        assert not b.find_all("#signin-asn .field-error"), b.text("#signin-asn")
+        assert b.find("[data-field=pin].invalid")
         # the cookie is HttpOnly and SameSite=Strict once someone signs in
         signin_asn(b, url, oe.STAFF, oe.PIN)
         b.wait_text("h1", "Beranda")
@@ -323,6 +337,10 @@ def test_approve_twenty(o, url):
         shot(b, "persetujuan")
         b.click("#reject")
         b.wait_text("[data-error-for=reason]", RULE_WORDS["reason"])
+        # Enter in Alasan neither sends the form nor loses the ticked rows
+        b.type("#reason", "\n")
+        assert b.text("#picked") == "20" and len(b.find_all("#inbox input.pick:checked")) == 20
+        assert not b.driver.current_url.endswith("?"), b.driver.current_url
         b.click("#approve")
         b.wait_text("#r-msg", "Disetujui: 20")
         wait_until(lambda: not b.find_all("#inbox input.pick"), what="inbox empty")
@@ -577,8 +595,17 @@ def test_laporan(o, url):
         for p in {e.get("predikat") or "" for e in rep["employees"]}:
             assert counts[p] == sum(1 for e in rep["employees"] if (e.get("predikat") or "") == p), (p, counts)
         shot(b, "laporan")
-        # the kiosk's address as this PC serves it, with its QR code
-        assert b.text("#kiosk-url") == url + "/kiosk", b.text("#kiosk-url")
+        # the heading after the Layanan table keeps a section's gap
+        gap = b.js("const w = document.getElementById('table-services').closest('.table-wrap');"
+                   "return w.nextElementSibling.getBoundingClientRect().top"
+                   " - w.getBoundingClientRect().bottom")
+        assert gap >= 16, gap
+        # the kiosk's address as this PC serves it, with its QR code: on the
+        # printed poster only (Cetak kode QR), not at the foot of the screen
+        qr = b.find_all("#kiosk-qr")
+        assert qr and not qr[0].is_displayed()
+        kurl = b.js("return document.getElementById('kiosk-url').textContent")
+        assert kurl == url + "/kiosk", kurl
         wait_until(lambda: b.js("return document.getElementById('kiosk-qr-img').naturalWidth > 0"),
                    what="QR code drawn")
         # the IKM publication sheet alone on A4 (chromium's print to PDF)

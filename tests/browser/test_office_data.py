@@ -303,6 +303,15 @@ def test_import(o, url):
         b.click("a[href='/impor']")
         b.find("#import-form")
         render(b, "impor")
+        # the hint under the file names the chosen type's columns
+        assert "date,service,u1,...,u9" in b.text("#i-columns"), b.text("#i-columns")
+        for typ, cols in (("activity", "nip,date,indicator,quantity"),
+                          ("complaint", "received,channel,category,summary"),
+                          ("target", "nip,indicator,period,target"), ("survey", "date,service,u1")):
+            b.js("const s = document.getElementById('i-type'); s.value = arguments[0];"
+                 "s.dispatchEvent(new Event('change', {bubbles: true}))", typ)
+            t = b.text("#i-columns")
+            assert cols in t and (typ == "survey" or "u1" not in t), (typ, t)
         b.driver.find_element("css selector", "#i-file").send_keys(path)
         b.click("#i-go")
         t = b.wait_text("#i-counts", "Tersimpan: 2")

@@ -45,7 +45,7 @@ def switch(b, l):
 
 def refused_operator(b):
     b.type("#password", "not-the-password\n")
-    return b.wait_text("#signin-operator .error-summary", "(")
+    return b.wait_text("#signin-operator .error-summary", "15")
 
 
 def test_app(url):
@@ -56,7 +56,9 @@ def test_app(url):
         assert pressed(b) == "id"
         assert b.text("#masuk") == "Masuk"
         t = refused_operator(b)
-        assert "kata sandi operator salah" in t and "sisa percobaan" in t, t
+        # the tries left said once, in the message (no app suffix beside it)
+        assert "kata sandi operator salah: sisa 4 percobaan sebelum terkunci 15 menit" in t, t
+        assert t.count("percobaan") == 1, t
         assert "wrong operator password" not in t, t
         # the session library's refusal (http/session.c, English for kinerjad)
         # in the page's language: not signed in, then no CSRF token
@@ -68,7 +70,8 @@ def test_app(url):
         assert pressed(b) == "en"
         assert b.cookies()["kj_lang"]["value"] == "en", b.cookies()
         t = refused_operator(b)
-        assert "wrong operator password" in t and "tries left" in t, t
+        assert "wrong operator password: 3 tries left before a 15-minute lock" in t, t
+        assert t.count("left") == 1, t
         assert "salah" not in t, t
         e = b.js("return fetch('/api/status').then(r => r.json().then(d => [r.status, d.error]))")
         assert e[0] == 401 and "sign in first" in e[1], e

@@ -395,6 +395,17 @@ static void t_approve_reject(void **state) {
   RUN(r, f, 2, "approve", id, "--as", NIP2, "--reason", "x");
   assert_non_null(strstr(r.err, "unknown option '--reason'"));
   kjt_run_release(&r);
+  /* a rejection says why (as the office app's Persetujuan): no reason, or
+   * an empty one, is refused before anyone signs in */
+  RUN(r, f, 2, "reject", id, "--as", NIP2);
+  assert_non_null(strstr(r.err, "reject: --reason TEXT is required"));
+  kjt_run_release(&r);
+  RUN(r, f, 2, "reject", id, "--as", NIP2, "--reason", "");
+  assert_non_null(strstr(r.err, "reject: --reason TEXT is required"));
+  kjt_run_release(&r);
+  RUN(r, f, 0, "reject", "--help");
+  assert_non_null(strstr(r.out, "--as NIP --reason TEXT"));
+  kjt_run_release(&r);
   setenv("KINERJA_PIN", "123456", 1);
   RUN(r, f, 1, "reject", id, "--as", NIP2, "--reason", "kurang bukti");
   unsetenv("KINERJA_PIN");

@@ -328,6 +328,14 @@ static void test_lockout(void **state) {
   assert_non_null(strstr(err, HEAD " is locked after 5 wrong tries until 20"));
   assert_non_null(strstr(err, " WIB"));
   free(err);
+  /* locked: said before a PIN is asked (none given here: not "no PIN given") */
+  assert_int_equal(as_run(a, NULL, NULL, &err,
+                          (const char *const[]){"reject", id, "--as", HEAD, "--reason",
+                                                "bukti tidak ada", NULL}),
+                   1);
+  assert_non_null(strstr(err, HEAD " is locked after 5 wrong tries until 20"));
+  assert_null(strstr(err, "no PIN given"));
+  free(err);
   char *v = syncenv_field(a, "activity", id, "status");
   assert_null(v); /* nothing approved: still submitted by default */
   /* 16 minutes later the right PIN works again */
@@ -393,6 +401,26 @@ static void test_as_needs_pin(void **state) {
       1);
   assert_non_null(strstr(err, STAFF " has no PIN at this PC"));
   free(err);
+  /* ... said before a PIN is asked, for every --as command that signs in */
+  char *nid = add_activity(a, STAFF), acsv[700];
+  snprintf(acsv, sizeof acsv, "%s/acts.csv", g->dir);
+  kjt_write(acsv, "nip,date,indicator,quantity\n" STAFF ",2026-03-02,DOC,1\n");
+  const char *const no_pin[][12] = {
+      {"add", "activity", ("nip=" STAFF), "date=2026-03-02", "indicator=DOC", "quantity=1", "--as",
+       STAFF, NULL},
+      {"approve", nid, "--as", STAFF, NULL},
+      {"reject", nid, "--as", STAFF, "--reason", "x", NULL},
+      {"update", nid, "quantity=2", "--as", STAFF, NULL},
+      {"delete", nid, "--as", STAFF, NULL},
+      {"import", "activity", acsv, "--as", STAFF, NULL},
+  };
+  for (size_t i = 0; i < sizeof no_pin / sizeof no_pin[0]; i++) {
+    assert_int_equal(as_run(a, NULL, NULL, &err, no_pin[i]), 1);
+    if (!strstr(err, STAFF " has no PIN at this PC") || strstr(err, "no PIN given"))
+      fail_msg("%s --as without a PIN here: '%s'", no_pin[i][0], err);
+    free(err);
+  }
+  free(nid);
   /* a rating needs --as */
   assert_int_equal(
       as_run(a, PIN, NULL, &err,

@@ -16,10 +16,21 @@ suite's LANGUAGE=en):
      without one, and each request in its own language when many run at
      once on the thread pool.
 """
-import json, os, shutil, subprocess, sys, tempfile, threading, urllib.request
+import atexit, json, os, shutil, subprocess, sys, tempfile, threading, urllib.request
 
 KINERJA, KINERJAD = sys.argv[1], sys.argv[2]
 tmp = tempfile.mkdtemp(prefix="kj-i18n.")
+HERE = os.path.dirname(os.path.abspath(__file__))
+# An office PC whose HEAD has a PIN (tests/browser/office_env.py: a real
+# kinerjad on 127.0.0.1): --as asks the PIN only of someone who can sign in
+# (a pty: not kinerja.exe's console under Wine)
+office = None
+if not os.environ.get("KJ_WINE_EXE"):
+    sys.path.insert(0, os.path.join(HERE, "..", "browser"))
+    import office_env  # noqa: E402
+    office = office_env.Office(KINERJA, KINERJAD, os.path.join(HERE, "..", "data"))
+    atexit.register(office.close)
+NOPIN = "197412122018081005"  # Eko Hendra, on the office's roster, no PIN at the PC
 fails = []
 
 
@@ -74,7 +85,13 @@ ID = {
     "resolved": "kinerja: complaint: isian 'resolved': tidak boleh sebelum isian 'received'\n",
     "as": "kinerja: add rating: --as NIP wajib: penilaian ditulis oleh penilainya, yang masuk "
           "dengan PIN-nya\n",
-    "prompt": "PIN 198001012005011001: ",
+    "prompt": "PIN 198503012020112001: ",
+    "nopin": "kinerja: 197412122018081005 belum punya PIN di PC ini",
+    # the employees' table: Indonesian heads; capaian, hasil, perilaku, predikat
+    # (and the values diatas/sesuai/dibawah) are the regulation's words
+    "emp_head": ["nip", "nama", "capaian", "hasil", "perilaku", "penilaian", "predikat"],
+    "comma": "kinerja: activity: isian 'quantity': '1,5' memakai koma desimal: pakai titik "
+             "desimal: 1.5\n",
     "rules": ["isian 'nip': harus NIP 18 angka",
               "isian 'indicator': harus 1 sampai 32 karakter dari 0-9 A-Z a-z . _ -",
               "isian 'description': tidak boleh berisi karakter kendali (baris baru dan tab boleh)",
@@ -101,7 +118,11 @@ EN = {
     "resolved": "kinerja: complaint: field 'resolved': must not be before received\n",
     "as": "kinerja: add rating: --as NIP is required: a rating is written by its rater, signed in "
           "with their PIN\n",
-    "prompt": "PIN for 198001012005011001: ",
+    "prompt": "PIN for 198503012020112001: ",
+    "nopin": "kinerja: 197412122018081005 has no PIN at this PC",
+    "emp_head": ["nip", "name", "capaian", "hasil", "perilaku", "rating", "predikat"],
+    "comma": "kinerja: activity: field 'quantity': '1,5' has a decimal comma: use a decimal "
+             "point: 1.5\n",
     "rules": ["field 'nip': must be an 18-digit NIP",
               "field 'indicator': must be 1 to 32 of 0-9 A-Z a-z . _ -",
               "field 'description': must not contain control characters (newline and tab are "
@@ -138,6 +159,40 @@ def prompt_of(args, e, db):
         p.communicate(timeout=30)
     except OSError:
         pass
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    return said.decode(errors="replace")
+
+
+def said_at_terminal(args, e, db):
+    """All kinerja writes to a terminal (stdin and stderr a pty) until it
+    exits; a line is typed whenever it waits 3 s for one (a prompt)."""
+    import pty, select
+    master, slave = pty.openpty()
+    e = {k: v for k, v in e.items() if k != "KINERJA_PIN"}
+    p = subprocess.Popen([KINERJA, "--db", db] + args, env=e, stdin=slave, stdout=subprocess.PIPE,
+                         stderr=slave, close_fds=True)
+    os.close(slave)
+    said = b""
+    try:
+        for _ in range(20):
+            r, _, _ = select.select([master], [], [], 3)
+            if r:
+                try:
+                    b = os.read(master, 1024)
+                except OSError:
+                    break
+                if not b:
+                    break
+                said += b
+            elif p.poll() is None:
+                os.write(master, b"\n")
+            else:
+                break
+        p.communicate(timeout=30)
     finally:
         if p.poll() is None:
             p.kill()
@@ -187,15 +242,28 @@ def language_case(name, e, want):
     rc, out, err = run(["import", "activity", sci], e, db)
     check(rc == 1 and err == want["sci"].format(sci), f"{name}: import NIP 1.98501E+17: {err!r}")
     # a rule across two fields, and the command's words as typed
+    # a decimal comma: use a point (never read as one: 1,500 is ambiguous)
+    rc, out, err = run(["add", "activity", "nip=198001012005011001", "date=2026-03-02",
+                        "indicator=DOC", "quantity=1,5"], e, db)
+    check(rc == 1 and err == want["comma"], f"{name}: quantity=1,5: {err!r}")
     rc, out, err = run(["add", "complaint", "received=2026-03-05", "resolved=2026-03-01"], e, db)
     check(rc == 1 and err == want["resolved"], f"{name}: add complaint: {err!r}")
     rc, out, err = run(["add", "rating"], e, db)
     check(rc == 2 and err == want["as"], f"{name}: add rating without --as: {err!r}")
     # the PIN prompt at a terminal (a pty: not kinerja.exe's console under Wine)
-    if not os.environ.get("KJ_WINE_EXE"):
+    if office:
         said = prompt_of(["approve", "01900000-0000-7000-8000-0000000000a1", "--as",
-                          "198001012005011001"], e, db)
+                          office_env.HEAD], e, office.db)
         check(said.startswith(want["prompt"]), f"{name}: PIN prompt: {said!r}")
+        # the report's employees table (the scores as pulled), its heads
+        rc, out, err = run(["report"], e, office.db)
+        head = next((l for l in out.splitlines() if l.startswith("nip ")), "")
+        check(rc == 0 and head.split() == want["emp_head"], f"{name}: report heads: {out!r}")
+        # someone without a PIN at this PC is told so, not asked for a PIN
+        said = said_at_terminal(["approve", "01900000-0000-7000-8000-0000000000a1", "--as",
+                                 NOPIN], e, office.db)
+        check(said.startswith(want["nopin"]) and "PIN " + NOPIN + ":" not in said
+              and "PIN for" not in said, f"{name}: --as without a PIN here: {said!r}")
     rc, out, err = run(["stauts"], e)
     check(rc == 2 and err == want["cmd"], f"{name}: unknown command: {err!r}")
 

@@ -771,7 +771,9 @@ static void test_variant_bounds(void **state) {
   /* a NUM with both a point and a comma (a thousands separator) is refused */
   static const char th[] = "nip,date,indicator,quantity\n" NIP1 ",2026-01-05,DOC,\"1.234,5\"\n";
   assert_int_equal(READ_INFO(th, "activities", "X", &rs, &info, &e), KJ_OK);
-  assert_string_equal(rs.r[0].problems, "field 'quantity': must be a number >= 0");
+  assert_string_equal(rs.r[0].problems,
+                      "field 'quantity': '1.234,5' has a comma: write a decimal with a point "
+                      "(1.5) and a thousand without a separator (1500)");
   rows_release(&rs);
 }
 

@@ -216,7 +216,22 @@ static const rule_case k_cases[] = {
     {KJ_T_ACTIVITY, "quantity", "1e3", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", ".5", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", "5.", "field 'quantity': must be a number >= 0"},
-    {KJ_T_ACTIVITY, "quantity", "1,5", "field 'quantity': must be a number >= 0"},
+    /* a comma: said, never read (1,500 may be 1.5 or 1500) */
+    {KJ_T_ACTIVITY, "quantity", "1,5",
+     "field 'quantity': '1,5' has a decimal comma: use a decimal point: 1.5"},
+    {KJ_T_ACTIVITY, "quantity", "12,75",
+     "field 'quantity': '12,75' has a decimal comma: use a decimal point: 12.75"},
+    {KJ_T_ACTIVITY, "quantity", "1,500",
+     "field 'quantity': '1,500' has a comma: write a decimal with a point (1.5) and a thousand "
+     "without a separator (1500)"},
+    {KJ_T_ACTIVITY, "quantity", "1.234,5",
+     "field 'quantity': '1.234,5' has a comma: write a decimal with a point (1.5) and a thousand "
+     "without a separator (1500)"},
+    {KJ_T_ACTIVITY, "quantity", "1,5x", "field 'quantity': must be a number >= 0"},
+    {KJ_T_ACTIVITY, "quantity", ",5",
+     "field 'quantity': '"
+     ",5' has a comma: write a decimal with a point (1.5) and a "
+     "thousand without a separator (1500)"},
     {KJ_T_ACTIVITY, "quantity", " 1", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", "", "field 'quantity': must be a number >= 0"},
     {KJ_T_ACTIVITY, "quantity", "100000", OK},

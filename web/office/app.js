@@ -51,8 +51,10 @@ const FIELD_LABEL = {
 };
 
 // Show errors [{field, message}] in the form's summary and against each
-// field (an element [data-field=NAME]); what was typed stays.
-function showErrors(form, errors) {
+// field (an element [data-field=NAME]); what was typed stays.  opts.inline
+// false: the summary alone says them (each field only marked invalid), for
+// a form as short as the sign-in's, where the two would say it twice.
+function showErrors(form, errors, opts = {}) {
   for (const e of form.querySelectorAll(".field-error")) e.remove();
   for (const e of form.querySelectorAll(".invalid")) e.classList.remove("invalid");
   const box = form.querySelector(".error-summary");
@@ -67,6 +69,7 @@ function showErrors(form, errors) {
       label ? `${label}: ${text}` : text)));
     if (f) {
       f.classList.add("invalid");
+      if (opts.inline === false) continue;
       const small = f.classList.contains("answer");
       f.append(h("p", { class: "field-error", "data-error-for": e.field, title: text, text: small ? "1-4" : text }));
     }
@@ -276,11 +279,10 @@ function signin() {
       if (location.pathname === "/") history.replaceState(null, "", "/beranda");
       return route();
     }
+    // the message says the tries left or the lock's end itself
+    // (client/ui_api.c), once: shown as it is, in the summary only
     const d = r.data;
-    let msg = d.error || "?";
-    if (d.locked_until) msg = `${t("Terkunci sampai")} ${d.locked_until}. ${msg}`;
-    else if (d.tries_left !== undefined) msg = `${msg} (${t("sisa percobaan")}: ${d.tries_left})`;
-    showErrors(form, [{ field: d.field || "nip", message: msg }]);
+    showErrors(form, [{ field: d.field || "nip", message: d.error || "?" }], { inline: false });
   };
   asn.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -574,6 +576,9 @@ async function persetujuan() {
       (res.data.refused.length ? ` · ${res.data.refused.map((x) => x.error).join("; ")}` : "");
     m.hidden = false;
   };
+  // Enter in Alasan would submit the form: the page drawn again, the
+  // ticked rows lost (Dipilih: 0); the buttons decide
+  form.addEventListener("submit", (ev) => ev.preventDefault());
   form.querySelector("#approve").addEventListener("click", () => act("approve"));
   form.querySelector("#reject").addEventListener("click", () => act("reject"));
   main.append(h("h1", { text: t("Persetujuan") }), msg, filter, form,

@@ -9,6 +9,10 @@ import { t, num } from "./i18n.js";
 const IMPORT_TYPES = ["survey", "activity", "complaint", "target"];
 const EXPORT_TYPES = ["survey", "activity", "complaint", "rating", "target"];
 export const TYPE_WORD = { survey: "Survei", activity: "Kegiatan", complaint: "Pengaduan", rating: "Penilaian", target: "Target" };
+// the columns a file of each type needs (its first line; the others are
+// optional: the list of `kinerja import`'s unknown-column error)
+const COLUMNS = { survey: "date,service,u1,...,u9", activity: "nip,date,indicator,quantity",
+  complaint: "received,channel,category,summary", target: "nip,indicator,period,target" };
 const SHOWN_LINES = 2000; // lines of a file drawn in the table (all problems are listed)
 
 export async function impor(kit) {
@@ -29,9 +33,16 @@ export async function impor(kit) {
           h("input", { id: "i-file", class: "file-input", type: "file", accept: ".csv,text/csv" }),
           h("label", { for: "i-file", class: "button", id: "i-file-pick", text: t("Pilih berkas") }),
           h("span", { id: "i-file-name", class: "hint", text: t("Belum ada berkas dipilih") })))),
-    h("p", { class: "hint", text: t("Baris pertama: nama kolom (mis. date,service,u1,...,u9). Pemisah ; dan tanggal DD/MM/YYYY dari spreadsheet juga dibaca.") }),
+    h("p", { class: "hint", id: "i-columns" }),
     h("label", { class: "check" }, h("input", { id: "i-again", type: "checkbox" }), ` ${t("Impor lagi walau baris ini pernah diimpor")}`),
     h("div", { class: "actions" }, h("button", { class: "primary", type: "submit", id: "i-go", text: t("Impor") })));
+  // the hint names the chosen type's columns
+  const columns = () => {
+    form.querySelector("#i-columns").textContent = `${t("Baris pertama: nama kolom, mis.")} ` +
+      `${COLUMNS[form.querySelector("#i-type").value]}. ${t("Pemisah ; dan tanggal DD/MM/YYYY dari spreadsheet juga dibaca.")}`;
+  };
+  form.querySelector("#i-type").addEventListener("change", columns);
+  columns();
   form.querySelector("#i-file").addEventListener("change", (ev) => {
     const f = ev.target.files[0];
     form.querySelector("#i-file-name").textContent = f ? f.name : t("Belum ada berkas dipilih");
